@@ -1,0 +1,1 @@
+"""Safeguarding Hub: joins up partner agencies' records to protect children from exploitation."""

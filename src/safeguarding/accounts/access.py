@@ -1,0 +1,145 @@
+"""The access gateway: the one place that decides what each role of each agency may see and do.
+
+Pages and commands never filter records themselves; they ask this module. A record the user may
+not see is answered exactly as a missing one (Http404), so the hub never confirms to someone that
+a record exists. Every view of a person's record is written to the audit trail here.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+
+if TYPE_CHECKING:
+    from safeguarding.accounts.models import User
+    from safeguarding.frontdoor.models import Concern
+    from safeguarding.people.models import Person
+
+
+class Capability(enum.StrEnum):
+    RAISE_CONCERN = "raise_concern"  # raise a concern and find the child for it
+    VIEW_PERSON = "view_person"  # the child's single view, with every agency's records
+    SEARCH_PEOPLE = "search_people"  # free search of everyone the hub holds
+    TRIAGE = "triage"  # the front-door queue and decisions
+    VIEW_AGGREGATES = "view_aggregates"  # counts and timeliness, no identities
+    VIEW_AUDIT = "view_audit"  # who saw what, when and why
+    MANAGE_ACCOUNTS = "manage_accounts"  # agencies and users
+
+
+_CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.REFERRER: frozenset({Capability.RAISE_CONCERN}),
+    Role.TRIAGE_WORKER: frozenset(_CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES}),
+    Role.MACE_COORDINATOR: frozenset(_CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES}),
+    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK),
+    Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK),
+    Role.SUPPORT_WORKER: frozenset(_CASEWORK),
+    Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES}),
+    Role.DATA_PROTECTION_OFFICER: frozenset({Capability.VIEW_AUDIT, Capability.VIEW_AGGREGATES}),
+    Role.ADMINISTRATOR: frozenset({Capability.MANAGE_ACCOUNTS}),
+}
+
+
+def has(user: Any, capability: Capability) -> bool:
+    """Whether a signed-in, active user's role grants a capability."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def require(user: Any, capability: Capability) -> None:
+    """For whole pages a role may not use (no record is named, so 403 reveals nothing)."""
+    if not has(user, capability):
+        raise PermissionDenied
+
+
+def sees_restricted_intelligence(user: User) -> bool:
+    """Police intelligence without handling code P stays within the police."""
+    return has(user, Capability.VIEW_PERSON) and user.agency is not None and user.agency.kind == AgencyKind.POLICE
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def person_for_user_or_404(user: User, person_id: int, *, request: HttpRequest | None = None) -> Person:
+    """The person, if this user may open their single view; logs the view. Else Http404."""
+    from safeguarding.people.models import Person
+
+    if not has(user, Capability.VIEW_PERSON):
+        raise Http404
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise Http404
+    audit_record(
+        event_type=AuditEventType.PERSON_VIEWED,
+        actor=user,
+        target_kind="person",
+        target_id=person.pk,
+        person_id=person.pk,
+        reason="single view",
+        request=request,
+    )
+    return person
+
+
+def events_visible_to(user: User) -> Q:
+    """A filter on ``people.Event`` for what this user may see."""
+    if not has(user, Capability.VIEW_PERSON):
+        return Q(pk__in=[])
+    if sees_restricted_intelligence(user):
+        return Q()
+    from safeguarding.people.models import EventType, Handling
+
+    return ~Q(event_type=EventType.INTELLIGENCE) | Q(handling=Handling.SHAREABLE)
+
+
+# --- concerns --------------------------------------------------------------------------------
+
+
+def concerns_visible_to(user: User) -> Q:
+    """A filter on ``frontdoor.Concern``: casework roles see all; a referrer only their own."""
+    if has(user, Capability.VIEW_PERSON) or has(user, Capability.TRIAGE):
+        return Q()
+    if has(user, Capability.RAISE_CONCERN):
+        return Q(raised_by=user)
+    return Q(pk__in=[])
+
+
+def concern_for_user_or_404(user: User, concern_id: int, *, request: HttpRequest | None = None) -> Concern:
+    from safeguarding.frontdoor.models import Concern
+
+    concern: Concern | None = (
+        Concern.objects.filter(concerns_visible_to(user), pk=concern_id)
+        .select_related("child", "raised_by", "agency")
+        .first()
+    )
+    if concern is None:
+        raise Http404
+    audit_record(
+        event_type=AuditEventType.CONCERN_VIEWED,
+        actor=user,
+        target_kind="concern",
+        target_id=concern.pk,
+        person_id=concern.child_id,
+        request=request,
+    )
+    return concern
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in user (the sign-in middleware guarantees one on every hub page)."""
+    from safeguarding.accounts.models import User
+
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user

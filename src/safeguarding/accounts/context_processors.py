@@ -1,0 +1,35 @@
+"""The header's navigation: one link for each part of the hub the user's role may use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from safeguarding.accounts.access import Capability, has
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    base = {"partnership_name": settings.PARTNERSHIP_NAME}
+    if not user.is_authenticated:
+        return {**base, "nav_items": []}
+    items: list[tuple[str, str]] = []
+    if has(user, Capability.TRIAGE):
+        items.append(("Triage queue", reverse("frontdoor:queue")))
+    if has(user, Capability.SEARCH_PEOPLE):
+        items.append(("Find a person", reverse("people:search")))
+    if has(user, Capability.RAISE_CONCERN):
+        items.append(("Raise a concern", reverse("frontdoor:raise-find")))
+        items.append(("My concerns", reverse("frontdoor:mine")))
+    if has(user, Capability.VIEW_AGGREGATES):
+        items.append(("Figures", reverse("frontdoor:figures")))
+    if has(user, Capability.VIEW_AUDIT):
+        items.append(("Audit trail", reverse("audit:trail")))
+    if has(user, Capability.MANAGE_ACCOUNTS):
+        items.append(("Agencies", reverse("accounts:agencies")))
+        items.append(("Users", reverse("accounts:users")))
+    path = request.path
+    return {**base, "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items]}

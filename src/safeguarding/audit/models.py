@@ -1,0 +1,78 @@
+"""The audit trail. Each row carries the hash of the row before it, so an edit, a deletion or an
+insertion out of order breaks the chain and ``safeguarding audit verify`` names the first bad row.
+The database refuses UPDATE and DELETE on the table (triggers in the migration); nothing in the
+product edits or deletes an audit row."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEventType(models.IntegerChoices):
+    """Numbered in ranges per area. Each member's label says what it records."""
+
+    # 100-199 signing in and out
+    SIGNED_IN = 101, "Signed in"
+    SIGN_IN_FAILED = 102, "Sign-in failed (wrong username or password)"
+    SIGNED_OUT = 103, "Signed out"
+    # 200-299 reading records about people
+    PERSON_VIEWED = 201, "Viewed a person's record (the single view)"
+    PERSON_SEARCHED = 202, "Searched for a person"
+    CONCERN_VIEWED = 203, "Viewed a concern"
+    AUDIT_TRAIL_VIEWED = 204, "Viewed the audit trail"
+    # 300-399 concerns and front-door decisions
+    CONCERN_RAISED = 301, "Raised a concern"
+    TRIAGE_DECISION_RECORDED = 302, "Recorded a front-door decision on a concern"
+    PERSON_RECORDED = 303, "Recorded a new person in the hub"
+    # 400-499 bulk data in and out
+    EXTRACT_IMPORTED = 401, "Imported an agency extract"
+    DATA_EXPORTED = 402, "Exported data from the hub"
+    # 500-599 administration
+    AGENCY_CREATED = 501, "Created an agency"
+    AGENCY_CHANGED = 502, "Changed an agency"
+    USER_CREATED = 503, "Created a user"
+    USER_CHANGED = 504, "Changed a user (role, agency, active)"
+    SOURCE_SYSTEM_REGISTERED = 505, "Registered a source system"
+
+
+class AuditEvent(models.Model):
+    """One entry of the trail. Who acted (actor) is kept apart from what was affected (target)."""
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    event_type = models.PositiveSmallIntegerField(choices=AuditEventType.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Kept as text as well, so the trail still reads after a user is renamed or deactivated,
+    # and to name who tried to sign in when no such user exists.
+    actor_label = models.CharField(max_length=300)
+    actor_agency = models.CharField(max_length=60, blank=True)
+    target_kind = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=120, blank=True)
+    person_id = models.BigIntegerField(null=True, blank=True, help_text="the person the event concerns, if any")
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict)
+    ip_address = models.CharField(max_length=45, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [models.Index(fields=["person_id", "occurred_at"]), models.Index(fields=["event_type"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.get_event_type_display()} by {self.actor_label}"
+
+
+class AuditChainHead(models.Model):
+    """One row: the last sequence number and hash. Locking it serialises appends, and it lets
+    verify notice rows deleted from the end of the trail."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.PositiveBigIntegerField(default=0)
+    row_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"Audit chain head at row {self.sequence}"

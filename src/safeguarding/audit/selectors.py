@@ -1,0 +1,41 @@
+"""Reads of the audit trail for the data protection officer: who saw a person's record, when, why."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from safeguarding.accounts.access import Capability, require
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.people.models import Person
+
+
+def audit_events_for_person(*, user: User, person_id: int, request: HttpRequest | None = None) -> QuerySet[AuditEvent]:
+    """Every audited action touching one person, newest first. Reading it is itself audited."""
+    require(user, Capability.VIEW_AUDIT)
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.AUDIT_TRAIL_VIEWED,
+            actor=user,
+            target_kind="person",
+            target_id=person_id,
+            person_id=person_id,
+            request=request,
+        )
+    return AuditEvent.objects.filter(person_id=person_id).select_related("actor").order_by("-sequence")
+
+
+def recent_audit_events(*, user: User, limit: int = 100, request: HttpRequest | None = None) -> QuerySet[AuditEvent]:
+    require(user, Capability.VIEW_AUDIT)
+    with transaction.atomic():
+        audit_record(event_type=AuditEventType.AUDIT_TRAIL_VIEWED, actor=user, target_kind="trail", request=request)
+    return AuditEvent.objects.select_related("actor").order_by("-sequence")[:limit]
+
+
+def person_for_audit(*, reference: str) -> Person | None:
+    """Find a person by hub reference (P0000123) or number, for the audit page."""
+    digits = reference.strip().upper().lstrip("P")
+    return Person.objects.filter(pk=int(digits)).first() if digits.isdigit() else None

@@ -1,0 +1,20 @@
+"""URL map: one include per room."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from safeguarding.accounts.views import home
+
+
+def health(_request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("health/", health, name="health"),
+    path("", include("safeguarding.accounts.urls")),
+    path("people/", include("safeguarding.people.urls")),
+    path("concerns/", include("safeguarding.frontdoor.urls")),
+    path("audit/", include("safeguarding.audit.urls")),
+]

@@ -1,0 +1,1 @@
+"""Shared primitives: working-day calendar, normalisers, errors, page helpers."""

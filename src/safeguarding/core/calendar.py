@@ -1,0 +1,69 @@
+"""The one working-day calendar: weekends and the bank holidays of England and Wales."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+ENGLAND = ZoneInfo("Europe/London")
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> holidays.HolidayBase:
+    # England and Wales share one list of bank holidays; the library keeps it, including
+    # one-off days such as coronations and state funerals.
+    return holidays.country_holidays("GB", subdiv="ENG", years=year)
+
+
+def is_bank_holiday(day: dt.date) -> bool:
+    return day in _bank_holidays(day.year)
+
+
+def is_working_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and not is_bank_holiday(day)
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The first working day strictly after ``day``."""
+    candidate = day + dt.timedelta(days=1)
+    while not is_working_day(candidate):
+        candidate += dt.timedelta(days=1)
+    return candidate
+
+
+def add_working_days(day: dt.date, count: int) -> dt.date:
+    """The date ``count`` working days after ``day`` (the day itself not counted)."""
+    result = day
+    for _ in range(count):
+        result = next_working_day(result)
+    return result
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
+    count = 0
+    day = start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last moment of ``day`` in England, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=ENGLAND)
+
+
+def deadline_working_days(received_at: dt.datetime, working_days: int) -> dt.datetime:
+    """The deadline for something due within N working days of ``received_at``.
+
+    The day of receipt is not counted: a concern received on Friday afternoon, or on Saturday,
+    with one working day to decide, is due by the end of Monday (Tuesday if Monday is a bank
+    holiday). This is the common reading of "within 1 working day" at the front door.
+    """
+    local_day = received_at.astimezone(ENGLAND).date()
+    return end_of_day(add_working_days(local_day, working_days))

@@ -1,0 +1,47 @@
+"""One form renderer: every Django form renders as GOV.UK Design System fields, with the error
+summary and error messages in the standard places."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+
+class GovukFormRenderer(TemplatesSetting):
+    form_template_name = "forms/govuk_form.html"
+    field_template_name = "forms/govuk_field.html"
+
+
+class GovukDateWidget(forms.MultiWidget):
+    """The GOV.UK date input: day, month and year in three boxes."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__([forms.TextInput(), forms.TextInput(), forms.TextInput()], attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, dt.date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+
+class GovukDateField(forms.MultiValueField):
+    widget = GovukDateWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        fields = (forms.IntegerField(), forms.IntegerField(), forms.IntegerField())
+        kwargs.setdefault("error_messages", {"incomplete": "Enter a day, month and year"})
+        super().__init__(fields=fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> dt.date | None:
+        if not data_list or all(v in (None, "") for v in data_list):
+            return None
+        if any(v in (None, "") for v in data_list):
+            raise forms.ValidationError("Enter a day, month and year")
+        day, month, year = (int(v) for v in data_list)
+        try:
+            return dt.date(year, month, day)
+        except ValueError as exc:
+            raise forms.ValidationError("Enter a real date") from exc

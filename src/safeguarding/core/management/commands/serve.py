@@ -1,0 +1,32 @@
+"""``safeguarding serve``: run the hub with a production WSGI server (waitress) and its static files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve the hub at http://HOST:PORT (default 127.0.0.1:8000)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--no-collectstatic", action="store_true", help="static files are already collected")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from waitress import serve
+
+        from safeguarding.config.wsgi import application
+
+        if not options["no_collectstatic"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(
+            f"Safeguarding Hub on http://{options['host']}:{options['port']}/ "
+            f"(database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}). Ctrl+C stops it."
+        )
+        serve(application, host=options["host"], port=options["port"], threads=options["threads"], ident="safeguarding")

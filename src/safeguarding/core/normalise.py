@@ -1,0 +1,131 @@
+"""Normalisers for the identifiers agencies record differently: postcodes, phones, NHS numbers,
+vehicle registrations and partial dates. Each returns None for a value that cannot be used."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+# The UK postcode format (BS 7666), after removing spaces and upper-casing.
+_POSTCODE = re.compile(
+    r"^(GIR0AA|[A-PR-UWYZ][0-9][0-9]?[0-9ABEHMNPRVWXY]?[0-9][ABD-HJLNP-UW-Z]{2}|"
+    r"[A-PR-UWYZ][A-HK-Y][0-9][0-9]?[0-9ABEHMNPRVWXY]?[0-9][ABD-HJLNP-UW-Z]{2}|"
+    r"[A-PR-UWYZ][0-9][A-HJKPSTUW][0-9][ABD-HJLNP-UW-Z]{2}|"
+    r"[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY][0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+_REGISTRATION = re.compile(r"^[A-Z0-9]{2,8}$")
+_UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+
+
+def postcode(value: str | None) -> str | None:
+    """``s651ab`` -> ``S65 1AB``; None if it is not a UK postcode."""
+    if not value:
+        return None
+    compact = re.sub(r"\s+", "", value).upper()
+    if not _POSTCODE.match(compact):
+        return None
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def postcode_district(value: str | None) -> str | None:
+    """The outward code (``S65``) of a normalised postcode."""
+    normalised = postcode(value)
+    return normalised.split(" ")[0] if normalised else None
+
+
+def phone(value: str | None) -> str | None:
+    """A UK (or international, with +) number in E.164 form; None if it is not a valid number."""
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def nhs_number_digits(value: str | None) -> str | None:
+    """Ten digits with spaces and dashes removed, or None if it is not ten digits."""
+    if not value:
+        return None
+    digits = re.sub(r"[\s-]", "", value)
+    return digits if len(digits) == 10 and digits.isdigit() else None
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """The modulus-11 check digit of an NHS number."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def registration(value: str | None) -> str | None:
+    """A vehicle registration upper-cased without spaces (``ya19 abc`` -> ``YA19ABC``)."""
+    if not value:
+        return None
+    compact = re.sub(r"[\s-]", "", value).upper()
+    return compact if _REGISTRATION.match(compact) else None
+
+
+def upn(value: str | None) -> str | None:
+    """A unique pupil number: a letter, 11 digits and a check character."""
+    if not value:
+        return None
+    compact = re.sub(r"\s", "", value).upper()
+    return compact if _UPN.match(compact) else None
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date known to the year, month or day, as agencies record dates of birth."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def __str__(self) -> str:
+        if self.month is None:
+            return f"{self.year:04d}"
+        if self.day is None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+    @property
+    def earliest(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+
+_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def partial_date(value: str | None) -> PartialDate | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; None if malformed or impossible."""
+    if not value:
+        return None
+    match = _PARTIAL.match(value.strip())
+    if not match:
+        return None
+    year, month, day = (int(g) if g else None for g in match.groups())
+    assert year is not None
+    try:
+        dt.date(year, month or 1, day or 1)
+    except ValueError:
+        return None
+    if year < 1900:
+        return None
+    return PartialDate(year, month, day)
+
+
+def age_on(dob: PartialDate, on: dt.date) -> int:
+    """Age in whole years on a date, taking the earliest date the partial date allows."""
+    born = dob.earliest
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

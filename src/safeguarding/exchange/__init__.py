@@ -1,0 +1,1 @@
+"""Import and export of the partnership exchange format (../shared/exchange/SPEC.md)."""

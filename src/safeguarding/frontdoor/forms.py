@@ -1,0 +1,81 @@
+"""The concern form, the child's details for a child new to the hub, and the decision form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from safeguarding.core.forms import GovukDateField
+from safeguarding.frontdoor.models import DecisionOutcome, Indicator
+
+
+class ConcernForm(forms.Form):
+    seen_on = GovukDateField(label="When did you see this, or when were you told?", help_text="For example, 27 3 2026")
+    location = forms.CharField(
+        label="Where did it happen?",
+        required=False,
+        max_length=300,
+        help_text="For example, the bus station on Station Road",
+    )
+    description = forms.CharField(
+        label="What did you see or hear?",
+        widget=forms.Textarea,
+        help_text="Say what happened in your own words, who was there and what the child said. Facts first.",
+    )
+    indicators = forms.MultipleChoiceField(
+        label="Which of these have you noticed?",
+        choices=Indicator.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Select all that apply",
+    )
+    immediate_danger = forms.BooleanField(
+        label="The child is in immediate danger",
+        required=False,
+        help_text="If so, call 999 now as well. The concern will be marked urgent.",
+    )
+
+    def clean_seen_on(self) -> Any:
+        value = self.cleaned_data.get("seen_on")
+        if value is None:
+            raise forms.ValidationError("Enter the date you saw this or were told")
+        return value
+
+
+class NewChildForm(forms.Form):
+    given_name = forms.CharField(label="Child's first name", max_length=100, required=False)
+    family_name = forms.CharField(label="Child's last name", max_length=100, required=False)
+    date_of_birth = GovukDateField(label="Date of birth", required=False, help_text="Leave blank if you do not know it")
+    sex = forms.ChoiceField(
+        label="Sex",
+        required=False,
+        choices=[("F", "Female"), ("M", "Male"), ("X", "Other"), ("U", "Not known")],
+        widget=forms.RadioSelect,
+    )
+    nhs_number = forms.CharField(label="NHS number (if known)", required=False, max_length=20)
+    upn = forms.CharField(label="Unique pupil number (if known)", required=False, max_length=20)
+    address = forms.CharField(label="Address (if known)", required=False, max_length=300)
+    postcode = forms.CharField(label="Postcode (if known)", required=False, max_length=10)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("given_name") or data.get("family_name")):
+            self.add_error("given_name", "Enter the child's first or last name")
+        return data
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label="What happens next?", choices=DecisionOutcome.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label="Reason for the decision",
+        widget=forms.Textarea,
+        required=False,
+        help_text="Required for no further action. Say what you considered.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("outcome") == DecisionOutcome.NO_FURTHER_ACTION and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Give the reason for no further action")
+        return data

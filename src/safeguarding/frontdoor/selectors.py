@@ -1,0 +1,102 @@
+"""Reads for the front door: the triage queue, a referrer's concerns, and aggregate figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, concerns_visible_to, has, require
+from safeguarding.accounts.models import User
+from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome
+from safeguarding.people.models import Person
+
+
+def triage_queue(*, user: User) -> QuerySet[Concern]:
+    """Concerns awaiting a decision: urgent first, then the earliest deadline."""
+    require(user, Capability.TRIAGE)
+    return (
+        Concern.objects.filter(concerns_visible_to(user), status=ConcernStatus.AWAITING_DECISION)
+        .select_related("child", "agency", "raised_by")
+        .order_by("-urgent", "decision_due_at", "raised_at")
+    )
+
+
+def recently_decided(*, user: User, limit: int = 20) -> QuerySet[Concern]:
+    require(user, Capability.TRIAGE)
+    return (
+        Concern.objects.filter(concerns_visible_to(user), status=ConcernStatus.DECIDED)
+        .select_related("child", "agency", "decision", "decision__decided_by")
+        .order_by("-decision__decided_at")[:limit]
+    )
+
+
+def concerns_raised_by(*, user: User) -> QuerySet[Concern]:
+    """What this user raised, with what was decided (the referrer's own list)."""
+    return Concern.objects.filter(raised_by=user).select_related("child", "agency", "decision").order_by("-raised_at")
+
+
+@dataclass(frozen=True)
+class FrontDoorFigures:
+    awaiting: int
+    overdue: int
+    decided: int
+    decided_within_timescale: int
+    by_outcome: list[tuple[str, int]]
+    by_agency: list[tuple[str, int, int]]  # agency, concerns raised, decided within timescale
+
+    @property
+    def percent_within_timescale(self) -> int | None:
+        return round(100 * self.decided_within_timescale / self.decided) if self.decided else None
+
+
+def front_door_figures(*, user: User) -> FrontDoorFigures:
+    """Counts only: no child is identified, so the scrutineer and board can see them."""
+    require(user, Capability.VIEW_AGGREGATES)
+    now = timezone.now()
+    totals = Concern.objects.aggregate(
+        awaiting=Count("pk", filter=Q(status=ConcernStatus.AWAITING_DECISION)),
+        overdue=Count("pk", filter=Q(status=ConcernStatus.AWAITING_DECISION, decision_due_at__lt=now)),
+        decided=Count("pk", filter=Q(status=ConcernStatus.DECIDED)),
+        within=Count("pk", filter=Q(decision__within_timescale=True)),
+    )
+    labels = dict(DecisionOutcome.choices)
+    outcome_rows = Concern.objects.filter(decision__isnull=False).values("decision__outcome").annotate(n=Count("pk"))
+    by_outcome = sorted(((labels[r["decision__outcome"]], r["n"]) for r in outcome_rows), key=lambda r: -r[1])
+    agency_rows = (
+        Concern.objects.values("agency__name")
+        .annotate(n=Count("pk"), within=Count("pk", filter=Q(decision__within_timescale=True)))
+        .order_by("agency__name")
+    )
+    return FrontDoorFigures(
+        awaiting=totals["awaiting"],
+        overdue=totals["overdue"],
+        decided=totals["decided"],
+        decided_within_timescale=totals["within"],
+        by_outcome=by_outcome,
+        by_agency=[(r["agency__name"], r["n"], r["within"]) for r in agency_rows],
+    )
+
+
+# --- choosing the child for a concern --------------------------------------------------------
+
+_RAISE_SALT = "safeguarding.frontdoor.raise-concern"
+RAISE_TOKEN_MAX_AGE = 60 * 60
+
+
+def raise_token(*, user: User, person: Person) -> str:
+    """A short-lived token naming a child this user found (or may open), so the concern form's
+    address cannot be used to look through the hub's people by number."""
+    return signing.dumps({"p": person.pk, "u": user.pk}, salt=_RAISE_SALT)
+
+
+def child_for_raise_or_none(*, user: User, token: str) -> Person | None:
+    try:
+        data = signing.loads(token, salt=_RAISE_SALT, max_age=RAISE_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if data.get("u") != user.pk or not has(user, Capability.RAISE_CONCERN):
+        return None
+    return Person.objects.filter(pk=data.get("p")).first()

@@ -1,0 +1,196 @@
+"""Raising concerns, recording a child new to the hub, and the front door's decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core import normalise
+from safeguarding.core.calendar import deadline_working_days
+from safeguarding.core.errors import ServiceError
+from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome, Indicator, TriageDecision
+from safeguarding.people.models import Person, PersonRole, SourceRecord, SourceSystem
+
+# Statutory: a decision on next steps within one working day of a contact or referral.
+DECISION_WORKING_DAYS = 1
+
+
+def _hub_source_system(user: User) -> SourceSystem:
+    """Records typed into the hub belong to a hub 'system' of the user's agency, so the single
+    view can say which agency recorded them."""
+    if user.agency is None:
+        raise ServiceError("Your account is not linked to an agency, so you cannot record people")
+    system, _ = SourceSystem.objects.get_or_create(
+        code=f"hub-{user.agency.code}",
+        defaults={"name": f"Recorded in the hub by {user.agency.name}", "agency": user.agency, "is_hub": True},
+    )
+    return system
+
+
+def person_record_new(
+    *,
+    acting_user: User,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date | None,
+    sex: str = "",
+    nhs_number: str = "",
+    upn: str = "",
+    address: str = "",
+    postcode: str = "",
+    request: HttpRequest | None = None,
+) -> Person:
+    """Record a child the hub does not hold yet (from the concern form)."""
+    if not has(acting_user, Capability.RAISE_CONCERN):
+        raise ServiceError("You cannot record people in the hub")
+    if not (given_name.strip() or family_name.strip()):
+        raise ServiceError("Enter the child's name")
+    nhs_digits = normalise.nhs_number_digits(nhs_number) or ""
+    if nhs_number.strip() and not (nhs_digits and normalise.nhs_number_is_valid(nhs_digits)):
+        raise ServiceError("Enter a real NHS number, like 943 476 5919, or leave it blank")
+    clean_postcode = normalise.postcode(postcode) or ""
+    if postcode.strip() and not clean_postcode:
+        raise ServiceError("Enter a real postcode, like S65 1AB, or leave it blank")
+    clean_upn = normalise.upn(upn) or ""
+    if upn.strip() and not clean_upn:
+        raise ServiceError("Enter a unique pupil number in the right format, like A123456789012, or leave it blank")
+    dob = date_of_birth.isoformat() if date_of_birth else ""
+    with transaction.atomic():
+        system = _hub_source_system(acting_user)
+        person = Person.objects.create(
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            date_of_birth=dob,
+            sex=sex,
+            role=PersonRole.CHILD,
+            nhs_number=nhs_digits,
+            postcode=clean_postcode,
+        )
+        record = SourceRecord.objects.create(
+            source_system=system,
+            record_id=f"HUB-{person.pk}",
+            person=person,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            date_of_birth=dob,
+            sex=sex,
+            nhs_number=nhs_digits,
+            nhs_number_valid=bool(nhs_digits),
+            upn=clean_upn,
+            address=address.strip(),
+            postcode=clean_postcode,
+            role=PersonRole.CHILD,
+            updated_at=timezone.now(),
+        )
+        audit_record(
+            event_type=AuditEventType.PERSON_RECORDED,
+            actor=acting_user,
+            target_kind="source_record",
+            target_id=f"{system.code}:{record.record_id}",
+            person_id=person.pk,
+            request=request,
+        )
+    return person
+
+
+def concern_raise(
+    *,
+    raised_by: User,
+    child: Person,
+    seen_on: dt.date,
+    description: str,
+    location: str = "",
+    indicators: list[str] | None = None,
+    immediate_danger: bool = False,
+    request: HttpRequest | None = None,
+) -> Concern:
+    if not has(raised_by, Capability.RAISE_CONCERN):
+        raise ServiceError("You cannot raise concerns")
+    if raised_by.agency is None:
+        raise ServiceError("Your account is not linked to an agency, so you cannot raise concerns")
+    if not description.strip():
+        raise ServiceError("Describe what you saw or were told")
+    now = timezone.now()
+    if seen_on > timezone.localdate(now):
+        raise ServiceError("The date must be today or in the past")
+    valid = set(Indicator.values)
+    chosen = [code for code in (indicators or []) if code in valid]
+    if len(chosen) != len(indicators or []):
+        raise ServiceError("Choose indicators from the list")
+    with transaction.atomic():
+        concern = Concern.objects.create(
+            child=child,
+            raised_by=raised_by,
+            agency=raised_by.agency,
+            raised_at=now,
+            seen_on=seen_on,
+            location=location.strip(),
+            description=description.strip(),
+            indicators=chosen,
+            immediate_danger=immediate_danger,
+            urgent=immediate_danger,
+            status=ConcernStatus.AWAITING_DECISION,
+            decision_due_at=deadline_working_days(now, DECISION_WORKING_DAYS),
+        )
+        audit_record(
+            event_type=AuditEventType.CONCERN_RAISED,
+            actor=raised_by,
+            target_kind="concern",
+            target_id=concern.pk,
+            person_id=child.pk,
+            detail={"urgent": concern.urgent, "indicators": chosen},
+            request=request,
+        )
+    return concern
+
+
+def triage_decide(
+    *,
+    acting_user: User,
+    concern: Concern,
+    outcome: str,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> TriageDecision:
+    """Record the front door's decision on a concern. A concern is decided once; the decision
+    and its time are kept for timeliness reporting."""
+    if not has(acting_user, Capability.TRIAGE):
+        raise ServiceError("You cannot make front-door decisions")
+    if outcome not in DecisionOutcome.values:
+        raise ServiceError("Choose a decision")
+    if outcome == DecisionOutcome.NO_FURTHER_ACTION and not reason.strip():
+        raise ServiceError("Give the reason for no further action")
+    with transaction.atomic():
+        locked = Concern.objects.select_for_update().get(pk=concern.pk)
+        if locked.status == ConcernStatus.DECIDED:
+            raise ServiceError("A decision has already been recorded on this concern")
+        now = timezone.now()
+        decision = TriageDecision.objects.create(
+            concern=locked,
+            outcome=outcome,
+            reason=reason.strip(),
+            decided_by=acting_user,
+            decided_at=now,
+            within_timescale=now <= locked.decision_due_at,
+        )
+        locked.status = ConcernStatus.DECIDED
+        locked.save(update_fields=["status"])
+        audit_record(
+            event_type=AuditEventType.TRIAGE_DECISION_RECORDED,
+            actor=acting_user,
+            target_kind="concern",
+            target_id=locked.pk,
+            person_id=locked.child_id,
+            reason=reason.strip(),
+            detail={"outcome": outcome, "within_timescale": decision.within_timescale},
+            request=request,
+        )
+    concern.status = ConcernStatus.DECIDED
+    return decision

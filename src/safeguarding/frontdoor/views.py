@@ -1,0 +1,167 @@
+"""Pages of the front door: raise a concern, the triage queue, decisions, the referrer's list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from safeguarding.accounts.access import Capability, concern_for_user_or_404, current_user, has, require
+from safeguarding.core.errors import ServiceError
+from safeguarding.frontdoor import selectors, services
+from safeguarding.frontdoor.forms import ConcernForm, DecisionForm, NewChildForm
+from safeguarding.people.forms import PersonSearchForm
+from safeguarding.people.selectors import SearchCriteria, people_search
+
+
+def raise_find(request: HttpRequest) -> HttpResponse:
+    """Step 1 of raising a concern: find the child, or say they are not in the hub."""
+    user = current_user(request)
+    require(user, Capability.RAISE_CONCERN)
+    form = PersonSearchForm(request.GET or None)
+    results = None
+    if request.GET and form.is_valid():
+        criteria = SearchCriteria(**{k: v for k, v in form.cleaned_data.items() if v})
+        if criteria.is_empty:
+            form.add_error(None, "Enter the child's details to search for them")
+        elif not has(user, Capability.SEARCH_PEOPLE) and not criteria.specific_enough_for_referrer():
+            form.add_error(
+                None, "Enter the child's NHS number or pupil number, or their last name and full date of birth"
+            )
+        else:
+            found = people_search(user=user, criteria=criteria, request=request)
+            results = [(p, selectors.raise_token(user=user, person=p)) for p in found]
+    return render(request, "frontdoor/raise_find.html", {"form": form, "results": results})
+
+
+@require_http_methods(["GET", "POST"])
+def raise_concern(request: HttpRequest) -> HttpResponse:
+    """Step 2: the concern about a child found in step 1 (or from the single view)."""
+    user = current_user(request)
+    require(user, Capability.RAISE_CONCERN)
+    token = request.GET.get("child", "")
+    child = selectors.child_for_raise_or_none(user=user, token=token)
+    if child is None:
+        raise Http404
+    form = ConcernForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            concern = services.concern_raise(
+                raised_by=user,
+                child=child,
+                seen_on=data["seen_on"],
+                description=data["description"],
+                location=data["location"],
+                indicators=data["indicators"],
+                immediate_danger=data["immediate_danger"],
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("frontdoor:raised", concern_id=concern.pk)
+    return render(request, "frontdoor/raise_concern.html", {"form": form, "child": child})
+
+
+@require_http_methods(["GET", "POST"])
+def raise_new_child(request: HttpRequest) -> HttpResponse:
+    """Step 2, for a child the hub does not hold: their details and the concern on one page."""
+    user = current_user(request)
+    require(user, Capability.RAISE_CONCERN)
+    child_form = NewChildForm(request.POST or None, prefix="child")
+    form = ConcernForm(request.POST or None)
+    if request.method == "POST" and child_form.is_valid() and form.is_valid():
+        c, data = child_form.cleaned_data, form.cleaned_data
+        try:
+            child = services.person_record_new(
+                acting_user=user,
+                given_name=c["given_name"],
+                family_name=c["family_name"],
+                date_of_birth=c["date_of_birth"],
+                sex=c["sex"],
+                nhs_number=c["nhs_number"],
+                upn=c["upn"],
+                address=c["address"],
+                postcode=c["postcode"],
+                request=request,
+            )
+            concern = services.concern_raise(
+                raised_by=user,
+                child=child,
+                seen_on=data["seen_on"],
+                description=data["description"],
+                location=data["location"],
+                indicators=data["indicators"],
+                immediate_danger=data["immediate_danger"],
+                request=request,
+            )
+        except ServiceError as exc:
+            child_form.add_error(None, str(exc))
+        else:
+            return redirect("frontdoor:raised", concern_id=concern.pk)
+    errors = list(child_form.non_field_errors()) + [e for f in child_form for e in f.errors]
+    return render(
+        request, "frontdoor/raise_new_child.html", {"form": form, "child_form": child_form, "child_errors": errors}
+    )
+
+
+def raised(request: HttpRequest, concern_id: int) -> HttpResponse:
+    """Confirmation, with the reference and what happens next."""
+    user = current_user(request)
+    concern = concern_for_user_or_404(user, concern_id, request=request)
+    if concern.raised_by_id != user.pk:
+        raise Http404
+    return render(request, "frontdoor/raised.html", {"concern": concern})
+
+
+def mine(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.RAISE_CONCERN)
+    concerns = selectors.concerns_raised_by(user=user)
+    return render(request, "frontdoor/mine.html", {"concerns": concerns})
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    waiting = list(selectors.triage_queue(user=user))
+    decided = list(selectors.recently_decided(user=user))
+    return render(request, "frontdoor/queue.html", {"waiting": waiting, "decided": decided})
+
+
+@require_http_methods(["GET", "POST"])
+def concern_detail(request: HttpRequest, concern_id: int) -> HttpResponse:
+    user = current_user(request)
+    concern = concern_for_user_or_404(user, concern_id, request=request)
+    can_decide = has(user, Capability.TRIAGE) and not hasattr(concern, "decision")
+    form = DecisionForm(request.POST or None) if can_decide else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.triage_decide(
+                    acting_user=user,
+                    concern=concern,
+                    outcome=form.cleaned_data["outcome"],
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Decision recorded on concern {concern.reference}")
+                return redirect("frontdoor:queue")
+    child_url = reverse("people:detail", args=[concern.child_id]) if has(user, Capability.VIEW_PERSON) else None
+    return render(
+        request,
+        "frontdoor/concern_detail.html",
+        {"concern": concern, "form": form, "child_url": child_url, "decision": getattr(concern, "decision", None)},
+    )
+
+
+def figures(request: HttpRequest) -> HttpResponse:
+    data = selectors.front_door_figures(user=current_user(request))
+    return render(request, "frontdoor/figures.html", {"figures": data})

@@ -1,0 +1,1 @@
+"""Person profiles, the source records behind them, relationships and agencies' events."""

@@ -1,0 +1,236 @@
+"""People as the hub knows them, and the agencies' records that say so.
+
+A ``Person`` is the hub's own identity. Each ``SourceRecord`` is one person as one agency's
+system holds them; until records are linked (the linkage room), each source record is its own
+person. ``Event`` and ``Relationship`` hang off source records, so that every fact keeps the
+system (and so the agency) that recorded it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from safeguarding.accounts.models import Agency
+
+
+class SourceSystem(models.Model):
+    """A system that sends records to the hub, e.g. ``police-records``, mapped to its agency."""
+
+    code = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="source_systems")
+    # Records typed into the hub's own pages (e.g. a child recorded when raising a concern).
+    is_hub = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PersonRole(models.TextChoices):
+    CHILD = "child", "Child"
+    ADULT = "adult", "Adult"
+    UNKNOWN = "", "Not known"
+
+
+class Person(models.Model):
+    """The hub's stable identity for one human being, joined from agencies' records.
+
+    The display fields are the best values from the source records behind the person, kept here
+    so that queues and search do not have to reassemble them.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    given_name = models.CharField(max_length=200, blank=True)
+    family_name = models.CharField(max_length=200, blank=True)
+    date_of_birth = models.CharField(max_length=10, blank=True, help_text="YYYY, YYYY-MM or YYYY-MM-DD")
+    sex = models.CharField(max_length=1, blank=True)
+    role = models.CharField(max_length=10, choices=PersonRole.choices, blank=True)
+    nhs_number = models.CharField(max_length=10, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            models.Index(fields=["date_of_birth"]),
+            models.Index(fields=["nhs_number"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or f"Person {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.given_name, self.family_name) if part)
+
+    @property
+    def reference(self) -> str:
+        return f"P{self.pk:07d}"
+
+    @property
+    def postcode_district(self) -> str:
+        """The outward code only (``S65``): enough to tell two children apart, not to find a home."""
+        return self.postcode.split(" ")[0] if self.postcode else ""
+
+
+class SourceRecord(models.Model):
+    """One person as one source system holds them (a row of the exchange format's people.csv).
+
+    Values that failed validation at import are left empty here (and reported as data-quality
+    warnings); the raw row is kept in ``raw`` so that nothing the agency sent is lost.
+    """
+
+    source_system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="records")
+    record_id = models.CharField(max_length=120)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="source_records")
+    given_name = models.CharField(max_length=200, blank=True)
+    middle_names = models.CharField(max_length=200, blank=True)
+    family_name = models.CharField(max_length=200, blank=True)
+    other_names = models.TextField(blank=True, help_text="';'-separated aliases, nicknames, previous names")
+    date_of_birth = models.CharField(max_length=10, blank=True)
+    sex = models.CharField(max_length=1, blank=True)
+    nhs_number = models.CharField(max_length=10, blank=True)
+    nhs_number_valid = models.BooleanField(default=False)
+    upn = models.CharField(max_length=20, blank=True)
+    pnc_id = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    phones = models.TextField(blank=True, help_text="';'-separated, E.164")
+    emails = models.TextField(blank=True, help_text="';'-separated")
+    role = models.CharField(max_length=10, choices=PersonRole.choices, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, help_text="the row as the agency sent it, extra columns included")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_system", "record_id"], name="unique_record_per_system"),
+        ]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            models.Index(fields=["nhs_number"]),
+            models.Index(fields=["upn"]),
+            models.Index(fields=["date_of_birth"]),
+            models.Index(fields=["postcode"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_system.code}:{self.record_id}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_name, self.middle_names, self.family_name) if p)
+
+
+class EventType(models.TextChoices):
+    MISSING_EPISODE = "missing_episode", "Missing episode"
+    RETURN_HOME_INTERVIEW = "return_home_interview", "Return home interview"
+    ABSENT_FROM_SCHOOL = "absent_from_school", "Absent from school"
+    SCHOOL_EXCLUSION = "school_exclusion", "School exclusion"
+    AE_ATTENDANCE = "ae_attendance", "A&E attendance"
+    SEXUAL_HEALTH_ATTENDANCE = "sexual_health_attendance", "Sexual health attendance"
+    PREGNANCY = "pregnancy", "Pregnancy"
+    TERMINATION = "termination", "Termination"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+    SELF_HARM = "self_harm", "Self-harm"
+    INJURY = "injury", "Injury"
+    POLICE_STOP = "police_stop", "Police stop"
+    FOUND_WITH_ADULT = "found_with_adult", "Found with an adult"
+    SEEN_IN_VEHICLE = "seen_in_vehicle", "Seen in a vehicle"
+    GIFTS_OR_MONEY = "gifts_or_money", "Unexplained gifts or money"
+    MULTIPLE_PHONES = "multiple_phones", "Several phones"
+    TRAVEL_OUT_OF_AREA = "travel_out_of_area", "Travel out of area"
+    DRUG_DEBT = "drug_debt", "Drug debt"
+    ONLINE_GROOMING = "online_grooming", "Online grooming"
+    INTELLIGENCE = "intelligence", "Intelligence"
+    CONCERN = "concern", "Concern"
+    DISCLOSURE = "disclosure", "Disclosure"
+    ARREST = "arrest", "Arrest"
+    CHARGE = "charge", "Charge"
+    CONVICTION = "conviction", "Conviction"
+    VICTIM_OF_CRIME = "victim_of_crime", "Victim of crime"
+    LICENSING_COMPLAINT = "licensing_complaint", "Licensing complaint"
+    OTHER = "other", "Other"
+
+
+class Handling(models.TextChoices):
+    """Police handling code (the 2 of 3x5x2): may it go beyond the police?"""
+
+    SHAREABLE = "P", "P - may be shared"
+    CONDITIONS = "C", "C - shared with conditions"
+
+
+class Event(models.Model):
+    """Something that happened, as one source system recorded it (a row of events.csv)."""
+
+    source_system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(max_length=120)
+    source_record = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="events")
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    occurred_at = models.DateTimeField()
+    occurred_date_only = models.BooleanField(default=False, help_text="the source gave a date without a time")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    location_name = models.CharField(max_length=300, blank=True)
+    location_postcode = models.CharField(max_length=10, blank=True)
+    vehicle_registration = models.CharField(max_length=12, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    other_record_ids = models.TextField(blank=True, help_text="';'-separated record_ids in the same system")
+    detail = models.TextField(blank=True)
+    handling = models.CharField(max_length=1, choices=Handling.choices, blank=True)
+    raw = models.JSONField(default=dict)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_system", "event_id"], name="unique_event_per_system"),
+        ]
+        indexes = [
+            models.Index(fields=["source_record", "occurred_at"]),
+            models.Index(fields=["event_type", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_type_display()} ({self.source_system.code}:{self.event_id})"
+
+    @property
+    def is_restricted_intelligence(self) -> bool:
+        """Police intelligence not marked shareable stays with the police."""
+        return self.event_type == EventType.INTELLIGENCE and self.handling != Handling.SHAREABLE
+
+
+class RelationshipType(models.TextChoices):
+    PARENT = "parent", "Parent"
+    SIBLING = "sibling", "Sibling"
+    CARER = "carer", "Carer"
+    PARTNER = "partner", "Partner"
+    ASSOCIATE = "associate", "Associate"
+    PEER = "peer", "Peer"
+    SUSPECTED_PERPETRATOR = "suspected_perpetrator", "Suspected perpetrator"
+    VICTIM = "victim", "Victim"
+    OTHER = "other", "Other"
+
+
+class Relationship(models.Model):
+    """A dated link one source knows between two of its people (a row of relationships.csv)."""
+
+    source_system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="relationships")
+    from_record = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="relationships_from")
+    to_record = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="relationships_to")
+    relationship = models.CharField(max_length=30, choices=RelationshipType.choices)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    raw = models.JSONField(default=dict)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "from_record", "to_record", "relationship"], name="unique_relationship"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relationship_display()} ({self.source_system_id}: {self.from_record_id} -> {self.to_record_id})"

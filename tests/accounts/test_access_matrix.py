@@ -1,0 +1,167 @@
+"""The access rules as a matrix: every role of every agency against every kind of record, for
+viewing and changing. The expectations are written out here, not derived from the gateway, so a
+change to the rules has to be made in both places on purpose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.frontdoor.models import Concern
+from safeguarding.frontdoor.services import concern_raise
+from safeguarding.people.models import EventType, Handling
+from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+
+CASEWORK = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER, Role.SUPPORT_WORKER}
+RAISERS = CASEWORK | {Role.REFERRER}
+
+# kind of record / page -> roles allowed (agency does not matter for these)
+EXPECTED: dict[str, set[str]] = {
+    "person: single view": CASEWORK,
+    "person: search everyone": CASEWORK,
+    "event: ordinary agency event": CASEWORK,
+    "event: police intelligence marked P": CASEWORK,
+    "concern: raise one": RAISERS,
+    "concern: view one raised by someone else": CASEWORK,
+    "concern: view one's own and its outcome": RAISERS,
+    "concern: triage queue": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
+    "concern: record a decision (change)": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
+    "aggregates: front door figures": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER},
+    "audit: who viewed a person": {Role.DATA_PROTECTION_OFFICER},
+    "admin: agencies (view)": {Role.ADMINISTRATOR},
+    "admin: agencies (change)": {Role.ADMINISTRATOR},
+    "admin: users (change)": {Role.ADMINISTRATOR},
+}
+# Police intelligence without handling code P: police casework staff only.
+RESTRICTED_INTELLIGENCE = "event: police intelligence marked C (police only)"
+
+
+@dataclass
+class World:
+    person_id: int
+    other_concern: Concern
+    ordinary_text: str
+    shareable_text: str
+    restricted_text: str
+
+
+@pytest.fixture
+def world(agencies) -> World:  # type: ignore[no-untyped-def]
+    police_system = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    school_system = SourceSystemFactory(code="school-sims", agency=agencies[AgencyKind.EDUCATION])
+    police_record = SourceRecordFactory(source_system=police_system, record_id="NICHE-1")
+    person = police_record.person
+    SourceRecordFactory(source_system=school_system, record_id="SIMS-1", person=person)
+    EventFactory(source_record=police_record, event_type=EventType.MISSING_EPISODE, detail="ordinary-missing-episode")
+    EventFactory(
+        source_record=police_record, event_type=EventType.INTELLIGENCE, handling=Handling.SHAREABLE, detail="shareable-intel-text"
+    )
+    EventFactory(
+        source_record=police_record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS, detail="restricted-intel-text"
+    )
+    other = UserFactory(role=Role.REFERRER, agency=agencies[AgencyKind.HEALTH], username="other-referrer")
+    from django.utils import timezone
+
+    concern = concern_raise(raised_by=other, child=person, seen_on=timezone.localdate(), description="someone else's concern")
+    return World(person.pk, concern, "ordinary-missing-episode", "shareable-intel-text", "restricted-intel-text")
+
+
+def _observe(user: User, world: World) -> dict[str, bool]:
+    client = Client()
+    client.force_login(user)
+    seen: dict[str, bool] = {}
+
+    single = client.get(reverse("people:detail", args=[world.person_id]))
+    assert single.status_code in (200, 404)
+    body = single.content.decode() if single.status_code == 200 else ""
+    seen["person: single view"] = single.status_code == 200
+    seen["event: ordinary agency event"] = world.ordinary_text in body
+    seen["event: police intelligence marked P"] = world.shareable_text in body
+    seen[RESTRICTED_INTELLIGENCE] = world.restricted_text in body
+
+    search = client.get(reverse("people:search"), {"family_name": "Barker"})
+    assert search.status_code in (200, 403)
+    seen["person: search everyone"] = search.status_code == 200
+
+    raise_page = client.get(reverse("frontdoor:raise-find"))
+    seen["concern: raise one"] = raise_page.status_code == 200
+
+    other = client.get(reverse("frontdoor:detail", args=[world.other_concern.pk]))
+    assert other.status_code in (200, 404)
+    seen["concern: view one raised by someone else"] = other.status_code == 200
+
+    if seen["concern: raise one"]:
+        from django.utils import timezone
+
+        from safeguarding.people.models import Person
+
+        own = concern_raise(raised_by=user, child=Person.objects.get(pk=world.person_id), seen_on=timezone.localdate(), description="mine")
+        seen["concern: view one's own and its outcome"] = client.get(reverse("frontdoor:detail", args=[own.pk])).status_code == 200
+    else:
+        seen["concern: view one's own and its outcome"] = False
+
+    seen["concern: triage queue"] = client.get(reverse("frontdoor:queue")).status_code == 200
+    decide = client.post(
+        reverse("frontdoor:detail", args=[world.other_concern.pk]), {"outcome": "early_help", "reason": "matrix"}
+    )
+    world.other_concern.refresh_from_db()
+    seen["concern: record a decision (change)"] = world.other_concern.status == "decided"
+    if seen["concern: record a decision (change)"]:
+        assert decide.status_code == 302
+    else:
+        assert decide.status_code == 404
+
+    seen["aggregates: front door figures"] = client.get(reverse("frontdoor:figures")).status_code == 200
+    seen["audit: who viewed a person"] = client.get(reverse("audit:trail"), {"person": f"P{world.person_id}"}).status_code == 200
+    seen["admin: agencies (view)"] = client.get(reverse("accounts:agencies")).status_code == 200
+    from safeguarding.accounts.models import Agency
+
+    client.post(reverse("accounts:agency-new"), {"code": "new-agency", "name": "New agency", "kind": "voluntary", "is_active": "on"})
+    seen["admin: agencies (change)"] = Agency.objects.filter(code="new-agency").exists()
+    client.post(
+        reverse("accounts:user-new"),
+        {
+            "username": "made-by-matrix",
+            "first_name": "New",
+            "last_name": "Person",
+            "agency": user.agency_id,
+            "role": "referrer",
+            "password": "a-long-enough-password-123",
+            "is_active": "on",
+        },
+    )
+    seen["admin: users (change)"] = User.objects.filter(username="made-by-matrix").exists()
+    return seen
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("agency_kind", AgencyKind.values)
+@pytest.mark.parametrize("role", Role.values)
+def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=role, agency_kind=agency_kind)
+    seen = _observe(user, world)
+    expected = {kind: role in roles for kind, roles in EXPECTED.items()}
+    expected[RESTRICTED_INTELLIGENCE] = role in CASEWORK and agency_kind == AgencyKind.POLICE
+    assert seen == expected
+
+
+@pytest.mark.django_db
+def test_forbidden_and_missing_person_look_the_same(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    referrer = Client()
+    referrer.force_login(make_user(role=Role.REFERRER))
+    forbidden = referrer.get(reverse("people:detail", args=[world.person_id]))
+    missing = referrer.get(reverse("people:detail", args=[world.person_id + 10_000]))
+    assert forbidden.status_code == missing.status_code == 404
+    assert forbidden.content == missing.content
+
+
+@pytest.mark.django_db
+def test_signed_out_visitors_see_nothing(world: World) -> None:
+    client = Client()
+    for url in (reverse("people:detail", args=[world.person_id]), reverse("frontdoor:queue"), reverse("audit:trail")):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sign-in"))

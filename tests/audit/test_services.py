@@ -1,0 +1,104 @@
+"""The audit trail is a hash chain: any edit, deletion or out-of-order insertion is found."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.audit.services import audit_record, audit_verify
+
+
+def _write(n: int) -> list[AuditEvent]:
+    return [
+        audit_record(event_type=AuditEventType.PERSON_VIEWED, actor_label=f"tester {i}", target_kind="person", target_id=i, person_id=i)
+        for i in range(n)
+    ]
+
+
+def _sql(statement: str, params: list[object] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+@pytest.mark.django_db
+def test_rows_chain_and_verify_passes() -> None:
+    events = _write(5)
+    assert [e.sequence for e in events] == [1, 2, 3, 4, 5]
+    assert events[1].previous_hash == events[0].row_hash
+    result = audit_verify()
+    assert result.ok and result.rows_checked == 5
+
+
+@pytest.mark.django_db
+def test_edited_row_is_found() -> None:
+    _write(5)
+    _sql("UPDATE audit_auditevent SET actor_label = 'someone else' WHERE sequence = 3")
+    result = audit_verify()
+    assert not result.ok
+    assert result.first_bad_sequence == 3
+    assert "edited" in result.problem
+
+
+@pytest.mark.django_db
+def test_deleted_row_is_found() -> None:
+    _write(5)
+    _sql("DELETE FROM audit_auditevent WHERE sequence = 2")
+    result = audit_verify()
+    assert not result.ok and result.first_bad_sequence == 3
+    assert "row 2 is missing" in result.problem
+
+
+@pytest.mark.django_db
+def test_rows_deleted_from_the_end_are_found() -> None:
+    _write(5)
+    _sql("DELETE FROM audit_auditevent WHERE sequence >= 4")
+    result = audit_verify()
+    assert not result.ok and result.first_bad_sequence == 4
+    assert "missing from the end" in result.problem
+
+
+@pytest.mark.django_db
+def test_row_inserted_out_of_order_is_found() -> None:
+    events = _write(3)
+    # A forged row given the sequence number of an existing row's place, re-hashed to look right.
+    forged = AuditEvent.objects.get(sequence=2)
+    _sql("DELETE FROM audit_auditevent WHERE sequence = 2")
+    forged.pk = None
+    forged.actor_label = "forger"
+    forged.previous_hash = events[2].row_hash  # chained onto the wrong row
+    forged.save(force_insert=True)
+    result = audit_verify()
+    assert not result.ok and result.first_bad_sequence == 2
+
+
+@pytest.mark.django_db
+def test_database_refuses_update_and_delete_outside_maintenance() -> None:
+    _write(2)
+    with transaction.atomic():
+        _sql("DELETE FROM audit_maintenance_window")
+        with pytest.raises(DatabaseError), transaction.atomic():
+            _sql("UPDATE audit_auditevent SET reason = 'changed' WHERE sequence = 1")
+        with pytest.raises(DatabaseError), transaction.atomic():
+            _sql("DELETE FROM audit_auditevent WHERE sequence = 1")
+        transaction.set_rollback(True)
+    assert AuditEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_audit_verify_command_names_the_first_bad_row() -> None:
+    _write(4)
+    call_command("audit", "verify")  # intact: no error
+    _sql("UPDATE audit_auditevent SET reason = 'quietly changed' WHERE sequence = 2")
+    with pytest.raises(CommandError, match="row 2"):
+        call_command("audit", "verify")
+
+
+@pytest.mark.django_db
+def test_actor_is_kept_apart_from_target(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    event = audit_record(event_type=AuditEventType.PERSON_VIEWED, actor=user, target_kind="person", target_id=42, person_id=42)
+    assert event.actor == user and event.actor_label == user.username
+    assert event.actor_agency == user.agency.code
+    assert (event.target_kind, event.target_id, event.person_id) == ("person", "42", 42)

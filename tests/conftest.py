@@ -1,0 +1,38 @@
+"""Shared fixtures: the partnership's agencies, a user for every role, and database set-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from tests.factories import AgencyFactory, UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
+    """Open the audit trail's maintenance window in the test database only, so that tests which
+    reset the database between them (browser tests) may empty the append-only audit table.
+    Tests of the append-only rule close it inside their own transaction."""
+    with django_db_blocker.unblock(), connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute(
+            "INSERT INTO audit_maintenance_window (opened_by, reason) VALUES ('test suite', 'database resets between tests')"
+        )
+
+
+@pytest.fixture
+def agencies(db: None) -> dict[str, Agency]:
+    """One agency of each kind, keyed by kind."""
+    return {
+        kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind) for kind, label in AgencyKind.choices
+    }
+
+
+@pytest.fixture
+def make_user(agencies: dict[str, Agency]) -> Callable[..., User]:
+    def make(role: str = Role.REFERRER, agency_kind: str = AgencyKind.EDUCATION, **kwargs: object) -> User:
+        return UserFactory(role=role, agency=agencies[agency_kind], **kwargs)
+
+    return make

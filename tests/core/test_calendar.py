@@ -1,0 +1,53 @@
+"""The working-day calendar: weekends and England and Wales bank holidays do not count."""
+
+import datetime as dt
+
+from safeguarding.core.calendar import (
+    ENGLAND,
+    add_working_days,
+    deadline_working_days,
+    is_working_day,
+    working_days_between,
+)
+
+
+def test_weekends_and_bank_holidays_are_not_working_days() -> None:
+    assert is_working_day(dt.date(2026, 11, 23))  # Monday
+    assert not is_working_day(dt.date(2026, 11, 21))  # Saturday
+    assert not is_working_day(dt.date(2026, 12, 25))  # Christmas Day (Friday)
+    assert not is_working_day(dt.date(2026, 12, 28))  # Boxing Day substitute (Monday)
+    assert not is_working_day(dt.date(2026, 4, 3))  # Good Friday
+    assert not is_working_day(dt.date(2026, 4, 6))  # Easter Monday (England and Wales, not Scotland)
+    assert not is_working_day(dt.date(2026, 8, 31))  # Summer bank holiday (England, not Scotland)
+
+
+def test_one_working_day_from_friday_afternoon_is_end_of_monday() -> None:
+    received = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ENGLAND)  # Friday
+    due = deadline_working_days(received, 1)
+    assert due.date() == dt.date(2026, 11, 23)
+    assert (due.hour, due.minute) == (23, 59)
+
+
+def test_concern_on_christmas_eve_is_due_after_the_holidays() -> None:
+    received = dt.datetime(2026, 12, 24, 10, 0, tzinfo=ENGLAND)  # Thursday
+    # Fri 25 Christmas, Sat, Sun, Mon 28 substitute Boxing Day -> Tuesday 29th.
+    assert deadline_working_days(received, 1).date() == dt.date(2026, 12, 29)
+
+
+def test_saturday_concern_is_due_monday() -> None:
+    received = dt.datetime(2026, 11, 21, 9, 0, tzinfo=ENGLAND)
+    assert deadline_working_days(received, 1).date() == dt.date(2026, 11, 23)
+
+
+def test_deadline_uses_england_local_date_not_utc() -> None:
+    # 23:30 UTC on Friday 19 June 2026 is 00:30 on Saturday in England (BST).
+    received = dt.datetime(2026, 6, 19, 23, 30, tzinfo=dt.UTC)
+    assert deadline_working_days(received, 1).date() == dt.date(2026, 6, 22)
+
+
+def test_forty_five_working_days_for_an_assessment() -> None:
+    start = dt.date(2026, 12, 1)
+    end = add_working_days(start, 45)
+    assert working_days_between(start, end) == 45
+    # December 2026 has 3 bank holidays after the 1st (25th, 28th) and 1 January 2027.
+    assert end == dt.date(2027, 2, 5)

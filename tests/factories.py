@@ -1,0 +1,91 @@
+"""factory_boy factories for the hub's records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from safeguarding.people.models import Event, EventType, Person, PersonRole, SourceRecord, SourceSystem
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"agency-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").title())
+    kind = AgencyKind.COUNCIL
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    agency = factory.SubFactory(AgencyFactory)
+    role = Role.REFERRER
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: Any) -> None:  # noqa: N805
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save()
+
+
+class SourceSystemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SourceSystem
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"system-{n}")
+    name = factory.LazyAttribute(lambda o: o.code)
+    agency = factory.SubFactory(AgencyFactory)
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    given_name = "Chloe"
+    family_name = factory.Sequence(lambda n: f"Barker{n}")
+    date_of_birth = "2010-03-14"
+    sex = "F"
+    role = PersonRole.CHILD
+    postcode = "S65 1AB"
+
+
+class SourceRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SourceRecord
+
+    source_system = factory.SubFactory(SourceSystemFactory)
+    record_id = factory.Sequence(lambda n: f"REC-{n}")
+    person = factory.SubFactory(PersonFactory)
+    given_name = factory.LazyAttribute(lambda o: o.person.given_name)
+    family_name = factory.LazyAttribute(lambda o: o.person.family_name)
+    date_of_birth = factory.LazyAttribute(lambda o: o.person.date_of_birth)
+    sex = factory.LazyAttribute(lambda o: o.person.sex)
+    postcode = factory.LazyAttribute(lambda o: o.person.postcode)
+    role = factory.LazyAttribute(lambda o: o.person.role)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    source_record = factory.SubFactory(SourceRecordFactory)
+    source_system = factory.LazyAttribute(lambda o: o.source_record.source_system)
+    event_id = factory.Sequence(lambda n: f"EV-{n}")
+    event_type = EventType.MISSING_EPISODE
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+    detail = "Reported missing by carer"
