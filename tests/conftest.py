@@ -26,7 +26,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
 def agencies(db: None) -> dict[str, Agency]:
     """One agency of each kind, keyed by kind."""
     return {
-        kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind) for kind, label in AgencyKind.choices
+        kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind)
+        for kind, label in AgencyKind.choices
     }
 
 

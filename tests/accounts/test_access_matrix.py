@@ -16,7 +16,13 @@ from safeguarding.frontdoor.services import concern_raise
 from safeguarding.people.models import EventType, Handling
 from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
 
-CASEWORK = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER, Role.SUPPORT_WORKER}
+CASEWORK = {
+    Role.TRIAGE_WORKER,
+    Role.MACE_COORDINATOR,
+    Role.LEAD_PRACTITIONER,
+    Role.INTELLIGENCE_OFFICER,
+    Role.SUPPORT_WORKER,
+}
 RAISERS = CASEWORK | {Role.REFERRER}
 
 # kind of record / page -> roles allowed (agency does not matter for these)
@@ -30,7 +36,12 @@ EXPECTED: dict[str, set[str]] = {
     "concern: view one's own and its outcome": RAISERS,
     "concern: triage queue": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
     "concern: record a decision (change)": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
-    "aggregates: front door figures": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER},
+    "aggregates: front door figures": {
+        Role.TRIAGE_WORKER,
+        Role.MACE_COORDINATOR,
+        Role.PARTNERSHIP_MANAGER,
+        Role.DATA_PROTECTION_OFFICER,
+    },
     "audit: who viewed a person": {Role.DATA_PROTECTION_OFFICER},
     "admin: agencies (view)": {Role.ADMINISTRATOR},
     "admin: agencies (change)": {Role.ADMINISTRATOR},
@@ -58,15 +69,23 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
     SourceRecordFactory(source_system=school_system, record_id="SIMS-1", person=person)
     EventFactory(source_record=police_record, event_type=EventType.MISSING_EPISODE, detail="ordinary-missing-episode")
     EventFactory(
-        source_record=police_record, event_type=EventType.INTELLIGENCE, handling=Handling.SHAREABLE, detail="shareable-intel-text"
+        source_record=police_record,
+        event_type=EventType.INTELLIGENCE,
+        handling=Handling.SHAREABLE,
+        detail="shareable-intel-text",
     )
     EventFactory(
-        source_record=police_record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS, detail="restricted-intel-text"
+        source_record=police_record,
+        event_type=EventType.INTELLIGENCE,
+        handling=Handling.CONDITIONS,
+        detail="restricted-intel-text",
     )
     other = UserFactory(role=Role.REFERRER, agency=agencies[AgencyKind.HEALTH], username="other-referrer")
     from django.utils import timezone
 
-    concern = concern_raise(raised_by=other, child=person, seen_on=timezone.localdate(), description="someone else's concern")
+    concern = concern_raise(
+        raised_by=other, child=person, seen_on=timezone.localdate(), description="someone else's concern"
+    )
     return World(person.pk, concern, "ordinary-missing-episode", "shareable-intel-text", "restricted-intel-text")
 
 
@@ -99,8 +118,15 @@ def _observe(user: User, world: World) -> dict[str, bool]:
 
         from safeguarding.people.models import Person
 
-        own = concern_raise(raised_by=user, child=Person.objects.get(pk=world.person_id), seen_on=timezone.localdate(), description="mine")
-        seen["concern: view one's own and its outcome"] = client.get(reverse("frontdoor:detail", args=[own.pk])).status_code == 200
+        own = concern_raise(
+            raised_by=user,
+            child=Person.objects.get(pk=world.person_id),
+            seen_on=timezone.localdate(),
+            description="mine",
+        )
+        seen["concern: view one's own and its outcome"] = (
+            client.get(reverse("frontdoor:detail", args=[own.pk])).status_code == 200
+        )
     else:
         seen["concern: view one's own and its outcome"] = False
 
@@ -116,11 +142,16 @@ def _observe(user: User, world: World) -> dict[str, bool]:
         assert decide.status_code == 404
 
     seen["aggregates: front door figures"] = client.get(reverse("frontdoor:figures")).status_code == 200
-    seen["audit: who viewed a person"] = client.get(reverse("audit:trail"), {"person": f"P{world.person_id}"}).status_code == 200
+    seen["audit: who viewed a person"] = (
+        client.get(reverse("audit:trail"), {"person": f"P{world.person_id}"}).status_code == 200
+    )
     seen["admin: agencies (view)"] = client.get(reverse("accounts:agencies")).status_code == 200
     from safeguarding.accounts.models import Agency
 
-    client.post(reverse("accounts:agency-new"), {"code": "new-agency", "name": "New agency", "kind": "voluntary", "is_active": "on"})
+    client.post(
+        reverse("accounts:agency-new"),
+        {"code": "new-agency", "name": "New agency", "kind": "voluntary", "is_active": "on"},
+    )
     seen["admin: agencies (change)"] = Agency.objects.filter(code="new-agency").exists()
     client.post(
         reverse("accounts:user-new"),

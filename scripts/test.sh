@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test and check: ruff and mypy, then the whole pytest suite on SQLite and again on a
+# throwaway PostgreSQL server that this script starts and stops. Browser tests drive Debian's
+# Chromium. As root, it installs PostgreSQL and Chromium with apt-get if they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+find_pg_bin() {
+  if command -v pg_ctl >/dev/null 2>&1; then dirname "$(readlink -f "$(command -v pg_ctl)")"; return; fi
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+missing=()
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+[ -n "$(find_pg_bin)" ] || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${missing[*]} with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing ${missing[*]}: install them (Debian: apt-get install ${missing[*]}) and run again." >&2
+    exit 1
+  fi
+fi
+
+echo "== ruff"
+.venv/bin/ruff check src tests bench
+echo "== mypy"
+.venv/bin/mypy src
+
+# Tests keep their files (rejects, generated extracts) out of the developer's data folder.
+export SAFEGUARDING_DATA_DIR
+SAFEGUARDING_DATA_DIR=$(mktemp -d)
+pg_dir=""
+cleanup() {
+  if [ -n "$pg_dir" ] && [ -f "$pg_dir/data/postmaster.pid" ]; then
+    run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$SAFEGUARDING_DATA_DIR" ${pg_dir:+"$pg_dir"}
+}
+trap cleanup EXIT
+
+echo "== pytest on SQLite"
+.venv/bin/python -m pytest "$@"
+
+echo "== pytest on PostgreSQL"
+pg_bin=$(find_pg_bin)
+pg_dir=$(mktemp -d)
+# initdb refuses to run as root: the server then runs as the postgres user the package created.
+if [ "$(id -u)" = 0 ]; then
+  chown postgres "$pg_dir"
+  run_pg() { runuser -u postgres -- "$@"; }
+else
+  run_pg() { "$@"; }
+fi
+port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+run_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+  -o "-p $port -k $pg_dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+DATABASE_URL="postgres://postgres@/postgres?host=$pg_dir&port=$port" .venv/bin/python -m pytest "$@"

@@ -1,0 +1,115 @@
+"""Signing in and out, sessions, and the protections every page has."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from safeguarding.accounts.models import Role
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_in_and_failed_sign_in_are_audited(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=Role.TRIAGE_WORKER)
+    client = Client()
+    bad = client.post(reverse("accounts:sign-in"), {"username": user.username, "password": "wrong"})
+    assert bad.status_code == 200 and "The username or password is not right" in bad.content.decode()
+    assert "Error: Sign in" in bad.content.decode()
+    good = client.post(reverse("accounts:sign-in"), {"username": user.username, "password": PASSWORD})
+    assert good.status_code == 302
+    failed = AuditEvent.objects.get(event_type=AuditEventType.SIGN_IN_FAILED)
+    assert user.username in failed.actor_label and failed.actor is None
+    assert AuditEvent.objects.get(event_type=AuditEventType.SIGNED_IN).actor == user
+    client.post(reverse("accounts:sign-out"))
+    assert AuditEvent.objects.filter(event_type=AuditEventType.SIGNED_OUT, actor=user).exists()
+    assert client.get(reverse("frontdoor:queue")).status_code == 302
+
+
+def test_sign_in_does_not_redirect_off_site(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    response = Client().post(
+        reverse("accounts:sign-in") + "?next=https://evil.example/", {"username": user.username, "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("home")
+
+
+def test_passwords_are_hashed_with_argon2(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    user.set_password("another-long-password")
+    assert user.password.startswith("argon2")
+
+
+def test_sessions_expire_and_cookies_are_protected() -> None:
+    assert settings.SESSION_COOKIE_AGE <= 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    assert settings.SESSION_COOKIE_HTTPONLY
+
+
+def test_security_headers_on_every_page(make_user) -> None:  # type: ignore[no-untyped-def]
+    response = Client().get(reverse("accounts:sign-in"))
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_forms_are_refused_without_a_csrf_token(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("accounts:sign-in"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_deactivated_user_cannot_sign_in(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(is_active=False)
+    response = Client().post(reverse("accounts:sign-in"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(event_type=AuditEventType.SIGN_IN_FAILED).exists()
+
+
+def test_administrator_creates_a_user_who_can_then_sign_in(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
+    admin = Client()
+    admin.force_login(make_user(role=Role.ADMINISTRATOR))
+    response = admin.post(
+        reverse("accounts:user-new"),
+        {
+            "username": "new.triage",
+            "first_name": "New",
+            "last_name": "Worker",
+            "agency": agencies["council"].pk,
+            "role": Role.TRIAGE_WORKER,
+            "password": "a-temporary-password-42",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(event_type=AuditEventType.USER_CREATED).exists()
+    client = Client()
+    signed_in = client.post(
+        reverse("accounts:sign-in"), {"username": "new.triage", "password": "a-temporary-password-42"}
+    )
+    assert signed_in.status_code == 302
+    assert client.get(reverse("frontdoor:queue")).status_code == 200
+
+
+def test_short_passwords_are_refused_for_new_users(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
+    admin = Client()
+    admin.force_login(make_user(role=Role.ADMINISTRATOR))
+    response = admin.post(
+        reverse("accounts:user-new"),
+        {
+            "username": "weak",
+            "first_name": "W",
+            "last_name": "P",
+            "agency": agencies["council"].pk,
+            "role": "referrer",
+            "password": "short",
+        },
+    )
+    assert response.status_code == 200 and "There is a problem" in response.content.decode()

@@ -1,0 +1,144 @@
+"""Raising concerns and deciding them at the front door."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.core.calendar import ENGLAND
+from safeguarding.core.errors import ServiceError
+from safeguarding.frontdoor import selectors, services
+from safeguarding.frontdoor.models import ConcernStatus, DecisionOutcome
+from safeguarding.people.models import SourceRecord
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _friday_afternoon(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
+    moment = dt.datetime(2026, 11, 20, 15, 0, tzinfo=ENGLAND)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+def test_concern_is_due_by_end_of_next_working_day_and_audited(make_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _friday_afternoon(monkeypatch)
+    referrer = make_user(role=Role.REFERRER)
+    child = PersonFactory()
+    concern = services.concern_raise(
+        raised_by=referrer, child=child, seen_on=dt.date(2026, 11, 19), description="Seen in a car", indicators=["cars"]
+    )
+    assert concern.decision_due_at.astimezone(ENGLAND).date() == dt.date(2026, 11, 23)
+    assert concern.status == ConcernStatus.AWAITING_DECISION and not concern.urgent
+    audit = AuditEvent.objects.get(event_type=AuditEventType.CONCERN_RAISED)
+    assert audit.actor == referrer and audit.person_id == child.pk and audit.target_id == str(concern.pk)
+
+
+def test_immediate_danger_marks_the_concern_urgent_and_first_in_the_queue(make_user) -> None:  # type: ignore[no-untyped-def]
+    referrer, triage = make_user(role=Role.REFERRER), make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    today = timezone.localdate()
+    calm = services.concern_raise(raised_by=referrer, child=PersonFactory(), seen_on=today, description="worry")
+    danger = services.concern_raise(
+        raised_by=referrer, child=PersonFactory(), seen_on=today, description="in danger", immediate_danger=True
+    )
+    assert danger.urgent
+    assert list(selectors.triage_queue(user=triage)) == [danger, calm]
+
+
+def test_concern_needs_a_description_and_a_past_date(make_user) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user()
+    with pytest.raises(ServiceError, match="Describe"):
+        services.concern_raise(
+            raised_by=referrer, child=PersonFactory(), seen_on=timezone.localdate(), description="  "
+        )
+    with pytest.raises(ServiceError, match="past"):
+        services.concern_raise(
+            raised_by=referrer,
+            child=PersonFactory(),
+            seen_on=timezone.localdate() + dt.timedelta(days=2),
+            description="tomorrow",
+        )
+
+
+def test_no_further_action_needs_a_reason(make_user) -> None:  # type: ignore[no-untyped-def]
+    concern = services.concern_raise(
+        raised_by=make_user(), child=PersonFactory(), seen_on=timezone.localdate(), description="x"
+    )
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError, match="reason"):
+        services.triage_decide(
+            acting_user=triage, concern=concern, outcome=DecisionOutcome.NO_FURTHER_ACTION, reason=""
+        )
+    decision = services.triage_decide(
+        acting_user=triage, concern=concern, outcome=DecisionOutcome.NO_FURTHER_ACTION, reason="Known, plan in place"
+    )
+    assert decision.reason == "Known, plan in place"
+    assert decision.within_timescale
+
+
+def test_a_concern_is_decided_once_and_the_decision_is_kept_with_its_time(make_user) -> None:  # type: ignore[no-untyped-def]
+    concern = services.concern_raise(
+        raised_by=make_user(), child=PersonFactory(), seen_on=timezone.localdate(), description="x"
+    )
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    services.triage_decide(acting_user=triage, concern=concern, outcome=DecisionOutcome.MACE_REFERRAL)
+    with pytest.raises(ServiceError, match="already"):
+        services.triage_decide(acting_user=triage, concern=concern, outcome=DecisionOutcome.EARLY_HELP)
+    concern.refresh_from_db()
+    assert concern.status == ConcernStatus.DECIDED and concern.decision.outcome == DecisionOutcome.MACE_REFERRAL
+    assert AuditEvent.objects.filter(event_type=AuditEventType.TRIAGE_DECISION_RECORDED).count() == 1
+
+
+def test_a_late_decision_is_recorded_as_outside_the_timescale(make_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _friday_afternoon(monkeypatch)
+    concern = services.concern_raise(
+        raised_by=make_user(), child=PersonFactory(), seen_on=dt.date(2026, 11, 20), description="x"
+    )
+    late = dt.datetime(2026, 11, 24, 9, 0, tzinfo=ENGLAND)  # Tuesday morning
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    assert concern.is_overdue
+    decision = services.triage_decide(acting_user=triage, concern=concern, outcome=DecisionOutcome.ASSESSMENT)
+    assert not decision.within_timescale
+    figures = selectors.front_door_figures(user=triage)
+    assert (figures.decided, figures.decided_within_timescale, figures.percent_within_timescale) == (1, 0, 0)
+
+
+def test_only_triage_roles_decide(make_user) -> None:  # type: ignore[no-untyped-def]
+    concern = services.concern_raise(
+        raised_by=make_user(), child=PersonFactory(), seen_on=timezone.localdate(), description="x"
+    )
+    lead = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError):
+        services.triage_decide(acting_user=lead, concern=concern, outcome=DecisionOutcome.EARLY_HELP)
+
+
+def test_recording_a_new_child_creates_a_hub_record_of_the_referrers_agency(make_user) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user()
+    child = services.person_record_new(
+        acting_user=referrer,
+        given_name="Amy",
+        family_name="Stone",
+        date_of_birth=dt.date(2011, 5, 2),
+        postcode="s651ab",
+    )
+    record = SourceRecord.objects.get(person=child)
+    assert record.source_system.agency == referrer.agency and record.source_system.is_hub
+    assert (child.postcode, child.date_of_birth) == ("S65 1AB", "2011-05-02")
+    with pytest.raises(ServiceError, match="NHS number"):
+        services.person_record_new(
+            acting_user=referrer, given_name="A", family_name="B", date_of_birth=None, nhs_number="123"
+        )
+
+
+def test_the_raise_token_only_works_for_the_user_it_was_made_for(make_user) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = make_user(), make_user()
+    child = PersonFactory()
+    token = selectors.raise_token(user=alice, person=child)
+    assert selectors.child_for_raise_or_none(user=alice, token=token) == child
+    assert selectors.child_for_raise_or_none(user=bob, token=token) is None
+    assert selectors.child_for_raise_or_none(user=alice, token=str(child.pk)) is None
