@@ -107,3 +107,19 @@ def test_roles_without_search_find_nothing(make_user, chloe) -> None:  # type: i
     for role in (Role.PARTNERSHIP_MANAGER, Role.ADMINISTRATOR, Role.DATA_PROTECTION_OFFICER):
         user = make_user(role=role, agency_kind=AgencyKind.COUNCIL)
         assert people_search(user=user, criteria=SearchCriteria(upn="A123456789012")) == []
+
+
+def test_the_dpo_sees_who_opened_a_record_and_why(make_user, chloe) -> None:  # type: ignore[no-untyped-def]
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, first_name="Dawn", last_name="Hughes")
+    client = Client()
+    client.force_login(triage)
+    client.get(reverse("people:detail", args=[chloe.pk]) + "?from=concern-12")
+    client.get(reverse("people:detail", args=[chloe.pk]) + "?from=search")
+    dpo = Client()
+    dpo.force_login(make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
+    page = dpo.get(reverse("audit:trail"), {"person": chloe.reference}).content.decode()
+    assert "front-door triage of concern C000012" in page
+    assert "opened from a search" in page
+    assert triage.username in page
+    # The DPO's own look at the trail is recorded too.
+    assert AuditEvent.objects.filter(event_type=AuditEventType.AUDIT_TRAIL_VIEWED, person_id=chloe.pk).exists()

@@ -70,8 +70,10 @@ def sees_restricted_intelligence(user: User) -> bool:
 # --- people ---------------------------------------------------------------------------------
 
 
-def person_for_user_or_404(user: User, person_id: int, *, request: HttpRequest | None = None) -> Person:
-    """The person, if this user may open their single view; logs the view. Else Http404."""
+def person_for_user_or_404(
+    user: User, person_id: int, *, purpose: str = "", request: HttpRequest | None = None
+) -> Person:
+    """The person, if this user may open their single view; logs the view and why. Else Http404."""
     from safeguarding.people.models import Person
 
     if not has(user, Capability.VIEW_PERSON):
@@ -85,7 +87,7 @@ def person_for_user_or_404(user: User, person_id: int, *, request: HttpRequest |
         target_kind="person",
         target_id=person.pk,
         person_id=person.pk,
-        reason="single view",
+        reason=purpose or "opened the single view",
         request=request,
     )
     return person

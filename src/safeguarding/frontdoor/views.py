@@ -154,7 +154,9 @@ def concern_detail(request: HttpRequest, concern_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Decision recorded on concern {concern.reference}")
                 return redirect("frontdoor:queue")
-    child_url = reverse("people:detail", args=[concern.child_id]) if has(user, Capability.VIEW_PERSON) else None
+    child_url = None
+    if has(user, Capability.VIEW_PERSON):
+        child_url = f"{reverse('people:detail', args=[concern.child_id])}?from=concern-{concern.pk}"
     return render(
         request,
         "frontdoor/concern_detail.html",

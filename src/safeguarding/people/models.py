@@ -233,4 +233,6 @@ class Relationship(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_relationship_display()} ({self.source_system_id}: {self.from_record_id} -> {self.to_record_id})"
+        return (
+            f"{self.get_relationship_display()} ({self.source_system_id}: {self.from_record_id} -> {self.to_record_id})"
+        )

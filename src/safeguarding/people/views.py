@@ -27,9 +27,19 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "people/search.html", {"form": form, "results": results})
 
 
+def _purpose(request: HttpRequest) -> str:
+    """Why the record was opened, for the audit trail: the page that linked here says so."""
+    came_from = request.GET.get("from", "")
+    if came_from.startswith("concern-") and came_from[8:].isdigit():
+        return f"front-door triage of concern C{int(came_from[8:]):06d}"
+    if came_from == "search":
+        return "opened from a search"
+    return "opened the single view"
+
+
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     user = current_user(request)
-    person = person_for_user_or_404(user, person_id, request=request)
+    person = person_for_user_or_404(user, person_id, purpose=_purpose(request), request=request)
     view = single_view(user=user, person=person)
     context = {"view": view, "person": person, "user_can_raise": False, "raise_url": ""}
     if has(user, Capability.RAISE_CONCERN) and person.role != PersonRole.ADULT:
