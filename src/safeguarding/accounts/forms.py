@@ -9,9 +9,15 @@ from safeguarding.accounts.models import Agency, AgencyKind, Role
 
 class SignInForm(forms.Form):
     username = forms.CharField(
-        label="Username", widget=forms.TextInput(attrs={"autocomplete": "username", "spellcheck": "false"})
+        label="Username",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        error_messages={"required": "Enter your username"},
     )
-    password = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label="Password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password"},
+    )
 
 
 class AgencyForm(forms.Form):

@@ -11,7 +11,14 @@ from safeguarding.frontdoor.models import DecisionOutcome, Indicator
 
 
 class ConcernForm(forms.Form):
-    seen_on = GovukDateField(label="When did you see this, or when were you told?", help_text="For example, 27 3 2026")
+    seen_on = GovukDateField(
+        label="When did you see this, or when were you told?",
+        help_text="For example, 27 3 2026",
+        error_messages={
+            "required": "Enter the date you saw this, or were told",
+            "incomplete": "Enter a day, month and year",
+        },
+    )
     location = forms.CharField(
         label="Where did it happen?",
         required=False,
@@ -21,6 +28,7 @@ class ConcernForm(forms.Form):
     description = forms.CharField(
         label="What did you see or hear?",
         widget=forms.Textarea,
+        error_messages={"required": "Describe what you saw or heard"},
         help_text="Say what happened in your own words, who was there and what the child said. Facts first.",
     )
     indicators = forms.MultipleChoiceField(
@@ -66,7 +74,12 @@ class NewChildForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label="What happens next?", choices=DecisionOutcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label="What happens next?",
+        choices=DecisionOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what happens next"},
+    )
     reason = forms.CharField(
         label="Reason for the decision",
         widget=forms.Textarea,

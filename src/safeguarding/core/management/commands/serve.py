@@ -21,10 +21,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress import serve
 
-        from safeguarding.config.wsgi import application
-
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
+        # Imported only now: WhiteNoise indexes the collected files when the application is built.
+        from safeguarding.config.wsgi import application
+
         self.stdout.write(
             f"Safeguarding Hub on http://{options['host']}:{options['port']}/ "
             f"(database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}). Ctrl+C stops it."

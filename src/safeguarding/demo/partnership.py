@@ -1,0 +1,181 @@
+"""The demo partnership's agencies, source systems, sign-ins and a few concerns at the front door."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from safeguarding.accounts.services import agency_create, user_create
+from safeguarding.frontdoor.models import Concern, Indicator
+from safeguarding.frontdoor.services import concern_raise
+from safeguarding.people.models import Event, EventType, Person, PersonRole
+
+# Demo accounts only: the README tells people to change nothing here for real use, but to create
+# real accounts in the Users page. Overridable so a shared demo server can use its own.
+DEMO_PASSWORD = os.environ.get("SAFEGUARDING_DEMO_PASSWORD", "eastwood-demo-2026")
+
+AGENCIES: list[tuple[str, str, str]] = [
+    ("eastwood-council", "Eastwood Council Children's Services", AgencyKind.COUNCIL),
+    ("eastshire-police", "Eastshire Police", AgencyKind.POLICE),
+    ("eastwood-health", "Eastwood NHS Community and Hospital Services", AgencyKind.HEALTH),
+    ("eastwood-schools", "Eastwood Schools", AgencyKind.EDUCATION),
+    ("eastwood-licensing", "Eastwood Council Taxi Licensing", AgencyKind.LICENSING),
+    ("eastwood-youth-project", "Eastwood Youth Outreach Project", AgencyKind.VOLUNTARY),
+]
+
+SOURCE_SYSTEMS: list[tuple[str, str, str]] = [
+    ("council-social-care", "Council social care case management", "eastwood-council"),
+    ("police-records", "Police records management system", "eastshire-police"),
+    ("nhs-community", "NHS community and hospital records", "eastwood-health"),
+    ("school-sims", "Schools' information management system", "eastwood-schools"),
+    ("licensing-register", "Taxi and private hire licensing register", "eastwood-licensing"),
+    ("voluntary-outreach", "Youth outreach project case notes", "eastwood-youth-project"),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    agency: str
+    role: str
+    job_title: str
+
+
+DEMO_USERS: list[DemoUser] = [
+    DemoUser(
+        "school.lead",
+        "Sarah",
+        "Khan",
+        "eastwood-schools",
+        Role.REFERRER,
+        "Designated safeguarding lead, Eastwood Academy",
+    ),
+    DemoUser("ae.nurse", "Tom", "Riley", "eastwood-health", Role.REFERRER, "Emergency department nurse"),
+    DemoUser("taxi.licensing", "Priya", "Shah", "eastwood-licensing", Role.REFERRER, "Licensing enforcement officer"),
+    DemoUser("triage.council", "Dawn", "Hughes", "eastwood-council", Role.TRIAGE_WORKER, "Front door social worker"),
+    DemoUser(
+        "triage.police",
+        "Mark",
+        "Ellis",
+        "eastshire-police",
+        Role.TRIAGE_WORKER,
+        "Police officer, multi-agency safeguarding hub",
+    ),
+    DemoUser(
+        "mace.coordinator", "Helen", "Ward", "eastwood-council", Role.MACE_COORDINATOR, "Exploitation panel coordinator"
+    ),
+    DemoUser(
+        "lead.practitioner",
+        "Amir",
+        "Hussain",
+        "eastwood-council",
+        Role.LEAD_PRACTITIONER,
+        "Social worker, exploitation team",
+    ),
+    DemoUser(
+        "intel.officer",
+        "Claire",
+        "Booth",
+        "eastshire-police",
+        Role.INTELLIGENCE_OFFICER,
+        "Exploitation intelligence officer",
+    ),
+    DemoUser("support.worker", "Jo", "Green", "eastwood-youth-project", Role.SUPPORT_WORKER, "Survivor support worker"),
+    DemoUser("scrutineer", "Robert", "Lane", "eastwood-council", Role.PARTNERSHIP_MANAGER, "Independent scrutineer"),
+    DemoUser("dpo", "Nadia", "Ahmed", "eastwood-council", Role.DATA_PROTECTION_OFFICER, "Data protection officer"),
+    DemoUser("admin", "Gary", "Price", "eastwood-council", Role.ADMINISTRATOR, "Hub administrator"),
+]
+
+
+def demo_partnership_setup() -> None:
+    """Agencies, source systems and demo users; running it again changes nothing."""
+    from safeguarding.exchange.services import source_system_register
+
+    with transaction.atomic():
+        for code, name, kind in AGENCIES:
+            if not Agency.objects.filter(code=code).exists():
+                agency_create(acting_user=None, code=code, name=name, kind=kind)
+        agencies = {a.code: a for a in Agency.objects.all()}
+        from safeguarding.people.models import SourceSystem
+
+        for code, name, agency_code in SOURCE_SYSTEMS:
+            if not SourceSystem.objects.filter(code=code).exists():
+                source_system_register(code=code, name=name, agency=agencies[agency_code])
+        for u in DEMO_USERS:
+            if not User.objects.filter(username=u.username).exists():
+                user_create(
+                    acting_user=None,
+                    username=u.username,
+                    password=DEMO_PASSWORD,
+                    agency=agencies[u.agency],
+                    role=u.role,
+                    first_name=u.first_name,
+                    last_name=u.last_name,
+                    job_title=u.job_title,
+                    validate=False,
+                )
+
+
+def demo_concerns_raise(*, count: int = 6) -> int:
+    """Put a few concerns at the front door, about children whose agency records already show
+    worrying events, so the triage queue and single view have something real to show."""
+    if Concern.objects.exists():
+        return 0
+    school = User.objects.get(username="school.lead")
+    nurse = User.objects.get(username="ae.nurse")
+    worrying = (
+        Event.objects.filter(
+            event_type__in=[EventType.MISSING_EPISODE, EventType.SEEN_IN_VEHICLE], source_record__role=PersonRole.CHILD
+        )
+        .values_list("source_record__person_id", flat=True)
+        .distinct()[: count * 3]
+    )
+    children = list(Person.objects.filter(pk__in=list(worrying)).order_by("pk")[:count])
+    today = timezone.localdate()
+    texts = [
+        (
+            "Seen getting into a silver car outside school with an older man; says he is her boyfriend.",
+            [Indicator.CARS, Indicator.OLDER_ADULT],
+        ),
+        (
+            "Has a new expensive phone and clothes; missed three afternoons this week.",
+            [Indicator.GIFTS_MONEY, Indicator.SCHOOL],
+        ),
+        (
+            "Attended A&E intoxicated at 2am with an adult who left before staff could speak to him.",
+            [Indicator.SUBSTANCES, Indicator.OLDER_ADULT],
+        ),
+        (
+            "Told a teacher she is scared of the men at the takeaway on High Street.",
+            [Indicator.DISCLOSURE, Indicator.RISKY_PLACES],
+        ),
+        (
+            "Came to school with injuries he would not explain; talks of travelling to another town for 'work'.",
+            [Indicator.INJURIES, Indicator.TRAVEL],
+        ),
+        (
+            "Missing from home overnight twice this month; returned with cash.",
+            [Indicator.MISSING, Indicator.CASH_DRUGS],
+        ),
+    ]
+    raised = 0
+    for i, child in enumerate(children):
+        description, indicators = texts[i % len(texts)]
+        concern_raise(
+            raised_by=nurse if i == 2 else school,
+            child=child,
+            seen_on=today - dt.timedelta(days=1 + i % 3),
+            description=description,
+            location="Eastwood",
+            indicators=[str(code) for code in indicators],
+            immediate_danger=(i == 3),
+        )
+        raised += 1
+    return raised

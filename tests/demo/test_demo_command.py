@@ -1,0 +1,35 @@
+"""`safeguarding demo` end to end on a small area: sign-ins, agencies' records, the front door."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from safeguarding.accounts.models import Agency, Role, User
+from safeguarding.audit.services import audit_verify
+from safeguarding.demo.partnership import DEMO_PASSWORD
+from safeguarding.frontdoor.models import Concern
+from safeguarding.people.models import Event, Person, SourceRecord
+
+
+@pytest.mark.django_db
+def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path: Path) -> None:
+    call_command("demo", children=80, out=tmp_path, quiet=True)
+
+    assert Agency.objects.count() == 6
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    triage = User.objects.get(username="triage.council")
+    assert triage.check_password(DEMO_PASSWORD) and triage.role == Role.TRIAGE_WORKER
+    systems = SourceRecord.objects.values("source_system__code").annotate(n=Count("pk"))
+    assert len(systems) >= 4
+    assert Event.objects.count() > 200
+    assert Concern.objects.count() > 0
+    assert (tmp_path / "truth" / "persons.csv").exists()
+    assert audit_verify().ok
+
+    counts = (Person.objects.count(), SourceRecord.objects.count(), Event.objects.count(), Concern.objects.count())
+    call_command("demo", children=80, out=tmp_path, quiet=True)
+    assert (Person.objects.count(), SourceRecord.objects.count(), Event.objects.count(), Concern.objects.count()) == counts
