@@ -1,0 +1,670 @@
+"""Tests of the exchange-format import (src/safeguarding/exchange/importer.py) and its commands."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from pytest_django.fixtures import Settings
+
+from safeguarding.accounts.models import Agency, AgencyKind
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.core.errors import ServiceError
+from safeguarding.exchange import importer
+from safeguarding.exchange.importer import ImportResult, import_extract
+from safeguarding.exchange.models import ImportIssue, ImportRun, ImportStatus, IssueSeverity
+from safeguarding.people.models import Event, Person, Relationship, SourceRecord, SourceSystem
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "exchange" / "example"
+UTC = dt.UTC
+
+PEOPLE_HEADER = (
+    "source_system,record_id,given_name,middle_names,family_name,other_names,date_of_birth,sex,nhs_number,upn,"
+    "pnc_id,address,postcode,phone,email,role,updated_at"
+)
+EVENTS_HEADER = (
+    "source_system,event_id,record_id,event_type,occurred_at,ended_at,location_name,location_postcode,"
+    "vehicle_registration,phone,other_record_ids,detail"
+)
+
+
+@pytest.fixture
+def systems(db: None) -> dict[str, SourceSystem]:
+    """The four source systems of the shared example, each mapped to its agency."""
+    made = {}
+    for code, agency_code, kind in (
+        ("council-social-care", "eastwood-council", AgencyKind.COUNCIL),
+        ("police-records", "police", AgencyKind.POLICE),
+        ("nhs-community", "nhs", AgencyKind.HEALTH),
+        ("school-sims", "schools", AgencyKind.EDUCATION),
+    ):
+        agency = Agency.objects.create(code=agency_code, name=agency_code.title(), kind=kind)
+        made[code] = SourceSystem.objects.create(code=code, name=code, agency=agency)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings: Settings, tmp_path: Path) -> Path:
+    """Rejects files go to a scratch data folder, not the project's."""
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+def write_extract(folder: Path, files: dict[str, str], *, bom: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        data = textwrap.dedent(text).lstrip("\n").encode()
+        (folder / name).write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return folder
+
+
+def people_row(record_id: str, **values: str) -> str:
+    """A people.csv row for police-records in the standard column order."""
+    row = {"source_system": "police-records", "record_id": record_id, **values}
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([row.get(c, "") for c in PEOPLE_HEADER.split(",")])
+    return out.getvalue()
+
+
+def people_file(*rows: str) -> str:
+    return PEOPLE_HEADER + "\n" + "".join(rows)
+
+
+def issues_at(result: ImportResult, file: str) -> dict[int, list[importer.Issue]]:
+    found: dict[int, list[importer.Issue]] = {}
+    for issue in result.issues:
+        if issue.file == file:
+            found.setdefault(issue.line, []).append(issue)
+    return found
+
+
+def table_sizes() -> tuple[int, int, int, int]:
+    return Person.objects.count(), SourceRecord.objects.count(), Event.objects.count(), Relationship.objects.count()
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    if not EXAMPLE.is_dir():
+        pytest.skip(f"the shared example extract is not at {EXAMPLE}")
+    return Path(shutil.copytree(EXAMPLE, tmp_path / "example"))
+
+
+# --- The shared example --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_example_rejects_the_two_bad_events_with_line_and_reason(systems: dict, example: Path) -> None:
+    result = import_extract(example)
+
+    events = issues_at(result, "events.csv")
+    assert set(events) == {7, 8}
+    (bad_system,) = events[7]
+    assert bad_system.severity == IssueSeverity.REJECTED
+    assert "unknown source_system 'bad-system'" in bad_system.reason
+    (bad_type,) = events[8]
+    assert bad_type.severity == IssueSeverity.REJECTED
+    assert "unknown event_type 'ran_away'" in bad_type.reason
+    assert result.counts["events.csv"].rejected == 2
+    assert result.counts["events.csv"].created == 5
+    assert not Event.objects.filter(event_id__in=["EV-X", "EV-3"]).exists()
+
+
+@pytest.mark.django_db
+def test_example_impossible_date_of_birth_is_a_warning_and_the_row_is_kept(systems: dict, example: Path) -> None:
+    result = import_extract(example)
+
+    (warning,) = issues_at(result, "people.csv")[4]
+    assert warning.severity == IssueSeverity.WARNING
+    assert warning.column == "date_of_birth"
+    assert "2010-03-41" in warning.reason
+    record = SourceRecord.objects.get(record_id="SIMS-5521")
+    assert record.date_of_birth == ""
+    assert record.raw["date_of_birth"] == "2010-03-41"  # what the school sent is not lost
+    assert record.upn == "A123456789012"
+    assert record.person.family_name == "Barker"
+
+
+@pytest.mark.django_db
+def test_example_imports_every_other_row_normalised(systems: dict, example: Path) -> None:
+    result = import_extract(example)
+
+    assert result.run.status == ImportStatus.COMPLETED
+    assert result.issue_count == 3
+    assert table_sizes() == (6, 6, 5, 1)
+    chloe = SourceRecord.objects.get(record_id="LCS-104233")
+    assert chloe.source_system.agency.code == "eastwood-council"
+    assert (chloe.nhs_number, chloe.nhs_number_valid) == ("9434765919", True)
+    assert chloe.phones == "+447700900123"
+    assert chloe.address == "14 Fern Road, Eastwood"
+    assert chloe.updated_at == dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC)  # January: GMT
+    assert (chloe.person.given_name, chloe.person.nhs_number, chloe.person.role) == ("Chloe", "9434765919", "child")
+    assert SourceRecord.objects.get(record_id="NICHE-77812").postcode == "S65 1AB"
+    mo = SourceRecord.objects.get(record_id="NICHE-90011")
+    assert (mo.other_names, mo.date_of_birth, mo.pnc_id) == ("Mo;Moz", "1988", "01/123456X")
+    seen = Event.objects.get(event_id="EV-2")
+    assert (seen.vehicle_registration, seen.location_postcode, seen.other_record_ids) == ("YA19ABC", "S60 1QY", "NICHE-90011")
+    assert seen.source_record.record_id == "NICHE-77812"
+    absence = Event.objects.get(event_id="ABS-88")
+    assert absence.occurred_date_only is True
+    assert absence.occurred_at == dt.datetime(2025, 1, 13, 0, 0, tzinfo=UTC)
+    assert absence.ended_at == dt.datetime(2025, 1, 17, 0, 0, tzinfo=UTC)
+    link = Relationship.objects.get()
+    assert (link.from_record.record_id, link.to_record.record_id, link.relationship) == (
+        "NICHE-77812", "NICHE-90011", "suspected_perpetrator",
+    )
+    assert link.start_date == dt.date(2024, 12, 1)
+    assert ImportIssue.objects.filter(run=result.run).count() == 3
+
+
+@pytest.mark.django_db
+def test_importing_the_same_extract_twice_changes_nothing(systems: dict, example: Path) -> None:
+    import_extract(example)
+    sizes = table_sizes()
+    changed_at = dict(SourceRecord.objects.values_list("record_id", "changed_at"))
+
+    again = import_extract(example)
+
+    assert table_sizes() == sizes
+    for counts in again.counts.values():
+        assert counts.created == 0
+        assert counts.updated == 0
+    assert again.counts["people.csv"].unchanged == 6
+    assert again.counts["events.csv"].unchanged == 5
+    assert again.counts["relationships.csv"].unchanged == 1
+    assert dict(SourceRecord.objects.values_list("record_id", "changed_at")) == changed_at
+
+
+@pytest.mark.django_db
+def test_the_import_is_audited_once_in_its_own_transaction(systems: dict, example: Path) -> None:
+    result = import_extract(example, initiated_by="nightly job")
+
+    (event,) = AuditEvent.objects.filter(event_type=AuditEventType.EXTRACT_IMPORTED)
+    assert event.target_kind == "import_run"
+    assert event.target_id == str(result.run.pk)
+    assert event.actor_label == "nightly job"
+    assert event.detail["counts"]["events.csv"]["rejected"] == 2
+    assert result.run.initiated_by == "nightly job"
+
+
+@pytest.mark.django_db
+def test_rejects_file_holds_each_issue_with_the_row_as_sent(systems: dict, example: Path, data_dir: Path) -> None:
+    result = import_extract(example)
+
+    assert result.rejects_path == data_dir / "imports" / f"run-{result.run.pk}-issues.csv"
+    with result.rejects_path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["file"], r["line"], r["severity"]) for r in rows] == [
+        ("people.csv", "4", "warning"), ("events.csv", "7", "rejected"), ("events.csv", "8", "rejected"),
+    ]
+    assert rows[1]["source_system"] == "bad-system"
+    assert rows[2]["event_type"] == "ran_away"
+    assert rows[2]["detail"] == "unknown event type: must be rejected"
+
+
+# --- Later extracts ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_later_extract_updates_the_record_and_its_person(systems: dict, tmp_path: Path) -> None:
+    first = write_extract(tmp_path / "a", {"people.csv": people_file(
+        people_row("P1", given_name="Chloe", family_name="Barker", postcode="S65 1AB", updated_at="2025-01-10T09:00:00"),
+    )})
+    later = write_extract(tmp_path / "b", {"people.csv": people_file(
+        people_row("P1", given_name="Chloe", family_name="Barker-Smith", postcode="S60 2XX",
+                   updated_at="2025-02-10T09:00:00"),
+    )})
+    import_extract(first)
+
+    result = import_extract(later)
+
+    assert result.counts["people.csv"].updated == 1
+    record = SourceRecord.objects.get(record_id="P1")
+    assert (record.family_name, record.postcode) == ("Barker-Smith", "S60 2XX")
+    assert (record.person.family_name, record.person.postcode) == ("Barker-Smith", "S60 2XX")
+    assert Person.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_older_extract_does_not_overwrite_newer_values(systems: dict, tmp_path: Path) -> None:
+    newer = write_extract(tmp_path / "a", {"people.csv": people_file(
+        people_row("P1", family_name="Barker-Smith", updated_at="2025-02-10T09:00:00"),
+    )})
+    older = write_extract(tmp_path / "b", {"people.csv": people_file(
+        people_row("P1", family_name="Barker", phone="07700 900123", updated_at="2025-01-10T09:00:00"),
+    )})
+    import_extract(newer)
+
+    result = import_extract(older)
+
+    counts = result.counts["people.csv"]
+    assert (counts.updated, counts.unchanged, counts.older) == (0, 1, 1)
+    record = SourceRecord.objects.get(record_id="P1")
+    assert (record.family_name, record.phones) == ("Barker-Smith", "")
+    assert record.updated_at == dt.datetime(2025, 2, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_an_empty_cell_never_erases_a_known_value(systems: dict, tmp_path: Path) -> None:
+    full = write_extract(tmp_path / "a", {"people.csv": people_file(
+        people_row("P1", given_name="Chloe", family_name="Barker", date_of_birth="2010-03-14", phone="07700900123",
+                   postcode="S65 1AB", nhs_number="9434765919"),
+    )})
+    sparse = write_extract(tmp_path / "b", {"people.csv": people_file(
+        people_row("P1", given_name="Chloe", family_name="", date_of_birth="2010-13-01", address="14 Fern Road"),
+    )})
+    import_extract(full)
+
+    result = import_extract(sparse)
+
+    assert result.counts["people.csv"].updated == 1  # the new address
+    record = SourceRecord.objects.get(record_id="P1")
+    assert (record.family_name, record.date_of_birth, record.phones, record.postcode, record.nhs_number) == (
+        "Barker", "2010-03-14", "+447700900123", "S65 1AB", "9434765919",
+    )
+    assert record.address == "14 Fern Road"
+    assert record.raw["family_name"] == "Barker"  # the earlier value sent is kept in raw too
+    assert record.person.family_name == "Barker"
+
+
+@pytest.mark.django_db
+def test_a_repeated_event_with_changed_values_is_updated(systems: dict, example: Path) -> None:
+    import_extract(example)
+    events = (example / "events.csv").read_text().replace("Taxi rank Station Road", "Hotel, High Street")
+    (example / "events.csv").write_text(events.replace("Hotel, High Street", '"Hotel, High Street"'))
+
+    result = import_extract(example)
+
+    assert (result.counts["events.csv"].updated, result.counts["events.csv"].unchanged) == (1, 4)
+    assert Event.objects.get(event_id="EV-2").location_name == "Hotel, High Street"
+    assert Event.objects.count() == 5
+
+
+# --- Format ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_zip_of_the_extract_folder(systems: dict, example: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "extract.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in example.iterdir():
+            zipped.write(file, f"extract-2025-01-20/{file.name}")
+
+    result = import_extract(archive)
+
+    assert table_sizes() == (6, 6, 5, 1)
+    assert {i.line for i in result.issues if i.file == "events.csv"} == {7, 8}
+
+
+@pytest.mark.django_db
+def test_byte_order_mark_extra_columns_and_column_order(systems: dict, tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": """
+            record_id,family_name,ethnicity,source_system,given_name
+            P1,Barker,White British,police-records,Chloe
+        """,
+        "events.csv": """
+            occurred_at,event_type,record_id,event_id,source_system,handling,officer
+            2025-07-01T10:00:00,intelligence,P1,E1,police-records,p,PC 123
+        """,
+    }, bom=True)
+
+    result = import_extract(extract)
+
+    assert result.issue_count == 0
+    record = SourceRecord.objects.get()
+    assert (record.given_name, record.family_name) == ("Chloe", "Barker")
+    assert record.raw["ethnicity"] == "White British"
+    assert "\ufeffrecord_id" not in record.raw
+    event = Event.objects.get()
+    assert event.handling == "P"
+    assert event.raw["officer"] == "PC 123"
+    assert event.occurred_at == dt.datetime(2025, 7, 1, 9, 0, tzinfo=UTC)  # July: British Summer Time
+
+
+@pytest.mark.django_db
+def test_quoted_commas_and_line_breaks_keep_line_numbers_right(systems: dict, tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        people_row("P1", address="Flat 2,\n14 Fern Road,\nEastwood"),
+        people_row("P2", sex="Q"),
+        people_row("P3", given_name='Chloe "Clo"', address="1, High Street"),
+        people_row("P4", postcode="not a postcode"),
+    )})
+
+    result = import_extract(extract)
+
+    assert SourceRecord.objects.get(record_id="P1").address == "Flat 2,\n14 Fern Road,\nEastwood"
+    assert SourceRecord.objects.get(record_id="P3").given_name == 'Chloe "Clo"'
+    warnings = issues_at(result, "people.csv")
+    assert {line: [i.column for i in found] for line, found in warnings.items()} == {5: ["sex"], 7: ["postcode"]}
+    assert result.counts["people.csv"].rows == 4
+
+
+@pytest.mark.django_db
+def test_invalid_optional_values_are_set_aside_with_warnings(systems: dict, tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row(
+            "P1", nhs_number="943 476 5918", phone="07700900123;12", email="a@example.org;nope", role="teenager",
+            updated_at="yesterday", upn="12345", other_names=" Clo ; ;Chlo ",
+        )),
+        "events.csv": EVENTS_HEADER + "\n"
+        "police-records,E1,P1,missing_episode,2025-01-10T22:00,2025-01-09,,S6O 1QY,??,123,P2 ;; P3,\n",
+        "relationships.csv": """
+            source_system,record_id,other_record_id,relationship,start_date,end_date
+            police-records,P1,P1,associate,,
+        """,
+    })
+
+    result = import_extract(extract)
+
+    record = SourceRecord.objects.get()
+    assert (record.nhs_number, record.nhs_number_valid) == ("9434765918", False)
+    assert record.person.nhs_number == ""  # a failed check digit is not shown as the person's number
+    assert (record.phones, record.emails, record.role, record.updated_at, record.upn) == (
+        "+447700900123", "a@example.org", "", None, "",
+    )
+    assert record.other_names == "Clo;Chlo"
+    people_columns = sorted(i.column for i in result.issues if i.file == "people.csv")
+    assert people_columns == ["email", "nhs_number", "phone", "role", "updated_at", "upn"]
+    event = Event.objects.get()
+    assert (event.ended_at, event.location_postcode, event.vehicle_registration, event.phone) == (None, "", "", "")
+    assert event.other_record_ids == "P2;P3"
+    event_columns = sorted(i.column for i in result.issues if i.file == "events.csv")
+    assert event_columns == ["ended_at", "location_postcode", "phone", "vehicle_registration"]
+    assert all(i.severity == IssueSeverity.WARNING for i in result.issues if i.file != "relationships.csv")
+    (self_link,) = (i for i in result.issues if i.file == "relationships.csv")
+    assert self_link.severity == IssueSeverity.REJECTED
+
+
+# --- Rejections ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_event_for_a_record_the_hub_does_not_hold_is_rejected(systems: dict, example: Path) -> None:
+    (example / "events.csv").write_text(
+        EVENTS_HEADER + "\n" + "police-records,EV-9,NICHE-00000,concern,2025-01-10,,,,,,,\n"
+    )
+
+    result = import_extract(example)
+
+    (issue,) = issues_at(result, "events.csv")[2]
+    assert issue.severity == IssueSeverity.REJECTED
+    assert "NICHE-00000" in issue.reason
+    assert "holds no police-records record" in issue.reason
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_required_values_missing_or_impossible_are_rejected(systems: dict, tmp_path: Path) -> None:
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row("P1"), people_row(""), people_row("P1", given_name="again")),
+        "events.csv": EVENTS_HEADER + "\n"
+        "police-records,E1,P1,concern,2025-02-30,,,,,,,\n"
+        "police-records,E2,P1,,,,,,,,,\n"
+        "police-records,E3,P1,concern,2025-02-03,,,,,,\n",
+    })
+
+    result = import_extract(extract)
+
+    people = issues_at(result, "people.csv")
+    assert "record_id is empty" in people[3][0].reason
+    assert "appears more than once" in people[4][0].reason
+    events = issues_at(result, "events.csv")
+    assert "occurred_at '2025-02-30' is not a real" in events[2][0].reason
+    assert "event_type is empty" in events[3][0].reason and "occurred_at is empty" in events[3][0].reason
+    assert "11 values but the header has 12" in events[4][0].reason
+    assert all(i.severity == IssueSeverity.REJECTED for i in result.issues)
+    assert SourceRecord.objects.get().given_name == ""  # the repeated row did not overwrite the first
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_missing_required_column_rejects_that_file_only(systems: dict, example: Path) -> None:
+    (example / "relationships.csv").write_text("source_system,record_id,relationship\npolice-records,X,peer\n")
+
+    result = import_extract(example)
+
+    assert result.counts["relationships.csv"].file_rejected
+    (issue,) = issues_at(result, "relationships.csv")[1]
+    assert issue.severity == IssueSeverity.REJECTED
+    assert "other_record_id" in issue.reason
+    assert not Relationship.objects.exists()
+    assert (SourceRecord.objects.count(), Event.objects.count()) == (6, 5)
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(systems: dict, example: Path) -> None:
+    lines = (example / "events.csv").read_bytes().splitlines(keepends=True)
+    lines[3] = lines[3].replace(b"Unauthorised", b"Unauthorised \xe9")
+    (example / "events.csv").write_bytes(b"".join(lines))
+
+    result = import_extract(example)
+
+    (issue,) = issues_at(result, "events.csv")[4]
+    assert "not valid UTF-8 at line 4" in issue.reason
+    assert not Event.objects.exists()  # the rows before line 4 are taken back with the file
+    assert SourceRecord.objects.count() == 6
+    assert ImportIssue.objects.filter(run=result.run, file_name="events.csv").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_repeated_key_in_a_later_batch_is_still_found(
+    systems: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        *(people_row(f"P{n}") for n in range(5)), people_row("P1", given_name="late"),
+    )})
+
+    result = import_extract(extract)
+
+    (issue,) = issues_at(result, "people.csv")[7]
+    assert "appears more than once" in issue.reason
+    assert SourceRecord.objects.count() == 5
+    assert result.counts["people.csv"].created == 5
+
+
+def test_a_missing_or_empty_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ServiceError, match="No extract given"):
+        import_extract("")
+    with pytest.raises(ServiceError, match="does not exist"):
+        import_extract(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ServiceError, match="holds none of"):
+        import_extract(tmp_path / "empty")
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ServiceError):
+        import_extract(tmp_path / "broken.zip")
+
+
+@pytest.mark.django_db
+def test_a_failure_mid_import_leaves_nothing_half_written(
+    systems: dict, example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(self: object, rows: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer._Importer, "_events_batch", explode)
+
+    with pytest.raises(ServiceError, match="disk full"):
+        import_extract(example)
+
+    assert table_sizes() == (0, 0, 0, 0)
+    assert not ImportIssue.objects.exists()
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.FAILED
+    assert "disk full" in run.failure
+    assert not AuditEvent.objects.filter(event_type=AuditEventType.EXTRACT_IMPORTED).exists()
+
+
+# --- Commands ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_import_command_reports_counts_lines_and_reasons(systems: dict, example: Path) -> None:
+    out = io.StringIO()
+
+    call_command("import_extract", str(example), "--quiet", stdout=out)
+
+    text = out.getvalue()
+    assert "events.csv line 7 [source_system]: rejected - unknown source_system 'bad-system'" in text
+    assert "events.csv line 8 [event_type]: rejected - unknown event_type 'ran_away'" in text
+    assert "people.csv line 4 [date_of_birth]: warning" in text
+    assert "run-" in text and "-issues.csv" in text
+    assert "completed" in text
+
+
+@pytest.mark.django_db
+def test_import_command_lists_fifty_issues_then_points_to_the_rejects_file(
+    systems: dict, tmp_path: Path
+) -> None:
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        *(people_row(f"P{n}", sex="?") for n in range(60)),
+    )})
+    out = io.StringIO()
+
+    call_command("import_extract", str(extract), "--quiet", stdout=out)
+
+    text = out.getvalue()
+    assert "people.csv line 51 [sex]" in text
+    assert "people.csv line 52 [sex]" not in text
+    assert "and 10 more - see " in text
+
+
+@pytest.mark.django_db
+def test_import_command_fails_with_a_one_line_message(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("import_extract", str(tmp_path / "nowhere"), "--quiet")
+
+
+@pytest.mark.django_db
+def test_source_systems_add_and_list(db: None) -> None:
+    Agency.objects.create(code="police", name="South Yorkshire Police", kind=AgencyKind.POLICE)
+    out = io.StringIO()
+
+    call_command("source_systems", "add", "police-records", "--agency", "police", "--name", "Police RMS", stdout=out)
+    call_command("source_systems", "list", stdout=out)
+
+    system = SourceSystem.objects.get(code="police-records")
+    assert system.agency.code == "police"
+    assert "police-records" in out.getvalue() and "South Yorkshire Police" in out.getvalue()
+    event = AuditEvent.objects.get(event_type=AuditEventType.SOURCE_SYSTEM_REGISTERED)
+    assert event.target_id == str(system.pk)
+    with pytest.raises(CommandError, match="already registered"):
+        call_command("source_systems", "add", "police-records", "--agency", "police", "--name", "Again")
+    with pytest.raises(CommandError, match="no agency 'fire'"):
+        call_command("source_systems", "add", "fire-records", "--agency", "fire", "--name", "Fire")
+
+
+@pytest.mark.parametrize("number", ["07700 900123", "07700900999", "0114 273 4567", "020 7946 0000", "0300 123 4567"])
+def test_the_phone_shortcut_agrees_with_the_normaliser(number: str) -> None:
+    from safeguarding.core import normalise
+
+    assert importer._phone(number) == normalise.phone(number)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-01-10T22:15:00", (dt.datetime(2025, 1, 10, 22, 15, tzinfo=UTC), False)),
+        ("2025-07-01T10:00", (dt.datetime(2025, 7, 1, 9, 0, tzinfo=UTC), False)),
+        ("2025-07-01", (dt.datetime(2025, 6, 30, 23, 0, tzinfo=UTC), True)),
+        ("2025-10-26T01:30:00", (dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC), False)),  # twice: the first
+        ("2025-03-30T01:30:00", (dt.datetime(2025, 3, 30, 1, 30, tzinfo=UTC), False)),  # skipped hour
+        ("2025-07-01T10:00:00+02:00", (dt.datetime(2025, 7, 1, 8, 0, tzinfo=UTC), False)),
+        ("2025-07-01T10:00:00Z", (dt.datetime(2025, 7, 1, 10, 0, tzinfo=UTC), False)),
+        ("2025-02-30", None),
+        ("2025-01-10T25:00", None),
+        ("1066-10-14", None),
+        ("next Tuesday", None),
+    ],
+)
+def test_occurred_at_is_read_as_local_time_in_england(text: str, expected: tuple[dt.datetime, bool] | None) -> None:
+    assert importer._parse_moment(text) == expected
+
+
+@pytest.mark.django_db
+def test_a_rejected_row_reports_only_its_rejection_and_issues_come_in_line_order(
+    systems: dict, example: Path
+) -> None:
+    (example / "events.csv").write_text(
+        EVENTS_HEADER + "\n"
+        "police-records,EV-8,NICHE-77812,concern,2025-01-10,,,,,not a phone,,\n"
+        "police-records,EV-9,NICHE-00000,concern,2025-01-10,,,,,not a phone,,\n"
+        "police-records,EV-10,NICHE-77812,concern,2025-01-10,,,,,not a phone,,\n"
+    )
+
+    result = import_extract(example)
+
+    events = [(i.line, i.severity) for i in result.issues if i.file == "events.csv"]
+    assert events == [(2, "warning"), (3, "rejected"), (4, "warning")]
+
+
+@pytest.mark.django_db
+def test_relationship_values_checked(systems: dict, example: Path) -> None:
+    (example / "relationships.csv").write_text(
+        "source_system,record_id,other_record_id,relationship,start_date,end_date\n"
+        "police-records,NICHE-77812,NICHE-90011,associate,2024-12-01,2024-11-01\n"
+        "police-records,NICHE-77812,NICHE-90012,cousin,,\n"
+        "police-records,NICHE-77812,NICHE-99999,peer,,\n"
+    )
+
+    result = import_extract(example)
+
+    issues = {i.line: i for i in result.issues if i.file == "relationships.csv"}
+    assert (issues[2].severity, issues[2].column) == ("warning", "end_date")
+    assert "unknown relationship 'cousin'" in issues[3].reason
+    assert "NICHE-99999" in issues[4].reason
+    link = Relationship.objects.get()
+    assert (link.start_date, link.end_date) == (dt.date(2024, 12, 1), None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not valid UTF-8 at line 1"),
+        (b'source_system,record_id\npolice-records,"P1\n', "quoted value in the row at line 2 is never closed"),
+        (b"source_system,record_id\npolice-records,P\x001\n", "line 2 contains a NUL byte"),
+        (b"", "has no header row"),
+        ("source_system,record_id\n".encode("utf-16-le"), "line 1 contains a NUL byte"),
+        (b'source_system,record_id\npolice-records,"P1"x\n', "not readable as CSV at line 2"),
+    ],
+)
+def test_a_file_that_is_not_csv_is_refused_with_a_clear_reason(
+    systems: dict, tmp_path: Path, content: bytes, reason: str
+) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "people.csv").write_bytes(content)
+
+    result = import_extract(tmp_path / "x")
+
+    (issue,) = result.issues
+    assert reason in issue.reason
+    assert result.counts["people.csv"].file_rejected
+    assert result.run.status == ImportStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_a_single_file_may_be_imported_on_its_own(systems: dict, example: Path) -> None:
+    result = import_extract(example / "people.csv")
+
+    assert list(result.counts) == ["people.csv"]
+    assert SourceRecord.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_import_command_with_progress_bars(systems: dict, example: Path) -> None:
+    out = io.StringIO()
+
+    call_command("import_extract", str(example), stdout=out)
+
+    assert "people.csv" in out.getvalue()
+    assert SourceRecord.objects.count() == 6
