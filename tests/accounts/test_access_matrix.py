@@ -43,6 +43,7 @@ EXPECTED: dict[str, set[str]] = {
         Role.DATA_PROTECTION_OFFICER,
     },
     "audit: who viewed a person": {Role.DATA_PROTECTION_OFFICER},
+    "linkage: match review queue": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.INTELLIGENCE_OFFICER},
     "admin: agencies (view)": {Role.ADMINISTRATOR},
     "admin: agencies (change)": {Role.ADMINISTRATOR},
     "admin: users (change)": {Role.ADMINISTRATOR},
@@ -145,6 +146,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["audit: who viewed a person"] = (
         client.get(reverse("audit:trail"), {"person": f"P{world.person_id}"}).status_code == 200
     )
+    seen["linkage: match review queue"] = client.get(reverse("linkage:queue")).status_code == 200
     seen["admin: agencies (view)"] = client.get(reverse("accounts:agencies")).status_code == 200
     from safeguarding.accounts.models import Agency
 

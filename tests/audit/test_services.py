@@ -12,7 +12,13 @@ from safeguarding.audit.services import audit_record, audit_verify
 
 def _write(n: int) -> list[AuditEvent]:
     return [
-        audit_record(event_type=AuditEventType.PERSON_VIEWED, actor_label=f"tester {i}", target_kind="person", target_id=i, person_id=i)
+        audit_record(
+            event_type=AuditEventType.PERSON_VIEWED,
+            actor_label=f"tester {i}",
+            target_kind="person",
+            target_id=i,
+            person_id=i,
+        )
         for i in range(n)
     ]
 
@@ -98,7 +104,9 @@ def test_audit_verify_command_names_the_first_bad_row() -> None:
 @pytest.mark.django_db
 def test_actor_is_kept_apart_from_target(make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    event = audit_record(event_type=AuditEventType.PERSON_VIEWED, actor=user, target_kind="person", target_id=42, person_id=42)
+    event = audit_record(
+        event_type=AuditEventType.PERSON_VIEWED, actor=user, target_kind="person", target_id=42, person_id=42
+    )
     assert event.actor == user and event.actor_label == user.username
     assert event.actor_agency == user.agency.code
     assert (event.target_kind, event.target_id, event.person_id) == ("person", "42", 42)

@@ -9,7 +9,15 @@ from safeguarding.core import normalise
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("s651ab", "S65 1AB"), (" S65  1AB ", "S65 1AB"), ("SW1A1AA", "SW1A 1AA"), ("S60 2XX", "S60 2XX"), ("S65 1A", None), ("", None), ("hello", None)],
+    [
+        ("s651ab", "S65 1AB"),
+        (" S65  1AB ", "S65 1AB"),
+        ("SW1A1AA", "SW1A 1AA"),
+        ("S60 2XX", "S60 2XX"),
+        ("S65 1A", None),
+        ("", None),
+        ("hello", None),
+    ],
 )
 def test_postcode(raw: str, expected: str | None) -> None:
     assert normalise.postcode(raw) == expected
@@ -17,7 +25,13 @@ def test_postcode(raw: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("07700 900123", "+447700900123"), ("07700900123", "+447700900123"), ("+44 7700 900123", "+447700900123"), ("123", None), ("", None)],
+    [
+        ("07700 900123", "+447700900123"),
+        ("07700900123", "+447700900123"),
+        ("+44 7700 900123", "+447700900123"),
+        ("123", None),
+        ("", None),
+    ],
 )
 def test_phone(raw: str, expected: str | None) -> None:
     assert normalise.phone(raw) == expected
@@ -37,7 +51,14 @@ def test_registration() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2010-03-14", "2010-03-14"), ("2010-03", "2010-03"), ("1988", "1988"), ("2010-03-41", None), ("2010-13", None), ("14/03/2010", None)],
+    [
+        ("2010-03-14", "2010-03-14"),
+        ("2010-03", "2010-03"),
+        ("1988", "1988"),
+        ("2010-03-41", None),
+        ("2010-13", None),
+        ("14/03/2010", None),
+    ],
 )
 def test_partial_dates(raw: str, expected: str | None) -> None:
     value = normalise.partial_date(raw)

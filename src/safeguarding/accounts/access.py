@@ -32,16 +32,21 @@ class Capability(enum.StrEnum):
     VIEW_AGGREGATES = "view_aggregates"  # counts and timeliness, no identities
     VIEW_AUDIT = "view_audit"  # who saw what, when and why
     MANAGE_ACCOUNTS = "manage_accounts"  # agencies and users
+    REVIEW_MATCHES = "review_matches"  # decide whether two agencies' records are one person
 
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.REFERRER: frozenset({Capability.RAISE_CONCERN}),
-    Role.TRIAGE_WORKER: frozenset(_CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES}),
-    Role.MACE_COORDINATOR: frozenset(_CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES}),
+    Role.TRIAGE_WORKER: frozenset(
+        _CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES, Capability.REVIEW_MATCHES}
+    ),
+    Role.MACE_COORDINATOR: frozenset(
+        _CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES, Capability.REVIEW_MATCHES}
+    ),
     Role.LEAD_PRACTITIONER: frozenset(_CASEWORK),
-    Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK),
+    Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK | {Capability.REVIEW_MATCHES}),
     Role.SUPPORT_WORKER: frozenset(_CASEWORK),
     Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES}),
     Role.DATA_PROTECTION_OFFICER: frozenset({Capability.VIEW_AUDIT, Capability.VIEW_AGGREGATES}),

@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has(user, Capability.RAISE_CONCERN):
         items.append(("Raise a concern", reverse("frontdoor:raise-find")))
         items.append(("My concerns", reverse("frontdoor:mine")))
+    if has(user, Capability.REVIEW_MATCHES):
+        items.append(("Match review", reverse("linkage:queue")))
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Figures", reverse("frontdoor:figures")))
     if has(user, Capability.VIEW_AUDIT):

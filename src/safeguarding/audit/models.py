@@ -34,6 +34,11 @@ class AuditEventType(models.IntegerChoices):
     USER_CREATED = 503, "Created a user"
     USER_CHANGED = 504, "Changed a user (role, agency, active)"
     SOURCE_SYSTEM_REGISTERED = 505, "Registered a source system"
+    # 600-699 record linkage
+    LINKAGE_RUN = 601, "Ran record linkage (persons joined or split)"
+    MATCH_DECIDED = 602, "Decided whether two records are the same person"
+    MATCH_DECISION_UNDONE = 603, "Undid a match decision"
+    MATCH_REVIEW_VIEWED = 604, "Viewed a pair of records for match review"
 
 
 class AuditEvent(models.Model):

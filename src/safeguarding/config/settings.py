@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "safeguarding.audit",
     "safeguarding.people",
     "safeguarding.exchange",
+    "safeguarding.linkage",
     "safeguarding.frontdoor",
     "safeguarding.demo",
 ]
@@ -172,6 +173,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Record linkage: pairs at or above the upper threshold link automatically; pairs from the lower
+# threshold up to it go to a person for review.
+LINKAGE_LOWER_THRESHOLD = float(os.environ.get("LINKAGE_LOWER_THRESHOLD", "0.80"))
+LINKAGE_UPPER_THRESHOLD = float(os.environ.get("LINKAGE_UPPER_THRESHOLD", "0.95"))
+# `safeguarding link --engine spark`: local mode by default, or a cluster's master URL.
+LINKAGE_SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[2]")
 
 # The partnership's name, shown in the header.
 PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Eastwood Safeguarding Children Partnership")

@@ -17,4 +17,5 @@ urlpatterns = [
     path("people/", include("safeguarding.people.urls")),
     path("concerns/", include("safeguarding.frontdoor.urls")),
     path("audit/", include("safeguarding.audit.urls")),
+    path("matches/", include("safeguarding.linkage.urls")),
 ]

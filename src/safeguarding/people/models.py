@@ -43,6 +43,9 @@ class Person(models.Model):
     """
 
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when record linkage found this person to be another, older one: the id stays valid and
+    # leads to the person it was merged into, and the merge can be undone.
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged")
     given_name = models.CharField(max_length=200, blank=True)
     family_name = models.CharField(max_length=200, blank=True)
     date_of_birth = models.CharField(max_length=10, blank=True, help_text="YYYY, YYYY-MM or YYYY-MM-DD")
@@ -75,6 +78,14 @@ class Person(models.Model):
         return self.postcode.split(" ")[0] if self.postcode else ""
 
 
+class LinkMethod(models.TextChoices):
+    """How a source record came to belong to its person."""
+
+    OWN = "own", "Its own person (not linked to another record)"
+    MODEL = "model", "Linked by the model"
+    REVIEWER = "reviewer", "Linked by a person's decision"
+
+
 class SourceRecord(models.Model):
     """One person as one source system holds them (a row of the exchange format's people.csv).
 
@@ -101,6 +112,10 @@ class SourceRecord(models.Model):
     emails = models.TextField(blank=True, help_text="';'-separated")
     role = models.CharField(max_length=10, choices=PersonRole.choices, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
+    link_method = models.CharField(max_length=10, choices=LinkMethod.choices, default=LinkMethod.OWN)
+    link_probability = models.FloatField(
+        null=True, blank=True, help_text="the lowest link probability that joined this record to its person"
+    )
     raw = models.JSONField(default=dict, help_text="the row as the agency sent it, extra columns included")
     imported_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)

@@ -121,6 +121,7 @@ class SingleView:
     records: list[SourceRecord]
     timeline: list[TimelineEntry]
     relationships: list[Relationship]
+    awaiting_review: set[int]  # source records in a pair awaiting match review
     # Entries the viewer may not see (police intelligence with conditions). The page says only that
     # the police hold more, so the viewer knows whom to ask, never what it is.
     hidden_restricted: int
@@ -190,6 +191,13 @@ def single_view(*, user: User, person: Person) -> SingleView:
             "from_record__person", "to_record__person", "source_system__agency"
         )
     )
+    from safeguarding.linkage.selectors import pending_review_record_ids
+
     return SingleView(
-        person=person, records=records, timeline=timeline, relationships=relationships, hidden_restricted=hidden
+        person=person,
+        records=records,
+        timeline=timeline,
+        relationships=relationships,
+        awaiting_review=pending_review_record_ids(record_ids),
+        hidden_restricted=hidden,
     )

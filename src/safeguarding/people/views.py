@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -40,6 +41,9 @@ def _purpose(request: HttpRequest) -> str:
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     user = current_user(request)
     person = person_for_user_or_404(user, person_id, purpose=_purpose(request), request=request)
+    if person.merged_into_id is not None:
+        messages.info(request, f"{person.reference} was found to be the same person as this one, and joined to it.")
+        return redirect("people:detail", person_id=person.merged_into_id)
     view = single_view(user=user, person=person)
     context = {"view": view, "person": person, "user_can_raise": False, "raise_url": ""}
     if has(user, Capability.RAISE_CONCERN) and person.role != PersonRole.ADULT:

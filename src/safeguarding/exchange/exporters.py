@@ -1,0 +1,56 @@
+"""The files the hub hands back (SPEC.md, "What the hub hands back"), written as streams."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from django.db import transaction
+
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.people.models import SourceRecord
+
+PERSONS_COLUMNS = ["source_system", "record_id", "person_id", "match_probability"]
+
+
+def person_id(pk: int) -> str:
+    """The hub's stable person id as users see it (P0000123)."""
+    return f"P{pk:07d}"
+
+
+def export_persons(out: Path, *, exported_by: str = "command line") -> int:
+    """persons.csv: which source records the hub believes are one person. match_probability is the
+    lowest link probability that joined the record to its person; 1 where a person decided it;
+    empty for a person of one record."""
+    rows = (
+        SourceRecord.objects.order_by("person_id", "source_system__code", "record_id")
+        .values_list("source_system__code", "record_id", "person_id", "link_probability", "link_method")
+        .iterator(chunk_size=20_000)
+    )
+    sizes: dict[int, int] = {}
+    for pid in SourceRecord.objects.values_list("person_id", flat=True).iterator(chunk_size=50_000):
+        sizes[pid] = sizes.get(pid, 0) + 1
+    written = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PERSONS_COLUMNS)
+        for system, record_id, pid, probability, method in rows:
+            if sizes[pid] == 1:
+                shown = ""
+            elif probability is None:
+                shown = "1" if method == "reviewer" else ""
+            else:
+                shown = f"{probability:.6f}"
+            writer.writerow([system, record_id, person_id(pid), shown])
+            written += 1
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.DATA_EXPORTED,
+            actor_label=exported_by,
+            target_kind="persons.csv",
+            target_id=str(out),
+            detail={"rows": written, "persons": len(sizes)},
+        )
+    return written

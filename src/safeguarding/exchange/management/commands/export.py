@@ -1,0 +1,24 @@
+"""``safeguarding export persons --out persons.csv``: what the hub concluded, as SPEC.md describes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from safeguarding.exchange.exporters import export_persons
+
+EXPORTS = {"persons": export_persons}
+
+
+class Command(BaseCommand):
+    help = "Write one of the files the hub hands back: persons."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=sorted(EXPORTS))
+        parser.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rows = EXPORTS[options["kind"]](options["out"])
+        self.stdout.write(f"Wrote {rows:,} rows to {options['out']} (recorded in the audit trail).")

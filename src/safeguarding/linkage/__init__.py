@@ -1,0 +1,1 @@
+"""Record linkage: join up agencies' records of the same person (plain Python over Arrow tables)."""

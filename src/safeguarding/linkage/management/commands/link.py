@@ -1,0 +1,64 @@
+"""``safeguarding link``: join every agency's source records into persons with Splink."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from safeguarding.core.errors import ServiceError
+from safeguarding.linkage.services import linkage_run
+
+
+class Command(BaseCommand):
+    help = "Link source records into persons (Splink; DuckDB by default, Spark with --engine spark)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+        parser.add_argument("--retrain", action="store_true", help="train a new model instead of reusing the saved one")
+        parser.add_argument(
+            "--lower", type=float, default=None, help="review threshold (default LINKAGE_LOWER_THRESHOLD)"
+        )
+        parser.add_argument(
+            "--upper", type=float, default=None, help="link threshold (default LINKAGE_UPPER_THRESHOLD)"
+        )
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        console = Console(quiet=options["quiet"])
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=options["quiet"],
+        ) as progress:
+            tasks: dict[str, Any] = {}
+
+            def report(stage: str, done: int, total: int | None) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            try:
+                result = linkage_run(
+                    engine=options["engine"],
+                    retrain=options["retrain"],
+                    lower_threshold=options["lower"],
+                    upper_threshold=options["upper"],
+                    progress=report,
+                )
+            except ServiceError as exc:
+                raise CommandError(str(exc)) from exc
+        table = Table(title=f"Linkage run {result.run.pk} ({result.run.engine}, model {result.run.model})")
+        table.add_column("")
+        table.add_column("", justify="right")
+        for key, count in result.counts.items():
+            table.add_row(key.replace("_", " "), f"{count:,}")
+        for key, seconds in result.timings.items():
+            table.add_row(f"{key} (s)", f"{seconds:.1f}")
+        console.print(table)

@@ -1,0 +1,118 @@
+"""The linkage pipeline end to end: prepare, train (or reuse) a model, score pairs, group into persons."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings, Progress, report
+from safeguarding.linkage.cluster import cluster, conflicting_identifiers
+from safeguarding.linkage.model import (
+    ModelMismatchError,
+    TrainedModel,
+    definition_hash,
+    model_from_json,
+    model_to_json,
+    train_model,
+)
+from safeguarding.linkage.prepare import prepare_records
+from safeguarding.linkage.scoring import (
+    Contribution,
+    contributions_from_pair,
+    explain_pair,
+    match_probability,
+    predict_pairs,
+)
+
+__all__ = [
+    "INPUT_COLUMNS", "Contribution", "LinkageResult", "LinkageSettings", "ModelMismatchError", "TrainedModel",
+    "cluster", "conflicting_identifiers", "contributions_from_pair", "definition_hash", "explain_pair", "link",
+    "match_probability", "model_from_json", "model_to_json", "predict_pairs", "prepare_records",
+    "review_pairs", "train_model",
+]
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class LinkageResult:
+    """What one run concluded, with the model and settings that produced it."""
+
+    pairs: pa.Table  # every scored pair >= settings.min_pair_probability (see predict_pairs)
+    clusters: pa.Table  # unique_id, cluster_id, match_probability (see cluster)
+    review: pa.Table  # pairs in [lower, upper) that no person has decided yet, plus same_cluster
+    model: TrainedModel
+    settings: LinkageSettings
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+def _decided_mask(pairs: pa.Table, decided: Iterable[Pair]) -> np.ndarray:
+    """Which rows of the pairs table a person has already decided (in either order)."""
+    keys = {(min(a, b), max(a, b)) for a, b in decided}
+    if not keys or not pairs.num_rows:
+        return np.zeros(pairs.num_rows, dtype=bool)
+    decided_table = pa.table({
+        "unique_id_l": pa.array([k[0] for k in keys], pa.int64()),
+        "unique_id_r": pa.array([k[1] for k in keys], pa.int64()),
+    })
+    left = pairs.select(["unique_id_l", "unique_id_r"]).append_column(
+        "row", pa.array(np.arange(pairs.num_rows, dtype=np.int64)))
+    hits = left.join(decided_table, ["unique_id_l", "unique_id_r"], join_type="inner").column("row")
+    mask = np.zeros(pairs.num_rows, dtype=bool)
+    mask[hits.to_numpy()] = True
+    return mask
+
+
+def review_pairs(
+    pairs: pa.Table, clusters: pa.Table, *, settings: LinkageSettings, decided: Iterable[Pair] = (),
+) -> pa.Table:
+    """Pairs for a person to decide: lower <= probability < upper, not already decided, strongest first.
+    `same_cluster` says whether other links put the two records in one person anyway."""
+    p = pairs.column("match_probability")
+    in_band = pc.and_(pc.greater_equal(p, settings.lower_threshold), pc.less(p, settings.upper_threshold))
+    mask = in_band.to_numpy(zero_copy_only=False) & ~_decided_mask(pairs, decided)
+    band = pairs.filter(pa.array(mask))
+    lookup = clusters.select(["unique_id", "cluster_id"])
+    band = band.join(lookup.rename_columns(["unique_id_l", "cluster_id_l"]), "unique_id_l") \
+               .join(lookup.rename_columns(["unique_id_r", "cluster_id_r"]), "unique_id_r")
+    same = pc.equal(band.column("cluster_id_l"), band.column("cluster_id_r"))
+    band = band.append_column("same_cluster", same)
+    return band.sort_by([("match_probability", "descending"), ("unique_id_l", "ascending"),
+                         ("unique_id_r", "ascending")])
+
+
+def link(
+    records: pa.Table, *, settings: LinkageSettings, engine: str = "duckdb", model: TrainedModel | None = None,
+    must_link: Iterable[Pair] = (), cannot_link: Iterable[Pair] = (), progress: Progress | None = None,
+) -> LinkageResult:
+    """Train (unless a model is given), score pairs, group into persons at the upper threshold, and list
+    the pairs people should review."""
+    must = list(must_link)
+    cannot = list(cannot_link)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    report(progress, "prepare", 0, 1)
+    prepared = prepare_records(records, settings)
+    report(progress, "prepare", 1, 1)
+    timings["prepare"] = time.perf_counter() - started
+    if model is None:
+        started = time.perf_counter()
+        model = train_model(records, settings=settings, engine=engine, progress=progress, prepared=prepared)
+        timings["train"] = time.perf_counter() - started
+    started = time.perf_counter()
+    pairs = predict_pairs(records, model, settings=settings, engine=engine, progress=progress, prepared=prepared)
+    timings["predict"] = time.perf_counter() - started
+    started = time.perf_counter()
+    report(progress, "cluster", 0, 1)
+    clusters = cluster(pairs, prepared.column("unique_id"), threshold=settings.upper_threshold,
+                       must_link=must, cannot_link=cannot)
+    review = review_pairs(pairs, clusters, settings=settings, decided=must + cannot)
+    report(progress, "cluster", 1, 1)
+    timings["cluster"] = time.perf_counter() - started
+    return LinkageResult(pairs=pairs, clusters=clusters, review=review, model=model, settings=settings,
+                         timings=timings)

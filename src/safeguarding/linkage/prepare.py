@@ -1,0 +1,292 @@
+"""Turn the hub's source records into the standardised columns the linkage model compares."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings
+
+# The columns of the prepared table, in order. `unique_id` and `source_system` identify the record;
+# the rest are what the comparisons and blocking rules read.
+PREPARED_COLUMNS: tuple[str, ...] = (
+    "unique_id", "source_system", "given_std", "given_forms", "middle_std", "family_std", "all_names",
+    "dob_full", "dob_days", "dob_year", "dob_month", "dob_day", "dob_precision", "sex_std", "postcode_std",
+    "postcode_district", "address_std", "street_key", "street_name", "house_number", "nhs", "upn_std",
+    "pnc_std", "phones_list", "emails_list", "phone_first", "email_first",
+)
+
+_STRING_INPUTS = tuple(c for c in INPUT_COLUMNS if c not in ("unique_id", "nhs_number_valid"))
+
+# Abbreviations agencies use in street lines, expanded so "14 Oak Rd" and "14 Oak Road" agree.
+_ADDRESS_WORDS: dict[str, str] = {
+    "rd": "road", "st": "street", "str": "street", "ln": "lane", "ave": "avenue", "av": "avenue",
+    "cl": "close", "dr": "drive", "cres": "crescent", "cresc": "crescent", "gr": "grove", "gro": "grove",
+    "ct": "court", "crt": "court", "gdns": "gardens", "gdn": "gardens", "terr": "terrace", "ter": "terrace",
+    "tce": "terrace", "pl": "place", "sq": "square", "wy": "way", "pde": "parade", "hwy": "highway",
+    "cir": "circuit", "cct": "circuit", "mt": "mount", "nth": "north", "sth": "south",
+}
+
+
+def clean_name(value: str | None) -> str:
+    """Lower case ASCII letters and single spaces: accents folded, apostrophes dropped, hyphens split."""
+    if not value:
+        return ""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    folded = folded.replace("'", "").replace("`", "")
+    return " ".join(re.sub(r"[^a-z]+", " ", folded).split())
+
+
+@lru_cache(maxsize=1)
+def _namer() -> object:
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+def name_forms(name: str) -> list[str]:
+    """The name and the formal names it can be short for (chris -> christopher, christine, ...), so two
+    records agree on a given name when their forms overlap, whichever of them holds the nickname."""
+    namer = _namer()
+    forms = {name}
+    forms.update(namer.canonicals_of(name))  # type: ignore[attr-defined]
+    return sorted(f for f in forms if f)
+
+
+def _forms_lookup(given: pa.ChunkedArray) -> pa.Table:
+    """given_std -> given_forms for each distinct given name: thousands of names, not a million rows, so
+    the nickname lookup runs in Python once per name."""
+    distinct = pc.unique(given).drop_null().to_pylist()
+    return pa.table({
+        "name": pa.array(distinct, pa.string()),
+        "forms": pa.array([name_forms(n) for n in distinct], pa.list_(pa.string())),
+    })
+
+
+def _conform(records: pa.Table) -> pa.Table:
+    """The input with every expected column present and typed; missing optional columns become nulls."""
+    if "unique_id" not in records.column_names:
+        raise ValueError("records need a unique_id column")
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "unique_id": pc.cast(records.column("unique_id"), pa.int64()),
+    }
+    n = records.num_rows
+    for name in _STRING_INPUTS:
+        if name in records.column_names:
+            columns[name] = pc.cast(records.column(name), pa.string())
+        else:
+            columns[name] = pa.nulls(n, pa.string())
+    if "nhs_number_valid" in records.column_names:
+        columns["nhs_number_valid"] = pc.cast(records.column("nhs_number_valid"), pa.bool_())
+    else:
+        columns["nhs_number_valid"] = pa.nulls(n, pa.bool_())
+    table = pa.table(columns)
+    if pc.count(pc.unique(table.column("unique_id"))).as_py() != n:
+        raise ValueError("unique_id must be unique")
+    if table.column("unique_id").null_count:
+        raise ValueError("unique_id must not be null")
+    return table
+
+
+# Text cleaning in SQL: the same steps as clean_name, run by DuckDB over a million rows at once.
+def _clean_sql(column: str) -> str:
+    return (
+        f"nullif(trim(regexp_replace(regexp_replace(lower(strip_accents(coalesce({column}, ''))), "
+        f"'[''`]', '', 'g'), '[^a-z]+', ' ', 'g')), '')"
+    )
+
+
+_ADDRESS_MAP_SQL = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in _ADDRESS_WORDS.items()) + "}"
+_STREET = "([0-9]+[a-z]?) ([a-z][a-z ]*[a-z])"  # house number, then the street's words up to a comma
+
+# Each expensive standardisation runs once per distinct value, not once per record: a million records hold
+# a few thousand names and dates of birth and far fewer addresses and phones than rows. Each lookup maps
+# the raw text (coalesced to '') to its standard forms, and the records join them.
+# The SQL is built only from this module's constants (no caller's text reaches it): S608 does not apply.
+_LOOKUPS: dict[str, str] = {
+    # Names: the cleaned text, its words of two letters or more, and the words run together
+    # ("Smith-Jones" -> smith, jones, smithjones), for the list of every name a record holds.
+    "lk_name": f"""
+        select v, clean, words, compact,
+            case when compact is null or list_contains(words, compact) then words
+                 else list_append(words, compact) end as family_words
+        from (select v, clean,
+            list_filter(string_split(coalesce(clean, ''), ' '), lambda x: length(x) >= 2) as words,
+            case when length(replace(clean, ' ', '')) >= 2 then replace(clean, ' ', '') end as compact
+        from (select v, {_clean_sql('v')} as clean from (
+            select distinct coalesce(given_name, '') as v from records union
+            select distinct coalesce(middle_names, '') from records union
+            select distinct coalesce(family_name, '') from records)))""",  # noqa: S608
+    "lk_other": f"""
+        select v, list_distinct(list_filter(flatten([flatten(list_transform(other_clean,
+                lambda x: string_split(x, ' '))), list_transform(other_clean, lambda x: replace(x, ' ', ''))]),
+            lambda x: length(x) >= 2)) as other_words
+        from (
+            select v, list_filter(list_transform(string_split(v, ';'), lambda x: {_clean_sql('x')}),
+                                  lambda x: x is not null) as other_clean
+            from (select distinct coalesce(other_names, '') as v from records))""",  # noqa: S608
+    # Dates: YYYY, YYYY-MM or YYYY-MM-DD; anything else, or an impossible date, is unusable. An impossible
+    # day (2010-03-41) keeps the year and month it does give.
+    "lk_dob": """
+        select v,
+            case when dd is not null then strftime(dd, '%Y-%m-%d') end as dob_full,
+            case when dd is not null then date_diff('day', DATE '1970-01-01', dd) end as dob_days,
+            yy as dob_year,
+            case when dd is not null then month(dd) else mm end as dob_month,
+            case when dd is not null then day(dd) end as dob_day,
+            case when dd is not null then 3 when mm is not null then 2 when yy is not null then 1 end
+                as dob_precision
+        from (
+            select v,
+                case when y between 1900 and 2100 then y end as yy,
+                case when y between 1900 and 2100 and m between 1 and 12 then m end as mm,
+                case when y between 1900 and 2100 then d end as dd
+            from (
+                select v,
+                    case when regexp_matches(v, '^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$')
+                         then try_cast(substr(v, 1, 4) as integer) end as y,
+                    case when regexp_matches(v, '^[0-9]{4}-[0-9]{2}')
+                         then try_cast(substr(v, 6, 2) as integer) end as m,
+                    case when length(v) = 10 then try_cast(v as date) end as d
+                from (select distinct trim(coalesce(date_of_birth, '')) as v from records)))""",
+    # Addresses: lower case, punctuation to spaces but commas kept (they end the street line), common
+    # abbreviations expanded, then the first "number street" found.
+    "lk_addr": f"""
+        select v, nullif(replace(expanded, ' , ', ' '), '') as address_std,
+            nullif(street.number || ' ' || street.name, ' ') as street_key,
+            nullif(street.name, '') as street_name,
+            nullif(street.number, '') as house_number
+        from (
+            select v, expanded, regexp_extract(expanded, '{_STREET}', ['number', 'name']) as street
+            from (
+                select v, array_to_string(list_transform(string_split(tokens, ' '),
+                    lambda w: coalesce({_ADDRESS_MAP_SQL}[w], w)), ' ') as expanded
+                from (
+                    select v, trim(regexp_replace(replace(lower(v), ',', ' , '), '[^a-z0-9,]+', ' ', 'g')) as tokens
+                    from (select distinct coalesce(address, '') as v from records))))""",  # noqa: S608
+    # Postcodes: compared without spaces; the district is a UK postcode's outward code, or for any other
+    # format (an Australian 4-digit one, say) all but the last two characters.
+    "lk_postcode": """
+        select v, postcode_std,
+            case
+                when postcode_std is null then null
+                when regexp_matches(postcode_std, '^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$')
+                    then left(postcode_std, length(postcode_std) - 3)
+                when length(postcode_std) >= 3 then left(postcode_std, length(postcode_std) - 2)
+                else postcode_std
+            end as postcode_district
+        from (select v, nullif(upper(regexp_replace(v, '\\s+', '', 'g')), '') as postcode_std
+              from (select distinct coalesce(postcode, '') as v from records))""",
+    # Phones: digits (and a leading +) only; a UK national number becomes +44.
+    "lk_phones": """
+        select v, list_distinct(list_filter(list_transform(string_split(v, ';'),
+                lambda x: regexp_replace(regexp_replace(x, '[^0-9+]', '', 'g'), '^0', '+44')),
+                lambda x: length(x) >= 7)) as phones_all
+        from (select distinct coalesce(phones, '') as v from records)""",
+}
+
+_PREPARE_SQL = """
+select
+    r.unique_id,
+    coalesce(r.source_system, '') as source_system,
+    nullif(split_part(g.clean, ' ', 1), '') as given_std,
+    mid.clean as middle_std,
+    f.compact as family_std,
+    -- Every name the record holds, word by word: given, middle, family (and run together), other names.
+    -- Repeats are left in: they do no harm to "is this name among them", and removing them costs a second.
+    nullif(list_concat(g.words, mid.words, f.family_words, o.other_words), []) as all_names,
+    d.dob_full, d.dob_days, d.dob_year, d.dob_month, d.dob_day, d.dob_precision,
+    case when upper(trim(coalesce(r.sex, ''))) in ('F', 'M', 'X') then upper(trim(r.sex)) end as sex_std,
+    p.postcode_std, p.postcode_district,
+    a.address_std, a.street_key, a.street_name, a.house_number,
+    -- Plain replace, not regular expressions: these run once per record.
+    case when coalesce(r.nhs_number_valid, false)
+         then nullif(replace(replace(coalesce(r.nhs_number, ''), ' ', ''), '-', ''), '') end as nhs,
+    nullif(upper(replace(coalesce(r.upn, ''), ' ', '')), '') as upn_std,
+    nullif(upper(replace(coalesce(r.pnc_id, ''), ' ', '')), '') as pnc_std,
+    list_sort(ph.phones_all) as phones_all,
+    case when coalesce(r.emails, '') = '' then [] else
+        list_sort(list_distinct(list_filter(list_transform(string_split(r.emails, ';'), lambda x: lower(trim(x))),
+                                            lambda x: x like '%_@_%'))) end as emails_all
+from records r
+left join lk_name g on g.v = coalesce(r.given_name, '')
+left join lk_name mid on mid.v = coalesce(r.middle_names, '')
+left join lk_name f on f.v = coalesce(r.family_name, '')
+left join lk_other o on o.v = coalesce(r.other_names, '')
+left join lk_dob d on d.v = trim(coalesce(r.date_of_birth, ''))
+left join lk_postcode p on p.v = coalesce(r.postcode, '')
+left join lk_addr a on a.v = coalesce(r.address, '')
+left join lk_phones ph on ph.v = coalesce(r.phones, '')
+"""
+
+
+def _shared_values(con: duckdb.DuckDBPyConnection, column: str, is_list: bool, limit: int) -> list[str]:
+    """Values of an identifier held by more than `limit` records."""
+    source = f"unnest({column})" if is_list else column
+    rows = con.execute(
+        f"select v from (select {source} as v from stage) where v is not null group by v having count(*) > ?",  # noqa: S608
+        [limit],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def prepare_records(
+    records: pa.Table, settings: LinkageSettings, *, con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
+    """The standardised table the model compares: one row per record, PREPARED_COLUMNS.
+
+    Dirty values never stop a run: an unparseable date, an unknown sex code or an empty name becomes
+    null, which the model treats as missing (no evidence either way), never as a disagreement.
+    """
+    table = _conform(records)
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        con.register("records", table)
+        for name, sql in _LOOKUPS.items():
+            con.execute(f"create or replace temp table {name} as {sql}")
+        con.execute(f"create or replace temp table stage as {_PREPARE_SQL}")
+        for name in _LOOKUPS:
+            con.execute(f"drop table {name}")
+        limit = settings.max_records_per_identifier
+        # Identifiers shared by many records are placeholders or shared contacts, not identity.
+        for column in ("nhs", "upn_std", "pnc_std"):
+            shared = _shared_values(con, column, False, limit)
+            if shared:
+                con.execute(f"update stage set {column} = null where list_contains(?, {column})", [shared])  # noqa: S608
+        for column in ("phones_all", "emails_all"):
+            shared = _shared_values(con, column, True, limit)
+            if shared:
+                con.execute(
+                    f"update stage set {column} = list_filter({column}, lambda x: not list_contains(?, x))",  # noqa: S608
+                    [shared])
+        given = con.sql("select distinct given_std from stage where given_std is not null").to_arrow_table()
+        lookup = _forms_lookup(given.column(0) if given.num_rows else pa.chunked_array([], pa.string()))
+        con.register("forms_lookup", lookup)
+        result = con.sql("""
+            select
+                s.unique_id, s.source_system, s.given_std, f.forms as given_forms, s.middle_std, s.family_std,
+                s.all_names, s.dob_full, s.dob_days, s.dob_year, s.dob_month, s.dob_day, s.dob_precision, s.sex_std,
+                s.postcode_std, s.postcode_district, s.address_std, s.street_key, s.street_name, s.house_number,
+                s.nhs, s.upn_std, s.pnc_std,
+                case when length(s.phones_all) > 0 then s.phones_all end as phones_list,
+                case when length(s.emails_all) > 0 then s.emails_all end as emails_list,
+                s.phones_all[1] as phone_first,
+                s.emails_all[1] as email_first
+            from stage s left join forms_lookup f on s.given_std = f.name
+            order by s.unique_id
+        """).to_arrow_table()
+        con.unregister("forms_lookup")
+        con.unregister("records")
+        con.execute("drop table stage")
+    finally:
+        if own:
+            con.close()
+    if isinstance(result, pa.RecordBatchReader):  # newer DuckDB returns a reader from .to_arrow_table()
+        result = result.read_all()
+    return result.select(list(PREPARED_COLUMNS))

@@ -1,0 +1,144 @@
+"""Score candidate pairs with a trained model, and explain a pair's score in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from splink import Linker
+
+from safeguarding.linkage.base import LinkageSettings, Progress, report
+from safeguarding.linkage.comparisons import Comparison, comparisons
+from safeguarding.linkage.engines import database
+from safeguarding.linkage.model import _SPLINK_LOG_LEVEL, TrainedModel, splink_settings
+from safeguarding.linkage.prepare import prepare_records
+
+NHS_CONFLICT_LABEL = "exact match, but names and date of birth disagree"
+
+
+def gamma_values(comparison: Comparison) -> list[int]:
+    """Splink's comparison vector value for each level, in definition order: -1 for the null level, then
+    counting down to 0 for the else level."""
+    count = len(comparison.levels) - 1
+    return [-1, *range(count - 1, -1, -1)]
+
+
+def _levels_from_weights(weights: np.ndarray, level_weights: list[float]) -> np.ndarray:
+    """The level index of each pair, recovered from its per-comparison match weight (Splink writes each
+    level's weight as a literal, so the nearest level weight is the level)."""
+    candidates = np.asarray(level_weights)
+    return np.abs(weights[:, None] - candidates[None, :]).argmin(axis=1)
+
+
+def _explainable(predictions: pa.Table, model: TrainedModel) -> pa.Table:
+    """Pairs with, per comparison, the gamma level (int8), its label (dictionary-encoded) and its weight."""
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "unique_id_l": pc.cast(predictions.column("unique_id_l"), pa.int64()),
+        "unique_id_r": pc.cast(predictions.column("unique_id_r"), pa.int64()),
+        "match_probability": pc.cast(predictions.column("match_probability"), pa.float64()),
+        "match_weight": pc.cast(predictions.column("match_weight"), pa.float64()),
+    }
+    for comparison in comparisons():
+        mw = predictions.column(f"mw_{comparison.name}").to_numpy(zero_copy_only=False).astype(np.float64)
+        index = _levels_from_weights(mw, model.level_weights(comparison.name))
+        gammas = np.asarray(gamma_values(comparison), dtype=np.int8)[index]
+        labels = pa.DictionaryArray.from_arrays(
+            pa.array(index.astype(np.int8)), pa.array([lvl.label for lvl in comparison.levels]))
+        columns[f"gamma_{comparison.name}"] = pa.array(gammas)
+        columns[f"label_{comparison.name}"] = labels
+        columns[f"mw_{comparison.name}"] = pa.array(mw.astype(np.float32))
+    nhs_levels = [lvl.label for lvl in next(c for c in comparisons() if c.name == "nhs_number").levels]
+    conflict = pc.equal(pc.cast(columns["label_nhs_number"], pa.string()), NHS_CONFLICT_LABEL) \
+        if NHS_CONFLICT_LABEL in nhs_levels else pa.nulls(predictions.num_rows, pa.bool_())
+    # A pair sharing a valid NHS number while names and date of birth disagree: a data-quality problem.
+    columns["nhs_number_conflict"] = conflict
+    table = pa.table(columns)
+    return table.sort_by([("unique_id_l", "ascending"), ("unique_id_r", "ascending")])
+
+
+def predict_pairs(
+    records: pa.Table, model: TrainedModel, *, settings: LinkageSettings, engine: str = "duckdb",
+    progress: Progress | None = None, prepared: pa.Table | None = None,
+) -> pa.Table:
+    """Score every candidate pair the blocking rules find; return those at or above
+    `settings.min_pair_probability`.
+
+    Columns: unique_id_l < unique_id_r, match_probability, match_weight, and for each comparison
+    gamma_<name> (Splink's level value: -1 missing, 0 different, higher is closer), label_<name> (the
+    level in words) and mw_<name> (its match weight in bits), then nhs_number_conflict.
+    """
+    report(progress, "predict", 0, 3)
+    table = prepared if prepared is not None else prepare_records(records, settings)
+    report(progress, "predict", 1, 3)
+    with database(engine, settings) as db_api:
+        settings_dict = splink_settings(settings, db_api.sql_dialect.sql_dialect_str, model=model)
+        linker = Linker(db_api.register(table), settings_dict, log_level=_SPLINK_LOG_LEVEL)
+        predictions = linker.inference.predict(
+            threshold_match_probability=settings.min_pair_probability, warning_mode="never")
+        report(progress, "predict", 2, 3)
+        arrow = predictions.as_pyarrow_table()
+        predictions.drop_table_from_database_and_remove_from_cache()
+    result = _explainable(arrow, model)
+    report(progress, "predict", 3, 3)
+    return result
+
+
+class Contribution(NamedTuple):
+    """One step of the waterfall: what a comparison (or the prior) added to the pair's match weight."""
+
+    comparison: str
+    label: str
+    match_weight: float  # bits
+    status: str  # "agree", "similar", "disagree", "missing", or "prior"
+
+
+def contributions_from_pair(pair: Mapping[str, Any], model: TrainedModel) -> list[Contribution]:
+    """The waterfall of one row of `predict_pairs`' output, without recomputing anything."""
+    result = [Contribution("prior", "probability two random records match", model.prior_match_weight, "prior")]
+    for comparison in comparisons():
+        gamma = int(pair[f"gamma_{comparison.name}"])
+        index = gamma_values(comparison).index(gamma)
+        level = comparison.levels[index]
+        weight = model.parameters[comparison.name][index].match_weight
+        result.append(Contribution(comparison.name, level.label, weight, level.kind))
+    return result
+
+
+def explain_pair(
+    record_l: Mapping[str, Any], record_r: Mapping[str, Any], model: TrainedModel,
+    *, settings: LinkageSettings | None = None,
+) -> list[Contribution]:
+    """Why the model scores two source records as it does: the prior, then each comparison's level in words
+    and its match weight in bits, and whether the fields agree, are similar, disagree or are missing.
+    The weights add up to the pair's match weight; probability = 2^w / (1 + 2^w).
+
+    Records are dicts with INPUT_COLUMNS (missing keys are missing values). Runs in a throwaway DuckDB.
+    """
+    settings = settings or LinkageSettings()
+    rows = []
+    for uid, record in ((1, record_l), (2, record_r)):
+        row = dict(record)
+        row["unique_id"] = uid  # the pair's own ids: the caller's may be equal or absent
+        rows.append(row)
+    keys = sorted({k for row in rows for k in row})
+    table = pa.Table.from_pylist(rows, schema=None).select(keys) if rows else pa.table({})
+    prepared = prepare_records(table, settings)
+    with database("duckdb", settings) as db_api:
+        settings_dict = splink_settings(settings, "duckdb", model=model)
+        linker = Linker(db_api.register(prepared), settings_dict, log_level=_SPLINK_LOG_LEVEL)
+        left = db_api.register(prepared.slice(0, 1))
+        right = db_api.register(prepared.slice(1, 1))
+        scored = linker.inference.score_pair(left, right).as_record_list()[0]
+    pair = {"unique_id_l": 1, "unique_id_r": 2}
+    for comparison in comparisons():
+        pair[f"gamma_{comparison.name}"] = scored[f"gamma_{comparison.name}"]
+    return contributions_from_pair(pair, model)
+
+
+def match_probability(contributions: list[Contribution]) -> float:
+    """The probability the contributions add up to."""
+    weight = sum(c.match_weight for c in contributions)
+    return float(2**weight / (1 + 2**weight))

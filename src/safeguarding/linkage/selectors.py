@@ -1,0 +1,148 @@
+"""Reads for match review: the queue, one pair side by side, and a person's linkage state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from safeguarding.accounts.access import Capability, has, require
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.linkage.models import MatchDecision, MatchReview, ReviewStatus
+from safeguarding.people.models import SourceRecord
+
+
+def review_queue(*, user: User) -> QuerySet[MatchReview]:
+    """Pairs awaiting a decision, the most likely matches first."""
+    require(user, Capability.REVIEW_MATCHES)
+    return (
+        MatchReview.objects.filter(status=ReviewStatus.PENDING)
+        .select_related("record_l__source_system__agency", "record_r__source_system__agency")
+        .order_by("-match_probability", "pk")
+    )
+
+
+def recent_decisions(*, user: User, limit: int = 20) -> QuerySet[MatchDecision]:
+    require(user, Capability.REVIEW_MATCHES)
+    return MatchDecision.objects.select_related("decided_by", "record_l", "record_r", "revoked_by").order_by(
+        "-decided_at"
+    )[:limit]
+
+
+# Fields shown side by side, in the order a reviewer reads them.
+COMPARED_FIELDS: list[tuple[str, str]] = [
+    ("given_name", "First name"),
+    ("middle_names", "Middle names"),
+    ("family_name", "Last name"),
+    ("other_names", "Other names"),
+    ("date_of_birth", "Date of birth"),
+    ("sex", "Sex"),
+    ("nhs_number", "NHS number"),
+    ("upn", "Unique pupil number"),
+    ("pnc_id", "PNC id"),
+    ("address", "Address"),
+    ("postcode", "Postcode"),
+    ("phones", "Phones"),
+    ("emails", "Emails"),
+]
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    label: str
+    left: str
+    right: str
+    status: str  # "agree", "differ", "missing"
+
+
+def side_by_side(left: SourceRecord, right: SourceRecord) -> list[FieldRow]:
+    rows = []
+    for name, label in COMPARED_FIELDS:
+        a, b = str(getattr(left, name) or ""), str(getattr(right, name) or "")
+        if not a or not b:
+            status = "missing"
+        elif a.strip().lower() == b.strip().lower():
+            status = "agree"
+        else:
+            status = "differ"
+        rows.append(FieldRow(label, a, b, status))
+    return rows
+
+
+def review_for_user_or_404(*, user: User, review_id: int, request: HttpRequest | None = None) -> MatchReview:
+    if not has(user, Capability.REVIEW_MATCHES):
+        raise Http404
+    review = (
+        MatchReview.objects.select_related(
+            "record_l__source_system__agency", "record_r__source_system__agency", "record_l__person", "record_r__person"
+        )
+        .filter(pk=review_id)
+        .first()
+    )
+    if review is None:
+        raise Http404
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.MATCH_REVIEW_VIEWED,
+            actor=user,
+            target_kind="match_review",
+            target_id=review.pk,
+            person_id=review.record_l.person_id,
+            detail={"records": [review.record_l_id, review.record_r_id]},
+            request=request,
+        )
+    return review
+
+
+def pending_review_record_ids(record_ids: list[int]) -> set[int]:
+    """Which of these records are in a pair awaiting review."""
+    pending = MatchReview.objects.filter(
+        Q(status=ReviewStatus.PENDING) & (Q(record_l_id__in=record_ids) | Q(record_r_id__in=record_ids))
+    ).values_list("record_l_id", "record_r_id")
+    wanted = set(record_ids)
+    return {r for pair in pending for r in pair if r in wanted}
+
+
+STATUS_WORDS = {
+    "prior": "Starting point",
+    "agree": "Agree",
+    "similar": "Similar",
+    "disagree": "Disagree",
+    "missing": "Missing on one or both",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    comparison: str
+    level: str
+    status: str
+    weight: float
+    direction: str  # "for", "against", "neutral"
+
+
+def reasons_in_words(review: MatchReview) -> list[Reason]:
+    """The Splink waterfall for a pair, in words: each comparison, what the model saw, and how many
+    bits of evidence it added for or against a match."""
+    from safeguarding.linkage.comparisons import comparisons
+
+    titles = {c.name: c.description for c in comparisons()}
+    titles["prior"] = "How likely any two records are to be one person"
+    reasons = []
+    for step in review.explanation:
+        weight = round(float(step["match_weight"]), 2)
+        direction = "for" if weight > 0.05 else "against" if weight < -0.05 else "neutral"
+        reasons.append(
+            Reason(
+                comparison=titles.get(step["comparison"], step["comparison"].replace("_", " ")),
+                level=step["label"],
+                status=STATUS_WORDS.get(step["status"], step["status"]),
+                weight=weight,
+                direction=direction,
+            )
+        )
+    return reasons

@@ -1,0 +1,91 @@
+"""Match review pages: the queue, one pair side by side with the model's reasons, and undo."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.core.errors import ServiceError
+from safeguarding.linkage import selectors, services
+from safeguarding.linkage.models import MatchDecision, MatchVerdict, ReviewStatus
+
+
+class MatchDecisionForm(forms.Form):
+    verdict = forms.ChoiceField(
+        label="Are these the same person?",
+        choices=MatchVerdict.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose same person, different people or unsure"},
+    )
+    reason = forms.CharField(
+        label="Why?",
+        required=False,
+        widget=forms.Textarea,
+        help_text="Required for different people. Say what you checked, for example with the school or GP.",
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("verdict") == MatchVerdict.DIFFERENT and not str(data.get("reason") or "").strip():
+            self.add_error("reason", "Say why these are different people")
+        return data
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    reviews = list(selectors.review_queue(user=user)[:200])
+    total = selectors.review_queue(user=user).count()
+    decisions = list(selectors.recent_decisions(user=user))
+    return render(request, "linkage/queue.html", {"reviews": reviews, "total": total, "decisions": decisions})
+
+
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, review_id: int) -> HttpResponse:
+    user = current_user(request)
+    pair = selectors.review_for_user_or_404(user=user, review_id=review_id, request=request)
+    form = MatchDecisionForm(request.POST or None) if pair.status == ReviewStatus.PENDING else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.match_decide(
+                    acting_user=user,
+                    review=pair,
+                    verdict=form.cleaned_data["verdict"],
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Decision recorded. Every later linkage run keeps to it.")
+                return redirect("linkage:queue")
+    context = {
+        "pair": pair,
+        "form": form,
+        "fields": selectors.side_by_side(pair.record_l, pair.record_r),
+        "reasons": selectors.reasons_in_words(pair),
+        "total_weight": round(sum(c["match_weight"] for c in pair.explanation), 2),
+    }
+    return render(request, "linkage/review.html", context)
+
+
+@require_POST
+def undo(request: HttpRequest, decision_id: int) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.REVIEW_MATCHES)
+    decision = MatchDecision.objects.filter(pk=decision_id).first()
+    if decision is None:
+        raise Http404
+    try:
+        services.match_decision_undo(acting_user=user, decision=decision, request=request)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Decision undone. The pair is back in the review queue.")
+    return redirect("linkage:queue")
