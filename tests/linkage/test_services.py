@@ -51,8 +51,7 @@ def _pairs(mapping: dict[tuple[str, str], str]) -> set[tuple[tuple[str, str], ..
 
 @pytest.fixture
 def linked_demo(tmp_path: Path, db: None) -> Path:
-    call_command("demo", children=300, out=tmp_path, quiet=True)
-    linkage_run()
+    call_command("demo", children=150, out=tmp_path, quiet=True)  # generates, imports and links
     return tmp_path
 
 

@@ -39,6 +39,7 @@ class Command(BaseCommand):
             "--out", type=Path, default=None, help="where to write the extract and truth (default data/demo)"
         )
         parser.add_argument("--no-import", action="store_true", help="only generate the files")
+        parser.add_argument("--no-link", action="store_true", help="import without linking records into persons")
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -80,6 +81,8 @@ class Command(BaseCommand):
             return
         try:
             call_command("import_extract", str(summary.extract_dir), quiet=options["quiet"])
+            if not options["no_link"]:
+                call_command("link", quiet=options["quiet"])
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
         raised = demo_concerns_raise()
