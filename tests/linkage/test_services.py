@@ -185,3 +185,25 @@ def test_a_merged_person_leads_to_the_person_they_were_joined_to(linked_demo: Pa
     response = client.get(reverse("people:detail", args=[retired.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("people:detail", args=[retired.merged_into_id])
+
+
+@pytest.mark.django_db
+def test_one_nhs_number_on_two_different_people_is_flagged_not_merged(linked_demo: Path) -> None:
+    first, second = (
+        Person.objects.filter(merged_into__isnull=True, source_records__isnull=False, role="child")
+        .exclude(given_name="")
+        .distinct()
+        .order_by("pk")[:2]
+    )
+    assert (first.given_name, first.date_of_birth) != (second.given_name, second.date_of_birth)
+    left = SourceRecord.objects.filter(person=first).first()
+    right = SourceRecord.objects.filter(person=second).first()
+    assert left and right
+    SourceRecord.objects.filter(pk__in=[left.pk, right.pk]).update(nhs_number="9434765919", nhs_number_valid=True)
+    result = linkage_run()
+    assert SourceRecord.objects.get(pk=left.pk).person_id != SourceRecord.objects.get(pk=right.pk).person_id
+    flagged = MatchReview.objects.get(
+        status=ReviewStatus.PENDING, record_l=min(left.pk, right.pk), record_r=max(left.pk, right.pk)
+    )
+    assert "NHS number (9434765919)" in flagged.flag
+    assert flagged.explanation and result.counts["shared_identifiers_flagged"] >= 1

@@ -67,6 +67,9 @@ class MatchReview(models.Model):
     # The waterfall in words: [{"comparison", "label", "match_weight", "status"}, ...]
     explanation = models.JSONField(default=list)
     same_person_now = models.BooleanField(default=False, help_text="other links put both records in one person")
+    # Why a pair outside the review band is here: a data-quality problem such as one NHS number
+    # held by two people the model keeps apart. Empty for ordinary uncertain pairs.
+    flag = models.CharField(max_length=300, blank=True)
     run = models.ForeignKey(LinkageRun, on_delete=models.PROTECT, related_name="reviews")
     status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Q
@@ -254,7 +255,7 @@ def linkage_run(
     progress: Progress | None = None,
 ) -> RunResult:
     """Link every source record into persons and apply it, keeping person ids stable."""
-    from safeguarding.linkage.pipeline import link, model_to_json
+    from safeguarding.linkage.pipeline import conflicting_identifiers, link, model_to_json
 
     settings = linkage_settings(lower_threshold=lower_threshold, upper_threshold=upper_threshold)
     run = LinkageRun.objects.create(
@@ -280,11 +281,21 @@ def linkage_run(
             progress=progress,
         )
         timings.update(result.timings)
+        conflicts = conflicting_identifiers(result.clusters, records, pairs=result.pairs)
         started = time.perf_counter()
         if saved is None:
             saved = _save_model(result.model, model_to_json(result.model), engine=engine, records=records.num_rows)
         with transaction.atomic():
-            counts = _apply(run=run, result=result, current=current, must=must, decided=decided, progress=progress)
+            counts = _apply(
+                run=run,
+                result=result,
+                current=current,
+                must=must,
+                decided=decided,
+                progress=progress,
+                conflicts=conflicts,
+                records=records,
+            )
             run.model = saved
             run.status = RunStatus.COMPLETED
             run.finished_at = timezone.now()
@@ -330,6 +341,8 @@ def _apply(
     must: list[Pair],
     decided: set[Pair],
     progress: Progress | None,
+    conflicts: pa.Table,
+    records: pa.Table,
 ) -> dict[str, int]:
     clusters_table = result.clusters
     ids = clusters_table.column("unique_id").to_pylist()
@@ -398,7 +411,9 @@ def _apply(
     PersonChange.objects.bulk_create(changes, batch_size=BATCH)
     refresh_person_details(changed_persons | {t for t in moves_by_target})
 
-    reviews = _refresh_review_queue(run=run, result=result, clusters=clusters, decided=decided)
+    reviews = _refresh_review_queue(
+        run=run, result=result, clusters=clusters, decided=decided, flagged=_flagged_pairs(conflicts, records, result)
+    )
     multi = sum(1 for n in size.values() if n > 1)
     return {
         "records": len(clusters),
@@ -411,10 +426,47 @@ def _apply(
         "new_persons": len(created),
         "review_pairs": reviews,
         "concerns_moved": len(concern_moves),
+        "shared_identifiers_flagged": conflicts.num_rows,
     }
 
 
-def _refresh_review_queue(*, run: LinkageRun, result: Any, clusters: dict[int, int], decided: set[Pair]) -> int:
+# At most this many shared-identifier pairs are explained and queued per run; the rest wait for the
+# next run (each needs its own small scoring query, and a flood would bury the ordinary queue).
+MAX_FLAGGED_PER_RUN = 200
+IDENTIFIER_WORDS = {"nhs_number": "NHS number", "upn": "unique pupil number", "pnc_id": "PNC id"}
+
+
+def _flagged_pairs(conflicts: pa.Table, records: pa.Table, result: Any) -> dict[Pair, dict[str, Any]]:
+    """Pairs of different persons sharing an NHS number, UPN or PNC id: a data-quality problem
+    for review, never a reason to merge blindly. Each gets the model's explanation."""
+    from safeguarding.linkage.pipeline import explain_pair
+
+    if not conflicts.num_rows:
+        return {}
+    rows = conflicts.slice(0, MAX_FLAGGED_PER_RUN).to_pylist()
+    wanted_ids = {r["unique_id_l"] for r in rows} | {r["unique_id_r"] for r in rows}
+    mask = pc.is_in(records.column("unique_id"), value_set=pa.array(sorted(wanted_ids), pa.int64()))
+    by_id = {r["unique_id"]: r for r in records.filter(mask).to_pylist()}
+    flagged: dict[Pair, dict[str, Any]] = {}
+    for row in rows:
+        pair = (min(row["unique_id_l"], row["unique_id_r"]), max(row["unique_id_l"], row["unique_id_r"]))
+        contributions = explain_pair(by_id[pair[0]], by_id[pair[1]], result.model, settings=result.settings)
+        weight = sum(c.match_weight for c in contributions)
+        flagged[pair] = {
+            "unique_id_l": pair[0],
+            "unique_id_r": pair[1],
+            "match_weight": weight,
+            "match_probability": float(2**weight / (1 + 2**weight)),
+            "explanation": [c._asdict() for c in contributions],
+            "flag": f"The same {IDENTIFIER_WORDS.get(row['identifier'], row['identifier'])} ({row['value']}) "
+            f"is held by {row['persons']} people the model keeps apart",
+        }
+    return flagged
+
+
+def _refresh_review_queue(
+    *, run: LinkageRun, result: Any, clusters: dict[int, int], decided: set[Pair], flagged: dict[Pair, dict[str, Any]]
+) -> int:
     """Pending reviews become this run's review band: pairs already pending keep their place (and
     get the new score); pairs no longer in the band are marked superseded; decided pairs never return."""
     from safeguarding.linkage.pipeline import contributions_from_pair
@@ -425,18 +477,27 @@ def _refresh_review_queue(*, run: LinkageRun, result: Any, clusters: dict[int, i
         pair = (min(row["unique_id_l"], row["unique_id_r"]), max(row["unique_id_l"], row["unique_id_r"]))
         if pair not in decided:
             wanted[pair] = row
+    for pair, row in flagged.items():
+        if pair in decided:
+            continue
+        if pair in wanted:
+            wanted[pair]["flag"] = row["flag"]  # uncertain anyway: say why it matters
+        else:
+            wanted[pair] = row
     pending = {(r.record_l_id, r.record_r_id): r for r in MatchReview.objects.filter(status=ReviewStatus.PENDING)}
     stale = [r.pk for pair, r in pending.items() if pair not in wanted]
     MatchReview.objects.filter(pk__in=stale).update(status=ReviewStatus.SUPERSEDED)
     to_update: list[MatchReview] = []
     to_create: list[MatchReview] = []
     for pair, row in wanted.items():
-        explanation = [c._asdict() for c in contributions_from_pair(row, result.model)]
+        explanation = row.get("explanation") or [c._asdict() for c in contributions_from_pair(row, result.model)]
+        flag = row.get("flag", "")
         same_now = clusters.get(pair[0]) == clusters.get(pair[1])
         if pair in pending:
             review = pending[pair]
             review.match_probability, review.match_weight = row["match_probability"], row["match_weight"]
             review.explanation, review.same_person_now, review.run = explanation, same_now, run
+            review.flag = flag
             to_update.append(review)
         else:
             to_create.append(
@@ -448,10 +509,13 @@ def _refresh_review_queue(*, run: LinkageRun, result: Any, clusters: dict[int, i
                     explanation=explanation,
                     same_person_now=same_now,
                     run=run,
+                    flag=flag,
                 )
             )
     MatchReview.objects.bulk_update(
-        to_update, ["match_probability", "match_weight", "explanation", "same_person_now", "run"], batch_size=1000
+        to_update,
+        ["match_probability", "match_weight", "explanation", "same_person_now", "run", "flag"],
+        batch_size=1000,
     )
     MatchReview.objects.bulk_create(to_create, batch_size=1000)
     return len(wanted)
