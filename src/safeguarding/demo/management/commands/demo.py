@@ -11,11 +11,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safeguarding.accounts.models import Role
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.progress import stage_bars
 from safeguarding.demo.generator import generate_partnership
 from safeguarding.demo.partnership import (
     AGENCIES,
@@ -49,21 +49,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         demo_partnership_setup()
 
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=options["quiet"],
-        ) as progress:
-            tasks: dict[str, Any] = {}
-
-            def report(stage: str, done: int, total: int | None) -> None:
-                if stage not in tasks:
-                    tasks[stage] = progress.add_task(f"Generating {stage}", total=total)
-                progress.update(tasks[stage], completed=done, total=total)
-
+        with stage_bars(console, quiet=options["quiet"], prefix="Generating ") as report:
             summary = generate_partnership(
                 out,
                 children=options["children"],

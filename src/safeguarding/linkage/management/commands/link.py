@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.progress import stage_bars
 from safeguarding.linkage.services import linkage_run
 
 
@@ -29,21 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(quiet=options["quiet"])
-        with Progress(
-            TextColumn("{task.description:<12}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=options["quiet"],
-        ) as progress:
-            tasks: dict[str, Any] = {}
-
-            def report(stage: str, done: int, total: int | None) -> None:
-                if stage not in tasks:
-                    tasks[stage] = progress.add_task(stage, total=total)
-                progress.update(tasks[stage], completed=done, total=total)
-
+        with stage_bars(console, quiet=options["quiet"]) as report:
             try:
                 result = linkage_run(
                     engine=options["engine"],
