@@ -535,7 +535,7 @@ def test_import_command_lists_fifty_issues_then_points_to_the_rejects_file(
     text = out.getvalue()
     assert "people.csv line 51 [sex]" in text
     assert "people.csv line 52 [sex]" not in text
-    assert "and 10 more - see " in text
+    assert "and 10 more — see " in text
 
 
 @pytest.mark.django_db

@@ -63,7 +63,7 @@ class Command(BaseCommand):
         console = Console(file=buffer, width=width, force_terminal=is_tty, color_system="auto" if is_tty else None,
                           highlight=False, soft_wrap=True)
         run = result.run
-        console.print(f"Import {run.pk} of {run.source_path}: {run.get_status_display().lower()}.")
+        console.print(f"Import {run.pk} of {run.source_path}: {run.get_status_display().lower()}.", markup=False)
         table = Table("file", "rows", "created", "updated", "unchanged", "rejected", "warnings", box=None,
                       header_style="bold")
         for name in FILE_ORDER:
@@ -83,7 +83,7 @@ class Command(BaseCommand):
             for issue in result.issues[:ISSUES_SHOWN]:
                 console.print(f"  {issue}", markup=False)
             if result.issue_count > ISSUES_SHOWN:
-                console.print(f"  and {result.issue_count - ISSUES_SHOWN:,} more - see {result.rejects_path}",
+                console.print(f"  and {result.issue_count - ISSUES_SHOWN:,} more — see {result.rejects_path}",
                               markup=False)
             elif result.rejects_path:
                 console.print(f"Kept in {result.rejects_path}", markup=False)
