@@ -253,11 +253,13 @@ def linkage_run(
     upper_threshold: float | None = None,
     initiated_by: str = "command line",
     progress: Progress | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Link every source record into persons and apply it, keeping person ids stable."""
+    """Link every source record into persons and apply it, keeping person ids stable.
+    ``overrides`` sets other LinkageSettings for this run (e.g. link_within_source=False)."""
     from safeguarding.linkage.pipeline import conflicting_identifiers, link, model_to_json
 
-    settings = linkage_settings(lower_threshold=lower_threshold, upper_threshold=upper_threshold)
+    settings = linkage_settings(lower_threshold=lower_threshold, upper_threshold=upper_threshold, **(overrides or {}))
     run = LinkageRun.objects.create(
         started_at=timezone.now(),
         engine=engine,
