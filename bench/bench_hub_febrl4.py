@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_linkage_febrl4 import _dob, _text  # noqa: E402  (the same field mapping as the bare bench)
+from bench_linkage_febrl4 import _dob, _text  # the same field mapping as the bare bench
 
 PEOPLE_COLUMNS = ["source_system", "record_id", "given_name", "family_name", "date_of_birth", "pnc_id", "address", "postcode"]
 
