@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings as django_settings
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -663,8 +662,3 @@ def match_decision_undo(*, acting_user: User, decision: MatchDecision, request: 
             detail={"verdict": locked.verdict, "records": [locked.record_l_id, locked.record_r_id]},
             request=request,
         )
-
-
-def pending_reviews_for_records(record_ids: Iterable[int]) -> Q:
-    ids = list(record_ids)
-    return Q(status=ReviewStatus.PENDING) & (Q(record_l_id__in=ids) | Q(record_r_id__in=ids))
