@@ -573,7 +573,9 @@ def match_decide(
         )
         locked.status = ReviewStatus.DECIDED
         locked.save(update_fields=["status"])
-        left, right = SourceRecord.objects.in_bulk([locked.record_l_id, locked.record_r_id]).values()
+        # By id, not by the order in_bulk happens to return: 'different people' splits off record_r.
+        by_id = SourceRecord.objects.in_bulk([locked.record_l_id, locked.record_r_id])
+        left, right = by_id[locked.record_l_id], by_id[locked.record_r_id]
         change: PersonChange | None = None
         if verdict == MatchVerdict.SAME and left.person_id != right.person_id:
             keep, retire = sorted((left.person_id, right.person_id))
