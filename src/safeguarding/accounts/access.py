@@ -33,24 +33,32 @@ class Capability(enum.StrEnum):
     VIEW_AUDIT = "view_audit"  # who saw what, when and why
     MANAGE_ACCOUNTS = "manage_accounts"  # agencies and users
     REVIEW_MATCHES = "review_matches"  # decide whether two agencies' records are one person
+    SCREEN = "screen"  # complete a screening of a child's risk of exploitation
+    APPROVE_DOWNGRADE = "approve_downgrade"  # the second person who approves lowering a child's risk level
+    WORK_ALERTS = "work_alerts"  # the early-warning alerts queue: acknowledge, dismiss, refer to the panel
+    CONFIGURE_TOOLS = "configure_tools"  # the screening tool and the early-warning rules, with back-tests
 
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
 
+_FRONT_DOOR = {
+    Capability.TRIAGE,
+    Capability.VIEW_AGGREGATES,
+    Capability.REVIEW_MATCHES,
+    Capability.SCREEN,
+    Capability.WORK_ALERTS,
+}
+
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.REFERRER: frozenset({Capability.RAISE_CONCERN}),
-    Role.TRIAGE_WORKER: frozenset(
-        _CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES, Capability.REVIEW_MATCHES}
-    ),
-    Role.MACE_COORDINATOR: frozenset(
-        _CASEWORK | {Capability.TRIAGE, Capability.VIEW_AGGREGATES, Capability.REVIEW_MATCHES}
-    ),
-    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK),
+    Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR),
+    Role.MACE_COORDINATOR: frozenset(_CASEWORK | _FRONT_DOOR | {Capability.APPROVE_DOWNGRADE}),
+    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | {Capability.SCREEN}),
     Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK | {Capability.REVIEW_MATCHES}),
     Role.SUPPORT_WORKER: frozenset(_CASEWORK),
     Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES}),
     Role.DATA_PROTECTION_OFFICER: frozenset({Capability.VIEW_AUDIT, Capability.VIEW_AGGREGATES}),
-    Role.ADMINISTRATOR: frozenset({Capability.MANAGE_ACCOUNTS}),
+    Role.ADMINISTRATOR: frozenset({Capability.MANAGE_ACCOUNTS, Capability.CONFIGURE_TOOLS}),
 }
 
 

@@ -39,6 +39,20 @@ class AuditEventType(models.IntegerChoices):
     MATCH_DECIDED = 602, "Decided whether two records are the same person"
     MATCH_DECISION_UNDONE = 603, "Undid a match decision"
     MATCH_REVIEW_VIEWED = 604, "Viewed a pair of records for match review"
+    # 700-799 screening for risk of exploitation
+    SCREENING_TOOL_CHANGED = 701, "Changed the screening tool (a new version)"
+    SCREENING_COMPLETED = 702, "Completed a screening of a child"
+    SCREENING_DOWNGRADE_APPROVED = 703, "Approved lowering a child's risk level"
+    SCREENING_DOWNGRADE_REFUSED = 704, "Refused to approve lowering a child's risk level"
+    SCREENING_STARTED = 705, "Started or saved a draft screening of a child"
+    # 800-899 early warning and the exploitation panel
+    RULE_CHANGED = 801, "Added, changed or switched off an early-warning rule"
+    SCAN_RUN = 802, "Scanned agency records with the early-warning rules"
+    ALERT_ACTIONED = 803, "Acknowledged, dismissed or acted on an early-warning alert"
+    ALERT_VIEWED = 804, "Viewed an early-warning alert"
+    PANEL_REFERRAL_MADE = 805, "Referred a child to the exploitation panel (MACE)"
+    PANEL_REFERRAL_CLOSED = 806, "Closed a child's panel referral (plan ended)"
+    RULE_BACKTESTED = 807, "Tested a draft early-warning rule against history"
 
 
 class AuditEvent(models.Model):
