@@ -89,3 +89,59 @@ class EventFactory(factory.django.DjangoModelFactory):
     event_type = EventType.MISSING_EPISODE
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
     detail = "Reported missing by carer"
+
+
+# --- early warning (models named as strings, so this block needs no imports of its own) -------
+
+
+class RuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "earlywarning.Rule"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"rule-{n}")
+    name = factory.Sequence(lambda n: f"Repeat missing episodes {n}")
+    description = "Three or more missing episodes within 90 days."
+    kind = "repeated"
+    params = factory.LazyFunction(lambda: {"event_type": "missing_episode", "count": 3, "window_days": 90})
+    level = "medium"
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    """An alert on a child, its trigger event recorded about the same child; the trigger event is
+    its first evidence (pass ``evidence=[...]`` to add more events)."""
+
+    class Meta:
+        model = "earlywarning.Alert"
+        skip_postgeneration_save = True
+
+    rule = factory.SubFactory(RuleFactory)
+    rule_version = factory.LazyAttribute(lambda o: o.rule.version)
+    person = factory.SubFactory(PersonFactory)
+    level = factory.LazyAttribute(lambda o: o.rule.level)
+    raised_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+    trigger_event = factory.SubFactory(
+        EventFactory,
+        source_record__person=factory.SelfAttribute("...person"),
+        occurred_at=factory.SelfAttribute("..raised_at"),
+    )
+    explanation = "3 missing episodes within 90 days."
+    created_at = factory.LazyFunction(timezone.now)
+    evidence_updated_at = factory.SelfAttribute("created_at")
+    status = "open"
+
+    @factory.post_generation
+    def evidence(obj: Any, create: bool, extracted: list[Any] | None, **kwargs: Any) -> None:
+        if not create:
+            return
+        for event in [obj.trigger_event, *(extracted or [])]:
+            AlertEvidenceFactory(alert=obj, event=event)
+
+
+class AlertEvidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "earlywarning.AlertEvidence"
+
+    alert = factory.SubFactory(AlertFactory)
+    event = factory.SubFactory(EventFactory, source_record__person=factory.SelfAttribute("...alert.person"))
+    added_at = factory.LazyFunction(timezone.now)

@@ -11,10 +11,20 @@ from django.test import Client
 from django.urls import reverse
 
 from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.frontdoor.models import Concern
 from safeguarding.frontdoor.services import concern_raise
+from safeguarding.panel.models import PanelReferral
+from safeguarding.panel.services import panel_refer
 from safeguarding.people.models import EventType, Handling
-from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+from tests.factories import (
+    AlertFactory,
+    EventFactory,
+    PersonFactory,
+    SourceRecordFactory,
+    SourceSystemFactory,
+    UserFactory,
+)
 
 CASEWORK = {
     Role.TRIAGE_WORKER,
@@ -44,6 +54,21 @@ EXPECTED: dict[str, set[str]] = {
     },
     "audit: who viewed a person": {Role.DATA_PROTECTION_OFFICER},
     "linkage: match review queue": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.INTELLIGENCE_OFFICER},
+    "alert: early-warning queue": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
+    "alert: view one": CASEWORK,
+    "alert: act on one (change)": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
+    "panel: referral list": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
+    "panel: view a referral": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
+    "panel: close a referral (change)": {Role.MACE_COORDINATOR},
+    "screening: screen a child": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER},
+    "screening: lower levels awaiting approval": {Role.MACE_COORDINATOR},
+    "screening: children at each level on a date": {
+        Role.TRIAGE_WORKER,
+        Role.MACE_COORDINATOR,
+        Role.PARTNERSHIP_MANAGER,
+        Role.DATA_PROTECTION_OFFICER,
+    },
+    "screening: tool (change)": {Role.ADMINISTRATOR},
     "admin: agencies (view)": {Role.ADMINISTRATOR},
     "admin: agencies (change)": {Role.ADMINISTRATOR},
     "admin: users (change)": {Role.ADMINISTRATOR},
@@ -59,6 +84,8 @@ class World:
     ordinary_text: str
     shareable_text: str
     restricted_text: str
+    alert_id: int
+    referral_id: int
 
 
 @pytest.fixture
@@ -87,7 +114,18 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
     concern = concern_raise(
         raised_by=other, child=person, seen_on=timezone.localdate(), description="someone else's concern"
     )
-    return World(person.pk, concern, "ordinary-missing-episode", "shareable-intel-text", "restricted-intel-text")
+    alert = AlertFactory(person=person)
+    coordinator = UserFactory(role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.COUNCIL], username="world-mace")
+    referral = panel_refer(child=PersonFactory(), referred_by=coordinator, reason="for the matrix")
+    return World(
+        person.pk,
+        concern,
+        "ordinary-missing-episode",
+        "shareable-intel-text",
+        "restricted-intel-text",
+        alert.pk,
+        referral.pk,
+    )
 
 
 def _observe(user: User, world: World) -> dict[str, bool]:
@@ -142,11 +180,31 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     else:
         assert decide.status_code == 404
 
+    seen["alert: early-warning queue"] = client.get(reverse("earlywarning:queue")).status_code == 200
+    seen["alert: view one"] = client.get(reverse("earlywarning:detail", args=[world.alert_id])).status_code == 200
+    client.post(reverse("earlywarning:acknowledge", args=[world.alert_id]))
+    seen["alert: act on one (change)"] = Alert.objects.get(pk=world.alert_id).status == AlertStatus.ACKNOWLEDGED
+    seen["panel: referral list"] = client.get(reverse("panel:list")).status_code == 200
+    seen["panel: view a referral"] = client.get(reverse("panel:detail", args=[world.referral_id])).status_code == 200
+    client.post(reverse("panel:detail", args=[world.referral_id]), {"reason": "matrix"})
+    seen["panel: close a referral (change)"] = not PanelReferral.objects.get(pk=world.referral_id).is_open
+
     seen["aggregates: front door figures"] = client.get(reverse("frontdoor:figures")).status_code == 200
     seen["audit: who viewed a person"] = (
         client.get(reverse("audit:trail"), {"person": f"P{world.person_id}"}).status_code == 200
     )
     seen["linkage: match review queue"] = client.get(reverse("linkage:queue")).status_code == 200
+    seen["screening: screen a child"] = (
+        client.get(reverse("screening:start", args=[world.person_id])).status_code == 200
+    )
+    seen["screening: lower levels awaiting approval"] = client.get(reverse("screening:approvals")).status_code == 200
+    seen["screening: children at each level on a date"] = client.get(reverse("screening:levels")).status_code == 200
+    from safeguarding.screening.models import ScreeningToolVersion
+
+    client.post(
+        reverse("screening:settings-edit"), {"based_on": 1, "downgrade_needs_approval": "no", "change_note": "matrix"}
+    )
+    seen["screening: tool (change)"] = ScreeningToolVersion.objects.filter(number=2).exists()
     seen["admin: agencies (view)"] = client.get(reverse("accounts:agencies")).status_code == 200
     from safeguarding.accounts.models import Agency
 

@@ -50,7 +50,7 @@ def test_single_view_page_logs_the_view_and_its_queries_do_not_grow(
     client = Client()
     client.force_login(user)
     url = reverse("people:detail", args=[chloe.pk])
-    with django_assert_max_num_queries(25) as few:
+    with django_assert_max_num_queries(30) as few:
         assert client.get(url).status_code == 200
     record = SourceRecordFactory(person=chloe)
     for _ in range(30):

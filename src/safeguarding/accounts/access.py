@@ -20,7 +20,9 @@ from safeguarding.audit.services import audit_record
 
 if TYPE_CHECKING:
     from safeguarding.accounts.models import User
+    from safeguarding.earlywarning.models import Alert
     from safeguarding.frontdoor.models import Concern
+    from safeguarding.panel.models import PanelReferral
     from safeguarding.people.models import Person
 
 
@@ -148,6 +150,72 @@ def concern_for_user_or_404(user: User, concern_id: int, *, request: HttpRequest
         request=request,
     )
     return concern
+
+
+# --- early-warning alerts --------------------------------------------------------------------
+
+
+def alerts_visible_to(user: User) -> Q:
+    """A filter on ``earlywarning.Alert``: the people who work the queue, and casework staff who
+    may open the child's record anyway (they see the child's alerts in the single view)."""
+    if has(user, Capability.WORK_ALERTS) or has(user, Capability.VIEW_PERSON):
+        return Q()
+    return Q(pk__in=[])
+
+
+def alert_for_user_or_404(user: User, alert_id: int, *, request: HttpRequest | None = None) -> Alert:
+    from safeguarding.earlywarning.models import Alert
+
+    alert: Alert | None = (
+        Alert.objects.filter(alerts_visible_to(user), pk=alert_id).select_related("rule", "person").first()
+    )
+    if alert is None:
+        raise Http404
+    audit_record(
+        event_type=AuditEventType.ALERT_VIEWED,
+        actor=user,
+        target_kind="alert",
+        target_id=alert.pk,
+        person_id=alert.person_id,
+        request=request,
+    )
+    return alert
+
+
+# --- panel referrals -------------------------------------------------------------------------
+
+
+def sees_panel(user: Any) -> bool:
+    """The panel's referrals: for those who refer children to it (the front door and the people
+    who work the alerts queue), MACE coordinators among them."""
+    return has(user, Capability.TRIAGE) or has(user, Capability.WORK_ALERTS)
+
+
+def panel_referral_for_user_or_404(
+    user: User, referral_id: int, *, request: HttpRequest | None = None
+) -> PanelReferral:
+    """The referral, if this user may see the panel's referrals; logs the view. Else Http404."""
+    from safeguarding.panel.models import PanelReferral
+
+    if not sees_panel(user):
+        raise Http404
+    referral: PanelReferral | None = (
+        PanelReferral.objects.filter(pk=referral_id)
+        .select_related("child", "referred_by", "closed_by", "source_alert__rule", "source_concern")
+        .first()
+    )
+    if referral is None:
+        raise Http404
+    audit_record(
+        event_type=AuditEventType.PANEL_REFERRAL_VIEWED,
+        actor=user,
+        target_kind="panel_referral",
+        target_id=referral.pk,
+        person_id=referral.child_id,
+        reason=f"opened panel referral {referral.reference}",
+        request=request,
+    )
+    return referral
 
 
 def current_user(request: HttpRequest) -> User:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.access import Capability, has, sees_panel
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -19,6 +19,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[tuple[str, str]] = []
     if has(user, Capability.TRIAGE):
         items.append(("Triage queue", reverse("frontdoor:queue")))
+    if has(user, Capability.WORK_ALERTS):
+        items.append(("Alerts", reverse("earlywarning:queue")))
+    if sees_panel(user):
+        items.append(("Panel referrals", reverse("panel:list")))
     if has(user, Capability.SEARCH_PEOPLE):
         items.append(("Find a person", reverse("people:search")))
     if has(user, Capability.RAISE_CONCERN):
@@ -26,12 +30,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("My concerns", reverse("frontdoor:mine")))
     if has(user, Capability.REVIEW_MATCHES):
         items.append(("Match review", reverse("linkage:queue")))
+    if has(user, Capability.APPROVE_DOWNGRADE):
+        items.append(("Risk level approvals", reverse("screening:approvals")))
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Figures", reverse("frontdoor:figures")))
+    if has(user, Capability.VIEW_AGGREGATES):
+        items.append(("Risk levels", reverse("screening:levels")))
     if has(user, Capability.VIEW_AUDIT):
         items.append(("Audit trail", reverse("audit:trail")))
     if has(user, Capability.MANAGE_ACCOUNTS):
         items.append(("Agencies", reverse("accounts:agencies")))
         items.append(("Users", reverse("accounts:users")))
+    if has(user, Capability.CONFIGURE_TOOLS):
+        items.append(("Screening tool", reverse("screening:tool")))
+        items.append(("Early-warning rules", reverse("rules:list")))
     path = request.path
     return {**base, "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items]}

@@ -53,6 +53,7 @@ class AuditEventType(models.IntegerChoices):
     PANEL_REFERRAL_MADE = 805, "Referred a child to the exploitation panel (MACE)"
     PANEL_REFERRAL_CLOSED = 806, "Closed a child's panel referral (plan ended)"
     RULE_BACKTESTED = 807, "Tested a draft early-warning rule against history"
+    PANEL_REFERRAL_VIEWED = 808, "Viewed a child's panel referral"
 
 
 class AuditEvent(models.Model):

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "safeguarding.exchange",
     "safeguarding.linkage",
     "safeguarding.frontdoor",
+    "safeguarding.screening",
+    "safeguarding.earlywarning",
+    "safeguarding.panel",
     "safeguarding.demo",
 ]
 

@@ -18,4 +18,8 @@ urlpatterns = [
     path("concerns/", include("safeguarding.frontdoor.urls")),
     path("audit/", include("safeguarding.audit.urls")),
     path("matches/", include("safeguarding.linkage.urls")),
+    path("alerts/", include("safeguarding.earlywarning.urls")),
+    path("rules/", include("safeguarding.earlywarning.rule_urls")),
+    path("panel/", include("safeguarding.panel.urls")),
+    path("screening/", include("safeguarding.screening.urls")),
 ]

@@ -160,7 +160,8 @@ def triage_decide(
     request: HttpRequest | None = None,
 ) -> TriageDecision:
     """Record the front door's decision on a concern. A concern is decided once; the decision
-    and its time are kept for timeliness reporting."""
+    and its time are kept for timeliness reporting. A referral to the exploitation panel refers the
+    child to it (``panel.services.panel_refer``) in the same transaction."""
     if not has(acting_user, Capability.TRIAGE):
         raise ServiceError("You cannot make front-door decisions")
     if outcome not in DecisionOutcome.values:
@@ -192,5 +193,15 @@ def triage_decide(
             detail={"outcome": outcome, "within_timescale": decision.within_timescale},
             request=request,
         )
+        if outcome == DecisionOutcome.MACE_REFERRAL:
+            from safeguarding.panel.services import panel_refer
+
+            panel_refer(
+                child=locked.child,
+                referred_by=acting_user,
+                reason=reason.strip() or f"Front-door decision on concern {locked.reference}",
+                concern=locked,
+                request=request,
+            )
     concern.status = ConcernStatus.DECIDED
     return decision

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-import", action="store_true", help="only generate the files")
         parser.add_argument("--no-link", action="store_true", help="import without linking records into persons")
+        parser.add_argument("--no-scan", action="store_true", help="do not run the early-warning rules")
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,6 +70,8 @@ class Command(BaseCommand):
             call_command("import_extract", str(summary.extract_dir), quiet=options["quiet"])
             if not options["no_link"]:
                 call_command("link", quiet=options["quiet"])
+            if not options["no_scan"]:
+                call_command("scan", quiet=options["quiet"])
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
         raised = demo_concerns_raise()

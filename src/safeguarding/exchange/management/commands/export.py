@@ -7,13 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from safeguarding.earlywarning.exporters import export_alerts
 from safeguarding.exchange.exporters import export_persons
 
-EXPORTS = {"persons": export_persons}
+EXPORTS = {"persons": export_persons, "alerts": export_alerts}
 
 
 class Command(BaseCommand):
-    help = "Write one of the files the hub hands back: persons."
+    help = "Write one of the files the hub hands back: persons or alerts."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(EXPORTS))

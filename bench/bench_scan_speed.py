@@ -1,0 +1,164 @@
+# ruff: noqa: S608 -- table and column names come from Django's own introspection, numbers from counts.
+"""Benchmark: `safeguarding scan` over millions of events, on the hub's own database.
+
+    .venv/bin/python bench/bench_scan_speed.py --events 5000000            # SQLite in a temp folder
+    DATABASE_URL=postgres://... .venv/bin/python bench/bench_scan_speed.py --events 5000000
+
+A seeded partnership of --children children is generated, imported and linked the ordinary way;
+then its people, records and events are copied (each copy a new set of children with the same
+histories, all ids new) until the database holds --events events. Copying in SQL is how the
+benchmark reaches millions of events quickly: it measures the scan, not the import (the import has
+its own figures in docs/benchmarks.md). Then it times:
+
+1. the first full scan (reads every event, evaluates every default rule, writes every alert);
+2. a second full scan (nothing new: the cost of re-checking everything);
+3. an incremental scan after a new extract of about --new-share of the events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _setup(data_dir: Path) -> None:
+    os.environ.setdefault("SAFEGUARDING_DATA_DIR", str(data_dir))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safeguarding.config.settings")
+    import django
+
+    django.setup()
+
+
+def _columns(table: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return [c.name for c in connection.introspection.get_table_description(cursor, table)]
+
+
+def _copy(table: str, copy: int, offsets: dict[str, int], overrides: dict[str, str], upto: dict[str, int]) -> None:
+    """INSERT INTO table SELECT ... FROM table: one more copy of the original rows, ids shifted."""
+    from django.db import connection
+
+    columns = _columns(table)
+    select = []
+    for column in columns:
+        if column in overrides:
+            select.append(overrides[column].format(k=copy))
+        elif column == "id":
+            select.append(f"id + {offsets[table] * copy}")
+        else:
+            select.append(column)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}) SELECT {', '.join(select)} FROM {table} WHERE id <= {upto[table]}"
+        )
+
+
+def grow(target_events: int) -> int:
+    """Copy people, records and events until there are at least ``target_events`` events."""
+    from django.db import connection, transaction
+
+    from safeguarding.people.models import Event, Person, SourceRecord
+
+    base = {
+        "people_person": Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        "people_sourcerecord": SourceRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        "people_event": Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+    }
+    events = Event.objects.count()
+    copies = max(0, -(-target_events // max(events, 1)) - 1)
+    concat = "||"
+    for k in range(1, copies + 1):
+        with transaction.atomic():
+            _copy("people_person", k, base, {"merged_into_id": "NULL"}, base)
+            _copy("people_sourcerecord", k, base, {
+                "person_id": f"person_id + {base['people_person']} * {{k}}",
+                "record_id": f"record_id {concat} '-c{{k}}'",
+            }, base)
+            _copy("people_event", k, base, {
+                "source_record_id": f"source_record_id + {base['people_sourcerecord']} * {{k}}",
+                "event_id": f"event_id {concat} '-c{{k}}'",
+                "other_record_ids": (
+                    f"CASE WHEN other_record_ids = '' THEN '' ELSE "
+                    f"REPLACE(other_record_ids, ';', '-c{{k}};') {concat} '-c{{k}}' END"
+                ),
+            }, base)
+        print(f"  copy {k}/{copies}", file=sys.stderr)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in base:
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            cursor.execute("ANALYZE")
+    return Event.objects.count()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--children", type=int, default=10_000)
+    parser.add_argument("--new-share", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="scan-bench-"))
+    _setup(data_dir)
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from safeguarding.earlywarning.models import Alert
+    from safeguarding.earlywarning.scan import scan_run
+    from safeguarding.people.models import Event
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("demo", children=args.children, seed=args.seed, quiet=True, no_scan=True, out=data_dir / "demo")
+    print(f"partnership of {args.children:,} children imported and linked in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)
+    started = time.perf_counter()
+    total = grow(args.events)
+    print(f"grown to {total:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    def timed(label: str, **kwargs: object) -> None:
+        tick = time.perf_counter()
+        result = scan_run(**kwargs)  # type: ignore[arg-type]
+        wall = time.perf_counter() - tick
+        parts = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+        print(f"{label:<34} {wall:>7.1f} s  ({parts}); events read {result.events:,}, "
+              f"alerts raised {result.alerts_raised:,}, evidence added {result.evidence_added:,}")
+
+    print(f"database            {connection.vendor}")
+    print(f"events              {total:,}")
+    timed("first full scan")
+    timed("second full scan (nothing new)")
+    # A new extract: copy a share of the newest events as new events of the same children.
+    new = int(total * args.new_share)
+    last = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        columns = _columns("people_event")
+        select = [
+            f"id + {last}" if c == "id" else ("event_id || '-new'" if c == "event_id" else c) for c in columns
+        ]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        cursor.execute(
+            f"INSERT INTO people_event ({quoted}) SELECT {', '.join(select)} FROM people_event "
+            f"WHERE id > {last - new} AND id <= {last}"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(pg_get_serial_sequence('people_event', 'id'), (SELECT max(id) FROM people_event))")
+    timed(f"incremental scan after {new:,} new", incremental=True)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS            {peak_mib:,.0f} MiB")
+    print(f"alerts in the hub   {Alert.objects.count():,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+# ruff: noqa: S608 -- the SQL is built from validated vocabulary (event types, contact kinds), whole
+# numbers and escaped rule codes only; see rules.clean_params. Moments are passed as parameters.
+"""The rules engine: set-based SQL in DuckDB over every agency's events, never a loop per event.
+
+Input tables (``loader.py`` fills them from the hub's database; tests may build them directly):
+
+- ``ev(event_pk, person_id, agency_id, event_type, ts, ended, vehicle, phone, place, others)``:
+  one row per event; ``ts``/``ended`` are UTC timestamps; ``others`` is a list of person ids of
+  the people the event names as present.
+- ``person(person_id, dob, role)``: ``dob`` is the latest date the person could have been born
+  (a partial date of birth counts as its last day, so "under 16" never misses a child), ``role``
+  as the hub holds it.
+
+``triggers`` returns every moment each rule's condition held, as of a moment in the data, with the
+event that tipped it over and the events that make up the pattern. ``episodes`` groups the
+triggers of one rule for one child into episodes: one alert each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+from safeguarding.earlywarning.models import RuleKind
+from safeguarding.earlywarning.rules import RuleSpec
+
+TRIGGER_COLUMNS = "rule_code VARCHAR, person_id BIGINT, trigger_pk BIGINT, trigger_at TIMESTAMP, " \
+    "evidence BIGINT[], note VARCHAR"
+
+
+def _in(values: Sequence[str]) -> str:
+    """A SQL IN-list of validated vocabulary words (event types, contact kinds)."""
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, as_of: dt.datetime) -> None:
+    """The events as they stood at ``as_of``, limited to those of children: later events are not
+    yet known, and an episode that had not ended by then is still going on. A child is under 18 on
+    the day of the event (by the date of birth; by the hub's role only when that is unknown, since
+    a young person who is 18 now was a child when the events happened)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE cev AS
+        SELECT e.event_pk, e.person_id, e.agency_id, e.event_type, e.ts,
+               CASE WHEN e.ended <= $as_of THEN e.ended END AS ended,
+               e.vehicle, e.phone, e.place, e.others
+        FROM ev e LEFT JOIN person p USING (person_id)
+        WHERE e.ts <= $as_of
+          AND CASE WHEN p.dob IS NOT NULL THEN e.ts < p.dob + INTERVAL 18 YEAR
+                   ELSE coalesce(p.role, '') <> 'adult' END
+        """,
+        {"as_of": as_of},
+    )
+
+
+def _window(days: int) -> str:
+    return (
+        f"(PARTITION BY person_id ORDER BY ts RANGE BETWEEN INTERVAL {int(days)} DAYS PRECEDING AND CURRENT ROW)"
+    )
+
+
+def _sql_for(spec: RuleSpec, as_of: dt.datetime) -> str:
+    p = spec.params
+    code = spec.code.replace("'", "''")
+    kind = spec.kind
+    if kind == RuleKind.REPEATED:
+        return f"""
+            SELECT '{code}', person_id, event_pk, ts, evidence, ''
+            FROM (SELECT person_id, event_pk, ts, count(*) OVER w AS n, list(event_pk) OVER w AS evidence
+                  FROM cev WHERE event_type IN {_in(p['event_types'])} WINDOW w AS {_window(p['window_days'])})
+            WHERE n >= {int(p['count'])}"""
+    if kind == RuleKind.AGENCIES:
+        where = "TRUE"
+        if p.get("event_types"):
+            where += f" AND event_type IN {_in(p['event_types'])}"
+        if p.get("exclude_event_types"):
+            where += f" AND event_type NOT IN {_in(p['exclude_event_types'])}"
+        return f"""
+            SELECT '{code}', person_id, event_pk, ts, evidence, ''
+            FROM (SELECT person_id, event_pk, ts, list(agency_id) OVER w AS agencies, list(event_pk) OVER w AS evidence
+                  FROM cev WHERE {where} WINDOW w AS {_window(p['window_days'])})
+            WHERE len(list_distinct(agencies)) >= {int(p['agencies'])}"""
+    if kind == RuleKind.COMBINATION:
+        return f"""
+            SELECT '{code}', person_id, event_pk, ts, evidence, ''
+            FROM (SELECT person_id, event_pk, ts, list(event_type) OVER w AS kinds, list(event_pk) OVER w AS evidence
+                  FROM cev WHERE event_type IN {_in(p['event_types'])} WINDOW w AS {_window(p['window_days'])})
+            WHERE len(list_distinct(kinds)) >= {int(p['distinct'])}"""
+    if kind == RuleKind.TOGETHER:
+        days = int(p["window_days"])
+        return f"""
+            SELECT '{code}', a.person_id,
+                   CASE WHEN b.ts >= a.ts THEN b.event_pk ELSE a.event_pk END,
+                   greatest(a.ts, b.ts), [a.event_pk, b.event_pk], ''
+            FROM cev a JOIN cev b ON a.person_id = b.person_id
+            WHERE a.event_type IN {_in(p['event_types'])} AND b.event_type IN {_in(p['with_event_types'])}
+              AND a.event_pk <> b.event_pk
+              AND b.ts >= a.ts - INTERVAL {days} DAYS
+              AND b.ts <= coalesce(a.ended, a.ts) + INTERVAL {days} DAYS"""
+    if kind == RuleKind.UNDER_AGE:
+        return f"""
+            SELECT '{code}', c.person_id, c.event_pk, c.ts, [c.event_pk], ''
+            FROM cev c JOIN person p USING (person_id)
+            WHERE c.event_type IN {_in(p['event_types'])} AND p.dob IS NOT NULL
+              AND c.ts < p.dob + INTERVAL {int(p['under_age'])} YEAR"""
+    if kind == RuleKind.NO_FOLLOW_UP:
+        hours = int(p["within_hours"])
+        return f"""
+            SELECT '{code}', m.person_id, m.event_pk, m.ended + INTERVAL {hours} HOURS, [m.event_pk], ''
+            FROM cev m
+            WHERE m.event_type IN {_in(p['event_types'])} AND m.ended IS NOT NULL
+              AND m.ended + INTERVAL {hours} HOURS <= TIMESTAMP '{as_of.isoformat(sep=' ')}'
+              AND NOT EXISTS (
+                  SELECT 1 FROM cev f
+                  WHERE f.person_id = m.person_id AND f.event_type IN {_in(p['follow_up_types'])}
+                    AND f.ts >= m.ts AND f.ts <= m.ended + INTERVAL {hours} HOURS)"""
+    raise ValueError(f"no SQL for rule kind {kind}")
+
+
+def _contacts_sql(spec: RuleSpec) -> str:
+    """Every link from a child's event to an adult, vehicle, phone or place, as (kind, key)."""
+    p = spec.params
+    where = f"event_type IN {_in(p['event_types'])}" if p.get("event_types") else "TRUE"
+    parts = []
+    if "vehicle" in p["contacts"]:
+        parts.append(f"SELECT person_id, event_pk, ts, 'vehicle' AS kind, vehicle AS key FROM cev "
+                     f"WHERE {where} AND vehicle <> ''")
+    if "phone" in p["contacts"]:
+        parts.append(f"SELECT person_id, event_pk, ts, 'phone', phone FROM cev WHERE {where} AND phone <> ''")
+    if "place" in p["contacts"]:
+        places = f"event_type IN {_in(p['place_event_types'])}" if p.get("place_event_types") else where
+        parts.append(f"SELECT person_id, event_pk, ts, 'place', place FROM cev WHERE {places} AND place <> ''")
+    if "adult" in p["contacts"]:
+        parts.append(
+            f"""SELECT c.person_id, c.event_pk, c.ts, 'adult', CAST(c.other AS VARCHAR)
+                FROM (SELECT person_id, event_pk, ts, unnest(others) AS other FROM cev
+                      WHERE {where} AND len(others) > 0) c
+                JOIN person a ON a.person_id = c.other
+                WHERE a.role = 'adult' OR (a.dob IS NOT NULL AND c.ts >= a.dob + INTERVAL 18 YEAR)"""
+        )
+    return " UNION ALL ".join(parts)
+
+
+def triggers(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec], as_of: dt.datetime) -> None:
+    """Fill the temp table ``triggers`` with every firing of every rule up to ``as_of``.
+    ``prepare`` must have run. Rules linking children to others at risk run last: they read who
+    was already at risk, and from when, from the other rules' firings."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE triggers ({TRIGGER_COLUMNS})")
+    direct = [s for s in specs if s.kind != RuleKind.SHARED_CONTACT]
+    for spec in direct:
+        con.execute(f"INSERT INTO triggers {_sql_for(spec, as_of)}")
+    for spec in (s for s in specs if s.kind == RuleKind.SHARED_CONTACT):
+        days = int(spec.params["window_days"])
+        code = spec.code.replace("'", "''")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE at_risk AS "
+            "SELECT person_id, min(trigger_at) AS since FROM triggers GROUP BY person_id"
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE contacts AS {_contacts_sql(spec)}")
+        # The other child's link must come from the time they were at risk or within the window
+        # before it; the alert fires when the last of the three facts is known.
+        con.execute(
+            f"""
+            INSERT INTO triggers
+            SELECT '{code}', x.person_id, x.event_pk, greatest(x.ts, y.ts, r.since), [x.event_pk],
+                   y.kind || ' ' || y.key || ' ' || CAST(y.person_id AS VARCHAR)
+            FROM contacts x
+            JOIN contacts y ON y.kind = x.kind AND y.key = x.key AND y.person_id <> x.person_id
+            JOIN at_risk r ON r.person_id = y.person_id
+            WHERE abs(epoch(x.ts) - epoch(y.ts)) <= {days} * 86400
+              AND y.ts >= r.since - INTERVAL {days} DAYS
+              AND greatest(x.ts, y.ts, r.since) <= x.ts + INTERVAL {days} DAYS
+            """
+        )
+
+
+def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Table:
+    """One row per episode of a rule for a child: its first trigger (the alert's key and moment),
+    the last, and every event in it. A trigger more than the rule's window after the one before
+    it starts a new episode."""
+    gaps = pa.table({
+        "rule_code": [s.code for s in specs],
+        "gap_days": [s.episode_days for s in specs],
+    })
+    con.register("rule_gaps", gaps)
+    try:
+        result = con.sql(
+            """
+            WITH t AS (
+                SELECT t.*, g.gap_days,
+                       lag(trigger_at) OVER (PARTITION BY rule_code, person_id ORDER BY trigger_at, trigger_pk) AS prev
+                FROM triggers t JOIN rule_gaps g USING (rule_code)
+            ), b AS (
+                SELECT *, sum(CASE WHEN prev IS NULL OR trigger_at > prev + to_days(gap_days) THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY rule_code, person_id ORDER BY trigger_at, trigger_pk
+                                ROWS UNBOUNDED PRECEDING) AS episode
+                FROM t
+            )
+            SELECT rule_code, person_id, episode,
+                   first(trigger_pk ORDER BY trigger_at, trigger_pk) AS first_pk,
+                   min(trigger_at) AS first_at,
+                   max(trigger_at) AS last_at,
+                   list_sort(list_distinct(flatten(list(evidence)))) AS evidence,
+                   list_distinct(list(note) FILTER (WHERE note <> '')) AS notes
+            FROM b GROUP BY rule_code, person_id, episode
+            ORDER BY rule_code, person_id, episode
+            """
+        ).to_arrow_table()
+    finally:
+        con.unregister("rule_gaps")
+    if isinstance(result, pa.RecordBatchReader):  # some DuckDB versions hand back a reader
+        result = result.read_all()
+    return result

@@ -1,0 +1,61 @@
+"""alerts.csv (SPEC.md, "What the hub hands back"): every early-warning alert the hub holds."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.earlywarning.models import Alert
+from safeguarding.exchange.exporters import person_id
+from safeguarding.people.models import Person
+
+ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explanation"]
+
+
+def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
+    """One row per alert, oldest first. ``raised_at`` is the moment in the data the rule fired
+    (ISO 8601, local time in England with its offset); person_id follows merges to the person the
+    child is now."""
+    redirects = dict(Person.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
+
+    def current(pk: int) -> int:
+        seen = set()
+        while pk in redirects and pk not in seen:
+            seen.add(pk)
+            pk = redirects[pk]
+        return pk
+
+    rows = (
+        Alert.objects.order_by("raised_at", "pk")
+        .values_list("pk", "person_id", "rule__code", "level", "raised_at", "explanation")
+        .iterator(chunk_size=10_000)
+    )
+    written = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ALERTS_COLUMNS)
+        for pk, pid, rule, level, raised_at, explanation in rows:
+            writer.writerow([
+                f"A{pk:06d}",
+                person_id(current(pid)),
+                rule,
+                level,
+                timezone.localtime(raised_at).isoformat(timespec="seconds"),
+                explanation,
+            ])
+            written += 1
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.DATA_EXPORTED,
+            actor_label=exported_by,
+            target_kind="alerts.csv",
+            target_id=str(out),
+            detail={"rows": written},
+        )
+    return written

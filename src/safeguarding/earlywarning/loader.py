@@ -1,0 +1,151 @@
+"""Reading the hub's events into DuckDB for the rules engine, in batches, without Django models.
+
+PostgreSQL streams the rows with COPY; SQLite hands them over in batches through its cursor.
+Timestamps are read as text and parsed by DuckDB, not one by one in Python.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from django.db import connection
+
+BATCH = 200_000
+
+_EVENT_SQL = """
+    SELECT e.id, r.person_id, s.agency_id, e.event_type, {occurred}, {ended},
+           e.vehicle_registration, e.phone, e.location_postcode, e.other_record_ids, e.source_system_id
+    FROM people_event e
+    JOIN people_sourcerecord r ON r.id = e.source_record_id
+    JOIN people_sourcesystem s ON s.id = e.source_system_id
+    WHERE {where}
+"""
+_EVENT_SCHEMA = pa.schema([
+    ("event_pk", pa.int64()), ("person_id", pa.int64()), ("agency_id", pa.int64()), ("event_type", pa.string()),
+    ("occurred", pa.string()), ("ended_text", pa.string()), ("vehicle", pa.string()), ("phone", pa.string()),
+    ("place", pa.string()), ("others_text", pa.string()), ("source_system_id", pa.int64()),
+])
+_PERSON_SQL = "SELECT id, date_of_birth, role FROM people_person WHERE merged_into_id IS NULL"
+_RECORD_SQL = """
+    SELECT source_system_id, record_id, person_id FROM people_sourcerecord
+    WHERE source_system_id IN (SELECT DISTINCT source_system_id FROM people_event WHERE other_record_ids <> '')
+"""
+
+Progress = Callable[[int], None]
+
+
+def _text_time(column: str) -> str:
+    """A timestamp column as UTC text the same way on both databases."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+    return f"substr({column}, 1, 19)"
+
+
+def _fetch(sql: str, schema: pa.Schema, progress: Progress | None = None) -> pa.Table:
+    """Rows of a query as an Arrow table, in batches (COPY on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return _copy(sql, schema, progress)
+    batches = []
+    names = schema.names
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(BATCH):
+            columns = list(zip(*rows, strict=True))
+            batches.append(pa.record_batch([pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)],
+                                           names=names))
+            if progress:
+                progress(len(rows))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _copy(sql: str, schema: pa.Schema, progress: Progress | None) -> pa.Table:
+    import pyarrow.csv as pacsv
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rows.csv"
+        with (
+            connection.cursor() as cursor,
+            path.open("wb") as out,
+            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy,
+        ):
+            for chunk in copy:
+                out.write(chunk)
+        if path.stat().st_size == 0:
+            return schema.empty_table()
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=schema.names),
+            convert_options=pacsv.ConvertOptions(
+                column_types=schema, strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+    if progress:
+        progress(table.num_rows)
+    return table.cast(schema) if table.schema != schema else table
+
+
+def load_events(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    person_ids: Sequence[int] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Fill ``ev`` (all events, or those of the given persons) and ``person``; returns the event count."""
+    where = "1 = 1"
+    if person_ids is not None:
+        where = "r.person_id IN (SELECT person_id FROM selected_person)" if person_ids else "1 = 0"
+    sql = _EVENT_SQL.format(occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), where="{where}")
+    if person_ids:
+        # Selected persons go through a temporary table, not a parameter list that could overflow.
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS selected_person (person_id BIGINT PRIMARY KEY)")
+            cursor.execute("DELETE FROM selected_person")
+            ids = sorted(set(person_ids))
+            cursor.executemany("INSERT INTO selected_person (person_id) VALUES (%s)", [(i,) for i in ids])
+    raw = _fetch(sql.format(where=where), _EVENT_SCHEMA, progress)
+    people = _fetch(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()),
+                                                 ("role", pa.string())]))
+    records = _fetch(_RECORD_SQL, pa.schema([("source_system_id", pa.int64()), ("record_id", pa.string()),
+                                                  ("person_id", pa.int64())]))
+    con.register("raw_events", raw)
+    con.register("raw_people", people)
+    con.register("raw_records", records)
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE person AS
+            SELECT person_id, role,
+                   CASE WHEN length(dob_text) = 10 THEN try_strptime(dob_text, '%Y-%m-%d')::DATE
+                        WHEN length(dob_text) = 7 THEN last_day(try_strptime(dob_text || '-01', '%Y-%m-%d')::DATE)
+                        WHEN length(dob_text) = 4 THEN try_strptime(dob_text || '-12-31', '%Y-%m-%d')::DATE
+                   END AS dob
+            FROM raw_people
+            """
+        )
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE ev AS
+            WITH named AS (
+                SELECT r.event_pk, list(DISTINCT rec.person_id) AS others
+                FROM (SELECT event_pk, source_system_id, unnest(string_split(others_text, ';')) AS record_id
+                      FROM raw_events WHERE others_text <> '') r
+                JOIN raw_records rec ON rec.source_system_id = r.source_system_id AND rec.record_id = trim(r.record_id)
+                GROUP BY r.event_pk
+            )
+            SELECT e.event_pk, e.person_id, e.agency_id, e.event_type,
+                   strptime(e.occurred, '%Y-%m-%d %H:%M:%S') AS ts,
+                   CASE WHEN e.ended_text <> '' THEN strptime(e.ended_text, '%Y-%m-%d %H:%M:%S') END AS ended,
+                   coalesce(e.vehicle, '') AS vehicle, coalesce(e.phone, '') AS phone, coalesce(e.place, '') AS place,
+                   coalesce(n.others, []::BIGINT[]) AS others
+            FROM raw_events e LEFT JOIN named n USING (event_pk)
+            """
+        )
+    finally:
+        for name in ("raw_events", "raw_people", "raw_records"):
+            con.unregister(name)
+    count = con.execute("SELECT count(*) FROM ev").fetchone()
+    return int(count[0]) if count else 0

@@ -1,0 +1,181 @@
+"""Early-warning rules (data, not code), the alerts they raise, and the scans that raise them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from safeguarding.people.models import Event, Person
+
+
+class RuleKind(models.TextChoices):
+    """The shapes a rule can take. Each kind reads its own parameters (see ``rules.py``)."""
+
+    REPEATED = "repeated", "The same kind of event repeated within a window"
+    AGENCIES = "agencies", "Events recorded by several different agencies within a window"
+    TOGETHER = "together", "An event with another kind of event close to it"
+    UNDER_AGE = "under_age", "An event while the child was under an age"
+    COMBINATION = "combination", "Several different indicators within a window"
+    SHARED_CONTACT = "shared_contact", "Linked to an adult, vehicle, phone or place of another child at risk"
+    NO_FOLLOW_UP = "no_follow_up", "An expected follow-up not recorded in time"
+
+
+class AlertLevel(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+LEVEL_RANK = {AlertLevel.HIGH: 3, AlertLevel.MEDIUM: 2, AlertLevel.LOW: 1}
+
+
+class Rule(models.Model):
+    """One early-warning rule. Administrators add, change and switch rules off in the hub's pages;
+    each change is kept as a ``RuleVersion``, and each alert remembers the version that raised it."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="what the pattern means, for the people who see its alerts")
+    kind = models.CharField(max_length=30, choices=RuleKind.choices)
+    params = models.JSONField(default=dict)
+    level = models.CharField(max_length=10, choices=AlertLevel.choices, default=AlertLevel.MEDIUM)
+    enabled = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleVersion(models.Model):
+    """A rule as it stood after one change: so an alert can always be explained by the rule that raised it."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    change_note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "version"], name="unique_rule_version")]
+        ordering = ["rule", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} v{self.version}"
+
+
+class ScanRun(models.Model):
+    """One run of ``safeguarding scan``: what it read, what it raised, how long it took."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateTimeField(null=True, blank=True, help_text="scan the data as it stood at this moment")
+    incremental = models.BooleanField(default=False)
+    events_scanned = models.PositiveIntegerField(default=0)
+    events_new = models.PositiveIntegerField(default=0)
+    events_set_aside = models.PositiveIntegerField(
+        default=0, help_text="events dated after the moment scanned, reported and not used"
+    )
+    children_scanned = models.PositiveIntegerField(default=0)
+    alerts_raised = models.PositiveIntegerField(default=0)
+    evidence_added = models.PositiveIntegerField(default=0)
+    last_event_id = models.PositiveBigIntegerField(default=0, help_text="the newest event this scan read")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Scan {self.pk} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    CONCERN_RAISED = "concern_raised", "Turned into a concern"
+    REFERRED = "referred", "Referred to the panel"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+class Alert(models.Model):
+    """A rule fired for a child. ``raised_at`` is the moment in the data when it would have fired
+    (the event that tipped it over), not when the scan ran. One alert per episode of a pattern:
+    later events that continue the same episode are added to it as evidence."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="alerts")
+    rule_version = models.PositiveIntegerField()
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="alerts")
+    level = models.CharField(max_length=10, choices=AlertLevel.choices)
+    raised_at = models.DateTimeField()
+    trigger_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    explanation = models.TextField()
+    created_at = models.DateTimeField()
+    evidence_updated_at = models.DateTimeField(help_text="when a scan last added evidence")
+    status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    status_note = models.TextField(blank=True, help_text="why it was dismissed, or what was done")
+    actioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actioned_at = models.DateTimeField(null=True, blank=True)
+    concern = models.ForeignKey(
+        "frontdoor.Concern", on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
+    new_evidence_since_action = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "trigger_event"], name="one_alert_per_rule_and_trigger"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "raised_at"]),
+            models.Index(fields=["person", "rule"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"A{self.pk:06d}"
+
+    @property
+    def level_rank(self) -> int:
+        return LEVEL_RANK.get(AlertLevel(self.level), 0)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def needs_action(self) -> bool:
+        """Open, or dealt with but given new evidence by a later scan."""
+        return self.is_open or self.new_evidence_since_action
+
+
+class AlertEvidence(models.Model):
+    """An agency's event that is part of the pattern an alert names."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="evidence")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+    scan = models.ForeignKey(ScanRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "event"], name="unique_alert_evidence")]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id}: {self.event_id}"

@@ -1,0 +1,376 @@
+"""``safeguarding scan``: run every switched-on rule over the agencies' events and turn what fires
+into alerts, with the events behind each one.
+
+An alert's ``raised_at`` is the moment in the data when its rule first held, so a scan ``as of`` a
+past date raises exactly the alerts a scan on that day would have raised, and the rules can be
+tested against history. Scanning again adds nothing twice: an alert is keyed by its rule and the
+event that tipped it over, and later events of the same episode are added to it as evidence. A
+child under an active plan is not alerted again for a rule that has alerted before; the new
+evidence goes to the existing alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from safeguarding.accounts.models import Agency, User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning import engine, loader
+from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, ScanRun
+from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, describe
+from safeguarding.people.models import Event, EventType
+
+Stage = Callable[[str, int | None], Callable[[int], None]]
+SHOWN_IN_EXPLANATION = 12
+
+
+@dataclass
+class ScanResult:
+    scan: ScanRun
+    rules: int
+    events: int
+    episodes: int
+    alerts_raised: int
+    evidence_added: int
+    fired_by_rule: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    refused_rules: list[str] = field(default_factory=list)
+
+
+def rule_spec(rule: Rule) -> RuleSpec:
+    return clean_rule(code=rule.code, name=rule.name, kind=rule.kind, level=rule.level, params=rule.params)
+
+
+def _utc_naive(moment: dt.datetime) -> dt.datetime:
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC)
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec], as_of: dt.datetime
+) -> pa.Table:
+    """The episodes of every rule as of a moment, from the ``ev``/``person`` tables already loaded."""
+    naive = _utc_naive(as_of)
+    engine.prepare(con, naive)
+    engine.triggers(con, specs, naive)
+    return engine.episodes(con, specs)
+
+
+def _children_under_active_plan() -> set[int]:
+    from safeguarding.panel.selectors import children_under_active_plan
+
+    return children_under_active_plan()
+
+
+def _chunks(values: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class _Explainer:
+    """Words for an alert: the rule, and the events (date, what, which agency) that caused it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.agencies = dict(Agency.objects.values_list("pk", "name"))
+        self.labels = dict(EventType.choices)
+        self.persons: dict[int, str] = {}
+
+    def events(self, pks: Sequence[int]) -> list[tuple[int, str, dt.datetime, int]]:
+        if not pks:
+            return []
+        rows = self.con.execute(
+            "SELECT event_pk, event_type, ts, agency_id FROM ev WHERE event_pk IN (SELECT unnest($pks)) "
+            "ORDER BY ts, event_pk",
+            {"pks": list(pks)},
+        ).fetchall()
+        return [(int(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+
+    def text(self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str]) -> str:
+        rows = self.events(pks)
+        agencies = sorted({self.agencies.get(a, "an agency") for *_, a in rows})
+        lines = [f"{spec.name}: {describe(spec)}."]
+        if len(agencies) > 1:
+            lines.append(f"{len(rows)} events recorded by {len(agencies)} agencies ({', '.join(agencies)}):")
+        else:
+            lines.append(f"{len(rows)} event{'s' if len(rows) != 1 else ''} recorded by {agencies[0] if agencies else 'an agency'}:")
+        for _pk, event_type, ts, agency in rows[:SHOWN_IN_EXPLANATION]:
+            when = timezone.localtime(_aware(ts)).strftime("%-d %b %Y %H:%M")
+            lines.append(f"- {when}: {self.labels.get(event_type, event_type)} ({self.agencies.get(agency, '')})")
+        if len(rows) > SHOWN_IN_EXPLANATION:
+            lines.append(f"- and {len(rows) - SHOWN_IN_EXPLANATION} more")
+        for note in notes:
+            lines.append(self._note(note))
+        return "\n".join(lines)
+
+    def _note(self, note: str) -> str:
+        kind, key, other = note.rsplit(" ", 2) if note.count(" ") >= 2 else (note, "", "")
+        child = f"P{int(other):07d}" if other.isdigit() else "another child"
+        if kind == "adult" and key.isdigit():
+            return f"Seen with adult P{int(key):07d}, who was also with {child}, a child already alerted."
+        return f"Shares the {kind} {key} with {child}, a child already alerted."
+
+
+def scan_run(
+    *,
+    as_of: dt.datetime | None = None,
+    incremental: bool = False,
+    acting_user: User | None = None,
+    rules: Sequence[Rule] | None = None,
+    stage: Stage | None = None,
+) -> ScanResult:
+    """Scan the agencies' events with the rules (all switched-on rules unless given) as of a moment
+    (now unless given), raise new alerts and add new evidence to existing ones."""
+    started = timezone.now()
+    moment = as_of or started
+    seconds: dict[str, float] = {}
+    chosen = list(rules) if rules is not None else list(Rule.objects.filter(enabled=True))
+    specs: list[RuleSpec] = []
+    refused: list[str] = []
+    for rule in chosen:
+        try:
+            specs.append(rule_spec(rule))
+        except RuleError as error:
+            refused.append(f"{rule.code}: {error.message}")
+    by_code = {rule.code: rule for rule in chosen}
+
+    if incremental and as_of is not None:
+        raise ServiceError("An incremental scan reads what is new now; scan as of a past date in full")
+    tick = time.perf_counter()
+    # Events newer than the last scan of the present (a scan as of a past date read later events
+    # only to set them aside, so it does not count).
+    last_scan = (
+        ScanRun.objects.filter(finished_at__isnull=False, as_of__isnull=True).aggregate(last=Max("last_event_id"))[
+            "last"
+        ]
+        or 0
+    )
+    newest_event = Event.objects.aggregate(last=Max("pk"))["last"] or 0
+    new_events = Event.objects.filter(pk__gt=last_scan).count()
+    person_ids: list[int] | None = None
+    if incremental:
+        touched = set(
+            Event.objects.filter(pk__gt=last_scan).values_list("source_record__person_id", flat=True).distinct()
+        )
+        alerted = set(Alert.objects.values_list("person_id", flat=True).distinct())
+        person_ids = sorted(touched | alerted)
+    con = duckdb.connect()
+    try:
+        reading = stage("Reading events", None) if stage else None
+        events = loader.load_events(con, person_ids=person_ids, progress=reading)
+        seconds["load"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        if stage:
+            stage("Evaluating rules", None)(0)
+        episodes = evaluate(con, specs, moment)
+        naive = _utc_naive(moment)
+        set_aside_row = con.execute("SELECT count(*) FROM ev WHERE ts > $m", {"m": naive}).fetchone()
+        set_aside = int(set_aside_row[0]) if set_aside_row else 0
+        children_row = con.execute("SELECT count(DISTINCT person_id) FROM cev").fetchone()
+        children = int(children_row[0]) if children_row else 0
+        seconds["rules"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        if person_ids is not None:
+            # Only the children with new events get new alerts; the others were read to know who is at risk.
+            touched_filter = pa.array(sorted(touched), type=pa.int64())
+            episodes = episodes.filter(pc.is_in(episodes["person_id"], value_set=touched_filter))
+        result = _apply(
+            con,
+            episodes,
+            specs,
+            by_code,
+            started=started,
+            as_of=as_of,
+            incremental=incremental,
+            events=events,
+            new_events=new_events,
+            set_aside=set_aside,
+            children=children,
+            last_event_id=newest_event,
+            acting_user=acting_user,
+            stage=stage,
+        )
+        seconds["alerts"] = time.perf_counter() - tick
+    finally:
+        con.close()
+    result.seconds = seconds
+    result.refused_rules = refused
+    return result
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    episodes: pa.Table,
+    specs: Sequence[RuleSpec],
+    by_code: dict[str, Rule],
+    *,
+    started: dt.datetime,
+    as_of: dt.datetime | None,
+    incremental: bool,
+    events: int,
+    new_events: int,
+    set_aside: int,
+    children: int,
+    last_event_id: int,
+    acting_user: User | None,
+    stage: Stage | None,
+) -> ScanResult:
+    spec_by_code = {s.code: s for s in specs}
+    rows = episodes.to_pylist()
+    explainer = _Explainer(con)
+    fired: dict[str, int] = defaultdict(int)
+    for row in rows:
+        fired[row["rule_code"]] += 1
+    under_plan = _children_under_active_plan()
+    now = timezone.now()
+    with transaction.atomic():
+        scan = ScanRun.objects.create(
+            started_at=started,
+            as_of=as_of,
+            incremental=incremental,
+            started_by=acting_user,
+        )
+        keys = [(by_code[r["rule_code"]].pk, int(r["first_pk"])) for r in rows]
+        existing: dict[tuple[int, int], Alert] = {}
+        for chunk in _chunks(sorted({pk for _, pk in keys})):
+            for found in Alert.objects.filter(rule__in=list(by_code.values()), trigger_event_id__in=chunk):
+                existing[(found.rule_id, found.trigger_event_id)] = found
+        # For children under an active plan: their latest alert for each rule takes the new evidence.
+        latest_for_plan: dict[tuple[int, int], Alert] = {}
+        plan_people = sorted(under_plan & {int(r["person_id"]) for r in rows})
+        for chunk in _chunks(plan_people):
+            for found in Alert.objects.filter(person_id__in=chunk, rule__in=list(by_code.values())).order_by("raised_at"):
+                latest_for_plan[(found.person_id, found.rule_id)] = found
+
+        to_create: list[tuple[Alert, list[int]]] = []
+        to_extend: list[tuple[Alert, list[int], RuleSpec, list[str]]] = []
+        progress = stage("Raising alerts", len(rows)) if stage else None
+        for row, key in zip(rows, keys, strict=True):
+            spec = spec_by_code[row["rule_code"]]
+            rule = by_code[row["rule_code"]]
+            person_id = int(row["person_id"])
+            evidence = [int(pk) for pk in row["evidence"]]
+            notes = [str(n) for n in (row["notes"] or [])]
+            alert: Alert | None = existing.get(key)
+            if alert is None and person_id in under_plan:
+                alert = latest_for_plan.get((person_id, rule.pk))
+            if alert is not None:
+                to_extend.append((alert, evidence, spec, notes))
+            else:
+                to_create.append((
+                    Alert(
+                        rule=rule,
+                        rule_version=rule.version,
+                        person_id=person_id,
+                        level=rule.level,
+                        raised_at=_aware(row["first_at"]),
+                        trigger_event_id=int(row["first_pk"]),
+                        explanation=explainer.text(spec, evidence, notes),
+                        created_at=now,
+                        evidence_updated_at=now,
+                    ),
+                    evidence,
+                ))
+            if progress:
+                progress(1)
+
+        created = Alert.objects.bulk_create([alert for alert, _ in to_create], batch_size=2000)
+        new_evidence = [
+            AlertEvidence(alert=alert, event_id=pk, added_at=now, scan=scan)
+            for alert, (_, pks) in zip(created, to_create, strict=True)
+            for pk in pks
+        ]
+        added = len(new_evidence)
+        extended = _extend(to_extend, explainer, scan, now)
+        added += len(extended)
+        AlertEvidence.objects.bulk_create(new_evidence + extended, batch_size=5000)
+
+        scan.finished_at = timezone.now()
+        scan.events_scanned = events
+        scan.events_new = new_events
+        scan.events_set_aside = set_aside
+        scan.children_scanned = children
+        scan.alerts_raised = len(created)
+        scan.evidence_added = added
+        scan.last_event_id = last_event_id
+        scan.save()
+        audit_record(
+            event_type=AuditEventType.SCAN_RUN,
+            actor=acting_user,
+            actor_label="" if acting_user else "safeguarding scan",
+            target_kind="scan",
+            target_id=scan.pk,
+            detail={
+                "as_of": as_of.isoformat() if as_of else None,
+                "incremental": incremental,
+                "events": events,
+                "alerts_raised": len(created),
+                "evidence_added": added,
+                "rules": sorted(by_code),
+            },
+        )
+    return ScanResult(
+        scan=scan,
+        rules=len(specs),
+        events=events,
+        episodes=len(rows),
+        alerts_raised=len(created),
+        evidence_added=added,
+        fired_by_rule=dict(fired),
+    )
+
+
+def _extend(
+    items: list[tuple[Alert, list[int], RuleSpec, list[str]]],
+    explainer: _Explainer,
+    scan: ScanRun,
+    now: dt.datetime,
+) -> list[AlertEvidence]:
+    """New evidence for existing alerts; an alert already dealt with is flagged as having some."""
+    if not items:
+        return []
+    have: dict[int, set[int]] = defaultdict(set)
+    ids = sorted({alert.pk for alert, *_ in items})
+    for chunk in _chunks(ids):
+        for alert_id, event_id in AlertEvidence.objects.filter(alert_id__in=chunk).values_list("alert_id", "event_id"):
+            have[alert_id].add(event_id)
+    rows: list[AlertEvidence] = []
+    changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
+    for alert, evidence, spec, notes in items:
+        fresh = [pk for pk in evidence if pk not in have[alert.pk]]
+        if not fresh:
+            continue
+        have[alert.pk].update(fresh)
+        rows.extend(AlertEvidence(alert=alert, event_id=pk, added_at=now, scan=scan) for pk in fresh)
+        changed[alert.pk] = (alert, spec, notes)
+    for alert, spec, notes in changed.values():
+        alert.explanation = explainer.text(spec, sorted(have[alert.pk]), notes)
+        alert.evidence_updated_at = now
+        if not alert.is_open:
+            alert.new_evidence_since_action = True
+    Alert.objects.bulk_update(
+        [alert for alert, *_ in changed.values()],
+        ["explanation", "evidence_updated_at", "new_evidence_since_action"],
+        batch_size=1000,
+    )
+    return rows
+

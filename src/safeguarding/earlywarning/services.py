@@ -1,0 +1,223 @@
+"""Changes to alerts and rules. Every change is audited in the same transaction.
+
+The scan itself (raising alerts and adding evidence) is in ``scan.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertStatus, Rule, RuleVersion
+from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule
+from safeguarding.frontdoor.models import Concern
+
+if TYPE_CHECKING:
+    from safeguarding.earlywarning.backtest import Backtest
+
+_CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def alert_record_action(
+    *,
+    alert: Alert,
+    acting_user: User,
+    status: str,
+    note: str = "",
+    concern: Concern | None = None,
+    request: HttpRequest | None = None,
+) -> Alert:
+    """Move an alert on: acknowledged, dismissed (a reason is required), turned into a concern or
+    referred to the panel. An alert that has been dismissed or acted on is not changed again,
+    unless a scan has since added new evidence to it: then it is back in the queue to be seen."""
+    if not has(acting_user, Capability.WORK_ALERTS):
+        raise ServiceError("You cannot act on early-warning alerts")
+    if status not in AlertStatus.values or status == AlertStatus.OPEN:
+        raise ServiceError("Choose what to do with the alert")
+    if status == AlertStatus.DISMISSED and not note.strip():
+        raise ServiceError("Give the reason for dismissing the alert")
+    if status == AlertStatus.CONCERN_RAISED and concern is None:
+        raise ServiceError("An alert turned into a concern needs the concern")
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if not (locked.is_open or locked.new_evidence_since_action):
+            raise ServiceError(f"This alert has already been {locked.get_status_display().lower()}")
+        now = timezone.now()
+        locked.status = status
+        locked.status_note = note.strip()
+        locked.actioned_by = acting_user
+        locked.actioned_at = now
+        locked.new_evidence_since_action = False
+        if concern is not None:
+            locked.concern = concern
+        locked.save(
+            update_fields=["status", "status_note", "actioned_by", "actioned_at", "new_evidence_since_action", "concern"]
+        )
+        audit_record(
+            event_type=AuditEventType.ALERT_ACTIONED,
+            actor=acting_user,
+            target_kind="alert",
+            target_id=locked.pk,
+            person_id=locked.person_id,
+            reason=note.strip(),
+            detail={"status": status, "rule": locked.rule.code, "concern": concern.pk if concern else None},
+            request=request,
+        )
+    return locked
+
+
+def alert_acknowledge(*, alert: Alert, acting_user: User, request: HttpRequest | None = None) -> Alert:
+    return alert_record_action(alert=alert, acting_user=acting_user, status=AlertStatus.ACKNOWLEDGED, request=request)
+
+
+def alert_dismiss(*, alert: Alert, acting_user: User, reason: str, request: HttpRequest | None = None) -> Alert:
+    return alert_record_action(
+        alert=alert, acting_user=acting_user, status=AlertStatus.DISMISSED, note=reason, request=request
+    )
+
+
+def alert_to_concern(
+    *, alert: Alert, acting_user: User, description: str, request: HttpRequest | None = None
+) -> Concern:
+    """Raise a concern about the alert's child, from the alert, and close the alert as acted on."""
+    from safeguarding.frontdoor.services import concern_raise
+
+    if not description.strip():
+        raise ServiceError("Describe the concern")
+    with transaction.atomic():
+        if not Alert.objects.filter(
+            Q(status__in=OPEN_STATUSES) | Q(new_evidence_since_action=True), pk=alert.pk
+        ).exists():
+            raise ServiceError("This alert has already been dealt with")
+        concern = concern_raise(
+            raised_by=acting_user,
+            child=alert.person,
+            seen_on=min(timezone.localdate(), _as_date(alert.raised_at)),
+            description=description,
+            location="",
+            indicators=[],
+            request=request,
+        )
+        alert_record_action(
+            alert=alert,
+            acting_user=acting_user,
+            status=AlertStatus.CONCERN_RAISED,
+            note=f"Concern {concern.reference} raised",
+            concern=concern,
+            request=request,
+        )
+    return concern
+
+
+def _as_date(value: dt.datetime) -> dt.date:
+    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def rule_snapshot(rule: Rule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "kind": rule.kind,
+        "params": rule.params,
+        "level": rule.level,
+        "enabled": rule.enabled,
+    }
+
+
+def rule_save(
+    *,
+    acting_user: User,
+    rule: Rule | None,
+    code: str,
+    name: str,
+    description: str,
+    kind: str,
+    level: str,
+    params: dict[str, Any],
+    enabled: bool,
+    change_note: str,
+    request: HttpRequest | None = None,
+) -> Rule:
+    """Add a rule or change one. The rule is checked first (``RuleError`` names the value that is
+    wrong and why) and every change is kept as a new version with its reason."""
+    if not has(acting_user, Capability.CONFIGURE_TOOLS):
+        raise ServiceError("You cannot change early-warning rules")
+    if rule is not None:
+        code, kind = rule.code, rule.kind  # a rule keeps its code and kind; make a new rule for another
+    spec = clean_rule(code=code, name=name, kind=kind, level=level, params=params)
+    if not _CODE.fullmatch(spec.code):
+        raise RuleError("code", "Use lower-case letters, numbers and hyphens for the code, like repeat-missing")
+    if not change_note.strip():
+        raise RuleError("change_note", "Say what you changed and why")
+    with transaction.atomic():
+        if rule is None:
+            if Rule.objects.filter(code=spec.code).exists():
+                raise RuleError("code", f"There is already a rule with the code {spec.code}")
+            before = None
+            rule = Rule(code=spec.code, kind=spec.kind, version=1)
+        else:
+            rule = Rule.objects.select_for_update().get(pk=rule.pk)
+            before = rule_snapshot(rule)
+            rule.version += 1
+        rule.name = spec.name
+        rule.description = description.strip()
+        rule.params = spec.params
+        rule.level = spec.level
+        rule.enabled = enabled
+        rule.changed_by = acting_user
+        if before is not None and before == rule_snapshot(rule):
+            raise RuleError("change_note", "Nothing has changed")
+        rule.save()
+        RuleVersion.objects.create(
+            rule=rule,
+            version=rule.version,
+            snapshot=rule_snapshot(rule),
+            change_note=change_note.strip(),
+            changed_by=acting_user,
+            changed_at=timezone.now(),
+        )
+        audit_record(
+            event_type=AuditEventType.RULE_CHANGED,
+            actor=acting_user,
+            target_kind="rule",
+            target_id=rule.code,
+            reason=change_note.strip(),
+            detail={"version": rule.version, "before": before, "after": rule_snapshot(rule)},
+            request=request,
+        )
+    return rule
+
+
+def rule_backtest(
+    *, acting_user: User, spec: RuleSpec, request: HttpRequest | None = None
+) -> Backtest:
+    """Test a draft rule against all history (nothing is saved but the audit entry)."""
+    from safeguarding.earlywarning.backtest import backtest
+
+    if not has(acting_user, Capability.CONFIGURE_TOOLS):
+        raise ServiceError("You cannot test early-warning rules")
+    result = backtest(spec)
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.RULE_BACKTESTED,
+            actor=acting_user,
+            target_kind="rule",
+            target_id=spec.code,
+            detail={"params": spec.params, "children_flagged": result.children_flagged},
+            request=request,
+        )
+    return result

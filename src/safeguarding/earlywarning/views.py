@@ -1,0 +1,177 @@
+"""Pages of early warning: the alerts queue, one alert with its evidence, and what to do with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from safeguarding.accounts.access import Capability, alert_for_user_or_404, current_user, has, require
+from safeguarding.accounts.models import User
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning import selectors, services
+from safeguarding.earlywarning.forms import AcknowledgeForm, AlertToConcernForm, DismissAlertForm, ReferToPanelForm
+from safeguarding.earlywarning.models import Alert
+from safeguarding.panel.services import panel_refer
+
+QUEUE_PAGE = 200
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.WORK_ALERTS)
+    show_all = request.GET.get("show") == "all"
+    alerts = selectors.alert_queue(user=user, include_closed=show_all)
+    total = alerts.count()
+    shown = list(alerts.annotate(evidence_count=Count("evidence"))[:QUEUE_PAGE])
+    return render(request, "earlywarning/queue.html", {"alerts": shown, "total": total, "show_all": show_all})
+
+
+def _concern_text(alert: Alert) -> str:
+    return f"Early-warning alert {alert.reference} ({alert.rule.name}): {alert.explanation}"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: dt.datetime
+    what: str
+    who: str = ""
+    note: str = ""
+
+
+def _history(alert: Alert) -> list[HistoryEntry]:
+    """What has happened to the alert, oldest first, from the alert's own record."""
+    entries = [HistoryEntry(alert.created_at, f"Raised by the rule (version {alert.rule_version})", "Early-warning scan")]
+    if alert.evidence_updated_at > alert.created_at:
+        entries.append(HistoryEntry(alert.evidence_updated_at, "More evidence added", "Early-warning scan"))
+    if alert.actioned_at is not None:
+        who = alert.actioned_by.display_name if alert.actioned_by is not None else ""
+        entries.append(HistoryEntry(alert.actioned_at, alert.get_status_display(), who, alert.status_note))
+    return sorted(entries, key=lambda e: e.when)
+
+
+def _render_detail(
+    request: HttpRequest, user: User, alert: Alert, *, failed: forms.Form | None = None, status: int = 200
+) -> HttpResponse:
+    can_act = alert.needs_action and has(user, Capability.WORK_ALERTS)
+    action_forms: dict[str, forms.Form] = {}
+    if can_act:
+        action_forms = {
+            "acknowledge": AcknowledgeForm(),
+            "concern": AlertToConcernForm(initial={"description": _concern_text(alert)}),
+            "refer": ReferToPanelForm(),
+            "dismiss": DismissAlertForm(),
+        }
+        if failed is not None:
+            action_forms[str(failed.prefix)] = failed
+    context: dict[str, Any] = {
+        "alert": alert,
+        "evidence": list(selectors.alert_evidence(user=user, alert=alert)),
+        "hidden_evidence": selectors.hidden_evidence_count(user=user, alert=alert),
+        "history": _history(alert),
+        "referral": alert.panel_referrals.first(),
+        "can_act": can_act,
+        "can_open_child": has(user, Capability.VIEW_PERSON),
+        "form": failed,  # the error summary and the page title show this form's errors
+        **{f"{name}_form": f for name, f in action_forms.items()},
+    }
+    return render(request, "earlywarning/alert_detail.html", context, status=status)
+
+
+def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    user = current_user(request)
+    alert = alert_for_user_or_404(user, alert_id, request=request)
+    return _render_detail(request, user, alert)
+
+
+def _alert_to_act_on(request: HttpRequest, alert_id: int) -> tuple[User, Alert]:
+    """The alert, for someone who works the queue. Others who may read it cannot act on it, and
+    the action's address answers not found to them, as the concern decision does."""
+    user = current_user(request)
+    alert = alert_for_user_or_404(user, alert_id, request=request)
+    if not has(user, Capability.WORK_ALERTS):
+        raise Http404
+    return user, alert
+
+
+@require_POST
+def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    user, alert = _alert_to_act_on(request, alert_id)
+    form = AcknowledgeForm(request.POST)
+    try:
+        services.alert_acknowledge(alert=alert, acting_user=user, request=request)
+    except ServiceError as exc:
+        form.add_error(None, str(exc))
+        return _render_detail(request, user, alert, failed=form)
+    messages.success(request, f"Alert {alert.reference} acknowledged")
+    return redirect("earlywarning:detail", alert_id=alert.pk)
+
+
+@require_POST
+def to_concern(request: HttpRequest, alert_id: int) -> HttpResponse:
+    user, alert = _alert_to_act_on(request, alert_id)
+    form = AlertToConcernForm(request.POST)
+    if form.is_valid():
+        try:
+            concern = services.alert_to_concern(
+                alert=alert, acting_user=user, description=form.cleaned_data["description"], request=request
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Concern {concern.reference} raised from alert {alert.reference}. It is in the triage queue."
+            )
+            return redirect("earlywarning:detail", alert_id=alert.pk)
+    return _render_detail(request, user, alert, failed=form)
+
+
+@require_POST
+def refer(request: HttpRequest, alert_id: int) -> HttpResponse:
+    user, alert = _alert_to_act_on(request, alert_id)
+    form = ReferToPanelForm(request.POST)
+    if form.is_valid():
+        try:
+            referral = panel_refer(
+                child=alert.person,
+                referred_by=user,
+                reason=form.cleaned_data["reason"],
+                alert=alert,
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            child = alert.person.full_name or alert.person.reference
+            if referral.source_alert_id == alert.pk:
+                messages.success(request, f"{child} referred to the panel ({referral.reference})")
+            else:
+                messages.success(
+                    request,
+                    f"{child} already has an open panel referral ({referral.reference}): alert {alert.reference} "
+                    "was added to it",
+                )
+            return redirect("panel:list")
+    return _render_detail(request, user, alert, failed=form)
+
+
+@require_POST
+def dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
+    user, alert = _alert_to_act_on(request, alert_id)
+    form = DismissAlertForm(request.POST)
+    if form.is_valid():
+        try:
+            services.alert_dismiss(alert=alert, acting_user=user, reason=form.cleaned_data["reason"], request=request)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Alert {alert.reference} dismissed")
+            return redirect("earlywarning:queue")
+    return _render_detail(request, user, alert, failed=form)

@@ -1,0 +1,21 @@
+"""The form to close a panel referral."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class CloseReferralForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the referral being closed?",
+        widget=forms.Textarea,
+        max_length=4000,
+        error_messages={"required": "Give the reason for closing the referral"},
+        help_text="Say what the panel decided and who will support the child now.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = str(self.cleaned_data.get("reason") or "").strip()
+        if not reason:
+            raise forms.ValidationError("Give the reason for closing the referral")
+        return reason

@@ -1,0 +1,117 @@
+"""Referring children to the exploitation panel (MACE) and closing referrals. Every change is
+audited in the same transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning.models import Alert, AlertStatus
+from safeguarding.earlywarning.services import alert_record_action
+from safeguarding.frontdoor.models import Concern
+from safeguarding.panel.models import PanelReferral, ReferralStatus
+from safeguarding.people.models import Person
+
+
+def panel_refer(
+    *,
+    child: Person,
+    referred_by: User,
+    reason: str,
+    alert: Alert | None = None,
+    concern: Concern | None = None,
+    request: HttpRequest | None = None,
+) -> PanelReferral:
+    """Refer a child to the panel, from an early-warning alert, a front-door concern, or neither.
+
+    A child is never referred twice at once: if the child already has an open referral, the alert
+    or concern is linked to it and that referral is returned. An alert given here is closed as
+    referred to the panel, in the same transaction.
+    """
+    if not (has(referred_by, Capability.WORK_ALERTS) or has(referred_by, Capability.TRIAGE)):
+        raise ServiceError("You cannot refer children to the panel")
+    if not reason.strip():
+        raise ServiceError("Give the reason for referring the child to the panel")
+    if alert is not None and alert.person_id != child.pk:
+        raise ServiceError("The alert is about another child")
+    if concern is not None and concern.child_id != child.pk:
+        raise ServiceError("The concern is about another child")
+    with transaction.atomic():
+        # Lock the child, so two people referring the same child at once make one referral.
+        Person.objects.select_for_update().filter(pk=child.pk).exists()
+        referral = PanelReferral.objects.filter(child=child, status=ReferralStatus.OPEN).first()
+        created = referral is None
+        if referral is None:
+            referral = PanelReferral.objects.create(
+                child=child,
+                referred_by=referred_by,
+                referred_at=timezone.now(),
+                reason=reason.strip(),
+                source_alert=alert,
+                source_concern=concern,
+            )
+        if alert is not None:
+            referral.linked_alerts.add(alert)
+        if concern is not None:
+            referral.linked_concerns.add(concern)
+        audit_record(
+            event_type=AuditEventType.PANEL_REFERRAL_MADE,
+            actor=referred_by,
+            target_kind="panel_referral",
+            target_id=referral.pk,
+            person_id=child.pk,
+            reason=reason.strip(),
+            detail={
+                "new_referral": created,
+                "alert": alert.pk if alert is not None else None,
+                "concern": concern.pk if concern is not None else None,
+            },
+            request=request,
+        )
+        if alert is not None:
+            note = (
+                f"Referred to the panel: {referral.reference}"
+                if created
+                else f"Added to the child's open panel referral {referral.reference}"
+            )
+            alert_record_action(
+                alert=alert, acting_user=referred_by, status=AlertStatus.REFERRED, note=note, request=request
+            )
+    return referral
+
+
+def panel_referral_close(
+    *, referral: PanelReferral, acting_user: User, reason: str, request: HttpRequest | None = None
+) -> PanelReferral:
+    """Close a child's referral: the panel's work with the child has ended. Only a MACE
+    coordinator may (closing ends the child's plan, so early-warning rules alert on the child
+    again); the reason is kept."""
+    if not has(acting_user, Capability.APPROVE_DOWNGRADE):
+        raise ServiceError("Only a MACE coordinator can close a panel referral")
+    if not reason.strip():
+        raise ServiceError("Give the reason for closing the referral")
+    with transaction.atomic():
+        locked = PanelReferral.objects.select_for_update().get(pk=referral.pk)
+        if not locked.is_open:
+            raise ServiceError(f"Referral {locked.reference} has already been closed")
+        locked.status = ReferralStatus.CLOSED
+        locked.closed_by = acting_user
+        locked.closed_at = timezone.now()
+        locked.closed_reason = reason.strip()
+        locked.save(update_fields=["status", "closed_by", "closed_at", "closed_reason"])
+        audit_record(
+            event_type=AuditEventType.PANEL_REFERRAL_CLOSED,
+            actor=acting_user,
+            target_kind="panel_referral",
+            target_id=locked.pk,
+            person_id=locked.child_id,
+            reason=locked.closed_reason,
+            request=request,
+        )
+    return locked

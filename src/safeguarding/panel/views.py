@@ -1,0 +1,57 @@
+"""Pages of the exploitation panel (MACE): the referrals, and one referral with its close form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from safeguarding.accounts.access import Capability, current_user, has, panel_referral_for_user_or_404
+from safeguarding.core.errors import ServiceError
+from safeguarding.panel import selectors, services
+from safeguarding.panel.forms import CloseReferralForm
+
+
+def referral_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    show_closed = request.GET.get("show") == "all"
+    referrals = list(selectors.panel_list(user=user, include_closed=show_closed))
+    return render(
+        request,
+        "panel/list.html",
+        {"referrals": referrals, "show_closed": show_closed, "can_open_child": has(user, Capability.VIEW_PERSON)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
+    user = current_user(request)
+    referral = panel_referral_for_user_or_404(user, referral_id, request=request)
+    can_close = referral.is_open and has(user, Capability.APPROVE_DOWNGRADE)
+    form = CloseReferralForm(request.POST or None) if can_close else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.panel_referral_close(
+                    referral=referral, acting_user=user, reason=form.cleaned_data["reason"], request=request
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Referral {referral.reference} closed")
+                return redirect("panel:list")
+    alerts, concerns = selectors.referral_sources(referral=referral)
+    return render(
+        request,
+        "panel/referral_detail.html",
+        {
+            "referral": referral,
+            "form": form,
+            "alerts": alerts,
+            "concerns": concerns,
+            "can_open_child": has(user, Capability.VIEW_PERSON),
+        },
+    )

@@ -1,0 +1,297 @@
+"""Reads for screening, each through the access gateway: the tool, a child's screenings and level,
+the events that suggest answers, the approvals queue, and the counts at each level on a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, events_visible_to, has, person_for_user_or_404, require
+from safeguarding.accounts.models import User
+from safeguarding.core.calendar import ENGLAND
+from safeguarding.people.models import Event, Person, PersonRole
+from safeguarding.screening.models import (
+    ApprovalStatus,
+    RiskLevelChange,
+    ScreeningAssessment,
+    ScreeningStatus,
+    ScreeningToolVersion,
+)
+from safeguarding.screening.tool import ToolConfig
+
+# --- the tool ----------------------------------------------------------------------------------
+
+
+def tool_current() -> ScreeningToolVersion:
+    """The newest version: the one new screenings are answered against. Setup installs version 1."""
+    version = ScreeningToolVersion.objects.order_by("-number").first()
+    if version is None:
+        raise RuntimeError("No screening tool is installed: run `safeguarding migrate`")
+    return version
+
+
+def tool_versions(*, user: User) -> QuerySet[ScreeningToolVersion]:
+    require(user, Capability.CONFIGURE_TOOLS)
+    return ScreeningToolVersion.objects.select_related("created_by").order_by("-number")
+
+
+def tool_version_for_admin_or_404(*, user: User, number: int) -> ScreeningToolVersion:
+    require(user, Capability.CONFIGURE_TOOLS)
+    version = ScreeningToolVersion.objects.select_related("created_by").filter(number=number).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+# --- a child's identity and level --------------------------------------------------------------
+
+
+def identity_ids(person: Person) -> list[int]:
+    """The person and every person record linkage merged into them (at any depth): their
+    screenings and level history belong to the child they turned out to be. For services and
+    selectors that have already checked access to ``person``."""
+    ids = [person.pk]
+    frontier = [person.pk]
+    while frontier:
+        frontier = list(Person.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
+        ids.extend(pk for pk in frontier if pk not in ids)
+    return ids
+
+
+def level_in_force(person: Person) -> RiskLevelChange | None:
+    """The child's latest level change, or None if never screened. Access already checked."""
+    return (
+        RiskLevelChange.objects.filter(child_id__in=identity_ids(person))
+        .select_related("assessment", "changed_by", "approved_by")
+        .order_by("-effective_at", "-pk")
+        .first()
+    )
+
+
+# --- events that suggest answers ---------------------------------------------------------------
+
+EVENT_CHOICES_PER_INDICATOR = 25
+
+
+@dataclass
+class IndicatorEvidence:
+    """For one indicator: the child's events (that the user may see) of its evidence types, newest
+    first, and which of them fall inside its look-back window (those make the hub suggest yes)."""
+
+    offered: list[Event] = field(default_factory=list)
+    suggested: list[Event] = field(default_factory=list)
+
+
+def evidence_for_child(*, user: User, person: Person, tool: ToolConfig) -> dict[str, IndicatorEvidence]:
+    """``person`` must come from ``person_for_user_or_404``. Restricted police intelligence is left
+    out for users outside the police (``events_visible_to``), so it is never offered or suggested."""
+    wanted = {t for i in tool.indicators for t in i.evidence_event_types}
+    evidence = {i.code: IndicatorEvidence() for i in tool.indicators}
+    if not wanted:
+        return evidence
+    events = list(
+        Event.objects.filter(
+            events_visible_to(user), source_record__person_id__in=identity_ids(person), event_type__in=wanted
+        )
+        .select_related("source_system__agency")
+        .order_by("-occurred_at", "-pk")
+    )
+    now = timezone.now()
+    for indicator in tool.indicators:
+        since = now - dt.timedelta(days=indicator.lookback_days)
+        entry = evidence[indicator.code]
+        for event in events:
+            if event.event_type in indicator.evidence_event_types:
+                if event.occurred_at >= since:
+                    entry.suggested.append(event)
+                if len(entry.offered) < EVENT_CHOICES_PER_INDICATOR or event.occurred_at >= since:
+                    entry.offered.append(event)
+    return evidence
+
+
+def supporting_events_visible(
+    *, user: User, assessments: Iterable[ScreeningAssessment]
+) -> tuple[dict[int, list[Event]], int]:
+    """Each answer's supporting events that this user may see, keyed by answer id, and how many
+    are hidden from them (restricted intelligence another agency attached)."""
+    from safeguarding.screening.models import ScreeningAnswer
+
+    through = ScreeningAnswer.supporting_events.through
+    answer_ids = [a.pk for assessment in assessments for a in assessment.answers.all()]
+    links = list(
+        through.objects.filter(screeninganswer_id__in=answer_ids).values_list("screeninganswer_id", "event_id")
+    )
+    visible = {
+        e.pk: e
+        for e in Event.objects.filter(events_visible_to(user), pk__in={e for _, e in links}).select_related(
+            "source_system__agency"
+        )
+    }
+    by_answer: dict[int, list[Event]] = {}
+    hidden = 0
+    for answer_id, event_id in links:
+        if event_id in visible:
+            by_answer.setdefault(answer_id, []).append(visible[event_id])
+        else:
+            hidden += 1
+    for events in by_answer.values():
+        events.sort(key=lambda e: e.occurred_at, reverse=True)
+    return by_answer, hidden
+
+
+# --- screenings --------------------------------------------------------------------------------
+
+
+def _assessments() -> QuerySet[ScreeningAssessment]:
+    return ScreeningAssessment.objects.select_related(
+        "child",
+        "tool_version",
+        "started_by__agency",
+        "completed_by__agency",
+        "approval_by__agency",
+        "level_before",
+    )
+
+
+def screenings_for_child(*, user: User, person: Person) -> list[ScreeningAssessment]:
+    """Every screening of the child, newest first; drafts only the viewer's own. ``person`` must
+    come from ``person_for_user_or_404``."""
+    if not has(user, Capability.VIEW_PERSON):
+        return []
+    return list(
+        _assessments()
+        .filter(child_id__in=identity_ids(person))
+        .filter(~Q(status=ScreeningStatus.DRAFT) | Q(started_by=user))
+        .order_by("-started_at", "-pk")
+    )
+
+
+def assessment_for_user_or_404(
+    *, user: User, assessment_id: int, purpose: str = "", request: HttpRequest | None = None
+) -> ScreeningAssessment:
+    """A screening, if the user may open the child's record (the gateway logs the view); a draft
+    only for the person who started it. Otherwise Http404, as for a missing one."""
+    assessment = _assessments().filter(pk=assessment_id).first()
+    if assessment is None:
+        raise Http404
+    if assessment.status == ScreeningStatus.DRAFT and assessment.started_by_id != user.pk:
+        raise Http404
+    person_for_user_or_404(
+        user, assessment.child_id, purpose=purpose or f"opened screening {assessment.reference}", request=request
+    )
+    return assessment
+
+
+def own_draft(*, user: User, person: Person) -> ScreeningAssessment | None:
+    return (
+        _assessments()
+        .filter(child_id__in=identity_ids(person), status=ScreeningStatus.DRAFT, started_by=user)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def approvals_queue(*, user: User) -> QuerySet[ScreeningAssessment]:
+    """Lower levels awaiting a second person's approval, oldest first."""
+    require(user, Capability.APPROVE_DOWNGRADE)
+    return (
+        _assessments()
+        .filter(status=ScreeningStatus.AWAITING_APPROVAL, approval=ApprovalStatus.AWAITING)
+        .order_by("completed_at", "pk")
+    )
+
+
+# --- counts at each level on a date ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    code: str
+    name: str
+    children: int
+
+
+@dataclass(frozen=True)
+class LevelsOn:
+    on: dt.date
+    levels: list[LevelCount]
+    not_screened: int
+
+    @property
+    def screened(self) -> int:
+        return sum(lv.children for lv in self.levels)
+
+
+def _end_of_day(on: dt.date) -> dt.datetime:
+    """The first moment of the next day in England: "on 3 March" means by the end of 3 March."""
+    return dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=ENGLAND)
+
+
+def _roots(person_ids: set[int]) -> dict[int, int]:
+    """Each person id to the person record linkage says they are now (following merges)."""
+    parent: dict[int, int | None] = {}
+    pending = set(person_ids)
+    while pending:
+        rows = Person.objects.filter(pk__in=pending).values_list("pk", "merged_into_id")
+        parent.update(rows)
+        pending = {p for _, p in rows if p is not None and p not in parent}
+    roots: dict[int, int] = {}
+    for pk in person_ids:
+        current, seen = pk, set()
+        while parent.get(current) is not None and current not in seen:
+            seen.add(current)
+            current = parent[current]  # type: ignore[assignment]
+        roots[pk] = current
+    return roots
+
+
+def levels_on(*, user: User, on: dt.date) -> LevelsOn:
+    """How many children were at each level at the end of ``on``, from the level history as it was
+    then: a later screening, approval or change to the tool cannot alter a past day's counts.
+    Children are people not recorded as adults, counted once each as record linkage now knows
+    them; those with no level by then are "not screened". Counts only, no identities."""
+    require(user, Capability.VIEW_AGGREGATES)
+    cutoff = _end_of_day(on)
+    latest = (
+        RiskLevelChange.objects.filter(child=OuterRef("child"), effective_at__lt=cutoff)
+        .order_by("-effective_at", "-pk")
+        .values("pk")[:1]
+    )
+    rows = list(
+        RiskLevelChange.objects.filter(effective_at__lt=cutoff)
+        .annotate(latest=Subquery(latest))
+        .filter(pk=F("latest"))
+        .values_list("child_id", "level_code", "level_name", "level_rank", "effective_at")
+    )
+    roots = _roots({r[0] for r in rows})
+    # A child whose records were merged may have had levels under two ids: the latest counts.
+    by_root: dict[int, tuple[dt.datetime, str, str, int]] = {}
+    for child_id, code, name, rank, effective_at in rows:
+        root = roots[child_id]
+        if root not in by_root or effective_at > by_root[root][0]:
+            by_root[root] = (effective_at, code, name, rank)
+
+    eligible = Person.objects.filter(merged_into__isnull=True, created_at__lt=cutoff).exclude(role=PersonRole.ADULT)
+    root_ids = list(by_root)
+    counted = {}
+    for start in range(0, len(root_ids), 5000):
+        counted.update(
+            dict.fromkeys(eligible.filter(pk__in=root_ids[start : start + 5000]).values_list("pk", flat=True))
+        )
+    not_screened = eligible.count() - len(counted)
+
+    tool = tool_current().tool
+    counts: dict[str, int] = {}
+    names: dict[str, tuple[int, str]] = {}
+    for _, code, name, rank in by_root.values():
+        counts[code] = counts.get(code, 0) + 1
+        names.setdefault(code, (rank, name))
+    levels = [LevelCount(lv.code, lv.name, counts.pop(lv.code, 0)) for lv in tool.levels]
+    # Levels the partnership has since removed still count, under the name they had.
+    levels += [LevelCount(code, names[code][1], n) for code, n in sorted(counts.items(), key=lambda kv: names[kv[0]])]
+    return LevelsOn(on=on, levels=levels, not_screened=not_screened)

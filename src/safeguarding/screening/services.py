@@ -1,0 +1,428 @@
+"""Every change in screening, each audited in the same transaction: a new version of the tool,
+saving a screening's answers, completing it with the practitioner's judgement, and approving or
+refusing a lower level."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, events_visible_to, has
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core.errors import ServiceError
+from safeguarding.people.models import Event, Person, PersonRole
+from safeguarding.screening.models import (
+    ApprovalStatus,
+    ModelOfExploitation,
+    RiskLevelChange,
+    ScreeningAnswer,
+    ScreeningAssessment,
+    ScreeningStatus,
+    ScreeningToolVersion,
+)
+from safeguarding.screening.selectors import identity_ids, level_in_force, tool_current
+from safeguarding.screening.tool import ANSWERS, YES, ToolConfig, config_as_json, parse_config, score
+
+# --- the tool ----------------------------------------------------------------------------------
+
+
+def tool_change(
+    *,
+    acting_user: User,
+    based_on: int,
+    config: dict[str, Any],
+    change_note: str,
+    request: HttpRequest | None = None,
+) -> ScreeningToolVersion:
+    """Save a changed tool as a new version. ``based_on`` is the version the administrator edited:
+    if someone saved another version meanwhile, this is refused rather than silently undoing it.
+    An invalid configuration raises ``ToolConfigError`` listing every problem; nothing is saved."""
+    if not has(acting_user, Capability.CONFIGURE_TOOLS):
+        raise ServiceError("You cannot change the screening tool")
+    if not change_note.strip():
+        raise ServiceError("Say what you changed and why (the change note)")
+    tool = parse_config(config)
+    canonical = config_as_json(tool)
+    with transaction.atomic():
+        current = ScreeningToolVersion.objects.select_for_update().order_by("-number").first()
+        if current is None or current.number != based_on:
+            raise ServiceError(
+                "Someone else saved a new version of the tool while you were editing. Your change was not "
+                "saved: look at the current version and make it again."
+            )
+        if canonical == current.config:
+            raise ServiceError("Nothing has changed, so no new version was saved")
+        try:
+            version = ScreeningToolVersion.objects.create(
+                number=current.number + 1,
+                config=canonical,
+                created_by=acting_user,
+                created_at=timezone.now(),
+                change_note=change_note.strip(),
+            )
+        except IntegrityError as exc:  # two saves raced past the lock (SQLite has no row locks)
+            raise ServiceError("Someone else saved a new version of the tool at the same moment: try again") from exc
+        audit_record(
+            event_type=AuditEventType.SCREENING_TOOL_CHANGED,
+            actor=acting_user,
+            target_kind="screening_tool_version",
+            target_id=version.number,
+            reason=version.change_note,
+            detail={"from_version": current.number, "changes": _describe_changes(current.tool, tool)},
+            request=request,
+        )
+    return version
+
+
+def _describe_changes(before: ToolConfig, after: ToolConfig) -> list[str]:
+    """A short list of what differs, for the audit trail and the versions page."""
+    changes = []
+    old = {i.code: i for i in before.indicators}
+    for ind in after.indicators:
+        if ind.code not in old:
+            changes.append(f"added indicator {ind.code}")
+        elif ind != old[ind.code]:
+            changes.append(f"changed indicator {ind.code}")
+    new_types = {t.code for t in after.exploitation_types} - {t.code for t in before.exploitation_types}
+    changes += [f"added exploitation type {code}" for code in sorted(new_types)]
+    if before.levels != after.levels:
+        changes.append("changed levels")
+    if before.overriding_rules != after.overriding_rules:
+        changes.append("changed overriding rules")
+    if before.downgrade_needs_approval != after.downgrade_needs_approval:
+        changes.append(
+            "lowering a level now needs a second person's approval"
+            if after.downgrade_needs_approval
+            else "lowering a level no longer needs a second person's approval"
+        )
+    return changes
+
+
+def config_copy(version: ScreeningToolVersion) -> dict[str, Any]:
+    """A copy of a version's configuration to edit (the version itself is never changed)."""
+    return copy.deepcopy(version.config)
+
+
+# --- answering a screening ---------------------------------------------------------------------
+
+
+@dataclass
+class AnswerInput:
+    answer: str
+    evidence: str = ""
+    event_ids: list[int] = field(default_factory=list)
+    suggested: bool = False
+
+
+def screening_answers_save(
+    *,
+    acting_user: User,
+    child: Person,
+    answers: dict[str, AnswerInput],
+    request: HttpRequest | None = None,
+) -> ScreeningAssessment:
+    """Save (or replace) this user's draft screening of the child against the current tool, and
+    score it. Every indicator needs an answer; "yes" needs evidence: words, or an agency's event.
+    Supporting events must be the child's and ones this user may see."""
+    if not has(acting_user, Capability.SCREEN) or not has(acting_user, Capability.VIEW_PERSON):
+        raise ServiceError("You cannot screen children")
+    if child.role == PersonRole.ADULT:
+        raise ServiceError("The screening tool is for children")
+    version = tool_current()
+    tool = version.tool
+    problems = []
+    unknown = set(answers) - {i.code for i in tool.indicators}
+    if unknown:
+        problems.append("Some answers are for indicators the tool does not have: start the screening again")
+    valid_answers = {code for code, _ in ANSWERS}
+    for ind in tool.indicators:
+        given = answers.get(ind.code)
+        if given is None or given.answer not in valid_answers:
+            problems.append(f"Answer '{ind.label}'")
+        elif given.answer == YES and not (given.evidence.strip() or given.event_ids):
+            problems.append(f"Give the evidence for '{ind.label}': describe it, or choose an agency's record")
+    if problems:
+        raise ServiceError("; ".join(problems))
+    ids = identity_ids(child)
+    wanted = {pk for a in answers.values() for pk in a.event_ids}
+    allowed = set(
+        Event.objects.filter(
+            events_visible_to(acting_user), pk__in=wanted, source_record__person_id__in=ids
+        ).values_list("pk", flat=True)
+    )
+    if wanted - allowed:
+        raise ServiceError("Choose supporting records from this child's records")
+    result = score(tool, {code: a.answer for code, a in answers.items()})
+    now = timezone.now()
+    with transaction.atomic():
+        assessment = (
+            ScreeningAssessment.objects.select_for_update()
+            .filter(child_id__in=ids, status=ScreeningStatus.DRAFT, started_by=acting_user)
+            .order_by("-started_at")
+            .first()
+        )
+        if assessment is None:
+            assessment = ScreeningAssessment(child=child, started_by=acting_user, started_at=now)
+        assessment.tool_version = version
+        assessment.score = result.score
+        assessment.computed_level = result.level
+        assessment.explanation = result.explanation(tool)
+        if assessment.pk is None:
+            assessment.save(force_insert=True)
+        else:
+            assessment.save(update_fields=["tool_version", "score", "computed_level", "explanation"])
+        # A draft's answers are replaced as a whole; a completed screening's are never touched.
+        assessment.answers.all().delete()
+        rows = ScreeningAnswer.objects.bulk_create(
+            [
+                ScreeningAnswer(
+                    assessment=assessment,
+                    indicator=ind.code,
+                    answer=answers[ind.code].answer,
+                    evidence=answers[ind.code].evidence.strip(),
+                    suggested=answers[ind.code].suggested,
+                )
+                for ind in tool.indicators
+            ]
+        )
+        through = ScreeningAnswer.supporting_events.through
+        through.objects.bulk_create(
+            [
+                through(screeninganswer_id=row.pk, event_id=event_id)
+                for row in rows
+                for event_id in dict.fromkeys(answers[row.indicator].event_ids)
+            ]
+        )
+        audit_record(
+            event_type=AuditEventType.SCREENING_STARTED,
+            actor=acting_user,
+            target_kind="screening",
+            target_id=assessment.pk,
+            person_id=child.pk,
+            detail={"tool_version": version.number, "score": result.score, "computed_level": result.level},
+            request=request,
+        )
+    return assessment
+
+
+# --- completing it -----------------------------------------------------------------------------
+
+
+def _rank_of(tool: ToolConfig, change: RiskLevelChange) -> int:
+    """Where a level in force sits in this tool's order (as recorded, if the tool dropped it)."""
+    rank = tool.rank(change.level_code)
+    return change.level_rank if rank is None else rank
+
+
+def _lock_child(child_id: int) -> None:
+    """Serialise changes to one child's level (a row lock on PostgreSQL; SQLite's IMMEDIATE
+    transactions already hold the database's write lock)."""
+    list(Person.objects.select_for_update().filter(pk=child_id).values_list("pk", flat=True))
+
+
+def screening_complete(
+    *,
+    acting_user: User,
+    assessment: ScreeningAssessment,
+    judgement_level: str,
+    judgement_reasoning: str,
+    models_of_exploitation: list[str] | None = None,
+    downgrade_reason: str = "",
+    request: HttpRequest | None = None,
+) -> ScreeningAssessment:
+    """Complete a draft with the practitioner's professional judgement, which is the level put in
+    force (it may differ from the computed level; the reasoning says why).
+
+    A level lower than the child's level in force needs a written reason, and, where the tool
+    says so, waits for a second person's approval: until then the old level stays in force."""
+    if not has(acting_user, Capability.SCREEN):
+        raise ServiceError("You cannot screen children")
+    tool = assessment.tool_version.tool
+    level = tool.level(judgement_level)
+    if level is None:
+        raise ServiceError("Choose the level of risk in your professional judgement")
+    if not judgement_reasoning.strip():
+        raise ServiceError("Give the reasons for your professional judgement")
+    chosen_models = list(dict.fromkeys(models_of_exploitation or []))
+    if not set(chosen_models) <= set(ModelOfExploitation.values):
+        raise ServiceError("Choose models of exploitation from the list")
+    with transaction.atomic():
+        _lock_child(assessment.child_id)
+        locked = ScreeningAssessment.objects.select_for_update().select_related("child").get(pk=assessment.pk)
+        if locked.status != ScreeningStatus.DRAFT or locked.started_by_id != acting_user.pk:
+            raise ServiceError("This screening has already been completed")
+        before = level_in_force(locked.child)
+        is_downgrade = before is not None and (tool.rank(level.code) or 0) < _rank_of(tool, before)
+        if is_downgrade and not downgrade_reason.strip():
+            assert before is not None
+            raise ServiceError(f"Give the reason for lowering the level from {before.level_name} to {level.name}")
+        now = timezone.now()
+        locked.completed_by = acting_user
+        locked.completed_at = now
+        locked.judgement_level = level.code
+        locked.judgement_reasoning = judgement_reasoning.strip()
+        locked.models_of_exploitation = chosen_models
+        locked.level_before = before
+        locked.is_downgrade = is_downgrade
+        locked.downgrade_reason = downgrade_reason.strip() if is_downgrade else ""
+        if is_downgrade and tool.downgrade_needs_approval:
+            locked.status = ScreeningStatus.AWAITING_APPROVAL
+            locked.approval = ApprovalStatus.AWAITING
+        else:
+            locked.status = ScreeningStatus.COMPLETED
+            locked.approval = ApprovalStatus.NOT_NEEDED
+            if before is None or before.level_code != level.code:
+                _level_change(locked, changed_by=acting_user, at=now, reason=locked.downgrade_reason)
+        locked.save(
+            update_fields=[
+                "completed_by",
+                "completed_at",
+                "judgement_level",
+                "judgement_reasoning",
+                "models_of_exploitation",
+                "level_before",
+                "is_downgrade",
+                "downgrade_reason",
+                "status",
+                "approval",
+            ]
+        )
+        audit_record(
+            event_type=AuditEventType.SCREENING_COMPLETED,
+            actor=acting_user,
+            target_kind="screening",
+            target_id=locked.pk,
+            person_id=locked.child_id,
+            reason=locked.downgrade_reason,
+            detail={
+                "tool_version": locked.tool_version.number,
+                "score": locked.score,
+                "computed_level": locked.computed_level,
+                "judgement_level": locked.judgement_level,
+                "level_before": before.level_code if before else None,
+                "downgrade": is_downgrade,
+                "awaiting_approval": locked.approval == ApprovalStatus.AWAITING,
+            },
+            request=request,
+        )
+    return locked
+
+
+def _level_change(
+    assessment: ScreeningAssessment, *, changed_by: User, at: Any, reason: str, approved_by: User | None = None
+) -> RiskLevelChange:
+    tool = assessment.tool_version.tool
+    level = tool.level(assessment.judgement_level)
+    assert level is not None
+    return RiskLevelChange.objects.create(
+        child_id=assessment.child_id,
+        level_code=level.code,
+        level_name=level.name,
+        level_rank=tool.rank(level.code) or 0,
+        effective_at=at,
+        assessment=assessment,
+        changed_by=changed_by,
+        approved_by=approved_by,
+        reason=reason,
+    )
+
+
+# --- the second person -------------------------------------------------------------------------
+
+
+def _check_approver(acting_user: User, assessment: ScreeningAssessment) -> None:
+    if not has(acting_user, Capability.APPROVE_DOWNGRADE):
+        raise ServiceError("You cannot approve a lower level of risk")
+    if acting_user.pk in (assessment.completed_by_id, assessment.started_by_id):
+        raise ServiceError("A different person must approve lowering the level: you completed this screening")
+    if assessment.status != ScreeningStatus.AWAITING_APPROVAL:
+        raise ServiceError("This screening is not awaiting approval")
+
+
+def downgrade_approve(
+    *, acting_user: User, assessment: ScreeningAssessment, reason: str = "", request: HttpRequest | None = None
+) -> ScreeningAssessment:
+    """Approve a lower level: it comes into force now (not when it was asked for), so the counts
+    for the days in between stay as they were."""
+    with transaction.atomic():
+        _lock_child(assessment.child_id)
+        locked = (
+            ScreeningAssessment.objects.select_for_update()
+            .select_related("child", "tool_version")
+            .get(pk=assessment.pk)
+        )
+        _check_approver(acting_user, locked)
+        current = level_in_force(locked.child)
+        later = (
+            ScreeningAssessment.objects.filter(
+                child_id__in=identity_ids(locked.child),
+                status__in=[ScreeningStatus.COMPLETED, ScreeningStatus.AWAITING_APPROVAL],
+                completed_at__gt=locked.completed_at,
+            )
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        if later or (current.pk if current else None) != locked.level_before_id:
+            raise ServiceError(
+                "The child has been screened again since, so this lower level can no longer be approved. Refuse it, "
+                "giving that reason."
+            )
+        now = timezone.now()
+        locked.status = ScreeningStatus.COMPLETED
+        locked.approval = ApprovalStatus.APPROVED
+        locked.approval_by = acting_user
+        locked.approval_at = now
+        locked.approval_reason = reason.strip()
+        locked.save(update_fields=["status", "approval", "approval_by", "approval_at", "approval_reason"])
+        change = _level_change(
+            locked,
+            changed_by=locked.completed_by or acting_user,
+            at=now,
+            reason=locked.downgrade_reason,
+            approved_by=acting_user,
+        )
+        audit_record(
+            event_type=AuditEventType.SCREENING_DOWNGRADE_APPROVED,
+            actor=acting_user,
+            target_kind="screening",
+            target_id=locked.pk,
+            person_id=locked.child_id,
+            reason=reason.strip() or locked.downgrade_reason,
+            detail={"from": current.level_code if current else None, "to": change.level_code},
+            request=request,
+        )
+    return locked
+
+
+def downgrade_refuse(
+    *, acting_user: User, assessment: ScreeningAssessment, reason: str, request: HttpRequest | None = None
+) -> ScreeningAssessment:
+    """Refuse a lower level: the child's level in force does not change."""
+    if not reason.strip():
+        raise ServiceError("Give the reason for refusing")
+    with transaction.atomic():
+        locked = ScreeningAssessment.objects.select_for_update().get(pk=assessment.pk)
+        _check_approver(acting_user, locked)
+        locked.status = ScreeningStatus.REFUSED
+        locked.approval = ApprovalStatus.REFUSED
+        locked.approval_by = acting_user
+        locked.approval_at = timezone.now()
+        locked.approval_reason = reason.strip()
+        locked.save(update_fields=["status", "approval", "approval_by", "approval_at", "approval_reason"])
+        audit_record(
+            event_type=AuditEventType.SCREENING_DOWNGRADE_REFUSED,
+            actor=acting_user,
+            target_kind="screening",
+            target_id=locked.pk,
+            person_id=locked.child_id,
+            reason=locked.approval_reason,
+            request=request,
+        )
+    return locked

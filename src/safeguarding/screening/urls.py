@@ -1,0 +1,22 @@
+from django.urls import path
+
+from safeguarding.screening import views
+
+app_name = "screening"
+
+urlpatterns = [
+    path("child/<int:person_id>/new/", views.screening_start, name="start"),
+    path("<int:assessment_id>/judgement/", views.screening_judgement, name="judgement"),
+    path("<int:assessment_id>/", views.assessment_detail, name="detail"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("levels/", views.levels_report, name="levels"),
+    path("tool/", views.tool_overview, name="tool"),
+    path("tool/versions/", views.tool_versions, name="tool-versions"),
+    path("tool/versions/<int:number>/", views.tool_overview, name="tool-version"),
+    path("tool/indicators/new/", views.indicator_edit, name="indicator-new"),
+    path("tool/indicators/<slug:code>/", views.indicator_edit, name="indicator-edit"),
+    path("tool/types/new/", views.exploitation_type_new, name="type-new"),
+    path("tool/levels/", views.levels_edit, name="levels-edit"),
+    path("tool/rules/", views.rules_edit, name="rules-edit"),
+    path("tool/settings/", views.settings_edit, name="settings-edit"),
+]

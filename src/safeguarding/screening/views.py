@@ -1,0 +1,434 @@
+"""Pages for screening: answer a screening and record the judgement, read one, approve or refuse a
+lower level, count children at each level on a date, and (administrators) change the tool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from safeguarding.accounts.access import Capability, current_user, has, person_for_user_or_404, require
+from safeguarding.core.errors import ServiceError
+from safeguarding.screening import selectors, services
+from safeguarding.screening.forms import (
+    ApprovalForm,
+    ExploitationTypeForm,
+    IndicatorForm,
+    JudgementForm,
+    LevelsForm,
+    LevelsOnForm,
+    RuleAddForm,
+    RuleRemoveForm,
+    ScreeningForm,
+    SettingsForm,
+)
+from safeguarding.screening.models import ApprovalStatus, ModelOfExploitation, ScreeningStatus
+from safeguarding.screening.tool import YES, ToolConfigError
+
+# --- screening a child -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def screening_start(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Step 1: answer each indicator. Indicators that agencies' records already show are
+    suggested, with those records ticked, for the practitioner to confirm."""
+    user = current_user(request)
+    require(user, Capability.SCREEN)
+    person = person_for_user_or_404(user, person_id, purpose="screening for risk of exploitation", request=request)
+    if person.merged_into_id is not None:
+        return redirect("screening:start", person_id=person.merged_into_id)
+    version = selectors.tool_current()
+    tool = version.tool
+    evidence = selectors.evidence_for_child(user=user, person=person, tool=tool)
+    draft = selectors.own_draft(user=user, person=person)
+    initial: dict[str, Any] = {}
+    if draft is not None:
+        for answer in draft.answers.prefetch_related("supporting_events"):
+            initial[f"answer__{answer.indicator}"] = answer.answer
+            initial[f"evidence__{answer.indicator}"] = answer.evidence
+            initial[f"events__{answer.indicator}"] = [e.pk for e in answer.supporting_events.all()]
+    else:
+        for code, found in evidence.items():
+            if found.suggested:
+                initial[f"answer__{code}"] = YES
+                initial[f"events__{code}"] = [e.pk for e in found.suggested]
+    form = ScreeningForm(request.POST or None, tool=tool, evidence=evidence, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        answers = {
+            ind.code: services.AnswerInput(
+                answer=data[f"answer__{ind.code}"],
+                evidence=data[f"evidence__{ind.code}"],
+                event_ids=list(data.get(f"events__{ind.code}") or []),
+                suggested=bool(evidence[ind.code].suggested),
+            )
+            for ind in tool.indicators
+        }
+        try:
+            assessment = services.screening_answers_save(
+                acting_user=user, child=person, answers=answers, request=request
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("screening:judgement", assessment_id=assessment.pk)
+    return render(
+        request,
+        "screening/start.html",
+        {"person": person, "form": form, "version": version, "draft": draft},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    """Step 2: the computed level and how it was reached, and the practitioner's judgement."""
+    user = current_user(request)
+    require(user, Capability.SCREEN)
+    assessment = selectors.assessment_for_user_or_404(user=user, assessment_id=assessment_id, request=request)
+    if assessment.status != ScreeningStatus.DRAFT:
+        return redirect("screening:detail", assessment_id=assessment.pk)
+    tool = assessment.tool_version.tool
+    current = selectors.level_in_force(assessment.child)
+    current_name = _level_name(tool, current.level_code, current.level_name) if current else None
+    form = JudgementForm(
+        request.POST or None,
+        tool=tool,
+        current_name=current_name,
+        initial={"judgement_level": assessment.computed_level},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            done = services.screening_complete(
+                acting_user=user,
+                assessment=assessment,
+                judgement_level=data["judgement_level"],
+                judgement_reasoning=data["judgement_reasoning"],
+                models_of_exploitation=data["models_of_exploitation"],
+                downgrade_reason=data.get("downgrade_reason", ""),
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if done.status == ScreeningStatus.AWAITING_APPROVAL:
+                messages.info(
+                    request,
+                    f"Screening {done.reference} completed. The lower level needs a second person's approval: "
+                    f"until then, {current_name} stays in force.",
+                )
+            else:
+                messages.success(request, f"Screening {done.reference} completed")
+            return redirect("screening:detail", assessment_id=done.pk)
+    return render(
+        request,
+        "screening/judgement.html",
+        {"assessment": assessment, "form": form, "current": current, "current_name": current_name, "tool": tool},
+    )
+
+
+def _level_name(tool: Any, code: str, recorded: str) -> str:
+    level = tool.level(code)
+    return level.name if level else recorded
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    """A screening as it was completed, with the version it was scored with. A MACE coordinator
+    other than the practitioner approves or refuses a lower level here."""
+    user = current_user(request)
+    assessment = selectors.assessment_for_user_or_404(user=user, assessment_id=assessment_id, request=request)
+    can_decide = (
+        assessment.approval == ApprovalStatus.AWAITING
+        and has(user, Capability.APPROVE_DOWNGRADE)
+        and user.pk not in (assessment.completed_by_id, assessment.started_by_id)
+    )
+    form = ApprovalForm(request.POST or None) if can_decide else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                if form.cleaned_data["decision"] == "approve":
+                    services.downgrade_approve(
+                        acting_user=user, assessment=assessment, reason=form.cleaned_data["reason"], request=request
+                    )
+                    messages.success(request, f"Lower level approved for screening {assessment.reference}")
+                else:
+                    services.downgrade_refuse(
+                        acting_user=user, assessment=assessment, reason=form.cleaned_data["reason"], request=request
+                    )
+                    messages.success(request, f"Lower level refused for screening {assessment.reference}")
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("screening:approvals")
+    tool = assessment.tool_version.tool
+    answers = {a.indicator: a for a in assessment.answers.all()}
+    events, hidden = selectors.supporting_events_visible(user=user, assessments=[assessment])
+    sections = [
+        (
+            kind.label,
+            [
+                (ind, answers.get(ind.code), events.get(getattr(answers.get(ind.code), "pk", 0), []))
+                for ind in indicators
+            ],
+        )
+        for kind, indicators in tool.indicators_by_type()
+        if indicators
+    ]
+    models_labels = dict(ModelOfExploitation.choices)
+    return render(
+        request,
+        "screening/detail.html",
+        {
+            "assessment": assessment,
+            "tool": tool,
+            "sections": sections,
+            "hidden_events": hidden,
+            "form": form,
+            "is_current_version": assessment.tool_version_id == selectors.tool_current().pk,
+            "models": [models_labels.get(m, m) for m in assessment.models_of_exploitation],
+        },
+    )
+
+
+def approvals(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    waiting = list(selectors.approvals_queue(user=user))
+    return render(request, "screening/approvals.html", {"waiting": waiting})
+
+
+def levels_report(request: HttpRequest) -> HttpResponse:
+    """How many children were at each level on a date: counts only, no child named."""
+    user = current_user(request)
+    require(user, Capability.VIEW_AGGREGATES)
+    form = LevelsOnForm(request.GET or None)
+    report = None
+    if request.GET and form.is_valid():
+        report = selectors.levels_on(user=user, on=form.cleaned_data["on"])
+    elif not request.GET:
+        report = selectors.levels_on(user=user, on=timezone.localdate())
+    return render(request, "screening/levels.html", {"form": form, "report": report})
+
+
+# --- administrators: the tool ------------------------------------------------------------------
+
+
+def tool_overview(request: HttpRequest, number: int | None = None) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.CONFIGURE_TOOLS)
+    current = selectors.tool_current()
+    version = current if number is None else selectors.tool_version_for_admin_or_404(user=user, number=number)
+    return render(
+        request,
+        "screening/tool.html",
+        {"version": version, "tool": version.tool, "is_current": version.pk == current.pk},
+    )
+
+
+def tool_versions(request: HttpRequest) -> HttpResponse:
+    versions = list(selectors.tool_versions(user=current_user(request)))
+    return render(request, "screening/tool_versions.html", {"versions": versions})
+
+
+def _save_tool(
+    request: HttpRequest, form: forms.Form, change: Callable[[dict[str, Any], dict[str, Any]], None]
+) -> HttpResponse | None:
+    """Apply ``change`` to a copy of the current configuration and save it as a new version; on a
+    refusal put every reason on the form (nothing is saved) and return None."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    config = services.config_copy(selectors.tool_current())
+    try:
+        change(config, data)
+        version = services.tool_change(
+            acting_user=current_user(request),
+            based_on=data["based_on"],
+            config=config,
+            change_note=data["change_note"],
+            request=request,
+        )
+    except ToolConfigError as exc:
+        for problem in exc.problems:
+            form.add_error(None, problem)
+        return None
+    except ServiceError as exc:
+        form.add_error(None, str(exc))
+        return None
+    messages.success(request, f"Saved as version {version.number} of the screening tool")
+    return redirect("screening:tool")
+
+
+@require_http_methods(["GET", "POST"])
+def indicator_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    require(request.user, Capability.CONFIGURE_TOOLS)
+    current = selectors.tool_current()
+    tool = current.tool
+    indicator = tool.indicator(code) if code else None
+    if code and indicator is None:
+        raise Http404
+    initial: dict[str, Any] = {"based_on": current.number}
+    if indicator is not None:
+        initial |= {
+            "type": indicator.type,
+            "label": indicator.label,
+            "guidance": indicator.guidance,
+            "weight": indicator.weight,
+            "evidence_event_types": list(indicator.evidence_event_types),
+            "lookback_days": indicator.lookback_days,
+        }
+    else:
+        initial |= {"weight": 1, "lookback_days": 180}
+    form = IndicatorForm(request.POST or None, tool=tool, new=indicator is None, initial=initial)
+
+    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
+        values = {
+            "type": data["type"],
+            "label": data["label"],
+            "guidance": data["guidance"],
+            "weight": data["weight"],
+            "evidence_event_types": data["evidence_event_types"],
+            "lookback_days": data["lookback_days"],
+        }
+        if indicator is None:
+            config["indicators"].append({"code": data["code"].strip(), **values})
+        else:
+            for raw in config["indicators"]:
+                if raw["code"] == indicator.code:
+                    raw.update(values)
+
+    if request.method == "POST" and (done := _save_tool(request, form, change)):
+        return done
+    return render(
+        request,
+        "screening/tool_form.html",
+        {
+            "form": form,
+            "title": f"Change the indicator '{indicator.label}'" if indicator else "Add an indicator",
+            "button": "Save as a new version",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def exploitation_type_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.CONFIGURE_TOOLS)
+    form = ExploitationTypeForm(request.POST or None, initial={"based_on": selectors.tool_current().number})
+
+    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
+        config["exploitation_types"].append({"code": data["code"].strip(), "label": data["label"]})
+
+    if request.method == "POST" and (done := _save_tool(request, form, change)):
+        return done
+    return render(
+        request,
+        "screening/tool_form.html",
+        {
+            "form": form,
+            "title": "Add an exploitation type",
+            "button": "Save as a new version",
+            "hint": "Then add its indicators.",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def levels_edit(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.CONFIGURE_TOOLS)
+    current = selectors.tool_current()
+    form = LevelsForm(request.POST or None, tool=current.tool, initial={"based_on": current.number})
+
+    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
+        for n, raw in enumerate(config["levels"]):
+            raw["name"] = data[f"name_{n}"]
+            raw["min_score"] = data[f"min_score_{n}"]
+        if data["new_code"] or data["new_name"] or data["new_min_score"] is not None:
+            new = {"code": data["new_code"].strip(), "name": data["new_name"], "min_score": data["new_min_score"]}
+            if new["min_score"] is None:
+                raise ToolConfigError(["Enter the lowest score for the new level"])
+            # A new level takes its place by score; existing levels keep their order, so a
+            # threshold typed out of order is refused rather than silently re-ranked.
+            at = next(
+                (i for i, lv in enumerate(config["levels"]) if lv["min_score"] > new["min_score"]),
+                len(config["levels"]),
+            )
+            config["levels"].insert(at, new)
+
+    if request.method == "POST" and (done := _save_tool(request, form, change)):
+        return done
+    return render(
+        request,
+        "screening/tool_form.html",
+        {
+            "form": form,
+            "title": "Change the levels of risk",
+            "button": "Save as a new version",
+            "hint": "Lowest level first. A child's score reaches a level when it is at least that level's lowest score; "
+            "the lowest level starts at 0. Each level's code stays the same, so history still counts under it.",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def rules_edit(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.CONFIGURE_TOOLS)
+    current = selectors.tool_current()
+    tool = current.tool
+    action = request.POST.get("action") if request.method == "POST" else None
+    initial = {"based_on": current.number, "minimum": 1}
+    add = RuleAddForm(request.POST if action == "add" else None, tool=tool, prefix="add", initial=initial)
+    remove = RuleRemoveForm(request.POST if action == "remove" else None, tool=tool, prefix="remove", initial=initial)
+
+    def add_rule(config: dict[str, Any], data: dict[str, Any]) -> None:
+        config["overriding_rules"].append(
+            {
+                "code": data["code"].strip(),
+                "description": data["description"],
+                "indicators": data["indicators"],
+                "minimum": data["minimum"],
+                "level": data["level"],
+            }
+        )
+
+    def remove_rule(config: dict[str, Any], data: dict[str, Any]) -> None:
+        config["overriding_rules"] = [r for r in config["overriding_rules"] if r["code"] != data["rule"]]
+
+    if action == "add" and (done := _save_tool(request, add, add_rule)):
+        return done
+    if action == "remove" and (done := _save_tool(request, remove, remove_rule)):
+        return done
+    return render(request, "screening/rules.html", {"tool": tool, "add": add, "remove": remove})
+
+
+@require_http_methods(["GET", "POST"])
+def settings_edit(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.CONFIGURE_TOOLS)
+    current = selectors.tool_current()
+    initial = {
+        "based_on": current.number,
+        "downgrade_needs_approval": "yes" if current.tool.downgrade_needs_approval else "no",
+    }
+    form = SettingsForm(request.POST or None, initial=initial)
+
+    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
+        config["downgrade_needs_approval"] = data["downgrade_needs_approval"] == "yes"
+
+    if request.method == "POST" and (done := _save_tool(request, form, change)):
+        return done
+    return render(
+        request,
+        "screening/tool_form.html",
+        {
+            "form": form,
+            "title": "Approval of lower levels",
+            "button": "Save as a new version",
+        },
+    )

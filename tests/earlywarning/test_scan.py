@@ -1,0 +1,365 @@
+"""The early-warning rules against minimal histories: each default rule fires at its threshold and
+not just below it, names the events that caused it, and scanning is repeatable and back-testable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind
+from safeguarding.earlywarning.exporters import ALERTS_COLUMNS, export_alerts
+from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule
+from safeguarding.earlywarning.scan import scan_run
+from safeguarding.people.models import Event, EventType, Person, PersonRole, SourceRecord
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.make_aware(dt.datetime(2026, 6, 1, 12, 0))
+
+
+def at(day: str, hour: int = 12) -> dt.datetime:
+    """A moment in 2026 (local time), from 'MM-DD'."""
+    return timezone.make_aware(dt.datetime.fromisoformat(f"2026-{day}T{hour:02d}:00"))
+
+
+class History:
+    """One child's records in several agencies' systems, to which a test adds events."""
+
+    def __init__(self, agencies: dict[str, Any], dob: str = "2011-03-14", name: str = "Chloe") -> None:
+        self.person = PersonFactory(given_name=name, date_of_birth=dob, role=PersonRole.CHILD)
+        self.records: dict[str, SourceRecord] = {}
+        for kind in (AgencyKind.POLICE, AgencyKind.HEALTH, AgencyKind.EDUCATION, AgencyKind.COUNCIL):
+            system = SourceSystemFactory(code=f"{kind}-system", agency=agencies[kind])
+            self.records[kind] = SourceRecordFactory(source_system=system, person=self.person)
+
+    def add(self, event_type: str, when: dt.datetime, agency: str = AgencyKind.POLICE, **extra: Any) -> Event:
+        event: Event = EventFactory(
+            source_record=self.records[agency], event_type=event_type, occurred_at=when, **extra
+        )
+        return event
+
+
+@pytest.fixture
+def history(agencies: dict[str, Any]) -> Callable[..., History]:
+    return lambda **kwargs: History(agencies, **kwargs)
+
+
+def scan(code: str, as_of: dt.datetime = NOW) -> list[Alert]:
+    scan_run(as_of=as_of, rules=[Rule.objects.get(code=code)])
+    return list(Alert.objects.filter(rule__code=code).order_by("raised_at"))
+
+
+def evidence_of(alert: Alert) -> set[int]:
+    return set(AlertEvidence.objects.filter(alert=alert).values_list("event_id", flat=True))
+
+
+# --- each default rule at and just below its threshold -------------------------------------------
+
+
+def test_repeated_missing_fires_on_the_third_episode_in_90_days(history: Callable[..., History]) -> None:
+    child = history()
+    first = child.add(EventType.MISSING_EPISODE, at("01-10"))
+    second = child.add(EventType.MISSING_EPISODE, at("02-20"))
+    third = child.add(EventType.MISSING_EPISODE, at("04-09", 22))  # 89 days after the first
+    [alert] = scan("repeat-missing")
+    assert alert.person == child.person
+    assert alert.raised_at == third.occurred_at
+    assert alert.trigger_event == third
+    assert evidence_of(alert) == {first.pk, second.pk, third.pk}
+
+
+def test_repeated_missing_does_not_fire_just_below_its_threshold(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.MISSING_EPISODE, at("01-10"))
+    child.add(EventType.MISSING_EPISODE, at("02-20"))
+    child.add(EventType.MISSING_EPISODE, at("04-11"))  # 91 days after the first: only two in any 90
+    other = history(name="Amy")
+    other.add(EventType.MISSING_EPISODE, at("01-10"))
+    other.add(EventType.MISSING_EPISODE, at("01-11"))  # two, close together
+    assert scan("repeat-missing") == []
+
+
+def test_cumulative_concern_needs_three_agencies_within_90_days(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.SELF_HARM, at("01-05"), AgencyKind.HEALTH)
+    child.add(EventType.GIFTS_OR_MONEY, at("02-01"), AgencyKind.EDUCATION)
+    tipping = child.add(EventType.FOUND_WITH_ADULT, at("03-20"), AgencyKind.POLICE)
+    below = history(name="Amy")
+    below.add(EventType.SELF_HARM, at("01-05"), AgencyKind.HEALTH)
+    below.add(EventType.GIFTS_OR_MONEY, at("02-01"), AgencyKind.EDUCATION)
+    below.add(EventType.FOUND_WITH_ADULT, at("04-06"), AgencyKind.POLICE)  # 91 days after the first
+    below.add(EventType.OTHER, at("03-01"), AgencyKind.COUNCIL)  # routine contact does not count
+    [alert] = scan("cumulative-concern")
+    assert alert.person == child.person
+    assert alert.raised_at == tipping.occurred_at
+    assert "3 events recorded by 3 agencies" in alert.explanation
+
+
+def test_missing_with_adult_or_vehicle(history: Callable[..., History]) -> None:
+    child = history()
+    missing = child.add(EventType.MISSING_EPISODE, at("03-01", 20), ended_at=at("03-02", 6))
+    seen = child.add(EventType.SEEN_IN_VEHICLE, at("03-03", 23), vehicle_registration="YA19ABC")
+    far = history(name="Amy")
+    far.add(EventType.MISSING_EPISODE, at("03-01", 20), ended_at=at("03-02", 6))
+    far.add(EventType.SEEN_IN_VEHICLE, at("03-04", 7))  # more than two days after the return
+    [alert] = scan("missing-with-adult-or-vehicle")
+    assert alert.person == child.person
+    assert evidence_of(alert) == {missing.pk, seen.pk}
+    assert alert.raised_at == seen.occurred_at
+
+
+def test_sexual_health_under_16(history: Callable[..., History]) -> None:
+    young = history(dob="2010-06-02")
+    attendance = young.add(EventType.SEXUAL_HEALTH_ATTENDANCE, at("06-01", 10), AgencyKind.HEALTH)  # the day before 16
+    older = history(dob="2010-05-31", name="Amy")
+    older.add(EventType.SEXUAL_HEALTH_ATTENDANCE, at("06-01", 10), AgencyKind.HEALTH)  # 16 and a day
+    [alert] = scan("sexual-health-under-16", as_of=at("06-02"))
+    assert alert.person == young.person
+    assert alert.trigger_event == attendance
+
+
+def test_partial_date_of_birth_counts_as_its_youngest(history: Callable[..., History]) -> None:
+    """Born some time in 2010: on 1 June 2026 the child may still be 15, so the rule fires."""
+    child = history(dob="2010")
+    child.add(EventType.PREGNANCY, at("06-01", 10), AgencyKind.HEALTH)
+    assert len(scan("sexual-health-under-16", as_of=at("06-02"))) == 1
+
+
+def test_several_criminal_exploitation_indicators(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.MULTIPLE_PHONES, at("02-01"), AgencyKind.EDUCATION)
+    child.add(EventType.TRAVEL_OUT_OF_AREA, at("02-10"))
+    tipping = child.add(EventType.DRUG_DEBT, at("03-01"), AgencyKind.COUNCIL)
+    two_kinds = history(name="Amy")
+    two_kinds.add(EventType.MULTIPLE_PHONES, at("02-01"), AgencyKind.EDUCATION)
+    two_kinds.add(EventType.TRAVEL_OUT_OF_AREA, at("02-10"))
+    two_kinds.add(EventType.TRAVEL_OUT_OF_AREA, at("02-20"))
+    [alert] = scan("criminal-exploitation-indicators")
+    assert alert.person == child.person
+    assert alert.trigger_event == tipping
+
+
+def test_linked_to_a_vehicle_of_another_child_at_risk(history: Callable[..., History]) -> None:
+    at_risk = history(name="Amy")
+    for day in ("01-10", "02-01", "02-20"):
+        at_risk.add(EventType.MISSING_EPISODE, at(day))
+    at_risk.add(EventType.SEEN_IN_VEHICLE, at("02-21"), vehicle_registration="YA19ABC")
+    child = history(name="Chloe")
+    linked = child.add(EventType.SEEN_IN_VEHICLE, at("03-15"), vehicle_registration="YA19ABC")
+    stranger = history(name="Beth")
+    stranger.add(EventType.SEEN_IN_VEHICLE, at("03-15"), vehicle_registration="KX65ZZZ")
+    scan_run(as_of=NOW, rules=list(Rule.objects.filter(code__in=["repeat-missing", "linked-to-child-at-risk"])))
+    alerts = list(Alert.objects.filter(rule__code="linked-to-child-at-risk"))
+    assert [a.person for a in alerts] == [child.person]
+    assert alerts[0].trigger_event == linked
+    assert "YA19ABC" in alerts[0].explanation
+    assert f"P{at_risk.person.pk:07d}" in alerts[0].explanation
+
+
+def test_no_return_home_interview_within_72_hours(history: Callable[..., History]) -> None:
+    child = history()
+    missing = child.add(EventType.MISSING_EPISODE, at("03-01", 20), ended_at=at("03-02", 6))
+    in_time = history(name="Amy")
+    in_time.add(EventType.MISSING_EPISODE, at("03-01", 20), ended_at=at("03-02", 6))
+    in_time.add(EventType.RETURN_HOME_INTERVIEW, at("03-05", 5), AgencyKind.COUNCIL)  # 71 hours after
+    [alert] = scan("no-return-home-interview")
+    assert alert.person == child.person
+    assert alert.trigger_event == missing
+    assert alert.raised_at == at("03-05", 6)  # the moment the 72 hours ran out
+
+
+def test_still_missing_is_not_yet_overdue(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.MISSING_EPISODE, at("03-01", 20), ended_at=at("03-10", 6))
+    assert scan("no-return-home-interview", as_of=at("03-09")) == []
+
+
+# --- explanation, repeatability, back-testing ----------------------------------------------------
+
+
+def test_explanation_lists_the_events_with_their_agencies_and_dates(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.SELF_HARM, at("01-05"), AgencyKind.HEALTH)
+    child.add(EventType.GIFTS_OR_MONEY, at("02-01"), AgencyKind.EDUCATION)
+    child.add(EventType.FOUND_WITH_ADULT, at("03-20"), AgencyKind.POLICE)
+    [alert] = scan("cumulative-concern")
+    text = alert.explanation
+    assert "Cumulative concern across agencies" in text
+    assert "5 Jan 2026" in text and "Self-harm (Health agency)" in text
+    assert "1 Feb 2026" in text and "Unexplained gifts or money (Education (schools) agency)" in text
+    assert "20 Mar 2026" in text and "Found with an adult (Police agency)" in text
+
+
+def test_scanning_again_adds_nothing_and_new_events_join_the_same_alert(history: Callable[..., History]) -> None:
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    [alert] = scan("repeat-missing")
+    again = scan_run(as_of=NOW, rules=[Rule.objects.get(code="repeat-missing")])
+    assert again.alerts_raised == 0 and again.evidence_added == 0
+    fourth = child.add(EventType.MISSING_EPISODE, at("03-01"))
+    later = scan("repeat-missing")
+    assert later == [alert]
+    assert fourth.pk in evidence_of(alert)
+
+
+def test_a_new_episode_months_later_is_a_new_alert(history: Callable[..., History]) -> None:
+    child = history()
+    for day in ("01-10", "01-20", "01-30", "05-10", "05-15", "05-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    alerts = scan("repeat-missing")
+    assert [a.raised_at for a in alerts] == [at("01-30"), at("05-20")]
+
+
+def test_back_testing_gives_the_same_alerts_as_scanning_day_by_day(history: Callable[..., History]) -> None:
+    first = history(name="Amy")
+    second = history(name="Beth", dob="2010-04-20")
+    for day in ("02-03", "02-17", "03-01"):
+        first.add(EventType.MISSING_EPISODE, at(day, 21), ended_at=at(day, 23))
+    first.add(EventType.SEEN_IN_VEHICLE, at("03-02"), vehicle_registration="YA19ABC")
+    first.add(EventType.RETURN_HOME_INTERVIEW, at("02-04"), AgencyKind.COUNCIL)
+    second.add(EventType.SEXUAL_HEALTH_ATTENDANCE, at("02-10"), AgencyKind.HEALTH)
+    second.add(EventType.SEEN_IN_VEHICLE, at("03-10"), vehicle_registration="YA19ABC")
+    second.add(EventType.GIFTS_OR_MONEY, at("03-11"), AgencyKind.EDUCATION)
+    second.add(EventType.MULTIPLE_PHONES, at("03-12"), AgencyKind.EDUCATION)
+    second.add(EventType.TRAVEL_OUT_OF_AREA, at("03-14"))
+
+    day = dt.date(2026, 2, 1)
+    while day <= dt.date(2026, 3, 20):
+        scan_run(as_of=timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59))))
+        day += dt.timedelta(days=1)
+    day_by_day = _alert_keys()
+    assert len(day_by_day) >= 5
+
+    AlertEvidence.objects.all().delete()
+    Alert.objects.all().delete()
+    scan_run(as_of=timezone.make_aware(dt.datetime(2026, 3, 20, 23, 59, 59)))
+    assert _alert_keys() == day_by_day
+
+
+def _alert_keys() -> set[tuple[str, int, dt.datetime, frozenset[int]]]:
+    return {
+        (a.rule.code, a.person_id, a.raised_at, frozenset(evidence_of(a)))
+        for a in Alert.objects.select_related("rule")
+    }
+
+
+def test_incremental_scan_reads_only_children_with_new_events(history: Callable[..., History]) -> None:
+    quiet = history(name="Amy")
+    for day in ("01-10", "02-01", "02-20"):
+        quiet.add(EventType.MISSING_EPISODE, at(day))
+    busy = history(name="Beth")
+    busy.add(EventType.MISSING_EPISODE, at("03-01"))
+    busy.add(EventType.MISSING_EPISODE, at("03-05"))
+    untouched = history(name="Cara")
+    untouched.add(EventType.OTHER, at("01-01"))
+    first = scan_run()
+    assert first.alerts_raised == 1
+    busy.add(EventType.MISSING_EPISODE, at("03-09"))
+    result = scan_run(incremental=True)
+    assert result.scan.events_new == 1
+    assert result.alerts_raised == 1
+    assert Alert.objects.filter(rule__code="repeat-missing", person=busy.person).exists()
+    # The child without new events was not read (the one already alerted was, to know who is at risk).
+    assert result.scan.children_scanned == 2
+
+
+def test_events_after_the_moment_scanned_are_reported_not_used(history: Callable[..., History]) -> None:
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    result = scan_run(as_of=at("02-10"), rules=[Rule.objects.get(code="repeat-missing")])
+    assert result.alerts_raised == 0
+    assert result.scan.events_set_aside == 1
+
+
+def test_adults_and_events_after_18_raise_nothing(history: Callable[..., History]) -> None:
+    grown = history(dob="2007-01-01")  # 18 on 1 January 2025
+    for day in ("01-10", "02-01", "02-20"):
+        grown.add(EventType.MISSING_EPISODE, at(day))
+    adult = history(name="Dan", dob="")
+    Person.objects.filter(pk=adult.person.pk).update(role=PersonRole.ADULT)
+    for day in ("01-10", "02-01", "02-20"):
+        adult.add(EventType.MISSING_EPISODE, at(day))
+    assert scan("repeat-missing") == []
+
+
+def test_switched_off_rules_are_not_scanned(history: Callable[..., History]) -> None:
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    Rule.objects.filter(code="repeat-missing").update(enabled=False)
+    scan_run(as_of=NOW)
+    assert not Alert.objects.filter(rule__code="repeat-missing").exists()
+
+
+def test_export_alerts_writes_the_spec_columns(history: Callable[..., History], tmp_path: Path) -> None:
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    scan("repeat-missing")
+    out = tmp_path / "alerts.csv"
+    assert export_alerts(out) == 1
+    header, row = out.read_text(encoding="utf-8").splitlines()[:2]
+    assert header.split(",") == ALERTS_COLUMNS
+    assert row.startswith(f"A{Alert.objects.get().pk:06d},P{child.person.pk:07d},repeat-missing,high,2026-02-20T12:00:00+00:00")
+
+
+def test_a_child_under_an_active_plan_is_not_alerted_again_but_the_evidence_is_added(
+    history: Callable[..., History], make_user: Callable[..., Any]
+) -> None:
+    from safeguarding.accounts.models import Role
+    from safeguarding.panel.services import panel_refer
+
+    coordinator = make_user(Role.MACE_COORDINATOR, AgencyKind.COUNCIL)
+    on_plan = history(name="Amy")
+    no_plan = history(name="Beth")
+    for child in (on_plan, no_plan):
+        for day in ("01-10", "01-20", "01-30"):
+            child.add(EventType.MISSING_EPISODE, at(day))
+    scan("repeat-missing")
+    first = Alert.objects.get(person=on_plan.person)
+    panel_refer(child=on_plan.person, referred_by=coordinator, reason="Three episodes in January", alert=first)
+    for child in (on_plan, no_plan):
+        for day in ("05-10", "05-15", "05-20"):
+            child.add(EventType.MISSING_EPISODE, at(day))
+    scan("repeat-missing")
+    assert Alert.objects.filter(person=on_plan.person).count() == 1
+    assert Alert.objects.filter(person=no_plan.person).count() == 2
+    first.refresh_from_db()
+    assert len(evidence_of(first)) == 6
+    assert first.status == "referred" and first.new_evidence_since_action is True
+    assert "6 events recorded by Police agency" in first.explanation
+
+
+def test_the_scan_command_reports_and_refuses_bad_dates(history: Callable[..., History], tmp_path: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    call_command("scan", as_of="2026-02-19", quiet=True)
+    assert not Alert.objects.exists()  # the third episode was not known yet
+    call_command("scan", as_of="2026-02-20", quiet=True)
+    assert Alert.objects.filter(rule__code="repeat-missing").count() == 1
+    for bad, message in (
+        ("2026-02-30", "is not a date"),
+        ("yesterday", "is not a date"),
+        ("2999-01-01", "must not be in the future"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("scan", as_of=bad, quiet=True)
+    with pytest.raises(CommandError, match="incremental"):
+        call_command("scan", as_of="2026-02-20", incremental=True, quiet=True)
+    out = StringIO()
+    call_command("export", "alerts", out=tmp_path / "alerts.csv", stdout=out)
+    assert "Wrote 1 rows" in out.getvalue()

@@ -1,0 +1,305 @@
+"""The alert pages: the queue, one alert with its evidence, and each action on it, with its audit
+row; the child's alerts in the single view; and who may see and do what."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.core.calendar import ENGLAND
+from safeguarding.earlywarning.models import AlertStatus
+from safeguarding.frontdoor.models import Concern, ConcernStatus
+from safeguarding.panel.models import PanelReferral
+from safeguarding.people.models import EventType, Handling
+from tests.factories import AlertFactory, EventFactory, PersonFactory, RuleFactory, SourceSystemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mace(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL, first_name="Maria", last_name="Lee")
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _actions(alert_id: int) -> int:
+    return AuditEvent.objects.filter(
+        event_type=AuditEventType.ALERT_ACTIONED, target_kind="alert", target_id=str(alert_id)
+    ).count()
+
+
+def test_queue_is_newest_day_first_and_highest_level_first_within_a_day(mace) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.now().astimezone(ENGLAND).replace(hour=12, minute=0, second=0, microsecond=0)
+    yesterday = today - dt.timedelta(days=1)
+    high, medium, low = (RuleFactory(level=level) for level in ("high", "medium", "low"))
+    old_high = AlertFactory(rule=high, raised_at=yesterday + dt.timedelta(hours=5))
+    new_low_late = AlertFactory(rule=low, raised_at=today - dt.timedelta(hours=1) + dt.timedelta(minutes=30))
+    new_high_early = AlertFactory(rule=high, raised_at=today - dt.timedelta(hours=3))
+    new_medium = AlertFactory(rule=medium, raised_at=today - dt.timedelta(hours=2))
+    AlertFactory(rule=high, raised_at=today, status=AlertStatus.DISMISSED)  # dealt with: not waiting
+
+    response = _client(mace).get(reverse("earlywarning:queue"))
+
+    assert response.status_code == 200
+    expected = [new_high_early, new_medium, new_low_late, old_high]
+    assert [a.pk for a in response.context["alerts"]] == [a.pk for a in expected]
+    body = response.content.decode()
+    positions = [body.index(a.reference) for a in expected]
+    assert positions == sorted(positions)
+    assert [a.evidence_count for a in response.context["alerts"]] == [1, 1, 1, 1]
+    everything = _client(mace).get(reverse("earlywarning:queue"), {"show": "all"})
+    assert len(everything.context["alerts"]) == 5
+
+
+def test_alert_page_names_its_rule_and_lists_the_events_with_agencies_and_dates(mace, agencies) -> None:  # type: ignore[no-untyped-def]
+    school = SourceSystemFactory(code="school-sims", agency=agencies[AgencyKind.EDUCATION])
+    rule = RuleFactory(name="Missing and absent", description="Missing episodes with school absence.", version=3)
+    alert = AlertFactory(rule=rule, rule_version=2, explanation="2 missing episodes and 3 absences in 30 days.")
+    absence = EventFactory(
+        source_record__person=alert.person,
+        source_record__source_system=school,
+        event_type=EventType.ABSENT_FROM_SCHOOL,
+        occurred_at=dt.datetime(2026, 10, 5, 9, 30, tzinfo=ENGLAND),
+        detail="Absent all day, no call from home",
+    )
+    alert.evidence.create(event=absence, added_at=timezone.now())
+
+    response = _client(mace).get(reverse("earlywarning:detail", args=[alert.pk]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    for text in (
+        "Missing and absent",
+        "Missing episodes with school absence.",
+        "2 missing episodes and 3 absences in 30 days.",
+        "Version 2",
+        "now version 3",
+        "Absent from school",
+        "Absent all day, no call from home",
+        "5 October 2026, 09:30",
+        agencies[AgencyKind.EDUCATION].name,
+        alert.trigger_event.source_system.agency.name,
+        "Raised by the rule (version 2)",
+    ):
+        assert text in body, text
+    viewed = AuditEvent.objects.get(event_type=AuditEventType.ALERT_VIEWED)
+    assert viewed.actor == mace and viewed.target_id == str(alert.pk) and viewed.person_id == alert.person_id
+
+
+def test_police_only_intelligence_is_counted_not_shown_to_other_agencies(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    alert = AlertFactory()
+    secret = EventFactory(
+        source_record__person=alert.person,
+        source_record__source_system=police,
+        event_type=EventType.INTELLIGENCE,
+        handling=Handling.CONDITIONS,
+        detail="restricted-intelligence-text",
+    )
+    alert.evidence.create(event=secret, added_at=timezone.now())
+    council = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    officer = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE)
+
+    council_page = _client(council).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    police_page = _client(officer).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+
+    assert "restricted-intelligence-text" not in council_page
+    assert "1 more event behind this alert is police intelligence" in council_page
+    assert "restricted-intelligence-text" in police_page
+    assert "police intelligence not shared" not in police_page
+
+
+def test_acknowledge_is_audited_and_says_so(mace) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    client = _client(mace)
+    response = client.post(reverse("earlywarning:acknowledge", args=[alert.pk]), follow=True)
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED and alert.actioned_by == mace
+    assert f"Alert {alert.reference} acknowledged" in response.content.decode()
+    assert "govuk-notification-banner--success" in response.content.decode()
+    audit = AuditEvent.objects.get(event_type=AuditEventType.ALERT_ACTIONED)
+    assert audit.actor == mace and audit.detail["status"] == AlertStatus.ACKNOWLEDGED
+    # Acknowledged alerts still wait in the queue, with their status.
+    assert alert in client.get(reverse("earlywarning:queue")).context["alerts"]
+
+
+def test_turning_an_alert_into_a_concern_prefills_the_explanation_and_sends_it_to_triage(mace) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory(explanation="4 missing episodes within 60 days.")
+    client = _client(mace)
+    page = client.get(reverse("earlywarning:detail", args=[alert.pk]))
+    assert "4 missing episodes within 60 days." in str(page.context["concern_form"]["description"].value())
+
+    response = client.post(
+        reverse("earlywarning:concern", args=[alert.pk]),
+        {"concern-description": "4 missing episodes within 60 days. Carer says she comes back with new phones."},
+        follow=True,
+    )
+
+    concern = Concern.objects.get()
+    assert concern.child == alert.person and concern.raised_by == mace
+    assert concern.status == ConcernStatus.AWAITING_DECISION and "new phones" in concern.description
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.CONCERN_RAISED and alert.concern == concern
+    assert f"Concern {concern.reference} raised from alert {alert.reference}" in response.content.decode()
+    assert AuditEvent.objects.filter(event_type=AuditEventType.CONCERN_RAISED, target_id=str(concern.pk)).exists()
+    assert _actions(alert.pk) == 1
+
+
+def test_referring_from_an_alert_closes_it_as_referred_and_the_child_is_on_the_panel_list(mace) -> None:  # type: ignore[no-untyped-def]
+    child = PersonFactory(given_name="Chloe", family_name="Barker")
+    alert = AlertFactory(person=child)
+    client = _client(mace)
+
+    response = client.post(
+        reverse("earlywarning:refer", args=[alert.pk]), {"refer-reason": "Missing, a car, older men"}, follow=True
+    )
+
+    referral = PanelReferral.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("panel:list")
+    body = response.content.decode()
+    assert f"Chloe Barker referred to the panel ({referral.reference})" in body
+    assert "Chloe Barker" in body and alert.reference in body and referral.reference in body
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.REFERRED
+    assert AuditEvent.objects.filter(event_type=AuditEventType.PANEL_REFERRAL_MADE).count() == 1
+    assert _actions(alert.pk) == 1
+    assert alert not in client.get(reverse("earlywarning:queue")).context["alerts"]
+    detail = client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    assert "Referred to the panel" in detail and referral.reference in detail
+
+
+def test_refer_without_a_reason_is_refused_the_govuk_way(mace) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    response = _client(mace).post(reverse("earlywarning:refer", args=[alert.pk]), {"refer-reason": " "})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in body and 'href="#id_refer-reason"' in body
+    assert not PanelReferral.objects.exists()
+
+
+def test_dismiss_without_a_reason_is_refused_the_govuk_way(mace) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    response = _client(mace).post(reverse("earlywarning:dismiss", args=[alert.pk]), {"dismiss-reason": "  "})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r"<title>Error: Alert A\d{6} ", body)
+    assert "There is a problem" in body
+    assert 'href="#id_dismiss-reason">Give the reason for dismissing the alert</a>' in body
+    assert 'id="id_dismiss-reason-error"' in body and "govuk-form-group--error" in body
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    assert _actions(alert.pk) == 0
+
+
+def test_dismiss_with_a_reason_is_audited_and_leaves_the_queue(mace) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    client = _client(mace)
+    response = client.post(
+        reverse("earlywarning:dismiss", args=[alert.pk]),
+        {"dismiss-reason": "Episodes were a recording error, checked with police"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("earlywarning:queue")
+    assert f"Alert {alert.reference} dismissed" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DISMISSED
+    audit = AuditEvent.objects.get(event_type=AuditEventType.ALERT_ACTIONED)
+    assert audit.reason == "Episodes were a recording error, checked with police" and audit.actor == mace
+    assert alert not in response.context["alerts"]
+
+
+def test_an_alert_dealt_with_cannot_be_acted_on_again(mace, make_user) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    other = _client(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE))
+    client = _client(mace)
+    client.post(reverse("earlywarning:dismiss", args=[alert.pk]), {"dismiss-reason": "not a concern"})
+
+    again = [
+        other.post(reverse("earlywarning:acknowledge", args=[alert.pk])),
+        other.post(reverse("earlywarning:dismiss", args=[alert.pk]), {"dismiss-reason": "second go"}),
+        other.post(reverse("earlywarning:refer", args=[alert.pk]), {"refer-reason": "second go"}),
+        other.post(reverse("earlywarning:concern", args=[alert.pk]), {"concern-description": "second go"}),
+    ]
+
+    for response in again:
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "There is a problem" in body
+        assert re.search(r"<li>This alert has already been (dismissed|dealt with)</li>", body)
+    assert _actions(alert.pk) == 1
+    assert not PanelReferral.objects.exists() and not Concern.objects.exists()
+    page = client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    assert "What do you want to do?" not in page and "not a concern" in page
+
+
+def test_the_childs_single_view_shows_their_alerts(mace) -> None:  # type: ignore[no-untyped-def]
+    child = PersonFactory()
+    waiting = AlertFactory(person=child, rule=RuleFactory(name="Several agencies in a month"))
+    dismissed = AlertFactory(person=child, status=AlertStatus.DISMISSED, rule=RuleFactory(name="Under-age attendance"))
+    AlertFactory(rule=RuleFactory(name="Someone else's rule"))
+
+    body = _client(mace).get(reverse("people:detail", args=[child.pk])).content.decode()
+
+    assert "Early-warning alerts" in body
+    assert body.index(waiting.reference) < body.index(dismissed.reference)  # open ones first
+    assert "Several agencies in a month" in body and "Under-age attendance" in body
+    assert "Someone else's rule" not in body
+    assert reverse("earlywarning:detail", args=[waiting.pk]) in body
+
+
+def test_a_child_without_alerts_has_no_alerts_section(mace) -> None:  # type: ignore[no-untyped-def]
+    body = _client(mace).get(reverse("people:detail", args=[PersonFactory().pk])).content.decode()
+    assert "Early-warning alerts" not in body
+
+
+# --- who may see and do what -------------------------------------------------------------------
+
+WORK_ALERTS = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR}
+CASEWORK = WORK_ALERTS | {Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER, Role.SUPPORT_WORKER}
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_who_may_see_the_queue_open_an_alert_and_act_on_it(role: str, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=role, agency_kind=AgencyKind.COUNCIL)
+    alert = AlertFactory()
+    client = _client(user)
+
+    queue = client.get(reverse("earlywarning:queue"))
+    assert queue.status_code == (200 if role in WORK_ALERTS else 403)
+
+    detail = client.get(reverse("earlywarning:detail", args=[alert.pk]))
+    missing = client.get(reverse("earlywarning:detail", args=[alert.pk + 1000]))
+    assert missing.status_code == 404
+    if role in CASEWORK:
+        assert detail.status_code == 200
+        assert ("What do you want to do?" in detail.content.decode()) == (role in WORK_ALERTS)
+    else:
+        assert detail.status_code == 404
+        assert detail.content == missing.content  # forbidden looks exactly like missing
+
+    acted = client.post(reverse("earlywarning:acknowledge", args=[alert.pk]))
+    alert.refresh_from_db()
+    if role in WORK_ALERTS:
+        assert acted.status_code == 302 and alert.status == AlertStatus.ACKNOWLEDGED
+    else:
+        assert acted.status_code == 404 and alert.status == AlertStatus.OPEN
+        for name, data in (("dismiss", {"dismiss-reason": "x"}), ("refer", {"refer-reason": "x"})):
+            assert client.post(reverse(f"earlywarning:{name}", args=[alert.pk]), data).status_code == 404
+        alert.refresh_from_db()
+        assert alert.status == AlertStatus.OPEN and not PanelReferral.objects.exists()
+
+    nav = client.get(reverse("home")).content.decode()
+    assert (f'href="{reverse("earlywarning:queue")}"' in nav) == (role in WORK_ALERTS)

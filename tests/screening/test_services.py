@@ -1,0 +1,378 @@
+"""Screening services and selectors: versions, pre-fill, completion, downgrades and level history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.core.calendar import ENGLAND
+from safeguarding.core.errors import ServiceError
+from safeguarding.people.models import EventType
+from safeguarding.screening import selectors, services
+from safeguarding.screening.defaults import DEFAULT_CHANGE_NOTE
+from safeguarding.screening.models import (
+    ApprovalStatus,
+    RiskLevelChange,
+    ScreeningAssessment,
+    ScreeningStatus,
+    ScreeningToolVersion,
+)
+from safeguarding.screening.tool import YES, ToolConfigError
+from tests.factories import PersonFactory
+from tests.screening.conftest import Child, answers_for, screen
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def practitioner(make_user):  # type: ignore[no-untyped-def]
+    return make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL, username="practitioner")
+
+
+@pytest.fixture
+def coordinator(make_user):  # type: ignore[no-untyped-def]
+    return make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL, username="coordinator")
+
+
+@pytest.fixture
+def admin(make_user):  # type: ignore[no-untyped-def]
+    return make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL, username="admin")
+
+
+def _change(admin: Any, edit: Any, note: str = "test change") -> ScreeningToolVersion:
+    current = selectors.tool_current()
+    config = services.config_copy(current)
+    edit(config)
+    return services.tool_change(acting_user=admin, based_on=current.number, config=config, change_note=note)
+
+
+def _set_approval(admin: Any, on: bool) -> None:
+    if selectors.tool_current().tool.downgrade_needs_approval != on:
+        _change(admin, lambda c: c.update(downgrade_needs_approval=on))
+
+
+# --- the tool and its versions -----------------------------------------------------------------
+
+
+def test_setup_installs_the_england_default_as_version_one() -> None:
+    version = selectors.tool_current()
+    assert version.number == 1 and version.created_by is None and version.change_note == DEFAULT_CHANGE_NOTE
+    assert version.tool.indicator("disclosure") is not None
+
+
+def test_a_change_makes_a_new_audited_version_and_leaves_the_old_one(admin) -> None:  # type: ignore[no-untyped-def]
+    def heavier(config: dict[str, Any]) -> None:
+        config["indicators"][0]["weight"] = 5
+
+    version = _change(admin, heavier, note="Missing weighs more after the serious case review")
+    assert version.number == 2 and selectors.tool_current() == version
+    assert ScreeningToolVersion.objects.get(number=1).tool.indicator("repeat_missing").weight == 3  # type: ignore[union-attr]
+    audit = AuditEvent.objects.get(event_type=AuditEventType.SCREENING_TOOL_CHANGED)
+    assert (
+        audit.actor == admin
+        and audit.target_id == "2"
+        and "changed indicator repeat_missing" in audit.detail["changes"]
+    )
+    assert audit.reason == "Missing weighs more after the serious case review"
+
+
+def test_invalid_or_stale_changes_are_refused_and_nothing_is_saved(admin, practitioner) -> None:  # type: ignore[no-untyped-def]
+    config = services.config_copy(selectors.tool_current())
+    config["indicators"][0]["evidence_event_types"] = ["not_an_event"]
+    with pytest.raises(ToolConfigError):
+        services.tool_change(acting_user=admin, based_on=1, config=config, change_note="bad")
+    good = services.config_copy(selectors.tool_current())
+    good["downgrade_needs_approval"] = False
+    with pytest.raises(ServiceError, match="cannot change"):
+        services.tool_change(acting_user=practitioner, based_on=1, config=good, change_note="x")
+    with pytest.raises(ServiceError, match="change note"):
+        services.tool_change(acting_user=admin, based_on=1, config=good, change_note=" ")
+    services.tool_change(acting_user=admin, based_on=1, config=good, change_note="first")
+    with pytest.raises(ServiceError, match="Someone else saved"):
+        services.tool_change(acting_user=admin, based_on=1, config=good, change_note="second, from a stale page")
+    assert ScreeningToolVersion.objects.count() == 2
+    assert AuditEvent.objects.filter(event_type=AuditEventType.SCREENING_TOOL_CHANGED).count() == 1
+
+
+def test_a_completed_screening_keeps_the_version_it_was_scored_with(admin, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    done = screen(practitioner, child.person, "at_risk", yes={"repeat_missing": "Missing three times"})
+    assert done.tool_version.number == 1 and done.score == 3 and done.computed_level == "at_risk"
+
+    def rename_and_reweigh(config: dict[str, Any]) -> None:
+        config["indicators"][0]["weight"] = 8
+        config["levels"][1]["name"] = "Emerging risk"
+
+    _change(admin, rename_and_reweigh)
+    done.refresh_from_db()
+    assert done.tool_version.number == 1 and done.score == 3
+    assert done.explanation["contributions"] == [
+        {"indicator": "repeat_missing", "label": "Repeat missing episodes", "weight": 3}
+    ]
+    assert done.judgement_level_name == "At risk"  # as version 1 named it
+    again = screen(practitioner, child.person, "medium", yes={"repeat_missing": "Missing three times"})
+    assert again.tool_version.number == 2 and again.score == 8 and again.computed_level_name == "Medium risk"
+
+
+# --- answering: pre-fill and evidence ----------------------------------------------------------
+
+
+def test_prefill_suggests_indicators_agencies_records_show_within_the_look_back(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    evidence = selectors.evidence_for_child(user=practitioner, person=child.person, tool=selectors.tool_current().tool)
+    assert evidence["repeat_missing"].suggested == [child.recent_missing]
+    assert evidence["repeat_missing"].offered == [child.recent_missing, child.old_missing]  # older one offered only
+    assert evidence["sexual_health"].suggested == [child.sexual_health]
+    assert evidence["drug_debt"].suggested == [] and evidence["estrangement"].offered == []
+
+
+def test_restricted_police_intelligence_is_never_offered_outside_the_police(admin, make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+    def intelligence_counts(config: dict[str, Any]) -> None:
+        config["indicators"].append(
+            {
+                "code": "police_intelligence",
+                "type": "sexual",
+                "label": "Police intelligence about exploitation",
+                "guidance": "",
+                "weight": 2,
+                "evidence_event_types": [EventType.INTELLIGENCE],
+                "lookback_days": 90,
+            }
+        )
+
+    _change(admin, intelligence_counts)
+    tool = selectors.tool_current().tool
+    council = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    police = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE)
+    for_council = selectors.evidence_for_child(user=council, person=child.person, tool=tool)["police_intelligence"]
+    for_police = selectors.evidence_for_child(user=police, person=child.person, tool=tool)["police_intelligence"]
+    assert for_council.suggested == [child.shareable_intel]
+    assert for_police.suggested == [child.restricted_intel, child.shareable_intel]
+    # Nor can a council user attach it by posting its id.
+    with pytest.raises(ServiceError, match="this child's records"):
+        services.screening_answers_save(
+            acting_user=council,
+            child=child.person,
+            answers=answers_for({"police_intelligence": [child.restricted_intel.pk]}),
+        )
+    # A police officer may; a council reader of the screening is told only that the police hold more.
+    done = screen(police, child.person, "at_risk", yes={"police_intelligence": [child.restricted_intel.pk]})
+    shown, hidden = selectors.supporting_events_visible(user=council, assessments=[done])
+    assert shown == {} and hidden == 1
+
+
+def test_answers_need_every_indicator_evidence_for_yes_and_the_childs_own_events(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    answers = answers_for()
+    del answers["weapons"]
+    with pytest.raises(ServiceError, match="Answer 'Carrying weapons'"):
+        services.screening_answers_save(acting_user=practitioner, child=child.person, answers=answers)
+    bare = answers_for()
+    bare["weapons"] = services.AnswerInput(answer=YES)
+    with pytest.raises(ServiceError, match="Give the evidence for 'Carrying weapons'"):
+        services.screening_answers_save(acting_user=practitioner, child=child.person, answers=bare)
+    other = PersonFactory()
+    with pytest.raises(ServiceError, match="this child's records"):
+        services.screening_answers_save(
+            acting_user=practitioner, child=other, answers=answers_for({"repeat_missing": [child.recent_missing.pk]})
+        )
+
+
+def test_saving_again_replaces_the_draft_and_completion_records_judgement_and_level(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    first = services.screening_answers_save(acting_user=practitioner, child=child.person, answers=answers_for())
+    draft = services.screening_answers_save(
+        acting_user=practitioner,
+        child=child.person,
+        answers=answers_for({"repeat_missing": [child.recent_missing.pk], "sexual_health": "Clinic letter"}),
+    )
+    assert draft.pk == first.pk and draft.status == ScreeningStatus.DRAFT and draft.score == 6
+    assert list(draft.answers.get(indicator="repeat_missing").supporting_events.all()) == [child.recent_missing]
+    assert selectors.level_in_force(child.person) is None  # a draft changes nothing
+    done = services.screening_complete(
+        acting_user=practitioner,
+        assessment=draft,
+        judgement_level="high",
+        judgement_reasoning="Seen with an older male the school does not know",
+        models_of_exploitation=["boyfriend"],
+    )
+    assert (
+        done.status == ScreeningStatus.COMPLETED and done.computed_level == "at_risk" and done.judgement_level == "high"
+    )
+    level = selectors.level_in_force(child.person)
+    assert level is not None and level.level_code == "high" and level.assessment == done
+    assert (
+        AuditEvent.objects.filter(event_type=AuditEventType.SCREENING_COMPLETED, person_id=child.person.pk).count() == 1
+    )
+    with pytest.raises(ServiceError, match="already been completed"):
+        services.screening_complete(
+            acting_user=practitioner, assessment=draft, judgement_level="high", judgement_reasoning="again"
+        )
+
+
+# --- lowering a level --------------------------------------------------------------------------
+
+
+def test_lowering_the_level_needs_a_written_reason(admin, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    _set_approval(admin, False)
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    draft = services.screening_answers_save(acting_user=practitioner, child=child.person, answers=answers_for())
+    with pytest.raises(ServiceError, match="reason for lowering the level from High risk to At risk"):
+        services.screening_complete(
+            acting_user=practitioner, assessment=draft, judgement_level="at_risk", judgement_reasoning="Better now"
+        )
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
+    done = services.screening_complete(
+        acting_user=practitioner,
+        assessment=draft,
+        judgement_level="at_risk",
+        judgement_reasoning="Better now",
+        downgrade_reason="Moved to a new placement; no missing episodes for 12 weeks",
+    )
+    # The partnership has turned approval off: the lower level is in force at once, with its reason.
+    assert done.status == ScreeningStatus.COMPLETED and done.is_downgrade and done.approval == ApprovalStatus.NOT_NEEDED
+    level = selectors.level_in_force(child.person)
+    assert level is not None and level.level_code == "at_risk" and level.reason.startswith("Moved")
+
+
+def test_a_second_person_must_approve_a_lower_level_before_it_is_in_force(  # type: ignore[no-untyped-def]
+    make_user, coordinator, practitioner, child: Child
+) -> None:
+    assert selectors.tool_current().tool.downgrade_needs_approval  # the England default
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    request = screen(coordinator, child.person, "medium", reason="Disclosure withdrawn; safety plan working")
+    assert request.status == ScreeningStatus.AWAITING_APPROVAL and request.approval == ApprovalStatus.AWAITING
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
+    assert list(selectors.approvals_queue(user=coordinator)) == [request]
+
+    with pytest.raises(ServiceError, match="different person"):
+        services.downgrade_approve(acting_user=coordinator, assessment=request)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError, match="cannot approve"):
+        services.downgrade_approve(acting_user=triage, assessment=request)
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
+
+    approver = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
+    services.downgrade_approve(acting_user=approver, assessment=request, reason="Agreed at panel")
+    request.refresh_from_db()
+    assert request.status == ScreeningStatus.COMPLETED and request.approval_by == approver
+    level = selectors.level_in_force(child.person)
+    assert level is not None and level.level_code == "medium" and level.approved_by == approver
+    assert level.changed_by == coordinator and level.effective_at == request.approval_at
+    audit = AuditEvent.objects.get(event_type=AuditEventType.SCREENING_DOWNGRADE_APPROVED)
+    assert audit.actor == approver and audit.detail == {"from": "high", "to": "medium"}
+    assert list(selectors.approvals_queue(user=approver)) == []
+    with pytest.raises(ServiceError, match="not awaiting approval"):
+        services.downgrade_approve(acting_user=approver, assessment=request)
+
+
+def test_a_refused_lower_level_leaves_the_old_level_in_force(make_user, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    request = screen(practitioner, child.person, "no_current_risk", reason="Closed by social care")
+    approver = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError, match="reason for refusing"):
+        services.downgrade_refuse(acting_user=approver, assessment=request, reason="")
+    services.downgrade_refuse(acting_user=approver, assessment=request, reason="Still going missing")
+    request.refresh_from_db()
+    assert request.status == ScreeningStatus.REFUSED and request.approval_reason == "Still going missing"
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
+    assert RiskLevelChange.objects.filter(child=child.person).count() == 1
+    assert AuditEvent.objects.filter(event_type=AuditEventType.SCREENING_DOWNGRADE_REFUSED, actor=approver).exists()
+
+
+def test_a_lower_level_cannot_be_approved_after_a_later_screening(make_user, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    stale = screen(practitioner, child.person, "at_risk", reason="Seemed settled")
+    screen(
+        make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE),
+        child.person,
+        "high",
+        yes={"disclosure": "Told police again"},
+    )
+    approver = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError, match="screened again since"):
+        services.downgrade_approve(acting_user=approver, assessment=stale)
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
+
+
+# --- counts on a past date ---------------------------------------------------------------------
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    moment = dt.datetime.combine(day, dt.time(10, 0), tzinfo=ENGLAND)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def test_counts_on_a_past_date_are_not_changed_by_later_screenings_or_approvals(  # type: ignore[no-untyped-def]
+    monkeypatch, make_user, practitioner, child: Child
+) -> None:
+    scrutineer = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    approver = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    march_1, march_2, march_9, march_10 = (dt.date(2026, 3, d) for d in (1, 2, 9, 10))
+    _at(monkeypatch, dt.date(2026, 2, 1))
+    child.person.created_at = timezone.now()
+    child.person.save(update_fields=["created_at"])
+    second = PersonFactory()
+    PersonFactory()  # a child never screened
+    _at(monkeypatch, march_1)
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    screen(practitioner, second, "medium", yes={"weapons": "Knife found in bag"})
+
+    def counts(on: dt.date) -> dict[str, int]:
+        report = selectors.levels_on(user=scrutineer, on=on)
+        return {lv.code: lv.children for lv in report.levels} | {"not_screened": report.not_screened}
+
+    before = counts(march_1)
+    assert before == {"no_current_risk": 0, "at_risk": 0, "medium": 1, "high": 1, "not_screened": 1}
+    _at(monkeypatch, march_2)
+    request = screen(practitioner, child.person, "at_risk", reason="Settled")  # awaits approval
+    assert counts(march_2)["high"] == 1  # still high until approved
+    _at(monkeypatch, march_10)
+    services.downgrade_approve(acting_user=approver, assessment=request)
+    screen(practitioner, second, "no_current_risk", reason="Moved out of area")  # awaits approval, not approved
+    assert counts(march_1) == before
+    assert counts(march_9) == before  # the approval came on 10 March: the days between are unchanged
+    after = counts(march_10)
+    assert after["high"] == 0 and after["at_risk"] == 1 and after["medium"] == 1
+    assert after["not_screened"] == 1
+    assert counts(dt.date(2026, 2, 28)) == {
+        "no_current_risk": 0,
+        "at_risk": 0,
+        "medium": 0,
+        "high": 0,
+        "not_screened": 3,
+    }
+
+
+def test_levels_are_counted_once_for_a_child_whose_records_were_merged(
+    monkeypatch, make_user, practitioner, child: Child
+) -> None:  # type: ignore[no-untyped-def]
+    scrutineer = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    duplicate = PersonFactory()
+    screen(practitioner, duplicate, "medium", yes={"weapons": "Knife"})
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    duplicate.merged_into = child.person
+    duplicate.save(update_fields=["merged_into"])
+    report = selectors.levels_on(user=scrutineer, on=timezone.localdate())
+    assert {lv.code: lv.children for lv in report.levels if lv.children} == {"high": 1}
+    assert len(selectors.screenings_for_child(user=practitioner, person=child.person)) == 2
+
+
+def test_levels_on_needs_the_aggregates_capability(practitioner) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        selectors.levels_on(user=practitioner, on=timezone.localdate())
+
+
+def test_only_the_person_who_started_a_draft_sees_it(make_user, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    services.screening_answers_save(acting_user=practitioner, child=child.person, answers=answers_for())
+    other = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    assert len(selectors.screenings_for_child(user=practitioner, person=child.person)) == 1
+    assert selectors.screenings_for_child(user=other, person=child.person) == []
+    draft = ScreeningAssessment.objects.get(status=ScreeningStatus.DRAFT)
+    with pytest.raises(Http404):
+        selectors.assessment_for_user_or_404(user=other, assessment_id=draft.pk)
+    assert selectors.assessment_for_user_or_404(user=practitioner, assessment_id=draft.pk) == draft
