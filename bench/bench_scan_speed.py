@@ -6,7 +6,8 @@
 
 A seeded partnership of --children children is generated, imported and linked the ordinary way;
 then its people, records and events are copied (each copy a new set of children with the same
-histories, all ids new) until the database holds --events events. Copying in SQL is how the
+histories, all ids new, its own vehicles, phones and places) until the database holds --events
+events. Copying in SQL is how the
 benchmark reaches millions of events quickly: it measures the scan, not the import (the import has
 its own figures in docs/benchmarks.md). Then it times:
 
@@ -85,6 +86,15 @@ def grow(target_events: int) -> int:
             _copy("people_event", k, base, {
                 "source_record_id": f"source_record_id + {base['people_sourcerecord']} * {{k}}",
                 "event_id": f"event_id {concat} '-c{{k}}'",
+                # Each copy's vehicles, phones and places are its own: copies share no contacts,
+                # as a thousand different children in a real area would not.
+                "vehicle_registration": (
+                    f"CASE WHEN vehicle_registration = '' THEN '' ELSE vehicle_registration {concat} '{{k}}' END"
+                ),
+                "phone": f"CASE WHEN phone = '' THEN '' ELSE phone {concat} '{{k}}' END",
+                "location_postcode": (
+                    f"CASE WHEN location_postcode = '' THEN '' ELSE location_postcode {concat} '{{k}}' END"
+                ),
                 "other_record_ids": (
                     f"CASE WHEN other_record_ids = '' THEN '' ELSE "
                     f"REPLACE(other_record_ids, ';', '-c{{k}};') {concat} '-c{{k}}' END"

@@ -209,8 +209,8 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
             ORDER BY rule_code, person_id, episode
             """
         ).to_arrow_table()
+        if isinstance(result, pa.RecordBatchReader):  # some DuckDB versions hand back a reader
+            result = result.read_all()
     finally:
         con.unregister("rule_gaps")
-    if isinstance(result, pa.RecordBatchReader):  # some DuckDB versions hand back a reader
-        result = result.read_all()
     return result

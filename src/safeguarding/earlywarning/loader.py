@@ -147,5 +147,4 @@ def load_events(
     finally:
         for name in ("raw_events", "raw_people", "raw_records"):
             con.unregister(name)
-    count = con.execute("SELECT count(*) FROM ev").fetchone()
-    return int(count[0]) if count else 0
+    return int(con.execute("SELECT count(*) FROM ev").fetchall()[0][0])

@@ -17,10 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -87,34 +89,46 @@ def _chunks(values: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]:
 
 
 class _Explainer:
-    """Words for an alert: the rule, and the events (date, what, which agency) that caused it."""
+    """Words for an alert: the rule, and the events (date, what, which agency) that caused it.
+    The events' details are read from DuckDB in one query for all alerts (``load``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.agencies = dict(Agency.objects.values_list("pk", "name"))
         self.labels = dict(EventType.choices)
-        self.persons: dict[int, str] = {}
+        self.zone = ZoneInfo(settings.TIME_ZONE)
+        self.details: dict[int, tuple[str, dt.datetime, int]] = {}
 
-    def events(self, pks: Sequence[int]) -> list[tuple[int, str, dt.datetime, int]]:
-        if not pks:
-            return []
-        rows = self.con.execute(
-            "SELECT event_pk, event_type, ts, agency_id FROM ev WHERE event_pk IN (SELECT unnest($pks)) "
-            "ORDER BY ts, event_pk",
-            {"pks": list(pks)},
-        ).fetchall()
-        return [(int(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+    def load(self, pks: Iterable[int]) -> None:
+        wanted = sorted(set(pks) - self.details.keys())
+        if not wanted:
+            return
+        self.con.register("wanted_events", pa.table({"event_pk": pa.array(wanted, type=pa.int64())}))
+        try:
+            found = self.con.sql(
+                "SELECT e.event_pk, e.event_type, e.ts, e.agency_id FROM ev e JOIN wanted_events USING (event_pk)"
+            ).to_arrow_table()
+            if isinstance(found, pa.RecordBatchReader):
+                found = found.read_all()
+        finally:
+            self.con.unregister("wanted_events")
+        columns = [found[name].to_pylist() for name in ("event_pk", "event_type", "ts", "agency_id")]
+        for pk, event_type, ts, agency in zip(*columns, strict=True):
+            self.details[pk] = (event_type, ts, agency)
 
     def text(self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str]) -> str:
-        rows = self.events(pks)
+        rows = sorted(
+            (self.details[pk][1], pk, self.details[pk][0], self.details[pk][2]) for pk in pks if pk in self.details
+        )
         agencies = sorted({self.agencies.get(a, "an agency") for *_, a in rows})
         lines = [f"{spec.name}: {describe(spec)}."]
         if len(agencies) > 1:
             lines.append(f"{len(rows)} events recorded by {len(agencies)} agencies ({', '.join(agencies)}):")
         else:
-            lines.append(f"{len(rows)} event{'s' if len(rows) != 1 else ''} recorded by {agencies[0] if agencies else 'an agency'}:")
-        for _pk, event_type, ts, agency in rows[:SHOWN_IN_EXPLANATION]:
-            when = timezone.localtime(_aware(ts)).strftime("%-d %b %Y %H:%M")
+            plural = "s" if len(rows) != 1 else ""
+            lines.append(f"{len(rows)} event{plural} recorded by {agencies[0] if agencies else 'an agency'}:")
+        for ts, _pk, event_type, agency in rows[:SHOWN_IN_EXPLANATION]:
+            when = ts.replace(tzinfo=dt.UTC).astimezone(self.zone).strftime("%-d %b %Y %H:%M")
             lines.append(f"- {when}: {self.labels.get(event_type, event_type)} ({self.agencies.get(agency, '')})")
         if len(rows) > SHOWN_IN_EXPLANATION:
             lines.append(f"- and {len(rows) - SHOWN_IN_EXPLANATION} more")
@@ -183,10 +197,8 @@ def scan_run(
             stage("Evaluating rules", None)(0)
         episodes = evaluate(con, specs, moment)
         naive = _utc_naive(moment)
-        set_aside_row = con.execute("SELECT count(*) FROM ev WHERE ts > $m", {"m": naive}).fetchone()
-        set_aside = int(set_aside_row[0]) if set_aside_row else 0
-        children_row = con.execute("SELECT count(DISTINCT person_id) FROM cev").fetchone()
-        children = int(children_row[0]) if children_row else 0
+        set_aside = int(con.execute("SELECT count(*) FROM ev WHERE ts > $m", {"m": naive}).fetchall()[0][0])
+        children = int(con.execute("SELECT count(DISTINCT person_id) FROM cev").fetchall()[0][0])
         seconds["rules"] = time.perf_counter() - tick
         tick = time.perf_counter()
         if person_ids is not None:
@@ -237,6 +249,7 @@ def _apply(
     spec_by_code = {s.code: s for s in specs}
     rows = episodes.to_pylist()
     explainer = _Explainer(con)
+    explainer.load(int(pk) for row in rows for pk in row["evidence"])
     fired: dict[str, int] = defaultdict(int)
     for row in rows:
         fired[row["rule_code"]] += 1
@@ -362,6 +375,7 @@ def _extend(
         have[alert.pk].update(fresh)
         rows.extend(AlertEvidence(alert=alert, event_id=pk, added_at=now, scan=scan) for pk in fresh)
         changed[alert.pk] = (alert, spec, notes)
+    explainer.load(pk for alert_id in changed for pk in have[alert_id])
     for alert, spec, notes in changed.values():
         alert.explanation = explainer.text(spec, sorted(have[alert.pk]), notes)
         alert.evidence_updated_at = now
