@@ -2,7 +2,12 @@
 
 
 class ServiceError(Exception):
-    """A request the hub refuses for a reason the user should read."""
+    """A request the hub refuses for a reason the user should read. ``field`` names the form field
+    the reason is about, when there is one, so the page can put the message beside it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFoundOrForbidden(Exception):

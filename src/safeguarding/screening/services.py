@@ -262,7 +262,10 @@ def screening_complete(
         is_downgrade = before is not None and (tool.rank(level.code) or 0) < _rank_of(tool, before)
         if is_downgrade and not downgrade_reason.strip():
             assert before is not None
-            raise ServiceError(f"Give the reason for lowering the level from {before.level_name} to {level.name}")
+            raise ServiceError(
+                f"Give the reason for lowering the level from {before.level_name} to {level.name}",
+                field="downgrade_reason",
+            )
         now = timezone.now()
         locked.completed_by = acting_user
         locked.completed_at = now

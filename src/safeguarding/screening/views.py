@@ -115,7 +115,8 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
                 request=request,
             )
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            # A reason about one field goes beside it, so the error summary links to it.
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             if done.status == ScreeningStatus.AWAITING_APPROVAL:
                 messages.info(
