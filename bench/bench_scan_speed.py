@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=10_000)
     parser.add_argument("--new-share", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=20261122)
-    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None, help="reuse the events of an earlier run here")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="scan-bench-"))
     _setup(data_dir)
@@ -128,13 +128,23 @@ def main(argv: list[str] | None = None) -> int:
     from safeguarding.people.models import Event
 
     call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    call_command("demo", children=args.children, seed=args.seed, quiet=True, no_scan=True, out=data_dir / "demo")
-    print(f"partnership of {args.children:,} children imported and linked in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr)
-    started = time.perf_counter()
-    total = grow(args.events)
-    print(f"grown to {total:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if Event.objects.count() >= args.events:
+        # --data-dir of an earlier run: reuse its events, start again from no alerts.
+        from safeguarding.earlywarning.models import AlertEvidence, ScanRun
+
+        with connection.cursor() as cursor:
+            for model in (AlertEvidence, Alert, ScanRun):
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        total = Event.objects.count()
+        print(f"reusing {total:,} events in {data_dir}", file=sys.stderr)
+    else:
+        started = time.perf_counter()
+        call_command("demo", children=args.children, seed=args.seed, quiet=True, no_scan=True, out=data_dir / "demo")
+        print(f"partnership of {args.children:,} children imported and linked in "
+              f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        started = time.perf_counter()
+        total = grow(args.events)
+        print(f"grown to {total:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
     def timed(label: str, **kwargs: object) -> None:
         tick = time.perf_counter()

@@ -134,8 +134,11 @@ class AlertFactory(factory.django.DjangoModelFactory):
     def evidence(obj: Any, create: bool, extracted: list[Any] | None, **kwargs: Any) -> None:
         if not create:
             return
-        for event in [obj.trigger_event, *(extracted or [])]:
+        events = [obj.trigger_event, *(extracted or [])]
+        for event in events:
             AlertEvidenceFactory(alert=obj, event=event)
+        type(obj).objects.filter(pk=obj.pk).update(evidence_count=len(events))
+        obj.evidence_count = len(events)
 
 
 class AlertEvidenceFactory(factory.django.DjangoModelFactory):

@@ -363,3 +363,35 @@ def test_the_scan_command_reports_and_refuses_bad_dates(history: Callable[..., H
     out = StringIO()
     call_command("export", "alerts", out=tmp_path / "alerts.csv", stdout=out)
     assert "Wrote 1 rows" in out.getvalue()
+
+
+def test_an_alert_follows_its_child_into_the_person_linkage_joined_them_to(history: Callable[..., History]) -> None:
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    [alert] = scan("repeat-missing")
+    older = PersonFactory(given_name="Chloe")
+    SourceRecord.objects.filter(person=child.person).update(person=older)
+    Person.objects.filter(pk=child.person.pk).update(merged_into=older)
+    assert scan("repeat-missing") == [alert]
+    alert.refresh_from_db()
+    assert alert.person == older
+
+
+def test_one_event_linking_a_child_to_two_children_at_risk_is_one_alert_naming_both(
+    history: Callable[..., History],
+) -> None:
+    """The sighting links the child to Amy and to Beth, both already alerted: the same event tips
+    the rule twice at the same moment, which is one alert that names both."""
+    amy, beth = history(name="Amy"), history(name="Beth")
+    for other in (amy, beth):
+        for day in ("02-01", "02-10", "02-20"):
+            other.add(EventType.MISSING_EPISODE, at(day))
+        other.add(EventType.SEEN_IN_VEHICLE, at("03-01"), vehicle_registration="YA19ABC")
+    child = history(name="Chloe")
+    sighting = child.add(EventType.SEEN_IN_VEHICLE, at("03-15"), vehicle_registration="YA19ABC")
+    for _ in range(3):  # the grouping of equal moments must not depend on the order rows come in
+        scan_run(as_of=NOW, rules=list(Rule.objects.filter(code__in=["repeat-missing", "linked-to-child-at-risk"])))
+    [alert] = Alert.objects.filter(rule__code="linked-to-child-at-risk", person=child.person)
+    assert alert.trigger_event == sighting
+    assert f"P{amy.person.pk:07d}" in alert.explanation and f"P{beth.person.pk:07d}" in alert.explanation

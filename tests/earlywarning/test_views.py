@@ -58,7 +58,7 @@ def test_queue_is_newest_day_first_and_highest_level_first_within_a_day(mace) ->
     body = response.content.decode()
     positions = [body.index(a.reference) for a in expected]
     assert positions == sorted(positions)
-    assert [a.evidence_count for a in response.context["alerts"]] == [1, 1, 1, 1]
+    assert [a.events_named for a in response.context["alerts"]] == [1, 1, 1, 1]
     everything = _client(mace).get(reverse("earlywarning:queue"), {"show": "all"})
     assert len(everything.context["alerts"]) == 5
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import duckdb
 from django.utils import timezone
 
-from safeguarding.earlywarning import loader
+from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Rule
 from safeguarding.earlywarning.rules import RuleSpec
 from safeguarding.earlywarning.scan import evaluate, rule_spec
@@ -73,7 +73,7 @@ def backtest(draft: RuleSpec, *, as_of: dt.datetime | None = None) -> Backtest:
     started = time.perf_counter()
     moment = as_of or timezone.now()
     others = [rule_spec(r) for r in Rule.objects.filter(enabled=True).exclude(code=draft.code)]
-    con = duckdb.connect()
+    con = engine.connect()
     try:
         events = loader.load_events(con)
         episodes = evaluate(con, [*others, draft], moment).to_pylist()

@@ -19,7 +19,11 @@ triggers of one rule for one child into episodes: one alert each.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+import weakref
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -29,6 +33,15 @@ from safeguarding.earlywarning.rules import RuleSpec
 
 TRIGGER_COLUMNS = "rule_code VARCHAR, person_id BIGINT, trigger_pk BIGINT, trigger_at TIMESTAMP, " \
     "evidence BIGINT[], note VARCHAR"
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for one scan. What does not fit in memory spills to a folder under the
+    system's temporary directory (not the working directory), removed when the scan ends."""
+    spill = Path(tempfile.mkdtemp(prefix="safeguarding-scan-"))
+    con = duckdb.connect(config={"temp_directory": str(spill)})
+    weakref.finalize(con, shutil.rmtree, spill, True)
+    return con
 
 
 def _in(values: Sequence[str]) -> str:
@@ -189,10 +202,16 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
     try:
         result = con.sql(
             """
-            WITH t AS (
-                SELECT t.*, g.gap_days,
+            WITH d AS (
+                -- One row per moment: the same event can tip a rule more than once at the same
+                -- moment (linked to two children at risk); a unique order keeps episodes stable.
+                SELECT rule_code, person_id, trigger_pk, trigger_at,
+                       flatten(list(evidence)) AS evidence, list(note) AS notes_here
+                FROM triggers GROUP BY rule_code, person_id, trigger_pk, trigger_at
+            ), t AS (
+                SELECT d.*, g.gap_days,
                        lag(trigger_at) OVER (PARTITION BY rule_code, person_id ORDER BY trigger_at, trigger_pk) AS prev
-                FROM triggers t JOIN rule_gaps g USING (rule_code)
+                FROM d JOIN rule_gaps g USING (rule_code)
             ), b AS (
                 SELECT *, sum(CASE WHEN prev IS NULL OR trigger_at > prev + to_days(gap_days) THEN 1 ELSE 0 END)
                           OVER (PARTITION BY rule_code, person_id ORDER BY trigger_at, trigger_pk
@@ -204,7 +223,7 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
                    min(trigger_at) AS first_at,
                    max(trigger_at) AS last_at,
                    list_sort(list_distinct(flatten(list(evidence)))) AS evidence,
-                   list_distinct(list(note) FILTER (WHERE note <> '')) AS notes
+                   list_filter(list_distinct(flatten(list(notes_here))), lambda n: n <> '') AS notes
             FROM b GROUP BY rule_code, person_id, episode
             ORDER BY rule_code, person_id, episode
             """

@@ -16,20 +16,25 @@ from django.db import connection
 
 BATCH = 200_000
 
+# No joins here: SQLite hands rows to Python one value at a time, so the events come as they are
+# stored and DuckDB joins them to their persons and agencies. The four columns that are nearly
+# always empty travel as one (NULL when all are empty), split again in DuckDB.
 _EVENT_SQL = """
-    SELECT e.id, r.person_id, s.agency_id, e.event_type, {occurred}, {ended},
-           e.vehicle_registration, e.phone, e.location_postcode, e.other_record_ids, e.source_system_id
+    SELECT e.id, e.source_record_id, e.source_system_id, e.event_type, {occurred}, {ended},
+           CASE WHEN e.vehicle_registration = '' AND e.phone = '' AND e.location_postcode = ''
+                     AND e.other_record_ids = '' THEN NULL
+                ELSE e.vehicle_registration || {sep} || e.phone || {sep} || e.location_postcode || {sep}
+                     || e.other_record_ids END
     FROM people_event e
-    JOIN people_sourcerecord r ON r.id = e.source_record_id
-    JOIN people_sourcesystem s ON s.id = e.source_system_id
     WHERE {where}
 """
 _EVENT_SCHEMA = pa.schema([
-    ("event_pk", pa.int64()), ("person_id", pa.int64()), ("agency_id", pa.int64()), ("event_type", pa.string()),
-    ("occurred", pa.string()), ("ended_text", pa.string()), ("vehicle", pa.string()), ("phone", pa.string()),
-    ("place", pa.string()), ("others_text", pa.string()), ("source_system_id", pa.int64()),
+    ("event_pk", pa.int64()), ("record_pk", pa.int64()), ("source_system_id", pa.int64()), ("event_type", pa.string()),
+    ("occurred", pa.string()), ("ended_text", pa.string()), ("extras", pa.string()),
 ])
 _PERSON_SQL = "SELECT id, date_of_birth, role FROM people_person WHERE merged_into_id IS NULL"
+_RECORD_PERSON_SQL = "SELECT id, person_id FROM people_sourcerecord WHERE {where}"
+# Other people named in events are record ids of the same system: only those systems' ids are read.
 _RECORD_SQL = """
     SELECT source_system_id, record_id, person_id FROM people_sourcerecord
     WHERE source_system_id IN (SELECT DISTINCT source_system_id FROM people_event WHERE other_record_ids <> '')
@@ -95,10 +100,18 @@ def load_events(
     progress: Progress | None = None,
 ) -> int:
     """Fill ``ev`` (all events, or those of the given persons) and ``person``; returns the event count."""
-    where = "1 = 1"
+    from safeguarding.people.models import SourceSystem
+
+    records_where = "1 = 1"
     if person_ids is not None:
-        where = "r.person_id IN (SELECT person_id FROM selected_person)" if person_ids else "1 = 0"
-    sql = _EVENT_SQL.format(occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), where="{where}")
+        records_where = "person_id IN (SELECT person_id FROM selected_person)" if person_ids else "1 = 0"
+    events_where = "1 = 1" if person_ids is None else (
+        f"e.source_record_id IN (SELECT id FROM people_sourcerecord WHERE {records_where})"  # noqa: S608 fixed text
+    )
+    sep = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
+    sql = _EVENT_SQL.format(
+        occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), sep=sep, where=events_where
+    )
     if person_ids:
         # Selected persons go through a temporary table, not a parameter list that could overflow.
         with connection.cursor() as cursor:
@@ -106,11 +119,23 @@ def load_events(
             cursor.execute("DELETE FROM selected_person")
             ids = sorted(set(person_ids))
             cursor.executemany("INSERT INTO selected_person (person_id) VALUES (%s)", [(i,) for i in ids])
-    raw = _fetch(sql.format(where=where), _EVENT_SCHEMA, progress)
+    raw = _fetch(sql, _EVENT_SCHEMA, progress)
+    record_persons = _fetch(
+        _RECORD_PERSON_SQL.format(where=records_where),
+        pa.schema([("record_pk", pa.int64()), ("person_id", pa.int64())]),
+    )
     people = _fetch(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()),
-                                                 ("role", pa.string())]))
+                                            ("role", pa.string())]))
     records = _fetch(_RECORD_SQL, pa.schema([("source_system_id", pa.int64()), ("record_id", pa.string()),
-                                                  ("person_id", pa.int64())]))
+                                             ("person_id", pa.int64())]))
+    systems = pa.table({
+        "source_system_id": pa.array([pk for pk, _ in SourceSystem.objects.values_list("pk", "agency_id")],
+                                     type=pa.int64()),
+        "agency_id": pa.array([agency for _, agency in SourceSystem.objects.values_list("pk", "agency_id")],
+                              type=pa.int64()),
+    })
+    con.register("raw_record_persons", record_persons)
+    con.register("raw_systems", systems)
     con.register("raw_events", raw)
     con.register("raw_people", people)
     con.register("raw_records", records)
@@ -129,22 +154,29 @@ def load_events(
         con.execute(
             """
             CREATE OR REPLACE TABLE ev AS
-            WITH named AS (
+            WITH split AS (
+                SELECT e.event_pk, rp.person_id, sy.agency_id, e.event_type, e.source_system_id,
+                       e.occurred, e.ended_text,
+                       CASE WHEN coalesce(e.extras, '') = '' THEN ['', '', '', ''] ELSE string_split(e.extras, chr(31)) END AS x
+                FROM raw_events e
+                JOIN raw_record_persons rp USING (record_pk)
+                JOIN raw_systems sy USING (source_system_id)
+            ), named AS (
                 SELECT r.event_pk, list(DISTINCT rec.person_id) AS others
-                FROM (SELECT event_pk, source_system_id, unnest(string_split(others_text, ';')) AS record_id
-                      FROM raw_events WHERE others_text <> '') r
+                FROM (SELECT event_pk, source_system_id, unnest(string_split(x[4], ';')) AS record_id
+                      FROM split WHERE x[4] <> '') r
                 JOIN raw_records rec ON rec.source_system_id = r.source_system_id AND rec.record_id = trim(r.record_id)
                 GROUP BY r.event_pk
             )
             SELECT e.event_pk, e.person_id, e.agency_id, e.event_type,
                    strptime(e.occurred, '%Y-%m-%d %H:%M:%S') AS ts,
                    CASE WHEN e.ended_text <> '' THEN strptime(e.ended_text, '%Y-%m-%d %H:%M:%S') END AS ended,
-                   coalesce(e.vehicle, '') AS vehicle, coalesce(e.phone, '') AS phone, coalesce(e.place, '') AS place,
+                   e.x[1] AS vehicle, e.x[2] AS phone, e.x[3] AS place,
                    coalesce(n.others, []::BIGINT[]) AS others
-            FROM raw_events e LEFT JOIN named n USING (event_pk)
+            FROM split e LEFT JOIN named n USING (event_pk)
             """
         )
     finally:
-        for name in ("raw_events", "raw_people", "raw_records"):
+        for name in ("raw_events", "raw_people", "raw_records", "raw_record_persons", "raw_systems"):
             con.unregister(name)
     return int(con.execute("SELECT count(*) FROM ev").fetchall()[0][0])

@@ -135,6 +135,7 @@ class Alert(models.Model):
         "frontdoor.Concern", on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
     )
     new_evidence_since_action = models.BooleanField(default=False)
+    evidence_count = models.PositiveIntegerField(default=0, help_text="how many events the alert names")
 
     class Meta:
         constraints = [

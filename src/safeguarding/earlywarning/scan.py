@@ -30,6 +30,7 @@ from django.utils import timezone
 from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, ScanRun
@@ -187,7 +188,7 @@ def scan_run(
         )
         alerted = set(Alert.objects.values_list("person_id", flat=True).distinct())
         person_ids = sorted(touched | alerted)
-    con = duckdb.connect()
+    con = engine.connect()
     try:
         reading = stage("Reading events", None) if stage else None
         events = loader.load_events(con, person_ids=person_ids, progress=reading)
@@ -274,8 +275,8 @@ def _apply(
             for found in Alert.objects.filter(person_id__in=chunk, rule__in=list(by_code.values())).order_by("raised_at"):
                 latest_for_plan[(found.person_id, found.rule_id)] = found
 
-        to_create: list[tuple[Alert, list[int]]] = []
-        to_extend: list[tuple[Alert, list[int], RuleSpec, list[str]]] = []
+        to_create: list[tuple[dict[str, Any], list[int]]] = []
+        to_extend: list[tuple[Alert, list[int], RuleSpec, list[str], int, bool]] = []
         progress = stage("Raising alerts", len(rows)) if stage else None
         for row, key in zip(rows, keys, strict=True):
             spec = spec_by_code[row["rule_code"]]
@@ -284,38 +285,41 @@ def _apply(
             evidence = [int(pk) for pk in row["evidence"]]
             notes = [str(n) for n in (row["notes"] or [])]
             alert: Alert | None = existing.get(key)
+            same_episode = alert is not None
             if alert is None and person_id in under_plan:
                 alert = latest_for_plan.get((person_id, rule.pk))
             if alert is not None:
-                to_extend.append((alert, evidence, spec, notes))
+                to_extend.append((alert, evidence, spec, notes, person_id, same_episode))
             else:
                 to_create.append((
-                    Alert(
-                        rule=rule,
-                        rule_version=rule.version,
-                        person_id=person_id,
-                        level=rule.level,
-                        raised_at=_aware(row["first_at"]),
-                        trigger_event_id=int(row["first_pk"]),
-                        explanation=explainer.text(spec, evidence, notes),
-                        created_at=now,
-                        evidence_updated_at=now,
-                    ),
+                    {
+                        "rule_id": rule.pk,
+                        "rule_version": rule.version,
+                        "person_id": person_id,
+                        "level": rule.level,
+                        "raised_at": _aware(row["first_at"]),
+                        "trigger_event_id": int(row["first_pk"]),
+                        "explanation": explainer.text(spec, evidence, notes),
+                        "created_at": now,
+                        "evidence_updated_at": now,
+                        "evidence_count": len(evidence),
+                    },
                     evidence,
                 ))
             if progress:
                 progress(1)
 
-        created = Alert.objects.bulk_create([alert for alert, _ in to_create], batch_size=2000)
+        # Bulk writes (COPY on PostgreSQL): a first scan of a large area raises alerts by the
+        # hundred thousand, with millions of pieces of evidence.
+        created = BulkTable(Alert).insert_returning_ids([alert for alert, _ in to_create], now)
         new_evidence = [
-            AlertEvidence(alert=alert, event_id=pk, added_at=now, scan=scan)
-            for alert, (_, pks) in zip(created, to_create, strict=True)
+            {"alert_id": alert_id, "event_id": pk, "added_at": now, "scan_id": scan.pk}
+            for alert_id, (_, pks) in zip(created, to_create, strict=True)
             for pk in pks
         ]
-        added = len(new_evidence)
         extended = _extend(to_extend, explainer, scan, now)
-        added += len(extended)
-        AlertEvidence.objects.bulk_create(new_evidence + extended, batch_size=5000)
+        added = len(new_evidence) + len(extended)
+        BulkTable(AlertEvidence).insert(new_evidence + extended, now)
 
         scan.finished_at = timezone.now()
         scan.events_scanned = events
@@ -353,12 +357,21 @@ def _apply(
 
 
 def _extend(
-    items: list[tuple[Alert, list[int], RuleSpec, list[str]]],
+    items: list[tuple[Alert, list[int], RuleSpec, list[str], int, bool]],
     explainer: _Explainer,
     scan: ScanRun,
     now: dt.datetime,
-) -> list[AlertEvidence]:
-    """New evidence for existing alerts; an alert already dealt with is flagged as having some."""
+) -> list[dict[str, Any]]:
+    """New evidence for existing alerts; an alert already dealt with is flagged as having some.
+    An alert follows its child when record linkage has since joined the child to another person."""
+    # An alert's own episode only grows (events are never deleted, and the alert's key fixes where
+    # the episode starts), so when it is no larger than the alert already is it brings nothing new:
+    # a re-scan need not read back the evidence of every alert. (A later episode added to the
+    # alert of a child under a plan is always compared in full.)
+    items = [
+        item for item in items
+        if not item[5] or len(item[1]) > item[0].evidence_count or item[0].person_id != item[4]
+    ]
     if not items:
         return []
     have: dict[int, set[int]] = defaultdict(set)
@@ -366,25 +379,30 @@ def _extend(
     for chunk in _chunks(ids):
         for alert_id, event_id in AlertEvidence.objects.filter(alert_id__in=chunk).values_list("alert_id", "event_id"):
             have[alert_id].add(event_id)
-    rows: list[AlertEvidence] = []
+    rows: list[dict[str, Any]] = []
     changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
-    for alert, evidence, spec, notes in items:
+    moved: dict[int, Alert] = {}
+    for alert, evidence, spec, notes, person_id, _same in items:
+        if alert.person_id != person_id:
+            alert.person_id = person_id
+            moved[alert.pk] = alert
         fresh = [pk for pk in evidence if pk not in have[alert.pk]]
         if not fresh:
             continue
         have[alert.pk].update(fresh)
-        rows.extend(AlertEvidence(alert=alert, event_id=pk, added_at=now, scan=scan) for pk in fresh)
+        rows.extend({"alert_id": alert.pk, "event_id": pk, "added_at": now, "scan_id": scan.pk} for pk in fresh)
         changed[alert.pk] = (alert, spec, notes)
     explainer.load(pk for alert_id in changed for pk in have[alert_id])
     for alert, spec, notes in changed.values():
         alert.explanation = explainer.text(spec, sorted(have[alert.pk]), notes)
         alert.evidence_updated_at = now
+        alert.evidence_count = len(have[alert.pk])
         if not alert.is_open:
             alert.new_evidence_since_action = True
     Alert.objects.bulk_update(
         [alert for alert, *_ in changed.values()],
-        ["explanation", "evidence_updated_at", "new_evidence_since_action"],
+        ["explanation", "evidence_updated_at", "evidence_count", "new_evidence_since_action", "person"],
         batch_size=1000,
     )
+    Alert.objects.bulk_update([a for pk, a in moved.items() if pk not in changed], ["person"], batch_size=1000)
     return rows
-

@@ -30,7 +30,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("show") == "all"
     alerts = selectors.alert_queue(user=user, include_closed=show_all)
     total = alerts.count()
-    shown = list(alerts.annotate(evidence_count=Count("evidence"))[:QUEUE_PAGE])
+    shown = list(alerts.annotate(events_named=Count("evidence"))[:QUEUE_PAGE])
     return render(request, "earlywarning/queue.html", {"alerts": shown, "total": total, "show_all": show_all})
 
 

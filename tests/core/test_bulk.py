@@ -1,0 +1,54 @@
+"""The bulk writer (src/safeguarding/core/bulk.py): what it stores is what the ORM would store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from safeguarding.core.bulk import BulkTable
+from safeguarding.people.models import LinkMethod, Person, SourceRecord
+from tests.factories import SourceRecordFactory, SourceSystemFactory
+
+NOW = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)  # the night the clocks go forward
+
+
+@pytest.mark.django_db
+def test_inserted_rows_read_back_as_the_orm_would_have_stored_them() -> None:
+    system = SourceSystemFactory()
+    (person_id,) = BulkTable(Person).insert_returning_ids([{"given_name": "Chloe"}], NOW)
+    updated = dt.datetime(2025, 7, 1, 8, 0, tzinfo=dt.UTC)
+
+    BulkTable(SourceRecord).insert(
+        [{"source_system_id": system.pk, "record_id": "R1", "person_id": person_id, "given_name": "Chloe",
+          "updated_at": updated, "raw": {"given_name": "Chloe", "note": "café"}}],
+        NOW,
+    )
+
+    person = Person.objects.get(pk=person_id)
+    record = SourceRecord.objects.get(record_id="R1")
+    assert (person.given_name, person.family_name, person.merged_into_id, person.created_at) == ("Chloe", "", None, NOW)
+    assert (record.person_id, record.updated_at, record.raw["note"]) == (person_id, updated, "café")
+    assert (record.link_method, record.link_probability, record.imported_at, record.changed_at) == (
+        LinkMethod.OWN, None, NOW, NOW)
+
+
+@pytest.mark.django_db
+def test_update_sets_only_the_named_fields_of_the_rows_given() -> None:
+    first, second, untouched = SourceRecordFactory.create_batch(3)
+    other = Person.objects.create()
+
+    BulkTable(SourceRecord).update(
+        [{"id": first.pk, "person_id": other.pk, "link_method": LinkMethod.MODEL.value, "link_probability": 0.97,
+          "given_name": "ignored"},
+         {"id": second.pk, "person_id": second.person_id, "link_method": LinkMethod.REVIEWER.value,
+          "link_probability": None}],
+        ["person", "link_method", "link_probability"],
+    )
+
+    rows = {r.pk: r for r in SourceRecord.objects.all()}
+    assert (rows[first.pk].person_id, rows[first.pk].link_method, rows[first.pk].link_probability) == (
+        other.pk, LinkMethod.MODEL, 0.97)
+    assert rows[first.pk].given_name == first.given_name
+    assert (rows[second.pk].link_method, rows[second.pk].link_probability) == (LinkMethod.REVIEWER, None)
+    assert (rows[untouched.pk].person_id, rows[untouched.pk].link_method) == (untouched.person_id, LinkMethod.OWN)
