@@ -35,10 +35,7 @@ _EVENT_SCHEMA = pa.schema([
 _PERSON_SQL = "SELECT id, date_of_birth, role FROM people_person WHERE merged_into_id IS NULL"
 _RECORD_PERSON_SQL = "SELECT id, person_id FROM people_sourcerecord WHERE {where}"
 # Other people named in events are record ids of the same system: only those systems' ids are read.
-_RECORD_SQL = """
-    SELECT source_system_id, record_id, person_id FROM people_sourcerecord
-    WHERE source_system_id IN (SELECT DISTINCT source_system_id FROM people_event WHERE other_record_ids <> '')
-"""
+_RECORD_SQL = "SELECT source_system_id, record_id, person_id FROM people_sourcerecord WHERE source_system_id IN ({ids})"
 
 Progress = Callable[[int], None]
 
@@ -126,8 +123,13 @@ def load_events(
     )
     people = _fetch(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()),
                                             ("role", pa.string())]))
-    records = _fetch(_RECORD_SQL, pa.schema([("source_system_id", pa.int64()), ("record_id", pa.string()),
-                                             ("person_id", pa.int64())]))
+    con.register("raw_events", raw)
+    naming = con.sql(
+        "SELECT DISTINCT source_system_id FROM raw_events WHERE string_split(extras, chr(31))[4] <> ''"
+    ).fetchall()
+    system_ids = ", ".join(str(int(row[0])) for row in naming) or "NULL"
+    records = _fetch(_RECORD_SQL.format(ids=system_ids), pa.schema([("source_system_id", pa.int64()),
+                                                            ("record_id", pa.string()), ("person_id", pa.int64())]))
     systems = pa.table({
         "source_system_id": pa.array([pk for pk, _ in SourceSystem.objects.values_list("pk", "agency_id")],
                                      type=pa.int64()),
@@ -136,7 +138,6 @@ def load_events(
     })
     con.register("raw_record_persons", record_persons)
     con.register("raw_systems", systems)
-    con.register("raw_events", raw)
     con.register("raw_people", people)
     con.register("raw_records", records)
     try:

@@ -250,12 +250,12 @@ def _apply(
     spec_by_code = {s.code: s for s in specs}
     rows = episodes.to_pylist()
     explainer = _Explainer(con)
-    explainer.load(int(pk) for row in rows for pk in row["evidence"])
     fired: dict[str, int] = defaultdict(int)
     for row in rows:
         fired[row["rule_code"]] += 1
     under_plan = _children_under_active_plan()
     now = timezone.now()
+    rules = list(by_code.values())
     with transaction.atomic():
         scan = ScanRun.objects.create(
             started_at=started,
@@ -264,32 +264,41 @@ def _apply(
             started_by=acting_user,
         )
         keys = [(by_code[r["rule_code"]].pk, int(r["first_pk"])) for r in rows]
-        existing: dict[tuple[int, int], Alert] = {}
+        # What the hub already holds, as plain values: (alert id, person, how many events it names).
+        existing: dict[tuple[int, int], tuple[int, int, int]] = {}
         for chunk in _chunks(sorted({pk for _, pk in keys})):
-            for found in Alert.objects.filter(rule__in=list(by_code.values()), trigger_event_id__in=chunk):
-                existing[(found.rule_id, found.trigger_event_id)] = found
+            for pk, rule_id, trigger, person, count in Alert.objects.filter(
+                rule__in=rules, trigger_event_id__in=chunk
+            ).values_list("pk", "rule_id", "trigger_event_id", "person_id", "evidence_count"):
+                existing[(rule_id, trigger)] = (pk, person, count)
         # For children under an active plan: their latest alert for each rule takes the new evidence.
-        latest_for_plan: dict[tuple[int, int], Alert] = {}
+        latest_for_plan: dict[tuple[int, int], int] = {}
         plan_people = sorted(under_plan & {int(r["person_id"]) for r in rows})
         for chunk in _chunks(plan_people):
-            for found in Alert.objects.filter(person_id__in=chunk, rule__in=list(by_code.values())).order_by("raised_at"):
-                latest_for_plan[(found.person_id, found.rule_id)] = found
+            for pk, person, rule_id in (
+                Alert.objects.filter(person_id__in=chunk, rule__in=rules)
+                .order_by("raised_at", "pk")
+                .values_list("pk", "person_id", "rule_id")
+            ):
+                latest_for_plan[(person, rule_id)] = pk
 
-        to_create: list[tuple[dict[str, Any], list[int]]] = []
-        to_extend: list[tuple[Alert, list[int], RuleSpec, list[str], int, bool]] = []
+        to_create: list[tuple[dict[str, Any], list[int], RuleSpec, list[str]]] = []
+        to_extend: list[tuple[int, list[int], RuleSpec, list[str], int]] = []
         progress = stage("Raising alerts", len(rows)) if stage else None
         for row, key in zip(rows, keys, strict=True):
             spec = spec_by_code[row["rule_code"]]
             rule = by_code[row["rule_code"]]
             person_id = int(row["person_id"])
-            evidence = [int(pk) for pk in row["evidence"]]
+            evidence = row["evidence"]
             notes = [str(n) for n in (row["notes"] or [])]
-            alert: Alert | None = existing.get(key)
-            same_episode = alert is not None
-            if alert is None and person_id in under_plan:
-                alert = latest_for_plan.get((person_id, rule.pk))
-            if alert is not None:
-                to_extend.append((alert, evidence, spec, notes, person_id, same_episode))
+            if key in existing:
+                # The alert's own episode only grows (events are never deleted, and the key fixes
+                # where the episode starts): no larger than the alert already is, nothing is new.
+                alert_pk, person_before, count = existing[key]
+                if len(evidence) > count or person_before != person_id:
+                    to_extend.append((alert_pk, evidence, spec, notes, person_id))
+            elif person_id in under_plan and (person_id, rule.pk) in latest_for_plan:
+                to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, person_id))
             else:
                 to_create.append((
                     {
@@ -299,22 +308,26 @@ def _apply(
                         "level": rule.level,
                         "raised_at": _aware(row["first_at"]),
                         "trigger_event_id": int(row["first_pk"]),
-                        "explanation": explainer.text(spec, evidence, notes),
                         "created_at": now,
                         "evidence_updated_at": now,
                         "evidence_count": len(evidence),
                     },
                     evidence,
+                    spec,
+                    notes,
                 ))
             if progress:
                 progress(1)
+        explainer.load(pk for _, evidence, _, _ in to_create for pk in evidence)
+        for alert_row, evidence, spec, notes in to_create:
+            alert_row["explanation"] = explainer.text(spec, evidence, notes)
 
         # Bulk writes (COPY on PostgreSQL): a first scan of a large area raises alerts by the
         # hundred thousand, with millions of pieces of evidence.
-        created = BulkTable(Alert).insert_returning_ids([alert for alert, _ in to_create], now)
+        created = BulkTable(Alert).insert_returning_ids([alert for alert, *_ in to_create], now)
         new_evidence = [
             {"alert_id": alert_id, "event_id": pk, "added_at": now, "scan_id": scan.pk}
-            for alert_id, (_, pks) in zip(created, to_create, strict=True)
+            for alert_id, (_, pks, *_) in zip(created, to_create, strict=True)
             for pk in pks
         ]
         extended = _extend(to_extend, explainer, scan, now)
@@ -357,52 +370,46 @@ def _apply(
 
 
 def _extend(
-    items: list[tuple[Alert, list[int], RuleSpec, list[str], int, bool]],
+    items: list[tuple[int, list[int], RuleSpec, list[str], int]],
     explainer: _Explainer,
     scan: ScanRun,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
-    """New evidence for existing alerts; an alert already dealt with is flagged as having some.
-    An alert follows its child when record linkage has since joined the child to another person."""
-    # An alert's own episode only grows (events are never deleted, and the alert's key fixes where
-    # the episode starts), so when it is no larger than the alert already is it brings nothing new:
-    # a re-scan need not read back the evidence of every alert. (A later episode added to the
-    # alert of a child under a plan is always compared in full.)
-    items = [
-        item for item in items
-        if not item[5] or len(item[1]) > item[0].evidence_count or item[0].person_id != item[4]
-    ]
+    """New evidence for existing alerts (given by id); an alert already dealt with is flagged as
+    having some. An alert follows its child when record linkage has since joined the child to
+    another person."""
     if not items:
         return []
+    ids = sorted({alert_pk for alert_pk, *_ in items})
+    alerts: dict[int, Alert] = {}
     have: dict[int, set[int]] = defaultdict(set)
-    ids = sorted({alert.pk for alert, *_ in items})
     for chunk in _chunks(ids):
+        alerts.update(Alert.objects.in_bulk(list(chunk)))
         for alert_id, event_id in AlertEvidence.objects.filter(alert_id__in=chunk).values_list("alert_id", "event_id"):
             have[alert_id].add(event_id)
     rows: list[dict[str, Any]] = []
     changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
-    moved: dict[int, Alert] = {}
-    for alert, evidence, spec, notes, person_id, _same in items:
+    for alert_pk, evidence, spec, notes, person_id in items:
+        alert = alerts[alert_pk]
         if alert.person_id != person_id:
             alert.person_id = person_id
-            moved[alert.pk] = alert
+            changed[alert.pk] = (alert, spec, notes)
         fresh = [pk for pk in evidence if pk not in have[alert.pk]]
         if not fresh:
             continue
         have[alert.pk].update(fresh)
         rows.extend({"alert_id": alert.pk, "event_id": pk, "added_at": now, "scan_id": scan.pk} for pk in fresh)
         changed[alert.pk] = (alert, spec, notes)
+        if not alert.is_open:
+            alert.new_evidence_since_action = True
     explainer.load(pk for alert_id in changed for pk in have[alert_id])
     for alert, spec, notes in changed.values():
         alert.explanation = explainer.text(spec, sorted(have[alert.pk]), notes)
         alert.evidence_updated_at = now
         alert.evidence_count = len(have[alert.pk])
-        if not alert.is_open:
-            alert.new_evidence_since_action = True
     Alert.objects.bulk_update(
         [alert for alert, *_ in changed.values()],
         ["explanation", "evidence_updated_at", "evidence_count", "new_evidence_since_action", "person"],
         batch_size=1000,
     )
-    Alert.objects.bulk_update([a for pk, a in moved.items() if pk not in changed], ["person"], batch_size=1000)
     return rows
