@@ -26,6 +26,22 @@ def test_postcode(raw: str, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
+        ("4223", "4223"),  # Australia
+        ("k1a 0b1", "K1A0B1"),  # Canada
+        ("S65 1A", "S651A"),  # a mistyped UK postcode, still worth comparing
+        ("unknown", None),
+        ("N/A", None),
+        ("12", None),
+        ("12345678901", None),
+    ],
+)
+def test_postcode_any(raw: str, expected: str | None) -> None:
+    assert normalise.postcode_any(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
         ("07700 900123", "+447700900123"),
         ("07700900123", "+447700900123"),
         ("+44 7700 900123", "+447700900123"),

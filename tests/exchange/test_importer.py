@@ -383,6 +383,37 @@ def test_invalid_optional_values_are_set_aside_with_warnings(systems: dict, tmp_
     assert self_link.severity == IssueSeverity.REJECTED
 
 
+@pytest.mark.django_db
+def test_a_postcode_from_abroad_is_set_aside_with_a_warning_but_kept_for_record_linkage(
+    systems: dict, tmp_path: Path
+) -> None:
+    first = write_extract(tmp_path / "a", {"people.csv": people_file(
+        people_row("P1", family_name="Barker", postcode="4223", updated_at="2025-01-10T09:00:00"),
+        people_row("P2", family_name="Hale", postcode="unknown"),
+    )})
+    later = write_extract(tmp_path / "b", {"people.csv": people_file(
+        people_row("P1", family_name="Barker", postcode="s65 1ab", updated_at="2025-02-10T09:00:00"),
+    )})
+
+    result = import_extract(first)
+
+    abroad, unknown = SourceRecord.objects.order_by("record_id")
+    assert (abroad.postcode, abroad.postcode_other, abroad.person.postcode) == ("", "4223", "")
+    assert (unknown.postcode, unknown.postcode_other) == ("", "")
+    warnings = issues_at(result, "people.csv")
+    assert [(i.severity, i.column) for i in warnings[2]] == [(IssueSeverity.WARNING, "postcode")]
+    assert "'4223' is not a UK postcode" in warnings[2][0].reason
+    assert "kept as 4223 for record linkage only" in warnings[2][0].reason
+    assert "not a UK postcode; set aside" in warnings[3][0].reason
+    assert "record linkage" not in warnings[3][0].reason
+    assert ImportIssue.objects.filter(column="postcode").count() == 2
+
+    import_extract(later)
+
+    abroad.refresh_from_db()
+    assert (abroad.postcode, abroad.postcode_other) == ("S65 1AB", "")  # the UK postcode supersedes it
+
+
 # --- Rejections ------------------------------------------------------------------------------------
 
 

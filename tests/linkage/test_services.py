@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from safeguarding.accounts.models import AgencyKind, Role
@@ -18,8 +18,16 @@ from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.exporters import export_persons
 from safeguarding.linkage.models import ChangeKind, MatchDecision, MatchReview, PersonChange, ReviewStatus
-from safeguarding.linkage.services import assign_persons, linkage_run, match_decide, match_decision_undo
+from safeguarding.linkage.services import (
+    assign_persons,
+    linkage_run,
+    linkage_settings,
+    load_records,
+    match_decide,
+    match_decision_undo,
+)
 from safeguarding.people.models import LinkMethod, Person, SourceRecord
+from tests.factories import SourceRecordFactory
 
 
 def test_unchanged_records_keep_their_person() -> None:
@@ -207,3 +215,25 @@ def test_one_nhs_number_on_two_different_people_is_flagged_not_merged(linked_dem
     )
     assert "NHS number (9434765919)" in flagged.flag
     assert flagged.explanation and result.counts["shared_identifiers_flagged"] >= 1
+
+
+@pytest.mark.django_db
+def test_a_postcode_from_abroad_is_compared_where_the_record_holds_no_uk_one() -> None:
+    abroad = SourceRecordFactory(postcode="", postcode_other="4223")
+    both = SourceRecordFactory(postcode="S65 1AB", postcode_other="4223")
+    neither = SourceRecordFactory(postcode="", postcode_other="")
+
+    records, current = load_records()
+
+    postcodes = dict(zip(records.column("unique_id").to_pylist(), records.column("postcode").to_pylist(), strict=True))
+    assert postcodes == {abroad.pk: "4223", both.pk: "S65 1AB", neither.pk: ""}
+    assert current == {r.pk: r.person_id for r in (abroad, both, neither)}
+
+
+@override_settings(LINKAGE_UPPER_THRESHOLD=0.97)
+def test_a_run_can_turn_a_setting_off_and_an_absent_threshold_keeps_the_partnerships() -> None:
+    chosen = linkage_settings(upper_threshold=None, twin_match_weight=None, link_within_source=False)
+
+    assert chosen.upper_threshold == 0.97
+    assert (chosen.twin_match_weight, chosen.link_within_source) == (None, False)
+    assert linkage_settings().twin_match_weight is not None

@@ -30,6 +30,20 @@ def postcode(value: str | None) -> str | None:
     return f"{compact[:-3]} {compact[-3:]}"
 
 
+# Any country's postcode as a comparable key: letters, digits and dashes, with a digit among them
+# (Australia's 4223, France's 75008, Canada's K1A0B1); text such as "unknown" or "N/A" is not one.
+_POSTCODE_ANY = re.compile(r"^(?=[A-Z-]*[0-9])[A-Z0-9-]{3,10}$")
+
+
+def postcode_any(value: str | None) -> str | None:
+    """``4223`` or ``k1a 0b1`` -> ``4223``, ``K1A0B1``: upper case without spaces, for a postcode that is
+    not a UK one (from abroad, or mistyped) to be compared as it is; None if it does not look like a code."""
+    if not value:
+        return None
+    compact = re.sub(r"\s+", "", value).upper()
+    return compact if _POSTCODE_ANY.match(compact) else None
+
+
 def postcode_district(value: str | None) -> str | None:
     """The outward code (``S65``) of a normalised postcode."""
     normalised = postcode(value)

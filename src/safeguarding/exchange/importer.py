@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
+from safeguarding.core.bulk import BulkTable
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.models import ImportIssue, ImportRun, ImportStatus, IssueSeverity
@@ -76,7 +77,8 @@ _EARLIEST_YEAR = 1900
 # SourceRecord fields an extract sets, in the order they are compared and updated.
 RECORD_FIELDS = (
     "given_name", "middle_names", "family_name", "other_names", "date_of_birth", "sex", "nhs_number",
-    "nhs_number_valid", "upn", "pnc_id", "address", "postcode", "phones", "emails", "role", "updated_at", "raw",
+    "nhs_number_valid", "upn", "pnc_id", "address", "postcode", "postcode_other", "phones", "emails", "role",
+    "updated_at", "raw",
 )
 PERSON_DISPLAY_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "role", "nhs_number", "postcode")
 EVENT_FIELDS = (
@@ -477,135 +479,6 @@ def _key_text(*parts: object) -> str:
     return "\x1f".join(str(p) for p in parts)
 
 
-# --- Writing many rows -----------------------------------------------------------------------------
-
-
-class _Table:
-    """Many rows of one model written in bulk, the fastest way each database offers.
-
-    The ORM's bulk_create and bulk_update prepare every value through several layers of calls and,
-    on SQLite, cap a statement at 999 values; at millions of rows that was most of an import's
-    time. Values are adapted here with the database backend's own adapters (the ones the ORM ends
-    in), chosen once per field, so what is stored is what the ORM would store. SQLite gets one
-    prepared statement run for every row (``executemany``, which it runs fastest); PostgreSQL gets
-    COPY, as a statement per row there costs a round of parsing and planning each. Rows are dicts
-    keyed by attribute name (``person_id``).
-    """
-
-    ROWS_PER_STATEMENT = 1000  # PostgreSQL, INSERT ... RETURNING
-
-    def __init__(self, model: type[models.Model]) -> None:
-        self.model = model
-        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        self.pk_column = model._meta.pk.column if model._meta.pk else "id"
-        self.by_name = {f.name: f for f in self.fields} | {f.attname: f for f in self.fields}
-
-    @staticmethod
-    def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
-        """How a Python value of this field goes to the driver; None if it goes as it is."""
-        ops = connection.ops
-        if isinstance(field, models.JSONField):
-            encoder = field.encoder
-            return lambda value: ops.adapt_json_value(value, encoder)
-        if isinstance(field, models.DateTimeField):
-            if connection.vendor == "sqlite":
-                # What the SQLite backend does for an aware datetime, without its per-value checks:
-                # stored as naive UTC text. The importer only ever holds aware datetimes or None.
-                return lambda value: None if value is None else str(value.astimezone(dt.UTC).replace(tzinfo=None))
-            return ops.adapt_datetimefield_value
-        if isinstance(field, models.DateField):
-            return ops.adapt_datefield_value
-        return None
-
-    def _prepare(self, fields: Sequence[models.Field[Any, Any]], rows: Iterable[dict[str, Any]],
-                 defaults: dict[str, Any] | None = None) -> list[list[Any]]:
-        adapters = [(f.attname, self._adapter(f)) for f in fields]
-        prepared = []
-        for row in rows:
-            values = []
-            for attname, adapt in adapters:
-                value = row[attname] if defaults is None or attname in row else defaults[attname]
-                values.append(value if adapt is None else adapt(value))
-            prepared.append(values)
-        return prepared
-
-    def _insert_values(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[list[Any]]:
-        defaults: dict[str, Any] = {}
-        for f in self.fields:
-            stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            defaults[f.attname] = now if stamped else f.get_default()
-        return self._prepare(self.fields, rows, defaults)
-
-    def _columns(self) -> str:
-        return ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
-
-    def insert(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> None:
-        if not rows:
-            return
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        values = self._insert_values(rows, now)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({self._columns()}) FROM STDIN") as copy:
-                    for row in values:
-                        copy.write_row(row)
-                return
-            placeholders = ", ".join(["%s"] * len(self.fields))
-            cursor.executemany(f"INSERT INTO {table} ({self._columns()}) VALUES ({placeholders})", values)  # noqa: S608
-
-    def insert_returning_ids(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[int]:
-        """Insert and return the new ids in the order of ``rows``.
-
-        Multi-row INSERT ... RETURNING gives the ids in the order of the VALUES on SQLite (3.35+)
-        and PostgreSQL, which Django's own bulk_create relies on too.
-        """
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        row_sql = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-        # SQLite may be built to take no more than 999 values a statement.
-        per_statement = max(1, 999 // len(self.fields)) if connection.vendor == "sqlite" else self.ROWS_PER_STATEMENT
-        values = self._insert_values(rows, now)
-        ids: list[int] = []
-        with connection.cursor() as cursor:
-            for start in range(0, len(values), per_statement):
-                chunk = values[start : start + per_statement]
-                cursor.execute(
-                    f"INSERT INTO {table} ({self._columns()}) VALUES {', '.join([row_sql] * len(chunk))} "  # noqa: S608
-                    f"RETURNING {connection.ops.quote_name(self.pk_column)}",
-                    [value for row in chunk for value in row],
-                )
-                ids.extend(row[0] for row in cursor.fetchall())
-        return ids
-
-    def update(self, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> None:
-        """Set the named fields of each row, found by its ``id``."""
-        if not rows:
-            return
-        fields = [self.by_name[n] for n in names]
-        quote = connection.ops.quote_name
-        table = quote(self.model._meta.db_table)
-        pk = quote(self.pk_column)
-        values = [[*prepared, row["id"]] for prepared, row in zip(self._prepare(fields, rows), rows, strict=True)]
-        with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":
-                assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", values)  # noqa: S608
-                return
-            # Changed rows are copied into a scratch table and applied with one UPDATE: statements
-            # holding thousands of values cost more to compose and parse than the update itself.
-            scratch = quote(f"import_{self.model._meta.db_table}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} ON COMMIT DROP "  # noqa: S608
-                f"AS SELECT * FROM {table} WITH NO DATA"
-            )
-            columns = ", ".join([*(quote(f.column) for f in fields), pk])
-            with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-            assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
-            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS v WHERE t.{pk} = v.{pk}")  # noqa: S608
-            cursor.execute(f"TRUNCATE {scratch}")
-
-
 # --- Rejects file --------------------------------------------------------------------------------
 
 
@@ -881,10 +754,17 @@ class _Importer:
                 values["upn"] = upn
         if text := row.get("postcode"):
             postcode = normalise.postcode(text)
-            if postcode is None:
-                warnings.append(("postcode", f"postcode {text!r} is not a UK postcode; set aside"))
-            else:
+            if postcode is not None:
                 values["postcode"] = postcode
+                values["postcode_other"] = ""  # a UK postcode now supersedes one from abroad
+            elif other := normalise.postcode_any(text):
+                # Still evidence for record linkage (an agency's records of someone abroad agree on it),
+                # never shown or searched as a UK postcode.
+                values["postcode_other"] = other
+                warnings.append(("postcode", f"postcode {text!r} is not a UK postcode; set aside, and kept as "
+                                             f"{other} for record linkage only"))
+            else:
+                warnings.append(("postcode", f"postcode {text!r} is not a UK postcode; set aside"))
         if text := row.get("phone"):
             phones = []
             for part in _split_list(text):
@@ -1185,11 +1065,11 @@ def _display_values(record: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-_PERSONS = _Table(Person)
-_RECORDS = _Table(SourceRecord)
-_EVENTS = _Table(Event)
-_RELATIONSHIPS = _Table(Relationship)
-_ISSUES = _Table(ImportIssue)
+_PERSONS = BulkTable(Person)
+_RECORDS = BulkTable(SourceRecord)
+_EVENTS = BulkTable(Event)
+_RELATIONSHIPS = BulkTable(Relationship)
+_ISSUES = BulkTable(ImportIssue)
 
 
 # --- Entry point ---------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 # What the hub hands the pipeline: one row per source record.
 # unique_id: int64, the hub's source record id. date_of_birth: "YYYY", "YYYY-MM", "YYYY-MM-DD" or empty.
-# phones / emails / other_names: ';'-separated. postcode: normalised ("S65 1AB") but any format is accepted.
+# phones / emails / other_names: ';'-separated. postcode: normalised ("S65 1AB") but any format is accepted;
+# the hub sends a record's postcode_other (not a UK postcode, e.g. "4223") where it holds no UK one.
 # nhs_number: 10 digits or empty; nhs_number_valid: whether its modulus-11 check digit is right.
 INPUT_COLUMNS: tuple[str, ...] = (
     "unique_id", "source_system", "record_id", "given_name", "middle_names", "family_name", "other_names",

@@ -77,7 +77,10 @@ def review_pairs(
     in_band = pc.and_(pc.greater_equal(p, settings.lower_threshold), pc.less(p, settings.upper_threshold))
     mask = in_band.to_numpy(zero_copy_only=False) & ~_decided_mask(pairs, decided)
     band = pairs.filter(pa.array(mask))
+    # Only the band's records: joining a few thousand pairs to a million-row lookup costs seconds.
+    in_band = pa.concat_arrays([band.column("unique_id_l").combine_chunks(), band.column("unique_id_r").combine_chunks()])
     lookup = clusters.select(["unique_id", "cluster_id"])
+    lookup = lookup.filter(pc.is_in(lookup.column("unique_id"), value_set=pc.unique(in_band)))
     band = band.join(lookup.rename_columns(["unique_id_l", "cluster_id_l"]), "unique_id_l") \
                .join(lookup.rename_columns(["unique_id_r", "cluster_id_r"]), "unique_id_r")
     same = pc.equal(band.column("cluster_id_l"), band.column("cluster_id_r"))

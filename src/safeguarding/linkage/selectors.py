@@ -62,7 +62,7 @@ class FieldRow:
 def side_by_side(left: SourceRecord, right: SourceRecord) -> list[FieldRow]:
     rows = []
     for name, label in COMPARED_FIELDS:
-        a, b = str(getattr(left, name) or ""), str(getattr(right, name) or "")
+        a, b = (str(getattr(r, name) or (r.postcode_other if name == "postcode" else "")) for r in (left, right))
         if not a or not b:
             status = "missing"
         elif a.strip().lower() == b.strip().lower():

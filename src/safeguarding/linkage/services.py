@@ -7,14 +7,15 @@ import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from safeguarding.accounts.access import Capability, has
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor.models import Concern
 from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings, Progress
@@ -36,7 +38,7 @@ from safeguarding.linkage.models import (
     ReviewStatus,
     RunStatus,
 )
-from safeguarding.people.models import LinkMethod, Person, PersonRole, SourceRecord
+from safeguarding.people.models import LinkMethod, Person, PersonRole, SourceRecord, SourceSystem
 
 BATCH = 5000
 Pair = tuple[int, int]
@@ -44,55 +46,111 @@ Pair = tuple[int, int]
 
 def linkage_settings(**overrides: Any) -> LinkageSettings:
     """The partnership's thresholds (settings LINKAGE_LOWER_THRESHOLD / LINKAGE_UPPER_THRESHOLD),
-    with any overrides for one run."""
+    with any overrides for one run. None for one of the partnership's settings keeps it (a threshold
+    not given on the command line); None for another is a value (``twin_match_weight=None``: off)."""
     values: dict[str, Any] = {
         "lower_threshold": django_settings.LINKAGE_LOWER_THRESHOLD,
         "upper_threshold": django_settings.LINKAGE_UPPER_THRESHOLD,
         "spark_master": django_settings.LINKAGE_SPARK_MASTER,
     }
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    values.update({k: v for k, v in overrides.items() if v is not None or k not in values})
     return LinkageSettings(**values)
 
 
 # --- loading the records ---------------------------------------------------------------------
 
 _FIELDS = [c for c in INPUT_COLUMNS if c not in ("unique_id", "source_system")]
+LOAD_CHUNK = 50_000
+
+
+@dataclass
+class LoadedRecords:
+    """Every source record as the pipeline's input table, with where each record stands now."""
+
+    records: pa.Table
+    # unique_id (ascending, as in records), person_id, link_method, link_probability
+    state: pa.Table
+
+    @property
+    def current(self) -> dict[int, int]:
+        """Each record's person."""
+        return dict(zip(self.state.column("unique_id").to_pylist(), self.state.column("person_id").to_pylist(),
+                        strict=True))
+
+
+def _select_records_sql() -> str:
+    """One query for every source record, its system's code and its linkage state, in id order.
+    Built from model metadata only; no caller's text reaches it."""
+    quote = connection.ops.quote_name
+    meta = SourceRecord._meta
+
+    def column(name: str, model: type[models.Model] = SourceRecord, alias: str = "r") -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column
+        return f"{alias}.{quote(field.column)}"
+
+    selected = [
+        # A postcode that is not a UK one is kept apart from ``postcode`` at import, but is still compared.
+        f"CASE WHEN {column('postcode')} <> '' THEN {column('postcode')} ELSE {column('postcode_other')} END"
+        if name == "postcode" else column(name)
+        for name in _FIELDS
+    ]
+    return (
+        f"SELECT {column('id')}, {column('person')}, {column('link_method')}, {column('link_probability')}, "  # noqa: S608
+        f"{column('code', SourceSystem, 's')}, {', '.join(selected)} "
+        f"FROM {quote(meta.db_table)} r JOIN {quote(SourceSystem._meta.db_table)} s "
+        f"ON {column('id', SourceSystem, 's')} = {column('source_system')} "
+        f"ORDER BY {column('id')}"
+    )
+
+
+def _load(*, progress: Progress | None = None) -> LoadedRecords:
+    """Read the records with one streamed query, a chunk of rows at a time, straight into Arrow
+    columns: a million records are never held as Django objects or dicts."""
+    total = SourceRecord.objects.count()
+    chunks: list[pa.Table] = []
+    states: list[pa.Table] = []
+    done = 0
+    if progress:
+        progress("load", 0, total)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_select_records_sql())
+        while rows := cursor.fetchmany(LOAD_CHUNK):
+            ids, persons, methods, probabilities, systems, *values = zip(*rows, strict=True)
+            states.append(_state_table(ids, persons, methods, probabilities))
+            chunks.append(_to_table(ids, systems, values))
+            done += len(rows)
+            if progress:
+                progress("load", done, total)
+    if not chunks:
+        chunks.append(_to_table((), (), [() for _ in _FIELDS]))
+        states.append(_state_table((), (), (), ()))
+    return LoadedRecords(pa.concat_tables(chunks), pa.concat_tables(states))
+
+
+def _state_table(ids: Sequence[int], persons: Sequence[int], methods: Sequence[str],
+                 probabilities: Sequence[float | None]) -> pa.Table:
+    return pa.table({
+        "unique_id": pa.array(ids, pa.int64()), "person_id": pa.array(persons, pa.int64()),
+        "link_method": pa.array(methods, pa.string()), "link_probability": pa.array(probabilities, pa.float64()),
+    })
 
 
 def load_records(*, progress: Progress | None = None) -> tuple[pa.Table, dict[int, int]]:
-    """Every source record as the pipeline's input table, and each record's current person.
-    Read in chunks into Arrow, so a million records are not held as Django objects."""
-    total = SourceRecord.objects.count()
-    chunks: list[pa.Table] = []
-    current: dict[int, int] = {}
-    columns: dict[str, list[Any]] = {c: [] for c in INPUT_COLUMNS}
-    rows = SourceRecord.objects.order_by("pk").values_list("pk", "person_id", "source_system__code", *_FIELDS)
-    for done, row in enumerate(rows.iterator(chunk_size=BATCH), start=1):
-        pk, person_id, system, *values = row
-        current[pk] = person_id
-        columns["unique_id"].append(pk)
-        columns["source_system"].append(system)
-        for name, value in zip(_FIELDS, values, strict=True):
-            columns[name].append(value)
-        if done % 50_000 == 0:
-            chunks.append(_to_table(columns))
-            columns = {c: [] for c in INPUT_COLUMNS}
-            if progress:
-                progress("load", done, total)
-    chunks.append(_to_table(columns))
-    if progress:
-        progress("load", total, total)
-    return pa.concat_tables(chunks), current
+    """Every source record as the pipeline's input table (INPUT_COLUMNS), and each record's current person."""
+    loaded = _load(progress=progress)
+    return loaded.records, loaded.current
 
 
-def _to_table(columns: dict[str, list[Any]]) -> pa.Table:
-    arrays = {
-        name: pa.array(
-            values, pa.int64() if name == "unique_id" else pa.bool_() if name == "nhs_number_valid" else pa.string()
-        )
-        for name, values in columns.items()
-    }
-    return pa.table(arrays)
+def _to_table(ids: Sequence[int], systems: Sequence[str], values: Sequence[Sequence[Any]]) -> pa.Table:
+    arrays: dict[str, pa.Array] = {"unique_id": pa.array(ids, pa.int64()), "source_system": pa.array(systems, pa.string())}
+    for name, column in zip(_FIELDS, values, strict=True):
+        if name == "nhs_number_valid":
+            # SQLite hands back 0 and 1, PostgreSQL booleans: either way, cast to boolean.
+            arrays[name] = pa.array(column).cast(pa.bool_()) if column else pa.array([], pa.bool_())
+        else:
+            arrays[name] = pa.array(column, pa.string())
+    return pa.table({name: arrays[name] for name in INPUT_COLUMNS})
 
 
 # --- stable identities -----------------------------------------------------------------------
@@ -110,99 +168,98 @@ class Assignment:
 def assign_persons(clusters: dict[int, int], current: dict[int, int]) -> Assignment:
     """Give each cluster a person id so that ids stay stable across runs.
 
-    Each existing person belongs to the cluster holding most of its records (its home). A cluster
-    keeps the oldest (lowest id) person at home there; the other persons at home there are merged
-    into it. A cluster where no person is at home (records split off from persons at home
-    elsewhere) gets a new person. So a person whose records did not change keeps their id, and a
-    merge keeps the older id.
+    Each existing person belongs to the cluster holding most of its records (its home; on a tie, the
+    lowest cluster id). A cluster keeps the oldest (lowest id) person at home there; the other persons
+    at home there are merged into it. A cluster where no person is at home (records split off from
+    persons at home elsewhere) gets a new person. So a person whose records did not change keeps
+    their id, and a merge keeps the older id.
     """
-    counts: Counter[tuple[int, int]] = Counter((clusters[r], p) for r, p in current.items())
-    home: dict[int, tuple[int, int]] = {}  # person -> (count, -cluster) best so far
-    for (cluster_id, person), n in counts.items():
-        best = home.get(person)
-        if best is None or (n, -cluster_id) > best:
-            home[person] = (n, -cluster_id)
-    at_home: dict[int, list[int]] = defaultdict(list)
-    for person, (_, neg_cluster) in home.items():
-        at_home[-neg_cluster].append(person)
-    person_of_cluster: dict[int, int | None] = {}
-    merged_into: dict[int, int] = {}
-    for cluster_id in set(clusters.values()):
-        persons = sorted(at_home.get(cluster_id, []))
-        if persons:
-            person_of_cluster[cluster_id] = persons[0]
-            for other in persons[1:]:
-                merged_into[other] = persons[0]
-        else:
-            person_of_cluster[cluster_id] = None
-    moves = []
-    for record, person in current.items():
-        cluster_id = clusters[record]
-        target = person_of_cluster[cluster_id]
-        if target != person:
-            moves.append((record, person, target, cluster_id))
+    records = np.fromiter(current, dtype=np.int64, count=len(current))
+    persons = np.fromiter(current.values(), dtype=np.int64, count=len(current))
+    cluster_of = np.fromiter((clusters[r] for r in current), dtype=np.int64, count=len(current))
+    return _assign(records, cluster_of, persons, set(clusters.values()))
+
+
+def _assign(records: np.ndarray, cluster_of: np.ndarray, persons: np.ndarray, all_clusters: Iterable[int]) -> Assignment:
+    """assign_persons over aligned arrays: each record, its cluster and its current person."""
+    if not len(records):
+        return Assignment(dict.fromkeys(all_clusters), {}, [])
+    # How many records of each person each cluster holds.
+    pairs, counts = np.unique(np.stack([cluster_of, persons], axis=1), axis=0, return_counts=True)
+    cluster, person = pairs[:, 0], pairs[:, 1]
+    # Each person's home: the most records, then the lowest cluster id.
+    order = np.lexsort((cluster, -counts, person))
+    first = np.r_[True, person[order][1:] != person[order][:-1]]
+    home_person, home_cluster = person[order][first], cluster[order][first]
+    # Each cluster keeps the lowest person at home there; the others are merged into it.
+    order = np.lexsort((home_person, home_cluster))
+    home_person, home_cluster = home_person[order], home_cluster[order]
+    leads = np.r_[True, home_cluster[1:] != home_cluster[:-1]]
+    kept_clusters, kept_persons = home_cluster[leads], home_person[leads]
+    keeper = kept_persons[np.cumsum(leads) - 1]
+    merged_into = dict(zip(home_person[~leads].tolist(), keeper[~leads].tolist(), strict=True))
+    person_of_cluster: dict[int, int | None] = dict.fromkeys(all_clusters)
+    person_of_cluster.update(zip(kept_clusters.tolist(), kept_persons.tolist(), strict=True))
+    # Records whose person changes; a record whose cluster has no keeper goes to a new person (None).
+    at = np.minimum(np.searchsorted(kept_clusters, cluster_of), len(kept_clusters) - 1)
+    has_keeper = kept_clusters[at] == cluster_of
+    target = np.where(has_keeper, kept_persons[at], -1)
+    moved = np.nonzero(target != persons)[0]
+    moves = [
+        (record, source, None if to < 0 else to, c)
+        for record, source, to, c in zip(records[moved].tolist(), persons[moved].tolist(), target[moved].tolist(),
+                                         cluster_of[moved].tolist(), strict=True)
+    ]
     return Assignment(person_of_cluster, merged_into, moves)
 
 
 def refresh_person_details(person_ids: Iterable[int]) -> None:
     """Set each person's display fields from the records behind them: the most common name and
     date of birth, a valid NHS number, the latest postcode; a child if any agency says so."""
-    ids = list(set(person_ids))
+    ids = sorted(set(person_ids))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        records: dict[int, list[Any]] = defaultdict(list)
-        for r in SourceRecord.objects.filter(person_id__in=chunk).values(
-            "person_id",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            "role",
-            "nhs_number",
-            "nhs_number_valid",
-            "postcode",
-            "updated_at",
-            "pk",
-        ):
-            records[r["person_id"]].append(r)
-        persons = list(Person.objects.filter(pk__in=chunk))
-        for person in persons:
-            rs = records.get(person.pk, [])
-            if not rs:
-                continue
-            person.given_name = _most_common(r["given_name"] for r in rs)
-            person.family_name = _most_common(r["family_name"] for r in rs)
-            full_dates = [r["date_of_birth"] for r in rs if len(r["date_of_birth"] or "") == 10]
-            person.date_of_birth = _most_common(full_dates) or _most_common(r["date_of_birth"] for r in rs)
-            person.sex = _most_common(r["sex"] for r in rs if r["sex"] in ("F", "M", "X"))
-            person.nhs_number = _most_common(r["nhs_number"] for r in rs if r["nhs_number_valid"])
-            roles = {r["role"] for r in rs}
-            person.role = (
-                PersonRole.CHILD
-                if PersonRole.CHILD in roles
-                else (PersonRole.ADULT if PersonRole.ADULT in roles else "")
-            )
-            latest = max(
-                rs,
-                key=lambda r: (
-                    r["updated_at"] is not None and bool(r["postcode"]),
-                    r["updated_at"] or dt.datetime.min.replace(tzinfo=dt.UTC),
-                    r["pk"],
-                ),
-            )
-            person.postcode = latest["postcode"] or _most_common(r["postcode"] for r in rs)
-        Person.objects.bulk_update(
-            persons,
-            ["given_name", "family_name", "date_of_birth", "sex", "nhs_number", "role", "postcode"],
-            batch_size=BATCH,
-        )
+        records: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for row in SourceRecord.objects.filter(person_id__in=chunk).values_list("person_id", *_DETAIL_FIELDS):
+            records[row[0]].append(row[1:])
+        _PERSONS.update([_person_details(person, rs) for person, rs in records.items()], PERSON_DETAIL_FIELDS)
+
+
+_DETAIL_FIELDS = (
+    "given_name", "family_name", "date_of_birth", "sex", "role", "nhs_number", "nhs_number_valid", "postcode",
+    "updated_at", "pk",
+)
+PERSON_DETAIL_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "nhs_number", "role", "postcode")
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _person_details(person_id: int, rs: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """A person's display values from their records (tuples of _DETAIL_FIELDS)."""
+    given, family, dob, sex, role, nhs, nhs_valid, postcode, updated, pk = range(len(_DETAIL_FIELDS))
+    full_dates = [r[dob] for r in rs if len(r[dob] or "") == 10]
+    roles = {r[role] for r in rs}
+    latest = max(rs, key=lambda r: (r[updated] is not None and bool(r[postcode]), r[updated] or _EARLIEST, r[pk]))
+    return {
+        "id": person_id,
+        "given_name": _most_common(r[given] for r in rs),
+        "family_name": _most_common(r[family] for r in rs),
+        "date_of_birth": _most_common(full_dates) or _most_common(r[dob] for r in rs),
+        "sex": _most_common(r[sex] for r in rs if r[sex] in ("F", "M", "X")),
+        "nhs_number": _most_common(r[nhs] for r in rs if r[nhs_valid]),
+        "role": (
+            PersonRole.CHILD.value if PersonRole.CHILD in roles
+            else (PersonRole.ADULT.value if PersonRole.ADULT in roles else "")
+        ),
+        "postcode": latest[postcode] or _most_common(r[postcode] for r in rs),
+    }
 
 
 def _most_common(values: Iterable[str | None]) -> str:
+    """The most frequent non-empty value; on a tie, the first in sort order."""
     counted = Counter(v for v in values if v)
-    if not counted:
-        return ""
-    return sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    if len(counted) <= 1:
+        return next(iter(counted), "")
+    return min(counted.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
 # --- a linkage run ---------------------------------------------------------------------------
@@ -268,7 +325,8 @@ def linkage_run(
     timings: dict[str, float] = {}
     try:
         started = time.perf_counter()
-        records, current = load_records(progress=progress)
+        loaded = _load(progress=progress)
+        records = loaded.records
         timings["load"] = time.perf_counter() - started
         must, cannot, decided = active_decisions()
         model, saved = _model_for_run(retrain=retrain)
@@ -282,7 +340,9 @@ def linkage_run(
             progress=progress,
         )
         timings.update(result.timings)
+        started = time.perf_counter()
         conflicts = conflicting_identifiers(result.clusters, records, pairs=result.pairs)
+        timings["identifiers"] = time.perf_counter() - started
         started = time.perf_counter()
         if saved is None:
             saved = _save_model(result.model, model_to_json(result.model), engine=engine, records=records.num_rows)
@@ -290,7 +350,7 @@ def linkage_run(
             counts = _apply(
                 run=run,
                 result=result,
-                current=current,
+                state=loaded.state,
                 must=must,
                 decided=decided,
                 progress=progress,
@@ -338,88 +398,95 @@ def _apply(
     *,
     run: LinkageRun,
     result: Any,
-    current: dict[int, int],
+    state: pa.Table,
     must: list[Pair],
     decided: set[Pair],
     progress: Progress | None,
     conflicts: pa.Table,
     records: pa.Table,
 ) -> dict[str, int]:
-    clusters_table = result.clusters
-    ids = clusters_table.column("unique_id").to_pylist()
-    cluster_ids = clusters_table.column("cluster_id").to_pylist()
-    probabilities = clusters_table.column("match_probability").to_pylist()
-    clusters = dict(zip(ids, cluster_ids, strict=True))
-    probability = dict(zip(ids, probabilities, strict=True))
-    assignment = assign_persons(clusters, current)
+    """Write the run's clusters to persons. Only what changes is written: after a quiet night that is
+    a handful of rows, not a million. Per-record work is done over arrays, not Python loops."""
+    clusters_table = result.clusters.sort_by("unique_id")
+    ids = clusters_table.column("unique_id").to_numpy()
+    if not np.array_equal(ids, state.column("unique_id").to_numpy()):
+        raise ServiceError("the linkage result does not hold exactly the records loaded")
+    cluster_of = clusters_table.column("cluster_id").to_numpy()
+    was = state.column("person_id").to_numpy()
+    clusters_found, cluster_index, size_of_cluster = np.unique(cluster_of, return_inverse=True, return_counts=True)
+    assignment = _assign(ids, cluster_of, was, clusters_found.tolist())
+    now = timezone.now()
 
     # New persons for clusters nobody is at home in.
     new_clusters = [c for c, p in assignment.person_of_cluster.items() if p is None]
-    created = Person.objects.bulk_create([Person() for _ in new_clusters], batch_size=BATCH)
+    created = _PERSONS.insert_returning_ids([{} for _ in new_clusters], now) if new_clusters else []
     for cluster_id, new_person in zip(new_clusters, created, strict=True):
-        assignment.person_of_cluster[cluster_id] = new_person.pk
+        assignment.person_of_cluster[cluster_id] = new_person
+    person_of_cluster = assignment.person_of_cluster
 
-    # Records: their person, and how they came to it.
-    size = Counter(clusters.values())
-    reviewer_linked = {r for pair in must for r in pair}
-    updates: list[SourceRecord] = []
-    changed_persons: set[int] = set()
-    for record, cluster_id in clusters.items():
-        person_id = assignment.person_of_cluster[cluster_id]
-        assert person_id is not None
-        if size[cluster_id] == 1:
-            method, p = LinkMethod.OWN, None
-        elif record in reviewer_linked or probability.get(record) is None:
-            method, p = LinkMethod.REVIEWER, probability.get(record)
-        else:
-            method, p = LinkMethod.MODEL, probability[record]
-        updates.append(SourceRecord(pk=record, person_id=person_id, link_method=method, link_probability=p))
-        if current[record] != person_id:
-            changed_persons.update((current[record], person_id))
-    for start in range(0, len(updates), BATCH):
-        SourceRecord.objects.bulk_update(updates[start : start + BATCH], ["person", "link_method", "link_probability"])
+    # Records: their person, and how they came to it (alone; linked by a person; by the model).
+    target = np.fromiter((person_of_cluster[c] for c in clusters_found.tolist()), np.int64,
+                         count=len(clusters_found))[cluster_index]
+    size = size_of_cluster[cluster_index]
+    probability = pc.fill_null(clusters_table.column("match_probability"), np.nan).to_numpy()
+    reviewer_linked = np.isin(ids, np.fromiter({r for pair in must for r in pair}, np.int64))
+    methods = np.array([LinkMethod.OWN.value, LinkMethod.REVIEWER.value, LinkMethod.MODEL.value])
+    method = np.where(size == 1, 0, np.where(reviewer_linked | np.isnan(probability), 1, 2))
+    probability = np.where(size == 1, np.nan, probability)
+    old_method = pc.index_in(state.column("link_method"), value_set=pa.array(methods)).to_numpy(zero_copy_only=False)
+    old_probability = pc.fill_null(state.column("link_probability"), np.nan).to_numpy()
+    same_probability = (probability == old_probability) | (np.isnan(probability) & np.isnan(old_probability))
+    moved = target != was
+    changed = np.nonzero(moved | (method != old_method) | ~same_probability)[0]
+    updates = [
+        {"id": record, "person_id": person, "link_method": methods[m], "link_probability": None if p != p else p}
+        for record, person, m, p in zip(ids[changed].tolist(), target[changed].tolist(), method[changed].tolist(),
+                                        probability[changed].tolist(), strict=True)
+    ]
+    changed_persons = set(was[moved].tolist()) | set(target[moved].tolist())
+    for start in range(0, len(updates), BATCH * 10):
+        _RECORDS.update(updates[start : start + BATCH * 10], ["person", "link_method", "link_probability"])
         if progress:
-            progress("apply", min(start + BATCH, len(updates)), len(updates))
+            progress("apply", min(start + BATCH * 10, len(updates)), len(updates))
 
     # Retired persons point to the person they were merged into; a person at home again is not retired.
-    kept = {p for p in assignment.person_of_cluster.values() if p is not None}
-    Person.objects.filter(pk__in=kept, merged_into__isnull=False).update(merged_into=None)
-    retired_objs = [Person(pk=r, merged_into_id=t) for r, t in assignment.merged_into.items()]
-    Person.objects.bulk_update(retired_objs, ["merged_into"], batch_size=BATCH)
+    kept = {p for p in person_of_cluster.values() if p is not None}
+    retired_before = Person.objects.filter(merged_into__isnull=False).values_list("pk", flat=True)
+    back_home = [p for p in retired_before.iterator(chunk_size=BATCH) if p in kept]
+    _PERSONS.update([{"id": p, "merged_into_id": None} for p in back_home], ["merged_into"])
+    _PERSONS.update([{"id": r, "merged_into_id": t} for r, t in assignment.merged_into.items()], ["merged_into"])
     concern_moves = _move_concerns(assignment.merged_into)
 
     # History: one change per person that received records.
-    now = timezone.now()
     moves_by_target: dict[int, list[dict[str, int]]] = defaultdict(list)
     for record, source, _target, cluster_id in assignment.moves:
-        receiver = assignment.person_of_cluster[cluster_id]
+        receiver = person_of_cluster[cluster_id]
         assert receiver is not None
         moves_by_target[receiver].append({"record": record, "from": source, "to": receiver})
     for move in concern_moves:
         moves_by_target[move["to"]].append(move)
     changes = []
     merges = splits = 0
-    for target, moves in moves_by_target.items():
+    for receiver, moves in moves_by_target.items():
         sources = {m["from"] for m in moves if "record" in m}
-        is_merge = any(assignment.merged_into.get(s) == target for s in sources)
+        is_merge = any(assignment.merged_into.get(s) == receiver for s in sources)
         merges += is_merge
         splits += not is_merge
-        changes.append(
-            PersonChange(
-                kind=ChangeKind.MERGE if is_merge else ChangeKind.SPLIT, at=now, run=run, person_id=target, moves=moves
-            )
-        )
-    PersonChange.objects.bulk_create(changes, batch_size=BATCH)
-    refresh_person_details(changed_persons | {t for t in moves_by_target})
+        changes.append({
+            "kind": ChangeKind.MERGE.value if is_merge else ChangeKind.SPLIT.value, "at": now, "run_id": run.pk,
+            "person_id": receiver, "moves": moves,
+        })
+    _PERSON_CHANGES.insert(changes, now)
+    refresh_person_details(changed_persons | set(moves_by_target))
 
     reviews = _refresh_review_queue(
-        run=run, result=result, clusters=clusters, decided=decided, flagged=_flagged_pairs(conflicts, records, result)
+        run=run, result=result, clusters=(ids, cluster_of), decided=decided,
+        flagged=_flagged_pairs(conflicts, records, result),
     )
-    multi = sum(1 for n in size.values() if n > 1)
     return {
-        "records": len(clusters),
-        "persons": len(size),
-        "persons_with_several_records": multi,
+        "records": len(ids),
+        "persons": len(clusters_found),
+        "persons_with_several_records": int((size_of_cluster > 1).sum()),
         "pairs_scored": result.pairs.num_rows,
         "records_moved": len(assignment.moves),
         "merges": merges,
@@ -431,6 +498,12 @@ def _apply(
     }
 
 
+_PERSONS = BulkTable(Person)
+_RECORDS = BulkTable(SourceRecord)
+_PERSON_CHANGES = BulkTable(PersonChange)
+_REVIEWS = BulkTable(MatchReview)
+
+
 # At most this many shared-identifier pairs are explained and queued per run; the rest wait for the
 # next run (each needs its own small scoring query, and a flood would bury the ordinary queue).
 MAX_FLAGGED_PER_RUN = 200
@@ -440,7 +513,7 @@ IDENTIFIER_WORDS = {"nhs_number": "NHS number", "upn": "unique pupil number", "p
 def _flagged_pairs(conflicts: pa.Table, records: pa.Table, result: Any) -> dict[Pair, dict[str, Any]]:
     """Pairs of different persons sharing an NHS number, UPN or PNC id: a data-quality problem
     for review, never a reason to merge blindly. Each gets the model's explanation."""
-    from safeguarding.linkage.pipeline import explain_pair
+    from safeguarding.linkage.scoring import explain_pairs
 
     if not conflicts.num_rows:
         return {}
@@ -448,10 +521,11 @@ def _flagged_pairs(conflicts: pa.Table, records: pa.Table, result: Any) -> dict[
     wanted_ids = {r["unique_id_l"] for r in rows} | {r["unique_id_r"] for r in rows}
     mask = pc.is_in(records.column("unique_id"), value_set=pa.array(sorted(wanted_ids), pa.int64()))
     by_id = {r["unique_id"]: r for r in records.filter(mask).to_pylist()}
+    pairs = [(min(r["unique_id_l"], r["unique_id_r"]), max(r["unique_id_l"], r["unique_id_r"])) for r in rows]
+    explained = explain_pairs([(by_id[left], by_id[right]) for left, right in pairs], result.model,
+                              settings=result.settings)
     flagged: dict[Pair, dict[str, Any]] = {}
-    for row in rows:
-        pair = (min(row["unique_id_l"], row["unique_id_r"]), max(row["unique_id_l"], row["unique_id_r"]))
-        contributions = explain_pair(by_id[pair[0]], by_id[pair[1]], result.model, settings=result.settings)
+    for row, pair, contributions in zip(rows, pairs, explained, strict=True):
         weight = sum(c.match_weight for c in contributions)
         flagged[pair] = {
             "unique_id_l": pair[0],
@@ -466,7 +540,8 @@ def _flagged_pairs(conflicts: pa.Table, records: pa.Table, result: Any) -> dict[
 
 
 def _refresh_review_queue(
-    *, run: LinkageRun, result: Any, clusters: dict[int, int], decided: set[Pair], flagged: dict[Pair, dict[str, Any]]
+    *, run: LinkageRun, result: Any, clusters: tuple[np.ndarray, np.ndarray], decided: set[Pair],
+    flagged: dict[Pair, dict[str, Any]],
 ) -> int:
     """Pending reviews become this run's review band: pairs already pending keep their place (and
     get the new score); pairs no longer in the band are marked superseded; decided pairs never return."""
@@ -485,40 +560,39 @@ def _refresh_review_queue(
             wanted[pair]["flag"] = row["flag"]  # uncertain anyway: say why it matters
         else:
             wanted[pair] = row
-    pending = {(r.record_l_id, r.record_r_id): r for r in MatchReview.objects.filter(status=ReviewStatus.PENDING)}
-    stale = [r.pk for pair, r in pending.items() if pair not in wanted]
-    MatchReview.objects.filter(pk__in=stale).update(status=ReviewStatus.SUPERSEDED)
-    to_update: list[MatchReview] = []
-    to_create: list[MatchReview] = []
+    # Each wanted record's cluster, looked up in the run's (record, cluster) arrays sorted by record.
+    record_ids, cluster_of = clusters
+    wanted_ids = np.fromiter({r for pair in wanted for r in pair}, np.int64)
+    at = np.minimum(np.searchsorted(record_ids, wanted_ids), max(len(record_ids) - 1, 0))
+    cluster_of_record = {
+        r: c for r, c, found in zip(wanted_ids.tolist(), cluster_of[at].tolist(),
+                                    (record_ids[at] == wanted_ids).tolist(), strict=True) if found
+    } if len(record_ids) else {}
+    pending = {
+        (left, right): pk
+        for pk, left, right in MatchReview.objects.filter(status=ReviewStatus.PENDING).values_list(
+            "pk", "record_l_id", "record_r_id"
+        )
+    }
+    stale = [pk for pair, pk in pending.items() if pair not in wanted]
+    _REVIEWS.update([{"id": pk, "status": ReviewStatus.SUPERSEDED.value} for pk in stale], ["status"])
+    to_update: list[dict[str, Any]] = []
+    to_create: list[dict[str, Any]] = []
     for pair, row in wanted.items():
-        explanation = row.get("explanation") or [c._asdict() for c in contributions_from_pair(row, result.model)]
-        flag = row.get("flag", "")
-        same_now = clusters.get(pair[0]) == clusters.get(pair[1])
+        values = {
+            "match_probability": row["match_probability"],
+            "match_weight": row["match_weight"],
+            "explanation": row.get("explanation") or [c._asdict() for c in contributions_from_pair(row, result.model)],
+            "same_person_now": cluster_of_record.get(pair[0]) == cluster_of_record.get(pair[1]),
+            "run_id": run.pk,
+            "flag": row.get("flag", ""),
+        }
         if pair in pending:
-            review = pending[pair]
-            review.match_probability, review.match_weight = row["match_probability"], row["match_weight"]
-            review.explanation, review.same_person_now, review.run = explanation, same_now, run
-            review.flag = flag
-            to_update.append(review)
+            to_update.append({"id": pending[pair], **values})
         else:
-            to_create.append(
-                MatchReview(
-                    record_l_id=pair[0],
-                    record_r_id=pair[1],
-                    match_probability=row["match_probability"],
-                    match_weight=row["match_weight"],
-                    explanation=explanation,
-                    same_person_now=same_now,
-                    run=run,
-                    flag=flag,
-                )
-            )
-    MatchReview.objects.bulk_update(
-        to_update,
-        ["match_probability", "match_weight", "explanation", "same_person_now", "run", "flag"],
-        batch_size=1000,
-    )
-    MatchReview.objects.bulk_create(to_create, batch_size=1000)
+            to_create.append({"record_l_id": pair[0], "record_r_id": pair[1], **values})
+    _REVIEWS.update(to_update, ["match_probability", "match_weight", "explanation", "same_person_now", "run", "flag"])
+    _REVIEWS.insert(to_create, timezone.now())
     return len(wanted)
 
 
@@ -527,7 +601,13 @@ def _refresh_review_queue(
 
 def _move_concerns(merged_into: dict[int, int]) -> list[dict[str, int]]:
     """Concerns follow a child into the person they were merged into; the moves are kept for undo."""
-    concerns = list(Concern.objects.filter(child_id__in=list(merged_into)).only("pk", "child_id"))
+    if len(merged_into) > BATCH:
+        # A first run merges hundreds of thousands of persons: one pass over the concerns beats
+        # hundreds of queries each naming thousands of persons.
+        concerns = [c for c in Concern.objects.only("pk", "child_id").iterator(chunk_size=BATCH)
+                    if c.child_id in merged_into]
+    else:
+        concerns = list(Concern.objects.filter(child_id__in=list(merged_into)).only("pk", "child_id"))
     moves = [{"concern": c.pk, "from": c.child_id, "to": merged_into[c.child_id]} for c in concerns]
     for concern in concerns:
         concern.child_id = merged_into[concern.child_id]

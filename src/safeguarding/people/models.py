@@ -108,6 +108,12 @@ class SourceRecord(models.Model):
     pnc_id = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)
+    # Not a UK postcode, so left out of ``postcode`` (and reported at import), but kept for record
+    # linkage: an agency's records of someone living abroad still agree with each other on it.
+    postcode_other = models.CharField(
+        max_length=10, blank=True,
+        help_text="a postcode as sent that is not a UK one, upper case without spaces; used only by record linkage",
+    )
     phones = models.TextField(blank=True, help_text="';'-separated, E.164")
     emails = models.TextField(blank=True, help_text="';'-separated")
     role = models.CharField(max_length=10, choices=PersonRole.choices, blank=True)
