@@ -266,8 +266,30 @@ def test_incremental_scan_reads_only_children_with_new_events(history: Callable[
     assert result.scan.events_new == 1
     assert result.alerts_raised == 1
     assert Alert.objects.filter(rule__code="repeat-missing", person=busy.person).exists()
-    # The child without new events was not read (the one already alerted was, to know who is at risk).
+    # Only the child with a new event was read: three events, not everyone's history.
+    assert result.scan.children_scanned == 1 and result.events == 3
+
+
+def test_incremental_scan_links_a_new_sighting_to_a_child_alerted_before(history: Callable[..., History]) -> None:
+    amy = history(name="Amy")
+    for day in ("01-10", "02-01", "02-20"):
+        amy.add(EventType.MISSING_EPISODE, at(day))
+    amy.add(EventType.SEEN_IN_VEHICLE, at("02-21"), vehicle_registration="YA19ABC")
+    # A missing episode with a place but no return home interview read: a partial history must
+    # not make Beth look at risk.
+    beth = history(name="Beth")
+    beth.add(EventType.MISSING_EPISODE, at("03-01", 20), ended_at=at("03-02", 6), location_postcode="S65 1AB")
+    beth.add(EventType.RETURN_HOME_INTERVIEW, at("03-03"), AgencyKind.COUNCIL)
+    scan_run()
+    chloe = history(name="Chloe")
+    chloe.add(EventType.SEEN_IN_VEHICLE, at("03-15"), vehicle_registration="YA19ABC")
+    dana = history(name="Dana")
+    dana.add(EventType.MISSING_EPISODE, at("03-15", 20), ended_at=at("03-16", 6), location_postcode="S65 1AB")
+    dana.add(EventType.RETURN_HOME_INTERVIEW, at("03-17"), AgencyKind.COUNCIL)
+    result = scan_run(incremental=True)
     assert result.scan.children_scanned == 2
+    linked = Alert.objects.filter(rule__code="linked-to-child-at-risk")
+    assert {a.person for a in linked} == {chloe.person}
 
 
 def test_events_after_the_moment_scanned_are_reported_not_used(history: Callable[..., History]) -> None:

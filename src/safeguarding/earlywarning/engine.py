@@ -157,10 +157,21 @@ def _contacts_sql(spec: RuleSpec) -> str:
     return " UNION ALL ".join(parts)
 
 
-def triggers(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec], as_of: dt.datetime) -> None:
+def triggers(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[RuleSpec],
+    as_of: dt.datetime,
+    known_at_risk: pa.Table | None = None,
+    complete: pa.Table | None = None,
+) -> None:
     """Fill the temp table ``triggers`` with every firing of every rule up to ``as_of``.
     ``prepare`` must have run. Rules linking children to others at risk run last: they read who
-    was already at risk, and from when, from the other rules' firings."""
+    was already at risk, and from when, from the other rules' firings — and from
+    ``known_at_risk`` (person_id, since), the children alerted before, when only part of the
+    history was read (an incremental scan). Then ``complete`` (person_id) names the children whose
+    whole history was read: only their firings say who is at risk, since a partial history (the
+    events naming contacts, without, say, the return home interview that followed) could fire
+    where the whole would not."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE triggers ({TRIGGER_COLUMNS})")
     direct = [s for s in specs if s.kind != RuleKind.SHARED_CONTACT]
     for spec in direct:
@@ -168,10 +179,20 @@ def triggers(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec], as_of: d
     for spec in (s for s in specs if s.kind == RuleKind.SHARED_CONTACT):
         days = int(spec.params["window_days"])
         code = spec.code.replace("'", "''")
+        known, fired = "", "TRUE"
+        if known_at_risk is not None:
+            con.register("known_at_risk", known_at_risk)
+            known = f" UNION ALL SELECT person_id, since FROM known_at_risk WHERE since <= TIMESTAMP '{as_of}'"
+        if complete is not None:
+            con.register("complete_persons", complete)
+            fired = "person_id IN (SELECT person_id FROM complete_persons)"
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE at_risk AS "
-            "SELECT person_id, min(trigger_at) AS since FROM triggers GROUP BY person_id"
+            "CREATE OR REPLACE TEMP TABLE at_risk AS SELECT person_id, min(since) AS since FROM ("
+            f"SELECT person_id, trigger_at AS since FROM triggers WHERE {fired}{known}) GROUP BY person_id"
         )
+        for name, table in (("known_at_risk", known_at_risk), ("complete_persons", complete)):
+            if table is not None:
+                con.unregister(name)
         con.execute(f"CREATE OR REPLACE TEMP TABLE contacts AS {_contacts_sql(spec)}")
         # The other child's link must come from the time they were at risk or within the window
         # before it; the alert fires when the last of the three facts is known.

@@ -94,17 +94,26 @@ def load_events(
     con: duckdb.DuckDBPyConnection,
     *,
     person_ids: Sequence[int] | None = None,
+    with_contacts: bool = False,
     progress: Progress | None = None,
 ) -> int:
-    """Fill ``ev`` (all events, or those of the given persons) and ``person``; returns the event count."""
+    """Fill ``ev`` (all events, or those of the given persons) and ``person``; returns the event
+    count. ``with_contacts`` adds every other event that names a vehicle, phone, place or other
+    person, for the rule that links children through them."""
     from safeguarding.people.models import SourceSystem
 
     records_where = "1 = 1"
+    events_where = "1 = 1"
     if person_ids is not None:
-        records_where = "person_id IN (SELECT person_id FROM selected_person)" if person_ids else "1 = 0"
-    events_where = "1 = 1" if person_ids is None else (
-        f"e.source_record_id IN (SELECT id FROM people_sourcerecord WHERE {records_where})"  # noqa: S608 fixed text
-    )
+        selected = "person_id IN (SELECT person_id FROM selected_person)" if person_ids else "1 = 0"
+        events_where = f"e.source_record_id IN (SELECT id FROM people_sourcerecord WHERE {selected})"  # noqa: S608
+        if with_contacts:
+            events_where += (
+                " OR e.vehicle_registration <> '' OR e.phone <> '' OR e.location_postcode <> ''"
+                " OR e.other_record_ids <> ''"
+            )
+        else:
+            records_where = selected
     sep = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
     sql = _EVENT_SQL.format(
         occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), sep=sep, where=events_where

@@ -33,7 +33,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
-from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, ScanRun
+from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, RuleKind, ScanRun
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, describe
 from safeguarding.people.models import Event, EventType
 
@@ -69,13 +69,37 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def evaluate(
-    con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec], as_of: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[RuleSpec],
+    as_of: dt.datetime,
+    known_at_risk: pa.Table | None = None,
+    complete: Sequence[int] | None = None,
 ) -> pa.Table:
-    """The episodes of every rule as of a moment, from the ``ev``/``person`` tables already loaded."""
+    """The episodes of every rule as of a moment, from the ``ev``/``person`` tables already loaded
+    (for an incremental scan: ``complete`` names the children whose whole history was read)."""
     naive = _utc_naive(as_of)
     engine.prepare(con, naive)
-    engine.triggers(con, specs, naive)
+    whole = None if complete is None else pa.table({"person_id": pa.array(list(complete), type=pa.int64())})
+    engine.triggers(con, specs, naive, known_at_risk, whole)
     return engine.episodes(con, specs)
+
+
+def _known_at_risk(rules: Sequence[Rule]) -> pa.Table:
+    """Children already alerted by a rule of their own history, and since when (for an
+    incremental scan, which does not read everyone's history again)."""
+    from django.db.models import Min
+
+    rows = (
+        Alert.objects.filter(rule__in=[r for r in rules if r.kind != RuleKind.SHARED_CONTACT])
+        .values("person_id")
+        .annotate(since=Min("raised_at"))
+        .values_list("person_id", "since")
+    )
+    people, since = [], []
+    for person_id, moment in rows.iterator(chunk_size=20_000):
+        people.append(person_id)
+        since.append(_utc_naive(moment))
+    return pa.table({"person_id": pa.array(people, type=pa.int64()), "since": pa.array(since, type=pa.timestamp("us"))})
 
 
 def _children_under_active_plan() -> set[int]:
@@ -182,24 +206,29 @@ def scan_run(
     newest_event = Event.objects.aggregate(last=Max("pk"))["last"] or 0
     new_events = Event.objects.filter(pk__gt=last_scan).count()
     person_ids: list[int] | None = None
+    known: pa.Table | None = None
     if incremental:
+        # The children with new events, and every event that names a contact (for the rule
+        # linking children through them); who was at risk before comes from the alerts held.
         touched = set(
             Event.objects.filter(pk__gt=last_scan).values_list("source_record__person_id", flat=True).distinct()
         )
-        alerted = set(Alert.objects.values_list("person_id", flat=True).distinct())
-        person_ids = sorted(touched | alerted)
+        person_ids = sorted(touched)
+        known = _known_at_risk(chosen)
     con = engine.connect()
     try:
         reading = stage("Reading events", None) if stage else None
-        events = loader.load_events(con, person_ids=person_ids, progress=reading)
+        events = loader.load_events(con, person_ids=person_ids, with_contacts=incremental, progress=reading)
         seconds["load"] = time.perf_counter() - tick
         tick = time.perf_counter()
         if stage:
             stage("Evaluating rules", None)(0)
-        episodes = evaluate(con, specs, moment)
+        episodes = evaluate(con, specs, moment, known, person_ids)
         naive = _utc_naive(moment)
         set_aside = int(con.execute("SELECT count(*) FROM ev WHERE ts > $m", {"m": naive}).fetchall()[0][0])
-        children = int(con.execute("SELECT count(DISTINCT person_id) FROM cev").fetchall()[0][0])
+        children = len(touched) if incremental else int(
+            con.execute("SELECT count(DISTINCT person_id) FROM cev").fetchall()[0][0]
+        )
         seconds["rules"] = time.perf_counter() - tick
         tick = time.perf_counter()
         if person_ids is not None:
