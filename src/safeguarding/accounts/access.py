@@ -8,10 +8,11 @@ a record exists. Every view of a person's record is written to the audit trail h
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from safeguarding.accounts.models import AgencyKind, Role
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from safeguarding.frontdoor.models import Concern
     from safeguarding.panel.models import PanelReferral
     from safeguarding.people.models import Person
+
+
+M = TypeVar("M", bound=Model)
 
 
 class Capability(enum.StrEnum):
@@ -119,6 +123,33 @@ def events_visible_to(user: User) -> Q:
     return ~Q(event_type=EventType.INTELLIGENCE) | Q(handling=Handling.SHAREABLE)
 
 
+def _one_or_404(
+    records: QuerySet[M],
+    *,
+    user: User,
+    event_type: AuditEventType,
+    target_kind: str,
+    person_of: Callable[[M], int | None],
+    reason: Callable[[M], str] = lambda _record: "",
+    request: HttpRequest | None = None,
+) -> M:
+    """The one record the (already filtered) query finds, its viewing written to the audit trail;
+    Http404 when there is none, so a forbidden record looks exactly like a missing one."""
+    record = records.first()
+    if record is None:
+        raise Http404
+    audit_record(
+        event_type=event_type,
+        actor=user,
+        target_kind=target_kind,
+        target_id=record.pk,
+        person_id=person_of(record),
+        reason=reason(record),
+        request=request,
+    )
+    return record
+
+
 # --- concerns --------------------------------------------------------------------------------
 
 
@@ -134,22 +165,14 @@ def concerns_visible_to(user: User) -> Q:
 def concern_for_user_or_404(user: User, concern_id: int, *, request: HttpRequest | None = None) -> Concern:
     from safeguarding.frontdoor.models import Concern
 
-    concern: Concern | None = (
-        Concern.objects.filter(concerns_visible_to(user), pk=concern_id)
-        .select_related("child", "raised_by", "agency")
-        .first()
-    )
-    if concern is None:
-        raise Http404
-    audit_record(
+    return _one_or_404(
+        Concern.objects.filter(concerns_visible_to(user), pk=concern_id).select_related("child", "raised_by", "agency"),
+        user=user,
         event_type=AuditEventType.CONCERN_VIEWED,
-        actor=user,
         target_kind="concern",
-        target_id=concern.pk,
-        person_id=concern.child_id,
+        person_of=lambda concern: concern.child_id,
         request=request,
     )
-    return concern
 
 
 # --- early-warning alerts --------------------------------------------------------------------
@@ -166,20 +189,14 @@ def alerts_visible_to(user: User) -> Q:
 def alert_for_user_or_404(user: User, alert_id: int, *, request: HttpRequest | None = None) -> Alert:
     from safeguarding.earlywarning.models import Alert
 
-    alert: Alert | None = (
-        Alert.objects.filter(alerts_visible_to(user), pk=alert_id).select_related("rule", "person").first()
-    )
-    if alert is None:
-        raise Http404
-    audit_record(
+    return _one_or_404(
+        Alert.objects.filter(alerts_visible_to(user), pk=alert_id).select_related("rule", "person"),
+        user=user,
         event_type=AuditEventType.ALERT_VIEWED,
-        actor=user,
         target_kind="alert",
-        target_id=alert.pk,
-        person_id=alert.person_id,
+        person_of=lambda alert: alert.person_id,
         request=request,
     )
-    return alert
 
 
 # --- panel referrals -------------------------------------------------------------------------
@@ -199,23 +216,17 @@ def panel_referral_for_user_or_404(
 
     if not sees_panel(user):
         raise Http404
-    referral: PanelReferral | None = (
-        PanelReferral.objects.filter(pk=referral_id)
-        .select_related("child", "referred_by", "closed_by", "source_alert__rule", "source_concern")
-        .first()
-    )
-    if referral is None:
-        raise Http404
-    audit_record(
+    return _one_or_404(
+        PanelReferral.objects.filter(pk=referral_id).select_related(
+            "child", "referred_by", "closed_by", "source_alert__rule", "source_concern"
+        ),
+        user=user,
         event_type=AuditEventType.PANEL_REFERRAL_VIEWED,
-        actor=user,
         target_kind="panel_referral",
-        target_id=referral.pk,
-        person_id=referral.child_id,
-        reason=f"opened panel referral {referral.reference}",
+        person_of=lambda referral: referral.child_id,
+        reason=lambda referral: f"opened panel referral {referral.reference}",
         request=request,
     )
-    return referral
 
 
 def current_user(request: HttpRequest) -> User:
