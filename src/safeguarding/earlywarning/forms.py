@@ -5,13 +5,6 @@ from __future__ import annotations
 from django import forms
 
 
-def _required_text(value: object, message: str) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise forms.ValidationError(message)
-    return text
-
-
 class AcknowledgeForm(forms.Form):
     """No fields: it carries the error when the alert cannot be acknowledged."""
 
@@ -29,9 +22,6 @@ class AlertToConcernForm(forms.Form):
         help_text="This starts as the alert's explanation. Add what you know. The concern goes to the triage queue.",
     )
 
-    def clean_description(self) -> str:
-        return _required_text(self.cleaned_data.get("description"), "Describe the concern")
-
 
 class ReferToPanelForm(forms.Form):
     prefix = "refer"
@@ -44,9 +34,6 @@ class ReferToPanelForm(forms.Form):
         help_text="The panel reads this first. Say what worries you, from the evidence below and what you know.",
     )
 
-    def clean_reason(self) -> str:
-        return _required_text(self.cleaned_data.get("reason"), "Give the reason for referring the child to the panel")
-
 
 class DismissAlertForm(forms.Form):
     prefix = "dismiss"
@@ -58,6 +45,3 @@ class DismissAlertForm(forms.Form):
         error_messages={"required": "Give the reason for dismissing the alert"},
         help_text="For example, what you checked and with whom. The reason is kept in the audit trail.",
     )
-
-    def clean_reason(self) -> str:
-        return _required_text(self.cleaned_data.get("reason"), "Give the reason for dismissing the alert")

@@ -13,9 +13,3 @@ class CloseReferralForm(forms.Form):
         error_messages={"required": "Give the reason for closing the referral"},
         help_text="Say what the panel decided and who will support the child now.",
     )
-
-    def clean_reason(self) -> str:
-        reason = str(self.cleaned_data.get("reason") or "").strip()
-        if not reason:
-            raise forms.ValidationError("Give the reason for closing the referral")
-        return reason
