@@ -830,12 +830,7 @@ class _Importer:
                 counts.unchanged += 1
                 counts.older += 1
                 continue
-            p.values["raw"] = _merged_raw(record["raw"], p.row.cells)
-            if changes := _changes(record, p.values):
-                record.update(changes, changed_at=now)
-                changed.append(record)
-            else:
-                counts.unchanged += 1
+            self._bring_up_to_date(record, p, changed, changed_at=now)
         if new:
             # One person per source record until the linkage room joins records of the same person.
             person_ids = _PERSONS.insert_returning_ids([_display_values(r) for r in new], now)
@@ -922,7 +917,6 @@ class _Importer:
                 to_record_id__in=_padded_ids({t for _, _, t in resolved}),
             ).values("id", "from_record_id", "to_record_id", "relationship", *RELATIONSHIP_FIELDS)
         }
-        counts = self._file_counts
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         for p, from_pk, to_pk in resolved:
@@ -933,16 +927,8 @@ class _Importer:
                 new.append({"source_system_id": p.system_id, "from_record_id": from_pk, "to_record_id": to_pk,
                             "relationship": kind, "raw": p.row.cells, **p.values})
                 continue
-            p.values["raw"] = _merged_raw(relationship["raw"], p.row.cells)
-            if changes := _changes(relationship, p.values):
-                relationship.update(changes)
-                changed.append(relationship)
-            else:
-                counts.unchanged += 1
-        _RELATIONSHIPS.insert(new, timezone.now())
-        counts.created += len(new)
-        _RELATIONSHIPS.update(changed, RELATIONSHIP_FIELDS)
-        counts.updated += len(changed)
+            self._bring_up_to_date(relationship, p, changed)
+        self._write(_RELATIONSHIPS, new, changed, RELATIONSHIP_FIELDS)
 
     # events.csv ------------------------------------------------------------------------------
 
@@ -1022,7 +1008,6 @@ class _Importer:
                 event_id__in=_padded_texts({p.key[1] for p in parsed}),
             ).values("id", "source_system_id", "event_id", *EVENT_FIELDS)
         }
-        counts = self._file_counts
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         for p in parsed:
@@ -1036,16 +1021,28 @@ class _Importer:
             if event is None:
                 new.append({"source_system_id": p.system_id, "event_id": p.key[1], "raw": p.row.cells, **p.values})
                 continue
-            p.values["raw"] = _merged_raw(event["raw"], p.row.cells)
-            if changes := _changes(event, p.values):
-                event.update(changes)
-                changed.append(event)
-            else:
-                counts.unchanged += 1
-        _EVENTS.insert(new, timezone.now())
-        counts.created += len(new)
-        _EVENTS.update(changed, EVENT_FIELDS)
-        counts.updated += len(changed)
+            self._bring_up_to_date(event, p, changed)
+        self._write(_EVENTS, new, changed, EVENT_FIELDS)
+
+    def _bring_up_to_date(
+        self, stored: dict[str, Any], p: _Parsed, changed: list[dict[str, Any]], **stamp: Any
+    ) -> None:
+        """A stored row meets its row in the extract again: the raw cells are merged and changed
+        values taken (the row joins ``changed``), or the row is counted unchanged."""
+        p.values["raw"] = _merged_raw(stored["raw"], p.row.cells)
+        if changes := _changes(stored, p.values):
+            stored.update(changes, **stamp)
+            changed.append(stored)
+        else:
+            self._file_counts.unchanged += 1
+
+    def _write(
+        self, table: BulkTable, new: list[dict[str, Any]], changed: list[dict[str, Any]], fields: Sequence[str]
+    ) -> None:
+        table.insert(new, timezone.now())
+        self._file_counts.created += len(new)
+        table.update(changed, fields)
+        self._file_counts.updated += len(changed)
 
     def _code(self, system_id: int) -> str:
         return next(code for code, s in self.systems.items() if s.pk == system_id)
