@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 
 from safeguarding.core import normalise
 from safeguarding.linkage.pipeline import INPUT_COLUMNS, LinkageSettings, link
+from safeguarding.linkage.synthetic import pairwise_scores
 
 _PEOPLE_TEXT_COLUMNS = ("source_system", "record_id", "given_name", "middle_names", "family_name", "other_names",
                         "date_of_birth", "sex", "nhs_number", "upn", "pnc_id", "address", "postcode", "phone",
@@ -95,29 +96,24 @@ def load_people(people_csv: Path, truth_csv: Path) -> tuple[pa.Table, dict[int, 
 
 
 def scores(clusters: pa.Table, truth: dict[int, str]) -> dict[str, float]:
-    """Pairwise and B-cubed precision, recall and F1 of the persons against the truth."""
+    """Pairwise (``pairwise_scores``) and B-cubed precision, recall and F1 of the persons against the truth."""
+    pairwise = pairwise_scores(clusters, truth)
     ids = clusters.column("unique_id").to_pylist()
     cids = clusters.column("cluster_id").to_pylist()
     predicted = Counter(cids)
     actual = Counter(truth[i] for i in ids)
     both = Counter((c, truth[i]) for i, c in zip(ids, cids, strict=True))
-
-    def pairs(counter: Counter[object]) -> int:
-        return sum(k * (k - 1) // 2 for k in counter.values())
-
-    tp, pp, ap = pairs(both), pairs(predicted), pairs(actual)  # type: ignore[arg-type]
-    precision = tp / pp if pp else 1.0
-    recall = tp / ap if ap else 1.0
     # B-cubed: for each record, |its predicted person ∩ its true person| over each of them.
     b_precision = sum(both[(c, truth[i])] / predicted[c] for i, c in zip(ids, cids, strict=True)) / len(ids)
     b_recall = sum(both[(c, truth[i])] / actual[truth[i]] for i, c in zip(ids, cids, strict=True)) / len(ids)
     exact = sum(1 for (c, t), k in both.items() if k == predicted[c] == actual[t])
     return {
-        "pairwise_precision": precision, "pairwise_recall": recall,
-        "pairwise_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "pairwise_precision": pairwise["precision"], "pairwise_recall": pairwise["recall"],
+        "pairwise_f1": pairwise["f1"],
         "bcubed_precision": b_precision, "bcubed_recall": b_recall,
         "bcubed_f1": 2 * b_precision * b_recall / (b_precision + b_recall),
-        "true_pairs": ap, "predicted_pairs": pp, "correct_pairs": tp,
+        "true_pairs": pairwise["true_pairs"], "predicted_pairs": pairwise["predicted_pairs"],
+        "correct_pairs": pairwise["correct_pairs"],
         "true_persons": len(actual), "predicted_persons": len(predicted), "persons_exactly_right": exact,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -217,7 +218,7 @@ class SyntheticPartnership:
         return table, truth
 
 
-def pairwise_scores(clusters: pa.Table, truth: dict[int, int]) -> dict[str, float]:
+def pairwise_scores(clusters: pa.Table, truth: Mapping[int, Hashable]) -> dict[str, float]:
     """Pairwise precision, recall and F1 of predicted persons (clusters) against the true persons."""
     from collections import Counter
 
