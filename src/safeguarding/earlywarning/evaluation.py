@@ -20,7 +20,8 @@ from pathlib import Path
 from django.utils import timezone
 
 from safeguarding.earlywarning.models import Alert
-from safeguarding.people.models import Person, SourceRecord
+from safeguarding.people.models import SourceRecord
+from safeguarding.people.selectors import current_person_ids
 
 
 @dataclass
@@ -45,14 +46,6 @@ class Quality:
         return statistics.median(self.lead_days) if self.lead_days else None
 
 
-def _current(pk: int, redirects: dict[int, int]) -> int:
-    seen: set[int] = set()
-    while pk in redirects and pk not in seen:
-        seen.add(pk)
-        pk = redirects[pk]
-    return pk
-
-
 def quality_against_truth(truth_dir: Path) -> Quality:
     """Compare the alerts in the hub with the generator's ground truth in ``truth_dir``."""
     truth_of_record: dict[tuple[str, str], str] = {}
@@ -73,13 +66,13 @@ def quality_against_truth(truth_dir: Path) -> Quality:
         truth = truth_of_record.get((system, record_id))
         if truth:
             truths[person_id].add(truth)
-    redirects = dict(Person.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
+    current = current_person_ids(Alert.objects.values_list("person_id", flat=True).distinct())
 
     first_alert: dict[str, dt.date] = {}  # exploited child -> first alert on or after it began
     flagged: dict[int, bool] = {}
     rule_children: dict[str, dict[int, bool]] = defaultdict(dict)
     for person_id, rule, raised_at in Alert.objects.values_list("person_id", "rule__code", "raised_at").iterator():
-        person = _current(person_id, redirects)
+        person = current[person_id]
         day = timezone.localtime(raised_at).date()
         correct = False
         for truth in truths.get(person, ()):

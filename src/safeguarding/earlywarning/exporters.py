@@ -12,7 +12,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.earlywarning.models import Alert
 from safeguarding.exchange.exporters import person_id
-from safeguarding.people.models import Person
+from safeguarding.people.selectors import current_person_ids
 
 ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explanation"]
 
@@ -21,14 +21,7 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
     """One row per alert, oldest first. ``raised_at`` is the moment in the data the rule fired
     (ISO 8601, local time in England with its offset); person_id follows merges to the person the
     child is now."""
-    redirects = dict(Person.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
-
-    def current(pk: int) -> int:
-        seen = set()
-        while pk in redirects and pk not in seen:
-            seen.add(pk)
-            pk = redirects[pk]
-        return pk
+    current = current_person_ids(Alert.objects.values_list("person_id", flat=True).distinct())
 
     rows = (
         Alert.objects.order_by("raised_at", "pk")
@@ -43,7 +36,7 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
         for pk, pid, rule, level, raised_at, explanation in rows:
             writer.writerow([
                 f"A{pk:06d}",
-                person_id(current(pid)),
+                person_id(current.get(pid, pid)),  # an alert raised meanwhile names a current person
                 rule,
                 level,
                 timezone.localtime(raised_at).isoformat(timespec="seconds"),

@@ -10,7 +10,7 @@ from safeguarding.accounts.models import User
 from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.models import PanelReferral, ReferralStatus
-from safeguarding.people.models import Person
+from safeguarding.people.selectors import current_person_ids
 
 
 def children_under_active_plan() -> set[int]:
@@ -19,17 +19,7 @@ def children_under_active_plan() -> set[int]:
     re-alert such a child for the same rule. A referred child later merged into another person
     by record linkage counts under the id they now have."""
     ids = set(PanelReferral.objects.filter(status=ReferralStatus.OPEN).values_list("child_id", flat=True))
-    pending = ids
-    seen: set[int] = set()
-    while pending:
-        seen |= pending
-        merged = dict(
-            Person.objects.filter(pk__in=pending, merged_into__isnull=False).values_list("pk", "merged_into_id")
-        )
-        targets = {t for t in merged.values() if t is not None}
-        ids |= targets
-        pending = targets - seen
-    return ids
+    return ids | set(current_person_ids(ids).values())
 
 
 def panel_list(*, user: User, include_closed: bool = False) -> QuerySet[PanelReferral]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,3 +202,23 @@ def single_view(*, user: User, person: Person) -> SingleView:
         awaiting_review=pending_review_record_ids(record_ids),
         hidden_restricted=hidden,
     )
+
+
+def current_person_ids(person_ids: Iterable[int]) -> dict[int, int]:
+    """Each person id to the person record linkage says they are now (following merges; an id
+    never merged maps to itself). One query per step of the longest chain of merges."""
+    wanted = set(person_ids)
+    parent: dict[int, int | None] = {}
+    pending = set(wanted)
+    while pending:
+        rows = Person.objects.filter(pk__in=pending).values_list("pk", "merged_into_id")
+        parent.update(rows)
+        pending = {p for _, p in rows if p is not None and p not in parent}
+    roots: dict[int, int] = {}
+    for pk in wanted:
+        current, seen = pk, set()
+        while parent.get(current) is not None and current not in seen:
+            seen.add(current)
+            current = parent[current]  # type: ignore[assignment]
+        roots[pk] = current
+    return roots

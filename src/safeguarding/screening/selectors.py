@@ -15,6 +15,7 @@ from safeguarding.accounts.access import Capability, events_visible_to, has, per
 from safeguarding.accounts.models import User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.people.models import Event, Person, PersonRole
+from safeguarding.people.selectors import current_person_ids
 from safeguarding.screening.models import (
     ApprovalStatus,
     RiskLevelChange,
@@ -232,24 +233,6 @@ def _end_of_day(on: dt.date) -> dt.datetime:
     return dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=ENGLAND)
 
 
-def _roots(person_ids: set[int]) -> dict[int, int]:
-    """Each person id to the person record linkage says they are now (following merges)."""
-    parent: dict[int, int | None] = {}
-    pending = set(person_ids)
-    while pending:
-        rows = Person.objects.filter(pk__in=pending).values_list("pk", "merged_into_id")
-        parent.update(rows)
-        pending = {p for _, p in rows if p is not None and p not in parent}
-    roots: dict[int, int] = {}
-    for pk in person_ids:
-        current, seen = pk, set()
-        while parent.get(current) is not None and current not in seen:
-            seen.add(current)
-            current = parent[current]  # type: ignore[assignment]
-        roots[pk] = current
-    return roots
-
-
 def levels_on(*, user: User, on: dt.date) -> LevelsOn:
     """How many children were at each level at the end of ``on``, from the level history as it was
     then: a later screening, approval or change to the tool cannot alter a past day's counts.
@@ -268,7 +251,7 @@ def levels_on(*, user: User, on: dt.date) -> LevelsOn:
         .filter(pk=F("latest"))
         .values_list("child_id", "level_code", "level_name", "level_rank", "effective_at")
     )
-    roots = _roots({r[0] for r in rows})
+    roots = current_person_ids({r[0] for r in rows})
     # A child whose records were merged may have had levels under two ids: the latest counts.
     by_root: dict[int, tuple[dt.datetime, str, str, int]] = {}
     for child_id, code, name, rank, effective_at in rows:
