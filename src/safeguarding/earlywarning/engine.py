@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from safeguarding.core.arrow import arrow_table
 from safeguarding.earlywarning.models import RuleKind
 from safeguarding.earlywarning.rules import RuleSpec
 
@@ -221,7 +222,7 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
     })
     con.register("rule_gaps", gaps)
     try:
-        result = con.sql(
+        result = arrow_table(con.sql(
             """
             WITH d AS (
                 -- One row per moment: the same event can tip a rule more than once at the same
@@ -248,9 +249,7 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
             FROM b GROUP BY rule_code, person_id, episode
             ORDER BY rule_code, person_id, episode
             """
-        ).to_arrow_table()
-        if isinstance(result, pa.RecordBatchReader):  # some DuckDB versions hand back a reader
-            result = result.read_all()
+        ))
     finally:
         con.unregister("rule_gaps")
     return result

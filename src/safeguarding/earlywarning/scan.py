@@ -30,6 +30,7 @@ from django.utils import timezone
 from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.arrow import arrow_table
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
@@ -130,11 +131,9 @@ class _Explainer:
             return
         self.con.register("wanted_events", pa.table({"event_pk": pa.array(wanted, type=pa.int64())}))
         try:
-            found = self.con.sql(
+            found = arrow_table(self.con.sql(
                 "SELECT e.event_pk, e.event_type, e.ts, e.agency_id FROM ev e JOIN wanted_events USING (event_pk)"
-            ).to_arrow_table()
-            if isinstance(found, pa.RecordBatchReader):
-                found = found.read_all()
+            ))
         finally:
             self.con.unregister("wanted_events")
         columns = [found[name].to_pylist() for name in ("event_pk", "event_type", "ts", "agency_id")]

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
+from safeguarding.core.arrow import arrow_table
 from safeguarding.linkage.base import LinkageSettings
 
 logger = logging.getLogger(__name__)
@@ -265,7 +266,7 @@ def conflicting_identifiers(
         con.register("pairs", pairs.select(["unique_id_l", "unique_id_r", "match_probability"])
                      if pairs is not None else empty_pairs)
         # Only an int is interpolated; everything else is a registered table.
-        result = con.sql(f"""
+        result = arrow_table(con.sql(f"""
             with ids as (
                 select 'nhs_number' as identifier, nhs as value, unique_id from prepared where nhs is not null
                 union all
@@ -292,7 +293,7 @@ def conflicting_identifiers(
               on p.unique_id_l = least(a.unique_id, b.unique_id) and p.unique_id_r = greatest(a.unique_id, b.unique_id)
             where a.persons <= {int(max_persons_listed)} or (a.rank = 1 and b.rank = 2)
             order by a.identifier, a.value, a.cluster_id, b.cluster_id
-        """).to_arrow_table()  # noqa: S608
+        """))  # noqa: S608
     finally:
         con.close()
     return result

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safeguarding.core.arrow import arrow_table
 from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings
 
 # The columns of the prepared table, in order. `unique_id` and `source_system` identify the record;
@@ -265,10 +266,10 @@ def prepare_records(
                 con.execute(
                     f"update stage set {column} = list_filter({column}, lambda x: not list_contains(?, x))",  # noqa: S608
                     [shared])
-        given = con.sql("select distinct given_std from stage where given_std is not null").to_arrow_table()
+        given = arrow_table(con.sql("select distinct given_std from stage where given_std is not null"))
         lookup = _forms_lookup(given.column(0) if given.num_rows else pa.chunked_array([], pa.string()))
         con.register("forms_lookup", lookup)
-        result = con.sql("""
+        result = arrow_table(con.sql("""
             select
                 s.unique_id, s.source_system, s.given_std, f.forms as given_forms, s.middle_std, s.family_std,
                 s.all_names, s.dob_full, s.dob_days, s.dob_year, s.dob_month, s.dob_day, s.dob_precision, s.sex_std,
@@ -280,13 +281,11 @@ def prepare_records(
                 s.emails_all[1] as email_first
             from stage s left join forms_lookup f on s.given_std = f.name
             order by s.unique_id
-        """).to_arrow_table()
+        """))
         con.unregister("forms_lookup")
         con.unregister("records")
         con.execute("drop table stage")
     finally:
         if own:
             con.close()
-    if isinstance(result, pa.RecordBatchReader):  # newer DuckDB returns a reader from .to_arrow_table()
-        result = result.read_all()
     return result.select(list(PREPARED_COLUMNS))
