@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Rule
-from safeguarding.earlywarning.rules import RuleSpec
-from safeguarding.earlywarning.scan import evaluate, rule_spec
+from safeguarding.earlywarning.rules import RuleSpec, rule_spec
+from safeguarding.earlywarning.scan import evaluate
 
 
 @dataclass

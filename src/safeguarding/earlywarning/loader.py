@@ -139,11 +139,10 @@ def load_events(
     system_ids = ", ".join(str(int(row[0])) for row in naming) or "NULL"
     records = _fetch(_RECORD_SQL.format(ids=system_ids), pa.schema([("source_system_id", pa.int64()),
                                                             ("record_id", pa.string()), ("person_id", pa.int64())]))
+    system_agency = list(SourceSystem.objects.values_list("pk", "agency_id"))
     systems = pa.table({
-        "source_system_id": pa.array([pk for pk, _ in SourceSystem.objects.values_list("pk", "agency_id")],
-                                     type=pa.int64()),
-        "agency_id": pa.array([agency for _, agency in SourceSystem.objects.values_list("pk", "agency_id")],
-                              type=pa.int64()),
+        "source_system_id": pa.array([pk for pk, _ in system_agency], type=pa.int64()),
+        "agency_id": pa.array([agency for _, agency in system_agency], type=pa.int64()),
     })
     con.register("raw_record_persons", record_persons)
     con.register("raw_systems", systems)

@@ -12,7 +12,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import services
 from safeguarding.earlywarning.models import Rule, RuleKind
 from safeguarding.earlywarning.rule_forms import RuleForm, RuleKindForm
-from safeguarding.earlywarning.rules import RuleError, clean_rule, describe
+from safeguarding.earlywarning.rules import RuleError, clean_rule, describe, rule_spec
 
 
 def rule_list(request: HttpRequest) -> HttpResponse:
@@ -20,8 +20,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     rules = []
     for rule in Rule.objects.all():
         try:
-            words = describe(clean_rule(code=rule.code, name=rule.name, kind=rule.kind, level=rule.level,
-                                        params=rule.params))
+            words = describe(rule_spec(rule))
         except RuleError as error:
             words = f"Cannot be evaluated: {error.message}"
         rules.append((rule, words))
@@ -70,8 +69,7 @@ def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpRes
                 context["backtest"] = services.rule_backtest(acting_user=user, spec=spec, request=request)
                 context["draft_words"] = describe(spec)
                 if rule is not None:
-                    current = clean_rule(code=rule.code, name=rule.name, kind=rule.kind, level=rule.level,
-                                         params=rule.params)
+                    current = rule_spec(rule)
                     context["current_backtest"] = services.rule_backtest(acting_user=user, spec=current)
                     context["current_words"] = describe(current)
             else:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from safeguarding.earlywarning.models import AlertLevel, RuleKind
+from safeguarding.earlywarning.models import AlertLevel, Rule, RuleKind
 from safeguarding.people.models import EventType
 
 MAX_WINDOW_DAYS = 3650
@@ -176,6 +176,11 @@ def clean_rule(*, code: str, name: str, kind: str, level: str, params: dict[str,
     if level not in AlertLevel.values:
         raise RuleError("level", "Choose the level of the alerts the rule raises")
     return RuleSpec(code=code.strip(), name=name.strip(), kind=kind, level=level, params=clean_params(kind, params))
+
+
+def rule_spec(rule: Rule) -> RuleSpec:
+    """A saved rule as the scanner reads it (RuleError if it can no longer be evaluated)."""
+    return clean_rule(code=rule.code, name=rule.name, kind=rule.kind, level=rule.level, params=rule.params)
 
 
 def default_rules() -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, RuleKind, ScanRun
-from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, describe
+from safeguarding.earlywarning.rules import RuleError, RuleSpec, describe, rule_spec
 from safeguarding.people.models import Event, EventType
 
 Stage = Callable[[str, int | None], Callable[[int], None]]
@@ -53,10 +53,6 @@ class ScanResult:
     fired_by_rule: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     refused_rules: list[str] = field(default_factory=list)
-
-
-def rule_spec(rule: Rule) -> RuleSpec:
-    return clean_rule(code=rule.code, name=rule.name, kind=rule.kind, level=rule.level, params=rule.params)
 
 
 def _utc_naive(moment: dt.datetime) -> dt.datetime:
