@@ -18,6 +18,7 @@ from safeguarding.accounts.access import Capability, current_user, require
 from safeguarding.accounts.forms import AgencyForm, SignInForm, UserForm
 from safeguarding.accounts.models import Agency, User
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,7 +160,7 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("password" if "password" in form.fields else None, exc)
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            add_service_error(form, exc)
         else:
             messages.success(request, f"{subject.username} saved")
             return redirect("accounts:users")

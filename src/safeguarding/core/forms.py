@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
+from safeguarding.core.errors import ServiceError
+
 
 class GovukFormRenderer(TemplatesSetting):
     form_template_name = "forms/govuk_form.html"
@@ -45,3 +47,9 @@ class GovukDateField(forms.MultiValueField):
             return dt.date(year, month, day)
         except ValueError as exc:
             raise forms.ValidationError("Enter a real date") from exc
+
+
+def add_service_error(form: forms.Form, error: ServiceError) -> None:
+    """Show a service's refusal on the form: beside the field it is about when it names one the
+    form has (so the error summary links to it), else at the top of the form."""
+    form.add_error(error.field if error.field in form.fields else None, str(error))

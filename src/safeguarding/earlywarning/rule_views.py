@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 
 from safeguarding.accounts.access import Capability, current_user, require
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning import services
 from safeguarding.earlywarning.models import Rule, RuleKind
 from safeguarding.earlywarning.rule_forms import RuleForm, RuleKindForm
@@ -92,5 +93,5 @@ def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpRes
         except RuleError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         except ServiceError as error:
-            form.add_error(None, str(error))
+            add_service_error(form, error)
     return render(request, "rules/form.html", context)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from safeguarding.accounts.access import Capability, alert_for_user_or_404, current_user, has, require
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning import selectors, services
 from safeguarding.earlywarning.forms import AcknowledgeForm, AlertToConcernForm, DismissAlertForm, ReferToPanelForm
 from safeguarding.earlywarning.models import Alert
@@ -108,7 +109,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     try:
         services.alert_acknowledge(alert=alert, acting_user=user, request=request)
     except ServiceError as exc:
-        form.add_error(None, str(exc))
+        add_service_error(form, exc)
         return _render_detail(request, user, alert, failed=form)
     messages.success(request, f"Alert {alert.reference} acknowledged")
     return redirect("earlywarning:detail", alert_id=alert.pk)
@@ -124,7 +125,7 @@ def to_concern(request: HttpRequest, alert_id: int) -> HttpResponse:
                 alert=alert, acting_user=user, description=form.cleaned_data["description"], request=request
             )
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            add_service_error(form, exc)
         else:
             messages.success(
                 request, f"Concern {concern.reference} raised from alert {alert.reference}. It is in the triage queue."
@@ -147,7 +148,7 @@ def refer(request: HttpRequest, alert_id: int) -> HttpResponse:
                 request=request,
             )
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            add_service_error(form, exc)
         else:
             child = alert.person.full_name or alert.person.reference
             if referral.source_alert_id == alert.pk:
@@ -170,7 +171,7 @@ def dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
         try:
             services.alert_dismiss(alert=alert, acting_user=user, reason=form.cleaned_data["reason"], request=request)
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            add_service_error(form, exc)
         else:
             messages.success(request, f"Alert {alert.reference} dismissed")
             return redirect("earlywarning:queue")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, concern_for_user_or_404, current_user, has, require
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 from safeguarding.frontdoor import selectors, services
 from safeguarding.frontdoor.forms import ConcernForm, DecisionForm, NewChildForm
 from safeguarding.people.forms import PersonSearchForm
@@ -60,7 +61,7 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            add_service_error(form, exc)
         else:
             return redirect("frontdoor:raised", concern_id=concern.pk)
     return render(request, "frontdoor/raise_concern.html", {"form": form, "child": child})
@@ -99,7 +100,7 @@ def raise_new_child(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ServiceError as exc:
-            child_form.add_error(None, str(exc))
+            add_service_error(child_form, exc)
         else:
             return redirect("frontdoor:raised", concern_id=concern.pk)
     errors = list(child_form.non_field_errors()) + [e for f in child_form for e in f.errors]
@@ -150,7 +151,7 @@ def concern_detail(request: HttpRequest, concern_id: int) -> HttpResponse:
                     request=request,
                 )
             except ServiceError as exc:
-                form.add_error(None, str(exc))
+                add_service_error(form, exc)
             else:
                 messages.success(request, f"Decision recorded on concern {concern.reference}")
                 return redirect("frontdoor:queue")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from safeguarding.accounts.access import Capability, current_user, require
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 from safeguarding.linkage import selectors, services
 from safeguarding.linkage.models import MatchDecision, MatchVerdict, ReviewStatus
 
@@ -61,7 +62,7 @@ def review(request: HttpRequest, review_id: int) -> HttpResponse:
                     request=request,
                 )
             except ServiceError as exc:
-                form.add_error(None, str(exc))
+                add_service_error(form, exc)
             else:
                 messages.success(request, "Decision recorded. Every later linkage run keeps to it.")
                 return redirect("linkage:queue")

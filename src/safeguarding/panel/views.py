@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, panel_referral_for_user_or_404
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 from safeguarding.panel import selectors, services
 from safeguarding.panel.forms import CloseReferralForm
 
@@ -39,7 +40,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
                     referral=referral, acting_user=user, reason=form.cleaned_data["reason"], request=request
                 )
             except ServiceError as exc:
-                form.add_error(None, str(exc))
+                add_service_error(form, exc)
             else:
                 messages.success(request, f"Referral {referral.reference} closed")
                 return redirect("panel:list")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, person_for_user_or_404, require
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 from safeguarding.screening import selectors, services
 from safeguarding.screening.forms import (
     ApprovalForm,
@@ -75,7 +76,7 @@ def screening_start(request: HttpRequest, person_id: int) -> HttpResponse:
                 acting_user=user, child=person, answers=answers, request=request
             )
         except ServiceError as exc:
-            form.add_error(None, str(exc))
+            add_service_error(form, exc)
         else:
             return redirect("screening:judgement", assessment_id=assessment.pk)
     return render(
@@ -116,7 +117,7 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
             )
         except ServiceError as exc:
             # A reason about one field goes beside it, so the error summary links to it.
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            add_service_error(form, exc)
         else:
             if done.status == ScreeningStatus.AWAITING_APPROVAL:
                 messages.info(
@@ -167,7 +168,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
                     )
                     messages.success(request, f"Lower level refused for screening {assessment.reference}")
             except ServiceError as exc:
-                form.add_error(None, str(exc))
+                add_service_error(form, exc)
             else:
                 return redirect("screening:approvals")
     tool = assessment.tool_version.tool
@@ -262,7 +263,7 @@ def _save_tool(
             form.add_error(None, problem)
         return None
     except ServiceError as exc:
-        form.add_error(None, str(exc))
+        add_service_error(form, exc)
         return None
     messages.success(request, f"Saved as version {version.number} of the screening tool")
     return redirect("screening:tool")
