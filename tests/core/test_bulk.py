@@ -52,3 +52,29 @@ def test_update_sets_only_the_named_fields_of_the_rows_given() -> None:
     assert rows[first.pk].given_name == first.given_name
     assert (rows[second.pk].link_method, rows[second.pk].link_probability) == (LinkMethod.REVIEWER, None)
     assert (rows[untouched.pk].person_id, rows[untouched.pk].link_method) == (untouched.person_id, LinkMethod.OWN)
+
+
+@pytest.mark.django_db
+def test_postgresql_statistics_are_renewed_as_a_table_doubles_inside_one_transaction() -> None:
+    """A long import's own rows must reach the planner before it commits (autovacuum cannot see them)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("statistics are PostgreSQL's")
+    table = BulkTable(Person)
+    table.ANALYSE_FROM = 50  # type: ignore[misc]
+
+    def planner_rows() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'people_person'::regclass")
+            return int(cursor.fetchone()[0])
+
+    before = planner_rows()
+    table.insert([{"given_name": f"Child {n}"} for n in range(49)], NOW)
+    assert planner_rows() == before  # not yet
+    table.insert([{"given_name": "One more"}], NOW)
+    assert planner_rows() == 50  # analysed, inside the test's transaction
+    table.insert([{"given_name": f"Child {n}"} for n in range(49)], NOW)
+    assert planner_rows() == 50  # waits until the table has doubled again
+    table.insert([{"given_name": "And one more"}], NOW)
+    assert planner_rows() == 100

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from safeguarding.audit.models import AuditEventType
@@ -475,6 +476,30 @@ def _padded_ids(values: set[int]) -> list[int]:
     return [*values, *range(-1, -1 - (-len(values) % IN_LIST_STEP), -1)]
 
 
+def _by_system_and_id(model: type[models.Model], id_field: str, keys: Iterable[tuple[int, str]]) -> Q:
+    """Rows of ``model`` for (source system, id) pairs, through its unique index on the two.
+
+    PostgreSQL joins the pairs, sent as two arrays, to the table: one probe of the unique index a
+    pair. Written as ``system IN (...) AND id IN (...)`` it probed every system with every id or,
+    inside an import's transaction (where rows just written have no statistics yet), scanned all
+    rows of the batch's systems: 0.6 s a batch at 3 million events, and growing. SQLite plans the
+    IN lists well; they may also match a few rows of other pairs (an id one system shares with
+    another), which the callers' lookups by the exact pair ignore.
+    """
+    pairs = list(keys)
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        table, column = quote(model._meta.db_table), quote(id_field)  # a plain column: its name is its field's
+        # Names from the model's own metadata, values as parameters.
+        return Q(pk__in=RawSQL(  # noqa: S611
+            f"SELECT t.id FROM {table} AS t JOIN unnest(%s::bigint[], %s::text[]) AS k(system_id, key) "  # noqa: S608
+            f"ON t.source_system_id = k.system_id AND t.{column} = k.key",
+            ([s for s, _ in pairs], [k for _, k in pairs]),
+        ))
+    return Q(source_system_id__in=sorted({s for s, _ in pairs}),
+             **{f"{id_field}__in": _padded_texts({k for _, k in pairs})})
+
+
 def _key_text(*parts: object) -> str:
     return "\x1f".join(str(p) for p in parts)
 
@@ -799,10 +824,8 @@ class _Importer:
 
     @staticmethod
     def _records_by_key(keys: Iterable[tuple[int, str]]) -> Q:
-        """Source records for (system, record_id) pairs, and possibly a few more (a record_id of one
-        system that another also uses), which the callers' lookups by the exact pair ignore."""
-        pairs = list(keys)
-        return Q(source_system_id__in=sorted({s for s, _ in pairs}), record_id__in=_padded_texts({r for _, r in pairs}))
+        """Source records for (system, record_id) pairs (see ``_by_system_and_id``)."""
+        return _by_system_and_id(SourceRecord, "record_id", keys)
 
     def _people_batch(self, rows: list[_Row]) -> None:
         parsed = [p for row in rows if (p := self._parse_person(row)) is not None]
@@ -1003,10 +1026,9 @@ class _Importer:
         pks = self._record_pks({(p.system_id, p.record_id) for p in parsed})
         stored = {
             (e["source_system_id"], e["event_id"]): e
-            for e in Event.objects.filter(
-                source_system_id__in=sorted({p.system_id for p in parsed}),
-                event_id__in=_padded_texts({p.key[1] for p in parsed}),
-            ).values("id", "source_system_id", "event_id", *EVENT_FIELDS)
+            for e in Event.objects.filter(_by_system_and_id(Event, "event_id", (p.key for p in parsed))).values(
+                "id", "source_system_id", "event_id", *EVENT_FIELDS
+            )
         }
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
