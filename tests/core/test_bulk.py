@@ -78,3 +78,16 @@ def test_postgresql_statistics_are_renewed_as_a_table_doubles_inside_one_transac
     assert planner_rows() == 50  # waits until the table has doubled again
     table.insert([{"given_name": "And one more"}], NOW)
     assert planner_rows() == 100
+
+
+@pytest.mark.django_db
+def test_ids_come_back_in_the_order_of_the_rows_and_are_never_those_of_deleted_rows() -> None:
+    table = BulkTable(Person)
+    first = table.insert_returning_ids([{"given_name": "Amelia"}, {"given_name": "Bethany"}], NOW)
+    Person.objects.filter(pk=first[1]).delete()  # the highest id so far
+
+    again = table.insert_returning_ids([{"given_name": "Chloe"}, {"given_name": "Daisy"}, {"given_name": "Ellie"}], NOW)
+
+    assert len(set(again)) == 3 and min(again) > first[1]
+    assert [Person.objects.get(pk=pk).given_name for pk in [*first[:1], *again]] == ["Amelia", "Chloe", "Daisy", "Ellie"]
+    assert table.insert_returning_ids([], NOW) == []

@@ -4,10 +4,27 @@ and the linkage run, where the ORM's bulk_create and bulk_update cost most of th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
+
+
+def _sqlite_datetime() -> Callable[[Any], Any]:
+    """What the SQLite backend does for an aware datetime, without its per-value checks: stored as
+    naive UTC text. Callers only ever hold aware datetimes or None. The last value is remembered:
+    a write stamps millions of rows with the same moment, and converting it each time was a third
+    of writing an alert scan's evidence."""
+    last: list[Any] = [None, None]
+
+    def adapt(value: Any) -> Any:
+        if value is last[0]:
+            return last[1]
+        text = None if value is None else str(value.astimezone(dt.UTC).replace(tzinfo=None))
+        last[:] = [value, text]
+        return text
+
+    return adapt
 
 
 class BulkTable:
@@ -23,7 +40,6 @@ class BulkTable:
     ``save()`` is not called: callers pass values ready to store, inside their own transaction.
     """
 
-    ROWS_PER_STATEMENT = 1000  # PostgreSQL, INSERT ... RETURNING
     ANALYSE_FROM = 10_000  # PostgreSQL: rows written before a table's statistics are first renewed
 
     def __init__(self, model: type[models.Model]) -> None:
@@ -43,31 +59,29 @@ class BulkTable:
             return lambda value: ops.adapt_json_value(value, encoder)
         if isinstance(field, models.DateTimeField):
             if connection.vendor == "sqlite":
-                # What the SQLite backend does for an aware datetime, without its per-value checks:
-                # stored as naive UTC text. Callers only ever hold aware datetimes or None.
-                return lambda value: None if value is None else str(value.astimezone(dt.UTC).replace(tzinfo=None))
+                return _sqlite_datetime()
             return ops.adapt_datetimefield_value
         if isinstance(field, models.DateField):
             return ops.adapt_datefield_value
         return None
 
-    def _prepare(self, fields: Sequence[models.Field[Any, Any]], rows: Iterable[dict[str, Any]],
-                 defaults: dict[str, Any] | None = None) -> list[list[Any]]:
-        adapters = [(f.attname, self._adapter(f)) for f in fields]
-        if defaults is None and all(adapt is None for _, adapt in adapters):
-            # Values that go to the driver as they are (ids, text, numbers): no per-value calls.
-            names = [attname for attname, _ in adapters]
-            return [[row[name] for name in names] for row in rows]
-        prepared = []
-        for row in rows:
-            values = []
-            for attname, adapt in adapters:
-                value = row[attname] if defaults is None or attname in row else defaults[attname]
-                values.append(value if adapt is None else adapt(value))
-            prepared.append(values)
-        return prepared
+    def _prepare(self, fields: Sequence[models.Field[Any, Any]], rows: Sequence[dict[str, Any]],
+                 defaults: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """The rows' values for the driver, a tuple a row. Worked a column at a time: a call per
+        column rather than a branch per value is most of what writing millions of rows costs here."""
+        columns = []
+        for f in fields:
+            name = f.attname
+            if defaults is None:
+                values = [row[name] for row in rows]
+            else:
+                default = defaults[name]
+                values = [row.get(name, default) for row in rows]
+            adapt = self._adapter(f)
+            columns.append(values if adapt is None else [adapt(v) for v in values])
+        return list(zip(*columns, strict=True))
 
-    def _insert_values(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[list[Any]]:
+    def _insert_values(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[tuple[Any, ...]]:
         defaults: dict[str, Any] = {}
         for f in self.fields:
             stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
@@ -77,20 +91,25 @@ class BulkTable:
     def _columns(self) -> str:
         return ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
 
-    def insert(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> None:
+    def insert(self, rows: Sequence[dict[str, Any]], now: dt.datetime, *, ids: Sequence[int] | None = None) -> None:
+        """Insert the rows; with ``ids``, each row takes the id in the same place."""
         if not rows:
             return
         table = connection.ops.quote_name(self.model._meta.db_table)
         values = self._insert_values(rows, now)
+        columns = self._columns()
+        if ids is not None:
+            values = [(pk, *row) for pk, row in zip(ids, values, strict=True)]
+            columns = f"{connection.ops.quote_name(self.pk_column)}, {columns}"
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({self._columns()}) FROM STDIN") as copy:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in values:
                         copy.write_row(row)
                 self._analyse_as_it_grows(cursor, table, len(rows))
                 return
-            placeholders = ", ".join(["%s"] * len(self.fields))
-            cursor.executemany(f"INSERT INTO {table} ({self._columns()}) VALUES ({placeholders})", values)  # noqa: S608
+            placeholders = ", ".join(["%s"] * len(values[0]))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
 
     def _analyse_as_it_grows(self, cursor: Any, table: str, written: int) -> None:
         """Renew PostgreSQL's statistics of a table each time it has about doubled.
@@ -111,13 +130,41 @@ class BulkTable:
     def insert_returning_ids(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[int]:
         """Insert and return the new ids in the order of ``rows``.
 
-        Multi-row INSERT ... RETURNING gives the ids in the order of the VALUES on SQLite (3.35+)
-        and PostgreSQL, which Django's own bulk_create relies on too.
+        The ids are taken first and the rows written with them in bulk: from the table's sequence
+        on PostgreSQL; on SQLite, the next ones after the highest the table has ever used, which is
+        safe inside a transaction (IMMEDIATE, as the hub's settings make them: no other writer is
+        let in until it ends). Outside one, on SQLite, multi-row INSERT ... RETURNING gives the ids
+        in the order of the VALUES (SQLite 3.35+), as Django's own bulk_create relies on.
         """
+        if not rows:
+            return []
+        quote = connection.ops.quote_name
+        db_table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [db_table, self.pk_column, len(rows)],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            elif connection.in_atomic_block:
+                cursor.execute(
+                    f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
+                    f"coalesce((SELECT max({quote(self.pk_column)}) FROM {quote(db_table)}), 0))",
+                    [db_table],
+                )
+                first = int(cursor.fetchone()[0]) + 1
+                ids = list(range(first, first + len(rows)))
+            else:
+                return self._insert_returning(rows, now)
+        self.insert(rows, now, ids=ids)
+        return ids
+
+    def _insert_returning(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[int]:
         table = connection.ops.quote_name(self.model._meta.db_table)
         row_sql = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         # SQLite may be built to take no more than 999 values a statement.
-        per_statement = max(1, 999 // len(self.fields)) if connection.vendor == "sqlite" else self.ROWS_PER_STATEMENT
+        per_statement = max(1, 999 // len(self.fields))
         values = self._insert_values(rows, now)
         ids: list[int] = []
         with connection.cursor() as cursor:
@@ -129,8 +176,6 @@ class BulkTable:
                     [value for row in chunk for value in row],
                 )
                 ids.extend(row[0] for row in cursor.fetchall())
-            if connection.vendor == "postgresql":
-                self._analyse_as_it_grows(cursor, table, len(rows))
         return ids
 
     def update(self, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> None:
@@ -141,7 +186,7 @@ class BulkTable:
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         pk = quote(self.pk_column)
-        values = [[*prepared, row["id"]] for prepared, row in zip(self._prepare(fields, rows), rows, strict=True)]
+        values = [(*prepared, row["id"]) for prepared, row in zip(self._prepare(fields, rows), rows, strict=True)]
         with connection.cursor() as cursor:
             if connection.vendor != "postgresql":
                 assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)

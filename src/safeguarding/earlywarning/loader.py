@@ -1,23 +1,21 @@
 """Reading the hub's events into DuckDB for the rules engine, in batches, without Django models.
 
-PostgreSQL streams the rows with COPY; SQLite hands them over in batches through its cursor.
+PostgreSQL streams the rows with COPY; SQLite hands them over through ADBC (core.arrow.query_arrow).
 Timestamps are read as text and parsed by DuckDB, not one by one in Python.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import duckdb
 import pyarrow as pa
 from django.db import connection
 
-BATCH = 200_000
+from safeguarding.core.arrow import Progress, query_arrow
 
-# No joins here: SQLite hands rows to Python one value at a time, so the events come as they are
-# stored and DuckDB joins them to their persons and agencies. The four columns that are nearly
+# No joins here: the events come as they are stored and DuckDB joins them to their persons and
+# agencies. The four columns that are nearly
 # always empty travel as one (NULL when all are empty), split again in DuckDB.
 _EVENT_SQL = """
     SELECT e.id, e.source_record_id, e.source_system_id, e.event_type, {occurred}, {ended},
@@ -37,57 +35,11 @@ _RECORD_PERSON_SQL = "SELECT id, person_id FROM people_sourcerecord WHERE {where
 # Other people named in events are record ids of the same system: only those systems' ids are read.
 _RECORD_SQL = "SELECT source_system_id, record_id, person_id FROM people_sourcerecord WHERE source_system_id IN ({ids})"
 
-Progress = Callable[[int], None]
-
-
 def _text_time(column: str) -> str:
-    """A timestamp column as UTC text the same way on both databases."""
+    """A timestamp column as UTC text the same way on both databases ('' when empty)."""
     if connection.vendor == "postgresql":
-        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-    return f"substr({column}, 1, 19)"
-
-
-def _fetch(sql: str, schema: pa.Schema, progress: Progress | None = None) -> pa.Table:
-    """Rows of a query as an Arrow table, in batches (COPY on PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        return _copy(sql, schema, progress)
-    batches = []
-    names = schema.names
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(BATCH):
-            columns = list(zip(*rows, strict=True))
-            batches.append(pa.record_batch([pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)],
-                                           names=names))
-            if progress:
-                progress(len(rows))
-    return pa.Table.from_batches(batches, schema=schema)
-
-
-def _copy(sql: str, schema: pa.Schema, progress: Progress | None) -> pa.Table:
-    import pyarrow.csv as pacsv
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "rows.csv"
-        with (
-            connection.cursor() as cursor,
-            path.open("wb") as out,
-            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy,
-        ):
-            for chunk in copy:
-                out.write(chunk)
-        if path.stat().st_size == 0:
-            return schema.empty_table()
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=schema.names),
-            convert_options=pacsv.ConvertOptions(
-                column_types=schema, strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )
-    if progress:
-        progress(table.num_rows)
-    return table.cast(schema) if table.schema != schema else table
+        return f"coalesce(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')"
+    return f"coalesce(substr({column}, 1, 19), '')"
 
 
 def load_events(
@@ -115,9 +67,11 @@ def load_events(
         else:
             records_where = selected
     sep = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
-    sql = _EVENT_SQL.format(
-        occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), sep=sep, where=events_where
-    )
+
+    def events_sql(where: str) -> str:
+        return _EVENT_SQL.format(occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), sep=sep,
+                                 where=where)
+
     if person_ids:
         # Selected persons go through a temporary table, not a parameter list that could overflow.
         with connection.cursor() as cursor:
@@ -125,19 +79,21 @@ def load_events(
             cursor.execute("DELETE FROM selected_person")
             ids = sorted(set(person_ids))
             cursor.executemany("INSERT INTO selected_person (person_id) VALUES (%s)", [(i,) for i in ids])
-    raw = _fetch(sql, _EVENT_SCHEMA, progress)
-    record_persons = _fetch(
+    selecting = bool(person_ids)  # the queries read the temporary table of this connection
+    raw = query_arrow(events_sql(events_where), _EVENT_SCHEMA, progress, this_connection=selecting)
+    record_persons = query_arrow(
         _RECORD_PERSON_SQL.format(where=records_where),
         pa.schema([("record_pk", pa.int64()), ("person_id", pa.int64())]),
+        this_connection=selecting,
     )
-    people = _fetch(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()),
-                                            ("role", pa.string())]))
+    people = query_arrow(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()),
+                                                 ("role", pa.string())]))
     con.register("raw_events", raw)
     naming = con.sql(
         "SELECT DISTINCT source_system_id FROM raw_events WHERE string_split(extras, chr(31))[4] <> ''"
     ).fetchall()
     system_ids = ", ".join(str(int(row[0])) for row in naming) or "NULL"
-    records = _fetch(_RECORD_SQL.format(ids=system_ids), pa.schema([("source_system_id", pa.int64()),
+    records = query_arrow(_RECORD_SQL.format(ids=system_ids), pa.schema([("source_system_id", pa.int64()),
                                                             ("record_id", pa.string()), ("person_id", pa.int64())]))
     system_agency = list(SourceSystem.objects.values_list("pk", "agency_id"))
     systems = pa.table({

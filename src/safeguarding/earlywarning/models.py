@@ -116,9 +116,12 @@ class Alert(models.Model):
     (the event that tipped it over), not when the scan ran. One alert per episode of a pattern:
     later events that continue the same episode are added to it as evidence."""
 
-    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="alerts")
+    # The rule and the person are found through the indexes that start with them (the unique
+    # rule-and-trigger constraint, person-and-rule); one index less is one less to write for each
+    # of the hundreds of thousands of alerts a first scan of a large area raises.
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="alerts", db_index=False)
     rule_version = models.PositiveIntegerField()
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="alerts")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="alerts", db_index=False)
     level = models.CharField(max_length=10, choices=AlertLevel.choices)
     raised_at = models.DateTimeField()
     trigger_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
@@ -170,10 +173,14 @@ class Alert(models.Model):
 class AlertEvidence(models.Model):
     """An agency's event that is part of the pattern an alert names."""
 
-    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="evidence")
+    # An alert's evidence is found through the unique alert-and-event index; nothing looks evidence
+    # up by scan. Millions of rows are written at once, so no index is kept that nothing reads.
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="evidence", db_index=False)
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField()
-    scan = models.ForeignKey(ScanRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    scan = models.ForeignKey(
+        ScanRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alert", "event"], name="unique_alert_evidence")]
