@@ -8,7 +8,8 @@ import logging
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +45,31 @@ def query_arrow(
       in-memory database, as in the tests; ``this_connection``, for a query that reads a
       temporary table of Django's connection): the Django cursor, a batch of rows at a time.
     """
+    return queries_arrow([Query(sql, schema, progress)], this_connection=this_connection)[0]
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    schema: pa.Schema
+    progress: Progress | None = None
+
+
+def queries_arrow(queries: Sequence[Query], *, this_connection: bool = False) -> list[pa.Table]:
+    """Several queries read as ``query_arrow`` reads one; through ADBC they are read side by side,
+    a process each."""
     if connection.vendor == "postgresql":
-        return _copy(sql, schema, progress)
+        return [_copy(q.sql, q.schema, q.progress) for q in queries]
     path = _sqlite_file()
     if path is not None and not connection.in_atomic_block and not this_connection:
         try:
-            return read_sqlite_file(path, sql, schema, progress)
+            return read_sqlite_file(path, queries)
         except (ImportError, OSError) as exc:
             # The driver is missing, or met a value its type inference did not expect: read the
             # slower way rather than not at all.
             logger.warning("reading through ADBC failed (%s); reading through the Django cursor", exc)
     with connection.cursor() as cursor:
-        return read_cursor(cursor, sql, schema, progress)
+        return [read_cursor(cursor, q.sql, q.schema, q.progress) for q in queries]
 
 
 def _sqlite_file() -> str | None:
@@ -91,40 +105,57 @@ def _array(values: Any, type_: pa.DataType) -> pa.Array:
 _WITNESS = {"int64": "0", "double": "0.0", "bool": "0", "string": "''"}
 
 
-def read_sqlite_file(path: str, sql: str, schema: pa.Schema, progress: Progress | None = None) -> pa.Table:
-    """Rows of a query on a SQLite database file through ADBC, cast to ``schema``.
+def read_sqlite_file(path: str, queries: Sequence[Query]) -> list[pa.Table]:
+    """Rows of queries on a SQLite database file through ADBC, each cast to its schema.
 
-    The reading is done by ``safeguarding.core.sqlite_reader`` in a process of its own (see there
-    why), which hands the rows back as an Arrow stream in a temporary file. The query is sent
+    Each query is read by ``safeguarding.core.sqlite_reader`` in a process of its own (see there
+    why), all at once, and handed back as an Arrow stream in a temporary file. A query is sent
     after one made-up row holding a value of every column's type, for the driver to infer them.
     """
+    with tempfile.TemporaryDirectory() as tmp:
+        children = [_start_reader(path, q, Path(tmp) / f"rows-{n}.arrows") for n, q in enumerate(queries)]
+        tables: list[pa.Table] = []
+        failures: list[str] = []
+        for (child, out), query in zip(children, queries, strict=True):
+            with child:
+                assert child.stdout and child.stderr
+                for line in child.stdout:
+                    if query.progress:
+                        query.progress(int(line))
+                failure = child.stderr.read().strip()
+            if child.returncode != 0:
+                failures.append(failure.splitlines()[-1] if failure else f"exit {child.returncode}")
+                continue
+            if not out.exists() or out.stat().st_size == 0:
+                tables.append(query.schema.empty_table())
+                continue
+            with pa.OSFile(str(out)) as source:  # read into memory, not mapped: the file is about to go
+                table = pa.ipc.open_stream(source).read_all()
+            tables.append(table.drop_columns(table.column_names[0]).rename_columns(query.schema.names)
+                          .cast(query.schema))
+    if failures:
+        raise OSError("; ".join(failures))
+    return tables
+
+
+def _start_reader(path: str, query: Query, out: Path) -> tuple[subprocess.Popen[str], Path]:
     literals = []
-    for f in schema:
+    for f in query.schema:
         literal = _WITNESS.get(str(f.type))
         if literal is None:
             raise TypeError(f"no SQLite witness value for {f.name} of type {f.type}")
         literals.append(literal)
-    witnessed = f"SELECT 1, {', '.join(literals)} UNION ALL SELECT * FROM (SELECT 0, q.* FROM ({sql}) AS q)"  # noqa: S608
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "rows.arrows"
-        with subprocess.Popen(
-            [sys.executable, "-m", "safeguarding.core.sqlite_reader"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ) as child:
-            assert child.stdin and child.stdout and child.stderr
-            child.stdin.write(json.dumps({"path": path, "sql": witnessed, "out": str(out), "batch_rows": BATCH}))
-            child.stdin.close()
-            for line in child.stdout:
-                if progress:
-                    progress(int(line))
-            failure = child.stderr.read().strip()
-        if child.returncode != 0:
-            raise OSError(failure.splitlines()[-1] if failure else f"exit {child.returncode}")
-        if not out.exists() or out.stat().st_size == 0:
-            return schema.empty_table()
-        with pa.OSFile(str(out)) as source:  # read into memory, not mapped: the file is about to go
-            table = pa.ipc.open_stream(source).read_all()
-    return table.drop_columns(table.column_names[0]).rename_columns(schema.names).cast(schema)
+    witnessed = (
+        f"SELECT 1, {', '.join(literals)} UNION ALL SELECT * FROM (SELECT 0, q.* FROM ({query.sql}) AS q)"  # noqa: S608
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "safeguarding.core.sqlite_reader"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert child.stdin
+    child.stdin.write(json.dumps({"path": path, "sql": witnessed, "out": str(out), "batch_rows": BATCH}))
+    child.stdin.close()
+    return child, out
 
 
 def _copy(sql: str, schema: pa.Schema, progress: Progress | None) -> pa.Table:

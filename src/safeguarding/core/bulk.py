@@ -4,7 +4,9 @@ and the linkage run, where the ORM's bulk_create and bulk_update cost most of th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from django.db import connection, models
@@ -25,6 +27,13 @@ def _sqlite_datetime() -> Callable[[Any], Any]:
         return text
 
     return adapt
+
+
+@dataclass(frozen=True)
+class Same:
+    """One value for every row of a column (``BulkTable.insert_columns``)."""
+
+    value: Any
 
 
 class BulkTable:
@@ -82,21 +91,39 @@ class BulkTable:
         return list(zip(*columns, strict=True))
 
     def _insert_values(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[tuple[Any, ...]]:
-        defaults: dict[str, Any] = {}
-        for f in self.fields:
-            stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            defaults[f.attname] = now if stamped else f.get_default()
-        return self._prepare(self.fields, rows, defaults)
+        return self._prepare(self.fields, rows, {f.attname: self._default(f, now) for f in self.fields})
+
+    @staticmethod
+    def _default(field: models.Field[Any, Any], now: dt.datetime) -> Any:
+        stamped = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        return now if stamped else field.get_default()
 
     def _columns(self) -> str:
         return ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
 
     def insert(self, rows: Sequence[dict[str, Any]], now: dt.datetime, *, ids: Sequence[int] | None = None) -> None:
         """Insert the rows; with ``ids``, each row takes the id in the same place."""
-        if not rows:
+        if rows:
+            self._write(self._insert_values(rows, now), ids)
+
+    def insert_columns(self, columns: dict[str, Any], count: int, now: dt.datetime) -> None:
+        """Insert ``count`` rows given a column at a time, by attribute name: a list of values, or
+        ``Same(value)`` for one value in every row. Fields not given take their defaults. For the
+        millions of rows that differ in a column or two (an alert's evidence), without a dict a row."""
+        if not count:
             return
+        prepared: list[Iterable[Any]] = []
+        for f in self.fields:
+            given = columns.get(f.attname, Same(self._default(f, now)))
+            adapt = self._adapter(f)
+            if isinstance(given, Same):
+                prepared.append(repeat(given.value if adapt is None else adapt(given.value), count))
+            else:
+                prepared.append(given if adapt is None else [adapt(v) for v in given])
+        self._write(list(zip(*prepared, strict=True)), None)
+
+    def _write(self, values: list[tuple[Any, ...]], ids: Sequence[int] | None) -> None:
         table = connection.ops.quote_name(self.model._meta.db_table)
-        values = self._insert_values(rows, now)
         columns = self._columns()
         if ids is not None:
             values = [(pk, *row) for pk, row in zip(ids, values, strict=True)]
@@ -106,7 +133,7 @@ class BulkTable:
                 with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in values:
                         copy.write_row(row)
-                self._analyse_as_it_grows(cursor, table, len(rows))
+                self._analyse_as_it_grows(cursor, table, len(values))
                 return
             placeholders = ", ".join(["%s"] * len(values[0]))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608

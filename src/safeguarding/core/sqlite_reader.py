@@ -18,15 +18,25 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 
 def main() -> int:
+    try:
+        _read(json.load(sys.stdin))
+    except Exception as exc:  # the reason, in one line, is the parent's to report
+        message = str(exc).strip().splitlines()
+        print(f"{type(exc).__name__}: {message[0] if message else ''}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _read(request: dict[str, Any]) -> None:
     import adbc_driver_sqlite.dbapi
 
-    request = json.load(sys.stdin)
     writer: pa.RecordBatchStreamWriter | None = None
     with adbc_driver_sqlite.dbapi.connect(request["path"]) as adbc, adbc.cursor() as cursor:
         cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(request["batch_rows"])})
@@ -40,7 +50,6 @@ def main() -> int:
                 print(kept.num_rows, flush=True)
             if writer is not None:
                 writer.close()
-    return 0
 
 
 if __name__ == "__main__":

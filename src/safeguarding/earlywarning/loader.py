@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 from django.db import connection
 
-from safeguarding.core.arrow import Progress, query_arrow
+from safeguarding.core.arrow import Progress, Query, queries_arrow, query_arrow
 
 # No joins here: the events come as they are stored and DuckDB joins them to their persons and
 # agencies. The four columns that are nearly
@@ -79,15 +79,15 @@ def load_events(
             cursor.execute("DELETE FROM selected_person")
             ids = sorted(set(person_ids))
             cursor.executemany("INSERT INTO selected_person (person_id) VALUES (%s)", [(i,) for i in ids])
-    selecting = bool(person_ids)  # the queries read the temporary table of this connection
-    raw = query_arrow(events_sql(events_where), _EVENT_SCHEMA, progress, this_connection=selecting)
-    record_persons = query_arrow(
-        _RECORD_PERSON_SQL.format(where=records_where),
-        pa.schema([("record_pk", pa.int64()), ("person_id", pa.int64())]),
-        this_connection=selecting,
+    raw, record_persons, people = queries_arrow(
+        [
+            Query(events_sql(events_where), _EVENT_SCHEMA, progress),
+            Query(_RECORD_PERSON_SQL.format(where=records_where),
+                  pa.schema([("record_pk", pa.int64()), ("person_id", pa.int64())])),
+            Query(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()), ("role", pa.string())])),
+        ],
+        this_connection=bool(person_ids),  # the queries read the temporary table of this connection
     )
-    people = query_arrow(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()),
-                                                 ("role", pa.string())]))
     con.register("raw_events", raw)
     naming = con.sql(
         "SELECT DISTINCT source_system_id FROM raw_events WHERE string_split(extras, chr(31))[4] <> ''"

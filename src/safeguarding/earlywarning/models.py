@@ -116,7 +116,7 @@ class Alert(models.Model):
     (the event that tipped it over), not when the scan ran. One alert per episode of a pattern:
     later events that continue the same episode are added to it as evidence."""
 
-    # The rule and the person are found through the indexes that start with them (the unique
+    # The rule, its trigger and the person are found through the indexes that hold them (the unique
     # rule-and-trigger constraint, person-and-rule); one index less is one less to write for each
     # of the hundreds of thousands of alerts a first scan of a large area raises.
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="alerts", db_index=False)
@@ -124,7 +124,7 @@ class Alert(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="alerts", db_index=False)
     level = models.CharField(max_length=10, choices=AlertLevel.choices)
     raised_at = models.DateTimeField()
-    trigger_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    trigger_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+", db_index=False)
     explanation = models.TextField()
     created_at = models.DateTimeField()
     evidence_updated_at = models.DateTimeField(help_text="when a scan last added evidence")
@@ -174,9 +174,11 @@ class AlertEvidence(models.Model):
     """An agency's event that is part of the pattern an alert names."""
 
     # An alert's evidence is found through the unique alert-and-event index; nothing looks evidence
-    # up by scan. Millions of rows are written at once, so no index is kept that nothing reads.
+    # up by event or by scan (and events are never deleted). A first scan of a large area writes
+    # millions of rows at once, and an index on the event, written in no order, tripled its cost
+    # on SQLite: no index is kept that nothing reads.
     alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="evidence", db_index=False)
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+", db_index=False)
     added_at = models.DateTimeField()
     scan = models.ForeignKey(
         ScanRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False

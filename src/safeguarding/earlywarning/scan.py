@@ -30,7 +30,7 @@ from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.arrow import arrow_table
-from safeguarding.core.bulk import BulkTable
+from safeguarding.core.bulk import BulkTable, Same
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, RuleKind, ScanRun
@@ -355,14 +355,16 @@ def _apply(
         # Bulk writes (COPY on PostgreSQL): a first scan of a large area raises alerts by the
         # hundred thousand, with millions of pieces of evidence.
         created = BulkTable(Alert).insert_returning_ids([alert for alert, *_ in to_create], now)
-        new_evidence = [
-            {"alert_id": alert_id, "event_id": pk, "added_at": now, "scan_id": scan.pk}
-            for alert_id, (_, pks, *_) in zip(created, to_create, strict=True)
-            for pk in pks
-        ]
-        extended = _extend(to_extend, explainer, scan, now)
-        added = len(new_evidence) + len(extended)
-        BulkTable(AlertEvidence).insert(new_evidence + extended, now)
+        extended = _extend(to_extend, explainer, now)
+        evidence_alerts = [alert_id for alert_id, (_, pks, *_) in zip(created, to_create, strict=True) for _ in pks]
+        evidence_alerts += [alert_id for alert_id, _ in extended]
+        evidence_events = [pk for _, pks, *_ in to_create for pk in pks] + [pk for _, pk in extended]
+        added = len(evidence_events)
+        BulkTable(AlertEvidence).insert_columns(
+            {"alert_id": evidence_alerts, "event_id": evidence_events, "added_at": Same(now), "scan_id": Same(scan.pk)},
+            added,
+            now,
+        )
 
         scan.finished_at = timezone.now()
         scan.events_scanned = events
@@ -402,11 +404,10 @@ def _apply(
 def _extend(
     items: list[tuple[int, list[int], RuleSpec, list[str], int]],
     explainer: _Explainer,
-    scan: ScanRun,
     now: dt.datetime,
-) -> list[dict[str, Any]]:
-    """New evidence for existing alerts (given by id); an alert already dealt with is flagged as
-    having some. An alert follows its child when record linkage has since joined the child to
+) -> list[tuple[int, int]]:
+    """New evidence for existing alerts (given by id), as (alert, event) pairs; an alert already
+    dealt with is flagged as having some. An alert follows its child when record linkage has since joined the child to
     another person."""
     if not items:
         return []
@@ -417,7 +418,7 @@ def _extend(
         alerts.update(Alert.objects.in_bulk(list(chunk)))
         for alert_id, event_id in AlertEvidence.objects.filter(alert_id__in=chunk).values_list("alert_id", "event_id"):
             have[alert_id].add(event_id)
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[int, int]] = []  # (alert, event) of the new evidence
     changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
     for alert_pk, evidence, spec, notes, person_id in items:
         alert = alerts[alert_pk]
@@ -428,7 +429,7 @@ def _extend(
         if not fresh:
             continue
         have[alert.pk].update(fresh)
-        rows.extend({"alert_id": alert.pk, "event_id": pk, "added_at": now, "scan_id": scan.pk} for pk in fresh)
+        rows.extend((alert.pk, pk) for pk in fresh)
         changed[alert.pk] = (alert, spec, notes)
         if not alert.is_open:
             alert.new_evidence_since_action = True
