@@ -177,6 +177,7 @@ def _copy(sql: str, schema: pa.Schema, progress: Progress | None) -> pa.Table:
             read_options=pacsv.ReadOptions(column_names=schema.names),
             convert_options=pacsv.ConvertOptions(
                 column_types=schema, strings_can_be_null=False, quoted_strings_can_be_null=False,
+                true_values=["t", "true", "1"], false_values=["f", "false", "0"],  # PostgreSQL writes t and f
             ),
         )
     if progress:

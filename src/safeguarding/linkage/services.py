@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +23,11 @@ from safeguarding.accounts.access import Capability, has
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.arrow import query_arrow
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor.models import Concern
-from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings, Progress
+from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings, Progress, report
 from safeguarding.linkage.models import (
     ChangeKind,
     LinkageModelVersion,
@@ -60,7 +61,11 @@ def linkage_settings(**overrides: Any) -> LinkageSettings:
 # --- loading the records ---------------------------------------------------------------------
 
 _FIELDS = [c for c in INPUT_COLUMNS if c not in ("unique_id", "source_system")]
-LOAD_CHUNK = 50_000
+_LOAD_SCHEMA = pa.schema(
+    [("unique_id", pa.int64()), ("person_id", pa.int64()), ("link_method", pa.string()),
+     ("link_probability", pa.float64()), ("source_system", pa.string())]
+    + [(name, pa.bool_() if name == "nhs_number_valid" else pa.string()) for name in _FIELDS]
+)
 
 
 @dataclass
@@ -105,52 +110,28 @@ def _select_records_sql() -> str:
 
 
 def _load(*, progress: Progress | None = None) -> LoadedRecords:
-    """Read the records with one streamed query, a chunk of rows at a time, straight into Arrow
-    columns: a million records are never held as Django objects or dicts."""
+    """Read the records with one query straight into Arrow columns (``core.arrow.query_arrow``:
+    ADBC on SQLite, COPY on PostgreSQL): a million records are never held as Django objects or dicts."""
     total = SourceRecord.objects.count()
-    chunks: list[pa.Table] = []
-    states: list[pa.Table] = []
     done = 0
-    if progress:
-        progress("load", 0, total)
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(_select_records_sql())
-        while rows := cursor.fetchmany(LOAD_CHUNK):
-            ids, persons, methods, probabilities, systems, *values = zip(*rows, strict=True)
-            states.append(_state_table(ids, persons, methods, probabilities))
-            chunks.append(_to_table(ids, systems, values))
-            done += len(rows)
-            if progress:
-                progress("load", done, total)
-    if not chunks:
-        chunks.append(_to_table((), (), [() for _ in _FIELDS]))
-        states.append(_state_table((), (), (), ()))
-    return LoadedRecords(pa.concat_tables(chunks), pa.concat_tables(states))
+    report(progress, "load", 0, total)
 
+    def read(rows: int) -> None:
+        nonlocal done
+        done += rows
+        report(progress, "load", done, total)
 
-def _state_table(ids: Sequence[int], persons: Sequence[int], methods: Sequence[str],
-                 probabilities: Sequence[float | None]) -> pa.Table:
-    return pa.table({
-        "unique_id": pa.array(ids, pa.int64()), "person_id": pa.array(persons, pa.int64()),
-        "link_method": pa.array(methods, pa.string()), "link_probability": pa.array(probabilities, pa.float64()),
-    })
+    # Rows may come in any order (the reader's): the pipeline and the write-back want id order.
+    table = query_arrow(_select_records_sql(), _LOAD_SCHEMA, read).sort_by("unique_id")
+    states = table.select(["unique_id", "person_id", "link_method", "link_probability"])
+    records = table.select(list(INPUT_COLUMNS))
+    return LoadedRecords(records, states)
 
 
 def load_records(*, progress: Progress | None = None) -> tuple[pa.Table, dict[int, int]]:
     """Every source record as the pipeline's input table (INPUT_COLUMNS), and each record's current person."""
     loaded = _load(progress=progress)
     return loaded.records, loaded.current
-
-
-def _to_table(ids: Sequence[int], systems: Sequence[str], values: Sequence[Sequence[Any]]) -> pa.Table:
-    arrays: dict[str, pa.Array] = {"unique_id": pa.array(ids, pa.int64()), "source_system": pa.array(systems, pa.string())}
-    for name, column in zip(_FIELDS, values, strict=True):
-        if name == "nhs_number_valid":
-            # SQLite hands back 0 and 1, PostgreSQL booleans: either way, cast to boolean.
-            arrays[name] = pa.array(column).cast(pa.bool_()) if column else pa.array([], pa.bool_())
-        else:
-            arrays[name] = pa.array(column, pa.string())
-    return pa.table({name: arrays[name] for name in INPUT_COLUMNS})
 
 
 # --- stable identities -----------------------------------------------------------------------
