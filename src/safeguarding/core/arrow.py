@@ -32,9 +32,7 @@ def arrow_table(relation: Any) -> pa.Table:
     return result
 
 
-def query_arrow(
-    sql: str, schema: pa.Schema, progress: Progress | None = None, *, this_connection: bool = False
-) -> pa.Table:
+def query_arrow(sql: str, schema: pa.Schema, progress: Progress | None = None) -> pa.Table:
     """The rows of a read-only query (no parameters) as an Arrow table of ``schema``, in batches.
 
     - PostgreSQL: COPY ... TO STDOUT as CSV, parsed by Arrow's CSV reader.
@@ -42,10 +40,10 @@ def query_arrow(
       whole columns from C. Python's sqlite3 driver makes a Python object of every value: 13 s of
       a 5-million-event scan went on that alone.
     - Otherwise (a transaction open, whose own rows another connection could not see; an
-      in-memory database, as in the tests; ``this_connection``, for a query that reads a
-      temporary table of Django's connection): the Django cursor, a batch of rows at a time.
+      in-memory database, as in the tests): the Django cursor, a batch of rows at a time. A query
+      must not read a temporary table of Django's connection: ADBC's process would not see it.
     """
-    return queries_arrow([Query(sql, schema, progress)], this_connection=this_connection)[0]
+    return queries_arrow([Query(sql, schema, progress)])[0]
 
 
 @dataclass(frozen=True)
@@ -55,13 +53,13 @@ class Query:
     progress: Progress | None = None
 
 
-def queries_arrow(queries: Sequence[Query], *, this_connection: bool = False) -> list[pa.Table]:
+def queries_arrow(queries: Sequence[Query]) -> list[pa.Table]:
     """Several queries read as ``query_arrow`` reads one; through ADBC they are read side by side,
     a process each."""
     if connection.vendor == "postgresql":
         return [_copy(q.sql, q.schema, q.progress) for q in queries]
     path = _sqlite_file()
-    if path is not None and not connection.in_atomic_block and not this_connection:
+    if path is not None and not connection.in_atomic_block:
         try:
             return read_sqlite_file(path, queries)
         except (ImportError, OSError) as exc:

@@ -6,6 +6,7 @@ Timestamps are read as text and parsed by DuckDB, not one by one in Python.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import duckdb
@@ -56,8 +57,16 @@ def load_events(
 
     records_where = "1 = 1"
     events_where = "1 = 1"
+    ids = sorted({int(i) for i in person_ids or ()})
     if person_ids is not None:
-        selected = "person_id IN (SELECT person_id FROM selected_person)" if person_ids else "1 = 0"
+        if not ids:
+            selected = "1 = 0"
+        elif connection.vendor == "sqlite":
+            # Written into the query (whole numbers only), so that ADBC's process can read it:
+            # a temporary table of the hub's connection would be invisible to it.
+            selected = f"person_id IN (SELECT value FROM json_each('{json.dumps(ids)}'))"  # noqa: S608
+        else:
+            selected = "person_id IN (SELECT person_id FROM selected_person)"
         events_where = f"e.source_record_id IN (SELECT id FROM people_sourcerecord WHERE {selected})"  # noqa: S608
         if with_contacts:
             events_where += (
@@ -72,12 +81,12 @@ def load_events(
         return _EVENT_SQL.format(occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), sep=sep,
                                  where=where)
 
-    if person_ids:
-        # Selected persons go through a temporary table, not a parameter list that could overflow.
+    if ids and connection.vendor == "postgresql":
+        # Selected persons go through a temporary table (COPY reads on this connection), not a
+        # parameter list that could overflow.
         with connection.cursor() as cursor:
             cursor.execute("CREATE TEMP TABLE IF NOT EXISTS selected_person (person_id BIGINT PRIMARY KEY)")
             cursor.execute("DELETE FROM selected_person")
-            ids = sorted(set(person_ids))
             cursor.executemany("INSERT INTO selected_person (person_id) VALUES (%s)", [(i,) for i in ids])
     raw, record_persons, people = queries_arrow(
         [
@@ -86,7 +95,6 @@ def load_events(
                   pa.schema([("record_pk", pa.int64()), ("person_id", pa.int64())])),
             Query(_PERSON_SQL, pa.schema([("person_id", pa.int64()), ("dob_text", pa.string()), ("role", pa.string())])),
         ],
-        this_connection=bool(person_ids),  # the queries read the temporary table of this connection
     )
     con.register("raw_events", raw)
     naming = con.sql(
