@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 from django.utils import timezone
@@ -68,18 +70,38 @@ def _first_referrals(con: duckdb.DuckDBPyConnection) -> dict[int, dt.datetime]:
 
 
 def backtest(draft: RuleSpec, *, as_of: dt.datetime | None = None) -> Backtest:
-    """Run ``draft`` over all history. Rules that link children to others at risk read who was at
-    risk from the other switched-on rules, as a real scan would."""
-    started = time.perf_counter()
+    """Run ``draft`` over all history (see ``backtests``)."""
+    return backtests([draft], as_of=as_of)[0]
+
+
+def backtests(drafts: Sequence[RuleSpec], *, as_of: dt.datetime | None = None) -> list[Backtest]:
+    """Run each rule of ``drafts`` (a draft and the rule as it is, say) over all history, reading
+    the history once. Rules that link children to others at risk read who was at risk from the
+    other switched-on rules, as a real scan would."""
     moment = as_of or timezone.now()
-    others = [rule_spec(r) for r in Rule.objects.filter(enabled=True).exclude(code=draft.code)]
+    enabled = list(Rule.objects.filter(enabled=True))
+    results = []
     con = engine.connect()
     try:
+        started = time.perf_counter()
         events = loader.load_events(con)
-        episodes = evaluate(con, [*others, draft], moment).to_pylist()
         referrals = _first_referrals(con)
+        reading = time.perf_counter() - started
+        for draft in drafts:
+            started = time.perf_counter()
+            others = [rule_spec(r) for r in enabled if r.code != draft.code]
+            episodes = evaluate(con, [*others, draft], moment).to_pylist()
+            result = _compare(draft, episodes, referrals)
+            result.events_read = events
+            result.seconds = reading + time.perf_counter() - started
+            results.append(result)
     finally:
         con.close()
+    return results
+
+
+def _compare(draft: RuleSpec, episodes: list[dict[str, Any]], referrals: dict[int, dt.datetime]) -> Backtest:
+    """Whom the draft's alerts flag, against whom was referred and when."""
     first_alert: dict[int, dt.datetime] = {}
     alerts = 0
     for row in episodes:
@@ -108,6 +130,4 @@ def backtest(draft: RuleSpec, *, as_of: dt.datetime | None = None) -> Backtest:
         referred_before=before,
         never_referred=never,
         days_before_referral=sorted(days),
-        events_read=events,
-        seconds=time.perf_counter() - started,
     )

@@ -67,11 +67,12 @@ def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpRes
             if request.POST.get("action") == "test":
                 spec = clean_rule(code=code or "draft", name=data["name"] or "Draft rule", kind=kind,
                                   level=data["level"], params=form.params())
-                context["backtest"] = services.rule_backtest(acting_user=user, spec=spec, request=request)
+                current = rule_spec(rule) if rule is not None else None
+                context["backtest"], context["current_backtest"] = services.rule_backtest(
+                    acting_user=user, spec=spec, current=current, request=request
+                )
                 context["draft_words"] = describe(spec)
-                if rule is not None:
-                    current = rule_spec(rule)
-                    context["current_backtest"] = services.rule_backtest(acting_user=user, spec=current)
+                if current is not None:
                     context["current_words"] = describe(current)
             else:
                 saved = services.rule_save(

@@ -203,21 +203,26 @@ def rule_save(
 
 
 def rule_backtest(
-    *, acting_user: User, spec: RuleSpec, request: HttpRequest | None = None
-) -> Backtest:
-    """Test a draft rule against all history (nothing is saved but the audit entry)."""
-    from safeguarding.earlywarning.backtest import backtest
+    *, acting_user: User, spec: RuleSpec, current: RuleSpec | None = None, request: HttpRequest | None = None
+) -> tuple[Backtest, Backtest | None]:
+    """Test a draft rule against all history, beside the rule as it is now when there is one
+    (nothing is saved but the audit entry). The history is read once for both."""
+    from safeguarding.earlywarning.backtest import backtests
 
     if not has(acting_user, Capability.CONFIGURE_TOOLS):
         raise ServiceError("You cannot test early-warning rules")
-    result = backtest(spec)
+    results = backtests([spec] if current is None else [spec, current])
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.RULE_BACKTESTED,
             actor=acting_user,
             target_kind="rule",
             target_id=spec.code,
-            detail={"params": spec.params, "children_flagged": result.children_flagged},
+            detail={
+                "params": spec.params,
+                "children_flagged": results[0].children_flagged,
+                "as_it_is_flagged": results[1].children_flagged if current is not None else None,
+            },
             request=request,
         )
-    return result
+    return results[0], (results[1] if current is not None else None)
