@@ -179,3 +179,54 @@ def demo_concerns_raise(*, count: int = 6) -> int:
         )
         raised += 1
     return raised
+
+
+def demo_casework(*, referrals: int = 2) -> dict[str, int]:
+    """Work a few of the scan's alerts as the demo's people would, so the panel, the alerts queue
+    and the child's screenings have something real to show: the MACE coordinator refers the
+    children with the newest high alerts to the panel and acknowledges the next alert, and the lead
+    practitioner screens each referred child, confirming what the agencies' records suggest."""
+    from safeguarding.earlywarning.models import Alert, AlertLevel, AlertStatus
+    from safeguarding.earlywarning.services import alert_acknowledge
+    from safeguarding.panel.models import PanelReferral
+    from safeguarding.panel.services import panel_refer
+    from safeguarding.screening.selectors import evidence_for_child, tool_current
+    from safeguarding.screening.services import AnswerInput, screening_answers_save, screening_complete
+    from safeguarding.screening.tool import NO, YES
+
+    done = {"referred": 0, "acknowledged": 0, "screened": 0}
+    if PanelReferral.objects.exists():
+        return done
+    mace = User.objects.get(username="mace.coordinator")
+    practitioner = User.objects.get(username="lead.practitioner")
+    referred: list[Person] = []
+    for alert in Alert.objects.filter(status=AlertStatus.OPEN).select_related("person", "rule").order_by(
+        "-raised_at", "pk"
+    ):
+        if alert.person in referred:
+            continue
+        if len(referred) < referrals and alert.level == AlertLevel.HIGH:
+            panel_refer(child=alert.person, referred_by=mace, alert=alert,
+                        reason=f"{alert.rule.name}: the pattern needs a multi-agency plan.")
+            referred.append(alert.person)
+            done["referred"] += 1
+        elif len(referred) == referrals:
+            alert_acknowledge(alert=alert, acting_user=mace)
+            done["acknowledged"] += 1
+            break
+    tool = tool_current().tool
+    for child in referred:
+        evidence = evidence_for_child(user=practitioner, person=child, tool=tool)
+        answers = {
+            ind.code: AnswerInput(answer=YES, event_ids=[e.pk for e in evidence[ind.code].suggested], suggested=True)
+            if evidence[ind.code].suggested else AnswerInput(answer=NO)
+            for ind in tool.indicators
+        }
+        draft = screening_answers_save(acting_user=practitioner, child=child, answers=answers)
+        screening_complete(
+            acting_user=practitioner, assessment=draft, judgement_level=draft.computed_level,
+            judgement_reasoning="Agree with the computed level: the agencies' records show the pattern the panel "
+                                "was told of.",
+        )
+        done["screened"] += 1
+    return done

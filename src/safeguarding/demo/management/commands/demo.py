@@ -21,6 +21,7 @@ from safeguarding.demo.partnership import (
     AGENCIES,
     DEMO_PASSWORD,
     DEMO_USERS,
+    demo_casework,
     demo_concerns_raise,
     demo_partnership_setup,
 )
@@ -77,6 +78,14 @@ class Command(BaseCommand):
         raised = demo_concerns_raise()
         if raised:
             console.print(f"Raised {raised} concerns at the front door for the demo.")
+        if not options["no_scan"]:
+            worked = demo_casework()
+            if worked["referred"]:
+                console.print(
+                    f"Referred {worked['referred']} children with alerts to the panel, screened them, and "
+                    f"acknowledged {worked['acknowledged']} more alert, as the demo's MACE coordinator and lead "
+                    "practitioner."
+                )
 
         table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
         for column in ("Username", "Role", "Agency"):
