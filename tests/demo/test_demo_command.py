@@ -11,8 +11,11 @@ from django.db.models import Count
 from safeguarding.accounts.models import Agency, Role, User
 from safeguarding.audit.services import audit_verify
 from safeguarding.demo.partnership import DEMO_PASSWORD
+from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.frontdoor.models import Concern
+from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import Event, Person, SourceRecord
+from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
 
 
 @pytest.mark.django_db
@@ -27,9 +30,17 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
     assert len(systems) >= 4
     assert Event.objects.count() > 200
     assert Concern.objects.count() > 0
+    # The MACE coordinator's casework: alerted children referred to the panel, each screened.
+    referred = set(PanelReferral.objects.values_list("child_id", flat=True))
+    assert len(referred) == 2
+    assert set(ScreeningAssessment.objects.filter(status=ScreeningStatus.COMPLETED).values_list("child_id", flat=True)) == referred
+    assert Alert.objects.filter(status=AlertStatus.ACKNOWLEDGED).count() == 1
     assert (tmp_path / "truth" / "persons.csv").exists()
     assert audit_verify().ok
 
-    counts = (Person.objects.count(), SourceRecord.objects.count(), Event.objects.count(), Concern.objects.count())
+    def counts() -> tuple[int, ...]:
+        return tuple(m.objects.count() for m in (Person, SourceRecord, Event, Concern, PanelReferral, ScreeningAssessment))
+
+    before = counts()
     call_command("demo", children=80, out=tmp_path, quiet=True)
-    assert (Person.objects.count(), SourceRecord.objects.count(), Event.objects.count(), Concern.objects.count()) == counts
+    assert counts() == before
