@@ -16,8 +16,8 @@ from django.db import connection
 from safeguarding.core.arrow import Progress, Query, queries_arrow, query_arrow
 
 # No joins here: the events come as they are stored and DuckDB joins them to their persons and
-# agencies. The four columns that are nearly
-# always empty travel as one (NULL when all are empty), split again in DuckDB.
+# agencies. The four columns that are nearly always empty travel as one (NULL when all are empty),
+# split again in DuckDB.
 _EVENT_SQL = """
     SELECT e.id, e.source_record_id, e.source_system_id, e.event_type, {occurred}, {ended},
            CASE WHEN e.vehicle_registration = '' AND e.phone = '' AND e.location_postcode = ''
