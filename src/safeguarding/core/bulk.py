@@ -1,5 +1,5 @@
-"""Writing many rows of one model at once, the fastest way each database offers: for the importer
-and the linkage run, where the ORM's bulk_create and bulk_update cost most of the time."""
+"""Writing many rows of one model at once, the fastest way each database offers: for the importer,
+the linkage run and the alert scan, where the ORM's bulk_create and bulk_update cost most of the time."""
 
 from __future__ import annotations
 
@@ -86,9 +86,15 @@ class BulkTable:
             else:
                 default = defaults[name]
                 values = [row.get(name, default) for row in rows]
-            adapt = self._adapter(f)
-            columns.append(values if adapt is None else [adapt(v) for v in values])
+            columns.append(self._column(f, values, len(rows)))
         return list(zip(*columns, strict=True))
+
+    def _column(self, field: models.Field[Any, Any], given: Sequence[Any] | Same, count: int) -> Iterable[Any]:
+        """A column's values adapted for the driver: ``Same`` is adapted once and repeated."""
+        adapt = self._adapter(field)
+        if isinstance(given, Same):
+            return repeat(given.value if adapt is None else adapt(given.value), count)
+        return given if adapt is None else [adapt(v) for v in given]
 
     def _insert_values(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[tuple[Any, ...]]:
         return self._prepare(self.fields, rows, {f.attname: self._default(f, now) for f in self.fields})
@@ -112,14 +118,7 @@ class BulkTable:
         millions of rows that differ in a column or two (an alert's evidence), without a dict a row."""
         if not count:
             return
-        prepared: list[Iterable[Any]] = []
-        for f in self.fields:
-            given = columns.get(f.attname, Same(self._default(f, now)))
-            adapt = self._adapter(f)
-            if isinstance(given, Same):
-                prepared.append(repeat(given.value if adapt is None else adapt(given.value), count))
-            else:
-                prepared.append(given if adapt is None else [adapt(v) for v in given])
+        prepared = [self._column(f, columns.get(f.attname, Same(self._default(f, now))), count) for f in self.fields]
         self._write(list(zip(*prepared, strict=True)), None)
 
     def _write(self, values: list[tuple[Any, ...]], ids: Sequence[int] | None) -> None:
