@@ -69,11 +69,6 @@ def _first_referrals(con: duckdb.DuckDBPyConnection) -> dict[int, dt.datetime]:
     return first
 
 
-def backtest(draft: RuleSpec, *, as_of: dt.datetime | None = None) -> Backtest:
-    """Run ``draft`` over all history (see ``backtests``)."""
-    return backtests([draft], as_of=as_of)[0]
-
-
 def backtests(drafts: Sequence[RuleSpec], *, as_of: dt.datetime | None = None) -> list[Backtest]:
     """Run each rule of ``drafts`` (a draft and the rule as it is, say) over all history, reading
     the history once. Rules that link children to others at risk read who was at risk from the

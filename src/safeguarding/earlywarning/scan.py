@@ -407,8 +407,8 @@ def _extend(
     now: dt.datetime,
 ) -> list[tuple[int, int]]:
     """New evidence for existing alerts (given by id), as (alert, event) pairs; an alert already
-    dealt with is flagged as having some. An alert follows its child when record linkage has since joined the child to
-    another person."""
+    dealt with is flagged as having some. An alert follows its child when record linkage has since
+    joined the child to another person."""
     if not items:
         return []
     ids = sorted({alert_pk for alert_pk, *_ in items})

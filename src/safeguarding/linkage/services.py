@@ -84,8 +84,8 @@ class LoadedRecords:
 
 
 def _select_records_sql() -> str:
-    """One query for every source record, its system's code and its linkage state, in id order.
-    Built from model metadata only; no caller's text reaches it."""
+    """One query for every source record, its system's code and its linkage state (in no particular
+    order: ``_load`` puts them in id order). Built from model metadata only; no caller's text reaches it."""
     quote = connection.ops.quote_name
     meta = SourceRecord._meta
 
@@ -104,8 +104,7 @@ def _select_records_sql() -> str:
         f"SELECT {column('id')}, {column('person')}, {column('link_method')}, {column('link_probability')}, "  # noqa: S608
         f"{column('code', SourceSystem, 's')}, {', '.join(selected)} "
         f"FROM {quote(meta.db_table)} r JOIN {quote(SourceSystem._meta.db_table)} s "
-        f"ON {column('id', SourceSystem, 's')} = {column('source_system')} "
-        f"ORDER BY {column('id')}"
+        f"ON {column('id', SourceSystem, 's')} = {column('source_system')}"
     )
 
 
@@ -121,7 +120,8 @@ def _load(*, progress: Progress | None = None) -> LoadedRecords:
         done += rows
         report(progress, "load", done, total)
 
-    # Rows may come in any order (the reader's): the pipeline and the write-back want id order.
+    # Sorted here, not by the database: the pipeline and the write-back want id order whichever
+    # reader brought the rows.
     table = query_arrow(_select_records_sql(), _LOAD_SCHEMA, read).sort_by("unique_id")
     states = table.select(["unique_id", "person_id", "link_method", "link_probability"])
     records = table.select(list(INPUT_COLUMNS))
