@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -20,6 +21,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
         cursor.execute(
             "INSERT INTO audit_maintenance_window (opened_by, reason) VALUES ('test suite', 'database resets between tests')"
         )
+
+
+@pytest.fixture(autouse=True)
+def background_jobs_inline(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Work a page starts in the background runs inside the request, so a test can check what it
+    produced; browser tests keep the background worker, and see its progress as a user would."""
+    if request.node.get_closest_marker("browser") is None:
+        settings.HUB_BACKGROUND_JOBS = "inline"
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """Changing an early-warning rule in a real browser: an administrator opens "Repeated missing
 episodes", mistypes an event type (refused the GOV.UK way, nothing saved), corrects it, lowers the
-count, tests the draft against history, and saves it with a change note as version 2.
+count, tests the draft against history (in the background: the page shows the test's progress and
+updates itself when it is done), and saves it with a change note as version 2.
 Every page on the way passes axe's WCAG 2.2 AA rules."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.earlywarning import backtest
 from safeguarding.earlywarning.models import Rule, RuleVersion
 from safeguarding.people.models import EventType
 from tests.browser.conftest import assert_accessible
@@ -24,7 +27,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 RULE = "Repeated missing episodes"
 
 
-def test_administrator_changes_a_rule_after_testing_it_against_history(page: Any, agencies: dict[str, Any]) -> None:
+def test_administrator_changes_a_rule_after_testing_it_against_history(
+    page: Any, agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The test against history pauses once it has read the history, until the page has shown that.
+    reached_the_draft = threading.Event()
+    carry_on = threading.Event()
+    real_backtests = backtest.backtests
+
+    def paused_backtests(*args: Any, on_stage: Any, **kwargs: Any) -> Any:
+        def stage(number: int, events: int | None) -> None:
+            on_stage(number, events)
+            if number == 1:
+                reached_the_draft.set()
+                carry_on.wait(timeout=30)
+
+        return real_backtests(*args, on_stage=stage, **kwargs)
+
+    monkeypatch.setattr(backtest, "backtests", paused_backtests)
     UserFactory(
         username="hub.admin",
         first_name="Alex",
@@ -84,14 +104,21 @@ def test_administrator_changes_a_rule_after_testing_it_against_history(page: Any
     page.get_by_label("Event types", exact=True).fill("missing_episode")
     page.get_by_label("How many events").fill("2")
     page.get_by_role("button", name="Test against history").click()
-    backtest = page.locator("#backtest")
-    expect(backtest.get_by_role("heading", name="What the draft would have done")).to_be_visible()
-    expect(backtest).to_contain_text("2 or more of: missing episode, within 90 days")
-    expect(backtest).to_contain_text("Nothing has been saved.")
+    progress = page.locator("#backtest")
+    expect(progress.get_by_role("heading", name="Testing the draft against history")).to_be_visible()
+    assert reached_the_draft.wait(timeout=15)
+    expect(page.locator("#bt-stage")).to_contain_text("Running Step 2 of 3: Testing the draft (3 events read)")
+    expect(page.get_by_label("How many events")).to_have_value("2")  # the draft stays in the form
+    assert_accessible(page)
+    carry_on.set()  # the page updates itself when the test has finished
+    result = page.locator("#backtest")
+    expect(result.get_by_role("heading", name="What the draft would have done")).to_be_visible()
+    expect(result).to_contain_text("2 or more of: missing episode, within 90 days")
+    expect(result).to_contain_text("Nothing has been saved.")
     expect(page.locator("#bt-flagged")).to_have_text("1")
     expect(page.locator("#bt-later")).to_have_text("1")
     expect(page.locator("#bt-days")).to_have_text("10")
-    table = backtest.get_by_role("table", name="The draft beside the rule as it is")
+    table = result.get_by_role("table", name="The draft beside the rule as it is")
     flagged = table.get_by_role("row").filter(has_text="Children it would flag").get_by_role("cell")
     expect(flagged).to_have_text(["1", "0"])  # the draft; the rule as it is (3 episodes) flags no one
     alerts = table.get_by_role("row").filter(has_text="Alerts it would raise").get_by_role("cell")

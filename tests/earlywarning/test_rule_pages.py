@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
-from safeguarding.earlywarning.models import Rule, RuleVersion
-from safeguarding.earlywarning.rules import RuleError, clean_params, default_rules
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning import services
+from safeguarding.earlywarning.models import Rule, RuleTest, RuleTestStatus, RuleVersion
+from safeguarding.earlywarning.rules import RuleError, clean_params, default_rules, rule_spec
 from safeguarding.people.models import EventType
 from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory
 
@@ -151,7 +153,8 @@ def test_an_administrator_adds_a_rule(admin_client: Client) -> None:
     assert rule.params == {"event_types": ["absent_from_school"], "count": 5, "window_days": 30}
 
 
-def test_testing_a_draft_against_history_saves_nothing(admin_client: Client, agencies: dict[str, Any]) -> None:
+def _history_with_a_late_concern(agencies: dict[str, Any]) -> None:
+    """Two missing episodes (one short of the rule as it is), then a concern 40 days after the second."""
     police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
     council = SourceSystemFactory(code="council-social-care", agency=agencies[AgencyKind.COUNCIL])
     record = SourceRecordFactory(source_system=police)
@@ -159,17 +162,136 @@ def test_testing_a_draft_against_history_saves_nothing(admin_client: Client, age
     start = timezone.make_aware(dt.datetime(2026, 1, 10, 12))
     for days in (0, 20):
         EventFactory(source_record=record, event_type=EventType.MISSING_EPISODE, occurred_at=start + dt.timedelta(days))
-    # Someone first raised a concern 40 days after the second episode.
     EventFactory(source_record=council_record, event_type=EventType.CONCERN, occurred_at=start + dt.timedelta(60))
+
+
+def test_testing_a_draft_against_history_saves_nothing(admin_client: Client, agencies: dict[str, Any]) -> None:
+    _history_with_a_late_concern(agencies)
     rule = Rule.objects.get(code="repeat-missing")
     response = admin_client.post(
-        reverse("rules:edit", args=[rule.code]), _form(rule, count="2", action="test")
+        reverse("rules:edit", args=[rule.code]), _form(rule, count="2", action="test", change_note="Try two")
     )
-    body = response.content.decode()
+    test = RuleTest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('rules:edit', args=[rule.code])}?test={test.pk}#backtest"
+    body = admin_client.get(response["Location"]).content.decode()
     assert "What the draft would have done" in body
     assert 'id="bt-flagged">1<' in body
     assert 'id="bt-later">1<' in body
     assert 'id="bt-days">40<' in body
+    assert "hx-get" not in body  # finished: the page does not ask again
+    # The draft is back in the form, as typed, to change again or save.
+    assert 'name="count" type="text" value="2"' in body
+    assert "Try two</textarea>" in body
     rule.refresh_from_db()
     assert rule.version == 1 and rule.params["count"] == 3
-    assert AuditEvent.objects.filter(event_type=AuditEventType.RULE_BACKTESTED).exists()
+    assert (test.status, test.events_read, test.results[1]["children_flagged"]) == (RuleTestStatus.FINISHED, 3, 0)
+    audit = AuditEvent.objects.get(event_type=AuditEventType.RULE_BACKTESTED)
+    assert audit.detail["test"] == test.pk and audit.detail["params"]["count"] == 2
+
+
+def test_a_new_rule_can_be_tested_before_it_exists(admin_client: Client, agencies: dict[str, Any]) -> None:
+    _history_with_a_late_concern(agencies)
+    url = reverse("rules:new-kind", args=["repeated"])
+    response = admin_client.post(url, {
+        "code": "two-missing", "name": "Two missing episodes", "level": "high",
+        "event_types": "missing_episode", "count": "2", "window_days": "30", "action": "test",
+    })
+    assert response.status_code == 302
+    body = admin_client.get(response["Location"]).content.decode()
+    assert 'id="bt-flagged">1<' in body and "As it is" not in body
+    assert 'name="code" type="text" value="two-missing"' in body
+    assert not Rule.objects.filter(code="two-missing").exists()
+
+
+def _queued_test(admin_client: Client, rule: Rule, monkeypatch: pytest.MonkeyPatch) -> RuleTest:
+    """Start a test whose background job has not run yet."""
+    monkeypatch.setattr(services, "run_in_background", lambda job, *args: None)
+    admin_client.post(reverse("rules:edit", args=[rule.code]), _form(rule, count="2", action="test"))
+    return RuleTest.objects.get()
+
+
+def test_while_a_test_runs_the_page_shows_its_progress_and_keeps_asking(
+    admin_client: Client, agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = Rule.objects.get(code="repeat-missing")
+    test = _queued_test(admin_client, rule, monkeypatch)
+    status_url = reverse("rules:test-status", args=[test.pk])
+    page = admin_client.get(f"{reverse('rules:edit', args=[rule.code])}?test={test.pk}").content.decode()
+    assert f'hx-get="{status_url}"' in page and 'aria-live="polite"' in page
+    assert "The test starts when the one before it has finished" in page
+    RuleTest.objects.filter(pk=test.pk).update(
+        status=RuleTestStatus.RUNNING, stage="Step 2 of 3: Testing the draft", events_read=1234567,
+        started_at=timezone.now(), progress_at=timezone.now(),
+    )
+    response = admin_client.get(status_url)
+    assert response.status_code == 200  # htmx asks again
+    assert "Step 2 of 3: Testing the draft (1,234,567 events read)" in response.content.decode()
+    services.run_rule_test(test.pk)  # already running: a second worker does not run it again
+    assert RuleTest.objects.get(pk=test.pk).status == RuleTestStatus.RUNNING
+    # Once the worker has run the test, the answer is 286: htmx stops asking.
+    RuleTest.objects.filter(pk=test.pk).update(status=RuleTestStatus.QUEUED)
+    services.run_rule_test(test.pk)
+    response = admin_client.get(status_url)
+    assert response.status_code == 286 and 'id="bt-flagged">0<' in response.content.decode()
+
+
+def test_a_test_that_fails_says_so_without_a_traceback(
+    admin_client: Client, agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeguarding.earlywarning import backtest
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(backtest, "backtests", broken)
+    rule = Rule.objects.get(code="repeat-missing")
+    response = admin_client.post(
+        reverse("rules:edit", args=[rule.code]), _form(rule, count="2", action="test"), follow=True
+    )
+    body = response.content.decode()
+    assert "The test could not finish" in body and "The test stopped: MemoryError." in body
+    assert "Traceback" not in body and "out of memory" not in body
+    assert RuleTest.objects.get().status == RuleTestStatus.FAILED
+
+
+def test_a_test_nothing_has_been_heard_of_for_an_hour_is_shown_as_stopped(
+    admin_client: Client, agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = Rule.objects.get(code="repeat-missing")
+    test = _queued_test(admin_client, rule, monkeypatch)
+    RuleTest.objects.filter(pk=test.pk).update(
+        status=RuleTestStatus.RUNNING, progress_at=timezone.now() - dt.timedelta(minutes=61)
+    )
+    response = admin_client.get(reverse("rules:test-status", args=[test.pk]))
+    assert response.status_code == 286
+    assert "The test stopped before it finished" in response.content.decode()
+
+
+def test_a_test_is_shown_only_on_the_page_of_the_rule_it_tested(
+    admin_client: Client, agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    test = _queued_test(admin_client, Rule.objects.get(code="repeat-missing"), monkeypatch)
+    other = Rule.objects.exclude(code="repeat-missing").first()
+    assert other is not None
+    assert admin_client.get(f"{reverse('rules:edit', args=[other.code])}?test={test.pk}").status_code == 404
+    assert admin_client.get(reverse("rules:test-status", args=[test.pk + 1])).status_code == 404
+
+
+@pytest.mark.parametrize("role", [r for r in Role.values if r != Role.ADMINISTRATOR])
+def test_only_administrators_may_test_rules_or_see_a_test(
+    role: str, make_user: Callable[..., User], admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = Rule.objects.get(code="repeat-missing")
+    test = _queued_test(admin_client, rule, monkeypatch)
+    client = Client()
+    client.force_login(make_user(role, AgencyKind.COUNCIL))
+    assert client.get(reverse("rules:test-status", args=[test.pk])).status_code == 403
+    assert client.get(f"{reverse('rules:edit', args=[rule.code])}?test={test.pk}").status_code == 403
+    response = client.post(reverse("rules:edit", args=[rule.code]), _form(rule, count="2", action="test"))
+    assert response.status_code == 403
+    assert RuleTest.objects.count() == 1
+    with pytest.raises(ServiceError):
+        services.rule_test_start(
+            acting_user=make_user(role, AgencyKind.POLICE), spec=rule_spec(rule), rule=rule, form_data={}
+        )

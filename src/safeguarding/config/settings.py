@@ -184,5 +184,9 @@ LINKAGE_UPPER_THRESHOLD = float(os.environ.get("LINKAGE_UPPER_THRESHOLD", "0.95"
 # `safeguarding link --engine spark`: local mode by default, or a cluster's master URL.
 LINKAGE_SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[2]")
 
+# Long work started from a page (testing a rule against history) runs on a background thread of
+# the web server, one job at a time, and the page shows its progress; "inline" runs it in the request.
+HUB_BACKGROUND_JOBS = os.environ.get("HUB_BACKGROUND_JOBS", "thread")
+
 # The partnership's name, shown in the header.
 PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Eastwood Safeguarding Children Partnership")

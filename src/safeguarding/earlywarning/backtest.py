@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import duckdb
@@ -34,6 +34,13 @@ class Backtest:
     days_before_referral: list[int] = field(default_factory=list)
     events_read: int = 0
     seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Backtest:
+        return cls(**data)
 
     @property
     def median_days_before_referral(self) -> float | None:
@@ -69,20 +76,32 @@ def _first_referrals(con: duckdb.DuckDBPyConnection) -> dict[int, dt.datetime]:
     return first
 
 
-def backtests(drafts: Sequence[RuleSpec], *, as_of: dt.datetime | None = None) -> list[Backtest]:
+Stage = Callable[[int, int | None], None]
+
+
+def backtests(
+    drafts: Sequence[RuleSpec], *, as_of: dt.datetime | None = None, on_stage: Stage | None = None
+) -> list[Backtest]:
     """Run each rule of ``drafts`` (a draft and the rule as it is, say) over all history, reading
     the history once. Rules that link children to others at risk read who was at risk from the
-    other switched-on rules, as a real scan would."""
+    other switched-on rules, as a real scan would.
+
+    ``on_stage(n, events)`` is told as each stage starts: 0 reading the history, then ``n`` for
+    the n-th of ``drafts`` (``events`` is how many events were read, once they have been)."""
     moment = as_of or timezone.now()
     enabled = list(Rule.objects.filter(enabled=True))
     results = []
     con = engine.connect()
     try:
         started = time.perf_counter()
+        if on_stage:
+            on_stage(0, None)
         events = loader.load_events(con)
         referrals = _first_referrals(con)
         reading = time.perf_counter() - started
-        for draft in drafts:
+        for number, draft in enumerate(drafts, start=1):
+            if on_stage:
+                on_stage(number, events)
             started = time.perf_counter()
             others = [rule_spec(r) for r in enabled if r.code != draft.code]
             episodes = evaluate(con, [*others, draft], moment).to_pylist()

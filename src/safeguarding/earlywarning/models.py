@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from safeguarding.people.models import Event, Person
 
@@ -98,6 +101,62 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"Scan {self.pk} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RuleTestStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+
+
+RULE_TEST_SILENCE = dt.timedelta(hours=1)
+
+
+class RuleTest(models.Model):
+    """An administrator's *Test against history* of a draft rule: run in the background (it reads
+    every event the hub holds), with its progress and, when done, what the draft would have done
+    beside the rule as it is. Nothing about a rule is saved by testing it."""
+
+    rule = models.ForeignKey(
+        Rule, on_delete=models.CASCADE, null=True, blank=True, related_name="tests",
+        help_text="the rule being changed; empty for a new rule",
+    )
+    kind = models.CharField(max_length=30, choices=RuleKind.choices)
+    # The draft as the administrator typed it (name, description, level, enabled, params...), so the
+    # form can be shown again with the draft in it, and the specs as the scanner reads them.
+    form_data = models.JSONField(default=dict)
+    draft = models.JSONField(help_text="the draft rule, validated")
+    current = models.JSONField(null=True, blank=True, help_text="the rule as it was when the test started")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=RuleTestStatus.choices, default=RuleTestStatus.QUEUED)
+    stage = models.CharField(max_length=200, blank=True)
+    events_read = models.PositiveBigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True, help_text="when the test last moved on a stage")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    results = models.JSONField(null=True, blank=True, help_text="the draft's figures, then the current rule's")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"Test {self.pk} of {self.draft.get('code', 'a draft')} ({self.status})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (RuleTestStatus.FINISHED, RuleTestStatus.FAILED) or self.has_stopped
+
+    @property
+    def has_stopped(self) -> bool:
+        """Not finished, and nothing heard of it for an hour: the server stopped while it ran or
+        waited (each stage of a test of five million events takes under a minute)."""
+        if self.status in (RuleTestStatus.FINISHED, RuleTestStatus.FAILED):
+            return False
+        last = self.progress_at or self.requested_at
+        return timezone.now() - last > RULE_TEST_SILENCE
 
 
 class AlertStatus(models.TextChoices):

@@ -11,9 +11,10 @@ from safeguarding.accounts.access import Capability, current_user, require
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning import services
-from safeguarding.earlywarning.models import Rule, RuleKind
+from safeguarding.earlywarning.backtest import Backtest
+from safeguarding.earlywarning.models import Rule, RuleKind, RuleTest, RuleTestStatus
 from safeguarding.earlywarning.rule_forms import RuleForm, RuleKindForm
-from safeguarding.earlywarning.rules import RuleError, clean_rule, describe, rule_spec
+from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, describe, rule_spec
 
 
 def rule_list(request: HttpRequest) -> HttpResponse:
@@ -53,13 +54,17 @@ def rule_edit(request: HttpRequest, code: str) -> HttpResponse:
 def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.CONFIGURE_TOOLS)
-    form = RuleForm(request.POST or None, kind=kind, rule=rule)
+    test = _rule_test(request.GET.get("test"), kind=kind, rule=rule) if request.method == "GET" else None
+    initial = {"initial": test.form_data} if test is not None else {}
+    form = RuleForm(request.POST or None, kind=kind, rule=rule, **initial)
     context: dict[str, object] = {
         "form": form,
         "rule": rule,
         "kind_label": RuleKind(kind).label,
         "versions": rule.versions.select_related("changed_by")[:20] if rule else [],
     }
+    if test is not None:
+        context.update(_test_context(test))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         code = rule.code if rule else data.get("code", "")
@@ -67,32 +72,66 @@ def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpRes
             if request.POST.get("action") == "test":
                 spec = clean_rule(code=code or "draft", name=data["name"] or "Draft rule", kind=kind,
                                   level=data["level"], params=form.params())
-                current = rule_spec(rule) if rule is not None else None
-                context["backtest"], context["current_backtest"] = services.rule_backtest(
-                    acting_user=user, spec=spec, current=current, request=request
+                started = services.rule_test_start(
+                    acting_user=user, spec=spec, rule=rule, form_data=_typed(form), request=request
                 )
-                context["draft_words"] = describe(spec)
-                if current is not None:
-                    context["current_words"] = describe(current)
-            else:
-                saved = services.rule_save(
-                    acting_user=user,
-                    rule=rule,
-                    code=code,
-                    name=data["name"],
-                    description=data["description"],
-                    kind=kind,
-                    level=data["level"],
-                    params=form.params(),
-                    enabled=data["enabled"],
-                    change_note=data["change_note"],
-                    request=request,
-                )
-                state = "switched on" if saved.enabled else "switched off"
-                messages.success(request, f"Rule '{saved.name}' saved as version {saved.version} ({state}).")
-                return redirect("rules:list")
+                return redirect(f"{request.path}?test={started.pk}#backtest")
+            saved = services.rule_save(
+                acting_user=user,
+                rule=rule,
+                code=code,
+                name=data["name"],
+                description=data["description"],
+                kind=kind,
+                level=data["level"],
+                params=form.params(),
+                enabled=data["enabled"],
+                change_note=data["change_note"],
+                request=request,
+            )
+            state = "switched on" if saved.enabled else "switched off"
+            messages.success(request, f"Rule '{saved.name}' saved as version {saved.version} ({state}).")
+            return redirect("rules:list")
         except RuleError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         except ServiceError as error:
             add_service_error(form, error)
     return render(request, "rules/form.html", context)
+
+
+def rule_test_status(request: HttpRequest, test_id: int) -> HttpResponse:
+    """Where a test against history has got to: the part of the rule's page that updates itself
+    while the test runs (status 286 tells htmx to stop asking once it is done)."""
+    require(current_user(request), Capability.CONFIGURE_TOOLS)
+    test = RuleTest.objects.filter(pk=test_id).select_related("rule").first()
+    if test is None:
+        raise Http404
+    response = render(request, "rules/_test_status.html", _test_context(test))
+    if test.is_done:
+        response.status_code = 286
+    return response
+
+
+def _rule_test(number: str | None, *, kind: str, rule: Rule | None) -> RuleTest | None:
+    """The test named in the page's address, if it is a test of this rule (or of a new rule of this kind)."""
+    if not number or not number.isdigit():
+        return None
+    test = RuleTest.objects.filter(pk=int(number), kind=kind, rule=rule).first()
+    if test is None:
+        raise Http404
+    return test
+
+
+def _test_context(test: RuleTest) -> dict[str, object]:
+    context: dict[str, object] = {"rule_test": test, "draft_words": describe(RuleSpec(**test.draft))}
+    if test.status == RuleTestStatus.FINISHED and test.results:
+        context["backtest"] = Backtest.from_json(test.results[0])
+        if len(test.results) > 1 and test.current:
+            context["current_backtest"] = Backtest.from_json(test.results[1])
+            context["current_words"] = describe(RuleSpec(**test.current))
+    return context
+
+
+def _typed(form: RuleForm) -> dict[str, object]:
+    """The form as the administrator filled it in, to show again with the test's progress."""
+    return {name: value for name, value in form.cleaned_data.items() if isinstance(value, str | bool)}

@@ -6,8 +6,10 @@ The scan itself (raising alerts and adding evidence) is in ``scan.py``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,13 +21,20 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
-from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertStatus, Rule, RuleVersion
-from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule
+from safeguarding.core.jobs import run_in_background
+from safeguarding.earlywarning.models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertStatus,
+    Rule,
+    RuleTest,
+    RuleTestStatus,
+    RuleVersion,
+)
+from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, rule_spec
 from safeguarding.frontdoor.models import Concern
 
-if TYPE_CHECKING:
-    from safeguarding.earlywarning.backtest import Backtest
-
+logger = logging.getLogger(__name__)
 _CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -202,27 +211,79 @@ def rule_save(
     return rule
 
 
-def rule_backtest(
-    *, acting_user: User, spec: RuleSpec, current: RuleSpec | None = None, request: HttpRequest | None = None
-) -> tuple[Backtest, Backtest | None]:
-    """Test a draft rule against all history, beside the rule as it is now when there is one
-    (nothing is saved but the audit entry). The history is read once for both."""
-    from safeguarding.earlywarning.backtest import backtests
-
+def rule_test_start(
+    *,
+    acting_user: User,
+    spec: RuleSpec,
+    rule: Rule | None,
+    form_data: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> RuleTest:
+    """Start testing a draft rule against all history, beside the rule as it is when there is
+    one. The test runs in the background (``run_rule_test``); nothing about the rule is saved."""
     if not has(acting_user, Capability.CONFIGURE_TOOLS):
         raise ServiceError("You cannot test early-warning rules")
-    results = backtests([spec] if current is None else [spec, current])
+    try:
+        current = rule_spec(rule) if rule is not None else None
+    except RuleError:
+        current = None  # the rule as it is can no longer be evaluated: the draft is tested alone
     with transaction.atomic():
+        test = RuleTest.objects.create(
+            rule=rule,
+            kind=spec.kind,
+            form_data=form_data,
+            draft=asdict(spec),
+            current=asdict(current) if current is not None else None,
+            requested_by=acting_user,
+            requested_at=timezone.now(),
+        )
         audit_record(
             event_type=AuditEventType.RULE_BACKTESTED,
             actor=acting_user,
             target_kind="rule",
             target_id=spec.code,
-            detail={
-                "params": spec.params,
-                "children_flagged": results[0].children_flagged,
-                "as_it_is_flagged": results[1].children_flagged if current is not None else None,
-            },
+            detail={"test": test.pk, "params": spec.params, "beside_version": rule.version if rule else None},
             request=request,
         )
-    return results[0], (results[1] if current is not None else None)
+        run_in_background(run_rule_test, test.pk)
+    return test
+
+
+def run_rule_test(test_id: int) -> None:
+    """Run a queued rule test, recording each stage as it starts, then its figures or why it failed."""
+    from safeguarding.earlywarning.backtest import backtests
+
+    test = RuleTest.objects.get(pk=test_id)
+    if test.status != RuleTestStatus.QUEUED:
+        return
+    specs = [RuleSpec(**test.draft)] + ([RuleSpec(**test.current)] if test.current else [])
+    stages = ["Reading all the history the hub holds", "Testing the draft", "Testing the rule as it is"]
+
+    def on_stage(number: int, events: int | None) -> None:
+        now = timezone.now()
+        RuleTest.objects.filter(pk=test_id).update(
+            status=RuleTestStatus.RUNNING,
+            stage=f"Step {number + 1} of {len(specs) + 1}: {stages[number]}",
+            events_read=events,
+            progress_at=now,
+            **({"started_at": now} if number == 0 else {}),
+        )
+
+    try:
+        results = backtests(specs, on_stage=on_stage)
+    except Exception as error:  # a user sees why it stopped, never a traceback
+        logger.exception("Rule test %s failed", test_id)
+        RuleTest.objects.filter(pk=test_id).update(
+            status=RuleTestStatus.FAILED,
+            stage="",
+            error=f"The test stopped: {error.__class__.__name__}. Try again; if it fails again, tell the hub's support team.",
+            finished_at=timezone.now(),
+        )
+        return
+    RuleTest.objects.filter(pk=test_id).update(
+        status=RuleTestStatus.FINISHED,
+        stage="",
+        events_read=results[0].events_read,
+        results=[result.as_json() for result in results],
+        finished_at=timezone.now(),
+    )
