@@ -1,4 +1,5 @@
-"""The tool's rules as plain Python: checking a configuration and scoring answers."""
+"""The tool's rules as plain Python: checking a configuration, scoring answers, and planning the
+removal of an indicator, exploitation type or level."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from typing import Any
 import pytest
 
 from safeguarding.screening.defaults import england_config
-from safeguarding.screening.tool import NOT_KNOWN, YES, ToolConfigError, parse_config, score
+from safeguarding.screening.tool import (
+    NOT_KNOWN,
+    YES,
+    Part,
+    Removal,
+    ToolConfig,
+    ToolConfigError,
+    parse_config,
+    removal,
+    score,
+)
 
 
 @pytest.fixture
@@ -95,3 +106,139 @@ def test_refuses_rules_naming_missing_indicators_or_levels_and_a_lowest_level_ab
     assert any("'extreme' is not one of the tool's levels" in p for p in problems)
     assert any("must start at a score of 0" in p for p in problems)
     assert any("weight must be between 0" in p for p in problems)
+
+
+# --- removing a part of the tool ---------------------------------------------------------------
+
+
+def _small() -> dict[str, Any]:
+    """The smallest tool there can be: one type, one indicator, two levels, no rules."""
+    return {
+        "exploitation_types": [{"code": "sexual", "label": "Child sexual exploitation"}],
+        "indicators": [
+            {
+                "code": "repeat_missing",
+                "type": "sexual",
+                "label": "Repeat missing episodes",
+                "guidance": "",
+                "weight": 3,
+                "evidence_event_types": [],
+                "lookback_days": 90,
+            }
+        ],
+        "levels": [
+            {"code": "no_current_risk", "name": "No current risk", "min_score": 0},
+            {"code": "at_risk", "name": "At risk", "min_score": 3},
+        ],
+        "overriding_rules": [],
+        "downgrade_needs_approval": False,
+    }
+
+
+def _every_removal(tool: ToolConfig) -> list[Removal]:
+    codes = {
+        Part.INDICATOR: [i.code for i in tool.indicators],
+        Part.EXPLOITATION_TYPE: [t.code for t in tool.exploitation_types],
+        Part.LEVEL: [lv.code for lv in tool.levels],
+    }
+    plans = [removal(tool, part, code) for part, all_codes in codes.items() for code in all_codes]
+    assert all(plan is not None for plan in plans)
+    return [plan for plan in plans if plan is not None]
+
+
+@pytest.mark.parametrize("which", ["england", "small"])
+def test_a_removal_is_refused_exactly_when_parse_config_refuses_the_tool_left(
+    which: str, config: dict[str, Any]
+) -> None:
+    """The reasons in the administrator's terms must not drift from parse_config, which judges the
+    tool left behind: neither stricter than it, nor leaving it to find a problem they missed."""
+    tool = parse_config(config if which == "england" else _small())
+    plans = _every_removal(tool)
+    for plan in plans:
+        assert not any(p.startswith("Removing it would leave the tool unusable") for p in plan.problems), plan
+        if plan.problems:
+            with pytest.raises(ToolConfigError):
+                parse_config(plan.config)
+        else:
+            parse_config(plan.config)
+    refused = sum(1 for plan in plans if plan.problems)
+    assert 0 < refused < len(plans) if which == "england" else refused == len(plans)
+
+
+def test_a_removal_leaves_the_other_parts_as_they_were(config: dict[str, Any]) -> None:
+    tool = parse_config(config)
+    indicator = removal(tool, Part.INDICATOR, "risky_places")
+    assert indicator is not None and not indicator.problems
+    left = parse_config(indicator.config)
+    assert left.indicator("risky_places") is None and len(left.indicators) == len(tool.indicators) - 1
+    assert left.levels == tool.levels and left.overriding_rules == tool.overriding_rules
+    assert indicator.effects == (
+        "A yes to it adds 2 to the score, so some children may score lower than they would have.",
+    )
+
+    level = removal(tool, Part.LEVEL, "at_risk")
+    assert level is not None and not level.problems
+    assert [lv.code for lv in parse_config(level.config).levels] == ["no_current_risk", "medium", "high"]
+    assert level.effects[0] == "Scores from 3 to 6 will give No current risk instead."
+
+    assert removal(tool, Part.INDICATOR, "no_such") is None
+    assert removal(tool, Part.EXPLOITATION_TYPE, "no_such") is None
+    assert removal(tool, Part.LEVEL, "no_such") is None
+
+
+def test_an_exploitation_type_goes_with_its_indicators(config: dict[str, Any]) -> None:
+    # Without the rule that names online grooming, the online type may go, taking its two indicators.
+    config["overriding_rules"] = [r for r in config["overriding_rules"] if r["code"] != "strong_combination_high"]
+    tool = parse_config(config)
+    plan = removal(tool, Part.EXPLOITATION_TYPE, "online")
+    assert plan is not None and not plan.problems
+    assert [i.code for i in plan.indicators] == ["online_grooming", "secretive_online"]
+    left = parse_config(plan.config)
+    assert [t.code for t in left.exploitation_types] == ["sexual", "criminal", "trafficking"]
+    assert left.indicator("online_grooming") is None and left.indicator("secretive_online") is None
+
+
+def test_removals_that_would_leave_the_tool_unusable_say_why(config: dict[str, Any]) -> None:
+    england = parse_config(config)
+
+    def problems(tool: ToolConfig, part: Part, code: str) -> tuple[str, ...]:
+        plan = removal(tool, part, code)
+        assert plan is not None
+        return plan.problems
+
+    assert problems(england, Part.INDICATOR, "disclosure") == (
+        "The overriding rule 'A disclosure makes the risk high at once' uses this indicator. Remove that rule "
+        "first; you can add it again without this indicator.",
+    )
+    assert problems(england, Part.EXPLOITATION_TYPE, "online") == (
+        "The overriding rule 'Three or more strong indicators together make the risk high at once' uses 'Online "
+        "grooming or image sharing' from this type. Remove that rule first; you can add it again without them.",
+    )
+    assert problems(england, Part.LEVEL, "no_current_risk") == (
+        "No current risk is the lowest level: every score starts there, so it cannot be removed. To change its "
+        "name, change the levels.",
+    )
+    assert problems(england, Part.LEVEL, "high") == (
+        "The overriding rule 'A disclosure makes the risk high at once' makes the risk at least this level. Remove "
+        "that rule first; you can add it again with another level.",
+        "The overriding rule 'Three or more strong indicators together make the risk high at once' makes the risk "
+        "at least this level. Remove that rule first; you can add it again with another level.",
+    )
+
+    small = parse_config(_small())
+    assert problems(small, Part.INDICATOR, "repeat_missing") == (
+        "This is the tool's only indicator. Add another before removing it.",
+    )
+    assert problems(small, Part.EXPLOITATION_TYPE, "sexual") == (
+        "This is the tool's only exploitation type. Add another before removing it.",
+    )
+    assert problems(small, Part.LEVEL, "at_risk") == (
+        "The tool needs at least two levels. Add another level before removing this one.",
+    )
+    two_types = _small()
+    two_types["exploitation_types"].append({"code": "online", "label": "Online exploitation"})
+    assert problems(parse_config(two_types), Part.EXPLOITATION_TYPE, "sexual") == (
+        "Every indicator of the tool is of this type, and the tool needs at least one. Add an indicator of another "
+        "type first.",
+    )
+    assert problems(parse_config(two_types), Part.EXPLOITATION_TYPE, "online") == ()

@@ -2,12 +2,14 @@
 
 A configuration is the JSON a partnership keeps in a ``ScreeningToolVersion``. ``parse_config``
 turns it into frozen dataclasses or refuses it with every problem in words an administrator can
-act on; ``score`` turns answers into a level with the explanation of how it was reached. Nothing
-here touches the database, so the rules are easy to test and to reason about.
+act on; ``score`` turns answers into a level with the explanation of how it was reached;
+``removal`` plans taking an indicator, exploitation type or level out, or says why it cannot go.
+Nothing here touches the database, so the rules are easy to test and to reason about.
 """
 
 from __future__ import annotations
 
+import enum
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -337,3 +339,124 @@ def score(tool: ToolConfig, answers: dict[str, str]) -> Result:
                 rank, final = rule_rank, tool.levels[rule_rank]
     not_known = tuple(i.code for i in tool.indicators if answers.get(i.code, NOT_KNOWN) == NOT_KNOWN)
     return Result(total, final.code, by_score.code, contributions, tuple(applied), not_known)
+
+
+# --- removing a part of the tool ---------------------------------------------------------------
+
+
+class Part(enum.StrEnum):
+    """The parts of a tool an administrator may remove (overriding rules have their own page)."""
+
+    INDICATOR = "indicator"
+    EXPLOITATION_TYPE = "type"
+    LEVEL = "level"
+
+    @property
+    def noun(self) -> str:
+        return {"indicator": "indicator", "type": "exploitation type", "level": "level of risk"}[self.value]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing one part of a tool would do: the indicators that go with it, what changes for
+    new screenings (``effects``), and every reason it is refused (``problems``, empty if it may
+    go). ``config`` is the tool without it, checked by ``parse_config`` when there is no problem."""
+
+    part: Part
+    code: str
+    name: str
+    indicators: tuple[Indicator, ...]
+    effects: tuple[str, ...]
+    problems: tuple[str, ...]
+    config: dict[str, Any]
+
+
+def _rules_using(tool: ToolConfig, indicators: set[str]) -> list[OverridingRule]:
+    return [r for r in tool.overriding_rules if indicators & set(r.indicators)]
+
+
+def removal(tool: ToolConfig, part: Part, code: str) -> Removal | None:
+    """Plan the removal of one indicator, exploitation type (with its indicators) or level; None if
+    the tool has no such part. The reasons for refusing say, in the administrator's terms, what
+    ``parse_config`` would refuse in the tool left behind; it still judges that tool last."""
+    config = config_as_json(tool)
+    problems: list[str] = []
+    effects: list[str] = []
+    gone: tuple[Indicator, ...] = ()  # the indicators removed with it
+    if part == Part.INDICATOR:
+        indicator = tool.indicator(code)
+        if indicator is None:
+            return None
+        name, gone = indicator.label, (indicator,)
+        if len(tool.indicators) == 1:
+            problems.append("This is the tool's only indicator. Add another before removing it.")
+        problems += [
+            f"The overriding rule '{r.description}' uses this indicator. Remove that rule first; you can add it "
+            "again without this indicator."
+            for r in _rules_using(tool, {code})
+        ]
+        if indicator.weight:
+            effects.append(
+                f"A yes to it adds {indicator.weight} to the score, so some children may score lower than they "
+                "would have."
+            )
+    elif part == Part.EXPLOITATION_TYPE:
+        kind = next((t for t in tool.exploitation_types if t.code == code), None)
+        if kind is None:
+            return None
+        name = kind.label
+        gone = tuple(i for i in tool.indicators if i.type == code)
+        config["exploitation_types"] = [t for t in config["exploitation_types"] if t["code"] != code]
+        if len(tool.exploitation_types) == 1:
+            problems.append("This is the tool's only exploitation type. Add another before removing it.")
+        elif gone and len(gone) == len(tool.indicators):
+            problems.append(
+                "Every indicator of the tool is of this type, and the tool needs at least one. Add an indicator "
+                "of another type first."
+            )
+        codes = {i.code for i in gone}
+        for rule in _rules_using(tool, codes):
+            used = ", ".join(f"'{i.label}'" for i in gone if i.code in rule.indicators)
+            problems.append(
+                f"The overriding rule '{rule.description}' uses {used} from this type. Remove that rule first; you "
+                "can add it again without them."
+            )
+    else:
+        rank = tool.rank(code)
+        if rank is None:
+            return None
+        level = tool.levels[rank]
+        name = level.name
+        config["levels"] = [lv for lv in config["levels"] if lv["code"] != code]
+        if len(tool.levels) <= 2:
+            problems.append("The tool needs at least two levels. Add another level before removing this one.")
+        elif rank == 0:
+            problems.append(
+                f"{name} is the lowest level: every score starts there, so it cannot be removed. To change its "
+                "name, change the levels."
+            )
+        problems += [
+            f"The overriding rule '{r.description}' makes the risk at least this level. Remove that rule first; "
+            "you can add it again with another level."
+            for r in tool.overriding_rules
+            if r.level == code
+        ]
+        if rank > 0:
+            below = tool.levels[rank - 1]
+            scores = (
+                f"Scores from {level.min_score} to {tool.levels[rank + 1].min_score - 1}"
+                if rank + 1 < len(tool.levels)
+                else f"Scores of {level.min_score} or more"
+            )
+            effects.append(f"{scores} will give {below.name} instead.")
+        effects.append(
+            f"Children who have {name} in force keep it until they are next screened, and are still counted under it."
+        )
+    removed = {i.code for i in gone}
+    config["indicators"] = [i for i in config["indicators"] if i["code"] not in removed]
+    if not problems:
+        try:
+            parse_config(config)
+        except ToolConfigError as exc:
+            problems = [f"Removing it would leave the tool unusable: {p}" for p in exc.problems]
+    return Removal(part, code, name, gone, tuple(effects), tuple(problems), config)
