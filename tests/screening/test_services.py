@@ -23,7 +23,7 @@ from safeguarding.screening.models import (
     ScreeningStatus,
     ScreeningToolVersion,
 )
-from safeguarding.screening.tool import YES, ToolConfigError
+from safeguarding.screening.tool import YES, Part, ToolConfigError
 from tests.factories import PersonFactory
 from tests.screening.conftest import Child, answers_for, screen
 
@@ -376,3 +376,154 @@ def test_only_the_person_who_started_a_draft_sees_it(make_user, practitioner, ch
     with pytest.raises(Http404):
         selectors.assessment_for_user_or_404(user=other, assessment_id=draft.pk)
     assert selectors.assessment_for_user_or_404(user=practitioner, assessment_id=draft.pk) == draft
+
+
+# --- removing part of the tool -----------------------------------------------------------------
+
+
+def _remove(admin: Any, part: Part, code: str, reason: str = "No longer used by the panel") -> ScreeningToolVersion:
+    return services.tool_part_remove(
+        acting_user=admin, based_on=selectors.tool_current().number, part=part, code=code, reason=reason
+    )
+
+
+def _tool_changes() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(event_type=AuditEventType.SCREENING_TOOL_CHANGED).order_by("pk"))
+
+
+def test_removing_an_indicator_makes_a_new_audited_version_and_completed_screenings_keep_it(  # type: ignore[no-untyped-def]
+    admin, practitioner, child: Child
+) -> None:
+    done = screen(practitioner, child.person, "at_risk", yes={"risky_places": "Seen at a takeaway after midnight"})
+    assert done.score == 2
+
+    version = _remove(admin, Part.INDICATOR, "risky_places", reason="Covered by the new places intelligence")
+    assert version.number == 2 and version.tool.indicator("risky_places") is None
+    assert len(version.tool.indicators) == len(ScreeningToolVersion.objects.get(number=1).tool.indicators) - 1
+    old = ScreeningToolVersion.objects.get(number=1)
+    assert old.tool.indicator("risky_places") is not None  # version 1 is never changed
+    assert version.change_note == (
+        "Removed the indicator 'Seen at hotels, takeaways, taxi firms, parties or other risky places': "
+        "Covered by the new places intelligence"
+    )
+    (audit,) = _tool_changes()
+    assert audit.actor == admin and audit.target_id == "2" and audit.reason == version.change_note
+    assert audit.detail == {"from_version": 1, "changes": ["removed indicator risky_places"]}
+
+    done.refresh_from_db()
+    assert done.tool_version.number == 1 and done.score == 2
+    assert done.answers.get(indicator="risky_places").answer == YES
+    assert [c["indicator"] for c in done.explanation["contributions"]] == ["risky_places"]
+    assert "risky_places" not in answers_for()  # new screenings are not asked it
+    again = screen(practitioner, child.person, "at_risk")
+    assert again.tool_version.number == 2 and not again.answers.filter(indicator="risky_places").exists()
+
+
+def test_removing_an_exploitation_type_takes_its_indicators_with_it(admin, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    done = screen(practitioner, child.person, "high", yes={"online_grooming": "Images asked for on a game chat"})
+    _change(admin, lambda c: c.update(overriding_rules=[r for r in c["overriding_rules"] if r["level"] != "high"]))
+
+    version = _remove(admin, Part.EXPLOITATION_TYPE, "online")
+    assert version.number == 3
+    assert [t.code for t in version.tool.exploitation_types] == ["sexual", "criminal", "trafficking"]
+    assert not any(i.type == "online" for i in version.tool.indicators)
+    assert _tool_changes()[-1].detail["changes"] == [
+        "removed indicator online_grooming",
+        "removed indicator secretive_online",
+        "removed exploitation type online",
+    ]
+    assert ScreeningToolVersion.objects.get(number=2).tool.type_label("online") == "Online exploitation"
+    done.refresh_from_db()
+    assert done.tool_version.number == 1 and done.tool_version.tool.indicator("online_grooming") is not None
+
+
+def test_removing_a_level_keeps_it_for_the_children_at_it_and_in_past_counts(  # type: ignore[no-untyped-def]
+    admin, practitioner, make_user, child: Child
+) -> None:
+    done = screen(practitioner, child.person, "at_risk", yes={"repeat_missing": "Missing three times"})
+    version = _remove(admin, Part.LEVEL, "at_risk")
+    assert [lv.code for lv in version.tool.levels] == ["no_current_risk", "medium", "high"]
+    assert _tool_changes()[-1].detail["changes"] == ["removed level at_risk"]
+    assert ScreeningToolVersion.objects.get(number=1).tool.level("at_risk") is not None
+
+    done.refresh_from_db()
+    assert done.judgement_level_name == "At risk" and done.computed_level_name == "At risk"
+    in_force = selectors.level_in_force(child.person)
+    assert in_force is not None and (in_force.level_code, in_force.level_name) == ("at_risk", "At risk")
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    counts = {lv.name: lv.children for lv in selectors.levels_on(user=manager, on=timezone.localdate()).levels}
+    assert counts == {"No current risk": 0, "Medium risk": 0, "High risk": 0, "At risk": 1}
+    # A new screening with the same answers now scores below where At risk began.
+    again = services.screening_answers_save(
+        acting_user=practitioner, child=child.person, answers=answers_for({"repeat_missing": "Missing three times"})
+    )
+    assert again.tool_version == version and again.computed_level == "no_current_risk"
+
+
+def test_a_refused_removal_says_why_and_changes_nothing(admin, practitioner) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ToolConfigError) as refused:
+        _remove(admin, Part.INDICATOR, "disclosure")
+    assert refused.value.problems == [
+        "The overriding rule 'A disclosure makes the risk high at once' uses this indicator. Remove that rule "
+        "first; you can add it again without this indicator."
+    ]
+    with pytest.raises(ToolConfigError, match="lowest level"):
+        _remove(admin, Part.LEVEL, "no_current_risk")
+    with pytest.raises(ServiceError, match="cannot change the screening tool"):
+        _remove(practitioner, Part.INDICATOR, "risky_places")
+    with pytest.raises(ServiceError, match="Say why you are removing this indicator"):
+        _remove(admin, Part.INDICATOR, "risky_places", reason="  ")
+    with pytest.raises(ServiceError, match="no exploitation type with the code radicalisation"):
+        _remove(admin, Part.EXPLOITATION_TYPE, "radicalisation")
+    with pytest.raises(ServiceError, match="Someone else saved"):
+        services.tool_part_remove(
+            acting_user=admin, based_on=0, part=Part.INDICATOR, code="risky_places", reason="stale page"
+        )
+    assert ScreeningToolVersion.objects.count() == 1 and _tool_changes() == []
+    assert selectors.tool_current().tool.indicator("risky_places") is not None
+
+
+def test_a_draft_keeps_its_version_until_saved_again_then_drops_a_removed_indicators_answer(  # type: ignore[no-untyped-def]
+    admin, practitioner, child: Child
+) -> None:
+    yes = {"repeat_missing": "Missing three times", "risky_places": "Seen at a takeaway after midnight"}
+    draft = services.screening_answers_save(acting_user=practitioner, child=child.person, answers=answers_for(yes))
+    assert draft.score == 5
+    stale_answers = answers_for(yes)
+    _remove(admin, Part.INDICATOR, "risky_places")
+
+    draft.refresh_from_db()
+    assert draft.tool_version.number == 1 and draft.answers.filter(indicator="risky_places").exists()
+    with pytest.raises(ServiceError, match="indicators the tool does not have"):
+        services.screening_answers_save(acting_user=practitioner, child=child.person, answers=stale_answers)
+    again = services.screening_answers_save(
+        acting_user=practitioner, child=child.person, answers=answers_for({"repeat_missing": "Missing three times"})
+    )
+    assert again.pk == draft.pk and again.tool_version.number == 2 and again.score == 3
+    assert not again.answers.filter(indicator="risky_places").exists()
+
+
+def test_a_removed_level_cannot_be_put_in_force_by_an_older_draft_or_approval(  # type: ignore[no-untyped-def]
+    admin, practitioner, coordinator, child: Child, make_user
+) -> None:
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    lower = screen(practitioner, child.person, "at_risk", reason="Safety plan working")
+    assert lower.status == ScreeningStatus.AWAITING_APPROVAL
+    other = PersonFactory()
+    draft = services.screening_answers_save(acting_user=practitioner, child=other, answers=answers_for())
+    _remove(admin, Part.LEVEL, "at_risk")
+
+    with pytest.raises(ServiceError, match="At risk has been removed from the screening tool") as refused:
+        services.screening_complete(
+            acting_user=practitioner, assessment=draft, judgement_level="at_risk", judgement_reasoning="x"
+        )
+    assert refused.value.field == "judgement_level"
+    completed = services.screening_complete(
+        acting_user=practitioner, assessment=draft, judgement_level="medium", judgement_reasoning="Seen with adults"
+    )
+    assert completed.tool_version.number == 1 and completed.status == ScreeningStatus.COMPLETED
+
+    with pytest.raises(ServiceError, match=r"can no longer be put in force\. Refuse it"):
+        services.downgrade_approve(acting_user=coordinator, assessment=lower, reason="ok")
+    services.downgrade_refuse(acting_user=coordinator, assessment=lower, reason="At risk is no longer a level")
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]

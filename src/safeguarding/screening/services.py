@@ -1,6 +1,6 @@
-"""Every change in screening, each audited in the same transaction: a new version of the tool,
-saving a screening's answers, completing it with the practitioner's judgement, and approving or
-refusing a lower level."""
+"""Every change in screening, each audited in the same transaction: a new version of the tool
+(including one without a removed indicator, exploitation type or level), saving a screening's
+answers, completing it with the practitioner's judgement, and approving or refusing a lower level."""
 
 from __future__ import annotations
 
@@ -28,7 +28,22 @@ from safeguarding.screening.models import (
     ScreeningToolVersion,
 )
 from safeguarding.screening.selectors import identity_ids, level_in_force, tool_current
-from safeguarding.screening.tool import ANSWERS, YES, ToolConfig, config_as_json, parse_config, score
+from safeguarding.screening.tool import (
+    ANSWERS,
+    YES,
+    Part,
+    ToolConfig,
+    ToolConfigError,
+    config_as_json,
+    parse_config,
+    removal,
+    score,
+)
+
+STALE_TOOL = (
+    "Someone else saved a new version of the tool while you were editing. Your change was not saved: look at the "
+    "current version and make it again."
+)
 
 # --- the tool ----------------------------------------------------------------------------------
 
@@ -53,10 +68,7 @@ def tool_change(
     with transaction.atomic():
         current = ScreeningToolVersion.objects.select_for_update().order_by("-number").first()
         if current is None or current.number != based_on:
-            raise ServiceError(
-                "Someone else saved a new version of the tool while you were editing. Your change was not "
-                "saved: look at the current version and make it again."
-            )
+            raise ServiceError(STALE_TOOL)
         if canonical == current.config:
             raise ServiceError("Nothing has changed, so no new version was saved")
         try:
@@ -81,21 +93,60 @@ def tool_change(
     return version
 
 
-def _describe_changes(before: ToolConfig, after: ToolConfig) -> list[str]:
-    """A short list of what differs, for the audit trail and the versions page."""
+def tool_part_remove(
+    *,
+    acting_user: User,
+    based_on: int,
+    part: Part,
+    code: str,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> ScreeningToolVersion:
+    """Remove an indicator, an exploitation type (with its indicators) or a level by saving a new
+    version without it; earlier versions, and the screenings scored with them, keep it. A removal
+    that would leave the tool unusable raises ``ToolConfigError`` with every reason (see
+    ``tool.removal``); nothing is saved. The change note says what was removed and why."""
+    if not has(acting_user, Capability.CONFIGURE_TOOLS):
+        raise ServiceError("You cannot change the screening tool")
+    if not reason.strip():
+        raise ServiceError(f"Say why you are removing this {part.noun}", field="change_note")
+    current = tool_current()
+    if current.number != based_on:
+        raise ServiceError(STALE_TOOL)
+    planned = removal(current.tool, part, code)
+    if planned is None:
+        raise ServiceError(f"The screening tool has no {part.noun} with the code {code}")
+    if planned.problems:
+        raise ToolConfigError(list(planned.problems))
+    return tool_change(
+        acting_user=acting_user,
+        based_on=based_on,
+        config=planned.config,
+        change_note=f"Removed the {part.noun} '{planned.name}': {reason.strip()}",
+        request=request,
+    )
+
+
+def _compare(noun: str, before: tuple[Any, ...], after: tuple[Any, ...]) -> list[str]:
+    """Added, changed and removed parts, by code, in the order the tool lists them."""
+    old = {x.code: x for x in before}
+    new = {x.code: x for x in after}
     changes = []
-    old = {i.code: i for i in before.indicators}
-    for ind in after.indicators:
-        if ind.code not in old:
-            changes.append(f"added indicator {ind.code}")
-        elif ind != old[ind.code]:
-            changes.append(f"changed indicator {ind.code}")
-    new_types = {t.code for t in after.exploitation_types} - {t.code for t in before.exploitation_types}
-    changes += [f"added exploitation type {code}" for code in sorted(new_types)]
-    if before.levels != after.levels:
-        changes.append("changed levels")
-    if before.overriding_rules != after.overriding_rules:
-        changes.append("changed overriding rules")
+    for x in after:
+        if x.code not in old:
+            changes.append(f"added {noun} {x.code}")
+        elif x != old[x.code]:
+            changes.append(f"changed {noun} {x.code}")
+    changes += [f"removed {noun} {x.code}" for x in before if x.code not in new]
+    return changes
+
+
+def _describe_changes(before: ToolConfig, after: ToolConfig) -> list[str]:
+    """A short list of what differs, for the audit trail: each part added, changed or removed."""
+    changes = _compare("indicator", before.indicators, after.indicators)
+    changes += _compare("exploitation type", before.exploitation_types, after.exploitation_types)
+    changes += _compare("level", before.levels, after.levels)
+    changes += _compare("overriding rule", before.overriding_rules, after.overriding_rules)
     if before.downgrade_needs_approval != after.downgrade_needs_approval:
         changes.append(
             "lowering a level now needs a second person's approval"
@@ -221,6 +272,14 @@ def _rank_of(tool: ToolConfig, change: RiskLevelChange) -> int:
     return change.level_rank if rank is None else rank
 
 
+def _removed_since(version: ScreeningToolVersion, level_code: str) -> bool:
+    """True if the partnership has removed this level from the tool since ``version``. A screening
+    scored with an older version keeps that version, but cannot put a child at a level the
+    partnership no longer uses."""
+    current = tool_current()
+    return current.pk != version.pk and current.tool.level(level_code) is None
+
+
 def _lock_child(child_id: int) -> None:
     """Serialise changes to one child's level (a row lock on PostgreSQL; SQLite's IMMEDIATE
     transactions already hold the database's write lock)."""
@@ -248,6 +307,12 @@ def screening_complete(
     level = tool.level(judgement_level)
     if level is None:
         raise ServiceError("Choose the level of risk in your professional judgement")
+    if _removed_since(assessment.tool_version, level.code):
+        raise ServiceError(
+            f"{level.name} has been removed from the screening tool since these answers were saved, so no child can "
+            "be put at it now. Choose another level, or answer the screening again against the current tool.",
+            field="judgement_level",
+        )
     if not judgement_reasoning.strip():
         raise ServiceError("Give the reasons for your professional judgement")
     chosen_models = list(dict.fromkeys(models_of_exploitation or []))
@@ -376,6 +441,11 @@ def downgrade_approve(
             raise ServiceError(
                 "The child has been screened again since, so this lower level can no longer be approved. Refuse it, "
                 "giving that reason."
+            )
+        if _removed_since(locked.tool_version, locked.judgement_level):
+            raise ServiceError(
+                f"{locked.judgement_level_name} has been removed from the screening tool since this screening was "
+                "completed, so it can no longer be put in force. Refuse it, giving that reason."
             )
         now = timezone.now()
         locked.status = ScreeningStatus.COMPLETED
