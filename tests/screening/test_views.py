@@ -3,6 +3,7 @@ the administrators' refusals of an invalid tool."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from safeguarding.accounts.models import AgencyKind, Role
-from safeguarding.screening import selectors
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.screening import selectors, services
 from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus, ScreeningToolVersion
 from tests.screening.conftest import Child, screen
 
@@ -38,7 +40,14 @@ EXPECTED: dict[str, set[str]] = {
     },
     "screening tool (view)": {Role.ADMINISTRATOR},
     "screening tool (change)": {Role.ADMINISTRATOR},
+    "remove part of the tool (confirmation pages)": {Role.ADMINISTRATOR},
+    "remove part of the tool (change)": {Role.ADMINISTRATOR},
 }
+REMOVE_PAGES = [
+    ("screening:indicator-remove", "risky_places"),
+    ("screening:type-remove", "online"),
+    ("screening:level-remove", "at_risk"),
+]
 
 
 def _client(user: Any) -> Client:
@@ -72,12 +81,28 @@ def test_who_may_use_each_screening_page(role: str, make_user, child: Child) -> 
     seen["approve a lower level (change)"] = request.status == ScreeningStatus.COMPLETED
     assert decide.status_code == (302 if seen["approve a lower level (change)"] else 404)
     seen["children at each level on a date"] = client.get(reverse("screening:levels")).status_code == 200
-    seen["screening tool (view)"] = client.get(reverse("screening:tool")).status_code == 200
-    client.post(
+    tool_page = client.get(reverse("screening:tool")).status_code
+    seen["screening tool (view)"] = tool_page == 200
+    settings_post = client.post(
         reverse("screening:settings-edit"),
         {"based_on": 1, "downgrade_needs_approval": "no", "change_note": "matrix"},
-    )
+    ).status_code
     seen["screening tool (change)"] = ScreeningToolVersion.objects.count() == 2
+
+    # Removal is refused exactly as the other tool pages refuse (the same status, for GET and POST).
+    confirm = {client.get(reverse(name, args=[code])).status_code for name, code in REMOVE_PAGES}
+    assert confirm == {tool_page}
+    seen["remove part of the tool (confirmation pages)"] = confirm == {200}
+    before = ScreeningToolVersion.objects.count()
+    removed = client.post(
+        reverse("screening:indicator-remove", args=["risky_places"]),
+        {"based_on": selectors.tool_current().number, "change_note": "matrix"},
+    ).status_code
+    assert removed == (302 if tool_page == 200 else settings_post)
+    seen["remove part of the tool (change)"] = (
+        ScreeningToolVersion.objects.count() == before + 1
+        and selectors.tool_current().tool.indicator("risky_places") is None
+    )
 
     assert seen == {page: role in roles for page, roles in EXPECTED.items()}
 
@@ -188,8 +213,13 @@ def test_the_levels_report_is_a_table_of_counts(make_user, child: Child) -> None
 
 
 @pytest.fixture
-def admin_client(make_user):  # type: ignore[no-untyped-def]
-    return _client(make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+def admin(make_user):  # type: ignore[no-untyped-def]
+    return make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+
+
+@pytest.fixture
+def admin_client(admin) -> Client:  # type: ignore[no-untyped-def]
+    return _client(admin)
 
 
 def test_thresholds_that_do_not_increase_are_refused_with_a_message(admin_client: Client) -> None:
@@ -295,6 +325,8 @@ def test_every_administrators_page_opens(admin_client: Client) -> None:
         ("screening:levels-edit", []),
         ("screening:rules-edit", []),
         ("screening:settings-edit", []),
+        ("screening:indicator-remove", ["risky_places"]),
+        ("screening:level-remove", ["at_risk"]),
     ):
         response = admin_client.get(reverse(name, args=args))
         assert response.status_code == 200, name
@@ -327,3 +359,226 @@ def test_the_approvals_queue_does_not_query_per_row(make_user) -> None:  # type:
         return len(captured)
 
     assert queries_with(1) == queries_with(3)
+
+
+# --- administrators: removing part of the tool -------------------------------------------------
+
+
+def _page(response: Any) -> str:
+    """The page as a reader sees it (Django escapes the quotes in names)."""
+    return html.unescape(response.content.decode())
+
+
+def test_remove_an_indicator_from_the_tool_pages(admin, admin_client: Client, make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    done = screen(practitioner, child.person, "at_risk", yes={"risky_places": "Seen at a takeaway after midnight"})
+    label = "Seen at hotels, takeaways, taxi firms, parties or other risky places"
+    url = reverse("screening:indicator-remove", args=["risky_places"])
+    assert f'href="{url}"' in admin_client.get(reverse("screening:tool")).content.decode()
+
+    confirm = _page(admin_client.get(url))
+    assert f"Are you sure you want to remove the indicator '{label}'?" in confirm
+    assert (
+        "It will be left out of a new version of the tool, version 2. Version 1 and earlier versions keep it."
+        in confirm
+    )
+    assert (
+        "A yes to it adds 2 to the score" in confirm and "its answers to the removed indicator are dropped" in confirm
+    )
+    assert 'name="csrfmiddlewaretoken"' in confirm and "Why are you removing this indicator?" in confirm
+
+    without_token = Client(enforce_csrf_checks=True)
+    without_token.force_login(admin)
+    assert without_token.post(url, {"based_on": 1, "change_note": "no token"}).status_code == 403
+    no_reason = admin_client.post(url, {"based_on": 1, "change_note": ""})
+    assert no_reason.status_code == 200 and "govuk-error-summary" in no_reason.content.decode()
+    assert "Say why you are removing this indicator" in _page(no_reason)
+    assert ScreeningToolVersion.objects.count() == 1
+
+    removed = admin_client.post(url, {"based_on": 1, "change_note": "Covered by places intelligence"})
+    assert removed.status_code == 302 and removed["Location"] == reverse("screening:tool")
+    tool_page = _page(admin_client.get(removed["Location"]))
+    assert "Saved as version 2 of the screening tool" in tool_page
+    assert f"Change note: Removed the indicator '{label}': Covered by places intelligence" in tool_page
+    assert reverse("screening:indicator-edit", args=["risky_places"]) not in tool_page and url not in tool_page
+    assert label in _page(admin_client.get(reverse("screening:tool-version", args=[1])))
+    assert f"Removed the indicator '{label}': Covered by places intelligence" in _page(
+        admin_client.get(reverse("screening:tool-versions"))
+    )
+    assert admin_client.get(url).status_code == 404  # nothing left to remove
+
+    # The screening completed on version 1 still shows the indicator, its answer and its level.
+    detail = _page(_client(practitioner).get(reverse("screening:detail", args=[done.pk])))
+    assert label in detail and "Seen at a takeaway after midnight" in detail
+    assert 'id="judgement-level"><strong>At risk</strong>' in detail
+    assert "the tool has changed since; this screening keeps the version it was scored with" in detail
+
+
+def test_remove_a_level_from_the_tool_pages(admin_client: Client, make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    done = screen(practitioner, child.person, "at_risk", yes={"repeat_missing": "Missing three times"})
+    url = reverse("screening:level-remove", args=["at_risk"])
+    confirm = _page(admin_client.get(url))
+    assert "Are you sure you want to remove the level of risk 'At risk'?" in confirm
+    assert "Scores from 3 to 6 will give No current risk instead." in confirm
+    assert "Children who have At risk in force keep it until they are next screened" in confirm
+    assert (
+        admin_client.post(url, {"based_on": 1, "change_note": "Three levels, as the panel agreed"}).status_code == 302
+    )
+    tool_page = _page(admin_client.get(reverse("screening:tool")))
+    assert '<td class="govuk-table__cell">at_risk</td>' not in tool_page and url not in tool_page
+    assert '<td class="govuk-table__cell">medium</td>' in tool_page
+    assert [lv.code for lv in selectors.tool_current().tool.levels] == ["no_current_risk", "medium", "high"]
+
+    detail = _page(_client(practitioner).get(reverse("screening:detail", args=[done.pk])))
+    assert 'id="judgement-level"><strong>At risk</strong>' in detail and 'id="computed-level"><strong>At risk' in detail
+    assert "Repeat missing episodes" in detail
+    manager = _client(make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL))
+    levels = manager.get(reverse("screening:levels")).content.decode()
+    assert (
+        '<th scope="row" class="govuk-table__header">At risk</th><td class="govuk-table__cell govuk-table__cell--numeric">1</td>'
+        in levels
+    )
+
+
+def test_remove_an_exploitation_type_with_its_indicators_from_the_tool_pages(admin_client: Client) -> None:
+    admin_client.post(
+        reverse("screening:rules-edit"),
+        {"action": "remove", "remove-based_on": 1, "remove-rule": "strong_combination_high", "remove-change_note": "x"},
+    )
+    url = reverse("screening:type-remove", args=["online"])
+    assert f'href="{url}"' in admin_client.get(reverse("screening:tool")).content.decode()
+    confirm = _page(admin_client.get(url))
+    assert "Are you sure you want to remove the exploitation type 'Online exploitation'?" in confirm
+    assert "Its 2 indicators will be removed with it, and new screenings will no longer ask:" in confirm
+    assert "Online grooming or image sharing" in confirm and "Secretive about online contacts or new apps" in confirm
+    assert admin_client.post(url, {"based_on": 2, "change_note": "Merged into sexual exploitation"}).status_code == 302
+    tool = selectors.tool_current().tool
+    assert selectors.tool_current().number == 3 and "online" not in {t.code for t in tool.exploitation_types}
+    assert tool.indicator("online_grooming") is None
+
+
+def _small_tool(admin: Any) -> None:
+    """Version 2: one type, one indicator, two levels, so nothing more can go."""
+    services.tool_change(
+        acting_user=admin,
+        based_on=1,
+        config={
+            "exploitation_types": [{"code": "sexual", "label": "Child sexual exploitation"}],
+            "indicators": [
+                {
+                    "code": "disclosure",
+                    "type": "sexual",
+                    "label": "A disclosure",
+                    "guidance": "",
+                    "weight": 10,
+                    "evidence_event_types": [],
+                    "lookback_days": 365,
+                }
+            ],
+            "levels": [
+                {"code": "no_current_risk", "name": "No current risk", "min_score": 0},
+                {"code": "high", "name": "High risk", "min_score": 10},
+            ],
+            "overriding_rules": [],
+            "downgrade_needs_approval": True,
+        },
+        change_note="A pilot with one question",
+    )
+
+
+@pytest.mark.parametrize(
+    ("small", "name", "code", "reason"),
+    [
+        (
+            False,
+            "screening:indicator-remove",
+            "disclosure",
+            "The overriding rule 'A disclosure makes the risk high at once' uses this indicator. Remove that rule first",
+        ),
+        (
+            False,
+            "screening:type-remove",
+            "criminal",
+            "The overriding rule 'Carrying weapons makes the risk at least medium' uses 'Carrying weapons' from this type",
+        ),
+        (
+            False,
+            "screening:level-remove",
+            "medium",
+            "The overriding rule 'Carrying weapons makes the risk at least medium' makes the risk at least this level",
+        ),
+        (False, "screening:level-remove", "no_current_risk", "No current risk is the lowest level"),
+        (True, "screening:indicator-remove", "disclosure", "This is the tool's only indicator"),
+        (True, "screening:type-remove", "sexual", "This is the tool's only exploitation type"),
+        (True, "screening:level-remove", "high", "The tool needs at least two levels"),
+    ],
+)
+def test_a_refused_removal_shows_its_reason_and_changes_nothing(  # type: ignore[no-untyped-def]
+    admin, admin_client: Client, small: bool, name: str, code: str, reason: str
+) -> None:
+    if small:
+        _small_tool(admin)
+    current = selectors.tool_current()
+    url = reverse(name, args=[code])
+    shown = _page(admin_client.get(url))
+    assert "You cannot remove the" in shown and reason in shown
+    assert "Remove the " not in shown.split("Screening tool · version")[1]  # no button: nothing to confirm
+    # A post from a page shown before, with or without a reason, is refused with the same words.
+    for note in ("Tidy up", ""):
+        refused = admin_client.post(url, {"based_on": current.number, "change_note": note})
+        body = _page(refused)
+        assert refused.status_code == 200 and "govuk-error-summary" in body
+        summary = body.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+        assert reason in summary and "Say why" not in summary
+    assert selectors.tool_current() == current
+    assert not AuditEvent.objects.filter(
+        event_type=AuditEventType.SCREENING_TOOL_CHANGED, target_id=str(current.number + 1)
+    ).exists()
+
+
+def test_removal_pages_for_a_signed_out_visitor_or_a_missing_part(admin_client: Client) -> None:
+    anonymous = Client()
+    tool = anonymous.get(reverse("screening:tool"))
+    assert tool.status_code == 302 and tool["Location"].startswith("/sign-in/")
+    for name, code in REMOVE_PAGES:
+        url = reverse(name, args=[code])
+        for response in (anonymous.get(url), anonymous.post(url, {"based_on": 1, "change_note": "x"})):
+            assert response.status_code == 302 and response["Location"] == f"/sign-in/?next={url}"
+        assert admin_client.get(reverse(name, args=["no_such"])).status_code == 404
+        assert (
+            admin_client.post(reverse(name, args=["no_such"]), {"based_on": 1, "change_note": "x"}).status_code == 404
+        )
+    assert ScreeningToolVersion.objects.count() == 1
+
+
+def test_a_draft_scored_before_a_removal_says_so_on_the_judgement_page(  # type: ignore[no-untyped-def]
+    admin_client: Client, make_user, child: Child
+) -> None:
+    user = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    client = _client(user)
+    start = reverse("screening:start", args=[child.person.pk])
+    data = _answers_post(client.get(start).context)
+    data |= {"answer__risky_places": "yes", "evidence__risky_places": "Seen at a takeaway after midnight"}
+    judgement = client.post(start, data)["Location"]
+    assert 'id="tool-changed"' not in client.get(judgement).content.decode()
+
+    admin_client.post(reverse("screening:level-remove", args=["at_risk"]), {"based_on": 1, "change_note": "x"})
+    admin_client.post(reverse("screening:indicator-remove", args=["risky_places"]), {"based_on": 2, "change_note": "y"})
+    page = _page(client.get(judgement))
+    assert (
+        "These answers were scored with version 1 of the screening tool; the partnership has since saved version 3"
+        in page
+    )
+    assert f'href="{start}"' in page
+    refused = client.post(judgement, {"judgement_level": "at_risk", "judgement_reasoning": "As computed"})
+    assert "At risk has been removed from the screening tool since these answers were saved" in _page(refused)
+    assert ScreeningAssessment.objects.get().status == ScreeningStatus.DRAFT
+
+    # Answering again: the removed question is gone, and the draft moves to the current version.
+    again = client.get(start)
+    assert "risky_places" not in again.content.decode()
+    assert client.post(start, _answers_post(again.context)).status_code == 302
+    draft = ScreeningAssessment.objects.get()
+    assert draft.tool_version.number == 3 and not draft.answers.filter(indicator="risky_places").exists()
+    assert 'id="tool-changed"' not in client.get(judgement).content.decode()

@@ -290,3 +290,15 @@ class SettingsForm(ToolChangeForm):
         help_text="A written reason is always needed.",
     )
     field_order = ["downgrade_needs_approval", "change_note"]
+
+
+class RemovalForm(ToolChangeForm):
+    """Removing an indicator, exploitation type or level asks only why: the new version's change
+    note says what was removed."""
+
+    def __init__(self, *args: Any, noun: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        note = self.fields["change_note"]
+        note.label = f"Why are you removing this {noun}?"
+        note.help_text = "It is kept with the new version and in the audit trail."
+        note.error_messages["required"] = f"Say why you are removing this {noun}"

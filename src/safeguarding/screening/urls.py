@@ -15,8 +15,11 @@ urlpatterns = [
     path("tool/versions/<int:number>/", views.tool_overview, name="tool-version"),
     path("tool/indicators/new/", views.indicator_edit, name="indicator-new"),
     path("tool/indicators/<slug:code>/", views.indicator_edit, name="indicator-edit"),
+    path("tool/indicators/<slug:code>/remove/", views.tool_part_remove, {"part": "indicator"}, name="indicator-remove"),
     path("tool/types/new/", views.exploitation_type_new, name="type-new"),
+    path("tool/types/<slug:code>/remove/", views.tool_part_remove, {"part": "type"}, name="type-remove"),
     path("tool/levels/", views.levels_edit, name="levels-edit"),
+    path("tool/levels/<slug:code>/remove/", views.tool_part_remove, {"part": "level"}, name="level-remove"),
     path("tool/rules/", views.rules_edit, name="rules-edit"),
     path("tool/settings/", views.settings_edit, name="settings-edit"),
 ]

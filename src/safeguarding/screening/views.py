@@ -24,13 +24,14 @@ from safeguarding.screening.forms import (
     JudgementForm,
     LevelsForm,
     LevelsOnForm,
+    RemovalForm,
     RuleAddForm,
     RuleRemoveForm,
     ScreeningForm,
     SettingsForm,
 )
-from safeguarding.screening.models import ApprovalStatus, ModelOfExploitation, ScreeningStatus
-from safeguarding.screening.tool import YES, ToolConfigError
+from safeguarding.screening.models import ApprovalStatus, ModelOfExploitation, ScreeningStatus, ScreeningToolVersion
+from safeguarding.screening.tool import YES, Part, ToolConfigError, removal
 
 # --- screening a child -------------------------------------------------------------------------
 
@@ -131,7 +132,14 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
     return render(
         request,
         "screening/judgement.html",
-        {"assessment": assessment, "form": form, "current": current, "current_name": current_name, "tool": tool},
+        {
+            "assessment": assessment,
+            "form": form,
+            "current": current,
+            "current_name": current_name,
+            "tool": tool,
+            "tool_now": selectors.tool_current(),
+        },
     )
 
 
@@ -248,16 +256,26 @@ def _save_tool(
     if not form.is_valid():
         return None
     data = form.cleaned_data
-    config = services.config_copy(selectors.tool_current())
-    try:
+
+    def save() -> ScreeningToolVersion:
+        config = services.config_copy(selectors.tool_current())
         change(config, data)
-        version = services.tool_change(
+        return services.tool_change(
             acting_user=current_user(request),
             based_on=data["based_on"],
             config=config,
             change_note=data["change_note"],
             request=request,
         )
+
+    return _saved_or_refused(request, form, save)
+
+
+def _saved_or_refused(
+    request: HttpRequest, form: forms.Form, save: Callable[[], ScreeningToolVersion]
+) -> HttpResponse | None:
+    try:
+        version = save()
     except ToolConfigError as exc:
         for problem in exc.problems:
             form.add_error(None, problem)
@@ -267,6 +285,48 @@ def _save_tool(
         return None
     messages.success(request, f"Saved as version {version.number} of the screening tool")
     return redirect("screening:tool")
+
+
+@require_http_methods(["GET", "POST"])
+def tool_part_remove(request: HttpRequest, part: str, code: str) -> HttpResponse:
+    """Are you sure? What removing an indicator, exploitation type or level means, or why it cannot
+    be removed; on POST, the removal as a new version."""
+    user = current_user(request)
+    require(user, Capability.CONFIGURE_TOOLS)
+    kind = Part(part)
+    current = selectors.tool_current()
+    planned = removal(current.tool, kind, code)
+    if planned is None:
+        raise Http404
+    form: forms.Form = RemovalForm(request.POST or None, noun=kind.noun, initial={"based_on": current.number})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = _saved_or_refused(
+            request,
+            form,
+            lambda: services.tool_part_remove(
+                acting_user=user,
+                based_on=data["based_on"],
+                part=kind,
+                code=code,
+                reason=data["change_note"],
+                request=request,
+            ),
+        )
+        if done:
+            return done
+    elif request.method == "POST" and planned.problems:
+        # The page offers no form when the removal is refused, so a post came from a page shown
+        # before the tool changed (or was made by hand): say why it is refused, not what it lacks.
+        form = forms.Form({})
+        form.is_valid()
+        for problem in planned.problems:
+            form.add_error(None, problem)
+    return render(
+        request,
+        "screening/remove.html",
+        {"form": form, "removal": planned, "noun": kind.noun, "version": current},
+    )
 
 
 @require_http_methods(["GET", "POST"])
