@@ -235,3 +235,60 @@ def test_screening_judgement_downgrade_and_approval(
     page.get_by_role("link", name="Every version").click()
     expect(page.get_by_role("heading", name="Versions of the screening tool")).to_be_visible()
     assert_accessible(page)
+
+
+def test_an_administrator_removes_an_indicator_and_a_level(
+    browser: Any, live_server: Any, page: Any, agencies: dict[str, Any]
+) -> None:
+    """The removed indicator and level leave the current tool, but the screening completed with
+    them still shows both; a removal the tool cannot take says why."""
+    from safeguarding.screening.models import ScreeningToolVersion
+    from tests.screening.conftest import screen
+
+    practitioner = UserFactory(
+        username="lead.practitioner", role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL]
+    )
+    UserFactory(username="hub.admin", role=Role.ADMINISTRATOR, agency=agencies[AgencyKind.COUNCIL])
+    child = PersonFactory(given_name="Chloe", family_name="Barker", date_of_birth="2010-03-14")
+    risky = "Seen at hotels, takeaways, taxi firms, parties or other risky places"
+    done = screen(practitioner, child, "at_risk", yes={"risky_places": "Seen at a takeaway after midnight"})
+
+    _sign_in(page, "hub.admin")
+    page.get_by_role("link", name="Screening tool").first.click()
+    page.get_by_role("link", name=f"Remove {risky}").click()
+    expect(
+        page.get_by_role("heading", name=f"Are you sure you want to remove the indicator '{risky}'?")
+    ).to_be_visible()
+    expect(page.locator("#effects")).to_contain_text("A yes to it adds 2 to the score")
+    assert_accessible(page)
+    page.get_by_role("button", name="Remove the indicator").click()  # no reason: refused
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why you are removing this indicator")
+    assert_accessible(page)
+    page.get_by_label("Why are you removing this indicator?").fill("Covered by the places intelligence now")
+    page.get_by_role("button", name="Remove the indicator").click()
+    expect(page.get_by_text("Saved as version 2 of the screening tool")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Remove {risky}")).to_have_count(0)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Remove the level No current risk").click()
+    expect(page.get_by_role("heading", name="You cannot remove the level of risk 'No current risk'")).to_be_visible()
+    expect(page.locator("#reasons")).to_contain_text("No current risk is the lowest level")
+    expect(page.get_by_role("button", name="Remove the level of risk")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to the screening tool").first.click()
+    page.get_by_role("link", name="Remove the level At risk").click()
+    expect(page.locator("#effects")).to_contain_text("Scores from 3 to 6 will give No current risk instead.")
+    page.get_by_label("Why are you removing this level of risk?").fill("The panel uses three levels")
+    page.get_by_role("button", name="Remove the level of risk").click()
+    expect(page.get_by_text("Saved as version 3 of the screening tool")).to_be_visible()
+    levels = page.get_by_role("table", name="Levels, lowest first")
+    expect(levels.get_by_role("row")).to_have_count(4)  # the header and three levels
+    _sign_out(page)
+    assert ScreeningToolVersion.objects.get(number=1).tool.indicator("risky_places") is not None
+
+    _sign_in(page, "lead.practitioner")
+    page.goto(f"/screening/{done.pk}/")
+    expect(page.locator("#judgement-level")).to_have_text("At risk")
+    answered = page.get_by_role("table", name="Child sexual exploitation").get_by_role("row").filter(has_text=risky)
+    expect(answered).to_contain_text("Seen at a takeaway after midnight")
+    assert_accessible(page)
