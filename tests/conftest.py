@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from tests.factories import AgencyFactory, UserFactory
@@ -24,11 +24,15 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
 
 
 @pytest.fixture(autouse=True)
-def background_jobs_inline(request: pytest.FixtureRequest, settings: Any) -> None:
+def background_jobs_inline(request: pytest.FixtureRequest) -> Iterator[None]:
     """Work a page starts in the background runs inside the request, so a test can check what it
-    produced; browser tests keep the background worker, and see its progress as a user would."""
-    if request.node.get_closest_marker("browser") is None:
-        settings.HUB_BACKGROUND_JOBS = "inline"
+    produced; browser tests keep the background worker, and see its progress as a user would.
+    (Not pytest-django's ``settings`` fixture: some test modules have a fixture of that name.)"""
+    if request.node.get_closest_marker("browser") is not None:
+        yield
+        return
+    with override_settings(HUB_BACKGROUND_JOBS="inline"):
+        yield
 
 
 @pytest.fixture
