@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from safeguarding.core import bulk
 from safeguarding.core.bulk import BulkTable
 from safeguarding.people.models import LinkMethod, Person, SourceRecord
 from tests.factories import SourceRecordFactory, SourceSystemFactory
@@ -78,6 +79,54 @@ def test_postgresql_statistics_are_renewed_as_a_table_doubles_inside_one_transac
     assert planner_rows() == 50  # waits until the table has doubled again
     table.insert([{"given_name": "And one more"}], NOW)
     assert planner_rows() == 100
+
+
+@pytest.mark.django_db
+def test_postgresql_checks_a_large_write_once_and_still_refuses_a_row_naming_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write large next to its table has its foreign keys checked by one query when they are
+    added back, instead of a query a row: the keys come back as they were, and a bad row is refused."""
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the per-row checks are PostgreSQL's")
+    monkeypatch.setattr(bulk, "CHECK_ONCE_FROM", 2)
+    system = SourceSystemFactory()
+    person = Person.objects.create()
+
+    def keys() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'people_sourcerecord'::regclass AND contype = 'f' ORDER BY conname"
+            )
+            return list(cursor.fetchall())
+
+    def rows(person_id: int, first: int) -> list[dict[str, object]]:
+        return [{"source_system_id": system.pk, "record_id": f"R{n}", "person_id": person_id, "raw": {}}
+                for n in range(first, first + 3)]
+
+    before = keys()
+    assert len(before) >= 2 and all("DEFERRABLE INITIALLY DEFERRED" in definition for _, definition in before)
+    with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 3):
+        assert keys() == []  # dropped for the write
+        BulkTable(SourceRecord).insert(rows(person.pk, 0), NOW)
+    assert keys() == before
+    assert SourceRecord.objects.count() == 3
+
+    with pytest.raises(IntegrityError), transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 3):
+        BulkTable(SourceRecord).insert(rows(person.pk + 1000, 10), NOW)  # no such person
+    assert keys() == before
+    assert SourceRecord.objects.count() == 3
+
+    # Small, or small next to the table: checked row by row as usual, nothing dropped.
+    with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 1):
+        assert keys() == before
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE people_sourcerecord")  # the table holds 3 rows
+    with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 2):
+        assert keys() == before
 
 
 @pytest.mark.django_db

@@ -30,7 +30,7 @@ from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.arrow import arrow_table
-from safeguarding.core.bulk import BulkTable, Same
+from safeguarding.core.bulk import BulkTable, Same, foreign_keys_checked_once
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, RuleKind, ScanRun
@@ -360,11 +360,12 @@ def _apply(
         evidence_alerts += [alert_id for alert_id, _ in extended]
         evidence_events = [pk for _, pks, *_ in to_create for pk in pks] + [pk for _, pk in extended]
         added = len(evidence_events)
-        BulkTable(AlertEvidence).insert_columns(
-            {"alert_id": evidence_alerts, "event_id": evidence_events, "added_at": Same(now), "scan_id": Same(scan.pk)},
-            added,
-            now,
-        )
+        with foreign_keys_checked_once(AlertEvidence, added):
+            BulkTable(AlertEvidence).insert_columns(
+                {"alert_id": evidence_alerts, "event_id": evidence_events, "added_at": Same(now), "scan_id": Same(scan.pk)},
+                added,
+                now,
+            )
 
         scan.finished_at = timezone.now()
         scan.events_scanned = events
