@@ -51,3 +51,55 @@ def test_an_empty_result_is_an_empty_table_of_the_schema(database: str) -> None:
 def test_a_query_the_driver_refuses_is_an_error_naming_why(database: str) -> None:
     with pytest.raises(OSError, match="no such table"):
         read_sqlite_file(database, [Query("SELECT id, name, score, valid FROM missing", SCHEMA)])
+
+
+PROBE_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("name", pa.string()), ("score", pa.float64()), ("valid", pa.bool_()),
+    ("born", pa.string()), ("moment", pa.string()), ("small", pa.int64()),
+])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_reads_through_adbc_what_copy_reads_inside_a_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside a transaction PostgreSQL's rows come through ADBC; inside one, through COPY on
+    Django's connection. Both give the same table: text, NULLs, floats, booleans, dates as ISO
+    text, timestamps as the hub's loader writes them, small integers widened."""
+    from django.db import connection, transaction
+
+    from safeguarding.core import arrow
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL readers")
+    sql = ("SELECT id, name, score, valid, born::text, "
+           "coalesce(date_trunc('second', moment AT TIME ZONE 'UTC')::text, ''), small FROM arrow_probe")
+    with connection.cursor() as cursor:
+        cursor.execute("SET datestyle = 'ISO, YMD'")
+        cursor.execute("CREATE TABLE arrow_probe (id bigint PRIMARY KEY, name text, score double precision, "
+                       "valid boolean, born date, moment timestamptz, small integer)")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO arrow_probe SELECT n, CASE WHEN n % 3 = 0 THEN NULL ELSE 'name ' || n END, n / 4.0, "
+                "n % 2 = 1, CASE WHEN n % 5 = 0 THEN NULL ELSE date '2010-03-14' + n END, "
+                "CASE WHEN n % 7 = 0 THEN NULL ELSE timestamptz '2026-03-29 00:30:00.75+00' + n * interval '1 hour' END, "
+                "n % 100 FROM generate_series(1, 5000) n"
+            )
+        through_adbc = []
+        real = arrow.read_postgresql
+        monkeypatch.setattr(arrow, "read_postgresql", lambda *args: through_adbc.append(1) or real(*args))
+        seen: list[int] = []
+        (outside,) = arrow.queries_arrow([arrow.Query(sql, PROBE_SCHEMA, seen.append)])
+        assert through_adbc == [1] and sum(seen) == 5000
+        with transaction.atomic():
+            (inside,) = arrow.queries_arrow([arrow.Query(sql, PROBE_SCHEMA)])
+        assert through_adbc == [1]
+        assert outside.schema == inside.schema == PROBE_SCHEMA
+        for name in PROBE_SCHEMA.names:
+            assert outside.sort_by("id")[name].to_pylist() == inside.sort_by("id")[name].to_pylist(), name
+        row = outside.sort_by("id").slice(6, 1).to_pylist()[0]  # id 7: no moment
+        assert row == {"id": 7, "name": "name 7", "score": 1.75, "valid": True, "born": "2010-03-21",
+                       "moment": "", "small": 7}
+        assert outside.sort_by("id").slice(0, 1).to_pylist()[0]["moment"] == "2026-03-29 01:30:00"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE arrow_probe")

@@ -1,6 +1,6 @@
 """Reading the hub's events into DuckDB for the rules engine, in batches, without Django models.
 
-PostgreSQL streams the rows with COPY; SQLite hands them over through ADBC (core.arrow.query_arrow).
+Both databases hand the rows over through ADBC (core.arrow.query_arrow).
 Timestamps are read as text and parsed by DuckDB, not one by one in Python.
 """
 
@@ -39,7 +39,8 @@ _RECORD_SQL = "SELECT source_system_id, record_id, person_id FROM people_sourcer
 def _text_time(column: str) -> str:
     """A timestamp column as UTC text the same way on both databases ('' when empty)."""
     if connection.vendor == "postgresql":
-        return f"coalesce(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')"
+        # A timestamp's own text output (ISO: see load_events), a third of the cost of to_char's.
+        return f"coalesce(date_trunc('second', {column} AT TIME ZONE 'UTC')::text, '')"
     return f"coalesce(substr({column}, 1, 19), '')"
 
 
@@ -66,7 +67,8 @@ def load_events(
             # a temporary table of the hub's connection would be invisible to it.
             selected = f"person_id IN (SELECT value FROM json_each('{json.dumps(ids)}'))"  # noqa: S608
         else:
-            selected = "person_id IN (SELECT person_id FROM selected_person)"
+            # Likewise an array literal on PostgreSQL, read on ADBC's own connection.
+            selected = f"person_id IN (SELECT unnest('{{{','.join(map(str, ids))}}}'::bigint[]))"
         events_where = f"e.source_record_id IN (SELECT id FROM people_sourcerecord WHERE {selected})"  # noqa: S608
         if with_contacts:
             events_where += (
@@ -81,13 +83,10 @@ def load_events(
         return _EVENT_SQL.format(occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), sep=sep,
                                  where=where)
 
-    if ids and connection.vendor == "postgresql":
-        # Selected persons go through a temporary table (COPY reads on this connection), not a
-        # parameter list that could overflow.
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS selected_person (person_id BIGINT PRIMARY KEY)")
-            cursor.execute("DELETE FROM selected_person")
-            cursor.executemany("INSERT INTO selected_person (person_id) VALUES (%s)", [(i,) for i in ids])
+            # Timestamps as text YYYY-MM-DD HH:MI:SS when read on this connection (inside a transaction).
+            cursor.execute("SET datestyle = 'ISO, YMD'")
     raw, record_persons, people = queries_arrow(
         [
             Query(events_sql(events_where), _EVENT_SCHEMA, progress),
