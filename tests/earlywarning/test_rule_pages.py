@@ -236,6 +236,37 @@ def test_while_a_test_runs_the_page_shows_its_progress_and_keeps_asking(
     assert response.status_code == 286 and 'id="bt-flagged">0<' in response.content.decode()
 
 
+def test_a_test_records_each_step_and_the_events_read_as_it_reads_them(
+    admin_client: Client, agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeguarding.earlywarning import backtest
+
+    _history_with_a_late_concern(agencies)
+    rule = Rule.objects.get(code="repeat-missing")
+    test = _queued_test(admin_client, rule, monkeypatch)
+    seen: list[tuple[str, int | None, Any]] = []
+    real = backtest.backtests
+
+    def watched(*args: Any, on_stage: Any, **kwargs: Any) -> Any:
+        def stage(number: int, events: int | None) -> None:
+            on_stage(number, events)
+            row = RuleTest.objects.get(pk=test.pk)
+            seen.append((row.stage, row.events_read, row.started_at))
+
+        return real(*args, on_stage=stage, **kwargs)
+
+    monkeypatch.setattr(backtest, "backtests", watched)
+    services.run_rule_test(test.pk)
+    assert [(stage, events) for stage, events, _ in seen] == [
+        ("Step 1 of 3: Reading all the history the hub holds", None),
+        ("Step 1 of 3: Reading all the history the hub holds", 3),
+        ("Step 2 of 3: Testing the draft", 3),
+        ("Step 3 of 3: Testing the rule as it is", 3),
+    ]
+    assert len({started for *_, started in seen}) == 1  # started once, not again with each batch read
+    assert RuleTest.objects.get(pk=test.pk).status == RuleTestStatus.FINISHED
+
+
 def test_a_test_that_fails_says_so_without_a_traceback(
     admin_client: Client, agencies: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

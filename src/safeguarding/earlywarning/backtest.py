@@ -86,17 +86,26 @@ def backtests(
     the history once. Rules that link children to others at risk read who was at risk from the
     other switched-on rules, as a real scan would.
 
-    ``on_stage(n, events)`` is told as each stage starts: 0 reading the history, then ``n`` for
-    the n-th of ``drafts`` (``events`` is how many events were read, once they have been)."""
+    ``on_stage(n, events)`` is told as each stage starts: 0 reading the history (told again as
+    each batch of events is read), then ``n`` for the n-th of ``drafts``; ``events`` is how many
+    events have been read so far (None before the first batch)."""
     moment = as_of or timezone.now()
     enabled = list(Rule.objects.filter(enabled=True))
     results = []
     con = engine.connect()
     try:
         started = time.perf_counter()
+        read = 0
+
+        def reading(rows: int) -> None:
+            nonlocal read
+            read += rows
+            if on_stage:
+                on_stage(0, read)
+
         if on_stage:
             on_stage(0, None)
-        events = loader.load_events(con)
+        events = loader.load_events(con, progress=reading)
         referrals = _first_referrals(con)
         reading = time.perf_counter() - started
         for number, draft in enumerate(drafts, start=1):

@@ -266,7 +266,7 @@ def run_rule_test(test_id: int) -> None:
             stage=f"Step {number + 1} of {len(specs) + 1}: {stages[number]}",
             events_read=events,
             progress_at=now,
-            **({"started_at": now} if number == 0 else {}),
+            **({"started_at": now} if number == 0 and events is None else {}),
         )
 
     try:
