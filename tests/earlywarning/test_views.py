@@ -260,6 +260,21 @@ def test_the_childs_single_view_shows_their_alerts(mace) -> None:  # type: ignor
     assert reverse("earlywarning:detail", args=[waiting.pk]) in body
 
 
+def test_alerts_raised_on_a_record_since_merged_into_the_child_show_in_their_single_view(mace) -> None:  # type: ignore[no-untyped-def]
+    """Linkage found two persons to be one child: until the next scan moves the alert, it is still
+    the child's, and whoever opens the child must see it."""
+    child = PersonFactory()
+    merged = PersonFactory(merged_into=child)
+    earlier = PersonFactory(merged_into=merged)  # merged twice over
+    alert = AlertFactory(person=earlier, rule=RuleFactory(name="Repeated missing episodes"))
+    AlertFactory(rule=RuleFactory(name="Someone else's rule"))
+
+    body = _client(mace).get(reverse("people:detail", args=[child.pk])).content.decode()
+
+    assert alert.reference in body and "Repeated missing episodes" in body
+    assert "Someone else's rule" not in body
+
+
 def test_a_child_without_alerts_has_no_alerts_section(mace) -> None:  # type: ignore[no-untyped-def]
     body = _client(mace).get(reverse("people:detail", args=[PersonFactory().pk])).content.decode()
     assert "Early-warning alerts" not in body

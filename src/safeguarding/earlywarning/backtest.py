@@ -97,7 +97,7 @@ def backtests(
         started = time.perf_counter()
         read = 0
 
-        def reading(rows: int) -> None:
+        def count_read(rows: int) -> None:
             nonlocal read
             read += rows
             if on_stage:
@@ -105,7 +105,7 @@ def backtests(
 
         if on_stage:
             on_stage(0, None)
-        events = loader.load_events(con, progress=reading)
+        events = loader.load_events(con, progress=count_read)
         referrals = _first_referrals(con)
         reading = time.perf_counter() - started
         for number, draft in enumerate(drafts, start=1):

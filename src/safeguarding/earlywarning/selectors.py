@@ -8,6 +8,7 @@ from safeguarding.accounts.access import Capability, alerts_visible_to, events_v
 from safeguarding.accounts.models import User
 from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertLevel, AlertStatus
 from safeguarding.people.models import Event, Person
+from safeguarding.people.selectors import identity_ids
 
 _LEVEL_ORDER = Case(
     When(level=AlertLevel.HIGH, then=Value(3)),
@@ -34,10 +35,11 @@ def alert_queue(*, user: User, include_closed: bool = False) -> QuerySet[Alert]:
 
 
 def alerts_for_person(*, user: User, person: Person) -> QuerySet[Alert]:
-    """A child's alerts for their single view, open ones first. The caller has already opened the
-    person through the gateway."""
+    """A child's alerts for their single view, open ones first, with those raised on any person
+    record linkage has since merged into them (the next scan moves those to the child's own id).
+    The caller has already opened the person through the gateway."""
     return (
-        Alert.objects.filter(alerts_visible_to(user), person=person)
+        Alert.objects.filter(alerts_visible_to(user), person_id__in=identity_ids(person))
         .select_related("rule")
         .annotate(
             open_first=Case(

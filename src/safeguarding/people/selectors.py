@@ -204,6 +204,18 @@ def single_view(*, user: User, person: Person) -> SingleView:
     )
 
 
+def identity_ids(person: Person) -> list[int]:
+    """The person and every person record linkage merged into them (at any depth): what was
+    recorded about any of them (screenings, level history, alerts) belongs to the child they
+    turned out to be. For services and selectors that have already checked access to ``person``."""
+    ids = [person.pk]
+    frontier = [person.pk]
+    while frontier:
+        frontier = list(Person.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
+        ids.extend(pk for pk in frontier if pk not in ids)
+    return ids
+
+
 def current_person_ids(person_ids: Iterable[int]) -> dict[int, int]:
     """Each person id to the person record linkage says they are now (following merges; an id
     never merged maps to itself). One query per step of the longest chain of merges."""

@@ -15,7 +15,7 @@ from safeguarding.accounts.access import Capability, events_visible_to, has, per
 from safeguarding.accounts.models import User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.people.models import Event, Person, PersonRole
-from safeguarding.people.selectors import current_person_ids
+from safeguarding.people.selectors import current_person_ids, identity_ids
 from safeguarding.screening.models import (
     ApprovalStatus,
     RiskLevelChange,
@@ -50,18 +50,6 @@ def tool_version_for_admin_or_404(*, user: User, number: int) -> ScreeningToolVe
 
 
 # --- a child's identity and level --------------------------------------------------------------
-
-
-def identity_ids(person: Person) -> list[int]:
-    """The person and every person record linkage merged into them (at any depth): their
-    screenings and level history belong to the child they turned out to be. For services and
-    selectors that have already checked access to ``person``."""
-    ids = [person.pk]
-    frontier = [person.pk]
-    while frontier:
-        frontier = list(Person.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
-        ids.extend(pk for pk in frontier if pk not in ids)
-    return ids
 
 
 def level_in_force(person: Person) -> RiskLevelChange | None:

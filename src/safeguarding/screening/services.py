@@ -18,6 +18,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.people.models import Event, Person, PersonRole
+from safeguarding.people.selectors import identity_ids
 from safeguarding.screening.models import (
     ApprovalStatus,
     ModelOfExploitation,
@@ -27,7 +28,7 @@ from safeguarding.screening.models import (
     ScreeningStatus,
     ScreeningToolVersion,
 )
-from safeguarding.screening.selectors import identity_ids, level_in_force, tool_current
+from safeguarding.screening.selectors import level_in_force, tool_current
 from safeguarding.screening.tool import (
     ANSWERS,
     YES,
