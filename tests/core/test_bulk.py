@@ -120,11 +120,19 @@ def test_postgresql_checks_a_large_write_once_and_still_refuses_a_row_naming_not
     assert keys() == before
     assert SourceRecord.objects.count() == 3
 
+    # A transaction that carries on after the failed write still has its keys.
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), bulk.foreign_keys_checked_once(SourceRecord, 3):
+            BulkTable(SourceRecord).insert(rows(person.pk + 1000, 20), NOW)
+        assert keys() == before
+        BulkTable(SourceRecord).insert(rows(person.pk, 30), NOW)
+    assert SourceRecord.objects.count() == 6
+
     # Small, or small next to the table: checked row by row as usual, nothing dropped.
     with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 1):
         assert keys() == before
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE people_sourcerecord")  # the table holds 3 rows
+        cursor.execute("ANALYZE people_sourcerecord")  # the table holds 6 rows
     with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 2):
         assert keys() == before
 

@@ -60,13 +60,14 @@ class Query:
 
 
 def queries_arrow(queries: Sequence[Query]) -> list[pa.Table]:
-    """Several queries read as ``query_arrow`` reads one; through ADBC they are read side by side,
-    a process each."""
+    """Several queries read as ``query_arrow`` reads one; through ADBC on SQLite they are read side
+    by side, a process each, and on PostgreSQL one after the other on one connection."""
     if connection.vendor == "postgresql":
         if not connection.in_atomic_block:
             try:
                 return read_postgresql(postgresql_conninfo(), queries)
-            except ImportError as exc:
+            except Exception as exc:  # the driver missing, or refused by the server
+                # Read the slower way rather than not at all (a query that is wrong fails there too).
                 logger.warning("reading through ADBC failed (%s); reading through COPY as CSV", exc)
         return [_copy(q.sql, q.schema, q.progress) for q in queries]
     path = _sqlite_file()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def _sqlite_datetime() -> Callable[[Any], Any]:
@@ -42,7 +42,8 @@ def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[
     """Around a bulk write of ``rows`` rows of ``model`` inside a transaction: on PostgreSQL, when
     the write is large next to the table, its foreign keys are dropped and added back afterwards,
     so each is checked by one query over the table instead of one per row. Every row is still
-    checked before the transaction commits; if anything fails, the rollback restores the keys.
+    checked before the transaction commits; if anything fails, the keys are restored with the
+    savepoint the write is done in.
 
     Dropping a foreign key locks the table it names (ACCESS EXCLUSIVE) until the commit: readers
     of that table wait for the end of the write. That is why it is kept to writes so large (the
@@ -52,28 +53,30 @@ def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[
         return
     table = model._meta.db_table
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
-        if rows < int(cursor.fetchone()[0]):
-            constraints = []
-        else:
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                [table],
-            )
-            constraints = cursor.fetchall()
-        if constraints:
-            # A table with checks still waiting for the commit cannot be altered: they are run now
-            # (they would have been at the commit), then Django's deferral is set again.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for name, _ in constraints:
-                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    yield
-    with connection.cursor() as cursor:
-        for name, definition in constraints:
-            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+    # A savepoint of its own: if the write fails, even in a transaction that goes on, the keys are back.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+            if rows < int(cursor.fetchone()[0]):
+                constraints = []
+            else:
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                    [table],
+                )
+                constraints = cursor.fetchall()
+            if constraints:
+                # A table with checks still waiting for the commit cannot be altered: they are run
+                # now (they would have been at the commit), then Django's deferral is set again.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                for name, _ in constraints:
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        yield
+        with connection.cursor() as cursor:
+            for name, definition in constraints:
+                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 @dataclass(frozen=True)

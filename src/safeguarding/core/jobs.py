@@ -60,4 +60,3 @@ def run_in_background(job: Callable[..., None], *args: Any) -> None:
         _jobs.put((job, args))
 
     transaction.on_commit(queue_it)
-
