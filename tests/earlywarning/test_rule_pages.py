@@ -219,7 +219,7 @@ def test_while_a_test_runs_the_page_shows_its_progress_and_keeps_asking(
     status_url = reverse("rules:test-status", args=[test.pk])
     page = admin_client.get(f"{reverse('rules:edit', args=[rule.code])}?test={test.pk}").content.decode()
     assert f'hx-get="{status_url}"' in page and 'aria-live="polite"' in page
-    assert "The test starts when the one before it has finished" in page
+    assert "The test starts in a moment, or when a test already running has finished" in page
     RuleTest.objects.filter(pk=test.pk).update(
         status=RuleTestStatus.RUNNING, stage="Step 2 of 3: Testing the draft", events_read=1234567,
         started_at=timezone.now(), progress_at=timezone.now(),
@@ -326,3 +326,15 @@ def test_only_administrators_may_test_rules_or_see_a_test(
         services.rule_test_start(
             acting_user=make_user(role, AgencyKind.POLICE), spec=rule_spec(rule), rule=rule, form_data={}
         )
+
+
+@pytest.mark.parametrize(("days", "shown"), [([28, 28], "28"), ([28, 29], "28.5"), ([], "\u2013")])
+def test_the_median_lead_is_shown_in_whole_days_unless_it_falls_between_two(days: list[int], shown: str) -> None:
+    from django.template.loader import render_to_string
+
+    from safeguarding.earlywarning.backtest import Backtest
+
+    result = Backtest(rule="Draft", children_flagged=2, alerts=2, referred_later=len(days), referred_before=0,
+                      never_referred=2 - len(days), days_before_referral=days)
+    html = render_to_string("rules/_test_status.html", {"backtest": result, "draft_words": "a draft"})
+    assert f'id="bt-days">{shown}<' in html
