@@ -49,6 +49,30 @@ def test_immediate_danger_marks_the_concern_urgent_and_first_in_the_queue(make_u
     assert list(selectors.triage_queue(user=triage)) == [danger, calm]
 
 
+def test_a_concern_about_a_record_linkage_has_merged_is_the_older_persons_and_shows_in_their_view(make_user) -> None:  # type: ignore[no-untyped-def]
+    """A worker with an old link (a page opened before the night's linkage) raises a concern about a
+    person since merged into an older one: it is the older person's, whose single view shows it, as
+    it does a concern left on the merged-away id."""
+    from django.test import Client
+    from django.urls import reverse
+
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    older, newer = PersonFactory(), PersonFactory()
+    left_behind = services.concern_raise(raised_by=referrer, child=newer, seen_on=timezone.localdate(),
+                                         description="raised before linkage ran")
+    newer.merged_into = older
+    newer.save(update_fields=["merged_into"])
+
+    concern = services.concern_raise(raised_by=referrer, child=newer, seen_on=timezone.localdate(),
+                                     description="seen at the school gate with an older man")
+    assert concern.child == older
+
+    triage = Client()
+    triage.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    body = triage.get(reverse("people:detail", args=[older.pk])).content.decode()
+    assert concern.reference in body and left_behind.reference in body
+
+
 def test_concern_needs_a_description_and_a_past_date(make_user) -> None:  # type: ignore[no-untyped-def]
     referrer = make_user()
     with pytest.raises(ServiceError, match="Describe"):

@@ -144,6 +144,27 @@ def test_a_referred_child_merged_into_another_person_keeps_the_plan_under_the_ne
     assert older.pk in children_under_active_plan()
 
 
+def test_referring_a_child_linkage_has_merged_refers_the_child_they_turned_out_to_be(mace, triage) -> None:  # type: ignore[no-untyped-def]
+    """An alert raised on a record before linkage joined it to an older person: the referral is
+    made for the person the child is now, and their open referral is not opened twice."""
+    older, newer = PersonFactory(), PersonFactory()
+    old_alert = AlertFactory(person=newer)
+    newer.merged_into = older
+    newer.save(update_fields=["merged_into"])
+
+    referral = panel_refer(child=old_alert.person, referred_by=mace, reason="from the alert", alert=old_alert)
+    assert referral.child == older and list(referral.linked_alerts.all()) == [old_alert]
+
+    # A referral opened on the merged-away id before linkage ran still counts as the child's.
+    PanelReferral.objects.filter(pk=referral.pk).update(child=newer)
+    again = panel_refer(child=older, referred_by=triage, reason="second rule", alert=AlertFactory(person=older))
+    assert again.pk == referral.pk
+    assert PanelReferral.objects.filter(status=ReferralStatus.OPEN).count() == 1
+
+    with pytest.raises(ServiceError, match="about another child"):
+        panel_refer(child=older, referred_by=mace, reason="wrong child", alert=AlertFactory())
+
+
 def test_the_panel_list_is_for_those_who_refer(make_user) -> None:  # type: ignore[no-untyped-def]
     for role in (Role.LEAD_PRACTITIONER, Role.PARTNERSHIP_MANAGER, Role.REFERRER):
         with pytest.raises(PermissionDenied):

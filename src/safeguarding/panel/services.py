@@ -17,6 +17,7 @@ from safeguarding.earlywarning.services import alert_record_action
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people.models import Person
+from safeguarding.people.selectors import current_person_ids, identity_ids
 
 
 def panel_refer(
@@ -33,19 +34,29 @@ def panel_refer(
     A child is never referred twice at once: if the child already has an open referral, the alert
     or concern is linked to it and that referral is returned. An alert given here is closed as
     referred to the panel, in the same transaction.
+
+    Record linkage may have found the child to be the same as another person since the alert or
+    concern was recorded: the referral is made for the person they are now, and an open referral
+    of any person merged into them counts as theirs.
     """
     if not (has(referred_by, Capability.WORK_ALERTS) or has(referred_by, Capability.TRIAGE)):
         raise ServiceError("You cannot refer children to the panel")
     if not reason.strip():
         raise ServiceError("Give the reason for referring the child to the panel")
-    if alert is not None and alert.person_id != child.pk:
+    child = Person.objects.get(pk=current_person_ids([child.pk])[child.pk])
+    identities = identity_ids(child)
+    if alert is not None and alert.person_id not in identities:
         raise ServiceError("The alert is about another child")
-    if concern is not None and concern.child_id != child.pk:
+    if concern is not None and concern.child_id not in identities:
         raise ServiceError("The concern is about another child")
     with transaction.atomic():
         # Lock the child, so two people referring the same child at once make one referral.
         Person.objects.select_for_update().filter(pk=child.pk).exists()
-        referral = PanelReferral.objects.filter(child=child, status=ReferralStatus.OPEN).first()
+        referral = (
+            PanelReferral.objects.filter(child_id__in=identities, status=ReferralStatus.OPEN)
+            .order_by("referred_at", "pk")
+            .first()
+        )
         created = referral is None
         if referral is None:
             referral = PanelReferral.objects.create(

@@ -167,7 +167,7 @@ def single_view(*, user: User, person: Person) -> SingleView:
         )
         for e in events
     ]
-    concerns = Concern.objects.filter(child=person).select_related("agency", "raised_by", "decision")
+    concerns = Concern.objects.filter(child_id__in=identity_ids(person)).select_related("agency", "raised_by", "decision")
     for c in concerns:
         decision = getattr(c, "decision", None)
         timeline.append(
