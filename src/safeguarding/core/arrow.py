@@ -69,6 +69,10 @@ def queries_arrow(queries: Sequence[Query]) -> list[pa.Table]:
             except Exception as exc:  # the driver missing, or refused by the server
                 # Read the slower way rather than not at all (a query that is wrong fails there too).
                 logger.warning("reading through ADBC failed (%s); reading through COPY as CSV", exc)
+        with connection.cursor() as cursor:
+            # Timestamps as text as ADBC's connection writes them (postgresql_conninfo), whatever
+            # the server's default; Django's connection is already in UTC.
+            cursor.execute("SET datestyle = 'ISO, YMD'")
         return [_copy(q.sql, q.schema, q.progress) for q in queries]
     path = _sqlite_file()
     if path is not None and not connection.in_atomic_block:

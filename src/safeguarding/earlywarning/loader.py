@@ -39,7 +39,7 @@ _RECORD_SQL = "SELECT source_system_id, record_id, person_id FROM people_sourcer
 def _text_time(column: str) -> str:
     """A timestamp column as UTC text the same way on both databases ('' when empty)."""
     if connection.vendor == "postgresql":
-        # A timestamp's own text output (ISO: see load_events), a third of the cost of to_char's.
+        # A timestamp's own text output (ISO: core.arrow's readers see to it), a third of the cost of to_char's.
         return f"coalesce(date_trunc('second', {column} AT TIME ZONE 'UTC')::text, '')"
     return f"coalesce(substr({column}, 1, 19), '')"
 
@@ -83,10 +83,6 @@ def load_events(
         return _EVENT_SQL.format(occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), sep=sep,
                                  where=where)
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Timestamps as text YYYY-MM-DD HH:MI:SS when read on this connection (inside a transaction).
-            cursor.execute("SET datestyle = 'ISO, YMD'")
     raw, record_persons, people = queries_arrow(
         [
             Query(events_sql(events_where), _EVENT_SCHEMA, progress),

@@ -109,8 +109,8 @@ def _select_records_sql() -> str:
 
 
 def _load(*, progress: Progress | None = None) -> LoadedRecords:
-    """Read the records with one query straight into Arrow columns (``core.arrow.query_arrow``:
-    ADBC on SQLite, COPY on PostgreSQL): a million records are never held as Django objects or dicts."""
+    """Read the records with one query straight into Arrow columns (``core.arrow.query_arrow``,
+    through ADBC on both databases): a million records are never held as Django objects or dicts."""
     total = SourceRecord.objects.count()
     done = 0
     report(progress, "load", 0, total)
