@@ -37,6 +37,12 @@ def _sqlite_datetime() -> Callable[[Any], Any]:
 CHECK_ONCE_FROM = 100_000
 
 
+def _estimated_rows(cursor: Any, table: str) -> int:
+    """PostgreSQL's estimate of a table's rows from its last ANALYZE (-1: never analysed)."""
+    cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+    return int(cursor.fetchone()[0])
+
+
 @contextmanager
 def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[None]:
     """Around a bulk write of ``rows`` rows of ``model`` inside a transaction: on PostgreSQL, when
@@ -56,8 +62,7 @@ def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[
     # A savepoint of its own: if the write fails, even in a transaction that goes on, the keys are back.
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
-            if rows < int(cursor.fetchone()[0]):
+            if rows < _estimated_rows(cursor, table):
                 constraints = []
             else:
                 cursor.execute(
@@ -199,8 +204,7 @@ class BulkTable:
         if self._written_since_analyse < max(self.ANALYSE_FROM, self._rows_at_analyse):
             return
         cursor.execute(f"ANALYZE {table}")
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [self.model._meta.db_table])
-        self._rows_at_analyse = max(0, int(cursor.fetchone()[0]))
+        self._rows_at_analyse = max(0, _estimated_rows(cursor, self.model._meta.db_table))
         self._written_since_analyse = 0
 
     def insert_returning_ids(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[int]:
