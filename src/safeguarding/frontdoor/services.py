@@ -17,7 +17,7 @@ from safeguarding.core.calendar import deadline_working_days
 from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome, Indicator, TriageDecision
 from safeguarding.people.models import Person, PersonRole, SourceRecord, SourceSystem
-from safeguarding.people.selectors import current_person_ids
+from safeguarding.people.selectors import current_person
 
 # Statutory: a decision on next steps within one working day of a contact or referral.
 DECISION_WORKING_DAYS = 1
@@ -126,7 +126,7 @@ def concern_raise(
     if len(chosen) != len(indicators or []):
         raise ServiceError("Choose indicators from the list")
     # Record linkage may since have found the child to be an older person: the concern is theirs.
-    child = Person.objects.get(pk=current_person_ids([child.pk])[child.pk])
+    child = current_person(child)
     with transaction.atomic():
         concern = Concern.objects.create(
             child=child,

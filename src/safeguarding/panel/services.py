@@ -17,7 +17,7 @@ from safeguarding.earlywarning.services import alert_record_action
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people.models import Person
-from safeguarding.people.selectors import current_person_ids, identity_ids
+from safeguarding.people.selectors import current_person, identity_ids
 
 
 def panel_refer(
@@ -43,7 +43,7 @@ def panel_refer(
         raise ServiceError("You cannot refer children to the panel")
     if not reason.strip():
         raise ServiceError("Give the reason for referring the child to the panel")
-    child = Person.objects.get(pk=current_person_ids([child.pk])[child.pk])
+    child = current_person(child)
     identities = identity_ids(child)
     if alert is not None and alert.person_id not in identities:
         raise ServiceError("The alert is about another child")

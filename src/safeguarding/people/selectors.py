@@ -204,6 +204,12 @@ def single_view(*, user: User, person: Person) -> SingleView:
     )
 
 
+def current_person(person: Person) -> Person:
+    """The person record linkage says this one is now (itself unless merged into another), read
+    afresh from the database: the caller's copy may predate the merge."""
+    return Person.objects.get(pk=current_person_ids([person.pk])[person.pk])
+
+
 def identity_ids(person: Person) -> list[int]:
     """The person and every person record linkage merged into them (at any depth): what was
     recorded about any of them (screenings, level history, alerts) belongs to the child they
