@@ -35,6 +35,13 @@ def background_jobs_inline(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def linkage_store_per_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test keeps linkage's stored pairs in a folder of its own."""
+    with override_settings(LINKAGE_STORE_DIR=tmp_path_factory.mktemp("linkage-store")):
+        yield
+
+
 @pytest.fixture
 def agencies(db: None) -> dict[str, Agency]:
     """One agency of each kind, keyed by kind."""

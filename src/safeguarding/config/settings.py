@@ -181,6 +181,9 @@ LOGGING = {
 # threshold up to it go to a person for review.
 LINKAGE_LOWER_THRESHOLD = float(os.environ.get("LINKAGE_LOWER_THRESHOLD", "0.80"))
 LINKAGE_UPPER_THRESHOLD = float(os.environ.get("LINKAGE_UPPER_THRESHOLD", "0.95"))
+# Where `safeguarding link` keeps the scored pairs between runs, so that a run compares only the records
+# that changed (a cache holding personal data: keep it on the hub's own disk, like the database).
+LINKAGE_STORE_DIR = Path(os.environ.get("LINKAGE_STORE_DIR", DATA_DIR / "linkage"))
 # `safeguarding link --engine spark`: local mode by default, or a cluster's master URL.
 LINKAGE_SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[2]")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,13 +22,15 @@ from safeguarding.linkage.model import (
     model_to_json,
     train_model,
 )
-from safeguarding.linkage.prepare import prepare_records
+from safeguarding.linkage.prepare import prepare_in, prepare_records
 from safeguarding.linkage.scoring import (
     Contribution,
     contributions_from_pair,
     explain_pair,
+    explainable_pairs,
     match_probability,
     predict_pairs,
+    splink_predictions,
 )
 
 __all__ = [
@@ -49,6 +53,7 @@ class LinkageResult:
     model: TrainedModel
     settings: LinkageSettings
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    compared: int = 0  # records prepared and compared in this run (all of them, unless pairs were kept)
 
 
 def _decided_mask(pairs: pa.Table, decided: Iterable[Pair]) -> np.ndarray:
@@ -92,30 +97,61 @@ def review_pairs(
 def link(
     records: pa.Table, *, settings: LinkageSettings, engine: str = "duckdb", model: TrainedModel | None = None,
     must_link: Iterable[Pair] = (), cannot_link: Iterable[Pair] = (), progress: Progress | None = None,
+    store: Path | None = None, compare_all: bool = False,
 ) -> LinkageResult:
     """Train (unless a model is given), score pairs, group into persons at the upper threshold, and list
-    the pairs people should review."""
+    the pairs people should review.
+
+    `store`: a folder where the scored pairs are kept between runs (DuckDB only). With a model given and
+    a store from the same model and settings, only records that changed since are compared again
+    (see linkage.incremental); the pairs are the same as comparing everything. `compare_all`: compare
+    every record anyway (the store is written afresh)."""
+    from safeguarding.linkage import incremental
+
     must = list(must_link)
     cannot = list(cannot_link)
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    report(progress, "prepare", 0, 1)
-    prepared = prepare_records(records, settings)
-    report(progress, "prepare", 1, 1)
-    timings["prepare"] = time.perf_counter() - started
-    if model is None:
+    keep = store is not None and engine == "duckdb"
+    scored = None
+    if keep and model is not None and not compare_all:
+        assert store is not None
+        scored = incremental.score_changed(records, model, settings=settings, directory=store, progress=progress,
+                                           timings=timings)
+    if scored is None:
+        timings.clear()
         started = time.perf_counter()
-        model = train_model(records, settings=settings, engine=engine, progress=progress, prepared=prepared)
-        timings["train"] = time.perf_counter() - started
+        report(progress, "prepare", 0, 1)
+        with duckdb.connect() as con:
+            prepared = prepare_in(con, records, settings, keep_identifiers=keep)
+        report(progress, "prepare", 1, 1)
+        timings["prepare"] = time.perf_counter() - started
+        if model is None:
+            started = time.perf_counter()
+            model = train_model(records, settings=settings, engine=engine, progress=progress,
+                                prepared=prepared.table)
+            timings["train"] = time.perf_counter() - started
+        started = time.perf_counter()
+        predictions = splink_predictions(records, model, settings=settings, engine=engine, progress=progress,
+                                         prepared=prepared.table)
+        timings["predict"] = time.perf_counter() - started
+        if keep:
+            assert store is not None
+            started = time.perf_counter()
+            incremental.save(store, records, prepared, predictions, model, settings)
+            timings["store"] = time.perf_counter() - started
+        n = records.num_rows
+        scored = incremental.Scored(predictions, records_changed=n, records_removed=0, records_compared=n)
+        del prepared
+    assert model is not None
     started = time.perf_counter()
-    pairs = predict_pairs(records, model, settings=settings, engine=engine, progress=progress, prepared=prepared)
-    timings["predict"] = time.perf_counter() - started
+    pairs = explainable_pairs(scored.predictions, model)
+    timings["predict"] = timings.get("predict", 0.0) + time.perf_counter() - started
     started = time.perf_counter()
     report(progress, "cluster", 0, 1)
-    clusters = cluster(pairs, prepared.column("unique_id"), threshold=settings.upper_threshold,
+    clusters = cluster(pairs, records.column("unique_id"), threshold=settings.upper_threshold,
                        must_link=must, cannot_link=cannot)
     review = review_pairs(pairs, clusters, settings=settings, decided=must + cannot)
     report(progress, "cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - started
     return LinkageResult(pairs=pairs, clusters=clusters, review=review, model=model, settings=settings,
-                         timings=timings)
+                         timings=timings, compared=scored.records_compared)

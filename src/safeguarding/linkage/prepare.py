@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import duckdb
@@ -69,7 +70,11 @@ def _forms_lookup(given: pa.ChunkedArray) -> pa.Table:
     })
 
 
-def _conform(records: pa.Table) -> pa.Table:
+# The columns prepare reads, as conform returns them.
+CONFORMED_COLUMNS: tuple[str, ...] = ("unique_id", *_STRING_INPUTS, "nhs_number_valid")
+
+
+def conform(records: pa.Table) -> pa.Table:
     """The input with every expected column present and typed; missing optional columns become nulls."""
     if "unique_id" not in records.column_names:
         raise ValueError("records need a unique_id column")
@@ -91,7 +96,7 @@ def _conform(records: pa.Table) -> pa.Table:
         raise ValueError("unique_id must be unique")
     if table.column("unique_id").null_count:
         raise ValueError("unique_id must not be null")
-    return table
+    return table.select(list(CONFORMED_COLUMNS))
 
 
 # Text cleaning in SQL: the same steps as clean_name, run by DuckDB over a million rows at once.
@@ -226,14 +231,88 @@ left join lk_phones ph on ph.v = coalesce(r.phones, '')
 """
 
 
-def _shared_values(con: duckdb.DuckDBPyConnection, column: str, is_list: bool, limit: int) -> list[str]:
-    """Values of an identifier held by more than `limit` records."""
-    source = f"unnest({column})" if is_list else column
-    rows = con.execute(
-        f"select v from (select {source} as v from stage) where v is not null group by v having count(*) > ?",  # noqa: S608
-        [limit],
-    ).fetchall()
-    return [r[0] for r in rows]
+# The identifiers a record is known by, and whether each column holds a list. A value held by more than
+# `max_records_per_identifier` records is set aside before comparison (see prepare_in).
+IDENTIFIER_COLUMNS: dict[str, bool] = {
+    "nhs": False, "upn_std": False, "pnc_std": False, "phones_all": True, "emails_all": True,
+}
+
+Shared = dict[str, list[str]]  # identifier column -> values held by too many records
+
+
+def shared_values(con: duckdb.DuckDBPyConnection, source: str, limit: int) -> Shared:
+    """For each identifier column of the table or view `source` (a name this module or its callers build,
+    never user text), the values held by more than `limit` records."""
+    shared: Shared = {}
+    for column, is_list in IDENTIFIER_COLUMNS.items():
+        value = f"unnest({column})" if is_list else column
+        rows = con.execute(
+            f"select v from (select {value} as v from {source}) where v is not null "  # noqa: S608
+            "group by v having count(*) > ? order by v",
+            [limit],
+        ).fetchall()
+        shared[column] = [r[0] for r in rows]
+    return shared
+
+
+@dataclass
+class Prepared:
+    """The prepared table, and (when asked for) each record's identifiers before shared values were set
+    aside, which is what an incremental run needs to count them again."""
+
+    table: pa.Table  # PREPARED_COLUMNS, in unique_id order
+    shared: Shared
+    identifiers: pa.Table | None = None  # unique_id and IDENTIFIER_COLUMNS
+
+
+def prepare_in(
+    con: duckdb.DuckDBPyConnection, records: pa.Table, settings: LinkageSettings, *,
+    shared: Shared | None = None, keep_identifiers: bool = False,
+) -> Prepared:
+    """prepare_records on the given connection. `shared`: the identifier values to set aside, counted
+    over every record by the caller; None counts them over these records."""
+    table = conform(records)
+    con.register("records", table)
+    for name, sql in _LOOKUPS.items():
+        con.execute(f"create or replace temp table {name} as {sql}")
+    con.execute(f"create or replace temp table stage as {_PREPARE_SQL}")
+    for name in _LOOKUPS:
+        con.execute(f"drop table {name}")
+    con.unregister("records")
+    identifiers = None
+    if keep_identifiers:
+        identifiers = arrow_table(con.sql(f"select unique_id, {', '.join(IDENTIFIER_COLUMNS)} from stage"))  # noqa: S608
+    if shared is None:
+        shared = shared_values(con, "stage", settings.max_records_per_identifier)
+    # Identifiers shared by many records are placeholders or shared contacts, not identity.
+    for column, is_list in IDENTIFIER_COLUMNS.items():
+        if not shared.get(column):
+            continue
+        if is_list:
+            con.execute(
+                f"update stage set {column} = list_filter({column}, lambda x: not list_contains(?, x))",  # noqa: S608
+                [shared[column]])
+        else:
+            con.execute(f"update stage set {column} = null where list_contains(?, {column})", [shared[column]])  # noqa: S608
+    given = arrow_table(con.sql("select distinct given_std from stage where given_std is not null"))
+    lookup = _forms_lookup(given.column(0) if given.num_rows else pa.chunked_array([], pa.string()))
+    con.register("forms_lookup", lookup)
+    result = arrow_table(con.sql("""
+        select
+            s.unique_id, s.source_system, s.given_std, f.forms as given_forms, s.middle_std, s.family_std,
+            s.all_names, s.dob_full, s.dob_days, s.dob_year, s.dob_month, s.dob_day, s.dob_precision, s.sex_std,
+            s.postcode_std, s.postcode_district, s.address_std, s.street_key, s.street_name, s.house_number,
+            s.nhs, s.upn_std, s.pnc_std,
+            case when length(s.phones_all) > 0 then s.phones_all end as phones_list,
+            case when length(s.emails_all) > 0 then s.emails_all end as emails_list,
+            s.phones_all[1] as phone_first,
+            s.emails_all[1] as email_first
+        from stage s left join forms_lookup f on s.given_std = f.name
+        order by s.unique_id
+    """))
+    con.unregister("forms_lookup")
+    con.execute("drop table stage")
+    return Prepared(result.select(list(PREPARED_COLUMNS)), shared, identifiers)
 
 
 def prepare_records(
@@ -244,48 +323,10 @@ def prepare_records(
     Dirty values never stop a run: an unparseable date, an unknown sex code or an empty name becomes
     null, which the model treats as missing (no evidence either way), never as a disagreement.
     """
-    table = _conform(records)
     own = con is None
     con = con or duckdb.connect()
     try:
-        con.register("records", table)
-        for name, sql in _LOOKUPS.items():
-            con.execute(f"create or replace temp table {name} as {sql}")
-        con.execute(f"create or replace temp table stage as {_PREPARE_SQL}")
-        for name in _LOOKUPS:
-            con.execute(f"drop table {name}")
-        limit = settings.max_records_per_identifier
-        # Identifiers shared by many records are placeholders or shared contacts, not identity.
-        for column in ("nhs", "upn_std", "pnc_std"):
-            shared = _shared_values(con, column, False, limit)
-            if shared:
-                con.execute(f"update stage set {column} = null where list_contains(?, {column})", [shared])  # noqa: S608
-        for column in ("phones_all", "emails_all"):
-            shared = _shared_values(con, column, True, limit)
-            if shared:
-                con.execute(
-                    f"update stage set {column} = list_filter({column}, lambda x: not list_contains(?, x))",  # noqa: S608
-                    [shared])
-        given = arrow_table(con.sql("select distinct given_std from stage where given_std is not null"))
-        lookup = _forms_lookup(given.column(0) if given.num_rows else pa.chunked_array([], pa.string()))
-        con.register("forms_lookup", lookup)
-        result = arrow_table(con.sql("""
-            select
-                s.unique_id, s.source_system, s.given_std, f.forms as given_forms, s.middle_std, s.family_std,
-                s.all_names, s.dob_full, s.dob_days, s.dob_year, s.dob_month, s.dob_day, s.dob_precision, s.sex_std,
-                s.postcode_std, s.postcode_district, s.address_std, s.street_key, s.street_name, s.house_number,
-                s.nhs, s.upn_std, s.pnc_std,
-                case when length(s.phones_all) > 0 then s.phones_all end as phones_list,
-                case when length(s.emails_all) > 0 then s.emails_all end as emails_list,
-                s.phones_all[1] as phone_first,
-                s.emails_all[1] as email_first
-            from stage s left join forms_lookup f on s.given_std = f.name
-            order by s.unique_id
-        """))
-        con.unregister("forms_lookup")
-        con.unregister("records")
-        con.execute("drop table stage")
+        return prepare_in(con, records, settings).table
     finally:
         if own:
             con.close()
-    return result.select(list(PREPARED_COLUMNS))

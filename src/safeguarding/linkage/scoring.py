@@ -35,8 +35,8 @@ def _levels_from_weights(weights: np.ndarray, level_weights: list[float]) -> np.
     return np.abs(weights[:, None] - candidates[None, :]).argmin(axis=1)
 
 
-def _explainable(predictions: pa.Table, model: TrainedModel) -> pa.Table:
-    """Pairs with, per comparison, the gamma level (int8), its label (dictionary-encoded) and its weight."""
+def explainable_pairs(predictions: pa.Table, model: TrainedModel) -> pa.Table:
+    """Splink's predictions as pairs with, per comparison, the gamma level (int8), its label (dictionary-encoded) and its weight."""
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "unique_id_l": pc.cast(predictions.column("unique_id_l"), pa.int64()),
         "unique_id_r": pc.cast(predictions.column("unique_id_r"), pa.int64()),
@@ -72,6 +72,16 @@ def predict_pairs(
     gamma_<name> (Splink's level value: -1 missing, 0 different, higher is closer), label_<name> (the
     level in words) and mw_<name> (its match weight in bits), then nhs_number_conflict.
     """
+    return explainable_pairs(splink_predictions(records, model, settings=settings, engine=engine, progress=progress,
+                                                prepared=prepared), model)
+
+
+def splink_predictions(
+    records: pa.Table, model: TrainedModel, *, settings: LinkageSettings, engine: str = "duckdb",
+    progress: Progress | None = None, prepared: pa.Table | None = None,
+) -> pa.Table:
+    """Splink's own predictions (unique_id_l < unique_id_r, match_weight, match_probability, mw_<name>),
+    before explainable_pairs turns them into levels and words."""
     report(progress, "predict", 0, 3)
     table = prepared if prepared is not None else prepare_records(records, settings)
     report(progress, "predict", 1, 3)
@@ -83,9 +93,8 @@ def predict_pairs(
         report(progress, "predict", 2, 3)
         arrow = predictions.as_pyarrow_table()
         predictions.drop_table_from_database_and_remove_from_cache()
-    result = _explainable(arrow, model)
     report(progress, "predict", 3, 3)
-    return result
+    return arrow
 
 
 class Contribution(NamedTuple):
@@ -161,7 +170,7 @@ def explain_pairs(
             {**rule, "blocking_rule": "l.explained_pair = r.explained_pair"}]
         linker = Linker(db_api.register(prepared), settings_dict, log_level=_SPLINK_LOG_LEVEL)
         predictions = linker.inference.predict(warning_mode="never")
-        scored = _explainable(predictions.as_pyarrow_table(), model)
+        scored = explainable_pairs(predictions.as_pyarrow_table(), model)
         predictions.drop_table_from_database_and_remove_from_cache()
     by_pair = {(row["unique_id_l"] - 1) // 2: row for row in scored.to_pylist()}
     return [contributions_from_pair(by_pair[number], model) for number in range(len(pairs))]

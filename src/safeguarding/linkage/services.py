@@ -9,6 +9,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -296,9 +297,12 @@ def linkage_run(
     initiated_by: str = "command line",
     progress: Progress | None = None,
     overrides: dict[str, Any] | None = None,
+    full: bool = False,
 ) -> RunResult:
     """Link every source record into persons and apply it, keeping person ids stable.
-    ``overrides`` sets other LinkageSettings for this run (e.g. link_within_source=False)."""
+    ``overrides`` sets other LinkageSettings for this run (e.g. link_within_source=False).
+    Pairs are kept between runs (LINKAGE_STORE_DIR), so a run compares only the records that changed;
+    ``full`` compares every record again."""
     from safeguarding.linkage.pipeline import conflicting_identifiers, link, model_to_json
 
     settings = linkage_settings(lower_threshold=lower_threshold, upper_threshold=upper_threshold, **(overrides or {}))
@@ -324,6 +328,8 @@ def linkage_run(
             must_link=must,
             cannot_link=cannot,
             progress=progress,
+            store=Path(django_settings.LINKAGE_STORE_DIR),
+            compare_all=full,
         )
         timings.update(result.timings)
         started = time.perf_counter()
@@ -343,6 +349,7 @@ def linkage_run(
                 conflicts=conflicts,
                 records=records,
             )
+            counts["records_compared"] = result.compared
             run.model = saved
             run.status = RunStatus.COMPLETED
             run.finished_at = timezone.now()

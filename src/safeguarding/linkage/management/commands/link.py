@@ -25,6 +25,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--upper", type=float, default=None, help="link threshold (default LINKAGE_UPPER_THRESHOLD)"
         )
+        parser.add_argument(
+            "--full", action="store_true",
+            help="compare every record again, instead of only those changed since the last run",
+        )
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,6 +40,7 @@ class Command(BaseCommand):
                     retrain=options["retrain"],
                     lower_threshold=options["lower"],
                     upper_threshold=options["upper"],
+                    full=options["full"],
                     progress=report,
                 )
             except ServiceError as exc:
