@@ -206,7 +206,7 @@ def _score_changed(
     db_api = DuckDBAPI(connection=con)
     settings_dict = splink_settings(settings, "duckdb", model=model)
     rules = _rules(settings_dict)
-    linker = Linker(db_api.register("a"), settings_dict, log_level=_SPLINK_LOG_LEVEL)
+    linker = Linker(db_api.register("a"), settings_dict, log_level=_SPLINK_LOG_LEVEL, validate_settings=False)
     new_pairs = []
     for left, right in (("d", "a"), ("u", "d")):
         scored = linker.inference.predict_between(

@@ -8,6 +8,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -88,7 +89,9 @@ def definition_dict() -> dict[str, Any]:
     return {"comparisons": settings["comparisons"]}
 
 
+@lru_cache(maxsize=1)
 def definition_hash() -> str:
+    """A hash of the comparisons' definition: the code's, so worked out once per process."""
     text = json.dumps(definition_dict(), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -87,7 +87,9 @@ def splink_predictions(
     report(progress, "predict", 1, 3)
     with database(engine, settings) as db_api:
         settings_dict = splink_settings(settings, db_api.sql_dialect.sql_dialect_str, model=model)
-        linker = Linker(db_api.register(table), settings_dict, log_level=_SPLINK_LOG_LEVEL)
+        # The settings are this code's own, checked by its tests: Splink's check of every column named in
+        # them would cost a quarter of a second each time.
+        linker = Linker(db_api.register(table), settings_dict, log_level=_SPLINK_LOG_LEVEL, validate_settings=False)
         predictions = linker.inference.predict(
             threshold_match_probability=settings.min_pair_probability, warning_mode="never")
         report(progress, "predict", 2, 3)
@@ -168,7 +170,7 @@ def explain_pairs(
         rule = settings_dict["blocking_rules_to_generate_predictions"][0]
         settings_dict["blocking_rules_to_generate_predictions"] = [
             {**rule, "blocking_rule": "l.explained_pair = r.explained_pair"}]
-        linker = Linker(db_api.register(prepared), settings_dict, log_level=_SPLINK_LOG_LEVEL)
+        linker = Linker(db_api.register(prepared), settings_dict, log_level=_SPLINK_LOG_LEVEL, validate_settings=False)
         predictions = linker.inference.predict(warning_mode="never")
         scored = explainable_pairs(predictions.as_pyarrow_table(), model)
         predictions.drop_table_from_database_and_remove_from_cache()

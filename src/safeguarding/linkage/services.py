@@ -443,9 +443,9 @@ def _apply(
             progress("apply", min(start + BATCH * 10, len(updates)), len(updates))
 
     # Retired persons point to the person they were merged into; a person at home again is not retired.
-    kept = {p for p in person_of_cluster.values() if p is not None}
-    retired_before = Person.objects.filter(merged_into__isnull=False).values_list("pk", flat=True)
-    back_home = [p for p in retired_before.iterator(chunk_size=BATCH) if p in kept]
+    kept = np.fromiter((p for p in person_of_cluster.values() if p is not None), np.int64)
+    retired_before = _retired_person_ids()
+    back_home = retired_before[np.isin(retired_before, kept)].tolist()
     _PERSONS.update([{"id": p, "merged_into_id": None} for p in back_home], ["merged_into"])
     _PERSONS.update([{"id": r, "merged_into_id": t} for r, t in assignment.merged_into.items()], ["merged_into"])
     concern_moves = _move_concerns(assignment.merged_into)
@@ -489,6 +489,18 @@ def _apply(
         "concerns_moved": len(concern_moves),
         "shared_identifiers_flagged": conflicts.num_rows,
     }
+
+
+def _retired_person_ids() -> np.ndarray:
+    """Every person merged into another: after a first run, hundreds of thousands, read as plain rows."""
+    quote = connection.ops.quote_name
+    merged = Person._meta.get_field("merged_into")
+    assert isinstance(merged, models.ForeignKey)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(Person._meta.pk.column)} FROM {quote(Person._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote(merged.column)} IS NOT NULL")
+        return np.array([row[0] for row in cursor.fetchall()], np.int64)
 
 
 _PERSONS = BulkTable(Person)
@@ -540,7 +552,9 @@ def _refresh_review_queue(
     get the new score); pairs no longer in the band are marked superseded; decided pairs never return."""
     from safeguarding.linkage.pipeline import contributions_from_pair
 
-    band = result.review.to_pylist()
+    # Not the labels and per-comparison weights: the explanation is rebuilt from the levels (gamma_*).
+    band = result.review.select([c for c in result.review.column_names
+                                 if not c.startswith(("label_", "mw_"))]).to_pylist()
     wanted: dict[Pair, dict[str, Any]] = {}
     for row in band:
         pair = (min(row["unique_id_l"], row["unique_id_r"]), max(row["unique_id_l"], row["unique_id_r"]))
