@@ -95,6 +95,23 @@ def test_nothing_changed_means_nothing_compared(
     _assert_same_as_comparing_everything(again, records, model, settings)
 
 
+def test_a_record_withdrawn_takes_its_pairs_with_it(
+    background: tuple[pa.Table, dict[int, int]], model: TrainedModel, limited: LinkageSettings, tmp_path: Path,
+) -> None:
+    records = _with_phone(background[0], [1, 2, 3, 4], SHARED_PHONE)  # four records: set aside
+    link(records, settings=limited, model=model, store=tmp_path)
+    # Record 4 leaves the hub: nothing changed, but the phone is evidence again for the other three.
+    fewer = records.filter(pc.not_equal(records.column("unique_id"), 4))
+    result = link(fewer, settings=limited, model=model, store=tmp_path)
+    assert result.compared == 3
+    _assert_same_as_comparing_everything(result, fewer, model, limited)
+    # And one more record withdrawn, with no identifier crossing the limit: nothing is compared.
+    fewer = fewer.filter(pc.not_equal(fewer.column("unique_id"), 30))
+    result = link(fewer, settings=limited, model=model, store=tmp_path)
+    assert result.compared == 0
+    _assert_same_as_comparing_everything(result, fewer, model, limited)
+
+
 def test_a_change_of_model_settings_or_store_means_comparing_everything(
     background: tuple[pa.Table, dict[int, int]], model: TrainedModel, settings: LinkageSettings, tmp_path: Path,
 ) -> None:
