@@ -40,6 +40,16 @@ def _assert_same_as_comparing_everything(result: LinkageResult, records: pa.Tabl
     assert result.review.num_rows == everything.review.num_rows
 
 
+def _relink(records: pa.Table, model: TrainedModel, settings: LinkageSettings, store: Path, *,
+            compared: int) -> LinkageResult:
+    """Link again with the store, check how many records were compared, and that the result is what
+    comparing every record finds."""
+    result = link(records, settings=settings, model=model, store=store)
+    assert result.compared == compared
+    _assert_same_as_comparing_everything(result, records, model, settings)
+    return result
+
+
 def _with_phone(records: pa.Table, ids: list[int], phone: str) -> pa.Table:
     rows = records.to_pylist()
     for row in rows:
@@ -73,16 +83,11 @@ def test_a_run_after_a_new_extract_compares_only_what_changed_and_finds_the_same
     rows = [row for row in rows if row["unique_id"] != 12] + [new]
     after = pa.Table.from_pylist(rows, schema=records.schema)
 
-    again = link(after, settings=limited, model=model, store=tmp_path)
     # The 4 changed (10, 11, 4 and the new one) and the 3 others holding the newly shared phone.
-    assert again.compared == 7
-    _assert_same_as_comparing_everything(again, after, model, limited)
+    _relink(after, model, limited, tmp_path, compared=7)
 
     # The phone stops being shared when one holder changes number: the others are compared again.
-    back = _with_phone(after, [4], "")
-    third = link(back, settings=limited, model=model, store=tmp_path)
-    assert third.compared == 4
-    _assert_same_as_comparing_everything(third, back, model, limited)
+    _relink(_with_phone(after, [4], ""), model, limited, tmp_path, compared=4)
 
 
 def test_nothing_changed_means_nothing_compared(
@@ -90,9 +95,7 @@ def test_nothing_changed_means_nothing_compared(
 ) -> None:
     records = background[0]
     link(records, settings=settings, model=model, store=tmp_path)
-    again = link(records, settings=settings, model=model, store=tmp_path)
-    assert again.compared == 0
-    _assert_same_as_comparing_everything(again, records, model, settings)
+    _relink(records, model, settings, tmp_path, compared=0)
 
 
 def test_a_record_withdrawn_takes_its_pairs_with_it(
@@ -102,14 +105,9 @@ def test_a_record_withdrawn_takes_its_pairs_with_it(
     link(records, settings=limited, model=model, store=tmp_path)
     # Record 4 leaves the hub: nothing changed, but the phone is evidence again for the other three.
     fewer = records.filter(pc.not_equal(records.column("unique_id"), 4))
-    result = link(fewer, settings=limited, model=model, store=tmp_path)
-    assert result.compared == 3
-    _assert_same_as_comparing_everything(result, fewer, model, limited)
+    _relink(fewer, model, limited, tmp_path, compared=3)
     # And one more record withdrawn, with no identifier crossing the limit: nothing is compared.
-    fewer = fewer.filter(pc.not_equal(fewer.column("unique_id"), 30))
-    result = link(fewer, settings=limited, model=model, store=tmp_path)
-    assert result.compared == 0
-    _assert_same_as_comparing_everything(result, fewer, model, limited)
+    _relink(fewer.filter(pc.not_equal(fewer.column("unique_id"), 30)), model, limited, tmp_path, compared=0)
 
 
 def test_a_change_of_model_settings_or_store_means_comparing_everything(
@@ -140,7 +138,5 @@ def test_when_much_has_changed_everything_is_compared(
     records = background[0]
     link(records, settings=settings, model=model, store=tmp_path)
     half = records.filter(pc.less_equal(records.column("unique_id"), records.num_rows // 2))
-    result = link(half, settings=settings, model=model, store=tmp_path)
-    assert result.compared == half.num_rows
-    _assert_same_as_comparing_everything(result, half, model, settings)
+    _relink(half, model, settings, tmp_path, compared=half.num_rows)
 

@@ -151,7 +151,9 @@ def _score_changed(
         report(progress, "prepare", 3, 3)
         timings["prepare"] = time.perf_counter() - started
         started = time.perf_counter()
+        report(progress, "predict", 0, 1)
         predictions = arrow_table(con.sql("select * from cache.predictions"))
+        report(progress, "predict", 1, 1)
         timings["predict"] = time.perf_counter() - started
         return Scored(predictions, 0, 0, 0)
     if len(changed) + len(removed) > MAX_SHARE_CHANGED * max(table.num_rows, 1):
@@ -240,6 +242,7 @@ def _score_changed(
         raise
     report(progress, "predict", 2, 3)
     predictions = arrow_table(con.sql("select * from cache.predictions"))
+    report(progress, "predict", 3, 3)
     timings["predict"] = time.perf_counter() - started
     return Scored(predictions, len(changed), len(removed), len(dirty))
 
