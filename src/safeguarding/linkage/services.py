@@ -369,7 +369,8 @@ def linkage_run(
         )
         raise ServiceError(f"Linkage run {run.pk} failed, and nothing was changed: {exc}") from exc
     run.refresh_from_db()
-    return RunResult(run=run, counts=counts, timings=run.timings)
+    # In the order the stages ran (PostgreSQL's jsonb keeps its keys in an order of its own).
+    return RunResult(run=run, counts=counts, timings={k: round(v, 3) for k, v in timings.items()})
 
 
 def _save_model(model: Any, text: str, *, engine: str, records: int) -> LinkageModelVersion:
