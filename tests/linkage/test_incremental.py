@@ -140,3 +140,39 @@ def test_when_much_has_changed_everything_is_compared(
     half = records.filter(pc.less_equal(records.column("unique_id"), records.num_rows // 2))
     _relink(half, model, settings, tmp_path, compared=half.num_rows)
 
+
+
+def test_a_store_that_cannot_be_written_never_stops_a_run(
+    background: tuple[pa.Table, dict[int, int]], model: TrainedModel, settings: LinkageSettings, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    records = background[0]
+    not_a_folder = tmp_path / "store"
+    not_a_folder.write_text("a file where the store's folder should be")
+    result = link(records, settings=settings, model=model, store=not_a_folder)
+    assert result.compared == records.num_rows
+    assert result.pairs.num_rows > 0
+    assert "could not keep this run's pairs" in caplog.text
+    assert not list(tmp_path.glob("**/*.partial"))
+
+
+def test_a_store_that_fails_half_written_leaves_the_last_one_whole(
+    background: tuple[pa.Table, dict[int, int]], model: TrainedModel, settings: LinkageSettings, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from safeguarding.linkage import incremental
+
+    records = background[0]
+    link(records, settings=settings, model=model, store=tmp_path)
+    before = (tmp_path / CACHE_FILE).read_bytes()
+
+    def disk_full(*args: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(incremental, "_insert_shared", disk_full)
+    result = link(records, settings=settings, model=model, store=tmp_path, compare_all=True)
+    assert result.compared == records.num_rows
+    assert (tmp_path / CACHE_FILE).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CACHE_FILE]
+    monkeypatch.undo()
+    _relink(records, model, settings, tmp_path, compared=0)

@@ -266,23 +266,34 @@ def save(
         leftover.unlink(missing_ok=True)
     con = duckdb_connection(settings)
     try:
-        _attach(con, partial)
-        con.register("records_now", conform(records))
-        con.register("prepared_now", prepared.table)
-        con.register("identifiers_now", prepared.identifiers)
-        con.register("predictions_now", predictions)
-        con.execute(f"create table cache.hashes as select unique_id, {_hash_sql()} as h from records_now")  # noqa: S608
-        con.execute("create table cache.prepared as select * from prepared_now")
-        con.execute("create table cache.identifiers as select * from identifiers_now")
-        con.execute("create table cache.predictions as select * from predictions_now")
-        con.execute("create table cache.shared (col varchar, v varchar)")
-        _insert_shared(con, prepared.shared)
-        con.execute("create table cache.meta (key varchar, value varchar)")
-        con.execute("insert into cache.meta values ('key', ?)", [cache_key(model, settings)])
-        con.execute("detach cache")
-    finally:
+        _write(con, partial, records, prepared, predictions, model, settings)
+    except BaseException:
         con.close()
+        for leftover in (partial, Path(str(partial) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    con.close()
     os.chmod(partial, 0o600)  # the prepared table holds names, dates of birth and identifiers
     Path(str(path) + ".wal").unlink(missing_ok=True)  # an old file's log must never meet the new file
     os.replace(partial, path)
 
+
+def _write(
+    con: duckdb.DuckDBPyConnection, partial: Path, records: pa.Table, prepared: Prepared, predictions: pa.Table,
+    model: TrainedModel, settings: LinkageSettings,
+) -> None:
+    """Every table of the store, into a new file."""
+    _attach(con, partial)
+    con.register("records_now", conform(records))
+    con.register("prepared_now", prepared.table)
+    con.register("identifiers_now", prepared.identifiers)
+    con.register("predictions_now", predictions)
+    con.execute(f"create table cache.hashes as select unique_id, {_hash_sql()} as h from records_now")  # noqa: S608
+    con.execute("create table cache.prepared as select * from prepared_now")
+    con.execute("create table cache.identifiers as select * from identifiers_now")
+    con.execute("create table cache.predictions as select * from predictions_now")
+    con.execute("create table cache.shared (col varchar, v varchar)")
+    _insert_shared(con, prepared.shared)
+    con.execute("create table cache.meta (key varchar, value varchar)")
+    con.execute("insert into cache.meta values ('key', ?)", [cache_key(model, settings)])
+    con.execute("detach cache")

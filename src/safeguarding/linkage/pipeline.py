@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 Pair = tuple[int, int]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,10 @@ def link(
         if keep:
             assert store is not None
             started = time.perf_counter()
-            incremental.save(store, records, prepared, predictions, model, settings)
+            try:
+                incremental.save(store, records, prepared, predictions, model, settings)
+            except Exception as exc:  # the run's result stands; the next run compares everything again
+                logger.warning("linkage: could not keep this run's pairs in %s (%s)", store, exc, exc_info=True)
             timings["store"] = time.perf_counter() - started
         n = records.num_rows
         scored = incremental.Scored(predictions, records_changed=n, records_removed=0, records_compared=n)
