@@ -66,8 +66,6 @@ class Scored:
     """Splink's predictions for every pair, and how much of it this run compared."""
 
     predictions: pa.Table
-    records_changed: int  # new or changed since the last run (all of them in a full run)
-    records_removed: int
     records_compared: int  # prepared and compared again: the changed, and those holding a value newly shared
 
 
@@ -155,7 +153,7 @@ def _score_changed(
         predictions = arrow_table(con.sql("select * from cache.predictions"))
         report(progress, "predict", 1, 1)
         timings["predict"] = time.perf_counter() - started
-        return Scored(predictions, 0, 0, 0)
+        return Scored(predictions, 0)
     if len(changed) + len(removed) > MAX_SHARE_CHANGED * max(table.num_rows, 1):
         return None
     con.register("changed_ids", pa.table({"unique_id": changed}))
@@ -244,7 +242,7 @@ def _score_changed(
     predictions = arrow_table(con.sql("select * from cache.predictions"))
     report(progress, "predict", 3, 3)
     timings["predict"] = time.perf_counter() - started
-    return Scored(predictions, len(changed), len(removed), len(dirty))
+    return Scored(predictions, len(dirty))
 
 
 def _insert_shared(con: duckdb.DuckDBPyConnection, shared: Shared) -> None:

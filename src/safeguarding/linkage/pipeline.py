@@ -145,7 +145,7 @@ def link(
                 logger.warning("linkage: could not keep this run's pairs in %s (%s)", store, exc, exc_info=True)
             timings["store"] = time.perf_counter() - started
         n = records.num_rows
-        scored = incremental.Scored(predictions, records_changed=n, records_removed=0, records_compared=n)
+        scored = incremental.Scored(predictions, records_compared=n)
         del prepared
     assert model is not None
     started = time.perf_counter()
