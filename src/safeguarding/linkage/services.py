@@ -493,15 +493,14 @@ def _apply(
 
 
 def _retired_person_ids() -> np.ndarray:
-    """Every person merged into another: after a first run, hundreds of thousands, read as plain rows."""
+    """Every person merged into another: after a first run, hundreds of thousands, read straight into
+    an array (``core.arrow.query_arrow``), not as Django objects."""
     quote = connection.ops.quote_name
     merged = Person._meta.get_field("merged_into")
     assert isinstance(merged, models.ForeignKey)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {quote(Person._meta.pk.column)} FROM {quote(Person._meta.db_table)} "  # noqa: S608
-            f"WHERE {quote(merged.column)} IS NOT NULL")
-        return np.array([row[0] for row in cursor.fetchall()], np.int64)
+    sql = (f"SELECT {quote(Person._meta.pk.column)} FROM {quote(Person._meta.db_table)} "  # noqa: S608
+           f"WHERE {quote(merged.column)} IS NOT NULL")
+    return query_arrow(sql, pa.schema([("id", pa.int64())])).column("id").to_numpy()
 
 
 _PERSONS = BulkTable(Person)
