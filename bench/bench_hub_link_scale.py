@@ -110,26 +110,23 @@ def _new_extract(args: argparse.Namespace, extract: Path) -> tuple[Path, int, in
 
     rng = random.Random(args.seed + 1)
     people = pacsv.read_csv(extract / "people.csv", convert_options=pacsv.ConvertOptions(
-        column_types=pa_strings(extract), strings_can_be_null=False))
+        column_types=_as_text(extract / "people.csv"), strings_can_be_null=False))
     rows = people.num_rows
     changed_rows = sorted(rng.sample(range(rows), int(rows * args.changed)))
     new_rows = rng.sample(range(rows), int(rows * args.new))
-    columns = {name: people.column(name).to_pylist() for name in people.column_names}
-    out: list[dict[str, str]] = []
-    for n, index in enumerate(changed_rows):
-        row = {name: columns[name][index] for name in columns}
+    address, postcode = people.column("address"), people.column("postcode")
+    out = people.take(changed_rows).to_pylist()
+    for n, row in enumerate(out):
         if n % 3 == 0:
             donor = rng.randrange(rows)
-            row["address"], row["postcode"] = columns["address"][donor], columns["postcode"][donor]
+            row["address"], row["postcode"] = address[donor].as_py(), postcode[donor].as_py()
         elif n % 3 == 1:
             row["phone"] = f"07700 9{rng.randrange(100000):05d}"
         else:
             name = row["given_name"]
             row["given_name"] = name[:-1] if len(name) > 3 else name + "a"
         row["updated_at"] = "2026-11-22T09:00:00"
-        out.append(row)
-    for n, index in enumerate(new_rows):
-        row = {name: columns[name][index] for name in columns}
+    for n, row in enumerate(people.take(new_rows).to_pylist()):
         row["record_id"] = f"NEXT-{n:07d}"
         row["updated_at"] = "2026-11-22T09:00:00"
         out.append(row)
@@ -142,24 +139,25 @@ def _new_extract(args: argparse.Namespace, extract: Path) -> tuple[Path, int, in
     return folder, len(changed_rows), len(new_rows)
 
 
-def pa_strings(extract: Path) -> Any:
-    """people.csv's columns, every one read as text."""
+def _as_text(path: Path) -> Any:
+    """A CSV file's columns, every one read as text."""
     import pyarrow as pa
 
-    with open(extract / "people.csv", encoding="utf-8") as handle:
+    with open(path, encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     return pa.schema([(name, pa.string()) for name in header])
 
 
-def _kept_pairs_match(data_dir: Path, bare_pairs: Any) -> str:
+def _kept_pairs_match(bare_pairs: Any) -> str:
     """Whether the hub's kept pairs (after the run that compared only what changed) are bare Splink's."""
     import duckdb
     import numpy as np
+    from django.conf import settings
 
     from safeguarding.core.arrow import arrow_table
     from safeguarding.linkage.incremental import CACHE_FILE
 
-    with duckdb.connect(str(data_dir / "linkage" / CACHE_FILE), read_only=True) as con:
+    with duckdb.connect(str(Path(settings.LINKAGE_STORE_DIR) / CACHE_FILE), read_only=True) as con:
         kept = arrow_table(con.sql("select unique_id_l, unique_id_r, match_weight from predictions"))
     order = [("unique_id_l", "ascending"), ("unique_id_r", "ascending")]
     kept, bare = kept.sort_by(order), bare_pairs.sort_by(order)
@@ -259,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({counts.created:,} created, {counts.updated:,} updated)", file=sys.stderr)
         runs.append(("after the next extract", _timed_run("after the next extract", sampler)))
         bare_after = _bare_splink(sampler)
-        kept = _kept_pairs_match(data_dir, bare_after[5])
+        kept = _kept_pairs_match(bare_after[5])
         runs.append(("same data, full=True", _timed_run("same data, full=True", sampler, full=True)))
         sampler.stop()
     finally:
