@@ -177,11 +177,12 @@ def _bare_splink(sampler: RssSampler) -> tuple[float, float, float, int, int, An
 
     from safeguarding.core.arrow import arrow_table
     from safeguarding.linkage.engines import duckdb_connection
+    from safeguarding.linkage.load import load_records
     from safeguarding.linkage.model import _SPLINK_LOG_LEVEL, splink_settings
     from safeguarding.linkage.models import LinkageModelVersion
     from safeguarding.linkage.pipeline import model_from_json
     from safeguarding.linkage.prepare import prepare_records
-    from safeguarding.linkage.services import linkage_settings, load_records
+    from safeguarding.linkage.services import linkage_settings
 
     settings = linkage_settings()
     model = model_from_json(LinkageModelVersion.objects.latest("trained_at").model_json)

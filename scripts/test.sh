@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test and check: ruff and mypy, then the whole pytest suite on SQLite and again on a
+# Runs every test and check: ruff, mypy and import-linter, then the whole pytest suite on SQLite and again on a
 # throwaway PostgreSQL server that this script starts and stops. Browser tests drive Debian's
 # Chromium. As root, it installs PostgreSQL and Chromium with apt-get if they are missing.
 set -euo pipefail
@@ -30,6 +30,8 @@ echo "== ruff"
 .venv/bin/ruff check src tests bench
 echo "== mypy"
 .venv/bin/mypy src
+echo "== import-linter (the rooms' layers, docs/architecture.md)"
+.venv/bin/lint-imports --no-cache
 
 # Tests keep their files (rejects, generated extracts) out of the developer's data folder.
 export SAFEGUARDING_DATA_DIR

@@ -24,7 +24,11 @@ def main(argv: list[str] | None = None) -> None:
         args[1] = ALIASES.get(args[1], args[1])
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(args)
+    from safeguarding.audit.context import audit_context
+
+    # Commands run by hand are recorded in the audit trail as coming from the command line.
+    with audit_context(channel="command line"):
+        execute_from_command_line(args)
 
 
 if __name__ == "__main__":

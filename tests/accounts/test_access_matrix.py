@@ -191,7 +191,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
 
     seen["aggregates: front door figures"] = client.get(reverse("frontdoor:figures")).status_code == 200
     seen["audit: who viewed a person"] = (
-        client.get(reverse("audit:trail"), {"person": f"P{world.person_id}"}).status_code == 200
+        client.get(reverse("dataprotection:trail"), {"person": f"P{world.person_id}"}).status_code == 200
     )
     seen["linkage: match review queue"] = client.get(reverse("linkage:queue")).status_code == 200
     seen["screening: screen a child"] = (
@@ -253,6 +253,6 @@ def test_forbidden_and_missing_person_look_the_same(make_user, world: World) -> 
 @pytest.mark.django_db
 def test_signed_out_visitors_see_nothing(world: World) -> None:
     client = Client()
-    for url in (reverse("people:detail", args=[world.person_id]), reverse("frontdoor:queue"), reverse("audit:trail")):
+    for url in (reverse("people:detail", args=[world.person_id]), reverse("frontdoor:queue"), reverse("dataprotection:trail")):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sign-in"))

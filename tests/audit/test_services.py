@@ -6,21 +6,41 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from safeguarding.audit.context import audit_context
 from safeguarding.audit.models import AuditEvent, AuditEventType
-from safeguarding.audit.services import audit_record, audit_verify
+from safeguarding.audit.services import AuditOutsideTransactionError, audit_record, audit_verify
 
 
 def _write(n: int) -> list[AuditEvent]:
-    return [
-        audit_record(
-            event_type=AuditEventType.PERSON_VIEWED,
-            actor_label=f"tester {i}",
-            target_kind="person",
-            target_id=i,
-            person_id=i,
-        )
-        for i in range(n)
-    ]
+    with transaction.atomic():
+        return [
+            audit_record(
+                event_type=AuditEventType.PERSON_VIEWED,
+                actor_label=f"tester {i}",
+                target_kind="person",
+                target_id=i,
+                person_id=i,
+            )
+            for i in range(n)
+        ]
+
+
+@pytest.mark.django_db
+def test_an_audit_row_is_refused_outside_the_callers_transaction() -> None:
+    """The change and its audit row commit together or not at all: a service that forgets its
+    transaction fails here (the test suite's own transactions do not count), and writes nothing."""
+    with pytest.raises(AuditOutsideTransactionError):
+        audit_record(event_type=AuditEventType.PERSON_VIEWED, actor_label="tester", target_kind="person")
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_audit_row_records_where_the_action_came_from() -> None:
+    with audit_context(ip_address="192.0.2.7", channel="web"), transaction.atomic():
+        event = audit_record(event_type=AuditEventType.SIGNED_IN, actor_label="tester")
+    assert event.ip_address == "192.0.2.7"
+    with transaction.atomic():
+        assert audit_record(event_type=AuditEventType.SIGNED_IN, actor_label="tester").ip_address == ""
 
 
 def _sql(statement: str, params: list[object] | None = None) -> None:
@@ -104,9 +124,10 @@ def test_audit_verify_command_names_the_first_bad_row() -> None:
 @pytest.mark.django_db
 def test_actor_is_kept_apart_from_target(make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    event = audit_record(
-        event_type=AuditEventType.PERSON_VIEWED, actor=user, target_kind="person", target_id=42, person_id=42
-    )
+    with transaction.atomic():
+        event = audit_record(
+            event_type=AuditEventType.PERSON_VIEWED, actor=user, target_kind="person", target_id=42, person_id=42
+        )
     assert event.actor == user and event.actor_label == user.username
     assert event.actor_agency == user.agency.code
     assert (event.target_kind, event.target_id, event.person_id) == ("person", "42", 42)

@@ -9,7 +9,7 @@ import pytest
 from safeguarding.core import bulk
 from safeguarding.core.bulk import BulkTable
 from safeguarding.people.models import LinkMethod, Person, SourceRecord
-from tests.factories import SourceRecordFactory, SourceSystemFactory
+from tests.factories import PersonFactory, SourceRecordFactory, SourceSystemFactory
 
 NOW = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)  # the night the clocks go forward
 
@@ -17,7 +17,7 @@ NOW = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)  # the night the clocks go 
 @pytest.mark.django_db
 def test_inserted_rows_read_back_as_the_orm_would_have_stored_them() -> None:
     system = SourceSystemFactory()
-    (person_id,) = BulkTable(Person).insert_returning_ids([{"given_name": "Chloe"}], NOW)
+    (person_id,) = BulkTable(Person).insert_returning_ids([{"given_name": "Chloe"}], NOW, self_references=("root",))
     updated = dt.datetime(2025, 7, 1, 8, 0, tzinfo=dt.UTC)
 
     BulkTable(SourceRecord).insert(
@@ -29,6 +29,7 @@ def test_inserted_rows_read_back_as_the_orm_would_have_stored_them() -> None:
     person = Person.objects.get(pk=person_id)
     record = SourceRecord.objects.get(record_id="R1")
     assert (person.given_name, person.family_name, person.merged_into_id, person.created_at) == ("Chloe", "", None, NOW)
+    assert person.root_id == person_id
     assert (record.person_id, record.updated_at, record.raw["note"]) == (person_id, updated, "café")
     assert (record.link_method, record.link_probability, record.imported_at, record.changed_at) == (
         LinkMethod.OWN, None, NOW, NOW)
@@ -37,7 +38,7 @@ def test_inserted_rows_read_back_as_the_orm_would_have_stored_them() -> None:
 @pytest.mark.django_db
 def test_update_sets_only_the_named_fields_of_the_rows_given() -> None:
     first, second, untouched = SourceRecordFactory.create_batch(3)
-    other = Person.objects.create()
+    other = PersonFactory()
 
     BulkTable(SourceRecord).update(
         [{"id": first.pk, "person_id": other.pk, "link_method": LinkMethod.MODEL.value, "link_probability": 0.97,
@@ -70,14 +71,17 @@ def test_postgresql_statistics_are_renewed_as_a_table_doubles_inside_one_transac
             cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'people_person'::regclass")
             return int(cursor.fetchone()[0])
 
+    def insert(rows: list[dict[str, str]]) -> None:
+        table.insert_returning_ids(rows, NOW, self_references=("root",))  # a person is their own root
+
     before = planner_rows()
-    table.insert([{"given_name": f"Child {n}"} for n in range(49)], NOW)
+    insert([{"given_name": f"Child {n}"} for n in range(49)])
     assert planner_rows() == before  # not yet
-    table.insert([{"given_name": "One more"}], NOW)
+    insert([{"given_name": "One more"}])
     assert planner_rows() == 50  # analysed, inside the test's transaction
-    table.insert([{"given_name": f"Child {n}"} for n in range(49)], NOW)
+    insert([{"given_name": f"Child {n}"} for n in range(49)])
     assert planner_rows() == 50  # waits until the table has doubled again
-    table.insert([{"given_name": "And one more"}], NOW)
+    insert([{"given_name": "And one more"}])
     assert planner_rows() == 100
 
 
@@ -93,7 +97,7 @@ def test_postgresql_checks_a_large_write_once_and_still_refuses_a_row_naming_not
         pytest.skip("the per-row checks are PostgreSQL's")
     monkeypatch.setattr(bulk, "CHECK_ONCE_FROM", 2)
     system = SourceSystemFactory()
-    person = Person.objects.create()
+    person = PersonFactory()
 
     def keys() -> list[tuple[str, str]]:
         with connection.cursor() as cursor:
@@ -140,11 +144,14 @@ def test_postgresql_checks_a_large_write_once_and_still_refuses_a_row_naming_not
 @pytest.mark.django_db
 def test_ids_come_back_in_the_order_of_the_rows_and_are_never_those_of_deleted_rows() -> None:
     table = BulkTable(Person)
-    first = table.insert_returning_ids([{"given_name": "Amelia"}, {"given_name": "Bethany"}], NOW)
+    first = table.insert_returning_ids([{"given_name": "Amelia"}, {"given_name": "Bethany"}], NOW,
+                                       self_references=("root",))
     Person.objects.filter(pk=first[1]).delete()  # the highest id so far
 
-    again = table.insert_returning_ids([{"given_name": "Chloe"}, {"given_name": "Daisy"}, {"given_name": "Ellie"}], NOW)
+    again = table.insert_returning_ids([{"given_name": "Chloe"}, {"given_name": "Daisy"}, {"given_name": "Ellie"}], NOW,
+                                       self_references=("root",))
 
     assert len(set(again)) == 3 and min(again) > first[1]
     assert [Person.objects.get(pk=pk).given_name for pk in [*first[:1], *again]] == ["Amelia", "Chloe", "Daisy", "Ellie"]
     assert table.insert_returning_ids([], NOW) == []
+    assert all(Person.objects.get(pk=pk).root_id == pk for pk in again)

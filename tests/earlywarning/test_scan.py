@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from safeguarding.accounts.models import AgencyKind
+from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.earlywarning.exporters import ALERTS_COLUMNS, export_alerts
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule
 from safeguarding.earlywarning.scan import scan_run
+from safeguarding.earlywarning.selectors import alerts_for_person
+from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person, PersonRole, SourceRecord
-from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory, merge
 
 pytestmark = pytest.mark.django_db
 
@@ -393,11 +395,12 @@ def test_an_alert_follows_its_child_into_the_person_linkage_joined_them_to(histo
         child.add(EventType.MISSING_EPISODE, at(day))
     [alert] = scan("repeat-missing")
     older = PersonFactory(given_name="Chloe")
-    SourceRecord.objects.filter(person=child.person).update(person=older)
-    Person.objects.filter(pk=child.person.pk).update(merged_into=older)
+    merge(child.person, into=older)
     assert scan("repeat-missing") == [alert]
     alert.refresh_from_db()
-    assert alert.person == older
+    # Nothing is moved on a merge: the alert is read as the child's through their identity.
+    assert identity.current(alert.person) == older
+    assert list(alerts_for_person(user=UserFactory(role=Role.MACE_COORDINATOR), person=older)) == [alert]
 
 
 def test_one_event_linking_a_child_to_two_children_at_risk_is_one_alert_naming_both(
@@ -417,3 +420,24 @@ def test_one_event_linking_a_child_to_two_children_at_risk_is_one_alert_naming_b
     [alert] = Alert.objects.filter(rule__code="linked-to-child-at-risk", person=child.person)
     assert alert.trigger_event == sighting
     assert f"P{amy.person.pk:07d}" in alert.explanation and f"P{beth.person.pk:07d}" in alert.explanation
+
+
+def test_a_scan_that_fails_part_way_changes_nothing(history: Callable[..., History], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Alerts, their evidence and the scan's own record are written in one transaction: a failure
+    while writing leaves the hub as it was (the next scan finds the same firings again)."""
+    from safeguarding.earlywarning import scan as scan_module
+    from safeguarding.earlywarning.models import ScanRun
+
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr(scan_module, "audit_record", fail)
+    with pytest.raises(RuntimeError):
+        scan("repeat-missing")
+    assert not Alert.objects.exists() and not AlertEvidence.objects.exists() and not ScanRun.objects.exists()
+    monkeypatch.undo()
+    assert len(scan("repeat-missing")) == 1

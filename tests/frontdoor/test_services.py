@@ -14,7 +14,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor import selectors, services
 from safeguarding.frontdoor.models import ConcernStatus, DecisionOutcome
 from safeguarding.people.models import SourceRecord
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, merge
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +60,7 @@ def test_a_concern_about_a_record_linkage_has_merged_is_the_older_persons_and_sh
     older, newer = PersonFactory(), PersonFactory()
     left_behind = services.concern_raise(raised_by=referrer, child=newer, seen_on=timezone.localdate(),
                                          description="raised before linkage ran")
-    newer.merged_into = older
-    newer.save(update_fields=["merged_into"])
+    merge(newer, into=older)
 
     concern = services.concern_raise(raised_by=referrer, child=newer, seen_on=timezone.localdate(),
                                      description="seen at the school gate with an older man")

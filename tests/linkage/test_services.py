@@ -17,16 +17,12 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.exporters import export_persons
-from safeguarding.linkage.models import ChangeKind, MatchDecision, MatchReview, PersonChange, ReviewStatus
-from safeguarding.linkage.services import (
-    assign_persons,
-    linkage_run,
-    linkage_settings,
-    load_records,
-    match_decide,
-    match_decision_undo,
-)
-from safeguarding.people.models import LinkMethod, Person, SourceRecord
+from safeguarding.linkage.assign import assign_persons
+from safeguarding.linkage.decisions import match_decide, match_decision_undo
+from safeguarding.linkage.load import load_records
+from safeguarding.linkage.models import MatchDecision, MatchReview, ReviewStatus
+from safeguarding.linkage.services import linkage_run, linkage_settings
+from safeguarding.people.models import ChangeKind, LinkMethod, Person, PersonChange, SourceRecord
 from tests.factories import SourceRecordFactory
 
 
@@ -131,7 +127,7 @@ def test_different_people_decision_splits_now_and_in_every_later_run_until_undon
     decision = match_decide(acting_user=reviewer, review=review, verdict="different", reason="School confirms twins")
     right.refresh_from_db()
     assert right.person_id != kept
-    assert PersonChange.objects.filter(decision=decision, kind=ChangeKind.SPLIT).exists()
+    assert PersonChange.objects.filter(match_decision_id=decision.pk, kind=ChangeKind.SPLIT).exists()
 
     linkage_run()  # the model would join them again; the decision wins
     left.refresh_from_db()
@@ -250,3 +246,27 @@ def test_a_run_can_turn_a_setting_off_and_an_absent_threshold_keeps_the_partners
     assert chosen.upper_threshold == 0.97
     assert (chosen.twin_match_weight, chosen.link_within_source) == (None, False)
     assert linkage_settings().twin_match_weight is not None
+
+
+@pytest.mark.django_db
+def test_a_linkage_run_that_fails_part_way_changes_nothing(linked_demo: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Persons, records, the history of merges and the review queue are written in one transaction:
+    a failure after the records were moved leaves every person as it was."""
+    from safeguarding.linkage import services as linkage_services
+    from safeguarding.linkage.models import LinkageRun, RunStatus
+
+    SourceRecord.objects.filter(pk=SourceRecord.objects.order_by("pk").values("pk")[:1]).update(given_name="Zed")
+    records = dict(SourceRecord.objects.values_list("pk", "person_id"))
+    persons = set(Person.objects.values_list("pk", "merged_into_id", "root_id", "given_name"))
+    changes, reviews = PersonChange.objects.count(), MatchReview.objects.count()
+
+    def fail(**kwargs: object) -> int:
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr(linkage_services, "refresh_review_queue", fail)
+    with pytest.raises(ServiceError, match="nothing was changed"):
+        linkage_run(full=True, retrain=True)
+    assert dict(SourceRecord.objects.values_list("pk", "person_id")) == records
+    assert set(Person.objects.values_list("pk", "merged_into_id", "root_id", "given_name")) == persons
+    assert (PersonChange.objects.count(), MatchReview.objects.count()) == (changes, reviews)
+    assert LinkageRun.objects.latest("pk").status == RunStatus.FAILED

@@ -16,7 +16,8 @@ from safeguarding.frontdoor.services import concern_raise, triage_decide
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.panel.selectors import children_under_active_plan, panel_list
 from safeguarding.panel.services import panel_refer, panel_referral_close
-from tests.factories import AlertFactory, PersonFactory
+from safeguarding.workflows.services import triage_decide_and_refer
+from tests.factories import AlertFactory, PersonFactory, merge
 
 pytestmark = pytest.mark.django_db
 
@@ -139,8 +140,7 @@ def test_children_under_active_plan_are_those_with_an_open_referral(mace) -> Non
 def test_a_referred_child_merged_into_another_person_keeps_the_plan_under_the_new_id(mace) -> None:  # type: ignore[no-untyped-def]
     older, newer = PersonFactory(), PersonFactory()
     panel_refer(child=newer, referred_by=mace, reason="referred before linkage joined the records")
-    newer.merged_into = older
-    newer.save(update_fields=["merged_into"])
+    merge(newer, into=older)
     assert older.pk in children_under_active_plan()
 
 
@@ -149,8 +149,7 @@ def test_referring_a_child_linkage_has_merged_refers_the_child_they_turned_out_t
     made for the person the child is now, and their open referral is not opened twice."""
     older, newer = PersonFactory(), PersonFactory()
     old_alert = AlertFactory(person=newer)
-    newer.merged_into = older
-    newer.save(update_fields=["merged_into"])
+    merge(newer, into=older)
 
     referral = panel_refer(child=old_alert.person, referred_by=mace, reason="from the alert", alert=old_alert)
     assert referral.child == older and list(referral.linked_alerts.all()) == [old_alert]
@@ -176,7 +175,7 @@ def test_triage_decision_to_refer_to_mace_makes_a_panel_referral(make_user, tria
     concern = concern_raise(
         raised_by=make_user(), child=child, seen_on=timezone.localdate(), description="Seen with older men"
     )
-    triage_decide(acting_user=triage, concern=concern, outcome=DecisionOutcome.MACE_REFERRAL, reason="")
+    triage_decide_and_refer(acting_user=triage, concern=concern, outcome=DecisionOutcome.MACE_REFERRAL, reason="")
 
     referral = PanelReferral.objects.get()
     assert referral.child == child and referral.source_concern == concern and referral.source_alert is None
@@ -199,8 +198,8 @@ def test_other_triage_decisions_make_no_referral_and_a_second_mace_decision_link
 
     first = concern_raise(raised_by=referrer, child=child, seen_on=today, description="two")
     second = concern_raise(raised_by=referrer, child=child, seen_on=today, description="three")
-    triage_decide(acting_user=triage, concern=first, outcome=DecisionOutcome.MACE_REFERRAL, reason="pattern")
-    triage_decide(acting_user=triage, concern=second, outcome=DecisionOutcome.MACE_REFERRAL, reason="more")
+    triage_decide_and_refer(acting_user=triage, concern=first, outcome=DecisionOutcome.MACE_REFERRAL, reason="pattern")
+    triage_decide_and_refer(acting_user=triage, concern=second, outcome=DecisionOutcome.MACE_REFERRAL, reason="more")
 
     referral = PanelReferral.objects.get()
     assert referral.source_concern == first and referral.reason == "pattern"

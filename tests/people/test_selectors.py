@@ -12,7 +12,8 @@ from django.utils import timezone
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.people.models import EventType, PersonRole
-from safeguarding.people.selectors import SearchCriteria, people_search, single_view
+from safeguarding.people.selectors import SearchCriteria, people_search
+from safeguarding.workflows.selectors import child_view
 from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def chloe(agencies):  # type: ignore[no-untyped-def]
 
 
 def test_single_view_joins_every_agency_newest_first(make_user, chloe) -> None:  # type: ignore[no-untyped-def]
-    view = single_view(user=make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL), person=chloe)
+    view = child_view(user=make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL), person=chloe)
     assert [e.title for e in view.timeline] == ["Sexual health attendance", "Absent from school", "Missing episode"]
     assert {e.agency for e in view.timeline} == {"Health agency", "Education (schools) agency", "Police agency"}
     assert {r.record_id for r in view.records} == {"NICHE-77812", "SIMS-5521", "NHS-2201"}
@@ -117,7 +118,7 @@ def test_the_dpo_sees_who_opened_a_record_and_why(make_user, chloe) -> None:  # 
     client.get(reverse("people:detail", args=[chloe.pk]) + "?from=search")
     dpo = Client()
     dpo.force_login(make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
-    page = dpo.get(reverse("audit:trail"), {"person": chloe.reference}).content.decode()
+    page = dpo.get(reverse("dataprotection:trail"), {"person": chloe.reference}).content.decode()
     assert "front-door triage of concern C000012" in page
     assert "opened from a search" in page
     assert triage.username in page

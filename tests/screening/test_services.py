@@ -24,7 +24,7 @@ from safeguarding.screening.models import (
     ScreeningToolVersion,
 )
 from safeguarding.screening.tool import YES, Part, ToolConfigError
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, merge
 from tests.screening.conftest import Child, answers_for, screen
 
 pytestmark = pytest.mark.django_db
@@ -353,8 +353,7 @@ def test_levels_are_counted_once_for_a_child_whose_records_were_merged(
     duplicate = PersonFactory()
     screen(practitioner, duplicate, "medium", yes={"weapons": "Knife"})
     screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
-    duplicate.merged_into = child.person
-    duplicate.save(update_fields=["merged_into"])
+    merge(duplicate, into=child.person)
     report = selectors.levels_on(user=scrutineer, on=timezone.localdate())
     assert {lv.code: lv.children for lv in report.levels if lv.children} == {"high": 1}
     assert len(selectors.screenings_for_child(user=practitioner, person=child.person)) == 2

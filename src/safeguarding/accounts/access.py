@@ -1,31 +1,26 @@
-"""The access gateway: the one place that decides what each role of each agency may see and do.
+"""The access policy: the one place that decides what each role of each agency may see and do.
 
-Pages and commands never filter records themselves; they ask this module. A record the user may
-not see is answered exactly as a missing one (Http404), so the hub never confirms to someone that
-a record exists. Every view of a person's record is written to the audit trail here.
+It knows nothing of the rooms above it. Each room's selectors apply it to their own records and
+answer with ``one_or_404``: a record the user may not see is answered exactly as a missing one
+(Http404), so the hub never confirms to someone that a record exists, and every record shown that
+names a person is written to the audit trail. List pages write one row per page view naming the
+persons shown (``persons_shown``).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
-from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
-
-if TYPE_CHECKING:
-    from safeguarding.accounts.models import User
-    from safeguarding.earlywarning.models import Alert
-    from safeguarding.frontdoor.models import Concern
-    from safeguarding.panel.models import PanelReferral
-    from safeguarding.people.models import Person
-
 
 M = TypeVar("M", bound=Model)
 
@@ -81,125 +76,28 @@ def require(user: Any, capability: Capability) -> None:
         raise PermissionDenied
 
 
+# --- who sees which kind of record -------------------------------------------------------------
+
+
 def sees_restricted_intelligence(user: User) -> bool:
-    """Police intelligence without handling code P stays within the police."""
+    """Police intelligence without handling code P stays within the police: only police casework
+    staff see it, and nothing derived from it reaches anyone else."""
     return has(user, Capability.VIEW_PERSON) and user.agency is not None and user.agency.kind == AgencyKind.POLICE
 
 
-# --- people ---------------------------------------------------------------------------------
+def sees_all_concerns(user: Any) -> bool:
+    """Casework and front-door staff see every concern; a referrer sees only those they raised."""
+    return has(user, Capability.VIEW_PERSON) or has(user, Capability.TRIAGE)
 
 
-def person_for_user_or_404(
-    user: User, person_id: int, *, purpose: str = "", request: HttpRequest | None = None
-) -> Person:
-    """The person, if this user may open their single view; logs the view and why. Else Http404."""
-    from safeguarding.people.models import Person
-
-    if not has(user, Capability.VIEW_PERSON):
-        raise Http404
-    person = Person.objects.filter(pk=person_id).first()
-    if person is None:
-        raise Http404
-    audit_record(
-        event_type=AuditEventType.PERSON_VIEWED,
-        actor=user,
-        target_kind="person",
-        target_id=person.pk,
-        person_id=person.pk,
-        reason=purpose or "opened the single view",
-        request=request,
-    )
-    return person
+def sees_own_concerns(user: Any) -> bool:
+    return has(user, Capability.RAISE_CONCERN)
 
 
-def events_visible_to(user: User) -> Q:
-    """A filter on ``people.Event`` for what this user may see."""
-    if not has(user, Capability.VIEW_PERSON):
-        return Q(pk__in=[])
-    if sees_restricted_intelligence(user):
-        return Q()
-    from safeguarding.people.models import EventType, Handling
-
-    return ~Q(event_type=EventType.INTELLIGENCE) | Q(handling=Handling.SHAREABLE)
-
-
-def _one_or_404(
-    records: QuerySet[M],
-    *,
-    user: User,
-    event_type: AuditEventType,
-    target_kind: str,
-    person_of: Callable[[M], int | None],
-    reason: Callable[[M], str] = lambda _record: "",
-    request: HttpRequest | None = None,
-) -> M:
-    """The one record the (already filtered) query finds, its viewing written to the audit trail;
-    Http404 when there is none, so a forbidden record looks exactly like a missing one."""
-    record = records.first()
-    if record is None:
-        raise Http404
-    audit_record(
-        event_type=event_type,
-        actor=user,
-        target_kind=target_kind,
-        target_id=record.pk,
-        person_id=person_of(record),
-        reason=reason(record),
-        request=request,
-    )
-    return record
-
-
-# --- concerns --------------------------------------------------------------------------------
-
-
-def concerns_visible_to(user: User) -> Q:
-    """A filter on ``frontdoor.Concern``: casework roles see all; a referrer only their own."""
-    if has(user, Capability.VIEW_PERSON) or has(user, Capability.TRIAGE):
-        return Q()
-    if has(user, Capability.RAISE_CONCERN):
-        return Q(raised_by=user)
-    return Q(pk__in=[])
-
-
-def concern_for_user_or_404(user: User, concern_id: int, *, request: HttpRequest | None = None) -> Concern:
-    from safeguarding.frontdoor.models import Concern
-
-    return _one_or_404(
-        Concern.objects.filter(concerns_visible_to(user), pk=concern_id).select_related("child", "raised_by", "agency"),
-        user=user,
-        event_type=AuditEventType.CONCERN_VIEWED,
-        target_kind="concern",
-        person_of=lambda concern: concern.child_id,
-        request=request,
-    )
-
-
-# --- early-warning alerts --------------------------------------------------------------------
-
-
-def alerts_visible_to(user: User) -> Q:
-    """A filter on ``earlywarning.Alert``: the people who work the queue, and casework staff who
-    may open the child's record anyway (they see the child's alerts in the single view)."""
-    if has(user, Capability.WORK_ALERTS) or has(user, Capability.VIEW_PERSON):
-        return Q()
-    return Q(pk__in=[])
-
-
-def alert_for_user_or_404(user: User, alert_id: int, *, request: HttpRequest | None = None) -> Alert:
-    from safeguarding.earlywarning.models import Alert
-
-    return _one_or_404(
-        Alert.objects.filter(alerts_visible_to(user), pk=alert_id).select_related("rule", "person"),
-        user=user,
-        event_type=AuditEventType.ALERT_VIEWED,
-        target_kind="alert",
-        person_of=lambda alert: alert.person_id,
-        request=request,
-    )
-
-
-# --- panel referrals -------------------------------------------------------------------------
+def sees_alerts(user: Any) -> bool:
+    """The people who work the alerts queue, and casework staff who may open the child's record
+    anyway (they see the child's alerts in the single view)."""
+    return has(user, Capability.WORK_ALERTS) or has(user, Capability.VIEW_PERSON)
 
 
 def sees_panel(user: Any) -> bool:
@@ -208,31 +106,59 @@ def sees_panel(user: Any) -> bool:
     return has(user, Capability.TRIAGE) or has(user, Capability.WORK_ALERTS)
 
 
-def panel_referral_for_user_or_404(
-    user: User, referral_id: int, *, request: HttpRequest | None = None
-) -> PanelReferral:
-    """The referral, if this user may see the panel's referrals; logs the view. Else Http404."""
-    from safeguarding.panel.models import PanelReferral
+# --- answering with one record, or not found -----------------------------------------------------
 
-    if not sees_panel(user):
+
+def one_or_404(
+    records: QuerySet[M],
+    *,
+    user: User,
+    allowed: bool = True,
+    event_type: AuditEventType,
+    target_kind: str,
+    person_of: Callable[[M], int | None],
+    reason: Callable[[M], str] = lambda _record: "",
+    detail: Callable[[M], dict[str, Any]] = lambda _record: {},
+) -> M:
+    """The one record the (already filtered) query finds, its viewing written to the audit trail.
+
+    Http404 when the user may not see this kind of record at all (``allowed`` false) or the query
+    finds none: a forbidden record looks exactly like a missing one, and the permission is decided
+    before anything is read, so the two cannot be told apart by timing or by the answer."""
+    if not allowed:
         raise Http404
-    return _one_or_404(
-        PanelReferral.objects.filter(pk=referral_id).select_related(
-            "child", "referred_by", "closed_by", "source_alert__rule", "source_concern"
-        ),
-        user=user,
-        event_type=AuditEventType.PANEL_REFERRAL_VIEWED,
-        target_kind="panel_referral",
-        person_of=lambda referral: referral.child_id,
-        reason=lambda referral: f"opened panel referral {referral.reference}",
-        request=request,
-    )
+    record = records.first()
+    if record is None:
+        raise Http404
+    with transaction.atomic():
+        audit_record(
+            event_type=event_type,
+            actor=user,
+            target_kind=target_kind,
+            target_id=record.pk,
+            person_id=person_of(record),
+            reason=reason(record),
+            detail=detail(record),
+        )
+    return record
+
+
+def persons_shown(*, user: User, page: str, person_ids: Iterable[int | None], detail: dict[str, Any] | None = None) -> None:
+    """A page that lists people (a queue, a list, a search) records who saw whom: one audit row per
+    page view, naming every person shown."""
+    shown = sorted({pk for pk in person_ids if pk is not None})
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.PERSONS_LISTED,
+            actor=user,
+            target_kind="page",
+            target_id=page[:120],
+            detail={"persons": shown, **(detail or {})},
+        )
 
 
 def current_user(request: HttpRequest) -> User:
     """The signed-in user (the sign-in middleware guarantees one on every hub page)."""
-    from safeguarding.accounts.models import User
-
     user = request.user
     if not isinstance(user, User):
         raise PermissionDenied

@@ -37,7 +37,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Risk levels", reverse("screening:levels")))
     if has(user, Capability.VIEW_AUDIT):
-        items.append(("Audit trail", reverse("audit:trail")))
+        items.append(("Audit trail", reverse("dataprotection:trail")))
     if has(user, Capability.MANAGE_ACCOUNTS):
         items.append(("Agencies", reverse("accounts:agencies")))
         items.append(("Users", reverse("accounts:users")))

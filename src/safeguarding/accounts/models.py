@@ -41,11 +41,17 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
 
 
+def role_choices() -> list[tuple[str, str]]:
+    """The roles, given to the field as a callable: a role added for a new part of the hub needs no
+    migration (the column is text either way)."""
+    return Role.choices
+
+
 class User(AbstractUser):
     """A person who signs in: always on behalf of one agency, in one role."""
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
-    role = models.CharField(max_length=40, choices=Role.choices, default=Role.REFERRER)
+    role = models.CharField(max_length=40, choices=role_choices, default=Role.REFERRER)
     job_title = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:

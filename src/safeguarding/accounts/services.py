@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.http import HttpRequest
 
 from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
@@ -14,14 +13,14 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 
 
-def sign_in_recorded(*, user: User, request: HttpRequest | None) -> None:
+def sign_in_recorded(*, user: User) -> None:
     with transaction.atomic():
         audit_record(
-            event_type=AuditEventType.SIGNED_IN, actor=user, target_kind="user", target_id=user.pk, request=request
+            event_type=AuditEventType.SIGNED_IN, actor=user, target_kind="user", target_id=user.pk
         )
 
 
-def sign_in_failed_recorded(*, username: str, request: HttpRequest | None) -> None:
+def sign_in_failed_recorded(*, username: str) -> None:
     # Whether the name exists is not recorded, so the trail cannot be used to enumerate accounts
     # by whoever reads it, but the name typed is kept for the data protection officer.
     with transaction.atomic():
@@ -30,19 +29,18 @@ def sign_in_failed_recorded(*, username: str, request: HttpRequest | None) -> No
             actor_label=f"unauthenticated ({username[:150] or 'no username'})",
             target_kind="username",
             target_id=username[:120],
-            request=request,
         )
 
 
-def sign_out_recorded(*, user: User, request: HttpRequest | None) -> None:
+def sign_out_recorded(*, user: User) -> None:
     with transaction.atomic():
         audit_record(
-            event_type=AuditEventType.SIGNED_OUT, actor=user, target_kind="user", target_id=user.pk, request=request
+            event_type=AuditEventType.SIGNED_OUT, actor=user, target_kind="user", target_id=user.pk
         )
 
 
 def agency_create(
-    *, acting_user: User | None, code: str, name: str, kind: str, request: HttpRequest | None = None
+    *, acting_user: User | None, code: str, name: str, kind: str
 ) -> Agency:
     with transaction.atomic():
         if Agency.objects.filter(code=code).exists():
@@ -54,13 +52,12 @@ def agency_create(
             target_kind="agency",
             target_id=agency.pk,
             detail={"code": code, "name": name, "kind": kind},
-            request=request,
         )
     return agency
 
 
 def agency_update(
-    *, acting_user: User, agency: Agency, name: str, kind: str, is_active: bool, request: HttpRequest | None = None
+    *, acting_user: User, agency: Agency, name: str, kind: str, is_active: bool
 ) -> Agency:
     with transaction.atomic():
         before = {"name": agency.name, "kind": agency.kind, "is_active": agency.is_active}
@@ -73,7 +70,6 @@ def agency_update(
             target_kind="agency",
             target_id=agency.pk,
             detail={"before": before, "after": after},
-            request=request,
         )
     return agency
 
@@ -90,7 +86,6 @@ def user_create(
     email: str = "",
     job_title: str = "",
     validate: bool = True,
-    request: HttpRequest | None = None,
 ) -> User:
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
@@ -114,7 +109,6 @@ def user_create(
             target_kind="user",
             target_id=user.pk,
             detail={"username": username, "agency": agency.code if agency else None, "role": role},
-            request=request,
         )
     return user
 
@@ -130,7 +124,6 @@ def user_update(
     last_name: str,
     email: str,
     job_title: str,
-    request: HttpRequest | None = None,
 ) -> User:
     if user.pk == acting_user.pk and not is_active:
         raise ServiceError("You cannot deactivate your own account")
@@ -148,6 +141,5 @@ def user_update(
             target_kind="user",
             target_id=user.pk,
             detail={"before": before, "after": after},
-            request=request,
         )
     return user

@@ -27,11 +27,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
         if user is None:
-            services.sign_in_failed_recorded(username=form.cleaned_data["username"], request=request)
+            services.sign_in_failed_recorded(username=form.cleaned_data["username"])
             form.add_error(None, "The username or password is not right")
         else:
             login(request, user)
-            services.sign_in_recorded(user=cast(User, user), request=request)
+            services.sign_in_recorded(user=cast(User, user))
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 target = settings.LOGIN_REDIRECT_URL
@@ -42,7 +42,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        services.sign_out_recorded(user=current_user(request), request=request)
+        services.sign_out_recorded(user=current_user(request))
     logout(request)
     return redirect("accounts:sign-in")
 
@@ -82,7 +82,6 @@ def agency_edit(request: HttpRequest, agency_id: int | None = None) -> HttpRespo
                     name=data["name"],
                     kind=data["kind"],
                     is_active=data["is_active"],
-                    request=request,
                 )
             else:
                 agency = services.agency_create(
@@ -90,7 +89,6 @@ def agency_edit(request: HttpRequest, agency_id: int | None = None) -> HttpRespo
                     code=data["code"],
                     name=data["name"],
                     kind=data["kind"],
-                    request=request,
                 )
         except ServiceError as exc:
             form.add_error("code", str(exc))
@@ -140,7 +138,6 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
                     last_name=data["last_name"],
                     email=data["email"],
                     job_title=data["job_title"],
-                    request=request,
                 )
             else:
                 if not data.get("password"):
@@ -155,7 +152,6 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
                     last_name=data["last_name"],
                     email=data["email"],
                     job_title=data["job_title"],
-                    request=request,
                 )
         except ValidationError as exc:
             form.add_error("password" if "password" in form.fields else None, exc)

@@ -21,6 +21,7 @@ class AuditEventType(models.IntegerChoices):
     PERSON_SEARCHED = 202, "Searched for a person"
     CONCERN_VIEWED = 203, "Viewed a concern"
     AUDIT_TRAIL_VIEWED = 204, "Viewed the audit trail"
+    PERSONS_LISTED = 205, "Viewed a page listing people (a queue, a list or search results)"
     # 300-399 concerns and front-door decisions
     CONCERN_RAISED = 301, "Raised a concern"
     TRIAGE_DECISION_RECORDED = 302, "Recorded a front-door decision on a concern"
@@ -56,12 +57,18 @@ class AuditEventType(models.IntegerChoices):
     PANEL_REFERRAL_VIEWED = 808, "Viewed a child's panel referral"
 
 
+def audit_event_type_choices() -> list[tuple[int, str]]:
+    """The event types, given to the field as a callable: the list grows with each room, and a new
+    type needs no migration of the append-only table (the column is an integer either way)."""
+    return AuditEventType.choices
+
+
 class AuditEvent(models.Model):
     """One entry of the trail. Who acted (actor) is kept apart from what was affected (target)."""
 
     sequence = models.PositiveBigIntegerField(unique=True)
     occurred_at = models.DateTimeField()
-    event_type = models.PositiveSmallIntegerField(choices=AuditEventType.choices)
+    event_type = models.PositiveSmallIntegerField(choices=audit_event_type_choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

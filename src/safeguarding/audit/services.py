@@ -10,9 +10,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
+from safeguarding.audit.context import current_context
 from safeguarding.audit.models import AuditChainHead, AuditEvent, AuditEventType
 
 GENESIS_HASH = "0" * 64
@@ -41,10 +41,17 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(_canonical(event)).hexdigest()
 
 
-def _client_ip(request: HttpRequest | None) -> str:
-    if request is None:
-        return ""
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
+class AuditOutsideTransactionError(RuntimeError):
+    """audit_record was called outside a transaction: the change it records and its audit row would
+    not be committed together."""
+
+
+def _in_callers_transaction() -> bool:
+    """Whether the caller opened a transaction (``transaction.atomic``). The test suite wraps each
+    test in transactions of its own; those do not count, so a service that forgets its own
+    transaction fails its tests exactly as it would fail in production."""
+    connection = transaction.get_connection()
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def audit_record(
@@ -57,41 +64,44 @@ def audit_record(
     person_id: int | None = None,
     reason: str = "",
     detail: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
 ) -> AuditEvent:
     """Append one event to the trail, in the caller's transaction.
 
-    Call it inside the same ``transaction.atomic`` as the change it records, so that the change
-    and its audit row are committed together or not at all.
+    It must be called inside the same ``transaction.atomic`` as the change it records, so that the
+    change and its audit row are committed together or not at all: outside one it refuses
+    (``AuditOutsideTransactionError``). Where the action came from (a request's address, the
+    command line) is read from the audit context (``audit.context``), set by middleware.
     """
+    if not _in_callers_transaction():
+        raise AuditOutsideTransactionError("audit_record must be called inside the caller's transaction.atomic")
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     label = actor_label or (actor.get_username() if actor is not None else "system")
     agency_code = actor.agency.code if actor is not None and actor.agency_id else ""
-    with transaction.atomic():
-        # Bump the head first: the UPDATE takes a write lock on every database, so two appends
-        # can never both read the same previous hash.
-        AuditChainHead.objects.get_or_create(pk=1)
-        AuditChainHead.objects.filter(pk=1).update(sequence=F("sequence") + 1)
-        head = AuditChainHead.objects.get(pk=1)
-        event = AuditEvent(
-            sequence=head.sequence,
-            occurred_at=timezone.now(),
-            event_type=event_type,
-            actor=actor,
-            actor_label=label[:300],
-            actor_agency=agency_code,
-            target_kind=target_kind,
-            target_id=str(target_id),
-            person_id=person_id,
-            reason=reason,
-            detail=json.loads(json.dumps(detail or {}, default=str)),
-            ip_address=_client_ip(request),
-            previous_hash=head.row_hash,
-        )
-        event.row_hash = compute_hash(event)
-        event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=1).update(row_hash=event.row_hash)
+    context = current_context()
+    # Bump the head first: the UPDATE takes a write lock on every database, so two appends
+    # can never both read the same previous hash.
+    AuditChainHead.objects.get_or_create(pk=1)
+    AuditChainHead.objects.filter(pk=1).update(sequence=F("sequence") + 1)
+    head = AuditChainHead.objects.get(pk=1)
+    event = AuditEvent(
+        sequence=head.sequence,
+        occurred_at=timezone.now(),
+        event_type=event_type,
+        actor=actor,
+        actor_label=label[:300],
+        actor_agency=agency_code,
+        target_kind=target_kind,
+        target_id=str(target_id),
+        person_id=person_id,
+        reason=reason,
+        detail=json.loads(json.dumps(detail or {}, default=str)),
+        ip_address=context.ip_address,
+        previous_hash=head.row_hash,
+    )
+    event.row_hash = compute_hash(event)
+    event.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(row_hash=event.row_hash)
     return event
 
 

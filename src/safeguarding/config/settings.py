@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "safeguarding.screening",
     "safeguarding.earlywarning",
     "safeguarding.panel",
+    "safeguarding.dataprotection",
+    "safeguarding.workflows",
     "safeguarding.demo",
 ]
 
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "safeguarding.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "safeguarding.accounts.middleware.SignInRequiredMiddleware",

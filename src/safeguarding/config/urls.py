@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include("safeguarding.accounts.urls")),
     path("people/", include("safeguarding.people.urls")),
     path("concerns/", include("safeguarding.frontdoor.urls")),
-    path("audit/", include("safeguarding.audit.urls")),
+    path("audit/", include("safeguarding.dataprotection.urls")),
     path("matches/", include("safeguarding.linkage.urls")),
     path("alerts/", include("safeguarding.earlywarning.urls")),
     path("rules/", include("safeguarding.earlywarning.rule_urls")),

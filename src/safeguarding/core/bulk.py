@@ -207,8 +207,11 @@ class BulkTable:
         self._rows_at_analyse = max(0, _estimated_rows(cursor, self.model._meta.db_table))
         self._written_since_analyse = 0
 
-    def insert_returning_ids(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> list[int]:
-        """Insert and return the new ids in the order of ``rows``.
+    def insert_returning_ids(
+        self, rows: Sequence[dict[str, Any]], now: dt.datetime, *, self_references: Sequence[str] = ()
+    ) -> list[int]:
+        """Insert and return the new ids in the order of ``rows``. Each foreign key named in
+        ``self_references`` is set to the row's own id (a person is their own root).
 
         The ids are taken first and the rows written with them in bulk: from the table's sequence
         on PostgreSQL; on SQLite, the next ones after the highest the table has ever used, which is
@@ -236,7 +239,11 @@ class BulkTable:
                 first = int(cursor.fetchone()[0]) + 1
                 ids = list(range(first, first + len(rows)))
             else:
+                if self_references:
+                    raise RuntimeError("rows that refer to themselves need a transaction, to take their ids first")
                 return self._insert_returning(rows, now)
+        if self_references:
+            rows = [{**row, **{f"{name}_id": pk for name in self_references}} for row, pk in zip(rows, ids, strict=True)]
         self.insert(rows, now, ids=ids)
         return ids
 

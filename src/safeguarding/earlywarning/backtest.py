@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 from django.utils import timezone
 
-from safeguarding.earlywarning import engine, loader
+from safeguarding.earlywarning import engine, loader, sources
 from safeguarding.earlywarning.models import Rule
 from safeguarding.earlywarning.rules import RuleSpec, rule_spec
 from safeguarding.earlywarning.scan import evaluate
@@ -56,9 +56,8 @@ class Backtest:
 
 
 def _first_referrals(con: duckdb.DuckDBPyConnection) -> dict[int, dt.datetime]:
-    from safeguarding.frontdoor.models import Concern
-    from safeguarding.panel.models import PanelReferral
-
+    """Each child's first referral: a concern in an agency's extract, or what the rooms that take
+    referrals (the front door, the panel) register (``earlywarning.sources``)."""
     first: dict[int, dt.datetime] = {}
 
     def note(person_id: int, moment: dt.datetime) -> None:
@@ -69,9 +68,7 @@ def _first_referrals(con: duckdb.DuckDBPyConnection) -> dict[int, dt.datetime]:
         "SELECT person_id, min(ts) FROM ev WHERE event_type = 'concern' GROUP BY person_id"
     ).fetchall():
         note(int(person_id), moment.replace(tzinfo=dt.UTC))
-    for person_id, moment in Concern.objects.values_list("child_id", "raised_at"):
-        note(person_id, moment)
-    for person_id, moment in PanelReferral.objects.values_list("child_id", "referred_at"):
+    for person_id, moment in sources.referrals():
         note(person_id, moment)
     return first
 

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from safeguarding.earlywarning.models import Alert
 from safeguarding.people.models import SourceRecord
-from safeguarding.people.selectors import current_person_ids
 
 
 @dataclass
@@ -66,13 +65,11 @@ def quality_against_truth(truth_dir: Path) -> Quality:
         truth = truth_of_record.get((system, record_id))
         if truth:
             truths[person_id].add(truth)
-    current = current_person_ids(Alert.objects.values_list("person_id", flat=True).distinct())
 
     first_alert: dict[str, dt.date] = {}  # exploited child -> first alert on or after it began
     flagged: dict[int, bool] = {}
     rule_children: dict[str, dict[int, bool]] = defaultdict(dict)
-    for person_id, rule, raised_at in Alert.objects.values_list("person_id", "rule__code", "raised_at").iterator():
-        person = current[person_id]
+    for person, rule, raised_at in Alert.objects.values_list("person__root_id", "rule__code", "raised_at").iterator():
         day = timezone.localtime(raised_at).date()
         correct = False
         for truth in truths.get(person, ()):

@@ -12,7 +12,6 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.earlywarning.models import Alert
 from safeguarding.exchange.exporters import person_id
-from safeguarding.people.selectors import current_person_ids
 
 ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explanation"]
 
@@ -21,11 +20,9 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
     """One row per alert, oldest first. ``raised_at`` is the moment in the data the rule fired
     (ISO 8601, local time in England with its offset); person_id follows merges to the person the
     child is now."""
-    current = current_person_ids(Alert.objects.values_list("person_id", flat=True).distinct())
-
     rows = (
         Alert.objects.order_by("raised_at", "pk")
-        .values_list("pk", "person_id", "rule__code", "level", "raised_at", "explanation")
+        .values_list("pk", "person__root_id", "rule__code", "level", "raised_at", "explanation")
         .iterator(chunk_size=10_000)
     )
     written = 0
@@ -36,7 +33,7 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
         for pk, pid, rule, level, raised_at, explanation in rows:
             writer.writerow([
                 f"A{pk:06d}",
-                person_id(current.get(pid, pid)),  # an alert raised meanwhile names a current person
+                person_id(int(pid)),  # the person the child is now, whatever id the alert was raised on
                 rule,
                 level,
                 timezone.localtime(raised_at).isoformat(timespec="seconds"),

@@ -8,9 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
-from safeguarding.earlywarning import services
+from safeguarding.earlywarning import selectors, services
 from safeguarding.earlywarning.backtest import Backtest
 from safeguarding.earlywarning.models import Rule, RuleKind, RuleTest, RuleTestStatus
 from safeguarding.earlywarning.rule_forms import RuleForm, RuleKindForm
@@ -18,9 +19,8 @@ from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, des
 
 
 def rule_list(request: HttpRequest) -> HttpResponse:
-    require(current_user(request), Capability.CONFIGURE_TOOLS)
     rules = []
-    for rule in Rule.objects.all():
+    for rule in selectors.rules_for_admin(user=current_user(request)):
         try:
             words = describe(rule_spec(rule))
         except RuleError as error:
@@ -38,23 +38,21 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 
 
 def rule_new_kind(request: HttpRequest, kind: str) -> HttpResponse:
+    require(current_user(request), Capability.CONFIGURE_TOOLS)
     if kind not in RuleKind.values:
         raise Http404
     return _rule_form(request, kind=kind, rule=None)
 
 
 def rule_edit(request: HttpRequest, code: str) -> HttpResponse:
-    rule = Rule.objects.filter(code=code).first()
-    require(current_user(request), Capability.CONFIGURE_TOOLS)
-    if rule is None:
-        raise Http404
+    rule = selectors.rule_for_admin_or_404(user=current_user(request), code=code)
     return _rule_form(request, kind=rule.kind, rule=rule)
 
 
 def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.CONFIGURE_TOOLS)
-    test = _rule_test(request.GET.get("test"), kind=kind, rule=rule) if request.method == "GET" else None
+    test = _rule_test(user, request.GET.get("test"), kind=kind, rule=rule) if request.method == "GET" else None
     initial = {"initial": test.form_data} if test is not None else {}
     form = RuleForm(request.POST or None, kind=kind, rule=rule, **initial)
     context: dict[str, object] = {
@@ -73,7 +71,7 @@ def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpRes
                 spec = clean_rule(code=code or "draft", name=data["name"] or "Draft rule", kind=kind,
                                   level=data["level"], params=form.params())
                 started = services.rule_test_start(
-                    acting_user=user, spec=spec, rule=rule, form_data=_typed(form), request=request
+                    acting_user=user, spec=spec, rule=rule, form_data=_typed(form)
                 )
                 return redirect(f"{request.path}?test={started.pk}#backtest")
             saved = services.rule_save(
@@ -87,7 +85,6 @@ def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpRes
                 params=form.params(),
                 enabled=data["enabled"],
                 change_note=data["change_note"],
-                request=request,
             )
             state = "switched on" if saved.enabled else "switched off"
             messages.success(request, f"Rule '{saved.name}' saved as version {saved.version} ({state}).")
@@ -102,24 +99,18 @@ def _rule_form(request: HttpRequest, *, kind: str, rule: Rule | None) -> HttpRes
 def rule_test_status(request: HttpRequest, test_id: int) -> HttpResponse:
     """Where a test against history has got to: the part of the rule's page that updates itself
     while the test runs (status 286 tells htmx to stop asking once it is done)."""
-    require(current_user(request), Capability.CONFIGURE_TOOLS)
-    test = RuleTest.objects.filter(pk=test_id).select_related("rule").first()
-    if test is None:
-        raise Http404
+    test = selectors.rule_test_for_admin_or_404(user=current_user(request), test_id=test_id)
     response = render(request, "rules/_test_status.html", _test_context(test))
     if test.is_done:
         response.status_code = 286
     return response
 
 
-def _rule_test(number: str | None, *, kind: str, rule: Rule | None) -> RuleTest | None:
+def _rule_test(user: User, number: str | None, *, kind: str, rule: Rule | None) -> RuleTest | None:
     """The test named in the page's address, if it is a test of this rule (or of a new rule of this kind)."""
     if not number or not number.isdigit():
         return None
-    test = RuleTest.objects.filter(pk=int(number), kind=kind, rule=rule).first()
-    if test is None:
-        raise Http404
-    return test
+    return selectors.rule_test_for_admin_or_404(user=user, test_id=int(number), kind=kind, rule=rule, of_rule=True)
 
 
 def _test_context(test: RuleTest) -> dict[str, object]:

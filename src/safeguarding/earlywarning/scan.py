@@ -35,6 +35,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, RuleKind, ScanRun
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, describe, rule_spec
+from safeguarding.earlywarning.sources import children_under_plan
 from safeguarding.people.models import Event, EventType
 
 Stage = Callable[[str, int | None], Callable[[int], None]]
@@ -99,9 +100,8 @@ def _known_at_risk(rules: Sequence[Rule]) -> pa.Table:
 
 
 def _children_under_active_plan() -> set[int]:
-    from safeguarding.panel.selectors import children_under_active_plan
-
-    return children_under_active_plan()
+    """Asked of the rooms that hold plans (``earlywarning.sources``): they stand above this one."""
+    return children_under_plan()
 
 
 def _chunks(values: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]:
@@ -299,21 +299,24 @@ def _apply(
         for chunk in _chunks(sorted({pk for _, pk in keys})):
             for pk, rule_id, trigger, person, count in Alert.objects.filter(
                 rule__in=rules, trigger_event_id__in=chunk
-            ).values_list("pk", "rule_id", "trigger_event_id", "person_id", "evidence_count"):
+            ).values_list("pk", "rule_id", "trigger_event_id", "person__root_id", "evidence_count"):
                 existing[(rule_id, trigger)] = (pk, person, count)
         # For children under an active plan: their latest alert for each rule takes the new evidence.
         latest_for_plan: dict[tuple[int, int], int] = {}
         plan_people = sorted(under_plan & {int(r["person_id"]) for r in rows})
         for chunk in _chunks(plan_people):
             for pk, person, rule_id in (
-                Alert.objects.filter(person_id__in=chunk, rule__in=rules)
+                Alert.objects.filter(person__root_id__in=chunk, rule__in=rules)
                 .order_by("raised_at", "pk")
-                .values_list("pk", "person_id", "rule_id")
+                .values_list("pk", "person__root_id", "rule_id")
             ):
                 latest_for_plan[(person, rule_id)] = pk
 
         to_create: list[tuple[dict[str, Any], list[int], RuleSpec, list[str]]] = []
-        to_extend: list[tuple[int, list[int], RuleSpec, list[str], int]] = []
+        # (alert, evidence, rule, notes, the person the alert is about now if it must follow its
+        # evidence to another person; None when it stays: alerts are never moved on a merge, they are
+        # read through the child's identity)
+        to_extend: list[tuple[int, list[int], RuleSpec, list[str], int | None]] = []
         progress = stage("Raising alerts", len(rows)) if stage else None
         for row, key in zip(rows, keys, strict=True):
             spec = spec_by_code[row["rule_code"]]
@@ -325,10 +328,12 @@ def _apply(
                 # The alert's own episode only grows (events are never deleted, and the key fixes
                 # where the episode starts): no larger than the alert already is, nothing is new.
                 alert_pk, person_before, count = existing[key]
-                if len(evidence) > count or person_before != person_id:
-                    to_extend.append((alert_pk, evidence, spec, notes, person_id))
+                # A split may have given the tipping event's record to another person.
+                follow = person_id if person_before != person_id else None
+                if len(evidence) > count or follow is not None:
+                    to_extend.append((alert_pk, evidence, spec, notes, follow))
             elif person_id in under_plan and (person_id, rule.pk) in latest_for_plan:
-                to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, person_id))
+                to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, None))
             else:
                 to_create.append((
                     {
@@ -403,7 +408,7 @@ def _apply(
 
 
 def _extend(
-    items: list[tuple[int, list[int], RuleSpec, list[str], int]],
+    items: list[tuple[int, list[int], RuleSpec, list[str], int | None]],
     explainer: _Explainer,
     now: dt.datetime,
 ) -> list[tuple[int, int]]:
@@ -421,10 +426,10 @@ def _extend(
             have[alert_id].add(event_id)
     rows: list[tuple[int, int]] = []  # (alert, event) of the new evidence
     changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
-    for alert_pk, evidence, spec, notes, person_id in items:
+    for alert_pk, evidence, spec, notes, follow in items:
         alert = alerts[alert_pk]
-        if alert.person_id != person_id:
-            alert.person_id = person_id
+        if follow is not None and alert.person_id != follow:
+            alert.person_id = follow
             changed[alert.pk] = (alert, spec, notes)
         fresh = [pk for pk in evidence if pk not in have[alert.pk]]
         if not fresh:

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
 
-from safeguarding.accounts.access import Capability, alerts_visible_to, events_visible_to, has
+from safeguarding.accounts.access import Capability, has, one_or_404, require, sees_alerts
 from safeguarding.accounts.models import User
-from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertLevel, AlertStatus
+from safeguarding.audit.models import AuditEventType
+from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertLevel, AlertStatus, Rule, RuleTest
+from safeguarding.people import identity
 from safeguarding.people.models import Event, Person
-from safeguarding.people.selectors import identity_ids
+from safeguarding.people.selectors import events_visible_to
+
+
+def alerts_visible_to(user: User) -> Q:
+    """A filter on ``Alert`` (``accounts.access.sees_alerts``)."""
+    return Q() if sees_alerts(user) else Q(pk__in=[])
+
+
+def alert_for_user_or_404(user: User, alert_id: int) -> Alert:
+    """The alert, if this user may see alerts; the view is audited. Else Http404."""
+    return one_or_404(
+        Alert.objects.filter(alerts_visible_to(user), pk=alert_id).select_related("rule", "person"),
+        user=user,
+        event_type=AuditEventType.ALERT_VIEWED,
+        target_kind="alert",
+        person_of=lambda alert: alert.person_id,
+    )
 
 _LEVEL_ORDER = Case(
     When(level=AlertLevel.HIGH, then=Value(3)),
@@ -36,10 +55,10 @@ def alert_queue(*, user: User, include_closed: bool = False) -> QuerySet[Alert]:
 
 def alerts_for_person(*, user: User, person: Person) -> QuerySet[Alert]:
     """A child's alerts for their single view, open ones first, with those raised on any person
-    record linkage has since merged into them (the next scan moves those to the child's own id).
-    The caller has already opened the person through the gateway."""
+    record linkage has since merged into them. The caller has already opened the person through
+    ``people.selectors.person_for_user_or_404``."""
     return (
-        Alert.objects.filter(alerts_visible_to(user), person_id__in=identity_ids(person))
+        Alert.objects.filter(alerts_visible_to(user), identity.same_person("person", person))
         .select_related("rule")
         .annotate(
             open_first=Case(
@@ -65,3 +84,35 @@ def hidden_evidence_count(*, user: User, alert: Alert) -> int:
     """How many of the alert's events this user may not see (police-only intelligence): the page
     says so, so nobody mistakes a partial picture for the whole."""
     return alert.evidence.count() - alert_evidence(user=user, alert=alert).count()
+
+
+# --- rules, for administrators -------------------------------------------------------------------
+
+
+def rules_for_admin(*, user: User) -> QuerySet[Rule]:
+    require(user, Capability.CONFIGURE_TOOLS)
+    return Rule.objects.all()
+
+
+def rule_for_admin_or_404(*, user: User, code: str) -> Rule:
+    """A rule for an administrator to change. The permission is checked before anything is read,
+    so a forbidden page answers the same whether or not the rule exists."""
+    require(user, Capability.CONFIGURE_TOOLS)
+    rule = Rule.objects.filter(code=code).first()
+    if rule is None:
+        raise Http404
+    return rule
+
+
+def rule_test_for_admin_or_404(
+    *, user: User, test_id: int, kind: str | None = None, rule: Rule | None = None, of_rule: bool = False
+) -> RuleTest:
+    """A test against history; with ``of_rule``, only if it tests this rule (or a new rule of this kind)."""
+    require(user, Capability.CONFIGURE_TOOLS)
+    tests = RuleTest.objects.filter(pk=test_id).select_related("rule")
+    if of_rule:
+        tests = tests.filter(kind=kind, rule=rule)
+    test = tests.first()
+    if test is None:
+        raise Http404
+    return test

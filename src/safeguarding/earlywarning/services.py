@@ -5,15 +5,12 @@ The scan itself (raising alerts and adding evidence) is in ``scan.py``.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from dataclasses import asdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -23,7 +20,6 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.jobs import run_in_background
 from safeguarding.earlywarning.models import (
-    OPEN_STATUSES,
     Alert,
     AlertStatus,
     Rule,
@@ -32,7 +28,6 @@ from safeguarding.earlywarning.models import (
     RuleVersion,
 )
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, rule_spec
-from safeguarding.frontdoor.models import Concern
 
 logger = logging.getLogger(__name__)
 _CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -44,8 +39,7 @@ def alert_record_action(
     acting_user: User,
     status: str,
     note: str = "",
-    concern: Concern | None = None,
-    request: HttpRequest | None = None,
+    concern: Any = None,
 ) -> Alert:
     """Move an alert on: acknowledged, dismissed (a reason is required), turned into a concern or
     referred to the panel. An alert that has been dismissed or acted on is not changed again,
@@ -81,56 +75,18 @@ def alert_record_action(
             person_id=locked.person_id,
             reason=note.strip(),
             detail={"status": status, "rule": locked.rule.code, "concern": concern.pk if concern else None},
-            request=request,
         )
     return locked
 
 
-def alert_acknowledge(*, alert: Alert, acting_user: User, request: HttpRequest | None = None) -> Alert:
-    return alert_record_action(alert=alert, acting_user=acting_user, status=AlertStatus.ACKNOWLEDGED, request=request)
+def alert_acknowledge(*, alert: Alert, acting_user: User) -> Alert:
+    return alert_record_action(alert=alert, acting_user=acting_user, status=AlertStatus.ACKNOWLEDGED)
 
 
-def alert_dismiss(*, alert: Alert, acting_user: User, reason: str, request: HttpRequest | None = None) -> Alert:
+def alert_dismiss(*, alert: Alert, acting_user: User, reason: str) -> Alert:
     return alert_record_action(
-        alert=alert, acting_user=acting_user, status=AlertStatus.DISMISSED, note=reason, request=request
+        alert=alert, acting_user=acting_user, status=AlertStatus.DISMISSED, note=reason
     )
-
-
-def alert_to_concern(
-    *, alert: Alert, acting_user: User, description: str, request: HttpRequest | None = None
-) -> Concern:
-    """Raise a concern about the alert's child, from the alert, and close the alert as acted on."""
-    from safeguarding.frontdoor.services import concern_raise
-
-    if not description.strip():
-        raise ServiceError("Describe the concern")
-    with transaction.atomic():
-        if not Alert.objects.filter(
-            Q(status__in=OPEN_STATUSES) | Q(new_evidence_since_action=True), pk=alert.pk
-        ).exists():
-            raise ServiceError("This alert has already been dealt with")
-        concern = concern_raise(
-            raised_by=acting_user,
-            child=alert.person,
-            seen_on=min(timezone.localdate(), _as_date(alert.raised_at)),
-            description=description,
-            location="",
-            indicators=[],
-            request=request,
-        )
-        alert_record_action(
-            alert=alert,
-            acting_user=acting_user,
-            status=AlertStatus.CONCERN_RAISED,
-            note=f"Concern {concern.reference} raised",
-            concern=concern,
-            request=request,
-        )
-    return concern
-
-
-def _as_date(value: dt.datetime) -> dt.date:
-    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -159,7 +115,6 @@ def rule_save(
     params: dict[str, Any],
     enabled: bool,
     change_note: str,
-    request: HttpRequest | None = None,
 ) -> Rule:
     """Add a rule or change one. The rule is checked first (``RuleError`` names the value that is
     wrong and why) and every change is kept as a new version with its reason."""
@@ -206,7 +161,6 @@ def rule_save(
             target_id=rule.code,
             reason=change_note.strip(),
             detail={"version": rule.version, "before": before, "after": rule_snapshot(rule)},
-            request=request,
         )
     return rule
 
@@ -217,7 +171,6 @@ def rule_test_start(
     spec: RuleSpec,
     rule: Rule | None,
     form_data: dict[str, Any],
-    request: HttpRequest | None = None,
 ) -> RuleTest:
     """Start testing a draft rule against all history, beside the rule as it is when there is
     one. The test runs in the background (``run_rule_test``); nothing about the rule is saved."""
@@ -243,7 +196,6 @@ def rule_test_start(
             target_kind="rule",
             target_id=spec.code,
             detail={"test": test.pk, "params": spec.params, "beside_version": rule.version if rule else None},
-            request=request,
         )
         run_in_background(run_rule_test, test.pk)
     return test

@@ -13,14 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from safeguarding.accounts.access import Capability, alert_for_user_or_404, current_user, has, require
+from safeguarding.accounts.access import Capability, current_user, has, require
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning import selectors, services
 from safeguarding.earlywarning.forms import AcknowledgeForm, AlertToConcernForm, DismissAlertForm, ReferToPanelForm
 from safeguarding.earlywarning.models import Alert
-from safeguarding.panel.services import panel_refer
+from safeguarding.workflows.services import alert_refer_to_panel, alert_to_concern
 
 QUEUE_PAGE = 200
 
@@ -88,7 +88,7 @@ def _render_detail(
 
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     user = current_user(request)
-    alert = alert_for_user_or_404(user, alert_id, request=request)
+    alert = selectors.alert_for_user_or_404(user, alert_id)
     return _render_detail(request, user, alert)
 
 
@@ -96,7 +96,7 @@ def _alert_to_act_on(request: HttpRequest, alert_id: int) -> tuple[User, Alert]:
     """The alert, for someone who works the queue. Others who may read it cannot act on it, and
     the action's address answers not found to them, as the concern decision does."""
     user = current_user(request)
-    alert = alert_for_user_or_404(user, alert_id, request=request)
+    alert = selectors.alert_for_user_or_404(user, alert_id)
     if not has(user, Capability.WORK_ALERTS):
         raise Http404
     return user, alert
@@ -107,7 +107,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     user, alert = _alert_to_act_on(request, alert_id)
     form = AcknowledgeForm(request.POST)
     try:
-        services.alert_acknowledge(alert=alert, acting_user=user, request=request)
+        services.alert_acknowledge(alert=alert, acting_user=user)
     except ServiceError as exc:
         add_service_error(form, exc)
         return _render_detail(request, user, alert, failed=form)
@@ -121,8 +121,8 @@ def to_concern(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = AlertToConcernForm(request.POST)
     if form.is_valid():
         try:
-            concern = services.alert_to_concern(
-                alert=alert, acting_user=user, description=form.cleaned_data["description"], request=request
+            concern = alert_to_concern(
+                alert=alert, acting_user=user, description=form.cleaned_data["description"]
             )
         except ServiceError as exc:
             add_service_error(form, exc)
@@ -140,13 +140,7 @@ def refer(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = ReferToPanelForm(request.POST)
     if form.is_valid():
         try:
-            referral = panel_refer(
-                child=alert.person,
-                referred_by=user,
-                reason=form.cleaned_data["reason"],
-                alert=alert,
-                request=request,
-            )
+            referral = alert_refer_to_panel(alert=alert, acting_user=user, reason=form.cleaned_data["reason"])
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
@@ -169,7 +163,7 @@ def dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = DismissAlertForm(request.POST)
     if form.is_valid():
         try:
-            services.alert_dismiss(alert=alert, acting_user=user, reason=form.cleaned_data["reason"], request=request)
+            services.alert_dismiss(alert=alert, acting_user=user, reason=form.cleaned_data["reason"])
         except ServiceError as exc:
             add_service_error(form, exc)
         else:

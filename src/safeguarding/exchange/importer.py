@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -30,11 +30,11 @@ from safeguarding.core.bulk import BulkTable
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.models import ImportIssue, ImportRun, ImportStatus, IssueSeverity
+from safeguarding.people import identity
 from safeguarding.people.models import (
     Event,
     EventType,
     Handling,
-    Person,
     PersonRole,
     Relationship,
     RelationshipType,
@@ -81,7 +81,6 @@ RECORD_FIELDS = (
     "nhs_number_valid", "upn", "pnc_id", "address", "postcode", "postcode_other", "phones", "emails", "role",
     "updated_at", "raw",
 )
-PERSON_DISPLAY_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "role", "nhs_number", "postcode")
 EVENT_FIELDS = (
     "source_record_id", "event_type", "occurred_at", "occurred_date_only", "ended_at", "location_name",
     "location_postcode", "vehicle_registration", "phone", "other_record_ids", "detail", "handling", "raw",
@@ -856,7 +855,7 @@ class _Importer:
             self._bring_up_to_date(record, p, changed, changed_at=now)
         if new:
             # One person per source record until the linkage room joins records of the same person.
-            person_ids = _PERSONS.insert_returning_ids([_display_values(r) for r in new], now)
+            person_ids = identity.persons_create_for_records(new, now=now)
             for record, person_id in zip(new, person_ids, strict=True):
                 record["person_id"] = person_id
             _RECORDS.insert(new, now)
@@ -867,15 +866,8 @@ class _Importer:
             self._refresh_persons(changed)
 
     def _refresh_persons(self, records: list[dict[str, Any]]) -> None:
-        """Copy changed records' values to their person, where the person rests on that record alone."""
-        alone = set(
-            SourceRecord.objects.filter(person_id__in={r["person_id"] for r in records})
-            .values("person_id").annotate(n=Count("id")).filter(n=1).values_list("person_id", flat=True)
-        )
-        _PERSONS.update(
-            [{"id": r["person_id"], **_display_values(r)} for r in records if r["person_id"] in alone],
-            PERSON_DISPLAY_FIELDS,
-        )
+        """The persons behind changed records show their new values (by the identity room's one rule)."""
+        identity.persons_refresh({r["person_id"] for r in records})
 
     # relationships.csv -----------------------------------------------------------------------
 
@@ -1076,15 +1068,6 @@ def _not_held(record_ids: list[str], system_code: str) -> str:
             "nor imported before")
 
 
-def _display_values(record: dict[str, Any]) -> dict[str, Any]:
-    """A person's display fields from their one source record (a failed NHS number is not shown)."""
-    values = {name: record.get(name, "") for name in PERSON_DISPLAY_FIELDS}
-    if not record.get("nhs_number_valid"):
-        values["nhs_number"] = ""
-    return values
-
-
-_PERSONS = BulkTable(Person)
 _RECORDS = BulkTable(SourceRecord)
 _EVENTS = BulkTable(Event)
 _RELATIONSHIPS = BulkTable(Relationship)

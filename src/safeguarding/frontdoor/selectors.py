@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core import signing
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, concerns_visible_to, has, require
+from safeguarding.accounts.access import Capability, has, one_or_404, require, sees_all_concerns, sees_own_concerns
 from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
 from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome
+from safeguarding.people import identity
 from safeguarding.people.models import Person
+
+
+def concerns_visible_to(user: User) -> Q:
+    """A filter on ``Concern``: casework roles see all; a referrer only their own."""
+    if sees_all_concerns(user):
+        return Q()
+    if sees_own_concerns(user):
+        return Q(raised_by=user)
+    return Q(pk__in=[])
+
+
+def concern_for_user_or_404(user: User, concern_id: int) -> Concern:
+    """The concern, if this user may see it; the view is audited. Else Http404."""
+    return one_or_404(
+        Concern.objects.filter(concerns_visible_to(user), pk=concern_id).select_related("child", "raised_by", "agency"),
+        user=user,
+        event_type=AuditEventType.CONCERN_VIEWED,
+        target_kind="concern",
+        person_of=lambda concern: concern.child_id,
+    )
+
+
+def concern_moments() -> Iterable[tuple[int, dt.datetime]]:
+    """(child as they are now, when raised) for every concern raised in the hub: early warning's
+    back-tests count a child as referred from the first."""
+    return Concern.objects.values_list("child__root_id", "raised_at").iterator(chunk_size=10_000)
+
+
+def concerns_for_person(*, user: User, person: Person) -> list[Concern]:
+    """Every concern raised about the child under any id they have had, newest first, with its
+    decision. The caller has opened the person through ``person_for_user_or_404``."""
+    return list(
+        Concern.objects.filter(concerns_visible_to(user), identity.same_person("child", person))
+        .select_related("agency", "raised_by", "decision")
+        .order_by("-raised_at", "-pk")
+    )
 
 
 def triage_queue(*, user: User) -> QuerySet[Concern]:

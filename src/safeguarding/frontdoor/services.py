@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -16,8 +15,8 @@ from safeguarding.core import normalise
 from safeguarding.core.calendar import deadline_working_days
 from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome, Indicator, TriageDecision
-from safeguarding.people.models import Person, PersonRole, SourceRecord, SourceSystem
-from safeguarding.people.selectors import current_person
+from safeguarding.people import identity
+from safeguarding.people.models import Person, PersonRole, SourceSystem
 
 # Statutory: a decision on next steps within one working day of a contact or referral.
 DECISION_WORKING_DAYS = 1
@@ -46,7 +45,6 @@ def person_record_new(
     upn: str = "",
     address: str = "",
     postcode: str = "",
-    request: HttpRequest | None = None,
 ) -> Person:
     """Record a child the hub does not hold yet (from the concern form)."""
     if not has(acting_user, Capability.RAISE_CONCERN):
@@ -65,30 +63,22 @@ def person_record_new(
     dob = date_of_birth.isoformat() if date_of_birth else ""
     with transaction.atomic():
         system = _hub_source_system(acting_user)
-        person = Person.objects.create(
-            given_name=given_name.strip(),
-            family_name=family_name.strip(),
-            date_of_birth=dob,
-            sex=sex,
-            role=PersonRole.CHILD,
-            nhs_number=nhs_digits,
-            postcode=clean_postcode,
-        )
-        record = SourceRecord.objects.create(
-            source_system=system,
-            record_id=f"HUB-{person.pk}",
-            person=person,
-            given_name=person.given_name,
-            family_name=person.family_name,
-            date_of_birth=dob,
-            sex=sex,
-            nhs_number=nhs_digits,
-            nhs_number_valid=bool(nhs_digits),
-            upn=clean_upn,
-            address=address.strip(),
-            postcode=clean_postcode,
-            role=PersonRole.CHILD,
-            updated_at=timezone.now(),
+        person, record = identity.person_create_with_record(
+            record={
+                "source_system": system,
+                "given_name": given_name.strip(),
+                "family_name": family_name.strip(),
+                "date_of_birth": dob,
+                "sex": sex,
+                "nhs_number": nhs_digits,
+                "nhs_number_valid": bool(nhs_digits),
+                "upn": clean_upn,
+                "address": address.strip(),
+                "postcode": clean_postcode,
+                "role": PersonRole.CHILD,
+                "updated_at": timezone.now(),
+            },
+            record_id=lambda person_id: f"HUB-{person_id}",
         )
         audit_record(
             event_type=AuditEventType.PERSON_RECORDED,
@@ -96,7 +86,6 @@ def person_record_new(
             target_kind="source_record",
             target_id=f"{system.code}:{record.record_id}",
             person_id=person.pk,
-            request=request,
         )
     return person
 
@@ -110,7 +99,6 @@ def concern_raise(
     location: str = "",
     indicators: list[str] | None = None,
     immediate_danger: bool = False,
-    request: HttpRequest | None = None,
 ) -> Concern:
     if not has(raised_by, Capability.RAISE_CONCERN):
         raise ServiceError("You cannot raise concerns")
@@ -126,7 +114,7 @@ def concern_raise(
     if len(chosen) != len(indicators or []):
         raise ServiceError("Choose indicators from the list")
     # Record linkage may since have found the child to be an older person: the concern is theirs.
-    child = current_person(child)
+    child = identity.current(child)
     with transaction.atomic():
         concern = Concern.objects.create(
             child=child,
@@ -149,7 +137,6 @@ def concern_raise(
             target_id=concern.pk,
             person_id=child.pk,
             detail={"urgent": concern.urgent, "indicators": chosen},
-            request=request,
         )
     return concern
 
@@ -160,11 +147,11 @@ def triage_decide(
     concern: Concern,
     outcome: str,
     reason: str = "",
-    request: HttpRequest | None = None,
 ) -> TriageDecision:
     """Record the front door's decision on a concern. A concern is decided once; the decision
-    and its time are kept for timeliness reporting. A referral to the exploitation panel refers the
-    child to it (``panel.services.panel_refer``) in the same transaction."""
+    and its time are kept for timeliness reporting. A decision to refer the child to the exploitation
+    panel is made through ``workflows.services.triage_decide_and_refer``, which refers the child in
+    the same transaction."""
     if not has(acting_user, Capability.TRIAGE):
         raise ServiceError("You cannot make front-door decisions")
     if outcome not in DecisionOutcome.values:
@@ -194,17 +181,6 @@ def triage_decide(
             person_id=locked.child_id,
             reason=reason.strip(),
             detail={"outcome": outcome, "within_timescale": decision.within_timescale},
-            request=request,
         )
-        if outcome == DecisionOutcome.MACE_REFERRAL:
-            from safeguarding.panel.services import panel_refer
-
-            panel_refer(
-                child=locked.child,
-                referred_by=acting_user,
-                reason=reason.strip() or f"Front-door decision on concern {locked.reference}",
-                concern=locked,
-                request=request,
-            )
     concern.status = ConcernStatus.DECIDED
     return decision

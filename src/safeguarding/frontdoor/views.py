@@ -8,13 +8,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, concern_for_user_or_404, current_user, has, require
+from safeguarding.accounts.access import Capability, current_user, has, require
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.frontdoor import selectors, services
 from safeguarding.frontdoor.forms import ConcernForm, DecisionForm, NewChildForm
 from safeguarding.people.forms import PersonSearchForm
 from safeguarding.people.selectors import SearchCriteria, people_search
+from safeguarding.workflows.services import concern_raise_for_new_child, triage_decide_and_refer
 
 
 def raise_find(request: HttpRequest) -> HttpResponse:
@@ -32,7 +33,7 @@ def raise_find(request: HttpRequest) -> HttpResponse:
                 None, "Enter the child's NHS number or pupil number, or their last name and full date of birth"
             )
         else:
-            found = people_search(user=user, criteria=criteria, request=request)
+            found = people_search(user=user, criteria=criteria)
             results = [(p, selectors.raise_token(user=user, person=p)) for p in found]
     return render(request, "frontdoor/raise_find.html", {"form": form, "results": results})
 
@@ -58,7 +59,6 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
                 location=data["location"],
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
-                request=request,
             )
         except ServiceError as exc:
             add_service_error(form, exc)
@@ -77,8 +77,8 @@ def raise_new_child(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and child_form.is_valid() and form.is_valid():
         c, data = child_form.cleaned_data, form.cleaned_data
         try:
-            child = services.person_record_new(
-                acting_user=user,
+            concern = concern_raise_for_new_child(
+                raised_by=user,
                 given_name=c["given_name"],
                 family_name=c["family_name"],
                 date_of_birth=c["date_of_birth"],
@@ -87,17 +87,11 @@ def raise_new_child(request: HttpRequest) -> HttpResponse:
                 upn=c["upn"],
                 address=c["address"],
                 postcode=c["postcode"],
-                request=request,
-            )
-            concern = services.concern_raise(
-                raised_by=user,
-                child=child,
                 seen_on=data["seen_on"],
                 description=data["description"],
                 location=data["location"],
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
-                request=request,
             )
         except ServiceError as exc:
             add_service_error(child_form, exc)
@@ -112,7 +106,7 @@ def raise_new_child(request: HttpRequest) -> HttpResponse:
 def raised(request: HttpRequest, concern_id: int) -> HttpResponse:
     """Confirmation, with the reference and what happens next."""
     user = current_user(request)
-    concern = concern_for_user_or_404(user, concern_id, request=request)
+    concern = selectors.concern_for_user_or_404(user, concern_id)
     if concern.raised_by_id != user.pk:
         raise Http404
     return render(request, "frontdoor/raised.html", {"concern": concern})
@@ -135,7 +129,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def concern_detail(request: HttpRequest, concern_id: int) -> HttpResponse:
     user = current_user(request)
-    concern = concern_for_user_or_404(user, concern_id, request=request)
+    concern = selectors.concern_for_user_or_404(user, concern_id)
     can_decide = has(user, Capability.TRIAGE) and not hasattr(concern, "decision")
     form = DecisionForm(request.POST or None) if can_decide else None
     if request.method == "POST":
@@ -143,12 +137,11 @@ def concern_detail(request: HttpRequest, concern_id: int) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                services.triage_decide(
+                triage_decide_and_refer(
                     acting_user=user,
                     concern=concern,
                     outcome=form.cleaned_data["outcome"],
                     reason=form.cleaned_data["reason"],
-                    request=request,
                 )
             except ServiceError as exc:
                 add_service_error(form, exc)

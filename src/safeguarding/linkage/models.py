@@ -1,12 +1,13 @@
 """What linkage concluded and what people decided: model versions, runs, the review queue, match
-decisions (which override the model in every later run) and the history of merges and splits."""
+decisions (which override the model in every later run). The history of merges and splits is kept by
+the identity room (``people.PersonChange``)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from safeguarding.people.models import Person, SourceRecord
+from safeguarding.people.models import SourceRecord
 
 
 class LinkageModelVersion(models.Model):
@@ -119,29 +120,3 @@ class MatchDecision(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-class ChangeKind(models.TextChoices):
-    MERGE = "merge", "Merged"
-    SPLIT = "split", "Split"
-    UNDO = "undo", "Undone"
-
-
-class PersonChange(models.Model):
-    """What a run or a decision did to persons: which records moved from which person to which.
-    Kept so that the history can be read, and a merge or split undone."""
-
-    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
-    at = models.DateTimeField()
-    run = models.ForeignKey(LinkageRun, on_delete=models.PROTECT, null=True, blank=True, related_name="changes")
-    decision = models.ForeignKey(MatchDecision, on_delete=models.PROTECT, null=True, blank=True, related_name="changes")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="changes", help_text="the person kept")
-    # [{"record": source record id, "from": person id, "to": person id}, ...]
-    moves = models.JSONField(default=list)
-    undone_by = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="undoes")
-
-    class Meta:
-        ordering = ["-at"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} into {self.person_id} at {self.at:%Y-%m-%d %H:%M}"

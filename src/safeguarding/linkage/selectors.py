@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
-from safeguarding.accounts.access import Capability, has, require
+from safeguarding.accounts.access import Capability, has, one_or_404, require
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -73,29 +73,41 @@ def side_by_side(left: SourceRecord, right: SourceRecord) -> list[FieldRow]:
     return rows
 
 
-def review_for_user_or_404(*, user: User, review_id: int, request: HttpRequest | None = None) -> MatchReview:
-    if not has(user, Capability.REVIEW_MATCHES):
-        raise Http404
-    review = (
+def review_for_user_or_404(*, user: User, review_id: int) -> MatchReview:
+    """A pair for review, if the user reviews matches; the viewing is audited against both persons
+    shown (one row each), so each child's trail shows it. Else Http404."""
+    review = one_or_404(
         MatchReview.objects.select_related(
             "record_l__source_system__agency", "record_r__source_system__agency", "record_l__person", "record_r__person"
-        )
-        .filter(pk=review_id)
-        .first()
+        ).filter(pk=review_id),
+        user=user,
+        allowed=has(user, Capability.REVIEW_MATCHES),
+        event_type=AuditEventType.MATCH_REVIEW_VIEWED,
+        target_kind="match_review",
+        person_of=lambda pair: pair.record_l.person_id,
+        detail=lambda pair: {"records": [pair.record_l_id, pair.record_r_id]},
     )
-    if review is None:
-        raise Http404
-    with transaction.atomic():
-        audit_record(
-            event_type=AuditEventType.MATCH_REVIEW_VIEWED,
-            actor=user,
-            target_kind="match_review",
-            target_id=review.pk,
-            person_id=review.record_l.person_id,
-            detail={"records": [review.record_l_id, review.record_r_id]},
-            request=request,
-        )
+    if review.record_r.person_id != review.record_l.person_id:
+        with transaction.atomic():
+            audit_record(
+                event_type=AuditEventType.MATCH_REVIEW_VIEWED,
+                actor=user,
+                target_kind="match_review",
+                target_id=review.pk,
+                person_id=review.record_r.person_id,
+                detail={"records": [review.record_l_id, review.record_r_id]},
+            )
     return review
+
+
+def decision_for_user_or_404(*, user: User, decision_id: int) -> MatchDecision:
+    """A match decision, for a reviewer about to undo it. Else Http404."""
+    if not has(user, Capability.REVIEW_MATCHES):
+        raise Http404
+    decision = MatchDecision.objects.filter(pk=decision_id).first()
+    if decision is None:
+        raise Http404
+    return decision
 
 
 def pending_review_record_ids(record_ids: list[int]) -> set[int]:

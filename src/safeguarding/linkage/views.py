@@ -8,11 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.accounts.access import current_user
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
-from safeguarding.linkage import selectors, services
-from safeguarding.linkage.models import MatchDecision, MatchVerdict, ReviewStatus
+from safeguarding.linkage import decisions, selectors
+from safeguarding.linkage.models import MatchVerdict, ReviewStatus
 
 
 class MatchDecisionForm(forms.Form):
@@ -40,26 +40,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     reviews = list(selectors.review_queue(user=user)[:200])
     total = selectors.review_queue(user=user).count()
-    decisions = list(selectors.recent_decisions(user=user))
-    return render(request, "linkage/queue.html", {"reviews": reviews, "total": total, "decisions": decisions})
+    recent = list(selectors.recent_decisions(user=user))
+    return render(request, "linkage/queue.html", {"reviews": reviews, "total": total, "decisions": recent})
 
 
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, review_id: int) -> HttpResponse:
     user = current_user(request)
-    pair = selectors.review_for_user_or_404(user=user, review_id=review_id, request=request)
+    pair = selectors.review_for_user_or_404(user=user, review_id=review_id)
     form = MatchDecisionForm(request.POST or None) if pair.status == ReviewStatus.PENDING else None
     if request.method == "POST":
         if form is None:
             raise Http404
         if form.is_valid():
             try:
-                services.match_decide(
+                decisions.match_decide(
                     acting_user=user,
                     review=pair,
                     verdict=form.cleaned_data["verdict"],
                     reason=form.cleaned_data["reason"],
-                    request=request,
                 )
             except ServiceError as exc:
                 add_service_error(form, exc)
@@ -79,12 +78,9 @@ def review(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_POST
 def undo(request: HttpRequest, decision_id: int) -> HttpResponse:
     user = current_user(request)
-    require(user, Capability.REVIEW_MATCHES)
-    decision = MatchDecision.objects.filter(pk=decision_id).first()
-    if decision is None:
-        raise Http404
+    decision = selectors.decision_for_user_or_404(user=user, decision_id=decision_id)
     try:
-        services.match_decision_undo(acting_user=user, decision=decision, request=request)
+        decisions.match_decision_undo(acting_user=user, decision=decision)
     except ServiceError as exc:
         messages.error(request, str(exc))
     else:

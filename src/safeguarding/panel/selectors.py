@@ -2,24 +2,59 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from safeguarding.accounts.access import sees_panel
+from safeguarding.accounts.access import one_or_404, sees_panel
 from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
 from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.models import PanelReferral, ReferralStatus
-from safeguarding.people.selectors import current_person_ids
+from safeguarding.people import identity
+from safeguarding.people.models import Person
 
 
 def children_under_active_plan() -> set[int]:
     """Ids of the children with an open panel referral: until the hub holds plans, an open
     referral is the child's plan (docs/decisions.md). For the early-warning scan, which does not
     re-alert such a child for the same rule. A referred child later merged into another person
-    by record linkage counts under the id they now have."""
-    ids = set(PanelReferral.objects.filter(status=ReferralStatus.OPEN).values_list("child_id", flat=True))
-    return ids | set(current_person_ids(ids).values())
+    by record linkage counts under the id they now have (their root), and under the id referred."""
+    rows = PanelReferral.objects.filter(status=ReferralStatus.OPEN).values_list("child_id", "child__root_id")
+    return {pk for pair in rows for pk in pair if pk is not None}
+
+
+def referral_moments() -> Iterable[tuple[int, dt.datetime]]:
+    """(child as they are now, when referred) for every referral: early warning's back-tests."""
+    return PanelReferral.objects.values_list("child__root_id", "referred_at").iterator(chunk_size=10_000)
+
+
+def panel_referral_for_user_or_404(user: User, referral_id: int) -> PanelReferral:
+    """The referral, if this user may see the panel's referrals; logs the view. Else Http404."""
+    return one_or_404(
+        PanelReferral.objects.filter(pk=referral_id).select_related(
+            "child", "referred_by", "closed_by", "source_alert__rule", "source_concern"
+        ),
+        user=user,
+        allowed=sees_panel(user),
+        event_type=AuditEventType.PANEL_REFERRAL_VIEWED,
+        target_kind="panel_referral",
+        person_of=lambda referral: referral.child_id,
+        reason=lambda referral: f"opened panel referral {referral.reference}",
+    )
+
+
+def open_referral_for_person(person: Person) -> PanelReferral | None:
+    """The child's open referral under any id they have had (at most one is open)."""
+    return (
+        PanelReferral.objects.filter(identity.same_person("child", person), status=ReferralStatus.OPEN)
+        .select_related("referred_by")
+        .order_by("referred_at", "pk")
+        .first()
+    )
 
 
 def panel_list(*, user: User, include_closed: bool = False) -> QuerySet[PanelReferral]:

@@ -4,7 +4,6 @@ audited in the same transaction."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -16,8 +15,8 @@ from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.earlywarning.services import alert_record_action
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.models import PanelReferral, ReferralStatus
+from safeguarding.people import identity
 from safeguarding.people.models import Person
-from safeguarding.people.selectors import current_person, identity_ids
 
 
 def panel_refer(
@@ -27,7 +26,6 @@ def panel_refer(
     reason: str,
     alert: Alert | None = None,
     concern: Concern | None = None,
-    request: HttpRequest | None = None,
 ) -> PanelReferral:
     """Refer a child to the panel, from an early-warning alert, a front-door concern, or neither.
 
@@ -43,17 +41,16 @@ def panel_refer(
         raise ServiceError("You cannot refer children to the panel")
     if not reason.strip():
         raise ServiceError("Give the reason for referring the child to the panel")
-    child = current_person(child)
-    identities = identity_ids(child)
-    if alert is not None and alert.person_id not in identities:
+    child = identity.current(child)
+    if alert is not None and identity.root_id(alert.person_id) != child.pk:
         raise ServiceError("The alert is about another child")
-    if concern is not None and concern.child_id not in identities:
+    if concern is not None and identity.root_id(concern.child_id) != child.pk:
         raise ServiceError("The concern is about another child")
     with transaction.atomic():
         # Lock the child, so two people referring the same child at once make one referral.
         Person.objects.select_for_update().filter(pk=child.pk).exists()
         referral = (
-            PanelReferral.objects.filter(child_id__in=identities, status=ReferralStatus.OPEN)
+            PanelReferral.objects.filter(identity.same_person("child", child), status=ReferralStatus.OPEN)
             .order_by("referred_at", "pk")
             .first()
         )
@@ -83,7 +80,6 @@ def panel_refer(
                 "alert": alert.pk if alert is not None else None,
                 "concern": concern.pk if concern is not None else None,
             },
-            request=request,
         )
         if alert is not None:
             note = (
@@ -92,13 +88,13 @@ def panel_refer(
                 else f"Added to the child's open panel referral {referral.reference}"
             )
             alert_record_action(
-                alert=alert, acting_user=referred_by, status=AlertStatus.REFERRED, note=note, request=request
+                alert=alert, acting_user=referred_by, status=AlertStatus.REFERRED, note=note
             )
     return referral
 
 
 def panel_referral_close(
-    *, referral: PanelReferral, acting_user: User, reason: str, request: HttpRequest | None = None
+    *, referral: PanelReferral, acting_user: User, reason: str
 ) -> PanelReferral:
     """Close a child's referral: the panel's work with the child has ended. Only a MACE
     coordinator may (closing ends the child's plan, so early-warning rules alert on the child
@@ -123,6 +119,5 @@ def panel_referral_close(
             target_id=locked.pk,
             person_id=locked.child_id,
             reason=locked.closed_reason,
-            request=request,
         )
     return locked

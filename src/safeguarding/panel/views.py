@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, has, panel_referral_for_user_or_404
+from safeguarding.accounts.access import Capability, current_user, has
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.panel import selectors, services
@@ -28,7 +28,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     user = current_user(request)
-    referral = panel_referral_for_user_or_404(user, referral_id, request=request)
+    referral = selectors.panel_referral_for_user_or_404(user, referral_id)
     can_close = referral.is_open and has(user, Capability.APPROVE_DOWNGRADE)
     form = CloseReferralForm(request.POST or None) if can_close else None
     if request.method == "POST":
@@ -37,7 +37,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.panel_referral_close(
-                    referral=referral, acting_user=user, reason=form.cleaned_data["reason"], request=request
+                    referral=referral, acting_user=user, reason=form.cleaned_data["reason"]
                 )
             except ServiceError as exc:
                 add_service_error(form, exc)

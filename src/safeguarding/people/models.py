@@ -46,6 +46,14 @@ class Person(models.Model):
     # Set when record linkage found this person to be another, older one: the id stays valid and
     # leads to the person it was merged into, and the merge can be undone.
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged")
+    # The person this id is now, following merged_into to its end (itself when never merged), kept
+    # by ``people.identity`` whenever persons merge, split or a merge is undone. Whatever was
+    # recorded about any id (concerns, alerts, screenings, referrals, plans, audit rows) belongs to
+    # the child ``root`` names: reads join on it, and nothing is moved when persons merge.
+    # A person is created only by the identity room, which sets it (the column refuses a person
+    # without one). DO_NOTHING, not PROTECT: a person is their own root, and the database's own
+    # check still refuses to remove a person other ids lead to.
+    root = models.ForeignKey("self", on_delete=models.DO_NOTHING, related_name="identities")
     given_name = models.CharField(max_length=200, blank=True)
     family_name = models.CharField(max_length=200, blank=True)
     date_of_birth = models.CharField(max_length=10, blank=True, help_text="YYYY, YYYY-MM or YYYY-MM-DD")
@@ -257,3 +265,34 @@ class Relationship(models.Model):
         return (
             f"{self.get_relationship_display()} ({self.source_system_id}: {self.from_record_id} -> {self.to_record_id})"
         )
+
+
+class ChangeKind(models.TextChoices):
+    MERGE = "merge", "Merged"
+    SPLIT = "split", "Split"
+    UNDO = "undo", "Undone"
+
+
+class PersonChange(models.Model):
+    """What a linkage run or a person's match decision did to persons: which source records moved
+    from which person to which. Kept so that the history can be read, and a merge or split undone.
+    Written only by ``people.identity``.
+
+    The run or decision that caused it lives in the linkage room, above this one, so it is named
+    by id rather than by a foreign key."""
+
+    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
+    at = models.DateTimeField()
+    linkage_run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    match_decision_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="changes", help_text="the person kept")
+    # [{"record": source record id, "from": person id, "to": person id}, ...]; changes made before
+    # concerns were read through ``root`` also hold {"concern": id, "from": ..., "to": ...}.
+    moves = models.JSONField(default=list)
+    undone_by = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="undoes")
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} into {self.person_id} at {self.at:%Y-%m-%d %H:%M}"

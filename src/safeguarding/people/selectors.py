@@ -1,22 +1,45 @@
-"""Reads about people, each through the access gateway: search, and the child's single view."""
+"""Reads about people, each applying the access policy: opening a person's record, the events a
+user may see, search, and the people room's part of the child's single view (records, events,
+relationships). The whole single view is composed above the rooms (``workflows.selectors``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 
-from safeguarding.accounts.access import Capability, events_visible_to, has
+from safeguarding.accounts.access import Capability, has, one_or_404, sees_restricted_intelligence
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
-from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord
+from safeguarding.people.models import Event, EventType, Handling, Person, PersonRole, Relationship, SourceRecord
+
+
+def person_for_user_or_404(user: User, person_id: int, *, purpose: str = "") -> Person:
+    """The person, if this user may open their single view; logs the view and why. Else Http404."""
+    return one_or_404(
+        Person.objects.filter(pk=person_id),
+        user=user,
+        allowed=has(user, Capability.VIEW_PERSON),
+        event_type=AuditEventType.PERSON_VIEWED,
+        target_kind="person",
+        person_of=lambda person: person.pk,
+        reason=lambda _person: purpose or "opened the single view",
+    )
+
+
+def events_visible_to(user: User) -> Q:
+    """A filter on ``Event`` for what this user may see: police intelligence without handling code
+    P only for police casework staff (``accounts.access.sees_restricted_intelligence``)."""
+    if not has(user, Capability.VIEW_PERSON):
+        return Q(pk__in=[])
+    if sees_restricted_intelligence(user):
+        return Q()
+    return ~Q(event_type=EventType.INTELLIGENCE) | Q(handling=Handling.SHAREABLE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +90,7 @@ def _records_matching(criteria: SearchCriteria) -> Q:
     return q
 
 
-def people_search(*, user: User, criteria: SearchCriteria, request: HttpRequest | None = None) -> list[Person]:
+def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
     """People whose records (in any agency's system) match; audited.
 
     Casework roles search everyone. A referrer finds only children, needs specific details, and
@@ -99,7 +122,6 @@ def people_search(*, user: User, criteria: SearchCriteria, request: HttpRequest 
             actor=user,
             target_kind="search",
             detail={"criteria": criteria.as_dict(), "results": [p.pk for p in people]},
-            request=request,
         )
     return people
 
@@ -117,24 +139,24 @@ class TimelineEntry:
 
 
 @dataclass
-class SingleView:
+class PersonRecords:
+    """The people room's part of the single view: what each agency's system holds, their events
+    this user may see (newest first), and the relationships agencies recorded."""
+
     person: Person
     records: list[SourceRecord]
     timeline: list[TimelineEntry]
     relationships: list[Relationship]
-    awaiting_review: set[int]  # source records in a pair awaiting match review
     # Entries the viewer may not see (police intelligence with conditions). The page says only that
     # the police hold more, so the viewer knows whom to ask, never what it is.
     hidden_restricted: int
 
 
-def single_view(*, user: User, person: Person) -> SingleView:
-    """Everything the agencies hold about a person that this user may see, newest first.
+def person_records(*, user: User, person: Person) -> PersonRecords:
+    """Everything the agencies' systems hold about a person that this user may see.
 
     ``person`` must come from ``person_for_user_or_404`` (which checks access and logs the view).
     """
-    from safeguarding.frontdoor.models import Concern
-
     records = list(
         SourceRecord.objects.filter(person=person)
         .select_related("source_system__agency")
@@ -167,76 +189,11 @@ def single_view(*, user: User, person: Person) -> SingleView:
         )
         for e in events
     ]
-    concerns = Concern.objects.filter(child_id__in=identity_ids(person)).select_related("agency", "raised_by", "decision")
-    for c in concerns:
-        decision = getattr(c, "decision", None)
-        timeline.append(
-            TimelineEntry(
-                when=c.raised_at,
-                date_only=False,
-                title=f"Concern {c.reference}{' (urgent)' if c.urgent else ''}",
-                agency=c.agency.name,
-                source=f"raised in the hub by {c.raised_by.get_full_name() or c.raised_by.username}",
-                detail=c.description,
-                kind="concern",
-                extra={
-                    "concern_id": c.pk,
-                    "indicators": c.indicator_labels(),
-                    "decision": decision.get_outcome_display() if decision else "Awaiting decision",
-                },
-            )
-        )
-    timeline.sort(key=lambda entry: entry.when, reverse=True)
     relationships = list(
         Relationship.objects.filter(Q(from_record_id__in=record_ids) | Q(to_record_id__in=record_ids)).select_related(
             "from_record__person", "to_record__person", "source_system__agency"
         )
     )
-    from safeguarding.linkage.selectors import pending_review_record_ids
-
-    return SingleView(
-        person=person,
-        records=records,
-        timeline=timeline,
-        relationships=relationships,
-        awaiting_review=pending_review_record_ids(record_ids),
-        hidden_restricted=hidden,
+    return PersonRecords(
+        person=person, records=records, timeline=timeline, relationships=relationships, hidden_restricted=hidden
     )
-
-
-def current_person(person: Person) -> Person:
-    """The person record linkage says this one is now (itself unless merged into another), read
-    afresh from the database: the caller's copy may predate the merge."""
-    return Person.objects.get(pk=current_person_ids([person.pk])[person.pk])
-
-
-def identity_ids(person: Person) -> list[int]:
-    """The person and every person record linkage merged into them (at any depth): what was
-    recorded about any of them (screenings, level history, alerts) belongs to the child they
-    turned out to be. For services and selectors that have already checked access to ``person``."""
-    ids = [person.pk]
-    frontier = [person.pk]
-    while frontier:
-        frontier = list(Person.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
-        ids.extend(pk for pk in frontier if pk not in ids)
-    return ids
-
-
-def current_person_ids(person_ids: Iterable[int]) -> dict[int, int]:
-    """Each person id to the person record linkage says they are now (following merges; an id
-    never merged maps to itself). One query per step of the longest chain of merges."""
-    wanted = set(person_ids)
-    parent: dict[int, int | None] = {}
-    pending = set(wanted)
-    while pending:
-        rows = Person.objects.filter(pk__in=pending).values_list("pk", "merged_into_id")
-        parent.update(rows)
-        pending = {p for _, p in rows if p is not None and p not in parent}
-    roots: dict[int, int] = {}
-    for pk in wanted:
-        current, seen = pk, set()
-        while parent.get(current) is not None and current not in seen:
-            seen.add(current)
-            current = parent[current]  # type: ignore[assignment]
-        roots[pk] = current
-    return roots

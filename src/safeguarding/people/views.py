@@ -1,18 +1,15 @@
-"""Finding a person, and the child's single view."""
+"""Finding a person, and the child's single view (composed by ``workflows.selectors.child_view``)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 
-from safeguarding.accounts.access import Capability, current_user, has, person_for_user_or_404, require
-from safeguarding.frontdoor.selectors import raise_token
+from safeguarding.accounts.access import Capability, current_user, require
 from safeguarding.people.forms import PersonSearchForm
-from safeguarding.people.models import PersonRole
-from safeguarding.people.selectors import SearchCriteria, people_search, single_view
+from safeguarding.people.selectors import SearchCriteria, people_search, person_for_user_or_404
+from safeguarding.workflows.selectors import child_view
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -24,7 +21,7 @@ def search(request: HttpRequest) -> HttpResponse:
         if criteria.is_empty:
             form.add_error(None, "Enter at least one detail to search for")
         else:
-            results = people_search(user=current_user(request), criteria=criteria, request=request)
+            results = people_search(user=current_user(request), criteria=criteria)
     return render(request, "people/search.html", {"form": form, "results": results})
 
 
@@ -40,15 +37,9 @@ def _purpose(request: HttpRequest) -> str:
 
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     user = current_user(request)
-    person = person_for_user_or_404(user, person_id, purpose=_purpose(request), request=request)
-    if person.merged_into_id is not None:
+    person = person_for_user_or_404(user, person_id, purpose=_purpose(request))
+    if person.root_id is not None and person.root_id != person.pk:
         messages.info(request, f"{person.reference} was found to be the same person as this one, and joined to it.")
-        return redirect("people:detail", person_id=person.merged_into_id)
-    view = single_view(user=user, person=person)
-    context = {"view": view, "person": person, "user_can_raise": False, "raise_url": ""}
-    if has(user, Capability.RAISE_CONCERN) and person.role != PersonRole.ADULT:
-        context["user_can_raise"] = True
-        context["raise_url"] = (
-            f"{reverse('frontdoor:raise')}?{urlencode({'child': raise_token(user=user, person=person)})}"
-        )
-    return render(request, "people/single_view.html", context)
+        return redirect("people:detail", person_id=person.root_id)
+    view = child_view(user=user, person=person)
+    return render(request, "people/single_view.html", {"view": view, "person": person})

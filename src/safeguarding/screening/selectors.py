@@ -8,14 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, events_visible_to, has, person_for_user_or_404, require
+from safeguarding.accounts.access import Capability, has, require
 from safeguarding.accounts.models import User
 from safeguarding.core.calendar import ENGLAND
+from safeguarding.people import identity
 from safeguarding.people.models import Event, Person, PersonRole
-from safeguarding.people.selectors import current_person_ids, identity_ids
+from safeguarding.people.selectors import events_visible_to, person_for_user_or_404
 from safeguarding.screening.models import (
     ApprovalStatus,
     RiskLevelChange,
@@ -55,10 +56,51 @@ def tool_version_for_admin_or_404(*, user: User, number: int) -> ScreeningToolVe
 def level_in_force(person: Person) -> RiskLevelChange | None:
     """The child's latest level change, or None if never screened. Access already checked."""
     return (
-        RiskLevelChange.objects.filter(child_id__in=identity_ids(person))
+        RiskLevelChange.objects.filter(identity.same_person("child", person))
         .select_related("assessment", "changed_by", "approved_by")
         .order_by("-effective_at", "-pk")
         .first()
+    )
+
+
+def _level_name(current: RiskLevelChange | None) -> str:
+    """The current tool's name for the level (the partnership may have renamed it since)."""
+    if current is None:
+        return ""
+    level = tool_current().tool.level(current.level_code)
+    return level.name if level else current.level_name
+
+
+@dataclass(frozen=True)
+class ScreeningSummary:
+    """The screening part of the child's single view: the level in force and every screening."""
+
+    show: bool
+    current: RiskLevelChange | None = None
+    current_name: str = ""
+    screenings: list[ScreeningAssessment] = field(default_factory=list)
+    can_screen: bool = False
+
+    @property
+    def awaiting(self) -> list[ScreeningAssessment]:
+        return [s for s in self.screenings if s.status == ScreeningStatus.AWAITING_APPROVAL]
+
+    @property
+    def own_draft(self) -> ScreeningAssessment | None:
+        return next((s for s in self.screenings if s.status == ScreeningStatus.DRAFT), None)
+
+
+def screening_summary(*, user: User, person: Person) -> ScreeningSummary:
+    """``person`` is the one the single view opened through ``person_for_user_or_404``."""
+    if not has(user, Capability.VIEW_PERSON):
+        return ScreeningSummary(show=False)
+    current = level_in_force(person)
+    return ScreeningSummary(
+        show=True,
+        current=current,
+        current_name=_level_name(current),
+        screenings=screenings_for_child(user=user, person=person),
+        can_screen=has(user, Capability.SCREEN) and person.role != PersonRole.ADULT,
     )
 
 
@@ -85,7 +127,7 @@ def evidence_for_child(*, user: User, person: Person, tool: ToolConfig) -> dict[
         return evidence
     events = list(
         Event.objects.filter(
-            events_visible_to(user), source_record__person_id__in=identity_ids(person), event_type__in=wanted
+            events_visible_to(user), identity.same_person("source_record__person", person), event_type__in=wanted
         )
         .select_related("source_system__agency")
         .order_by("-occurred_at", "-pk")
@@ -154,14 +196,14 @@ def screenings_for_child(*, user: User, person: Person) -> list[ScreeningAssessm
         return []
     return list(
         _assessments()
-        .filter(child_id__in=identity_ids(person))
+        .filter(identity.same_person("child", person))
         .filter(~Q(status=ScreeningStatus.DRAFT) | Q(started_by=user))
         .order_by("-started_at", "-pk")
     )
 
 
 def assessment_for_user_or_404(
-    *, user: User, assessment_id: int, purpose: str = "", request: HttpRequest | None = None
+    *, user: User, assessment_id: int, purpose: str = ""
 ) -> ScreeningAssessment:
     """A screening, if the user may open the child's record (the gateway logs the view); a draft
     only for the person who started it. Otherwise Http404, as for a missing one."""
@@ -171,7 +213,7 @@ def assessment_for_user_or_404(
     if assessment.status == ScreeningStatus.DRAFT and assessment.started_by_id != user.pk:
         raise Http404
     person_for_user_or_404(
-        user, assessment.child_id, purpose=purpose or f"opened screening {assessment.reference}", request=request
+        user, assessment.child_id, purpose=purpose or f"opened screening {assessment.reference}"
     )
     return assessment
 
@@ -179,7 +221,7 @@ def assessment_for_user_or_404(
 def own_draft(*, user: User, person: Person) -> ScreeningAssessment | None:
     return (
         _assessments()
-        .filter(child_id__in=identity_ids(person), status=ScreeningStatus.DRAFT, started_by=user)
+        .filter(identity.same_person("child", person), status=ScreeningStatus.DRAFT, started_by=user)
         .order_by("-started_at")
         .first()
     )
@@ -237,13 +279,11 @@ def levels_on(*, user: User, on: dt.date) -> LevelsOn:
         RiskLevelChange.objects.filter(effective_at__lt=cutoff)
         .annotate(latest=Subquery(latest))
         .filter(pk=F("latest"))
-        .values_list("child_id", "level_code", "level_name", "level_rank", "effective_at")
+        .values_list("child__root_id", "level_code", "level_name", "level_rank", "effective_at")
     )
-    roots = current_person_ids({r[0] for r in rows})
     # A child whose records were merged may have had levels under two ids: the latest counts.
     by_root: dict[int, tuple[dt.datetime, str, str, int]] = {}
-    for child_id, code, name, rank, effective_at in rows:
-        root = roots[child_id]
+    for root, code, name, rank, effective_at in rows:
         if root not in by_root or effective_at > by_root[root][0]:
             by_root[root] = (effective_at, code, name, rank)
 

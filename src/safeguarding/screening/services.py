@@ -5,20 +5,21 @@ answers, completing it with the practitioner's judgement, and approving or refus
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, events_visible_to, has
+from safeguarding.accounts.access import Capability, has
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
+from safeguarding.people import identity
 from safeguarding.people.models import Event, Person, PersonRole
-from safeguarding.people.selectors import identity_ids
+from safeguarding.people.selectors import events_visible_to
 from safeguarding.screening.models import (
     ApprovalStatus,
     ModelOfExploitation,
@@ -39,6 +40,12 @@ from safeguarding.screening.tool import (
     parse_config,
     removal,
     score,
+    with_downgrade_approval,
+    with_exploitation_type,
+    with_indicator,
+    with_levels,
+    with_overriding_rule,
+    without_overriding_rule,
 )
 
 STALE_TOOL = (
@@ -55,7 +62,6 @@ def tool_change(
     based_on: int,
     config: dict[str, Any],
     change_note: str,
-    request: HttpRequest | None = None,
 ) -> ScreeningToolVersion:
     """Save a changed tool as a new version. ``based_on`` is the version the administrator edited:
     if someone saved another version meanwhile, this is refused rather than silently undoing it.
@@ -89,7 +95,6 @@ def tool_change(
             target_id=version.number,
             reason=version.change_note,
             detail={"from_version": current.number, "changes": _describe_changes(current.tool, tool)},
-            request=request,
         )
     return version
 
@@ -101,7 +106,6 @@ def tool_part_remove(
     part: Part,
     code: str,
     reason: str,
-    request: HttpRequest | None = None,
 ) -> ScreeningToolVersion:
     """Remove an indicator, an exploitation type (with its indicators) or a level by saving a new
     version without it; earlier versions, and the screenings scored with them, keep it. A removal
@@ -124,7 +128,6 @@ def tool_part_remove(
         based_on=based_on,
         config=planned.config,
         change_note=f"Removed the {part.noun} '{planned.name}': {reason.strip()}",
-        request=request,
     )
 
 
@@ -162,6 +165,65 @@ def config_copy(version: ScreeningToolVersion) -> dict[str, Any]:
     return copy.deepcopy(version.config)
 
 
+def _tool_edit(
+    *, acting_user: User, based_on: int, change_note: str, edit: Callable[[dict[str, Any]], dict[str, Any]]
+) -> ScreeningToolVersion:
+    """Apply an edit (``tool.with_*``) to the current configuration and save the result as a new
+    version (``tool_change`` refuses it if someone saved another version meanwhile, or if the tool
+    left would be invalid)."""
+    if not has(acting_user, Capability.CONFIGURE_TOOLS):
+        raise ServiceError("You cannot change the screening tool")
+    return tool_change(
+        acting_user=acting_user, based_on=based_on, config=edit(tool_current().config), change_note=change_note
+    )
+
+
+def tool_indicator_save(
+    *, acting_user: User, based_on: int, code: str, values: dict[str, Any], new: bool, change_note: str
+) -> ScreeningToolVersion:
+    """Add an indicator, or change one (its question, guidance, weight, evidence and look-back)."""
+    return _tool_edit(acting_user=acting_user, based_on=based_on, change_note=change_note,
+                      edit=lambda config: with_indicator(config, code=code, values=values, new=new))
+
+
+def tool_exploitation_type_add(
+    *, acting_user: User, based_on: int, code: str, label: str, change_note: str
+) -> ScreeningToolVersion:
+    return _tool_edit(acting_user=acting_user, based_on=based_on, change_note=change_note,
+                      edit=lambda config: with_exploitation_type(config, code=code, label=label))
+
+
+def tool_levels_save(
+    *, acting_user: User, based_on: int, names: list[str], min_scores: list[int], new: dict[str, Any] | None,
+    change_note: str,
+) -> ScreeningToolVersion:
+    """Rename levels, move their thresholds, and perhaps add one."""
+    return _tool_edit(acting_user=acting_user, based_on=based_on, change_note=change_note,
+                      edit=lambda config: with_levels(config, names=names, min_scores=min_scores, new=new))
+
+
+def tool_overriding_rule_add(
+    *, acting_user: User, based_on: int, rule: dict[str, Any], change_note: str
+) -> ScreeningToolVersion:
+    return _tool_edit(acting_user=acting_user, based_on=based_on, change_note=change_note,
+                      edit=lambda config: with_overriding_rule(config, rule=rule))
+
+
+def tool_overriding_rule_remove(
+    *, acting_user: User, based_on: int, code: str, change_note: str
+) -> ScreeningToolVersion:
+    return _tool_edit(acting_user=acting_user, based_on=based_on, change_note=change_note,
+                      edit=lambda config: without_overriding_rule(config, code=code))
+
+
+def tool_downgrade_approval_save(
+    *, acting_user: User, based_on: int, needed: bool, change_note: str
+) -> ScreeningToolVersion:
+    """Whether lowering a child's level needs a second person's approval."""
+    return _tool_edit(acting_user=acting_user, based_on=based_on, change_note=change_note,
+                      edit=lambda config: with_downgrade_approval(config, needed=needed))
+
+
 # --- answering a screening ---------------------------------------------------------------------
 
 
@@ -178,7 +240,6 @@ def screening_answers_save(
     acting_user: User,
     child: Person,
     answers: dict[str, AnswerInput],
-    request: HttpRequest | None = None,
 ) -> ScreeningAssessment:
     """Save (or replace) this user's draft screening of the child against the current tool, and
     score it. Every indicator needs an answer; "yes" needs evidence: words, or an agency's event.
@@ -202,11 +263,11 @@ def screening_answers_save(
             problems.append(f"Give the evidence for '{ind.label}': describe it, or choose an agency's record")
     if problems:
         raise ServiceError("; ".join(problems))
-    ids = identity_ids(child)
+    same_child = identity.same_person("child", child)
     wanted = {pk for a in answers.values() for pk in a.event_ids}
     allowed = set(
         Event.objects.filter(
-            events_visible_to(acting_user), pk__in=wanted, source_record__person_id__in=ids
+            events_visible_to(acting_user), identity.same_person("source_record__person", child), pk__in=wanted
         ).values_list("pk", flat=True)
     )
     if wanted - allowed:
@@ -216,7 +277,7 @@ def screening_answers_save(
     with transaction.atomic():
         assessment = (
             ScreeningAssessment.objects.select_for_update()
-            .filter(child_id__in=ids, status=ScreeningStatus.DRAFT, started_by=acting_user)
+            .filter(same_child, status=ScreeningStatus.DRAFT, started_by=acting_user)
             .order_by("-started_at")
             .first()
         )
@@ -259,7 +320,6 @@ def screening_answers_save(
             target_id=assessment.pk,
             person_id=child.pk,
             detail={"tool_version": version.number, "score": result.score, "computed_level": result.level},
-            request=request,
         )
     return assessment
 
@@ -295,7 +355,6 @@ def screening_complete(
     judgement_reasoning: str,
     models_of_exploitation: list[str] | None = None,
     downgrade_reason: str = "",
-    request: HttpRequest | None = None,
 ) -> ScreeningAssessment:
     """Complete a draft with the practitioner's professional judgement, which is the level put in
     force (it may differ from the computed level; the reasoning says why).
@@ -379,7 +438,6 @@ def screening_complete(
                 "downgrade": is_downgrade,
                 "awaiting_approval": locked.approval == ApprovalStatus.AWAITING,
             },
-            request=request,
         )
     return locked
 
@@ -416,7 +474,7 @@ def _check_approver(acting_user: User, assessment: ScreeningAssessment) -> None:
 
 
 def downgrade_approve(
-    *, acting_user: User, assessment: ScreeningAssessment, reason: str = "", request: HttpRequest | None = None
+    *, acting_user: User, assessment: ScreeningAssessment, reason: str = ""
 ) -> ScreeningAssessment:
     """Approve a lower level: it comes into force now (not when it was asked for), so the counts
     for the days in between stay as they were."""
@@ -431,7 +489,7 @@ def downgrade_approve(
         current = level_in_force(locked.child)
         later = (
             ScreeningAssessment.objects.filter(
-                child_id__in=identity_ids(locked.child),
+                identity.same_person("child", locked.child),
                 status__in=[ScreeningStatus.COMPLETED, ScreeningStatus.AWAITING_APPROVAL],
                 completed_at__gt=locked.completed_at,
             )
@@ -470,13 +528,12 @@ def downgrade_approve(
             person_id=locked.child_id,
             reason=reason.strip() or locked.downgrade_reason,
             detail={"from": current.level_code if current else None, "to": change.level_code},
-            request=request,
         )
     return locked
 
 
 def downgrade_refuse(
-    *, acting_user: User, assessment: ScreeningAssessment, reason: str, request: HttpRequest | None = None
+    *, acting_user: User, assessment: ScreeningAssessment, reason: str
 ) -> ScreeningAssessment:
     """Refuse a lower level: the child's level in force does not change."""
     if not reason.strip():
@@ -497,6 +554,5 @@ def downgrade_refuse(
             target_id=locked.pk,
             person_id=locked.child_id,
             reason=locked.approval_reason,
-            request=request,
         )
     return locked

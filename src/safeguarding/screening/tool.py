@@ -9,6 +9,7 @@ Nothing here touches the database, so the rules are easy to test and to reason a
 
 from __future__ import annotations
 
+import copy
 import enum
 import itertools
 import re
@@ -460,3 +461,68 @@ def removal(tool: ToolConfig, part: Part, code: str) -> Removal | None:
         except ToolConfigError as exc:
             problems = [f"Removing it would leave the tool unusable: {p}" for p in exc.problems]
     return Removal(part, code, name, gone, tuple(effects), tuple(problems), config)
+
+
+# --- edits an administrator makes: each takes a configuration and returns a changed copy --------
+# (``parse_config`` judges the result; the services save it as a new version.)
+
+INDICATOR_FIELDS = ("type", "label", "guidance", "weight", "evidence_event_types", "lookback_days")
+
+
+def with_indicator(config: dict[str, Any], *, code: str, values: dict[str, Any], new: bool) -> dict[str, Any]:
+    """Add an indicator (``new``) or change the one with this code."""
+    changed = copy.deepcopy(config)
+    values = {name: values[name] for name in INDICATOR_FIELDS}
+    if new:
+        changed["indicators"].append({"code": code.strip(), **values})
+    else:
+        for raw in changed["indicators"]:
+            if raw["code"] == code:
+                raw.update(values)
+    return changed
+
+
+def with_exploitation_type(config: dict[str, Any], *, code: str, label: str) -> dict[str, Any]:
+    changed = copy.deepcopy(config)
+    changed["exploitation_types"].append({"code": code.strip(), "label": label})
+    return changed
+
+
+def with_levels(
+    config: dict[str, Any], *, names: list[str], min_scores: list[int], new: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Rename the levels and move their thresholds (in their order), and add one if ``new`` is given
+    (code, name, min_score). A new level takes its place by score; existing levels keep their order,
+    so a threshold typed out of order is refused by ``parse_config`` rather than silently re-ranked."""
+    changed = copy.deepcopy(config)
+    for raw, name, min_score in zip(changed["levels"], names, min_scores, strict=True):
+        raw["name"], raw["min_score"] = name, min_score
+    if new is not None:
+        if new.get("min_score") is None:
+            raise ToolConfigError(["Enter the lowest score for the new level"])
+        level = {"code": str(new.get("code", "")).strip(), "name": new.get("name", ""), "min_score": new["min_score"]}
+        at = next((i for i, lv in enumerate(changed["levels"]) if lv["min_score"] > level["min_score"]),
+                  len(changed["levels"]))
+        changed["levels"].insert(at, level)
+    return changed
+
+
+def with_overriding_rule(config: dict[str, Any], *, rule: dict[str, Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(config)
+    changed["overriding_rules"].append({
+        "code": rule["code"].strip(), "description": rule["description"], "indicators": rule["indicators"],
+        "minimum": rule["minimum"], "level": rule["level"],
+    })
+    return changed
+
+
+def without_overriding_rule(config: dict[str, Any], *, code: str) -> dict[str, Any]:
+    changed = copy.deepcopy(config)
+    changed["overriding_rules"] = [r for r in changed["overriding_rules"] if r["code"] != code]
+    return changed
+
+
+def with_downgrade_approval(config: dict[str, Any], *, needed: bool) -> dict[str, Any]:
+    changed = copy.deepcopy(config)
+    changed["downgrade_needs_approval"] = needed
+    return changed

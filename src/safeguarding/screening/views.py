@@ -13,9 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, has, person_for_user_or_404, require
+from safeguarding.accounts.access import Capability, current_user, has, require
+from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
+from safeguarding.people.selectors import person_for_user_or_404
 from safeguarding.screening import selectors, services
 from safeguarding.screening.forms import (
     ApprovalForm,
@@ -42,9 +44,9 @@ def screening_start(request: HttpRequest, person_id: int) -> HttpResponse:
     suggested, with those records ticked, for the practitioner to confirm."""
     user = current_user(request)
     require(user, Capability.SCREEN)
-    person = person_for_user_or_404(user, person_id, purpose="screening for risk of exploitation", request=request)
-    if person.merged_into_id is not None:
-        return redirect("screening:start", person_id=person.merged_into_id)
+    person = person_for_user_or_404(user, person_id, purpose="screening for risk of exploitation")
+    if person.root_id is not None and person.root_id != person.pk:
+        return redirect("screening:start", person_id=person.root_id)
     version = selectors.tool_current()
     tool = version.tool
     evidence = selectors.evidence_for_child(user=user, person=person, tool=tool)
@@ -74,7 +76,7 @@ def screening_start(request: HttpRequest, person_id: int) -> HttpResponse:
         }
         try:
             assessment = services.screening_answers_save(
-                acting_user=user, child=person, answers=answers, request=request
+                acting_user=user, child=person, answers=answers
             )
         except ServiceError as exc:
             add_service_error(form, exc)
@@ -92,7 +94,7 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
     """Step 2: the computed level and how it was reached, and the practitioner's judgement."""
     user = current_user(request)
     require(user, Capability.SCREEN)
-    assessment = selectors.assessment_for_user_or_404(user=user, assessment_id=assessment_id, request=request)
+    assessment = selectors.assessment_for_user_or_404(user=user, assessment_id=assessment_id)
     if assessment.status != ScreeningStatus.DRAFT:
         return redirect("screening:detail", assessment_id=assessment.pk)
     tool = assessment.tool_version.tool
@@ -114,7 +116,6 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
                 judgement_reasoning=data["judgement_reasoning"],
                 models_of_exploitation=data["models_of_exploitation"],
                 downgrade_reason=data.get("downgrade_reason", ""),
-                request=request,
             )
         except ServiceError as exc:
             # A reason about one field goes beside it, so the error summary links to it.
@@ -153,7 +154,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
     """A screening as it was completed, with the version it was scored with. A MACE coordinator
     other than the practitioner approves or refuses a lower level here."""
     user = current_user(request)
-    assessment = selectors.assessment_for_user_or_404(user=user, assessment_id=assessment_id, request=request)
+    assessment = selectors.assessment_for_user_or_404(user=user, assessment_id=assessment_id)
     can_decide = (
         assessment.approval == ApprovalStatus.AWAITING
         and has(user, Capability.APPROVE_DOWNGRADE)
@@ -167,12 +168,12 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
             try:
                 if form.cleaned_data["decision"] == "approve":
                     services.downgrade_approve(
-                        acting_user=user, assessment=assessment, reason=form.cleaned_data["reason"], request=request
+                        acting_user=user, assessment=assessment, reason=form.cleaned_data["reason"]
                     )
                     messages.success(request, f"Lower level approved for screening {assessment.reference}")
                 else:
                     services.downgrade_refuse(
-                        acting_user=user, assessment=assessment, reason=form.cleaned_data["reason"], request=request
+                        acting_user=user, assessment=assessment, reason=form.cleaned_data["reason"]
                     )
                     messages.success(request, f"Lower level refused for screening {assessment.reference}")
             except ServiceError as exc:
@@ -249,26 +250,14 @@ def tool_versions(request: HttpRequest) -> HttpResponse:
 
 
 def _save_tool(
-    request: HttpRequest, form: forms.Form, change: Callable[[dict[str, Any], dict[str, Any]], None]
+    request: HttpRequest, form: forms.Form, save: Callable[[User, dict[str, Any]], ScreeningToolVersion]
 ) -> HttpResponse | None:
-    """Apply ``change`` to a copy of the current configuration and save it as a new version; on a
-    refusal put every reason on the form (nothing is saved) and return None."""
+    """Save the form's change through its service (``save(user, cleaned_data)``); on a refusal put
+    every reason on the form (nothing is saved) and return None."""
     if not form.is_valid():
         return None
     data = form.cleaned_data
-
-    def save() -> ScreeningToolVersion:
-        config = services.config_copy(selectors.tool_current())
-        change(config, data)
-        return services.tool_change(
-            acting_user=current_user(request),
-            based_on=data["based_on"],
-            config=config,
-            change_note=data["change_note"],
-            request=request,
-        )
-
-    return _saved_or_refused(request, form, save)
+    return _saved_or_refused(request, form, lambda: save(current_user(request), data))
 
 
 def _saved_or_refused(
@@ -310,7 +299,6 @@ def tool_part_remove(request: HttpRequest, part: str, code: str) -> HttpResponse
                 part=kind,
                 code=code,
                 reason=data["change_note"],
-                request=request,
             ),
         )
         if done:
@@ -351,21 +339,11 @@ def indicator_edit(request: HttpRequest, code: str | None = None) -> HttpRespons
         initial |= {"weight": 1, "lookback_days": 180}
     form = IndicatorForm(request.POST or None, tool=tool, new=indicator is None, initial=initial)
 
-    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
-        values = {
-            "type": data["type"],
-            "label": data["label"],
-            "guidance": data["guidance"],
-            "weight": data["weight"],
-            "evidence_event_types": data["evidence_event_types"],
-            "lookback_days": data["lookback_days"],
-        }
-        if indicator is None:
-            config["indicators"].append({"code": data["code"].strip(), **values})
-        else:
-            for raw in config["indicators"]:
-                if raw["code"] == indicator.code:
-                    raw.update(values)
+    def change(user: User, data: dict[str, Any]) -> ScreeningToolVersion:
+        return services.tool_indicator_save(
+            acting_user=user, based_on=data["based_on"], code=data["code"] if indicator is None else indicator.code,
+            values=data, new=indicator is None, change_note=data["change_note"],
+        )
 
     if request.method == "POST" and (done := _save_tool(request, form, change)):
         return done
@@ -385,8 +363,11 @@ def exploitation_type_new(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.CONFIGURE_TOOLS)
     form = ExploitationTypeForm(request.POST or None, initial={"based_on": selectors.tool_current().number})
 
-    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
-        config["exploitation_types"].append({"code": data["code"].strip(), "label": data["label"]})
+    def change(user: User, data: dict[str, Any]) -> ScreeningToolVersion:
+        return services.tool_exploitation_type_add(
+            acting_user=user, based_on=data["based_on"], code=data["code"], label=data["label"],
+            change_note=data["change_note"],
+        )
 
     if request.method == "POST" and (done := _save_tool(request, form, change)):
         return done
@@ -408,21 +389,16 @@ def levels_edit(request: HttpRequest) -> HttpResponse:
     current = selectors.tool_current()
     form = LevelsForm(request.POST or None, tool=current.tool, initial={"based_on": current.number})
 
-    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
-        for n, raw in enumerate(config["levels"]):
-            raw["name"] = data[f"name_{n}"]
-            raw["min_score"] = data[f"min_score_{n}"]
-        if data["new_code"] or data["new_name"] or data["new_min_score"] is not None:
-            new = {"code": data["new_code"].strip(), "name": data["new_name"], "min_score": data["new_min_score"]}
-            if new["min_score"] is None:
-                raise ToolConfigError(["Enter the lowest score for the new level"])
-            # A new level takes its place by score; existing levels keep their order, so a
-            # threshold typed out of order is refused rather than silently re-ranked.
-            at = next(
-                (i for i, lv in enumerate(config["levels"]) if lv["min_score"] > new["min_score"]),
-                len(config["levels"]),
-            )
-            config["levels"].insert(at, new)
+    def change(user: User, data: dict[str, Any]) -> ScreeningToolVersion:
+        count = len(current.tool.levels)
+        wants_new = bool(data["new_code"] or data["new_name"] or data["new_min_score"] is not None)
+        return services.tool_levels_save(
+            acting_user=user, based_on=data["based_on"],
+            names=[data[f"name_{n}"] for n in range(count)], min_scores=[data[f"min_score_{n}"] for n in range(count)],
+            new={"code": data["new_code"], "name": data["new_name"], "min_score": data["new_min_score"]}
+            if wants_new else None,
+            change_note=data["change_note"],
+        )
 
     if request.method == "POST" and (done := _save_tool(request, form, change)):
         return done
@@ -449,19 +425,15 @@ def rules_edit(request: HttpRequest) -> HttpResponse:
     add = RuleAddForm(request.POST if action == "add" else None, tool=tool, prefix="add", initial=initial)
     remove = RuleRemoveForm(request.POST if action == "remove" else None, tool=tool, prefix="remove", initial=initial)
 
-    def add_rule(config: dict[str, Any], data: dict[str, Any]) -> None:
-        config["overriding_rules"].append(
-            {
-                "code": data["code"].strip(),
-                "description": data["description"],
-                "indicators": data["indicators"],
-                "minimum": data["minimum"],
-                "level": data["level"],
-            }
+    def add_rule(user: User, data: dict[str, Any]) -> ScreeningToolVersion:
+        return services.tool_overriding_rule_add(
+            acting_user=user, based_on=data["based_on"], rule=data, change_note=data["change_note"]
         )
 
-    def remove_rule(config: dict[str, Any], data: dict[str, Any]) -> None:
-        config["overriding_rules"] = [r for r in config["overriding_rules"] if r["code"] != data["rule"]]
+    def remove_rule(user: User, data: dict[str, Any]) -> ScreeningToolVersion:
+        return services.tool_overriding_rule_remove(
+            acting_user=user, based_on=data["based_on"], code=data["rule"], change_note=data["change_note"]
+        )
 
     if action == "add" and (done := _save_tool(request, add, add_rule)):
         return done
@@ -480,8 +452,11 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
     }
     form = SettingsForm(request.POST or None, initial=initial)
 
-    def change(config: dict[str, Any], data: dict[str, Any]) -> None:
-        config["downgrade_needs_approval"] = data["downgrade_needs_approval"] == "yes"
+    def change(user: User, data: dict[str, Any]) -> ScreeningToolVersion:
+        return services.tool_downgrade_approval_save(
+            acting_user=user, based_on=data["based_on"], needed=data["downgrade_needs_approval"] == "yes",
+            change_note=data["change_note"],
+        )
 
     if request.method == "POST" and (done := _save_tool(request, form, change)):
         return done

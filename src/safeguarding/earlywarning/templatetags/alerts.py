@@ -1,15 +1,10 @@
-"""The child's alerts in their single view, and the tags that show an alert's level and status."""
+"""The filters that show an alert's level and status as GOV.UK tags."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 
-from safeguarding.accounts.access import Capability, has
 from safeguarding.earlywarning.models import AlertLevel, AlertStatus
-from safeguarding.earlywarning.selectors import alerts_for_person
-from safeguarding.people.models import Person
 
 register = template.Library()
 
@@ -32,17 +27,3 @@ def alert_level_tag(level: str) -> str:
 @register.filter
 def alert_status_tag(status: str) -> str:
     return _STATUS_TAG.get(AlertStatus(status), "govuk-tag--grey") if status in AlertStatus.values else "govuk-tag--grey"
-
-
-@register.inclusion_tag("earlywarning/_person_alerts.html", takes_context=True)
-def person_alerts(context: template.Context, person: Person) -> dict[str, Any]:
-    """The child's early-warning alerts, open ones first, for whoever may see them."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"alerts": [], "person": person}
-    return {
-        "alerts": list(alerts_for_person(user=user, person=person)),
-        "person": person,
-        "can_work_alerts": has(user, Capability.WORK_ALERTS),
-    }

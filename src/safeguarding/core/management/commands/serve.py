@@ -23,8 +23,11 @@ class Command(BaseCommand):
 
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
-        # Imported only now: WhiteNoise indexes the collected files when the application is built.
-        from safeguarding.config.wsgi import application
+        # Built only now: WhiteNoise indexes the collected files when the application is built.
+        # (The application the settings name: WSGI_APPLICATION, as any WSGI server would load it.)
+        from django.core.servers.basehttp import get_internal_wsgi_application
+
+        application = get_internal_wsgi_application()
 
         self.stdout.write(
             f"Safeguarding Hub on http://{options['host']}:{options['port']}/ "

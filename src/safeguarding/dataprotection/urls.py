@@ -1,7 +1,7 @@
 from django.urls import path
 
-from safeguarding.audit import views
+from safeguarding.dataprotection import views
 
-app_name = "audit"
+app_name = "dataprotection"
 
 urlpatterns = [path("", views.trail, name="trail")]

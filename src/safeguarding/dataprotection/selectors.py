@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from safeguarding.accounts.access import Capability, require
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.people import identity
 from safeguarding.people.models import Person
 
 
-def audit_events_for_person(*, user: User, person_id: int, request: HttpRequest | None = None) -> QuerySet[AuditEvent]:
-    """Every audited action touching one person, newest first. Reading it is itself audited."""
+def audit_events_for_person(*, user: User, person_id: int) -> QuerySet[AuditEvent]:
+    """Every audited action touching one person, under any id they have had (a view logged against
+    a person record linkage later merged into the child is the child's), newest first. Reading it is
+    itself audited."""
     require(user, Capability.VIEW_AUDIT)
     with transaction.atomic():
         audit_record(
@@ -23,15 +25,18 @@ def audit_events_for_person(*, user: User, person_id: int, request: HttpRequest 
             target_kind="person",
             target_id=person_id,
             person_id=person_id,
-            request=request,
         )
-    return AuditEvent.objects.filter(person_id=person_id).select_related("actor").order_by("-sequence")
+    return (
+        AuditEvent.objects.filter(person_id__in=identity.ids_of(person_id))
+        .select_related("actor")
+        .order_by("-sequence")
+    )
 
 
-def recent_audit_events(*, user: User, limit: int = 100, request: HttpRequest | None = None) -> QuerySet[AuditEvent]:
+def recent_audit_events(*, user: User, limit: int = 100) -> QuerySet[AuditEvent]:
     require(user, Capability.VIEW_AUDIT)
     with transaction.atomic():
-        audit_record(event_type=AuditEventType.AUDIT_TRAIL_VIEWED, actor=user, target_kind="trail", request=request)
+        audit_record(event_type=AuditEventType.AUDIT_TRAIL_VIEWED, actor=user, target_kind="trail")
     return AuditEvent.objects.select_related("actor").order_by("-sequence")[:limit]
 
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from safeguarding.accounts.access import Capability, current_user, require
-from safeguarding.audit import selectors
+from safeguarding.dataprotection import selectors
 
 
 def trail(request: HttpRequest) -> HttpResponse:
@@ -15,9 +15,9 @@ def trail(request: HttpRequest) -> HttpResponse:
     reference = request.GET.get("person", "").strip()
     person = selectors.person_for_audit(reference=reference) if reference else None
     if person is not None:
-        events = list(selectors.audit_events_for_person(user=user, person_id=person.pk, request=request))
+        events = list(selectors.audit_events_for_person(user=user, person_id=person.pk))
     elif reference:
         events = []
     else:
-        events = list(selectors.recent_audit_events(user=user, request=request))
-    return render(request, "audit/trail.html", {"events": events, "person": person, "reference": reference})
+        events = list(selectors.recent_audit_events(user=user))
+    return render(request, "dataprotection/trail.html", {"events": events, "person": person, "reference": reference})

@@ -1,0 +1,163 @@
+"""The identity room: one owner of who a person is. A merge moves only source records; everything
+recorded about either id (concerns, alerts, screenings, panel referrals, the audit trail) is read as
+the child's through one join on the root, and an undone merge gives each id its own history back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.dataprotection.selectors import audit_events_for_person
+from safeguarding.earlywarning.selectors import alerts_for_person
+from safeguarding.frontdoor.selectors import concerns_for_person
+from safeguarding.frontdoor.services import concern_raise
+from safeguarding.panel.selectors import open_referral_for_person
+from safeguarding.panel.services import panel_refer
+from safeguarding.people import identity
+from safeguarding.people.models import ChangeKind, Person, PersonChange, SourceRecord
+from safeguarding.people.selectors import person_for_user_or_404
+from safeguarding.screening.models import ScreeningAssessment
+from safeguarding.screening.selectors import screenings_for_child
+from tests.factories import AlertFactory, PersonFactory, SourceRecordFactory, merge
+
+pytestmark = pytest.mark.django_db
+
+
+def test_display_values_follow_one_rule() -> None:
+    """The rule the importer and linkage both use: an unknown sex is not shown, a failed NHS number
+    is not shown, the commoner name wins, a child if any agency says so."""
+    records = [
+        {"given_name": "Chloe", "family_name": "Barker", "sex": "U", "role": "adult", "nhs_number": "9434765919",
+         "nhs_number_valid": False, "date_of_birth": "2010"},
+        {"given_name": "Chloe", "family_name": "Barker", "sex": "F", "role": "child", "nhs_number": "9434765870",
+         "nhs_number_valid": True, "date_of_birth": "2010-03-14"},
+        {"given_name": "Cloe", "family_name": "Barker", "sex": "", "role": "", "postcode": "S65 1AB"},
+    ]
+    values = identity.display_values(records)
+    assert values == {
+        "given_name": "Chloe", "family_name": "Barker", "date_of_birth": "2010-03-14", "sex": "F",
+        "nhs_number": "9434765870", "role": "child", "postcode": "S65 1AB",
+    }
+    assert identity.display_values([{"given_name": "Ana", "sex": "U"}])["sex"] == ""
+
+
+def test_a_new_person_is_their_own_root() -> None:
+    person = PersonFactory()
+    assert person.root_id == person.pk
+    assert identity.current(person) == person
+
+
+def test_a_merge_puts_both_histories_under_the_child_and_an_undo_gives_each_its_own(make_user) -> None:  # type: ignore[no-untyped-def]
+    """Two agencies' records of one child were two persons, each with its own history: after the
+    merge, the child's trail, alerts, screenings, referral and concerns hold both; nothing recorded
+    about the merged-away id was moved; undoing the merge gives each id its own again."""
+    mace = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    child, other = PersonFactory(), PersonFactory()
+    SourceRecordFactory(person=child)
+    SourceRecordFactory(person=other)
+    person_for_user_or_404(mace, other.pk, purpose="opened before linkage joined the records")
+    concern = concern_raise(raised_by=referrer, child=other, seen_on=timezone.localdate(), description="seen")
+    alert = AlertFactory(person=other)
+    referral = panel_refer(child=other, referred_by=mace, reason="pattern across agencies")
+    screening = ScreeningAssessment.objects.create(
+        child=other, tool_version_id=1, started_by=mace, started_at=timezone.now()
+    )
+
+    records = SourceRecord.objects.filter(person__in=[child, other]).count()  # the alert's event has one too
+    with transaction.atomic():
+        change = identity.persons_merge(keep=child.pk, retire=other.pk, cause=identity.Cause(match_decision_id=99))
+
+    other.refresh_from_db()
+    assert (other.merged_into_id, other.root_id) == (child.pk, child.pk)
+    assert set(SourceRecord.objects.filter(person=child).values_list("person_id", flat=True)) == {child.pk}
+    assert SourceRecord.objects.filter(person=child).count() == records
+    # Nothing recorded about the merged-away id was moved...
+    concern.refresh_from_db()
+    alert.refresh_from_db()
+    assert concern.child_id == other.pk and alert.person_id == other.pk
+    # ...and all of it is the child's now.
+    assert concerns_for_person(user=mace, person=child) == [concern]
+    assert list(alerts_for_person(user=mace, person=child)) == [alert]
+    assert open_referral_for_person(child) == referral
+    assert [s.pk for s in screenings_for_child(user=mace, person=child)] == [screening.pk]
+    trail = list(audit_events_for_person(user=dpo, person_id=child.pk))
+    assert any(e.person_id == other.pk and e.reason == "opened before linkage joined the records" for e in trail)
+
+    with transaction.atomic():
+        identity.changes_undo(cause=identity.Cause(match_decision_id=99))
+    other.refresh_from_db()
+    change.refresh_from_db()
+    assert (other.merged_into_id, other.root_id) == (None, other.pk)
+    assert change.undone_by is not None and change.undone_by.kind == ChangeKind.UNDO
+    assert concerns_for_person(user=mace, person=child) == []
+    assert concerns_for_person(user=mace, person=other) == [concern]
+    assert list(alerts_for_person(user=mace, person=other)) == [alert]
+    assert open_referral_for_person(child) is None and open_referral_for_person(other) == referral
+
+
+def test_roots_follow_chains_of_merges_and_an_undo_in_the_middle() -> None:
+    a, b, c = PersonFactory(), PersonFactory(), PersonFactory()
+    merge(a, into=b)
+    merge(b, into=c)
+    assert {p.pk: p.root_id for p in Person.objects.filter(pk__in=[a.pk, b.pk, c.pk])} == {
+        a.pk: c.pk, b.pk: c.pk, c.pk: c.pk,
+    }
+    # b comes home (its merge into c undone): a, merged into b, follows it.
+    with transaction.atomic():
+        Person.objects.filter(pk=b.pk).update(merged_into=None)
+        identity._roots_follow({b.pk})
+    assert {p.pk: p.root_id for p in Person.objects.filter(pk__in=[a.pk, b.pk, c.pk])} == {
+        a.pk: b.pk, b.pk: b.pk, c.pk: c.pk,
+    }
+
+
+def test_many_changes_at_once_give_the_same_roots_as_a_few(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A linkage run's thousands of merges take the path over arrays; it must agree with the
+    path a single decision takes."""
+    people = [PersonFactory() for _ in range(8)]
+    ids = [p.pk for p in people]
+    parents: dict[int, int | None] = {ids[0]: ids[1], ids[1]: ids[2], ids[3]: ids[2], ids[5]: ids[4]}
+
+    def roots_after(threshold: int) -> dict[int, int]:
+        with transaction.atomic():
+            monkeypatch.setattr(identity, "RECOMPUTE_ALL_FROM", threshold)
+            identity._set_parents(parents)
+            found = dict(Person.objects.filter(pk__in=ids).values_list("pk", "root_id"))
+            transaction.set_rollback(True)
+        return found
+
+    few, many = roots_after(10_000), roots_after(1)
+    assert few == many
+    assert many[ids[0]] == ids[2] and many[ids[3]] == ids[2] and many[ids[5]] == ids[4] and many[ids[7]] == ids[7]
+
+
+def test_a_person_opened_by_an_old_id_leads_to_the_child_they_are_now(make_user) -> None:  # type: ignore[no-untyped-def]
+    older, newer = PersonFactory(), PersonFactory()
+    merge(newer, into=older)
+    client = Client()
+    client.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    response = client.get(reverse("people:detail", args=[newer.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("people:detail", args=[older.pk])
+
+
+def test_a_split_off_record_becomes_a_person_of_its_own(make_user) -> None:  # type: ignore[no-untyped-def]
+    person = PersonFactory()
+    keep = SourceRecordFactory(person=person, given_name="Chloe")
+    twin = SourceRecordFactory(person=person, given_name="Zoe", date_of_birth="2010-03-14")
+    with transaction.atomic():
+        change = identity.records_split_off(records=[twin.pk], cause=identity.Cause(match_decision_id=7))
+    twin.refresh_from_db()
+    keep.refresh_from_db()
+    assert twin.person_id != person.pk and keep.person_id == person.pk
+    new = Person.objects.get(pk=twin.person_id)
+    assert (new.root_id, new.given_name, change.kind) == (new.pk, "Zoe", ChangeKind.SPLIT)
+    assert PersonChange.objects.filter(match_decision_id=7).count() == 1
+    assert dt.date.fromisoformat(new.date_of_birth) == dt.date(2010, 3, 14)
