@@ -201,7 +201,10 @@ def triggers(
             f"""
             INSERT INTO triggers
             SELECT '{code}', x.person_id, x.event_pk, greatest(x.ts, y.ts, r.since), [x.event_pk],
-                   y.kind || ' ' || y.key || ' ' || CAST(y.person_id AS VARCHAR)
+                   -- kind, key, the other child, and the two events that link them (so that the
+                   -- words can leave out a link resting on police intelligence a reader may not see)
+                   y.kind || ' ' || y.key || ' ' || CAST(y.person_id AS VARCHAR) || ' '
+                   || CAST(x.event_pk AS VARCHAR) || ' ' || CAST(y.event_pk AS VARCHAR)
             FROM contacts x
             JOIN contacts y ON y.kind = x.kind AND y.key = x.key AND y.person_id <> x.person_id
             JOIN at_risk r ON r.person_id = y.person_id

@@ -17,7 +17,9 @@ ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explan
 
 
 def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
-    """One row per alert, oldest first. ``raised_at`` is the moment in the data the rule fired
+    """One row per alert, oldest first. The explanation is the shared one: an export leaves the hub
+    for readers the hub cannot check, so police intelligence that may not go beyond the police is
+    counted in it, never described. ``raised_at`` is the moment in the data the rule fired
     (ISO 8601, local time in England with its offset); person_id follows merges to the person the
     child is now."""
     rows = (

@@ -184,7 +184,12 @@ class Alert(models.Model):
     level = models.CharField(max_length=10, choices=AlertLevel.choices)
     raised_at = models.DateTimeField()
     trigger_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Why it was raised, in words every casework reader may see: police intelligence that may not go
+    # beyond the police is counted, never described, and a link resting on it is left out.
     explanation = models.TextField()
+    # The same with that intelligence described, for readers who may see it (police casework staff);
+    # empty when it would say nothing more. Chosen per reader by selectors.alert_explanation.
+    explanation_restricted = models.TextField(blank=True)
     created_at = models.DateTimeField()
     evidence_updated_at = models.DateTimeField(help_text="when a scan last added evidence")
     status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN)

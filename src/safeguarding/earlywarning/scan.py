@@ -36,7 +36,7 @@ from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, RuleKind, ScanRun
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, describe, rule_spec
 from safeguarding.earlywarning.sources import children_under_plan
-from safeguarding.people.models import Event, EventType
+from safeguarding.people.models import Event, EventType, Handling
 
 Stage = Callable[[str, int | None], Callable[[int], None]]
 SHOWN_IN_EXPLANATION = 12
@@ -111,7 +111,12 @@ def _chunks(values: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]:
 
 class _Explainer:
     """Words for an alert: the rule, and the events (date, what, which agency) that caused it.
-    The events' details are read from DuckDB in one query for all alerts (``load``)."""
+    The events' details are read from DuckDB in one query for all alerts (``load``).
+
+    Two texts: the shared one, built only from what every casework reader may see (police
+    intelligence whose handling code is not P is counted, never described, and a link to another
+    child resting on it is left out), and the full one for readers who may see restricted
+    intelligence, kept only when it differs."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -119,6 +124,7 @@ class _Explainer:
         self.labels = dict(EventType.choices)
         self.details: dict[int, tuple[dt.datetime, str, str]] = {}  # event -> (moment, agency, line)
         self.described: dict[str, str] = {}
+        self._restricted: set[int] | None = None
 
     def load(self, pks: Iterable[int]) -> None:
         wanted = sorted(set(pks) - self.details.keys())
@@ -143,31 +149,76 @@ class _Explainer:
             line = f"- {when}: {labels.get(event_type, event_type)} ({agencies.get(agency, '')})"
             self.details[pk] = (ts, name, line)
 
-    def text(self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str]) -> str:
+    @property
+    def restricted(self) -> set[int]:
+        """Every event that is police intelligence not to be shared beyond the police: read once,
+        in one query on the event type's index (a small share of all events)."""
+        if self._restricted is None:
+            self._restricted = set(
+                Event.objects.filter(event_type=EventType.INTELLIGENCE)
+                .exclude(handling=Handling.SHAREABLE)
+                .values_list("pk", flat=True)
+                .iterator(chunk_size=50_000)
+            )
+        return self._restricted
+
+    def texts(self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str]) -> tuple[str, str]:
+        """(shared text, full text or "" when it says nothing more)."""
+        full = self._text(spec, pks, notes)
+        visible = [pk for pk in pks if pk not in self.restricted]
+        hidden = len(pks) - len(visible)
+        shared_notes = [n for n in notes if not (set(_note_events(n)) & self.restricted)]
+        shared = self._text(spec, visible, shared_notes, hidden=hidden)
+        return shared, (full if full != shared else "")
+
+    def _text(self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str], hidden: int = 0) -> str:
         details = self.details
         rows = sorted((details[pk][0], pk) for pk in pks if pk in details)
         agencies = sorted({details[pk][1] for _, pk in rows})
         if spec.code not in self.described:
             self.described[spec.code] = f"{spec.name}: {describe(spec)}."
         lines = [self.described[spec.code]]
-        if len(agencies) > 1:
+        if rows and len(agencies) > 1:
             lines.append(f"{len(rows)} events recorded by {len(agencies)} agencies ({', '.join(agencies)}):")
-        else:
+        elif rows:
             plural = "s" if len(rows) != 1 else ""
             lines.append(f"{len(rows)} event{plural} recorded by {agencies[0] if agencies else 'an agency'}:")
         lines.extend(details[pk][2] for _, pk in rows[:SHOWN_IN_EXPLANATION])
         if len(rows) > SHOWN_IN_EXPLANATION:
             lines.append(f"- and {len(rows) - SHOWN_IN_EXPLANATION} more")
+        if hidden:
+            plural = "s" if hidden != 1 else ""
+            lines.append(
+                f"{hidden} more event{plural}: police intelligence not shared beyond the police. "
+                "Ask the police safeguarding team if you need it."
+            )
         for note in notes:
             lines.append(self._note(note))
         return "\n".join(lines)
 
     def _note(self, note: str) -> str:
-        kind, key, other = note.rsplit(" ", 2) if note.count(" ") >= 2 else (note, "", "")
+        kind, key, other = _note_parts(note)
         child = f"P{int(other):07d}" if other.isdigit() else "another child"
         if kind == "adult" and key.isdigit():
             return f"Seen with adult P{int(key):07d}, who was also with {child}, a child already alerted."
         return f"Shares the {kind} {key} with {child}, a child already alerted."
+
+
+def _note_parts(note: str) -> tuple[str, str, str]:
+    """A shared-contact note (``kind key other_child this_event other_event``; a key may hold
+    spaces) as (kind, key, other child)."""
+    parts = note.split(" ")
+    if len(parts) < 5:
+        return note, "", ""
+    return parts[0], " ".join(parts[1:-3]), parts[-3]
+
+
+def _note_events(note: str) -> tuple[int, ...]:
+    """The two events a shared-contact note rests on."""
+    parts = note.split(" ")
+    if len(parts) < 5:
+        return ()
+    return tuple(int(p) for p in parts[-2:] if p.isdigit())
 
 
 def scan_run(
@@ -355,7 +406,7 @@ def _apply(
                 progress(1)
         explainer.load(pk for _, evidence, _, _ in to_create for pk in evidence)
         for alert_row, evidence, spec, notes in to_create:
-            alert_row["explanation"] = explainer.text(spec, evidence, notes)
+            alert_row["explanation"], alert_row["explanation_restricted"] = explainer.texts(spec, evidence, notes)
 
         # Bulk writes (COPY on PostgreSQL): a first scan of a large area raises alerts by the
         # hundred thousand, with millions of pieces of evidence.
@@ -441,12 +492,13 @@ def _extend(
             alert.new_evidence_since_action = True
     explainer.load(pk for alert_id in changed for pk in have[alert_id])
     for alert, spec, notes in changed.values():
-        alert.explanation = explainer.text(spec, sorted(have[alert.pk]), notes)
+        alert.explanation, alert.explanation_restricted = explainer.texts(spec, sorted(have[alert.pk]), notes)
         alert.evidence_updated_at = now
         alert.evidence_count = len(have[alert.pk])
     Alert.objects.bulk_update(
         [alert for alert, *_ in changed.values()],
-        ["explanation", "evidence_updated_at", "evidence_count", "new_evidence_since_action", "person"],
+        ["explanation", "explanation_restricted", "evidence_updated_at", "evidence_count", "new_evidence_since_action",
+         "person"],
         batch_size=1000,
     )
     return rows

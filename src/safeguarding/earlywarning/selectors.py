@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
-from safeguarding.accounts.access import Capability, has, one_or_404, require, sees_alerts
+from safeguarding.accounts.access import (
+    Capability,
+    has,
+    one_or_404,
+    require,
+    sees_alerts,
+    sees_restricted_intelligence,
+)
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertLevel, AlertStatus, Rule, RuleTest
@@ -69,6 +76,14 @@ def alerts_for_person(*, user: User, person: Person) -> QuerySet[Alert]:
         )
         .order_by("open_first", "-raised_at")
     )
+
+
+def alert_explanation(*, user: User, alert: Alert) -> str:
+    """Why the alert was raised, in the words this reader may see: the full text (describing police
+    intelligence that may not go beyond the police) only for those who may see that intelligence."""
+    if alert.explanation_restricted and sees_restricted_intelligence(user):
+        return alert.explanation_restricted
+    return alert.explanation
 
 
 def alert_evidence(*, user: User, alert: Alert) -> QuerySet[Event]:

@@ -36,6 +36,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _concern_text(alert: Alert) -> str:
+    """A concern is read by every casework role whatever the agency of whoever raised it, so it is
+    started from the alert's shared words, never from the text only the police may read."""
     return f"Early-warning alert {alert.reference} ({alert.rule.name}): {alert.explanation}"
 
 
@@ -74,6 +76,7 @@ def _render_detail(
             action_forms[str(failed.prefix)] = failed
     context: dict[str, Any] = {
         "alert": alert,
+        "explanation": selectors.alert_explanation(user=user, alert=alert),
         "evidence": list(selectors.alert_evidence(user=user, alert=alert)),
         "hidden_evidence": selectors.hidden_evidence_count(user=user, alert=alert),
         "history": _history(alert),

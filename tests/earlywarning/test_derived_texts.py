@@ -1,0 +1,135 @@
+"""Texts the hub derives from events never carry police intelligence to a reader who may not see it.
+
+A child is linked to another child at risk through an adult named only in police intelligence with
+handling code C. The alert's explanation, the concern an alert becomes, and alerts.csv are checked for
+every casework role of every agency: the intelligence, the adult it names and the other child it links
+to reach police casework staff only. Expectations are written out here, not derived from the code."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.earlywarning.exporters import export_alerts
+from safeguarding.earlywarning.models import Alert, Rule
+from safeguarding.earlywarning.scan import scan_run
+from safeguarding.frontdoor.models import Concern
+from safeguarding.people.models import EventType, Handling, PersonRole
+from safeguarding.workflows.services import alert_to_concern
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.make_aware(dt.datetime(2026, 6, 1, 12, 0))
+CASEWORK = [Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER,
+            Role.SUPPORT_WORKER]
+
+
+def at(day: str) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.fromisoformat(f"2026-{day}T12:00"))
+
+
+@dataclass
+class Linked:
+    alert: Alert
+    adult_reference: str  # the adult named only in restricted intelligence
+    other_child_reference: str  # the child at risk the intelligence links to
+    intel_moment: str  # when the intelligence was recorded, as the explanation would write it
+
+
+@pytest.fixture
+def linked(agencies: dict[str, Any]) -> Linked:
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    council = SourceSystemFactory(code="council-care", agency=agencies[AgencyKind.COUNCIL])
+    adult = SourceRecordFactory(source_system=police, record_id="ADULT-1",
+                                person=PersonFactory(given_name="Darren", role=PersonRole.ADULT,
+                                                     date_of_birth="1980-01-01"))
+    # Amy: at risk (three missing episodes), seen with the adult in ordinary police records.
+    amy_person = PersonFactory(given_name="Amy", date_of_birth="2011-05-05")
+    amy = SourceRecordFactory(source_system=police, record_id="AMY-1", person=amy_person)
+    for day in ("02-01", "02-10", "02-20"):
+        EventFactory(source_record=amy, event_type=EventType.MISSING_EPISODE, occurred_at=at(day))
+    EventFactory(source_record=amy, event_type=EventType.FOUND_WITH_ADULT, occurred_at=at("03-01"),
+                 other_record_ids="ADULT-1")
+    # Chloe: her only link to the adult is police intelligence with handling code C.
+    chloe_person = PersonFactory(given_name="Chloe", date_of_birth="2011-03-14")
+    chloe = SourceRecordFactory(source_system=police, record_id="CHLOE-1", person=chloe_person)
+    SourceRecordFactory(source_system=council, record_id="CSC-9", person=chloe_person)
+    EventFactory(source_record=chloe, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+                 occurred_at=at("03-15"), other_record_ids="ADULT-1", detail="source says Darren grooms Chloe")
+    scan_run(as_of=NOW, rules=list(Rule.objects.filter(code__in=["repeat-missing", "linked-to-child-at-risk"])))
+    alert = Alert.objects.get(rule__code="linked-to-child-at-risk", person=chloe_person)
+    return Linked(alert=alert, adult_reference=adult.person.reference, other_child_reference=amy_person.reference,
+                  intel_moment="15 Mar 2026")
+
+
+def _restricted_facts(linked: Linked) -> list[str]:
+    return [linked.adult_reference, linked.other_child_reference, linked.intel_moment, "Intelligence"]
+
+
+@pytest.mark.parametrize("agency_kind", [k for k, _ in AgencyKind.choices])
+@pytest.mark.parametrize("role", CASEWORK)
+def test_the_alert_page_explains_only_what_the_reader_may_see(role: str, agency_kind: str, linked: Linked,
+                                                               agencies: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(UserFactory(role=role, agency=agencies[agency_kind]))
+    page = client.get(reverse("earlywarning:detail", args=[linked.alert.pk]))
+    assert page.status_code == 200
+    explanation = page.content.decode().split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
+    police = agency_kind == AgencyKind.POLICE
+    for fact in _restricted_facts(linked):
+        assert (fact in explanation) is police, (role, agency_kind, fact)
+    assert "Linked to another child at risk" in explanation
+    if not police:
+        assert "not shared beyond the police" in explanation  # the reader knows whom to ask
+
+
+def test_a_concern_raised_from_the_alert_by_the_police_carries_only_the_shared_words(
+    linked: Linked, agencies: dict[str, Any]
+) -> None:
+    """A concern is read by every casework role: even when a police triage worker turns the alert
+    into one, its description is started from the shared words."""
+    police_triage = UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.POLICE])
+    client = Client()
+    client.force_login(police_triage)
+    page = client.get(reverse("earlywarning:detail", args=[linked.alert.pk])).content.decode()
+    prefilled = page.split('name="concern-description"', 1)[1].split("</textarea>", 1)[0]
+    for fact in _restricted_facts(linked):
+        assert fact not in prefilled
+    concern = alert_to_concern(alert=linked.alert, acting_user=police_triage, description=linked.alert.explanation)
+    council = Client()
+    council.force_login(UserFactory(role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL]))
+    body = council.get(reverse("frontdoor:detail", args=[concern.pk])).content.decode()
+    for fact in _restricted_facts(linked):
+        assert fact not in body
+    assert Concern.objects.get(pk=concern.pk).description.startswith("Linked to another child at risk")
+
+
+def test_alerts_csv_carries_only_the_shared_words(linked: Linked, tmp_path: Path) -> None:
+    out = tmp_path / "alerts.csv"
+    export_alerts(out)
+    rows = {r["alert_id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    explanation = rows[linked.alert.reference]["explanation"]
+    for fact in _restricted_facts(linked):
+        assert fact not in explanation
+    assert "not shared beyond the police" in explanation
+
+
+def test_an_alert_resting_only_on_shareable_events_says_the_same_to_everyone(agencies: dict[str, Any]) -> None:
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    record = SourceRecordFactory(source_system=police, record_id="R-1",
+                                 person=PersonFactory(date_of_birth="2011-03-14"))
+    for day in ("02-01", "02-10", "02-20"):
+        EventFactory(source_record=record, event_type=EventType.MISSING_EPISODE, occurred_at=at(day))
+    scan_run(as_of=NOW, rules=[Rule.objects.get(code="repeat-missing")])
+    alert = Alert.objects.get()
+    assert alert.explanation_restricted == "" and "3 events" in alert.explanation
