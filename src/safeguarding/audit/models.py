@@ -22,6 +22,8 @@ class AuditEventType(models.IntegerChoices):
     CONCERN_VIEWED = 203, "Viewed a concern"
     AUDIT_TRAIL_VIEWED = 204, "Viewed the audit trail"
     PERSONS_LISTED = 205, "Viewed a page listing people (a queue, a list or search results)"
+    SEARCH_REFUSED = 206, "A search was refused: too many in a short time"
+    SEARCHES_FLAGGED = 207, "A run of broad searches was flagged to the data protection officer"
     # 300-399 concerns and front-door decisions
     CONCERN_RAISED = 301, "Raised a concern"
     TRIAGE_DECISION_RECORDED = 302, "Recorded a front-door decision on a concern"
@@ -87,7 +89,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["sequence"]
-        indexes = [models.Index(fields=["person_id", "occurred_at"]), models.Index(fields=["event_type"])]
+        indexes = [
+            models.Index(fields=["person_id", "occurred_at"]),
+            models.Index(fields=["event_type"]),
+            # A user's recent actions of a kind (a referrer's searches in the last minutes).
+            models.Index(fields=["actor", "event_type", "occurred_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.get_event_type_display()} by {self.actor_label}"

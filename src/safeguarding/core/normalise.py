@@ -1,10 +1,11 @@
 """Normalisers for the identifiers agencies record differently: postcodes, phones, NHS numbers,
-vehicle registrations and partial dates. Each returns None for a value that cannot be used."""
+vehicle registrations, partial dates and names. Each returns None for a value that cannot be used."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -143,3 +144,25 @@ def age_on(dob: PartialDate, on: dt.date) -> int:
     """Age in whole years on a date, taking the earliest date the partial date allows."""
     born = dob.earliest
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def clean_name(value: str | None) -> str:
+    """Lower case ASCII letters and single spaces: accents folded, apostrophes dropped, hyphens split
+    (the same steps record linkage takes in SQL, ``linkage.prepare``)."""
+    if not value:
+        return ""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    folded = folded.replace("'", "").replace("`", "")
+    return " ".join(re.sub(r"[^a-z]+", " ", folded).split())
+
+
+def name_words(value: str | None) -> set[str]:
+    """The spellings of a name two records agree on, as record linkage counts them: the whole name
+    cleaned, each word of two letters or more, and the words run together ("Smith-Jones" -> smith jones,
+    smith, jones, smithjones; "O'Neil" -> oneil)."""
+    clean = clean_name(value)
+    if not clean:
+        return set()
+    words = {w for w in clean.split(" ") if len(w) >= 2}
+    compact = clean.replace(" ", "")
+    return words | {clean, compact} if len(compact) >= 2 else words | {clean}

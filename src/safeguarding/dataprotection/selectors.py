@@ -44,3 +44,14 @@ def person_for_audit(*, reference: str) -> Person | None:
     """Find a person by hub reference (P0000123) or number, for the audit page."""
     digits = reference.strip().upper().lstrip("P")
     return Person.objects.filter(pk=int(digits)).first() if digits.isdigit() else None
+
+
+def flagged_searches(*, user: User, limit: int = 50) -> QuerySet[AuditEvent]:
+    """Runs of broad searches and refused searches, newest first, for the data protection officer
+    to look into (who searched, when, with what)."""
+    require(user, Capability.VIEW_AUDIT)
+    return (
+        AuditEvent.objects.filter(event_type__in=[AuditEventType.SEARCHES_FLAGGED, AuditEventType.SEARCH_REFUSED])
+        .select_related("actor")
+        .order_by("-sequence")[:limit]
+    )

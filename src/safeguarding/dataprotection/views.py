@@ -20,4 +20,9 @@ def trail(request: HttpRequest) -> HttpResponse:
         events = []
     else:
         events = list(selectors.recent_audit_events(user=user))
-    return render(request, "dataprotection/trail.html", {"events": events, "person": person, "reference": reference})
+    flagged = list(selectors.flagged_searches(user=user)) if not reference else []
+    return render(
+        request,
+        "dataprotection/trail.html",
+        {"events": events, "person": person, "reference": reference, "flagged": flagged},
+    )

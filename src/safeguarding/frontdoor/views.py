@@ -14,7 +14,7 @@ from safeguarding.core.forms import add_service_error
 from safeguarding.frontdoor import selectors, services
 from safeguarding.frontdoor.forms import ConcernForm, DecisionForm, NewChildForm
 from safeguarding.people.forms import PersonSearchForm
-from safeguarding.people.selectors import SearchCriteria, people_search
+from safeguarding.people.selectors import SearchCriteria, SearchRefused, people_search
 from safeguarding.workflows.services import concern_raise_for_new_child, triage_decide_and_refer
 
 
@@ -30,11 +30,15 @@ def raise_find(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Enter the child's details to search for them")
         elif not has(user, Capability.SEARCH_PEOPLE) and not criteria.specific_enough_for_referrer():
             form.add_error(
-                None, "Enter the child's NHS number or pupil number, or their last name and full date of birth"
+                None, "Enter the child's NHS number or pupil number, or their full last name and full date of birth"
             )
         else:
-            found = people_search(user=user, criteria=criteria)
-            results = [(p, selectors.raise_token(user=user, person=p)) for p in found]
+            try:
+                found = people_search(user=user, criteria=criteria)
+            except SearchRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                results = [(p, selectors.raise_token(user=user, person=p)) for p in found]
     return render(request, "frontdoor/raise_find.html", {"form": form, "results": results})
 
 

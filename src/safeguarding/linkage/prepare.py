@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,15 +31,6 @@ _ADDRESS_WORDS: dict[str, str] = {
     "tce": "terrace", "pl": "place", "sq": "square", "wy": "way", "pde": "parade", "hwy": "highway",
     "cir": "circuit", "cct": "circuit", "mt": "mount", "nth": "north", "sth": "south",
 }
-
-
-def clean_name(value: str | None) -> str:
-    """Lower case ASCII letters and single spaces: accents folded, apostrophes dropped, hyphens split."""
-    if not value:
-        return ""
-    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
-    folded = folded.replace("'", "").replace("`", "")
-    return " ".join(re.sub(r"[^a-z]+", " ", folded).split())
 
 
 @lru_cache(maxsize=1)

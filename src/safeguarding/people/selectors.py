@@ -10,10 +10,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, one_or_404, sees_restricted_intelligence
 from safeguarding.accounts.models import User
-from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
 from safeguarding.people.models import Event, EventType, Handling, Person, PersonRole, Relationship, SourceRecord
@@ -59,17 +60,32 @@ class SearchCriteria:
     def is_empty(self) -> bool:
         return not self.as_dict()
 
+    @property
+    def has_identifier(self) -> bool:
+        return bool(self.nhs_number.strip() or self.upn.strip())
+
     def specific_enough_for_referrer(self) -> bool:
-        """A referrer must already know who the child is: an exact identifier, or a name with the
-        full date of birth. This stops the search being used to browse the hub's records."""
-        return bool(self.nhs_number or self.upn or (self.family_name and self.date_of_birth))
+        """A referrer must already know who the child is: an exact identifier, or the whole family
+        name with the full date of birth. This stops the search being used to browse the hub's records."""
+        return self.has_identifier or bool(normalise.clean_name(self.family_name) and self.date_of_birth)
 
 
 REFERRER_RESULT_LIMIT = 10
 SEARCH_RESULT_LIMIT = 50
+# A referrer may search this many times in REFERRER_WINDOW; more is refused until the window passes.
+REFERRER_SEARCHES_PER_WINDOW = 15
+REFERRER_WINDOW = dt.timedelta(minutes=10)
+# A run of this many searches in the window that name a date of birth but no identifier (the way
+# one would look through the children born on a day) is flagged to the data protection officer.
+BROAD_SEARCHES_FLAGGED_FROM = 6
+
+
+class SearchRefused(Exception):
+    """A referrer has searched too often in a short time; the message says when they may again."""
 
 
 def _records_matching(criteria: SearchCriteria) -> Q:
+    """Casework staff's search: names match whole, by their start or among other names."""
     q = Q()
     if criteria.given_name:
         name = criteria.given_name.strip()
@@ -77,6 +93,11 @@ def _records_matching(criteria: SearchCriteria) -> Q:
     if criteria.family_name:
         name = criteria.family_name.strip()
         q &= Q(family_name__iexact=name) | Q(family_name__istartswith=name) | Q(other_names__icontains=name)
+    return q & _exact_matching(criteria)
+
+
+def _exact_matching(criteria: SearchCriteria) -> Q:
+    q = Q()
     if criteria.date_of_birth:
         q &= Q(date_of_birth=criteria.date_of_birth.isoformat())
     if criteria.nhs_number:
@@ -90,32 +111,115 @@ def _records_matching(criteria: SearchCriteria) -> Q:
     return q
 
 
+def _name_agrees(wanted: str, name: str, other_names: str) -> bool:
+    """A referrer's family name against a record: the whole name, as record linkage counts spellings
+    (accents, apostrophes, hyphens and double-barrelled parts), never a prefix."""
+    want = normalise.clean_name(wanted)
+    if not want:
+        return True
+    compact = want.replace(" ", "")
+    spellings = normalise.name_words(name)
+    for other in other_names.split(";"):
+        spellings |= normalise.name_words(other)
+    return want in spellings or compact in spellings
+
+
+def _referrer_records(criteria: SearchCriteria) -> list[int]:
+    """A referrer's search: exact identifiers and the full date of birth narrow it in the database
+    (indexed), then names must agree whole."""
+    if not criteria.has_identifier and not criteria.date_of_birth:
+        return []
+    rows = SourceRecord.objects.filter(_exact_matching(criteria)).values_list(
+        "person_id", "family_name", "given_name", "other_names"
+    )[:2000]
+    given = normalise.clean_name(criteria.given_name)
+    found = []
+    for person_id, family, first, others in rows:
+        if criteria.family_name and not _name_agrees(criteria.family_name, family, others):
+            continue
+        if given and not (_name_agrees(criteria.given_name, first, others)):
+            continue
+        found.append(person_id)
+    return found
+
+
+def _referrer_searches_since(user: User, since: dt.datetime) -> list[dict[str, Any]]:
+    """The criteria of this user's searches since a moment, from the audit trail (durable across
+    the server's processes and restarts)."""
+    return [
+        detail.get("criteria", {})
+        for detail in AuditEvent.objects.filter(
+            event_type=AuditEventType.PERSON_SEARCHED, actor=user, occurred_at__gte=since
+        ).values_list("detail", flat=True)
+    ]
+
+
+def _referrer_limits(user: User, criteria: SearchCriteria) -> None:
+    """Refuse a referrer's search past the limit (audited), and flag a run of broad searches to the
+    data protection officer (once per window)."""
+    now = timezone.now()
+    since = now - REFERRER_WINDOW
+    earlier = _referrer_searches_since(user, since)
+    if len(earlier) >= REFERRER_SEARCHES_PER_WINDOW:
+        with transaction.atomic():
+            audit_record(
+                event_type=AuditEventType.SEARCH_REFUSED,
+                actor=user,
+                target_kind="search",
+                reason=f"more than {REFERRER_SEARCHES_PER_WINDOW} searches in {REFERRER_WINDOW.seconds // 60} minutes",
+                detail={"criteria": criteria.as_dict()},
+            )
+        minutes = REFERRER_WINDOW.seconds // 60
+        raise SearchRefused(
+            f"You have searched {len(earlier)} times in the last {minutes} minutes. Wait {minutes} minutes before "
+            "searching again, or call the front door if a child is in danger now."
+        )
+    broad = [c for c in [*earlier, criteria.as_dict()]
+             if c.get("date_of_birth") and not (c.get("nhs_number") or c.get("upn"))]
+    already = AuditEvent.objects.filter(
+        event_type=AuditEventType.SEARCHES_FLAGGED, actor=user, occurred_at__gte=since
+    ).exists()
+    if len(broad) >= BROAD_SEARCHES_FLAGGED_FROM and not already:
+        with transaction.atomic():
+            audit_record(
+                event_type=AuditEventType.SEARCHES_FLAGGED,
+                actor=user,
+                target_kind="search",
+                reason=(
+                    f"{len(broad)} searches by date of birth without an identifier in "
+                    f"{REFERRER_WINDOW.seconds // 60} minutes"
+                ),
+                detail={"searches": broad},
+            )
+
+
 def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
     """People whose records (in any agency's system) match; audited.
 
-    Casework roles search everyone. A referrer finds only children, needs specific details, and
-    sees few results.
+    Casework roles search everyone. A referrer finds only children, needs the whole family name and
+    the full date of birth or an exact identifier, sees few results, may search only so often
+    (``SearchRefused``), and a run of broad searches is flagged to the data protection officer.
     """
     if criteria.is_empty:
         return []
     if has(user, Capability.SEARCH_PEOPLE):
-        limit = SEARCH_RESULT_LIMIT
-        scope = Q()
+        person_ids = list(
+            SourceRecord.objects.filter(_records_matching(criteria))
+            .values_list("person_id", flat=True)
+            .distinct()[: SEARCH_RESULT_LIMIT * 4]
+        )
+        limit, scope = SEARCH_RESULT_LIMIT, Q()
     elif has(user, Capability.RAISE_CONCERN):
         if not criteria.specific_enough_for_referrer():
             return []
-        limit = REFERRER_RESULT_LIMIT
-        scope = ~Q(role=PersonRole.ADULT)
+        _referrer_limits(user, criteria)
+        person_ids = _referrer_records(criteria)
+        limit, scope = REFERRER_RESULT_LIMIT, ~Q(role=PersonRole.ADULT)
     else:
         return []
-    person_ids = (
-        SourceRecord.objects.filter(_records_matching(criteria))
-        .values_list("person_id", flat=True)
-        .distinct()[: limit * 4]
-    )
-    people = list(
-        Person.objects.filter(scope, pk__in=list(person_ids)).order_by("family_name", "given_name", "pk")[:limit]
-    )
+    # Records linkage has merged lead to the person they are now.
+    roots = set(Person.objects.filter(pk__in=person_ids).values_list("root_id", flat=True))
+    people = list(Person.objects.filter(scope, pk__in=roots).order_by("family_name", "given_name", "pk")[:limit])
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.PERSON_SEARCHED,

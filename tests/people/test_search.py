@@ -1,0 +1,108 @@
+"""Finding a person. A referrer must already know who the child is: the whole family name (with the
+spellings record linkage allows) and the full date of birth, or an exact identifier; searches are
+limited in number, and a run of broad ones is flagged to the data protection officer. Casework staff
+search everyone, by the start of a name too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.people.models import PersonRole
+from safeguarding.people.selectors import (
+    BROAD_SEARCHES_FLAGGED_FROM,
+    REFERRER_SEARCHES_PER_WINDOW,
+    SearchCriteria,
+    SearchRefused,
+    people_search,
+)
+from tests.factories import PersonFactory, SourceRecordFactory
+
+pytestmark = pytest.mark.django_db
+BORN = dt.date(2012, 7, 11)
+
+
+@pytest.fixture
+def born_that_day() -> list[str]:
+    """Five children born the same day, one of them double-barrelled, one with an accent."""
+    names = ["Barker", "Smith-Jones", "Öztürk", "O'Neil", "Khan"]
+    for name in names:
+        person = PersonFactory(family_name=name, date_of_birth=BORN.isoformat())
+        SourceRecordFactory(person=person, family_name=name, date_of_birth=BORN.isoformat())
+    adult = PersonFactory(family_name="Barker", date_of_birth=BORN.isoformat(), role=PersonRole.ADULT)
+    SourceRecordFactory(person=adult, family_name="Barker", date_of_birth=BORN.isoformat(), role=PersonRole.ADULT)
+    return names
+
+
+def test_a_referrer_cannot_list_the_children_born_on_a_day_by_first_letters(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user(role=Role.REFERRER)
+    found = set()
+    for letter in string.ascii_uppercase[:REFERRER_SEARCHES_PER_WINDOW]:
+        found |= {p.pk for p in people_search(user=referrer, criteria=SearchCriteria(family_name=letter,
+                                                                                     date_of_birth=BORN))}
+    assert found == set()
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("barker", "Barker"), ("BARKER", "Barker"), ("Smith-Jones", "Smith-Jones"), ("Smith Jones", "Smith-Jones"),
+    ("Jones", "Smith-Jones"), ("Ozturk", "Öztürk"), ("ONeil", "O'Neil"), ("o'neil", "O'Neil"),
+])
+def test_a_referrer_finds_a_child_by_the_whole_name_as_agencies_spell_it(  # type: ignore[no-untyped-def]
+    make_user, born_that_day, typed: str, expected: str
+) -> None:
+    referrer = make_user(role=Role.REFERRER)
+    people = people_search(user=referrer, criteria=SearchCriteria(family_name=typed, date_of_birth=BORN))
+    assert [p.family_name for p in people] == [expected]  # never the adult of the same name
+
+
+def test_a_referrer_needs_the_full_date_of_birth_or_an_identifier(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user(role=Role.REFERRER)
+    assert people_search(user=referrer, criteria=SearchCriteria(family_name="Barker")) == []
+    assert people_search(user=referrer, criteria=SearchCriteria(family_name="Bark", date_of_birth=BORN)) == []
+
+
+def test_casework_staff_still_search_by_the_start_of_a_name(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    people = people_search(user=triage, criteria=SearchCriteria(family_name="Bar"))
+    assert {p.family_name for p in people} == {"Barker"} and len(people) == 2  # the child and the adult
+
+
+def test_a_referrer_searching_too_often_is_refused_and_it_is_recorded(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user(role=Role.REFERRER)
+    criteria = SearchCriteria(family_name="Barker", date_of_birth=BORN)
+    for _ in range(REFERRER_SEARCHES_PER_WINDOW):
+        assert len(people_search(user=referrer, criteria=criteria)) == 1
+    with pytest.raises(SearchRefused, match="Wait 10 minutes"):
+        people_search(user=referrer, criteria=criteria)
+    assert AuditEvent.objects.filter(event_type=AuditEventType.SEARCH_REFUSED, actor=referrer).count() == 1
+    # Others are not held back by it.
+    assert len(people_search(user=make_user(role=Role.REFERRER), criteria=criteria)) == 1
+
+
+def test_a_run_of_broad_searches_is_flagged_to_the_data_protection_officer_once(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user(role=Role.REFERRER, username="curious.referrer")
+    for name in ["Adams", "Baker", "Clark", "Davis", "Evans", "Frost", "Green"][:BROAD_SEARCHES_FLAGGED_FROM + 1]:
+        people_search(user=referrer, criteria=SearchCriteria(family_name=name, date_of_birth=BORN))
+    flags = AuditEvent.objects.filter(event_type=AuditEventType.SEARCHES_FLAGGED, actor=referrer)
+    assert flags.count() == 1
+    dpo = Client()
+    dpo.force_login(make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
+    page = dpo.get(reverse("dataprotection:trail")).content.decode()
+    assert "Searches to look into" in page and "curious.referrer" in page
+
+
+def test_the_raise_concern_page_says_why_a_search_was_refused(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user(role=Role.REFERRER)
+    client = Client()
+    client.force_login(referrer)
+    query = {"family_name": "Barker", "date_of_birth_0": "11", "date_of_birth_1": "7", "date_of_birth_2": "2012"}
+    for _ in range(REFERRER_SEARCHES_PER_WINDOW):
+        client.get(reverse("frontdoor:raise-find"), query)
+    page = client.get(reverse("frontdoor:raise-find"), query).content.decode()
+    assert "Wait 10 minutes before searching again" in page
