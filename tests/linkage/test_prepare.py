@@ -6,8 +6,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from safeguarding.linkage.base import LinkageSettings
 from safeguarding.core.normalise import clean_name
+from safeguarding.linkage.base import LinkageSettings
 from safeguarding.linkage.prepare import PREPARED_COLUMNS, name_forms, prepare_records
 from tests.linkage.conftest import record
 
