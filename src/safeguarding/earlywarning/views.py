@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from safeguarding.accounts.access import Capability, current_user, has, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
@@ -32,6 +32,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     alerts = selectors.alert_queue(user=user, include_closed=show_all)
     total = alerts.count()
     shown = list(alerts.annotate(events_named=Count("evidence"))[:QUEUE_PAGE])
+    persons_shown(user=user, page="alerts queue", person_ids=[a.person_id for a in shown])
     return render(request, "earlywarning/queue.html", {"alerts": shown, "total": total, "show_all": show_all})
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, has, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.frontdoor import selectors, services
@@ -51,6 +51,8 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
     child = selectors.child_for_raise_or_none(user=user, token=token)
     if child is None:
         raise Http404
+    if request.method == "GET":
+        persons_shown(user=user, page="raise a concern", person_ids=[child.pk])
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -119,7 +121,8 @@ def raised(request: HttpRequest, concern_id: int) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.RAISE_CONCERN)
-    concerns = selectors.concerns_raised_by(user=user)
+    concerns = list(selectors.concerns_raised_by(user=user))
+    persons_shown(user=user, page="my concerns", person_ids=[c.child_id for c in concerns])
     return render(request, "frontdoor/mine.html", {"concerns": concerns})
 
 
@@ -127,6 +130,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     waiting = list(selectors.triage_queue(user=user))
     decided = list(selectors.recently_decided(user=user))
+    persons_shown(user=user, page="triage queue", person_ids=[c.child_id for c in [*waiting, *decided]])
     return render(request, "frontdoor/queue.html", {"waiting": waiting, "decided": decided})
 
 

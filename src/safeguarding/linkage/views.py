@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from safeguarding.accounts.access import current_user
+from safeguarding.accounts.access import current_user, persons_shown
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.linkage import decisions, selectors
@@ -41,6 +41,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     reviews = list(selectors.review_queue(user=user)[:200])
     total = selectors.review_queue(user=user).count()
     recent = list(selectors.recent_decisions(user=user))
+    persons_shown(
+        user=user,
+        page="match review queue",
+        person_ids=[pk for pair in reviews for pk in (pair.record_l.person_id, pair.record_r.person_id)]
+        + [pk for d in recent for pk in (d.record_l.person_id, d.record_r.person_id)],
+    )
     return render(request, "linkage/queue.html", {"reviews": reviews, "total": total, "decisions": recent})
 
 

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, has
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.panel import selectors, services
@@ -18,6 +18,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     show_closed = request.GET.get("show") == "all"
     referrals = list(selectors.panel_list(user=user, include_closed=show_closed))
+    persons_shown(user=user, page="panel referrals", person_ids=[r.child_id for r in referrals])
     return render(
         request,
         "panel/list.html",
