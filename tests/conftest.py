@@ -9,18 +9,17 @@ from django.db import connection
 from django.test import override_settings
 
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from safeguarding.audit import triggers
 from tests.factories import AgencyFactory, UserFactory
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
-    """Open the audit trail's maintenance window in the test database only, so that tests which
-    reset the database between them (browser tests) may empty the append-only audit table.
-    Tests of the append-only rule close it inside their own transaction."""
-    with django_db_blocker.unblock(), connection.cursor() as cursor:  # type: ignore[attr-defined]
-        cursor.execute(
-            "INSERT INTO audit_maintenance_window (opened_by, reason) VALUES ('test suite', 'database resets between tests')"
-        )
+    """Drop the audit trail's append-only triggers in the throwaway test database only, so that tests
+    which reset the database between them (browser tests) may empty the audit table. Tests of the
+    append-only rule put the triggers back inside their own transaction (``append_only``)."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        triggers.run(connection, triggers.REMOVE)
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +38,13 @@ def background_jobs_inline(request: pytest.FixtureRequest) -> Iterator[None]:
 def linkage_store_per_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Each test keeps linkage's stored pairs in a folder of its own."""
     with override_settings(LINKAGE_STORE_DIR=tmp_path_factory.mktemp("linkage-store")):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def audit_anchors_per_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test keeps the audit trail's anchors (heads written outside the database) apart."""
+    with override_settings(AUDIT_ANCHOR_FILE=tmp_path_factory.mktemp("audit") / "anchors.jsonl"):
         yield
 
 

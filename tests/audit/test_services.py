@@ -6,9 +6,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from safeguarding.audit import triggers
 from safeguarding.audit.context import audit_context
 from safeguarding.audit.models import AuditEvent, AuditEventType
-from safeguarding.audit.services import AuditOutsideTransactionError, audit_record, audit_verify
+from safeguarding.audit.services import (
+    GENESIS_HASH,
+    AuditOutsideTransactionError,
+    audit_anchor,
+    audit_record,
+    audit_verify,
+    compute_hash,
+    read_anchors,
+)
 
 
 def _write(n: int) -> list[AuditEvent]:
@@ -100,10 +109,10 @@ def test_row_inserted_out_of_order_is_found() -> None:
 
 
 @pytest.mark.django_db
-def test_database_refuses_update_and_delete_outside_maintenance() -> None:
+def test_database_refuses_update_and_delete() -> None:
     _write(2)
     with transaction.atomic():
-        _sql("DELETE FROM audit_maintenance_window")
+        triggers.run(connection, triggers.INSTALL)  # as migrated; the test database runs without them
         with pytest.raises(DatabaseError), transaction.atomic():
             _sql("UPDATE audit_auditevent SET reason = 'changed' WHERE sequence = 1")
         with pytest.raises(DatabaseError), transaction.atomic():
@@ -131,3 +140,76 @@ def test_actor_is_kept_apart_from_target(make_user) -> None:  # type: ignore[no-
     assert event.actor == user and event.actor_label == user.username
     assert event.actor_agency == user.agency.code
     assert (event.target_kind, event.target_id, event.person_id) == ("person", "42", 42)
+
+
+@pytest.mark.django_db
+def test_an_edited_row_with_the_chain_recomputed_is_found_by_its_key_mark() -> None:
+    """Someone with write access to the database edits a row and recomputes every hash after it: the
+    chain is whole again, but without the key (kept outside the database) the key marks are not."""
+    events = _write(5)
+    edited = AuditEvent.objects.get(sequence=3)
+    edited.reason = "nothing to see here"
+    previous = events[1].row_hash
+    for event in AuditEvent.objects.filter(sequence__gte=3).order_by("sequence"):
+        if event.sequence == 3:
+            event.reason = edited.reason
+        event.previous_hash = previous
+        event.row_hash = compute_hash(event)
+        previous = event.row_hash
+        _sql("UPDATE audit_auditevent SET reason = %s, previous_hash = %s, row_hash = %s WHERE id = %s",
+             [event.reason, event.previous_hash, event.row_hash, event.pk])
+    _sql("UPDATE audit_auditchainhead SET row_hash = %s", [previous])
+    result = audit_verify()
+    assert not result.ok and result.first_bad_sequence == 3 and "key mark" in result.problem
+
+
+@pytest.mark.django_db
+def test_a_key_mark_removed_from_a_row_is_found() -> None:
+    _write(4)
+    _sql("UPDATE audit_auditevent SET row_mac = NULL WHERE sequence = 3")
+    result = audit_verify()
+    assert not result.ok and result.first_bad_sequence == 3 and "lost its key mark" in result.problem
+
+
+@pytest.mark.django_db
+def test_a_rewrite_from_the_start_is_found_by_the_anchors_kept_outside_the_database(settings) -> None:  # type: ignore[no-untyped-def]
+    """Even someone who has the key too cannot rewrite the trail unnoticed once its head has been
+    written outside the database: the rewritten rows no longer match the anchors."""
+    _write(3)
+    call_command("audit", "anchor")
+    assert read_anchors(settings.AUDIT_ANCHOR_FILE)[-1]["sequence"] == 3
+    _sql("DELETE FROM audit_auditevent")
+    _sql("UPDATE audit_auditchainhead SET sequence = 0, row_hash = %s", [GENESIS_HASH])
+    with transaction.atomic():
+        for i in range(3):
+            audit_record(event_type=AuditEventType.SIGNED_IN, actor_label=f"someone else {i}")
+    result = audit_verify()
+    assert not result.ok and "rewritten" in result.problem
+    with pytest.raises(CommandError, match="rewritten"):
+        call_command("audit", "verify")
+
+
+@pytest.mark.django_db
+def test_anchoring_again_adds_a_line_only_when_the_trail_has_grown(settings) -> None:  # type: ignore[no-untyped-def]
+    assert audit_anchor() is None  # nothing to anchor
+    _write(2)
+    assert audit_anchor()["sequence"] == 2  # type: ignore[index]
+    assert audit_anchor() is None
+    _write(1)
+    assert audit_anchor()["sequence"] == 3  # type: ignore[index]
+    assert [a["sequence"] for a in read_anchors(settings.AUDIT_ANCHOR_FILE)] == [2, 3]
+    assert audit_verify().anchors_checked == 2
+
+
+@pytest.mark.django_db
+def test_there_is_no_window_that_switches_the_append_only_rule_off() -> None:
+    tables = connection.introspection.table_names()
+    assert "audit_maintenance_window" not in tables
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hub_anchors_by_itself_every_so_many_rows(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.AUDIT_ANCHOR_EVERY = 3
+    for _ in range(7):
+        _write(1)
+    assert [a["sequence"] for a in read_anchors(settings.AUDIT_ANCHOR_FILE)] == [3, 6]

@@ -1,7 +1,10 @@
 """The audit trail. Each row carries the hash of the row before it, so an edit, a deletion or an
-insertion out of order breaks the chain and ``safeguarding audit verify`` names the first bad row.
-The database refuses UPDATE and DELETE on the table (triggers in the migration); nothing in the
-product edits or deletes an audit row."""
+insertion out of order breaks the chain and ``safeguarding audit verify`` names the first bad row; and
+an HMAC under a key kept outside the database, so that whoever can write to the database cannot edit a
+row and recompute the chain. The latest head is also written outside the database from time to time
+(``audit anchor``), so a rewrite of the whole trail is found too. The database refuses UPDATE, DELETE
+and TRUNCATE on the table (triggers, audit/triggers.py); nothing in the product edits or deletes an
+audit row."""
 
 from __future__ import annotations
 
@@ -86,6 +89,10 @@ class AuditEvent(models.Model):
     ip_address = models.CharField(max_length=45, blank=True)
     previous_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of the same content under AUDIT_CHAIN_KEY. Empty on rows written before the chain was
+    # keyed: those are held by the keyed rows after them, each of which covers the hash before it.
+    # (Nullable so that adding it altered the append-only table in place on SQLite.)
+    row_mac = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (see above)
 
     class Meta:
         ordering = ["sequence"]

@@ -1,13 +1,19 @@
-"""Writing to the audit trail, and checking it has not been tampered with."""
+"""Writing to the audit trail, and checking it has not been tampered with: the hash chain, each row's
+HMAC under a key kept outside the database, and the heads anchored outside the database."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,6 +22,7 @@ from safeguarding.audit.context import current_context
 from safeguarding.audit.models import AuditChainHead, AuditEvent, AuditEventType
 
 GENESIS_HASH = "0" * 64
+logger = logging.getLogger(__name__)
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -39,6 +46,12 @@ def _canonical(event: AuditEvent) -> bytes:
 
 def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def compute_mac(event: AuditEvent) -> str:
+    """The row's HMAC under the chain's key (settings.AUDIT_CHAIN_KEY, kept outside the database)."""
+    key = str(settings.AUDIT_CHAIN_KEY).encode()
+    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
 
 
 class AuditOutsideTransactionError(RuntimeError):
@@ -100,9 +113,21 @@ def audit_record(
         previous_hash=head.row_hash,
     )
     event.row_hash = compute_hash(event)
+    event.row_mac = compute_mac(event)
     event.save(force_insert=True)
     AuditChainHead.objects.filter(pk=1).update(row_hash=event.row_hash)
+    every = int(getattr(settings, "AUDIT_ANCHOR_EVERY", 0) or 0)
+    if every and event.sequence % every == 0:
+        # Once the row is committed (an anchor to a row rolled back would be a false alarm).
+        transaction.on_commit(_anchor_quietly)
     return event
+
+
+def _anchor_quietly() -> None:
+    try:
+        audit_anchor()
+    except OSError:  # the anchor store is unreachable: the scheduled `audit anchor` will say so
+        logger.exception("Could not write the audit trail's anchor to %s", settings.AUDIT_ANCHOR_FILE)
 
 
 @dataclass(frozen=True)
@@ -111,17 +136,21 @@ class VerifyResult:
     rows_checked: int
     first_bad_sequence: int | None = None
     problem: str = ""
+    anchors_checked: int = 0
 
 
 def _rows() -> Iterator[AuditEvent]:
     return AuditEvent.objects.order_by("sequence", "id").iterator(chunk_size=5000)
 
 
-def audit_verify() -> VerifyResult:
-    """Walk the trail in order and report the first row that breaks the chain."""
+def audit_verify(*, anchors: Path | None = None) -> VerifyResult:
+    """Walk the trail in order and report the first row that breaks the chain, whose HMAC is wrong
+    (edited with the hashes recomputed), or that differs from a head anchored outside the database
+    (the whole trail rewritten)."""
     expected_previous = GENESIS_HASH
     expected_sequence = 1
     checked = 0
+    keyed = False
     for event in _rows():
         checked += 1
         if event.sequence != expected_sequence:
@@ -143,6 +172,18 @@ def audit_verify() -> VerifyResult:
             )
         if compute_hash(event) != event.row_hash:
             return VerifyResult(False, checked, event.sequence, f"row {event.sequence} was edited after it was written")
+        if event.row_mac:
+            keyed = True
+            if not hmac.compare_digest(compute_mac(event), event.row_mac):
+                return VerifyResult(
+                    False, checked, event.sequence,
+                    f"row {event.sequence} was edited after it was written (its key mark does not match: "
+                    "the chain was recomputed by someone without the key, or the key has changed)",
+                )
+        elif keyed:
+            return VerifyResult(
+                False, checked, event.sequence, f"row {event.sequence} has lost its key mark (edited after it was written)"
+            )
         expected_previous = event.row_hash
         expected_sequence += 1
     head = AuditChainHead.objects.filter(pk=1).first()
@@ -159,4 +200,62 @@ def audit_verify() -> VerifyResult:
         return VerifyResult(
             False, checked, expected_sequence - 1, f"row {expected_sequence - 1} does not match the chain head"
         )
-    return VerifyResult(True, checked)
+    return _against_anchors(checked, anchors or Path(settings.AUDIT_ANCHOR_FILE))
+
+
+def _against_anchors(checked: int, path: Path) -> VerifyResult:
+    """Each head written outside the database must still be in the trail as it was."""
+    anchors = read_anchors(path)
+    if not anchors:
+        return VerifyResult(True, checked)
+    rows = {
+        sequence: (row_hash, row_mac)
+        for sequence, row_hash, row_mac in AuditEvent.objects.filter(
+            sequence__in=[a["sequence"] for a in anchors]
+        ).values_list("sequence", "row_hash", "row_mac")
+    }
+    for anchor in anchors:
+        found = rows.get(anchor["sequence"])
+        if found is None:
+            return VerifyResult(
+                False, checked, anchor["sequence"],
+                f"row {anchor['sequence']}, anchored outside the database on {anchor['at']}, is missing (deleted)",
+                anchors_checked=len(anchors),
+            )
+        if found != (anchor["row_hash"], anchor["row_mac"]):
+            return VerifyResult(
+                False, checked, anchor["sequence"],
+                f"row {anchor['sequence']} differs from the head anchored outside the database on {anchor['at']}: "
+                "the trail has been rewritten",
+                anchors_checked=len(anchors),
+            )
+    return VerifyResult(True, checked, anchors_checked=len(anchors))
+
+
+def read_anchors(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    anchors = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            anchors.append(json.loads(line))
+    return anchors
+
+
+def audit_anchor(*, path: Path | None = None) -> dict[str, Any] | None:
+    """Append the chain's latest head to the anchor file (outside the database), for ``audit_verify``
+    to check against; nothing when the trail is empty or the head is anchored already."""
+    target = path or Path(settings.AUDIT_ANCHOR_FILE)
+    last = AuditEvent.objects.order_by("-sequence").values("sequence", "row_hash", "row_mac").first()
+    if last is None:
+        return None
+    anchors = read_anchors(target)
+    if anchors and anchors[-1]["sequence"] == last["sequence"]:
+        return None
+    anchor = {**last, "at": timezone.now().isoformat(timespec="seconds")}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(anchor, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return anchor

@@ -33,6 +33,31 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_chain_key() -> str:
+    """The key of the audit trail's chain (an HMAC over each row): from AUDIT_CHAIN_KEY, or the file
+    AUDIT_CHAIN_KEY_FILE names (by default one generated in the data folder). Keep it outside the
+    database, ideally on other storage: whoever can write to the database cannot then rewrite the
+    trail and make it verify."""
+    if key := os.environ.get("AUDIT_CHAIN_KEY"):
+        return key
+    key_file = Path(os.environ.get("AUDIT_CHAIN_KEY_FILE", DATA_DIR / "audit-chain.key"))
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+AUDIT_CHAIN_KEY = _audit_chain_key()
+# Where `safeguarding audit anchor` appends the chain's latest head (one JSON line each time), for
+# `audit verify` to check the trail against: a rewrite of the whole trail, key and all, no longer
+# matches the heads written before it. Keep it on other storage than the database (or ship its lines
+# to a log store) and run the anchor on a schedule.
+AUDIT_ANCHOR_FILE = Path(os.environ.get("AUDIT_ANCHOR_FILE", DATA_DIR / "audit-anchors.jsonl"))
+# Besides the scheduled `audit anchor`, the hub anchors by itself every this many rows (0: never).
+AUDIT_ANCHOR_EVERY = int(os.environ.get("AUDIT_ANCHOR_EVERY", "1000"))
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]

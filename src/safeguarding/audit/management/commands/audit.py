@@ -1,24 +1,39 @@
-"""``safeguarding audit verify``: check the audit trail's hash chain from the first row to the last."""
+"""``safeguarding audit verify`` checks the audit trail's chain, key marks and anchors from the first row
+to the last; ``safeguarding audit anchor`` writes the latest head outside the database (run it on a
+schedule)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from safeguarding.audit.services import audit_verify
+from safeguarding.audit.services import audit_anchor, audit_verify
 
 
 class Command(BaseCommand):
-    help = "Audit trail tools. 'verify' reports the first row edited, inserted out of order or deleted."
+    help = (
+        "Audit trail tools. 'verify' reports the first row edited, inserted out of order, deleted or rewritten; "
+        "'anchor' appends the latest head to AUDIT_ANCHOR_FILE, outside the database."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["verify"], help="what to do with the audit trail")
+        parser.add_argument("action", choices=["verify", "anchor"], help="what to do with the audit trail")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "anchor":
+            anchor = audit_anchor()
+            if anchor is None:
+                self.stdout.write("Nothing new to anchor.")
+            else:
+                self.stdout.write(f"Anchored row {anchor['sequence']} in {settings.AUDIT_ANCHOR_FILE}.")
+            return
         result = audit_verify()
         if result.ok:
-            self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {result.rows_checked} rows checked."))
+            self.stdout.write(self.style.SUCCESS(
+                f"Audit trail intact: {result.rows_checked} rows checked, {result.anchors_checked} anchors matched."
+            ))
             return
         raise CommandError(
             f"Audit trail broken at row {result.first_bad_sequence}: {result.problem} "
