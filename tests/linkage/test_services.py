@@ -9,7 +9,6 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -17,33 +16,10 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.exporters import export_persons
-from safeguarding.linkage.assign import assign_persons
-from safeguarding.linkage.decisions import match_decide, match_decision_undo
-from safeguarding.linkage.load import load_records
-from safeguarding.linkage.models import MatchDecision, MatchReview, ReviewStatus
+from safeguarding.linkage.models import MatchReview, ReviewStatus
 from safeguarding.linkage.services import linkage_run, linkage_settings
-from safeguarding.people.models import ChangeKind, LinkMethod, Person, PersonChange, SourceRecord
-from tests.factories import SourceRecordFactory
-
-
-def test_unchanged_records_keep_their_person() -> None:
-    current = {1: 10, 2: 10, 3: 11}
-    result = assign_persons({1: 1, 2: 1, 3: 3}, current)
-    assert result.moves == [] and result.merged_into == {}
-
-
-def test_a_merge_keeps_the_older_person() -> None:
-    # Person 12 (newer, two records) and person 10 (older, one record) turn out to be one.
-    result = assign_persons({1: 1, 2: 1, 3: 1}, {1: 10, 2: 12, 3: 12})
-    assert result.person_of_cluster == {1: 10}
-    assert result.merged_into == {12: 10}
-    assert sorted((r, f, t) for r, f, t, _ in result.moves) == [(2, 12, 10), (3, 12, 10)]
-
-
-def test_a_split_keeps_the_id_where_most_records_stay() -> None:
-    result = assign_persons({1: 1, 2: 1, 3: 3}, {1: 10, 2: 10, 3: 10})
-    assert result.person_of_cluster == {1: 10, 3: None}  # record 3 goes to a new person
-    assert result.merged_into == {}
+from safeguarding.people.models import Person, PersonChange, SourceRecord
+from tests.linkage.conftest import linked_pair, pending_review
 
 
 def _pairs(mapping: dict[tuple[str, str], str]) -> set[tuple[tuple[str, str], ...]]:
@@ -51,12 +27,6 @@ def _pairs(mapping: dict[tuple[str, str], str]) -> set[tuple[tuple[str, str], ..
     for key, value in mapping.items():
         groups[value].append(key)
     return {tuple(sorted(p)) for members in groups.values() for p in combinations(members, 2)}
-
-
-@pytest.fixture
-def linked_demo(tmp_path: Path, db: None) -> Path:
-    call_command("demo", children=150, out=tmp_path, quiet=True)  # generates, imports and links
-    return tmp_path
 
 
 @pytest.mark.django_db
@@ -92,100 +62,10 @@ def test_linking_the_demo_finds_its_people_and_rerunning_moves_no_one(linked_dem
     assert dict(SourceRecord.objects.values_list("pk", "person_id")) == after_change
 
 
-def _linked_pair() -> tuple[SourceRecord, SourceRecord]:
-    person = (
-        Person.objects.filter(source_records__link_method=LinkMethod.MODEL, merged_into__isnull=True)
-        .order_by("pk")
-        .first()
-    )
-    assert person is not None
-    left, right = SourceRecord.objects.filter(person=person).order_by("pk")[:2]
-    return left, right
-
-
-def _review(left: SourceRecord, right: SourceRecord) -> MatchReview:
-    from safeguarding.linkage.models import LinkageRun
-
-    return MatchReview.objects.create(
-        record_l=left,
-        record_r=right,
-        match_probability=0.9,
-        match_weight=3.2,
-        explanation=[{"comparison": "prior", "label": "prior", "match_weight": -8.0, "status": "prior"}],
-        run=LinkageRun.objects.latest("pk"),
-    )
-
-
-@pytest.mark.django_db
-def test_different_people_decision_splits_now_and_in_every_later_run_until_undone(linked_demo: Path, make_user) -> None:  # type: ignore[no-untyped-def]
-    reviewer = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
-    left, right = _linked_pair()
-    kept = left.person_id
-    review = _review(left, right)
-    with pytest.raises(ServiceError, match="why"):
-        match_decide(acting_user=reviewer, review=review, verdict="different")
-    decision = match_decide(acting_user=reviewer, review=review, verdict="different", reason="School confirms twins")
-    right.refresh_from_db()
-    assert right.person_id != kept
-    assert PersonChange.objects.filter(match_decision_id=decision.pk, kind=ChangeKind.SPLIT).exists()
-
-    linkage_run()  # the model would join them again; the decision wins
-    left.refresh_from_db()
-    right.refresh_from_db()
-    assert left.person_id != right.person_id
-    assert left.person_id == kept
-
-    match_decision_undo(acting_user=reviewer, decision=decision)
-    decision.refresh_from_db()
-    assert decision.revoked_at is not None
-    assert MatchReview.objects.filter(record_l=left, record_r=right, status=ReviewStatus.PENDING).exists()
-    linkage_run()
-    left.refresh_from_db()
-    right.refresh_from_db()
-    assert left.person_id == right.person_id == kept
-    assert AuditEvent.objects.filter(event_type=AuditEventType.MATCH_DECISION_UNDONE, actor=reviewer).exists()
-
-
-@pytest.mark.django_db
-def test_same_person_decision_merges_into_the_older_person_and_undo_restores(linked_demo: Path, make_user) -> None:  # type: ignore[no-untyped-def]
-    reviewer = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
-    older, newer = (
-        Person.objects.filter(merged_into__isnull=True, source_records__isnull=False).distinct().order_by("pk")[:2]
-    )
-    left = SourceRecord.objects.filter(person=older).first()
-    right = SourceRecord.objects.filter(person=newer).first()
-    assert left and right
-    newer_records = set(SourceRecord.objects.filter(person=newer).values_list("pk", flat=True))
-    decision = match_decide(acting_user=reviewer, review=_review(left, right), verdict="same")
-    assert set(SourceRecord.objects.filter(person=older).values_list("pk", flat=True)) >= newer_records
-    newer.refresh_from_db()
-    assert newer.merged_into_id == older.pk
-
-    linkage_run()  # the model would keep them apart; the decision wins
-    assert SourceRecord.objects.get(pk=right.pk).person_id == SourceRecord.objects.get(pk=left.pk).person_id
-
-    match_decision_undo(acting_user=reviewer, decision=decision)
-    linkage_run()
-    assert SourceRecord.objects.get(pk=right.pk).person_id != SourceRecord.objects.get(pk=left.pk).person_id
-
-
-@pytest.mark.django_db
-def test_only_reviewers_decide_and_a_pair_is_decided_once(linked_demo: Path, make_user) -> None:  # type: ignore[no-untyped-def]
-    left, right = _linked_pair()
-    review = _review(left, right)
-    with pytest.raises(ServiceError):
-        match_decide(acting_user=make_user(role=Role.REFERRER), review=review, verdict="same")
-    reviewer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
-    match_decide(acting_user=reviewer, review=review, verdict="unsure")
-    with pytest.raises(ServiceError, match="already"):
-        match_decide(acting_user=reviewer, review=review, verdict="same")
-    assert MatchDecision.objects.count() == 1
-
-
 @pytest.mark.django_db
 def test_single_view_says_how_each_record_was_linked(linked_demo: Path, make_user) -> None:  # type: ignore[no-untyped-def]
-    left, right = _linked_pair()
-    _review(left, right)
+    left, right = linked_pair()
+    pending_review(left, right)
     client = Client()
     client.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     page = client.get(reverse("people:detail", args=[left.person_id])).content.decode()
@@ -224,19 +104,6 @@ def test_one_nhs_number_on_two_different_people_is_flagged_not_merged(linked_dem
     )
     assert "NHS number (9434765919)" in flagged.flag
     assert flagged.explanation and result.counts["shared_identifiers_flagged"] >= 1
-
-
-@pytest.mark.django_db
-def test_a_postcode_from_abroad_is_compared_where_the_record_holds_no_uk_one() -> None:
-    abroad = SourceRecordFactory(postcode="", postcode_other="4223")
-    both = SourceRecordFactory(postcode="S65 1AB", postcode_other="4223")
-    neither = SourceRecordFactory(postcode="", postcode_other="")
-
-    records, current = load_records()
-
-    postcodes = dict(zip(records.column("unique_id").to_pylist(), records.column("postcode").to_pylist(), strict=True))
-    assert postcodes == {abroad.pk: "4223", both.pk: "S65 1AB", neither.pk: ""}
-    assert current == {r.pk: r.person_id for r in (abroad, both, neither)}
 
 
 @override_settings(LINKAGE_UPPER_THRESHOLD=0.97)
