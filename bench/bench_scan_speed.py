@@ -80,7 +80,9 @@ def grow(target_events: int) -> int:
     concat = "||"
     for k in range(1, copies + 1):
         with transaction.atomic():
-            _copy("people_person", k, base, {"merged_into_id": "NULL"}, base)
+            # Each copied person is its own root (people.identity's rule for a person not merged).
+            _copy("people_person", k, base, {"merged_into_id": "NULL",
+                                             "root_id": f"id + {base['people_person']} * {{k}}"}, base)
             _copy("people_sourcerecord", k, base, {
                 "person_id": f"person_id + {base['people_person']} * {{k}}",
                 "record_id": f"record_id {concat} '-c{{k}}'",
