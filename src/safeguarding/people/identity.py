@@ -407,12 +407,13 @@ def _roots_recompute_all(parents: Mapping[int, int | None]) -> None:
     new_parent.update(parents)
     ids = np.array(sorted(set(new_parent) | set(parents)), dtype=np.int64)
     parent = np.array([new_parent.get(int(i)) or int(i) for i in ids], dtype=np.int64)
-    # Pointer jumping: each step halves the distance to the end of every chain at once.
+    # Every chain followed one link a step, all at once, until none moves (chains are a few links
+    # long; a cycle, which would be a bug elsewhere, stops after as many steps as there are persons).
     roots = parent.copy()
-    for _ in range(64):
-        at = np.searchsorted(ids, roots)
-        inside = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == roots)
-        step = np.where(inside, parent[np.minimum(at, len(ids) - 1)], roots)
+    last = len(ids) - 1
+    for _ in range(len(ids) + 1):
+        at = np.minimum(np.searchsorted(ids, roots), last)
+        step = np.where(ids[at] == roots, parent[at], roots)
         if np.array_equal(step, roots):
             break
         roots = step
