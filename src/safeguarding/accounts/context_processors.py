@@ -40,6 +40,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Figures", reverse("frontdoor:figures")))
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Risk levels", reverse("screening:levels")))
+    if has(user, Capability.SUBJECT_ACCESS):
+        items.append(("Data protection", reverse("dataprotection:overview")))
+        items.append(("Subject access requests", reverse("dataprotection:sars")))
     if has(user, Capability.VIEW_AUDIT):
         items.append(("Audit trail", reverse("dataprotection:trail")))
     if has(user, Capability.MANAGE_ACCOUNTS):

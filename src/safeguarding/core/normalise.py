@@ -164,3 +164,11 @@ def nth_birthday(dob: PartialDate, years: int, *, latest: bool = False) -> dt.da
         return born.replace(year=born.year + years)
     except ValueError:
         return dt.date(born.year + years, 3, 1)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February becomes 1 March in a year without one)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)

@@ -264,3 +264,11 @@ def plans_for_subject_access(person: Person) -> list[PlanDetail]:
 
 def contact_wishes_for_subject_access(person: Person) -> list[ContactWish]:
     return list(ContactWish.objects.filter(identity.same_person("person", person)).order_by("recorded_at", "pk"))
+
+
+def people_with_support_records() -> list[Person]:
+    """Each person (as they are now) with a support plan or a contact wish, for the retention review."""
+    roots = set(SupportPlan.objects.values_list("person__root_id", flat=True)) | set(
+        ContactWish.objects.values_list("person__root_id", flat=True)
+    )
+    return list(Person.objects.filter(pk__in=roots))

@@ -465,3 +465,28 @@ def contact_wish_record(*, acting_user: User, person: Person, no_contact: bool, 
         )
     return wish
 
+
+
+def support_records_dispose(person: Person) -> dict[str, int]:
+    """Dispose of every support record about the person (under any id they have had), for a disposal
+    the data protection officer has confirmed (``dataprotection.retention``), inside its transaction.
+    Answers what was disposed of, by kind."""
+    plans = SupportPlan.objects.filter(identity.same_person("person", person))
+    counts: dict[str, int] = {}
+    for label, model, field in (
+        ("goal progress", GoalProgress, "goal__plan__in"),
+        ("goals", SupportGoal, "plan__in"),
+        ("transitions", Transition, "plan__in"),
+        ("services", SupportService, "plan__in"),
+        ("referrals", ProviderReferral, "plan__in"),
+        ("contacts", SupportContact, "plan__in"),
+        ("words", SurvivorWords, "plan__in"),
+        ("sharing wishes", SharingWish, "plan__in"),
+        ("feedback", ServiceFeedback, "plan__in"),
+        ("lived-experience summaries", LivedExperience, "plan__in"),
+    ):
+        deleted, _ = model.objects.filter(**{field: plans}).delete()
+        counts[label] = deleted
+    counts["support plans"], _ = plans.delete()
+    counts["contact wishes"], _ = ContactWish.objects.filter(identity.same_person("person", person)).delete()
+    return {k: v for k, v in counts.items() if v}
