@@ -11,7 +11,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, sees_restricted_intelligence
+from safeguarding.accounts.access import (
+    Capability,
+    has,
+    not_hidden,
+    one_or_404,
+    persons_hidden_from,
+    sees_restricted_intelligence,
+)
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -190,9 +197,10 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
         )
         for e in events
     ]
+    hidden = sorted(persons_hidden_from(user))
     relationships = list(
         Relationship.objects.filter(Q(from_record_id__in=record_ids) | Q(to_record_id__in=record_ids))
-        .filter(not_hidden(user, "from_record__person"), not_hidden(user, "to_record__person"))
+        .exclude(Q(from_record__person__in=hidden) | Q(to_record__person__in=hidden))
         .select_related("from_record__person", "to_record__person", "source_system__agency")
     )
     return PersonRecords(
