@@ -72,7 +72,21 @@ EXPECTED: dict[str, set[str]] = {
     "admin: agencies (view)": {Role.ADMINISTRATOR},
     "admin: agencies (change)": {Role.ADMINISTRATOR},
     "admin: users (change)": {Role.ADMINISTRATOR},
+    # survivor support and data protection (issue 17)
+    "support: plan list": {Role.SUPPORT_WORKER},
+    "support: open a plan (change)": {Role.SUPPORT_WORKER},
+    "support: lived experience in aggregate": {Role.SUPPORT_WORKER, Role.PARTNERSHIP_MANAGER},
+    "dataprotection: overview": {Role.DATA_PROTECTION_OFFICER},
+    "dataprotection: subject access requests": {Role.DATA_PROTECTION_OFFICER},
+    "dataprotection: a subject access request": {Role.DATA_PROTECTION_OFFICER},
+    "dataprotection: disclosures": {Role.DATA_PROTECTION_OFFICER},
+    "dataprotection: sealed records": {Role.DATA_PROTECTION_OFFICER},
+    "dataprotection: retention and holds": {Role.DATA_PROTECTION_OFFICER},
+    "dataprotection: break-glass page": CASEWORK,
+    "person: sealed, not named": set(),
 }
+# A support plan is seen by the support workers of the agency holding it (here the voluntary project).
+SUPPORT_PLAN = "support: a plan held by the voluntary project"
 # Police intelligence without handling code P: police casework staff only.
 RESTRICTED_INTELLIGENCE = "event: police intelligence marked C (police only)"
 
@@ -86,6 +100,9 @@ class World:
     restricted_text: str
     alert_id: int
     referral_id: int
+    plan_id: int
+    sar_id: int
+    sealed_id: int
 
 
 @pytest.fixture
@@ -117,6 +134,17 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
     alert = AlertFactory(person=person)
     coordinator = UserFactory(role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.COUNCIL], username="world-mace")
     referral = panel_refer(child=PersonFactory(), referred_by=coordinator, reason="for the matrix")
+    from safeguarding.dataprotection import sealing
+    from safeguarding.dataprotection.services import sar_log
+    from safeguarding.support.services import support_plan_open
+
+    project_worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY], username="world-sw")
+    plan = support_plan_open(acting_user=project_worker, person=person)
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL], username="world-dpo")
+    sar = sar_log(acting_user=dpo, person=person, requester_name="The child", requester_relationship="themselves",
+                  received_on=timezone.localdate())
+    sealed = PersonFactory()
+    sealing.record_seal(acting_user=dpo, person=sealed, reason="matrix", named_users=[coordinator])
     return World(
         person.pk,
         concern,
@@ -125,6 +153,9 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
         "restricted-intel-text",
         alert.pk,
         referral.pk,
+        plan.pk,
+        sar.pk,
+        sealed.pk,
     )
 
 
@@ -226,6 +257,25 @@ def _observe(user: User, world: World) -> dict[str, bool]:
         },
     )
     seen["admin: users (change)"] = User.objects.filter(username="made-by-matrix").exists()
+
+    from safeguarding.support.models import SupportPlan
+
+    seen["support: plan list"] = client.get(reverse("support:list")).status_code == 200
+    seen[SUPPORT_PLAN] = client.get(reverse("support:detail", args=[world.plan_id])).status_code == 200
+    other_person = PersonFactory()
+    client.post(reverse("support:open", args=[other_person.pk]), {})
+    seen["support: open a plan (change)"] = SupportPlan.objects.filter(person=other_person).exists()
+    seen["support: lived experience in aggregate"] = client.get(reverse("support:lived-experience")).status_code == 200
+    seen["dataprotection: overview"] = client.get(reverse("dataprotection:overview")).status_code == 200
+    seen["dataprotection: subject access requests"] = client.get(reverse("dataprotection:sars")).status_code == 200
+    seen["dataprotection: a subject access request"] = (
+        client.get(reverse("dataprotection:sar", args=[world.sar_id])).status_code == 200
+    )
+    seen["dataprotection: disclosures"] = client.get(reverse("dataprotection:disclosures")).status_code == 200
+    seen["dataprotection: sealed records"] = client.get(reverse("dataprotection:sealed")).status_code == 200
+    seen["dataprotection: retention and holds"] = client.get(reverse("dataprotection:retention")).status_code == 200
+    seen["dataprotection: break-glass page"] = client.get(reverse("dataprotection:break-glass")).status_code == 200
+    seen["person: sealed, not named"] = client.get(reverse("people:detail", args=[world.sealed_id])).status_code == 200
     return seen
 
 
@@ -237,6 +287,7 @@ def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> 
     seen = _observe(user, world)
     expected = {kind: role in roles for kind, roles in EXPECTED.items()}
     expected[RESTRICTED_INTELLIGENCE] = role in CASEWORK and agency_kind == AgencyKind.POLICE
+    expected[SUPPORT_PLAN] = role == Role.SUPPORT_WORKER and agency_kind == AgencyKind.VOLUNTARY
     assert seen == expected
 
 

@@ -51,7 +51,9 @@ def test_single_view_page_logs_the_view_and_its_queries_do_not_grow(
     client = Client()
     client.force_login(user)
     url = reverse("people:detail", args=[chloe.pk])
-    with django_assert_max_num_queries(30) as few:
+    # A fixed number more since survivor support and sealed records: the page's support summary (plans,
+    # contact wish) and the sealed-record check of each read; none grows with the child's history.
+    with django_assert_max_num_queries(34) as few:
         assert client.get(url).status_code == 200
     record = SourceRecordFactory(person=chloe)
     for _ in range(30):

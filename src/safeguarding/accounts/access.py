@@ -10,12 +10,12 @@ persons shown (``persons_shown``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from safeguarding.accounts.models import AgencyKind, Role, User
@@ -38,6 +38,11 @@ class Capability(enum.StrEnum):
     APPROVE_DOWNGRADE = "approve_downgrade"  # the second person who approves lowering a child's risk level
     WORK_ALERTS = "work_alerts"  # the early-warning alerts queue: acknowledge, dismiss, refer to the panel
     CONFIGURE_TOOLS = "configure_tools"  # the screening tool and the early-warning rules, with back-tests
+    # --- survivor support and data protection (issue 17) ---
+    KEEP_SUPPORT_PLANS = "keep_support_plans"  # survivor support plans of the user's agency, across 18 and beyond
+    READ_LIVED_EXPERIENCE = "read_lived_experience"  # survivors' anonymised lived-experience summaries, in aggregate
+    SUBJECT_ACCESS = "subject_access"  # subject access requests, their redaction review and bundles; disclosures
+    RECORDS_MANAGEMENT = "records_management"  # retention, legal holds, disposal, sealed records and break-glass review
 
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
@@ -56,9 +61,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.MACE_COORDINATOR: frozenset(_CASEWORK | _FRONT_DOOR | {Capability.APPROVE_DOWNGRADE}),
     Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | {Capability.SCREEN}),
     Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK | {Capability.REVIEW_MATCHES}),
-    Role.SUPPORT_WORKER: frozenset(_CASEWORK),
-    Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES}),
-    Role.DATA_PROTECTION_OFFICER: frozenset({Capability.VIEW_AUDIT, Capability.VIEW_AGGREGATES}),
+    Role.SUPPORT_WORKER: frozenset(
+        _CASEWORK | {Capability.KEEP_SUPPORT_PLANS, Capability.READ_LIVED_EXPERIENCE}
+    ),
+    Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE}),
+    Role.DATA_PROTECTION_OFFICER: frozenset(
+        {
+            Capability.VIEW_AUDIT,
+            Capability.VIEW_AGGREGATES,
+            Capability.SUBJECT_ACCESS,
+            Capability.RECORDS_MANAGEMENT,
+        }
+    ),
     Role.ADMINISTRATOR: frozenset({Capability.MANAGE_ACCOUNTS, Capability.CONFIGURE_TOOLS}),
 }
 
@@ -106,6 +120,51 @@ def sees_panel(user: Any) -> bool:
     return has(user, Capability.TRIAGE) or has(user, Capability.WORK_ALERTS)
 
 
+def sees_support_plans(user: Any) -> bool:
+    """Survivor support plans are read and kept by support workers, each of their own agency's plans
+    (the room's selectors narrow to the agency); other casework staff learn from the single view only
+    that a plan exists and who holds it, so they know whom to ask."""
+    return has(user, Capability.KEEP_SUPPORT_PLANS)
+
+
+# --- sealed records: the check every read passes -----------------------------------------------
+#
+# A sealed person is seen only by the people named on the seal, and by someone who has broken the
+# glass (with a reason, audited, reviewed by the data protection officer). To everyone else the
+# person answers *not found*, through ``one_or_404`` (every selector that opens one record) and
+# through ``not_hidden`` (every selector that lists records about people). The seals are kept by the
+# data protection room, above this one, which registers here who is hidden from whom when the hub
+# starts (``workflows.apps``); the policy itself imports nothing of it.
+
+HiddenPersons = Callable[[User], Collection[int]]
+_hidden_sources: dict[str, HiddenPersons] = {}
+
+
+def register_hidden_persons(name: str, source: HiddenPersons) -> None:
+    """``source(user)`` answers every person id (each id a sealed person has had) hidden from ``user``."""
+    _hidden_sources[name] = source
+
+
+def persons_hidden_from(user: Any) -> frozenset[int]:
+    """The person ids this user may not be shown at all (sealed, and the user neither named on the
+    seal nor holding break-glass access to it)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    hidden: set[int] = set()
+    for source in _hidden_sources.values():
+        hidden.update(source(user))
+    return frozenset(hidden)
+
+
+def not_hidden(user: Any, field: str = "person") -> Q:
+    """A filter for any list of records about people: leaves out the rows whose ``field`` (a foreign
+    key to Person, or ``"pk"`` on Person itself) names a person hidden from this user."""
+    hidden = persons_hidden_from(user)
+    if not hidden:
+        return Q()
+    return ~Q(**{f"{field}__in": sorted(hidden)})
+
+
 # --- answering with one record, or not found -----------------------------------------------------
 
 
@@ -127,8 +186,9 @@ def one_or_404(
     before anything is read, so the two cannot be told apart by timing or by the answer."""
     if not allowed:
         raise Http404
+    hidden = persons_hidden_from(user)
     record = records.first()
-    if record is None:
+    if record is None or (hidden and person_of(record) in hidden):
         raise Http404
     with transaction.atomic():
         audit_record(

@@ -25,6 +25,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Panel referrals", reverse("panel:list")))
     if has(user, Capability.SEARCH_PEOPLE):
         items.append(("Find a person", reverse("people:search")))
+    if has(user, Capability.KEEP_SUPPORT_PLANS):
+        items.append(("Support plans", reverse("support:list")))
+    elif has(user, Capability.READ_LIVED_EXPERIENCE):
+        items.append(("Lived experience", reverse("support:lived-experience")))
     if has(user, Capability.RAISE_CONCERN):
         items.append(("Raise a concern", reverse("frontdoor:raise-find")))
         items.append(("My concerns", reverse("frontdoor:mine")))
@@ -36,6 +40,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Figures", reverse("frontdoor:figures")))
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Risk levels", reverse("screening:levels")))
+    if has(user, Capability.SUBJECT_ACCESS):
+        items.append(("Data protection", reverse("dataprotection:overview")))
+        items.append(("Subject access requests", reverse("dataprotection:sars")))
     if has(user, Capability.VIEW_AUDIT):
         items.append(("Audit trail", reverse("dataprotection:trail")))
     if has(user, Capability.MANAGE_ACCOUNTS):

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "safeguarding.people",
     "safeguarding.exchange",
     "safeguarding.linkage",
+    "safeguarding.support",
     "safeguarding.frontdoor",
     "safeguarding.screening",
     "safeguarding.earlywarning",

@@ -22,4 +22,5 @@ urlpatterns = [
     path("rules/", include("safeguarding.earlywarning.rule_urls")),
     path("panel/", include("safeguarding.panel.urls")),
     path("screening/", include("safeguarding.screening.urls")),
+    path("support/", include("safeguarding.support.urls")),
 ]

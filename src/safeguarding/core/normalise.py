@@ -166,3 +166,32 @@ def name_words(value: str | None) -> set[str]:
     words = {w for w in clean.split(" ") if len(w) >= 2}
     compact = clean.replace(" ", "")
     return words | {clean, compact} if len(compact) >= 2 else words | {clean}
+
+
+def latest_day(dob: PartialDate) -> dt.date:
+    """The latest date a partial date allows (``2010`` → 31 December 2010)."""
+    if dob.month is None:
+        return dt.date(dob.year, 12, 31)
+    if dob.day is None:
+        next_month = dt.date(dob.year + dob.month // 12, dob.month % 12 + 1, 1)
+        return next_month - dt.timedelta(days=1)
+    return dt.date(dob.year, dob.month, dob.day)
+
+
+def nth_birthday(dob: PartialDate, years: int, *, latest: bool = False) -> dt.date:
+    """The day a person born on ``dob`` turns ``years`` old: from the earliest date a partial date of
+    birth allows, or its latest (``latest=True``, for keeping records: never too early). Someone born
+    on 29 February comes of age on 1 March in a year without one (Family Law Reform Act 1969, s.9)."""
+    born = latest_day(dob) if latest else dob.earliest
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return dt.date(born.year + years, 3, 1)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February becomes 1 March in a year without one)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)

@@ -1,14 +1,33 @@
-"""Reads of the audit trail for the data protection officer: who saw a person's record, when, why."""
+"""Reads for the data protection officer: the audit trail of a person, subject access requests and
+their review, disclosures, sealed records and who is hidden by them, break-glass use, holds, and the
+overview with every clock."""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models import QuerySet
+import datetime as dt
+from dataclasses import dataclass
 
-from safeguarding.accounts.access import Capability, require
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has, one_or_404, require
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.dataprotection.models import (
+    BreakGlassAccess,
+    Disclosure,
+    Disposal,
+    LegalHold,
+    RedactionStatus,
+    SarBundle,
+    SarItem,
+    SarRedaction,
+    SealedRecord,
+    SubjectAccessRequest,
+)
 from safeguarding.people import identity
 from safeguarding.people.models import Person
 
@@ -41,7 +60,7 @@ def recent_audit_events(*, user: User, limit: int = 100) -> QuerySet[AuditEvent]
 
 
 def person_for_audit(*, reference: str) -> Person | None:
-    """Find a person by hub reference (P0000123) or number, for the audit page."""
+    """Find a person by hub reference (P0000123) or number, for the data protection officer's pages."""
     digits = reference.strip().upper().lstrip("P")
     return Person.objects.filter(pk=int(digits)).first() if digits.isdigit() else None
 
@@ -55,3 +74,178 @@ def flagged_searches(*, user: User, limit: int = 50) -> QuerySet[AuditEvent]:
         .select_related("actor")
         .order_by("-sequence")[:limit]
     )
+
+
+# --- sealed records: who is hidden from whom -----------------------------------------------------
+
+
+def persons_hidden_by_seals(user: User) -> set[int]:
+    """Every id of every sealed person, except those this user is named on or has live break-glass
+    access to. Registered with the access policy (``workflows.apps``), which every read passes. The
+    data protection officer's own work (subject access, sealing, review) is never hidden from them."""
+    if has(user, Capability.RECORDS_MANAGEMENT) or has(user, Capability.SUBJECT_ACCESS):
+        return set()
+    seals = SealedRecord.objects.filter(active=True)
+    if not seals.exists():
+        return set()
+    now = timezone.now()
+    allowed = seals.filter(
+        Q(named_users=user) | Q(break_glass__user=user, break_glass__expires_at__gt=now)
+    ).values_list("person__root_id", flat=True)
+    roots = set(seals.values_list("person__root_id", flat=True)) - set(allowed)
+    if not roots:
+        return set()
+    return set(Person.objects.filter(root_id__in=roots).values_list("pk", flat=True))
+
+
+def seal_for_person(person: Person | int) -> SealedRecord | None:
+    return (
+        SealedRecord.objects.filter(identity.same_person("person", person), active=True)
+        .prefetch_related("named_users")
+        .first()
+    )
+
+
+def sealed_records(*, user: User) -> list[SealedRecord]:
+    require(user, Capability.RECORDS_MANAGEMENT)
+    return list(
+        SealedRecord.objects.filter(active=True)
+        .select_related("person", "sealed_by")
+        .prefetch_related("named_users")
+        .annotate(uses=Count("break_glass"))
+        .order_by("review_due_on", "pk")
+    )
+
+
+def seal_for_user_or_404(user: User, seal_id: int) -> SealedRecord:
+    return one_or_404(
+        SealedRecord.objects.filter(pk=seal_id).select_related("person", "sealed_by"),
+        user=user,
+        allowed=has(user, Capability.RECORDS_MANAGEMENT),
+        event_type=AuditEventType.PERSON_VIEWED,
+        target_kind="sealed_record",
+        person_of=lambda seal: seal.person_id,
+        reason=lambda _seal: "reviewing a sealed record",
+    )
+
+
+def break_glass_uses(*, user: User, unreviewed_only: bool = False) -> list[BreakGlassAccess]:
+    require(user, Capability.RECORDS_MANAGEMENT)
+    uses = BreakGlassAccess.objects.select_related("seal__person", "user__agency", "reviewed_by")
+    if unreviewed_only:
+        uses = uses.filter(reviewed_at__isnull=True)
+    return list(uses.order_by("-at", "-pk"))
+
+
+# --- subject access requests ----------------------------------------------------------------------
+
+
+def sar_list(*, user: User) -> list[SubjectAccessRequest]:
+    require(user, Capability.SUBJECT_ACCESS)
+    return list(
+        SubjectAccessRequest.objects.select_related("person").order_by("-received_on", "-pk")
+    )
+
+
+def sar_for_user_or_404(user: User, sar_id: int) -> SubjectAccessRequest:
+    return one_or_404(
+        SubjectAccessRequest.objects.filter(pk=sar_id).select_related("person", "logged_by", "verified_by"),
+        user=user,
+        allowed=has(user, Capability.SUBJECT_ACCESS),
+        event_type=AuditEventType.SAR_VIEWED,
+        target_kind="subject_access_request",
+        person_of=lambda sar: sar.person_id,
+        reason=lambda sar: f"handling subject access request {sar.reference}",
+    )
+
+
+@dataclass
+class SarReview:
+    """The officer's review: every proposal with its passage in context, the items withheld whole (the
+    officer is told they exist and why), and how much the bundle holds."""
+
+    redactions: list[SarRedaction]
+    withheld: list[SarItem]
+    items: int
+    undecided: int
+    bundle: SarBundle | None
+
+
+def sar_review(*, sar: SubjectAccessRequest) -> SarReview:
+    redactions = list(
+        SarRedaction.objects.filter(item__request=sar).select_related("item", "decided_by").order_by(
+            "item__position", "field", "start"
+        )
+    )
+    bundle = SarBundle.objects.filter(request=sar).defer("pdf", "data").first()
+    return SarReview(
+        redactions=redactions,
+        withheld=list(sar.items.exclude(withheld_reason="").order_by("position")),
+        items=sar.items.count(),
+        undecided=sum(1 for r in redactions if r.status == RedactionStatus.PROPOSED),
+        bundle=bundle,
+    )
+
+
+def sar_redaction_or_404(*, user: User, sar: SubjectAccessRequest, redaction_id: int) -> SarRedaction:
+    require(user, Capability.SUBJECT_ACCESS)
+    row = SarRedaction.objects.filter(pk=redaction_id, item__request=sar).select_related("item__request").first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def sar_bundle_download(*, user: User, sar: SubjectAccessRequest, copy: str) -> tuple[bytes, str, str]:
+    """The bundle's PDF or JSON copy, its download audited."""
+    require(user, Capability.SUBJECT_ACCESS)
+    bundle = SarBundle.objects.filter(request=sar).first()
+    if bundle is None or copy not in ("pdf", "json"):
+        raise Http404
+    with transaction.atomic():
+        audit_record(event_type=AuditEventType.SAR_BUNDLE_DOWNLOADED, actor=user, target_kind="subject_access_request",
+                     target_id=sar.pk, person_id=sar.person_id, detail={"copy": copy})
+    if copy == "pdf":
+        return bytes(bundle.pdf), "application/pdf", f"{sar.reference}.pdf"
+    return bytes(bundle.data), "application/json", f"{sar.reference}.json"
+
+
+def disclosures(*, user: User, limit: int = 200) -> list[Disclosure]:
+    require(user, Capability.SUBJECT_ACCESS)
+    return list(Disclosure.objects.select_related("person", "recorded_by", "request")[:limit])
+
+
+# --- the overview -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Overview:
+    requests: list[SubjectAccessRequest]  # open ones, the nearest deadline first
+    today: dt.date
+    disclosures: list[Disclosure]
+    holds: list[LegalHold]
+    seals: list[SealedRecord]
+    break_glass: list[BreakGlassAccess]  # not yet reviewed
+    disposals: list[Disposal]
+
+
+def overview(*, user: User) -> Overview:
+    require(user, Capability.SUBJECT_ACCESS)
+    require(user, Capability.RECORDS_MANAGEMENT)
+    with transaction.atomic():
+        audit_record(event_type=AuditEventType.DPO_OVERVIEW_VIEWED, actor=user, target_kind="overview")
+    open_requests = [
+        sar for sar in SubjectAccessRequest.objects.select_related("person").order_by("received_on", "pk")
+        if sar.is_open
+    ]
+    open_requests.sort(key=lambda sar: sar.due_on)
+    return Overview(
+        requests=open_requests,
+        today=timezone.localdate(),
+        disclosures=disclosures(user=user, limit=20),
+        holds=list(LegalHold.objects.filter(released_at__isnull=True).select_related("person", "placed_by")),
+        seals=sealed_records(user=user),
+        break_glass=break_glass_uses(user=user, unreviewed_only=True),
+        disposals=list(Disposal.objects.select_related("confirmed_by").order_by("-confirmed_at")[:20]),
+    )
+
+

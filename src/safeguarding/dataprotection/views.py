@@ -1,12 +1,25 @@
-"""The data protection officer's view of the audit trail."""
+"""The data protection officer's pages: the audit trail, the overview with every clock, subject
+access requests with their redaction review and bundle, disclosures, sealed records and break-glass
+(the one page here for casework staff: asking to open a sealed record)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from safeguarding.accounts.access import Capability, current_user, require
-from safeguarding.dataprotection import selectors
+from safeguarding.accounts.models import User
+from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
+from safeguarding.dataprotection import forms as dp_forms
+from safeguarding.dataprotection import retention, sealing, selectors, services
+from safeguarding.dataprotection.models import BreakGlassAccess
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    return request.POST if request.method == "POST" else None
 
 
 def trail(request: HttpRequest) -> HttpResponse:
@@ -26,3 +39,256 @@ def trail(request: HttpRequest) -> HttpResponse:
         "dataprotection/trail.html",
         {"events": events, "person": person, "reference": reference, "flagged": flagged},
     )
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    return render(request, "dataprotection/overview.html", {"o": selectors.overview(user=current_user(request))})
+
+
+# --- subject access requests ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sar_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    requests = selectors.sar_list(user=user)
+    form = dp_forms.SarLogForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        person = selectors.person_for_audit(reference=form.cleaned_data["reference"])
+        if person is None:
+            form.add_error("reference", "No person has this hub reference")
+        else:
+            try:
+                sar = services.sar_log(
+                    acting_user=user, person=person, requester_name=form.cleaned_data["requester_name"],
+                    requester_relationship=form.cleaned_data["requester_relationship"],
+                    received_on=form.cleaned_data["received_on"],
+                )
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, f"Request {sar.reference} logged: due {sar.due_on:%-d %B %Y}")
+                return redirect("dataprotection:sar", sar_id=sar.pk)
+    return render(request, "dataprotection/sar_list.html", {"requests": requests, "form": form})
+
+
+_SAR_FORMS = {"verify": dp_forms.VerifyForm, "extend": dp_forms.ExtendForm, "send": dp_forms.SendForm,
+              "withdraw": dp_forms.WithdrawForm}
+
+
+@require_http_methods(["GET", "POST"])
+def sar_detail(request: HttpRequest, sar_id: int) -> HttpResponse:
+    user = current_user(request)
+    sar = selectors.sar_for_user_or_404(user, sar_id)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms = {name: cls(request.POST if action == name else None, prefix=name) for name, cls in _SAR_FORMS.items()}
+    error = ""
+    if action:
+        try:
+            if action in forms:
+                form = forms[action]
+                if form.is_valid():
+                    data = form.cleaned_data
+                    if action == "verify":
+                        services.sar_verify_identity(acting_user=user, sar=sar, **data)
+                    elif action == "extend":
+                        services.sar_extend(acting_user=user, sar=sar, **data)
+                    elif action == "send":
+                        services.sar_send(acting_user=user, sar=sar, **data)
+                    else:
+                        services.sar_withdraw(acting_user=user, sar=sar, **data)
+                    return redirect("dataprotection:sar", sar_id=sar.pk)
+            elif action == "assemble":
+                services.sar_assemble(acting_user=user, sar=sar)
+                return redirect("dataprotection:sar", sar_id=sar.pk)
+            elif action == "accept-all":
+                services.sar_redactions_accept_all(acting_user=user, sar=sar)
+                return redirect("dataprotection:sar", sar_id=sar.pk)
+            elif action == "produce":
+                services.sar_bundle_produce(acting_user=user, sar=sar)
+                messages.success(request, "Bundle produced")
+                return redirect("dataprotection:sar", sar_id=sar.pk)
+            else:
+                raise Http404
+        except ServiceError as exc:
+            if action in forms:
+                add_service_error(forms[action], exc)
+            else:
+                error = str(exc)
+    review = selectors.sar_review(sar=sar)
+    return render(request, "dataprotection/sar_detail.html",
+                  {"sar": sar, "review": review, "forms": forms, "error": error, "action": action})
+
+
+@require_POST
+def sar_redaction(request: HttpRequest, sar_id: int, redaction_id: int) -> HttpResponse:
+    user = current_user(request)
+    sar = selectors.sar_for_user_or_404(user, sar_id)
+    row = selectors.sar_redaction_or_404(user=user, sar=sar, redaction_id=redaction_id)
+    try:
+        services.sar_redaction_decide(acting_user=user, redaction_row=row, accept=request.POST.get("decision") == "accept",
+                                      note=request.POST.get("note", ""))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{request.build_absolute_uri(request.path).rsplit('/redactions/', 1)[0]}/#redaction-{row.pk}")
+
+
+def sar_download(request: HttpRequest, sar_id: int, copy: str) -> HttpResponse:
+    user = current_user(request)
+    sar = selectors.sar_for_user_or_404(user, sar_id)
+    content, content_type, name = selectors.sar_bundle_download(user=user, sar=sar, copy=copy)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def disclosure_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form = dp_forms.DisclosureForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reference = data.pop("reference")
+        person = selectors.person_for_audit(reference=reference) if reference else None
+        if reference and person is None:
+            form.add_error("reference", "No person has this hub reference")
+        else:
+            try:
+                services.disclosure_record(acting_user=user, person=person, **data)
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, "Disclosure recorded")
+                return redirect("dataprotection:disclosures")
+    return render(request, "dataprotection/disclosures.html",
+                  {"disclosures": selectors.disclosures(user=user), "form": form})
+
+
+# --- sealed records and break-glass -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sealed_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    seals = selectors.sealed_records(user=user)
+    form = dp_forms.SealForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        person = selectors.person_for_audit(reference=form.cleaned_data["reference"])
+        names = [n.strip() for n in form.cleaned_data["named"].split(",") if n.strip()]
+        named = list(User.objects.filter(username__in=names, is_active=True))
+        if person is None:
+            form.add_error("reference", "No person has this hub reference")
+        elif len(named) != len(set(names)):
+            form.add_error("named", "Enter the usernames of people who can sign in to the hub")
+        else:
+            try:
+                sealing.record_seal(acting_user=user, person=person, reason=form.cleaned_data["reason"],
+                                    named_users=named)
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, f"{person.reference} sealed")
+                return redirect("dataprotection:sealed")
+    uses = selectors.break_glass_uses(user=user)
+    return render(request, "dataprotection/sealed.html", {"seals": seals, "form": form, "uses": uses})
+
+
+@require_http_methods(["GET", "POST"])
+def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
+    user = current_user(request)
+    seal = selectors.seal_for_user_or_404(user, seal_id)
+    form = dp_forms.SealReviewForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            sealing.seal_review(acting_user=user, seal=seal, keep_sealed=form.cleaned_data["keep_sealed"] == "yes",
+                                note=form.cleaned_data["note"])
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Review recorded")
+            return redirect("dataprotection:sealed")
+    return render(request, "dataprotection/seal_detail.html",
+                  {"seal": seal, "form": form, "reviews": list(seal.reviews.select_related("reviewed_by")),
+                   "uses": list(seal.break_glass.select_related("user__agency").order_by("-at"))})
+
+
+@require_http_methods(["GET", "POST"])
+def break_glass_review(request: HttpRequest, use_id: int) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.RECORDS_MANAGEMENT)
+    use = BreakGlassAccess.objects.select_related("seal__person", "user__agency").filter(pk=use_id).first()
+    if use is None:
+        raise Http404
+    form = dp_forms.BreakGlassReviewForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            sealing.break_glass_review(acting_user=user, use=use, justified=form.cleaned_data["justified"] == "yes",
+                                       note=form.cleaned_data["note"])
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Break-glass use reviewed")
+            return redirect("dataprotection:overview")
+    return render(request, "dataprotection/break_glass_review.html", {"use": use, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """For casework staff: open a record that is restricted, giving the reason. The answer is the same
+    whether or not the record is sealed: the person's page, which opens if they may see it."""
+    user = current_user(request)
+    require(user, Capability.VIEW_PERSON)
+    form = dp_forms.BreakGlassForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        digits = form.cleaned_data["reference"].strip().upper().lstrip("P")
+        if not digits.isdigit():
+            form.add_error("reference", "Enter a hub reference, like P0000123")
+        else:
+            try:
+                sealing.break_glass(acting_user=user, person_id=int(digits), reason=form.cleaned_data["reason"])
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                return redirect("people:detail", person_id=int(digits))
+    return render(request, "dataprotection/break_glass.html", {"form": form})
+
+
+# --- retention and legal holds --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def retention_page(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form = dp_forms.HoldForm(_posted(request))
+    if request.method == "POST" and request.POST.get("action") == "hold" and form.is_valid():
+        person = selectors.person_for_audit(reference=form.cleaned_data["reference"])
+        if person is None:
+            form.add_error("reference", "No person has this hub reference")
+        else:
+            try:
+                retention.legal_hold_place(acting_user=user, person=person, reason=form.cleaned_data["reason"])
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, f"Legal hold placed on {person.reference}")
+                return redirect("dataprotection:retention")
+    elif request.method == "POST" and request.POST.get("action") == "release":
+        try:
+            retention.legal_hold_release(acting_user=user, hold_id=int(request.POST.get("hold", "0") or 0),
+                                         reason=request.POST.get("reason", ""))
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        return redirect("dataprotection:retention")
+    elif request.method == "POST" and request.POST.get("action") == "dispose":
+        try:
+            disposal = retention.disposal_confirm(
+                acting_user=user, person_id=int(request.POST.get("person", "0") or 0),
+                kind=request.POST.get("kind", ""), note=request.POST.get("note", ""),
+            )
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Disposed of {sum(disposal.what.values())} records; the audit trail keeps its rows")
+        return redirect("dataprotection:retention")
+    review = retention.disposal_review(user=user)
+    return render(request, "dataprotection/retention.html", {"review": review, "form": form})

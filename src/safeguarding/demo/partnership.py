@@ -230,3 +230,75 @@ def demo_casework(*, referrals: int = 2) -> dict[str, int]:
         )
         done["screened"] += 1
     return done
+
+
+def demo_support_and_data_protection() -> dict[str, int]:
+    """Leave something to see in survivor support and data protection, through their services: the
+    support worker's plan for a child the panel took on (with her words, a service, a goal), an adult
+    abused as a child whom the hub never held, the data protection officer's subject access request
+    for that child (identity verified, assembled, redactions to review), a legal hold on the same child
+    while the police investigate, and another child's record sealed to the lead practitioner."""
+    from safeguarding.dataprotection import retention, sealing
+    from safeguarding.dataprotection import services as dp
+    from safeguarding.panel.models import PanelReferral
+    from safeguarding.support import services as support
+    from safeguarding.support.models import SupportPlan
+
+    done = {"plans": 0, "requests": 0, "seals": 0, "holds": 0}
+    if SupportPlan.objects.exists():
+        return done
+    worker = User.objects.get(username="support.worker")
+    dpo = User.objects.get(username="dpo")
+    practitioner = User.objects.get(username="lead.practitioner")
+    today = timezone.localdate()
+    referral = PanelReferral.objects.select_related("child").order_by("referred_at", "pk").first()
+    child = referral.child if referral else Person.objects.filter(role=PersonRole.CHILD).order_by("pk").first()
+    if child is None:
+        return done
+    plan = support.support_plan_open(acting_user=worker, person=child)
+    support.survivor_words_record(
+        acting_user=worker, plan=plan, kind="feelings", said_on=today - dt.timedelta(days=20),
+        words="I thought he was my boyfriend. I know now it wasn't my fault.",
+    )
+    support.survivor_words_record(
+        acting_user=worker, plan=plan, kind="helps", said_on=today - dt.timedelta(days=6),
+        words="Seeing the same worker every week. Not having to tell it all again.",
+    )
+    support.support_service_record(acting_user=worker, plan=plan, kind="isva", status="taken_up",
+                                   offered_on=today - dt.timedelta(days=18), provider="Eastshire ISVA service")
+    support.support_service_record(acting_user=worker, plan=plan, kind="counselling", status="offered",
+                                   offered_on=today - dt.timedelta(days=6))
+    support.support_goal_set(acting_user=worker, plan=plan, description="Go back to college in September",
+                             set_on=today - dt.timedelta(days=18))
+    support.sharing_wish_record(acting_user=worker, plan=plan, what="What happened at the flat",
+                                with_whom="Her mum", share=False, recorded_on=today - dt.timedelta(days=6))
+    done["plans"] += 1
+    adult = support.adult_survivor_record(acting_user=worker, given_name="Leanne", family_name="Marsh",
+                                          date_of_birth=dt.date(1991, 6, 2))
+    adult_plan = support.support_plan_open(acting_user=worker, person=adult, abused_as_child=True)
+    support.survivor_words_record(
+        acting_user=worker, plan=adult_plan, kind="wishes", said_on=today - dt.timedelta(days=3),
+        words="I want my records. I want to know who knew, and when.",
+    )
+    support.lived_experience_record(
+        acting_user=worker, plan=adult_plan, themes=["not_believed", "records"], consent_given=True,
+        written_on=today - dt.timedelta(days=3),
+        summary="Abused from 13; called 'out of control' in the records. Support came at 30, and it helped to be "
+                "believed. Getting the records was as hard as telling.",
+    )
+    done["plans"] += 1
+    sar = dp.sar_log(acting_user=dpo, person=child, requester_name=child.full_name or "The young person",
+                     requester_relationship="the person themselves", received_on=today - dt.timedelta(days=9))
+    dp.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=today - dt.timedelta(days=8),
+                           evidence="Seen with her support worker; college ID")
+    dp.sar_assemble(acting_user=dpo, sar=sar)
+    done["requests"] += 1
+    retention.legal_hold_place(acting_user=dpo, person=child,
+                               reason="Police investigation into the network: keep everything until charging decisions")
+    done["holds"] += 1
+    other = Person.objects.filter(role=PersonRole.CHILD).exclude(root_id=child.root_id).order_by("-pk").first()
+    if other is not None:
+        sealing.record_seal(acting_user=dpo, person=other, named_users=[practitioner],
+                            reason="Witness in a forthcoming trial: only the allocated social worker opens the record")
+        done["seals"] += 1
+    return done

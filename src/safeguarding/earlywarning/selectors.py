@@ -8,6 +8,7 @@ from django.http import Http404
 from safeguarding.accounts.access import (
     Capability,
     has,
+    not_hidden,
     one_or_404,
     require,
     sees_alerts,
@@ -49,7 +50,7 @@ def alert_queue(*, user: User, include_closed: bool = False) -> QuerySet[Alert]:
     Only for those who work the queue (MACE coordinators and triage workers)."""
     if not has(user, Capability.WORK_ALERTS):
         return Alert.objects.none()
-    alerts = Alert.objects.filter(alerts_visible_to(user))
+    alerts = Alert.objects.filter(alerts_visible_to(user), not_hidden(user, "person"))
     if not include_closed:
         # Closed alerts come back when a scan adds new evidence to them.
         alerts = alerts.filter(Q(status__in=OPEN_STATUSES) | Q(new_evidence_since_action=True))
@@ -131,3 +132,13 @@ def rule_test_for_admin_or_404(
     if test is None:
         raise Http404
     return test
+
+
+def alerts_for_subject_access(*, user: User, person: Person) -> list[Alert]:
+    """Every alert about the person under any id they have had, for their own subject access request
+    (the data protection officer only). Explanations are stored without restricted content."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return []
+    return list(
+        Alert.objects.filter(identity.same_person("person", person)).select_related("rule").order_by("raised_at", "pk")
+    )

@@ -10,7 +10,15 @@ from django.core import signing
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, one_or_404, require, sees_all_concerns, sees_own_concerns
+from safeguarding.accounts.access import (
+    Capability,
+    has,
+    not_hidden,
+    one_or_404,
+    require,
+    sees_all_concerns,
+    sees_own_concerns,
+)
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome
@@ -21,9 +29,9 @@ from safeguarding.people.models import Person
 def concerns_visible_to(user: User) -> Q:
     """A filter on ``Concern``: casework roles see all; a referrer only their own."""
     if sees_all_concerns(user):
-        return Q()
+        return not_hidden(user, "child")
     if sees_own_concerns(user):
-        return Q(raised_by=user)
+        return Q(raised_by=user) & not_hidden(user, "child")
     return Q(pk__in=[])
 
 
@@ -75,7 +83,7 @@ def recently_decided(*, user: User, limit: int = 20) -> QuerySet[Concern]:
 
 def concerns_raised_by(*, user: User) -> QuerySet[Concern]:
     """What this user raised, with what was decided (the referrer's own list)."""
-    return Concern.objects.filter(raised_by=user).select_related("child", "agency", "decision").order_by("-raised_at")
+    return Concern.objects.filter(not_hidden(user, "child"), raised_by=user).select_related("child", "agency", "decision").order_by("-raised_at")
 
 
 @dataclass(frozen=True)
@@ -140,3 +148,15 @@ def child_for_raise_or_none(*, user: User, token: str) -> Person | None:
     if data.get("u") != user.pk or not has(user, Capability.RAISE_CONCERN):
         return None
     return Person.objects.filter(pk=data.get("p")).first()
+
+
+def concerns_for_subject_access(*, user: User, person: Person) -> list[Concern]:
+    """Every concern about the person under any id they have had, with its decision, for their own
+    subject access request (the data protection officer only)."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return []
+    return list(
+        Concern.objects.filter(identity.same_person("child", person))
+        .select_related("agency", "raised_by", "decision__decided_by")
+        .order_by("raised_at", "pk")
+    )

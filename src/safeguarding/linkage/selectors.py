@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from safeguarding.accounts.access import Capability, has, one_or_404, require
+from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, require
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -20,7 +20,9 @@ def review_queue(*, user: User) -> QuerySet[MatchReview]:
     """Pairs awaiting a decision, the most likely matches first."""
     require(user, Capability.REVIEW_MATCHES)
     return (
-        MatchReview.objects.filter(status=ReviewStatus.PENDING)
+        MatchReview.objects.filter(
+            not_hidden(user, "record_l__person"), not_hidden(user, "record_r__person"), status=ReviewStatus.PENDING
+        )
         .select_related("record_l__source_system__agency", "record_r__source_system__agency")
         .order_by("-match_probability", "pk")
     )

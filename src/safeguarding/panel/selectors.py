@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from safeguarding.accounts.access import one_or_404, sees_panel
+from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, sees_panel
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.earlywarning.models import Alert
@@ -61,7 +61,7 @@ def panel_list(*, user: User, include_closed: bool = False) -> QuerySet[PanelRef
     """The panel's referrals, newest first: open ones, or closed ones too."""
     if not sees_panel(user):
         raise PermissionDenied
-    referrals = PanelReferral.objects.all()
+    referrals = PanelReferral.objects.filter(not_hidden(user, "child"))
     if not include_closed:
         referrals = referrals.filter(status=ReferralStatus.OPEN)
     return referrals.select_related(
@@ -74,3 +74,15 @@ def referral_sources(*, referral: PanelReferral) -> tuple[list[Alert], list[Conc
     alerts = list(referral.linked_alerts.select_related("rule").order_by("raised_at", "pk"))
     concerns = list(referral.linked_concerns.select_related("agency").order_by("raised_at", "pk"))
     return alerts, concerns
+
+
+def referrals_for_subject_access(*, user: User, person: Person) -> list[PanelReferral]:
+    """Every panel referral of the person under any id they have had, for their own subject access
+    request (the data protection officer only)."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return []
+    return list(
+        PanelReferral.objects.filter(identity.same_person("child", person))
+        .select_related("referred_by", "closed_by")
+        .order_by("referred_at", "pk")
+    )

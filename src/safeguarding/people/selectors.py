@@ -12,11 +12,19 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, one_or_404, sees_restricted_intelligence
+from safeguarding.accounts.access import (
+    Capability,
+    has,
+    not_hidden,
+    one_or_404,
+    persons_hidden_from,
+    sees_restricted_intelligence,
+)
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
+from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Handling, Person, PersonRole, Relationship, SourceRecord
 
 
@@ -219,7 +227,11 @@ def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
         return []
     # Records linkage has merged lead to the person they are now.
     roots = set(Person.objects.filter(pk__in=person_ids).values_list("root_id", flat=True))
-    people = list(Person.objects.filter(scope, pk__in=roots).order_by("family_name", "given_name", "pk")[:limit])
+    people = list(
+        Person.objects.filter(scope, not_hidden(user, "pk"), pk__in=roots).order_by("family_name", "given_name", "pk")[
+            :limit
+        ]
+    )
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.PERSON_SEARCHED,
@@ -293,11 +305,114 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
         )
         for e in events
     ]
+    sealed_away = sorted(persons_hidden_from(user))
     relationships = list(
-        Relationship.objects.filter(Q(from_record_id__in=record_ids) | Q(to_record_id__in=record_ids)).select_related(
-            "from_record__person", "to_record__person", "source_system__agency"
-        )
+        Relationship.objects.filter(Q(from_record_id__in=record_ids) | Q(to_record_id__in=record_ids))
+        .exclude(Q(from_record__person__in=sealed_away) | Q(to_record__person__in=sealed_away))
+        .select_related("from_record__person", "to_record__person", "source_system__agency")
     )
     return PersonRecords(
         person=person, records=records, timeline=timeline, relationships=relationships, hidden_restricted=hidden
     )
+
+
+# --- for a subject access request ----------------------------------------------------------------
+
+
+@dataclass
+class SubjectRecords:
+    """What the agencies' systems hold about a person, for their own subject access request.
+
+    Police intelligence with handling conditions never leaves this room with its content: it is
+    answered only by its date, system and reference, so the data protection officer can be told it
+    exists and ask the police, and no bundle can carry it."""
+
+    records: list[SourceRecord]
+    events: list[Event]  # on the person's own records
+    naming: list[Event]  # on other people's records, naming the person among ``other_record_ids``
+    withheld: list[tuple[dt.datetime, str, str]]  # restricted intelligence: (when, system code, event id)
+    relationships: list[Relationship]
+    others: list[SourceRecord]  # the records of everyone else those events and relationships name
+
+
+def _restricted() -> Q:
+    return Q(event_type=EventType.INTELLIGENCE) & ~Q(handling=Handling.SHAREABLE)
+
+
+def subject_access_records(*, user: User, person: Person) -> SubjectRecords:
+    """Everything the agencies' systems hold about the person under any id they have had."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return SubjectRecords([], [], [], [], [], [])
+    root = identity.root_id(person)
+    records = list(
+        SourceRecord.objects.filter(person__root_id=root).select_related("source_system__agency").order_by("pk")
+    )
+    record_ids = [r.pk for r in records]
+    events = list(
+        Event.objects.filter(source_record_id__in=record_ids)
+        .exclude(_restricted())
+        .select_related("source_system__agency")
+        .order_by("occurred_at", "pk")
+    )
+    # Events on other people's records that name this person (police intelligence about an adult that
+    # names the child, say): found by the person's record ids in each system, checked exactly.
+    by_system: dict[int, set[str]] = {}
+    for r in records:
+        by_system.setdefault(r.source_system_id, set()).add(r.record_id)
+    naming_q = Q(pk__in=[])
+    for system_id, ids in by_system.items():
+        for rid in ids:
+            naming_q |= Q(source_system_id=system_id, other_record_ids__contains=rid)
+    candidates = (
+        Event.objects.filter(naming_q).exclude(source_record_id__in=record_ids).select_related("source_system__agency")
+        if by_system else Event.objects.none()
+    )
+    naming: list[Event] = []
+    withheld: list[tuple[dt.datetime, str, str]] = []
+    for event in candidates.order_by("occurred_at", "pk"):
+        if not set(event.other_record_ids.split(";")) & by_system.get(event.source_system_id, set()):
+            continue
+        if event.is_restricted_intelligence:
+            withheld.append((event.occurred_at, event.source_system.code, event.event_id))
+        else:
+            naming.append(event)
+    withheld += list(
+        Event.objects.filter(_restricted(), source_record_id__in=record_ids).values_list(
+            "occurred_at", "source_system__code", "event_id"
+        )
+    )
+    relationships = list(
+        Relationship.objects.filter(Q(from_record_id__in=record_ids) | Q(to_record_id__in=record_ids))
+        .select_related("from_record", "to_record", "source_system__agency")
+        .order_by("pk")
+    )
+    # Everyone else named: in relationships, in the person's events, and holding the naming events.
+    other_ids = {rel.from_record_id for rel in relationships} | {rel.to_record_id for rel in relationships}
+    other_ids |= {event.source_record_id for event in naming}
+    wanted: dict[int, set[str]] = {}
+    for event in events:
+        if event.other_record_ids:
+            wanted.setdefault(event.source_system_id, set()).update(event.other_record_ids.split(";"))
+    others_q = Q(pk__in=sorted(other_ids - set(record_ids)))
+    for system_id, ids in wanted.items():
+        others_q |= Q(source_system_id=system_id, record_id__in=sorted(ids))
+    others = list(SourceRecord.objects.filter(others_q).exclude(person__root_id=root))
+    return SubjectRecords(records, events, naming, sorted(withheld), relationships, others)
+
+
+def records_named(pairs: set[tuple[str, str]]) -> list[SourceRecord]:
+    """Source records whose given and family names are one of the (given, family) pairs, in any case:
+    for finding people the hub holds named in free text."""
+    if not pairs:
+        return []
+    families = {f for _, f in pairs}
+    spellings = {variant for f in families for variant in (f, f.title(), f.upper(), f.capitalize())}
+    found = []
+    for start in range(0, len(spellings), 500):
+        chunk = sorted(spellings)[start : start + 500]
+        for record in SourceRecord.objects.filter(family_name__in=chunk).only(
+            "pk", "person_id", "given_name", "family_name", "role"
+        ):
+            if (record.given_name.lower(), record.family_name.lower()) in pairs:
+                found.append(record)
+    return found

@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, require
+from safeguarding.accounts.access import Capability, has, not_hidden, require
 from safeguarding.accounts.models import User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.people import identity
@@ -232,7 +232,7 @@ def approvals_queue(*, user: User) -> QuerySet[ScreeningAssessment]:
     require(user, Capability.APPROVE_DOWNGRADE)
     return (
         _assessments()
-        .filter(status=ScreeningStatus.AWAITING_APPROVAL, approval=ApprovalStatus.AWAITING)
+        .filter(not_hidden(user, "child"), status=ScreeningStatus.AWAITING_APPROVAL, approval=ApprovalStatus.AWAITING)
         .order_by("completed_at", "pk")
     )
 
@@ -306,3 +306,17 @@ def levels_on(*, user: User, on: dt.date) -> LevelsOn:
     # Levels the partnership has since removed still count, under the name they had.
     levels += [LevelCount(code, names[code][1], n) for code, n in sorted(counts.items(), key=lambda kv: names[kv[0]])]
     return LevelsOn(on=on, levels=levels, not_screened=not_screened)
+
+
+def screenings_for_subject_access(*, user: User, person: Person) -> list[ScreeningAssessment]:
+    """Every completed screening of the person under any id they have had, with its answers, for their
+    own subject access request (the data protection officer only)."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return []
+    return list(
+        _assessments()
+        .filter(identity.same_person("child", person))
+        .exclude(status=ScreeningStatus.DRAFT)
+        .prefetch_related("answers")
+        .order_by("started_at", "pk")
+    )

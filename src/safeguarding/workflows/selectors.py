@@ -19,6 +19,7 @@ from safeguarding.panel.selectors import open_referral_for_person
 from safeguarding.people.models import Person, PersonRole, Relationship, SourceRecord
 from safeguarding.people.selectors import PersonRecords, TimelineEntry, person_records
 from safeguarding.screening.selectors import ScreeningSummary, screening_summary
+from safeguarding.support.selectors import SupportSummary, support_summary
 
 
 @dataclass
@@ -34,6 +35,7 @@ class ChildView:
     screening: ScreeningSummary
     open_referral: PanelReferral | None
     raise_url: str  # where this viewer raises a concern about the child ("" if they may not)
+    support: SupportSummary  # support plans held (who holds them, not what), and a wish for no contact
 
     @property
     def records(self) -> list[SourceRecord]:
@@ -86,4 +88,5 @@ def child_view(*, user: User, person: Person) -> ChildView:
         screening=screening_summary(user=user, person=person),
         open_referral=open_referral_for_person(person) if sees_panel_referral else None,
         raise_url=raise_url,
+        support=support_summary(user=user, person=person),
     )

@@ -24,6 +24,7 @@ from safeguarding.demo.partnership import (
     demo_casework,
     demo_concerns_raise,
     demo_partnership_setup,
+    demo_support_and_data_protection,
 )
 
 
@@ -86,6 +87,13 @@ class Command(BaseCommand):
                     f"acknowledged {worked['acknowledged']} more alert, as the demo's MACE coordinator and lead "
                     "practitioner."
                 )
+        kept = demo_support_and_data_protection()
+        if kept["plans"]:
+            console.print(
+                f"Opened {kept['plans']} support plans, logged {kept['requests']} subject access request, placed "
+                f"{kept['holds']} legal hold and sealed {kept['seals']} record, as the demo's support worker and data "
+                "protection officer."
+            )
 
         table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
         for column in ("Username", "Role", "Agency"):

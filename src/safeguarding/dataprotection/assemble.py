@@ -1,0 +1,209 @@
+"""Assembling everything the hub holds about a person for their subject access request: the rooms
+below this one read through their selectors here, the rooms beside and above through the sources
+they registered (``dataprotection.sources``); then the lexicon of third parties and of the person's
+own values that the redaction proposals work from."""
+
+from __future__ import annotations
+
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEvent
+from safeguarding.dataprotection import redaction
+from safeguarding.dataprotection.sources import (
+    SECTIONS,
+    Category,
+    Gathered,
+    Item,
+    Lexicon,
+    ThirdParty,
+    registered_sources,
+)
+from safeguarding.people import identity
+from safeguarding.people.models import Person, PersonRole, SourceRecord
+from safeguarding.people.selectors import records_named, subject_access_records
+from safeguarding.support.selectors import contact_wishes_for_subject_access, plans_for_subject_access
+
+POLICE_INTELLIGENCE_WITHHELD = (
+    "Police intelligence held with handling conditions (code C). It is the police's information, often "
+    "about other people and from sources who must be protected, and it is never disclosed by the hub "
+    "(Data Protection Act 2018, Schedule 2, paragraph 2: crime and taxation). The police decide on its "
+    "disclosure: refer this part of the request to their data protection team."
+)
+
+
+def _record_values(record: SourceRecord) -> list[str]:
+    names = [record.full_name, f"{record.given_name} {record.family_name}".strip(), *record.other_names.split(";")]
+    identifiers = [record.nhs_number, record.upn, record.pnc_id, record.address, *record.phones.split(";"),
+                   *record.emails.split(";")]
+    return [v for v in names + identifiers if v]
+
+
+def _people(user: User, person: Person) -> Gathered:
+    held = subject_access_records(user=user, person=person)
+    lexicon = Lexicon()
+    for record in held.records:
+        for value in (*_record_values(record), record.given_name, record.family_name, record.postcode):
+            lexicon.add_own(value)
+    for other in held.others:
+        category = Category.OTHER_CHILD if other.role == PersonRole.CHILD else Category.ADULT
+        for value in _record_values(other):
+            lexicon.add_third_party(value, category)
+    items: list[Item] = []
+    section = SECTIONS[0]
+    for r in held.records:
+        items.append(Item(
+            section=section, kind="source_record", source=f"{r.source_system.code} {r.record_id}",
+            title=f"{r.source_system.agency.name}", occurred_at=r.updated_at,
+            fields=[("Name", r.full_name), ("Also known as", r.other_names.replace(";", ", ")),
+                    ("Date of birth", r.date_of_birth), ("Sex", r.sex), ("NHS number", r.nhs_number),
+                    ("Unique pupil number", r.upn), ("Police national computer id", r.pnc_id),
+                    ("Address", " ".join(p for p in (r.address, r.postcode) if p)),
+                    ("Phone", r.phones.replace(";", ", ")), ("E-mail", r.emails.replace(";", ", "))],
+        ))
+    others_by_key = {(o.source_system_id, o.record_id): o for o in held.others}
+    others_by_pk = {o.pk: o for o in held.others}
+    section = SECTIONS[1]
+    for e in [*held.events, *held.naming]:
+        named = [others_by_key.get((e.source_system_id, rid)) for rid in e.other_record_ids.split(";") if rid]
+        fields = [("What", e.get_event_type_display()), ("Details", e.detail),
+                  ("Where", ", ".join(p for p in (e.location_name, e.location_postcode) if p)),
+                  ("Vehicle", e.vehicle_registration), ("Phone", e.phone)]
+        third = [ThirdParty(3, Category.IDENTIFIER), ThirdParty(4, Category.IDENTIFIER)]
+        if e.source_record_id in others_by_pk:
+            holder = others_by_pk[e.source_record_id]
+            fields.append(("Recorded on the record of", holder.full_name or holder.record_id))
+            third.append(ThirdParty(len(fields) - 1, Category.OTHER_CHILD if holder.role == PersonRole.CHILD
+                                    else Category.ADULT))
+        for other in (n for n in named if n is not None):
+            fields.append(("With", other.full_name or other.record_id))
+            third.append(ThirdParty(len(fields) - 1, Category.OTHER_CHILD if other.role == PersonRole.CHILD
+                                    else Category.ADULT))
+        if e.ended_at:
+            fields.insert(1, ("Until", f"{e.ended_at:%-d %B %Y, %H:%M}"))
+            third = [ThirdParty(tp.field + 1, tp.category) for tp in third]
+        items.append(Item(
+            section=section, kind="event", source=f"{e.source_system.code} {e.event_id}",
+            title=f"{e.get_event_type_display()}, recorded by {e.source_system.agency.name}",
+            occurred_at=e.occurred_at, fields=fields, third_parties=third,
+        ))
+    for when, system, event_id in held.withheld:
+        items.append(Item(
+            section=section, kind="withheld_intelligence", source=f"{system} {event_id}",
+            title="Police intelligence (withheld)", occurred_at=when, withheld_reason=POLICE_INTELLIGENCE_WITHHELD,
+        ))
+    first_event = next((i for i, it in enumerate(items) if it.section == section), len(items))
+    items[first_event:] = sorted(items[first_event:], key=lambda it: it.occurred_at.timestamp() if it.occurred_at else 0)
+    own_records = {r.pk for r in held.records}
+    for rel in held.relationships:
+        other = rel.to_record if rel.from_record_id in own_records else rel.from_record
+        items.append(Item(
+            section=section, kind="relationship", source=f"{rel.source_system.code} relationship {rel.pk}",
+            title=f"A relationship recorded by {rel.source_system.agency.name}",
+            fields=[("Relationship", rel.get_relationship_display()), ("With", other.full_name or other.record_id),
+                    ("From", f"{rel.start_date:%-d %B %Y}" if rel.start_date else ""),
+                    ("To", f"{rel.end_date:%-d %B %Y}" if rel.end_date else "")],
+            third_parties=[ThirdParty(1, Category.OTHER_CHILD if other.role == PersonRole.CHILD else Category.ADULT)],
+        ))
+    return Gathered(items, lexicon)
+
+
+def _support(person: Person) -> list[Item]:
+    items: list[Item] = []
+    section = SECTIONS[6]
+    for d in plans_for_subject_access(person):
+        plan = d.plan
+        items.append(Item(
+            section=section, kind="support_plan", source=f"support plan {plan.reference}",
+            title=f"Support plan held by {plan.agency.name}", occurred_at=plan.opened_at,
+            fields=[("Stage", plan.get_stage_display()), ("Lead worker", plan.lead_worker.display_name),
+                    ("Status", plan.get_status_display()), ("Why it closed", plan.closed_reason)],
+        ))
+        for t in d.transitions:
+            items.append(Item(section=section, kind="support_transition", source=f"support plan {plan.reference}",
+                              title="Transition", occurred_at=t.recorded_at,
+                              fields=[("From", t.get_from_stage_display()), ("To", t.get_to_stage_display()),
+                                      ("Note", t.note)]))
+        for w in d.words:
+            items.append(Item(section=section, kind="own_words", source=f"support plan {plan.reference}",
+                              title=f"In your words: {w.get_kind_display().lower()}", occurred_at=None,
+                              fields=[("Said on", f"{w.said_on:%-d %B %Y}"), ("Your words", w.words)],
+                              own_words=True))
+        for s in d.services:
+            items.append(Item(section=section, kind="support_service", source=f"support plan {plan.reference}",
+                              title=f"Service: {s.get_kind_display()}", occurred_at=None,
+                              fields=[("Offered on", f"{s.offered_on:%-d %B %Y}"), ("Taken up", s.get_status_display()),
+                                      ("Provider", s.provider), ("Note", s.note)]))
+        for r in d.referrals:
+            items.append(Item(section=section, kind="provider_referral", source=f"support plan {plan.reference}",
+                              title=f"Referral to {r.provider}", occurred_at=None,
+                              fields=[("Referred on", f"{r.referred_on:%-d %B %Y}"), ("Outcome", r.get_outcome_display()),
+                                      ("Note", r.note)]))
+        for c in d.contacts:
+            items.append(Item(section=section, kind="support_contact", source=f"support plan {plan.reference}",
+                              title=c.get_kind_display(), occurred_at=None,
+                              fields=[("On", f"{c.happened_on:%-d %B %Y}"), ("Note", c.note)]))
+        for g in d.goals:
+            progress = "; ".join(f"{p.recorded_on:%-d %B %Y}: {p.note}" for p in g.progress.all())
+            items.append(Item(section=section, kind="support_goal", source=f"support plan {plan.reference}",
+                              title="Goal", occurred_at=None,
+                              fields=[("Goal", g.description), ("Status", g.get_status_display()),
+                                      ("Progress", progress)]))
+        for sw in d.sharing_wishes:
+            items.append(Item(section=section, kind="sharing_wish", source=f"support plan {plan.reference}",
+                              title="What you want shared", occurred_at=None, own_words=True,
+                              fields=[("What", sw.what), ("With", sw.with_whom),
+                                      ("Your wish", "Share it" if sw.share else "Do not share it")]))
+        for f in d.feedback:
+            items.append(Item(section=section, kind="feedback", source=f"support plan {plan.reference}",
+                              title="Your feedback on the service", occurred_at=None, own_words=True,
+                              fields=[("On", f"{f.given_on:%-d %B %Y}"), ("Rating", f"{f.rating} out of 5"),
+                                      ("Your words", f.words)]))
+    for wish in contact_wishes_for_subject_access(person):
+        items.append(Item(section=SECTIONS[7], kind="contact_wish", source="support", title="Your wish about contact",
+                          occurred_at=wish.recorded_at, own_words=True,
+                          fields=[("Wish", "No contact" if wish.no_contact else "Contact allowed"),
+                                  ("In your words", wish.their_words)]))
+    return items
+
+
+def _audit(person: Person) -> list[Item]:
+    rows = (
+        AuditEvent.objects.filter(person_id__in=identity.ids_of(person))
+        .order_by("sequence")
+        .values_list("sequence", "occurred_at", "event_type", "actor_label", "actor_agency", "reason")
+    )
+    labels = dict(AuditEvent._meta.get_field("event_type").choices or [])
+    return [
+        Item(section=SECTIONS[8], kind="audit", source=f"audit trail #{seq}", title=str(labels.get(kind, kind)),
+             occurred_at=when, fields=[("By", f"{actor} ({agency})" if agency else actor), ("Reason", reason)])
+        for seq, when, kind, actor, agency, reason in rows
+    ]
+
+
+def gather(*, user: User, person: Person) -> tuple[list[Item], Lexicon]:
+    """Every item, in the bundle's order (sections, then date), with the lexicon for redaction."""
+    people = _people(user, person)
+    items = list(people.items)
+    lexicon = people.lexicon
+    for source in registered_sources().values():
+        found = source(user, person)
+        items.extend(found.items)
+        lexicon.third_party.update({k: v for k, v in found.lexicon.third_party.items() if k not in lexicon.third_party})
+        lexicon.own |= found.lexicon.own
+    items.extend(_support(person))
+    items.extend(_audit(person))
+    # People the hub holds who are named in free text, though no record links them to the person.
+    pairs: set[tuple[str, str]] = set()
+    for item in items:
+        if not item.own_words:
+            for _label, value in item.fields:
+                pairs |= redaction.name_candidates(value)
+    for record in records_named(pairs):
+        if record.person_id and identity.root_id(record.person_id) == identity.root_id(person):
+            continue
+        category = Category.OTHER_CHILD if record.role == PersonRole.CHILD else Category.ADULT
+        lexicon.add_third_party(f"{record.given_name} {record.family_name}", category)
+    order = {name: i for i, name in enumerate(SECTIONS)}
+    # Sections in the bundle's order; within a section, each source's own order (stable sort).
+    ranked = sorted(enumerate(items), key=lambda pair: (order.get(pair[1].section, len(order)), pair[1].section,
+                                                       pair[0]))
+    return [item for _, item in ranked], lexicon

@@ -1,0 +1,100 @@
+"""The data protection officer's forms."""
+
+from __future__ import annotations
+
+from django import forms
+
+from safeguarding.core.forms import GovukDateField
+from safeguarding.dataprotection.models import LawfulBasis
+
+
+def _date(label: str, message: str) -> GovukDateField:
+    return GovukDateField(label=label, help_text="For example, 27 3 2026", error_messages={"required": message})
+
+
+class PersonReferenceField(forms.CharField):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(label="Person's hub reference", max_length=20, help_text="For example, P0000123",
+                         error_messages={"required": "Enter the person's hub reference"}, **kwargs)  # type: ignore[arg-type]
+
+
+class SarLogForm(forms.Form):
+    reference = PersonReferenceField()
+    requester_name = forms.CharField(label="Who made the request", max_length=200,
+                                     error_messages={"required": "Enter who made the request"})
+    requester_relationship = forms.CharField(
+        label="Who they are to the person", max_length=200, help_text="For example, the person themselves, or their solicitor",
+        error_messages={"required": "Say who they are to the person the records are about"})
+    received_on = _date("When was the request received?", "Enter the date the request was received")
+
+
+class VerifyForm(forms.Form):
+    verified_on = _date("When was their identity verified?", "Enter the date their identity was verified")
+    evidence = forms.CharField(label="How", max_length=1000, help_text="For example, passport seen at the council offices",
+                               error_messages={"required": "Say how their identity was verified"})
+
+
+class ExtendForm(forms.Form):
+    reason = forms.CharField(label="Why is the request complex enough to extend?", widget=forms.Textarea,
+                             max_length=4000, error_messages={"required": "Give the reason the request is complex enough to extend"})
+
+
+class LiftForm(forms.Form):
+    note = forms.CharField(label="Why is it reasonable to disclose it?", widget=forms.Textarea, max_length=4000,
+                           required=False)
+
+
+class SendForm(forms.Form):
+    recipient = forms.CharField(label="Sent to", max_length=300, error_messages={"required": "Say to whom it was sent"})
+    sent_on = _date("When was it sent?", "Enter the date it was sent")
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(label="Why is the request closing without a bundle?", widget=forms.Textarea, max_length=4000,
+                           error_messages={"required": "Say why the request is closing without a bundle"})
+
+
+class DisclosureForm(forms.Form):
+    reference = forms.CharField(label="Person's hub reference (optional)", max_length=20, required=False,
+                                help_text="For example, P0000123; leave blank for a disclosure about many people")
+    recipient = forms.CharField(label="Disclosed to", max_length=300,
+                                error_messages={"required": "Say to whom it was disclosed"})
+    what = forms.CharField(label="What was disclosed", widget=forms.Textarea, max_length=4000,
+                           error_messages={"required": "Say what was disclosed"})
+    lawful_basis = forms.ChoiceField(label="Lawful basis", choices=LawfulBasis.choices, widget=forms.RadioSelect,
+                                     error_messages={"required": "Choose the lawful basis"})
+    disclosed_on = _date("When?", "Enter the date of the disclosure")
+
+
+class SealForm(forms.Form):
+    reference = PersonReferenceField()
+    reason = forms.CharField(label="Why seal the record?", widget=forms.Textarea, max_length=4000,
+                             error_messages={"required": "Give the reason for sealing the record"})
+    named = forms.CharField(label="Who may open it", max_length=1000,
+                            help_text="Usernames, separated by commas: the people who work with the record",
+                            error_messages={"required": "Name at least one person who works with the record"})
+
+
+class SealReviewForm(forms.Form):
+    keep_sealed = forms.ChoiceField(label="Decision", choices=[("yes", "Keep it sealed"), ("no", "Unseal it")],
+                                    widget=forms.RadioSelect, error_messages={"required": "Choose a decision"})
+    note = forms.CharField(label="What the review found", widget=forms.Textarea, max_length=4000,
+                           error_messages={"required": "Say what the review found"})
+
+
+class BreakGlassForm(forms.Form):
+    reference = PersonReferenceField()
+    reason = forms.CharField(label="Why do you need to open this record now?", widget=forms.Textarea, max_length=4000,
+                             error_messages={"required": "Say why you need to open this record now"})
+
+
+class BreakGlassReviewForm(forms.Form):
+    justified = forms.ChoiceField(label="Was it justified?", choices=[("yes", "Yes"), ("no", "No")],
+                                  widget=forms.RadioSelect, error_messages={"required": "Say whether it was justified"})
+    note = forms.CharField(label="Note", widget=forms.Textarea, max_length=4000, required=False)
+
+
+class HoldForm(forms.Form):
+    reference = PersonReferenceField()
+    reason = forms.CharField(label="The investigation or claim", widget=forms.Textarea, max_length=4000,
+                             error_messages={"required": "Say which investigation or claim the hold is for"})

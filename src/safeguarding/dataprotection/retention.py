@@ -1,0 +1,174 @@
+"""Retention: how long each kind of record is kept, legal holds that stop disposal, and the disposal
+review that lists what is due, asks a person to confirm, and records what was disposed of (the audit
+trail keeps its rows: nothing here touches it).
+
+Records about child sexual abuse and exploitation are kept until the person's 75th birthday (the
+Independent Inquiry into Child Sexual Abuse, recommendation on retention; DOMAIN.md). A partial date
+of birth counts as its latest possible day, so nothing is ever disposed of early."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, require
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core import normalise
+from safeguarding.core.errors import ServiceError
+from safeguarding.dataprotection.models import Disposal, LegalHold, RecordKind, RetentionRule
+from safeguarding.people import identity
+from safeguarding.people.models import Person, PersonRole
+from safeguarding.support.selectors import people_with_support_records
+from safeguarding.support.services import support_records_dispose
+
+DEFAULT_RULES = {
+    RecordKind.CHILD_EXPLOITATION: (75, None, "Records about child sexual abuse and exploitation: kept to the 75th "
+                                              "birthday (IICSA final report, 2022)."),
+    RecordKind.SURVIVOR_SUPPORT: (75, None, "Support for survivors of child sexual abuse: kept to the 75th birthday, "
+                                            "as the records of the abuse are."),
+    RecordKind.ADULT: (None, 6, "Adults named in agencies' records: six years after the last record."),
+}
+
+# Which kinds the hub can dispose of today, and how: a person id in, {what: how many} out.
+Disposer = Callable[[Person], dict[str, int]]
+DISPOSERS: dict[str, Disposer] = {RecordKind.SURVIVOR_SUPPORT: support_records_dispose}
+
+
+def rules() -> dict[str, RetentionRule]:
+    """The rules in force, the defaults installed the first time they are read."""
+    held = {r.kind: r for r in RetentionRule.objects.all()}
+    missing = [k for k in DEFAULT_RULES if k not in held]
+    if missing:
+        with transaction.atomic():
+            for kind in missing:
+                birthday, years, basis = DEFAULT_RULES[kind]
+                held[kind], _ = RetentionRule.objects.get_or_create(
+                    kind=kind, defaults={"until_birthday": birthday, "years_after_last": years, "basis": basis,
+                                         "changed_at": timezone.now()})
+    return held
+
+
+def retain_until(rule: RetentionRule, *, date_of_birth: str, last_record: dt.date | None) -> dt.date | None:
+    """The last day the records must be kept, or None when it cannot be worked out (no date of birth):
+    such records are never offered for disposal."""
+    if rule.until_birthday is not None:
+        dob = normalise.partial_date(date_of_birth)
+        return normalise.nth_birthday(dob, rule.until_birthday, latest=True) if dob else None
+    if rule.years_after_last is not None and last_record is not None:
+        return normalise.add_years(last_record, rule.years_after_last)
+    return None
+
+
+def under_hold(person: Person | int) -> bool:
+    return LegalHold.objects.filter(identity.same_person("person", person), released_at__isnull=True).exists()
+
+
+def legal_hold_place(*, acting_user: User, person: Person, reason: str) -> LegalHold:
+    require(acting_user, Capability.RECORDS_MANAGEMENT)
+    if not reason.strip():
+        raise ServiceError("Say which investigation or claim the hold is for", field="reason")
+    with transaction.atomic():
+        hold = LegalHold.objects.create(person=identity.current(person), reason=reason.strip(), placed_by=acting_user,
+                                        placed_at=timezone.now())
+        audit_record(event_type=AuditEventType.LEGAL_HOLD_PLACED, actor=acting_user, target_kind="legal_hold",
+                     target_id=hold.pk, person_id=hold.person_id, reason=hold.reason)
+    return hold
+
+
+def legal_hold_release(*, acting_user: User, hold_id: int, reason: str) -> LegalHold:
+    require(acting_user, Capability.RECORDS_MANAGEMENT)
+    if not reason.strip():
+        raise ServiceError("Say why the hold is released (the investigation or claim has ended)")
+    with transaction.atomic():
+        hold = LegalHold.objects.select_for_update().filter(pk=hold_id, released_at__isnull=True).first()
+        if hold is None:
+            raise ServiceError("That hold has already been released")
+        hold.released_by, hold.released_at, hold.release_reason = acting_user, timezone.now(), reason.strip()
+        hold.save(update_fields=["released_by", "released_at", "release_reason"])
+        audit_record(event_type=AuditEventType.LEGAL_HOLD_RELEASED, actor=acting_user, target_kind="legal_hold",
+                     target_id=hold.pk, person_id=hold.person_id, reason=hold.release_reason)
+    return hold
+
+
+@dataclass
+class Due:
+    person: Person
+    kind: str
+    retain_until: dt.date
+    held: bool
+    disposable: bool  # the hub can dispose of this kind today
+
+    @property
+    def kind_label(self) -> str:
+        return RecordKind(self.kind).label
+
+
+@dataclass
+class DisposalReview:
+    due: list[Due]
+    rules: list[RetentionRule]
+    holds: list[LegalHold]
+    today: dt.date
+
+
+def _due(kind: str, rule: RetentionRule, persons: list[Person], today: dt.date) -> list[Due]:
+    found = []
+    for person in persons:
+        until = retain_until(rule, date_of_birth=person.date_of_birth, last_record=None)
+        if until is not None and today >= until:
+            found.append(Due(person, kind, until, under_hold(person), kind in DISPOSERS))
+    return found
+
+
+def disposal_review(*, user: User, today: dt.date | None = None) -> DisposalReview:
+    """What is due for disposal today, kind by kind; what is under a legal hold is listed but blocked."""
+    require(user, Capability.RECORDS_MANAGEMENT)
+    today = today or timezone.localdate()
+    in_force = rules()
+    # Anyone born in the year 75 years ago or earlier may be past a 75th birthday: the rule decides.
+    oldest = f"{today.year - 74:04d}"
+    children = list(Person.objects.filter(root_id=F("pk"), role=PersonRole.CHILD, date_of_birth__lt=oldest)
+                    .exclude(date_of_birth=""))
+    due = _due(RecordKind.CHILD_EXPLOITATION, in_force[RecordKind.CHILD_EXPLOITATION], children, today)
+    supported = [p for p in people_with_support_records() if p.date_of_birth and p.date_of_birth < oldest]
+    due += _due(RecordKind.SURVIVOR_SUPPORT, in_force[RecordKind.SURVIVOR_SUPPORT], supported, today)
+    holds = list(LegalHold.objects.filter(released_at__isnull=True).select_related("person").order_by("placed_at"))
+    return DisposalReview(due=due, rules=list(in_force.values()), holds=holds, today=today)
+
+
+def disposal_confirm(
+    *, acting_user: User, person_id: int, kind: str, note: str, today: dt.date | None = None
+) -> Disposal:
+    """A person confirms the disposal of one kind of record about one person, once it is due and no
+    hold stops it. What was disposed of is recorded; the audit trail's rows stay."""
+    require(acting_user, Capability.RECORDS_MANAGEMENT)
+    if kind not in DISPOSERS:
+        raise ServiceError("The hub cannot dispose of this kind of record yet")
+    if not note.strip():
+        raise ServiceError("Confirm what you checked before disposing of the records")
+    today = today or timezone.localdate()
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise ServiceError("No such person")
+    person = identity.current(person)
+    until = retain_until(rules()[kind], date_of_birth=person.date_of_birth, last_record=None)
+    if until is None or today < until:
+        raise ServiceError("These records are not yet due for disposal")
+    with transaction.atomic():
+        if under_hold(person):
+            raise ServiceError("A legal hold stops the disposal of this person's records")
+        what = DISPOSERS[kind](person)
+        disposal = Disposal.objects.create(person_id_disposed=person.pk, kind=kind, retain_until=until, what=what,
+                                           confirmed_by=acting_user, confirmed_at=timezone.now(), note=note.strip())
+        audit_record(event_type=AuditEventType.DISPOSAL_CONFIRMED, actor=acting_user, target_kind="disposal",
+                     target_id=disposal.pk, person_id=person.pk, reason=note.strip(),
+                     detail={"kind": kind, "what": what, "retain_until": until})
+    return disposal
+

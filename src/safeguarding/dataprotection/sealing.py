@@ -1,0 +1,121 @@
+"""Sealing a person's record, breaking the glass, and the reviews of both."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core.errors import ServiceError
+from safeguarding.dataprotection.models import (
+    BREAK_GLASS_HOURS,
+    SEAL_REVIEW_DAYS,
+    BreakGlassAccess,
+    SealedRecord,
+    SealReview,
+)
+from safeguarding.people import identity
+from safeguarding.people.models import Person
+
+
+def _require(user: User) -> None:
+    if not has(user, Capability.RECORDS_MANAGEMENT):
+        raise ServiceError("Only the data protection officer seals records")
+
+
+def record_seal(*, acting_user: User, person: Person, reason: str, named_users: Iterable[User]) -> SealedRecord:
+    """Restrict a person's record to the named users (a survivor now on the staff, a witness, a
+    high-profile case). Everyone else is answered *not found* unless they break the glass."""
+    _require(acting_user)
+    named = [u for u in named_users if has(u, Capability.VIEW_PERSON)]
+    if not reason.strip():
+        raise ServiceError("Give the reason for sealing the record", field="reason")
+    if not named:
+        raise ServiceError("Name at least one person who works with the record", field="named_users")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            seal = SealedRecord.objects.create(
+                person=identity.current(person), reason=reason.strip(), sealed_by=acting_user, sealed_at=now,
+                review_due_on=timezone.localdate(now) + dt.timedelta(days=SEAL_REVIEW_DAYS),
+            )
+            seal.named_users.set(named)
+            audit_record(event_type=AuditEventType.RECORD_SEALED, actor=acting_user, target_kind="sealed_record",
+                         target_id=seal.pk, person_id=seal.person_id, reason=reason.strip(),
+                         detail={"named": sorted(u.username for u in named)})
+    except IntegrityError as exc:
+        raise ServiceError("This record is already sealed") from exc
+    return seal
+
+
+def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, note: str) -> SealReview:
+    """The 90-day review: keep it sealed (the next review in 90 days) or unseal it."""
+    _require(acting_user)
+    if not note.strip():
+        raise ServiceError("Say what the review found", field="note")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = SealedRecord.objects.select_for_update().get(pk=seal.pk)
+        if not locked.active:
+            raise ServiceError("This record is no longer sealed")
+        review = SealReview.objects.create(seal=locked, reviewed_by=acting_user, reviewed_at=now,
+                                           keep_sealed=keep_sealed, note=note.strip())
+        if keep_sealed:
+            locked.review_due_on = timezone.localdate(now) + dt.timedelta(days=SEAL_REVIEW_DAYS)
+            locked.save(update_fields=["review_due_on"])
+        else:
+            locked.active = False
+            locked.unsealed_by, locked.unsealed_at, locked.unseal_reason = acting_user, now, note.strip()
+            locked.save(update_fields=["active", "unsealed_by", "unsealed_at", "unseal_reason"])
+        audit_record(event_type=AuditEventType.SEAL_REVIEWED if keep_sealed else AuditEventType.RECORD_UNSEALED,
+                     actor=acting_user, target_kind="sealed_record", target_id=locked.pk, person_id=locked.person_id,
+                     reason=note.strip())
+    return review
+
+
+def break_glass(*, acting_user: User, person_id: int, reason: str) -> BreakGlassAccess | None:
+    """Emergency access to a sealed record, with a reason: open for ``BREAK_GLASS_HOURS``, audited, and
+    shown to the data protection officer until reviewed. Asked of a record that is not sealed (or does
+    not exist), it records the request and grants nothing, answering exactly as it would otherwise, so
+    the page never tells anyone whether a record is sealed."""
+    if not has(acting_user, Capability.VIEW_PERSON):
+        raise ServiceError("You cannot open people's records")
+    if len(reason.strip()) < 10:
+        raise ServiceError("Say why you need to open this record now", field="reason")
+    now = timezone.now()
+    with transaction.atomic():
+        seal = (
+            SealedRecord.objects.filter(identity.same_person("person", person_id), active=True).first()
+            if Person.objects.filter(pk=person_id).exists() else None
+        )
+        use = None
+        if seal is not None and not seal.named_users.filter(pk=acting_user.pk).exists():
+            use = BreakGlassAccess.objects.create(
+                seal=seal, user=acting_user, reason=reason.strip(), at=now,
+                expires_at=now + dt.timedelta(hours=BREAK_GLASS_HOURS),
+            )
+        audit_record(event_type=AuditEventType.BREAK_GLASS, actor=acting_user, target_kind="person",
+                     target_id=person_id, person_id=person_id if Person.objects.filter(pk=person_id).exists() else None,
+                     reason=reason.strip(), detail={"granted": use is not None})
+    return use
+
+
+def break_glass_review(*, acting_user: User, use: BreakGlassAccess, justified: bool, note: str) -> BreakGlassAccess:
+    _require(acting_user)
+    if not justified and not note.strip():
+        raise ServiceError("Say what was wrong and what happens next", field="note")
+    with transaction.atomic():
+        if BreakGlassAccess.objects.filter(pk=use.pk, reviewed_at__isnull=False).exists():
+            raise ServiceError("This use has already been reviewed")
+        use.reviewed_by, use.reviewed_at, use.justified, use.review_note = acting_user, timezone.now(), justified, note.strip()
+        use.save(update_fields=["reviewed_by", "reviewed_at", "justified", "review_note"])
+        audit_record(event_type=AuditEventType.BREAK_GLASS_REVIEWED, actor=acting_user, target_kind="break_glass",
+                     target_id=use.pk, person_id=use.seal.person_id, reason=note.strip(),
+                     detail={"justified": justified})
+    return use

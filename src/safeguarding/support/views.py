@@ -1,0 +1,207 @@
+"""Pages for survivor support: a support worker's plans, a plan and everything it holds, the forms
+that add to it, the transition at 18 (and a care leaver's 25), and the lived-experience reading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.accounts.models import User
+from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
+from safeguarding.people.selectors import person_for_user_or_404
+from safeguarding.support import forms as support_forms
+from safeguarding.support import selectors, services
+from safeguarding.support.models import SupportPlan
+
+
+def plan_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    show_closed = request.GET.get("show") == "all"
+    plans = selectors.plans_for_worker(user=user, include_closed=show_closed)
+    return render(request, "support/list.html", {"plans": plans, "show_closed": show_closed})
+
+
+@require_http_methods(["GET", "POST"])
+def plan_open(request: HttpRequest, person_id: int) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.KEEP_SUPPORT_PLANS)
+    person = person_for_user_or_404(user, person_id, purpose="opening a support plan")
+    form = support_forms.OpenPlanForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.support_plan_open(acting_user=user, person=person, **form.cleaned_data)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Support plan {plan.reference} opened")
+            return redirect("support:detail", plan_id=plan.pk)
+    return render(request, "support/open.html", {"form": form, "person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def adult_new(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.KEEP_SUPPORT_PLANS)
+    form = support_forms.AdultSurvivorForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        care_leaver = data.pop("care_leaver")
+        try:
+            person = services.adult_survivor_record(acting_user=user, **data)
+            plan = services.support_plan_open(
+                acting_user=user, person=person, care_leaver=care_leaver, abused_as_child=True
+            )
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"{person.full_name} recorded, and support plan {plan.reference} opened")
+            return redirect("support:detail", plan_id=plan.pk)
+    return render(request, "support/adult_new.html", {"form": form})
+
+
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    user = current_user(request)
+    plan = selectors.support_plan_for_user_or_404(user, plan_id)
+    detail = selectors.plan_detail(plan=plan)
+    return render(request, "support/detail.html", {"d": detail, "plan": plan, "can_keep": plan.is_open})
+
+
+# --- adding to a plan: one view, one form and one service per kind of entry ---------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    title: str
+    form: type[forms.Form]
+    save: Callable[[User, SupportPlan, dict[str, Any]], object]
+    done: str
+
+
+ENTRIES: dict[str, Entry] = {
+    "service": Entry(
+        "Record a service offered", support_forms.ServiceForm,
+        lambda u, p, d: services.support_service_record(acting_user=u, plan=p, **d), "Service recorded",
+    ),
+    "referral": Entry(
+        "Record a referral to a provider", support_forms.ReferralForm,
+        lambda u, p, d: services.provider_referral_record(acting_user=u, plan=p, **d), "Referral recorded",
+    ),
+    "contact": Entry(
+        "Record a contact or visit", support_forms.ContactForm,
+        lambda u, p, d: services.support_contact_record(acting_user=u, plan=p, **d), "Contact recorded",
+    ),
+    "goal": Entry(
+        "Set a goal", support_forms.GoalForm,
+        lambda u, p, d: services.support_goal_set(acting_user=u, plan=p, **d), "Goal set",
+    ),
+    "words": Entry(
+        "Record the survivor's words", support_forms.WordsForm,
+        lambda u, p, d: services.survivor_words_record(acting_user=u, plan=p, **d), "Their words are recorded",
+    ),
+    "sharing": Entry(
+        "Record what they want shared", support_forms.SharingWishForm,
+        lambda u, p, d: services.sharing_wish_record(acting_user=u, plan=p, **{**d, "share": d["share"] == "yes"}),
+        "Their wish about sharing is recorded",
+    ),
+    "feedback": Entry(
+        "Record feedback on the service", support_forms.FeedbackForm,
+        lambda u, p, d: services.feedback_record(acting_user=u, plan=p, **d), "Feedback recorded",
+    ),
+    "lived-experience": Entry(
+        "Write a lived-experience summary", support_forms.LivedExperienceForm,
+        lambda u, p, d: services.lived_experience_record(acting_user=u, plan=p, **d), "Summary recorded",
+    ),
+    "transition": Entry(
+        "Record the transition", support_forms.TransitionForm,
+        lambda u, p, d: services.support_plan_transition(acting_user=u, plan=p, **d), "Transition recorded",
+    ),
+    "close": Entry(
+        "Close the support plan", support_forms.CloseForm,
+        lambda u, p, d: services.support_plan_close(acting_user=u, plan=p, **d), "Support plan closed",
+    ),
+    "contact-wish": Entry(
+        "Their wish about being contacted", support_forms.ContactWishForm,
+        lambda u, p, d: services.contact_wish_record(
+            acting_user=u, person=p.person, no_contact=d["no_contact"] == "no", their_words=d["their_words"]
+        ),
+        "Their wish about being contacted is recorded",
+    ),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def plan_add(request: HttpRequest, plan_id: int, kind: str) -> HttpResponse:
+    entry = ENTRIES.get(kind)
+    if entry is None:
+        raise Http404
+    user = current_user(request)
+    plan = selectors.support_plan_for_user_or_404(user, plan_id)
+    form = entry.form(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry.save(user, plan, form.cleaned_data)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, entry.done)
+            return redirect("support:detail", plan_id=plan.pk)
+    upcoming = selectors.transition_next(plan, on=timezone.localdate()) if kind == "transition" else None
+    return render(
+        request, "support/add.html", {"form": form, "plan": plan, "entry": entry, "kind": kind, "upcoming": upcoming}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def goal_progress(request: HttpRequest, plan_id: int, goal_id: int) -> HttpResponse:
+    user = current_user(request)
+    plan = selectors.support_plan_for_user_or_404(user, plan_id)
+    goal = plan.goals.filter(pk=goal_id).first()
+    if goal is None:
+        raise Http404
+    form = support_forms.GoalProgressForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_progress_record(acting_user=user, goal=goal, **form.cleaned_data)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Progress recorded")
+            return redirect("support:detail", plan_id=plan.pk)
+    entry = Entry("Record progress on a goal", support_forms.GoalProgressForm, lambda u, p, d: None, "")
+    return render(request, "support/add.html", {"form": form, "plan": plan, "entry": entry, "goal": goal})
+
+
+@require_http_methods(["GET", "POST"])
+def referral_outcome(request: HttpRequest, plan_id: int, referral_id: int) -> HttpResponse:
+    user = current_user(request)
+    plan = selectors.support_plan_for_user_or_404(user, plan_id)
+    referral = plan.referrals.filter(pk=referral_id).first()
+    if referral is None:
+        raise Http404
+    form = support_forms.ReferralOutcomeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.provider_referral_outcome(acting_user=user, referral=referral, **form.cleaned_data)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Outcome recorded")
+            return redirect("support:detail", plan_id=plan.pk)
+    entry = Entry(f"What came of the referral to {referral.provider}", support_forms.ReferralOutcomeForm,
+                  lambda u, p, d: None, "")
+    return render(request, "support/add.html", {"form": form, "plan": plan, "entry": entry})
+
+
+def lived_experience(request: HttpRequest) -> HttpResponse:
+    reading = selectors.lived_experience_reading(user=current_user(request))
+    return render(request, "support/lived_experience.html", {"reading": reading})

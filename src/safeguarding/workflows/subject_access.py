@@ -1,0 +1,76 @@
+"""The rooms beside and above data protection, put into words for a subject access request: each
+room's records read through its own selector, registered with ``dataprotection.sources`` when the hub
+starts (``workflows.apps``). A room built later (meetings, plans) adds a source the same way."""
+
+from __future__ import annotations
+
+from safeguarding.accounts.models import Role, User
+from safeguarding.dataprotection.sources import SECTIONS, Category, Gathered, Item, ThirdParty
+from safeguarding.earlywarning.selectors import alerts_for_subject_access
+from safeguarding.frontdoor.selectors import concerns_for_subject_access
+from safeguarding.panel.selectors import referrals_for_subject_access
+from safeguarding.people.models import Person
+from safeguarding.screening.selectors import screenings_for_subject_access
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return ""
+    return user.display_name
+
+
+def concerns(user: User, person: Person) -> Gathered:
+    """Concerns and the front door's decisions. Who raised a concern is proposed for redaction when
+    they are a referrer (a teacher, a nurse, a licensing officer): the officer decides."""
+    items = []
+    for c in concerns_for_subject_access(user=user, person=person):
+        decision = getattr(c, "decision", None)
+        fields = [
+            ("Seen on", f"{c.seen_on:%-d %B %Y}"), ("Where", c.location), ("What was seen or said", c.description),
+            ("Signs", ", ".join(c.indicator_labels())), ("Raised by", _name(c.raised_by)),
+            ("Decision", decision.get_outcome_display() if decision else "Awaiting a decision"),
+            ("Reason", decision.reason if decision else ""),
+            ("Decided by", _name(decision.decided_by) if decision else ""),
+        ]
+        third = [ThirdParty(4, Category.REFERRER)] if c.raised_by.role == Role.REFERRER else []
+        items.append(Item(section=SECTIONS[2], kind="concern", source=f"concern {c.reference}",
+                          title=f"Concern {c.reference}, raised by {c.agency.name}", occurred_at=c.raised_at,
+                          fields=fields, third_parties=third))
+    return Gathered(items)
+
+
+def alerts(user: User, person: Person) -> Gathered:
+    return Gathered([
+        Item(section=SECTIONS[3], kind="alert", source=f"alert {a.reference}", title=f"Alert: {a.rule.name}",
+             occurred_at=a.raised_at,
+             fields=[("Level", a.get_level_display()), ("Why", a.explanation), ("What was done", a.get_status_display()),
+                     ("Note", a.status_note)])
+        for a in alerts_for_subject_access(user=user, person=person)
+    ])
+
+
+def screenings(user: User, person: Person) -> Gathered:
+    items = []
+    for s in screenings_for_subject_access(user=user, person=person):
+        answered = "; ".join(
+            f"{a.indicator}: {a.answer}{f' ({a.evidence})' if a.evidence else ''}" for a in s.answers.all()
+        )
+        items.append(Item(
+            section=SECTIONS[4], kind="screening", source=f"screening {s.reference}",
+            title=f"Screening {s.reference}", occurred_at=s.completed_at or s.started_at,
+            fields=[("Level worked out", s.computed_level_name), ("Practitioner's judgement", s.judgement_level_name),
+                    ("Their reasons", s.judgement_reasoning), ("By", _name(s.completed_by)),
+                    ("Answers", answered), ("Why the level was lowered", s.downgrade_reason),
+                    ("Approval", s.get_approval_display())],
+        ))
+    return Gathered(items)
+
+
+def referrals(user: User, person: Person) -> Gathered:
+    return Gathered([
+        Item(section=SECTIONS[5], kind="panel_referral", source=f"panel referral {r.reference}",
+             title=f"Referral {r.reference} to the exploitation panel", occurred_at=r.referred_at,
+             fields=[("Why", r.reason), ("Referred by", _name(r.referred_by)), ("Status", r.get_status_display()),
+                     ("Why it closed", r.closed_reason)])
+        for r in referrals_for_subject_access(user=user, person=person)
+    ])

@@ -1,0 +1,69 @@
+"""The 75-year rule and legal holds, with dates either side of the boundary."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.core import normalise
+from safeguarding.core.errors import ServiceError
+from safeguarding.dataprotection import retention
+from safeguarding.dataprotection.models import Disposal, RecordKind
+from safeguarding.support import services as support
+from safeguarding.support.models import SupportPlan
+from tests.factories import PersonFactory, UserFactory
+
+
+def test_partial_dates_of_birth_count_as_their_latest_day() -> None:
+    assert normalise.nth_birthday(normalise.PartialDate(1950), 75, latest=True) == dt.date(2025, 12, 31)
+    assert normalise.nth_birthday(normalise.PartialDate(1950, 2), 75, latest=True) == dt.date(2025, 2, 28)
+    assert normalise.nth_birthday(normalise.PartialDate(1952, 2, 29), 75) == dt.date(2027, 3, 1)
+
+
+@pytest.mark.django_db
+def test_records_about_child_exploitation_are_kept_to_the_75th_birthday(agencies) -> None:  # type: ignore[no-untyped-def]
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    rule = retention.rules()[RecordKind.CHILD_EXPLOITATION]
+    assert rule.until_birthday == 75
+    assert retention.retain_until(rule, date_of_birth="1950-06-15", last_record=None) == dt.date(2025, 6, 15)
+    child = PersonFactory(date_of_birth="1950-06-15")
+    before = retention.disposal_review(user=dpo, today=dt.date(2025, 6, 14))
+    on = retention.disposal_review(user=dpo, today=dt.date(2025, 6, 15))
+    assert child.pk not in {d.person.pk for d in before.due}
+    assert child.pk in {d.person.pk for d in on.due}
+    unknown = PersonFactory(date_of_birth="")
+    assert unknown.pk not in {d.person.pk for d in on.due}
+
+
+@pytest.mark.django_db
+def test_a_legal_hold_stops_disposal_until_released(agencies) -> None:  # type: ignore[no-untyped-def]
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY])
+    today = timezone.localdate()
+    born = normalise.add_years(today, -75)
+    survivor = PersonFactory(date_of_birth=born.isoformat(), role="adult")
+    plan = support.support_plan_open(acting_user=worker, person=survivor, abused_as_child=True)
+    support.survivor_words_record(acting_user=worker, plan=plan, kind="wishes", words="keep it", said_on=today)
+    day_before = today - dt.timedelta(days=1)
+    with pytest.raises(ServiceError, match="not yet due"):
+        retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
+                                   note="checked", today=day_before)
+    hold = retention.legal_hold_place(acting_user=dpo, person=survivor, reason="Civil claim against the council")
+    due = {(d.person.pk, d.kind): d for d in retention.disposal_review(user=dpo).due}
+    assert due[(survivor.pk, RecordKind.SURVIVOR_SUPPORT)].held
+    with pytest.raises(ServiceError, match="legal hold"):
+        retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
+                                   note="checked")
+    assert SupportPlan.objects.filter(pk=plan.pk).exists()
+    retention.legal_hold_release(acting_user=dpo, hold_id=hold.pk, reason="Claim settled")
+    disposal = retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
+                                          note="Checked no hold and no open request")
+    assert not SupportPlan.objects.filter(pk=plan.pk).exists()
+    assert disposal.what == {"words": 1, "support plans": 1}
+    assert Disposal.objects.get().person_id_disposed == survivor.pk
+    from safeguarding.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(person_id=survivor.pk, event_type=1301).exists()  # the plan's opening stays

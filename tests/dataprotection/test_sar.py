@@ -1,0 +1,119 @@
+"""Subject access requests: the clock, the extension, redaction proposals (never of the person's own
+words or history), police intelligence with conditions withheld whole, and the bundle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.core.errors import ServiceError
+from safeguarding.dataprotection import redaction, services
+from safeguarding.dataprotection.models import SarStatus, add_months, statutory_due
+from safeguarding.dataprotection.sources import Category, Item, Lexicon, ThirdParty
+from safeguarding.people.models import EventType, Handling, Relationship
+from safeguarding.support import services as support
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+
+
+def test_one_month_is_the_same_day_next_month_or_its_last_day() -> None:
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2028, 1, 31), 1) == dt.date(2028, 2, 29)
+    assert add_months(dt.date(2026, 11, 15), 3) == dt.date(2027, 2, 15)
+    # 4 May 2026 is the early May bank holiday: the next working day.
+    assert statutory_due(dt.date(2026, 4, 4), 1) == dt.date(2026, 5, 5)
+
+
+def test_proposals_never_touch_the_persons_own_words_or_values() -> None:
+    lexicon = Lexicon()
+    lexicon.add_own("Chloe Barker")
+    lexicon.add_own("07700 900123")
+    lexicon.add_third_party("Jade Morris", Category.OTHER_CHILD)
+    items = [
+        Item(section="s", kind="event", source="x", title="t",
+             fields=[("Details", "Chloe Barker seen with Jade Morris; called 07700 900123 and 07700 900999")]),
+        Item(section="s", kind="own_words", source="x", title="t", own_words=True,
+             fields=[("Your words", "Jade Morris was there too")]),
+        Item(section="s", kind="relationship", source="x", title="t", fields=[("With", "Kyle Dean")],
+             third_parties=[ThirdParty(0, Category.ADULT)]),
+    ]
+    spans = redaction.propose(items, lexicon)
+    assert [(s.item, s.text, s.category) for s in spans] == [
+        (0, "Jade Morris", Category.OTHER_CHILD), (0, "07700 900999", Category.IDENTIFIER),
+        (2, "Kyle Dean", Category.ADULT),
+    ]
+    text = items[0].fields[0][1]
+    assert redaction.apply(text, [(s.start, s.end, s.category) for s in spans if s.item == 0]) == (
+        "Chloe Barker seen with [redacted: another child]; called 07700 900123 and "
+        "[redacted: something that identifies someone else]"
+    )
+
+
+@pytest.fixture
+def dpo(agencies):  # type: ignore[no-untyped-def]
+    return UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+
+
+@pytest.mark.django_db
+def test_a_request_from_logging_to_the_bundle_sent(dpo, agencies) -> None:  # type: ignore[no-untyped-def]
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    child_record = SourceRecordFactory(source_system=police, record_id="NICHE-1", given_name="Chloe",
+                                       family_name="Barker", phones="+447700900123")
+    child = child_record.person
+    adult = SourceRecordFactory(source_system=police, record_id="NICHE-2", given_name="Kyle", family_name="Dean",
+                                role="adult", person=PersonFactory(given_name="Kyle", family_name="Dean", role="adult"))
+    Relationship.objects.create(source_system=police, from_record=adult, to_record=child_record,
+                                relationship="suspected_perpetrator")
+    EventFactory(source_record=child_record, event_type=EventType.MISSING_EPISODE, detail="Found with Kyle Dean")
+    EventFactory(source_record=child_record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+                 detail="SECRET-SOURCE-TEXT")
+    EventFactory(source_record=adult, event_type=EventType.INTELLIGENCE, handling=Handling.SHAREABLE,
+                 other_record_ids="NICHE-1", detail="Adult seen with a girl")
+    worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY])
+    plan = support.support_plan_open(acting_user=worker, person=child)
+    support.survivor_words_record(acting_user=worker, plan=plan, kind="feelings",
+                                  words="Kyle Dean told me nobody would believe me", said_on=timezone.localdate())
+
+    sar = services.sar_log(acting_user=dpo, person=child, requester_name="Chloe Barker",
+                           requester_relationship="the person themselves", received_on=dt.date(2026, 1, 31))
+    assert sar.due_on == dt.date(2026, 3, 2)  # 28 February 2026 is a Saturday
+    with pytest.raises(ServiceError, match="Verify the requester's identity first"):
+        services.sar_assemble(acting_user=dpo, sar=sar)
+    sar = services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=dt.date(2026, 2, 3), evidence="Passport")
+    assert sar.due_on == dt.date(2026, 3, 3)
+    with pytest.raises(ServiceError, match="within its first month"):
+        services.sar_extend(acting_user=dpo, sar=sar, reason="Complex", today=dt.date(2026, 3, 4))
+    sar = services.sar_extend(acting_user=dpo, sar=sar, reason="Records from five agencies", today=dt.date(2026, 3, 3))
+    assert sar.due_on == dt.date(2026, 5, 5)  # 3 May 2026 is a Sunday, 4 May a bank holiday
+
+    sar = services.sar_assemble(acting_user=dpo, sar=sar)
+    rows = list(sar.items.all())
+    withheld = [r for r in rows if r.withheld_reason]
+    assert len(withheld) == 1 and withheld[0].fields == [] and "handling conditions" in withheld[0].withheld_reason
+    proposals = {r.text for r in services.SarRedaction.objects.filter(item__request=sar)}
+    assert "Kyle Dean" in proposals
+    own_words = next(r for r in rows if r.own_words and r.kind == "own_words")
+    assert not own_words.redactions.exists()
+    with pytest.raises(ServiceError, match="still to decide"):
+        services.sar_bundle_produce(acting_user=dpo, sar=sar)
+    services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
+    bundle = services.sar_bundle_produce(acting_user=dpo, sar=sar)
+    data = json.loads(bytes(bundle.data))
+    text = json.dumps(data, ensure_ascii=False)
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(bundle.pdf))).pages)
+    for copy in (text, pdf_text):
+        assert "SECRET-SOURCE-TEXT" not in copy
+        assert "Kyle Dean told me nobody would believe me" in copy  # their words, as said
+        assert "Found with [redacted: another adult]" in copy
+        assert "Adult seen with a girl" in copy  # on someone else's record, about them
+    assert "Contents" in pdf_text
+    assert "Police intelligence" not in text  # not even that it exists: the officer is told, not the bundle
+    disclosure = services.sar_send(acting_user=dpo, sar=sar, sent_on=timezone.localdate(), recipient="Chloe Barker")
+    sar.refresh_from_db()
+    assert sar.status == SarStatus.SENT and disclosure.lawful_basis == "right_of_access"
+    assert any("handling conditions" in w["reason"] for w in disclosure.withheld)
