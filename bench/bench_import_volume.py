@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from safeguarding.core import normalise
+
 SYSTEMS = ("council-social-care", "police-records", "nhs-community", "school-sims", "licensing-register",
            "voluntary-outreach")
 GIVEN = ("Chloe", "Jade", "Leah", "Ellie", "Amelia", "Olivia", "Ruby", "Mia", "Jack", "Harry", "Liam", "Noah",
@@ -38,14 +40,13 @@ PLACES = ("Taxi rank, Station Road", "Hotel, High Street", "Takeaway, Moor Lane"
 def _nhs_number(rng: random.Random) -> str:
     """Ten digits; the check digit is right nine times in ten."""
     while True:
-        digits = [rng.randrange(10) for _ in range(9)]
-        check = 11 - sum(d * (10 - i) for i, d in enumerate(digits)) % 11
-        check = 0 if check == 11 else check
-        if check != 10:
+        body = "".join(str(rng.randrange(10)) for _ in range(9))
+        check = normalise.nhs_check_digit(body)
+        if check is not None:
             break
     if rng.random() < 0.1:
         check = (check + 1) % 10
-    return "".join(map(str, digits)) + str(check)
+    return body + str(check)
 
 
 def write_extract(folder: Path, people: int, events: int, seed: int) -> None:

@@ -60,6 +60,22 @@ def test_nhs_number_check_digit() -> None:
     assert normalise.nhs_number_digits("94347659") is None
 
 
+def test_nhs_check_digit_is_modulus_11_and_some_nine_digits_have_none() -> None:
+    assert normalise.nhs_check_digit("943476591") == 9
+    assert normalise.nhs_check_digit("100000000") == 1  # 10 x 1 = 10: 11 - 10
+    assert normalise.nhs_check_digit("000000000") == 0  # a remainder of 0 gives 11, written 0
+    assert normalise.nhs_check_digit("000000023") is None  # 2 x 3 + 3 x 2 = 12: a remainder of 1 gives 10
+    assert not any(normalise.nhs_number_is_valid(f"000000023{d}") for d in range(10))
+
+
+def test_every_single_digit_slip_fails_the_nhs_check_digit() -> None:
+    valid = "9434765919"
+    for at in range(10):
+        for digit in "0123456789":
+            if digit != valid[at]:
+                assert not normalise.nhs_number_is_valid(valid[:at] + digit + valid[at + 1 :])
+
+
 def test_registration() -> None:
     assert normalise.registration("ya19 abc") == "YA19ABC"
     assert normalise.registration("!!") is None

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from safeguarding.core import normalise
 from safeguarding.demo import names as words
 
 COUNCIL = "council-social-care"
@@ -160,15 +161,6 @@ def generate_partnership(
 
 
 # --- identifiers ---------------------------------------------------------------------------------
-
-
-def nhs_check_digit(nine_digits: str) -> int | None:
-    """The modulus-11 check digit for the first nine digits of an NHS number; None if none exists."""
-    total = sum(int(d) * (10 - i) for i, d in enumerate(nine_digits))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    return None if check == 10 else check
 
 
 def upn_check_letter(twelve_digits: str) -> str:
@@ -543,7 +535,7 @@ class _Generator:
                 body = f"999{(n * 7919 + 271_828) % 1_000_000:06d}"
             else:
                 body = f"{400_000_000 + (n * 7919 + 314_159) % 100_000_000:09d}"
-            check = nhs_check_digit(body)
+            check = normalise.nhs_check_digit(body)
             if check is not None:
                 return f"{body}{check}"
 
