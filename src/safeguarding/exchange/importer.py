@@ -28,6 +28,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.calendar import ENGLAND
+from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.models import ImportIssue, ImportRun, ImportStatus, IssueSeverity
 from safeguarding.people.models import (
@@ -526,7 +527,7 @@ class _RejectsFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # A byte-order mark so that spreadsheet programs read names with accents correctly.
             self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._handle)
+            self._writer = spreadsheet_safe_writer(self._handle)
             self._writer.writerow(self._header)
         listed = set(self._columns)
         extra = [f"{k}={v}" for k, v in issue.row.items() if k not in listed]
