@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from safeguarding.core.calendar import ENGLAND
+
+# Dates before this are typing errors in agencies' records (a year of 0201, 1066), never history.
+EARLIEST_YEAR = 1900
+
 # The UK postcode format (BS 7666), after removing spaces and upper-casing.
 _POSTCODE = re.compile(
     r"^(GIR0AA|[A-PR-UWYZ][0-9][0-9]?[0-9ABEHMNPRVWXY]?[0-9][ABD-HJLNP-UW-Z]{2}|"
@@ -143,7 +148,7 @@ def partial_date(value: str | None) -> PartialDate | None:
         dt.date(year, month or 1, day or 1)
     except ValueError:
         return None
-    if year < 1900:
+    if year < EARLIEST_YEAR:
         return None
     return PartialDate(year, month, day)
 
@@ -152,3 +157,42 @@ def age_on(dob: PartialDate, on: dt.date) -> int:
     """Age in whole years on a date, taking the earliest date the partial date allows."""
     born = dob.earliest
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def moment(value: str) -> tuple[dt.datetime, bool] | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime, and whether only a date was given;
+    None if it is not one (or is before 1900).
+
+    A time without an offset is local time in England. At the autumn change an hour happens twice
+    and the first (summer time) is taken; a time skipped in spring is read with the winter offset,
+    which is what ``zoneinfo`` does with ``fold=0``.
+    """
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        if day.year < EARLIEST_YEAR:
+            return None
+        return dt.datetime.combine(day, dt.time(), tzinfo=ENGLAND).astimezone(dt.UTC), True
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.year < EARLIEST_YEAR:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ENGLAND)
+    try:
+        return parsed.astimezone(dt.UTC), False
+    except OverflowError:
+        return None
+
+
+def iso_date(value: str) -> dt.date | None:
+    """A whole ISO 8601 date (``YYYY-MM-DD``); None if it is not one (or is before 1900)."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if day.year >= EARLIEST_YEAR else None
