@@ -32,8 +32,14 @@ GIVEN = ("Chloe", "Jade", "Leah", "Ellie", "Amelia", "Olivia", "Ruby", "Mia", "J
 FAMILY = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Khan",
           "Wright", "Walker", "Barker", "Hughes", "Green", "Hall", "Wood", "Thompson", "Ali", "Lewis")
 STREETS = ("High Street", "Station Road", "Church Lane", "Moor Lane", "Oak Road", "Park Street", "Mill Lane")
+# The event types the extract draws from (ten of the exchange format's, checked against it).
 EVENT_TYPES = ("missing_episode", "return_home_interview", "absent_from_school", "ae_attendance", "police_stop",
                "found_with_adult", "seen_in_vehicle", "intelligence", "concern", "sexual_health_attendance")
+# The columns it fills, in the exchange format's order.
+PEOPLE_FILLED = {"source_system", "record_id", "given_name", "family_name", "date_of_birth", "sex", "nhs_number",
+                 "address", "postcode", "phone", "role", "updated_at"}
+EVENTS_FILLED = {"source_system", "event_id", "record_id", "event_type", "occurred_at", "location_name",
+                 "location_postcode", "detail"}
 PLACES = ("Taxi rank, Station Road", "Hotel, High Street", "Takeaway, Moor Lane", "Park, Church Lane", "")
 
 
@@ -50,12 +56,16 @@ def _nhs_number(rng: random.Random) -> str:
 
 
 def write_extract(folder: Path, people: int, events: int, seed: int) -> None:
+    """The extract, written through the exchange format's description (Django must be set up)."""
+    from safeguarding.exchange import format as exchange_format
+
+    if not set(EVENT_TYPES) <= set(exchange_format.EVENT_TYPES):
+        raise ValueError(f"not event types of the exchange format: {set(EVENT_TYPES) - set(exchange_format.EVENT_TYPES)}")
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "people.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["source_system", "record_id", "given_name", "family_name", "date_of_birth", "sex",
-                         "nhs_number", "address", "postcode", "phone", "role", "updated_at"])
+        writer.writerow([c for c in exchange_format.PEOPLE.names if c in PEOPLE_FILLED])
         for n in range(people):
             child = rng.random() < 0.6
             year = rng.randint(2008, 2015) if child else rng.randint(1960, 2005)
@@ -70,8 +80,7 @@ def write_extract(folder: Path, people: int, events: int, seed: int) -> None:
             ])
     with (folder / "events.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["source_system", "event_id", "record_id", "event_type", "occurred_at", "location_name",
-                         "location_postcode", "detail"])
+        writer.writerow([c for c in exchange_format.EVENTS.names if c in EVENTS_FILLED])
         for n in range(events):
             person = rng.randrange(people)
             writer.writerow([
@@ -90,14 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     extract = args.work / f"extract-{args.people}-{args.events}"
-    if not (extract / "events.csv").exists():
-        print(f"writing {args.people:,} people and {args.events:,} events to {extract} ...", file=sys.stderr)
-        write_extract(extract, args.people, args.events, args.seed)
+    args.work.mkdir(parents=True, exist_ok=True)
     os.environ["SAFEGUARDING_DATA_DIR"] = tempfile.mkdtemp(prefix="data-", dir=args.work)
     os.environ["DJANGO_SETTINGS_MODULE"] = "safeguarding.config.settings"
     import django
 
     django.setup()
+    if not (extract / "events.csv").exists():
+        print(f"writing {args.people:,} people and {args.events:,} events to {extract} ...", file=sys.stderr)
+        write_extract(extract, args.people, args.events, args.seed)
     from django.core.management import call_command
     from django.db import connection
 

@@ -9,9 +9,10 @@ from django.db import transaction
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.csvfile import spreadsheet_safe_writer
+from safeguarding.exchange.format import PERSONS
 from safeguarding.people.models import SourceRecord
 
-PERSONS_COLUMNS = ["source_system", "record_id", "person_id", "match_probability"]
+PERSONS_COLUMNS = list(PERSONS.names)
 
 
 def person_id(pk: int) -> str:
