@@ -160,11 +160,12 @@ class StagedFile:
         self.accepted = self.batches = 0
 
     def read(self) -> Iterator[StagedBatch]:
-        """The batches again, in the order they were added."""
+        """The batches again, in the order they were added (each read into memory as it comes:
+        a memory-mapped file would count the whole staged extract in the process's memory)."""
         if not self.batches:
             return
-        with pa.memory_map(str(self._stem) + ".rows.arrow") as rows_file, \
-                pa.memory_map(str(self._stem) + ".issues.arrow") as issues_file:
+        with pa.OSFile(str(self._stem) + ".rows.arrow") as rows_file, \
+                pa.OSFile(str(self._stem) + ".issues.arrow") as issues_file:
             rows = pa.ipc.open_file(rows_file)
             issues = pa.ipc.open_file(issues_file)
             for index in range(self.batches):
