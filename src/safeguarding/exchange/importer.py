@@ -108,9 +108,10 @@ def import_extract(
         run = stack.enter_context(import_run_started(source_path=str(path.resolve()), initiated_by=initiated_by))
         data_dir = Path(settings.DATA_DIR)
         folder = staging_folder(data_dir, run.pk)
-        rejects = RejectsFile(rejects_path(data_dir, run.pk), [])
+        rejects: RejectsFile | None = None
         try:
             staged = _read_and_validate(members, folder, limits, progress)
+            # Its columns are those of the files' headers, known now that they have been read.
             rejects = RejectsFile(rejects_path(data_dir, run.pk), [c for s in staged for c in s.header])
             with transaction.atomic():
                 log = _write(run, staged, rejects, progress)
@@ -133,7 +134,8 @@ def import_extract(
                     },
                 )
         except BaseException as exc:
-            rejects.discard()
+            if rejects is not None:
+                rejects.discard()
             _failed(run, exc)
             if not isinstance(exc, Exception):
                 raise
@@ -205,7 +207,7 @@ def _stage_file(
                 these = f"columns {columns} are" if len(missing) > 1 else f"column {columns} is"
                 raise FileRefused(1, f"the required {these} missing from the header", columns)
             staged.start(csv_file.header)
-            for batch in csv_file.batches(read.BATCH_SIZE, reject, budget.limits):
+            for batch in csv_file.batches(read.BATCH_SIZE, reject):
                 accepted: list[Accepted] = []
                 for row in batch:
                     result = validate(row)

@@ -343,11 +343,11 @@ class CsvFile:
             seen.add(name)
         return names
 
-    def batches(self, size: int, reject: Reject, limits: Limits) -> Iterator[list[Row]]:
+    def batches(self, size: int, reject: Reject) -> Iterator[list[Row]]:
         """Rows in lists of ``size``; a row with the wrong number of values goes to ``reject``.
 
-        A run of ``limits.blank_lines`` blank lines refuses the file: a file padded with millions
-        of them (400 MB of them zip into 400 KB) would otherwise be read to the end for nothing.
+        A run of blank lines as long as the limit refuses the file: a file padded with millions of
+        them (400 MB of them zip into 400 KB) would otherwise be read to the end for nothing.
         """
         header = self.header
         width = len(header)
@@ -356,6 +356,7 @@ class CsvFile:
         blank_from = 0
         blank_run = 0
         budget = self._budget
+        blank_limit = budget.limits.blank_lines
         batch_from = budget.bytes
         while (values := self._next()) is not None:
             line = previous_end + 1  # a quoted value may span lines: report where the row starts
@@ -365,7 +366,7 @@ class CsvFile:
                 if not blank_run:
                     blank_from = line
                 blank_run += 1
-                if blank_run >= limits.blank_lines:
+                if blank_run >= blank_limit:
                     raise FileRefused(
                         blank_from,
                         f"{blank_run:,} blank lines in a row from line {blank_from:,}: the hub stops reading a file "
@@ -392,21 +393,3 @@ class CsvFile:
                 batch_from = budget.bytes
         if batch:
             yield batch
-
-
-def peek_header(member: Member) -> list[str]:
-    """The header of a file, for the rejects file's columns; [] if it cannot be read."""
-    try:
-        with member.open() as stream:
-            first = next(_physical_lines(stream, Budget(_UNLIMITED)), b"")
-    except (OSError, FileRefused, ExtractRefused, zipfile.BadZipFile, zlib.error, EOFError):
-        return []
-    text = first.decode("utf-8-sig", errors="replace")
-    try:
-        cells = next(csv.reader([text]), [])
-    except csv.Error:
-        return []  # the file is refused when it is read, with the reason
-    return [name for name in header_names(cells, member.name) if not name.startswith("column ")]
-
-
-_UNLIMITED = Limits(extract_bytes=2**62, compression_ratio=float("inf"), rows=2**62, blank_lines=2**62)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import psycopg
 from django.conf import settings
@@ -112,15 +112,13 @@ def process_is_gone(run: ImportRun) -> bool:
 # --- The lock -------------------------------------------------------------------------------------
 
 
-class _Lock:
-    def acquire(self) -> bool:
-        raise NotImplementedError
+class _Lock(Protocol):
+    def acquire(self) -> bool: ...
 
-    def release(self) -> None:
-        raise NotImplementedError
+    def release(self) -> None: ...
 
 
-class _FileLock(_Lock):
+class _FileLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._handle: IO[str] | None = None
@@ -143,7 +141,7 @@ class _FileLock(_Lock):
             self._handle = None
 
 
-class _AdvisoryLock(_Lock):
+class _AdvisoryLock:
     def __init__(self) -> None:
         self._connection: Any = None
 
