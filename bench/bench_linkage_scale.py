@@ -77,7 +77,7 @@ def _make_records(records: int, work: Path, seed: int) -> None:
     """Generate and normalise (run in a child process so its memory does not count)."""
     from bench_linkage_synthetic import load_people
 
-    from safeguarding.demo.generator import generate_partnership
+    from safeguarding.demo.generator import generate_partnership  # Django is set up by bench_linkage_synthetic
 
     extract = work / "partnership"
     if not (extract / "extract" / "people.csv").exists():

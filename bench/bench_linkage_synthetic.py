@@ -23,14 +23,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from django_setup import django_ready
 
 from safeguarding.core import normalise
 from safeguarding.linkage.pipeline import INPUT_COLUMNS, LinkageSettings, link
 from safeguarding.linkage.synthetic import pairwise_scores
-
-_PEOPLE_TEXT_COLUMNS = ("source_system", "record_id", "given_name", "middle_names", "family_name", "other_names",
-                        "date_of_birth", "sex", "nhs_number", "upn", "pnc_id", "address", "postcode", "phone",
-                        "email")
 
 
 @lru_cache(maxsize=1_000_000)
@@ -56,8 +53,12 @@ def _nhs(value: str) -> tuple[str | None, bool]:
 
 def load_people(people_csv: Path, truth_csv: Path) -> tuple[pa.Table, dict[int, str]]:
     """people.csv in the exchange format as a table of INPUT_COLUMNS, and unique_id -> true person id."""
-    options = pacsv.ConvertOptions(column_types=dict.fromkeys(_PEOPLE_TEXT_COLUMNS, pa.string()),
-                                   strings_can_be_null=False)
+    django_ready()
+    from safeguarding.exchange.format import PEOPLE
+
+    # The columns the linkage reads, all but role and updated_at, as text.
+    text_columns = [c for c in PEOPLE.names if c not in ("role", "updated_at")]
+    options = pacsv.ConvertOptions(column_types=dict.fromkeys(text_columns, pa.string()), strings_can_be_null=False)
     people = pacsv.read_csv(people_csv, convert_options=options)
     truth_table = pacsv.read_csv(truth_csv, convert_options=pacsv.ConvertOptions(
         column_types={"source_system": pa.string(), "record_id": pa.string(), "true_person_id": pa.string()}))
@@ -65,7 +66,7 @@ def load_people(people_csv: Path, truth_csv: Path) -> tuple[pa.Table, dict[int, 
         zip(truth_table.column("source_system").to_pylist(), truth_table.column("record_id").to_pylist(),
             strict=True),
         truth_table.column("true_person_id").to_pylist(), strict=True))
-    columns = {name: people.column(name).to_pylist() for name in _PEOPLE_TEXT_COLUMNS}
+    columns = {name: people.column(name).to_pylist() for name in text_columns}
     n = people.num_rows
     nhs = [_nhs(v) for v in columns["nhs_number"]]
     phones = [";".join(p for p in (_phone(x) for x in v.split(";")) if p) for v in columns["phone"]]
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="linkage-bench-") as scratch:
         folder = args.extract
         if folder is None:
+            django_ready()
             from safeguarding.demo.generator import generate_partnership
 
             folder = Path(scratch)

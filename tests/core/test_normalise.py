@@ -60,6 +60,22 @@ def test_nhs_number_check_digit() -> None:
     assert normalise.nhs_number_digits("94347659") is None
 
 
+def test_nhs_check_digit_is_modulus_11_and_some_nine_digits_have_none() -> None:
+    assert normalise.nhs_check_digit("943476591") == 9
+    assert normalise.nhs_check_digit("100000000") == 1  # 10 x 1 = 10: 11 - 10
+    assert normalise.nhs_check_digit("000000000") == 0  # a remainder of 0 gives 11, written 0
+    assert normalise.nhs_check_digit("000000023") is None  # 2 x 3 + 3 x 2 = 12: a remainder of 1 gives 10
+    assert not any(normalise.nhs_number_is_valid(f"000000023{d}") for d in range(10))
+
+
+def test_every_single_digit_slip_fails_the_nhs_check_digit() -> None:
+    valid = "9434765919"
+    for at in range(10):
+        for digit in "0123456789":
+            if digit != valid[at]:
+                assert not normalise.nhs_number_is_valid(valid[:at] + digit + valid[at + 1 :])
+
+
 def test_registration() -> None:
     assert normalise.registration("ya19 abc") == "YA19ABC"
     assert normalise.registration("!!") is None
@@ -86,3 +102,30 @@ def test_age_on_uses_the_earliest_possible_birthday() -> None:
     assert dob is not None
     assert normalise.age_on(dob, dt.date(2026, 3, 13)) == 15
     assert normalise.age_on(dob, dt.date(2026, 3, 14)) == 16
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-01-10T22:15:00", (dt.datetime(2025, 1, 10, 22, 15, tzinfo=dt.UTC), False)),
+        ("2025-07-01T10:00", (dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.UTC), False)),
+        ("2025-07-01", (dt.datetime(2025, 6, 30, 23, 0, tzinfo=dt.UTC), True)),
+        ("2025-10-26T01:30:00", (dt.datetime(2025, 10, 26, 0, 30, tzinfo=dt.UTC), False)),  # twice: the first
+        ("2025-03-30T01:30:00", (dt.datetime(2025, 3, 30, 1, 30, tzinfo=dt.UTC), False)),  # skipped hour
+        ("2025-07-01T10:00:00+02:00", (dt.datetime(2025, 7, 1, 8, 0, tzinfo=dt.UTC), False)),
+        ("2025-07-01T10:00:00Z", (dt.datetime(2025, 7, 1, 10, 0, tzinfo=dt.UTC), False)),
+        ("2025-02-30", None),
+        ("2025-01-10T25:00", None),
+        ("1066-10-14", None),
+        ("next Tuesday", None),
+    ],
+)
+def test_occurred_at_is_read_as_local_time_in_england(text: str, expected: tuple[dt.datetime, bool] | None) -> None:
+    assert normalise.moment(text) == expected
+
+
+def test_iso_date_is_a_whole_real_date_from_1900() -> None:
+    assert normalise.iso_date("2024-12-01") == dt.date(2024, 12, 1)
+    assert normalise.iso_date("2024-02-30") is None
+    assert normalise.iso_date("1899-12-31") is None
+    assert normalise.iso_date("2024-12") is None

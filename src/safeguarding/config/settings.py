@@ -222,3 +222,11 @@ HUB_BACKGROUND_JOBS = os.environ.get("HUB_BACKGROUND_JOBS", "thread")
 
 # The partnership's name, shown in the header.
 PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Eastwood Safeguarding Children Partnership")
+
+# What one imported extract may expand to (README, "Importing an agency's extract"). A nightly
+# county extract is 1-2 GB of CSV and zips to a third or a tenth of that; these leave room for
+# growth and refuse, with the limit named, what only a mistake or an attack produces.
+IMPORT_MAX_EXTRACT_BYTES = int(os.environ.get("IMPORT_MAX_EXTRACT_BYTES", str(10 * 1024**3)))  # all files, unzipped
+IMPORT_MAX_COMPRESSION_RATIO = float(os.environ.get("IMPORT_MAX_COMPRESSION_RATIO", "100"))  # unzipped / zipped
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000000"))  # rows in all files together
+IMPORT_MAX_BLANK_LINES = int(os.environ.get("IMPORT_MAX_BLANK_LINES", "10000"))  # in a row, before a file is refused

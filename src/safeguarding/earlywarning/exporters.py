@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from django.db import transaction
@@ -10,6 +9,7 @@ from django.utils import timezone
 
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.earlywarning.models import Alert
 from safeguarding.exchange.exporters import person_id
 
@@ -30,7 +30,7 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = spreadsheet_safe_writer(handle)
         writer.writerow(ALERTS_COLUMNS)
         for pk, pid, rule, level, raised_at, explanation in rows:
             writer.writerow([

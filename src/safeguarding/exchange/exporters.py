@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from django.db import transaction
 
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.csvfile import spreadsheet_safe_writer
+from safeguarding.exchange.format import PERSONS
 from safeguarding.people.models import SourceRecord
 
-PERSONS_COLUMNS = ["source_system", "record_id", "person_id", "match_probability"]
+PERSONS_COLUMNS = list(PERSONS.names)
 
 
 def person_id(pk: int) -> str:
@@ -34,7 +35,7 @@ def export_persons(out: Path, *, exported_by: str = "command line") -> int:
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = spreadsheet_safe_writer(handle)
         writer.writerow(PERSONS_COLUMNS)
         for system, record_id, pid, probability, method in rows:
             if sizes[pid] == 1:

@@ -10,6 +10,9 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", "Running"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
+    # Its process ended before the import did (killed, or the machine restarted): found by the
+    # next import or listing, as a killed process cannot say so itself.
+    INTERRUPTED = "interrupted", "Interrupted"
 
 
 class ImportRun(models.Model):
@@ -21,6 +24,11 @@ class ImportRun(models.Model):
     # Per-file counts: {"people.csv": {"rows": n, "created": n, "updated": n, "unchanged": n, "rejected": n}, ...}
     counts = models.JSONField(default=dict)
     failure = models.TextField(blank=True, help_text="why the whole import stopped, if it did")
+    # The process doing the import, so that a run whose process is gone can be told from one
+    # still running.
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    process_started_at = models.DateTimeField(null=True, blank=True, help_text="when the importing process started")
 
     class Meta:
         ordering = ["-started_at"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from safeguarding.core import normalise
 from safeguarding.linkage.base import INPUT_COLUMNS
 
 _GIVEN_F = ("Olivia", "Amelia", "Isla", "Ava", "Mia", "Lily", "Grace", "Freya", "Emily", "Ella", "Poppy",
@@ -62,9 +63,8 @@ class _Person:
 def nhs_number(body: int) -> str | None:
     """A valid NHS number from nine digits, or None when no check digit exists for them."""
     digits = f"{body:09d}"
-    check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits)) % 11
-    check = 0 if check == 11 else check
-    return None if check == 10 else digits + str(check)
+    check = normalise.nhs_check_digit(digits)
+    return None if check is None else digits + str(check)
 
 
 def _typo(rng: random.Random, text: str) -> str:

@@ -41,17 +41,17 @@ class Command(BaseCommand):
 
     def _import_with_progress(self, path: Path | str) -> ImportResult:
         bars = Progress(
-            TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+            TextColumn("{task.description:<25}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
             TimeElapsedColumn(), console=Console(stderr=True), transient=False,
         )
         tasks: dict[str, TaskID] = {}
 
-        def report(file_name: str, done: int, total: int | None) -> None:
-            if file_name not in tasks:
-                tasks[file_name] = bars.add_task(file_name, total=total)
-            # The expected total counts lines; quoted line breaks make it a little high, so the
-            # bar is set to the true count when the file ends.
-            bars.update(tasks[file_name], completed=done, total=total)
+        def report(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(stage, total=total)
+            # While a file is read its total is estimated from its size, so the bar is set to the
+            # true count when the file ends.
+            bars.update(tasks[stage], completed=done, total=total)
 
         with bars:
             return import_extract(path, progress=report)

@@ -1,0 +1,493 @@
+"""The partnership exchange format, version 1 (shared/exchange/SPEC.md), described once as data.
+
+Every file an agency sends (people.csv, events.csv, relationships.csv) and every file the hub
+hands back (persons.csv, alerts.csv, clocks.csv, networks.csv): each column in SPEC.md's order,
+whether it is required, the normaliser that reads it (from ``core.normalise``), the most it may
+hold (the model field's own limit), the wording of the warning when a value is set aside or the
+reason a row is rejected, and the vocabularies, taken from the models where the hub keeps them.
+
+The importer validates by this description, the exporters and the demo generator write their
+headers from it, and the benchmarks build their extracts from it; none keeps its own list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.db import models
+
+from safeguarding.core import normalise
+from safeguarding.people.models import (
+    Event,
+    EventType,
+    Handling,
+    PersonRole,
+    Relationship,
+    RelationshipType,
+    SourceRecord,
+)
+
+VERSION = 1
+
+# The most characters one value may hold. Text without a limit of its own (an event's detail, an
+# address) is kept up to this; a longer value is set aside with a warning, like any unusable
+# optional value. Far beyond any real case note (a 500-page document), it keeps one pasted file
+# from filling the database.
+MAX_VALUE = 1_048_576
+
+# --- Vocabularies -------------------------------------------------------------------------------
+
+# SPEC.md's sex codes; the models store the code as sent, without choices of their own.
+SEX_CODES: tuple[str, ...] = ("F", "M", "X", "U")
+ROLES: tuple[str, ...] = tuple(r for r in PersonRole.values if r)  # "child", "adult"; empty is unknown
+EVENT_TYPES: tuple[str, ...] = tuple(EventType.values)
+RELATIONSHIP_TYPES: tuple[str, ...] = tuple(RelationshipType.values)
+HANDLING_CODES: tuple[str, ...] = tuple(Handling.values)
+CLOCK_KINDS: tuple[str, ...] = (
+    "return_home_interview", "initial_child_protection_conference", "assessment", "nrm_reasonable_grounds",
+    "nrm_conclusive_grounds", "panel_review",
+)
+CLOCK_STATUSES: tuple[str, ...] = ("met", "met_late", "overdue", "open")
+NETWORK_ENTITY_KINDS: tuple[str, ...] = ("person", "vehicle", "place", "phone")
+
+# --- Normalisers the exchange adds to core.normalise ----------------------------------------------
+
+_UK_NUMBER = re.compile(r"0[1237][0-9]{9}")
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+
+
+def phone(text: str) -> str | None:
+    """``normalise.phone``, with a shortcut for the common UK form (``07700 900123``).
+
+    Parsing with phonenumbers costs tens of microseconds a number, most of a people row's time;
+    for eleven digits starting 01, 02, 03 or 07 it always answers +44 and the last ten digits.
+    """
+    compact = text.replace(" ", "")
+    if _UK_NUMBER.fullmatch(compact):
+        return "+44" + compact[1:]
+    return normalise.phone(text)
+
+
+def email(text: str) -> str | None:
+    return text if _EMAIL.match(text) else None
+
+
+def split_list(text: str) -> list[str]:
+    """A ``;``-separated cell as its non-empty parts, in order, without repeats."""
+    return list(dict.fromkeys(part.strip() for part in text.split(";") if part.strip()))
+
+
+def _code(vocabulary: Sequence[str], case: Callable[[str], str]) -> Callable[[str], str | None]:
+    """A reader of one code of ``vocabulary``, whatever the case it is sent in."""
+    known = frozenset(vocabulary)
+
+    def read(text: str) -> str | None:
+        value = case(text)
+        return value if value in known else None
+
+    return read
+
+
+def _partial_date(text: str) -> str | None:
+    found = normalise.partial_date(text)
+    return None if found is None else str(found)
+
+
+def _instant(text: str) -> Any:
+    found = normalise.moment(text)
+    return None if found is None else found[0]
+
+
+def _limit(model: type[models.Model], name: str) -> int | None:
+    """The most characters the model field holds (None for text without a limit)."""
+    model_field = model._meta.get_field(name)
+    return model_field.max_length if isinstance(model_field, models.CharField) else None
+
+
+# --- Columns and files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """A further test of a normalised value; a value that fails it is kept, flagged, and warned of
+    (an NHS number with a wrong check digit is still evidence for record linkage)."""
+
+    test: Callable[[Any], bool]
+    field: str  # set to the test's answer
+    warning: str
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A second reading of a value the normaliser refused, kept in another field only."""
+
+    read: Callable[[str], Any]
+    field: str
+    warning: str  # {kept} names the value kept
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an exchange file.
+
+    Wordings are ``str.format`` templates with ``column``, ``value`` (the text as sent; ``{value!r}``
+    quotes it, shortened if long) and, for ``order_warning``, ``other`` (the earlier column's text).
+    A value that an optional column cannot use is set aside and ``warning`` given; a required
+    column's unusable value rejects the row, for ``rejection``.
+    """
+
+    name: str
+    meaning: str = ""
+    required: bool = False
+    # The model field the normalised value is stored in; empty for a column read for a key (an
+    # id, the source system) or only kept in the raw row.
+    field: str = ""
+    # Reads the text (stripped, not empty): the value to store, or None if it cannot be used.
+    # None: the text is kept as it is, up to ``max_length``.
+    normalise: Callable[[str], Any] | None = None
+    max_length: int | None = None  # the model field's limit, for text kept as it is
+    vocabulary: tuple[str, ...] = ()
+    many: bool = False  # ';'-separated values, each read on its own; the usable ones joined by ';'
+    warning: str = ""
+    rejection: str = ""
+    check: Check | None = None
+    fallback: Fallback | None = None
+    clears: tuple[str, ...] = ()  # fields emptied when a usable value arrives (superseded readings)
+    # The normaliser answers a tuple, its parts stored in these fields (instead of ``field``).
+    spread: tuple[str, ...] = ()
+    # A value earlier than the named column's (already read) value is set aside with ``order_warning``.
+    not_before: str = ""
+    order_warning: str = ""
+    in_spec: bool = True  # False: a column the hub reads beyond SPEC.md (as the format allows)
+
+    @property
+    def limit(self) -> int:
+        """The most characters a value may hold before it is set aside (or its row rejected)."""
+        return self.max_length if self.max_length is not None and self.normalise is None else MAX_VALUE
+
+
+@dataclass(frozen=True)
+class Unique:
+    """No two rows of a file may share these values; rows after the first are rejected. Checked
+    after the column ``after``, only for a row with no reason to reject it so far."""
+
+    columns: tuple[str, ...]
+    after: str
+    column: str  # the column the rejection names
+    rejection: str  # with {file}, {system} (its code) and each column of the key by name
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """Two columns of a row must differ (a person cannot be related to themselves)."""
+
+    column: str
+    other: str
+    after: str
+    rejection: str
+
+
+Rule = Unique | Distinct
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    name: str
+    purpose: str
+    columns: tuple[Column, ...]
+    rules: tuple[Rule, ...] = ()
+    model: type[models.Model] | None = None  # where an incoming file's rows are kept
+    hands_back: bool = False  # written by the hub rather than sent to it
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @cached_property
+    def spec_names(self) -> tuple[str, ...]:
+        """The columns SPEC.md lists, in its order (without the hub's extra ones)."""
+        return tuple(c.name for c in self.columns if c.in_spec)
+
+    @cached_property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    @cached_property
+    def optional(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if not c.required)
+
+    @cached_property
+    def by_name(self) -> dict[str, Column]:
+        return {c.name: c for c in self.columns}
+
+    def index(self, name: str) -> int:
+        """The position of a column in a row written in this description's order."""
+        return self.names.index(name)
+
+    def rules_after(self, column: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.after == column)
+
+    @cached_property
+    def ids(self) -> tuple[str, ...]:
+        """The required columns a row is found and linked by rather than stored as fields: record
+        and event ids, and a relationship's kind."""
+        return tuple(c.name for c in self.required if not c.field and not c.spread and c is not SOURCE_SYSTEM)
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """Every model field a row of this file may set, in column order."""
+        found: list[str] = []
+        for c in self.columns:
+            found.extend(c.spread or ((c.field,) if c.field else ()))
+            found.extend(f for f in (c.check.field if c.check else "", c.fallback.field if c.fallback else "") if f)
+        return tuple(dict.fromkeys(found))
+
+
+_SET_ASIDE = "; set aside"
+TOO_LONG = "{column} is longer than {limit:,} characters"
+EMPTY = "{column} is empty"
+
+
+def _text(name: str, model: type[models.Model], meaning: str = "", model_field: str = "") -> Column:
+    """A free-text column kept as it is, within its model field's limit."""
+    target = model_field or name
+    return Column(name, meaning, field=target, max_length=_limit(model, target))
+
+
+def _id(name: str, model: type[models.Model], meaning: str, model_field: str = "") -> Column:
+    return Column(name, meaning, required=True, max_length=_limit(model, model_field or name))
+
+
+SOURCE_SYSTEM = Column(
+    "source_system",
+    "the system the record comes from, registered in the hub and mapped to an agency",
+    required=True,
+    rejection="unknown source_system {value!r}: it is not registered in the hub (see `safeguarding source_systems list`)",
+)
+HUB_SYSTEM_REJECTION = "source_system {value!r} is the hub's own; an extract cannot write to it"
+
+PEOPLE = FileFormat(
+    "people.csv",
+    "one row per person as one source system holds them",
+    (
+        SOURCE_SYSTEM,
+        _id("record_id", SourceRecord, "that system's own id for the person; unique within source_system"),
+        _text("given_name", SourceRecord),
+        _text("middle_names", SourceRecord, "space-separated"),
+        _text("family_name", SourceRecord),
+        Column("other_names", "aliases, nicknames, previous names; ;-separated", field="other_names", many=True),
+        Column(
+            "date_of_birth", "YYYY-MM-DD; may be partial: YYYY-MM or YYYY", field="date_of_birth",
+            normalise=_partial_date,
+            warning="date_of_birth {value!r} is not a real date (YYYY-MM-DD, YYYY-MM or YYYY)" + _SET_ASIDE,
+        ),
+        Column(
+            "sex", "F, M, X (other), U (unknown)", field="sex", normalise=_code(SEX_CODES, str.upper),
+            vocabulary=SEX_CODES, warning="sex {value!r} is not one of " + ", ".join(SEX_CODES) + _SET_ASIDE,
+        ),
+        Column(
+            "nhs_number", "10 digits, spaces allowed; check digit may be wrong in dirty data", field="nhs_number",
+            normalise=normalise.nhs_number_digits, warning="nhs_number {value!r} is not 10 digits" + _SET_ASIDE,
+            check=Check(normalise.nhs_number_is_valid, "nhs_number_valid",
+                        "nhs_number {value!r} fails its check digit; kept, marked not valid"),
+        ),
+        Column(
+            "upn", "unique pupil number (schools)", field="upn", normalise=normalise.upn,
+            warning="upn {value!r} is not a unique pupil number" + _SET_ASIDE,
+        ),
+        _text("pnc_id", SourceRecord, "police national computer id"),
+        _text("address", SourceRecord, "free text, one line"),
+        Column(
+            "postcode", "UK postcode, any spacing or case", field="postcode", normalise=normalise.postcode,
+            warning="postcode {value!r} is not a UK postcode" + _SET_ASIDE,
+            # Not a UK postcode, but still evidence for record linkage (an agency's records of
+            # someone abroad agree on it), never shown or searched as a UK postcode.
+            fallback=Fallback(normalise.postcode_any, "postcode_other",
+                              "postcode {value!r} is not a UK postcode; set aside, and kept as {kept} for record "
+                              "linkage only"),
+            clears=("postcode_other",),  # a UK postcode supersedes one from abroad
+        ),
+        Column(
+            "phone", ";-separated", field="phones", normalise=phone, many=True,
+            warning="phone {value!r} is not a phone number" + _SET_ASIDE,
+        ),
+        Column(
+            "email", ";-separated", field="emails", normalise=email, many=True,
+            warning="email {value!r} is not an email address" + _SET_ASIDE,
+        ),
+        Column(
+            "role", "child (under 18 at extract time), adult, or empty", field="role",
+            normalise=_code(ROLES, str.lower), vocabulary=ROLES,
+            warning="role {value!r} is not " + " or ".join(ROLES) + _SET_ASIDE,
+        ),
+        Column(
+            "updated_at", "ISO 8601; a later extract with a newer value replaces the record", field="updated_at",
+            normalise=_instant, warning="updated_at {value!r} is not an ISO 8601 date-time" + _SET_ASIDE,
+        ),
+    ),
+    rules=(
+        Unique(("source_system", "record_id"), after="record_id", column="record_id",
+               rejection="record_id {record_id!r} appears more than once in {file} for {system}; only its first row "
+                         "is imported"),
+    ),
+    model=SourceRecord,
+)
+
+EVENTS = FileFormat(
+    "events.csv",
+    "something that happened, as one source system recorded it",
+    (
+        SOURCE_SYSTEM,
+        _id("event_id", Event, "unique within source_system"),
+        _id("record_id", SourceRecord, "the person (people.csv record_id in the same source_system) the event is about"),
+        Column(
+            "event_type", "one of the vocabulary", required=True, field="event_type",
+            normalise=_code(EVENT_TYPES, str), vocabulary=EVENT_TYPES,
+            rejection="unknown event_type {value!r} (not in the exchange format's list)",
+        ),
+        Column(
+            "occurred_at", "ISO 8601 date or date-time (local time in England if no offset)", required=True,
+            normalise=normalise.moment, spread=("occurred_at", "occurred_date_only"),
+            rejection="occurred_at {value!r} is not a real ISO 8601 date or date-time",
+        ),
+        Column(
+            "ended_at", "for episodes (e.g. a missing episode's return)", field="ended_at", normalise=_instant,
+            warning="ended_at {value!r} is not a real ISO 8601 date or date-time" + _SET_ASIDE,
+            not_before="occurred_at", order_warning="ended_at {value!r} is before occurred_at {other!r}" + _SET_ASIDE,
+        ),
+        _text("location_name", Event, "free text"),
+        Column(
+            "location_postcode", "", field="location_postcode", normalise=normalise.postcode,
+            warning="location_postcode {value!r} is not a UK postcode" + _SET_ASIDE,
+        ),
+        Column(
+            "vehicle_registration", "UK registration, any spacing or case", field="vehicle_registration",
+            normalise=normalise.registration,
+            warning="vehicle_registration {value!r} is not a vehicle registration" + _SET_ASIDE,
+        ),
+        Column(
+            "phone", "a phone number seen in the event", field="phone", normalise=phone,
+            warning="phone {value!r} is not a phone number" + _SET_ASIDE,
+        ),
+        Column(
+            "other_record_ids", ";-separated record_ids (same source_system) of other people present or involved",
+            field="other_record_ids", many=True,
+        ),
+        _text("detail", Event, "free text"),
+        # Beyond SPEC.md (its extra columns are allowed): the police handling code of intelligence.
+        Column(
+            "handling", "police handling code: P (may be shared) or C (shared with conditions)", field="handling",
+            normalise=_code(HANDLING_CODES, str.upper), vocabulary=HANDLING_CODES,
+            warning="handling {value!r} is not " + " or ".join(HANDLING_CODES) + _SET_ASIDE, in_spec=False,
+        ),
+    ),
+    rules=(
+        Unique(("source_system", "event_id"), after="event_id", column="event_id",
+               rejection="event_id {event_id!r} appears more than once in {file} for {system}; only its first row "
+                         "is imported"),
+    ),
+    model=Event,
+)
+
+RELATIONSHIPS = FileFormat(
+    "relationships.csv",
+    "links a source knows between two of its people",
+    (
+        SOURCE_SYSTEM,
+        _id("record_id", SourceRecord, ""),
+        _id("other_record_id", SourceRecord, "", model_field="record_id"),
+        Column(
+            "relationship", ", ".join(RELATIONSHIP_TYPES), required=True, normalise=_code(RELATIONSHIP_TYPES, str),
+            vocabulary=RELATIONSHIP_TYPES,
+            rejection="unknown relationship {value!r} (expected one of " + ", ".join(RELATIONSHIP_TYPES) + ")",
+        ),
+        Column("start_date", "", field="start_date", normalise=normalise.iso_date,
+               warning="start_date {value!r} is not a real date (YYYY-MM-DD)" + _SET_ASIDE),
+        Column("end_date", "", field="end_date", normalise=normalise.iso_date,
+               warning="end_date {value!r} is not a real date (YYYY-MM-DD)" + _SET_ASIDE,
+               not_before="start_date", order_warning="end_date {value!r} is before start_date" + _SET_ASIDE),
+    ),
+    rules=(
+        Distinct("other_record_id", "record_id", after="relationship",
+                 rejection="other_record_id is the same as record_id"),
+        Unique(("source_system", "record_id", "other_record_id", "relationship"), after="relationship", column="record_id",
+               rejection="the {relationship} relationship of {record_id!r} to {other_record_id!r} appears more than "
+                         "once in {file}; only its first row is imported"),
+    ),
+    model=Relationship,
+)
+
+# The files an agency sends, in the order they are imported: relationships and events point at
+# people, from the same extract or already held.
+INCOMING: tuple[FileFormat, ...] = (PEOPLE, RELATIONSHIPS, EVENTS)
+INCOMING_BY_NAME: dict[str, FileFormat] = {f.name: f for f in INCOMING}
+
+# --- What the hub hands back ----------------------------------------------------------------------
+
+PERSONS = FileFormat(
+    "persons.csv",
+    "which source records the hub believes are one person",
+    (
+        Column("source_system"),
+        Column("record_id"),
+        Column("person_id", "the hub's own stable id"),
+        Column("match_probability", "the lowest link probability that joined this record to the person; empty for "
+                                    "a person of one record"),
+    ),
+    hands_back=True,
+)
+ALERTS = FileFormat(
+    "alerts.csv",
+    "early-warning alerts",
+    (
+        Column("alert_id"),
+        Column("person_id"),
+        Column("rule"),
+        Column("level"),
+        Column("raised_at", "the moment in the data at which the alert would have fired"),
+        Column("explanation"),
+    ),
+    hands_back=True,
+)
+CLOCKS = FileFormat(
+    "clocks.csv",
+    "statutory clocks",
+    (
+        Column("clock_id"),
+        Column("person_id"),
+        Column("clock", vocabulary=CLOCK_KINDS),
+        Column("started_at", "the moment in the data that started it"),
+        Column("due_at"),
+        Column("met_at", "empty until it is met"),
+        Column("status", vocabulary=CLOCK_STATUSES),
+    ),
+    hands_back=True,
+)
+NETWORKS = FileFormat(
+    "networks.csv",
+    "groups of people, vehicles, places and phones joined by events and relationships",
+    (
+        Column("network_id"),
+        Column("entity_kind", vocabulary=NETWORK_ENTITY_KINDS),
+        Column("entity_key", "the person_id, the normalised registration, postcode or place key, or phone number"),
+    ),
+    hands_back=True,
+)
+HANDED_BACK: tuple[FileFormat, ...] = (PERSONS, ALERTS, CLOCKS, NETWORKS)
+
+
+class Sent(str):
+    """A value as it was sent, for a wording: ``{value!r}`` quotes it, and a long value is shortened
+    (a reason is shown on screen and kept with every issue, so a 1 MB value must not be copied into it)."""
+
+    SHOWN = 200
+
+    def __repr__(self) -> str:
+        text = str(self)
+        if len(text) > self.SHOWN:
+            return repr(text[: self.SHOWN]) + f" (and {len(text) - self.SHOWN:,} more characters)"
+        return repr(text)

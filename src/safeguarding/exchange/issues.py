@@ -1,0 +1,160 @@
+"""An import's issues, each a rejected row or a value set aside: kept as ImportIssue rows, in the
+rejects file (``run-<id>-issues.csv``, to fix and import again) and, the first of them, in the
+result shown on screen. Nothing is silently dropped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from django.utils import timezone
+
+from safeguarding.core.bulk import BulkTable
+from safeguarding.core.csvfile import SpreadsheetSafeWriter, spreadsheet_safe_writer
+from safeguarding.exchange.models import ImportIssue, ImportRun, IssueSeverity
+
+# The result keeps this many issues in memory for the caller to show; every issue is in the
+# ImportIssue table and the rejects file whatever their number.
+ISSUES_KEPT_IN_RESULT = 10_000
+
+
+@dataclass
+class FileCounts:
+    """What happened to the rows of one file."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    # Of the unchanged: people rows older (by updated_at) than the hub's copy, so not applied.
+    older: int = 0
+    # Set when the whole file was refused (a required column missing, not UTF-8, not CSV).
+    file_rejected: str = ""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A rejected row or a value set aside, as reported on screen and kept in the rejects file."""
+
+    file: str
+    line: int
+    severity: str
+    reason: str
+    column: str = ""
+    row: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        where = f"{self.file} line {self.line}"
+        column = f" [{self.column}]" if self.column else ""
+        label = "rejected" if self.severity == IssueSeverity.REJECTED else "warning"
+        return f"{where}{column}: {label} - {self.reason}"
+
+
+def rejects_path(data_dir: Path, run_id: int) -> Path:
+    return data_dir / "imports" / f"run-{run_id}-issues.csv"
+
+
+class RejectsFile:
+    """``run-<id>-issues.csv``: every issue with the row as it was sent, to fix and import again.
+
+    It is written under a temporary name while the import writes, and takes its own name only in
+    the last moment before the import's transaction commits: a run that fails or is killed leaves
+    no rejects file for rows that were never saved. (A run killed in that moment is found
+    interrupted later, and its file removed: see ``exchange.runs``.)
+
+    Cells that a spreadsheet would take for a formula are written with a leading single quote
+    (``core.csvfile``); take it off a value before importing it again.
+    """
+
+    META = ("file", "line", "severity", "column", "reason")
+    EXTRA = "values beyond the header"
+
+    def __init__(self, path: Path, source_columns: Sequence[str]) -> None:
+        self.path = path
+        self._partial = path.with_name(path.name + ".partial")
+        self._columns = list(dict.fromkeys(source_columns))
+        self._listed = set(self._columns)
+        # A source column named like one of ours keeps its value under a distinct name.
+        self._header = [*self.META, *(f"row {c}" if c in self.META else c for c in self._columns), self.EXTRA]
+        self._handle: IO[str] | None = None
+        self._writer: SpreadsheetSafeWriter | None = None
+
+    def write(self, issue: Issue) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # A byte-order mark so that spreadsheet programs read names with accents correctly.
+            self._handle = self._partial.open("w", encoding="utf-8-sig", newline="")
+            self._writer = spreadsheet_safe_writer(self._handle)
+            self._writer.writerow(self._header)
+        extra = [f"{k}={v}" for k, v in issue.row.items() if k not in self._listed]
+        self._writer.writerow(
+            [
+                issue.file, issue.line, issue.severity, issue.column, issue.reason,
+                *(issue.row.get(c, "") for c in self._columns), "; ".join(extra),
+            ]
+        )
+
+    def finish(self) -> Path | None:
+        """Give the written file its name (call as the last step before the commit)."""
+        if self._handle is None:
+            return None
+        self._handle.close()
+        self._handle = None
+        os.replace(self._partial, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._writer = None
+        self._partial.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+
+
+_ISSUES = BulkTable(ImportIssue)
+
+
+class IssueLog:
+    """The issues of one import as it writes, saved a batch at a time, inside its transaction."""
+
+    def __init__(self, run: ImportRun, rejects: RejectsFile) -> None:
+        self.run = run
+        self.rejects = rejects
+        self.shown: list[Issue] = []  # the first ISSUES_KEPT_IN_RESULT, in file and line order
+        self.count = 0
+        self._pending: list[Issue] = []
+
+    def add(self, issue: Issue) -> None:
+        self._pending.append(issue)
+
+    def extend(self, issues: Sequence[Issue]) -> None:
+        self._pending.extend(issues)
+
+    def save(self) -> None:
+        """Keep the batch's issues: in the result, the ImportIssue table and the rejects file."""
+        if not self._pending:
+            return
+        # Some problems of a batch are found only as it is written (an event for a record the hub
+        # does not hold): put them back in line order among those found as it was read.
+        self._pending.sort(key=lambda issue: issue.line)
+        self.count += len(self._pending)
+        self.shown.extend(self._pending[: max(0, ISSUES_KEPT_IN_RESULT - len(self.shown))])
+        for issue in self._pending:
+            self.rejects.write(issue)
+        _ISSUES.insert(
+            [
+                {
+                    "run_id": self.run.pk, "file_name": i.file, "line_number": i.line, "severity": i.severity,
+                    "column": i.column[:100], "reason": i.reason, "row": i.row,
+                }
+                for i in self._pending
+            ],
+            timezone.now(),
+        )
+        self._pending = []
