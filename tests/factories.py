@@ -44,6 +44,26 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+def authenticator_for(user: User) -> Any:
+    """The user's confirmed authenticator app (made if they have none), as the hub's enrolment makes it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def sign_in(client: Any, user: User) -> Any:
+    """Sign a test client in as a user who has passed the second factor, as a real sign-in leaves the
+    session (Django's force_login, then django-otp's mark that the device was used)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    session.save()
+    return client
+
+
 class SourceSystemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SourceSystem

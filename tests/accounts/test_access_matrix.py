@@ -24,6 +24,7 @@ from tests.factories import (
     SourceRecordFactory,
     SourceSystemFactory,
     UserFactory,
+    sign_in,
 )
 
 CASEWORK = {
@@ -130,7 +131,7 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
 
 def _observe(user: User, world: World) -> dict[str, bool]:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     seen: dict[str, bool] = {}
 
     single = client.get(reverse("people:detail", args=[world.person_id]))
@@ -243,7 +244,7 @@ def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> 
 @pytest.mark.django_db
 def test_forbidden_and_missing_person_look_the_same(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
     referrer = Client()
-    referrer.force_login(make_user(role=Role.REFERRER))
+    sign_in(referrer, make_user(role=Role.REFERRER))
     forbidden = referrer.get(reverse("people:detail", args=[world.person_id]))
     missing = referrer.get(reverse("people:detail", args=[world.person_id + 10_000]))
     assert forbidden.status_code == missing.status_code == 404

@@ -23,7 +23,7 @@ from safeguarding.linkage.load import load_records
 from safeguarding.linkage.models import MatchDecision, MatchReview, ReviewStatus
 from safeguarding.linkage.services import linkage_run, linkage_settings
 from safeguarding.people.models import ChangeKind, LinkMethod, Person, PersonChange, SourceRecord
-from tests.factories import SourceRecordFactory
+from tests.factories import SourceRecordFactory, sign_in
 
 
 def test_unchanged_records_keep_their_person() -> None:
@@ -187,7 +187,7 @@ def test_single_view_says_how_each_record_was_linked(linked_demo: Path, make_use
     left, right = _linked_pair()
     _review(left, right)
     client = Client()
-    client.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(client, make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     page = client.get(reverse("people:detail", args=[left.person_id])).content.decode()
     assert "Linked by the model" in page
     assert "Awaiting match review" in page
@@ -198,7 +198,7 @@ def test_a_merged_person_leads_to_the_person_they_were_joined_to(linked_demo: Pa
     retired = Person.objects.filter(merged_into__isnull=False).first()
     assert retired is not None
     client = Client()
-    client.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(client, make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     response = client.get(reverse("people:detail", args=[retired.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("people:detail", args=[retired.merged_into_id])
