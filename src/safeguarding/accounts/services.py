@@ -429,6 +429,8 @@ def authenticator_confirm(*, user: User, device: TOTPDevice, token: str) -> list
     earlier one) and new backup codes are made, returned to be shown once."""
     if device.user_id != user.pk or device.confirmed:
         raise ServiceError("Start setting up your authenticator app again", field="token")
+    if throttled := _throttled_message([device]):
+        raise ServiceError(throttled, field="token")
     if not device.verify_token(_digits(token)):
         with transaction.atomic():
             audit_record(
@@ -438,7 +440,7 @@ def authenticator_confirm(*, user: User, device: TOTPDevice, token: str) -> list
                 target_id=user.pk,
                 detail={"while": "setting up an authenticator app"},
             )
-        raise ServiceError(_wrong_code_message(device), field="token")
+        raise ServiceError(_WRONG_CODE, field="token")
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
@@ -458,12 +460,23 @@ def _digits(token: str) -> str:
     return "".join(ch for ch in token if not ch.isspace()).lower()
 
 
-def _wrong_code_message(device: Any) -> str:
-    allowed, data = device.verify_is_allowed()
-    if not allowed and data and data.get("locked_until"):
-        wait = max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
-        return f"Too many wrong codes. Wait {wait} seconds, then enter the code your app shows"
-    return "The security code is not right. Enter the 6-digit code your app shows now, or a backup code"
+_WRONG_CODE = "The security code is not right. Enter the 6-digit code your app shows now, or a backup code"
+
+
+def _throttled_message(devices: list[Any]) -> str | None:
+    """Set when every device is refusing codes for a while after wrong ones (django-otp doubles the
+    wait with each failure)."""
+    waits = []
+    for device in devices:
+        allowed, data = device.verify_is_allowed()
+        if allowed:
+            return None
+        if data and data.get("locked_until"):
+            waits.append(max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1))
+    if not waits:
+        return None
+    wait = min(waits)
+    return f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''}, then enter the code your app shows"
 
 
 def second_factor_verify(*, user: User, token: str) -> Any:
@@ -475,6 +488,10 @@ def second_factor_verify(*, user: User, token: str) -> Any:
         *TOTPDevice.objects.filter(user=user, confirmed=True),
         *StaticDevice.objects.filter(user=user, confirmed=True),
     ]
+    if not devices:
+        raise ServiceError("Set up your authenticator app first", field="token")
+    if throttled := _throttled_message(devices):
+        raise ServiceError(throttled, field="token")
     for device in devices:
         is_totp = isinstance(device, TOTPDevice)
         if (code.isdigit() if is_totp else not code.isdigit()) and device.verify_token(code):
@@ -491,7 +508,7 @@ def second_factor_verify(*, user: User, token: str) -> Any:
         audit_record(
             event_type=AuditEventType.SECOND_FACTOR_FAILED, actor=user, target_kind="user", target_id=user.pk
         )
-    raise ServiceError(_wrong_code_message(devices[0]) if devices else "Set up your authenticator app first", field="token")
+    raise ServiceError(_WRONG_CODE, field="token")
 
 
 def backup_codes_create(*, user: User) -> list[str]:
