@@ -41,6 +41,7 @@ class UserForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices, widget=forms.RadioSelect)
     password = forms.CharField(
         label="Temporary password",
+        max_length=200,
         help_text="At least 12 characters. Give it to the person by a separate, secure route.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         required=False,
@@ -83,6 +84,7 @@ class AuthenticatorConfirmForm(forms.Form):
 class PasswordChangeForm(forms.Form):
     current_password = forms.CharField(
         label="Current password",
+        max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Enter your current password"},
     )

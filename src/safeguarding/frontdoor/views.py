@@ -47,6 +47,7 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
     child = selectors.child_for_raise_or_none(user=user, token=token)
     if child is None:
         raise Http404
+    raised_after = selectors.raise_token_used_after(user=user, token=token)
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -59,6 +60,7 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
                 location=data["location"],
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
+                raised_after=raised_after,
             )
         except ServiceError as exc:
             add_service_error(form, exc)
