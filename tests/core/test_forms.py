@@ -56,7 +56,7 @@ def test_every_date_field_in_the_pages_answers_a_form_error_never_a_500(make_use
             reverse("frontdoor:raise-new-child"),
             {**_date("child-date_of_birth", day, month, year), "child-given_name": "A", "child-family_name": "B", "description": "x",
              **_date("seen_on", "1", "1", "2024")},
-        ),  # fmt: skip
+        ),
         referrer.get(reverse("frontdoor:raise-find"), {"family_name": "Barker", **_date("date_of_birth", day, month, year)}),
         triage.get(reverse("people:search"), {"family_name": "Barker", **_date("date_of_birth", day, month, year)}),
         triage.get(reverse("screening:levels"), _date("on", day, month, year)),

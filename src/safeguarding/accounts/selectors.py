@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguarding.accounts.access import needs_second_factor
+from safeguarding.accounts.mfa import DEMO_DEVICE_NAME, secret_text
 from safeguarding.accounts.models import Agency, Role, User
 from safeguarding.accounts.security.models import (
     AccessChange,
@@ -159,3 +160,17 @@ def lockouts_current() -> list[Lockout]:
         )
         found.extend(Lockout(kind, r[column], r["failures"], r["last"] + cool_off) for r in rows)
     return found
+
+
+# --- the demo's authenticators -----------------------------------------------------------------------
+
+
+def demo_authenticator_of(*, username: str) -> TOTPDevice | None:
+    """The authenticator the demo made for one of its accounts (never one a person set up)."""
+    return TOTPDevice.objects.filter(user__username=username, name=DEMO_DEVICE_NAME, confirmed=True).first()
+
+
+def demo_authenticator_keys() -> dict[str, str]:
+    """Each demo account's authenticator key, as text, for the demo's table of sign-ins."""
+    devices = TOTPDevice.objects.filter(name=DEMO_DEVICE_NAME, confirmed=True).select_related("user")
+    return {d.user.username: secret_text(d) for d in devices}
