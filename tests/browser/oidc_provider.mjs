@@ -18,7 +18,7 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_post',
   }],
   claims: {
-    openid: ['sub'],
+    openid: ['sub', 'amr'],  // amr in every ID token, as Entra ID issues it
     email: ['email'],
     profile: ['given_name', 'family_name', 'preferred_username'],
     groups: ['groups'],
