@@ -127,7 +127,7 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         self.UserModel = get_user_model()
         self.provider: Provider | None = None
 
-    def get_settings(self, attr: str, *args: Any) -> Any:  # type: ignore[override]
+    def get_settings(self, attr: str, *args: Any) -> Any:
         provider = self.provider
         if provider is not None:
             per_provider = {
@@ -146,7 +146,7 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
                 return per_provider[attr]
         return getattr(settings, attr, *args) if args else getattr(settings, attr)
 
-    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> Any:  # type: ignore[override]
+    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> Any:
         if request is None or "code" not in request.GET or "state" not in request.GET:
             return None
         self.provider = provider_or_none(request.session.get(PROVIDER_SESSION_KEY))
@@ -210,9 +210,9 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
             )
         except ServiceError as refusal:
             services.sso_refused_recorded(provider=provider.key, subject=subject, why=str(refusal))
-            self.request.sso_refusal = str(refusal)  # type: ignore[attr-defined]
+            self.request.sso_refusal = str(refusal)
             return None
-        self.request.sso_second_factor = with_mfa  # type: ignore[attr-defined]
+        self.request.sso_second_factor = with_mfa
         return user
 
     def get_user(self, user_id: int) -> Any:

@@ -241,7 +241,7 @@ class SingleSignOnStart(OIDCAuthenticationRequestView):
     def __init__(self, **kwargs: Any) -> None:  # the provider is known only from the address
         super(OIDCAuthenticationRequestView, self).__init__(**kwargs)
 
-    def get_settings(self, attr: str, *args: Any) -> Any:  # type: ignore[override]
+    def get_settings(self, attr: str, *args: Any) -> Any:
         per_provider = {
             "OIDC_RP_SCOPES": self.provider.scopes,
             "OIDC_AUTHENTICATION_CALLBACK_URL": "accounts:sso-callback",
@@ -251,7 +251,7 @@ class SingleSignOnStart(OIDCAuthenticationRequestView):
             return per_provider[attr]
         return getattr(settings, attr, *args) if args else getattr(settings, attr)
 
-    def get(self, request: HttpRequest, provider: str = "") -> HttpResponse:  # type: ignore[override]
+    def get(self, request: HttpRequest, provider: str = "") -> HttpResponse:
         found = provider_or_none(provider)
         if found is None:
             raise Http404
@@ -265,7 +265,7 @@ class SingleSignOnStart(OIDCAuthenticationRequestView):
 class SingleSignOnCallback(OIDCAuthenticationCallbackView):
     """The provider sends the browser back here; the backend checks the tokens and maps the groups."""
 
-    def get_settings(self, attr: str, *args: Any) -> Any:  # type: ignore[override]
+    def get_settings(self, attr: str, *args: Any) -> Any:
         return getattr(settings, attr, *args) if args else getattr(settings, attr)
 
     @property
@@ -372,7 +372,7 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
                 form.fields[name].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        pending = None
+        pending: object = None
         try:
             if subject:
                 pending = services.user_update(

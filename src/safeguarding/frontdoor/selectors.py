@@ -139,6 +139,7 @@ def raise_token(*, user: User, person: Person) -> str:
 
 
 def _raise_token_data(*, user: User, token: str) -> dict[str, int] | None:
+    """The token's contents when it is this user's, still fresh and not yet used; else None."""
     try:
         data = signing.loads(token, salt=_RAISE_SALT, max_age=RAISE_TOKEN_MAX_AGE)
     except signing.BadSignature:
@@ -154,7 +155,7 @@ def child_for_raise_or_none(*, user: User, token: str) -> Person | None:
     data = _raise_token_data(user=user, token=token)
     if data is None:
         return None
-    return Person.objects.filter(pk=data.get("p")).first()
+    return Person.objects.filter(pk=data["p"]).first()
 
 
 def raise_token_used_after(*, user: User, token: str) -> int | None:
