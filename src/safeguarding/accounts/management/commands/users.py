@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from safeguarding.accounts import services
-from safeguarding.accounts.models import Agency, Role
+from safeguarding.accounts.models import Agency, AgencyKind, Role
 from safeguarding.core.errors import ServiceError
 
 
@@ -25,11 +25,17 @@ class Command(BaseCommand):
         add.add_argument("username")
         add.add_argument("--agency", required=True, help="the agency's code")
         add.add_argument("--role", required=True, choices=Role.values)
+        add.add_argument("--agency-name", help="make the agency first, with this name, if the hub has none with the code")
+        add.add_argument("--agency-kind", choices=AgencyKind.values, default=AgencyKind.COUNCIL)
         add.add_argument("--first-name", default="")
         add.add_argument("--last-name", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
         agency = Agency.objects.filter(code=options["agency"]).first()
+        if agency is None and options["agency_name"]:
+            agency = services.agency_create(
+                acting_user=None, code=options["agency"], name=options["agency_name"], kind=options["agency_kind"]
+            )
         if agency is None:
             raise CommandError(f"No agency has the code {options['agency']}")
         password = getpass.getpass("Temporary password: ")
