@@ -73,6 +73,9 @@ EXPECTED: dict[str, set[str]] = {
     "admin: agencies (view)": {Role.ADMINISTRATOR},
     "admin: agencies (change)": {Role.ADMINISTRATOR},
     "admin: users (change)": {Role.ADMINISTRATOR},
+    "admin: changes of access awaiting approval": {Role.ADMINISTRATOR},
+    "admin: locked sign-ins": {Role.ADMINISTRATOR},
+    "account: change one's own password": set(Role.values),
 }
 # Police intelligence without handling code P: police casework staff only.
 RESTRICTED_INTELLIGENCE = "event: police intelligence marked C (police only)"
@@ -227,6 +230,9 @@ def _observe(user: User, world: World) -> dict[str, bool]:
         },
     )
     seen["admin: users (change)"] = User.objects.filter(username="made-by-matrix").exists()
+    seen["admin: changes of access awaiting approval"] = client.get(reverse("accounts:access-approvals")).status_code == 200
+    seen["admin: locked sign-ins"] = client.get(reverse("accounts:sign-in-locks")).status_code == 200
+    seen["account: change one's own password"] = client.get(reverse("accounts:password-change")).status_code == 200
     return seen
 
 

@@ -59,3 +59,14 @@ def test_users_add_makes_a_first_administrator_with_a_temporary_password(agencie
     user = User.objects.get(username="first.admin")
     assert user.is_active and user.role == Role.ADMINISTRATOR
     assert TemporaryPassword.objects.filter(user=user).exists()
+
+
+def test_users_add_can_make_the_first_agency(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "first-admin-quiet-harbour-4")
+    call_command(
+        "users", "add", "first.admin", agency="east-council", agency_name="Eastwood Council",
+        role=Role.ADMINISTRATOR, stdout=io.StringIO(),
+    )  # fmt: skip
+    assert User.objects.get(username="first.admin").agency.name == "Eastwood Council"
+    with pytest.raises(CommandError, match="No agency has the code"):
+        call_command("users", "add", "second.admin", agency="nowhere", role=Role.ADMINISTRATOR, stdout=io.StringIO())
