@@ -131,7 +131,7 @@ def test_a_temporary_password_must_be_changed_before_anything_else(make_user) ->
     user = make_user(role=Role.TRIAGE_WORKER)
     authenticator_for(user)
     services.password_set_temporary(acting_user=admin, user=user, password="temporary-walrus-lamp-7")
-    client = sign_in(Client(), user)
+    client = sign_in(Client(), user, finished=False)
     for url in (reverse("home"), reverse("frontdoor:queue"), reverse("accounts:account")):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:password-change"))

@@ -34,10 +34,8 @@ def second_factor_passed(request: HttpRequest) -> bool:
 
 
 def _to_sign_in(request: HttpRequest, ended: str = "") -> HttpResponse:
-    query = {"next": request.get_full_path()}
-    if ended:
-        query["ended"] = ended
-    return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode(query)}")
+    target = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
+    return redirect(f"{target}&{urlencode({'ended': ended})}" if ended else target)
 
 
 class SignInRequiredMiddleware:
