@@ -99,7 +99,7 @@ class Command(BaseCommand):
         console.print(table)
         console.print(
             "Signing in asks for a security code after the password. Add an account's key to an authenticator "
-            "app, or print its current code with: safeguarding totp USERNAME (the demo's accounts only, and only "
-            "where SAFEGUARDING_LOCAL_DEMO=1 or DEBUG=1, as make run sets)."
+            "app, or print its current code with: SAFEGUARDING_LOCAL_DEMO=1 .venv/bin/safeguarding totp USERNAME "
+            "(the demo's accounts only; refused without SAFEGUARDING_LOCAL_DEMO=1 or DEBUG=1)."
         )
         console.print(f"Demo ready in {time.monotonic() - started:.0f} s.")
