@@ -2,6 +2,10 @@
 # `make test` runs every test and check (on SQLite and on a throwaway PostgreSQL).
 .PHONY: run test setup demo serve
 
+# The demo runs on this machine over plain http: cookies without Secure, no HSTS, and
+# `safeguarding totp USERNAME` prints a demo account's current code (docs/security.md).
+run demo serve: export SAFEGUARDING_LOCAL_DEMO = 1
+
 run: setup
 	.venv/bin/safeguarding demo
 	.venv/bin/safeguarding serve

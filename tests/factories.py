@@ -44,6 +44,32 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+def authenticator_for(user: User) -> Any:
+    """The user's confirmed authenticator app (made if they have none), as the hub's enrolment makes it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def sign_in(client: Any, user: User, *, finished: bool = True) -> Any:
+    """Sign a test client in as a user who has passed the second factor, as a real sign-in leaves the
+    session (Django's force_login, then django-otp's mark that the device was used). ``finished=False``
+    leaves the session as it is just after the code, before the hub has looked for steps still to do
+    (a temporary password to change)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from safeguarding.accounts.middleware import SIGN_IN_COMPLETE_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    if finished:  # the first page after signing in found nothing left to do (no temporary password)
+        session[SIGN_IN_COMPLETE_KEY] = True
+    session.save()
+    return client
+
+
 class SourceSystemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SourceSystem

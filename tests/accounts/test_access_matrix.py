@@ -24,6 +24,7 @@ from tests.factories import (
     SourceRecordFactory,
     SourceSystemFactory,
     UserFactory,
+    sign_in,
 )
 
 CASEWORK = {
@@ -84,6 +85,11 @@ EXPECTED: dict[str, set[str]] = {
     "dataprotection: retention and holds": {Role.DATA_PROTECTION_OFFICER},
     "dataprotection: break-glass page": CASEWORK,
     "person: sealed, not named": set(),
+
+
+    "admin: changes of access awaiting approval": {Role.ADMINISTRATOR},
+    "admin: locked sign-ins": {Role.ADMINISTRATOR},
+    "account: change one's own password": set(Role.values),
 }
 # A support plan is seen by the support workers of the agency holding it (here the voluntary project).
 SUPPORT_PLAN = "support: a plan held by the voluntary project"
@@ -161,7 +167,7 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
 
 def _observe(user: User, world: World) -> dict[str, bool]:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     seen: dict[str, bool] = {}
 
     single = client.get(reverse("people:detail", args=[world.person_id]))
@@ -276,6 +282,11 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["dataprotection: retention and holds"] = client.get(reverse("dataprotection:retention")).status_code == 200
     seen["dataprotection: break-glass page"] = client.get(reverse("dataprotection:break-glass")).status_code == 200
     seen["person: sealed, not named"] = client.get(reverse("people:detail", args=[world.sealed_id])).status_code == 200
+
+
+    seen["admin: changes of access awaiting approval"] = client.get(reverse("accounts:access-approvals")).status_code == 200
+    seen["admin: locked sign-ins"] = client.get(reverse("accounts:sign-in-locks")).status_code == 200
+    seen["account: change one's own password"] = client.get(reverse("accounts:password-change")).status_code == 200
     return seen
 
 
@@ -294,7 +305,7 @@ def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> 
 @pytest.mark.django_db
 def test_forbidden_and_missing_person_look_the_same(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
     referrer = Client()
-    referrer.force_login(make_user(role=Role.REFERRER))
+    sign_in(referrer, make_user(role=Role.REFERRER))
     forbidden = referrer.get(reverse("people:detail", args=[world.person_id]))
     missing = referrer.get(reverse("people:detail", args=[world.person_id + 10_000]))
     assert forbidden.status_code == missing.status_code == 404

@@ -23,7 +23,7 @@ from safeguarding.frontdoor.services import concern_raise
 from safeguarding.panel.models import PanelReferral
 from safeguarding.panel.services import panel_refer
 from safeguarding.people.models import EventType, Handling, Person, PersonRole
-from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def _seeds() -> list[str]:
 
 def _crawl(user: User) -> dict[str, str]:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     seen: dict[str, str] = {}
     queue = deque(_seeds())
     while queue and len(seen) < MAX_PAGES:

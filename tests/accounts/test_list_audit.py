@@ -17,7 +17,7 @@ from safeguarding.frontdoor.selectors import raise_token
 from safeguarding.frontdoor.services import concern_raise
 from safeguarding.linkage.models import LinkageRun, MatchReview
 from safeguarding.panel.services import panel_refer
-from tests.factories import AlertFactory, PersonFactory, SourceRecordFactory
+from tests.factories import AlertFactory, PersonFactory, SourceRecordFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def _listed(user: User, page: str) -> set[int]:
 
 def _open(user: User, url: str) -> None:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     assert client.get(url).status_code == 200
 
 

@@ -6,10 +6,13 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from safeguarding.accounts.mfa import code_at
 from safeguarding.accounts.models import Role
+from safeguarding.accounts.security.models import AccessChange
 from safeguarding.audit.models import AuditEvent, AuditEventType
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +78,7 @@ def test_deactivated_user_cannot_sign_in(make_user) -> None:  # type: ignore[no-
 
 def test_administrator_creates_a_user_who_can_then_sign_in(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
     admin = Client()
-    admin.force_login(make_user(role=Role.ADMINISTRATOR))
+    sign_in(admin, make_user(role=Role.ADMINISTRATOR))
     response = admin.post(
         reverse("accounts:user-new"),
         {
@@ -90,17 +93,33 @@ def test_administrator_creates_a_user_who_can_then_sign_in(make_user, agencies) 
     )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(event_type=AuditEventType.USER_CREATED).exists()
+    # A new account grants access: it signs in once a second administrator approves it.
+    second_admin = sign_in(Client(), make_user(role=Role.ADMINISTRATOR))
+    change = AccessChange.objects.get(subject__username="new.triage")
+    second_admin.post(reverse("accounts:access-approval", args=[change.pk]), {"decision": "approve"})
     client = Client()
     signed_in = client.post(
         reverse("accounts:sign-in"), {"username": "new.triage", "password": "a-temporary-password-42"}
     )
     assert signed_in.status_code == 302
+    # The temporary password is changed, and an authenticator set up, before anything else.
+    client.post(
+        reverse("accounts:password-change"),
+        {
+            "current_password": "a-temporary-password-42",
+            "new_password": "lantern-orbit-kettle-9",
+            "new_password_again": "lantern-orbit-kettle-9",
+        },
+    )
+    assert "Set up your authenticator app" in client.get(reverse("accounts:second-factor-setup")).content.decode()
+    device = TOTPDevice.objects.get(user__username="new.triage")
+    client.post(reverse("accounts:second-factor-setup"), {"token": code_at(device)})
     assert client.get(reverse("frontdoor:queue")).status_code == 200
 
 
 def test_short_passwords_are_refused_for_new_users(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
     admin = Client()
-    admin.force_login(make_user(role=Role.ADMINISTRATOR))
+    sign_in(admin, make_user(role=Role.ADMINISTRATOR))
     response = admin.post(
         reverse("accounts:user-new"),
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,50 @@ def assert_accessible(page: Any) -> None:
         for v in result["violations"]
     ]
     assert not violations, f"{page.title()}: " + "; ".join(violations)
+
+
+def security_code(user: Any) -> str:
+    """A code the user's authenticator app shows, that the hub has not yet accepted (a code works
+    once: a second sign-in within the same 30 seconds takes the next one, as an app would show it
+    a moment later)."""
+    import time
+
+    from safeguarding.accounts.mfa import code_at
+    from tests.factories import authenticator_for
+
+    device = authenticator_for(user)
+    while True:
+        device.refresh_from_db()
+        now = time.time()
+        for offset in (0, 1):
+            moment = now + offset * device.step
+            if int((moment - device.t0) // device.step) + device.drift > device.last_t:
+                return code_at(device, moment)
+        time.sleep(1)
+
+
+def sign_in(page: Any, username: str, password: str | None = None, *, check_accessible: bool = True) -> None:
+    """Sign in through the pages as a person would: username and password, then the code from their
+    authenticator app (set up for them first if they have none), landing on the home page."""
+    from safeguarding.accounts.models import User
+    from tests.factories import PASSWORD
+
+    user = User.objects.get(username=username)
+    code = security_code(user)
+    page.goto("/sign-in/")
+    if check_accessible:
+        assert_accessible(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/sign-in/second-factor/"))
+    if check_accessible:
+        assert_accessible(page)
+    page.get_by_label("Security code").fill(code)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/sign-in/"))

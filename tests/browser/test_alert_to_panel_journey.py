@@ -17,8 +17,7 @@ from safeguarding.core.calendar import ENGLAND
 from safeguarding.earlywarning.models import AlertStatus
 from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import EventType
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_concern_journey import _sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import (
     AlertFactory,
     EventFactory,
@@ -81,7 +80,7 @@ def test_mace_coordinator_refers_a_child_from_an_alert_to_the_panel(page: Any, a
         evidence=[first, absent],
     )
 
-    _sign_in(page, "mace.coordinator")
+    sign_in(page, "mace.coordinator")
     assert_accessible(page)
     page.get_by_role("link", name="Alerts").first.click()
     expect(page.get_by_role("heading", name="Early-warning alerts")).to_be_visible()

@@ -16,24 +16,10 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.frontdoor.models import Concern
 from safeguarding.people.models import EventType
-from tests.browser.conftest import assert_accessible
-from tests.factories import PASSWORD, EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+from tests.browser.conftest import assert_accessible, sign_in, sign_out
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page: Any, username: str) -> None:
-    page.goto("/sign-in/")
-    assert_accessible(page)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/$"))
-
-
-def _sign_out(page: Any) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/sign-in/"))
 
 
 def test_school_raises_triage_decides_school_sees_outcome(page: Any, agencies: dict[str, Any]) -> None:
@@ -58,7 +44,7 @@ def test_school_raises_triage_decides_school_sees_outcome(page: Any, agencies: d
     assert school.pk
 
     # The school's safeguarding lead raises a concern.
-    _sign_in(page, "school.lead")
+    sign_in(page, "school.lead")
     assert_accessible(page)
     page.get_by_role("link", name="Raise a concern").first.click()
     assert_accessible(page)
@@ -86,10 +72,10 @@ def test_school_raises_triage_decides_school_sees_outcome(page: Any, agencies: d
     assert_accessible(page)
     concern = Concern.objects.get()
     assert concern.reference in page.content()
-    _sign_out(page)
+    sign_out(page)
 
     # The triage worker sees it in the queue with its deadline, opens the single view, decides.
-    _sign_in(page, "triage.council")
+    sign_in(page, "triage.council")
     page.get_by_role("link", name="Triage queue").first.click()
     assert_accessible(page)
     row = page.get_by_role("row").filter(has_text=concern.reference)
@@ -108,10 +94,10 @@ def test_school_raises_triage_decides_school_sees_outcome(page: Any, agencies: d
     page.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_text(f"Decision recorded on concern {concern.reference}")).to_be_visible()
     assert_accessible(page)
-    _sign_out(page)
+    sign_out(page)
 
     # The school lead sees what was decided.
-    _sign_in(page, "school.lead")
+    sign_in(page, "school.lead")
     page.get_by_role("link", name="My concerns").first.click()
     assert_accessible(page)
     row = page.get_by_role("row").filter(has_text=concern.reference)

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.linkage.models import LinkageRun, MatchDecision, MatchReview, ReviewStatus
 from safeguarding.people.models import SourceRecord
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_concern_journey import _sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,7 +40,7 @@ def test_reviewer_decides_a_pair_and_undoes_it(page: Any, agencies: dict[str, An
         ],
     )
 
-    _sign_in(page, "triage.council")
+    sign_in(page, "triage.council")
     page.get_by_role("link", name="Match review").first.click()
     assert_accessible(page)
     page.get_by_role("link", name=f"Review pair {review.pk}").click()

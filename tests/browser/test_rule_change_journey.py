@@ -18,8 +18,7 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.earlywarning import backtest
 from safeguarding.earlywarning.models import Rule, RuleVersion
 from safeguarding.people.models import EventType
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_concern_journey import _sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,7 +71,7 @@ def test_administrator_changes_a_rule_after_testing_it_against_history(
     rule = Rule.objects.get(name=RULE)
     assert (rule.version, rule.params["count"]) == (1, 3)
 
-    _sign_in(page, "hub.admin")
+    sign_in(page, "hub.admin")
     page.get_by_role("link", name="Early-warning rules").first.click()
     expect(page.get_by_role("heading", name="Early-warning rules")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text=RULE)).to_contain_text(

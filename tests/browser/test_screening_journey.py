@@ -19,8 +19,7 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.people.models import EventType
 from safeguarding.screening.models import ApprovalStatus, RiskLevelChange, ScreeningAssessment, ScreeningStatus
 from safeguarding.screening.selectors import tool_current
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_concern_journey import _sign_in, _sign_out
+from tests.browser.conftest import assert_accessible, sign_in, sign_out
 from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,7 +86,7 @@ def test_screening_judgement_downgrade_and_approval(
     record_label = f"{when}: Missing episode, recorded by {agencies[AgencyKind.POLICE].name}"
 
     # The lead practitioner screens the child: the missing episode is suggested, with its record.
-    _sign_in(page, "lead.practitioner")
+    sign_in(page, "lead.practitioner")
     _open_single_view(page)
     expect(page.locator("#level-in-force")).to_have_text("Not screened")
     assert_accessible(page)
@@ -161,14 +160,14 @@ def test_screening_judgement_downgrade_and_approval(
     expect(page.locator("#level-in-force")).to_contain_text("Medium risk")
     expect(page.get_by_text(f"Screening {second.reference} would lower the level to At risk")).to_be_visible()
     assert_accessible(page)
-    _sign_out(page)
+    sign_out(page)
 
     # A MACE coordinator, in a browser of their own, approves the lower level.
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     try:
         mace = context.new_page()
         mace.set_default_timeout(15_000)
-        _sign_in(mace, "mace.coordinator")
+        sign_in(mace, "mace.coordinator")
         mace.get_by_role("link", name="Risk level approvals").first.click()
         expect(mace.get_by_role("heading", name="Lower levels awaiting approval")).to_be_visible()
         row = mace.get_by_role("row").filter(has_text=second.reference)
@@ -200,7 +199,7 @@ def test_screening_judgement_downgrade_and_approval(
     ]
 
     # A partnership manager reads the counts at each level on a date: no child named.
-    _sign_in(page, "partnership.manager")
+    sign_in(page, "partnership.manager")
     page.get_by_role("link", name="Risk levels").first.click()
     expect(page.get_by_role("heading", name="Children at each level of risk")).to_be_visible()
     today = timezone.localdate()
@@ -222,10 +221,10 @@ def test_screening_judgement_downgrade_and_approval(
         expect(row.get_by_role("cell")).to_have_text(children)
     assert "Chloe" not in page.content()
     assert_accessible(page)
-    _sign_out(page)
+    sign_out(page)
 
     # An administrator opens the screening tool.
-    _sign_in(page, "hub.admin")
+    sign_in(page, "hub.admin")
     page.get_by_role("link", name="Screening tool").first.click()
     expect(page.get_by_role("heading", name="Screening tool", level=1)).to_be_visible()
     levels = page.get_by_role("table", name="Levels, lowest first")
@@ -253,7 +252,7 @@ def test_an_administrator_removes_an_indicator_and_a_level(
     risky = "Seen at hotels, takeaways, taxi firms, parties or other risky places"
     done = screen(practitioner, child, "at_risk", yes={"risky_places": "Seen at a takeaway after midnight"})
 
-    _sign_in(page, "hub.admin")
+    sign_in(page, "hub.admin")
     page.get_by_role("link", name="Screening tool").first.click()
     page.get_by_role("link", name=f"Remove {risky}").click()
     expect(
@@ -283,10 +282,10 @@ def test_an_administrator_removes_an_indicator_and_a_level(
     expect(page.get_by_text("Saved as version 3 of the screening tool")).to_be_visible()
     levels = page.get_by_role("table", name="Levels, lowest first")
     expect(levels.get_by_role("row")).to_have_count(4)  # the header and three levels
-    _sign_out(page)
+    sign_out(page)
     assert ScreeningToolVersion.objects.get(number=1).tool.indicator("risky_places") is not None
 
-    _sign_in(page, "lead.practitioner")
+    sign_in(page, "lead.practitioner")
     page.goto(f"/screening/{done.pk}/")
     expect(page.locator("#judgement-level")).to_have_text("At risk")
     answered = page.get_by_role("table", name="Child sexual exploitation").get_by_role("row").filter(has_text=risky)

@@ -12,14 +12,14 @@ from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.dataprotection import sealing, selectors
 from safeguarding.frontdoor.services import concern_raise
 from safeguarding.people.selectors import SearchCriteria, people_search
-from tests.factories import PersonFactory, SourceRecordFactory, UserFactory, merge
+from tests.factories import PersonFactory, SourceRecordFactory, UserFactory, merge, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(user):  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -25,7 +25,7 @@ from safeguarding.earlywarning.scan import scan_run
 from safeguarding.frontdoor.models import Concern
 from safeguarding.people.models import EventType, Handling, PersonRole
 from safeguarding.workflows.services import alert_to_concern
-from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def _restricted_facts(linked: Linked) -> list[str]:
 def test_the_alert_page_explains_only_what_the_reader_may_see(role: str, agency_kind: str, linked: Linked,
                                                                agencies: dict[str, Any]) -> None:
     client = Client()
-    client.force_login(UserFactory(role=role, agency=agencies[agency_kind]))
+    sign_in(client, UserFactory(role=role, agency=agencies[agency_kind]))
     page = client.get(reverse("earlywarning:detail", args=[linked.alert.pk]))
     assert page.status_code == 200
     explanation = page.content.decode().split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
@@ -100,14 +100,14 @@ def test_a_concern_raised_from_the_alert_by_the_police_carries_only_the_shared_w
     into one, its description is started from the shared words."""
     police_triage = UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.POLICE])
     client = Client()
-    client.force_login(police_triage)
+    sign_in(client, police_triage)
     page = client.get(reverse("earlywarning:detail", args=[linked.alert.pk])).content.decode()
     prefilled = page.split('name="concern-description"', 1)[1].split("</textarea>", 1)[0]
     for fact in _restricted_facts(linked):
         assert fact not in prefilled
     concern = alert_to_concern(alert=linked.alert, acting_user=police_triage, description=linked.alert.explanation)
     council = Client()
-    council.force_login(UserFactory(role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL]))
+    sign_in(council, UserFactory(role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL]))
     body = council.get(reverse("frontdoor:detail", args=[concern.pk])).content.decode()
     for fact in _restricted_facts(linked):
         assert fact not in body

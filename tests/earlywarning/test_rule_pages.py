@@ -20,7 +20,7 @@ from safeguarding.earlywarning import services
 from safeguarding.earlywarning.models import Rule, RuleTest, RuleTestStatus, RuleVersion
 from safeguarding.earlywarning.rules import RuleError, clean_params, default_rules, rule_spec
 from safeguarding.people.models import EventType
-from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory
+from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(make_user: Callable[..., User]) -> Client:
     client = Client()
-    client.force_login(make_user(Role.ADMINISTRATOR, AgencyKind.COUNCIL))
+    sign_in(client, make_user(Role.ADMINISTRATOR, AgencyKind.COUNCIL))
     return client
 
 
@@ -57,7 +57,7 @@ def test_the_default_rules_are_loaded_at_setup_and_listed(admin_client: Client) 
 @pytest.mark.parametrize("role", [r for r in Role.values if r != Role.ADMINISTRATOR])
 def test_only_administrators_may_see_or_change_rules(role: str, make_user: Callable[..., User]) -> None:
     client = Client()
-    client.force_login(make_user(role, AgencyKind.COUNCIL))
+    sign_in(client, make_user(role, AgencyKind.COUNCIL))
     rule = Rule.objects.get(code="repeat-missing")
     assert client.get(reverse("rules:list")).status_code == 403
     assert client.get(reverse("rules:edit", args=[rule.code])).status_code == 403
@@ -316,7 +316,7 @@ def test_only_administrators_may_test_rules_or_see_a_test(
     rule = Rule.objects.get(code="repeat-missing")
     test = _queued_test(admin_client, rule, monkeypatch)
     client = Client()
-    client.force_login(make_user(role, AgencyKind.COUNCIL))
+    sign_in(client, make_user(role, AgencyKind.COUNCIL))
     assert client.get(reverse("rules:test-status", args=[test.pk])).status_code == 403
     assert client.get(f"{reverse('rules:edit', args=[rule.code])}?test={test.pk}").status_code == 403
     response = client.post(reverse("rules:edit", args=[rule.code]), _form(rule, count="2", action="test"))

@@ -18,7 +18,7 @@ from safeguarding.earlywarning.models import AlertStatus
 from safeguarding.frontdoor.models import Concern, ConcernStatus
 from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import EventType, Handling
-from tests.factories import AlertFactory, EventFactory, PersonFactory, RuleFactory, SourceSystemFactory
+from tests.factories import AlertFactory, EventFactory, PersonFactory, RuleFactory, SourceSystemFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def mace(make_user) -> User:  # type: ignore[no-untyped-def]
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

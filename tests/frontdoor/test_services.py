@@ -14,7 +14,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor import selectors, services
 from safeguarding.frontdoor.models import ConcernStatus, DecisionOutcome
 from safeguarding.people.models import SourceRecord
-from tests.factories import PersonFactory, merge
+from tests.factories import PersonFactory, merge, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_concern_about_a_record_linkage_has_merged_is_the_older_persons_and_sh
     assert concern.child == older
 
     triage = Client()
-    triage.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(triage, make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     body = triage.get(reverse("people:detail", args=[older.pk])).content.decode()
     assert concern.reference in body and left_behind.reference in body
 

@@ -19,6 +19,7 @@ from safeguarding.exchange.exporters import export_persons
 from safeguarding.linkage.models import MatchReview, ReviewStatus
 from safeguarding.linkage.services import linkage_run, linkage_settings
 from safeguarding.people.models import Person, PersonChange, SourceRecord
+from tests.factories import sign_in
 from tests.linkage.conftest import linked_pair, pending_review
 
 
@@ -69,7 +70,7 @@ def test_single_view_says_how_each_record_was_linked(linked_demo: Path, make_use
     left, right = linked_pair()
     pending_review(left, right)
     client = Client()
-    client.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(client, make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     page = client.get(reverse("people:detail", args=[left.person_id])).content.decode()
     assert "Linked by the model" in page
     assert "Awaiting match review" in page
@@ -80,7 +81,7 @@ def test_a_merged_person_leads_to_the_person_they_were_joined_to(linked_demo: Pa
     retired = Person.objects.filter(merged_into__isnull=False).first()
     assert retired is not None
     client = Client()
-    client.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(client, make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     response = client.get(reverse("people:detail", args=[retired.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("people:detail", args=[retired.merged_into_id])

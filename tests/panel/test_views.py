@@ -10,7 +10,7 @@ from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.panel.models import ReferralStatus
 from safeguarding.panel.services import panel_refer
-from tests.factories import AlertFactory, PersonFactory
+from tests.factories import AlertFactory, PersonFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ CLOSES = {Role.MACE_COORDINATOR}
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -24,7 +24,7 @@ from safeguarding.people.models import ChangeKind, Person, PersonChange, SourceR
 from safeguarding.people.selectors import person_for_user_or_404
 from safeguarding.screening.models import ScreeningAssessment
 from safeguarding.screening.selectors import screenings_for_child
-from tests.factories import AlertFactory, PersonFactory, SourceRecordFactory, merge
+from tests.factories import AlertFactory, PersonFactory, SourceRecordFactory, merge, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,7 @@ def test_a_person_opened_by_an_old_id_leads_to_the_child_they_are_now(make_user)
     older, newer = PersonFactory(), PersonFactory()
     merge(newer, into=older)
     client = Client()
-    client.force_login(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(client, make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     response = client.get(reverse("people:detail", args=[newer.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("people:detail", args=[older.pk])
 

@@ -22,7 +22,7 @@ from safeguarding.people.selectors import (
     SearchRefused,
     people_search,
 )
-from tests.factories import PersonFactory, SourceRecordFactory
+from tests.factories import PersonFactory, SourceRecordFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 BORN = dt.date(2012, 7, 11)
@@ -92,7 +92,7 @@ def test_a_run_of_broad_searches_is_flagged_to_the_data_protection_officer_once(
     flags = AuditEvent.objects.filter(event_type=AuditEventType.SEARCHES_FLAGGED, actor=referrer)
     assert flags.count() == 1
     dpo = Client()
-    dpo.force_login(make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(dpo, make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
     page = dpo.get(reverse("dataprotection:trail")).content.decode()
     assert "Searches to look into" in page and "curious.referrer" in page
 
@@ -100,7 +100,7 @@ def test_a_run_of_broad_searches_is_flagged_to_the_data_protection_officer_once(
 def test_the_raise_concern_page_says_why_a_search_was_refused(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
     referrer = make_user(role=Role.REFERRER)
     client = Client()
-    client.force_login(referrer)
+    sign_in(client, referrer)
     query = {"family_name": "Barker", "date_of_birth_0": "11", "date_of_birth_1": "7", "date_of_birth_2": "2012"}
     for _ in range(REFERRER_SEARCHES_PER_WINDOW):
         client.get(reverse("frontdoor:raise-find"), query)

@@ -14,7 +14,7 @@ from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.people.models import EventType, PersonRole
 from safeguarding.people.selectors import SearchCriteria, people_search
 from safeguarding.workflows.selectors import child_view
-from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_single_view_page_logs_the_view_and_its_queries_do_not_grow(
 ) -> None:  # type: ignore[no-untyped-def]
     user = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     url = reverse("people:detail", args=[chloe.pk])
     # A fixed number more since survivor support and sealed records: the page's support summary (plans,
     # contact wish) and the sealed-record check of each read; none grows with the child's history.
@@ -72,7 +72,7 @@ def test_triage_queue_queries_do_not_grow_with_the_queue(make_user, django_asser
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     referrer = make_user()
     client = Client()
-    client.force_login(triage)
+    sign_in(client, triage)
     concern_raise(raised_by=referrer, child=PersonFactory(), seen_on=timezone.localdate(), description="x")
     with django_assert_max_num_queries(20) as few:
         client.get(reverse("frontdoor:queue"))
@@ -115,11 +115,11 @@ def test_roles_without_search_find_nothing(make_user, chloe) -> None:  # type: i
 def test_the_dpo_sees_who_opened_a_record_and_why(make_user, chloe) -> None:  # type: ignore[no-untyped-def]
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, first_name="Dawn", last_name="Hughes")
     client = Client()
-    client.force_login(triage)
+    sign_in(client, triage)
     client.get(reverse("people:detail", args=[chloe.pk]) + "?from=concern-12")
     client.get(reverse("people:detail", args=[chloe.pk]) + "?from=search")
     dpo = Client()
-    dpo.force_login(make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
+    sign_in(dpo, make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
     page = dpo.get(reverse("dataprotection:trail"), {"person": chloe.reference}).content.decode()
     assert "front-door triage of concern C000012" in page
     assert "opened from a search" in page

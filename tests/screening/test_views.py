@@ -14,6 +14,7 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.screening import selectors, services
 from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus, ScreeningToolVersion
+from tests.factories import sign_in
 from tests.screening.conftest import Child, screen
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ REMOVE_PAGES = [
 
 def _client(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -388,7 +389,7 @@ def test_remove_an_indicator_from_the_tool_pages(admin, admin_client: Client, ma
     assert 'name="csrfmiddlewaretoken"' in confirm and "Why are you removing this indicator?" in confirm
 
     without_token = Client(enforce_csrf_checks=True)
-    without_token.force_login(admin)
+    sign_in(without_token, admin)
     assert without_token.post(url, {"based_on": 1, "change_note": "no token"}).status_code == 403
     no_reason = admin_client.post(url, {"based_on": 1, "change_note": ""})
     assert no_reason.status_code == 200 and "govuk-error-summary" in no_reason.content.decode()

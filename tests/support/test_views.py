@@ -11,14 +11,14 @@ from django.utils import timezone
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.support import services
 from safeguarding.support.models import SupportPlan
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import PersonFactory, UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

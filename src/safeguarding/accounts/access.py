@@ -77,6 +77,37 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+# --- signin: who must use a second factor, and what counts as raising access ---------------------
+
+# Every role that sees a child's identity, or manages who does, must pass a second factor. The
+# partnership manager sees counts only (no identities), so the second factor is offered, not required;
+# once they set one up it is always asked for. (docs/decisions.md)
+SECOND_FACTOR_OPTIONAL_ROLES = frozenset({Role.PARTNERSHIP_MANAGER})
+
+
+def needs_second_factor(user: Any) -> bool:
+    return getattr(user, "role", None) not in SECOND_FACTOR_OPTIONAL_ROLES
+
+
+def raises_access(*, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether a change of a user's access fields (``role``, ``agency_id``, ``is_active``) lets them
+    see or do anything they could not before: then it waits for a second administrator.
+
+    Raising: an account that could not sign in becoming able to; a role with any capability the old
+    role lacked; a move to another agency (what one sees depends on one's agency: police
+    intelligence, the concerns one's agency raised). Lowering (fewer capabilities, deactivating) and
+    no change apply at once."""
+    if not after.get("is_active"):
+        return False
+    if not before.get("is_active"):
+        return True
+    if after.get("agency_id") != before.get("agency_id"):
+        return True
+    old = ROLE_CAPABILITIES.get(before.get("role", ""), frozenset())
+    new = ROLE_CAPABILITIES.get(after.get("role", ""), frozenset())
+    return not new <= old
+
+
 def has(user: Any, capability: Capability) -> bool:
     """Whether a signed-in, active user's role grants a capability."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

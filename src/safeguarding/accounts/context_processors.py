@@ -48,6 +48,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has(user, Capability.MANAGE_ACCOUNTS):
         items.append(("Agencies", reverse("accounts:agencies")))
         items.append(("Users", reverse("accounts:users")))
+        items.append(("Access approvals", reverse("accounts:access-approvals")))
+        items.append(("Locked sign-ins", reverse("accounts:sign-in-locks")))
     if has(user, Capability.CONFIGURE_TOOLS):
         items.append(("Screening tool", reverse("screening:tool")))
         items.append(("Early-warning rules", reverse("rules:list")))

@@ -10,11 +10,13 @@ from safeguarding.accounts.models import Agency, AgencyKind, Role
 class SignInForm(forms.Form):
     username = forms.CharField(
         label="Username",
+        max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
-        error_messages={"required": "Enter your username"},
+        error_messages={"required": "Enter your username", "max_length": "Enter a username of 150 characters or fewer"},
     )
     password = forms.CharField(
         label="Password",
+        max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Enter your password"},
     )
@@ -39,8 +41,109 @@ class UserForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices, widget=forms.RadioSelect)
     password = forms.CharField(
         label="Temporary password",
+        max_length=200,
         help_text="At least 12 characters. Give it to the person by a separate, secure route.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         required=False,
     )
     is_active = forms.BooleanField(label="Can sign in", required=False, initial=True)
+    reason = forms.CharField(
+        label="Reason for a change of access",
+        help_text="Raising someone's access (a new account, a role with more capabilities, another agency) "
+        "waits for a second administrator, who reads this",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea,
+    )
+
+
+class SecurityCodeForm(forms.Form):
+    token = forms.CharField(
+        label="Security code",
+        help_text="The 6-digit code your authenticator app shows now, or one of your backup codes",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "spellcheck": "false", "class": "govuk-input--width-10"}
+        ),
+        error_messages={"required": "Enter the security code"},
+    )
+
+
+class AuthenticatorConfirmForm(forms.Form):
+    token = forms.CharField(
+        label="Code from your app",
+        help_text="After scanning, your app shows a 6-digit code. Enter it to finish setting up",
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "spellcheck": "false", "class": "govuk-input--width-10"}
+        ),
+        error_messages={"required": "Enter the 6-digit code your app shows"},
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        label="Current password",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your current password"},
+    )
+    new_password = forms.CharField(
+        label="New password",
+        help_text="At least 12 characters and hard to guess: 3 or more unrelated words work well",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter a new password"},
+    )
+    new_password_again = forms.CharField(
+        label="Confirm new password",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter the new password again"},
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("new_password") and data.get("new_password_again") and data["new_password"] != data["new_password_again"]:
+            self.add_error("new_password_again", "The passwords do not match")
+        return data
+
+
+class TemporaryPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Temporary password",
+        help_text="They must change it when they next sign in. Give it to them by a separate, secure route.",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter a temporary password"},
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.Textarea,
+        error_messages={"required": "Enter a reason"},
+    )
+
+
+class AccessDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("approve", "Approve: apply the change now"), ("refuse", "Refuse: nothing changes")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to approve or refuse the change"},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        help_text="Needed to refuse",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea,
+    )
+
+
+class UnlockForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("username", "username"), ("address", "address")], widget=forms.HiddenInput)
+    value = forms.CharField(max_length=255, widget=forms.HiddenInput)

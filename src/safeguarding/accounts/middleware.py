@@ -1,15 +1,41 @@
-"""Every page needs a signed-in user, except signing in and static files."""
+"""Every page needs a signed-in user who has finished signing in (the second factor, their own
+password in place of a temporary one), except signing in itself and static files. Sessions end
+after 30 minutes without activity (Django's session age) and in any case after an absolute lifetime
+(10 hours by default); the sign-in page then says why."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from safeguarding.accounts import selectors, services
+from safeguarding.accounts.access import needs_second_factor
+from safeguarding.accounts.models import User
+from safeguarding.accounts.single_sign_on import MFA_SESSION_KEY
+
 OPEN_PATHS = ("/sign-in/", "/static/", "/assets/", "/health/")
+SIGNED_IN_AT_KEY = "hub_signed_in_at"
+SIGN_IN_COMPLETE_KEY = "hub_sign_in_complete"
+# Pages a user part-way through signing in may still use, whatever step they are on.
+_ALWAYS = ("/sign-out/",)
+
+
+def second_factor_passed(request: HttpRequest) -> bool:
+    """The hub's own second factor (django-otp marks the session), or a provider that asserted one."""
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool((is_verified is not None and is_verified()) or request.session.get(MFA_SESSION_KEY))
+
+
+def _to_sign_in(request: HttpRequest, ended: str = "") -> HttpResponse:
+    target = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
+    return redirect(f"{target}&{urlencode({'ended': ended})}" if ended else target)
 
 
 class SignInRequiredMiddleware:
@@ -17,6 +43,31 @@ class SignInRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated and not request.path.startswith(OPEN_PATHS):
-            return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}")
+        user = request.user
+        if not user.is_authenticated:
+            if request.path.startswith(OPEN_PATHS):
+                return self.get_response(request)
+            # A session cookie whose session is gone: it ran out for want of activity.
+            stale = settings.SESSION_COOKIE_NAME in request.COOKIES and request.session.is_empty()
+            return _to_sign_in(request, "idle" if stale else "")
+        assert isinstance(user, User)
+        started = request.session.get(SIGNED_IN_AT_KEY)
+        now = time.time()
+        if started is None:
+            request.session[SIGNED_IN_AT_KEY] = now
+        elif now - float(started) > settings.SESSION_ABSOLUTE_SECONDS:
+            services.signed_out_session_ended_recorded(user=user)
+            logout(request)
+            return _to_sign_in(request, "absolute")
+        if request.path.startswith(("/static/", "/assets/", "/health/", *_ALWAYS)):
+            return self.get_response(request)
+        passed = second_factor_passed(request)
+        if not request.session.get(SIGN_IN_COMPLETE_KEY) or (not passed and needs_second_factor(user)):
+            step = selectors.sign_in_step(user=user, second_factor_passed=passed)
+            if step is None:
+                request.session[SIGN_IN_COMPLETE_KEY] = True
+            else:
+                step_path = reverse(step)
+                if request.path != step_path and not request.path.startswith("/sign-in/"):
+                    return redirect(f"{step_path}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

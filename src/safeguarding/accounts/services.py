@@ -1,13 +1,29 @@
-"""Every change to agencies and users, each audited in the same transaction."""
+"""Every change to agencies, users, passwords, second factors and access, each audited in the same
+transaction. Raising anyone's access waits for a second administrator (``AccessChange``); no one
+changes their own role, agency or ability to sign in."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from safeguarding.accounts import mfa
+from safeguarding.accounts.access import Capability, has, raises_access
 from safeguarding.accounts.models import Agency, User
+from safeguarding.accounts.security.models import (
+    AccessChange,
+    AccessChangeKind,
+    AccessChangeStatus,
+    SingleSignOnIdentity,
+    TemporaryPassword,
+)
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
@@ -20,7 +36,7 @@ def sign_in_recorded(*, user: User) -> None:
         )
 
 
-def sign_in_failed_recorded(*, username: str) -> None:
+def sign_in_failed_recorded(*, username: str, locked: bool = False) -> None:
     # Whether the name exists is not recorded, so the trail cannot be used to enumerate accounts
     # by whoever reads it, but the name typed is kept for the data protection officer.
     with transaction.atomic():
@@ -29,6 +45,18 @@ def sign_in_failed_recorded(*, username: str) -> None:
             actor_label=f"unauthenticated ({username[:150] or 'no username'})",
             target_kind="username",
             target_id=username[:120],
+            detail={"refused_while_locked": True} if locked else {},
+        )
+
+
+def signed_out_session_ended_recorded(*, user: User) -> None:
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.SIGNED_OUT_SESSION_ENDED,
+            actor=user,
+            target_kind="user",
+            target_id=user.pk,
+            detail={"after_seconds": settings.SESSION_ABSOLUTE_SECONDS},
         )
 
 
@@ -74,6 +102,49 @@ def agency_update(
     return agency
 
 
+def _access_of(user: User) -> dict[str, Any]:
+    """The fields that decide what someone may see and do."""
+    return {"role": user.role, "agency_id": user.agency_id, "is_active": user.is_active}
+
+
+def _access_change_request(
+    *,
+    subject: User,
+    kind: AccessChangeKind,
+    requested_by: User | None,
+    requested_by_label: str = "",
+    before: dict[str, Any],
+    after: dict[str, Any],
+    reason: str,
+) -> AccessChange:
+    """Record a change that waits for a second administrator (inside the caller's transaction)."""
+    if AccessChange.objects.filter(subject=subject, kind=kind, status=AccessChangeStatus.PENDING).exists():
+        raise ServiceError(
+            f"{subject.username} already has a change of this kind awaiting approval. "
+            "Approve or refuse it under Access approvals first"
+        )
+    change = AccessChange.objects.create(
+        subject=subject,
+        kind=kind,
+        requested_by=requested_by,
+        requested_by_label=(requested_by_label or (requested_by.username if requested_by else "system"))[:200],
+        requested_at=timezone.now(),
+        reason=reason[:2000],
+        before=before,
+        after=after,
+    )
+    audit_record(
+        event_type=AuditEventType.ACCESS_CHANGE_REQUESTED,
+        actor=requested_by,
+        actor_label=requested_by_label,
+        target_kind="user",
+        target_id=subject.pk,
+        reason=reason,
+        detail={"change": change.pk, "kind": kind, "before": before, "after": after},
+    )
+    return change
+
+
 def user_create(
     *,
     acting_user: User | None,
@@ -86,10 +157,17 @@ def user_create(
     email: str = "",
     job_title: str = "",
     validate: bool = True,
+    password_is_temporary: bool = True,
+    reason: str = "",
 ) -> User:
+    """A new account. An administrator's new account grants access, so it cannot sign in until a
+    second administrator approves it; and its password, which someone else chose, must be changed at
+    the first sign-in. Accounts made by the hub itself (the demo, the command line: no acting user)
+    apply at once."""
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise ServiceError(f"A user with the username {username} already exists")
+        needs_approval = acting_user is not None
         user = User(
             username=username,
             agency=agency,
@@ -98,6 +176,7 @@ def user_create(
             last_name=last_name,
             email=email,
             job_title=job_title,
+            is_active=not needs_approval,
         )
         if validate:
             validate_password(password, user)
@@ -110,6 +189,17 @@ def user_create(
             target_id=user.pk,
             detail={"username": username, "agency": agency.code if agency else None, "role": role},
         )
+        if password_is_temporary:
+            TemporaryPassword.objects.create(user=user, set_by=acting_user, set_at=timezone.now())
+        if needs_approval:
+            _access_change_request(
+                subject=user,
+                kind=AccessChangeKind.ACCESS,
+                requested_by=acting_user,
+                before=_access_of(user),
+                after={**_access_of(user), "is_active": True},
+                reason=reason or "New account",
+            )
     return user
 
 
@@ -124,22 +214,470 @@ def user_update(
     last_name: str,
     email: str,
     job_title: str,
-) -> User:
-    if user.pk == acting_user.pk and not is_active:
-        raise ServiceError("You cannot deactivate your own account")
+    reason: str = "",
+) -> AccessChange | None:
+    """Names and job title change at once. A change of access that lowers it (a role with fewer
+    capabilities, deactivating) applies at once; one that raises it is recorded as pending and
+    returned, for a second administrator to approve. No one changes their own access."""
+    before_access = _access_of(user)
+    after_access = {"role": role, "agency_id": agency.pk if agency else None, "is_active": is_active}
+    access_changed = before_access != after_access
+    if access_changed and user.pk == acting_user.pk:
+        raise ServiceError(
+            "You cannot change your own role, agency or whether you can sign in. Ask another administrator"
+        )
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can change users")
     with transaction.atomic():
-        fields = ("agency_id", "role", "is_active", "first_name", "last_name", "email", "job_title")
-        before: dict[str, Any] = {f: getattr(user, f) for f in fields}
-        user.agency = agency
-        user.role, user.is_active = role, is_active
+        profile = ("first_name", "last_name", "email", "job_title")
+        before_profile = {f: getattr(user, f) for f in profile}
         user.first_name, user.last_name, user.email, user.job_title = first_name, last_name, email, job_title
-        user.save(update_fields=["agency", "role", "is_active", "first_name", "last_name", "email", "job_title"])
-        after = {f: getattr(user, f) for f in fields}
+        after_profile = {f: getattr(user, f) for f in profile}
+        raising = access_changed and raises_access(before=before_access, after=after_access)
+        if access_changed and not raising:
+            user.agency = agency
+            user.role, user.is_active = role, is_active
+        user.save(update_fields=["agency", "role", "is_active", *profile])
+        if before_profile != after_profile or (access_changed and not raising):
+            audit_record(
+                event_type=AuditEventType.USER_CHANGED,
+                actor=acting_user,
+                target_kind="user",
+                target_id=user.pk,
+                reason=reason,
+                detail={
+                    "before": {**before_profile, **before_access},
+                    "after": {**after_profile, **_access_of(user)},
+                },
+            )
+        if raising:
+            return _access_change_request(
+                subject=user,
+                kind=AccessChangeKind.ACCESS,
+                requested_by=acting_user,
+                before=before_access,
+                after=after_access,
+                reason=reason,
+            )
+    return None
+
+
+# --- approving and refusing changes of access ---------------------------------------------------
+
+
+def _second_administrator_check(*, acting_user: User, change: AccessChange) -> None:
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can approve a change of access")
+    if change.requested_by_id is not None and change.requested_by_id == acting_user.pk:
+        raise ServiceError("You asked for this change, so another administrator must approve it")
+    if change.subject_id == acting_user.pk:
+        raise ServiceError("This change is to your own account, so another administrator must approve it")
+
+
+def _pending_locked(change: AccessChange) -> AccessChange:
+    locked = AccessChange.objects.select_for_update().get(pk=change.pk)
+    if locked.status != AccessChangeStatus.PENDING:
+        raise ServiceError("This change has already been approved or refused")
+    return locked
+
+
+def access_change_approve(*, acting_user: User, change: AccessChange, reason: str = "") -> AccessChange:
+    """A second administrator approves: the change is applied now, if the account is still as it was
+    when the change was asked for."""
+    with transaction.atomic():
+        change = _pending_locked(change)
+        _second_administrator_check(acting_user=acting_user, change=change)
+        subject = User.objects.select_for_update().get(pk=change.subject_id)
+        if change.kind == AccessChangeKind.ACCESS:
+            if _access_of(subject) != change.before:
+                raise ServiceError(
+                    f"{subject.username}'s access has changed since this was asked for. Refuse it, and ask again"
+                )
+            subject.role = change.after["role"]
+            subject.agency_id = change.after["agency_id"]
+            subject.is_active = change.after["is_active"]
+            subject.save(update_fields=["role", "agency", "is_active"])
+        else:
+            removed = _second_factor_remove(subject)
+            audit_record(
+                event_type=AuditEventType.SECOND_FACTOR_RESET,
+                actor=acting_user,
+                target_kind="user",
+                target_id=subject.pk,
+                reason=change.reason,
+                detail={"change": change.pk, "devices_removed": removed, "asked_by": change.requested_by_label},
+            )
+        change.status = AccessChangeStatus.APPROVED
+        change.decided_by, change.decided_at, change.decision_reason = acting_user, timezone.now(), reason[:2000]
+        change.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
         audit_record(
-            event_type=AuditEventType.USER_CHANGED,
+            event_type=AuditEventType.ACCESS_CHANGE_APPROVED,
+            actor=acting_user,
+            target_kind="user",
+            target_id=subject.pk,
+            reason=reason,
+            detail={
+                "change": change.pk,
+                "kind": change.kind,
+                "before": change.before,
+                "after": change.after,
+                "asked_by": change.requested_by_label,
+            },
+        )
+    return change
+
+
+def access_change_refuse(*, acting_user: User, change: AccessChange, reason: str) -> AccessChange:
+    """Any administrator may refuse (the one who asked, to withdraw it), with a reason; nothing changes."""
+    if not reason.strip():
+        raise ServiceError("Enter why you are refusing this change", field="reason")
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can refuse a change of access")
+    with transaction.atomic():
+        change = _pending_locked(change)
+        change.status = AccessChangeStatus.REFUSED
+        change.decided_by, change.decided_at, change.decision_reason = acting_user, timezone.now(), reason[:2000]
+        change.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        audit_record(
+            event_type=AuditEventType.ACCESS_CHANGE_REFUSED,
+            actor=acting_user,
+            target_kind="user",
+            target_id=change.subject_id,
+            reason=reason,
+            detail={"change": change.pk, "kind": change.kind, "after": change.after},
+        )
+    return change
+
+
+# --- passwords -----------------------------------------------------------------------------------
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
+    """The user chooses their own password; a temporary one is then no longer in force. Raises
+    Django's ValidationError for a password the validators refuse."""
+    if not user.has_usable_password():
+        raise ServiceError("Your password is managed by your organisation's sign-in, not by the hub")
+    if not user.check_password(current_password):
+        raise ServiceError("The current password is not right", field="current_password")
+    if new_password == current_password:
+        raise ServiceError("Enter a new password, not the one you have now", field="new_password")
+    validate_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        was_temporary = TemporaryPassword.objects.filter(user=user).delete()[0] > 0
+        audit_record(
+            event_type=AuditEventType.PASSWORD_CHANGED,
+            actor=user,
+            target_kind="user",
+            target_id=user.pk,
+            detail={"was_temporary": was_temporary},
+        )
+
+
+def password_set_temporary(*, acting_user: User, user: User, password: str) -> None:
+    """An administrator sets a temporary password (a forgotten one); it must be changed at the next
+    sign-in. It does not touch the second factor, so it alone does not give anyone the account."""
+    if user.pk == acting_user.pk:
+        raise ServiceError("Change your own password on the Change your password page", field="password")
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can set a temporary password")
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        TemporaryPassword.objects.update_or_create(
+            user=user, defaults={"set_by": acting_user, "set_at": timezone.now()}
+        )
+        audit_record(
+            event_type=AuditEventType.TEMPORARY_PASSWORD_SET,
             actor=acting_user,
             target_kind="user",
             target_id=user.pk,
-            detail={"before": before, "after": after},
+        )
+
+
+# --- the second factor ---------------------------------------------------------------------------
+
+
+def _second_factor_remove(user: User) -> int:
+    removed = TOTPDevice.objects.filter(user=user).delete()[0]
+    removed += StaticDevice.objects.filter(user=user).delete()[0]
+    return removed
+
+
+def _backup_codes_replace(user: User) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=mfa.BACKUP_DEVICE_NAME, defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(mfa.BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def authenticator_start(*, user: User) -> TOTPDevice:
+    """A new, not yet confirmed authenticator for the user to scan (the same one on reloading the
+    page, so the QR code does not change under them). Nothing is granted until it is confirmed."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=mfa.APP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def authenticator_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str]:
+    """The user typed the code their app shows: the authenticator is confirmed (replacing any
+    earlier one) and new backup codes are made, returned to be shown once."""
+    if device.user_id != user.pk or device.confirmed:
+        raise ServiceError("Start setting up your authenticator app again", field="token")
+    if throttled := _throttled_message([device]):
+        raise ServiceError(throttled, field="token")
+    if not device.verify_token(_digits(token)):
+        with transaction.atomic():
+            audit_record(
+                event_type=AuditEventType.SECOND_FACTOR_FAILED,
+                actor=user,
+                target_kind="user",
+                target_id=user.pk,
+                detail={"while": "setting up an authenticator app"},
+            )
+        raise ServiceError(_WRONG_CODE, field="token")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _backup_codes_replace(user)
+        audit_record(
+            event_type=AuditEventType.SECOND_FACTOR_ENROLLED,
+            actor=user,
+            target_kind="user",
+            target_id=user.pk,
+            detail={"device": device.persistent_id},
+        )
+    return codes
+
+
+def _digits(token: str) -> str:
+    return "".join(ch for ch in token if not ch.isspace()).lower()
+
+
+_WRONG_CODE = "The security code is not right. Enter the 6-digit code your app shows now, or a backup code"
+
+
+def _throttled_message(devices: list[Any]) -> str | None:
+    """Set when every device is refusing codes for a while after wrong ones (django-otp doubles the
+    wait with each failure)."""
+    waits = []
+    for device in devices:
+        allowed, data = device.verify_is_allowed()
+        if allowed:
+            return None
+        if data and data.get("locked_until"):
+            waits.append(max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1))
+    if not waits:
+        return None
+    wait = min(waits)
+    return f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''}, then enter the code your app shows"
+
+
+def second_factor_verify(*, user: User, token: str) -> Any:
+    """The code from the user's authenticator app, or one of their backup codes (each works once).
+    Returns the device that matched; a wrong code is audited and refused. django-otp slows down
+    repeated wrong codes (each failure doubles the wait)."""
+    code = _digits(token)
+    devices: list[Any] = [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]
+    if not devices:
+        raise ServiceError("Set up your authenticator app first", field="token")
+    if throttled := _throttled_message(devices):
+        raise ServiceError(throttled, field="token")
+    for device in devices:
+        is_totp = isinstance(device, TOTPDevice)
+        if (code.isdigit() if is_totp else not code.isdigit()) and device.verify_token(code):
+            with transaction.atomic():
+                audit_record(
+                    event_type=AuditEventType.SECOND_FACTOR_VERIFIED,
+                    actor=user,
+                    target_kind="user",
+                    target_id=user.pk,
+                    detail={"method": "authenticator app" if is_totp else "backup code"},
+                )
+            return device
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.SECOND_FACTOR_FAILED, actor=user, target_kind="user", target_id=user.pk
+        )
+    raise ServiceError(_WRONG_CODE, field="token")
+
+
+def backup_codes_create(*, user: User) -> list[str]:
+    """New backup codes for a signed-in user; the old ones stop working."""
+    with transaction.atomic():
+        codes = _backup_codes_replace(user)
+        audit_record(event_type=AuditEventType.BACKUP_CODES_CREATED, actor=user, target_kind="user", target_id=user.pk)
+    return codes
+
+
+def second_factor_reset_request(*, acting_user: User, user: User, reason: str) -> AccessChange:
+    """Someone lost their phone and backup codes. Removing their second factor lets whoever knows the
+    password set up a new one, so it waits for a second administrator."""
+    if not reason.strip():
+        raise ServiceError("Enter why the second factor should be reset", field="reason")
+    if user.pk == acting_user.pk:
+        raise ServiceError("Ask another administrator to reset your own second factor", field="reason")
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can ask for a second factor to be reset")
+    with transaction.atomic():
+        return _access_change_request(
+            subject=user,
+            kind=AccessChangeKind.SECOND_FACTOR_RESET,
+            requested_by=acting_user,
+            before={},
+            after={},
+            reason=reason,
+        )
+
+
+def demo_authenticator_create(*, user: User) -> TOTPDevice:
+    """The demo's accounts each get a confirmed authenticator named as the demo's, so a tester can
+    sign in with `safeguarding totp USERNAME` (refused for any other device)."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.filter(user=user, name=mfa.DEMO_DEVICE_NAME).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=mfa.DEMO_DEVICE_NAME, confirmed=True)
+            audit_record(
+                event_type=AuditEventType.SECOND_FACTOR_ENROLLED,
+                actor_label="demo",
+                target_kind="user",
+                target_id=user.pk,
+                detail={"device": device.persistent_id, "demo": True},
+            )
+    return device
+
+
+# --- lockout -------------------------------------------------------------------------------------
+
+
+def sign_in_locked_out_recorded(*, username: str, ip_address: str) -> None:
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.SIGN_IN_LOCKED_OUT,
+            actor_label=f"unauthenticated ({username[:150] or 'no username'})",
+            target_kind="username",
+            target_id=username[:120],
+            detail={"address": ip_address},
+        )
+
+
+def sign_in_unlock(*, acting_user: User, username: str = "", ip_address: str = "") -> int:
+    """An administrator lifts a lockout early (the person called the service desk). Returns how many
+    records of failed attempts were cleared."""
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can unlock sign-in")
+    if not username and not ip_address:
+        raise ServiceError("Choose a username or an address to unlock")
+    with transaction.atomic():
+        cleared = axes_reset(username=username or None, ip=ip_address or None)
+        audit_record(
+            event_type=AuditEventType.SIGN_IN_UNLOCKED,
+            actor=acting_user,
+            target_kind="username" if username else "address",
+            target_id=username or ip_address,
+            detail={"attempts_cleared": cleared},
+        )
+    return cleared
+
+
+# --- single sign-on ------------------------------------------------------------------------------
+
+
+def sso_sign_in(
+    *, provider: str, provider_name: str, subject: str, username_hint: str, role: str, agency: Agency,
+    first_name: str = "", last_name: str = "", email: str = "", with_mfa: bool = False,
+) -> User:
+    """A person the provider vouches for, whose groups map to ``agency`` and ``role``
+    (``single_sign_on.mapped_access`` decided them). The first time, their account is made with that
+    access (the partnership's mapping is the approval); later, a mapping that lowers their access
+    applies at once, and one that raises it waits for a second administrator while they keep what
+    they had. A deactivated account stays so."""
+    if not subject:
+        raise ServiceError("The sign-in service did not say who you are")
+    label = f"single sign-on ({provider})"
+    now = timezone.now()
+    with transaction.atomic():
+        identity = SingleSignOnIdentity.objects.select_related("user").filter(provider=provider, subject=subject).first()
+        if identity is None:
+            username = _free_username(username_hint or f"{provider}-{subject}")
+            user = User(
+                username=username, agency=agency, role=role, first_name=first_name[:150],
+                last_name=last_name[:150], email=email[:254], is_active=True,
+            )
+            user.set_unusable_password()
+            user.save()
+            SingleSignOnIdentity.objects.create(
+                user=user, provider=provider, subject=subject[:255], created_at=now, last_signed_in_at=now
+            )
+            audit_record(
+                event_type=AuditEventType.SSO_ACCOUNT_CREATED,
+                actor_label=label,
+                target_kind="user",
+                target_id=user.pk,
+                detail={"username": username, "agency": agency.code, "role": role, "provider": provider_name},
+            )
+        else:
+            user = identity.user
+            if not user.is_active:
+                raise ServiceError("Your account in the hub has been deactivated. Ask your administrator")
+            identity.last_signed_in_at = now
+            identity.save(update_fields=["last_signed_in_at"])
+            before, after = _access_of(user), {"role": role, "agency_id": agency.pk, "is_active": True}
+            if before != after:
+                if raises_access(before=before, after=after):
+                    pending = AccessChange.objects.filter(
+                        subject=user, kind=AccessChangeKind.ACCESS, status=AccessChangeStatus.PENDING
+                    ).first()
+                    if pending is None or pending.after != after:
+                        if pending is not None:
+                            pending.status = AccessChangeStatus.REFUSED
+                            pending.decided_at, pending.decision_reason = now, "Replaced by a later sign-in's groups"
+                            pending.save(update_fields=["status", "decided_at", "decision_reason"])
+                        _access_change_request(
+                            subject=user, kind=AccessChangeKind.ACCESS, requested_by=None, requested_by_label=label,
+                            before=before, after=after, reason=f"Groups at {provider_name} changed",
+                        )
+                else:
+                    user.role, user.agency = role, agency
+                    user.save(update_fields=["role", "agency"])
+                    audit_record(
+                        event_type=AuditEventType.USER_CHANGED, actor_label=label, target_kind="user",
+                        target_id=user.pk, detail={"before": before, "after": _access_of(user)},
+                    )
+        audit_record(
+            event_type=AuditEventType.SSO_SIGNED_IN,
+            actor=user,
+            target_kind="user",
+            target_id=user.pk,
+            detail={"provider": provider_name, "second_factor_at_provider": with_mfa},
         )
     return user
+
+
+def sso_refused_recorded(*, provider: str, subject: str, why: str) -> None:
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.SSO_REFUSED,
+            actor_label=f"single sign-on ({provider}: {subject[:100] or 'unknown'})",
+            target_kind="provider",
+            target_id=provider,
+            detail={"why": why},
+        )
+
+
+def _free_username(hint: str) -> str:
+    base = "".join(ch for ch in hint.lower() if ch.isalnum() or ch in "._@+-")[:140] or "sso-user"
+    candidate, n = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate

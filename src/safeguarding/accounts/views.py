@@ -1,24 +1,79 @@
-"""Signing in and out, the home page, and administrators' pages for agencies and users."""
+"""Signing in and out (password, lockout, second factor, single sign-on), the user's own account
+(password, authenticator, backup codes), the home page, and administrators' pages for agencies,
+users, changes of access awaiting approval and locked sign-ins."""
 
 from __future__ import annotations
 
-from typing import cast
+import time
+from typing import Any, cast
 
+import django_otp
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from safeguarding.accounts import services
-from safeguarding.accounts.access import Capability, current_user, require
-from safeguarding.accounts.forms import AgencyForm, SignInForm, UserForm
-from safeguarding.accounts.models import Agency, User
+from safeguarding.accounts import mfa, selectors, services
+from safeguarding.accounts.access import Capability, current_user, needs_second_factor, require
+from safeguarding.accounts.forms import (
+    AccessDecisionForm,
+    AgencyForm,
+    AuthenticatorConfirmForm,
+    PasswordChangeForm,
+    ReasonForm,
+    SecurityCodeForm,
+    SignInForm,
+    TemporaryPasswordForm,
+    UnlockForm,
+    UserForm,
+)
+from safeguarding.accounts.middleware import SIGN_IN_COMPLETE_KEY, SIGNED_IN_AT_KEY, second_factor_passed
+from safeguarding.accounts.single_sign_on import MFA_SESSION_KEY, PROVIDER_SESSION_KEY, provider_or_none, providers
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
+
+_BACKUP_CODES_SESSION_KEY = "hub_new_backup_codes"
+
+
+def _next_or_home(request: HttpRequest) -> str:
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return target or str(settings.LOGIN_REDIRECT_URL)
+
+
+def _minutes(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes >= 60 and minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _ended_message(ended: str) -> str:
+    if ended == "idle":
+        return (
+            f"You were signed out because you had not used the hub for {_minutes(settings.SESSION_COOKIE_AGE)}. "
+            "Sign in again to carry on."
+        )
+    if ended == "absolute":
+        return (
+            f"You were signed out because you had been signed in for {_minutes(settings.SESSION_ABSOLUTE_SECONDS)}. "
+            "Sign in again to carry on."
+        )
+    return ""
+
+
+def _signed_in(request: HttpRequest) -> None:
+    request.session[SIGNED_IN_AT_KEY] = time.time()
+    request.session.pop(SIGN_IN_COMPLETE_KEY, None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,16 +82,33 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
         if user is None:
-            services.sign_in_failed_recorded(username=form.cleaned_data["username"])
+            locked = bool(getattr(request, "axes_locked_out", False))
+            services.sign_in_failed_recorded(username=form.cleaned_data["username"], locked=locked)
+            if locked:  # django-axes' middleware answers with the lockout page (locked_out below)
+                return HttpResponse(status=429)
             form.add_error(None, "The username or password is not right")
         else:
             login(request, user)
-            services.sign_in_recorded(user=cast(User, user))
-            target = request.GET.get("next", "")
-            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-                target = settings.LOGIN_REDIRECT_URL
-            return redirect(target or "home")
-    return render(request, "accounts/sign_in.html", {"form": form})
+            _signed_in(request)
+            services.sign_in_recorded(user=cast(Any, user))
+            return redirect(_next_or_home(request))
+    context = {
+        "form": form,
+        "ended": _ended_message(request.GET.get("ended", "")),
+        "providers": [(p.key, p.name) for p in providers().values()],
+        "next": request.GET.get("next", ""),
+    }
+    return render(request, "accounts/sign_in.html", context)
+
+
+def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes' lockout page (AXES_LOCKOUT_CALLABLE). It reads the same whether or not the
+    username exists: axes counts failures for any username typed."""
+    context = {
+        "minutes": _minutes(settings.AXES_COOLOFF_TIME.total_seconds()),
+        "limit": settings.AXES_FAILURE_LIMIT,
+    }
+    return render(request, "accounts/locked_out.html", context, status=429)
 
 
 @require_POST
@@ -51,19 +123,187 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {})
 
 
-# --- administrators --------------------------------------------------------------------------
+# --- the second factor ---------------------------------------------------------------------------
+
+
+def _finish_second_factor(request: HttpRequest, device: Any) -> None:
+    django_otp.login(request, device)
+    request.session.pop(SIGN_IN_COMPLETE_KEY, None)
+
+
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    if not selectors.has_second_factor(user):
+        return redirect(f"{reverse('accounts:second-factor-setup')}?{request.GET.urlencode()}")
+    if second_factor_passed(request):
+        return redirect(_next_or_home(request))
+    form = SecurityCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.second_factor_verify(user=user, token=form.cleaned_data["token"])
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            _finish_second_factor(request, device)
+            return redirect(_next_or_home(request))
+    return render(request, "accounts/second_factor.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def second_factor_setup(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    if selectors.has_second_factor(user) and not second_factor_passed(request):
+        return redirect(f"{reverse('accounts:second-factor')}?{request.GET.urlencode()}")
+    device = services.authenticator_start(user=user)
+    form = AuthenticatorConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.authenticator_confirm(user=user, device=device, token=form.cleaned_data["token"])
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            _finish_second_factor(request, device)
+            request.session[_BACKUP_CODES_SESSION_KEY] = codes
+            return redirect(f"{reverse('accounts:backup-codes')}?{request.GET.urlencode()}")
+    context = {
+        "form": form,
+        "qr_svg": mark_safe(mfa.qr_svg(device)),  # noqa: S308 - segno's own markup of our device's address
+        "secret": mfa.secret_text(device),
+        "required": needs_second_factor(user),
+        "replacing": selectors.has_second_factor(user),
+    }
+    return render(request, "accounts/second_factor_setup.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """New backup codes are shown once: just after setting up an authenticator, or when asked for."""
+    user = current_user(request)
+    if request.method == "POST":
+        request.session[_BACKUP_CODES_SESSION_KEY] = services.backup_codes_create(user=user)
+        return redirect("accounts:backup-codes")
+    codes = request.session.pop(_BACKUP_CODES_SESSION_KEY, None)
+    if not codes:
+        return redirect("accounts:account")
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next_or_home(request)})
+
+
+# --- the user's own account ----------------------------------------------------------------------
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    context = {
+        "authenticator": selectors.authenticator_of(user),
+        "backup_codes_left": selectors.backup_codes_left(user),
+        "second_factor_required": needs_second_factor(user),
+        "has_password": user.has_usable_password(),
+        "sso": bool(request.session.get(PROVIDER_SESSION_KEY)),
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    temporary = selectors.password_is_temporary(user)
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                user=user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except ValidationError as exc:
+            form.add_error("new_password", exc)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            update_session_auth_hash(request, user)
+            request.session.pop(SIGN_IN_COMPLETE_KEY, None)
+            messages.success(request, "Your password has been changed")
+            return redirect(_next_or_home(request))
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "temporary": temporary, "has_password": user.has_usable_password()},
+    )
+
+
+# --- single sign-on ------------------------------------------------------------------------------
+
+
+class SingleSignOnStart(OIDCAuthenticationRequestView):
+    """Sends the browser to the provider's sign-in, remembering which provider in the session."""
+
+    def __init__(self, **kwargs: Any) -> None:  # the provider is known only from the address
+        super(OIDCAuthenticationRequestView, self).__init__(**kwargs)
+
+    def get_settings(self, attr: str, *args: Any) -> Any:
+        per_provider = {
+            "OIDC_RP_SCOPES": self.provider.scopes,
+            "OIDC_AUTHENTICATION_CALLBACK_URL": "accounts:sso-callback",
+            "OIDC_USE_PKCE": True,
+        }
+        if attr in per_provider:
+            return per_provider[attr]
+        return getattr(settings, attr, *args) if args else getattr(settings, attr)
+
+    def get(self, request: HttpRequest, provider: str = "") -> HttpResponse:
+        found = provider_or_none(provider)
+        if found is None:
+            raise Http404
+        self.provider = found
+        self.OIDC_OP_AUTH_ENDPOINT = found.authorization_endpoint
+        self.OIDC_RP_CLIENT_ID = found.client_id
+        request.session[PROVIDER_SESSION_KEY] = found.key
+        return super().get(request)
+
+
+class SingleSignOnCallback(OIDCAuthenticationCallbackView):
+    """The provider sends the browser back here; the backend checks the tokens and maps the groups."""
+
+    def get_settings(self, attr: str, *args: Any) -> Any:
+        return getattr(settings, attr, *args) if args else getattr(settings, attr)
+
+    @property
+    def successreverse(self) -> str:
+        target = self.request.session.get("oidc_login_next") or ""
+        return target or str(settings.LOGIN_REDIRECT_URL)
+
+    def login_failure(self) -> HttpResponse:
+        reason = getattr(self.request, "sso_refusal", "") or (
+            "The sign-in service did not confirm who you are. Try again, or sign in with a hub username and password."
+        )
+        return render(self.request, "accounts/sso_refused.html", {"reason": reason}, status=403)
+
+    def login_success(self) -> HttpResponse:
+        provider = self.request.session.get(PROVIDER_SESSION_KEY)
+        response = super().login_success()
+        session = self.request.session
+        _signed_in(self.request)
+        session[PROVIDER_SESSION_KEY] = provider
+        if getattr(self.request, "sso_second_factor", False):
+            session[MFA_SESSION_KEY] = provider
+        else:
+            session.pop(MFA_SESSION_KEY, None)
+        return response
+
+
+# --- administrators: agencies --------------------------------------------------------------------
 
 
 def agency_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.MANAGE_ACCOUNTS)
-    agencies = Agency.objects.order_by("name")
-    return render(request, "accounts/agency_list.html", {"agencies": agencies})
+    return render(request, "accounts/agency_list.html", {"agencies": selectors.agencies_all()})
 
 
 @require_http_methods(["GET", "POST"])
 def agency_edit(request: HttpRequest, agency_id: int | None = None) -> HttpResponse:
     require(request.user, Capability.MANAGE_ACCOUNTS)
-    agency = get_object_or_404(Agency, pk=agency_id) if agency_id else None
+    agency = selectors.agency_or_404(agency_id) if agency_id else None
     initial = (
         {"code": agency.code, "name": agency.name, "kind": agency.kind, "is_active": agency.is_active}
         if agency
@@ -98,16 +338,19 @@ def agency_edit(request: HttpRequest, agency_id: int | None = None) -> HttpRespo
     return render(request, "accounts/agency_form.html", {"form": form, "agency": agency})
 
 
+# --- administrators: users -----------------------------------------------------------------------
+
+
 def user_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.MANAGE_ACCOUNTS)
-    users = User.objects.select_related("agency").order_by("agency__name", "last_name", "username")
-    return render(request, "accounts/user_list.html", {"users": users})
+    return render(request, "accounts/user_list.html", {"users": selectors.users_all()})
 
 
 @require_http_methods(["GET", "POST"])
 def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
     require(request.user, Capability.MANAGE_ACCOUNTS)
-    subject = get_object_or_404(User, pk=user_id) if user_id else None
+    acting = current_user(request)
+    subject = selectors.user_or_404(user_id) if user_id else None
     initial = None
     if subject:
         initial = {
@@ -124,12 +367,16 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
     if subject:
         form.fields["username"].disabled = True
         del form.fields["password"]
+        if subject.pk == acting.pk:  # refused by the service too; not offered here
+            for name in ("agency", "role", "is_active"):
+                form.fields[name].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        pending: object = None
         try:
             if subject:
-                services.user_update(
-                    acting_user=current_user(request),
+                pending = services.user_update(
+                    acting_user=acting,
                     user=subject,
                     agency=data["agency"],
                     role=data["role"],
@@ -138,12 +385,13 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
                     last_name=data["last_name"],
                     email=data["email"],
                     job_title=data["job_title"],
+                    reason=data.get("reason", ""),
                 )
             else:
                 if not data.get("password"):
                     raise ValidationError("Enter a temporary password")
                 subject = services.user_create(
-                    acting_user=current_user(request),
+                    acting_user=acting,
                     username=data["username"],
                     password=data["password"],
                     agency=data["agency"],
@@ -152,12 +400,119 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
                     last_name=data["last_name"],
                     email=data["email"],
                     job_title=data["job_title"],
+                    reason=data.get("reason", ""),
                 )
+                pending = True
         except ValidationError as exc:
             form.add_error("password" if "password" in form.fields else None, exc)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"{subject.username} saved")
+            if pending:
+                messages.success(
+                    request,
+                    f"{subject.username} saved. The change of access waits for another administrator to approve it",
+                )
+            else:
+                messages.success(request, f"{subject.username} saved")
             return redirect("accounts:users")
-    return render(request, "accounts/user_form.html", {"form": form, "subject": subject})
+    context: dict[str, Any] = {"form": form, "subject": subject}
+    if subject:
+        context["changes"] = selectors.access_changes_of(user=subject, viewer=acting)
+        context["has_second_factor"] = selectors.has_second_factor(subject)
+        context["temporary"] = selectors.password_is_temporary(subject)
+        context["is_self"] = subject.pk == acting.pk
+    return render(request, "accounts/user_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def user_temporary_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    subject = selectors.user_or_404(user_id)
+    form = TemporaryPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_set_temporary(
+                acting_user=current_user(request), user=subject, password=form.cleaned_data["password"]
+            )
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Temporary password set for {subject.username}")
+            return redirect("accounts:user-edit", user_id=subject.pk)
+    return render(request, "accounts/user_temporary_password.html", {"form": form, "subject": subject})
+
+
+@require_http_methods(["GET", "POST"])
+def user_second_factor_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    subject = selectors.user_or_404(user_id)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.second_factor_reset_request(
+                acting_user=current_user(request), user=subject, reason=form.cleaned_data["reason"]
+            )
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request, f"Resetting {subject.username}'s second factor waits for another administrator to approve it"
+            )
+            return redirect("accounts:user-edit", user_id=subject.pk)
+    return render(request, "accounts/user_second_factor_reset.html", {"form": form, "subject": subject})
+
+
+# --- administrators: approvals and lockouts ------------------------------------------------------
+
+
+def access_approvals(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    changes = selectors.access_changes_pending(viewer=current_user(request))
+    return render(request, "accounts/access_approvals.html", {"changes": changes})
+
+
+@require_http_methods(["GET", "POST"])
+def access_approval(request: HttpRequest, change_id: int) -> HttpResponse:
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    acting = current_user(request)
+    shown = selectors.access_change_or_404(change_id=change_id, viewer=acting)
+    form = AccessDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "approve":
+                services.access_change_approve(acting_user=acting, change=shown.change, reason=data["reason"])
+                done = f"Change approved: {shown.change.subject.username}'s access is changed"
+            else:
+                services.access_change_refuse(acting_user=acting, change=shown.change, reason=data["reason"])
+                done = f"Change refused: {shown.change.subject.username}'s access is as it was"
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("accounts:access-approvals")
+    return render(request, "accounts/access_approval.html", {"shown": shown, "form": form})
+
+
+def sign_in_locks(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    return render(request, "accounts/sign_in_locks.html", {"lockouts": selectors.lockouts_current()})
+
+
+@require_POST
+def sign_in_unlock(request: HttpRequest) -> HttpResponse:
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    form = UnlockForm(request.POST)
+    if not form.is_valid():
+        raise PermissionDenied
+    kind, value = form.cleaned_data["kind"], form.cleaned_data["value"]
+    services.sign_in_unlock(
+        acting_user=current_user(request),
+        username=value if kind == "username" else "",
+        ip_address=value if kind == "address" else "",
+    )
+    messages.success(request, f"Sign-in unlocked for the {kind} {value}")
+    return redirect("accounts:sign-in-locks")

@@ -91,6 +91,26 @@ class AuditEventType(models.IntegerChoices):
     DPO_OVERVIEW_VIEWED = 1370, "Viewed the data protection overview"
 
 
+    # signin (110-199, 510-599): lockout, passwords, the second factor, single sign-on, and changes of
+    # access that wait for a second administrator
+    SIGN_IN_LOCKED_OUT = 110, "Sign-in locked after repeated failures (a username or an address)"
+    SIGN_IN_UNLOCKED = 111, "Unlocked sign-in for a username or an address"
+    PASSWORD_CHANGED = 112, "Changed their own password"
+    TEMPORARY_PASSWORD_SET = 113, "Set a temporary password for a user"
+    SECOND_FACTOR_ENROLLED = 114, "Set up an authenticator app (two-factor authentication)"
+    SECOND_FACTOR_VERIFIED = 115, "Passed the second factor (authenticator app or backup code)"
+    SECOND_FACTOR_FAILED = 116, "Entered a wrong security code"
+    BACKUP_CODES_CREATED = 117, "Made new backup codes"
+    SIGNED_OUT_SESSION_ENDED = 118, "Signed out: the session reached its absolute lifetime"
+    SSO_SIGNED_IN = 119, "Signed in through single sign-on"
+    SSO_REFUSED = 120, "Single sign-on refused (no mapping, an ambiguous mapping or a deactivated account)"
+    SSO_ACCOUNT_CREATED = 121, "Created an account from single sign-on"
+    ACCESS_CHANGE_REQUESTED = 510, "Asked to raise a user's access (waits for a second administrator)"
+    ACCESS_CHANGE_APPROVED = 511, "Approved a change of a user's access (applied)"
+    ACCESS_CHANGE_REFUSED = 512, "Refused a change of a user's access"
+    SECOND_FACTOR_RESET = 513, "Reset a user's second factor (after approval)"
+
+
 def audit_event_type_choices() -> list[tuple[int, str]]:
     """The event types, given to the field as a callable: the list grows with each room, and a new
     type needs no migration of the append-only table (the column is an integer either way)."""

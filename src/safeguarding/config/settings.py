@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -59,6 +60,10 @@ AUDIT_ANCHOR_FILE = Path(os.environ.get("AUDIT_ANCHOR_FILE", DATA_DIR / "audit-a
 # Besides the scheduled `audit anchor`, the hub anchors by itself every this many rows (0: never).
 AUDIT_ANCHOR_EVERY = int(os.environ.get("AUDIT_ANCHOR_EVERY", "1000"))
 DEBUG = _env_bool("DEBUG", False)
+# The demo on this machine over plain http (`make run` sets it): cookies without Secure, no HSTS, and
+# `safeguarding totp` may print a demo account's current code. Never set it on a server others use.
+LOCAL_DEMO = _env_bool("SAFEGUARDING_LOCAL_DEMO", False)
+_PLAIN_HTTP = DEBUG or LOCAL_DEMO
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -69,8 +74,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.forms",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "safeguarding.core",
     "safeguarding.accounts",
+    "safeguarding.accounts.security",
     "safeguarding.audit",
     "safeguarding.people",
     "safeguarding.exchange",
@@ -93,10 +103,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "safeguarding.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "safeguarding.accounts.middleware.SignInRequiredMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "safeguarding.config.urls"
@@ -150,23 +163,57 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # zxcvbn's estimate of how many guesses the password would take (3: at least 10^8).
+    {"NAME": "safeguarding.accounts.passwords.StrengthValidator", "OPTIONS": {"min_score": 3}},
 ]
 
-# Sessions end after 30 minutes without activity, and when the browser closes.
+# Signing in: the password, then the second factor (docs/security.md). The first backend refuses
+# a username or address that is locked out before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "safeguarding.accounts.single_sign_on.SingleSignOnBackend",
+]
+# Repeated failures lock the username, and separately the address, for a while. Failures while locked
+# do not extend it, so the page's "for N minutes" stays true.
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
+SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "15"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "safeguarding.accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "safeguarding.accounts.lockout.address_of"
+AXES_LOCKOUT_CALLABLE = "safeguarding.accounts.views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+
+# Two-factor authentication: an authenticator app (TOTP) and backup codes, through django-otp.
+OTP_TOTP_ISSUER = "Safeguarding Hub"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Sessions end after 30 minutes without activity, when the browser closes, and in any case 10 hours
+# after signing in; the sign-in page then says which.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", "1800"))
+SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", str(10 * 60 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SECURE_COOKIES = _env_bool("SECURE_COOKIES", False)
+# Outside the development server and the local demo, cookies go only over HTTPS and browsers are told
+# (HSTS) to use nothing else for a year. Django sends HSTS only on HTTPS requests.
+SECURE_COOKIES = _env_bool("SECURE_COOKIES", not _PLAIN_HTTP)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if _PLAIN_HTTP else str(365 * 24 * 60 * 60)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", False)
 if _env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -204,6 +251,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # django-axes warns of every failed sign-in; the audit trail already records each one.
+    "loggers": {"axes": {"level": "ERROR"}},
 }
 
 # Record linkage: pairs at or above the upper threshold link automatically; pairs from the lower
@@ -230,3 +279,15 @@ IMPORT_MAX_EXTRACT_BYTES = int(os.environ.get("IMPORT_MAX_EXTRACT_BYTES", str(10
 IMPORT_MAX_COMPRESSION_RATIO = float(os.environ.get("IMPORT_MAX_COMPRESSION_RATIO", "100"))  # unzipped / zipped
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000000"))  # rows in all files together
 IMPORT_MAX_BLANK_LINES = int(os.environ.get("IMPORT_MAX_BLANK_LINES", "10000"))  # in a row, before a file is refused
+
+
+# Single sign-on through OpenID Connect, one block of variables per provider (docs/security.md):
+# SSO_PROVIDERS=entra,other and SSO_ENTRA_CLIENT_ID, SSO_ENTRA_GROUPS, ... Read by accounts.single_sign_on.
+_SSO_FIELDS = (
+    "name", "client_id", "client_secret", "authorization_endpoint", "token_endpoint", "userinfo_endpoint",
+    "jwks_endpoint", "issuer", "sign_algo", "scopes", "groups_claim", "groups", "mfa_amr",
+)  # fmt: skip
+SSO_PROVIDERS: dict[str, dict[str, str]] = {
+    _key: {f: os.environ[f"SSO_{_key.upper()}_{f.upper()}"] for f in _SSO_FIELDS if f"SSO_{_key.upper()}_{f.upper()}" in os.environ}
+    for _key in (p.strip().lower() for p in os.environ.get("SSO_PROVIDERS", "").split(",") if p.strip())
+}

@@ -43,9 +43,11 @@ class GovukDateField(forms.MultiValueField):
         if any(v in (None, "") for v in data_list):
             raise forms.ValidationError("Enter a day, month and year")
         day, month, year = (int(v) for v in data_list)
+        if not 1000 <= year <= 9999:
+            raise forms.ValidationError("Year must include 4 numbers")
         try:
             return dt.date(year, month, day)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # a day or month too big for C's int overflows
             raise forms.ValidationError("Enter a real date") from exc
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
-from safeguarding.accounts.services import agency_create, user_create
+from safeguarding.accounts.services import agency_create, demo_authenticator_create, user_create
 from safeguarding.frontdoor.models import Concern, Indicator
 from safeguarding.frontdoor.services import concern_raise
 from safeguarding.people.models import Event, EventType, Person, PersonRole
@@ -120,7 +120,11 @@ def demo_partnership_setup() -> None:
                     last_name=u.last_name,
                     job_title=u.job_title,
                     validate=False,
+                    password_is_temporary=False,
                 )
+            # Each demo account has an authenticator app already set up, whose codes
+            # `safeguarding totp USERNAME` prints (on this machine's demo only).
+            demo_authenticator_create(user=User.objects.get(username=u.username))
 
 
 def demo_concerns_raise(*, count: int = 6) -> int:

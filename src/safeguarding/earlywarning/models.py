@@ -38,7 +38,7 @@ class Rule(models.Model):
 
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="what the pattern means, for the people who see its alerts")
+    description = models.TextField(max_length=4000, blank=True, help_text="what the pattern means, for the people who see its alerts")
     kind = models.CharField(max_length=30, choices=RuleKind.choices)
     params = models.JSONField(default=dict)
     level = models.CharField(max_length=10, choices=AlertLevel.choices, default=AlertLevel.MEDIUM)
@@ -62,7 +62,7 @@ class RuleVersion(models.Model):
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="versions")
     version = models.PositiveIntegerField()
     snapshot = models.JSONField()
-    change_note = models.TextField(blank=True)
+    change_note = models.TextField(max_length=4000, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -193,7 +193,7 @@ class Alert(models.Model):
     created_at = models.DateTimeField()
     evidence_updated_at = models.DateTimeField(help_text="when a scan last added evidence")
     status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN)
-    status_note = models.TextField(blank=True, help_text="why it was dismissed, or what was done")
+    status_note = models.TextField(max_length=4000, blank=True, help_text="why it was dismissed, or what was done")
     actioned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

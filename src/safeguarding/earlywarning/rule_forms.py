@@ -45,6 +45,7 @@ class RuleForm(forms.Form):
     description = forms.CharField(
         label="What the pattern means",
         widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
         required=False,
         help_text="Shown with every alert the rule raises",
     )
@@ -53,6 +54,7 @@ class RuleForm(forms.Form):
     change_note = forms.CharField(
         label="What did you change, and why?",
         widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
         required=False,
         help_text="Kept with this version of the rule. Not needed to test a draft.",
     )

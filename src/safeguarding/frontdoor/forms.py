@@ -28,6 +28,7 @@ class ConcernForm(forms.Form):
     description = forms.CharField(
         label="What did you see or hear?",
         widget=forms.Textarea,
+        max_length=10000,
         error_messages={"required": "Describe what you saw or heard"},
         help_text="Say what happened in your own words, who was there and what the child said. Facts first.",
     )
@@ -83,6 +84,7 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         label="Reason for the decision",
         widget=forms.Textarea,
+        max_length=4000,
         required=False,
         help_text="Required for no further action. Say what you considered.",
     )

@@ -47,7 +47,7 @@ class Concern(models.Model):
     raised_at = models.DateTimeField()
     seen_on = models.DateField(help_text="when what is described was seen or happened")
     location = models.CharField(max_length=300, blank=True)
-    description = models.TextField()
+    description = models.TextField(max_length=10000)
     indicators = models.JSONField(default=list)
     immediate_danger = models.BooleanField(default=False)
     urgent = models.BooleanField(default=False)
@@ -86,7 +86,7 @@ class TriageDecision(models.Model):
 
     concern = models.OneToOneField(Concern, on_delete=models.PROTECT, related_name="decision")
     outcome = models.CharField(max_length=30, choices=DecisionOutcome.choices)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(max_length=4000, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
     within_timescale = models.BooleanField()

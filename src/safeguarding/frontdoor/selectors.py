@@ -134,20 +134,43 @@ _RAISE_SALT = "safeguarding.frontdoor.raise-concern"
 RAISE_TOKEN_MAX_AGE = 60 * 60
 
 
+def latest_concern_id(*, user: User) -> int:
+    """The id of the last concern this user raised (0 for none): a raise token names it, so the
+    token stops working once it has been used to raise one."""
+    return Concern.objects.filter(raised_by=user).order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 def raise_token(*, user: User, person: Person) -> str:
-    """A short-lived token naming a child this user found (or may open), so the concern form's
-    address cannot be used to look through the hub's people by number."""
-    return signing.dumps({"p": person.pk, "u": user.pk}, salt=_RAISE_SALT)
+    """A short-lived, single-use token naming a child this user found (or may open), so the concern
+    form's address cannot be used to look through the hub's people by number, nor kept and used again."""
+    return signing.dumps({"p": person.pk, "u": user.pk, "c": latest_concern_id(user=user)}, salt=_RAISE_SALT)
 
 
-def child_for_raise_or_none(*, user: User, token: str) -> Person | None:
+def _raise_token_data(*, user: User, token: str) -> dict[str, int] | None:
+    """The token's contents when it is this user's, still fresh and not yet used; else None."""
     try:
         data = signing.loads(token, salt=_RAISE_SALT, max_age=RAISE_TOKEN_MAX_AGE)
     except signing.BadSignature:
         return None
     if data.get("u") != user.pk or not has(user, Capability.RAISE_CONCERN):
         return None
-    return Person.objects.filter(pk=data.get("p")).first()
+    if data.get("c") != latest_concern_id(user=user):  # already used to raise a concern
+        return None
+    return dict(data)
+
+
+def child_for_raise_or_none(*, user: User, token: str) -> Person | None:
+    data = _raise_token_data(user=user, token=token)
+    if data is None:
+        return None
+    return Person.objects.filter(pk=data["p"]).first()
+
+
+def raise_token_used_after(*, user: User, token: str) -> int | None:
+    """The concern id the token was issued after, for ``concern_raise(raised_after=...)`` to check
+    again inside its transaction (two submissions of one form at once)."""
+    data = _raise_token_data(user=user, token=token)
+    return None if data is None else int(data["c"])
 
 
 def concerns_for_subject_access(*, user: User, person: Person) -> list[Concern]:

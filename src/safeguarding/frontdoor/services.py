@@ -99,7 +99,10 @@ def concern_raise(
     location: str = "",
     indicators: list[str] | None = None,
     immediate_danger: bool = False,
+    raised_after: int | None = None,
 ) -> Concern:
+    """``raised_after``: the id of the raiser's latest concern when their form was opened (its raise
+    token says it); if they have raised one since, the form was already used and is refused."""
     if not has(raised_by, Capability.RAISE_CONCERN):
         raise ServiceError("You cannot raise concerns")
     if raised_by.agency is None:
@@ -116,6 +119,11 @@ def concern_raise(
     # Record linkage may since have found the child to be an older person: the concern is theirs.
     child = identity.current(child)
     with transaction.atomic():
+        if raised_after is not None:
+            User.objects.select_for_update().filter(pk=raised_by.pk).first()  # one submission at a time per user
+            latest = Concern.objects.filter(raised_by=raised_by).order_by("-pk").values_list("pk", flat=True).first()
+            if (latest or 0) != raised_after:
+                raise ServiceError("This form has already been used to raise a concern. Find the child again")
         concern = Concern.objects.create(
             child=child,
             raised_by=raised_by,

@@ -53,6 +53,7 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
         raise Http404
     if request.method == "GET":
         persons_shown(user=user, page="raise a concern", person_ids=[child.pk])
+    raised_after = selectors.raise_token_used_after(user=user, token=token)
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -65,6 +66,7 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
                 location=data["location"],
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
+                raised_after=raised_after,
             )
         except ServiceError as exc:
             add_service_error(form, exc)

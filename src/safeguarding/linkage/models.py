@@ -102,7 +102,7 @@ class MatchDecision(models.Model):
     record_l = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="+")
     record_r = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="+")
     verdict = models.CharField(max_length=10, choices=MatchVerdict.choices)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(max_length=4000, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
     review = models.ForeignKey(MatchReview, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions")

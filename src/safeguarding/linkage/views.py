@@ -26,6 +26,7 @@ class MatchDecisionForm(forms.Form):
         label="Why?",
         required=False,
         widget=forms.Textarea,
+        max_length=4000,
         help_text="Required for different people. Say what you checked, for example with the school or GP.",
     )
 

@@ -28,7 +28,7 @@ class PanelReferral(models.Model):
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="panel_referrals")
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     referred_at = models.DateTimeField()
-    reason = models.TextField()
+    reason = models.TextField(max_length=4000)
     source_alert = models.ForeignKey(
         "earlywarning.Alert", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="the alert the referral was made from",
@@ -50,7 +50,7 @@ class PanelReferral(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_reason = models.TextField(blank=True)
+    closed_reason = models.TextField(max_length=4000, blank=True)
 
     class Meta:
         constraints = [

@@ -57,6 +57,7 @@ class ScreeningForm(forms.Form):
                 label=f"Evidence for '{ind.label}'",
                 widget=forms.Textarea,
                 required=False,
+                max_length=10000,
                 help_text="What was seen or said, by whom and when",
             )
             if found.offered:
@@ -109,6 +110,7 @@ class JudgementForm(forms.Form):
     judgement_reasoning = forms.CharField(
         label="Reasons for your judgement",
         widget=forms.Textarea,
+        max_length=10000,
         help_text="What you weighed, including anything the indicators do not capture.",
         error_messages={"required": "Give the reasons for your professional judgement"},
     )
@@ -122,6 +124,7 @@ class JudgementForm(forms.Form):
     downgrade_reason = forms.CharField(
         label="Reason for lowering the level",
         widget=forms.Textarea,
+        max_length=4000,
         required=False,
     )
 
@@ -151,6 +154,7 @@ class ApprovalForm(forms.Form):
     reason = forms.CharField(
         label="Your reasons",
         widget=forms.Textarea,
+        max_length=4000,
         required=False,
         help_text="Required if you refuse.",
     )
@@ -188,6 +192,7 @@ class ToolChangeForm(forms.Form):
     change_note = forms.CharField(
         label="Change note",
         widget=forms.Textarea,
+        max_length=4000,
         help_text="What you changed and why. It is kept with the new version.",
         error_messages={"required": "Say what you changed and why"},
     )
@@ -211,7 +216,7 @@ class IndicatorForm(ToolChangeForm):
     )
     type = forms.ChoiceField(label="Exploitation type", widget=forms.RadioSelect)
     label = forms.CharField(label="Question", max_length=300)
-    guidance = forms.CharField(label="Guidance for practitioners", widget=forms.Textarea, required=False)
+    guidance = forms.CharField(label="Guidance for practitioners", widget=forms.Textarea, required=False, max_length=4000)
     weight = forms.IntegerField(label="Weight", help_text="Points added to the score when the answer is yes")
     evidence_event_types = _event_type_field()
     lookback_days = forms.IntegerField(label="Look-back period in days", help_text="For example, 90")

@@ -26,7 +26,7 @@ class ScreeningToolVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField()
-    change_note = models.TextField()
+    change_note = models.TextField(max_length=4000)
 
     class Meta:
         ordering = ["-number"]
@@ -83,7 +83,7 @@ class ScreeningAssessment(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     judgement_level = models.CharField(max_length=60, blank=True)
-    judgement_reasoning = models.TextField(blank=True)
+    judgement_reasoning = models.TextField(max_length=10000, blank=True)
     models_of_exploitation = models.JSONField(default=list)
     level_before = models.ForeignKey(
         "RiskLevelChange",
@@ -94,13 +94,13 @@ class ScreeningAssessment(models.Model):
         help_text="the child's level in force when the screening was completed",
     )
     is_downgrade = models.BooleanField(default=False)
-    downgrade_reason = models.TextField(blank=True)
+    downgrade_reason = models.TextField(max_length=4000, blank=True)
     approval = models.CharField(max_length=20, choices=ApprovalStatus.choices, default=ApprovalStatus.NOT_NEEDED)
     approval_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approval_at = models.DateTimeField(null=True, blank=True)
-    approval_reason = models.TextField(blank=True)
+    approval_reason = models.TextField(max_length=4000, blank=True)
 
     class Meta:
         indexes = [
@@ -134,7 +134,7 @@ class ScreeningAnswer(models.Model):
     assessment = models.ForeignKey(ScreeningAssessment, on_delete=models.CASCADE, related_name="answers")
     indicator = models.CharField(max_length=60)
     answer = models.CharField(max_length=10, choices=ANSWERS)
-    evidence = models.TextField(blank=True)
+    evidence = models.TextField(max_length=10000, blank=True)
     # The hub suggested "yes" from agencies' events; the practitioner confirmed or changed it.
     suggested = models.BooleanField(default=False)
     supporting_events = models.ManyToManyField(Event, blank=True, related_name="+")
@@ -166,7 +166,7 @@ class RiskLevelChange(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reason = models.TextField(blank=True)
+    reason = models.TextField(max_length=4000, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["child", "effective_at"]), models.Index(fields=["effective_at"])]

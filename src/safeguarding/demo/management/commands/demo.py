@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from safeguarding.accounts.models import Role
+from safeguarding.accounts.selectors import demo_authenticator_keys
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.progress import stage_bars
 from safeguarding.demo.generator import generate_partnership
@@ -96,11 +97,17 @@ class Command(BaseCommand):
             )
 
         table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
-        for column in ("Username", "Role", "Agency"):
+        for column in ("Username", "Role", "Agency", "Authenticator key"):
             table.add_column(column)
         agencies = {code: name for code, name, _ in AGENCIES}
         roles = dict(Role.choices)
+        keys = demo_authenticator_keys()
         for u in DEMO_USERS:
-            table.add_row(u.username, roles[u.role], agencies[u.agency])
+            table.add_row(u.username, roles[u.role], agencies[u.agency], keys.get(u.username, ""))
         console.print(table)
+        console.print(
+            "Signing in asks for a security code after the password. Add an account's key to an authenticator "
+            "app, or print its current code with: SAFEGUARDING_LOCAL_DEMO=1 .venv/bin/safeguarding totp USERNAME "
+            "(the demo's accounts only; refused without SAFEGUARDING_LOCAL_DEMO=1 or DEBUG=1)."
+        )
         console.print(f"Demo ready in {time.monotonic() - started:.0f} s.")

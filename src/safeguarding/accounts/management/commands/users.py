@@ -1,0 +1,56 @@
+"""``safeguarding users add USERNAME --agency CODE --role ROLE``: make an account from the command
+line, for the first administrators of a new hub (in the pages, every new account waits for a second
+administrator, which a hub with none cannot have). The password is asked for and is temporary: it
+must be changed at the first sign-in, and a second factor set up."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from safeguarding.accounts import services
+from safeguarding.accounts.models import Agency, AgencyKind, Role
+from safeguarding.core.errors import ServiceError
+
+
+class Command(BaseCommand):
+    help = "Add an account from the command line (the first administrators of a new hub)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="add an account with a temporary password")
+        add.add_argument("username")
+        add.add_argument("--agency", required=True, help="the agency's code")
+        add.add_argument("--role", required=True, choices=Role.values)
+        add.add_argument("--agency-name", help="make the agency first, with this name, if the hub has none with the code")
+        add.add_argument("--agency-kind", choices=AgencyKind.values, default=AgencyKind.COUNCIL)
+        add.add_argument("--first-name", default="")
+        add.add_argument("--last-name", default="")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        agency = Agency.objects.filter(code=options["agency"]).first()
+        if agency is None and options["agency_name"]:
+            agency = services.agency_create(
+                acting_user=None, code=options["agency"], name=options["agency_name"], kind=options["agency_kind"]
+            )
+        if agency is None:
+            raise CommandError(f"No agency has the code {options['agency']}")
+        password = getpass.getpass("Temporary password: ")
+        if password != getpass.getpass("The same again: "):
+            raise CommandError("The passwords do not match")
+        try:
+            user = services.user_create(
+                acting_user=None,
+                username=options["username"],
+                password=password,
+                agency=agency,
+                role=options["role"],
+                first_name=options["first_name"],
+                last_name=options["last_name"],
+            )
+        except (ServiceError, ValidationError) as exc:
+            raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
+        self.stdout.write(f"Added {user.username}. They change the password and set up a second factor when they first sign in.")

@@ -1,0 +1,87 @@
+"""Temporary passwords, access changes awaiting approval, and single sign-on identities."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class TemporaryPassword(models.Model):
+    """The user's password was set by someone else (an administrator, the command line): it must be
+    changed before anything else can be done. Removed when the user chooses their own."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="temporary_password")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    set_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Temporary password of user {self.user_id}"
+
+
+class AccessChangeKind(models.TextChoices):
+    ACCESS = "access", "Role, agency or ability to sign in"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Reset of the second factor (authenticator app and backup codes)"
+
+
+class AccessChangeStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class AccessChange(models.Model):
+    """A change that raises what someone may see or do, recorded when it is asked for and applied
+    only when a second administrator approves it. ``before`` and ``after`` hold the access fields
+    (role, agency, active) as they were and as asked for; approval applies ``after`` only if the user
+    is still as ``before`` described."""
+
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_changes")
+    kind = models.CharField(max_length=30, choices=AccessChangeKind.choices)
+    status = models.CharField(max_length=20, choices=AccessChangeStatus.choices, default=AccessChangeStatus.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=200)
+    requested_at = models.DateTimeField()
+    reason = models.TextField(max_length=2000, blank=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            # One change of each kind awaits approval for a person at a time.
+            models.UniqueConstraint(
+                fields=["subject", "kind"],
+                condition=Q(status="pending"),
+                name="one_pending_access_change_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for user {self.subject_id} ({self.get_status_display()})"
+
+
+class SingleSignOnIdentity(models.Model):
+    """Which hub user a provider's subject (its ``sub`` claim) is. Matched on the provider's own
+    stable identifier, never on an e-mail address, which can be reassigned."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities")
+    provider = models.CharField(max_length=60)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField()
+    last_signed_in_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "subject"], name="one_user_per_provider_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"

@@ -1,0 +1,176 @@
+"""Every read of agencies, users, access changes, lockouts and sign-in state, for the
+administrators' pages and the sign-in steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Exists, Max, OuterRef, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from safeguarding.accounts.access import needs_second_factor
+from safeguarding.accounts.mfa import DEMO_DEVICE_NAME, secret_text
+from safeguarding.accounts.models import Agency, Role, User
+from safeguarding.accounts.security.models import (
+    AccessChange,
+    AccessChangeKind,
+    AccessChangeStatus,
+    TemporaryPassword,
+)
+
+# --- agencies and users --------------------------------------------------------------------------
+
+
+def agencies_all() -> QuerySet[Agency]:
+    return Agency.objects.order_by("name")
+
+
+def agency_or_404(agency_id: int) -> Agency:
+    return get_object_or_404(Agency, pk=agency_id)
+
+
+def users_all() -> QuerySet[User]:
+    """Every user, with whether a change of their access awaits approval."""
+    pending = AccessChange.objects.filter(subject=OuterRef("pk"), status=AccessChangeStatus.PENDING)
+    return (
+        User.objects.select_related("agency")
+        .annotate(has_pending_change=Exists(pending))
+        .order_by("agency__name", "last_name", "username")
+    )
+
+
+def user_or_404(user_id: int) -> User:
+    return get_object_or_404(User.objects.select_related("agency"), pk=user_id)
+
+
+# --- changes of access awaiting a second administrator -------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessChangeShown:
+    change: AccessChange
+    what: list[tuple[str, str, str]]  # (field, before, after) in words
+    may_decide: bool  # the viewer may approve it (not the one who asked, not the person changed)
+
+
+def _in_words(values: dict[str, Any], agencies: dict[int, str]) -> dict[str, str]:
+    roles = dict(Role.choices)
+    return {
+        "Role": roles.get(values.get("role", ""), values.get("role", "")),
+        "Agency": agencies.get(values.get("agency_id") or 0, "none"),
+        "Can sign in": "Yes" if values.get("is_active") else "No",
+    }
+
+
+def _shown(change: AccessChange, viewer: User, agencies: dict[int, str]) -> AccessChangeShown:
+    if change.kind == AccessChangeKind.SECOND_FACTOR_RESET:
+        what = [("Second factor", "Authenticator app and backup codes", "Removed: set up again at next sign-in")]
+    else:
+        before, after = _in_words(change.before, agencies), _in_words(change.after, agencies)
+        what = [(k, before[k], after[k]) for k in before if before[k] != after[k]]
+    may = change.requested_by_id != viewer.pk and change.subject_id != viewer.pk
+    return AccessChangeShown(change, what, may)
+
+
+def access_changes_pending(*, viewer: User) -> list[AccessChangeShown]:
+    agencies = dict(Agency.objects.values_list("pk", "name"))
+    changes = AccessChange.objects.filter(status=AccessChangeStatus.PENDING).select_related("subject", "subject__agency")
+    return [_shown(c, viewer, agencies) for c in changes]
+
+
+def access_change_or_404(*, change_id: int, viewer: User) -> AccessChangeShown:
+    change = get_object_or_404(AccessChange.objects.select_related("subject", "decided_by"), pk=change_id)
+    return _shown(change, viewer, dict(Agency.objects.values_list("pk", "name")))
+
+
+def access_changes_of(*, user: User, viewer: User) -> list[AccessChangeShown]:
+    """A user's changes of access, newest first (their page shows what awaits approval and what was decided)."""
+    agencies = dict(Agency.objects.values_list("pk", "name"))
+    changes = AccessChange.objects.filter(subject=user).select_related("decided_by").order_by("-requested_at")[:10]
+    return [_shown(c, viewer, agencies) for c in changes]
+
+
+# --- sign-in state --------------------------------------------------------------------------------
+
+
+def has_second_factor(user: User) -> bool:
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or StaticDevice.objects.filter(user=user, confirmed=True, token_set__isnull=False).exists()
+    )
+
+
+def authenticator_of(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+
+
+def backup_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def password_is_temporary(user: User) -> bool:
+    return TemporaryPassword.objects.filter(user=user).exists()
+
+
+def sign_in_step(*, user: User, second_factor_passed: bool) -> str | None:
+    """The page the user must finish before anything else, as a URL name, or None when signing in is
+    complete: the second factor for anyone who has one; then their own password in place of a
+    temporary one; then, for roles that must have one, setting up the second factor."""
+    if not second_factor_passed and has_second_factor(user):
+        return "accounts:second-factor"
+    if password_is_temporary(user):
+        return "accounts:password-change"
+    if not second_factor_passed and needs_second_factor(user):
+        return "accounts:second-factor-setup"
+    return None
+
+
+# --- lockouts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lockout:
+    kind: str  # "username" or "address"
+    value: str
+    failures: int
+    until: dt.datetime
+
+
+def lockouts_current() -> list[Lockout]:
+    """Usernames and addresses locked now by repeated failed sign-ins."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    since = timezone.now() - cool_off
+    limit = settings.AXES_FAILURE_LIMIT
+    recent = AccessAttempt.objects.filter(attempt_time__gte=since)
+    found: list[Lockout] = []
+    for kind, column in (("username", "username"), ("address", "ip_address")):
+        rows = (
+            recent.exclude(**{f"{column}__isnull": True})
+            .values(column)
+            .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+            .filter(failures__gte=limit)
+            .order_by(column)
+        )
+        found.extend(Lockout(kind, r[column], r["failures"], r["last"] + cool_off) for r in rows)
+    return found
+
+
+# --- the demo's authenticators -----------------------------------------------------------------------
+
+
+def demo_authenticator_of(*, username: str) -> TOTPDevice | None:
+    """The authenticator the demo made for one of its accounts (never one a person set up)."""
+    return TOTPDevice.objects.filter(user__username=username, name=DEMO_DEVICE_NAME, confirmed=True).first()
+
+
+def demo_authenticator_keys() -> dict[str, str]:
+    """Each demo account's authenticator key, as text, for the demo's table of sign-ins."""
+    devices = TOTPDevice.objects.filter(name=DEMO_DEVICE_NAME, confirmed=True).select_related("user")
+    return {d.user.username: secret_text(d) for d in devices}

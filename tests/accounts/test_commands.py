@@ -1,0 +1,72 @@
+"""`safeguarding totp` (the demo's second factor) and `safeguarding users add` (the first administrators)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from safeguarding.accounts.models import Role, User
+from safeguarding.accounts.security.models import TemporaryPassword
+from safeguarding.demo.partnership import DEMO_PASSWORD, DEMO_USERS, demo_partnership_setup
+from tests.factories import authenticator_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _totp(username: str) -> str:
+    out = io.StringIO()
+    call_command("totp", username, stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip()
+
+
+@override_settings(LOCAL_DEMO=True)
+def test_the_demo_accounts_sign_in_with_the_code_totp_prints() -> None:
+    demo_partnership_setup()
+    demo_partnership_setup()  # again: nothing is duplicated
+    from safeguarding.accounts.selectors import demo_authenticator_keys
+
+    keys = demo_authenticator_keys()
+    assert set(keys) == {u.username for u in DEMO_USERS}
+    client = Client()
+    client.post(reverse("accounts:sign-in"), {"username": "triage.council", "password": DEMO_PASSWORD})
+    code = _totp("triage.council")
+    assert len(code) == 6 and code.isdigit()
+    assert client.post(reverse("accounts:second-factor"), {"token": code}).status_code == 302
+    assert client.get(reverse("frontdoor:queue")).status_code == 200
+
+
+def test_totp_is_refused_outside_the_local_demo() -> None:
+    demo_partnership_setup()
+    with override_settings(LOCAL_DEMO=False, DEBUG=False), pytest.raises(CommandError, match="only for the local demo"):
+        _totp("triage.council")
+
+
+@override_settings(LOCAL_DEMO=True)
+def test_totp_is_refused_for_an_authenticator_a_person_set_up(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=Role.TRIAGE_WORKER)
+    authenticator_for(user)
+    with pytest.raises(CommandError, match="not one of the demo's accounts"):
+        _totp(user.username)
+
+
+def test_users_add_makes_a_first_administrator_with_a_temporary_password(agencies, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "first-admin-quiet-harbour-4")
+    call_command("users", "add", "first.admin", agency="council-agency", role=Role.ADMINISTRATOR, stdout=io.StringIO())
+    user = User.objects.get(username="first.admin")
+    assert user.is_active and user.role == Role.ADMINISTRATOR
+    assert TemporaryPassword.objects.filter(user=user).exists()
+
+
+def test_users_add_can_make_the_first_agency(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "first-admin-quiet-harbour-4")
+    call_command(
+        "users", "add", "first.admin", agency="east-council", agency_name="Eastwood Council",
+        role=Role.ADMINISTRATOR, stdout=io.StringIO(),
+    )  # fmt: skip
+    assert User.objects.get(username="first.admin").agency.name == "Eastwood Council"
+    with pytest.raises(CommandError, match="No agency has the code"):
+        call_command("users", "add", "second.admin", agency="nowhere", role=Role.ADMINISTRATOR, stdout=io.StringIO())
