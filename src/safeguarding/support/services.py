@@ -187,6 +187,27 @@ def support_plan_open(
     return plan
 
 
+def adult_survivor_plan_open(
+    *,
+    acting_user: User,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+    sex: str = "",
+    address: str = "",
+    postcode: str = "",
+    care_leaver: bool = False,
+) -> SupportPlan:
+    """Record an adult survivor new to the hub and open their plan, together: if the plan cannot be
+    opened, the person is not recorded either."""
+    with transaction.atomic():
+        person = adult_survivor_record(
+            acting_user=acting_user, given_name=given_name, family_name=family_name, date_of_birth=date_of_birth,
+            sex=sex, address=address, postcode=postcode,
+        )
+        return support_plan_open(acting_user=acting_user, person=person, care_leaver=care_leaver, abused_as_child=True)
+
+
 def support_plan_transition(*, acting_user: User, plan: SupportPlan, note: str) -> Transition:
     """Move the plan on at its next threshold instead of closing it: at 18 a child's plan becomes an
     adult's (a care leaver's, until 25, if they left care); at 25 a care leaver's becomes an adult's.

@@ -54,16 +54,12 @@ def adult_new(request: HttpRequest) -> HttpResponse:
     require(user, Capability.KEEP_SUPPORT_PLANS)
     form = support_forms.AdultSurvivorForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        care_leaver = data.pop("care_leaver")
         try:
-            person = services.adult_survivor_record(acting_user=user, **data)
-            plan = services.support_plan_open(
-                acting_user=user, person=person, care_leaver=care_leaver, abused_as_child=True
-            )
+            plan = services.adult_survivor_plan_open(acting_user=user, **form.cleaned_data)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
+            person = plan.person
             messages.success(request, f"{person.full_name} recorded, and support plan {plan.reference} opened")
             return redirect("support:detail", plan_id=plan.pk)
     return render(request, "support/adult_new.html", {"form": form})
