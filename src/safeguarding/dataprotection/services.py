@@ -166,14 +166,21 @@ def sar_redaction_decide(*, acting_user: User, redaction_row: SarRedaction, acce
 
 
 def sar_redactions_accept_all(*, acting_user: User, sar: SubjectAccessRequest) -> int:
-    """Accept every proposal still undecided (each is listed with its reason on the review page)."""
-    count = 0
-    for row in SarRedaction.objects.filter(item__request=sar, status=RedactionStatus.PROPOSED).select_related(
-        "item__request"
-    ):
-        sar_redaction_decide(acting_user=acting_user, redaction_row=row, accept=True)
-        count += 1
-    return count
+    """Accept every proposal still undecided (each is listed with its reason on the review page), in
+    one transaction with one audit row naming every redaction accepted."""
+    _require(acting_user)
+    with transaction.atomic():
+        locked = _locked(sar)
+        if locked.status != SarStatus.IN_REVIEW:
+            raise ServiceError("The bundle has been produced: redactions can no longer change")
+        proposed = SarRedaction.objects.filter(item__request=locked, status=RedactionStatus.PROPOSED)
+        ids = list(proposed.values_list("pk", flat=True))
+        SarRedaction.objects.filter(pk__in=ids).update(
+            status=RedactionStatus.ACCEPTED, decided_by=acting_user, decided_at=timezone.now(), decision_note=""
+        )
+        _audit(acting_user, locked, AuditEventType.SAR_REDACTION_DECIDED, "accepted every proposal still undecided",
+               redactions=ids, decision=RedactionStatus.ACCEPTED)
+    return len(ids)
 
 
 def _document(sar: SubjectAccessRequest) -> tuple[Bundle, int, int, int]:
