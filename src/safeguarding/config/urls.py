@@ -22,4 +22,6 @@ urlpatterns = [
     path("rules/", include("safeguarding.earlywarning.rule_urls")),
     path("panel/", include("safeguarding.panel.urls")),
     path("screening/", include("safeguarding.screening.urls")),
+    path("networks/", include("safeguarding.contexts.urls")),
+    path("justice/", include("safeguarding.justice.urls")),
 ]

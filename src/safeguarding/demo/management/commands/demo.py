@@ -73,6 +73,9 @@ class Command(BaseCommand):
                 call_command("link", quiet=options["quiet"])
             if not options["no_scan"]:
                 call_command("scan", quiet=options["quiet"])
+            if not options["no_link"]:
+                # Links between people, vehicles, places and phones; new-link alerts go to the queue.
+                call_command("links", stdout=self.stdout)
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
         raised = demo_concerns_raise()
