@@ -104,9 +104,19 @@ def link_table(*, shared_only: bool) -> LinkTable:
 # --- one entity --------------------------------------------------------------------------------
 
 
+def entities_visible_to(user: User) -> Q:
+    """A filter on ``Entity``: an entity known only from police-only links is itself police-only
+    (its registration or number is the intelligence), so others do not find it at all."""
+    if not has(user, Capability.VIEW_NETWORKS):
+        return Q(pk__in=[])
+    if sees_police_only_links(user):
+        return Q()
+    return Q(pk__in=Link.objects.filter(restricted=False, entity__isnull=False).values("entity_id"))
+
+
 def entity_for_user_or_404(user: User, entity_id: int) -> Entity:
     return one_or_404(
-        Entity.objects.filter(pk=entity_id),
+        Entity.objects.filter(entities_visible_to(user), pk=entity_id),
         user=user,
         allowed=has(user, Capability.VIEW_NETWORKS),
         event_type=AuditEventType.ENTITY_VIEWED,
@@ -188,10 +198,15 @@ def entity_page(*, user: User, entity: Entity) -> EntityPage:
 
 def entities_search(*, user: User, kind: str, text: str) -> list[Entity]:
     """Vehicles, phones or places by the value a user types, normalised as the hub stores it."""
-    from safeguarding.contexts import keys
 
     if not has(user, Capability.VIEW_NETWORKS) or not text.strip():
         return []
+    return [e for e in _entities_search(kind, text) if Entity.objects.filter(entities_visible_to(user), pk=e.pk).exists()]
+
+
+def _entities_search(kind: str, text: str) -> list[Entity]:
+    from safeguarding.contexts import keys
+
     if kind == EntityKind.VEHICLE:
         named = keys.vehicle(text)
         return list(Entity.objects.filter(kind=kind, key=named.key)) if named else []
