@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -23,7 +26,7 @@ from safeguarding.accounts.access import (
     sees_intelligence_sources,
     sees_police_only_links,
 )
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.contexts import networks as nx
 from safeguarding.contexts.models import (
@@ -36,7 +39,9 @@ from safeguarding.contexts.models import (
     IntelligenceSource,
     Link,
     LinkBuild,
+    LinkNature,
 )
+from safeguarding.core.arrow import query_arrow
 from safeguarding.people.models import Person, PersonRole
 
 # A child's network larger than this is drawn as the child's world: everything within three steps.
@@ -75,30 +80,50 @@ class LinkTable:
     children: np.ndarray
 
 
+_LINK_SQL = """
+    SELECT l.id, COALESCE(rp.root_id, pp.root_id), COALESCE(l.entity_id, -1), COALESCE(orp.root_id, op.root_id, -1),
+           {start}, CASE WHEN l.restricted THEN 1 ELSE 0 END, CASE WHEN l.joins_networks THEN 1 ELSE 0 END
+    FROM contexts_link l
+    JOIN people_person pp ON pp.id = l.person_id
+    LEFT JOIN people_sourcerecord r ON r.id = l.source_record_id
+    LEFT JOIN people_person rp ON rp.id = r.person_id
+    LEFT JOIN people_sourcerecord orr ON orr.id = l.other_record_id
+    LEFT JOIN people_person orp ON orp.id = orr.person_id
+    LEFT JOIN people_person op ON op.id = l.other_person_id
+    LEFT JOIN contexts_entity e ON e.id = l.entity_id
+    WHERE (e.id IS NULL OR NOT e.placeholder){shared}
+"""
+_LINK_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("person", pa.int64()), ("entity", pa.int64()), ("other", pa.int64()), ("start", pa.string()),
+    ("restricted", pa.int64()), ("joins", pa.int64()),
+])
+
+
+def _start_text() -> str:
+    """The link's start as UTC text, the same on both databases."""
+    if connection.vendor == "postgresql":
+        return "to_char(l.start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+    return "substr(l.start, 1, 19)"
+
+
 def link_table(*, shared_only: bool) -> LinkTable:
-    """Every link as arrays, each person as identity knows them now (a link from an agency's record
-    follows the record), links to placeholders left out, and police-only links left out unless asked for."""
-    links = Link.objects.filter(Q(entity__isnull=True) | Q(entity__placeholder=False))
-    if shared_only:
-        links = links.filter(restricted=False)
-    rows = list(
-        links.values_list(
-            "pk", "source_record__person__root_id", "person__root_id", "entity_id", "other_record__person__root_id",
-            "other_person__root_id", "start", "restricted", "joins_networks",
-        ).iterator(chunk_size=20_000)
-    )
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    person = np.fromiter((r[1] or r[2] for r in rows), dtype=np.int64, count=len(rows))
-    entity = np.fromiter((r[3] if r[3] is not None else -1 for r in rows), dtype=np.int64, count=len(rows))
-    other = np.fromiter((r[4] or r[5] or -1 for r in rows), dtype=np.int64, count=len(rows))
-    start = np.fromiter((_seconds(r[6]) or 0 for r in rows), dtype=np.int64, count=len(rows))
-    restricted = np.fromiter((r[7] for r in rows), dtype=bool, count=len(rows))
-    joins = np.fromiter((r[8] for r in rows), dtype=bool, count=len(rows))
+    """Every link as arrays (read through ``core.arrow``, never row by row), each person as identity
+    knows them now (a link from an agency's record follows the record), links to placeholders left
+    out, and police-only links left out unless asked for."""
+    sql = _LINK_SQL.format(start=_start_text(), shared=" AND NOT l.restricted" if shared_only else "")
+    table = query_arrow(sql, _LINK_SCHEMA)
+    starts = pc.strptime(table["start"], format="%Y-%m-%d %H:%M:%S", unit="s")
+    seconds = pc.cast(starts, pa.int64()).to_numpy(zero_copy_only=False)
     children = np.asarray(
         sorted(Person.objects.filter(merged_into__isnull=True, role=PersonRole.CHILD).values_list("pk", flat=True)),
         dtype=np.int64,
     )
-    return LinkTable(ids, nx.LinkArrays(person, entity, other, start, restricted, joins), children)
+    column = lambda name: table[name].to_numpy(zero_copy_only=False).astype(np.int64)  # noqa: E731
+    arrays = nx.LinkArrays(
+        column("person"), column("entity"), column("other"), seconds.astype(np.int64),
+        column("restricted").astype(bool), column("joins").astype(bool),
+    )
+    return LinkTable(column("id"), arrays, children)
 
 
 # --- one entity --------------------------------------------------------------------------------
@@ -398,17 +423,7 @@ def chart_for_person(*, user: User, person: Person, window: Window) -> Chart:
         elif node % 2 == 1 and node // 2 in entities:
             e = entities[node // 2]
             nodes.append(ChartNode(f"e{e.pk}", e.label, e.kind, reverse("contexts:entity", args=[e.pk]), *counts))
-    edges = []
-    for line in _lines(Link.objects.filter(pk__in=link_ids), user):
-        link = line.link
-        target = f"e{link.entity_id}" if link.entity_id else f"p{line.other.pk}" if line.other else None
-        if target is None:
-            continue
-        edges.append(ChartEdge(
-            id=f"l{link.pk}", source=f"p{line.person.pk}", target=target, nature=link.get_nature_display(),
-            date=timezone.localtime(link.start).date(), agency=link.agency.name, agency_kind=link.agency.get_kind_display(),
-            origin=line.source,
-        ))
+    edges = _chart_edges(link_ids)
     labels = {n.id: n.label for n in nodes}
     edges = [e for e in edges if e.source in labels and e.target in labels]
     for edge in edges:
@@ -424,6 +439,45 @@ def chart_for_person(*, user: User, person: Person, window: Window) -> Chart:
         trimmed=trimmed, withheld=withheld, agencies=sorted({e.agency for e in edges}),
         first=edges[0].date if edges else None, last=edges[-1].date if edges else None,
     )
+
+
+_NATURES = dict(LinkNature.choices)
+
+
+def _chart_edges(link_ids: list[int]) -> list[ChartEdge]:
+    """The chart's links, read as values (a chart of hundreds of links is drawn from one query, not
+    from hundreds of model instances), their source said as ``_source`` says it."""
+    agencies = {pk: (name, dict(AgencyKind.choices).get(kind, kind)) for pk, name, kind in
+                Agency.objects.values_list("pk", "name", "kind")}
+    edges = []
+    rows = Link.objects.filter(pk__in=link_ids).values_list(
+        "pk", "source_record__person__root_id", "person__root_id", "entity_id", "other_record__person__root_id",
+        "other_person__root_id", "nature", "start", "agency_id", "source_system__code", "event__event_id",
+        "relationship_id", "submission_id", "recorded_by__username", "intelligence__reference",
+        "intelligence__source_evaluation", "intelligence__assessment", "intelligence__handling",
+    )
+    for (pk, record_root, person_root, entity, other_record_root, other_root, nature, start, agency, system, event,
+         relationship, submission, recorded_by, intelligence, grade_1, grade_2, grade_3) in rows:
+        other = other_record_root or other_root
+        target = f"e{entity}" if entity else f"p{other}" if other else None
+        if target is None:
+            continue
+        if event is not None:
+            source = f"{system or ''} event {event}"
+        elif relationship is not None:
+            source = f"{system or ''} relationship"
+        elif submission is not None:
+            source = f"Submitted by {recorded_by} (S{submission:06d})"
+        elif intelligence is not None:
+            source = f"Police intelligence {intelligence} graded {grade_1}{grade_2}{grade_3}"
+        else:
+            source = f"{system or ''} record"
+        name, kind = agencies[agency]
+        edges.append(ChartEdge(
+            id=f"l{pk}", source=f"p{record_root or person_root}", target=target, nature=_NATURES.get(nature, nature),
+            date=timezone.localtime(start).date(), agency=name, agency_kind=kind, origin=source,
+        ))
+    return edges
 
 
 def _within_steps(a: np.ndarray, b: np.ndarray, start: int, limit: int) -> np.ndarray:

@@ -5,6 +5,7 @@ disclosures, peer groups, and work on contexts. Every write is audited in its tr
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class BuildResult:
     set_aside: dict[str, int]
     placeholders: list[str]
     alerts: list[Alert] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _event_rows(after: int) -> tuple[list[build.EventRow], int, int]:
@@ -200,6 +202,15 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
     each record's phones. Malformed values are counted and set aside (never joined on); a value
     too many people share is marked a placeholder. Then the new links are checked for the
     patterns early warning alerts on, in time proportional to the new links."""
+    seconds: dict[str, float] = {}
+    tick = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal tick
+        now_ = time.perf_counter()
+        seconds[stage] = now_ - tick
+        tick = now_
+
     with transaction.atomic():
         previous = LinkBuild.objects.order_by("-pk").first()
         run = LinkBuild.objects.create(
@@ -215,6 +226,7 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
         record_person.update(
             dict(SourceRecord.objects.filter(pk__in=sorted(others - record_person.keys())).values_list("pk", "person_id"))
         )
+        lap("read new events, relationships and records")
         built = build.Built()
         build.links_from_events(events, built, record_person)
         build.links_from_relationships(relationships, built)
@@ -237,8 +249,11 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
             rows.append({**link, "entity_id": entity_ids[entity] if entity else None, "recorded_at": now})
         first_new = (Link.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
         BulkTable(Link).insert(rows, now)
+        lap("build and write links")
         placeholders = _mark_placeholders(r["entity_id"] for r in rows if r["entity_id"])
+        lap("find placeholders")
         alerts = new_link_alerts(first_link_id=first_new) if raise_alerts else []
+        lap("check new links and raise alerts")
         run.finished_at = timezone.now()
         run.last_event_id = last_event
         run.last_relationship_id = last_relationship
@@ -260,7 +275,7 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
                 "placeholders": run.placeholders, "alerts": [a.pk for a in alerts],
             },
         )
-    return BuildResult(run, len(rows), entities_added, dict(built.set_aside), run.placeholders, alerts)
+    return BuildResult(run, len(rows), entities_added, dict(built.set_aside), run.placeholders, alerts, seconds)
 
 
 def _existing_keys(links: Sequence[dict[str, Any]]) -> set[str]:

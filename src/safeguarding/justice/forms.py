@@ -37,8 +37,9 @@ class DisruptionForm(forms.Form):
                              error_messages={"required": "Choose the kind of disruption"})
     adult_ref = forms.CharField(label="The adult it is against", help_text=_REF_HELP, max_length=20,
                                 error_messages={"required": "Enter the adult's hub reference"})
-    child_ref = forms.CharField(label="The child it protects (needed for a child abduction warning notice)",
-                                help_text=_REF_HELP, max_length=20, required=False)
+    child_ref = forms.CharField(label="The child it protects",
+                                help_text="Needed for a child abduction warning notice. " + _REF_HELP, max_length=20,
+                                required=False)
     served_on = GovukDateField(label="Served, made or referred on",
                                error_messages={"required": "Enter the date it was served"})
     expires_on = GovukDateField(label="Expires on (if it does)", required=False)

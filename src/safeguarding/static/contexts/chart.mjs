@@ -19,6 +19,8 @@ const cy = cytoscape({
   style: [
     {selector: 'node', style: {
       'label': 'data(label)', 'font-size': 9, 'text-wrap': 'ellipsis', 'text-max-width': 110,
+      // Labels are drawn once they are big enough to read: a large network opens zoomed out.
+      'min-zoomed-font-size': 7,
       'background-color': (n) => COLOURS[n.data('kind')] || '#505a5f',
       'shape': (n) => SHAPES[n.data('kind')] || 'ellipse', 'width': 18, 'height': 18,
     }},
@@ -27,7 +29,7 @@ const cy = cytoscape({
     {selector: '.hub-hidden', style: {'display': 'none'}},
   ],
   layout: {name: 'breadthfirst', roots: `#${anchor}`, circle: true, spacingFactor: 0.9, animate: false},
-  minZoom: 0.1, maxZoom: 4, wheelSensitivity: 0.3,
+  minZoom: 0.1, maxZoom: 4, wheelSensitivity: 0.3, pixelRatio: 1, hideEdgesOnViewport: true,
 });
 
 cy.on('tap', 'node', (event) => { window.location.href = event.target.data('href'); });
@@ -86,7 +88,9 @@ document.getElementById('export-png').addEventListener('click', () => {
 
 cy.ready(() => {
   requestAnimationFrame(() => {
+    // How long drawing took (from this script's start), and since the page was asked for.
     container.dataset.drawnMs = String(Math.round(performance.now() - started));
+    container.dataset.sinceNavigationMs = String(Math.round(performance.now()));
     container.dataset.drawn = 'true';
   });
 });
