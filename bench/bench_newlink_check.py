@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from safeguarding.contexts.services import links_build
     from safeguarding.people.models import Event, EventType, PersonRole, SourceRecord
 
+    call_command("migrate", interactive=False, verbosity=0)
     if not Link.objects.exists():
         call_command("demo", children=args.children, seed=args.seed, quiet=True, out=data_dir / "demo")
     rng = random.Random(args.seed)
@@ -52,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         now = timezone.now()
         Event.objects.bulk_create([
-            Event(source_system_id=system, source_record_id=record, event_id=f"BENCH-{size}-{n}",
+            Event(source_system_id=system, source_record_id=record, event_id=f"BENCH-{now:%H%M%S%f}-{n}",
                   event_type=EventType.SEEN_IN_VEHICLE, occurred_at=now, vehicle_registration=rng.choice(vehicles),
                   detail="Seen getting into a car")
-            for n, (record, system) in enumerate(rng.sample(records, size))
+            for n, (record, system) in enumerate(rng.choices(records, k=size))
         ])
         tick = time.perf_counter()
         result = links_build()

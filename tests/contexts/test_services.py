@@ -180,3 +180,35 @@ def test_contexts_due_for_the_panel_are_those_whose_review_falls_due(make_user, 
     assert contexts_due_for_panel(user=coordinator) == []
     referrer = make_user(role=Role.REFERRER)
     assert contexts_due_for_panel(user=referrer, within_days=1000) == []
+
+
+def test_later_new_links_add_to_a_childs_open_alert_instead_of_raising_another(world: World, partnership: Partnership) -> None:
+    services.links_build()
+    first = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_b.pk]
+    assert len(first) == 1
+    # Bella is seen at the hotel Amber was taken to: a new link of the same pattern.
+    partnership.event(world.record_b, EventType.FOUND_WITH_ADULT, location_name="Hotel, High Street",
+                      location_postcode="S60 1AA", days=1)
+    services.links_build()
+    again = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_b.pk]
+    assert again == first
+    again[0].refresh_from_db()
+    # Bella's new sighting joins the evidence; Amber's at the hotel was already there (it was in the car).
+    assert again[0].evidence.count() == again[0].evidence_count == 3
+
+
+def test_the_new_link_rules_are_listed_with_the_others_and_the_scan_leaves_them_alone(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.earlywarning.scan import scan_run
+
+    services.links_build()
+    admin = Client()
+    admin.force_login(make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+    page = admin.get(reverse("rules:list")).content.decode()
+    assert "A second child linked to the same vehicle, phone or place" in page
+    assert admin.get(reverse("rules:new-kind", args=["new_link"])).status_code == 404
+    before = Alert.objects.count()
+    result = scan_run()
+    assert not result.refused_rules and Alert.objects.count() - before == result.alerts_raised

@@ -86,3 +86,24 @@ def test_age_on_uses_the_earliest_possible_birthday() -> None:
     assert dob is not None
     assert normalise.age_on(dob, dt.date(2026, 3, 13)) == 15
     assert normalise.age_on(dob, dt.date(2026, 3, 14)) == 16
+
+
+def test_uk_registrations_in_any_format_and_never_a_word() -> None:
+    from safeguarding.core.normalise import uk_registration, uk_registration_display
+
+    assert uk_registration("ya19 abc") == uk_registration("YA19-ABC") == uk_registration(" Ya19ABC ") == "YA19ABC"
+    assert uk_registration("a123 bcd") == "A123BCD"  # prefix
+    assert uk_registration("ABC 123D") == "ABC123D"  # suffix
+    assert uk_registration("1 ABC") == "1ABC"  # dateless
+    for placeholder in ("UNKNOWN", "N/A", "NOREG", "NONE", "TBC", "XXXXXXX", "", "?"):
+        assert uk_registration(placeholder) is None, placeholder
+    assert uk_registration_display("YA19ABC") == "YA19 ABC"
+
+
+def test_phones_for_linking_are_e164_and_never_a_placeholder() -> None:
+    from safeguarding.core.normalise import phone_for_linking
+
+    assert phone_for_linking("07700 900123") == phone_for_linking("+44 7700 900123") == "+447700900123"
+    assert phone_for_linking("(01709) 382121") == "+441709382121"
+    for placeholder in ("0000 000000", "07777 777777", "999", "n/a"):
+        assert phone_for_linking(placeholder) is None, placeholder

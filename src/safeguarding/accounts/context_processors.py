@@ -51,4 +51,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Screening tool", reverse("screening:tool")))
         items.append(("Early-warning rules", reverse("rules:list")))
     path = request.path
-    return {**base, "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items]}
+    user_can = {"view_networks": has(user, Capability.VIEW_NETWORKS)}
+    return {
+        **base,
+        "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items],
+        "user_can": user_can,
+    }
