@@ -50,11 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"area: {Link.objects.count():,} links, {len(vehicles):,} vehicles, {len(records):,} children's police records")
     print(f"{'new events':>10} {'new links':>10} {'alerts':>7} {'read':>7} {'write':>7} {'placeholders':>12} "
           f"{'new-link check':>14} {'total':>7}")
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
     for size in (int(s) for s in args.sizes.split(",")):
         now = timezone.now()
+        # A fifth of the sightings are in cars already on the records; the rest in new cars, each
+        # seen with two or three children.
+        fresh = [f"BX{rng.randint(10, 99)}{''.join(rng.choices(letters, k=3))}" for _ in range(size // 3 + 1)]
         Event.objects.bulk_create([
             Event(source_system_id=system, source_record_id=record, event_id=f"BENCH-{now:%H%M%S%f}-{n}",
-                  event_type=EventType.SEEN_IN_VEHICLE, occurred_at=now, vehicle_registration=rng.choice(vehicles),
+                  event_type=EventType.SEEN_IN_VEHICLE, occurred_at=now,
+                  vehicle_registration=rng.choice(vehicles) if rng.random() < 0.2 else rng.choice(fresh),
                   detail="Seen getting into a car")
             for n, (record, system) in enumerate(rng.choices(records, k=size))
         ])

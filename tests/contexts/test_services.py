@@ -212,3 +212,26 @@ def test_the_new_link_rules_are_listed_with_the_others_and_the_scan_leaves_them_
     before = Alert.objects.count()
     result = scan_run()
     assert not result.refused_rules and Alert.objects.count() - before == result.alerts_raised
+
+
+def test_an_intelligence_officer_can_find_a_placeholder_to_be_real(make_user, partnership: Partnership) -> None:  # type: ignore[no-untyped-def]
+    p = partnership
+    for n in range(services.PLACEHOLDER_PEOPLE + 1):
+        _, record = p.person(p.police, f"NICHE-T{n}")
+        p.event(record, vehicle_registration="YT19 TAX", days=n + 1)
+    services.links_build()
+    taxi = Entity.objects.get(key="YT19TAX")
+    assert taxi.placeholder
+    council = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError):
+        services.placeholder_clear(acting_user=council, entity=taxi, reason="real")
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    services.placeholder_clear(acting_user=officer, entity=taxi, reason="A private hire car; these children were in it")
+    _, record = p.person(p.police, "NICHE-T-LAST")
+    p.event(record, vehicle_registration="YT19TAX", days=0)
+    services.links_build()
+    taxi.refresh_from_db()
+    assert not taxi.placeholder  # never marked again
+    from safeguarding.contexts.exporters import network_rows
+
+    assert ("vehicle", "YT19TAX") in {(kind, key) for _, kind, key in network_rows(include_police_only=True)}

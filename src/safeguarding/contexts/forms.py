@@ -31,6 +31,13 @@ class WindowForm(forms.Form):
         return data
 
 
+class PlaceholderClearForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this a real vehicle, phone or place?", widget=forms.Textarea, max_length=2000,
+        help_text="For example: a private hire car that carried these children; its links will join networks again",
+    )
+
+
 class EntitySearchForm(forms.Form):
     kind = forms.ChoiceField(label="What are you looking for?", choices=EntityKind.choices, initial=EntityKind.VEHICLE)
     text = forms.CharField(label="Registration, phone number, postcode or name", max_length=200)

@@ -53,6 +53,9 @@ class Entity(models.Model):
     place_kind = models.CharField(max_length=20, choices=PlaceKind.choices, blank=True)
     placeholder = models.BooleanField(default=False)
     placeholder_reason = models.CharField(max_length=300, blank=True)
+    placeholder_cleared = models.TextField(
+        blank=True, help_text="why an intelligence officer found a value marked a placeholder to be real; never marked again"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -49,7 +49,7 @@ from safeguarding.people.models import Event, Person, PersonRole, Relationship, 
 
 # A value linked to more different people than this is a placeholder many records share (a
 # switchboard number, an "unknown" plate typed as a real one, a hospital's postcode): it never links.
-PLACEHOLDER_PEOPLE = getattr(settings, "CONTEXTS_PLACEHOLDER_PEOPLE", 25)
+PLACEHOLDER_PEOPLE = getattr(settings, "CONTEXTS_PLACEHOLDER_PEOPLE", 25)  # an intelligence officer can clear a mark
 _CHUNK = 5000
 
 
@@ -179,7 +179,7 @@ def _mark_placeholders(entity_ids: Iterable[int]) -> list[Entity]:
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         roots = (
-            Link.objects.filter(entity_id__in=chunk, entity__placeholder=False)
+            Link.objects.filter(entity_id__in=chunk, entity__placeholder=False, entity__placeholder_cleared="")
             .values("entity_id")
             .annotate(people=Count("source_record__person__root", distinct=True))
             .filter(people__gt=PLACEHOLDER_PEOPLE)
@@ -373,6 +373,18 @@ def _earliest_other_child(
     return min(earlier, key=lambda cp: (cp[0].start, cp[0].pk)) if earlier else None
 
 
+def _people_and_events(groups: Iterable[list[tuple[Link, int]]]) -> tuple[dict[int, Person], dict[int, Event]]:
+    """The persons and events the alerts may name, read at once rather than one by one."""
+    person_ids: set[int] = set()
+    event_ids: set[int] = set()
+    for group in groups:
+        for link, person in group:
+            person_ids.add(person)
+            if link.event_id is not None:
+                event_ids.add(link.event_id)
+    return Person.objects.in_bulk(person_ids), Event.objects.in_bulk(event_ids)
+
+
 def _linked_before(candidates: list[tuple[Link, int]], child: int, link: Link) -> bool:
     return any(p == child and (c.start, c.pk) < (link.start, link.pk) for c, p in candidates)
 
@@ -404,6 +416,7 @@ def _second_child_alerts(entity_links: list[tuple[Link, int]], related: tuple[st
         assert link.entity_id is not None
         on_entity[link.entity_id].append((link, person))
     roles = dict(Person.objects.filter(pk__in={p for ls in on_entity.values() for _, p in ls}).values_list("pk", "role"))
+    people, events = _people_and_events(on_entity.values())
     alerts = []
     for link, child in sorted(entity_links, key=lambda lp: (lp[0].start, lp[0].pk)):
         assert link.entity is not None and link.entity_id is not None
@@ -417,9 +430,9 @@ def _second_child_alerts(entity_links: list[tuple[Link, int]], related: tuple[st
         assert link.event_id is not None and other_link.event_id is not None
         alert = earlywarning.alert_raise_for_link(
             rule=rule,
-            person=Person.objects.get(pk=child),
-            trigger_event=Event.objects.get(pk=link.event_id),
-            evidence=[Event.objects.get(pk=other_link.event_id)],
+            person=people[child],
+            trigger_event=events[link.event_id],
+            evidence=[events[other_link.event_id]],
             explanation=_explain("entity", link, other_link, other_child, link.entity.label),
         )
         if alert is not None:
@@ -452,6 +465,7 @@ def _adult_alerts(adult_links: list[tuple[Link, int, int]], related: tuple[str, 
             by_adult[p].append((link, o))
         if o in adults and p in at_risk:
             by_adult[o].append((link, p))
+    people, events = _people_and_events([[(link, child) for link, child, _ in adult_links], *by_adult.values()])
     alerts = []
     for link, child, adult in sorted(adult_links, key=lambda x: (x[0].start, x[0].pk)):
         if _linked_before(every[adult], child, link):
@@ -463,14 +477,32 @@ def _adult_alerts(adult_links: list[tuple[Link, int, int]], related: tuple[str, 
         assert link.event_id is not None and other_link.event_id is not None
         alert = earlywarning.alert_raise_for_link(
             rule=rule,
-            person=Person.objects.get(pk=child),
-            trigger_event=Event.objects.get(pk=link.event_id),
-            evidence=[Event.objects.get(pk=other_link.event_id)],
+            person=people[child],
+            trigger_event=events[link.event_id],
+            evidence=[events[other_link.event_id]],
             explanation=_explain("adult", link, other_link, other_child, f"P{adult:07d}"),
         )
         if alert is not None:
             alerts.append(alert)
     return alerts
+
+
+def placeholder_clear(*, acting_user: User, entity: Entity, reason: str) -> Entity:
+    """An intelligence officer finds a value marked a placeholder to be real (a taxi that carried
+    dozens of children is still a taxi): it links again, and is never marked again."""
+    if not sees_intelligence_sources(acting_user):
+        raise ServiceError("Only police intelligence officers can clear a placeholder")
+    if not entity.placeholder:
+        raise ServiceError("This is not marked a placeholder")
+    if not reason.strip():
+        raise ServiceError("Say why it is a real vehicle, phone or place", field="reason")
+    with transaction.atomic():
+        entity.placeholder = False
+        entity.placeholder_cleared = reason.strip()
+        entity.save(update_fields=["placeholder", "placeholder_cleared"])
+        audit_record(event_type=AuditEventType.PLACEHOLDER_CLEARED, actor=acting_user, target_kind="entity",
+                     target_id=entity.pk, reason=reason.strip())
+    return entity
 
 
 # --- information from practitioners ------------------------------------------------------------

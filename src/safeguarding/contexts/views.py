@@ -52,13 +52,27 @@ def networks(request: HttpRequest) -> HttpResponse:
     })
 
 
+@require_http_methods(["GET", "POST"])
 def entity_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
     user = current_user(request)
     entity = selectors.entity_for_user_or_404(user, entity_id)
+    clear_form = forms.PlaceholderClearForm(request.POST or None) if (
+        entity.placeholder and sees_intelligence_sources(user)) else None
+    if request.method == "POST":
+        if clear_form is None:
+            raise Http404
+        if clear_form.is_valid():
+            try:
+                services.placeholder_clear(acting_user=user, entity=entity, reason=clear_form.cleaned_data["reason"])
+            except ServiceError as exc:
+                add_service_error(clear_form, exc)
+            else:
+                messages.success(request, f"{entity.label} now links the people it names")
+                return redirect("contexts:entity", entity_id=entity.pk)
     page = selectors.entity_page(user=user, entity=entity)
     return render(request, "contexts/entity.html", {
         "page": page, "entity": entity, "can_open_child": has(user, Capability.VIEW_PERSON),
-        "can_work_contexts": has(user, Capability.WORK_CONTEXTS),
+        "can_work_contexts": has(user, Capability.WORK_CONTEXTS), "form": clear_form,
     })
 
 
