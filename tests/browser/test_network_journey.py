@@ -63,6 +63,14 @@ def test_intelligence_officer_follows_a_vehicle_to_a_second_child_and_records_a_
     page.get_by_label("Vehicle").check()
     expect(page.locator("#chart-nodes tr[data-kind='vehicle']")).to_be_visible()
 
+    # The chart saves as an image; the links download as CSV.
+    with page.expect_download() as image:
+        page.get_by_role("button", name="Save the chart as an image").click()
+    assert image.value.suggested_filename.endswith(".png")
+    with page.expect_download() as table:
+        page.get_by_role("link", name="Download the links as CSV").click()
+    assert "YA19 ABC" in open(table.value.path(), encoding="utf-8").read()
+
     # Follow the vehicle to the second child.
     page.locator("#chart-nodes").get_by_role("link", name="YA19 ABC").click()
     expect(page.get_by_role("heading", name="YA19 ABC")).to_be_visible()

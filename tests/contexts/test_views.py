@@ -105,3 +105,17 @@ def test_submitting_information_by_ones_own_record_id(make_user, partnership) ->
     # A referrer cannot look people up by hub reference.
     response = client.post(reverse("contexts:submit"), {**form, "person_ref": "P0000001"})
     assert response.status_code == 200 and "We could not find that person" in response.content.decode()
+
+
+def test_a_peer_group_is_an_entity_its_members_are_linked_to(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    client = _client(make_user, Role.LEAD_PRACTITIONER, AgencyKind.COUNCIL)
+    response = client.post(reverse("contexts:peer-group-new"), {
+        "name": "Clifton Park group", "member_refs": f"P{world.child_a.pk:07d}, P{world.child_b.pk:07d}",
+        "since_0": "1", "since_1": "9", "since_2": "2025",
+    })
+    group = Entity.objects.get(kind=EntityKind.PEER_GROUP)
+    assert response.status_code == 302 and group.label == "Clifton Park group"
+    page = client.get(reverse("contexts:entity", args=[group.pk])).content.decode()
+    assert "Amber" in page and "Bella" in page
+    support = _client(make_user, Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY)
+    assert support.get(reverse("contexts:peer-group-new")).status_code == 403

@@ -111,6 +111,15 @@ class DisclosureForm(forms.Form):
         self.fields["to_agency"].queryset = Agency.objects.exclude(kind=AgencyKind.POLICE).filter(is_active=True)  # type: ignore[attr-defined]
 
 
+class PeerGroupForm(forms.Form):
+    name = forms.CharField(label="Name of the group", max_length=200,
+                           help_text="How practitioners know it, for example Clifton Park group")
+    member_refs = forms.CharField(label="Hub references of its members",
+                                  help_text="At least two, separated with commas, for example P0001234, P0004567",
+                                  max_length=2000)
+    since = GovukDateField(label="Known as a group since")
+
+
 class ContextOpenForm(forms.Form):
     assessment = forms.CharField(label="Assessment of the context", widget=forms.Textarea, max_length=8000,
                                  help_text="What happens there, who goes there, what makes it a risk to children")

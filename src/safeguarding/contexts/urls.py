@@ -16,5 +16,6 @@ urlpatterns = [
     path("intelligence/new/", views.intelligence_new, name="intelligence-new"),
     path("intelligence/<int:report_id>/", views.intelligence_detail, name="intelligence-detail"),
     path("contexts/", views.context_list, name="contexts"),
+    path("peer-groups/new/", views.peer_group_new, name="peer-group-new"),
     path("contexts/<int:case_id>/", views.context_detail, name="context-detail"),
 ]

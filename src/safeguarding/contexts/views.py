@@ -239,6 +239,26 @@ def context_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def peer_group_new(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(user, Capability.WORK_CONTEXTS)
+    form = forms.PeerGroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            members = _people(user, data["member_refs"])
+            group = services.peer_group_record(acting_user=user, name=data["name"], members=members, since=data["since"])
+        except ServiceError as exc:
+            if exc.field == "person_refs":
+                exc.field = "member_refs"
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Peer group {group.label} recorded")
+            return redirect("contexts:entity", entity_id=group.pk)
+    return render(request, "contexts/peer_group_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
 def context_open(request: HttpRequest, entity_id: int) -> HttpResponse:
     user = current_user(request)
     entity = selectors.entity_for_user_or_404(user, entity_id)
