@@ -129,3 +129,35 @@ def test_the_link_chart_of_a_500_entity_network_draws_within_two_seconds(page: A
           f"{chart.get_attribute('data-since-navigation-ms')} ms after the page was asked for")
     # Drawing in Chromium (the chart's script from its start until the chart is on screen, laid out).
     assert drawing <= 2000
+
+
+def test_the_chart_draws_under_the_hubs_content_security_policy(
+    browser: Any, live_server: Any, agencies: dict[str, Any]
+) -> None:
+    """The other tests bypass the policy to inject axe; this one keeps it, and nothing is refused."""
+    UserFactory(username="intel.officer", role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE])
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    child = PersonFactory(given_name="Dana", family_name="Hart")
+    record = SourceRecordFactory(source_system=police, record_id="NICHE-1", person=child)
+    EventFactory(source_record=record, event_type=EventType.SEEN_IN_VEHICLE, vehicle_registration="YA19ABC")
+    services.links_build()
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    _sign_in_without_axe(page)
+    refused.clear()
+    page.goto(f"/networks/people/{child.pk}/")
+    expect(page.locator("#chart")).to_have_attribute("data-drawn", "true")
+    assert refused == []
+    context.close()
+
+
+def _sign_in_without_axe(page: Any) -> None:
+    from tests.factories import PASSWORD
+
+    page.goto("/sign-in/")
+    page.get_by_label("Username").fill("intel.officer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/$"))
