@@ -29,7 +29,7 @@ const cy = cytoscape({
     {selector: '.hub-hidden', style: {'display': 'none'}},
   ],
   layout: {name: 'breadthfirst', roots: `#${anchor}`, circle: true, spacingFactor: 0.9, animate: false},
-  minZoom: 0.1, maxZoom: 4, wheelSensitivity: 0.3, pixelRatio: 1, hideEdgesOnViewport: true,
+  minZoom: 0.1, maxZoom: 4, pixelRatio: 1, hideEdgesOnViewport: true,
 });
 
 cy.on('tap', 'node', (event) => { window.location.href = event.target.data('href'); });

@@ -23,6 +23,7 @@ from safeguarding.demo.partnership import (
     DEMO_USERS,
     demo_casework,
     demo_concerns_raise,
+    demo_justice,
     demo_partnership_setup,
 )
 
@@ -81,6 +82,13 @@ class Command(BaseCommand):
         raised = demo_concerns_raise()
         if raised:
             console.print(f"Raised {raised} concerns at the front door for the demo.")
+        if not options["no_link"]:
+            justice = demo_justice()
+            if justice["operations"]:
+                console.print(
+                    f"Recorded {justice['intelligence']} graded intelligence reports, opened work on "
+                    f"{justice['contexts']} place and an operation, as the demo's intelligence officer."
+                )
         if not options["no_scan"]:
             worked = demo_casework()
             if worked["referred"]:
