@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,7 +70,7 @@ def test_intelligence_officer_follows_a_vehicle_to_a_second_child_and_records_a_
     assert image.value.suggested_filename.endswith(".png")
     with page.expect_download() as table:
         page.get_by_role("link", name="Download the links as CSV").click()
-    assert "YA19 ABC" in open(table.value.path(), encoding="utf-8").read()
+    assert "YA19 ABC" in Path(table.value.path()).read_text(encoding="utf-8")
 
     # Follow the vehicle to the second child.
     page.locator("#chart-nodes").get_by_role("link", name="YA19 ABC").click()
