@@ -90,6 +90,33 @@ EXPECTED: dict[str, set[str]] = {
     "admin: changes of access awaiting approval": {Role.ADMINISTRATOR},
     "admin: locked sign-ins": {Role.ADMINISTRATOR},
     "account: change one's own password": set(Role.values),
+
+
+    # justice: entities, networks, intelligence, contexts, disruption (docs/decisions.md, "Who sees which links")
+    "networks: overview, entity page, a child's chart, its table and CSV": set(),  # NETWORKS below
+    "intelligence: graded report with handling code P": set(),
+    "information: submit (change)": RAISERS,
+    "contexts: open work on a place (change)": {Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER},
+    "justice: investigations, operations and disruption": {Role.MACE_COORDINATOR, Role.INTELLIGENCE_OFFICER},
+    "justice: record a disruption (change)": {Role.MACE_COORDINATOR, Role.INTELLIGENCE_OFFICER},
+    "justice: outcome figures": {
+        Role.TRIAGE_WORKER,
+        Role.MACE_COORDINATOR,
+        Role.INTELLIGENCE_OFFICER,
+        Role.PARTNERSHIP_MANAGER,
+        Role.DATA_PROTECTION_OFFICER,
+    },
+}
+NETWORKS = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER}
+EXPECTED["networks: overview, entity page, a child's chart, its table and CSV"] = NETWORKS
+EXPECTED["intelligence: graded report with handling code P"] = NETWORKS
+# Police only: (roles, seen only from a police agency)
+POLICE_ONLY: dict[str, set[str]] = {
+    "networks: a police-only link in any page, chart data, table, CSV or search": NETWORKS,
+    "alert: a new-link alert's police-only evidence": CASEWORK,
+    "intelligence: graded report with handling code C": NETWORKS,
+    "intelligence: its source": {Role.INTELLIGENCE_OFFICER},
+    "intelligence: record graded intelligence (change)": {Role.INTELLIGENCE_OFFICER},
 }
 # A support plan is seen by the support workers of the agency holding it (here the voluntary project).
 SUPPORT_PLAN = "support: a plan held by the voluntary project"
@@ -109,6 +136,13 @@ class World:
     plan_id: int
     sar_id: int
     sealed_id: int
+
+
+    second_child_id: int
+    new_link_alert_id: int
+    shared_vehicle_id: int
+    report_p_id: int
+    report_c_id: int
 
 
 @pytest.fixture
@@ -151,6 +185,32 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
                   received_on=timezone.localdate())
     sealed = PersonFactory()
     sealing.record_seal(acting_user=dpo, person=sealed, reason="matrix", named_users=[coordinator])
+
+
+    # Justice: the child seen in a car; police intelligence held with conditions puts them and a
+    # second child in another car (a new-link alert on the second child); two graded reports.
+    import datetime as dt
+
+    from safeguarding.contexts import services as contexts
+    from safeguarding.contexts.models import Entity
+
+    EventFactory(source_record=police_record, event_type=EventType.SEEN_IN_VEHICLE, vehicle_registration="YA19ABC",
+                 occurred_at=timezone.now() - dt.timedelta(days=20))
+    EventFactory(source_record=police_record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+                 vehicle_registration="RS19XYZ", occurred_at=timezone.now() - dt.timedelta(days=10))
+    second = SourceRecordFactory(source_system=police_system, record_id="NICHE-2")
+    EventFactory(source_record=second, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+                 vehicle_registration="RS19XYZ", occurred_at=timezone.now() - dt.timedelta(days=5))
+    built = contexts.links_build()
+    officer = UserFactory(role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE], username="world-intel")
+    reports = [
+        contexts.intelligence_record(
+            acting_user=officer, observed_on=timezone.localdate(), source_evaluation="1", assessment="B",
+            handling=handling, handling_conditions="Police and council safeguarding leads only",
+            sanitised_text=f"sanitised-{handling}-text", source_description="source-identity-text", persons=[person],
+        )
+        for handling in ("P", "C")
+    ]
     return World(
         person.pk,
         concern,
@@ -162,6 +222,13 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
         plan.pk,
         sar.pk,
         sealed.pk,
+
+
+        second.person_id,
+        next(a.pk for a in built.alerts if a.person_id == second.person_id),
+        Entity.objects.get(key="YA19ABC").pk,
+        reports[0].pk,
+        reports[1].pk,
     )
 
 
@@ -287,7 +354,69 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["admin: changes of access awaiting approval"] = client.get(reverse("accounts:access-approvals")).status_code == 200
     seen["admin: locked sign-ins"] = client.get(reverse("accounts:sign-in-locks")).status_code == 200
     seen["account: change one's own password"] = client.get(reverse("accounts:password-change")).status_code == 200
+
+
+    _observe_justice(client, user, world, seen)
     return seen
+
+
+def _observe_justice(client: Client, user: User, world: World, seen: dict[str, bool]) -> None:
+    from safeguarding.contexts.models import ContextCase, Entity, IntelligenceReport
+    from safeguarding.justice.models import Disruption
+
+    police_car = Entity.objects.get(key="RS19XYZ")
+    search = client.get(reverse("contexts:networks"), {"kind": "vehicle", "text": "RS19 XYZ"})
+    pages = [
+        client.get(reverse("contexts:networks")),
+        client.get(reverse("contexts:person", args=[world.person_id])),
+        client.get(reverse("contexts:person-json", args=[world.person_id])),
+        client.get(reverse("contexts:person-csv", args=[world.person_id])),
+        client.get(reverse("contexts:person", args=[world.second_child_id])),
+    ] + [client.get(reverse("contexts:entity", args=[e.pk])) for e in Entity.objects.all()]
+    assert all(p.status_code in (200, 403, 404) for p in pages)
+    seen["networks: overview, entity page, a child's chart, its table and CSV"] = all(
+        p.status_code == 200 for p in pages[:5]
+    ) and client.get(reverse("contexts:entity", args=[world.shared_vehicle_id])).status_code == 200
+    everything = "".join(p.content.decode() for p in pages if p.status_code == 200)
+    seen["networks: a police-only link in any page, chart data, table, CSV or search"] = (
+        "RS19XYZ" in everything or "RS19 XYZ" in everything
+        or reverse("contexts:entity", args=[police_car.pk]) in search.content.decode()
+    )
+    alert = client.get(reverse("earlywarning:detail", args=[world.new_link_alert_id]))
+    seen["alert: a new-link alert's police-only evidence"] = "RS19XYZ" in alert.content.decode()
+    report_p = client.get(reverse("contexts:intelligence-detail", args=[world.report_p_id]))
+    seen["intelligence: graded report with handling code P"] = "sanitised-P-text" in report_p.content.decode()
+    report_c = client.get(reverse("contexts:intelligence-detail", args=[world.report_c_id]))
+    listing = client.get(reverse("contexts:intelligence"))
+    seen["intelligence: graded report with handling code C"] = "sanitised-C-text" in (
+        report_c.content.decode() + listing.content.decode()
+    )
+    source = client.get(reverse("contexts:intelligence-detail", args=[world.report_c_id]), {"source": "show"})
+    seen["intelligence: its source"] = "source-identity-text" in source.content.decode()
+    seen["intelligence: record graded intelligence (change)"] = (
+        client.get(reverse("contexts:intelligence-new")).status_code == 200
+    )
+    before = IntelligenceReport.objects.count()
+    client.post(reverse("contexts:intelligence-new"), {
+        "person_refs": f"P{world.person_id:07d}", "observed_on_0": "1", "observed_on_1": "3", "observed_on_2": "2025",
+        "source_evaluation": "1", "assessment": "A", "handling": "P", "sanitised_text": "matrix",
+        "source_description": "matrix",
+    })
+    assert (IntelligenceReport.objects.count() > before) == seen["intelligence: record graded intelligence (change)"]
+    seen["information: submit (change)"] = client.get(reverse("contexts:submit")).status_code == 200
+    client.post(reverse("contexts:context-open", args=[world.shared_vehicle_id]), {
+        "assessment": "matrix", "plan": "matrix", "review_due_on_0": "1", "review_due_on_1": "1",
+        "review_due_on_2": "2099",
+    })
+    seen["contexts: open work on a place (change)"] = ContextCase.objects.filter(assessment="matrix").exists()
+    seen["justice: investigations, operations and disruption"] = client.get(reverse("justice:operations")).status_code == 200
+    adult = PersonFactory(role="adult", date_of_birth="1980-01-01")
+    client.post(reverse("justice:disruption-new"), {
+        "kind": "cawn", "adult_ref": f"P{adult.pk:07d}", "child_ref": f"P{world.person_id:07d}",
+        "served_on_0": "1", "served_on_1": "3", "served_on_2": "2025", "detail": "matrix",
+    })
+    seen["justice: record a disruption (change)"] = Disruption.objects.filter(detail="matrix").exists()
+    seen["justice: outcome figures"] = client.get(reverse("justice:figures")).status_code == 200
 
 
 @pytest.mark.django_db
@@ -299,6 +428,10 @@ def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> 
     expected = {kind: role in roles for kind, roles in EXPECTED.items()}
     expected[RESTRICTED_INTELLIGENCE] = role in CASEWORK and agency_kind == AgencyKind.POLICE
     expected[SUPPORT_PLAN] = role == Role.SUPPORT_WORKER and agency_kind == AgencyKind.VOLUNTARY
+
+
+    for kind, roles in POLICE_ONLY.items():
+        expected[kind] = role in roles and agency_kind == AgencyKind.POLICE
     assert seen == expected
 
 

@@ -129,3 +129,24 @@ def test_iso_date_is_a_whole_real_date_from_1900() -> None:
     assert normalise.iso_date("2024-02-30") is None
     assert normalise.iso_date("1899-12-31") is None
     assert normalise.iso_date("2024-12") is None
+
+
+def test_uk_registrations_in_any_format_and_never_a_word() -> None:
+    from safeguarding.core.normalise import uk_registration, uk_registration_display
+
+    assert uk_registration("ya19 abc") == uk_registration("YA19-ABC") == uk_registration(" Ya19ABC ") == "YA19ABC"
+    assert uk_registration("a123 bcd") == "A123BCD"  # prefix
+    assert uk_registration("ABC 123D") == "ABC123D"  # suffix
+    assert uk_registration("1 ABC") == "1ABC"  # dateless
+    for placeholder in ("UNKNOWN", "N/A", "NOREG", "NONE", "TBC", "XXXXXXX", "", "?"):
+        assert uk_registration(placeholder) is None, placeholder
+    assert uk_registration_display("YA19ABC") == "YA19 ABC"
+
+
+def test_phones_for_linking_are_e164_and_never_a_placeholder() -> None:
+    from safeguarding.core.normalise import phone_for_linking
+
+    assert phone_for_linking("07700 900123") == phone_for_linking("+44 7700 900123") == "+447700900123"
+    assert phone_for_linking("(01709) 382121") == "+441709382121"
+    for placeholder in ("0000 000000", "07777 777777", "999", "n/a"):
+        assert phone_for_linking(placeholder) is None, placeholder

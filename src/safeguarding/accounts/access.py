@@ -44,6 +44,13 @@ class Capability(enum.StrEnum):
     SUBJECT_ACCESS = "subject_access"  # subject access requests, their redaction review and bundles; disclosures
     RECORDS_MANAGEMENT = "records_management"  # retention, legal holds, disposal, sealed records and break-glass review
 
+    # -- justice: entities, links, networks, intelligence, contexts, disruption and outcomes --------
+    VIEW_NETWORKS = "view_networks"  # entity pages, networks, link charts, hotspots (links the viewer may see)
+    SUBMIT_INFORMATION = "submit_information"  # report a person, vehicle, place or phone into the picture
+    GRADE_INTELLIGENCE = "grade_intelligence"  # record 3x5x2 intelligence, see its sources, disclose it
+    WORK_CONTEXTS = "work_contexts"  # open, review and close work on a place or peer group
+    RECORD_DISRUPTION = "record_disruption"  # investigations, operations, disruption and justice outcomes
+
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
 
@@ -55,14 +62,26 @@ _FRONT_DOOR = {
     Capability.WORK_ALERTS,
 }
 
+# Justice (docs/decisions.md, "Who sees which links"): the network picture is for those who work
+# on children's exploitation and its perpetrators; a survivor support worker has no need of it.
+# Any practitioner may submit information into it. Only police intelligence officers grade
+# intelligence, see its sources and disclose it.
+_NETWORKS = {Capability.VIEW_NETWORKS, Capability.SUBMIT_INFORMATION}
+
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.REFERRER: frozenset({Capability.RAISE_CONCERN}),
-    Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR),
-    Role.MACE_COORDINATOR: frozenset(_CASEWORK | _FRONT_DOOR | {Capability.APPROVE_DOWNGRADE}),
-    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | {Capability.SCREEN}),
-    Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK | {Capability.REVIEW_MATCHES}),
+    Role.REFERRER: frozenset({Capability.RAISE_CONCERN, Capability.SUBMIT_INFORMATION}),
+    Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR | _NETWORKS),
+    Role.MACE_COORDINATOR: frozenset(
+        _CASEWORK | _FRONT_DOOR | _NETWORKS | {Capability.APPROVE_DOWNGRADE, Capability.WORK_CONTEXTS,
+                                               Capability.RECORD_DISRUPTION}
+    ),
+    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | _NETWORKS | {Capability.SCREEN, Capability.WORK_CONTEXTS}),
+    Role.INTELLIGENCE_OFFICER: frozenset(
+        _CASEWORK | _NETWORKS | {Capability.REVIEW_MATCHES, Capability.GRADE_INTELLIGENCE, Capability.WORK_CONTEXTS,
+                                 Capability.RECORD_DISRUPTION}
+    ),
     Role.SUPPORT_WORKER: frozenset(
-        _CASEWORK | {Capability.KEEP_SUPPORT_PLANS, Capability.READ_LIVED_EXPERIENCE}
+        _CASEWORK | {Capability.SUBMIT_INFORMATION, Capability.KEEP_SUPPORT_PLANS, Capability.READ_LIVED_EXPERIENCE}
     ),
     Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE}),
     Role.DATA_PROTECTION_OFFICER: frozenset(
@@ -128,6 +147,21 @@ def sees_restricted_intelligence(user: User) -> bool:
     """Police intelligence without handling code P stays within the police: only police casework
     staff see it, and nothing derived from it reaches anyone else."""
     return has(user, Capability.VIEW_PERSON) and user.agency is not None and user.agency.kind == AgencyKind.POLICE
+
+
+def sees_police_only_links(user: Any) -> bool:
+    """Links the hub holds as police-only (police intelligence without handling code P, a police
+    record naming a suspected perpetrator, graded intelligence with handling code C) and everything
+    derived from them: chart data, tables, CSV, alert explanations. The same people as
+    ``sees_restricted_intelligence``."""
+    return has(user, Capability.VIEW_NETWORKS) and sees_restricted_intelligence(user)
+
+
+def sees_intelligence_sources(user: Any) -> bool:
+    """Who the source of graded intelligence is: police intelligence officers only."""
+    return (
+        has(user, Capability.GRADE_INTELLIGENCE) and user.agency is not None and user.agency.kind == AgencyKind.POLICE
+    )
 
 
 def sees_all_concerns(user: Any) -> bool:

@@ -32,6 +32,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has(user, Capability.RAISE_CONCERN):
         items.append(("Raise a concern", reverse("frontdoor:raise-find")))
         items.append(("My concerns", reverse("frontdoor:mine")))
+    if has(user, Capability.VIEW_NETWORKS):
+        items.append(("Networks", reverse("contexts:networks")))
+    if has(user, Capability.RECORD_DISRUPTION):
+        items.append(("Disruption and outcomes", reverse("justice:operations")))
+    if has(user, Capability.SUBMIT_INFORMATION) and not has(user, Capability.VIEW_NETWORKS):
+        items.append(("Submit information", reverse("contexts:submit")))
     if has(user, Capability.REVIEW_MATCHES):
         items.append(("Match review", reverse("linkage:queue")))
     if has(user, Capability.APPROVE_DOWNGRADE):
@@ -54,4 +60,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Screening tool", reverse("screening:tool")))
         items.append(("Early-warning rules", reverse("rules:list")))
     path = request.path
-    return {**base, "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items]}
+    user_can = {"view_networks": has(user, Capability.VIEW_NETWORKS)}
+    return {
+        **base,
+        "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items],
+        "user_can": user_can,
+    }

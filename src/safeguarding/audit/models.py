@@ -111,6 +111,31 @@ class AuditEventType(models.IntegerChoices):
     SECOND_FACTOR_RESET = 513, "Reset a user's second factor (after approval)"
 
 
+    # 1100-1299 justice: entities, links, intelligence, networks, contexts (1100-1199);
+    # disruption, investigations and outcomes (1200-1299)
+    LINKS_BUILT = 1101, "Built links between people, vehicles, places and phones from agencies' records"
+    ENTITY_VIEWED = 1102, "Viewed a vehicle, place, phone or peer group and what is linked to it"
+    NETWORK_VIEWED = 1103, "Viewed a network or a child's network (page, chart or table)"
+    NETWORKS_EXPORTED = 1104, "Exported networks (networks.csv or a network's links)"
+    INFORMATION_SUBMITTED = 1105, "Submitted information about a person, vehicle, place or phone"
+    INTELLIGENCE_RECORDED = 1106, "Recorded graded police intelligence (3x5x2)"
+    INTELLIGENCE_SOURCE_VIEWED = 1107, "Viewed the source of police intelligence"
+    INTELLIGENCE_DISCLOSED = 1108, "Disclosed police intelligence to another agency"
+    INTELLIGENCE_VIEWED = 1109, "Viewed a police intelligence report"
+    CONTEXT_OPENED = 1110, "Opened work on a context (a place or peer group)"
+    CONTEXT_REVIEWED = 1111, "Reviewed work on a context"
+    CONTEXT_CLOSED = 1112, "Closed work on a context"
+    CONTEXT_VIEWED = 1113, "Viewed work on a context"
+    PEER_GROUP_RECORDED = 1114, "Recorded a peer group or its members"
+    PLACEHOLDER_CLEARED = 1115, "Found a value marked a placeholder to be a real vehicle, phone or place"
+    OPERATION_OPENED = 1201, "Opened an investigation or operation"
+    OPERATION_SUBJECT_ADDED = 1202, "Added an adult or child to an investigation or operation"
+    DISRUPTION_RECORDED = 1203, "Recorded a disruption (a notice, an order, a licensing referral)"
+    DISRUPTION_OUTCOME_RECORDED = 1204, "Recorded the outcome of a disruption (a breach, a licensing decision)"
+    JUSTICE_OUTCOME_RECORDED = 1205, "Recorded an arrest, charge, conviction or sentence"
+    OPERATION_VIEWED = 1206, "Viewed an investigation or operation"
+
+
 def audit_event_type_choices() -> list[tuple[int, str]]:
     """The event types, given to the field as a callable: the list grows with each room, and a new
     type needs no migration of the append-only table (the column is an integer either way)."""

@@ -89,7 +89,9 @@ INSTALLED_APPS = [
     "safeguarding.frontdoor",
     "safeguarding.screening",
     "safeguarding.earlywarning",
+    "safeguarding.contexts",
     "safeguarding.panel",
+    "safeguarding.justice",
     "safeguarding.dataprotection",
     "safeguarding.workflows",
     "safeguarding.demo",
@@ -234,6 +236,7 @@ for _prefix, _path in (
     ("govuk", FRONTEND_DIR / "govuk-frontend" / "dist" / "govuk"),
     ("moj", FRONTEND_DIR / "@ministryofjustice" / "frontend" / "moj"),
     ("htmx", FRONTEND_DIR / "htmx.org" / "dist"),
+    ("cytoscape", FRONTEND_DIR / "cytoscape" / "dist"),
 ):
     if _path.exists():
         STATICFILES_DIRS.append((_prefix, _path))  # type: ignore[arg-type]

@@ -23,4 +23,8 @@ urlpatterns = [
     path("panel/", include("safeguarding.panel.urls")),
     path("screening/", include("safeguarding.screening.urls")),
     path("support/", include("safeguarding.support.urls")),
+
+
+    path("networks/", include("safeguarding.contexts.urls")),
+    path("justice/", include("safeguarding.justice.urls")),
 ]

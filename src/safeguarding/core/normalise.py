@@ -248,3 +248,41 @@ def iso_date(value: str) -> dt.date | None:
     except ValueError:
         return None
     return day if day.year >= EARLIEST_YEAR else None
+
+
+# The shapes of a UK registration mark (DVLA): current (AB12 CDE), prefix (A123 BCD), suffix
+# (ABC 123D), dateless (1-3 letters and 1-4 digits either way round) and Northern Ireland (ABZ 1234).
+_UK_REGISTRATION = re.compile(
+    r"^([A-Z]{2}[0-9]{2}[A-Z]{3}|[A-Z][0-9]{1,3}[A-Z]{3}|[A-Z]{3}[0-9]{1,3}[A-Z]|"
+    r"[A-Z]{1,3}[0-9]{1,4}|[0-9]{1,4}[A-Z]{1,3}|[A-Z]{3}[0-9]{1,4})$"
+)
+
+
+def uk_registration(value: str | None) -> str | None:
+    """A UK vehicle registration mark, upper case without spaces (``ya19 abc`` -> ``YA19ABC``), or None
+    if it has none of the DVLA's shapes: "UNKNOWN", "N/A" and "NOREG" are not registrations, so two
+    records that say so are never joined on it."""
+    if not value:
+        return None
+    compact = re.sub(r"[\s.-]", "", value).upper()
+    return compact if _UK_REGISTRATION.match(compact) else None
+
+
+def uk_registration_display(compact: str) -> str:
+    """``YA19ABC`` -> ``YA19 ABC``: a current-style mark spaced as on the plate; others as they are."""
+    if re.match(r"^[A-Z]{2}[0-9]{2}[A-Z]{3}$", compact):
+        return f"{compact[:4]} {compact[4:]}"
+    return compact
+
+
+def phone_for_linking(value: str | None) -> str | None:
+    """A phone number in E.164 form that can join two records: as ``phone``, but never a number of
+    one digit repeated (``0000 000000``) or an emergency or short number, which agencies type when
+    they have no real one."""
+    number = phone(value)
+    if number is None:
+        return None
+    national = number.removeprefix("+44")
+    if len(set(national)) <= 2 or len(national) < 9:
+        return None
+    return number

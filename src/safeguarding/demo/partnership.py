@@ -306,3 +306,69 @@ def demo_support_and_data_protection() -> dict[str, int]:
                             reason="Witness in a forthcoming trial: only the allocated social worker opens the record")
         done["seals"] += 1
     return done
+
+
+def demo_justice() -> dict[str, int]:
+    """Give the networks, intelligence, contexts and justice pages something real to show, as the
+    demo's intelligence officer and MACE coordinator would: graded intelligence about the child at
+    the heart of the largest network, work opened on its busiest place, and an operation with the
+    network's adults and children, an arrest and a child abduction warning notice."""
+    import datetime as dt
+
+    from safeguarding.contexts import selectors as contexts_selectors
+    from safeguarding.contexts import services as contexts
+    from safeguarding.contexts.models import EntityKind, LinkNature
+    from safeguarding.justice import services as justice
+    from safeguarding.justice.models import Operation
+
+    done = {"intelligence": 0, "contexts": 0, "operations": 0}
+    if Operation.objects.exists():
+        return done
+    intel = User.objects.get(username="intel.officer")
+    mace = User.objects.get(username="mace.coordinator")
+    overview = contexts_selectors.networks_overview(user=intel, window=contexts_selectors.Window())
+    network = next((n for n in overview.networks if n.anchor_child is not None), None)
+    if network is None or network.anchor_child is None:
+        return done
+    child = network.anchor_child
+    chart = contexts_selectors.chart_for_person(user=intel, person=child, window=contexts_selectors.Window())
+    adults = [Person.objects.get(pk=int(n.id[1:])) for n in chart.nodes if n.kind == "adult"][:4]
+    children = [Person.objects.get(pk=int(n.id[1:])) for n in chart.nodes if n.kind == "child"][:6]
+    vehicle = next((n for n in chart.nodes if n.kind == EntityKind.VEHICLE), None)
+    today = timezone.localdate()
+    for handling, text in (("P", "A child from the area has been seen getting into a private hire car late at night."),
+                           ("C", "Information that girls are being taken from the town centre to a flat by car.")):
+        contexts.intelligence_record(
+            acting_user=intel, observed_on=today - dt.timedelta(days=10), source_evaluation="2", assessment="B",
+            handling=handling, handling_conditions="" if handling == "P" else "Police and MACE chairs only; not to "
+            "be shared with the driver's operator", sanitised_text=text,
+            source_description="Covert human intelligence source 0417 (demo)", persons=[child],
+            adult=adults[0] if adults else None,
+            reported=[contexts.Reported(kind=EntityKind.VEHICLE, value=vehicle.label, nature=LinkNature.SEEN_IN_VEHICLE)]
+            if vehicle else [],
+        )
+        done["intelligence"] += 1
+    place = next((e for e, _ in overview.hotspots if e.kind == EntityKind.PLACE), None)
+    if place is not None:
+        contexts.context_open(
+            acting_user=mace, entity=place, assessment="Several children have been found or seen here with adults.",
+            plan="Patrols on Friday and Saturday nights; the licensing team to visit; the manager to be briefed.",
+            review_due_on=today + dt.timedelta(days=10),
+        )
+        done["contexts"] += 1
+    if adults:
+        operation = justice.operation_open(acting_user=intel, name="Operation Eastwood (demo)", kind="operation",
+                                           summary="Group-based child sexual exploitation in the town centre.",
+                                           opened_on=today - dt.timedelta(days=60))
+        for adult in adults:
+            justice.operation_add_subject(acting_user=intel, operation=operation, person=adult, role="suspect")
+        for kid in children:
+            justice.operation_add_subject(acting_user=intel, operation=operation, person=kid, role="child_victim")
+        justice.justice_outcome_record(acting_user=intel, person=adults[0], kind="arrest",
+                                       on=today - dt.timedelta(days=20), offence="Sexual activity with a child",
+                                       operation=operation)
+        justice.disruption_record(acting_user=intel, kind="cawn", adult=adults[0], child=child,
+                                  served_on=today - dt.timedelta(days=30), detail="Served at his home address.",
+                                  operation=operation)
+        done["operations"] += 1
+    return done

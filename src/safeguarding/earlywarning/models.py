@@ -21,6 +21,12 @@ class RuleKind(models.TextChoices):
     COMBINATION = "combination", "Several different indicators within a window"
     SHARED_CONTACT = "shared_contact", "Linked to an adult, vehicle, phone or place of another child at risk"
     NO_FOLLOW_UP = "no_follow_up", "An expected follow-up not recorded in time"
+    # Raised by network analysis (the contexts room) when links are built, not by the scan.
+    NEW_LINK = "new_link", "A new link found by network analysis"
+
+
+# Kinds the scan does not evaluate: another room raises their alerts through ``services``.
+RAISED_ELSEWHERE = (RuleKind.NEW_LINK,)
 
 
 class AlertLevel(models.TextChoices):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from safeguarding.earlywarning.models import AlertLevel, Rule, RuleKind
+from safeguarding.earlywarning.models import RAISED_ELSEWHERE, AlertLevel, Rule, RuleKind
 from safeguarding.earlywarning.rules import CONTACT_KINDS, PARAM_LABELS, params_for
 from safeguarding.people.models import EventType
 
@@ -28,7 +28,7 @@ EVENT_TYPE_HINT = "Separate with commas. Event types: " + ", ".join(EventType.va
 class RuleKindForm(forms.Form):
     kind = forms.ChoiceField(
         label="What kind of pattern should the rule look for?",
-        choices=RuleKind.choices,
+        choices=[(value, label) for value, label in RuleKind.choices if value not in RAISED_ELSEWHERE],
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the kind of rule"},
     )

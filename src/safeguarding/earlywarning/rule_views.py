@@ -13,7 +13,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning import selectors, services
 from safeguarding.earlywarning.backtest import Backtest
-from safeguarding.earlywarning.models import Rule, RuleKind, RuleTest, RuleTestStatus
+from safeguarding.earlywarning.models import RAISED_ELSEWHERE, Rule, RuleKind, RuleTest, RuleTestStatus
 from safeguarding.earlywarning.rule_forms import RuleForm, RuleKindForm
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, describe, rule_spec
 
@@ -39,7 +39,7 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 
 def rule_new_kind(request: HttpRequest, kind: str) -> HttpResponse:
     require(current_user(request), Capability.CONFIGURE_TOOLS)
-    if kind not in RuleKind.values:
+    if kind not in RuleKind.values or kind in RAISED_ELSEWHERE:
         raise Http404
     return _rule_form(request, kind=kind, rule=None)
 

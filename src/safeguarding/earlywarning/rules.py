@@ -55,6 +55,13 @@ _PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     RuleKind.COMBINATION: (("event_types", "distinct", "window_days"), ()),
     RuleKind.SHARED_CONTACT: (("contacts", "window_days"), ("event_types", "place_event_types")),
     RuleKind.NO_FOLLOW_UP: (("event_types", "follow_up_types", "within_hours"), ()),
+    RuleKind.NEW_LINK: (("pattern",), ()),
+}
+
+# The patterns of new links network analysis raises alerts for (see contexts.newlinks).
+NEW_LINK_PATTERNS = {
+    "second_child_entity": "a second child linked to a vehicle, phone or place already linked to a child",
+    "adult_of_child_at_risk": "an adult already linked to a child at risk now linked to another child",
 }
 
 PARAM_LABELS = {
@@ -68,6 +75,7 @@ PARAM_LABELS = {
     "window_days": "Within how many days",
     "under_age": "Under what age (years)",
     "within_hours": "Within how many hours",
+    "pattern": "Pattern (raised by network analysis)",
     "contacts": "What links count (adult, vehicle, phone, place)",
     "place_event_types": "Event types whose place counts as a link",
 }
@@ -161,6 +169,10 @@ def clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         clean["contacts"] = [c for c in CONTACT_KINDS if c in contacts]
         clean["event_types"] = _types(params, "event_types", required=False)
         clean["place_event_types"] = _types(params, "place_event_types", required=False)
+    elif kind == RuleKind.NEW_LINK:
+        if params.get("pattern") not in NEW_LINK_PATTERNS:
+            raise RuleError("pattern", f"The pattern must be one of {', '.join(NEW_LINK_PATTERNS)}")
+        clean["pattern"] = params["pattern"]
     elif kind == RuleKind.NO_FOLLOW_UP:
         clean["event_types"] = _types(params, "event_types", required=True)
         clean["follow_up_types"] = _types(params, "follow_up_types", required=True)
@@ -211,6 +223,8 @@ def describe(spec: RuleSpec) -> str:
             f"linked by {', '.join(p['contacts'])} to another child already at risk, "
             f"within {p['window_days']} days"
         )
+    if spec.kind == RuleKind.NEW_LINK:
+        return NEW_LINK_PATTERNS[p["pattern"]]
     if spec.kind == RuleKind.NO_FOLLOW_UP:
         follow = ", ".join(t.replace("_", " ") for t in p["follow_up_types"])
         return f"no {follow} within {p['within_hours']} hours of the end of a {types}"

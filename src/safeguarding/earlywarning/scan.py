@@ -33,7 +33,7 @@ from safeguarding.core.arrow import arrow_table
 from safeguarding.core.bulk import BulkTable, Same, foreign_keys_checked_once
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
-from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule, RuleKind, ScanRun
+from safeguarding.earlywarning.models import RAISED_ELSEWHERE, Alert, AlertEvidence, Rule, RuleKind, ScanRun
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, describe, rule_spec
 from safeguarding.earlywarning.sources import children_under_plan
 from safeguarding.people.models import Event, EventType, Handling
@@ -75,6 +75,7 @@ def evaluate(
     """The episodes of every rule as of a moment, from the ``ev``/``person`` tables already loaded
     (for an incremental scan: ``complete`` names the children whose whole history was read)."""
     naive = _utc_naive(as_of)
+    specs = [spec for spec in specs if spec.kind not in RAISED_ELSEWHERE]
     engine.prepare(con, naive)
     whole = None if complete is None else pa.table({"person_id": pa.array(list(complete), type=pa.int64())})
     engine.triggers(con, specs, naive, known_at_risk, whole)
@@ -235,6 +236,8 @@ def scan_run(
     moment = as_of or started
     seconds: dict[str, float] = {}
     chosen = list(rules) if rules is not None else list(Rule.objects.filter(enabled=True))
+    # New-link rules are raised by network analysis when links are built, not by the scan.
+    chosen = [rule for rule in chosen if rule.kind not in RAISED_ELSEWHERE]
     specs: list[RuleSpec] = []
     refused: list[str] = []
     for rule in chosen:

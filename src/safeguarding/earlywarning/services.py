@@ -20,14 +20,20 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.jobs import run_in_background
 from safeguarding.earlywarning.models import (
+    OPEN_STATUSES,
     Alert,
+    AlertEvidence,
+    AlertLevel,
     AlertStatus,
     Rule,
+    RuleKind,
     RuleTest,
     RuleTestStatus,
     RuleVersion,
 )
-from safeguarding.earlywarning.rules import RuleError, RuleSpec, clean_rule, rule_spec
+from safeguarding.earlywarning.rules import NEW_LINK_PATTERNS, RuleError, RuleSpec, clean_rule, rule_spec
+from safeguarding.people import identity
+from safeguarding.people.models import Event, Person
 
 logger = logging.getLogger(__name__)
 _CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -239,3 +245,75 @@ def run_rule_test(test_id: int) -> None:
         results=[result.as_json() for result in results],
         finished_at=timezone.now(),
     )
+
+
+# --- alerts raised by another room (network analysis's new links) ------------------------------
+
+_NEW_LINK_RULES = {
+    "second_child_entity": ("new-link-shared-entity", "A second child linked to the same vehicle, phone or place",
+                            AlertLevel.HIGH),
+    "adult_of_child_at_risk": ("new-link-adult", "An adult linked to a child at risk now linked to another child",
+                               AlertLevel.HIGH),
+}
+
+
+def new_link_rule(pattern: str) -> Rule:
+    """The rule under which network analysis raises alerts of one pattern, installed the first time
+    it is needed (administrators may rename it, change its level or switch it off like any rule;
+    its pattern is fixed)."""
+    if pattern not in NEW_LINK_PATTERNS:
+        raise ServiceError(f"There is no new-link pattern called {pattern}")
+    code, name, level = _NEW_LINK_RULES[pattern]
+    rule, created = Rule.objects.get_or_create(
+        code=code,
+        defaults={"name": name, "kind": RuleKind.NEW_LINK, "params": {"pattern": pattern}, "level": level,
+                  "description": "Raised when links are built from the agencies' records: " + NEW_LINK_PATTERNS[pattern]
+                  + ". The alert names the records behind the new link and the earlier one."},
+    )
+    if created:
+        RuleVersion.objects.create(rule=rule, version=1, snapshot=rule_snapshot(rule),
+                                   change_note="Installed by the hub for network analysis", changed_at=timezone.now())
+    return rule
+
+
+def alert_raise_for_link(
+    *,
+    rule: Rule,
+    person: Person,
+    trigger_event: Event,
+    evidence: list[Event],
+    explanation: str,
+) -> Alert | None:
+    """Raise an alert another room found (a new link), with its evidence, inside the caller's
+    transaction. Nothing is raised twice for the same rule and trigger, nor for a rule switched
+    off; the caller audits the run that raised it. ``explanation`` must hold nothing a viewer of
+    the alerts queue may not see (police intelligence with conditions is only counted)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise ServiceError("Alerts are raised inside the caller's transaction")
+    if not rule.enabled or rule.kind != RuleKind.NEW_LINK:
+        return None
+    if Alert.objects.filter(rule=rule, trigger_event=trigger_event).exists():
+        return None
+    now = timezone.now()
+    # One alert a child while it is open: a later new link of the same pattern adds its evidence.
+    open_alert = (
+        Alert.objects.filter(identity.same_person("person", person), rule=rule, status__in=OPEN_STATUSES)
+        .order_by("raised_at").first()
+    )
+    if open_alert is not None:
+        known = set(AlertEvidence.objects.filter(alert=open_alert).values_list("event_id", flat=True))
+        added = [e for e in {e.pk: e for e in [trigger_event, *evidence]}.values() if e.pk not in known]
+        AlertEvidence.objects.bulk_create([AlertEvidence(alert=open_alert, event=e, added_at=now) for e in added])
+        Alert.objects.filter(pk=open_alert.pk).update(
+            evidence_count=open_alert.evidence_count + len(added), evidence_updated_at=now
+        )
+        return None
+    alert = Alert.objects.create(
+        rule=rule, rule_version=rule.version, person=person, level=rule.level, raised_at=trigger_event.occurred_at,
+        trigger_event=trigger_event, explanation=explanation, created_at=now, evidence_updated_at=now,
+        evidence_count=len({e.pk for e in [trigger_event, *evidence]}),
+    )
+    AlertEvidence.objects.bulk_create(
+        [AlertEvidence(alert=alert, event=e, added_at=now) for e in {e.pk: e for e in [trigger_event, *evidence]}.values()]
+    )
+    return alert

@@ -24,6 +24,7 @@ from safeguarding.demo.partnership import (
     DEMO_USERS,
     demo_casework,
     demo_concerns_raise,
+    demo_justice,
     demo_partnership_setup,
     demo_support_and_data_protection,
 )
@@ -75,11 +76,21 @@ class Command(BaseCommand):
                 call_command("link", quiet=options["quiet"])
             if not options["no_scan"]:
                 call_command("scan", quiet=options["quiet"])
+            if not options["no_link"]:
+                # Links between people, vehicles, places and phones; new-link alerts go to the queue.
+                call_command("links", stdout=self.stdout)
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
         raised = demo_concerns_raise()
         if raised:
             console.print(f"Raised {raised} concerns at the front door for the demo.")
+        if not options["no_link"]:
+            justice = demo_justice()
+            if justice["operations"]:
+                console.print(
+                    f"Recorded {justice['intelligence']} graded intelligence reports, opened work on "
+                    f"{justice['contexts']} place and an operation, as the demo's intelligence officer."
+                )
         if not options["no_scan"]:
             worked = demo_casework()
             if worked["referred"]:

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from safeguarding.contexts.exporters import export_networks
 from safeguarding.earlywarning.exporters import export_alerts
 from safeguarding.exchange.exporters import export_persons
 
-EXPORTS = {"persons": export_persons, "alerts": export_alerts}
+EXPORTS: dict[str, Callable[[Path], int]] = {"persons": export_persons, "alerts": export_alerts, "networks": export_networks}
 
 
 class Command(BaseCommand):
-    help = "Write one of the files the hub hands back: persons or alerts."
+    help = "Write one of the files the hub hands back: persons, alerts or networks."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(EXPORTS))
         parser.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+        parser.add_argument(
+            "--include-police-only", action="store_true",
+            help="networks: join people through police-only links too (the file is then for the police only)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        rows = EXPORTS[options["kind"]](options["out"])
+        if options["kind"] == "networks":
+            rows = export_networks(options["out"], include_police_only=options["include_police_only"])
+        else:
+            rows = EXPORTS[options["kind"]](options["out"])
         self.stdout.write(f"Wrote {rows:,} rows to {options['out']} (recorded in the audit trail).")

@@ -1,0 +1,787 @@
+"""Writes of the contexts room: building links from the agencies' records (and raising new-link
+alerts from what is new), information practitioners submit, graded police intelligence and its
+disclosures, peer groups, and work on contexts. Every write is audited in its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has, sees_intelligence_sources
+from safeguarding.accounts.models import Agency, AgencyKind, User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.contexts import build, keys
+from safeguarding.contexts.models import (
+    ContextCase,
+    ContextReview,
+    ContextStatus,
+    Disclosure,
+    Entity,
+    EntityKind,
+    HandlingCode,
+    IntelligenceAssessment,
+    IntelligenceReport,
+    IntelligenceSource,
+    LawfulBasis,
+    Link,
+    LinkBuild,
+    LinkNature,
+    LinkOrigin,
+    SourceEvaluation,
+    Submission,
+)
+from safeguarding.core.bulk import BulkTable
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning import services as earlywarning
+from safeguarding.earlywarning.models import Alert, AlertStatus
+from safeguarding.earlywarning.sources import children_under_plan
+from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord
+
+# A value linked to more different people than this is a placeholder many records share (a
+# switchboard number, an "unknown" plate typed as a real one, a hospital's postcode): it never links.
+PLACEHOLDER_PEOPLE = getattr(settings, "CONTEXTS_PLACEHOLDER_PEOPLE", 25)  # an intelligence officer can clear a mark
+_CHUNK = 5000
+
+
+def _as_datetime(day: dt.date | None) -> dt.datetime | None:
+    return None if day is None else _day_start(day)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+@dataclass
+class BuildResult:
+    build: LinkBuild
+    links_added: int
+    entities_added: int
+    set_aside: dict[str, int]
+    placeholders: list[str]
+    alerts: list[Alert] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _event_rows(after: int) -> tuple[list[build.EventRow], int, int]:
+    """Events newer than the last build that name a vehicle, phone, place or other person."""
+    named = (
+        Q(vehicle_registration__gt="") | Q(phone__gt="") | Q(location_postcode__gt="") | Q(location_name__gt="")
+        | Q(other_record_ids__gt="")
+    )
+    raw = list(
+        Event.objects.filter(named, pk__gt=after)
+        .order_by("pk")
+        .values_list(
+            "pk", "source_record_id", "source_record__person_id", "source_system_id", "source_system__agency_id",
+            "source_system__agency__kind", "event_type", "occurred_at", "ended_at", "location_name",
+            "location_postcode", "vehicle_registration", "phone", "other_record_ids", "handling",
+        )
+        .iterator(chunk_size=_CHUNK)
+    )
+    last = Event.objects.aggregate(last=Max("pk"))["last"] or after
+    # Other people present are named by their record id in the same system.
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for row in raw:
+        if row[13]:
+            wanted[row[3]].update(part.strip() for part in row[13].split(";") if part.strip())
+    record_pk: dict[tuple[int, str], int] = {}
+    for system, ids in wanted.items():
+        listed = sorted(ids)
+        for start in range(0, len(listed), _CHUNK):
+            for pk, rid in SourceRecord.objects.filter(
+                source_system_id=system, record_id__in=listed[start : start + _CHUNK]
+            ).values_list("pk", "record_id"):
+                record_pk[(system, rid)] = pk
+    rows = [
+        build.EventRow(
+            pk=r[0], record_pk=r[1], person_pk=r[2], system_pk=r[3], agency_pk=r[4], agency_kind=r[5],
+            event_type=r[6], occurred_at=r[7], ended_at=r[8], location_name=r[9], location_postcode=r[10],
+            vehicle=r[11], phone=r[12],
+            others=[record_pk[(r[3], p.strip())] for p in r[13].split(";") if (r[3], p.strip()) in record_pk],
+            handling=r[14],
+        )
+        for r in raw
+    ]
+    return rows, last, len(raw)
+
+
+def _relationship_rows(after: int) -> tuple[list[build.RelationshipRow], int]:
+    rows = [
+        build.RelationshipRow(
+            pk=r[0], record_pk=r[1], person_pk=r[2], other_record_pk=r[3], other_person_pk=r[4], system_pk=r[5],
+            agency_pk=r[6], agency_kind=r[7], relationship=r[8],
+            start=_as_datetime(r[9]) or r[11], end=_as_datetime(r[10]),
+        )
+        for r in Relationship.objects.filter(pk__gt=after, relationship__in=list(keys.NETWORK_RELATIONSHIPS))
+        .order_by("pk")
+        .values_list(
+            "pk", "from_record_id", "from_record__person_id", "to_record_id", "to_record__person_id",
+            "source_system_id", "source_system__agency_id", "source_system__agency__kind", "relationship",
+            "start_date", "end_date", "imported_at",
+        )
+        .iterator(chunk_size=_CHUNK)
+    ]
+    last = Relationship.objects.aggregate(last=Max("pk"))["last"] or after
+    return rows, last
+
+
+def _record_rows(since: dt.datetime | None) -> list[build.RecordRow]:
+    records = SourceRecord.objects.exclude(phones="")
+    if since is not None:
+        records = records.filter(changed_at__gte=since)
+    return [
+        build.RecordRow(pk=r[0], person_pk=r[1], system_pk=r[2], agency_pk=r[3], phones=r[4], seen=r[5] or r[6],
+                        role=r[7])
+        for r in records.values_list(
+            "pk", "person_id", "source_system_id", "source_system__agency_id", "phones", "updated_at", "imported_at",
+            "role",
+        ).iterator(chunk_size=_CHUNK)
+    ]
+
+
+def _entity_ids(named: dict[tuple[str, str], keys.Named]) -> tuple[dict[tuple[str, str], int], int]:
+    """The entity of each (kind, key), made where new; how many were made."""
+    ids: dict[tuple[str, str], int] = {}
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, key in named:
+        by_kind[kind].append(key)
+    for kind, values in by_kind.items():
+        for start in range(0, len(values), _CHUNK):
+            for pk, key in Entity.objects.filter(kind=kind, key__in=values[start : start + _CHUNK]).values_list("pk", "key"):
+                ids[(kind, key)] = pk
+    new = [Entity(kind=n.kind, key=n.key, label=n.label[:300], place_kind=n.place_kind)
+           for k, n in named.items() if k not in ids]
+    Entity.objects.bulk_create(new, batch_size=1000)
+    if new:
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), _CHUNK):
+                for pk, key in Entity.objects.filter(kind=kind, key__in=values[start : start + _CHUNK]).values_list(
+                    "pk", "key"
+                ):
+                    ids[(kind, key)] = pk
+    return ids, len(new)
+
+
+def _mark_placeholders(entity_ids: Iterable[int]) -> list[Entity]:
+    """Entities linked to more different people than a real vehicle, phone or place ever is."""
+    ids = sorted(set(entity_ids))
+    found: list[Entity] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        roots = (
+            Link.objects.filter(entity_id__in=chunk, entity__placeholder=False, entity__placeholder_cleared="")
+            .values("entity_id")
+            .annotate(people=Count("source_record__person__root", distinct=True))
+            .filter(people__gt=PLACEHOLDER_PEOPLE)
+        )
+        over = {row["entity_id"]: row["people"] for row in roots}
+        for entity in Entity.objects.filter(pk__in=over):
+            entity.placeholder = True
+            entity.placeholder_reason = (
+                f"Linked to {over[entity.pk]} different people: a value many records share (a switchboard, an "
+                f"unknown plate, an institution's postcode), so it does not link them"
+            )
+            entity.save(update_fields=["placeholder", "placeholder_reason"])
+            found.append(entity)
+    return found
+
+
+def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -> BuildResult:
+    """Build links from what the agencies' records say that is new since the last build: each
+    event's vehicle, phone, place and others present, each relationship that makes a network, and
+    each record's phones. Malformed values are counted and set aside (never joined on); a value
+    too many people share is marked a placeholder. Then the new links are checked for the
+    patterns early warning alerts on, in time proportional to the new links."""
+    seconds: dict[str, float] = {}
+    tick = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal tick
+        now_ = time.perf_counter()
+        seconds[stage] = now_ - tick
+        tick = now_
+
+    with transaction.atomic():
+        previous = LinkBuild.objects.order_by("-pk").first()
+        run = LinkBuild.objects.create(
+            started_at=timezone.now(),
+            last_event_id=previous.last_event_id if previous else 0,
+            last_relationship_id=previous.last_relationship_id if previous else 0,
+        )
+        events, last_event, events_read = _event_rows(run.last_event_id)
+        relationships, last_relationship = _relationship_rows(run.last_relationship_id)
+        records = _record_rows(previous.started_at if previous else None)
+        record_person = {row.record_pk: row.person_pk for row in events}
+        others = {o for row in events for o in row.others}
+        record_person.update(
+            dict(SourceRecord.objects.filter(pk__in=sorted(others - record_person.keys())).values_list("pk", "person_id"))
+        )
+        lap("read new events, relationships and records")
+        built = build.Built()
+        build.links_from_events(events, built, record_person)
+        build.links_from_relationships(relationships, built)
+        build.links_from_records(records, built)
+        entity_ids, entities_added = _entity_ids(built.entities)
+        existing = set(
+            Link.objects.filter(origin_key__in=[link["origin_key"] for link in built.links]).values_list(
+                "origin_key", flat=True
+            )
+        ) if len(built.links) < 50_000 else _existing_keys(built.links)
+        now = timezone.now()
+        rows = []
+        seen: set[str] = set()
+        for link in built.links:
+            key = link["origin_key"]
+            if key in existing or key in seen:
+                continue
+            seen.add(key)
+            entity = link.pop("entity")
+            rows.append({**link, "entity_id": entity_ids[entity] if entity else None, "recorded_at": now})
+        first_new = (Link.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+        BulkTable(Link).insert(rows, now)
+        lap("build and write links")
+        placeholders = _mark_placeholders(r["entity_id"] for r in rows if r["entity_id"])
+        lap("find placeholders")
+        alerts = new_link_alerts(first_link_id=first_new) if raise_alerts else []
+        lap("check new links and raise alerts")
+        run.finished_at = timezone.now()
+        run.last_event_id = last_event
+        run.last_relationship_id = last_relationship
+        run.events_read = events_read
+        run.relationships_read = len(relationships)
+        run.links_added = len(rows)
+        run.entities_added = entities_added
+        run.values_set_aside = {k: {"count": v, "examples": built.examples.get(k, [])} for k, v in built.set_aside.items()}
+        run.placeholders = [f"{e.get_kind_display()} {e.label}" for e in placeholders]
+        run.alerts_raised = len(alerts)
+        run.save()
+        audit_record(
+            event_type=AuditEventType.LINKS_BUILT,
+            actor=acting_user,
+            target_kind="link_build",
+            target_id=run.pk,
+            detail={
+                "links_added": len(rows), "entities_added": entities_added, "set_aside": dict(built.set_aside),
+                "placeholders": run.placeholders, "alerts": [a.pk for a in alerts],
+            },
+        )
+    return BuildResult(run, len(rows), entities_added, dict(built.set_aside), run.placeholders, alerts, seconds)
+
+
+def _existing_keys(links: Sequence[dict[str, Any]]) -> set[str]:
+    keys_ = [link["origin_key"] for link in links]
+    found: set[str] = set()
+    for start in range(0, len(keys_), _CHUNK):
+        found.update(Link.objects.filter(origin_key__in=keys_[start : start + _CHUNK]).values_list("origin_key", flat=True))
+    return found
+
+
+# --- new-link alerts -----------------------------------------------------------------------------
+
+_WITHHELD = (
+    "The police hold information under handling conditions that links this child to another child "
+    "through the same person, vehicle, phone or place. Ask the police intelligence unit."
+)
+
+
+@dataclass(frozen=True)
+class _LinkFact:
+    link_id: int
+    child: int  # root
+    counterpart: int  # entity id, or the adult's root
+    event_id: int | None
+    start: dt.datetime
+    restricted: bool
+
+
+def _resolved_links(links: Iterable[Link]) -> list[tuple[Link, int, int | None]]:
+    """Each link with its person (root, following the record) and other person (root)."""
+    out = []
+    for link in links:
+        person = link.source_record.person.root_id if link.source_record is not None else link.person.root_id
+        other = None
+        if link.other_record is not None:
+            other = link.other_record.person.root_id
+        elif link.other_person is not None:
+            other = link.other_person.root_id
+        out.append((link, person, other))
+    return out
+
+
+def _children_at_risk() -> set[int]:
+    """Children with an alert not dismissed, or under a plan (asked of the rooms above early warning)."""
+    alerted = set(
+        Alert.objects.exclude(status=AlertStatus.DISMISSED)
+        .exclude(rule__kind="new_link")
+        .values_list("person__root_id", flat=True)
+    )
+    return alerted | children_under_plan()
+
+
+def new_link_alerts(*, first_link_id: int) -> list[Alert]:
+    """Alerts for the links numbered from ``first_link_id`` (those just built): a second child
+    linked to a vehicle, phone or place already linked to another child; an adult already linked
+    to a child at risk now linked to another child. Reads only the links that share an entity or
+    an adult with the new ones, so its cost follows the number of new links."""
+    related = ("source_record__person", "person", "other_record__person", "other_person", "entity")
+    new = _resolved_links(
+        Link.objects.filter(pk__gte=first_link_id, event__isnull=False).select_related(*related)
+    )
+    if not new:
+        return []
+    roles = dict(
+        Person.objects.filter(pk__in={p for _, p, _ in new} | {o for _, _, o in new if o}).values_list("pk", "role")
+    )
+
+    def is_child(pk: int | None) -> bool:
+        return pk is not None and roles.get(pk) == PersonRole.CHILD
+
+    entity_links = [
+        (link, p) for link, p, _ in new if link.entity is not None and not link.entity.placeholder and is_child(p)
+    ]
+    adult_links: list[tuple[Link, int, int]] = []  # (link, child, adult)
+    for link, p, o in new:
+        if o is None:
+            continue
+        if is_child(p) and roles.get(o) == PersonRole.ADULT:
+            adult_links.append((link, p, o))
+        elif is_child(o) and roles.get(p) == PersonRole.ADULT:
+            adult_links.append((link, o, p))
+    alerts: list[Alert] = []
+    if entity_links:
+        alerts += _second_child_alerts(entity_links, related)
+    if adult_links:
+        alerts += _adult_alerts(adult_links, related)
+    return alerts
+
+
+def _earliest_other_child(
+    candidates: list[tuple[Link, int]], child: int, link: Link
+) -> tuple[Link, int] | None:
+    """The first link (by date) of another child to the same entity or adult, dated no later."""
+    earlier = [(c, p) for c, p in candidates if p != child and (c.start, c.pk) < (link.start, link.pk)]
+    return min(earlier, key=lambda cp: (cp[0].start, cp[0].pk)) if earlier else None
+
+
+def _people_and_events(groups: Iterable[list[tuple[Link, int]]]) -> tuple[dict[int, Person], dict[int, Event]]:
+    """The persons and events the alerts may name, read at once rather than one by one."""
+    person_ids: set[int] = set()
+    event_ids: set[int] = set()
+    for group in groups:
+        for link, person in group:
+            person_ids.add(person)
+            if link.event_id is not None:
+                event_ids.add(link.event_id)
+    return Person.objects.in_bulk(person_ids), Event.objects.in_bulk(event_ids)
+
+
+def _linked_before(candidates: list[tuple[Link, int]], child: int, link: Link) -> bool:
+    return any(p == child and (c.start, c.pk) < (link.start, link.pk) for c, p in candidates)
+
+
+def _explain(kind: str, link: Link, other_link: Link, other_child: int, what: str) -> str:
+    if link.restricted or other_link.restricted:
+        return _WITHHELD
+    when = timezone.localtime(other_link.start).strftime("%-d %B %Y")
+    agency = other_link.agency.name
+    if kind == "entity":
+        assert link.entity is not None
+        return (
+            f"{link.get_nature_display()}: {what}. The same {link.entity.get_kind_display().lower()} is linked to "
+            f"another child (P{other_child:07d}) since {when}, recorded by {agency}."
+        )
+    return (
+        f"{link.get_nature_display()}: linked to an adult ({what}) who is already linked to another child at risk "
+        f"(P{other_child:07d}) since {when}, recorded by {agency}."
+    )
+
+
+def _second_child_alerts(entity_links: list[tuple[Link, int]], related: tuple[str, ...]) -> list[Alert]:
+    rule = earlywarning.new_link_rule("second_child_entity")
+    entities = sorted({link.entity_id for link, _ in entity_links if link.entity_id is not None})
+    on_entity: dict[int, list[tuple[Link, int]]] = defaultdict(list)
+    for link, person, _ in _resolved_links(
+        Link.objects.filter(entity_id__in=entities, event__isnull=False).select_related(*related, "agency")
+    ):
+        assert link.entity_id is not None
+        on_entity[link.entity_id].append((link, person))
+    roles = dict(Person.objects.filter(pk__in={p for ls in on_entity.values() for _, p in ls}).values_list("pk", "role"))
+    people, events = _people_and_events(on_entity.values())
+    alerts = []
+    for link, child in sorted(entity_links, key=lambda lp: (lp[0].start, lp[0].pk)):
+        assert link.entity is not None and link.entity_id is not None
+        candidates = [(c, p) for c, p in on_entity[link.entity_id] if roles.get(p) == PersonRole.CHILD]
+        if _linked_before(candidates, child, link):
+            continue  # not a new link: the child was linked to it already
+        earlier = _earliest_other_child(candidates, child, link)
+        if earlier is None:
+            continue
+        other_link, other_child = earlier
+        assert link.event_id is not None and other_link.event_id is not None
+        alert = earlywarning.alert_raise_for_link(
+            rule=rule,
+            person=people[child],
+            trigger_event=events[link.event_id],
+            evidence=[events[other_link.event_id]],
+            explanation=_explain("entity", link, other_link, other_child, link.entity.label),
+        )
+        if alert is not None:
+            alerts.append(alert)
+    return alerts
+
+
+def _adult_alerts(adult_links: list[tuple[Link, int, int]], related: tuple[str, ...]) -> list[Alert]:
+    rule = earlywarning.new_link_rule("adult_of_child_at_risk")
+    at_risk = _children_at_risk()
+    adults = sorted({adult for _, _, adult in adult_links})
+    adult_ids = sorted(set(Person.objects.filter(root_id__in=adults).values_list("pk", flat=True)))
+    touching = _resolved_links(
+        Link.objects.filter(
+            Q(person_id__in=adult_ids) | Q(other_person_id__in=adult_ids)
+            | Q(source_record__person_id__in=adult_ids) | Q(other_record__person_id__in=adult_ids),
+            event__isnull=False,
+        ).select_related(*related, "agency")
+    )
+    by_adult: dict[int, list[tuple[Link, int]]] = defaultdict(list)
+    every: dict[int, list[tuple[Link, int]]] = defaultdict(list)  # adult -> (link, other person), at risk or not
+    for link, p, o in touching:
+        if o is None:
+            continue
+        if p in adults:
+            every[p].append((link, o))
+        if o in adults:
+            every[o].append((link, p))
+        if p in adults and o in at_risk:
+            by_adult[p].append((link, o))
+        if o in adults and p in at_risk:
+            by_adult[o].append((link, p))
+    people, events = _people_and_events([[(link, child) for link, child, _ in adult_links], *by_adult.values()])
+    alerts = []
+    for link, child, adult in sorted(adult_links, key=lambda x: (x[0].start, x[0].pk)):
+        if _linked_before(every[adult], child, link):
+            continue
+        earlier = _earliest_other_child(by_adult[adult], child, link)
+        if earlier is None:
+            continue
+        other_link, other_child = earlier
+        assert link.event_id is not None and other_link.event_id is not None
+        alert = earlywarning.alert_raise_for_link(
+            rule=rule,
+            person=people[child],
+            trigger_event=events[link.event_id],
+            evidence=[events[other_link.event_id]],
+            explanation=_explain("adult", link, other_link, other_child, f"P{adult:07d}"),
+        )
+        if alert is not None:
+            alerts.append(alert)
+    return alerts
+
+
+def placeholder_clear(*, acting_user: User, entity: Entity, reason: str) -> Entity:
+    """An intelligence officer finds a value marked a placeholder to be real (a taxi that carried
+    dozens of children is still a taxi): it links again, and is never marked again."""
+    if not sees_intelligence_sources(acting_user):
+        raise ServiceError("Only police intelligence officers can clear a placeholder")
+    if not entity.placeholder:
+        raise ServiceError("This is not marked a placeholder")
+    if not reason.strip():
+        raise ServiceError("Say why it is a real vehicle, phone or place", field="reason")
+    with transaction.atomic():
+        entity.placeholder = False
+        entity.placeholder_cleared = reason.strip()
+        entity.save(update_fields=["placeholder", "placeholder_cleared"])
+        audit_record(event_type=AuditEventType.PLACEHOLDER_CLEARED, actor=acting_user, target_kind="entity",
+                     target_id=entity.pk, reason=reason.strip())
+    return entity
+
+
+# --- information from practitioners ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One thing a practitioner reports: a vehicle, phone or place (``value``; a place's name and
+    ``postcode``), and how it is linked to the person."""
+
+    kind: str
+    value: str
+    postcode: str = ""
+    nature: str = LinkNature.OTHER
+
+
+def _named(item: Reported) -> keys.Named:
+    if item.kind == EntityKind.VEHICLE:
+        named = keys.vehicle(item.value)
+        problem = "Enter the registration as it is on the plate, like AB12 CDE"
+    elif item.kind == EntityKind.PHONE:
+        named = keys.phone(item.value)
+        problem = "Enter a phone number, like 07700 900123"
+    elif item.kind == EntityKind.PLACE:
+        named = keys.place(item.value, item.postcode)
+        problem = "Enter the place's postcode, like S65 1AB, or a name that says where it is, like Taxi rank, Station Road"
+    else:
+        raise ServiceError("Choose a vehicle, phone or place")
+    if named is None:
+        raise ServiceError(problem)
+    return named
+
+
+def _entity_for(named: keys.Named) -> Entity:
+    entity, _ = Entity.objects.get_or_create(
+        kind=named.kind, key=named.key, defaults={"label": named.label[:300], "place_kind": named.place_kind}
+    )
+    return entity
+
+
+def information_submit(
+    *,
+    acting_user: User,
+    person: Person,
+    observed_on: dt.date,
+    summary: str,
+    reported: Sequence[Reported],
+) -> Submission:
+    """A practitioner of any agency reports what they know (a taxi licensing officer a driver and
+    his vehicle; a youth worker a place): each thing reported becomes a dated link from the person,
+    with the submission as its source. Values that cannot be read are refused, never stored as links."""
+    if not has(acting_user, Capability.SUBMIT_INFORMATION) or acting_user.agency is None:
+        raise ServiceError("You cannot submit information")
+    if not summary.strip():
+        raise ServiceError("Say what you saw or were told")
+    if not reported:
+        raise ServiceError("Add at least one vehicle, phone or place")
+    if observed_on > timezone.localdate():
+        raise ServiceError("The date seen must be today or in the past")
+    named = [(item, _named(item)) for item in reported]
+    with transaction.atomic():
+        submission = Submission.objects.create(
+            submitted_by=acting_user, agency=acting_user.agency, submitted_at=timezone.now(), observed_on=observed_on,
+            summary=summary.strip(),
+        )
+        for index, (item, name) in enumerate(named):
+            entity = _entity_for(name)
+            Link.objects.create(
+                origin=LinkOrigin.SUBMISSION, origin_key=f"sub:{submission.pk}:{index}", nature=item.nature,
+                person=person, entity=entity, start=_day_start(observed_on), agency=acting_user.agency,
+                submission=submission, recorded_by=acting_user, recorded_at=submission.submitted_at,
+            )
+        audit_record(
+            event_type=AuditEventType.INFORMATION_SUBMITTED, actor=acting_user, target_kind="submission",
+            target_id=submission.pk, person_id=person.pk,
+            detail={"reported": [f"{n.kind}:{n.key}" for _, n in named]},
+        )
+    return submission
+
+
+# --- graded police intelligence ----------------------------------------------------------------
+
+
+def intelligence_record(
+    *,
+    acting_user: User,
+    observed_on: dt.date,
+    source_evaluation: str,
+    assessment: str,
+    handling: str,
+    handling_conditions: str,
+    sanitised_text: str,
+    source_description: str,
+    original_text: str = "",
+    persons: Sequence[Person] = (),
+    reported: Sequence[Reported] = (),
+    adult: Person | None = None,
+) -> IntelligenceReport:
+    """Police intelligence graded 3x5x2, its source kept apart. Each person named is linked to each
+    vehicle, phone or place reported (and to ``adult``, as a suspected perpetrator); links from
+    handling code C are police-only."""
+    if not sees_intelligence_sources(acting_user):
+        raise ServiceError("Only police intelligence officers record graded intelligence")
+    if source_evaluation not in SourceEvaluation.values:
+        raise ServiceError("Choose the source evaluation (1, 2 or 3)")
+    if assessment not in IntelligenceAssessment.values:
+        raise ServiceError("Choose the intelligence assessment (A to E)")
+    if handling not in HandlingCode.values:
+        raise ServiceError("Choose the handling code (P or C)")
+    if handling == HandlingCode.C and not handling_conditions.strip():
+        raise ServiceError("Say the conditions under which handling code C intelligence may be shared")
+    if not sanitised_text.strip():
+        raise ServiceError("Enter the sanitised text, which says nothing that could identify the source")
+    if not source_description.strip():
+        raise ServiceError("Describe the source (kept apart, seen only by police intelligence officers)")
+    if not persons:
+        raise ServiceError("Name at least one person the intelligence is about")
+    named = [(item, _named(item)) for item in reported]
+    assert acting_user.agency is not None
+    with transaction.atomic():
+        now = timezone.now()
+        sequence = IntelligenceReport.objects.count() + 1
+        report = IntelligenceReport.objects.create(
+            reference=f"INT-{now:%Y}-{sequence:05d}", recorded_by=acting_user, agency=acting_user.agency,
+            recorded_at=now, observed_on=observed_on, source_evaluation=source_evaluation, assessment=assessment,
+            handling=handling, handling_conditions=handling_conditions.strip(), sanitised_text=sanitised_text.strip(),
+        )
+        IntelligenceSource.objects.create(
+            report=report, source_description=source_description.strip(), original_text=original_text.strip()
+        )
+        restricted = handling != HandlingCode.P
+        start = _day_start(observed_on)
+        index = 0
+        for person in persons:
+            for item, name in named:
+                Link.objects.create(
+                    origin=LinkOrigin.INTELLIGENCE, origin_key=f"int:{report.pk}:{index}", nature=item.nature,
+                    person=person, entity=_entity_for(name), start=start, agency=acting_user.agency,
+                    intelligence=report, recorded_by=acting_user, recorded_at=now, restricted=restricted,
+                )
+                index += 1
+            if adult is not None and adult.pk != person.pk:
+                Link.objects.create(
+                    origin=LinkOrigin.INTELLIGENCE, origin_key=f"int:{report.pk}:{index}",
+                    nature=LinkNature.SUSPECTED_PERPETRATOR, person=person, other_person=adult, start=start,
+                    agency=acting_user.agency, intelligence=report, recorded_by=acting_user, recorded_at=now,
+                    restricted=restricted,
+                )
+                index += 1
+        audit_record(
+            event_type=AuditEventType.INTELLIGENCE_RECORDED, actor=acting_user, target_kind="intelligence",
+            target_id=report.pk, person_id=persons[0].pk,
+            detail={"grading": report.grading, "persons": [p.pk for p in persons], "adult": adult.pk if adult else None,
+                    "links": index},
+        )
+    return report
+
+
+def intelligence_disclose(
+    *,
+    acting_user: User,
+    report: IntelligenceReport,
+    to_agency: Agency,
+    to_person: str,
+    purpose: str,
+    lawful_basis: str,
+) -> Disclosure:
+    """Share a report's sanitised text with another agency, recorded: to whom, why, on what lawful
+    basis, and exactly what was shared. The source is never part of a disclosure."""
+    if not sees_intelligence_sources(acting_user):
+        raise ServiceError("Only police intelligence officers disclose intelligence")
+    if to_agency.kind == AgencyKind.POLICE:
+        raise ServiceError("Choose the agency outside the police the intelligence is shared with")
+    if not to_person.strip():
+        raise ServiceError("Enter the name of the person it is shared with")
+    if not purpose.strip():
+        raise ServiceError("Say why it is shared")
+    if lawful_basis not in LawfulBasis.values:
+        raise ServiceError("Choose the lawful basis for sharing")
+    with transaction.atomic():
+        disclosure = Disclosure.objects.create(
+            report=report, disclosed_by=acting_user, disclosed_at=timezone.now(), to_agency=to_agency,
+            to_person=to_person.strip(), purpose=purpose.strip(), lawful_basis=lawful_basis,
+            text_shared=report.sanitised_text,
+        )
+        audit_record(
+            event_type=AuditEventType.INTELLIGENCE_DISCLOSED, actor=acting_user, target_kind="intelligence",
+            target_id=report.pk, reason=purpose.strip(),
+            detail={"disclosure": disclosure.pk, "to_agency": to_agency.code, "to_person": to_person.strip(),
+                    "lawful_basis": lawful_basis, "handling": report.handling},
+        )
+    return disclosure
+
+
+# --- peer groups and contexts ------------------------------------------------------------------
+
+
+def peer_group_record(*, acting_user: User, name: str, members: Sequence[Person], since: dt.date) -> Entity:
+    """A peer group as an entity of its own, its members linked to it from a date."""
+    if not has(acting_user, Capability.WORK_CONTEXTS) or acting_user.agency is None:
+        raise ServiceError("You cannot record peer groups")
+    key = keys.place_name_key(name)
+    if not key or len(members) < 2:
+        raise ServiceError("Give the group a name of two words or more, and at least two members")
+    with transaction.atomic():
+        group, _ = Entity.objects.get_or_create(
+            kind=EntityKind.PEER_GROUP, key=key.removeprefix("name:"), defaults={"label": name.strip()[:300]}
+        )
+        now = timezone.now()
+        for member in members:
+            Link.objects.get_or_create(
+                origin_key=f"peer:{group.pk}:{member.pk}",
+                defaults={"origin": LinkOrigin.SUBMISSION, "nature": LinkNature.MEMBER, "person": member, "entity": group,
+                          "start": _day_start(since), "agency": acting_user.agency, "recorded_by": acting_user,
+                          "recorded_at": now},
+            )
+        audit_record(
+            event_type=AuditEventType.PEER_GROUP_RECORDED, actor=acting_user, target_kind="entity", target_id=group.pk,
+            detail={"members": [m.pk for m in members]},
+        )
+    return group
+
+
+def context_open(*, acting_user: User, entity: Entity, assessment: str, plan: str, review_due_on: dt.date) -> ContextCase:
+    """Open work on a place or peer group: the assessment, the plan, and when it is reviewed."""
+    if not has(acting_user, Capability.WORK_CONTEXTS):
+        raise ServiceError("You cannot open work on a context")
+    if entity.kind not in (EntityKind.PLACE, EntityKind.PEER_GROUP, EntityKind.VEHICLE):
+        raise ServiceError("Work can be opened on a place, a peer group or a vehicle (a taxi firm's car)")
+    if not assessment.strip() or not plan.strip():
+        raise ServiceError("Enter the assessment and the plan")
+    if review_due_on <= timezone.localdate():
+        raise ServiceError("The review must be due after today")
+    with transaction.atomic():
+        if ContextCase.objects.select_for_update().filter(entity=entity, status=ContextStatus.OPEN).exists():
+            raise ServiceError("There is already open work on this context")
+        case = ContextCase.objects.create(
+            entity=entity, opened_by=acting_user, opened_at=timezone.now(), assessment=assessment.strip(),
+            plan=plan.strip(), review_due_on=review_due_on,
+        )
+        audit_record(event_type=AuditEventType.CONTEXT_OPENED, actor=acting_user, target_kind="context",
+                     target_id=case.pk, detail={"entity": entity.pk, "review_due_on": review_due_on.isoformat()})
+    return case
+
+
+def context_review(*, acting_user: User, case: ContextCase, summary: str, next_review_on: dt.date) -> ContextReview:
+    if not has(acting_user, Capability.WORK_CONTEXTS):
+        raise ServiceError("You cannot review work on a context")
+    if case.status != ContextStatus.OPEN:
+        raise ServiceError("This work has been closed")
+    if not summary.strip():
+        raise ServiceError("Say what the review found")
+    if next_review_on <= timezone.localdate():
+        raise ServiceError("The next review must be due after today")
+    with transaction.atomic():
+        review = ContextReview.objects.create(case=case, reviewed_by=acting_user, reviewed_at=timezone.now(),
+                                              summary=summary.strip(), next_review_on=next_review_on)
+        case.review_due_on = next_review_on
+        case.save(update_fields=["review_due_on"])
+        audit_record(event_type=AuditEventType.CONTEXT_REVIEWED, actor=acting_user, target_kind="context",
+                     target_id=case.pk, detail={"review": review.pk, "next_review_on": next_review_on.isoformat()})
+    return review
+
+
+def context_close(*, acting_user: User, case: ContextCase, reason: str) -> ContextCase:
+    if not has(acting_user, Capability.WORK_CONTEXTS):
+        raise ServiceError("You cannot close work on a context")
+    if not reason.strip():
+        raise ServiceError("Give the reason for closing the work")
+    with transaction.atomic():
+        locked = ContextCase.objects.select_for_update().get(pk=case.pk)
+        if locked.status != ContextStatus.OPEN:
+            raise ServiceError("This work has already been closed")
+        locked.status = ContextStatus.CLOSED
+        locked.closed_at = timezone.now()
+        locked.closed_reason = reason.strip()
+        locked.save(update_fields=["status", "closed_at", "closed_reason"])
+        audit_record(event_type=AuditEventType.CONTEXT_CLOSED, actor=acting_user, target_kind="context",
+                     target_id=locked.pk, reason=reason.strip())
+    return locked
+
+

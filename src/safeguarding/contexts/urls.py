@@ -1,0 +1,21 @@
+from django.urls import path
+
+from safeguarding.contexts import views
+
+app_name = "contexts"
+
+urlpatterns = [
+    path("", views.networks, name="networks"),
+    path("entities/<int:entity_id>/", views.entity_detail, name="entity"),
+    path("entities/<int:entity_id>/open-work/", views.context_open, name="context-open"),
+    path("people/<int:person_id>/", views.person_network, name="person"),
+    path("people/<int:person_id>/chart.json", views.person_network_json, name="person-json"),
+    path("people/<int:person_id>/links.csv", views.person_network_csv, name="person-csv"),
+    path("submit/", views.submit, name="submit"),
+    path("intelligence/", views.intelligence_list, name="intelligence"),
+    path("intelligence/new/", views.intelligence_new, name="intelligence-new"),
+    path("intelligence/<int:report_id>/", views.intelligence_detail, name="intelligence-detail"),
+    path("contexts/", views.context_list, name="contexts"),
+    path("peer-groups/new/", views.peer_group_new, name="peer-group-new"),
+    path("contexts/<int:case_id>/", views.context_detail, name="context-detail"),
+]

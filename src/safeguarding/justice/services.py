@@ -1,0 +1,160 @@
+"""Writes of the justice room: investigations and operations with their adults and children,
+disruption and its outcomes, arrests, charges, convictions and sentences. Every write is audited in
+its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.core.errors import ServiceError
+from safeguarding.justice.models import (
+    Disruption,
+    DisruptionKind,
+    DisruptionOutcome,
+    DisruptionOutcomeKind,
+    JusticeOutcome,
+    Operation,
+    OperationKind,
+    OperationSubject,
+    OutcomeKind,
+    SubjectRole,
+)
+from safeguarding.people.models import Person, PersonRole
+
+_LICENSING_OUTCOMES = {DisruptionOutcomeKind.NO_ACTION, DisruptionOutcomeKind.WARNING,
+                       DisruptionOutcomeKind.SUSPENSION, DisruptionOutcomeKind.REVOCATION}
+
+
+def _allowed(user: User) -> None:
+    if not has(user, Capability.RECORD_DISRUPTION) or user.agency is None:
+        raise ServiceError("You cannot record investigations, disruption or outcomes")
+
+
+def _not_future(day: dt.date, what: str) -> None:
+    if day > timezone.localdate():
+        raise ServiceError(f"The date {what} must be today or in the past")
+
+
+def operation_open(*, acting_user: User, name: str, kind: str, summary: str, opened_on: dt.date) -> Operation:
+    _allowed(acting_user)
+    if not name.strip() or not summary.strip():
+        raise ServiceError("Enter the name and a summary of the investigation or operation")
+    if kind not in OperationKind.values:
+        raise ServiceError("Choose investigation or operation")
+    _not_future(opened_on, "it was opened")
+    assert acting_user.agency is not None
+    with transaction.atomic():
+        operation = Operation.objects.create(name=name.strip(), kind=kind, summary=summary.strip(),
+                                             agency=acting_user.agency, opened_by=acting_user, opened_on=opened_on)
+        audit_record(event_type=AuditEventType.OPERATION_OPENED, actor=acting_user, target_kind="operation",
+                     target_id=operation.pk, detail={"name": operation.name, "kind": kind})
+    return operation
+
+
+def operation_add_subject(*, acting_user: User, operation: Operation, person: Person, role: str) -> OperationSubject:
+    _allowed(acting_user)
+    if role not in SubjectRole.values:
+        raise ServiceError("Choose the person's part in it")
+    if role in (SubjectRole.CHILD_VICTIM, SubjectRole.CHILD_AT_RISK) and person.role == PersonRole.ADULT:
+        raise ServiceError("That person is recorded as an adult: choose suspect or witness")
+    with transaction.atomic():
+        subject, created = OperationSubject.objects.get_or_create(
+            operation=operation, person=person, role=role,
+            defaults={"added_by": acting_user, "added_at": timezone.now()},
+        )
+        if not created:
+            raise ServiceError("That person is already in it in that part")
+        audit_record(event_type=AuditEventType.OPERATION_SUBJECT_ADDED, actor=acting_user, target_kind="operation",
+                     target_id=operation.pk, person_id=person.pk, detail={"role": role})
+    return subject
+
+
+def disruption_record(
+    *,
+    acting_user: User,
+    kind: str,
+    adult: Person,
+    child: Person | None,
+    served_on: dt.date,
+    detail: str,
+    expires_on: dt.date | None = None,
+    operation: Operation | None = None,
+) -> Disruption:
+    """A child abduction warning notice (always about a named child), a sexual risk or harm
+    prevention order, a referral to licensing, or another disruption."""
+    _allowed(acting_user)
+    if kind not in DisruptionKind.values:
+        raise ServiceError("Choose the kind of disruption")
+    if kind == DisruptionKind.CAWN and child is None:
+        raise ServiceError("A child abduction warning notice names the child it protects", field="child_ref")
+    if child is not None and child.role == PersonRole.ADULT:
+        raise ServiceError("The person named as the child is recorded as an adult", field="child_ref")
+    if adult.role == PersonRole.CHILD:
+        raise ServiceError("The person the disruption is against is recorded as a child", field="adult_ref")
+    if not detail.strip():
+        raise ServiceError("Say what was served or sought, and by whom", field="detail")
+    _not_future(served_on, "it was served")
+    if expires_on is not None and expires_on <= served_on:
+        raise ServiceError("It must expire after it was served", field="expires_on")
+    assert acting_user.agency is not None
+    with transaction.atomic():
+        disruption = Disruption.objects.create(
+            kind=kind, adult=adult, child=child, operation=operation, served_on=served_on, expires_on=expires_on,
+            detail=detail.strip(), agency=acting_user.agency, recorded_by=acting_user, recorded_at=timezone.now(),
+        )
+        audit_record(event_type=AuditEventType.DISRUPTION_RECORDED, actor=acting_user, target_kind="disruption",
+                     target_id=disruption.pk, person_id=child.pk if child else adult.pk,
+                     detail={"kind": kind, "adult": adult.pk, "child": child.pk if child else None,
+                             "operation": operation.pk if operation else None})
+    return disruption
+
+
+def disruption_outcome_record(
+    *, acting_user: User, disruption: Disruption, kind: str, on: dt.date, detail: str = ""
+) -> DisruptionOutcome:
+    """A breach of a notice or order, or a licensing decision (suspension, revocation...)."""
+    _allowed(acting_user)
+    if kind not in DisruptionOutcomeKind.values:
+        raise ServiceError("Choose the outcome")
+    if kind in _LICENSING_OUTCOMES - {DisruptionOutcomeKind.NO_ACTION} and disruption.kind != DisruptionKind.LICENSING_REFERRAL:
+        raise ServiceError("Suspension, revocation and warnings are outcomes of a referral to licensing")
+    if on < disruption.served_on:
+        raise ServiceError("The outcome cannot be before the disruption was served")
+    _not_future(on, "of the outcome")
+    with transaction.atomic():
+        outcome = DisruptionOutcome.objects.create(disruption=disruption, kind=kind, on=on, detail=detail.strip(),
+                                                   recorded_by=acting_user, recorded_at=timezone.now())
+        audit_record(event_type=AuditEventType.DISRUPTION_OUTCOME_RECORDED, actor=acting_user,
+                     target_kind="disruption", target_id=disruption.pk, person_id=disruption.adult_id,
+                     detail={"outcome": kind})
+    return outcome
+
+
+def justice_outcome_record(
+    *, acting_user: User, person: Person, kind: str, on: dt.date, offence: str, detail: str = "",
+    operation: Operation | None = None,
+) -> JusticeOutcome:
+    """An arrest, charge, conviction or sentence. A sentence needs what it was."""
+    _allowed(acting_user)
+    if kind not in OutcomeKind.values:
+        raise ServiceError("Choose arrest, charge, conviction or sentence")
+    if not offence.strip():
+        raise ServiceError("Enter the offence", field="offence")
+    if kind == OutcomeKind.SENTENCE and not detail.strip():
+        raise ServiceError("Say what the sentence was", field="detail")
+    _not_future(on, "of the outcome")
+    with transaction.atomic():
+        outcome = JusticeOutcome.objects.create(person=person, operation=operation, kind=kind, on=on,
+                                                offence=offence.strip(), detail=detail.strip(),
+                                                recorded_by=acting_user, recorded_at=timezone.now())
+        audit_record(event_type=AuditEventType.JUSTICE_OUTCOME_RECORDED, actor=acting_user, target_kind="outcome",
+                     target_id=outcome.pk, person_id=person.pk,
+                     detail={"kind": kind, "operation": operation.pk if operation else None})
+    return outcome

@@ -1,0 +1,237 @@
+"""Building links from the agencies' records, new-link alerts, information from practitioners,
+graded intelligence and disclosures, and work on contexts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.contexts import services
+from safeguarding.contexts.models import Entity, EntityKind, Link, LinkNature
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning.models import Alert
+from safeguarding.people.models import EventType, PersonRole
+from tests.contexts.conftest import RESTRICTED_REG, Partnership, World
+from tests.factories import AlertFactory, merge, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _new_link_alerts(code: str) -> list[Alert]:
+    return list(Alert.objects.filter(rule__code=code).order_by("pk"))
+
+
+def test_a_second_child_seen_in_a_vehicle_raises_an_alert_with_both_records_as_evidence(world: World) -> None:
+    result = services.links_build()
+    vehicle = Entity.objects.get(kind=EntityKind.VEHICLE, key="YA19ABC")
+    assert vehicle.label == "YA19 ABC"
+    assert Link.objects.filter(entity=vehicle).count() == 2
+    alerts = _new_link_alerts("new-link-shared-entity")
+    on_b = [a for a in alerts if a.person_id == world.child_b.pk]
+    assert len(on_b) == 1 and on_b[0] in result.alerts
+    assert "YA19 ABC" in on_b[0].explanation and f"P{world.child_a.pk:07d}" in on_b[0].explanation
+    assert on_b[0].evidence.count() == 2
+    assert not [a for a in alerts if a.person_id == world.child_a.pk]  # the first child is not a *second* child
+    assert AuditEvent.objects.filter(event_type=AuditEventType.LINKS_BUILT).count() == 1
+
+
+def test_an_alert_from_police_intelligence_with_conditions_says_only_whom_to_ask(world: World) -> None:
+    services.links_build()
+    on_c = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_c.pk]
+    assert len(on_c) == 1
+    assert RESTRICTED_REG not in on_c[0].explanation and "RS19XYZ" not in on_c[0].explanation
+    assert "Ask the police intelligence unit" in on_c[0].explanation
+
+
+def test_an_adult_linked_to_a_child_at_risk_now_with_another_child_raises_an_alert(world: World) -> None:
+    AlertFactory(person=world.child_a)  # child A is at risk
+    services.links_build()
+    alerts = _new_link_alerts("new-link-adult")
+    assert [a.person_id for a in alerts] == [world.child_b.pk]
+    assert f"P{world.adult.pk:07d}" in alerts[0].explanation
+
+
+def test_no_adult_alert_when_the_first_child_is_not_at_risk(world: World) -> None:
+    services.links_build()
+    assert _new_link_alerts("new-link-adult") == []
+
+
+def test_building_again_adds_nothing_and_the_next_extract_is_checked_alone(world: World, partnership: Partnership) -> None:
+    services.links_build()
+    links, alerts = Link.objects.count(), Alert.objects.count()
+    again = services.links_build()
+    assert again.links_added == 0 and Link.objects.count() == links and Alert.objects.count() == alerts
+    third, record = partnership.person(partnership.police, "NICHE-D", given="Dana")
+    partnership.event(record, vehicle_registration="YA19ABC", days=1)
+    later = services.links_build()
+    assert later.links_added == 1
+    assert [a.person_id for a in later.alerts] == [third.pk]
+
+
+def test_a_value_many_unrelated_people_share_is_a_placeholder_and_links_no_one(partnership: Partnership) -> None:
+    p = partnership
+    children = []
+    for n in range(services.PLACEHOLDER_PEOPLE + 1):
+        child, record = p.person(p.council, f"LCS-{n}")
+        p.event(record, EventType.FOUND_WITH_ADULT, phone="01709 336000", days=n + 1)  # the council's switchboard
+        children.append(child)
+    result = services.links_build()
+    switchboard = Entity.objects.get(kind=EntityKind.PHONE, key="+441709336000")
+    assert switchboard.placeholder and result.placeholders == [f"Phone {switchboard.label}"]
+    # The placeholder raised no alert, and links no one in any network.
+    assert Alert.objects.count() == 0
+    from safeguarding.contexts.exporters import network_rows
+
+    assert network_rows(include_police_only=True) == []
+
+
+def test_a_malformed_registration_is_set_aside_never_joined(partnership: Partnership) -> None:
+    p = partnership
+    for n in range(2):
+        _, record = p.person(p.police, f"NICHE-U{n}")
+        p.event(record, vehicle_registration="UNKNOWN")
+    result = services.links_build()
+    assert result.set_aside == {"vehicle": 2}
+    assert not Entity.objects.filter(kind=EntityKind.VEHICLE).exists()
+    assert Alert.objects.count() == 0
+
+
+def test_links_follow_the_record_when_persons_merge(world: World, partnership: Partnership) -> None:
+    services.links_build()
+    school_b, _ = partnership.person(partnership.school, "SIMS-B")
+    merge(world.child_b, into=school_b)
+    from safeguarding.contexts.exporters import network_rows
+
+    people = {key for _, kind, key in network_rows(include_police_only=False) if kind == "person"}
+    assert f"P{school_b.pk:07d}" in people and f"P{world.child_b.pk:07d}" not in people
+
+
+def test_a_licensing_officer_reports_a_driver_and_his_vehicle(make_user, partnership: Partnership) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import SourceSystemFactory
+
+    officer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.LICENSING)
+    licensing = SourceSystemFactory(code="licensing-register", agency=officer.agency)
+    driver, _ = partnership.person(licensing, "LIC-10234", role=PersonRole.ADULT)
+    submission = services.information_submit(
+        acting_user=officer, person=driver, observed_on=timezone.localdate(), summary="Girls in the front seat late",
+        reported=[services.Reported(kind=EntityKind.VEHICLE, value="ya19 abc", nature=LinkNature.VEHICLE_USED)],
+    )
+    link = Link.objects.get(submission=submission)
+    assert (link.entity.key, link.person_id, link.agency_id, link.recorded_by_id) == (
+        "YA19ABC", driver.pk, officer.agency_id, officer.pk)
+    with pytest.raises(ServiceError, match="registration"):
+        services.information_submit(
+            acting_user=officer, person=driver, observed_on=timezone.localdate(), summary="again",
+            reported=[services.Reported(kind=EntityKind.VEHICLE, value="UNKNOWN")],
+        )
+
+
+def test_graded_intelligence_keeps_its_source_apart_and_every_disclosure_is_recorded(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    with pytest.raises(ServiceError, match="conditions"):
+        services.intelligence_record(
+            acting_user=officer, observed_on=timezone.localdate(), source_evaluation="2", assessment="B",
+            handling="C", handling_conditions="", sanitised_text="Girls taken to a hotel", source_description="CHIS 44",
+            persons=[world.child_a],
+        )
+    report = services.intelligence_record(
+        acting_user=officer, observed_on=timezone.localdate(), source_evaluation="2", assessment="B", handling="C",
+        handling_conditions="Not to be shared with the suspect's employer", sanitised_text="Girls taken to a hotel",
+        source_description="CHIS 44", persons=[world.child_a], adult=world.adult,
+        reported=[services.Reported(kind=EntityKind.PLACE, value="Hotel, High Street", postcode="S60 1AA",
+                                    nature=LinkNature.SEEN_AT)],
+    )
+    assert report.grading == "2BC" and report.source.source_description == "CHIS 44"
+    assert set(Link.objects.filter(intelligence=report).values_list("restricted", flat=True)) == {True}
+    council = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError):
+        services.intelligence_disclose(acting_user=council, report=report, to_agency=council.agency, to_person="x",
+                                       purpose="y", lawful_basis="dpa_sch1_18")
+    disclosure = services.intelligence_disclose(
+        acting_user=officer, report=report, to_agency=council.agency, to_person="Jo Smith, MACE coordinator",
+        purpose="Safety planning for the child", lawful_basis="dpa_sch1_18",
+    )
+    assert disclosure.text_shared == "Girls taken to a hotel" and "CHIS" not in disclosure.text_shared
+    audit = AuditEvent.objects.get(event_type=AuditEventType.INTELLIGENCE_DISCLOSED)
+    assert audit.detail["to_person"] == "Jo Smith, MACE coordinator" and audit.reason == "Safety planning for the child"
+
+
+def test_contexts_due_for_the_panel_are_those_whose_review_falls_due(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.contexts.selectors import contexts_due_for_panel
+
+    services.links_build()
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    hotel = Entity.objects.get(kind=EntityKind.PLACE, key="S60 1AA")
+    car = Entity.objects.get(kind=EntityKind.VEHICLE, key="YA19ABC")
+    soon = services.context_open(acting_user=coordinator, entity=hotel, assessment="Girls taken there", plan="Engage",
+                                 review_due_on=timezone.localdate() + dt.timedelta(days=7))
+    services.context_open(acting_user=coordinator, entity=car, assessment="Taxi", plan="Licensing review",
+                          review_due_on=timezone.localdate() + dt.timedelta(days=60))
+    assert contexts_due_for_panel(user=coordinator) == [soon]
+    with pytest.raises(ServiceError, match="already open work"):
+        services.context_open(acting_user=coordinator, entity=hotel, assessment="a", plan="b",
+                              review_due_on=timezone.localdate() + dt.timedelta(days=7))
+    services.context_review(acting_user=coordinator, case=soon, summary="Manager engaged",
+                            next_review_on=timezone.localdate() + dt.timedelta(days=90))
+    assert contexts_due_for_panel(user=coordinator) == []
+    referrer = make_user(role=Role.REFERRER)
+    assert contexts_due_for_panel(user=referrer, within_days=1000) == []
+
+
+def test_later_new_links_add_to_a_childs_open_alert_instead_of_raising_another(world: World, partnership: Partnership) -> None:
+    services.links_build()
+    first = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_b.pk]
+    assert len(first) == 1
+    # Bella is seen at the hotel Amber was taken to: a new link of the same pattern.
+    partnership.event(world.record_b, EventType.FOUND_WITH_ADULT, location_name="Hotel, High Street",
+                      location_postcode="S60 1AA", days=1)
+    services.links_build()
+    again = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_b.pk]
+    assert again == first
+    again[0].refresh_from_db()
+    # Bella's new sighting joins the evidence; Amber's at the hotel was already there (it was in the car).
+    assert again[0].evidence.count() == again[0].evidence_count == 3
+
+
+def test_the_new_link_rules_are_listed_with_the_others_and_the_scan_leaves_them_alone(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.earlywarning.scan import scan_run
+
+    services.links_build()
+    admin = Client()
+    sign_in(admin, make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+    page = admin.get(reverse("rules:list")).content.decode()
+    assert "A second child linked to the same vehicle, phone or place" in page
+    assert admin.get(reverse("rules:new-kind", args=["new_link"])).status_code == 404
+    before = Alert.objects.count()
+    result = scan_run()
+    assert not result.refused_rules and Alert.objects.count() - before == result.alerts_raised
+
+
+def test_an_intelligence_officer_can_find_a_placeholder_to_be_real(make_user, partnership: Partnership) -> None:  # type: ignore[no-untyped-def]
+    p = partnership
+    for n in range(services.PLACEHOLDER_PEOPLE + 1):
+        _, record = p.person(p.police, f"NICHE-T{n}")
+        p.event(record, vehicle_registration="YT19 TAX", days=n + 1)
+    services.links_build()
+    taxi = Entity.objects.get(key="YT19TAX")
+    assert taxi.placeholder
+    council = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError):
+        services.placeholder_clear(acting_user=council, entity=taxi, reason="real")
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    services.placeholder_clear(acting_user=officer, entity=taxi, reason="A private hire car; these children were in it")
+    _, record = p.person(p.police, "NICHE-T-LAST")
+    p.event(record, vehicle_registration="YT19TAX", days=0)
+    services.links_build()
+    taxi.refresh_from_db()
+    assert not taxi.placeholder  # never marked again
+    from safeguarding.contexts.exporters import network_rows
+
+    assert ("vehicle", "YT19TAX") in {(kind, key) for _, kind, key in network_rows(include_police_only=True)}

@@ -1,0 +1,122 @@
+"""The contexts pages as each viewer sees them: police-only links never reach another agency
+through an entity page, the chart's data, its table, its CSV, the networks page or networks.csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.contexts import services
+from safeguarding.contexts.exporters import export_networks
+from safeguarding.contexts.models import Entity, EntityKind
+from tests.contexts.conftest import World
+from tests.factories import sign_in
+
+pytestmark = pytest.mark.django_db
+
+MARKERS = ("RS19 XYZ", "RS19XYZ")
+
+
+def _client(make_user, role: str, agency_kind: str) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    sign_in(client, make_user(role=role, agency_kind=agency_kind))
+    return client
+
+
+def _everything(client: Client, world: World) -> str:
+    pages = [
+        client.get(reverse("contexts:networks")),
+        client.get(reverse("contexts:person", args=[world.child_a.pk])),
+        client.get(reverse("contexts:person-json", args=[world.child_a.pk])),
+        client.get(reverse("contexts:person-csv", args=[world.child_a.pk])),
+        client.get(reverse("contexts:person", args=[world.child_c.pk])),
+    ]
+    assert all(page.status_code == 200 for page in pages), [p.status_code for p in pages]
+    for entity in Entity.objects.all():
+        page = client.get(reverse("contexts:entity", args=[entity.pk]))
+        assert page.status_code in (200, 404)
+        pages.append(page)
+    pages.append(client.get(reverse("contexts:networks"), {"kind": "vehicle", "text": "rs19xyz"}))
+    return "\n".join(page.content.decode() for page in pages)
+
+
+def test_police_only_links_reach_police_casework_staff_and_no_one_else(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    services.links_build()
+    police = _everything(_client(make_user, Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE), world)
+    assert any(marker in police for marker in MARKERS)
+    for agency_kind in (AgencyKind.COUNCIL, AgencyKind.HEALTH, AgencyKind.VOLUNTARY, AgencyKind.LICENSING):
+        council = _everything(_client(make_user, Role.MACE_COORDINATOR, agency_kind), world)
+        assert not any(marker in council for marker in MARKERS)
+        assert "The police hold" in council  # told whom to ask, never what
+
+
+def test_the_chart_data_table_and_csv_hold_the_same_links(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    services.links_build()
+    client = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL)
+    data = json.loads(client.get(reverse("contexts:person-json", args=[world.child_a.pk])).content)
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("contexts:person-csv", args=[world.child_a.pk])).content.decode())))
+    page = client.get(reverse("contexts:person", args=[world.child_a.pk])).content.decode()
+    labels = {n["data"]["label"] for n in data["nodes"]}
+    assert {"YA19 ABC"} <= labels and any("Bella" in label for label in labels)
+    assert len(rows) == len(data["edges"]) == page.count('data-edge="')
+    assert page.count('data-node="') == len(data["nodes"])
+
+
+def test_a_child_in_nobody_s_network_is_shown_alone(make_user, partnership) -> None:  # type: ignore[no-untyped-def]
+    lone, _ = partnership.person(partnership.school, "SIMS-LONE")
+    client = _client(make_user, Role.LEAD_PRACTITIONER, AgencyKind.COUNCIL)
+    response = client.get(reverse("contexts:person", args=[lone.pk]))
+    assert response.status_code == 200 and "1 in all, 0 links" in response.content.decode()
+
+
+def test_networks_csv_as_the_exchange_format_says(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    services.links_build()
+    out = tmp_path / "networks.csv"
+    export_networks(out)
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["network_id", "entity_kind", "entity_key"]
+    keys = {(kind, key) for _, kind, key in rows[1:]}
+    assert ("vehicle", "YA19ABC") in keys and ("place", "S60 1AA") in keys
+    assert ("person", f"P{world.child_a.pk:07d}") in keys
+    assert ("vehicle", "RS19XYZ") not in keys  # police-only unless asked for
+    assert {r[0] for r in rows[1:]} == {f"N{min(world.child_a.pk, world.child_b.pk, world.adult.pk):07d}"}
+    export_networks(out, include_police_only=True)
+    police_keys = {(kind, key) for _, kind, key in list(csv.reader(out.open()))[1:]}
+    assert ("vehicle", "RS19XYZ") in police_keys and ("person", f"P{world.child_c.pk:07d}") in police_keys
+
+
+def test_submitting_information_by_ones_own_record_id(make_user, partnership) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import SourceSystemFactory
+
+    officer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.LICENSING)
+    licensing = SourceSystemFactory(code="licensing-register", agency=officer.agency)
+    partnership.person(licensing, "LIC-10234", role="adult")
+    client = Client()
+    sign_in(client, officer)
+    form = {"person_ref": "LIC-10234", "kind": "vehicle", "value": "ya19 abc", "nature": "vehicle_used",
+            "observed_on_0": "1", "observed_on_1": "3", "observed_on_2": "2025", "summary": "Girls in the car"}
+    assert client.post(reverse("contexts:submit"), form).status_code == 302
+    assert Entity.objects.filter(kind=EntityKind.VEHICLE, key="YA19ABC").exists()
+    # A referrer cannot look people up by hub reference.
+    response = client.post(reverse("contexts:submit"), {**form, "person_ref": "P0000001"})
+    assert response.status_code == 200 and "We could not find that person" in response.content.decode()
+
+
+def test_a_peer_group_is_an_entity_its_members_are_linked_to(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    client = _client(make_user, Role.LEAD_PRACTITIONER, AgencyKind.COUNCIL)
+    response = client.post(reverse("contexts:peer-group-new"), {
+        "name": "Clifton Park group", "member_refs": f"P{world.child_a.pk:07d}, P{world.child_b.pk:07d}",
+        "since_0": "1", "since_1": "9", "since_2": "2025",
+    })
+    group = Entity.objects.get(kind=EntityKind.PEER_GROUP)
+    assert response.status_code == 302 and group.label == "Clifton Park group"
+    page = client.get(reverse("contexts:entity", args=[group.pk])).content.decode()
+    assert "Amber" in page and "Bella" in page
+    support = _client(make_user, Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY)
+    assert support.get(reverse("contexts:peer-group-new")).status_code == 403
