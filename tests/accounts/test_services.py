@@ -30,8 +30,12 @@ ROLE_CHANGES = [
     (R.LEAD_PRACTITIONER, R.TRIAGE_WORKER, True),
     (R.MACE_COORDINATOR, R.TRIAGE_WORKER, False),
     (R.INTELLIGENCE_OFFICER, R.REFERRER, False),
-    (R.TRIAGE_WORKER, R.SUPPORT_WORKER, False),
-    (R.DATA_PROTECTION_OFFICER, R.PARTNERSHIP_MANAGER, False),
+    # A support worker keeps survivor support plans, which a triage worker does not; a partnership
+    # manager reads survivors' lived-experience summaries, which a data protection officer does not.
+    (R.TRIAGE_WORKER, R.SUPPORT_WORKER, True),
+    (R.DATA_PROTECTION_OFFICER, R.PARTNERSHIP_MANAGER, True),
+    (R.DATA_PROTECTION_OFFICER, R.REFERRER, True),  # a referrer raises concerns; a DPO does not
+    (R.SUPPORT_WORKER, R.REFERRER, False),
     (R.ADMINISTRATOR, R.ADMINISTRATOR, False),
 ]
 
