@@ -120,3 +120,26 @@ def test_a_peer_group_is_an_entity_its_members_are_linked_to(make_user, world: W
     assert "Amber" in page and "Bella" in page
     support = _client(make_user, Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY)
     assert support.get(reverse("contexts:peer-group-new")).status_code == 403
+
+
+def test_a_sealed_child_is_in_no_network_chart_or_entity_page_but_for_those_the_seal_lets_in(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    from django.db import transaction
+
+    from safeguarding.dataprotection.sealing import record_seal
+
+    services.links_build()
+    named = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=world.child_b, reason="A witness", named_users=[named])
+    other = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL)
+    allowed = Client()
+    sign_in(allowed, named)
+    chart_url = reverse("contexts:person-json", args=[world.child_a.pk])
+    entity = Entity.objects.get(kind=EntityKind.VEHICLE, key="YA19ABC")
+    for url in (chart_url, reverse("contexts:entity", args=[entity.pk]), reverse("contexts:networks")):
+        assert "Bella" not in other.get(url).content.decode(), url
+    assert "Bella" in allowed.get(chart_url).content.decode()
+    assert "Bella" in allowed.get(reverse("contexts:entity", args=[entity.pk])).content.decode()

@@ -21,7 +21,9 @@ from django.utils import timezone
 from safeguarding.accounts.access import (
     Capability,
     has,
+    not_hidden,
     one_or_404,
+    persons_hidden_from,
     persons_shown,
     sees_intelligence_sources,
     sees_police_only_links,
@@ -174,6 +176,17 @@ def _source(link: Link, user: User) -> str:
     return f"{link.source_system.code if link.source_system else ''} record"
 
 
+def _without_sealed(links: nx.LinkArrays, user: User) -> nx.LinkArrays:
+    """A sealed person (``accounts.access.persons_hidden_from``) is in no network, chart or count for
+    a viewer who is neither named on the seal nor holding break-glass access: their links are left
+    out before anything is worked out, as police-only links are."""
+    hidden = persons_hidden_from(user)
+    if not hidden:
+        return links
+    ids = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
+    return links.where(~np.isin(links.person, ids) & ~np.isin(links.other, ids))
+
+
 def _lines(links: QuerySet[Link], user: User) -> list[LinkLine]:
     rows = list(
         links.select_related(
@@ -207,7 +220,7 @@ class EntityPage:
 def entity_page(*, user: User, entity: Entity) -> EntityPage:
     """What is linked to an entity, when, by which agency, and the children involved: only the
     links this viewer may see (``entity`` comes from ``entity_for_user_or_404``)."""
-    visible = Link.objects.filter(links_visible_to(user), entity=entity)
+    visible = Link.objects.filter(links_visible_to(user), not_hidden(user, "person"), entity=entity)
     lines = _lines(visible, user)
     withheld = Link.objects.filter(entity=entity).count() - len(lines)
     people = {line.person.pk: line.person for line in lines}
@@ -290,7 +303,7 @@ def networks_overview(*, user: User, window: Window, least_children: int = 2, li
         raise Http404
     table = link_table(shared_only=not sees_police_only_links(user))
     start, end = window.bounds()
-    links = nx.in_window(table.arrays, start, end, shared_only=not sees_police_only_links(user))
+    links = _without_sealed(nx.in_window(table.arrays, start, end, shared_only=not sees_police_only_links(user)), user)
     found = nx.find_networks(links, table.children)
     direct, two = nx.children_reached(found, table.children)
     chosen = np.flatnonzero(found.children >= least_children)
@@ -391,6 +404,10 @@ def chart_for_person(*, user: User, person: Person, window: Window) -> Chart:
     if end is not None:
         keep &= table.arrays.start < end
     keep &= (table.arrays.entity >= 0) | (table.arrays.other >= 0)
+    hidden = persons_hidden_from(user)
+    if hidden:  # a sealed person is in no one's chart but those the seal lets in (_without_sealed)
+        sealed = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
+        keep &= ~np.isin(table.arrays.person, sealed) & ~np.isin(table.arrays.other, sealed)
     ids = table.ids[keep]
     links = table.arrays.where(keep)
     found = nx.find_networks(links, table.children)
