@@ -38,6 +38,14 @@ class Capability(enum.StrEnum):
     APPROVE_DOWNGRADE = "approve_downgrade"  # the second person who approves lowering a child's risk level
     WORK_ALERTS = "work_alerts"  # the early-warning alerts queue: acknowledge, dismiss, refer to the panel
     CONFIGURE_TOOLS = "configure_tools"  # the screening tool and the early-warning rules, with back-tests
+    # --- intervene: panel meetings, plans, actions, statutory clocks, escalation, work lists ---
+    VIEW_PLANS = "view_plans"  # a child's multi-agency plan and its actions (with the single view)
+    VIEW_MEETINGS = "view_meetings"  # panel meetings: agendas, discussions, minutes
+    RUN_PANEL = "run_panel"  # schedule meetings, build agendas, record discussions, draft minutes, plans
+    RECORD_CASEWORK = "record_casework"  # return home interviews, strategy discussions, assessments, NRM steps
+    MANAGE_AGENCY_WORK = "manage_agency_work"  # an agency's actions and clocks: its manager's work list
+    VIEW_ESCALATIONS = "view_escalations"  # escalated actions and clocks (the strategic group: no identities)
+    ALLOCATE = "allocate"  # allocate concerns, alerts and children to a named worker
 
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
@@ -50,14 +58,26 @@ _FRONT_DOOR = {
     Capability.WORK_ALERTS,
 }
 
+# intervene: everyone in casework sees plans and records what they did; the panel's own members
+# (not referrers, support workers, or the roles without identities) see its meetings.
+_PLANS = {Capability.VIEW_PLANS, Capability.RECORD_CASEWORK}
+_PANEL_MEMBER = _PLANS | {Capability.VIEW_MEETINGS}
+
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.REFERRER: frozenset({Capability.RAISE_CONCERN}),
-    Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR),
-    Role.MACE_COORDINATOR: frozenset(_CASEWORK | _FRONT_DOOR | {Capability.APPROVE_DOWNGRADE}),
-    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | {Capability.SCREEN}),
-    Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK | {Capability.REVIEW_MATCHES}),
-    Role.SUPPORT_WORKER: frozenset(_CASEWORK),
-    Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES}),
+    Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR | _PANEL_MEMBER | {Capability.ALLOCATE}),
+    Role.MACE_COORDINATOR: frozenset(
+        _CASEWORK | _FRONT_DOOR | _PANEL_MEMBER
+        | {Capability.APPROVE_DOWNGRADE, Capability.RUN_PANEL, Capability.ALLOCATE, Capability.VIEW_ESCALATIONS}
+    ),
+    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | _PANEL_MEMBER | {Capability.SCREEN}),
+    Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK | _PANEL_MEMBER | {Capability.REVIEW_MATCHES}),
+    Role.SUPPORT_WORKER: frozenset(_CASEWORK | _PLANS),
+    Role.AGENCY_MANAGER: frozenset(
+        _CASEWORK | _PANEL_MEMBER
+        | {Capability.MANAGE_AGENCY_WORK, Capability.VIEW_ESCALATIONS, Capability.ALLOCATE}
+    ),
+    Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES, Capability.VIEW_ESCALATIONS}),
     Role.DATA_PROTECTION_OFFICER: frozenset({Capability.VIEW_AUDIT, Capability.VIEW_AGGREGATES}),
     Role.ADMINISTRATOR: frozenset({Capability.MANAGE_ACCOUNTS, Capability.CONFIGURE_TOOLS}),
 }

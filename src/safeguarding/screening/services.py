@@ -556,3 +556,47 @@ def downgrade_refuse(
             reason=locked.approval_reason,
         )
     return locked
+
+
+# --- a level confirmed elsewhere (the exploitation panel) ---------------------------------------
+
+
+def level_confirm(
+    *,
+    acting_user: User,
+    child: Person,
+    level_code: str,
+    reasoning: str,
+    confirmed_at: str,
+    downgrade_reason: str = "",
+) -> ScreeningAssessment:
+    """A level confirmed by the panel (``confirmed_at`` names the meeting), put in force exactly as a
+    screening's judgement is: recorded as a screening without answers, so a lower level needs its
+    reason and, where the tool says so, a second person's approval, and the level history is the
+    one history. The same level as in force changes nothing but is kept as confirmed."""
+    if not has(acting_user, Capability.SCREEN):
+        raise ServiceError("You cannot confirm a child's level of risk")
+    version = tool_current()
+    level = version.tool.level(level_code)
+    if level is None:
+        raise ServiceError("Choose the level of risk the panel confirmed", field="confirmed_level")
+    child = identity.current(child)
+    with transaction.atomic():
+        _lock_child(child.pk)
+        current = level_in_force(child)
+        draft = ScreeningAssessment.objects.create(
+            child=child,
+            tool_version=version,
+            started_by=acting_user,
+            started_at=timezone.now(),
+            score=0,
+            computed_level=current.level_code if current and version.tool.level(current.level_code) else level.code,
+            explanation={"confirmed_at": confirmed_at, "contributions": [], "rules_applied": []},
+        )
+        return screening_complete(
+            acting_user=acting_user,
+            assessment=draft,
+            judgement_level=level.code,
+            judgement_reasoning=reasoning,
+            downgrade_reason=downgrade_reason,
+        )

@@ -7,14 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from safeguarding.clocks.exporters import export_clocks
 from safeguarding.earlywarning.exporters import export_alerts
 from safeguarding.exchange.exporters import export_persons
 
-EXPORTS = {"persons": export_persons, "alerts": export_alerts}
+EXPORTS = {"persons": export_persons, "alerts": export_alerts, "clocks": export_clocks}
 
 
 class Command(BaseCommand):
-    help = "Write one of the files the hub hands back: persons or alerts."
+    help = "Write one of the files the hub hands back: persons, alerts or clocks."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(EXPORTS))
