@@ -22,4 +22,8 @@ urlpatterns = [
     path("rules/", include("safeguarding.earlywarning.rule_urls")),
     path("panel/", include("safeguarding.panel.urls")),
     path("screening/", include("safeguarding.screening.urls")),
+    path("mace/", include("safeguarding.mace.urls")),
+    path("clocks/", include("safeguarding.clocks.urls")),
+    path("messages/", include("safeguarding.notifications.urls")),
+    path("jobs/", include("safeguarding.workflows.urls")),
 ]
