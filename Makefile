@@ -4,7 +4,7 @@
 
 run: setup
 	.venv/bin/safeguarding demo
-	.venv/bin/safeguarding serve
+	./scripts/run.sh
 
 test:
 	./scripts/test.sh
@@ -16,4 +16,4 @@ demo: setup
 	.venv/bin/safeguarding demo
 
 serve: setup
-	.venv/bin/safeguarding serve
+	./scripts/run.sh

@@ -72,8 +72,8 @@ def _apply(facts: list[ClockFact], now: dt.datetime) -> tuple[int, int]:
     history: list[ClockChange] = []
     for fact in facts:
         status = engine.status_of(fact.due_at, fact.met_at, now)
-        clock = existing.get((fact.kind, fact.start_key))
-        if clock is None:
+        found = existing.get((fact.kind, fact.start_key))
+        if found is None:
             if fact.kind not in agencies:
                 agencies[fact.kind] = responsible_agency(fact.kind)
             new_rows.append({
@@ -83,7 +83,7 @@ def _apply(facts: list[ClockFact], now: dt.datetime) -> tuple[int, int]:
                 "agency_id": fact.agency_id or agencies[fact.kind],
             })
             new_facts.append((fact, status))
-        elif _changed(clock, fact, status):
+        elif _changed(clock := found, fact, status):
             history.append(ClockChange(
                 clock=clock, at=now, status_before=clock.status, status_after=status,
                 due_before=clock.due_at, due_after=fact.due_at, met_before=clock.met_at, met_after=fact.met_at,

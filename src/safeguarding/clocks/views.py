@@ -4,7 +4,7 @@ or a casework step from the child's single view."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -21,7 +21,7 @@ def clock_detail(request: HttpRequest, clock_id: int) -> HttpResponse:
     clock = selectors.clock_for_user_or_404(user, clock_id)
     return render(request, "clocks/clock.html", {
         "clock": clock, "history": list(clock.changes.all()),
-        "escalations": list(clock.escalations.select_related("agency")),  # type: ignore[attr-defined]
+        "escalations": list(clock.escalations.select_related("agency")),
         "can_open_child": has(user, Capability.VIEW_PERSON),
     })
 
@@ -33,7 +33,7 @@ def interview_record(request: HttpRequest, person_id: int) -> HttpResponse:
     person = person_for_user_or_404(user, person_id, purpose="recording a return home interview")
     episodes = selectors.missing_episodes_for(user=user, person=person)
     if not episodes:
-        raise Http404
+        return render(request, "clocks/interview.html", {"form": None, "person": person})
     form = InterviewForm(request.POST or None, episodes=episodes)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -13,6 +13,7 @@ from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.forms import GovukDateField, time_of
 from safeguarding.mace.models import AttendanceStatus, PanelDecision, PlanOutcome
 
+
 class UserChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         user: User = obj
@@ -82,7 +83,7 @@ class DiscussionForm(forms.Form):
     goals = forms.CharField(label="Goals of the plan", widget=forms.Textarea, required=False, max_length=4000,
                             help_text="One a line")
     outcome = forms.ChoiceField(label="If closing the plan: its outcome", required=False,
-                                choices=[("", "Not closing")] + list(PlanOutcome.choices))
+                                choices=[("", "Not closing"), *list(PlanOutcome.choices)])
 
     def __init__(self, *args: Any, levels: list[tuple[str, str]], steps: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -185,6 +186,6 @@ class AllocateForm(forms.Form):
         super().__init__(*args, **kwargs)
         workers = User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
         if has(user, Capability.MANAGE_AGENCY_WORK) and not has(user, Capability.TRIAGE):
-            workers = workers.filter(agency_id=user.agency_id)
+            workers = workers.filter(agency_id=user.agency_id or 0)
         self.fields["worker"].queryset = workers.filter(  # type: ignore[attr-defined]
             pk__in=[u.pk for u in workers if has(u, Capability.VIEW_PERSON)]).order_by("agency__name", "last_name")

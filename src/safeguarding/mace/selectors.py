@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, one_or_404
@@ -105,7 +105,7 @@ def agenda(*, meeting: PanelMeeting) -> list[AgendaRow]:
         )
     }
     levels: dict[int, str] = {}
-    for child_root, name, at in RiskLevelChange.objects.filter(child__root_id__in=roots).values_list(
+    for child_root, name, _at in RiskLevelChange.objects.filter(child__root_id__in=roots).values_list(
         "child__root_id", "level_name", "effective_at"
     ).order_by("effective_at", "pk"):
         levels[child_root] = name
@@ -136,8 +136,11 @@ def plan_for_person(*, user: User, person: Person) -> Plan | None:
     """The plan in force for the child (their open plan, else their latest), for the single view."""
     if not sees_plans(user):
         return None
-    plans = Plan.objects.filter(identity.same_person("child", person)).order_by("-opened_at", "-pk")
-    return plans.filter(status=PlanStatus.OPEN).first() or plans.first()
+    open_first = Case(When(status=PlanStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        Plan.objects.filter(identity.same_person("child", person)).select_related("opened_by", "closed_by")
+        .order_by(open_first, "-opened_at", "-pk").first()
+    )
 
 
 def plan_for_user_or_404(user: User, plan_id: int) -> Plan:
@@ -336,3 +339,11 @@ def children_with_open_plan() -> set[int]:
     early-warning scan, which adds new evidence to such a child's alert instead of raising another."""
     rows = Plan.objects.filter(status=PlanStatus.OPEN).values_list("child_id", "child__root_id")
     return {pk for pair in rows for pk in pair if pk is not None}
+
+
+def allocation_for_child(person: Person) -> Allocation | None:
+    """The worker the child is allocated to now, if any."""
+    return (
+        Allocation.objects.filter(identity.same_person("child", person), ended_at__isnull=True)
+        .select_related("worker__agency").order_by("-allocated_at").first()
+    )

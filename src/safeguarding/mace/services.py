@@ -170,7 +170,8 @@ def not_reducing_risk(children: Iterable[int]) -> set[int]:
         item__person__root_id__in=list(children), confirmed_level_rank__isnull=False
     ).values_list("item__person__root_id", "item__meeting__scheduled_for", "confirmed_level_rank")
     for child, at, rank in rows:
-        ranks.setdefault(child, []).append((at, rank))
+        if rank is not None:
+            ranks.setdefault(child, []).append((at, rank))
     flagged = set()
     for child, seen in ranks.items():
         last = [rank for _, rank in sorted(seen)][-3:]

@@ -238,6 +238,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         if not can_run:
             raise Http404
         what = request.POST.get("form")
+        form: Any = None
         try:
             if what == "action":
                 form = forms_["action_form"] = f.ActionForm(request.POST, steps=steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from safeguarding.clocks.exporters import export_clocks
 from safeguarding.earlywarning.exporters import export_alerts
 from safeguarding.exchange.exporters import export_persons
 
-EXPORTS = {"persons": export_persons, "alerts": export_alerts, "clocks": export_clocks}
+EXPORTS: dict[str, Callable[[Path], int]] = {"persons": export_persons, "alerts": export_alerts, "clocks": export_clocks}
 
 
 class Command(BaseCommand):
