@@ -36,6 +36,15 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
     assert set(ScreeningAssessment.objects.filter(status=ScreeningStatus.COMPLETED).values_list("child_id", flat=True)) == referred
     assert Alert.objects.filter(status=AlertStatus.ACKNOWLEDGED).count() == 1
     assert (tmp_path / "truth" / "persons.csv").exists()
+    # The panel at work: a meeting held and locked, plans with actions (some overdue, escalated),
+    # and clocks met, late and overdue from the agencies' events.
+    from safeguarding.clocks.models import StatutoryClock
+    from safeguarding.mace.models import Escalation, MeetingStatus, PanelMeeting, PlanAction
+
+    assert PanelMeeting.objects.filter(status=MeetingStatus.LOCKED).count() == 1
+    assert PlanAction.objects.filter(plan__child_id__in=referred).count() == 6
+    assert Escalation.objects.filter(action__isnull=False).exists()
+    assert {"met", "met_late", "overdue"} <= set(StatutoryClock.objects.values_list("status", flat=True))
     assert audit_verify().ok
 
     def counts() -> tuple[int, ...]:

@@ -23,6 +23,7 @@ from safeguarding.demo.partnership import (
     DEMO_USERS,
     demo_casework,
     demo_concerns_raise,
+    demo_intervene,
     demo_partnership_setup,
 )
 
@@ -86,6 +87,12 @@ class Command(BaseCommand):
                     f"acknowledged {worked['acknowledged']} more alert, as the demo's MACE coordinator and lead "
                     "practitioner."
                 )
+            intervened = demo_intervene()
+            console.print(
+                f"Worked out {intervened['clocks']:,} statutory clocks; held a panel meeting that opened "
+                f"{intervened['plans']} plans with {intervened['actions']} actions; escalated "
+                f"{intervened['escalations']} overdue actions and clocks."
+            )
 
         table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
         for column in ("Username", "Role", "Agency"):
