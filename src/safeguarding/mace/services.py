@@ -291,7 +291,7 @@ def attendance_record(
             raise ServiceError(f"Say whether {agencies[agency_id].name} attended")
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        if meeting.scheduled_for > timezone.now() + dt.timedelta(hours=12):
+        if meeting.scheduled_for.astimezone(ENGLAND).date() > timezone.localdate():
             raise ServiceError("Attendance can be recorded on the day of the meeting, not before")
         meeting.attendance.all().delete()
         Attendance.objects.bulk_create([
