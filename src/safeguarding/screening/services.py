@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -17,6 +18,8 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import notify
 from safeguarding.people import identity
 from safeguarding.people.models import Event, Person, PersonRole
 from safeguarding.people.selectors import events_visible_to
@@ -529,6 +532,7 @@ def downgrade_approve(
             reason=reason.strip() or locked.downgrade_reason,
             detail={"from": current.level_code if current else None, "to": change.level_code},
         )
+        _tell_about_decision(locked, approved=True)
     return locked
 
 
@@ -555,7 +559,22 @@ def downgrade_refuse(
             person_id=locked.child_id,
             reason=locked.approval_reason,
         )
+        _tell_about_decision(locked, approved=False)
     return locked
+
+
+def _tell_about_decision(assessment: ScreeningAssessment, *, approved: bool) -> None:
+    """The practitioner who asked for a lower level hears the decision (no name: a reference)."""
+    child = assessment.child
+    notify(
+        recipients=[u for u in (assessment.completed_by,) if u is not None],
+        kind=NotificationKind.LEVEL_DECISION,
+        subject=f"Lower risk level {'approved' if approved else 'refused'} ({assessment.reference})",
+        body=(f"The lower level you asked for in screening {assessment.reference} was "
+              f"{'approved: it is now in force' if approved else 'refused: the level in force has not changed'}."),
+        link=reverse("screening:detail", args=[assessment.pk]),
+        keep_out=[n for n in (child.given_name, child.family_name) if n],
+    )
 
 
 # --- a level confirmed elsewhere (the exploitation panel) ---------------------------------------
