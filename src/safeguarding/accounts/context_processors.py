@@ -44,6 +44,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Figures", reverse("frontdoor:figures")))
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Risk levels", reverse("screening:levels")))
+        items.append(("Return home interviews", reverse("clocks:figures")))
     if has(user, Capability.VIEW_AUDIT):
         items.append(("Audit trail", reverse("dataprotection:trail")))
     if has(user, Capability.MANAGE_ACCOUNTS):

@@ -3,12 +3,16 @@ view, one clock with its history, and the missing episodes a practitioner may re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, one_or_404
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
-from safeguarding.clocks.models import CaseworkStep, ClockStatus, ReturnHomeInterview, StatutoryClock
+from safeguarding.clocks.models import CaseworkStep, ClockKind, ClockStatus, ReturnHomeInterview, StatutoryClock
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person
 
@@ -61,3 +65,41 @@ def casework_for_person(*, user: User, person: Person) -> tuple[list[CaseworkSte
     interviews = list(ReturnHomeInterview.objects.filter(identity.same_person("child", person))
                       .select_related("agency", "recorded_by", "missing_episode").order_by("-held_at")[:50])
     return steps, interviews
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    agency: str
+    clocks: int
+    met_in_time: int
+    met_late: int
+    not_met: int
+
+    @property
+    def share_in_time(self) -> float:
+        return self.met_in_time / self.clocks if self.clocks else 0.0
+
+
+def interview_timeliness(*, user: User) -> list[Timeliness]:
+    """For each agency that recorded children's returns from missing episodes: how many return home
+    interviews were due (episodes that ended, and whose 72 hours have run out), and how many were held
+    within 72 hours, late, or not at all. Counts only, no identities."""
+    if not has(user, Capability.VIEW_AGGREGATES):
+        raise PermissionDenied
+    now = timezone.now()
+    clocks = list(
+        StatutoryClock.objects.filter(kind=ClockKind.RETURN_HOME_INTERVIEW, due_at__lte=now)
+        .values_list("start_key", "due_at", "met_at")
+    )
+    episode_ids = [int(key.split(":", 1)[1]) for key, _, _ in clocks if key.startswith("event:")]
+    agency_of: dict[int, str] = {}
+    for start in range(0, len(episode_ids), 5000):
+        agency_of.update(Event.objects.filter(pk__in=episode_ids[start : start + 5000])
+                         .values_list("pk", "source_system__agency__name"))
+    counts: dict[str, list[int]] = {}
+    for key, due, met in clocks:
+        agency = agency_of.get(int(key.split(":", 1)[1]), "Not known")
+        row = counts.setdefault(agency, [0, 0, 0, 0])
+        row[0] += 1
+        row[1 if met is not None and met <= due else 2 if met is not None else 3] += 1
+    return [Timeliness(agency, *row) for agency, row in sorted(counts.items())]

@@ -69,3 +69,11 @@ def step_record(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, "Recorded: the child's statutory clocks are up to date")
             return redirect("people:detail", person.pk)
     return render(request, "clocks/step.html", {"form": form, "person": person})
+
+
+def figures(request: HttpRequest) -> HttpResponse:
+    rows = selectors.interview_timeliness(user=current_user(request))
+    total = sum(r.clocks for r in rows)
+    in_time = sum(r.met_in_time for r in rows)
+    return render(request, "clocks/figures.html", {"rows": rows, "total": total, "in_time": in_time,
+                                                   "share": in_time / total if total else 0.0})
