@@ -69,7 +69,7 @@ def _apply(facts: list[ClockFact], now: dt.datetime) -> tuple[int, int]:
     new_rows: list[dict[str, object]] = []
     new_facts: list[tuple[ClockFact, str]] = []
     updates: list[StatutoryClock] = []
-    history: list[ClockChange] = []
+    history: list[dict[str, object]] = []
     for fact in facts:
         status = engine.status_of(fact.due_at, fact.met_at, now)
         found = existing.get((fact.kind, fact.start_key))
@@ -84,22 +84,23 @@ def _apply(facts: list[ClockFact], now: dt.datetime) -> tuple[int, int]:
             })
             new_facts.append((fact, status))
         elif _changed(clock := found, fact, status):
-            history.append(ClockChange(
-                clock=clock, at=now, status_before=clock.status, status_after=status,
-                due_before=clock.due_at, due_after=fact.due_at, met_before=clock.met_at, met_after=fact.met_at,
-                note=_why(clock, fact, status),
-            ))
+            history.append({
+                "clock_id": clock.pk, "at": now, "status_before": clock.status, "status_after": status,
+                "due_before": clock.due_at, "due_after": fact.due_at, "met_before": clock.met_at,
+                "met_after": fact.met_at, "note": _why(clock, fact, status),
+            })
             clock.due_at, clock.met_at, clock.met_by = fact.due_at, fact.met_at, fact.met_by[:200]
             clock.status, clock.status_at = status, now
             updates.append(clock)
     created_ids = BulkTable(StatutoryClock).insert_returning_ids(new_rows, now) if new_rows else []
     history.extend(
-        ClockChange(clock_id=pk, at=now, status_before="", status_after=status, due_after=fact.due_at,
-                    met_after=fact.met_at, note="Started")
+        {"clock_id": pk, "at": now, "status_before": "", "status_after": status, "due_before": None,
+         "due_after": fact.due_at, "met_before": None, "met_after": fact.met_at, "note": "Started"}
         for pk, (fact, status) in zip(created_ids, new_facts, strict=True)
     )
     StatutoryClock.objects.bulk_update(updates, ["due_at", "met_at", "met_by", "status", "status_at"], batch_size=1000)
-    ClockChange.objects.bulk_create(history, batch_size=5000)
+    if history:
+        BulkTable(ClockChange).insert(history, now)
     return len(created_ids), len(updates)
 
 
