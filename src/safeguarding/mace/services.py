@@ -85,8 +85,9 @@ def _text(value: str, message: str, field: str | None = None) -> str:
 
 
 def _names(person: Person) -> list[str]:
-    """What an e-mail about the child must never contain."""
-    return [n for n in (person.given_name, person.family_name, person.full_name) if n]
+    """What an e-mail about the child must never contain: their full name (a given name alone, such
+    as Will or Grace, is also an ordinary word, and the e-mails are built from references anyway)."""
+    return [person.full_name] if person.given_name and person.family_name else []
 
 
 # --- meetings -----------------------------------------------------------------------------------

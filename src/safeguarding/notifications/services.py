@@ -48,8 +48,9 @@ def notify(
     keep_out: Sequence[str] = (),
 ) -> list[Notification]:
     """Record a notification for each recipient (once each, active users only) and send them by
-    e-mail after the caller's transaction commits. ``keep_out``: the names of the child (and anyone
-    else) the text must not contain; a text that names them is refused (``NamedChildError``)."""
+    e-mail after the caller's transaction commits. ``keep_out``: names (the child's full name) the
+    text must not contain, as whole words in any case; a text that names them is refused
+    (``NamedChildError``): callers build e-mails from references, so this is a last guard."""
     named = _names_in(f"{subject}\n{body}", keep_out)
     if named:
         raise NamedChildError("A notification must not name the child: it carries a reference and a link only")

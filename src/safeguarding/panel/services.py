@@ -93,7 +93,7 @@ def panel_refer(
                 body=f"A child has been referred to the exploitation panel ({referral.reference}) by "
                      f"{referred_by.display_name}. They will be on the next meeting's agenda.",
                 link=reverse("panel:detail", args=[referral.pk]),
-                keep_out=[n for n in (child.given_name, child.family_name) if n],
+                keep_out=[child.full_name] if child.given_name and child.family_name else [],
             )
         if alert is not None:
             note = (

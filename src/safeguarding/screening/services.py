@@ -573,7 +573,7 @@ def _tell_about_decision(assessment: ScreeningAssessment, *, approved: bool) -> 
         body=(f"The lower level you asked for in screening {assessment.reference} was "
               f"{'approved: it is now in force' if approved else 'refused: the level in force has not changed'}."),
         link=reverse("screening:detail", args=[assessment.pk]),
-        keep_out=[n for n in (child.given_name, child.family_name) if n],
+        keep_out=[child.full_name] if child.given_name and child.family_name else [],
     )
 
 
