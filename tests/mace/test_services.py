@@ -256,3 +256,24 @@ def test_raci_suggests_the_owner_agency_and_refuses_a_broken_matrix(panel: Panel
     version = services.raci_change(acting_user=admin, based_on=current.number, matrix=fixed, change_note="Police lead")
     assert version.number == current.number + 1
     assert services.suggested_agency("disruption").kind == AgencyKind.POLICE
+
+
+def test_a_plan_and_its_clocks_follow_the_child_through_a_merge(panel: Panel) -> None:
+    from safeguarding.clocks.models import StepKind
+    from safeguarding.clocks.selectors import clocks_for_person
+    from safeguarding.clocks.services import casework_step_record
+    from safeguarding.mace.selectors import plan_for_person
+    from tests.factories import PersonFactory, merge
+
+    recorded_as = PersonFactory(given_name="Chloe", family_name="Barker")
+    plan = services.plan_open(acting_user=panel.coordinator, child=recorded_as)
+    casework_step_record(acting_user=panel.coordinator, child=recorded_as, kind=StepKind.STRATEGY_DISCUSSION,
+                         occurred_at=timezone.now())
+    merge(recorded_as, into=panel.child)  # record linkage finds them to be the child already referred
+    assert plan_for_person(user=panel.practitioner, person=panel.child) == plan
+    assert plan.child_id == recorded_as.pk  # nothing moved: read through the child's identity
+    with pytest.raises(ServiceError, match="already has an open plan"):
+        services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    assert [c.kind for c in clocks_for_person(user=panel.practitioner, person=panel.child)] == [
+        "initial_child_protection_conference"
+    ]
