@@ -58,4 +58,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.is_authenticated:
         items.append(("Messages sent to me", reverse("notifications:mine")))
     path = request.path
-    return {**base, "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items]}
+    return {
+        **base,
+        "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items],
+        # intervene: pages of lower rooms offer to allocate their record to a named worker
+        "can_allocate": has(user, Capability.ALLOCATE),
+    }
