@@ -179,7 +179,7 @@ def action_for_user_or_404(user: User, action_id: int) -> PlanAction:
 
 # --- work lists ---------------------------------------------------------------------------------
 
-LIST_LIMIT = 200
+LIST_LIMIT = 100  # the earliest due first; paging the lists is the next step (issue 16)
 
 
 @dataclass
