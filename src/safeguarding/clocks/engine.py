@@ -52,38 +52,73 @@ _EVENTS_SCHEMA = pa.schema([
 ])
 
 
-def _text_time(column: str) -> str:
+def _text_time(column: str, *, full: bool = False) -> str:
+    """A timestamp column as UTC text on both databases ('' when empty): to the second for events
+    (as the scan reads them), or whole (``full``) for the clocks the hub wrote itself."""
     if connection.vendor == "postgresql":
-        return f"coalesce(date_trunc('second', {column} AT TIME ZONE 'UTC')::text, '')"
-    return f"coalesce(substr({column}, 1, 19), '')"
+        value = f"({column} AT TIME ZONE 'UTC')" if full else f"date_trunc('second', {column} AT TIME ZONE 'UTC')"
+        return f"coalesce({value}::text, '')"
+    return f"coalesce({column}, '')" if full else f"coalesce(substr({column}, 1, 19), '')"
+
+
+def ids_clause(column: str, ids: Collection[int]) -> str:
+    """``column IN (...)`` for whole numbers, written into the query so that ADBC's own connection (or
+    process) can read it: a temporary table of the hub's connection would be invisible to it."""
+    chosen = sorted({int(i) for i in ids})
+    if not chosen:
+        return "1 = 0"
+    if connection.vendor == "sqlite":
+        return f"{column} IN (SELECT value FROM json_each('{json.dumps(chosen)}'))"
+    return f"{column} IN (SELECT unnest('{{{','.join(map(str, chosen))}}}'::bigint[]))"
 
 
 def _persons_filter(children: Collection[int] | None) -> str:
-    if children is None:
-        return ""
-    ids = sorted({int(i) for i in children})
-    if not ids:
-        return "AND 1 = 0"
-    if connection.vendor == "sqlite":
-        return f"AND r.person_id IN (SELECT value FROM json_each('{json.dumps(ids)}'))"
-    return f"AND r.person_id IN (SELECT unnest('{{{','.join(map(str, ids))}}}'::bigint[]))"
+    return "" if children is None else f"AND {ids_clause('r.person_id', children)}"
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC)
+# Every fact is a row of this table; moments are naive UTC (as DuckDB holds them).
+FACT_SCHEMA = pa.schema([
+    ("child_id", pa.int64()), ("kind", pa.string()), ("start_key", pa.string()), ("started_at", pa.timestamp("us")),
+    ("due_at", pa.timestamp("us")), ("met_at", pa.timestamp("us")), ("met_by", pa.string()), ("agency_id", pa.int64()),
+])
 
 
-def return_home_interview_facts(children: Collection[int] | None = None) -> list[ClockFact]:
+def _naive(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def facts_table(facts: Iterable[ClockFact]) -> pa.Table:
+    """ClockFacts worked out in Python, as rows of FACT_SCHEMA."""
+    rows = list(facts)
+    return pa.table({
+        "child_id": pa.array([f.child_id for f in rows], pa.int64()),
+        "kind": pa.array([str(f.kind) for f in rows], pa.string()),
+        "start_key": pa.array([f.start_key for f in rows], pa.string()),
+        "started_at": pa.array([_naive(f.started_at) for f in rows], pa.timestamp("us")),
+        "due_at": pa.array([_naive(f.due_at) for f in rows], pa.timestamp("us")),
+        "met_at": pa.array([_naive(f.met_at) for f in rows], pa.timestamp("us")),
+        "met_by": pa.array([f.met_by for f in rows], pa.string()),
+        "agency_id": pa.array([f.agency_id for f in rows], pa.int64()),
+    }, schema=FACT_SCHEMA)
+
+
+def return_home_interview_facts(children: Collection[int] | None = None) -> pa.Table:
     """Every return home interview clock (of these children), from the agencies' events and the
-    interviews recorded in the hub."""
+    interviews recorded in the hub, worked out in DuckDB: rows of FACT_SCHEMA."""
     sql = _EVENTS_SQL.format(
         occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), where=_persons_filter(children)
     )
     events = query_arrow(sql, _EVENTS_SCHEMA)
+    recorded = _recorded_interviews(children)
+    names = list(Agency.objects.values_list("pk", "name"))
+    agencies = pa.table({"agency_id": pa.array([pk for pk, _ in names], pa.int64()),
+                         "agency_name": pa.array([name for _, name in names], pa.string())})
     con = duckdb.connect()
     try:
         con.register("raw_events", events)
-        result = arrow_table(con.sql(
+        con.register("recorded", recorded)
+        con.register("agencies", agencies)
+        return arrow_table(con.sql(
             f"""
             WITH ev AS (
                 SELECT event_pk, person_id, event_type, agency_id,
@@ -103,36 +138,27 @@ def return_home_interview_facts(children: Collection[int] | None = None) -> list
                                  AND (m.next_start IS NULL OR f.ts < m.next_start)
                 GROUP BY m.event_pk
             )
-            SELECT m.event_pk, m.person_id, m.agency_id, m.ended AS started_at,
-                   m.ended + INTERVAL {RHI_HOURS} HOURS AS due_at, held.met_at, held.met_agency, held.met_pk
+            SELECT m.person_id AS child_id, 'return_home_interview' AS kind, 'event:' || m.event_pk AS start_key,
+                   m.ended AS started_at, m.ended + INTERVAL {RHI_HOURS} HOURS AS due_at,
+                   CASE WHEN r.held_at IS NOT NULL AND (held.met_at IS NULL OR r.held_at < held.met_at)
+                        THEN r.held_at ELSE held.met_at END AS met_at,
+                   CASE WHEN r.held_at IS NOT NULL AND (held.met_at IS NULL OR r.held_at < held.met_at) THEN r.words
+                        WHEN held.met_at IS NOT NULL
+                        THEN 'Return home interview recorded by ' || coalesce(a.agency_name, 'an agency')
+                             || ' (event ' || held.met_pk || ')'
+                        ELSE '' END AS met_by,
+                   NULL::BIGINT AS agency_id
             FROM m LEFT JOIN held USING (event_pk)
+                   LEFT JOIN recorded r ON r.episode_pk = m.event_pk
+                   LEFT JOIN agencies a ON a.agency_id = held.met_agency
             WHERE m.ended IS NOT NULL
             """
-        ))
+        )).cast(FACT_SCHEMA)
     finally:
         con.close()
-    recorded = _recorded_interviews(children)
-    agency_names = dict(Agency.objects.values_list("pk", "name"))
-    columns = {name: result[name].to_pylist() for name in result.column_names}
-    facts = []
-    for pk, person, started, due, met, met_agency, met_pk in zip(
-        columns["event_pk"], columns["person_id"], columns["started_at"], columns["due_at"],
-        columns["met_at"], columns["met_agency"], columns["met_pk"], strict=True,
-    ):
-        met_at = _aware(met) if met is not None else None
-        met_by = f"Return home interview recorded by {agency_names.get(met_agency, 'an agency')} (event {met_pk})" \
-            if met_at is not None else ""
-        hub = recorded.get(int(pk))
-        if hub is not None and (met_at is None or hub[0] < met_at):
-            met_at, met_by = hub
-        facts.append(ClockFact(
-            child_id=int(person), kind=ClockKind.RETURN_HOME_INTERVIEW, start_key=f"event:{pk}",
-            started_at=_aware(started), due_at=_aware(due), met_at=met_at, met_by=met_by,
-        ))
-    return facts
 
 
-def _recorded_interviews(children: Collection[int] | None) -> dict[int, tuple[dt.datetime, str]]:
+def _recorded_interviews(children: Collection[int] | None) -> pa.Table:
     """The earliest interview (or decision not to hold one) recorded in the hub for each episode."""
     rows = ReturnHomeInterview.objects.all()
     if children is not None:
@@ -144,7 +170,11 @@ def _recorded_interviews(children: Collection[int] | None) -> dict[int, tuple[dt
         )
         if episode not in earliest or held_at < earliest[episode][0]:
             earliest[episode] = (held_at, f"{words} ({pk})")
-    return earliest
+    return pa.table({
+        "episode_pk": pa.array(list(earliest), pa.int64()),
+        "held_at": pa.array([_naive(v[0]) for v in earliest.values()], pa.timestamp("us")),
+        "words": pa.array([v[1] for v in earliest.values()], pa.string()),
+    })
 
 
 def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
@@ -201,9 +231,10 @@ def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
     return facts
 
 
-def all_facts(children: Collection[int] | None = None) -> list[ClockFact]:
-    """Every clock of these children (every child when None), as worked out now."""
-    return [*return_home_interview_facts(children), *casework_facts(children), *facts_from_sources(children)]
+def all_facts(children: Collection[int] | None = None) -> pa.Table:
+    """Every clock of these children (every child when None), as worked out now: FACT_SCHEMA rows."""
+    others = facts_table([*casework_facts(children), *facts_from_sources(children)])
+    return pa.concat_tables([return_home_interview_facts(children), others])
 
 
 def status_of(due_at: dt.datetime, met_at: dt.datetime | None, as_of: dt.datetime) -> str:

@@ -14,7 +14,11 @@ import datetime as dt
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -35,7 +39,8 @@ from safeguarding.clocks.models import (
     StatutoryClock,
     StepKind,
 )
-from safeguarding.clocks.sources import ClockFact, responsible_agency
+from safeguarding.clocks.sources import responsible_agency
+from safeguarding.core.arrow import arrow_table, query_arrow
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.people import identity
@@ -54,66 +59,101 @@ class RefreshResult:
     seconds: float
 
 
-def _changed(clock: StatutoryClock, fact: ClockFact, status: str) -> bool:
-    return (clock.due_at, clock.met_at, clock.status) != (fact.due_at, fact.met_at, status)
+_EXISTING_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("kind", pa.string()), ("start_key", pa.string()), ("due_text", pa.string()),
+    ("met_text", pa.string()), ("status", pa.string()),
+])
 
 
-def _apply(facts: list[ClockFact], now: dt.datetime) -> tuple[int, int]:
-    """Write new clocks and changes to existing ones (with their history); returns (created, changed)."""
-    existing: dict[tuple[str, str], StatutoryClock] = {}
-    keys = sorted({f.start_key for f in facts})
-    for start in range(0, len(keys), BATCH):
-        for clock in StatutoryClock.objects.filter(start_key__in=keys[start : start + BATCH]):
-            existing[(clock.kind, clock.start_key)] = clock
-    agencies: dict[str, int | None] = {}
-    new_rows: list[dict[str, object]] = []
-    new_facts: list[tuple[ClockFact, str]] = []
-    updates: list[StatutoryClock] = []
-    history: list[dict[str, object]] = []
-    for fact in facts:
-        status = engine.status_of(fact.due_at, fact.met_at, now)
-        found = existing.get((fact.kind, fact.start_key))
-        if found is None:
-            if fact.kind not in agencies:
-                agencies[fact.kind] = responsible_agency(fact.kind)
-            new_rows.append({
-                "child_id": fact.child_id, "kind": fact.kind, "start_key": fact.start_key,
-                "started_at": fact.started_at, "due_at": fact.due_at, "met_at": fact.met_at,
-                "met_by": fact.met_by[:200], "status": status, "status_at": now,
-                "agency_id": fact.agency_id or agencies[fact.kind],
-            })
-            new_facts.append((fact, status))
-        elif _changed(clock := found, fact, status):
-            history.append({
-                "clock_id": clock.pk, "at": now, "status_before": clock.status, "status_after": status,
-                "due_before": clock.due_at, "due_after": fact.due_at, "met_before": clock.met_at,
-                "met_after": fact.met_at, "note": _why(clock, fact, status),
-            })
-            clock.due_at, clock.met_at, clock.met_by = fact.due_at, fact.met_at, fact.met_by[:200]
-            clock.status, clock.status_at = status, now
-            updates.append(clock)
-    created_ids = BulkTable(StatutoryClock).insert_returning_ids(new_rows, now) if new_rows else []
-    history.extend(
-        {"clock_id": pk, "at": now, "status_before": "", "status_after": status, "due_before": None,
-         "due_after": fact.due_at, "met_before": None, "met_after": fact.met_at, "note": "Started"}
-        for pk, (fact, status) in zip(created_ids, new_facts, strict=True)
+def _existing(children: Collection[int] | None) -> pa.Table:
+    """The clocks the hub holds (of these children, under any id they have had), as plain columns."""
+    where = ""
+    if children is not None:
+        # whole numbers only (ids_clause), never text from a user
+        where = f"WHERE c.child_id IN (SELECT id FROM people_person WHERE {engine.ids_clause('root_id', children)})"  # noqa: S608
+    return query_arrow(
+        f"SELECT c.id, c.kind, c.start_key, {engine._text_time('c.due_at', full=True)}, "  # noqa: S608
+        f"{engine._text_time('c.met_at', full=True)}, c.status FROM clocks_statutoryclock c {where}",
+        _EXISTING_SCHEMA,
     )
-    StatutoryClock.objects.bulk_update(updates, ["due_at", "met_at", "met_by", "status", "status_at"], batch_size=1000)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else moment.replace(tzinfo=dt.UTC)
+
+
+def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) -> tuple[int, int]:
+    """Compare what the facts say with the clocks held, set-based in DuckDB: write the new clocks,
+    update the changed ones, and keep every change in the history. Returns (created, changed)."""
+    con = duckdb.connect()
+    try:
+        con.register("facts", facts)
+        con.register("existing", _existing(children))
+        changes = arrow_table(con.sql(
+            """
+            WITH f AS (
+                SELECT *, CASE WHEN met_at IS NOT NULL AND met_at <= $now
+                                    THEN CASE WHEN met_at <= due_at THEN 'met' ELSE 'met_late' END
+                               WHEN $now > due_at THEN 'overdue' ELSE 'open' END AS status
+                FROM facts
+            ), x AS (
+                SELECT id, kind, start_key, TRY_CAST(nullif(due_text, '') AS TIMESTAMP) AS due_at,
+                       TRY_CAST(nullif(met_text, '') AS TIMESTAMP) AS met_at, status
+                FROM existing
+            )
+            SELECT f.*, x.id AS clock_id, x.due_at AS due_before, x.met_at AS met_before, x.status AS status_before
+            FROM f LEFT JOIN x USING (kind, start_key)
+            WHERE x.id IS NULL OR x.due_at IS DISTINCT FROM f.due_at OR x.met_at IS DISTINCT FROM f.met_at
+               OR x.status <> f.status
+            """,
+            params={"now": now.astimezone(dt.UTC).replace(tzinfo=None)},
+        )).to_pylist()
+    finally:
+        con.close()
+    new = [c for c in changes if c["clock_id"] is None]
+    changed = [c for c in changes if c["clock_id"] is not None]
+    agencies: dict[str, int | None] = {}
+    for c in new:
+        if c["agency_id"] is None and c["kind"] not in agencies:
+            agencies[c["kind"]] = responsible_agency(c["kind"])
+    created_ids = BulkTable(StatutoryClock).insert_returning_ids([
+        {"child_id": c["child_id"], "kind": c["kind"], "start_key": c["start_key"],
+         "started_at": _aware(c["started_at"]), "due_at": _aware(c["due_at"]), "met_at": _aware(c["met_at"]),
+         "met_by": (c["met_by"] or "")[:200], "status": c["status"], "status_at": now,
+         "agency_id": c["agency_id"] or agencies.get(c["kind"])}
+        for c in new
+    ], now) if new else []
+    BulkTable(StatutoryClock).update([
+        {"id": c["clock_id"], "due_at": _aware(c["due_at"]), "met_at": _aware(c["met_at"]),
+         "met_by": (c["met_by"] or "")[:200], "status": c["status"], "status_at": now}
+        for c in changed
+    ], ["due_at", "met_at", "met_by", "status", "status_at"])
+    history = [
+        {"clock_id": pk, "at": now, "status_before": "", "status_after": c["status"], "due_before": None,
+         "due_after": _aware(c["due_at"]), "met_before": None, "met_after": _aware(c["met_at"]), "note": "Started"}
+        for pk, c in zip(created_ids, new, strict=True)
+    ] + [
+        {"clock_id": c["clock_id"], "at": now, "status_before": c["status_before"], "status_after": c["status"],
+         "due_before": _aware(c["due_before"]), "due_after": _aware(c["due_at"]), "met_before": _aware(c["met_before"]),
+         "met_after": _aware(c["met_at"]), "note": _why(c)}
+        for c in changed
+    ]
     if history:
         BulkTable(ClockChange).insert(history, now)
-    return len(created_ids), len(updates)
+    return len(created_ids), len(changed)
 
 
-def _why(clock: StatutoryClock, fact: ClockFact, status: str) -> str:
-    if clock.met_at is None and fact.met_at is not None:
-        return f"Met: {fact.met_by}"[:200] if fact.met_by else "Met"
-    if clock.met_at is not None and fact.met_at is None:
+def _why(change: dict[str, Any]) -> str:
+    """Why a clock changed, in words, from the row comparing it before and after."""
+    if change["met_before"] is None and change["met_at"] is not None:
+        return f"Met: {change['met_by']}"[:200] if change["met_by"] else "Met"
+    if change["met_before"] is not None and change["met_at"] is None:
         return "What met it no longer counts (moved to another child by record linkage)"
-    if clock.met_at != fact.met_at:
-        return f"Met earlier than the hub knew: {fact.met_by}"[:200]
-    if clock.due_at != fact.due_at:
+    if change["met_before"] != change["met_at"]:
+        return f"Met earlier than the hub knew: {change['met_by']}"[:200]
+    if change["due_before"] != change["due_at"]:
         return "Due date worked out again"
-    if status == ClockStatus.OVERDUE:
+    if change["status"] == ClockStatus.OVERDUE:
         return "Due time passed without it being met"
     return "Worked out again"
 
@@ -155,10 +195,10 @@ def clocks_refresh(
     with transaction.atomic():
         run = ClockRun.objects.create(started_at=now, incremental=chosen is not None,
                                       last_event_id=newest if children is None else last)
-        created, changed = _apply(facts, now)
+        created, changed = _apply(facts, now, chosen)
         overdue = _judge_by_time(now)
         run.finished_at = timezone.now()
-        run.children = len(chosen) if chosen is not None else len({f.child_id for f in facts})
+        run.children = len(chosen) if chosen is not None else len(pc.unique(facts["child_id"]))
         run.clocks_created, run.clocks_changed = created, changed + overdue
         run.seconds = time.perf_counter() - started
         run.save()
@@ -168,10 +208,10 @@ def clocks_refresh(
             actor_label="" if acting_user else "statutory clocks",
             target_kind="clock_run",
             target_id=run.pk,
-            detail={"incremental": run.incremental, "clocks": len(facts), "created": created,
+            detail={"incremental": run.incremental, "clocks": facts.num_rows, "created": created,
                     "changed": changed, "turned_overdue": overdue},
         )
-    return RefreshResult(run, len(facts), created, changed, overdue, run.seconds)
+    return RefreshResult(run, facts.num_rows, created, changed, overdue, run.seconds)
 
 
 # --- casework recorded in the hub ----------------------------------------------------------------
