@@ -2,8 +2,8 @@
 change audited in the same transaction.
 
 ``clocks_refresh`` compares what the events and decisions say now with the clocks the hub holds:
-new clocks are written, changed ones updated, and every change kept in ``ClockChange`` with the
-state before and after, so a return home interview imported after its clock was marked overdue
+new clocks are written (their first state is their own row), changed ones updated, and every change
+kept in ``ClockChange`` with the state before and after, so a return home interview imported after its clock was marked overdue
 puts the clock right and leaves both states in its history. Clocks not met turn overdue with time
 (``_judge_by_time``), each turn kept the same way.
 """
@@ -41,7 +41,7 @@ from safeguarding.clocks.models import (
 )
 from safeguarding.clocks.sources import responsible_agency
 from safeguarding.core.arrow import arrow_table, query_arrow
-from safeguarding.core.bulk import BulkTable
+from safeguarding.core.bulk import BulkTable, Same
 from safeguarding.core.errors import ServiceError
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person
@@ -82,9 +82,15 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return None if moment is None else moment.replace(tzinfo=dt.UTC)
 
 
+def _aware_column(table: pa.Table, name: str) -> list[Any]:
+    """A naive-UTC timestamp column as aware datetimes (converted in Arrow, not one by one)."""
+    return table[name].cast(pa.timestamp("us", tz="UTC")).to_pylist()
+
+
 def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) -> tuple[int, int]:
-    """Compare what the facts say with the clocks held, set-based in DuckDB: write the new clocks,
-    update the changed ones, and keep every change in the history. Returns (created, changed)."""
+    """Compare what the facts say with the clocks held, set-based in DuckDB: write the new clocks
+    (in bulk, a column at a time), update the changed ones and keep each change in the history (a
+    new clock's first state is its own row). Returns (created, changed)."""
     con = duckdb.connect()
     try:
         con.register("facts", facts)
@@ -92,9 +98,11 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
         changes = arrow_table(con.sql(
             """
             WITH f AS (
-                SELECT *, CASE WHEN met_at IS NOT NULL AND met_at <= $now
-                                    THEN CASE WHEN met_at <= due_at THEN 'met' ELSE 'met_late' END
-                               WHEN $now > due_at THEN 'overdue' ELSE 'open' END AS status
+                SELECT child_id, kind, start_key, started_at, due_at, met_at, left(coalesce(met_by, ''), 200) AS met_by,
+                       agency_id,
+                       CASE WHEN met_at IS NOT NULL AND met_at <= $now
+                                 THEN CASE WHEN met_at <= due_at THEN 'met' ELSE 'met_late' END
+                            WHEN $now > due_at THEN 'overdue' ELSE 'open' END AS status
                 FROM facts
             ), x AS (
                 SELECT id, kind, start_key, TRY_CAST(nullif(due_text, '') AS TIMESTAMP) AS due_at,
@@ -107,40 +115,42 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
                OR x.status <> f.status
             """,
             params={"now": now.astimezone(dt.UTC).replace(tzinfo=None)},
-        )).to_pylist()
+        ))
     finally:
         con.close()
-    new = [c for c in changes if c["clock_id"] is None]
-    changed = [c for c in changes if c["clock_id"] is not None]
-    agencies: dict[str, int | None] = {}
-    for c in new:
-        if c["agency_id"] is None and c["kind"] not in agencies:
-            agencies[c["kind"]] = responsible_agency(c["kind"])
-    created_ids = BulkTable(StatutoryClock).insert_returning_ids([
-        {"child_id": c["child_id"], "kind": c["kind"], "start_key": c["start_key"],
-         "started_at": _aware(c["started_at"]), "due_at": _aware(c["due_at"]), "met_at": _aware(c["met_at"]),
-         "met_by": (c["met_by"] or "")[:200], "status": c["status"], "status_at": now,
-         "agency_id": c["agency_id"] or agencies.get(c["kind"])}
-        for c in new
-    ], now) if new else []
+    is_new = pc.is_null(changes["clock_id"])
+    new = changes.filter(is_new)
+    kinds = new["kind"].to_pylist()
+    responsible = {kind: responsible_agency(kind) for kind in set(kinds)}
+    BulkTable(StatutoryClock).insert_columns({
+        "child_id": new["child_id"].to_pylist(),
+        "kind": kinds,
+        "start_key": new["start_key"].to_pylist(),
+        "started_at": _aware_column(new, "started_at"),
+        "due_at": _aware_column(new, "due_at"),
+        "met_at": _aware_column(new, "met_at"),
+        "met_by": new["met_by"].to_pylist(),
+        "status": new["status"].to_pylist(),
+        "status_at": Same(now),
+        "agency_id": [given or responsible[kind] for given, kind in zip(new["agency_id"].to_pylist(), kinds,
+                                                                        strict=True)],
+    }, new.num_rows, now)
+    changed = changes.filter(pc.invert(is_new)).to_pylist()
+    for row in changed:
+        for name in ("due_at", "met_at", "due_before", "met_before"):
+            row[name] = _aware(row[name])
     BulkTable(StatutoryClock).update([
-        {"id": c["clock_id"], "due_at": _aware(c["due_at"]), "met_at": _aware(c["met_at"]),
-         "met_by": (c["met_by"] or "")[:200], "status": c["status"], "status_at": now}
+        {"id": c["clock_id"], "due_at": c["due_at"], "met_at": c["met_at"], "met_by": c["met_by"],
+         "status": c["status"], "status_at": now}
         for c in changed
     ], ["due_at", "met_at", "met_by", "status", "status_at"])
-    history = [
-        {"clock_id": pk, "at": now, "status_before": "", "status_after": c["status"], "due_before": None,
-         "due_after": _aware(c["due_at"]), "met_before": None, "met_after": _aware(c["met_at"]), "note": "Started"}
-        for pk, c in zip(created_ids, new, strict=True)
-    ] + [
+    BulkTable(ClockChange).insert([
         {"clock_id": c["clock_id"], "at": now, "status_before": c["status_before"], "status_after": c["status"],
-         "due_before": _aware(c["due_before"]), "due_after": _aware(c["due_at"]), "met_before": _aware(c["met_before"]),
-         "met_after": _aware(c["met_at"]), "note": _why(c)}
+         "due_before": c["due_before"], "due_after": c["due_at"], "met_before": c["met_before"],
+         "met_after": c["met_at"], "note": _why(c)}
         for c in changed
-    ]
-    if history:
-        BulkTable(ClockChange).insert(history, now)
-    return len(created_ids), len(changed)
+    ], now)
+    return new.num_rows, len(changed)
 
 
 def _why(change: dict[str, Any]) -> str:
