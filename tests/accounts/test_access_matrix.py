@@ -88,6 +88,7 @@ EXPECTED: dict[str, set[str]] = {
     "mace: escalations to the strategic group": {Role.MACE_COORDINATOR, Role.AGENCY_MANAGER, Role.PARTNERSHIP_MANAGER},
     "mace: roles and responsibilities (change)": {Role.ADMINISTRATOR},
     "clocks: view a clock": CASEWORK,
+    "clocks: casework recorded (what the child said)": CASEWORK,
     "clocks: record casework (change)": CASEWORK,
     "jobs: background jobs": {Role.ADMINISTRATOR},
 }
@@ -293,6 +294,9 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     client.post(reverse("mace:raci"), {**cells, "based_on": "1", "triage__voluntary": "C", "change_note": "matrix"})
     seen["mace: roles and responsibilities (change)"] = RaciVersion.objects.count() > max(raci_before, 1)
     seen["clocks: view a clock"] = client.get(reverse("clocks:clock", args=[world.clock_id])).status_code == 200
+    seen["clocks: casework recorded (what the child said)"] = (
+        client.get(reverse("clocks:casework", args=[world.person_id])).status_code == 200
+    )
     steps = CaseworkStep.objects.count()
     client.post(reverse("clocks:step", args=[world.person_id]), {
         "kind": "assessment_referral", "occurred_on_0": "2", "occurred_on_1": "3", "occurred_on_2": "2026",

@@ -92,3 +92,7 @@ def test_a_practitioner_records_a_return_home_interview(page: Any, agencies: dic
     assert_accessible(page)
     clock.refresh_from_db()
     assert clock.status == ClockStatus.MET
+    page.get_by_role("link", name="Read the casework recorded").click()
+    expect(page.get_by_text("Stayed with friends; an older man drove them to town")).to_be_visible()
+    expect(page.get_by_text("Bus station, High Street takeaway")).to_be_visible()
+    assert_accessible(page)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:clock_id>/", views.clock_detail, name="clock"),
     path("people/<int:person_id>/return-home-interview/", views.interview_record, name="interview"),
     path("people/<int:person_id>/casework/", views.step_record, name="step"),
+    path("people/<int:person_id>/recorded/", views.casework, name="casework"),
 ]

@@ -77,3 +77,13 @@ def figures(request: HttpRequest) -> HttpResponse:
     in_time = sum(r.met_in_time for r in rows)
     return render(request, "clocks/figures.html", {"rows": rows, "total": total, "in_time": in_time,
                                                    "share": in_time / total if total else 0.0})
+
+
+def casework(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The casework recorded in the hub about the child: return home interviews (what the child said,
+    the places and people named) and strategy discussions, conferences, assessments and NRM steps."""
+    user = current_user(request)
+    require(user, Capability.VIEW_PLANS)
+    person = person_for_user_or_404(user, person_id, purpose="reading the casework recorded")
+    steps, interviews = selectors.casework_for_person(user=user, person=person)
+    return render(request, "clocks/casework.html", {"person": person, "steps": steps, "interviews": interviews})
