@@ -8,7 +8,7 @@ run demo serve: export SAFEGUARDING_LOCAL_DEMO = 1
 
 run: setup
 	.venv/bin/safeguarding demo
-	.venv/bin/safeguarding serve
+	./scripts/run.sh
 
 test:
 	./scripts/test.sh
@@ -20,4 +20,4 @@ demo: setup
 	.venv/bin/safeguarding demo
 
 serve: setup
-	.venv/bin/safeguarding serve
+	./scripts/run.sh

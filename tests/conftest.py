@@ -25,10 +25,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
 @pytest.fixture(autouse=True)
 def background_jobs_inline(request: pytest.FixtureRequest) -> Iterator[None]:
     """Work a page starts in the background runs inside the request, so a test can check what it
-    produced; browser tests keep the background worker, and see its progress as a user would.
+    produced; browser tests run it in the background, and see its progress as a user would.
     (Not pytest-django's ``settings`` fixture: some test modules have a fixture of that name.)"""
     if request.node.get_closest_marker("browser") is not None:
-        yield
+        # The live server's in-memory database cannot be opened by a worker process: the background
+        # thread stands in for the worker, so the pages still show a job's progress as it runs.
+        with override_settings(HUB_BACKGROUND_JOBS="thread"):
+            yield
         return
     with override_settings(HUB_BACKGROUND_JOBS="inline"):
         yield

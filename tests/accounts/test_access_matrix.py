@@ -4,11 +4,13 @@ change to the rules has to be made in both places on purpose."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.earlywarning.models import Alert, AlertStatus
@@ -33,6 +35,7 @@ CASEWORK = {
     Role.LEAD_PRACTITIONER,
     Role.INTELLIGENCE_OFFICER,
     Role.SUPPORT_WORKER,
+    Role.AGENCY_MANAGER,
 }
 RAISERS = CASEWORK | {Role.REFERRER}
 
@@ -106,6 +109,22 @@ EXPECTED: dict[str, set[str]] = {
         Role.PARTNERSHIP_MANAGER,
         Role.DATA_PROTECTION_OFFICER,
     },
+    # intervene: the panel's meetings are for its members; plans, actions and clocks for casework
+    "mace: panel meetings": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER,
+                             Role.INTELLIGENCE_OFFICER, Role.AGENCY_MANAGER},
+    "mace: view a meeting": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER,
+                             Role.INTELLIGENCE_OFFICER, Role.AGENCY_MANAGER},
+    "mace: schedule meetings (change)": {Role.MACE_COORDINATOR},
+    "mace: view a plan": CASEWORK,
+    "mace: view an action": CASEWORK,
+    "mace: my work": CASEWORK,
+    "mace: our agency's work": {Role.AGENCY_MANAGER},
+    "mace: escalations to the strategic group": {Role.MACE_COORDINATOR, Role.AGENCY_MANAGER, Role.PARTNERSHIP_MANAGER},
+    "mace: roles and responsibilities (change)": {Role.ADMINISTRATOR},
+    "clocks: view a clock": CASEWORK,
+    "clocks: casework recorded (what the child said)": CASEWORK,
+    "clocks: record casework (change)": CASEWORK,
+    "jobs: background jobs": {Role.ADMINISTRATOR},
 }
 NETWORKS = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER}
 EXPECTED["networks: overview, entity page, a child's chart, its table and CSV"] = NETWORKS
@@ -120,6 +139,9 @@ POLICE_ONLY: dict[str, set[str]] = {
 }
 # A support plan is seen by the support workers of the agency holding it (here the voluntary project).
 SUPPORT_PLAN = "support: a plan held by the voluntary project"
+# Completing an action someone else owns (a police officer's): the MACE coordinator, or the
+# safeguarding manager of the owner's agency (police) only.
+COMPLETE_ACTION = "mace: complete another person's action (change)"
 # Police intelligence without handling code P: police casework staff only.
 RESTRICTED_INTELLIGENCE = "event: police intelligence marked C (police only)"
 
@@ -143,6 +165,10 @@ class World:
     shared_vehicle_id: int
     report_p_id: int
     report_c_id: int
+    meeting_id: int = 0
+    mace_plan_id: int = 0
+    action_id: int = 0
+    clock_id: int = 0
 
 
 @pytest.fixture
@@ -166,7 +192,6 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
         detail="restricted-intel-text",
     )
     other = UserFactory(role=Role.REFERRER, agency=agencies[AgencyKind.HEALTH], username="other-referrer")
-    from django.utils import timezone
 
     concern = concern_raise(
         raised_by=other, child=person, seen_on=timezone.localdate(), description="someone else's concern"
@@ -189,7 +214,6 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
 
     # Justice: the child seen in a car; police intelligence held with conditions puts them and a
     # second child in another car (a new-link alert on the second child); two graded reports.
-    import datetime as dt
 
     from safeguarding.contexts import services as contexts
     from safeguarding.contexts.models import Entity
@@ -211,6 +235,18 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
         )
         for handling in ("P", "C")
     ]
+    from safeguarding.clocks.models import StatutoryClock, StepKind
+    from safeguarding.clocks.services import casework_step_record
+    from safeguarding.mace.services import action_create, meetings_schedule, plan_open
+
+    police_chair = UserFactory(role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE], username="w-chair")
+    [meeting] = meetings_schedule(acting_user=coordinator, first_at=timezone.now() + dt.timedelta(days=3),
+                                  place="Town hall", police_chair=police_chair, council_chair=coordinator)
+    mace_plan = plan_open(acting_user=coordinator, child=person)
+    action = action_create(acting_user=coordinator, plan=mace_plan, description="Visit the takeaway", owner=police_chair,
+                           due_on=timezone.localdate() + dt.timedelta(days=10))
+    casework_step_record(acting_user=coordinator, child=person, kind=StepKind.STRATEGY_DISCUSSION,
+                         occurred_at=timezone.now() - dt.timedelta(days=1))
     return World(
         person.pk,
         concern,
@@ -229,6 +265,10 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
         Entity.objects.get(key="YA19ABC").pk,
         reports[0].pk,
         reports[1].pk,
+        meeting.pk,
+        mace_plan.pk,
+        action.pk,
+        StatutoryClock.objects.get().pk,
     )
 
 
@@ -257,7 +297,6 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["concern: view one raised by someone else"] = other.status_code == 200
 
     if seen["concern: raise one"]:
-        from django.utils import timezone
 
         from safeguarding.people.models import Person
 
@@ -357,6 +396,43 @@ def _observe(user: User, world: World) -> dict[str, bool]:
 
 
     _observe_justice(client, user, world, seen)
+    from safeguarding.clocks.models import CaseworkStep
+    from safeguarding.mace.models import PanelMeeting, PlanAction, RaciVersion
+
+    seen["mace: panel meetings"] = client.get(reverse("mace:meetings")).status_code == 200
+    seen["mace: view a meeting"] = client.get(reverse("mace:meeting", args=[world.meeting_id])).status_code == 200
+    before = PanelMeeting.objects.count()
+    client.post(reverse("mace:meeting-new"), {
+        "first_on_0": "1", "first_on_1": "6", "first_on_2": str(timezone.localdate().year + 1), "at": "10:00",
+        "place": "Matrix room", "police_chair": PanelMeeting.objects.get(pk=world.meeting_id).police_chair_id,
+        "council_chair": PanelMeeting.objects.get(pk=world.meeting_id).council_chair_id, "count": "1", "every_weeks": "2",
+    })
+    seen["mace: schedule meetings (change)"] = PanelMeeting.objects.count() > before
+    seen["mace: view a plan"] = client.get(reverse("mace:plan", args=[world.mace_plan_id])).status_code == 200
+    seen["mace: view an action"] = client.get(reverse("mace:action", args=[world.action_id])).status_code == 200
+    client.post(reverse("mace:action", args=[world.action_id]), {"form": "complete", "outcome": "matrix"})
+    seen[COMPLETE_ACTION] = not PlanAction.objects.get(pk=world.action_id).is_open
+    seen["mace: my work"] = client.get(reverse("mace:my-work")).status_code == 200
+    seen["mace: our agency's work"] = client.get(reverse("mace:agency-work")).status_code == 200
+    seen["mace: escalations to the strategic group"] = client.get(reverse("mace:escalations")).status_code == 200
+    raci_before = RaciVersion.objects.count()
+    from safeguarding.mace import raci
+
+    cells = {f"{step.code}__{kind}": letter for step in raci.parse(raci.default_matrix())
+             for kind, letter in step.roles.items()}
+    client.post(reverse("mace:raci"), {**cells, "based_on": "1", "triage__voluntary": "C", "change_note": "matrix"})
+    seen["mace: roles and responsibilities (change)"] = RaciVersion.objects.count() > max(raci_before, 1)
+    seen["clocks: view a clock"] = client.get(reverse("clocks:clock", args=[world.clock_id])).status_code == 200
+    seen["clocks: casework recorded (what the child said)"] = (
+        client.get(reverse("clocks:casework", args=[world.person_id])).status_code == 200
+    )
+    steps = CaseworkStep.objects.count()
+    client.post(reverse("clocks:step", args=[world.person_id]), {
+        "kind": "assessment_referral", "occurred_on_0": "2", "occurred_on_1": "3", "occurred_on_2": "2026",
+        "positive": "", "note": "",
+    })
+    seen["clocks: record casework (change)"] = CaseworkStep.objects.count() > steps
+    seen["jobs: background jobs"] = client.get(reverse("workflows:jobs")).status_code == 200
     return seen
 
 
@@ -432,6 +508,9 @@ def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> 
 
     for kind, roles in POLICE_ONLY.items():
         expected[kind] = role in roles and agency_kind == AgencyKind.POLICE
+    expected[COMPLETE_ACTION] = role == Role.MACE_COORDINATOR or (
+        role == Role.AGENCY_MANAGER and agency_kind == AgencyKind.POLICE
+    )
     assert seen == expected
 
 

@@ -51,3 +51,16 @@ def test_forty_five_working_days_for_an_assessment() -> None:
     assert working_days_between(start, end) == 45
     # December 2026 has 3 bank holidays after the 1st (25th, 28th) and 1 January 2027.
     assert end == dt.date(2027, 2, 5)
+
+
+def test_fifteen_working_days_across_christmas_and_the_year_end() -> None:
+    # A strategy discussion on Monday 21 December 2026: Christmas Day (Friday), Boxing Day (a
+    # Saturday, so the bank holiday is Monday 28th) and New Year's Day (Friday) are not counted.
+    due = deadline_working_days(dt.datetime(2026, 12, 21, 10, tzinfo=ENGLAND), 15)
+    assert due.date() == dt.date(2027, 1, 14)
+
+
+def test_five_working_days_across_easter() -> None:
+    # An NRM referral on Wednesday 1 April 2026: Good Friday (3rd) and Easter Monday (6th) skipped.
+    assert add_working_days(dt.date(2026, 4, 1), 5) == dt.date(2026, 4, 10)
+    assert working_days_between(dt.date(2026, 4, 1), dt.date(2026, 4, 10)) == 5

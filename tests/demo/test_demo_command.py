@@ -36,6 +36,16 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
     assert set(ScreeningAssessment.objects.filter(status=ScreeningStatus.COMPLETED).values_list("child_id", flat=True)) == referred
     assert Alert.objects.filter(status=AlertStatus.ACKNOWLEDGED).count() == 1
     assert (tmp_path / "truth" / "persons.csv").exists()
+    # The panel at work: a meeting held and locked, plans with actions (some overdue, escalated),
+    # and clocks met, late and overdue from the agencies' events.
+    from safeguarding.clocks.models import StatutoryClock
+    from safeguarding.mace.models import Escalation, MeetingStatus, PanelMeeting, PlanAction
+
+    assert PanelMeeting.objects.filter(status=MeetingStatus.LOCKED).count() == 1
+    assert PlanAction.objects.filter(plan__child_id__in=referred).count() == 6
+    assert Escalation.objects.filter(action__isnull=False).exists()
+    assert {"met", "met_late", "overdue"} <= set(StatutoryClock.objects.values_list("status", flat=True))
+    assert_interview_shares_match_the_extract(tmp_path)
     assert audit_verify().ok
 
     def counts() -> tuple[int, ...]:
@@ -44,3 +54,55 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
     before = counts()
     call_command("demo", children=80, out=tmp_path, quiet=True)
     assert counts() == before
+
+
+def assert_interview_shares_match_the_extract(out: Path) -> None:
+    """The share of return home interviews held within 72 hours, per agency, as the hub reports it,
+    against a count made here straight from the extract files (events.csv), joined into persons by
+    the hub's own persons.csv: the clocks' SQL and this plain Python must agree to the clock."""
+    import csv
+    import datetime as dt
+    from collections import Counter, defaultdict
+
+    from django.utils import timezone
+
+    from safeguarding.accounts.models import User
+    from safeguarding.clocks.selectors import interview_timeliness
+    from safeguarding.core.calendar import ENGLAND
+
+    call_command("export", "persons", out=out / "persons.csv")
+    person_of = {(r["source_system"], r["record_id"]): r["person_id"] for r in csv.DictReader((out / "persons.csv").open())}
+    agency_of = {code: name for code, name, _ in [
+        ("police-records", "Eastshire Police", 0), ("council-social-care", "Eastwood Council Children's Services", 0),
+        ("nhs-community", "Eastwood NHS Community and Hospital Services", 0), ("school-sims", "Eastwood Schools", 0),
+        ("voluntary-outreach", "Eastwood Youth Outreach Project", 0),
+    ]}
+
+    def moment(text: str) -> dt.datetime:
+        value = dt.datetime.fromisoformat(text)
+        return value if value.tzinfo else value.replace(tzinfo=ENGLAND)
+
+    episodes: dict[str, list[tuple[dt.datetime, dt.datetime | None, str]]] = defaultdict(list)
+    interviews: dict[str, list[dt.datetime]] = defaultdict(list)
+    for row in csv.DictReader((out / "extract" / "events.csv").open(encoding="utf-8-sig")):
+        person = person_of[(row["source_system"], row["record_id"])]
+        if row["event_type"] == "missing_episode":
+            ended = moment(row["ended_at"]) if row["ended_at"] else None
+            episodes[person].append((moment(row["occurred_at"]), ended, row["source_system"]))
+        elif row["event_type"] == "return_home_interview":
+            interviews[person].append(moment(row["occurred_at"]))
+    due, in_time = Counter(), Counter()
+    now = timezone.now()
+    for person, seen in episodes.items():
+        seen.sort(key=lambda e: e[0])
+        for number, (went, back, system) in enumerate(seen):
+            if back is None or back + dt.timedelta(hours=72) > now:
+                continue
+            following = seen[number + 1][0] if number + 1 < len(seen) else None
+            held = [t for t in interviews[person] if t >= went and (following is None or t < following)]
+            due[agency_of[system]] += 1
+            if held and min(held) <= back + dt.timedelta(hours=72):
+                in_time[agency_of[system]] += 1
+    hub = {r.agency: (r.clocks, r.met_in_time) for r in interview_timeliness(user=User.objects.get(username="scrutineer"))}
+    assert hub == {agency: (due[agency], in_time[agency]) for agency in due}
+    assert sum(due.values()) > 0 and 0 < sum(in_time.values()) < sum(due.values())

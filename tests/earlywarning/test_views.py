@@ -283,7 +283,7 @@ def test_a_child_without_alerts_has_no_alerts_section(mace) -> None:  # type: ig
 # --- who may see and do what -------------------------------------------------------------------
 
 WORK_ALERTS = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR}
-CASEWORK = WORK_ALERTS | {Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER, Role.SUPPORT_WORKER}
+CASEWORK = WORK_ALERTS | {Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER, Role.SUPPORT_WORKER, Role.AGENCY_MANAGER}
 
 
 @pytest.mark.parametrize("role", Role.values)

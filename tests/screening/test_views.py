@@ -25,6 +25,7 @@ CASEWORK = {
     Role.LEAD_PRACTITIONER,
     Role.INTELLIGENCE_OFFICER,
     Role.SUPPORT_WORKER,
+    Role.AGENCY_MANAGER,
 }
 # Written out, not derived from the gateway, so a change of rule must be made in both places.
 EXPECTED: dict[str, set[str]] = {

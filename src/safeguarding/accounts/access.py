@@ -51,6 +51,15 @@ class Capability(enum.StrEnum):
     WORK_CONTEXTS = "work_contexts"  # open, review and close work on a place or peer group
     RECORD_DISRUPTION = "record_disruption"  # investigations, operations, disruption and justice outcomes
 
+    # --- intervene: panel meetings, plans, actions, statutory clocks, escalation, work lists ---
+    VIEW_PLANS = "view_plans"  # a child's multi-agency plan and its actions (with the single view)
+    VIEW_MEETINGS = "view_meetings"  # panel meetings: agendas, discussions, minutes
+    RUN_PANEL = "run_panel"  # schedule meetings, build agendas, record discussions, draft minutes, plans
+    RECORD_CASEWORK = "record_casework"  # return home interviews, strategy discussions, assessments, NRM steps
+    MANAGE_AGENCY_WORK = "manage_agency_work"  # an agency's actions and clocks: its manager's work list
+    VIEW_ESCALATIONS = "view_escalations"  # escalated actions and clocks (the strategic group: no identities)
+    ALLOCATE = "allocate"  # allocate concerns, alerts and children to a named worker
+
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
 
@@ -68,22 +77,39 @@ _FRONT_DOOR = {
 # intelligence, see its sources and disclose it.
 _NETWORKS = {Capability.VIEW_NETWORKS, Capability.SUBMIT_INFORMATION}
 
+# intervene: everyone in casework sees plans and records what they did; the panel's own members
+# (not referrers, support workers, or the roles without identities) see its meetings.
+_PLANS = {Capability.VIEW_PLANS, Capability.RECORD_CASEWORK}
+_PANEL_MEMBER = _PLANS | {Capability.VIEW_MEETINGS}
+
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.REFERRER: frozenset({Capability.RAISE_CONCERN, Capability.SUBMIT_INFORMATION}),
-    Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR | _NETWORKS),
+    Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR | _NETWORKS | _PANEL_MEMBER | {Capability.ALLOCATE}),
     Role.MACE_COORDINATOR: frozenset(
-        _CASEWORK | _FRONT_DOOR | _NETWORKS | {Capability.APPROVE_DOWNGRADE, Capability.WORK_CONTEXTS,
-                                               Capability.RECORD_DISRUPTION}
+        _CASEWORK | _FRONT_DOOR | _NETWORKS | _PANEL_MEMBER
+        | {Capability.APPROVE_DOWNGRADE, Capability.WORK_CONTEXTS, Capability.RECORD_DISRUPTION, Capability.RUN_PANEL,
+           Capability.ALLOCATE, Capability.VIEW_ESCALATIONS}
     ),
-    Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | _NETWORKS | {Capability.SCREEN, Capability.WORK_CONTEXTS}),
+    Role.LEAD_PRACTITIONER: frozenset(
+        _CASEWORK | _NETWORKS | _PANEL_MEMBER | {Capability.SCREEN, Capability.WORK_CONTEXTS}
+    ),
     Role.INTELLIGENCE_OFFICER: frozenset(
-        _CASEWORK | _NETWORKS | {Capability.REVIEW_MATCHES, Capability.GRADE_INTELLIGENCE, Capability.WORK_CONTEXTS,
-                                 Capability.RECORD_DISRUPTION}
+        _CASEWORK | _NETWORKS | _PANEL_MEMBER
+        | {Capability.REVIEW_MATCHES, Capability.GRADE_INTELLIGENCE, Capability.WORK_CONTEXTS,
+           Capability.RECORD_DISRUPTION}
     ),
     Role.SUPPORT_WORKER: frozenset(
-        _CASEWORK | {Capability.SUBMIT_INFORMATION, Capability.KEEP_SUPPORT_PLANS, Capability.READ_LIVED_EXPERIENCE}
+        _CASEWORK | _PLANS
+        | {Capability.SUBMIT_INFORMATION, Capability.KEEP_SUPPORT_PLANS, Capability.READ_LIVED_EXPERIENCE}
     ),
-    Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE}),
+    Role.AGENCY_MANAGER: frozenset(
+        _CASEWORK | _PANEL_MEMBER
+        | {Capability.MANAGE_AGENCY_WORK, Capability.VIEW_ESCALATIONS, Capability.ALLOCATE,
+           Capability.SUBMIT_INFORMATION}
+    ),
+    Role.PARTNERSHIP_MANAGER: frozenset(
+        {Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE, Capability.VIEW_ESCALATIONS}
+    ),
     Role.DATA_PROTECTION_OFFICER: frozenset(
         {
             Capability.VIEW_AUDIT,

@@ -17,12 +17,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {**base, "nav_items": []}
     items: list[tuple[str, str]] = []
+    if has(user, Capability.VIEW_PLANS):
+        items.append(("My work", reverse("mace:my-work")))
+    if has(user, Capability.MANAGE_AGENCY_WORK):
+        items.append(("Our agency's work", reverse("mace:agency-work")))
     if has(user, Capability.TRIAGE):
         items.append(("Triage queue", reverse("frontdoor:queue")))
     if has(user, Capability.WORK_ALERTS):
         items.append(("Alerts", reverse("earlywarning:queue")))
     if sees_panel(user):
         items.append(("Panel referrals", reverse("panel:list")))
+    if has(user, Capability.VIEW_MEETINGS):
+        items.append(("Panel meetings", reverse("mace:meetings")))
+    if has(user, Capability.VIEW_ESCALATIONS) and not has(user, Capability.MANAGE_AGENCY_WORK):
+        items.append(("Escalations", reverse("mace:escalations")))
     if has(user, Capability.SEARCH_PEOPLE):
         items.append(("Find a person", reverse("people:search")))
     if has(user, Capability.KEEP_SUPPORT_PLANS):
@@ -46,6 +54,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Figures", reverse("frontdoor:figures")))
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Risk levels", reverse("screening:levels")))
+        items.append(("Return home interviews", reverse("clocks:figures")))
     if has(user, Capability.SUBJECT_ACCESS):
         items.append(("Data protection", reverse("dataprotection:overview")))
         items.append(("Subject access requests", reverse("dataprotection:sars")))
@@ -59,10 +68,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has(user, Capability.CONFIGURE_TOOLS):
         items.append(("Screening tool", reverse("screening:tool")))
         items.append(("Early-warning rules", reverse("rules:list")))
+        items.append(("Roles and responsibilities", reverse("mace:raci")))
+        items.append(("Background jobs", reverse("workflows:jobs")))
+    if user.is_authenticated:
+        items.append(("Messages sent to me", reverse("notifications:mine")))
     path = request.path
     user_can = {"view_networks": has(user, Capability.VIEW_NETWORKS)}
     return {
         **base,
         "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items],
         "user_can": user_can,
+        # intervene: pages of lower rooms offer to allocate their record to a named worker
+        "can_allocate": has(user, Capability.ALLOCATE),
     }

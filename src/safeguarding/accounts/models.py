@@ -39,6 +39,8 @@ class Role(models.TextChoices):
     PARTNERSHIP_MANAGER = "partnership_manager", "Partnership manager or independent scrutineer"
     DATA_PROTECTION_OFFICER = "data_protection_officer", "Data protection officer"
     ADMINISTRATOR = "administrator", "Administrator"
+    # intervene: sees and chases their own agency's actions and clocks; first to hear of escalations
+    AGENCY_MANAGER = "agency_manager", "Agency safeguarding manager"
 
 
 def role_choices() -> list[tuple[str, str]]:

@@ -136,6 +136,34 @@ class AuditEventType(models.IntegerChoices):
     OPERATION_VIEWED = 1206, "Viewed an investigation or operation"
 
 
+    # 900-1099 intervene: panel meetings, plans, actions, statutory clocks, escalation, work lists
+    MEETING_SCHEDULED = 901, "Scheduled panel meetings"
+    MEETING_AGENDA_CHANGED = 902, "Built or changed a panel meeting's agenda"
+    MEETING_ATTENDANCE_RECORDED = 903, "Recorded who attended a panel meeting"
+    MEETING_DISCUSSION_RECORDED = 904, "Recorded the panel's discussion and decision about a child"
+    MINUTES_DRAFTED = 905, "Drafted a panel meeting's minutes"
+    MINUTES_APPROVED = 906, "Approved and locked a panel meeting's minutes"
+    MINUTES_ADDENDUM = 907, "Added an addendum to locked minutes"
+    MEETING_VIEWED = 908, "Viewed a panel meeting"
+    MEETING_CANCELLED = 909, "Cancelled a panel meeting"
+    PLAN_OPENED = 910, "Opened a child's multi-agency plan"
+    PLAN_CHANGED = 911, "Changed a multi-agency plan (a goal, the review date)"
+    PLAN_CLOSED = 912, "Closed a multi-agency plan"
+    PLAN_REOPENED = 913, "Reopened a multi-agency plan"
+    PLAN_VIEWED = 914, "Viewed a multi-agency plan"
+    ACTION_CREATED = 920, "Agreed an action on a plan"
+    ACTION_PROGRESS_NOTED = 921, "Added a progress note to an action"
+    ACTION_COMPLETED = 922, "Completed an action"
+    ACTION_VIEWED = 923, "Viewed an action"
+    CLOCKS_COMPUTED = 930, "Worked out the statutory clocks from events and decisions"
+    CASEWORK_STEP_RECORDED = 931, "Recorded a strategy discussion, conference, assessment or NRM step"
+    RETURN_HOME_INTERVIEW_RECORDED = 932, "Recorded a return home interview, or why none was held"
+    ESCALATED = 940, "Escalated an overdue action or clock"
+    REMINDERS_SENT = 941, "Sent reminders of actions due soon"
+    RACI_CHANGED = 950, "Changed the roles and responsibilities matrix (a new version)"
+    ALLOCATED = 960, "Allocated a concern, alert or child to a named worker"
+
+
 def audit_event_type_choices() -> list[tuple[int, str]]:
     """The event types, given to the field as a callable: the list grows with each room, and a new
     type needs no migration of the append-only table (the column is an integer either way)."""

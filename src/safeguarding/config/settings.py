@@ -92,7 +92,11 @@ INSTALLED_APPS = [
     "safeguarding.contexts",
     "safeguarding.panel",
     "safeguarding.justice",
+    "safeguarding.clocks",
+    "safeguarding.mace",
+    "safeguarding.notifications",
     "safeguarding.dataprotection",
+    "django_q",
     "safeguarding.workflows",
     "safeguarding.demo",
 ]
@@ -268,9 +272,51 @@ LINKAGE_STORE_DIR = Path(os.environ.get("LINKAGE_STORE_DIR", DATA_DIR / "linkage
 # `safeguarding link --engine spark`: local mode by default, or a cluster's master URL.
 LINKAGE_SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[2]")
 
-# Long work started from a page (testing a rule against history) runs on a background thread of
-# the web server, one job at a time, and the page shows its progress; "inline" runs it in the request.
-HUB_BACKGROUND_JOBS = os.environ.get("HUB_BACKGROUND_JOBS", "thread")
+# Long work started from a page (testing a rule against history) and scheduled work (clocks,
+# reminders, escalations, the scan after an import) run in the background worker, a process of its
+# own (`safeguarding worker`, Django-Q2 with its queue in the hub's database); "inline" runs a job at
+# once where it is started (the tests), "thread" on a thread of the web server (browser tests, whose
+# database another process cannot open).
+HUB_BACKGROUND_JOBS = os.environ.get("HUB_BACKGROUND_JOBS", "queue")
+Q_CLUSTER = {
+    "name": "safeguarding",
+    "orm": "default",  # the queue is a table in the hub's own database: nothing else to run
+    "workers": int(os.environ.get("WORKER_PROCESSES", "1")),  # a small server: one job at a time
+    "timeout": int(os.environ.get("WORKER_JOB_TIMEOUT", "1800")),  # a test against history at 5M events: ~1 min
+    "retry": int(os.environ.get("WORKER_RETRY_SECONDS", "2400")),  # a failed job is tried again after this
+    "max_attempts": int(os.environ.get("WORKER_MAX_ATTEMPTS", "3")),
+    "ack_failures": False,  # a job that fails stays on the queue to be retried, then is kept as failed
+    "save_limit": 500,
+    "catch_up": False,  # a schedule missed while the worker was stopped runs once, not once per miss
+    "poll": 2,
+    "label": "Background jobs",
+}
+
+# E-mail: printed to the console unless an SMTP server is configured.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "safeguarding-hub@localhost")
+# The hub's address as users reach it, for the links in e-mails.
+HUB_BASE_URL = os.environ.get("HUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The partnership's settings for the panel, plans and statutory clocks (DOMAIN.md, workflow).
+PANEL_REVIEW_WEEKS = int(os.environ.get("PANEL_REVIEW_WEEKS", "12"))
+ACTION_REMINDER_WORKING_DAYS = int(os.environ.get("ACTION_REMINDER_WORKING_DAYS", "2"))
+# Overdue actions and clocks go to the owner's agency safeguarding manager at once, and to the
+# strategic group (partnership managers) once this many working days overdue.
+ESCALATE_TO_STRATEGIC_WORKING_DAYS = int(os.environ.get("ESCALATE_TO_STRATEGIC_WORKING_DAYS", "5"))
+# Overdue clocks are chased (escalated, on work lists) while due within this many days; older ones
+# stay in the record and the figures.
+CLOCK_CHASE_DAYS = int(os.environ.get("CLOCK_CHASE_DAYS", "28"))
+NRM_CONCLUSIVE_TARGET_DAYS = int(os.environ.get("NRM_CONCLUSIVE_TARGET_DAYS", "45"))
 
 # The partnership's name, shown in the header.
 PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Eastwood Safeguarding Children Partnership")

@@ -27,4 +27,8 @@ urlpatterns = [
 
     path("networks/", include("safeguarding.contexts.urls")),
     path("justice/", include("safeguarding.justice.urls")),
+    path("mace/", include("safeguarding.mace.urls")),
+    path("clocks/", include("safeguarding.clocks.urls")),
+    path("messages/", include("safeguarding.notifications.urls")),
+    path("jobs/", include("safeguarding.workflows.urls")),
 ]

@@ -4,6 +4,7 @@ summary and error messages in the standard places."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -55,3 +56,14 @@ def add_service_error(form: forms.Form, error: ServiceError) -> None:
     """Show a service's refusal on the form: beside the field it is about when it names one the
     form has (so the error summary links to it), else at the top of the form."""
     form.add_error(error.field if error.field in form.fields else None, str(error))
+
+
+_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
+
+
+def time_of(text: str) -> dt.time:
+    """A time typed on the 24-hour clock ("14:30" or "9.05"), or a GOV.UK-worded error."""
+    match = _TIME.match(text or "")
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise forms.ValidationError("Enter a time like 14:30")
+    return dt.time(int(match.group(1)), int(match.group(2)))

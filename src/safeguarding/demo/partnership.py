@@ -91,6 +91,10 @@ DEMO_USERS: list[DemoUser] = [
     DemoUser("scrutineer", "Robert", "Lane", "eastwood-council", Role.PARTNERSHIP_MANAGER, "Independent scrutineer"),
     DemoUser("dpo", "Nadia", "Ahmed", "eastwood-council", Role.DATA_PROTECTION_OFFICER, "Data protection officer"),
     DemoUser("admin", "Gary", "Price", "eastwood-council", Role.ADMINISTRATOR, "Hub administrator"),
+    DemoUser("police.manager", "Ian", "Moss", "eastshire-police", Role.AGENCY_MANAGER,
+             "Detective inspector, safeguarding (agency safeguarding manager)"),
+    DemoUser("council.manager", "Ruth", "Blake", "eastwood-council", Role.AGENCY_MANAGER,
+             "Service manager, exploitation team (agency safeguarding manager)"),
 ]
 
 
@@ -371,4 +375,89 @@ def demo_justice() -> dict[str, int]:
                                   served_on=today - dt.timedelta(days=30), detail="Served at his home address.",
                                   operation=operation)
         done["operations"] += 1
+    return done
+
+
+def demo_intervene() -> dict[str, int]:
+    """The panel at work, as the demo's people would do it through the hub's services: the statutory
+    clocks worked out from the imported events; a panel meeting co-chaired by the police and the
+    council discusses the referred children, confirms their level, opens plans with actions owned
+    by named people, and its minutes are approved by the other co-chair and locked; a second
+    meeting is scheduled. The meeting is told as if held three weeks ago (its dates moved back after
+    the services recorded it: the hub itself never backdates anything), so some actions are overdue
+    and the scheduled escalation has escalated them."""
+    from safeguarding.accounts.models import AgencyKind
+    from safeguarding.clocks.services import clocks_refresh
+    from safeguarding.mace.models import AttendanceStatus, PanelDecision, PanelMeeting, Plan, PlanAction
+    from safeguarding.mace.services import (
+        ActionInput,
+        agenda_build,
+        attendance_record,
+        discussion_record,
+        escalations_run,
+        meetings_schedule,
+        minutes_approve,
+        minutes_draft,
+        reminders_send,
+    )
+
+    done = {"clocks": 0, "plans": 0, "actions": 0, "escalations": 0}
+    refreshed = clocks_refresh()
+    done["clocks"] = refreshed.clocks
+    if PanelMeeting.objects.exists():
+        return done
+    users = {u.username: u for u in User.objects.filter(username__in=[d.username for d in DEMO_USERS])}
+    mace, police_chair = users["mace.coordinator"], users["intel.officer"]
+    now = timezone.now()
+    [meeting] = meetings_schedule(acting_user=mace, first_at=now, place="Eastwood Town Hall, committee room 2",
+                                  police_chair=police_chair, council_chair=mace)
+    agenda_build(acting_user=mace, meeting=meeting)
+    attendance_record(acting_user=mace, meeting=meeting, entries={
+        a.pk: (AttendanceStatus.ATTENDED if a.kind != AgencyKind.LICENSING else AttendanceStatus.APOLOGIES,
+               {"eastwood-council": "Helen Ward, Amir Hussain", "eastshire-police": "Claire Booth"}.get(a.code, ""))
+        for a in Agency.objects.all()
+    })
+    today = timezone.localdate()
+    for number, item in enumerate(meeting.items.select_related("person")):
+        owners = [(users["intel.officer"], "disruption", "Visit the takeaway and the taxi rank named in police "
+                   "reports with licensing; identify the drivers"),
+                  (users["lead.practitioner"], "direct_work", "Weekly direct work with the child; safety plan "
+                   "agreed with the child and carer"),
+                  (users["support.worker"], "return_home_interview", "Independent return home interviews after "
+                   "each missing episode, within 72 hours")]
+        discussion_record(
+            acting_user=mace, item=item,
+            summary="Agencies shared what they hold: repeat missing episodes, sightings with older adults, "
+                    "school absence. The panel agreed a multi-agency plan.",
+            decision=PanelDecision.OPEN_PLAN,
+            goals=["The child is safe at night and returns home", "The adults around the child are disrupted"],
+            actions=[ActionInput(text, owner, today + dt.timedelta(days=7 + 7 * n), step)
+                     for n, (owner, step, text) in enumerate(owners)],
+        )
+        done["plans"] += 1
+        done["actions"] += len(owners)
+        if number >= 3:
+            break
+    minutes_draft(acting_user=mace, meeting=meeting, text=(
+        "Present: council, police, health, schools, youth outreach project; apologies from licensing. "
+        "Each referred child was discussed; plans opened with actions owned by named people. "
+        "Next meeting in two weeks."))
+    minutes_approve(acting_user=police_chair, meeting=meeting)
+    # The story: that meeting was three weeks ago.
+    back = dt.timedelta(weeks=3)
+    with transaction.atomic():
+        PanelMeeting.objects.filter(pk=meeting.pk).update(scheduled_for=meeting.scheduled_for - back,
+                                                          held_at=meeting.held_at - back if meeting.held_at else None)
+        for plan in Plan.objects.all():
+            Plan.objects.filter(pk=plan.pk).update(opened_at=plan.opened_at - back,
+                                                   review_due_on=plan.review_due_on - back)
+        for action in PlanAction.objects.all():
+            PlanAction.objects.filter(pk=action.pk).update(created_at=action.created_at - back,
+                                                           due_on=action.due_on - back)
+    meetings_schedule(acting_user=mace, first_at=now + dt.timedelta(days=11),
+                      place="Eastwood Town Hall, committee room 2", police_chair=police_chair,
+                      council_chair=mace, count=3)
+    clocks_refresh()
+    done["escalations"] = len(escalations_run())
+    reminders_send()
     return done

@@ -4,16 +4,19 @@ audited in the same transaction."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.earlywarning.services import alert_record_action
 from safeguarding.frontdoor.models import Concern
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people import identity
 from safeguarding.people.models import Person
@@ -81,6 +84,17 @@ def panel_refer(
                 "concern": concern.pk if concern is not None else None,
             },
         )
+        if created:
+            # The panel's coordinators hear of a new referral (a reference and a link, never a name).
+            notify(
+                recipients=User.objects.filter(role=Role.MACE_COORDINATOR, is_active=True).exclude(pk=referred_by.pk),
+                kind=NotificationKind.REFERRAL_RECEIVED,
+                subject=f"Referral {referral.reference} received by the panel",
+                body=f"A child has been referred to the exploitation panel ({referral.reference}) by "
+                     f"{referred_by.display_name}. They will be on the next meeting's agenda.",
+                link=reverse("panel:detail", args=[referral.pk]),
+                keep_out=[child.full_name] if child.given_name and child.family_name else [],
+            )
         if alert is not None:
             note = (
                 f"Referred to the panel: {referral.reference}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -17,6 +18,8 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import notify
 from safeguarding.people import identity
 from safeguarding.people.models import Event, Person, PersonRole
 from safeguarding.people.selectors import events_visible_to
@@ -529,6 +532,7 @@ def downgrade_approve(
             reason=reason.strip() or locked.downgrade_reason,
             detail={"from": current.level_code if current else None, "to": change.level_code},
         )
+        _tell_about_decision(locked, approved=True)
     return locked
 
 
@@ -555,4 +559,63 @@ def downgrade_refuse(
             person_id=locked.child_id,
             reason=locked.approval_reason,
         )
+        _tell_about_decision(locked, approved=False)
     return locked
+
+
+def _tell_about_decision(assessment: ScreeningAssessment, *, approved: bool) -> None:
+    """The practitioner who asked for a lower level hears the decision (no name: a reference)."""
+    child = assessment.child
+    notify(
+        recipients=[u for u in (assessment.completed_by,) if u is not None],
+        kind=NotificationKind.LEVEL_DECISION,
+        subject=f"Lower risk level {'approved' if approved else 'refused'} ({assessment.reference})",
+        body=(f"The lower level you asked for in screening {assessment.reference} was "
+              f"{'approved: it is now in force' if approved else 'refused: the level in force has not changed'}."),
+        link=reverse("screening:detail", args=[assessment.pk]),
+        keep_out=[child.full_name] if child.given_name and child.family_name else [],
+    )
+
+
+# --- a level confirmed elsewhere (the exploitation panel) ---------------------------------------
+
+
+def level_confirm(
+    *,
+    acting_user: User,
+    child: Person,
+    level_code: str,
+    reasoning: str,
+    confirmed_at: str,
+    downgrade_reason: str = "",
+) -> ScreeningAssessment:
+    """A level confirmed by the panel (``confirmed_at`` names the meeting), put in force exactly as a
+    screening's judgement is: recorded as a screening without answers, so a lower level needs its
+    reason and, where the tool says so, a second person's approval, and the level history is the
+    one history. The same level as in force changes nothing but is kept as confirmed."""
+    if not has(acting_user, Capability.SCREEN):
+        raise ServiceError("You cannot confirm a child's level of risk")
+    version = tool_current()
+    level = version.tool.level(level_code)
+    if level is None:
+        raise ServiceError("Choose the level of risk the panel confirmed", field="confirmed_level")
+    child = identity.current(child)
+    with transaction.atomic():
+        _lock_child(child.pk)
+        current = level_in_force(child)
+        draft = ScreeningAssessment.objects.create(
+            child=child,
+            tool_version=version,
+            started_by=acting_user,
+            started_at=timezone.now(),
+            score=0,
+            computed_level=current.level_code if current and version.tool.level(current.level_code) else level.code,
+            explanation={"confirmed_at": confirmed_at, "contributions": [], "rules_applied": []},
+        )
+        return screening_complete(
+            acting_user=acting_user,
+            assessment=draft,
+            judgement_level=level.code,
+            judgement_reasoning=reasoning,
+            downgrade_reason=downgrade_reason,
+        )

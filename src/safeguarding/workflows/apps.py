@@ -28,3 +28,18 @@ class WorkflowsConfig(AppConfig):
         register_hidden_persons("dataprotection", persons_hidden_by_seals)
         register_referral_source("frontdoor", concern_moments)
         register_referral_source("panel", referral_moments)
+
+        # The clocks ask the panel's meetings for review clocks, and the roles and responsibilities
+        # matrix which agency answers for each kind of clock; early warning asks the plans too.
+        from safeguarding.clocks.sources import register_clock_source, register_responsibility
+        from safeguarding.mace.raci import CLOCK_STEPS
+        from safeguarding.mace.selectors import children_with_open_plan, panel_review_facts
+        from safeguarding.mace.services import responsible_agency_for
+
+        def clock_agency(kind: str) -> int | None:
+            agency = responsible_agency_for(CLOCK_STEPS.get(kind, "panel"))
+            return agency.pk if agency is not None else None
+
+        register_clock_source("panel_review", panel_review_facts)
+        register_responsibility(clock_agency)
+        register_plan_source("mace", children_with_open_plan)

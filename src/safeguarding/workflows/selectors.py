@@ -10,10 +10,14 @@ from django.utils.http import urlencode
 
 from safeguarding.accounts.access import Capability, has
 from safeguarding.accounts.models import User
+from safeguarding.clocks.models import StatutoryClock
+from safeguarding.clocks.selectors import clocks_for_person
 from safeguarding.earlywarning.models import Alert
 from safeguarding.earlywarning.selectors import alerts_for_person
 from safeguarding.frontdoor.selectors import concerns_for_person, raise_token
 from safeguarding.linkage.selectors import pending_review_record_ids
+from safeguarding.mace.models import Allocation, Plan, PlanAction
+from safeguarding.mace.selectors import allocation_for_child, plan_actions, plan_for_person
 from safeguarding.panel.models import PanelReferral
 from safeguarding.panel.selectors import open_referral_for_person
 from safeguarding.people.models import Person, PersonRole, Relationship, SourceRecord
@@ -36,6 +40,13 @@ class ChildView:
     open_referral: PanelReferral | None
     raise_url: str  # where this viewer raises a concern about the child ("" if they may not)
     support: SupportSummary  # support plans held (who holds them, not what), and a wish for no contact
+    plan: Plan | None = None  # the plan in force (open), else the latest
+    plan_actions: list[PlanAction] | None = None  # its open actions and who owns them
+    clocks: list[StatutoryClock] | None = None
+    can_record_casework: bool = False
+    can_record_interview: bool = False
+    can_allocate: bool = False
+    allocation: Allocation | None = None
 
     @property
     def records(self) -> list[SourceRecord]:
@@ -78,6 +89,7 @@ def child_view(*, user: User, person: Person) -> ChildView:
     if has(user, Capability.RAISE_CONCERN) and person.role != PersonRole.ADULT:
         raise_url = f"{reverse('frontdoor:raise')}?{urlencode({'child': raise_token(user=user, person=person)})}"
     sees_panel_referral = has(user, Capability.TRIAGE) or has(user, Capability.WORK_ALERTS)
+    plan = plan_for_person(user=user, person=person)
     return ChildView(
         person=person,
         people=people,
@@ -89,4 +101,13 @@ def child_view(*, user: User, person: Person) -> ChildView:
         open_referral=open_referral_for_person(person) if sees_panel_referral else None,
         raise_url=raise_url,
         support=support_summary(user=user, person=person),
+
+
+        plan=plan,
+        plan_actions=[a for a in plan_actions(plan=plan) if a.is_open] if plan is not None else [],
+        clocks=clocks_for_person(user=user, person=person),
+        can_record_casework=has(user, Capability.RECORD_CASEWORK),
+        can_record_interview=has(user, Capability.RECORD_CASEWORK),
+        can_allocate=has(user, Capability.ALLOCATE),
+        allocation=allocation_for_child(person) if has(user, Capability.VIEW_PLANS) else None,
     )

@@ -24,6 +24,7 @@ from safeguarding.demo.partnership import (
     DEMO_USERS,
     demo_casework,
     demo_concerns_raise,
+    demo_intervene,
     demo_justice,
     demo_partnership_setup,
     demo_support_and_data_protection,
@@ -99,6 +100,12 @@ class Command(BaseCommand):
                     f"acknowledged {worked['acknowledged']} more alert, as the demo's MACE coordinator and lead "
                     "practitioner."
                 )
+            intervened = demo_intervene()
+            console.print(
+                f"Worked out {intervened['clocks']:,} statutory clocks; held a panel meeting that opened "
+                f"{intervened['plans']} plans with {intervened['actions']} actions; escalated "
+                f"{intervened['escalations']} overdue actions and clocks."
+            )
         kept = demo_support_and_data_protection()
         if kept["plans"]:
             console.print(

@@ -8,15 +8,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from safeguarding.clocks.exporters import export_clocks
 from safeguarding.contexts.exporters import export_networks
 from safeguarding.earlywarning.exporters import export_alerts
 from safeguarding.exchange.exporters import export_persons
 
-EXPORTS: dict[str, Callable[[Path], int]] = {"persons": export_persons, "alerts": export_alerts, "networks": export_networks}
+EXPORTS: dict[str, Callable[[Path], int]] = {
+    "persons": export_persons, "alerts": export_alerts, "clocks": export_clocks, "networks": export_networks,
+}
 
 
 class Command(BaseCommand):
-    help = "Write one of the files the hub hands back: persons, alerts or networks."
+    help = "Write one of the files the hub hands back: persons, alerts, clocks or networks."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(EXPORTS))

@@ -1,0 +1,61 @@
+"""``clocks.csv`` (SPEC.md): one row per statutory clock, its status judged at the latest moment the
+hub's data reaches, so compliance can be tested against history like alerts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.clocks.engine import status_of
+from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview, StatutoryClock
+from safeguarding.people.models import Event
+
+COLUMNS = ["clock_id", "person_id", "clock", "started_at", "due_at", "met_at", "status"]
+
+
+def data_moment() -> dt.datetime | None:
+    """The latest moment the hub's data reaches: the newest event (its start or end) or casework."""
+    moments = [
+        *Event.objects.aggregate(a=Max("occurred_at"), b=Max("ended_at")).values(),
+        CaseworkStep.objects.aggregate(m=Max("occurred_at"))["m"],
+        ReturnHomeInterview.objects.aggregate(m=Max("held_at"))["m"],
+        StatutoryClock.objects.aggregate(m=Max("met_at"))["m"],
+    ]
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
+
+
+def _iso(moment: dt.datetime | None) -> str:
+    """As alerts.csv writes moments: England's local time with its offset."""
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
+def export_clocks(path: Path) -> int:
+    """Write clocks.csv; ``person_id`` is the child as the hub knows them now (their root)."""
+    as_of = data_moment() or dt.datetime.now(dt.UTC)
+    rows = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for pk, person, kind, started, due, met in StatutoryClock.objects.order_by("pk").values_list(
+            "pk", "child__root_id", "kind", "started_at", "due_at", "met_at"
+        ).iterator(chunk_size=20_000):
+            writer.writerow([pk, person, kind, _iso(started), _iso(due), _iso(met), status_of(due, met, as_of)])
+            rows += 1
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.DATA_EXPORTED,
+            actor_label="safeguarding export clocks",
+            target_kind="clocks.csv",
+            target_id=str(path),
+            detail={"rows": rows, "judged_at": _iso(as_of)},
+        )
+    return rows

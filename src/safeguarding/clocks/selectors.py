@@ -1,0 +1,105 @@
+"""Reads of the statutory clocks, each applying the access policy: a child's clocks on the single
+view, one clock with its history, and the missing episodes a practitioner may record an interview for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has, one_or_404
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.clocks.models import CaseworkStep, ClockKind, ClockStatus, ReturnHomeInterview, StatutoryClock
+from safeguarding.people import identity
+from safeguarding.people.models import Event, EventType, Person
+
+
+def sees_clocks(user: User) -> bool:
+    return has(user, Capability.VIEW_PLANS) and has(user, Capability.VIEW_PERSON)
+
+
+def clocks_for_person(*, user: User, person: Person, limit: int = 50) -> list[StatutoryClock]:
+    """The child's clocks: overdue first, then not yet due, then the latest met. ``person`` comes from
+    ``person_for_user_or_404``."""
+    if not sees_clocks(user):
+        return []
+    order = Case(When(status=ClockStatus.OVERDUE, then=Value(0)), When(status=ClockStatus.OPEN, then=Value(1)),
+                 default=Value(2), output_field=IntegerField())
+    return list(
+        StatutoryClock.objects.filter(identity.same_person("child", person)).select_related("agency")
+        .annotate(order=order).order_by("order", "-due_at")[:limit]
+    )
+
+
+def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:
+    return one_or_404(
+        StatutoryClock.objects.filter(pk=clock_id).select_related("child", "agency"),
+        user=user,
+        allowed=sees_clocks(user),
+        event_type=AuditEventType.PERSON_VIEWED,
+        target_kind="statutory_clock",
+        person_of=lambda c: c.child_id,
+        reason=lambda c: f"opened statutory clock {c.reference}",
+    )
+
+
+def missing_episodes_for(*, user: User, person: Person) -> list[Event]:
+    """The child's missing episodes that have ended, newest first, for recording an interview."""
+    if not sees_clocks(user):
+        return []
+    return list(
+        Event.objects.filter(identity.same_person("source_record__person", person),
+                             event_type=EventType.MISSING_EPISODE, ended_at__isnull=False)
+        .select_related("source_system__agency").order_by("-ended_at")[:20]
+    )
+
+
+def casework_for_person(*, user: User, person: Person) -> tuple[list[CaseworkStep], list[ReturnHomeInterview]]:
+    if not sees_clocks(user):
+        return [], []
+    steps = list(CaseworkStep.objects.filter(identity.same_person("child", person))
+                 .select_related("agency", "recorded_by").order_by("-occurred_at")[:50])
+    interviews = list(ReturnHomeInterview.objects.filter(identity.same_person("child", person))
+                      .select_related("agency", "recorded_by", "missing_episode").order_by("-held_at")[:50])
+    return steps, interviews
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    agency: str
+    clocks: int
+    met_in_time: int
+    met_late: int
+    not_met: int
+
+    @property
+    def share_in_time(self) -> float:
+        return self.met_in_time / self.clocks if self.clocks else 0.0
+
+
+def interview_timeliness(*, user: User) -> list[Timeliness]:
+    """For each agency that recorded children's returns from missing episodes: how many return home
+    interviews were due (episodes that ended, and whose 72 hours have run out), and how many were held
+    within 72 hours, late, or not at all. Counts only, no identities."""
+    if not has(user, Capability.VIEW_AGGREGATES):
+        raise PermissionDenied
+    now = timezone.now()
+    clocks = list(
+        StatutoryClock.objects.filter(kind=ClockKind.RETURN_HOME_INTERVIEW, due_at__lte=now)
+        .values_list("start_key", "due_at", "met_at")
+    )
+    episode_ids = [int(key.split(":", 1)[1]) for key, _, _ in clocks if key.startswith("event:")]
+    agency_of: dict[int, str] = {}
+    for start in range(0, len(episode_ids), 5000):
+        agency_of.update(Event.objects.filter(pk__in=episode_ids[start : start + 5000])
+                         .values_list("pk", "source_system__agency__name"))
+    counts: dict[str, list[int]] = {}
+    for key, due, met in clocks:
+        agency = agency_of.get(int(key.split(":", 1)[1]), "Not known")
+        row = counts.setdefault(agency, [0, 0, 0, 0])
+        row[0] += 1
+        row[1 if met is not None and met <= due else 2 if met is not None else 3] += 1
+    return [Timeliness(agency, *row) for agency, row in sorted(counts.items())]

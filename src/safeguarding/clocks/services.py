@@ -1,0 +1,348 @@
+"""Working out the statutory clocks and recording the casework that starts and meets them; each
+change audited in the same transaction.
+
+``clocks_refresh`` compares what the events and decisions say now with the clocks the hub holds:
+new clocks are written (their first state is their own row), changed ones updated, and every change
+kept in ``ClockChange`` with the state before and after, so a return home interview imported after its clock was marked overdue
+puts the clock right and leaves both states in its history. Clocks not met turn overdue with time
+(``_judge_by_time``), each turn kept the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.clocks import engine
+from safeguarding.clocks.models import (
+    CaseworkStep,
+    ClockChange,
+    ClockKind,
+    ClockRun,
+    ClockStatus,
+    InterviewOutcome,
+    ReturnHomeInterview,
+    StatutoryClock,
+    StepKind,
+)
+from safeguarding.clocks.sources import responsible_agency
+from safeguarding.core.arrow import arrow_table, query_arrow
+from safeguarding.core.bulk import BulkTable, Same
+from safeguarding.core.errors import ServiceError
+from safeguarding.people import identity
+from safeguarding.people.models import Event, EventType, Person
+
+BATCH = 2000
+
+
+@dataclass
+class RefreshResult:
+    run: ClockRun
+    clocks: int
+    created: int
+    changed: int
+    turned_overdue: int
+    seconds: float
+
+
+_EXISTING_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("kind", pa.string()), ("start_key", pa.string()), ("due_text", pa.string()),
+    ("met_text", pa.string()), ("status", pa.string()),
+])
+
+
+def _existing(children: Collection[int] | None) -> pa.Table:
+    """The clocks the hub holds (of these children, under any id they have had), as plain columns."""
+    where = ""
+    if children is not None:
+        # whole numbers only (ids_clause), never text from a user
+        where = f"WHERE c.child_id IN (SELECT id FROM people_person WHERE {engine.ids_clause('root_id', children)})"  # noqa: S608
+    return query_arrow(
+        f"SELECT c.id, c.kind, c.start_key, {engine._text_time('c.due_at', full=True)}, "  # noqa: S608
+        f"{engine._text_time('c.met_at', full=True)}, c.status FROM clocks_statutoryclock c {where}",
+        _EXISTING_SCHEMA,
+    )
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else moment.replace(tzinfo=dt.UTC)
+
+
+def _aware_column(table: pa.Table, name: str) -> list[Any]:
+    """A naive-UTC timestamp column as aware datetimes (converted in Arrow, not one by one)."""
+    return table[name].cast(pa.timestamp("us", tz="UTC")).to_pylist()
+
+
+def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) -> tuple[int, int]:
+    """Compare what the facts say with the clocks held, set-based in DuckDB: write the new clocks
+    (in bulk, a column at a time), update the changed ones and keep each change in the history (a
+    new clock's first state is its own row). Returns (created, changed)."""
+    con = duckdb.connect()
+    try:
+        con.register("facts", facts)
+        con.register("existing", _existing(children))
+        changes = arrow_table(con.sql(
+            """
+            WITH f AS (
+                SELECT child_id, kind, start_key, started_at, due_at, met_at, left(coalesce(met_by, ''), 200) AS met_by,
+                       agency_id,
+                       CASE WHEN met_at IS NOT NULL AND met_at <= $now
+                                 THEN CASE WHEN met_at <= due_at THEN 'met' ELSE 'met_late' END
+                            WHEN $now > due_at THEN 'overdue' ELSE 'open' END AS status
+                FROM facts
+            ), x AS (
+                SELECT id, kind, start_key, TRY_CAST(nullif(due_text, '') AS TIMESTAMP) AS due_at,
+                       TRY_CAST(nullif(met_text, '') AS TIMESTAMP) AS met_at, status
+                FROM existing
+            )
+            SELECT f.*, x.id AS clock_id, x.due_at AS due_before, x.met_at AS met_before, x.status AS status_before
+            FROM f LEFT JOIN x USING (kind, start_key)
+            WHERE x.id IS NULL OR x.due_at IS DISTINCT FROM f.due_at OR x.met_at IS DISTINCT FROM f.met_at
+               OR x.status <> f.status
+            """,
+            params={"now": now.astimezone(dt.UTC).replace(tzinfo=None)},
+        ))
+    finally:
+        con.close()
+    is_new = pc.is_null(changes["clock_id"])
+    new = changes.filter(is_new)
+    kinds = new["kind"].to_pylist()
+    responsible = {kind: responsible_agency(kind) for kind in set(kinds)}
+    BulkTable(StatutoryClock).insert_columns({
+        "child_id": new["child_id"].to_pylist(),
+        "kind": kinds,
+        "start_key": new["start_key"].to_pylist(),
+        "started_at": _aware_column(new, "started_at"),
+        "due_at": _aware_column(new, "due_at"),
+        "met_at": _aware_column(new, "met_at"),
+        "met_by": new["met_by"].to_pylist(),
+        "status": new["status"].to_pylist(),
+        "status_at": Same(now),
+        "agency_id": [given or responsible[kind] for given, kind in zip(new["agency_id"].to_pylist(), kinds,
+                                                                        strict=True)],
+    }, new.num_rows, now)
+    changed = changes.filter(pc.invert(is_new)).to_pylist()
+    for row in changed:
+        for name in ("due_at", "met_at", "due_before", "met_before"):
+            row[name] = _aware(row[name])
+    BulkTable(StatutoryClock).update([
+        {"id": c["clock_id"], "due_at": c["due_at"], "met_at": c["met_at"], "met_by": c["met_by"],
+         "status": c["status"], "status_at": now}
+        for c in changed
+    ], ["due_at", "met_at", "met_by", "status", "status_at"])
+    BulkTable(ClockChange).insert([
+        {"clock_id": c["clock_id"], "at": now, "status_before": c["status_before"], "status_after": c["status"],
+         "due_before": c["due_before"], "due_after": c["due_at"], "met_before": c["met_before"],
+         "met_after": c["met_at"], "note": _why(c)}
+        for c in changed
+    ], now)
+    return new.num_rows, len(changed)
+
+
+def _why(change: dict[str, Any]) -> str:
+    """Why a clock changed, in words, from the row comparing it before and after."""
+    if change["met_before"] is None and change["met_at"] is not None:
+        return f"Met: {change['met_by']}"[:200] if change["met_by"] else "Met"
+    if change["met_before"] is not None and change["met_at"] is None:
+        return "What met it no longer counts (moved to another child by record linkage)"
+    if change["met_before"] != change["met_at"]:
+        return f"Met earlier than the hub knew: {change['met_by']}"[:200]
+    if change["due_before"] != change["due_at"]:
+        return "Due date worked out again"
+    if change["status"] == ClockStatus.OVERDUE:
+        return "Due time passed without it being met"
+    return "Worked out again"
+
+
+def _judge_by_time(now: dt.datetime) -> int:
+    """Clocks not met whose due time has passed since they were last judged turn overdue."""
+    due = list(StatutoryClock.objects.filter(status=ClockStatus.OPEN, met_at__isnull=True, due_at__lt=now))
+    for clock in due:
+        clock.status, clock.status_at = ClockStatus.OVERDUE, now
+    StatutoryClock.objects.bulk_update(due, ["status", "status_at"], batch_size=1000)
+    ClockChange.objects.bulk_create(
+        [ClockChange(clock=c, at=now, status_before=ClockStatus.OPEN, status_after=ClockStatus.OVERDUE,
+                     due_before=c.due_at, due_after=c.due_at, note="Due time passed without it being met")
+         for c in due],
+        batch_size=5000,
+    )
+    return len(due)
+
+
+def clocks_refresh(
+    *, incremental: bool = False, children: Collection[int] | None = None, acting_user: User | None = None
+) -> RefreshResult:
+    """Work out the clocks again: every child's, or (``incremental``) only those of children with
+    events newer than the last run, or the ``children`` given. Then turn overdue every clock whose
+    time has passed. One audited transaction."""
+    started = time.perf_counter()
+    now = timezone.now()
+    last = ClockRun.objects.filter(finished_at__isnull=False).aggregate(last=Max("last_event_id"))["last"] or 0
+    newest = Event.objects.aggregate(last=Max("pk"))["last"] or 0
+    chosen: set[int] | None = None
+    if children is not None:
+        chosen = engine.roots(children)
+    elif incremental:
+        touched = Event.objects.filter(
+            pk__gt=last, event_type__in=[EventType.MISSING_EPISODE, EventType.RETURN_HOME_INTERVIEW]
+        ).values_list("source_record__person_id", flat=True).distinct()
+        chosen = engine.roots(touched)
+    facts = engine.all_facts(chosen)
+    with transaction.atomic():
+        run = ClockRun.objects.create(started_at=now, incremental=chosen is not None,
+                                      last_event_id=newest if children is None else last)
+        created, changed = _apply(facts, now, chosen)
+        overdue = _judge_by_time(now)
+        run.finished_at = timezone.now()
+        run.children = len(chosen) if chosen is not None else len(pc.unique(facts["child_id"]))
+        run.clocks_created, run.clocks_changed = created, changed + overdue
+        run.seconds = time.perf_counter() - started
+        run.save()
+        audit_record(
+            event_type=AuditEventType.CLOCKS_COMPUTED,
+            actor=acting_user,
+            actor_label="" if acting_user else "statutory clocks",
+            target_kind="clock_run",
+            target_id=run.pk,
+            detail={"incremental": run.incremental, "clocks": facts.num_rows, "created": created,
+                    "changed": changed, "turned_overdue": overdue},
+        )
+    return RefreshResult(run, facts.num_rows, created, changed, overdue, run.seconds)
+
+
+# --- casework recorded in the hub ----------------------------------------------------------------
+
+
+def _check_moment(moment: dt.datetime, what: str) -> None:
+    if moment > timezone.now() + dt.timedelta(minutes=5):
+        raise ServiceError(f"The date of the {what} cannot be in the future", field="occurred_on")
+
+
+def casework_step_record(
+    *,
+    acting_user: User,
+    child: Person,
+    kind: str,
+    occurred_at: dt.datetime,
+    positive: bool | None = None,
+    note: str = "",
+) -> CaseworkStep:
+    """Record a strategy discussion, a conference, an assessment referral or completion, or an NRM
+    step, and work out the child's clocks again in the same transaction."""
+    if not (has(acting_user, Capability.RECORD_CASEWORK) and has(acting_user, Capability.VIEW_PERSON)):
+        raise ServiceError("You cannot record casework in the hub")
+    if acting_user.agency is None:
+        raise ServiceError("Your account is not linked to an agency")
+    if kind not in StepKind.values:
+        raise ServiceError("Choose what happened", field="kind")
+    _check_moment(occurred_at, "step")
+    child = identity.current(child)
+    steps = CaseworkStep.objects.filter(identity.same_person("child", child))
+    if kind in (StepKind.NRM_REASONABLE_GROUNDS, StepKind.NRM_CONCLUSIVE_GROUNDS) and positive is None:
+        raise ServiceError("Say whether the decision found grounds", field="positive")
+    if kind == StepKind.NRM_REASONABLE_GROUNDS and not steps.filter(
+        kind=StepKind.NRM_REFERRAL, occurred_at__lte=occurred_at
+    ).exists():
+        raise ServiceError("Record the child's referral to the National Referral Mechanism first", field="kind")
+    if kind == StepKind.NRM_CONCLUSIVE_GROUNDS:
+        grounds = steps.filter(kind=StepKind.NRM_REASONABLE_GROUNDS, positive=True).order_by("-occurred_at").first()
+        if grounds is None:
+            raise ServiceError(
+                "A conclusive grounds decision follows a positive reasonable grounds decision: record that first",
+                field="kind",
+            )
+        earliest = grounds.occurred_at + dt.timedelta(days=engine.NRM_CONCLUSIVE_EARLIEST_DAYS)
+        if occurred_at < earliest:
+            raise ServiceError(
+                "A conclusive grounds decision cannot be made until 30 days after the reasonable grounds decision: "
+                f"on or after {timezone.localtime(earliest):%-d %B %Y}",
+                field="occurred_on",
+            )
+    with transaction.atomic():
+        step = CaseworkStep.objects.create(
+            child=child, kind=kind, occurred_at=occurred_at, positive=positive if kind.startswith("nrm_") else None,
+            note=note.strip(), agency=acting_user.agency, recorded_by=acting_user, recorded_at=timezone.now(),
+        )
+        audit_record(
+            event_type=AuditEventType.CASEWORK_STEP_RECORDED,
+            actor=acting_user,
+            target_kind="casework_step",
+            target_id=step.pk,
+            person_id=child.pk,
+            detail={"kind": kind, "occurred_at": occurred_at.isoformat(), "positive": step.positive},
+        )
+        clocks_refresh(children=[child.pk], acting_user=acting_user)
+    return step
+
+
+def return_home_interview_record(
+    *,
+    acting_user: User,
+    child: Person,
+    missing_episode: Event,
+    outcome: str,
+    held_at: dt.datetime,
+    interviewer: str = "",
+    child_said: str = "",
+    places_named: str = "",
+    people_named: str = "",
+    reason_not_held: str = "",
+) -> ReturnHomeInterview:
+    """Record the return home interview after a missing episode (or why none was held), which
+    meets the episode's clock; the child's clocks are worked out again in the same transaction."""
+    if not (has(acting_user, Capability.RECORD_CASEWORK) and has(acting_user, Capability.VIEW_PERSON)):
+        raise ServiceError("You cannot record return home interviews")
+    if acting_user.agency is None:
+        raise ServiceError("Your account is not linked to an agency")
+    child = identity.current(child)
+    if missing_episode.event_type != EventType.MISSING_EPISODE or identity.root_id(
+        missing_episode.source_record.person_id
+    ) != child.pk:
+        raise ServiceError("Choose one of this child's missing episodes", field="missing_episode")
+    if missing_episode.ended_at is None:
+        raise ServiceError("The child has not been recorded as returned from this episode yet", field="missing_episode")
+    if outcome not in InterviewOutcome.values:
+        raise ServiceError("Say whether the interview was held", field="outcome")
+    _check_moment(held_at, "interview")
+    if held_at < missing_episode.occurred_at:
+        raise ServiceError("The interview cannot be before the child went missing", field="held_on")
+    if outcome == InterviewOutcome.HELD and not interviewer.strip():
+        raise ServiceError("Enter who held the interview", field="interviewer")
+    if outcome != InterviewOutcome.HELD and not reason_not_held.strip():
+        raise ServiceError("Give the reason no interview was held", field="reason_not_held")
+    with transaction.atomic():
+        interview = ReturnHomeInterview.objects.create(
+            child=child, missing_episode=missing_episode, outcome=outcome, held_at=held_at,
+            interviewer=interviewer.strip(), child_said=child_said.strip(), places_named=places_named.strip(),
+            people_named=people_named.strip(), reason_not_held=reason_not_held.strip(),
+            agency=acting_user.agency, recorded_by=acting_user, recorded_at=timezone.now(),
+        )
+        audit_record(
+            event_type=AuditEventType.RETURN_HOME_INTERVIEW_RECORDED,
+            actor=acting_user,
+            target_kind="return_home_interview",
+            target_id=interview.pk,
+            person_id=child.pk,
+            reason=interview.reason_not_held,
+            detail={"outcome": outcome, "missing_episode": missing_episode.pk, "held_at": held_at.isoformat()},
+        )
+        clocks_refresh(children=[child.pk], acting_user=acting_user)
+    return interview
+
+
+def kinds() -> list[tuple[str, str]]:
+    return list(ClockKind.choices)

@@ -1,0 +1,191 @@
+"""Forms of the panel's pages: scheduling, attendance, a child's discussion, minutes, plans, actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import Agency, AgencyKind, User
+from safeguarding.core.calendar import ENGLAND
+from safeguarding.core.forms import GovukDateField, time_of
+from safeguarding.mace.models import AttendanceStatus, PanelDecision, PlanOutcome
+
+
+class UserChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        user: User = obj
+        return f"{user.get_full_name() or user.username}, {user.agency.name if user.agency else 'no agency'}"
+
+
+def owners() -> list[User]:
+    return [u for u in User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
+            .order_by("agency__name", "last_name", "first_name") if has(u, Capability.VIEW_PLANS)]
+
+
+class ScheduleForm(forms.Form):
+    first_on = GovukDateField(label="Date of the first meeting", error_messages={"required": "Enter the date"})
+    at = forms.CharField(label="Time", help_text="24-hour clock, for example 14:00", max_length=5,
+                         error_messages={"required": "Enter the time"})
+    place = forms.CharField(label="Where", max_length=200, error_messages={"required": "Enter where"})
+    police_chair = UserChoice(queryset=User.objects.none(), label="Police co-chair", required=False)
+    council_chair = UserChoice(queryset=User.objects.none(), label="Council co-chair", required=False)
+    count = forms.IntegerField(label="How many meetings", initial=1, min_value=1, max_value=26,
+                               help_text="More than one schedules a series")
+    every_weeks = forms.IntegerField(label="Every how many weeks", initial=2, min_value=1, max_value=12)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        active = User.objects.filter(is_active=True).select_related("agency").order_by("last_name")
+        self.fields["police_chair"].queryset = active.filter(agency__kind=AgencyKind.POLICE)  # type: ignore[attr-defined]
+        self.fields["council_chair"].queryset = active.filter(agency__kind=AgencyKind.COUNCIL)  # type: ignore[attr-defined]
+
+    def clean_at(self) -> dt.time:
+        return time_of(self.cleaned_data["at"])
+
+    def first_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.cleaned_data["first_on"], self.cleaned_data["at"], tzinfo=ENGLAND)
+
+
+class AttendanceForm(forms.Form):
+    def __init__(self, *args: Any, agencies: list[Agency], initial_by_agency: dict[int, tuple[str, str]],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agencies = agencies
+        for agency in agencies:
+            status, names = initial_by_agency.get(agency.pk, (AttendanceStatus.ABSENT, ""))
+            self.fields[f"status_{agency.pk}"] = forms.ChoiceField(
+                label=agency.name, choices=AttendanceStatus.choices, widget=forms.RadioSelect, initial=status)
+            self.fields[f"names_{agency.pk}"] = forms.CharField(
+                label=f"Who came for {agency.name}", required=False, max_length=400, initial=names)
+
+    def entries(self) -> dict[int, tuple[str, str]]:
+        return {a.pk: (self.cleaned_data[f"status_{a.pk}"], self.cleaned_data[f"names_{a.pk}"])
+                for a in self.agencies}
+
+
+ACTION_ROWS = 3
+
+
+class DiscussionForm(forms.Form):
+    summary = forms.CharField(label="What the panel discussed", widget=forms.Textarea, max_length=10_000,
+                              error_messages={"required": "Summarise the discussion"})
+    decision = forms.ChoiceField(label="The panel's decision", choices=PanelDecision.choices, widget=forms.RadioSelect,
+                                 error_messages={"required": "Choose the panel's decision"})
+    confirmed_level = forms.ChoiceField(label="Risk level the panel confirmed", required=False)
+    level_reasons = forms.CharField(label="The panel's reasons for the level", widget=forms.Textarea, required=False,
+                                    max_length=4000)
+    downgrade_reason = forms.CharField(
+        label="If the level is lower than the one in force, why", widget=forms.Textarea, required=False,
+        max_length=4000, help_text="A lower level may need a second MACE coordinator's approval before it applies")
+    goals = forms.CharField(label="Goals of the plan", widget=forms.Textarea, required=False, max_length=4000,
+                            help_text="One a line")
+    outcome = forms.ChoiceField(label="If closing the plan: its outcome", required=False,
+                                choices=[("", "Not closing"), *list(PlanOutcome.choices)])
+
+    def __init__(self, *args: Any, levels: list[tuple[str, str]], steps: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confirmed_level"].choices = [("", "Not confirmed at this meeting"), *levels]  # type: ignore[attr-defined]
+        people = owners()
+        for n in range(1, ACTION_ROWS + 1):
+            self.fields[f"action_{n}"] = forms.CharField(label=f"Action {n}", required=False, max_length=4000)
+            self.fields[f"step_{n}"] = forms.ChoiceField(label=f"Kind of action {n}", required=False,
+                                                         choices=[("", "Choose a kind"), *steps])
+            self.fields[f"owner_{n}"] = UserChoice(queryset=User.objects.filter(pk__in=[u.pk for u in people])
+                                                   .select_related("agency").order_by("agency__name", "last_name"),
+                                                   label=f"Owner of action {n}", required=False,
+                                                   empty_label="Choose the person")
+            self.fields[f"due_{n}"] = GovukDateField(label=f"Action {n} due by", required=False)
+
+    def action_rows(self) -> list[tuple[str, User | None, dt.date | None, str]]:
+        rows = []
+        for n in range(1, ACTION_ROWS + 1):
+            text = self.cleaned_data.get(f"action_{n}", "").strip()
+            if text:
+                rows.append((text, self.cleaned_data.get(f"owner_{n}"), self.cleaned_data.get(f"due_{n}"),
+                             self.cleaned_data.get(f"step_{n}", "")))
+        return rows
+
+    def action_fields(self) -> list[list[forms.BoundField]]:
+        return [[self[f"{name}_{n}"] for name in ("action", "step", "owner", "due")] for n in range(1, ACTION_ROWS + 1)]
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(label="Minutes", widget=forms.Textarea, max_length=50_000,
+                              error_messages={"required": "Write the minutes"})
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(label="Addendum", widget=forms.Textarea, max_length=10_000,
+                           help_text="A correction or addition, kept beside the locked minutes",
+                           error_messages={"required": "Write the addendum"})
+
+
+class AgendaAddForm(forms.Form):
+    person = forms.CharField(label="Hub reference of the child or adult", help_text="For example P0000123",
+                             max_length=12, error_messages={"required": "Enter the hub reference"})
+    note = forms.CharField(label="Why should the panel discuss them", widget=forms.Textarea, max_length=4000,
+                           error_messages={"required": "Say why the panel should discuss them"})
+
+    def clean_person(self) -> int:
+        text = self.cleaned_data["person"].strip().upper().lstrip("P")
+        if not text.isdigit():
+            raise forms.ValidationError("Enter a hub reference like P0000123")
+        return int(text)
+
+
+class ActionForm(forms.Form):
+    description = forms.CharField(label="What will be done", widget=forms.Textarea, max_length=4000,
+                                  error_messages={"required": "Describe the action"})
+    step = forms.ChoiceField(label="Kind of action", required=False)
+    owner = UserChoice(queryset=User.objects.none(), label="Owner", required=False, empty_label="Choose the person",
+                       help_text="The named person who will do it")
+    due_on = GovukDateField(label="Due by", required=False,
+                            help_text="A weekend or bank holiday moves to the next working day")
+
+    def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["step"].choices = [("", "Choose a kind"), *steps]  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[u.pk for u in owners()]).select_related("agency").order_by("agency__name", "last_name")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Progress note", widget=forms.Textarea, max_length=4000,
+                           error_messages={"required": "Write the progress note"})
+
+
+class CompleteForm(forms.Form):
+    outcome = forms.CharField(label="What was done, and what came of it", widget=forms.Textarea, max_length=4000,
+                              error_messages={"required": "Say what was done and what came of it"})
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", choices=PlanOutcome.choices, widget=forms.RadioSelect,
+                                required=False)
+    reason = forms.CharField(label="Why the plan is closing", widget=forms.Textarea, max_length=4000, required=False)
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label="Why the plan is being reopened", widget=forms.Textarea, max_length=4000,
+                             required=False)
+
+
+class GoalForm(forms.Form):
+    text = forms.CharField(label="New goal", widget=forms.Textarea, max_length=4000,
+                           error_messages={"required": "Describe the goal"})
+
+
+class AllocateForm(forms.Form):
+    worker = UserChoice(queryset=User.objects.none(), label="Allocate to", empty_label="Choose the worker",
+                        error_messages={"required": "Choose the worker"})
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        workers = User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
+        if has(user, Capability.MANAGE_AGENCY_WORK) and not has(user, Capability.TRIAGE):
+            workers = workers.filter(agency_id=user.agency_id or 0)
+        self.fields["worker"].queryset = workers.filter(  # type: ignore[attr-defined]
+            pk__in=[u.pk for u in workers if has(u, Capability.VIEW_PERSON)]).order_by("agency__name", "last_name")

@@ -1,0 +1,349 @@
+"""Reads for the panel's meetings, plans and actions, and the work lists; each applies the access
+policy. Lists are read with a fixed number of queries whatever their length (select_related and
+prefetches), so the agenda and the work lists stay fast at ten thousand open actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has, one_or_404
+from safeguarding.accounts.models import User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.clocks.models import StatutoryClock
+from safeguarding.clocks.sources import ClockFact
+from safeguarding.core.calendar import ENGLAND, end_of_day
+from safeguarding.mace.models import (
+    ActionStatus,
+    AgendaItem,
+    Allocation,
+    Discussion,
+    Escalation,
+    MeetingStatus,
+    PanelDecision,
+    PanelMeeting,
+    Plan,
+    PlanAction,
+    PlanStatus,
+)
+from safeguarding.people import identity
+from safeguarding.people.models import Person
+from safeguarding.screening.models import RiskLevelChange
+
+
+def sees_meetings(user: User) -> bool:
+    return has(user, Capability.VIEW_MEETINGS)
+
+
+def sees_plans(user: User) -> bool:
+    return has(user, Capability.VIEW_PLANS) and has(user, Capability.VIEW_PERSON)
+
+
+# --- meetings -----------------------------------------------------------------------------------
+
+
+def meetings_list(*, user: User, past: bool = False) -> QuerySet[PanelMeeting]:
+    if not sees_meetings(user):
+        raise PermissionDenied
+    meetings = PanelMeeting.objects.select_related("police_chair__agency", "council_chair__agency").annotate(
+        item_count=Count("items")
+    )
+    today_start = timezone.now() - dt.timedelta(hours=12)
+    if past:
+        return meetings.filter(scheduled_for__lt=today_start).order_by("-scheduled_for", "-pk")
+    return meetings.filter(scheduled_for__gte=today_start).order_by("scheduled_for", "pk")
+
+
+def meeting_for_user_or_404(user: User, meeting_id: int) -> PanelMeeting:
+    return one_or_404(
+        PanelMeeting.objects.filter(pk=meeting_id).select_related(
+            "police_chair__agency", "council_chair__agency", "minutes_by", "approved_by", "created_by"
+        ),
+        user=user,
+        allowed=sees_meetings(user),
+        event_type=AuditEventType.MEETING_VIEWED,
+        target_kind="panel_meeting",
+        person_of=lambda _m: None,
+        reason=lambda m: f"opened panel meeting {m.reference}",
+    )
+
+
+@dataclass
+class AgendaRow:
+    item: AgendaItem
+    person: Person
+    level_name: str
+    plan: Plan | None
+    open_actions: int
+    overdue_actions: int
+    discussion: Discussion | None
+
+
+def agenda(*, meeting: PanelMeeting) -> list[AgendaRow]:
+    """The meeting's agenda with, for each child, the level in force, the open plan and its actions'
+    state: a fixed number of queries however long the agenda. Nothing here is drawn from agencies'
+    events, so nothing restricted can reach a reader through it."""
+    items = list(
+        meeting.items.select_related("person__root", "referral", "discussion__recorded_by")
+        .order_by("position", "pk")
+    )
+    roots = [item.person.root_id for item in items]
+    plans = {
+        p.child.root_id: p
+        for p in Plan.objects.filter(child__root_id__in=roots, status=PlanStatus.OPEN)
+        .select_related("child")
+        .annotate(
+            open_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN)),
+            overdue_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN,
+                                                      actions__due_on__lt=timezone.localdate())),
+        )
+    }
+    levels: dict[int, str] = {}
+    for child_root, name, _at in RiskLevelChange.objects.filter(child__root_id__in=roots).values_list(
+        "child__root_id", "level_name", "effective_at"
+    ).order_by("effective_at", "pk"):
+        levels[child_root] = name
+    rows = []
+    for item in items:
+        plan = plans.get(item.person.root_id)
+        rows.append(AgendaRow(
+            item=item, person=item.person.root, level_name=levels.get(item.person.root_id, ""),
+            plan=plan, open_actions=getattr(plan, "open_actions", 0), overdue_actions=getattr(plan, "overdue_actions", 0),
+            discussion=getattr(item, "discussion", None),
+        ))
+    return rows
+
+
+def agenda_item_or_404(*, user: User, meeting: PanelMeeting, item_id: int) -> AgendaItem:
+    item = meeting.items.select_related("person").filter(pk=item_id).first()
+    if item is None or not sees_meetings(user):
+        from django.http import Http404
+
+        raise Http404
+    return item
+
+
+# --- plans and actions --------------------------------------------------------------------------
+
+
+def plan_for_person(*, user: User, person: Person) -> Plan | None:
+    """The plan in force for the child (their open plan, else their latest), for the single view."""
+    if not sees_plans(user):
+        return None
+    open_first = Case(When(status=PlanStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        Plan.objects.filter(identity.same_person("child", person)).select_related("opened_by", "closed_by")
+        .order_by(open_first, "-opened_at", "-pk").first()
+    )
+
+
+def plan_for_user_or_404(user: User, plan_id: int) -> Plan:
+    return one_or_404(
+        Plan.objects.filter(pk=plan_id).select_related("child", "opened_by", "closed_by", "meeting"),
+        user=user,
+        allowed=sees_plans(user),
+        event_type=AuditEventType.PLAN_VIEWED,
+        target_kind="plan",
+        person_of=lambda p: p.child_id,
+        reason=lambda p: f"opened plan {p.reference}",
+    )
+
+
+def plan_actions(*, plan: Plan) -> list[PlanAction]:
+    return list(
+        plan.actions.select_related("owner", "owner_agency", "goal", "completed_by")
+        .prefetch_related("escalations")
+        .order_by("status", "due_on", "pk")
+    )
+
+
+def action_for_user_or_404(user: User, action_id: int) -> PlanAction:
+    return one_or_404(
+        PlanAction.objects.filter(pk=action_id).select_related(
+            "plan__child", "owner", "owner_agency", "created_by", "completed_by", "goal"
+        ),
+        user=user,
+        allowed=sees_plans(user),
+        event_type=AuditEventType.ACTION_VIEWED,
+        target_kind="action",
+        person_of=lambda a: a.plan.child_id,
+        reason=lambda a: f"opened action {a.reference}",
+    )
+
+
+# --- work lists ---------------------------------------------------------------------------------
+
+LIST_LIMIT = 100  # the earliest due first; paging the lists is the next step (issue 16)
+
+
+@dataclass
+class WorkList:
+    """A user's (or an agency's) work: what is theirs to do, overdue first."""
+
+    title: str
+    actions: list[PlanAction]
+    actions_total: int
+    overdue_total: int
+    clocks: list[StatutoryClock]
+    clocks_total: int
+    meetings: list[PanelMeeting]
+    allocations: list[Allocation]
+    escalations: list[Escalation]
+    approvals: int
+    reviews_due: list[Plan] = field(default_factory=list)
+
+    @property
+    def persons(self) -> list[int]:
+        ids = [a.plan.child_id for a in self.actions] + [c.child_id for c in self.clocks]
+        ids += [p.child_id for p in self.reviews_due]
+        for allocation in self.allocations:
+            ids.append(allocation.child_id or (allocation.concern.child_id if allocation.concern else
+                                               allocation.alert.person_id if allocation.alert else None) or 0)
+        return [i for i in ids if i]
+
+
+def _actions(filter_: Q) -> tuple[list[PlanAction], int, int]:
+    today = timezone.localdate()
+    base = PlanAction.objects.filter(filter_, status=ActionStatus.OPEN)
+    totals = base.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    shown = list(base.select_related("plan__child", "owner", "owner_agency").order_by("due_on", "pk")[:LIST_LIMIT])
+    return shown, totals["total"], totals["overdue"]
+
+
+def _clocks(filter_: Q) -> tuple[list[StatutoryClock], int]:
+    chase_from = timezone.now() - dt.timedelta(days=settings.CLOCK_CHASE_DAYS)
+    base = StatutoryClock.objects.filter(filter_, met_at__isnull=True, due_at__gte=chase_from)
+    total = base.count()
+    return list(base.select_related("child", "agency").order_by("due_at", "pk")[:LIST_LIMIT]), total
+
+
+def my_work(*, user: User) -> WorkList:
+    """The signed-in user's own work: actions they own (overdue first), clocks their agency must meet
+    for children allocated to them, meetings they chair or the panel's next ones, what is allocated
+    to them, and decisions awaiting them."""
+    if not has(user, Capability.VIEW_PLANS):
+        raise PermissionDenied
+    actions, total, overdue = _actions(Q(owner=user))
+    allocations = list(
+        Allocation.objects.filter(worker=user, ended_at__isnull=True)
+        .select_related("child", "concern__child", "alert__person", "alert__rule").order_by("-allocated_at")[:LIST_LIMIT]
+    )
+    allocated_children = [a.child_id for a in allocations if a.child_id]
+    clocks, clocks_total = _clocks(Q(child__root_id__in=allocated_children)) if allocated_children else ([], 0)
+    meetings = _meetings_for(user)
+    reviews: list[Plan] = []
+    approvals = 0
+    if has(user, Capability.RUN_PANEL):
+        reviews = list(Plan.objects.filter(status=PlanStatus.OPEN, review_due_on__lte=timezone.localdate()
+                                           + dt.timedelta(days=14)).select_related("child").order_by("review_due_on")[:LIST_LIMIT])
+        from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
+
+        approvals = ScreeningAssessment.objects.filter(status=ScreeningStatus.AWAITING_APPROVAL).exclude(
+            Q(started_by=user) | Q(completed_by=user)).count()
+        approvals += PanelMeeting.objects.filter(status=MeetingStatus.MINUTES_DRAFTED).filter(
+            Q(police_chair=user) | Q(council_chair=user)).exclude(minutes_by=user).count()
+    elif user.pk:
+        approvals = PanelMeeting.objects.filter(status=MeetingStatus.MINUTES_DRAFTED).filter(
+            Q(police_chair=user) | Q(council_chair=user)).exclude(minutes_by=user).count()
+    escalations = list(
+        Escalation.objects.filter(action__owner=user).select_related("action__plan", "clock").order_by("-escalated_at")[:50]
+    )
+    return WorkList("My work", actions, total, overdue, clocks, clocks_total, meetings, allocations, escalations,
+                    approvals, reviews)
+
+
+def agency_work(*, user: User) -> WorkList:
+    """An agency safeguarding manager's view of their agency's work: every open action it owns,
+    every clock it must meet that is being chased, and what has been escalated to it."""
+    if not has(user, Capability.MANAGE_AGENCY_WORK) or user.agency_id is None:
+        raise PermissionDenied
+    actions, total, overdue = _actions(Q(owner_agency_id=user.agency_id))
+    clocks, clocks_total = _clocks(Q(agency_id=user.agency_id))
+    escalations = list(
+        Escalation.objects.filter(agency_id=user.agency_id, level=1)
+        .select_related("action__plan__child", "action__owner", "clock__child").order_by("-escalated_at")[:LIST_LIMIT]
+    )
+    allocations = list(
+        Allocation.objects.filter(worker__agency_id=user.agency_id, ended_at__isnull=True)
+        .select_related("child", "concern__child", "alert__person", "alert__rule", "worker")
+        .order_by("-allocated_at")[:LIST_LIMIT]
+    )
+    return WorkList(f"{user.agency.name if user.agency else 'Agency'}: our work", actions, total, overdue, clocks,
+                    clocks_total, _meetings_for(user), allocations, escalations, 0)
+
+
+def _meetings_for(user: User) -> list[PanelMeeting]:
+    if not has(user, Capability.VIEW_MEETINGS):
+        return []
+    return list(
+        PanelMeeting.objects.filter(scheduled_for__gte=timezone.now() - dt.timedelta(hours=12))
+        .exclude(status=MeetingStatus.CANCELLED)
+        .select_related("police_chair", "council_chair").order_by("scheduled_for")[:5]
+    )
+
+
+def strategic_escalations(*, user: User) -> list[Escalation]:
+    """Escalations to the strategic group: which agency, what kind, how late. No identities (the
+    partnership manager sees figures, not children): references only."""
+    if not has(user, Capability.VIEW_ESCALATIONS):
+        raise PermissionDenied
+    return list(
+        Escalation.objects.filter(level=2).select_related("agency", "action__plan", "clock")
+        .order_by("-escalated_at", "pk")[:LIST_LIMIT]
+    )
+
+
+# --- the panel's review clocks (registered with the clocks room) --------------------------------
+
+
+def panel_review_facts(children: Collection[int] | None = None) -> list[ClockFact]:
+    """A review clock for each child the panel kept open at a held meeting: due 12 weeks later (the
+    partnership's setting), met by the child's next discussion at a held meeting, or by the plan
+    closing."""
+    discussions = Discussion.objects.filter(item__meeting__held_at__isnull=False).select_related(
+        "item__meeting", "item__person", "plan"
+    )
+    if children is not None:
+        discussions = discussions.filter(item__person__root_id__in=list(children))
+    by_child: dict[int, list[Discussion]] = {}
+    for d in discussions.order_by("item__meeting__scheduled_for", "pk"):
+        by_child.setdefault(d.item.person.root_id, []).append(d)
+    facts = []
+    weeks = settings.PANEL_REVIEW_WEEKS
+    for child, seen in by_child.items():
+        for number, d in enumerate(seen):
+            if d.decision not in (PanelDecision.OPEN_PLAN, PanelDecision.CONTINUE_PLAN):
+                continue
+            start = d.item.meeting.scheduled_for
+            due = end_of_day(start.astimezone(ENGLAND).date() + dt.timedelta(weeks=weeks))
+            later = seen[number + 1] if number + 1 < len(seen) else None
+            met_at, met_by = None, ""
+            if later is not None:
+                met_at, met_by = later.item.meeting.scheduled_for, f"Reviewed at panel meeting {later.item.meeting.reference}"
+            elif d.plan is not None and d.plan.closed_at is not None and d.plan.closed_at >= start:
+                met_at, met_by = d.plan.closed_at, f"Plan {d.plan.reference} closed"
+            facts.append(ClockFact(child, "panel_review", f"review:{d.pk}", start, due, met_at, met_by))
+    return facts
+
+
+
+
+def children_with_open_plan() -> set[int]:
+    """Ids (as recorded, and as they are now) of children with an open multi-agency plan: for the
+    early-warning scan, which adds new evidence to such a child's alert instead of raising another."""
+    rows = Plan.objects.filter(status=PlanStatus.OPEN).values_list("child_id", "child__root_id")
+    return {pk for pair in rows for pk in pair if pk is not None}
+
+
+def allocation_for_child(person: Person) -> Allocation | None:
+    """The worker the child is allocated to now, if any."""
+    return (
+        Allocation.objects.filter(identity.same_person("child", person), ended_at__isnull=True)
+        .select_related("worker__agency").order_by("-allocated_at").first()
+    )

@@ -1,0 +1,903 @@
+"""Every change the panel and the agencies make to meetings, plans and actions, each validated and
+audited in the same transaction; and the scheduled work that chases them (reminders, escalation).
+
+A meeting goes: scheduled (two co-chairs, police and council) → agenda built (new referrals,
+children due for review, plans not reducing risk) → attendance recorded (held) → each child
+discussed (decision, confirmed level through the screening service, actions agreed) → minutes
+drafted → approved by a co-chair who did not draft them → locked. After that only addenda.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.clocks.models import ClockStatus, StatutoryClock
+from safeguarding.core.calendar import ENGLAND, is_working_day, next_working_day, working_days_between
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning.models import Alert
+from safeguarding.frontdoor.models import Concern
+from safeguarding.mace import raci
+from safeguarding.mace.models import (
+    ActionNote,
+    ActionStatus,
+    AgendaItem,
+    AgendaReason,
+    Allocation,
+    AllocationKind,
+    Attendance,
+    AttendanceStatus,
+    Discussion,
+    Escalation,
+    EscalationLevel,
+    MeetingStatus,
+    MinutesAddendum,
+    PanelDecision,
+    PanelMeeting,
+    Plan,
+    PlanAction,
+    PlanGoal,
+    PlanHistory,
+    PlanOutcome,
+    PlanStatus,
+    RaciVersion,
+)
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import notify
+from safeguarding.panel.models import PanelReferral, ReferralStatus
+from safeguarding.people import identity
+from safeguarding.people.models import Person
+from safeguarding.screening.services import level_confirm
+
+TEXT_LIMIT = 10_000
+
+
+def _date(day: dt.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _require(user: User, capability: Capability, message: str) -> None:
+    if not has(user, capability):
+        raise ServiceError(message)
+
+
+def _text(value: str, message: str, field: str | None = None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ServiceError(message, field=field)
+    if len(value) > TEXT_LIMIT:
+        raise ServiceError(f"Keep it to {TEXT_LIMIT:,} characters or fewer", field=field)
+    return value
+
+
+def _names(person: Person) -> list[str]:
+    """What an e-mail about the child must never contain: their full name (a given name alone, such
+    as Will or Grace, is also an ordinary word, and the e-mails are built from references anyway)."""
+    return [person.full_name] if person.given_name and person.family_name else []
+
+
+# --- meetings -----------------------------------------------------------------------------------
+
+
+def meetings_schedule(
+    *,
+    acting_user: User,
+    first_at: dt.datetime,
+    place: str,
+    police_chair: User | None,
+    council_chair: User | None,
+    every_weeks: int = 2,
+    count: int = 1,
+) -> list[PanelMeeting]:
+    """Schedule one meeting, or a series every ``every_weeks`` weeks, co-chaired by a police officer
+    and a council officer (both needed: the panel is co-chaired)."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can schedule panel meetings")
+    if police_chair is None or council_chair is None:
+        raise ServiceError("A panel meeting needs two co-chairs: choose one from the police and one from the council",
+                           field="police_chair" if police_chair is None else "council_chair")
+    if police_chair.agency is None or police_chair.agency.kind != AgencyKind.POLICE or not police_chair.is_active:
+        raise ServiceError("The police co-chair must be an active user in a police force", field="police_chair")
+    if council_chair.agency is None or council_chair.agency.kind != AgencyKind.COUNCIL or not council_chair.is_active:
+        raise ServiceError("The council co-chair must be an active user in the council", field="council_chair")
+    place = _text(place, "Enter where the meeting will be held", "place")
+    if not 1 <= count <= 26:
+        raise ServiceError("Schedule between 1 and 26 meetings at a time", field="count")
+    if not 1 <= every_weeks <= 12:
+        raise ServiceError("Meetings can be every 1 to 12 weeks", field="every_weeks")
+    if first_at < timezone.now() - dt.timedelta(days=1):
+        raise ServiceError("The first meeting cannot be in the past", field="first_on")
+    series = uuid.uuid4().hex[:12] if count > 1 else ""
+    now = timezone.now()
+    local = first_at.astimezone(ENGLAND)
+    with transaction.atomic():
+        meetings = []
+        for n in range(count):
+            # Weekly arithmetic in England's local time, so a series keeps its hour across the clocks changing.
+            when = (local.replace(tzinfo=None) + dt.timedelta(weeks=every_weeks * n)).replace(tzinfo=ENGLAND)
+            meetings.append(PanelMeeting.objects.create(
+                series=series, scheduled_for=when, place=place, police_chair=police_chair,
+                council_chair=council_chair, created_by=acting_user, created_at=now,
+            ))
+        audit_record(
+            event_type=AuditEventType.MEETING_SCHEDULED,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=meetings[0].pk,
+            detail={"meetings": [m.pk for m in meetings], "every_weeks": every_weeks, "series": series},
+        )
+    return meetings
+
+
+def _lock_meeting(meeting: PanelMeeting) -> PanelMeeting:
+    locked = PanelMeeting.objects.select_for_update().get(pk=meeting.pk)
+    if locked.status == MeetingStatus.LOCKED:
+        raise ServiceError(f"The minutes of meeting {locked.reference} are approved and locked: add an addendum instead")
+    if locked.status == MeetingStatus.CANCELLED:
+        raise ServiceError(f"Meeting {locked.reference} was cancelled")
+    return locked
+
+
+def last_discussed() -> dict[int, dt.datetime]:
+    """Each child (as they are now) to when a held meeting last discussed them."""
+    rows = Discussion.objects.filter(item__meeting__held_at__isnull=False).values_list(
+        "item__person__root_id", "item__meeting__scheduled_for"
+    )
+    latest: dict[int, dt.datetime] = {}
+    for child, at in rows:
+        if child not in latest or at > latest[child]:
+            latest[child] = at
+    return latest
+
+
+def not_reducing_risk(children: Iterable[int]) -> set[int]:
+    """Children whose level the panel confirmed unchanged or higher at each of their last two reviews
+    (three discussions: the first and two reviews)."""
+    ranks: dict[int, list[tuple[dt.datetime, int]]] = {}
+    rows = Discussion.objects.filter(
+        item__person__root_id__in=list(children), confirmed_level_rank__isnull=False
+    ).values_list("item__person__root_id", "item__meeting__scheduled_for", "confirmed_level_rank")
+    for child, at, rank in rows:
+        if rank is not None:
+            ranks.setdefault(child, []).append((at, rank))
+    flagged = set()
+    for child, seen in ranks.items():
+        last = [rank for _, rank in sorted(seen)][-3:]
+        if len(last) == 3 and last[1] >= last[0] and last[2] >= last[1]:
+            flagged.add(child)
+    return flagged
+
+
+def agenda_build(*, acting_user: User, meeting: PanelMeeting) -> list[AgendaItem]:
+    """Add to the meeting's agenda every child referred and not yet discussed, every child whose plan
+    is due for review by the meeting's date (flagged when the plan is not reducing risk), in that
+    order. Children already on the agenda stay where they are. The co-chairs and panel members are
+    told the agenda is ready (no names in the e-mail)."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can build the agenda")
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        if meeting.status != MeetingStatus.SCHEDULED:
+            raise ServiceError("The meeting has been held: its agenda can no longer change")
+        on_agenda = set(meeting.items.values_list("person__root_id", flat=True))
+        position = max(meeting.items.values_list("position", flat=True), default=0)
+        discussed = last_discussed()
+        added: list[AgendaItem] = []
+
+        def add(person_id: int, reason: str, referral: PanelReferral | None = None) -> None:
+            nonlocal position
+            if person_id in on_agenda:
+                return
+            position += 1
+            on_agenda.add(person_id)
+            added.append(AgendaItem.objects.create(
+                meeting=meeting, person_id=person_id, reason=reason, referral=referral, position=position,
+                added_by=acting_user,
+            ))
+
+        for referral in PanelReferral.objects.filter(status=ReferralStatus.OPEN).select_related("child").order_by(
+            "referred_at", "pk"
+        ):
+            child = referral.child.root_id
+            if discussed.get(child) is None or discussed[child] < referral.referred_at:
+                add(child, AgendaReason.NEW_REFERRAL, referral)
+        due = list(
+            Plan.objects.filter(status=PlanStatus.OPEN, review_due_on__lte=meeting.scheduled_for.astimezone(ENGLAND).date())
+            .select_related("child").order_by("review_due_on", "pk")
+        )
+        flagged = not_reducing_risk(p.child.root_id for p in due)
+        for plan in due:
+            child = plan.child.root_id
+            add(child, AgendaReason.NOT_REDUCING_RISK if child in flagged else AgendaReason.REVIEW_DUE)
+        meeting.agenda_built_at = timezone.now()
+        meeting.save(update_fields=["agenda_built_at"])
+        audit_record(
+            event_type=AuditEventType.MEETING_AGENDA_CHANGED,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=meeting.pk,
+            detail={"added": [{"person": i.person_id, "reason": i.reason} for i in added]},
+        )
+        members = User.objects.filter(
+            Q(pk__in=meeting.chairs) | Q(role__in=[Role.MACE_COORDINATOR, Role.AGENCY_MANAGER]), is_active=True
+        )
+        count = meeting.items.count()
+        notify(
+            recipients=members,
+            kind=NotificationKind.MEETING_AGENDA,
+            subject=f"Agenda for panel meeting {meeting.reference}",
+            body=(
+                f"The agenda for panel meeting {meeting.reference} on "
+                f"{timezone.localtime(meeting.scheduled_for):%-d %B %Y at %H:%M} ({meeting.place}) is ready: "
+                f"{count} item{'s' if count != 1 else ''}."
+            ),
+            link=reverse("mace:meeting", args=[meeting.pk]),
+        )
+    return added
+
+
+def agenda_item_add(*, acting_user: User, meeting: PanelMeeting, person: Person, note: str) -> AgendaItem:
+    """The coordinator adds a child (or an adult the panel follows) to the agenda, saying why."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can change the agenda")
+    note = _text(note, "Say why the panel should discuss them", "note")
+    person = identity.current(person)
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        if meeting.status != MeetingStatus.SCHEDULED:
+            raise ServiceError("The meeting has been held: its agenda can no longer change")
+        if meeting.items.filter(person__root_id=person.pk).exists():
+            raise ServiceError("They are already on this meeting's agenda")
+        position = max(meeting.items.values_list("position", flat=True), default=0) + 1
+        item = AgendaItem.objects.create(meeting=meeting, person=person, reason=AgendaReason.ADDED, note=note,
+                                         position=position, added_by=acting_user)
+        audit_record(
+            event_type=AuditEventType.MEETING_AGENDA_CHANGED,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=meeting.pk,
+            person_id=person.pk,
+            reason=note,
+            detail={"added": [{"person": person.pk, "reason": AgendaReason.ADDED}]},
+        )
+    return item
+
+
+def attendance_record(
+    *, acting_user: User, meeting: PanelMeeting, entries: dict[int, tuple[str, str]]
+) -> PanelMeeting:
+    """Record, for each agency (by id), whether it attended (and who came) or sent apologies; the
+    meeting is then held. Recording again replaces the earlier record until the minutes are locked."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can record attendance")
+    if not entries:
+        raise ServiceError("Record at least one agency's attendance")
+    if not any(status == AttendanceStatus.ATTENDED for status, _ in entries.values()):
+        raise ServiceError("A meeting needs at least one agency attending")
+    agencies = {a.pk: a for a in Agency.objects.filter(pk__in=list(entries))}
+    for agency_id, (status, _names) in entries.items():
+        if agency_id not in agencies:
+            raise ServiceError("Choose agencies from the list")
+        if status not in AttendanceStatus.values:
+            raise ServiceError(f"Say whether {agencies[agency_id].name} attended")
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        if meeting.scheduled_for.astimezone(ENGLAND).date() > timezone.localdate():
+            raise ServiceError("Attendance can be recorded on the day of the meeting, not before")
+        meeting.attendance.all().delete()
+        Attendance.objects.bulk_create([
+            Attendance(meeting=meeting, agency_id=agency_id, status=status, names=names.strip()[:400])
+            for agency_id, (status, names) in entries.items()
+        ])
+        if meeting.status == MeetingStatus.SCHEDULED:
+            meeting.status = MeetingStatus.HELD
+            meeting.held_at = timezone.now()
+            meeting.save(update_fields=["status", "held_at"])
+        audit_record(
+            event_type=AuditEventType.MEETING_ATTENDANCE_RECORDED,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=meeting.pk,
+            detail={"attendance": {str(k): v[0] for k, v in entries.items()}},
+        )
+    return meeting
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    description: str
+    owner: User | None
+    due_on: dt.date | None
+    step: str = ""
+    goal: str = ""
+
+
+def discussion_record(
+    *,
+    acting_user: User,
+    item: AgendaItem,
+    summary: str,
+    decision: str,
+    confirmed_level: str = "",
+    level_reasons: str = "",
+    downgrade_reason: str = "",
+    actions: Sequence[ActionInput] = (),
+    goals: Sequence[str] = (),
+    outcome: str = "",
+    closure_reason: str = "",
+) -> Discussion:
+    """The panel's discussion of one child: what was said, the decision (open, continue or close the
+    plan, or none), the risk level the panel confirmed (put in force through the screening service:
+    a lower level needs its reason and, where the tool says so, a second person), the goals and the
+    actions agreed. Recorded once; a correction after the minutes are approved is an addendum."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can record the panel's discussion")
+    summary = _text(summary, "Summarise the discussion", "summary")
+    if decision not in PanelDecision.values:
+        raise ServiceError("Choose the panel's decision", field="decision")
+    person = identity.current(item.person)
+    is_child = person.role != "adult"
+    if decision in (PanelDecision.OPEN_PLAN, PanelDecision.CONTINUE_PLAN) and not is_child:
+        raise ServiceError("Plans are for children: for an adult the panel follows, record the discussion only",
+                           field="decision")
+    if confirmed_level and not level_reasons.strip():
+        raise ServiceError("Give the panel's reasons for the level", field="level_reasons")
+    if (actions or goals) and decision not in (PanelDecision.OPEN_PLAN, PanelDecision.CONTINUE_PLAN):
+        raise ServiceError("Actions and goals belong to a plan: choose to open or continue the plan", field="decision")
+    with transaction.atomic():
+        meeting = _lock_meeting(item.meeting)
+        if meeting.status == MeetingStatus.SCHEDULED:
+            raise ServiceError("Record who attended first: the meeting has not been held yet")
+        if Discussion.objects.filter(item=item).exists():
+            raise ServiceError("The panel's discussion of this child has already been recorded: say more in the minutes")
+        plan = Plan.objects.filter(identity.same_person("child", person), status=PlanStatus.OPEN).first()
+        review_on = meeting.scheduled_for.astimezone(ENGLAND).date() + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)
+        if decision == PanelDecision.OPEN_PLAN and plan is not None:
+            raise ServiceError(f"The child already has an open plan ({plan.reference}): choose to continue it",
+                               field="decision")
+        if decision in (PanelDecision.CONTINUE_PLAN, PanelDecision.CLOSE_PLAN) and plan is None:
+            raise ServiceError("The child has no open plan to continue or close: choose to open one", field="decision")
+        screening = None
+        level_name, level_rank = "", None
+        if confirmed_level:
+            screening = level_confirm(
+                acting_user=acting_user, child=person, level_code=confirmed_level,
+                reasoning=level_reasons, confirmed_at=f"panel meeting {meeting.reference}",
+                downgrade_reason=downgrade_reason,
+            )
+            level_name = screening.judgement_level_name
+            level_rank = screening.tool_version.tool.rank(confirmed_level)
+        if decision == PanelDecision.OPEN_PLAN:
+            plan = plan_open(acting_user=acting_user, child=person, meeting=meeting, review_due_on=review_on)
+        elif decision == PanelDecision.CONTINUE_PLAN and plan is not None:
+            _plan_review_set(plan, acting_user, review_on, f"Reviewed at panel meeting {meeting.reference}")
+        discussion = Discussion.objects.create(
+            item=item, summary=summary, decision=decision, confirmed_level=confirmed_level,
+            confirmed_level_name=level_name, confirmed_level_rank=level_rank, screening=screening,
+            plan=plan if decision != PanelDecision.NO_PLAN else None,
+            recorded_by=acting_user, recorded_at=timezone.now(),
+        )
+        for text in goals:
+            if text.strip() and plan is not None:
+                plan_goal_add(acting_user=acting_user, plan=plan, text=text)
+        for action in actions:
+            assert plan is not None
+            action_create(
+                acting_user=acting_user, plan=plan, description=action.description, owner=action.owner,
+                due_on=action.due_on, step=action.step, discussion=discussion,
+            )
+        if decision == PanelDecision.CLOSE_PLAN and plan is not None:
+            plan_close(acting_user=acting_user, plan=plan, outcome=outcome, reason=closure_reason or summary)
+        audit_record(
+            event_type=AuditEventType.MEETING_DISCUSSION_RECORDED,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=meeting.pk,
+            person_id=person.pk,
+            detail={"item": item.pk, "decision": decision, "confirmed_level": confirmed_level,
+                    "actions": len(actions), "plan": plan.pk if plan else None},
+        )
+    return discussion
+
+
+def minutes_draft(*, acting_user: User, meeting: PanelMeeting, text: str) -> PanelMeeting:
+    """Draft (or redraft) the minutes; they then wait for a co-chair's approval."""
+    if not (has(acting_user, Capability.RUN_PANEL) or acting_user.pk in meeting.chairs):
+        raise ServiceError("Only the MACE coordinator or a co-chair can draft the minutes")
+    text = _text(text, "Write the minutes", "minutes")
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        if meeting.status == MeetingStatus.SCHEDULED:
+            raise ServiceError("The meeting has not been held yet: record who attended first")
+        meeting.minutes, meeting.minutes_by, meeting.minutes_at = text, acting_user, timezone.now()
+        meeting.status = MeetingStatus.MINUTES_DRAFTED
+        meeting.save(update_fields=["minutes", "minutes_by", "minutes_at", "status"])
+        audit_record(
+            event_type=AuditEventType.MINUTES_DRAFTED,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=meeting.pk,
+            detail={"characters": len(text)},
+        )
+    return meeting
+
+
+def meeting_record(meeting: PanelMeeting) -> dict[str, object]:
+    """The whole meeting as it stands, as data: what approval locks and hashes."""
+    items = []
+    for item in meeting.items.select_related("discussion").order_by("position", "pk"):
+        discussion = getattr(item, "discussion", None)
+        items.append({
+            "person": item.person_id, "reason": item.reason, "note": item.note,
+            "discussion": None if discussion is None else {
+                "summary": discussion.summary, "decision": discussion.decision,
+                "confirmed_level": discussion.confirmed_level, "plan": discussion.plan_id,
+                "actions": [
+                    {"id": a.pk, "description": a.description, "owner": a.owner_id, "agency": a.owner_agency_id,
+                     "due_on": a.due_on.isoformat()}
+                    for a in discussion.actions.order_by("pk")
+                ],
+            },
+        })
+    return {
+        "meeting": meeting.pk, "scheduled_for": meeting.scheduled_for.isoformat(), "place": meeting.place,
+        "co_chairs": list(meeting.chairs),
+        "attendance": [{"agency": a.agency_id, "status": a.status, "names": a.names}
+                       for a in meeting.attendance.order_by("agency_id")],
+        "items": items, "minutes": meeting.minutes, "minutes_by": meeting.minutes_by_id,
+    }
+
+
+def record_hash(record: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def minutes_approve(*, acting_user: User, meeting: PanelMeeting) -> PanelMeeting:
+    """A co-chair who did not draft the minutes approves them: the meeting is locked, and the whole
+    record (attendance, discussions, decisions, actions, minutes) is kept with its hash."""
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        if acting_user.pk not in meeting.chairs:
+            raise ServiceError("Only one of the meeting's co-chairs can approve its minutes")
+        if meeting.status != MeetingStatus.MINUTES_DRAFTED:
+            raise ServiceError("There are no draft minutes to approve")
+        if meeting.minutes_by_id == acting_user.pk:
+            raise ServiceError("You drafted these minutes: the other co-chair must approve them")
+        record = meeting_record(meeting)
+        meeting.status = MeetingStatus.LOCKED
+        meeting.approved_by, meeting.approved_at = acting_user, timezone.now()
+        meeting.approved_record, meeting.approved_hash = record, record_hash(record)
+        meeting.save(update_fields=["status", "approved_by", "approved_at", "approved_record", "approved_hash"])
+        audit_record(
+            event_type=AuditEventType.MINUTES_APPROVED,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=meeting.pk,
+            detail={"hash": meeting.approved_hash},
+        )
+    return meeting
+
+
+def minutes_addendum_add(*, acting_user: User, meeting: PanelMeeting, text: str) -> MinutesAddendum:
+    """A correction or addition to locked minutes: kept beside them, never in them."""
+    if not (has(acting_user, Capability.RUN_PANEL) or acting_user.pk in meeting.chairs):
+        raise ServiceError("Only the MACE coordinator or a co-chair can add to the minutes")
+    text = _text(text, "Write the addendum", "text")
+    with transaction.atomic():
+        locked = PanelMeeting.objects.select_for_update().get(pk=meeting.pk)
+        if locked.status != MeetingStatus.LOCKED:
+            raise ServiceError("The minutes are not locked yet: change the draft instead")
+        addendum = MinutesAddendum.objects.create(meeting=locked, text=text, added_by=acting_user,
+                                                  added_at=timezone.now())
+        audit_record(
+            event_type=AuditEventType.MINUTES_ADDENDUM,
+            actor=acting_user,
+            target_kind="panel_meeting",
+            target_id=locked.pk,
+            detail={"addendum": addendum.pk},
+        )
+    return addendum
+
+
+# --- plans --------------------------------------------------------------------------------------
+
+
+def _history(plan: Plan, by: User, what: str, reason: str = "") -> None:
+    PlanHistory.objects.create(plan=plan, at=timezone.now(), by=by, what=what, reason=reason)
+
+
+def plan_open(
+    *, acting_user: User, child: Person, meeting: PanelMeeting | None = None, review_due_on: dt.date | None = None
+) -> Plan:
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can open a plan")
+    child = identity.current(child)
+    if child.role == "adult":
+        raise ServiceError("Plans are for children")
+    today = timezone.localdate()
+    review = review_due_on or today + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)
+    with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=child.pk).exists()
+        if Plan.objects.filter(identity.same_person("child", child), status=PlanStatus.OPEN).exists():
+            raise ServiceError("The child already has an open plan")
+        try:
+            with transaction.atomic():
+                plan = Plan.objects.create(child=child, opened_at=timezone.now(), opened_by=acting_user,
+                                           meeting=meeting, review_due_on=review)
+        except IntegrityError as exc:
+            raise ServiceError("The child already has an open plan") from exc
+        _history(plan, acting_user, "Opened" + (f" at panel meeting {meeting.reference}" if meeting else ""))
+        audit_record(event_type=AuditEventType.PLAN_OPENED, actor=acting_user, target_kind="plan",
+                     target_id=plan.pk, person_id=child.pk, detail={"meeting": meeting.pk if meeting else None})
+    return plan
+
+
+def _plan_review_set(plan: Plan, by: User, review_on: dt.date, what: str) -> None:
+    plan.review_due_on = review_on
+    plan.save(update_fields=["review_due_on"])
+    _history(plan, by, f"{what}; next review by {_date(review_on)}")
+    audit_record(event_type=AuditEventType.PLAN_CHANGED, actor=by, target_kind="plan", target_id=plan.pk,
+                 person_id=plan.child_id, detail={"review_due_on": review_on.isoformat()})
+
+
+def plan_goal_add(*, acting_user: User, plan: Plan, text: str) -> PlanGoal:
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can change a plan's goals")
+    text = _text(text, "Describe the goal", "text")
+    with transaction.atomic():
+        if not Plan.objects.filter(pk=plan.pk, status=PlanStatus.OPEN).exists():
+            raise ServiceError("The plan is closed: reopen it first")
+        goal = PlanGoal.objects.create(plan=plan, text=text, added_by=acting_user, added_at=timezone.now())
+        _history(plan, acting_user, "Goal added", text)
+        audit_record(event_type=AuditEventType.PLAN_CHANGED, actor=acting_user, target_kind="plan",
+                     target_id=plan.pk, person_id=plan.child_id, detail={"goal": goal.pk})
+    return goal
+
+
+def plan_close(*, acting_user: User, plan: Plan, outcome: str, reason: str) -> Plan:
+    """Close a plan with its outcome and why. Refused without an outcome, or while actions are open."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can close a plan")
+    if outcome not in PlanOutcome.values:
+        raise ServiceError("Choose the plan's outcome: why it is closing", field="outcome")
+    reason = _text(reason, "Say why the plan is closing", "reason")
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if not locked.is_open:
+            raise ServiceError(f"Plan {locked.reference} is already closed")
+        still_open = locked.actions.filter(status=ActionStatus.OPEN).count()
+        if still_open:
+            raise ServiceError(
+                f"{still_open} action{'s are' if still_open != 1 else ' is'} still open: complete "
+                f"{'them' if still_open != 1 else 'it'}, saying what happened, before the plan closes"
+            )
+        locked.status, locked.outcome, locked.closure_reason = PlanStatus.CLOSED, outcome, reason
+        locked.closed_at, locked.closed_by = timezone.now(), acting_user
+        locked.save(update_fields=["status", "outcome", "closure_reason", "closed_at", "closed_by"])
+        _history(locked, acting_user, f"Closed: {PlanOutcome(outcome).label}", reason)
+        audit_record(event_type=AuditEventType.PLAN_CLOSED, actor=acting_user, target_kind="plan",
+                     target_id=locked.pk, person_id=locked.child_id, reason=reason, detail={"outcome": outcome})
+    return locked
+
+
+def plan_reopen(*, acting_user: User, plan: Plan, reason: str) -> Plan:
+    """Reopen a closed plan; its closure stays in the history."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can reopen a plan")
+    reason = _text(reason, "Say why the plan is being reopened", "reason")
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if locked.is_open:
+            raise ServiceError("The plan is already open")
+        if Plan.objects.filter(identity.same_person("child", locked.child), status=PlanStatus.OPEN).exists():
+            raise ServiceError("The child has another open plan")
+        locked.status = PlanStatus.OPEN
+        locked.review_due_on = timezone.localdate() + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)
+        locked.save(update_fields=["status", "review_due_on"])
+        _history(locked, acting_user, "Reopened", reason)
+        audit_record(event_type=AuditEventType.PLAN_REOPENED, actor=acting_user, target_kind="plan",
+                     target_id=locked.pk, person_id=locked.child_id, reason=reason)
+    return locked
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+def working_due_date(day: dt.date) -> tuple[dt.date, str]:
+    """A due date on a working day: a weekend or bank holiday moves to the next working day, and says so."""
+    if is_working_day(day):
+        return day, ""
+    moved = next_working_day(day)
+    why = "a weekend" if day.weekday() >= 5 else "a bank holiday"
+    return moved, f"Due date moved from {_date(day)} to {_date(moved)}: {why} is not a working day"
+
+
+def can_update_action(user: User, action: PlanAction) -> bool:
+    """The owner, the owning agency's safeguarding manager, or the MACE coordinator."""
+    if not has(user, Capability.VIEW_PLANS):
+        return False
+    return (
+        action.owner_id == user.pk
+        or has(user, Capability.RUN_PANEL)
+        or (has(user, Capability.MANAGE_AGENCY_WORK) and user.agency_id == action.owner_agency_id)
+    )
+
+
+def action_create(
+    *,
+    acting_user: User,
+    plan: Plan,
+    description: str,
+    owner: User | None,
+    due_on: dt.date | None,
+    step: str = "",
+    goal: PlanGoal | None = None,
+    discussion: Discussion | None = None,
+) -> PlanAction:
+    """Agree an action: owned by a named person and their agency, due on a working day (a weekend or
+    bank holiday moves to the next, and the action says so). The owner is told by e-mail."""
+    _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can agree actions on a plan")
+    description = _text(description, "Describe the action", "description")
+    if owner is None:
+        raise ServiceError("Every action needs an owner: choose the person who will do it", field="owner")
+    if not owner.is_active or owner.agency is None or not has(owner, Capability.VIEW_PLANS):
+        raise ServiceError(f"{owner} cannot own actions: choose someone in casework at a partner agency",
+                           field="owner")
+    if due_on is None:
+        raise ServiceError("Enter the date the action is due", field="due_on")
+    if due_on < timezone.localdate():
+        raise ServiceError("The due date cannot be in the past", field="due_on")
+    due, note = working_due_date(due_on)
+    if step:
+        steps = {s.code for s in raci.parse(raci_current().matrix)}
+        if step not in steps:
+            raise ServiceError("Choose the kind of action from the list", field="step")
+    with transaction.atomic():
+        if not Plan.objects.filter(pk=plan.pk, status=PlanStatus.OPEN).exists():
+            raise ServiceError("The plan is closed: reopen it first")
+        action = PlanAction.objects.create(
+            plan=plan, goal=goal, discussion=discussion, description=description, step=step,
+            owner_agency=owner.agency, owner=owner, due_on=due, due_note=note,
+            created_by=acting_user, created_at=timezone.now(),
+        )
+        audit_record(event_type=AuditEventType.ACTION_CREATED, actor=acting_user, target_kind="action",
+                     target_id=action.pk, person_id=plan.child_id,
+                     detail={"owner": owner.pk, "agency": owner.agency_id, "due_on": due.isoformat(), "moved": note})
+        notify(
+            recipients=[owner],
+            kind=NotificationKind.ACTION_ASSIGNED,
+            subject=f"Action {action.reference} assigned to you",
+            body=f"You own action {action.reference} on plan {plan.reference}, due by {_date(due)}.",
+            link=reverse("mace:action", args=[action.pk]),
+            keep_out=_names(plan.child),
+        )
+    return action
+
+
+def action_note_add(*, acting_user: User, action: PlanAction, text: str) -> ActionNote:
+    if not can_update_action(acting_user, action):
+        raise ServiceError("Only the action's owner, their agency's safeguarding manager or the MACE coordinator "
+                           "can update it")
+    text = _text(text, "Write the progress note", "text")
+    with transaction.atomic():
+        note = ActionNote.objects.create(action=action, text=text, by=acting_user, at=timezone.now())
+        audit_record(event_type=AuditEventType.ACTION_PROGRESS_NOTED, actor=acting_user, target_kind="action",
+                     target_id=action.pk, person_id=action.plan.child_id, detail={"note": note.pk})
+    return note
+
+
+def action_complete(*, acting_user: User, action: PlanAction, outcome: str) -> PlanAction:
+    """Complete an action, saying what was done and what came of it."""
+    if not can_update_action(acting_user, action):
+        raise ServiceError("Only the action's owner, their agency's safeguarding manager or the MACE coordinator "
+                           "can complete it")
+    outcome = _text(outcome, "Say what was done and what came of it", "outcome")
+    with transaction.atomic():
+        locked = PlanAction.objects.select_for_update().select_related("plan").get(pk=action.pk)
+        if not locked.is_open:
+            raise ServiceError(f"Action {locked.reference} has already been completed")
+        locked.status, locked.outcome = ActionStatus.COMPLETED, outcome
+        locked.completed_at, locked.completed_by = timezone.now(), acting_user
+        locked.save(update_fields=["status", "outcome", "completed_at", "completed_by"])
+        audit_record(event_type=AuditEventType.ACTION_COMPLETED, actor=acting_user, target_kind="action",
+                     target_id=locked.pk, person_id=locked.plan.child_id,
+                     detail={"late": timezone.localdate() > locked.due_on})
+    return locked
+
+
+# --- chasing: reminders and escalation (scheduled in the background worker) --------------------
+
+
+def reminders_send(*, today: dt.date | None = None) -> int:
+    """Remind each owner of their open actions due within the partnership's reminder period (once)."""
+    today = today or timezone.localdate()
+    horizon = today
+    for _ in range(settings.ACTION_REMINDER_WORKING_DAYS):
+        horizon = next_working_day(horizon)
+    due = list(PlanAction.objects.filter(status=ActionStatus.OPEN, reminded_at__isnull=True, due_on__gte=today,
+                                         due_on__lte=horizon).select_related("owner", "plan__child"))
+    if not due:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        for action in due:
+            notify(
+                recipients=[action.owner],
+                kind=NotificationKind.ACTION_DUE_SOON,
+                subject=f"Action {action.reference} is due by {_date(action.due_on)}",
+                body=f"Action {action.reference} on plan {action.plan.reference} is due by {_date(action.due_on)}.",
+                link=reverse("mace:action", args=[action.pk]),
+                keep_out=_names(action.plan.child),
+            )
+        PlanAction.objects.filter(pk__in=[a.pk for a in due]).update(reminded_at=now)
+        audit_record(event_type=AuditEventType.REMINDERS_SENT, actor_label="scheduled reminders",
+                     target_kind="actions", detail={"actions": [a.pk for a in due]})
+    return len(due)
+
+
+def _managers(agency_ids: Iterable[int]) -> dict[int, list[User]]:
+    found: dict[int, list[User]] = {}
+    for user in User.objects.filter(role=Role.AGENCY_MANAGER, agency_id__in=list(agency_ids), is_active=True):
+        found.setdefault(user.agency_id or 0, []).append(user)
+    return found
+
+
+def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
+    """Escalate what is overdue: each overdue action and chased clock goes at once to its agency's
+    safeguarding managers (level 1) and, once the partnership's threshold of working days overdue is
+    passed, to the strategic group (level 2); each level once, recorded and notified."""
+    now = now or timezone.now()
+    today = now.astimezone(ENGLAND).date()
+    threshold = settings.ESCALATE_TO_STRATEGIC_WORKING_DAYS
+    done_actions = set(Escalation.objects.filter(action__isnull=False).values_list("action_id", "level"))
+    done_clocks = set(Escalation.objects.filter(clock__isnull=False).values_list("clock_id", "level"))
+    actions = list(PlanAction.objects.filter(status=ActionStatus.OPEN, due_on__lt=today)
+                   .select_related("plan__child", "owner"))
+    chase_from = now - dt.timedelta(days=settings.CLOCK_CHASE_DAYS)
+    clocks = list(StatutoryClock.objects.filter(status=ClockStatus.OVERDUE, met_at__isnull=True,
+                                                due_at__gte=chase_from, due_at__lt=now).select_related("child"))
+    new: list[Escalation] = []
+    told: list[tuple[list[User], str, str, str, list[str]]] = []
+    managers = _managers({a.owner_agency_id for a in actions} | {c.agency_id for c in clocks if c.agency_id})
+    strategic = list(User.objects.filter(role=Role.PARTNERSHIP_MANAGER, is_active=True))
+    for action in actions:
+        late = working_days_between(action.due_on, today)
+        link = reverse("mace:action", args=[action.pk])
+        for level in (1, 2):
+            if (action.pk, level) in done_actions or (level == 2 and late < threshold):
+                continue
+            new.append(Escalation(action=action, level=level, agency_id=action.owner_agency_id, escalated_at=now,
+                                  working_days_overdue=late))
+            who = managers.get(action.owner_agency_id, []) if level == 1 else strategic
+            if level == 1:
+                who = [*who, action.owner]
+            told.append((who, f"Action {action.reference} is overdue and has been escalated",
+                         f"Action {action.reference} on plan {action.plan.reference} was due by "
+                         f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
+                         f"It has been escalated {EscalationLevel(level).label.lower()}.",
+                         link, _names(action.plan.child)))
+    for clock in clocks:
+        late = working_days_between(clock.due_at.astimezone(ENGLAND).date(), today)
+        for level in (1, 2):
+            if (clock.pk, level) in done_clocks or (level == 2 and late < threshold):
+                continue
+            new.append(Escalation(clock=clock, level=level, agency_id=clock.agency_id, escalated_at=now,
+                                  working_days_overdue=late))
+            who = managers.get(clock.agency_id or 0, []) if level == 1 else strategic
+            told.append((who, f"Statutory clock {clock.reference} is overdue and has been escalated",
+                         f"Statutory clock {clock.reference} ({clock.get_kind_display().lower()}) was due by "
+                         f"{timezone.localtime(clock.due_at):%-d %B %Y %H:%M} and has not been met. "
+                         f"It has been escalated {EscalationLevel(level).label.lower()}.",
+                         reverse("clocks:clock", args=[clock.pk]), _names(clock.child)))
+    if not new:
+        return []
+    with transaction.atomic():
+        Escalation.objects.bulk_create(new)
+        for recipients, subject, body, link, names in told:
+            notify(recipients=recipients, kind=NotificationKind.ESCALATED, subject=subject, body=body, link=link,
+                   keep_out=names)
+        audit_record(event_type=AuditEventType.ESCALATED, actor_label="scheduled escalation",
+                     target_kind="escalations",
+                     detail={"actions": sorted({e.action_id for e in new if e.action_id}),
+                             "clocks": sorted({e.clock_id for e in new if e.clock_id}), "count": len(new)})
+    return new
+
+
+# --- roles and responsibilities ------------------------------------------------------------------
+
+
+def raci_current() -> RaciVersion:
+    version = RaciVersion.objects.order_by("-number").first()
+    if version is None:
+        version, _ = RaciVersion.objects.get_or_create(
+            number=1, defaults={"matrix": raci.default_matrix(), "created_at": timezone.now(),
+                                "change_note": "The partnership's default, installed with the hub"},
+        )
+    return version
+
+
+def raci_change(*, acting_user: User, based_on: int, matrix: dict[str, object], change_note: str) -> RaciVersion:
+    """Save a changed matrix as a new version (refused with every problem if it does not hold)."""
+    _require(acting_user, Capability.CONFIGURE_TOOLS, "Only an administrator can change the roles and responsibilities")
+    change_note = _text(change_note, "Say what you changed and why", "change_note")
+    steps = raci.parse(matrix)
+    with transaction.atomic():
+        current = raci_current()
+        if current.number != based_on:
+            raise ServiceError("Someone else saved a new version meanwhile: look at it and make your change again")
+        data = raci.as_json(steps)
+        if data == raci.as_json(raci.parse(current.matrix)):
+            raise ServiceError("Nothing has changed, so no new version was saved")
+        version = RaciVersion.objects.create(number=current.number + 1, matrix=data, created_by=acting_user,
+                                             created_at=timezone.now(), change_note=change_note)
+        audit_record(event_type=AuditEventType.RACI_CHANGED, actor=acting_user, target_kind="raci_version",
+                     target_id=version.number, reason=change_note, detail={"from_version": current.number})
+    return version
+
+
+def responsible_agency_for(step_code: str) -> Agency | None:
+    """The agency accountable for a step, by the current matrix: the first active agency of that kind."""
+    for step in raci.parse(raci_current().matrix):
+        if step.code == step_code:
+            kinds = step.kinds_with("A") or step.kinds_with("R")
+            return Agency.objects.filter(kind__in=kinds, is_active=True).order_by("pk").first()
+    return None
+
+
+def suggested_agency(step_code: str) -> Agency | None:
+    """For a new action of a kind: the agency the matrix makes responsible (else accountable)."""
+    for step in raci.parse(raci_current().matrix):
+        if step.code == step_code:
+            kinds = step.kinds_with("R") or step.kinds_with("A")
+            return Agency.objects.filter(kind__in=kinds, is_active=True).order_by("pk").first()
+    return None
+
+
+# --- allocation ----------------------------------------------------------------------------------
+
+
+def allocate(
+    *,
+    acting_user: User,
+    worker: User,
+    concern: Concern | None = None,
+    alert: Alert | None = None,
+    child: Person | None = None,
+) -> Allocation:
+    """Allocate a concern, an alert or a child to a named worker (ending any earlier allocation of it)."""
+    _require(acting_user, Capability.ALLOCATE, "You cannot allocate work")
+    given = [x for x in (concern, alert, child) if x is not None]
+    if len(given) != 1:
+        raise ServiceError("Allocate one concern, alert or child at a time")
+    if not worker.is_active or not has(worker, Capability.VIEW_PERSON):
+        raise ServiceError("Choose a worker in casework", field="worker")
+    if has(acting_user, Capability.MANAGE_AGENCY_WORK) and not has(acting_user, Capability.TRIAGE) \
+            and worker.agency_id != acting_user.agency_id:
+        raise ServiceError("You can allocate work to people in your own agency", field="worker")
+    kind = AllocationKind.CONCERN if concern else AllocationKind.ALERT if alert else AllocationKind.CHILD
+    person = concern.child if concern else alert.person if alert else child
+    assert person is not None
+    now = timezone.now()
+    with transaction.atomic():
+        current = Allocation.objects.filter(kind=kind, concern=concern, alert=alert,
+                                            child=identity.current(child) if child else None, ended_at__isnull=True)
+        current.update(ended_at=now)
+        allocation = Allocation.objects.create(
+            kind=kind, concern=concern, alert=alert, child=identity.current(child) if child else None,
+            worker=worker, allocated_by=acting_user, allocated_at=now,
+        )
+        audit_record(event_type=AuditEventType.ALLOCATED, actor=acting_user, target_kind=kind,
+                     target_id=(concern or alert or child).pk, person_id=person.pk,  # type: ignore[union-attr]
+                     detail={"worker": worker.pk})
+        what = {AllocationKind.CONCERN: f"concern {concern.reference}" if concern else "",
+                AllocationKind.ALERT: f"alert {alert.reference}" if alert else "",
+                AllocationKind.CHILD: f"the child {person.reference}"}[kind]
+        notify(recipients=[worker], kind=NotificationKind.ALLOCATED, subject="Work allocated to you",
+               body=f"{acting_user.get_full_name() or acting_user.username} allocated {what} to you.",
+               link=reverse("mace:my-work"), keep_out=_names(person))
+    return allocation

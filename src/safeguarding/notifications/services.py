@@ -1,0 +1,111 @@
+"""Telling users by e-mail: each notification is written in the caller's transaction, then sent by
+the background worker once that transaction commits (Django's mail: the console in development,
+SMTP where settings name a server). No e-mail names a child: callers give a reference and a link,
+and ``notify`` refuses any text that contains a name it is told to keep out."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.utils import timezone
+
+from safeguarding.accounts.models import User
+from safeguarding.core.jobs import run_in_background
+from safeguarding.notifications.models import Notification, NotificationKind
+
+logger = logging.getLogger(__name__)
+
+FOOTER = (
+    "\n\nOpen the link to see the details in the Safeguarding Hub. This e-mail does not name the child "
+    "on purpose: the hub shows them only to people who may see them.\n"
+)
+
+
+class NamedChildError(ValueError):
+    """A notification's text names the child it is about; it is never sent."""
+
+
+def _names_in(text: str, keep_out: Iterable[str]) -> list[str]:
+    found = []
+    for name in keep_out:
+        name = name.strip()
+        if len(name) >= 2 and re.search(rf"\b{re.escape(name)}\b", text, flags=re.IGNORECASE):
+            found.append(name)
+    return found
+
+
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: NotificationKind,
+    subject: str,
+    body: str,
+    link: str = "",
+    keep_out: Sequence[str] = (),
+) -> list[Notification]:
+    """Record a notification for each recipient (once each, active users only) and send them by
+    e-mail after the caller's transaction commits. ``keep_out``: names (the child's full name) the
+    text must not contain, as whole words in any case; a text that names them is refused
+    (``NamedChildError``): callers build e-mails from references, so this is a last guard."""
+    named = _names_in(f"{subject}\n{body}", keep_out)
+    if named:
+        raise NamedChildError("A notification must not name the child: it carries a reference and a link only")
+    now = timezone.now()
+    url = f"{settings.HUB_BASE_URL}{link}" if link.startswith("/") else link
+    people = {user.pk: user for user in recipients if user is not None and user.is_active}
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=user,
+                kind=kind,
+                subject=subject[:200],
+                body=f"{body.rstrip()}\n\n{url}{FOOTER}" if url else f"{body.rstrip()}{FOOTER}",
+                link=link,
+                created_at=now,
+            )
+            for user in people.values()
+        ]
+    )
+    ids = [row.pk for row in rows if row.pk is not None]
+    if not ids:  # SQLite before Django set pks on bulk_create: read them back
+        ids = list(
+            Notification.objects.filter(created_at=now, recipient__in=list(people)).values_list("pk", flat=True)
+        )
+    if ids:
+        run_in_background(notifications_send, ids)
+    return rows
+
+
+def notifications_send(ids: list[int]) -> int:
+    """Send the e-mails not yet sent among ``ids`` over one connection; returns how many went.
+    A user without an e-mail address still sees the notification in the hub."""
+    pending = list(Notification.objects.filter(pk__in=ids, sent_at__isnull=True).select_related("recipient"))
+    if not pending:
+        return 0
+    sent = 0
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+        for note in pending:
+            address = note.recipient.email.strip()
+            if not address:
+                note.failure = "No e-mail address is recorded for this user"
+                note.save(update_fields=["failure"])
+                continue
+            message = EmailMessage(
+                subject=note.subject, body=note.body, to=[address], connection=connection,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+            )
+            message.send()
+            note.sent_at = timezone.now()
+            note.address = address
+            note.failure = ""
+            note.save(update_fields=["sent_at", "address", "failure"])
+            sent += 1
+    finally:
+        connection.close()
+    return sent

@@ -1,0 +1,57 @@
+"""The hub's scheduled work, run by the background worker (``safeguarding worker``) on the schedules
+below: the clocks worked out again and chased (reminders, escalation), and the early-warning scan
+after an import. Each is safe to run at any time and does only what is due."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db.models import Max
+
+from safeguarding.audit.context import audit_context
+from safeguarding.clocks.models import ClockRun
+from safeguarding.clocks.services import clocks_refresh
+from safeguarding.earlywarning.models import ScanRun
+from safeguarding.earlywarning.scan import scan_run
+from safeguarding.mace.services import escalations_run, reminders_send
+from safeguarding.people.models import Event
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    name: str
+    func: str
+    minutes: int
+    about: str
+
+
+SCHEDULES = [
+    Scheduled("Statutory clocks, reminders and escalation", "safeguarding.workflows.scheduled.clocks_and_chasing", 15,
+              "Works out the clocks of children with new events, turns overdue what is late, reminds owners of "
+              "actions due soon, and escalates what is overdue."),
+    Scheduled("Scan after an import", "safeguarding.workflows.scheduled.scan_after_import", 10,
+              "When an import has brought new events, scans them with the early-warning rules (incrementally)."),
+]
+
+
+def clocks_and_chasing() -> dict[str, int]:
+    with audit_context(channel="worker"):
+        refreshed = clocks_refresh(incremental=ClockRun.objects.filter(finished_at__isnull=False).exists())
+        reminded = reminders_send()
+        escalated = escalations_run()
+    return {"clocks_created": refreshed.created, "clocks_changed": refreshed.changed + refreshed.turned_overdue,
+            "reminders": reminded, "escalations": len(escalated)}
+
+
+def scan_after_import() -> dict[str, int]:
+    newest = Event.objects.aggregate(last=Max("pk"))["last"] or 0
+    scanned = ScanRun.objects.filter(finished_at__isnull=False, as_of__isnull=True).aggregate(
+        last=Max("last_event_id"))["last"] or 0
+    if newest <= scanned:
+        return {"events": 0, "alerts": 0}
+    with audit_context(channel="worker"):
+        result = scan_run(incremental=scanned > 0)
+    return {"events": result.events, "alerts": result.alerts_raised}

@@ -1,0 +1,202 @@
+"""Statutory clocks worked out from events and casework: started, due, met in time or late,
+overdue; a late event corrects a clock and both states stay in its history; the export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.clocks.exporters import export_clocks
+from safeguarding.clocks.models import ClockChange, ClockKind, ClockStatus, StatutoryClock, StepKind
+from safeguarding.clocks.services import casework_step_record, clocks_refresh, return_home_interview_record
+from safeguarding.core.calendar import ENGLAND
+from safeguarding.core.errors import ServiceError
+from safeguarding.earlywarning.models import Rule
+from safeguarding.people.models import EventType
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day: str, hour: int = 12) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"2026-{day}T{hour:02d}:00").replace(tzinfo=ENGLAND)
+
+
+@pytest.fixture
+def systems(agencies):  # type: ignore[no-untyped-def]
+    return {
+        "police": SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE]),
+        "council": SourceSystemFactory(code="council-social-care", agency=agencies[AgencyKind.COUNCIL]),
+    }
+
+
+def child_with_records(systems):  # type: ignore[no-untyped-def]
+    child = PersonFactory()
+    return (
+        child,
+        SourceRecordFactory(source_system=systems["police"], person=child),
+        SourceRecordFactory(source_system=systems["council"], person=child),
+    )
+
+
+def clock_of(child, kind=ClockKind.RETURN_HOME_INTERVIEW):  # type: ignore[no-untyped-def]
+    return StatutoryClock.objects.get(child=child, kind=kind)
+
+
+def test_the_return_home_interview_rule_became_a_clock_and_its_history_is_kept() -> None:
+    rule = Rule.objects.get(code="no-return-home-interview")
+    assert rule.enabled is False
+    assert "statutory clocks" in rule.versions.get(version=rule.version).change_note
+
+
+def test_return_home_interview_met_in_time_late_and_overdue(systems) -> None:  # type: ignore[no-untyped-def]
+    in_time, police, council = child_with_records(systems)
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    EventFactory(source_record=council, event_type=EventType.RETURN_HOME_INTERVIEW, occurred_at=at("03-05", 5))
+    late, police2, council2 = child_with_records(systems)
+    EventFactory(source_record=police2, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    EventFactory(source_record=council2, event_type=EventType.RETURN_HOME_INTERVIEW, occurred_at=at("03-05", 7))
+    never, police3, _ = child_with_records(systems)
+    EventFactory(source_record=police3, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    result = clocks_refresh()
+    assert result.created == 3
+    first = clock_of(in_time)
+    assert first.started_at == at("03-02", 6) and first.due_at == at("03-05", 6)
+    assert first.status == ClockStatus.MET and first.met_at == at("03-05", 5)
+    assert "Council" in first.met_by
+    assert clock_of(late).status == ClockStatus.MET_LATE
+    assert clock_of(never).status == ClockStatus.OVERDUE
+    # Worked out again: nothing changes, nothing is duplicated.
+    again = clocks_refresh()
+    assert (again.created, again.changed) == (0, 0)
+    assert StatutoryClock.objects.count() == 3
+
+
+def test_an_interview_after_the_next_episode_began_belongs_to_that_episode(systems) -> None:  # type: ignore[no-untyped-def]
+    child, police, council = child_with_records(systems)
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6), event_id="first")
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-03", 20),
+                 ended_at=at("03-04", 6), event_id="second")
+    EventFactory(source_record=council, event_type=EventType.RETURN_HOME_INTERVIEW, occurred_at=at("03-05", 9))
+    clocks_refresh()
+    clocks = {c.start_key: c for c in StatutoryClock.objects.filter(child=child)}
+    assert len(clocks) == 2
+    statuses = sorted(c.status for c in clocks.values())
+    assert statuses == [ClockStatus.MET, ClockStatus.OVERDUE]
+
+
+def test_a_late_import_corrects_an_overdue_clock_and_keeps_both_states(systems) -> None:  # type: ignore[no-untyped-def]
+    child, police, council = child_with_records(systems)
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    clocks_refresh()
+    assert clock_of(child).status == ClockStatus.OVERDUE
+    # The council's extract arrives later with the interview it held on time.
+    EventFactory(source_record=council, event_type=EventType.RETURN_HOME_INTERVIEW, occurred_at=at("03-04", 10))
+    result = clocks_refresh(incremental=True)
+    assert result.changed == 1
+    clock = clock_of(child)
+    assert clock.status == ClockStatus.MET
+    history = list(ClockChange.objects.filter(clock=clock).values_list("status_before", "status_after"))
+    assert history == [(ClockStatus.OVERDUE, ClockStatus.MET)]  # it was overdue; now it is met
+
+
+def test_a_practitioner_records_a_return_home_interview(make_user, systems) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.VOLUNTARY)
+    child, police, _ = child_with_records(systems)
+    ended = timezone.now() - dt.timedelta(hours=30)
+    episode = EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE,
+                           occurred_at=ended - dt.timedelta(hours=10), ended_at=ended)
+    clocks_refresh()
+    assert clock_of(child).status == ClockStatus.OPEN
+    with pytest.raises(ServiceError, match="Enter who held the interview"):
+        return_home_interview_record(acting_user=worker, child=child, missing_episode=episode, outcome="held",
+                                     held_at=timezone.now())
+    return_home_interview_record(
+        acting_user=worker, child=child, missing_episode=episode, outcome="held", held_at=timezone.now(),
+        interviewer="Jo Green", child_said="Stayed with friends in town", places_named="Bus station",
+    )
+    clock = clock_of(child)
+    assert clock.status == ClockStatus.MET and "recorded in the hub" in clock.met_by
+
+
+def test_refusal_needs_a_reason_and_meets_the_clock(make_user, systems) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child, police, _ = child_with_records(systems)
+    episode = EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE,
+                           occurred_at=timezone.now() - dt.timedelta(hours=20),
+                           ended_at=timezone.now() - dt.timedelta(hours=5))
+    with pytest.raises(ServiceError, match="Give the reason no interview was held"):
+        return_home_interview_record(acting_user=worker, child=child, missing_episode=episode, outcome="refused",
+                                     held_at=timezone.now())
+    return_home_interview_record(acting_user=worker, child=child, missing_episode=episode, outcome="refused",
+                                 held_at=timezone.now(), reason_not_held="Declined to speak to anyone")
+    assert clock_of(child).status == ClockStatus.MET
+
+
+def test_strategy_discussion_starts_the_conference_clock_in_working_days(make_user, systems) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    # Thursday 18 December 2025: the 15 working days skip Christmas Day, Boxing Day and New Year's Day,
+    # across the year's end.
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.STRATEGY_DISCUSSION,
+                         occurred_at=dt.datetime(2025, 12, 18, 10, tzinfo=ENGLAND))
+    clock = clock_of(child, ClockKind.INITIAL_CONFERENCE)
+    assert clock.due_at.astimezone(ENGLAND).date() == dt.date(2026, 1, 13)
+    assert clock.status == ClockStatus.OVERDUE
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.INITIAL_CONFERENCE,
+                         occurred_at=dt.datetime(2026, 1, 12, 10, tzinfo=ENGLAND))
+    clock.refresh_from_db()
+    assert clock.status == ClockStatus.MET
+    assert ClockChange.objects.filter(clock=clock, status_before=ClockStatus.OVERDUE,
+                                      status_after=ClockStatus.MET).exists()
+
+
+def test_nrm_decisions_in_order_and_not_before_30_days(make_user, systems) -> None:  # type: ignore[no-untyped-def]
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    child = PersonFactory()
+    referred = timezone.now() - dt.timedelta(days=40)
+    with pytest.raises(ServiceError, match="referral to the National Referral Mechanism first"):
+        casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REASONABLE_GROUNDS,
+                             occurred_at=referred, positive=True)
+    casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REFERRAL, occurred_at=referred)
+    casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REASONABLE_GROUNDS,
+                         occurred_at=referred + dt.timedelta(days=3), positive=True)
+    with pytest.raises(ServiceError, match="cannot be made until 30 days after the reasonable grounds"):
+        casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_CONCLUSIVE_GROUNDS,
+                             occurred_at=referred + dt.timedelta(days=20), positive=True)
+    assert clock_of(child, ClockKind.NRM_REASONABLE_GROUNDS).status == ClockStatus.MET
+    assert clock_of(child, ClockKind.NRM_CONCLUSIVE_GROUNDS).status == ClockStatus.OPEN
+    with pytest.raises(ServiceError, match="cannot be in the future"):
+        casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REFERRAL,
+                             occurred_at=timezone.now() + dt.timedelta(days=2))
+
+
+def test_referrers_cannot_record_casework(make_user) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ServiceError):
+        casework_step_record(acting_user=make_user(role=Role.REFERRER), child=PersonFactory(),
+                             kind=StepKind.STRATEGY_DISCUSSION, occurred_at=timezone.now())
+
+
+def test_export_clocks_as_spec_says(systems, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    child, police, council = child_with_records(systems)
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    EventFactory(source_record=council, event_type=EventType.RETURN_HOME_INTERVIEW, occurred_at=at("03-06", 9))
+    clocks_refresh()
+    rows = export_clocks(tmp_path / "clocks.csv")
+    assert rows == 1
+    with (tmp_path / "clocks.csv").open() as f:
+        [row] = list(csv.DictReader(f))
+    assert list(row) == ["clock_id", "person_id", "clock", "started_at", "due_at", "met_at", "status"]
+    assert row["person_id"] == str(child.pk) and row["clock"] == "return_home_interview"
+    assert row["started_at"] == "2026-03-02T06:00:00+00:00" and row["status"] == "met_late"

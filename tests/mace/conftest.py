@@ -1,0 +1,51 @@
+"""A partnership ready for a panel meeting: co-chairs, a coordinator, owners in two agencies and
+their managers, and a child referred to the panel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.mace.models import PanelMeeting
+from safeguarding.mace.services import meetings_schedule
+from safeguarding.panel.services import panel_refer
+from safeguarding.people.models import Person
+from tests.factories import PersonFactory
+
+
+@dataclass
+class Panel:
+    coordinator: User
+    police_chair: User
+    council_chair: User
+    officer: User
+    practitioner: User
+    police_manager: User
+    council_manager: User
+    strategic: User
+    child: Person
+    meeting: PanelMeeting
+
+
+@pytest.fixture
+def panel(make_user) -> Panel:  # type: ignore[no-untyped-def]
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL, email="mace@example.org")
+    police_chair = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE, email="chair.p@example.org")
+    council_chair = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL, email="chair.c@example.org")
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE, email="officer@example.org")
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL, email="lp@example.org")
+    police_manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.POLICE, email="pm@example.org")
+    council_manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.COUNCIL, email="cm@example.org")
+    strategic = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL, email="sg@example.org")
+    child = PersonFactory(given_name="Chloe", family_name="Barker")
+    panel_refer(child=child, referred_by=coordinator, reason="Repeat missing with adults")
+    [meeting] = meetings_schedule(
+        acting_user=coordinator, first_at=timezone.now() + dt.timedelta(hours=1), place="Town hall, room 2",
+        police_chair=police_chair, council_chair=council_chair,
+    )
+    return Panel(coordinator, police_chair, council_chair, officer, practitioner, police_manager, council_manager,
+                 strategic, child, meeting)

@@ -1,0 +1,279 @@
+"""Panel meetings, plans and actions as a coordinator, co-chairs and owners use them; bad input
+refused with a clear message; locked minutes cannot change; overdue work escalated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.core.errors import ServiceError
+from safeguarding.mace import services
+from safeguarding.mace.models import (
+    ActionStatus,
+    AgendaReason,
+    AttendanceStatus,
+    Escalation,
+    MeetingStatus,
+    PanelDecision,
+    PlanStatus,
+)
+from safeguarding.mace.services import ActionInput
+from safeguarding.notifications.models import Notification, NotificationKind
+from safeguarding.screening.models import RiskLevelChange, ScreeningStatus
+from tests.mace.conftest import Panel
+
+pytestmark = pytest.mark.django_db
+
+
+def next_weekday(weekday: int) -> dt.date:
+    day = timezone.localdate() + dt.timedelta(days=7)
+    while day.weekday() != weekday:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def held(panel: Panel) -> None:
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    council = panel.coordinator.agency_id
+    police = panel.officer.agency_id
+    services.attendance_record(acting_user=panel.coordinator, meeting=panel.meeting, entries={
+        council: (AttendanceStatus.ATTENDED, "Helen Ward"), police: (AttendanceStatus.APOLOGIES, ""),
+    })
+
+
+def discuss(panel: Panel, **kwargs):  # type: ignore[no-untyped-def]
+    item = panel.meeting.items.get()
+    defaults = dict(
+        acting_user=panel.coordinator, item=item, summary="Missing three times; seen with adults.",
+        decision=PanelDecision.OPEN_PLAN, confirmed_level="high", level_reasons="Pattern across agencies",
+        goals=["Chloe is safe at night"],
+        actions=[ActionInput("Visit the takeaway with licensing", panel.officer, next_weekday(2), step="disruption")],
+    )
+    defaults.update(kwargs)
+    return services.discussion_record(**defaults)
+
+
+def test_a_meeting_needs_two_co_chairs(panel: Panel) -> None:
+    with pytest.raises(ServiceError, match="needs two co-chairs"):
+        services.meetings_schedule(acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=2),
+                                   place="Town hall", police_chair=None, council_chair=panel.council_chair)
+    with pytest.raises(ServiceError, match="police co-chair must be"):
+        services.meetings_schedule(acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=2),
+                                   place="Town hall", police_chair=panel.practitioner,
+                                   council_chair=panel.council_chair)
+
+
+def test_a_series_every_two_weeks(panel: Panel) -> None:
+    meetings = services.meetings_schedule(
+        acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=1), place="Town hall",
+        police_chair=panel.police_chair, council_chair=panel.council_chair, every_weeks=2, count=4,
+    )
+    assert len(meetings) == 4 and len({m.series for m in meetings}) == 1
+    gaps = {(b.scheduled_for - a.scheduled_for).days for a, b in itertools.pairwise(meetings)}
+    assert gaps <= {13, 14, 15}  # a fortnight in local time, whatever the clocks do
+
+
+def test_agenda_holds_new_referrals_and_tells_members_without_names(panel: Panel) -> None:
+    added = services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    assert [(i.person_id, i.reason) for i in added] == [(panel.child.pk, AgendaReason.NEW_REFERRAL)]
+    notes = Notification.objects.filter(kind=NotificationKind.MEETING_AGENDA)
+    assert {n.recipient_id for n in notes} >= {panel.police_chair.pk, panel.council_chair.pk}
+    assert all("Chloe" not in n.body and "Barker" not in n.subject for n in notes)
+    assert len([m for m in mail.outbox if m.subject.startswith("Agenda for")]) == notes.count()
+
+
+def test_the_whole_meeting_from_agenda_to_locked_minutes(panel: Panel) -> None:
+    held(panel)
+    discussion = discuss(panel)
+    plan = discussion.plan
+    assert plan is not None and plan.status == PlanStatus.OPEN
+    assert plan.goals.get().text == "Chloe is safe at night"
+    [action] = plan.actions.all()
+    assert action.owner == panel.officer and action.owner_agency == panel.officer.agency
+    level = RiskLevelChange.objects.get(child=panel.child)
+    assert level.level_code == "high"
+    assert Notification.objects.filter(recipient=panel.officer, kind=NotificationKind.ACTION_ASSIGNED).exists()
+
+    services.minutes_draft(acting_user=panel.council_chair, meeting=panel.meeting, text="Minutes of the meeting.")
+    with pytest.raises(ServiceError, match="You drafted these minutes"):
+        services.minutes_approve(acting_user=panel.council_chair, meeting=panel.meeting)
+    with pytest.raises(ServiceError, match="Only one of the meeting's co-chairs"):
+        services.minutes_approve(acting_user=panel.coordinator, meeting=panel.meeting)
+    meeting = services.minutes_approve(acting_user=panel.police_chair, meeting=panel.meeting)
+    assert meeting.status == MeetingStatus.LOCKED and len(meeting.approved_hash) == 64
+    assert meeting.approved_record["items"][0]["discussion"]["decision"] == PanelDecision.OPEN_PLAN
+
+
+def test_locked_minutes_cannot_change(panel: Panel) -> None:
+    held(panel)
+    discuss(panel)
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Draft")
+    services.minutes_approve(acting_user=panel.police_chair, meeting=panel.meeting)
+    for attempt in (
+        lambda: services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Changed"),
+        lambda: services.attendance_record(acting_user=panel.coordinator, meeting=panel.meeting,
+                                           entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")}),
+        lambda: services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting),
+    ):
+        with pytest.raises(ServiceError, match="approved and locked: add an addendum"):
+            attempt()
+    panel.meeting.refresh_from_db()
+    assert panel.meeting.minutes == "Draft"
+    assert services.record_hash(services.meeting_record(panel.meeting)) == panel.meeting.approved_hash
+    services.minutes_addendum_add(acting_user=panel.coordinator, meeting=panel.meeting,
+                                  text="Correction: police sent apologies")
+    assert panel.meeting.addenda.count() == 1
+
+
+def test_discussion_needs_the_meeting_held_and_is_recorded_once(panel: Panel) -> None:
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    with pytest.raises(ServiceError, match="Record who attended first"):
+        discuss(panel)
+    held(panel)
+    discuss(panel)
+    with pytest.raises(ServiceError, match="already been recorded"):
+        discuss(panel, actions=[])
+
+
+def test_an_action_without_an_owner_is_refused(panel: Panel) -> None:
+    held(panel)
+    with pytest.raises(ServiceError, match="Every action needs an owner"):
+        discuss(panel, actions=[ActionInput("Do something", None, next_weekday(1))])
+
+
+def test_a_due_date_on_a_weekend_or_bank_holiday_moves_and_says_so() -> None:
+    assert services.working_due_date(dt.date(2026, 3, 14)) == (
+        dt.date(2026, 3, 16),
+        "Due date moved from Saturday 14 March 2026 to Monday 16 March 2026: a weekend is not a working day",
+    )
+    moved, note = services.working_due_date(dt.date(2026, 12, 25))
+    assert moved == dt.date(2026, 12, 29) and "a bank holiday is not a working day" in note
+    assert services.working_due_date(dt.date(2026, 12, 31)) == (dt.date(2026, 12, 31), "")
+    assert services.working_due_date(dt.date(2027, 1, 1))[0] == dt.date(2027, 1, 4)
+
+
+def test_a_lower_level_at_the_panel_waits_for_a_second_person(panel: Panel) -> None:
+    held(panel)
+    discuss(panel)
+    # A later panel lowers the level: the screening rules apply, so it waits for approval.
+    [later] = services.meetings_schedule(
+        acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(hours=2), place="Town hall",
+        police_chair=panel.police_chair, council_chair=panel.council_chair,
+    )
+    services.agenda_item_add(acting_user=panel.coordinator, meeting=later, person=panel.child, note="Early review")
+    services.attendance_record(acting_user=panel.coordinator, meeting=later,
+                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    item = later.items.get()
+    with pytest.raises(ServiceError, match="Give the reason for lowering the level"):
+        services.discussion_record(acting_user=panel.coordinator, item=item, summary="Doing better",
+                                   decision=PanelDecision.CONTINUE_PLAN, confirmed_level="medium",
+                                   level_reasons="Fewer episodes")
+    discussion = services.discussion_record(
+        acting_user=panel.coordinator, item=item, summary="Doing better", decision=PanelDecision.CONTINUE_PLAN,
+        confirmed_level="medium", level_reasons="Fewer episodes", downgrade_reason="No episodes for 8 weeks",
+    )
+    assert discussion.screening is not None and discussion.screening.status == ScreeningStatus.AWAITING_APPROVAL
+    assert RiskLevelChange.objects.filter(child=panel.child).count() == 1  # still high until approved
+
+
+def test_an_officer_completes_their_action_and_others_cannot(panel: Panel) -> None:
+    held(panel)
+    action = discuss(panel).plan.actions.get()
+    with pytest.raises(ServiceError, match="Only the action's owner"):
+        services.action_complete(acting_user=panel.practitioner, action=action, outcome="Done")
+    services.action_note_add(acting_user=panel.officer, action=action, text="Visited on Tuesday")
+    with pytest.raises(ServiceError, match="Say what was done"):
+        services.action_complete(acting_user=panel.officer, action=action, outcome=" ")
+    done = services.action_complete(acting_user=panel.officer, action=action, outcome="Premises visited, staff warned")
+    assert done.status == ActionStatus.COMPLETED and done.completed_by == panel.officer
+    # The owner's agency manager may complete an action too; another agency's may not.
+    assert services.can_update_action(panel.police_manager, action)
+    assert not services.can_update_action(panel.council_manager, action)
+
+
+def test_a_plan_closes_only_with_an_outcome_and_reopens_with_its_history(panel: Panel) -> None:
+    held(panel)
+    plan = discuss(panel, actions=[]).plan
+    with pytest.raises(ServiceError, match="Choose the plan's outcome"):
+        services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="", reason="Better")
+    services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="No episodes")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.CLOSED
+    services.plan_reopen(acting_user=panel.coordinator, plan=plan, reason="Missing again")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.OPEN
+    assert [h.what for h in plan.history.all()][-2:] == ["Closed: Risk reduced: no longer needs a multi-agency plan",
+                                                         "Reopened"]
+
+
+def test_a_plan_with_open_actions_does_not_close(panel: Panel) -> None:
+    held(panel)
+    plan = discuss(panel).plan
+    with pytest.raises(ServiceError, match="1 action is still open"):
+        services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="moved_area", reason="Moved")
+
+
+def test_overdue_actions_escalate_to_the_agency_manager_then_the_strategic_group(panel: Panel) -> None:
+    held(panel)
+    action = discuss(panel).plan.actions.get()
+    type(action).objects.filter(pk=action.pk).update(due_on=dt.date(2026, 3, 2))  # a Monday
+    first = services.escalations_run(now=dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC))
+    assert [(e.action_id, e.level) for e in first] == [(action.pk, 1)]
+    told = Notification.objects.filter(kind=NotificationKind.ESCALATED)
+    assert {n.recipient_id for n in told} == {panel.police_manager.pk, panel.officer.pk}
+    assert all("Chloe" not in n.body for n in told)
+    assert services.escalations_run(now=dt.datetime(2026, 3, 5, 9, tzinfo=dt.UTC)) == []
+    second = services.escalations_run(now=dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC))
+    assert [(e.action_id, e.level) for e in second] == [(action.pk, 2)]
+    assert Notification.objects.filter(kind=NotificationKind.ESCALATED, recipient=panel.strategic).exists()
+    assert Escalation.objects.count() == 2
+
+
+def test_reminders_go_once_before_the_due_date(panel: Panel) -> None:
+    held(panel)
+    action = discuss(panel).plan.actions.get()
+    type(action).objects.filter(pk=action.pk).update(due_on=timezone.localdate() + dt.timedelta(days=1))
+    assert services.reminders_send() == 1
+    assert Notification.objects.filter(recipient=panel.officer, kind=NotificationKind.ACTION_DUE_SOON).count() == 1
+    assert services.reminders_send() == 0
+
+
+def test_raci_suggests_the_owner_agency_and_refuses_a_broken_matrix(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    assert services.suggested_agency("disruption").kind == AgencyKind.LICENSING
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    current = services.raci_current()
+    from safeguarding.mace import raci
+
+    broken = raci.with_letter(raci.parse(current.matrix), "disruption", AgencyKind.COUNCIL, "A")
+    with pytest.raises(raci.RaciError, match="exactly one kind of agency must be accountable"):
+        services.raci_change(acting_user=admin, based_on=current.number, matrix=broken, change_note="x")
+    fixed = raci.with_letter(raci.parse(current.matrix), "disruption", AgencyKind.LICENSING, "C")
+    version = services.raci_change(acting_user=admin, based_on=current.number, matrix=fixed, change_note="Police lead")
+    assert version.number == current.number + 1
+    assert services.suggested_agency("disruption").kind == AgencyKind.POLICE
+
+
+def test_a_plan_and_its_clocks_follow_the_child_through_a_merge(panel: Panel) -> None:
+    from safeguarding.clocks.models import StepKind
+    from safeguarding.clocks.selectors import clocks_for_person
+    from safeguarding.clocks.services import casework_step_record
+    from safeguarding.mace.selectors import plan_for_person
+    from tests.factories import PersonFactory, merge
+
+    recorded_as = PersonFactory(given_name="Chloe", family_name="Barker")
+    plan = services.plan_open(acting_user=panel.coordinator, child=recorded_as)
+    casework_step_record(acting_user=panel.coordinator, child=recorded_as, kind=StepKind.STRATEGY_DISCUSSION,
+                         occurred_at=timezone.now())
+    merge(recorded_as, into=panel.child)  # record linkage finds them to be the child already referred
+    assert plan_for_person(user=panel.practitioner, person=panel.child) == plan
+    assert plan.child_id == recorded_as.pk  # nothing moved: read through the child's identity
+    with pytest.raises(ServiceError, match="already has an open plan"):
+        services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    assert [c.kind for c in clocks_for_person(user=panel.practitioner, person=panel.child)] == [
+        "initial_child_protection_conference"
+    ]

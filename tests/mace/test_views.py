@@ -1,0 +1,120 @@
+"""The panel's pages as users see them: the agenda and the work lists use a fixed number of queries
+whatever their length; police-only intelligence never reaches a non-police reader of the agenda."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguarding.mace import services
+from safeguarding.mace.models import AttendanceStatus, PanelDecision
+from safeguarding.panel.services import panel_refer
+from safeguarding.people.models import EventType, Handling
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+from tests.mace.conftest import Panel
+
+pytestmark = pytest.mark.django_db
+
+
+def refer_more(panel: Panel, count: int) -> None:
+    for _ in range(count):
+        panel_refer(child=PersonFactory(), referred_by=panel.coordinator, reason="More")
+
+
+def plans_with_actions(panel: Panel, actions_each: int) -> None:
+    """Discuss every child on the agenda, opening a plan with actions owned by the officer."""
+    services.attendance_record(acting_user=panel.coordinator, meeting=panel.meeting,
+                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    due = timezone.localdate() + dt.timedelta(days=10)
+    for item in panel.meeting.items.all():
+        services.discussion_record(
+            acting_user=panel.coordinator, item=item, summary="Discussed", decision=PanelDecision.OPEN_PLAN,
+            actions=[services.ActionInput(f"Action {n}", panel.officer, due) for n in range(actions_each)],
+        )
+
+
+def test_agenda_queries_do_not_grow_with_the_agenda(panel: Panel, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(panel.coordinator)
+    url = reverse("mace:meeting", args=[panel.meeting.pk])
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    with django_assert_max_num_queries(40) as few:
+        assert client.get(url).status_code == 200
+    [later] = services.meetings_schedule(acting_user=panel.coordinator, first_at=panel.meeting.scheduled_for,
+                                         place="Room 3", police_chair=panel.police_chair,
+                                         council_chair=panel.council_chair)
+    refer_more(panel, 12)
+    services.agenda_build(acting_user=panel.coordinator, meeting=later)
+    assert later.items.count() == 13
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("mace:meeting", args=[later.pk]))
+    assert response.content.decode().count("New referral") == 13
+
+
+def test_my_work_queries_do_not_grow_with_the_work(panel: Panel, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    plans_with_actions(panel, 1)
+    client = Client()
+    client.force_login(panel.officer)
+    manager = Client()
+    manager.force_login(panel.police_manager)
+    with django_assert_max_num_queries(40) as few:
+        assert client.get(reverse("mace:my-work")).status_code == 200
+    with django_assert_max_num_queries(40) as few_agency:
+        assert manager.get(reverse("mace:agency-work")).status_code == 200
+    [later] = services.meetings_schedule(acting_user=panel.coordinator, first_at=panel.meeting.scheduled_for,
+                                         place="Room 3", police_chair=panel.police_chair,
+                                         council_chair=panel.council_chair)
+    refer_more(panel, 5)
+    services.agenda_build(acting_user=panel.coordinator, meeting=later)
+    services.attendance_record(acting_user=panel.coordinator, meeting=later,
+                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    assert later.items.count() == 5  # the new referrals (the first child's review is not due)
+    for item in later.items.all():
+        services.discussion_record(
+            acting_user=panel.coordinator, item=item, summary="Discussed", decision=PanelDecision.OPEN_PLAN,
+            actions=[services.ActionInput(f"Action {n}", panel.officer, timezone.localdate() + dt.timedelta(days=9))
+                     for n in range(3)],
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("mace:my-work"))
+    assert response.content.decode().count("Action ") >= 16
+    with django_assert_max_num_queries(len(few_agency.captured_queries)):
+        assert manager.get(reverse("mace:agency-work")).content.decode().count("Action ") >= 16
+
+
+def test_restricted_intelligence_never_reaches_the_agenda_for_non_police(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    police = SourceSystemFactory(code="police-records", agency=panel.officer.agency)
+    record = SourceRecordFactory(source_system=police, person=panel.child)
+    EventFactory(source_record=record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+                 detail="restricted-intel-text")
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    plans_with_actions(panel, 1)
+    for reader in (panel.coordinator, panel.practitioner, panel.council_manager):
+        client = Client()
+        client.force_login(reader)
+        for url in (reverse("mace:meeting", args=[panel.meeting.pk]), reverse("mace:my-work")):
+            assert "restricted-intel-text" not in client.get(url).content.decode()
+    from safeguarding.notifications.models import Notification
+
+    assert not Notification.objects.filter(body__contains="restricted-intel-text").exists()
+
+
+def test_the_strategic_group_sees_references_not_names(panel: Panel) -> None:
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    plans_with_actions(panel, 1)
+    action = panel.child.mace_plans.get().actions.get()
+    type(action).objects.filter(pk=action.pk).update(due_on=timezone.localdate() - dt.timedelta(days=21))
+    services.escalations_run()
+    client = Client()
+    client.force_login(panel.strategic)
+    page = client.get(reverse("mace:escalations")).content.decode()
+    assert action.reference in page and "Chloe" not in page and "Barker" not in page
+    manager = Client()
+    manager.force_login(panel.police_manager)
+    work = manager.get(reverse("mace:agency-work")).content.decode()
+    assert action.reference in work and "escalated" in work.lower()

@@ -1,0 +1,92 @@
+"""E-mail through a real SMTP server started by the test on loopback (aiosmtpd): what is sent, to
+whom, that no child's name is in it, and that each user sees what was sent to them."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.notifications.models import Notification, NotificationKind
+from safeguarding.notifications.services import NamedChildError, notify
+from safeguarding.panel.services import panel_refer
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp() -> Iterator[Inbox]:
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+                               EMAIL_PORT=port, EMAIL_USE_TLS=False):
+            yield inbox
+    finally:
+        controller.stop()
+
+
+def test_a_referral_is_sent_to_the_coordinators_over_smtp_without_the_childs_name(smtp: Inbox, make_user) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="triage@example.org")
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL, email="mace@example.org")
+    make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL, email="", username="no-address")
+    child = PersonFactory(given_name="Chloe", family_name="Barker")
+    referral = panel_refer(child=child, referred_by=referrer, reason="Chloe Barker was seen with adults")
+    [(to, message)] = smtp.messages
+    assert to == ["mace@example.org"]
+    body = message.get_payload(decode=True).decode()
+    assert message["Subject"] == f"Referral {referral.reference} received by the panel"
+    assert f"/panel/{referral.pk}/" in body
+    assert "Chloe" not in body and "Barker" not in body and "Chloe" not in message["Subject"]
+    sent = Notification.objects.get(recipient=coordinator)
+    assert sent.sent_at is not None and sent.address == "mace@example.org"
+    unsent = Notification.objects.get(recipient__username="no-address")
+    assert unsent.sent_at is None and unsent.failure == "No e-mail address is recorded for this user"
+
+
+def test_a_text_naming_the_child_is_never_sent(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(NamedChildError):
+        notify(recipients=[user], kind=NotificationKind.ALLOCATED, subject="Work for you",
+               body="Please see chloe  barker today".replace("  ", " "), keep_out=["Chloe Barker"])
+    assert not Notification.objects.exists()
+
+
+def test_each_user_sees_only_what_was_sent_to_them(make_user) -> None:  # type: ignore[no-untyped-def]
+    me = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    other = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    notify(recipients=[me], kind=NotificationKind.ALLOCATED, subject="Mine to read", body="x", link="/mace/work/")
+    notify(recipients=[other], kind=NotificationKind.ALLOCATED, subject="Someone else's", body="y")
+    client = Client()
+    client.force_login(me)
+    page = client.get(reverse("notifications:mine")).content.decode()
+    assert "Mine to read" in page and "Someone else&#x27;s" not in page and "Someone else's" not in page
+
+
+def test_a_given_name_that_is_an_ordinary_word_does_not_stop_a_referral(make_user) -> None:  # type: ignore[no-untyped-def]
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory(given_name="Will", family_name="Referred")
+    panel_refer(child=child, referred_by=coordinator, reason="x")  # "will be on the agenda", "has been referred"
+    assert Notification.objects.filter(kind=NotificationKind.REFERRAL_RECEIVED).count() == 1

@@ -1,0 +1,63 @@
+"""The scheduled work the worker runs: each does only what is due, and is safe to run at any time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.clocks.models import StatutoryClock
+from safeguarding.earlywarning.models import ScanRun
+from safeguarding.mace.models import Allocation, Escalation
+from safeguarding.notifications.models import Notification, NotificationKind
+from safeguarding.people.models import EventType
+from safeguarding.workflows.scheduled import clocks_and_chasing, scan_after_import
+from tests.factories import AlertFactory, EventFactory, SourceRecordFactory, SourceSystemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_overdue_clock_is_worked_out_and_escalated_to_the_accountable_agency(agencies, make_user) -> None:  # type: ignore[no-untyped-def]
+    council_manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.POLICE)
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    record = SourceRecordFactory(source_system=police)
+    returned = timezone.now() - dt.timedelta(days=5)
+    EventFactory(source_record=record, event_type=EventType.MISSING_EPISODE,
+                 occurred_at=returned - dt.timedelta(hours=8), ended_at=returned)
+    done = clocks_and_chasing()
+    assert done["clocks_created"] == 1 and done["escalations"] == 1
+    clock = StatutoryClock.objects.get()
+    # The roles and responsibilities make the council accountable for return home interviews.
+    assert clock.agency == agencies[AgencyKind.COUNCIL]
+    assert Escalation.objects.get().clock == clock
+    [told] = Notification.objects.filter(kind=NotificationKind.ESCALATED)
+    assert told.recipient == council_manager and record.person.family_name not in told.body
+    assert clocks_and_chasing()["escalations"] == 0  # each level once
+
+
+def test_the_scan_after_an_import_runs_only_when_there_are_new_events(agencies) -> None:  # type: ignore[no-untyped-def]
+    assert scan_after_import() == {"events": 0, "alerts": 0}
+    EventFactory(source_record=SourceRecordFactory(), event_type=EventType.MISSING_EPISODE)
+    assert scan_after_import()["events"] >= 1
+    assert ScanRun.objects.count() == 1
+    assert scan_after_import() == {"events": 0, "alerts": 0}
+
+
+def test_an_alert_is_allocated_from_its_page_and_appears_in_the_workers_list(agencies, make_user) -> None:  # type: ignore[no-untyped-def]
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    alert = AlertFactory()
+    client = Client()
+    client.force_login(triage)
+    assert "Allocate the alert to a worker" in client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    client.post(reverse("mace:allocate", args=["alert", alert.pk]), {"worker": worker.pk})
+    assert Allocation.objects.get().worker == worker
+    mine = Client()
+    mine.force_login(worker)
+    assert alert.reference in mine.get(reverse("mace:my-work")).content.decode()
+    assert Notification.objects.filter(recipient=worker, kind=NotificationKind.ALLOCATED).exists()
