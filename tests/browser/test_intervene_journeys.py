@@ -17,7 +17,7 @@ from safeguarding.clocks.services import clocks_refresh
 from safeguarding.mace.services import action_create, escalations_run, plan_open
 from safeguarding.people.models import EventType
 from tests.browser.conftest import assert_accessible
-from tests.browser.test_concern_journey import _sign_in
+from tests.browser.conftest import sign_in as _sign_in
 from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

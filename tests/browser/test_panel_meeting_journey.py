@@ -17,7 +17,8 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.mace.models import MeetingStatus, PanelMeeting, PlanAction
 from safeguarding.panel.services import panel_refer
 from tests.browser.conftest import assert_accessible
-from tests.browser.test_concern_journey import _sign_in, _sign_out
+from tests.browser.conftest import sign_in as _sign_in
+from tests.browser.conftest import sign_out as _sign_out
 from tests.factories import PersonFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ from safeguarding.mace import services
 from safeguarding.mace.models import AttendanceStatus, PanelDecision
 from safeguarding.panel.services import panel_refer
 from safeguarding.people.models import EventType, Handling
-from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, sign_in
 from tests.mace.conftest import Panel
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def plans_with_actions(panel: Panel, actions_each: int) -> None:
 
 def test_agenda_queries_do_not_grow_with_the_agenda(panel: Panel, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(panel.coordinator)
+    sign_in(client, panel.coordinator)
     url = reverse("mace:meeting", args=[panel.meeting.pk])
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
     with django_assert_max_num_queries(40) as few:
@@ -59,9 +59,9 @@ def test_my_work_queries_do_not_grow_with_the_work(panel: Panel, django_assert_m
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
     plans_with_actions(panel, 1)
     client = Client()
-    client.force_login(panel.officer)
+    sign_in(client, panel.officer)
     manager = Client()
-    manager.force_login(panel.police_manager)
+    sign_in(manager, panel.police_manager)
     with django_assert_max_num_queries(40) as few:
         assert client.get(reverse("mace:my-work")).status_code == 200
     with django_assert_max_num_queries(40) as few_agency:
@@ -96,7 +96,7 @@ def test_restricted_intelligence_never_reaches_the_agenda_for_non_police(panel: 
     plans_with_actions(panel, 1)
     for reader in (panel.coordinator, panel.practitioner, panel.council_manager):
         client = Client()
-        client.force_login(reader)
+        sign_in(client, reader)
         for url in (reverse("mace:meeting", args=[panel.meeting.pk]), reverse("mace:my-work")):
             assert "restricted-intel-text" not in client.get(url).content.decode()
     from safeguarding.notifications.models import Notification
@@ -111,10 +111,10 @@ def test_the_strategic_group_sees_references_not_names(panel: Panel) -> None:
     type(action).objects.filter(pk=action.pk).update(due_on=timezone.localdate() - dt.timedelta(days=21))
     services.escalations_run()
     client = Client()
-    client.force_login(panel.strategic)
+    sign_in(client, panel.strategic)
     page = client.get(reverse("mace:escalations")).content.decode()
     assert action.reference in page and "Chloe" not in page and "Barker" not in page
     manager = Client()
-    manager.force_login(panel.police_manager)
+    sign_in(manager, panel.police_manager)
     work = manager.get(reverse("mace:agency-work")).content.decode()
     assert action.reference in work and "escalated" in work.lower()

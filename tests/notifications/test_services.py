@@ -17,7 +17,7 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.notifications.models import Notification, NotificationKind
 from safeguarding.notifications.services import NamedChildError, notify
 from safeguarding.panel.services import panel_refer
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_each_user_sees_only_what_was_sent_to_them(make_user) -> None:  # type: 
     notify(recipients=[me], kind=NotificationKind.ALLOCATED, subject="Mine to read", body="x", link="/mace/work/")
     notify(recipients=[other], kind=NotificationKind.ALLOCATED, subject="Someone else's", body="y")
     client = Client()
-    client.force_login(me)
+    sign_in(client, me)
     page = client.get(reverse("notifications:mine")).content.decode()
     assert "Mine to read" in page and "Someone else&#x27;s" not in page and "Someone else's" not in page
 

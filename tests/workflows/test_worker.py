@@ -20,6 +20,7 @@ from django_q.models import Schedule, Task
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.workflows.jobs import schedules_install
 from safeguarding.workflows.scheduled import SCHEDULES
+from tests.factories import sign_in
 
 HUB = [sys.executable, "-m", "safeguarding.cli"]
 
@@ -70,10 +71,10 @@ def test_administrators_see_failed_jobs_and_the_schedules(make_user) -> None:  #
                         started=now, stopped=now, success=False, attempt_count=3,
                         result="Traceback (most recent call last):\n  ...\nOperationalError: database is locked")
     admin = Client()
-    admin.force_login(make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+    sign_in(admin, make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
     page = admin.get(reverse("workflows:jobs")).content.decode()
     assert "OperationalError: database is locked" in page and "Traceback" not in page
     assert "Statutory clocks, reminders and escalation" in page
     other = Client()
-    other.force_login(make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL))
+    sign_in(other, make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL))
     assert other.get(reverse("workflows:jobs")).status_code == 403
