@@ -118,3 +118,47 @@ def test_the_strategic_group_sees_references_not_names(panel: Panel) -> None:
     sign_in(manager, panel.police_manager)
     work = manager.get(reverse("mace:agency-work")).content.decode()
     assert action.reference in work and "escalated" in work.lower()
+
+
+def test_the_meeting_lists_the_contexts_due_for_review_beside_its_children(panel: Panel) -> None:
+    from safeguarding.contexts.models import Entity, EntityKind, PlaceKind
+    from safeguarding.contexts.services import context_open
+
+    place = Entity.objects.create(kind=EntityKind.PLACE, key="S601AA", label="Takeaway, High Street",
+                                  place_kind=PlaceKind.TAKEAWAY)
+    [meeting] = services.meetings_schedule(acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=7),
+                                           place="Room 3", police_chair=panel.police_chair,
+                                           council_chair=panel.council_chair)
+    due = timezone.localdate() + dt.timedelta(days=5)
+    context_open(acting_user=panel.coordinator, entity=place, assessment="Children seen with adults here",
+                 plan="Patrols on Friday nights", review_due_on=due)
+    later = Entity.objects.create(kind=EntityKind.PLACE, key="S602BB", label="Hotel, Station Road",
+                                  place_kind=PlaceKind.HOTEL)
+    context_open(acting_user=panel.coordinator, entity=later, assessment="Seen once", plan="Visit the manager",
+                 review_due_on=due + dt.timedelta(days=60))
+    client = Client()
+    sign_in(client, panel.coordinator)
+    page = client.get(reverse("mace:meeting", args=[meeting.pk])).content.decode()
+    listed = page.split('id="contexts-due"', 1)[1].split("</table>", 1)[0]
+    assert "Takeaway, High Street" in listed and "Hotel, Station Road" not in listed
+
+
+def test_a_sealed_child_on_the_agenda_is_a_restricted_record_to_those_the_seal_does_not_let_in(  # type: ignore[no-untyped-def]
+    panel: Panel, make_user
+) -> None:
+    from django.db import transaction
+
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.dataprotection.sealing import record_seal
+
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=panel.child, reason="A witness", named_users=[panel.council_chair])
+    url = reverse("mace:meeting", args=[panel.meeting.pk])
+    coordinator, chair = Client(), Client()
+    sign_in(coordinator, panel.coordinator)
+    sign_in(chair, panel.council_chair)
+    agenda = coordinator.get(url).content.decode().split('id="agenda"', 1)[1].split("</table>", 1)[0]
+    assert "Chloe" not in agenda and "A restricted record" in agenda
+    assert "Chloe" in chair.get(url).content.decode()

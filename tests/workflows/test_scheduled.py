@@ -61,3 +61,18 @@ def test_an_alert_is_allocated_from_its_page_and_appears_in_the_workers_list(age
     sign_in(mine, worker)
     assert alert.reference in mine.get(reverse("mace:my-work")).content.decode()
     assert Notification.objects.filter(recipient=worker, kind=NotificationKind.ALLOCATED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduled_anchor_writes_the_audit_trails_head_outside_the_database(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction as db_transaction
+
+    from safeguarding.audit.models import AuditEventType
+    from safeguarding.audit.services import audit_record, audit_verify, read_anchors
+    from safeguarding.workflows.scheduled import audit_anchor_now
+
+    with db_transaction.atomic():
+        audit_record(event_type=AuditEventType.SIGNED_IN, actor_label="tester")
+    result = audit_anchor_now()
+    assert result["anchored_row"] == read_anchors(settings.AUDIT_ANCHOR_FILE)[-1]["sequence"] > 0
+    assert audit_verify().anchors_checked == 1

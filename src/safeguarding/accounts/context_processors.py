@@ -81,3 +81,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         # intervene: pages of lower rooms offer to allocate their record to a named worker
         "can_allocate": has(user, Capability.ALLOCATE),
     }
+
+
+def hidden_persons(request: HttpRequest) -> dict[str, Any]:
+    """The person ids sealed away from this reader, worked out only if a page asks
+    (``{{ person|name_for_reader:hidden_persons }}``)."""
+    from django.utils.functional import SimpleLazyObject
+
+    from safeguarding.accounts.access import persons_hidden_from
+
+    return {"hidden_persons": SimpleLazyObject(lambda: persons_hidden_from(request.user))}

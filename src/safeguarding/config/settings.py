@@ -132,6 +132,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "safeguarding.accounts.context_processors.navigation",
+                "safeguarding.accounts.context_processors.hidden_persons",
             ],
         },
     },

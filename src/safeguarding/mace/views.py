@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.accounts.models import Agency, AgencyKind
+from safeguarding.contexts.selectors import contexts_due_for_panel
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning.selectors import alert_for_user_or_404
@@ -78,6 +79,11 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "can_approve": is_chair and meeting.status == MeetingStatus.MINUTES_DRAFTED and meeting.minutes_by_id != user.pk,
         "addendum_form": f.AddendumForm() if (can_run or is_chair) and meeting.is_locked else None,
         "add_form": f.AgendaAddForm() if can_run and meeting.status == MeetingStatus.SCHEDULED else None,
+        # Contexts the panel follows (work on a place, a peer group, a vehicle) whose review falls due by
+        # the meeting: listed beside the children, for those who may see networks.
+        "contexts_due": contexts_due_for_panel(
+            user=user, on=timezone.localtime(meeting.scheduled_for).date(), within_days=0
+        ),
     }
     return render(request, "mace/meeting.html", context)
 
