@@ -84,11 +84,16 @@ EXPECTED: dict[str, set[str]] = {
     "dataprotection: retention and holds": {Role.DATA_PROTECTION_OFFICER},
     "dataprotection: break-glass page": CASEWORK,
     "person: sealed, not named": set(),
+    # early warning a panel can trust (issue 15)
+    "missed opportunities: counts by age, sex and agency": {Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER},
+    "missed opportunities: each referred child by name": {Role.MACE_COORDINATOR},
 }
 # A support plan is seen by the support workers of the agency holding it (here the voluntary project).
 SUPPORT_PLAN = "support: a plan held by the voluntary project"
 # Police intelligence without handling code P: police casework staff only.
 RESTRICTED_INTELLIGENCE = "event: police intelligence marked C (police only)"
+# ...and in the missed-opportunity report: described only to a police MACE coordinator.
+MISSED_RESTRICTED = "missed opportunities: police intelligence marked C described"
 
 
 @dataclass
@@ -103,6 +108,7 @@ class World:
     plan_id: int
     sar_id: int
     sealed_id: int
+    missed_child_id: int
 
 
 @pytest.fixture
@@ -145,6 +151,11 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
                   received_on=timezone.localdate())
     sealed = PersonFactory()
     sealing.record_seal(acting_user=dpo, person=sealed, reason="matrix", named_users=[coordinator])
+    # A child referred to the panel, whose only sign before it is police intelligence marked C.
+    missed_record = SourceRecordFactory(source_system=police_system, record_id="NICHE-2")
+    EventFactory(source_record=missed_record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+                 detail="missed-restricted-intel")
+    panel_refer(child=missed_record.person, referred_by=coordinator, reason="for the missed-opportunity report")
     return World(
         person.pk,
         concern,
@@ -156,6 +167,7 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
         plan.pk,
         sar.pk,
         sealed.pk,
+        missed_record.person_id,
     )
 
 
@@ -276,6 +288,13 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["dataprotection: retention and holds"] = client.get(reverse("dataprotection:retention")).status_code == 200
     seen["dataprotection: break-glass page"] = client.get(reverse("dataprotection:break-glass")).status_code == 200
     seen["person: sealed, not named"] = client.get(reverse("people:detail", args=[world.sealed_id])).status_code == 200
+    missed = client.get(reverse("earlywarning:missed"))
+    assert missed.status_code in (200, 403)
+    missed_body = missed.content.decode() if missed.status_code == 200 else ""
+    seen["missed opportunities: counts by age, sex and agency"] = 'id="missed-by-agency"' in missed_body
+    seen["missed opportunities: each referred child by name"] = f'id="missed-{world.missed_child_id}"' in missed_body
+    seen[MISSED_RESTRICTED] = '<td class="govuk-table__cell">Intelligence</td>' in missed_body
+    assert "missed-restricted-intel" not in missed_body  # the report never shows an event's detail
     return seen
 
 
@@ -288,6 +307,7 @@ def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> 
     expected = {kind: role in roles for kind, roles in EXPECTED.items()}
     expected[RESTRICTED_INTELLIGENCE] = role in CASEWORK and agency_kind == AgencyKind.POLICE
     expected[SUPPORT_PLAN] = role == Role.SUPPORT_WORKER and agency_kind == AgencyKind.VOLUNTARY
+    expected[MISSED_RESTRICTED] = role == Role.MACE_COORDINATOR and agency_kind == AgencyKind.POLICE
     assert seen == expected
 
 

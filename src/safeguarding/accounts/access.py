@@ -43,6 +43,13 @@ class Capability(enum.StrEnum):
     READ_LIVED_EXPERIENCE = "read_lived_experience"  # survivors' anonymised lived-experience summaries, in aggregate
     SUBJECT_ACCESS = "subject_access"  # subject access requests, their redaction review and bundles; disclosures
     RECORDS_MANAGEMENT = "records_management"  # retention, legal holds, disposal, sealed records and break-glass review
+    # --- early warning a panel can trust (issue 15) ---
+    # The missed-opportunity report: counts by age, sex and agency of the children referred to the
+    # panel whom the rules would or would not have flagged first (no identities)...
+    READ_MISSED_OPPORTUNITIES = "read_missed_opportunities"
+    # ...and each referred child by name, with every sign the agencies held before the referral
+    # (the panel's coordinator, who reviews the cases).
+    REVIEW_MISSED_OPPORTUNITIES = "review_missed_opportunities"
 
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
@@ -58,13 +65,20 @@ _FRONT_DOOR = {
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.REFERRER: frozenset({Capability.RAISE_CONCERN}),
     Role.TRIAGE_WORKER: frozenset(_CASEWORK | _FRONT_DOOR),
-    Role.MACE_COORDINATOR: frozenset(_CASEWORK | _FRONT_DOOR | {Capability.APPROVE_DOWNGRADE}),
+    Role.MACE_COORDINATOR: frozenset(
+        _CASEWORK | _FRONT_DOOR | {Capability.APPROVE_DOWNGRADE}
+        # issue 15: the missed-opportunity report, with the children's identities
+        | {Capability.READ_MISSED_OPPORTUNITIES, Capability.REVIEW_MISSED_OPPORTUNITIES}
+    ),
     Role.LEAD_PRACTITIONER: frozenset(_CASEWORK | {Capability.SCREEN}),
     Role.INTELLIGENCE_OFFICER: frozenset(_CASEWORK | {Capability.REVIEW_MATCHES}),
     Role.SUPPORT_WORKER: frozenset(
         _CASEWORK | {Capability.KEEP_SUPPORT_PLANS, Capability.READ_LIVED_EXPERIENCE}
     ),
-    Role.PARTNERSHIP_MANAGER: frozenset({Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE}),
+    Role.PARTNERSHIP_MANAGER: frozenset(
+        {Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE}
+        | {Capability.READ_MISSED_OPPORTUNITIES}  # issue 15: the missed-opportunity report's counts only
+    ),
     Role.DATA_PROTECTION_OFFICER: frozenset(
         {
             Capability.VIEW_AUDIT,

@@ -81,7 +81,7 @@ def evaluate(
     return engine.episodes(con, specs)
 
 
-def _known_at_risk(rules: Sequence[Rule]) -> pa.Table:
+def known_at_risk(rules: Sequence[Rule]) -> pa.Table:
     """Children already alerted by a rule of their own history, and since when (for an
     incremental scan, which does not read everyone's history again)."""
     from django.db.models import Min
@@ -312,7 +312,7 @@ def scan_run(
             Event.objects.filter(pk__gt=last_scan).values_list("source_record__person_id", flat=True).distinct()
         )
         person_ids = sorted(touched)
-        known = _known_at_risk(chosen)
+        known = known_at_risk(chosen)
     con = engine.connect()
     try:
         reading = stage("Reading events", None) if stage else None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import (
     Case,
     ExpressionWrapper,
@@ -25,12 +27,15 @@ from safeguarding.accounts.access import (
     has,
     not_hidden,
     one_or_404,
+    persons_hidden_from,
     require,
     sees_alerts,
     sees_restricted_intelligence,
 )
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
+from safeguarding.earlywarning.missed import ChildReview, GroupCount, MissedOpportunities, Sign, missed_opportunities
 from safeguarding.earlywarning.models import (
     OPEN_STATUSES,
     Alert,
@@ -215,4 +220,62 @@ def alerts_for_subject_access(*, user: User, person: Person) -> list[Alert]:
         return []
     return list(
         Alert.objects.filter(identity.same_person("person", person)).select_related("rule").order_by("raised_at", "pk")
+    )
+
+
+# --- the missed-opportunity report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildShown:
+    """One referred child as this reader may see them: police intelligence not to be shared beyond
+    the police is counted for other readers, never described."""
+
+    child: ChildReview
+    signs: list[Sign]
+    signs_withheld: int
+
+
+@dataclass
+class MissedOpportunityReport:
+    report: MissedOpportunities
+    identities: bool  # whether this reader sees each child, or the counts only
+    total: GroupCount
+    by_age: list[GroupCount]
+    by_sex: list[GroupCount]
+    by_agency: list[GroupCount]
+    children: list[ChildShown] = field(default_factory=list)
+
+
+def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
+    """The report for this reader: the counts for the partnership manager and the MACE coordinator;
+    each child, with the signs before their first referral, for the MACE coordinator only. A child
+    whose record is sealed from the reader is left out of both. The viewing is audited."""
+    require(user, Capability.READ_MISSED_OPPORTUNITIES)
+    identities = has(user, Capability.REVIEW_MISSED_OPPORTUNITIES)
+    report = missed_opportunities()
+    hidden = persons_hidden_from(user)
+    report.children = [child for child in report.children if child.person_id not in hidden]
+    shown: list[ChildShown] = []
+    if identities:
+        sees_all = sees_restricted_intelligence(user)
+        for child in report.children:
+            signs = [sign for sign in child.signs if sees_all or not sign.restricted]
+            shown.append(ChildShown(child, signs, len(child.signs) - len(signs)))
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.MISSED_OPPORTUNITIES_VIEWED,
+            actor=user,
+            target_kind="report",
+            target_id="missed-opportunities",
+            detail={"identities": identities, "children": len(report.children)},
+        )
+    return MissedOpportunityReport(
+        report=report,
+        identities=identities,
+        total=report.total(),
+        by_age=report.counts("age"),
+        by_sex=report.counts("sex"),
+        by_agency=report.counts("agency"),
+        children=shown,
     )

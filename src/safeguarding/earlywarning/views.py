@@ -40,6 +40,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+def missed(request: HttpRequest) -> HttpResponse:
+    """The missed-opportunity report: counts for the partnership, each child for the panel's coordinator."""
+    user = current_user(request)
+    report = selectors.missed_opportunity_report(user=user)
+    if report.identities:
+        persons_shown(user=user, page="missed-opportunity report",
+                      person_ids=[shown.child.person_id for shown in report.children])
+    return render(request, "earlywarning/missed.html", {"r": report})
+
+
 def _concern_text(alert: Alert) -> str:
     """A concern is read by every casework role whatever the agency of whoever raised it, so it is
     started from the alert's shared words, never from the text only the police may read."""
