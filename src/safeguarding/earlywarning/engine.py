@@ -142,24 +142,67 @@ def _sql_for(spec: RuleSpec, as_of: dt.datetime) -> str:
 def _score_sql(spec: RuleSpec) -> str:
     """Weighted signs over a window. Each of the rule's events is worth its kind's points, plus the
     extra points when it names an adult present or a vehicle; at each such event, the events of the
-    window before it (itself included) are added up, counting at most ``repeats`` of each kind (the
-    strongest first), and the rule holds where they reach the threshold. Evidence is the events that
-    were counted; the score is kept with the trigger."""
+    window before it (itself and its peers included, as every windowed kind counts them) are added
+    up, counting at most ``repeats`` of each kind (the strongest first), and the rule holds where
+    they reach the threshold. The score at every event comes from one window pass (a running best
+    of each kind), over the children whose signs could reach the threshold at all; only at the
+    events where the rule holds are the window's events gathered, the strongest of each kind, as the
+    evidence. The score is kept with the trigger."""
     p = spec.params
     code = spec.code.replace("'", "''")
+    kinds = list(p["weights"])
     weights = " UNION ALL ".join(
         f"SELECT '{t}' AS event_type, {int(points)} AS points" for t, points in p["weights"].items()
     )
     adult, vehicle = int(p.get("adult_points", 0)), int(p.get("vehicle_points", 0))
-    types = _in(list(p["weights"]))
+    repeats = int(p["repeats"])
     days = int(p["window_days"])
+
+    def best(kind: str) -> str:
+        only = f"FILTER (WHERE event_type = '{kind}')"
+        if repeats == 1:
+            return f"coalesce(max(pts) {only} OVER win, 0)"
+        return f"coalesce(list_sum(list_slice(list_reverse_sort(list(pts) {only} OVER win), 1, {repeats})), 0)"
+
+    score = " + ".join(best(kind) for kind in kinds)
+    if repeats == 1:
+        # Each kind counts once: the window pass also names each kind's strongest event (the same
+        # order as below: most points, then latest), which is the evidence, with no second pass.
+        strongest = ", ".join(
+            f"arg_max(event_pk, struct_pack(p := pts, t := ts, k := event_pk)) FILTER (WHERE event_type = '{kind}') "
+            "OVER win" for kind in kinds
+        )
+        evidence = f"""
+        scored AS (
+            SELECT person_id, event_pk, ts, CAST({score} AS INTEGER) AS score, [{strongest}] AS counted
+            FROM candidates WINDOW win AS {_window(days)}
+        )
+        SELECT '{code}', person_id, event_pk, ts, list_sort(list_filter(counted, lambda pk: pk IS NOT NULL)), '', score
+        FROM scored WHERE score >= {int(p['threshold'])}"""
+    else:
+        evidence = f"""
+        scored AS (
+            SELECT person_id, event_pk, ts, CAST({score} AS INTEGER) AS score
+            FROM candidates WINDOW win AS {_window(days)}
+        ),
+        held AS (SELECT * FROM scored WHERE score >= {int(p['threshold'])}),
+        counted AS (
+            SELECT h.person_id, h.event_pk AS trig, h.ts AS trig_ts, h.score, y.event_pk,
+                   row_number() OVER (PARTITION BY h.event_pk, y.event_type
+                                      ORDER BY y.pts DESC, y.ts DESC, y.event_pk DESC) AS nth
+            FROM held h JOIN candidates y ON y.person_id = h.person_id
+             AND y.ts <= h.ts AND y.ts >= h.ts - INTERVAL {days} DAYS
+        )
+        SELECT '{code}', person_id, trig, trig_ts, list(event_pk ORDER BY event_pk), '', score
+        FROM counted WHERE nth <= {repeats}
+        GROUP BY person_id, trig, trig_ts, score"""
     return f"""
         WITH w AS ({weights}),
         -- events naming an adult as present: a person held as an adult, or 18 by the event's day
         named_adult AS (
             SELECT DISTINCT o.event_pk
             FROM (SELECT event_pk, ts, unnest(others) AS other FROM cev
-                  WHERE {adult} > 0 AND len(others) > 0 AND event_type IN {types}) o
+                  WHERE {adult} > 0 AND len(others) > 0 AND event_type IN {_in(kinds)}) o
             JOIN person a ON a.person_id = o.other
             WHERE a.role = 'adult' OR (a.dob IS NOT NULL AND o.ts >= a.dob + INTERVAL 18 YEAR)
         ),
@@ -169,17 +212,16 @@ def _score_sql(spec: RuleSpec) -> str:
                    + CASE WHEN c.vehicle <> '' THEN {vehicle} ELSE 0 END AS pts
             FROM cev c JOIN w USING (event_type) LEFT JOIN named_adult n USING (event_pk)
         ),
-        pairs AS (
-            SELECT x.person_id, x.event_pk AS trig, x.ts AS trig_ts, y.event_pk, y.pts,
-                   row_number() OVER (PARTITION BY x.event_pk, y.event_type
-                                      ORDER BY y.pts DESC, y.ts DESC, y.event_pk DESC) AS nth
-            FROM s x JOIN s y ON y.person_id = x.person_id
-             AND y.ts <= x.ts AND y.ts > x.ts - INTERVAL {days} DAYS
-        )
-        SELECT '{code}', person_id, trig, trig_ts, list(event_pk ORDER BY event_pk), '', CAST(sum(pts) AS INTEGER)
-        FROM pairs WHERE nth <= {int(p['repeats'])}
-        GROUP BY person_id, trig, trig_ts
-        HAVING sum(pts) >= {int(p['threshold'])}"""
+        -- Only children whose signs could ever add up to the threshold (each kind at its best over
+        -- all their history) are scored: most children's events are absences and the like alone.
+        possible AS (
+            SELECT person_id FROM (
+                SELECT person_id, {"max(pts)" if repeats == 1 else
+                                   f"list_sum(list_slice(list_reverse_sort(list(pts)), 1, {repeats}))"} AS best
+                FROM s GROUP BY person_id, event_type)
+            GROUP BY person_id HAVING sum(best) >= {int(p['threshold'])}
+        ),
+        candidates AS (SELECT * FROM s WHERE person_id IN (SELECT person_id FROM possible)),{evidence}"""
 
 
 def _contacts_sql(spec: RuleSpec) -> str:
