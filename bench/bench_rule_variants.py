@@ -15,8 +15,9 @@ concern a professional raised (lead). The figures are printed for the rule set a
 per variant and seed, with the worst case of each measure.
 
 Rule sets: ``before`` is the default set as it shipped before issue 15
-(``bench/rule_sets/before-issue-15.json``), ``shipped`` is ``default_rules.json`` now; any other
-name is read as a path to a file of the same shape. The rule "Return home interview not held within
+(``bench/rule_sets/before-issue-15.json``), ``shipped`` is ``default_rules.json`` now, ``shipped@N``
+the same with the weighing rule's threshold at N points (to see the trade-off); any other name is
+read as a path to a file of the same shape. The rule "Return home interview not held within
 72 hours" is left out of every set: it is becoming a statutory clock, not an alert.
 """
 
@@ -42,8 +43,12 @@ def rule_set(name: str) -> list[Any]:
     """The switched-on rules of a named set, as the scanner reads them (the RHI rule left out)."""
     from safeguarding.earlywarning.rules import clean_rule, default_rules
 
-    if name == "shipped":
+    if name == "shipped" or name.startswith("shipped@"):
         items = default_rules()
+        if "@" in name:  # the shipped set with its weighing rule's threshold changed: the trade-off
+            for item in items:
+                if item["kind"] == "score":
+                    item["params"] = {**item["params"], "threshold": int(name.split("@")[1])}
     else:
         path = HERE / "rule_sets" / "before-issue-15.json" if name == "before" else Path(name)
         items = json.loads(path.read_text(encoding="utf-8"))["rules"]
@@ -88,12 +93,49 @@ def measure(variant: str, children: int, seed: int, sets: list[str], keep: Path 
             rules = {s.code: quality_of_episodes(episodes, truth, [s.code]).as_json() for s in specs}
             result["sets"][name] = {"overall": overall.as_json(), "rules": rules,
                                     "seconds": round(time.perf_counter() - tick, 1)}
+        result["bounds"] = bounds(con, truth)
         result["seconds"] = {"generate": round(generated, 1), "load": round(loaded, 1)}
     finally:
         con.close()
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     return result
+
+
+# Signs particular to exploitation (DOMAIN.md: who the child is with, vehicles, money, phones, drugs,
+# travel, grooming, intelligence, a disclosure), as against signs with many other causes.
+SPECIFIC = ("found_with_adult", "seen_in_vehicle", "online_grooming", "drug_debt", "gifts_or_money",
+            "multiple_phones", "travel_out_of_area", "intelligence", "disclosure")
+NOT_SIGNS = ("concern", "other", "return_home_interview")
+
+
+def bounds(con: Any, truth: Any) -> dict[str, Any]:
+    """What no rule can beat on this partnership: the share of exploited children with any sign
+    recorded while under 18 once it began (recall's ceiling), and the median days to the first
+    concern from the first sign of any kind and from the first sign particular to exploitation (the
+    lead of a rule that flagged every child at that moment). Read from the events as the last
+    evaluation prepared them (``cev``: up to the end of the period, under 18 only)."""
+    import statistics
+
+    from safeguarding.earlywarning.evaluation import true_person_number
+
+    exploited = {true_person_number(t): value for t, value in truth.exploited.items()}
+    first_any: dict[int, Any] = {}
+    first_specific: dict[int, Any] = {}
+    for person_id, event_type, ts in con.execute("SELECT person_id, event_type, ts FROM cev").fetchall():
+        if event_type in NOT_SIGNS or person_id not in exploited or ts.date() < exploited[person_id][0]:
+            continue
+        day = ts.date()
+        first_any[person_id] = min(first_any.get(person_id, day), day)
+        if event_type in SPECIFIC:
+            first_specific[person_id] = min(first_specific.get(person_id, day), day)
+
+    def lead(firsts: dict[int, Any]) -> float | None:
+        days = [(exploited[p][1] - day).days for p, day in firsts.items() if exploited[p][1] is not None]
+        return statistics.median(days) if days else None
+
+    return {"recall_ceiling": round(len(first_any) / len(exploited), 4) if exploited else None,
+            "lead_first_sign": lead(first_any), "lead_first_specific_sign": lead(first_specific)}
 
 
 def _fmt(q: dict[str, Any]) -> str:
@@ -122,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run)
             print(f"\n== {variant}, {args.children:,} children, seed {seed}: {run['events']:,} events, "
                   f"{run['exploited']:,} exploited ({run['seconds']})", flush=True)
+            b = run["bounds"]
+            print(f"  bounds     recall at most {b['recall_ceiling']:.3f} (children with a sign while under 18); "
+                  f"median lead if flagged at the first sign {b['lead_first_sign']} d, "
+                  f"at the first sign particular to exploitation {b['lead_first_specific_sign']} d")
             for name in sets:
                 figures = run["sets"][name]
                 print(f"  {name:<10} {_fmt(figures['overall'])}   ({figures['seconds']} s)")

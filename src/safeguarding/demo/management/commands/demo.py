@@ -16,6 +16,7 @@ from rich.table import Table
 from safeguarding.accounts.models import Role
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.progress import stage_bars
+from safeguarding.demo.behaviours import BEHAVIOURS
 from safeguarding.demo.generator import generate_partnership
 from safeguarding.demo.partnership import (
     AGENCIES,
@@ -39,6 +40,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=20251122, help="the same seed always gives the same area")
         parser.add_argument(
+            "--behaviour", default="default", choices=sorted(BEHAVIOURS),
+            help="how the area's children behave (demo.behaviours): default, or an area the rules were not tuned on",
+        )
+        parser.add_argument(
             "--out", type=Path, default=None, help="where to write the extract and truth (default data/demo)"
         )
         parser.add_argument("--no-import", action="store_true", help="only generate the files")
@@ -60,6 +65,8 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 target_records=options["records"],
                 progress=report,
+                everyday=BEHAVIOURS[options["behaviour"]].everyday,
+                exploited=BEHAVIOURS[options["behaviour"]].exploited,
             )
         console.print(
             f"Generated {summary.people_rows:,} people rows, {summary.event_rows:,} events and "
