@@ -88,13 +88,9 @@ EXPECTED: dict[str, set[str]] = {
     "dataprotection: retention and holds": {Role.DATA_PROTECTION_OFFICER},
     "dataprotection: break-glass page": CASEWORK,
     "person: sealed, not named": set(),
-
-
     "admin: changes of access awaiting approval": {Role.ADMINISTRATOR},
     "admin: locked sign-ins": {Role.ADMINISTRATOR},
     "account: change one's own password": set(Role.values),
-
-
     # justice: entities, networks, intelligence, contexts, disruption (docs/decisions.md, "Who sees which links")
     "networks: overview, entity page, a child's chart, its table and CSV": set(),  # NETWORKS below
     "intelligence: graded report with handling code P": set(),
@@ -125,6 +121,9 @@ EXPECTED: dict[str, set[str]] = {
     "clocks: casework recorded (what the child said)": CASEWORK,
     "clocks: record casework (change)": CASEWORK,
     "jobs: background jobs": {Role.ADMINISTRATOR},
+    # early warning a panel can trust (issue 15)
+    "missed opportunities: counts by age, sex and agency": {Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER},
+    "missed opportunities: each referred child by name": {Role.MACE_COORDINATOR},
 }
 NETWORKS = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER}
 EXPECTED["networks: overview, entity page, a child's chart, its table and CSV"] = NETWORKS
@@ -136,6 +135,7 @@ POLICE_ONLY: dict[str, set[str]] = {
     "intelligence: graded report with handling code C": NETWORKS,
     "intelligence: its source": {Role.INTELLIGENCE_OFFICER},
     "intelligence: record graded intelligence (change)": {Role.INTELLIGENCE_OFFICER},
+
 }
 # A support plan is seen by the support workers of the agency holding it (here the voluntary project).
 SUPPORT_PLAN = "support: a plan held by the voluntary project"
@@ -144,6 +144,8 @@ SUPPORT_PLAN = "support: a plan held by the voluntary project"
 COMPLETE_ACTION = "mace: complete another person's action (change)"
 # Police intelligence without handling code P: police casework staff only.
 RESTRICTED_INTELLIGENCE = "event: police intelligence marked C (police only)"
+# ...and in the missed-opportunity report: described only to a police MACE coordinator.
+MISSED_RESTRICTED = "missed opportunities: police intelligence marked C described"
 
 
 @dataclass
@@ -158,8 +160,7 @@ class World:
     plan_id: int
     sar_id: int
     sealed_id: int
-
-
+    missed_child_id: int
     second_child_id: int
     new_link_alert_id: int
     shared_vehicle_id: int
@@ -210,8 +211,6 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
                   received_on=timezone.localdate())
     sealed = PersonFactory()
     sealing.record_seal(acting_user=dpo, person=sealed, reason="matrix", named_users=[coordinator])
-
-
     # Justice: the child seen in a car; police intelligence held with conditions puts them and a
     # second child in another car (a new-link alert on the second child); two graded reports.
 
@@ -247,6 +246,11 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
                            due_on=timezone.localdate() + dt.timedelta(days=10))
     casework_step_record(acting_user=coordinator, child=person, kind=StepKind.STRATEGY_DISCUSSION,
                          occurred_at=timezone.now() - dt.timedelta(days=1))
+    # A child referred to the panel, whose only sign before it is police intelligence marked C.
+    missed_record = SourceRecordFactory(source_system=police_system, record_id="NICHE-MISSED")
+    EventFactory(source_record=missed_record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+                 detail="missed-restricted-intel")
+    panel_refer(child=missed_record.person, referred_by=coordinator, reason="for the missed-opportunity report")
     return World(
         person.pk,
         concern,
@@ -258,8 +262,7 @@ def world(agencies) -> World:  # type: ignore[no-untyped-def]
         plan.pk,
         sar.pk,
         sealed.pk,
-
-
+        missed_record.person_id,
         second.person_id,
         next(a.pk for a in built.alerts if a.person_id == second.person_id),
         Entity.objects.get(key="YA19ABC").pk,
@@ -388,13 +391,9 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["dataprotection: retention and holds"] = client.get(reverse("dataprotection:retention")).status_code == 200
     seen["dataprotection: break-glass page"] = client.get(reverse("dataprotection:break-glass")).status_code == 200
     seen["person: sealed, not named"] = client.get(reverse("people:detail", args=[world.sealed_id])).status_code == 200
-
-
     seen["admin: changes of access awaiting approval"] = client.get(reverse("accounts:access-approvals")).status_code == 200
     seen["admin: locked sign-ins"] = client.get(reverse("accounts:sign-in-locks")).status_code == 200
     seen["account: change one's own password"] = client.get(reverse("accounts:password-change")).status_code == 200
-
-
     _observe_justice(client, user, world, seen)
     from safeguarding.clocks.models import CaseworkStep
     from safeguarding.mace.models import PanelMeeting, PlanAction, RaciVersion
@@ -433,6 +432,13 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     })
     seen["clocks: record casework (change)"] = CaseworkStep.objects.count() > steps
     seen["jobs: background jobs"] = client.get(reverse("workflows:jobs")).status_code == 200
+    missed = client.get(reverse("earlywarning:missed"))
+    assert missed.status_code in (200, 403)
+    missed_body = missed.content.decode() if missed.status_code == 200 else ""
+    seen["missed opportunities: counts by age, sex and agency"] = 'id="missed-by-agency"' in missed_body
+    seen["missed opportunities: each referred child by name"] = f'id="missed-{world.missed_child_id}"' in missed_body
+    seen[MISSED_RESTRICTED] = '<td class="govuk-table__cell">Intelligence</td>' in missed_body
+    assert "missed-restricted-intel" not in missed_body  # the report never shows an event's detail
     return seen
 
 
@@ -504,13 +510,12 @@ def test_access_matrix(role: str, agency_kind: str, make_user, world: World) -> 
     expected = {kind: role in roles for kind, roles in EXPECTED.items()}
     expected[RESTRICTED_INTELLIGENCE] = role in CASEWORK and agency_kind == AgencyKind.POLICE
     expected[SUPPORT_PLAN] = role == Role.SUPPORT_WORKER and agency_kind == AgencyKind.VOLUNTARY
-
-
     for kind, roles in POLICE_ONLY.items():
         expected[kind] = role in roles and agency_kind == AgencyKind.POLICE
     expected[COMPLETE_ACTION] = role == Role.MACE_COORDINATOR or (
         role == Role.AGENCY_MANAGER and agency_kind == AgencyKind.POLICE
     )
+    expected[MISSED_RESTRICTED] = role == Role.MACE_COORDINATOR and agency_kind == AgencyKind.POLICE
     assert seen == expected
 
 

@@ -131,3 +131,13 @@ def test_mace_coordinator_refers_a_child_from_an_alert_to_the_panel(page: Any, a
     alerts = page.get_by_role("row").filter(has_text=alert.reference)
     assert "Referred to the panel" in alerts.inner_text()
     assert_accessible(page)
+
+    # The panel's coordinator reviews what the agencies held before the referral.
+    page.get_by_role("link", name="Missed opportunities").first.click()
+    expect(page.get_by_role("heading", name="Missed opportunities")).to_be_visible()
+    reviewed = page.locator(f"#missed-{child.pk}")
+    expect(reviewed).to_contain_text("Chloe Barker")
+    for text in ("12 September 2026", "Missing episode", "Absent from school", agencies[AgencyKind.POLICE].name):
+        expect(reviewed).to_contain_text(text)
+    expect(page.locator("#missed-by-agency")).to_contain_text(agencies[AgencyKind.EDUCATION].name)
+    assert_accessible(page)

@@ -1,7 +1,8 @@
 """Changing an early-warning rule in a real browser: an administrator opens "Repeated missing
-episodes", mistypes an event type (refused the GOV.UK way, nothing saved), corrects it, lowers the
-count, tests the draft against history (in the background: the page shows the test's progress and
-updates itself when it is done), and saves it with a change note as version 2.
+episodes" (shipped switched off), mistypes an event type (refused the GOV.UK way, nothing saved),
+corrects it, lowers the count, tests the draft against history (in the background: the page shows
+the test's progress and updates itself when it is done), and switches it on and saves it with a
+change note as version 2.
 Every page on the way passes axe's WCAG 2.2 AA rules."""
 
 from __future__ import annotations
@@ -129,7 +130,9 @@ def test_administrator_changes_a_rule_after_testing_it_against_history(
     rule.refresh_from_db()
     assert rule.version == 1 and rule.params["count"] == 3
 
-    # Saved with a change note: version 2.
+    # Switched on and saved with a change note: version 2.
+    expect(page.get_by_label("Switched on (scans use it)")).not_to_be_checked()
+    page.get_by_label("Switched on (scans use it)").check()
     page.get_by_label("What did you change, and why?").fill("Two episodes are enough to act on: panel, March.")
     page.get_by_role("button", name="Save the rule").click()
     expect(page.get_by_text(f"Rule '{RULE}' saved as version 2 (switched on).")).to_be_visible()

@@ -120,8 +120,10 @@ def test_a_change_is_a_new_version_with_its_reason_and_is_audited(admin_client: 
 
 
 def test_a_change_needs_a_reason_and_switching_off_is_a_change(admin_client: Client) -> None:
-    # (The return home interview rule was switched off as it became a statutory clock: version 2.)
-    rule = Rule.objects.get(code="sexual-health-under-16")
+    # (The return home interview rule ships switched off: it became a statutory clock.)
+    rule = Rule.objects.get(code="criminal-exploitation-indicators")
+    assert rule.enabled is True
+    version = rule.version
     response = admin_client.post(reverse("rules:edit", args=[rule.code]), _form(rule, enabled="", action="save"))
     assert "Say what you changed and why" in response.content.decode()
     admin_client.post(
@@ -129,7 +131,7 @@ def test_a_change_needs_a_reason_and_switching_off_is_a_change(admin_client: Cli
         _form(rule, enabled="", change_note="Missing team tracks these itself", action="save"),
     )
     rule.refresh_from_db()
-    assert rule.enabled is False and rule.version == 2
+    assert rule.enabled is False and rule.version == version + 1
 
 
 def test_an_administrator_adds_a_rule(admin_client: Client) -> None:
@@ -152,6 +154,45 @@ def test_an_administrator_adds_a_rule(admin_client: Client) -> None:
     assert response.status_code == 302
     rule = Rule.objects.get(code="repeat-absence")
     assert rule.params == {"event_types": ["absent_from_school"], "count": 5, "window_days": 30}
+
+
+def test_an_administrator_adds_tests_and_changes_a_rule_that_weighs_signs(
+    admin_client: Client, agencies: dict[str, Any]
+) -> None:
+    _history_with_a_late_concern(agencies)
+    page = admin_client.get(reverse("rules:new-kind", args=["score"])).content.decode()
+    assert "Points for each kind of event" in page and "Extra points for an event that names an adult present" in page
+    url = reverse("rules:new-kind", args=["score"])
+    form = {
+        "code": "missing-and-money", "name": "Missing and money", "level": "medium", "enabled": "on",
+        "weights": "missing_episode: 3, gifts_or_money: 4", "threshold": "6", "high_threshold": "9",
+        "window_days": "90", "repeats": "2", "change_note": "Agreed at the strategic group",
+    }
+    refused = admin_client.post(url, {**form, "weights": "missing_episode: 3, gift_or_money: 4", "action": "save"})
+    assert "&#x27;gift_or_money&#x27; in points for each kind of event is not an event type" in refused.content.decode()
+    never = admin_client.post(url, {**form, "threshold": "20", "high_threshold": "25", "action": "save"}).content.decode()
+    assert "The rule needs 20 points but its events can add up to at most 14, so it could never fire" in never
+    assert not Rule.objects.filter(code="missing-and-money").exists()
+
+    tested = admin_client.post(url, {**form, "action": "test"})
+    body = admin_client.get(tested["Location"]).content.decode()
+    assert 'id="bt-flagged">1<' in body and 'id="bt-days">40<' in body  # two missing episodes: 6 points
+    assert "missing_episode: 3, gifts_or_money: 4</textarea>" in body
+
+    assert admin_client.post(url, {**form, "action": "save"}).status_code == 302
+    rule = Rule.objects.get(code="missing-and-money")
+    assert rule.params == {"weights": {"gifts_or_money": 4, "missing_episode": 3}, "threshold": 6, "high_threshold": 9,
+                           "window_days": 90, "repeats": 2, "adult_points": 0, "vehicle_points": 0}
+    listed = admin_client.get(reverse("rules:list")).content.decode()
+    assert "signs adding up to 6 points or more within 90 days, high at 9" in listed
+    edit = admin_client.get(reverse("rules:edit", args=[rule.code])).content.decode()
+    assert "gifts_or_money: 4, missing_episode: 3</textarea>" in edit
+    changed = admin_client.post(reverse("rules:edit", args=[rule.code]), {
+        **form, "weights": "gifts_or_money: 4, missing_episode: 2", "change_note": "Missing counts less", "action": "save",
+    })
+    assert changed.status_code == 302
+    rule.refresh_from_db()
+    assert rule.version == 2 and rule.params["weights"]["missing_episode"] == 2
 
 
 def _history_with_a_late_concern(agencies: dict[str, Any]) -> None:

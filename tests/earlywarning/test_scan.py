@@ -18,7 +18,14 @@ from safeguarding.earlywarning.scan import scan_run
 from safeguarding.earlywarning.selectors import alerts_for_person
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person, PersonRole, SourceRecord
-from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory, merge
+from tests.factories import (
+    EventFactory,
+    PersonFactory,
+    SourceRecordFactory,
+    SourceSystemFactory,
+    UserFactory,
+    merge,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +189,153 @@ def test_still_missing_is_not_yet_overdue(history: Callable[..., History]) -> No
     assert scan("no-return-home-interview", as_of=at("03-09")) == []
 
 
+# --- the rules reviewed in issue 15: signs that add up, and what is switched off -------------------
+
+
+def test_the_reviewed_defaults_are_switched_on_and_off_with_their_reasons() -> None:
+    on = set(Rule.objects.filter(enabled=True).values_list("code", flat=True))
+    assert {"exploitation-evidence", "sexual-health-under-13", "criminal-exploitation-indicators",
+            "linked-to-child-at-risk"} <= on
+    assert not on & {"repeat-missing", "cumulative-concern", "missing-with-adult-or-vehicle",
+                     "sexual-health-under-16", "absence-with-other-indicator"}
+    off = Rule.objects.get(code="repeat-missing").versions.get()
+    assert "Switched off by default: missing episodes alone" in off.change_note
+    # The return home interview rule is becoming a statutory clock elsewhere: left exactly as it was.
+    rhi = Rule.objects.get(code="no-return-home-interview")
+    assert rhi.params == {"event_types": ["missing_episode"], "follow_up_types": ["return_home_interview"],
+                          "within_hours": 72}
+
+
+def test_signs_add_up_to_an_alert_at_the_threshold_and_not_below(history: Callable[..., History]) -> None:
+    child = history()
+    gifts = child.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)  # 3
+    phones = child.add(EventType.MULTIPLE_PHONES, at("05-20"), AgencyKind.EDUCATION)  # 3: 6, 130 days on
+    below = history(name="Amy")
+    below.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)  # 3
+    below.add(EventType.MISSING_EPISODE, at("02-10"))  # 1
+    below.add(EventType.ABSENT_FROM_SCHOOL, at("02-12"), AgencyKind.EDUCATION)  # 1: 5
+    apart = history(name="Beth")
+    apart.add(EventType.GIFTS_OR_MONEY, at("01-01"), AgencyKind.EDUCATION)
+    apart.add(EventType.MULTIPLE_PHONES, at("07-01"), AgencyKind.EDUCATION)  # 181 days on: outside the window
+    [alert] = scan("exploitation-evidence", as_of=at("07-02"))
+    assert alert.person == child.person
+    assert alert.trigger_event == phones and alert.raised_at == phones.occurred_at
+    assert evidence_of(alert) == {gifts.pk, phones.pk}
+    assert (alert.score, alert.level) == (6, "medium")
+
+
+def test_each_kind_of_sign_counts_once_so_missing_and_absence_never_add_up_alone(
+    history: Callable[..., History],
+) -> None:
+    child = history()
+    for day in ("01-05", "01-12", "01-19", "01-26", "02-02", "02-09", "02-16"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+        child.add(EventType.ABSENT_FROM_SCHOOL, at(day), AgencyKind.EDUCATION)
+        child.add(EventType.POLICE_STOP, at(day))
+        child.add(EventType.SELF_HARM, at(day), AgencyKind.HEALTH)
+        child.add(EventType.SCHOOL_EXCLUSION, at(day), AgencyKind.EDUCATION)  # 5 kinds worth 1: 5 points
+    assert scan("exploitation-evidence") == []
+    child.add(EventType.SUBSTANCE_MISUSE, at("02-20"), AgencyKind.HEALTH)  # 2 more: 7
+    [alert] = scan("exploitation-evidence")
+    assert alert.score == 7
+
+
+def test_who_the_child_is_with_counts_only_when_an_adult_is_named(history: Callable[..., History]) -> None:
+    police = SourceSystemFactory(code=f"{AgencyKind.POLICE}-system")
+    adult = PersonFactory(given_name="Dean", date_of_birth="1990-01-01", role=PersonRole.ADULT)
+    SourceRecordFactory(source_system=police, person=adult, record_id="NICHE-9")
+    peer = PersonFactory(given_name="Kyle", date_of_birth="2010-01-01")
+    SourceRecordFactory(source_system=police, person=peer, record_id="NICHE-10")
+    named = history()
+    found = named.add(EventType.FOUND_WITH_ADULT, at("03-01"), other_record_ids="NICHE-9")  # 2 + 4
+    unnamed = history(name="Amy")
+    unnamed.add(EventType.FOUND_WITH_ADULT, at("03-01"))  # 2: found at a relative's, say
+    with_peer = history(name="Beth")
+    with_peer.add(EventType.FOUND_WITH_ADULT, at("03-01"), other_record_ids="NICHE-10")  # a child: 2
+    alerts = scan("exploitation-evidence")
+    assert [(a.person, a.trigger_event, a.score) for a in alerts] == [(named.person, found, 6)]
+    assert ": 6 points (an adult named as present)" in alerts[0].explanation
+
+
+def test_a_vehicle_named_adds_to_the_sighting(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.MISSING_EPISODE, at("03-01"))  # 1
+    child.add(EventType.SEEN_IN_VEHICLE, at("03-02"), vehicle_registration="YA19ABC")  # 3 + 2
+    no_plate = history(name="Amy")
+    no_plate.add(EventType.MISSING_EPISODE, at("03-01"))
+    no_plate.add(EventType.SEEN_IN_VEHICLE, at("03-02"))  # 3: 4 in all
+    assert [a.person for a in scan("exploitation-evidence")] == [child.person]
+
+
+def test_the_alert_is_high_from_the_high_mark_and_rises_as_signs_add_up(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)
+    child.add(EventType.MULTIPLE_PHONES, at("01-20"), AgencyKind.EDUCATION)
+    [alert] = scan("exploitation-evidence")
+    assert (alert.score, alert.level) == (6, "medium")
+    Alert.objects.filter(pk=alert.pk).update(status="dismissed")  # it comes back, stronger
+    grooming = child.add(EventType.ONLINE_GROOMING, at("02-01"), AgencyKind.EDUCATION)  # 4: 10
+    [again] = scan("exploitation-evidence")
+    assert again.pk == alert.pk
+    assert (again.score, again.level) == (10, "high")
+    assert again.new_evidence_since_action and grooming.pk in evidence_of(again)
+    assert "The signs add up to 10 points at their strongest." in again.explanation
+    disclosed = history(name="Amy")
+    disclosed.add(EventType.DISCLOSURE, at("03-01"), AgencyKind.COUNCIL)  # high at once
+    assert {(a.person, a.level) for a in scan("exploitation-evidence")} == {
+        (child.person, "high"), (disclosed.person, "high")}
+
+
+def test_points_from_police_only_intelligence_are_counted_never_described(history: Callable[..., History]) -> None:
+    child = history()
+    child.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)
+    child.add(EventType.INTELLIGENCE, at("01-12"), handling="C", detail="Seen with the Lane brothers")  # 3
+    [alert] = scan("exploitation-evidence")
+    assert alert.score == 6
+    assert "6 points at their strongest, 3 of them from police intelligence not shared beyond the police" in (
+        alert.explanation)
+    assert "Intelligence" not in alert.explanation and "Lane" not in alert.explanation
+    assert "Intelligence (Police agency): 3 points" in alert.explanation_restricted
+
+
+def test_sexual_health_under_13(history: Callable[..., History]) -> None:
+    young = history(dob="2013-06-02")
+    attendance = young.add(EventType.SEXUAL_HEALTH_ATTENDANCE, at("06-01", 10), AgencyKind.HEALTH)  # the day before 13
+    older = history(dob="2013-05-31", name="Amy")
+    older.add(EventType.SEXUAL_HEALTH_ATTENDANCE, at("06-01", 10), AgencyKind.HEALTH)  # 13 and a day
+    [alert] = scan("sexual-health-under-13", as_of=at("06-02"))
+    assert alert.person == young.person and alert.trigger_event == attendance
+
+
+def test_missing_episodes_no_longer_count_as_criminal_exploitation_indicators(
+    history: Callable[..., History],
+) -> None:
+    child = history()
+    child.add(EventType.MULTIPLE_PHONES, at("02-01"), AgencyKind.EDUCATION)
+    child.add(EventType.TRAVEL_OUT_OF_AREA, at("02-10"))
+    stop = child.add(EventType.POLICE_STOP, at("03-01"))
+    missing = history(name="Amy")
+    missing.add(EventType.MULTIPLE_PHONES, at("02-01"), AgencyKind.EDUCATION)
+    missing.add(EventType.TRAVEL_OUT_OF_AREA, at("02-10"))
+    missing.add(EventType.MISSING_EPISODE, at("03-01"))
+    [alert] = scan("criminal-exploitation-indicators")
+    assert (alert.person, alert.trigger_event) == (child.person, stop)
+
+
+def test_the_home_children_go_missing_from_no_longer_links_them(history: Callable[..., History]) -> None:
+    at_risk = history(name="Amy")
+    at_risk.add(EventType.DISCLOSURE, at("01-05"), AgencyKind.COUNCIL)
+    at_risk.add(EventType.MISSING_EPISODE, at("01-10"), location_postcode="S65 1AB")
+    at_risk.add(EventType.FOUND_WITH_ADULT, at("01-11"), location_postcode="S66 2CD")
+    same_home = history(name="Beth")
+    same_home.add(EventType.MISSING_EPISODE, at("02-01"), location_postcode="S65 1AB")
+    same_place = history(name="Cara")
+    found = same_place.add(EventType.FOUND_WITH_ADULT, at("02-01"), location_postcode="S66 2CD")
+    scan_run(as_of=NOW, rules=list(Rule.objects.filter(code__in=["exploitation-evidence", "linked-to-child-at-risk"])))
+    linked = Alert.objects.filter(rule__code="linked-to-child-at-risk")
+    assert [(a.person, a.trigger_event) for a in linked] == [(same_place.person, found)]
+
+
 # --- explanation, repeatability, back-testing ----------------------------------------------------
 
 
@@ -261,6 +415,7 @@ def test_incremental_scan_reads_only_children_with_new_events(history: Callable[
     busy.add(EventType.MISSING_EPISODE, at("03-05"))
     untouched = history(name="Cara")
     untouched.add(EventType.OTHER, at("01-01"))
+    Rule.objects.filter(code="repeat-missing").update(enabled=True)  # shipped switched off (issue 15)
     first = scan_run()
     assert first.alerts_raised == 1
     busy.add(EventType.MISSING_EPISODE, at("03-09"))
@@ -371,6 +526,7 @@ def test_the_scan_command_reports_and_refuses_bad_dates(history: Callable[..., H
     child = history()
     for day in ("01-10", "02-01", "02-20"):
         child.add(EventType.MISSING_EPISODE, at(day))
+    Rule.objects.filter(code="repeat-missing").update(enabled=True)  # shipped switched off (issue 15)
     call_command("scan", as_of="2026-02-19", quiet=True)
     assert not Alert.objects.exists()  # the third episode was not known yet
     call_command("scan", as_of="2026-02-20", quiet=True)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.calendar import ENGLAND
-from safeguarding.earlywarning.models import AlertStatus
+from safeguarding.earlywarning.models import AlertStatus, RulePrecision
 from safeguarding.frontdoor.models import Concern, ConcernStatus
 from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import EventType, Handling
@@ -40,27 +40,77 @@ def _actions(alert_id: int) -> int:
     ).count()
 
 
-def test_queue_is_newest_day_first_and_highest_level_first_within_a_day(mace) -> None:  # type: ignore[no-untyped-def]
-    today = timezone.now().astimezone(ENGLAND).replace(hour=12, minute=0, second=0, microsecond=0)
-    yesterday = today - dt.timedelta(days=1)
-    high, medium, low = (RuleFactory(level=level) for level in ("high", "medium", "low"))
-    old_high = AlertFactory(rule=high, raised_at=yesterday + dt.timedelta(hours=5))
-    new_low_late = AlertFactory(rule=low, raised_at=today - dt.timedelta(hours=1) + dt.timedelta(minutes=30))
-    new_high_early = AlertFactory(rule=high, raised_at=today - dt.timedelta(hours=3))
-    new_medium = AlertFactory(rule=medium, raised_at=today - dt.timedelta(hours=2))
-    AlertFactory(rule=high, raised_at=today, status=AlertStatus.DISMISSED)  # dealt with: not waiting
+def _back_tested(rule, *, later: int, never: int, before: int = 0, level: str | None = None) -> RulePrecision:  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    return RulePrecision.objects.create(
+        rule=rule, version=rule.version, level=level or rule.level, as_of=now, since=now - dt.timedelta(days=730),
+        computed_at=now, children_flagged=later + never + before, referred_later=later, referred_before=before,
+        never_referred=never,
+    )
+
+
+def test_queue_puts_the_strongest_evidence_first(mace) -> None:  # type: ignore[no-untyped-def]
+    """Level first, then how precise the rule has been in back-testing (not yet back-tested last), then
+    the points of a rule weighing signs, then the newest."""
+    now = timezone.now()
+    precise, loose, untested, medium = (RuleFactory(level=level) for level in ("high", "high", "high", "medium"))
+    score = RuleFactory(level="medium", kind="score")
+    _back_tested(precise, later=8, never=2)
+    _back_tested(loose, later=2, never=8)
+    _back_tested(medium, later=9, never=1)
+    _back_tested(score, later=3, never=7)  # the rule's alerts at any strength
+    _back_tested(score, later=9, never=0, level="high")  # those that reached its high mark
+    old_precise = AlertFactory(rule=precise, raised_at=now - dt.timedelta(days=9))
+    new_loose = AlertFactory(rule=loose, raised_at=now - dt.timedelta(hours=1))
+    new_untested = AlertFactory(rule=untested, raised_at=now - dt.timedelta(minutes=5))
+    medium_alert = AlertFactory(rule=medium, raised_at=now - dt.timedelta(days=2))
+    strong = AlertFactory(rule=score, level="high", score=14, raised_at=now - dt.timedelta(days=20))
+    weak_more = AlertFactory(rule=score, score=8, raised_at=now - dt.timedelta(days=30))
+    weak_less = AlertFactory(rule=score, score=6, raised_at=now - dt.timedelta(days=1))
+    AlertFactory(rule=precise, raised_at=now, status=AlertStatus.DISMISSED)  # dealt with: not waiting
 
     response = _client(mace).get(reverse("earlywarning:queue"))
 
     assert response.status_code == 200
-    expected = [new_high_early, new_medium, new_low_late, old_high]
+    expected = [strong, old_precise, new_loose, new_untested, medium_alert, weak_more, weak_less]
     assert [a.pk for a in response.context["alerts"]] == [a.pk for a in expected]
     body = response.content.decode()
     positions = [body.index(a.reference) for a in expected]
     assert positions == sorted(positions)
-    assert [a.events_named for a in response.context["alerts"]] == [1, 1, 1, 1]
+    assert [a.events_named for a in response.context["alerts"]] == [1] * 7
+    # Each row says how precise its rule has been, at the alert's level.
+    rows = re.findall(r'(A\d{6})<span.*?</td>.*?</td>.*?</td>\s*<td[^>]*>(.*?)</td>', body, flags=re.S)
+    shown = {ref: re.sub(r"<[^>]+>", " ", cell).split() for ref, cell in rows}
+    assert shown[strong.reference] == ["100%", "9", "of", "9"]
+    assert shown[old_precise.reference] == ["80%", "8", "of", "10"]
+    assert shown[weak_less.reference] == ["30%", "3", "of", "10"]
+    assert shown[new_untested.reference] == ["not", "back-tested", "yet"]
     everything = _client(mace).get(reverse("earlywarning:queue"), {"show": "all"})
-    assert len(everything.context["alerts"]) == 5
+    assert len(everything.context["alerts"]) == 8
+
+
+def test_alert_page_says_how_precise_its_rule_version_has_been(mace) -> None:  # type: ignore[no-untyped-def]
+    rule = RuleFactory(level="medium", kind="score", version=2)
+    _back_tested(rule, later=12, never=28, before=5)
+    _back_tested(rule, later=9, never=1, level="high")
+    older = RuleFactory(version=4)
+    RulePrecision.objects.create(  # another version's figures are not this alert's
+        rule=older, version=4, level=older.level, as_of=timezone.now(), since=timezone.now(), computed_at=timezone.now(),
+        children_flagged=10, referred_later=10, referred_before=0, never_referred=0,
+    )
+    alert = AlertFactory(rule=rule, score=7)
+    untested = AlertFactory(rule=older, rule_version=3)
+
+    body = _client(mace).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    precision = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.split('id="alert-precision">')[1].split("</dd>")[0]))
+    assert "Of the children this rule flagged between" in precision
+    assert "30% were later referred (12 of 40). 5 more had already been referred." in precision
+    assert "Of the children whose signs reached the rule's high mark" in precision
+    assert "90% were later referred (9 of 10)" in precision
+    assert precision.index("30%") < precision.index("90%")  # the alert's own level first
+    assert "The signs add up to 7 points." in body
+    other = _client(mace).get(reverse("earlywarning:detail", args=[untested.pk])).content.decode()
+    assert "This version of the rule has not been back-tested yet." in other
 
 
 def test_alert_page_names_its_rule_and_lists_the_events_with_agencies_and_dates(mace, agencies) -> None:  # type: ignore[no-untyped-def]

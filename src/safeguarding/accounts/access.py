@@ -43,6 +43,13 @@ class Capability(enum.StrEnum):
     READ_LIVED_EXPERIENCE = "read_lived_experience"  # survivors' anonymised lived-experience summaries, in aggregate
     SUBJECT_ACCESS = "subject_access"  # subject access requests, their redaction review and bundles; disclosures
     RECORDS_MANAGEMENT = "records_management"  # retention, legal holds, disposal, sealed records and break-glass review
+    # --- early warning a panel can trust (issue 15) ---
+    # The missed-opportunity report: counts by age, sex and agency of the children referred to the
+    # panel whom the rules would or would not have flagged first (no identities)...
+    READ_MISSED_OPPORTUNITIES = "read_missed_opportunities"
+    # ...and each referred child by name, with every sign the agencies held before the referral
+    # (the panel's coordinator, who reviews the cases).
+    REVIEW_MISSED_OPPORTUNITIES = "review_missed_opportunities"
 
     # -- justice: entities, links, networks, intelligence, contexts, disruption and outcomes --------
     VIEW_NETWORKS = "view_networks"  # entity pages, networks, link charts, hotspots (links the viewer may see)
@@ -89,6 +96,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         _CASEWORK | _FRONT_DOOR | _NETWORKS | _PANEL_MEMBER
         | {Capability.APPROVE_DOWNGRADE, Capability.WORK_CONTEXTS, Capability.RECORD_DISRUPTION, Capability.RUN_PANEL,
            Capability.ALLOCATE, Capability.VIEW_ESCALATIONS}
+        # issue 15: the missed-opportunity report, with the children's identities
+        | {Capability.READ_MISSED_OPPORTUNITIES, Capability.REVIEW_MISSED_OPPORTUNITIES}
     ),
     Role.LEAD_PRACTITIONER: frozenset(
         _CASEWORK | _NETWORKS | _PANEL_MEMBER | {Capability.SCREEN, Capability.WORK_CONTEXTS}
@@ -109,6 +118,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.PARTNERSHIP_MANAGER: frozenset(
         {Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE, Capability.VIEW_ESCALATIONS}
+        | {Capability.READ_MISSED_OPPORTUNITIES}  # issue 15: the missed-opportunity report's counts only
     ),
     Role.DATA_PROTECTION_OFFICER: frozenset(
         {

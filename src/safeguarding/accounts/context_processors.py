@@ -55,6 +55,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has(user, Capability.VIEW_AGGREGATES):
         items.append(("Risk levels", reverse("screening:levels")))
         items.append(("Return home interviews", reverse("clocks:figures")))
+    if has(user, Capability.READ_MISSED_OPPORTUNITIES):
+        items.append(("Missed opportunities", reverse("earlywarning:missed")))
     if has(user, Capability.SUBJECT_ACCESS):
         items.append(("Data protection", reverse("dataprotection:overview")))
         items.append(("Subject access requests", reverse("dataprotection:sars")))

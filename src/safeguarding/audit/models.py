@@ -60,6 +60,9 @@ class AuditEventType(models.IntegerChoices):
     PANEL_REFERRAL_CLOSED = 806, "Closed a child's panel referral (plan ended)"
     RULE_BACKTESTED = 807, "Tested a draft early-warning rule against history"
     PANEL_REFERRAL_VIEWED = 808, "Viewed a child's panel referral"
+    # 809-819 early warning a panel can trust (issue 15): rules' back-tested precision, missed opportunities
+    RULE_PRECISION_BACKTESTED = 809, "Back-tested how precise each switched-on early-warning rule has been"
+    MISSED_OPPORTUNITIES_VIEWED = 810, "Viewed the missed-opportunity report (children referred, and the signs before)"
     # 1300-1499 survivor support, subject access requests, disclosures, retention, legal hold, sealed records
     SUPPORT_PLAN_OPENED = 1301, "Opened a survivor support plan"
     SUPPORT_PLAN_VIEWED = 1302, "Viewed a survivor support plan"

@@ -23,8 +23,8 @@ from datetime import date
 from pathlib import Path
 
 from safeguarding.demo.agencies import AGENCY_OF_SYSTEM, SYSTEMS, Agencies
-from safeguarding.demo.households import Households
-from safeguarding.demo.networks import Networks
+from safeguarding.demo.households import Everyday, Households
+from safeguarding.demo.networks import ExploitedChildren, Networks
 from safeguarding.demo.world import World, e164, upn_check_letter
 from safeguarding.demo.writer import (
     TRUTH_EXPLOITED_COLUMNS,
@@ -74,8 +74,14 @@ def generate_partnership(
     end_date: date = date(2026, 10, 31),
     years: int = 2,
     progress: ProgressCallback | None = None,
+    everyday: Everyday | None = None,
+    exploited: ExploitedChildren | None = None,
 ) -> GenerationSummary:
     """Write a synthetic partnership's extract and its truth under ``out_dir``.
+
+    ``everyday`` and ``exploited`` are the behavioural assumptions (``households.Everyday``,
+    ``networks.ExploitedChildren``; ``demo.behaviours`` names some partnerships built with them):
+    left out, the generator is as it always was.
 
     ``target_records`` (if given) overrides ``children``: a small dry run measures how many people
     rows a child brings with this seed, and the child count is scaled to give about that many rows.
@@ -88,24 +94,27 @@ def generate_partnership(
         if progress:
             progress("calibrate", 0, 1)
         pilot_children = 6000
-        pilot = _run(None, children=pilot_children, seed=seed, end_date=end_date, years=years, progress=None)
+        pilot = _run(None, children=pilot_children, seed=seed, end_date=end_date, years=years, progress=None,
+                     everyday=everyday, exploited=exploited)
         rows_per_child = pilot.people_rows / pilot_children
         children = max(20, round(target_records / rows_per_child))
         if progress:
             progress("calibrate", 1, 1)
     if children < 1:
         raise ValueError("children must be at least 1")
-    return _run(Path(out_dir), children=children, seed=seed, end_date=end_date, years=years, progress=progress)
+    return _run(Path(out_dir), children=children, seed=seed, end_date=end_date, years=years, progress=progress,
+                everyday=everyday, exploited=exploited)
 
 
 def _run(out_dir: Path | None, *, children: int, seed: int, end_date: date, years: int,
-         progress: ProgressCallback | None) -> GenerationSummary:
+         progress: ProgressCallback | None, everyday: Everyday | None = None,
+         exploited: ExploitedChildren | None = None) -> GenerationSummary:
     """One run: the borough's streets, the networks, then household after household."""
     world = World(children=children, seed=seed, end_date=end_date, years=years)
     out = ExtractWriter(out_dir, SYSTEMS)
     agencies = Agencies(world, out)
-    networks = Networks(world, agencies, out, progress)
-    households = Households(world, agencies, networks, out)
+    networks = Networks(world, agencies, out, progress, exploited)
+    households = Households(world, agencies, networks, out, everyday)
 
     networks.plan_networks()
     exploited_at = networks.plan_exploited()

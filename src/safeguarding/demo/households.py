@@ -1,10 +1,17 @@
 """The demo partnership's families: households of children with their parents or carers, the
 systems that hold each of them and the links those systems know, and the ordinary run of
 childhood in agencies' records (A&E, absences, stops, referrals), at rates that give a careless
-early-warning rule plenty of false positives."""
+early-warning rule plenty of false positives.
+
+``Everyday`` holds the behavioural assumptions about children who are not exploited, as knobs:
+the reasons other than exploitation that children go missing or miss school (children in care
+who run from placements, family conflict, young carers, anxious children), and how often
+teenagers use sexual health services. The defaults are the generator as it always was: none of
+the extra groups, and not one extra random draw, so a seed gives the same bytes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from safeguarding.demo import names as words
@@ -14,17 +21,51 @@ from safeguarding.demo.world import MINUTES_PER_DAY, YEAR, Home, Person, World
 from safeguarding.demo.writer import ExtractWriter
 
 
+@dataclass(frozen=True)
+class Everyday:
+    """Children who are not exploited but go missing or miss school for other reasons, and the
+    ordinary rates that most resemble signs of exploitation. Shares are of the children of the
+    group's ages; rates are a year, for each child of the group (each child's own rate varies
+    around it, so a few run very often, as in real areas)."""
+
+    # Looked-after children aged 10-17 in placements they run from (about one child in a hundred
+    # aged 10-17 is looked after; about one in ten of them goes missing in a year, several times).
+    in_care: float = 0.0
+    care_missing_per_year: float = 8.0
+    # Of their missing episodes, the share that end with the child found at family's or friends'
+    # adults' homes (recorded by the police as found with an adult).
+    care_found_with_family: float = 0.1
+    # Children aged 11-17 in conflict at home, who stay out or at friends' after arguments.
+    family_conflict: float = 0.0
+    conflict_missing_per_year: float = 3.0
+    # School-age children caring for a parent (absent often, never missing).
+    young_carers: float = 0.0
+    # Children aged 11-17 with anxiety or emotionally based school avoidance (absent very often; some
+    # self-harm and A&E attendances).
+    anxious: float = 0.0
+    # Sexual health attendances a year (contraception, screening) from this age, for every teenager.
+    teen_sexual_health: float = 0.05
+    sexual_health_from_age: float = 14.0
+
+
+# What each extra group's children do besides the ordinary run (``Households.other_reasons``).
+IN_CARE, CONFLICT, CARER, ANXIOUS = "in care", "family conflict", "young carer", "anxious"
+
+
 class Households:
     """Household after household, each with its records in the agencies' systems."""
 
-    def __init__(self, world: World, agencies: Agencies, networks: Networks, out: ExtractWriter) -> None:
+    def __init__(self, world: World, agencies: Agencies, networks: Networks, out: ExtractWriter,
+                 everyday: Everyday | None = None) -> None:
         self.world = world
         self.agencies = agencies
         self.networks = networks
         self.out = out
+        self.everyday = everyday or Everyday()
         self.rng = world.rng
         self.random = world.random
         self.start, self.end = world.start, world.end
+        self.care_homes: list[tuple[str, str]] = []  # (name, postcode) of the placements children run from
 
     def household(self, first_index: int, exploited_at: dict[int, int]) -> int:
         """Make one household and its records; return how many children it had."""
@@ -155,6 +196,7 @@ class Households:
 
         systems: list[str] = []
         in_school = 4.5 <= age_end < 18 + 0.2 and random_() < (0.97 if age_end < 16 else 0.75)
+        groups = self.other_reasons(age_end, in_school) if exploitation is None else set()
         if exploitation is not None:
             systems = [POLICE, NHS]
             if in_school or age_end < 17.5:
@@ -176,6 +218,12 @@ class Households:
                 systems.append(VOLUNTARY)
             if not systems:
                 systems.append(NHS)
+            # Whoever a child's reason brings them to the attention of holds a record of them.
+            for system in ((COUNCIL, POLICE) if IN_CARE in groups else ()) + ((POLICE,) if CONFLICT in groups else ()) \
+                    + ((COUNCIL,) if CARER in groups or CONFLICT in groups else ()) \
+                    + ((NHS,) if ANXIOUS in groups else ()):
+                if system not in systems:
+                    systems.append(system)
         if SCHOOL in systems:
             kid.upn = world.new_upn(date.fromordinal(kid.dob).year)
         if POLICE in systems and age_end >= 12 and random_() < 0.25:
@@ -189,9 +237,125 @@ class Households:
                 # A duplicate inside one system: created again at a later contact, never merged.
                 records[system].append(self.agencies.record(system, kid, homes[-1:], role))
         self.background_events(kid, records, exploitation)
+        if groups:
+            self.other_reasons_events(kid, records, groups)
         if exploitation is not None:
             self.networks.exploitation_events(kid, records, network, exploitation)
         return records
+
+    # -- children who go missing or miss school for reasons other than exploitation
+
+    def other_reasons(self, age_end: float, in_school: bool) -> set[str]:
+        """Which of the extra groups a child who is not exploited belongs to. No group is drawn
+        (and no random number) whose share is zero, so the default generator is unchanged."""
+        everyday = self.everyday
+        random_ = self.random
+        groups: set[str] = set()
+        if everyday.in_care and 10 <= age_end < 18 and random_() < everyday.in_care:
+            groups.add(IN_CARE)
+        if everyday.family_conflict and 11 <= age_end < 18 and random_() < everyday.family_conflict:
+            groups.add(CONFLICT)
+        if everyday.young_carers and in_school and 8 <= age_end < 18 and random_() < everyday.young_carers:
+            groups.add(CARER)
+        if everyday.anxious and in_school and 11 <= age_end < 18 and random_() < everyday.anxious:
+            groups.add(ANXIOUS)
+        return groups
+
+    def care_home(self) -> tuple[str, str]:
+        """The placement a looked-after child runs from: a few children share each children's home."""
+        if not self.care_homes or self.random() < 0.3:
+            street = self.world.streets[int(len(self.world.streets) * self.random())]
+            self.care_homes.append((f"Children's home, {street.name}", self.world.place_postcode(street.district)))
+        return self.care_homes[int(len(self.care_homes) * self.random())]
+
+    def other_reasons_events(self, kid: Person, records: dict[str, list[str]], groups: set[str]) -> None:
+        """What each group's children leave in the agencies' records: missing episodes with their
+        return home interviews, absences, and the health and police contacts that come with them.
+        Nothing here is a sign of exploitation, though a rule that counts episodes cannot tell."""
+        world = self.world
+        rng = self.rng
+        random_ = self.random
+        everyday = self.everyday
+        ev = self.agencies.event
+        teen = world.window(kid, 10, 18)
+        if IN_CARE in groups and teen:
+            home = self.care_home()
+            rate = everyday.care_missing_per_year * rng.expovariate(1.0)
+            self.missing_episodes(kid, records, teen, rate, place=home, found_with_family=everyday.care_found_with_family,
+                                  details=("Missing from care placement", "Absconded from placement, returned by staff",
+                                           "Failed to return to placement by curfew"))
+            if SCHOOL in records:
+                self.agencies.absences(records, teen[0], teen[1], per_year=12.0)
+            for _ in range(world.count_in(teen, 2.0)):
+                ev(COUNCIL, records[COUNCIL][0], "other", world.dt(world.at(world.between(*teen), 9, 17)),
+                   detail=rng.choice(("Looked after child review", "Placement visit by social worker",
+                                      "Placement move")))
+            for _ in range(world.count_in(teen, 0.6)):
+                street = world.streets[int(len(world.streets) * random_())]
+                ev(POLICE, records[POLICE][0], "police_stop", world.dt(world.at(world.between(*teen), 14, 24)),
+                   location=street.name, postcode=self.agencies.postcode_text(street.postcodes[0]),
+                   detail=rng.choice(("Spoken to about anti-social behaviour", "Stop and search, nothing found")))
+            if NHS in records:
+                for event_type, per_year, detail in (("substance_misuse", 0.3, "Alcohol and cannabis, brief intervention"),
+                                                     ("self_harm", 0.2, "Superficial cuts"),
+                                                     ("ae_attendance", 0.4, "Intoxicated, brought in by staff")):
+                    for _ in range(world.count_in(teen, per_year)):
+                        ev(NHS, records[NHS][0], event_type, world.dt(world.at(world.between(*teen), 0, 24)),
+                           detail=detail)
+        older = world.window(kid, 11, 18)
+        if CONFLICT in groups and older:
+            rate = everyday.conflict_missing_per_year * rng.expovariate(1.0)
+            self.missing_episodes(kid, records, older, rate, place=None, found_with_family=0.05,
+                                  details=("Argument at home, stayed at a friend's", "Left home after an argument",
+                                           "Stayed at grandmother's without telling parents"))
+            for _ in range(world.count_in(older, 0.5)):
+                ev(POLICE, records[POLICE][0], "victim_of_crime", world.dt(world.at(world.between(*older), 17, 24)),
+                   detail="Domestic incident at home, child present")
+            for _ in range(world.count_in(older, 0.3)):
+                ev(COUNCIL, records[COUNCIL][0], "concern", world.dt(world.at(world.between(*older), 8, 18)),
+                   detail="Parents report they cannot manage the child's behaviour; arguments at home")
+            if SCHOOL in records:
+                self.agencies.absences(records, older[0], older[1], per_year=5.0)
+        school_age = world.window(kid, 8, 18)
+        if CARER in groups and school_age:
+            self.agencies.absences(records, school_age[0], school_age[1], per_year=18.0)
+            for _ in range(world.count_in(school_age, 1.0)):
+                ev(COUNCIL, records[COUNCIL][0], "other", world.dt(world.at(world.between(*school_age), 9, 17)),
+                   detail=rng.choice(("Young carers assessment", "Young carers' group")))
+        if ANXIOUS in groups and older:
+            self.agencies.absences(records, older[0], older[1], per_year=25.0)
+            for event_type, per_year, detail in (("self_harm", 0.3, "Superficial cuts, low mood"),
+                                                 ("ae_attendance", 0.2, "Panic attack")):
+                for _ in range(world.count_in(older, per_year)):
+                    ev(NHS, records[NHS][0], event_type, world.dt(world.at(world.between(*older), 0, 24)),
+                       detail=detail)
+
+    def missing_episodes(self, kid: Person, records: dict[str, list[str]], window: tuple[int, int], per_year: float,
+                         *, place: tuple[str, str] | None, found_with_family: float, details: tuple[str, ...]) -> None:
+        """Missing episodes reported to the police (from a placement: its name and postcode), each
+        return followed by a return home interview, mostly in time."""
+        world = self.world
+        rng = self.rng
+        random_ = self.random
+        ev = self.agencies.event
+        police = records[POLICE][0]
+        for _ in range(world.count_in(window, per_year)):
+            went = world.at(world.between(*window), 15, 24)
+            back = went + int(60 * (2 + 30 * random_()))
+            ended = world.dt(back) if back < (self.end + 1) * MINUTES_PER_DAY else ""
+            ev(POLICE, police, "missing_episode", world.dt(went), ended_at=ended,
+               location=place[0] if place else "",
+               postcode=self.agencies.postcode_text(place[1]) if place else "", detail=rng.choice(details))
+            if ended and random_() < found_with_family:
+                ev(POLICE, police, "found_with_adult", world.dt(back - 30),
+                   detail=rng.choice(("Found at birth mother's address", "Found at an uncle's flat",
+                                      "Found at a friend's house with the friend's parents")))
+            if ended and COUNCIL in records and random_() < 0.75:
+                late = random_() < 0.3
+                held = world.clip_hour(back + (int(1440 * (4 + 6 * random_())) if late else int(60 * (6 + 60 * random_()))))
+                if held < (self.end + 1) * MINUTES_PER_DAY:
+                    ev(COUNCIL, records[COUNCIL][0], "return_home_interview", world.dt(held),
+                       detail="Return home interview completed" + (", outside 72 hours" if late else ""))
 
 
     # -- what happens to every child
@@ -247,8 +411,8 @@ class Households:
             for _ in range(world.count_in(teen, 0.012)):
                 assert teen
                 ev(NHS, nhs, "self_harm", dt(at(world.between(*teen), 0, 24)), detail="Superficial cuts")
-            older = world.window(kid, 14, 18.5)
-            for _ in range(world.count_in(older, 0.05)):
+            older = world.window(kid, self.everyday.sexual_health_from_age, 18.5)
+            for _ in range(world.count_in(older, self.everyday.teen_sexual_health)):
                 assert older
                 ev(NHS, nhs, "sexual_health_attendance", dt(at(world.between(*older), 9, 18)),
                    detail=rng.choice(("Contraception advice", "STI screen, negative", "Routine clinic")))

@@ -1,7 +1,12 @@
 """The exploitation planted in the demo partnership, with its ground truth: the networks of
 adults (their vehicles, places and phones, and what the police and the licensing team hold about
 them), which children they exploit and from when, and the trail each exploited child leaves across
-the agencies, from the first missing episode to the concern someone finally raises."""
+the agencies, from the first missing episode to the concern someone finally raises.
+
+``ExploitedChildren`` holds the behavioural assumptions about them as knobs: how many there are, how
+often they are reported missing (many exploited children rarely are), where else their signs surface
+(health, police stops in the company of adults), and how long before a professional names it. The
+defaults are the generator as it always was, with not one extra random draw."""
 
 from __future__ import annotations
 
@@ -15,6 +20,24 @@ from safeguarding.demo import names as words
 from safeguarding.demo.agencies import AGENCY_OF_SYSTEM, COUNCIL, LICENSING, NHS, POLICE, SCHOOL, VOLUNTARY, Agencies
 from safeguarding.demo.world import MINUTES_PER_DAY, POSTCODE_UNIT_LETTERS, YEAR, Person, World, e164
 from safeguarding.demo.writer import ExtractWriter, ProgressCallback
+
+
+@dataclass(frozen=True)
+class ExploitedChildren:
+    """How many children are exploited, and how their exploitation shows in agencies' records."""
+
+    network_every: int = 400  # one planted network for this many children (at least three)
+    lone_share: float = 0.009  # share of children exploited outside the networks (online, peers, a lone adult)
+    missing: float = 1.0  # how often they are reported missing, against the default (about one episode in 40 days)
+    never_missing: float = 0.0  # share never reported missing at all
+    found_with_adult: float = 0.3  # chance the police find a network's child with its adults after an episode
+    named_share: float = 0.85  # share whose exploitation a professional names at all
+    concern_delay: float = 1.0  # how long before it is named, against the default (30-200 days after it began)
+    absence_per_year: float = 30.0  # spells of absence from school a year once it has begun
+    # Signs that surface in health (A&E intoxicated or injured, sexual health, substance misuse), a year.
+    health_signs: float = 0.0
+    # Police stops with the network's adults or in their vehicles (a lone abuser's: unnamed), a year.
+    stops_with_adults: float = 0.0
 
 
 class Exploitation(NamedTuple):
@@ -48,8 +71,9 @@ class Networks:
     """The planted networks and the children they exploit."""
 
     def __init__(self, world: World, agencies: Agencies, out: ExtractWriter,
-                 progress: ProgressCallback | None) -> None:
+                 progress: ProgressCallback | None, exploited: ExploitedChildren | None = None) -> None:
         self.world = world
+        self.behaviour = exploited or ExploitedChildren()
         self.agencies = agencies
         self.out = out
         self.progress = progress
@@ -70,7 +94,7 @@ class Networks:
             low, high = (4, 12) if network.kind == "sexual" else (4, 9)
             slots.extend([index] * world.between(low, high))
         # Exploitation outside the planted groups: online grooming, a lone "boyfriend", peers.
-        slots.extend([-1] * max(1, round(world.children_total * 0.009)))
+        slots.extend([-1] * max(1, round(world.children_total * self.behaviour.lone_share)))
         self.rng.shuffle(slots)
         slots = slots[: world.children_total]
         chosen = self.rng.sample(range(world.children_total), len(slots))
@@ -81,7 +105,7 @@ class Networks:
 
     def plan_networks(self) -> None:
         world = self.world
-        count = max(3, world.children_total // 400)
+        count = max(3, world.children_total // self.behaviour.network_every)
         for index in range(count):
             kind = "criminal" if index % 10 in (2, 5, 8) else "sexual"
             self.planted.append(self.network(index, kind))
@@ -263,9 +287,11 @@ class Networks:
         age = self.rng.choices(ages, weights)[0] + random_()
         kid.dob = began - round(age * YEAR)
         first_concern = 0
-        if random_() < 0.85:
+        if random_() < self.behaviour.named_share:
             # Typically 30-200 days pass before a professional names it; some are never named.
             delay = 30 + int(170 * self.rng.betavariate(1.6, 2.4))
+            if self.behaviour.concern_delay != 1.0:
+                delay = round(delay * self.behaviour.concern_delay)
             if began + delay <= self.end:
                 first_concern = began + delay
         self.exploited += 1
@@ -308,8 +334,12 @@ class Networks:
         def phone() -> str:
             return self.agencies.phone_text(rng.choice(net.phones)) if net is not None else ""
 
+        behaviour = self.behaviour
         # Missing episodes, and the return home interviews that should follow within 72 hours.
-        for _ in range(min(18, 1 + world.poisson(span / 40))):
+        episodes = min(18, 1 + world.poisson(span / 40 * behaviour.missing))
+        if behaviour.never_missing and random_() < behaviour.never_missing:
+            episodes = 0
+        for _ in range(episodes):
             day = world.escalating(began, end)
             went = world.at(day, 15, 24)
             back = went + int(60 * (2 + 70 * random_() ** 2))
@@ -319,7 +349,7 @@ class Networks:
                  postcode=self.agencies.postcode_text(found_at[1]) if found_at[1] else "",
                  detail=rng.choice(("Reported missing by mother", "Reported missing by carer",
                                     "Failed to return from school", "Missing from care placement")))
-            if ended and random_() < 0.3 and net is not None:
+            if ended and random_() < behaviour.found_with_adult and net is not None:
                 emit(POLICE, "found_with_adult", world.dt(back - 30), location=found_at[0] or place()[0],
                      others=perpetrators(1 + int(2 * random_())),
                      detail="Found by officers in company of adult male(s) on return")
@@ -379,7 +409,7 @@ class Networks:
                  detail=rng.choice(("Adult contacting child on social media, asked for images",
                                     "Messages from older male on Snapchat", "Sharing images with unknown adult")))
         if SCHOOL in records:
-            self.agencies.absences(records, began, end, per_year=30, emit=emit)
+            self.agencies.absences(records, began, end, per_year=behaviour.absence_per_year, emit=emit)
             if random_() < 0.2:
                 emit(SCHOOL, "school_exclusion", world.iso(world.escalating(began, end)),
                      detail="Fixed-term suspension, 3 days")
@@ -393,6 +423,10 @@ class Networks:
         if random_() < 0.4:
             emit(rng.choice((NHS, VOLUNTARY)), "substance_misuse", world.iso(world.escalating(began, end)),
                  detail=rng.choice(("Cannabis use daily", "Alcohol, frequently intoxicated", "Cocaine use reported")))
+        if behaviour.health_signs:
+            self.health_signs(kind, began, span, emit)
+        if behaviour.stops_with_adults:
+            self.stops_with_adults(net, began, span, emit, place, perpetrators)
         if random_() < 0.1:
             emit(POLICE, "victim_of_crime", world.dt(world.at(world.escalating(began, end), 0, 24)),
                  detail="Victim of assault")
@@ -423,6 +457,33 @@ class Networks:
         if len({AGENCY_OF_SYSTEM[s] for s in agencies}) < 3:
             emit(SCHOOL if SCHOOL in records else COUNCIL, "gifts_or_money", world.iso(world.between(began, end)),
                  detail="Unexplained new clothes and phone")
+
+    def health_signs(self, kind: str, began: int, span: int, emit: Callable[..., None]) -> None:
+        """Signs that surface in health rather than in missing episodes."""
+        world = self.world
+        rng = self.rng
+        signs = (("sexual_health_attendance", "STI screen and emergency contraception"),
+                 ("ae_attendance", "Intoxicated, brought in by ambulance"),
+                 ("substance_misuse", "Alcohol and cannabis, older friends supply it")) if kind == "sexual" else (
+                 ("ae_attendance", "Stab wound to leg, will not say how"),
+                 ("ae_attendance", "Facial injury, says he fell"),
+                 ("substance_misuse", "Cannabis use daily"))
+        for _ in range(world.poisson(self.behaviour.health_signs * span / YEAR)):
+            event_type, detail = rng.choice(signs)
+            emit(NHS, event_type, world.dt(world.at(world.escalating(began, self.end), 0, 24)), detail=detail)
+
+    def stops_with_adults(self, net: Network | None, began: int, span: int, emit: Callable[..., None],
+                          place: Callable[[], tuple[str, str]], perpetrators: Callable[[int], str]) -> None:
+        """Police stops of the child in the company of adults, often in a car: who the child is with."""
+        world = self.world
+        rng = self.rng
+        for _ in range(world.poisson(self.behaviour.stops_with_adults * span / YEAR)):
+            where = place()
+            vehicle = rng.choice(net.vehicles) if net is not None and self.random() < 0.5 else ""
+            emit(POLICE, "police_stop", world.dt(world.at(world.escalating(began, self.end), 16, 24)),
+                 location=where[0], postcode=self.agencies.postcode_text(where[1]), others=perpetrators(1),
+                 vehicle=self.agencies.registration_text(vehicle) if vehicle else "",
+                 detail="Stopped in the company of older males" + (", in a car" if vehicle else ""))
 
     def sexual_events(self, kid: Person, began: int, emit: Callable[..., None]) -> None:
         world = self.world

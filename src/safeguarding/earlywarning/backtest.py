@@ -3,6 +3,11 @@ flags with who was in fact referred, and when.
 
 A child counts as *referred* from the first concern anyone recorded about them: a concern in an
 agency's extract (event type ``concern``), a concern raised in the hub, or a referral to the panel.
+
+Two uses: an administrator's *Test against history* of a draft (``backtests``), and each rule's
+precision as alerts show it (``rules_precision``): every switched-on rule evaluated together, as a
+scan evaluates them, and for each the children it flagged in the past two years and how many of
+those not yet referred were referred later.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import duckdb
 from django.utils import timezone
 
 from safeguarding.earlywarning import engine, loader, sources
-from safeguarding.earlywarning.models import Rule
+from safeguarding.earlywarning.models import PRECISION_YEARS, AlertLevel, Rule, RuleKind
 from safeguarding.earlywarning.rules import RuleSpec, rule_spec
 from safeguarding.earlywarning.scan import evaluate
 
@@ -120,15 +125,68 @@ def backtests(
     return results
 
 
-def _compare(draft: RuleSpec, episodes: list[dict[str, Any]], referrals: dict[int, dt.datetime]) -> Backtest:
-    """Whom the draft's alerts flag, against whom was referred and when."""
+@dataclass(frozen=True)
+class LevelPrecision:
+    """One rule's back-test at one level of its alerts."""
+
+    code: str
+    level: str
+    backtest: Backtest
+
+
+def rules_precision(
+    specs: Sequence[RuleSpec], *, as_of: dt.datetime | None = None, years: int = PRECISION_YEARS
+) -> tuple[list[LevelPrecision], dt.datetime, dt.datetime]:
+    """How precise each rule of ``specs`` has been: the rules evaluated together over all the history
+    (as a scan evaluates them, so a rule linking children reads who the others flag), and for each,
+    the children it flagged from ``years`` before ``as_of`` to ``as_of`` against who was referred.
+    A rule weighing signs is measured twice: every child it flagged (at its own level), and the
+    children whose signs reached its high mark, from the moment they did. Returns the figures, the
+    start of the period and ``as_of``."""
+    moment = as_of or timezone.now()
+    since = moment - dt.timedelta(days=round(365.2425 * years))
+    con = engine.connect()
+    try:
+        events = loader.load_events(con)
+        referrals = _first_referrals(con)
+        started = time.perf_counter()
+        episodes = evaluate(con, list(specs), moment).to_pylist()
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+    results: list[LevelPrecision] = []
+    for spec in specs:
+        marks = [(spec.level, "first_at")]
+        if spec.kind == RuleKind.SCORE and spec.params.get("high_threshold") and spec.level != AlertLevel.HIGH:
+            marks.append((str(AlertLevel.HIGH), "high_at"))
+        for level, moment_key in marks:
+            result = _compare(spec, episodes, referrals, since=since, moment_key=moment_key)
+            result.events_read = events
+            result.seconds = seconds
+            results.append(LevelPrecision(spec.code, level, result))
+    return results, since, moment
+
+
+def _compare(
+    draft: RuleSpec,
+    episodes: list[dict[str, Any]],
+    referrals: dict[int, dt.datetime],
+    *,
+    since: dt.datetime | None = None,
+    moment_key: str = "first_at",
+) -> Backtest:
+    """Whom the draft's alerts flag, against whom was referred and when. With ``since``, only the
+    children it first flagged from then on count; ``moment_key`` says which moment of an episode is
+    the flag (``high_at``: when a rule weighing signs reached its high mark)."""
     first_alert: dict[int, dt.datetime] = {}
     alerts = 0
     for row in episodes:
-        if row["rule_code"] != draft.code:
+        if row["rule_code"] != draft.code or row.get(moment_key) is None:
+            continue
+        raised = row[moment_key].replace(tzinfo=dt.UTC)
+        if since is not None and raised < since:
             continue
         alerts += 1
-        raised = row["first_at"].replace(tzinfo=dt.UTC)
         person = int(row["person_id"])
         if person not in first_alert or raised < first_alert[person]:
             first_alert[person] = raised

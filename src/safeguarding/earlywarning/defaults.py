@@ -26,13 +26,14 @@ def install_default_rules(rule_model: Any, version_model: Any) -> int:
         spec = clean_rule(
             code=item["code"], name=item["name"], kind=item["kind"], level=item["level"], params=item["params"]
         )
+        enabled = bool(item.get("enabled", True))
         snapshot = {
             "name": spec.name,
             "description": item.get("description", ""),
             "kind": spec.kind,
             "params": spec.params,
             "level": spec.level,
-            "enabled": True,
+            "enabled": enabled,
         }
         rule = rule_model.objects.create(
             code=spec.code,
@@ -41,12 +42,11 @@ def install_default_rules(rule_model: Any, version_model: Any) -> int:
             kind=spec.kind,
             params=spec.params,
             level=spec.level,
-            enabled=True,
+            enabled=enabled,
             version=1,
         )
-        version_model.objects.create(
-            rule=rule, version=1, snapshot=snapshot, change_note=DEFAULT_CHANGE_NOTE, changed_at=now
-        )
+        note = f"{DEFAULT_CHANGE_NOTE}. {item['note']}" if item.get("note") else DEFAULT_CHANGE_NOTE
+        version_model.objects.create(rule=rule, version=1, snapshot=snapshot, change_note=note, changed_at=now)
     return len(default_rules())
 
 

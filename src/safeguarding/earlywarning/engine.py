@@ -12,8 +12,9 @@ Input tables (``loader.py`` fills them from the hub's database; tests may build 
   as the hub holds it.
 
 ``triggers`` returns every moment each rule's condition held, as of a moment in the data, with the
-event that tipped it over and the events that make up the pattern. ``episodes`` groups the
-triggers of one rule for one child into episodes: one alert each.
+event that tipped it over and the events that make up the pattern (and, for a score rule, the
+points they add up to). ``episodes`` groups the triggers of one rule for one child into episodes:
+one alert each.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from safeguarding.earlywarning.models import RuleKind
 from safeguarding.earlywarning.rules import RuleSpec
 
 TRIGGER_COLUMNS = "rule_code VARCHAR, person_id BIGINT, trigger_pk BIGINT, trigger_at TIMESTAMP, " \
-    "evidence BIGINT[], note VARCHAR"
+    "evidence BIGINT[], note VARCHAR, score INTEGER"
+# Every kind but the score fills these; ``score`` stays NULL.
+_TRIGGER_FIELDS = "(rule_code, person_id, trigger_pk, trigger_at, evidence, note)"
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -131,7 +134,94 @@ def _sql_for(spec: RuleSpec, as_of: dt.datetime) -> str:
                   SELECT 1 FROM cev f
                   WHERE f.person_id = m.person_id AND f.event_type IN {_in(p['follow_up_types'])}
                     AND f.ts >= m.ts AND f.ts <= m.ended + INTERVAL {hours} HOURS)"""
+    if kind == RuleKind.SCORE:
+        return _score_sql(spec)
     raise ValueError(f"no SQL for rule kind {kind}")
+
+
+def _score_sql(spec: RuleSpec) -> str:
+    """Weighted signs over a window. Each of the rule's events is worth its kind's points, plus the
+    extra points when it names an adult present or a vehicle; at each such event, the events of the
+    window before it (itself and its peers included, as every windowed kind counts them) are added
+    up, counting at most ``repeats`` of each kind (the strongest first), and the rule holds where
+    they reach the threshold. The score at every event comes from one window pass (a running best
+    of each kind), over the children whose signs could reach the threshold at all; only at the
+    events where the rule holds are the window's events gathered, the strongest of each kind, as the
+    evidence. The score is kept with the trigger."""
+    p = spec.params
+    code = spec.code.replace("'", "''")
+    kinds = list(p["weights"])
+    weights = " UNION ALL ".join(
+        f"SELECT '{t}' AS event_type, {int(points)} AS points" for t, points in p["weights"].items()
+    )
+    adult, vehicle = int(p.get("adult_points", 0)), int(p.get("vehicle_points", 0))
+    repeats = int(p["repeats"])
+    days = int(p["window_days"])
+
+    def best(kind: str) -> str:
+        only = f"FILTER (WHERE event_type = '{kind}')"
+        if repeats == 1:
+            return f"coalesce(max(pts) {only} OVER win, 0)"
+        return f"coalesce(list_sum(list_slice(list_reverse_sort(list(pts) {only} OVER win), 1, {repeats})), 0)"
+
+    score = " + ".join(best(kind) for kind in kinds)
+    if repeats == 1:
+        # Each kind counts once: the window pass also names each kind's strongest event (the same
+        # order as below: most points, then latest), which is the evidence, with no second pass.
+        strongest = ", ".join(
+            f"arg_max(event_pk, struct_pack(p := pts, t := ts, k := event_pk)) FILTER (WHERE event_type = '{kind}') "
+            "OVER win" for kind in kinds
+        )
+        evidence = f"""
+        scored AS (
+            SELECT person_id, event_pk, ts, CAST({score} AS INTEGER) AS score, [{strongest}] AS counted
+            FROM candidates WINDOW win AS {_window(days)}
+        )
+        SELECT '{code}', person_id, event_pk, ts, list_sort(list_filter(counted, lambda pk: pk IS NOT NULL)), '', score
+        FROM scored WHERE score >= {int(p['threshold'])}"""
+    else:
+        evidence = f"""
+        scored AS (
+            SELECT person_id, event_pk, ts, CAST({score} AS INTEGER) AS score
+            FROM candidates WINDOW win AS {_window(days)}
+        ),
+        held AS (SELECT * FROM scored WHERE score >= {int(p['threshold'])}),
+        counted AS (
+            SELECT h.person_id, h.event_pk AS trig, h.ts AS trig_ts, h.score, y.event_pk,
+                   row_number() OVER (PARTITION BY h.event_pk, y.event_type
+                                      ORDER BY y.pts DESC, y.ts DESC, y.event_pk DESC) AS nth
+            FROM held h JOIN candidates y ON y.person_id = h.person_id
+             AND y.ts <= h.ts AND y.ts >= h.ts - INTERVAL {days} DAYS
+        )
+        SELECT '{code}', person_id, trig, trig_ts, list(event_pk ORDER BY event_pk), '', score
+        FROM counted WHERE nth <= {repeats}
+        GROUP BY person_id, trig, trig_ts, score"""
+    return f"""
+        WITH w AS ({weights}),
+        -- events naming an adult as present: a person held as an adult, or 18 by the event's day
+        named_adult AS (
+            SELECT DISTINCT o.event_pk
+            FROM (SELECT event_pk, ts, unnest(others) AS other FROM cev
+                  WHERE {adult} > 0 AND len(others) > 0 AND event_type IN {_in(kinds)}) o
+            JOIN person a ON a.person_id = o.other
+            WHERE a.role = 'adult' OR (a.dob IS NOT NULL AND o.ts >= a.dob + INTERVAL 18 YEAR)
+        ),
+        s AS (
+            SELECT c.person_id, c.event_pk, c.ts, c.event_type,
+                   w.points + CASE WHEN n.event_pk IS NOT NULL THEN {adult} ELSE 0 END
+                   + CASE WHEN c.vehicle <> '' THEN {vehicle} ELSE 0 END AS pts
+            FROM cev c JOIN w USING (event_type) LEFT JOIN named_adult n USING (event_pk)
+        ),
+        -- Only children whose signs could ever add up to the threshold (each kind at its best over
+        -- all their history) are scored: most children's events are absences and the like alone.
+        possible AS (
+            SELECT person_id FROM (
+                SELECT person_id, {"max(pts)" if repeats == 1 else
+                                   f"list_sum(list_slice(list_reverse_sort(list(pts)), 1, {repeats}))"} AS best
+                FROM s GROUP BY person_id, event_type)
+            GROUP BY person_id HAVING sum(best) >= {int(p['threshold'])}
+        ),
+        candidates AS (SELECT * FROM s WHERE person_id IN (SELECT person_id FROM possible)),{evidence}"""
 
 
 def _contacts_sql(spec: RuleSpec) -> str:
@@ -176,7 +266,8 @@ def triggers(
     con.execute(f"CREATE OR REPLACE TEMP TABLE triggers ({TRIGGER_COLUMNS})")
     direct = [s for s in specs if s.kind != RuleKind.SHARED_CONTACT]
     for spec in direct:
-        con.execute(f"INSERT INTO triggers {_sql_for(spec, as_of)}")
+        fields = "" if spec.kind == RuleKind.SCORE else _TRIGGER_FIELDS
+        con.execute(f"INSERT INTO triggers {fields} {_sql_for(spec, as_of)}")
     for spec in (s for s in specs if s.kind == RuleKind.SHARED_CONTACT):
         days = int(spec.params["window_days"])
         code = spec.code.replace("'", "''")
@@ -199,7 +290,7 @@ def triggers(
         # before it; the alert fires when the last of the three facts is known.
         con.execute(
             f"""
-            INSERT INTO triggers
+            INSERT INTO triggers {_TRIGGER_FIELDS}
             SELECT '{code}', x.person_id, x.event_pk, greatest(x.ts, y.ts, r.since), [x.event_pk],
                    -- kind, key, the other child, and the two events that link them (so that the
                    -- words can leave out a link resting on police intelligence a reader may not see)
@@ -222,6 +313,9 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
     gaps = pa.table({
         "rule_code": [s.code for s in specs],
         "gap_days": [s.episode_days for s in specs],
+        # a rule weighing signs: the points at which its alerts are high (NULL for other kinds)
+        "high_mark": pa.array([s.params.get("high_threshold") if s.kind == RuleKind.SCORE else None for s in specs],
+                              type=pa.int64()),
     })
     con.register("rule_gaps", gaps)
     try:
@@ -231,10 +325,10 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
                 -- One row per moment: the same event can tip a rule more than once at the same
                 -- moment (linked to two children at risk); a unique order keeps episodes stable.
                 SELECT rule_code, person_id, trigger_pk, trigger_at,
-                       flatten(list(evidence)) AS evidence, list(note) AS notes_here
+                       flatten(list(evidence)) AS evidence, list(note) AS notes_here, max(score) AS score
                 FROM triggers GROUP BY rule_code, person_id, trigger_pk, trigger_at
             ), t AS (
-                SELECT d.*, g.gap_days,
+                SELECT d.*, g.gap_days, g.high_mark,
                        lag(trigger_at) OVER (PARTITION BY rule_code, person_id ORDER BY trigger_at, trigger_pk) AS prev
                 FROM d JOIN rule_gaps g USING (rule_code)
             ), b AS (
@@ -248,7 +342,11 @@ def episodes(con: duckdb.DuckDBPyConnection, specs: Sequence[RuleSpec]) -> pa.Ta
                    min(trigger_at) AS first_at,
                    max(trigger_at) AS last_at,
                    list_sort(list_distinct(flatten(list(evidence)))) AS evidence,
-                   list_filter(list_distinct(flatten(list(notes_here))), lambda n: n <> '') AS notes
+                   list_filter(list_distinct(flatten(list(notes_here))), lambda n: n <> '') AS notes,
+                   -- a score rule's strongest points in the episode, and when they first reached
+                   -- its high mark (NULL for other kinds)
+                   max(score) AS score,
+                   min(CASE WHEN score >= high_mark THEN trigger_at END) AS high_at
             FROM b GROUP BY rule_code, person_id, episode
             ORDER BY rule_code, person_id, episode
             """

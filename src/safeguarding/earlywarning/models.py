@@ -21,6 +21,7 @@ class RuleKind(models.TextChoices):
     COMBINATION = "combination", "Several different indicators within a window"
     SHARED_CONTACT = "shared_contact", "Linked to an adult, vehicle, phone or place of another child at risk"
     NO_FOLLOW_UP = "no_follow_up", "An expected follow-up not recorded in time"
+    SCORE = "score", "Weighted signs adding up within a window (the strength of the evidence)"
     # Raised by network analysis (the contexts room) when links are built, not by the scan.
     NEW_LINK = "new_link", "A new link found by network analysis"
 
@@ -209,6 +210,9 @@ class Alert(models.Model):
     )
     new_evidence_since_action = models.BooleanField(default=False)
     evidence_count = models.PositiveIntegerField(default=0, help_text="how many events the alert names")
+    score = models.PositiveIntegerField(
+        null=True, blank=True, help_text="for a rule that weighs signs: the most points its evidence has added up to"
+    )
 
     class Meta:
         constraints = [
@@ -264,3 +268,50 @@ class AlertEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id}: {self.event_id}"
+
+
+PRECISION_YEARS = 2
+
+
+class RulePrecision(models.Model):
+    """How precise one version of a rule has been in back-testing, at one level of its alerts: of
+    the children it would have flagged in the two years before ``as_of`` who had not been referred
+    yet, how many were referred later. Worked out by ``backtest.precision_of_rules`` over all the
+    history the hub holds, again whenever asked (referrals keep arriving), each time as a new row:
+    an alert shows the latest figures of the version that raised it.
+
+    A rule that weighs signs has a row for its alerts at any strength (its own level) and one for
+    those that reached its high mark (counted from the moment they reached it)."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="precisions")
+    version = models.PositiveIntegerField()
+    level = models.CharField(max_length=10, choices=AlertLevel.choices)
+    as_of = models.DateTimeField(help_text="the history as it stood at this moment")
+    since = models.DateTimeField(help_text="children flagged from this moment to as_of count")
+    computed_at = models.DateTimeField()
+    children_flagged = models.PositiveIntegerField()
+    referred_later = models.PositiveIntegerField(help_text="flagged before anyone referred them, and referred since")
+    referred_before = models.PositiveIntegerField(help_text="already referred when flagged: not counted in the share")
+    never_referred = models.PositiveIntegerField()
+    median_days_before_referral = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["rule", "version", "level", "computed_at"])]
+        ordering = ["rule", "-version", "-computed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} v{self.version} {self.level}: {self.referred_later}/{self.judged}"
+
+    @property
+    def judged(self) -> int:
+        """Children flagged who had not been referred yet: those the share is of."""
+        return self.referred_later + self.never_referred
+
+    @property
+    def share(self) -> float | None:
+        return self.referred_later / self.judged if self.judged else None
+
+    @property
+    def percent(self) -> int | None:
+        share = self.share
+        return None if share is None else round(100 * share)

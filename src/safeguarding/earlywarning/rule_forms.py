@@ -21,6 +21,16 @@ _HINTS = {
     "contacts": f"Separate with commas. Any of: {', '.join(CONTACT_KINDS)}",
     "place_event_types": "Leave blank to count places from every event type the rule reads",
     "exclude_event_types": "Leave blank to count every event type",
+    "weights": (
+        "Each event type with its points, separated with commas, like found_with_adult: 2, gifts_or_money: 3, "
+        "missing_episode: 1. Give most to what tells exploitation from other reasons children go missing or miss "
+        "school. Event types: " + ", ".join(EventType.values)
+    ),
+    "threshold": "A whole number: an alert is raised when the signs within the window add up to this",
+    "high_threshold": "Optional. A whole number above the points that raise an alert: from here the alert is high",
+    "repeats": "Optional, 1 if blank: how many events of one kind count, so a run of one event cannot add up alone",
+    "adult_points": "Optional, 0 if blank: added to an event that names an adult as present (who the child is with)",
+    "vehicle_points": "Optional, 0 if blank: added to an event that names a vehicle",
 }
 EVENT_TYPE_HINT = "Separate with commas. Event types: " + ", ".join(EventType.values)
 
@@ -67,10 +77,7 @@ class RuleForm(forms.Form):
                 "description": rule.description,
                 "level": rule.level,
                 "enabled": rule.enabled,
-                **{
-                    key: ", ".join(value) if isinstance(value, list) else value
-                    for key, value in rule.params.items()
-                },
+                **{key: _as_text(value) for key, value in rule.params.items()},
             }
         super().__init__(*args, **kwargs)
         self.kind = kind
@@ -82,8 +89,9 @@ class RuleForm(forms.Form):
             hint = _HINTS.get(name, "")
             if name in _LIST_PARAMS:
                 hint = f"{hint}. {EVENT_TYPE_HINT}" if hint else EVENT_TYPE_HINT
+            widget = forms.Textarea(attrs={"rows": 4}) if name == "weights" else None
             self.fields[name] = forms.CharField(
-                label=PARAM_LABELS[name], required=False, help_text=hint, max_length=2000
+                label=PARAM_LABELS[name], required=False, help_text=hint, max_length=2000, widget=widget
             )
 
     def params(self) -> dict[str, Any]:
@@ -98,3 +106,12 @@ class RuleForm(forms.Form):
             else:
                 values[name] = text
         return values
+
+
+def _as_text(value: Any) -> Any:
+    """A saved setting as the administrator types it: lists with commas, points as ``type: points``."""
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {points}" for key, points in value.items())
+    return value

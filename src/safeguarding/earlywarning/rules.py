@@ -55,6 +55,10 @@ _PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     RuleKind.COMBINATION: (("event_types", "distinct", "window_days"), ()),
     RuleKind.SHARED_CONTACT: (("contacts", "window_days"), ("event_types", "place_event_types")),
     RuleKind.NO_FOLLOW_UP: (("event_types", "follow_up_types", "within_hours"), ()),
+    RuleKind.SCORE: (
+        ("weights", "threshold", "window_days"),
+        ("high_threshold", "repeats", "adult_points", "vehicle_points"),
+    ),
     RuleKind.NEW_LINK: (("pattern",), ()),
 }
 
@@ -63,6 +67,10 @@ NEW_LINK_PATTERNS = {
     "second_child_entity": "a second child linked to a vehicle, phone or place already linked to a child",
     "adult_of_child_at_risk": "an adult already linked to a child at risk now linked to another child",
 }
+# A score rule counts at most this many events of one kind unless it says otherwise, so that a run
+# of absences or missing episodes cannot add up to an alert on its own.
+DEFAULT_REPEATS = 1
+MAX_POINTS = 100
 
 PARAM_LABELS = {
     "event_types": "Event types",
@@ -78,6 +86,12 @@ PARAM_LABELS = {
     "pattern": "Pattern (raised by network analysis)",
     "contacts": "What links count (adult, vehicle, phone, place)",
     "place_event_types": "Event types whose place counts as a link",
+    "weights": "Points for each kind of event",
+    "threshold": "Points that raise an alert",
+    "high_threshold": "Points that make the alert high",
+    "repeats": "How many events of one kind count",
+    "adult_points": "Extra points for an event that names an adult present",
+    "vehicle_points": "Extra points for an event that names a vehicle",
 }
 
 
@@ -118,6 +132,55 @@ def _types(params: dict[str, Any], key: str, *, required: bool) -> list[str]:
     if required and not value:
         raise RuleError(key, f"Give at least one event type in {PARAM_LABELS[key].lower()}")
     return sorted(set(value))
+
+
+def _weights(params: dict[str, Any]) -> dict[str, int]:
+    """``{"found_with_adult": 4, ...}``, or the same typed as ``found_with_adult: 4, gifts_or_money: 3``."""
+    value = params.get("weights")
+    label = PARAM_LABELS["weights"].lower()
+    pairs: list[tuple[str, Any]]
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, str):
+        pairs = []
+        for part in (p.strip() for p in value.replace(";", ",").replace("\n", ",").split(",")):
+            if not part:
+                continue
+            name, sep, points = part.partition(":")
+            if not sep:
+                raise RuleError("weights", f"Give the points after each event type, like found_with_adult: 4, not '{part}'")
+            pairs.append((name.strip(), points.strip()))
+    else:
+        raise RuleError("weights", f"Give {label} as event types with points, like found_with_adult: 4")
+    known = set(EventType.values)
+    weights: dict[str, int] = {}
+    for name, points in pairs:
+        if name not in known:
+            raise RuleError(
+                "weights",
+                f"'{name}' in {label} is not an event type. Use ones from the exchange format, such as "
+                "found_with_adult or gifts_or_money",
+            )
+        if name in weights:
+            raise RuleError("weights", f"'{name}' is given points twice")
+        try:
+            number = _int({"weights": points}, "weights", 0, MAX_POINTS)
+        except RuleError:
+            raise RuleError(
+                "weights", f"The points for {name} must be a whole number from 0 to {MAX_POINTS}, not '{points}'"
+            ) from None
+        if number:
+            weights[name] = number
+    if not weights:
+        raise RuleError("weights", "Give at least one event type more than 0 points")
+    return dict(sorted(weights.items()))
+
+
+def most_points(params: dict[str, Any]) -> int:
+    """The most a score rule's window could ever add up to: every kind at its most, each event
+    naming an adult and a vehicle."""
+    extra = params.get("adult_points", 0) + params.get("vehicle_points", 0)
+    return sum((points + extra) * params["repeats"] for points in params["weights"].values())
 
 
 def clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +240,29 @@ def clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         clean["event_types"] = _types(params, "event_types", required=True)
         clean["follow_up_types"] = _types(params, "follow_up_types", required=True)
         clean["within_hours"] = _int(params, "within_hours", 1, 24 * 365)
+    elif kind == RuleKind.SCORE:
+        clean["weights"] = _weights(params)
+        clean["threshold"] = _int(params, "threshold", 1, 10 * MAX_POINTS)
+        given = {key: params.get(key) not in (None, "") for key in ("high_threshold", "repeats", "adult_points",
+                                                                      "vehicle_points")}
+        clean["repeats"] = _int(params, "repeats", 1, 50) if given["repeats"] else DEFAULT_REPEATS
+        clean["adult_points"] = _int(params, "adult_points", 0, MAX_POINTS) if given["adult_points"] else 0
+        clean["vehicle_points"] = _int(params, "vehicle_points", 0, MAX_POINTS) if given["vehicle_points"] else 0
+        if given["high_threshold"]:
+            clean["high_threshold"] = _int(params, "high_threshold", 1, 10 * MAX_POINTS)
+            if clean["high_threshold"] <= clean["threshold"]:
+                raise RuleError(
+                    "high_threshold",
+                    f"The points that make an alert high ({clean['high_threshold']}) must be more than the points "
+                    f"that raise it ({clean['threshold']})",
+                )
+        ceiling = most_points(clean)
+        if clean["threshold"] > ceiling:
+            raise RuleError(
+                "threshold",
+                f"The rule needs {clean['threshold']} points but its events can add up to at most {ceiling}, "
+                "so it could never fire",
+            )
     return clean
 
 
@@ -228,4 +314,38 @@ def describe(spec: RuleSpec) -> str:
     if spec.kind == RuleKind.NO_FOLLOW_UP:
         follow = ", ".join(t.replace("_", " ") for t in p["follow_up_types"])
         return f"no {follow} within {p['within_hours']} hours of the end of a {types}"
+    if spec.kind == RuleKind.SCORE:
+        return describe_score(p)
     return spec.name
+
+
+def describe_score(p: dict[str, Any]) -> str:
+    """A score rule in words: what raises it, and what each sign is worth."""
+    worth = "; ".join(
+        f"{', '.join(t.replace('_', ' ') for t in sorted(group))} {points}"
+        for points, group in sorted(_by_points(p["weights"]).items(), reverse=True)
+    )
+    extras = [f"an adult named as present +{p['adult_points']}"] if p.get("adult_points") else []
+    extras += [f"a vehicle named +{p['vehicle_points']}"] if p.get("vehicle_points") else []
+    high = f", high at {p['high_threshold']}" if p.get("high_threshold") else ""
+    times = "once" if p["repeats"] == 1 else f"at most {p['repeats']} times"
+    return (
+        f"signs adding up to {p['threshold']} points or more within {p['window_days']} days{high} "
+        f"(points: {worth}{'; ' if extras else ''}{'; '.join(extras)}; each kind of event counted {times})"
+    )
+
+
+def _by_points(weights: dict[str, int]) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for event_type, points in weights.items():
+        grouped.setdefault(points, []).append(event_type)
+    return grouped
+
+
+def alert_level(spec: RuleSpec, score: int | None) -> str:
+    """The level of an alert: the rule's own, or for a score rule high once the evidence reaches the
+    rule's high mark (the strength of the evidence, not only which rule fired)."""
+    high = spec.params.get("high_threshold")
+    if spec.kind == RuleKind.SCORE and high and score is not None and score >= high:
+        return str(AlertLevel.HIGH)
+    return spec.level

@@ -33,8 +33,17 @@ from safeguarding.core.arrow import arrow_table
 from safeguarding.core.bulk import BulkTable, Same, foreign_keys_checked_once
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
-from safeguarding.earlywarning.models import RAISED_ELSEWHERE, Alert, AlertEvidence, Rule, RuleKind, ScanRun
-from safeguarding.earlywarning.rules import RuleError, RuleSpec, describe, rule_spec
+from safeguarding.earlywarning.models import (
+    LEVEL_RANK,
+    RAISED_ELSEWHERE,
+    Alert,
+    AlertEvidence,
+    AlertLevel,
+    Rule,
+    RuleKind,
+    ScanRun,
+)
+from safeguarding.earlywarning.rules import RuleError, RuleSpec, alert_level, describe, rule_spec
 from safeguarding.earlywarning.sources import children_under_plan
 from safeguarding.people.models import Event, EventType, Handling
 
@@ -82,7 +91,7 @@ def evaluate(
     return engine.episodes(con, specs)
 
 
-def _known_at_risk(rules: Sequence[Rule]) -> pa.Table:
+def known_at_risk(rules: Sequence[Rule]) -> pa.Table:
     """Children already alerted by a rule of their own history, and since when (for an
     incremental scan, which does not read everyone's history again)."""
     from django.db.models import Min
@@ -124,6 +133,8 @@ class _Explainer:
         self.agencies = dict(Agency.objects.values_list("pk", "name"))
         self.labels = dict(EventType.choices)
         self.details: dict[int, tuple[dt.datetime, str, str]] = {}  # event -> (moment, agency, line)
+        # event -> (type, names a vehicle, names an adult as present): what a rule weighing signs adds up
+        self.signs: dict[int, tuple[str, bool, bool]] = {}
         self.described: dict[str, str] = {}
         self._restricted: set[int] | None = None
 
@@ -136,19 +147,32 @@ class _Explainer:
             # Moments are written in the hub's time zone by DuckDB, a column at a time: done one by
             # one in Python it was a fifth of a large first scan.
             found = arrow_table(self.con.sql(
-                "SELECT e.event_pk, e.event_type, e.ts, e.agency_id, "
-                "strftime(timezone($zone, timezone('UTC', e.ts)), '%-d %b %Y %H:%M') AS moment "
-                "FROM ev e JOIN wanted_events USING (event_pk)",
+                """
+                SELECT e.event_pk, e.event_type, e.ts, e.agency_id,
+                       strftime(timezone($zone, timezone('UTC', e.ts)), '%-d %b %Y %H:%M') AS moment,
+                       e.vehicle <> '' AS vehicle, a.event_pk IS NOT NULL AS adult
+                FROM ev e JOIN wanted_events USING (event_pk)
+                LEFT JOIN (
+                    -- the events that name an adult as present (as the rules engine reads them)
+                    SELECT DISTINCT o.event_pk FROM (
+                        SELECT e2.event_pk, e2.ts, unnest(e2.others) AS other
+                        FROM ev e2 JOIN wanted_events USING (event_pk) WHERE len(e2.others) > 0) o
+                    JOIN person p ON p.person_id = o.other
+                    WHERE p.role = 'adult' OR (p.dob IS NOT NULL AND o.ts >= p.dob + INTERVAL 18 YEAR)
+                ) a USING (event_pk)
+                """,
                 params={"zone": settings.TIME_ZONE},
             ))
         finally:
             self.con.unregister("wanted_events")
-        columns = [found[name].to_pylist() for name in ("event_pk", "event_type", "ts", "agency_id", "moment")]
+        columns = [found[name].to_pylist()
+                   for name in ("event_pk", "event_type", "ts", "agency_id", "moment", "vehicle", "adult")]
         labels, agencies = self.labels, self.agencies
-        for pk, event_type, ts, agency, when in zip(*columns, strict=True):
+        for pk, event_type, ts, agency, when, vehicle, adult in zip(*columns, strict=True):
             name = agencies.get(agency, "an agency")
             line = f"- {when}: {labels.get(event_type, event_type)} ({agencies.get(agency, '')})"
             self.details[pk] = (ts, name, line)
+            self.signs[pk] = (event_type, bool(vehicle), bool(adult))
 
     @property
     def restricted(self) -> set[int]:
@@ -163,34 +187,65 @@ class _Explainer:
             )
         return self._restricted
 
-    def texts(self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str]) -> tuple[str, str]:
+    def texts(
+        self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str], score: int | None = None
+    ) -> tuple[str, str]:
         """(shared text, full text or "" when it says nothing more)."""
-        full = self._text(spec, pks, notes)
+        full = self._text(spec, pks, notes, score=score)
         visible = [pk for pk in pks if pk not in self.restricted]
-        hidden = len(pks) - len(visible)
+        hidden = [pk for pk in pks if pk in self.restricted]
         shared_notes = [n for n in notes if not (set(_note_events(n)) & self.restricted)]
-        shared = self._text(spec, visible, shared_notes, hidden=hidden)
+        shared = self._text(spec, visible, shared_notes, hidden=hidden, score=score)
         return shared, (full if full != shared else "")
 
-    def _text(self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str], hidden: int = 0) -> str:
+    def points(self, spec: RuleSpec, pk: int) -> tuple[int, str]:
+        """What one event is worth to a rule weighing signs, and why (the extra for an adult named as
+        present or a vehicle named)."""
+        event_type, vehicle, adult = self.signs.get(pk, ("", False, False))
+        p = spec.params
+        worth = int(p["weights"].get(event_type, 0))
+        why = []
+        if adult and p.get("adult_points"):
+            worth += int(p["adult_points"])
+            why.append("an adult named as present")
+        if vehicle and p.get("vehicle_points"):
+            worth += int(p["vehicle_points"])
+            why.append("a vehicle named")
+        return worth, " and ".join(why)
+
+    def _text(
+        self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str], hidden: Sequence[int] = (),
+        score: int | None = None,
+    ) -> str:
         details = self.details
         rows = sorted((details[pk][0], pk) for pk in pks if pk in details)
         agencies = sorted({details[pk][1] for _, pk in rows})
         if spec.code not in self.described:
             self.described[spec.code] = f"{spec.name}: {describe(spec)}."
         lines = [self.described[spec.code]]
+        weighs = spec.kind == RuleKind.SCORE
+        if weighs and score is not None:
+            # Counted, never described: points from intelligence a reader may not see are a number.
+            secret = sum(self.points(spec, pk)[0] for pk in hidden)
+            from_hidden = f", {secret} of them from police intelligence not shared beyond the police" if secret else ""
+            lines.append(f"The signs add up to {score} points at their strongest{from_hidden}.")
         if rows and len(agencies) > 1:
             lines.append(f"{len(rows)} events recorded by {len(agencies)} agencies ({', '.join(agencies)}):")
         elif rows:
             plural = "s" if len(rows) != 1 else ""
             lines.append(f"{len(rows)} event{plural} recorded by {agencies[0] if agencies else 'an agency'}:")
-        lines.extend(details[pk][2] for _, pk in rows[:SHOWN_IN_EXPLANATION])
+        for _, pk in rows[:SHOWN_IN_EXPLANATION]:
+            line = details[pk][2]
+            if weighs:
+                worth, why = self.points(spec, pk)
+                line += f": {worth} point{'s' if worth != 1 else ''}" + (f" ({why})" if why else "")
+            lines.append(line)
         if len(rows) > SHOWN_IN_EXPLANATION:
             lines.append(f"- and {len(rows) - SHOWN_IN_EXPLANATION} more")
         if hidden:
-            plural = "s" if hidden != 1 else ""
+            plural = "s" if len(hidden) != 1 else ""
             lines.append(
-                f"{hidden} more event{plural}: police intelligence not shared beyond the police. "
+                f"{len(hidden)} more event{plural}: police intelligence not shared beyond the police. "
                 "Ask the police safeguarding team if you need it."
             )
         for note in notes:
@@ -269,7 +324,7 @@ def scan_run(
             Event.objects.filter(pk__gt=last_scan).values_list("source_record__person_id", flat=True).distinct()
         )
         person_ids = sorted(touched)
-        known = _known_at_risk(chosen)
+        known = known_at_risk(chosen)
     con = engine.connect()
     try:
         reading = stage("Reading events", None) if stage else None
@@ -348,13 +403,14 @@ def _apply(
             started_by=acting_user,
         )
         keys = [(by_code[r["rule_code"]].pk, int(r["first_pk"])) for r in rows]
-        # What the hub already holds, as plain values: (alert id, person, how many events it names).
-        existing: dict[tuple[int, int], tuple[int, int, int]] = {}
+        # What the hub already holds, as plain values: (alert id, person, how many events it names,
+        # the points a rule weighing signs last found).
+        existing: dict[tuple[int, int], tuple[int, int, int, int | None]] = {}
         for chunk in _chunks(sorted({pk for _, pk in keys})):
-            for pk, rule_id, trigger, person, count in Alert.objects.filter(
+            for pk, rule_id, trigger, person, count, score in Alert.objects.filter(
                 rule__in=rules, trigger_event_id__in=chunk
-            ).values_list("pk", "rule_id", "trigger_event_id", "person__root_id", "evidence_count"):
-                existing[(rule_id, trigger)] = (pk, person, count)
+            ).values_list("pk", "rule_id", "trigger_event_id", "person__root_id", "evidence_count", "score"):
+                existing[(rule_id, trigger)] = (pk, person, count, score)
         # For children under an active plan: their latest alert for each rule takes the new evidence.
         latest_for_plan: dict[tuple[int, int], int] = {}
         plan_people = sorted(under_plan & {int(r["person_id"]) for r in rows})
@@ -368,9 +424,9 @@ def _apply(
 
         to_create: list[tuple[dict[str, Any], list[int], RuleSpec, list[str]]] = []
         # (alert, evidence, rule, notes, the person the alert is about now if it must follow its
-        # evidence to another person; None when it stays: alerts are never moved on a merge, they are
-        # read through the child's identity)
-        to_extend: list[tuple[int, list[int], RuleSpec, list[str], int | None]] = []
+        # evidence to another person (None when it stays: alerts are never moved on a merge, they are
+        # read through the child's identity), and the points a rule weighing signs found)
+        to_extend: list[tuple[int, list[int], RuleSpec, list[str], int | None, int | None]] = []
         progress = stage("Raising alerts", len(rows)) if stage else None
         for row, key in zip(rows, keys, strict=True):
             spec = spec_by_code[row["rule_code"]]
@@ -378,23 +434,27 @@ def _apply(
             person_id = int(row["person_id"])
             evidence = row["evidence"]
             notes = [str(n) for n in (row["notes"] or [])]
+            score = None if row["score"] is None else int(row["score"])
             if key in existing:
                 # The alert's own episode only grows (events are never deleted, and the key fixes
                 # where the episode starts): no larger than the alert already is, nothing is new.
-                alert_pk, person_before, count = existing[key]
+                alert_pk, person_before, count, score_before = existing[key]
                 # A split may have given the tipping event's record to another person.
                 follow = person_id if person_before != person_id else None
-                if len(evidence) > count or follow is not None:
-                    to_extend.append((alert_pk, evidence, spec, notes, follow))
+                stronger = score is not None and (score_before is None or score > score_before)
+                if len(evidence) > count or follow is not None or stronger:
+                    to_extend.append((alert_pk, evidence, spec, notes, follow, score))
             elif person_id in under_plan and (person_id, rule.pk) in latest_for_plan:
-                to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, None))
+                to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, None, score))
             else:
                 to_create.append((
                     {
                         "rule_id": rule.pk,
                         "rule_version": rule.version,
                         "person_id": person_id,
-                        "level": rule.level,
+                        # the strength of the evidence: a rule weighing signs is high at its high mark
+                        "level": alert_level(spec, score),
+                        "score": score,
                         "raised_at": _aware(row["first_at"]),
                         "trigger_event_id": int(row["first_pk"]),
                         "created_at": now,
@@ -409,7 +469,9 @@ def _apply(
                 progress(1)
         explainer.load(pk for _, evidence, _, _ in to_create for pk in evidence)
         for alert_row, evidence, spec, notes in to_create:
-            alert_row["explanation"], alert_row["explanation_restricted"] = explainer.texts(spec, evidence, notes)
+            alert_row["explanation"], alert_row["explanation_restricted"] = explainer.texts(
+                spec, evidence, notes, alert_row["score"]
+            )
 
         # Bulk writes (COPY on PostgreSQL): a first scan of a large area raises alerts by the
         # hundred thousand, with millions of pieces of evidence.
@@ -462,13 +524,15 @@ def _apply(
 
 
 def _extend(
-    items: list[tuple[int, list[int], RuleSpec, list[str], int | None]],
+    items: list[tuple[int, list[int], RuleSpec, list[str], int | None, int | None]],
     explainer: _Explainer,
     now: dt.datetime,
 ) -> list[tuple[int, int]]:
     """New evidence for existing alerts (given by id), as (alert, event) pairs; an alert already
     dealt with is flagged as having some. An alert follows its child when record linkage has since
-    joined the child to another person."""
+    joined the child to another person. An alert of a rule weighing signs keeps its strongest
+    points, and rises to high when they reach the rule's high mark (never falls: a level once
+    shown to a panel is not quietly lowered)."""
     if not items:
         return []
     ids = sorted({alert_pk for alert_pk, *_ in items})
@@ -480,10 +544,16 @@ def _extend(
             have[alert_id].add(event_id)
     rows: list[tuple[int, int]] = []  # (alert, event) of the new evidence
     changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
-    for alert_pk, evidence, spec, notes, follow in items:
+    for alert_pk, evidence, spec, notes, follow, score in items:
         alert = alerts[alert_pk]
         if follow is not None and alert.person_id != follow:
             alert.person_id = follow
+            changed[alert.pk] = (alert, spec, notes)
+        if score is not None and (alert.score is None or score > alert.score):
+            alert.score = score
+            level = alert_level(spec, score)
+            if LEVEL_RANK[AlertLevel(level)] > LEVEL_RANK.get(AlertLevel(alert.level), 0):
+                alert.level = level
             changed[alert.pk] = (alert, spec, notes)
         fresh = [pk for pk in evidence if pk not in have[alert.pk]]
         if not fresh:
@@ -495,13 +565,15 @@ def _extend(
             alert.new_evidence_since_action = True
     explainer.load(pk for alert_id in changed for pk in have[alert_id])
     for alert, spec, notes in changed.values():
-        alert.explanation, alert.explanation_restricted = explainer.texts(spec, sorted(have[alert.pk]), notes)
+        alert.explanation, alert.explanation_restricted = explainer.texts(
+            spec, sorted(have[alert.pk]), notes, alert.score
+        )
         alert.evidence_updated_at = now
         alert.evidence_count = len(have[alert.pk])
     Alert.objects.bulk_update(
         [alert for alert, *_ in changed.values()],
         ["explanation", "explanation_restricted", "evidence_updated_at", "evidence_count", "new_evidence_since_action",
-         "person"],
+         "person", "score", "level"],
         batch_size=1000,
     )
     return rows

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import NullIf
 from django.http import Http404
 
 from safeguarding.accounts.access import (
@@ -10,13 +27,24 @@ from safeguarding.accounts.access import (
     has,
     not_hidden,
     one_or_404,
+    persons_hidden_from,
     require,
     sees_alerts,
     sees_restricted_intelligence,
 )
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
-from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertLevel, AlertStatus, Rule, RuleTest
+from safeguarding.audit.services import audit_record
+from safeguarding.earlywarning.missed import ChildReview, GroupCount, MissedOpportunities, Sign, missed_opportunities
+from safeguarding.earlywarning.models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertLevel,
+    AlertStatus,
+    Rule,
+    RulePrecision,
+    RuleTest,
+)
 from safeguarding.people import identity
 from safeguarding.people.models import Event, Person
 from safeguarding.people.selectors import events_visible_to
@@ -45,20 +73,71 @@ _LEVEL_ORDER = Case(
 )
 
 
+def _latest_precision() -> QuerySet[RulePrecision]:
+    """The latest back-test of the alert's rule version at the alert's level (for ``Subquery``)."""
+    return RulePrecision.objects.filter(
+        rule=OuterRef("rule"), version=OuterRef("rule_version"), level=OuterRef("level")
+    ).order_by("-computed_at", "-pk")
+
+
 def alert_queue(*, user: User, include_closed: bool = False) -> QuerySet[Alert]:
-    """Alerts waiting for someone to act: newest first, and within a day the highest level first.
-    Only for those who work the queue (MACE coordinators and triage workers)."""
+    """Alerts waiting for someone to act, the strongest evidence first, so that a panel sees the
+    likeliest first: by level (a rule weighing signs is high when they reach its high mark), then by
+    how precise the rule that raised it has been in back-testing (at that level: the share of the
+    children it flagged who were referred later; not yet back-tested last), then by the points of a
+    rule weighing signs, then newest. Only for those who work the queue (MACE coordinators and
+    triage workers)."""
     if not has(user, Capability.WORK_ALERTS):
         return Alert.objects.none()
     alerts = Alert.objects.filter(alerts_visible_to(user), not_hidden(user, "person"))
     if not include_closed:
         # Closed alerts come back when a scan adds new evidence to them.
         alerts = alerts.filter(Q(status__in=OPEN_STATUSES) | Q(new_evidence_since_action=True))
+    share = ExpressionWrapper(
+        F("referred_later") * 1.0 / NullIf(F("referred_later") + F("never_referred"), 0), output_field=FloatField()
+    )
     return (
         alerts.select_related("rule", "person")
-        .annotate(level_order=_LEVEL_ORDER)
-        .order_by("-raised_at__date", "-level_order", "-raised_at", "-pk")
+        .annotate(
+            level_order=_LEVEL_ORDER,
+            referred_share=Subquery(_latest_precision().annotate(later_share=share).values("later_share")[:1],
+                                    output_field=FloatField()),
+        )
+        .order_by(
+            "-level_order", F("referred_share").desc(nulls_last=True), F("score").desc(nulls_last=True),
+            "-raised_at", "-pk",
+        )
     )
+
+
+def precision_of(alerts: Iterable[Alert]) -> dict[int, RulePrecision]:
+    """The latest back-test of each alert's rule version at its level, by alert, in one query."""
+    alerts = list(alerts)
+    keys = {(a.rule_id, a.rule_version, a.level) for a in alerts}
+    if not keys:
+        return {}
+    wanted = Q()
+    for rule_id, version, level in keys:
+        wanted |= Q(rule_id=rule_id, version=version, level=level)
+    latest: dict[tuple[int, int, str], RulePrecision] = {}
+    for row in RulePrecision.objects.filter(wanted).order_by("computed_at", "pk"):
+        latest[(row.rule_id, row.version, row.level)] = row
+    return {
+        a.pk: latest[(a.rule_id, a.rule_version, a.level)]
+        for a in alerts
+        if (a.rule_id, a.rule_version, a.level) in latest
+    }
+
+
+def rule_precision(*, alert: Alert) -> list[RulePrecision]:
+    """For one alert's page: the latest back-test of its rule version at each level it has (a rule
+    weighing signs: at any strength, and at its high mark), the alert's own level first."""
+    latest: dict[str, RulePrecision] = {}
+    for row in RulePrecision.objects.filter(rule_id=alert.rule_id, version=alert.rule_version).order_by(
+        "computed_at", "pk"
+    ):
+        latest[row.level] = row
+    return sorted(latest.values(), key=lambda row: (row.level != alert.level, row.level))
 
 
 def alerts_for_person(*, user: User, person: Person) -> QuerySet[Alert]:
@@ -141,4 +220,62 @@ def alerts_for_subject_access(*, user: User, person: Person) -> list[Alert]:
         return []
     return list(
         Alert.objects.filter(identity.same_person("person", person)).select_related("rule").order_by("raised_at", "pk")
+    )
+
+
+# --- the missed-opportunity report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildShown:
+    """One referred child as this reader may see them: police intelligence not to be shared beyond
+    the police is counted for other readers, never described."""
+
+    child: ChildReview
+    signs: list[Sign]
+    signs_withheld: int
+
+
+@dataclass
+class MissedOpportunityReport:
+    report: MissedOpportunities
+    identities: bool  # whether this reader sees each child, or the counts only
+    total: GroupCount
+    by_age: list[GroupCount]
+    by_sex: list[GroupCount]
+    by_agency: list[GroupCount]
+    children: list[ChildShown] = field(default_factory=list)
+
+
+def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
+    """The report for this reader: the counts for the partnership manager and the MACE coordinator;
+    each child, with the signs before their first referral, for the MACE coordinator only. A child
+    whose record is sealed from the reader is left out of both. The viewing is audited."""
+    require(user, Capability.READ_MISSED_OPPORTUNITIES)
+    identities = has(user, Capability.REVIEW_MISSED_OPPORTUNITIES)
+    report = missed_opportunities()
+    hidden = persons_hidden_from(user)
+    report.children = [child for child in report.children if child.person_id not in hidden]
+    shown: list[ChildShown] = []
+    if identities:
+        sees_all = sees_restricted_intelligence(user)
+        for child in report.children:
+            signs = [sign for sign in child.signs if sees_all or not sign.restricted]
+            shown.append(ChildShown(child, signs, len(child.signs) - len(signs)))
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.MISSED_OPPORTUNITIES_VIEWED,
+            actor=user,
+            target_kind="report",
+            target_id="missed-opportunities",
+            detail={"identities": identities, "children": len(report.children)},
+        )
+    return MissedOpportunityReport(
+        report=report,
+        identities=identities,
+        total=report.total(),
+        by_age=report.counts("age"),
+        by_sex=report.counts("sex"),
+        by_agency=report.counts("agency"),
+        children=shown,
     )

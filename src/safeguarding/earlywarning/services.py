@@ -5,6 +5,7 @@ The scan itself (raising alerts and adding evidence) is in ``scan.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import asdict
@@ -27,6 +28,7 @@ from safeguarding.earlywarning.models import (
     AlertStatus,
     Rule,
     RuleKind,
+    RulePrecision,
     RuleTest,
     RuleTestStatus,
     RuleVersion,
@@ -168,7 +170,70 @@ def rule_save(
             reason=change_note.strip(),
             detail={"version": rule.version, "before": before, "after": rule_snapshot(rule)},
         )
+        # The new version's precision, and the others' (a rule linking children reads who the rest
+        # flag), worked out in the background once the change is saved.
+        run_in_background(rule_precision_refresh_job, acting_user.pk)
     return rule
+
+
+def rule_precision_refresh(*, acting_user: User | None = None, as_of: dt.datetime | None = None) -> list[RulePrecision]:
+    """Back-test every switched-on rule over all the history the hub holds and keep, for its current
+    version, how precise it has been over the past two years (``backtest.rules_precision``). Run by
+    ``safeguarding backtest`` (schedule it: referrals keep arriving), and after each rule change."""
+    from safeguarding.earlywarning.backtest import rules_precision
+
+    if acting_user is not None and not has(acting_user, Capability.CONFIGURE_TOOLS):
+        raise ServiceError("You cannot back-test early-warning rules")
+    rules: dict[str, Rule] = {}
+    specs: list[RuleSpec] = []
+    for rule in Rule.objects.filter(enabled=True):
+        try:
+            specs.append(rule_spec(rule))
+        except RuleError:
+            continue  # a rule that cannot be evaluated is not scanned either
+        rules[rule.code] = rule
+    figures, since, moment = rules_precision(specs, as_of=as_of)
+    now = timezone.now()
+    with transaction.atomic():
+        rows = RulePrecision.objects.bulk_create([
+            RulePrecision(
+                rule=rules[item.code],
+                version=rules[item.code].version,
+                level=item.level,
+                as_of=moment,
+                since=since,
+                computed_at=now,
+                children_flagged=item.backtest.children_flagged,
+                referred_later=item.backtest.referred_later,
+                referred_before=item.backtest.referred_before,
+                never_referred=item.backtest.never_referred,
+                median_days_before_referral=item.backtest.median_days_before_referral,
+            )
+            for item in figures
+        ])
+        audit_record(
+            event_type=AuditEventType.RULE_PRECISION_BACKTESTED,
+            actor=acting_user,
+            actor_label="" if acting_user else "safeguarding backtest",
+            target_kind="rules",
+            target_id="precision",
+            detail={
+                "as_of": moment.isoformat(),
+                "since": since.isoformat(),
+                "rules": {f"{row.rule.code} v{row.version} {row.level}": [row.referred_later, row.judged]
+                          for row in rows},
+            },
+        )
+    return rows
+
+
+def rule_precision_refresh_job(user_id: int | None = None) -> None:
+    """``rule_precision_refresh`` on the background worker (after a rule is saved)."""
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    try:
+        rule_precision_refresh(acting_user=user)
+    except Exception:  # the figures stay as they were; the next back-test will try again
+        logger.exception("Back-testing the rules' precision failed")
 
 
 def rule_test_start(

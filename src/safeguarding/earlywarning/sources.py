@@ -1,6 +1,7 @@
 """What early warning asks of the rooms above it: which children are under an active plan (the scan
-adds new evidence to such a child's alert instead of raising another), and when each child was first
-referred (back-tests compare a rule's flags with it). Those rooms (the front door, the panel, and any
+adds new evidence to such a child's alert instead of raising another), when each child was first
+referred (back-tests compare a rule's flags with it), and which children were referred to the panel
+(the missed-opportunity report reviews each). Those rooms (the front door, the panel, and any
 that hold plans later) stand above this one, so they register what they know when the hub starts
 (their AppConfig.ready), instead of this room importing them. Every id answered is a person as the
 identity room knows them now (a root)."""
@@ -14,6 +15,7 @@ PlanSource = Callable[[], set[int]]
 ReferralSource = Callable[[], Iterable[tuple[int, dt.datetime]]]
 _plans: dict[str, PlanSource] = {}
 _referrals: dict[str, ReferralSource] = {}
+_panel: dict[str, ReferralSource] = {}
 
 
 def register_plan_source(name: str, source: PlanSource) -> None:
@@ -26,6 +28,11 @@ def register_referral_source(name: str, source: ReferralSource) -> None:
     _referrals[name] = source
 
 
+def register_panel_referral_source(name: str, source: ReferralSource) -> None:
+    """``source()`` answers (child, moment) for each referral to the panel the registering room holds."""
+    _panel[name] = source
+
+
 def children_under_plan() -> set[int]:
     children: set[int] = set()
     for source in _plans.values():
@@ -35,4 +42,9 @@ def children_under_plan() -> set[int]:
 
 def referrals() -> Iterable[tuple[int, dt.datetime]]:
     for source in _referrals.values():
+        yield from source()
+
+
+def panel_referrals() -> Iterable[tuple[int, dt.datetime]]:
+    for source in _panel.values():
         yield from source()

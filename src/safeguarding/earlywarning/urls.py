@@ -6,6 +6,7 @@ app_name = "earlywarning"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("missed-opportunities/", views.missed, name="missed"),
     path("<int:alert_id>/", views.alert_detail, name="detail"),
     path("<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("<int:alert_id>/concern/", views.to_concern, name="concern"),

@@ -33,7 +33,21 @@ def queue(request: HttpRequest) -> HttpResponse:
     total = alerts.count()
     shown = list(alerts.annotate(events_named=Count("evidence"))[:QUEUE_PAGE])
     persons_shown(user=user, page="alerts queue", person_ids=[a.person_id for a in shown])
-    return render(request, "earlywarning/queue.html", {"alerts": shown, "total": total, "show_all": show_all})
+    precision = selectors.precision_of(shown)
+    rows = [(alert, precision.get(alert.pk)) for alert in shown]
+    return render(
+        request, "earlywarning/queue.html", {"alerts": shown, "rows": rows, "total": total, "show_all": show_all}
+    )
+
+
+def missed(request: HttpRequest) -> HttpResponse:
+    """The missed-opportunity report: counts for the partnership, each child for the panel's coordinator."""
+    user = current_user(request)
+    report = selectors.missed_opportunity_report(user=user)
+    if report.identities:
+        persons_shown(user=user, page="missed-opportunity report",
+                      person_ids=[shown.child.person_id for shown in report.children])
+    return render(request, "earlywarning/missed.html", {"r": report})
 
 
 def _concern_text(alert: Alert) -> str:
@@ -81,6 +95,7 @@ def _render_detail(
         "evidence": list(selectors.alert_evidence(user=user, alert=alert)),
         "hidden_evidence": selectors.hidden_evidence_count(user=user, alert=alert),
         "history": _history(alert),
+        "precision": selectors.rule_precision(alert=alert),
         "referral": alert.panel_referrals.first(),
         "can_act": can_act,
         "can_open_child": has(user, Capability.VIEW_PERSON),

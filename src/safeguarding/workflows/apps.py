@@ -13,7 +13,11 @@ class WorkflowsConfig(AppConfig):
         from safeguarding.accounts.access import register_hidden_persons
         from safeguarding.dataprotection.selectors import persons_hidden_by_seals
         from safeguarding.dataprotection.sources import register_sar_source
-        from safeguarding.earlywarning.sources import register_plan_source, register_referral_source
+        from safeguarding.earlywarning.sources import (
+            register_panel_referral_source,
+            register_plan_source,
+            register_referral_source,
+        )
         from safeguarding.frontdoor.selectors import concern_moments
         from safeguarding.panel.selectors import children_under_active_plan, referral_moments
         from safeguarding.workflows import subject_access
@@ -43,3 +47,7 @@ class WorkflowsConfig(AppConfig):
         register_clock_source("panel_review", panel_review_facts)
         register_responsibility(clock_agency)
         register_plan_source("mace", children_with_open_plan)
+
+
+        # The missed-opportunity report reviews every child referred to the panel.
+        register_panel_referral_source("panel", referral_moments)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from safeguarding.earlywarning.models import AlertLevel, AlertStatus
+from safeguarding.people.models import EventType
 
 register = template.Library()
 
@@ -27,3 +28,12 @@ def alert_level_tag(level: str) -> str:
 @register.filter
 def alert_status_tag(status: str) -> str:
     return _STATUS_TAG.get(AlertStatus(status), "govuk-tag--grey") if status in AlertStatus.values else "govuk-tag--grey"
+
+
+_EVENT_LABELS = dict(EventType.choices)
+
+
+@register.filter
+def event_label(event_type: str) -> str:
+    """An event type in words, as agencies' events are shown everywhere."""
+    return str(_EVENT_LABELS.get(event_type, event_type))

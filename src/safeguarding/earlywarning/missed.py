@@ -1,0 +1,293 @@
+"""The missed-opportunity report: for each child referred to the panel, every sign the agencies held
+before the child's first referral (when, in which agency), and which rule would have fired on it or
+did — the question a child safeguarding practice review asks — with counts by age, sex and agency,
+so the partnership sees whom its rules miss.
+
+The child's *first referral* is the first concern anyone recorded (in an agency's extract or at the
+front door) or the panel referral itself, whichever came first (as back-tests count it). A rule
+*would have fired* when the switched-on rules, evaluated over the history the hub holds now, raise
+an episode for the child that began before that moment; an alert *did fire* when the hub raised
+one before it. A child whose signs no rule would have caught before the referral is *missed*.
+
+Only the children referred, and the events naming a contact (for the rule linking children), are
+read; who else was at risk comes from the alerts held, as an incremental scan reads it. The report
+holds restricted police intelligence marked as such, for the selectors to leave undescribed to
+readers who may not see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from django.utils import timezone
+
+from safeguarding.accounts.models import Agency
+from safeguarding.core import normalise
+from safeguarding.earlywarning import engine, loader, sources
+from safeguarding.earlywarning.models import Alert, Rule
+from safeguarding.earlywarning.rules import RuleError, RuleSpec, rule_spec
+from safeguarding.earlywarning.scan import evaluate, known_at_risk
+from safeguarding.people.models import Event, EventType, Handling, Person
+
+# Not signs about the child: the referral itself, what agencies did, routine contacts, and what is
+# recorded about adults (arrests, charges, convictions, licensing complaints).
+NOT_SIGNS = frozenset({
+    EventType.CONCERN, EventType.RETURN_HOME_INTERVIEW, EventType.OTHER, EventType.ARREST, EventType.CHARGE,
+    EventType.CONVICTION, EventType.LICENSING_COMPLAINT,
+})
+AGE_BANDS = ((0, 9, "under 10"), (10, 12, "10 to 12"), (13, 15, "13 to 15"), (16, 17, "16 or 17"))
+AGE_UNKNOWN = "age not known"
+SEXES = {"F": "female", "M": "male", "X": "other"}
+SEX_UNKNOWN = "not known"
+
+
+@dataclass(frozen=True)
+class Sign:
+    event_id: int
+    occurred_at: dt.datetime
+    agency: str
+    event_type: str
+    restricted: bool  # police intelligence not to be shared beyond the police
+    rules: tuple[str, ...]  # names of the rules whose episode before the referral includes it
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule: str
+    at: dt.datetime
+    alert: str = ""  # the alert's reference, when the hub did raise it
+
+
+@dataclass
+class ChildReview:
+    person_id: int
+    reference: str
+    name: str
+    date_of_birth: str
+    sex: str
+    age_band: str
+    first_referral: dt.datetime
+    panel_referral: dt.datetime
+    signs: list[Sign] = field(default_factory=list)
+    would_fire: list[Firing] = field(default_factory=list)  # the first episode of each rule before the referral
+    did_fire: list[Firing] = field(default_factory=list)  # alerts the hub raised before the referral
+
+    @property
+    def missed(self) -> bool:
+        return bool(self.signs) and not self.would_fire
+
+    @property
+    def first_flag(self) -> dt.datetime | None:
+        moments = [f.at for f in self.would_fire]
+        return min(moments) if moments else None
+
+    @property
+    def lead_days(self) -> int | None:
+        """Days from the first rule that would have fired to the first referral."""
+        first = self.first_flag
+        return None if first is None else (self.first_referral - first).days
+
+    @property
+    def agencies(self) -> set[str]:
+        return {sign.agency for sign in self.signs}
+
+
+@dataclass
+class GroupCount:
+    """One row of the counts: children referred in the group, and what the rules did for them."""
+
+    group: str
+    referred: int = 0
+    with_signs: int = 0
+    would_flag: int = 0
+    did_flag: int = 0
+    missed: int = 0
+    signs: int = 0
+    leads: list[int] = field(default_factory=list)
+
+    def add(self, child: ChildReview, signs: int | None = None) -> None:
+        self.referred += 1
+        self.with_signs += bool(child.signs)
+        self.would_flag += bool(child.would_fire)
+        self.did_flag += bool(child.did_fire)
+        self.missed += child.missed
+        self.signs += len(child.signs) if signs is None else signs
+        if child.lead_days is not None:
+            self.leads.append(child.lead_days)
+
+    @property
+    def median_lead_days(self) -> float | None:
+        return statistics.median(self.leads) if self.leads else None
+
+
+@dataclass
+class MissedOpportunities:
+    as_of: dt.datetime
+    children: list[ChildReview]
+    rules: list[str]
+
+    def counts(self, by: str) -> list[GroupCount]:
+        """Counts by ``age``, ``sex`` or ``agency`` (a child counts under every agency that held a sign
+        about them, with that agency's signs)."""
+        groups: dict[str, GroupCount] = {}
+        order = {
+            "age": [label for *_, label in AGE_BANDS] + [AGE_UNKNOWN],
+            "sex": [*SEXES.values(), SEX_UNKNOWN],
+        }.get(by, [])
+        for label in order:
+            groups[label] = GroupCount(label)
+        for child in self.children:
+            if by == "agency":
+                for agency in sorted(child.agencies):
+                    groups.setdefault(agency, GroupCount(agency)).add(
+                        child, signs=sum(1 for s in child.signs if s.agency == agency)
+                    )
+                continue
+            label = child.age_band if by == "age" else child.sex
+            groups.setdefault(label, GroupCount(label)).add(child)
+        return [g for g in groups.values() if g.referred or by != "agency"]
+
+    def total(self) -> GroupCount:
+        everyone = GroupCount("all children referred")
+        for child in self.children:
+            everyone.add(child)
+        return everyone
+
+
+def _age_band(dob: str, on: dt.date) -> str:
+    born = normalise.partial_date(dob)
+    if born is None:
+        return AGE_UNKNOWN
+    age = normalise.age_on(born, on)
+    for low, high, label in AGE_BANDS:
+        if low <= age <= high:
+            return label
+    return AGE_UNKNOWN
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportunities:
+    """The report for every child referred to the panel (``earlywarning.sources``), with the rules
+    switched on now."""
+    moment = as_of or timezone.now()
+    panel: dict[int, dt.datetime] = {}
+    for person_id, referred in sources.panel_referrals():
+        if referred <= moment and (person_id not in panel or referred < panel[person_id]):
+            panel[person_id] = referred
+    rules = list(Rule.objects.filter(enabled=True))
+    specs: list[RuleSpec] = []
+    for rule in rules:
+        try:
+            specs.append(rule_spec(rule))
+        except RuleError:
+            continue
+    names = {spec.code: spec.name for spec in specs}
+    report = MissedOpportunities(as_of=moment, children=[], rules=[spec.name for spec in specs])
+    if not panel:
+        return report
+    ids = sorted(panel)
+    first = dict(panel)
+    for person_id, referred in sources.referrals():
+        if person_id in first and referred < first[person_id]:
+            first[person_id] = referred
+
+    con = engine.connect()
+    try:
+        loader.load_events(con, person_ids=ids, with_contacts=True)
+        episodes = evaluate(con, specs, moment, known_at_risk(rules), ids).to_pylist()
+        # A concern in an agency's extract is a referral too.
+        wanted = pa.table({"person_id": pa.array(ids, type=pa.int64())})
+        con.register("referred_children", wanted)
+        for person_id, earliest in con.execute(
+            "SELECT person_id, min(ts) FROM cev JOIN referred_children USING (person_id) "
+            "WHERE event_type = 'concern' GROUP BY person_id"
+        ).fetchall():
+            first[int(person_id)] = min(first[int(person_id)], _aware(earliest))
+        rows = con.execute(
+            "SELECT c.event_pk, c.person_id, c.agency_id, c.event_type, c.ts FROM cev c "
+            "JOIN referred_children USING (person_id) ORDER BY c.person_id, c.ts, c.event_pk"
+        ).fetchall()
+        con.unregister("referred_children")
+    finally:
+        con.close()
+
+    # Which rules would have fired before each child's first referral, and on which events.
+    would: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
+    rules_of_event: dict[int, set[str]] = defaultdict(set)
+    for episode in episodes:
+        person_id = int(episode["person_id"])
+        if person_id not in first:
+            continue
+        began = _aware(episode["first_at"])
+        if began >= first[person_id]:
+            continue
+        code = episode["rule_code"]
+        if code not in would[person_id] or began < would[person_id][code]:
+            would[person_id][code] = began
+        for pk in episode["evidence"]:
+            rules_of_event[int(pk)].add(names[code])
+
+    signs_of: dict[int, list[tuple[int, int, str, dt.datetime]]] = defaultdict(list)
+    for pk, person_id, agency_id, event_type, ts in rows:
+        moment_at = _aware(ts)
+        if event_type in NOT_SIGNS or moment_at >= first[int(person_id)]:
+            continue
+        signs_of[int(person_id)].append((int(pk), int(agency_id), event_type, moment_at))
+    sign_pks = [pk for signs in signs_of.values() for pk, *_ in signs]
+    restricted = _restricted(sign_pks)
+    agencies = dict(Agency.objects.values_list("pk", "name"))
+
+    did: dict[int, list[Firing]] = defaultdict(list)
+    for alert_pk, person_id, rule_name, raised_at in (
+        Alert.objects.filter(person__root_id__in=ids).order_by("raised_at", "pk")
+        .values_list("pk", "person__root_id", "rule__name", "raised_at")
+    ):
+        if raised_at < first[person_id]:
+            did[person_id].append(Firing(rule_name, raised_at, f"A{alert_pk:06d}"))
+
+    people = {p.pk: p for p in Person.objects.filter(pk__in=ids)}
+    for person_id in ids:
+        person = people.get(person_id)
+        if person is None:
+            continue
+        referred = first[person_id]
+        report.children.append(ChildReview(
+            person_id=person_id,
+            reference=person.reference,
+            name=person.full_name,
+            date_of_birth=person.date_of_birth,
+            sex=SEXES.get(person.sex, SEX_UNKNOWN),
+            age_band=_age_band(person.date_of_birth, timezone.localtime(referred).date()),
+            first_referral=referred,
+            panel_referral=panel[person_id],
+            signs=[
+                Sign(pk, at, agencies.get(agency_id, "an agency"), event_type, pk in restricted,
+                     tuple(sorted(rules_of_event.get(pk, ()))))
+                for pk, agency_id, event_type, at in signs_of[person_id]
+            ],
+            would_fire=sorted((Firing(names[code], at) for code, at in would[person_id].items()), key=lambda f: f.at),
+            did_fire=did[person_id],
+        ))
+    report.children.sort(key=lambda c: (c.first_referral, c.person_id))
+    return report
+
+
+def _restricted(pks: Iterable[int]) -> set[int]:
+    """Which of these events are police intelligence not to be shared beyond the police."""
+    wanted = sorted(set(pks))
+    found: set[int] = set()
+    for start in range(0, len(wanted), 2000):
+        found.update(
+            Event.objects.filter(pk__in=wanted[start:start + 2000], event_type=EventType.INTELLIGENCE)
+            .exclude(handling=Handling.SHAREABLE)
+            .values_list("pk", flat=True)
+        )
+    return found
