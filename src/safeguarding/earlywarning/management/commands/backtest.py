@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.core.management.base import BaseCommand, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from safeguarding.earlywarning.management.commands.scan import _moment
+from safeguarding.earlywarning.management.commands.scan import as_of_option
 from safeguarding.earlywarning.services import rule_precision_refresh
 
 
@@ -24,9 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        as_of = _moment(options["as_of"]) if options["as_of"] else None
-        if as_of is not None and as_of > timezone.now():
-            raise CommandError("--as-of must not be in the future")
+        as_of = as_of_option(options["as_of"])
         console = Console(quiet=options["quiet"])
         rows = rule_precision_refresh(as_of=as_of)
         table = Table(title="How precise each rule has been (children flagged in the past two years)")

@@ -29,6 +29,14 @@ def _moment(text: str) -> dt.datetime:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+def as_of_option(text: str | None) -> dt.datetime | None:
+    """The --as-of option of the scan and the back-test: none, or a moment not in the future."""
+    as_of = _moment(text) if text else None
+    if as_of is not None and as_of > timezone.now():
+        raise CommandError("--as-of must not be in the future")
+    return as_of
+
+
 class Command(BaseCommand):
     help = "Scan all imported events with the early-warning rules and raise alerts."
 
@@ -40,9 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        as_of = _moment(options["as_of"]) if options["as_of"] else None
-        if as_of is not None and as_of > timezone.now():
-            raise CommandError("--as-of must not be in the future")
+        as_of = as_of_option(options["as_of"])
         console = Console(quiet=options["quiet"])
         with stage_bars(console, quiet=options["quiet"]) as report:
 
