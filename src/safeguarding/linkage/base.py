@@ -80,3 +80,29 @@ class LinkageSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# A word or name held by fewer records than this in the training data is not kept in the model's
+# frequencies: it counts as held by one record, the rarest there is.
+MIN_COUNT_KEPT = 2
+
+
+@dataclass(frozen=True)
+class Frequencies:
+    """How many of the records a model was trained on held each address word, given name and family name
+    (term frequencies). They are part of the model, like its m and u: a pair's score then depends only on
+    its two records and the model, so scores can be kept between runs and repeated exactly. A word the
+    model never saw counts as held by one record."""
+
+    records: int
+    address: dict[str, int] = field(default_factory=dict)
+    given: dict[str, int] = field(default_factory=dict)
+    family: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"records": self.records, "address": self.address, "given": self.given, "family": self.family}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Frequencies:
+        return cls(int(data["records"]), dict(data.get("address", {})), dict(data.get("given", {})),
+                   dict(data.get("family", {})))
