@@ -119,11 +119,14 @@ def bare_splink(records: pa.Table, *, link_within_source: bool = True, threshold
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     table = records.select([c for c in INPUT_COLUMNS if c != "nhs_number_valid"])
-    # Splink's own comparisons read nulls as missing: empty text becomes null.
-    table = pa.table({name: (table.column(name) if name == "unique_id" else
-                             pc.if_else(pc.equal(pc.utf8_trim_whitespace(pc.fill_null(table.column(name), "")), ""),
-                                        pa.scalar(None, pa.string()), pc.utf8_lower(table.column(name))))
-                      for name in table.column_names})
+
+    def text(name: str) -> pa.ChunkedArray:
+        # Splink's own comparisons read nulls as missing: empty text becomes null.
+        values = pc.cast(table.column(name), pa.string())
+        return pc.if_else(pc.equal(pc.utf8_trim_whitespace(pc.fill_null(values, "")), ""),
+                          pa.scalar(None, pa.string()), pc.utf8_lower(values))
+
+    table = pa.table({name: table.column(name) if name == "unique_id" else text(name) for name in table.column_names})
     comparisons: list[Any] = [
         cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
         cl.NameComparison("family_name").configure(term_frequency_adjustments=True),
