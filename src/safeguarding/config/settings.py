@@ -213,6 +213,10 @@ LINKAGE_UPPER_THRESHOLD = float(os.environ.get("LINKAGE_UPPER_THRESHOLD", "0.95"
 # Where `safeguarding link` keeps the scored pairs between runs, so that a run compares only the records
 # that changed (a cache holding personal data: keep it on the hub's own disk, like the database).
 LINKAGE_STORE_DIR = Path(os.environ.get("LINKAGE_STORE_DIR", DATA_DIR / "linkage"))
+# At most this many uncertain pairs wait for people after a run, besides every pair that involves a child
+# the partnership is working with (an alert, a concern, a plan, a panel referral): the rest of the review
+# band is left to the model (kept apart), the likeliest matches queued first.
+LINKAGE_REVIEW_LIMIT = int(os.environ.get("LINKAGE_REVIEW_LIMIT", "2000"))
 # `safeguarding link --engine spark`: local mode by default, or a cluster's master URL.
 LINKAGE_SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[2]")
 
