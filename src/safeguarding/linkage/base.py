@@ -11,10 +11,11 @@ from typing import Any, Literal
 # phones / emails / other_names: ';'-separated. postcode: normalised ("S65 1AB") but any format is accepted;
 # the hub sends a record's postcode_other (not a UK postcode, e.g. "4223") where it holds no UK one.
 # nhs_number: 10 digits or empty; nhs_number_valid: whether its modulus-11 check digit is right.
+# role: "child" (under 18 when the agency sent the record) or "adult", as the exchange format has it, or empty.
 INPUT_COLUMNS: tuple[str, ...] = (
     "unique_id", "source_system", "record_id", "given_name", "middle_names", "family_name", "other_names",
     "date_of_birth", "sex", "nhs_number", "nhs_number_valid", "upn", "pnc_id", "address", "postcode", "phones",
-    "emails",
+    "emails", "role",
 )
 
 Engine = Literal["duckdb", "spark"]

@@ -86,6 +86,9 @@ def _else(label: str = "different") -> Level:
     return Level(label, "disagree", cll.ElseLevel())
 
 
+# One record is of a child, the other of an adult (the exchange format's role, as the agency sent it).
+_CHILD_AND_ADULT = "role_std_l IS NOT NULL AND role_std_r IS NOT NULL AND role_std_l <> role_std_r"
+
 # Two records hold a person's given and family names the wrong way round.
 _SWAPPED = "given_std_l = family_std_r AND family_std_l = given_std_r"
 
@@ -206,9 +209,18 @@ def comparisons() -> tuple[Comparison, ...]:
         Level("same initial", "similar", _custom("substr(middle_std_l, 1, 1) = substr(middle_std_r, 1, 1)")),
         _else(),
     ))
-    dob = Comparison("date_of_birth", "Date of birth: exact, transposed, typo, partial", (
-        _null("dob_year", "date of birth missing"),
-        Level("exact match", "agree", cll.ExactMatchLevel("dob_full")),
+    dob = Comparison("date_of_birth", "Date of birth: exact, transposed, typo, partial; without it, child or adult", (
+        Level("date of birth missing", "missing", _custom(
+            f"(dob_year_l IS NULL OR dob_year_r IS NULL) AND NOT coalesce({_CHILD_AND_ADULT}, false)"
+        ).configure(is_null_level=True)),
+        # Without a date of birth, an agency may still say whether it holds a child or an adult: a mother and a
+        # daughter of one name at one address are told apart by it.
+        Level("date of birth missing, and one is a child, the other an adult", "disagree",
+              _custom(_CHILD_AND_ADULT).configure(m_probability=0.01)),
+        # The starting m of an exact date of birth is given, not left to Splink's default for the first level:
+        # training's first session blocks on the date, and Splink recovers the prior (how likely two records are
+        # to match) from this level's starting Bayes factor.
+        Level("exact match", "agree", cll.ExactMatchLevel("dob_full").configure(m_probability=0.9)),
         Level("day and month transposed", "similar", _custom(
             "dob_precision_l = 3 AND dob_precision_r = 3 AND dob_year_l = dob_year_r"
             " AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r")),

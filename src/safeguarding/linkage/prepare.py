@@ -20,7 +20,7 @@ PREPARED_COLUMNS: tuple[str, ...] = (
     "postcode_district", "address_std", "street_key", "street_name", "house_number", "nhs", "upn_std",
     "pnc_std", "phones_list", "emails_list", "phone_first", "email_first",
     # Term frequencies (from the model, see Frequencies) and sounds, for names written many ways.
-    "given_share", "family_share", "given_sound", "family_sound",
+    "given_share", "family_share", "given_sound", "family_sound", "role_std",
     # The address as words, each with the information it carries (rare words say more), for comparing
     # addresses written differently; the two rarest words, for blocking.
     "addr_tokens", "addr_names", "addr_bits", "addr_rare", "addr_rare2",
@@ -231,6 +231,7 @@ select
     nullif(list_concat(g.words, mid.words, f.family_words, o.other_words), []) as all_names,
     d.dob_full, d.dob_days, d.dob_year, d.dob_month, d.dob_day, d.dob_precision,
     case when upper(trim(coalesce(r.sex, ''))) in ('F', 'M', 'X') then upper(trim(r.sex)) end as sex_std,
+    case when lower(trim(coalesce(r.role, ''))) in ('child', 'adult') then lower(trim(r.role)) end as role_std,
     p.postcode_std, p.postcode_district,
     a.address_std, a.street_key, a.street_name, a.house_number, coalesce(r.address, '') as address_key,
     -- Plain replace, not regular expressions: these run once per record.
@@ -380,7 +381,7 @@ def prepare_in(
             s.emails_all[1] as email_first,
             case when s.given_std is not null then coalesce(fg.n, 1) / cast(? as double) end as given_share,
             case when s.family_std is not null then coalesce(ff.n, 1) / cast(? as double) end as family_share,
-            sg.sound as given_sound, sf.sound as family_sound,
+            sg.sound as given_sound, sf.sound as family_sound, s.role_std,
             w.addr_tokens, w.addr_names, w.addr_bits, w.addr_known[1] as addr_rare, w.addr_known[2] as addr_rare2
         from stage s
         left join forms_lookup f on s.given_std = f.name

@@ -70,6 +70,7 @@ COMPARED_FIELDS: list[tuple[str, str]] = [
     ("other_names", "Other names"),
     ("date_of_birth", "Date of birth"),
     ("sex", "Sex"),
+    ("role", "Child or adult"),
     ("nhs_number", "NHS number"),
     ("upn", "Unique pupil number"),
     ("pnc_id", "PNC id"),
