@@ -149,7 +149,7 @@ class SourceRecord(models.Model):
         indexes = [
             models.Index(fields=["family_key", "given_key"], name="record_family_given_key"),
             models.Index(fields=["family_sound", "given_sound"], name="record_family_given_sound"),
-            models.Index(fields=["family_last"], name="record_family_last", condition=~models.Q(family_last="")),
+            models.Index(fields=["family_last"], name="record_family_last", condition=models.Q(family_last__gt="")),
             models.Index(fields=["nhs_number"]),
             models.Index(fields=["upn"]),
             models.Index(fields=["date_of_birth"]),

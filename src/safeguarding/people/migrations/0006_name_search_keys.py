@@ -31,9 +31,10 @@ OTHER_KEYS_INDEX = {
     # A word anywhere among the other names: a trigram index answers LIKE '%word%' on PostgreSQL.
     "postgresql": ("CREATE EXTENSION IF NOT EXISTS pg_trgm",
                    "CREATE INDEX record_other_keys ON people_sourcerecord USING gin (other_keys gin_trgm_ops) "
-                   "WHERE other_keys <> ''"),
+                   "WHERE other_keys > ''"),
     # SQLite reads only the records that have other names, from the index, rather than every record.
-    "sqlite": ("CREATE INDEX record_other_keys ON people_sourcerecord (other_keys) WHERE other_keys <> ''",),
+    # (with the person, so that a search reads the index alone).
+    "sqlite": ("CREATE INDEX record_other_keys ON people_sourcerecord (other_keys, person_id) WHERE other_keys > ''",),
 }
 
 
@@ -98,7 +99,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='sourcerecord',
-            index=models.Index(condition=models.Q(('family_last', ''), _negated=True), fields=['family_last'], name='record_family_last'),
+            index=models.Index(condition=models.Q(('family_last__gt', '')), fields=['family_last'], name='record_family_last'),
         ),
         migrations.RunPython(other_keys_index, drop_other_keys_index),
     ]
