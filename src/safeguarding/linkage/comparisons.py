@@ -113,14 +113,13 @@ def _family_close() -> ComparisonLevelCreator:
                   cll.ExactMatchLevel("family_sound"))
 
 
-# The information (bits) of the address words two records share, from the model's term frequencies: rare
-# words (a street, a village, a foreign postcode) say more than common ones (road, the borough's name).
-_SHARED_BITS = {
-    "duckdb": "list_sum(list_transform(list_filter(addr_tokens_l, lambda x: list_contains(addr_names_r, x.t)), "
-              "lambda x: x.w))",
-    "spark": "aggregate(filter(addr_tokens_l, x -> array_contains(addr_names_r, x.t)), cast(0 as double), "
-             "(acc, x) -> acc + x.w)",
-}
+# The information (bits) of the rarest address words two records share, from the model's term frequencies:
+# rare words (a street, a village, a foreign postcode) say more than common ones (road, the borough's name).
+# Plain comparisons of a few columns, not list functions: at a million records they are evaluated for
+# tens of millions of pairs.
+_SHARED_BITS = "(" + " + ".join(
+    f"CASE WHEN addr_t{i}_l IN (addr_t1_r, addr_t2_r, addr_t3_r, addr_t4_r) THEN addr_w{i}_l ELSE 0 END"
+    for i in range(1, 5)) + ")"
 # An address must carry at least this much information to be compared by its words at all ("Eastwood"
 # alone is not a home).
 MIN_ADDRESS_BITS = 10.0
@@ -129,14 +128,8 @@ MIN_ADDRESS_BITS = 10.0
 def _address_words(share: float) -> ComparisonLevelCreator:
     """The words the two addresses share carry at least `share` of the information of the less informative
     of the two (a weighted overlap: 14 Oak Road against 14 Oak Rd, Eastwood, S65 1AB agree wholly)."""
-    def sql(dialect: str) -> str:
-        # addr_names is named outside the lambda too, so that Splink (which finds a level's columns by
-        # parsing its SQL, and cannot read DuckDB's lambdas) hands it to the comparison.
-        return (f"addr_names_l IS NOT NULL AND addr_names_r IS NOT NULL AND "
-                f"least(addr_bits_l, addr_bits_r) >= {MIN_ADDRESS_BITS} AND "
-                f"{_SHARED_BITS[dialect]} >= {share} * least(addr_bits_l, addr_bits_r)")
-
-    return _DialectLevel(sql("duckdb"), sql("spark"))
+    return _custom(f"least(addr_bits_l, addr_bits_r) >= {MIN_ADDRESS_BITS} AND "
+                   f"{_SHARED_BITS} >= {share} * least(addr_bits_l, addr_bits_r)")
 
 
 def _family_alias() -> ComparisonLevelCreator:
@@ -337,10 +330,6 @@ PREDICTION_BLOCKING_RULES: tuple[str, ...] = (
     # The address's rarest words, for sources without a postcode, or with its words in another order.
     "l.dob_full = r.dob_full AND l.house_number = r.house_number",
     "l.dob_full = r.dob_full AND l.addr_rare = r.addr_rare",
-    "l.family_std = r.family_std AND l.addr_rare = r.addr_rare",
-    "l.given_std = r.given_std AND l.addr_rare = r.addr_rare",
-    "l.family_std = r.family_std AND l.addr_rare2 = r.addr_rare2",
-    "l.given_std = r.given_std AND l.addr_rare2 = r.addr_rare2",
     # Both names mistyped or spelled another way, within a year of birth.
     "l.given_sound = r.given_sound AND l.family_sound = r.family_sound AND l.dob_year = r.dob_year",
 )
@@ -357,6 +346,10 @@ WIDE_BLOCKING_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("given_std", "dob_year", "dob_month"),
      "l.given_std = r.given_std AND l.dob_year = r.dob_year AND l.dob_month = r.dob_month"),
     (("addr_rare", "dob_year"), "l.addr_rare = r.addr_rare AND l.dob_year = r.dob_year"),
+    (("family_std", "addr_rare"), "l.family_std = r.family_std AND l.addr_rare = r.addr_rare"),
+    (("given_std", "addr_rare"), "l.given_std = r.given_std AND l.addr_rare = r.addr_rare"),
+    (("family_std", "addr_rare2"), "l.family_std = r.family_std AND l.addr_rare2 = r.addr_rare2"),
+    (("given_std", "addr_rare2"), "l.given_std = r.given_std AND l.addr_rare2 = r.addr_rare2"),
     (("given_std", "house_number"), "l.given_std = r.given_std AND l.house_number = r.house_number"),
     (("family_std", "house_number"), "l.family_std = r.family_std AND l.house_number = r.house_number"),
     (("addr_rare",), "l.addr_rare = r.addr_rare"),

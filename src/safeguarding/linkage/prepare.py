@@ -21,9 +21,11 @@ PREPARED_COLUMNS: tuple[str, ...] = (
     "pnc_std", "phones_list", "emails_list", "phone_first", "email_first",
     # Term frequencies (from the model, see Frequencies) and sounds, for names written many ways.
     "given_share", "family_share", "given_sound", "family_sound", "role_std",
-    # The address as words, each with the information it carries (rare words say more), for comparing
-    # addresses written differently; the two rarest words, for blocking.
-    "addr_tokens", "addr_names", "addr_bits", "addr_rare", "addr_rare2",
+    # The address's four rarest words, each with the information it carries (rare words say more), and
+    # their sum, for comparing addresses written differently; the two rarest words the model saw more than
+    # once, for blocking.
+    "addr_t1", "addr_t2", "addr_t3", "addr_t4", "addr_w1", "addr_w2", "addr_w3", "addr_w4", "addr_bits",
+    "addr_rare", "addr_rare2",
 )
 
 _STRING_INPUTS = tuple(c for c in INPUT_COLUMNS if c not in ("unique_id", "nhs_number_valid"))
@@ -314,18 +316,20 @@ def _register_frequencies(con: duckdb.DuckDBPyConnection, frequencies: Frequenci
                                      "n": pa.array(list(counts.values()), pa.int64())}))
 
 
-# Each address word with the information it carries: log2(records / records holding it), rarest first;
-# and the rarest words the model saw more than once (a word seen once is more often a typo than a place),
-# for blocking.
-_ADDRESS_WORDS_SQL = """
-    select v, list(struct_pack(t := w, w := bits) order by bits desc, w) as addr_tokens,
-        list(w order by bits desc, w) as addr_names, sum(bits) as addr_bits,
-        list(w order by bits desc, w) filter (where known) as addr_known
+# Each address's four rarest words with the information each carries, log2(records / records holding it)
+# (an address's other words are the common ones, road or the borough's name, which say little); and its
+# two rarest words the model saw more than once (a word seen once is more often a typo than a place), for
+# blocking. Ties go to the word later in the alphabet, so the same address always gives the same words.
+ADDRESS_WORDS_COMPARED = 4
+_ADDRESS_WORDS_SQL = f"""
+    select v, max_by(w, struct_pack(b := bits, w := w), {ADDRESS_WORDS_COMPARED}) as top,
+        max(bits, {ADDRESS_WORDS_COMPARED}) as top_bits,
+        max_by(w, struct_pack(b := bits, w := w), 2) filter (where known) as known
     from (
         select x.v, x.w, greatest(log2(cast(? as double) / coalesce(f.n, 1)), 0.0) as bits, f.n is not null as known
         from (select v, unnest(words) as w from lk_addr) x left join freq_address f on f.v = x.w)
     group by v
-"""
+"""  # noqa: S608 - built from this module's constants
 
 
 def prepare_in(
@@ -382,7 +386,9 @@ def prepare_in(
             case when s.given_std is not null then coalesce(fg.n, 1) / cast(? as double) end as given_share,
             case when s.family_std is not null then coalesce(ff.n, 1) / cast(? as double) end as family_share,
             sg.sound as given_sound, sf.sound as family_sound, s.role_std,
-            w.addr_tokens, w.addr_names, w.addr_bits, w.addr_known[1] as addr_rare, w.addr_known[2] as addr_rare2
+            w.top[1] as addr_t1, w.top[2] as addr_t2, w.top[3] as addr_t3, w.top[4] as addr_t4,
+            w.top_bits[1] as addr_w1, w.top_bits[2] as addr_w2, w.top_bits[3] as addr_w3, w.top_bits[4] as addr_w4,
+            list_sum(w.top_bits) as addr_bits, w.known[1] as addr_rare, w.known[2] as addr_rare2
         from stage s
         left join forms_lookup f on s.given_std = f.name
         left join sounds_lookup sg on s.given_std = sg.name
