@@ -217,8 +217,13 @@ LINKAGE_STORE_DIR = Path(os.environ.get("LINKAGE_STORE_DIR", DATA_DIR / "linkage
 # the partnership is working with (an alert, a concern, a plan, a panel referral): the rest of the review
 # band is left to the model (kept apart), the likeliest matches queued first.
 LINKAGE_REVIEW_LIMIT = int(os.environ.get("LINKAGE_REVIEW_LIMIT", "2000"))
-# `safeguarding link --engine spark`: local mode by default, or a cluster's master URL.
+# `safeguarding link --engine spark`: local mode by default, or a cluster's master URL
+# (spark://host:7077, yarn, k8s://...); the hub is the driver (README, "On a partnership's Spark cluster").
 LINKAGE_SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[2]")
+# The driver's memory (the hub's process: it sends the records and collects the scored pairs), and the
+# partitions Spark splits the pairs into (a few per core the cluster gives the run).
+LINKAGE_SPARK_DRIVER_MEMORY = os.environ.get("SPARK_DRIVER_MEMORY", "4g")
+LINKAGE_SPARK_PARTITIONS = int(os.environ.get("LINKAGE_SPARK_PARTITIONS", "8"))
 
 # Long work started from a page (testing a rule against history) runs on a background thread of
 # the web server, one job at a time, and the page shows its progress; "inline" runs it in the request.

@@ -69,7 +69,8 @@ class LinkageSettings:
     duckdb_memory_limit: str = "3GB"
     duckdb_threads: int | None = None
     duckdb_temp_directory: str | None = None
-    # Spark local mode, used only when no Spark session is active already.
+    # Spark: local mode, or a cluster's master URL (settings LINKAGE_SPARK_*); used only when no Spark
+    # session is active already.
     spark_master: str = "local[2]"
     spark_driver_memory: str = "4g"
     spark_shuffle_partitions: int = 8

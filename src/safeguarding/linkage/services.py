@@ -36,6 +36,8 @@ def linkage_settings(**overrides: Any) -> LinkageSettings:
         "lower_threshold": django_settings.LINKAGE_LOWER_THRESHOLD,
         "upper_threshold": django_settings.LINKAGE_UPPER_THRESHOLD,
         "spark_master": django_settings.LINKAGE_SPARK_MASTER,
+        "spark_driver_memory": django_settings.LINKAGE_SPARK_DRIVER_MEMORY,
+        "spark_shuffle_partitions": django_settings.LINKAGE_SPARK_PARTITIONS,
     }
     values.update({k: v for k, v in overrides.items() if v is not None or k not in values})
     return LinkageSettings(**values)
