@@ -53,7 +53,7 @@ def febrl4_records() -> tuple[pa.Table, dict[int, str]]:
                 "given_name": _text(rec["given_name"]), "middle_names": "", "family_name": _text(rec["surname"]),
                 "other_names": "", "date_of_birth": _dob(rec["date_of_birth"]), "sex": "",
                 "nhs_number": "", "nhs_number_valid": False, "upn": "", "pnc_id": _text(rec["soc_sec_id"]),
-                "address": address, "postcode": _text(rec["postcode"]), "phones": "", "emails": "",
+                "address": address, "postcode": _text(rec["postcode"]), "phones": "", "emails": "", "role": "",
             })
             truth[uid] = str(rec_id).split("-")[1]
     return pa.Table.from_pylist(rows), truth

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -76,8 +77,10 @@ def stage(name: str, sampler: RssSampler, figures: dict[str, tuple[float, float]
 def _make_records(records: int, work: Path, seed: int) -> None:
     """Generate and normalise (run in a child process so its memory does not count)."""
     from bench_linkage_synthetic import load_people
+    from django_setup import django_ready
 
-    from safeguarding.demo.generator import generate_partnership  # Django is set up by bench_linkage_synthetic
+    django_ready()  # the demo generator reads the exchange format's vocabularies from the hub's models
+    from safeguarding.demo.generator import generate_partnership
 
     extract = work / "partnership"
     if not (extract / "extract" / "people.csv").exists():
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     from safeguarding.linkage.engines import duckdb_connection
     from safeguarding.linkage.model import _SPLINK_LOG_LEVEL, splink_settings, train_model
     from safeguarding.linkage.pipeline import LinkageSettings, review_pairs
-    from safeguarding.linkage.prepare import prepare_records
+    from safeguarding.linkage.prepare import prepare_in
     from safeguarding.linkage.scoring import predict_pairs
 
     records = pq.read_table(args.work / "records.parquet")
@@ -128,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     sampler = RssSampler()
     print(f"{records.num_rows:,} records on {args.engine}; RSS before linkage {baseline:.0f} MiB", file=sys.stderr)
 
-    with stage("prepare", sampler, figures):
-        prepared = prepare_records(records, settings)
+    with stage("prepare", sampler, figures), duckdb.connect() as con:
+        prepared = prepare_in(con, records, settings)
     with stage("train", sampler, figures):
         model = train_model(records, settings=settings, engine=args.engine, prepared=prepared)
     with stage("predict", sampler, figures):
-        pairs = predict_pairs(records, model, settings=settings, engine=args.engine, prepared=prepared)
+        pairs = predict_pairs(records, model, settings=settings, engine=args.engine, prepared=prepared.table)
     with stage("cluster", sampler, figures):
-        clusters = cluster(pairs, prepared.column("unique_id"), threshold=settings.upper_threshold)
+        clusters = cluster(pairs, prepared.table.column("unique_id"), threshold=settings.upper_threshold)
         review = review_pairs(pairs, clusters, settings=settings)
     hub_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         settings_dict = splink_settings(settings, "duckdb", model=model)
         with stage("bare Splink predict", sampler, figures):
             # Registering the table and building the linker count here, as they do in predict_pairs.
-            linker = Linker(db_api.register(prepared), settings_dict, log_level=_SPLINK_LOG_LEVEL)
+            linker = Linker(db_api.register(prepared.table), settings_dict, log_level=_SPLINK_LOG_LEVEL)
             df_predict = linker.inference.predict(threshold_match_probability=settings.min_pair_probability,
                                                   warning_mode="never")
             bare_pairs = con.sql(f"select count(*) from {df_predict.physical_name}").fetchall()[0][0]  # noqa: S608

@@ -57,7 +57,7 @@ def load_people(people_csv: Path, truth_csv: Path) -> tuple[pa.Table, dict[int, 
     from safeguarding.exchange.format import PEOPLE
 
     # The columns the linkage reads, all but role and updated_at, as text.
-    text_columns = [c for c in PEOPLE.names if c not in ("role", "updated_at")]
+    text_columns = [c for c in PEOPLE.names if c != "updated_at"]
     options = pacsv.ConvertOptions(column_types=dict.fromkeys(text_columns, pa.string()), strings_can_be_null=False)
     people = pacsv.read_csv(people_csv, convert_options=options)
     truth_table = pacsv.read_csv(truth_csv, convert_options=pacsv.ConvertOptions(
@@ -88,6 +88,7 @@ def load_people(people_csv: Path, truth_csv: Path) -> tuple[pa.Table, dict[int, 
         "postcode": [_postcode(v) for v in columns["postcode"]],
         "phones": phones,
         "emails": columns["email"],
+        "role": columns["role"],
     }).select(list(INPUT_COLUMNS))
     truth = {
         uid: true_person[(system, record)]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from safeguarding.core import normalise
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person, PersonRole, SourceRecord, SourceSystem
 
@@ -125,6 +126,12 @@ class SourceRecordFactory(factory.django.DjangoModelFactory):
     sex = factory.LazyAttribute(lambda o: o.person.sex)
     postcode = factory.LazyAttribute(lambda o: o.person.postcode)
     role = factory.LazyAttribute(lambda o: o.person.role)
+
+    @classmethod
+    def _create(cls, model_class: type[SourceRecord], *args: Any, **kwargs: Any) -> SourceRecord:
+        # Names as the import and the identity room index them for search.
+        keys = normalise.record_name_keys(kwargs.get("given_name"), kwargs.get("family_name"), kwargs.get("other_names"))
+        return super()._create(model_class, *args, **{**keys, **kwargs})
 
 
 class EventFactory(factory.django.DjangoModelFactory):

@@ -437,6 +437,32 @@ def test_a_postcode_from_abroad_is_set_aside_with_a_warning_but_kept_for_record_
     assert (abroad.postcode, abroad.postcode_other) == ("S65 1AB", "")  # the UK postcode supersedes it
 
 
+@pytest.mark.django_db
+def test_names_are_kept_as_find_a_person_looks_them_up_and_follow_a_later_extract(
+    systems: dict, tmp_path: Path
+) -> None:
+    first = write_extract(tmp_path / "a", {"people.csv": people_file(
+        people_row("P1", given_name="Muhammad", family_name="Lawson-Smith", other_names="Mo;Smith",
+                   updated_at="2025-01-10T09:00:00"),
+    )})
+    later = write_extract(tmp_path / "b", {"people.csv": people_file(
+        people_row("P1", given_name="Mohammed", family_name="Lawson-Smith", updated_at="2025-02-10T09:00:00"),
+    )})
+
+    import_extract(first)
+
+    record = SourceRecord.objects.get()
+    assert (record.given_key, record.given_sound) == ("muhammad", "MHMT")
+    assert (record.family_key, record.family_sound, record.family_last) == ("lawsonsmith", "LSNSM0", "smith")
+    assert record.other_keys == " mo smith #SM0 "  # "mo" is too short to carry a sound
+
+    import_extract(later)
+
+    record.refresh_from_db()
+    assert (record.given_key, record.given_sound) == ("mohammed", "MHMT")
+    assert record.other_keys == " mo smith #SM0 "  # an empty cell erases nothing, its keys included
+
+
 # --- Rejections ------------------------------------------------------------------------------------
 
 

@@ -1,15 +1,20 @@
-"""The Spark engine (local mode) gives the same persons as DuckDB with the same model."""
+"""The Spark engine, in local mode and on a standalone cluster, gives the same persons as DuckDB with the same
+model."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
 from safeguarding.linkage.base import LinkageSettings
 from safeguarding.linkage.engines import database
 from safeguarding.linkage.model import TrainedModel
 from safeguarding.linkage.pipeline import link
+from safeguarding.linkage.services import linkage_settings
 from safeguarding.linkage.synthetic import SyntheticPartnership
 
 
@@ -32,3 +37,44 @@ def test_spark_gives_the_same_persons_and_pairs_as_duckdb(model: TrainedModel, s
     spark_p = on_spark.pairs.column("match_probability").to_pylist()
     duckdb_p = on_duckdb.pairs.column("match_probability").to_pylist()
     assert spark_p == pytest.approx(duckdb_p, abs=1e-9)
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17+ on the PATH")
+def test_a_spark_standalone_cluster_gives_the_same_persons_as_duckdb(model: TrainedModel, tmp_path: Path) -> None:
+    """Not local mode: a master and a worker started here on loopback, the partnership's settings pointing
+    the run at the master, and the work done by the worker's executor (README: On a partnership's Spark
+    cluster)."""
+    import pyspark
+
+    from tests.linkage.spark_cluster import standalone_cluster
+
+    records, _ = SyntheticPartnership(80, seed=9).records()
+    active = pyspark.sql.SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()  # a local-mode session from an earlier test would otherwise be reused
+    with standalone_cluster(tmp_path) as master:
+        with override_settings(LINKAGE_SPARK_MASTER=master, LINKAGE_SPARK_DRIVER_MEMORY="1g",
+                               LINKAGE_SPARK_PARTITIONS=4):
+            chosen = linkage_settings()
+        # What a partnership puts in spark-defaults.conf: how the executors reach the hub, what the run may take.
+        on_cluster = replace(chosen, spark_conf={
+            "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
+            "spark.executor.memory": "768m", "spark.cores.max": "1"})
+        try:
+            on_spark = link(records, settings=on_cluster, model=model, engine="spark")
+            spark = pyspark.sql.SparkSession.getActiveSession()
+            assert spark is not None and spark.sparkContext.master == master
+            # The driver and one executor on the worker, which ran the tasks.
+            block_managers = spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size()
+        finally:
+            active = pyspark.sql.SparkSession.getActiveSession()
+            if active is not None:
+                active.stop()
+    on_duckdb = link(records, settings=on_cluster, model=model, engine="duckdb")
+
+    assert block_managers == 2
+    executor_logs = "".join(p.read_text(errors="replace") for p in (tmp_path / "work").glob("app-*/*/stderr"))
+    assert "Finished task" in executor_logs
+    assert on_spark.clusters.equals(on_duckdb.clusters)
+    columns = ["unique_id_l", "unique_id_r"] + [c for c in on_duckdb.pairs.column_names if c.startswith("gamma_")]
+    assert on_spark.pairs.select(columns).equals(on_duckdb.pairs.select(columns))

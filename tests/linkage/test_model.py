@@ -33,8 +33,13 @@ def test_model_json_is_readable_and_versioned(model: TrainedModel) -> None:
     assert 0 < data["probability_two_random_records_match"] < 1
     dob = data["comparisons"]["date_of_birth"]
     assert dob[0]["label"] == "date of birth missing" and dob[0]["m_probability"] is None
-    assert dob[1]["label"] == "exact match" and dob[1]["match_weight"] > 5
+    assert dob[1]["label"] == "date of birth missing, and one is a child, the other an adult"
+    assert dob[2]["label"] == "exact match" and dob[2]["match_weight"] > 5
     assert dob[-1]["match_weight"] < 0
+    # Term frequencies and the blocking rules chosen for this data are part of the model.
+    assert data["frequencies"]["records"] == model.training["records"] and data["frequencies"]["address"]
+    assert data["training"]["prediction_rules"][: 3] == ["l.nhs = r.nhs", "l.upn_std = r.upn_std",
+                                                          "l.pnc_std = r.pnc_std"]
     assert data["training"]["seed"] == 42
 
 

@@ -118,6 +118,15 @@ def test_a_run_can_turn_a_setting_off_and_an_absent_threshold_keeps_the_partners
     assert linkage_settings().twin_match_weight is not None
 
 
+@override_settings(LINKAGE_SPARK_MASTER="spark://spark-master.internal:7077", LINKAGE_SPARK_DRIVER_MEMORY="8g",
+                   LINKAGE_SPARK_PARTITIONS=64)
+def test_a_spark_run_goes_to_the_partnerships_cluster() -> None:
+    chosen = linkage_settings()
+
+    assert chosen.spark_master == "spark://spark-master.internal:7077"
+    assert (chosen.spark_driver_memory, chosen.spark_shuffle_partitions) == ("8g", 64)
+
+
 @pytest.mark.django_db
 def test_a_linkage_run_that_fails_part_way_changes_nothing(linked_demo: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Persons, records, the history of merges and the review queue are written in one transaction:

@@ -106,3 +106,45 @@ def test_the_raise_concern_page_says_why_a_search_was_refused(make_user, born_th
         client.get(reverse("frontdoor:raise-find"), query)
     page = client.get(reverse("frontdoor:raise-find"), query).content.decode()
     assert "Wait 10 minutes before searching again" in page
+
+
+# --- casework staff's search, on indexed names ---------------------------------------------------
+
+
+@pytest.fixture
+def spelled_many_ways() -> dict[str, int]:
+    """Records whose names a search must find however they are typed: another transliteration, the second
+    half of a double-barrelled name, an alias, a name begun."""
+    made = {}
+    for given, family, other in [("Muhammad", "Hussain", ""), ("Abbie", "Lawson-Smith", ""),
+                                 ("Chloe", "Barker", "Chloe Sykes;Clo"), ("Oliver", "Wright", "")]:
+        person = PersonFactory(given_name=given, family_name=family)
+        SourceRecordFactory(person=person, given_name=given, family_name=family, other_names=other)
+        made[family] = person.pk
+    return made
+
+
+@pytest.mark.parametrize("given, family, expected", [
+    ("Mohammed", "Hussein", "Hussain"),      # each name spelled another way: the same sound
+    ("Abbie", "Smith", "Lawson-Smith"),       # the second half of a double-barrelled name
+    ("", "Lawson", "Lawson-Smith"),           # its first half, as the start of the name
+    ("Chloe", "Sykes", "Barker"),             # a previous family name among the other names
+    ("Clo", "Barker", "Barker"),              # an alias for the given name
+    ("Oli", "Wri", "Wright"),                 # both names begun
+])
+def test_casework_staff_find_a_name_written_another_way(  # type: ignore[no-untyped-def]
+    make_user, spelled_many_ways: dict[str, int], given: str, family: str, expected: str
+) -> None:
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    found = people_search(user=triage, criteria=SearchCriteria(given_name=given, family_name=family))
+    assert spelled_many_ways[expected] in {p.pk for p in found}
+
+
+def test_casework_search_keeps_names_apart_that_neither_start_nor_sound_alike(  # type: ignore[no-untyped-def]
+    make_user, spelled_many_ways: dict[str, int]
+) -> None:
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    assert people_search(user=triage, criteria=SearchCriteria(given_name="Oliver", family_name="Hussain")) == []
+    assert people_search(user=triage, criteria=SearchCriteria(family_name="!!")) == []
+    found = people_search(user=triage, criteria=SearchCriteria(family_name="Barker"))
+    assert {p.pk for p in found} == {spelled_many_ways["Barker"]}

@@ -270,8 +270,17 @@ LINKAGE_UPPER_THRESHOLD = float(os.environ.get("LINKAGE_UPPER_THRESHOLD", "0.95"
 # Where `safeguarding link` keeps the scored pairs between runs, so that a run compares only the records
 # that changed (a cache holding personal data: keep it on the hub's own disk, like the database).
 LINKAGE_STORE_DIR = Path(os.environ.get("LINKAGE_STORE_DIR", DATA_DIR / "linkage"))
-# `safeguarding link --engine spark`: local mode by default, or a cluster's master URL.
+# At most this many uncertain pairs wait for people after a run, besides every pair that involves a child
+# the partnership is working with (an alert, a concern, a plan, a panel referral): the rest of the review
+# band is left to the model (kept apart), the likeliest matches queued first.
+LINKAGE_REVIEW_LIMIT = int(os.environ.get("LINKAGE_REVIEW_LIMIT", "2000"))
+# `safeguarding link --engine spark`: local mode by default, or a cluster's master URL
+# (spark://host:7077, yarn, k8s://...); the hub is the driver (README, "On a partnership's Spark cluster").
 LINKAGE_SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[2]")
+# The driver's memory (the hub's process: it sends the records and collects the scored pairs), and the
+# partitions Spark splits the pairs into (a few per core the cluster gives the run).
+LINKAGE_SPARK_DRIVER_MEMORY = os.environ.get("SPARK_DRIVER_MEMORY", "4g")
+LINKAGE_SPARK_PARTITIONS = int(os.environ.get("LINKAGE_SPARK_PARTITIONS", "8"))
 
 # Long work started from a page (testing a rule against history) and scheduled work (clocks,
 # reminders, escalations, the scan after an import) run in the background worker, a process of its

@@ -182,6 +182,60 @@ def name_words(value: str | None) -> set[str]:
     return words | {clean, compact} if len(compact) >= 2 else words | {clean}
 
 
+# --- names as a search finds them ------------------------------------------------------------------
+
+NAME_KEY_LENGTH = 60
+NAME_SOUND_LENGTH = 16
+
+
+def name_key(value: str | None) -> str:
+    """A name as search and record linkage compare it: lower-case letters run together
+    ("O'Neil-Smith" -> "oneilsmith"); "" for no name."""
+    return clean_name(value).replace(" ", "")[:NAME_KEY_LENGTH]
+
+
+def name_sound(value: str | None) -> str:
+    """How a name sounds (Metaphone), so that spellings and transliterations meet: Mohammed, Muhammad and
+    Mohamed; Hussain and Hussein; Chaudhry and Choudhury. "" for a name too short to carry a sound."""
+    import jellyfish  # only where names are read: the import, search and record linkage
+
+    key = name_key(value)
+    sound = jellyfish.metaphone(key)[:NAME_SOUND_LENGTH] if key else ""
+    return sound if len(sound) >= 2 else ""
+
+
+def last_name_word(value: str | None) -> str:
+    """The last word of a name of several words ("Smith-Jones" -> "jones"), which a search for it finds
+    (the first is the start of its key); "" for a name of one word."""
+    words = [w for w in clean_name(value).split(" ") if len(w) >= 2]
+    return words[-1][:NAME_KEY_LENGTH] if len(words) > 1 else ""
+
+
+def other_name_keys(other_names: str | None) -> str:
+    """The other names a record is known by (';'-separated: aliases, nicknames, previous names), for
+    search: each whole, each word of one of several words, and each one's sound marked with #, as
+    " smithjones smith jones #SM0JNS #SM0 #JNS ": a search for any of them, or a sound, finds the record.
+    "" when there are none."""
+    keys: dict[str, None] = {}
+    for value in (other_names or "").split(";"):
+        words = [w for w in clean_name(value).split(" ") if len(w) >= 2]
+        if words:
+            keys[name_key(value)] = None
+        if len(words) > 1:
+            keys.update(dict.fromkeys(words))
+    sounds = {f"#{s}": None for s in (name_sound(k) for k in keys) if s}
+    return f" {' '.join([*keys, *sounds])} " if keys else ""
+
+
+def record_name_keys(given: str | None, family: str | None, other_names: str | None) -> dict[str, str]:
+    """A source record's names as *Find a person* looks them up (the people room's SourceRecord fields)."""
+    return {
+        "given_key": name_key(given), "given_sound": name_sound(given),
+        "family_key": name_key(family), "family_sound": name_sound(family), "family_last": last_name_word(family),
+        "other_keys": other_name_keys(other_names),
+    }
+
+
 def latest_day(dob: PartialDate) -> dt.date:
     """The latest date a partial date allows (``2010`` → 31 December 2010)."""
     if dob.month is None:

@@ -5,8 +5,11 @@ and the school's registers of absence."""
 
 from __future__ import annotations
 
+import random
+import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -64,14 +67,52 @@ _PROFILES: dict[str, _Profile] = {
 }
 
 
+@dataclass(frozen=True)
+class Recording:
+    """How the agencies' systems record people, where a partnership differs from the default: the
+    assumptions the hub's record linkage must not depend on, as knobs. The defaults change nothing (the
+    same seed gives the same bytes); each knob draws from a random stream of its own, so a variant
+    changes only what it names and every other value of the extract stays as the default wrote it."""
+
+    postcode_column: bool = True  # False: no system sends a postcode column (the address alone)
+    postcode_in_address: float = 0.0  # share of records with the postcode written inside the address, column empty
+    without_dob: tuple[str, ...] = ()  # systems that hold no dates of birth
+    family_name_varies: float = 0.0  # share of records under another family name (a step-parent's, a mother's)
+    transliterated: float = 0.0  # share of records writing a name another way (Mohammed, Muhammad; Hussain, Hussein)
+    double_barrelled: float = 0.0  # share of people with a double-barrelled name, written in several ways
+
+    @property
+    def is_default(self) -> bool:
+        return self == Recording()
+
+
+# Named variants of the partnership for benchmarks, each one assumption changed; "hard" changes them all.
+RECORDING_VARIANTS: dict[str, Recording] = {
+    "default": Recording(),
+    "no-postcode-column": Recording(postcode_column=False),
+    "postcode-in-address": Recording(postcode_in_address=1.0),
+    "no-dob-police-voluntary": Recording(without_dob=(POLICE, VOLUNTARY)),
+    "family-names-vary": Recording(family_name_varies=0.15),
+    "transliterated": Recording(transliterated=0.5),
+    "double-barrelled": Recording(double_barrelled=0.2),
+    "hard": Recording(postcode_in_address=1.0, without_dob=(POLICE, VOLUNTARY), family_name_varies=0.15,
+                      transliterated=0.5, double_barrelled=0.2),
+}
+
+
 class Agencies:
     """The six systems' renderers: a true person or event in, the row its system would hold out."""
 
-    def __init__(self, world: World, out: ExtractWriter) -> None:
+    def __init__(self, world: World, out: ExtractWriter, *, recording: Recording | None = None,
+                 seed: int = 0) -> None:
         self.world = world
         self.out = out
         self.rng = world.rng
         self.random = world.random
+        self.recording = recording or Recording()
+        self.seed = seed
+        # The variants' own stream: drawing from it never moves the world's.
+        self.variant_rng = random.Random(f"recording-{seed}")
         self.start, self.end = world.start, world.end
         self.record_counter = {system: start for system, (_, start) in _RECORD_ID.items()}
         self.event_counter = dict.fromkeys(SYSTEMS, 0)
@@ -281,6 +322,8 @@ class Agencies:
         }
         if random_() < 0.005:
             self.invalid(row, person.dob)
+        if not self.recording.is_default:
+            self.as_recorded(system, person, home, row)
         self.out.person(system, row, person.tpid)
         if not person.recorded:
             person.recorded = True
@@ -289,6 +332,52 @@ class Agencies:
             else:
                 self.adults_recorded += 1
         return record_id
+
+    # -- the variants (Recording): drawn from their own stream
+
+    def _person_share(self, person: Person, salt: str) -> float:
+        """A number in [0, 1) fixed for a person and this seed, so every system records them alike."""
+        return zlib.crc32(f"{self.seed}:{salt}:{person.tpid}".encode()) / 2**32
+
+    def _double_barrelled(self, person: Person) -> str:
+        """The person's double-barrelled family name: their own and a second (the name some systems
+        already hold, or one of the town's), joined by a hyphen."""
+        if person.other_family and "-" in person.other_family:
+            return person.other_family
+        second = person.other_family or words.ALL_SURNAMES[
+            int(self._person_share(person, "second") * len(words.ALL_SURNAMES))]
+        return person.family if second == person.family else f"{person.family}-{second}"
+
+    def as_recorded(self, system: str, person: Person, home: Home, row: dict[str, str]) -> None:
+        """Apply the partnership's variant (Recording) to a row its system would otherwise hold."""
+        recording = self.recording
+        draw = self.variant_rng.random
+        if recording.double_barrelled and self._person_share(person, "double") < recording.double_barrelled:
+            name = self._double_barrelled(person)
+            first, _, second = name.partition("-")
+            if second and row["family_name"] in (person.family, person.other_family):
+                r = draw()
+                # As systems hold such a name: whole, with a space, one half, the other, or turned round.
+                row["family_name"] = (name if r < 0.4 else f"{first} {second}" if r < 0.6 else first if r < 0.8
+                                      else second if r < 0.9 else f"{second}-{first}")
+        if recording.family_name_varies and draw() < recording.family_name_varies and row["family_name"]:
+            previous = row["family_name"]
+            # Known here by a step-parent's or a mother's family name, which other systems do not hold.
+            row["family_name"] = words.ALL_SURNAMES[int(draw() * len(words.ALL_SURNAMES))]
+            if draw() < 0.3:
+                row["other_names"] = ";".join(dict.fromkeys([*filter(None, row["other_names"].split(";")), previous]))
+        if recording.transliterated:
+            for field in ("given_name", "family_name"):
+                others = words.TRANSLITERATIONS.get(row[field])
+                if others and draw() < recording.transliterated:
+                    row[field] = others[int(draw() * len(others))]
+        if system in recording.without_dob:
+            row["date_of_birth"] = ""
+        in_address = recording.postcode_in_address and draw() < recording.postcode_in_address
+        if in_address and row["address"] and row["postcode"]:
+            row["address"] = f"{row['address']}, {row['postcode']}" if draw() < 0.8 else f"{row['address']} {row['postcode']}"
+        if in_address or not recording.postcode_column:
+            row["postcode"] = ""
 
     def event(self, system: str, record_id: str, event_type: str, occurred_at: str, *, ended_at: str = "",
               location: str = "", postcode: str = "", vehicle: str = "", phone: str = "", others: str = "",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from safeguarding.demo.agencies import AGENCY_OF_SYSTEM, SYSTEMS, Agencies
+from safeguarding.demo.agencies import AGENCY_OF_SYSTEM, RECORDING_VARIANTS, SYSTEMS, Agencies, Recording
 from safeguarding.demo.households import Everyday, Households
 from safeguarding.demo.networks import ExploitedChildren, Networks
 from safeguarding.demo.world import World, e164, upn_check_letter
@@ -44,9 +44,9 @@ RELATIONSHIP_COLUMNS: tuple[str, ...] = RELATIONSHIPS.names
 EVENT_TYPES: frozenset[str] = frozenset(_EVENT_TYPES)
 
 __all__ = [
-    "AGENCY_OF_SYSTEM", "EVENT_COLUMNS", "EVENT_TYPES", "PEOPLE_COLUMNS", "RELATIONSHIP_COLUMNS", "SYSTEMS",
-    "TRUTH_EXPLOITED_COLUMNS", "TRUTH_NETWORK_COLUMNS", "TRUTH_PERSONS_COLUMNS", "GenerationSummary",
-    "e164", "generate_partnership", "upn_check_letter",
+    "AGENCY_OF_SYSTEM", "EVENT_COLUMNS", "EVENT_TYPES", "PEOPLE_COLUMNS", "RECORDING_VARIANTS", "RELATIONSHIP_COLUMNS",
+    "SYSTEMS", "TRUTH_EXPLOITED_COLUMNS", "TRUTH_NETWORK_COLUMNS", "TRUTH_PERSONS_COLUMNS", "GenerationSummary",
+    "Recording", "e164", "generate_partnership", "upn_check_letter",
 ]
 
 
@@ -76,6 +76,7 @@ def generate_partnership(
     progress: ProgressCallback | None = None,
     everyday: Everyday | None = None,
     exploited: ExploitedChildren | None = None,
+    recording: Recording | None = None,
 ) -> GenerationSummary:
     """Write a synthetic partnership's extract and its truth under ``out_dir``.
 
@@ -85,6 +86,8 @@ def generate_partnership(
 
     ``target_records`` (if given) overrides ``children``: a small dry run measures how many people
     rows a child brings with this seed, and the child count is scaled to give about that many rows.
+    ``recording``: how the agencies record people, where it differs from the default (agencies.Recording;
+    named variants in RECORDING_VARIANTS).
     """
     if years < 1:
         raise ValueError("years must be at least 1")
@@ -95,7 +98,7 @@ def generate_partnership(
             progress("calibrate", 0, 1)
         pilot_children = 6000
         pilot = _run(None, children=pilot_children, seed=seed, end_date=end_date, years=years, progress=None,
-                     everyday=everyday, exploited=exploited)
+                     everyday=everyday, exploited=exploited, recording=recording)
         rows_per_child = pilot.people_rows / pilot_children
         children = max(20, round(target_records / rows_per_child))
         if progress:
@@ -103,16 +106,16 @@ def generate_partnership(
     if children < 1:
         raise ValueError("children must be at least 1")
     return _run(Path(out_dir), children=children, seed=seed, end_date=end_date, years=years, progress=progress,
-                everyday=everyday, exploited=exploited)
+                everyday=everyday, exploited=exploited, recording=recording)
 
 
 def _run(out_dir: Path | None, *, children: int, seed: int, end_date: date, years: int,
          progress: ProgressCallback | None, everyday: Everyday | None = None,
-         exploited: ExploitedChildren | None = None) -> GenerationSummary:
+         exploited: ExploitedChildren | None = None, recording: Recording | None = None) -> GenerationSummary:
     """One run: the borough's streets, the networks, then household after household."""
     world = World(children=children, seed=seed, end_date=end_date, years=years)
     out = ExtractWriter(out_dir, SYSTEMS)
-    agencies = Agencies(world, out)
+    agencies = Agencies(world, out, recording=recording, seed=seed)
     networks = Networks(world, agencies, out, progress, exploited)
     households = Households(world, agencies, networks, out, everyday)
 

@@ -265,3 +265,50 @@ DISCLOSURES: tuple[str, ...] = (
     "Disclosure to youth worker of being given alcohol and abused at a flat",
     "Partial disclosure during return home interview",
 )
+
+# How the same name is written in Latin letters by different people and systems: transliterations from
+# Arabic, Urdu, Bengali and Punjabi, and English spellings of Polish, Czech, Slovak and West African
+# names. Each group is one name; any member may be written as any other. Used only when a variant of
+# the partnership asks for transliterated names (``agencies.Recording.transliterated``).
+TRANSLITERATION_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("Muhammad", "Mohammed", "Mohammad", "Mohamed", "Muhammed", "Mohamad"),
+    ("Ibrahim", "Ebrahim", "Ibraheem"), ("Yusuf", "Yousuf", "Yousef", "Youssef", "Yusef"),
+    ("Omar", "Umar", "Omer"), ("Usman", "Osman", "Uthman"), ("Idris", "Idrees", "Idriss"),
+    ("Bilal", "Belal"), ("Haris", "Harris", "Haaris"), ("Zain", "Zayn", "Zane"), ("Ayaan", "Ayan"),
+    ("Rayyan", "Rayan"), ("Hamza", "Hamzah", "Hamzeh"), ("Rehan", "Rayhan", "Reihan"), ("Ali", "Aly"),
+    ("Aisha", "Ayesha", "Aysha", "Aishah"), ("Maryam", "Mariam", "Maryum"), ("Fatima", "Fatimah", "Fatma"),
+    ("Khadija", "Khadijah", "Kadija"), ("Zainab", "Zaynab", "Zeinab"), ("Aaliyah", "Aliyah", "Aaliya"),
+    ("Layla", "Laila", "Leila", "Laylah"), ("Hafsa", "Hafsah"), ("Inaya", "Inayah"), ("Amira", "Ameera"),
+    ("Sana", "Sanaa"), ("Safa", "Saffa"), ("Hania", "Haniya"), ("Eshal", "Eshaal"), ("Anaya", "Anaaya"),
+    ("Nadia", "Nadiya"), ("Shazia", "Shaziya"), ("Nasreen", "Nasrin", "Nasreena"), ("Samina", "Sameena"),
+    ("Rubina", "Rubeena"), ("Farah", "Fara"), ("Saima", "Saimah"), ("Sadia", "Sadiya"),
+    ("Yasmin", "Yasmeen", "Yasmine"), ("Nabila", "Nabeela"), ("Parveen", "Parvin", "Perveen"),
+    ("Shabana", "Shabnam"), ("Rukhsana", "Rukhsanah"), ("Sobia", "Sobiya"), ("Uzma", "Uzmah"),
+    ("Imran", "Emran"), ("Asif", "Aasif"), ("Tariq", "Tarik", "Tarek"), ("Shahid", "Shaheed"),
+    ("Arshad", "Arshid"), ("Zahid", "Zaheed"), ("Naveed", "Navid", "Naved"), ("Kamran", "Kamraan"),
+    ("Waqas", "Waqqas"), ("Adil", "Adeel"), ("Sajid", "Saajid"), ("Rizwan", "Rizvan"), ("Amjad", "Amjed"),
+    ("Nadeem", "Nadim"), ("Faisal", "Faysal", "Feisal"), ("Zeeshan", "Zishan"), ("Mubarak", "Mobarak"),
+    ("Khan", "Kahn"), ("Hussain", "Hussein", "Husain", "Hossain", "Husein"), ("Ahmed", "Ahmad", "Ahmet"),
+    ("Akhtar", "Akhter", "Akthar"), ("Begum", "Begam"), ("Iqbal", "Ikbal"),
+    ("Mahmood", "Mahmud", "Mehmood", "Mahmoud"), ("Rashid", "Rasheed", "Rachid"), ("Shah", "Shaah"),
+    ("Malik", "Malek"), ("Aslam", "Aslum"), ("Bibi", "Beebee"), ("Sharif", "Shareef", "Sherif"),
+    ("Qureshi", "Kureshi", "Qureishi"), ("Mirza", "Merza"), ("Chaudhry", "Choudhury", "Chowdhury", "Chaudhary"),
+    ("Rehman", "Rahman", "Rehmann"), ("Zaman", "Zamaan"), ("Javed", "Javaid", "Jawed"), ("Nawaz", "Nawas"),
+    ("Siddiqui", "Siddiqi", "Sadiqi"), ("Anwar", "Anwer"), ("Bashir", "Basheer", "Bachir"),
+    ("Hassan", "Hasan"), ("Kaur", "Kour"), ("Singh", "Sing"), ("Sharma", "Sharmah"), ("Kumar", "Kumaar"),
+    ("Patel", "Pattel"), ("Gill", "Gil"),
+    ("Kowalski", "Kovalski"), ("Wisniewski", "Wiśniewski", "Wisnewski"), ("Kaminski", "Kamiński", "Kaminsky"),
+    ("Lewandowski", "Levandovski"), ("Zielinski", "Zieliński", "Zelinski"), ("Grabowski", "Grabovski"),
+    ("Horvath", "Horváth", "Horvat"), ("Dvorak", "Dvořák", "Dvorack"), ("Kral", "Král"), ("Novak", "Novák"),
+    ("Szymon", "Symon"), ("Kacper", "Kasper"), ("Wiktoria", "Viktoria"), ("Oliwia", "Olivia"),
+    ("Michal", "Michał", "Mikhal"), ("Lukasz", "Łukasz", "Lucasz"), ("Jozef", "Józef", "Josef"),
+    ("Tomasz", "Tomash"), ("Matej", "Matěj", "Matey"), ("Lenka", "Lenca"), ("Zofia", "Zophia", "Sofia"),
+    ("Jakub", "Jacub", "Yakub"), ("Katarzyna", "Katazyna"), ("Agnieszka", "Agneshka"),
+    ("Adeyemi", "Adeyemy"), ("Okafor", "Okafoh"), ("Mensah", "Mensa"), ("Boateng", "Boatang"),
+    ("Adeleke", "Adeleque"), ("Osei", "Osseï", "Osey"), ("Kwame", "Kwamé"), ("Kofi", "Koffi"),
+    ("Tobi", "Toby"), ("Chinedu", "Chinedum"), ("Kwabena", "Kwabina"), ("Funmi", "Funmy"),
+    ("Ngozi", "Ngozie"), ("Tendai", "Tendayi"), ("Adaeze", "Adaezi"), ("Amara", "Ammara"),
+)
+TRANSLITERATIONS: dict[str, tuple[str, ...]] = {
+    name: tuple(other for other in group if other != name) for group in TRANSLITERATION_GROUPS for name in group
+}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -163,6 +163,9 @@ class Column:
     not_before: str = ""
     order_warning: str = ""
     in_spec: bool = True  # False: a column the hub reads beyond SPEC.md (as the format allows)
+    # Further fields worked out from the stored value, each (field, function of the value): a name's keys
+    # and sound, which *Find a person* looks up by index.
+    derived: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
 
     @property
     def limit(self) -> int:
@@ -244,12 +247,17 @@ class FileFormat:
         for c in self.columns:
             found.extend(c.spread or ((c.field,) if c.field else ()))
             found.extend(f for f in (c.check.field if c.check else "", c.fallback.field if c.fallback else "") if f)
+            found.extend(field for field, _ in c.derived)
         return tuple(dict.fromkeys(found))
 
 
 _SET_ASIDE = "; set aside"
 TOO_LONG = "{column} is longer than {limit:,} characters"
 EMPTY = "{column} is empty"
+
+
+def _with_keys(column: Column, *derived: tuple[str, Callable[[Any], Any]]) -> Column:
+    return replace(column, derived=derived)
 
 
 def _text(name: str, model: type[models.Model], meaning: str = "", model_field: str = "") -> Column:
@@ -276,10 +284,13 @@ PEOPLE = FileFormat(
     (
         SOURCE_SYSTEM,
         _id("record_id", SourceRecord, "that system's own id for the person; unique within source_system"),
-        _text("given_name", SourceRecord),
+        _with_keys(_text("given_name", SourceRecord),
+                   ("given_key", normalise.name_key), ("given_sound", normalise.name_sound)),
         _text("middle_names", SourceRecord, "space-separated"),
-        _text("family_name", SourceRecord),
-        Column("other_names", "aliases, nicknames, previous names; ;-separated", field="other_names", many=True),
+        _with_keys(_text("family_name", SourceRecord), ("family_key", normalise.name_key),
+                   ("family_sound", normalise.name_sound), ("family_last", normalise.last_name_word)),
+        Column("other_names", "aliases, nicknames, previous names; ;-separated", field="other_names", many=True,
+               derived=(("other_keys", normalise.other_name_keys),)),
         Column(
             "date_of_birth", "YYYY-MM-DD; may be partial: YYYY-MM or YYYY", field="date_of_birth",
             normalise=_partial_date,

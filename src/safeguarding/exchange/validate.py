@@ -151,6 +151,11 @@ class RowValidator:
             self._seen.add(digest)
 
     @staticmethod
+    def _derive(column: Column, values: dict[str, Any]) -> None:
+        for field, work_out in column.derived:
+            values[field] = work_out(values[column.field])
+
+    @staticmethod
     def _optional_value(
         column: Column, text: str, cells: dict[str, str], values: dict[str, Any], warnings: list[tuple[str, str]]
     ) -> None:
@@ -166,9 +171,11 @@ class RowValidator:
                     usable.append(value)
             if usable:
                 values[column.field] = ";".join(dict.fromkeys(usable))
+                RowValidator._derive(column, values)
             return
         if read is None:
             values[column.field] = text
+            RowValidator._derive(column, values)
             return
         value = read(text)
         if value is None:
@@ -186,6 +193,7 @@ class RowValidator:
                 warnings.append((name, column.order_warning.format(column=name, value=Sent(text), other=other)))
                 return
         values[column.field] = value
+        RowValidator._derive(column, values)
         for cleared in column.clears:
             values[cleared] = ""
         if column.check is not None:

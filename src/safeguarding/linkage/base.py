@@ -11,10 +11,11 @@ from typing import Any, Literal
 # phones / emails / other_names: ';'-separated. postcode: normalised ("S65 1AB") but any format is accepted;
 # the hub sends a record's postcode_other (not a UK postcode, e.g. "4223") where it holds no UK one.
 # nhs_number: 10 digits or empty; nhs_number_valid: whether its modulus-11 check digit is right.
+# role: "child" (under 18 when the agency sent the record) or "adult", as the exchange format has it, or empty.
 INPUT_COLUMNS: tuple[str, ...] = (
     "unique_id", "source_system", "record_id", "given_name", "middle_names", "family_name", "other_names",
     "date_of_birth", "sex", "nhs_number", "nhs_number_valid", "upn", "pnc_id", "address", "postcode", "phones",
-    "emails",
+    "emails", "role",
 )
 
 Engine = Literal["duckdb", "spark"]
@@ -68,7 +69,8 @@ class LinkageSettings:
     duckdb_memory_limit: str = "3GB"
     duckdb_threads: int | None = None
     duckdb_temp_directory: str | None = None
-    # Spark local mode, used only when no Spark session is active already.
+    # Spark: local mode, or a cluster's master URL (settings LINKAGE_SPARK_*); used only when no Spark
+    # session is active already.
     spark_master: str = "local[2]"
     spark_driver_memory: str = "4g"
     spark_shuffle_partitions: int = 8
@@ -80,3 +82,29 @@ class LinkageSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# A word or name held by fewer records than this in the training data is not kept in the model's
+# frequencies: it counts as held by one record, the rarest there is.
+MIN_COUNT_KEPT = 2
+
+
+@dataclass(frozen=True)
+class Frequencies:
+    """How many of the records a model was trained on held each address word, given name and family name
+    (term frequencies). They are part of the model, like its m and u: a pair's score then depends only on
+    its two records and the model, so scores can be kept between runs and repeated exactly. A word the
+    model never saw counts as held by one record."""
+
+    records: int
+    address: dict[str, int] = field(default_factory=dict)
+    given: dict[str, int] = field(default_factory=dict)
+    family: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"records": self.records, "address": self.address, "given": self.given, "family": self.family}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Frequencies:
+        return cls(int(data["records"]), dict(data.get("address", {})), dict(data.get("given", {})),
+                   dict(data.get("family", {})))

@@ -86,6 +86,9 @@ def _else(label: str = "different") -> Level:
     return Level(label, "disagree", cll.ElseLevel())
 
 
+# One record is of a child, the other of an adult (the exchange format's role, as the agency sent it).
+_CHILD_AND_ADULT = "role_std_l IS NOT NULL AND role_std_r IS NOT NULL AND role_std_l <> role_std_r"
+
 # Two records hold a person's given and family names the wrong way round.
 _SWAPPED = "given_std_l = family_std_r AND family_std_l = given_std_r"
 
@@ -105,31 +108,61 @@ NHS_CONFLICT_U = 0.0002  # log2(m/u) = +3.3 bits: noticed, never decisive
 
 
 def _family_close() -> ComparisonLevelCreator:
-    """Family names agree, allowing a typo."""
-    return cll.Or(cll.ExactMatchLevel("family_std"), cll.JaroWinklerLevel("family_std", 0.92))
+    """Family names agree, allowing a typo or another spelling of the same sound (Chaudhry, Choudhury)."""
+    return cll.Or(cll.ExactMatchLevel("family_std"), cll.JaroWinklerLevel("family_std", 0.92),
+                  cll.ExactMatchLevel("family_sound"))
+
+
+# The information (bits) of the rarest address words two records share, from the model's term frequencies:
+# rare words (a street, a village, a foreign postcode) say more than common ones (road, the borough's name).
+# Plain comparisons of a few columns, not list functions: at a million records they are evaluated for
+# tens of millions of pairs.
+_SHARED_BITS = "(" + " + ".join(
+    f"CASE WHEN addr_t{i}_l IN (addr_t1_r, addr_t2_r, addr_t3_r, addr_t4_r) THEN addr_w{i}_l ELSE 0 END"
+    for i in range(1, 5)) + ")"
+# An address must carry at least this much information to be compared by its words at all ("Eastwood"
+# alone is not a home).
+MIN_ADDRESS_BITS = 10.0
+
+
+def _address_words(share: float) -> ComparisonLevelCreator:
+    """The words the two addresses share carry at least `share` of the information of the less informative
+    of the two (a weighted overlap: 14 Oak Road against 14 Oak Rd, Eastwood, S65 1AB agree wholly)."""
+    return _custom(f"least(addr_bits_l, addr_bits_r) >= {MIN_ADDRESS_BITS} AND "
+                   f"{_SHARED_BITS} >= {share} * least(addr_bits_l, addr_bits_r)")
 
 
 def _family_alias() -> ComparisonLevelCreator:
     """One record's family name is among the other's names: a previous name, an alias, half of a
-    double-barrelled name."""
-    return _custom("array_contains(all_names_r, family_std_l) OR array_contains(all_names_l, family_std_r)")
+    double-barrelled name. Not when the two names are simply swapped: the given name's comparison has
+    already counted that."""
+    return _custom("(array_contains(all_names_r, family_std_l) OR array_contains(all_names_l, family_std_r))"
+                   f" AND NOT coalesce({_SWAPPED}, false)")
 
 
 def _home() -> ComparisonLevelCreator:
-    """Same address (house and street, in a compatible postcode district), or a phone in common."""
+    """Same address (house and street in a compatible postcode district, or nearly all the address's
+    information in common however it is written), or a phone in common."""
     same_address = cll.And(
         cll.Or(cll.ExactMatchLevel("street_key"), cll.ExactMatchLevel("address_std")),
         _custom("postcode_district_l IS NULL OR postcode_district_r IS NULL"
                 " OR postcode_district_l = postcode_district_r"))
-    return cll.Or(same_address, ArraysOverlapLevel("phones_list"))
+    return cll.Or(same_address, ArraysOverlapLevel("phones_list"), _address_words(0.8))
 
 
 def _near() -> ComparisonLevelCreator:
-    """A similar address: the same house number on a street with a typo, or a typo in the postcode."""
+    """A similar address: the same house number on a street with a typo, a typo in a UK postcode, or much
+    of the address's information in common."""
     return cll.Or(
         cll.And(cll.ExactMatchLevel("house_number"), cll.JaroWinklerLevel("street_name", 0.88)),
         cll.JaroWinklerLevel("address_std", 0.90),
-        _levenshtein("postcode_std", 1))
+        # A typo in a full UK postcode; a short code one digit out (Australia's 4220 and 4120) is another town.
+        cll.And(_custom("length(postcode_std_l) >= 5"), _levenshtein("postcode_std", 1)),
+        _address_words(0.5))
+
+
+# A name fewer than this share of records hold is rare: agreeing on it says more (term frequency).
+RARE_NAME_SHARE = 0.001
 
 
 def comparisons() -> tuple[Comparison, ...]:
@@ -137,10 +170,14 @@ def comparisons() -> tuple[Comparison, ...]:
     the definition and refuse to load against a different one."""
     given = Comparison("given_name", "Given name: exact, nickname, typo, initial, alias", (
         _null("given_std", "given name missing"),
+        Level("exact match, a rare name", "agree", cll.And(
+            cll.ExactMatchLevel("given_std"), _custom(f"given_share_l < {RARE_NAME_SHARE}"))),
         Level("exact match", "agree", cll.ExactMatchLevel("given_std")),
         Level("given and family names swapped", "similar", _custom(_SWAPPED)),
         Level("nickname or the same formal name", "similar", ArraysOverlapLevel("given_forms")),
         Level("Jaro-Winkler >= 0.92 (a typo)", "similar", cll.JaroWinklerLevel("given_std", 0.92)),
+        Level("sounds the same (another spelling or transliteration)", "similar",
+              cll.ExactMatchLevel("given_sound")),
         Level("one is the other's initial", "similar", _custom(
             "(length(given_std_l) = 1 OR length(given_std_r) = 1)"
             " AND substr(given_std_l, 1, 1) = substr(given_std_r, 1, 1)")),
@@ -165,15 +202,25 @@ def comparisons() -> tuple[Comparison, ...]:
         Level("same initial", "similar", _custom("substr(middle_std_l, 1, 1) = substr(middle_std_r, 1, 1)")),
         _else(),
     ))
-    dob = Comparison("date_of_birth", "Date of birth: exact, transposed, typo, partial", (
-        _null("dob_year", "date of birth missing"),
-        Level("exact match", "agree", cll.ExactMatchLevel("dob_full")),
+    dob = Comparison("date_of_birth", "Date of birth: exact, transposed, typo, partial; without it, child or adult", (
+        Level("date of birth missing", "missing", _custom(
+            f"(dob_year_l IS NULL OR dob_year_r IS NULL) AND NOT coalesce({_CHILD_AND_ADULT}, false)"
+        ).configure(is_null_level=True)),
+        # Without a date of birth, an agency may still say whether it holds a child or an adult: a mother and a
+        # daughter of one name at one address are told apart by it.
+        Level("date of birth missing, and one is a child, the other an adult", "disagree",
+              _custom(_CHILD_AND_ADULT).configure(m_probability=0.01)),
+        # The starting m of an exact date of birth is given, not left to Splink's default for the first level:
+        # training's first session blocks on the date, and Splink recovers the prior (how likely two records are
+        # to match) from this level's starting Bayes factor.
+        Level("exact match", "agree", cll.ExactMatchLevel("dob_full").configure(m_probability=0.9)),
         Level("day and month transposed", "similar", _custom(
             "dob_precision_l = 3 AND dob_precision_r = 3 AND dob_year_l = dob_year_r"
             " AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r")),
         # Dates are all ten characters, so Hamming distance is Levenshtein distance, and much cheaper.
         Level("one character different (a typo)", "similar", _DialectLevel(
             "hamming(dob_full_l, dob_full_r) <= 1", "levenshtein(dob_full_l, dob_full_r) <= 1")),
+        Level("two digits swapped", "similar", cll.DamerauLevenshteinLevel("dob_full", 1)),
         Level("within a week", "similar", _custom("abs(dob_days_l - dob_days_r) <= 7")),
         Level("partial date agrees as far as it goes", "similar", _custom(
             "(dob_precision_l < 3 OR dob_precision_r < 3) AND dob_year_l = dob_year_r"
@@ -187,8 +234,11 @@ def comparisons() -> tuple[Comparison, ...]:
         Level("same year and month", "similar", _custom(
             "dob_year_l = dob_year_r AND dob_month_l = dob_month_r")),
         Level("within two years", "similar", _custom("abs(dob_year_l - dob_year_r) <= 2")),
-        # Dates years apart are not a slip of the keyboard: a parent and child, or brothers, with one name.
-        _else("years apart"),
+        # Dates years apart are not a slip of the keyboard. A generation apart, they are a parent and a child
+        # of one name (the same home, often the same given name); closer, brothers or sisters, or a date
+        # entered wrongly, which the other fields decide between.
+        Level("years apart, less than a generation", "disagree", _custom("abs(dob_days_l - dob_days_r) < 15 * 365")),
+        _else("a generation or more apart"),
     ))
     sex = Comparison("sex", "Sex: exact", (
         _null("sex_std", "sex missing or unknown"),
@@ -207,6 +257,8 @@ def comparisons() -> tuple[Comparison, ...]:
             Level("same family name, same postcode", "agree", cll.And(
                 _family_close(), cll.ExactMatchLevel("postcode_std"))),
             Level("same family name, similar address", "similar", cll.And(_family_close(), _near())),
+            Level("same rare family name, different or unknown home", "similar", cll.And(
+                _family_close(), _custom(f"family_share_l < {RARE_NAME_SHARE}"))),
             Level("same family name, different or unknown home", "similar", _family_close()),
             Level("previous or other family name, same home", "similar", cll.And(_family_alias(), _home())),
             Level("previous or other family name, different or unknown home", "similar", _family_alias()),
@@ -275,7 +327,38 @@ PREDICTION_BLOCKING_RULES: tuple[str, ...] = (
     "l.given_std = r.given_std AND l.street_key = r.street_key",
     "l.phone_first = r.phone_first",
     "l.email_first = r.email_first",
+    # The address's rarest words, for sources without a postcode, or with its words in another order.
+    "l.dob_full = r.dob_full AND l.house_number = r.house_number",
+    "l.dob_full = r.dob_full AND l.addr_rare = r.addr_rare",
+    # Both names mistyped or spelled another way, within a year of birth.
+    "l.given_sound = r.given_sound AND l.family_sound = r.family_sound AND l.dob_year = r.dob_year",
 )
+
+# Wider rules, each used only where the data makes it affordable (see model.prediction_rules): on a small
+# area, every pair sharing a date of birth can be compared, which finds records whose names, address and
+# postcode are all mistyped or missing; on a county's million records the same rule would make tens of
+# millions of pairs, and there the narrow rules above (and the identifiers a county's agencies hold) do.
+# Each is named with the columns it joins on, so its cost can be counted before it is used.
+WIDE_BLOCKING_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("dob_full",), "l.dob_full = r.dob_full"),
+    (("given_std", "family_std"), "l.given_std = r.given_std AND l.family_std = r.family_std"),
+    (("family_std", "dob_year"), "l.family_std = r.family_std AND l.dob_year = r.dob_year"),
+    (("given_std", "dob_year", "dob_month"),
+     "l.given_std = r.given_std AND l.dob_year = r.dob_year AND l.dob_month = r.dob_month"),
+    (("addr_rare", "dob_year"), "l.addr_rare = r.addr_rare AND l.dob_year = r.dob_year"),
+    (("family_std", "addr_rare"), "l.family_std = r.family_std AND l.addr_rare = r.addr_rare"),
+    (("given_std", "addr_rare"), "l.given_std = r.given_std AND l.addr_rare = r.addr_rare"),
+    (("family_std", "addr_rare2"), "l.family_std = r.family_std AND l.addr_rare2 = r.addr_rare2"),
+    (("given_std", "addr_rare2"), "l.given_std = r.given_std AND l.addr_rare2 = r.addr_rare2"),
+    (("given_std", "house_number"), "l.given_std = r.given_std AND l.house_number = r.house_number"),
+    (("family_std", "house_number"), "l.family_std = r.family_std AND l.house_number = r.house_number"),
+    (("addr_rare",), "l.addr_rare = r.addr_rare"),
+    (("addr_rare2",), "l.addr_rare2 = r.addr_rare2"),
+    (("family_sound", "addr_rare"), "l.family_sound = r.family_sound AND l.addr_rare = r.addr_rare"),
+    (("given_sound", "addr_rare"), "l.given_sound = r.given_sound AND l.addr_rare = r.addr_rare"),
+)
+# A wide rule is used when the pairs it makes are at most this many per record.
+WIDE_RULE_PAIRS_PER_RECORD = 5.0
 
 # Expectation maximisation estimates m on pairs from two rules. A comparison cannot be estimated from a
 # rule that uses its columns, so between them the two leave every comparison estimated at least once.
@@ -284,8 +367,12 @@ PREDICTION_BLOCKING_RULES: tuple[str, ...] = (
 # pairs sharing an NHS number are nearly all true matches, so EM learns from them how a person's date of
 # birth and names vary between agencies. Blocking on names instead would also gather brothers and sisters
 # given one name, who share a home and a family name: EM would take them for matches and learn that a
-# date of birth years out is common for one person. Names are the last resort, for data with no shared
-# identifier.
+# date of birth years out is common for one person.
+# Where no identifier is shared (a data set of names, dates of birth and addresses alone), the second blocks
+# on the address's two rarest words: it leaves names and the date of birth to be estimated, and brothers and
+# sisters at one address are told apart by their given names. Blocking on given and family names would
+# leave EM nothing but the date of birth to go on, so it would learn that one person's date never differs.
+# Names are the last resort, for data with neither identifiers nor addresses.
 TRAINING_BLOCKING_RULES: tuple[str, ...] = ("l.dob_full = r.dob_full",)
 IDENTIFIER_TRAINING_RULES: tuple[tuple[str, str], ...] = (
     ("nhs", "l.nhs = r.nhs"),
@@ -293,6 +380,8 @@ IDENTIFIER_TRAINING_RULES: tuple[tuple[str, str], ...] = (
     ("upn_std", "l.upn_std = r.upn_std"),
     ("email_first", "l.email_first = r.email_first"),
 )
+ADDRESS_TRAINING_COLUMNS: tuple[str, ...] = ("addr_rare", "addr_rare2")
+ADDRESS_TRAINING_RULE = "l.addr_rare = r.addr_rare AND l.addr_rare2 = r.addr_rare2"
 FALLBACK_TRAINING_RULE = "l.given_std = r.given_std AND l.family_std = r.family_std"
 
 

@@ -119,6 +119,9 @@ def match_decision_undo(*, acting_user: User, decision: MatchDecision) -> None:
                 explanation=review.explanation,
                 same_person_now=review.same_person_now,
                 run=review.run,
+                flag=review.flag,
+                priority=review.priority,
+                worked_with=review.worked_with,
             )
         audit_record(
             event_type=AuditEventType.MATCH_DECISION_UNDONE,

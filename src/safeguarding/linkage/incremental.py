@@ -165,7 +165,7 @@ def _score_changed(
     for column, value in con.execute("select col, v from cache.shared order by col, v").fetchall():
         old_shared[column].append(value)
     first = prepare_in(con, table.filter(pc.is_in(table.column("unique_id"), value_set=changed)), settings,
-                       shared=old_shared, keep_identifiers=True)
+                       shared=old_shared, keep_identifiers=True, frequencies=model.frequencies)
     assert first.identifiers is not None
     con.register("identifiers_changed", first.identifiers)
     columns = ", ".join(["unique_id", *IDENTIFIER_COLUMNS])
@@ -187,7 +187,7 @@ def _score_changed(
     if affected:
         dirty = pa.array(sorted(set(changed.to_pylist()) | affected), pa.int64())
         prepared = prepare_in(con, table.filter(pc.is_in(table.column("unique_id"), value_set=dirty)), settings,
-                              shared=new_shared).table
+                              shared=new_shared, frequencies=model.frequencies).table
     else:
         dirty, prepared = changed, first.table
     report(progress, "prepare", 2, 3)

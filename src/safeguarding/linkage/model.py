@@ -7,30 +7,38 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import splink
 from splink import Linker, SettingsCreator
 from splink.blocking_rule_library import CustomRule
 
-from safeguarding.linkage.base import LinkageSettings, Progress, report
+from safeguarding.linkage.base import Frequencies, LinkageSettings, Progress, report
 from safeguarding.linkage.comparisons import (
+    ADDRESS_TRAINING_COLUMNS,
+    ADDRESS_TRAINING_RULE,
     FALLBACK_TRAINING_RULE,
     IDENTIFIER_TRAINING_RULES,
     PREDICTION_BLOCKING_RULES,
     TRAINING_BLOCKING_RULES,
     TWIN_LABEL,
     TWIN_U,
+    WIDE_BLOCKING_RULES,
+    WIDE_RULE_PAIRS_PER_RECORD,
     Comparison,
     blocking_rules,
     comparisons,
     splink_comparisons,
 )
 from safeguarding.linkage.engines import database
-from safeguarding.linkage.prepare import prepare_records
+from safeguarding.linkage.prepare import Prepared, prepare_in
 
 MODEL_FORMAT = 1
 _LEVEL_NOT_OBSERVED = "level not observed in training dataset"
@@ -71,6 +79,9 @@ class TrainedModel:
     probability_two_random_records_match: float
     parameters: dict[str, tuple[LevelParameters, ...]]  # comparison name -> levels, in definition order
     training: dict[str, Any] = field(default_factory=dict)  # records, seed, settings, EM sessions
+    # How common each name and address word was in the training records: part of the model, so that a
+    # pair's score depends on its two records and the model alone.
+    frequencies: Frequencies = field(default_factory=lambda: Frequencies(0))
 
     def level_weights(self, comparison: str) -> list[float]:
         return [level.match_weight for level in self.parameters[comparison]]
@@ -104,7 +115,9 @@ def splink_settings(
     The model keeps parameters by comparison and level, not SQL, so one trained model runs on DuckDB
     and on Spark: each engine gets the comparisons written in its own SQL.
     """
-    rules = blocking_rules(PREDICTION_BLOCKING_RULES, link_within_source=settings.link_within_source)
+    chosen = tuple(model.training.get("prediction_rules", PREDICTION_BLOCKING_RULES)) if model is not None \
+        else PREDICTION_BLOCKING_RULES
+    rules = blocking_rules(chosen, link_within_source=settings.link_within_source)
     creator = SettingsCreator(
         link_type="dedupe_only",
         comparisons=list(splink_comparisons()),
@@ -134,6 +147,34 @@ def splink_settings(
             level["m_probability"] = params.m
             level["u_probability"] = params.u
     return result
+
+
+# The smallest m or u an EM step may leave: Splink 5 refuses a probability of exactly zero (its issue 2333),
+# which its own EM reaches on small data when no pair of a session at some level is judged a match; such a
+# level is floored later anyway (settings.min_m_probability).
+_EM_FLOOR = 1e-12
+
+
+@contextmanager
+def _em_floored() -> Iterator[None]:
+    """Splink's EM with every m and u it estimates kept above zero (_EM_FLOOR)."""
+    from splink.internals import expectation_maximisation as em
+
+    original = em.populate_m_u_from_lookup
+
+    def floored(fixed: set[str], level: Any, name: str, lookup: dict[str, dict[int, Any]]) -> None:
+        found = lookup.get(name, {}).get(level.comparison_vector_value)
+        if found is not None:
+            for key in ("m_probability", "u_probability"):
+                if isinstance(found.get(key), float) and found[key] < _EM_FLOOR:
+                    found[key] = _EM_FLOOR
+        original(fixed, level, name, lookup)
+
+    em.populate_m_u_from_lookup = floored  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        em.populate_m_u_from_lookup = original
 
 
 def _linker(db_api: Any, table: pa.Table, settings_dict: dict[str, Any]) -> Linker:
@@ -227,26 +268,53 @@ def _pairs_sharing(table: pa.Table, column: str) -> int:
     return int((values * (values - 1) // 2).sum())
 
 
+def _pairs_sharing_all(table: pa.Table, columns: tuple[str, ...]) -> int:
+    """How many record pairs agree on every one of the columns (none of them null)."""
+    present = table.select(list(columns))
+    for column in columns:
+        present = present.filter(pc.is_valid(present.column(column)))
+    if not present.num_rows:
+        return 0
+    counts = present.group_by(list(columns)).aggregate([([], "count_all")]).column("count_all").to_numpy()
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def prediction_rules(table: pa.Table) -> tuple[str, ...]:
+    """The blocking rules for this data: the narrow rules, and each wide rule whose pairs it can afford
+    (comparisons.WIDE_BLOCKING_RULES). Chosen once, when the model is trained, and kept with it."""
+    budget = WIDE_RULE_PAIRS_PER_RECORD * table.num_rows
+    wide = tuple(rule for columns, rule in WIDE_BLOCKING_RULES if _pairs_sharing_all(table, columns) <= budget)
+    return (*PREDICTION_BLOCKING_RULES, *wide)
+
+
 def training_rules(table: pa.Table, settings: LinkageSettings) -> list[str]:
     """The EM blocking rules for this data: date of birth, then the first identifier enough pairs share
-    (see comparisons.IDENTIFIER_TRAINING_RULES), or names when none is."""
+    (see comparisons.IDENTIFIER_TRAINING_RULES), else the address's rarest words, else names."""
     rules = list(TRAINING_BLOCKING_RULES)
     for column, rule in IDENTIFIER_TRAINING_RULES:
         if _pairs_sharing(table, column) >= settings.min_pairs_for_em:
             rules.append(rule)
             break
     else:
-        rules.append(FALLBACK_TRAINING_RULE)
+        if _pairs_sharing_all(table, ADDRESS_TRAINING_COLUMNS) >= settings.min_pairs_for_em:
+            rules.append(ADDRESS_TRAINING_RULE)
+        else:
+            rules.append(FALLBACK_TRAINING_RULE)
     return blocking_rules(tuple(rules), link_within_source=settings.link_within_source)
 
 
 def train_model(
     records: pa.Table, *, settings: LinkageSettings, engine: str = "duckdb", progress: Progress | None = None,
-    prepared: pa.Table | None = None,
+    prepared: Prepared | None = None,
 ) -> TrainedModel:
-    """Train on the records themselves, without labels: u from random pairs, m by expectation maximisation
-    over pairs from each training blocking rule, and the prior from what EM found."""
-    table = prepared if prepared is not None else prepare_records(records, settings)
+    """Train on the records themselves, without labels: term frequencies counted over them, u from random
+    pairs, m by expectation maximisation over pairs from each training blocking rule, and the prior from
+    what EM found. `prepared`: the records already prepared with their own frequencies."""
+    if prepared is None or prepared.frequencies is None:
+        with duckdb.connect() as con:
+            prepared = prepare_in(con, records, settings)
+    assert prepared.frequencies is not None
+    table = prepared.table
     rules = training_rules(table, settings)
     stages = 2 + len(rules)
     report(progress, "train", 0, stages)
@@ -260,15 +328,17 @@ def train_model(
         linker.training.estimate_u_using_random_sampling(max_pairs=settings.max_pairs_for_u, seed=settings.seed)
         report(progress, "train", 2, stages)
         for index, rule in enumerate(rules):
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, max_pairs=settings.max_pairs_for_em,
-                # The prior comes from the date-of-birth session only: pairs sharing an identifier are
-                # nearly all matches, and say little about how many pairs match overall.
-                populate_probability_two_random_records_match_from_trained_values=index == 0,
-            )
+            with _em_floored():
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, max_pairs=settings.max_pairs_for_em,
+                    # The prior comes from the date-of-birth session only: pairs sharing an identifier are
+                    # nearly all matches, and say little about how many pairs match overall.
+                    populate_probability_two_random_records_match_from_trained_values=index == 0,
+                )
             report(progress, "train", 3 + index, stages)
         trained = linker.misc.save_model_to_json()
     parameters, inert = _extract_parameters(trained, specs, u_pairs, settings)
+    chosen_rules = list(prediction_rules(table))
     prior = float(trained["probability_two_random_records_match"])
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     definition = definition_hash()
@@ -279,7 +349,8 @@ def train_model(
 
     fingerprint = hashlib.sha256(json.dumps(
         {"definition": definition, "prior": rounded(prior),
-         "parameters": {k: [(rounded(p.m), rounded(p.u)) for p in v] for k, v in parameters.items()}},
+         "parameters": {k: [(rounded(p.m), rounded(p.u)) for p in v] for k, v in parameters.items()},
+         "frequencies": prepared.frequencies.as_dict(), "rules": chosen_rules},
         sort_keys=True).encode()).hexdigest()[:12]
     model = TrainedModel(
         version=f"{now.date().isoformat()}-{fingerprint}",
@@ -290,7 +361,8 @@ def train_model(
         probability_two_random_records_match=prior,
         parameters=parameters,
         training={"records": n, "seed": settings.seed, "u_pairs": u_pairs, "em_blocking_rules": rules, "comparisons_without_data": inert,
-                  "settings": settings.as_dict()},
+                  "settings": settings.as_dict(), "prediction_rules": chosen_rules},
+        frequencies=prepared.frequencies,
     )
     report(progress, "train", stages, stages)
     return model
@@ -320,6 +392,7 @@ def model_to_json(model: TrainedModel) -> str:
             for name, levels in model.parameters.items()
         },
         "training": model.training,
+        "frequencies": model.frequencies.as_dict(),
         "splink_settings_duckdb": splink_settings(_settings_from_training(model), "duckdb", model=model),
     }, indent=2, sort_keys=False, default=str)
 
@@ -340,4 +413,5 @@ def model_from_json(text: str) -> TrainedModel:
             for name, levels in data["comparisons"].items()
         },
         training=data.get("training", {}),
+        frequencies=Frequencies.from_dict(data.get("frequencies", {"records": 0})),
     )

@@ -44,6 +44,7 @@ class LinkageRun(models.Model):
     timings = models.JSONField(default=dict, help_text="seconds per stage")
     initiated_by = models.CharField(max_length=200)
     failure = models.TextField(blank=True)
+    note = models.CharField(max_length=300, blank=True, help_text="what a run that did nothing says (nothing to link)")
 
     class Meta:
         ordering = ["-started_at"]
@@ -56,6 +57,14 @@ class ReviewStatus(models.TextChoices):
     PENDING = "pending", "Awaiting review"
     DECIDED = "decided", "Decided"
     SUPERSEDED = "superseded", "No longer in the review band"
+
+
+class ReviewPriority(models.IntegerChoices):
+    """The order a person works the review queue in: the pairs whose decision matters most first."""
+
+    WORKED_WITH = 0, "Involves a child the partnership is working with"
+    SHARED_IDENTIFIER = 1, "Shares an identifier with a person the model keeps apart"
+    UNCERTAIN = 2, "Uncertain"
 
 
 class MatchReview(models.Model):
@@ -71,12 +80,16 @@ class MatchReview(models.Model):
     # Why a pair outside the review band is here: a data-quality problem such as one NHS number
     # held by two people the model keeps apart. Empty for ordinary uncertain pairs.
     flag = models.CharField(max_length=300, blank=True)
+    # Why a person must look at this pair first (ReviewPriority), and for a child the partnership is
+    # working with, in words: "a child with an alert and a panel referral".
+    priority = models.PositiveSmallIntegerField(choices=ReviewPriority.choices, default=ReviewPriority.UNCERTAIN)
+    worked_with = models.CharField(max_length=300, blank=True)
     run = models.ForeignKey(LinkageRun, on_delete=models.PROTECT, related_name="reviews")
     status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "-match_probability"])]
+        indexes = [models.Index(fields=["status", "priority", "-match_probability"], name="review_queue_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["record_l", "record_r"],

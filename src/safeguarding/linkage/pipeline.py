@@ -124,13 +124,13 @@ def link(
         started = time.perf_counter()
         report(progress, "prepare", 0, 1)
         with duckdb.connect() as con:
-            prepared = prepare_in(con, records, settings, keep_identifiers=keep)
+            prepared = prepare_in(con, records, settings, keep_identifiers=keep,
+                                  frequencies=model.frequencies if model is not None else None)
         report(progress, "prepare", 1, 1)
         timings["prepare"] = time.perf_counter() - started
         if model is None:
             started = time.perf_counter()
-            model = train_model(records, settings=settings, engine=engine, progress=progress,
-                                prepared=prepared.table)
+            model = train_model(records, settings=settings, engine=engine, progress=progress, prepared=prepared)
             timings["train"] = time.perf_counter() - started
         started = time.perf_counter()
         predictions = splink_predictions(records, model, settings=settings, engine=engine, progress=progress,

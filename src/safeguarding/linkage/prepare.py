@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safeguarding.core.arrow import arrow_table
-from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings
+from safeguarding.linkage.base import INPUT_COLUMNS, MIN_COUNT_KEPT, Frequencies, LinkageSettings
 
 # The columns of the prepared table, in order. `unique_id` and `source_system` identify the record;
 # the rest are what the comparisons and blocking rules read.
@@ -19,6 +19,13 @@ PREPARED_COLUMNS: tuple[str, ...] = (
     "dob_full", "dob_days", "dob_year", "dob_month", "dob_day", "dob_precision", "sex_std", "postcode_std",
     "postcode_district", "address_std", "street_key", "street_name", "house_number", "nhs", "upn_std",
     "pnc_std", "phones_list", "emails_list", "phone_first", "email_first",
+    # Term frequencies (from the model, see Frequencies) and sounds, for names written many ways.
+    "given_share", "family_share", "given_sound", "family_sound", "role_std",
+    # The address's four rarest words, each with the information it carries (rare words say more), and
+    # their sum, for comparing addresses written differently; the two rarest words the model saw more than
+    # once, for blocking.
+    "addr_t1", "addr_t2", "addr_t3", "addr_t4", "addr_w1", "addr_w2", "addr_w3", "addr_w4", "addr_bits",
+    "addr_rare", "addr_rare2",
 )
 
 _STRING_INPUTS = tuple(c for c in INPUT_COLUMNS if c not in ("unique_id", "nhs_number_valid"))
@@ -31,6 +38,22 @@ _ADDRESS_WORDS: dict[str, str] = {
     "tce": "terrace", "pl": "place", "sq": "square", "wy": "way", "pde": "parade", "hwy": "highway",
     "cir": "circuit", "cct": "circuit", "mt": "mount", "nth": "north", "sth": "south",
 }
+
+
+@lru_cache(maxsize=200_000)
+def name_sound(name: str) -> str | None:
+    """How a name sounds (Metaphone), so that transliterations and spellings agree: Mohammed, Muhammad and
+    Mohamed; Hussain and Hussein. None for a name too short to carry a sound."""
+    import jellyfish
+
+    sound = jellyfish.metaphone(name)
+    return sound if len(sound) >= 2 else None
+
+
+def _sounds_lookup(names: pa.ChunkedArray) -> pa.Table:
+    distinct = pc.unique(names).drop_null().to_pylist()
+    return pa.table({"name": pa.array(distinct, pa.string()),
+                     "sound": pa.array([name_sound(n) for n in distinct], pa.string())})
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +121,8 @@ def _clean_sql(column: str) -> str:
 
 _ADDRESS_MAP_SQL = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in _ADDRESS_WORDS.items()) + "}"
 _STREET = "([0-9]+[a-z]?) ([a-z][a-z ]*[a-z])"  # house number, then the street's words up to a comma
+# A UK postcode inside lower-cased text, standing as words of its own: (before)(outward) (inward)(after).
+_UK_POSTCODE = r"(^|[^a-z0-9])([a-pr-uwyz][a-hk-y]?[0-9][0-9a-z]?) *([0-9][abd-hjlnp-uw-z]{2})($|[^a-z0-9])"
 
 # Each expensive standardisation runs once per distinct value, not once per record: a million records hold
 # a few thousand names and dates of birth and far fewer addresses and phones than rows. Each lookup maps
@@ -149,23 +174,33 @@ _LOOKUPS: dict[str, str] = {
                          then try_cast(substr(v, 6, 2) as integer) end as m,
                     case when length(v) = 10 then try_cast(v as date) end as d
                 from (select distinct trim(coalesce(date_of_birth, '')) as v from records)))""",
-    # Addresses: lower case, punctuation to spaces but commas kept (they end the street line), common
-    # abbreviations expanded, then the first "number street" found.
+    # Addresses: a UK postcode written inside the address is taken out (and used where the record has no
+    # postcode of its own); then lower case, punctuation to spaces but commas kept (they end the street
+    # line), common abbreviations expanded, the first "number street" found, and the distinct words.
     "lk_addr": f"""
-        select v, nullif(replace(expanded, ' , ', ' '), '') as address_std,
+        select v, found_postcode, nullif(replace(expanded, ' , ', ' '), '') as address_std,
             nullif(street.number || ' ' || street.name, ' ') as street_key,
             nullif(street.name, '') as street_name,
-            nullif(street.number, '') as house_number
+            nullif(street.number, '') as house_number,
+            list_distinct(list_filter(string_split(replace(expanded, ',', ' '), ' '), lambda w: w <> '')) as words
         from (
-            select v, expanded, regexp_extract(expanded, '{_STREET}', ['number', 'name']) as street
+            select v, found_postcode, expanded, regexp_extract(expanded, '{_STREET}', ['number', 'name']) as street
             from (
-                select v, array_to_string(list_transform(string_split(tokens, ' '),
+                select v, found_postcode, array_to_string(list_transform(string_split(tokens, ' '),
                     lambda w: coalesce({_ADDRESS_MAP_SQL}[w], w)), ' ') as expanded
                 from (
-                    select v, trim(regexp_replace(replace(lower(v), ',', ' , '), '[^a-z0-9,]+', ' ', 'g')) as tokens
-                    from (select distinct coalesce(address, '') as v from records))))""",  # noqa: S608
+                    select v, found_postcode,
+                        trim(regexp_replace(replace(without_postcode, ',', ' , '), '[^a-z0-9,]+', ' ', 'g')) as tokens
+                    from (
+                        select v,
+                            case when pc.outward <> '' then upper(pc.outward || ' ' || pc.inward) end as found_postcode,
+                            case when pc.outward <> '' then regexp_replace(lower(v), '{_UK_POSTCODE}', '\\1 \\4')
+                                 else lower(v) end as without_postcode
+                        from (select v, regexp_extract(lower(v), '{_UK_POSTCODE}', ['before', 'outward', 'inward', 'after']) as pc
+                              from (select distinct coalesce(address, '') as v from records))))))""",  # noqa: S608
     # Postcodes: compared without spaces; the district is a UK postcode's outward code, or for any other
-    # format (an Australian 4-digit one, say) all but the last two characters.
+    # format (an Australian 4-digit one, say) all but the last two characters. A record without a postcode
+    # of its own takes the one found in its address.
     "lk_postcode": """
         select v, postcode_std,
             case
@@ -176,7 +211,8 @@ _LOOKUPS: dict[str, str] = {
                 else postcode_std
             end as postcode_district
         from (select v, nullif(upper(regexp_replace(v, '\\s+', '', 'g')), '') as postcode_std
-              from (select distinct coalesce(postcode, '') as v from records))""",
+              from (select distinct coalesce(nullif(trim(coalesce(r.postcode, '')), ''), a.found_postcode, '') as v
+                    from records r left join lk_addr a on a.v = coalesce(r.address, '')))""",
     # Phones: digits (and a leading +) only; a UK national number becomes +44.
     "lk_phones": """
         select v, list_distinct(list_filter(list_transform(string_split(v, ';'),
@@ -197,8 +233,9 @@ select
     nullif(list_concat(g.words, mid.words, f.family_words, o.other_words), []) as all_names,
     d.dob_full, d.dob_days, d.dob_year, d.dob_month, d.dob_day, d.dob_precision,
     case when upper(trim(coalesce(r.sex, ''))) in ('F', 'M', 'X') then upper(trim(r.sex)) end as sex_std,
+    case when lower(trim(coalesce(r.role, ''))) in ('child', 'adult') then lower(trim(r.role)) end as role_std,
     p.postcode_std, p.postcode_district,
-    a.address_std, a.street_key, a.street_name, a.house_number,
+    a.address_std, a.street_key, a.street_name, a.house_number, coalesce(r.address, '') as address_key,
     -- Plain replace, not regular expressions: these run once per record.
     case when coalesce(r.nhs_number_valid, false)
          then nullif(replace(replace(coalesce(r.nhs_number, ''), ' ', ''), '-', ''), '') end as nhs,
@@ -214,8 +251,8 @@ left join lk_name mid on mid.v = coalesce(r.middle_names, '')
 left join lk_name f on f.v = coalesce(r.family_name, '')
 left join lk_other o on o.v = coalesce(r.other_names, '')
 left join lk_dob d on d.v = trim(coalesce(r.date_of_birth, ''))
-left join lk_postcode p on p.v = coalesce(r.postcode, '')
 left join lk_addr a on a.v = coalesce(r.address, '')
+left join lk_postcode p on p.v = coalesce(nullif(trim(coalesce(r.postcode, '')), ''), a.found_postcode, '')
 left join lk_phones ph on ph.v = coalesce(r.phones, '')
 """
 
@@ -252,21 +289,68 @@ class Prepared:
     table: pa.Table  # PREPARED_COLUMNS, in unique_id order
     shared: Shared
     identifiers: pa.Table | None = None  # unique_id and IDENTIFIER_COLUMNS
+    frequencies: Frequencies | None = None  # the term frequencies the table was prepared with
+
+
+def count_frequencies(con: duckdb.DuckDBPyConnection) -> Frequencies:
+    """The term frequencies of the records in `stage` (joined to their address words in `lk_addr`)."""
+    records = con.execute("select count(*) from stage").fetchone()[0]  # type: ignore[index]
+
+    def counted(sql: str) -> dict[str, int]:
+        return dict(con.execute(f"select v, n from ({sql}) where v is not null and n >= ? order by v",  # noqa: S608
+                                [MIN_COUNT_KEPT]).fetchall())
+
+    return Frequencies(
+        records=int(records),
+        address=counted("select w as v, count(*) as n from (select unnest(a.words) as w from stage s "
+                        "join lk_addr a on a.v = s.address_key) group by w"),
+        given=counted("select given_std as v, count(*) as n from stage group by given_std"),
+        family=counted("select family_std as v, count(*) as n from stage group by family_std"),
+    )
+
+
+def _register_frequencies(con: duckdb.DuckDBPyConnection, frequencies: Frequencies) -> None:
+    for name, counts in (("freq_address", frequencies.address), ("freq_given", frequencies.given),
+                         ("freq_family", frequencies.family)):
+        con.register(name, pa.table({"v": pa.array(list(counts), pa.string()),
+                                     "n": pa.array(list(counts.values()), pa.int64())}))
+
+
+# Each address's four rarest words with the information each carries, log2(records / records holding it)
+# (an address's other words are the common ones, road or the borough's name, which say little); and its
+# two rarest words the model saw more than once (a word seen once is more often a typo than a place), for
+# blocking. Ties go to the word later in the alphabet, so the same address always gives the same words.
+ADDRESS_WORDS_COMPARED = 4
+_ADDRESS_WORDS_SQL = f"""
+    select v, max_by(w, struct_pack(b := bits, w := w), {ADDRESS_WORDS_COMPARED}) as top,
+        max(bits, {ADDRESS_WORDS_COMPARED}) as top_bits,
+        max_by(w, struct_pack(b := bits, w := w), 2) filter (where known) as known
+    from (
+        select x.v, x.w, greatest(log2(cast(? as double) / coalesce(f.n, 1)), 0.0) as bits, f.n is not null as known
+        from (select v, unnest(words) as w from lk_addr) x left join freq_address f on f.v = x.w)
+    group by v
+"""  # noqa: S608 - built from this module's constants
 
 
 def prepare_in(
     con: duckdb.DuckDBPyConnection, records: pa.Table, settings: LinkageSettings, *,
-    shared: Shared | None = None, keep_identifiers: bool = False,
+    shared: Shared | None = None, keep_identifiers: bool = False, frequencies: Frequencies | None = None,
 ) -> Prepared:
     """prepare_records on the given connection. `shared`: the identifier values to set aside, counted
-    over every record by the caller; None counts them over these records."""
+    over every record by the caller; None counts them over these records. `frequencies`: the model's term
+    frequencies; None counts them over these records (to train a model on them)."""
     table = conform(records)
     con.register("records", table)
     for name, sql in _LOOKUPS.items():
         con.execute(f"create or replace temp table {name} as {sql}")
     con.execute(f"create or replace temp table stage as {_PREPARE_SQL}")
+    if frequencies is None:
+        frequencies = count_frequencies(con)
+    _register_frequencies(con, frequencies)
+    con.execute(f"create or replace temp table lk_addr_words as {_ADDRESS_WORDS_SQL}", [max(frequencies.records, 1)])
     for name in _LOOKUPS:
-        con.execute(f"drop table {name}")
+        if name != "lk_addr":
+            con.execute(f"drop table {name}")
     con.unregister("records")
     identifiers = None
     if keep_identifiers:
@@ -286,6 +370,9 @@ def prepare_in(
     given = arrow_table(con.sql("select distinct given_std from stage where given_std is not null"))
     lookup = _forms_lookup(given.column(0) if given.num_rows else pa.chunked_array([], pa.string()))
     con.register("forms_lookup", lookup)
+    names = arrow_table(con.sql("select given_std as v from stage union select family_std from stage"))
+    con.register("sounds_lookup", _sounds_lookup(names.column(0) if names.num_rows
+                                                 else pa.chunked_array([], pa.string())))
     result = arrow_table(con.sql("""
         select
             s.unique_id, s.source_system, s.given_std, f.forms as given_forms, s.middle_std, s.family_std,
@@ -295,17 +382,32 @@ def prepare_in(
             case when length(s.phones_all) > 0 then s.phones_all end as phones_list,
             case when length(s.emails_all) > 0 then s.emails_all end as emails_list,
             s.phones_all[1] as phone_first,
-            s.emails_all[1] as email_first
-        from stage s left join forms_lookup f on s.given_std = f.name
+            s.emails_all[1] as email_first,
+            case when s.given_std is not null then coalesce(fg.n, 1) / cast(? as double) end as given_share,
+            case when s.family_std is not null then coalesce(ff.n, 1) / cast(? as double) end as family_share,
+            sg.sound as given_sound, sf.sound as family_sound, s.role_std,
+            w.top[1] as addr_t1, w.top[2] as addr_t2, w.top[3] as addr_t3, w.top[4] as addr_t4,
+            w.top_bits[1] as addr_w1, w.top_bits[2] as addr_w2, w.top_bits[3] as addr_w3, w.top_bits[4] as addr_w4,
+            list_sum(w.top_bits) as addr_bits, w.known[1] as addr_rare, w.known[2] as addr_rare2
+        from stage s
+        left join forms_lookup f on s.given_std = f.name
+        left join sounds_lookup sg on s.given_std = sg.name
+        left join sounds_lookup sf on s.family_std = sf.name
+        left join freq_given fg on s.given_std = fg.v
+        left join freq_family ff on s.family_std = ff.v
+        left join lk_addr_words w on w.v = s.address_key
         order by s.unique_id
-    """))
-    con.unregister("forms_lookup")
-    con.execute("drop table stage")
-    return Prepared(result.select(list(PREPARED_COLUMNS)), shared, identifiers)
+    """, params=[max(frequencies.records, 1)] * 2))
+    for name in ("forms_lookup", "sounds_lookup", "freq_address", "freq_given", "freq_family"):
+        con.unregister(name)
+    for name in ("stage", "lk_addr", "lk_addr_words"):
+        con.execute(f"drop table {name}")
+    return Prepared(result.select(list(PREPARED_COLUMNS)), shared, identifiers, frequencies)
 
 
 def prepare_records(
-    records: pa.Table, settings: LinkageSettings, *, con: duckdb.DuckDBPyConnection | None = None
+    records: pa.Table, settings: LinkageSettings, *, con: duckdb.DuckDBPyConnection | None = None,
+    frequencies: Frequencies | None = None,
 ) -> pa.Table:
     """The standardised table the model compares: one row per record, PREPARED_COLUMNS.
 
@@ -315,7 +417,7 @@ def prepare_records(
     own = con is None
     con = con or duckdb.connect()
     try:
-        return prepare_in(con, records, settings).table
+        return prepare_in(con, records, settings, frequencies=frequencies).table
     finally:
         if own:
             con.close()

@@ -3,6 +3,7 @@ different persons sharing an identifier (a data-quality problem, never a reason 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,9 +12,10 @@ import pyarrow.compute as pc
 from django.utils import timezone
 
 from safeguarding.core.bulk import BulkTable
-from safeguarding.linkage.models import LinkageRun, MatchReview, ReviewStatus
+from safeguarding.linkage.models import LinkageRun, MatchReview, ReviewPriority, ReviewStatus
 from safeguarding.linkage.pipeline import contributions_from_pair
 from safeguarding.linkage.scoring import explain_pairs
+from safeguarding.linkage.sources import persons_worked_with, worked_with_in_words
 
 Pair = tuple[int, int]
 _REVIEWS = BulkTable(MatchReview)
@@ -52,12 +54,29 @@ def flagged_pairs(conflicts: pa.Table, records: pa.Table, result: Any) -> dict[P
     return flagged
 
 
+@dataclass(frozen=True)
+class QueueCounts:
+    """What a run left for people: the pairs queued, by why, and the uncertain pairs beyond the limit."""
+
+    queued: int
+    worked_with: int
+    shared_identifier: int
+    uncertain: int
+    left_to_model: int
+
+
 def refresh_review_queue(
-    *, run: LinkageRun, result: Any, clusters: tuple[np.ndarray, np.ndarray], decided: set[Pair],
-    flagged: dict[Pair, dict[str, Any]],
-) -> int:
-    """Pending reviews become this run's review band: pairs already pending keep their place (and
-    get the new score); pairs no longer in the band are marked superseded; decided pairs never return."""
+    *, run: LinkageRun, result: Any, persons: tuple[np.ndarray, np.ndarray], decided: set[Pair],
+    flagged: dict[Pair, dict[str, Any]], limit: int,
+) -> QueueCounts:
+    """Pending reviews become this run's queue: pairs already pending keep their place (and get the new
+    score); pairs no longer wanted are marked superseded; decided pairs never return.
+
+    The queue is the pairs whose decision matters, most first: every pair in the review band, or sharing
+    an identifier, that involves a child the partnership is working with (linkage.sources); then pairs
+    sharing an identifier; then the rest of the band, the likeliest matches first (the model keeps them
+    apart, so the likelier a match, the likelier the model is wrong), up to ``limit`` pairs in all. The
+    band beyond the limit is left to the model: those pairs stay apart, as below the lower threshold."""
     # Not the labels and per-comparison weights: the explanation is rebuilt from the levels (gamma_*).
     band = result.review.select([c for c in result.review.column_names
                                  if not c.startswith(("label_", "mw_"))]).to_pylist()
@@ -73,14 +92,26 @@ def refresh_review_queue(
             wanted[pair]["flag"] = row["flag"]  # uncertain anyway: say why it matters
         else:
             wanted[pair] = row
-    # Each wanted record's cluster, looked up in the run's (record, cluster) arrays sorted by record.
-    record_ids, cluster_of = clusters
+    # Each wanted record's person after the run, looked up in the run's (record, person) arrays.
+    record_ids, person_of = persons
     wanted_ids = np.fromiter({r for pair in wanted for r in pair}, np.int64)
     at = np.minimum(np.searchsorted(record_ids, wanted_ids), max(len(record_ids) - 1, 0))
-    cluster_of_record = {
-        r: c for r, c, found in zip(wanted_ids.tolist(), cluster_of[at].tolist(),
+    person_of_record = {
+        r: p for r, p, found in zip(wanted_ids.tolist(), person_of[at].tolist(),
                                     (record_ids[at] == wanted_ids).tolist(), strict=True) if found
     } if len(record_ids) else {}
+    worked_with = persons_worked_with() if wanted else {}
+    for pair, row in wanted.items():
+        ways = [w for r in pair for w in worked_with.get(person_of_record.get(r, -1), [])]
+        row["worked_with"] = worked_with_in_words(ways)
+        row["priority"] = (ReviewPriority.WORKED_WITH if ways else
+                           ReviewPriority.SHARED_IDENTIFIER if row.get("flag") else ReviewPriority.UNCERTAIN)
+    ranked = sorted(wanted, key=lambda pair: (wanted[pair]["priority"], -wanted[pair]["match_probability"], pair))
+    must_see = sum(1 for pair in ranked if wanted[pair]["priority"] == ReviewPriority.WORKED_WITH)
+    kept = ranked[:max(limit, must_see)]
+    left_to_model = len(ranked) - len(kept)
+    wanted = {pair: wanted[pair] for pair in kept}
+
     pending = {
         (left, right): pk
         for pk, left, right in MatchReview.objects.filter(status=ReviewStatus.PENDING).values_list(
@@ -96,14 +127,20 @@ def refresh_review_queue(
             "match_probability": row["match_probability"],
             "match_weight": row["match_weight"],
             "explanation": row.get("explanation") or [c._asdict() for c in contributions_from_pair(row, result.model)],
-            "same_person_now": cluster_of_record.get(pair[0]) == cluster_of_record.get(pair[1]),
+            "same_person_now": person_of_record.get(pair[0]) == person_of_record.get(pair[1]),
             "run_id": run.pk,
             "flag": row.get("flag", ""),
+            "priority": int(row["priority"]),
+            "worked_with": row["worked_with"][:300],
         }
         if pair in pending:
             to_update.append({"id": pending[pair], **values})
         else:
             to_create.append({"record_l_id": pair[0], "record_r_id": pair[1], **values})
-    _REVIEWS.update(to_update, ["match_probability", "match_weight", "explanation", "same_person_now", "run", "flag"])
+    _REVIEWS.update(to_update, ["match_probability", "match_weight", "explanation", "same_person_now", "run", "flag",
+                                "priority", "worked_with"])
     _REVIEWS.insert(to_create, timezone.now())
-    return len(wanted)
+    by_priority = {p: sum(1 for row in wanted.values() if row["priority"] == p) for p in ReviewPriority}
+    return QueueCounts(queued=len(wanted), worked_with=by_priority[ReviewPriority.WORKED_WITH],
+                       shared_identifier=by_priority[ReviewPriority.SHARED_IDENTIFIER],
+                       uncertain=by_priority[ReviewPriority.UNCERTAIN], left_to_model=left_to_model)

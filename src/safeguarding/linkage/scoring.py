@@ -83,7 +83,8 @@ def splink_predictions(
     """Splink's own predictions (unique_id_l < unique_id_r, match_weight, match_probability, mw_<name>),
     before explainable_pairs turns them into levels and words."""
     report(progress, "predict", 0, 3)
-    table = prepared if prepared is not None else prepare_records(records, settings)
+    table = prepared if prepared is not None else prepare_records(records, settings,
+                                                                  frequencies=model.frequencies)
     report(progress, "predict", 1, 3)
     with database(engine, settings) as db_api:
         settings_dict = splink_settings(settings, db_api.sql_dialect.sql_dialect_str, model=model)
@@ -162,7 +163,8 @@ def explain_pairs(
             rows.append(row)
     keys = sorted({k for row in rows for k in row})
     table = pa.Table.from_pylist(rows).select(keys)
-    prepared = prepare_records(table, replace(settings, max_records_per_identifier=len(rows)))
+    prepared = prepare_records(table, replace(settings, max_records_per_identifier=len(rows)),
+                               frequencies=model.frequencies)
     pair_key = pc.divide(pc.subtract(prepared.column("unique_id"), 1), 2)  # integer division: 1, 2 -> 0
     prepared = prepared.append_column("explained_pair", pair_key)
     with database("duckdb", settings) as db_api:

@@ -4,27 +4,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings as django_settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, require
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
-from safeguarding.linkage.models import MatchDecision, MatchReview, ReviewStatus
+from safeguarding.linkage.models import LinkageRun, MatchDecision, MatchReview, ReviewPriority, ReviewStatus, RunStatus
 from safeguarding.people.models import SourceRecord
 
 
 def review_queue(*, user: User) -> QuerySet[MatchReview]:
-    """Pairs awaiting a decision, the most likely matches first."""
+    """Pairs awaiting a decision, those whose decision matters most first: pairs touching a child the
+    partnership is working with, then pairs sharing an identifier, then the rest; in each, the likeliest
+    matches first."""
     require(user, Capability.REVIEW_MATCHES)
     return (
         MatchReview.objects.filter(
             not_hidden(user, "record_l__person"), not_hidden(user, "record_r__person"), status=ReviewStatus.PENDING
         )
         .select_related("record_l__source_system__agency", "record_r__source_system__agency")
-        .order_by("-match_probability", "pk")
+        .order_by("priority", "-match_probability", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """The queue's size and what is in it, and what the last run left to the model."""
+
+    total: int
+    by_priority: list[tuple[str, int]]  # (why, how many), in the queue's order
+    left_to_model: int  # uncertain pairs the last run did not queue (beyond LINKAGE_REVIEW_LIMIT)
+    limit: int
+    last_run: LinkageRun | None
+
+
+def review_queue_summary(*, user: User) -> QueueSummary:
+    """How many pairs wait, for each reason, and what the last completed run left to the model."""
+    counts = dict(review_queue(user=user).order_by().values_list("priority").annotate(n=Count("pk")))
+    last = LinkageRun.objects.filter(status=RunStatus.COMPLETED).exclude(counts={}).order_by("-started_at").first()
+    return QueueSummary(
+        total=sum(counts.values()),
+        by_priority=[(label, counts.get(value, 0)) for value, label in ReviewPriority.choices],
+        left_to_model=int((last.counts if last else {}).get("review_band_left_to_model", 0)),
+        limit=django_settings.LINKAGE_REVIEW_LIMIT,
+        last_run=last,
     )
 
 
@@ -43,6 +70,7 @@ COMPARED_FIELDS: list[tuple[str, str]] = [
     ("other_names", "Other names"),
     ("date_of_birth", "Date of birth"),
     ("sex", "Sex"),
+    ("role", "Child or adult"),
     ("nhs_number", "NHS number"),
     ("upn", "Unique pupil number"),
     ("pnc_id", "PNC id"),

@@ -36,6 +36,8 @@ def linkage_settings(**overrides: Any) -> LinkageSettings:
         "lower_threshold": django_settings.LINKAGE_LOWER_THRESHOLD,
         "upper_threshold": django_settings.LINKAGE_UPPER_THRESHOLD,
         "spark_master": django_settings.LINKAGE_SPARK_MASTER,
+        "spark_driver_memory": django_settings.LINKAGE_SPARK_DRIVER_MEMORY,
+        "spark_shuffle_partitions": django_settings.LINKAGE_SPARK_PARTITIONS,
     }
     values.update({k: v for k, v in overrides.items() if v is not None or k not in values})
     return LinkageSettings(**values)
@@ -49,6 +51,13 @@ class RunResult:
     run: LinkageRun
     counts: dict[str, int]
     timings: dict[str, float]
+    nothing_to_link: bool = False
+
+
+# Linkage compares records two by two and trains its model on the pairs: with fewer records than this
+# there is nothing to compare or learn from, and a run says so instead of failing.
+MIN_RECORDS = 10
+NOTHING_TO_LINK = "Nothing to link: the hub holds too few records to compare (import the agencies' extracts first)."
 
 
 def _model_for_run(*, retrain: bool) -> tuple[Any, LinkageModelVersion | None]:
@@ -88,6 +97,8 @@ def linkage_run(
         loaded = load(progress=progress)
         records = loaded.records
         timings["load"] = time.perf_counter() - started
+        if records.num_rows < MIN_RECORDS:
+            return _nothing_to_link(run, records=records.num_rows, initiated_by=initiated_by, timings=timings)
         must, cannot, decided = active_decisions()
         model, saved = _model_for_run(retrain=retrain)
         result = link(
@@ -109,13 +120,18 @@ def linkage_run(
         if saved is None:
             saved = _save_model(result.model, model_to_json(result.model), engine=engine, records=records.num_rows)
         with transaction.atomic():
-            counts, clusters = write_back(
+            counts, persons = write_back(
                 run_id=run.pk, result=result, state=loaded.state, must=must, now=timezone.now(), progress=progress
             )
-            counts["review_pairs"] = refresh_review_queue(
-                run=run, result=result, clusters=clusters, decided=decided,
-                flagged=flagged_pairs(conflicts, records, result),
+            queue = refresh_review_queue(
+                run=run, result=result, persons=persons, decided=decided,
+                flagged=flagged_pairs(conflicts, records, result), limit=django_settings.LINKAGE_REVIEW_LIMIT,
             )
+            counts["review_pairs"] = queue.queued
+            counts["review_pairs_worked_with"] = queue.worked_with
+            counts["review_pairs_shared_identifier"] = queue.shared_identifier
+            counts["review_pairs_uncertain"] = queue.uncertain
+            counts["review_band_left_to_model"] = queue.left_to_model
             counts["shared_identifiers_flagged"] = conflicts.num_rows
             counts["records_compared"] = result.compared
             run.model = saved
@@ -139,6 +155,25 @@ def linkage_run(
     run.refresh_from_db()
     # In the order the stages ran (PostgreSQL's jsonb keeps its keys in an order of its own).
     return RunResult(run=run, counts=counts, timings={k: round(v, 3) for k, v in timings.items()})
+
+
+def _nothing_to_link(run: LinkageRun, *, records: int, initiated_by: str, timings: dict[str, float]) -> RunResult:
+    """A run over a hub with too few records to compare (none yet, say): it says so and changes nothing."""
+    counts = {"records": records, "persons": records, "pairs_scored": 0, "records_moved": 0, "review_pairs": 0}
+    with transaction.atomic():
+        run.status = RunStatus.COMPLETED
+        run.finished_at = timezone.now()
+        run.counts, run.timings = counts, {k: round(v, 3) for k, v in timings.items()}
+        run.note = NOTHING_TO_LINK
+        run.save(update_fields=["status", "finished_at", "counts", "timings", "note"])
+        audit_record(
+            event_type=AuditEventType.LINKAGE_RUN,
+            actor_label=initiated_by,
+            target_kind="linkage_run",
+            target_id=run.pk,
+            detail={"counts": counts, "model": None, "engine": run.engine, "note": NOTHING_TO_LINK},
+        )
+    return RunResult(run=run, counts=counts, timings=run.timings, nothing_to_link=True)
 
 
 def _save_model(model: Any, text: str, *, engine: str, records: int) -> LinkageModelVersion:

@@ -214,7 +214,7 @@ class SyntheticPartnership:
         order = list(range(len(rows)))
         self.rng.shuffle(order)
         shuffled = [rows[i] for i in order]
-        table = pa.Table.from_pylist(shuffled).select(list(INPUT_COLUMNS))
+        table = pa.Table.from_pylist([{"role": "", **row} for row in shuffled]).select(list(INPUT_COLUMNS))
         return table, truth
 
 

@@ -40,7 +40,7 @@ class MatchDecisionForm(forms.Form):
 def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     reviews = list(selectors.review_queue(user=user)[:200])
-    total = selectors.review_queue(user=user).count()
+    summary = selectors.review_queue_summary(user=user)
     recent = list(selectors.recent_decisions(user=user))
     persons_shown(
         user=user,
@@ -48,7 +48,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         person_ids=[pk for pair in reviews for pk in (pair.record_l.person_id, pair.record_r.person_id)]
         + [pk for d in recent for pk in (d.record_l.person_id, d.record_r.person_id)],
     )
-    return render(request, "linkage/queue.html", {"reviews": reviews, "total": total, "decisions": recent})
+    return render(request, "linkage/queue.html",
+                  {"reviews": reviews, "total": summary.total, "summary": summary, "decisions": recent})
 
 
 @require_http_methods(["GET", "POST"])

@@ -32,7 +32,8 @@ def write_back(
     progress: Progress | None,
 ) -> tuple[dict[str, int], tuple[np.ndarray, np.ndarray]]:
     """Apply the run's clusters to persons, keeping ids stable. Returns the counts for the run's
-    summary and the (record, cluster) arrays sorted by record, for the review queue."""
+    summary and the (record, person) arrays sorted by record, for the review queue: each record's
+    person after the run (a root)."""
     clusters_table = result.clusters.sort_by("unique_id")
     ids = clusters_table.column("unique_id").to_numpy()
     if not np.array_equal(ids, state.column("unique_id").to_numpy()):
@@ -114,4 +115,4 @@ def write_back(
         "splits": splits,
         "new_persons": len(created),
     }
-    return counts, (ids, cluster_of)
+    return counts, (ids, target)

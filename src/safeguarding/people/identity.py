@@ -22,6 +22,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from safeguarding.core import normalise
 from safeguarding.core.arrow import query_arrow
 from safeguarding.core.bulk import BulkTable
 from safeguarding.people.models import ChangeKind, Person, PersonChange, PersonRole, SourceRecord
@@ -162,7 +163,8 @@ def person_create_with_record(
     the new person's id by ``record_id``."""
     (pk,) = _create([display_values([record])], timezone.now())
     person = Person.objects.get(pk=pk)
-    source_record = SourceRecord.objects.create(person=person, record_id=record_id(person.pk), **record)
+    keys = normalise.record_name_keys(record.get("given_name"), record.get("family_name"), record.get("other_names"))
+    source_record = SourceRecord.objects.create(person=person, record_id=record_id(person.pk), **{**keys, **record})
     return person, source_record
 
 

@@ -131,6 +131,14 @@ class SourceRecord(models.Model):
         null=True, blank=True, help_text="the lowest link probability that joined this record to its person"
     )
     raw = models.JSONField(default=dict, help_text="the row as the agency sent it, extra columns included")
+    # Names as *Find a person* looks them up, indexed (core.normalise: name_key, name_sound, last_name_word,
+    # other_name_keys), set wherever a record's names are: by the import and by the identity room.
+    given_key = models.CharField(max_length=60, blank=True)
+    given_sound = models.CharField(max_length=16, blank=True)
+    family_key = models.CharField(max_length=60, blank=True)
+    family_sound = models.CharField(max_length=16, blank=True)
+    family_last = models.CharField(max_length=60, blank=True, help_text="the last word of a family name of several")
+    other_keys = models.TextField(blank=True, help_text="other names' keys and sounds, space-separated")
     imported_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(auto_now=True)
 
@@ -139,7 +147,9 @@ class SourceRecord(models.Model):
             models.UniqueConstraint(fields=["source_system", "record_id"], name="unique_record_per_system"),
         ]
         indexes = [
-            models.Index(fields=["family_name", "given_name"]),
+            models.Index(fields=["family_key", "given_key"], name="record_family_given_key"),
+            models.Index(fields=["family_sound", "given_sound"], name="record_family_given_sound"),
+            models.Index(fields=["family_last"], name="record_family_last", condition=models.Q(family_last__gt="")),
             models.Index(fields=["nhs_number"]),
             models.Index(fields=["upn"]),
             models.Index(fields=["date_of_birth"]),

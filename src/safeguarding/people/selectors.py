@@ -5,11 +5,13 @@ relationships). The whole single view is composed above the rooms (``workflows.s
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q
 from django.utils import timezone
 
 from safeguarding.accounts.access import (
@@ -92,16 +94,58 @@ class SearchRefused(Exception):
     """A referrer has searched too often in a short time; the message says when they may again."""
 
 
-def _records_matching(criteria: SearchCriteria) -> Q:
-    """Casework staff's search: names match whole, by their start or among other names."""
-    q = Q()
-    if criteria.given_name:
-        name = criteria.given_name.strip()
-        q &= Q(given_name__iexact=name) | Q(other_names__icontains=name) | Q(given_name__istartswith=name)
-    if criteria.family_name:
-        name = criteria.family_name.strip()
-        q &= Q(family_name__iexact=name) | Q(family_name__istartswith=name) | Q(other_names__icontains=name)
-    return q & _exact_matching(criteria)
+class _Filled(Func):
+    """``column > ''`` (not empty) with the empty text written out, not passed as a parameter: SQLite's planner uses a
+    partial index (``WHERE column > ''``) only when the query states the index's condition literally."""
+
+    template = "%(expressions)s > ''"
+    output_field = BooleanField()
+
+
+def _starts_with(field: str, key: str) -> Q:
+    """``field`` starts with ``key`` (letters a-z only), as a range an index answers on either database:
+    key <= value < the next key of its length ("smith" <= value < "smiti")."""
+    stem = key.rstrip("z")
+    if not stem:
+        return Q(**{f"{field}__gte": key})
+    following = stem[:-1] + chr(ord(stem[-1]) + 1)
+    return Q(**{f"{field}__gte": key, f"{field}__lt": following})
+
+
+def _name_found_by(name: str, *, key_field: str, sound_field: str, last_field: str = "") -> list[Q]:
+    """The ways a record answers to a name, each on an index of its own (docs/decisions.md): its key
+    starts with the name's, it sounds the same, it is the last word of a name of several (Smith-Jones
+    for Jones), or it is among the record's other names (whole, by its start, or by its sound)."""
+    key, sound = normalise.name_key(name), normalise.name_sound(name)
+    if not key:
+        return []
+    has_others = Q(_Filled(F("other_keys")))
+    ways = [_starts_with(key_field, key), has_others & Q(other_keys__contains=f" {key}")]
+    if last_field:
+        ways.append(Q(_Filled(F(last_field))) & Q(**{last_field: key}))
+    if sound:
+        ways += [Q(**{sound_field: sound}), has_others & Q(other_keys__contains=f" #{sound} ")]
+    return ways
+
+
+def _records_matching(criteria: SearchCriteria) -> list[Q]:
+    """Casework staff's search, as alternatives each answered by an index: names match by their start,
+    their sound, a word of a name of several, or among the record's other names (Find a person answers
+    in well under a second at a million records: docs/benchmarks.md). Several alternatives are asked as
+    one query of UNIONs, so that each is planned on its own index."""
+    exact = _exact_matching(criteria)
+    family = _name_found_by(criteria.family_name, key_field="family_key", sound_field="family_sound",
+                            last_field="family_last") if criteria.family_name.strip() else []
+    given = _name_found_by(criteria.given_name, key_field="given_key", sound_field="given_sound") \
+        if criteria.given_name.strip() else []
+    if (criteria.family_name.strip() and not family) or (criteria.given_name.strip() and not given):
+        return [Q(pk__in=[])]  # a name with no letters in it finds no one
+    if family:
+        given_any = reduce(operator.or_, given) if given else Q()
+        return [way & given_any & exact for way in family]
+    if given:
+        return [way & exact for way in given]
+    return [exact]
 
 
 def _exact_matching(criteria: SearchCriteria) -> Q:
@@ -211,11 +255,10 @@ def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
     if criteria.is_empty:
         return []
     if has(user, Capability.SEARCH_PEOPLE):
-        person_ids = list(
-            SourceRecord.objects.filter(_records_matching(criteria))
-            .values_list("person_id", flat=True)
-            .distinct()[: SEARCH_RESULT_LIMIT * 4]
-        )
+        ways = [SourceRecord.objects.filter(way).values_list("person_id", flat=True)
+                for way in _records_matching(criteria)]
+        found = ways[0].union(*ways[1:]) if len(ways) > 1 else ways[0].distinct()
+        person_ids = list(found[: SEARCH_RESULT_LIMIT * 4])
         limit, scope = SEARCH_RESULT_LIMIT, Q()
     elif has(user, Capability.RAISE_CONCERN):
         if not criteria.specific_enough_for_referrer():

@@ -19,8 +19,9 @@ class WorkflowsConfig(AppConfig):
             register_referral_source,
         )
         from safeguarding.frontdoor.selectors import concern_moments
+        from safeguarding.linkage.sources import register_worked_with_source
         from safeguarding.panel.selectors import children_under_active_plan, referral_moments
-        from safeguarding.workflows import subject_access
+        from safeguarding.workflows import subject_access, worked_with
 
         register_plan_source("panel", children_under_active_plan)
         # Subject access requests read the rooms beside and above data protection through these.
@@ -51,3 +52,10 @@ class WorkflowsConfig(AppConfig):
 
         # The missed-opportunity report reviews every child referred to the panel.
         register_panel_referral_source("panel", referral_moments)
+
+
+        # Record linkage puts first in its review queue the pairs touching a child the partnership works with.
+        register_worked_with_source("alerts", "an alert", worked_with.children_alerted)
+        register_worked_with_source("concerns", "a concern", worked_with.children_with_concerns)
+        register_worked_with_source("plans", "a plan", worked_with.children_under_plan)
+        register_worked_with_source("panel", "a panel referral", worked_with.children_referred)

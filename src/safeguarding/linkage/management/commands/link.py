@@ -45,6 +45,9 @@ class Command(BaseCommand):
                 )
             except ServiceError as exc:
                 raise CommandError(str(exc)) from exc
+        if result.nothing_to_link:
+            console.print(f"Linkage run {result.run.pk}: {result.run.note} Records held: {result.counts['records']:,}.")
+            return
         table = Table(title=f"Linkage run {result.run.pk} ({result.run.engine}, model {result.run.model})")
         table.add_column("")
         table.add_column("", justify="right")
