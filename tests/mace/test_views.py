@@ -14,7 +14,7 @@ from safeguarding.mace import services
 from safeguarding.mace.models import AttendanceStatus, PanelDecision
 from safeguarding.panel.services import panel_refer
 from safeguarding.people.models import EventType, Handling
-from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, sign_in
 from tests.mace.conftest import Panel
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def plans_with_actions(panel: Panel, actions_each: int) -> None:
 
 def test_agenda_queries_do_not_grow_with_the_agenda(panel: Panel, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(panel.coordinator)
+    sign_in(client, panel.coordinator)
     url = reverse("mace:meeting", args=[panel.meeting.pk])
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
     with django_assert_max_num_queries(40) as few:
@@ -59,9 +59,9 @@ def test_my_work_queries_do_not_grow_with_the_work(panel: Panel, django_assert_m
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
     plans_with_actions(panel, 1)
     client = Client()
-    client.force_login(panel.officer)
+    sign_in(client, panel.officer)
     manager = Client()
-    manager.force_login(panel.police_manager)
+    sign_in(manager, panel.police_manager)
     with django_assert_max_num_queries(40) as few:
         assert client.get(reverse("mace:my-work")).status_code == 200
     with django_assert_max_num_queries(40) as few_agency:
@@ -96,7 +96,7 @@ def test_restricted_intelligence_never_reaches_the_agenda_for_non_police(panel: 
     plans_with_actions(panel, 1)
     for reader in (panel.coordinator, panel.practitioner, panel.council_manager):
         client = Client()
-        client.force_login(reader)
+        sign_in(client, reader)
         for url in (reverse("mace:meeting", args=[panel.meeting.pk]), reverse("mace:my-work")):
             assert "restricted-intel-text" not in client.get(url).content.decode()
     from safeguarding.notifications.models import Notification
@@ -111,10 +111,46 @@ def test_the_strategic_group_sees_references_not_names(panel: Panel) -> None:
     type(action).objects.filter(pk=action.pk).update(due_on=timezone.localdate() - dt.timedelta(days=21))
     services.escalations_run()
     client = Client()
-    client.force_login(panel.strategic)
+    sign_in(client, panel.strategic)
     page = client.get(reverse("mace:escalations")).content.decode()
     assert action.reference in page and "Chloe" not in page and "Barker" not in page
     manager = Client()
-    manager.force_login(panel.police_manager)
+    sign_in(manager, panel.police_manager)
     work = manager.get(reverse("mace:agency-work")).content.decode()
     assert action.reference in work and "escalated" in work.lower()
+
+
+# --- plans and work as lists (issue 16) ---------------------------------------------------------
+
+
+def test_plans_list_pages_filters_and_shows_each_childs_level(panel: Panel, settings) -> None:
+    settings.LIST_PAGE_SIZE = 3
+    children = [PersonFactory(given_name="Plan", family_name=f"Child{n}") for n in range(5)]
+    plans = [services.plan_open(acting_user=panel.coordinator, child=child) for child in children]
+    type(plans[0]).objects.filter(pk=plans[0].pk).update(review_due_on=timezone.localdate() - dt.timedelta(days=3))
+    client = sign_in(Client(), panel.practitioner)
+    page = client.get(reverse("mace:plans"))
+    assert page.context["plans"].total == 5 and len(page.context["plans"].items) == 3
+    body = page.content.decode()
+    assert "5 plans" in body and plans[0].reference in body and "Overdue" in body and "Not screened" in body
+    overdue = client.get(reverse("mace:plans"), {"review": "overdue"})
+    assert [p.pk for p in overdue.context["plans"].items] == [plans[0].pk]
+    named = client.get(reverse("mace:plans"), {"child": children[3].reference})
+    assert [p.pk for p in named.context["plans"].items] == [plans[3].pk]
+    download = client.get(reverse("mace:plans"), {"download": "csv"}).content.decode().strip().splitlines()
+    assert len(download) == 6 and download[0].startswith("Plan,Child's hub reference")
+
+
+def test_work_lists_page_each_list_on_its_own(panel: Panel, settings) -> None:
+    settings.LIST_PAGE_SIZE = 4
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    plans_with_actions(panel, 7)
+    client = sign_in(Client(), panel.officer)
+    first = client.get(reverse("mace:my-work"))
+    work = first.context["work"]
+    assert work.actions_total == 7 and len(work.actions.items) == 4
+    assert 'href="?actions-page=2"' in first.content.decode()
+    second = client.get(reverse("mace:my-work"), {"actions-page": "2"}).context["work"]
+    assert len(second.actions.items) == 3 and set(second.actions.items).isdisjoint(work.actions.items)
+    due_this_week = client.get(reverse("mace:my-work"), {"actions-due": "week"}).context["work"]
+    assert due_this_week.actions.total == 0  # due in ten days

@@ -340,3 +340,8 @@ SSO_PROVIDERS: dict[str, dict[str, str]] = {
     _key: {f: os.environ[f"SSO_{_key.upper()}_{f.upper()}"] for f in _SSO_FIELDS if f"SSO_{_key.upper()}_{f.upper()}" in os.environ}
     for _key in (p.strip().lower() for p in os.environ.get("SSO_PROVIDERS", "").split(",") if p.strip())
 }
+
+# Lists (issue 16): rows on each page of a list, and the most rows a list may be downloaded with as
+# CSV at once (narrow its filters for more).
+LIST_PAGE_SIZE = int(os.environ.get("LIST_PAGE_SIZE", "50"))
+LIST_DOWNLOAD_MAX_ROWS = int(os.environ.get("LIST_DOWNLOAD_MAX_ROWS", "50000"))

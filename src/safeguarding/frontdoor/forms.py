@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 
 from safeguarding.core.forms import GovukDateField
-from safeguarding.frontdoor.models import DecisionOutcome, Indicator
+from safeguarding.core.lists import ListFilters
+from safeguarding.frontdoor.models import ConcernStatus, DecisionOutcome, Indicator
 
 
 class ConcernForm(forms.Form):
@@ -94,3 +95,32 @@ class DecisionForm(forms.Form):
         if data.get("outcome") == DecisionOutcome.NO_FURTHER_ACTION and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give the reason for no further action")
         return data
+
+
+# --- filters of the front door's lists (issue 16) --------------------------------------------------
+
+
+class TriageFilters(ListFilters):
+    priority = forms.MultipleChoiceField(
+        label="Priority", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[("urgent", "Urgent"), ("overdue", "Decision overdue")],
+    )
+    agency = forms.TypedChoiceField(label="Raised by", required=False, coerce=int, empty_value=None)
+    child = forms.CharField(label="Child", required=False, max_length=100,
+                            help_text="Name or hub reference, for example P0000239")
+
+    def __init__(self, *args: Any, agencies: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [("", "Any agency"), *(agencies or [])]  # type: ignore[attr-defined]
+
+
+class DecidedFilters(ListFilters):
+    outcome = forms.MultipleChoiceField(label="Decision", required=False, choices=DecisionOutcome.choices,
+                                        widget=forms.CheckboxSelectMultiple)
+    late = forms.ChoiceField(label="In time", required=False, widget=forms.RadioSelect,
+                             choices=[("late", "Decided late"), ("in_time", "Decided in time")])
+
+
+class MyConcernFilters(ListFilters):
+    status = forms.ChoiceField(label="Status", required=False, widget=forms.RadioSelect,
+                               choices=ConcernStatus.choices)

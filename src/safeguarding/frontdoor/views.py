@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.accounts.downloads import list_download
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.frontdoor import selectors, services
@@ -123,16 +124,19 @@ def raised(request: HttpRequest, concern_id: int) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.RAISE_CONCERN)
-    concerns = list(selectors.concerns_raised_by(user=user))
-    persons_shown(user=user, page="my concerns", person_ids=[c.child_id for c in concerns])
+    concerns = selectors.my_concerns_listing(user=user, query=request.GET)
+    persons_shown(user=user, page="my concerns", person_ids=[c.child_id for c in concerns.items])
     return render(request, "frontdoor/mine.html", {"concerns": concerns})
 
 
 def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    waiting = list(selectors.triage_queue(user=user))
-    decided = list(selectors.recently_decided(user=user))
-    persons_shown(user=user, page="triage queue", person_ids=[c.child_id for c in [*waiting, *decided]])
+    waiting = selectors.triage_listing(user=user, query=request.GET)
+    if waiting.wants_download:
+        return list_download(user=user, listing=waiting, columns=selectors.TRIAGE_COLUMNS, page="triage queue",
+                             filename="triage-queue", person_of=lambda c: c.child_id)
+    decided = selectors.decided_listing(user=user, query=request.GET)
+    persons_shown(user=user, page="triage queue", person_ids=[c.child_id for c in [*waiting.items, *decided.items]])
     return render(request, "frontdoor/queue.html", {"waiting": waiting, "decided": decided})
 
 

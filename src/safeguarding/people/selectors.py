@@ -5,6 +5,8 @@ relationships). The whole single view is composed above the rooms (``workflows.s
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +20,14 @@ from safeguarding.accounts.access import (
     not_hidden,
     one_or_404,
     persons_hidden_from,
+    require,
     sees_restricted_intelligence,
 )
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
+from safeguarding.core.lists import Listing, Sort, listing
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Handling, Person, PersonRole, Relationship, SourceRecord
 
@@ -60,6 +64,8 @@ class SearchCriteria:
     upn: str = ""
     postcode: str = ""
     address: str = ""
+    reference: str = ""  # a hub reference (P0000239): casework search only
+    phone: str = ""  # casework search only
 
     def as_dict(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.__dict__.items() if v}
@@ -93,8 +99,15 @@ class SearchRefused(Exception):
 
 
 def _records_matching(criteria: SearchCriteria) -> Q:
-    """Casework staff's search: names match whole, by their start or among other names."""
+    """Casework staff's search: names match whole, by their start or among other names; a hub
+    reference finds the person under any id they have had; a phone number in any format."""
     q = Q()
+    if criteria.reference:
+        pk = normalise.person_reference(criteria.reference)
+        q &= Q(person__root_id=identity.root_id(pk)) if pk is not None else Q(pk__in=[])
+    if criteria.phone:
+        number = normalise.phone(criteria.phone)
+        q &= Q(phones__contains=number) if number else Q(pk__in=[])
     if criteria.given_name:
         name = criteria.given_name.strip()
         q &= Q(given_name__iexact=name) | Q(other_names__icontains=name) | Q(given_name__istartswith=name)
@@ -113,10 +126,29 @@ def _exact_matching(criteria: SearchCriteria) -> Q:
     if criteria.upn:
         q &= Q(upn=normalise.upn(criteria.upn) or criteria.upn.strip().upper())
     if criteria.postcode:
-        q &= Q(postcode=normalise.postcode(criteria.postcode) or criteria.postcode.strip().upper())
+        q &= _postcode_matching(criteria.postcode)
     if criteria.address:
         q &= Q(address__icontains=criteria.address.strip())
     return q
+
+
+_OUTWARD = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
+
+
+def _postcode_matching(text: str) -> Q:
+    """A whole postcode exactly; part of one by its start: the outward code ("S60" finds S60 1AB but
+    not S601), or the outward code and sector ("S60 1")."""
+    whole = normalise.postcode(text)
+    if whole:
+        return Q(postcode=whole)
+    compact = re.sub(r"\s+", " ", text.strip().upper())
+    if " " in compact:
+        return Q(postcode__startswith=compact)
+    if _OUTWARD.match(compact):
+        return Q(postcode__startswith=f"{compact} ")
+    if len(compact) > 2 and _OUTWARD.match(compact[:-1]) and compact[-1].isdigit():
+        return Q(postcode__startswith=f"{compact[:-1]} {compact[-1]}")
+    return Q(postcode=compact)
 
 
 def _name_agrees(wanted: str, name: str, other_names: str) -> bool:
@@ -415,4 +447,44 @@ def records_named(pairs: set[tuple[str, str]]) -> list[SourceRecord]:
         ):
             if (record.given_name.lower(), record.family_name.lower()) in pairs:
                 found.append(record)
+    return found
+
+
+# --- lists: finding a person in a list by reference or name (issue 16) ---------------------------
+
+
+
+def person_named(field: str, text: str) -> Q:
+    """A list's filter on the person in ``field`` (a foreign key to Person): by hub reference (the
+    person under any id they have had), else every word a start of their first or last name."""
+    pk = normalise.person_reference(text)
+    if pk is not None:
+        return Q(**{f"{field}__root_id": identity.root_id(pk)})
+    q = Q()
+    for word in (text or "").split():
+        q &= Q(**{f"{field}__given_name__istartswith": word}) | Q(**{f"{field}__family_name__istartswith": word})
+    return q
+
+
+PEOPLE_SORTS = [
+    Sort("name", ("family_name", "given_name")),
+    Sort("born", ("date_of_birth",)),
+]
+
+
+def people_listing(*, user: User, criteria: SearchCriteria, query: Mapping[str, Any]) -> Listing[Person]:
+    """Casework staff's search as a list: everyone whose records (in any agency's system) match, as
+    they are now, with the true count, a page at a time; each page's results audited."""
+    require(user, Capability.SEARCH_PEOPLE)
+    records = SourceRecord.objects.filter(_records_matching(criteria)).values("person__root_id")
+    people = Person.objects.filter(not_hidden(user, "pk"), pk__in=records).order_by("family_name", "given_name", "pk")
+    found = listing(people, query=query, noun=("person", "people"), sorts=PEOPLE_SORTS)
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.PERSON_SEARCHED,
+            actor=user,
+            target_kind="search",
+            detail={"criteria": criteria.as_dict(), "results": [p.pk for p in found.items], "total": found.total,
+                    "page": found.page},
+        )
     return found
