@@ -521,3 +521,12 @@ def sign_in_unlock(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"Sign-in unlocked for the {kind} {value}")
     return redirect("accounts:sign-in-locks")
+
+
+# --- pages for when something goes wrong (issue 16) --------------------------------------------------
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused because its CSRF token did not match: in the service's layout, with the way
+    back to the form (its address, asked for afresh), never Django's bare page."""
+    return render(request, "403_csrf.html", {"form_address": request.get_full_path()}, status=403)

@@ -65,6 +65,8 @@ DEBUG = _env_bool("DEBUG", False)
 LOCAL_DEMO = _env_bool("SAFEGUARDING_LOCAL_DEMO", False)
 _PLAIN_HTTP = DEBUG or LOCAL_DEMO
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+# A refused form gets a page in the service's layout with the way back to it (issue 16).
+CSRF_FAILURE_VIEW = "safeguarding.accounts.views.csrf_failure"
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
