@@ -46,6 +46,8 @@ class ListFilters(forms.Form):
     """A list's filter form (read from the address). Subclasses declare the fields; a value that does
     not validate is reported on the form and left out of the filtering, never guessed."""
 
+    small_choices = True  # small radios, as the filter's narrow column wants (the form renderer reads it)
+
     def values(self) -> dict[str, Any]:
         if not self.is_bound:
             return {}

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.forms import BoundField
 
+from safeguarding.core.forms import govuk_errors as _govuk_errors
 from safeguarding.core.words import govuk_date, sex_in_words
 
 register = template.Library()
@@ -24,3 +26,24 @@ def govuk_date_filter(value: object) -> str:
 @register.filter
 def sex_words(value: object) -> str:
     return sex_in_words(str(value or ""))
+
+
+@register.filter
+def govuk_errors(bound: object) -> list[str]:
+    """A form field's errors in GOV.UK wording (``core.forms.govuk_errors``)."""
+    if not isinstance(bound, BoundField):
+        return []
+    return _govuk_errors(bound)
+
+
+@register.filter
+def as_form_list(value: object) -> list[object]:
+    """One form or a list of forms, as a list (for the error summary)."""
+    if value in (None, ""):
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+@register.filter
+def forms_have_errors(value: object) -> bool:
+    return any(getattr(f, "errors", None) for f in as_form_list(value))
