@@ -68,6 +68,7 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
                 raised_after=raised_after,
+                context=form.context(),
             )
         except ServiceError as exc:
             add_service_error(form, exc)
@@ -101,14 +102,14 @@ def raise_new_child(request: HttpRequest) -> HttpResponse:
                 location=data["location"],
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
+                context=form.context(),
             )
         except ServiceError as exc:
-            add_service_error(child_form, exc)
+            add_service_error(form if exc.field in form.fields else child_form, exc)
         else:
             return redirect("frontdoor:raised", concern_id=concern.pk)
-    errors = list(child_form.non_field_errors()) + [e for f in child_form for e in f.errors]
     return render(
-        request, "frontdoor/raise_new_child.html", {"form": form, "child_form": child_form, "child_errors": errors}
+        request, "frontdoor/raise_new_child.html", {"form": form, "child_form": child_form, "both_forms": [child_form, form]}
     )
 
 
