@@ -16,7 +16,7 @@ from safeguarding.mace.models import Allocation, Escalation
 from safeguarding.notifications.models import Notification, NotificationKind
 from safeguarding.people.models import EventType
 from safeguarding.workflows.scheduled import clocks_and_chasing, scan_after_import
-from tests.factories import AlertFactory, EventFactory, SourceRecordFactory, SourceSystemFactory
+from tests.factories import AlertFactory, EventFactory, SourceRecordFactory, SourceSystemFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -53,11 +53,11 @@ def test_an_alert_is_allocated_from_its_page_and_appears_in_the_workers_list(age
     worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
     alert = AlertFactory()
     client = Client()
-    client.force_login(triage)
+    sign_in(client, triage)
     assert "Allocate the alert to a worker" in client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
     client.post(reverse("mace:allocate", args=["alert", alert.pk]), {"worker": worker.pk})
     assert Allocation.objects.get().worker == worker
     mine = Client()
-    mine.force_login(worker)
+    sign_in(mine, worker)
     assert alert.reference in mine.get(reverse("mace:my-work")).content.decode()
     assert Notification.objects.filter(recipient=worker, kind=NotificationKind.ALLOCATED).exists()
