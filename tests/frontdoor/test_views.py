@@ -3,6 +3,9 @@ with its true count, pages, filters and (the queue) a CSV download; a referrer's
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -171,3 +174,20 @@ def test_a_new_child_born_in_the_future_or_an_adult_is_refused_with_every_other_
     })
     assert sent.status_code == 302
     assert Concern.objects.get().places_involved == "Flat above the takeaway, Main Street"
+
+
+def test_after_a_search_finds_nobody_the_new_child_starts_with_what_was_typed(make_user) -> None:  # type: ignore[no-untyped-def]
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    client = sign_in(Client(), school)
+    search = {"family_name": "Nobodyson", "given_name": "Kai", "date_of_birth_0": "11", "date_of_birth_1": "7",
+              "date_of_birth_2": "2014", "postcode": "S60"}
+    found = client.get(reverse("frontdoor:raise-find"), search).content.decode()
+    link = re.search(r'href="([^"]*/raise/new-child/[^"]*)">Enter the child', found)
+    assert link is not None
+    page = client.get(link.group(1).replace("&amp;", "&"))
+    initial = page.context["child_form"].initial
+    assert initial == {"given_name": "Kai", "family_name": "Nobodyson", "date_of_birth": dt.date(2014, 7, 11)}
+    body = page.content.decode()
+    assert 'name="child-family_name" type="text" value="Nobodyson"' in body
+    assert 'name="child-date_of_birth_2" type="text" inputmode="numeric" value="2014"' in body
+    assert 'value="S60"' not in body  # a part of a postcode is for searching, not for a new record

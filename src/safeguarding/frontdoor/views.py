@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.accounts.downloads import list_download
+from safeguarding.core import normalise
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.frontdoor import selectors, services
@@ -77,12 +78,28 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
     return render(request, "frontdoor/raise_concern.html", {"form": form, "child": child})
 
 
+def _carried_from_search(request: HttpRequest) -> dict[str, object]:
+    """What was typed into the search that did not find the child, to start the new child's details
+    with (the search page's link carries its query); only what the search form accepts, and not a
+    part of an address or postcode, which a search takes and a new record does not."""
+    if request.method != "GET" or not request.GET:
+        return {}
+    search = PersonSearchForm(request.GET)
+    search.is_valid()
+    cleaned = getattr(search, "cleaned_data", {})
+    carried = {name: cleaned[name] for name in ("given_name", "family_name", "date_of_birth", "nhs_number", "upn")
+               if cleaned.get(name)}
+    if normalise.postcode(str(cleaned.get("postcode") or "")):
+        carried["postcode"] = cleaned["postcode"]
+    return carried
+
+
 @require_http_methods(["GET", "POST"])
 def raise_new_child(request: HttpRequest) -> HttpResponse:
     """Step 2, for a child the hub does not hold: their details and the concern on one page."""
     user = current_user(request)
     require(user, Capability.RAISE_CONCERN)
-    child_form = NewChildForm(request.POST or None, prefix="child")
+    child_form = NewChildForm(request.POST or None, prefix="child", initial=_carried_from_search(request))
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and child_form.is_valid() and form.is_valid():
         c, data = child_form.cleaned_data, form.cleaned_data
