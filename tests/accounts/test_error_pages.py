@@ -95,3 +95,15 @@ def test_after_an_idle_sign_out_the_user_comes_back_to_the_page_with_its_query(m
     assert query["next"] == [url] and query["ended"] == ["idle"]
     page = client.get(response["Location"]).content.decode()
     assert "You were signed out because you had not used the hub for 30 minutes" in page
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_not_a_404(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    client = sign_in(Client(), user)
+    url = f"{reverse('frontdoor:raise')}?child={selectors.raise_token(user=user, person=PersonFactory())}"
+    client.session.delete(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    response = client.post(url, {"description": "Seen in a car"})
+    assert response.status_code == 302 and not Concern.objects.exists()
+    query = parse_qs(urlparse(response["Location"]).query)
+    assert query["next"] == [url] and query["ended"] == ["idle"]
+    assert sign_in(Client(), user).get(query["next"][0]).status_code == 200  # the form, signed in again

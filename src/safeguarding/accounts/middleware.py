@@ -35,9 +35,9 @@ def second_factor_passed(request: HttpRequest) -> bool:
 
 def _to_sign_in(request: HttpRequest, ended: str = "") -> HttpResponse:
     """To the sign-in page, which says why the session ended; then back to the page asked for, with
-    its query (a raise-concern link's child: without it the page after signing in was a bare 404)."""
-    after = request.get_full_path() if request.method == "GET" else request.path
-    query = {"next": after, **({"ended": ended} if ended else {})}
+    its query (a raise-concern link's child: without it the page after signing in was a bare 404),
+    whether it was being read or a form on it sent."""
+    query = {"next": request.get_full_path(), **({"ended": ended} if ended else {})}
     return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode(query)}")
 
 
