@@ -89,6 +89,14 @@ def test_school_raises_triage_decides_school_sees_outcome(page: Any, agencies: d
     assert deadline in row.inner_text()
     row.get_by_role("link", name=concern.reference).click()
     assert_accessible(page)
+    expect(page.get_by_text("Silver Audi YX12 ABC")).to_be_visible()  # who else is involved, for triage
+    concern_page = page.url
+    missing = page.goto(f"/concerns/{concern.pk + 1000}/")  # an error page in the layout, with a way on
+    assert missing is not None and missing.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Triage queue").first.click()
+    page.goto(concern_page)
     page.get_by_role("link", name=re.compile("single view")).click()
     expect(page.get_by_role("heading", name="Chloe Barker")).to_be_visible()
     assert "Reported missing by carer" in page.content()
