@@ -38,7 +38,7 @@ def _to_sign_in(request: HttpRequest, ended: str = "") -> HttpResponse:
     its query (a raise-concern link's child: without it the page after signing in was a bare 404),
     whether it was being read or a form on it sent."""
     query = {"next": request.get_full_path(), **({"ended": ended} if ended else {})}
-    return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode(query)}")
+    return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode(query, safe='/')}")
 
 
 class SignInRequiredMiddleware:
