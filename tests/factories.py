@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import factory
@@ -203,3 +204,9 @@ class AlertEvidenceFactory(factory.django.DjangoModelFactory):
     alert = factory.SubFactory(AlertFactory)
     event = factory.SubFactory(EventFactory, source_record__person=factory.SelfAttribute("...alert.person"))
     added_at = factory.LazyFunction(timezone.now)
+
+
+def without_csrf(content: bytes) -> bytes:
+    """A page without its CSRF tokens, which are masked afresh on every page (the sign-out form's is
+    on every page, error pages too): for saying two pages are otherwise the same byte for byte."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", content)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguarding.accounts.mfa import code_at
-from safeguarding.accounts.models import Role
+from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.accounts.security.models import AccessChange
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from tests.factories import PASSWORD, sign_in
@@ -132,3 +132,22 @@ def test_short_passwords_are_refused_for_new_users(make_user, agencies) -> None:
         },
     )
     assert response.status_code == 200 and "There is a problem" in response.content.decode()
+
+
+def test_administrators_list_users_by_agency_role_and_status_and_download_them(make_user, agencies, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LIST_PAGE_SIZE = 3
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    for n in range(4):
+        make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION, username=f"teacher{n}", is_active=n != 0)
+    make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, username="triager")
+    client = sign_in(Client(), admin)
+    everyone = client.get(reverse("accounts:users"))
+    assert everyone.context["users"].total == 6 and len(everyone.context["users"].items) == 3
+    teachers = client.get(reverse("accounts:users"), {"agency": str(agencies[AgencyKind.EDUCATION].pk)})
+    assert {u.username for u in teachers.context["users"]} == {f"teacher{n}" for n in range(3)}  # page 1 of 2
+    inactive = client.get(reverse("accounts:users"), {"status": "inactive"})
+    assert [u.username for u in inactive.context["users"]] == ["teacher0"]
+    assert [u.username for u in client.get(reverse("accounts:users"), {"role": Role.TRIAGE_WORKER}).context["users"]] \
+        == ["triager"]
+    csv_text = client.get(reverse("accounts:users"), {"download": "csv"}).content.decode()
+    assert csv_text.startswith("Username,Name,Agency,Role") and "teacher3" in csv_text and "argon2" not in csv_text

@@ -67,11 +67,17 @@ def test_school_raises_triage_decides_school_sees_outcome(page: Any, agencies: d
     page.get_by_label("What did you see or hear?").fill("Got into a silver car with an older man after school.")
     page.get_by_label("Getting into cars with unknown adults").check()
     page.get_by_label("An older 'boyfriend' or controlling adult").check()
+    page.get_by_label("Vehicles involved (if any)").fill("Silver Audi YX12 ABC")
+    page.get_by_role("group", name=re.compile("parents or carers been told")).get_by_label("No", exact=True).check()
+    page.get_by_label("If not, why not?").fill("Her stepfather may be involved")
+    page.get_by_label("Yes, consent was given").check()
+    page.get_by_label("Your job title").fill("Head of year")
+    page.get_by_label("Your phone number").fill("01632 960 001")
     page.get_by_role("button", name="Send the concern").click()
     expect(page.get_by_role("heading", name="Concern sent")).to_be_visible()
     assert_accessible(page)
     concern = Concern.objects.get()
-    assert concern.reference in page.content()
+    assert concern.reference in page.content() and concern.vehicles_involved == "Silver Audi YX12 ABC"
     sign_out(page)
 
     # The triage worker sees it in the queue with its deadline, opens the single view, decides.
@@ -83,6 +89,14 @@ def test_school_raises_triage_decides_school_sees_outcome(page: Any, agencies: d
     assert deadline in row.inner_text()
     row.get_by_role("link", name=concern.reference).click()
     assert_accessible(page)
+    expect(page.get_by_text("Silver Audi YX12 ABC")).to_be_visible()  # who else is involved, for triage
+    concern_page = page.url
+    missing = page.goto(f"/concerns/{concern.pk + 1000}/")  # an error page in the layout, with a way on
+    assert missing is not None and missing.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Triage queue").first.click()
+    page.goto(concern_page)
     page.get_by_role("link", name=re.compile("single view")).click()
     expect(page.get_by_role("heading", name="Chloe Barker")).to_be_visible()
     assert "Reported missing by carer" in page.content()

@@ -165,3 +165,50 @@ def test_the_raise_token_only_works_for_the_user_it_was_made_for(make_user) -> N
     assert selectors.child_for_raise_or_none(user=alice, token=token) == child
     assert selectors.child_for_raise_or_none(user=bob, token=token) is None
     assert selectors.child_for_raise_or_none(user=alice, token=str(child.pk)) is None
+
+
+# --- what the concern form asks besides what was seen (issue 16) ---------------------------------------
+
+
+def test_the_service_checks_the_context_again_and_stores_it(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.frontdoor.models import Concern
+
+    referrer = make_user(role=Role.REFERRER)
+    today = timezone.localdate()
+    refused = [
+        (services.ConcernContext(parents_told="no"), "parents_not_told_reason"),
+        (services.ConcernContext(consent="refused"), "consent_reason"),
+        (services.ConcernContext(consent="maybe"), "consent"),
+        (services.ConcernContext(referrer_phone="call me"), "referrer_phone"),
+        (services.ConcernContext(people_involved="x" * 2001), "people_involved"),
+    ]
+    for context, field in refused:
+        with pytest.raises(ServiceError) as error:
+            services.concern_raise(raised_by=referrer, child=PersonFactory(), seen_on=today, description="Seen",
+                                   context=context)
+        assert error.value.field == field
+    with pytest.raises(ServiceError) as too_long:
+        services.concern_raise(raised_by=referrer, child=PersonFactory(), seen_on=today, description="x" * 100_000)
+    assert too_long.value.field == "description"
+    assert not Concern.objects.exists()
+
+    concern = services.concern_raise(
+        raised_by=referrer, child=PersonFactory(), seen_on=today, description="Seen",
+        context=services.ConcernContext(parents_told="yes", consent="given", vehicles_involved="  Silver Audi  ",
+                                        referrer_phone="07700 900 982"),
+    )
+    concern.refresh_from_db()
+    assert concern.vehicles_involved == "Silver Audi" and concern.consent == "given"
+    assert concern.referrer_phone == "07700 900 982"
+
+
+def test_a_new_child_must_be_born_and_under_18(make_user) -> None:  # type: ignore[no-untyped-def]
+    referrer = make_user(role=Role.REFERRER)
+    today = timezone.localdate()
+    for born, words in [(today + dt.timedelta(days=1), "must be in the past"), (dt.date(today.year - 18, 1, 1) - dt.timedelta(days=1), "under 18")]:
+        with pytest.raises(ServiceError, match=words) as error:
+            services.person_record_new(acting_user=referrer, given_name="Chloe", family_name="Barker", date_of_birth=born)
+        assert error.value.field == "date_of_birth"
+    child = services.person_record_new(acting_user=referrer, given_name="Chloe", family_name="Barker",
+                                       date_of_birth=dt.date(today.year - 12, 7, 11))
+    assert child.pk

@@ -162,3 +162,39 @@ def test_a_sealed_child_on_the_agenda_is_a_restricted_record_to_those_the_seal_d
     agenda = coordinator.get(url).content.decode().split('id="agenda"', 1)[1].split("</table>", 1)[0]
     assert "Chloe" not in agenda and "A restricted record" in agenda
     assert "Chloe" in chair.get(url).content.decode()
+
+
+# --- plans and work as lists (issue 16) ---------------------------------------------------------
+
+
+def test_plans_list_pages_filters_and_shows_each_childs_level(panel: Panel, settings) -> None:
+    settings.LIST_PAGE_SIZE = 3
+    children = [PersonFactory(given_name="Plan", family_name=f"Child{n}") for n in range(5)]
+    plans = [services.plan_open(acting_user=panel.coordinator, child=child) for child in children]
+    type(plans[0]).objects.filter(pk=plans[0].pk).update(review_due_on=timezone.localdate() - dt.timedelta(days=3))
+    client = sign_in(Client(), panel.practitioner)
+    page = client.get(reverse("mace:plans"))
+    assert page.context["plans"].total == 5 and len(page.context["plans"].items) == 3
+    body = page.content.decode()
+    assert "5 plans" in body and plans[0].reference in body and "Overdue" in body and "Not screened" in body
+    overdue = client.get(reverse("mace:plans"), {"review": "overdue"})
+    assert [p.pk for p in overdue.context["plans"].items] == [plans[0].pk]
+    named = client.get(reverse("mace:plans"), {"child": children[3].reference})
+    assert [p.pk for p in named.context["plans"].items] == [plans[3].pk]
+    download = client.get(reverse("mace:plans"), {"download": "csv"}).content.decode().strip().splitlines()
+    assert len(download) == 6 and download[0].startswith("Plan,Child's hub reference")
+
+
+def test_work_lists_page_each_list_on_its_own(panel: Panel, settings) -> None:
+    settings.LIST_PAGE_SIZE = 4
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    plans_with_actions(panel, 7)
+    client = sign_in(Client(), panel.officer)
+    first = client.get(reverse("mace:my-work"))
+    work = first.context["work"]
+    assert work.actions_total == 7 and len(work.actions.items) == 4
+    assert 'href="?actions-page=2"' in first.content.decode()
+    second = client.get(reverse("mace:my-work"), {"actions-page": "2"}).context["work"]
+    assert len(second.actions.items) == 3 and set(second.actions.items).isdisjoint(work.actions.items)
+    due_this_week = client.get(reverse("mace:my-work"), {"actions-due": "week"}).context["work"]
+    assert due_this_week.actions.total == 0  # due in ten days

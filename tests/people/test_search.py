@@ -148,3 +148,49 @@ def test_casework_search_keeps_names_apart_that_neither_start_nor_sound_alike(  
     assert people_search(user=triage, criteria=SearchCriteria(family_name="!!")) == []
     found = people_search(user=triage, criteria=SearchCriteria(family_name="Barker"))
     assert {p.pk for p in found} == {spelled_many_ways["Barker"]}
+
+
+# --- Find a person as a list: true counts, pages, a hub reference, part of a postcode, a phone ---
+
+
+def _find(client: Client, **criteria: str) -> tuple[list[int], int, str]:
+    response = client.get(reverse("people:search"), criteria)
+    results = response.context["results"]
+    return [p.pk for p in results.items], results.total, response.content.decode()
+
+
+def test_find_a_person_counts_every_match_and_pages_them(make_user, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LIST_PAGE_SIZE = 20
+    people = [PersonFactory(family_name="Walker", given_name=f"Child{n:02d}") for n in range(57)]
+    for person in people:
+        SourceRecordFactory(person=person)
+    client = sign_in(Client(), make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    first, total, page = _find(client, family_name="Walker")
+    assert total == 57 and len(first) == 20
+    assert "57 people found" in page and "Showing 1 to 20 of 57 people" in page
+    last, _, _ = _find(client, family_name="Walker", page="3")
+    assert len(last) == 17 and set(first).isdisjoint(last)
+    searches = AuditEvent.objects.filter(event_type=AuditEventType.PERSON_SEARCHED).order_by("-sequence")
+    assert searches[0].detail["results"] == last and searches[0].detail["total"] == 57
+
+
+def test_find_a_person_by_hub_reference_part_of_a_postcode_or_a_phone(make_user) -> None:  # type: ignore[no-untyped-def]
+    amy = PersonFactory(given_name="Amy", family_name="Stone", postcode="S60 1AB")
+    SourceRecordFactory(person=amy, postcode="S60 1AB", phones="+447700900982")
+    merged = PersonFactory(given_name="Amy", family_name="Stone", merged_into=amy)
+    sixty_one = PersonFactory(given_name="Ben", family_name="Hart", postcode="S6 1AB")
+    SourceRecordFactory(person=sixty_one, postcode="S6 1AB")
+    other = PersonFactory(given_name="Cal", family_name="Moss", postcode="S601 2XY")
+    SourceRecordFactory(person=other, postcode="S65 2XY")
+    client = sign_in(Client(), make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL))
+
+    assert _find(client, reference=amy.reference)[0] == [amy.pk]
+    assert _find(client, reference=merged.reference)[0] == [amy.pk]  # the person they are now
+    assert _find(client, postcode="s60")[0] == [amy.pk]  # not S6 1AB, not S65
+    assert _find(client, postcode="S6")[0] == [sixty_one.pk]
+    assert _find(client, postcode="S60 1")[0] == [amy.pk]
+    assert _find(client, phone="07700 900982")[0] == [amy.pk]
+    assert _find(client, phone="+44 7700 900 982")[0] == [amy.pk]
+    response = client.get(reverse("people:search"), {"reference": "239", "phone": "not a phone"})
+    page = response.content.decode()
+    assert "Enter a hub reference like P0000239" in page and "Enter a phone number" in page

@@ -1,7 +1,12 @@
-"""The header's navigation: one link for each part of the hub the user's role may use."""
+"""The header's navigation: the parts of the hub the user's role may use, in a few groups.
+
+The service navigation shows the groups (at most six, so it fits on one line at a desktop width and
+folds behind *Menu* on a phone); the group of the page being read shows its own pages as a
+sub-navigation (MoJ's sub navigation) under the header. The home page lists every item."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -11,75 +16,123 @@ from django.urls import reverse
 from safeguarding.accounts.access import Capability, has, sees_panel
 
 
+@dataclass
+class NavItem:
+    text: str
+    href: str
+    active: bool = False
+
+
+@dataclass
+class NavGroup:
+    text: str
+    items: list[NavItem] = field(default_factory=list)
+    active: bool = False
+
+    @property
+    def href(self) -> str:
+        return self.items[0].href
+
+
+def _groups(user: Any) -> list[NavGroup]:
+    work = NavGroup("My work")
+    front = NavGroup("Front door")
+    children = NavGroup("Children")
+    figures = NavGroup("Figures")
+    protection = NavGroup("Data protection")
+    admin = NavGroup("Administration")
+
+    def add(group: NavGroup, text: str, name: str) -> None:
+        group.items.append(NavItem(text, reverse(name)))
+
+    if has(user, Capability.VIEW_PLANS):
+        add(work, "My work", "mace:my-work")
+    if has(user, Capability.MANAGE_AGENCY_WORK):
+        add(work, "Our agency's work", "mace:agency-work")
+    if has(user, Capability.TRIAGE):
+        add(front, "Triage queue", "frontdoor:queue")
+    if has(user, Capability.WORK_ALERTS):
+        add(front, "Alerts", "earlywarning:queue")
+    if has(user, Capability.REVIEW_MATCHES):
+        add(front, "Match review", "linkage:queue")
+    if has(user, Capability.RAISE_CONCERN):
+        add(front, "Raise a concern", "frontdoor:raise-find")
+        add(front, "My concerns", "frontdoor:mine")
+    if has(user, Capability.SUBMIT_INFORMATION) and not has(user, Capability.VIEW_NETWORKS):
+        add(front, "Submit information", "contexts:submit")
+    if has(user, Capability.SEARCH_PEOPLE):
+        add(children, "Find a person", "people:search")
+    if sees_panel(user):
+        add(children, "Panel referrals", "panel:list")
+    if has(user, Capability.VIEW_MEETINGS):
+        add(children, "Panel meetings", "mace:meetings")
+    if has(user, Capability.VIEW_PLANS) and has(user, Capability.VIEW_PERSON):
+        add(children, "Plans", "mace:plans")
+    if has(user, Capability.APPROVE_DOWNGRADE):
+        add(children, "Risk level approvals", "screening:approvals")
+    if has(user, Capability.KEEP_SUPPORT_PLANS):
+        add(children, "Support plans", "support:list")
+    if has(user, Capability.VIEW_NETWORKS):
+        add(children, "Networks", "contexts:networks")
+    if has(user, Capability.RECORD_DISRUPTION):
+        add(children, "Disruption and outcomes", "justice:operations")
+    if has(user, Capability.VIEW_AGGREGATES):
+        add(figures, "Figures", "frontdoor:figures")
+        add(figures, "Risk levels", "screening:levels")
+        add(figures, "Return home interviews", "clocks:figures")
+    if has(user, Capability.VIEW_ESCALATIONS) and not has(user, Capability.MANAGE_AGENCY_WORK):
+        add(figures if has(user, Capability.VIEW_AGGREGATES) else work, "Escalations", "mace:escalations")
+    if has(user, Capability.READ_LIVED_EXPERIENCE) and not has(user, Capability.KEEP_SUPPORT_PLANS):
+        add(figures, "Lived experience", "support:lived-experience")
+    if has(user, Capability.READ_MISSED_OPPORTUNITIES):
+        add(figures, "Missed opportunities", "earlywarning:missed")
+    if has(user, Capability.SUBJECT_ACCESS):
+        add(protection, "Data protection", "dataprotection:overview")
+        add(protection, "Subject access requests", "dataprotection:sars")
+    if has(user, Capability.VIEW_AUDIT):
+        add(protection, "Audit trail", "dataprotection:trail")
+    if has(user, Capability.MANAGE_ACCOUNTS):
+        add(admin, "Users", "accounts:users")
+        add(admin, "Agencies", "accounts:agencies")
+        add(admin, "Access approvals", "accounts:access-approvals")
+        add(admin, "Locked sign-ins", "accounts:sign-in-locks")
+    if has(user, Capability.CONFIGURE_TOOLS):
+        add(admin, "Screening tool", "screening:tool")
+        add(admin, "Early-warning rules", "rules:list")
+        add(admin, "Roles and responsibilities", "mace:raci")
+        add(admin, "Background jobs", "workflows:jobs")
+    return [group for group in (work, front, children, figures, protection, admin) if group.items]
+
+
+def _mark_active(groups: list[NavGroup], path: str) -> NavGroup | None:
+    """The item whose address is the longest start of the page's address is the one being read."""
+    best: tuple[int, NavGroup, NavItem] | None = None
+    for group in groups:
+        for item in group.items:
+            if path.startswith(item.href) and (best is None or len(item.href) > best[0]):
+                best = (len(item.href), group, item)
+    if best is None:
+        return None
+    best[1].active = True
+    best[2].active = True
+    return best[1]
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     base = {"partnership_name": settings.PARTNERSHIP_NAME}
     if not user.is_authenticated:
-        return {**base, "nav_items": []}
-    items: list[tuple[str, str]] = []
-    if has(user, Capability.VIEW_PLANS):
-        items.append(("My work", reverse("mace:my-work")))
-    if has(user, Capability.MANAGE_AGENCY_WORK):
-        items.append(("Our agency's work", reverse("mace:agency-work")))
-    if has(user, Capability.TRIAGE):
-        items.append(("Triage queue", reverse("frontdoor:queue")))
-    if has(user, Capability.WORK_ALERTS):
-        items.append(("Alerts", reverse("earlywarning:queue")))
-    if sees_panel(user):
-        items.append(("Panel referrals", reverse("panel:list")))
-    if has(user, Capability.VIEW_MEETINGS):
-        items.append(("Panel meetings", reverse("mace:meetings")))
-    if has(user, Capability.VIEW_ESCALATIONS) and not has(user, Capability.MANAGE_AGENCY_WORK):
-        items.append(("Escalations", reverse("mace:escalations")))
-    if has(user, Capability.SEARCH_PEOPLE):
-        items.append(("Find a person", reverse("people:search")))
-    if has(user, Capability.KEEP_SUPPORT_PLANS):
-        items.append(("Support plans", reverse("support:list")))
-    elif has(user, Capability.READ_LIVED_EXPERIENCE):
-        items.append(("Lived experience", reverse("support:lived-experience")))
-    if has(user, Capability.RAISE_CONCERN):
-        items.append(("Raise a concern", reverse("frontdoor:raise-find")))
-        items.append(("My concerns", reverse("frontdoor:mine")))
-    if has(user, Capability.VIEW_NETWORKS):
-        items.append(("Networks", reverse("contexts:networks")))
-    if has(user, Capability.RECORD_DISRUPTION):
-        items.append(("Disruption and outcomes", reverse("justice:operations")))
-    if has(user, Capability.SUBMIT_INFORMATION) and not has(user, Capability.VIEW_NETWORKS):
-        items.append(("Submit information", reverse("contexts:submit")))
-    if has(user, Capability.REVIEW_MATCHES):
-        items.append(("Match review", reverse("linkage:queue")))
-    if has(user, Capability.APPROVE_DOWNGRADE):
-        items.append(("Risk level approvals", reverse("screening:approvals")))
-    if has(user, Capability.VIEW_AGGREGATES):
-        items.append(("Figures", reverse("frontdoor:figures")))
-    if has(user, Capability.VIEW_AGGREGATES):
-        items.append(("Risk levels", reverse("screening:levels")))
-        items.append(("Return home interviews", reverse("clocks:figures")))
-    if has(user, Capability.READ_MISSED_OPPORTUNITIES):
-        items.append(("Missed opportunities", reverse("earlywarning:missed")))
-    if has(user, Capability.SUBJECT_ACCESS):
-        items.append(("Data protection", reverse("dataprotection:overview")))
-        items.append(("Subject access requests", reverse("dataprotection:sars")))
-    if has(user, Capability.VIEW_AUDIT):
-        items.append(("Audit trail", reverse("dataprotection:trail")))
-    if has(user, Capability.MANAGE_ACCOUNTS):
-        items.append(("Agencies", reverse("accounts:agencies")))
-        items.append(("Users", reverse("accounts:users")))
-        items.append(("Access approvals", reverse("accounts:access-approvals")))
-        items.append(("Locked sign-ins", reverse("accounts:sign-in-locks")))
-    if has(user, Capability.CONFIGURE_TOOLS):
-        items.append(("Screening tool", reverse("screening:tool")))
-        items.append(("Early-warning rules", reverse("rules:list")))
-        items.append(("Roles and responsibilities", reverse("mace:raci")))
-        items.append(("Background jobs", reverse("workflows:jobs")))
-    if user.is_authenticated:
-        items.append(("Messages sent to me", reverse("notifications:mine")))
-    path = request.path
-    user_can = {"view_networks": has(user, Capability.VIEW_NETWORKS)}
+        return {**base, "nav_items": [], "nav_groups": []}
+    groups = _groups(user)
+    active = _mark_active(groups, request.path)
     return {
         **base,
-        "nav_items": [{"text": t, "href": h, "active": path.startswith(h)} for t, h in items],
-        "user_can": user_can,
+        "nav_groups": groups,
+        # The active group's pages, under the header, when it has more than one.
+        "sub_nav": active if active is not None and len(active.items) > 1 else None,
+        # Every item, for the home page.
+        "nav_items": [item for group in groups for item in group.items],
+        "user_can": {"view_networks": has(user, Capability.VIEW_NETWORKS)},
         # intervene: pages of lower rooms offer to allocate their record to a named worker
         "can_allocate": has(user, Capability.ALLOCATE),
     }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from safeguarding.accounts.models import Agency, AgencyKind, Role
+from safeguarding.core.lists import ListFilters
 
 
 class SignInForm(forms.Form):
@@ -147,3 +150,27 @@ class AccessDecisionForm(forms.Form):
 class UnlockForm(forms.Form):
     kind = forms.ChoiceField(choices=[("username", "username"), ("address", "address")], widget=forms.HiddenInput)
     value = forms.CharField(max_length=255, widget=forms.HiddenInput)
+
+
+# --- administrators' lists: filters (issue 16) -----------------------------------------------------
+
+
+class UserFilters(ListFilters):
+    name = forms.CharField(label="Name or username", required=False, max_length=150)
+    agency = forms.TypedChoiceField(label="Agency", required=False, coerce=int, empty_value=None)
+    role = forms.MultipleChoiceField(label="Role", required=False, choices=Role.choices,
+                                     widget=forms.CheckboxSelectMultiple)
+    status = forms.ChoiceField(label="Status", required=False, widget=forms.RadioSelect,
+                               choices=[("active", "Can sign in"), ("inactive", "Cannot sign in"),
+                                        ("pending", "Change awaiting approval")])
+
+    def __init__(self, *args: Any, agencies: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [("", "Any agency"), *(agencies or [])]  # type: ignore[attr-defined]
+
+
+class AgencyFilters(ListFilters):
+    kind = forms.MultipleChoiceField(label="Kind of agency", required=False, choices=AgencyKind.choices,
+                                     widget=forms.CheckboxSelectMultiple)
+    status = forms.ChoiceField(label="Status", required=False, widget=forms.RadioSelect,
+                               choices=[("active", "Active"), ("inactive", "Inactive")])

@@ -34,8 +34,11 @@ def second_factor_passed(request: HttpRequest) -> bool:
 
 
 def _to_sign_in(request: HttpRequest, ended: str = "") -> HttpResponse:
-    target = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
-    return redirect(f"{target}&{urlencode({'ended': ended})}" if ended else target)
+    """To the sign-in page, which says why the session ended; then back to the page asked for, with
+    its query (a raise-concern link's child: without it the page after signing in was a bare 404),
+    whether it was being read or a form on it sent."""
+    query = {"next": request.get_full_path(), **({"ended": ended} if ended else {})}
+    return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode(query, safe='/')}")
 
 
 class SignInRequiredMiddleware:

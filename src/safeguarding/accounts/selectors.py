@@ -4,18 +4,20 @@ administrators' pages and the sign-in steps."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef, QuerySet, Sum
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguarding.accounts.access import needs_second_factor
+from safeguarding.accounts.forms import AgencyFilters, UserFilters
 from safeguarding.accounts.mfa import DEMO_DEVICE_NAME, secret_text
 from safeguarding.accounts.models import Agency, Role, User
 from safeguarding.accounts.security.models import (
@@ -24,6 +26,7 @@ from safeguarding.accounts.security.models import (
     AccessChangeStatus,
     TemporaryPassword,
 )
+from safeguarding.core.lists import Column, Listing, Sort, listing
 
 # --- agencies and users --------------------------------------------------------------------------
 
@@ -44,6 +47,55 @@ def users_all() -> QuerySet[User]:
         .annotate(has_pending_change=Exists(pending))
         .order_by("agency__name", "last_name", "username")
     )
+
+
+USER_SORTS = [Sort("name", ("last_name", "first_name", "username")), Sort("agency", ("agency__name",)),
+              Sort("role", ("role",))]
+
+
+def users_listing(*, query: Mapping[str, Any]) -> Listing[User]:
+    """Every user, a page at a time, by name, agency, role and status (administrators' page)."""
+    filters = UserFilters(query or None, agencies=list(Agency.objects.order_by("name").values_list("pk", "name")))
+    wanted = filters.values()
+    users = users_all()
+    if wanted.get("name"):
+        text = wanted["name"]
+        users = users.filter(Q(username__icontains=text) | Q(first_name__icontains=text) | Q(last_name__icontains=text))
+    if wanted.get("agency"):
+        users = users.filter(agency_id=wanted["agency"])
+    if wanted.get("role"):
+        users = users.filter(role__in=wanted["role"])
+    if wanted.get("status") == "active":
+        users = users.filter(is_active=True)
+    elif wanted.get("status") == "inactive":
+        users = users.filter(is_active=False)
+    elif wanted.get("status") == "pending":
+        users = users.filter(Exists(AccessChange.objects.filter(subject=OuterRef("pk"),
+                                                                status=AccessChangeStatus.PENDING)))
+    return listing(users, query=query, noun=("user", "users"), filters=filters, sorts=USER_SORTS, downloadable=True)
+
+
+USER_COLUMNS: list[Column[User]] = [
+    Column("Username", lambda u: u.username),
+    Column("Name", lambda u: u.get_full_name()),
+    Column("Agency", lambda u: u.agency.name if u.agency else ""),
+    Column("Role", lambda u: u.get_role_display()),
+    Column("Can sign in", lambda u: u.is_active),
+    Column("Change awaiting approval", lambda u: getattr(u, "has_pending_change", False)),
+    Column("Last signed in", lambda u: u.last_login),
+]
+
+
+def agencies_listing(*, query: Mapping[str, Any]) -> Listing[Agency]:
+    filters = AgencyFilters(query or None)
+    wanted = filters.values()
+    agencies = agencies_all()
+    if wanted.get("kind"):
+        agencies = agencies.filter(kind__in=wanted["kind"])
+    if wanted.get("status"):
+        agencies = agencies.filter(is_active=wanted["status"] == "active")
+    return listing(agencies, query=query, noun=("agency", "agencies"), filters=filters,
+                   sorts=[Sort("name", ("name",)), Sort("kind", ("kind",))])
 
 
 def user_or_404(user_id: int) -> User:

@@ -22,6 +22,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from safeguarding.accounts import mfa, selectors, services
 from safeguarding.accounts.access import Capability, current_user, needs_second_factor, require
+from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.forms import (
     AccessDecisionForm,
     AgencyForm,
@@ -297,7 +298,7 @@ class SingleSignOnCallback(OIDCAuthenticationCallbackView):
 
 def agency_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.MANAGE_ACCOUNTS)
-    return render(request, "accounts/agency_list.html", {"agencies": selectors.agencies_all()})
+    return render(request, "accounts/agency_list.html", {"agencies": selectors.agencies_listing(query=request.GET)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -343,7 +344,11 @@ def agency_edit(request: HttpRequest, agency_id: int | None = None) -> HttpRespo
 
 def user_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Capability.MANAGE_ACCOUNTS)
-    return render(request, "accounts/user_list.html", {"users": selectors.users_all()})
+    users = selectors.users_listing(query=request.GET)
+    if users.wants_download:
+        return list_download(user=current_user(request), listing=users, columns=selectors.USER_COLUMNS, page="users",
+                             filename="users")
+    return render(request, "accounts/user_list.html", {"users": users})
 
 
 @require_http_methods(["GET", "POST"])
@@ -516,3 +521,12 @@ def sign_in_unlock(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"Sign-in unlocked for the {kind} {value}")
     return redirect("accounts:sign-in-locks")
+
+
+# --- pages for when something goes wrong (issue 16) --------------------------------------------------
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused because its CSRF token did not match: in the service's layout, with the way
+    back to the form (its address, asked for afresh), never Django's bare page."""
+    return render(request, "403_csrf.html", {"form_address": request.get_full_path()}, status=403)

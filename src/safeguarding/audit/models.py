@@ -166,6 +166,9 @@ class AuditEventType(models.IntegerChoices):
     RACI_CHANGED = 950, "Changed the roles and responsibilities matrix (a new version)"
     ALLOCATED = 960, "Allocated a concern, alert or child to a named worker"
 
+    # --- ui: pages a caseworker would trust all day (issue 16): 2000-2099 ---
+    LIST_DOWNLOADED = 2000, "Downloaded a list as CSV (the rows and columns the reader may see)"
+
 
 def audit_event_type_choices() -> list[tuple[int, str]]:
     """The event types, given to the field as a callable: the list grows with each room, and a new

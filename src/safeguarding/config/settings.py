@@ -65,6 +65,8 @@ DEBUG = _env_bool("DEBUG", False)
 LOCAL_DEMO = _env_bool("SAFEGUARDING_LOCAL_DEMO", False)
 _PLAIN_HTTP = DEBUG or LOCAL_DEMO
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+# A refused form gets a page in the service's layout with the way back to it (issue 16).
+CSRF_FAILURE_VIEW = "safeguarding.accounts.views.csrf_failure"
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
@@ -350,3 +352,8 @@ SSO_PROVIDERS: dict[str, dict[str, str]] = {
     _key: {f: os.environ[f"SSO_{_key.upper()}_{f.upper()}"] for f in _SSO_FIELDS if f"SSO_{_key.upper()}_{f.upper()}" in os.environ}
     for _key in (p.strip().lower() for p in os.environ.get("SSO_PROVIDERS", "").split(",") if p.strip())
 }
+
+# Lists (issue 16): rows on each page of a list, and the most rows a list may be downloaded with as
+# CSV at once (narrow its filters for more).
+LIST_PAGE_SIZE = int(os.environ.get("LIST_PAGE_SIZE", "50"))
+LIST_DOWNLOAD_MAX_ROWS = int(os.environ.get("LIST_DOWNLOAD_MAX_ROWS", "50000"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,7 @@ from safeguarding.contexts.models import (
     LinkNature,
 )
 from safeguarding.core.arrow import query_arrow
+from safeguarding.core.lists import Listing, listing
 from safeguarding.people.models import Person, PersonRole
 
 # A child's network larger than this is drawn as the child's world: everything within three steps.
@@ -276,8 +278,8 @@ class NetworkSummary:
 @dataclass
 class Overview:
     window: Window
-    networks: list[NetworkSummary]
-    hotspots: list[tuple[Entity, int]]
+    networks: Listing[NetworkSummary]  # a page of them, with the true number (``networks-page``)
+    hotspots: Listing[tuple[Entity, int]]  # likewise (``hotspots-page``)
     links: int
 
 
@@ -295,24 +297,29 @@ def _label(node: int, people: dict[int, Person], entities: dict[int, Entity]) ->
     return str(entity) if entity else f"E{node // 2:07d}"
 
 
-def networks_overview(*, user: User, window: Window, least_children: int = 2, limit: int = 50) -> Overview:
+def networks_overview(
+    *, user: User, window: Window, least_children: int = 2, query: Mapping[str, Any] | None = None
+) -> Overview:
     """The networks that join at least ``least_children`` children over the window, largest first,
-    with who connects the most children in each, and the hotspots. Built from the links this viewer
-    may see."""
+    with who connects the most children in each, and the hotspots, a page of each at a time with
+    their true numbers. Built from the links this viewer may see."""
     if not has(user, Capability.VIEW_NETWORKS):
         raise Http404
+    query = query or {}
     table = link_table(shared_only=not sees_police_only_links(user))
     start, end = window.bounds()
     links = _without_sealed(nx.in_window(table.arrays, start, end, shared_only=not sees_police_only_links(user)), user)
     found = nx.find_networks(links, table.children)
     direct, two = nx.children_reached(found, table.children)
     chosen = np.flatnonzero(found.children >= least_children)
-    chosen = chosen[np.argsort(-found.children[chosen], kind="stable")][:limit]
-    hot_nodes, hot_counts = nx.hotspots(found, table.children)
-    hot_nodes, hot_counts = hot_nodes[:25], hot_counts[:25]
+    chosen = chosen[np.argsort(-found.children[chosen], kind="stable")]
+    network_page = listing(chosen.tolist(), query=query, noun=("network", "networks"), prefix="networks")
+    all_hot_nodes, all_hot_counts = nx.hotspots(found, table.children)
+    hot_page = listing(list(range(len(all_hot_nodes))), query=query, noun=("hotspot", "hotspots"), prefix="hotspots")
+    hot_nodes, hot_counts = all_hot_nodes[hot_page.items], all_hot_counts[hot_page.items]
     wanted_nodes: list[int] = []
     tops: dict[int, np.ndarray] = {}
-    for number in chosen:
+    for number in network_page.items:
         positions = np.flatnonzero(found.membership == number)
         order = positions[np.lexsort((-direct[positions], -two[positions]))][:3]
         tops[int(number)] = order
@@ -321,7 +328,7 @@ def networks_overview(*, user: User, window: Window, least_children: int = 2, li
         wanted_nodes += found.nodes[child_positions[:1]].tolist()
     people, entities = _node_labels(np.asarray(wanted_nodes + hot_nodes.tolist(), dtype=np.int64))
     summaries = []
-    for number in chosen:
+    for number in network_page.items:
         positions = np.flatnonzero(found.membership == number)
         child_positions = positions[nx.is_person(found.nodes[positions]) & np.isin(nx.node_id(found.nodes[positions]), table.children)]
         anchor = people.get(int(found.nodes[child_positions[0]]) // 2) if len(child_positions) else None
@@ -331,10 +338,13 @@ def networks_overview(*, user: User, window: Window, least_children: int = 2, li
             connectors=[(_label(int(found.nodes[p]), people, entities), int(direct[p]), int(two[p])) for p in tops[int(number)]],
             anchor_child=anchor,
         ))
-    hotspots = [(entities[int(n) // 2], int(c)) for n, c in zip(hot_nodes, hot_counts, strict=True) if int(n) // 2 in entities]
+    network_page.items = summaries
+    hot_page.items = [(entities[int(n) // 2], int(c)) for n, c in zip(hot_nodes, hot_counts, strict=True)
+                      if int(n) // 2 in entities]
     persons_shown(user=user, page="networks", person_ids=[s.anchor_child.pk for s in summaries if s.anchor_child]
                   + [n // 2 for n in wanted_nodes if n % 2 == 0])
-    return Overview(window=window, networks=summaries, hotspots=hotspots, links=len(links))
+    return Overview(window=window, networks=network_page, hotspots=hot_page,
+                    links=len(links))
 
 
 @dataclass

@@ -42,7 +42,7 @@ def networks(request: HttpRequest) -> HttpResponse:
     found = []
     if search.is_bound and search.is_valid():
         found = selectors.entities_search(user=user, kind=search.cleaned_data["kind"], text=search.cleaned_data["text"])
-    overview = selectors.networks_overview(user=user, window=window)
+    overview = selectors.networks_overview(user=user, window=window, query=request.GET)
     return render(request, "contexts/networks.html", {
         "overview": overview, "window_form": window_form, "search": search, "found": found,
         "searched": search.is_bound, "build": selectors.last_build(),

@@ -340,3 +340,12 @@ def phone_for_linking(value: str | None) -> str | None:
     if len(set(national)) <= 2 or len(national) < 9:
         return None
     return number
+
+
+_PERSON_REFERENCE = re.compile(r"^\s*[Pp]\s*0*(\d{1,12})\s*$")
+
+
+def person_reference(value: str | None) -> int | None:
+    """The person id a hub reference names (``P0000239``, ``p239``), or None."""
+    match = _PERSON_REFERENCE.match(value or "")
+    return int(match.group(1)) if match else None

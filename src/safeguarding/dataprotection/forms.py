@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from safeguarding.audit.models import AuditEventType
+from safeguarding.core import normalise
 from safeguarding.core.forms import GovukDateField
-from safeguarding.dataprotection.models import LawfulBasis
+from safeguarding.core.lists import ListFilters
+from safeguarding.dataprotection.models import LawfulBasis, SarStatus
 
 
 def _date(label: str, message: str) -> GovukDateField:
@@ -98,3 +103,41 @@ class HoldForm(forms.Form):
     reference = PersonReferenceField()
     reason = forms.CharField(label="The investigation or claim", widget=forms.Textarea, max_length=4000,
                              error_messages={"required": "Say which investigation or claim the hold is for"})
+
+
+# --- the audit trail's filters (issue 16) ------------------------------------------------------------
+
+
+class TrailFilters(ListFilters):
+    person = forms.CharField(label="Person's hub reference", required=False, max_length=20,
+                             help_text="For example, P0000123: who viewed or changed their record, when and why")
+    user = forms.CharField(label="Who", required=False, max_length=150,
+                           help_text="Part of the user's name or username")
+    action = forms.TypedChoiceField(label="What they did", required=False, coerce=int, empty_value=None)
+    occurred_from = GovukDateField(label="On or after", required=False)
+    occurred_to = GovukDateField(label="On or before", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = sorted(AuditEventType.choices, key=lambda choice: str(choice[1]))
+        self.fields["action"].choices = [("", "Anything"), *choices]  # type: ignore[attr-defined]
+
+    def clean_person(self) -> str:
+        value = str(self.cleaned_data.get("person") or "").strip()
+        if value and normalise.person_reference(value) is None:
+            raise forms.ValidationError("Enter a hub reference like P0000123")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("occurred_from"), data.get("occurred_to")
+        if start and end and end < start:
+            self.add_error("occurred_to", "The date on or before must be the same as or after the other date")
+        return data
+
+
+class SarFilters(ListFilters):
+    status = forms.MultipleChoiceField(label="Status", required=False, choices=SarStatus.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+    due = forms.ChoiceField(label="Due", required=False, widget=forms.RadioSelect,
+                            choices=[("overdue", "Overdue"), ("week", "Due in the next 7 days")])

@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.accounts.access import Capability, current_user, persons_shown, require
+from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
@@ -24,21 +25,12 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 
 def trail(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    require(user, Capability.VIEW_AUDIT)
-    reference = request.GET.get("person", "").strip()
-    person = selectors.person_for_audit(reference=reference) if reference else None
-    if person is not None:
-        events = list(selectors.audit_events_for_person(user=user, person_id=person.pk))
-    elif reference:
-        events = []
-    else:
-        events = list(selectors.recent_audit_events(user=user))
-    flagged = list(selectors.flagged_searches(user=user)) if not reference else []
-    return render(
-        request,
-        "dataprotection/trail.html",
-        {"events": events, "person": person, "reference": reference, "flagged": flagged},
-    )
+    events, person = selectors.trail_listing(user=user, query=request.GET)
+    if events.wants_download:
+        return list_download(user=user, listing=events, columns=selectors.TRAIL_COLUMNS, page="audit trail",
+                             filename="audit-trail", person_of=lambda e: e.person_id)
+    flagged = list(selectors.flagged_searches(user=user)) if not events.selected_filters else []
+    return render(request, "dataprotection/trail.html", {"events": events, "person": person, "flagged": flagged})
 
 
 def overview(request: HttpRequest) -> HttpResponse:
@@ -51,7 +43,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sar_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    requests = selectors.sar_list(user=user)
+    requests = selectors.sars_listing(user=user, query=request.GET)
+    persons_shown(user=user, page="subject access requests", person_ids=[r.person_id for r in requests.items])
     form = dp_forms.SarLogForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         person = selectors.person_for_audit(reference=form.cleaned_data["reference"])

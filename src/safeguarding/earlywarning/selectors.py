@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.db.models import (
     Case,
+    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -35,6 +37,8 @@ from safeguarding.accounts.access import (
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.lists import Column, Listing, Sort, listing, period
+from safeguarding.earlywarning.forms import AlertFilters
 from safeguarding.earlywarning.missed import ChildReview, GroupCount, MissedOpportunities, Sign, missed_opportunities
 from safeguarding.earlywarning.models import (
     OPEN_STATUSES,
@@ -47,7 +51,7 @@ from safeguarding.earlywarning.models import (
 )
 from safeguarding.people import identity
 from safeguarding.people.models import Event, Person
-from safeguarding.people.selectors import events_visible_to
+from safeguarding.people.selectors import events_visible_to, person_named
 
 
 def alerts_visible_to(user: User) -> Q:
@@ -279,3 +283,48 @@ def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
         by_agency=report.counts("agency"),
         children=shown,
     )
+
+
+# --- the alerts queue as a list: paged, filtered, sorted, downloadable (issue 16) -----------------
+
+ALERT_SORTS = [
+    Sort("level", ("level_order",)),
+    Sort("child", ("person__family_name", "person__given_name")),
+    Sort("rule", ("rule__name",)),
+    Sort("raised", ("raised_at",)),
+    Sort("events", ("events_named",)),
+]
+
+
+def alerts_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Alert]:
+    """One page of the alerts queue (``alert_queue``'s order unless a column is chosen), narrowed by
+    the filters in the address: whether dealt with, level, rule, child (name or hub reference), when
+    raised."""
+    filters = AlertFilters(query or None, rules=list(Rule.objects.order_by("name").values_list("pk", "name")))
+    wanted = filters.values()
+    alerts = alert_queue(user=user, include_closed=wanted.get("show") == "all").annotate(events_named=Count("evidence"))
+    if wanted.get("level"):
+        alerts = alerts.filter(level__in=wanted["level"])
+    if wanted.get("rule"):
+        alerts = alerts.filter(rule_id=wanted["rule"])
+    if wanted.get("child"):
+        alerts = alerts.filter(person_named("person", wanted["child"]))
+    alerts = alerts.filter(**period("raised_at", wanted.get("raised_from"), wanted.get("raised_to")))
+    return listing(alerts, query=query, noun=("alert", "alerts"), filters=filters, sorts=ALERT_SORTS,
+                   downloadable=True)
+
+
+def alert_columns(*, user: User) -> list[Column[Alert]]:
+    """The alerts queue's CSV: what the page shows, and the explanation in the words this reader may see."""
+    return [
+        Column("Alert", lambda a: a.reference),
+        Column("Level", lambda a: a.get_level_display()),
+        Column("Status", lambda a: a.get_status_display()),
+        Column("Child's hub reference", lambda a: a.person.reference),
+        Column("Child", lambda a: a.person.full_name),
+        Column("Date of birth", lambda a: a.person.date_of_birth),
+        Column("Rule", lambda a: a.rule.name),
+        Column("Raised", lambda a: a.raised_at),
+        Column("Events", lambda a: getattr(a, "events_named", "")),
+        Column("Why", lambda a: alert_explanation(user=user, alert=a)),
+    ]

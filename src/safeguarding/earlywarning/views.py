@@ -8,12 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
@@ -22,22 +22,18 @@ from safeguarding.earlywarning.forms import AcknowledgeForm, AlertToConcernForm,
 from safeguarding.earlywarning.models import Alert
 from safeguarding.workflows.services import alert_refer_to_panel, alert_to_concern
 
-QUEUE_PAGE = 200
-
 
 def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.WORK_ALERTS)
-    show_all = request.GET.get("show") == "all"
-    alerts = selectors.alert_queue(user=user, include_closed=show_all)
-    total = alerts.count()
-    shown = list(alerts.annotate(events_named=Count("evidence"))[:QUEUE_PAGE])
-    persons_shown(user=user, page="alerts queue", person_ids=[a.person_id for a in shown])
-    precision = selectors.precision_of(shown)
-    rows = [(alert, precision.get(alert.pk)) for alert in shown]
-    return render(
-        request, "earlywarning/queue.html", {"alerts": shown, "rows": rows, "total": total, "show_all": show_all}
-    )
+    alerts = selectors.alerts_listing(user=user, query=request.GET)
+    if alerts.wants_download:
+        return list_download(user=user, listing=alerts, columns=selectors.alert_columns(user=user),
+                             page="alerts queue", filename="alerts", person_of=lambda a: a.person_id)
+    persons_shown(user=user, page="alerts queue", person_ids=[a.person_id for a in alerts.items])
+    precision = selectors.precision_of(alerts.items)
+    rows = [(alert, precision.get(alert.pk)) for alert in alerts.items]
+    return render(request, "earlywarning/queue.html", {"alerts": alerts, "rows": rows})
 
 
 def missed(request: HttpRequest) -> HttpResponse:

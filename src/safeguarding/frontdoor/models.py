@@ -33,6 +33,20 @@ class Indicator(models.TextChoices):
     DISCLOSURE = "disclosure", "The child has told someone (a disclosure)"
 
 
+class ParentsTold(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class Consent(models.TextChoices):
+    """Sharing for safeguarding is lawful without consent where it cannot be got or asking would
+    put the child at risk (DOMAIN.md, "Data protection and trust"); the reason is recorded."""
+
+    GIVEN = "given", "Yes, consent was given"
+    REFUSED = "refused", "No, consent was refused"
+    NOT_SOUGHT = "not_sought", "Consent was not asked for"
+
+
 class ConcernStatus(models.TextChoices):
     AWAITING_DECISION = "awaiting_decision", "Awaiting decision"
     DECIDED = "decided", "Decided"
@@ -53,6 +67,18 @@ class Concern(models.Model):
     urgent = models.BooleanField(default=False)
     status = models.CharField(max_length=30, choices=ConcernStatus.choices, default=ConcernStatus.AWAITING_DECISION)
     decision_due_at = models.DateTimeField()
+    # Who else is involved, whether the parents were told and consent given (and why not), and how
+    # to reach the referrer (issue 16). Blank on concerns raised before the form asked.
+    people_involved = models.TextField(blank=True, max_length=2000)
+    vehicles_involved = models.TextField(blank=True, max_length=1000)
+    places_involved = models.TextField(blank=True, max_length=1000)
+    parents_told = models.CharField(max_length=10, choices=ParentsTold.choices, blank=True)
+    parents_not_told_reason = models.TextField(blank=True, max_length=2000)
+    consent = models.CharField(max_length=12, choices=Consent.choices, blank=True)
+    consent_reason = models.TextField(blank=True, max_length=2000)
+    referrer_phone = models.CharField(max_length=30, blank=True)
+    referrer_email = models.EmailField(blank=True)
+    referrer_role = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "urgent", "raised_at"])]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.core import signing
 from django.db.models import Count, Q, QuerySet
@@ -19,11 +20,14 @@ from safeguarding.accounts.access import (
     sees_all_concerns,
     sees_own_concerns,
 )
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
+from safeguarding.core.lists import Column, Listing, Sort, listing
+from safeguarding.frontdoor.forms import DecidedFilters, MyConcernFilters, TriageFilters
 from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome
 from safeguarding.people import identity
 from safeguarding.people.models import Person
+from safeguarding.people.selectors import person_named
 
 
 def concerns_visible_to(user: User) -> Q:
@@ -81,9 +85,79 @@ def recently_decided(*, user: User, limit: int = 20) -> QuerySet[Concern]:
     )
 
 
+TRIAGE_SORTS = [
+    Sort("child", ("child__family_name", "child__given_name")),
+    Sort("agency", ("agency__name",)),
+    Sort("raised", ("raised_at",)),
+    Sort("due", ("decision_due_at",)),
+]
+
+
+def triage_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Concern]:
+    """One page of the triage queue (urgent first, then the earliest deadline), filtered by urgency,
+    an overdue decision, the agency that raised it and the child."""
+    filters = TriageFilters(query or None, agencies=list(Agency.objects.order_by("name").values_list("pk", "name")))
+    wanted = filters.values()
+    concerns = triage_queue(user=user)
+    if "urgent" in wanted.get("priority", []):
+        concerns = concerns.filter(urgent=True)
+    if "overdue" in wanted.get("priority", []):
+        concerns = concerns.filter(decision_due_at__lt=timezone.now())
+    if wanted.get("agency"):
+        concerns = concerns.filter(agency_id=wanted["agency"])
+    if wanted.get("child"):
+        concerns = concerns.filter(person_named("child", wanted["child"]))
+    return listing(concerns, query=query, noun=("concern awaiting a decision", "concerns awaiting a decision"),
+                   filters=filters, sorts=TRIAGE_SORTS, downloadable=True)
+
+
+DECIDED_SORTS = [Sort("decided", ("decision__decided_at",)), Sort("child", ("child__family_name", "child__given_name"))]
+
+
+def decided_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Concern]:
+    """The front door's decisions, latest first, a page at a time (``decided-page``)."""
+    require(user, Capability.TRIAGE)
+    filters = DecidedFilters(query or None, prefix="decided")
+    wanted = filters.values()
+    concerns = (
+        Concern.objects.filter(concerns_visible_to(user), status=ConcernStatus.DECIDED)
+        .select_related("child", "agency", "decision", "decision__decided_by")
+        .order_by("-decision__decided_at", "-pk")
+    )
+    if wanted.get("outcome"):
+        concerns = concerns.filter(decision__outcome__in=wanted["outcome"])
+    if wanted.get("late"):
+        concerns = concerns.filter(decision__within_timescale=wanted["late"] == "in_time")
+    return listing(concerns, query=query, noun=("decision", "decisions"), filters=filters, sorts=DECIDED_SORTS,
+                   prefix="decided")
+
+
+TRIAGE_COLUMNS: list[Column[Concern]] = [
+    Column("Concern", lambda c: c.reference),
+    Column("Urgent", lambda c: c.urgent),
+    Column("Child's hub reference", lambda c: c.child.reference),
+    Column("Child", lambda c: c.child.full_name),
+    Column("Date of birth", lambda c: c.child.date_of_birth),
+    Column("Raised by", lambda c: c.agency.name),
+    Column("Raised", lambda c: c.raised_at),
+    Column("Decision due", lambda c: c.decision_due_at),
+    Column("Overdue", lambda c: c.is_overdue),
+]
+
+
 def concerns_raised_by(*, user: User) -> QuerySet[Concern]:
     """What this user raised, with what was decided (the referrer's own list)."""
     return Concern.objects.filter(not_hidden(user, "child"), raised_by=user).select_related("child", "agency", "decision").order_by("-raised_at")
+
+
+def my_concerns_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Concern]:
+    filters = MyConcernFilters(query or None)
+    wanted = filters.values()
+    concerns = concerns_raised_by(user=user)
+    if wanted.get("status"):
+        concerns = concerns.filter(status=wanted["status"])
+    return listing(concerns, query=query, noun=("concern", "concerns"), filters=filters,
+                   sorts=[Sort("raised", ("raised_at",))])
 
 
 @dataclass(frozen=True)

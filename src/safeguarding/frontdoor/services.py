@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,12 +15,63 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
 from safeguarding.core.calendar import deadline_working_days
 from safeguarding.core.errors import ServiceError
-from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome, Indicator, TriageDecision
+from safeguarding.frontdoor.models import (
+    Concern,
+    ConcernStatus,
+    Consent,
+    DecisionOutcome,
+    Indicator,
+    ParentsTold,
+    TriageDecision,
+)
 from safeguarding.people import identity
 from safeguarding.people.models import Person, PersonRole, SourceSystem
 
 # Statutory: a decision on next steps within one working day of a contact or referral.
 DECISION_WORKING_DAYS = 1
+DESCRIPTION_MAX = 10_000
+CHILD_UNDER_YEARS = 18  # a child recorded from the concern form is under 18 on the day
+
+
+@dataclass(frozen=True)
+class ConcernContext:
+    """What the concern form asks besides what was seen: who else is involved (people, vehicles,
+    places), whether the parents or carers were told and whether consent to share was given (and if
+    not, why not), and how the front door can reach the person raising it."""
+
+    people_involved: str = ""
+    vehicles_involved: str = ""
+    places_involved: str = ""
+    parents_told: str = ""  # ParentsTold, or "" where the form did not ask (an alert turned into a concern)
+    parents_not_told_reason: str = ""
+    consent: str = ""  # Consent, likewise
+    consent_reason: str = ""
+    referrer_phone: str = ""
+    referrer_email: str = ""
+    referrer_role: str = ""
+
+    def checked(self) -> ConcernContext:
+        """The same, trimmed, or a ServiceError naming the first field that cannot be recorded."""
+        values = {name: str(value).strip() for name, value in self.__dict__.items()}
+        limits = {"people_involved": 2000, "vehicles_involved": 1000, "places_involved": 1000,
+                  "parents_not_told_reason": 2000, "consent_reason": 2000, "referrer_role": 200}
+        for name, limit in limits.items():
+            if len(values[name]) > limit:
+                raise ServiceError(f"Use {limit:,} characters or fewer", field=name)
+        if values["parents_told"] not in ("", *ParentsTold.values):
+            raise ServiceError("Select whether the parents or carers were told", field="parents_told")
+        if values["parents_told"] == ParentsTold.NO and not values["parents_not_told_reason"]:
+            raise ServiceError("Say why the parents or carers were not told", field="parents_not_told_reason")
+        if values["consent"] not in ("", *Consent.values):
+            raise ServiceError("Select whether consent was given", field="consent")
+        if values["consent"] in (Consent.REFUSED, Consent.NOT_SOUGHT) and not values["consent_reason"]:
+            raise ServiceError("Say why the concern is shared without consent", field="consent_reason")
+        if values["referrer_phone"] and not normalise.phone(values["referrer_phone"]):
+            raise ServiceError("Enter a phone number, like 01632 960 001 or 07700 900 982", field="referrer_phone")
+        if values["referrer_email"] and "@" not in values["referrer_email"]:
+            raise ServiceError("Enter an email address in the correct format, like name@example.com",
+                               field="referrer_email")
+        return ConcernContext(**values)
 
 
 def _hub_source_system(user: User) -> SourceSystem:
@@ -60,6 +112,15 @@ def person_record_new(
     clean_upn = normalise.upn(upn) or ""
     if upn.strip() and not clean_upn:
         raise ServiceError("Enter a unique pupil number in the right format, like A123456789012, or leave it blank")
+    if date_of_birth is not None:
+        today = timezone.localdate()
+        if date_of_birth > today:
+            raise ServiceError("Date of birth must be in the past", field="date_of_birth")
+        if normalise.add_years(date_of_birth, CHILD_UNDER_YEARS) <= today:
+            raise ServiceError(
+                "The child must be under 18: enter a date of birth less than 18 years ago, or leave it blank",
+                field="date_of_birth",
+            )
     dob = date_of_birth.isoformat() if date_of_birth else ""
     with transaction.atomic():
         system = _hub_source_system(acting_user)
@@ -100,18 +161,25 @@ def concern_raise(
     indicators: list[str] | None = None,
     immediate_danger: bool = False,
     raised_after: int | None = None,
+    context: ConcernContext | None = None,
 ) -> Concern:
     """``raised_after``: the id of the raiser's latest concern when their form was opened (its raise
-    token says it); if they have raised one since, the form was already used and is refused."""
+    token says it); if they have raised one since, the form was already used and is refused.
+    ``context``: who else is involved, parents told and consent, the referrer's contact details."""
     if not has(raised_by, Capability.RAISE_CONCERN):
         raise ServiceError("You cannot raise concerns")
     if raised_by.agency is None:
         raise ServiceError("Your account is not linked to an agency, so you cannot raise concerns")
     if not description.strip():
-        raise ServiceError("Describe what you saw or were told")
+        raise ServiceError("Describe what you saw or were told", field="description")
+    if len(description.strip()) > DESCRIPTION_MAX:
+        raise ServiceError(f"What you saw or heard must be {DESCRIPTION_MAX:,} characters or fewer", field="description")
+    if len(location.strip()) > 300:
+        raise ServiceError("Where it happened must be 300 characters or fewer", field="location")
     now = timezone.now()
     if seen_on > timezone.localdate(now):
-        raise ServiceError("The date must be today or in the past")
+        raise ServiceError("The date must be today or in the past", field="seen_on")
+    about = (context or ConcernContext()).checked()
     valid = set(Indicator.values)
     chosen = [code for code in (indicators or []) if code in valid]
     if len(chosen) != len(indicators or []):
@@ -137,6 +205,7 @@ def concern_raise(
             urgent=immediate_danger,
             status=ConcernStatus.AWAITING_DECISION,
             decision_due_at=deadline_working_days(now, DECISION_WORKING_DAYS),
+            **about.__dict__,
         )
         audit_record(
             event_type=AuditEventType.CONCERN_RAISED,

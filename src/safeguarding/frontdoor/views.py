@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.accounts.downloads import list_download
+from safeguarding.core import normalise
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.frontdoor import selectors, services
@@ -67,6 +69,7 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
                 raised_after=raised_after,
+                context=form.context(),
             )
         except ServiceError as exc:
             add_service_error(form, exc)
@@ -75,12 +78,28 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
     return render(request, "frontdoor/raise_concern.html", {"form": form, "child": child})
 
 
+def _carried_from_search(request: HttpRequest) -> dict[str, object]:
+    """What was typed into the search that did not find the child, to start the new child's details
+    with (the search page's link carries its query); only what the search form accepts, and not a
+    part of an address or postcode, which a search takes and a new record does not."""
+    if request.method != "GET" or not request.GET:
+        return {}
+    search = PersonSearchForm(request.GET)
+    search.is_valid()
+    cleaned = getattr(search, "cleaned_data", {})
+    carried = {name: cleaned[name] for name in ("given_name", "family_name", "date_of_birth", "nhs_number", "upn")
+               if cleaned.get(name)}
+    if normalise.postcode(str(cleaned.get("postcode") or "")):
+        carried["postcode"] = cleaned["postcode"]
+    return carried
+
+
 @require_http_methods(["GET", "POST"])
 def raise_new_child(request: HttpRequest) -> HttpResponse:
     """Step 2, for a child the hub does not hold: their details and the concern on one page."""
     user = current_user(request)
     require(user, Capability.RAISE_CONCERN)
-    child_form = NewChildForm(request.POST or None, prefix="child")
+    child_form = NewChildForm(request.POST or None, prefix="child", initial=_carried_from_search(request))
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and child_form.is_valid() and form.is_valid():
         c, data = child_form.cleaned_data, form.cleaned_data
@@ -100,14 +119,14 @@ def raise_new_child(request: HttpRequest) -> HttpResponse:
                 location=data["location"],
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
+                context=form.context(),
             )
         except ServiceError as exc:
-            add_service_error(child_form, exc)
+            add_service_error(form if exc.field in form.fields else child_form, exc)
         else:
             return redirect("frontdoor:raised", concern_id=concern.pk)
-    errors = list(child_form.non_field_errors()) + [e for f in child_form for e in f.errors]
     return render(
-        request, "frontdoor/raise_new_child.html", {"form": form, "child_form": child_form, "child_errors": errors}
+        request, "frontdoor/raise_new_child.html", {"form": form, "child_form": child_form, "both_forms": [child_form, form]}
     )
 
 
@@ -123,16 +142,19 @@ def raised(request: HttpRequest, concern_id: int) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.RAISE_CONCERN)
-    concerns = list(selectors.concerns_raised_by(user=user))
-    persons_shown(user=user, page="my concerns", person_ids=[c.child_id for c in concerns])
+    concerns = selectors.my_concerns_listing(user=user, query=request.GET)
+    persons_shown(user=user, page="my concerns", person_ids=[c.child_id for c in concerns.items])
     return render(request, "frontdoor/mine.html", {"concerns": concerns})
 
 
 def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    waiting = list(selectors.triage_queue(user=user))
-    decided = list(selectors.recently_decided(user=user))
-    persons_shown(user=user, page="triage queue", person_ids=[c.child_id for c in [*waiting, *decided]])
+    waiting = selectors.triage_listing(user=user, query=request.GET)
+    if waiting.wants_download:
+        return list_download(user=user, listing=waiting, columns=selectors.TRIAGE_COLUMNS, page="triage queue",
+                             filename="triage-queue", person_of=lambda c: c.child_id)
+    decided = selectors.decided_listing(user=user, query=request.GET)
+    persons_shown(user=user, page="triage queue", person_ids=[c.child_id for c in [*waiting.items, *decided.items]])
     return render(request, "frontdoor/queue.html", {"waiting": waiting, "decided": decided})
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -10,9 +12,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, require
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.lists import Listing, Sort, listing
+from safeguarding.linkage.forms import MatchReviewFilters
 from safeguarding.linkage.models import LinkageRun, MatchDecision, MatchReview, ReviewPriority, ReviewStatus, RunStatus
 from safeguarding.people.models import SourceRecord
 
@@ -188,3 +192,29 @@ def reasons_in_words(review: MatchReview) -> list[Reason]:
             )
         )
     return reasons
+
+
+# --- the queue and the decisions as lists (issue 16) -----------------------------------------------
+
+REVIEW_SORTS = [Sort("probability", ("match_probability",))]
+
+
+def reviews_listing(*, user: User, query: Mapping[str, Any]) -> Listing[MatchReview]:
+    """One page of the pairs awaiting review (``review_queue``'s order), with the true total."""
+    filters = MatchReviewFilters(query or None, agencies=list(Agency.objects.order_by("name").values_list("pk", "name")))
+    wanted = filters.values()
+    pairs = review_queue(user=user)
+    if wanted.get("shared"):
+        pairs = pairs.exclude(flag="")
+    if wanted.get("agency"):
+        pairs = pairs.filter(Q(record_l__source_system__agency_id=wanted["agency"])
+                             | Q(record_r__source_system__agency_id=wanted["agency"]))
+    return listing(pairs, query=query, noun=("pair", "pairs"), filters=filters, sorts=REVIEW_SORTS)
+
+
+def decisions_listing(*, user: User, query: Mapping[str, Any]) -> Listing[MatchDecision]:
+    """Every match decision, latest first, a page at a time (``decisions-page``)."""
+    require(user, Capability.REVIEW_MATCHES)
+    decisions = MatchDecision.objects.select_related("decided_by", "record_l", "record_r", "revoked_by").order_by(
+        "-decided_at", "-pk")
+    return listing(decisions, query=query, noun=("decision", "decisions"), prefix="decisions")

@@ -39,17 +39,16 @@ class MatchDecisionForm(forms.Form):
 
 def queue(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    reviews = list(selectors.review_queue(user=user)[:200])
+    reviews = selectors.reviews_listing(user=user, query=request.GET)
     summary = selectors.review_queue_summary(user=user)
-    recent = list(selectors.recent_decisions(user=user))
+    recent = selectors.decisions_listing(user=user, query=request.GET)
     persons_shown(
         user=user,
         page="match review queue",
-        person_ids=[pk for pair in reviews for pk in (pair.record_l.person_id, pair.record_r.person_id)]
-        + [pk for d in recent for pk in (d.record_l.person_id, d.record_r.person_id)],
+        person_ids=[pk for pair in reviews.items for pk in (pair.record_l.person_id, pair.record_r.person_id)]
+        + [pk for d in recent.items for pk in (d.record_l.person_id, d.record_r.person_id)],
     )
-    return render(request, "linkage/queue.html",
-                  {"reviews": reviews, "total": summary.total, "summary": summary, "decisions": recent})
+    return render(request, "linkage/queue.html", {"reviews": reviews, "summary": summary, "decisions": recent})
 
 
 @require_http_methods(["GET", "POST"])

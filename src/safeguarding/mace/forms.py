@@ -11,7 +11,8 @@ from safeguarding.accounts.access import Capability, has
 from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.forms import GovukDateField, time_of
-from safeguarding.mace.models import AttendanceStatus, PanelDecision, PlanOutcome
+from safeguarding.core.lists import ListFilters
+from safeguarding.mace.models import AttendanceStatus, MeetingStatus, PanelDecision, PlanOutcome
 
 
 class UserChoice(forms.ModelChoiceField):
@@ -189,3 +190,29 @@ class AllocateForm(forms.Form):
             workers = workers.filter(agency_id=user.agency_id or 0)
         self.fields["worker"].queryset = workers.filter(  # type: ignore[attr-defined]
             pk__in=[u.pk for u in workers if has(u, Capability.VIEW_PERSON)]).order_by("agency__name", "last_name")
+
+
+# --- filters of the panel's lists (issue 16) -------------------------------------------------------
+
+_CHILD_HINT = "Name or hub reference, for example P0000239"
+
+
+class MeetingFilters(ListFilters):
+    show = forms.ChoiceField(label="Meetings", required=False, widget=forms.RadioSelect,
+                             choices=[("coming", "To come"), ("past", "Past")])
+    status = forms.MultipleChoiceField(label="Status", required=False, choices=MeetingStatus.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+
+
+class PlanFilters(ListFilters):
+    status = forms.ChoiceField(label="Plans", required=False, widget=forms.RadioSelect,
+                               choices=[("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")])
+    review = forms.ChoiceField(label="Review", required=False, widget=forms.RadioSelect,
+                               choices=[("overdue", "Review overdue"), ("soon", "Review due in the next 2 weeks")])
+    child = forms.CharField(label="Child", required=False, max_length=100, help_text=_CHILD_HINT)
+
+
+class WorkActionFilters(ListFilters):
+    due = forms.ChoiceField(label="Due", required=False, widget=forms.RadioSelect,
+                            choices=[("overdue", "Overdue"), ("week", "Due in the next 7 days")])
+    child = forms.CharField(label="Child", required=False, max_length=100, help_text=_CHILD_HINT)

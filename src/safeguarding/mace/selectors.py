@@ -5,20 +5,23 @@ prefetches), so the agenda and the work lists stay fast at ten thousand open act
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, one_or_404
+from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.clocks.models import StatutoryClock
 from safeguarding.clocks.sources import ClockFact
 from safeguarding.core.calendar import ENGLAND, end_of_day
+from safeguarding.core.lists import Column, Listing, Sort, listing
+from safeguarding.mace.forms import MeetingFilters, PlanFilters, WorkActionFilters
 from safeguarding.mace.models import (
     ActionStatus,
     AgendaItem,
@@ -34,6 +37,7 @@ from safeguarding.mace.models import (
 )
 from safeguarding.people import identity
 from safeguarding.people.models import Person
+from safeguarding.people.selectors import person_named
 from safeguarding.screening.models import RiskLevelChange
 
 
@@ -58,6 +62,19 @@ def meetings_list(*, user: User, past: bool = False) -> QuerySet[PanelMeeting]:
     if past:
         return meetings.filter(scheduled_for__lt=today_start).order_by("-scheduled_for", "-pk")
     return meetings.filter(scheduled_for__gte=today_start).order_by("scheduled_for", "pk")
+
+
+MEETING_SORTS = [Sort("when", ("scheduled_for",)), Sort("items", ("item_count",))]
+
+
+def meetings_listing(*, user: User, query: Mapping[str, Any]) -> Listing[PanelMeeting]:
+    """The panel's meetings to come (soonest first) or past (latest first), a page at a time."""
+    filters = MeetingFilters(query or None)
+    wanted = filters.values()
+    meetings = meetings_list(user=user, past=wanted.get("show") == "past")
+    if wanted.get("status"):
+        meetings = meetings.filter(status__in=wanted["status"])
+    return listing(meetings, query=query, noun=("meeting", "meetings"), filters=filters, sorts=MEETING_SORTS)
 
 
 def meeting_for_user_or_404(user: User, meeting_id: int) -> PanelMeeting:
@@ -143,6 +160,67 @@ def plan_for_person(*, user: User, person: Person) -> Plan | None:
     )
 
 
+PLAN_SORTS = [
+    Sort("child", ("child__family_name", "child__given_name")),
+    Sort("opened", ("opened_at",)),
+    Sort("review", ("review_due_on",)),
+    Sort("actions", ("open_actions",)),
+]
+
+
+def plans_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Plan]:
+    """Every child's multi-agency plan this user may see (open ones unless asked), the review due
+    soonest first, with each plan's open and overdue actions and the child's risk level in force."""
+    if not sees_plans(user):
+        raise PermissionDenied
+    filters = PlanFilters(query or None)
+    wanted = filters.values()
+    today = timezone.localdate()
+    plans = Plan.objects.filter(not_hidden(user, "child"))
+    status = wanted.get("status", "open")
+    if status != "all":
+        plans = plans.filter(status=status)
+    if wanted.get("review") == "overdue":
+        plans = plans.filter(status=PlanStatus.OPEN, review_due_on__lt=today)
+    elif wanted.get("review") == "soon":
+        plans = plans.filter(status=PlanStatus.OPEN, review_due_on__gte=today,
+                             review_due_on__lte=today + dt.timedelta(days=14))
+    if wanted.get("child"):
+        plans = plans.filter(person_named("child", wanted["child"]))
+    plans = plans.select_related("child").annotate(
+        open_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN)),
+        overdue_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN, actions__due_on__lt=today)),
+    ).order_by("review_due_on", "pk")
+    shown = listing(plans, query=query, noun=("plan", "plans"), filters=filters, sorts=PLAN_SORTS, downloadable=True)
+    levels = levels_in_force([plan.child.root_id for plan in shown.items])
+    for plan in shown.items:  # what the page shows of each, worked out here so the template only renders
+        plan.level_in_force = levels.get(plan.child.root_id, "")
+        plan.review_overdue = plan.is_open and plan.review_due_on < today
+    return shown
+
+
+def levels_in_force(roots: Collection[int]) -> dict[int, str]:
+    """The risk level in force for each child (by the id they are now), in one query."""
+    levels: dict[int, str] = {}
+    for child_root, name in RiskLevelChange.objects.filter(child__root_id__in=list(roots)).values_list(
+        "child__root_id", "level_name"
+    ).order_by("effective_at", "pk"):
+        levels[child_root] = name
+    return levels
+
+
+PLAN_COLUMNS: list[Column[Plan]] = [
+    Column("Plan", lambda p: p.reference),
+    Column("Child's hub reference", lambda p: p.child.reference),
+    Column("Child", lambda p: p.child.full_name),
+    Column("Status", lambda p: p.get_status_display()),
+    Column("Opened", lambda p: p.opened_at),
+    Column("Review due", lambda p: p.review_due_on),
+    Column("Open actions", lambda p: getattr(p, "open_actions", "")),
+    Column("Overdue actions", lambda p: getattr(p, "overdue_actions", "")),
+]
+
+
 def plan_for_user_or_404(user: User, plan_id: int) -> Plan:
     return one_or_404(
         Plan.objects.filter(pk=plan_id).select_related("child", "opened_by", "closed_by", "meeting"),
@@ -179,69 +257,110 @@ def action_for_user_or_404(user: User, action_id: int) -> PlanAction:
 
 # --- work lists ---------------------------------------------------------------------------------
 
-LIST_LIMIT = 100  # the earliest due first; paging the lists is the next step (issue 16)
+LIST_LIMIT = 100  # short lists on a work page (escalations, reviews due); actions, clocks and allocations are paged
 
 
 @dataclass
 class WorkList:
-    """A user's (or an agency's) work: what is theirs to do, overdue first."""
+    """A user's (or an agency's) work: what is theirs to do, overdue first. Actions, clocks and what
+    is allocated are each paged (``actions-page=2``), with their true totals."""
 
     title: str
-    actions: list[PlanAction]
-    actions_total: int
+    actions: Listing[PlanAction]
     overdue_total: int
-    clocks: list[StatutoryClock]
-    clocks_total: int
+    clocks: Listing[StatutoryClock]
     meetings: list[PanelMeeting]
-    allocations: list[Allocation]
+    allocations: Listing[Allocation]
     escalations: list[Escalation]
     approvals: int
     reviews_due: list[Plan] = field(default_factory=list)
 
     @property
+    def actions_total(self) -> int:
+        return self.actions.total
+
+    @property
+    def clocks_total(self) -> int:
+        return self.clocks.total
+
+    @property
     def persons(self) -> list[int]:
-        ids = [a.plan.child_id for a in self.actions] + [c.child_id for c in self.clocks]
+        ids = [a.plan.child_id for a in self.actions.items] + [c.child_id for c in self.clocks.items]
         ids += [p.child_id for p in self.reviews_due]
-        for allocation in self.allocations:
+        for allocation in self.allocations.items:
             ids.append(allocation.child_id or (allocation.concern.child_id if allocation.concern else
                                                allocation.alert.person_id if allocation.alert else None) or 0)
         return [i for i in ids if i]
 
 
-def _actions(filter_: Q) -> tuple[list[PlanAction], int, int]:
+ACTION_SORTS = [Sort("due", ("due_on",)), Sort("child", ("plan__child__family_name", "plan__child__given_name"))]
+
+
+def _actions(filter_: Q, user: User, query: Mapping[str, Any]) -> tuple[Listing[PlanAction], int]:
     today = timezone.localdate()
-    base = PlanAction.objects.filter(filter_, status=ActionStatus.OPEN)
-    totals = base.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
-    shown = list(base.select_related("plan__child", "owner", "owner_agency").order_by("due_on", "pk")[:LIST_LIMIT])
-    return shown, totals["total"], totals["overdue"]
+    base = PlanAction.objects.filter(filter_, not_hidden(user, "plan__child"), status=ActionStatus.OPEN)
+    overdue = base.filter(due_on__lt=today).count()
+    filters = WorkActionFilters(query or None, prefix="actions")
+    wanted = filters.values()
+    if wanted.get("due") == "overdue":
+        base = base.filter(due_on__lt=today)
+    elif wanted.get("due") == "week":
+        base = base.filter(due_on__gte=today, due_on__lte=today + dt.timedelta(days=7))
+    if wanted.get("child"):
+        base = base.filter(person_named("plan__child", wanted["child"]))
+    shown = listing(base.select_related("plan__child", "owner", "owner_agency").order_by("due_on", "pk"),
+                    query=query, noun=("action", "actions"), filters=filters, sorts=ACTION_SORTS, prefix="actions",
+                    downloadable=True)
+    return shown, overdue
 
 
-def _clocks(filter_: Q) -> tuple[list[StatutoryClock], int]:
+def _clocks(filter_: Q, user: User, query: Mapping[str, Any]) -> Listing[StatutoryClock]:
     chase_from = timezone.now() - dt.timedelta(days=settings.CLOCK_CHASE_DAYS)
-    base = StatutoryClock.objects.filter(filter_, met_at__isnull=True, due_at__gte=chase_from)
-    total = base.count()
-    return list(base.select_related("child", "agency").order_by("due_at", "pk")[:LIST_LIMIT]), total
+    base = StatutoryClock.objects.filter(filter_, not_hidden(user, "child"), met_at__isnull=True,
+                                         due_at__gte=chase_from)
+    return listing(base.select_related("child", "agency").order_by("due_at", "pk"), query=query,
+                   noun=("clock", "clocks"), prefix="clocks")
 
 
-def my_work(*, user: User) -> WorkList:
+def _allocations(filter_: Q, query: Mapping[str, Any]) -> Listing[Allocation]:
+    return listing(
+        Allocation.objects.filter(filter_, ended_at__isnull=True)
+        .select_related("child", "concern__child", "alert__person", "alert__rule", "worker").order_by("-allocated_at", "-pk"),
+        query=query, noun=("piece of work allocated", "pieces of work allocated"), prefix="allocated",
+    )
+
+
+ACTION_COLUMNS: list[Column[PlanAction]] = [
+    Column("Action", lambda a: a.reference),
+    Column("What", lambda a: a.description),
+    Column("Child's hub reference", lambda a: a.plan.child.reference),
+    Column("Child", lambda a: a.plan.child.full_name),
+    Column("Plan", lambda a: a.plan.reference),
+    Column("Owner", lambda a: a.owner.get_full_name() or a.owner.username),
+    Column("Agency", lambda a: a.owner_agency.name if a.owner_agency else ""),
+    Column("Due", lambda a: a.due_on),
+]
+
+
+def my_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
     """The signed-in user's own work: actions they own (overdue first), clocks their agency must meet
     for children allocated to them, meetings they chair or the panel's next ones, what is allocated
     to them, and decisions awaiting them."""
     if not has(user, Capability.VIEW_PLANS):
         raise PermissionDenied
-    actions, total, overdue = _actions(Q(owner=user))
-    allocations = list(
-        Allocation.objects.filter(worker=user, ended_at__isnull=True)
-        .select_related("child", "concern__child", "alert__person", "alert__rule").order_by("-allocated_at")[:LIST_LIMIT]
-    )
-    allocated_children = [a.child_id for a in allocations if a.child_id]
-    clocks, clocks_total = _clocks(Q(child__root_id__in=allocated_children)) if allocated_children else ([], 0)
+    query = query or {}
+    actions, overdue = _actions(Q(owner=user), user, query)
+    allocations = _allocations(Q(worker=user), query)
+    allocated_children = list(Allocation.objects.filter(worker=user, ended_at__isnull=True, child__isnull=False)
+                              .values_list("child__root_id", flat=True))
+    clocks = _clocks(Q(child__root_id__in=allocated_children), user, query)
     meetings = _meetings_for(user)
     reviews: list[Plan] = []
     approvals = 0
     if has(user, Capability.RUN_PANEL):
-        reviews = list(Plan.objects.filter(status=PlanStatus.OPEN, review_due_on__lte=timezone.localdate()
-                                           + dt.timedelta(days=14)).select_related("child").order_by("review_due_on")[:LIST_LIMIT])
+        reviews = list(Plan.objects.filter(not_hidden(user, "child"), status=PlanStatus.OPEN,
+                                           review_due_on__lte=timezone.localdate() + dt.timedelta(days=14))
+                       .select_related("child").order_by("review_due_on")[:LIST_LIMIT])
         from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
 
         approvals = ScreeningAssessment.objects.filter(status=ScreeningStatus.AWAITING_APPROVAL).exclude(
@@ -254,28 +373,24 @@ def my_work(*, user: User) -> WorkList:
     escalations = list(
         Escalation.objects.filter(action__owner=user).select_related("action__plan", "clock").order_by("-escalated_at")[:50]
     )
-    return WorkList("My work", actions, total, overdue, clocks, clocks_total, meetings, allocations, escalations,
-                    approvals, reviews)
+    return WorkList("My work", actions, overdue, clocks, meetings, allocations, escalations, approvals, reviews)
 
 
-def agency_work(*, user: User) -> WorkList:
+def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
     """An agency safeguarding manager's view of their agency's work: every open action it owns,
     every clock it must meet that is being chased, and what has been escalated to it."""
     if not has(user, Capability.MANAGE_AGENCY_WORK) or user.agency_id is None:
         raise PermissionDenied
-    actions, total, overdue = _actions(Q(owner_agency_id=user.agency_id))
-    clocks, clocks_total = _clocks(Q(agency_id=user.agency_id))
+    query = query or {}
+    actions, overdue = _actions(Q(owner_agency_id=user.agency_id), user, query)
+    clocks = _clocks(Q(agency_id=user.agency_id), user, query)
     escalations = list(
         Escalation.objects.filter(agency_id=user.agency_id, level=1)
         .select_related("action__plan__child", "action__owner", "clock__child").order_by("-escalated_at")[:LIST_LIMIT]
     )
-    allocations = list(
-        Allocation.objects.filter(worker__agency_id=user.agency_id, ended_at__isnull=True)
-        .select_related("child", "concern__child", "alert__person", "alert__rule", "worker")
-        .order_by("-allocated_at")[:LIST_LIMIT]
-    )
-    return WorkList(f"{user.agency.name if user.agency else 'Agency'}: our work", actions, total, overdue, clocks,
-                    clocks_total, _meetings_for(user), allocations, escalations, 0)
+    allocations = _allocations(Q(worker__agency_id=user.agency_id), query)
+    return WorkList(f"{user.agency.name if user.agency else 'Agency'}: our work", actions, overdue, clocks,
+                    _meetings_for(user), allocations, escalations, 0)
 
 
 def _meetings_for(user: User) -> list[PanelMeeting]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
     path("meetings/<int:meeting_id>/approve/", views.approve, name="approve"),
     path("meetings/<int:meeting_id>/addendum/", views.addendum, name="addendum"),
+    path("plans/", views.plan_list, name="plans"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
     path("actions/<int:action_id>/", views.action_detail, name="action"),
     path("work/", views.my_work, name="my-work"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.contexts.selectors import contexts_due_for_panel
 from safeguarding.core.errors import ServiceError
@@ -36,10 +37,8 @@ def _steps(actions_only: bool = True) -> list[tuple[str, str]]:
 
 def meeting_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    past = request.GET.get("show") == "past"
-    meetings = list(selectors.meetings_list(user=user, past=past))
-    return render(request, "mace/meetings.html", {"meetings": meetings, "past": past,
-                                                  "can_run": has(user, Capability.RUN_PANEL)})
+    meetings = selectors.meetings_listing(user=user, query=request.GET)
+    return render(request, "mace/meetings.html", {"meetings": meetings, "can_run": has(user, Capability.RUN_PANEL)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -323,18 +322,32 @@ def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
 # --- work lists ---------------------------------------------------------------------------------
 
 
-def my_work(request: HttpRequest) -> HttpResponse:
+def _work(request: HttpRequest, *, agency_view: bool) -> HttpResponse:
     user = current_user(request)
-    work = selectors.my_work(user=user)
+    work = (selectors.agency_work if agency_view else selectors.my_work)(user=user, query=request.GET)
+    if work.actions.wants_download:
+        return list_download(user=user, listing=work.actions, columns=selectors.ACTION_COLUMNS,
+                             page=request.path, filename="actions", person_of=lambda a: a.plan.child_id)
     persons_shown(user=user, page=request.path, person_ids=work.persons)
-    return render(request, "mace/work.html", {"work": work, "agency_view": False, "today": timezone.localdate()})
+    return render(request, "mace/work.html", {"work": work, "agency_view": agency_view, "today": timezone.localdate()})
+
+
+def my_work(request: HttpRequest) -> HttpResponse:
+    return _work(request, agency_view=False)
 
 
 def agency_work(request: HttpRequest) -> HttpResponse:
+    return _work(request, agency_view=True)
+
+
+def plan_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    work = selectors.agency_work(user=user)
-    persons_shown(user=user, page=request.path, person_ids=work.persons)
-    return render(request, "mace/work.html", {"work": work, "agency_view": True, "today": timezone.localdate()})
+    plans = selectors.plans_listing(user=user, query=request.GET)
+    if plans.wants_download:
+        return list_download(user=user, listing=plans, columns=selectors.PLAN_COLUMNS, page="plans",
+                             filename="plans", person_of=lambda p: p.child_id)
+    persons_shown(user=user, page="plans", person_ids=[p.child_id for p in plans.items])
+    return render(request, "mace/plans.html", {"plans": plans})
 
 
 def escalations(request: HttpRequest) -> HttpResponse:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, sees_panel
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
+from safeguarding.core.lists import Column, Listing, Sort, listing, period
 from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern
+from safeguarding.panel.forms import ReferralFilters
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people import identity
 from safeguarding.people.models import Person
+from safeguarding.people.selectors import person_named
 
 
 def children_under_active_plan() -> set[int]:
@@ -67,6 +71,45 @@ def panel_list(*, user: User, include_closed: bool = False) -> QuerySet[PanelRef
     return referrals.select_related(
         "child", "referred_by", "closed_by", "source_alert__rule", "source_concern"
     ).order_by("-referred_at", "-pk")
+
+
+REFERRAL_SORTS = [Sort("child", ("child__family_name", "child__given_name")), Sort("referred", ("referred_at",))]
+
+
+def referrals_listing(*, user: User, query: Mapping[str, Any]) -> Listing[PanelReferral]:
+    """One page of the panel's referrals, newest first, filtered by status, where they came from,
+    the child and when they were referred."""
+    filters = ReferralFilters(query or None)
+    wanted = filters.values()
+    referrals = panel_list(user=user, include_closed=wanted.get("show") == "all")
+    sources = wanted.get("source", [])
+    if sources:
+        chosen = Q(pk__in=[])
+        if "alert" in sources:
+            chosen |= Q(source_alert__isnull=False)
+        if "concern" in sources:
+            chosen |= Q(source_concern__isnull=False)
+        if "direct" in sources:
+            chosen |= Q(source_alert__isnull=True, source_concern__isnull=True)
+        referrals = referrals.filter(chosen)
+    if wanted.get("child"):
+        referrals = referrals.filter(person_named("child", wanted["child"]))
+    referrals = referrals.filter(**period("referred_at", wanted.get("referred_from"), wanted.get("referred_to")))
+    return listing(referrals, query=query, noun=("referral", "referrals"), filters=filters, sorts=REFERRAL_SORTS,
+                   downloadable=True)
+
+
+REFERRAL_COLUMNS: list[Column[PanelReferral]] = [
+    Column("Referral", lambda r: r.reference),
+    Column("Status", lambda r: r.get_status_display()),
+    Column("Child's hub reference", lambda r: r.child.reference),
+    Column("Child", lambda r: r.child.full_name),
+    Column("Date of birth", lambda r: r.child.date_of_birth),
+    Column("Referred", lambda r: r.referred_at),
+    Column("Referred by", lambda r: r.referred_by.display_name),
+    Column("From alert", lambda r: r.source_alert.reference if r.source_alert else ""),
+    Column("From concern", lambda r: r.source_concern.reference if r.source_concern else ""),
+]
 
 
 def referral_sources(*, referral: PanelReferral) -> tuple[list[Alert], list[Concern]]:

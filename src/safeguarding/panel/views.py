@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown
+from safeguarding.accounts.downloads import list_download
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.panel import selectors, services
@@ -16,13 +17,13 @@ from safeguarding.panel.forms import CloseReferralForm
 
 def referral_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    show_closed = request.GET.get("show") == "all"
-    referrals = list(selectors.panel_list(user=user, include_closed=show_closed))
-    persons_shown(user=user, page="panel referrals", person_ids=[r.child_id for r in referrals])
+    referrals = selectors.referrals_listing(user=user, query=request.GET)
+    if referrals.wants_download:
+        return list_download(user=user, listing=referrals, columns=selectors.REFERRAL_COLUMNS, page="panel referrals",
+                             filename="panel-referrals", person_of=lambda r: r.child_id)
+    persons_shown(user=user, page="panel referrals", person_ids=[r.child_id for r in referrals.items])
     return render(
-        request,
-        "panel/list.html",
-        {"referrals": referrals, "show_closed": show_closed, "can_open_child": has(user, Capability.VIEW_PERSON)},
+        request, "panel/list.html", {"referrals": referrals, "can_open_child": has(user, Capability.VIEW_PERSON)}
     )
 
 

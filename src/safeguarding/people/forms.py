@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from safeguarding.core import normalise
 from safeguarding.core.forms import GovukDateField
 
 
@@ -17,3 +18,30 @@ class PersonSearchForm(forms.Form):
     address = forms.CharField(
         label="Address", required=False, max_length=200, help_text="Part of the address, for example Fern Road"
     )
+
+
+class CaseworkSearchForm(PersonSearchForm):
+    """Find a person (casework staff): also by hub reference and phone number; a postcode may be
+    part of one ("S60")."""
+
+    reference = forms.CharField(label="Hub reference", required=False, max_length=20,
+                                help_text="For example, P0000239")
+    phone = forms.CharField(label="Phone number", required=False, max_length=30)
+    field_order = ["reference", "given_name", "family_name", "date_of_birth", "nhs_number", "upn", "phone",
+                   "postcode", "address"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["postcode"].help_text = "All of it, or the first part, for example S60"
+
+    def clean_reference(self) -> str:
+        value = str(self.cleaned_data.get("reference") or "").strip()
+        if value and normalise.person_reference(value) is None:
+            raise forms.ValidationError("Enter a hub reference like P0000239")
+        return value
+
+    def clean_phone(self) -> str:
+        value = str(self.cleaned_data.get("phone") or "").strip()
+        if value and normalise.phone(value) is None:
+            raise forms.ValidationError("Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
+        return value

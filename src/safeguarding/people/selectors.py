@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -20,12 +22,14 @@ from safeguarding.accounts.access import (
     not_hidden,
     one_or_404,
     persons_hidden_from,
+    require,
     sees_restricted_intelligence,
 )
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
+from safeguarding.core.lists import Listing, Sort, listing
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Handling, Person, PersonRole, Relationship, SourceRecord
 
@@ -62,6 +66,8 @@ class SearchCriteria:
     upn: str = ""
     postcode: str = ""
     address: str = ""
+    reference: str = ""  # a hub reference (P0000239): casework search only
+    phone: str = ""  # casework search only
 
     def as_dict(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.__dict__.items() if v}
@@ -92,6 +98,19 @@ BROAD_SEARCHES_FLAGGED_FROM = 6
 
 class SearchRefused(Exception):
     """A referrer has searched too often in a short time; the message says when they may again."""
+
+
+def _reference_and_phone(criteria: SearchCriteria) -> Q:
+    """Casework search by a hub reference (the person under any id they have had) or a phone number in
+    any format."""
+    q = Q()
+    if criteria.reference:
+        pk = normalise.person_reference(criteria.reference)
+        q &= Q(person__root_id=identity.root_id(pk)) if pk is not None else Q(pk__in=[])
+    if criteria.phone:
+        number = normalise.phone(criteria.phone)
+        q &= Q(phones__contains=number) if number else Q(pk__in=[])
+    return q
 
 
 class _Filled(Func):
@@ -133,7 +152,7 @@ def _records_matching(criteria: SearchCriteria) -> list[Q]:
     their sound, a word of a name of several, or among the record's other names (Find a person answers
     in well under a second at a million records: docs/benchmarks.md). Several alternatives are asked as
     one query of UNIONs, so that each is planned on its own index."""
-    exact = _exact_matching(criteria)
+    exact = _exact_matching(criteria) & _reference_and_phone(criteria)
     family = _name_found_by(criteria.family_name, key_field="family_key", sound_field="family_sound",
                             last_field="family_last") if criteria.family_name.strip() else []
     given = _name_found_by(criteria.given_name, key_field="given_key", sound_field="given_sound") \
@@ -157,10 +176,29 @@ def _exact_matching(criteria: SearchCriteria) -> Q:
     if criteria.upn:
         q &= Q(upn=normalise.upn(criteria.upn) or criteria.upn.strip().upper())
     if criteria.postcode:
-        q &= Q(postcode=normalise.postcode(criteria.postcode) or criteria.postcode.strip().upper())
+        q &= _postcode_matching(criteria.postcode)
     if criteria.address:
         q &= Q(address__icontains=criteria.address.strip())
     return q
+
+
+_OUTWARD = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
+
+
+def _postcode_matching(text: str) -> Q:
+    """A whole postcode exactly; part of one by its start: the outward code ("S60" finds S60 1AB but
+    not S601), or the outward code and sector ("S60 1")."""
+    whole = normalise.postcode(text)
+    if whole:
+        return Q(postcode=whole)
+    compact = re.sub(r"\s+", " ", text.strip().upper())
+    if " " in compact:
+        return Q(postcode__startswith=compact)
+    if _OUTWARD.match(compact):
+        return Q(postcode__startswith=f"{compact} ")
+    if len(compact) > 2 and _OUTWARD.match(compact[:-1]) and compact[-1].isdigit():
+        return Q(postcode__startswith=f"{compact[:-1]} {compact[-1]}")
+    return Q(postcode=compact)
 
 
 def _name_agrees(wanted: str, name: str, other_names: str) -> bool:
@@ -458,4 +496,44 @@ def records_named(pairs: set[tuple[str, str]]) -> list[SourceRecord]:
         ):
             if (record.given_name.lower(), record.family_name.lower()) in pairs:
                 found.append(record)
+    return found
+
+
+# --- lists: finding a person in a list by reference or name (issue 16) ---------------------------
+
+
+def person_named(field: str, text: str) -> Q:
+    """A list's filter on the person in ``field`` (a foreign key to Person): by hub reference (the
+    person under any id they have had), else every word a start of their first or last name."""
+    pk = normalise.person_reference(text)
+    if pk is not None:
+        return Q(**{f"{field}__root_id": identity.root_id(pk)})
+    q = Q()
+    for word in (text or "").split():
+        q &= Q(**{f"{field}__given_name__istartswith": word}) | Q(**{f"{field}__family_name__istartswith": word})
+    return q
+
+
+PEOPLE_SORTS = [
+    Sort("name", ("family_name", "given_name")),
+    Sort("born", ("date_of_birth",)),
+]
+
+
+def people_listing(*, user: User, criteria: SearchCriteria, query: Mapping[str, Any]) -> Listing[Person]:
+    """Casework staff's search as a list: everyone whose records (in any agency's system) match, as
+    they are now, with the true count, a page at a time; each page's results audited."""
+    require(user, Capability.SEARCH_PEOPLE)
+    ways = [SourceRecord.objects.filter(way).values("person__root_id") for way in _records_matching(criteria)]
+    records = ways[0].union(*ways[1:]) if len(ways) > 1 else ways[0]
+    people = Person.objects.filter(not_hidden(user, "pk"), pk__in=records).order_by("family_name", "given_name", "pk")
+    found = listing(people, query=query, noun=("person", "people"), sorts=PEOPLE_SORTS)
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.PERSON_SEARCHED,
+            actor=user,
+            target_kind="search",
+            detail={"criteria": criteria.as_dict(), "results": [p.pk for p in found.items], "total": found.total,
+                    "page": found.page},
+        )
     return found

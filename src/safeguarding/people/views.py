@@ -7,21 +7,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from safeguarding.accounts.access import Capability, current_user, require
-from safeguarding.people.forms import PersonSearchForm
-from safeguarding.people.selectors import SearchCriteria, people_search, person_for_user_or_404
+from safeguarding.people.forms import CaseworkSearchForm
+from safeguarding.people.selectors import SearchCriteria, people_listing, person_for_user_or_404
 from safeguarding.workflows.selectors import child_view
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    require(request.user, Capability.SEARCH_PEOPLE)
-    form = PersonSearchForm(request.GET or None)
+    user = current_user(request)
+    require(user, Capability.SEARCH_PEOPLE)
+    form = CaseworkSearchForm(request.GET or None)
     results = None
     if request.GET and form.is_valid():
         criteria = SearchCriteria(**{k: v for k, v in form.cleaned_data.items() if v})
         if criteria.is_empty:
             form.add_error(None, "Enter at least one detail to search for")
         else:
-            results = people_search(user=current_user(request), criteria=criteria)
+            results = people_listing(user=user, criteria=criteria, query=request.GET)
     return render(request, "people/search.html", {"form": form, "results": results})
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django import forms
 
 from safeguarding.core.forms import GovukDateField
+from safeguarding.core.lists import ListFilters
 from safeguarding.support.models import (
     ContactKind,
     GoalStatus,
+    PlanStage,
     ReferralOutcome,
     ServiceKind,
     ServiceStatus,
@@ -159,3 +161,15 @@ class ContactWishForm(forms.Form):
         widget=forms.RadioSelect, error_messages={"required": "Say whether they want to be contacted"},
     )
     their_words = _text("In their words (optional)")
+
+
+class SupportPlanFilters(ListFilters):
+    """The support plans list's filters (issue 16)."""
+
+    show = forms.ChoiceField(label="Plans", required=False, widget=forms.RadioSelect,
+                             choices=[("open", "Open"), ("all", "Open and closed")])
+    stage = forms.MultipleChoiceField(label="Stage", required=False, choices=PlanStage.choices,
+                                      widget=forms.CheckboxSelectMultiple)
+    mine = forms.BooleanField(label="Only plans I lead", required=False)
+    survivor = forms.CharField(label="Survivor", required=False, max_length=100,
+                               help_text="Name or hub reference, for example P0000239")

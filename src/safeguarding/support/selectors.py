@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
@@ -18,8 +20,11 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
+from safeguarding.core.lists import Listing, Sort, listing
 from safeguarding.people import identity
 from safeguarding.people.models import Person, PersonRole
+from safeguarding.people.selectors import person_named
+from safeguarding.support.forms import SupportPlanFilters
 from safeguarding.support.models import (
     ContactWish,
     GoalProgress,
@@ -130,6 +135,28 @@ def plans_for_worker(*, user: User, include_closed: bool = False) -> list[Suppor
     if not include_closed:
         plans = plans.filter(status=PlanStatus.OPEN)
     return list(plans.select_related("person", "lead_worker").order_by("status", "-opened_at", "-pk"))
+
+
+SUPPORT_SORTS = [Sort("survivor", ("person__family_name", "person__given_name")), Sort("opened", ("opened_at",))]
+
+
+def support_plans_listing(*, user: User, query: Mapping[str, Any]) -> Listing[SupportPlan]:
+    """The agency's support plans, a page at a time: open ones (or all), by stage, the worker's own,
+    or a survivor by name or hub reference."""
+    require(user, Capability.KEEP_SUPPORT_PLANS)
+    filters = SupportPlanFilters(query or None)
+    wanted = filters.values()
+    plans = plans_visible_to(user)
+    if wanted.get("show") != "all":
+        plans = plans.filter(status=PlanStatus.OPEN)
+    if wanted.get("stage"):
+        plans = plans.filter(stage__in=wanted["stage"])
+    if wanted.get("mine"):
+        plans = plans.filter(lead_worker=user)
+    if wanted.get("survivor"):
+        plans = plans.filter(person_named("person", wanted["survivor"]))
+    plans = plans.select_related("person", "lead_worker").order_by("status", "-opened_at", "-pk")
+    return listing(plans, query=query, noun=("plan", "plans"), filters=filters, sorts=SUPPORT_SORTS)
 
 
 def support_plan_for_user_or_404(user: User, plan_id: int) -> SupportPlan:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.accounts.access import Capability, current_user, persons_shown, require
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
@@ -26,9 +26,9 @@ from safeguarding.support.models import SupportPlan
 
 def plan_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    show_closed = request.GET.get("show") == "all"
-    plans = selectors.plans_for_worker(user=user, include_closed=show_closed)
-    return render(request, "support/list.html", {"plans": plans, "show_closed": show_closed})
+    plans = selectors.support_plans_listing(user=user, query=request.GET)
+    persons_shown(user=user, page="support plans", person_ids=[p.person_id for p in plans.items])
+    return render(request, "support/list.html", {"plans": plans})
 
 
 @require_http_methods(["GET", "POST"])

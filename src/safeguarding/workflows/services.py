@@ -19,7 +19,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertStatus
 from safeguarding.earlywarning.services import alert_record_action
 from safeguarding.frontdoor.models import Concern, DecisionOutcome, TriageDecision
-from safeguarding.frontdoor.services import concern_raise, person_record_new, triage_decide
+from safeguarding.frontdoor.services import ConcernContext, concern_raise, person_record_new, triage_decide
 from safeguarding.panel.models import PanelReferral
 from safeguarding.panel.services import panel_refer
 
@@ -40,6 +40,7 @@ def concern_raise_for_new_child(
     location: str = "",
     indicators: list[str] | None = None,
     immediate_danger: bool = False,
+    context: ConcernContext | None = None,
 ) -> Concern:
     """Record a child the hub does not hold and raise the concern about them, together: if the
     concern is refused, the child is not recorded either (no person without the concern that
@@ -64,6 +65,7 @@ def concern_raise_for_new_child(
             location=location,
             indicators=indicators,
             immediate_danger=immediate_danger,
+            context=context,
         )
 
 

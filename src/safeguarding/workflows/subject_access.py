@@ -19,6 +19,10 @@ def _name(user: User | None) -> str:
     return user.display_name
 
 
+def _with_reason(answer: str, reason: str) -> str:
+    return f"{answer}. Why not: {reason}" if answer and reason else answer
+
+
 def concerns(user: User, person: Person) -> Gathered:
     """Concerns and the front door's decisions. Who raised a concern is proposed for redaction when
     they are a referrer (a teacher, a nurse, a licensing officer): the officer decides."""
@@ -31,8 +35,20 @@ def concerns(user: User, person: Person) -> Gathered:
             ("Decision", decision.get_outcome_display() if decision else "Awaiting a decision"),
             ("Reason", decision.reason if decision else ""),
             ("Decided by", _name(decision.decided_by) if decision else ""),
+            # What the concern form asks besides (issue 16): whether the family was told and consent
+            # given are the person's own; who else was involved, and how to reach the referrer, are
+            # proposed for redaction as someone else's.
+            ("Parents or carers told", _with_reason(c.get_parents_told_display(), c.parents_not_told_reason)),
+            ("Consent to share", _with_reason(c.get_consent_display(), c.consent_reason)),
+            ("Other people involved", c.people_involved),
+            ("Vehicles involved", c.vehicles_involved),
+            ("Places involved", c.places_involved),
+            ("Contact of the person who raised it", ", ".join(
+                v for v in (c.referrer_role, c.referrer_phone, c.referrer_email) if v)),
         ]
         third = [ThirdParty(4, Category.REFERRER)] if c.raised_by.role == Role.REFERRER else []
+        third += [ThirdParty(10, Category.IDENTIFIER), ThirdParty(11, Category.IDENTIFIER),
+                  ThirdParty(12, Category.IDENTIFIER), ThirdParty(13, Category.REFERRER)]
         items.append(Item(section=SECTIONS[2], kind="concern", source=f"concern {c.reference}",
                           title=f"Concern {c.reference}, raised by {c.agency.name}", occurred_at=c.raised_at,
                           fields=fields, third_parties=third))
