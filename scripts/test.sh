@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test and check: ruff, mypy and import-linter, then the whole pytest suite on SQLite and again on a
-# throwaway PostgreSQL server that this script starts and stops. Browser tests drive Debian's
+# Runs every test and check: ruff, mypy and import-linter, then the whole pytest suite on SQLite and, at the
+# same time, on a throwaway PostgreSQL server that this script starts and stops. Browser tests drive Debian's
 # Chromium. As root, it installs PostgreSQL and Chromium with apt-get if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,22 +33,20 @@ echo "== mypy"
 echo "== import-linter (the rooms' layers, docs/architecture.md)"
 .venv/bin/lint-imports --no-cache
 
-# Tests keep their files (rejects, generated extracts) out of the developer's data folder.
-export SAFEGUARDING_DATA_DIR
-SAFEGUARDING_DATA_DIR=$(mktemp -d)
+# Tests keep their files (rejects, generated extracts) out of the developer's data folder: each
+# database's run has a data folder of its own.
+sqlite_data=$(mktemp -d)
+pg_data=$(mktemp -d)
 pg_dir=""
 cleanup() {
   if [ -n "$pg_dir" ] && [ -f "$pg_dir/data/postmaster.pid" ]; then
     run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
   fi
-  rm -rf "$SAFEGUARDING_DATA_DIR" ${pg_dir:+"$pg_dir"}
+  rm -rf "$sqlite_data" "$pg_data" ${pg_dir:+"$pg_dir"}
 }
 trap cleanup EXIT
 
-echo "== pytest on SQLite"
-.venv/bin/python -m pytest "$@"
-
-echo "== pytest on PostgreSQL"
+# A throwaway PostgreSQL server, on a socket in its own folder.
 pg_bin=$(find_pg_bin)
 pg_dir=$(mktemp -d)
 # initdb refuses to run as root: the server then runs as the postgres user the package created.
@@ -62,4 +60,27 @@ port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
 run_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
 run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
   -o "-p $port -k $pg_dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
-DATABASE_URL="postgres://postgres@/postgres?host=$pg_dir&port=$port" .venv/bin/python -m pytest "$@"
+pg_url="postgres://postgres@/postgres?host=$pg_dir&port=$port"
+
+sqlite_tests() { SAFEGUARDING_DATA_DIR=$sqlite_data .venv/bin/python -m pytest "$@"; }
+pg_tests() { SAFEGUARDING_DATA_DIR=$pg_data DATABASE_URL=$pg_url .venv/bin/python -m pytest "$@"; }
+
+if [ "${HUB_TESTS_IN_SERIES:-}" = 1 ]; then
+  echo "== pytest on SQLite"
+  sqlite_tests "$@"
+  echo "== pytest on PostgreSQL"
+  pg_tests "$@"
+  exit 0
+fi
+
+# The two runs side by side (most tests use one core; the machine has two), each line marked with
+# its database. HUB_TESTS_IN_SERIES=1 runs one after the other instead.
+echo "== pytest on SQLite and on PostgreSQL, side by side"
+sqlite_tests "$@" 2>&1 | sed -u 's/^/[SQLite] /' &
+sqlite_job=$!
+pg_tests "$@" 2>&1 | sed -u 's/^/[PostgreSQL] /' &
+pg_job=$!
+status=0
+wait "$sqlite_job" || { status=1; echo "== pytest on SQLite failed"; }
+wait "$pg_job" || { status=1; echo "== pytest on PostgreSQL failed"; }
+exit "$status"

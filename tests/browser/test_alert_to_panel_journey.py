@@ -132,7 +132,8 @@ def test_mace_coordinator_refers_a_child_from_an_alert_to_the_panel(page: Any, a
     assert "Referred to the panel" in alerts.inner_text()
     assert_accessible(page)
 
-    # The panel's coordinator reviews what the agencies held before the referral.
+    # The panel's coordinator reviews what the agencies held before the referral (a page of Figures).
+    page.get_by_role("link", name="Figures", exact=True).first.click()
     page.get_by_role("link", name="Missed opportunities").first.click()
     expect(page.get_by_role("heading", name="Missed opportunities")).to_be_visible()
     reviewed = page.locator(f"#missed-{child.pk}")
