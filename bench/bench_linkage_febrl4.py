@@ -10,29 +10,14 @@ Reports pairwise precision, recall and F1 of the persons formed at the upper thr
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import resource
 import sys
 import time
 
 import pyarrow as pa
+from linkage_data import _dob, _text
 
 from safeguarding.linkage.pipeline import LinkageSettings, link
-
-
-def _dob(value: object) -> str:
-    """FEBRL's YYYYMMDD as YYYY-MM-DD when it is a real date; otherwise empty (an unusable value)."""
-    text = str(value) if isinstance(value, str) else ""
-    if len(text) != 8 or not text.isdigit():
-        return ""
-    try:
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
-    except ValueError:
-        return ""
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def febrl4_records() -> tuple[pa.Table, dict[int, str]]:
