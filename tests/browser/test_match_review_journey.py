@@ -47,6 +47,10 @@ def test_reviewer_decides_a_pair_and_undoes_it(page: Any, agencies: dict[str, An
     expect(page.get_by_role("heading", name="Are these the same person?")).to_be_visible()
     expect(page.get_by_text("91%")).to_be_visible()
     assert "SIMS-5521" in page.content() and "NHS-2201" in page.content()
+    # The model's reasons in a practitioner's words, not in bits.
+    expect(page.get_by_text("moderate evidence for a match, all comparisons taken together")).to_be_visible()
+    expect(page.get_by_role("cell", name="Strong evidence for a match")).to_be_visible()
+    assert "bits" not in page.content()
     assert_accessible(page)
     page.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()

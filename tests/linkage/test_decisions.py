@@ -81,3 +81,16 @@ def test_only_reviewers_decide_and_a_pair_is_decided_once(linked_demo: Path, mak
     with pytest.raises(ServiceError, match="already"):
         match_decide(acting_user=reviewer, review=review, verdict="same")
     assert MatchDecision.objects.count() == 1
+
+
+@pytest.mark.parametrize("weight, words", [
+    (7.2, "Strong evidence for a match"),
+    (-3.4, "Moderate evidence against a match"),
+    (1.0, "Some evidence for a match"),
+    (-0.4, "Slight evidence against a match"),
+    (0.01, "No evidence either way"),
+])
+def test_match_evidence_is_said_in_words_not_bits(weight: float, words: str) -> None:
+    from safeguarding.linkage.selectors import evidence_in_words
+
+    assert evidence_in_words(weight) == words

@@ -162,6 +162,16 @@ STATUS_WORDS = {
 }
 
 
+def evidence_in_words(weight: float) -> str:
+    """A match weight (Splink's bits of evidence) as a practitioner would say it: how strong, and which
+    way. Each bit doubles the odds, so 6 bits make a match 64 times likelier (or less likely)."""
+    size = abs(weight)
+    if size < 0.05:
+        return "No evidence either way"
+    strength = "Strong" if size >= 6 else "Moderate" if size >= 3 else "Some" if size >= 1 else "Slight"
+    return f"{strength} evidence {'for' if weight > 0 else 'against'} a match"
+
+
 @dataclass(frozen=True)
 class Reason:
     comparison: str
@@ -170,10 +180,14 @@ class Reason:
     weight: float
     direction: str  # "for", "against", "neutral"
 
+    @property
+    def in_words(self) -> str:
+        return evidence_in_words(self.weight)
+
 
 def reasons_in_words(review: MatchReview) -> list[Reason]:
-    """The Splink waterfall for a pair, in words: each comparison, what the model saw, and how many
-    bits of evidence it added for or against a match."""
+    """The Splink waterfall for a pair, in words: each comparison, what the model saw, and how strong
+    the evidence it added for or against a match was."""
     from safeguarding.linkage.comparisons import comparisons
 
     titles = {c.name: c.description for c in comparisons()}

@@ -77,7 +77,7 @@ def review(request: HttpRequest, review_id: int) -> HttpResponse:
         "form": form,
         "fields": selectors.side_by_side(pair.record_l, pair.record_r),
         "reasons": selectors.reasons_in_words(pair),
-        "total_weight": round(sum(c["match_weight"] for c in pair.explanation), 2),
+        "overall": selectors.evidence_in_words(sum(c["match_weight"] for c in pair.explanation)),
     }
     return render(request, "linkage/review.html", context)
 
