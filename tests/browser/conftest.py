@@ -55,12 +55,25 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 
 
 def assert_accessible(page: Any) -> None:
-    """Run axe-core's WCAG 2.2 A and AA rules on the current page; fail listing any violation."""
-    page.add_script_tag(path=str(AXE_JS))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG_22_AA,
-    )
+    """Run axe-core's WCAG 2.2 A and AA rules on the current page; fail listing any violation.
+
+    A click that follows a link returns before the next page has loaded: the page is awaited first,
+    and axe is injected again if a navigation replaced the document meanwhile (under load, the
+    script could otherwise land in a document without a head yet)."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            page.add_script_tag(path=str(AXE_JS))
+            result = page.evaluate(
+                "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                WCAG_22_AA,
+            )
+            break
+        except Error:
+            if attempt == 2:
+                raise
     violations = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
