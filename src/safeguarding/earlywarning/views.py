@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
@@ -95,6 +96,9 @@ def _render_detail(
         "referral": alert.panel_referrals.first(),
         "can_act": can_act,
         "can_open_child": has(user, Capability.VIEW_PERSON),
+        "back": (reverse("earlywarning:queue"), "Back to alerts") if has(user, Capability.WORK_ALERTS)
+        else (reverse("people:detail", args=[alert.person_id]), "Back to the single view")
+        if has(user, Capability.VIEW_PERSON) else None,
         "form": failed,  # the error summary and the page title show this form's errors
         **{f"{name}_form": f for name, f in action_forms.items()},
     }

@@ -183,10 +183,16 @@ def concern_detail(request: HttpRequest, concern_id: int) -> HttpResponse:
     child_url = None
     if has(user, Capability.VIEW_PERSON):
         child_url = f"{reverse('people:detail', args=[concern.child_id])}?from=concern-{concern.pk}"
+    back = None
+    if has(user, Capability.TRIAGE):
+        back = (reverse("frontdoor:queue"), "Back to the triage queue")
+    elif concern.raised_by_id == user.pk:
+        back = (reverse("frontdoor:mine"), "Back to my concerns")
     return render(
         request,
         "frontdoor/concern_detail.html",
-        {"concern": concern, "form": form, "child_url": child_url, "decision": getattr(concern, "decision", None)},
+        {"concern": concern, "form": form, "child_url": child_url, "decision": getattr(concern, "decision", None),
+         "back": back},
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, has, persons_shown
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, sees_panel
 from safeguarding.accounts.downloads import list_download
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
@@ -56,5 +57,6 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
             "alerts": alerts,
             "concerns": concerns,
             "can_open_child": has(user, Capability.VIEW_PERSON),
+            "back": (reverse("panel:list"), "Back to panel referrals") if sees_panel(user) else None,
         },
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.accounts.access import Capability, current_user, has, require
 from safeguarding.people.forms import CaseworkSearchForm
 from safeguarding.people.selectors import SearchCriteria, people_listing, person_for_user_or_404
 from safeguarding.workflows.selectors import child_view
@@ -43,4 +44,10 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.info(request, f"{person.reference} was found to be the same person as this one, and joined to it.")
         return redirect("people:detail", person_id=person.root_id)
     view = child_view(user=user, person=person)
-    return render(request, "people/single_view.html", {"view": view, "person": person})
+    came_from = request.GET.get("from", "")
+    back = None
+    if came_from.startswith("concern-") and came_from[8:].isdigit():
+        back = (reverse("frontdoor:detail", args=[int(came_from[8:])]), "Back to the concern")
+    elif has(user, Capability.SEARCH_PEOPLE):
+        back = (reverse("people:search"), "Back to Find a person")
+    return render(request, "people/single_view.html", {"view": view, "person": person, "back": back})
