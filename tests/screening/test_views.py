@@ -584,3 +584,16 @@ def test_a_draft_scored_before_a_removal_says_so_on_the_judgement_page(  # type:
     draft = ScreeningAssessment.objects.get()
     assert draft.tool_version.number == 3 and not draft.answers.filter(indicator="risky_places").exists()
     assert 'id="tool-changed"' not in client.get(judgement).content.decode()
+
+
+def test_an_adults_single_view_offers_no_risk_of_exploitation(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.people.models import PersonRole
+    from tests.factories import PersonFactory
+
+    adult = PersonFactory(given_name="Tariq", family_name="Suspect", role=PersonRole.ADULT)
+    child = PersonFactory(given_name="Amy", family_name="Child", role=PersonRole.CHILD)
+    client = sign_in(Client(), make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL))
+    adult_page = client.get(reverse("people:detail", args=[adult.pk])).content.decode()
+    assert "Risk of exploitation" not in adult_page and "Screen this child" not in adult_page
+    child_page = client.get(reverse("people:detail", args=[child.pk])).content.decode()
+    assert "Risk of exploitation" in child_page and "Not screened" in child_page

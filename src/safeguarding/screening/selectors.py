@@ -95,12 +95,15 @@ def screening_summary(*, user: User, person: Person) -> ScreeningSummary:
     if not has(user, Capability.VIEW_PERSON):
         return ScreeningSummary(show=False)
     current = level_in_force(person)
+    screenings = screenings_for_child(user=user, person=person)
+    adult = person.role == PersonRole.ADULT
     return ScreeningSummary(
-        show=True,
+        # An adult's page (a suspect, a parent) has no "risk of exploitation" unless they were screened as a child.
+        show=not adult or current is not None or bool(screenings),
         current=current,
         current_name=_level_name(current),
-        screenings=screenings_for_child(user=user, person=person),
-        can_screen=has(user, Capability.SCREEN) and person.role != PersonRole.ADULT,
+        screenings=screenings,
+        can_screen=has(user, Capability.SCREEN) and not adult,
     )
 
 
