@@ -17,54 +17,26 @@ The partnership is generated, imported, linked and grown to --events events exac
 
 from __future__ import annotations
 
-import argparse
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scan_speed import _columns, _setup, grow
+from bench_scan_speed import _columns, bench_arguments, events_ready
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=5_000_000)
-    parser.add_argument("--children", type=int, default=10_000)
-    parser.add_argument("--new-share", type=float, default=0.01)
-    parser.add_argument("--seed", type=int, default=20261122)
-    parser.add_argument("--data-dir", type=Path, default=None, help="reuse the events of an earlier run here")
-    args = parser.parse_args(argv)
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="clock-bench-"))
-    _setup(data_dir)
+    args, data_dir = bench_arguments(__doc__.splitlines()[0], argv, "clock-bench-")
 
-    from django.core.management import call_command
     from django.db import connection
 
     from safeguarding.clocks.models import ClockChange, ClockRun, StatutoryClock
     from safeguarding.clocks.services import clocks_refresh
     from safeguarding.people.models import Event, EventType
 
-    call_command("migrate", verbosity=0)
-    if Event.objects.count() >= args.events:
-        with connection.cursor() as cursor:
-            for model in (ClockChange, StatutoryClock, ClockRun):
-                cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608
-        total = Event.objects.count()
-        print(f"reusing {total:,} events in {data_dir}", file=sys.stderr)
-    else:
-        started = time.perf_counter()
-        call_command("demo", children=args.children, seed=args.seed, quiet=True, no_scan=True, out=data_dir / "demo")
-        print(f"partnership of {args.children:,} children imported and linked in "
-              f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
-        started = time.perf_counter()
-        total = grow(args.events)
-        print(f"grown to {total:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        with connection.cursor() as cursor:  # the demo worked out the clocks of the first copy: start afresh
-            for model in (ClockChange, StatutoryClock, ClockRun):
-                cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608
+    total = events_ready(args, data_dir, (ClockChange, StatutoryClock, ClockRun))
 
     def timed(label: str, **kwargs: object) -> None:
         tick = time.perf_counter()

@@ -113,42 +113,55 @@ def grow(target_events: int) -> int:
     return Event.objects.count()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_arguments(description: str, argv: list[str] | None, prefix: str) -> tuple[argparse.Namespace, Path]:
+    """The volume benches' options (this one's and the clocks'), and their data folder, set up."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--children", type=int, default=10_000)
     parser.add_argument("--new-share", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--data-dir", type=Path, default=None, help="reuse the events of an earlier run here")
     args = parser.parse_args(argv)
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="scan-bench-"))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix=prefix))
     _setup(data_dir)
+    return args, data_dir
 
+
+def events_ready(args: argparse.Namespace, data_dir: Path, derived: tuple[type, ...]) -> int:
+    """The demo partnership grown to --events, or the events of an earlier run in --data-dir reused; then
+    the tables the bench measures writing (``derived``, children first) emptied. Returns the events held."""
     from django.core.management import call_command
     from django.db import connection
 
-    from safeguarding.earlywarning.models import Alert
-    from safeguarding.earlywarning.scan import scan_run
     from safeguarding.people.models import Event
 
     call_command("migrate", verbosity=0)
     if Event.objects.count() >= args.events:
-        # --data-dir of an earlier run: reuse its events, start again from no alerts.
-        from safeguarding.earlywarning.models import AlertEvidence, ScanRun
-
-        with connection.cursor() as cursor:
-            for model in (AlertEvidence, Alert, ScanRun):
-                cursor.execute(f"DELETE FROM {model._meta.db_table}")
-        total = Event.objects.count()
-        print(f"reusing {total:,} events in {data_dir}", file=sys.stderr)
+        print(f"reusing {Event.objects.count():,} events in {data_dir}", file=sys.stderr)
     else:
         started = time.perf_counter()
         call_command("demo", children=args.children, seed=args.seed, quiet=True, no_scan=True, out=data_dir / "demo")
         print(f"partnership of {args.children:,} children imported and linked in "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
         started = time.perf_counter()
-        total = grow(args.events)
-        print(f"grown to {total:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        grown = grow(args.events)
+        print(f"grown to {grown:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    with connection.cursor() as cursor:  # start again from nothing derived (the demo works out some)
+        for model in derived:
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+    return Event.objects.count()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, data_dir = bench_arguments(__doc__.splitlines()[0], argv, "scan-bench-")
+
+    from django.db import connection
+
+    from safeguarding.earlywarning.models import Alert, AlertEvidence, ScanRun
+    from safeguarding.earlywarning.scan import scan_run
+    from safeguarding.people.models import Event
+
+    total = events_ready(args, data_dir, (AlertEvidence, Alert, ScanRun))
 
     def timed(label: str, **kwargs: object) -> None:
         tick = time.perf_counter()
