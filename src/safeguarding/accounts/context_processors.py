@@ -12,8 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
-from safeguarding.accounts.access import Capability, has, sees_panel
+from safeguarding.accounts.access import Capability, has, persons_hidden_from, sees_panel
 
 
 @dataclass
@@ -141,8 +142,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 def hidden_persons(request: HttpRequest) -> dict[str, Any]:
     """The person ids sealed away from this reader, worked out only if a page asks
     (``{{ person|name_for_reader:hidden_persons }}``)."""
-    from django.utils.functional import SimpleLazyObject
-
-    from safeguarding.accounts.access import persons_hidden_from
-
     return {"hidden_persons": SimpleLazyObject(lambda: persons_hidden_from(request.user))}

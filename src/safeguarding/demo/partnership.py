@@ -386,7 +386,6 @@ def demo_intervene() -> dict[str, int]:
     meeting is scheduled. The meeting is told as if held three weeks ago (its dates moved back after
     the services recorded it: the hub itself never backdates anything), so some actions are overdue
     and the scheduled escalation has escalated them."""
-    from safeguarding.accounts.models import AgencyKind
     from safeguarding.clocks.services import clocks_refresh
     from safeguarding.mace.models import AttendanceStatus, PanelDecision, PanelMeeting, Plan, PlanAction
     from safeguarding.mace.services import (
