@@ -582,6 +582,10 @@ def test_a_finished_section_needs_every_answer_and_evidence_for_yes(practitioner
         services.screening_section_save(
             acting_user=practitioner, child=child.person, section="online", answers=_section("sexual"), finished=False
         )
+    with pytest.raises(ServiceError, match="Answer at least one question"):
+        services.screening_section_save(
+            acting_user=practitioner, child=child.person, section="online", answers={}, finished=False
+        )
     with pytest.raises(ServiceError, match="no such section"):
         services.screening_section_save(
             acting_user=practitioner, child=child.person, section="nope", answers={}, finished=False

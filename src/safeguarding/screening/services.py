@@ -401,6 +401,8 @@ def screening_section_save(
         raise ServiceError("Choose supporting records from this child's records")
     with transaction.atomic():
         assessment = _lock_own_draft(acting_user, child)
+        if assessment is None and not answers:
+            raise ServiceError("Answer at least one question before you save this section")
         if assessment is None:
             assessment = ScreeningAssessment.objects.create(
                 child=child, started_by=acting_user, started_at=timezone.now(), tool_version=version,
