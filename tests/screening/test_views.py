@@ -706,3 +706,29 @@ def test_an_adults_single_view_offers_no_risk_of_exploitation(make_user) -> None
     assert "Risk of exploitation" not in adult_page and "Screen this child" not in adult_page
     child_page = client.get(reverse("people:detail", args=[child.pk])).content.decode()
     assert "Risk of exploitation" in child_page and "Not screened" in child_page
+
+
+def test_a_sealed_childs_screening_pages_are_not_found_outside_the_seal(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    from safeguarding.dataprotection.sealing import record_seal
+
+    named = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    outsider = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(
+            acting_user=make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL),
+            person=child.person,
+            reason="A witness",
+            named_users=[named],
+        )
+    online = reverse("screening:section", args=[child.person.pk, "online"])
+    inside, outside = _client(named), _client(outsider)
+    assert inside.post(online, _section_post(inside.get(online).context)).status_code == 302
+    pages = [reverse("screening:start", args=[child.person.pk]), online, reverse("screening:check", args=[child.person.pk])]
+    for url in pages:
+        response = outside.get(url)
+        assert response.status_code == 404 and b"Chloe" not in response.content
+        assert outside.post(url, {"action": "later", "answer__online_grooming": "no"}).status_code == 404
+    assert "Chloe Barker" in inside.get(pages[0]).content.decode()
+    assert ScreeningAssessment.objects.filter(started_by=outsider).count() == 0
