@@ -66,6 +66,10 @@ EXPECTED: dict[str, set[str]] = {
     "panel: view a referral": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
     "panel: close a referral (change)": {Role.MACE_COORDINATOR},
     "screening: screen a child": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER},
+    # screening as a task list (issue 16 item 3): the sections, saving one, and check your answers
+    "screening: a section's questions": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER},
+    "screening: save a section (change)": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER},
+    "screening: check your answers": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER},
     "screening: lower levels awaiting approval": {Role.MACE_COORDINATOR},
     "screening: children at each level on a date": {
         Role.TRIAGE_WORKER,
@@ -345,6 +349,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["screening: screen a child"] = (
         client.get(reverse("screening:start", args=[world.person_id])).status_code == 200
     )
+    _observe_screening_sections(client, user, world, seen)
     seen["screening: lower levels awaiting approval"] = client.get(reverse("screening:approvals")).status_code == 200
     seen["screening: children at each level on a date"] = client.get(reverse("screening:levels")).status_code == 200
     from safeguarding.screening.models import ScreeningToolVersion
@@ -445,6 +450,33 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen[MISSED_RESTRICTED] = '<td class="govuk-table__cell">Intelligence</td>' in missed_body
     assert "missed-restricted-intel" not in missed_body  # the report never shows an event's detail
     return seen
+
+
+def _observe_screening_sections(client: Client, user: User, world: World, seen: dict[str, bool]) -> None:
+    """The task list's pages: a section (GET), saving every section (POST, answered "no"), then
+    *check your answers*, which only someone who may screen reaches; others get 403 on each."""
+    from safeguarding.screening.models import ScreeningAssessment
+    from safeguarding.screening.selectors import tool_current
+    from safeguarding.screening.tool import sections
+
+    parts = sections(tool_current().tool, [])
+    first = client.get(reverse("screening:section", args=[world.person_id, parts[0].code]))
+    assert first.status_code in (200, 403)
+    seen["screening: a section's questions"] = first.status_code == 200
+    codes = set()
+    for part in parts:
+        saved = client.post(
+            reverse("screening:section", args=[world.person_id, part.code]),
+            {"action": "continue"} | {f"answer__{i.code}": "no" for i in part.indicators},
+        )
+        codes.add(saved.status_code)
+    assert codes in ({302}, {403})
+    seen["screening: save a section (change)"] = ScreeningAssessment.objects.filter(
+        started_by=user, child_id=world.person_id, status="draft"
+    ).exists()
+    check = client.get(reverse("screening:check", args=[world.person_id]))
+    assert check.status_code in (200, 403)
+    seen["screening: check your answers"] = check.status_code == 200 and "Check your answers" in check.content.decode()
 
 
 def _observe_justice(client: Client, user: User, world: World, seen: dict[str, bool]) -> None:

@@ -1,5 +1,6 @@
 """Screening in a real browser: a lead practitioner screens a child whose police record shows a
-missing episode (so the hub suggests that indicator, with the record), sees the computed level and
+missing episode (so the hub suggests that indicator, with the record), section by section from the
+task list, then checks the answers, sees the computed level and
 how it was reached, records a professional judgement, and finds the level on the single view.
 A second, lower judgement needs a written reason and a MACE coordinator's approval before it comes
 into force. A partnership manager reads the counts at each level; an administrator opens the tool.
@@ -19,6 +20,7 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.people.models import EventType
 from safeguarding.screening.models import ApprovalStatus, RiskLevelChange, ScreeningAssessment, ScreeningStatus
 from safeguarding.screening.selectors import tool_current
+from safeguarding.screening.tool import sections
 from tests.browser.conftest import assert_accessible, sign_in, sign_out
 from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, UserFactory
 
@@ -27,11 +29,47 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SUGGESTED = "Repeat missing episodes"
 
 
-def _answer_the_rest_no(page: Any) -> None:
-    """Answer "No" to every indicator the hub did not suggest."""
-    for indicator in tool_current().tool.indicators:
-        if indicator.label != SUGGESTED:
-            page.get_by_role("group", name=indicator.label, exact=True).get_by_label("No", exact=True).check()
+def _task(page: Any, name: str) -> Any:
+    return page.locator(".govuk-task-list__item").filter(has_text=name)
+
+
+def _answer_every_section(page: Any, record_label: str, *, check_pages: bool) -> None:
+    """Go through the task list: each section in turn, confirming the suggestion and answering
+    "No" to every other question, each saved as the draft; then check your answers. With
+    ``check_pages``, axe runs on the task list, a section (also with its errors) and check your
+    answers, and a section first refused for unanswered questions."""
+    expect(page.get_by_role("heading", name="Sections")).to_be_visible()
+    expect(_task(page, "Check your answers").locator(".govuk-task-list__status")).to_have_text("Cannot start yet")
+    expect(page.get_by_role("link", name="Check your answers")).to_have_count(0)
+    if check_pages:
+        assert_accessible(page)
+    for section in sections(tool_current().tool, []):
+        label = section.type.label
+        expect(_task(page, label).locator(".govuk-task-list__status")).to_have_text("Not yet started")
+        page.get_by_role("link", name=label).click()
+        expect(page.get_by_role("heading", name=label, level=1)).to_be_visible()
+        if section.code == "sexual":
+            _check_the_suggestion(page, record_label)
+            if check_pages:
+                assert_accessible(page)
+        elif check_pages and section.code == "online":
+            page.get_by_role("button", name="Save and continue").click()
+            expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+            for indicator in section.indicators:
+                expect(page.locator(".govuk-error-summary")).to_contain_text(f"Answer '{indicator.label}'")
+            assert_accessible(page)
+        for indicator in section.indicators:
+            if indicator.label != SUGGESTED:
+                page.get_by_role("group", name=indicator.label, exact=True).get_by_label("No", exact=True).check()
+        page.get_by_role("button", name="Save and continue").click()
+        expect(_task(page, label).locator(".govuk-task-list__status")).to_have_text("Completed")
+    expect(_task(page, "Check your answers").locator(".govuk-task-list__status")).to_have_text("Not yet started")
+    page.get_by_role("link", name="Check your answers").click()
+    expect(page.get_by_role("heading", name="Check your answers", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=f"Change {SUGGESTED}")).to_be_visible()
+    if check_pages:
+        assert_accessible(page)
+    page.get_by_role("button", name="Continue to your judgement").click()
 
 
 def _open_single_view(page: Any) -> None:
@@ -92,10 +130,7 @@ def test_screening_judgement_downgrade_and_approval(
     assert_accessible(page)
     page.get_by_role("button", name="Screen this child for risk of exploitation").click()
     expect(page.get_by_role("heading", name=re.compile("Chloe Barker"), level=1)).to_be_visible()
-    _check_the_suggestion(page, record_label)
-    assert_accessible(page)
-    _answer_the_rest_no(page)
-    page.get_by_role("button", name="Save and see the computed level").click()
+    _answer_every_section(page, record_label, check_pages=True)
 
     # The computed level and how it was reached; the practitioner judges it higher.
     expect(page.get_by_role("heading", name="Computed level and your judgement")).to_be_visible()
@@ -127,9 +162,7 @@ def test_screening_judgement_downgrade_and_approval(
 
     # Screened again, judged lower: a written reason is needed, then it waits for approval.
     page.get_by_role("button", name="Screen this child for risk of exploitation").click()
-    _check_the_suggestion(page, record_label)
-    _answer_the_rest_no(page)
-    page.get_by_role("button", name="Save and see the computed level").click()
+    _answer_every_section(page, record_label, check_pages=False)
     expect(page.get_by_role("heading", name="Computed level and your judgement")).to_be_visible()
     expect(page.get_by_text("Level in force now: Medium risk")).to_be_visible()
     page.get_by_role("group", name="Level of risk in your professional judgement").get_by_label(

@@ -526,3 +526,154 @@ def test_a_removed_level_cannot_be_put_in_force_by_an_older_draft_or_approval(  
         services.downgrade_approve(acting_user=coordinator, assessment=lower, reason="ok")
     services.downgrade_refuse(acting_user=coordinator, assessment=lower, reason="At risk is no longer a level")
     assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
+
+
+# --- a screening saved section by section --------------------------------------------------------
+
+
+def _section(code: str, yes: dict[str, Any] | None = None) -> dict[str, services.AnswerInput]:
+    """Every question of one section answered no, except those given (code -> evidence)."""
+    return {k: v for k, v in answers_for(yes).items() if selectors.tool_current().tool.indicator(k).type == code}  # type: ignore[union-attr]
+
+
+def _statuses(user: Any, person: Any) -> list[str]:
+    return [str(s.status) for s in selectors.draft_progress(user=user, person=person).sections]
+
+
+def test_each_section_is_saved_into_one_draft_and_audited(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    assert _statuses(practitioner, child.person) == ["Not yet started"] * 4
+    draft = services.screening_section_save(
+        acting_user=practitioner, child=child.person, section="online", answers=_section("online"), finished=True
+    )
+    assert _statuses(practitioner, child.person) == ["Not yet started", "Not yet started", "Completed", "Not yet started"]
+    # Saved for later with one question answered: in progress, and the other sections keep their answers.
+    services.screening_section_save(
+        acting_user=practitioner,
+        child=child.person,
+        section="sexual",
+        answers={"disclosure": services.AnswerInput(answer=YES, evidence="Told her teacher")},
+        finished=False,
+    )
+    assert _statuses(practitioner, child.person) == ["In progress", "Not yet started", "Completed", "Not yet started"]
+    assert ScreeningAssessment.objects.get() == draft
+    draft.refresh_from_db()
+    assert draft.status == ScreeningStatus.DRAFT and draft.score == 10 and draft.answers.count() == 3
+    saved = AuditEvent.objects.filter(event_type=AuditEventType.SCREENING_STARTED).order_by("pk")
+    assert [(e.detail["section"], e.detail["section_answered"]) for e in saved] == [("online", 2), ("sexual", 1)]
+    assert {e.person_id for e in saved} == {child.person.pk}
+    # A draft is not a screening in force: no level, not counted, not completed.
+    assert selectors.level_in_force(child.person) is None
+    assert RiskLevelChange.objects.count() == 0
+
+
+def test_a_finished_section_needs_every_answer_and_evidence_for_yes(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    partial = _section("trafficking")
+    del partial["forced_work"]
+    with pytest.raises(ServiceError, match="Answer 'Made to work"):
+        services.screening_section_save(
+            acting_user=practitioner, child=child.person, section="trafficking", answers=partial, finished=True
+        )
+    no_evidence = _section("trafficking") | {"forced_work": services.AnswerInput(answer=YES)}
+    with pytest.raises(ServiceError, match="Give the evidence for"):
+        services.screening_section_save(
+            acting_user=practitioner, child=child.person, section="trafficking", answers=no_evidence, finished=False
+        )
+    with pytest.raises(ServiceError, match="questions this section does not have"):
+        services.screening_section_save(
+            acting_user=practitioner, child=child.person, section="online", answers=_section("sexual"), finished=False
+        )
+    with pytest.raises(ServiceError, match="Answer at least one question"):
+        services.screening_section_save(
+            acting_user=practitioner, child=child.person, section="online", answers={}, finished=False
+        )
+    with pytest.raises(ServiceError, match="no such section"):
+        services.screening_section_save(
+            acting_user=practitioner, child=child.person, section="nope", answers={}, finished=False
+        )
+    restricted = _section("sexual") | {
+        "repeat_missing": services.AnswerInput(answer=YES, event_ids=[child.restricted_intel.pk])
+    }
+    with pytest.raises(ServiceError, match="this child's records"):
+        services.screening_section_save(
+            acting_user=practitioner, child=child.person, section="sexual", answers=restricted, finished=True
+        )
+    assert ScreeningAssessment.objects.count() == 0
+    assert not AuditEvent.objects.filter(event_type=AuditEventType.SCREENING_STARTED).exists()
+
+
+def test_only_someone_who_screens_may_save_a_section(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+    for role in (Role.REFERRER, Role.SUPPORT_WORKER, Role.INTELLIGENCE_OFFICER, Role.PARTNERSHIP_MANAGER):
+        with pytest.raises(ServiceError, match="You cannot screen children"):
+            services.screening_section_save(
+                acting_user=make_user(role=role, agency_kind=AgencyKind.COUNCIL),
+                child=child.person,
+                section="online",
+                answers=_section("online"),
+                finished=True,
+            )
+    assert ScreeningAssessment.objects.count() == 0
+
+
+def test_a_draft_cannot_be_completed_until_every_section_is(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    for code in ("sexual", "criminal", "online"):
+        draft = services.screening_section_save(
+            acting_user=practitioner, child=child.person, section=code, answers=_section(code), finished=True
+        )
+    with pytest.raises(ServiceError, match="Complete every section"):
+        services.screening_complete(
+            acting_user=practitioner, assessment=draft, judgement_level="at_risk", judgement_reasoning="Seen at night"
+        )
+    assert selectors.level_in_force(child.person) is None
+    services.screening_section_save(
+        acting_user=practitioner, child=child.person, section="trafficking", answers=_section("trafficking"),
+        finished=True,
+    )
+    done = services.screening_complete(
+        acting_user=practitioner, assessment=draft, judgement_level="at_risk", judgement_reasoning="Seen at night"
+    )
+    assert done.status == ScreeningStatus.COMPLETED and selectors.level_in_force(child.person).level_code == "at_risk"  # type: ignore[union-attr]
+
+
+def test_the_draft_belongs_to_the_child_through_a_merge_and_to_its_author(  # type: ignore[no-untyped-def]
+    make_user, practitioner, child: Child
+) -> None:
+    services.screening_section_save(
+        acting_user=practitioner, child=child.person, section="online", answers=_section("online"), finished=True
+    )
+    survivor = PersonFactory(given_name="Chloe", family_name="Barker-Smith")
+    merge(child.person, into=survivor)
+    assert _statuses(practitioner, survivor)[2] == "Completed"
+    services.screening_section_save(
+        acting_user=practitioner, child=survivor, section="criminal", answers=_section("criminal"), finished=True
+    )
+    assert ScreeningAssessment.objects.count() == 1 and _statuses(practitioner, survivor)[1:3] == ["Completed"] * 2
+    # Another practitioner starts from nothing and cannot reach the first one's draft.
+    colleague = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    assert _statuses(colleague, survivor) == ["Not yet started"] * 4
+    assert selectors.draft_progress(user=colleague, person=survivor).draft is None
+
+
+def test_a_draft_moves_to_the_current_tool_dropping_removed_questions(admin, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    services.screening_section_save(
+        acting_user=practitioner,
+        child=child.person,
+        section="sexual",
+        answers=_section("sexual", {"risky_places": "Seen at a takeaway after midnight"}),
+        finished=True,
+    )
+    _remove(admin, Part.INDICATOR, "risky_places")
+    progress = selectors.draft_progress(user=practitioner, person=child.person)
+    assert progress.on_older_tool and progress.sections[0].status == "Completed"
+    draft = services.screening_draft_to_current_tool(acting_user=practitioner, child=child.person)
+    assert draft.tool_version.number == 2 and not draft.answers.filter(indicator="risky_places").exists()
+    assert draft.score == 0 and not selectors.draft_progress(user=practitioner, person=child.person).on_older_tool
+    last = AuditEvent.objects.filter(event_type=AuditEventType.SCREENING_STARTED).latest("pk")
+    assert last.detail["from_tool_version"] == 1 and last.detail["tool_version"] == 2
+
+
+def test_the_panels_confirmed_level_still_needs_no_answers(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
+    done = services.level_confirm(
+        acting_user=practitioner, child=child.person, level_code="medium", reasoning="Panel agreed",
+        confirmed_at="Panel of 3 March",
+    )
+    assert done.status == ScreeningStatus.COMPLETED and done.answers.count() == 0

@@ -242,3 +242,26 @@ def test_removals_that_would_leave_the_tool_unusable_say_why(config: dict[str, A
         "type first.",
     )
     assert problems(parse_config(two_types), Part.EXPLOITATION_TYPE, "online") == ()
+
+
+def test_sections_follow_the_exploitation_types_and_say_how_far_each_is_answered(config: dict[str, Any]) -> None:
+    from safeguarding.screening.tool import SectionStatus, all_completed, sections
+
+    tool = parse_config(config)
+    fresh = sections(tool, [])
+    assert [s.code for s in fresh] == ["sexual", "criminal", "online", "trafficking"]
+    assert {s.status for s in fresh} == {SectionStatus.NOT_STARTED}
+    online = [i.code for i in tool.indicators if i.type == "online"]
+    some = sections(tool, ["repeat_missing", *online])
+    assert [s.status for s in some] == [
+        SectionStatus.IN_PROGRESS,
+        SectionStatus.NOT_STARTED,
+        SectionStatus.COMPLETED,
+        SectionStatus.NOT_STARTED,
+    ]
+    assert some[0].answered == 1 and len(some[0].indicators) == 12
+    every = [i.code for i in tool.indicators]
+    assert not all_completed(tool, every[:-1]) and all_completed(tool, every)
+    # An exploitation type without questions is no section: there is nothing to answer in it.
+    config["exploitation_types"].append({"code": "radicalisation", "label": "Radicalisation"})
+    assert "radicalisation" not in [s.code for s in sections(parse_config(config), [])]

@@ -4,6 +4,7 @@ the administrators' refusals of an invalid tool."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import pytest
@@ -118,45 +119,113 @@ def test_a_screening_that_is_missing_or_forbidden_looks_the_same(make_user, chil
     assert forbidden.status_code == missing.status_code == 404 and without_csrf(forbidden.content) == without_csrf(missing.content)
 
 
-def _answers_post(page_context: Any) -> dict[str, Any]:
-    """What a practitioner submits having accepted the pre-filled answers and said no elsewhere."""
+def _section_post(page_context: Any, action: str = "continue") -> dict[str, Any]:
+    """What a practitioner submits on a section page having accepted the pre-filled answers and
+    said no elsewhere."""
     form = page_context["form"]
-    data: dict[str, Any] = {}
-    for ind in form.tool.indicators:
+    data: dict[str, Any] = {"action": action}
+    for ind in form.indicators:
         data[f"answer__{ind.code}"] = form[f"answer__{ind.code}"].value() or "no"
-        data[f"evidence__{ind.code}"] = ""
+        data[f"evidence__{ind.code}"] = form[f"evidence__{ind.code}"].value() or ""
         if f"events__{ind.code}" in form.fields:
             data[f"events__{ind.code}"] = [str(v) for v in form[f"events__{ind.code}"].value() or []]
     return data
 
 
-def test_the_practitioners_journey_from_the_single_view(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+def _tasks(page: str) -> list[tuple[str, str]]:
+    """The task list as a user reads it: each section's name and status, then check your answers."""
+    items = re.findall(
+        r'<li class="govuk-task-list__item[^"]*">\s*<div class="govuk-task-list__name-and-hint">\s*(?:<a [^>]*>)?'
+        r"(?:<div>)?([^<]+)<.*?govuk-task-list__status[^>]*>\s*(?:<strong[^>]*>)?([^<]+?)\s*<",
+        page,
+        re.S,
+    )
+    return [(html.unescape(name.strip()), status.strip()) for name, status in items]
+
+
+SECTIONS = [
+    "Child sexual exploitation",
+    "Child criminal exploitation (including county lines)",
+    "Online exploitation",
+    "Trafficking and modern slavery",
+]
+
+
+def test_the_practitioners_journey_through_the_task_list(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
     user = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     client = _client(user)
+    start = reverse("screening:start", args=[child.person.pk])
+    check = reverse("screening:check", args=[child.person.pk])
     single = client.get(reverse("people:detail", args=[child.person.pk])).content.decode()
-    assert "Not screened" in single and reverse("screening:start", args=[child.person.pk]) in single
+    assert "Not screened" in single and start in single
 
-    page = client.get(reverse("screening:start", args=[child.person.pk]))
+    tasks = client.get(start).content.decode()
+    assert _tasks(tasks) == [(name, "Not yet started") for name in SECTIONS] + [("Check your answers", "Cannot start yet")]
+    assert f'href="{check}"' not in tasks
+    assert client.get(check)["Location"] == start  # blocked until every section is completed
+
+    sexual = reverse("screening:section", args=[child.person.pk, "sexual"])
+    assert f'href="{sexual}"' in tasks
+    page = client.get(sexual)
     body = page.content.decode()
     assert body.count("Suggested from agencies' records, please confirm") == 2  # missing, sexual health
     assert "shareable-intel-text" not in body and "restricted-intel-text" not in body
+    # This section's questions only.
+    assert "The child has told someone they are being exploited" in body
+    assert "Carrying weapons" not in body and "Online grooming or image sharing" not in body
 
-    data = _answers_post(page.context)
+    # Every problem at once, in the summary and beside each question.
+    empty = client.post(sexual, {"action": "continue", "answer__gifts_money": "yes"})
+    problems = empty.content.decode()
+    assert empty.status_code == 200 and "There is a problem" in problems
+    assert problems.count("Answer &#x27;") == 2 * 11  # eleven unanswered: in the summary and inline
+    assert problems.count("Give the evidence for &#x27;") == 2
+    assert 'id="id_answer__repeat_missing-error"' in problems
+    assert _tasks(client.get(start).content.decode())[0] == (SECTIONS[0], "Not yet started")
+
+    # Saved for later with the suggestions only: in progress.
+    later = {"action": "later", "answer__repeat_missing": "yes", "events__repeat_missing": [str(child.recent_missing.pk)]}
+    assert client.post(sexual, later)["Location"] == start
+    assert _tasks(client.get(start).content.decode())[0] == (SECTIONS[0], "In progress")
+
+    # Back another day, in a new session: the answer is still there, and the section is finished.
+    client = _client(user)
+    again = client.get(sexual)
+    data = _section_post(again.context)
     assert data["answer__repeat_missing"] == "yes" and data["events__repeat_missing"] == [str(child.recent_missing.pk)]
-    data["answer__gifts_money"] = "yes"  # ... but without evidence
-    refused = client.post(reverse("screening:start", args=[child.person.pk]), data)
-    assert refused.status_code == 200 and "Give the evidence for" in refused.content.decode()
-    data["evidence__gifts_money"] = "New phone and trainers, will not say from whom"
-    saved = client.post(reverse("screening:start", args=[child.person.pk]), data)
+    assert data["answer__sexual_health"] == "yes"  # still suggested: not answered yet
+    data |= {"answer__gifts_money": "yes", "evidence__gifts_money": "New phone and trainers, will not say from whom"}
+    assert client.post(sexual, data)["Location"] == start
+    tasks = client.get(start).content.decode()
+    assert _tasks(tasks)[0] == (SECTIONS[0], "Completed") and _tasks(tasks)[-1][1] == "Cannot start yet"
+
+    # A draft is not a screening in force.
+    single = client.get(reverse("people:detail", args=[child.person.pk])).content.decode()
+    assert "Not screened" in single and "Continue your draft screening" in single and "Medium risk" not in single
     draft = ScreeningAssessment.objects.get(child=child.person)
-    assert saved.status_code == 302 and saved["Location"] == reverse("screening:judgement", args=[draft.pk])
+    assert client.get(reverse("screening:judgement", args=[draft.pk]))["Location"] == start
+    assert client.get(reverse("screening:detail", args=[draft.pk]))["Location"] == start
+
+    for code in ("criminal", "online", "trafficking"):
+        url = reverse("screening:section", args=[child.person.pk, code])
+        assert client.post(url, _section_post(client.get(url).context))["Location"] == start
+    tasks = client.get(start).content.decode()
+    assert _tasks(tasks) == [(name, "Completed") for name in SECTIONS] + [("Check your answers", "Not yet started")]
+
+    answers = client.get(check).content.decode()
+    assert "New phone and trainers, will not say from whom" in answers and "Repeat missing episodes" in answers
+    assert f'href="{sexual}#id_answer__gifts_money_0"' in answers  # a change link per answer
+    assert "restricted-intel-text" not in answers
+    judgement_url = reverse("screening:judgement", args=[draft.pk])
+    assert f'href="{judgement_url}"' in answers
+
+    draft.refresh_from_db()
     assert draft.score == 8 and draft.computed_level == "medium"  # 3 + 3 + 2
     assert draft.answers.get(indicator="repeat_missing").suggested
-
-    judgement = client.get(saved["Location"]).content.decode()
+    judgement = client.get(judgement_url).content.decode()
     assert "Repeat missing episodes" in judgement and 'id="computed-level"><strong>Medium risk' in judgement
     done = client.post(
-        saved["Location"],
+        judgement_url,
         {
             "judgement_level": "high",
             "judgement_reasoning": "Older male seen collecting her",
@@ -166,6 +235,34 @@ def test_the_practitioners_journey_from_the_single_view(make_user, child: Child)
     assert done.status_code == 302
     single = client.get(reverse("people:detail", args=[child.person.pk])).content.decode()
     assert "<strong>High risk</strong> since" in single and draft.reference in single
+    # A new screening starts from nothing.
+    assert _tasks(client.get(start).content.decode())[0] == (SECTIONS[0], "Not yet started")
+
+
+def test_no_one_reaches_anothers_draft_and_non_screeners_get_403(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+    author = _client(make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL))
+    online = reverse("screening:section", args=[child.person.pk, "online"])
+    author.post(online, _section_post(author.get(online).context))
+    draft = ScreeningAssessment.objects.get()
+    colleague = _client(make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL))
+    tasks = colleague.get(reverse("screening:start", args=[child.person.pk])).content.decode()
+    assert _tasks(tasks)[2] == (SECTIONS[2], "Not yet started")
+    assert colleague.get(reverse("screening:judgement", args=[draft.pk])).status_code == 404
+    assert colleague.get(reverse("screening:detail", args=[draft.pk])).status_code == 404
+    assert draft.reference not in colleague.get(reverse("people:detail", args=[child.person.pk])).content.decode()
+    assert colleague.get(reverse("screening:section", args=[child.person.pk, "no_such"])).status_code == 404
+
+    pages = [
+        reverse("screening:start", args=[child.person.pk]),
+        online,
+        reverse("screening:check", args=[child.person.pk]),
+    ]
+    for role in (Role.SUPPORT_WORKER, Role.INTELLIGENCE_OFFICER, Role.REFERRER, Role.PARTNERSHIP_MANAGER):
+        other = _client(make_user(role=role, agency_kind=AgencyKind.COUNCIL))
+        for url in pages:
+            assert other.get(url).status_code == 403, (role, url)
+            assert other.post(url, {"action": "continue", "answer__online_grooming": "no"}).status_code == 403
+    assert ScreeningAssessment.objects.count() == 1
 
 
 def test_the_approvers_page_and_queue(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
@@ -554,15 +651,25 @@ def test_removal_pages_for_a_signed_out_visitor_or_a_missing_part(admin_client: 
     assert ScreeningToolVersion.objects.count() == 1
 
 
+def _answer_every_section(client: Client, person_id: int, **extra: str) -> None:
+    for part in ("sexual", "criminal", "online", "trafficking"):
+        url = reverse("screening:section", args=[person_id, part])
+        page = client.get(url)
+        data = _section_post(page.context)
+        data |= {k: v for k, v in extra.items() if k.split("__")[1] in {i.code for i in page.context["form"].indicators}}
+        assert client.post(url, data).status_code == 302
+
+
 def test_a_draft_scored_before_a_removal_says_so_on_the_judgement_page(  # type: ignore[no-untyped-def]
     admin_client: Client, make_user, child: Child
 ) -> None:
     user = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     client = _client(user)
     start = reverse("screening:start", args=[child.person.pk])
-    data = _answers_post(client.get(start).context)
-    data |= {"answer__risky_places": "yes", "evidence__risky_places": "Seen at a takeaway after midnight"}
-    judgement = client.post(start, data)["Location"]
+    _answer_every_section(
+        client, child.person.pk, answer__risky_places="yes", evidence__risky_places="Seen at a takeaway after midnight"
+    )
+    judgement = reverse("screening:judgement", args=[ScreeningAssessment.objects.get().pk])
     assert 'id="tool-changed"' not in client.get(judgement).content.decode()
 
     admin_client.post(reverse("screening:level-remove", args=["at_risk"]), {"based_on": 1, "change_note": "x"})
@@ -577,13 +684,15 @@ def test_a_draft_scored_before_a_removal_says_so_on_the_judgement_page(  # type:
     assert "At risk has been removed from the screening tool since these answers were saved" in _page(refused)
     assert ScreeningAssessment.objects.get().status == ScreeningStatus.DRAFT
 
-    # Answering again: the removed question is gone, and the draft moves to the current version.
-    again = client.get(start)
-    assert "risky_places" not in again.content.decode()
-    assert client.post(start, _answers_post(again.context)).status_code == 302
+    # The task list says so too, and moves the draft to the current version: the removed question is gone.
+    tasks = client.get(start).content.decode()
+    assert 'id="tool-changed"' in tasks and "Use the current version for this draft" in tasks
+    assert client.post(start)["Location"] == start
     draft = ScreeningAssessment.objects.get()
     assert draft.tool_version.number == 3 and not draft.answers.filter(indicator="risky_places").exists()
+    assert 'id="tool-changed"' not in client.get(start).content.decode()
     assert 'id="tool-changed"' not in client.get(judgement).content.decode()
+    assert "risky_places" not in client.get(reverse("screening:section", args=[child.person.pk, "sexual"])).content.decode()
 
 
 def test_an_adults_single_view_offers_no_risk_of_exploitation(make_user) -> None:  # type: ignore[no-untyped-def]
@@ -597,3 +706,29 @@ def test_an_adults_single_view_offers_no_risk_of_exploitation(make_user) -> None
     assert "Risk of exploitation" not in adult_page and "Screen this child" not in adult_page
     child_page = client.get(reverse("people:detail", args=[child.pk])).content.decode()
     assert "Risk of exploitation" in child_page and "Not screened" in child_page
+
+
+def test_a_sealed_childs_screening_pages_are_not_found_outside_the_seal(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    from safeguarding.dataprotection.sealing import record_seal
+
+    named = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    outsider = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(
+            acting_user=make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL),
+            person=child.person,
+            reason="A witness",
+            named_users=[named],
+        )
+    online = reverse("screening:section", args=[child.person.pk, "online"])
+    inside, outside = _client(named), _client(outsider)
+    assert inside.post(online, _section_post(inside.get(online).context)).status_code == 302
+    pages = [reverse("screening:start", args=[child.person.pk]), online, reverse("screening:check", args=[child.person.pk])]
+    for url in pages:
+        response = outside.get(url)
+        assert response.status_code == 404 and b"Chloe" not in response.content
+        assert outside.post(url, {"action": "later", "answer__online_grooming": "no"}).status_code == 404
+    assert "Chloe Barker" in inside.get(pages[0]).content.decode()
+    assert ScreeningAssessment.objects.filter(started_by=outsider).count() == 0

@@ -12,7 +12,7 @@ from safeguarding.core.forms import GovukDateField
 from safeguarding.people.models import Event, EventType
 from safeguarding.screening.models import ModelOfExploitation
 from safeguarding.screening.selectors import IndicatorEvidence
-from safeguarding.screening.tool import ANSWERS, ToolConfig
+from safeguarding.screening.tool import ANSWERS, Indicator, ToolConfig
 
 
 def _choice(field: forms.Field) -> forms.ChoiceField:
@@ -25,20 +25,23 @@ def event_label(event: Event) -> str:
     return f"{when}: {event.get_event_type_display()}, recorded by {event.source_system.agency.name}"
 
 
-class ScreeningForm(forms.Form):
-    """One question per indicator, with evidence and the child's records that support it."""
+class SectionForm(forms.Form):
+    """One section of the screening (an exploitation type): a question per indicator, with
+    evidence and the child's records that support it. ``finished``: the practitioner says the
+    section is done, so every question needs an answer; saved for later, unanswered ones may wait."""
 
     def __init__(
         self,
         *args: Any,
-        tool: ToolConfig,
+        indicators: list[Indicator],
         evidence: dict[str, IndicatorEvidence],
+        finished: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.tool = tool
+        self.indicators = indicators
         self.evidence = evidence
-        for ind in tool.indicators:
+        for ind in indicators:
             found = evidence[ind.code]
             hint = ind.guidance
             if found.suggested:
@@ -51,6 +54,7 @@ class ScreeningForm(forms.Form):
                 choices=ANSWERS,
                 widget=forms.RadioSelect,
                 help_text=hint,
+                required=finished,
                 error_messages={"required": f"Answer '{ind.label}'"},
             )
             self.fields[f"evidence__{ind.code}"] = forms.CharField(
@@ -59,6 +63,9 @@ class ScreeningForm(forms.Form):
                 required=False,
                 max_length=10000,
                 help_text="What was seen or said, by whom and when",
+                error_messages={
+                    "max_length": f"The evidence for '{ind.label}' must be 10,000 characters or fewer",
+                },
             )
             if found.offered:
                 self.fields[f"events__{ind.code}"] = forms.TypedMultipleChoiceField(
@@ -67,30 +74,25 @@ class ScreeningForm(forms.Form):
                     coerce=int,
                     required=False,
                     widget=forms.CheckboxSelectMultiple,
+                    error_messages={"invalid_choice": f"Choose records from the list for '{ind.label}'"},
                 )
 
-    def sections(self) -> list[tuple[str, list[dict[str, Any]]]]:
-        """The bound fields grouped by exploitation type, for the template."""
-        out = []
-        for kind, indicators in self.tool.indicators_by_type():
-            rows = []
-            for ind in indicators:
-                rows.append(
-                    {
-                        "indicator": ind,
-                        "suggested": bool(self.evidence[ind.code].suggested),
-                        "answer": self[f"answer__{ind.code}"],
-                        "evidence": self[f"evidence__{ind.code}"],
-                        "events": self[f"events__{ind.code}"] if f"events__{ind.code}" in self.fields else None,
-                    }
-                )
-            if rows:
-                out.append((kind.label, rows))
-        return out
+    def rows(self) -> list[dict[str, Any]]:
+        """The bound fields question by question, for the template."""
+        return [
+            {
+                "indicator": ind,
+                "suggested": bool(self.evidence[ind.code].suggested),
+                "answer": self[f"answer__{ind.code}"],
+                "evidence": self[f"evidence__{ind.code}"],
+                "events": self[f"events__{ind.code}"] if f"events__{ind.code}" in self.fields else None,
+            }
+            for ind in self.indicators
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for ind in self.tool.indicators:
+        for ind in self.indicators:
             if data.get(f"answer__{ind.code}") == "yes" and not (
                 (data.get(f"evidence__{ind.code}") or "").strip() or data.get(f"events__{ind.code}")
             ):

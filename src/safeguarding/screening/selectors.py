@@ -24,7 +24,7 @@ from safeguarding.screening.models import (
     ScreeningStatus,
     ScreeningToolVersion,
 )
-from safeguarding.screening.tool import ToolConfig
+from safeguarding.screening.tool import Section, SectionStatus, ToolConfig, sections
 
 # --- the tool ----------------------------------------------------------------------------------
 
@@ -228,6 +228,41 @@ def own_draft(*, user: User, person: Person) -> ScreeningAssessment | None:
         .order_by("-started_at")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class DraftProgress:
+    """The task list of a screening: the current tool's sections, with how far this user's draft
+    has answered each. A draft is never a screening in force: it has no level until completed."""
+
+    version: ScreeningToolVersion
+    draft: ScreeningAssessment | None
+    sections: list[Section]
+
+    @property
+    def all_completed(self) -> bool:
+        return bool(self.sections) and all(s.status == SectionStatus.COMPLETED for s in self.sections)
+
+    @property
+    def completed_count(self) -> int:
+        return sum(1 for s in self.sections if s.status == SectionStatus.COMPLETED)
+
+    @property
+    def on_older_tool(self) -> bool:
+        return self.draft is not None and self.draft.tool_version_id != self.version.pk
+
+    def section(self, code: str) -> Section | None:
+        return next((s for s in self.sections if s.code == code), None)
+
+
+def draft_progress(*, user: User, person: Person) -> DraftProgress:
+    """This user's draft screening of the child (under any id the child has had) against the
+    current tool, section by section. ``person`` must come from ``person_for_user_or_404``."""
+    require(user, Capability.SCREEN)
+    version = tool_current()
+    draft = own_draft(user=user, person=person)
+    answered = list(draft.answers.values_list("indicator", flat=True)) if draft else []
+    return DraftProgress(version=version, draft=draft, sections=sections(version.tool, answered))
 
 
 def approvals_queue(*, user: User) -> QuerySet[ScreeningAssessment]:

@@ -39,6 +39,7 @@ from safeguarding.screening.tool import (
     Part,
     ToolConfig,
     ToolConfigError,
+    all_completed,
     config_as_json,
     parse_config,
     removal,
@@ -327,6 +328,160 @@ def screening_answers_save(
     return assessment
 
 
+def _lock_own_draft(acting_user: User, child: Person) -> ScreeningAssessment | None:
+    """This user's draft screening of the child (under any id the child has had), locked."""
+    return (
+        ScreeningAssessment.objects.select_for_update()
+        .filter(identity.same_person("child", child), status=ScreeningStatus.DRAFT, started_by=acting_user)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def _rescore(assessment: ScreeningAssessment, version: ScreeningToolVersion) -> None:
+    """Move a draft to ``version``: answers to questions it no longer asks are dropped, and the
+    draft is scored again from the answers it keeps."""
+    tool = version.tool
+    assessment.answers.exclude(indicator__in=[i.code for i in tool.indicators]).delete()
+    result = score(tool, dict(assessment.answers.values_list("indicator", "answer")))
+    assessment.tool_version = version
+    assessment.score = result.score
+    assessment.computed_level = result.level
+    assessment.explanation = result.explanation(tool)
+    assessment.save(update_fields=["tool_version", "score", "computed_level", "explanation"])
+
+
+def screening_section_save(
+    *,
+    acting_user: User,
+    child: Person,
+    section: str,
+    answers: dict[str, AnswerInput],
+    finished: bool,
+) -> ScreeningAssessment:
+    """Save one section (an exploitation type) of this user's draft screening of the child, against
+    the current tool, and score the draft again; the other sections' answers stay as they were.
+
+    ``finished``: the practitioner says the section is done, so every question in it needs an
+    answer. Otherwise (saved to come back to later) only the questions answered are kept. Either
+    way "yes" needs evidence (words, or an agency's event), and supporting events must be the
+    child's and ones this user may see. A draft saved against an older version of the tool moves
+    to the current one, dropping answers to questions it no longer asks."""
+    if not has(acting_user, Capability.SCREEN) or not has(acting_user, Capability.VIEW_PERSON):
+        raise ServiceError("You cannot screen children")
+    if child.role == PersonRole.ADULT:
+        raise ServiceError("The screening tool is for children")
+    version = tool_current()
+    tool = version.tool
+    indicators = [i for i in tool.indicators if i.type == section]
+    if not indicators:
+        raise ServiceError("The screening tool has no such section: go back to the list of sections")
+    problems = []
+    if set(answers) - {i.code for i in indicators}:
+        problems.append("Some answers are for questions this section does not have: start the section again")
+    valid_answers = {code for code, _ in ANSWERS}
+    for ind in indicators:
+        given = answers.get(ind.code)
+        if given is None:
+            if finished:
+                problems.append(f"Answer '{ind.label}'")
+        elif given.answer not in valid_answers:
+            problems.append(f"Answer '{ind.label}'")
+        elif given.answer == YES and not (given.evidence.strip() or given.event_ids):
+            problems.append(f"Give the evidence for '{ind.label}': describe it, or choose an agency's record")
+    if problems:
+        raise ServiceError("; ".join(problems))
+    wanted = {pk for a in answers.values() for pk in a.event_ids}
+    allowed = set(
+        Event.objects.filter(
+            events_visible_to(acting_user), identity.same_person("source_record__person", child), pk__in=wanted
+        ).values_list("pk", flat=True)
+    )
+    if wanted - allowed:
+        raise ServiceError("Choose supporting records from this child's records")
+    with transaction.atomic():
+        assessment = _lock_own_draft(acting_user, child)
+        if assessment is None and not answers:
+            raise ServiceError("Answer at least one question before you save this section")
+        if assessment is None:
+            assessment = ScreeningAssessment.objects.create(
+                child=child, started_by=acting_user, started_at=timezone.now(), tool_version=version,
+                computed_level=tool.levels[0].code,
+            )
+        assessment.answers.filter(indicator__in=[i.code for i in indicators]).delete()
+        rows = ScreeningAnswer.objects.bulk_create(
+            [
+                ScreeningAnswer(
+                    assessment=assessment,
+                    indicator=ind.code,
+                    answer=answers[ind.code].answer,
+                    evidence=answers[ind.code].evidence.strip(),
+                    suggested=answers[ind.code].suggested,
+                )
+                for ind in indicators
+                if ind.code in answers
+            ]
+        )
+        through = ScreeningAnswer.supporting_events.through
+        through.objects.bulk_create(
+            [
+                through(screeninganswer_id=row.pk, event_id=event_id)
+                for row in rows
+                for event_id in dict.fromkeys(answers[row.indicator].event_ids)
+            ]
+        )
+        from_version = assessment.tool_version.number
+        _rescore(assessment, version)
+        audit_record(
+            event_type=AuditEventType.SCREENING_STARTED,
+            actor=acting_user,
+            target_kind="screening",
+            target_id=assessment.pk,
+            person_id=child.pk,
+            detail={
+                "tool_version": version.number,
+                "from_tool_version": from_version,
+                "section": section,
+                "section_answered": len(rows),
+                "section_questions": len(indicators),
+                "score": assessment.score,
+                "computed_level": assessment.computed_level,
+            },
+        )
+    return assessment
+
+
+def screening_draft_to_current_tool(*, acting_user: User, child: Person) -> ScreeningAssessment:
+    """Move this user's draft screening of the child to the current version of the tool: answers
+    to questions it no longer asks are dropped, new questions are left to answer, and the draft
+    is scored again."""
+    if not has(acting_user, Capability.SCREEN) or not has(acting_user, Capability.VIEW_PERSON):
+        raise ServiceError("You cannot screen children")
+    version = tool_current()
+    with transaction.atomic():
+        assessment = _lock_own_draft(acting_user, child)
+        if assessment is None:
+            raise ServiceError("You have no draft screening of this child")
+        from_version = assessment.tool_version.number
+        if from_version == version.number:
+            return assessment
+        _rescore(assessment, version)
+        audit_record(
+            event_type=AuditEventType.SCREENING_STARTED,
+            actor=acting_user,
+            target_kind="screening",
+            target_id=assessment.pk,
+            person_id=child.pk,
+            detail={
+                "tool_version": version.number,
+                "from_tool_version": from_version,
+                "score": assessment.score,
+                "computed_level": assessment.computed_level,
+            },
+        )
+    return assessment
+
+
 # --- completing it -----------------------------------------------------------------------------
 
 
@@ -386,6 +541,11 @@ def screening_complete(
         locked = ScreeningAssessment.objects.select_for_update().select_related("child").get(pk=assessment.pk)
         if locked.status != ScreeningStatus.DRAFT or locked.started_by_id != acting_user.pk:
             raise ServiceError("This screening has already been completed")
+        # A level the panel confirmed (``level_confirm``) has no answers; a screening needs them all.
+        if "confirmed_at" not in locked.explanation and not all_completed(
+            tool, locked.answers.values_list("indicator", flat=True)
+        ):
+            raise ServiceError("Complete every section of the screening before you record your judgement")
         before = level_in_force(locked.child)
         is_downgrade = before is not None and (tool.rank(level.code) or 0) < _rank_of(tool, before)
         if is_downgrade and not downgrade_reason.strip():

@@ -13,6 +13,7 @@ import copy
 import enum
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,6 +341,54 @@ def score(tool: ToolConfig, answers: dict[str, str]) -> Result:
                 rank, final = rule_rank, tool.levels[rule_rank]
     not_known = tuple(i.code for i in tool.indicators if answers.get(i.code, NOT_KNOWN) == NOT_KNOWN)
     return Result(total, final.code, by_score.code, contributions, tuple(applied), not_known)
+
+
+# --- a screening answered section by section ---------------------------------------------------
+
+
+class SectionStatus(enum.StrEnum):
+    """A section's status on the task list, in GOV.UK's words."""
+
+    NOT_STARTED = "Not yet started"
+    IN_PROGRESS = "In progress"
+    COMPLETED = "Completed"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One exploitation type of the tool: its questions, and how many of them a draft answers."""
+
+    type: ExploitationType
+    indicators: tuple[Indicator, ...]
+    answered: int
+
+    @property
+    def code(self) -> str:
+        return self.type.code
+
+    @property
+    def status(self) -> SectionStatus:
+        if self.answered == 0:
+            return SectionStatus.NOT_STARTED
+        if self.answered < len(self.indicators):
+            return SectionStatus.IN_PROGRESS
+        return SectionStatus.COMPLETED
+
+
+def sections(tool: ToolConfig, answered: Iterable[str]) -> list[Section]:
+    """The tool's sections (exploitation types with at least one question), in its order, with
+    how many of each section's questions are among ``answered`` (indicator codes)."""
+    done = set(answered)
+    return [
+        Section(kind, tuple(indicators), sum(1 for i in indicators if i.code in done))
+        for kind, indicators in tool.indicators_by_type()
+        if indicators
+    ]
+
+
+def all_completed(tool: ToolConfig, answered: Iterable[str]) -> bool:
+    """True when every question of the tool has an answer: *check your answers* may start."""
+    return all(s.status == SectionStatus.COMPLETED for s in sections(tool, answered))
 
 
 # --- removing a part of the tool ---------------------------------------------------------------

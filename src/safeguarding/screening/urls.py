@@ -6,6 +6,8 @@ app_name = "screening"
 
 urlpatterns = [
     path("child/<int:person_id>/new/", views.screening_start, name="start"),
+    path("child/<int:person_id>/new/<slug:section>/", views.screening_section, name="section"),
+    path("child/<int:person_id>/check/", views.screening_check, name="check"),
     path("<int:assessment_id>/judgement/", views.screening_judgement, name="judgement"),
     path("<int:assessment_id>/", views.assessment_detail, name="detail"),
     path("approvals/", views.approvals, name="approvals"),

@@ -17,6 +17,7 @@ from safeguarding.accounts.access import Capability, current_user, has, require
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
+from safeguarding.people.models import Person
 from safeguarding.people.selectors import person_for_user_or_404
 from safeguarding.screening import selectors, services
 from safeguarding.screening.forms import (
@@ -29,40 +30,85 @@ from safeguarding.screening.forms import (
     RemovalForm,
     RuleAddForm,
     RuleRemoveForm,
-    ScreeningForm,
+    SectionForm,
     SettingsForm,
 )
 from safeguarding.screening.models import ApprovalStatus, ModelOfExploitation, ScreeningStatus, ScreeningToolVersion
-from safeguarding.screening.tool import YES, Part, ToolConfigError, removal
+from safeguarding.screening.tool import YES, Part, ToolConfigError, all_completed, removal
 
 # --- screening a child -------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-def screening_start(request: HttpRequest, person_id: int) -> HttpResponse:
-    """Step 1: answer each indicator. Indicators that agencies' records already show are
-    suggested, with those records ticked, for the practitioner to confirm."""
+def _child_to_screen(request: HttpRequest, person_id: int) -> tuple[User, Person]:
+    """The signed-in user, who must be allowed to screen, and the child they may open (else 403
+    for the role, 404 for the child, as every page does)."""
     user = current_user(request)
     require(user, Capability.SCREEN)
     person = person_for_user_or_404(user, person_id, purpose="screening for risk of exploitation")
-    if person.root_id is not None and person.root_id != person.pk:
+    return user, person
+
+
+def _merged(person: Person) -> bool:
+    return person.root_id is not None and person.root_id != person.pk
+
+
+@require_http_methods(["GET", "POST"])
+def screening_start(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The task list: one task per section of the tool (an exploitation type), each with its
+    status in this user's draft, then *check your answers* once every section is completed.
+    POST moves a draft saved against an older version of the tool to the current one."""
+    user, person = _child_to_screen(request, person_id)
+    if _merged(person):
         return redirect("screening:start", person_id=person.root_id)
-    version = selectors.tool_current()
-    tool = version.tool
+    if request.method == "POST":
+        try:
+            services.screening_draft_to_current_tool(acting_user=user, child=person)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Your draft now uses the current version of the screening tool")
+        return redirect("screening:start", person_id=person.pk)
+    progress = selectors.draft_progress(user=user, person=person)
+    return render(request, "screening/task_list.html", {"person": person, "progress": progress})
+
+
+@require_http_methods(["GET", "POST"])
+def screening_section(request: HttpRequest, person_id: int, section: str) -> HttpResponse:
+    """One section's questions. Indicators that agencies' records already show are suggested, with
+    those records ticked, for the practitioner to confirm. "Save and continue" needs every
+    question answered; "Save and come back later" keeps what is answered."""
+    user, person = _child_to_screen(request, person_id)
+    if _merged(person):
+        return redirect("screening:section", person_id=person.root_id, section=section)
+    progress = selectors.draft_progress(user=user, person=person)
+    part = progress.section(section)
+    if part is None:
+        raise Http404
+    indicators = list(part.indicators)
+    tool = progress.version.tool
     evidence = selectors.evidence_for_child(user=user, person=person, tool=tool)
-    draft = selectors.own_draft(user=user, person=person)
+    saved = {}
+    if progress.draft is not None:
+        saved = {
+            a.indicator: a
+            for a in progress.draft.answers.filter(indicator__in=[i.code for i in indicators]).prefetch_related(
+                "supporting_events"
+            )
+        }
     initial: dict[str, Any] = {}
-    if draft is not None:
-        for answer in draft.answers.prefetch_related("supporting_events"):
-            initial[f"answer__{answer.indicator}"] = answer.answer
-            initial[f"evidence__{answer.indicator}"] = answer.evidence
-            initial[f"events__{answer.indicator}"] = [e.pk for e in answer.supporting_events.all()]
-    else:
-        for code, found in evidence.items():
-            if found.suggested:
-                initial[f"answer__{code}"] = YES
-                initial[f"events__{code}"] = [e.pk for e in found.suggested]
-    form = ScreeningForm(request.POST or None, tool=tool, evidence=evidence, initial=initial)
+    for ind in indicators:
+        answer = saved.get(ind.code)
+        if answer is not None:
+            initial[f"answer__{ind.code}"] = answer.answer
+            initial[f"evidence__{ind.code}"] = answer.evidence
+            initial[f"events__{ind.code}"] = [e.pk for e in answer.supporting_events.all()]
+        elif evidence[ind.code].suggested:
+            initial[f"answer__{ind.code}"] = YES
+            initial[f"events__{ind.code}"] = [e.pk for e in evidence[ind.code].suggested]
+    finished = request.POST.get("action") != "later"
+    form = SectionForm(
+        request.POST or None, indicators=indicators, evidence=evidence, finished=finished, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         answers = {
@@ -72,20 +118,46 @@ def screening_start(request: HttpRequest, person_id: int) -> HttpResponse:
                 event_ids=list(data.get(f"events__{ind.code}") or []),
                 suggested=bool(evidence[ind.code].suggested),
             )
-            for ind in tool.indicators
+            for ind in indicators
+            if data.get(f"answer__{ind.code}")
         }
         try:
-            assessment = services.screening_answers_save(
-                acting_user=user, child=person, answers=answers
+            services.screening_section_save(
+                acting_user=user, child=person, section=part.code, answers=answers, finished=finished
             )
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
-            return redirect("screening:judgement", assessment_id=assessment.pk)
+            messages.success(request, f"{part.type.label}: {'saved' if finished else 'saved for later'}")
+            return redirect("screening:start", person_id=person.pk)
     return render(
         request,
-        "screening/start.html",
-        {"person": person, "form": form, "version": version, "draft": draft},
+        "screening/section.html",
+        {"person": person, "form": form, "section": part, "progress": progress},
+    )
+
+
+def screening_check(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Check your answers: every answer of the draft, section by section, each with a link back to
+    change it. It cannot start until every section is completed."""
+    user, person = _child_to_screen(request, person_id)
+    if _merged(person):
+        return redirect("screening:check", person_id=person.root_id)
+    progress = selectors.draft_progress(user=user, person=person)
+    if progress.draft is None or not progress.all_completed:
+        messages.info(request, "Complete every section before you check your answers")
+        return redirect("screening:start", person_id=person.pk)
+    draft = progress.draft
+    answers = {a.indicator: a for a in draft.answers.all()}
+    events, hidden = selectors.supporting_events_visible(user=user, assessments=[draft])
+    sections = [
+        (part, [(ind, answers[ind.code], events.get(answers[ind.code].pk, [])) for ind in part.indicators])
+        for part in progress.sections
+    ]
+    return render(
+        request,
+        "screening/check.html",
+        {"person": person, "progress": progress, "draft": draft, "sections": sections, "hidden_events": hidden},
     )
 
 
@@ -98,6 +170,9 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
     if assessment.status != ScreeningStatus.DRAFT:
         return redirect("screening:detail", assessment_id=assessment.pk)
     tool = assessment.tool_version.tool
+    if not all_completed(tool, assessment.answers.values_list("indicator", flat=True)):
+        messages.info(request, "Complete every section before you record your judgement")
+        return redirect("screening:start", person_id=assessment.child_id)
     current = selectors.level_in_force(assessment.child)
     current_name = _level_name(tool, current.level_code, current.level_name) if current else None
     form = JudgementForm(
@@ -155,6 +230,8 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
     other than the practitioner approves or refuses a lower level here."""
     user = current_user(request)
     assessment = selectors.assessment_for_user_or_404(user=user, assessment_id=assessment_id)
+    if assessment.status == ScreeningStatus.DRAFT:  # only its author gets this far: a draft is not a screening
+        return redirect("screening:start", person_id=assessment.child_id)
     can_decide = (
         assessment.approval == ApprovalStatus.AWAITING
         and has(user, Capability.APPROVE_DOWNGRADE)
