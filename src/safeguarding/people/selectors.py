@@ -333,6 +333,8 @@ class TimelineEntry:
     detail: str
     kind: str  # "event" or "concern"
     extra: dict[str, Any] = field(default_factory=dict)
+    agency_code: str = ""  # for the chronology's filter by agency
+    event_type: str = ""  # the event's type (``EventType``), or "concern" for a concern raised in the hub
 
 
 @dataclass
@@ -347,6 +349,9 @@ class PersonRecords:
     # Entries the viewer may not see (police intelligence with conditions). The page says only that
     # the police hold more, so the viewer knows whom to ask, never what it is.
     hidden_restricted: int
+    # People sealed away from this viewer whom agencies' relationships link to this person: an adult's
+    # page names them only as a restricted record (``accounts.templatetags.sealed``).
+    sealed_related: list[Person] = field(default_factory=list)
 
 
 def person_records(*, user: User, person: Person) -> PersonRecords:
@@ -376,6 +381,8 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
             source=f"{e.source_system.code} {e.event_id}",
             detail=e.detail,
             kind="event",
+            agency_code=e.source_system.agency.code,
+            event_type=e.event_type,
             extra={
                 "ended_at": e.ended_at,
                 "location": ", ".join(p for p in (e.location_name, e.location_postcode) if p),
@@ -392,8 +399,20 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
         .exclude(Q(from_record__person__in=sealed_away) | Q(to_record__person__in=sealed_away))
         .select_related("from_record__person", "to_record__person", "source_system__agency")
     )
+    sealed_related: list[Person] = []
+    if sealed_away:
+        seen: set[int] = set()
+        for rel in Relationship.objects.filter(
+            Q(from_record_id__in=record_ids, to_record__person__in=sealed_away)
+            | Q(to_record_id__in=record_ids, from_record__person__in=sealed_away)
+        ).select_related("from_record__person", "to_record__person"):
+            for other in (rel.from_record.person, rel.to_record.person):
+                if other.pk in sealed_away and other.pk not in seen:
+                    seen.add(other.pk)
+                    sealed_related.append(other)
     return PersonRecords(
-        person=person, records=records, timeline=timeline, relationships=relationships, hidden_restricted=hidden
+        person=person, records=records, timeline=timeline, relationships=relationships, hidden_restricted=hidden,
+        sealed_related=sealed_related,
     )
 
 
