@@ -275,3 +275,12 @@ def test_dates_of_birth_and_sex_are_in_words(make_user, child) -> None:  # type:
     sign_in(client, triage)
     results = _text(client.get(reverse("people:search"), {"family_name": "Barker"}).content.decode())
     assert "11 July 2012" in results and "Female" in results
+
+
+def test_the_summary_shows_the_risk_level_in_force_and_since_when(make_user, child) -> None:  # type: ignore[no-untyped-def]
+    from tests.screening.conftest import screen
+
+    screen(make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL), child, "high")
+    page = _page(make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.COUNCIL), child)
+    level = _text(page[page.index('id="glance-level"'):page.index("</dd>", page.index('id="glance-level"'))])
+    assert f"High risk since {timezone.localdate().day} " in level
