@@ -17,7 +17,7 @@ from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.contexts.services import links_build
 from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import EventType, Handling, Person, PersonRole, Relationship, RelationshipType
-from safeguarding.workflows.selectors import activity_of, child_view
+from safeguarding.workflows.selectors import child_view
 from tests.factories import AlertFactory, EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -135,24 +135,6 @@ def test_the_visual_timeline_counts_only_what_the_viewer_may_see(make_user, chil
     assert "Police agency: 1 in" in chart
 
 
-def test_the_visual_timeline_has_a_shape_and_a_name_for_every_agency() -> None:
-    from safeguarding.people.selectors import TimelineEntry
-
-    today = dt.date(2026, 12, 3)
-    entries = [
-        TimelineEntry(when=timezone.make_aware(dt.datetime(2026, 11, 2, 12)), date_only=True, title="x", agency=name,
-                      source="", detail="", kind="event")
-        for name in ("Alpha", "Beta", "Beta", "Gamma")
-    ]
-    activity = activity_of(entries, today=today)
-    assert activity.months[0] == dt.date(2025, 1, 1) and activity.months[-1] == dt.date(2026, 12, 1)
-    assert [r.agency for r in activity.rows] == ["Alpha", "Beta", "Gamma"]
-    assert len({r.shape for r in activity.rows}) == 3
-    assert activity.rows[1].marks[0].count == 2 and activity.rows[1].marks[0].text == "2 in November 2026"
-    assert activity.rows[1].by_quarter == [0, 0, 0, 0, 0, 0, 0, 2]
-    assert activity.quarters[-1] == "Oct 2026 to Dec 2026"
-
-
 # --- 3. the chronology, filtered and paged ----------------------------------------------------------
 
 
@@ -257,6 +239,7 @@ def test_an_adults_page_lists_the_children_linked_to_them_and_no_screening(make_
     assert reverse("people:detail", args=[witness.pk]) not in page
     assert "Raise a concern about this child" not in page
     assert "Risk of exploitation" not in page and 'id="glance-referral"' not in page
+    assert "Allocate the child" not in page and "Record a return home interview" not in page
     # Someone the seal names sees the witness by name, with a link.
     assert reverse("people:detail", args=[witness.pk]) in _page(named, adult)
     # A child's page has no such table.
