@@ -46,7 +46,7 @@ def test_a_triage_worker_reads_a_childs_story_filters_and_pages_the_chronology(
                for s in (police, school, health)}
     adult_record = SourceRecordFactory(source_system=police, person=adult, record_id="NICHE-9", role=PersonRole.ADULT)
     Relationship.objects.create(source_system=police, from_record=adult_record, to_record=records["police-niche"],
-                                relationship=RelationshipType.SUSPECTED_PERPETRATOR)
+                                relationship=RelationshipType.ASSOCIATE)
     now = timezone.now()
     for i in range(60):
         EventFactory(source_record=records["police-niche"], event_type=EventType.MISSING_EPISODE,

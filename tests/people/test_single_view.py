@@ -267,3 +267,21 @@ def test_the_summary_shows_the_risk_level_in_force_and_since_when(make_user, chi
     page = _page(make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.COUNCIL), child)
     level = _text(page[page.index('id="glance-level"'):page.index("</dd>", page.index('id="glance-level"'))])
     assert f"High risk since {timezone.localdate().day} " in level
+
+
+def test_a_suspected_perpetrator_named_by_the_police_is_shown_only_to_police_casework_staff(  # type: ignore[no-untyped-def]
+    make_user, child, systems
+) -> None:
+    suspect = PersonFactory(given_name="Tariq", family_name="Noon", role=PersonRole.ADULT, date_of_birth="1979-02-02")
+    suspect_record = SourceRecordFactory(source_system=systems["police"], person=suspect, record_id="NICHE-S")
+    Relationship.objects.create(source_system=systems["police"], from_record=suspect_record,
+                                to_record=_record(child, "police-niche"),
+                                relationship=RelationshipType.SUSPECTED_PERPETRATOR)
+    council = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    page = _page(council, child)
+    assert "Tariq" not in page and "suspected perpetrator" not in page
+    assert "The police hold intelligence about this person that is not shared with your agency" in page
+    # Nor does the suspect's own page name the child to others.
+    assert "Chloe" not in _page(council, suspect)
+    police = _page(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE), child)
+    assert "Tariq Noon" in police[police.index('id="glance-adults"'):] and "suspected perpetrator" in police

@@ -25,13 +25,22 @@ from safeguarding.accounts.access import (
     require,
     sees_restricted_intelligence,
 )
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import AgencyKind, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
 from safeguarding.core.lists import Listing, Sort, listing
 from safeguarding.people import identity
-from safeguarding.people.models import Event, EventType, Handling, Person, PersonRole, Relationship, SourceRecord
+from safeguarding.people.models import (
+    Event,
+    EventType,
+    Handling,
+    Person,
+    PersonRole,
+    Relationship,
+    RelationshipType,
+    SourceRecord,
+)
 
 
 def person_for_user_or_404(user: User, person_id: int, *, purpose: str = "") -> Person:
@@ -346,12 +355,17 @@ class PersonRecords:
     records: list[SourceRecord]
     timeline: list[TimelineEntry]
     relationships: list[Relationship]
-    # Entries the viewer may not see (police intelligence with conditions). The page says only that
-    # the police hold more, so the viewer knows whom to ask, never what it is.
+    # Entries the viewer may not see (police intelligence with conditions, a police record naming a
+    # suspected perpetrator). The page says only that the police hold more, so the viewer knows whom
+    # to ask, never what it is.
     hidden_restricted: int
     # People sealed away from this viewer whom agencies' relationships link to this person: an adult's
     # page names them only as a restricted record (``accounts.templatetags.sealed``).
     sealed_related: list[Person] = field(default_factory=list)
+
+
+def _police_suspect(rel: Relationship) -> bool:
+    return rel.relationship == RelationshipType.SUSPECTED_PERPETRATOR and rel.source_system.agency.kind == AgencyKind.POLICE
 
 
 def person_records(*, user: User, person: Person) -> PersonRecords:
@@ -406,6 +420,13 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
         .exclude(Q(from_record__person__in=sealed_away) | Q(to_record__person__in=sealed_away))
         .select_related("from_record__person", "to_record__person", "source_system__agency")
     )
+    # A police record naming a suspected perpetrator is police-only, as in the networks
+    # (docs/decisions.md, "Who sees which links"): a named suspect shared beyond the police risks
+    # tipping them off. Others are told only that the police hold more.
+    if not sees_restricted_intelligence(user):
+        shown = [rel for rel in relationships if not _police_suspect(rel)]
+        hidden += len(relationships) - len(shown)
+        relationships = shown
     sealed_related: list[Person] = []
     if sealed_away:
         seen: set[int] = set()
