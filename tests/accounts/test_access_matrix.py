@@ -5,6 +5,7 @@ change to the rules has to be made in both places on purpose."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -130,15 +131,20 @@ EXPECTED: dict[str, set[str]] = {
     # early warning a panel can trust (issue 15)
     "missed opportunities: counts by age, sex and agency": {Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER},
     "missed opportunities: each referred child by name": {Role.MACE_COORDINATOR},
+    # the single view at a glance (issue 16): the panel referral for those who see the panel
+    "person: single view's panel referral": {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR},
 }
 NETWORKS = {Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.LEAD_PRACTITIONER, Role.INTELLIGENCE_OFFICER}
 EXPECTED["networks: overview, entity page, a child's chart, its table and CSV"] = NETWORKS
 EXPECTED["intelligence: graded report with handling code P"] = NETWORKS
+EXPECTED["person: single view's vehicles and places (from the networks)"] = NETWORKS
 # Police only: (roles, seen only from a police agency)
 POLICE_ONLY: dict[str, set[str]] = {
     "networks: a police-only link in any page, chart data, table, CSV or search": NETWORKS,
     "alert: a new-link alert's police-only evidence": CASEWORK,
     "intelligence: graded report with handling code C": NETWORKS,
+    "person: single view's summary names a police-only vehicle": NETWORKS,
+    "person: single view's last two years count police intelligence marked C": CASEWORK,
     "intelligence: its source": {Role.INTELLIGENCE_OFFICER},
     "intelligence: record graded intelligence (change)": {Role.INTELLIGENCE_OFFICER},
 
@@ -293,6 +299,15 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["event: ordinary agency event"] = world.ordinary_text in body
     seen["event: police intelligence marked P"] = world.shareable_text in body
     seen[RESTRICTED_INTELLIGENCE] = world.restricted_text in body
+    glance = body[body.find('id="at-a-glance"'):body.find("</section>", body.find('id="at-a-glance"'))] if body else ""
+    seen["person: single view's panel referral"] = 'id="glance-referral"' in glance
+    seen["person: single view's vehicles and places (from the networks)"] = "YA19 ABC" in glance
+    seen["person: single view's summary names a police-only vehicle"] = "RS19 XYZ" in glance or "RS19XYZ" in glance
+    # The police's entries in the last two years: five for police casework staff, three for others.
+    police_count = re.search(r"Police agency: (\d+)[.;]", body)
+    seen["person: single view's last two years count police intelligence marked C"] = (
+        police_count is not None and police_count.group(1) == "5"
+    )
 
     search = client.get(reverse("people:search"), {"family_name": "Barker"})
     assert search.status_code in (200, 403)

@@ -449,3 +449,28 @@ def test_the_queue_downloads_as_csv_with_the_readers_words_and_is_audited(mace, 
     police_mace = UserFactory(role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.POLICE])
     police_csv = _client(police_mace).get(reverse("earlywarning:queue"), {"download": "csv"}).content.decode()
     assert "'=HYPERLINK(covert-source-detail)" in police_csv  # theirs to read, and a spreadsheet runs nothing
+
+
+def test_the_alert_page_links_another_child_it_names_unless_sealed_from_the_reader(mace, make_user) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    from safeguarding.dataprotection.sealing import record_seal
+
+    other = PersonFactory(given_name="Bella", family_name="Shaw")
+    alert = AlertFactory(explanation=f"Seen in YA19 ABC, which has been linked to another child ({other.reference}) "
+                                     "since 1 March 2026, recorded by Police agency.")
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    page = _client(triage).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    explanation = page[page.index('id="alert-explanation"'):page.index("</dd>", page.index('id="alert-explanation"'))]
+    assert f'<a class="govuk-link" href="{reverse("people:detail", args=[other.pk])}">{other.reference}</a>' in explanation
+    assert "since 1 March 2026, recorded by Police agency." in explanation
+
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=other, reason="A witness", named_users=[mace])
+    page = _client(triage).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    explanation = page[page.index('id="alert-explanation"'):page.index("</dd>", page.index('id="alert-explanation"'))]
+    assert other.reference not in explanation and "another child (a restricted record)" in explanation
+    # The coordinator the seal names still follows the link.
+    page = _client(mace).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    assert reverse("people:detail", args=[other.pk]) in page

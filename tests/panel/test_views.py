@@ -105,3 +105,16 @@ def test_who_may_see_the_panel_list_a_referral_and_close_it(role: str, make_user
 
     nav = client.get(reverse("home")).content.decode()
     assert (f'href="{reverse("panel:list")}"' in nav) == (role in REFERS)
+
+
+def test_the_referral_page_shows_the_childs_risk_level_in_force(mace, make_user) -> None:  # type: ignore[no-untyped-def]
+    from tests.screening.conftest import screen
+
+    child = PersonFactory(given_name="Chloe", family_name="Barker", date_of_birth="2012-07-11")
+    referral = panel_refer(child=child, referred_by=mace, reason="pattern")
+    page = _client(mace).get(reverse("panel:detail", args=[referral.pk])).content.decode()
+    assert "Not screened" in page and "born 11 July 2012" in page
+    screen(make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL), child, "high")
+    page = _client(mace).get(reverse("panel:detail", args=[referral.pk])).content.decode()
+    level = page[page.index('id="referral-level"'):]
+    assert level.startswith('id="referral-level"><strong>High risk</strong> since ')

@@ -46,7 +46,7 @@ from safeguarding.contexts.models import (
 )
 from safeguarding.core.arrow import query_arrow
 from safeguarding.core.lists import Listing, listing
-from safeguarding.people.models import Person, PersonRole
+from safeguarding.people.models import Person, PersonRole, SourceRecord
 
 # A child's network larger than this is drawn as the child's world: everything within three steps.
 CHART_LIMIT = 600
@@ -645,3 +645,46 @@ def person_by_reference(*, user: User, reference: str) -> Person | None:
         .first()
     )
     return identity.current(record.person) if record else None
+
+
+# --- a person's own links, for the single view's summary (issue 16) ----------------------------
+
+
+@dataclass
+class DirectLinks:
+    """What is linked straight to one person by links this viewer may see: vehicles, places and
+    phones, and other people (as identity knows them now), sealed people left out."""
+
+    entities: list[Entity] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+
+
+def direct_links_of(*, user: User, person: Person) -> DirectLinks:
+    """``person`` comes from ``people.selectors.person_for_user_or_404``. Nothing without
+    ``Capability.VIEW_NETWORKS``; police-only links only for police casework staff
+    (``links_visible_to``), so no vehicle, place or person known only from them is shown to others."""
+    if not has(user, Capability.VIEW_NETWORKS):
+        return DirectLinks()
+    root = person.root_id
+    # As subqueries: the person under every id they have had, and every agency's record of them.
+    person_ids = Person.objects.filter(root_id=root).values("pk")
+    record_ids = SourceRecord.objects.filter(person__root_id=root).values("pk")
+    mine = Q(source_record_id__in=record_ids) | Q(source_record__isnull=True, person_id__in=person_ids)
+    theirs = Q(other_record_id__in=record_ids) | Q(other_record__isnull=True, other_person_id__in=person_ids)
+    visible = Link.objects.filter(links_visible_to(user))
+    entity_ids = set(
+        visible.filter(mine, entity__isnull=False, entity__placeholder=False).values_list("entity_id", flat=True)
+    )
+    others: set[int] = set()
+    for own_record, own_person, other_record_person, other_person in visible.filter(
+        (mine & (Q(other_record__isnull=False) | Q(other_person__isnull=False))) | theirs
+    ).values_list("source_record__person__root_id", "person__root_id", "other_record__person__root_id",
+                  "other_person__root_id"):
+        for candidate in (own_record or own_person, other_record_person or other_person):
+            if candidate is not None and candidate != root:
+                others.add(candidate)
+    others -= persons_hidden_from(user)
+    entities = sorted(Entity.objects.filter(pk__in=entity_ids), key=lambda e: (e.kind, e.label)) if entity_ids else []
+    people = sorted(Person.objects.filter(pk__in=others), key=lambda p: (p.family_name, p.given_name, p.pk)) \
+        if others else []
+    return DirectLinks(entities=entities, people=people)

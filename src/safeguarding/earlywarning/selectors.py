@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,6 +169,45 @@ def alert_explanation(*, user: User, alert: Alert) -> str:
     if alert.explanation_restricted and sees_restricted_intelligence(user):
         return alert.explanation_restricted
     return alert.explanation
+
+
+_PERSON_REFERENCE = re.compile(r"\bP(\d{7})\b")
+
+
+@dataclass(frozen=True)
+class ExplanationPart:
+    """A piece of an alert's explanation: text, or a person it names (``person_id`` set when this
+    reader may open their single view, so the page links it)."""
+
+    text: str
+    person_id: int | None = None
+
+
+def alert_explanation_parts(*, user: User, alert: Alert) -> list[ExplanationPart]:
+    """The explanation this reader may see (``alert_explanation``), with each person it names by hub
+    reference (another child in the same car, the adult both were seen with) made a link for those who
+    may open the single view; a person sealed away from the reader is named only as a restricted record."""
+    text = alert_explanation(user=user, alert=alert)
+    named = {int(m.group(1)) for m in _PERSON_REFERENCE.finditer(text)}
+    if not named:
+        return [ExplanationPart(text)]
+    hidden = persons_hidden_from(user)
+    roots = dict(Person.objects.filter(pk__in=named).values_list("pk", "root_id"))
+    may_open = has(user, Capability.VIEW_PERSON)
+    parts: list[ExplanationPart] = []
+    at = 0
+    for match in _PERSON_REFERENCE.finditer(text):
+        parts.append(ExplanationPart(text[at:match.start()]))
+        pk = int(match.group(1))
+        if pk in hidden or roots.get(pk) in hidden:
+            parts.append(ExplanationPart("a restricted record"))
+        elif may_open and pk in roots:
+            parts.append(ExplanationPart(match.group(0), person_id=pk))
+        else:
+            parts.append(ExplanationPart(match.group(0)))
+        at = match.end()
+    parts.append(ExplanationPart(text[at:]))
+    return [part for part in parts if part.text]
 
 
 def alert_evidence(*, user: User, alert: Alert) -> QuerySet[Event]:

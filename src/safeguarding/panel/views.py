@@ -14,6 +14,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.panel import selectors, services
 from safeguarding.panel.forms import CloseReferralForm
+from safeguarding.screening.selectors import screening_summary
 
 
 def referral_list(request: HttpRequest) -> HttpResponse:
@@ -57,6 +58,8 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
             "alerts": alerts,
             "concerns": concerns,
             "can_open_child": has(user, Capability.VIEW_PERSON),
+            # The child's risk level in force, as their single view shows it (issue 16).
+            "screening": screening_summary(user=user, person=referral.child),
             "back": (reverse("panel:list"), "Back to panel referrals") if sees_panel(user) else None,
         },
     )

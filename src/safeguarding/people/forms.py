@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from safeguarding.core import normalise
 from safeguarding.core.forms import GovukDateField
+from safeguarding.core.lists import ListFilters
 
 
 class PersonSearchForm(forms.Form):
@@ -45,3 +48,29 @@ class CaseworkSearchForm(PersonSearchForm):
         if value and normalise.phone(value) is None:
             raise forms.ValidationError("Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
         return value
+
+
+class ChronologyFilters(ListFilters):
+    """The single view's chronology, narrowed by agency, kind of event and period
+    (``?agency=police&kind=missing_episode&from_0=1&from_1=1&from_2=2025``). The choices are only
+    what this viewer's chronology holds, so a choice never tells of an event they may not see."""
+
+    agency = forms.ChoiceField(label="Agency", required=False)
+    kind = forms.ChoiceField(label="What happened", required=False)
+
+    def __init__(
+        self, *args: Any, agencies: list[tuple[str, str]] | None = None, kinds: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [("", "Any agency"), *(agencies or [])]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [("", "Anything"), *(kinds or [])]  # type: ignore[attr-defined]
+        self.fields["from"] = GovukDateField(label="On or after", required=False, help_text="For example, 1 4 2025")
+        self.fields["to"] = GovukDateField(label="On or before", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("from"), data.get("to")
+        if start and end and end < start:
+            self.add_error("to", "The date on or before must be the same as or after the other date")
+        return data

@@ -43,7 +43,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     if person.root_id is not None and person.root_id != person.pk:
         messages.info(request, f"{person.reference} was found to be the same person as this one, and joined to it.")
         return redirect("people:detail", person_id=person.root_id)
-    view = child_view(user=user, person=person)
+    view = child_view(user=user, person=person, query=request.GET)
     came_from = request.GET.get("from", "")
     back = None
     if came_from.startswith("concern-") and came_from[8:].isdigit():
