@@ -242,3 +242,64 @@ def test_the_report_on_the_demo_agrees_with_a_count_from_the_extract(demo_once: 
     assert len(per_agency) >= 3
     sexes = Counter({"F": "female", "M": "male"}.get(p.sex, "not known") for p in people.values())
     assert {g.group: g.referred for g in report.counts("sex") if g.referred} == dict(sexes)
+
+
+# --- the report kept between visits (issue 16: every page within 300 ms) ---------------------------
+
+
+def test_the_stored_report_is_the_same_report_and_is_read_while_nothing_changed(
+    children: dict[str, History], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from safeguarding.earlywarning import missed as module
+    from safeguarding.earlywarning.models import StoredMissedOpportunities
+
+    worked_out = module.refresh_missed_opportunities()
+    assert StoredMissedOpportunities.objects.count() == 1
+    read = module.current_missed_opportunities()
+    assert read.children == worked_out.children and read.rules == worked_out.rules  # every field survives
+    assert read.as_of == worked_out.as_of and read.total() == worked_out.total() and read.total().signs > 0
+
+    def not_again(**_: Any) -> None:
+        raise AssertionError("worked out again although nothing changed")
+
+    monkeypatch.setattr(module, "missed_opportunities", not_again)
+    assert [c.person_id for c in module.current_missed_opportunities().children] == [
+        c.person_id for c in worked_out.children]
+
+
+@pytest.mark.parametrize("change", ["a new panel referral", "a new event", "a rule switched off"])
+def test_the_stored_report_is_worked_out_again_when_what_it_comes_from_changes(
+    children: dict[str, History], agencies: dict[str, Any], change: str,
+) -> None:
+    from safeguarding.earlywarning.missed import current_missed_opportunities, refresh_missed_opportunities
+    from safeguarding.earlywarning.models import Rule
+
+    refresh_missed_opportunities()
+    before = current_missed_opportunities()
+    coordinator = User.objects.filter(role=Role.MACE_COORDINATOR).first()
+    assert coordinator is not None
+    if change == "a new panel referral":
+        _refer(children["never"], at("04-25"), coordinator)
+        assert children["never"].person.pk in {c.person_id for c in current_missed_opportunities().children}
+    elif change == "a new event":
+        children["missed"].add(EventType.SEXUAL_HEALTH_ATTENDANCE, at("02-20"), AgencyKind.HEALTH)
+        child = next(c for c in current_missed_opportunities().children if c.person_id == children["missed"].person.pk)
+        assert "sexual_health_attendance" in [s.event_type for s in child.signs]
+    else:
+        Rule.objects.filter(enabled=True).update(enabled=False)
+        assert current_missed_opportunities().rules == [] != before.rules
+
+
+def test_the_scan_command_stores_the_report_for_the_page(children: dict[str, History]) -> None:
+    from django.core.management import call_command
+
+    from safeguarding.earlywarning.missed import fingerprint
+    from safeguarding.earlywarning.models import StoredMissedOpportunities
+
+    StoredMissedOpportunities.objects.all().delete()
+    call_command("scan", quiet=True)
+    stored = StoredMissedOpportunities.objects.get()
+    assert stored.fingerprint == fingerprint()
+    referred = {c["person_id"] for c in stored.payload["children"]}
+    assert {children[n].person.pk for n in ("caught", "missed", "nothing")} <= referred
+    assert children["never"].person.pk not in referred

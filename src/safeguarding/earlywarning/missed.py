@@ -18,21 +18,26 @@ readers who may not see it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency
 from safeguarding.core import normalise
 from safeguarding.earlywarning import engine, loader, sources
-from safeguarding.earlywarning.models import Alert, Rule
+from safeguarding.earlywarning.models import Alert, Rule, StoredMissedOpportunities
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, rule_spec
 from safeguarding.earlywarning.scan import evaluate, known_at_risk
-from safeguarding.people.models import Event, EventType, Handling, Person
+from safeguarding.people.models import Event, EventType, Handling, Person, PersonChange, SourceRecord
 
 # Not signs about the child: the referral itself, what agencies did, routine contacts, and what is
 # recorded about adults (arrests, charges, convictions, licensing complaints).
@@ -291,3 +296,88 @@ def _restricted(pks: Iterable[int]) -> set[int]:
             .values_list("pk", flat=True)
         )
     return found
+
+
+# --- the report kept between visits ---------------------------------------------------------------
+# Working the report out reads every event that names a contact and evaluates every rule: seconds on
+# a real partnership. The page reads the stored report while nothing it is worked out from has
+# changed (the fingerprint), so it is never stale; the scan after an import stores a fresh one, so a
+# reader rarely waits.
+
+
+def fingerprint() -> str:
+    """A digest of everything ``missed_opportunities`` reads: a few indexed aggregates, not the events."""
+    parts = {
+        "panel": sorted((int(p), r.isoformat()) for p, r in sources.panel_referrals()),
+        "referrals": sorted((int(p), r.isoformat()) for p, r in sources.referrals()),
+        "rules": list(Rule.objects.filter(enabled=True).order_by("pk").values_list("pk", "version", "changed_at")),
+        "events": Event.objects.aggregate(n=Count("pk"), last=Max("pk")),
+        "alerts": Alert.objects.aggregate(n=Count("pk"), last=Max("pk")),
+        "identity": PersonChange.objects.aggregate(last=Max("pk"))["last"],
+        "records": SourceRecord.objects.aggregate(last=Max("pk")),
+    }
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _to_json(report: MissedOpportunities) -> dict[str, object]:
+    def firing(f: Firing) -> list[str]:
+        return [f.rule, f.at.isoformat(), f.alert]
+
+    return {
+        "as_of": report.as_of.isoformat(),
+        "rules": report.rules,
+        "children": [
+            {
+                "person_id": c.person_id, "reference": c.reference, "name": c.name,
+                "date_of_birth": c.date_of_birth, "sex": c.sex, "age_band": c.age_band,
+                "first_referral": c.first_referral.isoformat(), "panel_referral": c.panel_referral.isoformat(),
+                "signs": [[s.event_id, s.occurred_at.isoformat(), s.agency, s.event_type, s.restricted, list(s.rules)]
+                          for s in c.signs],
+                "would_fire": [firing(f) for f in c.would_fire],
+                "did_fire": [firing(f) for f in c.did_fire],
+            }
+            for c in report.children
+        ],
+    }
+
+
+def _from_json(data: dict[str, object]) -> MissedOpportunities:
+    children = []
+    for c in data["children"]:  # type: ignore[attr-defined]
+        children.append(ChildReview(
+            person_id=c["person_id"], reference=c["reference"], name=c["name"], date_of_birth=c["date_of_birth"],
+            sex=c["sex"], age_band=c["age_band"], first_referral=_when(c["first_referral"]),
+            panel_referral=_when(c["panel_referral"]),
+            signs=[Sign(pk, _when(at), agency, kind, restricted, tuple(rules))
+                   for pk, at, agency, kind, restricted, rules in c["signs"]],
+            would_fire=[Firing(rule, _when(at), alert) for rule, at, alert in c["would_fire"]],
+            did_fire=[Firing(rule, _when(at), alert) for rule, at, alert in c["did_fire"]],
+        ))
+    return MissedOpportunities(as_of=_when(str(data["as_of"])), children=children, rules=list(data["rules"]))  # type: ignore[call-overload]
+
+
+def refresh_missed_opportunities() -> MissedOpportunities:
+    """Work the report out now and keep it (the scan after an import calls this)."""
+    key = fingerprint()
+    started = time.perf_counter()
+    report = missed_opportunities()
+    seconds = time.perf_counter() - started
+    with transaction.atomic():
+        StoredMissedOpportunities.objects.all().delete()
+        StoredMissedOpportunities.objects.create(
+            fingerprint=key, computed_at=report.as_of, seconds=seconds, payload=_to_json(report),
+        )
+    return report
+
+
+def current_missed_opportunities() -> MissedOpportunities:
+    """The report as it stands: the stored one while nothing it comes from has changed, otherwise
+    worked out again (and stored)."""
+    stored = StoredMissedOpportunities.objects.order_by("-computed_at").first()
+    if stored is not None and stored.fingerprint == fingerprint():
+        return _from_json(stored.payload)
+    return refresh_missed_opportunities()

@@ -315,3 +315,22 @@ class RulePrecision(models.Model):
     def percent(self) -> int | None:
         share = self.share
         return None if share is None else round(100 * share)
+
+
+class StoredMissedOpportunities(models.Model):
+    """The missed-opportunity report as last worked out (``earlywarning.missed``), kept so that the
+    page reads it instead of evaluating every rule over the partnership's history on each visit.
+
+    ``fingerprint`` sums up everything the report is worked out from (the panel referrals and other
+    referrals, the switched-on rules and their versions, the newest event, alert, person change and
+    source record); the page uses the stored report only while the fingerprint still matches, so it
+    is never out of date. One row is kept. It holds restricted police intelligence marked as such,
+    as the report does; the selectors leave it undescribed to readers who may not see it."""
+
+    fingerprint = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(help_text="how long working it out took")
+    payload = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"missed opportunities {self.computed_at:%Y-%m-%d %H:%M} ({self.fingerprint[:8]})"

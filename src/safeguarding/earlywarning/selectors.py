@@ -40,7 +40,13 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.lists import Column, Listing, Sort, listing, period
 from safeguarding.earlywarning.forms import AlertFilters
-from safeguarding.earlywarning.missed import ChildReview, GroupCount, MissedOpportunities, Sign, missed_opportunities
+from safeguarding.earlywarning.missed import (
+    ChildReview,
+    GroupCount,
+    MissedOpportunities,
+    Sign,
+    current_missed_opportunities,
+)
 from safeguarding.earlywarning.models import (
     OPEN_STATUSES,
     Alert,
@@ -297,7 +303,7 @@ def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
     whose record is sealed from the reader is left out of both. The viewing is audited."""
     require(user, Capability.READ_MISSED_OPPORTUNITIES)
     identities = has(user, Capability.REVIEW_MISSED_OPPORTUNITIES)
-    report = missed_opportunities()
+    report = current_missed_opportunities()
     hidden = persons_hidden_from(user)
     report.children = [child for child in report.children if child.person_id not in hidden]
     shown: list[ChildShown] = []

@@ -13,6 +13,7 @@ from safeguarding.audit.context import audit_context
 from safeguarding.audit.services import audit_anchor
 from safeguarding.clocks.models import ClockRun
 from safeguarding.clocks.services import clocks_refresh
+from safeguarding.earlywarning.missed import refresh_missed_opportunities
 from safeguarding.earlywarning.models import ScanRun
 from safeguarding.earlywarning.scan import scan_run
 from safeguarding.mace.services import escalations_run, reminders_send
@@ -63,4 +64,5 @@ def scan_after_import() -> dict[str, int]:
         return {"events": 0, "alerts": 0}
     with audit_context(channel="worker"):
         result = scan_run(incremental=scanned > 0)
+        refresh_missed_opportunities()  # so the report's page reads it ready-made
     return {"events": result.events, "alerts": result.alerts_raised}

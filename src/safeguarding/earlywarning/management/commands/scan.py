@@ -13,6 +13,7 @@ from rich.table import Table
 
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.progress import stage_bars
+from safeguarding.earlywarning.missed import refresh_missed_opportunities
 from safeguarding.earlywarning.scan import scan_run
 
 
@@ -64,6 +65,9 @@ class Command(BaseCommand):
 
             try:
                 result = scan_run(as_of=as_of, incremental=options["incremental"], stage=stage)
+                if as_of is None:
+                    report("missed-opportunity report", 0, None)
+                    refresh_missed_opportunities()  # the report's page then reads it ready-made
             except ServiceError as exc:
                 raise CommandError(str(exc)) from exc
         scan = result.scan
