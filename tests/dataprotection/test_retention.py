@@ -91,7 +91,7 @@ def test_disposal_and_releasing_a_hold_ask_are_you_sure_first(agencies) -> None:
     release = {"action": "release", "hold": str(hold.pk), "reason": "Claim settled"}
     asked = client.post(url, release).content.decode()
     assert "Are you sure you want to release this legal hold?" in asked and "Civil claim against the council" in asked
-    assert 'name="hold" value="%d"' % hold.pk in asked and "Yes, release the hold" in asked
+    assert f'name="hold" value="{hold.pk}"' in asked and "Yes, release the hold" in asked
     assert LegalHold.objects.get(pk=hold.pk).released_at is None
     assert client.post(url, {**release, "confirm": "yes"}).status_code == 302
     assert LegalHold.objects.get(pk=hold.pk).released_at is not None
