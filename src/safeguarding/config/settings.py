@@ -235,6 +235,9 @@ TIME_ZONE = "Europe/London"
 USE_I18N = False
 USE_TZ = True
 DATE_FORMAT = "j F Y"
+# GOV.UK dates wherever a value is shown with no format of its own (issue 16): en-GB's own formats
+# ("11 Jul 2012, 2:30 p.m.") would otherwise win over DATE_FORMAT.
+FORMAT_MODULE_PATH = ["safeguarding.core.formats"]
 DATETIME_FORMAT = "j F Y, H:i"
 
 STATIC_URL = "/static/"
