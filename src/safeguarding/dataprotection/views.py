@@ -82,6 +82,19 @@ def sar_detail(request: HttpRequest, sar_id: int) -> HttpResponse:
         try:
             if action in forms:
                 form = forms[action]
+                asked = confirm_first(request, Confirmation(
+                    question="Are you sure you want to close this request without a bundle?",
+                    caption=f"Subject access request {sar.reference}",
+                    confirm_label="Yes, close the request",
+                    cancel_url=reverse("dataprotection:sar", args=[sar.pk]),
+                    cancel_label="No, go back to the request",
+                    answers=[("Why the request is closing without a bundle", form.cleaned_data["note"])],
+                    happens=["the request is closed as withdrawn and no bundle is sent",
+                             "your name and reason are kept with the request and in the audit trail"],
+                    warning="You cannot reopen a closed request. A new request must be logged.",
+                )) if action == "withdraw" and sar.is_open and form.is_valid() else None
+                if asked is not None:
+                    return asked
                 if form.is_valid():
                     data = form.cleaned_data
                     if action == "verify":
