@@ -61,6 +61,16 @@ OVERFLOWING = """() => {
 }"""
 
 
+# On a desktop, a list with a filter shows its table beside the filter, not below it.
+BESIDE_THE_FILTER = """() => {
+  const filter = document.querySelector('.moj-filter-layout__filter');
+  const table = document.querySelector('.moj-filter-layout__content table');
+  if (!filter || !table) return null;
+  const f = filter.getBoundingClientRect(), t = table.getBoundingClientRect();
+  return {beside: t.top < f.bottom && t.left >= f.right, table_top: Math.round(t.top), filter_bottom: Math.round(f.bottom)};
+}"""
+
+
 def _pages_for(demo: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     """The pages each demo user walks: (what the page is, its address)."""
     return {
@@ -140,6 +150,11 @@ def _look(page: Any, url: str, viewport: dict[str, int]) -> list[str]:
         assert_accessible(page)
     except AssertionError as failed:
         problems.append(f"{url} at {width}: axe: {failed}")
+    if viewport["width"] >= 1024:
+        beside = page.evaluate(BESIDE_THE_FILTER)
+        if beside is not None and not beside["beside"]:
+            problems.append(f"{url} at {width}: the list's table starts {beside['table_top']} px down, below its "
+                            f"filter (which ends at {beside['filter_bottom']} px), not beside it")
     if viewport["width"] < 640:
         found = page.evaluate(OVERFLOWING)
         if found["scrollWidth"] > found["innerWidth"]:
