@@ -186,6 +186,33 @@ def test_lists_on_reads_the_count_rows_and_next_of_each_list() -> None:
     assert (second.prefix, second.count, second.rows, second.next_href, second.pages) == ("decided", 1, ["D"], "", 1)
 
 
+def _page_html(count: int, rows: list[str], page: int, pages: int) -> str:
+    nav = f'<div class="moj-pagination"><a href="?page={page + 1}" rel="next">Next</a></div>' if page < pages else ""
+    return (f'<div class="hub-list" id="list"><p class="hub-list__count"><strong>{count} alerts</strong>. '
+            f'Page {page} of {pages}</p><table><tbody>{"".join(f"<tr><td>{r}</td></tr>" for r in rows)}</tbody>'
+            f"</table>{nav}</div>")
+
+
+class _FakeClient:
+    def __init__(self, pages: dict[int, str]) -> None:
+        self.pages = pages
+
+    def get(self, url: str) -> Any:
+        number = int(re.search(r"page=(\d+)", url).group(1))  # type: ignore[union-attr]
+        return type("Response", (), {"status_code": 200, "content": self.pages[number].encode()})()
+
+
+def test_the_pagination_check_fails_a_list_whose_count_or_pages_are_untrue() -> None:
+    true = {1: _page_html(3, ["A", "B"], 1, 2), 2: _page_html(3, ["C"], 2, 2)}
+    _check_pagination(_FakeClient(true), "/alerts/", lists_on(true[1])[0], "test")  # type: ignore[arg-type]
+    overcounted = {1: _page_html(4, ["A", "B"], 1, 2), 2: _page_html(4, ["C"], 2, 2)}
+    with pytest.raises(AssertionError, match="says 4 but its 2 pages hold 3 rows"):
+        _check_pagination(_FakeClient(overcounted), "/alerts/", lists_on(overcounted[1])[0], "test")  # type: ignore[arg-type]
+    same_rows = {1: _page_html(3, ["A", "B"], 1, 2), 2: _page_html(3, ["A", "B"], 2, 2)}
+    with pytest.raises(AssertionError, match="shows the rows of page 1"):
+        _check_pagination(_FakeClient(same_rows), "/alerts/", lists_on(same_rows[1])[0], "test")  # type: ignore[arg-type]
+
+
 def _check_pagination(client: Client, url: str, first: ListPage, role: str) -> None:
     """Follow Next through the list: each page answers, page 2 shows other rows than page 1, and the
     rows of all its pages add up to the count the list states. A list of more than eight pages is
