@@ -271,28 +271,35 @@ class Timing:
     url: str
     role: str
     median_ms: float
+    wall_ms: float
     queries: int
 
 
-def _time(client: Client, url: str, budget: float = BUDGET_MS) -> tuple[float, int]:
-    """The median server time of three requests (the test client runs the whole stack in this
-    process: middleware, view, template), and the queries one makes. The machine is shared: a
-    median over the budget is measured again (up to twice more) and the lowest median kept, so a
-    page fails only when it is slow three times over, not when a neighbour's job took the cores."""
-    best = float("inf")
+def _time(client: Client, url: str, budget: float = BUDGET_MS) -> tuple[float, float, int]:
+    """The page's server time, the median of three requests: the CPU time this thread spent on the
+    request (the test client runs the whole stack in it: middleware, view, templates; and SQLite's
+    queries), plus on PostgreSQL the time its queries took. Time spent waiting for a core that other
+    jobs on the shared machine held is not the page's; the wall time is kept beside it. A median over
+    the budget is measured again (up to twice more) and the lowest kept. Answers (server ms, wall ms,
+    queries)."""
+    best, best_wall = float("inf"), float("inf")
     queries = 0
     for _attempt in range(3):
-        durations = []
+        server, wall = [], []
         for _ in range(3):
             with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 client.get(url)
-                durations.append((time.perf_counter() - started) * 1000)
+                wall.append((time.perf_counter() - started) * 1000)
+                spent = (time.thread_time() - cpu) * 1000
+            if connection.vendor != "sqlite":
+                spent += sum(float(query["time"]) for query in captured.captured_queries) * 1000
+            server.append(spent)
             queries = len(captured)
-        best = min(best, statistics.median(durations))
+        best, best_wall = min(best, statistics.median(server)), min(best_wall, statistics.median(wall))
         if best <= budget:
             break
-    return best, queries
+    return best, best_wall, queries
 
 
 def crawl(user: User) -> tuple[set[str], list[Timing], set[str]]:
@@ -323,8 +330,8 @@ def crawl(user: User) -> tuple[set[str], list[Timing], set[str]]:
             continue
         body = response.content.decode(errors="replace")
         if response.status_code == 200 and per_kind[kind] == 1:
-            median, queries = _time(client, url, 1000 if urlparse(url).path in KNOWN_SLOW else BUDGET_MS)
-            timings.append(Timing(kind, url, user.username, median, queries))
+            median, wall, queries = _time(client, url, 1000 if urlparse(url).path in KNOWN_SLOW else BUDGET_MS)
+            timings.append(Timing(kind, url, user.username, median, wall, queries))
         for listed in lists_on(body):
             if listed.pages > 1 and (kind, listed.prefix) not in checked_lists:
                 checked_lists.add((kind, listed.prefix))
@@ -342,11 +349,12 @@ def crawl(user: User) -> tuple[set[str], list[Timing], set[str]]:
 
 def _write(timings: list[Timing], out: Path) -> Path:
     load = os.getloadavg()
-    lines = [f"Page timings on the demo ({CHILDREN} children), median of 3 requests (the lowest of up to 3 medians when over budget), server time in the test "
-             f"client; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores", "",
-             "| Page | Role | Median ms | Queries |", "|---|---|---:|---:|"]
+    lines = [f"Page timings on the demo ({CHILDREN} children, {connection.vendor}), median of 3 requests (the lowest of "
+             "up to 3 medians when over budget); server time: the request's CPU time in the test client, plus "
+             f"PostgreSQL's query time; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores", "",
+             "| Page | Role | Server ms (median) | Wall ms | Queries |", "|---|---|---:|---:|---:|"]
     for t in sorted(timings, key=lambda t: -t.median_ms):
-        lines.append(f"| `{t.url}` | {t.role} | {t.median_ms:.0f} | {t.queries} |")
+        lines.append(f"| `{t.url}` | {t.role} | {t.median_ms:.0f} | {t.wall_ms:.0f} | {t.queries} |")
     path = out / "page-timings.md"
     path.write_text("\n".join(lines) + "\n")
     return path
