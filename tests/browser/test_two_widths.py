@@ -10,6 +10,7 @@ data protection overview."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from safeguarding.accounts.access import persons_hidden_from
 from safeguarding.accounts.models import User
+from safeguarding.core import jobs
 from safeguarding.demo.partnership import DEMO_PASSWORD
 from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.selectors import triage_queue
@@ -104,7 +106,13 @@ def _pages_for(demo: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
 def _demo(tmp_path: Path) -> dict[str, Any]:
     """The demo partnership (small), with a pair of records for match review (the demo's linkage
     leaves none uncertain at this size), and the records each page shows."""
-    call_command("demo", children=60, out=tmp_path / "demo", quiet=True)
+    # Built with its jobs run in place: the background thread writing notifications into the live
+    # server's shared in-memory database while the demo writes its own locks the table on SQLite.
+    deadline = time.monotonic() + 60  # what an earlier test left on the background thread is done first
+    while jobs._jobs.unfinished_tasks and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with override_settings(HUB_BACKGROUND_JOBS="inline"):
+        call_command("demo", children=60, out=tmp_path / "demo", quiet=True)
     triage = User.objects.get(username="triage.council")
     hidden = persons_hidden_from(triage)  # a sealed child: the demo seals one, and pages show it as hidden
     child = PanelReferral.objects.exclude(child_id__in=hidden).order_by("pk").first()
