@@ -353,7 +353,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["alert: act on one (change)"] = Alert.objects.get(pk=world.alert_id).status == AlertStatus.ACKNOWLEDGED
     seen["panel: referral list"] = client.get(reverse("panel:list")).status_code == 200
     seen["panel: view a referral"] = client.get(reverse("panel:detail", args=[world.referral_id])).status_code == 200
-    client.post(reverse("panel:detail", args=[world.referral_id]), {"reason": "matrix"})
+    client.post(reverse("panel:detail", args=[world.referral_id]), {"reason": "matrix", "confirm": "yes"})
     seen["panel: close a referral (change)"] = not PanelReferral.objects.get(pk=world.referral_id).is_open
 
     seen["aggregates: front door figures"] = client.get(reverse("frontdoor:figures")).status_code == 200

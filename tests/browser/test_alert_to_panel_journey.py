@@ -103,6 +103,12 @@ def test_mace_coordinator_refers_a_child_from_an_alert_to_the_panel(page: Any, a
         expect(evidence).to_contain_text(text)
     assert_accessible(page)
 
+    # The actions are closed until one is opened, one at a time.
+    expect(page.get_by_role("button", name="Refer to the panel")).to_be_hidden()
+    page.get_by_text("Dismiss it", exact=True).click()
+    expect(page.get_by_role("button", name="Dismiss the alert")).to_be_visible()
+    page.get_by_text("Refer the child to the panel", exact=True).click()
+    expect(page.get_by_role("button", name="Dismiss the alert")).to_be_hidden()
     page.get_by_role("button", name="Refer to the panel").click()  # no reason: refused the GOV.UK way
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     expect(page.get_by_role("link", name="Give the reason for referring the child to the panel")).to_be_visible()
@@ -142,3 +148,30 @@ def test_mace_coordinator_refers_a_child_from_an_alert_to_the_panel(page: Any, a
         expect(reviewed).to_contain_text(text)
     expect(page.locator("#missed-by-agency")).to_contain_text(agencies[AgencyKind.EDUCATION].name)
     assert_accessible(page)
+
+
+def test_dismissing_an_alert_asks_are_you_sure_first(page: Any, agencies: dict[str, Any]) -> None:
+    UserFactory(username="mace.coordinator", role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.COUNCIL])
+    alert = AlertFactory(person=PersonFactory(given_name="Chloe", family_name="Barker"))
+    sign_in(page, "mace.coordinator")
+    page.goto(f"/alerts/{alert.pk}/")
+    page.get_by_text("Dismiss it", exact=True).click()
+    page.get_by_label("Why dismiss the alert?").fill("Checked with the police: a recording error")
+    page.get_by_role("button", name="Dismiss the alert").click()
+    expect(page.get_by_role("heading", name="Are you sure you want to dismiss this alert?")).to_be_visible()
+    expect(page.locator("#dismiss-reason")).to_have_text("Checked with the police: a recording error")
+    assert_accessible(page)
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    page.get_by_role("link", name="No, go back to the alert").click()  # Cancel: nothing changed
+    expect(page.get_by_role("heading", name=alert.rule.name)).to_be_visible()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+
+    page.get_by_text("Dismiss it", exact=True).click()
+    page.get_by_label("Why dismiss the alert?").fill("Checked with the police: a recording error")
+    page.get_by_role("button", name="Dismiss the alert").click()
+    page.get_by_role("button", name="Yes, dismiss the alert").click()
+    expect(page.get_by_text(f"Alert {alert.reference} dismissed")).to_be_visible()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DISMISSED and alert.status_note == "Checked with the police: a recording error"

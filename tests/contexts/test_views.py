@@ -143,3 +143,28 @@ def test_a_sealed_child_is_in_no_network_chart_or_entity_page_but_for_those_the_
         assert "Bella" not in other.get(url).content.decode(), url
     assert "Bella" in allowed.get(chart_url).content.decode()
     assert "Bella" in allowed.get(reverse("contexts:entity", args=[entity.pk])).content.decode()
+
+
+def test_closing_the_work_on_a_context_asks_are_you_sure_first(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from safeguarding.contexts.models import ContextStatus
+
+    services.links_build()
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    hotel = Entity.objects.get(kind=EntityKind.PLACE, key="S60 1AA")
+    case = services.context_open(acting_user=coordinator, entity=hotel, assessment="Girls taken there",
+                                 plan="Engage", review_due_on=timezone.localdate() + dt.timedelta(days=7))
+    url = reverse("contexts:context-detail", args=[case.pk])
+    client = sign_in(Client(), coordinator)
+    close = {"close": "1", "reason": "Hotel closed down"}
+    asked = client.post(url, close).content.decode()
+    assert "Are you sure you want to close the work on this context?" in asked and "Hotel closed down" in asked
+    assert 'name="close" value="1"' in asked  # the button that was pressed is carried to the yes
+    case.refresh_from_db()
+    assert case.status == ContextStatus.OPEN
+    assert client.post(url, {**close, "confirm": "yes"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == ContextStatus.CLOSED

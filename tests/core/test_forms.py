@@ -95,7 +95,9 @@ def test_a_raise_token_works_once(make_user) -> None:  # type: ignore[no-untyped
     today = timezone.localdate()
     form = {**_date("seen_on", str(today.day), str(today.month), str(today.year)), "description": "Seen in a car",
             **ANSWERED}
-    assert referrer.post(url, form).status_code == 302
+    check = referrer.post(url, form)
+    assert check.status_code == 302
+    assert referrer.post(check["Location"]).status_code == 302
     assert referrer.get(url).status_code == 404
     assert referrer.post(url, form).status_code == 404
     assert Concern.objects.count() == 1

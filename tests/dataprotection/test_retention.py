@@ -67,3 +67,42 @@ def test_a_legal_hold_stops_disposal_until_released(agencies) -> None:  # type: 
     from safeguarding.audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(person_id=survivor.pk, event_type=1301).exists()  # the plan's opening stays
+
+
+# --- disposing of records and releasing a hold are confirmed first (issue 16) -------------------------
+
+
+@pytest.mark.django_db
+def test_disposal_and_releasing_a_hold_ask_are_you_sure_first(agencies) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.dataprotection.models import LegalHold
+    from tests.factories import sign_in
+
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY])
+    survivor = PersonFactory(date_of_birth=normalise.add_years(timezone.localdate(), -75).isoformat(), role="adult")
+    plan = support.support_plan_open(acting_user=worker, person=survivor, abused_as_child=True)
+    hold = retention.legal_hold_place(acting_user=dpo, person=survivor, reason="Civil claim against the council")
+    url = reverse("dataprotection:retention")
+    client = sign_in(Client(), dpo)
+
+    release = {"action": "release", "hold": str(hold.pk), "reason": "Claim settled"}
+    asked = client.post(url, release).content.decode()
+    assert "Are you sure you want to release this legal hold?" in asked and "Civil claim against the council" in asked
+    assert f'name="hold" value="{hold.pk}"' in asked and "Yes, release the hold" in asked
+    assert LegalHold.objects.get(pk=hold.pk).released_at is None
+    assert client.post(url, {**release, "confirm": "yes"}).status_code == 302
+    assert LegalHold.objects.get(pk=hold.pk).released_at is not None
+
+    dispose = {"action": "dispose", "person": str(survivor.pk), "kind": RecordKind.SURVIVOR_SUPPORT,
+               "note": "Checked no hold and no open request"}
+    asked = client.post(url, dispose).content.decode()
+    assert "Are you sure you want to dispose of these records?" in asked and survivor.reference in asked
+    assert "You cannot undo this" in asked and SupportPlan.objects.filter(pk=plan.pk).exists()
+    # others are not asked: the page is refused them, and nothing is disposed of
+    other = sign_in(Client(), worker).post(url, dispose)
+    assert "Are you sure" not in other.content.decode() and SupportPlan.objects.filter(pk=plan.pk).exists()
+    assert client.post(url, {**dispose, "confirm": "yes"}).status_code == 302
+    assert not SupportPlan.objects.filter(pk=plan.pk).exists()

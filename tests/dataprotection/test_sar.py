@@ -117,3 +117,27 @@ def test_a_request_from_logging_to_the_bundle_sent(dpo, agencies) -> None:  # ty
     sar.refresh_from_db()
     assert sar.status == SarStatus.SENT and disclosure.lawful_basis == "right_of_access"
     assert any("handling conditions" in w["reason"] for w in disclosure.withheld)
+
+
+@pytest.mark.django_db
+def test_closing_a_request_without_a_bundle_asks_are_you_sure_first(dpo, agencies) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import sign_in
+
+    sar = services.sar_log(acting_user=dpo, person=PersonFactory(), requester_name="Chloe Barker",
+                           requester_relationship="the person themselves", received_on=timezone.localdate())
+    url = reverse("dataprotection:sar", args=[sar.pk])
+    client = sign_in(Client(), dpo)
+    withdraw = {"action": "withdraw", "withdraw-note": "The requester withdrew it by phone"}
+    asked = client.post(url, withdraw).content.decode()
+    assert "Are you sure you want to close this request without a bundle?" in asked
+    assert "The requester withdrew it by phone" in asked and "Yes, close the request" in asked
+    sar.refresh_from_db()
+    assert sar.is_open
+    assert client.post(url, {**withdraw, "confirm": "yes"}).status_code == 302
+    sar.refresh_from_db()
+    assert not sar.is_open
+    worker = sign_in(Client(), UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY]))
+    assert "Are you sure" not in worker.post(url, withdraw).content.decode()

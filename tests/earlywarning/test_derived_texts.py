@@ -69,7 +69,7 @@ def linked(agencies: dict[str, Any]) -> Linked:
     scan_run(as_of=NOW, rules=list(Rule.objects.filter(code__in=["repeat-missing", "linked-to-child-at-risk"])))
     alert = Alert.objects.get(rule__code="linked-to-child-at-risk", person=chloe_person)
     return Linked(alert=alert, adult_reference=adult.person.reference, other_child_reference=amy_person.reference,
-                  intel_moment="15 Mar 2026")
+                  intel_moment="15 March 2026, 12:00")  # as the explanation writes it
 
 
 def _restricted_facts(linked: Linked) -> list[str]:

@@ -347,9 +347,9 @@ def test_explanation_lists_the_events_with_their_agencies_and_dates(history: Cal
     [alert] = scan("cumulative-concern")
     text = alert.explanation
     assert "Cumulative concern across agencies" in text
-    assert "5 Jan 2026" in text and "Self-harm (Health agency)" in text
-    assert "1 Feb 2026" in text and "Unexplained gifts or money (Education (schools) agency)" in text
-    assert "20 Mar 2026" in text and "Found with an adult (Police agency)" in text
+    assert "5 January 2026, " in text and "Self-harm (Health agency)" in text
+    assert "1 February 2026, " in text and "Unexplained gifts or money (Education (schools) agency)" in text
+    assert "20 March 2026, " in text and "Found with an adult (Police agency)" in text
 
 
 def test_scanning_again_adds_nothing_and_new_events_join_the_same_alert(history: Callable[..., History]) -> None:

@@ -268,7 +268,7 @@ def test_dismiss_with_a_reason_is_audited_and_leaves_the_queue(mace) -> None:  #
     client = _client(mace)
     response = client.post(
         reverse("earlywarning:dismiss", args=[alert.pk]),
-        {"dismiss-reason": "Episodes were a recording error, checked with police"},
+        {"dismiss-reason": "Episodes were a recording error, checked with police", "confirm": "yes"},
         follow=True,
     )
     assert response.redirect_chain[-1][0] == reverse("earlywarning:queue")
@@ -284,7 +284,7 @@ def test_an_alert_dealt_with_cannot_be_acted_on_again(mace, make_user) -> None: 
     alert = AlertFactory()
     other = _client(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE))
     client = _client(mace)
-    client.post(reverse("earlywarning:dismiss", args=[alert.pk]), {"dismiss-reason": "not a concern"})
+    client.post(reverse("earlywarning:dismiss", args=[alert.pk]), {"dismiss-reason": "not a concern", "confirm": "yes"})
 
     again = [
         other.post(reverse("earlywarning:acknowledge", args=[alert.pk])),
@@ -474,3 +474,52 @@ def test_the_alert_page_links_another_child_it_names_unless_sealed_from_the_read
     # The coordinator the seal names still follows the link.
     page = _client(mace).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
     assert reverse("people:detail", args=[other.pk]) in page
+
+
+# --- dismissing is confirmed first; one action open at a time (issue 16) -----------------------------
+
+
+def test_dismiss_asks_are_you_sure_and_only_the_confirmation_dismisses(mace) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    client = _client(mace)
+    url = reverse("earlywarning:dismiss", args=[alert.pk])
+    asked = client.post(url, {"dismiss-reason": "Checked with police: a recording error"})
+    body = asked.content.decode()
+    assert asked.status_code == 200
+    assert f"<title>Are you sure you want to dismiss alert {alert.reference}?" in body
+    assert "Are you sure you want to dismiss this alert?" in body and "govuk-warning-text" in body
+    assert "the alert leaves the alerts queue" in body and "Checked with police: a recording error" in body
+    assert 'name="dismiss-reason" value="Checked with police: a recording error"' in body
+    assert f'href="{reverse("earlywarning:detail", args=[alert.pk])}">No, go back to the alert</a>' in body
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN and _actions(alert.pk) == 0  # asking changed nothing
+
+    assert client.post(url, {"dismiss-reason": "Checked with police: a recording error", "confirm": "yes"}).status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DISMISSED and alert.status_note == "Checked with police: a recording error"
+    assert _actions(alert.pk) == 1
+
+
+def test_only_those_who_work_alerts_reach_the_dismiss_confirmation(mace, make_user) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    url = reverse("earlywarning:dismiss", args=[alert.pk])
+    for role, kind in ((Role.LEAD_PRACTITIONER, AgencyKind.COUNCIL), (Role.REFERRER, AgencyKind.EDUCATION),
+                       (Role.PARTNERSHIP_MANAGER, AgencyKind.COUNCIL)):
+        client = _client(make_user(role=role, agency_kind=kind))
+        for data in ({"dismiss-reason": "x"}, {"dismiss-reason": "x", "confirm": "yes"}):
+            response = client.post(url, data)
+            assert response.status_code in (403, 404), role
+            assert "Are you sure" not in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN and _actions(alert.pk) == 0
+
+
+def test_the_alert_page_opens_one_action_at_a_time(mace) -> None:  # type: ignore[no-untyped-def]
+    alert = AlertFactory()
+    client = _client(mace)
+    body = client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    actions = re.findall(r'<details class="govuk-details" name="alert-action" id="action-(\w+)"( open)?>', body)
+    assert actions == [("concern", ""), ("refer", ""), ("dismiss", "")]  # closed until one is opened
+    failed = client.post(reverse("earlywarning:refer", args=[alert.pk]), {"refer-reason": " "}).content.decode()
+    opened = re.findall(r'name="alert-action" id="action-(\w+)" open>', failed)
+    assert opened == ["refer"]  # the one that needs fixing is open, the others closed

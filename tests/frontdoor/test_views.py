@@ -96,7 +96,10 @@ def test_a_concern_is_sent_with_who_else_is_involved_and_read_by_those_who_may(m
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     nurse = make_user(role=Role.REFERRER, agency_kind=AgencyKind.HEALTH)
     child = PersonFactory()
-    sent = sign_in(Client(), school).post(_raise_url(school, child), {**_date("seen_on", timezone.localdate()), **FULL})
+    client = sign_in(Client(), school)
+    checking = client.post(_raise_url(school, child), {**_date("seen_on", timezone.localdate()), **FULL})
+    assert checking.status_code == 302 and not Concern.objects.exists()  # checked first, nothing sent yet
+    sent = client.post(checking["Location"])
     assert sent.status_code == 302
     concern = Concern.objects.get()
     assert concern.vehicles_involved == "Silver Audi YX12 ABC" and concern.consent == "not_sought"
@@ -167,11 +170,13 @@ def test_a_new_child_born_in_the_future_or_an_adult_is_refused_with_every_other_
     })
     assert "The child must be under 18" in adult.content.decode() and not Concern.objects.exists()
 
-    sent = client.post(reverse("frontdoor:raise-new-child"), {
+    checking = client.post(reverse("frontdoor:raise-new-child"), {
         "child-given_name": "Chloe", "child-family_name": "Barker", "child-date_of_birth_0": "11",
         "child-date_of_birth_1": "7", "child-date_of_birth_2": str(timezone.localdate().year - 12),
         **_date("seen_on", timezone.localdate()), **FULL,
     })
+    assert checking.status_code == 302 and not Concern.objects.exists() and Person.objects.count() == people_before
+    sent = client.post(checking["Location"])
     assert sent.status_code == 302
     assert Concern.objects.get().places_involved == "Flat above the takeaway, Main Street"
 
@@ -191,3 +196,104 @@ def test_after_a_search_finds_nobody_the_new_child_starts_with_what_was_typed(ma
     assert 'name="child-family_name" type="text" value="Nobodyson"' in body
     assert 'name="child-date_of_birth_2" type="text" inputmode="numeric" value="2014"' in body
     assert 'value="S60"' not in body  # a part of a postcode is for searching, not for a new record
+
+
+# --- check your answers before a concern is sent (issue 16) ------------------------------------------
+
+
+def test_a_concern_is_checked_before_it_is_sent_and_change_keeps_every_answer(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.frontdoor.models import Concern
+
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    client = sign_in(Client(), school)
+    child = PersonFactory(given_name="Chloe", family_name="Barker")
+    url = _raise_url(school, child)
+    seen = timezone.localdate() - dt.timedelta(days=3)
+    checking = client.post(url, {**_date("seen_on", seen), **FULL, "indicators": ["cars"], "immediate_danger": "on"})
+    assert checking.status_code == 302 and not Concern.objects.exists()
+    page = client.get(checking["Location"])
+    body = page.content.decode()
+    assert "<title>Check your answers before sending your concern" in body and "Chloe Barker" in body
+    rows = {row["name"]: row["value"] for row in page.context["sections"][0][1]}
+    assert rows["seen_on"] == f"{seen.day} {seen.strftime('%B %Y')}"  # a GOV.UK date
+    assert rows["parents_told"] == "No" and rows["consent"] == "Consent was not asked for"
+    assert rows["immediate_danger"] == "Yes" and rows["indicators"] == ["Getting into cars with unknown adults"]
+    assert f"{seen.day} {seen.strftime('%B %Y')}" in body and "Silver Audi YX12 ABC" in body
+    change = re.search(r'href="([^"#]+)#id_vehicles_involved">Change', body)
+    assert change is not None and not Concern.objects.exists()
+
+    form = client.get(change.group(1).replace("&amp;", "&")).content.decode()  # "Change": the form again, every answer as it was
+    assert "Silver Audi YX12 ABC</textarea>" in form and 'value="01632 960 001"' in form
+    assert re.search(r'value="not_sought"\s+checked', form) and re.search(r'value="cars"\s+checked', form)
+    assert f'name="seen_on_2" type="text" inputmode="numeric" value="{seen.year}"' in form
+    again = client.post(url, {**_date("seen_on", seen), **FULL, "vehicles_involved": "Blue Ford KX15 DEF"})
+    assert "Blue Ford KX15 DEF" in client.get(again["Location"]).content.decode()
+    sent = client.post(again["Location"])
+    concern = Concern.objects.get()
+    assert sent["Location"] == reverse("frontdoor:raised", args=[concern.pk])
+    assert concern.vehicles_involved == "Blue Ford KX15 DEF" and concern.child_id == child.pk
+    assert not concern.urgent  # the second answers replaced the first
+
+
+def test_send_twice_sends_one_concern_and_the_second_shows_the_first(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.frontdoor.models import Concern
+
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    client = sign_in(Client(), school)
+    checking = client.post(_raise_url(school, PersonFactory()), {**_date("seen_on", timezone.localdate()), **FULL})
+    first = client.post(checking["Location"])
+    second = client.post(checking["Location"])
+    assert Concern.objects.count() == 1
+    assert first["Location"] == second["Location"] == reverse("frontdoor:raised", args=[Concern.objects.get().pk])
+    assert client.get(checking["Location"]).status_code == 404  # the checked answers are gone with the token
+
+
+def test_a_new_child_and_concern_sent_twice_at_once_records_one_child_and_one_concern(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.frontdoor.models import Concern
+    from safeguarding.people.models import Person
+
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    client = sign_in(Client(), school)
+    people_before = Person.objects.count()
+    checking = client.post(reverse("frontdoor:raise-new-child"), {
+        "child-given_name": "Kai", "child-family_name": "Nobodyson", "child-sex": "M",
+        **_date("child-date_of_birth", timezone.localdate().replace(year=timezone.localdate().year - 12)),
+        **_date("seen_on", timezone.localdate()), **FULL,
+    })
+    assert checking["Location"] == reverse("frontdoor:raise-new-child-check")
+    body = client.get(checking["Location"]).content.decode()
+    assert "The child" in body and "Nobodyson" in body and "Male" in body
+    assert Person.objects.count() == people_before
+    change = client.get(f"{reverse('frontdoor:raise-new-child')}?change=1").content.decode()
+    assert 'name="child-family_name" type="text" value="Nobodyson"' in change and "Silver Audi YX12 ABC" in change
+
+    pending = client.session["frontdoor.pending"]  # as a second request read it while the first was sending
+    assert client.post(checking["Location"]).status_code == 302
+    session = client.session
+    session["frontdoor.pending"], session["frontdoor.sent"] = pending, {}
+    session.save()
+    refused = client.post(checking["Location"])
+    assert refused.status_code == 200 and "already been used" in refused.content.decode()
+    assert Concern.objects.count() == 1 and Person.objects.count() == people_before + 1
+
+
+def test_checked_answers_are_the_users_own_and_name_only_the_tokens_child(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.frontdoor import selectors
+    from safeguarding.frontdoor.models import Concern
+
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    other = make_user(role=Role.REFERRER, agency_kind=AgencyKind.HEALTH)
+    analyst = make_user(role=Role.PARTNERSHIP_MANAGER)
+    child, another = PersonFactory(), PersonFactory()
+    client = sign_in(Client(), school)
+    checking = client.post(_raise_url(school, child), {**_date("seen_on", timezone.localdate()), **FULL})
+    # another referrer with the same address, or a role that does not raise concerns, gets nothing
+    assert sign_in(Client(), other).post(checking["Location"]).status_code == 404
+    assert sign_in(Client(), analyst).get(checking["Location"]).status_code in (403, 404)
+    # a token for another child has no checked answers: back to its form, nothing sent
+    other_check = f"{reverse('frontdoor:raise-check')}?child={selectors.raise_token(user=school, person=another)}"
+    assert client.post(other_check).status_code == 302 and not Concern.objects.exists()
+    # what is posted with "Send" is not read: the checked answers are sent, about the token's child
+    client.post(checking["Location"], {"description": "Forged", "child": str(another.pk)})
+    concern = Concern.objects.get()
+    assert concern.child_id == child.pk and concern.description == FULL["description"]

@@ -71,7 +71,13 @@ def test_close_without_a_reason_is_refused_then_closing_leaves_the_list(mace) ->
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.OPEN
 
-    done = client.post(url, {"reason": "Plan completed; school and youth project supporting"}, follow=True)
+    reason = {"reason": "Plan completed; school and youth project supporting"}
+    asked = client.post(url, reason).content.decode()  # asked first (issue 16), with what will happen
+    assert "Are you sure you want to close this referral?" in asked and "Plan completed; school" in asked
+    assert "early-warning rules can alert on the child again" in asked and "Yes, close the referral" in asked
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.OPEN
+    done = client.post(url, {**reason, "confirm": "yes"}, follow=True)
     assert done.redirect_chain[-1][0] == reverse("panel:list")
     assert f"Referral {referral.reference} closed" in done.content.decode()
     referral.refresh_from_db()
@@ -96,7 +102,14 @@ def test_who_may_see_the_panel_list_a_referral_and_close_it(role: str, make_user
     else:
         assert page.status_code == 404 and without_csrf(page.content) == without_csrf(missing.content)
 
-    closed = client.post(reverse("panel:detail", args=[referral.pk]), {"reason": "matrix"})
+    asked = client.post(reverse("panel:detail", args=[referral.pk]), {"reason": "matrix"})
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.OPEN  # asked first (issue 16), or refused
+    if role in CLOSES:
+        assert asked.status_code == 200 and "Are you sure you want to close this referral?" in asked.content.decode()
+    else:
+        assert asked.status_code == 404 and "Are you sure" not in asked.content.decode()
+    closed = client.post(reverse("panel:detail", args=[referral.pk]), {"reason": "matrix", "confirm": "yes"})
     referral.refresh_from_db()
     if role in CLOSES:
         assert closed.status_code == 302 and referral.status == ReferralStatus.CLOSED

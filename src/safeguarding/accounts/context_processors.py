@@ -6,6 +6,7 @@ sub-navigation (MoJ's sub navigation) under the header. The home page lists ever
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from safeguarding.accounts.access import Capability, has, persons_hidden_from, sees_panel
+from safeguarding.accounts.middleware import SIGN_IN_COMPLETE_KEY, SIGNED_IN_AT_KEY
 
 
 @dataclass
@@ -143,3 +145,21 @@ def hidden_persons(request: HttpRequest) -> dict[str, Any]:
     """The person ids sealed away from this reader, worked out only if a page asks
     (``{{ person|name_for_reader:hidden_persons }}``)."""
     return {"hidden_persons": SimpleLazyObject(lambda: persons_hidden_from(request.user))}
+
+
+def session_timeout(request: HttpRequest) -> dict[str, Any]:
+    """For the timeout warning (``templates/base.html``, ``static/hub/timeout.mjs``) on the pages of
+    a user who has finished signing in: how long the session lasts without a request, how long
+    before the end to warn, and when (seconds since 1970) its absolute lifetime ends, which "Stay
+    signed in" cannot extend. Nothing here changes from one request to the next of a session, so a
+    page forbidden reads exactly as one missing."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not request.session.get(SIGN_IN_COMPLETE_KEY):
+        return {}
+    idle = int(settings.SESSION_COOKIE_AGE)
+    started = float(request.session.get(SIGNED_IN_AT_KEY) or time.time())
+    return {"session_timeout": {
+        "idle_seconds": idle,
+        "warn_seconds": min(int(settings.SESSION_TIMEOUT_WARNING_SECONDS), idle),
+        "absolute_end": int(started + settings.SESSION_ABSOLUTE_SECONDS),
+    }}

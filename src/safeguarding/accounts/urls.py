@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-in/sso/callback/", views.SingleSignOnCallback.as_view(), name="sso-callback"),
     path("sign-in/sso/<slug:provider>/", views.SingleSignOnStart.as_view(), name="sso-start"),
     path("sign-out/", views.sign_out, name="sign-out"),
+    path("session/keep-alive/", views.keep_alive, name="keep-alive"),
     path("account/", views.account, name="account"),
     path("account/password/", views.password_change, name="password-change"),
     path("admin/agencies/", views.agency_list, name="agencies"),

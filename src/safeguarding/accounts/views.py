@@ -51,6 +51,8 @@ def _next_or_home(request: HttpRequest) -> str:
 
 
 def _minutes(seconds: float) -> str:
+    if seconds < 60:
+        return f"{round(seconds)} second{'s' if round(seconds) != 1 else ''}"
     minutes = round(seconds / 60)
     if minutes >= 60 and minutes % 60 == 0:
         hours = minutes // 60
@@ -118,6 +120,15 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         services.sign_out_recorded(user=current_user(request))
     logout(request)
     return redirect("accounts:sign-in")
+
+
+@require_POST
+def keep_alive(request: HttpRequest) -> HttpResponse:
+    """"Stay signed in" on the timeout warning: the request itself renews the session (the
+    middleware has already sent anyone not signed in to sign in); nothing to show."""
+    current_user(request)
+    request.session.modified = True
+    return HttpResponse(status=204)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "safeguarding.accounts.context_processors.navigation",
                 "safeguarding.accounts.context_processors.hidden_persons",
+                "safeguarding.accounts.context_processors.session_timeout",
             ],
         },
     },
@@ -208,6 +209,8 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", "1800"))
 SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", str(10 * 60 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
+# The page warns this long before the session ends, with "Stay signed in" (GOV.UK timeout warning).
+SESSION_TIMEOUT_WARNING_SECONDS = int(os.environ.get("SESSION_TIMEOUT_WARNING_SECONDS", "120"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -232,6 +235,9 @@ TIME_ZONE = "Europe/London"
 USE_I18N = False
 USE_TZ = True
 DATE_FORMAT = "j F Y"
+# GOV.UK dates wherever a value is shown with no format of its own (issue 16): en-GB's own formats
+# ("11 Jul 2012, 2:30 p.m.") would otherwise win over DATE_FORMAT.
+FORMAT_MODULE_PATH = ["safeguarding.core.formats"]
 DATETIME_FORMAT = "j F Y, H:i"
 
 STATIC_URL = "/static/"

@@ -10,6 +10,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import (
@@ -22,6 +23,7 @@ from safeguarding.accounts.access import (
 )
 from safeguarding.contexts import forms, selectors, services
 from safeguarding.contexts.models import LinkNature
+from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.people.selectors import person_for_user_or_404
@@ -293,6 +295,19 @@ def context_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                 messages.success(request, "Review recorded")
                 return redirect("contexts:context-detail", case_id=case.pk)
             if "close" in request.POST and close_form is not None and close_form.is_valid():
+                asked = confirm_first(request, Confirmation(
+                    question="Are you sure you want to close the work on this context?",
+                    caption=f"Work {case.reference}",
+                    confirm_label="Yes, close the work",
+                    cancel_url=reverse("contexts:context-detail", args=[case.pk]),
+                    cancel_label="No, go back to the work",
+                    answers=[("Why the work is being closed", close_form.cleaned_data["reason"])],
+                    happens=["the work leaves the open contexts and its reviews stop falling due for the panel",
+                             "your reason is kept with the work and in the audit trail"],
+                    warning="You cannot reopen closed work. If the place or vehicle worries you again, open new work.",
+                ))
+                if asked is not None:
+                    return asked
                 services.context_close(acting_user=user, case=case, reason=close_form.cleaned_data["reason"])
                 messages.success(request, f"Work {case.reference} closed")
                 return redirect("contexts:contexts")

@@ -13,6 +13,7 @@ from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.words import govuk_date
 
 
 class GovukFormRenderer(TemplatesSetting):
@@ -183,3 +184,36 @@ def govuk_errors(bound: forms.BoundField) -> list[str]:
         return []
     label = str(bound.label or "")
     return [govuk_message(bound.field, label, error) for error in form.errors.as_data()[bound.name]]
+
+
+# --- check your answers (issue 16) ----------------------------------------------------------------
+
+
+def answers(form: forms.Form) -> list[dict[str, Any]]:
+    """The rows of a GOV.UK summary list of a valid form's answers, in the form's order: the
+    question, the answer as a reader would say it (a choice's label, "Yes"/"No", a date; a list for
+    several choices; "" for no answer) and the id of the field for its "Change" link."""
+    rows = []
+    for bound in form:
+        field, value = bound.field, form.cleaned_data.get(bound.name)
+        choices = dict((str(k), str(v)) for k, v in getattr(field, "choices", []))
+        shown: Any
+        if isinstance(field, forms.BooleanField):
+            shown = "Yes" if value else "No"
+        elif isinstance(field, forms.MultipleChoiceField):
+            shown = [choices.get(str(v), str(v)) for v in value or []]
+        elif isinstance(field, forms.ChoiceField):
+            shown = choices.get(str(value), str(value)) if value not in (None, "") else ""
+        elif isinstance(value, dt.date):
+            shown = govuk_date(value)
+        else:
+            shown = value if value not in (None, "") else ""
+        if bound.widget_type in ("radioselect", "checkboxselectmultiple"):
+            anchor = bound.subwidgets[0].data["attrs"]["id"] if bound.subwidgets else bound.auto_id
+        elif isinstance(field, GovukDateField):
+            anchor = f"{bound.auto_id}_0"
+        else:
+            anchor = bound.auto_id
+        rows.append({"name": bound.name, "label": str(bound.label or ""), "value": shown, "anchor": anchor,
+                     "many": isinstance(shown, list)})
+    return rows

@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from safeguarding.accounts.access import Capability, current_user, persons_shown, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import User
+from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.dataprotection import forms as dp_forms
@@ -80,6 +82,19 @@ def sar_detail(request: HttpRequest, sar_id: int) -> HttpResponse:
         try:
             if action in forms:
                 form = forms[action]
+                asked = confirm_first(request, Confirmation(
+                    question="Are you sure you want to close this request without a bundle?",
+                    caption=f"Subject access request {sar.reference}",
+                    confirm_label="Yes, close the request",
+                    cancel_url=reverse("dataprotection:sar", args=[sar.pk]),
+                    cancel_label="No, go back to the request",
+                    answers=[("Why the request is closing without a bundle", form.cleaned_data["note"])],
+                    happens=["the request is closed as withdrawn and no bundle is sent",
+                             "your name and reason are kept with the request and in the audit trail"],
+                    warning="You cannot reopen a closed request. A new request must be logged.",
+                )) if action == "withdraw" and sar.is_open and form.is_valid() else None
+                if asked is not None:
+                    return asked
                 if form.is_valid():
                     data = form.cleaned_data
                     if action == "verify":
@@ -249,6 +264,10 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 # --- retention and legal holds --------------------------------------------------------------------
 
 
+def _number(text: str | None) -> int:
+    return int(text or "0") if (text or "").isdigit() else 0
+
+
 @require_http_methods(["GET", "POST"])
 def retention_page(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
@@ -266,6 +285,23 @@ def retention_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Legal hold placed on {person.reference}")
                 return redirect("dataprotection:retention")
     elif request.method == "POST" and request.POST.get("action") == "release":
+        if has(user, Capability.RECORDS_MANAGEMENT) and request.POST.get("reason", "").strip():
+            hold_id = _number(request.POST.get("hold"))
+            hold = next((h for h in retention.disposal_review(user=user).holds if h.pk == hold_id), None)
+            asked = confirm_first(request, Confirmation(
+                question="Are you sure you want to release this legal hold?",
+                caption=f"Legal hold on {hold.person.reference}",
+                confirm_label="Yes, release the hold",
+                cancel_url=reverse("dataprotection:retention"),
+                cancel_label="No, go back to retention",
+                answers=[("Why the hold was placed", hold.reason),
+                         ("Why release it", request.POST.get("reason", "").strip())],
+                happens=["records about the person can be disposed of again once they are due",
+                         "your name and reason are kept with the hold and in the audit trail"],
+                warning="Records disposed of after the hold is released cannot be brought back.",
+            )) if hold is not None else None
+            if asked is not None:
+                return asked
         try:
             retention.legal_hold_release(acting_user=user, hold_id=int(request.POST.get("hold", "0") or 0),
                                          reason=request.POST.get("reason", ""))
@@ -273,6 +309,23 @@ def retention_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("dataprotection:retention")
     elif request.method == "POST" and request.POST.get("action") == "dispose":
+        if has(user, Capability.RECORDS_MANAGEMENT):
+            wanted = (_number(request.POST.get("person")), request.POST.get("kind", ""))
+            due = next((d for d in retention.disposal_review(user=user).due
+                        if (d.person.pk, d.kind) == wanted and not d.held), None)
+            asked = confirm_first(request, Confirmation(
+                question="Are you sure you want to dispose of these records?",
+                caption=f"{due.kind_label} about {due.person.reference}",
+                confirm_label="Yes, dispose of the records",
+                cancel_url=reverse("dataprotection:retention"),
+                cancel_label="No, go back to retention",
+                answers=[("Records", due.kind_label), ("What you checked", request.POST.get("note", ""))],
+                happens=["the records are deleted from the hub now",
+                         "what was disposed of, by whom and when is recorded; the audit trail keeps its rows"],
+                warning="You cannot undo this. Disposed records cannot be brought back.",
+            )) if due is not None else None
+            if asked is not None:
+                return asked
         try:
             disposal = retention.disposal_confirm(
                 acting_user=user, person_id=int(request.POST.get("person", "0") or 0),

@@ -149,7 +149,7 @@ class _Explainer:
             found = arrow_table(self.con.sql(
                 """
                 SELECT e.event_pk, e.event_type, e.ts, e.agency_id,
-                       strftime(timezone($zone, timezone('UTC', e.ts)), '%-d %b %Y %H:%M') AS moment,
+                       strftime(timezone($zone, timezone('UTC', e.ts)), '%-d %B %Y, %H:%M') AS moment,
                        e.vehicle <> '' AS vehicle, a.event_pk IS NOT NULL AS adult
                 FROM ev e JOIN wanted_events USING (event_pk)
                 LEFT JOIN (

@@ -179,8 +179,12 @@ def refer(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 @require_POST
 def dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """The reason, then a confirmation page: only its "Yes, dismiss the alert" dismisses (issue 16)."""
     user, alert = _alert_to_act_on(request, alert_id)
     form = DismissAlertForm(request.POST)
+    if form.is_valid() and alert.needs_action and request.POST.get("confirm") != "yes":
+        return render(request, "earlywarning/dismiss_confirm.html",
+                      {"alert": alert, "reason": form.cleaned_data["reason"]})
     if form.is_valid():
         try:
             services.alert_dismiss(alert=alert, acting_user=user, reason=form.cleaned_data["reason"])

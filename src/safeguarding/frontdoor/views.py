@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.accounts.downloads import list_download
 from safeguarding.core import normalise
 from safeguarding.core.errors import ServiceError
-from safeguarding.core.forms import add_service_error
+from safeguarding.core.forms import add_service_error, answers
 from safeguarding.frontdoor import selectors, services
 from safeguarding.frontdoor.forms import ConcernForm, DecisionForm, NewChildForm
 from safeguarding.people.forms import PersonSearchForm
@@ -44,9 +45,59 @@ def raise_find(request: HttpRequest) -> HttpResponse:
     return render(request, "frontdoor/raise_find.html", {"form": form, "results": results})
 
 
+# --- check your answers before a concern is sent (issue 16) ----------------------------------------
+# What was typed waits in the session, not in hidden fields the user could change to name another
+# child (the child is named by the raise token in the address), until "Send concern".
+
+_PENDING = "frontdoor.pending"  # journey -> {"answers": what was typed, "after": latest concern id}
+_SENT = "frontdoor.sent"  # journey -> the concern it sent, so a second "Send" shows the first
+_NEW_CHILD = "new-child"
+_KEPT = 5  # journeys kept at once (tabs), the oldest let go first
+
+
+def _journey(token: str) -> str:
+    return f"child:{token}"
+
+
+def _typed(request: HttpRequest) -> dict[str, list[str]]:
+    return {name: request.POST.getlist(name) for name in request.POST if name != "csrfmiddlewaretoken"}
+
+
+def _keep(request: HttpRequest, key: str, name: str, value: object) -> None:
+    kept = {k: v for k, v in request.session.get(name, {}).items() if k != key}
+    kept[key] = value
+    request.session[name] = dict(list(kept.items())[-_KEPT:])
+
+
+def _pending(request: HttpRequest, key: str) -> tuple[QueryDict, int | None] | None:
+    stored = request.session.get(_PENDING, {}).get(key)
+    if not isinstance(stored, dict):
+        return None
+    answers = QueryDict(mutable=True)
+    for name, values in stored.get("answers", {}).items():
+        answers.setlist(name, [str(v) for v in values])
+    return answers, stored.get("after")
+
+
+def _sent(request: HttpRequest, key: str, concern_id: int) -> HttpResponse:
+    request.session[_PENDING] = {k: v for k, v in request.session.get(_PENDING, {}).items() if k != key}
+    _keep(request, key, _SENT, concern_id)
+    return redirect("frontdoor:raised", concern_id=concern_id)
+
+
+def _already_sent(request: HttpRequest, key: str) -> HttpResponse | None:
+    concern_id = request.session.get(_SENT, {}).get(key)
+    return redirect("frontdoor:raised", concern_id=concern_id) if concern_id else None
+
+
+def _raise_url(name: str, token: str) -> str:
+    return f"{reverse(name)}?{urlencode({'child': token})}"
+
+
 @require_http_methods(["GET", "POST"])
 def raise_concern(request: HttpRequest) -> HttpResponse:
-    """Step 2: the concern about a child found in step 1 (or from the single view)."""
+    """Step 2: the concern about a child found in step 1 (or from the single view); when it is
+    complete, the user checks their answers before sending (``raise_check``)."""
     user = current_user(request)
     require(user, Capability.RAISE_CONCERN)
     token = request.GET.get("child", "")
@@ -55,9 +106,36 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
         raise Http404
     if request.method == "GET":
         persons_shown(user=user, page="raise a concern", person_ids=[child.pk])
-    raised_after = selectors.raise_token_used_after(user=user, token=token)
-    form = ConcernForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+        pending = _pending(request, _journey(token))
+        form = ConcernForm(pending[0] if pending else None)  # "Change": every answer as it was
+    else:
+        form = ConcernForm(request.POST)
+        if form.is_valid():
+            _keep(request, _journey(token), _PENDING, {"answers": _typed(request), "after": None})
+            return redirect(_raise_url("frontdoor:raise-check", token))
+    return render(request, "frontdoor/raise_concern.html", {"form": form, "child": child})
+
+
+@require_http_methods(["GET", "POST"])
+def raise_check(request: HttpRequest) -> HttpResponse:
+    """Check your answers, then "Send concern": only this sends it, once."""
+    user = current_user(request)
+    require(user, Capability.RAISE_CONCERN)
+    token = request.GET.get("child", "")
+    key = _journey(token)
+    child = selectors.child_for_raise_or_none(user=user, token=token)
+    if child is None:
+        already = _already_sent(request, key) if request.method == "POST" else None
+        if already is None:
+            raise Http404
+        return already
+    change_url = _raise_url("frontdoor:raise", token)
+    pending = _pending(request, key)
+    form = ConcernForm(pending[0] if pending else None)
+    if not form.is_valid():  # nothing to check, or no longer valid (a day has passed): the form says
+        return redirect(change_url)
+    problem = None
+    if request.method == "POST":
         data = form.cleaned_data
         try:
             concern = services.concern_raise(
@@ -68,14 +146,19 @@ def raise_concern(request: HttpRequest) -> HttpResponse:
                 location=data["location"],
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
-                raised_after=raised_after,
+                raised_after=selectors.raise_token_used_after(user=user, token=token),
                 context=form.context(),
             )
         except ServiceError as exc:
-            add_service_error(form, exc)
+            problem = exc
         else:
-            return redirect("frontdoor:raised", concern_id=concern.pk)
-    return render(request, "frontdoor/raise_concern.html", {"form": form, "child": child})
+            return _sent(request, key, concern.pk)
+    else:
+        persons_shown(user=user, page="check a concern before sending", person_ids=[child.pk])
+    return render(request, "frontdoor/raise_check.html", {
+        "child": child, "sections": [(None, answers(form), change_url)], "problem": problem,
+        "problem_url": change_url,
+    })
 
 
 def _carried_from_search(request: HttpRequest) -> dict[str, object]:
@@ -96,12 +179,39 @@ def _carried_from_search(request: HttpRequest) -> dict[str, object]:
 
 @require_http_methods(["GET", "POST"])
 def raise_new_child(request: HttpRequest) -> HttpResponse:
-    """Step 2, for a child the hub does not hold: their details and the concern on one page."""
+    """Step 2, for a child the hub does not hold: their details and the concern on one page; when
+    both are complete, the user checks their answers before sending (``raise_new_child_check``)."""
     user = current_user(request)
     require(user, Capability.RAISE_CONCERN)
-    child_form = NewChildForm(request.POST or None, prefix="child", initial=_carried_from_search(request))
-    form = ConcernForm(request.POST or None)
+    pending = _pending(request, _NEW_CHILD) if request.method == "GET" and "change" in request.GET else None
+    typed = request.POST if request.method == "POST" else (pending[0] if pending else None)
+    child_form = NewChildForm(typed, prefix="child", initial=_carried_from_search(request) if not pending else {})
+    form = ConcernForm(typed)
     if request.method == "POST" and child_form.is_valid() and form.is_valid():
+        _keep(request, _NEW_CHILD, _PENDING, {"answers": _typed(request), "after": selectors.latest_concern_id(user=user)})
+        return redirect("frontdoor:raise-new-child-check")
+    return render(
+        request, "frontdoor/raise_new_child.html", {"form": form, "child_form": child_form, "both_forms": [child_form, form]}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def raise_new_child_check(request: HttpRequest) -> HttpResponse:
+    """Check your answers about the new child and the concern, then "Send concern": only this
+    records the child and sends the concern, once."""
+    user = current_user(request)
+    require(user, Capability.RAISE_CONCERN)
+    change_url = f"{reverse('frontdoor:raise-new-child')}?change=1"
+    pending = _pending(request, _NEW_CHILD)
+    if pending is None:
+        already = _already_sent(request, _NEW_CHILD) if request.method == "POST" else None
+        return already or redirect("frontdoor:raise-new-child")
+    typed, after = pending
+    child_form, form = NewChildForm(typed, prefix="child"), ConcernForm(typed)
+    if not (child_form.is_valid() and form.is_valid()):
+        return redirect(change_url)
+    problem = None
+    if request.method == "POST":
         c, data = child_form.cleaned_data, form.cleaned_data
         try:
             concern = concern_raise_for_new_child(
@@ -120,14 +230,17 @@ def raise_new_child(request: HttpRequest) -> HttpResponse:
                 indicators=data["indicators"],
                 immediate_danger=data["immediate_danger"],
                 context=form.context(),
+                raised_after=after,
             )
         except ServiceError as exc:
-            add_service_error(form if exc.field in form.fields else child_form, exc)
+            problem = exc
         else:
-            return redirect("frontdoor:raised", concern_id=concern.pk)
-    return render(
-        request, "frontdoor/raise_new_child.html", {"form": form, "child_form": child_form, "both_forms": [child_form, form]}
-    )
+            return _sent(request, _NEW_CHILD, concern.pk)
+    return render(request, "frontdoor/raise_check.html", {
+        "child": None, "sections": [("The child", answers(child_form), change_url),
+                                    ("Your concern", answers(form), change_url)],
+        "problem": problem, "problem_url": change_url,
+    })
 
 
 def raised(request: HttpRequest, concern_id: int) -> HttpResponse:

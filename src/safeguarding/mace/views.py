@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -16,6 +17,7 @@ from safeguarding.accounts.access import Capability, current_user, has, persons_
 from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.contexts.selectors import contexts_due_for_panel
+from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning.selectors import alert_for_user_or_404
@@ -201,6 +203,20 @@ def minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
     user = current_user(request)
     meeting = selectors.meeting_for_user_or_404(user, meeting_id)
+    may = user.pk in meeting.chairs and meeting.status == MeetingStatus.MINUTES_DRAFTED and meeting.minutes_by_id != user.pk
+    asked = confirm_first(request, Confirmation(
+        question="Are you sure you want to approve and lock the minutes?",
+        caption=f"Panel meeting {meeting.reference}, {timezone.localtime(meeting.scheduled_for):%-d %B %Y}",
+        confirm_label="Yes, approve and lock the minutes",
+        cancel_url=reverse("mace:meeting", args=[meeting.pk]),
+        cancel_label="No, go back to the meeting",
+        happens=["the minutes, attendance, discussions, decisions and actions are locked as they are now",
+                 "the meeting's record is kept with a fingerprint (hash), so any later change would show",
+                 "a correction can only be added beside the minutes, as an addendum"],
+        warning="You cannot change the minutes once they are locked.",
+    )) if may else None
+    if asked is not None:
+        return asked
     try:
         services.minutes_approve(acting_user=user, meeting=meeting)
     except ServiceError as exc:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, sees_panel
 from safeguarding.accounts.downloads import list_download
+from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.panel import selectors, services
@@ -38,6 +39,23 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             raise Http404
+        asked = None
+        if form.is_valid():
+            asked = confirm_first(request, Confirmation(
+                question="Are you sure you want to close this referral?",
+                caption=f"Panel referral {referral.reference}, {referral.child.full_name or referral.child.reference}",
+                confirm_label="Yes, close the referral",
+                cancel_url=reverse("panel:detail", args=[referral.pk]),
+                cancel_label="No, go back to the referral",
+                answers=[("Why the referral is being closed", form.cleaned_data["reason"])],
+                happens=["the panel's work with the child ends and the referral leaves the open referrals",
+                         "early-warning rules can alert on the child again",
+                         "your name and reason are kept with the referral and in the audit trail"],
+                warning="You cannot reopen a closed referral. If the panel needs to consider the child again, "
+                        "they must be referred again.",
+            ))
+        if asked is not None:
+            return asked
         if form.is_valid():
             try:
                 services.panel_referral_close(

@@ -41,10 +41,11 @@ def concern_raise_for_new_child(
     indicators: list[str] | None = None,
     immediate_danger: bool = False,
     context: ConcernContext | None = None,
+    raised_after: int | None = None,
 ) -> Concern:
     """Record a child the hub does not hold and raise the concern about them, together: if the
     concern is refused, the child is not recorded either (no person without the concern that
-    brought them)."""
+    brought them). ``raised_after``: as for ``concern_raise`` (a second "Send" of one form is refused)."""
     with transaction.atomic():
         child = person_record_new(
             acting_user=raised_by,
@@ -66,6 +67,7 @@ def concern_raise_for_new_child(
             indicators=indicators,
             immediate_danger=immediate_danger,
             context=context,
+            raised_after=raised_after,
         )
 
 

@@ -1,0 +1,221 @@
+"""The key page of every journey at a desktop's width (1280 px) and a phone's (375 px), on the demo
+partnership, by the roles that use them (issue 16): each passes axe's WCAG 2.2 AA rules at both
+widths, and on the phone nothing scrolls sideways (the page is no wider than the screen; when it is,
+the test names the elements that stick out).
+
+The pages: My work (home), the triage queue and a concern, the alerts queue and an alert, a child's
+single view, Find a person with results, match review (the queue and a pair), screening, a network,
+the panel's referrals and a referral, a MACE meeting and its agenda, a plan, the audit trail and the
+data protection overview."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from safeguarding.accounts.access import persons_hidden_from
+from safeguarding.accounts.models import User
+from safeguarding.core import jobs
+from safeguarding.demo.partnership import DEMO_PASSWORD
+from safeguarding.earlywarning.models import Alert
+from safeguarding.frontdoor.selectors import triage_queue
+from safeguarding.linkage.models import LinkageRun, MatchReview
+from safeguarding.mace.models import MeetingStatus, PanelMeeting, Plan
+from safeguarding.panel.models import PanelReferral
+from safeguarding.people.models import Person, PersonRole, SourceRecord
+from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
+from tests.browser.conftest import assert_accessible, sign_in, sign_out
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+
+# What sticks out past the right edge of the screen: the innermost elements wider than it (their
+# children fit), each named by its tag, id and classes, with the start of its text.
+OVERFLOWING = """() => {
+  const limit = window.innerWidth;
+  const out = [];
+  const wide = (el) => el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().right > limit + 0.5;
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (!wide(el)) continue;
+    if (Array.from(el.children).some(wide)) continue;
+    let hidden = false;
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(up).overflowX) && !wide(up)) {
+        hidden = true; break;
+      }
+    }
+    if (hidden) continue;
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+    out.push(`${name} (right edge ${Math.round(box.right)} px): ${(el.textContent || '').trim().slice(0, 40)}`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: limit, elements: out.slice(0, 5)};
+}"""
+
+
+# On a desktop, a list with a filter shows its table beside the filter, not below it.
+BESIDE_THE_FILTER = """() => {
+  const filter = document.querySelector('.moj-filter-layout__filter');
+  const table = document.querySelector('.moj-filter-layout__content table');
+  if (!filter || !table) return null;
+  const f = filter.getBoundingClientRect(), t = table.getBoundingClientRect();
+  return {beside: t.top < f.bottom && t.left >= f.right, table_top: Math.round(t.top), filter_bottom: Math.round(f.bottom)};
+}"""
+
+
+def _pages_for(demo: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """The pages each demo user walks: (what the page is, its address)."""
+    return {
+        "triage.council": [
+            ("My work", "/"),
+            ("the triage queue", "/concerns/queue/"),
+            ("a concern", f"/concerns/{demo['concern']}/"),
+            ("the alerts queue", "/alerts/"),
+            ("an alert", f"/alerts/{demo['alert']}/"),
+            ("a child's single view", f"/people/{demo['child']}/"),
+            ("Find a person with results", "/people/?" + urlencode({"postcode": demo["area"]})),
+            ("match review", "/matches/"),
+            ("a pair to review", f"/matches/{demo['review']}/"),
+            ("a screening", f"/screening/{demo['screening']}/"),
+            ("a child's network", f"/networks/people/{demo['child']}/"),
+        ],
+        "mace.coordinator": [
+            ("the panel's referrals", "/panel/"),
+            ("a panel referral", f"/panel/{demo['referral']}/"),
+            ("the MACE meetings", "/mace/meetings/"),
+            ("a meeting and its agenda", f"/mace/meetings/{demo['meeting']}/"),
+            ("a plan", f"/mace/plans/{demo['plan']}/"),
+        ],
+        "dpo": [
+            ("the audit trail", "/audit/"),
+            ("the data protection overview", "/audit/overview/"),
+        ],
+    }
+
+
+def _demo(tmp_path: Path) -> dict[str, Any]:
+    """The demo partnership (small), with a pair of records for match review (the demo's linkage
+    leaves none uncertain at this size), and the records each page shows."""
+    # Built with its jobs run in place: the background thread writing notifications into the live
+    # server's shared in-memory database while the demo writes its own locks the table on SQLite.
+    deadline = time.monotonic() + 60  # what an earlier test left on the background thread is done first
+    while jobs._jobs.unfinished_tasks and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with override_settings(HUB_BACKGROUND_JOBS="inline"):
+        call_command("demo", children=60, out=tmp_path / "demo", quiet=True)
+    triage = User.objects.get(username="triage.council")
+    hidden = persons_hidden_from(triage)  # a sealed child: the demo seals one, and pages show it as hidden
+    child = PanelReferral.objects.exclude(child_id__in=hidden).order_by("pk").first()
+    assert child is not None
+    left, right = SourceRecord.objects.filter(person__role=PersonRole.CHILD).exclude(
+        person_id__in={child.child_id, *hidden}).order_by("pk")[:2]
+    review = MatchReview.objects.create(
+        record_l=left, record_r=right, match_probability=0.9, match_weight=3.2,
+        run=LinkageRun.objects.create(started_at=timezone.now(), engine="duckdb", initiated_by="test"),
+        explanation=[{"comparison": "prior", "label": "prior", "match_weight": -8.0, "status": "prior"},
+                     {"comparison": "date_of_birth", "label": "exact match", "match_weight": 8.2, "status": "agree"}])
+    postcodes = list(Person.objects.exclude(postcode="").values_list("postcode", flat=True))
+    area = max(set(p.split(" ")[0] for p in postcodes), key=lambda a: sum(p.startswith(a + " ") for p in postcodes))
+
+    def first(queryset: Any) -> int:
+        pk = queryset.order_by("pk").values_list("pk", flat=True).first()
+        assert pk is not None, f"the demo has no {queryset.model.__name__}"
+        return int(pk)
+
+    return {
+        "concern": first(triage_queue(user=triage).exclude(child_id__in=hidden)),
+        "alert": first(Alert.objects.filter(person_id=child.child_id)) if Alert.objects.filter(
+            person_id=child.child_id).exists() else first(Alert.objects.all()),
+        "child": child.child_id,
+        "area": area,
+        "review": review.pk,
+        "screening": first(ScreeningAssessment.objects.filter(status=ScreeningStatus.COMPLETED)),
+        "referral": child.pk,
+        "meeting": first(PanelMeeting.objects.filter(status=MeetingStatus.LOCKED)),
+        "plan": first(Plan.objects.all()),
+    }
+
+
+def _look(page: Any, url: str, viewport: dict[str, int]) -> list[str]:
+    """Open the page at one width: what is wrong with it there (axe, and on a phone the sideways scroll)."""
+    page.set_viewport_size(viewport)
+    response = page.goto(url)
+    width = f"{viewport['width']} px"
+    if response is None or response.status != 200:
+        return [f"{url} at {width} answered {response.status if response else 'nothing'}"]
+    problems = []
+    try:
+        assert_accessible(page)
+    except AssertionError as failed:
+        problems.append(f"{url} at {width}: axe: {failed}")
+    if viewport["width"] >= 1024:
+        beside = page.evaluate(BESIDE_THE_FILTER)
+        if beside is not None and not beside["beside"]:
+            problems.append(f"{url} at {width}: the list's table starts {beside['table_top']} px down, below its "
+                            f"filter (which ends at {beside['filter_bottom']} px), not beside it")
+    if viewport["width"] < 640:
+        found = page.evaluate(OVERFLOWING)
+        if found["scrollWidth"] > found["innerWidth"]:
+            problems.append(f"{url} at {width} scrolls sideways ({found['scrollWidth']} px wide): "
+                            + "; ".join(found["elements"] or ["(no single element found)"]))
+    return problems
+
+
+def test_key_pages_of_every_journey_pass_axe_at_1280_and_375_px_and_never_scroll_sideways_on_a_phone(
+    page: Any, tmp_path: Path
+) -> None:
+    with override_settings(LINKAGE_STORE_DIR=tmp_path / "store"):
+        demo = _demo(tmp_path)
+    problems: list[str] = []
+    visited = 0
+    for username, pages in _pages_for(demo).items():
+        page.set_viewport_size(DESKTOP)
+        sign_in(page, username, DEMO_PASSWORD, check_accessible=False)
+        for _what, url in pages:
+            for viewport in (DESKTOP, PHONE):
+                problems += _look(page, url, viewport)
+                visited += 1
+        page.set_viewport_size(DESKTOP)
+        sign_out(page)
+    assert visited == 2 * sum(len(p) for p in _pages_for(demo).values())
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_the_sideways_check_names_what_sticks_out(page: Any) -> None:
+    """The check has teeth: a page with a wide element scrolls sideways on a phone and names it."""
+    page.set_viewport_size(PHONE)
+    page.set_content('<html lang="en"><head><title>Wide</title></head><body><main>'
+                     '<p id="wide" style="width:600px">A line far wider than a phone</p></main></body></html>')
+    found = page.evaluate(OVERFLOWING)
+    assert found["scrollWidth"] > found["innerWidth"]
+    assert any(element.startswith("p#wide") for element in found["elements"])
+    page.set_content('<html lang="en"><head><title>Narrow</title></head><body><main>'
+                     '<div style="overflow-x:auto"><p style="width:600px">Scrolls inside its box</p></div>'
+                     "</main></body></html>")
+    found = page.evaluate(OVERFLOWING)
+    assert found["scrollWidth"] <= found["innerWidth"] and found["elements"] == []
+
+
+def test_lists_on_a_phone_without_javascript_scroll_inside_their_table_never_the_page(page: Any, tmp_path: Path) -> None:
+    """Without the hub's scripts (a failed download, a locked-down browser) tables do not stack: each
+    scrolls inside itself, and the page still never scrolls sideways and passes axe."""
+    with override_settings(LINKAGE_STORE_DIR=tmp_path / "store"):
+        demo = _demo(tmp_path)
+    page.route("**/*.{js,mjs}", lambda route: route.abort())
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, "triage.council", DEMO_PASSWORD, check_accessible=False)
+    problems: list[str] = []
+    for _what, url in _pages_for(demo)["triage.council"]:
+        problems += _look(page, url, PHONE)
+    assert page.evaluate("document.body.classList.contains('js-enabled')") is False
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
