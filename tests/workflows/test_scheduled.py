@@ -76,3 +76,22 @@ def test_the_scheduled_anchor_writes_the_audit_trails_head_outside_the_database(
     result = audit_anchor_now()
     assert result["anchored_row"] == read_anchors(settings.AUDIT_ANCHOR_FILE)[-1]["sequence"] > 0
     assert audit_verify().anchors_checked == 1
+
+
+def test_expired_sessions_are_cleared_with_any_unsent_answers_and_live_ones_kept() -> None:
+    import datetime as dt
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from safeguarding.workflows.scheduled import SCHEDULES, expired_sessions_clear
+
+    ran_out, live = SessionStore(), SessionStore()
+    for store in (ran_out, live):
+        store["concern_answers"] = {"description": "Seen getting into a car"}
+        store.create()
+    Session.objects.filter(session_key=ran_out.session_key).update(expire_date=timezone.now() - dt.timedelta(minutes=1))
+    assert expired_sessions_clear() == {"sessions_deleted": 1}
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
+    assert "safeguarding.workflows.scheduled.expired_sessions_clear" in {s.func for s in SCHEDULES}

@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib.sessions.models import Session
 from django.db.models import Max
+from django.utils import timezone
 
 from safeguarding.audit.context import audit_context
 from safeguarding.audit.services import audit_anchor
@@ -39,6 +41,8 @@ SCHEDULES = [
     Scheduled("Audit trail anchor", "safeguarding.workflows.scheduled.audit_anchor_now", 15,
               "Writes the audit trail's latest head outside the database (AUDIT_ANCHOR_FILE), so a rewrite of the "
               "trail is found by 'safeguarding audit verify'."),
+    Scheduled("Expired sessions cleared", "safeguarding.workflows.scheduled.expired_sessions_clear", 60,
+              "Deletes sessions that have run out, with any answers to a concern that were never sent."),
 ]
 
 
@@ -54,6 +58,13 @@ def clocks_and_chasing() -> dict[str, int]:
 def audit_anchor_now() -> dict[str, int]:
     anchor = audit_anchor()
     return {"anchored_row": int(anchor["sequence"]) if anchor else 0}
+
+
+def expired_sessions_clear() -> dict[str, int]:
+    """What ``django-admin clearsessions`` does, counted: a session that ran out keeps its row (and a
+    concern's unsent answers) until it is deleted."""
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return {"sessions_deleted": deleted}
 
 
 def scan_after_import() -> dict[str, int]:
