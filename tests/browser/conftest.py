@@ -14,6 +14,31 @@ from django.conf import settings
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_JS = Path(settings.FRONTEND_DIR) / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PHONE = {"width": 375, "height": 812}
+# What sticks out past the right edge of the screen: the innermost elements wider than it (their
+# children fit) that no box of their own scrolls or clips, each named by its tag, id and classes,
+# with the start of its text.
+OVERFLOWING = """() => {
+  const limit = window.innerWidth;
+  const out = [];
+  const wide = (el) => el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().right > limit + 0.5;
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (!wide(el)) continue;
+    if (Array.from(el.children).some(wide)) continue;
+    let hidden = false;
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(up).overflowX) && !wide(up)) {
+        hidden = true; break;
+      }
+    }
+    if (hidden) continue;
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+    out.push(`${name} (right edge ${Math.round(box.right)} px): ${(el.textContent || '').trim().slice(0, 40)}`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: limit, elements: out.slice(0, 5)};
+}"""
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +79,10 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context.close()
 
 
-def assert_accessible(page: Any) -> None:
-    """Run axe-core's WCAG 2.2 A and AA rules on the current page; fail listing any violation.
+def assert_accessible(page: Any, *, phone: bool = True) -> None:
+    """Run axe-core's WCAG 2.2 A and AA rules on the current page; fail listing any violation. Then
+    (unless ``phone`` is false) look at the same page at a phone's width: nothing may scroll sideways
+    (``assert_fits_a_phone``), so every page of every journey is checked at both widths.
 
     A click that follows a link returns before the next page has loaded: the page is awaited first,
     and axe is injected again if a navigation replaced the document meanwhile (under load, the
@@ -79,6 +106,26 @@ def assert_accessible(page: Any) -> None:
         for v in result["violations"]
     ]
     assert not violations, f"{page.title()}: " + "; ".join(violations)
+    if phone:
+        assert_fits_a_phone(page)
+
+
+def assert_fits_a_phone(page: Any) -> None:
+    """At 375 px the page must not scroll sideways: the window is narrowed, the layout read, and the
+    window given back its width, so a journey goes on as it was. The failure names what sticks out."""
+    size = page.viewport_size
+    narrowed = size is not None and size["width"] > PHONE["width"]
+    if narrowed:
+        page.set_viewport_size(PHONE)
+    try:
+        found = page.evaluate(OVERFLOWING)
+    finally:
+        if narrowed:
+            page.set_viewport_size(size)
+    assert found["scrollWidth"] <= found["innerWidth"], (
+        f"{page.title()} scrolls sideways at {PHONE['width']} px ({found['scrollWidth']} px wide): "
+        + "; ".join(found["elements"] or ["(no single element found)"])
+    )
 
 
 def security_code(user: Any) -> str:

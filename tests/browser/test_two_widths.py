@@ -31,37 +31,11 @@ from safeguarding.mace.models import MeetingStatus, PanelMeeting, Plan
 from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import Person, PersonRole, SourceRecord
 from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
-from tests.browser.conftest import assert_accessible, sign_in, sign_out
+from tests.browser.conftest import OVERFLOWING, PHONE, assert_accessible, sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 812}
-
-# What sticks out past the right edge of the screen: the innermost elements wider than it (their
-# children fit), each named by its tag, id and classes, with the start of its text.
-OVERFLOWING = """() => {
-  const limit = window.innerWidth;
-  const out = [];
-  const wide = (el) => el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().right > limit + 0.5;
-  for (const el of document.body.querySelectorAll('*')) {
-    const box = el.getBoundingClientRect();
-    if (!wide(el)) continue;
-    if (Array.from(el.children).some(wide)) continue;
-    let hidden = false;
-    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
-      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(up).overflowX) && !wide(up)) {
-        hidden = true; break;
-      }
-    }
-    if (hidden) continue;
-    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-      + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-    out.push(`${name} (right edge ${Math.round(box.right)} px): ${(el.textContent || '').trim().slice(0, 40)}`);
-  }
-  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: limit, elements: out.slice(0, 5)};
-}"""
-
 
 # On a desktop, a list with a filter shows its table beside the filter, not below it.
 BESIDE_THE_FILTER = """() => {
@@ -155,7 +129,7 @@ def _look(page: Any, url: str, viewport: dict[str, int]) -> list[str]:
         return [f"{url} at {width} answered {response.status if response else 'nothing'}"]
     problems = []
     try:
-        assert_accessible(page)
+        assert_accessible(page, phone=False)  # the phone's sideways check is below, as a problem listed
     except AssertionError as failed:
         problems.append(f"{url} at {width}: axe: {failed}")
     if viewport["width"] >= 1024:
