@@ -5,7 +5,7 @@ answers, completing it with the practitioner's judgement, and approving or refus
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from safeguarding.screening.selectors import level_in_force, tool_current
 from safeguarding.screening.tool import (
     ANSWERS,
     YES,
+    Indicator,
     Part,
     ToolConfig,
     ToolConfigError,
@@ -258,33 +259,14 @@ def screening_answers_save(
     unknown = set(answers) - {i.code for i in tool.indicators}
     if unknown:
         problems.append("Some answers are for indicators the tool does not have: start the screening again")
-    valid_answers = {code for code, _ in ANSWERS}
-    for ind in tool.indicators:
-        given = answers.get(ind.code)
-        if given is None or given.answer not in valid_answers:
-            problems.append(f"Answer '{ind.label}'")
-        elif given.answer == YES and not (given.evidence.strip() or given.event_ids):
-            problems.append(f"Give the evidence for '{ind.label}': describe it, or choose an agency's record")
+    problems += _answer_problems(tool.indicators, answers, every_question=True)
     if problems:
         raise ServiceError("; ".join(problems))
-    same_child = identity.same_person("child", child)
-    wanted = {pk for a in answers.values() for pk in a.event_ids}
-    allowed = set(
-        Event.objects.filter(
-            events_visible_to(acting_user), identity.same_person("source_record__person", child), pk__in=wanted
-        ).values_list("pk", flat=True)
-    )
-    if wanted - allowed:
-        raise ServiceError("Choose supporting records from this child's records")
+    _check_supporting_events(acting_user, child, answers)
     result = score(tool, {code: a.answer for code, a in answers.items()})
     now = timezone.now()
     with transaction.atomic():
-        assessment = (
-            ScreeningAssessment.objects.select_for_update()
-            .filter(same_child, status=ScreeningStatus.DRAFT, started_by=acting_user)
-            .order_by("-started_at")
-            .first()
-        )
+        assessment = _lock_own_draft(acting_user, child)
         if assessment is None:
             assessment = ScreeningAssessment(child=child, started_by=acting_user, started_at=now)
         assessment.tool_version = version
@@ -297,26 +279,7 @@ def screening_answers_save(
             assessment.save(update_fields=["tool_version", "score", "computed_level", "explanation"])
         # A draft's answers are replaced as a whole; a completed screening's are never touched.
         assessment.answers.all().delete()
-        rows = ScreeningAnswer.objects.bulk_create(
-            [
-                ScreeningAnswer(
-                    assessment=assessment,
-                    indicator=ind.code,
-                    answer=answers[ind.code].answer,
-                    evidence=answers[ind.code].evidence.strip(),
-                    suggested=answers[ind.code].suggested,
-                )
-                for ind in tool.indicators
-            ]
-        )
-        through = ScreeningAnswer.supporting_events.through
-        through.objects.bulk_create(
-            [
-                through(screeninganswer_id=row.pk, event_id=event_id)
-                for row in rows
-                for event_id in dict.fromkeys(answers[row.indicator].event_ids)
-            ]
-        )
+        _write_answers(assessment, tool.indicators, answers)
         audit_record(
             event_type=AuditEventType.SCREENING_STARTED,
             actor=acting_user,
@@ -326,6 +289,64 @@ def screening_answers_save(
             detail={"tool_version": version.number, "score": result.score, "computed_level": result.level},
         )
     return assessment
+
+
+def _answer_problems(indicators: Sequence[Indicator], answers: dict[str, AnswerInput], *,
+                     every_question: bool) -> list[str]:
+    """What is wrong with the answers to these questions: a question unanswered (when every one
+    needs an answer), an answer the tool does not offer, a "yes" without evidence (words, or an
+    agency's event)."""
+    problems = []
+    valid_answers = {code for code, _ in ANSWERS}
+    for ind in indicators:
+        given = answers.get(ind.code)
+        if given is None:
+            if every_question:
+                problems.append(f"Answer '{ind.label}'")
+        elif given.answer not in valid_answers:
+            problems.append(f"Answer '{ind.label}'")
+        elif given.answer == YES and not (given.evidence.strip() or given.event_ids):
+            problems.append(f"Give the evidence for '{ind.label}': describe it, or choose an agency's record")
+    return problems
+
+
+def _check_supporting_events(acting_user: User, child: Person, answers: dict[str, AnswerInput]) -> None:
+    """Supporting events must be the child's, and ones this user may see."""
+    wanted = {pk for a in answers.values() for pk in a.event_ids}
+    allowed = set(
+        Event.objects.filter(
+            events_visible_to(acting_user), identity.same_person("source_record__person", child), pk__in=wanted
+        ).values_list("pk", flat=True)
+    )
+    if wanted - allowed:
+        raise ServiceError("Choose supporting records from this child's records")
+
+
+def _write_answers(assessment: ScreeningAssessment, indicators: Sequence[Indicator],
+                   answers: dict[str, AnswerInput]) -> list[ScreeningAnswer]:
+    """The answers given to these questions, with their supporting events, written to the draft."""
+    rows = ScreeningAnswer.objects.bulk_create(
+        [
+            ScreeningAnswer(
+                assessment=assessment,
+                indicator=ind.code,
+                answer=answers[ind.code].answer,
+                evidence=answers[ind.code].evidence.strip(),
+                suggested=answers[ind.code].suggested,
+            )
+            for ind in indicators
+            if ind.code in answers
+        ]
+    )
+    through = ScreeningAnswer.supporting_events.through
+    through.objects.bulk_create(
+        [
+            through(screeninganswer_id=row.pk, event_id=event_id)
+            for row in rows
+            for event_id in dict.fromkeys(answers[row.indicator].event_ids)
+        ]
+    )
+    return rows
 
 
 def _lock_own_draft(acting_user: User, child: Person) -> ScreeningAssessment | None:
@@ -379,26 +400,10 @@ def screening_section_save(
     problems = []
     if set(answers) - {i.code for i in indicators}:
         problems.append("Some answers are for questions this section does not have: start the section again")
-    valid_answers = {code for code, _ in ANSWERS}
-    for ind in indicators:
-        given = answers.get(ind.code)
-        if given is None:
-            if finished:
-                problems.append(f"Answer '{ind.label}'")
-        elif given.answer not in valid_answers:
-            problems.append(f"Answer '{ind.label}'")
-        elif given.answer == YES and not (given.evidence.strip() or given.event_ids):
-            problems.append(f"Give the evidence for '{ind.label}': describe it, or choose an agency's record")
+    problems += _answer_problems(indicators, answers, every_question=finished)
     if problems:
         raise ServiceError("; ".join(problems))
-    wanted = {pk for a in answers.values() for pk in a.event_ids}
-    allowed = set(
-        Event.objects.filter(
-            events_visible_to(acting_user), identity.same_person("source_record__person", child), pk__in=wanted
-        ).values_list("pk", flat=True)
-    )
-    if wanted - allowed:
-        raise ServiceError("Choose supporting records from this child's records")
+    _check_supporting_events(acting_user, child, answers)
     with transaction.atomic():
         assessment = _lock_own_draft(acting_user, child)
         if assessment is None and not answers:
@@ -409,27 +414,7 @@ def screening_section_save(
                 computed_level=tool.levels[0].code,
             )
         assessment.answers.filter(indicator__in=[i.code for i in indicators]).delete()
-        rows = ScreeningAnswer.objects.bulk_create(
-            [
-                ScreeningAnswer(
-                    assessment=assessment,
-                    indicator=ind.code,
-                    answer=answers[ind.code].answer,
-                    evidence=answers[ind.code].evidence.strip(),
-                    suggested=answers[ind.code].suggested,
-                )
-                for ind in indicators
-                if ind.code in answers
-            ]
-        )
-        through = ScreeningAnswer.supporting_events.through
-        through.objects.bulk_create(
-            [
-                through(screeninganswer_id=row.pk, event_id=event_id)
-                for row in rows
-                for event_id in dict.fromkeys(answers[row.indicator].event_ids)
-            ]
-        )
+        rows = _write_answers(assessment, indicators, answers)
         from_version = assessment.tool_version.number
         _rescore(assessment, version)
         audit_record(
