@@ -360,9 +360,10 @@ def _from_json(data: dict[str, object]) -> MissedOpportunities:
     return MissedOpportunities(as_of=_when(str(data["as_of"])), children=children, rules=list(data["rules"]))  # type: ignore[call-overload]
 
 
-def refresh_missed_opportunities() -> MissedOpportunities:
-    """Work the report out now and keep it (the scan after an import calls this)."""
-    key = fingerprint()
+def refresh_missed_opportunities(key: str | None = None) -> MissedOpportunities:
+    """Work the report out now and keep it (the scan after an import calls this). ``key``: the
+    fingerprint, when the caller has just read it."""
+    key = key or fingerprint()
     started = time.perf_counter()
     report = missed_opportunities()
     seconds = time.perf_counter() - started
@@ -378,6 +379,7 @@ def current_missed_opportunities() -> MissedOpportunities:
     """The report as it stands: the stored one while nothing it comes from has changed, otherwise
     worked out again (and stored)."""
     stored = StoredMissedOpportunities.objects.order_by("-computed_at").first()
-    if stored is not None and stored.fingerprint == fingerprint():
+    key = fingerprint()
+    if stored is not None and stored.fingerprint == key:
         return _from_json(stored.payload)
-    return refresh_missed_opportunities()
+    return refresh_missed_opportunities(key)
