@@ -84,6 +84,105 @@ def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[
                 cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
+# A write of at least this share of a table's rows (inserted, or updated in an indexed column) has the
+# table's secondary indexes built again afterwards instead of kept up to date row by row: building an
+# index sorts the table once, where keeping it inserts each new entry at a random place (and on
+# PostgreSQL an update that changes an indexed column adds an entry to every index of the table).
+REBUILD_FROM_SHARE = 0.25
+# SQLite's page cache while a large write runs (KiB). Its default, 2 MB, holds a sliver of a million-row
+# table's indexes, and each new entry then costs a read of the page it goes in.
+SQLITE_WRITE_CACHE_KIB = 256 * 1024
+
+
+def _secondary_indexes(cursor: Any, table: str, keep: Sequence[str], updated: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(name, definition) of a table's indexes that are neither unique nor its primary key, index none
+    of the columns in ``keep``, and that a write of new rows (``updated`` None) or an update of the
+    columns ``updated`` adds entries to: on PostgreSQL every index of the table, once an indexed
+    column changes (such an update is never a "heap-only" one); on SQLite those holding a column
+    that changes."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisunique OR i.indisprimary, "
+            "ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)) "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass ORDER BY c.relname",
+            [table],
+        )
+        found = cursor.fetchall()
+        if updated is not None and not any(set(columns) & set(updated) for *_, columns in found):
+            return []
+        return [(name, definition) for name, definition, unique, columns in found
+                if not unique and not set(columns) & set(keep)]
+    cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL "
+                   "ORDER BY name", [table])
+    secondary = []
+    for name, definition in cursor.fetchall():
+        cursor.execute(f"SELECT \"unique\" FROM pragma_index_list({connection.ops.quote_name(table)}) "  # noqa: S608
+                       "WHERE name = %s", [name])
+        (unique,) = cursor.fetchone()
+        cursor.execute("SELECT name FROM pragma_index_info(%s)", [name])
+        columns = {c for (c,) in cursor.fetchall()}
+        if not unique and not columns & set(keep) and (updated is None or columns & set(updated)):
+            secondary.append((name, definition))
+    return secondary
+
+
+def _columns_of(model: type[models.Model], names: Sequence[str]) -> list[str]:
+    columns = []
+    for name in names:
+        model_field = model._meta.get_field(name)
+        assert isinstance(model_field, models.Field) and model_field.column
+        columns.append(model_field.column)
+    return columns
+
+
+@contextmanager
+def indexes_built_after(
+    model: type[models.Model], rows: int, *, keep: Sequence[str] = (), updated: Sequence[str] | None = None
+) -> Iterator[None]:
+    """Around a write of ``rows`` rows of ``model`` inside a transaction (new rows, or with
+    ``updated`` the fields an update changes): when the write is large next to the table (at least
+    ``CHECK_ONCE_FROM`` rows and ``REBUILD_FROM_SHARE`` of those it holds), the secondary indexes it
+    would add entries to are dropped and built again after it, each by one sort of the table
+    (PostgreSQL's "Populating a Database" advice); unique indexes stay, so every lookup and every
+    uniqueness check goes on as before. An index on a field named in ``keep`` stays too: the writer
+    reads by it, or its new entries come in order (ids just taken) and cost nothing to add. On SQLite
+    the connection's page cache is also made large for the write. If anything fails, the savepoint
+    the write is done in brings the indexes back.
+
+    Dropping an index locks its table until the commit (on PostgreSQL readers of the table wait;
+    on SQLite a write holds the database anyway): that is why this is kept to writes so large (a
+    first import, a first linkage run) that keeping the indexes would cost more than the wait."""
+    if rows < CHECK_ONCE_FROM or not connection.in_atomic_block:
+        yield
+        return
+    table = model._meta.db_table
+    kept, changed = _columns_of(model, keep), None if updated is None else _columns_of(model, updated)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        held = int(cursor.fetchone()[0])
+        indexes = _secondary_indexes(cursor, table, kept, changed) if rows >= REBUILD_FROM_SHARE * held else []
+        cache = None
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA cache_size")
+            cache = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}")
+        try:
+            for name, _ in indexes:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            yield
+            if indexes and connection.vendor == "postgresql":
+                # A table with checks still waiting for the commit cannot be indexed: they are run now
+                # (they would have been at the commit), then Django's deferral is set again.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _, definition in indexes:
+                cursor.execute(definition)
+        finally:
+            if cache is not None:
+                cursor.execute(f"PRAGMA cache_size = {cache}")
+
+
 @dataclass(frozen=True)
 class Same:
     """One value for every row of a column (``BulkTable.insert_columns``)."""
