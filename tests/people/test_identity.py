@@ -161,3 +161,74 @@ def test_a_split_off_record_becomes_a_person_of_its_own(make_user) -> None:  # t
     assert (new.root_id, new.given_name, change.kind) == (new.pk, "Zoe", ChangeKind.SPLIT)
     assert PersonChange.objects.filter(match_decision_id=7).count() == 1
     assert dt.date.fromisoformat(new.date_of_birth) == dt.date(2010, 3, 14)
+
+
+def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first linkage run moves nearly half of a partnership's records: the records' and persons'
+    indexes are then built again after the write. The persons it leaves are those of an ordinary
+    regrouping, and the indexes are back as they were."""
+    from safeguarding.core import bulk
+    from tests.core.test_bulk import _indexes
+
+    records = [SourceRecordFactory(given_name=name, family_name="Barker") for name in ("Chloe", "Chloe", "Amir", "Amir")]
+    persons = [r.person_id for r in records]
+    tables = (SourceRecord._meta.db_table, Person._meta.db_table)
+    before = {t: _indexes(t) for t in tables}
+    regrouping = identity.Regrouping(
+        record_updates=[{"id": records[1].pk, "person_id": persons[0]}, {"id": records[3].pk, "person_id": persons[2]}],
+        record_fields=("person",),
+        retire={persons[1]: persons[0], persons[3]: persons[2]},
+        restore=[],
+        changes=[{"kind": ChangeKind.MERGE.value, "person_id": persons[0],
+                  "moves": [{"record": records[1].pk, "from": persons[1], "to": persons[0]}]}],
+        touched=set(persons),
+    )
+
+    def regrouped(check_once_from: int) -> tuple[object, ...]:
+        monkeypatch.setattr(bulk, "CHECK_ONCE_FROM", check_once_from)
+        with transaction.atomic():
+            identity.regroup(regrouping, cause=identity.Cause(), now=timezone.now())
+            found = (
+                sorted(SourceRecord.objects.filter(pk__in=[r.pk for r in records]).values_list("pk", "person_id")),
+                sorted(Person.objects.filter(pk__in=persons).values_list("pk", "root_id", "merged_into_id", "given_name")),
+                PersonChange.objects.count(),
+                {t: _indexes(t) for t in tables},
+            )
+            transaction.set_rollback(True)
+        return found
+
+    ordinary, large = regrouped(10_000), regrouped(1)
+    assert large == ordinary
+    assert large[3] == before
+    assert large[1][1][1:3] == (persons[0], persons[0])  # the second Chloe's person is merged into the first
+
+
+def test_refreshing_very_many_persons_in_one_read_follows_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first linkage run refreshes hundreds of thousands of persons; on PostgreSQL their records are
+    read in one pass. The display fields are those the batch-by-batch refresh gives."""
+    when = dt.datetime(2025, 5, 1, 9, 30, tzinfo=dt.UTC)
+    mixed, single, empty = PersonFactory(), PersonFactory(), PersonFactory()
+    SourceRecordFactory(person=mixed, given_name="Chloe", family_name="Barker", date_of_birth="2011-04",
+                        sex="U", role="adult", nhs_number="9434765919", nhs_number_valid=True, postcode="S65 1AB")
+    SourceRecordFactory(person=mixed, given_name="Chloe", family_name="Barker-Smith", date_of_birth="2011-04-02",
+                        sex="F", role="child", nhs_number="1234567890", nhs_number_valid=False, postcode="S60 2XX",
+                        updated_at=when)
+    SourceRecordFactory(person=mixed, given_name="Clo", family_name="Barker-Smith", date_of_birth="2011-04-02",
+                        sex="", role="", postcode="", updated_at=when + dt.timedelta(days=1))
+    SourceRecordFactory(person=single, given_name="Amir", family_name="Khan", sex="M", role="child")
+    ids = [mixed.pk, single.pk, empty.pk]
+
+    def refreshed(threshold: int) -> list[tuple[object, ...]]:
+        monkeypatch.setattr(identity, "REFRESH_IN_ONE_READ_FROM", threshold)
+        with transaction.atomic():
+            Person.objects.filter(pk__in=ids).update(given_name="?", family_name="?", date_of_birth="?", sex="?",
+                                                     nhs_number="?", role="?", postcode="?")
+            identity.persons_refresh(ids)
+            found = list(Person.objects.filter(pk__in=ids).order_by("pk").values_list(*identity.PERSON_DISPLAY_FIELDS))
+            transaction.set_rollback(True)
+        return found
+
+    batch_by_batch, in_one_read = refreshed(1_000_000), refreshed(1)
+    assert in_one_read == batch_by_batch
+    assert in_one_read[0] == ("Chloe", "Barker-Smith", "2011-04-02", "F", "9434765919", "child", "S60 2XX")
+    assert in_one_read[2][0] == "?"  # a person with no records is left as it was

@@ -26,13 +26,15 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.bulk import foreign_keys_checked_once, indexes_built_after
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange import read
-from safeguarding.exchange.format import INCOMING, INCOMING_BY_NAME
+from safeguarding.exchange.format import EVENTS, INCOMING, INCOMING_BY_NAME, PEOPLE, RELATIONSHIPS
 from safeguarding.exchange.issues import (
     ISSUES_KEPT_IN_RESULT,
     FileCounts,
@@ -47,7 +49,7 @@ from safeguarding.exchange.runs import import_run_started
 from safeguarding.exchange.staging import StagedFile, remove_staging, staging_folder
 from safeguarding.exchange.upsert import Upsert
 from safeguarding.exchange.validate import Accepted, RowValidator, kept_raw
-from safeguarding.people.models import SourceSystem
+from safeguarding.people.models import Event, Person, Relationship, SourceRecord, SourceSystem
 
 if TYPE_CHECKING:
     from safeguarding.accounts.models import User
@@ -252,12 +254,27 @@ def _write(run: ImportRun, staged: list[StagedFile], rejects: RejectsFile, progr
         if progress:
             progress(stage, 0, file.accepted)
         upsert.start_file(file.fmt.name, file.counts)
-        for batch in file.read():
-            log.extend(batch.issues)
-            upsert.write(file.fmt.name, batch)
-            log.save()
-            done += batch.size
-            if progress:
-                progress(stage, done, file.accepted)
+        with ExitStack() as large:
+            for model, keep in WRITTEN[file.fmt.name]:
+                large.enter_context(foreign_keys_checked_once(model, file.accepted))
+                large.enter_context(indexes_built_after(model, file.accepted, keep=keep))
+            for batch in file.read():
+                log.extend(batch.issues)
+                upsert.write(file.fmt.name, batch)
+                log.save()
+                done += batch.size
+                if progress:
+                    progress(stage, done, file.accepted)
     return log
+
+
+# The tables each file writes, and the fields whose indexes stay through a write large next to its
+# table (``core.bulk``): the import reads records by person (a changed record's person shows its new
+# values) and relationships by the record they start from; new records and persons take ids in
+# order, so those indexes grow at their end.
+WRITTEN: dict[str, tuple[tuple[type[Model], tuple[str, ...]], ...]] = {
+    PEOPLE.name: ((SourceRecord, ("person", "source_system")), (Person, ("root", "merged_into"))),
+    RELATIONSHIPS.name: ((Relationship, ("from_record",)),),
+    EVENTS.name: ((Event, ()),),
+}
 

@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from safeguarding.core import normalise
 from safeguarding.core.arrow import query_arrow
-from safeguarding.core.bulk import BulkTable
+from safeguarding.core.bulk import BulkTable, indexes_built_after
 from safeguarding.people.models import ChangeKind, Person, PersonChange, PersonRole, SourceRecord
 
 BATCH = 5000
@@ -102,9 +103,17 @@ _RECORDS = BulkTable(SourceRecord)
 _CHANGES = BulkTable(PersonChange)
 
 
+# PostgreSQL: past this many persons (a first linkage run refreshes hundreds of thousands), their
+# records are read in one pass as columns instead of a query and a dict a row per batch.
+REFRESH_IN_ONE_READ_FROM = 20_000
+
+
 def persons_refresh(person_ids: Iterable[int]) -> None:
     """Set each person's display fields again from the records behind them now."""
     ids = sorted(set(person_ids))
+    if connection.vendor == "postgresql" and len(ids) >= REFRESH_IN_ONE_READ_FROM:
+        _refresh_in_one_read(ids)
+        return
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         records: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -113,6 +122,34 @@ def persons_refresh(person_ids: Iterable[int]) -> None:
         _PERSONS.update(
             [{"id": person, **display_values(rs)} for person, rs in records.items()], PERSON_DISPLAY_FIELDS
         )
+
+
+def _refresh_in_one_read(ids: list[int]) -> None:
+    """``persons_refresh`` for very many persons: every record's display fields read once, in order
+    of person (COPY inside the transaction), those of the persons asked for grouped and worked out by
+    the same rule."""
+    quote = connection.ops.quote_name
+    names = [n for n in RECORD_DISPLAY_FIELDS if n != "pk"]
+    types = {"nhs_number_valid": pa.bool_(), "updated_at": pa.timestamp("us", tz="UTC")}
+    schema = pa.schema([("person_id", pa.int64()), ("pk", pa.int64()),
+                        *((n, types.get(n, pa.string())) for n in names)])
+    columns = ", ".join([quote(_column(SourceRecord, "person")), quote(SourceRecord._meta.pk.column),
+                         *(quote(_column(SourceRecord, n)) for n in names)])
+    records = query_arrow(
+        f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)} "  # noqa: S608
+        f"ORDER BY {quote(_column(SourceRecord, 'person'))}", schema)
+    records = records.filter(pc.is_in(records.column("person_id"), pa.array(ids, pa.int64())))
+    persons = records.column("person_id").to_pylist()
+    rows = records.drop_columns(["person_id"]).to_pylist()
+    updates: list[dict[str, Any]] = []
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end == len(rows) or persons[end] != persons[start]:
+            updates.append({"id": persons[start], **display_values(rows[start:end])})
+            start = end
+        if len(updates) == BATCH or (end == len(rows) and updates):
+            _PERSONS.update(updates, PERSON_DISPLAY_FIELDS)
+            updates = []
 
 
 # --- creating persons ---------------------------------------------------------------------------
@@ -326,19 +363,25 @@ def regroup(regrouping: Regrouping, *, cause: Cause, now: dt.datetime, progress:
     persons retire into the person they were found to be (or come home again), roots follow, the
     history is kept and display fields are set again. Only what changes is written."""
     updates = regrouping.record_updates
-    for start in range(0, len(updates), BATCH * 10):
-        _RECORDS.update(updates[start : start + BATCH * 10], list(regrouping.record_fields))
-        if progress:
-            progress("apply", min(start + BATCH * 10, len(updates)), len(updates))
+    # A first run moves nearly half a partnership's records: their indexes are built again after,
+    # all but those this transaction goes on to read by (an index built in it may not be usable
+    # until it commits): records by person, persons by root and by whom they were merged into.
+    with indexes_built_after(SourceRecord, len(updates), keep=("person",), updated=regrouping.record_fields):
+        for start in range(0, len(updates), BATCH * 10):
+            _RECORDS.update(updates[start : start + BATCH * 10], list(regrouping.record_fields))
+            if progress:
+                progress("apply", min(start + BATCH * 10, len(updates)), len(updates))
     parents: dict[int, int | None] = dict.fromkeys(regrouping.restore)
     parents.update(regrouping.retire)
-    _set_parents(parents)
-    _CHANGES.insert(
-        [{**change, "at": now, "linkage_run_id": cause.linkage_run_id,
-          "match_decision_id": cause.match_decision_id} for change in regrouping.changes],
-        now,
-    )
-    persons_refresh(regrouping.touched)
+    with indexes_built_after(Person, len(parents) + len(regrouping.touched), keep=("root", "merged_into"),
+                             updated=("merged_into", "root", *PERSON_DISPLAY_FIELDS)):
+        _set_parents(parents)
+        _CHANGES.insert(
+            [{**change, "at": now, "linkage_run_id": cause.linkage_run_id,
+              "match_decision_id": cause.match_decision_id} for change in regrouping.changes],
+            now,
+        )
+        persons_refresh(regrouping.touched)
 
 
 def retired_person_ids() -> np.ndarray:
