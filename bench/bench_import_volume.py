@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--seed", type=int, default=20251122)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "import-volume")
+    parser.add_argument("--extract", type=Path, help="import this extract folder instead of generating one")
     args = parser.parse_args(argv)
 
-    extract = args.work / f"extract-{args.people}-{args.events}"
+    extract = args.extract or args.work / f"extract-{args.people}-{args.events}"
     args.work.mkdir(parents=True, exist_ok=True)
     os.environ["SAFEGUARDING_DATA_DIR"] = tempfile.mkdtemp(prefix="data-", dir=args.work)
     os.environ["DJANGO_SETTINGS_MODULE"] = "safeguarding.config.settings"
