@@ -25,7 +25,7 @@ from safeguarding.mace.models import (
 from safeguarding.mace.services import ActionInput
 from safeguarding.notifications.models import Notification, NotificationKind
 from safeguarding.screening.models import RiskLevelChange, ScreeningStatus
-from tests.mace.conftest import Panel
+from tests.mace.conftest import Panel, hours_on
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +162,7 @@ def test_a_lower_level_at_the_panel_waits_for_a_second_person(panel: Panel) -> N
     discuss(panel)
     # A later panel lowers the level: the screening rules apply, so it waits for approval.
     [later] = services.meetings_schedule(
-        acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(hours=2), place="Town hall",
+        acting_user=panel.coordinator, first_at=hours_on(2), place="Town hall",
         police_chair=panel.police_chair, council_chair=panel.council_chair,
     )
     services.agenda_item_add(acting_user=panel.coordinator, meeting=later, person=panel.child, note="Early review")
