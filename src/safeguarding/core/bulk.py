@@ -43,6 +43,21 @@ def _estimated_rows(cursor: Any, table: str) -> int:
     return int(cursor.fetchone()[0])
 
 
+def column_of(model: type[models.Model], name: str) -> str:
+    """The database column of a model's field, for SQL written from the model's own metadata."""
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field) and model_field.column
+    return model_field.column
+
+
+def _check_waiting_constraints_now(cursor: Any) -> None:
+    """Run the foreign-key checks Django's deferred constraints have queued for the commit, now (they
+    would have been run then), and defer again: a table with checks waiting cannot be altered or
+    indexed."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 @contextmanager
 def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[None]:
     """Around a bulk write of ``rows`` rows of ``model`` inside a transaction: on PostgreSQL, when
@@ -72,12 +87,9 @@ def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[
                 )
                 constraints = cursor.fetchall()
             if constraints:
-                # A table with checks still waiting for the commit cannot be altered: they are run
-                # now (they would have been at the commit), then Django's deferral is set again.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                _check_waiting_constraints_now(cursor)
                 for name, _ in constraints:
                     cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         yield
         with connection.cursor() as cursor:
             for name, definition in constraints:
@@ -126,15 +138,6 @@ def _secondary_indexes(cursor: Any, table: str, keep: Sequence[str], updated: Se
     return secondary
 
 
-def _columns_of(model: type[models.Model], names: Sequence[str]) -> list[str]:
-    columns = []
-    for name in names:
-        model_field = model._meta.get_field(name)
-        assert isinstance(model_field, models.Field) and model_field.column
-        columns.append(model_field.column)
-    return columns
-
-
 @contextmanager
 def indexes_built_after(
     model: type[models.Model], rows: int, *, keep: Sequence[str] = (), updated: Sequence[str] | None = None
@@ -156,7 +159,8 @@ def indexes_built_after(
         yield
         return
     table = model._meta.db_table
-    kept, changed = _columns_of(model, keep), None if updated is None else _columns_of(model, updated)
+    kept = [column_of(model, name) for name in keep]
+    changed = None if updated is None else [column_of(model, name) for name in updated]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
         held = int(cursor.fetchone()[0])
@@ -171,10 +175,7 @@ def indexes_built_after(
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
             yield
             if indexes and connection.vendor == "postgresql":
-                # A table with checks still waiting for the commit cannot be indexed: they are run now
-                # (they would have been at the commit), then Django's deferral is set again.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                _check_waiting_constraints_now(cursor)
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             for _, definition in indexes:
                 cursor.execute(definition)

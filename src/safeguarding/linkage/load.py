@@ -9,6 +9,7 @@ import pyarrow as pa
 from django.db import connection, models
 
 from safeguarding.core.arrow import query_arrow
+from safeguarding.core.bulk import column_of
 from safeguarding.linkage.base import INPUT_COLUMNS, Progress, report
 from safeguarding.people.models import SourceRecord, SourceSystem
 
@@ -42,9 +43,7 @@ def _select_records_sql() -> str:
     meta = SourceRecord._meta
 
     def column(name: str, model: type[models.Model] = SourceRecord, alias: str = "r") -> str:
-        field = model._meta.get_field(name)
-        assert isinstance(field, models.Field) and field.column
-        return f"{alias}.{quote(field.column)}"
+        return f"{alias}.{quote(column_of(model, name))}"
 
     selected = [
         # A postcode that is not a UK one is kept apart from ``postcode`` at import, but is still compared.

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from safeguarding.core import normalise
 from safeguarding.core.arrow import query_arrow
-from safeguarding.core.bulk import BulkTable, indexes_built_after
+from safeguarding.core.bulk import BulkTable, column_of, indexes_built_after
 from safeguarding.people.models import ChangeKind, Person, PersonChange, PersonRole, SourceRecord
 
 BATCH = 5000
@@ -133,11 +133,11 @@ def _refresh_in_one_read(ids: list[int]) -> None:
     types = {"nhs_number_valid": pa.bool_(), "updated_at": pa.timestamp("us", tz="UTC")}
     schema = pa.schema([("person_id", pa.int64()), ("pk", pa.int64()),
                         *((n, types.get(n, pa.string())) for n in names)])
-    columns = ", ".join([quote(_column(SourceRecord, "person")), quote(SourceRecord._meta.pk.column),
-                         *(quote(_column(SourceRecord, n)) for n in names)])
+    columns = ", ".join([quote(column_of(SourceRecord, "person")), quote(SourceRecord._meta.pk.column),
+                         *(quote(column_of(SourceRecord, n)) for n in names)])
     records = query_arrow(
         f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)} "  # noqa: S608
-        f"ORDER BY {quote(_column(SourceRecord, 'person'))}", schema)
+        f"ORDER BY {quote(column_of(SourceRecord, 'person'))}", schema)
     records = records.filter(pc.is_in(records.column("person_id"), pa.array(ids, pa.int64())))
     persons = records.column("person_id").to_pylist()
     rows = records.drop_columns(["person_id"]).to_pylist()
@@ -388,16 +388,10 @@ def retired_person_ids() -> np.ndarray:
     """Every person merged into another: after a first run, hundreds of thousands, read straight
     into an array, not as Django objects."""
     quote = connection.ops.quote_name
-    merged = _column(Person, "merged_into")
+    merged = column_of(Person, "merged_into")
     sql = (f"SELECT {quote(Person._meta.pk.column)} FROM {quote(Person._meta.db_table)} "  # noqa: S608
            f"WHERE {quote(merged)} IS NOT NULL")
     return query_arrow(sql, pa.schema([("id", pa.int64())])).column("id").to_numpy()
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field) and field.column
-    return field.column
 
 
 # --- keeping roots ------------------------------------------------------------------------------
@@ -462,8 +456,8 @@ def _roots_recompute_all(parents: Mapping[int, int | None]) -> None:
     persons whose ``merged_into`` or root changed, in bulk."""
     quote = connection.ops.quote_name
     table = quote(Person._meta.db_table)
-    pk, merged, root = (quote(Person._meta.pk.column), quote(_column(Person, "merged_into")),
-                        quote(_column(Person, "root")))
+    pk, merged, root = (quote(Person._meta.pk.column), quote(column_of(Person, "merged_into")),
+                        quote(column_of(Person, "root")))
     sql = (f"SELECT {pk}, {merged}, {root} FROM {table} "  # noqa: S608
            f"WHERE {merged} IS NOT NULL OR {root} <> {pk}")
     state = query_arrow(sql, pa.schema([("id", pa.int64()), ("merged_into", pa.int64()), ("root", pa.int64())]))
