@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (extract / "events.csv").exists():
         print(f"writing {args.people:,} people and {args.events:,} events to {extract} ...", file=sys.stderr)
         write_extract(extract, args.people, args.events, args.seed)
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
@@ -151,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"rows per second over the whole import: {(people.rows + events.rows) / seconds:,.0f}; "
           f"importer CPU {usage.ru_utime + usage.ru_stime - cpu_before:.0f} s of {seconds:.0f} s (the rest: waiting "
-          f"for the database); peak RSS {usage.ru_maxrss / 1024:.0f} MiB; "
+          f"for the database); peak RSS {usage.ru_maxrss / 1024:.0f} MiB (the largest worker validating rows: "
+          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB, {settings.IMPORT_WORKERS} "
+          f"workers); "
           f"load average {os.getloadavg()[0]:.1f}; run {run.pk}")
     if server:
         print(f"server: {server}")

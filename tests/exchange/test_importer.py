@@ -256,6 +256,35 @@ def test_a_later_extract_updates_the_record_and_its_person(systems: dict, tmp_pa
 
 
 @pytest.mark.django_db
+def test_an_agency_s_first_extract_beside_one_already_held_creates_the_new_and_updates_the_held(
+    systems: dict, tmp_path: Path
+) -> None:
+    first = write_extract(tmp_path / "a", {
+        "people.csv": people_file(people_row("P1", given_name="Chloe", family_name="Barker")),
+        "events.csv": EVENTS_HEADER + "\npolice-records,E1,P1,missing_episode,2026-01-05,,,,,,,\n",
+    })
+    # The school's first rows share the police's ids: a system new to the table is not looked up,
+    # and its rows must not be taken for the police's.
+    later = write_extract(tmp_path / "b", {
+        "people.csv": people_file(people_row("P1", given_name="Chloe", family_name="Barker-Smith"))
+        + "school-sims,P1,Chloe,,Barker,,,,,,,,,,,child,\n",
+        "events.csv": EVENTS_HEADER + "\npolice-records,E1,P1,missing_episode,2026-01-06,,,,,,,\n"
+        "school-sims,E1,P1,absent_from_school,2026-01-07,,,,,,,\n",
+    })
+    import_extract(first)
+
+    result = import_extract(later)
+
+    assert (result.counts["people.csv"].updated, result.counts["people.csv"].created) == (1, 1)
+    assert (result.counts["events.csv"].updated, result.counts["events.csv"].created) == (1, 1)
+    police = SourceRecord.objects.get(source_system__code="police-records")
+    assert police.family_name == "Barker-Smith"
+    assert SourceRecord.objects.get(source_system__code="school-sims").family_name == "Barker"
+    assert Event.objects.get(source_system__code="police-records").occurred_at.day == 6
+    assert Event.objects.get(source_system__code="school-sims").source_record.source_system.code == "school-sims"
+
+
+@pytest.mark.django_db
 def test_an_older_extract_does_not_overwrite_newer_values(systems: dict, tmp_path: Path) -> None:
     newer = write_extract(tmp_path / "a", {"people.csv": people_file(
         people_row("P1", family_name="Barker-Smith", updated_at="2025-02-10T09:00:00"),

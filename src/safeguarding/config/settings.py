@@ -346,6 +346,8 @@ IMPORT_MAX_EXTRACT_BYTES = int(os.environ.get("IMPORT_MAX_EXTRACT_BYTES", str(10
 IMPORT_MAX_COMPRESSION_RATIO = float(os.environ.get("IMPORT_MAX_COMPRESSION_RATIO", "100"))  # unzipped / zipped
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000000"))  # rows in all files together
 IMPORT_MAX_BLANK_LINES = int(os.environ.get("IMPORT_MAX_BLANK_LINES", "10000"))  # in a row, before a file is refused
+# Processes that validate a large file's rows while the importer reads on (0: validate in the importer alone).
+IMPORT_WORKERS = int(os.environ.get("IMPORT_WORKERS", str(min(os.cpu_count() or 1, 4))))
 
 
 # Single sign-on through OpenID Connect, one block of variables per provider (docs/security.md):

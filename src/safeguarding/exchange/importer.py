@@ -6,7 +6,9 @@ An import runs in stages, each in a module of its own:
    extract may expand to, decoded line by line into CSV rows;
 2. validate (``exchange.validate``): each row read by the format's description
    (``exchange.format``) into values to store, rejections and warnings, and staged to disk
-   (``exchange.staging``); no transaction is open and nothing is written to the database;
+   (``exchange.staging``); a large file's batches are validated in worker processes while it is
+   read on (``exchange.parallel``), with the result of validating it in order; no transaction is
+   open and nothing is written to the database;
 3. write (``exchange.upsert``): in one short transaction, all or nothing, the staged rows are
    inserted or updated in batches, and the issues kept (``exchange.issues``) as ImportIssue rows
    and the rejects file.
@@ -18,12 +20,13 @@ process was killed is found and marked interrupted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
@@ -44,9 +47,10 @@ from safeguarding.exchange.issues import (
     rejects_path,
 )
 from safeguarding.exchange.models import ImportRun, ImportStatus, IssueSeverity
+from safeguarding.exchange.parallel import IN_WORKERS_FROM, Workers
 from safeguarding.exchange.read import ExtractRefused, FileRefused, Limits, Member
 from safeguarding.exchange.runs import import_run_started
-from safeguarding.exchange.staging import StagedFile, remove_staging, staging_folder
+from safeguarding.exchange.staging import StagedFile, remove_staging, staged_rows, staging_folder
 from safeguarding.exchange.upsert import Upsert
 from safeguarding.exchange.validate import Accepted, RowValidator, kept_raw
 from safeguarding.people.models import Event, Person, Relationship, SourceRecord, SourceSystem
@@ -175,20 +179,21 @@ def _read_and_validate(
     systems = {s.code: s for s in SourceSystem.objects.all()}
     budget = read.Budget(limits)
     staged = []
-    for fmt in INCOMING:
-        member = members.get(fmt.name)
-        if member is not None:
-            staged.append(_stage_file(member, StagedFile(fmt, folder), systems, budget, progress))
+    with Workers(int(settings.IMPORT_WORKERS), systems) as workers:
+        for fmt in INCOMING:
+            member = members.get(fmt.name)
+            if member is not None:
+                staged.append(_stage_file(member, StagedFile(fmt, folder), systems, budget, workers, progress))
     return staged
 
 
 def _stage_file(
-    member: Member, staged: StagedFile, systems: dict[str, SourceSystem], budget: read.Budget,
+    member: Member, staged: StagedFile, systems: dict[str, SourceSystem], budget: read.Budget, workers: Workers,
     progress: Progress | None,
 ) -> StagedFile:
     name = member.name
     stage = f"reading {name}"
-    total = read.estimate_rows(member) if progress else None
+    total = read.estimate_rows(member)
     if progress:
         progress(stage, 0, total)
     counts = staged.counts
@@ -196,8 +201,13 @@ def _stage_file(
     pending: list[Issue] = []
 
     def reject(line: int, reason: str, cells: dict[str, str]) -> None:
-        counts.rejected += 1
         pending.append(Issue(name, line, IssueSeverity.REJECTED, reason, "", kept_raw(cells)))
+
+    def read_issues() -> list[Issue]:
+        """The rows refused as they were read, since the last batch."""
+        nonlocal pending
+        taken, pending = pending, []
+        return taken
 
     try:
         with member.open() as stream:
@@ -209,23 +219,21 @@ def _stage_file(
                 these = f"columns {columns} are" if len(missing) > 1 else f"column {columns} is"
                 raise FileRefused(1, f"the required {these} missing from the header", columns)
             staged.start(csv_file.header)
-            for batch in csv_file.batches(read.BATCH_SIZE, reject):
-                accepted: list[Accepted] = []
-                for row in batch:
-                    result = validate(row)
-                    if isinstance(result, Accepted):
-                        accepted.append(result)
-                    else:
-                        counts.rejected += 1
-                        pending.append(result)
-                staged.add(accepted, pending)
-                pending = []
+            batches = csv_file.batches(read.BATCH_SIZE, reject)
+            if workers.available and (total or 0) >= IN_WORKERS_FROM:
+                validated = workers.validated(name, batches, validate, read_issues)
+            else:
+                validated = _validated_here(batches, validate, staged.schema, read_issues)
+            for rows, issues in validated:
+                counts.rejected += len(issues)
+                staged.add(rows, issues)
                 counts.rows = csv_file.rows_read
                 if progress:
                     progress(stage, csv_file.rows_read, total)
             counts.rows = csv_file.rows_read
             if pending:
-                staged.add([], pending)
+                counts.rejected += len(pending)
+                staged.add(staged_rows(staged.schema, []), read_issues())
             staged.finish()
     except FileRefused as exc:
         staged.refuse(Issue(name, exc.line, IssueSeverity.REJECTED, f"{name} was not imported: {exc.reason}",
@@ -236,6 +244,24 @@ def _stage_file(
     if progress:
         progress(stage, counts.rows, counts.rows)
     return staged
+
+
+def _validated_here(
+    batches: Iterator[list[read.Row]], validate: RowValidator, schema: pa.Schema,
+    read_issues: Callable[[], list[Issue]],
+) -> Iterator[tuple[pa.RecordBatch, list[Issue]]]:
+    """Each batch's accepted rows, staged, and its issues (those refused as it was read, then its
+    own in line order), validated in this process."""
+    for batch in batches:
+        accepted: list[Accepted] = []
+        issues = read_issues()
+        for row in batch:
+            result = validate(row)
+            if isinstance(result, Accepted):
+                accepted.append(result)
+            else:
+                issues.append(result)
+        yield staged_rows(schema, accepted), issues
 
 
 # --- Stage 3: write, in the caller's transaction --------------------------------------------------

@@ -73,6 +73,44 @@ def _pylist(column: pa.Array) -> list[Any]:
     return column.to_pylist()
 
 
+def rows_schema(fmt: FileFormat) -> pa.Schema:
+    """The columns a file's accepted rows are staged in: line, sending system, ids, values, the
+    row as sent, warnings."""
+    assert fmt.model is not None
+    model_fields = {f.name: f for f in fmt.model._meta.get_fields() if isinstance(f, models.Field)}
+    return pa.schema([
+        ("line", pa.int64()),
+        ("system_id", pa.int64()),
+        *((f"id:{name}", pa.string()) for name in fmt.ids),
+        *((f"value:{name}", _arrow_type(model_fields[name])) for name in fmt.fields),
+        ("raw", pa.string()),
+        ("warnings", _WARNINGS),
+    ])
+
+
+def staged_rows(schema: pa.Schema, accepted: list[Accepted]) -> pa.RecordBatch:
+    """Accepted rows as one batch in ``schema`` (``rows_schema``), ready to stage."""
+    columns: list[pa.Array] = []
+    for column in schema:
+        name = column.name
+        if name == "line":
+            values: list[Any] = [a.line for a in accepted]
+        elif name == "system_id":
+            values = [a.system_id for a in accepted]
+        elif name.startswith("id:"):
+            key = name[3:]
+            values = [a.ids[key] for a in accepted]
+        elif name.startswith("value:"):
+            key = name[6:]
+            values = [a.values.get(key) for a in accepted]
+        elif name == "raw":
+            values = [json.dumps(a.raw) for a in accepted]  # as Django's JSONField encodes it
+        else:
+            values = [[{"column": c, "reason": r} for c, r in a.warnings] if a.warnings else None for a in accepted]
+        columns.append(_array(values, column.type))
+    return pa.record_batch(columns, schema=schema)
+
+
 @dataclass
 class StagedFile:
     """One file of the extract, validated: its header, counts so far, and its batches on disk (or
@@ -94,46 +132,24 @@ class StagedFile:
 
     def start(self, header: list[str]) -> None:
         """The header is read: rows may now be added."""
-        assert self.fmt.model is not None
         self.header = header
         self.folder.mkdir(parents=True, exist_ok=True)
-        model_fields = {f.name: f for f in self.fmt.model._meta.get_fields() if isinstance(f, models.Field)}
-        self._schema = pa.schema([
-            ("line", pa.int64()),
-            ("system_id", pa.int64()),
-            *((f"id:{name}", pa.string()) for name in self.fmt.ids),
-            *((f"value:{name}", _arrow_type(model_fields[name])) for name in self.fmt.fields),
-            ("raw", pa.string()),
-            ("warnings", _WARNINGS),
-        ])
+        self._schema = rows_schema(self.fmt)
         self._writers = (
             pa.ipc.new_file(str(self._stem) + ".rows.arrow", self._schema),
             pa.ipc.new_file(str(self._stem) + ".issues.arrow", _ISSUES),
         )
 
-    def add(self, accepted: list[Accepted], issues: list[Issue]) -> None:
-        """One batch: its accepted rows, and the issues found as it was read (in any order)."""
-        assert self._writers is not None and self._schema is not None
-        columns: list[pa.Array] = []
-        for column in self._schema:
-            name = column.name
-            if name == "line":
-                values: list[Any] = [a.line for a in accepted]
-            elif name == "system_id":
-                values = [a.system_id for a in accepted]
-            elif name.startswith("id:"):
-                key = name[3:]
-                values = [a.ids[key] for a in accepted]
-            elif name.startswith("value:"):
-                key = name[6:]
-                values = [a.values.get(key) for a in accepted]
-            elif name == "raw":
-                values = [json.dumps(a.raw) for a in accepted]  # as Django's JSONField encodes it
-            else:
-                values = [[{"column": c, "reason": r} for c, r in a.warnings] if a.warnings else None
-                          for a in accepted]
-            columns.append(_array(values, column.type))
-        self._writers[0].write_batch(pa.record_batch(columns, schema=self._schema))
+    @property
+    def schema(self) -> pa.Schema:
+        assert self._schema is not None
+        return self._schema
+
+    def add(self, rows: pa.RecordBatch, issues: list[Issue]) -> None:
+        """One batch: its accepted rows (``staged_rows``), and the issues found as it was read (in
+        any order)."""
+        assert self._writers is not None
+        self._writers[0].write_batch(rows)
         self._writers[1].write_batch(pa.record_batch([
             pa.array([i.line for i in issues], pa.int64()),
             pa.array([i.severity for i in issues], pa.string()),
@@ -141,7 +157,7 @@ class StagedFile:
             pa.array([i.column for i in issues], pa.string()),
             pa.array([json.dumps(i.row) for i in issues], pa.string()),
         ], schema=_ISSUES))
-        self.accepted += len(accepted)
+        self.accepted += rows.num_rows
         self.batches += 1
 
     def finish(self) -> None:

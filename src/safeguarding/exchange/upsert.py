@@ -171,10 +171,24 @@ class Upsert:
         self.system_codes = system_codes
         self.counts = FileCounts()
         self.file = ""
+        self._systems_new_to_file: set[int] = set()
 
     def start_file(self, file: str, counts: FileCounts) -> None:
         self.file = file
         self.counts = counts
+        # The systems with no row yet in the table this file writes (an agency's first extract,
+        # a partnership's first import). Each of their rows in the file is new: the file cannot
+        # hold its key twice (validation refused the repeats), so it is not looked up. A county's
+        # first import saves a lookup of 5,000 keys a batch, about 8 s at a million rows.
+        model = {PEOPLE.name: SourceRecord, EVENTS.name: Event}.get(file)
+        self._systems_new_to_file = set() if model is None else {
+            pk for pk in self.system_codes if not model._default_manager.filter(source_system_id=pk).exists()
+        }
+
+    def _maybe_stored(self, systems: list[int], ids: list[str]) -> list[tuple[int, str]]:
+        """The batch's (system, id) keys that the table may already hold."""
+        new = self._systems_new_to_file
+        return [key for key in zip(systems, ids, strict=True) if key[0] not in new]
 
     def _reject(self, batch: StagedBatch, index: int, reason: str, column: str) -> None:
         self.counts.rejected += 1
@@ -219,12 +233,13 @@ class Upsert:
 
     def people(self, batch: StagedBatch) -> None:
         systems, record_ids = batch.system_ids, batch.ids["record_id"]
+        maybe_stored = self._maybe_stored(systems, record_ids)
         stored = {
             (r["source_system_id"], r["record_id"]): r
-            for r in SourceRecord.objects.filter(
-                _by_system_and_id(SourceRecord, "record_id", zip(systems, record_ids, strict=True))
-            ).values("id", "person_id", "source_system_id", "record_id", *RECORD_FIELDS)
-        }
+            for r in SourceRecord.objects.filter(_by_system_and_id(SourceRecord, "record_id", maybe_stored)).values(
+                "id", "person_id", "source_system_id", "record_id", *RECORD_FIELDS
+            )
+        } if maybe_stored else {}
         counts = self.counts
         now = timezone.now()
         new: list[int] = []
@@ -295,12 +310,13 @@ class Upsert:
     def events(self, batch: StagedBatch) -> None:
         systems, event_ids, record_ids = batch.system_ids, batch.ids["event_id"], batch.ids["record_id"]
         pks = _record_pks(set(zip(systems, record_ids, strict=True)))
+        maybe_stored = self._maybe_stored(systems, event_ids)
         stored = {
             (e["source_system_id"], e["event_id"]): e
-            for e in Event.objects.filter(
-                _by_system_and_id(Event, "event_id", zip(systems, event_ids, strict=True))
-            ).values("id", "source_system_id", "event_id", *EVENT_FIELDS)
-        }
+            for e in Event.objects.filter(_by_system_and_id(Event, "event_id", maybe_stored)).values(
+                "id", "source_system_id", "event_id", *EVENT_FIELDS
+            )
+        } if maybe_stored else {}
         new: list[int] = []
         new_records: list[int] = []
         changed: list[dict[str, Any]] = []

@@ -103,6 +103,30 @@ class RowValidator:
                     self._optional_value(column, text, cells, values, warnings)
         return Accepted(row.line, system.pk, ids, values, warnings, kept_raw(cells))
 
+    def claims(self, row: Row) -> tuple[Accepted | Issue, list[bytes]]:
+        """The row checked as though no key had been seen before it, with the keys it would claim.
+
+        Rows checked apart this way (in worker processes, ``exchange.parallel``), whose keys are
+        then taken with ``claim`` in file order, are accepted and refused exactly as reading them
+        in order would accept and refuse them.
+        """
+        seen = self._seen
+        self._seen = set()
+        try:
+            return self(row), list(self._seen)
+        finally:
+            self._seen = seen
+
+    def claim(self, keys: list[bytes]) -> bool:
+        """Take the keys ``claims`` found for the next row in file order; or, if one of them was
+        taken before, take none and say so (that row is then checked again in order, with
+        ``self(row)``, and refused as a repeat)."""
+        seen = self._seen
+        if any(key in seen for key in keys):
+            return False
+        seen.update(keys)
+        return True
+
     def _system(self, code: str, column: Column, reasons: list[tuple[str, str]]) -> SourceSystem | None:
         system = self.systems.get(code)
         if system is None:
