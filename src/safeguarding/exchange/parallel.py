@@ -1,7 +1,7 @@
 """Validating a large file's rows in worker processes, in file order.
 
 Validating is most of the time an import spends before it writes (reading a county's million
-people rows takes about 48 s on one core, 35 of them validating and staging). A file large
+people rows takes about 48 s on one core, some 40 of them validating and staging). A file large
 enough is therefore read here, in the importer's process, and its batches of rows validated by
 worker processes while the next are read. What comes back is staged in file order, so that the
 staged file is the one reading in order would have made:
@@ -145,8 +145,9 @@ class Workers:
                 yield _in_order(validator, *waiting.popleft())
         except BrokenProcessPool as exc:
             raise WorkerStopped(
-                f"a process validating {file_name} stopped before it finished (out of memory, or ended by the "
-                "system); set IMPORT_WORKERS=0 to validate in the importer's own process, and import again"
+                f"a process validating {file_name} stopped before it finished (it could not start, ran out of "
+                "memory or was ended by the system); set IMPORT_WORKERS=0 to validate in the importer's own "
+                "process, and import again"
             ) from exc
         finally:
             for _, _, future in waiting:
