@@ -106,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    if not (extract / "events.csv").exists():
+    if args.extract is not None:
+        if not any((extract / name).exists() for name in ("people.csv", "relationships.csv", "events.csv")):
+            parser.error(f"{extract} holds no people.csv, relationships.csv or events.csv")
+    elif not (extract / "events.csv").exists():
+        # Only into the bench's own folder: an extract named with --extract is never written over
+        # (a folder holding people.csv alone once had it replaced by a generated one).
         print(f"writing {args.people:,} people and {args.events:,} events to {extract} ...", file=sys.stderr)
         write_extract(extract, args.people, args.events, args.seed)
     from django.conf import settings
@@ -137,11 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     result = import_extract(extract, progress=progress)
     finished = time.perf_counter()
     seconds = finished - started
-    people, events = result.counts["people.csv"], result.counts["events.csv"]
+    from safeguarding.exchange.issues import FileCounts
+
+    people, events = (result.counts.get(name, FileCounts()) for name in ("people.csv", "events.csv"))
     per_stage = {name: end - begin for name, (begin, end) in spans.items()}
     print(f"import of {people.rows:,} people + {events.rows:,} events on {connection.vendor}: {seconds:.1f} s "
           f"(created {people.created:,} / {events.created:,}; {result.issue_count:,} issues)")
-    for name, counts in (("people.csv", people), ("events.csv", events)):
+    for name, counts in result.counts.items():
         reading, saving = per_stage.get(f"reading {name}", 0.0), per_stage.get(f"saving {name}", 0.0)
         print(f"{name}: {counts.rows / (reading + saving):,.0f} rows/s; read and validated in {reading:.1f} s "
               f"(no transaction open), written in {saving:.1f} s")
@@ -150,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"write transaction: {finished - writing_from:.1f} s of {seconds:.1f} s")
     run = result.run
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"rows per second over the whole import: {(people.rows + events.rows) / seconds:,.0f}; "
+    print(f"rows per second over the whole import: {sum(c.rows for c in result.counts.values()) / seconds:,.0f}; "
           f"importer CPU {usage.ru_utime + usage.ru_stime - cpu_before:.0f} s of {seconds:.0f} s (the rest: waiting "
           f"for the database); peak RSS {usage.ru_maxrss / 1024:.0f} MiB (the largest worker validating rows: "
           f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB, {settings.IMPORT_WORKERS} "
