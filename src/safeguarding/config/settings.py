@@ -157,6 +157,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the hub's queries are short and answered by indexes, and when the planner's
+    # estimates are off (tables just loaded, statistics not yet gathered) JIT spent up to a second
+    # compiling a query that runs in milliseconds (docs/decisions.md). Options in DATABASE_URL come after
+    # this, so a deployment may set jit back on.
+    pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    pg_options["options"] = " ".join(filter(None, ["-c jit=off", pg_options.get("options", "")]))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

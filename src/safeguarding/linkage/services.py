@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.bulk import compiled_for_the_rest_of_this_transaction
 from safeguarding.core.errors import ServiceError
 from safeguarding.linkage.base import LinkageSettings, Progress
 from safeguarding.linkage.decisions import active_decisions
@@ -120,6 +121,7 @@ def linkage_run(
         if saved is None:
             saved = _save_model(result.model, model_to_json(result.model), engine=engine, records=records.num_rows)
         with transaction.atomic():
+            compiled_for_the_rest_of_this_transaction()
             counts, persons = write_back(
                 run_id=run.pk, result=result, state=loaded.state, must=must, now=timezone.now(), progress=progress
             )
