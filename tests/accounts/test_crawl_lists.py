@@ -268,33 +268,59 @@ class Timing:
     median_ms: float
     wall_ms: float
     queries: int
+    query_ms: float  # the queries' own time as the client saw it, waits for a core included
 
 
-def _time(client: Client, url: str, budget: float = BUDGET_MS) -> tuple[float, float, int]:
+def _backend_cpu_ms() -> float | None:
+    """The CPU time (ms) the PostgreSQL backend serving this connection has used so far, read from
+    /proc when the server runs on this machine (the test command's throwaway one does); None on
+    SQLite or when the server is elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+            return None
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e6
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _time(client: Client, url: str, budget: float = BUDGET_MS) -> tuple[float, float, int, float]:
     """The page's server time, after the crawl's own visit warmed it: the CPU time this thread spent
     on one request (the test client runs the whole stack in it: middleware, view, templates; and
-    SQLite's queries), plus on PostgreSQL the time its queries took. Time spent waiting for a core
-    that other jobs on the shared machine held is not the page's; the wall time is kept beside it. A
-    page over the budget is measured again, three times (up to three rounds), and the lowest median
-    kept. Answers (server ms, wall ms, queries)."""
-    best, best_wall = float("inf"), float("inf")
+    SQLite's queries), plus on PostgreSQL the CPU time its backend spent on the request's queries
+    (or, with the server on another machine, the time its queries took). Time spent waiting for a
+    core that other jobs on the shared machine held (the two databases' runs, Chromium and PostgreSQL
+    share two cores) is not the page's. The wall time and the queries' time as the client saw them are
+    kept beside it. A page over the budget is measured again, three times (up to three rounds), and the
+    lowest median kept. Answers (server ms, wall ms, queries, queries' ms)."""
+    best, best_wall, best_queries = float("inf"), float("inf"), float("inf")
     queries = 0
     for round_ in range(4):
-        server, wall = [], []
+        server, wall, waited = [], [], []
         for _ in range(1 if round_ == 0 else 3):
+            database_before = _backend_cpu_ms()
             with CaptureQueriesContext(connection) as captured:
                 started, cpu = time.perf_counter(), time.thread_time()
                 client.get(url)
                 wall.append((time.perf_counter() - started) * 1000)
                 spent = (time.thread_time() - cpu) * 1000
-            if connection.vendor != "sqlite":
-                spent += sum(float(query["time"]) for query in captured.captured_queries) * 1000
+            database_after = _backend_cpu_ms()
+            waited.append(sum(float(query["time"]) for query in captured.captured_queries) * 1000)
+            if database_before is not None and database_after is not None:
+                spent += database_after - database_before
+            elif connection.vendor != "sqlite":
+                spent += waited[-1]
             server.append(spent)
             queries = len(captured)
-        best, best_wall = min(best, statistics.median(server)), min(best_wall, statistics.median(wall))
+        if statistics.median(server) < best:
+            best, best_queries = statistics.median(server), statistics.median(waited)
+        best_wall = min(best_wall, statistics.median(wall))
         if best <= budget:
             break
-    return best, best_wall, queries
+    return best, best_wall, queries, best_queries
 
 
 def crawl(user: User) -> tuple[set[str], list[Timing], set[str]]:
@@ -325,8 +351,7 @@ def crawl(user: User) -> tuple[set[str], list[Timing], set[str]]:
             continue
         body = response.content.decode(errors="replace")
         if response.status_code == 200 and per_kind[kind] == 1:
-            median, wall, queries = _time(client, url, BUDGET_MS)
-            timings.append(Timing(kind, url, user.username, median, wall, queries))
+            timings.append(Timing(kind, url, user.username, *_time(client, url, BUDGET_MS)))
         for listed in lists_on(body):
             if listed.pages > 1 and (kind, listed.prefix) not in checked_lists:
                 checked_lists.add((kind, listed.prefix))
@@ -346,10 +371,10 @@ def _write(timings: list[Timing], out: Path) -> Path:
     load = os.getloadavg()
     lines = [f"Page timings on the demo ({CHILDREN} children, {connection.vendor}), one request after a warm visit (over "
              "budget: the lowest of up to 3 medians of 3); server time: the request's CPU time in the test client, plus "
-             f"PostgreSQL's query time; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores", "",
-             "| Page | Role | Server ms (median) | Wall ms | Queries |", "|---|---|---:|---:|---:|"]
+             f"PostgreSQL's backend's CPU time for its queries; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores", "",
+             "| Page | Role | Server ms (median) | Wall ms | Queries | Queries' ms |", "|---|---|---:|---:|---:|---:|"]
     for t in sorted(timings, key=lambda t: -t.median_ms):
-        lines.append(f"| `{t.url}` | {t.role} | {t.median_ms:.0f} | {t.wall_ms:.0f} | {t.queries} |")
+        lines.append(f"| `{t.url}` | {t.role} | {t.median_ms:.0f} | {t.wall_ms:.0f} | {t.queries} | {t.query_ms:.0f} |")
     path = out / "page-timings.md"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -371,6 +396,7 @@ def test_every_demo_role_crawls_without_errors_with_true_pagination_and_pages_wi
     print(path.read_text())
     print("Kinds of page visited per role:", kinds)
     assert paged == set(MAIN_LISTS.values()), f"these main lists never ran past one page: {set(MAIN_LISTS.values()) - paged}"
-    slow = [f"{t.url} ({t.role}): {t.median_ms:.0f} ms, {t.queries} queries" for t in timings
+    slow = [f"{t.url} ({t.role}): {t.median_ms:.0f} ms, {t.queries} queries ({t.query_ms:.0f} ms as the client saw them)"
+            for t in timings
             if t.median_ms > BUDGET_MS]
     assert not slow, "pages over 300 ms of server time:\n" + "\n".join(slow)
