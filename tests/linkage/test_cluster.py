@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from safeguarding.linkage.cluster import cluster
+from safeguarding.linkage.cluster import cluster, identifier_values
 
 
 def pairs(*edges: tuple[int, int, float]) -> pa.Table:
@@ -116,3 +116,71 @@ def test_person_weakest_link_is_the_weakest_link_the_person_needs() -> None:
     weakest = dict(zip(result.column("unique_id").to_pylist(), result.column("person_weakest_link").to_pylist(),
                        strict=True))
     assert weakest == {1: 0.97, 2: 0.97, 3: 0.97, 4: None, 5: None, 6: None, 7: None, 8: None}
+
+
+def held(*rows: tuple[int, str, str]) -> pa.Table:
+    """Identifier values as identifier_values returns them: (unique_id, identifier, value)."""
+    return pa.table({"unique_id": pa.array([r[0] for r in rows], pa.int64()),
+                     "identifier": [r[1] for r in rows], "value": [r[2] for r in rows]})
+
+
+def test_no_person_holds_two_nhs_numbers_the_weakest_link_gives_way() -> None:
+    # Twins 1 and 3 each hold their own NHS number; record 2 (no number) links to both.
+    scored = pairs((1, 2, 0.99), (2, 3, 0.97), (3, 4, 0.99))
+    numbers = held((1, "nhs_number", "9434765919"), (3, "nhs_number", "9434765870"), (4, "upn", "A1"))
+    result = cluster(scored, [1, 2, 3, 4], threshold=0.95, identifiers=numbers)
+
+    assert persons(result) == {1: 1, 2: 1, 3: 3, 4: 3}
+    assert set(persons(cluster(scored, [1, 2, 3, 4], threshold=0.95)).values()) == {1}  # without: one person
+
+
+def test_one_number_on_several_records_and_different_kinds_of_number_do_not_clash() -> None:
+    scored = pairs((1, 2, 0.99), (2, 3, 0.97))
+    numbers = held((1, "nhs_number", "9434765919"), (2, "upn", "A1"), (3, "nhs_number", "9434765919"),
+                   (3, "pnc_id", "12/3456Z"))
+    result = cluster(scored, [1, 2, 3], threshold=0.95, identifiers=numbers)
+
+    assert set(persons(result).values()) == {1}
+
+
+def test_a_persons_same_person_decision_joins_records_with_two_numbers() -> None:
+    # A child given a new NHS number (adoption aside, a duplicate registration): people may say so.
+    scored = pairs((1, 2, 0.99), (2, 3, 0.97))
+    numbers = held((1, "nhs_number", "9434765919"), (3, "nhs_number", "9434765870"))
+    result = cluster(scored, [1, 2, 3], threshold=0.95, must_link=[(1, 3)], identifiers=numbers)
+
+    assert set(persons(result).values()) == {1}
+
+
+def test_identifier_values_standardises_and_leaves_out_placeholders() -> None:
+    records = pa.table({
+        "unique_id": pa.array([1, 2, 3, 4], pa.int64()),
+        "nhs_number": ["943 476 5919", "9434765919", "9434765870", "9434765919"],
+        "nhs_number_valid": [True, True, False, True],
+        "upn": ["a123 ", "", "", ""],
+        "pnc_id": ["", "", "", ""],
+    })
+
+    found = identifier_values(records).to_pylist()
+    assert found == [{"unique_id": 1, "identifier": "nhs_number", "value": "9434765919"},
+                     {"unique_id": 1, "identifier": "upn", "value": "A123"},
+                     {"unique_id": 2, "identifier": "nhs_number", "value": "9434765919"},
+                     {"unique_id": 4, "identifier": "nhs_number", "value": "9434765919"}]
+    assert identifier_values(records, max_records=2).to_pylist() == [
+        {"unique_id": 1, "identifier": "upn", "value": "A123"}]
+
+
+def test_links_kept_apart_are_left_for_review_one_per_two_persons() -> None:
+    from safeguarding.linkage.base import LinkageSettings
+    from safeguarding.linkage.pipeline import review_pairs
+
+    scored = pairs((1, 2, 0.99), (2, 3, 0.97), (2, 4, 0.96), (3, 4, 0.99), (5, 6, 0.90), (7, 8, 0.99))
+    numbers = held((1, "nhs_number", "9434765919"), (3, "nhs_number", "9434765870"))
+    result = cluster(scored, range(1, 9), threshold=0.95, identifiers=numbers)
+    review = review_pairs(scored, result, settings=LinkageSettings()).to_pylist()
+
+    found = {(r["unique_id_l"], r["unique_id_r"]): r["kept_apart"] for r in review}
+    assert found == {(2, 3): True, (5, 6): False}
+    # Once someone decides 2 and 3, the weaker link between the same two persons (2-4) does not take its place.
+    after = review_pairs(scored, result, settings=LinkageSettings(), decided=[(3, 2)]).to_pylist()
+    assert [(r["unique_id_l"], r["unique_id_r"]) for r in after] == [(5, 6)]

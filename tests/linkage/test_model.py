@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from safeguarding.linkage.base import LinkageSettings
+from safeguarding.linkage.comparisons import SIMILAR_TWIN_ALLOWANCE, SIMILAR_TWIN_LABEL, SOUNDS_ALIKE_LABEL, TWIN_LABEL
 from safeguarding.linkage.model import ModelMismatchError, TrainedModel, model_from_json, model_to_json, train_model
 from safeguarding.linkage.scoring import predict_pairs
 
@@ -85,6 +86,15 @@ def test_twins_off_keeps_the_twins_level_distinct(
 
     assert given[-2].match_weight == pytest.approx(given[-1].match_weight, abs=1e-6)
     assert given[-2].match_weight != given[-1].match_weight
+    weights = {level.label: level.match_weight for level in given}
+    assert weights[SIMILAR_TWIN_LABEL] == pytest.approx(weights[SOUNDS_ALIKE_LABEL], abs=1e-6)
+
+
+def test_twins_with_names_alike_weigh_a_little_more_than_twins(model: TrainedModel) -> None:
+    weights = {level.label: level.match_weight for level in model.parameters["given_name"]}
+
+    assert weights[TWIN_LABEL] == pytest.approx(-12.0)
+    assert weights[SIMILAR_TWIN_LABEL] == pytest.approx(-12.0 + SIMILAR_TWIN_ALLOWANCE)
 
 
 def test_saved_model_carries_splink_settings_splink_can_load(

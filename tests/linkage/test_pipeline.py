@@ -60,7 +60,11 @@ def test_review_pairs_are_in_the_band_and_exclude_decided_pairs(
     result = link(background[0], settings=settings, model=model)
     review = result.review
     probabilities = review.column("match_probability").to_pylist()
-    assert all(settings.lower_threshold <= p < settings.upper_threshold for p in probabilities)
+    for row in review.to_pylist():  # in the band, or a link kept apart (two NHS numbers, say)
+        if row["kept_apart"]:
+            assert row["match_probability"] >= settings.upper_threshold and not row["same_cluster"]
+        else:
+            assert settings.lower_threshold <= row["match_probability"] < settings.upper_threshold
     assert probabilities == sorted(probabilities, reverse=True)
     if review.num_rows:
         first = review.slice(0, 1).to_pylist()[0]

@@ -109,6 +109,24 @@ def test_pairs_touching_a_child_worked_with_come_first_and_the_band_is_cut_at_th
 
 
 @pytest.mark.django_db
+def test_a_link_kept_apart_by_two_numbers_is_queued_with_the_reason(
+    linked_demo: Path, only_this_source: Callable[[set[int]], None]
+) -> None:
+    only_this_source(set())
+    records = _one_record_per_person(2)
+    result, persons = _run_of([(records[0], records[1], 0.99)])
+    result.review = result.review.append_column("kept_apart", pa.array([True]))
+
+    counts = refresh_review_queue(run=LinkageRun.objects.latest("pk"), result=result, persons=persons, decided=set(),
+                                  flagged={}, limit=10)
+
+    assert counts.queued == 1
+    review = MatchReview.objects.get(status=ReviewStatus.PENDING)
+    assert review.flag.startswith("The model links these records, but they are kept apart")
+    assert review.priority == ReviewPriority.SHARED_IDENTIFIER
+
+
+@pytest.mark.django_db
 def test_every_pair_touching_a_child_worked_with_is_queued_even_past_the_limit(
     linked_demo: Path, only_this_source: Callable[[set[int]], None]
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from safeguarding.linkage.base import LinkageSettings
 from safeguarding.linkage.cluster import conflicting_identifiers
-from safeguarding.linkage.model import TrainedModel
+from safeguarding.linkage.model import TrainedModel, train_model
 from safeguarding.linkage.pipeline import link
 from safeguarding.linkage.scoring import contributions_from_pair, explain_pair, match_probability
 from safeguarding.linkage.synthetic import nhs_number
@@ -105,6 +105,87 @@ def test_twins_are_not_linked(with_records: Combine, model: TrainedModel, settin
 
     assert not same_person(result.clusters, 100040, 100041)
     assert labels(explain_pair(rows[0], rows[1], model))["given_name"].startswith("different, with the same date")
+
+
+def others_named(names: list[str]) -> list[dict[str, Any]]:
+    """Two other children of each name: the partnership holds the name, not only this pair."""
+    return [record(100100 + 10 * i + k, given_name=name, family_name=f"Other{k}", date_of_birth=f"201{k}-0{i + 1}-1{k}",
+                   postcode=f"S6{k} 1AA", source_system="school-sims")
+            for i, name in enumerate(names) for k in range(2)]
+
+
+def pair_of(result: Any, a: int, b: int) -> dict[str, Any]:
+    return next(p for p in result.pairs.to_pylist() if {p["unique_id_l"], p["unique_id_r"]} == {a, b})
+
+
+@pytest.mark.parametrize(("first", "second"), [("Jack", "Jake"), ("Aiden", "Jayden"), ("Harry", "Harvey"),
+                                               ("Lily", "Lila")])
+def test_twins_with_names_alike_are_left_for_a_person(
+    with_records: Combine, model: TrainedModel, settings: LinkageSettings, first: str, second: str
+) -> None:
+    home = {"family_name": "Ibbotson", "date_of_birth": "2015-05-05", "address": "22 Beech Grove",
+            "postcode": "S63 7XY", "phones": "+447700900555", "sex": "M"}
+    rows = [record(100040, given_name=first, **home),
+            record(100041, given_name=second, source_system="police-records", **home)]
+    records = with_records([*rows, *others_named([first, second])])
+    trained = train_model(records, settings=settings)  # knows both names, as a partnership's model would
+    result = link(records, settings=settings, model=trained)
+
+    assert not same_person(result.clusters, 100040, 100041)
+    review = {(r["unique_id_l"], r["unique_id_r"]) for r in result.review.to_pylist()}
+    assert (100040, 100041) in review
+    assert labels(contributions_from_pair(pair_of(result, 100040, 100041), trained))["given_name"].startswith(
+        "similar, with the same date of birth and family name")
+
+
+def test_a_one_off_misspelling_beside_its_name_still_links(
+    with_records: Combine, settings: LinkageSettings
+) -> None:
+    home = {"family_name": "Ibbotson", "date_of_birth": "2015-05-05", "address": "22 Beech Grove",
+            "postcode": "S63 7XY", "phones": "+447700900555", "sex": "M"}
+    rows = [record(100045, given_name="Mason", **home),
+            record(100046, given_name="Mastn", source_system="police-records", **home)]
+    records = with_records([*rows, *others_named(["Mason"])])
+    result = link(records, settings=settings, model=train_model(records, settings=settings))
+
+    assert same_person(result.clusters, 100045, 100046)
+
+
+def test_twins_one_school_holds_stay_two_children_when_police_hold_one_of_them(
+    with_records: Combine, model: TrainedModel, settings: LinkageSettings
+) -> None:
+    home = {"family_name": "Ibbotson", "date_of_birth": "2015-05-05", "address": "22 Beech Grove",
+            "postcode": "S63 7XY", "sex": "M"}
+    jack_nhs, jake_nhs = nhs_number(943_476_591), nhs_number(943_476_593)
+    assert jack_nhs and jake_nhs
+    rows = [
+        record(100060, given_name="Jack", upn="A123456789012", nhs_number=jack_nhs, nhs_number_valid=True,
+               source_system="school-sims", **home),
+        record(100061, given_name="Jake", upn="B123456789012", nhs_number=jake_nhs, nhs_number_valid=True,
+               source_system="school-sims", **home),
+        record(100062, given_name="Jake", source_system="police-records", **home),
+        record(100063, given_name="Jack", nhs_number=jack_nhs, nhs_number_valid=True,
+               source_system="nhs-community", **home),
+    ]
+    records = with_records([*rows, *others_named(["Jack", "Jake"])])
+    result = link(records, settings=settings, model=train_model(records, settings=settings))
+
+    assert same_person(result.clusters, 100060, 100063)
+    assert same_person(result.clusters, 100061, 100062)
+    assert not same_person(result.clusters, 100060, 100061)
+
+
+def test_one_child_under_two_spellings_links_when_an_identifier_agrees(
+    with_records: Combine, model: TrainedModel, settings: LinkageSettings
+) -> None:
+    shared = nhs_number(943_476_591)
+    home = {"family_name": "Hussain", "date_of_birth": "2012-08-19", "address": "4 Wharf Street",
+            "postcode": "S60 1QT", "sex": "M", "nhs_number": shared, "nhs_number_valid": True}
+    rows = [record(100070, given_name="Mohammed", **home),
+            record(100071, given_name="Muhammad", source_system="nhs-community", **home)]
+    result = link(with_records(rows), settings=settings, model=model)
+
+    assert same_person(result.clusters, 100070, 100071)
 
 
 def test_swapped_given_and_family_names_link(with_records: Combine, model: TrainedModel,

@@ -23,12 +23,22 @@ Pair = tuple[int, int]
 class _ConstrainedUnionFind:
     """Union-find that refuses any union putting two records a person has said are different into one set.
 
-    Each root keeps the roots of the sets it may never join; on union the lists merge. Only components
-    holding a cannot-link pair come here, so the sets stay small."""
+    Each root keeps the roots of the sets it may never join, and the one-person identifiers its records hold;
+    on union both merge. Only components holding a cannot-link pair or two values of one identifier come here,
+    so the sets stay small."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, holds: dict[int, dict[str, set[str]]] | None = None) -> None:
         self.parent = list(range(size))
         self.forbidden: dict[int, set[int]] = {}
+        # Per root: the values of each one-person identifier its records hold (see `cluster`).
+        self.holds: dict[int, dict[str, set[str]]] = holds or {}
+
+    def _identifiers_clash(self, ra: int, rb: int) -> bool:
+        """Whether joining the two sets would give one person two values of an identifier and no value in common."""
+        a, b = self.holds.get(ra), self.holds.get(rb)
+        if not a or not b:
+            return False
+        return any(kind in b and not values & b[kind] for kind, values in a.items())
 
     def find(self, x: int) -> int:
         parent = self.parent
@@ -44,13 +54,18 @@ class _ConstrainedUnionFind:
         self.forbidden.setdefault(ra, set()).add(rb)
         self.forbidden.setdefault(rb, set()).add(ra)
 
-    def union(self, a: int, b: int) -> bool:
+    def union(self, a: int, b: int, *, check_identifiers: bool = True) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         fa = {self.find(x) for x in self.forbidden.get(ra, ())}
-        if rb in fa:
+        if rb in fa or (check_identifiers and self._identifiers_clash(ra, rb)):
             return False
+        held = self.holds.pop(rb, None)
+        if held:
+            mine = self.holds.setdefault(ra, {})
+            for kind, values in held.items():
+                mine.setdefault(kind, set()).update(values)
         fb = {self.find(x) for x in self.forbidden.get(rb, ())}
         self.parent[rb] = ra
         merged = fa | fb
@@ -94,14 +109,19 @@ def _index_of(ids_sorted: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
 
 def cluster(
     pairs: pa.Table, record_ids: pa.Array | pa.ChunkedArray | Sequence[int], *, threshold: float,
-    must_link: Iterable[Pair] = (), cannot_link: Iterable[Pair] = (),
+    must_link: Iterable[Pair] = (), cannot_link: Iterable[Pair] = (), identifiers: pa.Table | None = None,
 ) -> pa.Table:
     """Persons from scored pairs: connected components of the pairs at or above `threshold`, joined by the
     "same person" decisions in `must_link` and never joining the two records of a `cannot_link` decision.
 
-    Where a component holds a cannot-link pair, links are taken strongest first (must-links before any
-    model link) and a link that would join a forbidden pair is skipped, so the weakest links give way.
-    If people's decisions contradict each other (a must-link chain joining a cannot-link pair), the
+    `identifiers` (unique_id, identifier, value: see `identifier_values`) are numbers only one person holds.
+    No model link may make a person hold two values of one of them with none in common: twins at one school
+    with two UPNs and two NHS numbers stay two children even when a record of one, without numbers, links
+    to records of both. People's same-person decisions may (a child given a new NHS number).
+
+    Where a component holds a cannot-link pair or such a clash, links are taken strongest first (must-links
+    before any model link) and a link that would join a forbidden pair is skipped, so the weakest links give
+    way. If people's decisions contradict each other (a must-link chain joining a cannot-link pair), the
     cannot-link wins: wrongly merging two children's records is the worse failure.
 
     Returns unique_id, cluster_id (the smallest unique_id of the person), match_probability: the
@@ -140,10 +160,15 @@ def cluster(
     graph = coo_matrix((np.ones(len(all_l), dtype=np.int8), (all_l, all_r)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
 
-    # Components that hold a cannot-link pair are rebuilt with the constrained union-find.
+    # Components that hold a cannot-link pair, or two values of a one-person identifier, are rebuilt with the
+    # constrained union-find.
     bad = _sorted_unique(labels[cannot_l][labels[cannot_l] == labels[cannot_r]])
+    held = _held_identifiers(identifiers, ids, labels) if identifiers is not None and n else None
+    if held is not None:
+        bad = _sorted_unique(np.concatenate([bad, held[0]]))
     if len(bad):
-        labels = _split_components(labels, bad, edge_l, edge_r, edge_p, must_l, must_r, cannot_l, cannot_r)
+        labels = _split_components(labels, bad, edge_l, edge_r, edge_p, must_l, must_r, cannot_l, cannot_r,
+                                   held[1] if held is not None else {})
 
     # cluster_id: the smallest unique_id in each component (ids are sorted, so the first index seen).
     order = np.argsort(labels, kind="stable")
@@ -203,17 +228,19 @@ def _weakest_links(
 def _split_components(
     labels: np.ndarray, bad: np.ndarray, edge_l: np.ndarray, edge_r: np.ndarray, edge_p: np.ndarray,
     must_l: np.ndarray, must_r: np.ndarray, cannot_l: np.ndarray, cannot_r: np.ndarray,
+    holds: dict[int, dict[str, set[str]]],
 ) -> np.ndarray:
-    """Relabel the records of the given components by a constrained, strongest-first union-find."""
+    """Relabel the records of the given components by a constrained, strongest-first union-find. `holds`: by
+    record index, the one-person identifiers it holds."""
     in_bad = np.isin(labels, bad)
     members = np.flatnonzero(in_bad)
     local = {int(g): i for i, g in enumerate(members)}
-    uf = _ConstrainedUnionFind(len(members))
+    uf = _ConstrainedUnionFind(len(members), {local[g]: kinds for g, kinds in holds.items() if g in local})
     for a, b in zip(cannot_l, cannot_r, strict=True):
         if in_bad[a] and in_bad[b]:
             uf.forbid(local[int(a)], local[int(b)])
     for a, b in zip(must_l, must_r, strict=True):
-        if in_bad[a] and in_bad[b] and not uf.union(local[int(a)], local[int(b)]):
+        if in_bad[a] and in_bad[b] and not uf.union(local[int(a)], local[int(b)], check_identifiers=False):
             logger.warning("a same-person decision contradicts a different-people decision; kept them apart")
     sel = in_bad[edge_l] & in_bad[edge_r]
     el, er, ep = edge_l[sel], edge_r[sel], edge_p[sel]
@@ -226,6 +253,65 @@ def _split_components(
     # Relabel densely so later steps can index by label.
     _, dense = np.unique(new, return_inverse=True)
     return dense.astype(np.int64)
+
+
+def identifier_values(records: pa.Table, *, max_records: int | None = None) -> pa.Table:
+    """The numbers only one person holds, standardised: unique_id, identifier ("nhs_number" when its check
+    digit is valid, "upn", "pnc_id") and value, one row per record holding one. `max_records`: leave out a
+    value held by more records than this (a placeholder or a default, not a person's number)."""
+    columns = {name: (records.column(name) if name in records.column_names else pa.nulls(records.num_rows))
+               for name in ("unique_id", "nhs_number", "nhs_number_valid", "upn", "pnc_id")}
+    con = duckdb.connect()
+    try:
+        con.register("records", pa.table(columns))
+        return arrow_table(con.sql("""
+            with standard as (
+                select
+                    cast(unique_id as bigint) as unique_id,
+                    case when coalesce(cast(nhs_number_valid as boolean), false)
+                         then nullif(replace(replace(coalesce(cast(nhs_number as varchar), ''), ' ', ''), '-', ''), '')
+                    end as nhs,
+                    nullif(upper(replace(coalesce(cast(upn as varchar), ''), ' ', '')), '') as upn_std,
+                    nullif(upper(replace(coalesce(cast(pnc_id as varchar), ''), ' ', '')), '') as pnc_std
+                from records
+            ),
+            ids as (
+                select unique_id, 'nhs_number' as identifier, nhs as value from standard where nhs is not null
+                union all
+                select unique_id, 'upn', upn_std from standard where upn_std is not null
+                union all
+                select unique_id, 'pnc_id', pnc_std from standard where pnc_std is not null
+            )
+            select unique_id, identifier, value from ids
+            qualify ? is null or count(*) over (partition by identifier, value) <= ?
+            order by unique_id, identifier
+        """, params=[max_records, max_records]))
+    finally:
+        con.close()
+
+
+def _held_identifiers(
+    identifiers: pa.Table, ids: np.ndarray, labels: np.ndarray,
+) -> tuple[np.ndarray, dict[int, dict[str, set[str]]]] | None:
+    """The components whose records hold two values of one identifier, and what each of their records holds
+    (by record index); None if no component does."""
+    if not identifiers.num_rows:
+        return None
+    where, present = _index_of(ids, identifiers.column("unique_id").to_numpy().astype(np.int64, copy=False))
+    table = identifiers.filter(pa.array(present)).append_column(
+        "component", pa.array(labels[where[present]], pa.int64()))
+    counted = table.group_by(["component", "identifier"]).aggregate([("value", "count_distinct")])
+    clashing = counted.filter(pc.greater(counted.column("value_count_distinct"), 1)).column("component")
+    if not len(clashing):
+        return None
+    components = _sorted_unique(clashing.to_numpy())
+    inside = table.filter(pc.is_in(table.column("component"), value_set=pa.array(components, pa.int64())))
+    holds: dict[int, dict[str, set[str]]] = {}
+    index, _ = _index_of(ids, inside.column("unique_id").to_numpy().astype(np.int64, copy=False))
+    for i, kind, value in zip(index.tolist(), inside.column("identifier").to_pylist(),
+                              inside.column("value").to_pylist(), strict=True):
+        holds.setdefault(i, {}).setdefault(kind, set()).add(value)
+    return components, holds
 
 
 def conflicting_identifiers(
@@ -242,24 +328,11 @@ def conflicting_identifiers(
     A value held by more than `max_persons_listed` persons gets one row, for its first two persons.
     """
     del settings  # accepted for symmetry with the rest of the pipeline; nothing here depends on it
-    # The identifiers standardised as prepare_records does, but without setting aside widely shared values:
-    # those are exactly what this report is for.
-    columns = {name: (records.column(name) if name in records.column_names else pa.nulls(records.num_rows))
-               for name in ("unique_id", "nhs_number", "nhs_number_valid", "upn", "pnc_id")}
-    ids = pa.table(columns)
+    # Widely shared values are kept: they are exactly what this report is for.
+    held = identifier_values(records)
     con = duckdb.connect()
     try:
-        con.register("records", ids)
-        con.execute("""
-            create temp table prepared as select
-                cast(unique_id as bigint) as unique_id,
-                case when coalesce(cast(nhs_number_valid as boolean), false)
-                     then nullif(replace(replace(coalesce(cast(nhs_number as varchar), ''), ' ', ''), '-', ''), '')
-                end as nhs,
-                nullif(upper(replace(coalesce(cast(upn as varchar), ''), ' ', '')), '') as upn_std,
-                nullif(upper(replace(coalesce(cast(pnc_id as varchar), ''), ' ', '')), '') as pnc_std
-            from records
-        """)
+        con.register("ids", held)
         con.register("clusters", clusters.select(["unique_id", "cluster_id"]))
         empty_pairs = pa.table({"unique_id_l": pa.array([], pa.int64()), "unique_id_r": pa.array([], pa.int64()),
                                 "match_probability": pa.array([], pa.float64())})
@@ -267,14 +340,7 @@ def conflicting_identifiers(
                      if pairs is not None else empty_pairs)
         # Only an int is interpolated; everything else is a registered table.
         result = arrow_table(con.sql(f"""
-            with ids as (
-                select 'nhs_number' as identifier, nhs as value, unique_id from prepared where nhs is not null
-                union all
-                select 'upn', upn_std, unique_id from prepared where upn_std is not null
-                union all
-                select 'pnc_id', pnc_std, unique_id from prepared where pnc_std is not null
-            ),
-            per_person as (
+            with per_person as (
                 select identifier, value, c.cluster_id, min(ids.unique_id) as unique_id
                 from ids join clusters c using (unique_id)
                 group by identifier, value, c.cluster_id

@@ -103,6 +103,18 @@ _NHS_CONFLICT = (
 TWIN_LABEL = "different, with the same date of birth and family name (twins?)"
 TWIN_U = 0.9
 TWIN_M = TWIN_U * 2**-12  # LinkageSettings.twin_match_weight replaces this weight when a model is trained
+# Twins are often given names that sound alike (Jack and Jake, Aiden and Jayden, Lily and Lila). Such a pair is
+# likelier than the twins level's to be one child under two spellings, so it weighs this much more (bits). Both
+# names must be held by more than one of the records the model was trained on ("Mastn" beside "Mason" is a typo,
+# not a twin's name), and neither may begin the other ("Chan" and "Chantelle", "Mo" and "Mohammed": a name and
+# its short form).
+SIMILAR_TWIN_LABEL = "similar, with the same date of birth and family name (twins, or one name spelled two ways?)"
+SIMILAR_TWIN_ALLOWANCE = 3.0
+SOUNDS_ALIKE_LABEL = "sounds the same (another spelling or transliteration)"
+SIMILAR_TWIN_M = TWIN_U * 2**(-12 + SIMILAR_TWIN_ALLOWANCE)
+# Same date of birth and family name (within two edits): what twins' records share. dob_days, not dob_full:
+# a training rule blocking on dob_full would otherwise stop Splink estimating the given-name comparison.
+_TWIN_CONDITION = "dob_days_l = dob_days_r AND levenshtein(family_std_l, family_std_r) <= 2"
 NHS_CONFLICT_M = 0.002
 NHS_CONFLICT_U = 0.0002  # log2(m/u) = +3.3 bits: noticed, never decisive
 
@@ -176,7 +188,18 @@ def comparisons() -> tuple[Comparison, ...]:
         Level("given and family names swapped", "similar", _custom(_SWAPPED)),
         Level("nickname or the same formal name", "similar", ArraysOverlapLevel("given_forms")),
         Level("Jaro-Winkler >= 0.92 (a typo)", "similar", cll.JaroWinklerLevel("given_std", 0.92)),
-        Level("sounds the same (another spelling or transliteration)", "similar",
+        # Twins again, with names that sound alike or differ by little more than a typo's worth: below, such a
+        # name counts as one name spelled two ways, and with everything else agreeing twins merged (Jack and
+        # Jake at one school with two UPNs and two NHS numbers). Fixed like the twins level, a little higher,
+        # so that the pair is left for a person to decide unless an identifier says it is one child.
+        Level(SIMILAR_TWIN_LABEL, "similar", cll.And(
+            _custom(f"{_TWIN_CONDITION} AND given_held_l > 1 AND given_held_r > 1"
+                    " AND substr(given_std_l, 1, length(given_std_r)) <> given_std_r"
+                    " AND substr(given_std_r, 1, length(given_std_l)) <> given_std_l"),
+            cll.Or(cll.ExactMatchLevel("given_sound"), cll.JaroWinklerLevel("given_std", 0.80)),
+        ).configure(m_probability=SIMILAR_TWIN_M, u_probability=TWIN_U, fix_m_probability=True,
+                    fix_u_probability=True)),
+        Level(SOUNDS_ALIKE_LABEL, "similar",
               cll.ExactMatchLevel("given_sound")),
         Level("one is the other's initial", "similar", _custom(
             "(length(given_std_l) = 1 OR length(given_std_r) = 1)"
@@ -190,9 +213,7 @@ def comparisons() -> tuple[Comparison, ...]:
         # automatically but lands around the lower threshold: only a person can tell twins from one child
         # under a name the nickname list does not know (Rhys / Reece).
         Level(TWIN_LABEL, "disagree",
-              # dob_days, not dob_full: a training rule blocking on dob_full would otherwise stop Splink
-              # estimating the given-name comparison in that session.
-              _custom("dob_days_l = dob_days_r AND levenshtein(family_std_l, family_std_r) <= 2").configure(
+              _custom(_TWIN_CONDITION).configure(
                   m_probability=TWIN_M, u_probability=TWIN_U, fix_m_probability=True, fix_u_probability=True)),
         _else(),
     ))

@@ -27,6 +27,9 @@ from safeguarding.linkage.comparisons import (
     FALLBACK_TRAINING_RULE,
     IDENTIFIER_TRAINING_RULES,
     PREDICTION_BLOCKING_RULES,
+    SIMILAR_TWIN_ALLOWANCE,
+    SIMILAR_TWIN_LABEL,
+    SOUNDS_ALIKE_LABEL,
     TRAINING_BLOCKING_RULES,
     TWIN_LABEL,
     TWIN_U,
@@ -201,7 +204,7 @@ def _extract_parameters(
     - A level no random pair reached gets u of half a pair in the sample: rare, so strong, but finite.
     - A level no match reached, or any m below settings.min_m_probability, gets that floor.
     - An identifier no matching pair agreed on takes its comparison's default m.
-    - The twins level takes settings.twin_match_weight (None: the plain "different" level's parameters).
+    - The twins levels take settings.twin_match_weight (see _twin_levels).
     Fixed levels (fix_m_probability / fix_u_probability) keep their values."""
     floor_u = 0.5 / max(u_pairs, 1.0)
     by_name = {c["output_column_name"]: c for c in trained["comparisons"]}
@@ -236,13 +239,25 @@ def _extract_parameters(
                       for p, default in zip(params, spec.default_m, strict=True)]
         labels = [p.label for p in params]
         if TWIN_LABEL in labels:
-            twin = labels.index(TWIN_LABEL)
-            if settings.twin_match_weight is None:
-                params[twin] = LevelParameters(TWIN_LABEL, params[-1].m, params[-1].u)
-            else:
-                params[twin] = LevelParameters(TWIN_LABEL, TWIN_U * 2**settings.twin_match_weight, TWIN_U)
+            params = _twin_levels(params, labels, settings.twin_match_weight)
         result[spec.name] = _distinct_weights(params)
     return result, inert
+
+
+def _twin_levels(params: list[LevelParameters], labels: list[str], weight: float | None) -> list[LevelParameters]:
+    """The two twins levels' parameters: `weight` (bits) for different given names, SIMILAR_TWIN_ALLOWANCE more
+    for similar ones. None turns the rule off: the first weighs like the plain "different" level, the second like
+    "sounds the same", where such a pair would otherwise fall."""
+    params = list(params)
+    twin, similar = labels.index(TWIN_LABEL), labels.index(SIMILAR_TWIN_LABEL)
+    if weight is None:
+        sounds = labels.index(SOUNDS_ALIKE_LABEL)
+        params[twin] = LevelParameters(TWIN_LABEL, params[-1].m, params[-1].u)
+        params[similar] = LevelParameters(SIMILAR_TWIN_LABEL, params[sounds].m, params[sounds].u)
+    else:
+        params[twin] = LevelParameters(TWIN_LABEL, TWIN_U * 2**weight, TWIN_U)
+        params[similar] = LevelParameters(SIMILAR_TWIN_LABEL, TWIN_U * 2**(weight + SIMILAR_TWIN_ALLOWANCE), TWIN_U)
+    return params
 
 
 def _distinct_weights(params: list[LevelParameters]) -> tuple[LevelParameters, ...]:

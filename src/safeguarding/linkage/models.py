@@ -63,7 +63,7 @@ class ReviewPriority(models.IntegerChoices):
     """The order a person works the review queue in: the pairs whose decision matters most first."""
 
     WORKED_WITH = 0, "Involves a child the partnership is working with"
-    SHARED_IDENTIFIER = 1, "Shares an identifier with a person the model keeps apart"
+    SHARED_IDENTIFIER = 1, "An identifier problem: one number held by two persons, or two numbers kept apart"
     UNCERTAIN = 2, "Uncertain"
 
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings, Progress, report
-from safeguarding.linkage.cluster import cluster, conflicting_identifiers
+from safeguarding.linkage.cluster import cluster, conflicting_identifiers, identifier_values
 from safeguarding.linkage.model import (
     ModelMismatchError,
     TrainedModel,
@@ -75,15 +75,51 @@ def _decided_mask(pairs: pa.Table, decided: Iterable[Pair]) -> np.ndarray:
     return mask
 
 
+def _kept_apart(pairs: pa.Table, clusters: pa.Table, candidates: np.ndarray) -> np.ndarray:
+    """Which of the candidate rows of pairs have their two records in different persons."""
+    kept = np.zeros(pairs.num_rows, dtype=bool)
+    rows = np.flatnonzero(candidates)
+    if not len(rows) or not clusters.num_rows:
+        return kept
+    ids = clusters.column("unique_id").to_numpy().astype(np.int64, copy=False)
+    persons = clusters.column("cluster_id").to_numpy().astype(np.int64, copy=False)
+    if len(ids) > 1 and not bool(np.all(ids[1:] >= ids[:-1])):
+        order = np.argsort(ids, kind="stable")
+        ids, persons = ids[order], persons[order]
+    left = pairs.column("unique_id_l").to_numpy().astype(np.int64, copy=False)[rows]
+    right = pairs.column("unique_id_r").to_numpy().astype(np.int64, copy=False)[rows]
+    top = len(ids) - 1
+    kept[rows] = persons[np.minimum(np.searchsorted(ids, left), top)] != \
+        persons[np.minimum(np.searchsorted(ids, right), top)]
+    return kept
+
+
+def _persons_of_pairs(clusters: pa.Table, pairs: list[Pair]) -> set[tuple[int, int]]:
+    """The (smaller, larger) persons of each pair's two records, where they are two persons."""
+    if not pairs:
+        return set()
+    wanted = pa.array(sorted({r for pair in pairs for r in pair}), pa.int64())
+    found = clusters.filter(pc.is_in(clusters.column("unique_id"), value_set=wanted))
+    person = dict(zip(found.column("unique_id").to_pylist(), found.column("cluster_id").to_pylist(), strict=True))
+    return {(min(person[a], person[b]), max(person[a], person[b])) for a, b in pairs
+            if a in person and b in person and person[a] != person[b]}
+
+
 def review_pairs(
     pairs: pa.Table, clusters: pa.Table, *, settings: LinkageSettings, decided: Iterable[Pair] = (),
 ) -> pa.Table:
-    """Pairs for a person to decide: lower <= probability < upper, not already decided, strongest first.
+    """Pairs for a person to decide, not already decided, strongest first: lower <= probability < upper, and
+    links at or above upper that clustering kept apart (`kept_apart`: the person they would make holds two
+    NHS numbers, UPNs or PNC ids, or records people said are different), the strongest for each two persons.
     `same_cluster` says whether other links put the two records in one person anyway."""
+    decided = list(decided)
     p = pairs.column("match_probability")
     in_band = pc.and_(pc.greater_equal(p, settings.lower_threshold), pc.less(p, settings.upper_threshold))
-    mask = in_band.to_numpy(zero_copy_only=False) & ~_decided_mask(pairs, decided)
-    band = pairs.filter(pa.array(mask))
+    undecided = ~_decided_mask(pairs, decided)
+    above = pc.greater_equal(p, settings.upper_threshold).to_numpy(zero_copy_only=False) & undecided
+    kept_apart = _kept_apart(pairs, clusters, above)
+    mask = (in_band.to_numpy(zero_copy_only=False) & undecided) | kept_apart
+    band = pairs.filter(pa.array(mask)).append_column("kept_apart", pa.array(kept_apart[mask]))
     # Only the band's records: joining a few thousand pairs to a million-row lookup costs seconds.
     in_band = pa.concat_arrays([band.column("unique_id_l").combine_chunks(), band.column("unique_id_r").combine_chunks()])
     lookup = clusters.select(["unique_id", "cluster_id"])
@@ -92,8 +128,21 @@ def review_pairs(
                .join(lookup.rename_columns(["unique_id_r", "cluster_id_r"]), "unique_id_r")
     same = pc.equal(band.column("cluster_id_l"), band.column("cluster_id_r"))
     band = band.append_column("same_cluster", same)
-    return band.sort_by([("match_probability", "descending"), ("unique_id_l", "ascending"),
+    band = band.sort_by([("match_probability", "descending"), ("unique_id_l", "ascending"),
                          ("unique_id_r", "ascending")])
+    # Of the links kept apart, one per two persons, the strongest, and none between two persons people have
+    # already decided a pair of: one decision settles them all.
+    kept = band.column("kept_apart").to_numpy(zero_copy_only=False)
+    if not kept.any():
+        return band
+    left, right = band.column("cluster_id_l").to_numpy(), band.column("cluster_id_r").to_numpy()
+    first = np.ones(band.num_rows, dtype=bool)
+    seen = _persons_of_pairs(clusters, decided)
+    for row in np.flatnonzero(kept).tolist():
+        persons = (min(int(left[row]), int(right[row])), max(int(left[row]), int(right[row])))
+        first[row] = persons not in seen
+        seen.add(persons)
+    return band.filter(pa.array(first))
 
 
 def link(
@@ -153,8 +202,9 @@ def link(
     timings["predict"] = timings.get("predict", 0.0) + time.perf_counter() - started
     started = time.perf_counter()
     report(progress, "cluster", 0, 1)
+    identifiers = identifier_values(records, max_records=settings.max_records_per_identifier)
     clusters = cluster(pairs, records.column("unique_id"), threshold=settings.upper_threshold,
-                       must_link=must, cannot_link=cannot)
+                       must_link=must, cannot_link=cannot, identifiers=identifiers)
     review = review_pairs(pairs, clusters, settings=settings, decided=must + cannot)
     report(progress, "cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - started

@@ -19,8 +19,9 @@ PREPARED_COLUMNS: tuple[str, ...] = (
     "dob_full", "dob_days", "dob_year", "dob_month", "dob_day", "dob_precision", "sex_std", "postcode_std",
     "postcode_district", "address_std", "street_key", "street_name", "house_number", "nhs", "upn_std",
     "pnc_std", "phones_list", "emails_list", "phone_first", "email_first",
-    # Term frequencies (from the model, see Frequencies) and sounds, for names written many ways.
-    "given_share", "family_share", "given_sound", "family_sound", "role_std",
+    # Term frequencies (from the model, see Frequencies) and sounds, for names written many ways; how many of
+    # the model's records held the given name (1 for a name held once or new since: likelier a typo).
+    "given_share", "family_share", "given_held", "given_sound", "family_sound", "role_std",
     # The address's four rarest words, each with the information it carries (rare words say more), and
     # their sum, for comparing addresses written differently; the two rarest words the model saw more than
     # once, for blocking.
@@ -385,6 +386,7 @@ def prepare_in(
             s.emails_all[1] as email_first,
             case when s.given_std is not null then coalesce(fg.n, 1) / cast(? as double) end as given_share,
             case when s.family_std is not null then coalesce(ff.n, 1) / cast(? as double) end as family_share,
+            case when s.given_std is not null then coalesce(fg.n, 1) end as given_held,
             sg.sound as given_sound, sf.sound as family_sound, s.role_std,
             w.top[1] as addr_t1, w.top[2] as addr_t2, w.top[3] as addr_t3, w.top[4] as addr_t4,
             w.top_bits[1] as addr_w1, w.top_bits[2] as addr_w2, w.top_bits[3] as addr_w3, w.top_bits[4] as addr_w4,

@@ -1,5 +1,6 @@
-"""The review queue a linkage run leaves for people: the pairs in the review band, and pairs of
-different persons sharing an identifier (a data-quality problem, never a reason to merge blindly)."""
+"""The review queue a linkage run leaves for people: the pairs in the review band, links kept apart because
+they would give one person two NHS numbers, UPNs or PNC ids, and pairs of different persons sharing an
+identifier (data-quality problems, never a reason to merge blindly)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ _REVIEWS = BulkTable(MatchReview)
 # At most this many shared-identifier pairs are explained and queued per run; the rest wait for the
 # next run (each needs its own small scoring query, and a flood would bury the ordinary queue).
 MAX_FLAGGED_PER_RUN = 200
+KEPT_APART = ("The model links these records, but they are kept apart: linking them would put records holding "
+              "different NHS numbers, unique pupil numbers or PNC ids, or records people have said are different "
+              "people, in one person")
 IDENTIFIER_WORDS = {"nhs_number": "NHS number", "upn": "unique pupil number", "pnc_id": "PNC id"}
 
 
@@ -72,11 +76,12 @@ def refresh_review_queue(
     """Pending reviews become this run's queue: pairs already pending keep their place (and get the new
     score); pairs no longer wanted are marked superseded; decided pairs never return.
 
-    The queue is the pairs whose decision matters, most first: every pair in the review band, or sharing
-    an identifier, that involves a child the partnership is working with (linkage.sources); then pairs
-    sharing an identifier; then the rest of the band, the likeliest matches first (the model keeps them
-    apart, so the likelier a match, the likelier the model is wrong), up to ``limit`` pairs in all. The
-    band beyond the limit is left to the model: those pairs stay apart, as below the lower threshold."""
+    The queue is the pairs whose decision matters, most first: every pair in the review band, with an
+    identifier problem (sharing one, or kept apart by two), that involves a child the partnership is working
+    with (linkage.sources); then pairs with an identifier problem; then the rest of the band, the likeliest
+    matches first (the model keeps them apart, so the likelier a match, the likelier the model is wrong), up
+    to ``limit`` pairs in all. The band beyond the limit is left to the model: those pairs stay apart, as
+    below the lower threshold."""
     # Not the labels and per-comparison weights: the explanation is rebuilt from the levels (gamma_*).
     band = result.review.select([c for c in result.review.column_names
                                  if not c.startswith(("label_", "mw_"))]).to_pylist()
@@ -85,6 +90,9 @@ def refresh_review_queue(
         pair = (min(row["unique_id_l"], row["unique_id_r"]), max(row["unique_id_l"], row["unique_id_r"]))
         if pair not in decided:
             wanted[pair] = row
+    for row in wanted.values():
+        if row.get("kept_apart"):
+            row["flag"] = KEPT_APART
     for pair, row in flagged.items():
         if pair in decided:
             continue

@@ -23,7 +23,7 @@ from safeguarding.people.models import SourceRecord
 
 def review_queue(*, user: User) -> QuerySet[MatchReview]:
     """Pairs awaiting a decision, those whose decision matters most first: pairs touching a child the
-    partnership is working with, then pairs sharing an identifier, then the rest; in each, the likeliest
+    partnership is working with, then pairs with an identifier problem, then the rest; in each, the likeliest
     matches first."""
     require(user, Capability.REVIEW_MATCHES)
     return (

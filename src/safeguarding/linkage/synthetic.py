@@ -28,6 +28,11 @@ _NICK = {"Christopher": "Chris", "Christine": "Chris", "Alexander": "Alex", "Eli
          "Timothy": "Tim", "Patrick": "Pat", "Frederick": "Fred", "Victoria": "Vicky", "Natasha": "Tash",
          "Abigail": "Abby", "Jennifer": "Jenny", "Kimberly": "Kim", "Deborah": "Debbie", "Margaret": "Maggie",
          "Katie": "Kate", "Charlotte": "Charlie"}
+# Names parents give twins that sound alike or differ by a letter or two (twins_alike), each name in _GIVEN_F or
+# _GIVEN_M to its twin's, of the same sex.
+TWIN_NAMES_ALIKE = {"Jack": "Jake", "Harry": "Harvey", "Joseph": "Josiah", "Lily": "Lila", "Isla": "Isha",
+                    "Emily": "Emilia", "Freya": "Freda", "Chloe": "Cleo", "Megan": "Morgan", "Zara": "Zora",
+                    "Hannah": "Anna", "Ava": "Ada"}
 _FAMILY = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson", "Wright",
            "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke",
            "Hughes", "Edwards", "Turner", "Hill", "Moore", "Cooper", "Ward", "Harrison", "Martin", "Baker", "Khan",
@@ -84,10 +89,15 @@ class SyntheticPartnership:
     twins share a date of birth too: the pairs a careless model would merge."""
 
     def __init__(self, persons: int, *, seed: int = 1, records_per_person: tuple[int, int] = (1, 4),
-                 noise: float = 1.0) -> None:
+                 noise: float = 1.0, twins: float = 0.03, twins_alike: float = 0.0) -> None:
+        """`twins`: the share of households of two or more children whose first two are twins; `twins_alike`:
+        the share of twins given names alike (TWIN_NAMES_ALIKE). With the defaults the records are the same
+        as before either knob existed."""
         self.rng = random.Random(seed)
         self.noise = noise
         self.records_per_person = records_per_person
+        self.twins, self.twins_alike = twins, twins_alike
+        self.twin_pairs: list[tuple[int, int, bool]] = []  # (person id, person id, named alike)
         self.persons: list[_Person] = []
         self._nhs_next = 400_000_000 + seed * 7919
         while len(self.persons) < persons:
@@ -108,15 +118,24 @@ class SyntheticPartnership:
         postcode = f"{rng.choice(_DISTRICTS)} {rng.randint(1, 9)}{rng.choice(_UNIT)}{rng.choice(_UNIT)}"
         phone = f"+447{rng.randint(100_000_000, 999_999_999)}"
         size = min(room, rng.choice((1, 1, 2, 2, 3, 4)))
-        twins = size >= 2 and rng.random() < 0.03
+        twins = size >= 2 and rng.random() < self.twins
+        alike = twins and self.twins_alike > 0 and rng.random() < self.twins_alike
         base_dob = dt.date(2004, 1, 1) + dt.timedelta(days=rng.randrange(0, 20 * 365))
         used: set[str] = set()
         for k in range(size):
-            sex = rng.choice("FM")
-            given = rng.choice(_GIVEN_F if sex == "F" else _GIVEN_M)
-            while given in used:  # parents do not give two children one name
+            if alike and k == 1:  # the second twin: the first's sex, a name alike
+                sex, given = self.persons[-1].sex, TWIN_NAMES_ALIKE[self.persons[-1].given]
+            elif alike and k == 0:
+                given = rng.choice(sorted(TWIN_NAMES_ALIKE))
+                sex = "F" if given in _GIVEN_F else "M"
+            else:
+                sex = rng.choice("FM")
                 given = rng.choice(_GIVEN_F if sex == "F" else _GIVEN_M)
+                while given in used:  # parents do not give two children one name
+                    given = rng.choice(_GIVEN_F if sex == "F" else _GIVEN_M)
             used.add(given)
+            if twins and k == 1:
+                self.twin_pairs.append((len(self.persons) - 1, len(self.persons), alike))
             middle = rng.choice(_GIVEN_F if sex == "F" else _GIVEN_M) if rng.random() < 0.5 else ""
             # Brothers and sisters are born a year or more apart, except twins.
             dob = base_dob if twins and k < 2 else base_dob + dt.timedelta(days=k * rng.randrange(380, 1100))
