@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from splink import DuckDBAPI, Linker
 
-    from safeguarding.linkage.cluster import cluster
+    from safeguarding.linkage.cluster import cluster, identifier_values
     from safeguarding.linkage.engines import duckdb_connection
     from safeguarding.linkage.model import _SPLINK_LOG_LEVEL, splink_settings, train_model
     from safeguarding.linkage.pipeline import LinkageSettings, review_pairs
@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     with stage("predict", sampler, figures):
         pairs = predict_pairs(records, model, settings=settings, engine=args.engine, prepared=prepared.table)
     with stage("cluster", sampler, figures):
-        clusters = cluster(pairs, prepared.table.column("unique_id"), threshold=settings.upper_threshold)
+        identifiers = identifier_values(records, max_records=settings.max_records_per_identifier)
+        clusters = cluster(pairs, prepared.table.column("unique_id"), threshold=settings.upper_threshold,
+                           identifiers=identifiers)
         review = review_pairs(pairs, clusters, settings=settings)
     hub_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
