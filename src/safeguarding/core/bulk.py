@@ -50,6 +50,15 @@ def column_of(model: type[models.Model], name: str) -> str:
     return model_field.column
 
 
+def refresh_statistics() -> None:
+    """On PostgreSQL, ANALYZE every table, so the planner plans for what the tables hold now. For the end of
+    a load that changed them wholesale (the demo): autovacuum would get there too, but only a minute or
+    more after the load commits, and a plan made from statistics of other data can cost a page a second."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def compiled_for_the_rest_of_this_transaction() -> None:
     """On PostgreSQL, JIT compilation for the rest of the transaction the caller is in. The hub's
     connections run without it (settings: it put up to a second on pages of short queries), but a

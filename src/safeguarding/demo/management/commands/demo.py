@@ -15,6 +15,7 @@ from rich.table import Table
 
 from safeguarding.accounts.models import Role
 from safeguarding.accounts.selectors import demo_authenticator_keys
+from safeguarding.core.bulk import refresh_statistics
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.progress import stage_bars
 from safeguarding.demo.behaviours import BEHAVIOURS
@@ -120,6 +121,7 @@ class Command(BaseCommand):
                 "history: each alert shows how many of the children its rule flagged were referred later."
             )
         kept = demo_support_and_data_protection()
+        refresh_statistics()  # the first visitors' pages planned for the demo's data, not an empty hub's
         if kept["plans"]:
             console.print(
                 f"Opened {kept['plans']} support plans, logged {kept['requests']} subject access request, placed "
