@@ -187,7 +187,7 @@ def _bare_splink(sampler: RssSampler) -> tuple[float, float, float, int, int, An
     settings = linkage_settings()
     model = model_from_json(LinkageModelVersion.objects.latest("trained_at").model_json)
     records, _ = load_records()
-    prepared = prepare_records(records, settings)
+    prepared = prepare_records(records, settings, frequencies=model.frequencies)  # the model's name counts
     del records
     gc.collect()
     con = duckdb_connection(settings)
