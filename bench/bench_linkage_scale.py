@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from splink import DuckDBAPI, Linker
 
-    from safeguarding.linkage.cluster import cluster, identifier_values
+    from safeguarding.linkage.cluster import cluster, identifier_values, numbers_of_one_person
     from safeguarding.linkage.engines import duckdb_connection
     from safeguarding.linkage.model import _SPLINK_LOG_LEVEL, splink_settings, train_model
     from safeguarding.linkage.pipeline import LinkageSettings, review_pairs
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     with stage("predict", sampler, figures):
         pairs = predict_pairs(records, model, settings=settings, engine=args.engine, prepared=prepared.table)
     with stage("cluster", sampler, figures):
-        identifiers = identifier_values(records, max_records=settings.max_records_per_identifier)
+        identifiers = numbers_of_one_person(identifier_values(records), settings.max_records_per_identifier)
         clusters = cluster(pairs, prepared.table.column("unique_id"), threshold=settings.upper_threshold,
                            identifiers=identifiers)
         review = review_pairs(pairs, clusters, settings=settings)

@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from safeguarding.core.arrow import arrow_table
 from safeguarding.linkage.base import LinkageSettings
+from safeguarding.linkage.prepare import IDENTIFIERS_SQL, conform
 
 logger = logging.getLogger(__name__)
 
@@ -255,26 +256,17 @@ def _split_components(
     return dense.astype(np.int64)
 
 
-def identifier_values(records: pa.Table, *, max_records: int | None = None) -> pa.Table:
-    """The numbers only one person holds, standardised: unique_id, identifier ("nhs_number" when its check
-    digit is valid, "upn", "pnc_id") and value, one row per record holding one. `max_records`: leave out a
-    value held by more records than this (a placeholder or a default, not a person's number)."""
-    columns = {name: (records.column(name) if name in records.column_names else pa.nulls(records.num_rows))
-               for name in ("unique_id", "nhs_number", "nhs_number_valid", "upn", "pnc_id")}
+def identifier_values(records: pa.Table) -> pa.Table:
+    """The numbers only one person holds, standardised as prepare standardises them: unique_id, identifier
+    ("nhs_number" when its check digit is valid, "upn", "pnc_id"), value, one row per record holding one, and
+    holders: how many records hold that value (see `numbers_of_one_person`)."""
+    wanted = ("unique_id", "nhs_number", "nhs_number_valid", "upn", "pnc_id")
     con = duckdb.connect()
     try:
-        con.register("records", pa.table(columns))
-        return arrow_table(con.sql("""
-            with standard as (
-                select
-                    cast(unique_id as bigint) as unique_id,
-                    case when coalesce(cast(nhs_number_valid as boolean), false)
-                         then nullif(replace(replace(coalesce(cast(nhs_number as varchar), ''), ' ', ''), '-', ''), '')
-                    end as nhs,
-                    nullif(upper(replace(coalesce(cast(upn as varchar), ''), ' ', '')), '') as upn_std,
-                    nullif(upper(replace(coalesce(cast(pnc_id as varchar), ''), ' ', '')), '') as pnc_std
-                from records
-            ),
+        con.register("records", conform(records.select([c for c in wanted if c in records.column_names]))
+                     .select(list(wanted)))
+        return arrow_table(con.sql(f"""
+            with standard as (select r.unique_id, {IDENTIFIERS_SQL} from records r),
             ids as (
                 select unique_id, 'nhs_number' as identifier, nhs as value from standard where nhs is not null
                 union all
@@ -282,12 +274,18 @@ def identifier_values(records: pa.Table, *, max_records: int | None = None) -> p
                 union all
                 select unique_id, 'pnc_id', pnc_std from standard where pnc_std is not null
             )
-            select unique_id, identifier, value from ids
-            qualify ? is null or count(*) over (partition by identifier, value) <= ?
+            select unique_id, identifier, value, count(*) over (partition by identifier, value) as holders
+            from ids
             order by unique_id, identifier
-        """, params=[max_records, max_records]))
+        """))  # noqa: S608 (a constant of the code, no value)
     finally:
         con.close()
+
+
+def numbers_of_one_person(identifiers: pa.Table, max_records: int) -> pa.Table:
+    """identifier_values without the values held by more records than `max_records`: a placeholder or a
+    default, not a person's number (settings.max_records_per_identifier, as linkage ignores them)."""
+    return identifiers.filter(pc.less_equal(identifiers.column("holders"), max_records))
 
 
 def _held_identifiers(
@@ -298,8 +296,8 @@ def _held_identifiers(
     if not identifiers.num_rows:
         return None
     where, present = _index_of(ids, identifiers.column("unique_id").to_numpy().astype(np.int64, copy=False))
-    table = identifiers.filter(pa.array(present)).append_column(
-        "component", pa.array(labels[where[present]], pa.int64()))
+    table = identifiers.filter(pa.array(present)).append_column("index", pa.array(where[present], pa.int64()))
+    table = table.append_column("component", pa.array(labels[where[present]], pa.int64()))
     counted = table.group_by(["component", "identifier"]).aggregate([("value", "count_distinct")])
     clashing = counted.filter(pc.greater(counted.column("value_count_distinct"), 1)).column("component")
     if not len(clashing):
@@ -307,8 +305,7 @@ def _held_identifiers(
     components = _sorted_unique(clashing.to_numpy())
     inside = table.filter(pc.is_in(table.column("component"), value_set=pa.array(components, pa.int64())))
     holds: dict[int, dict[str, set[str]]] = {}
-    index, _ = _index_of(ids, inside.column("unique_id").to_numpy().astype(np.int64, copy=False))
-    for i, kind, value in zip(index.tolist(), inside.column("identifier").to_pylist(),
+    for i, kind, value in zip(inside.column("index").to_pylist(), inside.column("identifier").to_pylist(),
                               inside.column("value").to_pylist(), strict=True):
         holds.setdefault(i, {}).setdefault(kind, set()).add(value)
     return components, holds
@@ -316,7 +313,7 @@ def _held_identifiers(
 
 def conflicting_identifiers(
     clusters: pa.Table, records: pa.Table, *, pairs: pa.Table | None = None,
-    settings: LinkageSettings | None = None, max_persons_listed: int = 20,
+    settings: LinkageSettings | None = None, max_persons_listed: int = 20, identifiers: pa.Table | None = None,
 ) -> pa.Table:
     """Identifiers (valid NHS number, UPN, PNC id) held by records that ended up as different persons: a
     data-quality problem for a person to look at (a mistyped number, a number recorded against a sibling or
@@ -328,8 +325,9 @@ def conflicting_identifiers(
     A value held by more than `max_persons_listed` persons gets one row, for its first two persons.
     """
     del settings  # accepted for symmetry with the rest of the pipeline; nothing here depends on it
-    # Widely shared values are kept: they are exactly what this report is for.
-    held = identifier_values(records)
+    # Widely shared values are kept: they are exactly what this report is for. `identifiers`: the records'
+    # identifier_values, where the caller has worked them out already (a linkage run has).
+    held = identifiers if identifiers is not None else identifier_values(records)
     con = duckdb.connect()
     try:
         con.register("ids", held)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from safeguarding.linkage.base import INPUT_COLUMNS, LinkageSettings, Progress, report
-from safeguarding.linkage.cluster import cluster, conflicting_identifiers, identifier_values
+from safeguarding.linkage.cluster import cluster, conflicting_identifiers, identifier_values, numbers_of_one_person
 from safeguarding.linkage.model import (
     ModelMismatchError,
     TrainedModel,
@@ -56,6 +55,7 @@ class LinkageResult:
     settings: LinkageSettings
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     compared: int = 0  # records prepared and compared in this run (all of them, unless pairs were kept)
+    identifiers: pa.Table | None = None  # the records' identifier_values, for conflicting_identifiers
 
 
 def _decided_mask(pairs: pa.Table, decided: Iterable[Pair]) -> np.ndarray:
@@ -75,34 +75,21 @@ def _decided_mask(pairs: pa.Table, decided: Iterable[Pair]) -> np.ndarray:
     return mask
 
 
-def _kept_apart(pairs: pa.Table, clusters: pa.Table, candidates: np.ndarray) -> np.ndarray:
-    """Which of the candidate rows of pairs have their two records in different persons."""
-    kept = np.zeros(pairs.num_rows, dtype=bool)
-    rows = np.flatnonzero(candidates)
-    if not len(rows) or not clusters.num_rows:
-        return kept
+def _person_of(clusters: pa.Table) -> Callable[[np.ndarray], np.ndarray]:
+    """A lookup from record ids to the person each is in (-1 for a record the clusters do not hold)."""
     ids = clusters.column("unique_id").to_numpy().astype(np.int64, copy=False)
     persons = clusters.column("cluster_id").to_numpy().astype(np.int64, copy=False)
     if len(ids) > 1 and not bool(np.all(ids[1:] >= ids[:-1])):
         order = np.argsort(ids, kind="stable")
         ids, persons = ids[order], persons[order]
-    left = pairs.column("unique_id_l").to_numpy().astype(np.int64, copy=False)[rows]
-    right = pairs.column("unique_id_r").to_numpy().astype(np.int64, copy=False)[rows]
-    top = len(ids) - 1
-    kept[rows] = persons[np.minimum(np.searchsorted(ids, left), top)] != \
-        persons[np.minimum(np.searchsorted(ids, right), top)]
-    return kept
 
+    def lookup(records: np.ndarray) -> np.ndarray:
+        if not len(ids):
+            return np.full(len(records), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, records), len(ids) - 1)
+        return np.where(ids[at] == records, persons[at], -1)
 
-def _persons_of_pairs(clusters: pa.Table, pairs: list[Pair]) -> set[tuple[int, int]]:
-    """The (smaller, larger) persons of each pair's two records, where they are two persons."""
-    if not pairs:
-        return set()
-    wanted = pa.array(sorted({r for pair in pairs for r in pair}), pa.int64())
-    found = clusters.filter(pc.is_in(clusters.column("unique_id"), value_set=wanted))
-    person = dict(zip(found.column("unique_id").to_pylist(), found.column("cluster_id").to_pylist(), strict=True))
-    return {(min(person[a], person[b]), max(person[a], person[b])) for a, b in pairs
-            if a in person and b in person and person[a] != person[b]}
+    return lookup
 
 
 def review_pairs(
@@ -113,21 +100,18 @@ def review_pairs(
     NHS numbers, UPNs or PNC ids, or records people said are different), the strongest for each two persons.
     `same_cluster` says whether other links put the two records in one person anyway."""
     decided = list(decided)
-    p = pairs.column("match_probability")
-    in_band = pc.and_(pc.greater_equal(p, settings.lower_threshold), pc.less(p, settings.upper_threshold))
+    person_of = _person_of(clusters)
+    left = person_of(pairs.column("unique_id_l").to_numpy().astype(np.int64, copy=False))
+    right = person_of(pairs.column("unique_id_r").to_numpy().astype(np.int64, copy=False))
+    p = pairs.column("match_probability").to_numpy(zero_copy_only=False)
     undecided = ~_decided_mask(pairs, decided)
-    above = pc.greater_equal(p, settings.upper_threshold).to_numpy(zero_copy_only=False) & undecided
-    kept_apart = _kept_apart(pairs, clusters, above)
-    mask = (in_band.to_numpy(zero_copy_only=False) & undecided) | kept_apart
+    known = (left >= 0) & (right >= 0)  # a pair of records the clusters do not both hold is not shown
+    kept_apart = known & undecided & (p >= settings.upper_threshold) & (left != right)
+    mask = (known & undecided & (p >= settings.lower_threshold) & (p < settings.upper_threshold)) | kept_apart
     band = pairs.filter(pa.array(mask)).append_column("kept_apart", pa.array(kept_apart[mask]))
-    # Only the band's records: joining a few thousand pairs to a million-row lookup costs seconds.
-    in_band = pa.concat_arrays([band.column("unique_id_l").combine_chunks(), band.column("unique_id_r").combine_chunks()])
-    lookup = clusters.select(["unique_id", "cluster_id"])
-    lookup = lookup.filter(pc.is_in(lookup.column("unique_id"), value_set=pc.unique(in_band)))
-    band = band.join(lookup.rename_columns(["unique_id_l", "cluster_id_l"]), "unique_id_l") \
-               .join(lookup.rename_columns(["unique_id_r", "cluster_id_r"]), "unique_id_r")
-    same = pc.equal(band.column("cluster_id_l"), band.column("cluster_id_r"))
-    band = band.append_column("same_cluster", same)
+    band = band.append_column("cluster_id_l", pa.array(left[mask])).append_column(
+        "cluster_id_r", pa.array(right[mask]))
+    band = band.append_column("same_cluster", pa.array(left[mask] == right[mask]))
     band = band.sort_by([("match_probability", "descending"), ("unique_id_l", "ascending"),
                          ("unique_id_r", "ascending")])
     # Of the links kept apart, one per two persons, the strongest, and none between two persons people have
@@ -135,11 +119,14 @@ def review_pairs(
     kept = band.column("kept_apart").to_numpy(zero_copy_only=False)
     if not kept.any():
         return band
-    left, right = band.column("cluster_id_l").to_numpy(), band.column("cluster_id_r").to_numpy()
+    persons_l, persons_r = band.column("cluster_id_l").to_numpy(), band.column("cluster_id_r").to_numpy()
+    decided_l = person_of(np.array([a for a, _ in decided], dtype=np.int64))
+    decided_r = person_of(np.array([b for _, b in decided], dtype=np.int64))
+    seen = {(min(a, b), max(a, b)) for a, b in zip(decided_l.tolist(), decided_r.tolist(), strict=True)
+            if a >= 0 and b >= 0 and a != b}
     first = np.ones(band.num_rows, dtype=bool)
-    seen = _persons_of_pairs(clusters, decided)
     for row in np.flatnonzero(kept).tolist():
-        persons = (min(int(left[row]), int(right[row])), max(int(left[row]), int(right[row])))
+        persons = (min(int(persons_l[row]), int(persons_r[row])), max(int(persons_l[row]), int(persons_r[row])))
         first[row] = persons not in seen
         seen.add(persons)
     return band.filter(pa.array(first))
@@ -202,11 +189,12 @@ def link(
     timings["predict"] = timings.get("predict", 0.0) + time.perf_counter() - started
     started = time.perf_counter()
     report(progress, "cluster", 0, 1)
-    identifiers = identifier_values(records, max_records=settings.max_records_per_identifier)
+    identifiers = identifier_values(records)
     clusters = cluster(pairs, records.column("unique_id"), threshold=settings.upper_threshold,
-                       must_link=must, cannot_link=cannot, identifiers=identifiers)
+                       must_link=must, cannot_link=cannot,
+                       identifiers=numbers_of_one_person(identifiers, settings.max_records_per_identifier))
     review = review_pairs(pairs, clusters, settings=settings, decided=must + cannot)
     report(progress, "cluster", 1, 1)
     timings["cluster"] = time.perf_counter() - started
     return LinkageResult(pairs=pairs, clusters=clusters, review=review, model=model, settings=settings,
-                         timings=timings, compared=scored.records_compared)
+                         timings=timings, compared=scored.records_compared, identifiers=identifiers)

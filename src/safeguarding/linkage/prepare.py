@@ -222,6 +222,13 @@ _LOOKUPS: dict[str, str] = {
         from (select distinct coalesce(phones, '') as v from records)""",
 }
 
+# The one-person identifiers standardised, over conformed records `r`: a valid NHS number's digits, and the UPN
+# and PNC id upper case without spaces. The one copy: prepare reads it, and so does cluster.identifier_values.
+IDENTIFIERS_SQL = """case when coalesce(r.nhs_number_valid, false)
+         then nullif(replace(replace(coalesce(r.nhs_number, ''), ' ', ''), '-', ''), '') end as nhs,
+    nullif(upper(replace(coalesce(r.upn, ''), ' ', '')), '') as upn_std,
+    nullif(upper(replace(coalesce(r.pnc_id, ''), ' ', '')), '') as pnc_std"""
+
 _PREPARE_SQL = """
 select
     r.unique_id,
@@ -238,10 +245,7 @@ select
     p.postcode_std, p.postcode_district,
     a.address_std, a.street_key, a.street_name, a.house_number, coalesce(r.address, '') as address_key,
     -- Plain replace, not regular expressions: these run once per record.
-    case when coalesce(r.nhs_number_valid, false)
-         then nullif(replace(replace(coalesce(r.nhs_number, ''), ' ', ''), '-', ''), '') end as nhs,
-    nullif(upper(replace(coalesce(r.upn, ''), ' ', '')), '') as upn_std,
-    nullif(upper(replace(coalesce(r.pnc_id, ''), ' ', '')), '') as pnc_std,
+""" + IDENTIFIERS_SQL + """,
     list_sort(ph.phones_all) as phones_all,
     case when coalesce(r.emails, '') = '' then [] else
         list_sort(list_distinct(list_filter(list_transform(string_split(r.emails, ';'), lambda x: lower(trim(x))),

@@ -115,7 +115,7 @@ def linkage_run(
         )
         timings.update(result.timings)
         started = time.perf_counter()
-        conflicts = conflicting_identifiers(result.clusters, records, pairs=result.pairs)
+        conflicts = conflicting_identifiers(result.clusters, records, pairs=result.pairs, identifiers=result.identifiers)
         timings["identifiers"] = time.perf_counter() - started
         started = time.perf_counter()
         if saved is None:
