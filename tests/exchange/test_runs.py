@@ -79,10 +79,20 @@ class Hub:
         return result
 
 
-@pytest.fixture
-def hub(tmp_path: Path) -> Any:
-    made = Hub(tmp_path / "hub")
+@pytest.fixture(scope="module")
+def set_up_hub(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A hub set up once (migrated, a police user): each test's hub is a copy of it."""
+    made = Hub(tmp_path_factory.mktemp("hub-set-up") / "hub")
     made.step("setup")
+    yield made
+    if "PROBE_SERVER_URL" in made.env:
+        made.step("drop")
+
+
+@pytest.fixture
+def hub(set_up_hub: Hub, tmp_path: Path) -> Any:
+    made = Hub(tmp_path / "hub")
+    made.step("clone", str(set_up_hub.data_dir))
     yield made
     if "PROBE_SERVER_URL" in made.env:
         made.step("drop")

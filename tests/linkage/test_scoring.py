@@ -114,6 +114,17 @@ def others_named(names: list[str]) -> list[dict[str, Any]]:
             for i, name in enumerate(names) for k in range(2)]
 
 
+# The names the twins' tests give: a partnership's model knows each from other children who hold it.
+NAMES_HELD = ["Jack", "Jake", "Aiden", "Jayden", "Harry", "Harvey", "Lily", "Lila", "Mason"]
+
+
+@pytest.fixture(scope="module")
+def named_model(with_records: Combine, settings: LinkageSettings) -> TrainedModel:
+    """A model trained on the background and two other children of each name in NAMES_HELD: one
+    model for the twins' tests (training one per test took seconds each)."""
+    return train_model(with_records(others_named(NAMES_HELD)), settings=settings)
+
+
 def pair_of(result: Any, a: int, b: int) -> dict[str, Any]:
     return next(p for p in result.pairs.to_pylist() if {p["unique_id_l"], p["unique_id_r"]} == {a, b})
 
@@ -121,38 +132,37 @@ def pair_of(result: Any, a: int, b: int) -> dict[str, Any]:
 @pytest.mark.parametrize(("first", "second"), [("Jack", "Jake"), ("Aiden", "Jayden"), ("Harry", "Harvey"),
                                                ("Lily", "Lila")])
 def test_twins_with_names_alike_are_left_for_a_person(
-    with_records: Combine, model: TrainedModel, settings: LinkageSettings, first: str, second: str
+    with_records: Combine, named_model: TrainedModel, settings: LinkageSettings, first: str, second: str
 ) -> None:
     home = {"family_name": "Ibbotson", "date_of_birth": "2015-05-05", "address": "22 Beech Grove",
             "postcode": "S63 7XY", "phones": "+447700900555", "sex": "M"}
     rows = [record(100040, given_name=first, **home),
             record(100041, given_name=second, source_system="police-records", **home)]
-    records = with_records([*rows, *others_named([first, second])])
-    trained = train_model(records, settings=settings)  # knows both names, as a partnership's model would
-    result = link(records, settings=settings, model=trained)
+    records = with_records([*rows, *others_named(NAMES_HELD)])
+    result = link(records, settings=settings, model=named_model)  # knows both names, as a partnership's would
 
     assert not same_person(result.clusters, 100040, 100041)
     review = {(r["unique_id_l"], r["unique_id_r"]) for r in result.review.to_pylist()}
     assert (100040, 100041) in review
-    assert labels(contributions_from_pair(pair_of(result, 100040, 100041), trained))["given_name"].startswith(
+    assert labels(contributions_from_pair(pair_of(result, 100040, 100041), named_model))["given_name"].startswith(
         "similar, with the same date of birth and family name")
 
 
 def test_a_one_off_misspelling_beside_its_name_still_links(
-    with_records: Combine, settings: LinkageSettings
+    with_records: Combine, named_model: TrainedModel, settings: LinkageSettings
 ) -> None:
     home = {"family_name": "Ibbotson", "date_of_birth": "2015-05-05", "address": "22 Beech Grove",
             "postcode": "S63 7XY", "phones": "+447700900555", "sex": "M"}
     rows = [record(100045, given_name="Mason", **home),
             record(100046, given_name="Mastn", source_system="police-records", **home)]
-    records = with_records([*rows, *others_named(["Mason"])])
-    result = link(records, settings=settings, model=train_model(records, settings=settings))
+    records = with_records([*rows, *others_named(NAMES_HELD)])
+    result = link(records, settings=settings, model=named_model)  # "Mastn" is held by no record it was trained on
 
     assert same_person(result.clusters, 100045, 100046)
 
 
 def test_twins_one_school_holds_stay_two_children_when_police_hold_one_of_them(
-    with_records: Combine, model: TrainedModel, settings: LinkageSettings
+    with_records: Combine, named_model: TrainedModel, settings: LinkageSettings
 ) -> None:
     home = {"family_name": "Ibbotson", "date_of_birth": "2015-05-05", "address": "22 Beech Grove",
             "postcode": "S63 7XY", "sex": "M"}
@@ -167,8 +177,8 @@ def test_twins_one_school_holds_stay_two_children_when_police_hold_one_of_them(
         record(100063, given_name="Jack", nhs_number=jack_nhs, nhs_number_valid=True,
                source_system="nhs-community", **home),
     ]
-    records = with_records([*rows, *others_named(["Jack", "Jake"])])
-    result = link(records, settings=settings, model=train_model(records, settings=settings))
+    records = with_records([*rows, *others_named(NAMES_HELD)])
+    result = link(records, settings=settings, model=named_model)
 
     assert same_person(result.clusters, 100060, 100063)
     assert same_person(result.clusters, 100061, 100062)
