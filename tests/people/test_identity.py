@@ -204,8 +204,8 @@ def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatc
 
 
 def test_refreshing_very_many_persons_in_one_read_follows_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A first linkage run refreshes hundreds of thousands of persons; on PostgreSQL their records are
-    read in one pass. The display fields are those the batch-by-batch refresh gives."""
+    """A first linkage run refreshes hundreds of thousands of persons: their records are read in one
+    pass and the rule worked out in SQL. The display fields are those the batch-by-batch refresh gives."""
     when = dt.datetime(2025, 5, 1, 9, 30, tzinfo=dt.UTC)
     mixed, single, empty = PersonFactory(), PersonFactory(), PersonFactory()
     SourceRecordFactory(person=mixed, given_name="Chloe", family_name="Barker", date_of_birth="2011-04",

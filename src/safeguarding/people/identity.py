@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from safeguarding.core import normalise
-from safeguarding.core.arrow import query_arrow
+from safeguarding.core.arrow import arrow_table, query_arrow
 from safeguarding.core.bulk import BulkTable, column_of, indexes_built_after
 from safeguarding.people.models import ChangeKind, Person, PersonChange, PersonRole, SourceRecord
 
@@ -103,15 +103,15 @@ _RECORDS = BulkTable(SourceRecord)
 _CHANGES = BulkTable(PersonChange)
 
 
-# PostgreSQL: past this many persons (a first linkage run refreshes hundreds of thousands), their
-# records are read in one pass as columns instead of a query and a dict a row per batch.
+# Past this many persons (a first linkage run refreshes hundreds of thousands), their records are read
+# in one pass as columns and the rule worked out in SQL, instead of a query and a dict a row per batch.
 REFRESH_IN_ONE_READ_FROM = 20_000
 
 
 def persons_refresh(person_ids: Iterable[int]) -> None:
     """Set each person's display fields again from the records behind them now."""
     ids = sorted(set(person_ids))
-    if connection.vendor == "postgresql" and len(ids) >= REFRESH_IN_ONE_READ_FROM:
+    if len(ids) >= REFRESH_IN_ONE_READ_FROM:
         _refresh_in_one_read(ids)
         return
     for start in range(0, len(ids), BATCH):
@@ -125,9 +125,9 @@ def persons_refresh(person_ids: Iterable[int]) -> None:
 
 
 def _refresh_in_one_read(ids: list[int]) -> None:
-    """``persons_refresh`` for very many persons: every record's display fields read once, in order
-    of person (COPY inside the transaction), those of the persons asked for grouped and worked out by
-    the same rule."""
+    """``persons_refresh`` for very many persons: every record's display fields read by one query, and
+    the rule worked out for all the persons asked for at once, in DuckDB (``display_values_table``).
+    Worked out in Python, a person at a time, it was most of a first linkage run's refresh."""
     quote = connection.ops.quote_name
     names = [n for n in RECORD_DISPLAY_FIELDS if n != "pk"]
     types = {"nhs_number_valid": pa.bool_(), "updated_at": pa.timestamp("us", tz="UTC")}
@@ -135,21 +135,81 @@ def _refresh_in_one_read(ids: list[int]) -> None:
                         *((n, types.get(n, pa.string())) for n in names)])
     columns = ", ".join([quote(column_of(SourceRecord, "person")), quote(SourceRecord._meta.pk.column),
                          *(quote(column_of(SourceRecord, n)) for n in names)])
-    records = query_arrow(
-        f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)} "  # noqa: S608
-        f"ORDER BY {quote(column_of(SourceRecord, 'person'))}", schema)
-    records = records.filter(pc.is_in(records.column("person_id"), pa.array(ids, pa.int64())))
-    persons = records.column("person_id").to_pylist()
-    rows = records.drop_columns(["person_id"]).to_pylist()
-    updates: list[dict[str, Any]] = []
-    start = 0
-    for end in range(1, len(rows) + 1):
-        if end == len(rows) or persons[end] != persons[start]:
-            updates.append({"id": persons[start], **display_values(rows[start:end])})
-            start = end
-        if len(updates) == BATCH or (end == len(rows) and updates):
-            _PERSONS.update(updates, PERSON_DISPLAY_FIELDS)
-            updates = []
+    records = query_arrow(f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)}", schema)  # noqa: S608
+    values = display_values_table(records, pa.array(ids, pa.int64()))
+    del records
+    for batch in values.to_batches(BATCH * 10):
+        _PERSONS.update(batch.rename_columns(["id", *PERSON_DISPLAY_FIELDS]).to_pylist(), PERSON_DISPLAY_FIELDS)
+
+
+# The rule of ``display_values`` in SQL, for many persons at once: table ``records`` (person_id,
+# RECORD_DISPLAY_FIELDS), table ``wanted`` (id). Ties go to the first value in code-point order, as
+# Python's string order; DuckDB orders text by its UTF-8 bytes, which is the same order.
+_DISPLAY_SQL = """
+WITH r AS (
+    SELECT * FROM records WHERE person_id IN (SELECT id FROM wanted)
+), candidates AS (
+    SELECT person_id, 'given_name' AS field, given_name AS v FROM r WHERE given_name <> ''
+    UNION ALL SELECT person_id, 'family_name', family_name FROM r WHERE family_name <> ''
+    UNION ALL SELECT person_id, 'full_date', date_of_birth FROM r WHERE length(date_of_birth) = 10
+    UNION ALL SELECT person_id, 'any_date', date_of_birth FROM r WHERE date_of_birth <> ''
+    UNION ALL SELECT person_id, 'sex', sex FROM r WHERE sex IN ({sexes})
+    UNION ALL SELECT person_id, 'nhs_number', nhs_number FROM r WHERE nhs_number_valid AND nhs_number <> ''
+    UNION ALL SELECT person_id, 'postcode', postcode FROM r WHERE postcode <> ''
+), counted AS (
+    SELECT person_id, field, v, count(*) AS n FROM candidates GROUP BY person_id, field, v
+), commonest AS (
+    SELECT person_id, field, first(v ORDER BY n DESC, v) AS v FROM counted GROUP BY person_id, field
+), wide AS (
+    SELECT person_id,
+           first(v) FILTER (WHERE field = 'given_name') AS given_name,
+           first(v) FILTER (WHERE field = 'family_name') AS family_name,
+           first(v) FILTER (WHERE field = 'full_date') AS full_date,
+           first(v) FILTER (WHERE field = 'any_date') AS any_date,
+           first(v) FILTER (WHERE field = 'sex') AS sex,
+           first(v) FILTER (WHERE field = 'nhs_number') AS nhs_number,
+           first(v) FILTER (WHERE field = 'postcode') AS postcode
+    FROM commonest GROUP BY person_id
+), per_person AS (
+    SELECT person_id,
+           CASE WHEN bool_or(role = $child) THEN $child WHEN bool_or(role = $adult) THEN $adult ELSE '' END AS role,
+           first(postcode ORDER BY (updated_at IS NOT NULL AND postcode <> '') DESC,
+                 updated_at DESC NULLS LAST, pk DESC NULLS LAST) AS latest_postcode
+    FROM r GROUP BY person_id
+)
+SELECT p.person_id,
+       coalesce(w.given_name, '') AS given_name,
+       coalesce(w.family_name, '') AS family_name,
+       coalesce(w.full_date, w.any_date, '') AS date_of_birth,
+       coalesce(w.sex, '') AS sex,
+       coalesce(w.nhs_number, '') AS nhs_number,
+       p.role,
+       coalesce(nullif(p.latest_postcode, ''), w.postcode, '') AS postcode
+FROM per_person AS p LEFT JOIN wide AS w USING (person_id)
+ORDER BY p.person_id
+"""
+
+
+def display_values_table(records: pa.Table, wanted: pa.Array) -> pa.Table:
+    """``display_values`` for every person in ``wanted`` that has records, at once: ``records`` holds
+    person_id and RECORD_DISPLAY_FIELDS (pk and updated_at may be null). One row per person, in
+    order of id: person_id, then PERSON_DISPLAY_FIELDS."""
+    import duckdb
+
+    text = [n for n in RECORD_DISPLAY_FIELDS if n not in ("pk", "updated_at", "nhs_number_valid")]
+    # Empty text and no value are the same to the rule (``if v``): NULL text is read as ''.
+    records = records.select(["person_id", *RECORD_DISPLAY_FIELDS])
+    for name in text:
+        at = records.schema.get_field_index(name)
+        records = records.set_column(at, name, pc.fill_null(records.column(name).cast(pa.string()), ""))
+    wanted_table = pa.table({"id": wanted.cast(pa.int64())})
+    sexes = ", ".join(f"'{s}'" for s in SEX_SHOWN)
+    with duckdb.connect() as con:
+        con.register("records", records)
+        con.register("wanted", wanted_table)
+        result = arrow_table(con.sql(_DISPLAY_SQL.format(sexes=sexes),
+                                     params={"child": PersonRole.CHILD.value, "adult": PersonRole.ADULT.value}))
+    return result.select(["person_id", *PERSON_DISPLAY_FIELDS])
 
 
 # --- creating persons ---------------------------------------------------------------------------
