@@ -283,8 +283,9 @@ def identifier_values(records: pa.Table) -> pa.Table:
 
 
 def numbers_of_one_person(identifiers: pa.Table, max_records: int) -> pa.Table:
-    """identifier_values without the values held by more records than `max_records`: a placeholder or a
-    default, not a person's number (settings.max_records_per_identifier, as linkage ignores them)."""
+    """identifier_values without the values held by more records than `max_records`: a stand-in value
+    or a system's default, not a person's number (settings.max_records_per_identifier, as linkage ignores
+    them)."""
     return identifiers.filter(pc.less_equal(identifiers.column("holders"), max_records))
 
 

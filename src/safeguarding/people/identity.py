@@ -41,6 +41,12 @@ RECORD_DISPLAY_FIELDS = (
     "given_name", "family_name", "date_of_birth", "sex", "role", "nhs_number", "nhs_number_valid", "postcode",
     "updated_at", "pk",
 )
+# The records' display fields as columns, each with its person: what display_values_table reads.
+RECORD_DISPLAY_SCHEMA = pa.schema([
+    ("person_id", pa.int64()),
+    *((name, {"pk": pa.int64(), "nhs_number_valid": pa.bool_(), "updated_at": pa.timestamp("us", tz="UTC")}
+              .get(name, pa.string())) for name in RECORD_DISPLAY_FIELDS),
+])
 SEX_SHOWN = ("F", "M", "X")  # "U" (unknown) is shown as not known, like an empty value
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
@@ -129,13 +135,10 @@ def _refresh_in_one_read(ids: list[int]) -> None:
     the rule worked out for all the persons asked for at once, in DuckDB (``display_values_table``).
     Worked out in Python, a person at a time, it was most of a first linkage run's refresh."""
     quote = connection.ops.quote_name
-    names = [n for n in RECORD_DISPLAY_FIELDS if n != "pk"]
-    types = {"nhs_number_valid": pa.bool_(), "updated_at": pa.timestamp("us", tz="UTC")}
-    schema = pa.schema([("person_id", pa.int64()), ("pk", pa.int64()),
-                        *((n, types.get(n, pa.string())) for n in names)])
-    columns = ", ".join([quote(column_of(SourceRecord, "person")), quote(SourceRecord._meta.pk.column),
-                         *(quote(column_of(SourceRecord, n)) for n in names)])
-    records = query_arrow(f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)}", schema)  # noqa: S608
+    columns = ", ".join(quote(SourceRecord._meta.pk.column if name == "pk" else column_of(SourceRecord, name))
+                        for name in ("person", *RECORD_DISPLAY_FIELDS))
+    records = query_arrow(f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)}",  # noqa: S608
+                          RECORD_DISPLAY_SCHEMA)
     values = display_values_table(records, pa.array(ids, pa.int64()))
     del records
     for batch in values.to_batches(BATCH * 10):
@@ -191,8 +194,8 @@ ORDER BY p.person_id
 
 
 def display_values_table(records: pa.Table, wanted: pa.Array) -> pa.Table:
-    """``display_values`` for every person in ``wanted`` that has records, at once: ``records`` holds
-    person_id and RECORD_DISPLAY_FIELDS (pk and updated_at may be null). One row per person, in
+    """``display_values`` for every person in ``wanted`` that has records, at once: ``records`` has the
+    columns of RECORD_DISPLAY_SCHEMA (pk and updated_at may be null). One row per person, in
     order of id: person_id, then PERSON_DISPLAY_FIELDS."""
     import duckdb
 
