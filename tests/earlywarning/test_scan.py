@@ -517,6 +517,33 @@ def test_a_child_under_an_active_plan_is_not_alerted_again_but_the_evidence_is_a
     assert "6 events recorded by Police agency" in first.explanation
 
 
+def test_a_childs_open_plan_keeps_the_watch_after_the_referral_closes_and_its_closing_ends_it(
+    history: Callable[..., History], make_user: Callable[..., Any]
+) -> None:
+    from safeguarding.mace.models import PlanOutcome
+    from safeguarding.mace.services import plan_close, plan_open
+    from safeguarding.panel.services import panel_refer, panel_referral_close
+
+    coordinator = make_user(Role.MACE_COORDINATOR, AgencyKind.COUNCIL)
+    child = history(name="Amy")
+    for day in ("01-10", "01-20", "01-30"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    [first] = scan("repeat-missing")
+    referral = panel_refer(child=child.person, referred_by=coordinator, reason="Three episodes in January", alert=first)
+    plan = plan_open(acting_user=coordinator, child=child.person)
+    panel_referral_close(referral=referral, acting_user=coordinator, reason="Discussed; the plan takes it on")
+    for day in ("05-10", "05-15", "05-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    scan("repeat-missing")
+    assert Alert.objects.filter(person=child.person).count() == 1  # the plan keeps the watch
+    assert len(evidence_of(first)) == 6
+    plan_close(acting_user=coordinator, plan=plan, outcome=PlanOutcome.RISK_REDUCED, reason="Risk reduced")
+    for day in ("09-10", "09-15", "09-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    scan("repeat-missing")
+    assert Alert.objects.filter(person=child.person).count() == 2  # neither open: the rule alerts again
+
+
 def test_the_scan_command_reports_and_refuses_bad_dates(history: Callable[..., History], tmp_path: Path) -> None:
     from io import StringIO
 

@@ -1,6 +1,6 @@
 """Referrals of children to the Multi-Agency Child Exploitation panel (MACE).
 
-Until the hub holds plans, a child's open panel referral is their plan: while it is open, the
+While a child's panel referral is open (as while they have an open plan, in the mace room), the
 early-warning scan does not raise a new alert for a rule that already alerted on the child, it adds
 the new evidence to the existing alert (docs/decisions.md).
 """

@@ -23,10 +23,11 @@ from safeguarding.people.selectors import person_named
 
 
 def children_under_active_plan() -> set[int]:
-    """Ids of the children with an open panel referral: until the hub holds plans, an open
-    referral is the child's plan (docs/decisions.md). For the early-warning scan, which does not
-    re-alert such a child for the same rule. A referred child later merged into another person
-    by record linkage counts under the id they now have (their root), and under the id referred."""
+    """Ids of the children with an open panel referral: the partnership has taken them on, as it has
+    the children with an open plan (``mace.selectors.children_with_open_plan``; docs/decisions.md).
+    For the early-warning scan, which does not re-alert such a child for the same rule. A referred
+    child later merged into another person by record linkage counts under the id they now have (their
+    root), and under the id referred."""
     rows = PanelReferral.objects.filter(status=ReferralStatus.OPEN).values_list("child_id", "child__root_id")
     return {pk for pair in rows for pk in pair if pk is not None}
 

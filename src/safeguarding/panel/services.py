@@ -111,7 +111,7 @@ def panel_referral_close(
     *, referral: PanelReferral, acting_user: User, reason: str
 ) -> PanelReferral:
     """Close a child's referral: the panel's work with the child has ended. Only a MACE
-    coordinator may (closing ends the child's plan, so early-warning rules alert on the child
+    coordinator may (unless the child has an open plan, early-warning rules alert on the child
     again); the reason is kept."""
     if not has(acting_user, Capability.APPROVE_DOWNGRADE):
         raise ServiceError("Only a MACE coordinator can close a panel referral")
