@@ -37,7 +37,7 @@ if [ ! -f "$npm_stamp" ]; then
     echo "The hub's pages need Node.js and npm to install GOV.UK Frontend (apt-get install nodejs npm)." >&2
     exit 1
   fi
-  echo "Installing the pinned front-end packages (GOV.UK Frontend, MoJ Frontend, htmx, axe-core)"
+  echo "Installing the pinned front-end packages (GOV.UK Frontend, MoJ Frontend, htmx, Cytoscape.js, axe-core)"
   npm ci --no-audit --no-fund --loglevel=error
   touch "$npm_stamp"
 fi
