@@ -385,8 +385,10 @@ class BulkTable:
                 ids.extend(row[0] for row in cursor.fetchall())
         return ids
 
-    def update(self, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> None:
-        """Set the named fields of each row, found by its ``id``."""
+    def update(self, rows: Sequence[dict[str, Any]], names: Sequence[str], *, skip_unchanged: bool = False) -> None:
+        """Set the named fields of each row, found by its ``id``. ``skip_unchanged``: a row whose
+        fields already hold these values is not written at all (no new row version, no index entry):
+        for updates where most rows are expected to be the same already."""
         if not rows:
             return
         fields = [self.by_name[n] for n in names]
@@ -397,7 +399,11 @@ class BulkTable:
         with connection.cursor() as cursor:
             if connection.vendor != "postgresql":
                 assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", values)  # noqa: S608
+                where = f"{pk} = %s"
+                if skip_unchanged:  # IS NOT: SQLite's comparison that treats two NULLs as the same
+                    where += " AND (" + " OR ".join(f"{quote(f.column)} IS NOT %s" for f in fields) + ")"
+                    values = [(*v, *v[:-1]) for v in values]
+                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {where}", values)  # noqa: S608
                 return
             # Changed rows are copied into a scratch table and applied with one UPDATE: statements
             # holding thousands of values cost more to compose and parse than the update itself.
@@ -411,5 +417,9 @@ class BulkTable:
                 for row in values:
                     copy.write_row(row)
             assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
-            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS v WHERE t.{pk} = v.{pk}")  # noqa: S608
+            where = f"t.{pk} = v.{pk}"
+            if skip_unchanged:
+                where += (f" AND ({', '.join(f't.{quote(f.column)}' for f in fields)}) IS DISTINCT FROM"
+                          f" ({', '.join(f'v.{quote(f.column)}' for f in fields)})")
+            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS v WHERE {where}")  # noqa: S608
             cursor.execute(f"TRUNCATE {scratch}")

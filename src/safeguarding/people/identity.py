@@ -126,23 +126,30 @@ def persons_refresh(person_ids: Iterable[int]) -> None:
         for row in SourceRecord.objects.filter(person_id__in=chunk).values("person_id", *RECORD_DISPLAY_FIELDS):
             records[row["person_id"]].append(row)
         _PERSONS.update(
-            [{"id": person, **display_values(rs)} for person, rs in records.items()], PERSON_DISPLAY_FIELDS
+            [{"id": person, **display_values(rs)} for person, rs in records.items()], PERSON_DISPLAY_FIELDS,
+            skip_unchanged=True,
         )
 
 
 def _refresh_in_one_read(ids: list[int]) -> None:
     """``persons_refresh`` for very many persons: every record's display fields read by one query, and
     the rule worked out for all the persons asked for at once, in DuckDB (``display_values_table``).
-    Worked out in Python, a person at a time, it was most of a first linkage run's refresh."""
+    Worked out in Python, a person at a time, it was most of a first linkage run's refresh. Only the
+    persons whose fields change are written: after a first link, about a quarter of them.
+
+    In a transaction (every caller has one open): the records are read as written so far, and on
+    SQLite through the connection's own cursor, which reads the records' timestamps."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(SourceRecord._meta.pk.column if name == "pk" else column_of(SourceRecord, name))
                         for name in ("person", *RECORD_DISPLAY_FIELDS))
-    records = query_arrow(f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)}",  # noqa: S608
-                          RECORD_DISPLAY_SCHEMA)
-    values = display_values_table(records, pa.array(ids, pa.int64()))
-    del records
-    for batch in values.to_batches(BATCH * 10):
-        _PERSONS.update(batch.rename_columns(["id", *PERSON_DISPLAY_FIELDS]).to_pylist(), PERSON_DISPLAY_FIELDS)
+    with transaction.atomic():
+        records = query_arrow(f"SELECT {columns} FROM {quote(SourceRecord._meta.db_table)}",  # noqa: S608
+                              RECORD_DISPLAY_SCHEMA)
+        values = display_values_table(records, pa.array(ids, pa.int64()))
+        del records
+        for batch in values.to_batches(BATCH * 10):
+            _PERSONS.update(batch.rename_columns(["id", *PERSON_DISPLAY_FIELDS]).to_pylist(), PERSON_DISPLAY_FIELDS,
+                            skip_unchanged=True)
 
 
 # The rule of ``display_values`` in SQL, for many persons at once: table ``records`` (person_id,
