@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -165,15 +165,19 @@ def test_a_split_off_record_becomes_a_person_of_its_own(make_user) -> None:  # t
 
 def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatch: pytest.MonkeyPatch) -> None:
     """A first linkage run moves nearly half of a partnership's records: the records' and persons'
-    indexes are then built again after the write. The persons it leaves are those of an ordinary
-    regrouping, and the indexes are back as they were."""
+    indexes are then built again after the write, and on PostgreSQL their foreign keys checked by one
+    query each. The persons it leaves are those of an ordinary regrouping, and the indexes and keys
+    are back as they were."""
     from safeguarding.core import bulk
     from tests.core.test_bulk import _indexes
+
+    def _indexes_and_keys(table: str) -> tuple[object, ...]:
+        return (_indexes(table), _foreign_keys(table))
 
     records = [SourceRecordFactory(given_name=name, family_name="Barker") for name in ("Chloe", "Chloe", "Amir", "Amir")]
     persons = [r.person_id for r in records]
     tables = (SourceRecord._meta.db_table, Person._meta.db_table)
-    before = {t: _indexes(t) for t in tables}
+    before = {t: _indexes_and_keys(t) for t in tables}
     regrouping = identity.Regrouping(
         record_updates=[{"id": records[1].pk, "person_id": persons[0]}, {"id": records[3].pk, "person_id": persons[2]}],
         record_fields=("person",),
@@ -192,7 +196,7 @@ def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatc
                 sorted(SourceRecord.objects.filter(pk__in=[r.pk for r in records]).values_list("pk", "person_id")),
                 sorted(Person.objects.filter(pk__in=persons).values_list("pk", "root_id", "merged_into_id", "given_name")),
                 PersonChange.objects.count(),
-                {t: _indexes(t) for t in tables},
+                {t: _indexes_and_keys(t) for t in tables},
             )
             transaction.set_rollback(True)
         return found
@@ -201,6 +205,50 @@ def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatc
     assert large == ordinary
     assert large[3] == before
     assert large[1][1][1:3] == (persons[0], persons[0])  # the second Chloe's person is merged into the first
+
+
+def _foreign_keys(table: str) -> list[tuple[str, str]]:
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [table])
+        return list(cursor.fetchall())
+
+
+def test_a_large_regrouping_naming_a_person_that_does_not_exist_is_refused_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the foreign keys checked once after the write, a record moved to no person, or a person
+    merged into none, is still refused, and the keys are back."""
+    from safeguarding.core import bulk
+
+    monkeypatch.setattr(bulk, "CHECK_ONCE_FROM", 1)
+    records = [SourceRecordFactory(given_name="Chloe", family_name="Barker") for _ in range(2)]
+    persons = [r.person_id for r in records]
+    missing = max(persons) + 1000
+    keys = {t: _foreign_keys(t) for t in (SourceRecord._meta.db_table, Person._meta.db_table)}
+    for record_to, retire_into in ((missing, persons[0]), (persons[0], missing)):
+        regrouping = identity.Regrouping(
+            record_updates=[{"id": records[1].pk, "person_id": record_to}], record_fields=("person",),
+            retire={persons[1]: retire_into}, restore=[], changes=[], touched=set(persons),
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            identity.regroup(regrouping, cause=identity.Cause(), now=timezone.now())
+            _check_now()  # SQLite checks its deferred keys at the commit: ask now
+        assert sorted(SourceRecord.objects.values_list("person_id", flat=True)) == sorted(persons)
+        assert not Person.objects.filter(merged_into__isnull=False).exists()
+        assert {t: _foreign_keys(t) for t in keys} == keys
+
+
+def _check_now() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        else:
+            cursor.execute("PRAGMA foreign_key_check")
+            if cursor.fetchall():
+                raise IntegrityError("a foreign key names nothing")
 
 
 def test_refreshing_very_many_persons_in_one_read_follows_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:

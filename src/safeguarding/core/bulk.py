@@ -79,12 +79,12 @@ def _check_waiting_constraints_now(cursor: Any) -> None:
 
 
 @contextmanager
-def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[None]:
+def foreign_keys_checked_once(model: type[models.Model], rows: int, *, share: float = 1.0) -> Iterator[None]:
     """Around a bulk write of ``rows`` rows of ``model`` inside a transaction: on PostgreSQL, when
-    the write is large next to the table, its foreign keys are dropped and added back afterwards,
-    so each is checked by one query over the table instead of one per row. Every row is still
-    checked before the transaction commits; if anything fails, the keys are restored with the
-    savepoint the write is done in.
+    the write is large next to the table (at least ``share`` of the rows it holds), its foreign keys
+    are dropped and added back afterwards, so each is checked by one query over the table instead
+    of one per row. Every row is still checked before the transaction commits; if anything fails,
+    the keys are restored with the savepoint the write is done in.
 
     Dropping a foreign key locks the table it names (ACCESS EXCLUSIVE) until the commit: readers
     of that table wait for the end of the write. That is why it is kept to writes so large (the
@@ -97,7 +97,7 @@ def foreign_keys_checked_once(model: type[models.Model], rows: int) -> Iterator[
     # A savepoint of its own: if the write fails, even in a transaction that goes on, the keys are back.
     with transaction.atomic():
         with connection.cursor() as cursor:
-            if rows < _estimated_rows(cursor, table):
+            if rows < share * _estimated_rows(cursor, table):
                 constraints = []
             else:
                 cursor.execute(
