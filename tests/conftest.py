@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.test import override_settings
 
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.audit import triggers
 from tests.factories import AgencyFactory, UserFactory
+
+# SQLite's busy timeout does not cover the table locks of a shared-cache database (SQLITE_LOCKED: "database
+# table is locked"), which is what the live server's in-memory test database is: a statement of the
+# background thread failed at once while the web server's thread was still reading the same table
+# (tests/browser/test_rule_change_journey.py, once). A file database, as the hub runs on, waits instead
+# (settings: timeout). So in the test database a statement refused for a shared-cache lock is tried again
+# for up to two seconds, as the timeout would have it wait.
+SHARED_CACHE_WAIT_SECONDS = 2.0
+
+
+def _wait_for_shared_cache_locks(execute: Callable[..., Any], sql: str, params: Any, many: bool,
+                                 context: dict[str, Any]) -> Any:
+    deadline = time.monotonic() + SHARED_CACHE_WAIT_SECONDS
+    while True:
+        try:
+            return execute(sql, params, many, context)
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if "table is locked" not in str(exc) and "schema is locked" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+@receiver(connection_created)
+def _shared_cache_waits(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.vendor == "sqlite" and connection.is_in_memory_db() \
+            and _wait_for_shared_cache_locks not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_wait_for_shared_cache_locks)
 
 
 @pytest.fixture(scope="session")
