@@ -150,6 +150,19 @@ def test_a_temporary_password_must_be_changed_before_anything_else(make_user) ->
     assert AuditEvent.objects.filter(event_type=AuditEventType.TEMPORARY_PASSWORD_SET, actor=admin).exists()
 
 
+def test_a_temporary_password_ends_the_persons_open_sessions(make_user) -> None:  # type: ignore[no-untyped-def]
+    """Someone who may have lost their password to another has it replaced: whoever is signed in as
+    them is signed out at their next request, and must sign in with the new one."""
+    admin = make_user(role=Role.ADMINISTRATOR)
+    user = make_user(role=Role.TRIAGE_WORKER)
+    client = sign_in(Client(), user)
+    assert client.get(reverse("frontdoor:queue")).status_code == 200
+    services.password_set_temporary(acting_user=admin, user=user, password="temporary-walrus-lamp-7")
+    response = client.get(reverse("frontdoor:queue"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sign-in"))
+    assert "_auth_user_id" not in client.session
+
+
 def test_an_administrator_sets_a_temporary_password_but_not_their_own(make_user) -> None:  # type: ignore[no-untyped-def]
     admin_user = make_user(role=Role.ADMINISTRATOR)
     admin = sign_in(Client(), admin_user)

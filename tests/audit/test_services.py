@@ -110,13 +110,20 @@ def test_row_inserted_out_of_order_is_found() -> None:
 
 @pytest.mark.django_db
 def test_database_refuses_update_and_delete() -> None:
+    """And TRUNCATE on PostgreSQL (SQLite has no TRUNCATE: its DELETE without a WHERE is refused above)."""
     _write(2)
     with transaction.atomic():
         triggers.run(connection, triggers.INSTALL)  # as migrated; the test database runs without them
-        with pytest.raises(DatabaseError), transaction.atomic():
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             _sql("UPDATE audit_auditevent SET reason = 'changed' WHERE sequence = 1")
-        with pytest.raises(DatabaseError), transaction.atomic():
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             _sql("DELETE FROM audit_auditevent WHERE sequence = 1")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            _sql("DELETE FROM audit_auditevent")
+        if connection.vendor == "postgresql":
+            _sql("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no queued checks of the rows written
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+                _sql("TRUNCATE audit_auditevent CASCADE")
         transaction.set_rollback(True)
     assert AuditEvent.objects.count() == 2
 

@@ -236,6 +236,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", Fal
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", False)
 if _env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The address of the reverse proxy in front of `safeguarding serve`, if any (e.g. 127.0.0.1): a request from
+# it is taken to come from the address its X-Forwarded-For names, so that sign-in lockout and the audit
+# trail see each user's own address, not the proxy's. Requests from anywhere else keep their own address,
+# and any X-Forwarded-* they carry is dropped.
+TRUSTED_PROXY = os.environ.get("TRUSTED_PROXY", "").strip()
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

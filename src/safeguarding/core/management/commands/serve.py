@@ -17,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument("--no-collectstatic", action="store_true", help="static files are already collected")
+        parser.add_argument("--trusted-proxy", default=None, metavar="ADDRESS",
+                            help="the reverse proxy's address: its X-Forwarded-For names the client "
+                                 "(default: TRUSTED_PROXY, else none)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from waitress import serve
@@ -33,4 +36,17 @@ class Command(BaseCommand):
             f"Safeguarding Hub on http://{options['host']}:{options['port']}/ "
             f"(database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}). Ctrl+C stops it."
         )
-        serve(application, host=options["host"], port=options["port"], threads=options["threads"], ident="safeguarding")
+        proxy = settings.TRUSTED_PROXY if options["trusted_proxy"] is None else options["trusted_proxy"]
+        serve(application, **server_options(options["host"], options["port"], options["threads"], proxy))
+
+
+def server_options(host: str, port: int, threads: int, trusted_proxy: str) -> dict[str, Any]:
+    """waitress's settings. With a trusted proxy, a request from it takes its client's address from
+    X-Forwarded-For (the last hop's, one proxy) and its scheme from X-Forwarded-Proto; from anyone else
+    those headers are dropped, so no client can name its own address."""
+    options: dict[str, Any] = {"host": host, "port": port, "threads": threads, "ident": "safeguarding"}
+    if trusted_proxy:
+        options.update(trusted_proxy=trusted_proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+                       clear_untrusted_proxy_headers=True)
+    return options

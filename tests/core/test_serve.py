@@ -1,0 +1,64 @@
+"""`safeguarding serve` behind a reverse proxy: waitress, configured as the command configures it, gives
+the hub the client's address (what sign-in lockout counts and the audit trail records) only when the
+request comes from the trusted proxy; no one else can name their own address."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from waitress import create_server
+
+from safeguarding.accounts.lockout import address_of
+from safeguarding.core.management.commands.serve import server_options
+
+
+def _hub_sees(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    from django.http import HttpRequest
+
+    request = HttpRequest()
+    request.META = environ
+    seen = f"{address_of(request)} {environ['wsgi.url_scheme']} {environ.get('HTTP_X_FORWARDED_FOR', '-')}"
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [seen.encode()]
+
+
+@pytest.fixture
+def served() -> Iterator[Any]:
+    servers = []
+
+    def serve(trusted_proxy: str) -> str:
+        options = server_options("127.0.0.1", 0, 2, trusted_proxy)
+        server = create_server(_hub_sees, **options)
+        servers.append(server)
+        threading.Thread(target=server.run, daemon=True).start()
+        return f"http://127.0.0.1:{server.effective_port}/"
+
+    yield serve
+    for server in servers:
+        server.close()
+
+
+def _get(url: str, **headers: str) -> str:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:  # noqa: S310
+        return response.read().decode()
+
+
+def test_behind_the_trusted_proxy_the_hub_sees_each_clients_address(served: Any) -> None:
+    url = served("127.0.0.1")  # the test's requests come from the proxy's address
+    assert _get(url, **{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}).split()[:2] == [
+        "203.0.113.9", "https"]
+    assert _get(url, **{"X-Forwarded-For": "198.51.100.7"}).split()[0] == "198.51.100.7"
+    # A client naming an address before the proxy's own entry is not believed: the proxy's entry counts.
+    assert _get(url, **{"X-Forwarded-For": "10.9.9.9, 198.51.100.7"}).split()[0] == "198.51.100.7"
+
+
+def test_without_a_trusted_proxy_or_from_elsewhere_no_client_names_its_own_address(served: Any) -> None:
+    for proxy in ("", "192.0.2.1"):
+        seen = _get(served(proxy), **{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}).split()
+        assert seen[:2] == ["127.0.0.1", "http"], proxy
+    # From an address that is not the proxy's, the forwarded headers are dropped before the hub sees them.
+    assert _get(served("192.0.2.1"), **{"X-Forwarded-For": "203.0.113.9"}).split()[2] == "-"
