@@ -132,21 +132,15 @@ def test_postgresql_checks_a_large_write_once_and_still_refuses_a_row_naming_not
     person = PersonFactory()
 
     def keys() -> list[tuple[str, str]]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = 'people_sourcerecord'::regclass AND contype = 'f' ORDER BY conname"
-            )
-            return list(cursor.fetchall())
+        return _foreign_keys("people_sourcerecord")
 
     def rows(person_id: int, first: int) -> list[dict[str, object]]:
         return [{"source_system_id": system.pk, "record_id": f"R{n}", "person_id": person_id, "raw": {}}
                 for n in range(first, first + 3)]
 
-    with connection.cursor() as cursor:
-        # The check goes by the planner's estimate of the table's rows: this test's empty table, not
-        # whatever an earlier test's statistics left (it failed when tests/people ran first).
-        cursor.execute("ANALYZE people_sourcerecord")
+    # The check goes by the planner's estimate of the table's rows: this test's empty table, not
+    # whatever an earlier test's statistics left (it failed when tests/people ran first).
+    _analyse("people_sourcerecord")
     before = keys()
     assert len(before) >= 2 and all("DEFERRABLE INITIALLY DEFERRED" in definition for _, definition in before)
     with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 3):
@@ -171,8 +165,7 @@ def test_postgresql_checks_a_large_write_once_and_still_refuses_a_row_naming_not
     # Small, or small next to the table: checked row by row as usual, nothing dropped.
     with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 1):
         assert keys() == before
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE people_sourcerecord")  # the table holds 6 rows
+    _analyse("people_sourcerecord")  # the table holds 6 rows
     with transaction.atomic(), bulk.foreign_keys_checked_once(SourceRecord, 2):
         assert keys() == before
 
@@ -191,6 +184,29 @@ def test_ids_come_back_in_the_order_of_the_rows_and_are_never_those_of_deleted_r
     assert [Person.objects.get(pk=pk).given_name for pk in [*first[:1], *again]] == ["Amelia", "Chloe", "Daisy", "Ellie"]
     assert table.insert_returning_ids([], NOW) == []
     assert all(Person.objects.get(pk=pk).root_id == pk for pk in again)
+
+
+def _foreign_keys(table: str) -> list[tuple[str, str]]:
+    """A table's foreign keys by name, with their definitions (PostgreSQL; none read on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [table])
+        return list(cursor.fetchall())
+
+
+def _analyse(*tables: str) -> None:
+    """PostgreSQL's statistics of the tables renewed: whether a write counts as large goes by its
+    estimate of a table's rows, which should be this test's, not what an earlier test left."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")
 
 
 def _indexes(table: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from safeguarding.people.models import ChangeKind, Person, PersonChange, SourceR
 from safeguarding.people.selectors import person_for_user_or_404
 from safeguarding.screening.models import ScreeningAssessment
 from safeguarding.screening.selectors import screenings_for_child
+from tests.core.test_bulk import _analyse, _foreign_keys, _indexes
 from tests.factories import AlertFactory, PersonFactory, SourceRecordFactory, merge, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +170,6 @@ def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatc
     query each. The persons it leaves are those of an ordinary regrouping, and the indexes and keys
     are back as they were."""
     from safeguarding.core import bulk
-    from tests.core.test_bulk import _indexes
 
     def _indexes_and_keys(table: str) -> tuple[object, ...]:
         return (_indexes(table), _foreign_keys(table))
@@ -206,24 +206,6 @@ def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatc
     assert large == ordinary
     assert large[3] == before
     assert large[1][1][1:3] == (persons[0], persons[0])  # the second Chloe's person is merged into the first
-
-
-def _analyse(*tables: str) -> None:
-    """Whether keys are dropped goes by PostgreSQL's estimate of a table's rows: this test's tables,
-    not whatever an earlier test's statistics left."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f"ANALYZE {table}")
-
-
-def _foreign_keys(table: str) -> list[tuple[str, str]]:
-    if connection.vendor != "postgresql":
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                       "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [table])
-        return list(cursor.fetchall())
 
 
 def test_a_large_regrouping_naming_a_person_that_does_not_exist_is_refused_and_writes_nothing(
