@@ -150,3 +150,32 @@ def test_phones_for_linking_are_e164_and_never_a_placeholder() -> None:
     assert phone_for_linking("(01709) 382121") == "+441709382121"
     for placeholder in ("0000 000000", "07777 777777", "999", "n/a"):
         assert phone_for_linking(placeholder) is None, placeholder
+
+
+def _clean_name_by_its_definition(value: str) -> str:
+    """clean_name as first written, before it kept its answers and skipped folding plain ASCII."""
+    import re
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    folded = folded.replace("'", "").replace("`", "")
+    return " ".join(re.sub(r"[^a-z]+", " ", folded).split())
+
+
+@pytest.mark.parametrize("name", [
+    "Smith", "  O'Neil-Smith ", "D`Arcy", "ZOË", "Zoë Ann", "ÉLODIE", "Straße", "Łukasz", "Nguyễn Văn", "İlker",
+    "ﬁona", "Mary-Jane  van der Berg", "R2D2", "李", "Ahmed  Al-Sayed", "'", "-", "ANNE-MARIE", "Søren", "Ørsted",
+])
+def test_a_name_is_cleaned_as_its_definition_says_each_time_it_is_asked(name: str) -> None:
+    expected = _clean_name_by_its_definition(name)
+    assert normalise.clean_name(name) == expected
+    assert normalise.clean_name(name) == expected  # the kept answer is the same
+    assert normalise.name_key(name) == expected.replace(" ", "")[: normalise.NAME_KEY_LENGTH]
+
+
+def test_a_name_sounds_the_same_each_time_and_a_short_one_not_at_all() -> None:
+    import jellyfish
+
+    assert normalise.name_sound("Mohammed") == normalise.name_sound("Muhammad") == jellyfish.metaphone("mohammed")
+    assert normalise.name_sound("Mohammed") == normalise.name_sound("MOHAMMED")
+    assert normalise.name_sound("E") == normalise.name_sound("") == normalise.name_sound(None) == ""

@@ -87,6 +87,10 @@ def test_a_value_quoted_in_a_wording_is_shortened_when_long() -> None:
     assert "(and 4,800 more characters)" in long and len(long) < 300
 
 
-@pytest.mark.parametrize("number", ["07700 900123", "07700900999", "0114 273 4567", "020 7946 0000", "0300 123 4567"])
+@pytest.mark.parametrize("number", [
+    "07700 900123", "07700900999", "0114 273 4567", "020 7946 0000", "0300 123 4567", "+447700900123",
+    "+44 7700 900123", "+44 114 273 4567", "(01632) 960123", "(0114) 273 4567", "+44 (0)7700 900123", "(07700)900123",
+    "0770 0900 12", "+44770090012", "+4407700900123", "+1 212 555 0100", "0800 123 4567", "(0)7700 900123",
+])
 def test_the_phone_shortcut_agrees_with_the_normaliser(number: str) -> None:
     assert exchange_format.phone(number) == normalise.phone(number)

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -163,11 +164,21 @@ def age_on(dob: PartialDate, on: dt.date) -> int:
 def clean_name(value: str | None) -> str:
     """Lower case ASCII letters and single spaces: accents folded, apostrophes dropped, hyphens split
     (the same steps record linkage takes in SQL, ``linkage.prepare``)."""
-    if not value:
-        return ""
-    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
-    folded = folded.replace("'", "").replace("`", "")
-    return " ".join(re.sub(r"[^a-z]+", " ", folded).split())
+    return _clean_name(value) if value else ""
+
+
+# Names repeat (the generator's county of a million records holds 25,731 spellings of given, family
+# and other names), and the import, search and the persons' display fields ask for each several
+# times a record: each spelling is worked out once a process, for the last 65,536 asked (a few MB).
+_NAMES_KEPT = 1 << 16
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+@lru_cache(maxsize=_NAMES_KEPT)
+def _clean_name(value: str) -> str:
+    folded = value if value.isascii() else unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    folded = folded.lower().replace("'", "").replace("`", "")
+    return " ".join(_NOT_LETTERS.sub(" ", folded).split())
 
 
 def name_words(value: str | None) -> set[str]:
@@ -197,10 +208,15 @@ def name_key(value: str | None) -> str:
 def name_sound(value: str | None) -> str:
     """How a name sounds (Metaphone), so that spellings and transliterations meet: Mohammed, Muhammad and
     Mohamed; Hussain and Hussein; Chaudhry and Choudhury. "" for a name too short to carry a sound."""
+    key = name_key(value)
+    return _sound(key) if key else ""
+
+
+@lru_cache(maxsize=_NAMES_KEPT)
+def _sound(key: str) -> str:
     import jellyfish  # only where names are read: the import, search and record linkage
 
-    key = name_key(value)
-    sound = jellyfish.metaphone(key)[:NAME_SOUND_LENGTH] if key else ""
+    sound = jellyfish.metaphone(key)[:NAME_SOUND_LENGTH]
     return sound if len(sound) >= 2 else ""
 
 

@@ -56,7 +56,8 @@ NETWORK_ENTITY_KINDS: tuple[str, ...] = ("person", "vehicle", "place", "phone")
 
 # --- Normalisers the exchange adds to core.normalise ----------------------------------------------
 
-_UK_NUMBER = re.compile(r"0[1237][0-9]{9}")
+# A UK number of eleven digits starting 01, 02, 03 or 07, or the same written +44 without its 0.
+_UK_NUMBER = re.compile(r"(?:0|\+44)([1237][0-9]{9})")
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
@@ -64,11 +65,12 @@ def phone(text: str) -> str | None:
     """``normalise.phone``, with a shortcut for the common UK form (``07700 900123``).
 
     Parsing with phonenumbers costs tens of microseconds a number, most of a people row's time;
-    for eleven digits starting 01, 02, 03 or 07 it always answers +44 and the last ten digits.
+    for eleven digits starting 01, 02, 03 or 07 (spaced, or the area code in brackets), or the same
+    number written +44, it always answers +44 and the last ten digits.
     """
-    compact = text.replace(" ", "")
-    if _UK_NUMBER.fullmatch(compact):
-        return "+44" + compact[1:]
+    found = _UK_NUMBER.fullmatch(text.replace(" ", "").replace("(", "").replace(")", ""))
+    if found:
+        return "+44" + found[1]
     return normalise.phone(text)
 
 
