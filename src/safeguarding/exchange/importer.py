@@ -35,6 +35,7 @@ from django.utils import timezone
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.bulk import foreign_keys_checked_once, indexes_built_after
+from safeguarding.core.collector import fewer_collections
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange import read
 from safeguarding.exchange.format import EVENTS, INCOMING, INCOMING_BY_NAME, PEOPLE, RELATIONSHIPS
@@ -116,11 +117,13 @@ def import_extract(
         folder = staging_folder(data_dir, run.pk)
         rejects: RejectsFile | None = None
         try:
-            staged = _read_and_validate(members, folder, limits, progress)
+            with fewer_collections():
+                staged = _read_and_validate(members, folder, limits, progress)
             # Its columns are those of the files' headers, known now that they have been read.
             rejects = RejectsFile(rejects_path(data_dir, run.pk), [c for s in staged for c in s.header])
             with transaction.atomic():
-                log = _write(run, staged, rejects, progress)
+                with fewer_collections():
+                    log = _write(run, staged, rejects, progress)
                 run.status = ImportStatus.COMPLETED
                 run.finished_at = timezone.now()
                 run.counts = {s.fmt.name: asdict(s.counts) for s in staged}

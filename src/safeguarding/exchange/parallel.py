@@ -64,7 +64,10 @@ def _start(settings_module: str, systems: list[tuple[int, str, bool]]) -> None:
     import django
 
     django.setup()
+    from safeguarding.core import collector
     from safeguarding.people.models import SourceSystem
+
+    collector.for_good()
 
     _worker["systems"] = {code: SourceSystem(pk=pk, code=code, is_hub=is_hub) for pk, code, is_hub in systems}
 
