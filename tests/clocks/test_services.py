@@ -17,6 +17,7 @@ from safeguarding.clocks.services import casework_step_record, clocks_refresh, r
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Rule
+from safeguarding.exchange.exporters import export_persons
 from safeguarding.people.models import EventType
 from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
 
@@ -198,5 +199,10 @@ def test_export_clocks_as_spec_says(systems, tmp_path: Path) -> None:  # type: i
     with (tmp_path / "clocks.csv").open() as f:
         [row] = list(csv.DictReader(f))
     assert list(row) == ["clock_id", "person_id", "clock", "started_at", "due_at", "met_at", "status"]
-    assert row["person_id"] == str(child.pk) and row["clock"] == "return_home_interview"
+    assert row["person_id"] == child.reference and row["clock"] == "return_home_interview"
     assert row["started_at"] == "2026-03-02T06:00:00+00:00" and row["status"] == "met_late"
+    # The same person id persons.csv gives the child's records, so that the two files join.
+    export_persons(tmp_path / "persons.csv")
+    with (tmp_path / "persons.csv").open() as f:
+        persons = {r["record_id"]: r["person_id"] for r in csv.DictReader(f)}
+    assert persons[police.record_id] == persons[council.record_id] == row["person_id"]

@@ -15,7 +15,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.engine import status_of
 from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview, StatutoryClock
-from safeguarding.people.models import Event
+from safeguarding.people.models import Event, person_reference
 
 COLUMNS = ["clock_id", "person_id", "clock", "started_at", "due_at", "met_at", "status"]
 
@@ -38,7 +38,8 @@ def _iso(moment: dt.datetime | None) -> str:
 
 
 def export_clocks(path: Path) -> int:
-    """Write clocks.csv; ``person_id`` is the child as the hub knows them now (their root)."""
+    """Write clocks.csv; ``person_id`` is the child as the hub knows them now (their root), written as
+    persons.csv and alerts.csv write it (P0000123), so that the files join."""
     as_of = data_moment() or dt.datetime.now(dt.UTC)
     rows = 0
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +49,7 @@ def export_clocks(path: Path) -> int:
         for pk, person, kind, started, due, met in StatutoryClock.objects.order_by("pk").values_list(
             "pk", "child__root_id", "kind", "started_at", "due_at", "met_at"
         ).iterator(chunk_size=20_000):
-            writer.writerow([pk, person, kind, _iso(started), _iso(due), _iso(met), status_of(due, met, as_of)])
+            writer.writerow([pk, person_reference(person), kind, _iso(started), _iso(due), _iso(met), status_of(due, met, as_of)])
             rows += 1
     with transaction.atomic():
         audit_record(

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from safeguarding.people.models import person_reference
+
 RECOVERED_SHARE = 0.8
 
 
@@ -91,7 +93,7 @@ def hub_person_truth(records: dict[tuple[str, str], str], hub: Iterable[tuple[st
     for system, record_id, person_id in hub:
         truth = records.get((system, record_id))
         if truth is not None:
-            votes[f"P{person_id:07d}"][truth] += 1
+            votes[person_reference(person_id)][truth] += 1
     return {person: counter.most_common(1)[0][0] for person, counter in votes.items()}
 
 

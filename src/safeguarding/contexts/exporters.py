@@ -14,6 +14,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.contexts import networks as nx
 from safeguarding.contexts.models import Entity, EntityKind
 from safeguarding.contexts.selectors import Window, link_table
+from safeguarding.people.models import person_reference
 
 NETWORKS_COLUMNS = ["network_id", "entity_kind", "entity_key"]
 # networks.csv names four kinds; a peer group joins a network but is not one of them.
@@ -44,7 +45,7 @@ def network_rows(*, include_police_only: bool, window: Window | None = None) -> 
     for node, network in zip(nodes.tolist(), membership.tolist(), strict=True):
         network_id = f"N{first_person[network]:07d}"
         if node % 2 == 0:
-            rows.append((network_id, "person", f"P{node // 2:07d}"))
+            rows.append((network_id, "person", person_reference(node // 2)))
         elif (found_entity := entities.get(node // 2)) and found_entity[0] in _EXPORTED_KINDS:
             rows.append((network_id, _EXPORTED_KINDS[found_entity[0]], found_entity[1]))
     rows.sort()

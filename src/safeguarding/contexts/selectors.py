@@ -46,7 +46,7 @@ from safeguarding.contexts.models import (
 )
 from safeguarding.core.arrow import query_arrow
 from safeguarding.core.lists import Listing, listing
-from safeguarding.people.models import Person, PersonRole, SourceRecord
+from safeguarding.people.models import Person, PersonRole, SourceRecord, person_reference
 
 # A child's network larger than this is drawn as the child's world: everything within three steps.
 CHART_LIMIT = 600
@@ -292,7 +292,7 @@ def _node_labels(nodes: np.ndarray) -> tuple[dict[int, Person], dict[int, Entity
 def _label(node: int, people: dict[int, Person], entities: dict[int, Entity]) -> str:
     if node % 2 == 0:
         person = people.get(node // 2)
-        return f"{person.full_name or 'Unnamed'} ({person.reference})" if person else f"P{node // 2:07d}"
+        return f"{person.full_name or 'Unnamed'} ({person.reference})" if person else person_reference(node // 2)
     entity = entities.get(node // 2)
     return str(entity) if entity else f"E{node // 2:07d}"
 

@@ -45,7 +45,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import services as earlywarning
 from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.earlywarning.sources import children_under_plan
-from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord
+from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord, person_reference
 
 # A value linked to more different people than this is a placeholder many records share (a
 # switchboard number, an "unknown" plate typed as a real one, a hospital's postcode): it never links.
@@ -398,11 +398,11 @@ def _explain(kind: str, link: Link, other_link: Link, other_child: int, what: st
         assert link.entity is not None
         return (
             f"{link.get_nature_display()}: {what}. The same {link.entity.get_kind_display().lower()} is linked to "
-            f"another child (P{other_child:07d}) since {when}, recorded by {agency}."
+            f"another child ({person_reference(other_child)}) since {when}, recorded by {agency}."
         )
     return (
         f"{link.get_nature_display()}: linked to an adult ({what}) who is already linked to another child at risk "
-        f"(P{other_child:07d}) since {when}, recorded by {agency}."
+        f"({person_reference(other_child)}) since {when}, recorded by {agency}."
     )
 
 
@@ -480,7 +480,7 @@ def _adult_alerts(adult_links: list[tuple[Link, int, int]], related: tuple[str, 
             person=people[child],
             trigger_event=events[link.event_id],
             evidence=[events[other_link.event_id]],
-            explanation=_explain("adult", link, other_link, other_child, f"P{adult:07d}"),
+            explanation=_explain("adult", link, other_link, other_child, person_reference(adult)),
         )
         if alert is not None:
             alerts.append(alert)

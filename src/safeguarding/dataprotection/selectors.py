@@ -34,7 +34,7 @@ from safeguarding.dataprotection.models import (
     SubjectAccessRequest,
 )
 from safeguarding.people import identity
-from safeguarding.people.models import Person
+from safeguarding.people.models import Person, person_reference
 
 
 def audit_events_for_person(*, user: User, person_id: int) -> QuerySet[AuditEvent]:
@@ -107,7 +107,7 @@ TRAIL_COLUMNS: list[Column[AuditEvent]] = [
     Column("Agency", lambda e: e.actor_agency),
     Column("What", lambda e: e.get_event_type_display()),
     Column("Record", lambda e: f"{e.target_kind} {e.target_id}".strip()),
-    Column("Person", lambda e: f"P{e.person_id:07d}" if e.person_id else ""),
+    Column("Person", lambda e: person_reference(e.person_id) if e.person_id else ""),
     Column("Reason", lambda e: e.reason),
     Column("Address", lambda e: e.ip_address),
 ]

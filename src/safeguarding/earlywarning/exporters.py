@@ -11,7 +11,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.earlywarning.models import Alert
-from safeguarding.exchange.exporters import person_id
+from safeguarding.people.models import person_reference
 
 ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explanation"]
 
@@ -35,7 +35,7 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
         for pk, pid, rule, level, raised_at, explanation in rows:
             writer.writerow([
                 f"A{pk:06d}",
-                person_id(int(pid)),  # the person the child is now, whatever id the alert was raised on
+                person_reference(int(pid)),  # the person the child is now, whatever id the alert was raised on
                 rule,
                 level,
                 timezone.localtime(raised_at).isoformat(timespec="seconds"),

@@ -45,7 +45,7 @@ from safeguarding.earlywarning.models import (
 )
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, alert_level, describe, rule_spec
 from safeguarding.earlywarning.sources import children_under_plan
-from safeguarding.people.models import Event, EventType, Handling
+from safeguarding.people.models import Event, EventType, Handling, person_reference
 
 Stage = Callable[[str, int | None], Callable[[int], None]]
 SHOWN_IN_EXPLANATION = 12
@@ -254,9 +254,9 @@ class _Explainer:
 
     def _note(self, note: str) -> str:
         kind, key, other = _note_parts(note)
-        child = f"P{int(other):07d}" if other.isdigit() else "another child"
+        child = person_reference(int(other)) if other.isdigit() else "another child"
         if kind == "adult" and key.isdigit():
-            return f"Seen with adult P{int(key):07d}, who was also with {child}, a child already alerted."
+            return f"Seen with adult {person_reference(int(key))}, who was also with {child}, a child already alerted."
         return f"Shares the {kind} {key} with {child}, a child already alerted."
 
 

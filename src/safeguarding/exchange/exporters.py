@@ -10,14 +10,9 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.exchange.format import PERSONS
-from safeguarding.people.models import SourceRecord
+from safeguarding.people.models import SourceRecord, person_reference
 
 PERSONS_COLUMNS = list(PERSONS.names)
-
-
-def person_id(pk: int) -> str:
-    """The hub's stable person id as users see it (P0000123)."""
-    return f"P{pk:07d}"
 
 
 def export_persons(out: Path, *, exported_by: str = "command line") -> int:
@@ -44,7 +39,7 @@ def export_persons(out: Path, *, exported_by: str = "command line") -> int:
                 shown = "1" if method == "reviewer" else ""
             else:
                 shown = f"{probability:.6f}"
-            writer.writerow([system, record_id, person_id(pid), shown])
+            writer.writerow([system, record_id, person_reference(pid), shown])
             written += 1
     with transaction.atomic():
         audit_record(

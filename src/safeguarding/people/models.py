@@ -35,6 +35,12 @@ class PersonRole(models.TextChoices):
     UNKNOWN = "", "Not known"
 
 
+def person_reference(pk: int) -> str:
+    """The hub's stable id of a person as users, explanations and every export show it (P0000123):
+    persons.csv, alerts.csv, clocks.csv and networks.csv all write it, so that they join."""
+    return f"P{pk:07d}"
+
+
 class Person(models.Model):
     """The hub's stable identity for one human being, joined from agencies' records.
 
@@ -78,7 +84,7 @@ class Person(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"P{self.pk:07d}"
+        return person_reference(self.pk)
 
     @property
     def postcode_district(self) -> str:
