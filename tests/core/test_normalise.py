@@ -76,11 +76,6 @@ def test_every_single_digit_slip_fails_the_nhs_check_digit() -> None:
                 assert not normalise.nhs_number_is_valid(valid[:at] + digit + valid[at + 1 :])
 
 
-def test_registration() -> None:
-    assert normalise.registration("ya19 abc") == "YA19ABC"
-    assert normalise.registration("!!") is None
-
-
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -779,3 +779,23 @@ def test_an_import_large_next_to_the_tables_builds_their_indexes_after_and_store
     again = import_extract(later)
     assert again.counts["people.csv"].updated == ordinary[0][1]
     assert set(Person.objects.filter(source_records__isnull=False).values_list("family_name", flat=True)) == {"Renamed"}
+
+
+@pytest.mark.django_db
+def test_a_vehicle_registration_of_no_uk_shape_is_set_aside_and_never_becomes_a_shared_vehicle(
+    systems: dict, tmp_path: Path
+) -> None:
+    rows = "".join(
+        f"police-records,E{n},P1,seen_in_vehicle,2025-01-1{n}T22:00,,,,{plate},,,\n"
+        for n, plate in enumerate(["ya19 abc", "UNKNOWN", "NK", "n/a", "WA 12345", "A123 BCD"], start=1)
+    )
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(people_row("P1")), "events.csv": EVENTS_HEADER + "\n" + rows})
+
+    result = import_extract(extract)
+
+    stored = dict(Event.objects.values_list("event_id", "vehicle_registration"))
+    assert stored == {"E1": "YA19ABC", "E2": "", "E3": "", "E4": "", "E5": "", "E6": "A123BCD"}
+    assert Event.objects.get(event_id="E2").raw["vehicle_registration"] == "UNKNOWN"  # what was sent is kept
+    warned = {i.line: i.reason for i in result.issues if i.file == "events.csv"}
+    assert sorted(warned) == [3, 4, 5, 6]
+    assert warned[3] == "vehicle_registration 'UNKNOWN' is not a UK registration; set aside"

@@ -241,3 +241,20 @@ def test_a_line_longer_than_the_most_the_hub_reads_refuses_the_file(police: Sour
 
     (issue,) = result.issues
     assert "line 2 is longer than 16 MB, the most the hub reads as one line" in issue.reason
+
+
+def test_an_extra_column_named_twice_is_kept_twice_but_a_known_one_refuses_its_file(
+    police: SourceSystem, tmp_path: Path
+) -> None:
+    result = import_extract(extract(
+        tmp_path / "x",
+        people=b"source_system,record_id,given_name,notes,family_name,notes\npolice-records,P1,Chloe,first,Barker,second\n",
+        events=EVENTS_HEADER.replace(b"detail", b"event_type") + b"police-records,E1,P1,intelligence,2025-01-01,x\n",
+    ))
+
+    record = SourceRecord.objects.get()
+    assert record.raw["notes"] == "first" and record.raw["notes (column 6)"] == "second"
+    assert (record.given_name, record.family_name) == ("Chloe", "Barker")
+    [issue] = result.issues
+    assert (issue.file, issue.line, issue.column) == ("events.csv", 1, "event_type")
+    assert "names the column 'event_type' twice" in issue.reason and not Event.objects.exists()

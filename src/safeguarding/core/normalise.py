@@ -23,7 +23,6 @@ _POSTCODE = re.compile(
     r"[A-PR-UWYZ][0-9][A-HJKPSTUW][0-9][ABD-HJLNP-UW-Z]{2}|"
     r"[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY][0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-_REGISTRATION = re.compile(r"^[A-Z0-9]{2,8}$")
 _UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 
 
@@ -96,14 +95,6 @@ def nhs_number_is_valid(digits: str) -> bool:
     if len(digits) != 10 or not digits.isdigit():
         return False
     return nhs_check_digit(digits[:9]) == int(digits[9])
-
-
-def registration(value: str | None) -> str | None:
-    """A vehicle registration upper-cased without spaces (``ya19 abc`` -> ``YA19ABC``)."""
-    if not value:
-        return None
-    compact = re.sub(r"[\s-]", "", value).upper()
-    return compact if _REGISTRATION.match(compact) else None
 
 
 def upn(value: str | None) -> str | None:

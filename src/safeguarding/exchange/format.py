@@ -379,8 +379,10 @@ EVENTS = FileFormat(
         ),
         Column(
             "vehicle_registration", "UK registration, any spacing or case", field="vehicle_registration",
-            normalise=normalise.registration,
-            warning="vehicle_registration {value!r} is not a vehicle registration" + _SET_ASIDE,
+            # One of the DVLA's shapes, as networks read it: "UNKNOWN", "NK" or "NOREG" typed where no
+            # plate was seen would otherwise be one vehicle shared by every child it was typed for.
+            normalise=normalise.uk_registration,
+            warning="vehicle_registration {value!r} is not a UK registration" + _SET_ASIDE,
         ),
         Column(
             "phone", "a phone number seen in the event", field="phone", normalise=phone,

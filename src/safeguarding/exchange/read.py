@@ -336,10 +336,15 @@ class CsvFile:
         if header is None or not any(cell.strip() for cell in header):
             raise FileRefused(1, f"{self.name} has no header row")
         names = header_names(header, self.name)
+        known = INCOMING_BY_NAME[self.name].by_name
         seen: set[str] = set()
-        for name in names:
+        for position, name in enumerate(names, start=1):
             if name in seen:
-                raise FileRefused(1, f"the header names the column {name!r} twice", name)
+                # Which of two values would be the column's is anyone's guess; an extra column the
+                # format does not know is kept under both names, as SPEC.md keeps extra columns.
+                if name in known:
+                    raise FileRefused(1, f"the header names the column {name!r} twice", name)
+                name = names[position - 1] = f"{name} (column {position})"
             seen.add(name)
         return names
 
