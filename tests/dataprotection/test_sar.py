@@ -141,3 +141,30 @@ def test_closing_a_request_without_a_bundle_asks_are_you_sure_first(dpo, agencie
     assert not sar.is_open
     worker = sign_in(Client(), UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY]))
     assert "Are you sure" not in worker.post(url, withdraw).content.decode()
+
+
+@pytest.mark.django_db
+def test_what_an_agency_sent_beyond_the_format_and_values_set_aside_are_in_the_bundle(  # type: ignore[no-untyped-def]
+    dpo, agencies
+) -> None:
+    school = SourceSystemFactory(code="school-sims", agency=agencies[AgencyKind.EDUCATION])
+    record = SourceRecordFactory(
+        source_system=school, record_id="SIMS-1", given_name="Chloe", middle_names="Ann", family_name="Barker",
+        date_of_birth="", raw={"source_system": "school-sims", "record_id": "SIMS-1", "given_name": "Chloe",
+                               "date_of_birth": "2010-03-41", "ethnicity": "White British", "sen_status": " "},
+    )
+    EventFactory(source_record=record, event_type=EventType.ABSENT_FROM_SCHOOL, detail="Absent all week",
+                 raw={"detail": "Absent all week", "recorded_by": "Mrs Hughes, head of year"})
+    sar = services.sar_log(acting_user=dpo, person=record.person, requester_name="Chloe Barker",
+                           requester_relationship="the person themselves", received_on=dt.date(2026, 1, 31))
+    sar = services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=dt.date(2026, 2, 3), evidence="Passport")
+
+    sar = services.sar_assemble(acting_user=dpo, sar=sar)
+
+    held = {r.kind: dict(map(tuple, r.fields)) for r in sar.items.all()}
+    assert held["source_record"]["Middle names"] == "Ann"
+    assert held["source_record"]["Also sent: ethnicity"] == "White British"
+    assert held["source_record"]["date_of_birth as sent (set aside: not usable)"] == "2010-03-41"
+    assert "Also sent: sen_status" not in held["source_record"]  # nothing was sent in it
+    assert "Also sent: given_name" not in held["source_record"] and "given_name as sent" not in str(held)
+    assert held["event"]["Also sent: recorded_by"] == "Mrs Hughes, head of year"

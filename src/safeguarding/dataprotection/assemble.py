@@ -17,8 +17,9 @@ from safeguarding.dataprotection.sources import (
     ThirdParty,
     registered_sources,
 )
+from safeguarding.exchange.format import EVENTS, PEOPLE, RELATIONSHIPS, FileFormat
 from safeguarding.people import identity
-from safeguarding.people.models import Person, PersonRole, SourceRecord
+from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord
 from safeguarding.people.selectors import records_named, subject_access_records
 from safeguarding.support.selectors import contact_wishes_for_subject_access, plans_for_subject_access
 
@@ -30,8 +31,26 @@ POLICE_INTELLIGENCE_WITHHELD = (
 )
 
 
+def _as_sent(held: SourceRecord | Event | Relationship, fmt: FileFormat) -> list[tuple[str, str]]:
+    """What the agency sent that the fields shown do not hold, and the hub still keeps with the row
+    (``raw``): a column the exchange format does not know, under the name it was sent with, and an
+    optional value set aside as unusable (a date of birth of 2010-03-41), as it was sent."""
+    found = []
+    for name, value in held.raw.items():
+        text = str(value).strip()
+        if not text:
+            continue
+        column = fmt.by_name.get(name)
+        if column is None:
+            found.append((f"Also sent: {name}", text))
+        elif not column.required and column.field and getattr(held, column.field, "") in ("", None):
+            found.append((f"{name} as sent (set aside: not usable)", text))
+    return found
+
+
 def _record_values(record: SourceRecord) -> list[str]:
-    names = [record.full_name, f"{record.given_name} {record.family_name}".strip(), *record.other_names.split(";")]
+    names = [record.full_name, f"{record.given_name} {record.family_name}".strip(), record.middle_names,
+             *record.other_names.split(";")]
     identifiers = [record.nhs_number, record.upn, record.pnc_id, record.address, *record.phones.split(";"),
                    *record.emails.split(";")]
     return [v for v in names + identifiers if v]
@@ -53,11 +72,13 @@ def _people(user: User, person: Person) -> Gathered:
         items.append(Item(
             section=section, kind="source_record", source=f"{r.source_system.code} {r.record_id}",
             title=f"{r.source_system.agency.name}", occurred_at=r.updated_at,
-            fields=[("Name", r.full_name), ("Also known as", r.other_names.replace(";", ", ")),
+            fields=[("Name", r.full_name), ("Middle names", r.middle_names),
+                    ("Also known as", r.other_names.replace(";", ", ")),
                     ("Date of birth", r.date_of_birth), ("Sex", r.sex), ("NHS number", r.nhs_number),
                     ("Unique pupil number", r.upn), ("Police national computer id", r.pnc_id),
                     ("Address", " ".join(p for p in (r.address, r.postcode) if p)),
-                    ("Phone", r.phones.replace(";", ", ")), ("E-mail", r.emails.replace(";", ", "))],
+                    ("Phone", r.phones.replace(";", ", ")), ("E-mail", r.emails.replace(";", ", ")),
+                    *_as_sent(r, PEOPLE)],
         ))
     others_by_key = {(o.source_system_id, o.record_id): o for o in held.others}
     others_by_pk = {o.pk: o for o in held.others}
@@ -80,6 +101,7 @@ def _people(user: User, person: Person) -> Gathered:
         if e.ended_at:
             fields.insert(1, ("Until", f"{e.ended_at:%-d %B %Y, %H:%M}"))
             third = [ThirdParty(tp.field + 1, tp.category) for tp in third]
+        fields += _as_sent(e, EVENTS)
         items.append(Item(
             section=section, kind="event", source=f"{e.source_system.code} {e.event_id}",
             title=f"{e.get_event_type_display()}, recorded by {e.source_system.agency.name}",
@@ -100,7 +122,7 @@ def _people(user: User, person: Person) -> Gathered:
             title=f"A relationship recorded by {rel.source_system.agency.name}",
             fields=[("Relationship", rel.get_relationship_display()), ("With", other.full_name or other.record_id),
                     ("From", f"{rel.start_date:%-d %B %Y}" if rel.start_date else ""),
-                    ("To", f"{rel.end_date:%-d %B %Y}" if rel.end_date else "")],
+                    ("To", f"{rel.end_date:%-d %B %Y}" if rel.end_date else ""), *_as_sent(rel, RELATIONSHIPS)],
             third_parties=[ThirdParty(1, Category.OTHER_CHILD if other.role == PersonRole.CHILD else Category.ADULT)],
         ))
     return Gathered(items, lexicon)
