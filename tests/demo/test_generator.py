@@ -291,7 +291,7 @@ def test_networks_hold_people_vehicles_places_and_phones_seen_in_events(partners
     assert len(kinds) == partnership.summary.networks >= 3
     for counts in kinds.values():
         assert counts["person"] >= 2 and counts["vehicle"] >= 1 and counts["place"] >= 1 and counts["phone"] >= 1
-    seen = {("vehicle", normalise.registration(e["vehicle_registration"])) for e in partnership.events}
+    seen = {("vehicle", normalise.uk_registration(e["vehicle_registration"])) for e in partnership.events}
     seen |= {("place", normalise.postcode(e["location_postcode"])) for e in partnership.events}
     seen |= {("phone", normalise.phone(e["phone"])) for e in partnership.events}
     for row in partnership.networks:
