@@ -17,8 +17,9 @@ PERSONS_COLUMNS = list(PERSONS.names)
 
 def export_persons(out: Path, *, exported_by: str = "command line") -> int:
     """persons.csv: which source records the hub believes are one person. match_probability is the
-    lowest link probability that joined the record to its person; 1 where a person decided it;
-    empty for a person of one record."""
+    strongest link joining the record to another record of its person, the lowest threshold at which
+    it would still join them (docs/decisions.md); 1 where a person decided it; empty for a person of
+    one record."""
     rows = (
         SourceRecord.objects.order_by("person_id", "source_system__code", "record_id")
         .values_list("source_system__code", "record_id", "person_id", "link_probability", "link_method")

@@ -450,8 +450,10 @@ PERSONS = FileFormat(
         Column("source_system"),
         Column("record_id"),
         Column("person_id", "the hub's own stable id"),
-        Column("match_probability", "the lowest link probability that joined this record to the person; empty for "
-                                    "a person of one record"),
+        Column("match_probability", "the strongest link joining this record to another record of its person: the "
+                                    "lowest threshold at which it would still join them (SPEC.md's lowest link "
+                                    "probability that joined it); 1 where a person decided it; empty for a person "
+                                    "of one record"),
     ),
     hands_back=True,
 )

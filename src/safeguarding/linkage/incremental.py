@@ -7,7 +7,7 @@ least one changed record need comparing again. The one thing that reaches across
 shared-identifier rule (a phone or NHS number held by more than `max_records_per_identifier` records is
 set aside): when a value crosses that line, every record holding it is prepared and compared again.
 
-The store is a DuckDB file (`LINKAGE_CACHE_DIR/pairs.duckdb`) holding, as of the last run:
+The store is a DuckDB file (`LINKAGE_STORE_DIR/pairs.duckdb`) holding, as of the last run:
 - `hashes`: each record's id and a hash of every field linkage reads, to see what changed;
 - `identifiers`: each record's identifiers before shared values were set aside, to count them again;
 - `shared`: the values set aside;

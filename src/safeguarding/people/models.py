@@ -134,7 +134,7 @@ class SourceRecord(models.Model):
     updated_at = models.DateTimeField(null=True, blank=True)
     link_method = models.CharField(max_length=10, choices=LinkMethod.choices, default=LinkMethod.OWN)
     link_probability = models.FloatField(
-        null=True, blank=True, help_text="the lowest link probability that joined this record to its person"
+        null=True, blank=True, help_text="the strongest link joining this record to another record of its person"
     )
     raw = models.JSONField(default=dict, help_text="the row as the agency sent it, extra columns included")
     # Names as *Find a person* looks them up, indexed (core.normalise: name_key, name_sound, last_name_word,
