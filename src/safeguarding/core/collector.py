@@ -31,8 +31,7 @@ def fewer_collections() -> Iterator[None]:
     global _holders, _before
     with _lock:
         if _holders == 0:
-            _before = gc.get_threshold()
-            gc.set_threshold(max(BULK_THRESHOLD, _before[0]), _before[1], _before[2])
+            _before = _raised()
         _holders += 1
     try:
         yield
@@ -49,5 +48,12 @@ def for_good() -> None:
     runs after ``BULK_THRESHOLD`` containers for the rest of its life, and what is already loaded
     (Django, the hub's code) is set aside from its runs."""
     gc.freeze()
-    first, second, third = gc.get_threshold()
-    gc.set_threshold(max(BULK_THRESHOLD, first), second, third)
+    _raised()
+
+
+def _raised() -> tuple[int, int, int]:
+    """The youngest generation's threshold raised to ``BULK_THRESHOLD`` (never lowered); the
+    thresholds as they were."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(BULK_THRESHOLD, before[0]), before[1], before[2])
+    return before

@@ -113,17 +113,16 @@ def import_extract(
         if not members:
             raise ServiceError(f"{path} holds none of {', '.join(FILE_ORDER)}: nothing to import.")
         run = stack.enter_context(import_run_started(source_path=str(path.resolve()), initiated_by=initiated_by))
+        stack.enter_context(fewer_collections())  # reading and writing make millions of rows' objects
         data_dir = Path(settings.DATA_DIR)
         folder = staging_folder(data_dir, run.pk)
         rejects: RejectsFile | None = None
         try:
-            with fewer_collections():
-                staged = _read_and_validate(members, folder, limits, progress)
+            staged = _read_and_validate(members, folder, limits, progress)
             # Its columns are those of the files' headers, known now that they have been read.
             rejects = RejectsFile(rejects_path(data_dir, run.pk), [c for s in staged for c in s.header])
             with transaction.atomic():
-                with fewer_collections():
-                    log = _write(run, staged, rejects, progress)
+                log = _write(run, staged, rejects, progress)
                 run.status = ImportStatus.COMPLETED
                 run.finished_at = timezone.now()
                 run.counts = {s.fmt.name: asdict(s.counts) for s in staged}

@@ -26,6 +26,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
+from safeguarding.core import collector  # nothing of Django's
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -64,7 +66,6 @@ def _start(settings_module: str, systems: list[tuple[int, str, bool]]) -> None:
     import django
 
     django.setup()
-    from safeguarding.core import collector
     from safeguarding.people.models import SourceSystem
 
     collector.for_good()
