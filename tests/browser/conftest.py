@@ -15,6 +15,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_JS = Path(settings.FRONTEND_DIR) / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PHONE = {"width": 375, "height": 812}
+# The home page's address and no other (r"/$" alone would also match the second-factor page).
+HOME = re.compile(r"^https?://[^/]+/$")
 # What sticks out past the right edge of the screen: the innermost elements wider than it (their
 # children fit) that no box of their own scrolls or clips, each named by its tag, id and classes,
 # with the start of its text.
@@ -75,6 +77,16 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # A click that follows a link or sends a form returns once the next page's navigation has
+    # committed, before its document has been parsed: read at that moment, the page's content is ''
+    # (seen once on CI, on PostgreSQL). Every read of the whole page waits for it to load first.
+    read_content = page.content
+
+    def loaded_content() -> str:
+        page.wait_for_load_state("load")
+        return str(read_content())
+
+    page.content = loaded_content
     yield page
     context.close()
 
@@ -171,7 +183,7 @@ def sign_in(page: Any, username: str, password: str | None = None, *, check_acce
         assert_accessible(page)
     page.get_by_label("Security code").fill(code)
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(HOME)
 
 
 def sign_out(page: Any) -> None:

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from safeguarding.accounts import services
 from safeguarding.accounts.mfa import code_at
 from safeguarding.accounts.models import AgencyKind, Role, User
-from tests.browser.conftest import assert_accessible, security_code, sign_in, sign_out
+from tests.browser.conftest import HOME, assert_accessible, security_code, sign_in, sign_out
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,7 +70,7 @@ def test_a_new_user_chooses_a_password_and_sets_up_an_authenticator(page: Any, a
     assert_accessible(page)
     assert page.locator("#backup-codes li").count() == 10
     page.get_by_role("button", name="I have saved my backup codes").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(HOME)
     assert "lead practitioner" in page.content()
     sign_out(page)
 

@@ -22,7 +22,7 @@ from django.test import override_settings
 
 from safeguarding.accounts.models import Role, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import HOME, assert_accessible
 from tests.factories import AgencyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -115,7 +115,7 @@ def _through_the_provider(page: Any, login: str, *, second_factor: bool) -> None
 def test_an_officer_signs_in_through_the_provider_with_its_second_factor(page: Any, provider: dict[str, Any]) -> None:
     AgencyFactory(code="east-police", name="Eastshire Police", kind="police")
     _through_the_provider(page, "pc.jones", second_factor=True)
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(HOME)
     assert_accessible(page)
     assert "intelligence officer at Eastshire Police" in page.content()
     user = User.objects.get(sso_identities__subject="00u-jones-7731")
