@@ -145,6 +145,30 @@ def test_a_sealed_child_is_in_no_network_chart_or_entity_page_but_for_those_the_
     assert "Bella" in allowed.get(reverse("contexts:entity", args=[entity.pk])).content.decode()
 
 
+def test_an_entity_page_leaves_out_a_record_that_has_moved_to_a_sealed_person_since_its_links_were_built(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    from django.db import transaction
+
+    from safeguarding.dataprotection.sealing import record_seal
+    from safeguarding.people.models import SourceRecord
+    from tests.factories import PersonFactory
+
+    services.links_build()
+    # Bella's record turns out to be someone else's (a split, or a later linkage run), who is sealed.
+    sealed = PersonFactory(given_name="Sealedsam", family_name="Quill")
+    SourceRecord.objects.filter(pk=world.record_b.pk).update(person=sealed)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=sealed, reason="A witness",
+                    named_users=[make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)])
+    entity = Entity.objects.get(kind=EntityKind.VEHICLE, key="YA19ABC")
+    page = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL).get(
+        reverse("contexts:entity", args=[entity.pk])).content.decode()
+    assert "Amber" in page and "Sealedsam" not in page and sealed.reference not in page
+    assert 'id="withheld"' not in page  # nor counted among the links the police hold back
+
+
 def test_closing_the_work_on_a_context_asks_are_you_sure_first(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
     import datetime as dt
 

@@ -457,8 +457,9 @@ def test_the_alert_page_links_another_child_it_names_unless_sealed_from_the_read
     from safeguarding.dataprotection.sealing import record_seal
 
     other = PersonFactory(given_name="Bella", family_name="Shaw")
+    theirs = EventFactory(source_record__person=other, detail="Bella-seen-in-YA19-ABC")  # the other child's sighting
     alert = AlertFactory(explanation=f"Seen in YA19 ABC, which has been linked to another child ({other.reference}) "
-                                     "since 1 March 2026, recorded by Police agency.")
+                                     "since 1 March 2026, recorded by Police agency.", evidence=[theirs])
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     page = _client(triage).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
     explanation = page[page.index('id="alert-explanation"'):page.index("</dd>", page.index('id="alert-explanation"'))]
@@ -471,9 +472,19 @@ def test_the_alert_page_links_another_child_it_names_unless_sealed_from_the_read
     page = _client(triage).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
     explanation = page[page.index('id="alert-explanation"'):page.index("</dd>", page.index('id="alert-explanation"'))]
     assert other.reference not in explanation and "another child (a restricted record)" in explanation
-    # The coordinator the seal names still follows the link.
+    # Nor anywhere else on the page: not the other child's event among the evidence (it is counted as
+    # one the reader may not see), not the start of a concern, and not the queue's CSV.
+    assert other.reference not in page and "Bella-seen-in-YA19-ABC" not in page and "Bella Shaw" not in page
+    concern_start = page[page.index('name="concern-description"'):page.index("</textarea>", page.index('name="concern-description"'))]
+    assert "another child (a restricted record)" in concern_start
+    csv = _client(triage).get(reverse("earlywarning:queue"), {"download": "csv"}).content.decode()
+    assert alert.reference in csv and other.reference not in csv and "another child (a restricted record)" in csv
+    # The coordinator the seal names still follows the link and sees the event; a concern, which every
+    # casework role reads, names no sealed person even when they raise it.
     page = _client(mace).get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
-    assert reverse("people:detail", args=[other.pk]) in page
+    assert reverse("people:detail", args=[other.pk]) in page and "Bella-seen-in-YA19-ABC" in page
+    concern_start = page[page.index('name="concern-description"'):page.index("</textarea>", page.index('name="concern-description"'))]
+    assert other.reference not in concern_start and "another child (a restricted record)" in concern_start
 
 
 # --- dismissing is confirmed first; one action open at a time (issue 16) -----------------------------

@@ -167,6 +167,22 @@ def test_the_raise_token_only_works_for_the_user_it_was_made_for(make_user) -> N
     assert selectors.child_for_raise_or_none(user=alice, token=str(child.pk)) is None
 
 
+def test_a_raise_token_stops_working_once_the_child_is_sealed_from_its_user(make_user) -> None:  # type: ignore[no-untyped-def]
+    from django.db import transaction
+
+    from safeguarding.accounts.models import AgencyKind
+    from safeguarding.dataprotection.sealing import record_seal
+
+    alice = make_user()
+    child = PersonFactory()
+    token = selectors.raise_token(user=alice, person=child)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=child, reason="A witness",
+                    named_users=[make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)])
+    assert selectors.child_for_raise_or_none(user=alice, token=token) is None
+
+
 # --- what the concern form asks besides what was seen (issue 16) ---------------------------------------
 
 

@@ -10,6 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.core.errors import ServiceError
 from safeguarding.mace import services
 from safeguarding.mace.models import AttendanceStatus, PanelDecision
 from safeguarding.panel.services import panel_refer
@@ -161,7 +163,40 @@ def test_a_sealed_child_on_the_agenda_is_a_restricted_record_to_those_the_seal_d
     sign_in(chair, panel.council_chair)
     agenda = coordinator.get(url).content.decode().split('id="agenda"', 1)[1].split("</table>", 1)[0]
     assert "Chloe" not in agenda and "A restricted record" in agenda
+    # Nothing beside it names the child either: not their reference, nor a link to their record or plan.
+    assert panel.child.reference not in agenda and reverse("people:detail", args=[panel.child.pk]) not in agenda
     assert "Chloe" in chair.get(url).content.decode()
+    listed = AuditEvent.objects.filter(event_type=AuditEventType.PERSONS_LISTED, actor=panel.coordinator)
+    assert panel.child.pk not in {pk for event in listed for pk in event.detail["persons"]}
+    # Naming the child by reference to add them again answers as for someone the hub does not hold.
+    added = coordinator.post(reverse("mace:agenda-add", args=[panel.meeting.pk]),
+                             {"person": panel.child.reference, "note": "Again"}, follow=True).content.decode()
+    assert "No one in the hub has that reference" in added
+
+
+def test_a_sealed_childs_work_is_allocated_only_to_a_worker_the_seal_names_and_listed_only_for_them(  # type: ignore[no-untyped-def]
+    panel: Panel, make_user
+) -> None:
+    from django.db import transaction
+
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.dataprotection.sealing import record_seal
+    from safeguarding.mace.models import Allocation
+
+    open_child = PersonFactory(given_name="Openchild", family_name="Dale")
+    services.allocate(acting_user=panel.coordinator, worker=panel.practitioner, child=panel.child)
+    services.allocate(acting_user=panel.coordinator, worker=panel.practitioner, child=open_child)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=panel.child, reason="A witness", named_users=[panel.coordinator])
+    for reader in (panel.practitioner, panel.council_manager):
+        page = sign_in(Client(), reader).get(reverse("mace:my-work" if reader == panel.practitioner else "mace:agency-work"))
+        body = page.content.decode()
+        assert page.status_code == 200 and reverse("people:detail", args=[open_child.pk]) in body
+        assert reverse("people:detail", args=[panel.child.pk]) not in body and panel.child.reference not in body
+    with pytest.raises(ServiceError, match="restricted"):
+        services.allocate(acting_user=panel.coordinator, worker=panel.officer, child=panel.child)
+    assert not Allocation.objects.filter(worker=panel.officer).exists()
 
 
 # --- plans and work as lists (issue 16) ---------------------------------------------------------

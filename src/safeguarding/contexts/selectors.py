@@ -222,9 +222,14 @@ class EntityPage:
 def entity_page(*, user: User, entity: Entity) -> EntityPage:
     """What is linked to an entity, when, by which agency, and the children involved: only the
     links this viewer may see (``entity`` comes from ``entity_for_user_or_404``)."""
-    visible = Link.objects.filter(links_visible_to(user), not_hidden(user, "person"), entity=entity)
-    lines = _lines(visible, user)
-    withheld = Link.objects.filter(entity=entity).count() - len(lines)
+    # No one sealed from the viewer, whether as the link's person when it was built or as whom its
+    # records belong to now (a record can move to another person after its links were built).
+    unsealed = Link.objects.filter(
+        not_hidden(user, "person"), not_hidden(user, "source_record__person"), not_hidden(user, "other_person"),
+        not_hidden(user, "other_record__person"), entity=entity,
+    )
+    lines = _lines(unsealed.filter(links_visible_to(user)), user)
+    withheld = unsealed.count() - len(lines)  # held back by their handling: sealed people are not counted
     people = {line.person.pk: line.person for line in lines}
     children = sorted((p for p in people.values() if p.role == PersonRole.CHILD), key=lambda p: p.pk)
     adults = sorted((p for p in people.values() if p.role != PersonRole.CHILD), key=lambda p: p.pk)
@@ -628,23 +633,27 @@ _REFERENCE = __import__("re").compile(r"^P0*(\d+)$")
 def person_by_reference(*, user: User, reference: str) -> Person | None:
     """The person a practitioner names: their hub reference (P0001234), for those who may search
     the hub, or their own agency's record id for them (a licensing officer's licence record). The
-    person as identity knows them now; None if not found or not theirs to name."""
+    person as identity knows them now; None if not found, not theirs to name, or sealed from them (a
+    sealed person answers *not found* to everyone the seal does not let in)."""
     from safeguarding.people import identity
     from safeguarding.people.models import SourceRecord
 
     text = reference.strip().upper()
     match = _REFERENCE.match(text)
+    found: Person | None = None
     if match and has(user, Capability.SEARCH_PEOPLE):
         found = Person.objects.filter(pk=int(match.group(1))).first()
-        return identity.current(found) if found else None
-    if user.agency_id is None:
+    elif user.agency_id is not None:
+        record = (
+            SourceRecord.objects.filter(source_system__agency_id=user.agency_id, record_id__iexact=reference.strip())
+            .select_related("person")
+            .first()
+        )
+        found = record.person if record else None
+    if found is None:
         return None
-    record = (
-        SourceRecord.objects.filter(source_system__agency_id=user.agency_id, record_id__iexact=reference.strip())
-        .select_related("person")
-        .first()
-    )
-    return identity.current(record.person) if record else None
+    person = identity.current(found)
+    return None if person.pk in persons_hidden_from(user) else person
 
 
 # --- a person's own links, for the single view's summary (issue 16) ----------------------------

@@ -152,6 +152,13 @@ def persons_hidden_by_seals(user: User) -> set[int]:
     return set(Person.objects.filter(root_id__in=roots).values_list("pk", flat=True))
 
 
+def sealed_person_ids() -> set[int]:
+    """Every id of every person under an active seal, whoever reads: for a text many will read (a
+    concern raised from an alert), which must name none of them."""
+    roots = SealedRecord.objects.filter(active=True).values_list("person__root_id", flat=True)
+    return set(Person.objects.filter(root_id__in=roots).values_list("pk", flat=True))
+
+
 def seal_for_person(person: Person | int) -> SealedRecord | None:
     return (
         SealedRecord.objects.filter(identity.same_person("person", person), active=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,21 +193,25 @@ def alert_explanation_parts(*, user: User, alert: Alert) -> list[ExplanationPart
     """The explanation this reader may see (``alert_explanation``), with each person it names by hub
     reference (another child in the same car, the adult both were seen with) made a link for those who
     may open the single view; a person sealed away from the reader is named only as a restricted record."""
-    text = alert_explanation(user=user, alert=alert)
-    named = {int(m.group(1)) for m in _PERSON_REFERENCE.finditer(text)}
-    if not named:
+    return explanation_parts(alert_explanation(user=user, alert=alert), hidden=persons_hidden_from(user),
+                             may_open=has(user, Capability.VIEW_PERSON))
+
+
+def explanation_parts(text: str, *, hidden: Collection[int], may_open: bool = False) -> list[ExplanationPart]:
+    """An explanation's text cut at each person it names by hub reference: a person in ``hidden`` (every
+    id a sealed person has had) becomes "a restricted record"; another, when ``may_open``, a link."""
+    if not _PERSON_REFERENCE.search(text):
         return [ExplanationPart(text)]
-    hidden = persons_hidden_from(user)
-    roots = dict(Person.objects.filter(pk__in=named).values_list("pk", "root_id"))
-    may_open = has(user, Capability.VIEW_PERSON)
+    named = {int(m.group(1)) for m in _PERSON_REFERENCE.finditer(text)}
+    existing = set(Person.objects.filter(pk__in=named).values_list("pk", flat=True)) if may_open else set()
     parts: list[ExplanationPart] = []
     at = 0
     for match in _PERSON_REFERENCE.finditer(text):
         parts.append(ExplanationPart(text[at:match.start()]))
         pk = int(match.group(1))
-        if pk in hidden or roots.get(pk) in hidden:
+        if pk in hidden:
             parts.append(ExplanationPart("a restricted record"))
-        elif may_open and pk in roots:
+        elif may_open and pk in existing:
             parts.append(ExplanationPart(match.group(0), person_id=pk))
         else:
             parts.append(ExplanationPart(match.group(0)))
@@ -216,18 +220,27 @@ def alert_explanation_parts(*, user: User, alert: Alert) -> list[ExplanationPart
     return [part for part in parts if part.text]
 
 
+def explanation_in_words(text: str, *, hidden: Collection[int]) -> str:
+    """The explanation as plain text with every person in ``hidden`` named only as a restricted record:
+    for a CSV, or the start of a concern."""
+    return "".join(part.text for part in explanation_parts(text, hidden=hidden))
+
+
 def alert_evidence(*, user: User, alert: Alert) -> QuerySet[Event]:
-    """The events behind an alert that this user may see, oldest first, with their agencies."""
+    """The events behind an alert that this user may see, oldest first, with their agencies: not
+    police-only intelligence for those outside the police, and not the events of another person
+    sealed from the user (another child in the same car)."""
     return (
-        Event.objects.filter(events_visible_to(user), pk__in=alert.evidence.values("event_id"))
+        Event.objects.filter(events_visible_to(user), not_hidden(user, "source_record__person"),
+                             pk__in=alert.evidence.values("event_id"))
         .select_related("source_system__agency")
         .order_by("occurred_at", "pk")
     )
 
 
 def hidden_evidence_count(*, user: User, alert: Alert) -> int:
-    """How many of the alert's events this user may not see (police-only intelligence): the page
-    says so, so nobody mistakes a partial picture for the whole."""
+    """How many of the alert's events this user may not see (police-only intelligence, another
+    person's sealed record): the page says so, so nobody mistakes a partial picture for the whole."""
     return alert.evidence.count() - alert_evidence(user=user, alert=alert).count()
 
 
@@ -361,7 +374,9 @@ def alerts_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Alert]:
 
 
 def alert_columns(*, user: User) -> list[Column[Alert]]:
-    """The alerts queue's CSV: what the page shows, and the explanation in the words this reader may see."""
+    """The alerts queue's CSV: what the page shows, and the explanation in the words this reader may see
+    (a person sealed from them named only as a restricted record)."""
+    hidden = persons_hidden_from(user)
     return [
         Column("Alert", lambda a: a.reference),
         Column("Level", lambda a: a.get_level_display()),
@@ -372,5 +387,5 @@ def alert_columns(*, user: User) -> list[Column[Alert]]:
         Column("Rule", lambda a: a.rule.name),
         Column("Raised", lambda a: a.raised_at),
         Column("Events", lambda a: getattr(a, "events_named", "")),
-        Column("Why", lambda a: alert_explanation(user=user, alert=a)),
+        Column("Why", lambda a: explanation_in_words(alert_explanation(user=user, alert=a), hidden=hidden)),
     ]

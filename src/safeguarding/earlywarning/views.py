@@ -21,6 +21,7 @@ from safeguarding.core.forms import add_service_error
 from safeguarding.earlywarning import selectors, services
 from safeguarding.earlywarning.forms import AcknowledgeForm, AlertToConcernForm, DismissAlertForm, ReferToPanelForm
 from safeguarding.earlywarning.models import Alert
+from safeguarding.workflows.selectors import sealed_person_ids
 from safeguarding.workflows.services import alert_refer_to_panel, alert_to_concern
 
 
@@ -49,8 +50,10 @@ def missed(request: HttpRequest) -> HttpResponse:
 
 def _concern_text(alert: Alert) -> str:
     """A concern is read by every casework role whatever the agency of whoever raised it, so it is
-    started from the alert's shared words, never from the text only the police may read."""
-    return f"Early-warning alert {alert.reference} ({alert.rule.name}): {alert.explanation}"
+    started from the alert's shared words, never from the text only the police may read, and names
+    no one under a seal, whoever is raising it (another child in the same car: "a restricted record")."""
+    shared = selectors.explanation_in_words(alert.explanation, hidden=sealed_person_ids())
+    return f"Early-warning alert {alert.reference} ({alert.rule.name}): {shared}"
 
 
 @dataclass(frozen=True)

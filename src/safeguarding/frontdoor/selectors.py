@@ -16,6 +16,7 @@ from safeguarding.accounts.access import (
     has,
     not_hidden,
     one_or_404,
+    persons_hidden_from,
     require,
     sees_all_concerns,
     sees_own_concerns,
@@ -234,8 +235,10 @@ def _raise_token_data(*, user: User, token: str) -> dict[str, int] | None:
 
 
 def child_for_raise_or_none(*, user: User, token: str) -> Person | None:
+    """The child a raise-a-concern token names, unless it has expired, been used, or the child has been
+    sealed from the user since it was issued."""
     data = _raise_token_data(user=user, token=token)
-    if data is None:
+    if data is None or data["p"] in persons_hidden_from(user):
         return None
     return Person.objects.filter(pk=data["p"]).first()
 

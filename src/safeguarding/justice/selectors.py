@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 
-from safeguarding.accounts.access import Capability, has, one_or_404, persons_shown
+from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, persons_shown
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.justice.models import (
@@ -59,39 +59,68 @@ class OperationPage:
     counts: dict[str, int]
 
 
+def _disruptions_seen_by(user: User) -> Q:
+    """Disruptions naming no one sealed from the user, as the adult or as the child."""
+    return not_hidden(user, "adult") & not_hidden(user, "child")
+
+
 def operation_page(*, user: User, operation: Operation) -> OperationPage:
-    subjects = list(operation.subjects.select_related("person__root", "added_by").order_by("role", "added_at"))
-    disruptions = list(operation.disruptions.select_related("adult__root", "child__root").prefetch_related("outcomes"))
-    outcomes = list(operation.outcomes.select_related("person__root"))
+    """An operation's people, disruptions and outcomes, leaving out whatever names someone sealed from
+    the user (the counts are of what is shown); the viewing names everyone shown."""
+    subjects = list(
+        operation.subjects.filter(not_hidden(user)).select_related("person__root", "added_by").order_by("role", "added_at")
+    )
+    disruptions = list(
+        operation.disruptions.filter(_disruptions_seen_by(user)).select_related("adult__root", "child__root")
+        .prefetch_related("outcomes")
+    )
+    outcomes = list(operation.outcomes.filter(not_hidden(user)).select_related("person__root"))
     counts = Counter(o.kind for o in outcomes)
     persons_shown(user=user, page=f"operation {operation.pk}",
-                  person_ids=[s.person.root_id for s in subjects] + [o.person.root_id for o in outcomes])
+                  person_ids=[s.person.root_id for s in subjects] + [o.person.root_id for o in outcomes]
+                  + _disruption_persons(disruptions))
     return OperationPage(operation, subjects, disruptions, outcomes,
                          {k.label: counts.get(k.value, 0) for k in OutcomeKind})
 
 
+def _disruption_persons(disruptions: list[Disruption]) -> list[int]:
+    return [d.adult.root_id for d in disruptions] + [d.child.root_id for d in disruptions if d.child is not None]
+
+
 def disruptions_list(*, user: User) -> QuerySet[Disruption]:
+    """Every disruption naming no one sealed from the user, latest first."""
     if not _sees(user):
         return Disruption.objects.none()
-    return Disruption.objects.select_related("adult__root", "child__root", "operation").prefetch_related("outcomes")
+    return (
+        Disruption.objects.filter(_disruptions_seen_by(user))
+        .select_related("adult__root", "child__root", "operation").prefetch_related("outcomes")
+        .order_by("-served_on", "-pk")
+    )
+
+
+def disruptions_shown(*, user: User, disruptions: list[Disruption]) -> None:
+    """The audit row for a page listing disruptions: everyone they name."""
+    persons_shown(user=user, page="disruption and outcomes", person_ids=_disruption_persons(disruptions))
 
 
 def disruption_for_user_or_404(user: User, disruption_id: int) -> Disruption:
     return one_or_404(
-        Disruption.objects.filter(pk=disruption_id).select_related("adult", "child", "operation"), user=user,
-        allowed=_sees(user), event_type=AuditEventType.OPERATION_VIEWED, target_kind="disruption",
+        Disruption.objects.filter(_disruptions_seen_by(user), pk=disruption_id).select_related("adult", "child", "operation"),
+        user=user, allowed=_sees(user), event_type=AuditEventType.OPERATION_VIEWED, target_kind="disruption",
         person_of=lambda d: d.child_id or d.adult_id,
     )
 
 
 def for_person(*, user: User, person: Person) -> tuple[list[Disruption], list[JusticeOutcome]]:
-    """A person's disruptions (as the adult or the child) and outcomes, read through their identity."""
+    """A person's disruptions (as the adult or the child) and outcomes, read through their identity,
+    leaving out disruptions that name someone sealed from the user beside them."""
     if not _sees(user):
         return [], []
     disruptions = list(
         Disruption.objects.filter(identity.same_person("adult", person) | identity.same_person("child", person))
+        .filter(_disruptions_seen_by(user))
     )
-    outcomes = list(JusticeOutcome.objects.filter(identity.same_person("person", person)))
+    outcomes = list(JusticeOutcome.objects.filter(identity.same_person("person", person), not_hidden(user)))
     return disruptions, outcomes
 
 

@@ -27,9 +27,11 @@ def _person(user: User, reference: str, field: str) -> Person:
 def operations(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.RECORD_DISRUPTION)
+    disruptions = list(selectors.disruptions_list(user=user)[:100])
+    selectors.disruptions_shown(user=user, disruptions=disruptions)
     return render(request, "justice/operations.html", {
         "operations": list(selectors.operations_list(user=user)),
-        "disruptions": list(selectors.disruptions_list(user=user)[:100]),
+        "disruptions": disruptions,
         "figures": selectors.outcome_figures(user=user),
     })
 

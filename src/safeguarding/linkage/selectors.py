@@ -21,15 +21,18 @@ from safeguarding.linkage.models import LinkageRun, MatchDecision, MatchReview, 
 from safeguarding.people.models import SourceRecord
 
 
+def _pair_seen_by(user: User) -> Q:
+    """Pairs (for review, or decided) neither of whose records is a person's sealed from the user."""
+    return not_hidden(user, "record_l__person") & not_hidden(user, "record_r__person")
+
+
 def review_queue(*, user: User) -> QuerySet[MatchReview]:
     """Pairs awaiting a decision, those whose decision matters most first: pairs touching a child the
     partnership is working with, then pairs with an identifier problem, then the rest; in each, the likeliest
     matches first."""
     require(user, Capability.REVIEW_MATCHES)
     return (
-        MatchReview.objects.filter(
-            not_hidden(user, "record_l__person"), not_hidden(user, "record_r__person"), status=ReviewStatus.PENDING
-        )
+        MatchReview.objects.filter(_pair_seen_by(user), status=ReviewStatus.PENDING)
         .select_related("record_l__source_system__agency", "record_r__source_system__agency")
         .order_by("priority", "-match_probability", "pk")
     )
@@ -57,13 +60,6 @@ def review_queue_summary(*, user: User) -> QueueSummary:
         limit=django_settings.LINKAGE_REVIEW_LIMIT,
         last_run=last,
     )
-
-
-def recent_decisions(*, user: User, limit: int = 20) -> QuerySet[MatchDecision]:
-    require(user, Capability.REVIEW_MATCHES)
-    return MatchDecision.objects.select_related("decided_by", "record_l", "record_r", "revoked_by").order_by(
-        "-decided_at"
-    )[:limit]
 
 
 # Fields shown side by side, in the order a reviewer reads them.
@@ -113,7 +109,7 @@ def review_for_user_or_404(*, user: User, review_id: int) -> MatchReview:
     review = one_or_404(
         MatchReview.objects.select_related(
             "record_l__source_system__agency", "record_r__source_system__agency", "record_l__person", "record_r__person"
-        ).filter(pk=review_id),
+        ).filter(_pair_seen_by(user), pk=review_id),
         user=user,
         allowed=has(user, Capability.REVIEW_MATCHES),
         event_type=AuditEventType.MATCH_REVIEW_VIEWED,
@@ -138,7 +134,7 @@ def decision_for_user_or_404(*, user: User, decision_id: int) -> MatchDecision:
     """A match decision, for a reviewer about to undo it. Else Http404."""
     if not has(user, Capability.REVIEW_MATCHES):
         raise Http404
-    decision = MatchDecision.objects.filter(pk=decision_id).first()
+    decision = MatchDecision.objects.filter(_pair_seen_by(user), pk=decision_id).first()
     if decision is None:
         raise Http404
     return decision
@@ -229,6 +225,6 @@ def reviews_listing(*, user: User, query: Mapping[str, Any]) -> Listing[MatchRev
 def decisions_listing(*, user: User, query: Mapping[str, Any]) -> Listing[MatchDecision]:
     """Every match decision, latest first, a page at a time (``decisions-page``)."""
     require(user, Capability.REVIEW_MATCHES)
-    decisions = MatchDecision.objects.select_related("decided_by", "record_l", "record_r", "revoked_by").order_by(
-        "-decided_at", "-pk")
+    decisions = MatchDecision.objects.filter(_pair_seen_by(user)).select_related(
+        "decided_by", "record_l", "record_r", "revoked_by").order_by("-decided_at", "-pk")
     return listing(decisions, query=query, noun=("decision", "decisions"), prefix="decisions")

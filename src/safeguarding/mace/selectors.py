@@ -322,9 +322,11 @@ def _clocks(filter_: Q, user: User, query: Mapping[str, Any]) -> Listing[Statuto
                    noun=("clock", "clocks"), prefix="clocks")
 
 
-def _allocations(filter_: Q, query: Mapping[str, Any]) -> Listing[Allocation]:
+def _allocations(filter_: Q, query: Mapping[str, Any], *, user: User) -> Listing[Allocation]:
+    """Open allocations, leaving out any whose child is sealed from the reader."""
     return listing(
-        Allocation.objects.filter(filter_, ended_at__isnull=True)
+        Allocation.objects.filter(filter_, not_hidden(user, "child"), not_hidden(user, "concern__child"),
+                                  not_hidden(user, "alert__person"), ended_at__isnull=True)
         .select_related("child", "concern__child", "alert__person", "alert__rule", "worker").order_by("-allocated_at", "-pk"),
         query=query, noun=("piece of work allocated", "pieces of work allocated"), prefix="allocated",
     )
@@ -350,7 +352,7 @@ def my_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
         raise PermissionDenied
     query = query or {}
     actions, overdue = _actions(Q(owner=user), user, query)
-    allocations = _allocations(Q(worker=user), query)
+    allocations = _allocations(Q(worker=user), query, user=user)
     allocated_children = list(Allocation.objects.filter(worker=user, ended_at__isnull=True, child__isnull=False)
                               .values_list("child__root_id", flat=True))
     clocks = _clocks(Q(child__root_id__in=allocated_children), user, query)
@@ -388,7 +390,7 @@ def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkLi
         Escalation.objects.filter(agency_id=user.agency_id, level=1)
         .select_related("action__plan__child", "action__owner", "clock__child").order_by("-escalated_at")[:LIST_LIMIT]
     )
-    allocations = _allocations(Q(worker__agency_id=user.agency_id), query)
+    allocations = _allocations(Q(worker__agency_id=user.agency_id), query, user=user)
     return WorkList(f"{user.agency.name if user.agency else 'Agency'}: our work", actions, overdue, clocks,
                     _meetings_for(user), allocations, escalations, 0)
 

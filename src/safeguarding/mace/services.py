@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.access import Capability, has, persons_hidden_from
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -882,6 +882,9 @@ def allocate(
     kind = AllocationKind.CONCERN if concern else AllocationKind.ALERT if alert else AllocationKind.CHILD
     person = concern.child if concern else alert.person if alert else child
     assert person is not None
+    if person.pk in persons_hidden_from(worker):
+        raise ServiceError("This child's record is restricted, and its seal does not name that worker: ask the data "
+                           "protection officer", field="worker")
     now = timezone.now()
     with transaction.atomic():
         current = Allocation.objects.filter(kind=kind, concern=concern, alert=alert,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_hidden_from, persons_shown, require
 from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.contexts.selectors import contexts_due_for_panel
@@ -67,7 +67,8 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     user = current_user(request)
     meeting = selectors.meeting_for_user_or_404(user, meeting_id)
     rows = selectors.agenda(meeting=meeting)
-    persons_shown(user=user, page=request.path, person_ids=[r.person.pk for r in rows])
+    hidden = persons_hidden_from(user)
+    persons_shown(user=user, page=request.path, person_ids=[r.person.pk for r in rows if r.person.pk not in hidden])
     can_run = has(user, Capability.RUN_PANEL)
     is_chair = user.pk in meeting.chairs
     context: dict[str, Any] = {
@@ -118,7 +119,7 @@ def agenda_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
         return _back_to_meeting(request, meeting_id, ServiceError(" ".join(
             str(e) for errors in form.errors.values() for e in errors)), "")
     person = Person.objects.filter(pk=form.cleaned_data["person"]).first()
-    if person is None or not has(user, Capability.VIEW_PERSON):
+    if person is None or not has(user, Capability.VIEW_PERSON) or person.pk in persons_hidden_from(user):
         return _back_to_meeting(request, meeting_id, ServiceError("No one in the hub has that reference"), "")
     try:
         services.agenda_item_add(acting_user=user, meeting=meeting, person=person, note=form.cleaned_data["note"])

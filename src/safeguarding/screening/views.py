@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, has, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
@@ -290,6 +290,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
 def approvals(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     waiting = list(selectors.approvals_queue(user=user))
+    persons_shown(user=user, page="risk level approvals", person_ids=[a.child.root_id for a in waiting])
     return render(request, "screening/approvals.html", {"waiting": waiting})
 
 

@@ -20,6 +20,7 @@ from safeguarding.clocks.selectors import clocks_for_person
 from safeguarding.contexts.models import Entity, EntityKind
 from safeguarding.contexts.selectors import direct_links_of
 from safeguarding.core.lists import Listing, listing
+from safeguarding.dataprotection.selectors import sealed_person_ids as sealed_person_ids  # for pages of lower rooms
 from safeguarding.earlywarning.models import Alert
 from safeguarding.earlywarning.selectors import alerts_for_person
 from safeguarding.frontdoor.selectors import concerns_for_person, raise_token
