@@ -33,10 +33,13 @@ def test_proposals_never_touch_the_persons_own_words_or_values() -> None:
     lexicon = Lexicon()
     lexicon.add_own("Chloe Barker")
     lexicon.add_own("07700 900123")
+    lexicon.add_own("P0000123")
     lexicon.add_third_party("Jade Morris", Category.OTHER_CHILD)
     items = [
         Item(section="s", kind="event", source="x", title="t",
              fields=[("Details", "Chloe Barker seen with Jade Morris; called 07700 900123 and 07700 900999")]),
+        Item(section="s", kind="alert", source="x", title="t",  # an alert names the child and another by reference
+             fields=[("Why", "P0000123 seen in YA19 ABC, linked to another child (P0000456)")]),
         Item(section="s", kind="own_words", source="x", title="t", own_words=True,
              fields=[("Your words", "Jade Morris was there too")]),
         Item(section="s", kind="relationship", source="x", title="t", fields=[("With", "Kyle Dean")],
@@ -45,7 +48,8 @@ def test_proposals_never_touch_the_persons_own_words_or_values() -> None:
     spans = redaction.propose(items, lexicon)
     assert [(s.item, s.text, s.category) for s in spans] == [
         (0, "Jade Morris", Category.OTHER_CHILD), (0, "07700 900999", Category.IDENTIFIER),
-        (2, "Kyle Dean", Category.ADULT),
+        (1, "YA19 ABC", Category.IDENTIFIER), (1, "P0000456", Category.IDENTIFIER),
+        (3, "Kyle Dean", Category.ADULT),
     ]
     text = items[0].fields[0][1]
     assert redaction.apply(text, [(s.start, s.end, s.category) for s in spans if s.item == 0]) == (

@@ -237,6 +237,11 @@ def test_an_adults_page_lists_the_children_linked_to_them_and_no_screening(make_
     assert "11 July 2012" in children
     assert "Bella" not in page and "A restricted record" in children
     assert reverse("people:detail", args=[witness.pk]) not in page
+    # The page's audit names the child it showed beside the adult, and not the sealed witness.
+    from safeguarding.audit.models import AuditEvent, AuditEventType
+
+    shown = AuditEvent.objects.get(event_type=AuditEventType.PERSONS_LISTED, actor=triage)
+    assert shown.detail["persons"] == [child.root_id]
     assert "Raise a concern about this child" not in page
     assert "Risk of exploitation" not in page and 'id="glance-referral"' not in page
     assert "Allocate the child" not in page and "Record a return home interview" not in page

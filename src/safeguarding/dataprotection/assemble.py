@@ -19,7 +19,7 @@ from safeguarding.dataprotection.sources import (
 )
 from safeguarding.exchange.format import EVENTS, PEOPLE, RELATIONSHIPS, FileFormat
 from safeguarding.people import identity
-from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord
+from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord, person_reference
 from safeguarding.people.selectors import records_named, subject_access_records
 from safeguarding.support.selectors import contact_wishes_for_subject_access, plans_for_subject_access
 
@@ -206,6 +206,8 @@ def gather(*, user: User, person: Person) -> tuple[list[Item], Lexicon]:
     people = _people(user, person)
     items = list(people.items)
     lexicon = people.lexicon
+    for pk in identity.ids_of(person):  # the person's own hub references: another's is proposed for redaction
+        lexicon.add_own(person_reference(pk))
     for source in registered_sources().values():
         found = source(user, person)
         items.extend(found.items)

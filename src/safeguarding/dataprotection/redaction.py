@@ -3,8 +3,8 @@
 A proposal is a span of one field of one item, with its category and reason. Third parties are found
 in two ways: fields a source knows to be wholly a third party's, and values from the lexicon (other
 people's names, identifiers, addresses) found in free text. Identifiers in free text that are not the
-subject's own (phone numbers, vehicle registrations, NHS numbers, e-mail addresses) are proposed too.
-The subject's own values are never part of a proposal, and items of their own words are never read
+subject's own (phone numbers, vehicle registrations, NHS numbers, e-mail addresses, hub references) are
+proposed too. The subject's own values are never part of a proposal, and items of their own words are never read
 for proposals at all: over-redaction fails a survivor as surely as a leak fails a third party."""
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ _IDENTIFIERS = [
     re.compile(r"(?<!\w)[A-Z]{2}\d{2}\s?[A-Z]{3}(?!\w)"),  # current-style vehicle registrations
     re.compile(r"(?<!\w)\d{3}\s?\d{3}\s?\d{4}(?!\w)"),  # NHS numbers
     re.compile(r"(?<![\w.])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail addresses
+    re.compile(r"(?<!\w)P\d{7}(?!\w)"),  # hub references (an alert's explanation names another child by one)
 ]
 
 

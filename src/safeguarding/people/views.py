@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from safeguarding.accounts.access import Capability, current_user, has, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
 from safeguarding.people.forms import CaseworkSearchForm
 from safeguarding.people.selectors import SearchCriteria, people_listing, person_for_user_or_404
 from safeguarding.workflows.selectors import child_view
@@ -44,6 +44,13 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.info(request, f"{person.reference} was found to be the same person as this one, and joined to it.")
         return redirect("people:detail", person_id=person.root_id)
     view = child_view(user=user, person=person, query=request.GET)
+    # The page names the people around the person too (key adults, linked children, the other side of
+    # agencies' relationships): one audit row says whom, beside the row for opening the person.
+    around = {p.root_id for p in (view.glance.key_adults + view.glance.linked_children)} if view.glance else set()
+    around |= {record.person.root_id for rel in view.relationships for record in (rel.from_record, rel.to_record)}
+    around.discard(person.pk)
+    if around:
+        persons_shown(user=user, page=f"single view of {person.reference}", person_ids=around)
     came_from = request.GET.get("from", "")
     back = None
     if came_from.startswith("concern-") and came_from[8:].isdigit():
