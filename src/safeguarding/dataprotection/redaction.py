@@ -4,8 +4,8 @@ A proposal is a span of one field of one item, with its category and reason. Thi
 in two ways: fields a source knows to be wholly a third party's, and values from the lexicon (other
 people's names, identifiers, addresses) found in free text. Identifiers in free text that are not the
 subject's own (phone numbers, vehicle registrations, NHS numbers, e-mail addresses, hub references) are
-proposed too. The subject's own values are never part of a proposal, and items of their own words are never read
-for proposals at all: over-redaction fails a survivor as surely as a leak fails a third party."""
+proposed too. The subject's own values are never part of a proposal, and items of their own words are
+never read for proposals at all: over-redaction fails a survivor as surely as a leak fails a third party."""
 
 from __future__ import annotations
 
