@@ -28,18 +28,30 @@ def _hub_sees(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 @pytest.fixture
 def served() -> Iterator[Any]:
-    servers = []
+    """Servers run as `serve` runs them, each in a thread polling in short turns, so that closing one
+    waits for its turn to end (closed under a running ``select``, a thread died of a bad file descriptor)."""
+    stopping = threading.Event()
+    running: list[tuple[Any, threading.Thread]] = []
 
     def serve(trusted_proxy: str) -> str:
         options = server_options("127.0.0.1", 0, 2, trusted_proxy)
         server = create_server(_hub_sees, **options)
-        servers.append(server)
-        threading.Thread(target=server.run, daemon=True).start()
+
+        def run() -> None:
+            while not stopping.is_set():
+                server.asyncore.loop(timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        running.append((server, thread))
         return f"http://127.0.0.1:{server.effective_port}/"
 
     yield serve
-    for server in servers:
+    stopping.set()
+    for server, thread in running:
+        thread.join(timeout=5)
         server.close()
+        server.task_dispatcher.shutdown()
 
 
 def _get(url: str, **headers: str) -> str:
