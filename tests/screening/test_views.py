@@ -732,3 +732,27 @@ def test_a_sealed_childs_screening_pages_are_not_found_outside_the_seal(make_use
         assert outside.post(url, {"action": "later", "answer__online_grooming": "no"}).status_code == 404
     assert "Chloe Barker" in inside.get(pages[0]).content.decode()
     assert ScreeningAssessment.objects.filter(started_by=outsider).count() == 0
+
+
+def test_a_sealed_childs_lower_level_awaiting_approval_is_neither_listed_nor_counted_outside_the_seal(  # type: ignore[no-untyped-def]
+    make_user, child: Child
+) -> None:
+    from django.db import transaction
+
+    from safeguarding.dataprotection.sealing import record_seal
+
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    screen(practitioner, child.person, "at_risk", reason="Safety plan working")
+    named, outsider = (make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL) for _ in range(2))
+    with transaction.atomic():
+        record_seal(acting_user=make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL),
+                    person=child.person, reason="A witness", named_users=[named])
+    for reader, sees in ((named, True), (outsider, False)):
+        client = _client(reader)
+        approvals = client.get(reverse("screening:approvals")).content.decode()
+        work = client.get(reverse("mace:my-work")).content.decode()
+        counted = re.search(r'id="count-approvals">(\d+)<', work)
+        assert ("Chloe Barker" in approvals, counted and counted.group(1)) == (sees, "1" if sees else "0")
+        shown = AuditEvent.objects.get(event_type=AuditEventType.PERSONS_LISTED, actor=reader, target_id="risk level approvals")
+        assert shown.detail["persons"] == ([child.person.root_id] if sees else [])

@@ -365,7 +365,9 @@ def my_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
                        .select_related("child").order_by("review_due_on")[:LIST_LIMIT])
         from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
 
-        approvals = ScreeningAssessment.objects.filter(status=ScreeningStatus.AWAITING_APPROVAL).exclude(
+        # As the approvals page counts them: not a child sealed from the user.
+        approvals = ScreeningAssessment.objects.filter(not_hidden(user, "child"),
+                                                       status=ScreeningStatus.AWAITING_APPROVAL).exclude(
             Q(started_by=user) | Q(completed_by=user)).count()
         approvals += PanelMeeting.objects.filter(status=MeetingStatus.MINUTES_DRAFTED).filter(
             Q(police_chair=user) | Q(council_chair=user)).exclude(minutes_by=user).count()
