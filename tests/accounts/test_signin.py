@@ -4,6 +4,7 @@ sessions that end (OWASP ASVS V2 and V3; docs/security.md)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -112,6 +113,35 @@ def test_every_user_can_change_their_password(make_user) -> None:  # type: ignor
     assert user.check_password("orbit-kettle-lantern-3")
     assert client.get(reverse("home")).status_code == 200  # still signed in
     assert AuditEvent.objects.filter(event_type=AuditEventType.PASSWORD_CHANGED, actor=user).exists()
+
+
+def test_a_password_is_kept_exactly_as_typed_spaces_at_either_end_included(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=Role.PARTNERSHIP_MANAGER)
+    client = sign_in(Client(), user)
+    spaced = "  orbit kettle lantern 3 "
+    done = client.post(reverse("accounts:password-change"),
+                       {"current_password": PASSWORD, "new_password": spaced, "new_password_again": spaced})
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(spaced) and not user.check_password(spaced.strip())
+    client.logout()
+    assert _post_sign_in(Client(), user.username, spaced.strip()).status_code == 200  # refused: the form again
+    assert _post_sign_in(Client(), user.username, spaced).status_code == 302
+
+
+def test_a_password_longer_than_sign_in_accepts_is_refused_wherever_it_is_set(make_user) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    agency = make_user().agency
+    too_long = "orbit kettle lantern " * 10  # 210 characters
+    with pytest.raises(ValidationError, match="200 characters or fewer"):
+        services.user_create(acting_user=None, username="long.password", password=too_long,
+                             agency=agency, role=Role.REFERRER)
+    # A long passphrase within it is checked and kept (past 72 characters the strength check once crashed).
+    long = "orbit kettle lantern harbour " * 5  # 145 characters
+    user = services.user_create(acting_user=None, username="long.password", password=long, agency=agency,
+                                role=Role.REFERRER)
+    assert user.check_password(long)
 
 
 @pytest.mark.parametrize("weak", ["aaaaaaaaaaaa", "Eastwood2026!"])
@@ -252,6 +282,27 @@ def test_a_backup_code_works_once(make_user) -> None:  # type: ignore[no-untyped
     again = Client()
     _post_sign_in(again, user.username, PASSWORD)
     assert "The security code is not right" in again.post(reverse("accounts:second-factor"), {"token": codes[0]}).content.decode()
+
+
+def test_after_a_wrong_code_the_page_says_how_long_to_wait_even_for_someone_with_backup_codes(make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user(role=Role.TRIAGE_WORKER)
+    device = authenticator_for(user)
+    codes = services.backup_codes_create(user=user)
+    client = Client()
+    _post_sign_in(client, user.username, PASSWORD)
+    wrong = "000000" if code_at(device) != "000000" else "111111"
+    assert "The security code is not right" in client.post(reverse("accounts:second-factor"), {"token": wrong}).content.decode()
+    # After a few more, django-otp refuses the app's codes for a while (each failure doubles it; 16 s after
+    # five): the page says so, rather than calling the right code wrong.
+    device.refresh_from_db()
+    device.throttling_failure_count = 5
+    device.save(update_fields=["throttling_failure_count"])
+    waiting = client.post(reverse("accounts:second-factor"), {"token": code_at(device)}).content.decode()
+    assert re.search(r"Too many wrong codes\. Wait 1[0-7] seconds, then enter the code your app shows", waiting)
+    assert AuditEvent.objects.filter(event_type=AuditEventType.SECOND_FACTOR_FAILED, actor=user,
+                                     detail__while="waiting after wrong codes").exists()
+    # A backup code is a different device, which no wrong code has slowed.
+    assert client.post(reverse("accounts:second-factor"), {"token": codes[0]}).status_code == 302
 
 
 # --- sessions and cookies ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ class SignInForm(forms.Form):
         error_messages={"required": "Enter your username", "max_length": "Enter a username of 150 characters or fewer"},
     )
     password = forms.CharField(
+        strip=False,  # a password is kept exactly as typed, spaces at either end included
         label="Password",
         max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -43,6 +44,7 @@ class UserForm(forms.Form):
     )
     role = forms.ChoiceField(label="Role", choices=Role.choices, widget=forms.RadioSelect)
     password = forms.CharField(
+        strip=False,  # a password is kept exactly as typed, spaces at either end included
         label="Temporary password",
         max_length=200,
         help_text="At least 12 characters. Give it to the person by a separate, secure route.",
@@ -86,12 +88,14 @@ class AuthenticatorConfirmForm(forms.Form):
 
 class PasswordChangeForm(forms.Form):
     current_password = forms.CharField(
+        strip=False,  # a password is kept exactly as typed, spaces at either end included
         label="Current password",
         max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Enter your current password"},
     )
     new_password = forms.CharField(
+        strip=False,  # a password is kept exactly as typed, spaces at either end included
         label="New password",
         help_text="At least 12 characters and hard to guess: 3 or more unrelated words work well",
         max_length=200,
@@ -99,6 +103,7 @@ class PasswordChangeForm(forms.Form):
         error_messages={"required": "Enter a new password"},
     )
     new_password_again = forms.CharField(
+        strip=False,  # a password is kept exactly as typed, spaces at either end included
         label="Confirm new password",
         max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -114,6 +119,7 @@ class PasswordChangeForm(forms.Form):
 
 class TemporaryPasswordForm(forms.Form):
     password = forms.CharField(
+        strip=False,  # a password is kept exactly as typed, spaces at either end included
         label="Temporary password",
         help_text="They must change it when they next sign in. Give it to them by a separate, secure route.",
         max_length=200,

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from zxcvbn import zxcvbn
 
-# zxcvbn looks at no more than this; a longer password is long enough to be strong anyway.
+# zxcvbn looks at no more than this (it refuses, by default, anything over 72: a longer password crashed the
+# page); a longer password is long enough to be strong anyway.
 _LONGEST_CHECKED = 100
 
 
@@ -23,6 +24,22 @@ def _words_of(user: Any) -> list[str]:
     return [w for w in words if w]
 
 
+class MaximumLengthValidator:
+    """Refuses a password longer than the sign-in form accepts, wherever it is set (a page, or
+    ``safeguarding users add``), so that no one is given a password they could never type in."""
+
+    def __init__(self, max_length: int = 200) -> None:
+        self.max_length = max_length
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) > self.max_length:
+            raise ValidationError(f"Enter a password of {self.max_length} characters or fewer",
+                                  code="password_too_long")
+
+    def get_help_text(self) -> str:
+        return f"Your password must be {self.max_length} characters or fewer."
+
+
 class StrengthValidator:
     """Refuses a password zxcvbn scores below ``min_score`` (0 to 4; 3 means about 10^8 guesses or
     more), with wording in the GOV.UK style and zxcvbn's reason when it gives one."""
@@ -31,7 +48,7 @@ class StrengthValidator:
         self.min_score = min_score
 
     def validate(self, password: str, user: Any = None) -> None:
-        result = zxcvbn(password[:_LONGEST_CHECKED], user_inputs=_words_of(user))
+        result = zxcvbn(password[:_LONGEST_CHECKED], user_inputs=_words_of(user), max_length=_LONGEST_CHECKED)
         if result["score"] >= self.min_score:
             return
         warning = (result.get("feedback") or {}).get("warning") or ""

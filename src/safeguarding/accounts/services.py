@@ -490,7 +490,13 @@ def second_factor_verify(*, user: User, token: str) -> Any:
     ]
     if not devices:
         raise ServiceError("Set up your authenticator app first", field="token")
-    if throttled := _throttled_message(devices):
+    # Digits are an authenticator code, anything else a backup code: the wait is the one that kind of
+    # device is serving (backup codes, never tried with digits, would otherwise hide the app's wait).
+    tried = [d for d in devices if isinstance(d, TOTPDevice) == code.isdigit()]
+    if throttled := _throttled_message(tried):
+        with transaction.atomic():
+            audit_record(event_type=AuditEventType.SECOND_FACTOR_FAILED, actor=user, target_kind="user",
+                         target_id=user.pk, detail={"while": "waiting after wrong codes"})
         raise ServiceError(throttled, field="token")
     for device in devices:
         is_totp = isinstance(device, TOTPDevice)

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
@@ -160,12 +161,23 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_CLIENT_SECRET = p.client_secret
         self.OIDC_RP_SIGN_ALGO = p.sign_algo
         self.OIDC_RP_IDP_SIGN_KEY = None
-        return super().authenticate(request, **kwargs)
+        try:
+            return super().authenticate(request, **kwargs)
+        except SuspiciousOperation as refused:
+            # A token the hub cannot trust (expired, not yet valid, for another client, from another issuer,
+            # signed wrongly): refused on the hub's refusal page and recorded, not an error page.
+            services.sso_refused_recorded(provider=p.key, subject="", why=str(refused)[:500])
+            request.sso_refusal = ("The sign-in service's answer could not be accepted (it may have expired). "  # type: ignore[attr-defined]
+                                   "Try again, or sign in with a hub username and password.")
+            return None
 
     def verify_token(self, token: str, **kwargs: Any) -> Any:
         """The library checks the signature, expiry and nonce; the hub also checks the token was
         issued to it, by the provider it trusts."""
-        payload = super().verify_token(token, **kwargs)
+        try:
+            payload = super().verify_token(token, **kwargs)
+        except jwt.InvalidTokenError as refused:  # the library turns only a bad signature into a refusal
+            raise SuspiciousOperation(f"The ID token was refused: {refused}") from refused
         assert self.provider is not None
         audience = payload.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]

@@ -178,6 +178,8 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    # As long as the sign-in form accepts (200), wherever a password is set.
+    {"NAME": "safeguarding.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 200}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # zxcvbn's estimate of how many guesses the password would take (3: at least 10^8).

@@ -1,0 +1,80 @@
+"""Single sign-on's ID token, checked by the hub's backend with a real signature (HS256, keyed by the
+client secret as OpenID Connect allows): a token that has expired, is not yet valid, was issued to
+another client or by another provider is refused; and a refused token ends on the hub's refusal page,
+recorded in the audit trail, rather than on an error page. The whole journey against a real provider
+is tests/browser/test_single_sign_on_journey.py."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+from django.core.exceptions import SuspiciousOperation
+from django.test import Client, override_settings
+from django.urls import reverse
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+from safeguarding.accounts.single_sign_on import PROVIDER_SESSION_KEY, Provider, SingleSignOnBackend
+from safeguarding.audit.models import AuditEvent, AuditEventType
+
+SECRET = "a-client-secret-long-enough-for-hs256-0123456789"
+ISSUER = "https://login.example.org"
+PROVIDER = Provider(
+    key="east", name="Eastshire Police sign-in", client_id="hub", client_secret=SECRET,
+    authorization_endpoint=f"{ISSUER}/authorize", token_endpoint=f"{ISSUER}/token",
+    userinfo_endpoint=f"{ISSUER}/userinfo", jwks_endpoint=f"{ISSUER}/jwks", issuer=ISSUER, sign_algo="HS256",
+)
+
+
+def _backend() -> SingleSignOnBackend:
+    backend = SingleSignOnBackend()
+    backend.provider = PROVIDER
+    backend.OIDC_RP_CLIENT_ID, backend.OIDC_RP_CLIENT_SECRET = PROVIDER.client_id, SECRET
+    backend.OIDC_RP_SIGN_ALGO, backend.OIDC_RP_IDP_SIGN_KEY = "HS256", None
+    return backend
+
+
+def _token(**changes: Any) -> str:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": "hub", "sub": "00u-jones", "iat": now, "exp": now + 300, "nonce": "n-1", **changes}
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+def test_a_good_token_is_read() -> None:
+    assert _backend().verify_token(_token(), nonce="n-1")["sub"] == "00u-jones"
+
+
+@pytest.mark.parametrize(("changes", "why"), [
+    ({"exp": int(time.time()) - 60}, "has expired"),
+    ({"nbf": int(time.time()) + 3600}, "not yet valid"),
+    ({"aud": "another-client"}, "issued to another client"),
+    ({"iss": "https://elsewhere.example.org"}, "issued by another provider"),
+], ids=["expired", "not-yet-valid", "another-client", "another-issuer"])
+def test_a_token_the_hub_cannot_trust_is_refused(changes: dict[str, Any], why: str) -> None:
+    with pytest.raises(SuspiciousOperation, match=why):
+        _backend().verify_token(_token(**changes), nonce="n-1")
+
+
+@pytest.mark.django_db
+def test_a_refused_token_ends_on_the_refusal_page_and_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the library does once the provider has answered (fetch the tokens, check them) is replaced by
+    # its outcome for an expired token, so that the hub's own handling of it is what is tested.
+    def expired(self: Any, request: Any, **kwargs: Any) -> Any:
+        raise SuspiciousOperation("The ID token was refused: Signature has expired")
+
+    monkeypatch.setattr(OIDCAuthenticationBackend, "authenticate", expired)
+    config = {"east": {"client_id": "hub", "client_secret": SECRET, "authorization_endpoint": PROVIDER.authorization_endpoint,
+                       "token_endpoint": PROVIDER.token_endpoint, "userinfo_endpoint": PROVIDER.userinfo_endpoint,
+                       "jwks_endpoint": PROVIDER.jwks_endpoint, "issuer": ISSUER, "sign_algo": "HS256"}}
+    with override_settings(SSO_PROVIDERS=config):
+        client = Client()
+        session = client.session
+        session[PROVIDER_SESSION_KEY] = "east"
+        session["oidc_states"] = {"s-1": {"code_verifier": "v", "nonce": "n-1", "added_on": time.time()}}
+        session.save()
+        page = client.get(reverse("accounts:sso-callback"), {"code": "c-1", "state": "s-1"})
+    assert page.status_code == 403 and "could not be accepted (it may have expired)" in page.content.decode()
+    refused = AuditEvent.objects.get(event_type=AuditEventType.SSO_REFUSED)
+    assert refused.detail["why"] == "The ID token was refused: Signature has expired"
