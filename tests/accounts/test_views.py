@@ -53,6 +53,18 @@ def test_sessions_expire_and_cookies_are_protected() -> None:
     assert settings.SESSION_COOKIE_HTTPONLY
 
 
+def test_the_cookies_a_browser_is_given_are_same_site_lax_and_the_session_http_only(make_user) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import PASSWORD
+
+    client = Client()
+    form = client.get(reverse("accounts:sign-in")).cookies[settings.CSRF_COOKIE_NAME]
+    assert form["samesite"] == "Lax"
+    user = make_user()
+    signed = client.post(reverse("accounts:sign-in"), {"username": user.username, "password": PASSWORD})
+    session = signed.cookies[settings.SESSION_COOKIE_NAME]
+    assert session["httponly"] and session["samesite"] == "Lax" and session.value
+
+
 def test_security_headers_on_every_page(make_user) -> None:  # type: ignore[no-untyped-def]
     response = Client().get(reverse("accounts:sign-in"))
     assert response["X-Frame-Options"] == "DENY"
