@@ -498,16 +498,15 @@ def second_factor_verify(*, user: User, token: str) -> Any:
             audit_record(event_type=AuditEventType.SECOND_FACTOR_FAILED, actor=user, target_kind="user",
                          target_id=user.pk, detail={"while": "waiting after wrong codes"})
         raise ServiceError(throttled, field="token")
-    for device in devices:
-        is_totp = isinstance(device, TOTPDevice)
-        if (code.isdigit() if is_totp else not code.isdigit()) and device.verify_token(code):
+    for device in tried:
+        if device.verify_token(code):
             with transaction.atomic():
                 audit_record(
                     event_type=AuditEventType.SECOND_FACTOR_VERIFIED,
                     actor=user,
                     target_kind="user",
                     target_id=user.pk,
-                    detail={"method": "authenticator app" if is_totp else "backup code"},
+                    detail={"method": "authenticator app" if code.isdigit() else "backup code"},
                 )
             return device
     with transaction.atomic():

@@ -146,16 +146,19 @@ def persons_hidden_by_seals(user: User) -> set[int]:
     allowed = seals.filter(
         Q(named_users=user) | Q(break_glass__user=user, break_glass__expires_at__gt=now)
     ).values_list("person__root_id", flat=True)
-    roots = set(seals.values_list("person__root_id", flat=True)) - set(allowed)
-    if not roots:
-        return set()
-    return set(Person.objects.filter(root_id__in=roots).values_list("pk", flat=True))
+    return _ids_of(set(seals.values_list("person__root_id", flat=True)) - set(allowed))
 
 
 def sealed_person_ids() -> set[int]:
     """Every id of every person under an active seal, whoever reads: for a text many will read (a
     concern raised from an alert), which must name none of them."""
-    roots = SealedRecord.objects.filter(active=True).values_list("person__root_id", flat=True)
+    return _ids_of(set(SealedRecord.objects.filter(active=True).values_list("person__root_id", flat=True)))
+
+
+def _ids_of(roots: set[int]) -> set[int]:
+    """Every id a person has had (every record merged into them) for these root ids."""
+    if not roots:
+        return set()
     return set(Person.objects.filter(root_id__in=roots).values_list("pk", flat=True))
 
 
