@@ -206,3 +206,48 @@ def test_export_clocks_as_spec_says(systems, tmp_path: Path) -> None:  # type: i
     with (tmp_path / "persons.csv").open() as f:
         persons = {r["record_id"]: r["person_id"] for r in csv.DictReader(f)}
     assert persons[police.record_id] == persons[council.record_id] == row["person_id"]
+
+
+def test_the_same_episode_recorded_by_two_agencies_is_met_by_one_interview(systems) -> None:  # type: ignore[no-untyped-def]
+    child, police, council = child_with_records(systems)
+    # The police and the council both record the one time the child went missing, minutes apart.
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 10),
+                 ended_at=at("03-01", 20), event_id="police-episode")
+    EventFactory(source_record=council, event_type=EventType.MISSING_EPISODE,
+                 occurred_at=at("03-01", 10) + dt.timedelta(minutes=5), ended_at=at("03-01", 20),
+                 event_id="council-episode")
+    EventFactory(source_record=council, event_type=EventType.RETURN_HOME_INTERVIEW, occurred_at=at("03-02", 15))
+    clocks_refresh()
+    clocks = StatutoryClock.objects.filter(child=child, kind=ClockKind.RETURN_HOME_INTERVIEW)
+    assert sorted(c.status for c in clocks) == [ClockStatus.MET, ClockStatus.MET]
+
+
+def test_a_step_dated_the_day_a_clock_started_meets_it(make_user, systems) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.STRATEGY_DISCUSSION,
+                         occurred_at=dt.datetime(2025, 12, 1, 15, tzinfo=ENGLAND))
+    # Steps are recorded by the day (the form keeps noon): the conference held that same day meets it.
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.INITIAL_CONFERENCE,
+                         occurred_at=dt.datetime(2025, 12, 1, 12, tzinfo=ENGLAND))
+    assert clock_of(child, ClockKind.INITIAL_CONFERENCE).status == ClockStatus.MET
+
+
+def test_nrm_days_are_counted_by_the_calendar_across_a_change_of_the_clocks(make_user) -> None:  # type: ignore[no-untyped-def]
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    child = PersonFactory()
+    noon = dt.time(12, 0)  # what the form records for a date
+    casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REFERRAL,
+                         occurred_at=dt.datetime.combine(dt.date(2025, 2, 24), noon, tzinfo=ENGLAND))
+    casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REASONABLE_GROUNDS, positive=True,
+                         occurred_at=dt.datetime.combine(dt.date(2025, 3, 1), noon, tzinfo=ENGLAND))
+    with pytest.raises(ServiceError, match="on or after 31 March 2025"):
+        casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_CONCLUSIVE_GROUNDS, positive=True,
+                             occurred_at=dt.datetime.combine(dt.date(2025, 3, 30), noon, tzinfo=ENGLAND))
+    # British Summer Time began on 30 March; the 30th day after is still 31 March.
+    casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_CONCLUSIVE_GROUNDS, positive=True,
+                         occurred_at=dt.datetime.combine(dt.date(2025, 3, 31), noon, tzinfo=ENGLAND))
+    clock = clock_of(child, ClockKind.NRM_CONCLUSIVE_GROUNDS)
+    assert clock.status == ClockStatus.MET
+    # Due by the end of the 45th day in England's calendar, not 45 times 24 hours later.
+    assert clock.due_at == dt.datetime(2025, 4, 15, 23, 59, 59, tzinfo=ENGLAND)

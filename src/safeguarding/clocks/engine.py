@@ -5,7 +5,8 @@ Return home interviews are the clocks that come in their thousands (one for ever
 any agency records), so they are worked out in DuckDB over the agencies' events, like the
 early-warning scan: for each missing episode that has ended, the first return home interview any
 agency recorded for the same child from the start of that episode until the child next went
-missing (an interview after the next episode began belongs to that one). Interviews recorded in the
+missing after it ended (an interview after the next episode began belongs to that one; another
+agency's record of the same episode is not a next one). Interviews recorded in the
 hub (or a recorded decision not to hold one) meet the clock of the episode they name.
 
 The other clocks start from casework recorded in the hub (strategy discussions, assessments, NRM
@@ -29,7 +30,7 @@ from safeguarding.accounts.models import Agency
 from safeguarding.clocks.models import CaseworkStep, ClockKind, ReturnHomeInterview, StepKind
 from safeguarding.clocks.sources import ClockFact, facts_from_sources
 from safeguarding.core.arrow import arrow_table, query_arrow
-from safeguarding.core.calendar import deadline_working_days
+from safeguarding.core.calendar import deadline_working_days, end_of_day, local_date
 from safeguarding.frontdoor.models import DecisionOutcome, TriageDecision
 from safeguarding.people import identity
 
@@ -129,16 +130,22 @@ def return_home_interview_facts(children: Collection[int] | None = None) -> pa.T
                        CASE WHEN ended_text <> '' THEN strptime(ended_text, '%Y-%m-%d %H:%M:%S') END AS ended
                 FROM raw_events
             ), m AS (
-                SELECT event_pk, person_id, agency_id, ts, ended,
-                       lead(ts) OVER (PARTITION BY person_id ORDER BY ts, event_pk) AS next_start
-                FROM ev WHERE event_type = 'missing_episode'
+                SELECT event_pk, person_id, agency_id, ts, ended FROM ev WHERE event_type = 'missing_episode'
+            ), nxt AS (
+                -- The child next went missing: the first episode to start once this one ended. Another
+                -- agency's record of the same episode starts before then, so it does not take the
+                -- interview away from this one.
+                SELECT m.event_pk, min(o.ts) AS next_start
+                FROM m JOIN m o ON o.person_id = m.person_id AND o.ts >= m.ended AND o.event_pk <> m.event_pk
+                GROUP BY m.event_pk
             ), f AS (
                 SELECT event_pk, person_id, ts, agency_id FROM ev WHERE event_type = 'return_home_interview'
             ), held AS (
                 SELECT m.event_pk, min(f.ts) AS met_at, arg_min(f.agency_id, f.ts) AS met_agency,
                        arg_min(f.event_pk, f.ts) AS met_pk
-                FROM m JOIN f ON f.person_id = m.person_id AND f.ts >= m.ts
-                                 AND (m.next_start IS NULL OR f.ts < m.next_start)
+                FROM m LEFT JOIN nxt USING (event_pk)
+                       JOIN f ON f.person_id = m.person_id AND f.ts >= m.ts
+                                 AND (nxt.next_start IS NULL OR f.ts < nxt.next_start)
                 GROUP BY m.event_pk
             )
             SELECT m.person_id AS child_id, 'return_home_interview' AS kind, 'event:' || m.event_pk AS start_key,
@@ -195,7 +202,9 @@ def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
     facts: list[ClockFact] = []
 
     def first_after(child: int, kind: str, moment: dt.datetime) -> CaseworkStep | None:
-        return next((s for s in by_child[child] if s.kind == kind and s.occurred_at >= moment), None)
+        # Steps are recorded by the day: one dated the day the clock started meets it, whatever the hour.
+        day = local_date(moment)
+        return next((s for s in by_child[child] if s.kind == kind and local_date(s.occurred_at) >= day), None)
 
     def met(step: CaseworkStep | None) -> tuple[dt.datetime | None, str]:
         if step is None:
@@ -222,7 +231,7 @@ def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
                                        met_at, met_by, step.agency_id))
             elif step.kind == StepKind.NRM_REASONABLE_GROUNDS and step.positive:
                 met_at, met_by = met(first_after(child, StepKind.NRM_CONCLUSIVE_GROUNDS, step.occurred_at))
-                due = step.occurred_at + dt.timedelta(days=settings.NRM_CONCLUSIVE_TARGET_DAYS)
+                due = end_of_day(local_date(step.occurred_at) + dt.timedelta(days=settings.NRM_CONCLUSIVE_TARGET_DAYS))
                 facts.append(ClockFact(child, ClockKind.NRM_CONCLUSIVE_GROUNDS, key, step.occurred_at, due,
                                        met_at, met_by, step.agency_id))
     for decision in decisions:

@@ -42,6 +42,7 @@ from safeguarding.clocks.models import (
 from safeguarding.clocks.sources import responsible_agency
 from safeguarding.core.arrow import arrow_table, query_arrow
 from safeguarding.core.bulk import BulkTable, Same
+from safeguarding.core.calendar import local_date
 from safeguarding.core.errors import ServiceError
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person
@@ -265,11 +266,13 @@ def casework_step_record(
                 "A conclusive grounds decision follows a positive reasonable grounds decision: record that first",
                 field="kind",
             )
-        earliest = grounds.occurred_at + dt.timedelta(days=engine.NRM_CONCLUSIVE_EARLIEST_DAYS)
-        if occurred_at < earliest:
+        # Counted in days as England's calendar has them (a decision is recorded by its date), so a
+        # change of the clocks in between moves nothing.
+        earliest = local_date(grounds.occurred_at) + dt.timedelta(days=engine.NRM_CONCLUSIVE_EARLIEST_DAYS)
+        if local_date(occurred_at) < earliest:
             raise ServiceError(
                 "A conclusive grounds decision cannot be made until 30 days after the reasonable grounds decision: "
-                f"on or after {timezone.localtime(earliest):%-d %B %Y}",
+                f"on or after {earliest:%-d %B %Y}",
                 field="occurred_on",
             )
     with transaction.atomic():

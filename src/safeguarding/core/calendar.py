@@ -53,6 +53,11 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     return count
 
 
+def local_date(moment: dt.datetime) -> dt.date:
+    """The day a moment falls on in England (what a date typed into a form means)."""
+    return moment.astimezone(ENGLAND).date()
+
+
 def end_of_day(day: dt.date) -> dt.datetime:
     """The last moment of ``day`` in England, as an aware datetime."""
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=ENGLAND)
@@ -65,5 +70,4 @@ def deadline_working_days(received_at: dt.datetime, working_days: int) -> dt.dat
     with one working day to decide, is due by the end of Monday (Tuesday if Monday is a bank
     holiday). This is the common reading of "within 1 working day" at the front door.
     """
-    local_day = received_at.astimezone(ENGLAND).date()
-    return end_of_day(add_working_days(local_day, working_days))
+    return end_of_day(add_working_days(local_date(received_at), working_days))
