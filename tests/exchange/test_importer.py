@@ -535,6 +535,27 @@ def test_required_values_missing_or_impossible_are_rejected(systems: dict, tmp_p
 
 
 @pytest.mark.django_db
+def test_a_rejected_row_does_not_take_its_event_id_from_the_corrected_row_after_it(
+    systems: dict, tmp_path: Path
+) -> None:
+    # An agency's extract repeats an event with its type corrected: the first row is refused for its
+    # type, and the second, the right one, is imported rather than refused as a repeat.
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row("P1")),
+        "events.csv": EVENTS_HEADER + "\n"
+        "police-records,E1,P1,ran_away,2025-02-03,,,,,,,\n"
+        "police-records,E1,P1,missing_episode,2025-02-03,,,,,,,\n",
+    })
+
+    result = import_extract(extract)
+
+    (issue,) = issues_at(result, "events.csv")[2]
+    assert "unknown event_type 'ran_away'" in issue.reason and "more than once" not in issue.reason
+    assert 3 not in issues_at(result, "events.csv")
+    assert Event.objects.get().event_type == "missing_episode"
+
+
+@pytest.mark.django_db
 def test_a_missing_required_column_rejects_that_file_only(systems: dict, example: Path) -> None:
     (example / "relationships.csv").write_text("source_system,record_id,relationship\npolice-records,X,peer\n")
 

@@ -71,6 +71,8 @@ def phone(text: str) -> str | None:
     found = _UK_NUMBER.fullmatch(text.replace(" ", "").replace("(", "").replace(")", ""))
     if found:
         return "+44" + found[1]
+    if ";" in text or "," in text:  # two numbers in one value: phonenumbers would read the first alone
+        return None
     return normalise.phone(text)
 
 
@@ -401,7 +403,7 @@ EVENTS = FileFormat(
         ),
     ),
     rules=(
-        Unique(("source_system", "event_id"), after="event_id", column="event_id",
+        Unique(("source_system", "event_id"), after="occurred_at", column="event_id",
                rejection="event_id {event_id!r} appears more than once in {file} for {system}; only its first row "
                          "is imported"),
     ),
