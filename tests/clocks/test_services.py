@@ -251,3 +251,26 @@ def test_nrm_days_are_counted_by_the_calendar_across_a_change_of_the_clocks(make
     assert clock.status == ClockStatus.MET
     # Due by the end of the 45th day in England's calendar, not 45 times 24 hours later.
     assert clock.due_at == dt.datetime(2025, 4, 15, 23, 59, 59, tzinfo=ENGLAND)
+
+
+def test_a_decision_that_no_conference_is_needed_meets_the_conference_clock(make_user) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    noon = dt.time(12, 0)
+    with pytest.raises(ServiceError, match="Record the strategy discussion first"):
+        casework_step_record(acting_user=worker, child=child, kind=StepKind.NO_CONFERENCE, note="No s47",
+                             occurred_at=dt.datetime.combine(dt.date(2025, 12, 1), noon, tzinfo=ENGLAND))
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.STRATEGY_DISCUSSION,
+                         occurred_at=dt.datetime.combine(dt.date(2025, 12, 1), noon, tzinfo=ENGLAND))
+    assert clock_of(child, ClockKind.INITIAL_CONFERENCE).status == ClockStatus.OVERDUE
+    with pytest.raises(ServiceError, match="Give the reason no conference is needed"):
+        casework_step_record(acting_user=worker, child=child, kind=StepKind.NO_CONFERENCE,
+                             occurred_at=dt.datetime.combine(dt.date(2025, 12, 5), noon, tzinfo=ENGLAND))
+    # The section 47 enquiry found the child safe at home: no conference, and the clock is not left
+    # overdue for ever.
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.NO_CONFERENCE,
+                         note="Section 47 enquiry concluded: concerns not substantiated",
+                         occurred_at=dt.datetime.combine(dt.date(2025, 12, 5), noon, tzinfo=ENGLAND))
+    clock = clock_of(child, ClockKind.INITIAL_CONFERENCE)
+    assert clock.status == ClockStatus.MET
+    assert clock.met_by.startswith("Decided no initial child protection conference is needed recorded by")

@@ -201,10 +201,11 @@ def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
         by_child[step.child.root_id].append(step)
     facts: list[ClockFact] = []
 
-    def first_after(child: int, kind: str, moment: dt.datetime) -> CaseworkStep | None:
+    def first_after(child: int, kind: str | tuple[str, ...], moment: dt.datetime) -> CaseworkStep | None:
         # Steps are recorded by the day: one dated the day the clock started meets it, whatever the hour.
+        kinds = (kind,) if isinstance(kind, str) else kind
         day = local_date(moment)
-        return next((s for s in by_child[child] if s.kind == kind and local_date(s.occurred_at) >= day), None)
+        return next((s for s in by_child[child] if s.kind in kinds and local_date(s.occurred_at) >= day), None)
 
     def met(step: CaseworkStep | None) -> tuple[dt.datetime | None, str]:
         if step is None:
@@ -215,7 +216,10 @@ def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
         for step in recorded:
             key = f"step:{step.pk}"
             if step.kind == StepKind.STRATEGY_DISCUSSION:
-                met_at, met_by = met(first_after(child, StepKind.INITIAL_CONFERENCE, step.occurred_at))
+                # Met by the conference, or by the decision (with its reason) that none is needed: the
+                # discussion started no section 47 enquiry, or the enquiry found no conference was needed.
+                met_at, met_by = met(first_after(child, (StepKind.INITIAL_CONFERENCE, StepKind.NO_CONFERENCE),
+                                                 step.occurred_at))
                 facts.append(ClockFact(child, ClockKind.INITIAL_CONFERENCE, key, step.occurred_at,
                                        deadline_working_days(step.occurred_at, ICPC_WORKING_DAYS), met_at, met_by,
                                        step.agency_id))

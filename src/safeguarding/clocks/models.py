@@ -39,6 +39,7 @@ class StepKind(models.TextChoices):
 
     STRATEGY_DISCUSSION = "strategy_discussion", "Strategy discussion held"
     INITIAL_CONFERENCE = "initial_child_protection_conference", "Initial child protection conference held"
+    NO_CONFERENCE = "no_conference_needed", "Decided no initial child protection conference is needed"
     ASSESSMENT_REFERRAL = "assessment_referral", "Referred for assessment"
     ASSESSMENT_COMPLETED = "assessment_completed", "Assessment completed"
     NRM_REFERRAL = "nrm_referral", "Referred to the National Referral Mechanism"

@@ -42,7 +42,7 @@ from safeguarding.clocks.models import (
 from safeguarding.clocks.sources import responsible_agency
 from safeguarding.core.arrow import arrow_table, query_arrow
 from safeguarding.core.bulk import BulkTable, Same
-from safeguarding.core.calendar import local_date
+from safeguarding.core.calendar import end_of_day, local_date
 from safeguarding.core.errors import ServiceError
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person
@@ -259,6 +259,11 @@ def casework_step_record(
         kind=StepKind.NRM_REFERRAL, occurred_at__lte=occurred_at
     ).exists():
         raise ServiceError("Record the child's referral to the National Referral Mechanism first", field="kind")
+    if kind == StepKind.NO_CONFERENCE:
+        if not note.strip():
+            raise ServiceError("Give the reason no conference is needed", field="note")
+        if not steps.filter(kind=StepKind.STRATEGY_DISCUSSION, occurred_at__lte=end_of_day(local_date(occurred_at))).exists():
+            raise ServiceError("Record the strategy discussion first", field="kind")
     if kind == StepKind.NRM_CONCLUSIVE_GROUNDS:
         grounds = steps.filter(kind=StepKind.NRM_REASONABLE_GROUNDS, positive=True).order_by("-occurred_at").first()
         if grounds is None:

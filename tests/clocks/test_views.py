@@ -1,0 +1,34 @@
+"""Recording casework from the child's page: what a practitioner sees when a step needs more."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock, StepKind
+from tests.factories import PersonFactory, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_practitioner_records_that_no_conference_is_needed_and_must_say_why(make_user) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    client = sign_in(Client(), worker)
+    url = reverse("clocks:step", args=[child.pk])
+
+    def record(kind: str, note: str = "") -> object:
+        return client.post(url, {"kind": kind, "occurred_on_0": "1", "occurred_on_1": "12", "occurred_on_2": "2025",
+                                 "positive": "", "note": note})
+
+    assert "Decided no initial child protection conference is needed" in client.get(url).content.decode()
+    assert record(StepKind.STRATEGY_DISCUSSION).status_code == 302
+    refused = record(StepKind.NO_CONFERENCE).content.decode()
+    assert "govuk-error-summary" in refused and "Give the reason no conference is needed" in refused
+    assert record(StepKind.NO_CONFERENCE, "No section 47 enquiry: the discussion found no significant harm").status_code == 302
+    clock = StatutoryClock.objects.get(child=child, kind=ClockKind.INITIAL_CONFERENCE)
+    assert clock.status == ClockStatus.MET
+    page = client.get(reverse("clocks:casework", args=[child.pk])).content.decode()
+    assert "Decided no initial child protection conference is needed" in page and "no significant harm" in page
