@@ -7,6 +7,7 @@ from safeguarding.core.calendar import (
     add_working_days,
     deadline_working_days,
     is_working_day,
+    on_time,
     working_days_between,
 )
 
@@ -64,3 +65,9 @@ def test_five_working_days_across_easter() -> None:
     # An NRM referral on Wednesday 1 April 2026: Good Friday (3rd) and Easter Monday (6th) skipped.
     assert add_working_days(dt.date(2026, 4, 1), 5) == dt.date(2026, 4, 10)
     assert working_days_between(dt.date(2026, 4, 1), dt.date(2026, 4, 10)) == 5
+
+
+def test_a_decision_in_the_last_second_of_the_due_day_is_in_time() -> None:
+    due = deadline_working_days(dt.datetime(2026, 11, 23, 9, tzinfo=ENGLAND), 1)  # end of Tuesday
+    assert on_time(dt.datetime(2026, 11, 24, 23, 59, 59, 400_000, tzinfo=ENGLAND), due)
+    assert not on_time(dt.datetime(2026, 11, 25, 0, 0, 0, tzinfo=ENGLAND), due)

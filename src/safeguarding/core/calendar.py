@@ -63,6 +63,12 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=ENGLAND)
 
 
+def on_time(moment: dt.datetime, due: dt.datetime) -> bool:
+    """Whether ``moment`` is on or before ``due``, to the second: a deadline is the last second of a
+    day (``end_of_day``), and a decision made within that second is in time."""
+    return moment.replace(microsecond=0) <= due
+
+
 def deadline_working_days(received_at: dt.datetime, working_days: int) -> dt.datetime:
     """The deadline for something due within N working days of ``received_at``.
 

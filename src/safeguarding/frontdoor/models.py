@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency
+from safeguarding.core.calendar import on_time
 from safeguarding.people.models import Person
 
 
@@ -92,7 +93,7 @@ class Concern(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status == ConcernStatus.AWAITING_DECISION and timezone.now() > self.decision_due_at
+        return self.status == ConcernStatus.AWAITING_DECISION and not on_time(timezone.now(), self.decision_due_at)
 
     def indicator_labels(self) -> list[str]:
         labels = dict(Indicator.choices)

@@ -13,7 +13,7 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
-from safeguarding.core.calendar import deadline_working_days
+from safeguarding.core.calendar import deadline_working_days, on_time
 from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor.models import (
     Concern,
@@ -246,7 +246,7 @@ def triage_decide(
             reason=reason.strip(),
             decided_by=acting_user,
             decided_at=now,
-            within_timescale=now <= locked.decision_due_at,
+            within_timescale=on_time(now, locked.decision_due_at),
         )
         locked.status = ConcernStatus.DECIDED
         locked.save(update_fields=["status"])
