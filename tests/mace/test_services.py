@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.errors import ServiceError
 from safeguarding.mace import services
 from safeguarding.mace.models import (
@@ -209,6 +210,35 @@ def test_a_plan_closes_only_with_an_outcome_and_reopens_with_its_history(panel: 
     assert plan.status == PlanStatus.OPEN
     assert [h.what for h in plan.history.all()][-2:] == ["Closed: Risk reduced: no longer needs a multi-agency plan",
                                                          "Reopened"]
+
+
+def test_a_reopened_plan_has_its_review_clock_and_an_earlier_clock_keeps_its_first_closure(panel: Panel) -> None:
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+    from safeguarding.clocks.services import clocks_refresh
+    from safeguarding.mace.models import PanelMeeting
+
+    held(panel)
+    plan = discuss(panel, actions=[]).plan
+    PanelMeeting.objects.filter(pk=panel.meeting.pk).update(scheduled_for=timezone.now() - dt.timedelta(days=3))
+    services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="No episodes")
+    first_closure = plan.history.get(what__startswith="Closed").at
+    services.plan_reopen(acting_user=panel.coordinator, plan=plan, reason="Missing again")
+    clocks_refresh()
+
+    def reviews() -> list[StatutoryClock]:
+        return list(StatutoryClock.objects.filter(child=plan.child, kind=ClockKind.PANEL_REVIEW).order_by("started_at"))
+
+    discussed, reopened = reviews()
+    assert discussed.status == ClockStatus.MET and discussed.met_at == first_closure
+    # The reopened plan is due its review 12 weeks on, as its page says, and the clock shows it.
+    assert reopened.status == ClockStatus.OPEN
+    plan.refresh_from_db()
+    assert reopened.due_at.astimezone(ENGLAND).date() == plan.review_due_on
+    services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="Settled")
+    clocks_refresh()
+    discussed, reopened = reviews()
+    assert reopened.status == ClockStatus.MET and "closed" in reopened.met_by
+    assert discussed.met_at == first_closure  # met when the plan first closed, not moved to the second closure
 
 
 def test_a_plan_with_open_actions_does_not_close(panel: Panel) -> None:

@@ -212,6 +212,12 @@ class Plan(models.Model):
         return self.status == PlanStatus.OPEN
 
 
+# PlanHistory.what for a plan reopened (its review clock starts then), and how it begins for a plan
+# closed (which meets the review clocks open then): ``selectors.panel_review_facts``.
+PLAN_REOPENED = "Reopened"
+PLAN_CLOSED = "Closed: "
+
+
 class PlanHistory(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="history")
     at = models.DateTimeField()

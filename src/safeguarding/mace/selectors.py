@@ -23,6 +23,8 @@ from safeguarding.core.calendar import ENGLAND, end_of_day
 from safeguarding.core.lists import Column, Listing, Sort, listing
 from safeguarding.mace.forms import MeetingFilters, PlanFilters, WorkActionFilters
 from safeguarding.mace.models import (
+    PLAN_CLOSED,
+    PLAN_REOPENED,
     ActionStatus,
     AgendaItem,
     Allocation,
@@ -33,6 +35,7 @@ from safeguarding.mace.models import (
     PanelMeeting,
     Plan,
     PlanAction,
+    PlanHistory,
     PlanStatus,
 )
 from safeguarding.people import identity
@@ -435,6 +438,24 @@ def panel_review_facts(children: Collection[int] | None = None) -> list[ClockFac
         by_child.setdefault(d.item.person.root_id, []).append(d)
     facts = []
     weeks = settings.PANEL_REVIEW_WEEKS
+    history = PlanHistory.objects.filter(Q(what=PLAN_REOPENED) | Q(what__startswith=PLAN_CLOSED))
+    if children is not None:
+        history = history.filter(plan__child__root_id__in=list(children))
+    closures: dict[int, list[dt.datetime]] = {}
+    reopenings: list[PlanHistory] = []
+    for entry in history.select_related("plan__child").order_by("at", "pk"):
+        if entry.what == PLAN_REOPENED:
+            reopenings.append(entry)
+        else:
+            closures.setdefault(entry.plan_id, []).append(entry.at)
+
+    def closed_after(plan: Plan, start: dt.datetime) -> tuple[dt.datetime | None, str]:
+        """The plan's first closure from ``start`` (a plan closed, reopened and closed again met the
+        clocks open before the reopening when it first closed)."""
+        times = closures.get(plan.pk) or ([plan.closed_at] if plan.closed_at else [])
+        closed = next((t for t in times if t >= start), None)
+        return closed, f"Plan {plan.reference} closed" if closed else ""
+
     for child, seen in by_child.items():
         for number, d in enumerate(seen):
             if d.decision not in (PanelDecision.OPEN_PLAN, PanelDecision.CONTINUE_PLAN):
@@ -445,9 +466,20 @@ def panel_review_facts(children: Collection[int] | None = None) -> list[ClockFac
             met_at, met_by = None, ""
             if later is not None:
                 met_at, met_by = later.item.meeting.scheduled_for, f"Reviewed at panel meeting {later.item.meeting.reference}"
-            elif d.plan is not None and d.plan.closed_at is not None and d.plan.closed_at >= start:
-                met_at, met_by = d.plan.closed_at, f"Plan {d.plan.reference} closed"
+            elif d.plan is not None:
+                met_at, met_by = closed_after(d.plan, start)
             facts.append(ClockFact(child, "panel_review", f"review:{d.pk}", start, due, met_at, met_by))
+    # A plan reopened between meetings is due its review as the reopening sets it: met by the child's
+    # next discussion at a held meeting, or by the plan closing again.
+    for entry in reopenings:
+        child, start, plan = entry.plan.child.root_id, entry.at, entry.plan
+        due = end_of_day(start.astimezone(ENGLAND).date() + dt.timedelta(weeks=weeks))
+        later = next((d for d in by_child.get(child, []) if d.item.meeting.scheduled_for >= start), None)
+        if later is not None:
+            met_at, met_by = later.item.meeting.scheduled_for, f"Reviewed at panel meeting {later.item.meeting.reference}"
+        else:
+            met_at, met_by = closed_after(plan, start)
+        facts.append(ClockFact(child, "panel_review", f"reopened:{entry.pk}", start, due, met_at, met_by))
     return facts
 
 

@@ -33,6 +33,8 @@ from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern
 from safeguarding.mace import raci
 from safeguarding.mace.models import (
+    PLAN_CLOSED,
+    PLAN_REOPENED,
     ActionNote,
     ActionStatus,
     AgendaItem,
@@ -580,7 +582,7 @@ def plan_close(*, acting_user: User, plan: Plan, outcome: str, reason: str) -> P
         locked.status, locked.outcome, locked.closure_reason = PlanStatus.CLOSED, outcome, reason
         locked.closed_at, locked.closed_by = timezone.now(), acting_user
         locked.save(update_fields=["status", "outcome", "closure_reason", "closed_at", "closed_by"])
-        _history(locked, acting_user, f"Closed: {PlanOutcome(outcome).label}", reason)
+        _history(locked, acting_user, f"{PLAN_CLOSED}{PlanOutcome(outcome).label}", reason)
         audit_record(event_type=AuditEventType.PLAN_CLOSED, actor=acting_user, target_kind="plan",
                      target_id=locked.pk, person_id=locked.child_id, reason=reason, detail={"outcome": outcome})
     return locked
@@ -599,7 +601,7 @@ def plan_reopen(*, acting_user: User, plan: Plan, reason: str) -> Plan:
         locked.status = PlanStatus.OPEN
         locked.review_due_on = timezone.localdate() + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)
         locked.save(update_fields=["status", "review_due_on"])
-        _history(locked, acting_user, "Reopened", reason)
+        _history(locked, acting_user, PLAN_REOPENED, reason)
         audit_record(event_type=AuditEventType.PLAN_REOPENED, actor=acting_user, target_kind="plan",
                      target_id=locked.pk, person_id=locked.child_id, reason=reason)
     return locked
