@@ -67,6 +67,15 @@ def test_others_present_link_people_and_police_intelligence_with_conditions_is_r
     assert [link["restricted"] for link in built.links] == [True, True, False]
 
 
+def test_any_event_the_police_marked_c_makes_restricted_links() -> None:
+    built = build.Built()
+    rows = [_event(pk=1, event_type="seen_in_vehicle", handling="C", vehicle="YA19ABC", others=[11]),
+            _event(pk=2, event_type="seen_in_vehicle", handling="", vehicle="YA19ABC"),
+            _event(pk=3, event_type="seen_in_vehicle", handling="P", vehicle="YA19ABC")]
+    build.links_from_events(rows, built, {11: 101})
+    assert [link["restricted"] for link in built.links] == [True, True, False, False]
+
+
 def test_family_relationships_make_no_network_link_and_police_suspects_stay_with_the_police() -> None:
     built = build.Built()
     common = {"record_pk": 10, "person_pk": 100, "other_record_pk": 11, "other_person_pk": 101, "system_pk": 1,

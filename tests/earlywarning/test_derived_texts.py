@@ -44,10 +44,12 @@ class Linked:
     adult_reference: str  # the adult named only in restricted intelligence
     other_child_reference: str  # the child at risk the intelligence links to
     intel_moment: str  # when the intelligence was recorded, as the explanation would write it
+    kind: str  # the restricted event's type, as the explanation would name it
 
 
 @pytest.fixture
-def linked(agencies: dict[str, Any]) -> Linked:
+def linked(agencies: dict[str, Any], request: pytest.FixtureRequest) -> Linked:
+    kind = getattr(request, "param", EventType.INTELLIGENCE)  # the police's restricted record of Chloe
     police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
     council = SourceSystemFactory(code="council-care", agency=agencies[AgencyKind.COUNCIL])
     adult = SourceRecordFactory(source_system=police, record_id="ADULT-1",
@@ -64,16 +66,16 @@ def linked(agencies: dict[str, Any]) -> Linked:
     chloe_person = PersonFactory(given_name="Chloe", date_of_birth="2011-03-14")
     chloe = SourceRecordFactory(source_system=police, record_id="CHLOE-1", person=chloe_person)
     SourceRecordFactory(source_system=council, record_id="CSC-9", person=chloe_person)
-    EventFactory(source_record=chloe, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
+    EventFactory(source_record=chloe, event_type=kind, handling=Handling.CONDITIONS,
                  occurred_at=at("03-15"), other_record_ids="ADULT-1", detail="source says Darren grooms Chloe")
     scan_run(as_of=NOW, rules=list(Rule.objects.filter(code__in=["repeat-missing", "linked-to-child-at-risk"])))
     alert = Alert.objects.get(rule__code="linked-to-child-at-risk", person=chloe_person)
     return Linked(alert=alert, adult_reference=adult.person.reference, other_child_reference=amy_person.reference,
-                  intel_moment="15 March 2026, 12:00")  # as the explanation writes it
+                  intel_moment="15 March 2026, 12:00", kind=EventType(kind).label)  # as the explanation writes it
 
 
 def _restricted_facts(linked: Linked) -> list[str]:
-    return [linked.adult_reference, linked.other_child_reference, linked.intel_moment, "Intelligence"]
+    return [linked.adult_reference, linked.other_child_reference, linked.intel_moment, linked.kind]
 
 
 @pytest.mark.parametrize("agency_kind", [k for k, _ in AgencyKind.choices])
@@ -122,6 +124,26 @@ def test_alerts_csv_carries_only_the_shared_words(linked: Linked, tmp_path: Path
     for fact in _restricted_facts(linked):
         assert fact not in explanation
     assert "not shared beyond the police" in explanation
+
+
+@pytest.mark.parametrize("linked", [EventType.FOUND_WITH_ADULT], indirect=True)
+@pytest.mark.parametrize("agency_kind", [AgencyKind.COUNCIL, AgencyKind.VOLUNTARY, AgencyKind.POLICE])
+def test_a_police_record_of_any_kind_marked_c_is_explained_as_intelligence_is(
+    linked: Linked, agency_kind: str, agencies: dict[str, Any], tmp_path: Path
+) -> None:
+    """Handling code C on a sighting with an adult keeps it with the police exactly as on intelligence:
+    on the alert's page for a reader beyond the police, and in alerts.csv."""
+    client = Client()
+    sign_in(client, UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[agency_kind]))
+    page = client.get(reverse("earlywarning:detail", args=[linked.alert.pk])).content.decode()
+    explanation = page.split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
+    police = agency_kind == AgencyKind.POLICE
+    for fact in _restricted_facts(linked):
+        assert (fact in explanation) is police, (agency_kind, fact)
+    out = tmp_path / "alerts.csv"
+    export_alerts(out)
+    shared = next(r for r in csv.DictReader(out.open(encoding="utf-8")) if r["alert_id"] == linked.alert.reference)
+    assert not any(fact in shared["explanation"] for fact in _restricted_facts(linked))
 
 
 def test_an_alert_resting_only_on_shareable_events_says_the_same_to_everyone(agencies: dict[str, Any]) -> None:

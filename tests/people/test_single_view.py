@@ -290,3 +290,23 @@ def test_a_suspected_perpetrator_named_by_the_police_is_shown_only_to_police_cas
     assert "Chloe" not in _page(council, suspect)
     police = _page(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE), child)
     assert "Tariq Noon" in police[police.index('id="glance-adults"'):] and "suspected perpetrator" in police
+
+
+@pytest.mark.parametrize(("role", "agency_kind", "sees"), [
+    (Role.TRIAGE_WORKER, AgencyKind.COUNCIL, False),
+    (Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY, False),
+    (Role.LEAD_PRACTITIONER, AgencyKind.HEALTH, False),
+    (Role.TRIAGE_WORKER, AgencyKind.POLICE, True),
+])
+def test_a_police_event_of_any_type_marked_c_stays_with_the_police(make_user, child, role, agency_kind, sees) -> None:  # type: ignore[no-untyped-def]
+    # Handling code C is the police's word that the record goes no further without conditions, whatever
+    # kind of event it is: a sighting with an adult marked C is as restricted as intelligence.
+    police, school = _record(child, "police-niche"), _record(child, "school-sims")
+    EventFactory(source_record=police, event_type=EventType.FOUND_WITH_ADULT, handling=Handling.CONDITIONS,
+                 detail="Found at a flat on Mill Lane with Darren, 34")
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, handling=Handling.SHAREABLE,
+                 detail="Missing overnight")
+    EventFactory(source_record=school, event_type=EventType.ABSENT_FROM_SCHOOL, detail="Absent all day")
+    page = _text(_page(make_user(role=role, agency_kind=agency_kind), child))
+    assert "Missing overnight" in page and "Absent all day" in page
+    assert ("Mill Lane" in page) is sees

@@ -14,6 +14,7 @@ from typing import Any
 from safeguarding.contexts import keys
 from safeguarding.contexts.keys import Named
 from safeguarding.contexts.models import LinkNature, LinkOrigin
+from safeguarding.people.models import is_restricted
 
 POLICE = "police"
 
@@ -85,8 +86,9 @@ class Built:
 
 
 def is_restricted_event(row: EventRow) -> bool:
-    """Police intelligence without handling code P stays with the police (as in the single view)."""
-    return row.event_type == "intelligence" and row.handling != "P"
+    """Police intelligence without handling code P, and anything marked C, stays with the police
+    (as in the single view)."""
+    return is_restricted(row.event_type, row.handling)
 
 
 def _entity_link(row: EventRow, named: Named, nature: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from safeguarding.earlywarning import engine, loader, sources
 from safeguarding.earlywarning.models import Alert, Rule, StoredMissedOpportunities
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, rule_spec
 from safeguarding.earlywarning.scan import evaluate, known_at_risk
-from safeguarding.people.models import Event, EventType, Handling, Person, PersonChange, SourceRecord
+from safeguarding.people.models import Event, EventType, Person, PersonChange, SourceRecord, restricted_events
 
 # Not signs about the child: the referral itself, what agencies did, routine contacts, and what is
 # recorded about adults (arrests, charges, convictions, licensing complaints).
@@ -286,14 +286,12 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
 
 
 def _restricted(pks: Iterable[int]) -> set[int]:
-    """Which of these events are police intelligence not to be shared beyond the police."""
+    """Which of these events stay with the police (``people.models.is_restricted``)."""
     wanted = sorted(set(pks))
     found: set[int] = set()
     for start in range(0, len(wanted), 2000):
         found.update(
-            Event.objects.filter(pk__in=wanted[start:start + 2000], event_type=EventType.INTELLIGENCE)
-            .exclude(handling=Handling.SHAREABLE)
-            .values_list("pk", flat=True)
+            Event.objects.filter(restricted_events(), pk__in=wanted[start:start + 2000]).values_list("pk", flat=True)
         )
     return found
 

@@ -176,14 +176,16 @@ class _Explainer:
 
     @property
     def restricted(self) -> set[int]:
-        """Every event that is police intelligence not to be shared beyond the police: read once,
-        in one query on the event type's index (a small share of all events)."""
+        """Every event that stays with the police (``people.models.is_restricted``): read once, in
+        two queries on indexes (the event type's, and the small one of events marked C)."""
         if self._restricted is None:
             self._restricted = set(
                 Event.objects.filter(event_type=EventType.INTELLIGENCE)
                 .exclude(handling=Handling.SHAREABLE)
                 .values_list("pk", flat=True)
                 .iterator(chunk_size=50_000)
+            ) | set(  # anything else the police marked C, on its own small index
+                Event.objects.filter(handling=Handling.CONDITIONS).values_list("pk", flat=True).iterator(chunk_size=50_000)
             )
         return self._restricted
 

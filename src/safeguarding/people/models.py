@@ -235,6 +235,8 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["source_record", "occurred_at"]),
             models.Index(fields=["event_type", "occurred_at"]),
+            # The few events marked C whatever their type, found without reading every event.
+            models.Index(fields=["handling"], name="event_handling_c", condition=models.Q(handling="C")),
         ]
 
     def __str__(self) -> str:
@@ -242,8 +244,22 @@ class Event(models.Model):
 
     @property
     def is_restricted_intelligence(self) -> bool:
-        """Police intelligence not marked shareable stays with the police."""
-        return self.event_type == EventType.INTELLIGENCE and self.handling != Handling.SHAREABLE
+        """Police intelligence not marked shareable, or anything the police marked C, stays with the police."""
+        return is_restricted(self.event_type, self.handling)
+
+
+def is_restricted(event_type: str, handling: str | None) -> bool:
+    """Whether an event stays with the police: intelligence not marked P (may be shared), or any
+    event the police marked C (shared only under conditions), whatever its type. The one rule;
+    ``restricted_events`` is the same as a filter."""
+    return handling == Handling.CONDITIONS or (event_type == EventType.INTELLIGENCE and handling != Handling.SHAREABLE)
+
+
+def restricted_events() -> models.Q:
+    """``is_restricted`` as a filter on Event."""
+    return models.Q(handling=Handling.CONDITIONS) | (
+        models.Q(event_type=EventType.INTELLIGENCE) & ~models.Q(handling=Handling.SHAREABLE)
+    )
 
 
 class RelationshipType(models.TextChoices):

@@ -40,6 +40,7 @@ from safeguarding.people.models import (
     Relationship,
     RelationshipType,
     SourceRecord,
+    restricted_events,
 )
 
 
@@ -58,12 +59,13 @@ def person_for_user_or_404(user: User, person_id: int, *, purpose: str = "") -> 
 
 def events_visible_to(user: User) -> Q:
     """A filter on ``Event`` for what this user may see: police intelligence without handling code
-    P only for police casework staff (``accounts.access.sees_restricted_intelligence``)."""
+    P, and any event marked C, only for police casework staff
+    (``accounts.access.sees_restricted_intelligence``)."""
     if not has(user, Capability.VIEW_PERSON):
         return Q(pk__in=[])
     if sees_restricted_intelligence(user):
         return Q()
-    return ~Q(event_type=EventType.INTELLIGENCE) | Q(handling=Handling.SHAREABLE)
+    return ~restricted_events()
 
 
 @dataclass(frozen=True)
@@ -463,10 +465,6 @@ class SubjectRecords:
     others: list[SourceRecord]  # the records of everyone else those events and relationships name
 
 
-def _restricted() -> Q:
-    return Q(event_type=EventType.INTELLIGENCE) & ~Q(handling=Handling.SHAREABLE)
-
-
 def subject_access_records(*, user: User, person: Person) -> SubjectRecords:
     """Everything the agencies' systems hold about the person under any id they have had."""
     if not has(user, Capability.SUBJECT_ACCESS):
@@ -478,7 +476,7 @@ def subject_access_records(*, user: User, person: Person) -> SubjectRecords:
     record_ids = [r.pk for r in records]
     events = list(
         Event.objects.filter(source_record_id__in=record_ids)
-        .exclude(_restricted())
+        .exclude(restricted_events())
         .select_related("source_system__agency")
         .order_by("occurred_at", "pk")
     )
@@ -505,7 +503,7 @@ def subject_access_records(*, user: User, person: Person) -> SubjectRecords:
         else:
             naming.append(event)
     withheld += list(
-        Event.objects.filter(_restricted(), source_record_id__in=record_ids).values_list(
+        Event.objects.filter(restricted_events(), source_record_id__in=record_ids).values_list(
             "occurred_at", "source_system__code", "event_id"
         )
     )
