@@ -45,7 +45,9 @@ def _extract(folder: Path) -> Path:
     people[9] = "police-records,P9,too,many,values,,,,,,,,,,,,,,\n"
     people[10] = people_row("", given_name="no record id")
     events = [_events_row(f"E{n}", f"P{n % 4}") for n in range(14)]
-    events[6] = _events_row("E2", "P1", event_type="ran_away")  # a repeat, and an unknown type after it
+    # A repeat with an unknown type: refused for its type alone (a row refused takes no key, so a
+    # corrected row after it would be imported).
+    events[6] = _events_row("E2", "P1", event_type="ran_away")
     events[8] = _events_row("E8", "P2", event_type="ran_away")
     events[11] = _events_row("E0", "P3")
     events[12] = _events_row("E12", "P9", occurred="")
@@ -102,7 +104,7 @@ def test_workers_stage_exactly_what_validating_in_order_stages(
     ]
     assert "appears more than once" in people_issues[0]["reason"]
     assert [(i["line"], i["column"]) for i in events_issues] == [
-        (8, "event_id, event_type"), (10, "event_type"), (13, "event_id"), (14, "occurred_at"),
+        (8, "event_type"), (10, "event_type"), (13, "event_id"), (14, "occurred_at"),
     ]
     assert in_workers[0].accepted == 9 and in_workers[1].accepted == 10
 
@@ -158,7 +160,10 @@ def test_a_row_checked_apart_claims_its_key_and_a_later_claim_of_it_is_refused()
     event_validator = RowValidator(EVENTS, {system.code: system})
     wrong_after = Row(3, {"source_system": "police-records", "event_id": "E1", "record_id": "P1", "event_type": "x",
                           "occurred_at": "2026-01-05"})
-    assert event_validator.claims(wrong_after)[1]  # a row wrong only after its key still claims it
+    assert event_validator.claims(wrong_after)[1] == []  # a row refused for any value claims nothing
+    right = Row(5, {"source_system": "police-records", "event_id": "E1", "record_id": "P1",
+                    "event_type": "missing_episode", "occurred_at": "2026-01-05"})
+    assert event_validator.claims(right)[1]  # so the corrected row after it takes the key
     unknown_system = Row(4, {"source_system": "nowhere", "event_id": "E1", "record_id": "P1"})
     assert event_validator.claims(unknown_system)[1] == []  # wrong before its key: claims nothing
 
