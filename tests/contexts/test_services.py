@@ -160,6 +160,25 @@ def test_graded_intelligence_keeps_its_source_apart_and_every_disclosure_is_reco
     assert audit.detail["to_person"] == "Jo Smith, MACE coordinator" and audit.reason == "Safety planning for the child"
 
 
+def test_intelligence_that_may_be_shared_still_names_its_suspect_to_the_police_only(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.contexts.selectors import direct_links_of
+
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    services.intelligence_record(
+        acting_user=officer, observed_on=timezone.localdate(), source_evaluation="2", assessment="B", handling="P",
+        handling_conditions="", sanitised_text="A girl taken to a hotel", source_description="CHIS 45",
+        persons=[world.child_a], adult=world.adult,
+        reported=[services.Reported(kind=EntityKind.PLACE, value="Hotel, High Street", postcode="S60 1AA",
+                                    nature=LinkNature.SEEN_AT)],
+    )
+    for role, kind, sees_suspect in ((Role.LEAD_PRACTITIONER, AgencyKind.VOLUNTARY, False),
+                                     (Role.MACE_COORDINATOR, AgencyKind.COUNCIL, False),
+                                     (Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE, True)):
+        links = direct_links_of(user=make_user(role=role, agency_kind=kind), person=world.child_a)
+        assert "S60 1AA" in {e.key for e in links.entities}  # the shareable part is shared
+        assert (world.adult.pk in {p.pk for p in links.people}) is sees_suspect, role
+
+
 def test_contexts_due_for_the_panel_are_those_whose_review_falls_due(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
     from safeguarding.contexts.selectors import contexts_due_for_panel
 

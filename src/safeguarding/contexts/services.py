@@ -603,7 +603,8 @@ def intelligence_record(
 ) -> IntelligenceReport:
     """Police intelligence graded 3x5x2, its source kept apart. Each person named is linked to each
     vehicle, phone or place reported (and to ``adult``, as a suspected perpetrator); links from
-    handling code C are police-only."""
+    handling code C are police-only, and so is every link naming a suspected perpetrator, whatever
+    the handling code (as for a police record naming one: shared, it could tip the suspect off)."""
     if not sees_intelligence_sources(acting_user):
         raise ServiceError("Only police intelligence officers record graded intelligence")
     if source_evaluation not in SourceEvaluation.values:
@@ -649,7 +650,7 @@ def intelligence_record(
                     origin=LinkOrigin.INTELLIGENCE, origin_key=f"int:{report.pk}:{index}",
                     nature=LinkNature.SUSPECTED_PERPETRATOR, person=person, other_person=adult, start=start,
                     agency=acting_user.agency, intelligence=report, recorded_by=acting_user, recorded_at=now,
-                    restricted=restricted,
+                    restricted=True,
                 )
                 index += 1
         audit_record(
