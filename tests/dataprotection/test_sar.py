@@ -98,7 +98,10 @@ def test_a_request_from_logging_to_the_bundle_sent(dpo, agencies) -> None:  # ty
     sar = services.sar_assemble(acting_user=dpo, sar=sar)
     rows = list(sar.items.all())
     withheld = [r for r in rows if r.withheld_reason]
-    assert len(withheld) == 1 and withheld[0].fields == [] and "handling conditions" in withheld[0].withheld_reason
+    # The intelligence marked C, and the police's record naming Kyle Dean as a suspect, are withheld whole.
+    assert len(withheld) == 2 and all(w.fields == [] for w in withheld)
+    assert {w.kind for w in withheld} == {"withheld_intelligence", "withheld_police"}
+    assert "handling conditions" in next(w for w in withheld if w.kind == "withheld_intelligence").withheld_reason
     proposals = {r.text for r in services.SarRedaction.objects.filter(item__request=sar)}
     assert "Kyle Dean" in proposals
     own_words = next(r for r in rows if r.own_words and r.kind == "own_words")
@@ -117,6 +120,7 @@ def test_a_request_from_logging_to_the_bundle_sent(dpo, agencies) -> None:  # ty
         assert "Adult seen with a girl" in copy  # on someone else's record, about them
     assert "Contents" in pdf_text
     assert "Police intelligence" not in text  # not even that it exists: the officer is told, not the bundle
+    assert "Suspected perpetrator" not in text and "Suspected perpetrator" not in pdf_text
     disclosure = services.sar_send(acting_user=dpo, sar=sar, sent_on=timezone.localdate(), recipient="Chloe Barker")
     sar.refresh_from_db()
     assert sar.status == SarStatus.SENT and disclosure.lawful_basis == "right_of_access"
@@ -172,3 +176,45 @@ def test_what_an_agency_sent_beyond_the_format_and_values_set_aside_are_in_the_b
     assert "Also sent: sen_status" not in held["source_record"]  # nothing was sent in it
     assert "Also sent: given_name" not in held["source_record"] and "given_name as sent" not in str(held)
     assert held["event"]["Also sent: recorded_by"] == "Mrs Hughes, head of year"
+
+
+@pytest.mark.django_db
+def test_an_adult_suspects_bundle_does_not_tell_him_what_the_police_suspect_or_do(dpo, agencies) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.justice import services as justice
+    from tests.factories import sign_in
+
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    child = SourceRecordFactory(source_system=police, record_id="NICHE-1", given_name="Chloe", family_name="Barker")
+    adult = SourceRecordFactory(source_system=police, record_id="NICHE-2", given_name="Kyle", family_name="Dean",
+                                role="adult", person=PersonFactory(given_name="Kyle", family_name="Dean", role="adult"))
+    Relationship.objects.create(source_system=police, from_record=adult, to_record=child,
+                                relationship="suspected_perpetrator")
+    EventFactory(source_record=adult, event_type=EventType.POLICE_STOP, detail="Stopped in his car, nothing found")
+    officer = UserFactory(role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE])
+    operation = justice.operation_open(acting_user=officer, name="Operation Willow", kind="operation",
+                                       summary="Grooming at the takeaway", opened_on=timezone.localdate())
+    justice.operation_add_subject(acting_user=officer, operation=operation, person=adult.person, role="suspect")
+
+    sar = services.sar_log(acting_user=dpo, person=adult.person, requester_name="Kyle Dean",
+                           requester_relationship="the person themselves", received_on=timezone.localdate())
+    sar = services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=timezone.localdate(), evidence="Passport")
+    sar = services.sar_assemble(acting_user=dpo, sar=sar)
+    withheld = [r for r in sar.items.all() if r.withheld_reason]
+    assert sorted(r.title for r in withheld) == ["A record of police work (withheld)",
+                                                 "A relationship recorded by the police (withheld)"]
+    # The officer is told what is held back and why, so the police can be asked.
+    client = Client()
+    sign_in(client, dpo)
+    page = client.get(reverse("dataprotection:sar", args=[sar.pk])).content.decode()
+    assert "2 items held for the police are withheld whole" in page and "tip a suspect off" in page
+    services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
+    bundle = services.sar_bundle_produce(acting_user=dpo, sar=sar)
+    text = json.dumps(json.loads(bytes(bundle.data)), ensure_ascii=False)
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(bundle.pdf))).pages)
+    for copy in (text, pdf_text):
+        assert "Stopped in his car" in copy  # his own record is his
+        assert "Suspected perpetrator" not in copy
+        assert "investigation or operation" not in copy and "Operation Willow" not in copy

@@ -6,7 +6,7 @@ own values that the redaction proposals work from."""
 from __future__ import annotations
 
 from safeguarding.accounts.models import User
-from safeguarding.audit.models import AuditEvent
+from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.dataprotection import redaction
 from safeguarding.dataprotection.sources import (
     SECTIONS,
@@ -20,7 +20,7 @@ from safeguarding.dataprotection.sources import (
 from safeguarding.exchange.format import EVENTS, PEOPLE, RELATIONSHIPS, FileFormat
 from safeguarding.people import identity
 from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord, person_reference
-from safeguarding.people.selectors import records_named, subject_access_records
+from safeguarding.people.selectors import is_police_suspect, records_named, subject_access_records
 from safeguarding.support.selectors import contact_wishes_for_subject_access, plans_for_subject_access
 
 POLICE_INTELLIGENCE_WITHHELD = (
@@ -29,6 +29,23 @@ POLICE_INTELLIGENCE_WITHHELD = (
     "(Data Protection Act 2018, Schedule 2, paragraph 2: crime and taxation). The police decide on its "
     "disclosure: refer this part of the request to their data protection team."
 )
+
+POLICE_WORK_WITHHELD = (
+    "Held by the police, or by the hub for them, about the prevention or detection of crime: a suspect "
+    "they have named, or their investigations, operations, disruption and intelligence work. Disclosing it "
+    "could prejudice that work or tip a suspect off, and the hub never does (Data Protection Act 2018, "
+    "Schedule 2, paragraph 2: crime and taxation). The police decide on its disclosure: refer this part of "
+    "the request to their data protection team."
+)
+# The audit trail's rows of police work: who was added to an operation, what was disrupted, what
+# intelligence was recorded or read. Listed under "who has viewed or changed your record" they would
+# tell a suspect the police are looking at them.
+POLICE_WORK_AUDIT = frozenset({
+    AuditEventType.OPERATION_OPENED, AuditEventType.OPERATION_SUBJECT_ADDED, AuditEventType.OPERATION_VIEWED,
+    AuditEventType.DISRUPTION_RECORDED, AuditEventType.DISRUPTION_OUTCOME_RECORDED,
+    AuditEventType.JUSTICE_OUTCOME_RECORDED, AuditEventType.INTELLIGENCE_RECORDED,
+    AuditEventType.INTELLIGENCE_SOURCE_VIEWED, AuditEventType.INTELLIGENCE_DISCLOSED, AuditEventType.INTELLIGENCE_VIEWED,
+})
 
 
 def _as_sent(held: SourceRecord | Event | Relationship, fmt: FileFormat) -> list[tuple[str, str]]:
@@ -117,6 +134,12 @@ def _people(user: User, person: Person) -> Gathered:
     own_records = {r.pk for r in held.records}
     for rel in held.relationships:
         other = rel.to_record if rel.from_record_id in own_records else rel.from_record
+        if is_police_suspect(rel):
+            items.append(Item(
+                section=section, kind="withheld_police", source=f"{rel.source_system.code} relationship {rel.pk}",
+                title="A relationship recorded by the police (withheld)", withheld_reason=POLICE_WORK_WITHHELD,
+            ))
+            continue
         items.append(Item(
             section=section, kind="relationship", source=f"{rel.source_system.code} relationship {rel.pk}",
             title=f"A relationship recorded by {rel.source_system.agency.name}",
@@ -195,6 +218,9 @@ def _audit(person: Person) -> list[Item]:
     )
     labels = dict(AuditEvent._meta.get_field("event_type").choices or [])
     return [
+        Item(section=SECTIONS[8], kind="withheld_police", source=f"audit trail #{seq}",
+             title="A record of police work (withheld)", occurred_at=when, withheld_reason=POLICE_WORK_WITHHELD)
+        if kind in POLICE_WORK_AUDIT else
         Item(section=SECTIONS[8], kind="audit", source=f"audit trail #{seq}", title=str(labels.get(kind, kind)),
              occurred_at=when, fields=[("By", f"{actor} ({agency})" if agency else actor), ("Reason", reason)])
         for seq, when, kind, actor, agency, reason in rows

@@ -5,6 +5,7 @@ overview with every clock."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -254,6 +255,11 @@ class SarReview:
     items: int
     undecided: int
     bundle: SarBundle | None
+
+    @property
+    def withheld_reasons(self) -> list[tuple[str, int]]:
+        """Each reason items are withheld whole, with how many, in the order first met."""
+        return list(Counter(item.withheld_reason for item in self.withheld).items())
 
 
 def sar_review(*, sar: SubjectAccessRequest) -> SarReview:

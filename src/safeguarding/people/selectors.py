@@ -366,7 +366,8 @@ class PersonRecords:
     sealed_related: list[Person] = field(default_factory=list)
 
 
-def _police_suspect(rel: Relationship) -> bool:
+def is_police_suspect(rel: Relationship) -> bool:
+    """A police record naming a suspected perpetrator: police-only everywhere, subject access too."""
     return rel.relationship == RelationshipType.SUSPECTED_PERPETRATOR and rel.source_system.agency.kind == AgencyKind.POLICE
 
 
@@ -426,7 +427,7 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
     # (docs/decisions.md, "Who sees which links"): a named suspect shared beyond the police risks
     # tipping them off. Others are told only that the police hold more.
     if not sees_restricted_intelligence(user):
-        shown = [rel for rel in relationships if not _police_suspect(rel)]
+        shown = [rel for rel in relationships if not is_police_suspect(rel)]
         hidden += len(relationships) - len(shown)
         relationships = shown
     sealed_related: list[Person] = []
