@@ -39,6 +39,22 @@ def test_records_about_child_exploitation_are_kept_to_the_75th_birthday(agencies
 
 
 @pytest.mark.django_db
+def test_where_agencies_disagree_on_a_date_of_birth_the_latest_keeps_the_records(agencies) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import SourceRecordFactory
+
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    # Two agencies say 1950, one says 1955: the hub shows the most common date, but the records are
+    # kept until the 75th birthday the latest date allows.
+    person = PersonFactory(date_of_birth="1950-01-15", role="child")
+    for dob in ("1950-01-15", "1950-01-15", "1955-01-15"):
+        SourceRecordFactory(person=person, date_of_birth=dob)
+    rule = retention.rules()[RecordKind.CHILD_EXPLOITATION]
+    assert retention.retain_person_until(rule, person) == dt.date(2030, 1, 15)
+    assert person.pk not in {d.person.pk for d in retention.disposal_review(user=dpo, today=dt.date(2026, 6, 1)).due}
+    assert person.pk in {d.person.pk for d in retention.disposal_review(user=dpo, today=dt.date(2030, 1, 15)).due}
+
+
+@pytest.mark.django_db
 def test_a_legal_hold_stops_disposal_until_released(agencies) -> None:  # type: ignore[no-untyped-def]
     dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
     worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY])
@@ -59,6 +75,13 @@ def test_a_legal_hold_stops_disposal_until_released(agencies) -> None:  # type: 
                                    note="checked")
     assert SupportPlan.objects.filter(pk=plan.pk).exists()
     retention.legal_hold_release(acting_user=dpo, hold_id=hold.pk, reason="Claim settled")
+    # While the survivor is still supported, the records stay.
+    assert due[(survivor.pk, RecordKind.SURVIVOR_SUPPORT)].supported
+    with pytest.raises(ServiceError, match="still being supported"):
+        retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
+                                   note="checked")
+    support.support_plan_close(acting_user=worker, plan=plan, reason="No longer wants support")
+    assert not next(d for d in retention.disposal_review(user=dpo).due if d.person.pk == survivor.pk).supported
     disposal = retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
                                           note="Checked no hold and no open request")
     assert not SupportPlan.objects.filter(pk=plan.pk).exists()
@@ -104,5 +127,8 @@ def test_disposal_and_releasing_a_hold_ask_are_you_sure_first(agencies) -> None:
     # others are not asked: the page is refused them, and nothing is disposed of
     other = sign_in(Client(), worker).post(url, dispose)
     assert "Are you sure" not in other.content.decode() and SupportPlan.objects.filter(pk=plan.pk).exists()
+    refused = client.post(url, {**dispose, "confirm": "yes"}, follow=True).content.decode()
+    assert "still being supported" in refused and SupportPlan.objects.filter(pk=plan.pk).exists()
+    support.support_plan_close(acting_user=worker, plan=plan, reason="No longer wants support")
     assert client.post(url, {**dispose, "confirm": "yes"}).status_code == 302
     assert not SupportPlan.objects.filter(pk=plan.pk).exists()

@@ -4,7 +4,8 @@ trail keeps its rows: nothing here touches it).
 
 Records about child sexual abuse and exploitation are kept until the person's 75th birthday (the
 Independent Inquiry into Child Sexual Abuse, recommendation on retention; DOMAIN.md). A partial date
-of birth counts as its latest possible day, so nothing is ever disposed of early."""
+of birth counts as its latest possible day, and where agencies' records disagree the latest date any
+of them gives counts, so nothing is ever disposed of early; nor while a survivor is still supported."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from safeguarding.core import normalise
 from safeguarding.core.errors import ServiceError
 from safeguarding.dataprotection.models import Disposal, LegalHold, RecordKind, RetentionRule
 from safeguarding.people import identity
-from safeguarding.people.models import Person, PersonRole
-from safeguarding.support.selectors import people_with_support_records
+from safeguarding.people.models import Person, PersonRole, SourceRecord
+from safeguarding.support.selectors import people_with_support_records, supported_now
 from safeguarding.support.services import support_records_dispose
 
 DEFAULT_RULES = {
@@ -66,6 +67,16 @@ def retain_until(rule: RetentionRule, *, date_of_birth: str, last_record: dt.dat
     return None
 
 
+def retain_person_until(rule: RetentionRule, person: Person) -> dt.date | None:
+    """``retain_until`` for a person by their date of birth: the latest any of their records allows.
+    Agencies disagree (one writes 1950, another 1955); the person's displayed date is the most common
+    one, and dating the rule from it could dispose of records years early."""
+    births = {person.date_of_birth, *SourceRecord.objects.filter(identity.same_person("person", person))
+              .exclude(date_of_birth="").values_list("date_of_birth", flat=True)} - {""}
+    found = [until for dob in births if (until := retain_until(rule, date_of_birth=dob, last_record=None))]
+    return max(found) if found else None
+
+
 def under_hold(person: Person | int) -> bool:
     return LegalHold.objects.filter(identity.same_person("person", person), released_at__isnull=True).exists()
 
@@ -104,6 +115,7 @@ class Due:
     retain_until: dt.date
     held: bool
     disposable: bool  # the hub can dispose of this kind today
+    supported: bool = False  # survivor support still open: kept while it is
 
     @property
     def kind_label(self) -> str:
@@ -121,9 +133,10 @@ class DisposalReview:
 def _due(kind: str, rule: RetentionRule, persons: list[Person], today: dt.date) -> list[Due]:
     found = []
     for person in persons:
-        until = retain_until(rule, date_of_birth=person.date_of_birth, last_record=None)
+        until = retain_person_until(rule, person)
         if until is not None and today >= until:
-            found.append(Due(person, kind, until, under_hold(person), kind in DISPOSERS))
+            found.append(Due(person, kind, until, under_hold(person), kind in DISPOSERS,
+                             kind == RecordKind.SURVIVOR_SUPPORT and supported_now(person)))
     return found
 
 
@@ -158,12 +171,15 @@ def disposal_confirm(
     if person is None:
         raise ServiceError("No such person")
     person = identity.current(person)
-    until = retain_until(rules()[kind], date_of_birth=person.date_of_birth, last_record=None)
+    until = retain_person_until(rules()[kind], person)
     if until is None or today < until:
         raise ServiceError("These records are not yet due for disposal")
     with transaction.atomic():
         if under_hold(person):
             raise ServiceError("A legal hold stops the disposal of this person's records")
+        if kind == RecordKind.SURVIVOR_SUPPORT and supported_now(person):
+            raise ServiceError("This person is still being supported: their records are kept while their "
+                               "support plan is open")
         what = DISPOSERS[kind](person)
         disposal = Disposal.objects.create(person_id_disposed=person.pk, kind=kind, retain_until=until, what=what,
                                            confirmed_by=acting_user, confirmed_at=timezone.now(), note=note.strip())

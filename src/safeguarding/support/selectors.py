@@ -293,6 +293,12 @@ def contact_wishes_for_subject_access(person: Person) -> list[ContactWish]:
     return list(ContactWish.objects.filter(identity.same_person("person", person)).order_by("recorded_at", "pk"))
 
 
+def supported_now(person: Person | int) -> bool:
+    """Whether the person has an open support plan: support lasts as long as they need it, and their
+    records are kept while it does."""
+    return SupportPlan.objects.filter(identity.same_person("person", person), status=PlanStatus.OPEN).exists()
+
+
 def people_with_support_records() -> list[Person]:
     """Each person (as they are now) with a support plan or a contact wish, for the retention review."""
     roots = set(SupportPlan.objects.values_list("person__root_id", flat=True)) | set(
