@@ -218,3 +218,40 @@ def test_an_adult_suspects_bundle_does_not_tell_him_what_the_police_suspect_or_d
         assert "Stopped in his car" in copy  # his own record is his
         assert "Suspected perpetrator" not in copy
         assert "investigation or operation" not in copy and "Operation Willow" not in copy
+
+
+@pytest.mark.django_db
+def test_what_the_child_said_at_a_return_home_interview_and_the_casework_are_in_the_bundle(dpo, agencies) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.clocks.models import StepKind
+    from safeguarding.clocks.services import casework_step_record, return_home_interview_record
+
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    record = SourceRecordFactory(source_system=police, record_id="NICHE-1", given_name="Chloe", family_name="Barker")
+    child = record.person
+    ended = timezone.now() - dt.timedelta(days=3)
+    episode = EventFactory(source_record=record, event_type=EventType.MISSING_EPISODE,
+                           occurred_at=ended - dt.timedelta(hours=12), ended_at=ended)
+    worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY])
+    return_home_interview_record(
+        acting_user=worker, child=child, missing_episode=episode, outcome="held", held_at=ended + dt.timedelta(hours=20),
+        interviewer="Jo Green, Children's Society", child_said="I was with my friends at the park all night",
+        places_named="The bus station", people_named="Kyle Dean, who drives a grey car",
+    )
+    officer = UserFactory(role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE])
+    casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REFERRAL,
+                         occurred_at=timezone.now() - dt.timedelta(days=2), note="Referred after the interview")
+
+    sar = services.sar_log(acting_user=dpo, person=child, requester_name="Chloe Barker",
+                           requester_relationship="the person themselves", received_on=timezone.localdate())
+    sar = services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=timezone.localdate(), evidence="Passport")
+    sar = services.sar_assemble(acting_user=dpo, sar=sar)
+    words = sar.items.get(kind="own_words", source__startswith="return home interview")
+    assert words.fields == [["What you said", "I was with my friends at the park all night"]]
+    assert not words.redactions.exists()  # her own words are never redacted
+    proposals = {r.text for r in services.SarRedaction.objects.filter(item__request=sar)}
+    assert "Kyle Dean, who drives a grey car" in proposals  # someone else she named: the officer decides
+    services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
+    bundle = services.sar_bundle_produce(acting_user=dpo, sar=sar)
+    text = json.dumps(json.loads(bytes(bundle.data)), ensure_ascii=False)
+    assert "I was with my friends at the park all night" in text and "Kyle Dean" not in text
+    assert "Referred to the National Referral Mechanism" in text and "Return home interviews and casework" in text

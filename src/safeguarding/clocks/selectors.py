@@ -67,6 +67,19 @@ def casework_for_person(*, user: User, person: Person) -> tuple[list[CaseworkSte
     return steps, interviews
 
 
+def casework_for_subject_access(*, user: User, person: Person) -> tuple[list[CaseworkStep], list[ReturnHomeInterview]]:
+    """Every casework step and return home interview recorded in the hub about the person, under any
+    id they have had, oldest first, for their own subject access request (the data protection
+    officer only)."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return [], []
+    steps = list(CaseworkStep.objects.filter(identity.same_person("child", person))
+                 .select_related("agency").order_by("occurred_at", "pk"))
+    interviews = list(ReturnHomeInterview.objects.filter(identity.same_person("child", person))
+                      .select_related("agency", "missing_episode").order_by("held_at", "pk"))
+    return steps, interviews
+
+
 @dataclass(frozen=True)
 class Timeliness:
     agency: str

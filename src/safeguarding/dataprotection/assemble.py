@@ -9,7 +9,10 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.dataprotection import redaction
 from safeguarding.dataprotection.sources import (
+    AUDIT_SECTION,
+    CONTACT_SECTION,
     SECTIONS,
+    SUPPORT_SECTION,
     Category,
     Gathered,
     Item,
@@ -153,7 +156,7 @@ def _people(user: User, person: Person) -> Gathered:
 
 def _support(person: Person) -> list[Item]:
     items: list[Item] = []
-    section = SECTIONS[6]
+    section = SUPPORT_SECTION
     for d in plans_for_subject_access(person):
         plan = d.plan
         items.append(Item(
@@ -203,7 +206,7 @@ def _support(person: Person) -> list[Item]:
                               fields=[("On", f"{f.given_on:%-d %B %Y}"), ("Rating", f"{f.rating} out of 5"),
                                       ("Your words", f.words)]))
     for wish in contact_wishes_for_subject_access(person):
-        items.append(Item(section=SECTIONS[7], kind="contact_wish", source="support", title="Your wish about contact",
+        items.append(Item(section=CONTACT_SECTION, kind="contact_wish", source="support", title="Your wish about contact",
                           occurred_at=wish.recorded_at, own_words=True,
                           fields=[("Wish", "No contact" if wish.no_contact else "Contact allowed"),
                                   ("In your words", wish.their_words)]))
@@ -218,10 +221,10 @@ def _audit(person: Person) -> list[Item]:
     )
     labels = dict(AuditEvent._meta.get_field("event_type").choices or [])
     return [
-        Item(section=SECTIONS[8], kind="withheld_police", source=f"audit trail #{seq}",
+        Item(section=AUDIT_SECTION, kind="withheld_police", source=f"audit trail #{seq}",
              title="A record of police work (withheld)", occurred_at=when, withheld_reason=POLICE_WORK_WITHHELD)
         if kind in POLICE_WORK_AUDIT else
-        Item(section=SECTIONS[8], kind="audit", source=f"audit trail #{seq}", title=str(labels.get(kind, kind)),
+        Item(section=AUDIT_SECTION, kind="audit", source=f"audit trail #{seq}", title=str(labels.get(kind, kind)),
              occurred_at=when, fields=[("By", f"{actor} ({agency})" if agency else actor), ("Reason", reason)])
         for seq, when, kind, actor, agency, reason in rows
     ]

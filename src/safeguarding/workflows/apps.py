@@ -29,6 +29,7 @@ class WorkflowsConfig(AppConfig):
         register_sar_source("earlywarning", subject_access.alerts)
         register_sar_source("screening", subject_access.screenings)
         register_sar_source("panel", subject_access.referrals)
+        register_sar_source("clocks", subject_access.casework)
         # Sealed records: every read through the access policy leaves out who is sealed from whom.
         register_hidden_persons("dataprotection", persons_hidden_by_seals)
         register_referral_source("frontdoor", concern_moments)

@@ -5,7 +5,8 @@ starts (``workflows.apps``). A room built later (meetings, plans) adds a source 
 from __future__ import annotations
 
 from safeguarding.accounts.models import Role, User
-from safeguarding.dataprotection.sources import SECTIONS, Category, Gathered, Item, ThirdParty
+from safeguarding.clocks.selectors import casework_for_subject_access
+from safeguarding.dataprotection.sources import CASEWORK_SECTION, SECTIONS, Category, Gathered, Item, ThirdParty
 from safeguarding.earlywarning.selectors import alerts_for_subject_access
 from safeguarding.frontdoor.selectors import concerns_for_subject_access
 from safeguarding.panel.selectors import referrals_for_subject_access
@@ -90,3 +91,36 @@ def referrals(user: User, person: Person) -> Gathered:
                      ("Why it closed", r.closed_reason)])
         for r in referrals_for_subject_access(user=user, person=person)
     ])
+
+
+def casework(user: User, person: Person) -> Gathered:
+    """Return home interviews and the casework recorded in the hub (strategy discussions, conferences,
+    assessments, NRM steps). What the child said in an interview is their own words, never redacted;
+    the people and places they named, and who held it, are proposed for redaction as others'."""
+    steps, interviews = casework_for_subject_access(user=user, person=person)
+    items = []
+    for i in interviews:
+        source = f"return home interview {i.pk}"
+        items.append(Item(
+            section=CASEWORK_SECTION, kind="return_home_interview", source=source,
+            title=f"Return home interview recorded by {i.agency.name}", occurred_at=i.held_at,
+            fields=[("Outcome", i.get_outcome_display()),
+                    ("After the return of", f"{i.missing_episode.ended_at:%-d %B %Y, %H:%M}"
+                     if i.missing_episode.ended_at else ""),
+                    ("Held by", i.interviewer), ("Places named", i.places_named), ("People named", i.people_named),
+                    ("Why it was not held", i.reason_not_held)],
+            third_parties=[ThirdParty(2, Category.IDENTIFIER), ThirdParty(3, Category.IDENTIFIER),
+                           ThirdParty(4, Category.IDENTIFIER)],
+        ))
+        if i.child_said:
+            items.append(Item(section=CASEWORK_SECTION, kind="own_words", source=source,
+                              title="In your words, at the return home interview", occurred_at=i.held_at,
+                              fields=[("What you said", i.child_said)], own_words=True))
+    for s in steps:
+        fields = [("What", s.get_kind_display()), ("Note", s.note)]
+        if s.positive is not None:
+            fields.insert(1, ("Decision", "Grounds found" if s.positive else "No grounds found"))
+        items.append(Item(section=CASEWORK_SECTION, kind="casework_step", source=f"casework step {s.pk}",
+                          title=f"{s.get_kind_display()}, recorded by {s.agency.name}", occurred_at=s.occurred_at,
+                          fields=fields))
+    return Gathered(items)
