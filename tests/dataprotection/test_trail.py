@@ -40,7 +40,9 @@ def test_the_trail_filters_by_user_action_person_and_date(make_user, settings) -
     assert [e.actor_id for e in searched.context["events"].items] == [other.pk]
     about = client.get(reverse("dataprotection:trail"), {"person": child.reference})
     assert about.context["person"] == child
+    # The views of their record (the search found no record of theirs: they have none).
     assert {e.event_type for e in about.context["events"].items} <= {AuditEventType.PERSON_VIEWED,
+                                                                     AuditEventType.PERSON_SEARCHED,
                                                                      AuditEventType.AUDIT_TRAIL_VIEWED}
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     future = client.get(reverse("dataprotection:trail"), {
@@ -60,3 +62,26 @@ def test_only_the_data_protection_officer_reads_the_trail(make_user) -> None:  #
     for role in (Role.TRIAGE_WORKER, Role.ADMINISTRATOR, Role.PARTNERSHIP_MANAGER):
         client = sign_in(Client(), make_user(role=role, agency_kind=AgencyKind.COUNCIL))
         assert client.get(reverse("dataprotection:trail"), {"download": "csv"}).status_code == 403
+
+
+def test_who_saw_a_child_includes_every_list_search_and_download_that_showed_them(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.dataprotection.assemble import gather
+    from tests.factories import SourceRecordFactory
+
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, username="triage.one")
+    child = SourceRecordFactory(given_name="Chloe", family_name="Barker").person
+    unrelated = SourceRecordFactory(given_name="Amy", family_name="Smith").person
+    reader = sign_in(Client(), triage)
+    reader.get(reverse("people:search"), {"family_name": "Barker"})  # a search that found her
+    reader.get(reverse("people:search"), {"family_name": "Smith"})  # one that did not
+    client = sign_in(Client(), dpo)
+    about = client.get(reverse("dataprotection:trail"), {"person": child.reference})
+    rows = [(e.event_type, e.actor_id) for e in about.context["events"].items]
+    assert (AuditEventType.PERSON_SEARCHED, triage.pk) in rows
+    assert rows.count((AuditEventType.PERSON_SEARCHED, triage.pk)) == 1
+    theirs = client.get(reverse("dataprotection:trail"), {"person": unrelated.reference})
+    assert [e.event_type for e in theirs.context["events"].items].count(AuditEventType.PERSON_SEARCHED) == 1
+    # A subject access bundle's "who has viewed or changed your record" lists the search too.
+    items, _ = gather(user=dpo, person=child)
+    assert any(i.kind == "audit" and "triage.one" in dict(i.fields)["By"] and "earch" in i.title for i in items)

@@ -315,6 +315,7 @@ def persons_shown(*, user: User, page: str, person_ids: Iterable[int | None], de
             target_kind="page",
             target_id=page[:120],
             detail={"persons": shown, **(detail or {})},
+            shown=shown,
         )
 
 

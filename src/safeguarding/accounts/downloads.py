@@ -52,6 +52,7 @@ def list_download(
             target_kind="list",
             target_id=page[:120],
             detail={"rows": count, "filters": filters, "persons": sorted(persons)},
+            shown=persons,
         )
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

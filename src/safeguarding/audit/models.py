@@ -8,6 +8,8 @@ audit row."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -213,6 +215,30 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.get_event_type_display()} by {self.actor_label}"
+
+
+class AuditPersonShown(models.Model):
+    """A person an audited list, search or download showed, beside its row (whose ``detail`` names
+    every one and is covered by the chain): so "who saw this person" finds the queues, searches and
+    CSV files that showed them as well as the pages about them alone. Written with the row, in its
+    transaction; it holds nothing the row does not."""
+
+    sequence = models.BigIntegerField(help_text="the audit row's sequence")
+    person_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["person_id", "sequence"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} showed {self.person_id}"
+
+
+def about_person(ids: Any) -> models.Q:
+    """A filter on AuditEvent for the rows about any of these person ids: their own, and the lists,
+    searches and downloads that showed them."""
+    return models.Q(person_id__in=ids) | models.Q(
+        sequence__in=AuditPersonShown.objects.filter(person_id__in=ids).values("sequence")
+    )
 
 
 class AuditChainHead(models.Model):

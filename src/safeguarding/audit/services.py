@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from safeguarding.audit.context import current_context
-from safeguarding.audit.models import AuditChainHead, AuditEvent, AuditEventType
+from safeguarding.audit.models import AuditChainHead, AuditEvent, AuditEventType, AuditPersonShown
 
 GENESIS_HASH = "0" * 64
 logger = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ def audit_record(
     person_id: int | None = None,
     reason: str = "",
     detail: dict[str, Any] | None = None,
+    shown: Iterable[int] = (),
 ) -> AuditEvent:
     """Append one event to the trail, in the caller's transaction.
 
@@ -116,6 +117,8 @@ def audit_record(
     event.row_mac = compute_mac(event)
     event.save(force_insert=True)
     AuditChainHead.objects.filter(pk=1).update(row_hash=event.row_hash)
+    if people := sorted(set(shown)):  # the persons a list, search or download showed (``about_person``)
+        AuditPersonShown.objects.bulk_create(AuditPersonShown(sequence=event.sequence, person_id=pk) for pk in people)
     every = int(getattr(settings, "AUDIT_ANCHOR_EVERY", 0) or 0)
     if every and event.sequence % every == 0:
         # Once the row is committed (an anchor to a row rolled back would be a false alarm).

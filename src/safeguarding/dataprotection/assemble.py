@@ -6,7 +6,7 @@ own values that the redaction proposals work from."""
 from __future__ import annotations
 
 from safeguarding.accounts.models import User
-from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
 from safeguarding.dataprotection import redaction
 from safeguarding.dataprotection.sources import (
     AUDIT_SECTION,
@@ -215,7 +215,7 @@ def _support(person: Person) -> list[Item]:
 
 def _audit(person: Person) -> list[Item]:
     rows = (
-        AuditEvent.objects.filter(person_id__in=identity.ids_of(person))
+        AuditEvent.objects.filter(about_person(identity.ids_of(person)))
         .order_by("sequence")
         .values_list("sequence", "occurred_at", "event_type", "actor_label", "actor_agency", "reason")
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, one_or_404, require
 from safeguarding.accounts.models import User
-from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
 from safeguarding.audit.services import audit_record
 from safeguarding.core.lists import Column, Listing, Sort, listing, period
 from safeguarding.dataprotection.forms import SarFilters, TrailFilters
@@ -52,7 +52,7 @@ def audit_events_for_person(*, user: User, person_id: int) -> QuerySet[AuditEven
             person_id=person_id,
         )
     return (
-        AuditEvent.objects.filter(person_id__in=identity.ids_of(person_id))
+        AuditEvent.objects.filter(about_person(identity.ids_of(person_id)))
         .select_related("actor")
         .order_by("-sequence")
     )
@@ -82,7 +82,7 @@ def trail_listing(*, user: User, query: Mapping[str, Any]) -> tuple[Listing[Audi
             filters.add_error("person", "No person has this hub reference")
             events = events.none()
         else:
-            events = events.filter(person_id__in=identity.ids_of(person.pk))
+            events = events.filter(about_person(identity.ids_of(person.pk)))
     if wanted.get("user"):
         events = events.filter(Q(actor_label__icontains=wanted["user"]) | Q(actor__username__icontains=wanted["user"]))
     if wanted.get("action"):

@@ -330,6 +330,7 @@ def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
             actor=user,
             target_kind="search",
             detail={"criteria": criteria.as_dict(), "results": [p.pk for p in people]},
+            shown=[p.pk for p in people],
         )
     return people
 
@@ -581,5 +582,6 @@ def people_listing(*, user: User, criteria: SearchCriteria, query: Mapping[str, 
             target_kind="search",
             detail={"criteria": criteria.as_dict(), "results": [p.pk for p in found.items], "total": found.total,
                     "page": found.page},
+            shown=[p.pk for p in found.items],
         )
     return found
