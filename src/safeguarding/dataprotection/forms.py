@@ -66,6 +66,11 @@ class DisclosureForm(forms.Form):
                                 error_messages={"required": "Say to whom it was disclosed"})
     what = forms.CharField(label="What was disclosed", widget=forms.Textarea, max_length=4000,
                            error_messages={"required": "Say what was disclosed"})
+    purpose = forms.CharField(label="Why was it shared", widget=forms.Textarea, max_length=4000,
+                              help_text="What it was necessary for, for example a strategy discussion in another area",
+                              error_messages={"required": "Say why it was shared"})
+    shared_by = forms.CharField(label="Who shared it (optional)", max_length=300, required=False,
+                                help_text="Name and agency, if not you")
     lawful_basis = forms.ChoiceField(label="Lawful basis", choices=LawfulBasis.choices, widget=forms.RadioSelect,
                                      error_messages={"required": "Choose the lawful basis"})
     disclosed_on = _date("When?", "Enter the date of the disclosure")

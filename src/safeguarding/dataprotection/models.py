@@ -172,11 +172,15 @@ class LawfulBasis(models.TextChoices):
 
 
 class Disclosure(models.Model):
-    """Information that left the hub: to whom, what, on what lawful basis, and what was withheld."""
+    """Information that left the hub: to whom, what, why, by whom, on what lawful basis, and what was
+    withheld."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
     recipient = models.CharField(max_length=300)
     what = models.TextField()
+    purpose = models.TextField(blank=True, help_text="why it was shared (DOMAIN.md: what, with whom, why)")
+    shared_by = models.CharField(max_length=300, blank=True,
+                                 help_text="who shared it, where not the person who recorded it")
     lawful_basis = models.CharField(max_length=30, choices=LawfulBasis.choices)
     disclosed_on = models.DateField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

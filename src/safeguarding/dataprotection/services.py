@@ -262,6 +262,7 @@ def sar_send(*, acting_user: User, sar: SubjectAccessRequest, sent_on: dt.date, 
             withheld.append({"what": f"{n} item(s) withheld whole", "reason": reason})
         disclosure = Disclosure.objects.create(
             person=locked.person, recipient=recipient.strip(), lawful_basis=LawfulBasis.RIGHT_OF_ACCESS,
+            purpose=f"Answering subject access request {locked.reference}",
             what=f"Subject access bundle {locked.reference}: {bundle.items_disclosed} items, {bundle.pages} pages "
                  f"(PDF SHA-256 {bundle.pdf_sha256[:16]}…) and its machine-readable copy",
             disclosed_on=sent_on, recorded_by=acting_user, recorded_at=timezone.now(), request=locked,
@@ -295,10 +296,14 @@ def sar_withdraw(*, acting_user: User, sar: SubjectAccessRequest, note: str) -> 
 
 def disclosure_record(
     *, acting_user: User, person: Person | None, recipient: str, what: str, lawful_basis: str, disclosed_on: dt.date,
+    purpose: str, shared_by: str = "",
 ) -> Disclosure:
     """Any disclosure outside the hub (a sharing with another area, a court order, an export): what,
-    to whom, and the lawful basis."""
+    to whom, why, by whom (the practitioner who shared it, where not the officer recording it), and
+    the lawful basis."""
     _require(acting_user)
+    if not purpose.strip():
+        raise ServiceError("Say why it was shared", field="purpose")
     if lawful_basis not in LawfulBasis.values:
         raise ServiceError("Choose the lawful basis", field="lawful_basis")
     if not recipient.strip():
@@ -310,8 +315,11 @@ def disclosure_record(
     with transaction.atomic():
         disclosure = Disclosure.objects.create(
             person=identity.current(person) if person else None, recipient=recipient.strip(), what=what.strip(),
+            purpose=purpose.strip(), shared_by=shared_by.strip(),
             lawful_basis=lawful_basis, disclosed_on=disclosed_on, recorded_by=acting_user, recorded_at=timezone.now(),
         )
         audit_record(event_type=AuditEventType.DISCLOSURE_RECORDED, actor=acting_user, target_kind="disclosure",
-                     target_id=disclosure.pk, person_id=disclosure.person_id, reason=lawful_basis)
+                     target_id=disclosure.pk, person_id=disclosure.person_id, reason=purpose.strip(),
+                     detail={"lawful_basis": lawful_basis, "recipient": disclosure.recipient,
+                             "shared_by": disclosure.shared_by})
     return disclosure
