@@ -98,7 +98,10 @@ def assert_interview_shares_match_the_extract(out: Path) -> None:
         for number, (went, back, system) in enumerate(seen):
             if back is None or back + dt.timedelta(hours=72) > now:
                 continue
-            following = seen[number + 1][0] if number + 1 < len(seen) else None
+            # The child next went missing: the first episode to start once this one ended (another
+            # agency's record of the same episode, starting before, is not a next one).
+            following = min((start for other, (start, _, _) in enumerate(seen) if other != number and start >= back),
+                            default=None)
             held = [t for t in interviews[person] if t >= went and (following is None or t < following)]
             due[agency_of[system]] += 1
             if held and min(held) <= back + dt.timedelta(hours=72):
