@@ -556,6 +556,34 @@ def test_a_rejected_row_does_not_take_its_event_id_from_the_corrected_row_after_
 
 
 @pytest.mark.django_db
+def test_an_event_reclassified_by_a_later_extract_is_never_silent(systems: dict, tmp_path: Path) -> None:
+    from safeguarding.audit.models import AuditEvent, AuditEventType
+
+    header = EVENTS_HEADER + ",handling\n"
+    first = write_extract(tmp_path / "first", {
+        "people.csv": people_file(people_row("P1")),
+        "events.csv": header + "police-records,E1,P1,intelligence,2025-02-03,,,,,,,Seen with an adult at a flat,C\n",
+    })
+    import_extract(first)
+    again = write_extract(tmp_path / "again", {
+        "events.csv": header + "police-records,E1,P1,other,2025-02-03,,,,,,,Seen with an adult at a flat,P\n",
+    })
+
+    result = import_extract(again)
+
+    (warning,) = issues_at(result, "events.csv")[2]
+    assert warning.severity == IssueSeverity.WARNING
+    assert "reclassified: event_type intelligence to other, handling C to P" in warning.reason
+    assert "seen only by the police and is now shared with every casework role" in warning.reason
+    event = Event.objects.get()
+    assert (event.event_type, event.handling) == ("other", "P")  # the police's own system may reclassify
+    row = AuditEvent.objects.filter(event_type=AuditEventType.EXTRACT_IMPORTED).order_by("-sequence").first()
+    assert row.detail["reclassified"] == [{"event": event.pk, "before": {"event_type": "intelligence", "handling": "C"},
+                                           "after": {"event_type": "other", "handling": "P"}}]
+    assert row.detail["reclassified_count"] == 1
+
+
+@pytest.mark.django_db
 def test_a_missing_required_column_rejects_that_file_only(systems: dict, example: Path) -> None:
     (example / "relationships.csv").write_text("source_system,record_id,relationship\npolice-records,X,peer\n")
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from django.conf import settings
@@ -122,7 +122,7 @@ def import_extract(
             # Its columns are those of the files' headers, known now that they have been read.
             rejects = RejectsFile(rejects_path(data_dir, run.pk), [c for s in staged for c in s.header])
             with transaction.atomic():
-                log = _write(run, staged, rejects, progress)
+                log, reclassified = _write(run, staged, rejects, progress)
                 run.status = ImportStatus.COMPLETED
                 run.finished_at = timezone.now()
                 run.counts = {s.fmt.name: asdict(s.counts) for s in staged}
@@ -139,6 +139,10 @@ def import_extract(
                         "counts": run.counts,
                         "issues": log.count,
                         "rejects_file": str(kept) if kept else "",
+                        # Events given another type or handling code, before and after (the first
+                        # thousand; the count is whole).
+                        "reclassified": reclassified[:1000],
+                        "reclassified_count": len(reclassified),
                     },
                 )
         except BaseException as exc:
@@ -269,7 +273,9 @@ def _validated_here(
 # --- Stage 3: write, in the caller's transaction --------------------------------------------------
 
 
-def _write(run: ImportRun, staged: list[StagedFile], rejects: RejectsFile, progress: Progress | None) -> IssueLog:
+def _write(
+    run: ImportRun, staged: list[StagedFile], rejects: RejectsFile, progress: Progress | None
+) -> tuple[IssueLog, list[dict[str, Any]]]:
     log = IssueLog(run, rejects)
     upsert = Upsert(log, {s.pk: s.code for s in SourceSystem.objects.all()})
     for file in staged:
@@ -293,7 +299,7 @@ def _write(run: ImportRun, staged: list[StagedFile], rejects: RejectsFile, progr
                 done += batch.size
                 if progress:
                     progress(stage, done, file.accepted)
-    return log
+    return log, upsert.reclassified
 
 
 # The tables each file writes, and the fields whose indexes stay through a write large next to its

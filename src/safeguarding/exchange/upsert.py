@@ -21,7 +21,7 @@ from safeguarding.exchange.models import IssueSeverity
 from safeguarding.exchange.staging import StagedBatch
 from safeguarding.exchange.validate import Accepted
 from safeguarding.people import identity
-from safeguarding.people.models import Event, Relationship, SourceRecord
+from safeguarding.people.models import Event, Relationship, SourceRecord, is_restricted
 
 # SourceRecord fields an extract sets, in the order they are compared and updated.
 RECORD_FIELDS = (*PEOPLE.fields, "raw")
@@ -172,6 +172,9 @@ class Upsert:
         self.counts = FileCounts()
         self.file = ""
         self._systems_new_to_file: set[int] = set()
+        # Events a later extract gave another type or handling code: each kept, before and after, in
+        # the import's audit row (records are never reclassified silently; DOMAIN.md).
+        self.reclassified: list[dict[str, Any]] = []
 
     def start_file(self, file: str, counts: FileCounts) -> None:
         self.file = file
@@ -333,11 +336,31 @@ class Upsert:
                 continue
             row = batch.row(index)
             row.values["source_record_id"] = record_pk
+            self._reclassifying(batch, index, event, row)
             self._bring_up_to_date(event, row, changed)
         given = {"source_system_id": batch.take(systems, new), "event_id": batch.take(event_ids, new),
                  "source_record_id": new_records}
         self._insert(_EVENTS, batch, new, given, _EVENT_DEFAULTS, timezone.now())
         self._update(_EVENTS, changed, EVENT_FIELDS)
+
+    def _reclassifying(self, batch: StagedBatch, index: int, stored: dict[str, Any], row: Accepted) -> None:
+        """A held event whose type or handling code this row changes: kept (``reclassified``) and told
+        with a warning, saying when it lifts a restriction to the police."""
+        before = {name: stored[name] for name in ("event_type", "handling")}
+        after = {name: row.values.get(name, before[name]) for name in before}
+        if after == before:
+            return
+        self.reclassified.append({"event": stored["id"], "before": before, "after": after})
+        lifted = is_restricted(before["event_type"], before["handling"]) and not is_restricted(
+            after["event_type"], after["handling"])
+        words = ", ".join(f"{name} {before[name] or 'empty'!s} to {after[name] or 'empty'!s}"
+                          for name in before if before[name] != after[name])
+        reason = (f"event_id {stored['event_id']!r} held before is reclassified: {words}"
+                  + ("; it was seen only by the police and is now shared with every casework role" if lifted else "")
+                  + ". The earlier values are kept in the import's audit record")
+        self.counts.warnings += 1
+        self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.WARNING, reason, "event_type",
+                              batch.raw(index)))
 
     def write(self, file: str, batch: StagedBatch) -> None:
         {PEOPLE.name: self.people, RELATIONSHIPS.name: self.relationships, EVENTS.name: self.events}[file](batch)
