@@ -268,6 +268,19 @@ def test_a_second_person_must_approve_a_lower_level_before_it_is_in_force(  # ty
         services.downgrade_approve(acting_user=approver, assessment=request)
 
 
+def test_a_draft_saved_before_approval_was_switched_on_still_waits_for_a_second_person(  # type: ignore[no-untyped-def]
+    admin, coordinator, practitioner, child: Child
+) -> None:
+    _set_approval(admin, False)
+    screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    draft = services.screening_answers_save(acting_user=coordinator, child=child.person, answers=answers_for(None))
+    _set_approval(admin, True)  # the partnership switches approval on while the draft waits
+    done = services.screening_complete(acting_user=coordinator, assessment=draft, judgement_level="medium",
+                                       judgement_reasoning="Safety plan working", downgrade_reason="Settled at home")
+    assert done.status == ScreeningStatus.AWAITING_APPROVAL
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
+
+
 def test_a_refused_lower_level_leaves_the_old_level_in_force(make_user, practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
     screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
     request = screen(practitioner, child.person, "no_current_risk", reason="Closed by social care")

@@ -130,17 +130,14 @@ class JudgementForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, tool: ToolConfig, current_name: str | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tool: ToolConfig, current_name: str | None, needs_approval: bool,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choice(self.fields["judgement_level"]).choices = [(lv.code, lv.name) for lv in tool.levels]
         if current_name:
             self.fields["downgrade_reason"].help_text = (
                 f"Needed only if your judgement is lower than the level in force now ({current_name}). "
-                + (
-                    "A second person must approve it before it comes into force."
-                    if tool.downgrade_needs_approval
-                    else ""
-                )
+                + ("A second person must approve it before it comes into force." if needs_approval else "")
             ).strip()
         else:
             del self.fields["downgrade_reason"]

@@ -37,6 +37,13 @@ def tool_current() -> ScreeningToolVersion:
     return version
 
 
+def downgrade_needs_approval(version: ScreeningToolVersion) -> bool:
+    """Whether a lower level judged on a screening answered against ``version`` waits for a second
+    person: as that version says, or as the tool says now (a draft saved before the partnership
+    switched approval on must not complete a downgrade without it)."""
+    return version.tool.downgrade_needs_approval or tool_current().tool.downgrade_needs_approval
+
+
 def tool_versions(*, user: User) -> QuerySet[ScreeningToolVersion]:
     require(user, Capability.CONFIGURE_TOOLS)
     return ScreeningToolVersion.objects.select_related("created_by").order_by("-number")

@@ -32,7 +32,7 @@ from safeguarding.screening.models import (
     ScreeningStatus,
     ScreeningToolVersion,
 )
-from safeguarding.screening.selectors import level_in_force, tool_current
+from safeguarding.screening.selectors import downgrade_needs_approval, level_in_force, tool_current
 from safeguarding.screening.tool import (
     ANSWERS,
     YES,
@@ -548,7 +548,7 @@ def screening_complete(
         locked.level_before = before
         locked.is_downgrade = is_downgrade
         locked.downgrade_reason = downgrade_reason.strip() if is_downgrade else ""
-        if is_downgrade and tool.downgrade_needs_approval:
+        if is_downgrade and downgrade_needs_approval(locked.tool_version):
             locked.status = ScreeningStatus.AWAITING_APPROVAL
             locked.approval = ApprovalStatus.AWAITING
         else:

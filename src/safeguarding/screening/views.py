@@ -179,6 +179,7 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
         request.POST or None,
         tool=tool,
         current_name=current_name,
+        needs_approval=selectors.downgrade_needs_approval(assessment.tool_version),
         initial={"judgement_level": assessment.computed_level},
     )
     if request.method == "POST" and form.is_valid():
