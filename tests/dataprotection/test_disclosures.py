@@ -38,3 +38,22 @@ def test_a_disclosure_is_refused_without_why_and_says_who_shared_it(make_user) -
     row = AuditEvent.objects.get(event_type=AuditEventType.DISCLOSURE_RECORDED)
     assert row.person_id == child.pk and row.reason.startswith("Strategy discussion")
     assert row.detail["shared_by"] == "Sam Patel, council social worker"
+
+
+def test_police_intelligence_shared_with_another_agency_is_on_the_officers_record_of_sharing(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.contexts import services as contexts
+
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    report = contexts.intelligence_record(
+        acting_user=officer, observed_on=timezone.localdate(), source_evaluation="2", assessment="B", handling="C",
+        handling_conditions="Council children's services only", sanitised_text="SANITISED-WORDS about a hotel",
+        source_description="CHIS 46", persons=[PersonFactory()],
+    )
+    contexts.intelligence_disclose(acting_user=officer, report=report, to_agency=agencies[AgencyKind.COUNCIL],
+                                   to_person="Jo Smith", purpose="Safety planning for the child",
+                                   lawful_basis="dpa_sch1_18")
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    page = sign_in(Client(), dpo).get(reverse("dataprotection:disclosures")).content.decode()
+    shared = page.split('id="shared"', 1)[1].split("</table>", 1)[0]
+    assert report.reference in shared and "Safety planning for the child" in shared and "Jo Smith" in shared
+    assert "SANITISED-WORDS" not in page and "CHIS" not in page

@@ -46,6 +46,7 @@ from safeguarding.contexts.models import (
 )
 from safeguarding.core.arrow import query_arrow
 from safeguarding.core.lists import Listing, listing
+from safeguarding.dataprotection.sources import Shared
 from safeguarding.people.models import Person, PersonRole, SourceRecord, person_reference
 
 # A child's network larger than this is drawn as the child's world: everything within three steps.
@@ -697,3 +698,14 @@ def direct_links_of(*, user: User, person: Person) -> DirectLinks:
     people = sorted(Person.objects.filter(pk__in=others), key=lambda p: (p.family_name, p.given_name, p.pk)) \
         if others else []
     return DirectLinks(entities=entities, people=people)
+
+
+def intelligence_shared() -> list[Shared]:
+    """Every disclosure of police intelligence beyond the police, for the data protection officer's
+    record of sharing: the report's reference and grading, never its text or source."""
+    return [
+        Shared(at=d.disclosed_at, to=f"{d.to_person}, {d.to_agency.name}",
+               what=f"Police intelligence {d.report.reference} (graded {d.report.grading})", why=d.purpose,
+               lawful_basis=d.get_lawful_basis_display(), by=d.disclosed_by.display_name)
+        for d in Disclosure.objects.select_related("report", "to_agency", "disclosed_by").order_by("-disclosed_at")[:500]
+    ]

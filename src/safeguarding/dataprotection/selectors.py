@@ -20,6 +20,7 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
 from safeguarding.audit.services import audit_record
 from safeguarding.core.lists import Column, Listing, Sort, listing, period
+from safeguarding.dataprotection import sources
 from safeguarding.dataprotection.forms import SarFilters, TrailFilters
 from safeguarding.dataprotection.models import (
     BreakGlassAccess,
@@ -303,6 +304,12 @@ def sar_bundle_download(*, user: User, sar: SubjectAccessRequest, copy: str) -> 
 def disclosures(*, user: User, limit: int = 200) -> list[Disclosure]:
     require(user, Capability.SUBJECT_ACCESS)
     return list(Disclosure.objects.select_related("person", "recorded_by", "request")[:limit])
+
+
+def shared_elsewhere(*, user: User) -> list[sources.Shared]:
+    """Sharing other rooms recorded (police intelligence shared with another agency), for the same page."""
+    require(user, Capability.SUBJECT_ACCESS)
+    return sources.shared_elsewhere()
 
 
 # --- the overview -----------------------------------------------------------------------------------

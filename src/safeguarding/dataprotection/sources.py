@@ -125,3 +125,32 @@ def register_sar_source(name: str, source: SarSource) -> None:
 
 def registered_sources() -> dict[str, SarSource]:
     return dict(_sources)
+
+
+# --- sharing recorded in other rooms, for the data protection officer's disclosures page -----------
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One sharing a room above this one recorded (police intelligence shared with another agency):
+    when, with whom, what (by reference, never the content), why, on what basis, and by whom."""
+
+    at: dt.datetime
+    to: str
+    what: str
+    why: str
+    lawful_basis: str
+    by: str
+
+
+SharingSource = Callable[[], list[Shared]]
+_sharing: dict[str, SharingSource] = {}
+
+
+def register_sharing_source(name: str, source: SharingSource) -> None:
+    _sharing[name] = source
+
+
+def shared_elsewhere() -> list[Shared]:
+    """Every sharing the other rooms recorded, newest first."""
+    return sorted((row for source in _sharing.values() for row in source()), key=lambda r: r.at, reverse=True)

@@ -169,7 +169,8 @@ def disclosure_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Disclosure recorded")
                 return redirect("dataprotection:disclosures")
     return render(request, "dataprotection/disclosures.html",
-                  {"disclosures": selectors.disclosures(user=user), "form": form})
+                  {"disclosures": selectors.disclosures(user=user), "shared": selectors.shared_elsewhere(user=user),
+                   "form": form})
 
 
 # --- sealed records and break-glass -------------------------------------------------------------

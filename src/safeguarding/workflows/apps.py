@@ -30,6 +30,11 @@ class WorkflowsConfig(AppConfig):
         register_sar_source("screening", subject_access.screenings)
         register_sar_source("panel", subject_access.referrals)
         register_sar_source("clocks", subject_access.casework)
+        # The data protection officer's record of sharing holds police intelligence shared too.
+        from safeguarding.contexts.selectors import intelligence_shared
+        from safeguarding.dataprotection.sources import register_sharing_source
+
+        register_sharing_source("contexts", intelligence_shared)
         # Sealed records: every read through the access policy leaves out who is sealed from whom.
         register_hidden_persons("dataprotection", persons_hidden_by_seals)
         register_referral_source("frontdoor", concern_moments)
