@@ -241,6 +241,29 @@ def test_a_reopened_plan_has_its_review_clock_and_an_earlier_clock_keeps_its_fir
     assert discussed.met_at == first_closure  # met when the plan first closed, not moved to the second closure
 
 
+def test_a_childs_subject_access_bundle_holds_the_panels_work_but_not_the_polices_actions(
+    panel: Panel, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.dataprotection.assemble import gather
+
+    held(panel)
+    discuss(panel, actions=[
+        ActionInput("Visit the takeaway with licensing", panel.officer, next_weekday(2), step="disruption"),
+        ActionInput("Weekly visit by her social worker", panel.practitioner, next_weekday(3)),
+    ])
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    items, _ = gather(user=dpo, person=panel.child)
+    panel_items = [i for i in items if i.section == "The panel's discussions and plans"]
+    kinds = sorted(i.kind for i in panel_items)
+    assert kinds == ["panel_discussion", "plan", "plan_action", "withheld_police"]
+    text = " ".join(v for i in panel_items for _, v in i.fields)
+    assert "Weekly visit by her social worker" in text and "Chloe is safe at night" in text
+    assert "takeaway" not in text  # the police's disruption is withheld whole, with its reason
+    assert next(i for i in panel_items if i.kind == "withheld_police").withheld_reason
+    # Nobody else reads the panel's work through subject access.
+    assert [i for i in gather(user=panel.coordinator, person=panel.child)[0] if i.section.startswith("The panel")] == []
+
+
 def test_a_plan_with_open_actions_does_not_close(panel: Panel) -> None:
     held(panel)
     plan = discuss(panel).plan

@@ -107,12 +107,13 @@ SECTIONS = [
     "Early-warning alerts",
     "Screenings and risk levels",
     "Panel referrals",
+    "The panel's discussions and plans",
     "Return home interviews and casework",
     "Support plans",
     "Your wishes about contact",
     "Who has viewed or changed your record",
 ]
-CASEWORK_SECTION, SUPPORT_SECTION, CONTACT_SECTION, AUDIT_SECTION = SECTIONS[6:10]
+PANEL_SECTION, CASEWORK_SECTION, SUPPORT_SECTION, CONTACT_SECTION, AUDIT_SECTION = SECTIONS[6:11]
 
 SarSource = Callable[[Any, Any], Gathered]  # (user, person) -> what the room holds about the person
 _sources: dict[str, SarSource] = {}

@@ -421,6 +421,26 @@ def strategic_escalations(*, user: User) -> list[Escalation]:
     )
 
 
+# --- subject access -----------------------------------------------------------------------------
+
+
+def panel_work_for_subject_access(*, user: User, person: Person) -> tuple[list[Discussion], list[Plan]]:
+    """The panel's discussions of the person at held meetings, and their plans with goals and actions,
+    under any id they have had, oldest first, for their own subject access request (the data
+    protection officer only)."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return [], []
+    discussions = list(
+        Discussion.objects.filter(identity.same_person("item__person", person), item__meeting__held_at__isnull=False)
+        .select_related("item__meeting").order_by("item__meeting__scheduled_for", "pk")
+    )
+    plans = list(
+        Plan.objects.filter(identity.same_person("child", person))
+        .prefetch_related("goals", "actions__owner_agency").order_by("opened_at", "pk")
+    )
+    return discussions, plans
+
+
 # --- the panel's review clocks (registered with the clocks room) --------------------------------
 
 

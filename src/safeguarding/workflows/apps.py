@@ -30,6 +30,7 @@ class WorkflowsConfig(AppConfig):
         register_sar_source("screening", subject_access.screenings)
         register_sar_source("panel", subject_access.referrals)
         register_sar_source("clocks", subject_access.casework)
+        register_sar_source("mace", subject_access.panel_work)
         # The data protection officer's record of sharing holds police intelligence shared too.
         from safeguarding.contexts.selectors import intelligence_shared
         from safeguarding.dataprotection.sources import register_sharing_source

@@ -4,11 +4,21 @@ starts (``workflows.apps``). A room built later (meetings, plans) adds a source 
 
 from __future__ import annotations
 
-from safeguarding.accounts.models import Role, User
+from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.clocks.selectors import casework_for_subject_access
-from safeguarding.dataprotection.sources import CASEWORK_SECTION, SECTIONS, Category, Gathered, Item, ThirdParty
+from safeguarding.dataprotection.assemble import POLICE_WORK_WITHHELD
+from safeguarding.dataprotection.sources import (
+    CASEWORK_SECTION,
+    PANEL_SECTION,
+    SECTIONS,
+    Category,
+    Gathered,
+    Item,
+    ThirdParty,
+)
 from safeguarding.earlywarning.selectors import alerts_for_subject_access
 from safeguarding.frontdoor.selectors import concerns_for_subject_access
+from safeguarding.mace.selectors import panel_work_for_subject_access
 from safeguarding.panel.selectors import referrals_for_subject_access
 from safeguarding.people.models import Person
 from safeguarding.screening.selectors import screenings_for_subject_access
@@ -123,4 +133,42 @@ def casework(user: User, person: Person) -> Gathered:
         items.append(Item(section=CASEWORK_SECTION, kind="casework_step", source=f"casework step {s.pk}",
                           title=f"{s.get_kind_display()}, recorded by {s.agency.name}", occurred_at=s.occurred_at,
                           fields=fields))
+    return Gathered(items)
+
+
+def panel_work(user: User, person: Person) -> Gathered:
+    """The panel's discussions of the person and their multi-agency plans: goals, and each agency's
+    actions with what was done. An action the police own (disruption, an investigation's step) is the
+    police's work and is withheld whole, as it is elsewhere in a bundle."""
+    discussions, plans = panel_work_for_subject_access(user=user, person=person)
+    items = []
+    for d in discussions:
+        meeting = d.item.meeting
+        items.append(Item(
+            section=PANEL_SECTION, kind="panel_discussion", source=f"panel meeting {meeting.reference}",
+            title=f"Discussed at panel meeting {meeting.reference}", occurred_at=meeting.scheduled_for,
+            fields=[("What the panel said", d.summary), ("Decision", d.get_decision_display()),
+                    ("Level confirmed", d.confirmed_level_name)],
+        ))
+    for plan in plans:
+        source = f"plan {plan.reference}"
+        items.append(Item(
+            section=PANEL_SECTION, kind="plan", source=source, title=f"Multi-agency plan {plan.reference}",
+            occurred_at=plan.opened_at,
+            fields=[("Status", plan.get_status_display()), ("Goals", "; ".join(g.text for g in plan.goals.all())),
+                    ("Outcome", plan.get_outcome_display() if plan.outcome else ""),
+                    ("Why it closed", plan.closure_reason)],
+        ))
+        for action in plan.actions.all():
+            if action.owner_agency.kind == AgencyKind.POLICE:
+                items.append(Item(section=PANEL_SECTION, kind="withheld_police", source=f"{source} {action.reference}",
+                                  title="An action the police own (withheld)", occurred_at=action.created_at,
+                                  withheld_reason=POLICE_WORK_WITHHELD))
+                continue
+            items.append(Item(
+                section=PANEL_SECTION, kind="plan_action", source=f"{source} {action.reference}",
+                title=f"Action for {action.owner_agency.name}", occurred_at=action.created_at,
+                fields=[("What", action.description), ("Due", f"{action.due_on:%-d %B %Y}"),
+                        ("Status", action.get_status_display()), ("What was done", action.outcome)],
+            ))
     return Gathered(items)
