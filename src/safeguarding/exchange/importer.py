@@ -305,10 +305,11 @@ def _write(
 # The tables each file writes, and the fields whose indexes stay through a write large next to its
 # table (``core.bulk``): the import reads records by person (a changed record's person shows its new
 # values) and relationships by the record they start from; new records and persons take ids in
-# order, so those indexes grow at their end.
+# order, so those indexes grow at their end; the index of events marked C holds almost none of them,
+# so keeping it costs nothing and building it again would read every event.
 WRITTEN: dict[str, tuple[tuple[type[Model], tuple[str, ...]], ...]] = {
     PEOPLE.name: ((SourceRecord, ("person", "source_system")), (Person, ("root", "merged_into"))),
     RELATIONSHIPS.name: ((Relationship, ("from_record",)),),
-    EVENTS.name: ((Event, ()),),
+    EVENTS.name: ((Event, ("handling",)),),
 }
 
