@@ -34,7 +34,11 @@ class SarLogForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    verified_on = _date("When was their identity verified?", "Enter the date their identity was verified")
+    # The ICO: where identity must be checked, the month runs from the day the proof is received.
+    verified_on = GovukDateField(
+        label="When did you receive their proof of identity?",
+        help_text="The month to answer runs from this day, if it is after the request. For example, 27 3 2026",
+        error_messages={"required": "Enter the date their proof of identity was received"})
     evidence = forms.CharField(label="How", max_length=1000, help_text="For example, passport seen at the council offices",
                                error_messages={"required": "Say how their identity was verified"})
 
