@@ -13,8 +13,9 @@ from safeguarding.core.lists import ListFilters
 from safeguarding.dataprotection.models import LawfulBasis, SarStatus
 
 
-def _date(label: str, message: str) -> GovukDateField:
-    return GovukDateField(label=label, help_text="For example, 27 3 2026", error_messages={"required": message})
+def _date(label: str, message: str, explain: str = "") -> GovukDateField:
+    return GovukDateField(label=label, help_text=f"{explain} For example, 27 3 2026".lstrip(),
+                          error_messages={"required": message})
 
 
 class PersonReferenceField(forms.CharField):
@@ -35,10 +36,9 @@ class SarLogForm(forms.Form):
 
 class VerifyForm(forms.Form):
     # The ICO: where identity must be checked, the month runs from the day the proof is received.
-    verified_on = GovukDateField(
-        label="When did you receive their proof of identity?",
-        help_text="The month to answer runs from this day, if it is after the request. For example, 27 3 2026",
-        error_messages={"required": "Enter the date their proof of identity was received"})
+    verified_on = _date("When did you receive their proof of identity?",
+                        "Enter the date their proof of identity was received",
+                        "The month to answer runs from this day, if it is after the request.")
     evidence = forms.CharField(label="How", max_length=1000, help_text="For example, passport seen at the council offices",
                                error_messages={"required": "Say how their identity was verified"})
 

@@ -45,7 +45,7 @@ from safeguarding.earlywarning.models import (
 )
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, alert_level, describe, rule_spec
 from safeguarding.earlywarning.sources import children_under_plan
-from safeguarding.people.models import Event, EventType, Handling, person_reference
+from safeguarding.people.models import Event, EventType, person_reference, restricted_event_parts
 
 Stage = Callable[[str, int | None], Callable[[int], None]]
 SHOWN_IN_EXPLANATION = 12
@@ -176,17 +176,14 @@ class _Explainer:
 
     @property
     def restricted(self) -> set[int]:
-        """Every event that stays with the police (``people.models.is_restricted``): read once, in
-        two queries on indexes (the event type's, and the small one of events marked C)."""
+        """Every event that stays with the police (``people.models.is_restricted``): read once, a
+        query for each half of the rule, each on its own index."""
         if self._restricted is None:
-            self._restricted = set(
-                Event.objects.filter(event_type=EventType.INTELLIGENCE)
-                .exclude(handling=Handling.SHAREABLE)
-                .values_list("pk", flat=True)
-                .iterator(chunk_size=50_000)
-            ) | set(  # anything else the police marked C, on its own small index
-                Event.objects.filter(handling=Handling.CONDITIONS).values_list("pk", flat=True).iterator(chunk_size=50_000)
-            )
+            self._restricted = set()
+            for part in restricted_event_parts():
+                self._restricted.update(
+                    Event.objects.filter(part).values_list("pk", flat=True).iterator(chunk_size=50_000)
+                )
         return self._restricted
 
     def texts(

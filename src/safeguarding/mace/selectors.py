@@ -19,7 +19,7 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.clocks.models import StatutoryClock
 from safeguarding.clocks.sources import ClockFact
-from safeguarding.core.calendar import ENGLAND, end_of_day
+from safeguarding.core.calendar import end_of_day, local_date
 from safeguarding.core.lists import Column, Listing, Sort, listing
 from safeguarding.mace.forms import MeetingFilters, PlanFilters, WorkActionFilters
 from safeguarding.mace.models import (
@@ -476,30 +476,28 @@ def panel_review_facts(children: Collection[int] | None = None) -> list[ClockFac
         closed = next((t for t in times if t >= start), None)
         return closed, f"Plan {plan.reference} closed" if closed else ""
 
+    def review(child: int, key: str, start: dt.datetime, later: Discussion | None, plan: Plan | None) -> ClockFact:
+        """A review clock started at ``start``: due ``weeks`` later, met by the discussion ``later``
+        (the child's next at a held meeting), or else by the plan closing."""
+        due = end_of_day(local_date(start) + dt.timedelta(weeks=weeks))
+        met_at, met_by = None, ""
+        if later is not None:
+            met_at, met_by = later.item.meeting.scheduled_for, f"Reviewed at panel meeting {later.item.meeting.reference}"
+        elif plan is not None:
+            met_at, met_by = closed_after(plan, start)
+        return ClockFact(child, "panel_review", key, start, due, met_at, met_by)
+
     for child, seen in by_child.items():
         for number, d in enumerate(seen):
-            if d.decision not in (PanelDecision.OPEN_PLAN, PanelDecision.CONTINUE_PLAN):
-                continue
-            start = d.item.meeting.scheduled_for
-            due = end_of_day(start.astimezone(ENGLAND).date() + dt.timedelta(weeks=weeks))
-            later = seen[number + 1] if number + 1 < len(seen) else None
-            met_at, met_by = None, ""
-            if later is not None:
-                met_at, met_by = later.item.meeting.scheduled_for, f"Reviewed at panel meeting {later.item.meeting.reference}"
-            elif d.plan is not None:
-                met_at, met_by = closed_after(d.plan, start)
-            facts.append(ClockFact(child, "panel_review", f"review:{d.pk}", start, due, met_at, met_by))
+            if d.decision in (PanelDecision.OPEN_PLAN, PanelDecision.CONTINUE_PLAN):
+                later = seen[number + 1] if number + 1 < len(seen) else None
+                facts.append(review(child, f"review:{d.pk}", d.item.meeting.scheduled_for, later, d.plan))
     # A plan reopened between meetings is due its review as the reopening sets it: met by the child's
     # next discussion at a held meeting, or by the plan closing again.
     for entry in reopenings:
-        child, start, plan = entry.plan.child.root_id, entry.at, entry.plan
-        due = end_of_day(start.astimezone(ENGLAND).date() + dt.timedelta(weeks=weeks))
-        later = next((d for d in by_child.get(child, []) if d.item.meeting.scheduled_for >= start), None)
-        if later is not None:
-            met_at, met_by = later.item.meeting.scheduled_for, f"Reviewed at panel meeting {later.item.meeting.reference}"
-        else:
-            met_at, met_by = closed_after(plan, start)
-        facts.append(ClockFact(child, "panel_review", f"reopened:{entry.pk}", start, due, met_at, met_by))
+        child = entry.plan.child.root_id
+        later = next((d for d in by_child.get(child, []) if d.item.meeting.scheduled_for >= entry.at), None)
+        facts.append(review(child, f"reopened:{entry.pk}", entry.at, later, entry.plan))
     return facts
 
 

@@ -27,7 +27,7 @@ from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.models import ClockStatus, StatutoryClock
-from safeguarding.core.calendar import ENGLAND, is_working_day, next_working_day, working_days_between
+from safeguarding.core.calendar import ENGLAND, is_working_day, local_date, next_working_day, working_days_between
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern
@@ -216,7 +216,7 @@ def agenda_build(*, acting_user: User, meeting: PanelMeeting) -> list[AgendaItem
             if discussed.get(child) is None or discussed[child] < referral.referred_at:
                 add(child, AgendaReason.NEW_REFERRAL, referral)
         due = list(
-            Plan.objects.filter(status=PlanStatus.OPEN, review_due_on__lte=meeting.scheduled_for.astimezone(ENGLAND).date())
+            Plan.objects.filter(status=PlanStatus.OPEN, review_due_on__lte=local_date(meeting.scheduled_for))
             .select_related("child").order_by("review_due_on", "pk")
         )
         flagged = not_reducing_risk(p.child.root_id for p in due)
@@ -294,7 +294,7 @@ def attendance_record(
             raise ServiceError(f"Say whether {agencies[agency_id].name} attended")
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
-        if meeting.scheduled_for.astimezone(ENGLAND).date() > timezone.localdate():
+        if local_date(meeting.scheduled_for) > timezone.localdate():
             raise ServiceError("Attendance can be recorded on the day of the meeting, not before")
         meeting.attendance.all().delete()
         Attendance.objects.bulk_create([
@@ -362,7 +362,7 @@ def discussion_record(
         if Discussion.objects.filter(item=item).exists():
             raise ServiceError("The panel's discussion of this child has already been recorded: say more in the minutes")
         plan = Plan.objects.filter(identity.same_person("child", person), status=PlanStatus.OPEN).first()
-        review_on = meeting.scheduled_for.astimezone(ENGLAND).date() + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)
+        review_on = local_date(meeting.scheduled_for) + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)
         if decision == PanelDecision.OPEN_PLAN and plan is not None:
             raise ServiceError(f"The child already has an open plan ({plan.reference}): choose to continue it",
                                field="decision")
@@ -754,7 +754,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
     safeguarding managers (level 1) and, once the partnership's threshold of working days overdue is
     passed, to the strategic group (level 2); each level once, recorded and notified."""
     now = now or timezone.now()
-    today = now.astimezone(ENGLAND).date()
+    today = local_date(now)
     threshold = settings.ESCALATE_TO_STRATEGIC_WORKING_DAYS
     done_actions = set(Escalation.objects.filter(action__isnull=False).values_list("action_id", "level"))
     done_clocks = set(Escalation.objects.filter(clock__isnull=False).values_list("clock_id", "level"))
@@ -784,7 +784,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
                          link, _names(action.plan.child)))
     for clock in clocks:
-        late = working_days_between(clock.due_at.astimezone(ENGLAND).date(), today)
+        late = working_days_between(local_date(clock.due_at), today)
         for level in (1, 2):
             if (clock.pk, level) in done_clocks or (level == 2 and late < threshold):
                 continue

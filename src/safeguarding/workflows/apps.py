@@ -11,8 +11,9 @@ class WorkflowsConfig(AppConfig):
         and when each was first referred, and the rooms that know (the front door, the panel) stand
         above it, so they are introduced to it here rather than imported by it."""
         from safeguarding.accounts.access import register_hidden_persons
+        from safeguarding.contexts.selectors import intelligence_shared
         from safeguarding.dataprotection.selectors import persons_hidden_by_seals
-        from safeguarding.dataprotection.sources import register_sar_source
+        from safeguarding.dataprotection.sources import register_sar_source, register_sharing_source
         from safeguarding.earlywarning.sources import (
             register_panel_referral_source,
             register_plan_source,
@@ -32,9 +33,6 @@ class WorkflowsConfig(AppConfig):
         register_sar_source("clocks", subject_access.casework)
         register_sar_source("mace", subject_access.panel_work)
         # The data protection officer's record of sharing holds police intelligence shared too.
-        from safeguarding.contexts.selectors import intelligence_shared
-        from safeguarding.dataprotection.sources import register_sharing_source
-
         register_sharing_source("contexts", intelligence_shared)
         # Sealed records: every read through the access policy leaves out who is sealed from whom.
         register_hidden_persons("dataprotection", persons_hidden_by_seals)
