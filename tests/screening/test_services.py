@@ -237,6 +237,47 @@ def test_lowering_the_level_needs_a_written_reason(admin, practitioner, child: C
     assert level is not None and level.level_code == "at_risk" and level.reason.startswith("Moved")
 
 
+def test_a_first_screening_judged_below_a_disclosures_high_level_waits_for_a_second_person(  # type: ignore[no-untyped-def]
+    make_user, practitioner, child: Child
+) -> None:
+    """A disclosure makes the computed level high at once (DOMAIN.md). Judging a child never screened
+    before at no risk overrides that: it needs its reason and, as the England default says, a second
+    person, and until then no level is in force."""
+    draft = services.screening_answers_save(acting_user=practitioner, child=child.person,
+                                            answers=answers_for({"disclosure": "Told her teacher"}))
+    assert draft.computed_level == "high"
+    with pytest.raises(ServiceError, match="lowering the level from the computed level, High risk, to No current"):
+        services.screening_complete(acting_user=practitioner, assessment=draft, judgement_level="no_current_risk",
+                                    judgement_reasoning="She seems fine")
+    done = services.screening_complete(acting_user=practitioner, assessment=draft, judgement_level="no_current_risk",
+                                       judgement_reasoning="She seems fine",
+                                       downgrade_reason="The disclosure was about a film she had seen")
+    assert done.is_downgrade and done.status == ScreeningStatus.AWAITING_APPROVAL and done.level_before is None
+    assert selectors.level_in_force(child.person) is None
+    approver = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
+    assert list(selectors.approvals_queue(user=approver)) == [done]
+    services.downgrade_approve(acting_user=approver, assessment=done, reason="Checked with the school")
+    assert selectors.level_in_force(child.person).level_code == "no_current_risk"  # type: ignore[union-attr]
+
+
+def test_a_judgement_below_the_computed_level_but_not_below_the_level_in_force_needs_its_reason(  # type: ignore[no-untyped-def]
+    admin, practitioner, child: Child
+) -> None:
+    _set_approval(admin, False)
+    screen(practitioner, child.person, "at_risk")
+    draft = services.screening_answers_save(acting_user=practitioner, child=child.person,
+                                            answers=answers_for({"disclosure": "Told her teacher"}))
+    with pytest.raises(ServiceError, match="from the computed level, High risk, to At risk"):
+        services.screening_complete(acting_user=practitioner, assessment=draft, judgement_level="at_risk",
+                                    judgement_reasoning="No change")
+    done = services.screening_complete(acting_user=practitioner, assessment=draft, judgement_level="at_risk",
+                                       judgement_reasoning="No change", downgrade_reason="Disclosure withdrawn")
+    assert done.is_downgrade and done.status == ScreeningStatus.COMPLETED and done.downgrade_reason
+    # a judgement at or above the computed level is not a lowering
+    again = screen(practitioner, child.person, "high", yes={"disclosure": "Told her teacher"})
+    assert not again.is_downgrade and again.downgrade_reason == ""
+
+
 def test_a_second_person_must_approve_a_lower_level_before_it_is_in_force(  # type: ignore[no-untyped-def]
     make_user, coordinator, practitioner, child: Child
 ) -> None:

@@ -16,7 +16,7 @@ from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.screening import selectors, services
 from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus, ScreeningToolVersion
 from tests.factories import sign_in, without_csrf
-from tests.screening.conftest import Child, screen
+from tests.screening.conftest import Child, answers_for, screen
 
 pytestmark = pytest.mark.django_db
 
@@ -283,6 +283,32 @@ def test_the_approvers_page_and_queue(make_user, child: Child) -> None:  # type:
     assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
     after = approver.get(reverse("screening:approvals")).content.decode()
     assert "Lower level refused for screening" in after and "Nothing is awaiting approval." in after
+
+
+def test_a_first_screening_below_the_computed_level_asks_for_approval_on_its_pages(  # type: ignore[no-untyped-def]
+    make_user, child: Child
+) -> None:
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    draft = services.screening_answers_save(acting_user=practitioner, child=child.person,
+                                            answers=answers_for({"disclosure": "Told her teacher"}))
+    client = _client(practitioner)
+    page = client.get(reverse("screening:judgement", args=[draft.pk])).content.decode()
+    assert "Needed only if your judgement is lower than the computed level (High risk)" in page
+    refused = client.post(reverse("screening:judgement", args=[draft.pk]),
+                          {"judgement_level": "no_current_risk", "judgement_reasoning": "Seems fine"})
+    assert refused.status_code == 200
+    assert "lowering the level from the computed level, High risk, to No current risk" in html.unescape(
+        refused.content.decode())
+    done = client.post(reverse("screening:judgement", args=[draft.pk]),
+                       {"judgement_level": "no_current_risk", "judgement_reasoning": "Seems fine",
+                        "downgrade_reason": "The disclosure was about a film"}, follow=True).content.decode()
+    assert "until then, no level stays in force" in html.unescape(done)
+    approver = _client(make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
+    queue = html.unescape(approver.get(reverse("screening:approvals")).content.decode())
+    assert draft.reference in queue and "Not screened (computed High risk)" in queue
+    ask = html.unescape(approver.get(reverse("screening:detail", args=[draft.pk])).content.decode())
+    assert ("lower than the level the answers computed, High risk. Until you approve it, no level is in force."
+            in " ".join(ask.split()))
 
 
 def test_the_levels_report_is_a_table_of_counts(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]

@@ -131,16 +131,16 @@ class JudgementForm(forms.Form):
     )
 
     def __init__(self, *args: Any, tool: ToolConfig, current_name: str | None, needs_approval: bool,
-                 **kwargs: Any) -> None:
+                 computed_name: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choice(self.fields["judgement_level"]).choices = [(lv.code, lv.name) for lv in tool.levels]
+        lower_than = [f"the computed level ({computed_name})" if computed_name else "the computed level"]
         if current_name:
-            self.fields["downgrade_reason"].help_text = (
-                f"Needed only if your judgement is lower than the level in force now ({current_name}). "
-                + ("A second person must approve it before it comes into force." if needs_approval else "")
-            ).strip()
-        else:
-            del self.fields["downgrade_reason"]
+            lower_than.append(f"the level in force now ({current_name})")
+        self.fields["downgrade_reason"].help_text = (
+            f"Needed only if your judgement is lower than {' or '.join(lower_than)}. "
+            + ("A second person must approve it before it comes into force." if needs_approval else "")
+        ).strip()
 
 
 class ApprovalForm(forms.Form):

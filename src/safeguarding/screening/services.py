@@ -502,8 +502,9 @@ def screening_complete(
     """Complete a draft with the practitioner's professional judgement, which is the level put in
     force (it may differ from the computed level; the reasoning says why).
 
-    A level lower than the child's level in force needs a written reason, and, where the tool
-    says so, waits for a second person's approval: until then the old level stays in force."""
+    A level lower than the child's level in force, or than the level the answers computed, needs a
+    written reason, and, where the tool says so, waits for a second person's approval: until then
+    the old level stays in force (no level, for a child not screened before)."""
     if not has(acting_user, Capability.SCREEN):
         raise ServiceError("You cannot screen children")
     tool = assessment.tool_version.tool
@@ -532,11 +533,19 @@ def screening_complete(
         ):
             raise ServiceError("Complete every section of the screening before you record your judgement")
         before = level_in_force(locked.child)
-        is_downgrade = before is not None and (tool.rank(level.code) or 0) < _rank_of(tool, before)
+        rank = tool.rank(level.code) or 0
+        below_before = before is not None and rank < _rank_of(tool, before)
+        # A disclosure, or strong indicators together, make the computed level high at once
+        # (DOMAIN.md): a judgement below what the tool computed lowers the risk just as a judgement
+        # below the level in force does, with a reason and, where the tool says so, a second person.
+        computed = tool.level(locked.computed_level)
+        below_computed = computed is not None and rank < (tool.rank(computed.code) or 0)
+        is_downgrade = below_before or below_computed
         if is_downgrade and not downgrade_reason.strip():
-            assert before is not None
+            lowered_from = before.level_name if below_before and before is not None else (
+                f"the computed level, {computed.name}," if computed is not None else "")
             raise ServiceError(
-                f"Give the reason for lowering the level from {before.level_name} to {level.name}",
+                f"Give the reason for lowering the level from {lowered_from} to {level.name}",
                 field="downgrade_reason",
             )
         now = timezone.now()

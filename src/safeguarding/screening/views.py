@@ -180,6 +180,7 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
         tool=tool,
         current_name=current_name,
         needs_approval=selectors.downgrade_needs_approval(assessment.tool_version),
+        computed_name=assessment.computed_level_name,
         initial={"judgement_level": assessment.computed_level},
     )
     if request.method == "POST" and form.is_valid():
@@ -201,7 +202,7 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
                 messages.info(
                     request,
                     f"Screening {done.reference} completed. The lower level needs a second person's approval: "
-                    f"until then, {current_name} stays in force.",
+                    f"until then, {current_name or 'no level'} stays in force.",
                 )
             else:
                 messages.success(request, f"Screening {done.reference} completed")
