@@ -16,7 +16,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert
 from safeguarding.people.models import EventType, PersonRole
 from tests.contexts.conftest import RESTRICTED_REG, Partnership, World
-from tests.factories import AlertFactory, merge, sign_in
+from tests.factories import AlertFactory, RuleFactory, merge, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,26 @@ def test_a_second_child_seen_in_a_vehicle_raises_an_alert_with_both_records_as_e
     assert AuditEvent.objects.filter(event_type=AuditEventType.LINKS_BUILT).count() == 1
 
 
+def test_two_children_found_at_the_same_home_after_going_missing_raise_no_alert(partnership: Partnership) -> None:
+    """Missing episodes alone are not a sign of exploitation (DOMAIN.md): two children who run from
+    the same children's home and are found there are not linked by it. A third child seen at that
+    address with an adult is, to the first child found there."""
+    p = partnership
+    first, record_first = p.person(p.council, "CS-1", given="Amber")
+    _second, record_second = p.person(p.council, "CS-2", given="Bella")
+    home = {"location_name": "Oak Lodge children's home", "location_postcode": "S60 2BB"}
+    p.event(record_first, EventType.MISSING_EPISODE, days=30, **home)
+    p.event(record_second, EventType.MISSING_EPISODE, days=10, **home)
+    services.links_build()
+    assert Link.objects.filter(nature=LinkNature.FOUND_AT).count() == 2
+    assert _new_link_alerts("new-link-shared-entity") == []
+    third, record_third = p.person(p.police, "NICHE-9", given="Cara")
+    p.event(record_third, EventType.FOUND_WITH_ADULT, days=2, **home)
+    services.links_build()
+    alerts = _new_link_alerts("new-link-shared-entity")
+    assert [a.person_id for a in alerts] == [third.pk] and f"P{first.pk:07d}" in alerts[0].explanation
+
+
 def test_an_alert_from_police_intelligence_with_conditions_says_only_whom_to_ask(world: World) -> None:
     services.links_build()
     on_c = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_c.pk]
@@ -53,6 +73,31 @@ def test_an_adult_linked_to_a_child_at_risk_now_with_another_child_raises_an_ale
     alerts = _new_link_alerts("new-link-adult")
     assert [a.person_id for a in alerts] == [world.child_b.pk]
     assert f"P{world.adult.pk:07d}" in alerts[0].explanation
+
+
+@pytest.mark.parametrize("why", ["interview not held", "rule switched off", "dismissed"])
+def test_an_alert_that_says_nothing_about_the_child_does_not_make_them_at_risk(world: World, why: str) -> None:
+    """A duty the agencies did not meet is not evidence about the child (DOMAIN.md); nor is an alert
+    of a rule the partnership switched off, or one a practitioner dismissed."""
+    if why == "interview not held":
+        AlertFactory(person=world.child_a, rule=RuleFactory(kind="no_follow_up", params={}))
+    elif why == "rule switched off":
+        AlertFactory(person=world.child_a, rule=RuleFactory(enabled=False))
+    else:
+        AlertFactory(person=world.child_a, status="dismissed")
+    services.links_build()
+    assert _new_link_alerts("new-link-adult") == []
+
+
+@pytest.mark.parametrize(("level", "alerted"), [("no_current_risk", False), ("medium", True)])
+def test_a_child_screened_above_the_lowest_level_is_at_risk_without_an_alert(  # type: ignore[no-untyped-def]
+    make_user, world: World, level: str, alerted: bool
+) -> None:
+    from tests.screening.conftest import screen
+
+    screen(make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL), world.child_a, level)
+    services.links_build()
+    assert [a.person_id for a in _new_link_alerts("new-link-adult")] == ([world.child_b.pk] if alerted else [])
 
 
 def test_no_adult_alert_when_the_first_child_is_not_at_risk(world: World) -> None:

@@ -43,9 +43,10 @@ from safeguarding.contexts.models import (
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import services as earlywarning
-from safeguarding.earlywarning.models import Alert, AlertStatus
+from safeguarding.earlywarning.models import Alert, AlertStatus, RuleKind
 from safeguarding.earlywarning.sources import children_under_plan
 from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord, person_reference
+from safeguarding.screening.selectors import children_screened_at_risk
 
 # A value linked to more different people than this is a placeholder many records share (a
 # switchboard number, an "unknown" plate typed as a real one, a hospital's postcode): it never links.
@@ -319,13 +320,17 @@ def _resolved_links(links: Iterable[Link]) -> list[tuple[Link, int, int | None]]
 
 
 def _children_at_risk() -> set[int]:
-    """Children with an alert not dismissed, or under a plan (asked of the rooms above early warning)."""
+    """Children with an alert not dismissed from a rule in use, screened above the lowest level, or
+    under a plan (asked of the rooms above early warning). An alert of a duty the agencies did not
+    meet (an interview not held) says nothing about the child, so it does not count; nor does one
+    from a rule the partnership has switched off."""
     alerted = set(
         Alert.objects.exclude(status=AlertStatus.DISMISSED)
-        .exclude(rule__kind="new_link")
+        .filter(rule__enabled=True)
+        .exclude(rule__kind__in=[RuleKind.NEW_LINK, RuleKind.NO_FOLLOW_UP])
         .values_list("person__root_id", flat=True)
     )
-    return alerted | children_under_plan()
+    return alerted | children_screened_at_risk() | children_under_plan()
 
 
 def new_link_alerts(*, first_link_id: int) -> list[Alert]:
@@ -423,7 +428,12 @@ def _second_child_alerts(entity_links: list[tuple[Link, int]], related: tuple[st
         candidates = [(c, p) for c, p in on_entity[link.entity_id] if roles.get(p) == PersonRole.CHILD]
         if _linked_before(candidates, child, link):
             continue  # not a new link: the child was linked to it already
-        earlier = _earliest_other_child(candidates, child, link)
+        # Two children each found at a place after going missing are not linked by it: children who
+        # run from the same children's home are found there, and unrelated children are found at
+        # the same car park (the same reason such links join no networks). A child found where
+        # another was seen with an adult, or in a car, is.
+        earlier = _earliest_other_child(
+            [(c, p) for c, p in candidates if c.joins_networks or link.joins_networks], child, link)
         if earlier is None:
             continue
         other_link, other_child = earlier

@@ -70,6 +70,22 @@ def level_in_force(person: Person) -> RiskLevelChange | None:
     )
 
 
+def children_screened_at_risk() -> set[int]:
+    """Children (as record linkage now knows them) whose level in force is above the tool's lowest:
+    asked by the rooms above, for their own rules (no user: the caller checks access)."""
+    latest = RiskLevelChange.objects.filter(child=OuterRef("child")).order_by("-effective_at", "-pk").values("pk")[:1]
+    tool = tool_current().tool
+    by_root: dict[int, tuple[dt.datetime, int]] = {}
+    for root, code, rank, effective_at in (
+        RiskLevelChange.objects.annotate(latest=Subquery(latest)).filter(pk=F("latest"))
+        .values_list("child__root_id", "level_code", "level_rank", "effective_at")
+    ):
+        now_rank = tool.rank(code)
+        if root not in by_root or effective_at > by_root[root][0]:
+            by_root[root] = (effective_at, rank if now_rank is None else now_rank)
+    return {root for root, (_, rank) in by_root.items() if rank > 0}
+
+
 def _level_name(current: RiskLevelChange | None) -> str:
     """The current tool's name for the level (the partnership may have renamed it since)."""
     if current is None:
