@@ -111,6 +111,54 @@ def test_a_late_import_corrects_an_overdue_clock_and_keeps_both_states(systems) 
     assert history == [(ClockStatus.OVERDUE, ClockStatus.MET)]  # it was overdue; now it is met
 
 
+def test_a_missing_episode_the_police_marked_c_starts_no_clock_and_stays_with_the_police(  # type: ignore[no-untyped-def]
+    make_user, systems, tmp_path: Path
+) -> None:
+    """An episode marked C stays with the police whatever its type: no clock on the single view, the
+    work lists, the figures or clocks.csv tells anyone else when the child went missing and came
+    back, and no interview is recorded against it. A clock started before the police so marked the
+    episode is hidden from other agencies and not chased."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.clocks import selectors
+    from safeguarding.mace.services import escalations_run
+    from tests.factories import sign_in
+
+    child, police, _ = child_with_records(systems)
+    ended = timezone.now() - dt.timedelta(hours=100)
+    episode = EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, handling="C",
+                           occurred_at=ended - dt.timedelta(hours=30), ended_at=ended, detail="marked-c-episode")
+    clocks_refresh()
+    assert not StatutoryClock.objects.filter(child=child).exists()
+    council = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    assert selectors.missing_episodes_for(user=council, person=child) == []
+    with pytest.raises(ServiceError, match="Choose one of this child's missing episodes"):
+        return_home_interview_record(acting_user=council, child=child, missing_episode=episode, outcome="held",
+                                     held_at=timezone.now(), interviewer="Jo Green")
+    form = sign_in(Client(), council).get(reverse("clocks:interview", args=[child.pk])).content.decode()
+    assert ended.astimezone(ENGLAND).strftime("%-d %B %Y") not in form
+
+    # Marked C only after its clock was started: hidden outside the police, left out of clocks.csv and
+    # of the figures, and not escalated.
+    episode.handling = ""
+    episode.save(update_fields=["handling"])
+    clocks_refresh()
+    clock = clock_of(child)
+    assert clock.status == ClockStatus.OVERDUE
+    episode.handling = "C"
+    episode.save(update_fields=["handling"])
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    assert selectors.clocks_for_person(user=officer, person=child) == [clock]
+    assert selectors.clocks_for_person(user=council, person=child) == []
+    assert sign_in(Client(), council).get(reverse("clocks:clock", args=[clock.pk])).status_code == 404
+    export_clocks(tmp_path / "clocks.csv")
+    assert f"{clock.pk}," not in (tmp_path / "clocks.csv").read_text()
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    assert selectors.interview_timeliness(user=manager) == []
+    assert [e for e in escalations_run() if e.clock_id == clock.pk] == []
+
+
 def test_a_practitioner_records_a_return_home_interview(make_user, systems) -> None:  # type: ignore[no-untyped-def]
     worker = make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.VOLUNTARY)
     child, police, _ = child_with_records(systems)

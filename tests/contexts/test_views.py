@@ -56,6 +56,42 @@ def test_police_only_links_reach_police_casework_staff_and_no_one_else(make_user
         assert "The police hold" in council  # told whom to ask, never what
 
 
+def test_work_on_a_police_only_vehicle_is_police_only_too(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    """A registration known only from police intelligence held with conditions is the intelligence:
+    work the police open on it is neither listed, shown nor changeable outside the police."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from safeguarding.contexts.models import ContextReview
+    from safeguarding.contexts.selectors import contexts_due_for_panel
+
+    services.links_build()
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    car = Entity.objects.get(kind=EntityKind.VEHICLE, key="RS19XYZ")
+    soon = timezone.localdate() + dt.timedelta(days=5)
+    case = services.context_open(acting_user=officer, entity=car, assessment="Used to ferry children at night",
+                                 plan="Stop checks", review_due_on=soon)
+    police = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.POLICE)
+    assert "RS19 XYZ" in police.get(reverse("contexts:contexts")).content.decode()
+    assert police.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 200
+    later = soon + dt.timedelta(days=30)
+    review = {"review": "1", "summary": "Seen again", "next_review_on_0": str(later.day),
+              "next_review_on_1": str(later.month), "next_review_on_2": str(later.year)}
+    for role, agency_kind in ((Role.MACE_COORDINATOR, AgencyKind.COUNCIL), (Role.LEAD_PRACTITIONER, AgencyKind.HEALTH),
+                              (Role.TRIAGE_WORKER, AgencyKind.EDUCATION)):
+        user = make_user(role=role, agency_kind=agency_kind)
+        client = Client()
+        sign_in(client, user)
+        listing = client.get(reverse("contexts:contexts")).content.decode()
+        assert not any(marker in listing for marker in MARKERS) and "ferry children" not in listing
+        assert client.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 404
+        assert client.post(reverse("contexts:context-detail", args=[case.pk]), review).status_code == 404
+        assert contexts_due_for_panel(user=user) == []
+    assert not ContextReview.objects.filter(case=case).exists()
+    assert contexts_due_for_panel(user=officer) == [case]
+
+
 def test_the_chart_data_table_and_csv_hold_the_same_links(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
     services.links_build()
     client = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL)

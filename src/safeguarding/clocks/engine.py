@@ -45,8 +45,11 @@ _EVENTS_SQL = """
     FROM people_event e
     JOIN people_sourcerecord r ON r.id = e.source_record_id
     JOIN people_sourcesystem s ON s.id = e.source_system_id
-    WHERE {event_type} IN ('missing_episode', 'return_home_interview') {where}
+    WHERE {event_type} IN ('missing_episode', 'return_home_interview') AND e.handling <> 'C' {where}
 """
+# An episode the police marked C (shared only under conditions) stays with the police: it starts no
+# clock, which every casework role would see (``selectors.police_only_clocks`` hides any started
+# before it was so marked).
 _EVENTS_SCHEMA = pa.schema([
     ("event_pk", pa.int64()), ("person_id", pa.int64()), ("event_type", pa.string()), ("agency_id", pa.int64()),
     ("occurred", pa.string()), ("ended_text", pa.string()),

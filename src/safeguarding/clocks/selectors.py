@@ -6,19 +6,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, CharField, IntegerField, Q, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, one_or_404
+from safeguarding.accounts.access import Capability, has, one_or_404, sees_restricted_intelligence
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.clocks.models import CaseworkStep, ClockKind, ClockStatus, ReturnHomeInterview, StatutoryClock
 from safeguarding.people import identity
-from safeguarding.people.models import Event, EventType, Person
+from safeguarding.people.models import Event, EventType, Handling, Person, restricted_events
 
 
 def sees_clocks(user: User) -> bool:
     return has(user, Capability.VIEW_PLANS) and has(user, Capability.VIEW_PERSON)
+
+
+def police_only_clocks() -> Q:
+    """Return home interview clocks started by a missing episode the police have marked C (since the
+    clock was started: the engine starts none for such an episode). The episode stays with the
+    police, and so does its clock: when the child went missing and came back, and who recorded it."""
+    keys = (Event.objects.filter(handling=Handling.CONDITIONS, event_type=EventType.MISSING_EPISODE)
+            .annotate(key=Concat(Value("event:"), Cast("pk", CharField()))).values("key"))
+    return Q(kind=ClockKind.RETURN_HOME_INTERVIEW, start_key__in=keys)
+
+
+def clocks_visible_to(user: User) -> Q:
+    """A filter on StatutoryClock: police-only clocks for the police's casework staff alone."""
+    return Q() if sees_restricted_intelligence(user) else ~police_only_clocks()
 
 
 def clocks_for_person(*, user: User, person: Person, limit: int = 50) -> list[StatutoryClock]:
@@ -29,14 +44,15 @@ def clocks_for_person(*, user: User, person: Person, limit: int = 50) -> list[St
     order = Case(When(status=ClockStatus.OVERDUE, then=Value(0)), When(status=ClockStatus.OPEN, then=Value(1)),
                  default=Value(2), output_field=IntegerField())
     return list(
-        StatutoryClock.objects.filter(identity.same_person("child", person)).select_related("agency")
+        StatutoryClock.objects.filter(clocks_visible_to(user), identity.same_person("child", person))
+        .select_related("agency")
         .annotate(order=order).order_by("order", "-due_at")[:limit]
     )
 
 
 def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:
     return one_or_404(
-        StatutoryClock.objects.filter(pk=clock_id).select_related("child", "agency"),
+        StatutoryClock.objects.filter(clocks_visible_to(user), pk=clock_id).select_related("child", "agency"),
         user=user,
         allowed=sees_clocks(user),
         event_type=AuditEventType.PERSON_VIEWED,
@@ -53,6 +69,7 @@ def missing_episodes_for(*, user: User, person: Person) -> list[Event]:
     return list(
         Event.objects.filter(identity.same_person("source_record__person", person),
                              event_type=EventType.MISSING_EPISODE, ended_at__isnull=False)
+        .exclude(restricted_events())  # the police's own: no clock, so no interview is recorded against it
         .select_related("source_system__agency").order_by("-ended_at")[:20]
     )
 
@@ -102,6 +119,7 @@ def interview_timeliness(*, user: User) -> list[Timeliness]:
     now = timezone.now()
     clocks = list(
         StatutoryClock.objects.filter(kind=ClockKind.RETURN_HOME_INTERVIEW, due_at__lte=now)
+        .exclude(police_only_clocks())
         .values_list("start_key", "due_at", "met_at")
     )
     episode_ids = [int(key.split(":", 1)[1]) for key, _, _ in clocks if key.startswith("event:")]

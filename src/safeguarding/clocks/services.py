@@ -321,6 +321,8 @@ def return_home_interview_record(
         missing_episode.source_record.person_id
     ) != child.pk:
         raise ServiceError("Choose one of this child's missing episodes", field="missing_episode")
+    if missing_episode.is_restricted_intelligence:  # the police's own: it starts no clock
+        raise ServiceError("Choose one of this child's missing episodes", field="missing_episode")
     if missing_episode.ended_at is None:
         raise ServiceError("The child has not been recorded as returned from this episode yet", field="missing_episode")
     if outcome not in InterviewOutcome.values:

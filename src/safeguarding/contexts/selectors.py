@@ -136,12 +136,14 @@ def link_table(*, shared_only: bool) -> LinkTable:
 
 def entities_visible_to(user: User) -> Q:
     """A filter on ``Entity``: an entity known only from police-only links is itself police-only
-    (its registration or number is the intelligence), so others do not find it at all."""
+    (its registration or number is the intelligence), so others do not find it at all. One no record
+    links yet (a place the panel opened work on) is known from nothing the police hold."""
     if not has(user, Capability.VIEW_NETWORKS):
         return Q(pk__in=[])
     if sees_police_only_links(user):
         return Q()
-    return Q(pk__in=Link.objects.filter(restricted=False, entity__isnull=False).values("entity_id"))
+    return (Q(pk__in=Link.objects.filter(restricted=False, entity__isnull=False).values("entity_id"))
+            | ~Q(pk__in=Link.objects.filter(entity__isnull=False).values("entity_id")))
 
 
 def entity_for_user_or_404(user: User, entity_id: int) -> Entity:
@@ -584,9 +586,15 @@ def disclosures_of(*, user: User, report: IntelligenceReport) -> list[Disclosure
 # --- contexts ----------------------------------------------------------------------------------
 
 
+def contexts_visible_to(user: User) -> Q:
+    """A filter on ``ContextCase``: work on an entity the viewer may not see (one known only from
+    police-only links) is police-only too; others are told it does not exist, as for the entity."""
+    return Q(entity_id__in=Entity.objects.filter(entities_visible_to(user)).values("pk"))
+
+
 def context_for_user_or_404(user: User, case_id: int) -> ContextCase:
     return one_or_404(
-        ContextCase.objects.filter(pk=case_id).select_related("entity", "opened_by"),
+        ContextCase.objects.filter(contexts_visible_to(user), pk=case_id).select_related("entity", "opened_by"),
         user=user,
         allowed=has(user, Capability.VIEW_NETWORKS),
         event_type=AuditEventType.CONTEXT_VIEWED,
@@ -598,7 +606,8 @@ def context_for_user_or_404(user: User, case_id: int) -> ContextCase:
 def contexts_open(*, user: User) -> QuerySet[ContextCase]:
     if not has(user, Capability.VIEW_NETWORKS):
         return ContextCase.objects.none()
-    return ContextCase.objects.filter(status=ContextStatus.OPEN).select_related("entity").order_by("review_due_on")
+    return (ContextCase.objects.filter(contexts_visible_to(user), status=ContextStatus.OPEN).select_related("entity")
+            .order_by("review_due_on"))
 
 
 def contexts_due_for_panel(*, user: User, on: dt.date | None = None, within_days: int = 14) -> list[ContextCase]:
@@ -608,7 +617,8 @@ def contexts_due_for_panel(*, user: User, on: dt.date | None = None, within_days
         return []
     day = on or timezone.localdate()
     return list(
-        ContextCase.objects.filter(status=ContextStatus.OPEN, review_due_on__lte=day + dt.timedelta(days=within_days))
+        ContextCase.objects.filter(contexts_visible_to(user), status=ContextStatus.OPEN,
+                                   review_due_on__lte=day + dt.timedelta(days=within_days))
         .select_related("entity")
         .order_by("review_due_on", "pk")
     )

@@ -51,6 +51,16 @@ POLICE_WORK_AUDIT = frozenset({
 })
 
 
+# Pages of police work and of the networks picture that list people (``persons_shown``'s page names):
+# that someone looked at a person there is police work too, and would tell a suspect the same.
+POLICE_WORK_PAGES = ("operation ", "disruption and outcomes", "entity ", "network of ", "networks")
+
+
+def _police_work(kind: int, target_kind: str, target_id: str) -> bool:
+    return kind in POLICE_WORK_AUDIT or (
+        kind == AuditEventType.PERSONS_LISTED and target_kind == "page" and target_id.startswith(POLICE_WORK_PAGES))
+
+
 def _as_sent(held: SourceRecord | Event | Relationship, fmt: FileFormat) -> list[tuple[str, str]]:
     """What the agency sent that the fields shown do not hold, and the hub still keeps with the row
     (``raw``): a column the exchange format does not know, under the name it was sent with, and an
@@ -217,16 +227,17 @@ def _audit(person: Person) -> list[Item]:
     rows = (
         AuditEvent.objects.filter(about_person(identity.ids_of(person)))
         .order_by("sequence")
-        .values_list("sequence", "occurred_at", "event_type", "actor_label", "actor_agency", "reason")
+        .values_list("sequence", "occurred_at", "event_type", "actor_label", "actor_agency", "reason", "target_kind",
+                     "target_id")
     )
     labels = dict(AuditEvent._meta.get_field("event_type").choices or [])
     return [
         Item(section=AUDIT_SECTION, kind="withheld_police", source=f"audit trail #{seq}",
              title="A record of police work (withheld)", occurred_at=when, withheld_reason=POLICE_WORK_WITHHELD)
-        if kind in POLICE_WORK_AUDIT else
+        if _police_work(kind, target_kind, target_id) else
         Item(section=AUDIT_SECTION, kind="audit", source=f"audit trail #{seq}", title=str(labels.get(kind, kind)),
              occurred_at=when, fields=[("By", f"{actor} ({agency})" if agency else actor), ("Reason", reason)])
-        for seq, when, kind, actor, agency, reason in rows
+        for seq, when, kind, actor, agency, reason, target_kind, target_id in rows
     ]
 
 

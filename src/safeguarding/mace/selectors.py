@@ -18,6 +18,7 @@ from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.clocks.models import StatutoryClock
+from safeguarding.clocks.selectors import clocks_visible_to
 from safeguarding.clocks.sources import ClockFact
 from safeguarding.core.calendar import end_of_day, local_date
 from safeguarding.core.lists import Column, Listing, Sort, listing
@@ -319,7 +320,7 @@ def _actions(filter_: Q, user: User, query: Mapping[str, Any]) -> tuple[Listing[
 
 def _clocks(filter_: Q, user: User, query: Mapping[str, Any]) -> Listing[StatutoryClock]:
     chase_from = timezone.now() - dt.timedelta(days=settings.CLOCK_CHASE_DAYS)
-    base = StatutoryClock.objects.filter(filter_, not_hidden(user, "child"), met_at__isnull=True,
+    base = StatutoryClock.objects.filter(filter_, not_hidden(user, "child"), clocks_visible_to(user), met_at__isnull=True,
                                          due_at__gte=chase_from)
     return listing(base.select_related("child", "agency").order_by("due_at", "pk"), query=query,
                    noun=("clock", "clocks"), prefix="clocks")

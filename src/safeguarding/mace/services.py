@@ -27,6 +27,7 @@ from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.models import ClockStatus, StatutoryClock
+from safeguarding.clocks.selectors import police_only_clocks
 from safeguarding.core.calendar import ENGLAND, is_working_day, local_date, next_working_day, working_days_between
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert
@@ -761,8 +762,10 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
     actions = list(PlanAction.objects.filter(status=ActionStatus.OPEN, due_on__lt=today)
                    .select_related("plan__child", "owner"))
     chase_from = now - dt.timedelta(days=settings.CLOCK_CHASE_DAYS)
+    # The police's own clocks are not chased through agencies' managers and the strategic group.
     clocks = list(StatutoryClock.objects.filter(status=ClockStatus.OVERDUE, met_at__isnull=True,
-                                                due_at__gte=chase_from, due_at__lt=now).select_related("child"))
+                                                due_at__gte=chase_from, due_at__lt=now)
+                  .exclude(police_only_clocks()).select_related("child"))
     new: list[Escalation] = []
     told: list[tuple[list[User], str, str, str, list[str]]] = []
     managers = _managers({a.owner_agency_id for a in actions} | {c.agency_id for c in clocks if c.agency_id})
