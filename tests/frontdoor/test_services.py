@@ -49,6 +49,45 @@ def test_immediate_danger_marks_the_concern_urgent_and_first_in_the_queue(make_u
     assert list(selectors.triage_queue(user=triage)) == [danger, calm]
 
 
+def test_an_urgent_concern_is_sent_to_the_front_door_at_once_without_the_childs_name(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.notifications.models import Notification, NotificationKind
+
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="mash@example.org")
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
+    make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, is_active=False)  # left: not told
+    bystanders = [make_user(role=role) for role in (Role.LEAD_PRACTITIONER, Role.PARTNERSHIP_MANAGER, Role.REFERRER)]
+    child = PersonFactory(given_name="Chloe", family_name="Barker")
+    services.concern_raise(raised_by=referrer, child=child, seen_on=timezone.localdate(), description="worry")
+    assert not Notification.objects.exists()  # not urgent: the queue is enough
+    danger = services.concern_raise(raised_by=referrer, child=child, seen_on=timezone.localdate(),
+                                    description="Chloe Barker got into a car with two men", immediate_danger=True)
+    told = Notification.objects.filter(kind=NotificationKind.CONCERN_URGENT)
+    assert {n.recipient for n in told} == {triage, coordinator}
+    assert not Notification.objects.filter(recipient__in=[referrer, *bystanders]).exists()
+    note = told.get(recipient=triage)
+    assert danger.reference in note.subject and "immediate danger" in note.body and "Chloe" not in note.body
+    assert note.link == f"/concerns/{danger.pk}/"
+
+
+def test_the_referrer_is_told_what_the_front_door_decided(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.notifications.models import Notification, NotificationKind
+
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION, email="dsl@school.example.org")
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory(given_name="Chloe", family_name="Barker")
+    concern = services.concern_raise(raised_by=referrer, child=child, seen_on=timezone.localdate(), description="x")
+    services.triage_decide(acting_user=triage, concern=concern, outcome=DecisionOutcome.NO_FURTHER_ACTION,
+                           reason="Chloe Barker is known to early help and safe at home")
+    note = Notification.objects.get(kind=NotificationKind.CONCERN_DECIDED)
+    assert note.recipient == referrer and concern.reference in note.subject
+    assert "No further action" in note.body and "Chloe" not in note.body and "early help" not in note.body
+    # A triage worker who raised and decided their own concern is not told what they did.
+    own = services.concern_raise(raised_by=triage, child=child, seen_on=timezone.localdate(), description="y")
+    services.triage_decide(acting_user=triage, concern=own, outcome=DecisionOutcome.EARLY_HELP)
+    assert Notification.objects.filter(kind=NotificationKind.CONCERN_DECIDED).count() == 1
+
+
 def test_a_concern_about_a_record_linkage_has_merged_is_the_older_persons_and_shows_in_their_view(make_user) -> None:  # type: ignore[no-untyped-def]
     """A worker with an old link (a page opened before the night's linkage) raises a concern about a
     person since merged into an older one: it is the older person's, whose single view shows it, as

@@ -287,6 +287,41 @@ def test_overdue_actions_escalate_to_the_agency_manager_then_the_strategic_group
     assert Escalation.objects.count() == 2
 
 
+def test_a_concern_undecided_past_its_working_day_is_chased_then_escalated(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    """Every concern decided within 1 working day (DOMAIN.md): one left waiting goes at once to the
+    front door's team and their agencies' managers, then past the threshold to the strategic group;
+    each once, and never one decided in time."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.frontdoor.models import Concern, DecisionOutcome
+    from safeguarding.frontdoor.services import concern_raise, triage_decide
+    from tests.factories import sign_in
+
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    waiting = concern_raise(raised_by=referrer, child=panel.child, seen_on=timezone.localdate(), description="x")
+    decided = concern_raise(raised_by=referrer, child=panel.child, seen_on=timezone.localdate(), description="y")
+    triage_decide(acting_user=triage, concern=decided, outcome=DecisionOutcome.EARLY_HELP)
+    raised = dt.datetime(2026, 3, 2, 10, tzinfo=ENGLAND)  # a Monday: due by the end of Tuesday
+    due = dt.datetime(2026, 3, 3, 23, 59, 59, tzinfo=ENGLAND)
+    Concern.objects.update(raised_at=raised, decision_due_at=due)
+    assert services.escalations_run(now=dt.datetime(2026, 3, 3, 23, 59, 59, 500_000, tzinfo=ENGLAND)) == []
+    first = services.escalations_run(now=dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC))
+    assert [(e.concern_id, e.level) for e in first] == [(waiting.pk, 1)]
+    told = Notification.objects.filter(kind=NotificationKind.ESCALATED)
+    # the front door (triage workers and the panel's coordinators) and the council's manager
+    assert {n.recipient for n in told} == {triage, panel.coordinator, panel.council_chair, panel.council_manager}
+    assert all("Chloe" not in n.body and waiting.reference in n.body for n in told)
+    assert services.escalations_run(now=dt.datetime(2026, 3, 5, 9, tzinfo=dt.UTC)) == []
+    second = services.escalations_run(now=dt.datetime(2026, 3, 11, 9, tzinfo=dt.UTC))
+    assert [(e.concern_id, e.level) for e in second] == [(waiting.pk, 2)]
+    assert told.filter(recipient=panel.strategic).count() == 1
+    page = sign_in(Client(), panel.strategic).get(reverse("mace:escalations")).content.decode()
+    assert f"Concern {waiting.reference} awaiting the front door" in page and "The front door" in page
+    assert "Chloe" not in page
+
+
 def test_reminders_go_once_before_the_due_date(panel: Panel) -> None:
     held(panel)
     action = discuss(panel).plan.actions.get()

@@ -163,6 +163,11 @@ def raises_access(*, before: dict[str, Any], after: dict[str, Any]) -> bool:
     return not new <= old
 
 
+def roles_with(capability: Capability) -> list[str]:
+    """The roles whose users may do this (to find who should hear of something)."""
+    return sorted(role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities)
+
+
 def has(user: Any, capability: Capability) -> bool:
     """Whether a signed-in, active user's role grants a capability."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.access import Capability, has, roles_with
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -24,6 +26,8 @@ from safeguarding.frontdoor.models import (
     ParentsTold,
     TriageDecision,
 )
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import notify
 from safeguarding.people import identity
 from safeguarding.people.models import Person, PersonRole, SourceSystem
 
@@ -215,7 +219,31 @@ def concern_raise(
             person_id=child.pk,
             detail={"urgent": concern.urgent, "indicators": chosen},
         )
+        if concern.urgent:
+            # The front door hears at once: the queue puts it first, but nobody may be looking at it.
+            at = timezone.localtime(now)
+            notify(
+                recipients=front_door_team().exclude(pk=raised_by.pk),
+                kind=NotificationKind.CONCERN_URGENT,
+                subject=f"Urgent concern {concern.reference}: a child may be in immediate danger",
+                body=f"Concern {concern.reference} was raised at {at:%H:%M} on {at:%-d %B %Y} by "
+                     f"{raised_by.display_name} ({concern.agency.name}), who says the child may be in immediate "
+                     "danger. Decide on it now.",
+                link=reverse("frontdoor:detail", args=[concern.pk]),
+                keep_out=_names(child),
+            )
     return concern
+
+
+def front_door_team() -> QuerySet[User]:
+    """Everyone who decides concerns at the front door (active accounts): who hears of an urgent
+    concern, and of a concern left undecided past its working day."""
+    return User.objects.filter(role__in=roles_with(Capability.TRIAGE), is_active=True).order_by("pk")
+
+
+def _names(child: Person) -> list[str]:
+    """What an e-mail about the child must never contain: their full name."""
+    return [child.full_name] if child.given_name and child.family_name else []
 
 
 def triage_decide(
@@ -259,5 +287,18 @@ def triage_decide(
             reason=reason.strip(),
             detail={"outcome": outcome, "within_timescale": decision.within_timescale},
         )
+        if locked.raised_by_id != acting_user.pk:
+            # The referrer learns the concern was acted on, and what was decided (never the reason:
+            # it may name the child; the concern's page has it for those who may see it).
+            raised = timezone.localtime(locked.raised_at)
+            notify(
+                recipients=[locked.raised_by],
+                kind=NotificationKind.CONCERN_DECIDED,
+                subject=f"Your concern {locked.reference} has been decided",
+                body=f"The front door has decided on concern {locked.reference}, which you raised on "
+                     f"{raised:%-d %B %Y}: {decision.get_outcome_display()}.",
+                link=reverse("frontdoor:detail", args=[locked.pk]),
+                keep_out=_names(locked.child),
+            )
     concern.status = ConcernStatus.DECIDED
     return decision

@@ -315,12 +315,15 @@ class EscalationLevel(models.IntegerChoices):
 
 class Escalation(models.Model):
     """An overdue action or clock, escalated: first to the owning agency's safeguarding managers,
-    then to the strategic group. Each level once."""
+    then to the strategic group; or a concern left undecided past its working day: first to the
+    front door's team and their agencies' safeguarding managers, then to the strategic group. Each
+    level once."""
 
     action = models.ForeignKey(PlanAction, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations")
     clock = models.ForeignKey(
         StatutoryClock, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations"
     )
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations")
     level = models.PositiveSmallIntegerField(choices=EscalationLevel.choices)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     escalated_at = models.DateTimeField()
@@ -333,6 +336,8 @@ class Escalation(models.Model):
                                     name="one_escalation_per_action_level"),
             models.UniqueConstraint(fields=["clock", "level"], condition=models.Q(clock__isnull=False),
                                     name="one_escalation_per_clock_level"),
+            models.UniqueConstraint(fields=["concern", "level"], condition=models.Q(concern__isnull=False),
+                                    name="one_escalation_per_concern_level"),
         ]
         indexes = [models.Index(fields=["agency", "escalated_at"])]
 

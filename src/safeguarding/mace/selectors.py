@@ -417,7 +417,7 @@ def strategic_escalations(*, user: User) -> list[Escalation]:
     if not has(user, Capability.VIEW_ESCALATIONS):
         raise PermissionDenied
     return list(
-        Escalation.objects.filter(level=2).select_related("agency", "action__plan", "clock")
+        Escalation.objects.filter(level=2).select_related("agency", "action__plan", "clock", "concern")
         .order_by("-escalated_at", "pk")[:LIST_LIMIT]
     )
 

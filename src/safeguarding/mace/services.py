@@ -28,10 +28,18 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.models import ClockStatus, StatutoryClock
 from safeguarding.clocks.selectors import police_only_clocks
-from safeguarding.core.calendar import ENGLAND, is_working_day, local_date, next_working_day, working_days_between
+from safeguarding.core.calendar import (
+    ENGLAND,
+    is_working_day,
+    local_date,
+    next_working_day,
+    on_time,
+    working_days_between,
+)
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert
-from safeguarding.frontdoor.models import Concern
+from safeguarding.frontdoor.models import Concern, ConcernStatus
+from safeguarding.frontdoor.services import front_door_team
 from safeguarding.mace import raci
 from safeguarding.mace.models import (
     PLAN_CLOSED,
@@ -799,6 +807,9 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"{timezone.localtime(clock.due_at):%-d %B %Y %H:%M} and has not been met. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
                          reverse("clocks:clock", args=[clock.pk]), _names(clock.child)))
+    new_concerns, told_concerns = _concern_escalations(now, today, threshold, chase_from, strategic)
+    new += new_concerns
+    told += told_concerns
     if not new:
         return []
     with transaction.atomic():
@@ -809,8 +820,44 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
         audit_record(event_type=AuditEventType.ESCALATED, actor_label="scheduled escalation",
                      target_kind="escalations",
                      detail={"actions": sorted({e.action_id for e in new if e.action_id}),
-                             "clocks": sorted({e.clock_id for e in new if e.clock_id}), "count": len(new)})
+                             "clocks": sorted({e.clock_id for e in new if e.clock_id}),
+                             "concerns": sorted({e.concern_id for e in new if e.concern_id}), "count": len(new)})
     return new
+
+
+def _concern_escalations(
+    now: dt.datetime, today: dt.date, threshold: int, chase_from: dt.datetime, strategic: list[User]
+) -> tuple[list[Escalation], list[tuple[list[User], str, str, str, list[str]]]]:
+    """Concerns still awaiting the front door's decision past their working day (DOMAIN.md: every
+    concern decided within 1 working day): at once to the front door's team and the safeguarding
+    managers of their agencies (level 1), and past the partnership's threshold to the strategic
+    group (level 2). Only those due within the chase window, as for clocks."""
+    concerns = [c for c in Concern.objects.filter(status=ConcernStatus.AWAITING_DECISION, decision_due_at__lt=now,
+                                                  decision_due_at__gte=chase_from).select_related("child")
+                if not on_time(now, c.decision_due_at)]
+    if not concerns:
+        return [], []
+    done = set(Escalation.objects.filter(concern__in=concerns).values_list("concern_id", "level"))
+    team = list(front_door_team())
+    managers = [m for ms in _managers({u.agency_id for u in team if u.agency_id}).values() for m in ms]
+    new: list[Escalation] = []
+    told: list[tuple[list[User], str, str, str, list[str]]] = []
+    for concern in concerns:
+        late = working_days_between(local_date(concern.decision_due_at), today)
+        for level in (1, 2):
+            if (concern.pk, level) in done or (level == 2 and late < threshold):
+                continue
+            new.append(Escalation(concern=concern, level=level, agency=None, escalated_at=now,
+                                  working_days_overdue=late))
+            to = "to the front door's team and their managers" if level == 1 else "to the strategic group"
+            told.append(([*team, *managers] if level == 1 else strategic,
+                         f"Concern {concern.reference} has not been decided and has been escalated",
+                         f"Concern {concern.reference}{' (urgent)' if concern.urgent else ''} was raised on "
+                         f"{timezone.localtime(concern.raised_at):%-d %B %Y} and was due a decision by "
+                         f"{timezone.localtime(concern.decision_due_at):%-d %B %Y %H:%M}. It has not been decided: "
+                         f"{late} working day{'s' if late != 1 else ''} overdue. It has been escalated {to}.",
+                         reverse("frontdoor:detail", args=[concern.pk]), _names(concern.child)))
+    return new, told
 
 
 # --- roles and responsibilities ------------------------------------------------------------------

@@ -18,6 +18,8 @@ class NotificationKind(models.TextChoices):
     REFERRAL_RECEIVED = "referral_received", "A referral received by the panel"
     LEVEL_DECISION = "level_decision", "A decision on a lowered risk level"
     ALLOCATED = "allocated", "Work allocated to you"
+    CONCERN_URGENT = "concern_urgent", "An urgent concern: a child may be in immediate danger"
+    CONCERN_DECIDED = "concern_decided", "The front door's decision on a concern you raised"
 
 
 class Notification(models.Model):
