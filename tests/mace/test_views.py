@@ -220,6 +220,34 @@ def test_plans_list_pages_filters_and_shows_each_childs_level(panel: Panel, sett
     assert len(download) == 6 and download[0].startswith("Plan,Child's hub reference")
 
 
+def test_the_plans_and_the_agenda_show_a_level_by_the_name_the_partnership_gives_it_now(  # type: ignore[no-untyped-def]
+    panel: Panel, make_user
+) -> None:
+    import csv
+    import io
+
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.screening import selectors as screening
+    from safeguarding.screening import services as screening_services
+    from tests.screening.conftest import screen
+
+    screen(panel.practitioner, panel.child, "high", yes={"disclosure": "Told her teacher"})
+    services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    config = screening_services.config_copy(screening.tool_current())
+    next(level for level in config["levels"] if level["code"] == "high")["name"] = "Significant risk"
+    screening_services.tool_change(acting_user=admin, based_on=screening.tool_current().number, config=config,
+                                   change_note="Our partnership's words")
+    client = sign_in(Client(), panel.coordinator)
+    plans = client.get(reverse("mace:plans")).content.decode()
+    agenda = client.get(reverse("mace:meeting", args=[panel.meeting.pk])).content.decode()
+    assert "Significant risk" in plans and "Significant risk" in agenda
+    assert "High risk" not in plans and "High risk" not in agenda
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("mace:plans"), {"download": "csv"}).content.decode())))
+    assert [row["Risk level in force"] for row in rows] == ["Significant risk"]
+
+
 def test_work_lists_page_each_list_on_its_own(panel: Panel, settings) -> None:
     settings.LIST_PAGE_SIZE = 4
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404
@@ -43,6 +44,7 @@ from safeguarding.people import identity
 from safeguarding.people.models import Person
 from safeguarding.people.selectors import person_named
 from safeguarding.screening.models import RiskLevelChange
+from safeguarding.screening.selectors import tool_current
 
 
 def sees_meetings(user: User) -> bool:
@@ -125,11 +127,7 @@ def agenda(*, meeting: PanelMeeting) -> list[AgendaRow]:
                                                       actions__due_on__lt=timezone.localdate())),
         )
     }
-    levels: dict[int, str] = {}
-    for child_root, name, _at in RiskLevelChange.objects.filter(child__root_id__in=roots).values_list(
-        "child__root_id", "level_name", "effective_at"
-    ).order_by("effective_at", "pk"):
-        levels[child_root] = name
+    levels = levels_in_force(roots)
     rows = []
     for item in items:
         plan = plans.get(item.person.root_id)
@@ -191,25 +189,34 @@ def plans_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Plan]:
                              review_due_on__lte=today + dt.timedelta(days=14))
     if wanted.get("child"):
         plans = plans.filter(person_named("child", wanted["child"]))
+    latest = RiskLevelChange.objects.filter(child__root_id=OuterRef("child__root_id")).order_by("-effective_at", "-pk")
+    tool = tool_current().tool
     plans = plans.select_related("child").annotate(
         open_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN)),
         overdue_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN, actions__due_on__lt=today)),
+        level_code=Subquery(latest.values("level_code")[:1]),
+        # the level in force in the current tool's words (the partnership may have renamed it), on the
+        # page and in its download alike
+        level_in_force=Case(*[When(level_code=level.code, then=Value(level.name)) for level in tool.levels],
+                            default=Coalesce(Subquery(latest.values("level_name")[:1]), Value("")),
+                            output_field=CharField()),
     ).order_by("review_due_on", "pk")
     shown = listing(plans, query=query, noun=("plan", "plans"), filters=filters, sorts=PLAN_SORTS, downloadable=True)
-    levels = levels_in_force([plan.child.root_id for plan in shown.items])
     for plan in shown.items:  # what the page shows of each, worked out here so the template only renders
-        plan.level_in_force = levels.get(plan.child.root_id, "")
         plan.review_overdue = plan.is_open and plan.review_due_on < today
     return shown
 
 
 def levels_in_force(roots: Collection[int]) -> dict[int, str]:
-    """The risk level in force for each child (by the id they are now), in one query."""
+    """The risk level in force for each child (by the id they are now), in one query, in the current
+    tool's words: the partnership may have renamed a level since it was put in force."""
+    tool = tool_current().tool
     levels: dict[int, str] = {}
-    for child_root, name in RiskLevelChange.objects.filter(child__root_id__in=list(roots)).values_list(
-        "child__root_id", "level_name"
+    for child_root, code, name in RiskLevelChange.objects.filter(child__root_id__in=list(roots)).values_list(
+        "child__root_id", "level_code", "level_name"
     ).order_by("effective_at", "pk"):
-        levels[child_root] = name
+        level = tool.level(code)
+        levels[child_root] = level.name if level else name
     return levels
 
 
@@ -219,6 +226,7 @@ PLAN_COLUMNS: list[Column[Plan]] = [
     Column("Child", lambda p: p.child.full_name),
     Column("Status", lambda p: p.get_status_display()),
     Column("Opened", lambda p: p.opened_at),
+    Column("Risk level in force", lambda p: getattr(p, "level_in_force", "")),
     Column("Review due", lambda p: p.review_due_on),
     Column("Open actions", lambda p: getattr(p, "open_actions", "")),
     Column("Overdue actions", lambda p: getattr(p, "overdue_actions", "")),
