@@ -103,4 +103,12 @@ def test_place_kind_from_its_name() -> None:
     assert keys.place_kind("Car park behind shops") == PlaceKind.CAR_PARK
     assert keys.place_kind("Kebab house, Main Street") == PlaceKind.TAKEAWAY
     assert keys.place_kind("Snapchat") == PlaceKind.ONLINE
+    # whole words only: a business park is no bus station, a public house no home, a cabinet maker no cab
+    assert keys.place_kind("Parkgate Business Park") == PlaceKind.PARK
+    assert keys.place_kind("The Red Lion public house") == PlaceKind.OTHER
+    assert keys.place_kind("Cabinet makers, Mill Lane") == PlaceKind.OTHER
+    assert keys.place_kind("Premier Inn hotels, Bridge Street") == PlaceKind.HOTEL
+    assert keys.place_kind("B&B on Park Road") == PlaceKind.HOTEL
+    assert keys.place_kind("Multi-storey car parks") == PlaceKind.CAR_PARK
+    assert keys.place_kind("Flat 3, Moorgate") == PlaceKind.HOUSE
     assert keys.place_name_key("Park") is None

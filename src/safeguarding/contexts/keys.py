@@ -43,14 +43,20 @@ _PLACE_WORDS: tuple[tuple[str, PlaceKind], ...] = (
 )
 
 
+# A public house is not a house, whatever its name says.
+_NOT_HOUSES = re.compile(r"\b(public house|pub)\b")
+_PLACE_PATTERNS = tuple((re.compile(rf"(?<![\w&]){re.escape(word)}s?(?![\w&])"), kind) for word, kind in _PLACE_WORDS)
+
+
 def place_kind(name: str) -> str:
     """The kind of a place from its name ("Hotel, High Street" -> hotel); "other" when none fits.
-    "Car park" is tested before "park"."""
-    lowered = name.lower()
-    if "car park" in lowered:
+    Whole words only ("Business park" is a park, never a bus station; "Cabinet works" no taxi
+    firm); "car park" is tested before "park"."""
+    lowered = _NOT_HOUSES.sub(" ", name.lower())
+    if re.search(r"\bcar parks?\b", lowered):
         return PlaceKind.CAR_PARK
-    for word, kind in _PLACE_WORDS:
-        if word in lowered:
+    for pattern, kind in _PLACE_PATTERNS:
+        if pattern.search(lowered):
             return kind
     return PlaceKind.OTHER
 
