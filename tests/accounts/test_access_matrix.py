@@ -123,6 +123,8 @@ EXPECTED: dict[str, set[str]] = {
     "mace: plans list": CASEWORK,  # ui (issue 16): every child's plan, as a list
     "mace: our agency's work": {Role.AGENCY_MANAGER},
     "mace: escalations to the strategic group": {Role.MACE_COORDINATOR, Role.AGENCY_MANAGER, Role.PARTNERSHIP_MANAGER},
+    # DOMAIN.md priority 6: every partner sees what each agency is responsible for (no one is named)
+    "mace: roles and responsibilities (view)": set(Role.values),
     "mace: roles and responsibilities (change)": {Role.ADMINISTRATOR},
     "clocks: view a clock": CASEWORK,
     "clocks: casework recorded (what the child said)": CASEWORK,
@@ -446,6 +448,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
              for kind, letter in step.roles.items()}
     client.post(reverse("mace:raci"), {**cells, "based_on": "1", "triage__voluntary": "C", "change_note": "matrix"})
     seen["mace: roles and responsibilities (change)"] = RaciVersion.objects.count() > max(raci_before, 1)
+    seen["mace: roles and responsibilities (view)"] = client.get(reverse("mace:raci")).status_code == 200
     seen["clocks: view a clock"] = client.get(reverse("clocks:clock", args=[world.clock_id])).status_code == 200
     seen["clocks: casework recorded (what the child said)"] = (
         client.get(reverse("clocks:casework", args=[world.person_id])).status_code == 200

@@ -105,6 +105,9 @@ def _groups(user: Any) -> list[NavGroup]:
         add(admin, "Early-warning rules", "rules:list")
         add(admin, "Roles and responsibilities", "mace:raci")
         add(admin, "Background jobs", "workflows:jobs")
+    if not has(user, Capability.CONFIGURE_TOOLS):  # administrators find it under Administration
+        home = next((group for group in (figures, children, front, protection) if group.items), work)
+        add(home, "Roles and responsibilities", "mace:raci")
     return [group for group in (work, front, children, figures, protection, admin) if group.items]
 
 
