@@ -125,6 +125,9 @@ EXPECTED: dict[str, set[str]] = {
     "mace: escalations to the strategic group": {Role.MACE_COORDINATOR, Role.AGENCY_MANAGER, Role.PARTNERSHIP_MANAGER},
     # DOMAIN.md priority 6: every partner sees what each agency is responsible for (no one is named)
     "mace: roles and responsibilities (view)": set(Role.values),
+    "mace: plans opened and closed (figures)": {
+        Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
+    },
     "mace: roles and responsibilities (change)": {Role.ADMINISTRATOR},
     "clocks: view a clock": CASEWORK,
     "clocks: casework recorded (what the child said)": CASEWORK,
@@ -449,6 +452,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     client.post(reverse("mace:raci"), {**cells, "based_on": "1", "triage__voluntary": "C", "change_note": "matrix"})
     seen["mace: roles and responsibilities (change)"] = RaciVersion.objects.count() > max(raci_before, 1)
     seen["mace: roles and responsibilities (view)"] = client.get(reverse("mace:raci")).status_code == 200
+    seen["mace: plans opened and closed (figures)"] = client.get(reverse("mace:figures")).status_code == 200
     seen["clocks: view a clock"] = client.get(reverse("clocks:clock", args=[world.clock_id])).status_code == 200
     seen["clocks: casework recorded (what the child said)"] = (
         client.get(reverse("clocks:casework", args=[world.person_id])).status_code == 200

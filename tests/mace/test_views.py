@@ -248,6 +248,37 @@ def test_the_plans_and_the_agenda_show_a_level_by_the_name_the_partnership_gives
     assert [row["Risk level in force"] for row in rows] == ["Significant risk"]
 
 
+def test_plans_opened_and_closed_by_month_and_outcome_with_no_one_named(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.core.calendar import ENGLAND
+    from safeguarding.mace.models import Plan, PlanHistory, PlanOutcome
+
+    children = [PersonFactory(given_name="Plan", family_name=f"Child{n}") for n in range(3)]
+    plans = [services.plan_open(acting_user=panel.coordinator, child=child) for child in children]
+    services.plan_close(acting_user=panel.coordinator, plan=plans[0], outcome=PlanOutcome.RISK_REDUCED,
+                        reason="No episodes for six months")
+    services.plan_close(acting_user=panel.coordinator, plan=plans[1], outcome=PlanOutcome.MOVED_AREA,
+                        reason="Handed to the new area")
+    services.plan_reopen(acting_user=panel.coordinator, plan=plans[1], reason="Came back")
+    january = dt.datetime(2026, 1, 15, 12, tzinfo=ENGLAND)
+    Plan.objects.filter(pk__in=[p.pk for p in plans]).update(opened_at=january)
+    PlanHistory.objects.filter(plan=plans[0]).update(at=dt.datetime(2026, 3, 2, 12, tzinfo=ENGLAND))
+    PlanHistory.objects.filter(plan=plans[1]).update(at=dt.datetime(2026, 3, 20, 12, tzinfo=ENGLAND))
+    client = sign_in(Client(), make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL))
+    page = client.get(reverse("mace:figures"))
+    rows = {row.month: row for row in page.context["rows"]}
+    assert list(rows) == [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
+    assert (rows[dt.date(2026, 1, 1)].opened, rows[dt.date(2026, 1, 1)].open_at_end) == (3, 3)
+    assert rows[dt.date(2026, 2, 1)].open_at_end == 3  # a quiet month is shown too
+    march = rows[dt.date(2026, 3, 1)]
+    assert (march.closed_total, march.reopened, march.open_at_end) == (2, 1, 2)
+    assert march.closed[PlanOutcome.RISK_REDUCED.label] == 1 and march.closed[PlanOutcome.MOVED_AREA.label] == 1
+    body = page.content.decode()
+    assert "March 2026" in body and "Plan Child0" not in body and plans[0].reference not in body
+    practitioner = sign_in(Client(), panel.practitioner)
+    assert practitioner.get(reverse("mace:figures")).status_code == 403
+
+
 def test_work_lists_page_each_list_on_its_own(panel: Panel, settings) -> None:
     settings.LIST_PAGE_SIZE = 4
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)

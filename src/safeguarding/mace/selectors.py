@@ -38,6 +38,7 @@ from safeguarding.mace.models import (
     Plan,
     PlanAction,
     PlanHistory,
+    PlanOutcome,
     PlanStatus,
 )
 from safeguarding.people import identity
@@ -218,6 +219,58 @@ def levels_in_force(roots: Collection[int]) -> dict[int, str]:
         level = tool.level(code)
         levels[child_root] = level.name if level else name
     return levels
+
+
+@dataclass
+class PlanMonth:
+    """One month of the partnership's plans: how many opened, closed (by outcome) and reopened, and
+    how many were open at its end."""
+
+    month: dt.date
+    opened: int = 0
+    closed: dict[str, int] = field(default_factory=dict)
+    reopened: int = 0
+    open_at_end: int = 0
+
+    @property
+    def closed_total(self) -> int:
+        return sum(self.closed.values())
+
+
+def plan_figures(*, user: User) -> list[PlanMonth]:
+    """Plans opened, closed and reopened by month, with the outcome of each closure, and the plans
+    open at each month's end: counts for the partnership and its scrutineer, no one named. Children
+    taken off monitoring in numbers when caseloads rose (DOMAIN.md) show here as a month of closures."""
+    if not has(user, Capability.VIEW_AGGREGATES):
+        raise PermissionDenied
+    labels = {f"{PLAN_CLOSED}{outcome.label}": outcome.label for outcome in PlanOutcome}
+    months: dict[dt.date, PlanMonth] = {}
+
+    def month_of(moment: dt.datetime) -> PlanMonth:
+        day = local_date(moment).replace(day=1)
+        return months.setdefault(day, PlanMonth(day, closed={outcome.label: 0 for outcome in PlanOutcome}))
+
+    for opened_at in Plan.objects.values_list("opened_at", flat=True).iterator(chunk_size=10_000):
+        month_of(opened_at).opened += 1
+    for at, what in PlanHistory.objects.filter(Q(what__startswith=PLAN_CLOSED) | Q(what=PLAN_REOPENED)).values_list(
+        "at", "what"
+    ).iterator(chunk_size=10_000):
+        row = month_of(at)
+        if what == PLAN_REOPENED:
+            row.reopened += 1
+        else:
+            label = labels.get(what, PlanOutcome.OTHER.label)
+            row.closed[label] += 1
+    open_now = 0
+    ordered: list[PlanMonth] = []
+    day = min(months, default=None)
+    while day is not None and day <= max(months):  # every month from the first, quiet ones too
+        row = months.get(day) or PlanMonth(day, closed={outcome.label: 0 for outcome in PlanOutcome})
+        open_now += row.opened + row.reopened - row.closed_total
+        row.open_at_end = open_now
+        ordered.append(row)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return ordered
 
 
 PLAN_COLUMNS: list[Column[Plan]] = [

@@ -22,5 +22,6 @@ urlpatterns = [
     path("work/agency/", views.agency_work, name="agency-work"),
     path("escalations/", views.escalations, name="escalations"),
     path("roles-and-responsibilities/", views.raci_matrix, name="raci"),
+    path("figures/", views.plan_figures, name="figures"),
     path("allocate/<str:kind>/<int:record_id>/", views.allocate, name="allocate"),
 ]

@@ -376,6 +376,12 @@ def escalations(request: HttpRequest) -> HttpResponse:
 # --- roles and responsibilities -------------------------------------------------------------------
 
 
+def plan_figures(request: HttpRequest) -> HttpResponse:
+    rows = selectors.plan_figures(user=current_user(request))
+    outcomes = list(rows[0].closed) if rows else []
+    return render(request, "mace/figures.html", {"rows": rows, "outcomes": outcomes})
+
+
 @require_http_methods(["GET", "POST"])
 def raci_matrix(request: HttpRequest) -> HttpResponse:
     """What each kind of agency is responsible for (DOMAIN.md, priority 6): every signed-in user of
