@@ -322,6 +322,45 @@ def test_a_concern_undecided_past_its_working_day_is_chased_then_escalated(panel
     assert "Chloe" not in page
 
 
+def test_a_child_on_a_plan_seen_at_a_and_e_is_told_to_those_working_with_them_once(panel: Panel, make_user, agencies) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.mace.models import Allocation, AllocationKind, HealthNotice
+    from safeguarding.people.models import EventType
+    from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory
+
+    nhs = SourceSystemFactory(code="nhs-ae", agency=agencies[AgencyKind.HEALTH])
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    record = SourceRecordFactory(source_system=nhs, person=panel.child)
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    now = timezone.now()
+    known = EventFactory(source_record=record, event_type=EventType.AE_ATTENDANCE,
+                         occurred_at=plan.opened_at - dt.timedelta(days=3))
+    type(known).objects.filter(pk=known.pk).update(imported_at=plan.opened_at - dt.timedelta(days=2))  # the panel knew
+    EventFactory(source_record=record, event_type=EventType.POLICE_STOP, occurred_at=now - dt.timedelta(hours=2))
+    EventFactory(source_record=SourceRecordFactory(source_system=police, person=panel.child),
+                 event_type=EventType.INJURY, handling="C", occurred_at=now - dt.timedelta(hours=2))
+    assert services.health_notices_send(now=now) == 0  # before the plan, not health, or the police's own
+    visit = EventFactory(source_record=record, event_type=EventType.AE_ATTENDANCE, occurred_at=now - dt.timedelta(hours=1),
+                         detail="Chloe Barker: overdose, brought in by two older men")
+    # No one allocated, no open action: the panel's coordinators hear of it.
+    assert services.health_notices_send(now=now) == 1
+    told = Notification.objects.filter(kind=NotificationKind.HEALTH_RECORD)
+    assert {n.recipient for n in told} == {panel.coordinator, panel.council_chair}
+    note = told.first()
+    assert note is not None and plan.reference in note.subject and "Health agency" in note.body
+    assert "Chloe" not in note.body and "overdose" not in note.body and "A&E" not in note.body
+    assert HealthNotice.objects.get().event == visit
+    assert services.health_notices_send(now=now) == 0  # once per record
+    # With a worker allocated, the worker hears, not the coordinators.
+    Allocation.objects.create(kind=AllocationKind.CHILD, child=panel.child, worker=panel.practitioner,
+                              allocated_by=panel.coordinator, allocated_at=now)
+    EventFactory(source_record=record, event_type=EventType.SEXUAL_HEALTH_ATTENDANCE, occurred_at=now)
+    assert services.health_notices_send(now=now + dt.timedelta(minutes=1)) == 1
+    assert told.filter(recipient=panel.practitioner).count() == 1 and told.all().count() == 3
+    # A record dated before the plan opened but received after it is news to those working with the child.
+    EventFactory(source_record=record, event_type=EventType.PREGNANCY, occurred_at=plan.opened_at - dt.timedelta(days=5))
+    assert services.health_notices_send(now=now + dt.timedelta(minutes=2)) == 1
+
+
 def test_reminders_go_once_before_the_due_date(panel: Panel) -> None:
     held(panel)
     action = discuss(panel).plan.actions.get()

@@ -163,8 +163,9 @@ class AuditEventType(models.IntegerChoices):
     CLOCKS_COMPUTED = 930, "Worked out the statutory clocks from events and decisions"
     CASEWORK_STEP_RECORDED = 931, "Recorded a strategy discussion, conference, assessment or NRM step"
     RETURN_HOME_INTERVIEW_RECORDED = 932, "Recorded a return home interview, or why none was held"
-    ESCALATED = 940, "Escalated an overdue action or clock"
+    ESCALATED = 940, "Escalated an overdue action, clock or front-door decision"
     REMINDERS_SENT = 941, "Sent reminders of actions due soon"
+    HEALTH_NOTICES_SENT = 942, "Told the people working with children on plans of new health records"
     RACI_CHANGED = 950, "Changed the roles and responsibilities matrix (a new version)"
     ALLOCATED = 960, "Allocated a concern, alert or child to a named worker"
 

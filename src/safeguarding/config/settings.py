@@ -348,6 +348,9 @@ ESCALATE_TO_STRATEGIC_WORKING_DAYS = int(os.environ.get("ESCALATE_TO_STRATEGIC_W
 # Overdue clocks are chased (escalated, on work lists) while due within this many days; older ones
 # stay in the record and the figures.
 CLOCK_CHASE_DAYS = int(os.environ.get("CLOCK_CHASE_DAYS", "28"))
+# How old a health record of a child on a plan may be and still be told to those working with them
+# (an extract can arrive weeks late; older ones are on the child's record, not news).
+HEALTH_NOTICE_DAYS = int(os.environ.get("HEALTH_NOTICE_DAYS", "28"))
 NRM_CONCLUSIVE_TARGET_DAYS = int(os.environ.get("NRM_CONCLUSIVE_TARGET_DAYS", "45"))
 
 # The partnership's name, shown in the header.

@@ -18,7 +18,7 @@ from safeguarding.clocks.models import StatutoryClock
 from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.models import PanelReferral
-from safeguarding.people.models import Person
+from safeguarding.people.models import Event, Person
 from safeguarding.screening.models import ScreeningAssessment
 
 
@@ -387,3 +387,21 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.worker_id}"
+
+
+class HealthNotice(models.Model):
+    """A health record (A&E, sexual health, pregnancy, self-harm, an injury) of a child on an open
+    plan, told to the people working with the child: the hub's own counterpart of the NHS's child
+    protection information sharing, which tells the council when a child on a plan attends urgent
+    care (DOMAIN.md, CP-IS). Once per record and plan."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="health_notices")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    told_at = models.DateTimeField()
+    told = models.PositiveIntegerField(help_text="how many people were told")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "event"], name="one_health_notice_per_plan_event")]
+
+    def __str__(self) -> str:
+        return f"Health notice {self.pk} on {self.plan_id}"

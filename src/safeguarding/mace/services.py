@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -55,6 +56,7 @@ from safeguarding.mace.models import (
     Discussion,
     Escalation,
     EscalationLevel,
+    HealthNotice,
     MeetingStatus,
     MinutesAddendum,
     PanelDecision,
@@ -71,7 +73,7 @@ from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people import identity
-from safeguarding.people.models import Person
+from safeguarding.people.models import Event, EventType, Person, restricted_events
 from safeguarding.screening.services import level_confirm
 
 TEXT_LIMIT = 10_000
@@ -858,6 +860,72 @@ def _concern_escalations(
                          f"{late} working day{'s' if late != 1 else ''} overdue. It has been escalated {to}.",
                          reverse("frontdoor:detail", args=[concern.pk]), _names(concern.child)))
     return new, told
+
+
+# Records a health service keeps that the people working with a child on a plan must hear of at
+# once (DOMAIN.md: health staff need "flags for children on plans"; CP-IS tells the council when a
+# child on a plan attends urgent care).
+HEALTH_NOTICE_TYPES = (EventType.AE_ATTENDANCE, EventType.SEXUAL_HEALTH_ATTENDANCE, EventType.PREGNANCY,
+                       EventType.TERMINATION, EventType.SELF_HARM, EventType.INJURY)
+
+
+def health_notices_send(*, now: dt.datetime | None = None) -> int:
+    """Tell the people working with each child on an open plan of a health record dated, or received,
+    since the plan opened (and dated within ``HEALTH_NOTICE_DAYS``), once per record: the workers the
+    child is allocated
+    to and the owners of the plan's open actions, or, with none, the panel's coordinators. The
+    e-mail says a plan has a new record from an agency, never what kind (it is health data) nor
+    whose. A record the police marked C is the police's, and says nothing here. Returns how many
+    records were told."""
+    now = now or timezone.now()
+    plans = {p.child.root_id: p for p in Plan.objects.filter(status=PlanStatus.OPEN).select_related("child")}
+    if not plans:
+        return 0
+    since = now - dt.timedelta(days=settings.HEALTH_NOTICE_DAYS)
+    candidates = (
+        Event.objects.filter(event_type__in=HEALTH_NOTICE_TYPES, occurred_at__gte=since, occurred_at__lte=now,
+                             source_record__person__root_id__in=list(plans))
+        .exclude(restricted_events())
+        .select_related("source_system__agency", "source_record__person")
+    )
+    told_before = set(HealthNotice.objects.filter(plan__in=plans.values()).values_list("plan_id", "event_id"))
+    fresh: dict[int, list[Event]] = defaultdict(list)
+    for event in candidates:
+        plan = plans[event.source_record.person.root_id]
+        news = event.occurred_at >= plan.opened_at or event.imported_at >= plan.opened_at  # the panel did not know
+        if news and (plan.pk, event.pk) not in told_before:
+            fresh[plan.pk].append(event)
+    if not fresh:
+        return 0
+    by_pk = {p.pk: p for p in plans.values()}
+    coordinators = list(User.objects.filter(role=Role.MACE_COORDINATOR, is_active=True))
+    notices = []
+    with transaction.atomic():
+        for plan_pk, events in fresh.items():
+            plan = by_pk[plan_pk]
+            workers = {a.worker for a in Allocation.objects.filter(
+                identity.same_person("child", plan.child), kind=AllocationKind.CHILD, ended_at__isnull=True
+            ).select_related("worker")}
+            workers |= {a.owner for a in plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
+            recipients = [u for u in (workers or coordinators) if plan.child_id not in persons_hidden_from(u)]
+            agencies = sorted({e.source_system.agency.name for e in events})
+            newest = max(e.occurred_at for e in events)
+            told = notify(
+                recipients=recipients,
+                kind=NotificationKind.HEALTH_RECORD,
+                subject=f"Plan {plan.reference}: a new health record of the child",
+                body=f"The child on plan {plan.reference} has {len(events)} new health record"
+                     f"{'s' if len(events) != 1 else ''} from {' and '.join(agencies)}, the latest dated "
+                     f"{timezone.localtime(newest):%-d %B %Y}. Open the child's record in the hub to see "
+                     "what it is, and whether the plan needs to change.",
+                link=reverse("people:detail", args=[plan.child.root_id]),
+                keep_out=_names(plan.child),
+            )
+            notices += [HealthNotice(plan=plan, event=e, told_at=now, told=len(told)) for e in events]
+        HealthNotice.objects.bulk_create(notices)
+        audit_record(event_type=AuditEventType.HEALTH_NOTICES_SENT, actor_label="scheduled health notices",
+                     target_kind="plans", detail={"plans": sorted(fresh), "records": len(notices)})
+    return len(notices)
 
 
 # --- roles and responsibilities ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from safeguarding.clocks.services import clocks_refresh
 from safeguarding.earlywarning.missed import refresh_missed_opportunities
 from safeguarding.earlywarning.models import ScanRun
 from safeguarding.earlywarning.scan import scan_run
-from safeguarding.mace.services import escalations_run, reminders_send
+from safeguarding.mace.services import escalations_run, health_notices_send, reminders_send
 from safeguarding.people.models import Event
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ class Scheduled:
 SCHEDULES = [
     Scheduled("Statutory clocks, reminders and escalation", "safeguarding.workflows.scheduled.clocks_and_chasing", 15,
               "Works out the clocks of children with new events, turns overdue what is late, reminds owners of "
-              "actions due soon, and escalates what is overdue."),
+              "actions due soon, escalates what is overdue, and tells those working with a child on a plan of "
+              "a new health record."),
     Scheduled("Scan after an import", "safeguarding.workflows.scheduled.scan_after_import", 10,
               "When an import has brought new events, scans them with the early-warning rules (incrementally)."),
     Scheduled("Audit trail anchor", "safeguarding.workflows.scheduled.audit_anchor_now", 15,
@@ -51,8 +52,9 @@ def clocks_and_chasing() -> dict[str, int]:
         refreshed = clocks_refresh(incremental=ClockRun.objects.filter(finished_at__isnull=False).exists())
         reminded = reminders_send()
         escalated = escalations_run()
+        health = health_notices_send()
     return {"clocks_created": refreshed.created, "clocks_changed": refreshed.changed + refreshed.turned_overdue,
-            "reminders": reminded, "escalations": len(escalated)}
+            "reminders": reminded, "escalations": len(escalated), "health_notices": health}
 
 
 def audit_anchor_now() -> dict[str, int]:
