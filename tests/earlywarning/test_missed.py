@@ -140,6 +140,26 @@ def test_the_coordinator_sees_each_child_and_police_only_intelligence_is_counted
     assert "police intelligence not shared beyond the police" not in police_body
 
 
+def test_when_a_rule_would_have_fired_on_police_only_records_its_date_stays_with_the_police(
+    agencies: dict[str, Any], make_user: Any,
+) -> None:
+    """The day a rule would have fired, where its episode rests on a record the police marked C,
+    says when the police learnt something: other readers are told the rule, and whom to ask."""
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    quiet = History(agencies, name="Quiet", dob="2011-03-14")
+    quiet.add(EventType.MISSING_EPISODE, at("01-02"))
+    quiet.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)
+    quiet.add(EventType.MULTIPLE_PHONES, at("01-20"), handling="C")  # the police's: the rule fires on it
+    quiet.add(EventType.CONCERN, at("03-01"), AgencyKind.COUNCIL)
+    _refer(quiet, at("04-01"), coordinator)
+    _, council = _page(coordinator)
+    flagged = council.split("Would have been flagged by", 1)[1].split(".", 1)[0]
+    assert "on records the police hold: ask them" in flagged and "January" not in flagged
+    _, police = _page(make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
+    flagged = police.split("Would have been flagged by", 1)[1].split(".", 1)[0]
+    assert "20 January 2026" in flagged and "police hold" not in flagged
+
+
 def test_the_partnership_manager_sees_counts_only_and_others_nothing(
     children: dict[str, History], make_user: Any,
 ) -> None:

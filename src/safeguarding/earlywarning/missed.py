@@ -66,6 +66,7 @@ class Firing:
     rule: str
     at: dt.datetime
     alert: str = ""  # the alert's reference, when the hub did raise it
+    restricted: bool = False  # the episode rests on police intelligence not to be shared beyond the police
 
 
 @dataclass
@@ -226,6 +227,7 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
 
     # Which rules would have fired before each child's first referral, and on which events.
     would: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
+    would_evidence: dict[tuple[int, str], list[int]] = {}
     rules_of_event: dict[int, set[str]] = defaultdict(set)
     for episode in episodes:
         person_id = int(episode["person_id"])
@@ -237,6 +239,7 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
         code = episode["rule_code"]
         if code not in would[person_id] or began < would[person_id][code]:
             would[person_id][code] = began
+            would_evidence[person_id, code] = [int(pk) for pk in episode["evidence"]]
         for pk in episode["evidence"]:
             rules_of_event[int(pk)].add(names[code])
 
@@ -247,7 +250,7 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
             continue
         signs_of[int(person_id)].append((int(pk), int(agency_id), event_type, moment_at))
     sign_pks = [pk for signs in signs_of.values() for pk, *_ in signs]
-    restricted = _restricted(sign_pks)
+    restricted = _restricted([*sign_pks, *(pk for pks in would_evidence.values() for pk in pks)])
     agencies = dict(Agency.objects.values_list("pk", "name"))
 
     did: dict[int, list[Firing]] = defaultdict(list)
@@ -278,7 +281,9 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
                      tuple(sorted(rules_of_event.get(pk, ()))))
                 for pk, agency_id, event_type, at in signs_of[person_id]
             ],
-            would_fire=sorted((Firing(names[code], at) for code, at in would[person_id].items()), key=lambda f: f.at),
+            would_fire=sorted((Firing(names[code], at, restricted=any(
+                pk in restricted for pk in would_evidence.get((person_id, code), ())))
+                for code, at in would[person_id].items()), key=lambda f: f.at),
             did_fire=did[person_id],
         ))
     report.children.sort(key=lambda c: (c.first_referral, c.person_id))
@@ -322,8 +327,8 @@ def _when(text: str) -> dt.datetime:
 
 
 def _to_json(report: MissedOpportunities) -> dict[str, object]:
-    def firing(f: Firing) -> list[str]:
-        return [f.rule, f.at.isoformat(), f.alert]
+    def firing(f: Firing) -> list[str | bool]:
+        return [f.rule, f.at.isoformat(), f.alert, f.restricted]
 
     return {
         "as_of": report.as_of.isoformat(),
@@ -343,6 +348,13 @@ def _to_json(report: MissedOpportunities) -> dict[str, object]:
     }
 
 
+def _firing(stored: list[str | bool]) -> Firing:
+    """A firing as stored: a report kept before firings said whether they rest on police-only
+    intelligence counts them as resting on it (nothing is shown that might)."""
+    rule, at, alert, *rest = stored
+    return Firing(str(rule), _when(str(at)), str(alert), bool(rest[0]) if rest else True)
+
+
 def _from_json(data: dict[str, object]) -> MissedOpportunities:
     children = []
     for c in data["children"]:  # type: ignore[attr-defined]
@@ -352,8 +364,8 @@ def _from_json(data: dict[str, object]) -> MissedOpportunities:
             panel_referral=_when(c["panel_referral"]),
             signs=[Sign(pk, _when(at), agency, kind, restricted, tuple(rules))
                    for pk, at, agency, kind, restricted, rules in c["signs"]],
-            would_fire=[Firing(rule, _when(at), alert) for rule, at, alert in c["would_fire"]],
-            did_fire=[Firing(rule, _when(at), alert) for rule, at, alert in c["did_fire"]],
+            would_fire=[_firing(f) for f in c["would_fire"]],
+            did_fire=[_firing(f) for f in c["did_fire"]],
         ))
     return MissedOpportunities(as_of=_when(str(data["as_of"])), children=children, rules=list(data["rules"]))  # type: ignore[call-overload]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -297,6 +298,9 @@ class ChildShown:
     child: ChildReview
     signs: list[Sign]
     signs_withheld: int
+    # (rule, the day it would have fired): None for a reader who may not see the police intelligence
+    # its episode rests on, as its date would say when the police learnt something
+    would_fire: list[tuple[str, dt.datetime | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -324,7 +328,8 @@ def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
         sees_all = sees_restricted_intelligence(user)
         for child in report.children:
             signs = [sign for sign in child.signs if sees_all or not sign.restricted]
-            shown.append(ChildShown(child, signs, len(child.signs) - len(signs)))
+            would = [(f.rule, f.at if sees_all or not f.restricted else None) for f in child.would_fire]
+            shown.append(ChildShown(child, signs, len(child.signs) - len(signs), would))
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.MISSED_OPPORTUNITIES_VIEWED,
