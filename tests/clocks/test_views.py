@@ -32,3 +32,20 @@ def test_a_practitioner_records_that_no_conference_is_needed_and_must_say_why(ma
     assert clock.status == ClockStatus.MET
     page = client.get(reverse("clocks:casework", args=[child.pk])).content.decode()
     assert "Decided no initial child protection conference is needed" in page and "no significant harm" in page
+
+
+def test_a_practitioner_records_a_visit_with_what_the_child_said_and_it_starts_no_clock(make_user) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    client = sign_in(Client(), worker)
+    url = reverse("clocks:step", args=[child.pk])
+    assert "Visited the child, or did direct work with them" in client.get(url).content.decode()
+    visit = {"kind": StepKind.VISIT, "occurred_on_0": "1", "occurred_on_1": "12", "occurred_on_2": "2025",
+             "positive": ""}
+    refused = client.post(url, {**visit, "note": ""}).content.decode()
+    assert "govuk-error-summary" in refused and "Say what the child said, in their words, and what you saw" in refused
+    said = "She said: 'I only go to the flat because they give me vapes.' Bedroom bare; new phone on the bed."
+    assert client.post(url, {**visit, "note": said}).status_code == 302
+    assert not StatutoryClock.objects.filter(child=child).exists()
+    page = client.get(reverse("clocks:casework", args=[child.pk])).content.decode()
+    assert "Visited the child, or did direct work with them" in page and "give me vapes" in page.replace("&#x27;", "'")

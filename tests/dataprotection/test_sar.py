@@ -248,6 +248,8 @@ def test_what_the_child_said_at_a_return_home_interview_and_the_casework_are_in_
     officer = UserFactory(role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE])
     casework_step_record(acting_user=officer, child=child, kind=StepKind.NRM_REFERRAL,
                          occurred_at=timezone.now() - dt.timedelta(days=2), note="Referred after the interview")
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.VISIT,
+                         occurred_at=timezone.now() - dt.timedelta(days=1), note="She said she feels safer at home now")
 
     sar = services.sar_log(acting_user=dpo, person=child, requester_name="Chloe Barker",
                            requester_relationship="the person themselves", received_on=timezone.localdate())
@@ -263,3 +265,4 @@ def test_what_the_child_said_at_a_return_home_interview_and_the_casework_are_in_
     text = json.dumps(json.loads(bytes(bundle.data)), ensure_ascii=False)
     assert "I was with my friends at the park all night" in text and "Kyle Dean" not in text
     assert "Referred to the National Referral Mechanism" in text and "Return home interviews and casework" in text
+    assert "Visited the child, or did direct work with them" in text and "feels safer at home now" in text

@@ -54,8 +54,9 @@ class StepForm(forms.Form):
     positive = forms.ChoiceField(label="For an NRM decision: were grounds found", required=False,
                                  choices=[("", "Not an NRM decision"), ("yes", "Yes"), ("no", "No")])
     note = forms.CharField(label="Note", widget=forms.Textarea, required=False, max_length=4000,
-                           help_text="Where no conference is needed, say why: the strategy discussion started no "
-                                     "section 47 enquiry, or the enquiry found no conference was needed")
+                           help_text="For a visit, what the child said, in their own words, and what you saw. Where "
+                                     "no conference is needed, say why: the strategy discussion started no section 47 "
+                                     "enquiry, or the enquiry found no conference was needed")
 
     def occurred_at(self) -> dt.datetime:
         return dt.datetime.combine(self.cleaned_data["occurred_on"], dt.time(12, 0), tzinfo=ENGLAND)

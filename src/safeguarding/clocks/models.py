@@ -35,8 +35,11 @@ class ClockStatus(models.TextChoices):
 
 
 class StepKind(models.TextChoices):
-    """Casework recorded in the hub that starts or stops a clock."""
+    """Casework recorded in the hub: what starts or stops a clock, and the visits and direct work in
+    which the child is seen and heard (DOMAIN.md: the lead practitioner's visits, the voice of the
+    child), which start none."""
 
+    VISIT = "visit", "Visited the child, or did direct work with them"
     STRATEGY_DISCUSSION = "strategy_discussion", "Strategy discussion held"
     INITIAL_CONFERENCE = "initial_child_protection_conference", "Initial child protection conference held"
     NO_CONFERENCE = "no_conference_needed", "Decided no initial child protection conference is needed"

@@ -242,8 +242,8 @@ def casework_step_record(
     positive: bool | None = None,
     note: str = "",
 ) -> CaseworkStep:
-    """Record a strategy discussion, a conference, an assessment referral or completion, or an NRM
-    step, and work out the child's clocks again in the same transaction."""
+    """Record a visit to the child, a strategy discussion, a conference, an assessment referral or
+    completion, or an NRM step, and work out the child's clocks again in the same transaction."""
     if not (has(acting_user, Capability.RECORD_CASEWORK) and has(acting_user, Capability.VIEW_PERSON)):
         raise ServiceError("You cannot record casework in the hub")
     if acting_user.agency is None:
@@ -259,6 +259,8 @@ def casework_step_record(
         kind=StepKind.NRM_REFERRAL, occurred_at__lte=occurred_at
     ).exists():
         raise ServiceError("Record the child's referral to the National Referral Mechanism first", field="kind")
+    if kind == StepKind.VISIT and not note.strip():
+        raise ServiceError("Say what the child said, in their words, and what you saw", field="note")
     if kind == StepKind.NO_CONFERENCE:
         if not note.strip():
             raise ServiceError("Give the reason no conference is needed", field="note")
