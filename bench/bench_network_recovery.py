@@ -36,10 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--seeds", default="", help="comma-separated seeds: one run each")
+    parser.add_argument("--behaviour", default="default",
+                        help="the generator's behaviour (demo.behaviours): default, other-reasons, independent-style...")
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.seeds:
-        return _several(args.children, [int(s) for s in args.seeds.split(",")])
+        return _several(args.children, [int(s) for s in args.seeds.split(",")], args.behaviour)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="network-recovery-"))
     os.environ.setdefault("SAFEGUARDING_DATA_DIR", str(data_dir))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safeguarding.config.settings")
@@ -54,13 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     from safeguarding.people.models import SourceRecord
 
     started = time.perf_counter()
-    call_command("demo", children=args.children, seed=args.seed, quiet=True, out=data_dir / "demo")
+    call_command("demo", children=args.children, seed=args.seed, behaviour=args.behaviour, quiet=True,
+                 out=data_dir / "demo")
     elapsed = time.perf_counter() - started
     truth = data_dir / "demo" / "truth"
     build = LinkBuild.objects.order_by("-pk").first()
     assert build is not None and build.finished_at is not None
-    result: dict[str, object] = {"seed": args.seed, "children": args.children}
-    print(f"children / seed              {args.children:,} / {args.seed}")
+    result: dict[str, object] = {"seed": args.seed, "children": args.children, "behaviour": args.behaviour}
+    print(f"children / seed / behaviour  {args.children:,} / {args.seed} / {args.behaviour}")
     print(f"generate+import+link+scan+links {elapsed:,.0f} s; building links {(build.finished_at - build.started_at).total_seconds():.1f} s")
     print(f"links                        {Link.objects.count():,}; set aside {build.values_set_aside}; placeholders {len(build.placeholders)}")
     for view, police in (("police", True), ("shared", False)):
@@ -85,11 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _several(children: int, seeds: list[int]) -> int:
+def _several(children: int, seeds: list[int], behaviour: str) -> int:
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix="network-recovery-") as data_dir:
             run = subprocess.run(
-                [sys.executable, __file__, "--children", str(children), "--seed", str(seed), "--data-dir", data_dir],
+                [sys.executable, __file__, "--children", str(children), "--seed", str(seed), "--behaviour", behaviour,
+                 "--data-dir", data_dir],
                 capture_output=True, text=True, check=True,
             )
         print(run.stdout.split("RESULT ")[0], flush=True)
