@@ -27,7 +27,7 @@ from safeguarding.frontdoor.models import (
     TriageDecision,
 )
 from safeguarding.notifications.models import NotificationKind
-from safeguarding.notifications.services import notify
+from safeguarding.notifications.services import names_of, notify
 from safeguarding.people import identity
 from safeguarding.people.models import Person, PersonRole, SourceSystem
 
@@ -230,7 +230,7 @@ def concern_raise(
                      f"{raised_by.display_name} ({concern.agency.name}), who says the child may be in immediate "
                      "danger. Decide on it now.",
                 link=reverse("frontdoor:detail", args=[concern.pk]),
-                keep_out=_names(child),
+                keep_out=names_of(child),
             )
     return concern
 
@@ -239,11 +239,6 @@ def front_door_team() -> QuerySet[User]:
     """Everyone who decides concerns at the front door (active accounts): who hears of an urgent
     concern, and of a concern left undecided past its working day."""
     return User.objects.filter(role__in=roles_with(Capability.TRIAGE), is_active=True).order_by("pk")
-
-
-def _names(child: Person) -> list[str]:
-    """What an e-mail about the child must never contain: their full name."""
-    return [child.full_name] if child.given_name and child.family_name else []
 
 
 def triage_decide(
@@ -298,7 +293,7 @@ def triage_decide(
                 body=f"The front door has decided on concern {locked.reference}, which you raised on "
                      f"{raised:%-d %B %Y}: {decision.get_outcome_display()}.",
                 link=reverse("frontdoor:detail", args=[locked.pk]),
-                keep_out=_names(locked.child),
+                keep_out=names_of(locked.child),
             )
     concern.status = ConcernStatus.DECIDED
     return decision

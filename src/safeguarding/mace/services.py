@@ -70,7 +70,7 @@ from safeguarding.mace.models import (
     RaciVersion,
 )
 from safeguarding.notifications.models import NotificationKind
-from safeguarding.notifications.services import notify
+from safeguarding.notifications.services import names_of, notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person, restricted_events
@@ -95,12 +95,6 @@ def _text(value: str, message: str, field: str | None = None) -> str:
     if len(value) > TEXT_LIMIT:
         raise ServiceError(f"Keep it to {TEXT_LIMIT:,} characters or fewer", field=field)
     return value
-
-
-def _names(person: Person) -> list[str]:
-    """What an e-mail about the child must never contain: their full name (a given name alone, such
-    as Will or Grace, is also an ordinary word, and the e-mails are built from references anyway)."""
-    return [person.full_name] if person.given_name and person.family_name else []
 
 
 # --- meetings -----------------------------------------------------------------------------------
@@ -687,7 +681,7 @@ def action_create(
             subject=f"Action {action.reference} assigned to you",
             body=f"You own action {action.reference} on plan {plan.reference}, due by {_date(due)}.",
             link=reverse("mace:action", args=[action.pk]),
-            keep_out=_names(plan.child),
+            keep_out=names_of(plan.child),
         )
     return action
 
@@ -745,7 +739,7 @@ def reminders_send(*, today: dt.date | None = None) -> int:
                 subject=f"Action {action.reference} is due by {_date(action.due_on)}",
                 body=f"Action {action.reference} on plan {action.plan.reference} is due by {_date(action.due_on)}.",
                 link=reverse("mace:action", args=[action.pk]),
-                keep_out=_names(action.plan.child),
+                keep_out=names_of(action.plan.child),
             )
         PlanAction.objects.filter(pk__in=[a.pk for a in due]).update(reminded_at=now)
         audit_record(event_type=AuditEventType.REMINDERS_SENT, actor_label="scheduled reminders",
@@ -795,7 +789,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"Action {action.reference} on plan {action.plan.reference} was due by "
                          f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
-                         link, _names(action.plan.child)))
+                         link, names_of(action.plan.child)))
     for clock in clocks:
         late = working_days_between(local_date(clock.due_at), today)
         for level in (1, 2):
@@ -808,7 +802,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"Statutory clock {clock.reference} ({clock.get_kind_display().lower()}) was due by "
                          f"{timezone.localtime(clock.due_at):%-d %B %Y %H:%M} and has not been met. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
-                         reverse("clocks:clock", args=[clock.pk]), _names(clock.child)))
+                         reverse("clocks:clock", args=[clock.pk]), names_of(clock.child)))
     new_concerns, told_concerns = _concern_escalations(now, today, threshold, chase_from, strategic)
     new += new_concerns
     told += told_concerns
@@ -858,7 +852,7 @@ def _concern_escalations(
                          f"{timezone.localtime(concern.raised_at):%-d %B %Y} and was due a decision by "
                          f"{timezone.localtime(concern.decision_due_at):%-d %B %Y %H:%M}. It has not been decided: "
                          f"{late} working day{'s' if late != 1 else ''} overdue. It has been escalated {to}.",
-                         reverse("frontdoor:detail", args=[concern.pk]), _names(concern.child)))
+                         reverse("frontdoor:detail", args=[concern.pk]), names_of(concern.child)))
     return new, told
 
 
@@ -919,7 +913,7 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
                      f"{timezone.localtime(newest):%-d %B %Y}. Open the child's record in the hub to see "
                      "what it is, and whether the plan needs to change.",
                 link=reverse("people:detail", args=[plan.child.root_id]),
-                keep_out=_names(plan.child),
+                keep_out=names_of(plan.child),
             )
             notices += [HealthNotice(plan=plan, event=e, told_at=now, told=len(told)) for e in events]
         HealthNotice.objects.bulk_create(notices)
@@ -1022,5 +1016,5 @@ def allocate(
                 AllocationKind.CHILD: f"the child {person.reference}"}[kind]
         notify(recipients=[worker], kind=NotificationKind.ALLOCATED, subject="Work allocated to you",
                body=f"{acting_user.get_full_name() or acting_user.username} allocated {what} to you.",
-               link=reverse("mace:my-work"), keep_out=_names(person))
+               link=reverse("mace:my-work"), keep_out=names_of(person))
     return allocation

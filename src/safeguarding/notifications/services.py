@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -27,6 +28,21 @@ FOOTER = (
 
 class NamedChildError(ValueError):
     """A notification's text names the child it is about; it is never sent."""
+
+
+class Named(Protocol):
+    given_name: str
+    family_name: str
+
+    @property
+    def full_name(self) -> str: ...
+
+
+def names_of(person: Named) -> list[str]:
+    """What an e-mail about a person must never contain, for ``notify``'s ``keep_out``: their full
+    name (a given name alone, such as Will or Grace, is also an ordinary word, and the e-mails are
+    built from references anyway)."""
+    return [person.full_name] if person.given_name and person.family_name else []
 
 
 def _names_in(text: str, keep_out: Iterable[str]) -> list[str]:

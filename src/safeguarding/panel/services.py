@@ -16,7 +16,7 @@ from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.earlywarning.services import alert_record_action
 from safeguarding.frontdoor.models import Concern
 from safeguarding.notifications.models import NotificationKind
-from safeguarding.notifications.services import notify
+from safeguarding.notifications.services import names_of, notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people import identity
 from safeguarding.people.models import Person
@@ -93,7 +93,7 @@ def panel_refer(
                 body=f"A child has been referred to the exploitation panel ({referral.reference}) by "
                      f"{referred_by.display_name}. They will be on the next meeting's agenda.",
                 link=reverse("panel:detail", args=[referral.pk]),
-                keep_out=[child.full_name] if child.given_name and child.family_name else [],
+                keep_out=names_of(child),
             )
         if alert is not None:
             note = (

@@ -19,7 +19,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.notifications.models import NotificationKind
-from safeguarding.notifications.services import notify
+from safeguarding.notifications.services import names_of, notify
 from safeguarding.people import identity
 from safeguarding.people.models import Event, Person, PersonRole
 from safeguarding.people.selectors import events_visible_to
@@ -727,7 +727,7 @@ def _tell_about_decision(assessment: ScreeningAssessment, *, approved: bool) -> 
         body=(f"The lower level you asked for in screening {assessment.reference} was "
               f"{'approved: it is now in force' if approved else 'refused: the level in force has not changed'}."),
         link=reverse("screening:detail", args=[assessment.pk]),
-        keep_out=[child.full_name] if child.given_name and child.family_name else [],
+        keep_out=names_of(child),
     )
 
 
