@@ -279,6 +279,36 @@ def test_plans_opened_and_closed_by_month_and_outcome_with_no_one_named(panel: P
     assert practitioner.get(reverse("mace:figures")).status_code == 403
 
 
+def test_timeliness_by_agency_counts_actions_and_clocks_each_agency_answers_for(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+    from safeguarding.mace.models import PlanAction
+
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    type(panel.meeting).objects.filter(pk=panel.meeting.pk).update(scheduled_for=timezone.now() - dt.timedelta(hours=1))
+    plans_with_actions(panel, 3)  # three police actions, due in ten days
+    first, second, third = PlanAction.objects.order_by("pk")
+    services.action_complete(acting_user=panel.officer, action=first, outcome="Visited the takeaway")
+    PlanAction.objects.filter(pk=second.pk).update(due_on=timezone.localdate() - dt.timedelta(days=3))
+    services.action_complete(acting_user=panel.officer, action=PlanAction.objects.get(pk=second.pk),
+                             outcome="Done, late")
+    PlanAction.objects.filter(pk=third.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
+    now = timezone.now()
+    for n, status in enumerate((ClockStatus.MET, ClockStatus.OVERDUE, ClockStatus.OVERDUE)):
+        StatutoryClock.objects.create(child=panel.child, kind=ClockKind.ASSESSMENT, start_key=f"test:{n}",
+                                      started_at=now, due_at=now, status=status, status_at=now,
+                                      agency=panel.coordinator.agency)
+    page = sign_in(Client(), make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)).get(
+        reverse("mace:figures"))
+    rows = {row.agency: row for row in page.context["agencies"]}
+    police = rows[panel.officer.agency.name]
+    assert (police.actions_in_time, police.actions_late, police.actions_open, police.actions_overdue) == (1, 1, 1, 1)
+    council = rows[panel.coordinator.agency.name]
+    assert (council.clocks_in_time, council.clocks_late, council.clocks_overdue) == (1, 0, 2)
+    table = page.content.decode().split('id="timeliness-by-agency"', 1)[1]
+    assert panel.officer.agency.name in table and "Chloe" not in table
+
+
 def test_work_lists_page_each_list_on_its_own(panel: Panel, settings) -> None:
     settings.LIST_PAGE_SIZE = 4
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)

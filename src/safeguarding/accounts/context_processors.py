@@ -84,7 +84,7 @@ def _groups(user: Any) -> list[NavGroup]:
         add(figures, "Risk levels", "screening:levels")
         add(figures, "Return home interviews", "clocks:figures")
         add(figures, "Disruption and justice outcomes", "justice:figures")
-        add(figures, "Plans opened and closed", "mace:figures")
+        add(figures, "Plans, and timeliness by agency", "mace:figures")
     if has(user, Capability.VIEW_ESCALATIONS) and not has(user, Capability.MANAGE_AGENCY_WORK):
         add(figures if has(user, Capability.VIEW_AGGREGATES) else work, "Escalations", "mace:escalations")
     if has(user, Capability.READ_LIVED_EXPERIENCE) and not has(user, Capability.KEEP_SUPPORT_PLANS):

@@ -18,8 +18,8 @@ from django.utils import timezone
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
-from safeguarding.clocks.models import StatutoryClock
-from safeguarding.clocks.selectors import clocks_visible_to
+from safeguarding.clocks.models import ClockStatus, StatutoryClock
+from safeguarding.clocks.selectors import clocks_visible_to, police_only_clocks
 from safeguarding.clocks.sources import ClockFact
 from safeguarding.core.calendar import end_of_day, local_date
 from safeguarding.core.lists import Column, Listing, Sort, listing
@@ -271,6 +271,68 @@ def plan_figures(*, user: User) -> list[PlanMonth]:
         ordered.append(row)
         day = (day + dt.timedelta(days=32)).replace(day=1)
     return ordered
+
+
+@dataclass
+class AgencyTimeliness:
+    """One agency's record of doing what it agreed to and what the law asks of it on time: the plan
+    actions it owns (done in time, done late, open past their due day, open) and the statutory
+    clocks it answers for (met in time, met late, overdue)."""
+
+    agency: str
+    actions_in_time: int = 0
+    actions_late: int = 0
+    actions_overdue: int = 0
+    actions_open: int = 0
+    clocks_in_time: int = 0
+    clocks_late: int = 0
+    clocks_overdue: int = 0
+
+    @property
+    def actions_done(self) -> int:
+        return self.actions_in_time + self.actions_late
+
+    @property
+    def clocks_due(self) -> int:
+        return self.clocks_in_time + self.clocks_late + self.clocks_overdue
+
+
+def agency_timeliness(*, user: User) -> list[AgencyTimeliness]:
+    """Timeliness per agency (DOMAIN.md: the scrutineer's "timeliness per agency"; "every agency
+    accountable"): counts only, no one named. Clocks the police keep to themselves are left out, as
+    on the other figures pages."""
+    if not has(user, Capability.VIEW_AGGREGATES):
+        raise PermissionDenied
+    rows: dict[str, AgencyTimeliness] = {}
+
+    def row(name: str | None) -> AgencyTimeliness:
+        return rows.setdefault(name or "Not known", AgencyTimeliness(name or "Not known"))
+
+    today = timezone.localdate()
+    for agency, due_on, status, completed_at in PlanAction.objects.values_list(
+        "owner_agency__name", "due_on", "status", "completed_at"
+    ).iterator(chunk_size=10_000):
+        counts = row(agency)
+        if status == ActionStatus.COMPLETED and completed_at is not None:
+            if local_date(completed_at) <= due_on:
+                counts.actions_in_time += 1
+            else:
+                counts.actions_late += 1
+        else:
+            counts.actions_open += 1
+            counts.actions_overdue += due_on < today
+    for agency, status, n in (
+        StatutoryClock.objects.exclude(police_only_clocks()).values_list("agency__name", "status")
+        .annotate(n=Count("pk")).values_list("agency__name", "status", "n")
+    ):
+        counts = row(agency)
+        if status == ClockStatus.MET:
+            counts.clocks_in_time += n
+        elif status == ClockStatus.MET_LATE:
+            counts.clocks_late += n
+        elif status == ClockStatus.OVERDUE:
+            counts.clocks_overdue += n
+    return sorted(rows.values(), key=lambda r: r.agency)
 
 
 PLAN_COLUMNS: list[Column[Plan]] = [

@@ -377,9 +377,11 @@ def escalations(request: HttpRequest) -> HttpResponse:
 
 
 def plan_figures(request: HttpRequest) -> HttpResponse:
-    rows = selectors.plan_figures(user=current_user(request))
+    user = current_user(request)
+    rows = selectors.plan_figures(user=user)
     outcomes = list(rows[0].closed) if rows else []
-    return render(request, "mace/figures.html", {"rows": rows, "outcomes": outcomes})
+    return render(request, "mace/figures.html", {"rows": rows, "outcomes": outcomes,
+                                                 "agencies": selectors.agency_timeliness(user=user)})
 
 
 @require_http_methods(["GET", "POST"])
