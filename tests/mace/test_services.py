@@ -346,7 +346,8 @@ def test_a_child_on_a_plan_seen_at_a_and_e_is_told_to_those_working_with_them_on
     told = Notification.objects.filter(kind=NotificationKind.HEALTH_RECORD)
     assert {n.recipient for n in told} == {panel.coordinator, panel.council_chair}
     note = told.first()
-    assert note is not None and plan.reference in note.subject and "Health agency" in note.body
+    assert note is not None and plan.reference in note.subject and "1 new health record" in note.body
+    assert "Health agency" not in note.body  # a service's name can say what the record is
     assert "Chloe" not in note.body and "overdose" not in note.body and "A&E" not in note.body
     assert HealthNotice.objects.get().event == visit
     assert services.health_notices_send(now=now) == 0  # once per record

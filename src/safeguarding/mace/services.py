@@ -868,8 +868,8 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
     since the plan opened (and dated within ``HEALTH_NOTICE_DAYS``), once per record: the workers the
     child is allocated
     to and the owners of the plan's open actions, or, with none, the panel's coordinators. The
-    e-mail says a plan has a new record from an agency, never what kind (it is health data) nor
-    whose. A record the police marked C is the police's, and says nothing here. Returns how many
+    e-mail says a plan has a new health record and when, never what kind (it is health data) nor
+    which service recorded it, nor whose. A record the police marked C is the police's, and says nothing here. Returns how many
     records were told."""
     now = now or timezone.now()
     plans = {p.child.root_id: p for p in Plan.objects.filter(status=PlanStatus.OPEN).select_related("child")}
@@ -902,14 +902,14 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
             ).select_related("worker")}
             workers |= {a.owner for a in plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
             recipients = [u for u in (workers or coordinators) if plan.child_id not in persons_hidden_from(u)]
-            agencies = sorted({e.source_system.agency.name for e in events})
             newest = max(e.occurred_at for e in events)
             told = notify(
                 recipients=recipients,
                 kind=NotificationKind.HEALTH_RECORD,
                 subject=f"Plan {plan.reference}: a new health record of the child",
+                # Not which service recorded it either: "the sexual health clinic" would say what it is.
                 body=f"The child on plan {plan.reference} has {len(events)} new health record"
-                     f"{'s' if len(events) != 1 else ''} from {' and '.join(agencies)}, the latest dated "
+                     f"{'s' if len(events) != 1 else ''}, the latest dated "
                      f"{timezone.localtime(newest):%-d %B %Y}. Open the child's record in the hub to see "
                      "what it is, and whether the plan needs to change.",
                 link=reverse("people:detail", args=[plan.child.root_id]),
