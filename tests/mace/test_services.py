@@ -264,6 +264,29 @@ def test_a_childs_subject_access_bundle_holds_the_panels_work_but_not_the_police
     assert [i for i in gather(user=panel.coordinator, person=panel.child)[0] if i.section.startswith("The panel")] == []
 
 
+def test_the_childs_wishes_and_feelings_are_kept_with_the_discussion_shown_and_theirs(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    import html
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.dataprotection.assemble import gather
+    from tests.factories import sign_in
+
+    held(panel)
+    before = services.meeting_record(panel.meeting)
+    said = "She told her social worker she wants to stay at her nan's and not go back to the flat"
+    discussion = discuss(panel, child_views=f"  {said}  ")
+    assert discussion.child_views == said
+    record = services.meeting_record(panel.meeting)["items"][0]["discussion"]  # type: ignore[index]
+    assert record["child_views"] == said and "child_views" not in str(before)
+    page = sign_in(Client(), panel.practitioner).get(reverse("mace:meeting", args=[panel.meeting.pk])).content.decode()
+    assert "The child's views: " + said in html.unescape(page)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    words = [i for i in gather(user=dpo, person=panel.child)[0] if i.kind == "own_words" and i.section.startswith("The panel")]
+    assert len(words) == 1 and words[0].own_words and words[0].fields == [("What you want", said)]
+
+
 def test_a_plan_with_open_actions_does_not_close(panel: Panel) -> None:
     held(panel)
     plan = discuss(panel).plan

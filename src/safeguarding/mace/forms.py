@@ -73,6 +73,9 @@ ACTION_ROWS = 3
 class DiscussionForm(forms.Form):
     summary = forms.CharField(label="What the panel discussed", widget=forms.Textarea, max_length=10_000,
                               error_messages={"required": "Summarise the discussion"})
+    child_views = forms.CharField(
+        label="What the child wants: their wishes and feelings", widget=forms.Textarea, required=False, max_length=4000,
+        help_text="In the child's own words where they gave them, and who asked them. If no one has asked, say why.")
     decision = forms.ChoiceField(label="The panel's decision", choices=PanelDecision.choices, widget=forms.RadioSelect,
                                  error_messages={"required": "Choose the panel's decision"})
     confirmed_level = forms.ChoiceField(label="Risk level the panel confirmed", required=False)

@@ -135,6 +135,9 @@ class Discussion(models.Model):
 
     item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="discussion")
     summary = models.TextField()
+    child_views = models.TextField(
+        blank=True, help_text="the child's wishes and feelings as the panel heard them, in their words where they gave "
+                              "them, and who asked (the voice of the child)")
     decision = models.CharField(max_length=20, choices=PanelDecision.choices)
     confirmed_level = models.CharField(max_length=60, blank=True)
     confirmed_level_name = models.CharField(max_length=120, blank=True)

@@ -342,6 +342,7 @@ def discussion_record(
     goals: Sequence[str] = (),
     outcome: str = "",
     closure_reason: str = "",
+    child_views: str = "",
 ) -> Discussion:
     """The panel's discussion of one child: what was said, the decision (open, continue or close the
     plan, or none), the risk level the panel confirmed (put in force through the screening service:
@@ -388,7 +389,8 @@ def discussion_record(
         elif decision == PanelDecision.CONTINUE_PLAN and plan is not None:
             _plan_review_set(plan, acting_user, review_on, f"Reviewed at panel meeting {meeting.reference}")
         discussion = Discussion.objects.create(
-            item=item, summary=summary, decision=decision, confirmed_level=confirmed_level,
+            item=item, summary=summary, child_views=child_views.strip(), decision=decision,
+            confirmed_level=confirmed_level,
             confirmed_level_name=level_name, confirmed_level_rank=level_rank, screening=screening,
             plan=plan if decision != PanelDecision.NO_PLAN else None,
             recorded_by=acting_user, recorded_at=timezone.now(),
@@ -447,6 +449,8 @@ def meeting_record(meeting: PanelMeeting) -> dict[str, object]:
             "person": item.person_id, "reason": item.reason, "note": item.note,
             "discussion": None if discussion is None else {
                 "summary": discussion.summary, "decision": discussion.decision,
+                # only when given, so minutes approved before the child's views were asked keep their hash
+                **({"child_views": discussion.child_views} if discussion.child_views else {}),
                 "confirmed_level": discussion.confirmed_level, "plan": discussion.plan_id,
                 "actions": [
                     {"id": a.pk, "description": a.description, "owner": a.owner_id, "agency": a.owner_agency_id,

@@ -171,6 +171,7 @@ def discuss(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse
                 confirmed_level=data["confirmed_level"], level_reasons=data["level_reasons"],
                 downgrade_reason=data["downgrade_reason"], actions=actions, goals=goals, outcome=data["outcome"],
                 closure_reason=data["summary"] if data["decision"] == PanelDecision.CLOSE_PLAN else "",
+                child_views=data["child_views"],
             )
         except ServiceError as exc:
             add_service_error(form, exc)

@@ -150,6 +150,11 @@ def panel_work(user: User, person: Person) -> Gathered:
             fields=[("What the panel said", d.summary), ("Decision", d.get_decision_display()),
                     ("Level confirmed", d.confirmed_level_name)],
         ))
+        if d.child_views:
+            items.append(Item(section=PANEL_SECTION, kind="own_words", source=f"panel meeting {meeting.reference}",
+                              title="Your wishes and feelings, as the panel heard them",
+                              occurred_at=meeting.scheduled_for, fields=[("What you want", d.child_views)],
+                              own_words=True))
     for plan in plans:
         source = f"plan {plan.reference}"
         items.append(Item(
