@@ -56,6 +56,29 @@ def test_a_licensing_referral_ends_in_a_revocation(officer) -> None:  # type: ig
     assert figures.disruption_outcomes["Licence revoked"] == 1 and figures.disruption_outcomes["Licence suspended"] == 1
 
 
+def test_a_referral_to_licensing_reaches_the_licensing_team_at_once_naming_no_one(officer, make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.notifications.models import Notification, NotificationKind
+
+    licensing_officer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.LICENSING)
+    council = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    adult = _adult()
+    notice = services.disruption_record(acting_user=officer, kind="cawn", adult=adult, child=PersonFactory(),
+                                        served_on=TODAY, detail="Served at home")
+    assert not Notification.objects.exists()  # only a referral to licensing is theirs
+    referral = services.disruption_record(acting_user=officer, kind="licensing_referral", adult=adult, child=None,
+                                          served_on=TODAY, detail="Xavier drives taxi plate 1234 for Star Cars")
+    [told] = Notification.objects.filter(kind=NotificationKind.LICENSING_REFERRAL)
+    assert told.recipient == licensing_officer and referral.reference in told.subject and notice.pk != referral.pk
+    assert officer.display_name in told.body and "Xavier" not in told.body and "Star Cars" not in told.body
+    # With a safeguarding manager there, the manager hears rather than everyone.
+    manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.LICENSING)
+    services.disruption_record(acting_user=officer, kind="licensing_referral", adult=adult, child=None,
+                               served_on=TODAY, detail="Second referral")
+    assert [n.recipient for n in Notification.objects.filter(kind=NotificationKind.LICENSING_REFERRAL)
+            .order_by("pk")] == [licensing_officer, manager]
+    assert not Notification.objects.filter(recipient=council).exists()
+
+
 def test_outcomes_count_per_operation_and_per_month(officer) -> None:  # type: ignore[no-untyped-def]
     operation = services.operation_open(acting_user=officer, name="Operation Stovewood", kind="operation",
                                         summary="Group-based CSE", opened_on=dt.date(2025, 1, 10))

@@ -90,6 +90,10 @@ class Disruption(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.pk})"
 
+    @property
+    def reference(self) -> str:
+        return f"D{self.pk:06d}"
+
 
 class DisruptionOutcomeKind(models.TextChoices):
     BREACH = "breach", "Breach"

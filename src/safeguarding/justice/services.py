@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
@@ -26,6 +26,8 @@ from safeguarding.justice.models import (
     OutcomeKind,
     SubjectRole,
 )
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import notify
 from safeguarding.people.models import Person, PersonRole
 
 _LICENSING_OUTCOMES = {DisruptionOutcomeKind.NO_ACTION, DisruptionOutcomeKind.WARNING,
@@ -113,7 +115,31 @@ def disruption_record(
                      target_id=disruption.pk, person_id=child.pk if child else adult.pk,
                      detail={"kind": kind, "adult": adult.pk, "child": child.pk if child else None,
                              "operation": operation.pk if operation else None})
+        if kind == DisruptionKind.LICENSING_REFERRAL:
+            _tell_licensing(disruption, acting_user)
     return disruption
+
+
+def _tell_licensing(disruption: Disruption, by: User) -> None:
+    """A referral to licensing reaches the licensing team the moment it is made (DOMAIN.md: warnings
+    never reached the licensing team that licensed the taxi drivers involved): the safeguarding
+    managers of each licensing agency, or, where it has none, everyone there. The e-mail names no
+    one; the officer who made it holds what can be shared, and the sharing is theirs to record."""
+    agencies = Agency.objects.filter(kind=AgencyKind.LICENSING, is_active=True)
+    people = list(User.objects.filter(agency__in=agencies, is_active=True))
+    managers = [u for u in people if u.role == Role.AGENCY_MANAGER]
+    by_agency = {u.agency_id for u in managers}
+    recipients = managers + [u for u in people if u.agency_id not in by_agency]
+    agency = by.agency.name if by.agency else "A partner agency"
+    notify(
+        recipients=recipients,
+        kind=NotificationKind.LICENSING_REFERRAL,
+        subject=f"Referral to licensing {disruption.reference} from {agency}",
+        body=f"{agency} has referred a licence holder to licensing ({disruption.reference}, "
+             f"{disruption.served_on:%-d %B %Y}) because of a concern about the exploitation of children. "
+             f"{by.display_name} ({agency}) holds the details: contact them for what can be shared, and tell them "
+             "the licensing decision, so that it is recorded with the referral.",
+    )
 
 
 def disruption_outcome_record(

@@ -21,6 +21,7 @@ class NotificationKind(models.TextChoices):
     CONCERN_URGENT = "concern_urgent", "An urgent concern: a child may be in immediate danger"
     CONCERN_DECIDED = "concern_decided", "The front door's decision on a concern you raised"
     HEALTH_RECORD = "health_record", "A new health record of a child on a plan"
+    LICENSING_REFERRAL = "licensing_referral", "A licence holder referred to licensing"
 
 
 class Notification(models.Model):
