@@ -60,6 +60,31 @@ def _set_approval(admin: Any, on: bool) -> None:
 # --- the tool and its versions -----------------------------------------------------------------
 
 
+def test_taking_a_safeguard_out_of_the_tool_is_never_quiet(admin, make_user) -> None:  # type: ignore[no-untyped-def]
+    """One administrator may switch off the second person's approval or remove the rule that makes a
+    disclosure high at once, but the partnership's managers and the panel's coordinators hear of it."""
+    from safeguarding.notifications.models import Notification, NotificationKind
+
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+
+    def heavier(config: dict[str, Any]) -> None:
+        config["indicators"][0]["weight"] = 5
+
+    _change(admin, heavier)  # not a safeguard
+    assert not Notification.objects.exists()
+    _change(admin, lambda c: c.update(downgrade_needs_approval=False), note="Too slow at the front door")
+    version = services.tool_overriding_rule_remove(acting_user=admin, based_on=selectors.tool_current().number,
+                                                   code="disclosure_high", change_note="Panels decide that")
+    told = Notification.objects.filter(kind=NotificationKind.TOOL_SAFEGUARD_REMOVED).order_by("pk")
+    assert {n.recipient for n in told} == {manager, coordinator}
+    assert not told.filter(recipient=practitioner).exists()
+    first, last = told.filter(recipient=manager)
+    assert "no longer needs a second person's approval" in first.body and "Too slow at the front door" in first.body
+    assert f"version {version.number}" in last.subject and "is removed" in last.body
+
+
 def test_setup_installs_the_england_default_as_version_one() -> None:
     version = selectors.tool_current()
     assert version.number == 1 and version.created_by is None and version.change_note == DEFAULT_CHANGE_NOTE

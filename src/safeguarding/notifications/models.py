@@ -22,6 +22,7 @@ class NotificationKind(models.TextChoices):
     CONCERN_DECIDED = "concern_decided", "The front door's decision on a concern you raised"
     HEALTH_RECORD = "health_record", "A new health record of a child on a plan"
     LICENSING_REFERRAL = "licensing_referral", "A licence holder referred to licensing"
+    TOOL_SAFEGUARD_REMOVED = "tool_safeguard_removed", "A safeguard taken out of the screening tool"
 
 
 class Notification(models.Model):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
@@ -101,7 +101,44 @@ def tool_change(
             reason=version.change_note,
             detail={"from_version": current.number, "changes": _describe_changes(current.tool, tool)},
         )
+        weakened = safeguards_weakened(current.tool, tool)
+        if weakened:
+            _tell_of_weakened_safeguards(version, weakened)
     return version
+
+
+def safeguards_weakened(before: ToolConfig, after: ToolConfig) -> list[str]:
+    """What a new version takes away of the tool's protection against quiet downgrades: the second
+    person's approval of a lower level switched off; an overriding rule (a disclosure, or strong
+    indicators together, making the risk high at once) removed, or made to lift the level less high
+    or to need more indicators."""
+    found = []
+    if before.downgrade_needs_approval and not after.downgrade_needs_approval:
+        found.append("a lower risk level no longer needs a second person's approval")
+    rules_after = {r.code: r for r in after.overriding_rules}
+    for rule in before.overriding_rules:
+        now = rules_after.get(rule.code)
+        if now is None:
+            found.append(f"the overriding rule '{rule.description}' is removed")
+        elif (after.rank(now.level) or 0) < (before.rank(rule.level) or 0) or now.minimum > rule.minimum:
+            found.append(f"the overriding rule '{rule.description}' now lifts the level less, or needs more to apply")
+    return found
+
+
+def _tell_of_weakened_safeguards(version: ScreeningToolVersion, weakened: list[str]) -> None:
+    """One administrator can take a safeguard away, but never quietly: the partnership's managers
+    and the panel's coordinators hear of it at once (DOMAIN.md: records cannot be silently
+    downgraded)."""
+    by = version.created_by.display_name if version.created_by else "An administrator"
+    notify(
+        recipients=User.objects.filter(role__in=[Role.PARTNERSHIP_MANAGER, Role.MACE_COORDINATOR], is_active=True),
+        kind=NotificationKind.TOOL_SAFEGUARD_REMOVED,
+        subject=f"A safeguard was taken out of the screening tool (version {version.number})",
+        body=f"{by} saved version {version.number} of the screening tool on "
+             f"{timezone.localtime(version.created_at):%-d %B %Y at %H:%M}: " + "; ".join(weakened)
+             + f". Their note: {version.change_note}",
+        link=reverse("screening:tool"),
+    )
 
 
 def tool_part_remove(
