@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -142,8 +142,12 @@ def entities_visible_to(user: User) -> Q:
         return Q(pk__in=[])
     if sees_police_only_links(user):
         return Q()
-    return (Q(pk__in=Link.objects.filter(restricted=False, entity__isnull=False).values("entity_id"))
-            | ~Q(pk__in=Link.objects.filter(entity__isnull=False).values("entity_id")))
+    # The few entities with a police-only link and no other: read from the police-only links (each
+    # checked for a shared one on the links' entity index), not from every link in the hub.
+    police_only = (Link.objects.filter(restricted=True, entity__isnull=False)
+                   .exclude(Exists(Link.objects.filter(entity_id=OuterRef("entity_id"), restricted=False)))
+                   .values("entity_id"))
+    return ~Q(pk__in=police_only)
 
 
 def entity_for_user_or_404(user: User, entity_id: int) -> Entity:

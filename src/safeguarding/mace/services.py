@@ -870,11 +870,10 @@ HEALTH_NOTICE_TYPES = (EventType.AE_ATTENDANCE, EventType.SEXUAL_HEALTH_ATTENDAN
 def health_notices_send(*, now: dt.datetime | None = None) -> int:
     """Tell the people working with each child on an open plan of a health record dated, or received,
     since the plan opened (and dated within ``HEALTH_NOTICE_DAYS``), once per record: the workers the
-    child is allocated
-    to and the owners of the plan's open actions, or, with none, the panel's coordinators. The
-    e-mail says a plan has a new health record and when, never what kind (it is health data) nor
-    which service recorded it, nor whose. A record the police marked C is the police's, and says nothing here. Returns how many
-    records were told."""
+    child is allocated to and the owners of the plan's open actions, or, with none, the panel's
+    coordinators. The e-mail says a plan has a new health record and when, never what kind (it is
+    health data), which service recorded it, nor whose. A record the police marked C is the
+    police's, and says nothing here. Returns how many records were told."""
     now = now or timezone.now()
     plans = {p.child.root_id: p for p in Plan.objects.filter(status=PlanStatus.OPEN).select_related("child")}
     if not plans:
@@ -884,7 +883,7 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
         Event.objects.filter(event_type__in=HEALTH_NOTICE_TYPES, occurred_at__gte=since, occurred_at__lte=now,
                              source_record__person__root_id__in=list(plans))
         .exclude(restricted_events())
-        .select_related("source_system__agency", "source_record__person")
+        .select_related("source_record__person")
     )
     told_before = set(HealthNotice.objects.filter(plan__in=plans.values()).values_list("plan_id", "event_id"))
     fresh: dict[int, list[Event]] = defaultdict(list)
@@ -905,7 +904,8 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
                 identity.same_person("child", plan.child), kind=AllocationKind.CHILD, ended_at__isnull=True
             ).select_related("worker")}
             workers |= {a.owner for a in plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
-            recipients = [u for u in (workers or coordinators) if plan.child_id not in persons_hidden_from(u)]
+            ids = {plan.child_id, plan.child.root_id}
+            recipients = [u for u in (workers or coordinators) if not ids & persons_hidden_from(u)]
             newest = max(e.occurred_at for e in events)
             told = notify(
                 recipients=recipients,
