@@ -297,3 +297,23 @@ def test_checked_answers_are_the_users_own_and_name_only_the_tokens_child(make_u
     client.post(checking["Location"], {"description": "Forged", "child": str(another.pk)})
     concern = Concern.objects.get()
     assert concern.child_id == child.pk and concern.description == FULL["description"]
+
+
+def test_the_figures_show_concerns_month_by_month_with_no_one_named(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.core.calendar import ENGLAND
+    from safeguarding.frontdoor.models import Concern
+
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory(given_name="Chloe", family_name="Barker")
+    raised = [concern_raise(raised_by=referrer, child=child, seen_on=timezone.localdate(), description=f"worry {n}",
+                            immediate_danger=n == 0) for n in range(3)]
+    triage_decide(acting_user=triage, concern=raised[0], outcome=DecisionOutcome.EARLY_HELP)
+    Concern.objects.filter(pk=raised[2].pk).update(raised_at=dt.datetime(2026, 1, 31, 23, 30, tzinfo=ENGLAND))
+    Concern.objects.filter(pk__in=[raised[0].pk, raised[1].pk]).update(
+        raised_at=dt.datetime(2026, 3, 1, 0, 30, tzinfo=ENGLAND))  # 1 March in England, still February in UTC
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    page = sign_in(Client(), manager).get(reverse("frontdoor:figures"))
+    assert page.context["figures"].by_month == [(dt.date(2026, 1, 1), 1, 0, 0), (dt.date(2026, 3, 1), 2, 1, 1)]
+    body = page.content.decode()
+    assert "March 2026" in body and "Chloe" not in body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core import signing
@@ -23,6 +23,7 @@ from safeguarding.accounts.access import (
 )
 from safeguarding.accounts.models import Agency, User
 from safeguarding.audit.models import AuditEventType
+from safeguarding.core.calendar import local_date
 from safeguarding.core.lists import Column, Listing, Sort, listing
 from safeguarding.frontdoor.forms import DecidedFilters, MyConcernFilters, TriageFilters
 from safeguarding.frontdoor.models import Concern, ConcernStatus, DecisionOutcome
@@ -169,6 +170,8 @@ class FrontDoorFigures:
     decided_within_timescale: int
     by_outcome: list[tuple[str, int]]
     by_agency: list[tuple[str, int, int]]  # agency, concerns raised, decided within timescale
+    # month, concerns raised, of them urgent, decided within timescale (a trend for the board)
+    by_month: list[tuple[dt.date, int, int, int]] = field(default_factory=list)
 
     @property
     def percent_within_timescale(self) -> int | None:
@@ -193,6 +196,13 @@ def front_door_figures(*, user: User) -> FrontDoorFigures:
         .annotate(n=Count("pk"), within=Count("pk", filter=Q(decision__within_timescale=True)))
         .order_by("agency__name")
     )
+    months: dict[dt.date, list[int]] = {}
+    for raised_at, urgent, within in Concern.objects.values_list("raised_at", "urgent", "decision__within_timescale"
+                                                                 ).iterator(chunk_size=10_000):
+        row = months.setdefault(local_date(raised_at).replace(day=1), [0, 0, 0])
+        row[0] += 1
+        row[1] += bool(urgent)
+        row[2] += within is True
     return FrontDoorFigures(
         awaiting=totals["awaiting"],
         overdue=totals["overdue"],
@@ -200,6 +210,7 @@ def front_door_figures(*, user: User) -> FrontDoorFigures:
         decided_within_timescale=totals["within"],
         by_outcome=by_outcome,
         by_agency=[(r["agency__name"], r["n"], r["within"]) for r in agency_rows],
+        by_month=[(month, *counts) for month, counts in sorted(months.items())],  # type: ignore[misc]
     )
 
 
