@@ -343,6 +343,11 @@ def test_a_concern_undecided_past_its_working_day_is_chased_then_escalated(panel
     page = sign_in(Client(), panel.strategic).get(reverse("mace:escalations")).content.decode()
     assert f"Concern {waiting.reference} awaiting the front door" in page and "The front door" in page
     assert "Chloe" not in page
+    # The council runs the front door here: its manager's work list has it; the police's does not.
+    ours = sign_in(Client(), panel.council_manager).get(reverse("mace:agency-work")).content.decode()
+    assert f"concern <a class=\"govuk-link\" href=\"/concerns/{waiting.pk}/\">{waiting.reference}</a>" in ours
+    theirs = sign_in(Client(), panel.police_manager).get(reverse("mace:agency-work")).content.decode()
+    assert waiting.reference not in theirs
 
 
 def test_a_child_on_a_plan_seen_at_a_and_e_is_told_to_those_working_with_them_once(panel: Panel, make_user, agencies) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from safeguarding.clocks.selectors import clocks_visible_to, police_only_clocks
 from safeguarding.clocks.sources import ClockFact
 from safeguarding.core.calendar import end_of_day, local_date
 from safeguarding.core.lists import Column, Listing, Sort, listing
+from safeguarding.frontdoor.services import front_door_team
 from safeguarding.mace.forms import MeetingFilters, PlanFilters, WorkActionFilters
 from safeguarding.mace.models import (
     PLAN_CLOSED,
@@ -515,9 +516,13 @@ def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkLi
     query = query or {}
     actions, overdue = _actions(Q(owner_agency_id=user.agency_id), user, query)
     clocks = _clocks(Q(agency_id=user.agency_id), user, query)
+    mine = Q(agency_id=user.agency_id)
+    if front_door_team().filter(agency_id=user.agency_id).exists():
+        mine |= Q(concern__isnull=False)  # the agency's staff decide concerns: undecided ones are its business
     escalations = list(
-        Escalation.objects.filter(agency_id=user.agency_id, level=1)
-        .select_related("action__plan__child", "action__owner", "clock__child").order_by("-escalated_at")[:LIST_LIMIT]
+        Escalation.objects.filter(mine, level=1)
+        .select_related("action__plan__child", "action__owner", "clock__child", "concern")
+        .order_by("-escalated_at")[:LIST_LIMIT]
     )
     allocations = _allocations(Q(worker__agency_id=user.agency_id), query, user=user)
     return WorkList(f"{user.agency.name if user.agency else 'Agency'}: our work", actions, overdue, clocks,
