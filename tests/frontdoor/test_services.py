@@ -67,6 +67,7 @@ def test_an_urgent_concern_is_sent_to_the_front_door_at_once_without_the_childs_
     assert not Notification.objects.filter(recipient__in=[referrer, *bystanders]).exists()
     note = told.get(recipient=triage)
     assert danger.reference in note.subject and "immediate danger" in note.body and "Chloe" not in note.body
+    assert referrer.agency.name not in note.body  # the raising agency can say where the child was seen
     assert note.link == f"/concerns/{danger.pk}/"
 
 

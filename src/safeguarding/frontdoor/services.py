@@ -226,8 +226,9 @@ def concern_raise(
                 recipients=front_door_team().exclude(pk=raised_by.pk),
                 kind=NotificationKind.CONCERN_URGENT,
                 subject=f"Urgent concern {concern.reference}: a child may be in immediate danger",
+                # Not the raising agency: a sexual health clinic's name would say where the child was seen.
                 body=f"Concern {concern.reference} was raised at {at:%H:%M} on {at:%-d %B %Y} by "
-                     f"{raised_by.display_name} ({concern.agency.name}), who says the child may be in immediate "
+                     f"{raised_by.get_full_name() or raised_by.username}, who says the child may be in immediate "
                      "danger. Decide on it now.",
                 link=reverse("frontdoor:detail", args=[concern.pk]),
                 keep_out=names_of(child),
