@@ -231,6 +231,7 @@ def test_the_plans_and_the_agenda_show_a_level_by_the_name_the_partnership_gives
     from safeguarding.screening import services as screening_services
     from tests.screening.conftest import screen
 
+    type(panel.child).objects.filter(pk=panel.child.pk).update(nhs_number="9434765919")
     screen(panel.practitioner, panel.child, "high", yes={"disclosure": "Told her teacher"})
     services.plan_open(acting_user=panel.coordinator, child=panel.child)
     services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
@@ -246,6 +247,7 @@ def test_the_plans_and_the_agenda_show_a_level_by_the_name_the_partnership_gives
     assert "High risk" not in plans and "High risk" not in agenda
     rows = list(csv.DictReader(io.StringIO(client.get(reverse("mace:plans"), {"download": "csv"}).content.decode())))
     assert [row["Risk level in force"] for row in rows] == ["Significant risk"]
+    assert [row["NHS number"] for row in rows] == ["9434765919"]
 
 
 def test_plans_opened_and_closed_by_month_and_outcome_with_no_one_named(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -340,6 +340,9 @@ PLAN_COLUMNS: list[Column[Plan]] = [
     Column("Plan", lambda p: p.reference),
     Column("Child's hub reference", lambda p: p.child.reference),
     Column("Child", lambda p: p.child.full_name),
+    # health staff find the children on plans in their own systems by it (DOMAIN.md: flags for
+    # children on plans; CP-IS keys on it)
+    Column("NHS number", lambda p: p.child.nhs_number),
     Column("Status", lambda p: p.get_status_display()),
     Column("Opened", lambda p: p.opened_at),
     Column("Risk level in force", lambda p: getattr(p, "level_in_force", "")),
