@@ -228,3 +228,31 @@ def test_closing_the_work_on_a_context_asks_are_you_sure_first(make_user, world:
     assert client.post(url, {**close, "confirm": "yes"}).status_code == 302
     case.refresh_from_db()
     assert case.status == ContextStatus.CLOSED
+
+
+def test_those_who_work_on_contexts_correct_what_kind_of_place_it_is(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.audit.models import AuditEvent, AuditEventType
+    from safeguarding.contexts.models import PlaceKind
+
+    services.links_build()
+    place = Entity.objects.get(kind=EntityKind.PLACE, key="S60 1AA")
+    assert place.place_kind == PlaceKind.HOTEL
+    url = reverse("contexts:entity", args=[place.pk])
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    client = Client()
+    sign_in(client, coordinator)
+    assert "Correct what kind of place this is" in client.get(url).content.decode()
+    refused = client.post(url, {"kind-place_kind": PlaceKind.TAKEAWAY, "kind-reason": ""}).content.decode()
+    assert "govuk-error-summary" in refused and "Say how you know what kind of place it is" in refused
+    done = client.post(url, {"kind-place_kind": PlaceKind.TAKEAWAY, "kind-reason": "A kebab shop with rooms above"})
+    assert done.status_code == 302
+    place.refresh_from_db()
+    assert place.place_kind == PlaceKind.TAKEAWAY
+    audit = AuditEvent.objects.get(event_type=AuditEventType.PLACE_KIND_CHANGED)
+    assert audit.actor == coordinator and audit.detail == {"from": "hotel", "to": "takeaway"}
+    # A triage worker sees networks but does not work on contexts: no form, and a post changes nothing.
+    triage = _client(make_user, Role.TRIAGE_WORKER, AgencyKind.COUNCIL)
+    assert "Correct what kind of place this is" not in triage.get(url).content.decode()
+    assert triage.post(url, {"kind-place_kind": PlaceKind.HOUSE, "kind-reason": "x"}).status_code == 404
+    place.refresh_from_db()
+    assert place.place_kind == PlaceKind.TAKEAWAY

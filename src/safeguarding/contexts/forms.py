@@ -15,6 +15,7 @@ from safeguarding.contexts.models import (
     IntelligenceAssessment,
     LawfulBasis,
     LinkNature,
+    PlaceKind,
     SourceEvaluation,
 )
 from safeguarding.core.forms import GovukDateField
@@ -35,6 +36,16 @@ class PlaceholderClearForm(forms.Form):
     reason = forms.CharField(
         label="Why is this a real vehicle, phone or place?", widget=forms.Textarea, max_length=2000,
         help_text="For example: a private hire car that carried these children; its links will join networks again",
+    )
+
+
+class PlaceKindForm(forms.Form):
+    place_kind = forms.ChoiceField(label="What kind of place is it?", choices=PlaceKind.choices,
+                                   error_messages={"required": "Choose the kind of place"})
+    reason = forms.CharField(
+        label="How do you know?", widget=forms.Textarea, max_length=2000,
+        help_text="For example: a visit, a licensing record, or what the children said",
+        error_messages={"required": "Say how you know what kind of place it is"},
     )
 
 

@@ -37,6 +37,7 @@ from safeguarding.contexts.models import (
     LinkBuild,
     LinkNature,
     LinkOrigin,
+    PlaceKind,
     SourceEvaluation,
     Submission,
 )
@@ -513,6 +514,30 @@ def placeholder_clear(*, acting_user: User, entity: Entity, reason: str) -> Enti
         audit_record(event_type=AuditEventType.PLACEHOLDER_CLEARED, actor=acting_user, target_kind="entity",
                      target_id=entity.pk, reason=reason.strip())
     return entity
+
+
+def place_kind_set(*, acting_user: User, entity: Entity, place_kind: str, reason: str) -> Entity:
+    """Correct what kind of place an entity is. The kind is guessed from the first name any record
+    gave it ("Red Lion" says nothing; "Flat above the shop" may be a takeaway), and hotspots by kind
+    read it, so those who work on contexts may put it right, saying why."""
+    if not has(acting_user, Capability.WORK_CONTEXTS):
+        raise ServiceError("You cannot change what kind of place this is")
+    if entity.kind != EntityKind.PLACE:
+        raise ServiceError("Only a place has a kind of place")
+    if place_kind not in PlaceKind.values:
+        raise ServiceError("Choose the kind of place", field="place_kind")
+    if not reason.strip():
+        raise ServiceError("Say how you know what kind of place it is", field="reason")
+    with transaction.atomic():
+        locked = Entity.objects.select_for_update().get(pk=entity.pk)
+        if locked.place_kind == place_kind:
+            raise ServiceError(f"It is already recorded as {PlaceKind(place_kind).label.lower()}", field="place_kind")
+        before = locked.place_kind
+        locked.place_kind = place_kind
+        locked.save(update_fields=["place_kind"])
+        audit_record(event_type=AuditEventType.PLACE_KIND_CHANGED, actor=acting_user, target_kind="entity",
+                     target_id=locked.pk, reason=reason.strip(), detail={"from": before, "to": place_kind})
+    return locked
 
 
 # --- information from practitioners ------------------------------------------------------------

@@ -22,7 +22,7 @@ from safeguarding.accounts.access import (
     sees_police_only_links,
 )
 from safeguarding.contexts import forms, selectors, services
-from safeguarding.contexts.models import LinkNature
+from safeguarding.contexts.models import EntityKind, LinkNature
 from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
@@ -58,9 +58,26 @@ def networks(request: HttpRequest) -> HttpResponse:
 def entity_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
     user = current_user(request)
     entity = selectors.entity_for_user_or_404(user, entity_id)
-    clear_form = forms.PlaceholderClearForm(request.POST or None) if (
+    correcting = request.method == "POST" and "kind-place_kind" in request.POST
+    kind_form = forms.PlaceKindForm(request.POST if correcting else None, prefix="kind",
+                                    initial={"place_kind": entity.place_kind}) if (
+        entity.kind == EntityKind.PLACE and has(user, Capability.WORK_CONTEXTS)) else None
+    clear_form = forms.PlaceholderClearForm(request.POST if not correcting else None) if (
         entity.placeholder and sees_intelligence_sources(user)) else None
-    if request.method == "POST":
+    if correcting:
+        if kind_form is None:
+            raise Http404
+        if kind_form.is_valid():
+            try:
+                changed = services.place_kind_set(acting_user=user, entity=entity,
+                                                  place_kind=kind_form.cleaned_data["place_kind"],
+                                                  reason=kind_form.cleaned_data["reason"])
+            except ServiceError as exc:
+                add_service_error(kind_form, exc)
+            else:
+                messages.success(request, f"{entity.label} is now recorded as: {changed.get_place_kind_display()}")
+                return redirect("contexts:entity", entity_id=entity.pk)
+    elif request.method == "POST":
         if clear_form is None:
             raise Http404
         if clear_form.is_valid():
@@ -74,7 +91,7 @@ def entity_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
     page = selectors.entity_page(user=user, entity=entity)
     return render(request, "contexts/entity.html", {
         "page": page, "entity": entity, "can_open_child": has(user, Capability.VIEW_PERSON),
-        "can_work_contexts": has(user, Capability.WORK_CONTEXTS), "form": clear_form,
+        "can_work_contexts": has(user, Capability.WORK_CONTEXTS), "form": clear_form, "kind_form": kind_form,
     })
 
 
