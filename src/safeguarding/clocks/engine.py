@@ -33,6 +33,7 @@ from safeguarding.core.arrow import arrow_table, query_arrow
 from safeguarding.core.calendar import deadline_working_days, end_of_day, local_date
 from safeguarding.frontdoor.models import DecisionOutcome, TriageDecision
 from safeguarding.people import identity
+from safeguarding.people.models import Handling
 
 RHI_HOURS = 72
 ICPC_WORKING_DAYS = 15
@@ -45,7 +46,7 @@ _EVENTS_SQL = """
     FROM people_event e
     JOIN people_sourcerecord r ON r.id = e.source_record_id
     JOIN people_sourcesystem s ON s.id = e.source_system_id
-    WHERE {event_type} IN ('missing_episode', 'return_home_interview') AND e.handling <> 'C' {where}
+    WHERE {event_type} IN ('missing_episode', 'return_home_interview') AND e.handling <> '{marked_c}' {where}
 """
 # An episode the police marked C (shared only under conditions) stays with the police: it starts no
 # clock, which every casework role would see (``selectors.police_only_clocks`` hides any started
@@ -113,7 +114,8 @@ def return_home_interview_facts(children: Collection[int] | None = None) -> pa.T
         where = (f"AND e.source_record_id IN (SELECT id FROM people_sourcerecord WHERE "
                  f"{ids_clause('person_id', children)})")
     sql = _EVENTS_SQL.format(
-        occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), event_type=event_type, where=where
+        occurred=_text_time("e.occurred_at"), ended=_text_time("e.ended_at"), event_type=event_type, where=where,
+        marked_c=Handling.CONDITIONS.value,
     )
     events = query_arrow(sql, _EVENTS_SCHEMA)
     recorded = _recorded_interviews(children)

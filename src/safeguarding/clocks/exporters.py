@@ -48,10 +48,9 @@ def export_clocks(path: Path) -> int:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         # For readers the hub cannot check: the police's own clocks stay out (selectors.police_only_clocks).
-        for pk, person, kind, started, due, met in StatutoryClock.objects.exclude(police_only_clocks()).order_by(
-            "pk").values_list(
-            "pk", "child__root_id", "kind", "started_at", "due_at", "met_at"
-        ).iterator(chunk_size=20_000):
+        rows_held = (StatutoryClock.objects.exclude(police_only_clocks()).order_by("pk")
+                     .values_list("pk", "child__root_id", "kind", "started_at", "due_at", "met_at"))
+        for pk, person, kind, started, due, met in rows_held.iterator(chunk_size=20_000):
             writer.writerow([pk, person_reference(person), kind, _iso(started), _iso(due), _iso(met), status_of(due, met, as_of)])
             rows += 1
     with transaction.atomic():

@@ -217,8 +217,7 @@ def levels_in_force(roots: Collection[int]) -> dict[int, str]:
     for child_root, code, name in RiskLevelChange.objects.filter(child__root_id__in=list(roots)).values_list(
         "child__root_id", "level_code", "level_name"
     ).order_by("effective_at", "pk"):
-        level = tool.level(code)
-        levels[child_root] = level.name if level else name
+        levels[child_root] = tool.level_name(code, name)
     return levels
 
 

@@ -758,6 +758,12 @@ def _managers(agency_ids: Iterable[int]) -> dict[int, list[User]]:
     return found
 
 
+def _levels_due(done: set[tuple[int, int]], pk: int, late: int, threshold: int) -> list[int]:
+    """The levels an overdue action, clock or concern is now due to go to: level 1 at once, level 2
+    past the partnership's threshold of working days; each once (``done`` holds (pk, level))."""
+    return [level for level in (1, 2) if (pk, level) not in done and (level == 1 or late >= threshold)]
+
+
 def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
     """Escalate what is overdue: each overdue action and chased clock goes at once to its agency's
     safeguarding managers (level 1) and, once the partnership's threshold of working days overdue is
@@ -781,9 +787,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
     for action in actions:
         late = working_days_between(action.due_on, today)
         link = reverse("mace:action", args=[action.pk])
-        for level in (1, 2):
-            if (action.pk, level) in done_actions or (level == 2 and late < threshold):
-                continue
+        for level in _levels_due(done_actions, action.pk, late, threshold):
             new.append(Escalation(action=action, level=level, agency_id=action.owner_agency_id, escalated_at=now,
                                   working_days_overdue=late))
             who = managers.get(action.owner_agency_id, []) if level == 1 else strategic
@@ -796,9 +800,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          link, names_of(action.plan.child)))
     for clock in clocks:
         late = working_days_between(local_date(clock.due_at), today)
-        for level in (1, 2):
-            if (clock.pk, level) in done_clocks or (level == 2 and late < threshold):
-                continue
+        for level in _levels_due(done_clocks, clock.pk, late, threshold):
             new.append(Escalation(clock=clock, level=level, agency_id=clock.agency_id, escalated_at=now,
                                   working_days_overdue=late))
             who = managers.get(clock.agency_id or 0, []) if level == 1 else strategic
@@ -844,9 +846,7 @@ def _concern_escalations(
     told: list[tuple[list[User], str, str, str, list[str]]] = []
     for concern in concerns:
         late = working_days_between(local_date(concern.decision_due_at), today)
-        for level in (1, 2):
-            if (concern.pk, level) in done or (level == 2 and late < threshold):
-                continue
+        for level in _levels_due(done, concern.pk, late, threshold):
             new.append(Escalation(concern=concern, level=level, agency=None, escalated_at=now,
                                   working_days_overdue=late))
             to = "to the front door's team and their managers" if level == 1 else "to the strategic group"
@@ -897,6 +897,7 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
     by_pk = {p.pk: p for p in plans.values()}
     coordinators = list(User.objects.filter(role=Role.MACE_COORDINATOR, is_active=True))
     notices = []
+    hidden: dict[int, frozenset[int]] = {}  # who is sealed from each recipient, read once per run
     with transaction.atomic():
         for plan_pk, events in fresh.items():
             plan = by_pk[plan_pk]
@@ -905,7 +906,10 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
             ).select_related("worker")}
             workers |= {a.owner for a in plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
             ids = {plan.child_id, plan.child.root_id}
-            recipients = [u for u in (workers or coordinators) if not ids & persons_hidden_from(u)]
+            for user in workers or coordinators:
+                if user.pk not in hidden:
+                    hidden[user.pk] = persons_hidden_from(user)
+            recipients = [u for u in (workers or coordinators) if not ids & hidden[u.pk]]
             newest = max(e.occurred_at for e in events)
             told = notify(
                 recipients=recipients,

@@ -116,8 +116,7 @@ class ScreeningAssessment(models.Model):
         return f"S{self.pk:06d}"
 
     def level_name(self, code: str) -> str:
-        level = self.tool_version.tool.level(code)
-        return level.name if level else code
+        return self.tool_version.tool.level_name(code, code)
 
     @property
     def computed_level_name(self) -> str:

@@ -73,25 +73,36 @@ def level_in_force(person: Person) -> RiskLevelChange | None:
 def children_screened_at_risk() -> set[int]:
     """Children (as record linkage now knows them) whose level in force is above the tool's lowest:
     asked by the rooms above, for their own rules (no user: the caller checks access)."""
-    latest = RiskLevelChange.objects.filter(child=OuterRef("child")).order_by("-effective_at", "-pk").values("pk")[:1]
     tool = tool_current().tool
-    by_root: dict[int, tuple[dt.datetime, int]] = {}
-    for root, code, rank, effective_at in (
-        RiskLevelChange.objects.annotate(latest=Subquery(latest)).filter(pk=F("latest"))
-        .values_list("child__root_id", "level_code", "level_rank", "effective_at")
+    at_risk = set()
+    for root, (_, code, _name, recorded_rank) in _latest_levels().items():
+        rank = tool.rank(code)  # its place in the tool now, or where it stood if the tool dropped it
+        if (recorded_rank if rank is None else rank) > 0:
+            at_risk.add(root)
+    return at_risk
+
+
+def _latest_levels(before: dt.datetime | None = None) -> dict[int, tuple[dt.datetime, str, str, int]]:
+    """Each child's level in force (by the id they are now): (since, code, name, rank), from the level
+    history as it stood ``before`` a moment, or now. A child whose records were merged may have had
+    levels under two ids: the latest counts."""
+    changes = RiskLevelChange.objects.all() if before is None else RiskLevelChange.objects.filter(effective_at__lt=before)
+    latest = changes.filter(child=OuterRef("child")).order_by("-effective_at", "-pk").values("pk")[:1]
+    by_root: dict[int, tuple[dt.datetime, str, str, int]] = {}
+    for root, code, name, rank, effective_at in (
+        changes.annotate(latest=Subquery(latest)).filter(pk=F("latest"))
+        .values_list("child__root_id", "level_code", "level_name", "level_rank", "effective_at")
     ):
-        now_rank = tool.rank(code)
         if root not in by_root or effective_at > by_root[root][0]:
-            by_root[root] = (effective_at, rank if now_rank is None else now_rank)
-    return {root for root, (_, rank) in by_root.items() if rank > 0}
+            by_root[root] = (effective_at, code, name, rank)
+    return by_root
 
 
 def _level_name(current: RiskLevelChange | None) -> str:
     """The current tool's name for the level (the partnership may have renamed it since)."""
     if current is None:
         return ""
-    level = tool_current().tool.level(current.level_code)
-    return level.name if level else current.level_name
+    return tool_current().tool.level_name(current.level_code, current.level_name)
 
 
 @dataclass(frozen=True)
@@ -331,22 +342,7 @@ def levels_on(*, user: User, on: dt.date) -> LevelsOn:
     them; those with no level by then are "not screened". Counts only, no identities."""
     require(user, Capability.VIEW_AGGREGATES)
     cutoff = _end_of_day(on)
-    latest = (
-        RiskLevelChange.objects.filter(child=OuterRef("child"), effective_at__lt=cutoff)
-        .order_by("-effective_at", "-pk")
-        .values("pk")[:1]
-    )
-    rows = list(
-        RiskLevelChange.objects.filter(effective_at__lt=cutoff)
-        .annotate(latest=Subquery(latest))
-        .filter(pk=F("latest"))
-        .values_list("child__root_id", "level_code", "level_name", "level_rank", "effective_at")
-    )
-    # A child whose records were merged may have had levels under two ids: the latest counts.
-    by_root: dict[int, tuple[dt.datetime, str, str, int]] = {}
-    for root, code, name, rank, effective_at in rows:
-        if root not in by_root or effective_at > by_root[root][0]:
-            by_root[root] = (effective_at, code, name, rank)
+    by_root = _latest_levels(cutoff)
 
     eligible = Person.objects.filter(merged_into__isnull=True, created_at__lt=cutoff).exclude(role=PersonRole.ADULT)
     root_ids = list(by_root)

@@ -79,6 +79,12 @@ class ToolConfig:
     def level(self, code: str) -> Level | None:
         return next((lv for lv in self.levels if lv.code == code), None)
 
+    def level_name(self, code: str, recorded: str) -> str:
+        """A level's name in this tool (the partnership may have renamed it since it was recorded), or
+        ``recorded`` where this tool has no such level."""
+        level = self.level(code)
+        return level.name if level else recorded
+
     def rank(self, code: str) -> int | None:
         """The level's place, 0 for the lowest; None if this version has no such level."""
         return next((i for i, lv in enumerate(self.levels) if lv.code == code), None)

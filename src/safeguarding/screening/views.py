@@ -174,7 +174,7 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
         messages.info(request, "Complete every section before you record your judgement")
         return redirect("screening:start", person_id=assessment.child_id)
     current = selectors.level_in_force(assessment.child)
-    current_name = _level_name(tool, current.level_code, current.level_name) if current else None
+    current_name = tool.level_name(current.level_code, current.level_name) if current else None
     form = JudgementForm(
         request.POST or None,
         tool=tool,
@@ -219,11 +219,6 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
             "tool_now": selectors.tool_current(),
         },
     )
-
-
-def _level_name(tool: Any, code: str, recorded: str) -> str:
-    level = tool.level(code)
-    return level.name if level else recorded
 
 
 @require_http_methods(["GET", "POST"])
