@@ -202,7 +202,7 @@ def test_strategy_discussion_starts_the_conference_clock_in_working_days(make_us
     clock = clock_of(child, ClockKind.INITIAL_CONFERENCE)
     assert clock.due_at.astimezone(ENGLAND).date() == dt.date(2026, 1, 13)
     assert clock.status == ClockStatus.OVERDUE
-    casework_step_record(acting_user=worker, child=child, kind=StepKind.INITIAL_CONFERENCE,
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.INITIAL_CONFERENCE, positive=False,
                          occurred_at=dt.datetime(2026, 1, 12, 10, tzinfo=ENGLAND))
     clock.refresh_from_db()
     assert clock.status == ClockStatus.MET
@@ -276,7 +276,7 @@ def test_a_step_dated_the_day_a_clock_started_meets_it(make_user, systems) -> No
     casework_step_record(acting_user=worker, child=child, kind=StepKind.STRATEGY_DISCUSSION,
                          occurred_at=dt.datetime(2025, 12, 1, 15, tzinfo=ENGLAND))
     # Steps are recorded by the day (the form keeps noon): the conference held that same day meets it.
-    casework_step_record(acting_user=worker, child=child, kind=StepKind.INITIAL_CONFERENCE,
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.INITIAL_CONFERENCE, positive=False,
                          occurred_at=dt.datetime(2025, 12, 1, 12, tzinfo=ENGLAND))
     assert clock_of(child, ClockKind.INITIAL_CONFERENCE).status == ClockStatus.MET
 
@@ -322,3 +322,62 @@ def test_a_decision_that_no_conference_is_needed_meets_the_conference_clock(make
     clock = clock_of(child, ClockKind.INITIAL_CONFERENCE)
     assert clock.status == ClockStatus.MET
     assert clock.met_by.startswith("Decided no initial child protection conference is needed recorded by")
+
+
+def test_a_child_protection_plan_starts_its_core_group_and_review_conference_clocks(make_user, systems, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+
+    def record(kind: str, day: dt.date, positive: bool | None = None) -> None:
+        casework_step_record(acting_user=worker, child=child, kind=kind, positive=positive,
+                             occurred_at=dt.datetime.combine(day, dt.time(11), tzinfo=ENGLAND))
+
+    def clocks(kind: str) -> list[StatutoryClock]:
+        return list(StatutoryClock.objects.filter(child=child, kind=kind).order_by("started_at"))
+
+    def due(clock: StatutoryClock) -> dt.date:
+        return clock.due_at.astimezone(ENGLAND).date()
+
+    record(StepKind.STRATEGY_DISCUSSION, dt.date(2025, 11, 10))
+    with pytest.raises(ServiceError, match="Say whether the child is subject to a child protection plan"):
+        record(StepKind.INITIAL_CONFERENCE, dt.date(2025, 11, 28))
+    with pytest.raises(ServiceError, match="Record the conference that made the child protection plan first"):
+        record(StepKind.CORE_GROUP, dt.date(2025, 11, 28))
+    # Friday 28 November 2025: the core group is due 10 working days on, on Friday 12 December; the
+    # first review conference within 3 months, by 28 February 2026.
+    record(StepKind.INITIAL_CONFERENCE, dt.date(2025, 11, 28), positive=True)
+    [core_group] = clocks(ClockKind.CORE_GROUP)
+    [first_review] = clocks(ClockKind.REVIEW_CONFERENCE)
+    assert due(core_group) == dt.date(2025, 12, 12) and core_group.status == ClockStatus.OVERDUE
+    assert due(first_review) == dt.date(2026, 2, 28) and first_review.status == ClockStatus.OVERDUE
+    record(StepKind.CORE_GROUP, dt.date(2025, 12, 11))
+    core_group.refresh_from_db()
+    assert core_group.status == ClockStatus.MET and "Core group meeting held" in core_group.met_by
+    # The review keeps the plan: it meets the first review clock and starts the next, 6 months on.
+    record(StepKind.REVIEW_CONFERENCE, dt.date(2026, 2, 20), positive=True)
+    first_review.refresh_from_db()
+    assert first_review.status == ClockStatus.MET
+    first, second = clocks(ClockKind.REVIEW_CONFERENCE)
+    assert first == first_review and due(second) == dt.date(2026, 8, 20)
+    # A review that ends the plan meets its clock, late, and starts none.
+    record(StepKind.REVIEW_CONFERENCE, dt.date(2026, 8, 24), positive=False)
+    assert [c.status for c in clocks(ClockKind.REVIEW_CONFERENCE)] == [ClockStatus.MET, ClockStatus.MET_LATE]
+    assert len(clocks(ClockKind.CORE_GROUP)) == 1
+    # clocks.csv holds the kinds SPEC.md names: the conference clock, not the plan's own.
+    export_clocks(tmp_path / "clocks.csv")
+    with (tmp_path / "clocks.csv").open() as f:
+        assert [r["clock"] for r in csv.DictReader(f)] == ["initial_child_protection_conference"]
+
+
+def test_a_conference_that_makes_no_plan_starts_no_further_clock(make_user) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.STRATEGY_DISCUSSION, occurred_at=at("03-02"))
+    casework_step_record(acting_user=worker, child=child, kind=StepKind.INITIAL_CONFERENCE, positive=False,
+                         occurred_at=at("03-16"))
+    assert list(StatutoryClock.objects.filter(child=child).values_list("kind", flat=True)) == [
+        ClockKind.INITIAL_CONFERENCE
+    ]
+    with pytest.raises(ServiceError, match="Record the conference that made the child protection plan first"):
+        casework_step_record(acting_user=worker, child=child, kind=StepKind.REVIEW_CONFERENCE, positive=True,
+                             occurred_at=at("05-16"))

@@ -49,3 +49,24 @@ def test_a_practitioner_records_a_visit_with_what_the_child_said_and_it_starts_n
     assert not StatutoryClock.objects.filter(child=child).exists()
     page = client.get(reverse("clocks:casework", args=[child.pk])).content.decode()
     assert "Visited the child, or did direct work with them" in page and "give me vapes" in page.replace("&#x27;", "'")
+
+
+def test_a_practitioner_records_a_conference_that_makes_a_plan_and_sees_its_clocks(make_user) -> None:  # type: ignore[no-untyped-def]
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    client = sign_in(Client(), worker)
+    url = reverse("clocks:step", args=[child.pk])
+    form = client.get(url).content.decode()
+    assert "Core group meeting held" in form and "Review child protection conference held" in form
+    day = {"occurred_on_0": "1", "occurred_on_1": "12", "occurred_on_2": "2025", "note": ""}
+    assert client.post(url, {**day, "kind": StepKind.STRATEGY_DISCUSSION, "positive": ""}).status_code == 302
+    refused = client.post(url, {**day, "kind": StepKind.INITIAL_CONFERENCE, "positive": ""}).content.decode()
+    assert "Say whether the child is subject to a child protection plan" in refused
+    assert client.post(url, {**day, "kind": StepKind.INITIAL_CONFERENCE, "positive": "yes"}).status_code == 302
+    assert set(StatutoryClock.objects.filter(child=child).values_list("kind", flat=True)) == {
+        ClockKind.INITIAL_CONFERENCE, ClockKind.CORE_GROUP, ClockKind.REVIEW_CONFERENCE,
+    }
+    casework = client.get(reverse("clocks:casework", args=[child.pk])).content.decode()
+    assert "Initial child protection conference held (child protection plan)" in casework
+    person = client.get(reverse("people:detail", args=[child.pk])).content.decode()
+    assert "Core group within 10 working days of the conference" in person

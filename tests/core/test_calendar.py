@@ -4,7 +4,9 @@ import datetime as dt
 
 from safeguarding.core.calendar import (
     ENGLAND,
+    add_months,
     add_working_days,
+    deadline_months,
     deadline_working_days,
     is_working_day,
     on_time,
@@ -71,3 +73,14 @@ def test_a_decision_in_the_last_second_of_the_due_day_is_in_time() -> None:
     due = deadline_working_days(dt.datetime(2026, 11, 23, 9, tzinfo=ENGLAND), 1)  # end of Tuesday
     assert on_time(dt.datetime(2026, 11, 24, 23, 59, 59, 400_000, tzinfo=ENGLAND), due)
     assert not on_time(dt.datetime(2026, 11, 25, 0, 0, 0, tzinfo=ENGLAND), due)
+
+
+def test_months_are_calendar_months_ending_on_the_shorter_months_last_day() -> None:
+    assert add_months(dt.date(2026, 1, 15), 3) == dt.date(2026, 4, 15)
+    assert add_months(dt.date(2025, 11, 30), 3) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2027, 11, 30), 3) == dt.date(2028, 2, 29)  # a leap year
+    assert add_months(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 28)
+    assert add_months(dt.date(2026, 10, 1), 6) == dt.date(2027, 4, 1)
+    # Within 3 months of a conference held late on 30 November: by the end of 28 February, in England.
+    due = deadline_months(dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC), 3)
+    assert due.astimezone(ENGLAND).date() == dt.date(2027, 3, 1) - dt.timedelta(days=1) and due.hour == 23

@@ -45,6 +45,10 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
     assert PlanAction.objects.filter(plan__child_id__in=referred).count() == 6
     assert Escalation.objects.filter(action__isnull=False).exists()
     assert {"met", "met_late", "overdue"} <= set(StatutoryClock.objects.values_list("status", flat=True))
+    # A referred child's conference made a child protection plan: its core group and review are due.
+    assert set(StatutoryClock.objects.filter(kind__in=["core_group", "review_child_protection_conference"])
+               .values_list("child_id", "status")) <= {(c, "open") for c in referred}
+    assert StatutoryClock.objects.filter(kind="core_group").count() == 1
     assert_interview_shares_match_the_extract(tmp_path)
     assert audit_verify().ok
 

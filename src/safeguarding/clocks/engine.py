@@ -27,10 +27,10 @@ from django.conf import settings
 from django.db import connection
 
 from safeguarding.accounts.models import Agency
-from safeguarding.clocks.models import CaseworkStep, ClockKind, ReturnHomeInterview, StepKind
+from safeguarding.clocks.models import CONFERENCE_STEPS, CaseworkStep, ClockKind, ReturnHomeInterview, StepKind
 from safeguarding.clocks.sources import ClockFact, facts_from_sources
 from safeguarding.core.arrow import arrow_table, query_arrow
-from safeguarding.core.calendar import deadline_working_days, end_of_day, local_date
+from safeguarding.core.calendar import deadline_months, deadline_working_days, end_of_day, local_date
 from safeguarding.frontdoor.models import DecisionOutcome, TriageDecision
 from safeguarding.people import identity
 from safeguarding.people.models import Handling
@@ -40,6 +40,9 @@ ICPC_WORKING_DAYS = 15
 ASSESSMENT_WORKING_DAYS = 45
 NRM_REASONABLE_GROUNDS_WORKING_DAYS = 5
 NRM_CONCLUSIVE_EARLIEST_DAYS = 30
+CORE_GROUP_WORKING_DAYS = 10
+FIRST_REVIEW_MONTHS = 3
+LATER_REVIEW_MONTHS = 6
 
 _EVENTS_SQL = """
     SELECT e.id, r.person_id, e.event_type, s.agency_id, {occurred}, {ended}
@@ -194,7 +197,8 @@ def _recorded_interviews(children: Collection[int] | None) -> pa.Table:
 
 def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
     """Clocks started by casework recorded in the hub and by front-door decisions: the initial
-    conference after a strategy discussion, the assessment, and the NRM decisions."""
+    conference after a strategy discussion, the core group and review conferences of a child
+    protection plan, the assessment, and the NRM decisions."""
     steps = CaseworkStep.objects.select_related("child")
     decisions = TriageDecision.objects.filter(outcome=DecisionOutcome.ASSESSMENT).select_related("concern__child")
     if children is not None:
@@ -206,11 +210,14 @@ def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
         by_child[step.child.root_id].append(step)
     facts: list[ClockFact] = []
 
-    def first_after(child: int, kind: str | tuple[str, ...], moment: dt.datetime) -> CaseworkStep | None:
-        # Steps are recorded by the day: one dated the day the clock started meets it, whatever the hour.
+    def first_after(child: int, kind: str | tuple[str, ...], moment: dt.datetime,
+                    start: CaseworkStep | None = None) -> CaseworkStep | None:
+        # Steps are recorded by the day: one dated the day the clock started meets it, whatever the hour
+        # (but not the step that started it: a review conference is met by the next one).
         kinds = (kind,) if isinstance(kind, str) else kind
         day = local_date(moment)
-        return next((s for s in by_child[child] if s.kind in kinds and local_date(s.occurred_at) >= day), None)
+        return next((s for s in by_child[child]
+                     if s.kind in kinds and local_date(s.occurred_at) >= day and s is not start), None)
 
     def met(step: CaseworkStep | None) -> tuple[dt.datetime | None, str]:
         if step is None:
@@ -228,6 +235,19 @@ def casework_facts(children: Collection[int] | None = None) -> list[ClockFact]:
                 facts.append(ClockFact(child, ClockKind.INITIAL_CONFERENCE, key, step.occurred_at,
                                        deadline_working_days(step.occurred_at, ICPC_WORKING_DAYS), met_at, met_by,
                                        step.agency_id))
+            elif step.kind in CONFERENCE_STEPS and step.positive:
+                # A conference that made the child subject to a child protection plan (or kept them so):
+                # its core group after the initial conference, and the next review conference. A
+                # conference that ends the plan meets the review clock and starts none.
+                if step.kind == StepKind.INITIAL_CONFERENCE:
+                    met_at, met_by = met(first_after(child, StepKind.CORE_GROUP, step.occurred_at))
+                    facts.append(ClockFact(child, ClockKind.CORE_GROUP, key, step.occurred_at,
+                                           deadline_working_days(step.occurred_at, CORE_GROUP_WORKING_DAYS),
+                                           met_at, met_by, step.agency_id))
+                months = FIRST_REVIEW_MONTHS if step.kind == StepKind.INITIAL_CONFERENCE else LATER_REVIEW_MONTHS
+                met_at, met_by = met(first_after(child, StepKind.REVIEW_CONFERENCE, step.occurred_at, start=step))
+                facts.append(ClockFact(child, ClockKind.REVIEW_CONFERENCE, key, step.occurred_at,
+                                       deadline_months(step.occurred_at, months), met_at, met_by, step.agency_id))
             elif step.kind == StepKind.ASSESSMENT_REFERRAL:
                 met_at, met_by = met(first_after(child, StepKind.ASSESSMENT_COMPLETED, step.occurred_at))
                 facts.append(ClockFact(child, ClockKind.ASSESSMENT, key, step.occurred_at,

@@ -16,6 +16,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.clocks.engine import status_of
 from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview, StatutoryClock
 from safeguarding.clocks.selectors import police_only_clocks
+from safeguarding.exchange.format import CLOCK_KINDS
 from safeguarding.people.models import Event, person_reference
 
 COLUMNS = ["clock_id", "person_id", "clock", "started_at", "due_at", "met_at", "status"]
@@ -48,7 +49,9 @@ def export_clocks(path: Path) -> int:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         # For readers the hub cannot check: the police's own clocks stay out (selectors.police_only_clocks).
-        rows_held = (StatutoryClock.objects.exclude(police_only_clocks()).order_by("pk")
+        # Only the kinds SPEC.md names: the core group and review conference clocks are the hub's own.
+        rows_held = (StatutoryClock.objects.filter(kind__in=CLOCK_KINDS).exclude(police_only_clocks())
+                     .order_by("pk")
                      .values_list("pk", "child__root_id", "kind", "started_at", "due_at", "met_at"))
         for pk, person, kind, started, due, met in rows_held.iterator(chunk_size=20_000):
             writer.writerow([pk, person_reference(person), kind, _iso(started), _iso(due), _iso(met), status_of(due, met, as_of)])

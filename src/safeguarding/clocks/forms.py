@@ -51,8 +51,12 @@ class StepForm(forms.Form):
     kind = forms.ChoiceField(label="What happened", choices=StepKind.choices, widget=forms.RadioSelect,
                              error_messages={"required": "Choose what happened"})
     occurred_on = GovukDateField(label="Date", error_messages={"required": "Enter the date"})
-    positive = forms.ChoiceField(label="For an NRM decision: were grounds found", required=False,
-                                 choices=[("", "Not an NRM decision"), ("yes", "Yes"), ("no", "No")])
+    positive = forms.ChoiceField(
+        label="For an NRM decision, were grounds found? For a conference, is the child subject to a child "
+              "protection plan?",
+        required=False, choices=[("", "Neither a decision nor a conference"), ("yes", "Yes"), ("no", "No")],
+        help_text="For a review conference, No means the plan has ended",
+    )
     note = forms.CharField(label="Note", widget=forms.Textarea, required=False, max_length=4000,
                            help_text="For a visit, what the child said, in their own words, and what you saw. Where "
                                      "no conference is needed, say why: the strategy discussion started no section 47 "

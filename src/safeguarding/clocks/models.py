@@ -17,7 +17,7 @@ from safeguarding.people.models import Event, Person
 
 
 class ClockKind(models.TextChoices):
-    """The clocks of SPEC.md's clocks.csv, in its words."""
+    """The statutory clocks: those of SPEC.md's clocks.csv, in its words, and a child protection plan's."""
 
     RETURN_HOME_INTERVIEW = "return_home_interview", "Return home interview within 72 hours"
     INITIAL_CONFERENCE = "initial_child_protection_conference", "Initial child protection conference within 15 working days"
@@ -25,6 +25,13 @@ class ClockKind(models.TextChoices):
     NRM_REASONABLE_GROUNDS = "nrm_reasonable_grounds", "NRM reasonable grounds decision within 5 working days"
     NRM_CONCLUSIVE_GROUNDS = "nrm_conclusive_grounds", "NRM conclusive grounds decision"
     PANEL_REVIEW = "panel_review", "Panel review"
+    # DOMAIN.md's timescales once a conference makes a child protection plan. Not among clocks.csv's
+    # kinds (SPEC.md), so that file leaves them out (``exchange.format.CLOCK_KINDS``).
+    CORE_GROUP = "core_group", "Core group within 10 working days of the conference"
+    REVIEW_CONFERENCE = "review_child_protection_conference", (
+        "Review conference within 3 months of the initial conference, then within 6 months of the last"
+    )
+
 
 
 class ClockStatus(models.TextChoices):
@@ -43,6 +50,8 @@ class StepKind(models.TextChoices):
     STRATEGY_DISCUSSION = "strategy_discussion", "Strategy discussion held"
     INITIAL_CONFERENCE = "initial_child_protection_conference", "Initial child protection conference held"
     NO_CONFERENCE = "no_conference_needed", "Decided no initial child protection conference is needed"
+    CORE_GROUP = "core_group", "Core group meeting held"
+    REVIEW_CONFERENCE = "review_child_protection_conference", "Review child protection conference held"
     ASSESSMENT_REFERRAL = "assessment_referral", "Referred for assessment"
     ASSESSMENT_COMPLETED = "assessment_completed", "Assessment completed"
     NRM_REFERRAL = "nrm_referral", "Referred to the National Referral Mechanism"
@@ -58,7 +67,11 @@ class CaseworkStep(models.Model):
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="casework_steps")
     kind = models.CharField(max_length=40, choices=StepKind.choices)
     occurred_at = models.DateTimeField()
-    positive = models.BooleanField(null=True, blank=True, help_text="an NRM decision: grounds found (yes) or not")
+    positive = models.BooleanField(
+        null=True, blank=True,
+        help_text="an NRM decision: grounds found (yes) or not; a conference: the child is subject to a child "
+                  "protection plan (yes) or not",
+    )
     note = models.TextField(blank=True)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -69,6 +82,19 @@ class CaseworkStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.child_id})"
+
+    @property
+    def decision(self) -> str:
+        """What the step decided, in words ('' when it decides nothing)."""
+        if self.positive is None:
+            return ""
+        if self.kind in CONFERENCE_STEPS:
+            return "Child protection plan" if self.positive else "No child protection plan"
+        return "Grounds found" if self.positive else "No grounds found"
+
+
+# The conferences, which decide whether the child is subject to a child protection plan.
+CONFERENCE_STEPS = (StepKind.INITIAL_CONFERENCE, StepKind.REVIEW_CONFERENCE)
 
 
 class InterviewOutcome(models.TextChoices):

@@ -29,6 +29,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks import engine
 from safeguarding.clocks.models import (
+    CONFERENCE_STEPS,
     CaseworkStep,
     ClockChange,
     ClockKind,
@@ -242,8 +243,9 @@ def casework_step_record(
     positive: bool | None = None,
     note: str = "",
 ) -> CaseworkStep:
-    """Record a visit to the child, a strategy discussion, a conference, an assessment referral or
-    completion, or an NRM step, and work out the child's clocks again in the same transaction."""
+    """Record a visit to the child, a strategy discussion, a conference (and whether it made or kept a
+    child protection plan), a core group, an assessment referral or completion, or an NRM step, and
+    work out the child's clocks again in the same transaction."""
     if not (has(acting_user, Capability.RECORD_CASEWORK) and has(acting_user, Capability.VIEW_PERSON)):
         raise ServiceError("You cannot record casework in the hub")
     if acting_user.agency is None:
@@ -259,6 +261,12 @@ def casework_step_record(
         kind=StepKind.NRM_REFERRAL, occurred_at__lte=occurred_at
     ).exists():
         raise ServiceError("Record the child's referral to the National Referral Mechanism first", field="kind")
+    if kind in CONFERENCE_STEPS and positive is None:
+        raise ServiceError("Say whether the child is subject to a child protection plan", field="positive")
+    if kind in (StepKind.CORE_GROUP, StepKind.REVIEW_CONFERENCE) and not steps.filter(
+        kind__in=CONFERENCE_STEPS, positive=True, occurred_at__lte=end_of_day(local_date(occurred_at))
+    ).exists():
+        raise ServiceError("Record the conference that made the child protection plan first", field="kind")
     if kind == StepKind.VISIT and not note.strip():
         raise ServiceError("Say what the child said, in their words, and what you saw", field="note")
     if kind == StepKind.NO_CONFERENCE:
@@ -284,7 +292,7 @@ def casework_step_record(
             )
     with transaction.atomic():
         step = CaseworkStep.objects.create(
-            child=child, kind=kind, occurred_at=occurred_at, positive=positive if kind.startswith("nrm_") else None,
+            child=child, kind=kind, occurred_at=occurred_at, positive=positive if kind.startswith("nrm_") or kind in CONFERENCE_STEPS else None,
             note=note.strip(), agency=acting_user.agency, recorded_by=acting_user, recorded_at=timezone.now(),
         )
         audit_record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -77,3 +78,18 @@ def deadline_working_days(received_at: dt.datetime, working_days: int) -> dt.dat
     holiday). This is the common reading of "within 1 working day" at the front door.
     """
     return end_of_day(add_working_days(local_date(received_at), working_days))
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months on, or the month's last day where it is shorter
+    (three months from 30 November is 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def deadline_months(started_at: dt.datetime, months: int) -> dt.datetime:
+    """The deadline for something due within N calendar months of ``started_at``: the end of the same
+    day that many months on (a review conference within 3 months)."""
+    return end_of_day(add_months(local_date(started_at), months))

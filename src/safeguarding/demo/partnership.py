@@ -202,7 +202,7 @@ def demo_casework(*, referrals: int = 2) -> dict[str, int]:
     from safeguarding.screening.services import AnswerInput, screening_answers_save, screening_complete
     from safeguarding.screening.tool import NO, YES
 
-    done = {"referred": 0, "acknowledged": 0, "screened": 0}
+    done = {"referred": 0, "acknowledged": 0, "screened": 0, "casework": 0}
     if PanelReferral.objects.exists():
         return done
     mace = User.objects.get(username="mace.coordinator")
@@ -237,6 +237,23 @@ def demo_casework(*, referrals: int = 2) -> dict[str, int]:
                                 "was told of.",
         )
         done["screened"] += 1
+    if referred:
+        # The first referred child's section 47 enquiry: a strategy discussion, then a conference that
+        # made a child protection plan, whose core group and first review conference are now due.
+        from safeguarding.clocks.models import StepKind
+        from safeguarding.clocks.services import casework_step_record
+
+        today = timezone.localdate()
+        for kind, days_ago, positive, note in (
+            (StepKind.STRATEGY_DISCUSSION, 25, None, "Police, health and school agreed a section 47 enquiry."),
+            (StepKind.INITIAL_CONFERENCE, 10, True, "Child protection plan under the category of sexual abuse."),
+        ):
+            casework_step_record(
+                acting_user=practitioner, child=referred[0], kind=kind, positive=positive, note=note,
+                occurred_at=dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(12),
+                                                tzinfo=timezone.get_current_timezone()),
+            )
+            done["casework"] += 1
     return done
 
 

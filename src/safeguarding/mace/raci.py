@@ -94,4 +94,6 @@ CLOCK_STEPS = {
     "nrm_reasonable_grounds": "nrm",
     "nrm_conclusive_grounds": "nrm",
     "panel_review": "panel",
+    "core_group": "strategy_discussion",
+    "review_child_protection_conference": "strategy_discussion",
 }

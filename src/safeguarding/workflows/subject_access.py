@@ -128,8 +128,8 @@ def casework(user: User, person: Person) -> Gathered:
                               fields=[("What you said", i.child_said)], own_words=True))
     for s in steps:
         fields = [("What", s.get_kind_display()), ("Note", s.note)]
-        if s.positive is not None:
-            fields.insert(1, ("Decision", "Grounds found" if s.positive else "No grounds found"))
+        if s.decision:
+            fields.insert(1, ("Decision", s.decision))
         items.append(Item(section=CASEWORK_SECTION, kind="casework_step", source=f"casework step {s.pk}",
                           title=f"{s.get_kind_display()}, recorded by {s.agency.name}", occurred_at=s.occurred_at,
                           fields=fields))
