@@ -171,6 +171,36 @@ def test_linked_to_a_vehicle_of_another_child_at_risk(history: Callable[..., His
     assert f"P{at_risk.person.pk:07d}" in alerts[0].explanation
 
 
+@pytest.mark.parametrize("incremental", [False, True])
+def test_a_child_whose_alert_was_dismissed_puts_no_one_at_risk_until_a_new_sign(
+    history: Callable[..., History], make_user: Callable[..., Any], incremental: bool
+) -> None:
+    from safeguarding.earlywarning.services import alert_dismiss
+
+    rules = list(Rule.objects.filter(code__in=["repeat-missing", "linked-to-child-at-risk"]))
+    amy = history(name="Amy")
+    for day in ("01-10", "02-01", "02-20"):
+        amy.add(EventType.MISSING_EPISODE, at(day))
+    scan_run(rules=rules)  # now: an incremental scan reads what is new since a scan of the present
+    [amys] = Alert.objects.filter(person=amy.person)
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    alert_dismiss(alert=amys, acting_user=coordinator,
+                  reason="In care: she runs back to her mum's each time; the return home interviews say so.")
+    amy.add(EventType.SEEN_IN_VEHICLE, at("03-02"), vehicle_registration="YA19ABC")
+    chloe = history(name="Chloe")
+    chloe.add(EventType.SEEN_IN_VEHICLE, at("03-15"), vehicle_registration="YA19ABC")
+    scan_run(rules=rules, incremental=incremental)
+    assert not Alert.objects.filter(rule__code="linked-to-child-at-risk").exists()
+    # A sign after what was dismissed (Amy missing again on 1 April) counts again: from then, Chloe's
+    # time in the same car links her to a child at risk (seen in it again, so that an incremental scan,
+    # which alerts only children with something new, reads her too).
+    amy.add(EventType.MISSING_EPISODE, at("04-01"))
+    chloe.add(EventType.SEEN_IN_VEHICLE, at("04-10"), vehicle_registration="YA19ABC")
+    scan_run(rules=rules, incremental=incremental)
+    [linked] = Alert.objects.filter(rule__code="linked-to-child-at-risk")
+    assert linked.person == chloe.person and linked.raised_at == at("04-01")
+
+
 def test_no_return_home_interview_within_72_hours(history: Callable[..., History]) -> None:
     child = history()
     missing = child.add(EventType.MISSING_EPISODE, at("03-01", 20), ended_at=at("03-02", 6))

@@ -254,6 +254,7 @@ def triggers(
     as_of: dt.datetime,
     known_at_risk: pa.Table | None = None,
     complete: pa.Table | None = None,
+    dismissed: pa.Table | None = None,
 ) -> None:
     """Fill the temp table ``triggers`` with every firing of every rule up to ``as_of``.
     ``prepare`` must have run. Rules linking children to others at risk run last: they read who
@@ -262,7 +263,8 @@ def triggers(
     history was read (an incremental scan). Then ``complete`` (person_id) names the children whose
     whole history was read: only their firings say who is at risk, since a partial history (the
     events naming contacts, without, say, the return home interview that followed) could fire
-    where the whole would not."""
+    where the whole would not. ``dismissed`` (person_id, until): children whose own alerts were all
+    dismissed, whose firings up to ``until`` make no one else at risk."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE triggers ({TRIGGER_COLUMNS})")
     direct = [s for s in specs if s.kind != RuleKind.SHARED_CONTACT]
     for spec in direct:
@@ -278,11 +280,16 @@ def triggers(
         if complete is not None:
             con.register("complete_persons", complete)
             fired = "person_id IN (SELECT person_id FROM complete_persons)"
+        if dismissed is not None:
+            con.register("dismissed_persons", dismissed)
+            fired += (" AND NOT EXISTS (SELECT 1 FROM dismissed_persons d WHERE d.person_id = triggers.person_id"
+                      " AND triggers.trigger_at <= d.until)")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE at_risk AS SELECT person_id, min(since) AS since FROM ("
             f"SELECT person_id, trigger_at AS since FROM triggers WHERE {fired}{known}) GROUP BY person_id"
         )
-        for name, table in (("known_at_risk", known_at_risk), ("complete_persons", complete)):
+        for name, table in (("known_at_risk", known_at_risk), ("complete_persons", complete),
+                            ("dismissed_persons", dismissed)):
             if table is not None:
                 con.unregister(name)
         con.execute(f"CREATE OR REPLACE TEMP TABLE contacts AS {_contacts_sql(spec)}")

@@ -39,6 +39,7 @@ from safeguarding.earlywarning.models import (
     Alert,
     AlertEvidence,
     AlertLevel,
+    AlertStatus,
     Rule,
     RuleKind,
     ScanRun,
@@ -80,14 +81,16 @@ def evaluate(
     as_of: dt.datetime,
     known_at_risk: pa.Table | None = None,
     complete: Sequence[int] | None = None,
+    dismissed: pa.Table | None = None,
 ) -> pa.Table:
     """The episodes of every rule as of a moment, from the ``ev``/``person`` tables already loaded
-    (for an incremental scan: ``complete`` names the children whose whole history was read)."""
+    (for an incremental scan: ``complete`` names the children whose whole history was read;
+    ``dismissed``: see ``set_aside_by_dismissal``)."""
     naive = _utc_naive(as_of)
     specs = [spec for spec in specs if spec.kind not in RAISED_ELSEWHERE]
     engine.prepare(con, naive)
     whole = None if complete is None else pa.table({"person_id": pa.array(list(complete), type=pa.int64())})
-    engine.triggers(con, specs, naive, known_at_risk, whole)
+    engine.triggers(con, specs, naive, known_at_risk, whole, dismissed)
     return engine.episodes(con, specs)
 
 
@@ -98,6 +101,7 @@ def known_at_risk(rules: Sequence[Rule]) -> pa.Table:
 
     rows = (
         Alert.objects.filter(rule__in=[r for r in rules if r.kind != RuleKind.SHARED_CONTACT])
+        .exclude(status=AlertStatus.DISMISSED)  # judged not to be exploitation (set_aside_by_dismissal)
         .values("person_id")
         .annotate(since=Min("raised_at"))
         .values_list("person_id", "since")
@@ -107,6 +111,34 @@ def known_at_risk(rules: Sequence[Rule]) -> pa.Table:
         people.append(person_id)
         since.append(_utc_naive(moment))
     return pa.table({"person_id": pa.array(people, type=pa.int64()), "since": pa.array(since, type=pa.timestamp("us"))})
+
+
+def set_aside_by_dismissal(rules: Sequence[Rule]) -> pa.Table:
+    """Children whose alerts of their own history were all dismissed, and the last moment those
+    alerts' evidence reaches (person_id, until). Someone who knows the child judged the pattern not
+    to be exploitation (a child in care running from a placement, a young carer missing school), so
+    up to that moment the child does not make others "at risk" by being with them; a sign after it
+    counts again, as it would raise a new alert of the child's own."""
+    direct = [r for r in rules if r.kind != RuleKind.SHARED_CONTACT]
+    # Read as the child linkage knows now (an alert may name a record since merged into another).
+    until: dict[int, dt.datetime] = {}
+    dismissed = Alert.objects.filter(rule__in=direct, status=AlertStatus.DISMISSED)
+    if dismissed.exists():  # most scans: none, and no need to read every live alert
+        live = Alert.objects.filter(rule__in=direct).exclude(status=AlertStatus.DISMISSED).values("person__root_id")
+        dismissed = dismissed.exclude(person__root_id__in=live)
+    else:
+        dismissed = dismissed.none()
+    for person_id, moment in dismissed.values("person__root_id").annotate(m=Max("raised_at")).values_list(
+        "person__root_id", "m"
+    ):
+        until[person_id] = moment
+    evidence = (AlertEvidence.objects.filter(alert__in=dismissed).values("alert__person__root_id")
+                .annotate(m=Max("event__occurred_at")).values_list("alert__person__root_id", "m"))
+    for person_id, moment in evidence:
+        if moment is not None and moment > until[person_id]:
+            until[person_id] = moment
+    return pa.table({"person_id": pa.array(list(until), type=pa.int64()),
+                     "until": pa.array([_utc_naive(m) for m in until.values()], type=pa.timestamp("us"))})
 
 
 def _children_under_active_plan() -> set[int]:
@@ -332,7 +364,7 @@ def scan_run(
         tick = time.perf_counter()
         if stage:
             stage("Evaluating rules", None)(0)
-        episodes = evaluate(con, specs, moment, known, person_ids)
+        episodes = evaluate(con, specs, moment, known, person_ids, set_aside_by_dismissal(chosen))
         naive = _utc_naive(moment)
         set_aside = int(con.execute("SELECT count(*) FROM ev WHERE ts > $m", {"m": naive}).fetchall()[0][0])
         children = len(touched) if incremental else int(
