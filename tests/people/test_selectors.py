@@ -55,8 +55,8 @@ def test_single_view_page_logs_the_view_and_its_queries_do_not_grow(
     # contact wish) and the sealed-record check of each read; and since plans and clocks: the plan in
     # force, its open actions, the child's clocks and allocation. None grows with the child's history
     # (asserted below); and since the summary at the top (issue 16): the vehicles, places and people
-    # linked to the child in the networks.
-    with django_assert_max_num_queries(40) as few:
+    # linked to the child in the networks; and the child protection plan the conferences made.
+    with django_assert_max_num_queries(41) as few:
         assert client.get(url).status_code == 200
     record = SourceRecordFactory(person=chloe)
     for _ in range(30):

@@ -162,7 +162,7 @@ class AuditEventType(models.IntegerChoices):
     ACTION_COMPLETED = 922, "Completed an action"
     ACTION_VIEWED = 923, "Viewed an action"
     CLOCKS_COMPUTED = 930, "Worked out the statutory clocks from events and decisions"
-    CASEWORK_STEP_RECORDED = 931, "Recorded a strategy discussion, conference, assessment or NRM step"
+    CASEWORK_STEP_RECORDED = 931, "Recorded a visit, strategy discussion, conference, core group, assessment or NRM step"
     RETURN_HOME_INTERVIEW_RECORDED = 932, "Recorded a return home interview, or why none was held"
     ESCALATED = 940, "Escalated an overdue action, clock or front-door decision"
     REMINDERS_SENT = 941, "Sent reminders of actions due soon"

@@ -61,7 +61,7 @@ class StepKind(models.TextChoices):
 
 
 class CaseworkStep(models.Model):
-    """A strategy discussion, conference, assessment or NRM step, recorded by a practitioner, with
+    """A visit, strategy discussion, conference, core group, assessment or NRM step, recorded by a practitioner, with
     when it happened (which may be earlier than when it was recorded)."""
 
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="casework_steps")

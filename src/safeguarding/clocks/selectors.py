@@ -3,6 +3,7 @@ view, one clock with its history, and the missing episodes a practitioner may re
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -13,7 +14,14 @@ from django.utils import timezone
 from safeguarding.accounts.access import Capability, has, one_or_404, sees_restricted_intelligence
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
-from safeguarding.clocks.models import CaseworkStep, ClockKind, ClockStatus, ReturnHomeInterview, StatutoryClock
+from safeguarding.clocks.models import (
+    CONFERENCE_STEPS,
+    CaseworkStep,
+    ClockKind,
+    ClockStatus,
+    ReturnHomeInterview,
+    StatutoryClock,
+)
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Handling, Person, restricted_events
 
@@ -48,6 +56,31 @@ def clocks_for_person(*, user: User, person: Person, limit: int = 50) -> list[St
         .select_related("agency")
         .annotate(order=order).order_by("order", "-due_at")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class ProtectionPlan:
+    """A child protection plan, as the conferences recorded in the hub made and ended it."""
+
+    made_at: dt.datetime  # the conference that made it
+    ended_at: dt.datetime | None  # the review conference that ended it (None: in force)
+
+
+def protection_plan_for_person(*, user: User, person: Person) -> ProtectionPlan | None:
+    """The child's latest child protection plan (in force, or ended), or None when no conference
+    recorded in the hub made one: what CP-IS tells urgent care, for those who see the clocks."""
+    if not sees_clocks(user):
+        return None
+    plan: ProtectionPlan | None = None
+    conferences = (CaseworkStep.objects.filter(identity.same_person("child", person), kind__in=CONFERENCE_STEPS,
+                                               positive__isnull=False)
+                   .order_by("occurred_at", "pk").values_list("occurred_at", "positive"))
+    for moment, in_force in conferences:
+        if in_force and (plan is None or plan.ended_at is not None):
+            plan = ProtectionPlan(made_at=moment, ended_at=None)
+        elif not in_force and plan is not None and plan.ended_at is None:
+            plan = ProtectionPlan(made_at=plan.made_at, ended_at=moment)
+    return plan
 
 
 def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:

@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from safeguarding.accounts.access import Capability, has, sees_panel
 from safeguarding.accounts.models import User
 from safeguarding.clocks.models import StatutoryClock
-from safeguarding.clocks.selectors import clocks_for_person
+from safeguarding.clocks.selectors import ProtectionPlan, clocks_for_person, protection_plan_for_person
 from safeguarding.contexts.models import Entity, EntityKind
 from safeguarding.contexts.selectors import direct_links_of
 from safeguarding.core.lists import Listing, listing
@@ -262,6 +262,7 @@ class ChildView:
     plan: Plan | None = None  # the plan in force (open), else the latest
     plan_actions: list[PlanAction] | None = None  # its open actions and who owns them
     clocks: list[StatutoryClock] | None = None
+    protection_plan: ProtectionPlan | None = None  # a child protection plan a conference made (in force or ended)
     can_record_casework: bool = False
     can_record_interview: bool = False
     can_allocate: bool = False
@@ -335,6 +336,7 @@ def child_view(*, user: User, person: Person, query: Mapping[str, Any] | None = 
         plan=plan,
         plan_actions=[a for a in plan_actions(plan=plan) if a.is_open] if plan is not None else [],
         clocks=clocks_for_person(user=user, person=person),
+        protection_plan=protection_plan_for_person(user=user, person=person),
         can_record_casework=has(user, Capability.RECORD_CASEWORK),
         can_record_interview=has(user, Capability.RECORD_CASEWORK),
         can_allocate=has(user, Capability.ALLOCATE),
