@@ -390,6 +390,51 @@ def test_a_child_on_a_plan_seen_at_a_and_e_is_told_to_those_working_with_them_on
     assert services.health_notices_send(now=now + dt.timedelta(minutes=2)) == 1
 
 
+def test_a_child_subject_to_a_child_protection_plan_seen_at_a_and_e_is_told_as_cp_is_tells_the_council(  # type: ignore[no-untyped-def]
+    panel: Panel, make_user, agencies
+) -> None:
+    from safeguarding.clocks.models import StepKind
+    from safeguarding.clocks.services import casework_step_record
+    from safeguarding.mace.models import Allocation, AllocationKind, HealthNotice
+    from safeguarding.people.models import EventType
+    from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+
+    nhs = SourceSystemFactory(code="nhs-ae", agency=agencies[AgencyKind.HEALTH])
+    social_worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory(given_name="Mia")
+    record = SourceRecordFactory(source_system=nhs, person=child)
+    now = timezone.now()
+
+    def conference(kind: str, days_ago: int, plan: bool | None = None) -> None:
+        casework_step_record(acting_user=social_worker, child=child, kind=kind, positive=plan,
+                             occurred_at=now - dt.timedelta(days=days_ago))
+
+    def attends(hours_ago: int) -> None:
+        EventFactory(source_record=record, event_type=EventType.AE_ATTENDANCE,
+                     occurred_at=now - dt.timedelta(hours=hours_ago), detail="Mia: found drunk with older men")
+
+    conference(StepKind.STRATEGY_DISCUSSION, 20)
+    conference(StepKind.INITIAL_CONFERENCE, 6, plan=False)
+    attends(5)
+    assert services.health_notices_send(now=now) == 0  # the conference made no plan
+    conference(StepKind.INITIAL_CONFERENCE, 4, plan=True)
+    Allocation.objects.create(kind=AllocationKind.CHILD, child=child, worker=social_worker,
+                              allocated_by=panel.coordinator, allocated_at=now)
+    attends(3)
+    # The attendance 5 hours ago, and the one 3 hours ago: both after the plan was made, told once.
+    assert services.health_notices_send(now=now) == 2
+    [note] = Notification.objects.filter(kind=NotificationKind.HEALTH_RECORD)
+    assert note.recipient == social_worker and "Child protection plan of" in note.subject
+    assert "subject to a child protection plan" in note.body and "2 new health records" in note.body
+    assert "Mia" not in note.subject + note.body and "drunk" not in note.body
+    assert services.health_notices_send(now=now) == 0
+    assert HealthNotice.objects.filter(plan__isnull=True).count() == 2
+    # The review conference ends the plan: a later attendance is not told.
+    conference(StepKind.REVIEW_CONFERENCE, 1, plan=False)
+    attends(0)
+    assert services.health_notices_send(now=now + dt.timedelta(minutes=1)) == 0
+
+
 def test_reminders_go_once_before_the_due_date(panel: Panel) -> None:
     held(panel)
     action = discuss(panel).plan.actions.get()

@@ -4,10 +4,11 @@ view, one clock with its history, and the missing episodes a practitioner may re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, CharField, IntegerField, Q, Value, When
+from django.db.models import Case, CharField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -62,8 +63,33 @@ def clocks_for_person(*, user: User, person: Person, limit: int = 50) -> list[St
 class ProtectionPlan:
     """A child protection plan, as the conferences recorded in the hub made and ended it."""
 
-    made_at: dt.datetime  # the conference that made it
-    ended_at: dt.datetime | None  # the review conference that ended it (None: in force)
+    made_by: CaseworkStep  # the conference that made it
+    ended_by: CaseworkStep | None = None  # the review conference that ended it (None: in force)
+
+    @property
+    def made_at(self) -> dt.datetime:
+        return self.made_by.occurred_at
+
+    @property
+    def ended_at(self) -> dt.datetime | None:
+        return self.ended_by.occurred_at if self.ended_by else None
+
+
+def _conferences() -> QuerySet[CaseworkStep]:
+    return (CaseworkStep.objects.filter(kind__in=CONFERENCE_STEPS, positive__isnull=False)
+            .select_related("child").order_by("occurred_at", "pk"))
+
+
+def _latest_plan(conferences: Iterable[CaseworkStep]) -> ProtectionPlan | None:
+    """The latest plan these conferences (oldest first) made: one that makes a plan when none is in
+    force starts one; one that decides there is none ends the plan in force."""
+    plan: ProtectionPlan | None = None
+    for step in conferences:
+        if step.positive and (plan is None or plan.ended_by is not None):
+            plan = ProtectionPlan(made_by=step)
+        elif not step.positive and plan is not None and plan.ended_by is None:
+            plan = ProtectionPlan(made_by=plan.made_by, ended_by=step)
+    return plan
 
 
 def protection_plan_for_person(*, user: User, person: Person) -> ProtectionPlan | None:
@@ -71,16 +97,17 @@ def protection_plan_for_person(*, user: User, person: Person) -> ProtectionPlan 
     recorded in the hub made one: what CP-IS tells urgent care, for those who see the clocks."""
     if not sees_clocks(user):
         return None
-    plan: ProtectionPlan | None = None
-    conferences = (CaseworkStep.objects.filter(identity.same_person("child", person), kind__in=CONFERENCE_STEPS,
-                                               positive__isnull=False)
-                   .order_by("occurred_at", "pk").values_list("occurred_at", "positive"))
-    for moment, in_force in conferences:
-        if in_force and (plan is None or plan.ended_at is not None):
-            plan = ProtectionPlan(made_at=moment, ended_at=None)
-        elif not in_force and plan is not None and plan.ended_at is None:
-            plan = ProtectionPlan(made_at=plan.made_at, ended_at=moment)
-    return plan
+    return _latest_plan(_conferences().filter(identity.same_person("child", person)))
+
+
+def protection_plans_in_force() -> dict[int, ProtectionPlan]:
+    """Every child subject to a child protection plan now (by the child's current id), for the
+    hub's own jobs (the health notices), which tell only those who may know."""
+    by_child: dict[int, list[CaseworkStep]] = {}
+    for step in _conferences():
+        by_child.setdefault(step.child.root_id, []).append(step)
+    plans = {child: _latest_plan(steps) for child, steps in by_child.items()}
+    return {child: plan for child, plan in plans.items() if plan is not None and plan.ended_by is None}
 
 
 def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:

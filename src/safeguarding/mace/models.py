@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 
 from safeguarding.accounts.models import Agency
-from safeguarding.clocks.models import StatutoryClock
+from safeguarding.clocks.models import CaseworkStep, StatutoryClock
 from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.models import PanelReferral
@@ -394,17 +394,27 @@ class Allocation(models.Model):
 
 class HealthNotice(models.Model):
     """A health record (A&E, sexual health, pregnancy, self-harm, an injury) of a child on an open
-    plan, told to the people working with the child: the hub's own counterpart of the NHS's child
-    protection information sharing, which tells the council when a child on a plan attends urgent
-    care (DOMAIN.md, CP-IS). Once per record and plan."""
+    plan, or subject to a child protection plan, told to the people working with the child: the
+    hub's own counterpart of the NHS's child protection information sharing, which tells the council
+    when a child on a plan attends urgent care (DOMAIN.md, CP-IS). Once per record and plan."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="health_notices")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="health_notices")
+    # For a child protection plan (and no panel plan): the conference that made it.
+    conference = models.ForeignKey(CaseworkStep, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
     told_at = models.DateTimeField()
     told = models.PositiveIntegerField(help_text="how many people were told")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["plan", "event"], name="one_health_notice_per_plan_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "event"], name="one_health_notice_per_plan_event"),
+            models.UniqueConstraint(fields=["conference", "event"], name="one_health_notice_per_conference_event"),
+            models.CheckConstraint(
+                condition=models.Q(plan__isnull=False, conference__isnull=True)
+                | models.Q(plan__isnull=True, conference__isnull=False),
+                name="health_notice_of_one_plan",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Health notice {self.pk} on {self.plan_id}"
+        return f"Health notice {self.pk} on {self.plan_id or self.conference_id}"

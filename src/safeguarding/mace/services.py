@@ -27,8 +27,8 @@ from safeguarding.accounts.access import Capability, has, persons_hidden_from
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
-from safeguarding.clocks.models import ClockStatus, StatutoryClock
-from safeguarding.clocks.selectors import police_only_clocks
+from safeguarding.clocks.models import CaseworkStep, ClockStatus, StatutoryClock
+from safeguarding.clocks.selectors import police_only_clocks, protection_plans_in_force
 from safeguarding.core.calendar import (
     ENGLAND,
     is_working_day,
@@ -73,7 +73,7 @@ from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import names_of, notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people import identity
-from safeguarding.people.models import Event, EventType, Person, restricted_events
+from safeguarding.people.models import Event, EventType, Person, person_reference, restricted_events
 from safeguarding.screening.services import level_confirm
 
 TEXT_LIMIT = 10_000
@@ -867,45 +867,81 @@ HEALTH_NOTICE_TYPES = (EventType.AE_ATTENDANCE, EventType.SEXUAL_HEALTH_ATTENDAN
                        EventType.TERMINATION, EventType.SELF_HARM, EventType.INJURY)
 
 
+@dataclass
+class _Watched:
+    """A child whose health records those working with them must hear of: on an open panel plan, or
+    subject to a child protection plan (and no panel plan)."""
+
+    child: Person
+    since: dt.datetime  # when the plan was made: records the people working with the child did not know
+    label: str  # how the e-mail names the plan, without the child's name
+    who: str  # how the e-mail names the child, likewise
+    plan: Plan | None = None
+    conference: CaseworkStep | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return ("plan", self.plan.pk) if self.plan is not None else ("conference", self.conference.pk)  # type: ignore[union-attr]
+
+
+def _watched_children() -> dict[int, _Watched]:
+    watched = {p.child.root_id: _Watched(p.child, p.opened_at, f"Plan {p.reference}", f"The child on plan {p.reference}",
+                                         plan=p)
+               for p in Plan.objects.filter(status=PlanStatus.OPEN).select_related("child")}
+    for child, made in protection_plans_in_force().items():
+        if child not in watched:
+            step = made.made_by
+            reference = person_reference(child)
+            watched[child] = _Watched(step.child, step.occurred_at, f"Child protection plan of {reference}",
+                                      f"The child {reference}, subject to a child protection plan,", conference=step)
+    return watched
+
+
 def health_notices_send(*, now: dt.datetime | None = None) -> int:
-    """Tell the people working with each child on an open plan of a health record dated, or received,
-    since the plan opened (and dated within ``HEALTH_NOTICE_DAYS``), once per record: the workers the
-    child is allocated to and the owners of the plan's open actions, or, with none, the panel's
+    """Tell the people working with each child on an open plan, or subject to a child protection
+    plan a conference recorded in the hub made, of a health record dated, or received, since the
+    plan was made (and dated within ``HEALTH_NOTICE_DAYS``), once per record: the workers the child
+    is allocated to and the owners of the panel plan's open actions, or, with none, the panel's
     coordinators. The e-mail says a plan has a new health record and when, never what kind (it is
     health data), which service recorded it, nor whose. A record the police marked C is the
     police's, and says nothing here. Returns how many records were told."""
     now = now or timezone.now()
-    plans = {p.child.root_id: p for p in Plan.objects.filter(status=PlanStatus.OPEN).select_related("child")}
-    if not plans:
+    watched = _watched_children()
+    if not watched:
         return 0
     since = now - dt.timedelta(days=settings.HEALTH_NOTICE_DAYS)
     candidates = (
         Event.objects.filter(event_type__in=HEALTH_NOTICE_TYPES, occurred_at__gte=since, occurred_at__lte=now,
-                             source_record__person__root_id__in=list(plans))
+                             source_record__person__root_id__in=list(watched))
         .exclude(restricted_events())
         .select_related("source_record__person")
     )
-    told_before = set(HealthNotice.objects.filter(plan__in=plans.values()).values_list("plan_id", "event_id"))
-    fresh: dict[int, list[Event]] = defaultdict(list)
+    told_before = {("plan", p, e) for p, e in HealthNotice.objects.filter(
+        plan__in=[w.plan for w in watched.values() if w.plan]).values_list("plan_id", "event_id")}
+    told_before |= {("conference", c, e) for c, e in HealthNotice.objects.filter(
+        conference__in=[w.conference for w in watched.values() if w.conference]).values_list("conference_id", "event_id")}
+    fresh: dict[tuple[str, int], list[Event]] = defaultdict(list)
+    by_key: dict[tuple[str, int], _Watched] = {}
     for event in candidates:
-        plan = plans[event.source_record.person.root_id]
-        news = event.occurred_at >= plan.opened_at or event.imported_at >= plan.opened_at  # the panel did not know
-        if news and (plan.pk, event.pk) not in told_before:
-            fresh[plan.pk].append(event)
+        child = watched[event.source_record.person.root_id]
+        news = event.occurred_at >= child.since or event.imported_at >= child.since  # not known when it was made
+        if news and (*child.key, event.pk) not in told_before:
+            fresh[child.key].append(event)
+            by_key[child.key] = child
     if not fresh:
         return 0
-    by_pk = {p.pk: p for p in plans.values()}
     coordinators = list(User.objects.filter(role=Role.MACE_COORDINATOR, is_active=True))
     notices = []
     hidden: dict[int, frozenset[int]] = {}  # who is sealed from each recipient, read once per run
     with transaction.atomic():
-        for plan_pk, events in fresh.items():
-            plan = by_pk[plan_pk]
+        for key, events in fresh.items():
+            child = by_key[key]
             workers = {a.worker for a in Allocation.objects.filter(
-                identity.same_person("child", plan.child), kind=AllocationKind.CHILD, ended_at__isnull=True
+                identity.same_person("child", child.child), kind=AllocationKind.CHILD, ended_at__isnull=True
             ).select_related("worker")}
-            workers |= {a.owner for a in plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
-            ids = {plan.child_id, plan.child.root_id}
+            if child.plan is not None:
+                workers |= {a.owner for a in child.plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
+            ids = {child.child.pk, child.child.root_id}
             for user in workers or coordinators:
                 if user.pk not in hidden:
                     hidden[user.pk] = persons_hidden_from(user)
@@ -914,19 +950,23 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
             told = notify(
                 recipients=recipients,
                 kind=NotificationKind.HEALTH_RECORD,
-                subject=f"Plan {plan.reference}: a new health record of the child",
+                subject=f"{child.label}: a new health record of the child",
                 # Not which service recorded it either: "the sexual health clinic" would say what it is.
-                body=f"The child on plan {plan.reference} has {len(events)} new health record"
+                body=f"{child.who} has {len(events)} new health record"
                      f"{'s' if len(events) != 1 else ''}, the latest dated "
                      f"{timezone.localtime(newest):%-d %B %Y}. Open the child's record in the hub to see "
                      "what it is, and whether the plan needs to change.",
-                link=reverse("people:detail", args=[plan.child.root_id]),
-                keep_out=names_of(plan.child),
+                link=reverse("people:detail", args=[child.child.root_id]),
+                keep_out=names_of(child.child),
             )
-            notices += [HealthNotice(plan=plan, event=e, told_at=now, told=len(told)) for e in events]
+            notices += [HealthNotice(plan=child.plan, conference=child.conference, event=e, told_at=now,
+                                     told=len(told)) for e in events]
         HealthNotice.objects.bulk_create(notices)
         audit_record(event_type=AuditEventType.HEALTH_NOTICES_SENT, actor_label="scheduled health notices",
-                     target_kind="plans", detail={"plans": sorted(fresh), "records": len(notices)})
+                     target_kind="plans",
+                     detail={"plans": sorted(k for kind, k in fresh if kind == "plan"),
+                             "child_protection_plans": sorted(k for kind, k in fresh if kind == "conference"),
+                             "records": len(notices)})
     return len(notices)
 
 
