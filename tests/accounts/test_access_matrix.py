@@ -129,6 +129,9 @@ EXPECTED: dict[str, set[str]] = {
         Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
     },
     "mace: roles and responsibilities (change)": {Role.ADMINISTRATOR},
+    "insight: the board report and its PDF": {
+        Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
+    },
     "clocks: view a clock": CASEWORK,
     "clocks: casework recorded (what the child said)": CASEWORK,
     "clocks: record casework (change)": CASEWORK,
@@ -453,6 +456,10 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["mace: roles and responsibilities (change)"] = RaciVersion.objects.count() > max(raci_before, 1)
     seen["mace: roles and responsibilities (view)"] = client.get(reverse("mace:raci")).status_code == 200
     seen["mace: plans opened and closed (figures)"] = client.get(reverse("mace:figures")).status_code == 200
+    seen["insight: the board report and its PDF"] = (
+        client.get(reverse("insight:board")).status_code == 200
+        and client.get(reverse("insight:board-pdf")).status_code == 200
+    )
     seen["clocks: view a clock"] = client.get(reverse("clocks:clock", args=[world.clock_id])).status_code == 200
     seen["clocks: casework recorded (what the child said)"] = (
         client.get(reverse("clocks:casework", args=[world.person_id])).status_code == 200

@@ -85,6 +85,7 @@ def _groups(user: Any) -> list[NavGroup]:
         add(figures, "Return home interviews", "clocks:figures")
         add(figures, "Disruption and justice outcomes", "justice:figures")
         add(figures, "Plans, and timeliness by agency", "mace:figures")
+        add(figures, "Board report", "insight:board")
     if has(user, Capability.VIEW_ESCALATIONS) and not has(user, Capability.MANAGE_AGENCY_WORK):
         add(figures if has(user, Capability.VIEW_AGGREGATES) else work, "Escalations", "mace:escalations")
     if has(user, Capability.READ_LIVED_EXPERIENCE) and not has(user, Capability.KEEP_SUPPORT_PLANS):

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "safeguarding.dataprotection",
     "django_q",
     "safeguarding.workflows",
+    "safeguarding.insight",
     "safeguarding.demo",
 ]
 

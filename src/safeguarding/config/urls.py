@@ -31,4 +31,5 @@ urlpatterns = [
     path("clocks/", include("safeguarding.clocks.urls")),
     path("messages/", include("safeguarding.notifications.urls")),
     path("jobs/", include("safeguarding.workflows.urls")),
+    path("figures/", include("safeguarding.insight.urls")),
 ]
