@@ -132,3 +132,46 @@ def test_disposal_and_releasing_a_hold_ask_are_you_sure_first(agencies) -> None:
     support.support_plan_close(acting_user=worker, plan=plan, reason="No longer wants support")
     assert client.post(url, {**dispose, "confirm": "yes"}).status_code == 302
     assert not SupportPlan.objects.filter(pk=plan.pk).exists()
+
+
+@pytest.mark.django_db
+def test_adults_are_due_six_years_after_their_last_record_in_any_room(agencies) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.justice.models import Disruption
+    from tests.factories import EventFactory, SourceRecordFactory
+
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    officer = UserFactory(role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE])
+    rule = retention.rules()[RecordKind.ADULT]
+    assert rule.years_after_last == 6
+
+    def adult_seen_on(day: dt.date, *, role: str = "adult") -> object:
+        person = PersonFactory(role="adult", date_of_birth="1975-05-05", given_name="Wayne")
+        record = SourceRecordFactory(person=person, role=role)
+        EventFactory(source_record=record, event_type="police_stop",
+                     occurred_at=dt.datetime.combine(day, dt.time(14), tzinfo=dt.UTC))
+        return person
+
+    def due_on(day: dt.date) -> dict[int, dt.date]:
+        review = retention.disposal_review(user=dpo, today=day)
+        return {d.person.pk: d.retain_until for d in review.due if d.kind == RecordKind.ADULT}
+
+    stopped = adult_seen_on(dt.date(2019, 3, 1))
+    assert stopped.pk not in due_on(dt.date(2025, 2, 28))
+    assert due_on(dt.date(2025, 3, 1))[stopped.pk] == dt.date(2025, 3, 1)
+    [row] = [d for d in retention.disposal_review(user=dpo, today=dt.date(2025, 3, 1)).due if d.person.pk == stopped.pk]
+    assert not row.disposable  # listed for the officer to see; the hub cannot dispose of them yet
+    # A notice served on him later, recorded in the justice room, keeps his records six years from it.
+    served = adult_seen_on(dt.date(2019, 3, 1))
+    child = PersonFactory()
+    Disruption.objects.create(kind="cawn", adult=served, child=child, served_on=dt.date(2021, 5, 1), detail="Served",
+                              agency=officer.agency,
+                              recorded_by=officer, recorded_at=dt.datetime(2021, 5, 2, 9, tzinfo=dt.UTC))
+    assert served.pk not in due_on(dt.date(2026, 6, 1))
+    assert due_on(dt.date(2027, 5, 2))[served.pk] == dt.date(2027, 5, 2)
+    # Someone an agency recorded as a child is kept as a child's records are, not six years after.
+    was_a_child = adult_seen_on(dt.date(2019, 3, 1), role="child")
+    assert was_a_child.pk not in due_on(dt.date(2030, 1, 1))
+    # With no dated record, the period cannot be counted: never offered.
+    undated = PersonFactory(role="adult")
+    SourceRecordFactory(person=undated)
+    assert undated.pk not in due_on(dt.date(2040, 1, 1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +45,7 @@ from safeguarding.contexts.models import (
     LinkNature,
 )
 from safeguarding.core.arrow import query_arrow
+from safeguarding.core.calendar import latest_moment
 from safeguarding.core.lists import Listing, listing
 from safeguarding.dataprotection.sources import Shared
 from safeguarding.people.models import Person, PersonRole, SourceRecord, person_reference
@@ -723,3 +724,19 @@ def intelligence_shared() -> list[Shared]:
                lawful_basis=d.get_lawful_basis_display(), by=d.disclosed_by.display_name)
         for d in Disclosure.objects.select_related("report", "to_agency", "disclosed_by").order_by("-disclosed_at")[:500]
     ]
+
+
+def last_links_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
+    """For retention (``dataprotection.sources``): the latest link the hub recorded naming each of
+    these people (as they are now), on either side, by when it was recorded, began or ended."""
+    ids = list(person_ids)
+    latest: dict[int, dt.datetime] = {}
+    for side in ("person", "other_person"):
+        rows = (Link.objects.filter(**{f"{side}__root_id__in": ids}).values(f"{side}__root_id")
+                .annotate(a=Max("recorded_at"), b=Max("start"), c=Max("end")))
+        for row in rows:
+            person = row[f"{side}__root_id"]
+            moment = latest_moment(latest.get(person), row["a"], row["b"], row["c"])
+            if moment is not None:
+                latest[person] = moment
+    return latest

@@ -93,3 +93,10 @@ def deadline_months(started_at: dt.datetime, months: int) -> dt.datetime:
     """The deadline for something due within N calendar months of ``started_at``: the end of the same
     day that many months on (a review conference within 3 months)."""
     return end_of_day(add_months(local_date(started_at), months))
+
+
+def latest_moment(*moments: dt.datetime | dt.date | None) -> dt.datetime | None:
+    """The latest of these moments (None when none is known); a date counts as its last moment, so
+    whatever is counted from it (a retention period) never starts early."""
+    known = [m if isinstance(m, dt.datetime) else end_of_day(m) for m in moments if m is not None]
+    return max(known) if known else None

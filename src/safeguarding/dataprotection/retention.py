@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, require
@@ -22,10 +22,12 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
+from safeguarding.core.calendar import latest_moment, local_date
 from safeguarding.core.errors import ServiceError
 from safeguarding.dataprotection.models import Disposal, LegalHold, RecordKind, RetentionRule
+from safeguarding.dataprotection.sources import last_records_elsewhere
 from safeguarding.people import identity
-from safeguarding.people.models import Person, PersonRole, SourceRecord
+from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord
 from safeguarding.support.selectors import people_with_support_records, supported_now
 from safeguarding.support.services import support_records_dispose
 
@@ -140,6 +142,60 @@ def _due(kind: str, rule: RetentionRule, persons: list[Person], today: dt.date) 
     return found
 
 
+def _latest(moments: dict[int, dt.datetime], person: int, *candidates: dt.datetime | dt.date | None) -> None:
+    moment = latest_moment(moments.get(person), *candidates)
+    if moment is not None:
+        moments[person] = moment
+
+
+def adults_last_records() -> dict[int, dt.datetime]:
+    """Each adult's last record in the agencies' records (the latest event, its end, a record's own
+    update, a relationship's dates), by the person they are now. Left out: anyone an agency records as
+    a child (their records are about a child: kept to the 75th birthday), and anyone with no dated
+    record (the period cannot be counted, so nothing is offered)."""
+    adult = Q(person__root__role=PersonRole.ADULT)
+    latest: dict[int, dt.datetime] = {}
+    records = (SourceRecord.objects.filter(adult).values("person__root_id")
+               .annotate(updated=Max("updated_at"), as_child=Count("pk", filter=Q(role=PersonRole.CHILD))))
+    was_child = set()
+    for row in records.iterator(chunk_size=20_000):
+        if row["as_child"]:
+            was_child.add(row["person__root_id"])
+        _latest(latest, row["person__root_id"], row["updated"])
+    events = (Event.objects.filter(source_record__person__root__role=PersonRole.ADULT)
+              .values("source_record__person__root_id").annotate(a=Max("occurred_at"), b=Max("ended_at")))
+    for row in events.iterator(chunk_size=20_000):
+        _latest(latest, row["source_record__person__root_id"], row["a"], row["b"])
+    for side in ("from_record", "to_record"):
+        rows = (Relationship.objects.filter(**{f"{side}__person__root__role": PersonRole.ADULT})
+                .values(f"{side}__person__root_id").annotate(a=Max("start_date"), b=Max("end_date")))
+        for row in rows.iterator(chunk_size=20_000):
+            _latest(latest, row[f"{side}__person__root_id"], row["a"], row["b"])
+    return {person: moment for person, moment in latest.items() if person not in was_child}
+
+
+def _adults_due(rule: RetentionRule, today: dt.date) -> list[Due]:
+    """Adults whose last record anywhere in the hub is more than the rule's years ago: the agencies'
+    records, then what the rooms above hold (an intelligence link, a notice served on them, an
+    outcome), which only keeps them longer. A survivor being supported is the support rule's."""
+    if rule.years_after_last is None:
+        return []
+    years = rule.years_after_last
+    candidates = {person: moment for person, moment in adults_last_records().items()
+                  if normalise.add_years(local_date(moment), years) <= today}
+    for person, moment in last_records_elsewhere(list(candidates)).items():
+        if person in candidates and moment > candidates[person]:
+            candidates[person] = moment
+    supported = {p.root_id for p in people_with_support_records()}
+    people = Person.objects.in_bulk([p for p in candidates if p not in supported])
+    found = []
+    for pk, adult in sorted(people.items()):
+        until = normalise.add_years(local_date(candidates[pk]), years)
+        if today >= until:
+            found.append(Due(adult, RecordKind.ADULT, until, under_hold(adult), RecordKind.ADULT in DISPOSERS))
+    return found
+
+
 def disposal_review(*, user: User, today: dt.date | None = None) -> DisposalReview:
     """What is due for disposal today, kind by kind; what is under a legal hold is listed but blocked."""
     require(user, Capability.RECORDS_MANAGEMENT)
@@ -152,6 +208,7 @@ def disposal_review(*, user: User, today: dt.date | None = None) -> DisposalRevi
     due = _due(RecordKind.CHILD_EXPLOITATION, in_force[RecordKind.CHILD_EXPLOITATION], children, today)
     supported = [p for p in people_with_support_records() if p.date_of_birth and p.date_of_birth < oldest]
     due += _due(RecordKind.SURVIVOR_SUPPORT, in_force[RecordKind.SURVIVOR_SUPPORT], supported, today)
+    due += _adults_due(in_force[RecordKind.ADULT], today)
     holds = list(LegalHold.objects.filter(released_at__isnull=True).select_related("person").order_by("placed_at"))
     return DisposalReview(due=due, rules=list(in_force.values()), holds=holds, today=today)
 

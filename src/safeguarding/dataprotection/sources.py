@@ -13,7 +13,7 @@ redaction module's work."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,3 +155,25 @@ def register_sharing_source(name: str, source: SharingSource) -> None:
 def shared_elsewhere() -> list[Shared]:
     """Every sharing the other rooms recorded, newest first."""
     return sorted((row for source in _sharing.values() for row in source()), key=lambda r: r.at, reverse=True)
+
+
+# --- the last thing each room above records about people, for retention -------------------------
+
+# (person ids, as the people are now) -> {person id: the latest moment a record of the room names them}
+LastRecordSource = Callable[[Collection[int]], dict[int, dt.datetime]]
+_last_records: dict[str, LastRecordSource] = {}
+
+
+def register_last_record_source(name: str, source: LastRecordSource) -> None:
+    """``source(ids)`` answers, for the people it holds records about, when its latest one was made:
+    an intelligence link naming an adult, a notice served on him, an outcome."""
+    _last_records[name] = source
+
+
+def last_records_elsewhere(person_ids: Collection[int]) -> dict[int, dt.datetime]:
+    latest: dict[int, dt.datetime] = {}
+    for source in _last_records.values():
+        for person, moment in source(person_ids).items():
+            if person not in latest or moment > latest[person]:
+                latest[person] = moment
+    return latest

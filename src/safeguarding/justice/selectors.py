@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, persons_shown
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
+from safeguarding.core.calendar import latest_moment
 from safeguarding.justice.models import (
     Disruption,
     DisruptionOutcome,
@@ -154,3 +156,27 @@ def outcome_figures(*, user: User) -> OutcomeFigures:
         disruption_outcomes={k.label: d_outcomes.get(k.value, 0) for k in DisruptionOutcomeKind},
         by_month=sorted(monthly.items()),
     )
+
+
+def last_records_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
+    """For retention (``dataprotection.sources``): the latest disruption, outcome or operation naming
+    each of these people (as they are now), by when it was recorded, served, or runs until (a notice
+    in force keeps its records)."""
+    ids = list(person_ids)
+    latest: dict[int, dt.datetime] = {}
+
+    def keep(person: int, *moments: dt.datetime | dt.date | None) -> None:
+        moment = latest_moment(latest.get(person), *moments)
+        if moment is not None:
+            latest[person] = moment
+
+    for row in (Disruption.objects.filter(adult__root_id__in=ids).values("adult__root_id")
+                .annotate(a=Max("recorded_at"), b=Max("served_on"), c=Max("expires_on"))):
+        keep(row["adult__root_id"], row["a"], row["b"], row["c"])
+    for row in (JusticeOutcome.objects.filter(person__root_id__in=ids).values("person__root_id")
+                .annotate(a=Max("recorded_at"), b=Max("on"))):
+        keep(row["person__root_id"], row["a"], row["b"])
+    for row in (OperationSubject.objects.filter(person__root_id__in=ids).values("person__root_id")
+                .annotate(a=Max("added_at"))):
+        keep(row["person__root_id"], row["a"])
+    return latest

@@ -34,6 +34,13 @@ class WorkflowsConfig(AppConfig):
         register_sar_source("mace", subject_access.panel_work)
         # The data protection officer's record of sharing holds police intelligence shared too.
         register_sharing_source("contexts", intelligence_shared)
+        # Retention counts an adult's years from their last record in any room.
+        from safeguarding.contexts.selectors import last_links_about
+        from safeguarding.dataprotection.sources import register_last_record_source
+        from safeguarding.justice.selectors import last_records_about
+
+        register_last_record_source("contexts", last_links_about)
+        register_last_record_source("justice", last_records_about)
         # Sealed records: every read through the access policy leaves out who is sealed from whom.
         register_hidden_persons("dataprotection", persons_hidden_by_seals)
         register_referral_source("frontdoor", concern_moments)
