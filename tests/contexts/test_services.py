@@ -299,3 +299,39 @@ def test_an_intelligence_officer_can_find_a_placeholder_to_be_real(make_user, pa
     from safeguarding.contexts.exporters import network_rows
 
     assert ("vehicle", "YT19TAX") in {(kind, key) for _, kind, key in network_rows(include_police_only=True)}
+
+
+def test_a_submission_linking_a_second_child_to_a_vehicle_is_told_to_those_who_work_on_contexts(  # type: ignore[no-untyped-def]
+    make_user, world: World, partnership: Partnership
+) -> None:
+    from safeguarding.notifications.models import Notification, NotificationKind
+
+    services.links_build(raise_alerts=False)
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.VOLUNTARY)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    youth_worker = make_user(role=Role.REFERRER, agency_kind=AgencyKind.VOLUNTARY)
+    dana, _ = partnership.person(partnership.school, "SIMS-D", given="Dana")
+
+    def submit(registration: str) -> dict[int, Notification]:
+        before = set(Notification.objects.values_list("pk", flat=True))
+        services.information_submit(
+            acting_user=youth_worker, person=dana, observed_on=timezone.localdate(), summary="Picked up outside school",
+            reported=[services.Reported(kind=EntityKind.VEHICLE, value=registration, nature=LinkNature.VEHICLE_USED)],
+        )
+        return {n.recipient_id: n for n in Notification.objects.exclude(pk__in=before)}
+
+    told = submit("YA19 ABC")
+    assert set(told) == {coordinator.pk, practitioner.pk, officer.pk}
+    note = told[coordinator.pk]
+    assert note.kind == NotificationKind.SECOND_CHILD_LINKED and "same vehicle" in note.subject
+    assert dana.reference in note.body and world.child_a.reference in note.body and world.child_b.reference in note.body
+    assert "Dana" not in note.body and "Amber" not in note.body and "YA19" not in note.subject + note.body
+    entity = Entity.objects.get(key="YA19ABC")
+    assert note.link.endswith(f"/networks/entities/{entity.pk}/")
+    assert submit("YA19 ABC") == {}  # Dana was linked to it already: nothing new
+    # The other children in RS19 XYZ are known only from intelligence the police hold with conditions:
+    # only the police hear that Dana is now linked to it too.
+    told = submit("RS19 XYZ")
+    assert set(told) == {officer.pk}
+    assert world.child_a.reference in told[officer.pk].body and world.child_c.reference in told[officer.pk].body

@@ -14,9 +14,17 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, sees_intelligence_sources
+from safeguarding.accounts.access import (
+    Capability,
+    has,
+    persons_hidden_from,
+    roles_with,
+    sees_intelligence_sources,
+    sees_restricted_intelligence,
+)
 from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -46,6 +54,8 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import services as earlywarning
 from safeguarding.earlywarning.models import Alert, AlertStatus, RuleKind
 from safeguarding.earlywarning.sources import children_under_plan
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import names_of, notify
 from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord, person_reference
 from safeguarding.screening.selectors import children_screened_at_risk
 
@@ -610,12 +620,75 @@ def information_submit(
                 person=person, entity=entity, start=_day_start(observed_on), agency=acting_user.agency,
                 submission=submission, recorded_by=acting_user, recorded_at=submission.submitted_at,
             )
+        _second_child_notices(list(Link.objects.filter(submission=submission).select_related(
+            "source_record__person", "person", "other_record__person", "other_person", "entity")),
+            recorded_on=observed_on)
         audit_record(
             event_type=AuditEventType.INFORMATION_SUBMITTED, actor=acting_user, target_kind="submission",
             target_id=submission.pk, person_id=person.pk,
             detail={"reported": [f"{n.kind}:{n.key}" for _, n in named]},
         )
     return submission
+
+
+def _second_child_notices(new_links: Sequence[Link], *, recorded_on: dt.date) -> int:
+    """A submission or graded intelligence that links a child to a vehicle, phone or place already
+    linked to another child: the pattern the scan's new-link alert finds in agencies' events, but an
+    alert hangs on an agency's event, and these links have none. So the people who work on contexts
+    are told at once, by reference, with the entity's page to open. What the police keep to
+    themselves (a link from intelligence not marked P) is told to the police's casework staff only,
+    and a child sealed from someone is not told to them. Two children each found at a place after
+    running are not linked by it (as for the alert and the networks). Returns how many were told."""
+    related = ("source_record__person", "person", "other_record__person", "other_person", "entity")
+    fresh = [(link, child) for link, child, _ in _resolved_links(new_links)
+             if link.entity is not None and not link.entity.placeholder]
+    if not fresh:
+        return 0
+    new_pks = {link.pk for link in new_links}
+    on_entity: dict[int, list[tuple[Link, int]]] = defaultdict(list)
+    for link, person, _ in _resolved_links(
+        Link.objects.filter(entity_id__in={link.entity_id for link, _ in fresh}).exclude(pk__in=new_pks)
+        .select_related(*related)
+    ):
+        assert link.entity_id is not None
+        on_entity[link.entity_id].append((link, person))
+    roles = dict(Person.objects.filter(pk__in={p for ls in on_entity.values() for _, p in ls} | {c for _, c in fresh})
+                 .values_list("pk", "role"))
+    workers = list(User.objects.filter(role__in=roles_with(Capability.WORK_CONTEXTS), is_active=True)
+                   .select_related("agency"))
+    hidden = {user.pk: persons_hidden_from(user) for user in workers}
+    told = 0
+    for link, child in fresh:
+        assert link.entity is not None and link.entity_id is not None
+        if roles.get(child) != PersonRole.CHILD or any(p == child for _, p in on_entity[link.entity_id]):
+            continue  # not a child, or linked to it already: nothing new
+        others = [(c, p) for c, p in on_entity[link.entity_id]
+                  if p != child and roles.get(p) == PersonRole.CHILD and (c.joins_networks or link.joins_networks)]
+        if not others:
+            continue
+        shared = {p for c, p in others if not c.restricted}
+        every = {p for _, p in others}
+        people = Person.objects.in_bulk({child, *every})
+        kind = link.entity.get_kind_display().lower()
+        for user in workers:
+            police = sees_restricted_intelligence(user)
+            if link.restricted and not police:
+                continue
+            named = sorted(every if police else shared)
+            if not named or {child, *named} & hidden[user.pk]:
+                continue
+            refs = ", ".join(person_reference(p) for p in named)
+            told += len(notify(
+                recipients=[user], kind=NotificationKind.SECOND_CHILD_LINKED,
+                subject=f"A second child linked to the same {kind}",
+                body=f"Information recorded in the hub on {recorded_on:%-d %B %Y} links a child "
+                     f"({person_reference(child)}) to a {kind} already linked to {len(named)} other "
+                     f"child{'ren' if len(named) != 1 else ''} ({refs}). Open the {kind}'s page to see the links, "
+                     "and whether the children's plans need to change.",
+                link=reverse("contexts:entity", args=[link.entity_id]),
+                keep_out=[name for p in (child, *named) for name in names_of(people[p])],
+            ))
+    return told
 
 
 # --- graded police intelligence ----------------------------------------------------------------
@@ -688,6 +761,9 @@ def intelligence_record(
                     restricted=True,
                 )
                 index += 1
+        _second_child_notices(list(Link.objects.filter(intelligence=report).select_related(
+            "source_record__person", "person", "other_record__person", "other_person", "entity")),
+            recorded_on=observed_on)
         audit_record(
             event_type=AuditEventType.INTELLIGENCE_RECORDED, actor=acting_user, target_kind="intelligence",
             target_id=report.pk, person_id=persons[0].pk,

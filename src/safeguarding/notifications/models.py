@@ -23,6 +23,7 @@ class NotificationKind(models.TextChoices):
     HEALTH_RECORD = "health_record", "A new health record of a child on a plan"
     LICENSING_REFERRAL = "licensing_referral", "A licence holder referred to licensing"
     TOOL_SAFEGUARD_REMOVED = "tool_safeguard_removed", "A safeguard taken out of the screening tool"
+    SECOND_CHILD_LINKED = "second_child_linked", "A second child linked to the same vehicle, phone or place"
 
 
 class Notification(models.Model):
