@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, Role, User
 from safeguarding.audit.services import audit_verify
@@ -41,7 +43,8 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
     from safeguarding.clocks.models import StatutoryClock
     from safeguarding.mace.models import Escalation, MeetingStatus, PanelMeeting, PlanAction
 
-    assert PanelMeeting.objects.filter(status=MeetingStatus.LOCKED).count() == 1
+    [held] = PanelMeeting.objects.filter(status=MeetingStatus.LOCKED)
+    assert held.held_at is not None and held.held_at < timezone.now() - dt.timedelta(days=20)  # three weeks ago
     assert PlanAction.objects.filter(plan__child_id__in=referred).count() == 6
     assert Escalation.objects.filter(action__isnull=False).exists()
     assert {"met", "met_late", "overdue"} <= set(StatutoryClock.objects.values_list("status", flat=True))

@@ -121,3 +121,19 @@ def test_who_reads_the_board_report_and_takes_its_pdf(
     assert download.status_code == 200 and download.content.startswith(b"%PDF")
     assert download["Content-Disposition"] == 'attachment; filename="board-report-2026-07.pdf"'
     assert exported.get().target_id == "2026-07"
+
+
+@pytest.mark.django_db
+def test_a_quarter_under_way_counts_as_late_only_what_was_due_by_now(make_user: Any, monkeypatch: Any) -> None:
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    now = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)  # mid-quarter
+    for number, due in enumerate((now - dt.timedelta(days=2), now + dt.timedelta(days=2))):
+        StatutoryClock.objects.create(child=child, kind="core_group", start_key=f"step:{number}",
+                                      started_at=due - dt.timedelta(days=14), due_at=due, status=ClockStatus.OPEN,
+                                      status_at=now)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    report = board_report(user=manager, quarter=Quarter(dt.date(2026, 10, 1)))
+    assert not report.complete
+    # The clock due in two days is not yet late: only the one due two days ago counts.
+    assert figures(report, "clocks")["Core group within 10 working days of the conference"][0] == "0% (0 of 1)"

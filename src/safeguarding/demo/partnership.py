@@ -459,8 +459,9 @@ def demo_intervene() -> dict[str, int]:
         "Each referred child was discussed; plans opened with actions owned by named people. "
         "Next meeting in two weeks."))
     minutes_approve(acting_user=police_chair, meeting=meeting)
-    # The story: that meeting was three weeks ago.
+    # The story: that meeting was three weeks ago (read again: recording attendance set when it was held).
     back = dt.timedelta(weeks=3)
+    meeting.refresh_from_db()
     with transaction.atomic():
         PanelMeeting.objects.filter(pk=meeting.pk).update(scheduled_for=meeting.scheduled_for - back,
                                                           held_at=meeting.held_at - back if meeting.held_at else None)

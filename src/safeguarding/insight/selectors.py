@@ -131,6 +131,10 @@ def _plans_open_at(moment: dt.datetime) -> int:
 def _period(quarter: Quarter) -> dict[str, object]:
     """Every figure of one quarter, by key: a count, a (part, whole) pair, or counts by kind."""
     start, end, first, last = quarter.start, quarter.end, quarter.first_day, quarter.last_day
+    # What was due "by the quarter's end" is judged at its end, or now while it is under way: a
+    # clock or action due next week is not yet late.
+    judged = min(end, timezone.now())
+    due_by = min(last, timezone.localdate() - dt.timedelta(days=1))  # an action due today is not late yet
     figures: dict[str, object] = {}
     # The front door: concerns raised in the quarter, and those past their working day at its end.
     front = Concern.objects.filter(raised_at__gte=start, raised_at__lt=end).aggregate(
@@ -140,8 +144,8 @@ def _period(quarter: Quarter) -> dict[str, object]:
     figures["concerns"] = front["n"]
     figures["urgent"] = front["urgent"]
     figures["decided_within"] = (front["within"], front["decided"])
-    figures["undecided_late"] = Concern.objects.filter(raised_at__lt=end, decision_due_at__lt=end).filter(
-        Q(decision__isnull=True) | Q(decision__decided_at__gte=end)).count()
+    figures["undecided_late"] = Concern.objects.filter(raised_at__lt=judged, decision_due_at__lt=judged).filter(
+        Q(decision__isnull=True) | Q(decision__decided_at__gte=judged)).count()
     # Early warning: alerts the hub raised, what people did with alerts, referrals to the panel.
     figures["alerts"] = Alert.objects.filter(created_at__gte=start, created_at__lt=end).count()
     acted = Counter(Alert.objects.filter(actioned_at__gte=start, actioned_at__lt=end).values_list("status", flat=True))
@@ -149,7 +153,7 @@ def _period(quarter: Quarter) -> dict[str, object]:
     figures["alerts_dismissed"] = acted[AlertStatus.DISMISSED]
     figures["referrals"] = PanelReferral.objects.filter(referred_at__gte=start, referred_at__lt=end).count()
     # Statutory clocks due in the quarter (the police's own stay out, as on every figures page).
-    due = (StatutoryClock.objects.filter(due_at__gte=start, due_at__lt=end).exclude(police_only_clocks())
+    due = (StatutoryClock.objects.filter(due_at__gte=start, due_at__lt=judged).exclude(police_only_clocks())
            .values("kind").annotate(n=Count("pk"), in_time=Count("pk", filter=Q(met_at__lte=F("due_at")))))
     for row in due:
         figures[f"clock:{row['kind']}"] = (row["in_time"], row["n"])
@@ -158,7 +162,7 @@ def _period(quarter: Quarter) -> dict[str, object]:
     figures["plans_opened"] = Plan.objects.filter(opened_at__gte=start, opened_at__lt=end).count()
     figures["plans_closed"] = PlanHistory.objects.filter(at__gte=start, at__lt=end, what__startswith=PLAN_CLOSED).count()
     figures["plans_open_at_end"] = _plans_open_at(end)
-    actions = list(PlanAction.objects.filter(due_on__gte=first, due_on__lte=last)
+    actions = list(PlanAction.objects.filter(due_on__gte=first, due_on__lte=due_by)
                    .values_list("status", "completed_at", "due_on"))
     figures["actions_in_time"] = (
         sum(1 for status, done, due_on in actions
@@ -198,7 +202,7 @@ def board_report(*, user: User, quarter: Quarter) -> BoardReport:
                 if mine[code] or theirs[code]]
 
     clocks = [Measure(label, _text(this.get(f"clock:{kind}", (0, 0))), _text(before.get(f"clock:{kind}", (0, 0))),
-                      "met in time, of those due in the quarter")
+                      "met in time, of those due in the quarter (so far, in a quarter under way)")
               for kind, label in ClockKind.choices if f"clock:{kind}" in this or f"clock:{kind}" in before]
     disruptions = by_kind("disruptions", list(DisruptionKind.choices))
     outcomes = by_kind("outcomes", list(OutcomeKind.choices))
@@ -208,7 +212,7 @@ def board_report(*, user: User, quarter: Quarter) -> BoardReport:
             measure("of which urgent", "urgent"),
             measure("Decided within 1 working day", "decided_within", "of the concerns raised in the quarter and decided"),
             measure("Past their working day undecided at the quarter's end", "undecided_late",
-                    "concerns raised by then whose decision was due and not made"),
+                    "concerns whose decision was due by then (or by now, in a quarter under way) and not made"),
         ]),
         Section("early-warning", "Early warning", [
             measure("Alerts raised by the scans", "alerts"),
@@ -222,7 +226,8 @@ def board_report(*, user: User, quarter: Quarter) -> BoardReport:
             measure("Plans opened", "plans_opened"),
             measure("Plans closed", "plans_closed"),
             measure("Plans open at the quarter's end", "plans_open_at_end"),
-            measure("Plan actions done by their due date", "actions_in_time", "of the actions due in the quarter"),
+            measure("Plan actions done by their due date", "actions_in_time",
+                    "of the actions due in the quarter (before today, in a quarter under way)"),
         ]),
         Section("justice", "Disrupting the adults, and justice", [*disruptions, *outcomes],
                 empty="No disruption or justice outcome was recorded in either quarter."),
