@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType
-from safeguarding.clocks.models import ClockStatus, StatutoryClock
+from safeguarding.clocks.models import ClockStatus, StatutoryClock, StepKind
+from safeguarding.clocks.services import casework_step_record
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.frontdoor.models import Concern, TriageDecision
 from safeguarding.frontdoor.services import concern_raise, triage_decide
@@ -70,6 +71,14 @@ def partnership(make_user: Any) -> dict[str, Any]:
                                       met_at=at(met) if met else None, status=status, status_at=timezone.now())
     disruption_record(acting_user=officer, kind=DisruptionKind.CAWN, adult=adult, child=child,
                       served_on=dt.date(2026, 8, 20), detail="Served at his flat")
+    # A plan made in May and ended in August; another child's made in September.
+    other = PersonFactory(given_name="Lacey")
+    for who, kind, day, plan in ((child, StepKind.STRATEGY_DISCUSSION, "05-01", None),
+                                 (child, StepKind.INITIAL_CONFERENCE, "05-20", True),
+                                 (child, StepKind.REVIEW_CONFERENCE, "08-20", False),
+                                 (other, StepKind.STRATEGY_DISCUSSION, "08-20", None),
+                                 (other, StepKind.INITIAL_CONFERENCE, "09-01", True)):
+        casework_step_record(acting_user=triage, child=who, kind=kind, occurred_at=at(day), positive=plan)
     return {"child": child, "adult": adult}
 
 
@@ -88,6 +97,10 @@ def test_the_board_report_counts_each_quarter_beside_the_one_before(partnership:
     assert front["Decided within 1 working day"] == ("50% (1 of 2)", "100% (1 of 1)")
     assert front["Past their working day undecided at the quarter's end"] == ("1", "0")
     assert figures(report, "clocks")["Assessment completed within 45 working days"] == ("33% (1 of 3)", "100% (1 of 1)")
+    protection = figures(report, "child-protection")
+    assert protection["Children made subject to a child protection plan"] == ("1", "1")
+    assert protection["Child protection plans ended"] == ("1", "0")
+    assert protection["Children subject to a child protection plan at the quarter's end"] == ("1", "1")
     justice = figures(report, "justice")
     assert justice["Child abduction warning notice"] == ("1", "0")
 

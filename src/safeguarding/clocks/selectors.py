@@ -80,16 +80,22 @@ def _conferences() -> QuerySet[CaseworkStep]:
             .select_related("child").order_by("occurred_at", "pk"))
 
 
-def _latest_plan(conferences: Iterable[CaseworkStep]) -> ProtectionPlan | None:
-    """The latest plan these conferences (oldest first) made: one that makes a plan when none is in
-    force starts one; one that decides there is none ends the plan in force."""
-    plan: ProtectionPlan | None = None
+def _plans(conferences: Iterable[CaseworkStep]) -> list[ProtectionPlan]:
+    """The plans these conferences (oldest first) made, in order: one that makes a plan when none is
+    in force starts one; one that decides there is none ends the plan in force."""
+    plans: list[ProtectionPlan] = []
     for step in conferences:
-        if step.positive and (plan is None or plan.ended_by is not None):
-            plan = ProtectionPlan(made_by=step)
-        elif not step.positive and plan is not None and plan.ended_by is None:
-            plan = ProtectionPlan(made_by=plan.made_by, ended_by=step)
-    return plan
+        current = plans[-1] if plans and plans[-1].ended_by is None else None
+        if step.positive and current is None:
+            plans.append(ProtectionPlan(made_by=step))
+        elif not step.positive and current is not None:
+            plans[-1] = ProtectionPlan(made_by=current.made_by, ended_by=step)
+    return plans
+
+
+def _latest_plan(conferences: Iterable[CaseworkStep]) -> ProtectionPlan | None:
+    plans = _plans(conferences)
+    return plans[-1] if plans else None
 
 
 def protection_plan_for_person(*, user: User, person: Person) -> ProtectionPlan | None:
@@ -100,14 +106,19 @@ def protection_plan_for_person(*, user: User, person: Person) -> ProtectionPlan 
     return _latest_plan(_conferences().filter(identity.same_person("child", person)))
 
 
-def protection_plans_in_force() -> dict[int, ProtectionPlan]:
-    """Every child subject to a child protection plan now (by the child's current id), for the
-    hub's own jobs (the health notices), which tell only those who may know."""
+def protection_plans() -> dict[int, list[ProtectionPlan]]:
+    """Every child protection plan the conferences recorded in the hub made, by the child's current
+    id, oldest first: for the hub's own jobs and for counts, which name no one."""
     by_child: dict[int, list[CaseworkStep]] = {}
     for step in _conferences():
         by_child.setdefault(step.child.root_id, []).append(step)
-    plans = {child: _latest_plan(steps) for child, steps in by_child.items()}
-    return {child: plan for child, plan in plans.items() if plan is not None and plan.ended_by is None}
+    return {child: plans for child, steps in by_child.items() if (plans := _plans(steps))}
+
+
+def protection_plans_in_force() -> dict[int, ProtectionPlan]:
+    """Every child subject to a child protection plan now (by the child's current id), for the
+    hub's own jobs (the health notices), which tell only those who may know."""
+    return {child: plans[-1] for child, plans in protection_plans().items() if plans[-1].ended_by is None}
 
 
 def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from safeguarding.accounts.access import Capability, require
 from safeguarding.accounts.models import User
 from safeguarding.clocks.models import ClockKind, StatutoryClock
-from safeguarding.clocks.selectors import police_only_clocks
+from safeguarding.clocks.selectors import police_only_clocks, protection_plans
 from safeguarding.core.calendar import ENGLAND, local_date
 from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.frontdoor.models import Concern
@@ -157,6 +157,11 @@ def _period(quarter: Quarter) -> dict[str, object]:
            .values("kind").annotate(n=Count("pk"), in_time=Count("pk", filter=Q(met_at__lte=F("due_at")))))
     for row in due:
         figures[f"clock:{row['kind']}"] = (row["in_time"], row["n"])
+    # Child protection plans, as the conferences recorded in the hub made and ended them.
+    plans = [plan for child in protection_plans().values() for plan in child]
+    figures["cp_made"] = sum(1 for p in plans if start <= p.made_at < end)
+    figures["cp_ended"] = sum(1 for p in plans if p.ended_at is not None and start <= p.ended_at < end)
+    figures["cp_in_force"] = sum(1 for p in plans if p.made_at < judged and (p.ended_at is None or p.ended_at >= judged))
     # The panel and its plans.
     figures["meetings"] = PanelMeeting.objects.filter(held_at__gte=start, held_at__lt=end).count()
     figures["plans_opened"] = Plan.objects.filter(opened_at__gte=start, opened_at__lt=end).count()
@@ -221,6 +226,12 @@ def board_report(*, user: User, quarter: Quarter) -> BoardReport:
             measure("Children referred to the panel", "referrals"),
         ]),
         Section("clocks", "Statutory timescales", clocks, empty="No statutory clock was due in either quarter."),
+        Section("child-protection", "Child protection plans", [
+            measure("Children made subject to a child protection plan", "cp_made"),
+            measure("Child protection plans ended", "cp_ended"),
+            measure("Children subject to a child protection plan at the quarter's end", "cp_in_force",
+                    "or now, in a quarter under way"),
+        ]),
         Section("panel", "The panel and its plans", [
             measure("Panel meetings held", "meetings"),
             measure("Plans opened", "plans_opened"),
