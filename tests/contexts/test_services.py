@@ -335,3 +335,17 @@ def test_a_submission_linking_a_second_child_to_a_vehicle_is_told_to_those_who_w
     told = submit("RS19 XYZ")
     assert set(told) == {officer.pk}
     assert world.child_a.reference in told[officer.pk].body and world.child_c.reference in told[officer.pk].body
+    # Intelligence that may be shared, naming two children at a flat no one was linked to before: one
+    # e-mail each, about the pair.
+    before = set(Notification.objects.values_list("pk", flat=True))
+    services.intelligence_record(
+        acting_user=officer, observed_on=timezone.localdate(), source_evaluation="2", assessment="B", handling="P",
+        handling_conditions="", sanitised_text="Two girls seen going into a flat", source_description="CHIS 46",
+        persons=[dana, world.child_b],
+        reported=[services.Reported(kind=EntityKind.PLACE, value="Flat 3, Mill Court", postcode="S60 2BB",
+                                    nature=LinkNature.SEEN_AT)],
+    )
+    told = {n.recipient_id: n for n in Notification.objects.exclude(pk__in=before)}
+    assert set(told) == {coordinator.pk, practitioner.pk, officer.pk}
+    pair = ", ".join(sorted([dana.reference, world.child_b.reference]))
+    assert f"links children ({pair}) to the same place" in told[coordinator.pk].body

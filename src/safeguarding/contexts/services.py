@@ -633,60 +633,70 @@ def information_submit(
 
 def _second_child_notices(new_links: Sequence[Link], *, recorded_on: dt.date) -> int:
     """A submission or graded intelligence that links a child to a vehicle, phone or place already
-    linked to another child: the pattern the scan's new-link alert finds in agencies' events, but an
-    alert hangs on an agency's event, and these links have none. So the people who work on contexts
-    are told at once, by reference, with the entity's page to open. What the police keep to
-    themselves (a link from intelligence not marked P) is told to the police's casework staff only,
-    and a child sealed from someone is not told to them. Two children each found at a place after
-    running are not linked by it (as for the alert and the networks). Returns how many were told."""
+    linked to another child (or two children to the same one): the pattern the scan's new-link alert
+    finds in agencies' events, but an alert hangs on an agency's event, and these links have none. So
+    the people who work on contexts are told at once, once per vehicle, phone or place, by reference,
+    with its page to open. What the police keep to themselves (a link from intelligence not marked P)
+    is told to the police's casework staff only, and a child sealed from someone is not told to them.
+    Two children each found at a place after running are not linked by it (as for the alert and the
+    networks); a child linked to it already is not news. Returns how many e-mails were recorded."""
     related = ("source_record__person", "person", "other_record__person", "other_person", "entity")
-    fresh = [(link, child) for link, child, _ in _resolved_links(new_links)
-             if link.entity is not None and not link.entity.placeholder]
+    fresh: dict[int, list[tuple[Link, int]]] = defaultdict(list)
+    for link, child, _ in _resolved_links(new_links):
+        if link.entity is not None and link.entity_id is not None and not link.entity.placeholder:
+            fresh[link.entity_id].append((link, child))
     if not fresh:
         return 0
-    new_pks = {link.pk for link in new_links}
-    on_entity: dict[int, list[tuple[Link, int]]] = defaultdict(list)
+    before: dict[int, list[tuple[Link, int]]] = defaultdict(list)
     for link, person, _ in _resolved_links(
-        Link.objects.filter(entity_id__in={link.entity_id for link, _ in fresh}).exclude(pk__in=new_pks)
+        Link.objects.filter(entity_id__in=list(fresh)).exclude(pk__in={link.pk for link in new_links})
         .select_related(*related)
     ):
         assert link.entity_id is not None
-        on_entity[link.entity_id].append((link, person))
-    roles = dict(Person.objects.filter(pk__in={p for ls in on_entity.values() for _, p in ls} | {c for _, c in fresh})
-                 .values_list("pk", "role"))
+        before[link.entity_id].append((link, person))
+    everyone = {p for links in (*fresh.values(), *before.values()) for _, p in links}
+    roles = dict(Person.objects.filter(pk__in=everyone).values_list("pk", "role"))
+    people = Person.objects.in_bulk([p for p in everyone if roles.get(p) == PersonRole.CHILD])
     workers = list(User.objects.filter(role__in=roles_with(Capability.WORK_CONTEXTS), is_active=True)
                    .select_related("agency"))
     hidden = {user.pk: persons_hidden_from(user) for user in workers}
     told = 0
-    for link, child in fresh:
-        assert link.entity is not None and link.entity_id is not None
-        if roles.get(child) != PersonRole.CHILD or any(p == child for _, p in on_entity[link.entity_id]):
-            continue  # not a child, or linked to it already: nothing new
-        others = [(c, p) for c, p in on_entity[link.entity_id]
-                  if p != child and roles.get(p) == PersonRole.CHILD and (c.joins_networks or link.joins_networks)]
-        if not others:
+    for entity_id, links in fresh.items():
+        known = {p for _, p in before[entity_id]}
+        new = [(link, child) for link, child in links if child in people and child not in known]
+        if not new:
             continue
-        shared = {p for c, p in others if not c.restricted}
-        every = {p for _, p in others}
-        people = Person.objects.in_bulk({child, *every})
-        kind = link.entity.get_kind_display().lower()
+        joins = any(link.joins_networks for link, _ in new)
+        restricted = any(link.restricted for link, _ in new)
+        # The children linked to it before, through a link that joins (found-at beside found-at does not).
+        earlier = [(c, p) for c, p in before[entity_id] if p in people and (c.joins_networks or joins)]
+        newly = sorted({child for _, child in new})
+        if len(newly) < 2 and not earlier:
+            continue
+        entity = new[0][0].entity
+        assert entity is not None
+        kind = entity.get_kind_display().lower()
         for user in workers:
             police = sees_restricted_intelligence(user)
-            if link.restricted and not police:
+            if restricted and not police:
                 continue
-            named = sorted(every if police else shared)
-            if not named or {child, *named} & hidden[user.pk]:
+            named = sorted({p for c, p in earlier if police or not c.restricted})
+            if len(newly) + len(named) < 2 or {*newly, *named} & hidden[user.pk]:
                 continue
-            refs = ", ".join(person_reference(p) for p in named)
+            which = ", ".join(person_reference(p) for p in newly)
+            if named:
+                refs = ", ".join(person_reference(p) for p in named)
+                body = (f"links {'a child' if len(newly) == 1 else 'children'} ({which}) to a {kind} already linked "
+                        f"to {len(named)} other child{'ren' if len(named) != 1 else ''} ({refs})")
+            else:
+                body = f"links children ({which}) to the same {kind}"
             told += len(notify(
                 recipients=[user], kind=NotificationKind.SECOND_CHILD_LINKED,
                 subject=f"A second child linked to the same {kind}",
-                body=f"Information recorded in the hub on {recorded_on:%-d %B %Y} links a child "
-                     f"({person_reference(child)}) to a {kind} already linked to {len(named)} other "
-                     f"child{'ren' if len(named) != 1 else ''} ({refs}). Open the {kind}'s page to see the links, "
-                     "and whether the children's plans need to change.",
-                link=reverse("contexts:entity", args=[link.entity_id]),
-                keep_out=[name for p in (child, *named) for name in names_of(people[p])],
+                body=f"Information recorded in the hub on {recorded_on:%-d %B %Y} {body}. Open the {kind}'s page "
+                     "to see the links, and whether the children's plans need to change.",
+                link=reverse("contexts:entity", args=[entity_id]),
+                keep_out=[name for p in (*newly, *named) for name in names_of(people[p])],
             ))
     return told
 
