@@ -168,6 +168,14 @@ def test_adults_are_due_six_years_after_their_last_record_in_any_room(agencies) 
                               recorded_by=officer, recorded_at=dt.datetime(2021, 5, 2, 9, tzinfo=dt.UTC))
     assert served.pk not in due_on(dt.date(2026, 6, 1))
     assert due_on(dt.date(2027, 5, 2))[served.pk] == dt.date(2027, 5, 2)
+    from safeguarding.dataprotection.sources import last_records_elsewhere
+
+    asked = last_records_elsewhere([stopped.pk, served.pk, child.pk], chunk=1)  # a few people at a time
+    assert set(asked) == {served.pk}  # the notice names the child too, but hers are kept to her 75th birthday
+    # A legal hold on him while an investigation runs: listed, and held.
+    retention.legal_hold_place(acting_user=dpo, person=served, reason="Operation Nightjar")
+    [row] = [d for d in retention.disposal_review(user=dpo, today=dt.date(2027, 5, 2)).due if d.person.pk == served.pk]
+    assert row.held
     # Someone an agency recorded as a child is kept as a child's records are, not six years after.
     was_a_child = adult_seen_on(dt.date(2019, 3, 1), role="child")
     assert was_a_child.pk not in due_on(dt.date(2030, 1, 1))

@@ -187,12 +187,13 @@ def _adults_due(rule: RetentionRule, today: dt.date) -> list[Due]:
         if person in candidates and moment > candidates[person]:
             candidates[person] = moment
     supported = {p.root_id for p in people_with_support_records()}
+    held = set(LegalHold.objects.filter(released_at__isnull=True).values_list("person__root_id", flat=True))
     people = Person.objects.in_bulk([p for p in candidates if p not in supported])
     found = []
     for pk, adult in sorted(people.items()):
         until = normalise.add_years(local_date(candidates[pk]), years)
         if today >= until:
-            found.append(Due(adult, RecordKind.ADULT, until, under_hold(adult), RecordKind.ADULT in DISPOSERS))
+            found.append(Due(adult, RecordKind.ADULT, until, pk in held, RecordKind.ADULT in DISPOSERS))
     return found
 
 

@@ -170,10 +170,14 @@ def register_last_record_source(name: str, source: LastRecordSource) -> None:
     _last_records[name] = source
 
 
-def last_records_elsewhere(person_ids: Collection[int]) -> dict[int, dt.datetime]:
+def last_records_elsewhere(person_ids: Collection[int], *, chunk: int = 5000) -> dict[int, dt.datetime]:
+    """The latest any room above records about each person, asked a few thousand people at a time
+    (a database takes only so many values in one query)."""
+    ids = sorted(person_ids)
     latest: dict[int, dt.datetime] = {}
-    for source in _last_records.values():
-        for person, moment in source(person_ids).items():
-            if person not in latest or moment > latest[person]:
-                latest[person] = moment
+    for start in range(0, len(ids), chunk):
+        for source in _last_records.values():
+            for person, moment in source(ids[start : start + chunk]).items():
+                if person not in latest or moment > latest[person]:
+                    latest[person] = moment
     return latest
