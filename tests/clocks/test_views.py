@@ -70,7 +70,7 @@ def test_a_practitioner_records_a_conference_that_makes_a_plan_and_sees_its_cloc
     assert "Initial child protection conference held (child protection plan)" in casework
     person = client.get(reverse("people:detail", args=[child.pk])).content.decode()
     assert "Core group within 10 working days of the conference" in person
-    assert "Subject to a child protection plan since the conference on 1 December 2025" in person
+    assert "<strong>Subject to a child protection plan</strong> since the conference on 1 December 2025" in person
     # The review conference ends the plan: the page says so, and when.
     review = {"occurred_on_0": "2", "occurred_on_1": "3", "occurred_on_2": "2026", "note": "",
               "kind": StepKind.REVIEW_CONFERENCE, "positive": "no"}
