@@ -133,6 +133,7 @@ EXPECTED: dict[str, set[str]] = {
         Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
     },
     "clocks: view a clock": CASEWORK,
+    "clocks: children subject to a child protection plan, and its download": CASEWORK,
     "clocks: casework recorded (what the child said)": CASEWORK,
     "clocks: record casework (change)": CASEWORK,
     "jobs: background jobs": {Role.ADMINISTRATOR},
@@ -461,6 +462,10 @@ def _observe(user: User, world: World) -> dict[str, bool]:
         and client.get(reverse("insight:board-pdf")).status_code == 200
     )
     seen["clocks: view a clock"] = client.get(reverse("clocks:clock", args=[world.clock_id])).status_code == 200
+    seen["clocks: children subject to a child protection plan, and its download"] = (
+        client.get(reverse("clocks:protection-plans")).status_code == 200
+        and client.get(reverse("clocks:protection-plans"), {"download": "csv"}).status_code == 200
+    )
     seen["clocks: casework recorded (what the child said)"] = (
         client.get(reverse("clocks:casework", args=[world.person_id])).status_code == 200
     )

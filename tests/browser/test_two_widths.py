@@ -5,8 +5,8 @@ the test names the elements that stick out).
 
 The pages: My work (home), the triage queue and a concern, the alerts queue and an alert, a child's
 single view, Find a person with results, match review (the queue and a pair), screening, a network,
-the panel's referrals and a referral, a MACE meeting and its agenda, a plan, the audit trail, the
-data protection overview and the board report."""
+the panel's referrals and a referral, a MACE meeting and its agenda, a plan, the children on child
+protection plans, the audit trail, the data protection overview and the board report."""
 
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ def _pages_for(demo: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             ("the MACE meetings", "/mace/meetings/"),
             ("a meeting and its agenda", f"/mace/meetings/{demo['meeting']}/"),
             ("a plan", f"/mace/plans/{demo['plan']}/"),
+            ("the children on child protection plans", "/clocks/child-protection-plans/"),
         ],
         "dpo": [
             ("the audit trail", "/audit/"),

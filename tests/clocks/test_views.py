@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -79,3 +81,42 @@ def test_a_practitioner_records_a_conference_that_makes_a_plan_and_sees_its_cloc
     assert "Subject to a child protection plan" not in person
     assert ("A child protection plan, made at a conference on 1 December 2025, ended at the review conference on "
             "2 March 2026") in person
+
+
+def test_health_staff_list_and_download_the_children_subject_to_a_child_protection_plan(make_user) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from safeguarding.audit.models import AuditEvent, AuditEventType
+    from safeguarding.clocks.services import casework_step_record
+    from safeguarding.dataprotection.sealing import record_seal
+    from safeguarding.people.models import Person
+
+    social_worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    nurse = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.HEALTH)
+    on_plan, ended, sealed = (PersonFactory(given_name=name) for name in ("Poppy", "Ruby", "Skye"))
+    Person.objects.filter(pk=on_plan.pk).update(nhs_number="9434765919")
+    day = dt.datetime(2025, 12, 1, 12, tzinfo=dt.UTC)
+    for child in (on_plan, ended, sealed):
+        casework_step_record(acting_user=social_worker, child=child, kind=StepKind.STRATEGY_DISCUSSION, occurred_at=day)
+        casework_step_record(acting_user=social_worker, child=child, kind=StepKind.INITIAL_CONFERENCE, positive=True,
+                             occurred_at=day + dt.timedelta(days=14))
+    casework_step_record(acting_user=social_worker, child=ended, kind=StepKind.REVIEW_CONFERENCE, positive=False,
+                         occurred_at=day + dt.timedelta(days=90))
+    record_seal(acting_user=make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL),
+                person=sealed, reason="Witness protection", named_users=[social_worker])
+    client = sign_in(Client(), nurse)
+    page = client.get(reverse("clocks:protection-plans")).content.decode()
+    assert "Poppy" in page and "9434765919" in page and "15 December 2025" in page
+    assert "Ruby" not in page  # the review ended her plan
+    assert "Skye" not in page  # sealed from the nurse
+    download = client.get(reverse("clocks:protection-plans"), {"download": "csv"})
+    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+    assert [(r["Child"], r["NHS number"], r["Subject to a child protection plan since"]) for r in rows] == [
+        (on_plan.full_name, "9434765919", "2025-12-15")]
+    assert AuditEvent.objects.filter(event_type=AuditEventType.LIST_DOWNLOADED, actor=nurse).exists()
+    # The social worker named on the seal sees both children on plans.
+    mine = sign_in(Client(), social_worker).get(reverse("clocks:protection-plans")).content.decode()
+    assert "Poppy" in mine and "Skye" in mine
+    referrer = sign_in(Client(), make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION))
+    assert referrer.get(reverse("clocks:protection-plans")).status_code == 403

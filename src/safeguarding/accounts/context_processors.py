@@ -71,6 +71,7 @@ def _groups(user: Any) -> list[NavGroup]:
         add(children, "Panel meetings", "mace:meetings")
     if has(user, Capability.VIEW_PLANS) and has(user, Capability.VIEW_PERSON):
         add(children, "Plans", "mace:plans")
+        add(children, "Child protection plans", "clocks:protection-plans")
     if has(user, Capability.APPROVE_DOWNGRADE):
         add(children, "Risk level approvals", "screening:approvals")
     if has(user, Capability.KEEP_SUPPORT_PLANS):

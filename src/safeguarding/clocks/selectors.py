@@ -4,15 +4,16 @@ view, one clock with its history, and the missing episodes a practitioner may re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, CharField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, one_or_404, sees_restricted_intelligence
+from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, sees_restricted_intelligence
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.clocks.models import (
@@ -23,6 +24,8 @@ from safeguarding.clocks.models import (
     ReturnHomeInterview,
     StatutoryClock,
 )
+from safeguarding.core.calendar import local_date
+from safeguarding.core.lists import Column, Listing, listing
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Handling, Person, restricted_events
 
@@ -77,7 +80,7 @@ class ProtectionPlan:
 
 def _conferences() -> QuerySet[CaseworkStep]:
     return (CaseworkStep.objects.filter(kind__in=CONFERENCE_STEPS, positive__isnull=False)
-            .select_related("child").order_by("occurred_at", "pk"))
+            .select_related("child", "agency").order_by("occurred_at", "pk"))
 
 
 def _plans(conferences: Iterable[CaseworkStep]) -> list[ProtectionPlan]:
@@ -119,6 +122,38 @@ def protection_plans_in_force() -> dict[int, ProtectionPlan]:
     """Every child subject to a child protection plan now (by the child's current id), for the
     hub's own jobs (the health notices), which tell only those who may know."""
     return {child: plans[-1] for child, plans in protection_plans().items() if plans[-1].ended_by is None}
+
+
+@dataclass(frozen=True)
+class ProtectedChild:
+    """A child subject to a child protection plan now, for the list health staff flag children from."""
+
+    person: Person
+    plan: ProtectionPlan
+
+
+PROTECTED_COLUMNS: list[Column[ProtectedChild]] = [
+    Column("Child's hub reference", lambda r: r.person.reference),
+    Column("Child", lambda r: r.person.full_name),
+    Column("Date of birth", lambda r: r.person.date_of_birth),
+    # health staff flag the children in their own systems by it (DOMAIN.md; CP-IS keys on it)
+    Column("NHS number", lambda r: r.person.nhs_number),
+    Column("Subject to a child protection plan since", lambda r: local_date(r.plan.made_at)),
+    Column("Conference recorded by", lambda r: r.plan.made_by.agency.name),
+]
+
+
+def protection_plans_listing(*, user: User, query: Mapping[str, Any]) -> Listing[ProtectedChild]:
+    """Every child subject to a child protection plan now, as the conferences recorded in the hub
+    made them, the newest plan first: for those who see the clocks (health staff among them), the
+    children sealed from the reader left out."""
+    if not sees_clocks(user):
+        raise PermissionDenied
+    plans = protection_plans_in_force()
+    people = Person.objects.filter(not_hidden(user, "pk"), pk__in=list(plans))
+    rows = sorted((ProtectedChild(person, plans[person.pk]) for person in people),
+                  key=lambda r: (r.plan.made_at, r.person.pk), reverse=True)
+    return listing(rows, query=query, noun=("child", "children"), downloadable=True)
 
 
 def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, has, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.accounts.downloads import list_download
 from safeguarding.clocks import selectors, services
 from safeguarding.clocks.forms import InterviewForm, StepForm
 from safeguarding.core.errors import ServiceError
@@ -87,3 +88,16 @@ def casework(request: HttpRequest, person_id: int) -> HttpResponse:
     person = person_for_user_or_404(user, person_id, purpose="reading the casework recorded")
     steps, interviews = selectors.casework_for_person(user=user, person=person)
     return render(request, "clocks/casework.html", {"person": person, "steps": steps, "interviews": interviews})
+
+
+def protection_plans(request: HttpRequest) -> HttpResponse:
+    """The children subject to a child protection plan, with their NHS numbers, to flag in an agency's
+    own systems (DOMAIN.md: health staff's "flags for children on plans"); downloadable, audited."""
+    user = current_user(request)
+    rows = selectors.protection_plans_listing(user=user, query=request.GET)
+    if rows.wants_download:
+        return list_download(user=user, listing=rows, columns=selectors.PROTECTED_COLUMNS,
+                             page="child protection plans", filename="child-protection-plans",
+                             person_of=lambda r: r.person.pk)
+    persons_shown(user=user, page="child protection plans", person_ids=[r.person.pk for r in rows.items])
+    return render(request, "clocks/protection_plans.html", {"rows": rows})
