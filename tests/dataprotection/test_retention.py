@@ -176,6 +176,24 @@ def test_adults_are_due_six_years_after_their_last_record_in_any_room(agencies) 
     retention.legal_hold_place(acting_user=dpo, person=served, reason="Operation Nightjar")
     [row] = [d for d in retention.disposal_review(user=dpo, today=dt.date(2027, 5, 2)).due if d.person.pk == served.pk]
     assert row.held
+    # A breach of a notice served in 2018 (recorded in 2023) keeps him six years from the breach; an
+    # investigation still open keeps its subject however old his last record.
+    from safeguarding.justice.models import DisruptionOutcome, Operation, OperationSubject
+
+    breached = adult_seen_on(dt.date(2018, 1, 5))
+    notice = Disruption.objects.create(kind="cawn", adult=breached, child=child, served_on=dt.date(2018, 1, 6),
+                                       detail="Served", agency=officer.agency, recorded_by=officer,
+                                       recorded_at=dt.datetime(2018, 1, 6, 9, tzinfo=dt.UTC))
+    DisruptionOutcome.objects.create(disruption=notice, kind="breach", on=dt.date(2023, 2, 1), recorded_by=officer,
+                                     recorded_at=dt.datetime(2023, 2, 1, 9, tzinfo=dt.UTC))
+    assert breached.pk not in due_on(dt.date(2029, 1, 31))
+    assert due_on(dt.date(2029, 2, 1))[breached.pk] == dt.date(2029, 2, 1)
+    investigated = adult_seen_on(dt.date(2015, 1, 5))
+    operation = Operation.objects.create(name="Nightjar", kind="investigation", summary="CSE", agency=officer.agency,
+                                         opened_by=officer, opened_on=dt.date(2016, 1, 1))
+    OperationSubject.objects.create(operation=operation, person=investigated, role="suspect", added_by=officer,
+                                    added_at=dt.datetime(2016, 1, 2, tzinfo=dt.UTC))
+    assert investigated.pk not in due_on(dt.date(2030, 1, 1))
     # Someone an agency recorded as a child is kept as a child's records are, not six years after.
     was_a_child = adult_seen_on(dt.date(2019, 3, 1), role="child")
     assert was_a_child.pk not in due_on(dt.date(2030, 1, 1))

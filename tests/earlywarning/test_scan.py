@@ -195,6 +195,9 @@ def test_a_child_whose_alert_was_dismissed_puts_no_one_at_risk_until_a_new_sign(
     # time in the same car links her to a child at risk (seen in it again, so that an incremental scan,
     # which alerts only children with something new, reads her too).
     amy.add(EventType.MISSING_EPISODE, at("04-01"))
+    # A scan reads it first, adding it to the dismissed alert's episode: it is still a new sign.
+    scan_run(rules=rules, incremental=incremental)
+    assert amys.evidence.count() == 4
     chloe.add(EventType.SEEN_IN_VEHICLE, at("04-10"), vehicle_registration="YA19ABC")
     scan_run(rules=rules, incremental=incremental)
     [linked] = Alert.objects.filter(rule__code="linked-to-child-at-risk")

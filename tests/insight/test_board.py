@@ -131,6 +131,10 @@ def test_who_reads_the_board_report_and_takes_its_pdf(
     assert "April to June 2026" in body and 'id="front-door-figures"' in body
     # Counts only: neither the child nor the adult is named.
     assert "Keeley" not in body and "Marsden" not in body and "Darren" not in body
+    # A quarter not yet begun, or an address that names none, shows the last complete quarter.
+    for asked in ("2031-01", "last"):
+        later = client.get(reverse("insight:board"), {"quarter": asked}).content.decode()
+        assert f"Board report: {quarters_offered()[0].name}" in later
     assert download.status_code == 200 and download.content.startswith(b"%PDF")
     assert download["Content-Disposition"] == 'attachment; filename="board-report-2026-07.pdf"'
     assert exported.get().target_id == "2026-07"

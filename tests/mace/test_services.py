@@ -418,10 +418,9 @@ def test_a_child_subject_to_a_child_protection_plan_seen_at_a_and_e_is_told_as_c
     attends(5)
     assert services.health_notices_send(now=now) == 0  # the conference made no plan
     conference(StepKind.INITIAL_CONFERENCE, 4, plan=True)
-    Allocation.objects.create(kind=AllocationKind.CHILD, child=child, worker=social_worker,
-                              allocated_by=panel.coordinator, allocated_at=now)
     attends(3)
-    # The attendance 5 hours ago, and the one 3 hours ago: both after the plan was made, told once.
+    # The attendance 5 hours ago, and the one 3 hours ago: both after the plan was made, told once, to
+    # the social worker who recorded the conference (no one is allocated).
     assert services.health_notices_send(now=now) == 2
     [note] = Notification.objects.filter(kind=NotificationKind.HEALTH_RECORD)
     assert note.recipient == social_worker and "Child protection plan of" in note.subject
@@ -433,6 +432,21 @@ def test_a_child_subject_to_a_child_protection_plan_seen_at_a_and_e_is_told_as_c
     conference(StepKind.REVIEW_CONFERENCE, 1, plan=False)
     attends(0)
     assert services.health_notices_send(now=now + dt.timedelta(minutes=1)) == 0
+    # A child on a panel plan and a child protection plan is told of through the panel plan; when the
+    # panel plan closes, the child protection plan's watch does not tell the same record again.
+    nia = PersonFactory(given_name="Nia")
+    casework_step_record(acting_user=social_worker, child=nia, kind=StepKind.STRATEGY_DISCUSSION,
+                         occurred_at=now - dt.timedelta(days=9))
+    casework_step_record(acting_user=social_worker, child=nia, kind=StepKind.INITIAL_CONFERENCE, positive=True,
+                         occurred_at=now - dt.timedelta(days=8))
+    plan = services.plan_open(acting_user=panel.coordinator, child=nia)
+    Allocation.objects.create(kind=AllocationKind.CHILD, child=nia, worker=social_worker,
+                              allocated_by=panel.coordinator, allocated_at=now)
+    EventFactory(source_record=SourceRecordFactory(source_system=nhs, person=nia), event_type=EventType.AE_ATTENDANCE,
+                 occurred_at=timezone.now())
+    assert services.health_notices_send(now=timezone.now() + dt.timedelta(minutes=2)) == 1
+    services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="Safer at home")
+    assert services.health_notices_send(now=timezone.now() + dt.timedelta(minutes=3)) == 0
 
 
 def test_reminders_go_once_before_the_due_date(panel: Panel) -> None:

@@ -80,7 +80,7 @@ class ProtectionPlan:
 
 def _conferences() -> QuerySet[CaseworkStep]:
     return (CaseworkStep.objects.filter(kind__in=CONFERENCE_STEPS, positive__isnull=False)
-            .select_related("child", "agency").order_by("occurred_at", "pk"))
+            .select_related("child", "agency", "recorded_by").order_by("occurred_at", "pk"))
 
 
 def _plans(conferences: Iterable[CaseworkStep]) -> list[ProtectionPlan]:

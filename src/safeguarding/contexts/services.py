@@ -622,7 +622,7 @@ def information_submit(
             )
         _second_child_notices(list(Link.objects.filter(submission=submission).select_related(
             "source_record__person", "person", "other_record__person", "other_person", "entity")),
-            recorded_on=observed_on)
+            seen_on=observed_on)
         audit_record(
             event_type=AuditEventType.INFORMATION_SUBMITTED, actor=acting_user, target_kind="submission",
             target_id=submission.pk, person_id=person.pk,
@@ -631,7 +631,7 @@ def information_submit(
     return submission
 
 
-def _second_child_notices(new_links: Sequence[Link], *, recorded_on: dt.date) -> int:
+def _second_child_notices(new_links: Sequence[Link], *, seen_on: dt.date) -> int:
     """A submission or graded intelligence that links a child to a vehicle, phone or place already
     linked to another child (or two children to the same one): the pattern the scan's new-link alert
     finds in agencies' events, but an alert hangs on an agency's event, and these links have none. So
@@ -655,8 +655,7 @@ def _second_child_notices(new_links: Sequence[Link], *, recorded_on: dt.date) ->
         assert link.entity_id is not None
         before[link.entity_id].append((link, person))
     everyone = {p for links in (*fresh.values(), *before.values()) for _, p in links}
-    roles = dict(Person.objects.filter(pk__in=everyone).values_list("pk", "role"))
-    people = Person.objects.in_bulk([p for p in everyone if roles.get(p) == PersonRole.CHILD])
+    people = {pk: p for pk, p in Person.objects.in_bulk(list(everyone)).items() if p.role == PersonRole.CHILD}
     workers = list(User.objects.filter(role__in=roles_with(Capability.WORK_CONTEXTS), is_active=True)
                    .select_related("agency"))
     hidden = {user.pk: persons_hidden_from(user) for user in workers}
@@ -693,7 +692,7 @@ def _second_child_notices(new_links: Sequence[Link], *, recorded_on: dt.date) ->
             told += len(notify(
                 recipients=[user], kind=NotificationKind.SECOND_CHILD_LINKED,
                 subject=f"A second child linked to the same {kind}",
-                body=f"Information recorded in the hub on {recorded_on:%-d %B %Y} {body}. Open the {kind}'s page "
+                body=f"Information recorded in the hub (seen on {seen_on:%-d %B %Y}) {body}. Open the {kind}'s page "
                      "to see the links, and whether the children's plans need to change.",
                 link=reverse("contexts:entity", args=[entity_id]),
                 keep_out=[name for p in (*newly, *named) for name in names_of(people[p])],
@@ -773,7 +772,7 @@ def intelligence_record(
                 index += 1
         _second_child_notices(list(Link.objects.filter(intelligence=report).select_related(
             "source_record__person", "person", "other_record__person", "other_person", "entity")),
-            recorded_on=observed_on)
+            seen_on=observed_on)
         audit_record(
             event_type=AuditEventType.INTELLIGENCE_RECORDED, actor=acting_user, target_kind="intelligence",
             target_id=report.pk, person_id=persons[0].pk,

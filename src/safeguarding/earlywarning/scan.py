@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, User
@@ -99,18 +99,29 @@ def known_at_risk(rules: Sequence[Rule]) -> pa.Table:
     incremental scan, which does not read everyone's history again)."""
     from django.db.models import Min
 
+    direct = [r for r in rules if r.kind != RuleKind.SHARED_CONTACT]
     rows = (
-        Alert.objects.filter(rule__in=[r for r in rules if r.kind != RuleKind.SHARED_CONTACT])
+        Alert.objects.filter(rule__in=direct)
         .exclude(status=AlertStatus.DISMISSED)  # judged not to be exploitation (set_aside_by_dismissal)
         .values("person_id")
         .annotate(since=Min("raised_at"))
         .values_list("person_id", "since")
     )
-    people, since = [], []
-    for person_id, moment in rows.iterator(chunk_size=20_000):
-        people.append(person_id)
-        since.append(_utc_naive(moment))
-    return pa.table({"person_id": pa.array(people, type=pa.int64()), "since": pa.array(since, type=pa.timestamp("us"))})
+    # A dismissed alert's episode that went on after the dismissal: the first new sign puts the child
+    # at risk again, from when it happened.
+    again = (
+        AlertEvidence.objects.filter(alert__rule__in=direct, alert__status=AlertStatus.DISMISSED,
+                                     added_at__gt=F("alert__actioned_at"))
+        .values("alert__person_id")
+        .annotate(since=Min("event__occurred_at"))
+        .values_list("alert__person_id", "since")
+    )
+    earliest: dict[int, dt.datetime] = {}
+    for person_id, moment in [*rows.iterator(chunk_size=20_000), *again.iterator(chunk_size=20_000)]:
+        if person_id not in earliest or moment < earliest[person_id]:
+            earliest[person_id] = moment
+    return pa.table({"person_id": pa.array(list(earliest), type=pa.int64()),
+                     "since": pa.array([_utc_naive(m) for m in earliest.values()], type=pa.timestamp("us"))})
 
 
 def set_aside_by_dismissal(rules: Sequence[Rule]) -> pa.Table:
@@ -132,7 +143,10 @@ def set_aside_by_dismissal(rules: Sequence[Rule]) -> pa.Table:
         "person__root_id", "m"
     ):
         until[person_id] = moment
-    evidence = (AlertEvidence.objects.filter(alert__in=dismissed).values("alert__person__root_id")
+    # Only the evidence the person dismissing it had before them: a scan after the dismissal adds later
+    # events of the same episode to the alert, and those are new signs, which count again.
+    evidence = (AlertEvidence.objects.filter(alert__in=dismissed, added_at__lte=F("alert__actioned_at"))
+                .values("alert__person__root_id")
                 .annotate(m=Max("event__occurred_at")).values_list("alert__person__root_id", "m"))
     for person_id, moment in evidence:
         if moment is not None and moment > until[person_id]:

@@ -15,9 +15,13 @@ from safeguarding.insight.selectors import Quarter, board_report, quarters_offer
 
 
 def _quarter(request: HttpRequest) -> tuple[Quarter, list[Quarter]]:
+    """The quarter asked for (any up to the one under way: an older one by its address), else the last
+    complete one; and the quarters the page offers, the one shown among them."""
     offered = quarters_offered()
     chosen = Quarter.from_code(request.GET.get("quarter", ""))
-    return (chosen if chosen in offered else offered[0]), offered
+    if chosen is None or chosen.first_day > offered[-1].first_day:
+        return offered[0], offered
+    return chosen, offered if chosen in offered else [chosen, *offered]
 
 
 def board(request: HttpRequest) -> HttpResponse:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, persons_shown
 from safeguarding.accounts.models import User
@@ -22,6 +23,7 @@ from safeguarding.justice.models import (
     DisruptionOutcome,
     JusticeOutcome,
     Operation,
+    OperationStatus,
     OperationSubject,
     OutcomeKind,
 )
@@ -159,9 +161,10 @@ def outcome_figures(*, user: User) -> OutcomeFigures:
 
 
 def last_records_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
-    """For retention (``dataprotection.sources``): the latest disruption, outcome or operation naming
-    each of these people (as they are now), by when it was recorded, served, or runs until (a notice
-    in force keeps its records)."""
+    """For retention (``dataprotection.sources``): the latest disruption (and its breaches or other
+    outcomes), justice outcome or operation naming each of these people (as they are now), by when it
+    was recorded, served, or runs until: a notice in force, or an operation still open, keeps the
+    records."""
     ids = list(person_ids)
     latest: dict[int, dt.datetime] = {}
 
@@ -176,7 +179,12 @@ def last_records_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
     for row in (JusticeOutcome.objects.filter(person__root_id__in=ids).values("person__root_id")
                 .annotate(a=Max("recorded_at"), b=Max("on"))):
         keep(row["person__root_id"], row["a"], row["b"])
+    for row in (DisruptionOutcome.objects.filter(disruption__adult__root_id__in=ids).values("disruption__adult__root_id")
+                .annotate(a=Max("recorded_at"), b=Max("on"))):
+        keep(row["disruption__adult__root_id"], row["a"], row["b"])  # a breach of a notice, a licence revoked
+    now = timezone.now()
     for row in (OperationSubject.objects.filter(person__root_id__in=ids).values("person__root_id")
-                .annotate(a=Max("added_at"))):
-        keep(row["person__root_id"], row["a"])
+                .annotate(a=Max("added_at"), running=Count("pk", filter=Q(operation__status=OperationStatus.OPEN)))):
+        # An operation still running keeps its subjects' records: their last record is today's.
+        keep(row["person__root_id"], row["a"], now if row["running"] else None)
     return latest

@@ -901,8 +901,8 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
     """Tell the people working with each child on an open plan, or subject to a child protection
     plan a conference recorded in the hub made, of a health record dated, or received, since the
     plan was made (and dated within ``HEALTH_NOTICE_DAYS``), once per record: the workers the child
-    is allocated to and the owners of the panel plan's open actions, or, with none, the panel's
-    coordinators. The e-mail says a plan has a new health record and when, never what kind (it is
+    is allocated to and the owners of the panel plan's open actions (for a child protection plan
+    alone, whoever recorded its conference), or, with none, the panel's coordinators. The e-mail says a plan has a new health record and when, never what kind (it is
     health data), which service recorded it, nor whose. A record the police marked C is the
     police's, and says nothing here. Returns how many records were told."""
     now = now or timezone.now()
@@ -920,11 +920,16 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
         plan__in=[w.plan for w in watched.values() if w.plan]).values_list("plan_id", "event_id")}
     told_before |= {("conference", c, e) for c, e in HealthNotice.objects.filter(
         conference__in=[w.conference for w in watched.values() if w.conference]).values_list("conference_id", "event_id")}
+    # A child protection plan's watch takes over when a panel plan closes: what was told under the
+    # panel plan is not told again.
+    told_any = set(HealthNotice.objects.filter(event__in=candidates).values_list("event_id", flat=True))
     fresh: dict[tuple[str, int], list[Event]] = defaultdict(list)
     by_key: dict[tuple[str, int], _Watched] = {}
     for event in candidates:
         child = watched[event.source_record.person.root_id]
         news = event.occurred_at >= child.since or event.imported_at >= child.since  # not known when it was made
+        if child.conference is not None and event.pk in told_any:
+            continue
         if news and (*child.key, event.pk) not in told_before:
             fresh[child.key].append(event)
             by_key[child.key] = child
@@ -941,6 +946,8 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
             ).select_related("worker")}
             if child.plan is not None:
                 workers |= {a.owner for a in child.plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
+            elif not workers and child.conference is not None and child.conference.recorded_by.is_active:
+                workers = {child.conference.recorded_by}  # the worker who recorded the conference
             ids = {child.child.pk, child.child.root_id}
             for user in workers or coordinators:
                 if user.pk not in hidden:
