@@ -45,7 +45,7 @@ from safeguarding.contexts.models import (
     LinkNature,
 )
 from safeguarding.core.arrow import query_arrow
-from safeguarding.core.calendar import latest_moment
+from safeguarding.core.calendar import keep_latest
 from safeguarding.core.lists import Listing, listing
 from safeguarding.dataprotection.sources import Shared
 from safeguarding.people.models import Person, PersonRole, SourceRecord, person_reference
@@ -735,8 +735,5 @@ def last_links_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
         rows = (Link.objects.filter(**{f"{side}__root_id__in": ids}).values(f"{side}__root_id")
                 .annotate(a=Max("recorded_at"), b=Max("start"), c=Max("end")))
         for row in rows:
-            person = row[f"{side}__root_id"]
-            moment = latest_moment(latest.get(person), row["a"], row["b"], row["c"])
-            if moment is not None:
-                latest[person] = moment
+            keep_latest(latest, row[f"{side}__root_id"], row["a"], row["b"], row["c"])
     return latest

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -316,6 +316,10 @@ class _LinkFact:
     restricted: bool
 
 
+# What ``_resolved_links`` reads of each link: read with the links, not one by one.
+_LINK_PEOPLE = ("source_record__person", "person", "other_record__person", "other_person", "entity")
+
+
 def _resolved_links(links: Iterable[Link]) -> list[tuple[Link, int, int | None]]:
     """Each link with its person (root, following the record) and other person (root)."""
     out = []
@@ -349,9 +353,8 @@ def new_link_alerts(*, first_link_id: int) -> list[Alert]:
     linked to a vehicle, phone or place already linked to another child; an adult already linked
     to a child at risk now linked to another child. Reads only the links that share an entity or
     an adult with the new ones, so its cost follows the number of new links."""
-    related = ("source_record__person", "person", "other_record__person", "other_person", "entity")
     new = _resolved_links(
-        Link.objects.filter(pk__gte=first_link_id, event__isnull=False).select_related(*related)
+        Link.objects.filter(pk__gte=first_link_id, event__isnull=False).select_related(*_LINK_PEOPLE)
     )
     if not new:
         return []
@@ -375,9 +378,9 @@ def new_link_alerts(*, first_link_id: int) -> list[Alert]:
             adult_links.append((link, o, p))
     alerts: list[Alert] = []
     if entity_links:
-        alerts += _second_child_alerts(entity_links, related)
+        alerts += _second_child_alerts(entity_links)
     if adult_links:
-        alerts += _adult_alerts(adult_links, related)
+        alerts += _adult_alerts(adult_links)
     return alerts
 
 
@@ -422,12 +425,12 @@ def _explain(kind: str, link: Link, other_link: Link, other_child: int, what: st
     )
 
 
-def _second_child_alerts(entity_links: list[tuple[Link, int]], related: tuple[str, ...]) -> list[Alert]:
+def _second_child_alerts(entity_links: list[tuple[Link, int]]) -> list[Alert]:
     rule = earlywarning.new_link_rule("second_child_entity")
     entities = sorted({link.entity_id for link, _ in entity_links if link.entity_id is not None})
     on_entity: dict[int, list[tuple[Link, int]]] = defaultdict(list)
     for link, person, _ in _resolved_links(
-        Link.objects.filter(entity_id__in=entities, event__isnull=False).select_related(*related, "agency")
+        Link.objects.filter(entity_id__in=entities, event__isnull=False).select_related(*_LINK_PEOPLE, "agency")
     ):
         assert link.entity_id is not None
         on_entity[link.entity_id].append((link, person))
@@ -461,7 +464,7 @@ def _second_child_alerts(entity_links: list[tuple[Link, int]], related: tuple[st
     return alerts
 
 
-def _adult_alerts(adult_links: list[tuple[Link, int, int]], related: tuple[str, ...]) -> list[Alert]:
+def _adult_alerts(adult_links: list[tuple[Link, int, int]]) -> list[Alert]:
     rule = earlywarning.new_link_rule("adult_of_child_at_risk")
     at_risk = _children_at_risk()
     adults = sorted({adult for _, _, adult in adult_links})
@@ -471,7 +474,7 @@ def _adult_alerts(adult_links: list[tuple[Link, int, int]], related: tuple[str, 
             Q(person_id__in=adult_ids) | Q(other_person_id__in=adult_ids)
             | Q(source_record__person_id__in=adult_ids) | Q(other_record__person_id__in=adult_ids),
             event__isnull=False,
-        ).select_related(*related, "agency")
+        ).select_related(*_LINK_PEOPLE, "agency")
     )
     by_adult: dict[int, list[tuple[Link, int]]] = defaultdict(list)
     every: dict[int, list[tuple[Link, int]]] = defaultdict(list)  # adult -> (link, other person), at risk or not
@@ -620,9 +623,7 @@ def information_submit(
                 person=person, entity=entity, start=_day_start(observed_on), agency=acting_user.agency,
                 submission=submission, recorded_by=acting_user, recorded_at=submission.submitted_at,
             )
-        _second_child_notices(list(Link.objects.filter(submission=submission).select_related(
-            "source_record__person", "person", "other_record__person", "other_person", "entity")),
-            seen_on=observed_on)
+        _second_child_notices(Link.objects.filter(submission=submission), seen_on=observed_on)
         audit_record(
             event_type=AuditEventType.INFORMATION_SUBMITTED, actor=acting_user, target_kind="submission",
             target_id=submission.pk, person_id=person.pk,
@@ -631,7 +632,7 @@ def information_submit(
     return submission
 
 
-def _second_child_notices(new_links: Sequence[Link], *, seen_on: dt.date) -> int:
+def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int:
     """A submission or graded intelligence that links a child to a vehicle, phone or place already
     linked to another child (or two children to the same one): the pattern the scan's new-link alert
     finds in agencies' events, but an alert hangs on an agency's event, and these links have none. So
@@ -640,17 +641,17 @@ def _second_child_notices(new_links: Sequence[Link], *, seen_on: dt.date) -> int
     is told to the police's casework staff only, and a child sealed from someone is not told to them.
     Two children each found at a place after running are not linked by it (as for the alert and the
     networks); a child linked to it already is not news. Returns how many e-mails were recorded."""
-    related = ("source_record__person", "person", "other_record__person", "other_person", "entity")
+    links_made = list(new_links.select_related(*_LINK_PEOPLE))
     fresh: dict[int, list[tuple[Link, int]]] = defaultdict(list)
-    for link, child, _ in _resolved_links(new_links):
+    for link, child, _ in _resolved_links(links_made):
         if link.entity is not None and link.entity_id is not None and not link.entity.placeholder:
             fresh[link.entity_id].append((link, child))
     if not fresh:
         return 0
     before: dict[int, list[tuple[Link, int]]] = defaultdict(list)
     for link, person, _ in _resolved_links(
-        Link.objects.filter(entity_id__in=list(fresh)).exclude(pk__in={link.pk for link in new_links})
-        .select_related(*related)
+        Link.objects.filter(entity_id__in=list(fresh)).exclude(pk__in={link.pk for link in links_made})
+        .select_related(*_LINK_PEOPLE)
     ):
         assert link.entity_id is not None
         before[link.entity_id].append((link, person))
@@ -770,9 +771,7 @@ def intelligence_record(
                     restricted=True,
                 )
                 index += 1
-        _second_child_notices(list(Link.objects.filter(intelligence=report).select_related(
-            "source_record__person", "person", "other_record__person", "other_person", "entity")),
-            seen_on=observed_on)
+        _second_child_notices(Link.objects.filter(intelligence=report), seen_on=observed_on)
         audit_record(
             event_type=AuditEventType.INTELLIGENCE_RECORDED, actor=acting_user, target_kind="intelligence",
             target_id=report.pk, person_id=persons[0].pk,

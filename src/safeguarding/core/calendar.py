@@ -100,3 +100,10 @@ def latest_moment(*moments: dt.datetime | dt.date | None) -> dt.datetime | None:
     whatever is counted from it (a retention period) never starts early."""
     known = [m if isinstance(m, dt.datetime) else end_of_day(m) for m in moments if m is not None]
     return max(known) if known else None
+
+
+def keep_latest(latest: dict[int, dt.datetime], key: int, *moments: dt.datetime | dt.date | None) -> None:
+    """Raise ``latest[key]`` to the latest of these moments (``latest_moment``), if any is later."""
+    moment = latest_moment(latest.get(key), *moments)
+    if moment is not None:
+        latest[key] = moment

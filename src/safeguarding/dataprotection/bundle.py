@@ -71,6 +71,12 @@ def when_text(moment: dt.datetime | None) -> str:
     return f"{local:%-d %B %Y, %H:%M}"
 
 
+def add_fonts(pdf: FPDF) -> None:
+    """DejaVu Sans, regular and bold, as "DejaVu": every name prints as spelled."""
+    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+
+
 class _Pdf(FPDF):
     """A4 pages with the reference and page number at the foot, and fast plain-text lines: words are
     measured once each and lines written with ``text`` (fpdf2's own ``multi_cell`` measures every
@@ -79,8 +85,7 @@ class _Pdf(FPDF):
     def __init__(self, reference: str) -> None:
         super().__init__(format="A4")
         self.reference = reference
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        add_fonts(self)
         self.set_auto_page_break(auto=False)
         self.set_margins(18, 18, 18)
         self._widths: dict[tuple[str, float, str], float] = {}

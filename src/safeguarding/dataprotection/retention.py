@@ -22,7 +22,7 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
-from safeguarding.core.calendar import latest_moment, local_date
+from safeguarding.core.calendar import keep_latest, local_date
 from safeguarding.core.errors import ServiceError
 from safeguarding.dataprotection.models import Disposal, LegalHold, RecordKind, RetentionRule
 from safeguarding.dataprotection.sources import last_records_elsewhere
@@ -142,12 +142,6 @@ def _due(kind: str, rule: RetentionRule, persons: list[Person], today: dt.date) 
     return found
 
 
-def _latest(moments: dict[int, dt.datetime], person: int, *candidates: dt.datetime | dt.date | None) -> None:
-    moment = latest_moment(moments.get(person), *candidates)
-    if moment is not None:
-        moments[person] = moment
-
-
 def adults_last_records() -> dict[int, dt.datetime]:
     """Each adult's last record in the agencies' records (the latest event, its end, a record's own
     update, a relationship's dates), by the person they are now. Left out: anyone an agency records as
@@ -161,16 +155,16 @@ def adults_last_records() -> dict[int, dt.datetime]:
     for row in records.iterator(chunk_size=20_000):
         if row["as_child"]:
             was_child.add(row["person__root_id"])
-        _latest(latest, row["person__root_id"], row["updated"])
+        keep_latest(latest, row["person__root_id"], row["updated"])
     events = (Event.objects.filter(source_record__person__root__role=PersonRole.ADULT)
               .values("source_record__person__root_id").annotate(a=Max("occurred_at"), b=Max("ended_at")))
     for row in events.iterator(chunk_size=20_000):
-        _latest(latest, row["source_record__person__root_id"], row["a"], row["b"])
+        keep_latest(latest, row["source_record__person__root_id"], row["a"], row["b"])
     for side in ("from_record", "to_record"):
         rows = (Relationship.objects.filter(**{f"{side}__person__root__role": PersonRole.ADULT})
                 .values(f"{side}__person__root_id").annotate(a=Max("start_date"), b=Max("end_date")))
         for row in rows.iterator(chunk_size=20_000):
-            _latest(latest, row[f"{side}__person__root_id"], row["a"], row["b"])
+            keep_latest(latest, row[f"{side}__person__root_id"], row["a"], row["b"])
     return {person: moment for person, moment in latest.items() if person not in was_child}
 
 

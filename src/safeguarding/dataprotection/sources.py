@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from safeguarding.core.calendar import keep_latest
+
 
 class Category:
     """Why something is proposed for redaction: whose it is."""
@@ -178,6 +180,5 @@ def last_records_elsewhere(person_ids: Collection[int], *, chunk: int = 5000) ->
     for start in range(0, len(ids), chunk):
         for source in _last_records.values():
             for person, moment in source(ids[start : start + chunk]).items():
-                if person not in latest or moment > latest[person]:
-                    latest[person] = moment
+                keep_latest(latest, person, moment)
     return latest

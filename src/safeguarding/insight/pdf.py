@@ -6,14 +6,13 @@ from django.utils import timezone
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from safeguarding.dataprotection.bundle import FONTS
+from safeguarding.dataprotection.bundle import add_fonts
 from safeguarding.insight.selectors import BoardReport
 
 
 def to_pdf(report: BoardReport, *, partnership: str) -> bytes:
     pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    add_fonts(pdf)
     pdf.set_margins(18, 18, 18)
     pdf.set_title(f"Board report: {report.quarter.name}")
     pdf.add_page()

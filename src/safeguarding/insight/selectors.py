@@ -15,8 +15,8 @@ from django.utils import timezone
 from safeguarding.accounts.access import Capability, require
 from safeguarding.accounts.models import User
 from safeguarding.clocks.models import ClockKind, StatutoryClock
-from safeguarding.clocks.selectors import police_only_clocks, protection_plans
-from safeguarding.core.calendar import ENGLAND, local_date
+from safeguarding.clocks.selectors import ProtectionPlan, police_only_clocks, protection_plans
+from safeguarding.core.calendar import ENGLAND, add_months, local_date
 from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.frontdoor.models import Concern
 from safeguarding.justice.models import Disruption, DisruptionKind, JusticeOutcome, OutcomeKind
@@ -47,15 +47,15 @@ class Quarter:
 
     @property
     def end(self) -> dt.datetime:
-        return Quarter(self._months_on(3)).start
+        return Quarter(add_months(self.first_day, 3)).start
 
     @property
     def last_day(self) -> dt.date:
-        return self._months_on(3) - dt.timedelta(days=1)
+        return add_months(self.first_day, 3) - dt.timedelta(days=1)
 
     @property
     def before(self) -> Quarter:
-        return Quarter(self._months_on(-3))
+        return Quarter(add_months(self.first_day, -3))
 
     @property
     def code(self) -> str:
@@ -64,10 +64,6 @@ class Quarter:
     @property
     def name(self) -> str:
         return f"{self.first_day:%B} to {self.last_day:%B %Y}"
-
-    def _months_on(self, months: int) -> dt.date:
-        index = self.first_day.year * 12 + self.first_day.month - 1 + months
-        return dt.date(index // 12, index % 12 + 1, 1)
 
     @classmethod
     def containing(cls, day: dt.date) -> Quarter:
@@ -128,8 +124,9 @@ def _plans_open_at(moment: dt.datetime) -> int:
     return int(opened + history["reopened"] - history["closed"])
 
 
-def _period(quarter: Quarter) -> dict[str, object]:
-    """Every figure of one quarter, by key: a count, a (part, whole) pair, or counts by kind."""
+def _period(quarter: Quarter, plans: list[ProtectionPlan]) -> dict[str, object]:
+    """Every figure of one quarter, by key: a count, a (part, whole) pair, or counts by kind.
+    ``plans``: every child protection plan the conferences made (read once for both quarters)."""
     start, end, first, last = quarter.start, quarter.end, quarter.first_day, quarter.last_day
     # What was due "by the quarter's end" is judged at its end, or now while it is under way: a
     # clock or action due next week is not yet late.
@@ -158,7 +155,6 @@ def _period(quarter: Quarter) -> dict[str, object]:
     for row in due:
         figures[f"clock:{row['kind']}"] = (row["in_time"], row["n"])
     # Child protection plans, as the conferences recorded in the hub made and ended them.
-    plans = [plan for child in protection_plans().values() for plan in child]
     figures["cp_made"] = sum(1 for p in plans if start <= p.made_at < end)
     figures["cp_ended"] = sum(1 for p in plans if p.ended_at is not None and start <= p.ended_at < end)
     figures["cp_in_force"] = sum(1 for p in plans if p.made_at < judged and (p.ended_at is None or p.ended_at >= judged))
@@ -195,7 +191,8 @@ def _text(value: object) -> str:
 def board_report(*, user: User, quarter: Quarter) -> BoardReport:
     """The quarter's figures beside the quarter before's, section by section: counts only."""
     require(user, Capability.VIEW_AGGREGATES)
-    this, before = _period(quarter), _period(quarter.before)
+    plans = [plan for child in protection_plans().values() for plan in child]
+    this, before = _period(quarter, plans), _period(quarter.before, plans)
 
     def measure(name: str, key: str, hint: str = "") -> Measure:
         return Measure(name, _text(this.get(key, 0)), _text(before.get(key, 0)), hint)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, persons_shown
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
-from safeguarding.core.calendar import latest_moment
+from safeguarding.core.calendar import keep_latest
 from safeguarding.justice.models import (
     Disruption,
     DisruptionOutcome,
@@ -168,23 +168,18 @@ def last_records_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
     ids = list(person_ids)
     latest: dict[int, dt.datetime] = {}
 
-    def keep(person: int, *moments: dt.datetime | dt.date | None) -> None:
-        moment = latest_moment(latest.get(person), *moments)
-        if moment is not None:
-            latest[person] = moment
-
     for row in (Disruption.objects.filter(adult__root_id__in=ids).values("adult__root_id")
                 .annotate(a=Max("recorded_at"), b=Max("served_on"), c=Max("expires_on"))):
-        keep(row["adult__root_id"], row["a"], row["b"], row["c"])
+        keep_latest(latest, row["adult__root_id"], row["a"], row["b"], row["c"])
     for row in (JusticeOutcome.objects.filter(person__root_id__in=ids).values("person__root_id")
                 .annotate(a=Max("recorded_at"), b=Max("on"))):
-        keep(row["person__root_id"], row["a"], row["b"])
+        keep_latest(latest, row["person__root_id"], row["a"], row["b"])
     for row in (DisruptionOutcome.objects.filter(disruption__adult__root_id__in=ids).values("disruption__adult__root_id")
                 .annotate(a=Max("recorded_at"), b=Max("on"))):
-        keep(row["disruption__adult__root_id"], row["a"], row["b"])  # a breach of a notice, a licence revoked
+        keep_latest(latest, row["disruption__adult__root_id"], row["a"], row["b"])  # a breach of a notice, a licence revoked
     now = timezone.now()
     for row in (OperationSubject.objects.filter(person__root_id__in=ids).values("person__root_id")
                 .annotate(a=Max("added_at"), running=Count("pk", filter=Q(operation__status=OperationStatus.OPEN)))):
         # An operation still running keeps its subjects' records: their last record is today's.
-        keep(row["person__root_id"], row["a"], now if row["running"] else None)
+        keep_latest(latest, row["person__root_id"], row["a"], now if row["running"] else None)
     return latest

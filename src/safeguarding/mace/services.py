@@ -918,19 +918,16 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
     )
     told_before = {("plan", p, e) for p, e in HealthNotice.objects.filter(
         plan__in=[w.plan for w in watched.values() if w.plan]).values_list("plan_id", "event_id")}
-    told_before |= {("conference", c, e) for c, e in HealthNotice.objects.filter(
-        conference__in=[w.conference for w in watched.values() if w.conference]).values_list("conference_id", "event_id")}
-    # A child protection plan's watch takes over when a panel plan closes: what was told under the
-    # panel plan is not told again.
+    # A child protection plan's watch tells a record once, whichever watch told it: it takes over when
+    # a panel plan closes, and what was told under the panel plan is not told again.
     told_any = set(HealthNotice.objects.filter(event__in=candidates).values_list("event_id", flat=True))
     fresh: dict[tuple[str, int], list[Event]] = defaultdict(list)
     by_key: dict[tuple[str, int], _Watched] = {}
     for event in candidates:
         child = watched[event.source_record.person.root_id]
         news = event.occurred_at >= child.since or event.imported_at >= child.since  # not known when it was made
-        if child.conference is not None and event.pk in told_any:
-            continue
-        if news and (*child.key, event.pk) not in told_before:
+        known = event.pk in told_any if child.conference is not None else (*child.key, event.pk) in told_before
+        if news and not known:
             fresh[child.key].append(event)
             by_key[child.key] = child
     if not fresh:
