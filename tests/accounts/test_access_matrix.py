@@ -132,6 +132,10 @@ EXPECTED: dict[str, set[str]] = {
     "insight: the board report and its PDF": {
         Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
     },
+    "insight: the board's targets (view)": {
+        Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
+    },
+    "insight: record the board's targets (change)": {Role.PARTNERSHIP_MANAGER},
     "clocks: view a clock": CASEWORK,
     "clocks: children subject to a child protection plan, and its download": CASEWORK,
     "clocks: casework recorded (what the child said)": CASEWORK,
@@ -427,6 +431,8 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["account: change one's own password"] = client.get(reverse("accounts:password-change")).status_code == 200
     _observe_justice(client, user, world, seen)
     from safeguarding.clocks.models import CaseworkStep
+    from safeguarding.insight.models import StrategyTarget
+    from safeguarding.insight.selectors import quarters_to_target
     from safeguarding.mace.models import PanelMeeting, PlanAction, RaciVersion
 
     seen["mace: panel meetings"] = client.get(reverse("mace:meetings")).status_code == 200
@@ -461,6 +467,12 @@ def _observe(user: User, world: World) -> dict[str, bool]:
         client.get(reverse("insight:board")).status_code == 200
         and client.get(reverse("insight:board-pdf")).status_code == 200
     )
+    seen["insight: the board's targets (view)"] = client.get(reverse("insight:targets")).status_code == 200
+    targets_before = StrategyTarget.objects.count()
+    client.post(reverse("insight:targets"), {"measure": "meetings", "comparison": "at_least",
+                                             "value": str(targets_before + 1), "from_quarter": quarters_to_target()[0].code,
+                                             "reason": "matrix"})
+    seen["insight: record the board's targets (change)"] = StrategyTarget.objects.count() > targets_before
     seen["clocks: view a clock"] = client.get(reverse("clocks:clock", args=[world.clock_id])).status_code == 200
     seen["clocks: children subject to a child protection plan, and its download"] = (
         client.get(reverse("clocks:protection-plans")).status_code == 200

@@ -6,7 +6,7 @@ the test names the elements that stick out).
 The pages: My work (home), the triage queue and a concern, the alerts queue and an alert, a child's
 single view, Find a person with results, match review (the queue and a pair), screening, a network,
 the panel's referrals and a referral, a MACE meeting and its agenda, a plan, the children on child
-protection plans, the audit trail, the data protection overview and the board report."""
+protection plans, the audit trail, the data protection overview, the board report and its targets."""
 
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ def _pages_for(demo: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             ("the audit trail", "/audit/"),
             ("the data protection overview", "/audit/overview/"),
             ("the board report", "/figures/board/"),
+            ("the board's targets", "/figures/board/targets/"),
         ],
     }
 

@@ -15,6 +15,7 @@ from safeguarding.audit.services import audit_verify
 from safeguarding.demo.partnership import DEMO_PASSWORD
 from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.frontdoor.models import Concern
+from safeguarding.insight.models import StrategyTarget
 from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import Event, Person, SourceRecord
 from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
@@ -53,10 +54,16 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
                .values_list("child_id", "status")) <= {(c, "open") for c in referred}
     assert StatutoryClock.objects.filter(kind="core_group").count() == 1
     assert_interview_shares_match_the_extract(tmp_path)
+    # The board's first strategy targets: the last complete quarter's report judges its figures.
+    from safeguarding.insight.selectors import board_report, quarters_offered
+
+    report = board_report(user=User.objects.get(username="scrutineer"), quarter=quarters_offered()[0])
+    assert len(report.targeted) == 3 and report.targets_judged >= 1  # its imported return home interviews
     assert audit_verify().ok
 
     def counts() -> tuple[int, ...]:
-        return tuple(m.objects.count() for m in (Person, SourceRecord, Event, Concern, PanelReferral, ScreeningAssessment))
+        return tuple(m.objects.count() for m in (Person, SourceRecord, Event, Concern, PanelReferral, ScreeningAssessment,
+                                                 StrategyTarget))
 
     before = counts()
     call_command("demo", children=80, out=tmp_path, quiet=True)

@@ -16,11 +16,15 @@ from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.clocks.models import ClockStatus, StatutoryClock, StepKind
 from safeguarding.clocks.services import casework_step_record
 from safeguarding.core.calendar import ENGLAND
+from safeguarding.core.errors import ServiceError
 from safeguarding.frontdoor.models import Concern, TriageDecision
 from safeguarding.frontdoor.services import concern_raise, triage_decide
-from safeguarding.insight.selectors import Quarter, board_report, quarters_offered
+from safeguarding.insight.models import Comparison, StrategyTarget
+from safeguarding.insight.selectors import Quarter, board_report, quarters_offered, target_met, target_text
+from safeguarding.insight.services import strategy_target_set
 from safeguarding.justice.models import DisruptionKind
 from safeguarding.justice.services import disruption_record
+from safeguarding.screening.services import downgrade_approve, downgrade_refuse, level_confirm
 from tests.factories import PersonFactory, sign_in
 
 JULY = Quarter(dt.date(2026, 7, 1))
@@ -154,3 +158,138 @@ def test_a_quarter_under_way_counts_as_late_only_what_was_due_by_now(make_user: 
     assert not report.complete
     # The clock due in two days is not yet late: only the one due two days ago counts.
     assert figures(report, "clocks")["Core group within 10 working days of the conference"][0] == "0% (0 of 1)"
+
+
+# --- the board's strategy targets ----------------------------------------------------------------
+
+
+def test_a_target_is_judged_on_the_figure_exactly_and_a_share_of_nothing_is_not_judged() -> None:
+    assert target_met((19, 20), Comparison.AT_LEAST, 95) is True
+    assert target_met((189, 200), Comparison.AT_LEAST, 95) is False  # 94.5%, shown as 94% or 95%: not met
+    assert target_met((0, 0), Comparison.AT_LEAST, 95) is None
+    assert target_met(1, Comparison.AT_MOST, 0) is False and target_met(0, Comparison.AT_MOST, 0) is True
+    assert target_met(12, Comparison.AT_LEAST, 12) is True
+    assert target_text(Comparison.AT_LEAST, 95, "clock:return_home_interview") == "At least 95%"
+    assert target_text(Comparison.AT_MOST, 1000, "undecided_late") == "At most 1,000"
+
+
+def targeted(report: Any) -> dict[str, tuple[str, bool | None]]:
+    return {m.name: (m.target, m.met) for section in report.sections for m in section.measures if m.target}
+
+
+@pytest.mark.django_db
+def test_the_board_sets_targets_and_each_quarter_is_judged_by_the_one_in_force(
+    partnership: dict[str, Any], make_user: Any
+) -> None:
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    april, october = JULY.before, Quarter(dt.date(2026, 10, 1))
+    minute = "Board, 14 March 2026, minute 6: the strategy's first year"
+    strategy_target_set(acting_user=manager, measure="decided_within", comparison=Comparison.AT_LEAST, value=50,
+                        from_quarter=april, reason=minute)
+    strategy_target_set(acting_user=manager, measure="undecided_late", comparison=Comparison.AT_MOST, value=0,
+                        from_quarter=JULY, reason=minute)
+    strategy_target_set(acting_user=manager, measure="clock:assessment", comparison=Comparison.AT_LEAST, value=90,
+                        from_quarter=JULY, reason=minute)
+    # Raised later from October: July keeps the target it was set.
+    strategy_target_set(acting_user=manager, measure="decided_within", comparison=Comparison.AT_LEAST, value=95,
+                        from_quarter=october, reason="Board, 10 September 2026, minute 3")
+    july = board_report(user=manager, quarter=JULY)
+    assert targeted(july) == {
+        "Decided within 1 working day": ("At least 50%", True),  # 50% (1 of 2)
+        "Past their working day undecided at the quarter's end": ("At most 0", False),  # 1
+        "Assessment completed within 45 working days": ("At least 90%", False),  # 33% (1 of 3)
+    }
+    assert (july.targets_met, july.targets_judged) == (1, 3)
+    # April had only the target set from April; a clock with a target and nothing due is not judged.
+    assert targeted(board_report(user=manager, quarter=april)) == {"Decided within 1 working day": ("At least 50%", True)}
+    autumn = targeted(board_report(user=manager, quarter=october))
+    assert autumn["Decided within 1 working day"] == ("At least 95%", None)  # none decided in October
+    assert autumn["Assessment completed within 45 working days"] == ("At least 90%", None)
+    # Withdrawn from October on: gone there, kept in July; every setting is its own audited row.
+    strategy_target_set(acting_user=manager, measure="undecided_late", comparison="", value=None,
+                        from_quarter=october, reason="Board, 10 September 2026, minute 4: measured elsewhere")
+    assert "Past their working day undecided at the quarter's end" not in targeted(
+        board_report(user=manager, quarter=october))
+    assert "Past their working day undecided at the quarter's end" in targeted(board_report(user=manager, quarter=JULY))
+    trail = AuditEvent.objects.filter(event_type=AuditEventType.STRATEGY_TARGET_SET, actor=manager)
+    assert trail.count() == StrategyTarget.objects.count() == 5
+    assert trail.order_by("-sequence").first().detail == {  # type: ignore[union-attr]
+        "measure": "undecided_late", "comparison": "withdrawn", "value": None, "from_quarter": "2026-10"}
+
+
+@pytest.mark.django_db
+def test_a_target_that_does_not_hold_is_refused_with_the_field_at_fault(make_user: Any) -> None:
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    minute = "Board, minute 1"
+
+    def refused(**asked: Any) -> tuple[str, str | None]:
+        given = {"acting_user": manager, "measure": "decided_within", "comparison": Comparison.AT_LEAST,
+                 "value": 95, "from_quarter": JULY, "reason": minute} | asked
+        with pytest.raises(ServiceError) as refusal:
+            strategy_target_set(**given)
+        return str(refusal.value), refusal.value.field
+
+    assert refused(value=101)[1] == "value"  # a percentage
+    assert refused(measure="alerts_to_nowhere")[1] == "measure"
+    assert refused(reason="  ")[1] == "reason"
+    assert refused(comparison="", value=None) == ("That figure has no target in that quarter to withdraw", "comparison")
+    assert refused(acting_user=make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))[0] == (
+        "Only the partnership manager records the board's targets")
+    strategy_target_set(acting_user=manager, measure="meetings", comparison=Comparison.AT_LEAST, value=150,
+                        from_quarter=JULY, reason=minute)  # a count may exceed 100
+    assert refused(measure="meetings", value=150, from_quarter=Quarter(dt.date(2026, 10, 1)))[1] == "value"
+    assert StrategyTarget.objects.count() == 1
+    assert not AuditEvent.objects.filter(event_type=AuditEventType.STRATEGY_TARGET_SET).exclude(
+        target_id=str(StrategyTarget.objects.get().pk)).exists()
+
+
+@pytest.mark.django_db
+def test_the_partnership_manager_records_a_target_on_the_page_and_the_report_shows_it(
+    partnership: dict[str, Any], make_user: Any
+) -> None:
+    manager = sign_in(Client(), make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL))
+    asked = {"measure": "undecided_late", "comparison": "at_most", "value": "", "from_quarter": "2026-07",
+             "reason": "Board, 2 June 2026, minute 5"}
+    wrong = manager.post(reverse("insight:targets"), asked).content.decode()
+    assert "Error: The board" in wrong and "Enter the target as a whole number, 0 or more" in wrong
+    assert not StrategyTarget.objects.exists()
+    done = manager.post(reverse("insight:targets"), {**asked, "value": "0"}, follow=True).content.decode()
+    assert "The board&#x27;s target is recorded" in done and "At most 0" in done and "Board, 2 June 2026, minute 5" in done
+    report = manager.get(reverse("insight:board"), {"quarter": "2026-07"}).content.decode()
+    assert "0 of the 1 targets with something to judge were met in July to September 2026" in report
+    assert "Target: at most 0." in report and "Not met</strong>" in report
+    assert manager.get(reverse("insight:board-pdf"), {"quarter": "2026-07"}).status_code == 200
+    # Those who read the report read the targets; only the partnership manager records them.
+    officer = sign_in(Client(), make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
+    page = officer.get(reverse("insight:targets")).content.decode()
+    assert "At most 0" in page and "Record a target" not in page
+    assert officer.post(reverse("insight:targets"), {**asked, "value": "3"}).status_code == 403
+    referrer = sign_in(Client(), make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION))
+    assert referrer.get(reverse("insight:targets")).status_code == 403
+    assert StrategyTarget.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_report_counts_risk_levels_raised_and_lowered_and_lowerings_a_second_person_holds(make_user: Any) -> None:
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    asked = []
+    for name in ("Amber", "Brooke", "Cerys"):
+        child = PersonFactory(given_name=name)
+        for level in ("medium", "high") if name == "Amber" else ("high",):
+            level_confirm(acting_user=practitioner, child=child, level_code=level, reasoning="Panel agreed",
+                          confirmed_at="Panel of 3 November")
+        asked.append(level_confirm(acting_user=practitioner, child=child, level_code="at_risk", reasoning="Calmer",
+                                   confirmed_at="Panel of 17 November", downgrade_reason="No missing episode since"))
+    assert all(a.approval == "awaiting" for a in asked)
+    downgrade_approve(acting_user=coordinator, assessment=asked[0], reason="Agreed at the panel")
+    downgrade_refuse(acting_user=coordinator, assessment=asked[1], reason="She was seen with him last week")
+    report = board_report(user=manager, quarter=Quarter.containing(timezone.localdate()))
+    assert figures(report, "risk-levels") == {
+        "Screenings completed": ("7", "0"),
+        "Risk levels raised": ("4", "0"),  # Amber twice, Brooke and Cerys once
+        "Risk levels lowered": ("1", "0"),  # only Amber's, approved
+        "Lowerings refused by the second person": ("1", "0"),
+        "Lowerings awaiting a second person at the quarter's end": ("1", "0"),  # Cerys's
+    }

@@ -67,6 +67,9 @@ class Capability(enum.StrEnum):
     VIEW_ESCALATIONS = "view_escalations"  # escalated actions and clocks (the strategic group: no identities)
     ALLOCATE = "allocate"  # allocate concerns, alerts and children to a named worker
 
+    # --- the board's strategy ---
+    SET_STRATEGY_TARGETS = "set_strategy_targets"  # record the targets the board sets for the report's figures
+
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
 
@@ -119,6 +122,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.PARTNERSHIP_MANAGER: frozenset(
         {Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE, Capability.VIEW_ESCALATIONS}
         | {Capability.READ_MISSED_OPPORTUNITIES}  # issue 15: the missed-opportunity report's counts only
+        | {Capability.SET_STRATEGY_TARGETS}  # recorded as the board decides them, shown on its report
     ),
     Role.DATA_PROTECTION_OFFICER: frozenset(
         {

@@ -173,6 +173,9 @@ class AuditEventType(models.IntegerChoices):
     # --- ui: pages a caseworker would trust all day (issue 16): 2000-2099 ---
     LIST_DOWNLOADED = 2000, "Downloaded a list as CSV (the rows and columns the reader may see)"
 
+    # --- the board's strategy: 2100-2199 ---
+    STRATEGY_TARGET_SET = 2100, "Set or withdrew a target of the partnership's strategy for the board's report"
+
 
 def audit_event_type_choices() -> list[tuple[int, str]]:
     """The event types, given to the field as a callable: the list grows with each room, and a new

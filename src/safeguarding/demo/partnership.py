@@ -478,3 +478,22 @@ def demo_intervene() -> dict[str, int]:
     done["escalations"] = len(escalations_run())
     reminders_send()
     return done
+
+
+def demo_strategy_targets() -> int:
+    """The board's first targets for its strategy, recorded by the demo's scrutineer from the last
+    complete quarter on, so the board report shows the figures against them."""
+    from safeguarding.insight.models import Comparison, StrategyTarget
+    from safeguarding.insight.selectors import quarters_offered
+    from safeguarding.insight.services import strategy_target_set
+
+    if StrategyTarget.objects.exists():
+        return 0
+    scrutineer = User.objects.get(username="scrutineer")
+    start = quarters_offered()[0]
+    minute = "Partnership board, strategy adopted: priority 3, timeliness that is measured"
+    targets = [("decided_within", 95), ("clock:return_home_interview", 80), ("actions_in_time", 90)]
+    for measure, value in targets:
+        strategy_target_set(acting_user=scrutineer, measure=measure, comparison=Comparison.AT_LEAST, value=value,
+                            from_quarter=start, reason=minute)
+    return len(targets)

@@ -7,7 +7,15 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from safeguarding.dataprotection.bundle import add_fonts
-from safeguarding.insight.selectors import BoardReport
+from safeguarding.insight.selectors import BoardReport, Measure
+
+
+def _name(m: Measure, complete: bool) -> str:
+    name = f"{m.name} ({m.hint})" if m.hint else m.name
+    if not m.target:
+        return name
+    judged = "nothing due" if m.met is None else ("met" if m.met else "not met") + ("" if complete else " so far")
+    return f"{name}\nTarget: {m.target.lower()}: {judged}"
 
 
 def to_pdf(report: BoardReport, *, partnership: str) -> bytes:
@@ -24,6 +32,11 @@ def to_pdf(report: BoardReport, *, partnership: str) -> bytes:
                    new_x="LMARGIN", new_y="NEXT")
     if not report.complete:
         pdf.multi_cell(0, 6, "The quarter is still under way: its figures will grow.", new_x="LMARGIN", new_y="NEXT")
+    targeted = report.targeted
+    if targeted:
+        pdf.multi_cell(0, 6, f"Progress of the strategy: {report.targets_met} of the {report.targets_judged} targets "
+                             f"with something to judge {'were met' if report.complete else 'are met so far'} "
+                             f"({len(targeted)} targets in force).", new_x="LMARGIN", new_y="NEXT")
     heading = FontFace(emphasis="BOLD", fill_color=(243, 242, 241))
     for section in report.sections:
         pdf.ln(4)
@@ -37,5 +50,5 @@ def to_pdf(report: BoardReport, *, partnership: str) -> bytes:
                        text_align=("LEFT", "RIGHT", "RIGHT")) as table:
             table.row(["Measure", report.quarter.name, report.quarter.before.name])
             for m in section.measures:
-                table.row([f"{m.name} ({m.hint})" if m.hint else m.name, m.this, m.before])
+                table.row([_name(m, report.complete), m.this, m.before])
     return bytes(pdf.output())

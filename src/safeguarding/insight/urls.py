@@ -7,4 +7,5 @@ app_name = "insight"
 urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/report.pdf", views.board_pdf, name="board-pdf"),
+    path("board/targets/", views.targets, name="targets"),
 ]

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
-from safeguarding.accounts.access import Capability, current_user, require
+from safeguarding.accounts.access import Capability, current_user, has, require
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core.errors import ServiceError
+from safeguarding.core.forms import add_service_error
 from safeguarding.insight import pdf
-from safeguarding.insight.selectors import Quarter, board_report, quarters_offered
+from safeguarding.insight.forms import WITHDRAW, StrategyTargetForm
+from safeguarding.insight.selectors import (
+    Quarter,
+    board_report,
+    quarters_offered,
+    quarters_to_target,
+    strategy_targets,
+)
+from safeguarding.insight.services import strategy_target_set
 
 
 def _quarter(request: HttpRequest) -> tuple[Quarter, list[Quarter]]:
@@ -45,3 +58,33 @@ def board_pdf(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="board-report-{quarter.code}.pdf"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def targets(request: HttpRequest) -> HttpResponse:
+    """The board's strategy targets: read by all who read its report, recorded by the partnership
+    manager as the board decides them."""
+    user = current_user(request)
+    require(user, Capability.VIEW_AGGREGATES)
+    can_set = has(user, Capability.SET_STRATEGY_TARGETS)
+    quarters = quarters_to_target()
+    form = StrategyTargetForm(request.POST or None, quarters=quarters) if can_set else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            comparison = "" if data["comparison"] == WITHDRAW else data["comparison"]
+            start = Quarter.from_code(data["from_quarter"])
+            assert start is not None  # the form offers only quarters
+            try:
+                strategy_target_set(acting_user=user, measure=data["measure"], comparison=comparison,
+                                    value=data["value"], from_quarter=start, reason=data["reason"])
+            except ServiceError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, "The board's target is recorded" if comparison
+                                 else "The board's target is withdrawn")
+                return redirect("insight:targets")
+    return render(request, "insight/targets.html", {"targets": strategy_targets(user=user), "form": form,
+                                                    "partnership": settings.PARTNERSHIP_NAME})

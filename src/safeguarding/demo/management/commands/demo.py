@@ -29,6 +29,7 @@ from safeguarding.demo.partnership import (
     demo_intervene,
     demo_justice,
     demo_partnership_setup,
+    demo_strategy_targets,
     demo_support_and_data_protection,
 )
 from safeguarding.earlywarning.services import rule_precision_refresh
@@ -128,6 +129,10 @@ class Command(BaseCommand):
                 f"{kept['holds']} legal hold and sealed {kept['seals']} record, as the demo's support worker and data "
                 "protection officer."
             )
+
+        if demo_strategy_targets():
+            console.print("Recorded the board's first strategy targets, as the demo's scrutineer: the board report "
+                          "shows each quarter's figures against them.")
 
         table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
         for column in ("Username", "Role", "Agency", "Authenticator key"):
