@@ -200,11 +200,14 @@ def test_the_board_sets_targets_and_each_quarter_is_judged_by_the_one_in_force(
         "Assessment completed within 45 working days": ("At least 90%", False),  # 33% (1 of 3)
     }
     assert (july.targets_met, july.targets_judged) == (1, 3)
+    assert july.targets_summary == "Targets met: 1 of 3"
     # April had only the target set from April; a clock with a target and nothing due is not judged.
     assert targeted(board_report(user=manager, quarter=april)) == {"Decided within 1 working day": ("At least 50%", True)}
     autumn = targeted(board_report(user=manager, quarter=october))
     assert autumn["Decided within 1 working day"] == ("At least 95%", None)  # none decided in October
     assert autumn["Assessment completed within 45 working days"] == ("At least 90%", None)
+    assert board_report(user=manager, quarter=october).targets_summary.endswith(  # "so far" while under way
+        ": 0 of 1 (3 in force; 2 had nothing due)")
     # Withdrawn from October on: gone there, kept in July; every setting is its own audited row.
     strategy_target_set(acting_user=manager, measure="undecided_late", comparison="", value=None,
                         from_quarter=october, reason="Board, 10 September 2026, minute 4: measured elsewhere")
@@ -230,6 +233,7 @@ def test_a_target_that_does_not_hold_is_refused_with_the_field_at_fault(make_use
         return str(refusal.value), refusal.value.field
 
     assert refused(value=101)[1] == "value"  # a percentage
+    assert refused(measure="meetings", value=2_147_483_648)[1] == "value"  # beyond any count, and the column
     assert refused(measure="alerts_to_nowhere")[1] == "measure"
     assert refused(reason="  ")[1] == "reason"
     assert refused(comparison="", value=None) == ("That figure has no target in that quarter to withdraw", "comparison")
@@ -252,11 +256,17 @@ def test_the_partnership_manager_records_a_target_on_the_page_and_the_report_sho
              "reason": "Board, 2 June 2026, minute 5"}
     wrong = manager.post(reverse("insight:targets"), asked).content.decode()
     assert "Error: The board" in wrong and "Enter the target as a whole number, 0 or more" in wrong
+    assert 'class="govuk-error-summary"' in wrong and 'href="#id_value"' in wrong
+    for crafted, reason in ((dict(from_quarter="2031-01"), "Choose the quarter the target starts in"),
+                            (dict(from_quarter="2026-08"), "Choose the quarter the target starts in"),
+                            (dict(measure="nobody"), "Choose a figure of the board&#x27;s report"),
+                            (dict(value="99999999999"), "Enter a target of 1,000,000 or less")):
+        assert reason in manager.post(reverse("insight:targets"), {**asked, "value": "0", **crafted}).content.decode()
     assert not StrategyTarget.objects.exists()
     done = manager.post(reverse("insight:targets"), {**asked, "value": "0"}, follow=True).content.decode()
     assert "The board&#x27;s target is recorded" in done and "At most 0" in done and "Board, 2 June 2026, minute 5" in done
     report = manager.get(reverse("insight:board"), {"quarter": "2026-07"}).content.decode()
-    assert "0 of the 1 targets with something to judge were met in July to September 2026" in report
+    assert "Targets met: 0 of 1. Each figure" in report
     assert "Target: at most 0." in report and "Not met</strong>" in report
     assert manager.get(reverse("insight:board-pdf"), {"quarter": "2026-07"}).status_code == 200
     # Those who read the report read the targets; only the partnership manager records them.
@@ -290,6 +300,7 @@ def test_the_report_counts_risk_levels_raised_and_lowered_and_lowerings_a_second
         "Screenings completed": ("7", "0"),
         "Risk levels raised": ("4", "0"),  # Amber twice, Brooke and Cerys once
         "Risk levels lowered": ("1", "0"),  # only Amber's, approved
-        "Lowerings refused by the second person": ("1", "0"),
-        "Lowerings awaiting a second person at the quarter's end": ("1", "0"),  # Cerys's
+        "Judgements below the level in force or the tool's, refused by the second person": ("1", "0"),
+        "Judgements below the level in force or the tool's, awaiting a second person at the quarter's end": (
+            "1", "0"),  # Cerys's
     }

@@ -34,9 +34,7 @@ def to_pdf(report: BoardReport, *, partnership: str) -> bytes:
         pdf.multi_cell(0, 6, "The quarter is still under way: its figures will grow.", new_x="LMARGIN", new_y="NEXT")
     targeted = report.targeted
     if targeted:
-        pdf.multi_cell(0, 6, f"Progress of the strategy: {report.targets_met} of the {report.targets_judged} targets "
-                             f"with something to judge {'were met' if report.complete else 'are met so far'} "
-                             f"({len(targeted)} targets in force).", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, f"Progress of the strategy. {report.targets_summary}.", new_x="LMARGIN", new_y="NEXT")
     heading = FontFace(emphasis="BOLD", fill_color=(243, 242, 241))
     for section in report.sections:
         pdf.ln(4)

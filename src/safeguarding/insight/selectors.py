@@ -137,6 +137,14 @@ class BoardReport:
     def targets_judged(self) -> int:
         return sum(1 for m in self.targeted if m.met is not None)
 
+    @property
+    def targets_summary(self) -> str:
+        """"Targets met: 2 of 3 (4 in force; 1 had nothing due)", the page's and the PDF's words."""
+        unjudged = len(self.targeted) - self.targets_judged
+        aside = f"{len(self.targeted)} in force; {unjudged} had nothing due" if unjudged else ""
+        return (f"Targets met{'' if self.complete else ' so far'}: {self.targets_met} of {self.targets_judged}"
+                + (f" ({aside})" if aside else ""))
+
 
 # --- the figures a target may be set for ----------------------------------------------------------
 
@@ -158,10 +166,10 @@ _LAYOUT: list[tuple[str, str, list[tuple[str, str, str]]]] = [
     ("risk-levels", "Risk levels", [
         ("Screenings completed", "screenings", ""),
         ("Risk levels raised", "levels_raised", "a child's first level above none counts as raised"),
-        ("Risk levels lowered", "levels_lowered", "each with its reason; approved by a second person where the tool says so"),
-        ("Lowerings refused by the second person", "lowerings_refused", ""),
-        ("Lowerings awaiting a second person at the quarter's end", "lowerings_waiting",
-         "or now, in a quarter under way"),
+        ("Risk levels lowered", "levels_lowered", "against the child's level before it"),
+        ("Judgements below the level in force or the tool's, refused by the second person", "lowerings_refused", ""),
+        ("Judgements below the level in force or the tool's, awaiting a second person at the quarter's end",
+         "lowerings_waiting", "or now, in a quarter under way"),
     ]),
     ("clocks", "Statutory timescales", []),  # one figure per kind of clock due (below)
     ("child-protection", "Child protection plans", [
@@ -242,13 +250,14 @@ def _plans_open_at(moment: dt.datetime) -> int:
     return int(opened + history["reopened"] - history["closed"])
 
 
-def _level_moves() -> list[tuple[dt.datetime, int]]:
+def _level_moves(before_moment: dt.datetime) -> list[tuple[dt.datetime, int]]:
     """Every change of a child's risk level: when, and +1 raised or -1 lowered against the child's
     level before it (by the child's id now, so a merged child's levels read as one history), by the
-    rank each level had when it was put in force. A level put in force again at the same rank is 0."""
+    rank each level had when it was put in force. A level put in force again at the same rank is 0.
+    Only those before ``before_moment`` (the end of the quarter shown) are read."""
     moves: list[tuple[dt.datetime, int]] = []
     before: dict[int, int] = {}
-    for root, rank, at in (RiskLevelChange.objects.order_by("effective_at", "pk")
+    for root, rank, at in (RiskLevelChange.objects.filter(effective_at__lt=before_moment).order_by("effective_at", "pk")
                            .values_list("child__root_id", "level_rank", "effective_at")):
         was = before.get(root, 0)
         moves.append((at, (rank > was) - (rank < was)))
@@ -376,7 +385,7 @@ def board_report(*, user: User, quarter: Quarter) -> BoardReport:
     the board's target for the quarter shown and whether it is met."""
     require(user, Capability.VIEW_AGGREGATES)
     plans = [plan for child in protection_plans().values() for plan in child]
-    moves = _level_moves()
+    moves = _level_moves(quarter.end)
     this, before = _period(quarter, plans, moves), _period(quarter.before, plans, moves)
     targets = targets_in_force(quarter)
 

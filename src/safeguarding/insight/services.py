@@ -14,6 +14,7 @@ from safeguarding.insight.models import Comparison, StrategyTarget
 from safeguarding.insight.selectors import Quarter, is_share, target_measures, targets_in_force
 
 REASON_LIMIT = 2_000
+TARGET_LIMIT = 1_000_000  # no count the report shows comes near it; the column holds 2,147,483,647
 
 
 def strategy_target_set(*, acting_user: User, measure: str, comparison: str, value: int | None,
@@ -29,6 +30,8 @@ def strategy_target_set(*, acting_user: User, measure: str, comparison: str, val
     if comparison:
         if value is None or value < 0:
             raise ServiceError("Enter the target as a whole number, 0 or more", field="value")
+        if value > TARGET_LIMIT:
+            raise ServiceError(f"Enter a target of {TARGET_LIMIT:,} or less", field="value")
         if is_share(measure) and value > 100:
             raise ServiceError("A share's target is a percentage: 100 or less", field="value")
     else:

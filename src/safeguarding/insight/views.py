@@ -75,11 +75,9 @@ def targets(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             comparison = "" if data["comparison"] == WITHDRAW else data["comparison"]
-            start = Quarter.from_code(data["from_quarter"])
-            assert start is not None  # the form offers only quarters
             try:
                 strategy_target_set(acting_user=user, measure=data["measure"], comparison=comparison,
-                                    value=data["value"], from_quarter=start, reason=data["reason"])
+                                    value=data["value"], from_quarter=data["from_quarter"], reason=data["reason"])
             except ServiceError as exc:
                 add_service_error(form, exc)
             else:
