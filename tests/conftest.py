@@ -85,6 +85,17 @@ def audit_anchors_per_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield
 
 
+@pytest.fixture(autouse=True)
+def own_roles_read_afresh() -> Iterator[None]:
+    """What a process has read of the partnership's own roles is kept (they never change once made,
+    and are never deleted); a test's rolled-back database can make another role with the same code."""
+    from safeguarding.accounts import access, models
+
+    yield
+    access._OWN_ROLES.clear()
+    models._OWN_ROLE_NAMES.clear()
+
+
 @pytest.fixture
 def agencies(db: None) -> dict[str, Agency]:
     """One agency of each kind, keyed by kind."""

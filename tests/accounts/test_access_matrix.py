@@ -129,6 +129,7 @@ EXPECTED: dict[str, set[str]] = {
         Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
     },
     "mace: roles and responsibilities (change)": {Role.ADMINISTRATOR},
+    "admin: roles, and defining the partnership's own (change)": {Role.ADMINISTRATOR},
     "insight: the board report and its PDF": {
         Role.TRIAGE_WORKER, Role.MACE_COORDINATOR, Role.PARTNERSHIP_MANAGER, Role.DATA_PROTECTION_OFFICER,
     },
@@ -428,6 +429,12 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     seen["person: sealed, not named"] = client.get(reverse("people:detail", args=[world.sealed_id])).status_code == 200
     seen["admin: changes of access awaiting approval"] = client.get(reverse("accounts:access-approvals")).status_code == 200
     seen["admin: locked sign-ins"] = client.get(reverse("accounts:sign-in-locks")).status_code == 200
+    from safeguarding.accounts.models import CustomRole
+
+    roles_before = CustomRole.objects.count()
+    client.post(reverse("accounts:roles"), {"name": f"Matrix role {roles_before}", "capabilities": ["view_plans"]})
+    seen["admin: roles, and defining the partnership's own (change)"] = (
+        client.get(reverse("accounts:roles")).status_code == 200 and CustomRole.objects.count() > roles_before)
     seen["account: change one's own password"] = client.get(reverse("accounts:password-change")).status_code == 200
     _observe_justice(client, user, world, seen)
     from safeguarding.clocks.models import CaseworkStep

@@ -70,3 +70,6 @@ def test_users_add_can_make_the_first_agency(db, monkeypatch) -> None:  # type: 
     assert User.objects.get(username="first.admin").agency.name == "Eastwood Council"
     with pytest.raises(CommandError, match="No agency has the code"):
         call_command("users", "add", "second.admin", agency="nowhere", role=Role.ADMINISTRATOR, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No role has the code chief"):
+        call_command("users", "add", "second.admin", agency="east-council", role="chief", stdout=io.StringIO())
+    assert not User.objects.filter(username="second.admin").exists()

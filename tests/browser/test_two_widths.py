@@ -6,7 +6,7 @@ the test names the elements that stick out).
 The pages: My work (home), the triage queue and a concern, the alerts queue and an alert, a child's
 single view, Find a person with results, match review (the queue and a pair), screening, a network,
 the panel's referrals and a referral, a MACE meeting and its agenda, a plan, the children on child
-protection plans, the audit trail, the data protection overview, the board report and its targets."""
+protection plans, the audit trail, the data protection overview, the board report and its targets, and the roles."""
 
 from __future__ import annotations
 
@@ -76,6 +76,9 @@ def _pages_for(demo: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
             ("the data protection overview", "/audit/overview/"),
             ("the board report", "/figures/board/"),
             ("the board's targets", "/figures/board/targets/"),
+        ],
+        "admin": [
+            ("the roles, and defining one", "/admin/roles/"),
         ],
     }
 

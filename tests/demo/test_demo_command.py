@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from safeguarding.accounts.models import Agency, Role, User
+from safeguarding.accounts.models import Agency, CustomRole, Role, User
 from safeguarding.audit.services import audit_verify
 from safeguarding.demo.partnership import DEMO_PASSWORD
 from safeguarding.earlywarning.models import Alert, AlertStatus
@@ -27,6 +27,7 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
 
     assert Agency.objects.count() == 6
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    assert list(CustomRole.objects.values_list("name", flat=True)) == ["Youth justice worker"]
     triage = User.objects.get(username="triage.council")
     assert triage.check_password(DEMO_PASSWORD) and triage.role == Role.TRIAGE_WORKER
     systems = SourceRecord.objects.values("source_system__code").annotate(n=Count("pk"))
@@ -63,7 +64,7 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
 
     def counts() -> tuple[int, ...]:
         return tuple(m.objects.count() for m in (Person, SourceRecord, Event, Concern, PanelReferral, ScreeningAssessment,
-                                                 StrategyTarget))
+                                                 StrategyTarget, CustomRole))
 
     before = counts()
     call_command("demo", children=80, out=tmp_path, quiet=True)

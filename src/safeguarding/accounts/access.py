@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.accounts.models import AgencyKind, CustomRole, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 
@@ -136,6 +136,76 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+# --- the partnership's own roles (DOMAIN.md priority 7: configurable, not rebuilt) ----------------
+
+# What each capability lets a user do, in words, for the administrator who builds a role from them.
+CAPABILITY_LABELS: dict[Capability, str] = {
+    Capability.RAISE_CONCERN: "Raise a concern about a child, and find the child for it",
+    Capability.VIEW_PERSON: "See a child's single view, with every agency's records",
+    Capability.SEARCH_PEOPLE: "Search everyone the hub holds",
+    Capability.TRIAGE: "Work the front door's queue and decide concerns",
+    Capability.VIEW_AGGREGATES: "See the figures and the board report (counts, no one named)",
+    Capability.VIEW_AUDIT: "See the audit trail: who saw what, when and why",
+    Capability.MANAGE_ACCOUNTS: "Manage agencies, users and roles",
+    Capability.REVIEW_MATCHES: "Decide whether two agencies' records are one person",
+    Capability.SCREEN: "Complete a screening of a child's risk of exploitation",
+    Capability.APPROVE_DOWNGRADE: "Approve, as the second person, lowering a child's risk level",
+    Capability.WORK_ALERTS: "Work the early-warning alerts: acknowledge, dismiss, refer to the panel",
+    Capability.CONFIGURE_TOOLS: "Change the screening tool, the early-warning rules and the roles and responsibilities",
+    Capability.KEEP_SUPPORT_PLANS: "Keep survivors' support plans, across 18 and beyond",
+    Capability.READ_LIVED_EXPERIENCE: "Read survivors' anonymised lived-experience summaries",
+    Capability.SUBJECT_ACCESS: "Answer subject access requests and record disclosures",
+    Capability.RECORDS_MANAGEMENT: "Manage retention, legal holds, sealed records and break-glass review",
+    Capability.READ_MISSED_OPPORTUNITIES: "See the missed-opportunity report's counts",
+    Capability.REVIEW_MISSED_OPPORTUNITIES: "See the missed-opportunity report child by child",
+    Capability.VIEW_NETWORKS: "See networks of people, vehicles, places and phones, and link charts",
+    Capability.SUBMIT_INFORMATION: "Report a person, vehicle, place or phone into the picture",
+    Capability.GRADE_INTELLIGENCE: "Record graded intelligence (3x5x2), see its sources and disclose it",
+    Capability.WORK_CONTEXTS: "Open, review and close work on a place or peer group",
+    Capability.RECORD_DISRUPTION: "Record investigations, operations, disruption and justice outcomes",
+    Capability.VIEW_PLANS: "See children's multi-agency plans and their actions",
+    Capability.VIEW_MEETINGS: "See the panel's meetings, agendas and minutes",
+    Capability.RUN_PANEL: "Run the panel: meetings, agendas, discussions, minutes and plans",
+    Capability.RECORD_CASEWORK: "Record casework: interviews, strategy discussions, conferences, assessments",
+    Capability.MANAGE_AGENCY_WORK: "Manage one's own agency's actions and clocks",
+    Capability.VIEW_ESCALATIONS: "See escalated actions and clocks",
+    Capability.ALLOCATE: "Allocate concerns, alerts and children to a named worker",
+    Capability.SET_STRATEGY_TARGETS: "Record the board's strategy targets",
+}
+
+# An administrator's capabilities stay with the administrator role: a role of the partnership's own
+# cannot manage the accounts and roles that grant access, or the tools that decide who is flagged.
+NOT_FOR_OWN_ROLES = frozenset({Capability.MANAGE_ACCOUNTS, Capability.CONFIGURE_TOOLS})
+
+# A role of the partnership's own never changes what it grants once made, so what a process has read
+# of it stays true; one not read yet is read from the database the first time it is asked for.
+_OWN_ROLES: dict[str, frozenset[Capability]] = {}
+
+
+def capabilities_of(role: str) -> frozenset[Capability]:
+    """What a role grants: a built-in role's capabilities, or the partnership's own role's."""
+    if role in ROLE_CAPABILITIES:
+        return ROLE_CAPABILITIES[role]
+    if role not in _OWN_ROLES:
+        found = CustomRole.objects.filter(code=role).values_list("capabilities", flat=True).first()
+        if found is None:
+            return frozenset()
+        known = {c.value for c in Capability}  # one dropped by a later version of the hub grants nothing
+        _OWN_ROLES[role] = frozenset(Capability(c) for c in found if c in known)
+    return _OWN_ROLES[role]
+
+
+def assignable_roles() -> list[tuple[str, str]]:
+    """The roles a user may be given, as (code, name): the built-in ones, then the partnership's own
+    that are not retired."""
+    own = CustomRole.objects.filter(retired_at__isnull=True).order_by("name").values_list("code", "name")
+    return [*Role.choices, *own]
+
+
+def role_assignable(role: str) -> bool:
+    return role in Role.values or CustomRole.objects.filter(code=role, retired_at__isnull=True).exists()
+
+
 # --- signin: who must use a second factor, and what counts as raising access ---------------------
 
 # Every role that sees a child's identity, or manages who does, must pass a second factor. The
@@ -162,21 +232,23 @@ def raises_access(*, before: dict[str, Any], after: dict[str, Any]) -> bool:
         return True
     if after.get("agency_id") != before.get("agency_id"):
         return True
-    old = ROLE_CAPABILITIES.get(before.get("role", ""), frozenset())
-    new = ROLE_CAPABILITIES.get(after.get("role", ""), frozenset())
+    old = capabilities_of(before.get("role", ""))
+    new = capabilities_of(after.get("role", ""))
     return not new <= old
 
 
 def roles_with(capability: Capability) -> list[str]:
     """The roles whose users may do this (to find who should hear of something)."""
-    return sorted(role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities)
+    own = CustomRole.objects.filter(retired_at__isnull=True).values_list("code", "capabilities")
+    return sorted([*(role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities),
+                   *(code for code, capabilities in own if capability in capabilities)])
 
 
 def has(user: Any, capability: Capability) -> bool:
     """Whether a signed-in, active user's role grants a capability."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+    return capability in capabilities_of(user.role)
 
 
 def require(user: Any, capability: Capability) -> None:

@@ -101,6 +101,7 @@ def _groups(user: Any) -> list[NavGroup]:
     if has(user, Capability.MANAGE_ACCOUNTS):
         add(admin, "Users", "accounts:users")
         add(admin, "Agencies", "accounts:agencies")
+        add(admin, "Roles", "accounts:roles")
         add(admin, "Access approvals", "accounts:access-approvals")
         add(admin, "Locked sign-ins", "accounts:sign-in-locks")
     if has(user, Capability.CONFIGURE_TOOLS):

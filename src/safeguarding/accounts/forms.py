@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 
-from safeguarding.accounts.models import Agency, AgencyKind, Role
+from safeguarding.accounts.access import CAPABILITY_LABELS, NOT_FOR_OWN_ROLES, assignable_roles
+from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.core.lists import ListFilters
 
 
@@ -42,7 +43,7 @@ class UserForm(forms.Form):
     agency = forms.ModelChoiceField(
         label="Agency", queryset=Agency.objects.filter(is_active=True), empty_label="Choose an agency"
     )
-    role = forms.ChoiceField(label="Role", choices=Role.choices, widget=forms.RadioSelect)
+    role = forms.ChoiceField(label="Role", choices=assignable_roles, widget=forms.RadioSelect)
     password = forms.CharField(
         strip=False,  # a password is kept exactly as typed, spaces at either end included
         label="Temporary password",
@@ -164,7 +165,7 @@ class UnlockForm(forms.Form):
 class UserFilters(ListFilters):
     name = forms.CharField(label="Name or username", required=False, max_length=150)
     agency = forms.TypedChoiceField(label="Agency", required=False, coerce=int, empty_value=None)
-    role = forms.MultipleChoiceField(label="Role", required=False, choices=Role.choices,
+    role = forms.MultipleChoiceField(label="Role", required=False, choices=assignable_roles,
                                      widget=forms.CheckboxSelectMultiple)
     status = forms.ChoiceField(label="Status", required=False, widget=forms.RadioSelect,
                                choices=[("active", "Can sign in"), ("inactive", "Cannot sign in"),
@@ -180,3 +181,16 @@ class AgencyFilters(ListFilters):
                                      widget=forms.CheckboxSelectMultiple)
     status = forms.ChoiceField(label="Status", required=False, widget=forms.RadioSelect,
                                choices=[("active", "Active"), ("inactive", "Inactive")])
+
+
+class CustomRoleForm(forms.Form):
+    name = forms.CharField(label="Name of the role", max_length=100,
+                           help_text="As the partnership calls it, for example \"Youth justice worker\"")
+    description = forms.CharField(label="What the role is for (optional)", required=False, max_length=2000,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    capabilities = forms.MultipleChoiceField(
+        label="What its users may do", widget=forms.CheckboxSelectMultiple,
+        choices=[(c.value, label) for c, label in CAPABILITY_LABELS.items() if c not in NOT_FOR_OWN_ROLES],
+        help_text="What a role grants never changes once it is made. Giving the role to someone who could do "
+                  "less waits for a second administrator.",
+        error_messages={"required": "Choose what the role lets its users do"})

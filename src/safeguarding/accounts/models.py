@@ -49,15 +49,57 @@ def role_choices() -> list[tuple[str, str]]:
     return Role.choices
 
 
+_OWN_ROLE_NAMES: dict[str, str] = {}  # a role of the partnership's own never changes its name
+
+
+def role_name(code: str) -> str:
+    """What a role is called, built-in or the partnership's own (its code where neither)."""
+    if code in Role.values:
+        return str(Role(code).label)
+    if code not in _OWN_ROLE_NAMES:
+        name = CustomRole.objects.filter(code=code).values_list("name", flat=True).first()
+        if name is None:
+            return code
+        _OWN_ROLE_NAMES[code] = name
+    return _OWN_ROLE_NAMES[code]
+
+
+class CustomRole(models.Model):
+    """A role the partnership defines for itself (DOMAIN.md: configurable by the partnership, not
+    rebuilt): a name and the capabilities it grants, beside the built-in roles. What a role grants
+    never changes once it is made: a user's access changes only through a change of their role,
+    which a second administrator approves when it raises it. A role no one holds can be retired."""
+
+    code = models.CharField(max_length=40, unique=True)  # "own-<slug>": never a built-in role's code
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    capabilities = models.JSONField(default=list)  # accounts.access.Capability values
+    created_by = models.ForeignKey("User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class User(AbstractUser):
     """A person who signs in: always on behalf of one agency, in one role."""
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
-    role = models.CharField(max_length=40, choices=role_choices, default=Role.REFERRER)
+    # A built-in role (Role) or one of the partnership's own (CustomRole.code): the column keeps no
+    # choices, so the services check a role exists (accounts.access.role_assignable).
+    role = models.CharField(max_length=40, default=Role.REFERRER)
     job_title = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def get_role_display(self) -> str:
+        """The role's name: a built-in role's, or the partnership's own role's."""
+        return role_name(self.role)
 
     @property
     def display_name(self) -> str:

@@ -10,16 +10,16 @@ from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguarding.accounts.access import needs_second_factor
+from safeguarding.accounts.access import CAPABILITY_LABELS, Capability, capabilities_of, needs_second_factor
 from safeguarding.accounts.forms import AgencyFilters, UserFilters
 from safeguarding.accounts.mfa import DEMO_DEVICE_NAME, secret_text
-from safeguarding.accounts.models import Agency, Role, User
+from safeguarding.accounts.models import Agency, CustomRole, Role, User, role_name
 from safeguarding.accounts.security.models import (
     AccessChange,
     AccessChangeKind,
@@ -113,9 +113,8 @@ class AccessChangeShown:
 
 
 def _in_words(values: dict[str, Any], agencies: dict[int, str]) -> dict[str, str]:
-    roles = dict(Role.choices)
     return {
-        "Role": roles.get(values.get("role", ""), values.get("role", "")),
+        "Role": role_name(values.get("role", "")),
         "Agency": agencies.get(values.get("agency_id") or 0, "none"),
         "Can sign in": "Yes" if values.get("is_active") else "No",
     }
@@ -226,3 +225,33 @@ def demo_authenticator_keys() -> dict[str, str]:
     """Each demo account's authenticator key, as text, for the demo's table of sign-ins."""
     devices = TOTPDevice.objects.filter(name=DEMO_DEVICE_NAME, confirmed=True).select_related("user")
     return {d.user.username: secret_text(d) for d in devices}
+
+
+# --- roles: the built-in ones and the partnership's own ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleShown:
+    code: str
+    name: str
+    grants: list[str]  # what it lets its users do, in words
+    holders: int  # users holding it, active or not
+    own: CustomRole | None = None  # the partnership's own role (else built-in)
+
+
+def roles_listing() -> tuple[list[RoleShown], list[RoleShown]]:
+    """The built-in roles and the partnership's own (retired last), each with what it grants and how
+    many users hold it."""
+    held = dict(User.objects.values("role").annotate(n=Count("pk")).values_list("role", "n"))
+
+    def words(capabilities: frozenset[Capability]) -> list[str]:
+        return [label for capability, label in CAPABILITY_LABELS.items() if capability in capabilities]
+
+    built_in = [RoleShown(code, str(name), words(capabilities_of(code)), held.get(code, 0)) for code, name in Role.choices]
+    own = [RoleShown(r.code, r.name, words(capabilities_of(r.code)), held.get(r.code, 0), r)
+           for r in CustomRole.objects.select_related("created_by").order_by(F("retired_at").asc(nulls_first=True), "name")]
+    return built_in, own
+
+
+def custom_role_or_404(role_id: int) -> CustomRole:
+    return get_object_or_404(CustomRole, pk=role_id)

@@ -15,8 +15,15 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguarding.accounts import mfa
-from safeguarding.accounts.access import Capability, has, raises_access
-from safeguarding.accounts.models import Agency, User
+from safeguarding.accounts.access import (
+    NOT_FOR_OWN_ROLES,
+    Capability,
+    capabilities_of,
+    has,
+    raises_access,
+    role_assignable,
+)
+from safeguarding.accounts.models import Agency, CustomRole, Role, User
 from safeguarding.accounts.security.models import (
     AccessChange,
     AccessChangeKind,
@@ -82,6 +89,64 @@ def agency_create(
             detail={"code": code, "name": name, "kind": kind},
         )
     return agency
+
+
+# --- the partnership's own roles --------------------------------------------------------------------
+
+
+def custom_role_create(*, acting_user: User, name: str, capabilities: list[str], description: str = "") -> CustomRole:
+    """A role of the partnership's own: a name and the capabilities it grants. It is offered when
+    users are made or changed; giving it to someone raises their access like any role, for a second
+    administrator to approve. What it grants never changes (make another role and move its users)."""
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can define roles")
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Enter the role's name", field="name")
+    if len(name) > 100:
+        raise ServiceError("Keep the role's name to 100 characters or fewer", field="name")
+    known = {c.value for c in Capability}
+    chosen = sorted(set(capabilities))
+    if not chosen or any(c not in known for c in chosen):
+        raise ServiceError("Choose what the role lets its users do", field="capabilities")
+    if {Capability(c) for c in chosen} & NOT_FOR_OWN_ROLES:
+        raise ServiceError("Managing accounts and roles, and changing the tools, stay with the administrator role",
+                           field="capabilities")
+    if any(frozenset(Capability(c) for c in chosen) == capabilities_of(role) for role in Role.values):
+        raise ServiceError("A built-in role grants exactly that: give users that role instead", field="capabilities")
+    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())[:30].strip("-")
+    with transaction.atomic():
+        if CustomRole.objects.filter(name__iexact=name).exists() or name.lower() in {
+                str(label).lower() for label in Role.labels}:
+            raise ServiceError(f"A role called {name} already exists", field="name")
+        code, number = f"own-{slug or 'role'}", 1
+        while CustomRole.objects.filter(code=code).exists():
+            number += 1
+            code = f"own-{slug or 'role'}-{number}"
+        role = CustomRole.objects.create(code=code, name=name, description=(description or "").strip(),
+                                         capabilities=chosen, created_by=acting_user, created_at=timezone.now())
+        audit_record(event_type=AuditEventType.ROLE_CREATED, actor=acting_user, target_kind="role", target_id=code,
+                     detail={"name": name, "capabilities": chosen})
+    return role
+
+
+def custom_role_retire(*, acting_user: User, role: CustomRole) -> CustomRole:
+    """No longer offered. Refused while anyone holds it (active or not): move them to another role first."""
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can retire roles")
+    with transaction.atomic():
+        locked = CustomRole.objects.select_for_update().get(pk=role.pk)
+        if locked.retired_at is not None:
+            raise ServiceError("That role is already retired")
+        held = User.objects.filter(role=locked.code).count()
+        if held:
+            raise ServiceError(f"{held:,} user{'s' if held != 1 else ''} still hold{'s' if held == 1 else ''} "
+                               "this role: give them another role first")
+        locked.retired_at = timezone.now()
+        locked.save(update_fields=["retired_at"])
+        audit_record(event_type=AuditEventType.ROLE_RETIRED, actor=acting_user, target_kind="role",
+                     target_id=locked.code, detail={"name": locked.name})
+    return locked
 
 
 def agency_update(
@@ -164,6 +229,8 @@ def user_create(
     second administrator approves it; and its password, which someone else chose, must be changed at
     the first sign-in. Accounts made by the hub itself (the demo, the command line: no acting user)
     apply at once."""
+    if not role_assignable(role):
+        raise ServiceError("Choose a role the hub offers", field="role")
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise ServiceError(f"A user with the username {username} already exists")
@@ -228,6 +295,8 @@ def user_update(
         )
     if not has(acting_user, Capability.MANAGE_ACCOUNTS):
         raise ServiceError("Only an administrator can change users")
+    if role != user.role and not role_assignable(role):
+        raise ServiceError("Choose a role the hub offers", field="role")
     with transaction.atomic():
         profile = ("first_name", "last_name", "email", "job_title")
         before_profile = {f: getattr(user, f) for f in profile}

@@ -27,6 +27,7 @@ from safeguarding.accounts.forms import (
     AccessDecisionForm,
     AgencyForm,
     AuthenticatorConfirmForm,
+    CustomRoleForm,
     PasswordChangeForm,
     ReasonForm,
     SecurityCodeForm,
@@ -532,6 +533,41 @@ def sign_in_unlock(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"Sign-in unlocked for the {kind} {value}")
     return redirect("accounts:sign-in-locks")
+
+
+# --- roles: the built-in ones and the partnership's own ------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def roles(request: HttpRequest) -> HttpResponse:
+    """Every role, with what it grants and who holds it; an administrator defines the partnership's own."""
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    form = CustomRoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            made = services.custom_role_create(acting_user=current_user(request), name=data["name"],
+                                               capabilities=data["capabilities"], description=data["description"])
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"The role {made.name} is defined: give it to users from their pages")
+            return redirect("accounts:roles")
+    built_in, own = selectors.roles_listing()
+    return render(request, "accounts/roles.html", {"built_in": built_in, "own": own, "form": form})
+
+
+@require_POST
+def role_retire(request: HttpRequest, role_id: int) -> HttpResponse:
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    role = selectors.custom_role_or_404(role_id)
+    try:
+        services.custom_role_retire(acting_user=current_user(request), role=role)
+    except ServiceError as exc:
+        messages.error(request, f"{role.name} was not retired: {exc}")
+    else:
+        messages.success(request, f"The role {role.name} is retired: it is no longer offered")
+    return redirect("accounts:roles")
 
 
 # --- pages for when something goes wrong (issue 16) --------------------------------------------------

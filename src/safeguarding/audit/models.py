@@ -114,6 +114,8 @@ class AuditEventType(models.IntegerChoices):
     ACCESS_CHANGE_APPROVED = 511, "Approved a change of a user's access (applied)"
     ACCESS_CHANGE_REFUSED = 512, "Refused a change of a user's access"
     SECOND_FACTOR_RESET = 513, "Reset a user's second factor (after approval)"
+    ROLE_CREATED = 514, "Defined a role of the partnership's own (a name and the capabilities it grants)"
+    ROLE_RETIRED = 515, "Retired a role of the partnership's own (no one held it)"
 
 
     # 1100-1299 justice: entities, links, intelligence, networks, contexts (1100-1199);

@@ -497,3 +497,18 @@ def demo_strategy_targets() -> int:
         strategy_target_set(acting_user=scrutineer, measure=measure, comparison=Comparison.AT_LEAST, value=value,
                             from_quarter=start, reason=minute)
     return len(targets)
+
+
+def demo_own_role() -> int:
+    """A role of the partnership's own, defined by the demo's administrator: the youth justice
+    service's workers raise concerns and read children's single views and plans, nothing more."""
+    from safeguarding.accounts.models import CustomRole
+    from safeguarding.accounts.services import custom_role_create
+
+    if CustomRole.objects.exists():
+        return 0
+    custom_role_create(acting_user=User.objects.get(username="admin"), name="Youth justice worker",
+                       capabilities=["raise_concern", "view_person", "search_people", "view_plans"],
+                       description="The youth justice service's case workers: they raise concerns and read the "
+                                   "children's records and plans they work with.")
+    return 1

@@ -9,8 +9,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has
-from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from safeguarding.accounts.access import Capability, has, roles_with
+from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
@@ -127,7 +127,8 @@ def _tell_licensing(disruption: Disruption, by: User) -> None:
     one; the officer who made it holds what can be shared, and the sharing is theirs to record."""
     agencies = Agency.objects.filter(kind=AgencyKind.LICENSING, is_active=True)
     people = list(User.objects.filter(agency__in=agencies, is_active=True))
-    managers = [u for u in people if u.role == Role.AGENCY_MANAGER]
+    managing = set(roles_with(Capability.MANAGE_AGENCY_WORK))
+    managers = [u for u in people if u.role in managing]
     by_agency = {u.agency_id for u in managers}
     recipients = managers + [u for u in people if u.agency_id not in by_agency]
     agency = by.agency.name if by.agency else "A partner agency"

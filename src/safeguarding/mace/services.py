@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, persons_hidden_from
+from safeguarding.accounts.access import Capability, has, persons_hidden_from, roles_with
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -238,7 +238,9 @@ def agenda_build(*, acting_user: User, meeting: PanelMeeting) -> list[AgendaItem
             detail={"added": [{"person": i.person_id, "reason": i.reason} for i in added]},
         )
         members = User.objects.filter(
-            Q(pk__in=meeting.chairs) | Q(role__in=[Role.MACE_COORDINATOR, Role.AGENCY_MANAGER]), is_active=True
+            Q(pk__in=meeting.chairs)
+            | Q(role__in=[*roles_with(Capability.RUN_PANEL), *roles_with(Capability.MANAGE_AGENCY_WORK)]),
+            is_active=True,
         )
         count = meeting.items.count()
         notify(
@@ -753,7 +755,8 @@ def reminders_send(*, today: dt.date | None = None) -> int:
 
 def _managers(agency_ids: Iterable[int]) -> dict[int, list[User]]:
     found: dict[int, list[User]] = {}
-    for user in User.objects.filter(role=Role.AGENCY_MANAGER, agency_id__in=list(agency_ids), is_active=True):
+    managing = roles_with(Capability.MANAGE_AGENCY_WORK)  # agency managers, and any own role that manages
+    for user in User.objects.filter(role__in=managing, agency_id__in=list(agency_ids), is_active=True):
         found.setdefault(user.agency_id or 0, []).append(user)
     return found
 
@@ -932,7 +935,7 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
             by_key[child.key] = child
     if not fresh:
         return 0
-    coordinators = list(User.objects.filter(role=Role.MACE_COORDINATOR, is_active=True))
+    coordinators = list(User.objects.filter(role__in=roles_with(Capability.RUN_PANEL), is_active=True))
     notices = []
     hidden: dict[int, frozenset[int]] = {}  # who is sealed from each recipient, read once per run
     with transaction.atomic():

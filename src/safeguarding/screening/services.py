@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.access import Capability, has, roles_with
 from safeguarding.accounts.models import Role, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -131,7 +131,8 @@ def _tell_of_weakened_safeguards(version: ScreeningToolVersion, weakened: list[s
     downgraded)."""
     by = version.created_by.display_name if version.created_by else "An administrator"
     notify(
-        recipients=User.objects.filter(role__in=[Role.PARTNERSHIP_MANAGER, Role.MACE_COORDINATOR], is_active=True),
+        recipients=User.objects.filter(role__in=[Role.PARTNERSHIP_MANAGER, *roles_with(Capability.RUN_PANEL)],
+                                       is_active=True),
         kind=NotificationKind.TOOL_SAFEGUARD_REMOVED,
         subject=f"A safeguard was taken out of the screening tool (version {version.number})",
         body=f"{by} saved version {version.number} of the screening tool on "

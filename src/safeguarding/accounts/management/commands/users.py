@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from safeguarding.accounts import services
+from safeguarding.accounts.access import role_assignable
 from safeguarding.accounts.models import Agency, AgencyKind, Role
 from safeguarding.core.errors import ServiceError
 
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         add = sub.add_parser("add", help="add an account with a temporary password")
         add.add_argument("username")
         add.add_argument("--agency", required=True, help="the agency's code")
-        add.add_argument("--role", required=True, choices=Role.values)
+        add.add_argument("--role", required=True,
+                         help=f"a built-in role ({', '.join(Role.values)}) or the code of one of the partnership's own")
         add.add_argument("--agency-name", help="make the agency first, with this name, if the hub has none with the code")
         add.add_argument("--agency-kind", choices=AgencyKind.values, default=AgencyKind.COUNCIL)
         add.add_argument("--first-name", default="")
@@ -38,6 +40,9 @@ class Command(BaseCommand):
             )
         if agency is None:
             raise CommandError(f"No agency has the code {options['agency']}")
+        if not role_assignable(options["role"]):
+            raise CommandError(f"No role has the code {options['role']}: a built-in one is {', '.join(Role.values)}; "
+                               "the partnership's own are listed under Administration, Roles")
         password = getpass.getpass("Temporary password: ")
         if password != getpass.getpass("The same again: "):
             raise CommandError("The passwords do not match")

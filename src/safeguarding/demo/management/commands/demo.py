@@ -28,6 +28,7 @@ from safeguarding.demo.partnership import (
     demo_concerns_raise,
     demo_intervene,
     demo_justice,
+    demo_own_role,
     demo_partnership_setup,
     demo_strategy_targets,
     demo_support_and_data_protection,
@@ -130,6 +131,8 @@ class Command(BaseCommand):
                 "protection officer."
             )
 
+        if demo_own_role():
+            console.print("Defined a role of the partnership's own (Youth justice worker), as the demo's administrator.")
         if demo_strategy_targets():
             console.print("Recorded the board's first strategy targets, as the demo's scrutineer: the board report "
                           "shows each quarter's figures against them.")

@@ -1,0 +1,124 @@
+"""The partnership's own roles (DOMAIN.md priority 7: configurable by the partnership, not rebuilt):
+an administrator defines a role from the capabilities; its users may do exactly what it grants and
+nothing else; giving it to someone who could do less waits for a second administrator; what a role
+grants never changes; a role no one holds can be retired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from safeguarding.accounts.access import (
+    Capability,
+    assignable_roles,
+    has,
+    needs_second_factor,
+    roles_with,
+)
+from safeguarding.accounts.models import AgencyKind, CustomRole, Role
+from safeguarding.accounts.services import custom_role_create, custom_role_retire, user_create, user_update
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.core.errors import ServiceError
+from tests.factories import PersonFactory, sign_in
+
+YOUTH_JUSTICE = ["raise_concern", "view_person", "search_people", "view_plans"]
+
+
+def define(client: Client, name: str, capabilities: list[str]) -> str:
+    return client.post(reverse("accounts:roles"), {"name": name, "capabilities": capabilities,
+                                                   "description": "The youth offending team"}, follow=True
+                       ).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_administrator_defines_a_role_and_its_users_may_do_exactly_what_it_grants(make_user: Any) -> None:
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    page = define(sign_in(Client(), admin), "Youth justice worker", YOUTH_JUSTICE)
+    assert "The role Youth justice worker is defined" in page and "See a child&#x27;s single view" in page
+    role = CustomRole.objects.get()
+    assert role.code == "own-youth-justice-worker" and role.capabilities == sorted(YOUTH_JUSTICE)
+    made = AuditEvent.objects.get(event_type=AuditEventType.ROLE_CREATED)
+    assert made.actor_id == admin.pk and made.detail["capabilities"] == sorted(YOUTH_JUSTICE)
+    assert (role.code, "Youth justice worker") in assignable_roles()
+
+    worker = user_create(acting_user=None, username="yjw", password="a long enough passphrase 7", validate=False,
+                         agency=admin.agency, role=role.code, first_name="Sam", last_name="Reid")
+    assert worker.get_role_display() == "Youth justice worker" and needs_second_factor(worker)
+    assert {c for c in Capability if has(worker, c)} == {Capability(c) for c in YOUTH_JUSTICE}
+    assert role.code in roles_with(Capability.VIEW_PERSON) and role.code not in roles_with(Capability.TRIAGE)
+    client = sign_in(Client(), worker)
+    child = PersonFactory(given_name="Keeley")
+    single = client.get(reverse("people:detail", args=[child.pk]))
+    assert single.status_code == 200 and "(Youth justice worker)" in single.content.decode()
+    for forbidden in ("frontdoor:queue", "insight:board", "accounts:roles", "accounts:users"):
+        assert client.get(reverse(forbidden)).status_code == 403, forbidden
+
+
+@pytest.mark.django_db
+def test_a_role_that_does_not_hold_is_refused_and_only_administrators_define_roles(make_user: Any) -> None:
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    client = sign_in(Client(), admin)
+    assert "Choose what the role lets its users do" in define(client, "Nobody", [])
+    # The administrator's own capabilities are not offered, and refused if sent anyway.
+    assert "Select one of the options" in define(client, "Deputy administrator", ["manage_accounts"])
+    with pytest.raises(ServiceError, match="stay with the administrator role"):
+        custom_role_create(acting_user=admin, name="Deputy administrator", capabilities=["configure_tools", "view_audit"])
+    with pytest.raises(ServiceError, match="A built-in role grants exactly that"):
+        custom_role_create(acting_user=admin, name="Teacher", capabilities=["raise_concern", "submit_information"])
+    custom_role_create(acting_user=admin, name="Youth justice worker", capabilities=YOUTH_JUSTICE)
+    for taken in ("youth  JUSTICE worker", "Referrer"):
+        with pytest.raises(ServiceError, match="already exists"):
+            custom_role_create(acting_user=admin, name=taken, capabilities=["view_plans"])
+    manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    assert sign_in(Client(), manager).get(reverse("accounts:roles")).status_code == 403
+    assert sign_in(Client(), manager).post(reverse("accounts:roles"), {"name": "Mine", "capabilities": ["view_plans"]}
+                                           ).status_code == 403
+    with pytest.raises(ServiceError, match="Only an administrator"):
+        custom_role_create(acting_user=manager, name="Mine", capabilities=["view_plans"])
+    assert list(CustomRole.objects.values_list("name", flat=True)) == ["Youth justice worker"]
+
+
+@pytest.mark.django_db
+def test_giving_a_role_that_lets_someone_do_more_waits_for_a_second_administrator(make_user: Any) -> None:
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    more = custom_role_create(acting_user=admin, name="Youth justice worker", capabilities=YOUTH_JUSTICE)
+    less = custom_role_create(acting_user=admin, name="Concern raiser", capabilities=["raise_concern"])
+    teacher = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+
+    def change(role: str) -> Any:
+        return user_update(acting_user=admin, user=teacher, agency=teacher.agency, role=role, is_active=True,
+                           first_name=teacher.first_name, last_name=teacher.last_name, email=teacher.email,
+                           job_title=teacher.job_title)
+
+    pending = change(more.code)
+    teacher.refresh_from_db()
+    assert pending is not None and teacher.role == Role.REFERRER  # waits; the referrer still cannot see children
+    assert change(less.code) is None  # fewer capabilities than a referrer's: at once
+    teacher.refresh_from_db()
+    assert teacher.role == less.code and not has(teacher, Capability.SUBMIT_INFORMATION)
+
+
+@pytest.mark.django_db
+def test_a_role_no_one_holds_can_be_retired_and_is_then_no_longer_offered(make_user: Any) -> None:
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    role = custom_role_create(acting_user=admin, name="Youth justice worker", capabilities=YOUTH_JUSTICE)
+    worker = make_user(role=role.code, agency_kind=AgencyKind.COUNCIL)
+    client = sign_in(Client(), admin)
+    refused = client.post(reverse("accounts:role-retire", args=[role.pk]), follow=True).content.decode()
+    assert "Youth justice worker was not retired: 1 user still holds this role" in refused
+    less = custom_role_create(acting_user=admin, name="Concern raiser", capabilities=["raise_concern"])
+    assert user_update(acting_user=admin, user=worker, agency=worker.agency, role=less.code, is_active=True,
+                       first_name="", last_name="", email="", job_title="") is None  # fewer: at once
+    assert "is retired" in client.post(reverse("accounts:role-retire", args=[role.pk]), follow=True).content.decode()
+    assert AuditEvent.objects.filter(event_type=AuditEventType.ROLE_RETIRED, target_id=role.code).exists()
+    assert role.code not in dict(assignable_roles()) and role.code not in roles_with(Capability.VIEW_PERSON)
+    with pytest.raises(ServiceError, match="Choose a role the hub offers"):
+        user_create(acting_user=None, username="late", password="a long enough passphrase 7", validate=False,
+                    agency=admin.agency, role=role.code)
+    with pytest.raises(ServiceError, match="already retired"):
+        custom_role_retire(acting_user=admin, role=role)
+    page = client.get(reverse("accounts:roles")).content.decode()
+    assert "Retired</strong>" in page and "Retire<span class=\"govuk-visually-hidden\"> Youth justice worker" not in page
