@@ -19,7 +19,13 @@ from safeguarding.accounts.access import (
     roles_with,
 )
 from safeguarding.accounts.models import AgencyKind, CustomRole, Role
-from safeguarding.accounts.services import custom_role_create, custom_role_retire, user_create, user_update
+from safeguarding.accounts.services import (
+    access_change_approve,
+    custom_role_create,
+    custom_role_retire,
+    user_create,
+    user_update,
+)
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from tests.factories import PersonFactory, sign_in
@@ -122,3 +128,39 @@ def test_a_role_no_one_holds_can_be_retired_and_is_then_no_longer_offered(make_u
         custom_role_retire(acting_user=admin, role=role)
     page = client.get(reverse("accounts:roles")).content.decode()
     assert "Retired</strong>" in page and "Retire<span class=\"govuk-visually-hidden\"> Youth justice worker" not in page
+
+
+@pytest.mark.django_db
+def test_the_second_administrator_sees_what_a_role_grants_and_no_retired_role_is_given(make_user: Any) -> None:
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    second = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    # A name that looks like a built-in role's, or hides a character, is refused.
+    for lookalike in ("Referrer\u200b", "partnership manager", "REFERRER"):
+        with pytest.raises(ServiceError) as refusal:
+            custom_role_create(acting_user=admin, name=lookalike, capabilities=YOUTH_JUSTICE)
+        assert refusal.value.field == "name"
+    role = custom_role_create(acting_user=admin, name="Youth justice worker", capabilities=YOUTH_JUSTICE)
+    teacher = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    pending = user_update(acting_user=admin, user=teacher, agency=teacher.agency, role=role.code, is_active=True,
+                          first_name="", last_name="", email="", job_title="")
+    assert pending is not None
+    page = sign_in(Client(), second).get(reverse("accounts:access-approval", args=[pending.pk])).content.decode()
+    assert "Capabilities gained" in page and "See a child&#x27;s single view, with every agency&#x27;s records" in page
+    assert "Capabilities lost" in page and "Report a person, vehicle, place or phone" in page
+    # Not retired while a change awaits approval giving it...
+    with pytest.raises(ServiceError, match="awaiting approval gives this role"):
+        custom_role_retire(acting_user=admin, role=role)
+    # ...and a change that gives a role retired meanwhile is not applied.
+    CustomRole.objects.filter(pk=role.pk).update(retired_at=role.created_at)
+    with pytest.raises(ServiceError, match="no longer offered"):
+        access_change_approve(acting_user=second, change=pending)
+    teacher.refresh_from_db()
+    assert teacher.role == Role.REFERRER and not has(teacher, Capability.VIEW_PERSON)
+
+
+@pytest.mark.django_db
+def test_an_empty_form_sent_says_what_is_missing(make_user: Any) -> None:
+    admin = sign_in(Client(), make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+    page = admin.post(reverse("accounts:roles"), {}).content.decode()
+    assert "There is a problem" in page and "Choose what the role lets its users do" in page
+    assert not CustomRole.objects.exists()

@@ -262,6 +262,7 @@ def test_the_partnership_manager_records_a_target_on_the_page_and_the_report_sho
                             (dict(measure="nobody"), "Choose a figure of the board&#x27;s report"),
                             (dict(value="99999999999"), "Enter a target of 1,000,000 or less")):
         assert reason in manager.post(reverse("insight:targets"), {**asked, "value": "0", **crafted}).content.decode()
+    assert "There is a problem" in manager.post(reverse("insight:targets"), {}).content.decode()  # empty, still checked
     assert not StrategyTarget.objects.exists()
     done = manager.post(reverse("insight:targets"), {**asked, "value": "0"}, follow=True).content.decode()
     assert "The board&#x27;s target is recorded" in done and "At most 0" in done and "Board, 2 June 2026, minute 5" in done

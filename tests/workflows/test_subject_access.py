@@ -37,3 +37,18 @@ def test_a_concerns_context_is_in_the_bundle_and_other_peoples_details_proposed_
     assert not any(label in ("Parents or carers told", "Consent to share") for label, _ in proposed)
     # and no one else reads it through this source
     assert concerns(referrer, child).items == []
+
+
+def test_who_raised_a_concern_is_proposed_for_hiding_by_what_their_role_grants_not_its_name(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.accounts.services import custom_role_create
+
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    officer = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    outside = custom_role_create(acting_user=admin, name="Concern raiser", capabilities=["raise_concern"])
+    child = PersonFactory()
+    for role in (outside.code, Role.LEAD_PRACTITIONER):
+        concern_raise(raised_by=make_user(role=role, agency_kind=AgencyKind.VOLUNTARY), child=child,
+                      seen_on=timezone.localdate(), description="Seen in a car")
+    items = sorted(concerns(officer, child).items, key=lambda item: item.occurred_at)
+    hidden = [any(item.fields[s.field][0] == "Raised by" for s in propose([item], Lexicon())) for item in items]
+    assert sorted(hidden) == [False, True]  # the partnership's own referrer role: hidden; a practitioner: not

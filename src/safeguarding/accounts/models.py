@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class AgencyKind(models.TextChoices):
@@ -80,6 +81,7 @@ class CustomRole(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="one_own_role_per_name_in_any_case")]
 
     def __str__(self) -> str:
         return self.name

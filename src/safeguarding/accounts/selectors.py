@@ -120,12 +120,25 @@ def _in_words(values: dict[str, Any], agencies: dict[int, str]) -> dict[str, str
     }
 
 
+def _grants(capabilities: frozenset[Capability]) -> str:
+    return "; ".join(label for capability, label in CAPABILITY_LABELS.items() if capability in capabilities)
+
+
 def _shown(change: AccessChange, viewer: User, agencies: dict[int, str]) -> AccessChangeShown:
     if change.kind == AccessChangeKind.SECOND_FACTOR_RESET:
         what = [("Second factor", "Authenticator app and backup codes", "Removed: set up again at next sign-in")]
     else:
         before, after = _in_words(change.before, agencies), _in_words(change.after, agencies)
         what = [(k, before[k], after[k]) for k in before if before[k] != after[k]]
+        old_role, new_role = change.before.get("role", ""), change.after.get("role", "")
+        if old_role != new_role:
+            # What the approver grants, in words, not only a role's name (two roles may look alike).
+            gained = capabilities_of(new_role) - capabilities_of(old_role)
+            lost = capabilities_of(old_role) - capabilities_of(new_role)
+            if gained:
+                what.append(("Capabilities gained", "none", _grants(gained)))
+            if lost:
+                what.append(("Capabilities lost", _grants(lost), "none"))
     may = change.requested_by_id != viewer.pk and change.subject_id != viewer.pk
     return AccessChangeShown(change, what, may)
 

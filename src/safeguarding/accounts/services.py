@@ -4,12 +4,13 @@ changes their own role, agency or ability to sign in."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -100,7 +101,9 @@ def custom_role_create(*, acting_user: User, name: str, capabilities: list[str],
     administrator to approve. What it grants never changes (make another role and move its users)."""
     if not has(acting_user, Capability.MANAGE_ACCOUNTS):
         raise ServiceError("Only an administrator can define roles")
-    name = " ".join((name or "").split())
+    name = " ".join(unicodedata.normalize("NFKC", name or "").split())
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise ServiceError("Use letters, numbers, spaces and punctuation in the role's name", field="name")
     if not name:
         raise ServiceError("Enter the role's name", field="name")
     if len(name) > 100:
@@ -116,18 +119,31 @@ def custom_role_create(*, acting_user: User, name: str, capabilities: list[str],
         raise ServiceError("A built-in role grants exactly that: give users that role instead", field="capabilities")
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())[:30].strip("-")
     with transaction.atomic():
-        if CustomRole.objects.filter(name__iexact=name).exists() or name.lower() in {
-                str(label).lower() for label in Role.labels}:
+        built_in = {str(label).casefold() for label in Role.labels} | {
+            str(label).split(" or ")[0].casefold() for label in Role.labels} | set(Role.values)
+        if CustomRole.objects.filter(name__iexact=name).exists() or name.casefold() in built_in:
             raise ServiceError(f"A role called {name} already exists", field="name")
         code, number = f"own-{slug or 'role'}", 1
         while CustomRole.objects.filter(code=code).exists():
             number += 1
             code = f"own-{slug or 'role'}-{number}"
-        role = CustomRole.objects.create(code=code, name=name, description=(description or "").strip(),
-                                         capabilities=chosen, created_by=acting_user, created_at=timezone.now())
+        try:
+            with transaction.atomic():
+                role = CustomRole.objects.create(code=code, name=name, description=(description or "").strip(),
+                                                 capabilities=chosen, created_by=acting_user,
+                                                 created_at=timezone.now())
+        except IntegrityError as exc:  # another administrator defined one of that name at the same moment
+            raise ServiceError(f"A role called {name} already exists", field="name") from exc
         audit_record(event_type=AuditEventType.ROLE_CREATED, actor=acting_user, target_kind="role", target_id=code,
                      detail={"name": name, "capabilities": chosen})
     return role
+
+
+def _role_still_offered(role: str) -> bool:
+    """Whether a role may be given now: built-in, or the partnership's own and not retired (its row
+    locked, so a retirement at the same moment waits for this change, and then sees its holder)."""
+    return role in Role.values or CustomRole.objects.select_for_update().filter(
+        code=role, retired_at__isnull=True).exists()
 
 
 def custom_role_retire(*, acting_user: User, role: CustomRole) -> CustomRole:
@@ -142,6 +158,11 @@ def custom_role_retire(*, acting_user: User, role: CustomRole) -> CustomRole:
         if held:
             raise ServiceError(f"{held:,} user{'s' if held != 1 else ''} still hold{'s' if held == 1 else ''} "
                                "this role: give them another role first")
+        asked = AccessChange.objects.filter(status=AccessChangeStatus.PENDING, kind=AccessChangeKind.ACCESS,
+                                            after__role=locked.code).count()
+        if asked:
+            raise ServiceError(f"{asked:,} change{'s' if asked != 1 else ''} of access awaiting approval "
+                               f"give{'s' if asked == 1 else ''} this role: approve or refuse them first")
         locked.retired_at = timezone.now()
         locked.save(update_fields=["retired_at"])
         audit_record(event_type=AuditEventType.ROLE_RETIRED, actor=acting_user, target_kind="role",
@@ -295,9 +316,9 @@ def user_update(
         )
     if not has(acting_user, Capability.MANAGE_ACCOUNTS):
         raise ServiceError("Only an administrator can change users")
-    if role != user.role and not role_assignable(role):
-        raise ServiceError("Choose a role the hub offers", field="role")
     with transaction.atomic():
+        if role != user.role and not _role_still_offered(role):
+            raise ServiceError("Choose a role the hub offers", field="role")
         profile = ("first_name", "last_name", "email", "job_title")
         before_profile = {f: getattr(user, f) for f in profile}
         user.first_name, user.last_name, user.email, user.job_title = first_name, last_name, email, job_title
@@ -362,6 +383,8 @@ def access_change_approve(*, acting_user: User, change: AccessChange, reason: st
                 raise ServiceError(
                     f"{subject.username}'s access has changed since this was asked for. Refuse it, and ask again"
                 )
+            if change.after["role"] != subject.role and not _role_still_offered(change.after["role"]):
+                raise ServiceError("The role asked for is no longer offered (it was retired). Refuse this, and ask again")
             subject.role = change.after["role"]
             subject.agency_id = change.after["agency_id"]
             subject.is_active = change.after["is_active"]

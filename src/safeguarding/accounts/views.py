@@ -542,7 +542,7 @@ def sign_in_unlock(request: HttpRequest) -> HttpResponse:
 def roles(request: HttpRequest) -> HttpResponse:
     """Every role, with what it grants and who holds it; an administrator defines the partnership's own."""
     require(request.user, Capability.MANAGE_ACCOUNTS)
-    form = CustomRoleForm(request.POST or None)
+    form = CustomRoleForm(request.POST if request.method == "POST" else None)  # an empty form sent is still checked
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -68,7 +68,7 @@ def targets(request: HttpRequest) -> HttpResponse:
     require(user, Capability.VIEW_AGGREGATES)
     can_set = has(user, Capability.SET_STRATEGY_TARGETS)
     quarters = quarters_to_target()
-    form = StrategyTargetForm(request.POST or None, quarters=quarters) if can_set else None
+    form = StrategyTargetForm(request.POST if request.method == "POST" else None, quarters=quarters) if can_set else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has
-from safeguarding.accounts.models import Role, User
+from safeguarding.accounts.access import Capability, has, roles_with
+from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
@@ -87,7 +87,8 @@ def panel_refer(
         if created:
             # The panel's coordinators hear of a new referral (a reference and a link, never a name).
             notify(
-                recipients=User.objects.filter(role=Role.MACE_COORDINATOR, is_active=True).exclude(pk=referred_by.pk),
+                recipients=User.objects.filter(role__in=roles_with(Capability.RUN_PANEL), is_active=True).exclude(
+                    pk=referred_by.pk),
                 kind=NotificationKind.REFERRAL_RECEIVED,
                 subject=f"Referral {referral.reference} received by the panel",
                 body=f"A child has been referred to the exploitation panel ({referral.reference}) by "

@@ -4,7 +4,8 @@ starts (``workflows.apps``). A room built later (meetings, plans) adds a source 
 
 from __future__ import annotations
 
-from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.accounts.access import Capability, capabilities_of
+from safeguarding.accounts.models import AgencyKind, User
 from safeguarding.clocks.selectors import casework_for_subject_access
 from safeguarding.dataprotection.assemble import POLICE_WORK_WITHHELD
 from safeguarding.dataprotection.sources import (
@@ -57,7 +58,9 @@ def concerns(user: User, person: Person) -> Gathered:
             ("Contact of the person who raised it", ", ".join(
                 v for v in (c.referrer_role, c.referrer_phone, c.referrer_email) if v)),
         ]
-        third = [ThirdParty(4, Category.REFERRER)] if c.raised_by.role == Role.REFERRER else []
+        # Whoever raised it from outside casework (a referrer: a teacher, a neighbour's GP) is a third
+        # party to propose hiding; casework staff, by any role of theirs, are not.
+        third = [] if Capability.VIEW_PERSON in capabilities_of(c.raised_by.role) else [ThirdParty(4, Category.REFERRER)]
         third += [ThirdParty(10, Category.IDENTIFIER), ThirdParty(11, Category.IDENTIFIER),
                   ThirdParty(12, Category.IDENTIFIER), ThirdParty(13, Category.REFERRER)]
         items.append(Item(section=SECTIONS[2], kind="concern", source=f"concern {c.reference}",
