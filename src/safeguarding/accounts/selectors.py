@@ -120,8 +120,13 @@ def _in_words(values: dict[str, Any], agencies: dict[int, str]) -> dict[str, str
     }
 
 
+def _granted(capabilities: frozenset[Capability]) -> list[str]:
+    """What a set of capabilities lets a user do, in words, in the policy's order."""
+    return [label for capability, label in CAPABILITY_LABELS.items() if capability in capabilities]
+
+
 def _grants(capabilities: frozenset[Capability]) -> str:
-    return "; ".join(label for capability, label in CAPABILITY_LABELS.items() if capability in capabilities)
+    return "; ".join(_granted(capabilities))
 
 
 def _shown(change: AccessChange, viewer: User, agencies: dict[int, str]) -> AccessChangeShown:
@@ -256,12 +261,9 @@ def roles_listing() -> tuple[list[RoleShown], list[RoleShown]]:
     """The built-in roles and the partnership's own (retired last), each with what it grants and how
     many users hold it."""
     held = dict(User.objects.values("role").annotate(n=Count("pk")).values_list("role", "n"))
-
-    def words(capabilities: frozenset[Capability]) -> list[str]:
-        return [label for capability, label in CAPABILITY_LABELS.items() if capability in capabilities]
-
-    built_in = [RoleShown(code, str(name), words(capabilities_of(code)), held.get(code, 0)) for code, name in Role.choices]
-    own = [RoleShown(r.code, r.name, words(capabilities_of(r.code)), held.get(r.code, 0), r)
+    built_in = [RoleShown(code, str(name), _granted(capabilities_of(code)), held.get(code, 0))
+                for code, name in Role.choices]
+    own = [RoleShown(r.code, r.name, _granted(capabilities_of(r.code)), held.get(r.code, 0), r)
            for r in CustomRole.objects.select_related("created_by").order_by(F("retired_at").asc(nulls_first=True), "name")]
     return built_in, own
 

@@ -22,7 +22,6 @@ from safeguarding.accounts.access import (
     capabilities_of,
     has,
     raises_access,
-    role_assignable,
 )
 from safeguarding.accounts.models import Agency, CustomRole, Role, User
 from safeguarding.accounts.security.models import (
@@ -250,9 +249,9 @@ def user_create(
     second administrator approves it; and its password, which someone else chose, must be changed at
     the first sign-in. Accounts made by the hub itself (the demo, the command line: no acting user)
     apply at once."""
-    if not role_assignable(role):
-        raise ServiceError("Choose a role the hub offers", field="role")
     with transaction.atomic():
+        if not _role_still_offered(role):
+            raise ServiceError("Choose a role the hub offers", field="role")
         if User.objects.filter(username__iexact=username).exists():
             raise ServiceError(f"A user with the username {username} already exists")
         needs_approval = acting_user is not None
