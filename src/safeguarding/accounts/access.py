@@ -177,6 +177,8 @@ CAPABILITY_LABELS: dict[Capability, str] = {
 # cannot manage the accounts and roles that grant access, or the tools that decide who is flagged.
 NOT_FOR_OWN_ROLES = frozenset({Capability.MANAGE_ACCOUNTS, Capability.CONFIGURE_TOOLS})
 
+CAPABILITY_VALUES = frozenset(c.value for c in Capability)
+
 # A role of the partnership's own never changes what it grants once made, so what a process has read
 # of it stays true; one not read yet is read from the database the first time it is asked for.
 _OWN_ROLES: dict[str, frozenset[Capability]] = {}
@@ -190,8 +192,8 @@ def capabilities_of(role: str) -> frozenset[Capability]:
         found = CustomRole.objects.filter(code=role).values_list("capabilities", flat=True).first()
         if found is None:
             return frozenset()
-        known = {c.value for c in Capability}  # one dropped by a later version of the hub grants nothing
-        _OWN_ROLES[role] = frozenset(Capability(c) for c in found if c in known)
+        # One dropped by a later version of the hub grants nothing.
+        _OWN_ROLES[role] = frozenset(Capability(c) for c in found if c in CAPABILITY_VALUES)
     return _OWN_ROLES[role]
 
 
@@ -202,8 +204,12 @@ def assignable_roles() -> list[tuple[str, str]]:
     return [*Role.choices, *own]
 
 
-def role_assignable(role: str) -> bool:
-    return role in Role.values or CustomRole.objects.filter(code=role, retired_at__isnull=True).exists()
+def role_assignable(role: str, *, lock: bool = False) -> bool:
+    """Whether a role may be given now: built-in, or the partnership's own and not retired. ``lock``
+    (inside a transaction) locks the role's row, so a retirement at the same moment waits for the
+    change giving it, and then sees its holder."""
+    own = CustomRole.objects.select_for_update() if lock else CustomRole.objects.all()
+    return role in Role.values or own.filter(code=role, retired_at__isnull=True).exists()
 
 
 # --- signin: who must use a second factor, and what counts as raising access ---------------------

@@ -17,11 +17,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguarding.accounts import mfa
 from safeguarding.accounts.access import (
+    CAPABILITY_VALUES,
     NOT_FOR_OWN_ROLES,
     Capability,
     capabilities_of,
     has,
     raises_access,
+    role_assignable,
 )
 from safeguarding.accounts.models import Agency, CustomRole, Role, User
 from safeguarding.accounts.security.models import (
@@ -107,9 +109,8 @@ def custom_role_create(*, acting_user: User, name: str, capabilities: list[str],
         raise ServiceError("Enter the role's name", field="name")
     if len(name) > 100:
         raise ServiceError("Keep the role's name to 100 characters or fewer", field="name")
-    known = {c.value for c in Capability}
     chosen = sorted(set(capabilities))
-    if not chosen or any(c not in known for c in chosen):
+    if not chosen or any(c not in CAPABILITY_VALUES for c in chosen):
         raise ServiceError("Choose what the role lets its users do", field="capabilities")
     if {Capability(c) for c in chosen} & NOT_FOR_OWN_ROLES:
         raise ServiceError("Managing accounts and roles, and changing the tools, stay with the administrator role",
@@ -136,13 +137,6 @@ def custom_role_create(*, acting_user: User, name: str, capabilities: list[str],
         audit_record(event_type=AuditEventType.ROLE_CREATED, actor=acting_user, target_kind="role", target_id=code,
                      detail={"name": name, "capabilities": chosen})
     return role
-
-
-def _role_still_offered(role: str) -> bool:
-    """Whether a role may be given now: built-in, or the partnership's own and not retired (its row
-    locked, so a retirement at the same moment waits for this change, and then sees its holder)."""
-    return role in Role.values or CustomRole.objects.select_for_update().filter(
-        code=role, retired_at__isnull=True).exists()
 
 
 def custom_role_retire(*, acting_user: User, role: CustomRole) -> CustomRole:
@@ -250,7 +244,7 @@ def user_create(
     the first sign-in. Accounts made by the hub itself (the demo, the command line: no acting user)
     apply at once."""
     with transaction.atomic():
-        if not _role_still_offered(role):
+        if not role_assignable(role, lock=True):
             raise ServiceError("Choose a role the hub offers", field="role")
         if User.objects.filter(username__iexact=username).exists():
             raise ServiceError(f"A user with the username {username} already exists")
@@ -316,7 +310,7 @@ def user_update(
     if not has(acting_user, Capability.MANAGE_ACCOUNTS):
         raise ServiceError("Only an administrator can change users")
     with transaction.atomic():
-        if role != user.role and not _role_still_offered(role):
+        if role != user.role and not role_assignable(role, lock=True):
             raise ServiceError("Choose a role the hub offers", field="role")
         profile = ("first_name", "last_name", "email", "job_title")
         before_profile = {f: getattr(user, f) for f in profile}
@@ -382,7 +376,7 @@ def access_change_approve(*, acting_user: User, change: AccessChange, reason: st
                 raise ServiceError(
                     f"{subject.username}'s access has changed since this was asked for. Refuse it, and ask again"
                 )
-            if change.after["role"] != subject.role and not _role_still_offered(change.after["role"]):
+            if change.after["role"] != subject.role and not role_assignable(change.after["role"], lock=True):
                 raise ServiceError("The role asked for is no longer offered (it was retired). Refuse this, and ask again")
             subject.role = change.after["role"]
             subject.agency_id = change.after["agency_id"]

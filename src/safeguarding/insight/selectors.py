@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -391,11 +391,11 @@ def board_report(*, user: User, quarter: Quarter) -> BoardReport:
 
     def measure(name: str, key: str, hint: str = "", default: object = 0) -> Measure:
         figure = this.get(key, default)
+        shown = Measure(name, _text(figure), _text(before.get(key, default)), hint)
         target = targets.get(key)
-        if target is None or target.value is None:
-            return Measure(name, _text(figure), _text(before.get(key, default)), hint)
-        return Measure(name, _text(figure), _text(before.get(key, default)), hint,
-                       target=target_text(target.comparison, target.value, key),
+        if target is None or target.value is None:  # (a withdrawal is never in force)
+            return shown
+        return replace(shown, target=target_text(target.comparison, target.value, key),
                        met=target_met(figure, target.comparison, target.value))
 
     def by_kind(key: str, labels: list[tuple[str, str]]) -> list[Measure]:
