@@ -76,6 +76,8 @@ fi
 # The two runs side by side (most tests use one core; the machine has two), each line marked with
 # its database. HUB_TESTS_IN_SERIES=1 runs one after the other instead.
 echo "== pytest on SQLite and on PostgreSQL, side by side"
+# A check that reads only the pages' markup walks half its pages on each (tests/browser/test_two_widths.py).
+export HUB_TESTS_SIDE_BY_SIDE=1
 sqlite_tests "$@" 2>&1 | sed -u 's/^/[SQLite] /' &
 sqlite_job=$!
 pg_tests "$@" 2>&1 | sed -u 's/^/[PostgreSQL] /' &

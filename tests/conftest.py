@@ -56,6 +56,34 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
         triggers.run(connection, triggers.REMOVE)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def passwords_hashed_once_a_session() -> Iterator[None]:
+    """The hub's own hasher (Argon2, tuned to take a quarter of a second a password) is kept, but in tests
+    each password is hashed once a session and each hash checked once: the hundreds of users the tests
+    make, and the sign-ins they check, took minutes of the suite. Every hash is still Argon2, so a wrong
+    password is still refused and a changed one still differs."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    encode, verify = Argon2PasswordHasher.encode, Argon2PasswordHasher.verify
+    hashes: dict[str, str] = {}
+    checked: dict[tuple[str, str], bool] = {}
+
+    def encode_once(self: Argon2PasswordHasher, password: str, salt: str) -> str:
+        if password not in hashes:
+            hashes[password] = encode(self, password, salt)
+        return hashes[password]
+
+    def verify_once(self: Argon2PasswordHasher, password: str, encoded: str) -> bool:
+        if (password, encoded) not in checked:
+            checked[password, encoded] = verify(self, password, encoded)
+        return checked[password, encoded]
+
+    Argon2PasswordHasher.encode = encode_once  # type: ignore[method-assign]
+    Argon2PasswordHasher.verify = verify_once  # type: ignore[method-assign]
+    yield
+    Argon2PasswordHasher.encode, Argon2PasswordHasher.verify = encode, verify  # type: ignore[method-assign]
+
+
 @pytest.fixture(autouse=True)
 def background_jobs_inline(request: pytest.FixtureRequest) -> Iterator[None]:
     """Work a page starts in the background runs inside the request, so a test can check what it

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.earlywarning.models import Alert, AlertStatus
 from safeguarding.frontdoor.models import Concern
 from safeguarding.frontdoor.services import concern_raise
@@ -21,6 +24,7 @@ from safeguarding.panel.models import PanelReferral
 from safeguarding.panel.services import panel_refer
 from safeguarding.people.models import EventType, Handling
 from tests.factories import (
+    AgencyFactory,
     AlertFactory,
     EventFactory,
     PersonFactory,
@@ -198,8 +202,23 @@ class World:
     clock_id: int = 0
 
 
-@pytest.fixture
-def world(agencies) -> World:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The records every case looks at, built once for the module (committed to the test database, each
+    case rolled back after it, so what one case changes the next never sees), cleared after the module."""
+    with django_db_blocker.unblock(), override_settings(
+            HUB_BACKGROUND_JOBS="inline", LINKAGE_STORE_DIR=tmp_path_factory.mktemp("store"),
+            AUDIT_ANCHOR_FILE=tmp_path_factory.mktemp("audit") / "anchors.jsonl"):
+        # The agencies the `agencies` fixture then finds (by code) for each case's user.
+        agencies = {kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind)
+                    for kind, label in AgencyKind.choices}
+        built = _world(agencies)
+    yield built
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def _world(agencies: dict[str, Agency]) -> World:
     police_system = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
     school_system = SourceSystemFactory(code="school-sims", agency=agencies[AgencyKind.EDUCATION])
     police_record = SourceRecordFactory(source_system=police_system, record_id="NICHE-1")
