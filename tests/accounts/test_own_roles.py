@@ -74,6 +74,12 @@ def test_a_role_that_does_not_hold_is_refused_and_only_administrators_define_rol
         custom_role_create(acting_user=admin, name="Deputy administrator", capabilities=["configure_tools", "view_audit"])
     with pytest.raises(ServiceError, match="A built-in role grants exactly that"):
         custom_role_create(acting_user=admin, name="Teacher", capabilities=["raise_concern", "submit_information"])
+    # A capability whose pages are about children by name needs the single view beside it: no one is told
+    # of, or listed, records they cannot open.
+    refused = define(client, "Panel clerk", ["run_panel", "view_meetings"])
+    assert ("&quot;Run the panel: meetings, agendas, discussions, minutes and plans&quot; needs &quot;See a "
+            "child&#x27;s single view, with every agency&#x27;s records&quot; and &quot;See children&#x27;s "
+            "multi-agency plans and their actions&quot;: choose them too, or leave it out.") in refused
     custom_role_create(acting_user=admin, name="Youth justice worker", capabilities=YOUTH_JUSTICE)
     for taken in ("youth  JUSTICE worker", "Referrer"):
         with pytest.raises(ServiceError, match="already exists"):
@@ -164,3 +170,13 @@ def test_an_empty_form_sent_says_what_is_missing(make_user: Any) -> None:
     page = admin.post(reverse("accounts:roles"), {}).content.decode()
     assert "There is a problem" in page and "Choose what the role lets its users do" in page
     assert not CustomRole.objects.exists()
+
+
+def test_every_built_in_role_holds_what_its_capabilities_need() -> None:
+    """The rule a role of the partnership's own is held to, the built-in roles meet: so it refuses only
+    sets no built-in role would grant."""
+    from safeguarding.accounts.access import ROLE_CAPABILITIES, capabilities_missing
+
+    assert {role: capabilities_missing(capabilities) for role, capabilities in ROLE_CAPABILITIES.items()
+            if capabilities_missing(capabilities)} == {}
+    assert capabilities_missing(frozenset({Capability.TRIAGE})) == [(Capability.TRIAGE, [Capability.VIEW_PERSON])]

@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.accounts.services import custom_role_create
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.errors import ServiceError
 from safeguarding.mace import services
@@ -294,7 +295,13 @@ def test_a_plan_with_open_actions_does_not_close(panel: Panel) -> None:
         services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="moved_area", reason="Moved")
 
 
-def test_overdue_actions_escalate_to_the_agency_manager_then_the_strategic_group(panel: Panel) -> None:
+def test_overdue_actions_escalate_to_the_agency_manager_then_the_strategic_group(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    # The strategic group is whoever holds its capability: the partnership manager, and a role of the
+    # partnership's own for the group's chair.
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    chair_role = custom_role_create(acting_user=admin, name="Chair of the strategic group",
+                                    capabilities=["strategic_group", "view_escalations", "view_aggregates"])
+    chair = make_user(role=chair_role.code, agency_kind=AgencyKind.HEALTH)
     held(panel)
     action = discuss(panel).plan.actions.get()
     type(action).objects.filter(pk=action.pk).update(due_on=dt.date(2026, 3, 2))  # a Monday
@@ -307,6 +314,7 @@ def test_overdue_actions_escalate_to_the_agency_manager_then_the_strategic_group
     second = services.escalations_run(now=dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC))
     assert [(e.action_id, e.level) for e in second] == [(action.pk, 2)]
     assert Notification.objects.filter(kind=NotificationKind.ESCALATED, recipient=panel.strategic).exists()
+    assert Notification.objects.filter(kind=NotificationKind.ESCALATED, recipient=chair).exists()
     assert Escalation.objects.count() == 2
 
 

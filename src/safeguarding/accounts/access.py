@@ -69,6 +69,9 @@ class Capability(enum.StrEnum):
 
     # --- the board's strategy ---
     SET_STRATEGY_TARGETS = "set_strategy_targets"  # record the targets the board sets for the report's figures
+    # the strategic group: hears of what is escalated past the partnership's threshold, and of a
+    # safeguard taken out of the screening tool
+    STRATEGIC_GROUP = "strategic_group"
 
 
 _CASEWORK = {Capability.RAISE_CONCERN, Capability.VIEW_PERSON, Capability.SEARCH_PEOPLE}
@@ -123,6 +126,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         {Capability.VIEW_AGGREGATES, Capability.READ_LIVED_EXPERIENCE, Capability.VIEW_ESCALATIONS}
         | {Capability.READ_MISSED_OPPORTUNITIES}  # issue 15: the missed-opportunity report's counts only
         | {Capability.SET_STRATEGY_TARGETS}  # recorded as the board decides them, shown on its report
+        | {Capability.STRATEGIC_GROUP}
     ),
     Role.DATA_PROTECTION_OFFICER: frozenset(
         {
@@ -171,7 +175,36 @@ CAPABILITY_LABELS: dict[Capability, str] = {
     Capability.VIEW_ESCALATIONS: "See escalated actions and clocks",
     Capability.ALLOCATE: "Allocate concerns, alerts and children to a named worker",
     Capability.SET_STRATEGY_TARGETS: "Record the board's strategy targets",
+    Capability.STRATEGIC_GROUP: "Sit on the strategic group: hear of escalations past the partnership's threshold "
+                                "and of safeguards taken out of the screening tool",
 }
+
+# What a capability is of no use without: its pages are about children by name, or lead to pages of
+# another capability. A role of the partnership's own must hold both (the built-in roles do), so that no
+# one is told of, or given a list of, records they cannot open.
+CAPABILITY_NEEDS: dict[Capability, frozenset[Capability]] = {
+    Capability.SEARCH_PEOPLE: frozenset({Capability.VIEW_PERSON}),
+    Capability.TRIAGE: frozenset({Capability.VIEW_PERSON}),
+    Capability.REVIEW_MATCHES: frozenset({Capability.VIEW_PERSON}),
+    Capability.SCREEN: frozenset({Capability.VIEW_PERSON}),
+    Capability.APPROVE_DOWNGRADE: frozenset({Capability.VIEW_PERSON, Capability.SCREEN}),
+    Capability.WORK_ALERTS: frozenset({Capability.VIEW_PERSON}),
+    Capability.KEEP_SUPPORT_PLANS: frozenset({Capability.VIEW_PERSON}),
+    Capability.REVIEW_MISSED_OPPORTUNITIES: frozenset({Capability.VIEW_PERSON, Capability.READ_MISSED_OPPORTUNITIES}),
+    Capability.GRADE_INTELLIGENCE: frozenset({Capability.VIEW_NETWORKS}),
+    Capability.WORK_CONTEXTS: frozenset({Capability.VIEW_NETWORKS}),
+    Capability.RECORD_DISRUPTION: frozenset({Capability.VIEW_NETWORKS}),
+    Capability.RUN_PANEL: frozenset({Capability.VIEW_PERSON, Capability.VIEW_PLANS, Capability.VIEW_MEETINGS}),
+    Capability.MANAGE_AGENCY_WORK: frozenset({Capability.VIEW_PERSON, Capability.VIEW_PLANS}),
+    Capability.ALLOCATE: frozenset({Capability.VIEW_PERSON}),
+}
+
+
+def capabilities_missing(capabilities: frozenset[Capability]) -> list[tuple[Capability, list[Capability]]]:
+    """Each chosen capability with what it needs and was not chosen (CAPABILITY_NEEDS), in the labels' order."""
+    return [(capability, [need for need in CAPABILITY_LABELS if need in needs and need not in capabilities])
+            for capability, needs in CAPABILITY_NEEDS.items()
+            if capability in capabilities and not needs <= capabilities]
 
 # An administrator's capabilities stay with the administrator role: a role of the partnership's own
 # cannot manage the accounts and roles that grant access, or the tools that decide who is flagged.

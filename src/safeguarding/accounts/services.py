@@ -17,9 +17,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguarding.accounts import mfa
 from safeguarding.accounts.access import (
+    CAPABILITY_LABELS,
     CAPABILITY_VALUES,
     NOT_FOR_OWN_ROLES,
     Capability,
+    capabilities_missing,
     capabilities_of,
     has,
     raises_access,
@@ -115,6 +117,12 @@ def custom_role_create(*, acting_user: User, name: str, capabilities: list[str],
     if {Capability(c) for c in chosen} & NOT_FOR_OWN_ROLES:
         raise ServiceError("Managing accounts and roles, and changing the tools, stay with the administrator role",
                            field="capabilities")
+    missing = capabilities_missing(frozenset(Capability(c) for c in chosen))
+    if missing:
+        raise ServiceError(" ".join(
+            f'"{CAPABILITY_LABELS[capability]}" needs "' + '" and "'.join(CAPABILITY_LABELS[n] for n in needs)
+            + f'": choose {"it" if len(needs) == 1 else "them"} too, or leave it out.' for capability, needs in missing),
+            field="capabilities")
     if any(frozenset(Capability(c) for c in chosen) == capabilities_of(role) for role in Role.values):
         raise ServiceError("A built-in role grants exactly that: give users that role instead", field="capabilities")
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())[:30].strip("-")

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, persons_hidden_from, roles_with
-from safeguarding.accounts.models import Agency, AgencyKind, Role, User
+from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.models import CaseworkStep, ClockStatus, StatutoryClock
@@ -786,7 +786,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
     new: list[Escalation] = []
     told: list[tuple[list[User], str, str, str, list[str]]] = []
     managers = _managers({a.owner_agency_id for a in actions} | {c.agency_id for c in clocks if c.agency_id})
-    strategic = list(User.objects.filter(role=Role.PARTNERSHIP_MANAGER, is_active=True))
+    strategic = list(User.objects.filter(role__in=roles_with(Capability.STRATEGIC_GROUP), is_active=True))
     for action in actions:
         late = working_days_between(action.due_on, today)
         link = reverse("mace:action", args=[action.pk])

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, roles_with
-from safeguarding.accounts.models import Role, User
+from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
@@ -131,7 +131,7 @@ def _tell_of_weakened_safeguards(version: ScreeningToolVersion, weakened: list[s
     downgraded)."""
     by = version.created_by.display_name if version.created_by else "An administrator"
     notify(
-        recipients=User.objects.filter(role__in=[Role.PARTNERSHIP_MANAGER, *roles_with(Capability.RUN_PANEL)],
+        recipients=User.objects.filter(role__in=[*roles_with(Capability.STRATEGIC_GROUP), *roles_with(Capability.RUN_PANEL)],
                                        is_active=True),
         kind=NotificationKind.TOOL_SAFEGUARD_REMOVED,
         subject=f"A safeguard was taken out of the screening tool (version {version.number})",
