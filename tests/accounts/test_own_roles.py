@@ -180,3 +180,31 @@ def test_every_built_in_role_holds_what_its_capabilities_need() -> None:
     assert {role: capabilities_missing(capabilities) for role, capabilities in ROLE_CAPABILITIES.items()
             if capabilities_missing(capabilities)} == {}
     assert capabilities_missing(frozenset({Capability.TRIAGE})) == [(Capability.TRIAGE, [Capability.VIEW_PERSON])]
+
+
+@pytest.mark.django_db
+def test_single_sign_on_maps_a_group_to_a_role_of_the_partnerships_own(make_user: Any) -> None:
+    import json
+
+    from safeguarding.accounts.services import sso_sign_in
+    from safeguarding.accounts.single_sign_on import _provider, mapped_access
+
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    role = custom_role_create(acting_user=admin, name="Youth justice worker", capabilities=YOUTH_JUSTICE)
+
+    def provider(role_code: str) -> Any:
+        return _provider("entra", {
+            "client_id": "hub", "authorization_endpoint": "https://id.example/a", "token_endpoint": "https://id.example/t",
+            "userinfo_endpoint": "https://id.example/u", "jwks_endpoint": "https://id.example/j",
+            "groups": json.dumps({"yot": {"agency": admin.agency.code, "role": role_code}})})
+
+    _agency, mapped = mapped_access(provider(role.code), {"groups": ["yot"]})
+    user = sso_sign_in(provider="entra", provider_name="Entra ID", subject="s-1", username_hint="sam.reid",
+                       role=mapped, agency=admin.agency)
+    assert user.role == role.code and has(user, Capability.VIEW_PERSON) and not has(user, Capability.TRIAGE)
+    with pytest.raises(ValueError, match="which the hub does not have"):  # a mistyped built-in role, at start
+        provider("triage")
+    # A role of the partnership's own that is not offered (never defined, or retired): refused at sign-in.
+    with pytest.raises(ServiceError, match="gives a role the hub no longer offers"):
+        sso_sign_in(provider="entra", provider_name="Entra ID", subject="s-2", username_hint="kim",
+                    role=mapped_access(provider("own-no-such-role"), {"groups": ["yot"]})[1], agency=admin.agency)

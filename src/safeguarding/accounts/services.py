@@ -704,6 +704,9 @@ def sso_sign_in(
     label = f"single sign-on ({provider})"
     now = timezone.now()
     with transaction.atomic():
+        if not role_assignable(role, lock=True):
+            raise ServiceError(f"Your group at {provider_name} gives a role the hub no longer offers. "
+                               "Ask your agency's administrator")
         identity = SingleSignOnIdentity.objects.select_related("user").filter(provider=provider, subject=subject).first()
         if identity is None:
             username = _free_username(username_hint or f"{provider}-{subject}")

@@ -55,7 +55,10 @@ def _provider(key: str, raw: dict[str, Any]) -> Provider:
     groups: dict[str, tuple[str, str]] = {}
     for group, target in groups_raw.items():
         role = target["role"]
-        if role not in Role.values:
+        # A built-in role, or one of the partnership's own (its code, "own-…", from the Roles page): whether
+        # that one is still offered is checked at each sign-in (services.sso_sign_in), as the roles are in
+        # the database and the mapping is read before it is open.
+        if role not in Role.values and not str(role).startswith("own-"):
             raise ValueError(f"SSO_{key.upper()}_GROUPS names the role {role!r}, which the hub does not have")
         groups[str(group)] = (str(target["agency"]), role)
     amr = raw.get("mfa_amr") or "mfa"
