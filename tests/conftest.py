@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import OperationalError, connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
@@ -56,32 +57,21 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
         triggers.run(connection, triggers.REMOVE)
 
 
+class QuickArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2, as the hub hashes passwords, at the smallest cost: Django's default settings take a
+    quarter of a second a password here, and the tests make and check hundreds. Each hash is still
+    salted, and a wrong password still refused."""
+
+    time_cost = 1
+    memory_cost = 64
+    parallelism = 1
+
+
 @pytest.fixture(scope="session", autouse=True)
-def passwords_hashed_once_a_session() -> Iterator[None]:
-    """The hub's own hasher (Argon2, tuned to take a quarter of a second a password) is kept, but in tests
-    each password is hashed once a session and each hash checked once: the hundreds of users the tests
-    make, and the sign-ins they check, took minutes of the suite. Every hash is still Argon2, so a wrong
-    password is still refused and a changed one still differs."""
-    from django.contrib.auth.hashers import Argon2PasswordHasher
-
-    encode, verify = Argon2PasswordHasher.encode, Argon2PasswordHasher.verify
-    hashes: dict[str, str] = {}
-    checked: dict[tuple[str, str], bool] = {}
-
-    def encode_once(self: Argon2PasswordHasher, password: str, salt: str) -> str:
-        if password not in hashes:
-            hashes[password] = encode(self, password, salt)
-        return hashes[password]
-
-    def verify_once(self: Argon2PasswordHasher, password: str, encoded: str) -> bool:
-        if (password, encoded) not in checked:
-            checked[password, encoded] = verify(self, password, encoded)
-        return checked[password, encoded]
-
-    Argon2PasswordHasher.encode = encode_once  # type: ignore[method-assign]
-    Argon2PasswordHasher.verify = verify_once  # type: ignore[method-assign]
-    yield
-    Argon2PasswordHasher.encode, Argon2PasswordHasher.verify = encode, verify  # type: ignore[method-assign]
+def passwords_hashed_quickly() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=["tests.conftest.QuickArgon2PasswordHasher",
+                                             "django.contrib.auth.hashers.PBKDF2PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

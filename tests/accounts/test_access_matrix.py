@@ -206,16 +206,18 @@ class World:
 def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The records every case looks at, built once for the module (committed to the test database, each
     case rolled back after it, so what one case changes the next never sees), cleared after the module."""
-    with django_db_blocker.unblock(), override_settings(
-            HUB_BACKGROUND_JOBS="inline", LINKAGE_STORE_DIR=tmp_path_factory.mktemp("store"),
-            AUDIT_ANCHOR_FILE=tmp_path_factory.mktemp("audit") / "anchors.jsonl"):
-        # The agencies the `agencies` fixture then finds (by code) for each case's user.
-        agencies = {kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind)
-                    for kind, label in AgencyKind.choices}
-        built = _world(agencies)
-    yield built
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+    try:
+        with django_db_blocker.unblock(), override_settings(
+                HUB_BACKGROUND_JOBS="inline", LINKAGE_STORE_DIR=tmp_path_factory.mktemp("store"),
+                AUDIT_ANCHOR_FILE=tmp_path_factory.mktemp("audit") / "anchors.jsonl"):
+            # The agencies the `agencies` fixture then finds (by code) for each case's user.
+            agencies = {kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind)
+                        for kind, label in AgencyKind.choices}
+            built = _world(agencies)
+        yield built
+    finally:  # also when building failed part way: no later module sees what was committed
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
 
 
 def _world(agencies: dict[str, Agency]) -> World:
@@ -451,7 +453,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
     from safeguarding.accounts.models import CustomRole
 
     roles_before = CustomRole.objects.count()
-    client.post(reverse("accounts:roles"), {"name": f"Matrix role {roles_before}", "capabilities": ["view_plans"]})
+    client.post(reverse("accounts:roles"), {"name": f"Matrix role {roles_before}", "capabilities": ["view_person", "view_plans"]})
     seen["admin: roles, and defining the partnership's own (change)"] = (
         client.get(reverse("accounts:roles")).status_code == 200 and CustomRole.objects.count() > roles_before)
     seen["account: change one's own password"] = client.get(reverse("accounts:password-change")).status_code == 200

@@ -76,21 +76,33 @@ def test_a_role_that_does_not_hold_is_refused_and_only_administrators_define_rol
         custom_role_create(acting_user=admin, name="Teacher", capabilities=["raise_concern", "submit_information"])
     # A capability whose pages are about children by name needs the single view beside it: no one is told
     # of, or listed, records they cannot open.
-    refused = define(client, "Panel clerk", ["run_panel", "view_meetings"])
+    refused = define(client, "Panel clerk", ["run_panel", "view_meetings", "view_escalations", "strategic_group"])
+    assert ("&quot;See the panel&#x27;s meetings, agendas and minutes&quot; needs &quot;See a child&#x27;s single "
+            "view, with every agency&#x27;s records&quot;: choose it too, or leave it out.") in refused
     assert ("&quot;Run the panel: meetings, agendas, discussions, minutes and plans&quot; needs &quot;See a "
             "child&#x27;s single view, with every agency&#x27;s records&quot; and &quot;See children&#x27;s "
             "multi-agency plans and their actions&quot;: choose them too, or leave it out.") in refused
+    # With what it needs, a role that runs the panel opens the referrals it is told of.
+    clerk_role = custom_role_create(acting_user=admin, name="Panel clerk",
+                                    capabilities=["run_panel", "view_meetings", "view_person", "view_plans"])
+    clerk = sign_in(Client(), make_user(role=clerk_role.code, agency_kind=AgencyKind.COUNCIL))
+    assert clerk.get(reverse("panel:list")).status_code == 200
+    with pytest.raises(ServiceError) as two:
+        custom_role_create(acting_user=admin, name="Front door", capabilities=["triage", "work_alerts"])
+    assert str(two.value) == ('"Work the front door\'s queue and decide concerns" and "Work the early-warning alerts: '
+                              'acknowledge, dismiss, refer to the panel" need "See a child\'s single view, with every '
+                              'agency\'s records": choose it too, or leave them out.')
     custom_role_create(acting_user=admin, name="Youth justice worker", capabilities=YOUTH_JUSTICE)
     for taken in ("youth  JUSTICE worker", "Referrer"):
         with pytest.raises(ServiceError, match="already exists"):
-            custom_role_create(acting_user=admin, name=taken, capabilities=["view_plans"])
+            custom_role_create(acting_user=admin, name=taken, capabilities=["view_person", "view_plans"])
     manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
     assert sign_in(Client(), manager).get(reverse("accounts:roles")).status_code == 403
-    assert sign_in(Client(), manager).post(reverse("accounts:roles"), {"name": "Mine", "capabilities": ["view_plans"]}
+    assert sign_in(Client(), manager).post(reverse("accounts:roles"), {"name": "Mine", "capabilities": ["view_person", "view_plans"]}
                                            ).status_code == 403
     with pytest.raises(ServiceError, match="Only an administrator"):
-        custom_role_create(acting_user=manager, name="Mine", capabilities=["view_plans"])
-    assert list(CustomRole.objects.values_list("name", flat=True)) == ["Youth justice worker"]
+        custom_role_create(acting_user=manager, name="Mine", capabilities=["view_person", "view_plans"])
+    assert sorted(CustomRole.objects.values_list("name", flat=True)) == ["Panel clerk", "Youth justice worker"]
 
 
 @pytest.mark.django_db
@@ -180,6 +192,9 @@ def test_every_built_in_role_holds_what_its_capabilities_need() -> None:
     assert {role: capabilities_missing(capabilities) for role, capabilities in ROLE_CAPABILITIES.items()
             if capabilities_missing(capabilities)} == {}
     assert capabilities_missing(frozenset({Capability.TRIAGE})) == [(Capability.TRIAGE, [Capability.VIEW_PERSON])]
+    # Told of escalations, the strategic group reads them on the escalations page.
+    assert capabilities_missing(frozenset({Capability.STRATEGIC_GROUP})) == [
+        (Capability.STRATEGIC_GROUP, [Capability.VIEW_ESCALATIONS])]
 
 
 @pytest.mark.django_db

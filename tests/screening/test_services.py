@@ -63,11 +63,16 @@ def _set_approval(admin: Any, on: bool) -> None:
 def test_taking_a_safeguard_out_of_the_tool_is_never_quiet(admin, make_user) -> None:  # type: ignore[no-untyped-def]
     """One administrator may switch off the second person's approval or remove the rule that makes a
     disclosure high at once, but the partnership's managers and the panel's coordinators hear of it."""
+    from safeguarding.accounts.services import custom_role_create
     from safeguarding.notifications.models import Notification, NotificationKind
 
     manager = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
     coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
     practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    # The strategic group is whoever holds its capability: a chair in a role of the partnership's own too.
+    chair = make_user(role=custom_role_create(acting_user=admin, name="Chair of the strategic group",
+                                              capabilities=["strategic_group", "view_escalations"]).code,
+                      agency_kind=AgencyKind.HEALTH)
 
     def heavier(config: dict[str, Any]) -> None:
         config["indicators"][0]["weight"] = 5
@@ -78,8 +83,9 @@ def test_taking_a_safeguard_out_of_the_tool_is_never_quiet(admin, make_user) -> 
     version = services.tool_overriding_rule_remove(acting_user=admin, based_on=selectors.tool_current().number,
                                                    code="disclosure_high", change_note="Panels decide that")
     told = Notification.objects.filter(kind=NotificationKind.TOOL_SAFEGUARD_REMOVED).order_by("pk")
-    assert {n.recipient for n in told} == {manager, coordinator}
+    assert {n.recipient for n in told} == {manager, coordinator, chair}
     assert not told.filter(recipient=practitioner).exists()
+    assert {n.link for n in told} == {""}  # the tool's pages are the administrators'; the notice says it all
     first, last = told.filter(recipient=manager)
     assert "no longer needs a second person's approval" in first.body and "Too slow at the front door" in first.body
     assert f"version {version.number}" in last.subject and "is removed" in last.body

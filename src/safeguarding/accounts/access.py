@@ -197,14 +197,23 @@ CAPABILITY_NEEDS: dict[Capability, frozenset[Capability]] = {
     Capability.RUN_PANEL: frozenset({Capability.VIEW_PERSON, Capability.VIEW_PLANS, Capability.VIEW_MEETINGS}),
     Capability.MANAGE_AGENCY_WORK: frozenset({Capability.VIEW_PERSON, Capability.VIEW_PLANS}),
     Capability.ALLOCATE: frozenset({Capability.VIEW_PERSON}),
+    # a plan, its actions (which name their owner, who is e-mailed each) and the panel's meetings are
+    # opened beside the child's single view
+    Capability.VIEW_PLANS: frozenset({Capability.VIEW_PERSON}),
+    Capability.VIEW_MEETINGS: frozenset({Capability.VIEW_PERSON}),
+    Capability.RECORD_CASEWORK: frozenset({Capability.VIEW_PERSON}),
+    # told of escalations, the group reads them on the escalations page
+    Capability.STRATEGIC_GROUP: frozenset({Capability.VIEW_ESCALATIONS}),
 }
 
 
 def capabilities_missing(capabilities: frozenset[Capability]) -> list[tuple[Capability, list[Capability]]]:
-    """Each chosen capability with what it needs and was not chosen (CAPABILITY_NEEDS), in the labels' order."""
-    return [(capability, [need for need in CAPABILITY_LABELS if need in needs and need not in capabilities])
-            for capability, needs in CAPABILITY_NEEDS.items()
-            if capability in capabilities and not needs <= capabilities]
+    """Each chosen capability with what it needs and was not chosen (CAPABILITY_NEEDS), both in the labels'
+    order."""
+    return [(capability, [need for need in CAPABILITY_LABELS if need in CAPABILITY_NEEDS[capability]
+                          and need not in capabilities])
+            for capability in CAPABILITY_LABELS
+            if capability in capabilities and not CAPABILITY_NEEDS.get(capability, frozenset()) <= capabilities]
 
 # An administrator's capabilities stay with the administrator role: a role of the partnership's own
 # cannot manage the accounts and roles that grant access, or the tools that decide who is flagged.
@@ -337,8 +346,9 @@ def sees_alerts(user: Any) -> bool:
 
 def sees_panel(user: Any) -> bool:
     """The panel's referrals: for those who refer children to it (the front door and the people
-    who work the alerts queue), MACE coordinators among them."""
-    return has(user, Capability.TRIAGE) or has(user, Capability.WORK_ALERTS)
+    who work the alerts queue), and those who run the panel (told of each new referral), MACE
+    coordinators among them."""
+    return has(user, Capability.TRIAGE) or has(user, Capability.WORK_ALERTS) or has(user, Capability.RUN_PANEL)
 
 
 def sees_support_plans(user: Any) -> bool:

@@ -5,6 +5,7 @@ changes their own role, agency or ability to sign in."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from axes.utils import reset as axes_reset
@@ -119,10 +120,19 @@ def custom_role_create(*, acting_user: User, name: str, capabilities: list[str],
                            field="capabilities")
     missing = capabilities_missing(frozenset(Capability(c) for c in chosen))
     if missing:
+        # Grouped by what is missing: "A" and "B" need "C": choose it too, or leave them out.
+        by_need: dict[tuple[Capability, ...], list[Capability]] = {}
+        for capability, needs in missing:
+            by_need.setdefault(tuple(needs), []).append(capability)
+
+        def quoted(capabilities: Sequence[Capability]) -> str:
+            names = [f'"{CAPABILITY_LABELS[c]}"' for c in capabilities]
+            return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
         raise ServiceError(" ".join(
-            f'"{CAPABILITY_LABELS[capability]}" needs "' + '" and "'.join(CAPABILITY_LABELS[n] for n in needs)
-            + f'": choose {"it" if len(needs) == 1 else "them"} too, or leave it out.' for capability, needs in missing),
-            field="capabilities")
+            f"{quoted(wanting)} need{'s' if len(wanting) == 1 else ''} {quoted(needs)}: choose "
+            f"{'it' if len(needs) == 1 else 'them'} too, or leave {'it' if len(wanting) == 1 else 'them'} out."
+            for needs, wanting in by_need.items()), field="capabilities")
     if any(frozenset(Capability(c) for c in chosen) == capabilities_of(role) for role in Role.values):
         raise ServiceError("A built-in role grants exactly that: give users that role instead", field="capabilities")
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())[:30].strip("-")

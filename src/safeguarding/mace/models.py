@@ -313,7 +313,7 @@ class ActionNote(models.Model):
 
 class EscalationLevel(models.IntegerChoices):
     AGENCY_MANAGER = 1, "To the agency's safeguarding manager"
-    STRATEGIC = 2, "To the strategic group (partnership manager)"
+    STRATEGIC = 2, "To the strategic group"
 
 
 class Escalation(models.Model):

@@ -787,6 +787,8 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
     told: list[tuple[list[User], str, str, str, list[str]]] = []
     managers = _managers({a.owner_agency_id for a in actions} | {c.agency_id for c in clocks if c.agency_id})
     strategic = list(User.objects.filter(role__in=roles_with(Capability.STRATEGIC_GROUP), is_active=True))
+    # The strategic group sees no child's records: its notices lead to the escalations page.
+    to_the_group = reverse("mace:escalations")
     for action in actions:
         late = working_days_between(action.due_on, today)
         link = reverse("mace:action", args=[action.pk])
@@ -800,7 +802,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"Action {action.reference} on plan {action.plan.reference} was due by "
                          f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
-                         link, names_of(action.plan.child)))
+                         link if level == 1 else to_the_group, names_of(action.plan.child)))
     for clock in clocks:
         late = working_days_between(local_date(clock.due_at), today)
         for level in _levels_due(done_clocks, clock.pk, late, threshold):
@@ -811,7 +813,8 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"Statutory clock {clock.reference} ({clock.get_kind_display().lower()}) was due by "
                          f"{timezone.localtime(clock.due_at):%-d %B %Y %H:%M} and has not been met. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
-                         reverse("clocks:clock", args=[clock.pk]), names_of(clock.child)))
+                         reverse("clocks:clock", args=[clock.pk]) if level == 1 else to_the_group,
+                         names_of(clock.child)))
     new_concerns, told_concerns = _concern_escalations(now, today, threshold, chase_from, strategic)
     new += new_concerns
     told += told_concerns
@@ -859,7 +862,8 @@ def _concern_escalations(
                          f"{timezone.localtime(concern.raised_at):%-d %B %Y} and was due a decision by "
                          f"{timezone.localtime(concern.decision_due_at):%-d %B %Y %H:%M}. It has not been decided: "
                          f"{late} working day{'s' if late != 1 else ''} overdue. It has been escalated {to}.",
-                         reverse("frontdoor:detail", args=[concern.pk]), names_of(concern.child)))
+                         reverse("frontdoor:detail", args=[concern.pk]) if level == 1
+                         else reverse("mace:escalations"), names_of(concern.child)))
     return new, told
 
 

@@ -126,9 +126,9 @@ def safeguards_weakened(before: ToolConfig, after: ToolConfig) -> list[str]:
 
 
 def _tell_of_weakened_safeguards(version: ScreeningToolVersion, weakened: list[str]) -> None:
-    """One administrator can take a safeguard away, but never quietly: the partnership's managers
-    and the panel's coordinators hear of it at once (DOMAIN.md: records cannot be silently
-    downgraded)."""
+    """One administrator can take a safeguard away, but never quietly: the strategic group and those
+    who run the panel hear of it at once (DOMAIN.md: records cannot be silently downgraded). The notice
+    says all there is to say: the tool's pages are the administrators'."""
     by = version.created_by.display_name if version.created_by else "An administrator"
     notify(
         recipients=User.objects.filter(role__in=[*roles_with(Capability.STRATEGIC_GROUP), *roles_with(Capability.RUN_PANEL)],
@@ -138,7 +138,6 @@ def _tell_of_weakened_safeguards(version: ScreeningToolVersion, weakened: list[s
         body=f"{by} saved version {version.number} of the screening tool on "
              f"{timezone.localtime(version.created_at):%-d %B %Y at %H:%M}: " + "; ".join(weakened)
              + f". Their note: {version.change_note}",
-        link=reverse("screening:tool"),
     )
 
 
