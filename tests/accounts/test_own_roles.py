@@ -18,7 +18,8 @@ from safeguarding.accounts.access import (
     needs_second_factor,
     roles_with,
 )
-from safeguarding.accounts.models import AgencyKind, CustomRole, Role
+from safeguarding.accounts.models import AgencyKind, CustomRole, Role, User
+from safeguarding.accounts.security.models import AccessChange, AccessChangeStatus
 from safeguarding.accounts.services import (
     access_change_approve,
     custom_role_create,
@@ -87,6 +88,12 @@ def test_a_role_that_does_not_hold_is_refused_and_only_administrators_define_rol
                                     capabilities=["run_panel", "view_meetings", "view_person", "view_plans"])
     clerk = sign_in(Client(), make_user(role=clerk_role.code, agency_kind=AgencyKind.COUNCIL))
     assert clerk.get(reverse("panel:list")).status_code == 200
+    from safeguarding.panel.services import panel_refer
+
+    referral = panel_refer(child=PersonFactory(given_name="Keeley"), reason="Seen with older men",
+                           referred_by=make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL))
+    glance = clerk.get(reverse("people:detail", args=[referral.child_id])).content.decode()
+    assert f">{referral.reference}</a>, referred" in glance and "None open" not in glance
     with pytest.raises(ServiceError) as two:
         custom_role_create(acting_user=admin, name="Front door", capabilities=["triage", "work_alerts"])
     assert str(two.value) == ('"Work the front door\'s queue and decide concerns" and "Work the early-warning alerts: '
@@ -214,12 +221,33 @@ def test_single_sign_on_maps_a_group_to_a_role_of_the_partnerships_own(make_user
             "groups": json.dumps({"yot": {"agency": admin.agency.code, "role": role_code}})})
 
     _agency, mapped = mapped_access(provider(role.code), {"groups": ["yot"]})
-    user = sso_sign_in(provider="entra", provider_name="Entra ID", subject="s-1", username_hint="sam.reid",
-                       role=mapped, agency=admin.agency)
-    assert user.role == role.code and has(user, Capability.VIEW_PERSON) and not has(user, Capability.TRIAGE)
+
+    def first_sign_in() -> User:
+        return sso_sign_in(provider="entra", provider_name="Entra ID", subject="s-1", username_hint="sam.reid",
+                           role=mapped, agency=admin.agency)
+
+    # One administrator defined the role: the first sign-in makes the account, which waits for a second.
+    with pytest.raises(ServiceError, match="is made, and waits for a second administrator to approve it"):
+        first_sign_in()
+    made = User.objects.get(username="sam.reid")
+    assert made.role == role.code and not made.is_active and not has(made, Capability.VIEW_PERSON)
+    with pytest.raises(ServiceError, match="waits for a second administrator to approve it"):
+        first_sign_in()  # again, before approval
+    change = AccessChange.objects.get(subject=made, status=AccessChangeStatus.PENDING)
+    with pytest.raises(ServiceError, match="You defined the role this change gives"):
+        access_change_approve(acting_user=admin, change=change)
+    access_change_approve(acting_user=make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL),
+                          change=change)
+    user = first_sign_in()
+    assert user.pk == made.pk and user.is_active and user.role == role.code
+    assert has(user, Capability.VIEW_PERSON) and not has(user, Capability.TRIAGE)
     with pytest.raises(ValueError, match="which the hub does not have"):  # a mistyped built-in role, at start
         provider("triage")
     # A role of the partnership's own that is not offered (never defined, or retired): refused at sign-in.
-    with pytest.raises(ServiceError, match="gives a role the hub no longer offers"):
-        sso_sign_in(provider="entra", provider_name="Entra ID", subject="s-2", username_hint="kim",
-                    role=mapped_access(provider("own-no-such-role"), {"groups": ["yot"]})[1], agency=admin.agency)
+    retired = custom_role_create(acting_user=admin, name="Old project worker", capabilities=["raise_concern"])
+    custom_role_retire(acting_user=admin, role=retired)
+    for code in ("own-no-such-role", retired.code):
+        with pytest.raises(ServiceError, match="gives a role the hub no longer offers"):
+            sso_sign_in(provider="entra", provider_name="Entra ID", subject="s-2", username_hint="kim",
+                        role=mapped_access(provider(code), {"groups": ["yot"]})[1], agency=admin.agency)
+    assert not User.objects.filter(username="kim").exists()

@@ -8,6 +8,7 @@ import itertools
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
@@ -315,6 +316,9 @@ def test_overdue_actions_escalate_to_the_agency_manager_then_the_strategic_group
     assert [(e.action_id, e.level) for e in second] == [(action.pk, 2)]
     assert Notification.objects.filter(kind=NotificationKind.ESCALATED, recipient=panel.strategic).exists()
     assert Notification.objects.filter(kind=NotificationKind.ESCALATED, recipient=chair).exists()
+    # The group sees no child's records: its notice leads to the escalations page, not the action's.
+    assert {n.link for n in Notification.objects.filter(recipient__in=[chair, panel.strategic])} == {
+        reverse("mace:escalations")}
     assert Escalation.objects.count() == 2
 
 

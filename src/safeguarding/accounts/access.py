@@ -195,7 +195,8 @@ CAPABILITY_NEEDS: dict[Capability, frozenset[Capability]] = {
     Capability.WORK_CONTEXTS: frozenset({Capability.VIEW_NETWORKS}),
     Capability.RECORD_DISRUPTION: frozenset({Capability.VIEW_NETWORKS}),
     Capability.RUN_PANEL: frozenset({Capability.VIEW_PERSON, Capability.VIEW_PLANS, Capability.VIEW_MEETINGS}),
-    Capability.MANAGE_AGENCY_WORK: frozenset({Capability.VIEW_PERSON, Capability.VIEW_PLANS}),
+    # an agency's manager is sent each meeting's agenda
+    Capability.MANAGE_AGENCY_WORK: frozenset({Capability.VIEW_PERSON, Capability.VIEW_PLANS, Capability.VIEW_MEETINGS}),
     Capability.ALLOCATE: frozenset({Capability.VIEW_PERSON}),
     # a plan, its actions (which name their owner, who is e-mailed each) and the panel's meetings are
     # opened beside the child's single view

@@ -192,6 +192,9 @@ class CustomRoleForm(forms.Form):
         label="What its users may do", widget=forms.CheckboxSelectMultiple,
         choices=[(c.value, label) for c, label in CAPABILITY_LABELS.items() if c not in NOT_FOR_OWN_ROLES],
         help_text="What a role grants never changes once it is made. Giving the role to someone who could do "
-                  "less waits for a second administrator. Anything about children by name (triage, alerts, "
-                  "screening, plans, meetings, running the panel) needs the child's single view too.",
+                  "less waits for a second administrator. Some need another beside them: anything about "
+                  "children by name (searching, triage, matches, alerts, screening, plans, meetings, casework, "
+                  "running the panel, allocating, support plans) needs the child's single view; work on "
+                  "intelligence, places and disruption needs the networks; the strategic group needs the "
+                  "escalations page.",
         error_messages={"required": "Choose what the role lets its users do"})

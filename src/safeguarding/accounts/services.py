@@ -373,6 +373,11 @@ def _second_administrator_check(*, acting_user: User, change: AccessChange) -> N
         raise ServiceError("You asked for this change, so another administrator must approve it")
     if change.subject_id == acting_user.pk:
         raise ServiceError("This change is to your own account, so another administrator must approve it")
+    # No administrator asked (single sign-on's groups did): whoever defined the role given is not the second.
+    role = (change.after or {}).get("role", "")
+    if change.requested_by_id is None and role not in Role.values \
+            and CustomRole.objects.filter(code=role, created_by=acting_user).exists():
+        raise ServiceError("You defined the role this change gives, so another administrator must approve it")
 
 
 def _pending_locked(change: AccessChange) -> AccessChange:
@@ -706,23 +711,32 @@ def sso_sign_in(
 ) -> User:
     """A person the provider vouches for, whose groups map to ``agency`` and ``role``
     (``single_sign_on.mapped_access`` decided them). The first time, their account is made with that
-    access (the partnership's mapping is the approval); later, a mapping that lowers their access
-    applies at once, and one that raises it waits for a second administrator while they keep what
-    they had. A deactivated account stays so."""
+    access (the partnership's mapping is the approval) when the role is built-in; a role of the
+    partnership's own was defined by one administrator, so the account is made and waits for a second
+    to approve it. Later, a mapping that lowers their access applies at once, and one that raises it
+    waits for a second administrator while they keep what they had. A deactivated account stays so.
+
+    Locks are taken in the order approving a change takes them (the change, the user, then the role),
+    so that a sign-in and an approval at the same moment never wait on each other."""
     if not subject:
         raise ServiceError("The sign-in service did not say who you are")
     label = f"single sign-on ({provider})"
     now = timezone.now()
+    no_longer_offered = ServiceError(f"Your group at {provider_name} gives a role the hub no longer offers "
+                                     f"({role}). Ask your agency's administrator")
+    waiting = False
     with transaction.atomic():
-        if not role_assignable(role, lock=True):
-            raise ServiceError(f"Your group at {provider_name} gives a role the hub no longer offers. "
-                               "Ask your agency's administrator")
-        identity = SingleSignOnIdentity.objects.select_related("user").filter(provider=provider, subject=subject).first()
+        if not role_assignable(role):
+            raise no_longer_offered
+        identity = SingleSignOnIdentity.objects.filter(provider=provider, subject=subject).first()
         if identity is None:
+            if not role_assignable(role, lock=True):  # not retired meanwhile: a retirement now waits, and sees them
+                raise no_longer_offered
+            waiting = role not in Role.values
             username = _free_username(username_hint or f"{provider}-{subject}")
             user = User(
                 username=username, agency=agency, role=role, first_name=first_name[:150],
-                last_name=last_name[:150], email=email[:254], is_active=True,
+                last_name=last_name[:150], email=email[:254], is_active=not waiting,
             )
             user.set_unusable_password()
             user.save()
@@ -736,9 +750,19 @@ def sso_sign_in(
                 target_id=user.pk,
                 detail={"username": username, "agency": agency.code, "role": role, "provider": provider_name},
             )
+            if waiting:
+                _access_change_request(
+                    subject=user, kind=AccessChangeKind.ACCESS, requested_by=None, requested_by_label=label,
+                    before=_access_of(user), after={**_access_of(user), "is_active": True},
+                    reason=f"First sign-in through {provider_name}: its groups give a role of the partnership's own",
+                )
         else:
-            user = identity.user
+            user = User.objects.select_for_update().get(pk=identity.user_id)
             if not user.is_active:
+                if AccessChange.objects.filter(subject=user, kind=AccessChangeKind.ACCESS, after__is_active=True,
+                                               status=AccessChangeStatus.PENDING).exists():
+                    raise ServiceError("Your account in the hub waits for a second administrator to approve it. "
+                                       "Ask your agency's administrator")
                 raise ServiceError("Your account in the hub has been deactivated. Ask your administrator")
             identity.last_signed_in_at = now
             identity.save(update_fields=["last_signed_in_at"])
@@ -758,19 +782,26 @@ def sso_sign_in(
                             before=before, after=after, reason=f"Groups at {provider_name} changed",
                         )
                 else:
+                    if role != user.role and not role_assignable(role, lock=True):
+                        raise no_longer_offered
                     user.role, user.agency = role, agency
                     user.save(update_fields=["role", "agency"])
                     audit_record(
                         event_type=AuditEventType.USER_CHANGED, actor_label=label, target_kind="user",
                         target_id=user.pk, detail={"before": before, "after": _access_of(user)},
                     )
-        audit_record(
-            event_type=AuditEventType.SSO_SIGNED_IN,
-            actor=user,
-            target_kind="user",
-            target_id=user.pk,
-            detail={"provider": provider_name, "second_factor_at_provider": with_mfa},
-        )
+        if not waiting:
+            audit_record(
+                event_type=AuditEventType.SSO_SIGNED_IN,
+                actor=user,
+                target_kind="user",
+                target_id=user.pk,
+                detail={"provider": provider_name, "second_factor_at_provider": with_mfa},
+            )
+    if waiting:  # the account is kept, and waits: the person is told so
+        raise ServiceError(f"Your account in the hub is made, and waits for a second administrator to approve it: "
+                           f"your group at {provider_name} gives a role the partnership defined. "
+                           "Ask your agency's administrator")
     return user
 
 

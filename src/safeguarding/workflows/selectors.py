@@ -319,7 +319,7 @@ def child_view(*, user: User, person: Person, query: Mapping[str, Any] | None = 
     raise_url = ""
     if has(user, Capability.RAISE_CONCERN) and person.role != PersonRole.ADULT:
         raise_url = f"{reverse('frontdoor:raise')}?{urlencode({'child': raise_token(user=user, person=person)})}"
-    sees_panel_referral = has(user, Capability.TRIAGE) or has(user, Capability.WORK_ALERTS)
+    sees_panel_referral = sees_panel(user)
     plan = plan_for_person(user=user, person=person)
     alerts = list(alerts_for_person(user=user, person=person))
     return ChildView(
