@@ -211,3 +211,12 @@ def test_the_sideways_check_names_what_sticks_out(page: Any) -> None:
                      "</main></body></html>")
     found = page.evaluate(OVERFLOWING)
     assert found["scrollWidth"] <= found["innerWidth"] and found["elements"] == []
+
+
+def test_the_axe_check_names_a_violation(page: Any) -> None:
+    """The accessibility check has teeth (with only violations worked out in full): an image without a
+    text alternative fails it, by axe's rule."""
+    page.set_content('<html lang="en"><head><title>No alt</title></head><body><main><h1>No alt</h1>'
+                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="10" height="10"></main></body></html>')
+    with pytest.raises(AssertionError, match=r"image-alt \(critical\)"):
+        assert_accessible(page, phone=False)
