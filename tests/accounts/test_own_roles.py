@@ -110,6 +110,13 @@ def test_a_role_that_does_not_hold_is_refused_and_only_administrators_define_rol
     with pytest.raises(ServiceError, match="Only an administrator"):
         custom_role_create(acting_user=manager, name="Mine", capabilities=["view_person", "view_plans"])
     assert sorted(CustomRole.objects.values_list("name", flat=True)) == ["Panel clerk", "Youth justice worker"]
+    # A role defined before the hub checked what capabilities need is flagged on the roles page.
+    CustomRole.objects.create(code="own-plans-reader", name="Plans reader", capabilities=["view_plans"],
+                              created_by=admin, created_at=admin.date_joined)
+    page = client.get(reverse("accounts:roles")).content.decode()
+    assert page.count("Incomplete") == 1 and (
+        "&quot;See children&#x27;s multi-agency plans and their actions&quot; needs &quot;See a child&#x27;s single "
+        "view, with every agency&#x27;s records&quot;. Its users are told of") in page
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ persons shown (``persons_shown``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -206,6 +206,24 @@ CAPABILITY_NEEDS: dict[Capability, frozenset[Capability]] = {
     # told of escalations, the group reads them on the escalations page
     Capability.STRATEGIC_GROUP: frozenset({Capability.VIEW_ESCALATIONS}),
 }
+
+
+def needs_in_words(capabilities: frozenset[Capability], *, advise: bool = True) -> str:
+    """What a set of capabilities lacks, in sentences grouped by what is missing ('"A" and "B" need "C":
+    choose it too, or leave them out.', the advice for a role being defined), or "" when it lacks nothing."""
+    by_need: dict[tuple[Capability, ...], list[Capability]] = {}
+    for capability, needs in capabilities_missing(capabilities):
+        by_need.setdefault(tuple(needs), []).append(capability)
+
+    def quoted(chosen: Sequence[Capability]) -> str:
+        names = [f'"{CAPABILITY_LABELS[c]}"' for c in chosen]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    return " ".join(
+        f"{quoted(wanting)} need{'s' if len(wanting) == 1 else ''} {quoted(needs)}"
+        + (f": choose {'it' if len(needs) == 1 else 'them'} too, or leave {'it' if len(wanting) == 1 else 'them'} out."
+           if advise else ".")
+        for needs, wanting in by_need.items())
 
 
 def capabilities_missing(capabilities: frozenset[Capability]) -> list[tuple[Capability, list[Capability]]]:

@@ -16,7 +16,13 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguarding.accounts.access import CAPABILITY_LABELS, Capability, capabilities_of, needs_second_factor
+from safeguarding.accounts.access import (
+    CAPABILITY_LABELS,
+    Capability,
+    capabilities_of,
+    needs_in_words,
+    needs_second_factor,
+)
 from safeguarding.accounts.forms import AgencyFilters, UserFilters
 from safeguarding.accounts.mfa import DEMO_DEVICE_NAME, secret_text
 from safeguarding.accounts.models import Agency, CustomRole, Role, User, role_name
@@ -255,6 +261,8 @@ class RoleShown:
     grants: list[str]  # what it lets its users do, in words
     holders: int  # users holding it, active or not
     own: CustomRole | None = None  # the partnership's own role (else built-in)
+    # what it lacks that its capabilities need, in words: a role defined before the hub checked it
+    lacks: str = ""
 
 
 def roles_listing() -> tuple[list[RoleShown], list[RoleShown]]:
@@ -263,7 +271,8 @@ def roles_listing() -> tuple[list[RoleShown], list[RoleShown]]:
     held = dict(User.objects.values("role").annotate(n=Count("pk")).values_list("role", "n"))
     built_in = [RoleShown(code, str(name), _granted(capabilities_of(code)), held.get(code, 0))
                 for code, name in Role.choices]
-    own = [RoleShown(r.code, r.name, _granted(capabilities_of(r.code)), held.get(r.code, 0), r)
+    own = [RoleShown(r.code, r.name, _granted(capabilities_of(r.code)), held.get(r.code, 0), r,
+                     needs_in_words(capabilities_of(r.code), advise=False))
            for r in CustomRole.objects.select_related("created_by").order_by(F("retired_at").asc(nulls_first=True), "name")]
     return built_in, own
 

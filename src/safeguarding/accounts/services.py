@@ -5,7 +5,6 @@ changes their own role, agency or ability to sign in."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
 from typing import Any
 
 from axes.utils import reset as axes_reset
@@ -18,13 +17,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguarding.accounts import mfa
 from safeguarding.accounts.access import (
-    CAPABILITY_LABELS,
     CAPABILITY_VALUES,
     NOT_FOR_OWN_ROLES,
     Capability,
-    capabilities_missing,
     capabilities_of,
     has,
+    needs_in_words,
     raises_access,
     role_assignable,
 )
@@ -118,21 +116,9 @@ def custom_role_create(*, acting_user: User, name: str, capabilities: list[str],
     if {Capability(c) for c in chosen} & NOT_FOR_OWN_ROLES:
         raise ServiceError("Managing accounts and roles, and changing the tools, stay with the administrator role",
                            field="capabilities")
-    missing = capabilities_missing(frozenset(Capability(c) for c in chosen))
-    if missing:
-        # Grouped by what is missing: "A" and "B" need "C": choose it too, or leave them out.
-        by_need: dict[tuple[Capability, ...], list[Capability]] = {}
-        for capability, needs in missing:
-            by_need.setdefault(tuple(needs), []).append(capability)
-
-        def quoted(capabilities: Sequence[Capability]) -> str:
-            names = [f'"{CAPABILITY_LABELS[c]}"' for c in capabilities]
-            return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-        raise ServiceError(" ".join(
-            f"{quoted(wanting)} need{'s' if len(wanting) == 1 else ''} {quoted(needs)}: choose "
-            f"{'it' if len(needs) == 1 else 'them'} too, or leave {'it' if len(wanting) == 1 else 'them'} out."
-            for needs, wanting in by_need.items()), field="capabilities")
+    lacking = needs_in_words(frozenset(Capability(c) for c in chosen))
+    if lacking:
+        raise ServiceError(lacking, field="capabilities")
     if any(frozenset(Capability(c) for c in chosen) == capabilities_of(role) for role in Role.values):
         raise ServiceError("A built-in role grants exactly that: give users that role instead", field="capabilities")
     slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())[:30].strip("-")
