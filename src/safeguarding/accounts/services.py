@@ -702,7 +702,7 @@ def sso_sign_in(
     to approve it. Later, a mapping that lowers their access applies at once, and one that raises it
     waits for a second administrator while they keep what they had. A deactivated account stays so.
 
-    Locks are taken in the order approving a change takes them (the change, the user, then the role),
+    Rows are locked in the order approving a change locks them (the change, the user, then the role),
     so that a sign-in and an approval at the same moment never wait on each other."""
     if not subject:
         raise ServiceError("The sign-in service did not say who you are")
@@ -743,7 +743,7 @@ def sso_sign_in(
                     reason=f"First sign-in through {provider_name}: its groups give a role of the partnership's own",
                 )
         else:
-            user = User.objects.select_for_update().get(pk=identity.user_id)
+            user = User.objects.get(pk=identity.user_id)
             if not user.is_active:
                 if AccessChange.objects.filter(subject=user, kind=AccessChangeKind.ACCESS, after__is_active=True,
                                                status=AccessChangeStatus.PENDING).exists():
@@ -768,10 +768,11 @@ def sso_sign_in(
                             before=before, after=after, reason=f"Groups at {provider_name} changed",
                         )
                 else:
-                    if role != user.role and not role_assignable(role, lock=True):
-                        raise no_longer_offered
                     user.role, user.agency = role, agency
                     user.save(update_fields=["role", "agency"])
+                    # After the user's row, as an approval locks them: not retired meanwhile (else undone).
+                    if role != before["role"] and not role_assignable(role, lock=True):
+                        raise no_longer_offered
                     audit_record(
                         event_type=AuditEventType.USER_CHANGED, actor_label=label, target_kind="user",
                         target_id=user.pk, detail={"before": before, "after": _access_of(user)},
