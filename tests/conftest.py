@@ -114,13 +114,18 @@ def own_roles_read_afresh() -> Iterator[None]:
     models._OWN_ROLE_NAMES.clear()
 
 
-@pytest.fixture
-def agencies(db: None) -> dict[str, Agency]:
-    """One agency of each kind, keyed by kind."""
+def one_agency_of_each_kind() -> dict[str, Agency]:
+    """One agency of each kind, keyed by kind (found again by code when they exist)."""
     return {
         kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind)
         for kind, label in AgencyKind.choices
     }
+
+
+@pytest.fixture
+def agencies(db: None) -> dict[str, Agency]:
+    """One agency of each kind, keyed by kind."""
+    return one_agency_of_each_kind()
 
 
 @pytest.fixture

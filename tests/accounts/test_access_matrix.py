@@ -23,8 +23,8 @@ from safeguarding.frontdoor.services import concern_raise
 from safeguarding.panel.models import PanelReferral
 from safeguarding.panel.services import panel_refer
 from safeguarding.people.models import EventType, Handling
+from tests.conftest import one_agency_of_each_kind
 from tests.factories import (
-    AgencyFactory,
     AlertFactory,
     EventFactory,
     PersonFactory,
@@ -211,9 +211,7 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytes
                 HUB_BACKGROUND_JOBS="inline", LINKAGE_STORE_DIR=tmp_path_factory.mktemp("store"),
                 AUDIT_ANCHOR_FILE=tmp_path_factory.mktemp("audit") / "anchors.jsonl"):
             # The agencies the `agencies` fixture then finds (by code) for each case's user.
-            agencies = {kind: AgencyFactory(code=f"{kind}-agency", name=f"{label} agency", kind=kind)
-                        for kind, label in AgencyKind.choices}
-            built = _world(agencies)
+            built = _world(one_agency_of_each_kind())
         yield built
     finally:  # also when building failed part way: no later module sees what was committed
         with django_db_blocker.unblock():

@@ -847,6 +847,7 @@ def _concern_escalations(
         return [], []
     done = set(Escalation.objects.filter(concern__in=concerns).values_list("concern_id", "level"))
     team = list(front_door_team())
+    to_the_group = reverse("mace:escalations")  # the strategic group sees no child's records
     managers = [m for ms in _managers({u.agency_id for u in team if u.agency_id}).values() for m in ms]
     new: list[Escalation] = []
     told: list[tuple[list[User], str, str, str, list[str]]] = []
@@ -862,8 +863,8 @@ def _concern_escalations(
                          f"{timezone.localtime(concern.raised_at):%-d %B %Y} and was due a decision by "
                          f"{timezone.localtime(concern.decision_due_at):%-d %B %Y %H:%M}. It has not been decided: "
                          f"{late} working day{'s' if late != 1 else ''} overdue. It has been escalated {to}.",
-                         reverse("frontdoor:detail", args=[concern.pk]) if level == 1
-                         else reverse("mace:escalations"), names_of(concern.child)))
+                         reverse("frontdoor:detail", args=[concern.pk]) if level == 1 else to_the_group,
+                         names_of(concern.child)))
     return new, told
 
 
