@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +47,41 @@ def _shared_cache_waits(sender: Any, connection: Any, **kwargs: Any) -> None:
     if connection.vendor == "sqlite" and connection.is_in_memory_db() \
             and _wait_for_shared_cache_locks not in connection.execute_wrappers:
         connection.execute_wrappers.append(_wait_for_shared_cache_locks)
+
+
+# pytest-django's fixtures through which a test reaches the database its run is given. (Its own autouse
+# fixture for unittest classes asks every test for ``django_db_blocker``: a fixture that unblocks the
+# database itself is found by asking for it directly.)
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "live_server",
+                               "django_db_reset_sequences", "django_db_serialized_rollback"})
+
+
+def reaches_a_database(item: pytest.Item) -> bool:
+    """Whether a test reaches the database its run is given: marked for it, asking for pytest-django's
+    fixtures (directly or through its own), or marked ``reaches_the_database`` (a process of its own
+    given the run's database)."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("reaches_the_database"):
+        return True
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    definitions = getattr(item, "_fixtureinfo", None)
+    for name, defs in (definitions.name2fixturedefs.items() if definitions else ()):
+        if name != "_django_setup_unittest" and any("django_db_blocker" in d.argnames for d in defs):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """When `make test` runs the suite on SQLite and on PostgreSQL side by side (HUB_TESTS_SIDE_BY_SIDE=1),
+    a test that reaches no database (pure functions, linkage's engines over Arrow tables, the generator,
+    a worker on a database of its own) would do exactly the same twice: it runs on the SQLite side only.
+    Every test that reaches a database runs on both. Run alone, or one after the other, each runs all."""
+    if os.environ.get("HUB_TESTS_SIDE_BY_SIDE") != "1" or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    kept = [item for item in items if reaches_a_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not reaches_a_database(item)])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,9 @@ from safeguarding.exchange.runs import import_lock, import_runs_mark_interrupted
 from safeguarding.people.models import SourceRecord, SourceSystem
 
 PROJECT = Path(__file__).resolve().parents[2]
+
+# The hubs in processes of their own are given the run's database (Hub): on PostgreSQL's run, its server.
+pytestmark = pytest.mark.reaches_the_database
 PEOPLE = b"source_system,record_id,given_name,family_name\n" + b"".join(
     b"police-records,P%d,Chloe,Barker\n" % n for n in range(50)
 )

@@ -62,7 +62,8 @@ def with_records(background: tuple[pa.Table, dict[int, int]]) -> Callable[[list[
 def linked_demo_once(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, Path]]:
-    """The demo partnership generated, imported and linked once for a test module, committed to the
+    """The demo partnership generated, imported and linked once for a test module
+    (test_on_the_linked_demo.py: its tests are in one module so that it is built once), committed to the
     test database (each test then runs in a transaction rolled back after it), and cleared after the
     module. With it, the linkage store the link left behind."""
     out, store = tmp_path_factory.mktemp("demo"), tmp_path_factory.mktemp("demo-linkage-store")
