@@ -4,17 +4,18 @@ graded intelligence and disclosures, and work on contexts."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.contexts import services
 from safeguarding.contexts.models import Entity, EntityKind, Link, LinkNature
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert
-from safeguarding.people.models import EventType, PersonRole
+from safeguarding.people.models import Event, EventType, PersonRole
 from tests.contexts.conftest import RESTRICTED_REG, Partnership, World
 from tests.factories import AlertFactory, RuleFactory, merge, sign_in
 
@@ -349,3 +350,48 @@ def test_a_submission_linking_a_second_child_to_a_vehicle_is_told_to_those_who_w
     assert set(told) == {coordinator.pk, practitioner.pk, officer.pk}
     pair = ", ".join(sorted([dana.reference, world.child_b.reference]))
     assert f"links children ({pair}) to the same place" in told[coordinator.pk].body
+
+
+def test_a_link_follows_its_events_new_marking_from_the_import_that_changes_it(  # type: ignore[no-untyped-def]
+    make_user, partnership: Partnership, tmp_path: Path
+) -> None:
+    """links_build reads only new events: an event the police later mark C (or lift to P) must take its
+    link with it, in the import's own transaction, before anyone builds links again."""
+    from safeguarding.contexts.selectors import links_visible_to
+    from safeguarding.exchange.importer import import_extract
+
+    people = ("source_system,record_id,given_name,family_name,date_of_birth,role\n"
+              "police-records,NICHE-1,Amber,Hill,2010-03-14,child\npolice-records,NICHE-2,Bella,Hill,2011-05-02,child\n")
+    header = "source_system,event_id,record_id,event_type,occurred_at,vehicle_registration,handling\n"
+
+    def extract(name: str, handling: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "people.csv").write_text(people)
+        (folder / "events.csv").write_text(
+            header + f"police-records,E1,NICHE-1,seen_in_vehicle,2026-01-10,KX21 ABC,{handling}\n"
+            "police-records,E2,NICHE-2,seen_in_vehicle,2026-01-20,KX21 ABC,P\n")
+        return folder
+
+    council = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+
+    def sightings_seen_by(user: User) -> set[str]:
+        return set(Link.objects.filter(links_visible_to(user), entity__key="KX21ABC").values_list("event__event_id", flat=True))
+
+    import_extract(extract("first", "P"))
+    services.links_build()
+    first = Event.objects.get(event_id="E1")
+    assert sightings_seen_by(council) == sightings_seen_by(officer) == {"E1", "E2"}
+
+    import_extract(extract("marked-c", "C"))  # the police now hold the first sighting under conditions
+
+    assert Link.objects.get(event=first).restricted
+    assert sightings_seen_by(council) == {"E2"} and sightings_seen_by(officer) == {"E1", "E2"}
+    remarked = AuditEvent.objects.get(event_type=AuditEventType.LINKS_REMARKED)
+    assert remarked.detail == {"events": 1, "links_made_police_only": 1, "links_shared_again": 0}
+
+    import_extract(extract("lifted", "P"))  # and lift the condition again
+
+    assert sightings_seen_by(council) == {"E1", "E2"}
+    assert AuditEvent.objects.filter(event_type=AuditEventType.LINKS_REMARKED).count() == 2

@@ -104,6 +104,22 @@ def test_the_chart_data_table_and_csv_hold_the_same_links(make_user, world: Worl
     assert page.count('data-node="') == len(data["nodes"])
 
 
+def test_the_networks_csv_download_cannot_start_a_formula_in_a_spreadsheet(  # type: ignore[no-untyped-def]
+    make_user, world: World, partnership
+) -> None:
+    """Labels come from agencies' records and practitioners' submissions: a place named like a formula
+    is written as text."""
+    partnership.event(world.record_a, location_name='=HYPERLINK("http://evil.example/","Open")', days=2)
+    services.links_build()
+    client = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL)
+
+    body = client.get(reverse("contexts:person-csv", args=[world.child_a.pk])).content.decode()
+
+    cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
+    assert any("evil.example" in cell for cell in cells)
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
 def test_a_child_in_nobody_s_network_is_shown_alone(make_user, partnership) -> None:  # type: ignore[no-untyped-def]
     lone, _ = partnership.person(partnership.school, "SIMS-LONE")
     client = _client(make_user, Role.LEAD_PRACTITIONER, AgencyKind.COUNCIL)

@@ -119,6 +119,22 @@ def test_an_operation_page_keeps_the_people_the_seal_lets_the_reader_see(world: 
 
 
 @pytest.mark.parametrize("reader", ["named", "not named"])
+def test_the_operations_list_counts_what_the_operations_page_shows(world: World, reader: str) -> None:
+    """A subject, a disruption or an arrest counted on the list and missing from the page would say a
+    sealed person is there."""
+    from safeguarding.justice import selectors
+
+    user = world.named if reader == "named" else world.not_named
+    (listed,) = selectors.operations_list(user=user)
+    page = selectors.operation_page(user=user, operation=listed)
+
+    counted = (listed.subjects_count, listed.disruptions_count, listed.arrests, listed.charges, listed.convictions)
+    assert counted == (len(page.subjects), len(page.disruptions), page.counts["Arrest"], page.counts["Charge"],
+                       page.counts["Conviction"])
+    assert counted == ((2, 1, 1, 0, 0) if reader == "named" else (1, 0, 0, 0, 0))
+
+
+@pytest.mark.parametrize("reader", ["named", "not named"])
 def test_a_decision_on_a_sealed_persons_record_is_undone_only_by_those_the_seal_names(world: World,
                                                                                         reader: str) -> None:
     client = sign_in(Client(), world.named if reader == "named" else world.not_named)

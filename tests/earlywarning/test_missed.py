@@ -155,9 +155,51 @@ def test_when_a_rule_would_have_fired_on_police_only_records_its_date_stays_with
     _, council = _page(coordinator)
     flagged = council.split("Would have been flagged by", 1)[1].split(".", 1)[0]
     assert "on records the police hold: ask them" in flagged and "January" not in flagged
+    # Nor does the median lead give it away: 1 March less 40 days is 20 January.
+    assert "40 days" not in council and not re.search(r'numeric">40<', council)
     _, police = _page(make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
     flagged = police.split("Would have been flagged by", 1)[1].split(".", 1)[0]
     assert "20 January 2026" in flagged and "police hold" not in flagged
+    assert "a median of 40 days before the referral" in police
+
+
+def test_a_concern_the_police_hold_under_conditions_is_no_first_referral(
+    agencies: dict[str, Any], make_user: Any,
+) -> None:
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    child = History(agencies, name="Held")
+    child.add(EventType.MISSING_EPISODE, at("01-02"), AgencyKind.COUNCIL)
+    child.add(EventType.CONCERN, at("01-10"), handling="C")  # the police's, under conditions
+    child.add(EventType.SELF_HARM, at("02-15"), AgencyKind.HEALTH)
+    _refer(child, at("04-01"), coordinator)
+
+    _, council = _page(coordinator)
+
+    assert "First referred 1 April 2026." in council and "10 January" not in council
+    assert "15 February 2026" in council  # the signs up to the panel referral count
+
+
+def test_an_import_that_only_re_marks_a_sign_changes_the_stored_report(
+    agencies: dict[str, Any], make_user: Any, tmp_path: Any,
+) -> None:
+    from safeguarding.exchange.importer import import_extract
+
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    child = History(agencies, name="Remarked")
+    gifts = child.add(EventType.GIFTS_OR_MONEY, at("02-03"), handling="P")
+    _refer(child, at("04-01"), coordinator)
+    _, before = _page(coordinator)  # worked out, and stored
+    assert "3 February 2026" in before
+
+    record = child.records[AgencyKind.POLICE]
+    (tmp_path / "events.csv").write_text(
+        "source_system,event_id,record_id,event_type,occurred_at,handling\n"
+        f"{record.source_system.code},{gifts.event_id},{record.record_id},gifts_or_money,2026-02-03T12:00,C\n")
+    import_extract(tmp_path)  # nothing new: the police now hold the sign under conditions
+
+    _, after = _page(coordinator)
+    assert "3 February 2026" not in after
+    assert "1 more sign: police intelligence not shared beyond the police" in after
 
 
 def test_the_partnership_manager_sees_counts_only_and_others_nothing(

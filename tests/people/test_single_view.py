@@ -251,6 +251,29 @@ def test_an_adults_page_lists_the_children_linked_to_them_and_no_screening(make_
     assert 'id="linked-children"' not in _page(triage, child)
 
 
+def test_a_police_suspects_link_to_a_sealed_child_is_not_hinted_at_outside_the_police(make_user, systems) -> None:  # type: ignore[no-untyped-def]
+    """A police record naming the adult as a sealed child's suspected perpetrator is police-only: its
+    "A restricted record" row would tell others the police suspect him of something."""
+    from safeguarding.dataprotection.sealing import record_seal
+
+    adult = PersonFactory(given_name="Dean", family_name="Marsh", role=PersonRole.ADULT, date_of_birth="1990-01-01")
+    adult_record = SourceRecordFactory(source_system=systems["police"], person=adult, record_id="NICHE-A")
+    victim = PersonFactory(given_name="Bella", family_name="Witness")
+    Relationship.objects.create(
+        source_system=systems["police"], from_record=adult_record, relationship=RelationshipType.SUSPECTED_PERPETRATOR,
+        to_record=SourceRecordFactory(source_system=systems["police"], person=victim, record_id="NICHE-V"))
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=victim, reason="A witness",
+                    named_users=[make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE)])
+
+    council = _page(make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL), adult)
+    police = _page(make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE), adult)
+
+    assert "A restricted record" not in council and "No child is linked to Dean Marsh in anything you can see" in council
+    assert "A restricted record" in police and "Bella" not in police
+
+
 # --- 5. words ------------------------------------------------------------------------------------
 
 

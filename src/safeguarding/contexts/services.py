@@ -56,7 +56,15 @@ from safeguarding.earlywarning.models import Alert, AlertStatus, RuleKind
 from safeguarding.earlywarning.sources import children_under_plan
 from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import names_of, notify
-from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord, person_reference
+from safeguarding.people.models import (
+    Event,
+    Person,
+    PersonRole,
+    Relationship,
+    SourceRecord,
+    person_reference,
+    restricted_events,
+)
 from safeguarding.screening.selectors import children_screened_at_risk
 
 # A value linked to more different people than this is a placeholder many records share (a
@@ -288,6 +296,27 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
             },
         )
     return BuildResult(run, len(rows), entities_added, dict(built.set_aside), run.placeholders, alerts, seconds)
+
+
+def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
+    """Links built from events an import has since reclassified take the events' marking now: a link
+    from an event the police now mark C (or intelligence no longer marked P) becomes police-only, and one
+    whose event's restriction was lifted is shared again. ``links_build`` reads only new events, so
+    without this a link would keep the marking its event had when it was built. Called inside the
+    import's transaction (``exchange.hooks``); answers how many links changed."""
+    changed = {"restricted": 0, "shared": 0}
+    for start in range(0, len(event_pks), _CHUNK):
+        chunk = set(event_pks[start : start + _CHUNK])
+        now_restricted = set(Event.objects.filter(restricted_events(), pk__in=chunk).values_list("pk", flat=True))
+        from_events = Link.objects.filter(origin=LinkOrigin.EVENT)
+        changed["restricted"] += from_events.filter(event_id__in=now_restricted, restricted=False).update(restricted=True)
+        changed["shared"] += from_events.filter(event_id__in=chunk - now_restricted, restricted=True).update(
+            restricted=False)
+    if changed["restricted"] or changed["shared"]:
+        audit_record(event_type=AuditEventType.LINKS_REMARKED, actor=None, target_kind="link_build", target_id=None,
+                     detail={"events": len(event_pks), "links_made_police_only": changed["restricted"],
+                             "links_shared_again": changed["shared"]})
+    return changed["restricted"] + changed["shared"]
 
 
 def _existing_keys(links: Sequence[dict[str, Any]]) -> set[str]:

@@ -4,8 +4,8 @@ information, graded intelligence and disclosures, and work on contexts."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import io
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +24,7 @@ from safeguarding.accounts.access import (
 from safeguarding.contexts import forms, selectors, services
 from safeguarding.contexts.models import EntityKind, LinkNature
 from safeguarding.core.confirm import Confirmation, confirm_first
+from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.people.selectors import person_for_user_or_404
@@ -127,13 +128,14 @@ def person_network_csv(request: HttpRequest, person_id: int) -> HttpResponse:
     """The network's links as CSV: the same rows as the table, built for the viewer."""
     chart, _ = _chart(request, person_id)
     labels = {n.id: (n.label, n.kind) for n in chart.nodes}
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="network-P{person_id:07d}.csv"'
-    writer = csv.writer(response)
+    buffer = io.StringIO()
+    writer = spreadsheet_safe_writer(buffer)  # labels come from records and practitioners' submissions
     writer.writerow(["date", "from", "from_kind", "link", "to", "to_kind", "agency", "source"])
     for e in chart.edges:
         writer.writerow([e.date.isoformat(), labels.get(e.source, ("", ""))[0], labels.get(e.source, ("", ""))[1],
                          e.nature, labels.get(e.target, ("", ""))[0], labels.get(e.target, ("", ""))[1], e.agency, e.origin])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="network-P{person_id:07d}.csv"'
     return response
 
 

@@ -37,6 +37,7 @@ from safeguarding.earlywarning import engine, loader, sources
 from safeguarding.earlywarning.models import Alert, Rule, StoredMissedOpportunities
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, rule_spec
 from safeguarding.earlywarning.scan import evaluate, known_at_risk
+from safeguarding.exchange.models import ImportRun, ImportStatus
 from safeguarding.people.models import Event, EventType, Person, PersonChange, SourceRecord, restricted_events
 
 # Not signs about the child: the referral itself, what agencies did, routine contacts, and what is
@@ -98,6 +99,15 @@ class ChildReview:
         first = self.first_flag
         return None if first is None else (self.first_referral - first).days
 
+    def lead_days_shown(self, *, sees_restricted: bool) -> int | None:
+        """``lead_days`` as a reader may know it: for one who may not see the police intelligence an
+        episode rests on, from the first episode that does not (with the referral's date, the other's
+        would say when the police learnt something)."""
+        if sees_restricted:
+            return self.lead_days
+        moments = [f.at for f in self.would_fire if not f.restricted]
+        return None if not moments else (self.first_referral - min(moments)).days
+
     @property
     def agencies(self) -> set[str]:
         return {sign.agency for sign in self.signs}
@@ -116,15 +126,16 @@ class GroupCount:
     signs: int = 0
     leads: list[int] = field(default_factory=list)
 
-    def add(self, child: ChildReview, signs: int | None = None) -> None:
+    def add(self, child: ChildReview, signs: int | None = None, *, sees_restricted: bool = True) -> None:
         self.referred += 1
         self.with_signs += bool(child.signs)
         self.would_flag += bool(child.would_fire)
         self.did_flag += bool(child.did_fire)
         self.missed += child.missed
         self.signs += len(child.signs) if signs is None else signs
-        if child.lead_days is not None:
-            self.leads.append(child.lead_days)
+        lead = child.lead_days_shown(sees_restricted=sees_restricted)
+        if lead is not None:
+            self.leads.append(lead)
 
     @property
     def median_lead_days(self) -> float | None:
@@ -137,9 +148,10 @@ class MissedOpportunities:
     children: list[ChildReview]
     rules: list[str]
 
-    def counts(self, by: str) -> list[GroupCount]:
+    def counts(self, by: str, *, sees_restricted: bool = True) -> list[GroupCount]:
         """Counts by ``age``, ``sex`` or ``agency`` (a child counts under every agency that held a sign
-        about them, with that agency's signs)."""
+        about them, with that agency's signs); the median lead as a reader may know it
+        (``ChildReview.lead_days_shown``)."""
         groups: dict[str, GroupCount] = {}
         order = {
             "age": [label for *_, label in AGE_BANDS] + [AGE_UNKNOWN],
@@ -151,17 +163,17 @@ class MissedOpportunities:
             if by == "agency":
                 for agency in sorted(child.agencies):
                     groups.setdefault(agency, GroupCount(agency)).add(
-                        child, signs=sum(1 for s in child.signs if s.agency == agency)
+                        child, signs=sum(1 for s in child.signs if s.agency == agency), sees_restricted=sees_restricted
                     )
                 continue
             label = child.age_band if by == "age" else child.sex
-            groups.setdefault(label, GroupCount(label)).add(child)
+            groups.setdefault(label, GroupCount(label)).add(child, sees_restricted=sees_restricted)
         return [g for g in groups.values() if g.referred or by != "agency"]
 
-    def total(self) -> GroupCount:
+    def total(self, *, sees_restricted: bool = True) -> GroupCount:
         everyone = GroupCount("all children referred")
         for child in self.children:
-            everyone.add(child)
+            everyone.add(child, sees_restricted=sees_restricted)
         return everyone
 
 
@@ -212,11 +224,10 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
         # A concern in an agency's extract is a referral too.
         wanted = pa.table({"person_id": pa.array(ids, type=pa.int64())})
         con.register("referred_children", wanted)
-        for person_id, earliest in con.execute(
-            "SELECT person_id, min(ts) FROM cev JOIN referred_children USING (person_id) "
-            "WHERE event_type = 'concern' GROUP BY person_id"
-        ).fetchall():
-            first[int(person_id)] = min(first[int(person_id)], _aware(earliest))
+        concerns = con.execute(
+            "SELECT person_id, event_pk, ts FROM cev JOIN referred_children USING (person_id) "
+            "WHERE event_type = 'concern'"
+        ).fetchall()
         rows = con.execute(
             "SELECT c.event_pk, c.person_id, c.agency_id, c.event_type, c.ts FROM cev c "
             "JOIN referred_children USING (person_id) ORDER BY c.person_id, c.ts, c.event_pk"
@@ -224,6 +235,13 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
         con.unregister("referred_children")
     finally:
         con.close()
+
+    # But not one the police hold under conditions: it was no referral the partnership could act on, and
+    # its date, shown as the first referral to every reader, would say when the police learnt something.
+    police_only = _restricted(int(pk) for _, pk, _ in concerns)
+    for person_id, pk, at in concerns:
+        if int(pk) not in police_only:
+            first[int(person_id)] = min(first[int(person_id)], _aware(at))
 
     # Which rules would have fired before each child's first referral, and on which events.
     would: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
@@ -318,6 +336,9 @@ def fingerprint() -> str:
         "alerts": Alert.objects.aggregate(n=Count("pk"), last=Max("pk")),
         "identity": PersonChange.objects.aggregate(last=Max("pk"))["last"],
         "records": SourceRecord.objects.aggregate(last=Max("pk")),
+        # An import that only re-marks events (the police marking one C) adds none, but changes what the
+        # report may say of them.
+        "imports": ImportRun.objects.filter(status=ImportStatus.COMPLETED).aggregate(last=Max("finished_at")),
     }
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
 

@@ -324,8 +324,8 @@ def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
     hidden = persons_hidden_from(user)
     report.children = [child for child in report.children if child.person_id not in hidden]
     shown: list[ChildShown] = []
+    sees_all = sees_restricted_intelligence(user)
     if identities:
-        sees_all = sees_restricted_intelligence(user)
         for child in report.children:
             signs = [sign for sign in child.signs if sees_all or not sign.restricted]
             would = [(f.rule, f.at if sees_all or not f.restricted else None) for f in child.would_fire]
@@ -341,10 +341,10 @@ def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
     return MissedOpportunityReport(
         report=report,
         identities=identities,
-        total=report.total(),
-        by_age=report.counts("age"),
-        by_sex=report.counts("sex"),
-        by_agency=report.counts("agency"),
+        total=report.total(sees_restricted=sees_all),
+        by_age=report.counts("age", sees_restricted=sees_all),
+        by_sex=report.counts("sex", sees_restricted=sees_all),
+        by_agency=report.counts("agency", sees_restricted=sees_all),
         children=shown,
     )
 

@@ -39,6 +39,7 @@ from safeguarding.core.collector import fewer_collections
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange import read
 from safeguarding.exchange.format import EVENTS, INCOMING, INCOMING_BY_NAME, PEOPLE, RELATIONSHIPS
+from safeguarding.exchange.hooks import events_reclassified
 from safeguarding.exchange.issues import (
     ISSUES_KEPT_IN_RESULT,
     FileCounts,
@@ -123,6 +124,9 @@ def import_extract(
             rejects = RejectsFile(rejects_path(data_dir, run.pk), [c for s in staged for c in s.header])
             with transaction.atomic():
                 log, reclassified = _write(run, staged, rejects, progress)
+                # The rooms above follow an event's new marking in the same transaction (a network's link
+                # built from an event the police now mark C is theirs alone from the moment it is saved).
+                events_reclassified([change["event"] for change in reclassified])
                 run.status = ImportStatus.COMPLETED
                 run.finished_at = timezone.now()
                 run.counts = {s.fmt.name: asdict(s.counts) for s in staged}

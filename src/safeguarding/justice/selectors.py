@@ -8,9 +8,10 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -35,15 +36,25 @@ def _sees(user: User) -> bool:
     return has(user, Capability.RECORD_DISRUPTION)
 
 
+def _per_operation(rows: QuerySet[Any]) -> Coalesce:
+    """How many of these rows (each naming its operation) belong to the operation of the outer row."""
+    counted = rows.filter(operation=OuterRef("pk")).order_by().values("operation").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
 def operations_list(*, user: User) -> QuerySet[Operation]:
+    """Every operation, with its counts of what the user may see on its page: subjects, outcomes and
+    disruptions naming someone sealed from the user are not counted (a count one higher than the page's
+    would say a sealed person is there)."""
     if not _sees(user):
         return Operation.objects.none()
+    outcomes = JusticeOutcome.objects.filter(not_hidden(user))
     return Operation.objects.annotate(
-        subjects_count=Count("subjects", distinct=True),
-        arrests=Count("outcomes", filter=Q(outcomes__kind=OutcomeKind.ARREST), distinct=True),
-        charges=Count("outcomes", filter=Q(outcomes__kind=OutcomeKind.CHARGE), distinct=True),
-        convictions=Count("outcomes", filter=Q(outcomes__kind=OutcomeKind.CONVICTION), distinct=True),
-        disruptions_count=Count("disruptions", distinct=True),
+        subjects_count=_per_operation(OperationSubject.objects.filter(not_hidden(user))),
+        arrests=_per_operation(outcomes.filter(kind=OutcomeKind.ARREST)),
+        charges=_per_operation(outcomes.filter(kind=OutcomeKind.CHARGE)),
+        convictions=_per_operation(outcomes.filter(kind=OutcomeKind.CONVICTION)),
+        disruptions_count=_per_operation(Disruption.objects.filter(_disruptions_seen_by(user))),
     ).order_by("-opened_on", "name")
 
 

@@ -434,10 +434,13 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
     sealed_related: list[Person] = []
     if sealed_away:
         seen: set[int] = set()
+        police = sees_restricted_intelligence(user)
         for rel in Relationship.objects.filter(
             Q(from_record_id__in=record_ids, to_record__person__in=sealed_away)
             | Q(to_record_id__in=record_ids, from_record__person__in=sealed_away)
-        ).select_related("from_record__person", "to_record__person"):
+        ).select_related("from_record__person", "to_record__person", "source_system__agency"):
+            if not police and is_police_suspect(rel):
+                continue  # its row would say the police hold a suspect's link, as the one above does not
             for other in (rel.from_record.person, rel.to_record.person):
                 if other.pk in sealed_away and other.pk not in seen:
                     seen.add(other.pk)
