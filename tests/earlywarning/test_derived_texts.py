@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.earlywarning.exporters import export_alerts
-from safeguarding.earlywarning.models import Alert, Rule
+from safeguarding.earlywarning.models import Alert, AlertStatus, Rule
 from safeguarding.earlywarning.scan import scan_run
 from safeguarding.frontdoor.models import Concern
 from safeguarding.people.models import EventType, Handling, PersonRole
@@ -124,6 +124,38 @@ def test_alerts_csv_carries_only_the_shared_words(linked: Linked, tmp_path: Path
     for fact in _restricted_facts(linked):
         assert fact not in explanation
     assert "not shared beyond the police" in explanation
+
+
+@pytest.mark.parametrize("agency_kind", [AgencyKind.COUNCIL, AgencyKind.HEALTH, AgencyKind.POLICE])
+def test_an_alert_tipped_by_police_only_intelligence_is_not_dated_by_it_outside_the_police(
+    linked: Linked, agency_kind: str, agencies: dict[str, Any], tmp_path: Path
+) -> None:
+    """The alert was raised at the moment of the intelligence that tipped it (15 March): on its page, the
+    queue and its download, the single view, the panel referral, alerts.csv and the concern raised from
+    it, that date would tell others when the police learnt something."""
+    from safeguarding.panel.services import panel_refer
+
+    police = agency_kind == AgencyKind.POLICE
+    mace = UserFactory(role=Role.MACE_COORDINATOR, agency=agencies[agency_kind])
+    client = Client()
+    sign_in(client, mace)
+    concern = alert_to_concern(alert=linked.alert, acting_user=mace, description="Linked to a child at risk")
+    assert (concern.seen_on == dt.date(2026, 3, 15)) is False  # dated for the front door, whoever raises it
+    Alert.objects.filter(pk=linked.alert.pk).update(status=AlertStatus.OPEN)  # open again, to be referred too
+    referral = panel_refer(child=linked.alert.person, referred_by=mace, reason="Linked", alert=linked.alert)
+    read = [client.get(reverse("earlywarning:detail", args=[linked.alert.pk])).content.decode(),
+            client.get(reverse("earlywarning:queue"), {"show": "all"}).content.decode(),
+            client.get(reverse("earlywarning:queue"), {"show": "all", "download": "csv"}).content.decode(),
+            client.get(reverse("people:detail", args=[linked.alert.person_id])).content.decode(),
+            client.get(reverse("panel:detail", args=[referral.pk])).content.decode()]
+    for where, text in enumerate(read):
+        assert linked.alert.reference in text, where
+        assert ("15 March 2026" in text or "2026-03-15" in text) is police, where
+
+    export_alerts(tmp_path / "alerts.csv")
+    row = next(r for r in csv.DictReader((tmp_path / "alerts.csv").open(encoding="utf-8"))
+               if r["alert_id"] == linked.alert.reference)
+    assert not row["raised_at"].startswith("2026-03-15")
 
 
 @pytest.mark.parametrize("linked", [EventType.FOUND_WITH_ADULT], indirect=True)

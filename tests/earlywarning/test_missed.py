@@ -152,14 +152,18 @@ def test_when_a_rule_would_have_fired_on_police_only_records_its_date_stays_with
     quiet.add(EventType.MULTIPLE_PHONES, at("01-20"), handling="C")  # the police's: the rule fires on it
     quiet.add(EventType.CONCERN, at("03-01"), AgencyKind.COUNCIL)
     _refer(quiet, at("04-01"), coordinator)
+    scan_run(as_of=at("05-01"))  # the hub raised the alert too, dated by the police's record
     _, council = _page(coordinator)
     flagged = council.split("Would have been flagged by", 1)[1].split(".", 1)[0]
     assert "on records the police hold: ask them" in flagged and "January" not in flagged
+    raised = council.split("Alerts raised before the referral:", 1)[1].split("</p>", 1)[0]
+    assert "on records the police hold" in raised and "January" not in raised
     # Nor does the median lead give it away: 1 March less 40 days is 20 January.
     assert "40 days" not in council and not re.search(r'numeric">40<', council)
     _, police = _page(make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
     flagged = police.split("Would have been flagged by", 1)[1].split(".", 1)[0]
     assert "20 January 2026" in flagged and "police hold" not in flagged
+    assert "20 January 2026" in police.split("Alerts raised before the referral:", 1)[1].split("</p>", 1)[0]
     assert "a median of 40 days before the referral" in police
 
 

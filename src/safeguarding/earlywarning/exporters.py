@@ -11,6 +11,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.earlywarning.models import Alert
+from safeguarding.earlywarning.selectors import raised_shown
 from safeguarding.people.models import person_reference
 
 ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explanation"]
@@ -20,11 +21,12 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
     """One row per alert, oldest first. The explanation is the shared one: an export leaves the hub
     for readers the hub cannot check, so police intelligence that may not go beyond the police is
     counted in it, never described. ``raised_at`` is the moment in the data the rule fired
-    (ISO 8601, local time in England with its offset); person_id follows merges to the person the
-    child is now."""
+    (ISO 8601, local time in England with its offset), as a reader outside the police may know it: where
+    the event that tipped the rule stays with the police, the moment of the latest event of its evidence
+    they may see (``selectors.raised_shown``); person_id follows merges to the person the child is now."""
     rows = (
-        Alert.objects.order_by("raised_at", "pk")
-        .values_list("pk", "person__root_id", "rule__code", "level", "raised_at", "explanation")
+        Alert.objects.annotate(shown=raised_shown(None)).order_by("shown", "pk")
+        .values_list("pk", "person__root_id", "rule__code", "level", "shown", "explanation")
         .iterator(chunk_size=10_000)
     )
     written = 0

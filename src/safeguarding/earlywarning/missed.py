@@ -272,12 +272,13 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
     agencies = dict(Agency.objects.values_list("pk", "name"))
 
     did: dict[int, list[Firing]] = defaultdict(list)
-    for alert_pk, person_id, rule_name, raised_at in (
-        Alert.objects.filter(person__root_id__in=ids).order_by("raised_at", "pk")
-        .values_list("pk", "person__root_id", "rule__name", "raised_at")
-    ):
+    raised = list(Alert.objects.filter(person__root_id__in=ids).order_by("raised_at", "pk")
+                  .values_list("pk", "person__root_id", "rule__name", "raised_at", "trigger_event_id"))
+    # An alert tipped by an event that stays with the police is dated by that event: kept from others.
+    police_tipped = _restricted(trigger for *_, trigger in raised)
+    for alert_pk, person_id, rule_name, raised_at, trigger in raised:
         if raised_at < first[person_id]:
-            did[person_id].append(Firing(rule_name, raised_at, f"A{alert_pk:06d}"))
+            did[person_id].append(Firing(rule_name, raised_at, f"A{alert_pk:06d}", restricted=trigger in police_tipped))
 
     people = {p.pk: p for p in Person.objects.filter(pk__in=ids)}
     for person_id in ids:

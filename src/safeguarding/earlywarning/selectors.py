@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import (
     Case,
     Count,
+    DateTimeField,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
@@ -23,7 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import NullIf
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from safeguarding.accounts.access import (
@@ -51,6 +53,7 @@ from safeguarding.earlywarning.missed import (
 from safeguarding.earlywarning.models import (
     OPEN_STATUSES,
     Alert,
+    AlertEvidence,
     AlertLevel,
     AlertStatus,
     Rule,
@@ -58,7 +61,7 @@ from safeguarding.earlywarning.models import (
     RuleTest,
 )
 from safeguarding.people import identity
-from safeguarding.people.models import Event, Person
+from safeguarding.people.models import Event, Person, restricted_events
 from safeguarding.people.selectors import events_visible_to, person_named
 
 
@@ -92,6 +95,33 @@ def _latest_precision() -> QuerySet[RulePrecision]:
     ).order_by("-computed_at", "-pk")
 
 
+def raised_shown(user: User | None) -> Case | F:
+    """When an alert is dated for this reader (``None``: a reader the hub cannot check, such as an export
+    or the concern raised from the alert, which goes to the front door). ``raised_at`` is the moment of
+    the event that tipped the pattern; when that event stays with the police (``is_restricted``, as the
+    event is marked now), its moment would say when the police learnt something. Others are given the
+    moment of the latest event of the alert's evidence they may see, up to then, or, if there is none,
+    when the hub raised the alert."""
+    if user is not None and sees_restricted_intelligence(user):
+        return F("raised_at")
+    police_only = Event.objects.filter(restricted_events())
+    seen = (AlertEvidence.objects.filter(alert=OuterRef("pk"), event__occurred_at__lte=OuterRef("raised_at"))
+            .exclude(event__in=police_only.values("pk")).order_by("-event__occurred_at")
+            .values("event__occurred_at")[:1])
+    return Case(
+        When(Exists(police_only.filter(pk=OuterRef("trigger_event_id"))),
+             then=Coalesce(Subquery(seen, output_field=DateTimeField()), F("created_at"))),
+        default=F("raised_at"), output_field=DateTimeField(),
+    )
+
+
+def alert_raised_shown(*, user: User | None, alert: Alert) -> dt.datetime:
+    """``raised_shown`` for one alert."""
+    moment: dt.datetime = Alert.objects.filter(pk=alert.pk).annotate(shown=raised_shown(user)).values_list(
+        "shown", flat=True).get()
+    return moment
+
+
 def alert_queue(*, user: User, include_closed: bool = False) -> QuerySet[Alert]:
     """Alerts waiting for someone to act, the strongest evidence first, so that a panel sees the
     likeliest first: by level (a rule weighing signs is high when they reach its high mark), then by
@@ -114,10 +144,11 @@ def alert_queue(*, user: User, include_closed: bool = False) -> QuerySet[Alert]:
             level_order=_LEVEL_ORDER,
             referred_share=Subquery(_latest_precision().annotate(later_share=share).values("later_share")[:1],
                                     output_field=FloatField()),
+            raised_shown=raised_shown(user),
         )
         .order_by(
             "-level_order", F("referred_share").desc(nulls_last=True), F("score").desc(nulls_last=True),
-            "-raised_at", "-pk",
+            "-raised_shown", "-pk",
         )
     )
 
@@ -164,9 +195,10 @@ def alerts_for_person(*, user: User, person: Person) -> QuerySet[Alert]:
                 When(status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED], then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
-            )
+            ),
+            raised_shown=raised_shown(user),
         )
-        .order_by("open_first", "-raised_at")
+        .order_by("open_first", "-raised_shown")
     )
 
 
@@ -283,7 +315,8 @@ def alerts_for_subject_access(*, user: User, person: Person) -> list[Alert]:
     if not has(user, Capability.SUBJECT_ACCESS):
         return []
     return list(
-        Alert.objects.filter(identity.same_person("person", person)).select_related("rule").order_by("raised_at", "pk")
+        Alert.objects.filter(identity.same_person("person", person)).select_related("rule")
+        .annotate(raised_shown=raised_shown(None)).order_by("raised_shown", "pk")
     )
 
 
@@ -301,6 +334,8 @@ class ChildShown:
     # (rule, the day it would have fired): None for a reader who may not see the police intelligence
     # its episode rests on, as its date would say when the police learnt something
     would_fire: list[tuple[str, dt.datetime | None]] = field(default_factory=list)
+    # (alert, rule, when it was raised): None likewise, for an alert tipped by such intelligence
+    did_fire: list[tuple[str, str, dt.datetime | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -329,7 +364,8 @@ def missed_opportunity_report(*, user: User) -> MissedOpportunityReport:
         for child in report.children:
             signs = [sign for sign in child.signs if sees_all or not sign.restricted]
             would = [(f.rule, f.at if sees_all or not f.restricted else None) for f in child.would_fire]
-            shown.append(ChildShown(child, signs, len(child.signs) - len(signs), would))
+            did = [(f.alert, f.rule, f.at if sees_all or not f.restricted else None) for f in child.did_fire]
+            shown.append(ChildShown(child, signs, len(child.signs) - len(signs), would, did))
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.MISSED_OPPORTUNITIES_VIEWED,
@@ -355,7 +391,7 @@ ALERT_SORTS = [
     Sort("level", ("level_order",)),
     Sort("child", ("person__family_name", "person__given_name")),
     Sort("rule", ("rule__name",)),
-    Sort("raised", ("raised_at",)),
+    Sort("raised", ("raised_shown",)),
     Sort("events", ("events_named",)),
 ]
 
@@ -373,7 +409,7 @@ def alerts_listing(*, user: User, query: Mapping[str, Any]) -> Listing[Alert]:
         alerts = alerts.filter(rule_id=wanted["rule"])
     if wanted.get("child"):
         alerts = alerts.filter(person_named("person", wanted["child"]))
-    alerts = alerts.filter(**period("raised_at", wanted.get("raised_from"), wanted.get("raised_to")))
+    alerts = alerts.filter(**period("raised_shown", wanted.get("raised_from"), wanted.get("raised_to")))
     return listing(alerts, query=query, noun=("alert", "alerts"), filters=filters, sorts=ALERT_SORTS,
                    downloadable=True)
 
@@ -390,7 +426,7 @@ def alert_columns(*, user: User) -> list[Column[Alert]]:
         Column("Child", lambda a: a.person.full_name),
         Column("Date of birth", lambda a: a.person.date_of_birth),
         Column("Rule", lambda a: a.rule.name),
-        Column("Raised", lambda a: a.raised_at),
+        Column("Raised", lambda a: getattr(a, "raised_shown", a.raised_at)),
         Column("Events", lambda a: getattr(a, "events_named", "")),
         Column("Why", lambda a: explanation_in_words(alert_explanation(user=user, alert=a), hidden=hidden)),
     ]

@@ -14,6 +14,7 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.core.lists import Column, Listing, Sort, listing, period
 from safeguarding.earlywarning.models import Alert
+from safeguarding.earlywarning.selectors import raised_shown
 from safeguarding.frontdoor.models import Concern
 from safeguarding.panel.forms import ReferralFilters
 from safeguarding.panel.models import PanelReferral, ReferralStatus
@@ -113,9 +114,11 @@ REFERRAL_COLUMNS: list[Column[PanelReferral]] = [
 ]
 
 
-def referral_sources(*, referral: PanelReferral) -> tuple[list[Alert], list[Concern]]:
-    """The alerts and concerns that led to a referral, oldest first."""
-    alerts = list(referral.linked_alerts.select_related("rule").order_by("raised_at", "pk"))
+def referral_sources(*, user: User, referral: PanelReferral) -> tuple[list[Alert], list[Concern]]:
+    """The alerts and concerns that led to a referral, oldest first, each alert dated as this reader may
+    know it (``earlywarning.selectors.raised_shown``)."""
+    alerts: list[Alert] = list(referral.linked_alerts.select_related("rule").annotate(raised_shown=raised_shown(user))
+                               .order_by("raised_shown", "pk"))
     concerns = list(referral.linked_concerns.select_related("agency").order_by("raised_at", "pk"))
     return alerts, concerns
 

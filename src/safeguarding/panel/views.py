@@ -66,7 +66,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Referral {referral.reference} closed")
                 return redirect("panel:list")
-    alerts, concerns = selectors.referral_sources(referral=referral)
+    alerts, concerns = selectors.referral_sources(user=user, referral=referral)
     return render(
         request,
         "panel/referral_detail.html",

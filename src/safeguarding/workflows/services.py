@@ -17,6 +17,7 @@ from django.utils import timezone
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertStatus
+from safeguarding.earlywarning.selectors import alert_raised_shown
 from safeguarding.earlywarning.services import alert_record_action
 from safeguarding.frontdoor.models import Concern, DecisionOutcome, TriageDecision
 from safeguarding.frontdoor.services import ConcernContext, concern_raise, person_record_new, triage_decide
@@ -98,7 +99,8 @@ def alert_to_concern(*, alert: Alert, acting_user: User, description: str) -> Co
         concern = concern_raise(
             raised_by=acting_user,
             child=alert.person,
-            seen_on=min(timezone.localdate(), _as_date(alert.raised_at)),
+            # The concern goes to the front door: dated as those the hub cannot check may see the alert.
+            seen_on=min(timezone.localdate(), _as_date(alert_raised_shown(user=None, alert=alert))),
             description=description,
             location="",
             indicators=[],

@@ -72,7 +72,7 @@ def concerns(user: User, person: Person) -> Gathered:
 def alerts(user: User, person: Person) -> Gathered:
     return Gathered([
         Item(section=SECTIONS[3], kind="alert", source=f"alert {a.reference}", title=f"Alert: {a.rule.name}",
-             occurred_at=a.raised_at,
+             occurred_at=getattr(a, "raised_shown", a.raised_at),  # never the moment of police-only intelligence
              fields=[("Level", a.get_level_display()), ("Why", a.explanation), ("What was done", a.get_status_display()),
                      ("Note", a.status_note)])
         for a in alerts_for_subject_access(user=user, person=person)
