@@ -71,6 +71,20 @@ def test_a_meeting_needs_two_co_chairs(panel: Panel) -> None:
                                    council_chair=panel.council_chair)
 
 
+@pytest.mark.parametrize("role", [Role.REFERRER, Role.ADMINISTRATOR, Role.DATA_PROTECTION_OFFICER])
+def test_a_co_chair_must_be_able_to_open_the_meeting(panel: Panel, make_user, role: str) -> None:  # type: ignore[no-untyped-def]
+    """A chair is e-mailed the agenda and approves the minutes, both on the meeting's page: someone whose
+    role cannot open it is neither offered nor accepted."""
+    from safeguarding.mace.forms import ScheduleForm
+
+    chair = make_user(role=role, agency_kind=AgencyKind.POLICE)
+    with pytest.raises(ServiceError, match="cannot open the panel's meetings"):
+        services.meetings_schedule(acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=2),
+                                   place="Town hall", police_chair=chair, council_chair=panel.council_chair)
+    offered = ScheduleForm().fields["police_chair"].queryset
+    assert chair not in offered and panel.police_chair in offered
+
+
 def test_a_series_every_two_weeks(panel: Panel) -> None:
     meetings = services.meetings_schedule(
         acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=1), place="Town hall",

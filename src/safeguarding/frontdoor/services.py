@@ -232,6 +232,7 @@ def concern_raise(
                      "danger. Decide on it now.",
                 link=reverse("frontdoor:detail", args=[concern.pk]),
                 keep_out=names_of(child),
+                about=child.pk,
             )
     return concern
 
@@ -295,6 +296,7 @@ def triage_decide(
                      f"{raised:%-d %B %Y}: {decision.get_outcome_display()}.",
                 link=reverse("frontdoor:detail", args=[locked.pk]),
                 keep_out=names_of(locked.child),
+                about=locked.child_id,
             )
     concern.status = ConcernStatus.DECIDED
     return decision

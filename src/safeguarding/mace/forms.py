@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.access import Capability, has, roles_with
 from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.forms import GovukDateField, time_of
@@ -39,7 +39,9 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        active = User.objects.filter(is_active=True).select_related("agency").order_by("last_name")
+        # Only those who may open the meeting's page (its agenda, its minutes to approve) are offered.
+        active = User.objects.filter(is_active=True, role__in=roles_with(Capability.VIEW_MEETINGS)).select_related(
+            "agency").order_by("last_name")
         self.fields["police_chair"].queryset = active.filter(agency__kind=AgencyKind.POLICE)  # type: ignore[attr-defined]
         self.fields["council_chair"].queryset = active.filter(agency__kind=AgencyKind.COUNCIL)  # type: ignore[attr-defined]
 

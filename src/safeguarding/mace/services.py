@@ -120,6 +120,11 @@ def meetings_schedule(
         raise ServiceError("The police co-chair must be an active user in a police force", field="police_chair")
     if council_chair.agency is None or council_chair.agency.kind != AgencyKind.COUNCIL or not council_chair.is_active:
         raise ServiceError("The council co-chair must be an active user in the council", field="council_chair")
+    for chair, field in ((police_chair, "police_chair"), (council_chair, "council_chair")):
+        # A chair is sent the agenda and approves the minutes: both on the meeting's page.
+        if not has(chair, Capability.VIEW_MEETINGS):
+            raise ServiceError(f"{chair.display_name} cannot open the panel's meetings, so cannot chair one: choose "
+                               "someone whose role sits on the panel", field=field)
     place = _text(place, "Enter where the meeting will be held", "place")
     if not 1 <= count <= 26:
         raise ServiceError("Schedule between 1 and 26 meetings at a time", field="count")
@@ -661,6 +666,10 @@ def action_create(
     if not owner.is_active or owner.agency is None or not has(owner, Capability.VIEW_PLANS):
         raise ServiceError(f"{owner} cannot own actions: choose someone in casework at a partner agency",
                            field="owner")
+    if plan.child_id in persons_hidden_from(owner):
+        # As allocation: the action's page would answer them not found.
+        raise ServiceError("This child's record is restricted, and its seal does not name that person: choose "
+                           "someone it names, or ask the data protection officer", field="owner")
     if due_on is None:
         raise ServiceError("Enter the date the action is due", field="due_on")
     if due_on < timezone.localdate():
@@ -688,6 +697,7 @@ def action_create(
             body=f"You own action {action.reference} on plan {plan.reference}, due by {_date(due)}.",
             link=reverse("mace:action", args=[action.pk]),
             keep_out=names_of(plan.child),
+            about=plan.child_id,
         )
     return action
 
@@ -746,6 +756,7 @@ def reminders_send(*, today: dt.date | None = None) -> int:
                 body=f"Action {action.reference} on plan {action.plan.reference} is due by {_date(action.due_on)}.",
                 link=reverse("mace:action", args=[action.pk]),
                 keep_out=names_of(action.plan.child),
+                about=action.plan.child_id,
             )
         PlanAction.objects.filter(pk__in=[a.pk for a in due]).update(reminded_at=now)
         audit_record(event_type=AuditEventType.REMINDERS_SENT, actor_label="scheduled reminders",
@@ -767,6 +778,10 @@ def _levels_due(done: set[tuple[int, int]], pk: int, late: int, threshold: int) 
     return [level for level in (1, 2) if (pk, level) not in done and (level == 1 or late >= threshold)]
 
 
+# An escalation notice: its recipients, subject, body and link, the names it must not carry, and its child.
+_Told = tuple[list[User], str, str, str, list[str], int]
+
+
 def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
     """Escalate what is overdue: each overdue action and chased clock goes at once to its agency's
     safeguarding managers (level 1) and, once the partnership's threshold of working days overdue is
@@ -784,7 +799,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                                                 due_at__gte=chase_from, due_at__lt=now)
                   .exclude(police_only_clocks()).select_related("child"))
     new: list[Escalation] = []
-    told: list[tuple[list[User], str, str, str, list[str]]] = []
+    told: list[_Told] = []
     managers = _managers({a.owner_agency_id for a in actions} | {c.agency_id for c in clocks if c.agency_id})
     strategic = list(User.objects.filter(role__in=roles_with(Capability.STRATEGIC_GROUP), is_active=True))
     # The strategic group sees no child's records: its notices lead to the escalations page.
@@ -802,7 +817,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"Action {action.reference} on plan {action.plan.reference} was due by "
                          f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
-                         link if level == 1 else to_the_group, names_of(action.plan.child)))
+                         link if level == 1 else to_the_group, names_of(action.plan.child), action.plan.child_id))
     for clock in clocks:
         late = working_days_between(local_date(clock.due_at), today)
         for level in _levels_due(done_clocks, clock.pk, late, threshold):
@@ -814,7 +829,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"{timezone.localtime(clock.due_at):%-d %B %Y %H:%M} and has not been met. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
                          reverse("clocks:clock", args=[clock.pk]) if level == 1 else to_the_group,
-                         names_of(clock.child)))
+                         names_of(clock.child), clock.child_id))
     new_concerns, told_concerns = _concern_escalations(now, today, threshold, chase_from, strategic)
     new += new_concerns
     told += told_concerns
@@ -822,9 +837,9 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
         return []
     with transaction.atomic():
         Escalation.objects.bulk_create(new)
-        for recipients, subject, body, link, names in told:
+        for recipients, subject, body, link, names, child in told:
             notify(recipients=recipients, kind=NotificationKind.ESCALATED, subject=subject, body=body, link=link,
-                   keep_out=names)
+                   keep_out=names, about=child)
         audit_record(event_type=AuditEventType.ESCALATED, actor_label="scheduled escalation",
                      target_kind="escalations",
                      detail={"actions": sorted({e.action_id for e in new if e.action_id}),
@@ -835,7 +850,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
 
 def _concern_escalations(
     now: dt.datetime, today: dt.date, threshold: int, chase_from: dt.datetime, strategic: list[User]
-) -> tuple[list[Escalation], list[tuple[list[User], str, str, str, list[str]]]]:
+) -> tuple[list[Escalation], list[_Told]]:
     """Concerns still awaiting the front door's decision past their working day (DOMAIN.md: every
     concern decided within 1 working day): at once to the front door's team and the safeguarding
     managers of their agencies (level 1), and past the partnership's threshold to the strategic
@@ -850,7 +865,7 @@ def _concern_escalations(
     to_the_group = reverse("mace:escalations")  # the strategic group sees no child's records
     managers = [m for ms in _managers({u.agency_id for u in team if u.agency_id}).values() for m in ms]
     new: list[Escalation] = []
-    told: list[tuple[list[User], str, str, str, list[str]]] = []
+    told: list[_Told] = []
     for concern in concerns:
         late = working_days_between(local_date(concern.decision_due_at), today)
         for level in _levels_due(done, concern.pk, late, threshold):
@@ -864,7 +879,7 @@ def _concern_escalations(
                          f"{timezone.localtime(concern.decision_due_at):%-d %B %Y %H:%M}. It has not been decided: "
                          f"{late} working day{'s' if late != 1 else ''} overdue. It has been escalated {to}.",
                          reverse("frontdoor:detail", args=[concern.pk]) if level == 1 else to_the_group,
-                         names_of(concern.child)))
+                         names_of(concern.child), concern.child_id))
     return new, told
 
 

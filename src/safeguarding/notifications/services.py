@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
+from safeguarding.accounts.access import persons_hidden_from
 from safeguarding.accounts.models import User
 from safeguarding.core.jobs import run_in_background
 from safeguarding.notifications.models import Notification, NotificationKind
@@ -62,17 +63,22 @@ def notify(
     body: str,
     link: str = "",
     keep_out: Sequence[str] = (),
+    about: int | None = None,
 ) -> list[Notification]:
     """Record a notification for each recipient (once each, active users only) and send them by
     e-mail after the caller's transaction commits. ``keep_out``: names (the child's full name) the
     text must not contain, as whole words in any case; a text that names them is refused
-    (``NamedChildError``): callers build e-mails from references, so this is a last guard."""
+    (``NamedChildError``): callers build e-mails from references, so this is a last guard. ``about``:
+    the person (any id they have had) the notice is about; a recipient from whom a seal hides them is
+    not told (the notice's page would answer not found, and the notice alone says a sealed child is
+    there)."""
     named = _names_in(f"{subject}\n{body}", keep_out)
     if named:
         raise NamedChildError("A notification must not name the child: it carries a reference and a link only")
     now = timezone.now()
     url = f"{settings.HUB_BASE_URL}{link}" if link.startswith("/") else link
-    people = {user.pk: user for user in recipients if user is not None and user.is_active}
+    people = {user.pk: user for user in recipients if user is not None and user.is_active
+              and (about is None or about not in persons_hidden_from(user))}
     rows = Notification.objects.bulk_create(
         [
             Notification(

@@ -95,6 +95,7 @@ def panel_refer(
                      f"{referred_by.display_name}. They will be on the next meeting's agenda.",
                 link=reverse("panel:detail", args=[referral.pk]),
                 keep_out=names_of(child),
+                about=child.pk,
             )
         if alert is not None:
             note = (
