@@ -78,3 +78,46 @@ def test_an_action_on_a_sealed_childs_plan_goes_only_to_someone_the_seal_names(m
 
     assert action.owner == named and _told(named, NotificationKind.ACTION_ASSIGNED)
     assert not _told(other, NotificationKind.ACTION_ASSIGNED)
+
+
+@pytest.mark.parametrize("kind", ["persons", "alerts", "clocks", "networks"])
+def test_the_files_the_hub_hands_out_name_no_one_under_a_seal(make_user: Any, tmp_path: Any, kind: str) -> None:
+    """``safeguarding export`` writes for readers the hub cannot check: a sealed child's records, alerts,
+    clocks and networks are not in the file; another child's are."""
+    import csv
+
+    from django.core.management import call_command
+
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+    from safeguarding.contexts.services import links_build
+    from safeguarding.earlywarning.models import Rule
+    from safeguarding.earlywarning.scan import scan_run
+    from safeguarding.people.models import EventType
+    from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory
+
+    police = SourceSystemFactory(code="police-records", agency=make_user(
+        role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE).agency)
+    children = [PersonFactory(given_name=name) for name in ("Open", "Sealed")]
+    for n, child in enumerate(children):
+        record = SourceRecordFactory(source_system=police, person=child, record_id=f"NICHE-{n}")
+        for days in (30, 20, 10):  # three missing episodes in one car: an alert, and a network
+            EventFactory(source_record=record, event_type=EventType.MISSING_EPISODE, vehicle_registration="KX21ABC",
+                         occurred_at=timezone.now() - dt.timedelta(days=days))
+    scan_run(rules=[Rule.objects.get(code="repeat-missing")])
+    links_build(raise_alerts=False)
+    now = timezone.now()
+    for child in children:
+        StatutoryClock.objects.create(child=child, kind=ClockKind.ASSESSMENT, start_key=f"test:{child.pk}",
+                                      started_at=now, due_at=now, status=ClockStatus.OPEN, status_at=now)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=children[1], reason="A witness",
+                    named_users=[make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)])
+
+    call_command("export", kind, out=tmp_path / f"{kind}.csv")
+
+    text = (tmp_path / f"{kind}.csv").read_text()
+    assert children[1].reference not in text
+    if kind != "networks":  # a network needs two people: the open child is alone once the other is left out
+        assert children[0].reference in text
+    assert len(list(csv.reader(text.splitlines()))) >= 1

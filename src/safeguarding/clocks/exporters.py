@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Collection
 from pathlib import Path
 
 from django.db import transaction
@@ -39,9 +40,10 @@ def _iso(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
 
 
-def export_clocks(path: Path) -> int:
+def export_clocks(path: Path, *, leave_out: Collection[int] = ()) -> int:
     """Write clocks.csv; ``person_id`` is the child as the hub knows them now (their root), written as
-    persons.csv and alerts.csv write it (P0000123), so that the files join."""
+    persons.csv and alerts.csv write it (P0000123), so that the files join. ``leave_out``: children (any id
+    they have had) whose clocks the file must not hold (the sealed, for a file that leaves the hub)."""
     as_of = data_moment() or dt.datetime.now(dt.UTC)
     rows = 0
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +53,7 @@ def export_clocks(path: Path) -> int:
         # For readers the hub cannot check: the police's own clocks stay out (selectors.police_only_clocks).
         # Only the kinds SPEC.md names: the core group and review conference clocks are the hub's own.
         rows_held = (StatutoryClock.objects.filter(kind__in=CLOCK_KINDS).exclude(police_only_clocks())
+                     .exclude(child_id__in=sorted(leave_out))
                      .order_by("pk")
                      .values_list("pk", "child__root_id", "kind", "started_at", "due_at", "met_at"))
         for pk, person, kind, started, due, met in rows_held.iterator(chunk_size=20_000):

@@ -4,6 +4,7 @@ phones joined by events and relationships, as ``network_id, entity_kind, entity_
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +22,17 @@ NETWORKS_COLUMNS = ["network_id", "entity_kind", "entity_key"]
 _EXPORTED_KINDS: dict[str, str] = {EntityKind.VEHICLE: "vehicle", EntityKind.PLACE: "place", EntityKind.PHONE: "phone"}
 
 
-def network_rows(*, include_police_only: bool, window: Window | None = None) -> list[tuple[str, str, str]]:
+def network_rows(*, include_police_only: bool, window: Window | None = None,
+                 leave_out: Collection[int] = ()) -> list[tuple[str, str, str]]:
     """Every network of at least two people: its id (``N`` and the smallest person id in it, so the
-    same network keeps its id while it only grows), and each member."""
+    same network keeps its id while it only grows), and each member. ``leave_out``: persons (any id they
+    have had) in no network, their links left out before the networks are worked out (the sealed)."""
     table = link_table(shared_only=not include_police_only)
     start, end = (window or Window()).bounds()
     links = nx.in_window(table.arrays, start, end, shared_only=not include_police_only)
+    if leave_out:
+        ids = np.fromiter(leave_out, dtype=np.int64, count=len(leave_out))
+        links = links.where(~np.isin(links.person, ids) & ~np.isin(links.other, ids))
     found = nx.find_networks(links, table.children)
     chosen = np.flatnonzero(found.persons >= 2)
     if not len(chosen):
@@ -52,10 +58,12 @@ def network_rows(*, include_police_only: bool, window: Window | None = None) -> 
     return rows
 
 
-def export_networks(out: Path, *, exported_by: str = "command line", include_police_only: bool = False) -> int:
+def export_networks(out: Path, *, exported_by: str = "command line", include_police_only: bool = False,
+                    leave_out: Collection[int] = ()) -> int:
     """Write networks.csv. Without ``include_police_only`` the networks are those the partnership's
-    agencies may all see (police-only links left out), so the file can go beyond the police."""
-    rows = network_rows(include_police_only=include_police_only)
+    agencies may all see (police-only links left out), so the file can go beyond the police.
+    ``leave_out``: persons in no network (``network_rows``)."""
+    rows = network_rows(include_police_only=include_police_only, leave_out=leave_out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from django.db import transaction
@@ -11,21 +12,25 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.earlywarning.models import Alert
-from safeguarding.earlywarning.selectors import raised_shown
+from safeguarding.earlywarning.selectors import explanation_in_words, raised_shown
 from safeguarding.people.models import person_reference
 
 ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explanation"]
 
 
-def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
+def export_alerts(out: Path, *, exported_by: str = "command line", leave_out: Collection[int] = ()) -> int:
     """One row per alert, oldest first. The explanation is the shared one: an export leaves the hub
     for readers the hub cannot check, so police intelligence that may not go beyond the police is
     counted in it, never described. ``raised_at`` is the moment in the data the rule fired
     (ISO 8601, local time in England with its offset), as a reader outside the police may know it: where
     the event that tipped the rule stays with the police, the moment of the latest event of its evidence
-    they may see (``selectors.raised_shown``); person_id follows merges to the person the child is now."""
+    they may see (``selectors.raised_shown``); person_id follows merges to the person the child is now.
+    ``leave_out``: persons (any id they have had) the file must not name (the sealed, for a file that
+    leaves the hub): their alerts are left out, and another alert naming them calls them a restricted
+    record."""
     rows = (
-        Alert.objects.annotate(shown=raised_shown(None)).order_by("shown", "pk")
+        Alert.objects.exclude(person_id__in=sorted(leave_out)).annotate(shown=raised_shown(None))
+        .order_by("shown", "pk")
         .values_list("pk", "person__root_id", "rule__code", "level", "shown", "explanation")
         .iterator(chunk_size=10_000)
     )
@@ -41,7 +46,7 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
                 rule,
                 level,
                 timezone.localtime(raised_at).isoformat(timespec="seconds"),
-                explanation,
+                explanation_in_words(explanation, hidden=leave_out) if leave_out else explanation,
             ])
             written += 1
     with transaction.atomic():
@@ -50,6 +55,6 @@ def export_alerts(out: Path, *, exported_by: str = "command line") -> int:
             actor_label=exported_by,
             target_kind="alerts.csv",
             target_id=str(out),
-            detail={"rows": written},
+            detail={"rows": written, "persons_left_out": len(leave_out)},
         )
     return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from django.db import transaction
@@ -15,13 +16,14 @@ from safeguarding.people.models import SourceRecord, person_reference
 PERSONS_COLUMNS = list(PERSONS.names)
 
 
-def export_persons(out: Path, *, exported_by: str = "command line") -> int:
+def export_persons(out: Path, *, exported_by: str = "command line", leave_out: Collection[int] = ()) -> int:
     """persons.csv: which source records the hub believes are one person. match_probability is the
     strongest link joining the record to another record of its person, the lowest threshold at which
     it would still join them (docs/decisions.md); 1 where a person decided it; empty for a person of
-    one record."""
+    one record. ``leave_out``: persons (any id they have had) whose records the file must not hold
+    (the sealed, for a file that leaves the hub)."""
     rows = (
-        SourceRecord.objects.order_by("person_id", "source_system__code", "record_id")
+        SourceRecord.objects.exclude(person_id__in=sorted(leave_out)).order_by("person_id", "source_system__code", "record_id")
         .values_list("source_system__code", "record_id", "person_id", "link_probability", "link_method")
         .iterator(chunk_size=20_000)
     )
@@ -48,6 +50,6 @@ def export_persons(out: Path, *, exported_by: str = "command line") -> int:
             actor_label=exported_by,
             target_kind="persons.csv",
             target_id=str(out),
-            detail={"rows": written, "persons": len(sizes)},
+            detail={"rows": written, "persons": len(sizes), "persons_left_out": len(leave_out)},
         )
     return written

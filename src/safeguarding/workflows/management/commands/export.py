@@ -10,10 +10,11 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from safeguarding.clocks.exporters import export_clocks
 from safeguarding.contexts.exporters import export_networks
+from safeguarding.dataprotection.selectors import sealed_person_ids
 from safeguarding.earlywarning.exporters import export_alerts
 from safeguarding.exchange.exporters import export_persons
 
-EXPORTS: dict[str, Callable[[Path], int]] = {
+EXPORTS: dict[str, Callable[..., int]] = {
     "persons": export_persons, "alerts": export_alerts, "clocks": export_clocks, "networks": export_networks,
 }
 
@@ -30,8 +31,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The file leaves the hub for readers it cannot check: no one under a seal is in it.
+        sealed = sealed_person_ids()
         if options["kind"] == "networks":
-            rows = export_networks(options["out"], include_police_only=options["include_police_only"])
+            rows = export_networks(options["out"], include_police_only=options["include_police_only"],
+                                   leave_out=sealed)
         else:
-            rows = EXPORTS[options["kind"]](options["out"])
-        self.stdout.write(f"Wrote {rows:,} rows to {options['out']} (recorded in the audit trail).")
+            rows = EXPORTS[options["kind"]](options["out"], leave_out=sealed)
+        self.stdout.write(f"Wrote {rows:,} rows to {options['out']} (recorded in the audit trail)"
+                          + ("; no one under a seal is in it." if sealed else "."))
