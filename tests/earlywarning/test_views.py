@@ -534,3 +534,20 @@ def test_the_alert_page_opens_one_action_at_a_time(mace) -> None:  # type: ignor
     failed = client.post(reverse("earlywarning:refer", args=[alert.pk]), {"refer-reason": " "}).content.decode()
     opened = re.findall(r'name="alert-action" id="action-(\w+)" open>', failed)
     assert opened == ["refer"]  # the one that needs fixing is open, the others closed
+
+
+def test_the_alerts_panel_referral_is_shown_only_to_those_who_may_open_it(make_user) -> None:  # type: ignore[no-untyped-def]
+    """Those who may read an alert but not the panel's referrals (a lead practitioner, a support worker)
+    are not led to the referral's page, which would refuse them (the single view shows them no referral
+    either). The alert's history still says it was referred: that is what was done with it."""
+    from safeguarding.panel.services import panel_refer
+
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    alert = AlertFactory()
+    referral = panel_refer(child=alert.person, referred_by=coordinator, reason="Seen with older men", alert=alert)
+    for role, shown in ((Role.MACE_COORDINATOR, True), (Role.TRIAGE_WORKER, True), (Role.LEAD_PRACTITIONER, False),
+                        (Role.SUPPORT_WORKER, False)):
+        page = _client(make_user(role=role, agency_kind=AgencyKind.COUNCIL)).get(
+            reverse("earlywarning:detail", args=[alert.pk]))
+        assert page.status_code == 200
+        assert (reverse("panel:detail", args=[referral.pk]) in page.content.decode()) is shown, role

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require, sees_panel
 from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
@@ -98,7 +98,8 @@ def _render_detail(
         "hidden_evidence": selectors.hidden_evidence_count(user=user, alert=alert),
         "history": _history(alert),
         "precision": selectors.rule_precision(alert=alert),
-        "referral": alert.panel_referrals.first(),
+        # Only for those who may open the panel's referrals (as the single view's row).
+        "referral": alert.panel_referrals.first() if sees_panel(user) else None,
         "can_act": can_act,
         "can_open_child": has(user, Capability.VIEW_PERSON),
         "back": (reverse("earlywarning:queue"), "Back to alerts") if has(user, Capability.WORK_ALERTS)
