@@ -518,3 +518,43 @@ def test_a_plan_and_its_clocks_follow_the_child_through_a_merge(panel: Panel) ->
     assert [c.kind for c in clocks_for_person(user=panel.practitioner, person=panel.child)] == [
         "initial_child_protection_conference"
     ]
+
+
+def test_escalations_of_a_clock_the_police_now_hold_stay_with_the_police(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    """A return home interview clock whose missing episode the police have since marked C is theirs alone
+    (clocks.selectors.police_only_clocks): so are its escalations, on the strategic group's page and an
+    agency manager's; a child sealed from the reader is left out likewise."""
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+    from safeguarding.mace.models import Escalation
+    from safeguarding.mace.selectors import agency_work, strategic_escalations
+    from safeguarding.people.models import EventType, Handling
+    from tests.factories import EventFactory, SourceRecordFactory, SourceSystemFactory
+
+    police = SourceSystemFactory(code="police-records", agency=panel.officer.agency)
+    episode = EventFactory(source_record=SourceRecordFactory(source_system=police, person=panel.child),
+                           event_type=EventType.MISSING_EPISODE, handling=Handling.SHAREABLE)
+    now = timezone.now()
+    clock = StatutoryClock.objects.create(child=panel.child, kind=ClockKind.RETURN_HOME_INTERVIEW,
+                                          start_key=f"event:{episode.pk}", started_at=now, due_at=now,
+                                          status=ClockStatus.OVERDUE, status_at=now, agency=panel.coordinator.agency)
+    for level in (1, 2):
+        Escalation.objects.create(clock=clock, level=level, agency=panel.coordinator.agency, escalated_at=now,
+                                  working_days_overdue=3)
+    council_manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    assert [e.clock_id for e in strategic_escalations(user=panel.strategic)] == [clock.pk]
+    assert [e.clock_id for e in agency_work(user=council_manager).escalations] == [clock.pk]
+
+    type(episode).objects.filter(pk=episode.pk).update(handling=Handling.CONDITIONS)  # the police's next extract
+
+    assert strategic_escalations(user=panel.strategic) == []
+    assert agency_work(user=council_manager).escalations == []
+
+    type(episode).objects.filter(pk=episode.pk).update(handling=Handling.SHAREABLE)
+    from django.db import transaction
+
+    from safeguarding.dataprotection.sealing import record_seal
+
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=panel.child, reason="A witness", named_users=[panel.coordinator])
+    assert agency_work(user=council_manager).escalations == []

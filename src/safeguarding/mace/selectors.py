@@ -15,7 +15,7 @@ from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404
+from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, sees_restricted_intelligence
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.clocks.models import ClockStatus, StatutoryClock
@@ -510,6 +510,16 @@ def my_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
     return WorkList("My work", actions, overdue, clocks, meetings, allocations, escalations, approvals, reviews)
 
 
+def _escalations_seen_by(user: User) -> Q:
+    """Escalations this reader may be shown: none of a clock that stays with the police (its missing
+    episode since marked C: ``clocks.selectors.police_only_clocks``), for those outside the police, and
+    none about a child sealed from them (the row names the child's action, clock or concern)."""
+    police_only = Q() if sees_restricted_intelligence(user) else ~Q(
+        clock__in=StatutoryClock.objects.filter(police_only_clocks()).values("pk"))
+    return (police_only & not_hidden(user, "action__plan__child") & not_hidden(user, "clock__child")
+            & not_hidden(user, "concern__child"))
+
+
 def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
     """An agency safeguarding manager's view of their agency's work: every open action it owns,
     every clock it must meet that is being chased, and what has been escalated to it."""
@@ -522,7 +532,7 @@ def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkLi
     if front_door_team().filter(agency_id=user.agency_id).exists():
         mine |= Q(concern__isnull=False)  # the agency's staff decide concerns: undecided ones are its business
     escalations = list(
-        Escalation.objects.filter(mine, level=1)
+        Escalation.objects.filter(mine, _escalations_seen_by(user), level=1)
         .select_related("action__plan__child", "action__owner", "clock__child", "concern")
         .order_by("-escalated_at")[:LIST_LIMIT]
     )
@@ -547,7 +557,8 @@ def strategic_escalations(*, user: User) -> list[Escalation]:
     if not has(user, Capability.VIEW_ESCALATIONS):
         raise PermissionDenied
     return list(
-        Escalation.objects.filter(level=2).select_related("agency", "action__plan", "clock", "concern")
+        Escalation.objects.filter(_escalations_seen_by(user), level=2)
+        .select_related("agency", "action__plan", "clock", "concern")
         .order_by("-escalated_at", "pk")[:LIST_LIMIT]
     )
 
