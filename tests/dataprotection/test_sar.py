@@ -202,6 +202,8 @@ def test_an_adult_suspects_bundle_does_not_tell_him_what_the_police_suspect_or_d
     assert sign_in(Client(), officer).get(reverse("justice:operation", args=[operation.pk])).status_code == 200
     coordinator = UserFactory(role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.COUNCIL])
     assert sign_in(Client(), coordinator).get(reverse("contexts:person", args=[child.person.pk])).status_code == 200
+    # And so is opening his own network: the hub records it as viewing him, with why.
+    assert sign_in(Client(), officer).get(reverse("contexts:person", args=[adult.person.pk])).status_code == 200
     assert AuditEvent.objects.filter(event_type=AuditEventType.PERSONS_LISTED, actor=officer).exists()
 
     sar = services.sar_log(acting_user=dpo, person=adult.person, requester_name="Kyle Dean",
@@ -226,6 +228,7 @@ def test_an_adult_suspects_bundle_does_not_tell_him_what_the_police_suspect_or_d
         assert "Suspected perpetrator" not in copy
         assert "investigation or operation" not in copy and "Operation Willow" not in copy
         assert "Viewed a page listing people" not in copy
+        assert "network" not in copy
 
 
 @pytest.mark.django_db

@@ -27,6 +27,7 @@ from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
+from safeguarding.dataprotection.assemble import NETWORK_OPENED
 from safeguarding.people.selectors import person_for_user_or_404
 
 
@@ -100,7 +101,7 @@ def _chart(request: HttpRequest, person_id: int) -> tuple[selectors.Chart, forms
     user = current_user(request)
     if not has(user, Capability.VIEW_NETWORKS):
         raise Http404
-    person = person_for_user_or_404(user, person_id, purpose="opened the person's network")
+    person = person_for_user_or_404(user, person_id, purpose=NETWORK_OPENED)  # withheld from subject access
     window_form, window = _window(request)
     return selectors.chart_for_person(user=user, person=person, window=window), window_form
 

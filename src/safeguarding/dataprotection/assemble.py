@@ -56,9 +56,15 @@ POLICE_WORK_AUDIT = frozenset({
 POLICE_WORK_PAGES = ("operation ", "disruption and outcomes", "entity ", "network of ", "networks")
 
 
-def _police_work(kind: int, target_kind: str, target_id: str) -> bool:
+# Why a person's record was opened, when it was to draw their network (contexts' views give it): that
+# someone drew his network would tell a suspect the same.
+NETWORK_OPENED = "opened the person's network"
+
+
+def _police_work(kind: int, target_kind: str, target_id: str, reason: str = "") -> bool:
     return kind in POLICE_WORK_AUDIT or (
-        kind == AuditEventType.PERSONS_LISTED and target_kind == "page" and target_id.startswith(POLICE_WORK_PAGES))
+        kind == AuditEventType.PERSONS_LISTED and target_kind == "page" and target_id.startswith(POLICE_WORK_PAGES)
+    ) or (kind == AuditEventType.PERSON_VIEWED and reason == NETWORK_OPENED)
 
 
 def _as_sent(held: SourceRecord | Event | Relationship, fmt: FileFormat) -> list[tuple[str, str]]:
@@ -234,7 +240,7 @@ def _audit(person: Person) -> list[Item]:
     return [
         Item(section=AUDIT_SECTION, kind="withheld_police", source=f"audit trail #{seq}",
              title="A record of police work (withheld)", occurred_at=when, withheld_reason=POLICE_WORK_WITHHELD)
-        if _police_work(kind, target_kind, target_id) else
+        if _police_work(kind, target_kind, target_id, reason) else
         Item(section=AUDIT_SECTION, kind="audit", source=f"audit trail #{seq}", title=str(labels.get(kind, kind)),
              occurred_at=when, fields=[("By", f"{actor} ({agency})" if agency else actor), ("Reason", reason)])
         for seq, when, kind, actor, agency, reason, target_kind, target_id in rows
