@@ -187,3 +187,30 @@ def test_an_alert_resting_only_on_shareable_events_says_the_same_to_everyone(age
     scan_run(as_of=NOW, rules=[Rule.objects.get(code="repeat-missing")])
     alert = Alert.objects.get()
     assert alert.explanation_restricted == "" and "3 events" in alert.explanation
+
+
+def test_a_subject_access_bundle_withholds_an_alert_resting_on_police_intelligence(
+    linked: Linked, agencies: dict[str, Any]
+) -> None:
+    """Chloe's alert rests on intelligence the hub never discloses: even counted, or dated, it would tell
+    her what the police hold. It is withheld whole, and the data protection officer told why, so the
+    police can be asked."""
+    import json
+
+    from safeguarding.dataprotection import services as sar_services
+
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    today = timezone.localdate()
+    sar = sar_services.sar_log(acting_user=dpo, person=linked.alert.person, requester_name="Chloe",
+                               requester_relationship="the person themselves", received_on=today)
+    sar = sar_services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=today, evidence="Passport")
+    sar = sar_services.sar_assemble(acting_user=dpo, sar=sar)
+    sar_services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
+    bundle = json.dumps(json.loads(bytes(sar_services.sar_bundle_produce(acting_user=dpo, sar=sar).data)))
+
+    (withheld,) = [item for item in sar.items.all() if item.source == f"alert {linked.alert.reference}"]
+    assert withheld.title == "An early-warning alert resting on police information (withheld)"
+    assert "refer this part of the request to their data protection team" in withheld.withheld_reason
+    for told in ("not shared beyond the police", "handling conditions", "15 March", "2026-03-15",
+                 *_restricted_facts(linked)):
+        assert told not in bundle, told

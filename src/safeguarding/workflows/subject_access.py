@@ -7,7 +7,7 @@ from __future__ import annotations
 from safeguarding.accounts.access import Capability, capabilities_of
 from safeguarding.accounts.models import AgencyKind, User
 from safeguarding.clocks.selectors import casework_for_subject_access
-from safeguarding.dataprotection.assemble import POLICE_WORK_WITHHELD
+from safeguarding.dataprotection.assemble import POLICE_INTELLIGENCE_WITHHELD, POLICE_WORK_WITHHELD
 from safeguarding.dataprotection.sources import (
     CASEWORK_SECTION,
     PANEL_SECTION,
@@ -70,7 +70,14 @@ def concerns(user: User, person: Person) -> Gathered:
 
 
 def alerts(user: User, person: Person) -> Gathered:
+    """Each alert in its shared words. One that rests partly on police intelligence the hub never
+    discloses (its explanation has more for the police's readers) is withheld whole, as that intelligence
+    is: even counted ("1 more event: police intelligence…") it would tell the person what the police hold."""
     return Gathered([
+        Item(section=SECTIONS[3], kind="withheld_police", source=f"alert {a.reference}",
+             title="An early-warning alert resting on police information (withheld)",
+             occurred_at=getattr(a, "raised_shown", a.raised_at), withheld_reason=POLICE_INTELLIGENCE_WITHHELD)
+        if a.explanation_restricted else
         Item(section=SECTIONS[3], kind="alert", source=f"alert {a.reference}", title=f"Alert: {a.rule.name}",
              occurred_at=getattr(a, "raised_shown", a.raised_at),  # never the moment of police-only intelligence
              fields=[("Level", a.get_level_display()), ("Why", a.explanation), ("What was done", a.get_status_display()),
