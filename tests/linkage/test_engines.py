@@ -3,7 +3,6 @@ model."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -18,12 +17,8 @@ from safeguarding.linkage.pipeline import link
 from safeguarding.linkage.services import linkage_settings
 from safeguarding.linkage.synthetic import SyntheticPartnership
 
-# The engines read no database (the records come as an Arrow table): make test runs them once, on its
-# SQLite run, not again beside PostgreSQL, which keeps the whole suite under 20 minutes.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="the engines read no database: tested once, on the SQLite run",
-)
+# The engines read no database (the records come as an Arrow table): side by side, make test runs them
+# on its SQLite run only, as every test that reaches no database (tests/conftest.py).
 
 
 def test_unknown_engine_is_refused(settings: LinkageSettings) -> None:

@@ -308,7 +308,9 @@ def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
     for start in range(0, len(event_pks), _CHUNK):
         chunk = set(event_pks[start : start + _CHUNK])
         now_restricted = set(Event.objects.filter(restricted_events(), pk__in=chunk).values_list("pk", flat=True))
-        from_events = Link.objects.filter(origin=LinkOrigin.EVENT)
+        # An event's links carry its record (indexed), so the links table is not read whole in the import.
+        records = set(Event.objects.filter(pk__in=chunk).values_list("source_record_id", flat=True))
+        from_events = Link.objects.filter(origin=LinkOrigin.EVENT, source_record_id__in=records)
         changed["restricted"] += from_events.filter(event_id__in=now_restricted, restricted=False).update(restricted=True)
         changed["shared"] += from_events.filter(event_id__in=chunk - now_restricted, restricted=True).update(
             restricted=False)

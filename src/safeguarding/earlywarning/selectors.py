@@ -104,12 +104,12 @@ def raised_shown(user: User | None) -> Case | F:
     when the hub raised the alert."""
     if user is not None and sees_restricted_intelligence(user):
         return F("raised_at")
-    police_only = Event.objects.filter(restricted_events())
+    # Judged on the evidence's own event (joined), not NOT IN over every restricted event (handling is
+    # never NULL, so the negation holds).
     seen = (AlertEvidence.objects.filter(alert=OuterRef("pk"), event__occurred_at__lte=OuterRef("raised_at"))
-            .exclude(event__in=police_only.values("pk")).order_by("-event__occurred_at")
-            .values("event__occurred_at")[:1])
+            .exclude(restricted_events("event__")).order_by("-event__occurred_at").values("event__occurred_at")[:1])
     return Case(
-        When(Exists(police_only.filter(pk=OuterRef("trigger_event_id"))),
+        When(Exists(Event.objects.filter(restricted_events(), pk=OuterRef("trigger_event_id"))),
              then=Coalesce(Subquery(seen, output_field=DateTimeField()), F("created_at"))),
         default=F("raised_at"), output_field=DateTimeField(),
     )

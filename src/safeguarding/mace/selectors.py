@@ -505,7 +505,8 @@ def my_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
         approvals = PanelMeeting.objects.filter(status=MeetingStatus.MINUTES_DRAFTED).filter(
             Q(police_chair=user) | Q(council_chair=user)).exclude(minutes_by=user).count()
     escalations = list(
-        Escalation.objects.filter(action__owner=user).select_related("action__plan", "clock").order_by("-escalated_at")[:50]
+        Escalation.objects.filter(_escalations_seen_by(user), action__owner=user).select_related("action__plan", "clock")
+        .order_by("-escalated_at")[:50]
     )
     return WorkList("My work", actions, overdue, clocks, meetings, allocations, escalations, approvals, reviews)
 

@@ -255,16 +255,18 @@ def is_restricted(event_type: str, handling: str | None) -> bool:
     return handling == Handling.CONDITIONS or (event_type == EventType.INTELLIGENCE and handling != Handling.SHAREABLE)
 
 
-def restricted_event_parts() -> tuple[models.Q, models.Q]:
+def restricted_event_parts(through: str = "") -> tuple[models.Q, models.Q]:
     """``is_restricted``'s two halves as filters on Event, each served by an index: anything marked C
-    (the partial index ``event_handling_c``), and intelligence not marked P (the event type's)."""
-    return (models.Q(handling=Handling.CONDITIONS),
-            models.Q(event_type=EventType.INTELLIGENCE) & ~models.Q(handling=Handling.SHAREABLE))
+    (the partial index ``event_handling_c``), and intelligence not marked P (the event type's).
+    ``through``: the path to the event from another model (``"event__"``)."""
+    return (models.Q(**{f"{through}handling": Handling.CONDITIONS}),
+            models.Q(**{f"{through}event_type": EventType.INTELLIGENCE})
+            & ~models.Q(**{f"{through}handling": Handling.SHAREABLE}))
 
 
-def restricted_events() -> models.Q:
-    """``is_restricted`` as a filter on Event."""
-    marked_c, intelligence = restricted_event_parts()
+def restricted_events(through: str = "") -> models.Q:
+    """``is_restricted`` as a filter on Event (or on a model reaching it ``through`` a path)."""
+    marked_c, intelligence = restricted_event_parts(through)
     return marked_c | intelligence
 
 

@@ -765,6 +765,7 @@ def _tell_about_decision(assessment: ScreeningAssessment, *, approved: bool) -> 
               f"{'approved: it is now in force' if approved else 'refused: the level in force has not changed'}."),
         link=reverse("screening:detail", args=[assessment.pk]),
         keep_out=names_of(child),
+        about=assessment.child_id,
     )
 
 
