@@ -218,3 +218,58 @@ def test_a_subject_access_bundle_withholds_an_alert_resting_on_police_intelligen
     for told in ("not shared beyond the police", "handling conditions", "15 March", "2026-03-15",
                  *_restricted_facts(linked)):
         assert told not in bundle, told
+
+
+def test_an_alerts_words_are_not_shown_beyond_the_police_once_an_event_they_describe_is_marked_c(
+    agencies: dict[str, Any], tmp_path: Path
+) -> None:
+    """The alert was written when all three missing episodes were the police's to share; a later extract
+    marks one C. Its words (which describe that episode) now reach the police alone: others are told to
+    ask them, on the page, in alerts.csv, the concern started from it and subject access."""
+    import json
+
+    from safeguarding.dataprotection import services as sar_services
+    from safeguarding.earlywarning.selectors import REMARKED_SINCE
+    from safeguarding.people.models import Event
+
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    child = PersonFactory(given_name="Dana", date_of_birth="2011-05-05")
+    record = SourceRecordFactory(source_system=police, record_id="DANA-1", person=child)
+    episodes = [EventFactory(source_record=record, event_type=EventType.MISSING_EPISODE, occurred_at=at(day),
+                             handling=Handling.SHAREABLE) for day in ("02-01", "02-10", "02-20")]
+    scan_run(as_of=NOW, rules=[Rule.objects.get(code="repeat-missing")])
+    alert = Alert.objects.get(person=child)
+    written = alert.explanation
+    assert "20 February" in written and not alert.explanation_restricted
+
+    Event.objects.filter(pk=episodes[1].pk).update(handling=Handling.CONDITIONS)  # the police's next extract
+
+    def explanation_for(agency_kind: str) -> str:
+        client = Client()
+        sign_in(client, UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[agency_kind]))
+        page = client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+        return page.split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
+
+    assert "ask the police safeguarding team" in explanation_for(AgencyKind.COUNCIL)
+    assert "10 February" not in explanation_for(AgencyKind.COUNCIL)
+    assert "10 February" in explanation_for(AgencyKind.POLICE)
+    export_alerts(tmp_path / "alerts.csv")
+    (row,) = list(csv.DictReader((tmp_path / "alerts.csv").open(encoding="utf-8")))
+    assert row["explanation"] == REMARKED_SINCE
+    police_triage = UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.POLICE])
+    client = Client()
+    sign_in(client, police_triage)
+    page = client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    assert "10 February" not in page.split('name="concern-description"', 1)[1].split("</textarea>", 1)[0]
+
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    today = timezone.localdate()
+    sar = sar_services.sar_log(acting_user=dpo, person=child, requester_name="Dana",
+                               requester_relationship="the person themselves", received_on=today)
+    sar = sar_services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=today, evidence="Passport")
+    sar = sar_services.sar_assemble(acting_user=dpo, sar=sar)
+    (withheld,) = [item for item in sar.items.all() if item.source == f"alert {alert.reference}"]
+    assert withheld.withheld_reason
+    sar_services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
+    bundle = json.dumps(json.loads(bytes(sar_services.sar_bundle_produce(acting_user=dpo, sar=sar).data)))
+    assert written not in bundle

@@ -12,7 +12,12 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.earlywarning.models import Alert
-from safeguarding.earlywarning.selectors import explanation_in_words, raised_shown
+from safeguarding.earlywarning.selectors import (
+    REMARKED_SINCE,
+    explanation_in_words,
+    raised_shown,
+    remarked_since_written,
+)
 from safeguarding.people.models import person_reference
 
 ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explanation"]
@@ -34,12 +39,14 @@ def export_alerts(out: Path, *, exported_by: str = "command line", leave_out: Co
         .values_list("pk", "person__root_id", "rule__code", "level", "shown", "explanation")
         .iterator(chunk_size=10_000)
     )
+    remarked = remarked_since_written()  # alerts whose words may describe an event the police hold now
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = spreadsheet_safe_writer(handle)
         writer.writerow(ALERTS_COLUMNS)
         for pk, pid, rule, level, raised_at, explanation in rows:
+            explanation = REMARKED_SINCE if pk in remarked else explanation
             writer.writerow([
                 f"A{pk:06d}",
                 person_reference(int(pid)),  # the person the child is now, whatever id the alert was raised on

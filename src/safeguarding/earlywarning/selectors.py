@@ -202,12 +202,36 @@ def alerts_for_person(*, user: User, person: Person) -> QuerySet[Alert]:
     )
 
 
+# The shared words of an alert whose events included none the police held when they were written, and
+# one they hold now (a later extract marked it C): the words may describe it.
+REMARKED_SINCE = ("Some of the records this alert rests on have since been marked by the police as not to be "
+                  "shared beyond them, so why it was raised is not shown here: ask the police safeguarding team.")
+
+
+def remarked_since_written(alerts: Iterable[int] | None = None) -> set[int]:
+    """Which alerts' shared words were written when none of their events stayed with the police (no
+    fuller text was kept for the police) while one does now: the police have marked it C since, and
+    the words may describe it. Of ``alerts``, or of every alert (an export: one read of the evidence)."""
+    evidence = AlertEvidence.objects.filter(restricted_events("event__"), alert__explanation_restricted="")
+    if alerts is not None:
+        evidence = evidence.filter(alert_id__in=list(alerts))
+    return set(evidence.values_list("alert_id", flat=True).distinct())
+
+
+def shared_explanation(alert: Alert, *, remarked: bool | None = None) -> str:
+    """The words every casework reader may see (``remarked``: already known from
+    ``remarked_since_written``)."""
+    if remarked is None:
+        remarked = alert.pk in remarked_since_written([alert.pk])
+    return REMARKED_SINCE if remarked else alert.explanation
+
+
 def alert_explanation(*, user: User, alert: Alert) -> str:
     """Why the alert was raised, in the words this reader may see: the full text (describing police
     intelligence that may not go beyond the police) only for those who may see that intelligence."""
-    if alert.explanation_restricted and sees_restricted_intelligence(user):
-        return alert.explanation_restricted
-    return alert.explanation
+    if sees_restricted_intelligence(user):
+        return alert.explanation_restricted or alert.explanation
+    return shared_explanation(alert)
 
 
 _PERSON_REFERENCE = re.compile(r"\bP(\d{7})\b")

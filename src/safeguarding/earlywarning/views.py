@@ -52,7 +52,7 @@ def _concern_text(alert: Alert) -> str:
     """A concern is read by every casework role whatever the agency of whoever raised it, so it is
     started from the alert's shared words, never from the text only the police may read, and names
     no one under a seal, whoever is raising it (another child in the same car: "a restricted record")."""
-    shared = selectors.explanation_in_words(alert.explanation, hidden=sealed_person_ids())
+    shared = selectors.explanation_in_words(selectors.shared_explanation(alert), hidden=sealed_person_ids())
     return f"Early-warning alert {alert.reference} ({alert.rule.name}): {shared}"
 
 
