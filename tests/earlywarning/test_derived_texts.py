@@ -154,7 +154,7 @@ def test_an_alert_tipped_by_police_only_intelligence_is_not_dated_by_it_outside_
     # The alert's own date, where the police also see the intelligence itself dated beside it.
     raised = read[0].split(">Raised</dt>", 1)[1].split("</dd>", 1)[0]
     assert ("15 March 2026" in raised) is police
-    assert ("when the hub raised it: the police hold the events it rests on" in raised) is not police
+    assert ("when the hub raised it: the police hold the event that completed the pattern" in raised) is not police
 
     export_alerts(tmp_path / "alerts.csv")
     row = next(r for r in csv.DictReader((tmp_path / "alerts.csv").open(encoding="utf-8"))
