@@ -14,7 +14,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.contexts import networks as nx
 from safeguarding.contexts.models import Entity, EntityKind
-from safeguarding.contexts.selectors import Window, link_table
+from safeguarding.contexts.selectors import Window, link_table, without_persons
 from safeguarding.people.models import person_reference
 
 NETWORKS_COLUMNS = ["network_id", "entity_kind", "entity_key"]
@@ -30,9 +30,7 @@ def network_rows(*, include_police_only: bool, window: Window | None = None,
     table = link_table(shared_only=not include_police_only)
     start, end = (window or Window()).bounds()
     links = nx.in_window(table.arrays, start, end, shared_only=not include_police_only)
-    if leave_out:
-        ids = np.fromiter(leave_out, dtype=np.int64, count=len(leave_out))
-        links = links.where(~np.isin(links.person, ids) & ~np.isin(links.other, ids))
+    links = without_persons(links, leave_out)
     found = nx.find_networks(links, table.children)
     chosen = np.flatnonzero(found.persons >= 2)
     if not len(chosen):

@@ -186,15 +186,19 @@ def _source(link: Link, user: User) -> str:
     return f"{link.source_system.code if link.source_system else ''} record"
 
 
+def without_persons(links: nx.LinkArrays, persons: Collection[int]) -> nx.LinkArrays:
+    """The links touching none of these persons (any id they have had), on either side."""
+    if not persons:
+        return links
+    ids = np.fromiter(persons, dtype=np.int64, count=len(persons))
+    return links.where(~np.isin(links.person, ids) & ~np.isin(links.other, ids))
+
+
 def _without_sealed(links: nx.LinkArrays, user: User) -> nx.LinkArrays:
     """A sealed person (``accounts.access.persons_hidden_from``) is in no network, chart or count for
     a viewer who is neither named on the seal nor holding break-glass access: their links are left
     out before anything is worked out, as police-only links are."""
-    hidden = persons_hidden_from(user)
-    if not hidden:
-        return links
-    ids = np.fromiter(hidden, dtype=np.int64, count=len(hidden))
-    return links.where(~np.isin(links.person, ids) & ~np.isin(links.other, ids))
+    return without_persons(links, persons_hidden_from(user))
 
 
 def _lines(links: QuerySet[Link], user: User) -> list[LinkLine]:

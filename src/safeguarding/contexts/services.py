@@ -62,8 +62,8 @@ from safeguarding.people.models import (
     PersonRole,
     Relationship,
     SourceRecord,
+    is_restricted,
     person_reference,
-    restricted_events,
 )
 from safeguarding.screening.selectors import children_screened_at_risk
 
@@ -307,10 +307,12 @@ def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
     changed = {"restricted": 0, "shared": 0}
     for start in range(0, len(event_pks), _CHUNK):
         chunk = set(event_pks[start : start + _CHUNK])
-        now_restricted = set(Event.objects.filter(restricted_events(), pk__in=chunk).values_list("pk", flat=True))
+        read = Event.objects.filter(pk__in=chunk).values_list("pk", "source_record_id", "event_type", "handling")
+        events = {pk: (record, is_restricted(event_type, handling)) for pk, record, event_type, handling in read}
+        now_restricted = {pk for pk, (_, restricted) in events.items() if restricted}
         # An event's links carry its record (indexed), so the links table is not read whole in the import.
-        records = set(Event.objects.filter(pk__in=chunk).values_list("source_record_id", flat=True))
-        from_events = Link.objects.filter(origin=LinkOrigin.EVENT, source_record_id__in=records)
+        from_events = Link.objects.filter(origin=LinkOrigin.EVENT,
+                                          source_record_id__in={record for record, _ in events.values()})
         changed["restricted"] += from_events.filter(event_id__in=now_restricted, restricted=False).update(restricted=True)
         changed["shared"] += from_events.filter(event_id__in=chunk - now_restricted, restricted=True).update(
             restricted=False)

@@ -218,12 +218,9 @@ def remarked_since_written(alerts: Iterable[int] | None = None) -> set[int]:
     return set(evidence.values_list("alert_id", flat=True).distinct())
 
 
-def shared_explanation(alert: Alert, *, remarked: bool | None = None) -> str:
-    """The words every casework reader may see (``remarked``: already known from
-    ``remarked_since_written``)."""
-    if remarked is None:
-        remarked = alert.pk in remarked_since_written([alert.pk])
-    return REMARKED_SINCE if remarked else alert.explanation
+def shared_explanation(alert: Alert) -> str:
+    """The words every casework reader may see."""
+    return REMARKED_SINCE if alert.pk in remarked_since_written([alert.pk]) else alert.explanation
 
 
 def alert_explanation(*, user: User, alert: Alert) -> str:

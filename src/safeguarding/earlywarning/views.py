@@ -92,7 +92,6 @@ def _render_detail(
     context: dict[str, Any] = {
         "alert": alert,
         "raised": selectors.alert_raised_shown(user=user, alert=alert),
-        "explanation": selectors.alert_explanation(user=user, alert=alert),
         "explanation_parts": selectors.alert_explanation_parts(user=user, alert=alert),
         "evidence": list(selectors.alert_evidence(user=user, alert=alert)),
         "hidden_evidence": selectors.hidden_evidence_count(user=user, alert=alert),
