@@ -78,9 +78,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Every test that reaches a database runs on both. Run alone, or one after the other, each runs all."""
     if os.environ.get("HUB_TESTS_SIDE_BY_SIDE") != "1" or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
-    kept = [item for item in items if reaches_a_database(item)]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if not reaches_a_database(item)])
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (kept if reaches_a_database(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
 
