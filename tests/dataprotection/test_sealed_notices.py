@@ -54,7 +54,7 @@ def test_an_urgent_concern_about_a_sealed_child_is_told_only_to_the_front_door_t
     referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
     named = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     other = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
-    child = _sealed_child(make_user, [referrer, named])
+    child = _sealed_child(make_user, [named])
 
     concern_raise(raised_by=referrer, child=child, seen_on=timezone.localdate(), description="Picked up by a car",
                   immediate_danger=True)
@@ -121,3 +121,118 @@ def test_the_files_the_hub_hands_out_name_no_one_under_a_seal(make_user: Any, tm
     if kind != "networks":  # a network needs two people: the open child is alone once the other is left out
         assert children[0].reference in text
     assert len(list(csv.reader(text.splitlines()))) >= 1
+
+
+def _withheld(dpo: User) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=dpo, kind=NotificationKind.SEAL_WITHHELD))
+
+
+def test_an_urgent_concern_the_seal_keeps_from_the_whole_front_door_reaches_the_data_protection_officer(
+    make_user: Any,
+) -> None:
+    """A child in immediate danger must reach someone: when the seal names no one at the front door, the
+    officer who keeps the seals is told, by reference only, so that the seal can name whoever must act."""
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    front_door = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = _sealed_child(make_user, [make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.EDUCATION)])
+    dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
+
+    concern_raise(raised_by=referrer, child=child, seen_on=timezone.localdate(), description="Picked up by a car",
+                  immediate_danger=True)
+
+    assert not _told(front_door, NotificationKind.CONCERN_URGENT)
+    [notice] = _withheld(dpo)
+    assert child.reference in notice.subject and "reached no one" in notice.subject
+    assert "An urgent concern" in notice.body and "Sealed Child" not in notice.body
+    assert notice.link == "/audit/sealed/"
+
+
+def test_a_notice_the_seal_lets_through_to_someone_troubles_no_one(make_user: Any) -> None:
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    named = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = _sealed_child(make_user, [named])
+
+    concern_raise(raised_by=referrer, child=child, seen_on=timezone.localdate(), description="Picked up by a car",
+                  immediate_danger=True)
+
+    assert _told(named, NotificationKind.CONCERN_URGENT)
+    assert not Notification.objects.filter(kind=NotificationKind.SEAL_WITHHELD).exists()
+
+
+def test_an_overdue_action_the_seal_keeps_from_every_manager_is_still_noticed(make_user: Any) -> None:
+    """The owner the seal names is told the action is escalated; the agency's managers it does not name
+    are not; and because no manager was told, the data protection officer is."""
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    owner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    child = _sealed_child(make_user, [coordinator, owner])
+    dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
+    plan = mace.plan_open(acting_user=coordinator, child=child)
+    action = mace.action_create(acting_user=coordinator, plan=plan, description="Visit at home", owner=owner,
+                                due_on=timezone.localdate() + dt.timedelta(days=14))
+    type(action).objects.filter(pk=action.pk).update(due_on=dt.date(2026, 3, 2))
+
+    mace.escalations_run(now=dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC))
+
+    assert _told(owner, NotificationKind.ESCALATED)
+    assert not _told(manager, NotificationKind.ESCALATED)
+    [notice] = _withheld(dpo)
+    assert f"Action {action.reference} is overdue" in notice.body
+
+
+def test_the_data_protection_officer_changes_who_a_seal_names(make_user: Any) -> None:
+    from safeguarding.accounts.access import persons_hidden_from
+    from safeguarding.audit.models import AuditEvent, AuditEventType
+    from safeguarding.dataprotection.models import SealedRecord
+    from safeguarding.dataprotection.sealing import seal_name
+
+    leaving = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    arriving = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child = _sealed_child(make_user, [leaving])
+    dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
+    seal = SealedRecord.objects.get(person=child)
+    assert child.pk in persons_hidden_from(arriving)
+
+    with pytest.raises(ServiceError, match="Only the data protection officer"):
+        seal_name(acting_user=leaving, seal=seal, named_users=[arriving], reason="A new social worker")
+    with pytest.raises(ServiceError, match="Say why"):
+        seal_name(acting_user=dpo, seal=seal, named_users=[arriving], reason=" ")
+    scrutineer = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    with pytest.raises(ServiceError, match=f"cannot open people's records: {scrutineer.username}"):
+        seal_name(acting_user=dpo, seal=seal, named_users=[arriving, scrutineer], reason="A new social worker")
+    seal_name(acting_user=dpo, seal=seal, named_users=[arriving], reason="A new social worker")
+
+    assert child.pk not in persons_hidden_from(arriving)
+    assert child.pk in persons_hidden_from(leaving)
+    row = AuditEvent.objects.get(event_type=AuditEventType.SEAL_NAMES_CHANGED)
+    assert row.detail == {"added": [arriving.username], "removed": [leaving.username]}
+    assert row.reason == "A new social worker" and row.actor == dpo
+
+
+def test_the_seals_page_shows_and_changes_who_it_names(make_user: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.dataprotection.models import SealedRecord
+    from tests.factories import sign_in
+
+    leaving = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    arriving = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child = _sealed_child(make_user, [leaving])
+    seal = SealedRecord.objects.get(person=child)
+    page = reverse("dataprotection:seal", args=[seal.pk])
+    client = sign_in(Client(), User.objects.get(role=Role.DATA_PROTECTION_OFFICER))
+
+    shown = client.get(page).content.decode()
+    assert f"({leaving.username}, " in shown and f'value="{leaving.username}"' in shown
+
+    wrong = client.post(page, {"change": "named", "named": f"{arriving.username}, nobody-here", "reason": "New"})
+    assert "No one who can sign in to the hub has the username nobody-here" in wrong.content.decode()
+    assert list(seal.named_users.all()) == [leaving]
+
+    done = client.post(page, {"change": "named", "named": arriving.username, "reason": "A new social worker"})
+    assert done.status_code == 302
+    assert list(seal.named_users.all()) == [arriving]
+    assert f"({arriving.username}, " in client.get(page).content.decode()
+    assert sign_in(Client(), leaving).get(page).status_code == 404

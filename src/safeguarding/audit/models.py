@@ -89,6 +89,7 @@ class AuditEventType(models.IntegerChoices):
     RECORD_UNSEALED = 1342, "Unsealed a person's record"
     BREAK_GLASS = 1343, "Broke the glass to open a sealed record"
     BREAK_GLASS_REVIEWED = 1344, "Reviewed a use of break-glass access"
+    SEAL_NAMES_CHANGED = 1345, "Changed who a seal names"
     RETENTION_RULE_CHANGED = 1360, "Changed a retention rule"
     LEGAL_HOLD_PLACED = 1361, "Placed a legal hold"
     LEGAL_HOLD_RELEASED = 1362, "Released a legal hold"

@@ -356,3 +356,9 @@ def person_reference(value: str | None) -> int | None:
     """The person id a hub reference names (``P0000239``, ``p239``), or None."""
     match = _PERSON_REFERENCE.match(value or "")
     return int(match.group(1)) if match else None
+
+
+def reference_of(pk: int) -> str:
+    """The hub reference of a person id (``P0000239``): the one writing of it, which ``person_reference``
+    reads back."""
+    return f"P{pk:07d}"

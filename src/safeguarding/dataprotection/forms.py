@@ -89,6 +89,14 @@ class SealForm(forms.Form):
                             error_messages={"required": "Name at least one person who works with the record"})
 
 
+class SealNamesForm(forms.Form):
+    named = forms.CharField(label="Who may open it", max_length=1000,
+                            help_text="Usernames, separated by commas: everyone who works with the record now",
+                            error_messages={"required": "Name at least one person who works with the record"})
+    reason = forms.CharField(label="Why are the people named changing?", widget=forms.Textarea, max_length=4000,
+                             error_messages={"required": "Say why the people named are changing"})
+
+
 class SealReviewForm(forms.Form):
     keep_sealed = forms.ChoiceField(label="Decision", choices=[("yes", "Keep it sealed"), ("no", "Unseal it")],
                                     widget=forms.RadioSelect, error_messages={"required": "Choose a decision"})

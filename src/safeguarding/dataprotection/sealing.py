@@ -29,15 +29,24 @@ def _require(user: User) -> None:
         raise ServiceError("Only the data protection officer seals records")
 
 
+def _able_to_open(named: list[User]) -> None:
+    """A seal names the people who may open the record: someone who cannot open people's records at all
+    is refused by name, not silently left off."""
+    unable = sorted(u.username for u in named if not has(u, Capability.VIEW_PERSON))
+    if unable:
+        raise ServiceError(f"These people cannot open people's records: {', '.join(unable)}", field="named")
+
+
 def record_seal(*, acting_user: User, person: Person, reason: str, named_users: Iterable[User]) -> SealedRecord:
     """Restrict a person's record to the named users (a survivor now on the staff, a witness, a
     high-profile case). Everyone else is answered *not found* unless they break the glass."""
     _require(acting_user)
-    named = [u for u in named_users if has(u, Capability.VIEW_PERSON)]
+    named = list({u.pk: u for u in named_users}.values())
     if not reason.strip():
         raise ServiceError("Give the reason for sealing the record", field="reason")
+    _able_to_open(named)
     if not named:
-        raise ServiceError("Name at least one person who works with the record", field="named_users")
+        raise ServiceError("Name at least one person who works with the record", field="named")
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -52,6 +61,33 @@ def record_seal(*, acting_user: User, person: Person, reason: str, named_users: 
     except IntegrityError as exc:
         raise ServiceError("This record is already sealed") from exc
     return seal
+
+
+def seal_name(*, acting_user: User, seal: SealedRecord, named_users: Iterable[User], reason: str) -> SealedRecord:
+    """Change who the seal names, as the people working with the record change (a new social worker, a
+    coordinator taking over a plan). Everyone named must be able to open people's records; at least one
+    must be named; the reason and who was added and removed go to the audit trail."""
+    _require(acting_user)
+    wanted = list({u.pk: u for u in named_users}.values())
+    if not reason.strip():
+        raise ServiceError("Say why the people named are changing", field="reason")
+    _able_to_open(wanted)
+    if not wanted:
+        raise ServiceError("Name at least one person who works with the record", field="named")
+    with transaction.atomic():
+        locked = SealedRecord.objects.select_for_update().get(pk=seal.pk)
+        if not locked.active:
+            raise ServiceError("This record is no longer sealed")
+        before = {u.pk: u.username for u in locked.named_users.all()}
+        after = {u.pk: u.username for u in wanted}
+        if before.keys() == after.keys():
+            raise ServiceError("The seal already names exactly these people", field="named")
+        locked.named_users.set(wanted)
+        audit_record(event_type=AuditEventType.SEAL_NAMES_CHANGED, actor=acting_user, target_kind="sealed_record",
+                     target_id=locked.pk, person_id=locked.person_id, reason=reason.strip(),
+                     detail={"added": sorted(after[k] for k in after.keys() - before.keys()),
+                             "removed": sorted(before[k] for k in before.keys() - after.keys())})
+    return locked
 
 
 def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, note: str) -> SealReview:

@@ -4,6 +4,7 @@ access requests with their redaction review and bundle, disclosures, sealed reco
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -183,13 +184,10 @@ def sealed_list(request: HttpRequest) -> HttpResponse:
     form = dp_forms.SealForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         person = selectors.person_for_audit(reference=form.cleaned_data["reference"])
-        names = [n.strip() for n in form.cleaned_data["named"].split(",") if n.strip()]
-        named = list(User.objects.filter(username__in=names, is_active=True))
+        named = _named_users(form)
         if person is None:
             form.add_error("reference", "No person has this hub reference")
-        elif len(named) != len(set(names)):
-            form.add_error("named", "Enter the usernames of people who can sign in to the hub")
-        else:
+        elif named is not None:
             try:
                 sealing.record_seal(acting_user=user, person=person, reason=form.cleaned_data["reason"],
                                     named_users=named)
@@ -202,12 +200,38 @@ def sealed_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dataprotection/sealed.html", {"seals": seals, "form": form, "uses": uses})
 
 
+def _named_users(form: forms.Form) -> list[User] | None:
+    """The users a seal form names (usernames separated by commas), or None with the form's error when
+    any of them is not someone who can sign in to the hub."""
+    names = {n.strip() for n in form.cleaned_data["named"].split(",") if n.strip()}
+    named = list(User.objects.filter(username__in=names, is_active=True).order_by("username"))
+    unknown = sorted(names - {u.username for u in named})
+    if unknown:
+        form.add_error("named", f"No one who can sign in to the hub has the username {', '.join(unknown)}")
+        return None
+    return named
+
+
 @require_http_methods(["GET", "POST"])
 def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
     user = current_user(request)
     seal = selectors.seal_for_user_or_404(user, seal_id)
-    form = dp_forms.SealReviewForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
+    naming = request.method == "POST" and request.POST.get("change") == "named"
+    current = ", ".join(u.username for u in seal.named_users.order_by("username"))
+    names_form = dp_forms.SealNamesForm(request.POST if naming else None, initial={"named": current})
+    form = dp_forms.SealReviewForm(_posted(request) if not naming else None)
+    if naming and names_form.is_valid():
+        named = _named_users(names_form)
+        if named is not None:
+            try:
+                sealing.seal_name(acting_user=user, seal=seal, named_users=named,
+                                  reason=names_form.cleaned_data["reason"])
+            except ServiceError as exc:
+                add_service_error(names_form, exc)
+            else:
+                messages.success(request, "The people named on the seal are changed")
+                return redirect("dataprotection:seal", seal.pk)
+    if request.method == "POST" and not naming and form.is_valid():
         try:
             sealing.seal_review(acting_user=user, seal=seal, keep_sealed=form.cleaned_data["keep_sealed"] == "yes",
                                 note=form.cleaned_data["note"])
@@ -217,7 +241,8 @@ def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
             messages.success(request, "Review recorded")
             return redirect("dataprotection:sealed")
     return render(request, "dataprotection/seal_detail.html",
-                  {"seal": seal, "form": form, "reviews": list(seal.reviews.select_related("reviewed_by")),
+                  {"seal": seal, "form": form, "names_form": names_form, "summary_forms": [names_form, form],
+                   "named": list(seal.named_users.select_related("agency").order_by("username")), "reviews": list(seal.reviews.select_related("reviewed_by")),
                    "uses": list(seal.break_glass.select_related("user__agency").order_by("-at"))})
 
 

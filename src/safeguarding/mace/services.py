@@ -811,13 +811,16 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
             new.append(Escalation(action=action, level=level, agency_id=action.owner_agency_id, escalated_at=now,
                                   working_days_overdue=late))
             who = managers.get(action.owner_agency_id, []) if level == 1 else strategic
-            if level == 1:
-                who = [*who, action.owner]
-            told.append((who, f"Action {action.reference} is overdue and has been escalated",
-                         f"Action {action.reference} on plan {action.plan.reference} was due by "
-                         f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
-                         f"It has been escalated {EscalationLevel(level).label.lower()}.",
-                         link if level == 1 else to_the_group, names_of(action.plan.child), action.plan.child_id))
+            notice = (f"Action {action.reference} is overdue and has been escalated",
+                      f"Action {action.reference} on plan {action.plan.reference} was due by "
+                      f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
+                      f"It has been escalated {EscalationLevel(level).label.lower()}.",
+                      link if level == 1 else to_the_group, names_of(action.plan.child), action.plan.child_id)
+            told.append((who, *notice))
+            # The owner is told apart from the managers: a seal naming the owner but none of the managers
+            # must still be noticed (notify tells the data protection officer when no manager is told).
+            if level == 1 and action.owner not in who:
+                told.append(([action.owner], *notice))
     for clock in clocks:
         late = working_days_between(local_date(clock.due_at), today)
         for level in _levels_due(done_clocks, clock.pk, late, threshold):

@@ -24,6 +24,7 @@ class NotificationKind(models.TextChoices):
     LICENSING_REFERRAL = "licensing_referral", "A licence holder referred to licensing"
     TOOL_SAFEGUARD_REMOVED = "tool_safeguard_removed", "A safeguard taken out of the screening tool"
     SECOND_CHILD_LINKED = "second_child_linked", "A second child linked to the same vehicle, phone or place"
+    SEAL_WITHHELD = "seal_withheld", "A notice a seal kept from everyone it was for"
 
 
 class Notification(models.Model):

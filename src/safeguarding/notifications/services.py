@@ -12,11 +12,13 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import persons_hidden_from
+from safeguarding.accounts.access import Capability, persons_hidden_from, roles_with
 from safeguarding.accounts.models import User
 from safeguarding.core.jobs import run_in_background
+from safeguarding.core.normalise import reference_of
 from safeguarding.notifications.models import Notification, NotificationKind
 
 logger = logging.getLogger(__name__)
@@ -77,8 +79,10 @@ def notify(
         raise NamedChildError("A notification must not name the child: it carries a reference and a link only")
     now = timezone.now()
     url = f"{settings.HUB_BASE_URL}{link}" if link.startswith("/") else link
-    people = {user.pk: user for user in recipients if user is not None and user.is_active
-              and (about is None or about not in persons_hidden_from(user))}
+    meant = {user.pk: user for user in recipients if user is not None and user.is_active}
+    people = {pk: user for pk, user in meant.items() if about is None or about not in persons_hidden_from(user)}
+    if about is not None and meant and not people:
+        _tell_the_seals_keepers(kind, subject, about, len(meant))
     rows = Notification.objects.bulk_create(
         [
             Notification(
@@ -100,6 +104,23 @@ def notify(
     if ids:
         run_in_background(notifications_send, ids)
     return rows
+
+
+def _tell_the_seals_keepers(kind: NotificationKind, subject: str, about: int, meant: int) -> None:
+    """A seal kept a notice from everyone it was for: an urgent concern, a referral or an escalation
+    about a sealed child would otherwise reach no one. The data protection officer, who keeps the
+    seals, is told instead, so that the seal names whoever must act."""
+    keepers = User.objects.filter(role__in=roles_with(Capability.RECORDS_MANAGEMENT), is_active=True)
+    reference = reference_of(about)
+    notify(
+        recipients=keepers, kind=NotificationKind.SEAL_WITHHELD,
+        subject=f"A notice about sealed record {reference} reached no one",
+        body=(f"The seal on {reference} kept this notice from all {meant} of the people it was for, because it "
+              f"names none of them:\n\n{NotificationKind(kind).label}: {subject}\n\nIf any of them must act, "
+              f"name them on the seal (open the seal from the sealed records page), or see that someone it "
+              f"names acts."),
+        link=reverse("dataprotection:sealed"),
+    )
 
 
 def notifications_send(ids: list[int]) -> int:

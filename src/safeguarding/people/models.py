@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 
 from safeguarding.accounts.models import Agency
+from safeguarding.core.normalise import reference_of
 
 
 class SourceSystem(models.Model):
@@ -38,7 +39,7 @@ class PersonRole(models.TextChoices):
 def person_reference(pk: int) -> str:
     """The hub's stable id of a person as users, explanations and every export show it (P0000123):
     persons.csv, alerts.csv, clocks.csv and networks.csv all write it, so that they join."""
-    return f"P{pk:07d}"
+    return reference_of(pk)
 
 
 class Person(models.Model):
