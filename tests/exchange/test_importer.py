@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from safeguarding.accounts.models import Agency, AgencyKind
@@ -301,6 +302,33 @@ def test_an_older_extract_does_not_overwrite_newer_values(systems: dict, tmp_pat
     record = SourceRecord.objects.get(record_id="P1")
     assert (record.family_name, record.phones) == ("Barker-Smith", "")
     assert record.updated_at == dt.datetime(2025, 2, 10, 9, 0, tzinfo=UTC)
+    # Listed with its line, as every row the import did not take is.
+    (issue,) = issues_at(result, "people.csv")[2]
+    assert (issue.severity, issue.column) == (IssueSeverity.WARNING, "updated_at")
+    assert issue.reason == "updated_at is older than the hub's copy of this record (2025-02-10 09:00): the row changed nothing"
+
+
+@pytest.mark.django_db
+def test_a_row_of_no_known_age_fills_what_a_dated_record_lacks_and_overwrites_nothing(
+    systems: dict, tmp_path: Path
+) -> None:
+    dated = write_extract(tmp_path / "a", {"people.csv": people_file(
+        people_row("P1", given_name="Chloe", family_name="Barker", updated_at="2025-01-10T09:00:00"),
+    )})
+    undated = write_extract(tmp_path / "b", {"people.csv": people_file(
+        people_row("P1", given_name="NoStamp", family_name="Barker", phone="07700 900123"),
+    )})
+    import_extract(dated)
+
+    result = import_extract(undated)
+
+    record = SourceRecord.objects.get(record_id="P1")
+    assert (record.given_name, record.family_name, record.phones) == ("Chloe", "Barker", "+447700900123")
+    assert record.updated_at == dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
+    (issue,) = issues_at(result, "people.csv")[2]
+    assert issue.severity == IssueSeverity.WARNING
+    assert "updated_at is empty and the hub's copy of this record is dated 2025-01-10 09:00" in issue.reason
+    assert issue.reason.endswith(": its given_name kept, the row only filled what was unknown")
 
 
 @pytest.mark.django_db
@@ -598,18 +626,51 @@ def test_a_missing_required_column_rejects_that_file_only(systems: dict, example
 
 
 @pytest.mark.django_db
-def test_a_file_that_is_not_utf8_is_refused_with_its_line(systems: dict, example: Path) -> None:
-    lines = (example / "events.csv").read_bytes().splitlines(keepends=True)
-    lines[3] = lines[3].replace(b"Unauthorised", b"Unauthorised \xe9")
-    (example / "events.csv").write_bytes(b"".join(lines))
-
+def test_a_row_that_is_not_utf8_is_rejected_with_its_line_and_the_rest_imported(
+    systems: dict, example: Path
+) -> None:
+    """SPEC.md: a row that cannot be read is rejected with its file, line and reason; the rest of the
+    extract is still imported. One bad byte in a person's row loses neither the file's other people
+    nor the events about them."""
+    lines = (example / "people.csv").read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b",F,", b",F \xe9,")
+    (example / "people.csv").write_bytes(b"".join(lines))
     result = import_extract(example)
 
-    (issue,) = issues_at(result, "events.csv")[4]
-    assert "not valid UTF-8 at line 4" in issue.reason
-    assert not Event.objects.exists()  # the rows before line 4 are taken back with the file
-    assert SourceRecord.objects.count() == 6
-    assert ImportIssue.objects.filter(run=result.run, file_name="events.csv").count() == 1
+    (issue,) = issues_at(result, "people.csv")[3]
+    assert issue.severity == IssueSeverity.REJECTED
+    assert "not valid UTF-8 at line 3 (byte 0xe9" in issue.reason
+    assert not result.counts["people.csv"].file_rejected
+    assert SourceRecord.objects.count() == 5  # the six people but the one on line 3
+    kept = ImportIssue.objects.get(run=result.run, file_name="people.csv", line_number=3).row
+    assert kept["record_id"] == "NICHE-77812" and "\ufffd" in kept["sex"]  # the row, to mend and send again
+    # Only the events about that one person wait for it; the others are imported.
+    waiting = [i for i in result.issues if "neither in this extract" in i.reason]
+    assert waiting and all("NICHE-77812" in i.reason for i in waiting)
+    assert Event.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b'"P1"x', "not readable as CSV at line 3"),
+        (b"P\x001", "line 3 contains a NUL byte"),
+    ],
+)
+def test_a_row_that_is_not_csv_is_rejected_and_the_file_read_on(
+    systems: dict, tmp_path: Path, bad: bytes, reason: str
+) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "people.csv").write_bytes(
+        b"source_system,record_id\npolice-records,P0\npolice-records," + bad + b"\npolice-records,P2\n")
+
+    result = import_extract(tmp_path / "x")
+
+    (issue,) = result.issues
+    assert (issue.line, issue.severity) == (3, IssueSeverity.REJECTED)
+    assert reason in issue.reason
+    assert sorted(SourceRecord.objects.values_list("record_id", flat=True)) == ["P0", "P2"]
 
 
 @pytest.mark.django_db
@@ -697,6 +758,20 @@ def test_import_command_lists_fifty_issues_then_points_to_the_rejects_file(
 
 
 @pytest.mark.django_db
+def test_import_command_fails_when_a_whole_file_is_refused_after_importing_the_rest(
+    systems: dict, example: Path
+) -> None:
+    (example / "relationships.csv").write_text("source_system,record_id\n")
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match=r"relationships\.csv was not imported at all"):
+        call_command("import_extract", str(example), "--quiet", stdout=out)
+
+    assert "whole file" in out.getvalue()
+    assert SourceRecord.objects.count() == 6 and Event.objects.exists()
+
+
+@pytest.mark.django_db
 def test_import_command_fails_with_a_one_line_message(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="does not exist"):
         call_command("import_extract", str(tmp_path / "nowhere"), "--quiet")
@@ -763,10 +838,9 @@ def test_relationship_values_checked(systems: dict, example: Path) -> None:
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not valid UTF-8 at line 1"),
         (b'source_system,record_id\npolice-records,"P1\n', "quoted value in the row at line 2 is never closed"),
-        (b"source_system,record_id\npolice-records,P\x001\n", "line 2 contains a NUL byte"),
         (b"", "has no header row"),
         ("source_system,record_id\n".encode("utf-16-le"), "line 1 contains a NUL byte"),
-        (b'source_system,record_id\npolice-records,"P1"x\n', "not readable as CSV at line 2"),
+        (b'source_system,"record_id"x\npolice-records,P1\n', "the header row cannot be read: not readable as CSV"),
     ],
 )
 def test_a_file_that_is_not_csv_is_refused_with_a_clear_reason(
@@ -823,7 +897,7 @@ def test_an_import_large_next_to_the_tables_builds_their_indexes_after_and_store
                                                                    "person__family_name"))) == ordinary
     assert {t: _indexes(t) for t in tables} == before
     later = write_extract(tmp_path / "later", {"people.csv": PEOPLE_HEADER + "\n" + "".join(
-        f"{system},{record_id},,,Renamed,,,,,,,,,,,,2031-01-01T00:00:00\n"
+        f"{system},{record_id},,,Renamed,,,,,,,,,,,,2026-01-01T00:00:00\n"
         for system, record_id in SourceRecord.objects.values_list("source_system__code", "record_id"))})
     again = import_extract(later)
     assert again.counts["people.csv"].updated == ordinary[0][1]
@@ -848,3 +922,33 @@ def test_a_vehicle_registration_of_no_uk_shape_is_set_aside_and_never_becomes_a_
     warned = {i.line: i.reason for i in result.issues if i.file == "events.csv"}
     assert sorted(warned) == [3, 4, 5, 6]
     assert warned[3] == "vehicle_registration 'UNKNOWN' is not a UK registration; set aside"
+
+
+@pytest.mark.django_db
+def test_a_moment_that_has_not_come_yet_is_impossible(systems: dict, tmp_path: Path) -> None:
+    """SPEC.md rejects an impossible occurred_at: a typed 2099 would otherwise be the latest moment the
+    hub knows, and every clock judged at it overdue. A date of birth, a return or an update stamp that
+    has not come yet is set aside with a warning, its row kept."""
+    tomorrow_but_one = (timezone.localdate() + dt.timedelta(days=2)).isoformat()
+    people = people_file(people_row("P1", date_of_birth="2031-05-01", updated_at="2099-01-01T00:00"),
+                         people_row("P2", date_of_birth=timezone.localdate().isoformat()))
+    events = EVENTS_HEADER + "\n" + "".join([
+        "police-records,E1,P1,missing_episode,2099-01-13,,,,,,,\n",
+        f"police-records,E2,P1,missing_episode,{tomorrow_but_one},,,,,,,\n",
+        f"police-records,E3,P1,missing_episode,2026-01-05T22:00,{tomorrow_but_one}T01:00,,,,,,\n",
+        f"police-records,E4,P1,missing_episode,{timezone.localdate().isoformat()},,,,,,,\n",
+    ])
+    extract = write_extract(tmp_path / "x", {"people.csv": people, "events.csv": events})
+
+    result = import_extract(extract)
+
+    events_issues = {line: i for line, [i] in issues_at(result, "events.csv").items()}
+    assert {line: i.severity for line, i in events_issues.items()} == {
+        2: IssueSeverity.REJECTED, 3: IssueSeverity.REJECTED, 4: IssueSeverity.WARNING}
+    assert events_issues[2].reason == "occurred_at '2099-01-13' is not a real ISO 8601 date or date-time, or is later than today"
+    assert sorted(Event.objects.values_list("event_id", flat=True)) == ["E3", "E4"]
+    assert Event.objects.get(event_id="E3").ended_at is None
+    people_issues = {i.column for i in issues_at(result, "people.csv")[2]}
+    assert people_issues == {"date_of_birth", "updated_at"} and 3 not in issues_at(result, "people.csv")
+    first = SourceRecord.objects.get(record_id="P1")
+    assert (first.date_of_birth, first.updated_at) == ("", None)

@@ -12,6 +12,7 @@ headers from it, and the benchmarks build their extracts from it; none keeps its
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -96,14 +97,34 @@ def _code(vocabulary: Sequence[str], case: Callable[[str], str]) -> Callable[[st
     return read
 
 
+# A moment later than this far past the time of the import cannot have happened yet (SPEC.md: an
+# impossible occurred_at); a day allows for a sending system's clock and time zone.
+_FUTURE_GRACE = dt.timedelta(days=1)
+_LATER_THAN_TODAY = ", or is later than today"
+
+
+def _latest_possible() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + _FUTURE_GRACE
+
+
 def _partial_date(text: str) -> str | None:
+    """A date of birth, whole or partial; None if it is not one or has not come yet."""
     found = normalise.partial_date(text)
-    return None if found is None else str(found)
+    if found is None or found.earliest > _latest_possible().date():
+        return None
+    return str(found)
 
 
 def _instant(text: str) -> Any:
-    found = normalise.moment(text)
+    found = _past_moment(text)
     return None if found is None else found[0]
+
+
+def _past_moment(text: str) -> tuple[dt.datetime, bool] | None:
+    """An ISO 8601 moment that has already come (a typed 2099 would otherwise be the latest thing the
+    hub knows: every clock judged at it would be overdue)."""
+    found = normalise.moment(text)
+    return None if found is None or found[0] > _latest_possible() else found
 
 
 def _limit(model: type[models.Model], name: str) -> int | None:
@@ -298,7 +319,8 @@ PEOPLE = FileFormat(
         Column(
             "date_of_birth", "YYYY-MM-DD; may be partial: YYYY-MM or YYYY", field="date_of_birth",
             normalise=_partial_date,
-            warning="date_of_birth {value!r} is not a real date (YYYY-MM-DD, YYYY-MM or YYYY)" + _SET_ASIDE,
+            warning="date_of_birth {value!r} is not a real date (YYYY-MM-DD, YYYY-MM or YYYY)" + _LATER_THAN_TODAY
+            + _SET_ASIDE,
         ),
         Column(
             "sex", "F, M, X (other), U (unknown)", field="sex", normalise=_code(SEX_CODES, str.upper),
@@ -341,7 +363,8 @@ PEOPLE = FileFormat(
         ),
         Column(
             "updated_at", "ISO 8601; a later extract with a newer value replaces the record", field="updated_at",
-            normalise=_instant, warning="updated_at {value!r} is not an ISO 8601 date-time" + _SET_ASIDE,
+            normalise=_instant,
+            warning="updated_at {value!r} is not an ISO 8601 date-time" + _LATER_THAN_TODAY + _SET_ASIDE,
         ),
     ),
     rules=(
@@ -366,12 +389,12 @@ EVENTS = FileFormat(
         ),
         Column(
             "occurred_at", "ISO 8601 date or date-time (local time in England if no offset)", required=True,
-            normalise=normalise.moment, spread=("occurred_at", "occurred_date_only"),
-            rejection="occurred_at {value!r} is not a real ISO 8601 date or date-time",
+            normalise=_past_moment, spread=("occurred_at", "occurred_date_only"),
+            rejection="occurred_at {value!r} is not a real ISO 8601 date or date-time" + _LATER_THAN_TODAY,
         ),
         Column(
             "ended_at", "for episodes (e.g. a missing episode's return)", field="ended_at", normalise=_instant,
-            warning="ended_at {value!r} is not a real ISO 8601 date or date-time" + _SET_ASIDE,
+            warning="ended_at {value!r} is not a real ISO 8601 date or date-time" + _LATER_THAN_TODAY + _SET_ASIDE,
             not_before="occurred_at", order_warning="ended_at {value!r} is before occurred_at {other!r}" + _SET_ASIDE,
         ),
         _text("location_name", Event, "free text"),

@@ -245,24 +245,54 @@ def _physical_lines(stream: IO[bytes], budget: Budget) -> Iterator[bytes]:
         yield pending
 
 
-def decoded_lines(stream: IO[bytes], budget: Budget) -> Iterator[str]:
-    """The physical lines of a file as text, stopping with the line number at the first bad byte."""
-    for number, raw in enumerate(_physical_lines(stream, budget), start=1):
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
-        if b"\x00" in raw:
-            # Text files hold no NUL; a file saved as UTF-16 without its mark is full of them, and
-            # PostgreSQL cannot store one.
-            raise FileRefused(number, f"line {number} contains a NUL byte: this is not a UTF-8 CSV text file "
-                                      "(saved as UTF-16?)")
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise FileRefused(
-                number,
-                f"not valid UTF-8 at line {number} (byte 0x{raw[exc.start]:02x}, character {exc.start + 1}); "
-                "save the file as UTF-8 and import it again",
-            ) from None
+class DecodedLines:
+    """The physical lines of a file as text. A line that is not UTF-8 (or holds a NUL) is decoded with
+    the replacement character and noted in ``bad`` with its reason, so that the row it belongs to is
+    rejected with its line number and the rest of the file is still read (SPEC.md). In the header
+    (line 1) it refuses the file: without the header no row can be read."""
+
+    def __init__(self, stream: IO[bytes], budget: Budget) -> None:
+        self.bad: dict[int, str] = {}
+        self.last = ""  # the last line read, as text: what a rejected row's line held
+        self._lines = self._decoded(stream, budget)
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self._lines)
+        return self.last
+
+    def _decoded(self, stream: IO[bytes], budget: Budget) -> Iterator[str]:
+        for number, raw in enumerate(_physical_lines(stream, budget), start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            problem = ""
+            if b"\x00" in raw:
+                # Text files hold no NUL; a file saved as UTF-16 without its mark is full of them, and
+                # PostgreSQL cannot store one.
+                problem = f"line {number} contains a NUL byte: this is not a UTF-8 CSV text file (saved as UTF-16?)"
+                raw = raw.replace(b"\x00", b"")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problem = problem or (f"not valid UTF-8 at line {number} (byte 0x{raw[exc.start]:02x}, character "
+                                      f"{exc.start + 1}); save the file as UTF-8 and import the row again")
+                text = raw.decode("utf-8", errors="replace")
+            if problem:
+                if number == 1:
+                    raise FileRefused(number, problem.replace("import the row again", "import it again"))
+                self.bad[number] = problem
+            yield text
+
+
+class RowUnreadable(Exception):
+    """One row that cannot be read (a byte that is not UTF-8, broken quoting): it is rejected with its
+    line and reason, and the file goes on."""
+
+    def __init__(self, line: int, reason: str, cells: dict[str, str]) -> None:
+        super().__init__(reason)
+        self.line, self.reason, self.cells = line, reason, cells
 
 
 # --- Rows -----------------------------------------------------------------------------------------
@@ -303,7 +333,9 @@ class CsvFile:
         # where this module stops reading a line anyway.
         if csv.field_size_limit() < MAX_LINE_BYTES:
             csv.field_size_limit(MAX_LINE_BYTES)
-        self._reader = csv.reader(decoded_lines(stream, budget), strict=True)
+        self.header: list[str] = []  # until it is read: a row unreadable in it is reported with no names
+        self._lines = DecodedLines(stream, budget)
+        self._reader = csv.reader(self._lines, strict=True)
         self.header = self._read_header()
         self.rows_read = 0
         self._bytes_at_batch = 0
@@ -311,12 +343,16 @@ class CsvFile:
     def _next(self) -> list[str] | None:
         start = self._reader.line_num + 1
         try:
-            return next(self._reader)
+            values = next(self._reader)
         except StopIteration:
             return None
         except csv.Error as exc:
             line = self._reader.line_num
             message = str(exc)
+            if "unexpected end of data" not in message and "field larger than field limit" not in message:
+                # The reader starts afresh at the next line: only this row is lost, and it is reported.
+                raise RowUnreadable(start, f"not readable as CSV at line {line} ({message}); check the quoting",
+                                    {"line as sent": self._lines.last.rstrip("\r\n")}) from None
             if "unexpected end of data" in message:
                 line = start
                 reason = f"a quoted value in the row at line {start} is never closed (the file ends inside it)"
@@ -327,12 +363,17 @@ class CsvFile:
                     f"{MAX_LINE_BYTES // _MB} MB (line {line}), the most the hub reads as one value: its closing quote "
                     "is missing, or it is far longer than any record holds"
                 )
-            else:
-                reason = f"not readable as CSV at line {line} ({message}); check the quoting"
             raise FileRefused(line, reason) from None
+        bad = [self._lines.bad.pop(n) for n in range(start, self._reader.line_num + 1) if n in self._lines.bad]
+        if bad:
+            raise RowUnreadable(start, bad[0], dict(zip(self.header, values, strict=False)))
+        return values
 
     def _read_header(self) -> list[str]:
-        header = self._next()
+        try:
+            header = self._next()
+        except RowUnreadable as exc:
+            raise FileRefused(exc.line, f"the header row cannot be read: {exc.reason}") from None
         if header is None or not any(cell.strip() for cell in header):
             raise FileRefused(1, f"{self.name} has no header row")
         names = header_names(header, self.name)
@@ -363,7 +404,18 @@ class CsvFile:
         budget = self._budget
         blank_limit = budget.limits.blank_lines
         batch_from = budget.bytes
-        while (values := self._next()) is not None:
+        while True:
+            try:
+                values = self._next()
+            except RowUnreadable as exc:
+                previous_end = self._reader.line_num
+                blank_run = 0
+                self.rows_read += 1
+                budget.row()
+                reject(exc.line, exc.reason, exc.cells)
+                continue
+            if values is None:
+                break
             line = previous_end + 1  # a quoted value may span lines: report where the row starts
             previous_end = self._reader.line_num
             if not values:

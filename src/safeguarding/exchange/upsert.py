@@ -154,6 +154,10 @@ def _changes(stored: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]
     return {name: value for name, value in incoming.items() if stored[name] != value}
 
 
+def _stamp(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 def _not_held(record_ids: list[str], system_code: str) -> str:
     names = " and ".join(repr(r) for r in record_ids)
     return (f"the hub holds no {system_code} record {names}: it is neither in this extract's people.csv "
@@ -207,6 +211,10 @@ class Upsert:
             self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.WARNING, warning["reason"],
                                   warning["column"], raw))
 
+    def _warn(self, batch: StagedBatch, index: int, column: str, reason: str) -> None:
+        self.counts.warnings += 1
+        self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.WARNING, reason, column, batch.raw(index)))
+
     def _bring_up_to_date(
         self, stored: dict[str, Any], row: Accepted, changed: list[dict[str, Any]], **stamp: Any
     ) -> None:
@@ -254,12 +262,26 @@ class Upsert:
                 new.append(index)
                 continue
             row = batch.row(index)
-            incoming_at = row.values.get("updated_at")
-            if record["updated_at"] is not None and incoming_at is not None and incoming_at < record["updated_at"]:
+            incoming_at, stored_at = row.values.get("updated_at"), record["updated_at"]
+            if stored_at is not None and incoming_at is not None and incoming_at < stored_at:
                 # An older copy than the hub's: applying it would overwrite newer values.
                 counts.unchanged += 1
                 counts.older += 1
+                self._warn(batch, index, "updated_at", f"updated_at is older than the hub's copy of this record "
+                           f"({_stamp(stored_at)}): the row changed nothing")
                 continue
+            if stored_at is not None and incoming_at is None:
+                # A copy of no known age meets a dated one: it may fill what the hub does not know,
+                # never overwrite what it does (SPEC.md: nothing overwritten by an older value).
+                kept = sorted(name for name, value in row.values.items()
+                              if name != "raw" and record[name] not in (None, "") and record[name] != value)
+                for name in kept:
+                    del row.values[name]
+                named = [c.name for c in PEOPLE.columns if c.field in kept]  # a value, not its derived keys
+                if named:
+                    self._warn(batch, index, "updated_at", f"updated_at is empty and the hub's copy of this record is "
+                               f"dated {_stamp(stored_at)}: its {', '.join(named)} kept, the row only filled what "
+                               "was unknown")
             self._bring_up_to_date(record, row, changed, changed_at=now)
         if new:
             values = batch.columns(new, _RECORD_DEFAULTS)

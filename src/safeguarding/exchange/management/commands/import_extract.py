@@ -38,6 +38,11 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self._summary(result), ending="")
+        refused = [name for name in FILE_ORDER if name in result.counts and result.counts[name].file_rejected]
+        if refused:
+            # The rest of the extract is imported, but a scheduled import must not pass a whole file by.
+            raise CommandError(f"{' and '.join(refused)} {'was' if len(refused) == 1 else 'were'} not imported "
+                               "at all: see the reason above, mend the file and import it again")
 
     def _import_with_progress(self, path: Path | str) -> ImportResult:
         bars = Progress(
