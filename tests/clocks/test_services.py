@@ -159,6 +159,42 @@ def test_a_missing_episode_the_police_marked_c_starts_no_clock_and_stays_with_th
     assert [e for e in escalations_run() if e.clock_id == clock.pk] == []
 
 
+def test_an_interview_keeps_the_return_time_of_an_episode_the_police_later_marked_c_from_others(  # type: ignore[no-untyped-def]
+    make_user, systems
+) -> None:
+    """The interview is the council's own casework and stays on its page; when the child came back from
+    an episode the police have since marked C is theirs: neither the casework page nor the child's
+    subject access bundle says it to anyone else."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.workflows.subject_access import casework
+    from tests.factories import sign_in
+
+    child, police, _ = child_with_records(systems)
+    ended = timezone.now() - dt.timedelta(hours=30)
+    episode = EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE,
+                           occurred_at=ended - dt.timedelta(hours=10), ended_at=ended)
+    clocks_refresh()
+    council = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    return_home_interview_record(acting_user=council, child=child, missing_episode=episode, outcome="held",
+                                 held_at=timezone.now(), interviewer="Jo Green", child_said="Stayed in town")
+    returned = f"after the return of {ended.astimezone(ENGLAND):%-d %B %Y, %H:%M}"
+    page = reverse("clocks:casework", args=[child.pk])
+    assert returned in sign_in(Client(), council).get(page).content.decode()
+
+    episode.handling = "C"
+    episode.save(update_fields=["handling"])
+
+    shown = sign_in(Client(), council).get(page).content.decode()
+    assert "Stayed in town" in shown and "after the return of" not in shown
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    assert returned in sign_in(Client(), officer).get(page).content.decode()
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    [interview] = [i for i in casework(dpo, child).items if i.kind == "return_home_interview"]
+    assert dict(interview.fields)["After the return of"] == ""
+
+
 def test_a_practitioner_records_a_return_home_interview(make_user, systems) -> None:  # type: ignore[no-untyped-def]
     worker = make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.VOLUNTARY)
     child, police, _ = child_with_records(systems)

@@ -27,7 +27,7 @@ from safeguarding.clocks.models import (
 from safeguarding.core.calendar import local_date
 from safeguarding.core.lists import Column, Listing, listing
 from safeguarding.people import identity
-from safeguarding.people.models import Event, EventType, Handling, Person, restricted_events
+from safeguarding.people.models import Event, EventType, Handling, Person, is_restricted, restricted_events
 
 
 def sees_clocks(user: User) -> bool:
@@ -187,7 +187,19 @@ def casework_for_person(*, user: User, person: Person) -> tuple[list[CaseworkSte
                  .select_related("agency", "recorded_by").order_by("-occurred_at")[:50])
     interviews = list(ReturnHomeInterview.objects.filter(identity.same_person("child", person))
                       .select_related("agency", "recorded_by", "missing_episode").order_by("-held_at")[:50])
+    police = sees_restricted_intelligence(user)
+    for interview in interviews:
+        interview.return_shown = return_shown(interview, police=police)  # type: ignore[attr-defined]
     return steps, interviews
+
+
+def return_shown(interview: ReturnHomeInterview, *, police: bool) -> dt.datetime | None:
+    """When the child returned from the episode the interview followed, for this reader: the interview
+    is the agency's own casework, but the episode's times are the police's once they mark it C."""
+    episode = interview.missing_episode
+    if not police and is_restricted(episode.event_type, episode.handling):
+        return None
+    return episode.ended_at
 
 
 def casework_for_subject_access(*, user: User, person: Person) -> tuple[list[CaseworkStep], list[ReturnHomeInterview]]:

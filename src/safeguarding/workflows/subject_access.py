@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from safeguarding.accounts.access import Capability, capabilities_of
 from safeguarding.accounts.models import AgencyKind, User
-from safeguarding.clocks.selectors import casework_for_subject_access
+from safeguarding.clocks.selectors import casework_for_subject_access, return_shown
 from safeguarding.dataprotection.assemble import POLICE_INTELLIGENCE_WITHHELD, POLICE_WORK_WITHHELD
 from safeguarding.dataprotection.sources import (
     CASEWORK_SECTION,
@@ -127,8 +127,8 @@ def casework(user: User, person: Person) -> Gathered:
             section=CASEWORK_SECTION, kind="return_home_interview", source=source,
             title=f"Return home interview recorded by {i.agency.name}", occurred_at=i.held_at,
             fields=[("Outcome", i.get_outcome_display()),
-                    ("After the return of", f"{i.missing_episode.ended_at:%-d %B %Y, %H:%M}"
-                     if i.missing_episode.ended_at else ""),
+                    ("After the return of", f"{returned:%-d %B %Y, %H:%M}"
+                     if (returned := return_shown(i, police=False)) else ""),
                     ("Held by", i.interviewer), ("Places named", i.places_named), ("People named", i.people_named),
                     ("Why it was not held", i.reason_not_held)],
             third_parties=[ThirdParty(2, Category.IDENTIFIER), ThirdParty(3, Category.IDENTIFIER),
