@@ -135,6 +135,31 @@ def test_the_operations_list_counts_what_the_operations_page_shows(world: World,
 
 
 @pytest.mark.parametrize("reader", ["named", "not named"])
+def test_the_outcome_figures_count_what_the_readers_lists_show(world: World, reader: str) -> None:
+    """Beside a disruption list that says "None yet", figures of one notice and one arrest would say that
+    something naming a sealed person is there."""
+    from safeguarding.justice import selectors
+
+    user = world.named if reader == "named" else world.not_named
+    figures = selectors.outcome_figures(user=user)
+
+    expected = 1 if reader == "named" else 0
+    assert figures.disruptions_by_kind["Child abduction warning notice"] == expected
+    assert figures.by_kind["Arrest"] == expected
+    assert sum(sum(month.values()) for _, month in figures.by_month) == expected
+
+
+def test_opening_a_notice_is_in_the_trail_of_both_people_it_names(world: World) -> None:
+    from safeguarding.audit.models import about_person
+
+    sign_in(Client(), world.named).get(reverse("justice:disruption", args=[world.disruption_id]))
+
+    for person in (world.sealed, world.child):
+        assert AuditEvent.objects.filter(about_person([person.pk]), event_type=AuditEventType.OPERATION_VIEWED,
+                                         target_kind="disruption").exists()
+
+
+@pytest.mark.parametrize("reader", ["named", "not named"])
 def test_a_decision_on_a_sealed_persons_record_is_undone_only_by_those_the_seal_names(world: World,
                                                                                         reader: str) -> None:
     client = sign_in(Client(), world.named if reader == "named" else world.not_named)

@@ -428,6 +428,7 @@ def one_or_404(
     person_of: Callable[[M], int | None],
     reason: Callable[[M], str] = lambda _record: "",
     detail: Callable[[M], dict[str, Any]] = lambda _record: {},
+    shown: Callable[[M], Iterable[int | None]] = lambda _record: (),
 ) -> M:
     """The one record the (already filtered) query finds, its viewing written to the audit trail.
 
@@ -449,6 +450,9 @@ def one_or_404(
             person_id=person_of(record),
             reason=reason(record),
             detail=detail(record),
+            # A record that names others besides its person (a notice names the adult and the child):
+            # each of them finds this viewing in their own trail.
+            shown=[pk for pk in shown(record) if pk is not None],
         )
     return record
 

@@ -123,6 +123,7 @@ def disruption_for_user_or_404(user: User, disruption_id: int) -> Disruption:
         Disruption.objects.filter(_disruptions_seen_by(user), pk=disruption_id).select_related("adult", "child", "operation"),
         user=user, allowed=_sees(user), event_type=AuditEventType.OPERATION_VIEWED, target_kind="disruption",
         person_of=lambda d: d.child_id or d.adult_id,
+        shown=lambda d: (d.adult_id, d.child_id),
     )
 
 
@@ -150,14 +151,19 @@ class OutcomeFigures:
 
 
 def outcome_figures(*, user: User) -> OutcomeFigures:
+    """The counts, of what the user's pages would show: an outcome or notice naming someone sealed from
+    them is not counted (beside a list that leaves it out, a count one higher says it is there)."""
     if not (_sees(user) or has(user, Capability.VIEW_AGGREGATES)):
         raise Http404
-    by_kind = dict(JusticeOutcome.objects.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    disruptions = dict(Disruption.objects.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    d_outcomes = dict(DisruptionOutcome.objects.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    outcomes = JusticeOutcome.objects.filter(not_hidden(user))
+    seen = Disruption.objects.filter(_disruptions_seen_by(user))
+    by_kind = dict(outcomes.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    disruptions = dict(seen.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    d_outcomes = dict(DisruptionOutcome.objects.filter(disruption__in=seen.values("pk")).values_list("kind")
+                      .annotate(n=Count("pk")).values_list("kind", "n"))
     monthly: dict[dt.date, dict[str, int]] = {}
     for month, kind, n in (
-        JusticeOutcome.objects.annotate(month=TruncMonth("on")).values_list("month", "kind").annotate(n=Count("pk"))
+        outcomes.annotate(month=TruncMonth("on")).values_list("month", "kind").annotate(n=Count("pk"))
         .values_list("month", "kind", "n").order_by("month")
     ):
         monthly.setdefault(month, {k.label: 0 for k in OutcomeKind})[OutcomeKind(kind).label] = n
