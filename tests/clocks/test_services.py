@@ -417,3 +417,38 @@ def test_a_conference_that_makes_no_plan_starts_no_further_clock(make_user) -> N
     with pytest.raises(ServiceError, match="Record the conference that made the child protection plan first"):
         casework_step_record(acting_user=worker, child=child, kind=StepKind.REVIEW_CONFERENCE, positive=True,
                              occurred_at=at("05-16"))
+
+
+@pytest.mark.parametrize(("role", "agency_kind", "may"), [
+    (Role.LEAD_PRACTITIONER, AgencyKind.COUNCIL, True),
+    (Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY, False),
+    (Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE, False),
+    (Role.LEAD_PRACTITIONER, AgencyKind.HEALTH, False),
+])
+def test_only_childrens_social_care_records_the_steps_of_child_protection(  # type: ignore[no-untyped-def]
+    make_user, role: str, agency_kind: str, may: bool
+) -> None:
+    """A strategy discussion starts the conference clock, and a conference makes or ends a child
+    protection plan, by which health staff flag the child: no one outside the agency that leads them may
+    record one, nor is offered it; every agency may record a visit."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.clocks.services import steps_recordable_by
+    from tests.factories import sign_in
+
+    user = make_user(role=role, agency_kind=agency_kind)
+    child = PersonFactory()
+    record = lambda: casework_step_record(  # noqa: E731
+        acting_user=user, child=child, kind=StepKind.STRATEGY_DISCUSSION, occurred_at=timezone.now())
+    if may:
+        record()
+        assert clock_of(child, ClockKind.INITIAL_CONFERENCE)
+    else:
+        with pytest.raises(ServiceError, match="recorded by children's social care"):
+            record()
+        assert not StatutoryClock.objects.filter(child=child).exists()
+    assert (StepKind.INITIAL_CONFERENCE in steps_recordable_by(user)) == may
+    assert StepKind.VISIT in steps_recordable_by(user)
+    form = sign_in(Client(), user).get(reverse("clocks:step", args=[child.pk])).content.decode()
+    assert ('value="review_child_protection_conference"' in form) == may and 'value="visit"' in form

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from django import forms
@@ -61,6 +62,14 @@ class StepForm(forms.Form):
                            help_text="For a visit, what the child said, in their own words, and what you saw. Where "
                                      "no conference is needed, say why: the strategy discussion started no section 47 "
                                      "enquiry, or the enquiry found no conference was needed")
+
+    def __init__(self, *args: Any, steps: Collection[str] | None = None, **kwargs: Any) -> None:
+        """``steps``: the kinds this user may record (all when None)."""
+        super().__init__(*args, **kwargs)
+        if steps is not None:
+            field = self.fields["kind"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(value, label) for value, label in StepKind.choices if value in steps]
 
     def occurred_at(self) -> dt.datetime:
         return dt.datetime.combine(self.cleaned_data["occurred_on"], dt.time(12, 0), tzinfo=ENGLAND)

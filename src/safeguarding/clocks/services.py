@@ -24,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
-from safeguarding.accounts.models import User
+from safeguarding.accounts.models import AgencyKind, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks import engine
@@ -234,6 +234,26 @@ def _check_moment(moment: dt.datetime, what: str) -> None:
         raise ServiceError(f"The date of the {what} cannot be in the future", field="occurred_on")
 
 
+# The steps that start the child protection clocks, or make, keep or end a child protection plan: on
+# them hang the plans list health staff flag children by, and escalations to the strategic group.
+CHILD_PROTECTION_STEPS = frozenset({StepKind.STRATEGY_DISCUSSION, StepKind.INITIAL_CONFERENCE, StepKind.NO_CONFERENCE,
+                                    StepKind.CORE_GROUP, StepKind.REVIEW_CONFERENCE})
+
+
+def _leads_child_protection(user: User) -> bool:
+    """Children's social care (a council agency) leads section 47 enquiries and conferences; a
+    partnership may name another agency in its roles and responsibilities matrix."""
+    agency = user.agency
+    if agency is None:
+        return False
+    return agency.kind == AgencyKind.COUNCIL or agency.pk == responsible_agency(ClockKind.INITIAL_CONFERENCE)
+
+
+def steps_recordable_by(user: User) -> list[str]:
+    """The kinds of casework step this user may record."""
+    return [kind for kind in StepKind.values if kind not in CHILD_PROTECTION_STEPS or _leads_child_protection(user)]
+
+
 def casework_step_record(
     *,
     acting_user: User,
@@ -252,6 +272,9 @@ def casework_step_record(
         raise ServiceError("Your account is not linked to an agency")
     if kind not in StepKind.values:
         raise ServiceError("Choose what happened", field="kind")
+    if kind in CHILD_PROTECTION_STEPS and not _leads_child_protection(acting_user):
+        raise ServiceError("Strategy discussions, conferences and core groups are recorded by children's social care "
+                           "(or the agency the roles and responsibilities matrix names for them)", field="kind")
     _check_moment(occurred_at, "step")
     child = identity.current(child)
     steps = CaseworkStep.objects.filter(identity.same_person("child", child))

@@ -57,7 +57,7 @@ def step_record(request: HttpRequest, person_id: int) -> HttpResponse:
     user = current_user(request)
     require(user, Capability.RECORD_CASEWORK)
     person = person_for_user_or_404(user, person_id, purpose="recording casework")
-    form = StepForm(request.POST or None)
+    form = StepForm(request.POST or None, steps=services.steps_recordable_by(user))
     if request.method == "POST" and form.is_valid():
         try:
             services.casework_step_record(
