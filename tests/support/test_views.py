@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.core.errors import ServiceError
 from safeguarding.support import services
 from safeguarding.support.models import SupportPlan
 from tests.factories import PersonFactory, UserFactory, sign_in
@@ -84,3 +85,34 @@ def test_lived_experience_is_read_without_who_it_came_from(worker, agencies) -> 
     assert "Dunmore" not in page and plan.reference not in page
     referrer = UserFactory(role=Role.REFERRER, agency=agencies[AgencyKind.EDUCATION])
     assert _client(referrer).get(reverse("support:lived-experience")).status_code == 403
+
+
+def test_a_survivor_withdraws_consent_and_the_partnership_stops_reading_their_summary(  # type: ignore[no-untyped-def]
+    worker, agencies
+) -> None:
+    """Consent may be withdrawn at any time, after the plan has closed too: the summary leaves the
+    partnership's reading at once and stays on the plan, marked withdrawn. Only the holding agency's
+    support workers may record it."""
+    plan = services.support_plan_open(acting_user=worker, person=PersonFactory())
+    entry = services.lived_experience_record(
+        acting_user=worker, plan=plan, summary="A youth worker believed me.", themes=["trusted_adult"],
+        consent_given=True, written_on=timezone.localdate(),
+    )
+    services.support_plan_close(acting_user=worker, plan=plan, reason="Support ended well")
+    scrutineer = UserFactory(role=Role.PARTNERSHIP_MANAGER, agency=agencies[AgencyKind.COUNCIL])
+    reading = reverse("support:lived-experience")
+    assert "A youth worker believed me." in _client(scrutineer).get(reading).content.decode()
+    withdraw = reverse("support:lived-experience-withdraw", args=[plan.pk, entry.pk])
+    other = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.HEALTH])
+    assert _client(other).post(withdraw, {"their_words": ""}).status_code == 404
+
+    client = _client(worker)
+    assert client.post(withdraw, {"their_words": "I don't want it used now"}).status_code == 302
+
+    assert "A youth worker believed me." not in _client(scrutineer).get(reading).content.decode()
+    page = client.get(reverse("support:detail", args=[plan.pk])).content.decode()
+    assert "A youth worker believed me." in page and "Consent withdrawn" in page
+    assert "I don&#x27;t want it used now" in page
+    assert client.get(withdraw).status_code == 404  # withdrawn once
+    with pytest.raises(ServiceError, match="Only the support workers of the agency holding this plan"):
+        services.lived_experience_withdraw(acting_user=other, entry=entry)

@@ -131,6 +131,13 @@ class FeedbackForm(forms.Form):
     given_on = _date("Date", required_message="Enter the date of the feedback")
 
 
+class WithdrawConsentForm(forms.Form):
+    their_words = forms.CharField(
+        label="What they said (optional)", widget=forms.Textarea, required=False, max_length=4000,
+        help_text="The partnership stops reading the summary at once; it stays on this plan, marked withdrawn.",
+    )
+
+
 class LivedExperienceForm(forms.Form):
     summary = _text(
         "Summary", required="Write the summary",

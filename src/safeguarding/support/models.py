@@ -271,10 +271,14 @@ class LivedExperience(models.Model):
     plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="lived_experience")
     summary = models.TextField()
     themes = models.JSONField(default=list)
-    consent_given = models.BooleanField()
+    consent_given = models.BooleanField(help_text="false once the survivor withdraws consent: no longer shared")
     written_on = models.DateField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    withdrawal_words = models.TextField(blank=True, help_text="what the survivor said, if they said why")
 
     def __str__(self) -> str:
         return f"Lived experience ({self.written_on})"

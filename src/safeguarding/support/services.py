@@ -466,6 +466,24 @@ def lived_experience_record(
     return entry
 
 
+def lived_experience_withdraw(*, acting_user: User, entry: LivedExperience, their_words: str = "") -> LivedExperience:
+    """The survivor no longer agrees to the summary being shared: the partnership's reading leaves it out
+    from now on. It stays on their plan, marked withdrawn, as part of their record. Recorded by a support
+    worker of the agency holding the plan, open or closed: consent may be withdrawn at any time."""
+    _require_worker(acting_user)
+    if entry.plan.agency_id != acting_user.agency_id:
+        raise ServiceError("Only the support workers of the agency holding this plan can change it")
+    with transaction.atomic():
+        locked = LivedExperience.objects.select_for_update().get(pk=entry.pk)
+        if not locked.consent_given:
+            raise ServiceError("Consent to share this summary has already been withdrawn")
+        locked.consent_given = False
+        locked.withdrawn_at, locked.withdrawn_by, locked.withdrawal_words = timezone.now(), acting_user, their_words.strip()
+        locked.save(update_fields=["consent_given", "withdrawn_at", "withdrawn_by", "withdrawal_words"])
+        _audit(acting_user, entry.plan, "lived_experience_withdrawn", locked.pk)
+    return locked
+
+
 def contact_wish_record(*, acting_user: User, person: Person, no_contact: bool, their_words: str = "") -> ContactWish:
     """The survivor's wish about being contacted (no letters, no e-mails, no calls), honoured by
     everything that contacts people (``support.selectors.contact_allowed``). A new row each time: the

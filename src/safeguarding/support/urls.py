@@ -12,5 +12,7 @@ urlpatterns = [
     path("<int:plan_id>/", views.plan_detail, name="detail"),
     path("<int:plan_id>/goals/<int:goal_id>/progress/", views.goal_progress, name="goal-progress"),
     path("<int:plan_id>/referrals/<int:referral_id>/outcome/", views.referral_outcome, name="referral-outcome"),
+    path("<int:plan_id>/lived-experience/<int:entry_id>/withdraw/", views.lived_experience_withdraw,
+         name="lived-experience-withdraw"),
     path("<int:plan_id>/<slug:kind>/", views.plan_add, name="add"),
 ]

@@ -198,6 +198,28 @@ def referral_outcome(request: HttpRequest, plan_id: int, referral_id: int) -> Ht
     return render(request, "support/add.html", {"form": form, "plan": plan, "entry": entry})
 
 
+@require_http_methods(["GET", "POST"])
+def lived_experience_withdraw(request: HttpRequest, plan_id: int, entry_id: int) -> HttpResponse:
+    user = current_user(request)
+    plan = selectors.support_plan_for_user_or_404(user, plan_id)
+    entry = plan.lived_experience.filter(pk=entry_id, consent_given=True).first()
+    if entry is None:
+        raise Http404
+    form = support_forms.WithdrawConsentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lived_experience_withdraw(acting_user=user, entry=entry, **form.cleaned_data)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Consent withdrawn: the summary is no longer shared")
+            return redirect("support:detail", plan_id=plan.pk)
+    title = f"Withdraw consent to share the summary written on {entry.written_on:%-d %B %Y}"
+    return render(request, "support/add.html", {"form": form, "plan": plan,
+                                                "entry": Entry(title, support_forms.WithdrawConsentForm,
+                                                               lambda u, p, d: None, "")})
+
+
 def lived_experience(request: HttpRequest) -> HttpResponse:
     reading = selectors.lived_experience_reading(user=current_user(request))
     return render(request, "support/lived_experience.html", {"reading": reading})
