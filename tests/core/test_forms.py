@@ -128,3 +128,61 @@ def test_django_default_messages_are_put_in_govuk_words_and_a_forms_own_kept() -
         "agreed": ["Select 'I have checked the details' to continue"],
         "own": ["Say who told you"],
     }
+
+
+@pytest.mark.parametrize(("day_month_year", "wrong"), [
+    (("31", "12", "9999"), True), (("1", "1", "1000"), True), (("1", "1", "1899"), True),
+    (("1", "1", "1900"), False), (("31", "12", "2100"), False),
+])
+def test_a_date_outside_the_years_the_hub_holds_is_a_form_error(day_month_year: tuple[str, str, str],
+                                                               wrong: bool) -> None:
+    """A strategy discussion on 1 January 1000 opened a conference clock overdue for a thousand years;
+    the day after 31 December 9999 cannot be counted at all."""
+    from django import forms
+
+    field = GovukDateField()
+    if wrong:
+        with pytest.raises(forms.ValidationError, match="Enter a date between 1900 and 2100"):
+            field.clean(list(day_month_year))
+    else:
+        assert field.clean(list(day_month_year)).year in (1900, 2100)
+
+
+@pytest.mark.parametrize(("text", "number"), [("12", 12), ("abc", 0), ("²", 0), ("", 0), (None, 0), ("9" * 30, 0),
+                                              (" 7 ", 7)])
+def test_a_number_sent_by_hand_is_a_number_or_nothing(text: str | None, number: int) -> None:
+    from safeguarding.core.forms import number_or_zero
+
+    assert number_or_zero(text) == number
+
+
+@pytest.mark.parametrize(("typed", "found"), [("P0000123", 123), ("p123", 123), ("123", 123), ("P²", None),
+                                              ("²", None), ("P" + "9" * 30, None), ("", None)])
+def test_a_reference_typed_in_a_box_is_read_or_refused(typed: str, found: int | None) -> None:
+    from safeguarding.core.normalise import typed_reference
+
+    assert typed_reference(typed) == found
+
+
+@pytest.mark.django_db
+def test_hand_edited_addresses_and_posts_answer_a_page_never_a_500(make_user) -> None:  # type: ignore[no-untyped-def]
+    """What an audit sent by hand: a far date in a list's filter and a network's window, digits that are
+    not numbers, and ids that are not ids."""
+    triage = sign_in(Client(), make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    intel = sign_in(Client(), make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE))
+    dpo = sign_in(Client(), make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
+    admin = sign_in(Client(), make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+    child = PersonFactory()
+    answered = [
+        triage.get(reverse("earlywarning:queue"), _date("raised_to", "31", "12", "9999")),
+        intel.get(reverse("contexts:networks"), {"end": "9999-12-31"}),
+        triage.get(reverse("people:detail", args=[child.pk]), {"from": "concern-²"}),
+        admin.get(reverse("rules:edit", args=["repeat-missing"]), {"test": "²"}),
+        intel.post(reverse("dataprotection:break-glass"), {"reference": "P²", "reason": "A child is missing tonight"}),
+        dpo.post(reverse("dataprotection:retention"), {"action": "release", "hold": "abc", "reason": "x"}),
+        dpo.post(reverse("dataprotection:retention"), {"action": "dispose", "person": "abc", "kind": "x"}),
+        admin.post(reverse("mace:raci"), {"based_on": "abc", "change_note": "x"}),
+    ]
+    assert [r.status_code for r in answered] == [200, 200, 200, 200, 200, 302, 302, 200]
+    assert "Enter a date between 1900 and 2100" in answered[0].content.decode()
+    assert "Enter a hub reference, like P0000123" in answered[4].content.decode()

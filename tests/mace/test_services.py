@@ -85,6 +85,23 @@ def test_a_co_chair_must_be_able_to_open_the_meeting(panel: Panel, make_user, ro
     assert chair not in offered and panel.police_chair in offered
 
 
+def test_an_action_row_without_words_is_refused_not_dropped(panel: Panel) -> None:
+    """A panel typed an owner and a date for a second action but no words: before, the first action was
+    saved, the second dropped, and the page said all was well."""
+    from safeguarding.mace.forms import DiscussionForm
+    from safeguarding.mace.models import PanelDecision
+
+    due = timezone.localdate() + dt.timedelta(days=14)
+    data = {"decision": PanelDecision.values[0], "action_1": "Visit at home", "owner_1": panel.officer.pk,
+            "due_1_0": due.day, "due_1_1": due.month, "due_1_2": due.year,
+            "owner_2": panel.officer.pk, "due_2_0": due.day, "due_2_1": due.month, "due_2_2": due.year}
+    form = DiscussionForm(data, levels=[], steps=[])
+
+    assert not form.is_valid()
+    assert form.errors["action_2"] == ["Say what action 2 is, or clear its other boxes"]
+    assert "action_1" not in form.errors
+
+
 def test_a_series_every_two_weeks(panel: Panel) -> None:
     meetings = services.meetings_schedule(
         acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=1), place="Town hall",

@@ -183,6 +183,11 @@ def test_the_practitioners_journey_through_the_task_list(make_user, child: Child
     assert 'id="id_answer__repeat_missing-error"' in problems
     assert _tasks(client.get(start).content.decode())[0] == (SECTIONS[0], "Not yet started")
 
+    # Evidence typed against a question left unanswered is not thrown away unseen.
+    unanswered = client.post(sexual, {"action": "later", "evidence__gifts_money": "A new phone"})
+    assert unanswered.status_code == 200
+    assert "to keep the evidence you gave for it" in unanswered.content.decode()
+
     # Saved for later with the suggestions only: in progress.
     later = {"action": "later", "answer__repeat_missing": "yes", "events__repeat_missing": [str(child.recent_missing.pk)]}
     assert client.post(sexual, later)["Location"] == start

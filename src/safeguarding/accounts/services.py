@@ -586,7 +586,7 @@ def second_factor_verify(*, user: User, token: str) -> Any:
         raise ServiceError("Set up your authenticator app first", field="token")
     # Digits are an authenticator code, anything else a backup code: the wait is the one that kind of
     # device is serving (backup codes, never tried with digits, would otherwise hide the app's wait).
-    tried = [d for d in devices if isinstance(d, TOTPDevice) == code.isdigit()]
+    tried = [d for d in devices if isinstance(d, TOTPDevice) == code.isdecimal()]
     if throttled := _throttled_message(tried):
         with transaction.atomic():
             audit_record(event_type=AuditEventType.SECOND_FACTOR_FAILED, actor=user, target_kind="user",
@@ -600,7 +600,7 @@ def second_factor_verify(*, user: User, token: str) -> Any:
                     actor=user,
                     target_kind="user",
                     target_id=user.pk,
-                    detail={"method": "authenticator app" if code.isdigit() else "backup code"},
+                    detail={"method": "authenticator app" if code.isdecimal() else "backup code"},
                 )
             return device
     with transaction.atomic():

@@ -18,12 +18,14 @@ from safeguarding.contexts.models import (
     PlaceKind,
     SourceEvaluation,
 )
-from safeguarding.core.forms import GovukDateField
+from safeguarding.core.forms import GovukDateField, plausible_date
 
 
 class WindowForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            validators=[plausible_date])
+    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                          validators=[plausible_date])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -33,6 +33,25 @@ class GovukDateWidget(forms.MultiWidget):
         return [None, None, None]
 
 
+# The years a date typed into the hub may fall in: records reach back to adults born in the 1900s, and
+# nothing is planned beyond 2100. A year outside them is a slip of the keyboard (0202, 9999), and would
+# overflow a day's arithmetic (the day after 31 December 9999).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+
+
+def number_or_zero(text: str | None) -> int:
+    """A whole number sent in a form or a query string, 0 when it is not one (no record has id 0): a
+    hand-edited ``hold=abc`` is answered like a missing record, not with an error page."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+
+
+def plausible_date(value: dt.date) -> None:
+    """A validator: a date in the years the hub holds."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise forms.ValidationError(f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}", code="invalid")
+
+
 class GovukDateField(forms.MultiValueField):
     """The GOV.UK date input, checked as GOV.UK asks: every part there, a real date, four-digit
     year; and, where the form says so, not in the future (``not_future``: the message) and not
@@ -60,7 +79,7 @@ class GovukDateField(forms.MultiValueField):
     def clean(self, value: Any) -> Any:
         # Letters typed in a box fail the box's own number check: say so in GOV.UK's words.
         typed = [str(v).strip() for v in value if v is not None] if isinstance(value, list | tuple) else []
-        if any(part and not part.isdigit() for part in typed):
+        if any(part and not part.isdecimal() for part in typed):
             raise forms.ValidationError("Enter a real date", code="invalid")
         return super().clean(value)
 
@@ -76,6 +95,7 @@ class GovukDateField(forms.MultiValueField):
             value = dt.date(year, month, day)
         except (ValueError, OverflowError) as exc:  # a day or month too big for C's int overflows
             raise forms.ValidationError("Enter a real date") from exc
+        plausible_date(value)
         if self.not_future and value > timezone.localdate():
             raise forms.ValidationError(self.not_future)
         if self.earliest is not None and value < self.earliest():

@@ -74,7 +74,7 @@ def nhs_number_digits(value: str | None) -> str | None:
     if not value:
         return None
     digits = re.sub(r"[\s-]", "", value)
-    return digits if len(digits) == 10 and digits.isdigit() else None
+    return digits if len(digits) == 10 and digits.isascii() and digits.isdigit() else None
 
 
 def nhs_check_digit(nine_digits: str) -> int | None:
@@ -92,7 +92,7 @@ def nhs_check_digit(nine_digits: str) -> int | None:
 
 def nhs_number_is_valid(digits: str) -> bool:
     """Whether ten digits end in the modulus-11 check digit of the nine before it."""
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
         return False
     return nhs_check_digit(digits[:9]) == int(digits[9])
 
@@ -356,6 +356,12 @@ def person_reference(value: str | None) -> int | None:
     """The person id a hub reference names (``P0000239``, ``p239``), or None."""
     match = _PERSON_REFERENCE.match(value or "")
     return int(match.group(1)) if match else None
+
+
+def typed_reference(text: str | None) -> int | None:
+    """The person id a form's reference box names: a hub reference, or its number alone (``239``)."""
+    text = (text or "").strip()
+    return person_reference(text if text[:1] in ("P", "p") else f"P{text}")
 
 
 def reference_of(pk: int) -> str:

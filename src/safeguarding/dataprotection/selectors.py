@@ -20,6 +20,7 @@ from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
 from safeguarding.audit.services import audit_record
 from safeguarding.core.lists import Column, Listing, Sort, listing, period
+from safeguarding.core.normalise import typed_reference
 from safeguarding.dataprotection import sources
 from safeguarding.dataprotection.forms import SarFilters, TrailFilters
 from safeguarding.dataprotection.models import (
@@ -117,8 +118,8 @@ TRAIL_COLUMNS: list[Column[AuditEvent]] = [
 
 def person_for_audit(*, reference: str) -> Person | None:
     """Find a person by hub reference (P0000123) or number, for the data protection officer's pages."""
-    digits = reference.strip().upper().lstrip("P")
-    return Person.objects.filter(pk=int(digits)).first() if digits.isdigit() else None
+    number = typed_reference(reference)
+    return Person.objects.filter(pk=number).first() if number is not None else None
 
 
 def flagged_searches(*, user: User, limit: int = 50) -> QuerySet[AuditEvent]:

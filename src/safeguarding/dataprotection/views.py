@@ -16,7 +16,8 @@ from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import User
 from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
-from safeguarding.core.forms import add_service_error
+from safeguarding.core.forms import add_service_error, number_or_zero
+from safeguarding.core.normalise import typed_reference
 from safeguarding.dataprotection import forms as dp_forms
 from safeguarding.dataprotection import retention, sealing, selectors, services
 from safeguarding.dataprotection.models import BreakGlassAccess
@@ -274,24 +275,20 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     require(user, Capability.VIEW_PERSON)
     form = dp_forms.BreakGlassForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        digits = form.cleaned_data["reference"].strip().upper().lstrip("P")
-        if not digits.isdigit():
+        number = typed_reference(form.cleaned_data["reference"])
+        if number is None:
             form.add_error("reference", "Enter a hub reference, like P0000123")
         else:
             try:
-                sealing.break_glass(acting_user=user, person_id=int(digits), reason=form.cleaned_data["reason"])
+                sealing.break_glass(acting_user=user, person_id=number, reason=form.cleaned_data["reason"])
             except ServiceError as exc:
                 add_service_error(form, exc)
             else:
-                return redirect("people:detail", person_id=int(digits))
+                return redirect("people:detail", person_id=number)
     return render(request, "dataprotection/break_glass.html", {"form": form})
 
 
 # --- retention and legal holds --------------------------------------------------------------------
-
-
-def _number(text: str | None) -> int:
-    return int(text or "0") if (text or "").isdigit() else 0
 
 
 @require_http_methods(["GET", "POST"])
@@ -312,7 +309,7 @@ def retention_page(request: HttpRequest) -> HttpResponse:
                 return redirect("dataprotection:retention")
     elif request.method == "POST" and request.POST.get("action") == "release":
         if has(user, Capability.RECORDS_MANAGEMENT) and request.POST.get("reason", "").strip():
-            hold_id = _number(request.POST.get("hold"))
+            hold_id = number_or_zero(request.POST.get("hold"))
             hold = next((h for h in retention.disposal_review(user=user).holds if h.pk == hold_id), None)
             asked = confirm_first(request, Confirmation(
                 question="Are you sure you want to release this legal hold?",
@@ -329,14 +326,14 @@ def retention_page(request: HttpRequest) -> HttpResponse:
             if asked is not None:
                 return asked
         try:
-            retention.legal_hold_release(acting_user=user, hold_id=int(request.POST.get("hold", "0") or 0),
+            retention.legal_hold_release(acting_user=user, hold_id=number_or_zero(request.POST.get("hold")),
                                          reason=request.POST.get("reason", ""))
         except ServiceError as exc:
             messages.error(request, str(exc))
         return redirect("dataprotection:retention")
     elif request.method == "POST" and request.POST.get("action") == "dispose":
         if has(user, Capability.RECORDS_MANAGEMENT):
-            wanted = (_number(request.POST.get("person")), request.POST.get("kind", ""))
+            wanted = (number_or_zero(request.POST.get("person")), request.POST.get("kind", ""))
             due = next((d for d in retention.disposal_review(user=user).due
                         if (d.person.pk, d.kind) == wanted and not d.held), None)
             asked = confirm_first(request, Confirmation(
@@ -354,7 +351,7 @@ def retention_page(request: HttpRequest) -> HttpResponse:
                 return asked
         try:
             disposal = retention.disposal_confirm(
-                acting_user=user, person_id=int(request.POST.get("person", "0") or 0),
+                acting_user=user, person_id=number_or_zero(request.POST.get("person")),
                 kind=request.POST.get("kind", ""), note=request.POST.get("note", ""),
             )
         except ServiceError as exc:

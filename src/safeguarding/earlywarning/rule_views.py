@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from safeguarding.accounts.access import Capability, current_user, require
 from safeguarding.accounts.models import User
 from safeguarding.core.errors import ServiceError
-from safeguarding.core.forms import add_service_error
+from safeguarding.core.forms import add_service_error, number_or_zero
 from safeguarding.earlywarning import selectors, services
 from safeguarding.earlywarning.backtest import Backtest
 from safeguarding.earlywarning.models import RAISED_ELSEWHERE, Rule, RuleKind, RuleTest, RuleTestStatus
@@ -108,9 +108,10 @@ def rule_test_status(request: HttpRequest, test_id: int) -> HttpResponse:
 
 def _rule_test(user: User, number: str | None, *, kind: str, rule: Rule | None) -> RuleTest | None:
     """The test named in the page's address, if it is a test of this rule (or of a new rule of this kind)."""
-    if not number or not number.isdigit():
+    test_id = number_or_zero(number)
+    if not test_id:
         return None
-    return selectors.rule_test_for_admin_or_404(user=user, test_id=int(number), kind=kind, rule=rule, of_rule=True)
+    return selectors.rule_test_for_admin_or_404(user=user, test_id=test_id, kind=kind, rule=rule, of_rule=True)
 
 
 def _test_context(test: RuleTest) -> dict[str, object]:

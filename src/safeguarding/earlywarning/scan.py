@@ -299,8 +299,8 @@ class _Explainer:
 
     def _note(self, note: str) -> str:
         kind, key, other = _note_parts(note)
-        child = person_reference(int(other)) if other.isdigit() else "another child"
-        if kind == "adult" and key.isdigit():
+        child = person_reference(int(other)) if other.isdecimal() else "another child"
+        if kind == "adult" and key.isdecimal():
             return f"Seen with adult {person_reference(int(key))}, who was also with {child}, a child already alerted."
         return f"Shares the {kind} {key} with {child}, a child already alerted."
 
@@ -319,7 +319,7 @@ def _note_events(note: str) -> tuple[int, ...]:
     parts = note.split(" ")
     if len(parts) < 5:
         return ()
-    return tuple(int(p) for p in parts[-2:] if p.isdigit())
+    return tuple(int(p) for p in parts[-2:] if p.isdecimal())
 
 
 def scan_run(

@@ -12,6 +12,7 @@ from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.forms import GovukDateField, time_of
 from safeguarding.core.lists import ListFilters
+from safeguarding.core.normalise import typed_reference
 from safeguarding.mace.models import AttendanceStatus, MeetingStatus, PanelDecision, PlanOutcome
 
 
@@ -105,6 +106,14 @@ class DiscussionForm(forms.Form):
                                                    empty_label="Choose the person")
             self.fields[f"due_{n}"] = GovukDateField(label=f"Action {n} due by", required=False)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for n in range(1, ACTION_ROWS + 1):
+            # A row with an owner, a kind or a date but no words is not dropped without a word.
+            if not data.get(f"action_{n}", "").strip() and any(data.get(f"{part}_{n}") for part in ("step", "owner", "due")):
+                self.add_error(f"action_{n}", f"Say what action {n} is, or clear its other boxes")
+        return data
+
     def action_rows(self) -> list[tuple[str, User | None, dt.date | None, str]]:
         rows = []
         for n in range(1, ACTION_ROWS + 1):
@@ -136,10 +145,10 @@ class AgendaAddForm(forms.Form):
                            error_messages={"required": "Say why the panel should discuss them"})
 
     def clean_person(self) -> int:
-        text = self.cleaned_data["person"].strip().upper().lstrip("P")
-        if not text.isdigit():
+        number = typed_reference(self.cleaned_data["person"])
+        if number is None:
             raise forms.ValidationError("Enter a hub reference like P0000123")
-        return int(text)
+        return number
 
 
 class ActionForm(forms.Form):

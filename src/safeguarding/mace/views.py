@@ -19,7 +19,7 @@ from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.contexts.selectors import contexts_due_for_panel
 from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
-from safeguarding.core.forms import add_service_error
+from safeguarding.core.forms import add_service_error, number_or_zero
 from safeguarding.earlywarning.selectors import alert_for_user_or_404
 from safeguarding.frontdoor.selectors import concern_for_user_or_404
 from safeguarding.mace import forms as f
@@ -402,7 +402,7 @@ def raci_matrix(request: HttpRequest) -> HttpResponse:
             for kind in AgencyKind.values:
                 step["roles"][kind] = request.POST.get(f"{step['code']}__{kind}", "").strip().upper()
         try:
-            version = services.raci_change(acting_user=user, based_on=int(request.POST.get("based_on", "0") or 0),
+            version = services.raci_change(acting_user=user, based_on=number_or_zero(request.POST.get("based_on")),
                                            matrix=data, change_note=request.POST.get("change_note", ""))
         except raci.RaciError as exc:
             problems = exc.problems

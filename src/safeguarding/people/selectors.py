@@ -207,7 +207,7 @@ def _postcode_matching(text: str) -> Q:
         return Q(postcode__startswith=compact)
     if _OUTWARD.match(compact):
         return Q(postcode__startswith=f"{compact} ")
-    if len(compact) > 2 and _OUTWARD.match(compact[:-1]) and compact[-1].isdigit():
+    if len(compact) > 2 and _OUTWARD.match(compact[:-1]) and compact[-1].isdecimal():
         return Q(postcode__startswith=f"{compact[:-1]} {compact[-1]}")
     return Q(postcode=compact)
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from safeguarding.accounts.access import Capability, current_user, has, persons_shown, require
+from safeguarding.core.forms import number_or_zero
 from safeguarding.people.forms import CaseworkSearchForm
 from safeguarding.people.selectors import SearchCriteria, people_listing, person_for_user_or_404
 from safeguarding.workflows.selectors import child_view
@@ -30,8 +31,8 @@ def search(request: HttpRequest) -> HttpResponse:
 def _purpose(request: HttpRequest) -> str:
     """Why the record was opened, for the audit trail: the page that linked here says so."""
     came_from = request.GET.get("from", "")
-    if came_from.startswith("concern-") and came_from[8:].isdigit():
-        return f"front-door triage of concern C{int(came_from[8:]):06d}"
+    if came_from.startswith("concern-") and number_or_zero(came_from[8:]):
+        return f"front-door triage of concern C{number_or_zero(came_from[8:]):06d}"
     if came_from == "search":
         return "opened from a search"
     return "opened the single view"
@@ -53,8 +54,8 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         persons_shown(user=user, page=f"single view of {person.reference}", person_ids=around)
     came_from = request.GET.get("from", "")
     back = None
-    if came_from.startswith("concern-") and came_from[8:].isdigit():
-        back = (reverse("frontdoor:detail", args=[int(came_from[8:])]), "Back to the concern")
+    if came_from.startswith("concern-") and number_or_zero(came_from[8:]):
+        back = (reverse("frontdoor:detail", args=[number_or_zero(came_from[8:])]), "Back to the concern")
     elif has(user, Capability.SEARCH_PEOPLE):
         back = (reverse("people:search"), "Back to Find a person")
     return render(request, "people/single_view.html", {"view": view, "person": person, "back": back})

@@ -99,6 +99,11 @@ class SectionForm(forms.Form):
                 self.add_error(
                     f"evidence__{ind.code}", f"Give the evidence for '{ind.label}', or choose an agency's record"
                 )
+            elif not data.get(f"answer__{ind.code}") and f"answer__{ind.code}" not in self.errors and (
+                (data.get(f"evidence__{ind.code}") or "").strip() or data.get(f"events__{ind.code}")
+            ):
+                # Evidence is kept with its answer: saved for later without one, it would be lost unseen.
+                self.add_error(f"answer__{ind.code}", f"Answer '{ind.label}' to keep the evidence you gave for it")
         return data
 
 
