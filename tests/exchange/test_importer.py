@@ -952,3 +952,26 @@ def test_a_moment_that_has_not_come_yet_is_impossible(systems: dict, tmp_path: P
     assert people_issues == {"date_of_birth", "updated_at"} and 3 not in issues_at(result, "people.csv")
     first = SourceRecord.objects.get(record_id="P1")
     assert (first.date_of_birth, first.updated_at) == ("", None)
+
+
+@pytest.mark.django_db
+def test_the_rejected_rows_are_an_extract_to_mend_and_import_again(systems: dict, example: Path) -> None:
+    """SPEC.md keeps rejections "so they can be fixed and re-imported": each file's rejected rows, under
+    the header they came with, in a folder that is itself an extract."""
+    out = io.StringIO()
+    call_command("import_extract", str(example), "--quiet", stdout=out)
+    run = ImportRun.objects.get()
+    folder = Path(out.getvalue().split("as an extract to mend and import again: ")[1].split()[0])
+
+    assert sorted(p.name for p in folder.iterdir()) == ["events.csv"]  # the warning's row was kept
+    sent = (example / "events.csv").read_text().splitlines()
+    mended = (folder / "events.csv").read_text().splitlines()
+    assert mended == [sent[0], sent[6], sent[7]]  # the header, and lines 7 and 8 as sent
+    (folder / "events.csv").write_text("\n".join([mended[0], mended[1].replace("bad-system,EV-X,X-1", "police-records,EV-X,NICHE-77812"),
+                                                  mended[2].replace("ran_away", "missing_episode")]) + "\n")
+    before = Event.objects.count()
+
+    again = import_extract(folder)
+
+    assert again.issue_count == 0 and Event.objects.count() == before + 2
+    assert again.run.pk != run.pk

@@ -45,7 +45,9 @@ from safeguarding.exchange.issues import (
     FileCounts,
     Issue,
     IssueLog,
+    RejectedExtract,
     RejectsFile,
+    rejected_extract_path,
     rejects_path,
 )
 from safeguarding.exchange.models import ImportRun, ImportStatus, IssueSeverity
@@ -121,7 +123,9 @@ def import_extract(
         try:
             staged = _read_and_validate(members, folder, limits, progress)
             # Its columns are those of the files' headers, known now that they have been read.
-            rejects = RejectsFile(rejects_path(data_dir, run.pk), [c for s in staged for c in s.header])
+            rejects = RejectsFile(rejects_path(data_dir, run.pk), [c for s in staged for c in s.header],
+                                  RejectedExtract(rejected_extract_path(data_dir, run.pk),
+                                                  {s.fmt.name: s.header for s in staged if s.header}))
             with transaction.atomic():
                 log, reclassified = _write(run, staged, rejects, progress)
                 # The rooms above follow an event's new marking in the same transaction (a network's link

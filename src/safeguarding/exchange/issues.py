@@ -4,17 +4,20 @@ result shown on screen. Nothing is silently dropped."""
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.utils import timezone
 
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.csvfile import SpreadsheetSafeWriter, spreadsheet_safe_writer
 from safeguarding.exchange.models import ImportIssue, ImportRun, IssueSeverity
+from safeguarding.exchange.read import EXTRA_VALUE, LINE_AS_SENT
 
 # The result keeps this many issues in memory for the caller to show; every issue is in the
 # ImportIssue table and the rejects file whatever their number.
@@ -59,6 +62,58 @@ def rejects_path(data_dir: Path, run_id: int) -> Path:
     return data_dir / "imports" / f"run-{run_id}-issues.csv"
 
 
+def rejected_extract_path(data_dir: Path, run_id: int) -> Path:
+    return data_dir / "imports" / f"run-{run_id}-rejected"
+
+
+class RejectedExtract:
+    """``run-<id>-rejected/``: the rejected rows as an extract of their own, each file with the header
+    it was sent with, to mend and import again as it is (``safeguarding import`` on the folder). A row
+    that could not be read as CSV is its line as sent; values beyond the header follow the row's.
+    Written plainly, as sent, like the agency's own files: it is for the agency's system or a text
+    editor, and the importer reads every value exactly."""
+
+    def __init__(self, path: Path, headers: dict[str, list[str]]) -> None:
+        self.path = path
+        self._partial = path.with_name(path.name + ".partial")
+        self._headers = headers
+        self._files: dict[str, tuple[IO[str], Any]] = {}
+
+    def write(self, issue: Issue) -> None:
+        header = self._headers.get(issue.file)
+        if issue.severity != IssueSeverity.REJECTED or not issue.row or not header:
+            return  # a file refused whole is sent again whole: the issues file says why
+        if issue.file not in self._files:
+            self._partial.mkdir(parents=True, exist_ok=True)
+            handle: IO[str] = (self._partial / issue.file).open("w", encoding="utf-8", newline="")
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            self._files[issue.file] = (handle, writer)
+        handle, writer = self._files[issue.file]
+        if LINE_AS_SENT in issue.row:
+            handle.write(issue.row[LINE_AS_SENT] + "\r\n")
+            return
+        extra = [v for k, v in issue.row.items() if k.startswith(f"{EXTRA_VALUE} ")]
+        writer.writerow([*(issue.row.get(c, "") for c in header), *extra])
+
+    def finish(self) -> Path | None:
+        for handle, _ in self._files.values():
+            handle.close()
+        if not self._files:
+            return None
+        self._files = {}
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.replace(self._partial, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        for handle, _ in self._files.values():
+            handle.close()
+        self._files = {}
+        shutil.rmtree(self._partial, ignore_errors=True)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
 class RejectsFile:
     """``run-<id>-issues.csv``: every issue with the row as it was sent, to fix and import again.
 
@@ -74,8 +129,9 @@ class RejectsFile:
     META = ("file", "line", "severity", "column", "reason")
     EXTRA = "values beyond the header"
 
-    def __init__(self, path: Path, source_columns: Sequence[str]) -> None:
+    def __init__(self, path: Path, source_columns: Sequence[str], rejected: RejectedExtract | None = None) -> None:
         self.path = path
+        self.rejected = rejected
         self._partial = path.with_name(path.name + ".partial")
         self._columns = list(dict.fromkeys(source_columns))
         self._listed = set(self._columns)
@@ -85,6 +141,8 @@ class RejectsFile:
         self._writer: SpreadsheetSafeWriter | None = None
 
     def write(self, issue: Issue) -> None:
+        if self.rejected is not None:
+            self.rejected.write(issue)
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # A byte-order mark so that spreadsheet programs read names with accents correctly.
@@ -101,6 +159,8 @@ class RejectsFile:
 
     def finish(self) -> Path | None:
         """Give the written file its name (call as the last step before the commit)."""
+        if self.rejected is not None:
+            self.rejected.finish()
         if self._handle is None:
             return None
         self._handle.close()
@@ -109,6 +169,8 @@ class RejectsFile:
         return self.path
 
     def discard(self) -> None:
+        if self.rejected is not None:
+            self.rejected.discard()
         if self._handle is not None:
             self._handle.close()
             self._handle = None

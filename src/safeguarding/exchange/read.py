@@ -286,6 +286,12 @@ class DecodedLines:
             yield text
 
 
+# How a rejected row that is not a header's worth of values is kept: the line itself when it cannot be
+# read as CSV, and the values beyond the header's columns.
+LINE_AS_SENT = "line as sent"
+EXTRA_VALUE = "extra value"
+
+
 class RowUnreadable(Exception):
     """One row that cannot be read (a byte that is not UTF-8, broken quoting): it is rejected with its
     line and reason, and the file goes on."""
@@ -352,7 +358,7 @@ class CsvFile:
             if "unexpected end of data" not in message and "field larger than field limit" not in message:
                 # The reader starts afresh at the next line: only this row is lost, and it is reported.
                 raise RowUnreadable(start, f"not readable as CSV at line {line} ({message}); check the quoting",
-                                    {"line as sent": self._lines.last.rstrip("\r\n")}) from None
+                                    {LINE_AS_SENT: self._lines.last.rstrip("\r\n")}) from None
             if "unexpected end of data" in message:
                 line = start
                 reason = f"a quoted value in the row at line {start} is never closed (the file ends inside it)"
@@ -435,7 +441,7 @@ class CsvFile:
             budget.row()
             if len(values) != width:
                 cells = dict(zip(header, values, strict=False))
-                cells.update({f"extra value {i}": v for i, v in enumerate(values[width:], start=1)})
+                cells.update({f"{EXTRA_VALUE} {i}": v for i, v in enumerate(values[width:], start=1)})
                 reject(
                     line,
                     f"the row has {len(values)} values but the header has {width} columns "

@@ -19,6 +19,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from django.utils import timezone
 
 from safeguarding.core.arrow import postgresql_conninfo
 from safeguarding.core.errors import ServiceError
-from safeguarding.exchange.issues import rejects_path
+from safeguarding.exchange.issues import rejected_extract_path, rejects_path
 from safeguarding.exchange.models import ImportRun, ImportStatus
 from safeguarding.exchange.staging import remove_staging, staging_folder
 
@@ -206,6 +207,8 @@ def _interrupt(runs: list[ImportRun]) -> int:
             remove_staging(staging_folder(data_dir, run.pk))
             rejects_path(data_dir, run.pk).unlink(missing_ok=True)
             rejects_path(data_dir, run.pk).with_suffix(".csv.partial").unlink(missing_ok=True)
+            for folder in (rejected := rejected_extract_path(data_dir, run.pk), rejected.with_name(rejected.name + ".partial")):
+                shutil.rmtree(folder, ignore_errors=True)
     return len(runs)
 
 

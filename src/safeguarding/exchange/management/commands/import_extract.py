@@ -8,6 +8,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.importer import FILE_ORDER, ImportResult, import_extract
+from safeguarding.exchange.issues import rejected_extract_path
 
 ISSUES_SHOWN = 50
 
@@ -92,6 +94,9 @@ class Command(BaseCommand):
                               markup=False)
             elif result.rejects_path:
                 console.print(f"Kept in {result.rejects_path}", markup=False)
+            rejected = rejected_extract_path(Path(settings.DATA_DIR), run.pk)
+            if rejected.is_dir():
+                console.print(f"The rejected rows, as an extract to mend and import again: {rejected}", markup=False)
         else:
             console.print("No rows rejected, no values set aside.")
         return buffer.getvalue()
