@@ -90,3 +90,21 @@ def test_a_given_name_that_is_an_ordinary_word_does_not_stop_a_referral(make_use
     child = PersonFactory(given_name="Will", family_name="Referred")
     panel_refer(child=child, referred_by=coordinator, reason="x")  # "will be on the agenda", "has been referred"
     assert Notification.objects.filter(kind=NotificationKind.REFERRAL_RECEIVED).count() == 1
+
+
+def test_a_notice_about_a_child_under_no_seal_reads_the_seals_once_whoever_it_goes_to(make_user) -> None:  # type: ignore[no-untyped-def]
+    """The seals are asked once for the notice, not for each recipient: a referral goes to every
+    coordinator in the partnership."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    child = PersonFactory()
+
+    def queries(recipients: int) -> int:
+        users = [make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL) for _ in range(recipients)]
+        with CaptureQueriesContext(connection) as captured:
+            notify(recipients=users, kind=NotificationKind.ALLOCATED, subject="Work for you", body="x", about=child.pk)
+        return sum("sealedrecord" in q["sql"] for q in captured.captured_queries)
+
+    assert queries(1) == queries(6) == 1
+    assert Notification.objects.count() == 7

@@ -388,11 +388,20 @@ def sees_support_plans(user: Any) -> bool:
 
 HiddenPersons = Callable[[User], Collection[int]]
 _hidden_sources: dict[str, HiddenPersons] = {}
+_hideable_sources: dict[str, Callable[[], Collection[int]]] = {}
 
 
-def register_hidden_persons(name: str, source: HiddenPersons) -> None:
-    """``source(user)`` answers every person id (each id a sealed person has had) hidden from ``user``."""
+def register_hidden_persons(name: str, source: HiddenPersons, hideable: Callable[[], Collection[int]]) -> None:
+    """``source(user)`` answers every person id (each id a sealed person has had) hidden from ``user``;
+    ``hideable()`` every id that may be hidden from anyone at all (whoever reads)."""
     _hidden_sources[name] = source
+    _hideable_sources[name] = hideable
+
+
+def may_be_hidden(person_id: int) -> bool:
+    """Whether this person may be hidden from someone: a notice about anyone else needs no one's seals
+    read (one query for the notice, not several for each recipient)."""
+    return any(person_id in hideable() for hideable in _hideable_sources.values())
 
 
 def persons_hidden_from(user: Any) -> frozenset[int]:

@@ -15,7 +15,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, persons_hidden_from, roles_with
+from safeguarding.accounts.access import Capability, may_be_hidden, persons_hidden_from, roles_with
 from safeguarding.accounts.models import User
 from safeguarding.core.jobs import run_in_background
 from safeguarding.core.normalise import reference_of
@@ -80,7 +80,8 @@ def notify(
     now = timezone.now()
     url = f"{settings.HUB_BASE_URL}{link}" if link.startswith("/") else link
     meant = {user.pk: user for user in recipients if user is not None and user.is_active}
-    people = {pk: user for pk, user in meant.items() if about is None or about not in persons_hidden_from(user)}
+    sealed = about is not None and bool(meant) and may_be_hidden(about)
+    people = {pk: user for pk, user in meant.items() if not sealed or about not in persons_hidden_from(user)}
     if about is not None and meant and not people:
         _tell_the_seals_keepers(kind, subject, about, len(meant))
     rows = Notification.objects.bulk_create(

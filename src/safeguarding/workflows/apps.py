@@ -12,7 +12,7 @@ class WorkflowsConfig(AppConfig):
         above it, so they are introduced to it here rather than imported by it."""
         from safeguarding.accounts.access import register_hidden_persons
         from safeguarding.contexts.selectors import intelligence_shared
-        from safeguarding.dataprotection.selectors import persons_hidden_by_seals
+        from safeguarding.dataprotection.selectors import persons_hidden_by_seals, sealed_person_ids
         from safeguarding.dataprotection.sources import register_sar_source, register_sharing_source
         from safeguarding.earlywarning.sources import (
             register_panel_referral_source,
@@ -42,7 +42,7 @@ class WorkflowsConfig(AppConfig):
         register_last_record_source("contexts", last_links_about)
         register_last_record_source("justice", last_records_about)
         # Sealed records: every read through the access policy leaves out who is sealed from whom.
-        register_hidden_persons("dataprotection", persons_hidden_by_seals)
+        register_hidden_persons("dataprotection", persons_hidden_by_seals, sealed_person_ids)
         register_referral_source("frontdoor", concern_moments)
         register_referral_source("panel", referral_moments)
 
