@@ -204,7 +204,14 @@ def test_an_adult_suspects_bundle_does_not_tell_him_what_the_police_suspect_or_d
     assert sign_in(Client(), coordinator).get(reverse("contexts:person", args=[child.person.pk])).status_code == 200
     # And so is opening his own network: the hub records it as viewing him, with why.
     assert sign_in(Client(), officer).get(reverse("contexts:person", args=[adult.person.pk])).status_code == 200
-    assert AuditEvent.objects.filter(event_type=AuditEventType.PERSONS_LISTED, actor=officer).exists()
+    # And an officer reading the child's single view, which lists him as the suspect, or his own record:
+    # the police looking at him, whatever the page.
+    assert sign_in(Client(), officer).get(reverse("people:detail", args=[child.person.pk])).status_code == 200
+    assert sign_in(Client(), officer).get(reverse("people:detail", args=[adult.person.pk])).status_code == 200
+    assert AuditEvent.objects.filter(event_type=AuditEventType.PERSONS_LISTED, actor=officer,
+                                     target_id=f"single view of {child.person.reference}").exists()
+    # A council worker looking at his record is not police work: it stays in his bundle.
+    assert sign_in(Client(), coordinator).get(reverse("people:detail", args=[adult.person.pk])).status_code == 200
 
     sar = services.sar_log(acting_user=dpo, person=adult.person, requester_name="Kyle Dean",
                            requester_relationship="the person themselves", received_on=timezone.localdate())
@@ -229,6 +236,8 @@ def test_an_adult_suspects_bundle_does_not_tell_him_what_the_police_suspect_or_d
         assert "investigation or operation" not in copy and "Operation Willow" not in copy
         assert "Viewed a page listing people" not in copy
         assert "network" not in copy
+        assert f"{officer.username} (" not in copy  # no row names the officer
+        assert f"{coordinator.username} (" in copy
 
 
 @pytest.mark.django_db

@@ -5,7 +5,9 @@ own values that the redaction proposals work from."""
 
 from __future__ import annotations
 
-from safeguarding.accounts.models import User
+from django.db.models import Q
+
+from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
 from safeguarding.dataprotection import redaction
 from safeguarding.dataprotection.sources import (
@@ -22,7 +24,15 @@ from safeguarding.dataprotection.sources import (
 )
 from safeguarding.exchange.format import EVENTS, PEOPLE, RELATIONSHIPS, FileFormat
 from safeguarding.people import identity
-from safeguarding.people.models import Event, Person, PersonRole, Relationship, SourceRecord, person_reference
+from safeguarding.people.models import (
+    Event,
+    Person,
+    PersonRole,
+    Relationship,
+    RelationshipType,
+    SourceRecord,
+    person_reference,
+)
 from safeguarding.people.selectors import is_police_suspect, records_named, subject_access_records
 from safeguarding.support.selectors import contact_wishes_for_subject_access, plans_for_subject_access
 
@@ -229,7 +239,20 @@ def _support(person: Person) -> list[Item]:
     return items
 
 
+def _named_suspect(person: Person) -> bool:
+    """Whether a police record names this adult as a suspected perpetrator."""
+    ids = identity.ids_of(person)
+    return person.role != PersonRole.CHILD and Relationship.objects.filter(
+        Q(from_record__person__in=ids) | Q(to_record__person__in=ids),
+        relationship=RelationshipType.SUSPECTED_PERPETRATOR, source_system__agency__kind=AgencyKind.POLICE,
+    ).exists()
+
+
 def _audit(person: Person) -> list[Item]:
+    # For a suspect the police have named, any row of the police looking at him (his record, a child's
+    # single view that lists him, a search) says they are looking: police work, whatever the page.
+    police = (set(Agency.objects.filter(kind=AgencyKind.POLICE).values_list("code", flat=True))
+              if _named_suspect(person) else set())
     rows = (
         AuditEvent.objects.filter(about_person(identity.ids_of(person)))
         .order_by("sequence")
@@ -240,7 +263,7 @@ def _audit(person: Person) -> list[Item]:
     return [
         Item(section=AUDIT_SECTION, kind="withheld_police", source=f"audit trail #{seq}",
              title="A record of police work (withheld)", occurred_at=when, withheld_reason=POLICE_WORK_WITHHELD)
-        if _police_work(kind, target_kind, target_id, reason) else
+        if _police_work(kind, target_kind, target_id, reason) or agency in police else
         Item(section=AUDIT_SECTION, kind="audit", source=f"audit trail #{seq}", title=str(labels.get(kind, kind)),
              occurred_at=when, fields=[("By", f"{actor} ({agency})" if agency else actor), ("Reason", reason)])
         for seq, when, kind, actor, agency, reason, target_kind, target_id in rows
