@@ -316,7 +316,7 @@ def test_a_row_of_no_known_age_fills_what_a_dated_record_lacks_and_overwrites_no
         people_row("P1", given_name="Chloe", family_name="Barker", updated_at="2025-01-10T09:00:00"),
     )})
     undated = write_extract(tmp_path / "b", {"people.csv": people_file(
-        people_row("P1", given_name="NoStamp", family_name="Barker", phone="07700 900123"),
+        people_row("P1", given_name="NoStamp", family_name="Barker", phone="07700 900123", nhs_number="943 476 5919"),
     )})
     import_extract(dated)
 
@@ -325,6 +325,9 @@ def test_a_row_of_no_known_age_fills_what_a_dated_record_lacks_and_overwrites_no
     record = SourceRecord.objects.get(record_id="P1")
     assert (record.given_name, record.family_name, record.phones) == ("Chloe", "Barker", "+447700900123")
     assert record.updated_at == dt.datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
+    # A value filled comes with its check and keys; a value kept keeps its cell as sent.
+    assert (record.nhs_number, record.nhs_number_valid) == ("9434765919", True)
+    assert record.raw["given_name"] == "Chloe" and record.raw["nhs_number"] == "943 476 5919"
     (issue,) = issues_at(result, "people.csv")[2]
     assert issue.severity == IssueSeverity.WARNING
     assert "updated_at is empty and the hub's copy of this record is dated 2025-01-10 09:00" in issue.reason
@@ -651,6 +654,40 @@ def test_a_row_that_is_not_utf8_is_rejected_with_its_line_and_the_rest_imported(
 
 
 @pytest.mark.django_db
+def test_a_quote_left_open_rejects_every_line_it_took_each_with_its_line(systems: dict, tmp_path: Path) -> None:
+    """A stray quote takes the lines after it into one value until another quote ends it: each of those
+    lines is rejected on its own, the good ones too, and is in the extract of rejected rows as sent."""
+    (tmp_path / "x").mkdir()
+    lines = ["source_system,record_id,given_name,family_name", 'police-records,P1,"Ann,Lee', "police-records,P2,Bo,Ray",
+             "police-records,P3,Cy,Fox", 'police-records,P4,Dee,"Smith, Dee"', "police-records,P5,Eve,Hart"]
+    (tmp_path / "x" / "people.csv").write_text("\n".join(lines) + "\n")
+
+    result = import_extract(tmp_path / "x")
+
+    rejected = {i.line: i.reason for i in result.issues}
+    assert sorted(rejected) == [2, 3, 4, 5]
+    assert rejected[2].startswith("not readable as CSV at line 5")
+    assert rejected[3].startswith("read inside a quoted value opened at line 2")
+    assert list(SourceRecord.objects.values_list("record_id", flat=True)) == ["P5"]
+    again = (Path(str(result.rejects_path)).parent / f"run-{result.run.pk}-rejected" / "people.csv").read_text()
+    assert again.splitlines() == ["source_system,record_id,given_name,family_name", *lines[1:5]]
+
+
+@pytest.mark.django_db
+def test_a_quote_never_closed_rejects_the_lines_it_took_and_keeps_those_before(systems: dict, tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "people.csv").write_bytes(b'source_system,record_id\npolice-records,P0\npolice-records,"P1\n'
+                                                b"police-records,P2\n")
+
+    result = import_extract(tmp_path / "x")
+
+    assert [(i.line, i.reason.split(":")[0]) for i in result.issues] == [
+        (3, "a quoted value opened in the row at line 3 is never closed (the file ends inside it)"),
+        (4, "read inside a quoted value opened at line 3")]
+    assert list(SourceRecord.objects.values_list("record_id", flat=True)) == ["P0"]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [
@@ -837,7 +874,6 @@ def test_relationship_values_checked(systems: dict, example: Path) -> None:
     ("content", "reason"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not valid UTF-8 at line 1"),
-        (b'source_system,record_id\npolice-records,"P1\n', "quoted value in the row at line 2 is never closed"),
         (b"", "has no header row"),
         ("source_system,record_id\n".encode("utf-16-le"), "line 1 contains a NUL byte"),
         (b'source_system,"record_id"x\npolice-records,P1\n', "the header row cannot be read: not readable as CSV"),
@@ -945,7 +981,7 @@ def test_a_moment_that_has_not_come_yet_is_impossible(systems: dict, tmp_path: P
     events_issues = {line: i for line, [i] in issues_at(result, "events.csv").items()}
     assert {line: i.severity for line, i in events_issues.items()} == {
         2: IssueSeverity.REJECTED, 3: IssueSeverity.REJECTED, 4: IssueSeverity.WARNING}
-    assert events_issues[2].reason == "occurred_at '2099-01-13' is not a real ISO 8601 date or date-time, or is later than today"
+    assert events_issues[2].reason == "occurred_at '2099-01-13' is not a real ISO 8601 date or date-time, or is more than a day in the future"
     assert sorted(Event.objects.values_list("event_id", flat=True)) == ["E3", "E4"]
     assert Event.objects.get(event_id="E3").ended_at is None
     people_issues = {i.column for i in issues_at(result, "people.csv")[2]}
@@ -975,3 +1011,20 @@ def test_the_rejected_rows_are_an_extract_to_mend_and_import_again(systems: dict
 
     assert again.issue_count == 0 and Event.objects.count() == before + 2
     assert again.run.pk != run.pk
+
+
+@pytest.mark.django_db
+def test_rows_not_to_import_again_as_they_are_stay_out_of_the_rejected_extract(systems: dict, tmp_path: Path) -> None:
+    """A repeat of a key whose first row was imported would overwrite it; a value with a byte that is not
+    UTF-8 is no longer as sent. Both stay in the issues file only, to send again from the system."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "people.csv").write_bytes(
+        b"source_system,record_id,given_name\npolice-records,P1,Ann\npolice-records,P1,Again\n"
+        b"police-records,P2,Zo\xe9\nbad-system,P3,Cy\n")
+
+    result = import_extract(tmp_path / "x")
+
+    assert sorted(i.line for i in result.issues) == [3, 4, 5]
+    folder = Path(str(result.rejects_path)).parent / f"run-{result.run.pk}-rejected"
+    assert (folder / "people.csv").read_text().splitlines() == ["source_system,record_id,given_name",
+                                                                "bad-system,P3,Cy"]

@@ -212,9 +212,12 @@ def test_a_quote_left_open_says_so_and_where_it_began(police: SourceSystem, tmp_
 
     result = import_extract(folder)
 
-    (issue,) = result.issues
-    assert issue.line == 2
-    assert "a quoted value in the row at line 2 is never closed (the file ends inside it)" in issue.reason
+    first, *taken = result.issues
+    assert first.line == 2
+    assert "a quoted value opened in the row at line 2 is never closed (the file ends inside it)" in first.reason
+    # Each line it took is rejected on its own, with its line: none is lost unseen.
+    assert [i.line for i in taken] == list(range(3, 13))
+    assert all(i.reason.startswith("read inside a quoted value opened at line 2") for i in taken)
 
 
 @pytest.mark.django_db

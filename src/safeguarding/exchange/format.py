@@ -100,7 +100,10 @@ def _code(vocabulary: Sequence[str], case: Callable[[str], str]) -> Callable[[st
 # A moment later than this far past the time of the import cannot have happened yet (SPEC.md: an
 # impossible occurred_at); a day allows for a sending system's clock and time zone.
 _FUTURE_GRACE = dt.timedelta(days=1)
-_LATER_THAN_TODAY = ", or is later than today"
+_LATER_THAN_TODAY = ", or is more than a day in the future"
+SET_ASIDE_MARK = "[set aside: "  # how a value too long to keep is written in its place, in the row as sent
+# The end of a repeated key's rejection: its row is not one to import again (the first row of the key was).
+ONLY_FIRST = "only its first row is imported"
 
 
 def _latest_possible() -> dt.datetime:
@@ -191,6 +194,18 @@ class Column:
     # Further fields worked out from the stored value, each (field, function of the value): a name's keys
     # and sound, which *Find a person* looks up by index.
     derived: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
+
+    @property
+    def known_fields(self) -> tuple[str, ...]:
+        """The fields that hold what the column said: its value (or parts), and its second reading."""
+        return (*(self.spread or ((self.field,) if self.field else ())), *((self.fallback.field,) if self.fallback else ()))
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        """Every field the column sets: taken or kept together, so that a value and its check, keys and
+        superseded readings never disagree."""
+        return (*self.known_fields, *((self.check.field,) if self.check else ()), *(f for f, _ in self.derived),
+                *self.clears)
 
     @property
     def limit(self) -> int:
@@ -369,8 +384,7 @@ PEOPLE = FileFormat(
     ),
     rules=(
         Unique(("source_system", "record_id"), after="record_id", column="record_id",
-               rejection="record_id {record_id!r} appears more than once in {file} for {system}; only its first row "
-                         "is imported"),
+               rejection="record_id {record_id!r} appears more than once in {file} for {system}; " + ONLY_FIRST),
     ),
     model=SourceRecord,
 )
@@ -427,8 +441,7 @@ EVENTS = FileFormat(
     ),
     rules=(
         Unique(("source_system", "event_id"), after="occurred_at", column="event_id",
-               rejection="event_id {event_id!r} appears more than once in {file} for {system}; only its first row "
-                         "is imported"),
+               rejection="event_id {event_id!r} appears more than once in {file} for {system}; " + ONLY_FIRST),
     ),
     model=Event,
 )
@@ -456,7 +469,7 @@ RELATIONSHIPS = FileFormat(
                  rejection="other_record_id is the same as record_id"),
         Unique(("source_system", "record_id", "other_record_id", "relationship"), after="relationship", column="record_id",
                rejection="the {relationship} relationship of {record_id!r} to {other_record_id!r} appears more than "
-                         "once in {file}; only its first row is imported"),
+                         "once in {file}; " + ONLY_FIRST),
     ),
     model=Relationship,
 )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from safeguarding.core.bulk import BulkTable
 from safeguarding.core.csvfile import SpreadsheetSafeWriter, spreadsheet_safe_writer
+from safeguarding.exchange.format import ONLY_FIRST, SET_ASIDE_MARK
 from safeguarding.exchange.models import ImportIssue, ImportRun, IssueSeverity
 from safeguarding.exchange.read import EXTRA_VALUE, LINE_AS_SENT
 
@@ -83,6 +84,11 @@ class RejectedExtract:
         header = self._headers.get(issue.file)
         if issue.severity != IssueSeverity.REJECTED or not issue.row or not header:
             return  # a file refused whole is sent again whole: the issues file says why
+        if issue.reason.endswith(ONLY_FIRST) or any(SET_ASIDE_MARK in v or "\ufffd" in v for v in issue.row.values()):
+            # Not to import again as it is: a repeat of a key imported from its first row would overwrite
+            # it; a value the hub could not read (a byte not UTF-8) or keep (too long) is not as sent.
+            # Such rows are in the issues file, to send again from the agency's system.
+            return
         if issue.file not in self._files:
             self._partial.mkdir(parents=True, exist_ok=True)
             handle: IO[str] = (self._partial / issue.file).open("w", encoding="utf-8", newline="")

@@ -253,15 +253,17 @@ class DecodedLines:
 
     def __init__(self, stream: IO[bytes], budget: Budget) -> None:
         self.bad: dict[int, str] = {}
-        self.last = ""  # the last line read, as text: what a rejected row's line held
+        # The lines of the row being read, as text: what a row that cannot be read held, line by line.
+        self.row_lines: list[str] = []
         self._lines = self._decoded(stream, budget)
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
-        self.last = next(self._lines)
-        return self.last
+        text = next(self._lines)
+        self.row_lines.append(text)
+        return text
 
     def _decoded(self, stream: IO[bytes], budget: Budget) -> Iterator[str]:
         for number, raw in enumerate(_physical_lines(stream, budget), start=1):
@@ -293,12 +295,14 @@ EXTRA_VALUE = "extra value"
 
 
 class RowUnreadable(Exception):
-    """One row that cannot be read (a byte that is not UTF-8, broken quoting): it is rejected with its
-    line and reason, and the file goes on."""
+    """A row that cannot be read (a byte that is not UTF-8, broken quoting): it is rejected with its
+    line and reason, and the file goes on. Where broken quoting ran over several lines, each line is
+    rejected on its own (``rows``: line, reason, cells), so that none is lost unseen."""
 
-    def __init__(self, line: int, reason: str, cells: dict[str, str]) -> None:
-        super().__init__(reason)
-        self.line, self.reason, self.cells = line, reason, cells
+    def __init__(self, rows: list[tuple[int, str, dict[str, str]]]) -> None:
+        super().__init__(rows[0][1])
+        self.rows = rows
+        self.line, self.reason, self.cells = rows[0]
 
 
 # --- Rows -----------------------------------------------------------------------------------------
@@ -348,6 +352,7 @@ class CsvFile:
 
     def _next(self) -> list[str] | None:
         start = self._reader.line_num + 1
+        self._lines.row_lines = []
         try:
             values = next(self._reader)
         except StopIteration:
@@ -355,24 +360,27 @@ class CsvFile:
         except csv.Error as exc:
             line = self._reader.line_num
             message = str(exc)
-            if "unexpected end of data" not in message and "field larger than field limit" not in message:
-                # The reader starts afresh at the next line: only this row is lost, and it is reported.
-                raise RowUnreadable(start, f"not readable as CSV at line {line} ({message}); check the quoting",
-                                    {LINE_AS_SENT: self._lines.last.rstrip("\r\n")}) from None
-            if "unexpected end of data" in message:
-                line = start
-                reason = f"a quoted value in the row at line {start} is never closed (the file ends inside it)"
-            elif "field larger than field limit" in message:
-                line = start
-                reason = (
+            if "field larger than field limit" in message:
+                raise FileRefused(start, (
                     f"a quoted value that starts in the row at line {start} is still open after "
                     f"{MAX_LINE_BYTES // _MB} MB (line {line}), the most the hub reads as one value: its closing quote "
                     "is missing, or it is far longer than any record holds"
-                )
-            raise FileRefused(line, reason) from None
+                )) from None
+            if "unexpected end of data" in message:
+                reason = f"a quoted value opened in the row at line {start} is never closed (the file ends inside it)"
+            else:
+                reason = f"not readable as CSV at line {line} ({message}); check the quoting"
+            # The reader starts afresh at the next line. A quote left open may have taken the lines after
+            # it into one value: each is rejected on its own, with its line, so that none is lost unseen.
+            lines = [text.rstrip("\r\n") for text in self._lines.row_lines]
+            raise RowUnreadable([
+                (start + n, reason if n == 0 else f"read inside a quoted value opened at line {start}: {reason}",
+                 {LINE_AS_SENT: text})
+                for n, text in enumerate(lines)
+            ]) from None
         bad = [self._lines.bad.pop(n) for n in range(start, self._reader.line_num + 1) if n in self._lines.bad]
         if bad:
-            raise RowUnreadable(start, bad[0], dict(zip(self.header, values, strict=False)))
+            raise RowUnreadable([(start, bad[0], dict(zip(self.header, values, strict=False)))])
         return values
 
     def _read_header(self) -> list[str]:
@@ -416,9 +424,10 @@ class CsvFile:
             except RowUnreadable as exc:
                 previous_end = self._reader.line_num
                 blank_run = 0
-                self.rows_read += 1
-                budget.row()
-                reject(exc.line, exc.reason, exc.cells)
+                for line, reason, cells in exc.rows:
+                    self.rows_read += 1
+                    budget.row()
+                    reject(line, reason, cells)
                 continue
             if values is None:
                 break

@@ -154,6 +154,22 @@ def _changes(stored: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]
     return {name: value for name, value in incoming.items() if stored[name] != value}
 
 
+def _keep_known(stored: dict[str, Any], row: Accepted) -> list[str]:
+    """Leave out of ``row`` every column whose value the stored record knows and the row would change,
+    with all the fields the column sets and its cell as sent; the names of the columns left out."""
+    kept = []
+    for column in PEOPLE.columns:
+        known = column.known_fields
+        if any(stored[f] not in (None, "") for f in known) and any(
+            f in row.values and row.values[f] != stored[f] for f in known
+        ):
+            for name in column.all_fields:
+                row.values.pop(name, None)
+            row.raw.pop(column.name, None)
+            kept.append(column.name)
+    return kept
+
+
 def _stamp(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
@@ -273,11 +289,7 @@ class Upsert:
             if stored_at is not None and incoming_at is None:
                 # A copy of no known age meets a dated one: it may fill what the hub does not know,
                 # never overwrite what it does (SPEC.md: nothing overwritten by an older value).
-                kept = sorted(name for name, value in row.values.items()
-                              if name != "raw" and record[name] not in (None, "") and record[name] != value)
-                for name in kept:
-                    del row.values[name]
-                named = [c.name for c in PEOPLE.columns if c.field in kept]  # a value, not its derived keys
+                named = _keep_known(record, row)
                 if named:
                     self._warn(batch, index, "updated_at", f"updated_at is empty and the hub's copy of this record is "
                                f"dated {_stamp(stored_at)}: its {', '.join(named)} kept, the row only filled what "

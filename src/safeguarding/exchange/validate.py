@@ -13,6 +13,7 @@ from safeguarding.exchange.format import (
     EMPTY,
     HUB_SYSTEM_REJECTION,
     MAX_VALUE,
+    SET_ASIDE_MARK,
     SOURCE_SYSTEM,
     TOO_LONG,
     Column,
@@ -46,7 +47,7 @@ class Accepted:
 
 
 def _set_aside_note(value: str) -> str:
-    return f"[set aside: {len(value):,} characters, more than the {MAX_VALUE:,} the hub keeps in one value]"
+    return f"{SET_ASIDE_MARK}{len(value):,} characters, more than the {MAX_VALUE:,} the hub keeps in one value]"
 
 
 def kept_raw(cells: dict[str, str]) -> dict[str, str]:
