@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.core.errors import ServiceError
+from safeguarding.dataprotection.models import SealedRecord
 from safeguarding.dataprotection.sealing import record_seal
 from safeguarding.frontdoor.services import concern_raise
 from safeguarding.mace import services as mace
@@ -142,9 +143,11 @@ def test_an_urgent_concern_the_seal_keeps_from_the_whole_front_door_reaches_the_
 
     assert not _told(front_door, NotificationKind.CONCERN_URGENT)
     [notice] = _withheld(dpo)
-    assert child.reference in notice.subject and "reached no one" in notice.subject
+    seal = SealedRecord.objects.get(person=child)
+    assert child.reference in notice.subject and "reached no one who had to hear it" in notice.subject
     assert "An urgent concern" in notice.body and "Sealed Child" not in notice.body
-    assert notice.link == "/audit/sealed/"
+    assert f"these may be named on the seal: {front_door.username}" in notice.body
+    assert notice.link == f"/audit/sealed/{seal.pk}/"
 
 
 def test_a_notice_the_seal_lets_through_to_someone_troubles_no_one(make_user: Any) -> None:
@@ -177,8 +180,29 @@ def test_an_overdue_action_the_seal_keeps_from_every_manager_is_still_noticed(ma
 
     assert _told(owner, NotificationKind.ESCALATED)
     assert not _told(manager, NotificationKind.ESCALATED)
-    [notice] = _withheld(dpo)
-    assert f"Action {action.reference} is overdue" in notice.body
+    [notice] = _withheld(dpo)  # once, though the owner was told
+    assert f"Action {action.reference} is overdue" in notice.body and manager.username in notice.body
+    assert owner.username not in notice.body
+
+
+def test_a_seal_stops_naming_no_one_who_holds_work_for_the_child(make_user: Any) -> None:
+    from safeguarding.dataprotection.models import SealedRecord
+    from safeguarding.dataprotection.sealing import seal_name
+
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    owner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child = _sealed_child(make_user, [coordinator, owner])
+    dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
+    plan = mace.plan_open(acting_user=coordinator, child=child)
+    action = mace.action_create(acting_user=coordinator, plan=plan, description="Visit at home", owner=owner,
+                                due_on=timezone.localdate() + dt.timedelta(days=14))
+    seal = SealedRecord.objects.get(person=child)
+
+    with pytest.raises(ServiceError, match=f"{owner.username} holds action {action.reference}"):
+        seal_name(acting_user=dpo, seal=seal, named_users=[coordinator], reason="A new team")
+    mace.action_complete(acting_user=owner, action=action, outcome="Visited: safe at home")
+    seal_name(acting_user=dpo, seal=seal, named_users=[coordinator], reason="A new team")
+    assert list(seal.named_users.all()) == [coordinator]
 
 
 def test_the_data_protection_officer_changes_who_a_seal_names(make_user: Any) -> None:
@@ -235,4 +259,6 @@ def test_the_seals_page_shows_and_changes_who_it_names(make_user: Any) -> None:
     assert done.status_code == 302
     assert list(seal.named_users.all()) == [arriving]
     assert f"({arriving.username}, " in client.get(page).content.decode()
-    assert sign_in(Client(), leaving).get(page).status_code == 404
+    child_page = reverse("people:detail", args=[child.pk])
+    assert sign_in(Client(), leaving).get(child_page).status_code == 404
+    assert sign_in(Client(), arriving).get(child_page).status_code == 200

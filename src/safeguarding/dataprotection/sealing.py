@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has
+from safeguarding.accounts.access import Capability, has, roles_with
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
@@ -20,6 +21,9 @@ from safeguarding.dataprotection.models import (
     SealedRecord,
     SealReview,
 )
+from safeguarding.dataprotection.sources import open_work_of
+from safeguarding.notifications.models import NotificationKind
+from safeguarding.notifications.services import Withheld, names_of, notify
 from safeguarding.people import identity
 from safeguarding.people.models import Person
 
@@ -78,10 +82,17 @@ def seal_name(*, acting_user: User, seal: SealedRecord, named_users: Iterable[Us
         locked = SealedRecord.objects.select_for_update().get(pk=seal.pk)
         if not locked.active:
             raise ServiceError("This record is no longer sealed")
-        before = {u.pk: u.username for u in locked.named_users.all()}
+        named_before = list(locked.named_users.all())
+        before = {u.pk: u.username for u in named_before}
         after = {u.pk: u.username for u in wanted}
         if before.keys() == after.keys():
             raise ServiceError("The seal already names exactly these people", field="named")
+        leaving = [u for u in named_before if u.pk not in after]
+        held = open_work_of(locked.person, leaving)
+        if held:
+            # Their work would lead them to a page that answers not found, and its reminders reach no one.
+            who = "; ".join(f"{before[pk]} holds {', '.join(work)}" for pk, work in sorted(held.items()))
+            raise ServiceError(f"Give their work to someone the seal names first: {who}", field="named")
         locked.named_users.set(wanted)
         audit_record(event_type=AuditEventType.SEAL_NAMES_CHANGED, actor=acting_user, target_kind="sealed_record",
                      target_id=locked.pk, person_id=locked.person_id, reason=reason.strip(),
@@ -155,3 +166,31 @@ def break_glass_review(*, acting_user: User, use: BreakGlassAccess, justified: b
                      target_id=use.pk, person_id=use.seal.person_id, reason=note.strip(),
                      detail={"justified": justified})
     return use
+
+
+def tell_the_seals_keeper(notice: Withheld) -> None:
+    """A seal kept a notice from everyone who had to hear it (``notifications.notify``): the data
+    protection officer, who keeps the seals, is told instead, by the seal's reference (the one the
+    sealed records list shows) and a link to the seal, so that it names whoever must act."""
+    seal = (SealedRecord.objects.filter(identity.same_person("person", notice.about), active=True)
+            .select_related("person").first())
+    if seal is None:
+        return
+    keepers = User.objects.filter(role__in=roles_with(Capability.RECORDS_MANAGEMENT), is_active=True)
+    reference = seal.person.reference
+    nameable = sorted(u.username for u in notice.withheld if has(u, Capability.VIEW_PERSON))
+    shown = ", ".join(sorted(u.username for u in notice.withheld)[:10])
+    more = len(notice.withheld) - 10
+    what = (f"Of them, these may be named on the seal: {', '.join(nameable[:10])}. Name whoever must act, or see "
+            "that someone the seal names acts." if nameable else
+            "None of them can be named on a seal (their roles do not open people's records): see that someone "
+            "the seal names acts.")
+    notify(
+        recipients=keepers, kind=NotificationKind.SEAL_WITHHELD,
+        subject=f"A notice about sealed record {reference} reached no one who had to hear it",
+        body=(f"The seal on {reference} kept this notice from everyone who had to hear it, as it names none of "
+              f"them ({shown}{f' and {more} more' if more > 0 else ''}):\n\n"
+              f"{NotificationKind(notice.kind).label}: {notice.subject}\n\n{what}"),
+        link=reverse("dataprotection:seal", args=[seal.pk]),
+        keep_out=names_of(seal.person),
+    )

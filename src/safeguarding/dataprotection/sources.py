@@ -182,3 +182,25 @@ def last_records_elsewhere(person_ids: Collection[int], *, chunk: int = 5000) ->
             for person, moment in source(ids[start : start + chunk]).items():
                 keep_latest(latest, person, moment)
     return latest
+
+
+# --- work the rooms above hold for a person, by whom ------------------------------------------------
+
+# (person, users) -> what each of these users holds open for the person: {user id: ["action A-12", ...]}
+OpenWorkSource = Callable[[Any, Collection[Any]], dict[int, list[str]]]
+_open_work: dict[str, OpenWorkSource] = {}
+
+
+def register_open_work_source(name: str, source: OpenWorkSource) -> None:
+    """``source(person, users)`` answers the work each of these users holds open for the person (an
+    action they own on the person's plan, the person allocated to them): a seal may not stop naming
+    someone who holds it, or the work would lead to a page that answers not found."""
+    _open_work[name] = source
+
+
+def open_work_of(person: Any, users: Collection[Any]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for source in _open_work.values():
+        for user_id, work in source(person, users).items():
+            found.setdefault(user_id, []).extend(work)
+    return found

@@ -653,6 +653,23 @@ def children_with_open_plan() -> set[int]:
     return {pk for pair in rows for pk in pair if pk is not None}
 
 
+def open_work_for(person: Person, users: Collection[User]) -> dict[int, list[str]]:
+    """What each of these users holds open for the person (``dataprotection.sources``): the open
+    actions they own on the person's plan, and the person (or a concern or alert about them) allocated
+    to them."""
+    ids = [u.pk for u in users]
+    work: dict[int, list[str]] = {}
+    for action in PlanAction.objects.filter(identity.same_person("plan__child", person), status=ActionStatus.OPEN,
+                                            owner_id__in=ids):
+        work.setdefault(action.owner_id, []).append(f"action {action.reference}")
+    for allocation in Allocation.objects.filter(
+        identity.same_person("child", person) | identity.same_person("concern__child", person)
+        | identity.same_person("alert__person", person), ended_at__isnull=True, worker_id__in=ids,
+    ):
+        work.setdefault(allocation.worker_id, []).append(f"the {allocation.get_kind_display().lower()} allocated to them")
+    return work
+
+
 def allocation_for_child(person: Person) -> Allocation | None:
     """The worker the child is allocated to now, if any."""
     return (

@@ -778,8 +778,9 @@ def _levels_due(done: set[tuple[int, int]], pk: int, late: int, threshold: int) 
     return [level for level in (1, 2) if (pk, level) not in done and (level == 1 or late >= threshold)]
 
 
-# An escalation notice: its recipients, subject, body and link, the names it must not carry, and its child.
-_Told = tuple[list[User], str, str, str, list[str], int]
+# An escalation notice: its recipients, subject, body and link, the names it must not carry, its child,
+# and those of its recipients it is escalated to (who must hear of it).
+_Told = tuple[list[User], str, str, str, list[str], int, list[User]]
 
 
 def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
@@ -811,16 +812,15 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
             new.append(Escalation(action=action, level=level, agency_id=action.owner_agency_id, escalated_at=now,
                                   working_days_overdue=late))
             who = managers.get(action.owner_agency_id, []) if level == 1 else strategic
-            notice = (f"Action {action.reference} is overdue and has been escalated",
-                      f"Action {action.reference} on plan {action.plan.reference} was due by "
-                      f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
-                      f"It has been escalated {EscalationLevel(level).label.lower()}.",
-                      link if level == 1 else to_the_group, names_of(action.plan.child), action.plan.child_id)
-            told.append((who, *notice))
-            # The owner is told apart from the managers: a seal naming the owner but none of the managers
-            # must still be noticed (notify tells the data protection officer when no manager is told).
-            if level == 1 and action.owner not in who:
-                told.append(([action.owner], *notice))
+            # The owner hears of it too; those it is escalated to must (a seal naming the owner but none
+            # of them is told to its keeper: ``notify``'s ``essential``).
+            told.append(([*who, action.owner] if level == 1 else who,
+                         f"Action {action.reference} is overdue and has been escalated",
+                         f"Action {action.reference} on plan {action.plan.reference} was due by "
+                         f"{_date(action.due_on)} and is {late} working day{'s' if late != 1 else ''} overdue. "
+                         f"It has been escalated {EscalationLevel(level).label.lower()}.",
+                         link if level == 1 else to_the_group, names_of(action.plan.child), action.plan.child_id,
+                         who))
     for clock in clocks:
         late = working_days_between(local_date(clock.due_at), today)
         for level in _levels_due(done_clocks, clock.pk, late, threshold):
@@ -832,7 +832,7 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                          f"{timezone.localtime(clock.due_at):%-d %B %Y %H:%M} and has not been met. "
                          f"It has been escalated {EscalationLevel(level).label.lower()}.",
                          reverse("clocks:clock", args=[clock.pk]) if level == 1 else to_the_group,
-                         names_of(clock.child), clock.child_id))
+                         names_of(clock.child), clock.child_id, who))
     new_concerns, told_concerns = _concern_escalations(now, today, threshold, chase_from, strategic)
     new += new_concerns
     told += told_concerns
@@ -840,9 +840,9 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
         return []
     with transaction.atomic():
         Escalation.objects.bulk_create(new)
-        for recipients, subject, body, link, names, child in told:
+        for recipients, subject, body, link, names, child, essential in told:
             notify(recipients=recipients, kind=NotificationKind.ESCALATED, subject=subject, body=body, link=link,
-                   keep_out=names, about=child)
+                   keep_out=names, about=child, essential=essential)
         audit_record(event_type=AuditEventType.ESCALATED, actor_label="scheduled escalation",
                      target_kind="escalations",
                      detail={"actions": sorted({e.action_id for e in new if e.action_id}),
@@ -875,14 +875,15 @@ def _concern_escalations(
             new.append(Escalation(concern=concern, level=level, agency=None, escalated_at=now,
                                   working_days_overdue=late))
             to = "to the front door's team and their managers" if level == 1 else "to the strategic group"
-            told.append(([*team, *managers] if level == 1 else strategic,
+            escalated_to = [*team, *managers] if level == 1 else strategic
+            told.append((escalated_to,
                          f"Concern {concern.reference} has not been decided and has been escalated",
                          f"Concern {concern.reference}{' (urgent)' if concern.urgent else ''} was raised on "
                          f"{timezone.localtime(concern.raised_at):%-d %B %Y} and was due a decision by "
                          f"{timezone.localtime(concern.decision_due_at):%-d %B %Y %H:%M}. It has not been decided: "
                          f"{late} working day{'s' if late != 1 else ''} overdue. It has been escalated {to}.",
                          reverse("frontdoor:detail", args=[concern.pk]) if level == 1 else to_the_group,
-                         names_of(concern.child), concern.child_id))
+                         names_of(concern.child), concern.child_id, escalated_to))
     return new, told
 
 
@@ -960,7 +961,6 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
         return 0
     coordinators = list(User.objects.filter(role__in=roles_with(Capability.RUN_PANEL), is_active=True))
     notices = []
-    hidden: dict[int, frozenset[int]] = {}  # who is sealed from each recipient, read once per run
     with transaction.atomic():
         for key, events in fresh.items():
             child = by_key[key]
@@ -971,14 +971,10 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
                 workers |= {a.owner for a in child.plan.actions.filter(status=ActionStatus.OPEN).select_related("owner")}
             elif not workers and child.conference is not None and child.conference.recorded_by.is_active:
                 workers = {child.conference.recorded_by}  # the worker who recorded the conference
-            ids = {child.child.pk, child.child.root_id}
-            for user in workers or coordinators:
-                if user.pk not in hidden:
-                    hidden[user.pk] = persons_hidden_from(user)
-            recipients = [u for u in (workers or coordinators) if not ids & hidden[u.pk]]
             newest = max(e.occurred_at for e in events)
             told = notify(
-                recipients=recipients,
+                recipients=workers or coordinators,
+                about=child.child.pk,  # a seal's: those it hides the child from are not told, its keeper is
                 kind=NotificationKind.HEALTH_RECORD,
                 subject=f"{child.label}: a new health record of the child",
                 # Not which service recorded it either: "the sexual health clinic" would say what it is.

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.urls import reverse
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, may_be_hidden, persons_hidden_from, roles_with
+from safeguarding.accounts.access import may_be_hidden, persons_hidden_from
 from safeguarding.accounts.models import User
 from safeguarding.core.jobs import run_in_background
-from safeguarding.core.normalise import reference_of
 from safeguarding.notifications.models import Notification, NotificationKind
 
 logger = logging.getLogger(__name__)
@@ -66,6 +65,7 @@ def notify(
     link: str = "",
     keep_out: Sequence[str] = (),
     about: int | None = None,
+    essential: Iterable[User] | None = None,
 ) -> list[Notification]:
     """Record a notification for each recipient (once each, active users only) and send them by
     e-mail after the caller's transaction commits. ``keep_out``: names (the child's full name) the
@@ -82,8 +82,10 @@ def notify(
     meant = {user.pk: user for user in recipients if user is not None and user.is_active}
     sealed = about is not None and bool(meant) and may_be_hidden(about)
     people = {pk: user for pk, user in meant.items() if not sealed or about not in persons_hidden_from(user)}
-    if about is not None and meant and not people:
-        _tell_the_seals_keepers(kind, subject, about, len(meant))
+    must = meant if essential is None else {u.pk: u for u in essential if u is not None and u.is_active}
+    if sealed and about is not None and must and not must.keys() & people.keys() and _withheld:
+        # The seal kept it from everyone who had to hear it: its keeper is told instead.
+        _withheld[0](Withheld(kind=kind, subject=subject, about=about, withheld=[must[pk] for pk in must]))
     rows = Notification.objects.bulk_create(
         [
             Notification(
@@ -107,21 +109,24 @@ def notify(
     return rows
 
 
-def _tell_the_seals_keepers(kind: NotificationKind, subject: str, about: int, meant: int) -> None:
-    """A seal kept a notice from everyone it was for: an urgent concern, a referral or an escalation
-    about a sealed child would otherwise reach no one. The data protection officer, who keeps the
-    seals, is told instead, so that the seal names whoever must act."""
-    keepers = User.objects.filter(role__in=roles_with(Capability.RECORDS_MANAGEMENT), is_active=True)
-    reference = reference_of(about)
-    notify(
-        recipients=keepers, kind=NotificationKind.SEAL_WITHHELD,
-        subject=f"A notice about sealed record {reference} reached no one",
-        body=(f"The seal on {reference} kept this notice from all {meant} of the people it was for, because it "
-              f"names none of them:\n\n{NotificationKind(kind).label}: {subject}\n\nIf any of them must act, "
-              f"name them on the seal (open the seal from the sealed records page), or see that someone it "
-              f"names acts."),
-        link=reverse("dataprotection:sealed"),
-    )
+@dataclass(frozen=True)
+class Withheld:
+    """A notice a seal kept from everyone who had to hear it (``notify``'s ``essential``, or all)."""
+
+    kind: NotificationKind
+    subject: str
+    about: int
+    withheld: list[User]
+
+
+_withheld: list[Callable[[Withheld], None]] = []
+
+
+def register_withheld_notice(handler: Callable[[Withheld], None]) -> None:
+    """``handler(notice)`` is told of each notice a seal kept from everyone who had to hear it: an urgent
+    concern, a referral or an escalation about a sealed child would otherwise reach no one. The data
+    protection room, which keeps the seals, registers it (``workflows.apps``)."""
+    _withheld[:] = [handler]
 
 
 def notifications_send(ids: list[int]) -> int:

@@ -43,6 +43,16 @@ class WorkflowsConfig(AppConfig):
         register_last_record_source("justice", last_records_about)
         # Sealed records: every read through the access policy leaves out who is sealed from whom.
         register_hidden_persons("dataprotection", persons_hidden_by_seals, sealed_person_ids)
+        # A notice a seal keeps from everyone who had to hear it goes to the seal's keeper instead.
+        from safeguarding.dataprotection.sealing import tell_the_seals_keeper
+        from safeguarding.notifications.services import register_withheld_notice
+
+        register_withheld_notice(tell_the_seals_keeper)
+        # A seal stops naming no one who holds open work for the person.
+        from safeguarding.dataprotection.sources import register_open_work_source
+        from safeguarding.mace.selectors import open_work_for
+
+        register_open_work_source("mace", open_work_for)
         register_referral_source("frontdoor", concern_moments)
         register_referral_source("panel", referral_moments)
 
