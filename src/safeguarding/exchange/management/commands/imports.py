@@ -11,6 +11,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
+from safeguarding.core.options import whole_number
 from safeguarding.exchange.runs import import_runs_mark_interrupted
 from safeguarding.exchange.selectors import import_runs_recent
 
@@ -25,8 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=20, help="how many runs to list (default 20)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        limit = whole_number(options, "limit", minimum=1) or 20
         interrupted = import_runs_mark_interrupted()
-        runs = list(import_runs_recent(limit=options["limit"]))
+        runs = list(import_runs_recent(limit=limit))
         if not runs:
             self.stdout.write("No imports yet. Import an extract with: safeguarding import PATH")
             return
