@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
+import stat
+from pathlib import Path
 
 import pytest
 
-from safeguarding.core.csvfile import neutralise, spreadsheet_safe_writer
+from safeguarding.core.csvfile import neutralise, spreadsheet_safe_writer, written_whole
 
 
 @pytest.mark.parametrize(
@@ -43,3 +47,37 @@ def test_the_writer_neutralises_every_cell_and_keeps_rfc_4180_quoting() -> None:
     assert list(csv.reader(io.StringIO(out.getvalue()))) == [
         ["'=1+1", 'say "hi", then go', "7"], ["'@me"], ["plain"],
     ]
+
+
+def test_a_file_is_written_whole_or_the_one_before_is_left_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "alerts.csv"
+    with written_whole(out) as handle:
+        handle.write("first\n")
+    assert out.read_text() == "first\n"
+    out.chmod(0o600)
+    with pytest.raises(OSError, match="No space left"), written_whole(out) as handle:
+        handle.write("cut sh")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert out.read_text() == "first\n"  # not cut short
+    with written_whole(out) as handle:
+        handle.write("second\n")
+    assert out.read_text() == "second\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # a file replaced keeps who may read it
+    assert sorted(p.name for p in out.parent.iterdir()) == ["alerts.csv"]  # no part left behind
+
+
+def test_a_folder_or_a_path_through_a_file_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "file.csv").write_text("kept")
+    with pytest.raises(IsADirectoryError, match="it is a folder"), written_whole(tmp_path):
+        pytest.fail("nothing is written")
+    with pytest.raises(NotADirectoryError, match="part of its path is a file"), written_whole(tmp_path / "file.csv" / "x.csv"):
+        pytest.fail("nothing is written")
+    assert [p.name for p in tmp_path.iterdir()] == ["file.csv"] and (tmp_path / "file.csv").read_text() == "kept"
+
+
+def test_a_link_is_followed_and_the_file_it_names_replaced(tmp_path: Path) -> None:
+    (tmp_path / "real.csv").write_text("before")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "real.csv")
+    with written_whole(tmp_path / "link.csv") as handle:
+        handle.write("after")
+    assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "real.csv").read_text() == "after"

@@ -17,6 +17,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.clocks.engine import status_of
 from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview, StatutoryClock
 from safeguarding.clocks.selectors import police_only_clocks
+from safeguarding.core.csvfile import written_whole
 from safeguarding.exchange.format import CLOCK_KINDS
 from safeguarding.people.models import Event, person_reference
 
@@ -46,8 +47,7 @@ def export_clocks(path: Path, *, leave_out: Collection[int] = ()) -> int:
     they have had) whose clocks the file must not hold (the sealed, for a file that leaves the hub)."""
     as_of = data_moment() or dt.datetime.now(dt.UTC)
     rows = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as out:
+    with written_whole(path) as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         # For readers the hub cannot check: the police's own clocks stay out (selectors.police_only_clocks).

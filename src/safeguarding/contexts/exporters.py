@@ -15,6 +15,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.contexts import networks as nx
 from safeguarding.contexts.models import Entity, EntityKind
 from safeguarding.contexts.selectors import Window, link_table, without_persons
+from safeguarding.core.csvfile import written_whole
 from safeguarding.people.models import person_reference
 
 NETWORKS_COLUMNS = ["network_id", "entity_kind", "entity_key"]
@@ -62,8 +63,7 @@ def export_networks(out: Path, *, exported_by: str = "command line", include_pol
     agencies may all see (police-only links left out), so the file can go beyond the police.
     ``leave_out``: persons in no network (``network_rows``)."""
     rows = network_rows(include_police_only=include_police_only, leave_out=leave_out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
+    with written_whole(out) as handle:
         writer = csv.writer(handle)
         writer.writerow(NETWORKS_COLUMNS)
         writer.writerows(rows)

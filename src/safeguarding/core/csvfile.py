@@ -11,12 +11,21 @@ csv module's own.
 Files read back by programs rather than people (the exchange format's extracts, which the demo
 generator writes for the importer) are written with the plain csv module: there ``+44 7700 900123``
 is a phone number, not a formula.
+
+A file handed out is written whole or not at all (``written_whole``): a full disk or a failure part way
+leaves the file that was there before, never one cut short.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Iterable
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO
 
 # The characters a spreadsheet reads as the start of a formula (OWASP), and NUL (ASVS 1.2.10).
@@ -48,3 +57,42 @@ class SpreadsheetSafeWriter:
 def spreadsheet_safe_writer(handle: IO[str]) -> SpreadsheetSafeWriter:
     """A writer for a CSV file the hub hands out (open ``handle`` with ``newline=""``)."""
     return SpreadsheetSafeWriter(handle)
+
+
+@contextlib.contextmanager
+def written_whole(path: Path) -> Iterator[IO[str]]:
+    """A text handle (UTF-8, ``newline=""`` for the csv module) for the file at ``path``, written to a
+    file of its own beside it and put in its place (``os.replace``) only once written and on disk: if
+    anything fails before, the file there before is left as it was, and the part written is removed.
+    ``path``'s folder is made if missing. A name that is not a file a write can replace (a device such as
+    /dev/stdout, a pipe) is written directly; a folder is refused (``IsADirectoryError``). Failures are
+    ``OSError``s naming the file, for the caller to put in words."""
+    target = Path(os.path.realpath(path))  # a link is followed: the file it names is replaced, not the link
+    try:
+        kind: int | None = target.stat().st_mode
+    except FileNotFoundError:
+        kind = None
+    except NotADirectoryError:
+        raise NotADirectoryError(errno.ENOTDIR, "part of its path is a file, not a folder", str(path)) from None
+    if kind is not None and stat.S_ISDIR(kind):
+        raise IsADirectoryError(errno.EISDIR, "it is a folder: name a file in it", str(path))
+    if kind is not None and not stat.S_ISREG(kind):
+        with target.open("w", newline="", encoding="utf-8") as direct:
+            yield direct
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    # Made as open() makes a new file (its permissions those the umask gives), never over another.
+    handle = os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", newline="", encoding="utf-8")
+    try:
+        if kind is not None:
+            os.chmod(part, stat.S_IMODE(kind))  # a file replaced keeps who may read it
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(part, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
-from safeguarding.core.csvfile import spreadsheet_safe_writer
+from safeguarding.core.csvfile import spreadsheet_safe_writer, written_whole
 from safeguarding.earlywarning.models import Alert
 from safeguarding.earlywarning.selectors import (
     REMARKED_SINCE,
@@ -41,8 +41,7 @@ def export_alerts(out: Path, *, exported_by: str = "command line", leave_out: Co
     )
     remarked = remarked_since_written()  # alerts whose words may describe an event the police hold now
     written = 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
+    with written_whole(out) as handle:
         writer = spreadsheet_safe_writer(handle)
         writer.writerow(ALERTS_COLUMNS)
         for pk, pid, rule, level, raised_at, explanation in rows:

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
-from safeguarding.core.csvfile import spreadsheet_safe_writer
+from safeguarding.core.csvfile import spreadsheet_safe_writer, written_whole
 from safeguarding.exchange.format import PERSONS
 from safeguarding.people.models import SourceRecord, person_reference
 
@@ -31,8 +31,7 @@ def export_persons(out: Path, *, exported_by: str = "command line", leave_out: C
     for pid in SourceRecord.objects.values_list("person_id", flat=True).iterator(chunk_size=50_000):
         sizes[pid] = sizes.get(pid, 0) + 1
     written = 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
+    with written_whole(out) as handle:
         writer = spreadsheet_safe_writer(handle)
         writer.writerow(PERSONS_COLUMNS)
         for system, record_id, pid, probability, method in rows:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from safeguarding.clocks.exporters import export_clocks
 from safeguarding.contexts.exporters import export_networks
@@ -33,10 +33,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # The file leaves the hub for readers it cannot check: no one under a seal is in it.
         sealed = sealed_person_ids()
-        if options["kind"] == "networks":
-            rows = export_networks(options["out"], include_police_only=options["include_police_only"],
-                                   leave_out=sealed)
-        else:
-            rows = EXPORTS[options["kind"]](options["out"], leave_out=sealed)
+        out = Path(options["out"])
+        try:
+            if options["kind"] == "networks":
+                rows = export_networks(out, include_police_only=options["include_police_only"], leave_out=sealed)
+            else:
+                rows = EXPORTS[options["kind"]](out, leave_out=sealed)
+        except OSError as exc:
+            # The file is written whole or not at all (core.csvfile.written_whole): nothing was changed.
+            reason = exc.strerror or str(exc)
+            raise CommandError(f"Could not write {out}: {reason}. Nothing was written.") from exc
         self.stdout.write(f"Wrote {rows:,} rows to {options['out']} (recorded in the audit trail)"
                           + ("; no one under a seal is in it." if sealed else "."))
