@@ -32,7 +32,8 @@ from safeguarding.linkage.writeback import write_back
 def linkage_settings(**overrides: Any) -> LinkageSettings:
     """The partnership's thresholds (settings LINKAGE_LOWER_THRESHOLD / LINKAGE_UPPER_THRESHOLD),
     with any overrides for one run. None for one of the partnership's settings keeps it (a threshold
-    not given on the command line); None for another is a value (``twin_match_weight=None``: off)."""
+    not given on the command line); None for another is a value (``twin_match_weight=None``: off).
+    Thresholds out of order are refused (``ServiceError``)."""
     values: dict[str, Any] = {
         "lower_threshold": django_settings.LINKAGE_LOWER_THRESHOLD,
         "upper_threshold": django_settings.LINKAGE_UPPER_THRESHOLD,
@@ -41,6 +42,14 @@ def linkage_settings(**overrides: Any) -> LinkageSettings:
         "spark_shuffle_partitions": django_settings.LINKAGE_SPARK_PARTITIONS,
     }
     values.update({k: v for k, v in overrides.items() if v is not None or k not in values})
+    lower, upper = values["lower_threshold"], values["upper_threshold"]
+    floor = values.get("min_pair_probability", LinkageSettings.min_pair_probability)
+    # (A threshold that is not a number, NaN, fails the comparison too.)
+    if not floor <= lower <= upper <= 1:
+        raise ServiceError(
+            f"The thresholds must be in order {floor:g} <= lower <= upper <= 1 (pairs scored below {floor:g} are "
+            f"not kept): the review threshold (lower) is {lower:g} and the link threshold (upper) {upper:g}."
+        )
     return LinkageSettings(**values)
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.progress import stage_bars
-from safeguarding.linkage.services import linkage_run
+from safeguarding.linkage.services import linkage_run, linkage_settings
 
 
 class Command(BaseCommand):
@@ -32,6 +32,10 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:  # the thresholds checked before anything starts
+            linkage_settings(lower_threshold=options["lower"], upper_threshold=options["upper"])
+        except ServiceError as exc:
+            raise CommandError(str(exc)) from exc
         console = Console(quiet=options["quiet"])
         with stage_bars(console, quiet=options["quiet"]) as report:
             try:
