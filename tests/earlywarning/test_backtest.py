@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
@@ -89,3 +89,8 @@ def test_the_backtest_command_prints_every_rule_and_only_an_administrator_may_as
     assert "exploit" in printed and "67%" in printed and "100%" in printed
     with pytest.raises(ServiceError, match="You cannot back-test"):
         rule_precision_refresh(acting_user=UserFactory(role=Role.MACE_COORDINATOR))
+
+
+def test_the_backtest_command_refuses_a_date_before_any_history_in_one_line() -> None:
+    with pytest.raises(CommandError, match=r"^--as-of must be 1900-01-01 or later$"):
+        call_command("backtest", as_of="0001-01-01", quiet=True)

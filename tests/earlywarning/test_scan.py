@@ -595,6 +595,8 @@ def test_the_scan_command_reports_and_refuses_bad_dates(history: Callable[..., H
         ("2026-02-30", "is not a date"),
         ("yesterday", "is not a date"),
         ("2999-01-01", "must not be in the future"),
+        ("0001-01-01", "must be 1900-01-01 or later"),
+        ("1899-12-31T23:59", "must be 1900-01-01 or later"),
     ):
         with pytest.raises(CommandError, match=message):
             call_command("scan", as_of=bad, quiet=True)

@@ -16,6 +16,8 @@ from safeguarding.core.progress import stage_bars
 from safeguarding.earlywarning.missed import refresh_missed_opportunities
 from safeguarding.earlywarning.scan import scan_run
 
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
+
 
 def _moment(text: str) -> dt.datetime:
     """--as-of: a date (the end of that day) or a date-time, local time in England."""
@@ -27,11 +29,14 @@ def _moment(text: str) -> dt.datetime:
             moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise CommandError(f"--as-of '{text}' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)") from None
+    if moment.year < EARLIEST_AS_OF.year:
+        # No agency's history reaches so far back, and the rules' look-back windows would run off the calendar.
+        raise CommandError(f"--as-of must be {EARLIEST_AS_OF:%Y-%m-%d} or later")
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 def as_of_option(text: str | None) -> dt.datetime | None:
-    """The --as-of option of the scan and the back-test: none, or a moment not in the future."""
+    """The --as-of option of the scan and the back-test: none, or a moment from 1900 on, not in the future."""
     as_of = _moment(text) if text else None
     if as_of is not None and as_of > timezone.now():
         raise CommandError("--as-of must not be in the future")
