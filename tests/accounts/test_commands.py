@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from safeguarding.accounts.models import Role, User
+from safeguarding.accounts.models import Agency, Role, User
 from safeguarding.accounts.security.models import TemporaryPassword
+from safeguarding.audit.models import AuditEvent
 from safeguarding.demo.partnership import DEMO_PASSWORD, DEMO_USERS, demo_partnership_setup
 from tests.factories import authenticator_for
 
@@ -73,3 +74,52 @@ def test_users_add_can_make_the_first_agency(db, monkeypatch) -> None:  # type: 
     with pytest.raises(CommandError, match="No role has the code chief"):
         call_command("users", "add", "second.admin", agency="east-council", role="chief", stdout=io.StringIO())
     assert not User.objects.filter(username="second.admin").exists()
+
+
+def _no_prompt(prompt: str = "") -> str:
+    raise AssertionError("the password was asked for, though the command was bound to fail")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        ({"username": "x", "role": "nonsense"}, "No role has the code nonsense"),
+        ({"username": ""}, "The username: This field cannot be blank"),
+        ({"username": "bad name!"}, "The username: Enter a valid username"),
+        ({"username": "x" * 300}, r"The username: Ensure this value has at most 150 characters \(it has 300\)"),
+        ({"username": "x", "agency": "n" * 300}, r"The agency's code: Ensure this value has at most 60 characters"),
+        ({"username": "x", "agency": "new agency"}, "The agency's code: Enter a valid"),
+        ({"username": "x", "agency_name": "N" * 300}, r"The agency's name: Ensure this value has at most 200"),
+        ({"username": "x", "first_name": "F" * 300}, r"The first name: Ensure this value has at most 150"),
+    ],
+)
+def test_users_add_refuses_bad_input_before_the_password_and_makes_nothing(  # type: ignore[no-untyped-def]
+    db, monkeypatch, arguments, reason
+) -> None:
+    monkeypatch.setattr("getpass.getpass", _no_prompt)
+    options = {"agency": "new", "agency_name": "New agency", "role": Role.ADMINISTRATOR, **arguments}
+    username = options.pop("username")
+    with pytest.raises(CommandError, match=reason):
+        call_command("users", "add", username, stdout=io.StringIO(), **options)
+    assert not Agency.objects.exists() and not User.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_users_add_makes_no_agency_when_the_account_is_refused_after_the_password(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "short")  # refused by the password validators
+    with pytest.raises(CommandError, match="too short"):
+        call_command("users", "add", "first.admin", agency="new", agency_name="New agency", role=Role.ADMINISTRATOR,
+                     stdout=io.StringIO())
+    assert not Agency.objects.exists() and not User.objects.exists()
+
+
+def test_users_add_with_the_input_ended_at_the_password_says_so_and_makes_nothing(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def ended(prompt: str = "") -> str:
+        raise EOFError
+
+    for prompt in (ended, lambda prompt="": ""):
+        monkeypatch.setattr("getpass.getpass", prompt)
+        with pytest.raises(CommandError, match=r"^no password given$"):
+            call_command("users", "add", "first.admin", agency="new", agency_name="New agency",
+                         role=Role.ADMINISTRATOR, stdout=io.StringIO())
+    assert not Agency.objects.exists() and not User.objects.exists()

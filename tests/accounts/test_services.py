@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from safeguarding.accounts import services
 from safeguarding.accounts.access import raises_access
-from safeguarding.accounts.models import AgencyKind, Role, User
+from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.accounts.passwords import StrengthValidator
 from safeguarding.accounts.security.models import AccessChange, AccessChangeStatus
 from safeguarding.audit.models import AuditEvent, AuditEventType
@@ -166,6 +166,38 @@ def test_a_new_account_signs_in_only_once_approved(make_user, agencies) -> None:
     services.access_change_approve(acting_user=second, change=change)
     user.refresh_from_db()
     assert user.is_active
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("username", "field", "reason"),
+    [("", "username", "cannot be blank"), ("bad name!", "username", "Enter a valid username"),
+     ("x" * 300, "username", "at most 150 characters"), ("new.one", "job_title", "at most 200 characters")],
+)
+def test_a_new_account_with_a_field_its_column_cannot_take_is_refused_and_nothing_written(  # type: ignore[no-untyped-def]
+    make_user, agencies, username, field, reason
+) -> None:
+    admin = make_user(role=R.ADMINISTRATOR)
+    before = (User.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ServiceError, match=reason) as refused:
+        services.user_create(
+            acting_user=admin, username=username, password="orbit-kettle-lantern-3", agency=agencies[AgencyKind.POLICE],
+            role=R.INTELLIGENCE_OFFICER, job_title="J" * (300 if field == "job_title" else 10),
+        )  # fmt: skip
+    assert refused.value.field == field
+    assert (User.objects.count(), AuditEvent.objects.count()) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("code", "name", "reason"),
+    [("c" * 300, "Council", "code: Ensure this value has at most 60"), ("east council", "Council", "code: Enter a valid"),
+     ("east-council", "N" * 300, "name: Ensure this value has at most 200"), ("east-council", "", "name: This field cannot be blank")],
+)
+def test_a_new_agency_its_columns_cannot_take_is_refused(code: str, name: str, reason: str) -> None:
+    with pytest.raises(ServiceError, match=reason):
+        services.agency_create(acting_user=None, code=code, name=name, kind=AgencyKind.COUNCIL)
+    assert not Agency.objects.exists() and not AuditEvent.objects.exists()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,10 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from safeguarding.audit.models import AuditEvent
 from safeguarding.exchange.models import ImportRun
+from safeguarding.people.models import SourceSystem
+from tests.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +29,17 @@ def test_imports_lists_up_to_the_limit() -> None:
     out = io.StringIO()
     call_command("imports", "--limit", "2", stdout=out)
     assert "2.zip" in out.getvalue() and "1.zip" in out.getvalue() and "0.zip" not in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "reason"),
+    [("x" * 300, "Police records", r"at most 80 characters \(this one has 300\)"),
+     ("police-records", "N" * 500, r"A source system's name has at most 200 characters \(this one has 500\)"),
+     ("police records", "Police records", "cannot be a source system code")],
+)
+def test_source_systems_add_refuses_what_its_columns_cannot_take(code: str, name: str, reason: str) -> None:
+    AgencyFactory(code="police")
+    with pytest.raises(CommandError, match=reason):
+        call_command("source_systems", "add", code, "--agency", "police", "--name", name, stdout=io.StringIO())
+    assert not SourceSystem.objects.filter(agency__code="police").exists()
+    assert not AuditEvent.objects.filter(target_kind="source_system").exists()

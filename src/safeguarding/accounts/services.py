@@ -10,7 +10,8 @@ from typing import Any
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -77,9 +78,31 @@ def sign_out_recorded(*, user: User) -> None:
         )
 
 
+def _fields_checked(model: type[models.Model], values: dict[str, tuple[str, object]]) -> None:
+    """Each value as its column would take it (length, characters, blank, choices: the field's own
+    validators), else a ServiceError naming the field: ``values`` maps a field to its label and value."""
+    for name, (label, value) in values.items():
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)  # a column of the model's own, not a relation's reverse
+        try:
+            field.clean(value, None)
+        except ValidationError as exc:
+            raise ServiceError(f"{label}: {' '.join(exc.messages)}", field=name) from None
+
+
+def agency_check(*, code: str, name: str, kind: str) -> None:
+    """What ``agency_create`` refuses, checked before anything is written (the command line asks it
+    first, so that nothing is made before a later check fails)."""
+    _fields_checked(Agency, {"code": ("The agency's code", code), "name": ("The agency's name", name),
+                             "kind": ("The kind of agency", kind)})
+    if Agency.objects.filter(code=code).exists():
+        raise ServiceError(f"An agency with the code {code} already exists", field="code")
+
+
 def agency_create(
     *, acting_user: User | None, code: str, name: str, kind: str
 ) -> Agency:
+    agency_check(code=code, name=name, kind=kind)
     with transaction.atomic():
         if Agency.objects.filter(code=code).exists():
             raise ServiceError(f"An agency with the code {code} already exists")
@@ -228,6 +251,23 @@ def _access_change_request(
     return change
 
 
+def user_check(
+    *, username: str, role: str, first_name: str = "", last_name: str = "", email: str = "", job_title: str = ""
+) -> None:
+    """What ``user_create`` refuses in the new account's own fields, checked before anything is written
+    (the command line asks it before the password and before making an agency): the username as Django's
+    own validator and the column take it, the names' and job title's lengths, the e-mail address, the role."""
+    _fields_checked(User, {
+        "username": ("The username", username), "first_name": ("The first name", first_name),
+        "last_name": ("The last name", last_name), "email": ("The e-mail address", email),
+        "job_title": ("The job title", job_title),
+    })
+    if not role_assignable(role):
+        raise ServiceError("Choose a role the hub offers", field="role")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ServiceError(f"A user with the username {username} already exists", field="username")
+
+
 def user_create(
     *,
     acting_user: User | None,
@@ -247,11 +287,13 @@ def user_create(
     second administrator approves it; and its password, which someone else chose, must be changed at
     the first sign-in. Accounts made by the hub itself (the demo, the command line: no acting user)
     apply at once."""
+    user_check(username=username, role=role, first_name=first_name, last_name=last_name, email=email,
+               job_title=job_title)
     with transaction.atomic():
         if not role_assignable(role, lock=True):
             raise ServiceError("Choose a role the hub offers", field="role")
         if User.objects.filter(username__iexact=username).exists():
-            raise ServiceError(f"A user with the username {username} already exists")
+            raise ServiceError(f"A user with the username {username} already exists", field="username")
         needs_approval = acting_user is not None
         user = User(
             username=username,

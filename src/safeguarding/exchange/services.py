@@ -34,9 +34,12 @@ def source_system_register(
         ) from None
     max_code = SourceSystem._meta.get_field("code").max_length or 80
     if len(code) > max_code:
-        raise ServiceError(f"A source system code has at most {max_code} characters.")
+        raise ServiceError(f"A source system code has at most {max_code} characters (this one has {len(code)}).")
     if not name:
         raise ServiceError("Give the source system a name, e.g. 'Police records management system'.")
+    max_name = SourceSystem._meta.get_field("name").max_length or 200
+    if len(name) > max_name:
+        raise ServiceError(f"A source system's name has at most {max_name} characters (this one has {len(name)}).")
     if not agency.is_active:
         raise ServiceError(f"{agency.name} is not active: a source system cannot be registered for it.")
     with transaction.atomic():

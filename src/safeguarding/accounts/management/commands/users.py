@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from safeguarding.accounts import services
 from safeguarding.accounts.access import role_assignable
@@ -33,29 +34,50 @@ class Command(BaseCommand):
         add.add_argument("--last-name", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        agency = Agency.objects.filter(code=options["agency"]).first()
-        if agency is None and options["agency_name"]:
-            agency = services.agency_create(
-                acting_user=None, code=options["agency"], name=options["agency_name"], kind=options["agency_kind"]
-            )
-        if agency is None:
-            raise CommandError(f"No agency has the code {options['agency']}")
-        if not role_assignable(options["role"]):
-            raise CommandError(f"No role has the code {options['role']}: a built-in one is {', '.join(Role.values)}; "
-                               "the partnership's own are listed under Administration, Roles")
-        password = getpass.getpass("Temporary password: ")
-        if password != getpass.getpass("The same again: "):
-            raise CommandError("The passwords do not match")
+        # Everything is checked before the password is asked for, and the agency (if it is new) and the
+        # account are made in one transaction: a command that fails leaves nothing behind.
+        code, role = options["agency"], options["role"]
+        agency = Agency.objects.filter(code=code).first()
         try:
-            user = services.user_create(
-                acting_user=None,
-                username=options["username"],
-                password=password,
-                agency=agency,
-                role=options["role"],
-                first_name=options["first_name"],
-                last_name=options["last_name"],
-            )
+            if agency is None:
+                if not options["agency_name"]:
+                    raise CommandError(f"No agency has the code {code} (give --agency-name to make it)")
+                services.agency_check(code=code, name=options["agency_name"], kind=options["agency_kind"])
+            if not role_assignable(role):
+                raise CommandError(f"No role has the code {role}: a built-in one is {', '.join(Role.values)}; "
+                                   "the partnership's own are listed under Administration, Roles")
+            services.user_check(username=options["username"], role=role, first_name=options["first_name"],
+                                last_name=options["last_name"])
+        except ServiceError as exc:
+            raise CommandError(str(exc)) from exc
+        password = self._password()
+        try:
+            with transaction.atomic():
+                if agency is None:
+                    agency = services.agency_create(
+                        acting_user=None, code=code, name=options["agency_name"], kind=options["agency_kind"]
+                    )
+                user = services.user_create(
+                    acting_user=None,
+                    username=options["username"],
+                    password=password,
+                    agency=agency,
+                    role=role,
+                    first_name=options["first_name"],
+                    last_name=options["last_name"],
+                )
         except (ServiceError, ValidationError) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
         self.stdout.write(f"Added {user.username}. They change the password and set up a second factor when they first sign in.")
+
+    def _password(self) -> str:
+        try:
+            password = getpass.getpass("Temporary password: ")
+            if not password:
+                raise CommandError("no password given")
+            again = getpass.getpass("The same again: ")
+        except EOFError:  # the input ended (a closed pipe, Ctrl+D) before a password was typed
+            raise CommandError("no password given") from None
+        if password != again:
+            raise CommandError("The passwords do not match")
+        return password
