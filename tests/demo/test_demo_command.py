@@ -125,3 +125,25 @@ def assert_interview_shares_match_the_extract(out: Path) -> None:
     hub = {r.agency: (r.clocks, r.met_in_time) for r in interview_timeliness(user=User.objects.get(username="scrutineer"))}
     assert hub == {agency: (due[agency], in_time[agency]) for agency in due}
     assert sum(due.values()) > 0 and 0 < sum(in_time.values()) < sum(due.values())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [({"children": 0}, "--children must be 1 or more"), ({"children": -5}, "--children must be 1 or more"),
+     ({"records": -1}, "--records must be 100 or more"), ({"records": 99}, "--records must be 100 or more")],
+)
+def test_demo_refuses_a_bad_size_before_it_sets_anything_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, int], reason: str
+) -> None:
+    from django.core.management import CommandError
+
+    from safeguarding.demo.management.commands import demo
+
+    def not_now(*args: object, **kwargs: object) -> None:
+        raise AssertionError("migrated, though the demo was bound to fail")
+
+    monkeypatch.setattr(demo, "call_command", not_now)
+    with pytest.raises(CommandError, match=f"^{reason}$"):
+        call_command("demo", out=tmp_path, quiet=True, **options)
+    assert not Agency.objects.exists() and not any(tmp_path.iterdir())

@@ -17,6 +17,7 @@ from safeguarding.accounts.models import Role
 from safeguarding.accounts.selectors import demo_authenticator_keys
 from safeguarding.core.bulk import refresh_statistics
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.options import whole_number
 from safeguarding.core.progress import stage_bars
 from safeguarding.demo.behaviours import BEHAVIOURS
 from safeguarding.demo.generator import generate_partnership
@@ -58,6 +59,9 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Checked before anything is migrated, set up or written (the generator's own limits).
+        whole_number(options, "children", minimum=1)
+        whole_number(options, "records", minimum=100)
         console = Console(quiet=options["quiet"])
         out: Path = options["out"] or settings.DATA_DIR / "demo"
         started = time.monotonic()
