@@ -4,12 +4,14 @@ request comes from the trusted proxy; no one else can name their own address."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from waitress import create_server
 
 from safeguarding.accounts.lockout import address_of
@@ -74,3 +76,31 @@ def test_without_a_trusted_proxy_or_from_elsewhere_no_client_names_its_own_addre
         assert seen[:2] == ["127.0.0.1", "http"], proxy
     # From an address that is not the proxy's, the forwarded headers are dropped before the hub sees them.
     assert _get(served("192.0.2.1"), **{"X-Forwarded-For": "203.0.113.9"}).split()[2] == "-"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [(["--port", "-1"], "--port must be from 1 to 65535"), (["--port", "99999"], "--port must be from 1 to 65535"),
+     (["--threads", "0"], "--threads must be 1 or more"),
+     (["--host", "no.such.host.invalid"], "Cannot serve on no.such.host.invalid:8000: ")],
+)
+def test_serve_refuses_an_address_or_threads_it_cannot_serve_with_before_anything_starts(
+    arguments: list[str], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeguarding.core.management.commands import serve
+
+    def not_now(*args: object, **kwargs: object) -> None:
+        raise AssertionError("static files collected, though serving was bound to fail")
+
+    monkeypatch.setattr(serve, "call_command", not_now)
+    with pytest.raises(CommandError, match=f"^{reason}"):
+        call_command("serve", *arguments)
+
+
+def test_serve_on_a_port_already_taken_says_so_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"^Cannot serve on 127.0.0.1:{port}: Address already in use$"):
+            call_command("serve", "--no-collectstatic", "--port", str(port), "--threads", "1")
