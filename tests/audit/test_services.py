@@ -220,3 +220,53 @@ def test_the_hub_anchors_by_itself_every_so_many_rows(settings) -> None:  # type
     for _ in range(7):
         _write(1)
     assert [a["sequence"] for a in read_anchors(settings.AUDIT_ANCHOR_FILE)] == [3, 6]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [('{"at": "2026-12-01T10:00:00+00:00", "row_hash": "ab', "line 2 is damaged: Unterminated string"),
+     ('{"sequence": 2}', "line 2 is damaged: it has no row_hash"),
+     ('{"sequence": "two", "row_hash": "ab", "row_mac": null, "at": "today"}',
+      "line 2 is damaged: its sequence is not a whole number"),
+     ('[1, 2]', "line 2 is damaged: not an anchor")],
+)
+def test_a_damaged_anchor_file_is_reported_by_its_line_and_fails_verification(settings, damage: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    _write(2)
+    audit_anchor()
+    path = settings.AUDIT_ANCHOR_FILE
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(damage + "\n")  # a line cut short (a full disk), or not an anchor at all
+    kept = path.read_text(encoding="utf-8")
+    result = audit_verify()
+    assert not result.ok and result.problem.startswith(f"anchor file {path} {reason}")
+    with pytest.raises(CommandError, match=f"^Audit trail not verified: anchor file .* {reason}"):
+        call_command("audit", "verify")
+    _write(1)
+    with pytest.raises(CommandError, match=f"{reason}.*: nothing was anchored"):
+        call_command("audit", "anchor")
+    assert path.read_text(encoding="utf-8") == kept  # nothing added to a damaged file
+
+
+@pytest.mark.django_db
+def test_a_request_whose_row_is_due_an_anchor_is_not_failed_by_a_damaged_anchor_file(  # type: ignore[no-untyped-def]
+    settings, make_user, caplog, django_capture_on_commit_callbacks
+) -> None:
+    """The agency is made and the administrator told so, though the anchor after it could not be written:
+    the problem is logged, for the scheduled anchor and verify to report."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.accounts.models import Agency, AgencyKind, Role
+    from tests.factories import sign_in
+
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    settings.AUDIT_ANCHOR_EVERY = 1  # every row's commit is followed by an anchor
+    settings.AUDIT_ANCHOR_FILE.write_text('{"sequence": 1, "row_ha\n', encoding="utf-8")
+    client = sign_in(Client(), admin)
+    with django_capture_on_commit_callbacks(execute=True) as anchors:
+        response = client.post(reverse("accounts:agency-new"),
+                               {"code": "east-youth", "name": "East youth service", "kind": AgencyKind.COUNCIL})
+    assert response.status_code == 302 and Agency.objects.filter(code="east-youth").exists()
+    assert anchors  # the anchor was due, and tried
+    assert "Could not write the audit trail's anchor" in caplog.text and "line 1 is damaged" in caplog.text

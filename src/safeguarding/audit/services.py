@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from safeguarding.audit.context import current_context
 from safeguarding.audit.models import AuditChainHead, AuditEvent, AuditEventType, AuditPersonShown
+from safeguarding.core.errors import ServiceError
 
 GENESIS_HASH = "0" * 64
 logger = logging.getLogger(__name__)
@@ -127,9 +128,12 @@ def audit_record(
 
 
 def _anchor_quietly() -> None:
+    """The anchor written after a commit, for the request or command whose row it was: whatever goes
+    wrong (the anchor store unreachable, its file damaged) is logged and the work goes on, since what it
+    recorded is committed already. The scheduled ``audit anchor`` and ``audit verify`` say so too."""
     try:
         audit_anchor()
-    except OSError:  # the anchor store is unreachable: the scheduled `audit anchor` will say so
+    except Exception:
         logger.exception("Could not write the audit trail's anchor to %s", settings.AUDIT_ANCHOR_FILE)
 
 
@@ -207,8 +211,12 @@ def audit_verify(*, anchors: Path | None = None) -> VerifyResult:
 
 
 def _against_anchors(checked: int, path: Path) -> VerifyResult:
-    """Each head written outside the database must still be in the trail as it was."""
-    anchors = read_anchors(path)
+    """Each head written outside the database must still be in the trail as it was (an anchor file that
+    cannot be read is a failure to verify: the anchors it held cannot vouch for the trail)."""
+    try:
+        anchors = read_anchors(path)
+    except AnchorFileDamaged as exc:
+        return VerifyResult(False, checked, None, str(exc))
     if not anchors:
         return VerifyResult(True, checked)
     rows = {
@@ -235,19 +243,57 @@ def _against_anchors(checked: int, path: Path) -> VerifyResult:
     return VerifyResult(True, checked, anchors_checked=len(anchors))
 
 
+class AnchorFileDamaged(ServiceError):
+    """The anchor file cannot be read, or a line of it is not an anchor as ``audit_anchor`` writes one."""
+
+
+# Each line of the anchor file: the head's sequence, hash and key mark (none on rows from before keys), when.
+_ANCHOR_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "sequence": ((int,), "a whole number"), "row_hash": ((str,), "text"), "row_mac": ((str, type(None)), "text or null"),
+    "at": ((str,), "text"),
+}
+
+
 def read_anchors(path: Path) -> list[dict[str, Any]]:
+    """The anchors written to ``path``, oldest first; ``AnchorFileDamaged`` naming the line and the
+    reason if a line is not one (cut short by a full disk, say)."""
     if not path.exists():
         return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise AnchorFileDamaged(f"anchor file {path} cannot be read: {reason}") from exc
     anchors = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            anchors.append(json.loads(line))
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            anchor = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise AnchorFileDamaged(f"anchor file {path} line {number} is damaged: {exc.msg} (column {exc.colno})") from exc
+        problem = _anchor_problem(anchor)
+        if problem:
+            raise AnchorFileDamaged(f"anchor file {path} line {number} is damaged: {problem}")
+        anchors.append(anchor)
     return anchors
+
+
+def _anchor_problem(anchor: object) -> str:
+    if not isinstance(anchor, dict):
+        return "not an anchor"
+    for field, (types, kind) in _ANCHOR_FIELDS.items():
+        if field not in anchor:
+            return f"it has no {field}"
+        if not isinstance(anchor[field], types) or isinstance(anchor[field], bool):
+            return f"its {field} is not {kind}"
+    return ""
 
 
 def audit_anchor(*, path: Path | None = None) -> dict[str, Any] | None:
     """Append the chain's latest head to the anchor file (outside the database), for ``audit_verify``
-    to check against; nothing when the trail is empty or the head is anchored already."""
+    to check against; nothing when the trail is empty or the head is anchored already. A damaged anchor
+    file is not added to (``AnchorFileDamaged``); the file cannot be written: ``OSError``."""
     target = path or Path(settings.AUDIT_ANCHOR_FILE)
     last = AuditEvent.objects.order_by("-sequence").values("sequence", "row_hash", "row_mac").first()
     if last is None:

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from safeguarding.audit.services import audit_anchor, audit_verify
+from safeguarding.audit.services import AnchorFileDamaged, audit_anchor, audit_verify
 
 
 class Command(BaseCommand):
@@ -23,7 +23,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "anchor":
-            anchor = audit_anchor()
+            try:
+                anchor = audit_anchor()
+            except AnchorFileDamaged as exc:
+                raise CommandError(f"{exc}: nothing was anchored (mend or move the file, then anchor again)") from exc
+            except OSError as exc:
+                raise CommandError(
+                    f"Could not write the anchor to {settings.AUDIT_ANCHOR_FILE}: {exc.strerror or exc}"
+                ) from exc
             if anchor is None:
                 self.stdout.write("Nothing new to anchor.")
             else:
@@ -35,6 +42,8 @@ class Command(BaseCommand):
                 f"Audit trail intact: {result.rows_checked} rows checked, {result.anchors_checked} anchors matched."
             ))
             return
+        if result.first_bad_sequence is None:  # the anchors could not be read: nothing to vouch for the trail
+            raise CommandError(f"Audit trail not verified: {result.problem} ({result.rows_checked} rows checked).")
         raise CommandError(
             f"Audit trail broken at row {result.first_bad_sequence}: {result.problem} "
             f"({result.rows_checked} rows checked)."
