@@ -126,12 +126,13 @@ def test_a_linkage_run_that_fails_part_way_changes_nothing(linked_demo: Path, mo
     """Persons, records, the history of merges and the review queue are written in one transaction:
     a failure after the records were moved leaves every person as it was."""
     from safeguarding.linkage import services as linkage_services
-    from safeguarding.linkage.models import LinkageRun, RunStatus
+    from safeguarding.linkage.models import LinkageModelVersion, LinkageRun, RunStatus
 
     SourceRecord.objects.filter(pk=SourceRecord.objects.order_by("pk").values("pk")[:1]).update(given_name="Zed")
     records = dict(SourceRecord.objects.values_list("pk", "person_id"))
     persons = set(Person.objects.values_list("pk", "merged_into_id", "root_id", "given_name"))
     changes, reviews = PersonChange.objects.count(), MatchReview.objects.count()
+    models = set(LinkageModelVersion.objects.values_list("pk", flat=True))
 
     def fail(**kwargs: object) -> int:
         raise RuntimeError("the disk filled up")
@@ -142,6 +143,7 @@ def test_a_linkage_run_that_fails_part_way_changes_nothing(linked_demo: Path, mo
     assert dict(SourceRecord.objects.values_list("pk", "person_id")) == records
     assert set(Person.objects.values_list("pk", "merged_into_id", "root_id", "given_name")) == persons
     assert (PersonChange.objects.count(), MatchReview.objects.count()) == (changes, reviews)
+    assert set(LinkageModelVersion.objects.values_list("pk", flat=True)) == models  # the model it retrained is not kept
     assert LinkageRun.objects.latest("pk").status == RunStatus.FAILED
 
 

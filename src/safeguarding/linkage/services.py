@@ -7,6 +7,7 @@ must look at) and ``decisions`` (what people decided, which overrides the model)
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from safeguarding.linkage.models import LinkageModelVersion, LinkageRun, RunStat
 from safeguarding.linkage.pipeline import conflicting_identifiers, definition_hash, link, model_from_json, model_to_json
 from safeguarding.linkage.review_queue import flagged_pairs, refresh_review_queue
 from safeguarding.linkage.writeback import write_back
+
+logger = logging.getLogger(__name__)
 
 
 def linkage_settings(**overrides: Any) -> LinkageSettings:
@@ -127,10 +130,11 @@ def linkage_run(
         conflicts = conflicting_identifiers(result.clusters, records, pairs=result.pairs, identifiers=result.identifiers)
         timings["identifiers"] = time.perf_counter() - started
         started = time.perf_counter()
-        if saved is None:
-            saved = _save_model(result.model, model_to_json(result.model), engine=engine, records=records.num_rows)
+        model_text = model_to_json(result.model) if saved is None else ""
         with transaction.atomic():
             compiled_for_the_rest_of_this_transaction()
+            if saved is None:  # a model trained for this run is kept only with what the run changed
+                saved = _save_model(result.model, model_text, engine=engine, records=records.num_rows)
             counts, persons = write_back(
                 run_id=run.pk, result=result, state=loaded.state, must=must, now=timezone.now(), progress=progress
             )
@@ -158,14 +162,26 @@ def linkage_run(
                 target_id=run.pk,
                 detail={"counts": counts, "model": saved.version, "engine": engine},
             )
-    except Exception as exc:
-        LinkageRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), failure=str(exc)[:2000]
-        )
+    except BaseException as exc:
+        # Interrupted too (Ctrl+C, the process told to stop): the run is never left running.
+        _failed(run, exc)
+        if not isinstance(exc, Exception):
+            raise
         raise ServiceError(f"Linkage run {run.pk} failed, and nothing was changed: {exc}") from exc
     run.refresh_from_db()
     # In the order the stages ran (PostgreSQL's jsonb keeps its keys in an order of its own).
     return RunResult(run=run, counts=counts, timings={k: round(v, 3) for k, v in timings.items()})
+
+
+def _failed(run: LinkageRun, exc: BaseException) -> None:
+    """Mark the run failed, saying why ("interrupted" for Ctrl+C), as the importer marks its runs."""
+    message = "interrupted" if isinstance(exc, KeyboardInterrupt) else (str(exc) or type(exc).__name__)
+    try:
+        LinkageRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, finished_at=timezone.now(),
+                                                    failure=message[:2000])
+    except Exception:
+        # The database may be what failed; the caller still hears why the run did.
+        logger.exception("could not mark linkage run %s as failed", run.pk)
 
 
 def _nothing_to_link(run: LinkageRun, *, records: int, initiated_by: str, timings: dict[str, float]) -> RunResult:
