@@ -284,6 +284,24 @@ def test_a_backup_code_works_once(make_user) -> None:  # type: ignore[no-untyped
     assert "The security code is not right" in again.post(reverse("accounts:second-factor"), {"token": codes[0]}).content.decode()
 
 
+def test_a_password_alone_cannot_make_backup_codes_to_get_past_the_second_factor(make_user) -> None:  # type: ignore[no-untyped-def]
+    """With a stolen password, asking for new backup codes before the second factor would show codes
+    that then pass it."""
+    user = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    authenticator_for(user)
+    mine = services.backup_codes_create(user=user)
+    thief = Client()
+    _post_sign_in(thief, user.username, PASSWORD)
+
+    made = thief.post(reverse("accounts:backup-codes"))
+    shown = thief.get(reverse("accounts:backup-codes"))
+
+    assert made.status_code == 302 and made["Location"].startswith(reverse("accounts:second-factor"))
+    assert shown.status_code == 302 and shown["Location"].startswith(reverse("accounts:second-factor"))
+    assert StaticToken.objects.filter(device__user=user).count() == len(mine)  # the owner's codes stand
+    assert thief.get(reverse("contexts:intelligence")).status_code == 302
+
+
 def test_after_a_wrong_code_the_page_says_how_long_to_wait_even_for_someone_with_backup_codes(make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user(role=Role.TRIAGE_WORKER)
     device = authenticator_for(user)

@@ -191,8 +191,11 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def backup_codes(request: HttpRequest) -> HttpResponse:
-    """New backup codes are shown once: just after setting up an authenticator, or when asked for."""
+    """New backup codes are shown once: just after setting up an authenticator, or when asked for. Only
+    once the second factor is passed: with a password alone, new codes would be a way past it."""
     user = current_user(request)
+    if not second_factor_passed(request):
+        return redirect(f"{reverse('accounts:second-factor')}?{request.GET.urlencode()}")
     if request.method == "POST":
         request.session[_BACKUP_CODES_SESSION_KEY] = services.backup_codes_create(user=user)
         return redirect("accounts:backup-codes")
