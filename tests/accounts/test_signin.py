@@ -50,6 +50,23 @@ def test_thirty_wrong_passwords_then_the_right_one_does_not_sign_in(make_user) -
     assert AuditEvent.objects.filter(event_type=AuditEventType.SIGN_IN_LOCKED_OUT, target_id=user.username).exists()
 
 
+def test_signing_in_as_oneself_does_not_clear_failures_against_another(make_user) -> None:  # type: ignore[no-untyped-def]
+    """Four guesses at an administrator's password, a sign-in as oneself, four more: the fifth wrong
+    guess locks the administrator's username all the same."""
+    insider = make_user(role=Role.REFERRER)
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _post_sign_in(client, admin.username, "wrong-password")
+    _post_sign_in(client, insider.username, PASSWORD)
+    assert "_auth_user_id" in client.session  # they signed in as themselves
+    client.logout()
+
+    _post_sign_in(client, admin.username, "wrong-password")
+
+    assert _post_sign_in(Client(), admin.username, PASSWORD).status_code == 429
+
+
 def test_the_lockout_page_does_not_say_whether_the_username_exists(make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     pages = []

@@ -25,3 +25,4 @@ def lockout_recorded(sender: Any, request: HttpRequest, username: str, ip_addres
 
     if getattr(request, "axes_failures_since_start", None) is not None:
         sign_in_locked_out_recorded(username=username or "", ip_address=ip_address or "")
+
