@@ -225,7 +225,7 @@ def test_single_sign_on_maps_a_group_to_a_role_of_the_partnerships_own(make_user
         return _provider("entra", {
             "client_id": "hub", "authorization_endpoint": "https://id.example/a", "token_endpoint": "https://id.example/t",
             "userinfo_endpoint": "https://id.example/u", "jwks_endpoint": "https://id.example/j",
-            "groups": json.dumps({"yot": {"agency": admin.agency.code, "role": role_code}})})
+            "issuer": "https://id.example", "groups": json.dumps({"yot": {"agency": admin.agency.code, "role": role_code}})})
 
     _agency, mapped = mapped_access(provider(role.code), {"groups": ["yot"]})
 

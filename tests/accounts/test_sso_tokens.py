@@ -57,6 +57,17 @@ def test_a_token_the_hub_cannot_trust_is_refused(changes: dict[str, Any], why: s
         _backend().verify_token(_token(**changes), nonce="n-1")
 
 
+def test_a_provider_without_its_issuer_is_not_configured() -> None:
+    """Entra ID's tenants share signing keys: without the issuer, another tenant's token would do."""
+    from safeguarding.accounts.single_sign_on import _provider
+
+    raw = {"client_id": "hub", "authorization_endpoint": "https://id.example/a", "token_endpoint": "https://id.example/t",
+           "userinfo_endpoint": "https://id.example/u", "jwks_endpoint": "https://id.example/j"}
+    with pytest.raises(ValueError, match="SSO_EAST_ISSUER is required"):
+        _provider("east", raw)
+    assert _provider("east", {**raw, "issuer": "https://id.example"}).issuer == "https://id.example"
+
+
 @pytest.mark.django_db
 def test_a_refused_token_ends_on_the_refusal_page_and_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     # What the library does once the provider has answered (fetch the tokens, check them) is replaced by

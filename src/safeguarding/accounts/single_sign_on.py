@@ -62,6 +62,10 @@ def _provider(key: str, raw: dict[str, Any]) -> Provider:
             raise ValueError(f"SSO_{key.upper()}_GROUPS names the role {role!r}, which the hub does not have")
         groups[str(group)] = (str(target["agency"]), role)
     amr = raw.get("mfa_amr") or "mfa"
+    if not str(raw.get("issuer") or "").strip():
+        # Without it a token another tenant of the same provider signed (Entra ID's tenants share keys)
+        # would be taken for this one's.
+        raise ValueError(f"SSO_{key.upper()}_ISSUER is required: the issuer this provider's tokens must name")
     return Provider(
         key=key,
         name=raw.get("name") or key,
@@ -71,7 +75,7 @@ def _provider(key: str, raw: dict[str, Any]) -> Provider:
         token_endpoint=raw["token_endpoint"],
         userinfo_endpoint=raw["userinfo_endpoint"],
         jwks_endpoint=raw["jwks_endpoint"],
-        issuer=raw.get("issuer", ""),
+        issuer=str(raw["issuer"]).strip(),
         sign_algo=raw.get("sign_algo") or "RS256",
         scopes=raw.get("scopes") or "openid email profile",
         groups_claim=raw.get("groups_claim") or "groups",
@@ -186,7 +190,7 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         audiences = audience if isinstance(audience, list) else [audience]
         if self.provider.client_id not in audiences:
             raise SuspiciousOperation("The ID token was issued to another client")
-        if self.provider.issuer and payload.get("iss") != self.provider.issuer:
+        if not self.provider.issuer or payload.get("iss") != self.provider.issuer:
             raise SuspiciousOperation("The ID token was issued by another provider")
         return payload
 
