@@ -221,6 +221,22 @@ def test_an_administrator_sets_a_temporary_password_but_not_their_own(make_user)
     assert "Change your own password on the Change your password page" in own.content.decode()
 
 
+def test_a_single_sign_on_account_gets_no_temporary_password(make_user) -> None:  # type: ignore[no-untyped-def]
+    """Their provider vouches for their second factor, so they never set one up in the hub: a temporary
+    password would let whoever knew it set one up and hold the account."""
+    from safeguarding.accounts.services import sso_sign_in
+    from safeguarding.core.errors import ServiceError
+
+    admin = make_user(role=Role.ADMINISTRATOR)
+    agency = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL).agency
+    user = sso_sign_in(provider="entra", provider_name="Entra ID", subject="s-9", username_hint="sam.reid",
+                       role=Role.TRIAGE_WORKER, agency=agency)
+
+    with pytest.raises(ServiceError, match="signs in through their organisation's single sign-on"):
+        services.password_set_temporary(acting_user=admin, user=user, password="temporary-walrus-lamp-7")
+    assert not TemporaryPassword.objects.filter(user=user).exists()
+
+
 # --- the second factor -------------------------------------------------------------------------
 
 

@@ -518,6 +518,10 @@ def password_set_temporary(*, acting_user: User, user: User, password: str) -> N
         raise ServiceError("Change your own password on the Change your password page", field="password")
     if not has(acting_user, Capability.MANAGE_ACCOUNTS):
         raise ServiceError("Only an administrator can set a temporary password")
+    if SingleSignOnIdentity.objects.filter(user=user).exists():
+        # Their provider vouches for them; a password here would be a second way in that it does not guard.
+        raise ServiceError("This person signs in through their organisation's single sign-on: their password is "
+                           "reset there", field="password")
     validate_password(password, user)
     with transaction.atomic():
         user.set_password(password)
