@@ -206,6 +206,13 @@ def test_resetting_a_second_factor_waits_for_a_second_administrator(make_user) -
     subject = make_user(role=R.INTELLIGENCE_OFFICER)
     authenticator_for(subject)
     services.backup_codes_create(user=subject)
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import sign_in
+
+    left_open = sign_in(Client(), subject)  # a laptop lost with the phone, signed in
+    assert left_open.get(reverse("contexts:intelligence")).status_code == 200
     with pytest.raises(ServiceError, match="Ask another administrator"):
         services.second_factor_reset_request(acting_user=first, user=first, reason="lost phone")
     change = services.second_factor_reset_request(acting_user=first, user=subject, reason="Lost phone, called back")
@@ -217,6 +224,10 @@ def test_resetting_a_second_factor_waits_for_a_second_administrator(make_user) -
     services.access_change_approve(acting_user=second, change=change)
     assert not has_second_factor(subject)
     assert AuditEvent.objects.filter(event_type=AuditEventType.SECOND_FACTOR_RESET, actor=second).exists()
+    # The session left open ends: it cannot set up a factor of its own.
+    assert left_open.get(reverse("accounts:second-factor-setup")).status_code != 200
+    assert "_auth_user_id" not in left_open.session
+    assert left_open.get(reverse("contexts:intelligence")).status_code == 302
 
 
 @pytest.mark.django_db

@@ -95,9 +95,21 @@ class User(AbstractUser):
     # choices, so the services check a role exists (accounts.access.role_assignable).
     role = models.CharField(max_length=40, default=Role.REFERRER)
     job_title = models.CharField(max_length=200, blank=True)
+    # Set when the person's sessions must end though their password has not changed (their second factor
+    # reset: a session left open on a stolen laptop would set up its own). Part of the session's check.
+    sessions_ended_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def get_session_auth_hash(self) -> str:
+        """Django's check that a session is still the password's, and since the sessions were last ended."""
+        from django.utils.crypto import salted_hmac
+
+        if self.sessions_ended_at is None:
+            return super().get_session_auth_hash()
+        return salted_hmac("safeguarding.accounts.User.get_session_auth_hash",
+                           f"{self.password}|{self.sessions_ended_at.isoformat()}", algorithm="sha256").hexdigest()
 
     def get_role_display(self) -> str:
         """The role's name: a built-in role's, or the partnership's own role's."""

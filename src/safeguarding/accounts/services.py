@@ -435,6 +435,9 @@ def access_change_approve(*, acting_user: User, change: AccessChange, reason: st
             subject.save(update_fields=["role", "agency", "is_active"])
         else:
             removed = _second_factor_remove(subject)
+            # Any session still open (a laptop lost with the phone) ends: else it would set up its own factor.
+            subject.sessions_ended_at = timezone.now()
+            subject.save(update_fields=["sessions_ended_at"])
             audit_record(
                 event_type=AuditEventType.SECOND_FACTOR_RESET,
                 actor=acting_user,
