@@ -237,6 +237,20 @@ def test_a_single_sign_on_account_gets_no_temporary_password(make_user) -> None:
     assert not TemporaryPassword.objects.filter(user=user).exists()
 
 
+def test_an_agency_marked_inactive_takes_its_staffs_access_with_it(make_user) -> None:  # type: ignore[no-untyped-def]
+    """A voluntary project closes: its staff's open sessions end, and their passwords no longer sign in."""
+    worker = make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.VOLUNTARY)
+    open_session = sign_in(Client(), worker)
+    assert open_session.get(reverse("support:list")).status_code == 200
+
+    type(worker.agency).objects.filter(pk=worker.agency_id).update(is_active=False)
+
+    assert open_session.get(reverse("support:list")).status_code == 302
+    again = Client()
+    _post_sign_in(again, worker.username, PASSWORD)
+    assert "_auth_user_id" not in again.session
+
+
 # --- the second factor -------------------------------------------------------------------------
 
 

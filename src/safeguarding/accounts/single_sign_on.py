@@ -18,6 +18,7 @@ import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
+from django.db.models import Q
 from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -235,4 +236,6 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         return user
 
     def get_user(self, user_id: int) -> Any:
-        return self.UserModel.objects.filter(pk=user_id, is_active=True).first()
+        # An account of an agency no longer active ends with it, as a password's does (accounts.backends).
+        return self.UserModel.objects.filter(Q(agency__isnull=True) | Q(agency__is_active=True), pk=user_id,
+                                             is_active=True).first()

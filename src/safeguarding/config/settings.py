@@ -191,7 +191,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # a username or address that is locked out before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "safeguarding.accounts.backends.ActiveAgencyBackend",  # Django's ModelBackend, while the agency is active
     "safeguarding.accounts.single_sign_on.SingleSignOnBackend",
 ]
 # Repeated failures lock the username, and separately the address, for a while. Failures while locked
