@@ -67,6 +67,24 @@ def test_signing_in_as_oneself_does_not_clear_failures_against_another(make_user
     assert _post_sign_in(Client(), admin.username, PASSWORD).status_code == 429
 
 
+def test_an_offices_shared_address_is_not_locked_by_a_few_peoples_typos(make_user, settings) -> None:  # type: ignore[no-untyped-def]
+    """A council's staff sign in from one address: five people's one typo each locks no one; an address
+    trying many names is locked at its own limit."""
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 12
+    staff = [make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL) for _ in range(6)]
+    client = Client()
+    for person in staff[:5]:
+        _post_sign_in(client, person.username, "wrong-password")
+
+    _post_sign_in(client, staff[5].username, PASSWORD)
+    assert "_auth_user_id" in client.session
+
+    sprayer = Client()
+    for n in range(12):
+        _post_sign_in(sprayer, f"guess-{n}", "wrong-password")
+    assert _post_sign_in(Client(), staff[0].username, PASSWORD).status_code == 429
+
+
 def test_the_lockout_page_does_not_say_whether_the_username_exists(make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     pages = []
@@ -83,7 +101,7 @@ def test_the_lockout_page_does_not_say_whether_the_username_exists(make_user) ->
 def test_one_address_trying_many_usernames_is_locked_too(make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     client = Client(REMOTE_ADDR="10.0.0.9")
-    for n in range(settings.AXES_FAILURE_LIMIT):
+    for n in range(settings.SIGN_IN_ADDRESS_FAILURE_LIMIT):  # its own limit: an office shares an address
         _post_sign_in(client, f"guess{n}", "wrong-password")
     assert _post_sign_in(client, user.username, PASSWORD).status_code == 429
     assert _post_sign_in(Client(REMOTE_ADDR="10.0.0.10"), user.username, PASSWORD).status_code == 302
@@ -238,17 +256,31 @@ def test_a_single_sign_on_account_gets_no_temporary_password(make_user) -> None:
 
 
 def test_an_agency_marked_inactive_takes_its_staffs_access_with_it(make_user) -> None:  # type: ignore[no-untyped-def]
-    """A voluntary project closes: its staff's open sessions end, and their passwords no longer sign in."""
+    """A voluntary project closes: its staff's accounts are deactivated with it (their open sessions end,
+    their passwords no longer sign in), each audited; no one closes their own agency; opening it again
+    lets no one back in by itself."""
+    from safeguarding.core.errors import ServiceError
+
     worker = make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.VOLUNTARY)
+    own_admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.VOLUNTARY)
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    agency = worker.agency
     open_session = sign_in(Client(), worker)
     assert open_session.get(reverse("support:list")).status_code == 200
+    with pytest.raises(ServiceError, match="cannot mark your own agency inactive"):
+        services.agency_update(acting_user=own_admin, agency=agency, name=agency.name, kind=agency.kind,
+                               is_active=False)
 
-    type(worker.agency).objects.filter(pk=worker.agency_id).update(is_active=False)
+    services.agency_update(acting_user=admin, agency=agency, name=agency.name, kind=agency.kind, is_active=False)
 
     assert open_session.get(reverse("support:list")).status_code == 302
     again = Client()
     _post_sign_in(again, worker.username, PASSWORD)
     assert "_auth_user_id" not in again.session
+    assert AuditEvent.objects.filter(event_type=AuditEventType.USER_CHANGED, target_id=str(worker.pk)).exists()
+    services.agency_update(acting_user=admin, agency=agency, name=agency.name, kind=agency.kind, is_active=True)
+    worker.refresh_from_db()
+    assert not worker.is_active
 
 
 # --- the second factor -------------------------------------------------------------------------

@@ -69,6 +69,26 @@ def test_a_provider_without_its_issuer_is_not_configured() -> None:
 
 
 @pytest.mark.django_db
+def test_a_provider_set_up_wrong_is_left_off_the_sign_in_page_and_stops_the_start_up_check() -> None:
+    """Everyone else must still be able to sign in with a password; the check run at start-up (and by
+    ``safeguarding check``) names what is missing."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.accounts.single_sign_on import configuration_problems
+
+    raw = {"name": "East sign-in", "client_id": "hub", "authorization_endpoint": "https://id.example/a",
+           "token_endpoint": "https://id.example/t", "userinfo_endpoint": "https://id.example/u",
+           "jwks_endpoint": "https://id.example/j"}
+    with override_settings(SSO_PROVIDERS={"east": raw}):
+        page = Client().get(reverse("accounts:sign-in"))
+        problems = configuration_problems()
+    assert page.status_code == 200 and "East sign-in" not in page.content.decode()
+    assert [p.msg for p in problems] == ["Single sign-on provider east: SSO_EAST_ISSUER is required: the issuer "
+                                         "this provider's tokens must name"]
+
+
+@pytest.mark.django_db
 def test_a_refused_token_ends_on_the_refusal_page_and_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     # What the library does once the provider has answered (fetch the tokens, check them) is replaced by
     # its outcome for an expired token, so that the hub's own handling of it is what is tested.

@@ -81,3 +81,20 @@ def test_a_link_is_followed_and_the_file_it_names_replaced(tmp_path: Path) -> No
     with written_whole(tmp_path / "link.csv") as handle:
         handle.write("after")
     assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "real.csv").read_text() == "after"
+
+
+def test_a_file_sent_to_standard_output_goes_down_a_pipe_or_is_added_to_a_file(tmp_path: Path) -> None:
+    """``--out /dev/stdout`` piped on (a pipe's name resolves to no file, though it opens) or sent on
+    with ``>>`` (added to the file, not put in its place)."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from safeguarding.core.csvfile import written_whole\n"
+              "with written_whole(sys.argv[1]) as h: h.write('a,b\\n')\n")
+    piped = subprocess.run([sys.executable, "-c", script, "/dev/stdout"], capture_output=True, text=True, check=True)
+    assert piped.stdout == "a,b\n"
+    kept = tmp_path / "kept.csv"
+    kept.write_text("before\n")
+    with kept.open("a") as appended:
+        subprocess.run([sys.executable, "-c", script, "/dev/stdout"], stdout=appended, check=True)
+    assert kept.read_text() == "before\na,b\n"

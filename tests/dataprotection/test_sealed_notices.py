@@ -185,6 +185,29 @@ def test_an_overdue_action_the_seal_keeps_from_every_manager_is_still_noticed(ma
     assert owner.username not in notice.body
 
 
+def test_an_overdue_action_of_an_agency_with_no_manager_reaches_the_keeper_when_the_seal_hides_its_owner(
+    make_user: Any,
+) -> None:
+    """The action was given before the child was sealed, to someone the seal does not name, in an agency
+    with no safeguarding manager: the escalation would reach no one, so the keeper is told."""
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    owner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.HEALTH)
+    child = PersonFactory(given_name="Sealed", family_name="Child")
+    plan = mace.plan_open(acting_user=coordinator, child=child)
+    action = mace.action_create(acting_user=coordinator, plan=plan, description="Clinic visit", owner=owner,
+                                due_on=timezone.localdate() + dt.timedelta(days=14))
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=child, reason="A witness", named_users=[coordinator])
+    type(action).objects.filter(pk=action.pk).update(due_on=dt.date(2026, 3, 2))
+
+    mace.escalations_run(now=dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC))
+
+    assert not _told(owner, NotificationKind.ESCALATED)
+    [notice] = _withheld(dpo)
+    assert owner.username in notice.body
+
+
 def test_a_seal_stops_naming_no_one_who_holds_work_for_the_child(make_user: Any) -> None:
     from safeguarding.dataprotection.models import SealedRecord
     from safeguarding.dataprotection.sealing import seal_name

@@ -11,3 +11,9 @@ class AccountsConfig(AppConfig):
         from safeguarding.accounts.lockout import lockout_recorded
 
         user_locked_out.connect(lockout_recorded, dispatch_uid="safeguarding-lockout-audit")
+
+        from django.core.checks import register
+
+        from safeguarding.accounts.single_sign_on import configuration_problems
+
+        register(configuration_problems)

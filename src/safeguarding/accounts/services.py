@@ -193,8 +193,16 @@ def custom_role_retire(*, acting_user: User, role: CustomRole) -> CustomRole:
 def agency_update(
     *, acting_user: User, agency: Agency, name: str, kind: str, is_active: bool
 ) -> Agency:
+    """Rename an agency, change its kind, or mark it inactive (a project that closes). Marking it inactive
+    deactivates its staff's accounts there and then (their open sessions end at their next request), each
+    audited; marking it active again lets no one back in by itself: each account is let back in as any
+    deactivated account is, with a second administrator's approval. No one deactivates their own agency."""
+    if not is_active and agency.is_active and acting_user is not None and acting_user.agency_id == agency.pk:
+        raise ServiceError("You cannot mark your own agency inactive: it would sign you out with it. Ask another "
+                           "administrator", field="is_active")
     with transaction.atomic():
         before = {"name": agency.name, "kind": agency.kind, "is_active": agency.is_active}
+        closing = agency.is_active and not is_active
         agency.name, agency.kind, agency.is_active = name, kind, is_active
         agency.save(update_fields=["name", "kind", "is_active"])
         after = {"name": name, "kind": kind, "is_active": is_active}
@@ -205,6 +213,13 @@ def agency_update(
             target_id=agency.pk,
             detail={"before": before, "after": after},
         )
+        if closing:
+            for user in User.objects.select_for_update().filter(agency=agency, is_active=True):
+                user.is_active = False
+                user.save(update_fields=["is_active"])
+                audit_record(event_type=AuditEventType.USER_CHANGED, actor=acting_user, target_kind="user",
+                             target_id=user.pk, reason=f"{agency.name} marked inactive",
+                             detail={"before": {"is_active": True}, "after": {"is_active": False}})
     return agency
 
 
@@ -289,6 +304,8 @@ def user_create(
     apply at once."""
     user_check(username=username, role=role, first_name=first_name, last_name=last_name, email=email,
                job_title=job_title)
+    if agency is not None and not agency.is_active:
+        raise ServiceError(f"{agency.name} is marked inactive: its staff cannot sign in", field="agency")
     with transaction.atomic():
         if not role_assignable(role, lock=True):
             raise ServiceError("Choose a role the hub offers", field="role")

@@ -11,6 +11,7 @@ otherwise the hub asks for its own (docs/security.md)."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +19,14 @@ import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
-from django.db.models import Q
 from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from safeguarding.accounts import services
 from safeguarding.accounts.models import Agency, Role
 from safeguarding.core.errors import ServiceError
+
+logger = logging.getLogger(__name__)
 
 PROVIDER_SESSION_KEY = "sso_provider"
 MFA_SESSION_KEY = "sso_second_factor"
@@ -86,8 +88,33 @@ def _provider(key: str, raw: dict[str, Any]) -> Provider:
 
 
 def providers() -> dict[str, Provider]:
-    """The configured providers, by key (``settings.SSO_PROVIDERS``: key -> its settings)."""
-    return {key: _provider(key, raw) for key, raw in (settings.SSO_PROVIDERS or {}).items()}
+    """The configured providers, by key (``settings.SSO_PROVIDERS``: key -> its settings). One whose
+    settings are wrong is left off (and logged; ``configuration_problems`` is the start-up check): the
+    sign-in page must still answer everyone who signs in with a password."""
+    found = {}
+    for key, raw in (settings.SSO_PROVIDERS or {}).items():
+        try:
+            found[key] = _provider(key, raw)
+        except (KeyError, ValueError) as problem:
+            logger.error("Single sign-on provider %s left off: %s", key, problem)
+    return found
+
+
+def configuration_problems(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Django's system check (run by ``check``, ``migrate`` and the server's start): each provider whose
+    settings are wrong, in words."""
+    from django.core.checks import Error
+
+    problems = []
+    for key, raw in (settings.SSO_PROVIDERS or {}).items():
+        try:
+            _provider(key, raw)
+        except KeyError as missing:
+            problems.append(Error(f"Single sign-on provider {key}: SSO_{key.upper()}_{str(missing).strip(chr(39)).upper()} "
+                                  "is required", id="safeguarding.E001"))
+        except ValueError as problem:
+            problems.append(Error(f"Single sign-on provider {key}: {problem}", id="safeguarding.E001"))
+    return problems
 
 
 def provider_or_none(key: str | None) -> Provider | None:
@@ -236,6 +263,4 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         return user
 
     def get_user(self, user_id: int) -> Any:
-        # An account of an agency no longer active ends with it, as a password's does (accounts.backends).
-        return self.UserModel.objects.filter(Q(agency__isnull=True) | Q(agency__is_active=True), pk=user_id,
-                                             is_active=True).first()
+        return self.UserModel.objects.filter(pk=user_id, is_active=True).first()

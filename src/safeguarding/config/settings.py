@@ -191,12 +191,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # a username or address that is locked out before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "safeguarding.accounts.backends.ActiveAgencyBackend",  # Django's ModelBackend, while the agency is active
+    "django.contrib.auth.backends.ModelBackend",
     "safeguarding.accounts.single_sign_on.SingleSignOnBackend",
 ]
 # Repeated failures lock the username, and separately the address, for a while. Failures while locked
 # do not extend it, so the page's "for N minutes" stays true.
 AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "5"))
+# An address is often a whole office's (a council's network, a proxy): it is locked only after this many
+# failures against any usernames in the cool-off (accounts.lockout_handler), a username after the above.
+SIGN_IN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_ADDRESS_FAILURE_LIMIT", "50"))
 SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "15"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -67,19 +67,22 @@ def written_whole(path: Path) -> Iterator[IO[str]]:
     ``path``'s folder is made if missing. A name that is not a file a write can replace (a device such as
     /dev/stdout, a pipe) is written directly; a folder is refused (``IsADirectoryError``). Failures are
     ``OSError``s naming the file, for the caller to put in words."""
-    target = Path(os.path.realpath(path))  # a link is followed: the file it names is replaced, not the link
     try:
-        kind: int | None = target.stat().st_mode
+        # Asked of the name as given: /dev/stdout's link to a pipe resolves to no file, though it opens.
+        kind: int | None = os.stat(path).st_mode
     except FileNotFoundError:
         kind = None
     except NotADirectoryError:
         raise NotADirectoryError(errno.ENOTDIR, "part of its path is a file, not a folder", str(path)) from None
     if kind is not None and stat.S_ISDIR(kind):
         raise IsADirectoryError(errno.EISDIR, "it is a folder: name a file in it", str(path))
-    if kind is not None and not stat.S_ISREG(kind):
-        with target.open("w", newline="", encoding="utf-8") as direct:
+    if kind is not None and (not stat.S_ISREG(kind) or str(path).startswith(("/dev/", "/proc/"))):
+        # A device, a pipe, or a descriptor's name (/dev/stdout sent on with >> to a file: written as the
+        # shell opened it, appended to, not replaced).
+        with open(path, "a", newline="", encoding="utf-8") as direct:
             yield direct
         return
+    target = Path(os.path.realpath(path))  # a link is followed: the file it names is replaced, not the link
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     # Made as open() makes a new file (its permissions those the umask gives), never over another.

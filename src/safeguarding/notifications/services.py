@@ -82,7 +82,8 @@ def notify(
     meant = {user.pk: user for user in recipients if user is not None and user.is_active}
     sealed = about is not None and bool(meant) and may_be_hidden(about)
     people = {pk: user for pk, user in meant.items() if not sealed or about not in persons_hidden_from(user)}
-    must = meant if essential is None else {u.pk: u for u in essential if u is not None and u.is_active}
+    must = {u.pk: u for u in essential if u is not None and u.is_active} if essential is not None else {}
+    must = must or meant  # none of those it must reach is active (an agency with no manager): then all
     if sealed and about is not None and must and not must.keys() & people.keys() and _withheld:
         # The seal kept it from everyone who had to hear it: its keeper is told instead.
         _withheld[0](Withheld(kind=kind, subject=subject, about=about, withheld=[must[pk] for pk in must]))
