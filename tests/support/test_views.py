@@ -116,3 +116,29 @@ def test_a_survivor_withdraws_consent_and_the_partnership_stops_reading_their_su
     assert client.get(withdraw).status_code == 404  # withdrawn once
     with pytest.raises(ServiceError, match="Only the support workers of the agency holding this plan"):
         services.lived_experience_withdraw(acting_user=other, entry=entry)
+
+
+def test_progress_on_a_goal_and_what_came_of_a_referral_are_recorded_on_their_pages(worker, agencies) -> None:  # type: ignore[no-untyped-def]
+    """Each is found through its plan: another agency's support worker is answered not found."""
+    plan = services.support_plan_open(acting_user=worker, person=PersonFactory())
+    today = timezone.localdate()
+    goal = services.support_goal_set(acting_user=worker, plan=plan, description="Back at college", set_on=today)
+    referral = services.provider_referral_record(acting_user=worker, plan=plan, kind="counselling",
+                                                 provider="Harbour Counselling", referred_on=today)
+    day = {"_0": str(today.day), "_1": str(today.month), "_2": str(today.year)}
+    client = _client(worker)
+    other = _client(UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.HEALTH]))
+    progress = reverse("support:goal-progress", args=[plan.pk, goal.pk])
+    outcome = reverse("support:referral-outcome", args=[plan.pk, referral.pk])
+
+    assert "Record progress on a goal" in client.get(progress).content.decode()
+    assert "What came of the referral to Harbour Counselling" in client.get(outcome).content.decode()
+    assert other.get(progress).status_code == 404 and other.get(outcome).status_code == 404
+    assert client.post(progress, {"status": "working", "note": "Enrolled",
+                                  **{f"recorded_on{k}": v for k, v in day.items()}}).status_code == 302
+    assert client.post(outcome, {"outcome": "accepted", **{f"outcome_on{k}": v for k, v in day.items()}}).status_code == 302
+
+    goal.refresh_from_db()
+    referral.refresh_from_db()
+    assert goal.progress.get().note == "Enrolled" and referral.outcome == "accepted"
+    assert client.get(reverse("support:goal-progress", args=[plan.pk, 999999])).status_code == 404

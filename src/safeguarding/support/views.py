@@ -157,67 +157,59 @@ def plan_add(request: HttpRequest, plan_id: int, kind: str) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
-def goal_progress(request: HttpRequest, plan_id: int, goal_id: int) -> HttpResponse:
+def _on_a_plans_record(
+    request: HttpRequest, plan_id: int, find: Callable[[SupportPlan], Any], form_class: type[forms.Form],
+    save: Callable[[User, Any, dict[str, Any]], object], done: str, title: Callable[[Any], str],
+    **context: Any,
+) -> HttpResponse:
+    """A form about one record a plan holds (a goal, a referral, a summary): the plan opened through the
+    access policy, the record found through the plan (not found otherwise), saved by its service."""
     user = current_user(request)
     plan = selectors.support_plan_for_user_or_404(user, plan_id)
-    goal = plan.goals.filter(pk=goal_id).first()
-    if goal is None:
+    record = find(plan)
+    if record is None:
         raise Http404
-    form = support_forms.GoalProgressForm(request.POST if request.method == "POST" else None)
+    form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.goal_progress_record(acting_user=user, goal=goal, **form.cleaned_data)
+            save(user, record, form.cleaned_data)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Progress recorded")
+            messages.success(request, done)
             return redirect("support:detail", plan_id=plan.pk)
-    entry = Entry("Record progress on a goal", support_forms.GoalProgressForm, lambda u, p, d: None, "")
-    return render(request, "support/add.html", {"form": form, "plan": plan, "entry": entry, "goal": goal})
+    entry = Entry(title(record), form_class, lambda u, p, d: None, "")
+    return render(request, "support/add.html", {"form": form, "plan": plan, "entry": entry,
+                                                **{k: (v(record) if callable(v) else v) for k, v in context.items()}})
+
+
+@require_http_methods(["GET", "POST"])
+def goal_progress(request: HttpRequest, plan_id: int, goal_id: int) -> HttpResponse:
+    return _on_a_plans_record(
+        request, plan_id, lambda plan: plan.goals.filter(pk=goal_id).first(), support_forms.GoalProgressForm,
+        lambda u, goal, d: services.goal_progress_record(acting_user=u, goal=goal, **d), "Progress recorded",
+        lambda _goal: "Record progress on a goal", goal=lambda goal: goal,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def referral_outcome(request: HttpRequest, plan_id: int, referral_id: int) -> HttpResponse:
-    user = current_user(request)
-    plan = selectors.support_plan_for_user_or_404(user, plan_id)
-    referral = plan.referrals.filter(pk=referral_id).first()
-    if referral is None:
-        raise Http404
-    form = support_forms.ReferralOutcomeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.provider_referral_outcome(acting_user=user, referral=referral, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(request, "Outcome recorded")
-            return redirect("support:detail", plan_id=plan.pk)
-    entry = Entry(f"What came of the referral to {referral.provider}", support_forms.ReferralOutcomeForm,
-                  lambda u, p, d: None, "")
-    return render(request, "support/add.html", {"form": form, "plan": plan, "entry": entry})
+    return _on_a_plans_record(
+        request, plan_id, lambda plan: plan.referrals.filter(pk=referral_id).first(), support_forms.ReferralOutcomeForm,
+        lambda u, referral, d: services.provider_referral_outcome(acting_user=u, referral=referral, **d),
+        "Outcome recorded", lambda referral: f"What came of the referral to {referral.provider}",
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def lived_experience_withdraw(request: HttpRequest, plan_id: int, entry_id: int) -> HttpResponse:
-    user = current_user(request)
-    plan = selectors.support_plan_for_user_or_404(user, plan_id)
-    entry = plan.lived_experience.filter(pk=entry_id, consent_given=True).first()
-    if entry is None:
-        raise Http404
-    form = support_forms.WithdrawConsentForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.lived_experience_withdraw(acting_user=user, entry=entry, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(request, "Consent withdrawn: the summary is no longer shared")
-            return redirect("support:detail", plan_id=plan.pk)
-    title = f"Withdraw consent to share the summary written on {entry.written_on:%-d %B %Y}"
-    return render(request, "support/add.html", {"form": form, "plan": plan,
-                                                "entry": Entry(title, support_forms.WithdrawConsentForm,
-                                                               lambda u, p, d: None, "")})
+    return _on_a_plans_record(
+        request, plan_id, lambda plan: plan.lived_experience.filter(pk=entry_id, consent_given=True).first(),
+        support_forms.WithdrawConsentForm,
+        lambda u, entry, d: services.lived_experience_withdraw(acting_user=u, entry=entry, **d),
+        "Consent withdrawn: the summary is no longer shared",
+        lambda entry: f"Withdraw consent to share the summary written on {entry.written_on:%-d %B %Y}",
+    )
 
 
 def lived_experience(request: HttpRequest) -> HttpResponse:
