@@ -79,10 +79,14 @@ def test_an_offices_shared_address_is_not_locked_by_a_few_peoples_typos(make_use
     _post_sign_in(client, staff[5].username, PASSWORD)
     assert "_auth_user_id" in client.session
 
+    from safeguarding.accounts.selectors import lockouts_current
+
+    assert [lock.kind for lock in lockouts_current()] == []  # nor is it listed as locked
     sprayer = Client()
     for n in range(12):
         _post_sign_in(sprayer, f"guess-{n}", "wrong-password")
     assert _post_sign_in(Client(), staff[0].username, PASSWORD).status_code == 429
+    assert [lock.kind for lock in lockouts_current()] == ["address"]
 
 
 def test_the_lockout_page_does_not_say_whether_the_username_exists(make_user) -> None:  # type: ignore[no-untyped-def]

@@ -222,10 +222,11 @@ def lockouts_current() -> list[Lockout]:
     """Usernames and addresses locked now by repeated failed sign-ins."""
     cool_off = settings.AXES_COOLOFF_TIME
     since = timezone.now() - cool_off
-    limit = settings.AXES_FAILURE_LIMIT
     recent = AccessAttempt.objects.filter(attempt_time__gte=since)
     found: list[Lockout] = []
-    for kind, column in (("username", "username"), ("address", "ip_address")):
+    # An address has its own, higher limit (an office shares one: accounts.lockout_handler).
+    for kind, column, limit in (("username", "username", settings.AXES_FAILURE_LIMIT),
+                                ("address", "ip_address", settings.SIGN_IN_ADDRESS_FAILURE_LIMIT)):
         rows = (
             recent.exclude(**{f"{column}__isnull": True})
             .values(column)
