@@ -172,6 +172,40 @@ def test_a_sealed_child_on_the_agenda_is_a_restricted_record_to_those_the_seal_d
     added = coordinator.post(reverse("mace:agenda-add", args=[panel.meeting.pk]),
                              {"person": panel.child.reference, "note": "Again"}, follow=True).content.decode()
     assert "No one in the hub has that reference" in added
+    # Nor does the agenda say why the child is there, or what the panel decided.
+    assert "New referral" not in agenda and agenda.count("Not shown") == 4
+
+
+def test_the_minutes_of_a_meeting_about_a_sealed_child_are_read_and_written_only_by_those_the_seal_names(  # type: ignore[no-untyped-def]
+    panel: Panel, make_user
+) -> None:
+    """The minutes are free text about every child on the agenda: they name the child, and may carry
+    what the police said. A member the seal does not name is told they are not shown, and cannot write,
+    approve or add to them."""
+    from django.db import transaction
+
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.dataprotection.sealing import record_seal
+    from tests.mace.test_services import held
+
+    held(panel)
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Chloe Barker: plan agreed")
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    with transaction.atomic():
+        record_seal(acting_user=dpo, person=panel.child, reason="A witness", named_users=[panel.council_chair])
+    url = reverse("mace:meeting", args=[panel.meeting.pk])
+
+    outside = sign_in(Client(), panel.coordinator).get(url).content.decode()
+    named = sign_in(Client(), panel.council_chair).get(url).content.decode()
+
+    assert "Chloe Barker: plan agreed" not in outside and 'id="minutes-withheld"' in outside
+    assert "Save the draft minutes" not in outside
+    assert "Chloe Barker: plan agreed" in named and "Approve and lock the minutes" in named
+    with pytest.raises(ServiceError, match="sealed record that does not name you"):
+        services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Redrafted")
+    services.minutes_approve(acting_user=panel.council_chair, meeting=panel.meeting)
+    with pytest.raises(ServiceError, match="sealed record that does not name you"):
+        services.minutes_addendum_add(acting_user=panel.coordinator, meeting=panel.meeting, text="A correction")
 
 
 def test_a_sealed_childs_work_is_allocated_only_to_a_worker_the_seal_names_and_listed_only_for_them(  # type: ignore[no-untyped-def]

@@ -105,6 +105,19 @@ def test_closing_needs_a_mace_coordinator_and_a_reason_and_happens_once(mace, tr
     with pytest.raises(ServiceError, match="reason"):
         panel_referral_close(referral=referral, acting_user=mace, reason=" ")
 
+    # A role of the partnership's own that approves lowered levels does not run the panel: nor closes its work.
+    from safeguarding.accounts.models import AgencyKind
+    from safeguarding.accounts.services import custom_role_create
+    from tests.factories import UserFactory
+
+    admin = UserFactory(role="administrator", agency=mace.agency)
+    approver_role = custom_role_create(acting_user=admin, name="Senior front-door approver",
+                                       capabilities=["view_person", "screen", "approve_downgrade", "triage"])
+    approver = UserFactory(role=approver_role.code, agency=mace.agency)
+    assert mace.agency.kind == AgencyKind.COUNCIL
+    with pytest.raises(ServiceError, match="MACE coordinator"):
+        panel_referral_close(referral=referral, acting_user=approver, reason="done")
+
     closed = panel_referral_close(referral=referral, acting_user=mace, reason="Plan completed, risk reduced")
 
     assert closed.status == ReferralStatus.CLOSED and closed.closed_by == mace and closed.closed_at is not None

@@ -425,10 +425,20 @@ def discussion_record(
     return discussion
 
 
+def _minutes_sealed_from(user: User, meeting: PanelMeeting) -> None:
+    """The minutes are about every child on the agenda: someone a seal hides one of them from neither
+    reads nor writes them (the meeting's page does not show them either)."""
+    hidden = persons_hidden_from(user)
+    if hidden and AgendaItem.objects.filter(meeting=meeting, person_id__in=sorted(hidden)).exists():
+        raise ServiceError("A child on this meeting's agenda has a sealed record that does not name you: ask the "
+                           "panel's coordinator, or the data protection officer")
+
+
 def minutes_draft(*, acting_user: User, meeting: PanelMeeting, text: str) -> PanelMeeting:
     """Draft (or redraft) the minutes; they then wait for a co-chair's approval."""
     if not (has(acting_user, Capability.RUN_PANEL) or acting_user.pk in meeting.chairs):
         raise ServiceError("Only the MACE coordinator or a co-chair can draft the minutes")
+    _minutes_sealed_from(acting_user, meeting)
     text = _text(text, "Write the minutes", "minutes")
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
@@ -482,6 +492,7 @@ def record_hash(record: dict[str, object]) -> str:
 def minutes_approve(*, acting_user: User, meeting: PanelMeeting) -> PanelMeeting:
     """A co-chair who did not draft the minutes approves them: the meeting is locked, and the whole
     record (attendance, discussions, decisions, actions, minutes) is kept with its hash."""
+    _minutes_sealed_from(acting_user, meeting)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
         if acting_user.pk not in meeting.chairs:
@@ -509,6 +520,7 @@ def minutes_addendum_add(*, acting_user: User, meeting: PanelMeeting, text: str)
     """A correction or addition to locked minutes: kept beside them, never in them."""
     if not (has(acting_user, Capability.RUN_PANEL) or acting_user.pk in meeting.chairs):
         raise ServiceError("Only the MACE coordinator or a co-chair can add to the minutes")
+    _minutes_sealed_from(acting_user, meeting)
     text = _text(text, "Write the addendum", "text")
     with transaction.atomic():
         locked = PanelMeeting.objects.select_for_update().get(pk=meeting.pk)

@@ -71,15 +71,21 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     persons_shown(user=user, page=request.path, person_ids=[r.person.pk for r in rows if r.person.pk not in hidden])
     can_run = has(user, Capability.RUN_PANEL)
     is_chair = user.pk in meeting.chairs
+    # The minutes and addenda are free text about the children on the agenda: to a reader from whom a seal
+    # hides one of them, they are not shown (nor offered to write or approve).
+    withheld = any(r.person.pk in hidden for r in rows)
     context: dict[str, Any] = {
+        "minutes_withheld": withheld,
         "meeting": meeting, "rows": rows, "can_run": can_run, "is_chair": is_chair,
         "attendance": list(meeting.attendance.select_related("agency")),
         "addenda": list(meeting.addenda.select_related("added_by")),
         "can_open_child": has(user, Capability.VIEW_PERSON),
         "minutes_form": f.MinutesForm(initial={"minutes": meeting.minutes})
-        if (can_run or is_chair) and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED) else None,
-        "can_approve": is_chair and meeting.status == MeetingStatus.MINUTES_DRAFTED and meeting.minutes_by_id != user.pk,
-        "addendum_form": f.AddendumForm() if (can_run or is_chair) and meeting.is_locked else None,
+        if (can_run or is_chair) and not withheld and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED)
+        else None,
+        "can_approve": is_chair and not withheld and meeting.status == MeetingStatus.MINUTES_DRAFTED
+        and meeting.minutes_by_id != user.pk,
+        "addendum_form": f.AddendumForm() if (can_run or is_chair) and not withheld and meeting.is_locked else None,
         "add_form": f.AgendaAddForm() if can_run and meeting.status == MeetingStatus.SCHEDULED else None,
         # Contexts the panel follows (work on a place, a peer group, a vehicle) whose review falls due by
         # the meeting: listed beside the children, for those who may see networks.

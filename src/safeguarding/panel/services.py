@@ -115,7 +115,7 @@ def panel_referral_close(
     """Close a child's referral: the panel's work with the child has ended. Only a MACE
     coordinator may (unless the child has an open plan, early-warning rules alert on the child
     again); the reason is kept."""
-    if not has(acting_user, Capability.APPROVE_DOWNGRADE):
+    if not has(acting_user, Capability.RUN_PANEL):  # the panel's own work, not a level's approval
         raise ServiceError("Only a MACE coordinator can close a panel referral")
     if not reason.strip():
         raise ServiceError("Give the reason for closing the referral")

@@ -34,7 +34,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     user = current_user(request)
     referral = selectors.panel_referral_for_user_or_404(user, referral_id)
-    can_close = referral.is_open and has(user, Capability.APPROVE_DOWNGRADE)
+    can_close = referral.is_open and has(user, Capability.RUN_PANEL)
     form = CloseReferralForm(request.POST or None) if can_close else None
     if request.method == "POST":
         if form is None:
