@@ -196,16 +196,30 @@ class Column:
     derived: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
 
     @property
+    def _value_fields(self) -> tuple[str, ...]:
+        return self.spread or ((self.field,) if self.field else ())
+
+    @property
+    def _fallback_fields(self) -> tuple[str, ...]:
+        return (self.fallback.field,) if self.fallback else ()
+
+    @property
+    def own_fields(self) -> tuple[str, ...]:
+        """The model fields the column's value is stored in: the value (or its parts), its check, its
+        second reading and the keys worked out from it."""
+        return (*self._value_fields, *((self.check.field,) if self.check else ()), *self._fallback_fields,
+                *(f for f, _ in self.derived))
+
+    @property
     def known_fields(self) -> tuple[str, ...]:
         """The fields that hold what the column said: its value (or parts), and its second reading."""
-        return (*(self.spread or ((self.field,) if self.field else ())), *((self.fallback.field,) if self.fallback else ()))
+        return (*self._value_fields, *self._fallback_fields)
 
     @property
     def all_fields(self) -> tuple[str, ...]:
         """Every field the column sets: taken or kept together, so that a value and its check, keys and
         superseded readings never disagree."""
-        return (*self.known_fields, *((self.check.field,) if self.check else ()), *(f for f, _ in self.derived),
-                *self.clears)
+        return (*self.own_fields, *self.clears)
 
     @property
     def limit(self) -> int:
@@ -283,12 +297,7 @@ class FileFormat:
     @cached_property
     def fields(self) -> tuple[str, ...]:
         """Every model field a row of this file may set, in column order."""
-        found: list[str] = []
-        for c in self.columns:
-            found.extend(c.spread or ((c.field,) if c.field else ()))
-            found.extend(f for f in (c.check.field if c.check else "", c.fallback.field if c.fallback else "") if f)
-            found.extend(field for field, _ in c.derived)
-        return tuple(dict.fromkeys(found))
+        return tuple(dict.fromkeys(f for c in self.columns for f in c.own_fields))
 
 
 _SET_ASIDE = "; set aside"

@@ -223,13 +223,13 @@ class Upsert:
             return
         raw = batch.raw(index)
         for warning in warnings:
-            self.counts.warnings += 1
-            self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.WARNING, warning["reason"],
-                                  warning["column"], raw))
+            self._warn(batch, index, warning["column"], warning["reason"], raw)
 
-    def _warn(self, batch: StagedBatch, index: int, column: str, reason: str) -> None:
+    def _warn(self, batch: StagedBatch, index: int, column: str, reason: str, raw: dict[str, str] | None = None) -> None:
+        """A warning about a row that is kept, with the row as sent (``raw``, when the caller has read it)."""
         self.counts.warnings += 1
-        self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.WARNING, reason, column, batch.raw(index)))
+        self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.WARNING, reason, column,
+                              batch.raw(index) if raw is None else raw))
 
     def _bring_up_to_date(
         self, stored: dict[str, Any], row: Accepted, changed: list[dict[str, Any]], **stamp: Any
