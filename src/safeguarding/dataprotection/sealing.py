@@ -21,6 +21,7 @@ from safeguarding.dataprotection.models import (
     SealedRecord,
     SealReview,
 )
+from safeguarding.dataprotection.selectors import seal_for_person
 from safeguarding.dataprotection.sources import open_work_of
 from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import Withheld, names_of, notify
@@ -137,10 +138,7 @@ def break_glass(*, acting_user: User, person_id: int, reason: str) -> BreakGlass
         raise ServiceError("Say why you need to open this record now", field="reason")
     now = timezone.now()
     with transaction.atomic():
-        seal = (
-            SealedRecord.objects.filter(identity.same_person("person", person_id), active=True).first()
-            if Person.objects.filter(pk=person_id).exists() else None
-        )
+        seal = seal_for_person(person_id) if Person.objects.filter(pk=person_id).exists() else None
         use = None
         if seal is not None and not seal.named_users.filter(pk=acting_user.pk).exists():
             use = BreakGlassAccess.objects.create(
@@ -172,8 +170,7 @@ def tell_the_seals_keeper(notice: Withheld) -> None:
     """A seal kept a notice from everyone who had to hear it (``notifications.notify``): the data
     protection officer, who keeps the seals, is told instead, by the seal's reference (the one the
     sealed records list shows) and a link to the seal, so that it names whoever must act."""
-    seal = (SealedRecord.objects.filter(identity.same_person("person", notice.about), active=True)
-            .select_related("person").first())
+    seal = seal_for_person(notice.about)
     if seal is None:
         return
     keepers = User.objects.filter(role__in=roles_with(Capability.RECORDS_MANAGEMENT), is_active=True)

@@ -168,7 +168,7 @@ def _ids_of(roots: set[int]) -> set[int]:
 def seal_for_person(person: Person | int) -> SealedRecord | None:
     return (
         SealedRecord.objects.filter(identity.same_person("person", person), active=True)
-        .prefetch_related("named_users")
+        .select_related("person").prefetch_related("named_users")
         .first()
     )
 
