@@ -15,7 +15,14 @@ from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, sees_restricted_intelligence
+from safeguarding.accounts.access import (
+    Capability,
+    has,
+    not_hidden,
+    one_or_404,
+    persons_hidden_from,
+    sees_restricted_intelligence,
+)
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.clocks.models import ClockStatus, StatutoryClock
@@ -139,6 +146,13 @@ def agenda(*, meeting: PanelMeeting) -> list[AgendaRow]:
             discussion=getattr(item, "discussion", None),
         ))
     return rows
+
+
+def minutes_sealed_from(user: User, meeting: PanelMeeting) -> bool:
+    """Whether a seal hides a child on the meeting's agenda from this user: the minutes are about every
+    one of them, so the user neither reads nor writes them."""
+    hidden = persons_hidden_from(user)
+    return bool(hidden) and AgendaItem.objects.filter(meeting=meeting, person_id__in=sorted(hidden)).exists()
 
 
 def agenda_item_or_404(*, user: User, meeting: PanelMeeting, item_id: int) -> AgendaItem:

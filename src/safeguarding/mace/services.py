@@ -69,6 +69,7 @@ from safeguarding.mace.models import (
     PlanStatus,
     RaciVersion,
 )
+from safeguarding.mace.selectors import minutes_sealed_from
 from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import names_of, notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
@@ -428,8 +429,7 @@ def discussion_record(
 def _minutes_sealed_from(user: User, meeting: PanelMeeting) -> None:
     """The minutes are about every child on the agenda: someone a seal hides one of them from neither
     reads nor writes them (the meeting's page does not show them either)."""
-    hidden = persons_hidden_from(user)
-    if hidden and AgendaItem.objects.filter(meeting=meeting, person_id__in=sorted(hidden)).exists():
+    if minutes_sealed_from(user, meeting):
         raise ServiceError("A child on this meeting's agenda has a sealed record that does not name you: ask the "
                            "panel's coordinator, or the data protection officer")
 

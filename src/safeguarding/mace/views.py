@@ -73,7 +73,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     is_chair = user.pk in meeting.chairs
     # The minutes and addenda are free text about the children on the agenda: to a reader from whom a seal
     # hides one of them, they are not shown (nor offered to write or approve).
-    withheld = any(r.person.pk in hidden for r in rows)
+    withheld = selectors.minutes_sealed_from(user, meeting)
     context: dict[str, Any] = {
         "minutes_withheld": withheld,
         "meeting": meeting, "rows": rows, "can_run": can_run, "is_chair": is_chair,
