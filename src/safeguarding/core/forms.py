@@ -13,6 +13,7 @@ from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.normalise import EARLIEST_YEAR
 from safeguarding.core.words import govuk_date
 
 
@@ -36,7 +37,7 @@ class GovukDateWidget(forms.MultiWidget):
 # The years a date typed into the hub may fall in: records reach back to adults born in the 1900s, and
 # nothing is planned beyond 2100. A year outside them is a slip of the keyboard (0202, 9999), and would
 # overflow a day's arithmetic (the day after 31 December 9999).
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+LATEST_YEAR = 2100  # from EARLIEST_YEAR, the one for agencies' records too
 
 
 def number_or_zero(text: str | None) -> int:

@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.normalise import EARLIEST_YEAR
 from safeguarding.core.progress import stage_bars
 from safeguarding.earlywarning.missed import refresh_missed_opportunities
 from safeguarding.earlywarning.scan import scan_run
 
-EARLIEST_AS_OF = dt.date(1900, 1, 1)
+EARLIEST_AS_OF = dt.date(EARLIEST_YEAR, 1, 1)  # no record reaches further back
 
 
 def _moment(text: str) -> dt.datetime:
