@@ -33,6 +33,13 @@ def _sealed_child(make_user: Any, named: list[User]) -> Person:
     return child
 
 
+def _action_on_a_plan(coordinator: User, child: Person, owner: User, description: str) -> Any:
+    """An open plan for the child, with one action given to ``owner``, due in a fortnight."""
+    plan = mace.plan_open(acting_user=coordinator, child=child)
+    return mace.action_create(acting_user=coordinator, plan=plan, description=description, owner=owner,
+                              due_on=timezone.localdate() + dt.timedelta(days=14))
+
+
 def _told(user: User, kind: str) -> bool:
     return Notification.objects.filter(recipient=user, kind=kind).exists()
 
@@ -171,9 +178,7 @@ def test_an_overdue_action_the_seal_keeps_from_every_manager_is_still_noticed(ma
     manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.COUNCIL)
     child = _sealed_child(make_user, [coordinator, owner])
     dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
-    plan = mace.plan_open(acting_user=coordinator, child=child)
-    action = mace.action_create(acting_user=coordinator, plan=plan, description="Visit at home", owner=owner,
-                                due_on=timezone.localdate() + dt.timedelta(days=14))
+    action = _action_on_a_plan(coordinator, child, owner, "Visit at home")
     type(action).objects.filter(pk=action.pk).update(due_on=dt.date(2026, 3, 2))
 
     mace.escalations_run(now=dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC))
@@ -193,9 +198,7 @@ def test_an_overdue_action_of_an_agency_with_no_manager_reaches_the_keeper_when_
     coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
     owner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.HEALTH)
     child = PersonFactory(given_name="Sealed", family_name="Child")
-    plan = mace.plan_open(acting_user=coordinator, child=child)
-    action = mace.action_create(acting_user=coordinator, plan=plan, description="Clinic visit", owner=owner,
-                                due_on=timezone.localdate() + dt.timedelta(days=14))
+    action = _action_on_a_plan(coordinator, child, owner, "Clinic visit")
     dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
     with transaction.atomic():
         record_seal(acting_user=dpo, person=child, reason="A witness", named_users=[coordinator])
@@ -216,9 +219,7 @@ def test_a_seal_stops_naming_no_one_who_holds_work_for_the_child(make_user: Any)
     owner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
     child = _sealed_child(make_user, [coordinator, owner])
     dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
-    plan = mace.plan_open(acting_user=coordinator, child=child)
-    action = mace.action_create(acting_user=coordinator, plan=plan, description="Visit at home", owner=owner,
-                                due_on=timezone.localdate() + dt.timedelta(days=14))
+    action = _action_on_a_plan(coordinator, child, owner, "Visit at home")
     seal = SealedRecord.objects.get(person=child)
 
     with pytest.raises(ServiceError, match=f"{owner.username} holds action {action.reference}"):
