@@ -42,6 +42,7 @@ from safeguarding.earlywarning.models import Alert
 from safeguarding.frontdoor.models import Concern, ConcernStatus
 from safeguarding.frontdoor.services import front_door_team
 from safeguarding.mace import raci
+from safeguarding.mace.defaults import DEFAULT_CHANGE_NOTE
 from safeguarding.mace.models import (
     PLAN_CLOSED,
     PLAN_REOPENED,
@@ -242,6 +243,7 @@ def agenda_build(*, acting_user: User, meeting: PanelMeeting) -> list[AgendaItem
             target_kind="panel_meeting",
             target_id=meeting.pk,
             detail={"added": [{"person": i.person_id, "reason": i.reason} for i in added]},
+            shown=[i.person_id for i in added],  # in each child's trail: put before the panel
         )
         members = User.objects.filter(
             Q(pk__in=meeting.chairs)
@@ -578,11 +580,18 @@ def _plan_review_set(plan: Plan, by: User, review_on: dt.date, what: str) -> Non
                  person_id=plan.child_id, detail={"review_due_on": review_on.isoformat()})
 
 
+def _plan_open_locked(plan: Plan) -> bool:
+    """Whether the plan is open, its row locked until the caller's transaction ends: a goal or action
+    added waits for a close under way (``plan_close`` locks the row too) and is then refused, so that no
+    plan closes with an open action it never saw."""
+    return Plan.objects.select_for_update().filter(pk=plan.pk, status=PlanStatus.OPEN).exists()
+
+
 def plan_goal_add(*, acting_user: User, plan: Plan, text: str) -> PlanGoal:
     _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can change a plan's goals")
     text = _text(text, "Describe the goal", "text")
     with transaction.atomic():
-        if not Plan.objects.filter(pk=plan.pk, status=PlanStatus.OPEN).exists():
+        if not _plan_open_locked(plan):
             raise ServiceError("The plan is closed: reopen it first")
         goal = PlanGoal.objects.create(plan=plan, text=text, added_by=acting_user, added_at=timezone.now())
         _history(plan, acting_user, "Goal added", text)
@@ -692,7 +701,7 @@ def action_create(
         if step not in steps:
             raise ServiceError("Choose the kind of action from the list", field="step")
     with transaction.atomic():
-        if not Plan.objects.filter(pk=plan.pk, status=PlanStatus.OPEN).exists():
+        if not _plan_open_locked(plan):
             raise ServiceError("The plan is closed: reopen it first")
         action = PlanAction.objects.create(
             plan=plan, goal=goal, discussion=discussion, description=description, step=step,
@@ -859,7 +868,8 @@ def escalations_run(*, now: dt.datetime | None = None) -> list[Escalation]:
                      target_kind="escalations",
                      detail={"actions": sorted({e.action_id for e in new if e.action_id}),
                              "clocks": sorted({e.clock_id for e in new if e.clock_id}),
-                             "concerns": sorted({e.concern_id for e in new if e.concern_id}), "count": len(new)})
+                             "concerns": sorted({e.concern_id for e in new if e.concern_id}), "count": len(new)},
+                     shown=[child for *_, child, _ in told if child])  # in each child's trail
     return new
 
 
@@ -1004,7 +1014,8 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
                      target_kind="plans",
                      detail={"plans": sorted(k for kind, k in fresh if kind == "plan"),
                              "child_protection_plans": sorted(k for kind, k in fresh if kind == "conference"),
-                             "records": len(notices)})
+                             "records": len(notices)},
+                     shown=[by_key[key].child.pk for key in fresh])  # in each child's trail
     return len(notices)
 
 
@@ -1012,12 +1023,12 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
 
 
 def raci_current() -> RaciVersion:
+    """The current matrix. Version 1 is installed at setup (``mace.defaults``); were it missing, the
+    default is read, unsaved: reading the matrix never writes it (``raci_change`` saves it, audited)."""
     version = RaciVersion.objects.order_by("-number").first()
     if version is None:
-        version, _ = RaciVersion.objects.get_or_create(
-            number=1, defaults={"matrix": raci.default_matrix(), "created_at": timezone.now(),
-                                "change_note": "The partnership's default, installed with the hub"},
-        )
+        version = RaciVersion(number=1, matrix=raci.as_json(raci.parse(raci.default_matrix())),
+                              created_at=timezone.now(), change_note=DEFAULT_CHANGE_NOTE)
     return version
 
 
@@ -1033,6 +1044,8 @@ def raci_change(*, acting_user: User, based_on: int, matrix: dict[str, object], 
         data = raci.as_json(steps)
         if data == raci.as_json(raci.parse(current.matrix)):
             raise ServiceError("Nothing has changed, so no new version was saved")
+        if current.pk is None:  # the default, read but never installed: kept as the version it changes
+            current.save(force_insert=True)
         version = RaciVersion.objects.create(number=current.number + 1, matrix=data, created_by=acting_user,
                                              created_at=timezone.now(), change_note=change_note)
         audit_record(event_type=AuditEventType.RACI_CHANGED, actor=acting_user, target_kind="raci_version",

@@ -1,0 +1,121 @@
+"""The panel's scheduled and bulk work stands in each child's audit trail; reading the roles and
+responsibilities never writes them; a plan never closes with an action added while it was closing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
+from safeguarding.core.errors import ServiceError
+from safeguarding.mace import services
+from safeguarding.mace.defaults import DEFAULT_CHANGE_NOTE
+from safeguarding.mace.models import Plan, PlanAction, PlanOutcome, RaciVersion
+from safeguarding.people import identity
+from tests.factories import sign_in
+from tests.mace.conftest import Panel
+
+pytestmark = pytest.mark.django_db
+
+
+def trail_of(person_id: int) -> set[str]:
+    return set(AuditEvent.objects.filter(about_person(identity.ids_of(person_id))).values_list("event_type", flat=True))
+
+
+def test_building_the_agenda_stands_in_the_child_s_trail(panel: Panel) -> None:
+    assert AuditEventType.MEETING_AGENDA_CHANGED not in trail_of(panel.child.pk)
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    assert AuditEventType.MEETING_AGENDA_CHANGED in trail_of(panel.child.pk)
+
+
+def test_an_escalation_and_a_health_notice_stand_in_the_child_s_trail(panel: Panel, agencies) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.people.models import EventType
+    from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+
+    other = PersonFactory(given_name="Ava", family_name="Hart")
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    action = services.action_create(acting_user=panel.coordinator, plan=plan, description="Visit at home",
+                                    owner=panel.officer, due_on=timezone.localdate() + dt.timedelta(days=7))
+    PlanAction.objects.filter(pk=action.pk).update(due_on=dt.date(2026, 3, 2))
+    assert services.escalations_run(now=dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC))
+    assert AuditEventType.ESCALATED in trail_of(panel.child.pk)
+    assert AuditEventType.ESCALATED not in trail_of(other.pk)
+
+    nhs = SourceSystemFactory(code="nhs-ae", agency=agencies[AgencyKind.HEALTH])
+    EventFactory(source_record=SourceRecordFactory(source_system=nhs, person=panel.child),
+                 event_type=EventType.AE_ATTENDANCE, occurred_at=timezone.now() - dt.timedelta(hours=1))
+    assert services.health_notices_send() == 1
+    assert AuditEventType.HEALTH_NOTICES_SENT in trail_of(panel.child.pk)
+    assert AuditEventType.HEALTH_NOTICES_SENT not in trail_of(other.pk)
+
+
+def test_the_default_roles_and_responsibilities_are_installed_and_reading_them_writes_nothing(
+    client, make_user  # type: ignore[no-untyped-def]
+) -> None:
+    assert RaciVersion.objects.get().change_note == DEFAULT_CHANGE_NOTE  # installed with the hub
+    RaciVersion.objects.all().delete()
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    sign_in(client, admin)
+    page = client.get(reverse("mace:raci"))
+    assert page.status_code == 200 and "Version 1: The partnership" in page.content.decode()
+    services.suggested_agency("disruption")  # nor does a service reading it
+    assert not RaciVersion.objects.exists()  # before, the page's GET saved version 1, unaudited
+    current = services.raci_current()
+    from safeguarding.mace import raci
+
+    changed = raci.with_letter(raci.parse(current.matrix), "disruption", AgencyKind.LICENSING, "C")
+    changed = raci.with_letter(raci.parse(changed), "disruption", AgencyKind.POLICE, "A")
+    version = services.raci_change(acting_user=admin, based_on=1, matrix=changed, change_note="Police lead")
+    assert [v.number for v in RaciVersion.objects.order_by("number")] == [1, 2] and version.number == 2
+    assert AuditEvent.objects.filter(event_type=AuditEventType.RACI_CHANGED, target_id="2").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_action_added_while_the_plan_closes_waits_and_is_refused(panel: Panel) -> None:
+    """Two coordinators at once: one closing the plan (its row locked), one agreeing an action. The
+    action waits for the close and is then refused; before, it was saved on a plan closed without it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time, and its SELECT ... FOR UPDATE is a no-op")
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    outcome: dict[str, object] = {}
+    locked = threading.Event()
+    release = threading.Event()
+
+    def close() -> None:  # the close, held open at the point where it has checked no action is open
+        try:
+            with transaction.atomic():
+                Plan.objects.select_for_update().get(pk=plan.pk)
+                locked.set()
+                release.wait(10)
+                Plan.objects.filter(pk=plan.pk).update(status="closed", outcome=PlanOutcome.values[0])
+        finally:
+            connections.close_all()
+
+    def add() -> None:
+        try:
+            services.action_create(acting_user=panel.coordinator, plan=plan, description="Visit at home",
+                                   owner=panel.officer, due_on=timezone.localdate() + dt.timedelta(days=7))
+            outcome["added"] = True
+        except ServiceError as exc:
+            outcome["refused"] = str(exc)
+        finally:
+            connections.close_all()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    assert locked.wait(10)
+    adder = threading.Thread(target=add)
+    adder.start()
+    adder.join(1.0)
+    assert adder.is_alive()  # waiting for the close
+    release.set()
+    closer.join(10)
+    adder.join(10)
+    assert outcome == {"refused": "The plan is closed: reopen it first"}
+    assert not PlanAction.objects.filter(plan=plan).exists()
