@@ -94,3 +94,24 @@ def test_the_backtest_command_prints_every_rule_and_only_an_administrator_may_as
 def test_the_backtest_command_refuses_a_date_before_any_history_in_one_line() -> None:
     with pytest.raises(CommandError, match=r"^--as-of must be 1900-01-01 or later$"):
         call_command("backtest", as_of="0001-01-01", quiet=True)
+
+
+def test_a_draft_is_tested_on_what_every_agency_shares_never_on_what_the_police_hold_back(
+    agencies: dict[str, Any]
+) -> None:
+    """An administrator (not the police) writes a draft and reads its figures: a draft firing on
+    intelligence alone counted the children the police hold intelligence on under conditions."""
+    from safeguarding.earlywarning.backtest import backtests
+    from safeguarding.earlywarning.rules import clean_rule
+
+    held_back = [History(agencies, name=f"Held{n}") for n in range(3)]
+    held_back[0].add(EventType.INTELLIGENCE, at("02-01"))  # intelligence not marked P: the police's
+    held_back[1].add(EventType.INTELLIGENCE, at("02-01"), handling="C")
+    held_back[2].add(EventType.GIFTS_OR_MONEY, at("02-01"), handling="C")  # anything marked C
+    shared = History(agencies, name="Shared")
+    shared.add(EventType.INTELLIGENCE, at("02-03"), handling="P")
+    draft = clean_rule(code="probe", name="Probe", kind="under_age", level="high",
+                       params={"event_types": ["intelligence", "gifts_or_money"], "under_age": 18})
+    [result] = backtests([draft], as_of=AS_OF)
+    assert result.children_flagged == 1  # the child whose intelligence the police share, alone
+    assert result.events_read == 1

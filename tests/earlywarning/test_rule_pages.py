@@ -300,8 +300,8 @@ def test_a_test_records_each_step_and_the_events_read_as_it_reads_them(
     monkeypatch.setattr(backtest, "backtests", watched)
     services.run_rule_test(test.pk)
     assert [(stage, events) for stage, events, _ in seen] == [
-        ("Step 1 of 3: Reading all the history the hub holds", None),
-        ("Step 1 of 3: Reading all the history the hub holds", 3),
+        ("Step 1 of 3: Reading the history every agency shares", None),
+        ("Step 1 of 3: Reading the history every agency shares", 3),
         ("Step 2 of 3: Testing the draft", 3),
         ("Step 3 of 3: Testing the rule as it is", 3),
     ]

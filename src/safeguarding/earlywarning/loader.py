@@ -50,11 +50,14 @@ def load_events(
     person_ids: Sequence[int] | None = None,
     with_contacts: bool = False,
     progress: Progress | None = None,
+    shared_only: bool = False,
 ) -> int:
     """Fill ``ev`` (all events, or those of the given persons) and ``person``; returns the event
     count. ``with_contacts`` adds every other event that names a vehicle, phone, place or other
-    person, for the rule that links children through them."""
-    from safeguarding.people.models import SourceSystem
+    person, for the rule that links children through them. ``shared_only`` leaves out what the police
+    hold back (``people.models.is_restricted``: marked C, or intelligence not marked P), for figures
+    read by people outside the police."""
+    from safeguarding.people.models import EventType, Handling, SourceSystem
 
     records_where = "1 = 1"
     events_where = "1 = 1"
@@ -77,6 +80,9 @@ def load_events(
             )
         else:
             records_where = selected
+    if shared_only:  # the same test as ``people.models.restricted_events``, in the SQL read here
+        events_where = (f"({events_where}) AND e.handling <> '{Handling.CONDITIONS.value}' AND NOT "
+                        f"(e.event_type = '{EventType.INTELLIGENCE.value}' AND e.handling <> '{Handling.SHAREABLE.value}')")
     sep = "chr(31)" if connection.vendor == "postgresql" else "char(31)"
 
     def events_sql(where: str) -> str:

@@ -280,7 +280,7 @@ def run_rule_test(test_id: int) -> None:
     if test.status != RuleTestStatus.QUEUED:
         return
     specs = [RuleSpec(**test.draft)] + ([RuleSpec(**test.current)] if test.current else [])
-    stages = ["Reading all the history the hub holds", "Testing the draft", "Testing the rule as it is"]
+    stages = ["Reading the history every agency shares", "Testing the draft", "Testing the rule as it is"]
 
     def on_stage(number: int, events: int | None) -> None:
         now = timezone.now()
