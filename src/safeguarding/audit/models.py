@@ -161,6 +161,11 @@ class AuditEventType(models.IntegerChoices):
     PLAN_CLOSED = 912, "Closed a multi-agency plan"
     PLAN_REOPENED = 913, "Reopened a multi-agency plan"
     PLAN_VIEWED = 914, "Viewed a multi-agency plan"
+    # A redraft keeps what the minutes said before as a version (detail: the version's id).
+    MINUTES_REDRAFTED = 915, "Redrafted a panel meeting's minutes, keeping the earlier draft"
+    # The police-only part (detail: the parts written, their characters, the versions kept; never the words).
+    POLICE_MINUTES_DRAFTED = 916, "Drafted or redrafted the police-only part of a panel meeting's minutes"
+    POLICE_MINUTES_VIEWED = 917, "Read the police-only part of a panel meeting's minutes"
     ACTION_CREATED = 920, "Agreed an action on a plan"
     ACTION_PROGRESS_NOTED = 921, "Added a progress note to an action"
     ACTION_COMPLETED = 922, "Completed an action"

@@ -1,7 +1,8 @@
 """The exploitation panel at work (MACE): meetings with their agendas, attendance, discussions and
-minutes; each child's multi-agency plan with its goals and actions, owned by an agency and a named
-person with a due date; escalations of what is overdue; the partnership's roles and
-responsibilities matrix; and work allocated to named workers.
+minutes (with their police-only part, and every earlier draft of both kept); each child's
+multi-agency plan with its goals and actions, owned by an agency and a named person with a due
+date; escalations of what is overdue; the partnership's roles and responsibilities matrix; and
+work allocated to named workers.
 
 Everything here is recorded about a child id and read through the child's identity
 (``identity.same_person``): nothing moves when persons merge. Minutes once approved are locked: a
@@ -165,6 +166,60 @@ class MinutesAddendum(models.Model):
 
     def __str__(self) -> str:
         return f"Addendum {self.pk} to {self.meeting_id}"
+
+
+class PoliceMinutes(models.Model):
+    """The police-only part of a meeting's minutes: what the police told the panel (intelligence about
+    suspects, operations) that only readers who may see police-only ("C") information read
+    (``selectors.sees_police_minutes``). One part for the meeting as a whole (no ``item``) and one for
+    each child's discussion that needs it; kept, like the minutes, until approval locks the meeting."""
+
+    meeting = models.ForeignKey(PanelMeeting, on_delete=models.PROTECT, related_name="police_minutes")
+    item = models.ForeignKey(
+        AgendaItem, on_delete=models.PROTECT, null=True, blank=True, related_name="police_minutes",
+        help_text="the child's discussion this part is about; none for the meeting as a whole",
+    )
+    text = models.TextField()
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["meeting", "item__position", "item_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "item"], condition=models.Q(item__isnull=False),
+                                    name="one_police_minutes_per_item"),
+            models.UniqueConstraint(fields=["meeting"], condition=models.Q(item__isnull=True),
+                                    name="one_police_minutes_per_meeting"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Police-only minutes {self.pk} of {self.meeting_id}"
+
+
+class MinutesVersion(models.Model):
+    """What a part of the minutes said before a redraft replaced it, kept so that no draft is lost and
+    approved minutes cannot be silently rewritten. ``police_part`` is empty for the minutes every
+    member reads; a version of a police-only part is read only by those who may read that part."""
+
+    meeting = models.ForeignKey(PanelMeeting, on_delete=models.PROTECT, related_name="minutes_versions")
+    police_part = models.ForeignKey(
+        PoliceMinutes, on_delete=models.PROTECT, null=True, blank=True, related_name="versions"
+    )
+    text = models.TextField()
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="who wrote this draft, where the hub knows",
+    )
+    written_at = models.DateTimeField()
+    replaced_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["replaced_at", "pk"]
+        indexes = [models.Index(fields=["meeting", "police_part"])]
+
+    def __str__(self) -> str:
+        return f"Minutes version {self.pk} of {self.meeting_id}"
 
 
 class PlanStatus(models.TextChoices):
