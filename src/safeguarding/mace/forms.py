@@ -1,8 +1,10 @@
-"""Forms of the panel's pages: scheduling, attendance, a child's discussion, minutes, plans, actions."""
+"""Forms of the panel's pages: scheduling, attendance, a child's discussion, minutes (and their police-only
+part), plans, actions."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -130,6 +132,25 @@ class DiscussionForm(forms.Form):
 class MinutesForm(forms.Form):
     minutes = forms.CharField(label="Minutes", widget=forms.Textarea, max_length=50_000,
                               error_messages={"required": "Write the minutes"})
+
+
+class PoliceMinutesForm(forms.Form):
+    """The police-only part of the minutes: one box for the meeting as a whole, one for each child on
+    the agenda (``items``: the agenda item's id and whom it is about)."""
+
+    def __init__(self, *args: Any, items: Sequence[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"] = forms.CharField(
+            label="The meeting as a whole", widget=forms.Textarea(attrs={"rows": 5}), required=False,
+            max_length=10_000, help_text="Operations, and intelligence about suspects, vehicles and places")
+        for pk, about in items:
+            self.fields[f"item_{pk}"] = forms.CharField(
+                label=f"About {about}", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+
+    def texts(self) -> dict[int | None, str]:
+        """Each part's text by agenda item id (``None``: the meeting as a whole)."""
+        return {None if name == "meeting" else int(name.removeprefix("item_")): value
+                for name, value in self.cleaned_data.items()}
 
 
 class AddendumForm(forms.Form):

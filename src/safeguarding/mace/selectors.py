@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,6 +26,7 @@ from safeguarding.accounts.access import (
 )
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.services import audit_record
 from safeguarding.clocks.models import ClockStatus, StatutoryClock
 from safeguarding.clocks.selectors import clocks_visible_to, police_only_clocks
 from safeguarding.clocks.sources import ClockFact
@@ -41,6 +43,7 @@ from safeguarding.mace.models import (
     Discussion,
     Escalation,
     MeetingStatus,
+    MinutesVersion,
     PanelDecision,
     PanelMeeting,
     Plan,
@@ -48,6 +51,7 @@ from safeguarding.mace.models import (
     PlanHistory,
     PlanOutcome,
     PlanStatus,
+    PoliceMinutes,
 )
 from safeguarding.people import identity
 from safeguarding.people.models import Person
@@ -153,6 +157,53 @@ def minutes_sealed_from(user: User, meeting: PanelMeeting) -> bool:
     one of them, so the user neither reads nor writes them."""
     hidden = persons_hidden_from(user)
     return bool(hidden) and AgendaItem.objects.filter(meeting=meeting, person_id__in=sorted(hidden)).exists()
+
+
+def police_member(user: User) -> bool:
+    """A member of the panel who may see police-only ("C") information, the same people as for police
+    intelligence anywhere in the hub (``accounts.access.sees_restricted_intelligence``): the police
+    co-chair and the police's members of the panel, no one from another agency."""
+    return sees_meetings(user) and sees_restricted_intelligence(user)
+
+
+def sees_police_minutes(user: User, meeting: PanelMeeting) -> bool:
+    """Whether this user reads (and may write) the police-only part of the meeting's minutes: a police
+    member of the panel from whom no seal hides a child on the agenda (``minutes_sealed_from``)."""
+    return police_member(user) and not minutes_sealed_from(user, meeting)
+
+
+def police_minutes(*, user: User, meeting: PanelMeeting) -> list[PoliceMinutes]:
+    """The police-only part of the meeting's minutes (the meeting as a whole first, then each child's
+    discussion in agenda order), each with its earlier drafts; nothing at all for anyone else. A reading
+    is written to the audit trail, naming the children the parts are about."""
+    if not sees_police_minutes(user, meeting):
+        return []
+    parts = list(
+        PoliceMinutes.objects.filter(meeting=meeting).select_related("item__person", "written_by")
+        .prefetch_related("versions__written_by", "versions__replaced_by")
+        .order_by("item__position", "item_id", "pk")
+    )
+    parts.sort(key=lambda p: p.item_id is not None)  # the meeting as a whole first
+    if parts:
+        about = sorted({p.item.person_id for p in parts if p.item is not None})
+        with transaction.atomic():
+            audit_record(
+                event_type=AuditEventType.POLICE_MINUTES_VIEWED, actor=user, target_kind="panel_meeting",
+                target_id=meeting.pk, detail={"parts": [p.pk for p in parts]}, shown=about,
+            )
+    return parts
+
+
+def minutes_versions(*, user: User, meeting: PanelMeeting) -> list[MinutesVersion]:
+    """The earlier drafts of the minutes every member reads, oldest first, for those who may read the
+    minutes (a seal keeps them from the same people as the minutes). The police-only part's drafts are
+    read with it (``police_minutes``)."""
+    if not sees_meetings(user) or minutes_sealed_from(user, meeting):
+        return []
+    return list(
+        MinutesVersion.objects.filter(meeting=meeting, police_part__isnull=True)
+        .select_related("written_by", "replaced_by").order_by("replaced_at", "pk")
+    )
 
 
 def agenda_item_or_404(*, user: User, meeting: PanelMeeting, item_id: int) -> AgendaItem:

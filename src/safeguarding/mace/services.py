@@ -14,7 +14,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -60,6 +60,7 @@ from safeguarding.mace.models import (
     HealthNotice,
     MeetingStatus,
     MinutesAddendum,
+    MinutesVersion,
     PanelDecision,
     PanelMeeting,
     Plan,
@@ -68,9 +69,10 @@ from safeguarding.mace.models import (
     PlanHistory,
     PlanOutcome,
     PlanStatus,
+    PoliceMinutes,
     RaciVersion,
 )
-from safeguarding.mace.selectors import minutes_sealed_from
+from safeguarding.mace.selectors import minutes_sealed_from, police_member
 from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import names_of, notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
@@ -446,17 +448,102 @@ def minutes_draft(*, acting_user: User, meeting: PanelMeeting, text: str) -> Pan
         meeting = _lock_meeting(meeting)
         if meeting.status == MeetingStatus.SCHEDULED:
             raise ServiceError("The meeting has not been held yet: record who attended first")
-        meeting.minutes, meeting.minutes_by, meeting.minutes_at = text, acting_user, timezone.now()
+        now = timezone.now()
+        # A redraft keeps what the minutes said before: no draft is lost, and what the co-chair approves
+        # can be set beside every earlier one.
+        version = _version_kept(meeting=meeting, police_part=None, text=meeting.minutes, written_by=meeting.minutes_by_id,
+                                written_at=meeting.minutes_at, new_text=text, by=acting_user, at=now)
+        meeting.minutes, meeting.minutes_by, meeting.minutes_at = text, acting_user, now
         meeting.status = MeetingStatus.MINUTES_DRAFTED
         meeting.save(update_fields=["minutes", "minutes_by", "minutes_at", "status"])
         audit_record(
-            event_type=AuditEventType.MINUTES_DRAFTED,
+            event_type=AuditEventType.MINUTES_DRAFTED if version is None else AuditEventType.MINUTES_REDRAFTED,
             actor=acting_user,
             target_kind="panel_meeting",
             target_id=meeting.pk,
-            detail={"characters": len(text)},
+            detail={"characters": len(text), **({"version": version.pk} if version is not None else {})},
         )
     return meeting
+
+
+def _version_kept(
+    *, meeting: PanelMeeting, police_part: PoliceMinutes | None, text: str, written_by: int | None,
+    written_at: dt.datetime | None, new_text: str, by: User, at: dt.datetime,
+) -> MinutesVersion | None:
+    """Keep the text a redraft replaces, as a version; nothing when there was none or it is unchanged."""
+    if not text or text == new_text:
+        return None
+    return MinutesVersion.objects.create(
+        meeting=meeting, police_part=police_part, text=text, written_by_id=written_by,
+        written_at=written_at or at, replaced_by=by, replaced_at=at,
+    )
+
+
+POLICE_PART_LIMIT = TEXT_LIMIT
+
+
+def police_minutes_draft(
+    *, acting_user: User, meeting: PanelMeeting, texts: Mapping[int | None, str]
+) -> list[PoliceMinutes]:
+    """Draft (or redraft) the police-only part of the minutes: what the police told the panel
+    (intelligence about suspects, operations), for the meeting as a whole (key ``None``) and for a
+    child's discussion (key: the agenda item's id). Written and read only by the police co-chair and
+    the police's members of the panel (``selectors.sees_police_minutes``), never by another agency's.
+    A part left empty that was never written writes nothing; a written part cannot be emptied (say
+    what changed instead). A redraft keeps the earlier text as a version. Refused once the minutes
+    are approved and locked. Returns the parts written or changed."""
+    _minutes_sealed_from(acting_user, meeting)
+    if not police_member(acting_user):
+        raise ServiceError("Only the police co-chair or a police member of the panel can write the police-only part "
+                           "of the minutes")
+    items = dict(meeting.items.values_list("pk", "person_id"))
+    cleaned: dict[int | None, str] = {}
+    for key, value in texts.items():
+        if key is not None and key not in items:
+            raise ServiceError("Choose a child on this meeting's agenda")
+        value = (value or "").strip()
+        field = "meeting" if key is None else f"item_{key}"
+        if len(value) > POLICE_PART_LIMIT:
+            raise ServiceError(f"Keep it to {POLICE_PART_LIMIT:,} characters or fewer", field=field)
+        cleaned[key] = value
+    with transaction.atomic():
+        meeting = _lock_meeting(meeting)
+        if meeting.status == MeetingStatus.SCHEDULED:
+            raise ServiceError("The meeting has not been held yet: record who attended first")
+        existing = {p.item_id: p for p in PoliceMinutes.objects.select_for_update().filter(meeting=meeting)}
+        now = timezone.now()
+        written: list[PoliceMinutes] = []
+        kept: list[dict[str, object]] = []
+        for key, text in cleaned.items():
+            part = existing.get(key)
+            if part is None:
+                if text:
+                    written.append(PoliceMinutes.objects.create(
+                        meeting=meeting, item_id=key, text=text, written_by=acting_user, written_at=now))
+                    kept.append({"item": key, "characters": len(text), "version": None})
+                continue
+            if not text:
+                raise ServiceError("A police-only part once written cannot be emptied: redraft it to say what changed",
+                                   field="meeting" if key is None else f"item_{key}")
+            version = _version_kept(meeting=meeting, police_part=part, text=part.text, written_by=part.written_by_id,
+                                    written_at=part.written_at, new_text=text, by=acting_user, at=now)
+            if version is None:
+                continue
+            part.text, part.written_by, part.written_at = text, acting_user, now
+            part.save(update_fields=["text", "written_by", "written_at"])
+            written.append(part)
+            kept.append({"item": key, "characters": len(text), "version": version.pk})
+        if written:
+            # The words stay out of the trail: it is read outside the police (the data protection officer).
+            audit_record(
+                event_type=AuditEventType.POLICE_MINUTES_DRAFTED,
+                actor=acting_user,
+                target_kind="panel_meeting",
+                target_id=meeting.pk,
+                detail={"parts": kept},
+                shown=sorted({items[p.item_id] for p in written if p.item_id is not None}),
+            )
+    return written
 
 
 def meeting_record(meeting: PanelMeeting) -> dict[str, object]:
@@ -478,12 +565,20 @@ def meeting_record(meeting: PanelMeeting) -> dict[str, object]:
                 ],
             },
         })
+    # The police-only part is fingerprinted, not copied: the approved record is the meeting's, read by
+    # whoever checks it, and the police's words stay in the part only police members read.
+    police = [
+        {"item": p.item_id, "sha256": hashlib.sha256(p.text.encode()).hexdigest(), "written_by": p.written_by_id}
+        for p in sorted(PoliceMinutes.objects.filter(meeting=meeting), key=lambda p: (p.item_id or 0, p.pk))
+    ]
     return {
         "meeting": meeting.pk, "scheduled_for": meeting.scheduled_for.isoformat(), "place": meeting.place,
         "co_chairs": list(meeting.chairs),
         "attendance": [{"agency": a.agency_id, "status": a.status, "names": a.names}
                        for a in meeting.attendance.order_by("agency_id")],
         "items": items, "minutes": meeting.minutes, "minutes_by": meeting.minutes_by_id,
+        # only when written, so minutes approved before the police-only part existed keep their hash
+        **({"police_minutes": police} if police else {}),
     }
 
 

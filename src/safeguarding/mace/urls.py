@@ -13,6 +13,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/attendance/", views.attendance, name="attendance"),
     path("meetings/<int:meeting_id>/items/<int:item_id>/", views.discuss, name="discuss"),
     path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
+    path("meetings/<int:meeting_id>/police-minutes/", views.police_minutes, name="police-minutes"),
     path("meetings/<int:meeting_id>/approve/", views.approve, name="approve"),
     path("meetings/<int:meeting_id>/addendum/", views.addendum, name="addendum"),
     path("plans/", views.plan_list, name="plans"),

@@ -24,7 +24,7 @@ from safeguarding.earlywarning.selectors import alert_for_user_or_404
 from safeguarding.frontdoor.selectors import concern_for_user_or_404
 from safeguarding.mace import forms as f
 from safeguarding.mace import raci, selectors, services
-from safeguarding.mace.models import AttendanceStatus, MeetingStatus, PanelDecision
+from safeguarding.mace.models import AgendaItem, AttendanceStatus, MeetingStatus, PanelDecision, PoliceMinutes
 from safeguarding.people.models import Person
 from safeguarding.people.selectors import person_for_user_or_404
 from safeguarding.screening.selectors import tool_current
@@ -74,8 +74,17 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     # The minutes and addenda are free text about the children on the agenda: to a reader from whom a seal
     # hides one of them, they are not shown (nor offered to write or approve).
     withheld = selectors.minutes_sealed_from(user, meeting)
+    # The police-only part: read, and written, by the police's members of the panel only; for anyone
+    # else nothing of it (not even whether there is one) is put on the page.
+    police = selectors.sees_police_minutes(user, meeting)
+    police_parts = selectors.police_minutes(user=user, meeting=meeting) if police else []
     context: dict[str, Any] = {
         "minutes_withheld": withheld,
+        "minutes_versions": selectors.minutes_versions(user=user, meeting=meeting),
+        "police_reader": police,
+        "police_rows": [(_police_part_label(part.item), part) for part in police_parts],
+        "police_form": _police_form(rows, police_parts)
+        if police and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED) else None,
         "meeting": meeting, "rows": rows, "can_run": can_run, "is_chair": is_chair,
         "attendance": list(meeting.attendance.select_related("agency")),
         "addenda": list(meeting.addenda.select_related("added_by")),
@@ -94,6 +103,19 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         ),
     }
     return render(request, "mace/meeting.html", context)
+
+
+def _police_part_label(item: AgendaItem | None) -> str:
+    if item is None:
+        return "The meeting as a whole"
+    return f"About {item.person.full_name or item.person.reference} ({item.person.reference})"
+
+
+def _police_form(rows: list[selectors.AgendaRow], parts: list[PoliceMinutes], data: Any = None) -> f.PoliceMinutesForm:
+    """The police-only part's form, each box holding the part's text as it stands."""
+    initial = {"meeting" if p.item_id is None else f"item_{p.item_id}": p.text for p in parts}
+    items = [(r.item.pk, f"{r.person.full_name or r.person.reference} ({r.person.reference})") for r in rows]
+    return f.PoliceMinutesForm(data, items=items, initial=initial)
 
 
 def _back_to_meeting(request: HttpRequest, meeting_id: int, error: ServiceError | None, done: str) -> HttpResponse:
@@ -208,6 +230,22 @@ def minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 @require_POST
+def police_minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    user = current_user(request)
+    meeting = selectors.meeting_for_user_or_404(user, meeting_id)
+    form = _police_form(selectors.agenda(meeting=meeting), [], request.POST)
+    error: ServiceError | None = None
+    if not form.is_valid():
+        error = ServiceError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.police_minutes_draft(acting_user=user, meeting=meeting, texts=form.texts())
+        except ServiceError as exc:
+            error = exc
+    return _back_to_meeting(request, meeting_id, error, "Police-only minutes saved")
+
+
+@require_POST
 def approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
     user = current_user(request)
     meeting = selectors.meeting_for_user_or_404(user, meeting_id)
@@ -220,7 +258,8 @@ def approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
         cancel_label="No, go back to the meeting",
         happens=["the minutes, attendance, discussions, decisions and actions are locked as they are now",
                  "the meeting's record is kept with a fingerprint (hash), so any later change would show",
-                 "a correction can only be added beside the minutes, as an addendum"],
+                 "a correction can only be added beside the minutes, as an addendum",
+                 "the police-only part of the minutes, if the police wrote one, is locked with them"],
         warning="You cannot change the minutes once they are locked.",
     )) if may else None
     if asked is not None:
