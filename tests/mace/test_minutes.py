@@ -145,6 +145,10 @@ def test_the_polices_words_reach_no_one_else_by_notice_audit_or_subject_access(p
         assert words not in str(panel.meeting.approved_record)  # fingerprinted, not copied
     drafted = AuditEvent.objects.get(event_type=AuditEventType.POLICE_MINUTES_DRAFTED)
     assert drafted.actor == panel.police_chair and len(drafted.detail["parts"]) == 2
+    # The bundle lists the part about the child as withheld police work, so the officer knows it is
+    # there (as a police-owned action is); the part for the meeting as a whole is about no one child.
+    withheld = [i for i in items if i.kind == "withheld_police" and "police-only minutes" in i.source]
+    assert [i.title for i in withheld] == ["What the police told the panel (withheld)"]
 
 
 def test_the_police_only_minutes_are_locked_with_the_minutes_and_fingerprinted(panel: Panel) -> None:

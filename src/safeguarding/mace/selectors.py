@@ -649,6 +649,18 @@ def panel_work_for_subject_access(*, user: User, person: Person) -> tuple[list[D
     return discussions, plans
 
 
+def police_minutes_for_subject_access(*, user: User, person: Person) -> list[PoliceMinutes]:
+    """The police-only parts of held meetings' minutes about the person's discussions (under any id
+    they have had), oldest first, for their subject access request (the data protection officer only):
+    the bundle lists each as withheld police work, so that the officer knows it is there."""
+    if not has(user, Capability.SUBJECT_ACCESS):
+        return []
+    return list(
+        PoliceMinutes.objects.filter(identity.same_person("item__person", person), meeting__held_at__isnull=False)
+        .select_related("meeting").order_by("meeting__scheduled_for", "pk")
+    )
+
+
 # --- the panel's review clocks (registered with the clocks room) --------------------------------
 
 

@@ -510,7 +510,8 @@ def police_minutes_draft(
         meeting = _lock_meeting(meeting)
         if meeting.status == MeetingStatus.SCHEDULED:
             raise ServiceError("The meeting has not been held yet: record who attended first")
-        existing = {p.item_id: p for p in PoliceMinutes.objects.select_for_update().filter(meeting=meeting)}
+        # Unordered: the model's ordering joins the agenda item, and PostgreSQL locks no outer join's rows.
+        existing = {p.item_id: p for p in PoliceMinutes.objects.select_for_update().filter(meeting=meeting).order_by()}
         now = timezone.now()
         written: list[PoliceMinutes] = []
         kept: list[dict[str, object]] = []

@@ -19,7 +19,7 @@ from safeguarding.dataprotection.sources import (
 )
 from safeguarding.earlywarning.selectors import alerts_for_subject_access, remarked_since_written
 from safeguarding.frontdoor.selectors import concerns_for_subject_access
-from safeguarding.mace.selectors import panel_work_for_subject_access
+from safeguarding.mace.selectors import panel_work_for_subject_access, police_minutes_for_subject_access
 from safeguarding.panel.selectors import referrals_for_subject_access
 from safeguarding.people.models import Person
 from safeguarding.screening.selectors import screenings_for_subject_access
@@ -150,8 +150,9 @@ def casework(user: User, person: Person) -> Gathered:
 
 def panel_work(user: User, person: Person) -> Gathered:
     """The panel's discussions of the person and their multi-agency plans: goals, and each agency's
-    actions with what was done. An action the police own (disruption, an investigation's step) is the
-    police's work and is withheld whole, as it is elsewhere in a bundle."""
+    actions with what was done. An action the police own (disruption, an investigation's step), and the
+    police-only minutes of the person's discussion, are the police's work and are withheld whole, as
+    police work is elsewhere in a bundle."""
     discussions, plans = panel_work_for_subject_access(user=user, person=person)
     items = []
     for d in discussions:
@@ -167,6 +168,12 @@ def panel_work(user: User, person: Person) -> Gathered:
                               title="Your wishes and feelings, as the panel heard them",
                               occurred_at=meeting.scheduled_for, fields=[("What you want", d.child_views)],
                               own_words=True))
+    for part in police_minutes_for_subject_access(user=user, person=person):
+        # What the police told the panel about the person: theirs to disclose, as their actions are.
+        items.append(Item(section=PANEL_SECTION, kind="withheld_police",
+                          source=f"panel meeting {part.meeting.reference} police-only minutes",
+                          title="What the police told the panel (withheld)", occurred_at=part.meeting.scheduled_for,
+                          withheld_reason=POLICE_WORK_WITHHELD))
     for plan in plans:
         source = f"plan {plan.reference}"
         items.append(Item(
