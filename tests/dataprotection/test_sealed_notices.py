@@ -286,3 +286,51 @@ def test_the_seals_page_shows_and_changes_who_it_names(make_user: Any) -> None:
     child_page = reverse("people:detail", args=[child.pk])
     assert sign_in(Client(), leaving).get(child_page).status_code == 404
     assert sign_in(Client(), arriving).get(child_page).status_code == 200
+
+
+def test_a_second_child_notice_the_seal_keeps_from_everyone_who_works_on_contexts_reaches_the_keeper(
+    make_user: Any,
+) -> None:
+    """A child linked to a vehicle another child is linked to is news for everyone who works on contexts;
+    when a seal on either child names none of them, no one would hear it: the officer who keeps the seals
+    is told, by the seal's reference (never the child's name), so that the seal can name whoever must act."""
+    from safeguarding.contexts.models import EntityKind, LinkNature
+    from safeguarding.contexts.services import Reported, information_submit
+
+    youth_worker = make_user(role=Role.REFERRER, agency_kind=AgencyKind.VOLUNTARY)
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    first = PersonFactory(given_name="Open", family_name="Child")
+    child = _sealed_child(make_user, [make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)])
+    dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
+    seal = SealedRecord.objects.get(person=child)
+    car = [Reported(kind=EntityKind.VEHICLE, value="YA19 ABC", nature=LinkNature.VEHICLE_USED)]
+
+    for person in (first, child):
+        information_submit(acting_user=youth_worker, person=person, observed_on=timezone.localdate(),
+                           summary="Picked up outside school", reported=car)
+
+    assert not _told(coordinator, NotificationKind.SECOND_CHILD_LINKED)
+    [notice] = _withheld(dpo)
+    assert child.reference in notice.subject and notice.link == f"/audit/sealed/{seal.pk}/"
+    assert "A second child linked to the same vehicle" in notice.body and coordinator.username in notice.body
+    assert "Sealed Child" not in notice.subject + notice.body and first.reference not in notice.body
+
+
+def test_a_second_child_notice_the_seal_lets_through_to_someone_troubles_no_one(make_user: Any) -> None:
+    from safeguarding.contexts.models import EntityKind, LinkNature
+    from safeguarding.contexts.services import Reported, information_submit
+
+    youth_worker = make_user(role=Role.REFERRER, agency_kind=AgencyKind.VOLUNTARY)
+    named = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    other = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    first = PersonFactory(given_name="Open", family_name="Child")
+    child = _sealed_child(make_user, [named])
+    car = [Reported(kind=EntityKind.VEHICLE, value="YA19 ABC", nature=LinkNature.VEHICLE_USED)]
+
+    for person in (first, child):
+        information_submit(acting_user=youth_worker, person=person, observed_on=timezone.localdate(),
+                           summary="Picked up outside school", reported=car)
+
+    assert _told(named, NotificationKind.SECOND_CHILD_LINKED)
+    assert not _told(other, NotificationKind.SECOND_CHILD_LINKED)
+    assert not Notification.objects.filter(kind=NotificationKind.SEAL_WITHHELD).exists()

@@ -20,7 +20,6 @@ from django.utils import timezone
 from safeguarding.accounts.access import (
     Capability,
     has,
-    persons_hidden_from,
     roles_with,
     sees_intelligence_sources,
     sees_restricted_intelligence,
@@ -692,7 +691,7 @@ def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int
     people = {pk: p for pk, p in Person.objects.in_bulk(list(everyone)).items() if p.role == PersonRole.CHILD}
     workers = list(User.objects.filter(role__in=roles_with(Capability.WORK_CONTEXTS), is_active=True)
                    .select_related("agency"))
-    hidden = {user.pk: persons_hidden_from(user) for user in workers}
+    police_workers = [user for user in workers if sees_restricted_intelligence(user)]
     told = 0
     for entity_id, links in fresh.items():
         known = {p for _, p in before[entity_id]}
@@ -709,12 +708,15 @@ def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int
         entity = new[0][0].entity
         assert entity is not None
         kind = entity.get_kind_display().lower()
-        for user in workers:
-            police = sees_restricted_intelligence(user)
+        # One notice for the police's casework staff, naming the children they alone may know of too, and
+        # one for everyone else who works on contexts; notify leaves out whoever a seal hides any of its
+        # children from, and tells the seal's keeper when that leaves none of those it was meant for.
+        for police in (True, False):
             if restricted and not police:
                 continue
+            recipients = police_workers if police else [user for user in workers if user not in police_workers]
             named = sorted({p for c, p in earlier if police or not c.restricted})
-            if len(newly) + len(named) < 2 or {*newly, *named} & hidden[user.pk]:
+            if not recipients or len(newly) + len(named) < 2:
                 continue
             which = ", ".join(person_reference(p) for p in newly)
             if named:
@@ -724,12 +726,13 @@ def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int
             else:
                 body = f"links children ({which}) to the same {kind}"
             told += len(notify(
-                recipients=[user], kind=NotificationKind.SECOND_CHILD_LINKED,
+                recipients=recipients, kind=NotificationKind.SECOND_CHILD_LINKED,
                 subject=f"A second child linked to the same {kind}",
                 body=f"Information recorded in the hub (seen on {seen_on:%-d %B %Y}) {body}. Open the {kind}'s page "
                      "to see the links, and whether the children's plans need to change.",
                 link=reverse("contexts:entity", args=[entity_id]),
                 keep_out=[name for p in (*newly, *named) for name in names_of(people[p])],
+                about=[*newly, *named],
             ))
     return told
 

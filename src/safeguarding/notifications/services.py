@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,29 +64,35 @@ def notify(
     body: str,
     link: str = "",
     keep_out: Sequence[str] = (),
-    about: int | None = None,
+    about: int | Collection[int] | None = None,
     essential: Iterable[User] | None = None,
 ) -> list[Notification]:
     """Record a notification for each recipient (once each, active users only) and send them by
     e-mail after the caller's transaction commits. ``keep_out``: names (the child's full name) the
     text must not contain, as whole words in any case; a text that names them is refused
     (``NamedChildError``): callers build e-mails from references, so this is a last guard. ``about``:
-    the person (any id they have had) the notice is about; a recipient from whom a seal hides them is
-    not told (the notice's page would answer not found, and the notice alone says a sealed child is
-    there)."""
+    the person (any id they have had) the notice is about, or the persons (a notice about several
+    children); a recipient from whom a seal hides any of them is not told (the notice's page would
+    answer not found, and the notice alone says a sealed child is there). ``essential``: those who had
+    to hear it (all recipients when not given); when the seals keep it from every one of them, each
+    seal that kept it from any of them has its keeper told (``register_withheld_notice``)."""
     named = _names_in(f"{subject}\n{body}", keep_out)
     if named:
         raise NamedChildError("A notification must not name the child: it carries a reference and a link only")
     now = timezone.now()
     url = f"{settings.HUB_BASE_URL}{link}" if link.startswith("/") else link
     meant = {user.pk: user for user in recipients if user is not None and user.is_active}
-    sealed = about is not None and bool(meant) and may_be_hidden(about)
-    people = {pk: user for pk, user in meant.items() if not sealed or about not in persons_hidden_from(user)}
+    persons = [about] if isinstance(about, int) else sorted(set(about or ()))
+    sealed = [p for p in persons if may_be_hidden(p)] if meant else []
     must = {u.pk: u for u in essential if u is not None and u.is_active} if essential is not None else {}
     must = must or meant  # none of those it must reach is active (an agency with no manager): then all
-    if sealed and about is not None and must and not must.keys() & people.keys() and _withheld:
-        # The seal kept it from everyone who had to hear it: its keeper is told instead.
-        _withheld[0](Withheld(kind=kind, subject=subject, about=about, withheld=[must[pk] for pk in must]))
+    hidden = {pk: persons_hidden_from(user) for pk, user in (meant | must).items()} if sealed else {}
+    people = {pk: user for pk, user in meant.items() if not sealed or hidden[pk].isdisjoint(sealed)}
+    if sealed and must and not must.keys() & people.keys() and _withheld:
+        # The seals kept it from everyone who had to hear it: each one's keeper is told instead.
+        for person in sealed:
+            if kept := [user for pk, user in must.items() if person in hidden[pk]]:
+                _withheld[0](Withheld(kind=kind, subject=subject, about=person, withheld=kept))
     rows = Notification.objects.bulk_create(
         [
             Notification(
