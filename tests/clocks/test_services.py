@@ -195,6 +195,63 @@ def test_an_interview_keeps_the_return_time_of_an_episode_the_police_later_marke
     assert dict(interview.fields)["After the return of"] == ""
 
 
+def test_what_met_a_clock_stays_with_the_police_once_they_mark_it_c(  # type: ignore[no-untyped-def]
+    make_user, systems, tmp_path: Path
+) -> None:
+    """A clock met by a police record of an interview keeps the words written then ("recorded by <the
+    police> (event N)"), on the clock and in its history. Once the police mark that record C, readers
+    outside the police see the clock as if it had never met it (not met, no words, no change that tells
+    of it), on the clock's page, the single view and clocks.csv, before and after the clocks are worked
+    out again; the police's casework staff still see what met it."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.clocks import selectors
+    from tests.factories import sign_in
+
+    child, police, council = child_with_records(systems)
+    EventFactory(source_record=council, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    clocks_refresh()
+    interview = EventFactory(source_record=police, event_type=EventType.RETURN_HOME_INTERVIEW,
+                             occurred_at=at("03-04", 10))
+    clocks_refresh(children=[child.pk])
+    clock = clock_of(child)
+    words = f"recorded by {systems['police'].agency.name} (event {interview.pk})"
+    assert clock.status == ClockStatus.MET and words in clock.met_by
+    council_worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    page = reverse("clocks:clock", args=[clock.pk])
+
+    def seen(user):  # type: ignore[no-untyped-def]
+        [shown] = selectors.clocks_for_person(user=user, person=child)
+        return shown.status, shown.met_at, sign_in(Client(), user).get(page).content.decode()
+
+    def exported() -> list[str]:
+        export_clocks(tmp_path / "clocks.csv")
+        [row] = [r for r in csv.DictReader((tmp_path / "clocks.csv").open()) if r["clock_id"] == str(clock.pk)]
+        return [row["met_at"], row["status"]]
+
+    status, met_at, shown = seen(council_worker)  # shared while the police mark it no more than P
+    assert (status, met_at) == (ClockStatus.MET, at("03-04", 10)) and words in shown
+    assert exported()[1] == "met"
+
+    interview.handling = "C"
+    interview.save(update_fields=["handling"])
+    for worked_out_again in (False, True):
+        if worked_out_again:
+            clocks_refresh()
+        status, met_at, shown = seen(council_worker)
+        assert (status, met_at) == (ClockStatus.OVERDUE, None)
+        assert words not in shown and f"event {interview.pk}" not in shown and "Met:" not in shown
+        assert "no longer counts" not in shown and "Not yet" in shown
+        assert exported() == ["", "open"]  # judged, as clocks.csv judges, when the data end: not yet due
+        _, _, shown = seen(officer)
+        assert words in shown  # the police still see what met it, in its history at least
+    assert "no longer counts" in shown
+    assert clock_of(child).status == ClockStatus.OVERDUE
+
+
 def test_a_practitioner_records_a_return_home_interview(make_user, systems) -> None:  # type: ignore[no-untyped-def]
     worker = make_user(role=Role.SUPPORT_WORKER, agency_kind=AgencyKind.VOLUNTARY)
     child, police, _ = child_with_records(systems)

@@ -84,6 +84,7 @@ def ids_clause(column: str, ids: Collection[int]) -> str:
 FACT_SCHEMA = pa.schema([
     ("child_id", pa.int64()), ("kind", pa.string()), ("start_key", pa.string()), ("started_at", pa.timestamp("us")),
     ("due_at", pa.timestamp("us")), ("met_at", pa.timestamp("us")), ("met_by", pa.string()), ("agency_id", pa.int64()),
+    ("met_event", pa.int64()),  # the agency's event that met it (its words name it), when one did
 ])
 
 
@@ -103,6 +104,7 @@ def facts_table(facts: Iterable[ClockFact]) -> pa.Table:
         "met_at": pa.array([_naive(f.met_at) for f in rows], pa.timestamp("us")),
         "met_by": pa.array([f.met_by for f in rows], pa.string()),
         "agency_id": pa.array([f.agency_id for f in rows], pa.int64()),
+        "met_event": pa.nulls(len(rows), pa.int64()),  # met by casework or meetings, never an agency's event
     }, schema=FACT_SCHEMA)
 
 
@@ -165,7 +167,9 @@ def return_home_interview_facts(children: Collection[int] | None = None) -> pa.T
                         THEN 'Return home interview recorded by ' || coalesce(a.agency_name, 'an agency')
                              || ' (event ' || held.met_pk || ')'
                         ELSE '' END AS met_by,
-                   NULL::BIGINT AS agency_id
+                   NULL::BIGINT AS agency_id,
+                   CASE WHEN r.held_at IS NOT NULL AND (held.met_at IS NULL OR r.held_at < held.met_at) THEN NULL
+                        ELSE held.met_pk END AS met_event
             FROM m LEFT JOIN held USING (event_pk)
                    LEFT JOIN recorded r ON r.episode_pk = m.event_pk
                    LEFT JOIN agencies a ON a.agency_id = held.met_agency

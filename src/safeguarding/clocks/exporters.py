@@ -16,7 +16,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.engine import status_of
 from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview, StatutoryClock
-from safeguarding.clocks.selectors import police_only_clocks
+from safeguarding.clocks.selectors import met_by_police_only, police_only_clocks
 from safeguarding.core.csvfile import written_whole
 from safeguarding.exchange.format import CLOCK_KINDS
 from safeguarding.people.models import Event, person_reference
@@ -52,11 +52,14 @@ def export_clocks(path: Path, *, leave_out: Collection[int] = ()) -> int:
         writer.writerow(COLUMNS)
         # For readers the hub cannot check: the police's own clocks stay out (selectors.police_only_clocks).
         # Only the kinds SPEC.md names: the core group and review conference clocks are the hub's own.
+        # Nor when, or whether, an event the police have since marked C met a clock (selectors.met_shown).
+        withheld = set(StatutoryClock.objects.filter(met_by_police_only()).values_list("pk", flat=True))
         rows_held = (StatutoryClock.objects.filter(kind__in=CLOCK_KINDS).exclude(police_only_clocks())
                      .exclude(child_id__in=sorted(leave_out))
                      .order_by("pk")
                      .values_list("pk", "child__root_id", "kind", "started_at", "due_at", "met_at"))
         for pk, person, kind, started, due, met in rows_held.iterator(chunk_size=20_000):
+            met = None if pk in withheld else met
             writer.writerow([pk, person_reference(person), kind, _iso(started), _iso(due), _iso(met), status_of(due, met, as_of)])
             rows += 1
     with transaction.atomic():

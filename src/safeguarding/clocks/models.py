@@ -135,6 +135,12 @@ class StatutoryClock(models.Model):
     due_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
     met_by = models.CharField(max_length=200, blank=True, help_text="what met it, in words")
+    # The words name the agency and the event: once the police mark that event C, they are the police's
+    # (``selectors.met_shown``), whatever the clock held when it was met.
+    met_by_event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="the agency's event that met it (a return home interview), when one did",
+    )
     # As judged when the clocks were last worked out (a clock not met turns overdue with time).
     status = models.CharField(max_length=10, choices=ClockStatus.choices)
     status_at = models.DateTimeField()
@@ -167,6 +173,10 @@ class ClockChange(models.Model):
     met_before = models.DateTimeField(null=True, blank=True)
     met_after = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="the agency's event the note tells of (what met the clock, or no longer counts)",
+    )
 
     class Meta:
         ordering = ["at", "pk"]

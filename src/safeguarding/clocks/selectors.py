@@ -16,9 +16,11 @@ from django.utils import timezone
 from safeguarding.accounts.access import Capability, has, not_hidden, one_or_404, sees_restricted_intelligence
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
+from safeguarding.clocks.engine import status_of
 from safeguarding.clocks.models import (
     CONFERENCE_STEPS,
     CaseworkStep,
+    ClockChange,
     ClockKind,
     ClockStatus,
     ReturnHomeInterview,
@@ -48,18 +50,42 @@ def clocks_visible_to(user: User) -> Q:
     return Q() if sees_restricted_intelligence(user) else ~police_only_clocks()
 
 
+def met_by_police_only() -> Q:
+    """Clocks met by an agency's event that now stays with the police (marked C since): the engine
+    counts no such event when it works the clocks out again, but until then the clock holds it, and
+    its history keeps the words written when it was met, naming the agency and the event."""
+    return restricted_events("met_by_event__")
+
+
+def met_shown(clock: StatutoryClock, *, police: bool) -> StatutoryClock:
+    """The clock as this reader may see it: met by an event the police have since marked C, it is, for
+    readers outside the police, not met (judged when it was last worked out), with no words of what
+    met it. As ``return_shown``: the agency's record is the police's once they mark it C. Only for
+    reading: the clock is changed in memory, never saved."""
+    event = clock.met_by_event if clock.met_by_event_id is not None else None
+    if police or event is None or not is_restricted(event.event_type, event.handling):
+        return clock
+    clock.met_at, clock.met_by = None, ""
+    clock.status = status_of(clock.due_at, None, clock.status_at)
+    return clock
+
+
+_ORDER: dict[str, int] = {ClockStatus.OVERDUE: 0, ClockStatus.OPEN: 1}
+
+
 def clocks_for_person(*, user: User, person: Person, limit: int = 50) -> list[StatutoryClock]:
-    """The child's clocks: overdue first, then not yet due, then the latest met. ``person`` comes from
-    ``person_for_user_or_404``."""
+    """The child's clocks: overdue first, then not yet due, then the latest met, each as this reader
+    may see it (``met_shown``). ``person`` comes from ``person_for_user_or_404``."""
     if not sees_clocks(user):
         return []
     order = Case(When(status=ClockStatus.OVERDUE, then=Value(0)), When(status=ClockStatus.OPEN, then=Value(1)),
                  default=Value(2), output_field=IntegerField())
-    return list(
-        StatutoryClock.objects.filter(clocks_visible_to(user), identity.same_person("child", person))
-        .select_related("agency")
-        .annotate(order=order).order_by("order", "-due_at")[:limit]
-    )
+    police = sees_restricted_intelligence(user)
+    clocks = [met_shown(c, police=police) for c in
+              StatutoryClock.objects.filter(clocks_visible_to(user), identity.same_person("child", person))
+              .select_related("agency", "met_by_event")
+              .annotate(order=order).order_by("order", "-due_at")[:limit]]
+    return sorted(clocks, key=lambda c: (_ORDER.get(c.status, 2), -c.due_at.timestamp()))
 
 
 @dataclass(frozen=True)
@@ -157,8 +183,10 @@ def protection_plans_listing(*, user: User, query: Mapping[str, Any]) -> Listing
 
 
 def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:
-    return one_or_404(
-        StatutoryClock.objects.filter(clocks_visible_to(user), pk=clock_id).select_related("child", "agency"),
+    """One clock, as this reader may see it (``met_shown``)."""
+    clock = one_or_404(
+        StatutoryClock.objects.filter(clocks_visible_to(user), pk=clock_id)
+        .select_related("child", "agency", "met_by_event"),
         user=user,
         allowed=sees_clocks(user),
         event_type=AuditEventType.PERSON_VIEWED,
@@ -166,6 +194,17 @@ def clock_for_user_or_404(user: User, clock_id: int) -> StatutoryClock:
         person_of=lambda c: c.child_id,
         reason=lambda c: f"opened statutory clock {c.reference}",
     )
+    return met_shown(clock, police=sees_restricted_intelligence(user))
+
+
+def clock_history(*, user: User, clock: StatutoryClock) -> list[ClockChange]:
+    """The clock's changes, oldest first. A change whose words tell of an agency's event the police
+    have since marked C (what met the clock, or that it no longer counts) is the police's: readers
+    outside the police see the history as if that event had never met the clock (``met_shown``)."""
+    changes = clock.changes.all()
+    if not sees_restricted_intelligence(user):
+        changes = changes.exclude(restricted_events("event__"))
+    return list(changes)
 
 
 def missing_episodes_for(*, user: User, person: Person) -> list[Event]:

@@ -63,7 +63,7 @@ class RefreshResult:
 
 _EXISTING_SCHEMA = pa.schema([
     ("id", pa.int64()), ("kind", pa.string()), ("start_key", pa.string()), ("due_text", pa.string()),
-    ("met_text", pa.string()), ("status", pa.string()),
+    ("met_text", pa.string()), ("status", pa.string()), ("met_event", pa.int64()),
 ])
 
 
@@ -75,7 +75,8 @@ def _existing(children: Collection[int] | None) -> pa.Table:
         where = f"WHERE c.child_id IN (SELECT id FROM people_person WHERE {engine.ids_clause('root_id', children)})"  # noqa: S608
     return query_arrow(
         f"SELECT c.id, c.kind, c.start_key, {engine._text_time('c.due_at', full=True)}, "  # noqa: S608
-        f"{engine._text_time('c.met_at', full=True)}, c.status FROM clocks_statutoryclock c {where}",
+        f"{engine._text_time('c.met_at', full=True)}, c.status, c.met_by_event_id "
+        f"FROM clocks_statutoryclock c {where}",
         _EXISTING_SCHEMA,
     )
 
@@ -101,20 +102,21 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
             """
             WITH f AS (
                 SELECT child_id, kind, start_key, started_at, due_at, met_at, left(coalesce(met_by, ''), 200) AS met_by,
-                       agency_id,
+                       agency_id, met_event,
                        CASE WHEN met_at IS NOT NULL AND met_at <= $now
                                  THEN CASE WHEN met_at <= due_at THEN 'met' ELSE 'met_late' END
                             WHEN $now > due_at THEN 'overdue' ELSE 'open' END AS status
                 FROM facts
             ), x AS (
                 SELECT id, kind, start_key, TRY_CAST(nullif(due_text, '') AS TIMESTAMP) AS due_at,
-                       TRY_CAST(nullif(met_text, '') AS TIMESTAMP) AS met_at, status
+                       TRY_CAST(nullif(met_text, '') AS TIMESTAMP) AS met_at, status, met_event
                 FROM existing
             )
-            SELECT f.*, x.id AS clock_id, x.due_at AS due_before, x.met_at AS met_before, x.status AS status_before
+            SELECT f.*, x.id AS clock_id, x.due_at AS due_before, x.met_at AS met_before, x.status AS status_before,
+                   x.met_event AS met_event_before
             FROM f LEFT JOIN x USING (kind, start_key)
             WHERE x.id IS NULL OR x.due_at IS DISTINCT FROM f.due_at OR x.met_at IS DISTINCT FROM f.met_at
-               OR x.status <> f.status
+               OR x.status <> f.status OR x.met_event IS DISTINCT FROM f.met_event
             """,
             params={"now": now.astimezone(dt.UTC).replace(tzinfo=None)},
         ))
@@ -136,6 +138,7 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
         "status_at": Same(now),
         "agency_id": [given or responsible[kind] for given, kind in zip(new["agency_id"].to_pylist(), kinds,
                                                                         strict=True)],
+        "met_by_event_id": new["met_event"].to_pylist(),
     }, new.num_rows, now)
     changed = changes.filter(pc.invert(is_new)).to_pylist()
     for row in changed:
@@ -143,13 +146,13 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
             row[name] = _aware(row[name])
     BulkTable(StatutoryClock).update([
         {"id": c["clock_id"], "due_at": c["due_at"], "met_at": c["met_at"], "met_by": c["met_by"],
-         "status": c["status"], "status_at": now}
+         "met_by_event_id": c["met_event"], "status": c["status"], "status_at": now}
         for c in changed
-    ], ["due_at", "met_at", "met_by", "status", "status_at"])
+    ], ["due_at", "met_at", "met_by", "met_by_event_id", "status", "status_at"])
     BulkTable(ClockChange).insert([
         {"clock_id": c["clock_id"], "at": now, "status_before": c["status_before"], "status_after": c["status"],
          "due_before": c["due_before"], "due_after": c["due_at"], "met_before": c["met_before"],
-         "met_after": c["met_at"], "note": _why(c)}
+         "met_after": c["met_at"], "note": _why(c), "event_id": _told_of(c)}
         for c in changed
     ], now)
     return new.num_rows, len(changed)
@@ -160,14 +163,22 @@ def _why(change: dict[str, Any]) -> str:
     if change["met_before"] is None and change["met_at"] is not None:
         return f"Met: {change['met_by']}"[:200] if change["met_by"] else "Met"
     if change["met_before"] is not None and change["met_at"] is None:
-        return "What met it no longer counts (moved to another child by record linkage)"
+        return "What met it no longer counts (the police have marked it C, or record linkage moved it to another child)"
     if change["met_before"] != change["met_at"]:
         return f"Met earlier than the hub knew: {change['met_by']}"[:200]
+    if change["met_event"] != change["met_event_before"] and change["met_by"]:
+        return f"Met by another record: {change['met_by']}"[:200]
     if change["due_before"] != change["due_at"]:
         return "Due date worked out again"
     if change["status"] == ClockStatus.OVERDUE:
         return "Due time passed without it being met"
     return "Worked out again"
+
+
+def _told_of(change: dict[str, Any]) -> int | None:
+    """The agency's event a change's note tells of: what meets the clock now, or, when nothing does,
+    what met it before (so that the note goes wherever that event goes: to the police, once marked C)."""
+    return change["met_event"] if change["met_at"] is not None else change["met_event_before"]
 
 
 def _judge_by_time(now: dt.datetime) -> int:

@@ -21,7 +21,7 @@ def clock_detail(request: HttpRequest, clock_id: int) -> HttpResponse:
     user = current_user(request)
     clock = selectors.clock_for_user_or_404(user, clock_id)
     return render(request, "clocks/clock.html", {
-        "clock": clock, "history": list(clock.changes.all()),
+        "clock": clock, "history": selectors.clock_history(user=user, clock=clock),
         "escalations": list(clock.escalations.select_related("agency")),
         "can_open_child": has(user, Capability.VIEW_PERSON),
     })
