@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role, User
@@ -15,9 +16,9 @@ from safeguarding.contexts import services
 from safeguarding.contexts.models import Entity, EntityKind, Link, LinkNature
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert
-from safeguarding.people.models import Event, EventType, PersonRole
+from safeguarding.people.models import Event, EventType, Person, PersonRole
 from tests.contexts.conftest import RESTRICTED_REG, Partnership, World
-from tests.factories import AlertFactory, RuleFactory, merge, sign_in
+from tests.factories import AlertFactory, RuleFactory, SourceRecordFactory, merge, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -395,3 +396,127 @@ def test_a_link_follows_its_events_new_marking_from_the_import_that_changes_it( 
 
     assert sightings_seen_by(council) == {"E1", "E2"}
     assert AuditEvent.objects.filter(event_type=AuditEventType.LINKS_REMARKED).count() == 2
+
+
+# --- a police relationship re-sent as a suspected perpetrator ------------------------------------
+
+_PEOPLE_CSV = ("source_system,record_id,given_name,family_name,date_of_birth,role\n"
+               "police-records,NICHE-1,Amber,Hill,2010-03-14,child\n"
+               "police-records,NICHE-2,Darren,Kemp,1985-06-01,adult\n")
+
+
+def _police_extract(folder: Path, relationship: str) -> Path:
+    folder.mkdir()
+    (folder / "people.csv").write_text(_PEOPLE_CSV)
+    (folder / "relationships.csv").write_text("source_system,record_id,other_record_id,relationship\n"
+                                              f"police-records,NICHE-1,NICHE-2,{relationship}\n")
+    return folder
+
+
+@pytest.fixture
+def resent_as_suspect(partnership: Partnership, tmp_path: Path) -> tuple[Person, Person]:
+    """The police first send Darren as Amber's associate (shared with the partnership, and built into the
+    networks); their next extract sends the same two people with Darren as her suspected perpetrator."""
+    from safeguarding.exchange.importer import import_extract
+
+    import_extract(_police_extract(tmp_path / "associate", "associate"))
+    services.links_build()
+    child, adult = (Person.objects.get(source_records__record_id=r) for r in ("NICHE-1", "NICHE-2"))
+    assert Link.objects.get(nature=LinkNature.ASSOCIATE, person=child).restricted is False  # shared until now
+    import_extract(_police_extract(tmp_path / "suspect", "suspected_perpetrator"))
+    return child, adult
+
+
+@pytest.mark.parametrize(("role", "agency_kind", "sees"), [
+    (Role.TRIAGE_WORKER, AgencyKind.COUNCIL, False),
+    (Role.MACE_COORDINATOR, AgencyKind.COUNCIL, False),
+    (Role.LEAD_PRACTITIONER, AgencyKind.HEALTH, False),
+    (Role.LEAD_PRACTITIONER, AgencyKind.EDUCATION, False),
+    (Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY, False),
+    (Role.TRIAGE_WORKER, AgencyKind.POLICE, True),
+    (Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE, True),
+])
+def test_a_police_associate_re_sent_as_a_suspected_perpetrator_leaves_no_shared_link(  # type: ignore[no-untyped-def]
+    make_user, resent_as_suspect: tuple[Person, Person], role: str, agency_kind: str, sees: bool
+) -> None:
+    """The police's earlier "associate" row about the same two people would go on telling everyone outside
+    the police whom they now suspect: on the child's and the adult's pages, and in the networks' links,
+    chart and CSV. It stays with the police, from the import that names the suspect on."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.accounts.access import Capability, has
+    from safeguarding.contexts.selectors import links_visible_to
+
+    child, adult = resent_as_suspect
+    reader = make_user(role=role, agency_kind=agency_kind)
+    client = Client()
+    sign_in(client, reader)
+
+    def page(name: str, person: Person, suffix: str = "") -> str:
+        response = client.get(reverse(name, args=[person.pk]) + suffix)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    for _ in ("before links are built again", "after"):
+        assert ("Darren" in page("people:detail", child)) is sees
+        assert ("Amber" in page("people:detail", adult)) is sees
+        assert Link.objects.filter(links_visible_to(reader), person=child, other_person=adult).exists() is sees
+        if has(reader, Capability.VIEW_NETWORKS):
+            assert (adult.reference in page("contexts:person", child)) is sees
+            assert ("Darren" in page("contexts:person-csv", child)) is sees
+            assert ("Darren" in page("contexts:person-json", child)) is sees
+        services.links_build()
+    if not sees:
+        assert "The police hold intelligence about this person that is not shared with your agency" in page(
+            "people:detail", child)
+
+
+def test_networks_csv_leaves_out_a_pair_the_police_now_hold_as_suspect_and_victim(  # type: ignore[no-untyped-def]
+    resent_as_suspect: tuple[Person, Person], tmp_path: Path
+) -> None:
+    from safeguarding.contexts.exporters import export_networks
+
+    child, adult = resent_as_suspect
+    services.links_build()
+
+    def members(include_police_only: bool) -> set[str]:
+        out = tmp_path / f"networks-{include_police_only}.csv"
+        export_networks(out, include_police_only=include_police_only)
+        return {row.split(",")[2] for row in out.read_text().splitlines()[1:]}
+
+    assert members(include_police_only=False) == set()  # the file that may leave the police
+    assert members(include_police_only=True) == {child.reference, adult.reference}
+    remarked = AuditEvent.objects.get(event_type=AuditEventType.LINKS_HELD_AS_SUSPECTS)
+    assert remarked.detail == {"pairs": 1, "links_made_police_only": 1}
+
+
+def test_another_agencys_record_of_the_same_pair_stays_shared(  # type: ignore[no-untyped-def]
+    make_user, partnership: Partnership
+) -> None:
+    """The council's own record that Darren is Amber's associate is the council's to share: the police
+    naming him a suspect in their records hides their rows, not the council's."""
+    from safeguarding.contexts.selectors import links_visible_to
+    from safeguarding.people.models import Relationship, RelationshipType
+
+    p = partnership
+    child, child_police = p.person(p.police, "NICHE-1", given="Amber")
+    adult, adult_police = p.person(p.police, "NICHE-2", role=PersonRole.ADULT, given="Darren")
+    child_council = SourceRecordFactory(source_system=p.council, record_id="CS-1", person=child)
+    adult_council = SourceRecordFactory(source_system=p.council, record_id="CS-2", person=adult)
+    Relationship.objects.create(source_system=p.council, from_record=child_council, to_record=adult_council,
+                                relationship=RelationshipType.ASSOCIATE)
+    Relationship.objects.create(source_system=p.police, from_record=child_police, to_record=adult_police,
+                                relationship=RelationshipType.ASSOCIATE)
+    services.links_build()
+    Relationship.objects.create(source_system=p.police, from_record=adult_police, to_record=child_police,
+                                relationship=RelationshipType.SUSPECTED_PERPETRATOR)  # the other way round
+    services.links_build()
+
+    council = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    seen_by = {who: set(Link.objects.filter(links_visible_to(who), Q(person=child) | Q(other_person=child)).values_list(
+        "source_system__code", "nature")) for who in (council, officer)}
+    assert seen_by[council] == {("council-social-care", LinkNature.ASSOCIATE)}
+    assert seen_by[officer] == {("council-social-care", LinkNature.ASSOCIATE), ("police-records", LinkNature.ASSOCIATE),
+                                ("police-records", LinkNature.SUSPECTED_PERPETRATOR)}

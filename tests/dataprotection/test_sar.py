@@ -278,3 +278,38 @@ def test_what_the_child_said_at_a_return_home_interview_and_the_casework_are_in_
     assert "I was with my friends at the park all night" in text and "Kyle Dean" not in text
     assert "Referred to the National Referral Mechanism" in text and "Return home interviews and casework" in text
     assert "Visited the child, or did direct work with them" in text and "feels safer at home now" in text
+
+
+@pytest.mark.django_db
+def test_the_police_associate_row_of_a_pair_they_now_hold_as_suspect_and_victim_is_withheld(  # type: ignore[no-untyped-def]
+    dpo, agencies
+) -> None:
+    """The police first recorded Kyle Dean as Chloe's associate, then as her suspected perpetrator. The
+    earlier row is theirs too, and would tell either of them what the police now suspect: it is withheld
+    with the suspect row, while the council's own row about the pair is disclosed."""
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    council = SourceSystemFactory(code="council-social-care", agency=agencies[AgencyKind.COUNCIL])
+    child_record = SourceRecordFactory(source_system=police, record_id="NICHE-1", given_name="Chloe",
+                                       family_name="Barker")
+    child = child_record.person
+    adult_person = PersonFactory(given_name="Kyle", family_name="Dean", role="adult")
+    adult = SourceRecordFactory(source_system=police, record_id="NICHE-2", given_name="Kyle", family_name="Dean",
+                                role="adult", person=adult_person)
+    Relationship.objects.create(source_system=police, from_record=child_record, to_record=adult, relationship="associate")
+    Relationship.objects.create(source_system=police, from_record=child_record, to_record=adult,
+                                relationship="suspected_perpetrator")
+    Relationship.objects.create(
+        source_system=council, relationship="carer",
+        from_record=SourceRecordFactory(source_system=council, record_id="CS-1", person=child),
+        to_record=SourceRecordFactory(source_system=council, record_id="CS-2", role="adult", given_name="Kyle",
+                                      family_name="Dean", person=adult_person))
+    sar = services.sar_log(acting_user=dpo, person=child, requester_name="Chloe Barker",
+                           requester_relationship="the person themselves", received_on=timezone.localdate())
+    sar = services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=timezone.localdate(), evidence="Passport")
+    sar = services.sar_assemble(acting_user=dpo, sar=sar)
+    rows = list(sar.items.all())
+    police_rows = [r for r in rows if r.source.startswith("police-records relationship")]
+    assert len(police_rows) == 2 and all(r.kind == "withheld_police" and r.fields == [] for r in police_rows)
+    assert "Associate" not in json.dumps([r.fields for r in rows])
+    (disclosed,) = [r for r in rows if r.kind == "relationship"]
+    assert disclosed.source.startswith("council-social-care relationship") and ["Relationship", "Carer"] in disclosed.fields

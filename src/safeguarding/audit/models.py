@@ -138,6 +138,8 @@ class AuditEventType(models.IntegerChoices):
     PLACEHOLDER_CLEARED = 1115, "Found a value marked a placeholder to be a real vehicle, phone or place"
     PLACE_KIND_CHANGED = 1116, "Corrected the kind of a place (a hotel, a takeaway, a house...)"
     LINKS_REMARKED = 1117, "Links followed the new marking of the events they were built from (an import reclassified them)"
+    LINKS_HELD_AS_SUSPECTS = 1118, ("Links from the police's relationships between two people became police-only: "
+                                    "the police now name one the other's suspected perpetrator")
     OPERATION_OPENED = 1201, "Opened an investigation or operation"
     OPERATION_SUBJECT_ADDED = 1202, "Added an adult or child to an investigation or operation"
     DISRUPTION_RECORDED = 1203, "Recorded a disruption (a notice, an order, a licensing referral)"

@@ -51,6 +51,9 @@ class RelationshipRow:
     relationship: str
     start: dt.datetime
     end: dt.datetime | None
+    # The police name one of the pair the other's suspected perpetrator (``people.models.police_only_relationships``):
+    # every row of theirs about the two stays with them, whatever its kind.
+    police_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,8 @@ def links_from_events(rows: Iterable[EventRow], built: Built, record_person: dic
 
 def links_from_relationships(rows: Iterable[RelationshipRow], built: Built) -> None:
     """Relationships that make a network. A police record naming a suspected perpetrator stays with
-    the police (docs/decisions.md, "Who sees which links")."""
+    the police (docs/decisions.md, "Who sees which links"), and so does every other police row about
+    the same two people."""
     for row in rows:
         nature = keys.NETWORK_RELATIONSHIPS.get(row.relationship)
         if nature is None:
@@ -177,7 +181,7 @@ def links_from_relationships(rows: Iterable[RelationshipRow], built: Built) -> N
             "source_system_id": row.system_pk,
             "event_id": None,
             "relationship_id": row.pk,
-            "restricted": row.relationship == "suspected_perpetrator" and row.agency_kind == POLICE,
+            "restricted": row.police_only or (row.relationship == "suspected_perpetrator" and row.agency_kind == POLICE),
             "joins_networks": True,
         })
 

@@ -60,9 +60,11 @@ from safeguarding.people.models import (
     Person,
     PersonRole,
     Relationship,
+    RelationshipType,
     SourceRecord,
     is_restricted,
     person_reference,
+    police_only_relationships,
 )
 from safeguarding.screening.selectors import children_screened_at_risk
 
@@ -135,13 +137,17 @@ def _event_rows(after: int) -> tuple[list[build.EventRow], int, int]:
 
 
 def _relationship_rows(after: int) -> tuple[list[build.RelationshipRow], int]:
+    new = Relationship.objects.filter(pk__gt=after, relationship__in=list(keys.NETWORK_RELATIONSHIPS))
+    # The police-only rows among them are few (a pair the police name as suspect): read apart, so the
+    # rows themselves are read without a subquery each.
+    police_only = set(new.filter(police_only_relationships()).values_list("pk", flat=True))
     rows = [
         build.RelationshipRow(
             pk=r[0], record_pk=r[1], person_pk=r[2], other_record_pk=r[3], other_person_pk=r[4], system_pk=r[5],
             agency_pk=r[6], agency_kind=r[7], relationship=r[8],
-            start=_as_datetime(r[9]) or r[11], end=_as_datetime(r[10]),
+            start=_as_datetime(r[9]) or r[11], end=_as_datetime(r[10]), police_only=r[0] in police_only,
         )
-        for r in Relationship.objects.filter(pk__gt=after, relationship__in=list(keys.NETWORK_RELATIONSHIPS))
+        for r in new
         .order_by("pk")
         .values_list(
             "pk", "from_record_id", "from_record__person_id", "to_record_id", "to_record__person_id",
@@ -239,6 +245,10 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
         )
         events, last_event, events_read = _event_rows(run.last_event_id)
         relationships, last_relationship = _relationship_rows(run.last_relationship_id)
+        # A suspect row that came in other than by an import (which follows it at once) takes the pair's
+        # links built before with it.
+        links_follow_police_suspects([(r.record_pk, r.other_record_pk) for r in relationships
+                                      if r.relationship == RelationshipType.SUSPECTED_PERPETRATOR])
         records = _record_rows(previous.started_at if previous else None)
         record_person = {row.record_pk: row.person_pk for row in events}
         others = {o for row in events for o in row.others}
@@ -320,6 +330,30 @@ def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
                      detail={"events": len(event_pks), "links_made_police_only": changed["restricted"],
                              "links_shared_again": changed["shared"]})
     return changed["restricted"] + changed["shared"]
+
+
+def links_follow_police_suspects(pairs: Sequence[tuple[int, int]]) -> int:
+    """Links built from the police's relationships between two records (``pairs``, either way round) that
+    a police record now names as suspected perpetrator and victim become police-only
+    (``people.models.police_only_relationships``): an "associate" link sent before the suspect row would
+    otherwise stay shared, and tell everyone outside the police whom they suspect. ``links_build`` reads
+    only new relationships, so the import calls this in its own transaction (``exchange.hooks``), before
+    anyone builds links again. A pair named by another agency's record changes nothing. Audited; answers
+    how many links changed."""
+    changed = 0
+    for start in range(0, len(pairs), _CHUNK):
+        chunk = pairs[start : start + _CHUNK]
+        records = {pk for pair in chunk for pk in pair}
+        wanted = {frozenset(pair) for pair in chunk}
+        held = [pk for pk, one, other in Relationship.objects.filter(police_only_relationships(),
+                                                                     from_record_id__in=records, to_record_id__in=records)
+                .values_list("pk", "from_record_id", "to_record_id") if frozenset((one, other)) in wanted]
+        changed += Link.objects.filter(origin=LinkOrigin.RELATIONSHIP, relationship_id__in=held,
+                                       restricted=False).update(restricted=True)
+    if changed:
+        audit_record(event_type=AuditEventType.LINKS_HELD_AS_SUSPECTS, actor=None, target_kind="link_build",
+                     target_id=None, detail={"pairs": len(pairs), "links_made_police_only": changed})
+    return changed
 
 
 def _existing_keys(links: Sequence[dict[str, Any]]) -> set[str]:

@@ -33,7 +33,7 @@ from safeguarding.people.models import (
     SourceRecord,
     person_reference,
 )
-from safeguarding.people.selectors import is_police_suspect, records_named, subject_access_records
+from safeguarding.people.selectors import police_only_among, records_named, subject_access_records
 from safeguarding.support.selectors import contact_wishes_for_subject_access, plans_for_subject_access
 
 POLICE_INTELLIGENCE_WITHHELD = (
@@ -161,9 +161,10 @@ def _people(user: User, person: Person) -> Gathered:
     first_event = next((i for i, it in enumerate(items) if it.section == section), len(items))
     items[first_event:] = sorted(items[first_event:], key=lambda it: it.occurred_at.timestamp() if it.occurred_at else 0)
     own_records = {r.pk for r in held.records}
+    police_only = police_only_among(held.relationships)  # a suspect's row, and the police's others about the pair
     for rel in held.relationships:
         other = rel.to_record if rel.from_record_id in own_records else rel.from_record
-        if is_police_suspect(rel):
+        if rel.pk in police_only:
             items.append(Item(
                 section=section, kind="withheld_police", source=f"{rel.source_system.code} relationship {rel.pk}",
                 title="A relationship recorded by the police (withheld)", withheld_reason=POLICE_WORK_WITHHELD,

@@ -39,7 +39,7 @@ from safeguarding.core.collector import fewer_collections
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange import read
 from safeguarding.exchange.format import EVENTS, INCOMING, INCOMING_BY_NAME, PEOPLE, RELATIONSHIPS
-from safeguarding.exchange.hooks import events_reclassified
+from safeguarding.exchange.hooks import events_reclassified, suspects_named
 from safeguarding.exchange.issues import (
     ISSUES_KEPT_IN_RESULT,
     FileCounts,
@@ -127,10 +127,13 @@ def import_extract(
                                   RejectedExtract(rejected_extract_path(data_dir, run.pk),
                                                   {s.fmt.name: s.header for s in staged if s.header}))
             with transaction.atomic():
-                log, reclassified = _write(run, staged, rejects, progress)
+                log, reclassified, suspects = _write(run, staged, rejects, progress)
                 # The rooms above follow an event's new marking in the same transaction (a network's link
-                # built from an event the police now mark C is theirs alone from the moment it is saved).
+                # built from an event the police now mark C is theirs alone from the moment it is saved),
+                # and a pair the police now name as suspect and victim (the link from their earlier
+                # "associate" row about the two is theirs alone too).
                 events_reclassified([change["event"] for change in reclassified])
+                suspects_named(suspects)
                 run.status = ImportStatus.COMPLETED
                 run.finished_at = timezone.now()
                 run.counts = {s.fmt.name: asdict(s.counts) for s in staged}
@@ -283,7 +286,7 @@ def _validated_here(
 
 def _write(
     run: ImportRun, staged: list[StagedFile], rejects: RejectsFile, progress: Progress | None
-) -> tuple[IssueLog, list[dict[str, Any]]]:
+) -> tuple[IssueLog, list[dict[str, Any]], list[tuple[int, int]]]:
     log = IssueLog(run, rejects)
     upsert = Upsert(log, {s.pk: s.code for s in SourceSystem.objects.all()})
     for file in staged:
@@ -307,7 +310,7 @@ def _write(
                 done += batch.size
                 if progress:
                     progress(stage, done, file.accepted)
-    return log, upsert.reclassified
+    return log, upsert.reclassified, upsert.suspects
 
 
 # The tables each file writes, and the fields whose indexes stay through a write large next to its

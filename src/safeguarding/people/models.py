@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from safeguarding.accounts.models import Agency
+from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.core.normalise import reference_of
 
 
@@ -306,6 +306,22 @@ class Relationship(models.Model):
         return (
             f"{self.get_relationship_display()} ({self.source_system_id}: {self.from_record_id} -> {self.to_record_id})"
         )
+
+
+def police_only_relationships() -> models.Q:
+    """Relationships that stay with the police, as a filter on Relationship: every row about a pair of
+    records (either way round) that the police's own system names as a suspected perpetrator and
+    another. The suspect row itself, and the police's other rows about the same two people: a police
+    extract that first sent an adult as a child's "associate" and later as her suspected perpetrator
+    holds both rows (relationships.csv has no id of its own, so the later row is a row of its own), and
+    the earlier one, shared, would go on telling everyone outside the police whom they suspect. Both
+    records of a pair are in one source system, so the pair's other rows are the police's too; another
+    agency's record of the same two people is its own and stays shared."""
+    suspects = Relationship.objects.filter(relationship=RelationshipType.SUSPECTED_PERPETRATOR,
+                                           source_system__agency__kind=AgencyKind.POLICE)
+    same_way = suspects.filter(from_record=models.OuterRef("from_record"), to_record=models.OuterRef("to_record"))
+    other_way = suspects.filter(from_record=models.OuterRef("to_record"), to_record=models.OuterRef("from_record"))
+    return models.Q(models.Exists(same_way)) | models.Q(models.Exists(other_way))
 
 
 class ChangeKind(models.TextChoices):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -25,7 +25,7 @@ from safeguarding.accounts.access import (
     require,
     sees_restricted_intelligence,
 )
-from safeguarding.accounts.models import AgencyKind, User
+from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core import normalise
@@ -38,8 +38,8 @@ from safeguarding.people.models import (
     Person,
     PersonRole,
     Relationship,
-    RelationshipType,
     SourceRecord,
+    police_only_relationships,
     restricted_events,
 )
 
@@ -367,9 +367,14 @@ class PersonRecords:
     sealed_related: list[Person] = field(default_factory=list)
 
 
-def is_police_suspect(rel: Relationship) -> bool:
-    """A police record naming a suspected perpetrator: police-only everywhere, subject access too."""
-    return rel.relationship == RelationshipType.SUSPECTED_PERPETRATOR and rel.source_system.agency.kind == AgencyKind.POLICE
+def police_only_among(relationships: Collection[Relationship]) -> set[int]:
+    """Which of these relationships stay with the police (``police_only_relationships``): a police record
+    naming a suspected perpetrator, and the police's every other row about the same two people.
+    Police-only everywhere, subject access too. One query."""
+    if not relationships:
+        return set()
+    return set(Relationship.objects.filter(police_only_relationships(), pk__in=[r.pk for r in relationships])
+               .values_list("pk", flat=True))
 
 
 def person_records(*, user: User, person: Person) -> PersonRecords:
@@ -426,21 +431,25 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
     )
     # A police record naming a suspected perpetrator is police-only, as in the networks
     # (docs/decisions.md, "Who sees which links"): a named suspect shared beyond the police risks
-    # tipping them off. Others are told only that the police hold more.
-    if not sees_restricted_intelligence(user):
-        shown = [rel for rel in relationships if not is_police_suspect(rel)]
+    # tipping them off. So is the police's every other row about the same two people (an "associate"
+    # row sent before the suspect row). Others are told only that the police hold more.
+    police = sees_restricted_intelligence(user)
+    if not police:
+        held = police_only_among(relationships)
+        shown = [rel for rel in relationships if rel.pk not in held]
         hidden += len(relationships) - len(shown)
         relationships = shown
     sealed_related: list[Person] = []
     if sealed_away:
         seen: set[int] = set()
-        police = sees_restricted_intelligence(user)
-        for rel in Relationship.objects.filter(
+        rows = Relationship.objects.filter(
             Q(from_record_id__in=record_ids, to_record__person__in=sealed_away)
             | Q(to_record_id__in=record_ids, from_record__person__in=sealed_away)
-        ).select_related("from_record__person", "to_record__person", "source_system__agency"):
-            if not police and is_police_suspect(rel):
-                continue  # its row would say the police hold a suspect's link, as the one above does not
+        )
+        if not police:
+            # its row would say the police hold a suspect's link, as the ones above do not
+            rows = rows.exclude(police_only_relationships())
+        for rel in rows.select_related("from_record__person", "to_record__person"):
             for other in (rel.from_record.person, rel.to_record.person):
                 if other.pk in sealed_away and other.pk not in seen:
                     seen.add(other.pk)

@@ -76,11 +76,13 @@ class WorkflowsConfig(AppConfig):
         register_panel_referral_source("panel", referral_moments)
 
 
-        # A network's links follow the marking of the events they were built from when an import changes it.
-        from safeguarding.contexts.services import links_follow_reclassified_events
-        from safeguarding.exchange.hooks import register_reclassified_hook
+        # A network's links follow the marking of the events they were built from when an import changes it,
+        # and the police's relationships between two people when the police name one a suspect.
+        from safeguarding.contexts.services import links_follow_police_suspects, links_follow_reclassified_events
+        from safeguarding.exchange.hooks import register_reclassified_hook, register_suspects_hook
 
         register_reclassified_hook("contexts", links_follow_reclassified_events)
+        register_suspects_hook("contexts", links_follow_police_suspects)
 
         # Record linkage puts first in its review queue the pairs touching a child the partnership works with.
         register_worked_with_source("alerts", "an alert", worked_with.children_alerted)
