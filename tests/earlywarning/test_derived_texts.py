@@ -273,3 +273,77 @@ def test_an_alerts_words_are_not_shown_beyond_the_police_once_an_event_they_desc
     sar_services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
     bundle = json.dumps(json.loads(bytes(sar_services.sar_bundle_produce(acting_user=dpo, sar=sar).data)))
     assert written not in bundle
+
+
+@pytest.fixture
+def counted_then_remarked(agencies: dict[str, Any]) -> Alert:
+    """Dana's alert was written when the police already held her first missing episode under conditions
+    (counted in the shared words, never described) and shared the other two (described). A later extract
+    marks the second one C too."""
+    from safeguarding.people.models import Event
+
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    child = PersonFactory(given_name="Dana", date_of_birth="2011-05-05")
+    record = SourceRecordFactory(source_system=police, record_id="DANA-1", person=child)
+    episodes = [EventFactory(source_record=record, event_type=EventType.MISSING_EPISODE, occurred_at=at(day),
+                             handling=handling)
+                for day, handling in (("02-01", Handling.CONDITIONS), ("02-10", Handling.SHAREABLE),
+                                      ("02-20", Handling.SHAREABLE))]
+    scan_run(as_of=NOW, rules=[Rule.objects.get(code="repeat-missing")])
+    alert = Alert.objects.get(person=child)
+    assert "10 February" in alert.explanation and "1 more event" in alert.explanation
+    assert "1 February" in alert.explanation_restricted
+    Event.objects.filter(pk=episodes[1].pk).update(handling=Handling.CONDITIONS)  # the police's next extract
+    return alert
+
+
+def _explanation_for(alert: Alert, role: str, agency: Any) -> str:
+    client = Client()
+    sign_in(client, UserFactory(role=role, agency=agency))
+    page = client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    return page.split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
+
+
+@pytest.mark.parametrize("agency_kind", [k for k, _ in AgencyKind.choices])
+@pytest.mark.parametrize("role", [Role.TRIAGE_WORKER, Role.MACE_COORDINATOR])
+def test_words_that_already_counted_a_police_only_event_are_withheld_once_one_more_is_marked_c(
+    counted_then_remarked: Alert, agencies: dict[str, Any], role: str, agency_kind: str, tmp_path: Path
+) -> None:
+    """The shared words describe the second episode (10 February), which the police now hold: they reach
+    the police alone; everyone else is told to ask them, on the page and in alerts.csv."""
+    from safeguarding.earlywarning.selectors import REMARKED_SINCE
+
+    alert = counted_then_remarked
+    shown = _explanation_for(alert, role, agencies[agency_kind])
+    if agency_kind == AgencyKind.POLICE:
+        assert "10 February" in shown and "1 February" in shown  # the full words, as before
+    else:
+        assert "10 February" not in shown and "ask the police safeguarding team" in shown
+    export_alerts(tmp_path / "alerts.csv")
+    (row,) = list(csv.DictReader((tmp_path / "alerts.csv").open(encoding="utf-8")))
+    assert row["explanation"] == REMARKED_SINCE
+
+
+def test_a_concern_started_from_an_alert_re_marked_a_second_time_does_not_describe_the_event(
+    counted_then_remarked: Alert, agencies: dict[str, Any]
+) -> None:
+    client = Client()
+    sign_in(client, UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.POLICE]))
+    page = client.get(reverse("earlywarning:detail", args=[counted_then_remarked.pk])).content.decode()
+    assert "10 February" not in page.split('name="concern-description"', 1)[1].split("</textarea>", 1)[0]
+
+
+def test_a_scan_of_the_present_writes_the_withheld_words_again_from_the_marking_now(
+    counted_then_remarked: Alert, agencies: dict[str, Any]
+) -> None:
+    """Withheld until a scan meets the alert's episode again: its words are then written with both police-only
+    episodes counted, never described, and shown to everyone again; the police still read them all."""
+    alert = counted_then_remarked
+    scan_run(rules=[Rule.objects.get(code="repeat-missing")])
+    alert.refresh_from_db()
+    assert Alert.objects.count() == 1 and alert.evidence_count == 3
+    council = _explanation_for(alert, Role.TRIAGE_WORKER, agencies[AgencyKind.COUNCIL])
+    assert "20 February" in council and "2 more events" in council
+    assert "10 February" not in council and "ask the police safeguarding team" not in council
+    police = _explanation_for(alert, Role.TRIAGE_WORKER, agencies[AgencyKind.POLICE])
+    assert "1 February" in police and "10 February" in police and "20 February" in police

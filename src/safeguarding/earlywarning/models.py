@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from safeguarding.people.models import Event, Person
+from safeguarding.people.models import Event, Person, restricted_events
 
 
 class RuleKind(models.TextChoices):
@@ -262,12 +262,22 @@ class AlertEvidence(models.Model):
     scan = models.ForeignKey(
         ScanRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
+    # Whether the event stayed with the police when the alert's words were last written: the shared
+    # words then counted it at most, never described it. An event the police mark C later, not so
+    # written, may be described in them (``remarked_since_written``).
+    police_only_when_written = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alert", "event"], name="unique_alert_evidence")]
 
     def __str__(self) -> str:
         return f"{self.alert_id}: {self.event_id}"
+
+
+def evidence_remarked_since_written() -> models.QuerySet[AlertEvidence]:
+    """Evidence that stays with the police now (``people.models.restricted_events``, as the event is
+    marked now) and did not when its alert's words were last written: those words may describe it."""
+    return AlertEvidence.objects.filter(restricted_events("event__"), police_only_when_written=False)
 
 
 PRECISION_YEARS = 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ from safeguarding.earlywarning.models import (
     Rule,
     RuleKind,
     ScanRun,
+    evidence_remarked_since_written,
 )
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, alert_level, describe, rule_spec
 from safeguarding.earlywarning.sources import children_under_plan
@@ -466,6 +467,15 @@ def _apply(
                 .values_list("pk", "person__root_id", "rule_id")
             ):
                 latest_for_plan[(person, rule_id)] = pk
+        # Alerts whose shared words may describe an event the police have marked since they were written
+        # (shown to no one outside the police meanwhile): a scan of the present writes them again from
+        # this evaluation, with the events' marking now. A scan as of a past date does not: its episodes
+        # are the past's.
+        remarked: set[int] = set()
+        if as_of is None:
+            for chunk in _chunks(sorted(pk for pk, *_ in existing.values())):
+                remarked.update(evidence_remarked_since_written().filter(alert_id__in=chunk)
+                                .values_list("alert_id", flat=True).distinct())
 
         to_create: list[tuple[dict[str, Any], list[int], RuleSpec, list[str]]] = []
         # (alert, evidence, rule, notes, the person the alert is about now if it must follow its
@@ -487,7 +497,7 @@ def _apply(
                 # A split may have given the tipping event's record to another person.
                 follow = person_id if person_before != person_id else None
                 stronger = score is not None and (score_before is None or score > score_before)
-                if len(evidence) > count or follow is not None or stronger:
+                if len(evidence) > count or follow is not None or stronger or alert_pk in remarked:
                     to_extend.append((alert_pk, evidence, spec, notes, follow, score))
             elif person_id in under_plan and (person_id, rule.pk) in latest_for_plan:
                 to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, None, score))
@@ -521,14 +531,17 @@ def _apply(
         # Bulk writes (COPY on PostgreSQL): a first scan of a large area raises alerts by the
         # hundred thousand, with millions of pieces of evidence.
         created = BulkTable(Alert).insert_returning_ids([alert for alert, *_ in to_create], now)
-        extended = _extend(to_extend, explainer, now)
+        extended = _extend(to_extend, explainer, now, rewrite=remarked)
         evidence_alerts = [alert_id for alert_id, (_, pks, *_) in zip(created, to_create, strict=True) for _ in pks]
         evidence_alerts += [alert_id for alert_id, _ in extended]
         evidence_events = [pk for _, pks, *_ in to_create for pk in pks] + [pk for _, pk in extended]
         added = len(evidence_events)
+        # Each alert's words were written (just now) with the events' marking in ``explainer.restricted``.
+        restricted = explainer.restricted if added else set()
         with foreign_keys_checked_once(AlertEvidence, added):
             BulkTable(AlertEvidence).insert_columns(
-                {"alert_id": evidence_alerts, "event_id": evidence_events, "added_at": Same(now), "scan_id": Same(scan.pk)},
+                {"alert_id": evidence_alerts, "event_id": evidence_events, "added_at": Same(now), "scan_id": Same(scan.pk),
+                 "police_only_when_written": [pk in restricted for pk in evidence_events]},
                 added,
                 now,
             )
@@ -572,12 +585,16 @@ def _extend(
     items: list[tuple[int, list[int], RuleSpec, list[str], int | None, int | None]],
     explainer: _Explainer,
     now: dt.datetime,
+    *,
+    rewrite: Collection[int] = (),
 ) -> list[tuple[int, int]]:
     """New evidence for existing alerts (given by id), as (alert, event) pairs; an alert already
     dealt with is flagged as having some. An alert follows its child when record linkage has since
     joined the child to another person. An alert of a rule weighing signs keeps its strongest
     points, and rises to high when they reach the rule's high mark (never falls: a level once
-    shown to a panel is not quietly lowered)."""
+    shown to a panel is not quietly lowered). The words of an alert in ``rewrite`` (one of its events
+    marked by the police since they were written) are written again, new evidence or not; whenever an
+    alert's words are written, its evidence records which events stayed with the police then."""
     if not items:
         return []
     ids = sorted({alert_pk for alert_pk, *_ in items})
@@ -589,23 +606,29 @@ def _extend(
             have[alert_id].add(event_id)
     rows: list[tuple[int, int]] = []  # (alert, event) of the new evidence
     changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
+    grown: set[int] = set()  # changed by more than the words: new evidence, another child, stronger points
     for alert_pk, evidence, spec, notes, follow, score in items:
         alert = alerts[alert_pk]
+        if alert_pk in rewrite:
+            changed[alert.pk] = (alert, spec, notes)
         if follow is not None and alert.person_id != follow:
             alert.person_id = follow
             changed[alert.pk] = (alert, spec, notes)
+            grown.add(alert.pk)
         if score is not None and (alert.score is None or score > alert.score):
             alert.score = score
             level = alert_level(spec, score)
             if LEVEL_RANK[AlertLevel(level)] > LEVEL_RANK.get(AlertLevel(alert.level), 0):
                 alert.level = level
             changed[alert.pk] = (alert, spec, notes)
+            grown.add(alert.pk)
         fresh = [pk for pk in evidence if pk not in have[alert.pk]]
         if not fresh:
             continue
         have[alert.pk].update(fresh)
         rows.extend((alert.pk, pk) for pk in fresh)
         changed[alert.pk] = (alert, spec, notes)
+        grown.add(alert.pk)
         if not alert.is_open:
             alert.new_evidence_since_action = True
     explainer.load(pk for alert_id in changed for pk in have[alert_id])
@@ -613,7 +636,8 @@ def _extend(
         alert.explanation, alert.explanation_restricted = explainer.texts(
             spec, sorted(have[alert.pk]), notes, alert.score
         )
-        alert.evidence_updated_at = now
+        if alert.pk in grown:  # words written again alone add no evidence to the alert's history
+            alert.evidence_updated_at = now
         alert.evidence_count = len(have[alert.pk])
     Alert.objects.bulk_update(
         [alert for alert, *_ in changed.values()],
@@ -621,4 +645,13 @@ def _extend(
          "person", "score", "level"],
         batch_size=1000,
     )
+    # The evidence already held of each alert whose words were written again says how it was marked then
+    # (the new evidence is written so by the caller).
+    restricted = explainer.restricted if changed else set()
+    for chunk in _chunks(sorted(changed)):
+        held = {pk for alert_id in chunk for pk in have[alert_id] if pk in restricted}
+        AlertEvidence.objects.filter(alert_id__in=chunk, police_only_when_written=False, event_id__in=held).update(
+            police_only_when_written=True)
+        AlertEvidence.objects.filter(alert_id__in=chunk, police_only_when_written=True).exclude(event_id__in=held).update(
+            police_only_when_written=False)
     return rows

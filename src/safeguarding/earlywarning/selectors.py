@@ -59,6 +59,7 @@ from safeguarding.earlywarning.models import (
     Rule,
     RulePrecision,
     RuleTest,
+    evidence_remarked_since_written,
 )
 from safeguarding.people import identity
 from safeguarding.people.models import Event, Person, restricted_events
@@ -202,17 +203,21 @@ def alerts_for_person(*, user: User, person: Person) -> QuerySet[Alert]:
     )
 
 
-# The shared words of an alert whose events included none the police held when they were written, and
-# one they hold now (a later extract marked it C): the words may describe it.
+# The shared words of an alert one of whose events the police hold now (a later extract marked it C)
+# and did not hold when the words were written: the words may describe it.
 REMARKED_SINCE = ("Some of the records this alert rests on have since been marked by the police as not to be "
                   "shared beyond them, so why it was raised is not shown here: ask the police safeguarding team.")
 
 
 def remarked_since_written(alerts: Iterable[int] | None = None) -> set[int]:
-    """Which alerts' shared words were written when none of their events stayed with the police (no
-    fuller text was kept for the police) while one does now: the police have marked it C since, and
-    the words may describe it. Of ``alerts``, or of every alert (an export: one read of the evidence)."""
-    evidence = AlertEvidence.objects.filter(restricted_events("event__"), alert__explanation_restricted="")
+    """Which alerts' shared words may describe an event the police hold now: one of their events was
+    shared when the words were written (``AlertEvidence.police_only_when_written``) and stays with the
+    police now. Whether or not the words already counted other police-only events: the newly marked one
+    is described in them all the same. Those words are shown to no one outside the police until a scan
+    writes them again (``scan._apply``): they come from the rule's evaluation, which the alert does not
+    keep, so they cannot be rewritten at each read. Of ``alerts``, or of every alert (an export: one read
+    of the evidence)."""
+    evidence = evidence_remarked_since_written()
     if alerts is not None:
         evidence = evidence.filter(alert_id__in=list(alerts))
     return set(evidence.values_list("alert_id", flat=True).distinct())

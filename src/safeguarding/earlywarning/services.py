@@ -35,7 +35,7 @@ from safeguarding.earlywarning.models import (
 )
 from safeguarding.earlywarning.rules import NEW_LINK_PATTERNS, RuleError, RuleSpec, clean_rule, rule_spec
 from safeguarding.people import identity
-from safeguarding.people.models import Event, Person
+from safeguarding.people.models import Event, Person, is_restricted
 
 logger = logging.getLogger(__name__)
 _CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -368,7 +368,9 @@ def alert_raise_for_link(
     if open_alert is not None:
         known = set(AlertEvidence.objects.filter(alert=open_alert).values_list("event_id", flat=True))
         added = [e for e in {e.pk: e for e in [trigger_event, *evidence]}.values() if e.pk not in known]
-        AlertEvidence.objects.bulk_create([AlertEvidence(alert=open_alert, event=e, added_at=now) for e in added])
+        AlertEvidence.objects.bulk_create([AlertEvidence(alert=open_alert, event=e, added_at=now,
+                                                         police_only_when_written=is_restricted(e.event_type, e.handling))
+                                           for e in added])
         Alert.objects.filter(pk=open_alert.pk).update(
             evidence_count=open_alert.evidence_count + len(added), evidence_updated_at=now
         )
@@ -378,7 +380,9 @@ def alert_raise_for_link(
         trigger_event=trigger_event, explanation=explanation, created_at=now, evidence_updated_at=now,
         evidence_count=len({e.pk for e in [trigger_event, *evidence]}),
     )
+    # The words were written by the caller with each event's marking now.
     AlertEvidence.objects.bulk_create(
-        [AlertEvidence(alert=alert, event=e, added_at=now) for e in {e.pk: e for e in [trigger_event, *evidence]}.values()]
+        [AlertEvidence(alert=alert, event=e, added_at=now, police_only_when_written=is_restricted(e.event_type, e.handling))
+         for e in {e.pk: e for e in [trigger_event, *evidence]}.values()]
     )
     return alert
