@@ -520,3 +520,72 @@ def test_another_agencys_record_of_the_same_pair_stays_shared(  # type: ignore[n
     assert seen_by[council] == {("council-social-care", LinkNature.ASSOCIATE)}
     assert seen_by[officer] == {("council-social-care", LinkNature.ASSOCIATE), ("police-records", LinkNature.ASSOCIATE),
                                 ("police-records", LinkNature.SUSPECTED_PERPETRATOR)}
+
+
+def test_places_labelled_from_police_only_records_before_are_put_right_by_the_migration(  # type: ignore[no-untyped-def]
+    make_user, partnership: Partnership
+) -> None:
+    """Before, the first record naming a postcode labelled the place even when the police held it
+    with conditions; migration 0003 relabels such places from shared records (a kind a person set
+    is kept), and leaves alone a label a shared record gave."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from safeguarding.people.models import Handling
+
+    p = partnership
+    _amber, record_a = p.person(p.police, "NICHE-A", given="Amber")
+    _bella, record_b = p.person(p.school, "SIMS-B", given="Bella")
+    secret = "Op KESTREL stash flat above Ali kebab"
+    for postcode, shared_name in (("S60 1AA", "Near the shops"), ("S60 2BB", ""), ("S60 3AB", "")):
+        p.event(record_a, EventType.INTELLIGENCE, handling=Handling.CONDITIONS, location_name=secret,
+                location_postcode=postcode, days=30)
+        p.event(record_b, EventType.FOUND_WITH_ADULT, location_name=shared_name, location_postcode=postcode, days=5)
+    p.event(record_b, EventType.FOUND_WITH_ADULT, location_name="Hotel, High Street", location_postcode="S60 4DD",
+            days=5)
+    p.event(record_a, EventType.INTELLIGENCE, handling=Handling.CONDITIONS, location_name=secret,
+            location_postcode="S60 4DD", days=3)
+    services.links_build()
+    # As the hub labelled them before the rule.
+    for postcode in ("S60 1AA", "S60 2BB", "S60 3AB"):
+        Entity.objects.filter(key=postcode).update(label=f"{secret} ({postcode})", place_kind="takeaway")
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    services.place_kind_set(acting_user=coordinator, entity=Entity.objects.get(key="S60 3AB"), place_kind="park",
+                            reason="I walk past it")
+
+    import_module("safeguarding.contexts.migrations.0003_places_labelled_only_from_shared_records").relabel_places(
+        apps, None)
+
+    labels = dict(Entity.objects.filter(kind=EntityKind.PLACE).values_list("key", "label"))
+    kinds = dict(Entity.objects.filter(kind=EntityKind.PLACE).values_list("key", "place_kind"))
+    assert labels == {"S60 1AA": "Near the shops (S60 1AA)", "S60 2BB": "S60 2BB", "S60 3AB": "S60 3AB",
+                      "S60 4DD": "Hotel, High Street (S60 4DD)"}
+    assert kinds == {"S60 1AA": "shop", "S60 2BB": "", "S60 3AB": "park", "S60 4DD": "hotel"}
+
+
+def test_a_place_named_by_an_event_the_police_mark_c_later_loses_that_name(  # type: ignore[no-untyped-def]
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    from safeguarding.exchange.importer import import_extract
+
+    people = "source_system,record_id,given_name,family_name,date_of_birth,role\n" \
+             "police-records,NICHE-1,Amber,Hill,2010-03-14,child\n"
+    header = "source_system,event_id,record_id,event_type,occurred_at,location_name,location_postcode,handling\n"
+
+    def extract(name: str, handling: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "people.csv").write_text(people)
+        (folder / "events.csv").write_text(
+            header + f"police-records,E1,NICHE-1,found_with_adult,2026-01-10,Flat over Ali kebab,S60 1AA,{handling}\n")
+        return folder
+
+    import_extract(extract("first", "P"))
+    services.links_build()
+    assert Entity.objects.get(key="S60 1AA").label == "Flat over Ali kebab (S60 1AA)"
+    import_extract(extract("marked-c", "C"))
+    place = Entity.objects.get(key="S60 1AA")
+    assert (place.label, place.place_kind) == ("S60 1AA", "")
+    remarked = AuditEvent.objects.get(event_type=AuditEventType.LINKS_REMARKED)
+    assert remarked.detail["places_relabelled"] == 1

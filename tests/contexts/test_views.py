@@ -4,6 +4,7 @@ through an entity page, the chart's data, its table, its CSV, the networks page 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -272,3 +273,76 @@ def test_those_who_work_on_contexts_correct_what_kind_of_place_it_is(make_user, 
     assert triage.post(url, {"kind-place_kind": PlaceKind.HOUSE, "kind-reason": "x"}).status_code == 404
     place.refresh_from_db()
     assert place.place_kind == PlaceKind.TAKEAWAY
+
+
+# --- a place's name from police-only records (the audit of 2026-12) ----------------------------
+
+POLICE_NAME = "Op KESTREL stash flat above Ali kebab"
+
+
+def test_a_place_first_named_by_a_police_only_record_is_shown_by_its_postcode_and_the_shared_name_only(  # type: ignore[no-untyped-def]
+    make_user, partnership
+) -> None:
+    """The label and kind are shared data: every agency reads them on the entity page, the chart, its
+    CSV, the hotspots and the single view, and searches them. Police words never reach them."""
+    from safeguarding.people.models import EventType, Handling
+
+    p = partnership
+    _amber, record_a = p.person(p.police, "NICHE-A", given="Amber")
+    bella, record_b = p.person(p.school, "SIMS-B", given="Bella")
+    p.event(record_a, EventType.INTELLIGENCE, handling=Handling.CONDITIONS, location_name=POLICE_NAME,
+            location_postcode="S60 1AA", days=30, detail="restricted-intel-text")
+    p.event(record_b, EventType.FOUND_WITH_ADULT, location_name="Near the shops", location_postcode="S60 1AA", days=5)
+    services.links_build()
+    place = Entity.objects.get(kind=EntityKind.PLACE)
+    assert place.label == "Near the shops (S60 1AA)" and place.place_kind == "shop"
+    for role, agency_kind in ((Role.MACE_COORDINATOR, AgencyKind.COUNCIL), (Role.LEAD_PRACTITIONER, AgencyKind.HEALTH),
+                              (Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE)):
+        client = _client(make_user, role, agency_kind)
+        pages = [client.get(reverse("contexts:entity", args=[place.pk])),
+                 client.get(reverse("contexts:person-json", args=[bella.pk])),
+                 client.get(reverse("contexts:person-csv", args=[bella.pk])),
+                 client.get(reverse("contexts:networks"))]
+        assert all(page.status_code == 200 for page in pages)
+        text = "\n".join(page.content.decode() for page in pages)
+        assert "Near the shops (S60 1AA)" in text
+        assert "KESTREL" not in text.upper() and "kebab" not in text.lower()
+        found = client.get(reverse("contexts:networks"), {"kind": "place", "text": "kestrel"}).content.decode()
+        assert 'id="found-entities">The hub holds no link to that.' in found
+
+
+def test_a_place_only_police_only_records_name_is_its_postcode_until_a_shared_record_names_it(  # type: ignore[no-untyped-def]
+    make_user, partnership
+) -> None:
+    from safeguarding.people.models import EventType, Handling
+
+    p = partnership
+    _amber, record_a = p.person(p.police, "NICHE-A", given="Amber")
+    bella, record_b = p.person(p.school, "SIMS-B", given="Bella")
+    p.event(record_a, EventType.INTELLIGENCE, handling=Handling.CONDITIONS, location_name=POLICE_NAME,
+            location_postcode="S60 1AA", days=30)
+    services.links_build()
+    place = Entity.objects.get(kind=EntityKind.PLACE)
+    assert (place.label, place.place_kind) == ("S60 1AA", "")
+    # A shared record naming it by postcode alone says nothing more; the first to give a name names it.
+    p.event(record_b, EventType.FOUND_WITH_ADULT, location_postcode="S60 1AA", days=6)
+    services.links_build()
+    place.refresh_from_db()
+    assert (place.label, place.place_kind) == ("S60 1AA", "")
+    p.event(record_b, EventType.FOUND_WITH_ADULT, location_name="Rotherham Interchange", location_postcode="S60 1AA",
+            days=5)
+    p.event(record_a, EventType.INTELLIGENCE, handling=Handling.CONDITIONS, location_name="Kebab house",
+            location_postcode="S60 1AA", days=4)
+    services.links_build()
+    place.refresh_from_db()
+    assert (place.label, place.place_kind) == ("Rotherham Interchange (S60 1AA)", "transport")
+    # Graded intelligence held with conditions names a new place by its postcode too.
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    services.intelligence_record(
+        acting_user=officer, observed_on=dt.date.today(), source_evaluation="1", assessment="A", handling="C",
+        handling_conditions="Police only", sanitised_text="Seen going in", source_description="CHIS 9",
+        persons=[bella], reported=[services.Reported(kind=EntityKind.PLACE, value="Op KESTREL safe house",
+                                                     postcode="S60 9ZZ", nature="seen_at")],
+    )
+    assert Entity.objects.filter(kind=EntityKind.PLACE, key="S60 9ZZ").values_list("label", "place_kind").get() == (
+        "S60 9ZZ", "")

@@ -87,6 +87,17 @@ class Built:
         self.entities.setdefault((named.kind, named.key), named)
         return named
 
+    def place(self, named: Named, *, restricted: bool) -> Named:
+        """A place named by an event. A police-only event registers it by its postcode alone, with no
+        kind; the first shared event that names it gives it its label and kind, in place of a label
+        that is only the postcode."""
+        if restricted:
+            named = keys.bare(named)
+        held = self.entities.get((named.kind, named.key))
+        if held is None or (held.label == keys.bare_label(held.key) and named.label != held.label):
+            self.entities[(named.kind, named.key)] = named
+        return named
+
 
 def is_restricted_event(row: EventRow) -> bool:
     """Police intelligence without handling code P, and anything marked C, stays with the police
@@ -132,7 +143,7 @@ def links_from_events(rows: Iterable[EventRow], built: Built, record_person: dic
             if named is None and row.location_postcode:
                 built._aside("place", row.location_postcode)
             elif named is not None:
-                built.entities.setdefault((named.kind, named.key), named)
+                built.place(named, restricted=is_restricted_event(row))
                 nature = LinkNature.FOUND_AT if row.event_type == "missing_episode" else LinkNature.SEEN_AT
                 built.links.append(_entity_link(row, named, nature))
         for other in row.others:

@@ -100,3 +100,18 @@ def place(name: str, postcode: str) -> Named | None:
     if name and (key := place_name_key(name)):
         return Named(EntityKind.PLACE, key, name, place_kind(name))
     return None
+
+
+def bare_label(key: str) -> str:
+    """How a place is shown when no shared record has named it: its postcode alone (a named location
+    with no postcode, by the words of its key)."""
+    return key.removeprefix("name:")
+
+
+def bare(named: Named) -> Named:
+    """A place as a police-only record names it: the label is shared data, read by every agency and
+    searched, so it carries none of the police's words (the postcode alone) and no kind guessed from
+    them (docs/decisions.md, "Who sees which links")."""
+    if named.kind != EntityKind.PLACE:
+        return named
+    return Named(named.kind, named.key, bare_label(named.key))

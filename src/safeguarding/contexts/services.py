@@ -25,9 +25,9 @@ from safeguarding.accounts.access import (
     sees_restricted_intelligence,
 )
 from safeguarding.accounts.models import Agency, AgencyKind, User
-from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
-from safeguarding.contexts import build, keys
+from safeguarding.contexts import build, keys, relabel
 from safeguarding.contexts.models import (
     ContextCase,
     ContextReview,
@@ -197,6 +197,23 @@ def _entity_ids(named: dict[tuple[str, str], keys.Named]) -> tuple[dict[tuple[st
     return ids, len(new)
 
 
+def _name_bare_places(named: dict[tuple[str, str], keys.Named], ids: dict[tuple[str, str], int]) -> int:
+    """Places held by their postcode alone (only police-only records had named them) take the name,
+    and the kind guessed from it, that a shared record now gives; a kind a person set is kept."""
+    wanted = {ids[k]: n for k, n in named.items()
+              if k in ids and n.kind == EntityKind.PLACE and n.label != keys.bare_label(n.key)}
+    pks = sorted(wanted)
+    changed: list[Entity] = []
+    for start in range(0, len(pks), _CHUNK):
+        for entity in Entity.objects.filter(pk__in=pks[start : start + _CHUNK]).only("pk", "key", "label", "place_kind"):
+            if entity.label == keys.bare_label(entity.key):
+                entity.label = wanted[entity.pk].label[:300]
+                entity.place_kind = entity.place_kind or wanted[entity.pk].place_kind
+                changed.append(entity)
+    Entity.objects.bulk_update(changed, ["label", "place_kind"], batch_size=1000)
+    return len(changed)
+
+
 def _mark_placeholders(entity_ids: Iterable[int]) -> list[Entity]:
     """Entities linked to more different people than a real vehicle, phone or place ever is."""
     ids = sorted(set(entity_ids))
@@ -261,6 +278,7 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
         build.links_from_relationships(relationships, built)
         build.links_from_records(records, built)
         entity_ids, entities_added = _entity_ids(built.entities)
+        places_named = _name_bare_places(built.entities, entity_ids)
         existing = set(
             Link.objects.filter(origin_key__in=[link["origin_key"] for link in built.links]).values_list(
                 "origin_key", flat=True
@@ -301,7 +319,7 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
             target_id=run.pk,
             detail={
                 "links_added": len(rows), "entities_added": entities_added, "set_aside": dict(built.set_aside),
-                "placeholders": run.placeholders, "alerts": [a.pk for a in alerts],
+                "placeholders": run.placeholders, "alerts": [a.pk for a in alerts], "places_named": places_named,
             },
         )
     return BuildResult(run, len(rows), entities_added, dict(built.set_aside), run.placeholders, alerts, seconds)
@@ -314,6 +332,7 @@ def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
     without this a link would keep the marking its event had when it was built. Called inside the
     import's transaction (``exchange.hooks``); answers how many links changed."""
     changed = {"restricted": 0, "shared": 0}
+    touched: set[int] = set()
     for start in range(0, len(event_pks), _CHUNK):
         chunk = set(event_pks[start : start + _CHUNK])
         read = Event.objects.filter(pk__in=chunk).values_list("pk", "source_record_id", "event_type", "handling")
@@ -322,13 +341,19 @@ def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
         # An event's links carry its record (indexed), so the links table is not read whole in the import.
         from_events = Link.objects.filter(origin=LinkOrigin.EVENT,
                                           source_record_id__in={record for record, _ in events.values()})
+        touched.update(from_events.filter(event_id__in=now_restricted, restricted=False, entity__kind=EntityKind.PLACE)
+                       .values_list("entity_id", flat=True))
         changed["restricted"] += from_events.filter(event_id__in=now_restricted, restricted=False).update(restricted=True)
         changed["shared"] += from_events.filter(event_id__in=chunk - now_restricted, restricted=True).update(
             restricted=False)
+    # A place a now police-only event named keeps none of its words (docs/decisions.md, "Who sees which links").
+    relabelled = relabel.relabel(entity_model=Entity, audit_model=AuditEvent, link_model=Link,
+                                 entity_ids=touched) if touched else 0
     if changed["restricted"] or changed["shared"]:
         audit_record(event_type=AuditEventType.LINKS_REMARKED, actor=None, target_kind="link_build", target_id=None,
                      detail={"events": len(event_pks), "links_made_police_only": changed["restricted"],
-                             "links_shared_again": changed["shared"]})
+                             "links_shared_again": changed["shared"],
+                             **({"places_relabelled": relabelled} if relabelled else {})})
     return changed["restricted"] + changed["shared"]
 
 
@@ -650,10 +675,18 @@ def _named(item: Reported) -> keys.Named:
     return named
 
 
-def _entity_for(named: keys.Named) -> Entity:
-    entity, _ = Entity.objects.get_or_create(
+def _entity_for(named: keys.Named, *, restricted: bool) -> Entity:
+    """The entity a submission or graded intelligence names. Police-only intelligence names a place by
+    its postcode alone; a shared record's name replaces a label that is only the postcode."""
+    if restricted:
+        named = keys.bare(named)
+    entity, made = Entity.objects.get_or_create(
         kind=named.kind, key=named.key, defaults={"label": named.label[:300], "place_kind": named.place_kind}
     )
+    if not made and named.kind == EntityKind.PLACE and entity.label == keys.bare_label(entity.key) != named.label:
+        entity.label = named.label[:300]
+        entity.place_kind = entity.place_kind or named.place_kind
+        entity.save(update_fields=["label", "place_kind"])
     return entity
 
 
@@ -683,7 +716,7 @@ def information_submit(
             summary=summary.strip(),
         )
         for index, (item, name) in enumerate(named):
-            entity = _entity_for(name)
+            entity = _entity_for(name, restricted=False)
             Link.objects.create(
                 origin=LinkOrigin.SUBMISSION, origin_key=f"sub:{submission.pk}:{index}", nature=item.nature,
                 person=person, entity=entity, start=_day_start(observed_on), agency=acting_user.agency,
@@ -829,7 +862,7 @@ def intelligence_record(
             for item, name in named:
                 Link.objects.create(
                     origin=LinkOrigin.INTELLIGENCE, origin_key=f"int:{report.pk}:{index}", nature=item.nature,
-                    person=person, entity=_entity_for(name), start=start, agency=acting_user.agency,
+                    person=person, entity=_entity_for(name, restricted=restricted), start=start, agency=acting_user.agency,
                     intelligence=report, recorded_by=acting_user, recorded_at=now, restricted=restricted,
                 )
                 index += 1
