@@ -589,3 +589,69 @@ def test_a_place_named_by_an_event_the_police_mark_c_later_loses_that_name(  # t
     assert (place.label, place.place_kind) == ("S60 1AA", "")
     remarked = AuditEvent.objects.get(event_type=AuditEventType.LINKS_REMARKED)
     assert remarked.detail["places_relabelled"] == 1
+
+
+
+def test_the_police_intelligence_unit_hears_when_another_agency_submits_something_they_hold(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    """So they can deconflict; the submitter is told nothing different from any other submission."""
+    from safeguarding.notifications.models import Notification, NotificationKind
+
+    services.links_build(raise_alerts=False)
+    unit = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    police_coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
+    council_officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+
+    def submit(user: User, registration: str) -> list[Notification]:
+        before = set(Notification.objects.values_list("pk", flat=True))
+        services.information_submit(acting_user=user, person=world.child_b, observed_on=timezone.localdate(),
+                                    summary="Picked up outside school",
+                                    reported=[services.Reported(kind=EntityKind.VEHICLE, value=registration)])
+        return list(Notification.objects.exclude(pk__in=before).filter(kind=NotificationKind.POLICE_HOLDING_TOUCHED))
+
+    told = submit(worker, "RS19 XYZ")
+    car = Entity.objects.get(key="RS19XYZ")
+    assert [n.recipient_id for n in told] == [unit.pk]
+    assert car.reference in told[0].body and world.child_b.reference in told[0].body
+    assert "RS19" not in told[0].subject + told[0].body and "Bella" not in told[0].body
+    assert told[0].link.endswith(f"/networks/entities/{car.pk}/")
+    audit = AuditEvent.objects.get(event_type=AuditEventType.POLICE_TOLD_OF_SUBMISSION)
+    assert audit.detail == {"entities": [car.pk], "told": [unit.pk]} and audit.actor_id is None
+    assert not Notification.objects.filter(recipient__in=[worker, police_coordinator, council_officer]).filter(
+        kind=NotificationKind.POLICE_HOLDING_TOUCHED).exists()
+    assert submit(worker, "YA19 ABC") == []  # the police hold nothing on it they keep back
+    assert submit(police_coordinator, "RS19 XYZ") == []  # the police's own
+
+
+def test_work_opened_before_on_an_entity_then_police_only_is_made_police_only_by_the_migration(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from safeguarding.contexts.models import ContextCase
+
+    services.links_build(raise_alerts=False)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    soon = timezone.localdate() + dt.timedelta(days=5)
+
+    def open_on(key: str) -> ContextCase:
+        entity = Entity.objects.get(key=key)
+        return services.context_open(acting_user=officer, entity=entity, assessment="a", plan="p", review_due_on=soon)
+
+    police_car, shared_car = open_on("RS19XYZ"), open_on("YA19ABC")
+    place = Entity.objects.create(kind=EntityKind.PLACE, key="S60 9ZZ", label="S60 9ZZ")
+    unlinked = services.context_open(acting_user=officer, entity=place, assessment="a", plan="p", review_due_on=soon)
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    services.information_submit(acting_user=worker, person=world.child_b, observed_on=timezone.localdate(),
+                                summary="Seen", reported=[services.Reported(kind=EntityKind.VEHICLE, value="RS19XYZ")])
+    ContextCase.objects.update(police_only=False)  # as every case was before the field
+
+    import_module("safeguarding.contexts.migrations.0004_work_opened_on_a_police_only_entity_stays_police_only"
+                  ).police_only_at_opening(apps, None)
+
+    assert dict(ContextCase.objects.values_list("pk", "police_only")) == {
+        police_car.pk: True, shared_car.pk: False, unlinked.pk: False}

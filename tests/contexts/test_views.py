@@ -22,6 +22,8 @@ from tests.factories import sign_in
 pytestmark = pytest.mark.django_db
 
 MARKERS = ("RS19 XYZ", "RS19XYZ")
+_WHOM_TO_ASK = ('id="withheld">The police may hold information they do not share. Ask the police intelligence unit '
+                'if you need to know.</div>')
 
 
 def _client(make_user, role: str, agency_kind: str) -> Client:  # type: ignore[no-untyped-def]
@@ -219,7 +221,7 @@ def test_an_entity_page_leaves_out_a_record_that_has_moved_to_a_sealed_person_si
     page = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL).get(
         reverse("contexts:entity", args=[entity.pk])).content.decode()
     assert "Amber" in page and "Sealedsam" not in page and sealed.reference not in page
-    assert 'id="withheld"' not in page  # nor counted among the links the police hold back
+    assert _WHOM_TO_ASK in page and "more link" not in page  # nor counted among the links the police hold back
 
 
 def test_closing_the_work_on_a_context_asks_are_you_sure_first(make_user, world: World) -> None:  # type: ignore[no-untyped-def]
@@ -346,3 +348,62 @@ def test_a_place_only_police_only_records_name_is_its_postcode_until_a_shared_re
     )
     assert Entity.objects.filter(kind=EntityKind.PLACE, key="S60 9ZZ").values_list("label", "place_kind").get() == (
         "S60 9ZZ", "")
+
+
+# --- submitting a registration the police hold (the audit of 2026-12) ----------------------------
+
+
+def _submit(user, person, value: str) -> None:  # type: ignore[no-untyped-def]
+    services.information_submit(acting_user=user, person=person, observed_on=dt.date.today(), summary="Seen",
+                                reported=[services.Reported(kind=EntityKind.VEHICLE, value=value)])
+
+
+def test_work_the_police_open_on_a_police_only_vehicle_stays_theirs_when_another_agency_submits_it(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    """Before, a submission naming the registration made the vehicle shared, and the police's work on
+    it with it: every agency read the assessment and the plan."""
+    services.links_build()
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    car = Entity.objects.get(kind=EntityKind.VEHICLE, key="RS19XYZ")
+    soon = dt.date.today() + dt.timedelta(days=5)
+    case = services.context_open(acting_user=officer, entity=car, assessment="POLICE-ASSESSMENT target car",
+                                 plan="Covert stop checks", review_due_on=soon)
+    nurse = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.HEALTH)
+    _submit(nurse, world.child_b, "rs19 xyz")
+    for user in (nurse, make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)):
+        client = sign_in(Client(), user)
+        assert client.get(reverse("contexts:entity", args=[car.pk])).status_code == 200  # the submitter's own link
+        seen = "\n".join(client.get(url).content.decode() for url in (
+            reverse("contexts:entity", args=[car.pk]), reverse("contexts:contexts"), reverse("contexts:networks")))
+        assert "POLICE-ASSESSMENT" not in seen and case.reference not in seen and "Covert" not in seen
+        assert client.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 404
+    # Work another agency opens on it is its own: the police's open work neither blocks it nor is told.
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    theirs = services.context_open(acting_user=coordinator, entity=car, assessment="Seen outside school",
+                                   plan="Tell licensing", review_due_on=soon)
+    assert not theirs.police_only
+    police = sign_in(Client(), make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
+    listing = police.get(reverse("contexts:contexts")).content.decode()
+    assert case.reference in listing and theirs.reference in listing
+    assert police.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 200
+
+
+def test_an_entity_page_says_the_same_to_everyone_outside_the_police_whatever_the_police_hold(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    """Before, it said how many links the police held, and a submission made any registration's page
+    answer: submit a plate, learn whether and how much the police hold on it."""
+    services.links_build()
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    _submit(worker, world.child_b, "RS19 XYZ")  # two police-only links
+    _submit(worker, world.child_b, "KX70 NEW")  # none
+    client = sign_in(Client(), worker)
+    police = sign_in(Client(), make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE))
+    for key in ("RS19XYZ", "KX70NEW", "YA19ABC"):
+        url = reverse("contexts:entity", args=[Entity.objects.get(key=key).pk])
+        page = client.get(url).content.decode()
+        assert page.count('id="withheld"') == 1 and _WHOM_TO_ASK in page, key
+        assert 'id="withheld"' not in police.get(url).content.decode()
+    chart = client.get(reverse("contexts:person", args=[world.child_a.pk])).content.decode()
+    assert "The police hold more links about this person" in chart and "more link " not in chart

@@ -140,6 +140,10 @@ class AuditEventType(models.IntegerChoices):
     LINKS_REMARKED = 1117, "Links followed the new marking of the events they were built from (an import reclassified them)"
     LINKS_HELD_AS_SUSPECTS = 1118, ("Links from the police's relationships between two people became police-only: "
                                     "the police now name one the other's suspected perpetrator")
+    POLICE_TOLD_OF_SUBMISSION = 1119, (
+        "Told the police intelligence unit of information another agency submitted about a vehicle, phone or "
+        "place the police hold police-only links to"
+    )
     OPERATION_OPENED = 1201, "Opened an investigation or operation"
     OPERATION_SUBJECT_ADDED = 1202, "Added an adult or child to an investigation or operation"
     DISRUPTION_RECORDED = 1203, "Recorded a disruption (a notice, an order, a licensing referral)"

@@ -314,6 +314,10 @@ class ContextCase(models.Model):
     status = models.CharField(max_length=10, choices=ContextStatus.choices, default=ContextStatus.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.TextField(blank=True)
+    # Work opened on an entity no one outside the police could see (known only from police-only
+    # links) stays with the police, whatever is linked to the entity later: a submission that names
+    # the registration makes the entity shared, never the police's assessment and plan.
+    police_only = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["review_due_on"]

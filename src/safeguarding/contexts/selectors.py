@@ -227,7 +227,7 @@ class EntityPage:
     children: list[Person]
     adults: list[Person]
     agencies: list[str]
-    withheld: int  # links the viewer may not see (told only that the police hold more)
+    police_view: bool  # everyone else is told, for every entity alike, whom to ask
     cases: list[ContextCase]
 
 
@@ -241,15 +241,14 @@ def entity_page(*, user: User, entity: Entity) -> EntityPage:
         not_hidden(user, "other_record__person"), entity=entity,
     )
     lines = _lines(unsealed.filter(links_visible_to(user)), user)
-    withheld = unsealed.count() - len(lines)  # held back by their handling: sealed people are not counted
     people = {line.person.pk: line.person for line in lines}
     children = sorted((p for p in people.values() if p.role == PersonRole.CHILD), key=lambda p: p.pk)
     adults = sorted((p for p in people.values() if p.role != PersonRole.CHILD), key=lambda p: p.pk)
     persons_shown(user=user, page=f"entity {entity.pk}", person_ids=people)
     return EntityPage(
         entity=entity, lines=lines, children=children, adults=adults,
-        agencies=sorted({line.link.agency.name for line in lines}), withheld=withheld,
-        cases=list(entity.cases.order_by("-opened_at")),
+        agencies=sorted({line.link.agency.name for line in lines}), police_view=sees_police_only_links(user),
+        cases=list(entity.cases.filter(contexts_visible_to(user)).order_by("-opened_at")),
     )
 
 
@@ -398,7 +397,7 @@ class Chart:
     edges: list[ChartEdge]
     window: Window
     trimmed: bool
-    withheld: int
+    withheld: bool  # the police hold more about the person: said, never how much
     agencies: list[str] = field(default_factory=list)
     first: dt.date | None = None
     last: dt.date | None = None
@@ -473,9 +472,9 @@ def chart_for_person(*, user: User, person: Person, window: Window) -> Chart:
     for edge in edges:
         edge.source_label, edge.target_label = labels[edge.source], labels[edge.target]
     edges.sort(key=lambda e: (e.date, e.id))
-    withheld = 0 if not shared_only else Link.objects.filter(
+    withheld = shared_only and Link.objects.filter(
         Q(source_record__person__root=person.root_id) | Q(person__root=person.root_id), restricted=True
-    ).count()
+    ).exists()
     persons_shown(user=user, page=f"network of {person.pk}", person_ids=[n // 2 for n in members.tolist() if n % 2 == 0],
                   detail={"links": len(edges)})
     return Chart(
@@ -597,8 +596,10 @@ def disclosures_of(*, user: User, report: IntelligenceReport) -> list[Disclosure
 
 def contexts_visible_to(user: User) -> Q:
     """A filter on ``ContextCase``: work on an entity the viewer may not see (one known only from
-    police-only links) is police-only too; others are told it does not exist, as for the entity."""
-    return Q(entity_id__in=Entity.objects.filter(entities_visible_to(user)).values("pk"))
+    police-only links) is police-only too, and so is work opened while it was (``police_only``),
+    whatever is linked to the entity since; others are told it does not exist, as for the entity."""
+    visible = Q(entity_id__in=Entity.objects.filter(entities_visible_to(user)).values("pk"))
+    return visible if sees_police_only_links(user) else visible & Q(police_only=False)
 
 
 def context_for_user_or_404(user: User, case_id: int) -> ContextCase:

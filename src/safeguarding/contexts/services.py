@@ -22,6 +22,7 @@ from safeguarding.accounts.access import (
     has,
     roles_with,
     sees_intelligence_sources,
+    sees_police_only_links,
     sees_restricted_intelligence,
 )
 from safeguarding.accounts.models import Agency, AgencyKind, User
@@ -728,7 +729,42 @@ def information_submit(
             target_id=submission.pk, person_id=person.pk,
             detail={"reported": [f"{n.kind}:{n.key}" for _, n in named]},
         )
+        if not sees_police_only_links(acting_user):
+            _police_told_of_submission(submission, person=person)
     return submission
+
+
+def _police_told_of_submission(submission: Submission, *, person: Person) -> int:
+    """Another agency's submission names a vehicle, phone or place the police hold police-only links
+    to: the police intelligence unit is told, by reference, so they can deconflict (the submitter may
+    be about to stop the car an operation is following). The submitter is told nothing different:
+    what they see would say whether the police hold it. Answers how many e-mails were recorded."""
+    entities = list(Entity.objects.filter(
+        pk__in=Link.objects.filter(submission=submission).values("entity_id"),
+        links__restricted=True,
+    ).distinct().order_by("pk"))
+    if not entities:
+        return 0
+    unit = list(User.objects.filter(role__in=roles_with(Capability.GRADE_INTELLIGENCE), is_active=True,
+                                    agency__kind=AgencyKind.POLICE))
+    told = []
+    for entity in entities:
+        kind = entity.get_kind_display().lower()
+        told += notify(
+            recipients=unit, kind=NotificationKind.POLICE_HOLDING_TOUCHED,
+            subject=f"Another agency submitted information about a {kind} the police hold intelligence on",
+            body=f"{submission.agency.name} submitted information {submission.reference} (seen on "
+                 f"{submission.observed_on:%-d %B %Y}) linking {person_reference(person.pk)} to {kind} "
+                 f"{entity.reference}, which the police hold links to that are not shared. Open its page to "
+                 "see the submission beside what the police hold, and deconflict if it touches police work.",
+            link=reverse("contexts:entity", args=[entity.pk]), keep_out=names_of(person), about=person.pk,
+        )
+    audit_record(
+        event_type=AuditEventType.POLICE_TOLD_OF_SUBMISSION, actor=None, target_kind="submission",
+        target_id=submission.pk, person_id=person.pk,
+        detail={"entities": [e.pk for e in entities], "told": sorted({n.recipient_id for n in told})},
+    )
+    return len(told)
 
 
 def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int:
@@ -960,14 +996,22 @@ def context_open(*, acting_user: User, entity: Entity, assessment: str, plan: st
     if review_due_on <= timezone.localdate():
         raise ServiceError("The review must be due after today")
     with transaction.atomic():
-        if ContextCase.objects.select_for_update().filter(entity=entity, status=ContextStatus.OPEN).exists():
+        # Open work the user may not see (the police's, on an entity then police-only) neither blocks
+        # nor is told: "there is already open work" would say that the police work on it.
+        open_work = ContextCase.objects.select_for_update().filter(entity=entity, status=ContextStatus.OPEN)
+        if not sees_police_only_links(acting_user):
+            open_work = open_work.filter(police_only=False)
+        if open_work.exists():
             raise ServiceError("There is already open work on this context")
+        links = Link.objects.filter(entity=entity)
+        police_only = links.exists() and not links.filter(restricted=False).exists()
         case = ContextCase.objects.create(
             entity=entity, opened_by=acting_user, opened_at=timezone.now(), assessment=assessment.strip(),
-            plan=plan.strip(), review_due_on=review_due_on,
+            plan=plan.strip(), review_due_on=review_due_on, police_only=police_only,
         )
         audit_record(event_type=AuditEventType.CONTEXT_OPENED, actor=acting_user, target_kind="context",
-                     target_id=case.pk, detail={"entity": entity.pk, "review_due_on": review_due_on.isoformat()})
+                     target_id=case.pk, detail={"entity": entity.pk, "review_due_on": review_due_on.isoformat(),
+                                                "police_only": police_only})
     return case
 
 

@@ -25,6 +25,7 @@ class NotificationKind(models.TextChoices):
     TOOL_SAFEGUARD_REMOVED = "tool_safeguard_removed", "A safeguard taken out of the screening tool"
     SECOND_CHILD_LINKED = "second_child_linked", "A second child linked to the same vehicle, phone or place"
     SEAL_WITHHELD = "seal_withheld", "A notice a seal kept from everyone it was for"
+    POLICE_HOLDING_TOUCHED = "police_holding_touched", "Information submitted about something the police hold"
 
 
 class Notification(models.Model):
