@@ -194,8 +194,8 @@ class World:
     second_child_id: int
     new_link_alert_id: int
     shared_vehicle_id: int
-    report_p_id: int
-    report_c_id: int
+    report_p_ref: str
+    report_c_ref: str
     meeting_id: int = 0
     mace_plan_id: int = 0
     action_id: int = 0
@@ -311,8 +311,8 @@ def _world(agencies: dict[str, Agency]) -> World:
         second.person_id,
         next(a.pk for a in built.alerts if a.person_id == second.person_id),
         Entity.objects.get(key="YA19ABC").pk,
-        reports[0].pk,
-        reports[1].pk,
+        reports[0].reference,
+        reports[1].reference,
         meeting.pk,
         mace_plan.pk,
         action.pk,
@@ -575,14 +575,14 @@ def _observe_justice(client: Client, user: User, world: World, seen: dict[str, b
     )
     alert = client.get(reverse("earlywarning:detail", args=[world.new_link_alert_id]))
     seen["alert: a new-link alert's police-only evidence"] = "RS19XYZ" in alert.content.decode()
-    report_p = client.get(reverse("contexts:intelligence-detail", args=[world.report_p_id]))
+    report_p = client.get(reverse("contexts:intelligence-detail", args=[world.report_p_ref]))
     seen["intelligence: graded report with handling code P"] = "sanitised-P-text" in report_p.content.decode()
-    report_c = client.get(reverse("contexts:intelligence-detail", args=[world.report_c_id]))
+    report_c = client.get(reverse("contexts:intelligence-detail", args=[world.report_c_ref]))
     listing = client.get(reverse("contexts:intelligence"))
     seen["intelligence: graded report with handling code C"] = "sanitised-C-text" in (
         report_c.content.decode() + listing.content.decode()
     )
-    source = client.get(reverse("contexts:intelligence-detail", args=[world.report_c_id]), {"source": "show"})
+    source = client.get(reverse("contexts:intelligence-detail", args=[world.report_c_ref]), {"source": "show"})
     seen["intelligence: its source"] = "source-identity-text" in source.content.decode()
     seen["intelligence: record graded intelligence (change)"] = (
         client.get(reverse("contexts:intelligence-new")).status_code == 200

@@ -655,3 +655,32 @@ def test_work_opened_before_on_an_entity_then_police_only_is_made_police_only_by
 
     assert dict(ContextCase.objects.values_list("pk", "police_only")) == {
         police_car.pk: True, shared_car.pk: False, unlinked.pk: False}
+
+
+def test_two_reports_recorded_at_once_never_take_the_same_reference(  # type: ignore[no-untyped-def]
+    make_user, world: World, monkeypatch
+) -> None:
+    """Before, the reference was the count of reports plus one, read before writing: two officers
+    recording at once got the same one, and the second an error. A reference taken meanwhile is
+    now read again."""
+    from safeguarding.contexts.models import IntelligenceReport
+
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+
+    def record() -> IntelligenceReport:
+        return services.intelligence_record(
+            acting_user=officer, observed_on=timezone.localdate(), source_evaluation="1", assessment="A",
+            handling="P", handling_conditions="", sanitised_text="Text", source_description="CHIS",
+            persons=[world.child_a])
+
+    first = record()
+    read = services._next_intelligence_reference
+    stale = iter([first.reference])  # what an officer recording at the same moment read
+
+    def racing(prefix: str) -> str:
+        return next(stale, None) or read(prefix)
+
+    monkeypatch.setattr(services, "_next_intelligence_reference", racing)
+    second = record()
+    assert second.reference != first.reference and second.reference.endswith("-P-00002")
+    assert IntelligenceReport.objects.count() == 2

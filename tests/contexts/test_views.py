@@ -407,3 +407,33 @@ def test_an_entity_page_says_the_same_to_everyone_outside_the_police_whatever_th
         assert 'id="withheld"' not in police.get(url).content.decode()
     chart = client.get(reverse("contexts:person", args=[world.child_a.pk])).content.decode()
     assert "The police hold more links about this person" in chart and "more link " not in chart
+
+
+def test_no_reference_or_address_of_a_report_shows_others_how_many_reports_the_police_keep(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    """Before, P and C reports shared one sequence (INT-2026-00001 ... 00005) and were opened by id, so
+    the gaps a reader outside the police saw counted the reports held with conditions."""
+    import re
+
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+
+    def record(handling: str) -> str:
+        return services.intelligence_record(
+            acting_user=officer, observed_on=dt.date.today(), source_evaluation="1", assessment="A", handling=handling,
+            handling_conditions="Police only" if handling == "C" else "", sanitised_text=f"Text {handling}",
+            source_description="CHIS", persons=[world.child_a]).reference
+
+    made = [record(h) for h in ("P", "C", "C", "C", "P")]
+    year = dt.date.today().year
+    council = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL)
+    listing = council.get(reverse("contexts:intelligence")).content.decode()
+    shown = sorted(set(re.findall(r"INT-[\w-]+", listing)))
+    assert shown == [f"INT-{year}-P-00001", f"INT-{year}-P-00002"]
+    links = re.findall(r'href="(/networks/intelligence/[^"]+)"', listing)
+    assert sorted(links) == [f"/networks/intelligence/{ref}/" for ref in shown]
+    assert council.get(links[0]).status_code == 200
+    assert council.get(reverse("contexts:intelligence-detail", args=[made[1]])).status_code == 404
+    police = _client(make_user, Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE)
+    assert police.get(reverse("contexts:intelligence-detail", args=[made[1]])).status_code == 200
+    assert made[1:4] == [f"INT-{year}-C-0000{n}" for n in (1, 2, 3)]

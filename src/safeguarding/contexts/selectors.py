@@ -555,9 +555,9 @@ def intelligence_visible_to(user: User) -> Q:
     return Q() if sees_police_only_links(user) else Q(handling="P")
 
 
-def intelligence_for_user_or_404(user: User, report_id: int) -> IntelligenceReport:
+def intelligence_for_user_or_404(user: User, reference: str) -> IntelligenceReport:
     return one_or_404(
-        IntelligenceReport.objects.filter(intelligence_visible_to(user), pk=report_id),
+        IntelligenceReport.objects.filter(intelligence_visible_to(user), reference=reference),
         user=user,
         allowed=has(user, Capability.VIEW_NETWORKS),
         event_type=AuditEventType.INTELLIGENCE_VIEWED,

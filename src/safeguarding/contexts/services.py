@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 
@@ -842,6 +843,17 @@ def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int
 
 # --- graded police intelligence ----------------------------------------------------------------
 
+_REFERENCE_TRIES = 5
+
+
+def _next_intelligence_reference(prefix: str) -> str:
+    """The next reference in a year's sequence for one handling code (``INT-2026-P-00001``). Reports
+    that may be shared and those the police keep are numbered apart: one sequence would show readers
+    outside the police, in the gaps between the references they see, how many reports the police keep."""
+    last = (IntelligenceReport.objects.filter(reference__startswith=prefix)
+            .order_by(Length("reference").desc(), "-reference").values_list("reference", flat=True).first())
+    return f"{prefix}{int(last.removeprefix(prefix)) + 1 if last else 1:05d}"
+
 
 def intelligence_record(
     *,
@@ -882,12 +894,20 @@ def intelligence_record(
     assert acting_user.agency is not None
     with transaction.atomic():
         now = timezone.now()
-        sequence = IntelligenceReport.objects.count() + 1
-        report = IntelligenceReport.objects.create(
-            reference=f"INT-{now:%Y}-{sequence:05d}", recorded_by=acting_user, agency=acting_user.agency,
-            recorded_at=now, observed_on=observed_on, source_evaluation=source_evaluation, assessment=assessment,
-            handling=handling, handling_conditions=handling_conditions.strip(), sanitised_text=sanitised_text.strip(),
-        )
+        prefix = f"INT-{now:%Y}-{handling}-"
+        for attempt in range(_REFERENCE_TRIES):
+            try:
+                with transaction.atomic():  # a savepoint: a reference taken meanwhile is tried again
+                    report = IntelligenceReport.objects.create(
+                        reference=_next_intelligence_reference(prefix), recorded_by=acting_user,
+                        agency=acting_user.agency, recorded_at=now, observed_on=observed_on,
+                        source_evaluation=source_evaluation, assessment=assessment, handling=handling,
+                        handling_conditions=handling_conditions.strip(), sanitised_text=sanitised_text.strip(),
+                    )
+                break
+            except IntegrityError:
+                if attempt == _REFERENCE_TRIES - 1:
+                    raise
         IntelligenceSource.objects.create(
             report=report, source_description=source_description.strip(), original_text=original_text.strip()
         )

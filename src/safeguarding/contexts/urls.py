@@ -14,7 +14,8 @@ urlpatterns = [
     path("submit/", views.submit, name="submit"),
     path("intelligence/", views.intelligence_list, name="intelligence"),
     path("intelligence/new/", views.intelligence_new, name="intelligence-new"),
-    path("intelligence/<int:report_id>/", views.intelligence_detail, name="intelligence-detail"),
+    # By reference, not by id: ids count every report, and most are held by the police alone.
+    path("intelligence/<str:reference>/", views.intelligence_detail, name="intelligence-detail"),
     path("contexts/", views.context_list, name="contexts"),
     path("peer-groups/new/", views.peer_group_new, name="peer-group-new"),
     path("contexts/<int:case_id>/", views.context_detail, name="context-detail"),

@@ -216,14 +216,14 @@ def intelligence_new(request: HttpRequest) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, f"Intelligence {report.reference} recorded, graded {report.grading}")
-            return redirect("contexts:intelligence-detail", report_id=report.pk)
+            return redirect("contexts:intelligence-detail", reference=report.reference)
     return render(request, "contexts/intelligence_form.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
-def intelligence_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+def intelligence_detail(request: HttpRequest, reference: str) -> HttpResponse:
     user = current_user(request)
-    report = selectors.intelligence_for_user_or_404(user, report_id)
+    report = selectors.intelligence_for_user_or_404(user, reference)
     can_disclose = sees_intelligence_sources(user)
     form = forms.DisclosureForm(request.POST or None) if can_disclose else None
     if request.method == "POST":
@@ -240,7 +240,7 @@ def intelligence_detail(request: HttpRequest, report_id: int) -> HttpResponse:
                 add_service_error(form, exc)
             else:
                 messages.success(request, f"Disclosure of {report.reference} recorded")
-                return redirect("contexts:intelligence-detail", report_id=report.pk)
+                return redirect("contexts:intelligence-detail", reference=report.reference)
     source = selectors.intelligence_source(user=user, report=report) if request.GET.get("source") == "show" else None
     return render(request, "contexts/intelligence_detail.html", {
         "report": report, "form": form, "source": source, "can_see_source": sees_intelligence_sources(user),
