@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from email import message_from_bytes
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import OperationalError, connection
 from django.db.backends.signals import connection_created
@@ -173,3 +176,31 @@ def make_user(agencies: dict[str, Agency]) -> Callable[..., User]:
         return UserFactory(role=role, agency=agencies[agency_kind], **kwargs)
 
     return make
+
+
+class Inbox:
+    """What a real SMTP server on loopback received: (envelope recipients, message) each."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp() -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, and the hub's mail sent to it."""
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+                               EMAIL_PORT=port, EMAIL_USE_TLS=False):
+            yield inbox
+    finally:
+        controller.stop()

@@ -3,48 +3,18 @@ whom, that no child's name is in it, and that each user sees what was sent to th
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from email import message_from_bytes
-from typing import Any
-
 import pytest
-from aiosmtpd.controller import Controller
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.notifications.models import Notification, NotificationKind
 from safeguarding.notifications.services import NamedChildError, notify
 from safeguarding.panel.services import panel_refer
+from tests.conftest import Inbox
 from tests.factories import PersonFactory, sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp() -> Iterator[Inbox]:
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
-                               EMAIL_PORT=port, EMAIL_USE_TLS=False):
-            yield inbox
-    finally:
-        controller.stop()
 
 
 def test_a_referral_is_sent_to_the_coordinators_over_smtp_without_the_childs_name(smtp: Inbox, make_user) -> None:  # type: ignore[no-untyped-def]
