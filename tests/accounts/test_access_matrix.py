@@ -422,7 +422,7 @@ def _observe(user: User, world: World) -> dict[str, bool]:
             "last_name": "Person",
             "agency": user.agency_id,
             "role": "referrer",
-            "password": "a-long-enough-password-123",
+            "email": "made-by-matrix@example.org",  # its set-up link goes there (no one chooses its password)
             "is_active": "on",
         },
     )

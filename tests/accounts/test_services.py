@@ -11,7 +11,7 @@ from safeguarding.accounts import services
 from safeguarding.accounts.access import raises_access
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
 from safeguarding.accounts.passwords import StrengthValidator
-from safeguarding.accounts.security.models import AccessChange, AccessChangeStatus
+from safeguarding.accounts.security.models import AccessChange, AccessChangeStatus, SetUpLink
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from tests.factories import authenticator_for, sign_in
@@ -157,15 +157,16 @@ def test_a_change_asked_for_an_account_that_changed_since_is_not_applied(make_us
 def test_a_new_account_signs_in_only_once_approved(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
     first, second = make_user(role=R.ADMINISTRATOR), make_user(role=R.ADMINISTRATOR)
     user = services.user_create(
-        acting_user=first, username="new.one", password="orbit-kettle-lantern-3",
+        acting_user=first, username="new.one", email="new.one@example.org",
         agency=agencies[AgencyKind.POLICE], role=R.INTELLIGENCE_OFFICER,
     )  # fmt: skip
-    assert not user.is_active
-    assert Client().post(reverse("accounts:sign-in"), {"username": "new.one", "password": "orbit-kettle-lantern-3"}).status_code == 200
+    assert not user.is_active and not user.has_usable_password()
+    assert not SetUpLink.objects.exists()  # no way in is sent before a second administrator approves it
     change = AccessChange.objects.get(subject=user)
     services.access_change_approve(acting_user=second, change=change)
     user.refresh_from_db()
     assert user.is_active
+    assert SetUpLink.objects.get(user=user).sent_by == second
 
 
 @pytest.mark.django_db
@@ -181,7 +182,7 @@ def test_a_new_account_with_a_field_its_column_cannot_take_is_refused_and_nothin
     before = (User.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ServiceError, match=reason) as refused:
         services.user_create(
-            acting_user=admin, username=username, password="orbit-kettle-lantern-3", agency=agencies[AgencyKind.POLICE],
+            acting_user=admin, username=username, email="new.one@example.org", agency=agencies[AgencyKind.POLICE],
             role=R.INTELLIGENCE_OFFICER, job_title="J" * (300 if field == "job_title" else 10),
         )  # fmt: skip
     assert refused.value.field == field

@@ -236,6 +236,7 @@ def test_an_administrator_sets_a_temporary_password_but_not_their_own(make_user)
     admin_user = make_user(role=Role.ADMINISTRATOR)
     admin = sign_in(Client(), admin_user)
     user = make_user()
+    authenticator_for(user)  # an account without a second factor is sent a set-up link instead
     response = admin.post(reverse("accounts:user-password", args=[user.pk]), {"password": "temporary-walrus-lamp-7"})
     assert response.status_code == 302
     assert TemporaryPassword.objects.filter(user=user).exists()

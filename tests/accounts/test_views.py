@@ -89,6 +89,10 @@ def test_deactivated_user_cannot_sign_in(make_user) -> None:  # type: ignore[no-
 
 
 def test_administrator_creates_a_user_who_can_then_sign_in(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from django.core import mail
+
     admin = Client()
     sign_in(admin, make_user(role=Role.ADMINISTRATOR))
     response = admin.post(
@@ -97,53 +101,44 @@ def test_administrator_creates_a_user_who_can_then_sign_in(make_user, agencies) 
             "username": "new.triage",
             "first_name": "New",
             "last_name": "Worker",
+            "email": "new.triage@example.org",
             "agency": agencies["council"].pk,
             "role": Role.TRIAGE_WORKER,
-            "password": "a-temporary-password-42",
             "is_active": "on",
         },
     )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(event_type=AuditEventType.USER_CREATED).exists()
-    # A new account grants access: it signs in once a second administrator approves it.
+    # A new account grants access: it is sent its way in once a second administrator approves it.
+    assert not mail.outbox
     second_admin = sign_in(Client(), make_user(role=Role.ADMINISTRATOR))
     change = AccessChange.objects.get(subject__username="new.triage")
     second_admin.post(reverse("accounts:access-approval", args=[change.pk]), {"decision": "approve"})
+    [message] = mail.outbox
+    link = re.search(r"/sign-in/set-up/\S+/", message.body)
+    assert link is not None
     client = Client()
-    signed_in = client.post(
-        reverse("accounts:sign-in"), {"username": "new.triage", "password": "a-temporary-password-42"}
-    )
-    assert signed_in.status_code == 302
-    # The temporary password is changed, and an authenticator set up, before anything else.
-    client.post(
-        reverse("accounts:password-change"),
-        {
-            "current_password": "a-temporary-password-42",
-            "new_password": "lantern-orbit-kettle-9",
-            "new_password_again": "lantern-orbit-kettle-9",
-        },
-    )
+    form = client.get(link.group(0))["Location"]
+    # The person chooses their own password, then sets up an authenticator, before anything else.
+    client.post(form, {"new_password": "lantern-orbit-kettle-9", "new_password_again": "lantern-orbit-kettle-9"})
     assert "Set up your authenticator app" in client.get(reverse("accounts:second-factor-setup")).content.decode()
     device = TOTPDevice.objects.get(user__username="new.triage")
     client.post(reverse("accounts:second-factor-setup"), {"token": code_at(device)})
     assert client.get(reverse("frontdoor:queue")).status_code == 200
+    signed_in = Client().post(reverse("accounts:sign-in"), {"username": "new.triage", "password": "lantern-orbit-kettle-9"})
+    assert signed_in.status_code == 302
 
 
-def test_short_passwords_are_refused_for_new_users(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_account_needs_an_e_mail_address_for_its_set_up_link(make_user, agencies) -> None:  # type: ignore[no-untyped-def]
     admin = Client()
     sign_in(admin, make_user(role=Role.ADMINISTRATOR))
     response = admin.post(
         reverse("accounts:user-new"),
-        {
-            "username": "weak",
-            "first_name": "W",
-            "last_name": "P",
-            "agency": agencies["council"].pk,
-            "role": "referrer",
-            "password": "short",
-        },
+        {"username": "no.address", "first_name": "W", "last_name": "P", "agency": agencies["council"].pk,
+         "role": "referrer"},
     )
-    assert response.status_code == 200 and "There is a problem" in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 200 and "There is a problem" in body and "Enter their e-mail address" in body
 
 
 def test_administrators_list_users_by_agency_role_and_status_and_download_them(make_user, agencies, settings) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ and a raised access that waits for a second administrator."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from safeguarding.accounts import services
 from safeguarding.accounts.mfa import code_at
 from safeguarding.accounts.models import AgencyKind, Role, User
 from tests.browser.conftest import HOME, assert_accessible, security_code, sign_in, sign_out
+from tests.conftest import Inbox
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,12 +40,12 @@ def test_repeated_wrong_passwords_lock_sign_in_and_the_page_says_for_how_long(pa
 
 
 def test_a_new_user_chooses_a_password_and_sets_up_an_authenticator(page: Any, agencies: dict[str, Any]) -> None:
-    admin = UserFactory(username="hub.admin", role=Role.ADMINISTRATOR, agency=agencies[AgencyKind.COUNCIL])
+    # Made on the command line (`safeguarding users add`), as the hub's first accounts are: a temporary
+    # password the operator gives. An administrator's new account is sent a set-up link instead (below).
     services.user_create(
         acting_user=None, username="new.worker", password="temporary-walrus-lamp-7",
         agency=agencies[AgencyKind.COUNCIL], role=Role.LEAD_PRACTITIONER, first_name="New", last_name="Worker",
     )  # fmt: skip
-    services.password_set_temporary(acting_user=admin, user=User.objects.get(username="new.worker"), password="temporary-walrus-lamp-7")
     _password_step(page, "new.worker", "temporary-walrus-lamp-7")
     page.wait_for_url(re.compile(r"/account/password/"))
     assert_accessible(page)
@@ -114,3 +116,46 @@ def test_a_raised_access_waits_for_a_second_administrator(page: Any, browser: An
     assert_accessible(page)
     officer.refresh_from_db()
     assert officer.role == Role.INTELLIGENCE_OFFICER
+
+
+def test_a_new_account_is_set_up_through_the_link_e_mailed_to_its_person(
+    page: Any, agencies: dict[str, Any], smtp: Inbox
+) -> None:
+    first = UserFactory(username="hub.admin", role=Role.ADMINISTRATOR, agency=agencies[AgencyKind.COUNCIL])
+    second = UserFactory(username="second.admin", role=Role.ADMINISTRATOR, agency=agencies[AgencyKind.COUNCIL])
+    user = services.user_create(
+        acting_user=first, username="new.worker", email="new.worker@example.org",
+        agency=agencies[AgencyKind.COUNCIL], role=Role.LEAD_PRACTITIONER, first_name="New", last_name="Worker",
+    )  # fmt: skip
+    services.access_change_approve(acting_user=second, change=user.access_changes.get())
+    for _ in range(100):  # the e-mail goes from the background thread
+        if smtp.messages:
+            break
+        time.sleep(0.05)
+    [(_, message)] = smtp.messages
+    link = re.search(r"https?://\S+/sign-in/set-up/\S+/", message.get_payload(decode=True).decode())
+    assert link is not None
+    page.goto("/sign-in/set-up/" + link.group(0).split("/sign-in/set-up/", 1)[1])
+    page.wait_for_url(re.compile(r"/sign-in/set-up/password/$"))
+    assert page.title().startswith("Choose your password")
+    assert_accessible(page)
+    page.get_by_label("Password", exact=True).fill("Eastwood2026!")
+    page.get_by_label("Confirm password").fill("Eastwood2026!")
+    page.get_by_role("button", name="Set password and continue").click()
+    assert "Enter a password that is harder to guess" in page.content()
+    assert_accessible(page)
+    page.get_by_label("Password", exact=True).fill("my-own-quiet-harbour-5")
+    page.get_by_label("Confirm password").fill("my-own-quiet-harbour-5")
+    page.get_by_role("button", name="Set password and continue").click()
+    page.wait_for_url(re.compile(r"/sign-in/set-up-authenticator/"))
+    device = TOTPDevice.objects.get(user__username="new.worker", confirmed=False)
+    page.get_by_label("Code from your app").fill(code_at(device))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r"/sign-in/backup-codes/"))
+    page.get_by_role("button", name="I have saved my backup codes").click()
+    page.wait_for_url(HOME)
+    sign_out(page)
+    # The link worked once.
+    page.goto("/sign-in/set-up/" + link.group(0).split("/sign-in/set-up/", 1)[1])
+    assert page.title().startswith("This set-up link does not work")
+    assert_accessible(page)

@@ -44,14 +44,6 @@ class UserForm(forms.Form):
         label="Agency", queryset=Agency.objects.filter(is_active=True), empty_label="Choose an agency"
     )
     role = forms.ChoiceField(label="Role", choices=assignable_roles, widget=forms.RadioSelect)
-    password = forms.CharField(
-        strip=False,  # a password is kept exactly as typed, spaces at either end included
-        label="Temporary password",
-        max_length=200,
-        help_text="At least 12 characters. Give it to the person by a separate, secure route.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        required=False,
-    )
     is_active = forms.BooleanField(label="Can sign in", required=False, initial=True)
     reason = forms.CharField(
         label="Reason for a change of access",
@@ -109,6 +101,32 @@ class PasswordChangeForm(forms.Form):
         max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": "Enter the new password again"},
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("new_password") and data.get("new_password_again") and data["new_password"] != data["new_password_again"]:
+            self.add_error("new_password_again", "The passwords do not match")
+        return data
+
+
+class SetUpPasswordForm(forms.Form):
+    """A person chooses their own password through the set-up link e-mailed to them."""
+
+    new_password = forms.CharField(
+        strip=False,  # a password is kept exactly as typed, spaces at either end included
+        label="Password",
+        help_text="At least 12 characters and hard to guess: 3 or more unrelated words work well",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter a password"},
+    )
+    new_password_again = forms.CharField(
+        strip=False,
+        label="Confirm password",
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter the password again"},
     )
 
     def clean(self) -> dict[str, object]:

@@ -30,6 +30,8 @@ from safeguarding.accounts.security.models import (
     AccessChange,
     AccessChangeKind,
     AccessChangeStatus,
+    SetUpLink,
+    SingleSignOnIdentity,
     TemporaryPassword,
 )
 from safeguarding.core.lists import Column, Listing, Sort, listing
@@ -141,6 +143,10 @@ def _shown(change: AccessChange, viewer: User, agencies: dict[int, str]) -> Acce
     else:
         before, after = _in_words(change.before, agencies), _in_words(change.after, agencies)
         what = [(k, before[k], after[k]) for k in before if before[k] != after[k]]
+        if change.after.get("is_active") and not change.before.get("is_active") \
+                and change.requested_by_id is not None and not change.subject.has_usable_password():
+            # The approver checks where the person's set-up link will go: it is how they will get in.
+            what.append(("Set-up link e-mailed to", "not sent", change.subject.email or "no e-mail address"))
         old_role, new_role = change.before.get("role", ""), change.after.get("role", "")
         if old_role != new_role:
             # What the approver grants, in words, not only a role's name (two roles may look alike).
@@ -168,7 +174,7 @@ def access_change_or_404(*, change_id: int, viewer: User) -> AccessChangeShown:
 def access_changes_of(*, user: User, viewer: User) -> list[AccessChangeShown]:
     """A user's changes of access, newest first (their page shows what awaits approval and what was decided)."""
     agencies = dict(Agency.objects.values_list("pk", "name"))
-    changes = AccessChange.objects.filter(subject=user).select_related("decided_by").order_by("-requested_at")[:10]
+    changes = AccessChange.objects.filter(subject=user).select_related("subject", "decided_by").order_by("-requested_at")[:10]
     return [_shown(c, viewer, agencies) for c in changes]
 
 
@@ -192,6 +198,27 @@ def backup_codes_left(user: User) -> int:
 
 def password_is_temporary(user: User) -> bool:
     return TemporaryPassword.objects.filter(user=user).exists()
+
+
+def signs_in_with_sso(user: User) -> bool:
+    return SingleSignOnIdentity.objects.filter(user=user).exists()
+
+
+def may_take_set_up_link(user: User) -> bool:
+    """An account that chooses its password through a set-up link: no second factor yet, no single
+    sign-on (its provider keeps its password)."""
+    return not signs_in_with_sso(user) and not has_second_factor(user)
+
+
+def set_up_link_latest(user: User) -> SetUpLink | None:
+    """The person's latest set-up link, for their page (when sent, to where, whether used)."""
+    return SetUpLink.objects.filter(user=user).select_related("sent_by").first()
+
+
+def password_set_by_another_without_second_factor(user: User) -> bool:
+    """A temporary password an administrator set on an account with no second factor (before set-up
+    links): the administrator could sign in first and hold the account, so it no longer signs in."""
+    return TemporaryPassword.objects.filter(user=user, set_by__isnull=False).exists() and not has_second_factor(user)
 
 
 def sign_in_step(*, user: User, second_factor_passed: bool) -> str | None:

@@ -4,19 +4,24 @@ changes their own role, agency or ability to sign in."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import unicodedata
 from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguarding.accounts import mfa
+from safeguarding.accounts import mfa, selectors
 from safeguarding.accounts.access import (
     CAPABILITY_VALUES,
     NOT_FOR_OWN_ROLES,
@@ -32,12 +37,14 @@ from safeguarding.accounts.security.models import (
     AccessChange,
     AccessChangeKind,
     AccessChangeStatus,
+    SetUpLink,
     SingleSignOnIdentity,
     TemporaryPassword,
 )
-from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
+from safeguarding.core.jobs import run_in_background
 
 
 def sign_in_recorded(*, user: User) -> None:
@@ -217,9 +224,11 @@ def agency_update(
             for user in User.objects.select_for_update().filter(agency=agency, is_active=True):
                 user.is_active = False
                 user.save(update_fields=["is_active"])
+                withdrawn = _set_up_links_withdraw(user, why="account deactivated")
                 audit_record(event_type=AuditEventType.USER_CHANGED, actor=acting_user, target_kind="user",
                              target_id=user.pk, reason=f"{agency.name} marked inactive",
-                             detail={"before": {"is_active": True}, "after": {"is_active": False}})
+                             detail={"before": {"is_active": True}, "after": {"is_active": False},
+                                     **({"set_up_links_withdrawn": withdrawn} if withdrawn else {})})
     return agency
 
 
@@ -287,7 +296,7 @@ def user_create(
     *,
     acting_user: User | None,
     username: str,
-    password: str,
+    password: str = "",
     agency: Agency | None,
     role: str,
     first_name: str = "",
@@ -299,11 +308,20 @@ def user_create(
     reason: str = "",
 ) -> User:
     """A new account. An administrator's new account grants access, so it cannot sign in until a
-    second administrator approves it; and its password, which someone else chose, must be changed at
-    the first sign-in. Accounts made by the hub itself (the demo, the command line: no acting user)
-    apply at once."""
+    second administrator approves it; no administrator chooses its password (whoever knew it could sign
+    in first and set up their own authenticator): the approval e-mails the person a set-up link to
+    choose their own. Accounts made by the hub itself (the demo, the command line: no acting user) apply
+    at once, with the password given, which must be changed at the first sign-in when temporary."""
     user_check(username=username, role=role, first_name=first_name, last_name=last_name, email=email,
                job_title=job_title)
+    if acting_user is not None and password:
+        raise ServiceError("An administrator does not choose a new account's password: the hub e-mails the "
+                           "person a link to choose their own", field="password")
+    if acting_user is not None and not email.strip():
+        raise ServiceError("Enter their e-mail address: the hub sends them a link there to choose their own "
+                           "password", field="email")
+    if acting_user is None and not password:
+        raise ServiceError("Enter a temporary password", field="password")
     if agency is not None and not agency.is_active:
         raise ServiceError(f"{agency.name} is marked inactive: its staff cannot sign in", field="agency")
     with transaction.atomic():
@@ -322,9 +340,12 @@ def user_create(
             job_title=job_title,
             is_active=not needs_approval,
         )
-        if validate:
-            validate_password(password, user)
-        user.set_password(password)
+        if needs_approval:
+            user.set_unusable_password()  # until they choose one through their set-up link
+        else:
+            if validate:
+                validate_password(password, user)
+            user.set_password(password)
         user.save()
         audit_record(
             event_type=AuditEventType.USER_CREATED,
@@ -333,7 +354,7 @@ def user_create(
             target_id=user.pk,
             detail={"username": username, "agency": agency.code if agency else None, "role": role},
         )
-        if password_is_temporary:
+        if password_is_temporary and not needs_approval:
             TemporaryPassword.objects.create(user=user, set_by=acting_user, set_at=timezone.now())
         if needs_approval:
             _access_change_request(
@@ -384,6 +405,12 @@ def user_update(
             user.agency = agency
             user.role, user.is_active = role, is_active
         user.save(update_fields=["agency", "role", "is_active", *profile])
+        # A link sent to an address no longer theirs, or to an account that can no longer sign in, stops working.
+        withdrawn = 0
+        if not user.is_active and before_access["is_active"]:
+            withdrawn = _set_up_links_withdraw(user, why="account deactivated")
+        elif before_profile["email"] != after_profile["email"]:
+            withdrawn = _set_up_links_withdraw(user, why="e-mail address changed")
         if before_profile != after_profile or (access_changed and not raising):
             audit_record(
                 event_type=AuditEventType.USER_CHANGED,
@@ -394,6 +421,7 @@ def user_update(
                 detail={
                     "before": {**before_profile, **before_access},
                     "after": {**after_profile, **_access_of(user)},
+                    **({"set_up_links_withdrawn": withdrawn} if withdrawn else {}),
                 },
             )
         if raising:
@@ -446,23 +474,35 @@ def access_change_approve(*, acting_user: User, change: AccessChange, reason: st
                 )
             if change.after["role"] != subject.role and not role_assignable(change.after["role"], lock=True):
                 raise ServiceError("The role asked for is no longer offered (it was retired). Refuse this, and ask again")
+            let_in = subject.is_active is False and change.after["is_active"] is True
             subject.role = change.after["role"]
             subject.agency_id = change.after["agency_id"]
             subject.is_active = change.after["is_active"]
             subject.save(update_fields=["role", "agency", "is_active"])
+            # A new account has no password yet: its person is e-mailed a link to choose their own.
+            if let_in and not subject.has_usable_password() and selectors.may_take_set_up_link(subject):
+                _set_up_link_issue(user=subject, sent_by=acting_user)
         else:
             removed = _second_factor_remove(subject)
             # Any session still open (a laptop lost with the phone) ends: else it would set up its own factor.
             subject.sessions_ended_at = timezone.now()
-            subject.save(update_fields=["sessions_ended_at"])
+            # A password an administrator set (before the reset) would now let them set up their own
+            # authenticator and hold the account: it stops working, and the person is sent a set-up link.
+            voided = TemporaryPassword.objects.filter(user=subject, set_by__isnull=False).delete()[0] > 0
+            if voided:
+                subject.set_unusable_password()
+            subject.save(update_fields=["sessions_ended_at", "password"])
             audit_record(
                 event_type=AuditEventType.SECOND_FACTOR_RESET,
                 actor=acting_user,
                 target_kind="user",
                 target_id=subject.pk,
                 reason=change.reason,
-                detail={"change": change.pk, "devices_removed": removed, "asked_by": change.requested_by_label},
+                detail={"change": change.pk, "devices_removed": removed, "asked_by": change.requested_by_label,
+                        **({"temporary_password_voided": True} if voided else {})},
             )
+            if voided and subject.is_active and subject.email.strip():
+                _set_up_link_issue(user=subject, sent_by=acting_user)
         change.status = AccessChangeStatus.APPROVED
         change.decided_by, change.decided_at, change.decision_reason = acting_user, timezone.now(), reason[:2000]
         change.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
@@ -532,8 +572,9 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
 
 
 def password_set_temporary(*, acting_user: User, user: User, password: str) -> None:
-    """An administrator sets a temporary password (a forgotten one); it must be changed at the next
-    sign-in. It does not touch the second factor, so it alone does not give anyone the account."""
+    """An administrator sets a temporary password (a forgotten one) for an account that has a second
+    factor; it must be changed at the next sign-in. It does not touch the second factor, so it alone does
+    not give anyone the account. An account with no second factor yet is sent a set-up link instead."""
     if user.pk == acting_user.pk:
         raise ServiceError("Change your own password on the Change your password page", field="password")
     if not has(acting_user, Capability.MANAGE_ACCOUNTS):
@@ -542,6 +583,10 @@ def password_set_temporary(*, acting_user: User, user: User, password: str) -> N
         # Their provider vouches for them; a password here would be a second way in that it does not guard.
         raise ServiceError("This person signs in through their organisation's single sign-on: their password is "
                            "reset there", field="password")
+    if not selectors.has_second_factor(user):
+        # Whoever knew the password could sign in first and set up their own authenticator.
+        raise ServiceError(f"{user.username} has no second factor yet, so no administrator may know a password "
+                           "for their account: send them a set-up link instead", field="password")
     validate_password(password, user)
     with transaction.atomic():
         user.set_password(password)
@@ -555,6 +600,189 @@ def password_set_temporary(*, acting_user: User, user: User, password: str) -> N
             target_kind="user",
             target_id=user.pk,
         )
+
+
+# --- set-up links: an account with no second factor yet gets no password from anyone -----------------
+
+SET_UP_LINK_SALT = "safeguarding.accounts.set-up-link"
+SET_UP_LINK_HOURS = 72
+
+
+class SetUpLinkRefused(ServiceError):
+    """A set-up link that does not work, with why in words for the person who opened it."""
+
+
+def set_up_link_send(*, acting_user: User, user: User) -> SetUpLink:
+    """An administrator sends (or sends again) a set-up link to a person whose account has no second
+    factor yet: e-mailed to the address on their account, it lets them choose their own password and then
+    set up their authenticator. Any earlier link stops working. Refused where a link would be a way in for
+    someone else: an account with a second factor (a temporary password is safe there), one that signs
+    in through single sign-on, one that cannot sign in, and an address the sending administrator set
+    themselves (another administrator sends it: else changing the address to one's own, then sending,
+    would hold the account)."""
+    if not has(acting_user, Capability.MANAGE_ACCOUNTS):
+        raise ServiceError("Only an administrator can send a set-up link")
+    if user.pk == acting_user.pk:
+        raise ServiceError("You cannot send yourself a set-up link. Ask another administrator")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if SingleSignOnIdentity.objects.filter(user=user).exists():
+            raise ServiceError("This person signs in through their organisation's single sign-on: the hub keeps "
+                               "no password for them")
+        if selectors.has_second_factor(user):
+            raise ServiceError(f"{user.username} already has a second factor. If they have forgotten their "
+                               "password, set a temporary password")
+        if not user.is_active:
+            raise ServiceError(f"{user.username} cannot sign in (their account awaits approval or is "
+                               "deactivated). The link is sent when another administrator lets them sign in")
+        if not user.email.strip():
+            raise ServiceError(f"No e-mail address is recorded for {user.username}. Add it, then ask another "
+                               "administrator to send the link")
+        if _address_last_set_by(user) == acting_user.pk:
+            raise ServiceError(f"You changed {user.username}'s e-mail address, so another administrator must "
+                               "send the link to it")
+        return _set_up_link_issue(user=user, sent_by=acting_user)
+
+
+def _address_last_set_by(user: User) -> int | None:
+    """The administrator who last changed the person's e-mail address, from the audit trail (None when
+    it is still the address their account was approved with)."""
+    changes = AuditEvent.objects.filter(event_type=AuditEventType.USER_CHANGED, target_kind="user",
+                                        target_id=str(user.pk)).order_by("-sequence").values("actor_id", "detail")
+    for row in changes:
+        detail = row["detail"] or {}
+        if (detail.get("before") or {}).get("email") != (detail.get("after") or {}).get("email"):
+            actor_id: int | None = row["actor_id"]
+            return actor_id
+    return None
+
+
+def _set_up_links_withdraw(user: User, *, why: str) -> int:
+    """Every link of the person's not yet used stops working (inside the caller's transaction, which
+    audits why). Returns how many."""
+    return SetUpLink.objects.filter(user=user, used_at__isnull=True, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now(), withdrawn_why=why[:200]
+    )
+
+
+def _set_up_link_issue(*, user: User, sent_by: User) -> SetUpLink:
+    """A new link for the person (inside the caller's transaction), e-mailed once it commits; earlier
+    ones are withdrawn. The link is made when the e-mail is, from this row's id and the hub's secret key:
+    neither the database nor the job queue ever holds it."""
+    now = timezone.now()
+    replaced = _set_up_links_withdraw(user, why="replaced by a newer link")
+    link = SetUpLink.objects.create(user=user, sent_by=sent_by, created_at=now, address=user.email.strip(),
+                                    expires_at=now + dt.timedelta(hours=SET_UP_LINK_HOURS))
+    audit_record(
+        event_type=AuditEventType.SET_UP_LINK_SENT,
+        actor=sent_by,
+        target_kind="user",
+        target_id=user.pk,
+        detail={"link": link.pk, "address": link.address, "expires_at": link.expires_at.isoformat(),
+                "links_replaced": replaced},
+    )
+    run_in_background(set_up_link_email_send, link.pk)
+    return link
+
+
+def set_up_link_token(link: SetUpLink) -> str:
+    """The secret part of the link's address: the row's id, signed and timestamped with the hub's key."""
+    return signing.dumps({"link": link.pk}, salt=SET_UP_LINK_SALT)
+
+
+def set_up_link_email_text(*, link: SetUpLink, url: str) -> tuple[str, str]:
+    """The e-mail's subject and body. It goes outside the hub, so it says nothing of the hub's records:
+    who the account is for, how to use the link, and until when."""
+    user = link.user
+    until = timezone.localtime(link.expires_at)  # England's time, as every date the hub shows
+    expires = f"{until.day} {until:%B %Y} at {until:%H:%M}"
+    name = user.first_name.strip() or user.username
+    body = (
+        f"Hello {name},\n\n"
+        f"An account in the Safeguarding Hub is ready for you. Your username is {user.username}.\n\n"
+        "Open this link to choose your password, then set up an authenticator app on your phone:\n\n"
+        f"{url}\n\n"
+        f"The link works once, until {expires}. Nobody else knows your password: do not share it, or this link.\n\n"
+        "If you did not expect this e-mail, do not open the link: tell your organisation's administrator.\n"
+    )
+    return "Set up your Safeguarding Hub account", body
+
+
+def set_up_link_email_send(link_id: int) -> int:
+    """The background job that e-mails a set-up link (1 when sent; 0 when the link was sent already or no
+    longer works)."""
+    link = SetUpLink.objects.select_related("user").filter(pk=link_id).first()
+    if link is None or link.sent_at is not None or link.used_at is not None or link.withdrawn_at is not None:
+        return 0
+    url = f"{settings.HUB_BASE_URL}{reverse('accounts:set-up', args=[set_up_link_token(link)])}"
+    subject, body = set_up_link_email_text(link=link, url=url)
+    EmailMessage(subject=subject, body=body, to=[link.address], from_email=settings.DEFAULT_FROM_EMAIL).send()
+    SetUpLink.objects.filter(pk=link.pk).update(sent_at=timezone.now())
+    return 1
+
+
+def set_up_link_check(*, token: str) -> SetUpLink:
+    """The link a token names, if it still works; else ``SetUpLinkRefused`` saying why."""
+    try:
+        payload = signing.loads(token, salt=SET_UP_LINK_SALT, max_age=dt.timedelta(hours=SET_UP_LINK_HOURS))
+    except signing.SignatureExpired:
+        raise SetUpLinkRefused("This link has expired. Ask your administrator to send you a new one") from None
+    except signing.BadSignature:
+        raise SetUpLinkRefused("This link is not right. Check you copied all of it from the e-mail, or ask "
+                               "your administrator to send you a new one") from None
+    link_id = payload.get("link") if isinstance(payload, dict) else None
+    link = SetUpLink.objects.select_related("user").filter(pk=link_id).first() if isinstance(link_id, int) else None
+    if link is None:
+        raise SetUpLinkRefused("This link no longer works. Ask your administrator to send you a new one")
+    user = link.user
+    if link.used_at is not None:
+        raise SetUpLinkRefused("This link has already been used. Sign in with the password chosen with it. If you "
+                               "did not use it yourself, tell your administrator now")
+    if link.withdrawn_at is not None:
+        why = ("A newer link has been sent to you: use the latest e-mail" if "replaced" in link.withdrawn_why
+               else "This link no longer works. Ask your administrator to send you a new one")
+        raise SetUpLinkRefused(why)
+    if link.expires_at <= timezone.now():
+        raise SetUpLinkRefused("This link has expired. Ask your administrator to send you a new one")
+    if (not user.is_active or SingleSignOnIdentity.objects.filter(user=user).exists()
+            or selectors.has_second_factor(user)):
+        raise SetUpLinkRefused("This link no longer works. Ask your administrator")
+    return link
+
+
+def set_up_link_refused_recorded(*, token: str, why: str) -> None:
+    link_id = None
+    with contextlib.suppress(signing.BadSignature):  # an expired link's id is still read
+        link_id = (signing.loads(token, salt=SET_UP_LINK_SALT) or {}).get("link")
+    with transaction.atomic():
+        audit_record(
+            event_type=AuditEventType.SET_UP_LINK_REFUSED,
+            actor_label="unauthenticated (a set-up link)",
+            target_kind="set_up_link",
+            target_id=str(link_id) if link_id else "not genuine",
+            detail={"why": why},
+        )
+
+
+def set_up_link_use(*, token: str, new_password: str) -> User:
+    """The person chooses their own password through their link, which then stops working. Raises
+    ``SetUpLinkRefused`` for a link that does not work, and Django's ValidationError for a password the
+    validators refuse (the link still works then)."""
+    with transaction.atomic():
+        link = set_up_link_check(token=token)
+        link = SetUpLink.objects.select_for_update().select_related("user").get(pk=link.pk)
+        if link.used_at is not None or link.withdrawn_at is not None:  # used or withdrawn a moment ago
+            raise SetUpLinkRefused("This link no longer works. Ask your administrator to send you a new one")
+        user = User.objects.select_for_update().get(pk=link.user_id)
+        validate_password(new_password, user)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        TemporaryPassword.objects.filter(user=user).delete()
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        audit_record(event_type=AuditEventType.SET_UP_LINK_USED, actor=user, target_kind="user", target_id=user.pk,
+                     detail={"link": link.pk})
+    return user
 
 
 # --- the second factor ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -31,6 +31,7 @@ from safeguarding.accounts.forms import (
     PasswordChangeForm,
     ReasonForm,
     SecurityCodeForm,
+    SetUpPasswordForm,
     SignInForm,
     TemporaryPasswordForm,
     UnlockForm,
@@ -48,7 +49,8 @@ def _next_or_home(request: HttpRequest) -> str:
     target = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
-    return target or str(settings.LOGIN_REDIRECT_URL)
+    # The setting is a URL name ("home"): as a link's address it was once relative to the page it was on.
+    return target or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _minutes(seconds: float) -> str:
@@ -91,6 +93,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if locked:  # django-axes' middleware answers with the lockout page (locked_out below)
                 return HttpResponse(status=429)
             form.add_error(None, "The username or password is not right")
+        elif selectors.password_set_by_another_without_second_factor(cast(Any, user)):
+            # An administrator knows it and the account has no second factor: it would be theirs to hold.
+            services.sign_in_failed_recorded(username=form.cleaned_data["username"])
+            form.add_error(None, "This password was set by an administrator before your account had a second "
+                                 "factor, so it no longer signs in. Ask your administrator to send you a set-up link")
         else:
             login(request, user)
             _signed_in(request)
@@ -248,6 +255,57 @@ def password_change(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- set-up links: the person chooses their own password --------------------------------------------
+
+_SET_UP_TOKEN_SESSION_KEY = "hub_set_up_token"  # noqa: S105 - the session key's name, not a secret
+
+
+@require_http_methods(["GET"])
+def set_up(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail. Opening it changes nothing (a mail filter may open it first): the
+    token is kept in the session and the browser moves to an address without it, as Django's own
+    password reset does, so it is not left in the history or sent on in a Referer."""
+    try:
+        services.set_up_link_check(token=token)
+    except services.SetUpLinkRefused as exc:
+        services.set_up_link_refused_recorded(token=token, why=str(exc))
+        return render(request, "accounts/set_up_refused.html", {"reason": str(exc)}, status=410)
+    if request.user.is_authenticated:  # someone else's session on this browser: not theirs to continue
+        logout(request)
+    request.session[_SET_UP_TOKEN_SESSION_KEY] = token
+    return redirect("accounts:set-up-password")
+
+
+@require_http_methods(["GET", "POST"])
+def set_up_password(request: HttpRequest) -> HttpResponse:
+    token = request.session.get(_SET_UP_TOKEN_SESSION_KEY, "")
+    try:
+        link = services.set_up_link_check(token=token)
+    except services.SetUpLinkRefused as exc:
+        if token:
+            services.set_up_link_refused_recorded(token=token, why=str(exc))
+        else:
+            exc = services.SetUpLinkRefused("Open the link in the e-mail the hub sent you")
+        return render(request, "accounts/set_up_refused.html", {"reason": str(exc)}, status=410)
+    form = SetUpPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.set_up_link_use(token=token, new_password=form.cleaned_data["new_password"])
+        except ValidationError as exc:
+            form.add_error("new_password", exc)
+        except services.SetUpLinkRefused as exc:
+            services.set_up_link_refused_recorded(token=token, why=str(exc))
+            return render(request, "accounts/set_up_refused.html", {"reason": str(exc)}, status=410)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.pop(_SET_UP_TOKEN_SESSION_KEY, None)
+            _signed_in(request)
+            services.sign_in_recorded(user=user)
+            messages.success(request, "Your password is set. Now set up your authenticator app")
+            return redirect("accounts:second-factor-setup")
+    return render(request, "accounts/set_up_password.html", {"form": form, "person": link.user})
+
+
 # --- single sign-on ------------------------------------------------------------------------------
 
 
@@ -384,9 +442,13 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
             "is_active": subject.is_active,
         }
     form = UserForm(request.POST or None, initial=initial)
+    if not subject:  # the set-up link goes there
+        form.fields["email"].required = True
+        form.fields["email"].help_text = ("Once another administrator approves the account, the hub e-mails a link "
+                                          "here for them to choose their own password")
+        form.fields["email"].error_messages["required"] = "Enter their e-mail address"
     if subject:
         form.fields["username"].disabled = True
-        del form.fields["password"]
         if subject.pk == acting.pk:  # refused by the service too; not offered here
             for name in ("agency", "role", "is_active"):
                 form.fields[name].disabled = True
@@ -408,12 +470,9 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
                     reason=data.get("reason", ""),
                 )
             else:
-                if not data.get("password"):
-                    raise ValidationError("Enter a temporary password")
                 subject = services.user_create(
                     acting_user=acting,
                     username=data["username"],
-                    password=data["password"],
                     agency=data["agency"],
                     role=data["role"],
                     first_name=data["first_name"],
@@ -423,8 +482,6 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
                     reason=data.get("reason", ""),
                 )
                 pending = True
-        except ValidationError as exc:
-            form.add_error("password" if "password" in form.fields else None, exc)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
@@ -442,6 +499,8 @@ def user_edit(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
         context["has_second_factor"] = selectors.has_second_factor(subject)
         context["temporary"] = selectors.password_is_temporary(subject)
         context["is_self"] = subject.pk == acting.pk
+        context["sso"] = selectors.signs_in_with_sso(subject)
+        context["set_up_link"] = selectors.set_up_link_latest(subject)
     return render(request, "accounts/user_form.html", context)
 
 
@@ -462,7 +521,27 @@ def user_temporary_password(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Temporary password set for {subject.username}")
             return redirect("accounts:user-edit", user_id=subject.pk)
-    return render(request, "accounts/user_temporary_password.html", {"form": form, "subject": subject})
+    context = {"form": form, "subject": subject, "no_second_factor": not selectors.has_second_factor(subject)}
+    return render(request, "accounts/user_temporary_password.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def user_set_up_link(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Send (again) the set-up link of a person whose account has no second factor yet."""
+    require(request.user, Capability.MANAGE_ACCOUNTS)
+    subject = selectors.user_or_404(user_id)
+    refused = ""
+    if request.method == "POST":
+        try:
+            link = services.set_up_link_send(acting_user=current_user(request), user=subject)
+        except ServiceError as exc:
+            refused = str(exc)
+        else:
+            messages.success(request, f"A set-up link is sent to {link.address}. Any earlier link no longer works")
+            return redirect("accounts:user-edit", user_id=subject.pk)
+    context = {"subject": subject, "refused": refused, "latest": selectors.set_up_link_latest(subject),
+               "hours": services.SET_UP_LINK_HOURS}
+    return render(request, "accounts/user_set_up_link.html", context)
 
 
 @require_http_methods(["GET", "POST"])

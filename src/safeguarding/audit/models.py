@@ -111,12 +111,15 @@ class AuditEventType(models.IntegerChoices):
     SSO_SIGNED_IN = 119, "Signed in through single sign-on"
     SSO_REFUSED = 120, "Single sign-on refused (no mapping, an ambiguous mapping or a deactivated account)"
     SSO_ACCOUNT_CREATED = 121, "Created an account from single sign-on"
+    SET_UP_LINK_USED = 122, "Chose their own password through a set-up link (an account with no second factor yet)"
+    SET_UP_LINK_REFUSED = 123, "A set-up link was refused (not genuine, expired, used, replaced or withdrawn)"
     ACCESS_CHANGE_REQUESTED = 510, "Asked to raise a user's access (waits for a second administrator)"
     ACCESS_CHANGE_APPROVED = 511, "Approved a change of a user's access (applied)"
     ACCESS_CHANGE_REFUSED = 512, "Refused a change of a user's access"
     SECOND_FACTOR_RESET = 513, "Reset a user's second factor (after approval)"
     ROLE_CREATED = 514, "Defined a role of the partnership's own (a name and the capabilities it grants)"
     ROLE_RETIRED = 515, "Retired a role of the partnership's own (no one held it)"
+    SET_UP_LINK_SENT = 516, "Sent a user with no second factor yet a set-up link, by e-mail, to choose their own password"
 
 
     # 1100-1299 justice: entities, links, intelligence, networks, contexts (1100-1199);

@@ -85,3 +85,30 @@ class SingleSignOnIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.subject}"
+
+
+class SetUpLink(models.Model):
+    """A single-use link e-mailed to a person whose account has no second factor yet, to choose their own
+    password: no administrator ever knows a password for such an account (whoever did could sign in first
+    and set up their own authenticator). The link itself is never stored: it is this row's id signed with
+    the hub's secret key (django.core.signing), made when the e-mail is sent. A link works once, until
+    ``expires_at``, and only while it is the person's latest (sending another withdraws it; so do
+    deactivating the account and changing its e-mail address)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="set_up_links")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    address = models.EmailField(help_text="where it was sent")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_why = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Set-up link {self.pk} for user {self.user_id}"
