@@ -17,7 +17,7 @@ from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from safeguarding.mace import selectors, services
-from safeguarding.mace.models import MinutesVersion, PoliceMinutes
+from safeguarding.mace.models import MinutesAddendum, MinutesVersion, PoliceMinutes
 from safeguarding.notifications.models import Notification
 from tests.factories import sign_in
 from tests.mace.conftest import Panel
@@ -236,3 +236,64 @@ def test_a_redraft_of_the_police_only_minutes_keeps_the_earlier_text_for_police_
     council = page(panel.practitioner, panel)
     assert "Kestrel" not in council and "Earlier drafts" not in council
     assert selectors.minutes_versions(user=panel.police_chair, meeting=panel.meeting) == []  # not the shared minutes'
+
+
+POLICE_CORRECTION = "Correction: the suspect's car is AB12 CDF, not AB12 CDE"
+
+
+@pytest.mark.parametrize(("who", "police"), MATRIX)
+def test_after_approval_the_police_add_to_their_part_in_a_police_only_addendum(  # type: ignore[no-untyped-def]
+    panel: Panel, make_user, who: str, police: bool
+) -> None:
+    """Once the minutes are locked, a correction goes beside them as an addendum, which every member
+    reads: the police's own correction needs an addendum of their part's readers only."""
+    held(panel)
+    discuss(panel)
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Plan agreed for Chloe.")
+    police_written(panel)
+    services.minutes_approve(acting_user=panel.council_chair, meeting=panel.meeting)
+    services.minutes_addendum_add(acting_user=panel.police_chair, meeting=panel.meeting, text=POLICE_CORRECTION,
+                                  police_only=True)
+    services.minutes_addendum_add(acting_user=panel.coordinator, meeting=panel.meeting, text="Shared correction")
+    reader = member(panel, make_user, who)
+
+    shown = page(reader, panel)
+
+    assert "Shared correction" in shown  # every member reads the shared addenda
+    assert (POLICE_CORRECTION in shown) is police
+    assert ("Police only: add to the police-only minutes" in shown) is police  # the box is offered to them alone
+    if police:
+        sign_in(Client(), reader).post(reverse("mace:addendum", args=[panel.meeting.pk]),
+                                       {"text": "A second police note", "police_only": "on"})
+        assert MinutesAddendum.objects.get(text="A second police note").police_only
+    else:
+        with pytest.raises(ServiceError, match="Only the police co-chair or a police member"):
+            services.minutes_addendum_add(acting_user=reader, meeting=panel.meeting, text="x", police_only=True)
+        # A form posted with the box anyway, by someone not offered it, adds nothing police-only.
+        sign_in(Client(), reader).post(reverse("mace:addendum", args=[panel.meeting.pk]),
+                                       {"text": "Posted anyway", "police_only": "on"})
+        assert not MinutesAddendum.objects.filter(text="Posted anyway", police_only=True).exists()
+
+
+def test_a_police_only_addendum_is_kept_from_a_police_member_a_seal_keeps_out(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]
+    held(panel)
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Minutes")
+    services.minutes_approve(acting_user=panel.council_chair, meeting=panel.meeting)
+    services.minutes_addendum_add(acting_user=panel.police_chair, meeting=panel.meeting, text=POLICE_CORRECTION,
+                                  police_only=True)
+    seal_naming(panel, make_user, panel.police_chair)
+    assert POLICE_CORRECTION not in page(panel.officer, panel)
+    with pytest.raises(ServiceError, match="sealed record that does not name you"):
+        services.minutes_addendum_add(acting_user=panel.officer, meeting=panel.meeting, text="x", police_only=True)
+    assert POLICE_CORRECTION in page(panel.police_chair, panel)
+
+
+def test_the_minutes_of_a_long_meeting_are_kept_whole(panel: Panel) -> None:
+    """The form takes 50,000 characters; the service refused anything over 10,000, a long agenda's minutes."""
+    held(panel)
+    long = "Discussed at length. " * 1_000  # 21,000 characters
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text=long)
+    panel.meeting.refresh_from_db()
+    assert panel.meeting.minutes == long.strip()
+    with pytest.raises(ServiceError, match="50,000 characters or fewer"):
+        services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="x" * 50_001)

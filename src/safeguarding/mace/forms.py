@@ -142,7 +142,7 @@ class PoliceMinutesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["meeting"] = forms.CharField(
             label="The meeting as a whole", widget=forms.Textarea(attrs={"rows": 5}), required=False,
-            max_length=10_000, help_text="Operations, and intelligence about suspects, vehicles and places")
+            max_length=50_000, help_text="Operations, and intelligence about suspects, vehicles and places")
         for pk, about in items:
             self.fields[f"item_{pk}"] = forms.CharField(
                 label=f"About {about}", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
@@ -157,6 +157,13 @@ class AddendumForm(forms.Form):
     text = forms.CharField(label="Addendum", widget=forms.Textarea, max_length=10_000,
                            help_text="A correction or addition, kept beside the locked minutes",
                            error_messages={"required": "Write the addendum"})
+
+    def __init__(self, *args: Any, police: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if police:  # offered to the police's members of the panel only
+            self.fields["police_only"] = forms.BooleanField(
+                label="Police only: add to the police-only minutes, read only by the police's members of the panel",
+                required=False)
 
 
 class AgendaAddForm(forms.Form):

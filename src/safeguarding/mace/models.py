@@ -160,6 +160,9 @@ class MinutesAddendum(models.Model):
     text = models.TextField()
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField()
+    police_only = models.BooleanField(
+        default=False, help_text="adds to the police-only part: read by the police's members of the panel only"
+    )
 
     class Meta:
         ordering = ["added_at", "pk"]

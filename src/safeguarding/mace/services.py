@@ -81,6 +81,7 @@ from safeguarding.people.models import Event, EventType, Person, person_referenc
 from safeguarding.screening.services import level_confirm
 
 TEXT_LIMIT = 10_000
+MINUTES_LIMIT = 50_000  # the minutes of a meeting with thirty children on its agenda, as the form allows
 
 
 def _date(day: dt.date) -> str:
@@ -92,12 +93,12 @@ def _require(user: User, capability: Capability, message: str) -> None:
         raise ServiceError(message)
 
 
-def _text(value: str, message: str, field: str | None = None) -> str:
+def _text(value: str, message: str, field: str | None = None, limit: int = TEXT_LIMIT) -> str:
     value = (value or "").strip()
     if not value:
         raise ServiceError(message, field=field)
-    if len(value) > TEXT_LIMIT:
-        raise ServiceError(f"Keep it to {TEXT_LIMIT:,} characters or fewer", field=field)
+    if len(value) > limit:
+        raise ServiceError(f"Keep it to {limit:,} characters or fewer", field=field)
     return value
 
 
@@ -443,7 +444,7 @@ def minutes_draft(*, acting_user: User, meeting: PanelMeeting, text: str) -> Pan
     if not (has(acting_user, Capability.RUN_PANEL) or acting_user.pk in meeting.chairs):
         raise ServiceError("Only the MACE coordinator or a co-chair can draft the minutes")
     _minutes_sealed_from(acting_user, meeting)
-    text = _text(text, "Write the minutes", "minutes")
+    text = _text(text, "Write the minutes", "minutes", MINUTES_LIMIT)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
         if meeting.status == MeetingStatus.SCHEDULED:
@@ -479,7 +480,7 @@ def _version_kept(
     )
 
 
-POLICE_PART_LIMIT = TEXT_LIMIT
+POLICE_PART_LIMIT = MINUTES_LIMIT
 
 
 def police_minutes_draft(
@@ -614,9 +615,17 @@ def minutes_approve(*, acting_user: User, meeting: PanelMeeting) -> PanelMeeting
     return meeting
 
 
-def minutes_addendum_add(*, acting_user: User, meeting: PanelMeeting, text: str) -> MinutesAddendum:
-    """A correction or addition to locked minutes: kept beside them, never in them."""
-    if not (has(acting_user, Capability.RUN_PANEL) or acting_user.pk in meeting.chairs):
+def minutes_addendum_add(
+    *, acting_user: User, meeting: PanelMeeting, text: str, police_only: bool = False
+) -> MinutesAddendum:
+    """A correction or addition to locked minutes: kept beside them, never in them. A police-only
+    addendum corrects or adds to the police-only part: written and read by the police's members of the
+    panel only, as that part is (``selectors.sees_police_minutes``)."""
+    if police_only:
+        if not police_member(acting_user):
+            raise ServiceError("Only the police co-chair or a police member of the panel can add to the police-only "
+                               "minutes")
+    elif not (has(acting_user, Capability.RUN_PANEL) or acting_user.pk in meeting.chairs):
         raise ServiceError("Only the MACE coordinator or a co-chair can add to the minutes")
     _minutes_sealed_from(acting_user, meeting)
     text = _text(text, "Write the addendum", "text")
@@ -625,13 +634,13 @@ def minutes_addendum_add(*, acting_user: User, meeting: PanelMeeting, text: str)
         if locked.status != MeetingStatus.LOCKED:
             raise ServiceError("The minutes are not locked yet: change the draft instead")
         addendum = MinutesAddendum.objects.create(meeting=locked, text=text, added_by=acting_user,
-                                                  added_at=timezone.now())
+                                                  added_at=timezone.now(), police_only=police_only)
         audit_record(
             event_type=AuditEventType.MINUTES_ADDENDUM,
             actor=acting_user,
             target_kind="panel_meeting",
             target_id=locked.pk,
-            detail={"addendum": addendum.pk},
+            detail={"addendum": addendum.pk, "police_only": police_only},
         )
     return addendum
 

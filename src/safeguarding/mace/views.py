@@ -87,14 +87,16 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         if police and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED) else None,
         "meeting": meeting, "rows": rows, "can_run": can_run, "is_chair": is_chair,
         "attendance": list(meeting.attendance.select_related("agency")),
-        "addenda": list(meeting.addenda.select_related("added_by")),
+        # A police-only addendum, like the part it adds to, is left off the page for anyone else.
+        "addenda": list(meeting.addenda.filter(**({} if police else {"police_only": False})).select_related("added_by")),
         "can_open_child": has(user, Capability.VIEW_PERSON),
         "minutes_form": f.MinutesForm(initial={"minutes": meeting.minutes})
         if (can_run or is_chair) and not withheld and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED)
         else None,
         "can_approve": is_chair and not withheld and meeting.status == MeetingStatus.MINUTES_DRAFTED
         and meeting.minutes_by_id != user.pk,
-        "addendum_form": f.AddendumForm() if (can_run or is_chair) and not withheld and meeting.is_locked else None,
+        "addendum_form": f.AddendumForm(police=police)
+        if (can_run or is_chair or police) and not withheld and meeting.is_locked else None,
         "add_form": f.AgendaAddForm() if can_run and meeting.status == MeetingStatus.SCHEDULED else None,
         # Contexts the panel follows (work on a place, a peer group, a vehicle) whose review falls due by
         # the meeting: listed beside the children, for those who may see networks.
@@ -275,13 +277,14 @@ def approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def addendum(request: HttpRequest, meeting_id: int) -> HttpResponse:
     user = current_user(request)
     meeting = selectors.meeting_for_user_or_404(user, meeting_id)
-    form = f.AddendumForm(request.POST)
+    form = f.AddendumForm(request.POST, police=selectors.sees_police_minutes(user, meeting))
     error: ServiceError | None = None
     if not form.is_valid():
         error = ServiceError("Write the addendum")
     else:
         try:
-            services.minutes_addendum_add(acting_user=user, meeting=meeting, text=form.cleaned_data["text"])
+            services.minutes_addendum_add(acting_user=user, meeting=meeting, text=form.cleaned_data["text"],
+                                          police_only=bool(form.cleaned_data.get("police_only")))
         except ServiceError as exc:
             error = exc
     return _back_to_meeting(request, meeting_id, error, "Addendum added beside the locked minutes")
