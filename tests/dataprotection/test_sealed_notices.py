@@ -334,3 +334,33 @@ def test_a_second_child_notice_the_seal_lets_through_to_someone_troubles_no_one(
     assert _told(named, NotificationKind.SECOND_CHILD_LINKED)
     assert not _told(other, NotificationKind.SECOND_CHILD_LINKED)
     assert not Notification.objects.filter(kind=NotificationKind.SEAL_WITHHELD).exists()
+
+
+def test_a_notice_of_police_work_a_seal_keeps_from_the_police_goes_to_no_keeper_outside_them(make_user: Any) -> None:
+    """A submission naming a car the police hold with conditions tells the police intelligence unit,
+    and tells the police's casework staff of the other child linked to it only through the police's
+    intelligence. When a seal keeps the child from every one of them, the keeper (a council officer)
+    was told instead, in notices whose subjects said what the police hold."""
+    from safeguarding.contexts.models import EntityKind, LinkNature
+    from safeguarding.contexts.services import Reported, information_submit, intelligence_record
+    from safeguarding.dataprotection.assemble import gather
+
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    other = PersonFactory(given_name="Olive", family_name="Dean")
+    intelligence_record(
+        acting_user=officer, observed_on=timezone.localdate(), source_evaluation="1", assessment="A", handling="C",
+        handling_conditions="Police only", sanitised_text="Seen in the car", source_description="CHIS 9",
+        persons=[other], reported=[Reported(kind=EntityKind.VEHICLE, value="RS19 XYZ", nature=LinkNature.VEHICLE_USED)])
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    child = _sealed_child(make_user, [worker])
+    dpo = User.objects.get(role=Role.DATA_PROTECTION_OFFICER)
+
+    information_submit(acting_user=worker, person=child, observed_on=timezone.localdate(), summary="Picked up",
+                       reported=[Reported(kind=EntityKind.VEHICLE, value="RS19 XYZ", nature=LinkNature.VEHICLE_USED)])
+
+    assert not _told(officer, NotificationKind.POLICE_HOLDING_TOUCHED)  # the seal keeps the child from him
+    assert not Notification.objects.filter(recipient=dpo).exists()
+    # Nor does the child's subject access bundle say the police were told: it is withheld as police work.
+    items, _ = gather(user=dpo, person=child)
+    assert not any("police intelligence unit" in i.title.lower() for i in items)
+    assert any(i.kind == "withheld_police" for i in items)

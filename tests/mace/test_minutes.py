@@ -149,6 +149,8 @@ def test_the_polices_words_reach_no_one_else_by_notice_audit_or_subject_access(p
     # there (as a police-owned action is); the part for the meeting as a whole is about no one child.
     withheld = [i for i in items if i.kind == "withheld_police" and "police-only minutes" in i.source]
     assert [i.title for i in withheld] == ["What the police told the panel (withheld)"]
+    # Nor do the trail's rows of writing and reading the part show in it: they are police work too.
+    assert not any("police-only part" in i.title for i in items), [i.title for i in items]
 
 
 def test_the_police_only_minutes_are_locked_with_the_minutes_and_fingerprinted(panel: Panel) -> None:

@@ -759,6 +759,7 @@ def _police_told_of_submission(submission: Submission, *, person: Person) -> int
                  f"{entity.reference}, which the police hold links to that are not shared. Open its page to "
                  "see the submission beside what the police hold, and deconflict if it touches police work.",
             link=reverse("contexts:entity", args=[entity.pk]), keep_out=names_of(person), about=person.pk,
+            tell_keeper=False,  # police work: a keeper outside the police must not learn what the police hold
         )
     audit_record(
         event_type=AuditEventType.POLICE_TOLD_OF_SUBMISSION, actor=None, target_kind="submission",
@@ -837,6 +838,8 @@ def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int
                 link=reverse("contexts:entity", args=[entity_id]),
                 keep_out=[name for p in (*newly, *named) for name in names_of(people[p])],
                 about=[*newly, *named],
+                # The police's notice may rest on what they alone hold: it goes to no keeper outside them.
+                tell_keeper=not police,
             ))
     return told
 

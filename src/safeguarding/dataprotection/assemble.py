@@ -58,6 +58,9 @@ POLICE_WORK_AUDIT = frozenset({
     AuditEventType.DISRUPTION_RECORDED, AuditEventType.DISRUPTION_OUTCOME_RECORDED,
     AuditEventType.JUSTICE_OUTCOME_RECORDED, AuditEventType.INTELLIGENCE_RECORDED,
     AuditEventType.INTELLIGENCE_SOURCE_VIEWED, AuditEventType.INTELLIGENCE_DISCLOSED, AuditEventType.INTELLIGENCE_VIEWED,
+    # Their titles say what the police hold or told the panel about the person.
+    AuditEventType.POLICE_TOLD_OF_SUBMISSION, AuditEventType.POLICE_MINUTES_DRAFTED,
+    AuditEventType.POLICE_MINUTES_VIEWED,
 })
 
 

@@ -66,6 +66,7 @@ def notify(
     keep_out: Sequence[str] = (),
     about: int | Collection[int] | None = None,
     essential: Iterable[User] | None = None,
+    tell_keeper: bool = True,
 ) -> list[Notification]:
     """Record a notification for each recipient (once each, active users only) and send them by
     e-mail after the caller's transaction commits. ``keep_out``: names (the child's full name) the
@@ -75,7 +76,9 @@ def notify(
     children); a recipient from whom a seal hides any of them is not told (the notice's page would
     answer not found, and the notice alone says a sealed child is there). ``essential``: those who had
     to hear it (all recipients when not given); when the seals keep it from every one of them, each
-    seal that kept it from any of them has its keeper told (``register_withheld_notice``)."""
+    seal that kept it from any of them has its keeper told (``register_withheld_notice``), unless
+    ``tell_keeper`` is false: a notice of police work (its kind and subject say what the police hold),
+    which goes to no one outside the police, the seal's keeper included."""
     named = _names_in(f"{subject}\n{body}", keep_out)
     if named:
         raise NamedChildError("A notification must not name the child: it carries a reference and a link only")
@@ -88,7 +91,7 @@ def notify(
     must = must or meant  # none of those it must reach is active (an agency with no manager): then all
     hidden = {pk: persons_hidden_from(user) for pk, user in (meant | must).items()} if sealed else {}
     people = {pk: user for pk, user in meant.items() if not sealed or hidden[pk].isdisjoint(sealed)}
-    if sealed and must and not must.keys() & people.keys() and _withheld:
+    if tell_keeper and sealed and must and not must.keys() & people.keys() and _withheld:
         # The seals kept it from everyone who had to hear it: each one's keeper is told instead.
         for person in sealed:
             if kept := [user for pk, user in must.items() if person in hidden[pk]]:
