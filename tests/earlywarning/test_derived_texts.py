@@ -347,3 +347,30 @@ def test_a_scan_of_the_present_writes_the_withheld_words_again_from_the_marking_
     assert "10 February" not in council and "ask the police safeguarding team" not in council
     police = _explanation_for(alert, Role.TRIAGE_WORKER, agencies[AgencyKind.POLICE])
     assert "1 February" in police and "10 February" in police and "20 February" in police
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("detail", "marked"), [
+    ({"reclassified": [], "reclassified_count": 0}, True),  # every import listed what it reclassified: none
+    ({"counts": {}}, False),  # an import recorded before imports listed them: it may have changed the marking
+    ({"reclassified": [], "reclassified_count": 1_001}, False),  # a list cut short
+])
+def test_evidence_already_held_is_marked_held_when_written_only_where_the_hub_is_sure(detail, marked) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0011: evidence held by the police now counts as held when the words were written only
+    where no import can have moved it there since; anywhere else the alert's words are withheld."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import transaction
+
+    from safeguarding.audit.models import AuditEventType
+    from safeguarding.audit.services import audit_record
+    from safeguarding.earlywarning.models import AlertEvidence
+    from tests.factories import AlertFactory
+
+    alert = AlertFactory(trigger_event__handling="C", explanation_restricted="Fuller words for the police")
+    with transaction.atomic():
+        audit_record(event_type=AuditEventType.EXTRACT_IMPORTED, actor_label="import", detail=detail)
+    import_module("safeguarding.earlywarning.migrations.0011_evidence_police_only_when_written"
+                  ).mark_evidence_held_when_written(apps, None)
+    assert AlertEvidence.objects.get(alert=alert).police_only_when_written is marked
