@@ -299,3 +299,39 @@ def test_the_minutes_of_a_long_meeting_are_kept_whole(panel: Panel) -> None:
     assert panel.meeting.minutes == long.strip()
     with pytest.raises(ServiceError, match="50,000 characters or fewer"):
         services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="x" * 50_001)
+
+
+PASTED = "Plan agreed. Operation Kestrel: the driver of AB12 CDE is the suspect"
+
+
+@pytest.mark.parametrize(("who", "police"), MATRIX)
+def test_the_police_withhold_an_earlier_draft_that_held_their_words(  # type: ignore[no-untyped-def]
+    panel: Panel, make_user, who: str, police: bool
+) -> None:
+    """The police's words pasted into the minutes every member reads, then redrafted out: the earlier
+    draft kept them before every member for good. The police withhold it; they alone still read it."""
+    held(panel)
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text=PASTED)
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Plan agreed.")
+    version = MinutesVersion.objects.get()
+    reader = member(panel, make_user, who)
+    assert PASTED in page(reader, panel)  # before: every member reads the earlier draft
+
+    if police:
+        client = sign_in(Client(), reader)
+        client.post(reverse("mace:minutes-version-withhold", args=[panel.meeting.pk, version.pk]),
+                    {"reason": "Held police words"})
+        assert PASTED in page(reader, panel) and "Held police words" in page(reader, panel)
+    else:
+        with pytest.raises(ServiceError, match="Only the police co-chair or a police member"):
+            services.minutes_version_withhold(acting_user=reader, version=version, reason="x")
+        sign_in(Client(), reader).post(reverse("mace:minutes-version-withhold", args=[panel.meeting.pk, version.pk]),
+                                       {"reason": "x"})
+        assert MinutesVersion.objects.get().withheld_at is None
+        services.minutes_version_withhold(acting_user=panel.police_chair, version=version, reason="Held police words")
+        shown = page(reader, panel)
+        assert PASTED not in shown and "Held police words" not in shown
+        assert "The police withheld this draft" in shown
+    assert AuditEvent.objects.filter(event_type=AuditEventType.MINUTES_DRAFT_WITHHELD).count() == 1
+    with pytest.raises(ServiceError, match="withheld already"):
+        services.minutes_version_withhold(acting_user=panel.police_chair, version=version, reason="Again")

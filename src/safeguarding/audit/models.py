@@ -175,6 +175,7 @@ class AuditEventType(models.IntegerChoices):
     # The police-only part (detail: the parts written, their characters, the versions kept; never the words).
     POLICE_MINUTES_DRAFTED = 916, "Drafted or redrafted the police-only part of a panel meeting's minutes"
     POLICE_MINUTES_VIEWED = 917, "Read the police-only part of a panel meeting's minutes"
+    MINUTES_DRAFT_WITHHELD = 918, "Withheld an earlier draft of the minutes from everyone outside the police"
     ACTION_CREATED = 920, "Agreed an action on a plan"
     ACTION_PROGRESS_NOTED = 921, "Added a progress note to an action"
     ACTION_COMPLETED = 922, "Completed an action"

@@ -216,6 +216,13 @@ class MinutesVersion(models.Model):
     written_at = models.DateTimeField()
     replaced_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     replaced_at = models.DateTimeField()
+    # An earlier draft of the minutes every member reads that held what the police told the panel (pasted
+    # into the wrong part, then redrafted out): the police withhold it from everyone outside them.
+    withheld_at = models.DateTimeField(null=True, blank=True)
+    withheld_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withheld_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["replaced_at", "pk"]

@@ -200,10 +200,15 @@ def minutes_versions(*, user: User, meeting: PanelMeeting) -> list[MinutesVersio
     read with it (``police_minutes``)."""
     if not sees_meetings(user) or minutes_sealed_from(user, meeting):
         return []
-    return list(
+    versions = list(
         MinutesVersion.objects.filter(meeting=meeting, police_part__isnull=True)
-        .select_related("written_by", "replaced_by").order_by("replaced_at", "pk")
+        .select_related("written_by", "replaced_by", "withheld_by").order_by("replaced_at", "pk")
     )
+    if not police_member(user):
+        for version in versions:  # a draft the police withheld: that it was, and when, and not a word of it
+            if version.withheld_at is not None:
+                version.text = version.withheld_reason = ""
+    return versions
 
 
 def agenda_item_or_404(*, user: User, meeting: PanelMeeting, item_id: int) -> AgendaItem:

@@ -483,6 +483,30 @@ def _version_kept(
 POLICE_PART_LIMIT = MINUTES_LIMIT
 
 
+def minutes_version_withhold(*, acting_user: User, version: MinutesVersion, reason: str) -> MinutesVersion:
+    """Withhold an earlier draft of the minutes every member reads from everyone outside the police: a
+    draft that held what the police told the panel, pasted into the wrong part and redrafted out, would
+    otherwise stay before every member for good. The police's members of the panel do it (they see what
+    is theirs), saying why; the draft is kept, and they still read it. Once withheld it stays withheld."""
+    meeting = version.meeting
+    _minutes_sealed_from(acting_user, meeting)
+    if not police_member(acting_user):
+        raise ServiceError("Only the police co-chair or a police member of the panel can withhold an earlier draft")
+    if version.police_part_id is not None:
+        raise ServiceError("An earlier draft of the police-only part is read by the police alone already")
+    reason = _text(reason, "Say why the draft is withheld", "reason")
+    with transaction.atomic():
+        locked = MinutesVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.withheld_at is not None:
+            raise ServiceError("That draft is withheld already")
+        locked.withheld_at, locked.withheld_by, locked.withheld_reason = timezone.now(), acting_user, reason
+        locked.save(update_fields=["withheld_at", "withheld_by", "withheld_reason"])
+        # The reason stays out of the trail's words a subject access bundle shows (it is police work).
+        audit_record(event_type=AuditEventType.MINUTES_DRAFT_WITHHELD, actor=acting_user, target_kind="panel_meeting",
+                     target_id=meeting.pk, detail={"version": locked.pk})
+    return locked
+
+
 def police_minutes_draft(
     *, acting_user: User, meeting: PanelMeeting, texts: Mapping[int | None, str]
 ) -> list[PoliceMinutes]:

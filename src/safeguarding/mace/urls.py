@@ -14,6 +14,8 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/items/<int:item_id>/", views.discuss, name="discuss"),
     path("meetings/<int:meeting_id>/minutes/", views.minutes, name="minutes"),
     path("meetings/<int:meeting_id>/police-minutes/", views.police_minutes, name="police-minutes"),
+    path("meetings/<int:meeting_id>/minutes/drafts/<int:version_id>/withhold/", views.minutes_version_withhold,
+         name="minutes-version-withhold"),
     path("meetings/<int:meeting_id>/approve/", views.approve, name="approve"),
     path("meetings/<int:meeting_id>/addendum/", views.addendum, name="addendum"),
     path("plans/", views.plan_list, name="plans"),

@@ -248,6 +248,20 @@ def police_minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 @require_POST
+def minutes_version_withhold(request: HttpRequest, meeting_id: int, version_id: int) -> HttpResponse:
+    user = current_user(request)
+    meeting = selectors.meeting_for_user_or_404(user, meeting_id)
+    version = meeting.minutes_versions.filter(pk=version_id).first()
+    if version is None:
+        raise Http404
+    try:
+        services.minutes_version_withhold(acting_user=user, version=version, reason=request.POST.get("reason", ""))
+    except ServiceError as exc:
+        return _back_to_meeting(request, meeting_id, exc, "")
+    return _back_to_meeting(request, meeting_id, None, "The earlier draft is withheld from everyone outside the police")
+
+
+@require_POST
 def approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
     user = current_user(request)
     meeting = selectors.meeting_for_user_or_404(user, meeting_id)
