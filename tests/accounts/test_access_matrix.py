@@ -193,7 +193,7 @@ class World:
     missed_child_id: int
     second_child_id: int
     new_link_alert_id: int
-    shared_vehicle_id: int
+    shared_vehicle_id: str  # its public id (Entity.public_id)
     report_p_ref: str
     report_c_ref: str
     meeting_id: int = 0
@@ -310,7 +310,7 @@ def _world(agencies: dict[str, Agency]) -> World:
         missed_record.person_id,
         second.person_id,
         next(a.pk for a in built.alerts if a.person_id == second.person_id),
-        Entity.objects.get(key="YA19ABC").pk,
+        Entity.objects.get(key="YA19ABC").public_id,
         reports[0].reference,
         reports[1].reference,
         meeting.pk,
@@ -563,7 +563,7 @@ def _observe_justice(client: Client, user: User, world: World, seen: dict[str, b
         client.get(reverse("contexts:person-json", args=[world.person_id])),
         client.get(reverse("contexts:person-csv", args=[world.person_id])),
         client.get(reverse("contexts:person", args=[world.second_child_id])),
-    ] + [client.get(reverse("contexts:entity", args=[e.pk])) for e in Entity.objects.all()]
+    ] + [client.get(reverse("contexts:entity", args=[e.public_id])) for e in Entity.objects.all()]
     assert all(p.status_code in (200, 403, 404) for p in pages)
     seen["networks: overview, entity page, a child's chart, its table and CSV"] = all(
         p.status_code == 200 for p in pages[:5]
@@ -571,7 +571,7 @@ def _observe_justice(client: Client, user: User, world: World, seen: dict[str, b
     everything = "".join(p.content.decode() for p in pages if p.status_code == 200)
     seen["networks: a police-only link in any page, chart data, table, CSV or search"] = (
         "RS19XYZ" in everything or "RS19 XYZ" in everything
-        or reverse("contexts:entity", args=[police_car.pk]) in search.content.decode()
+        or reverse("contexts:entity", args=[police_car.public_id]) in search.content.decode()
     )
     alert = client.get(reverse("earlywarning:detail", args=[world.new_link_alert_id]))
     seen["alert: a new-link alert's police-only evidence"] = "RS19XYZ" in alert.content.decode()

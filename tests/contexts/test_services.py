@@ -330,7 +330,7 @@ def test_a_submission_linking_a_second_child_to_a_vehicle_is_told_to_those_who_w
     assert dana.reference in note.body and world.child_a.reference in note.body and world.child_b.reference in note.body
     assert "Dana" not in note.body and "Amber" not in note.body and "YA19" not in note.subject + note.body
     entity = Entity.objects.get(key="YA19ABC")
-    assert note.link.endswith(f"/networks/entities/{entity.pk}/")
+    assert note.link.endswith(f"/networks/entities/{entity.public_id}/")
     assert submit("YA19 ABC") == {}  # Dana was linked to it already: nothing new
     # The other children in RS19 XYZ are known only from intelligence the police hold with conditions:
     # only the police hear that Dana is now linked to it too.
@@ -616,7 +616,7 @@ def test_the_police_intelligence_unit_hears_when_another_agency_submits_somethin
     assert [n.recipient_id for n in told] == [unit.pk]
     assert car.reference in told[0].body and world.child_b.reference in told[0].body
     assert "RS19" not in told[0].subject + told[0].body and "Bella" not in told[0].body
-    assert told[0].link.endswith(f"/networks/entities/{car.pk}/")
+    assert told[0].link.endswith(f"/networks/entities/{car.public_id}/")
     audit = AuditEvent.objects.get(event_type=AuditEventType.POLICE_TOLD_OF_SUBMISSION)
     assert audit.detail == {"entities": [car.pk], "told": [unit.pk]} and audit.actor_id is None
     assert not Notification.objects.filter(recipient__in=[worker, police_coordinator, council_officer]).filter(

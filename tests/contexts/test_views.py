@@ -42,7 +42,7 @@ def _everything(client: Client, world: World) -> str:
     ]
     assert all(page.status_code == 200 for page in pages), [p.status_code for p in pages]
     for entity in Entity.objects.all():
-        page = client.get(reverse("contexts:entity", args=[entity.pk]))
+        page = client.get(reverse("contexts:entity", args=[entity.public_id]))
         assert page.status_code in (200, 404)
         pages.append(page)
     pages.append(client.get(reverse("contexts:networks"), {"kind": "vehicle", "text": "rs19xyz"}))
@@ -171,7 +171,7 @@ def test_a_peer_group_is_an_entity_its_members_are_linked_to(make_user, world: W
     })
     group = Entity.objects.get(kind=EntityKind.PEER_GROUP)
     assert response.status_code == 302 and group.label == "Clifton Park group"
-    page = client.get(reverse("contexts:entity", args=[group.pk])).content.decode()
+    page = client.get(reverse("contexts:entity", args=[group.public_id])).content.decode()
     assert "Amber" in page and "Bella" in page
     support = _client(make_user, Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY)
     assert support.get(reverse("contexts:peer-group-new")).status_code == 403
@@ -194,10 +194,10 @@ def test_a_sealed_child_is_in_no_network_chart_or_entity_page_but_for_those_the_
     sign_in(allowed, named)
     chart_url = reverse("contexts:person-json", args=[world.child_a.pk])
     entity = Entity.objects.get(kind=EntityKind.VEHICLE, key="YA19ABC")
-    for url in (chart_url, reverse("contexts:entity", args=[entity.pk]), reverse("contexts:networks")):
+    for url in (chart_url, reverse("contexts:entity", args=[entity.public_id]), reverse("contexts:networks")):
         assert "Bella" not in other.get(url).content.decode(), url
     assert "Bella" in allowed.get(chart_url).content.decode()
-    assert "Bella" in allowed.get(reverse("contexts:entity", args=[entity.pk])).content.decode()
+    assert "Bella" in allowed.get(reverse("contexts:entity", args=[entity.public_id])).content.decode()
 
 
 def test_an_entity_page_leaves_out_a_record_that_has_moved_to_a_sealed_person_since_its_links_were_built(  # type: ignore[no-untyped-def]
@@ -219,7 +219,7 @@ def test_an_entity_page_leaves_out_a_record_that_has_moved_to_a_sealed_person_si
                     named_users=[make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)])
     entity = Entity.objects.get(kind=EntityKind.VEHICLE, key="YA19ABC")
     page = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.COUNCIL).get(
-        reverse("contexts:entity", args=[entity.pk])).content.decode()
+        reverse("contexts:entity", args=[entity.public_id])).content.decode()
     assert "Amber" in page and "Sealedsam" not in page and sealed.reference not in page
     assert _WHOM_TO_ASK in page and "more link" not in page  # nor counted among the links the police hold back
 
@@ -256,7 +256,7 @@ def test_those_who_work_on_contexts_correct_what_kind_of_place_it_is(make_user, 
     services.links_build()
     place = Entity.objects.get(kind=EntityKind.PLACE, key="S60 1AA")
     assert place.place_kind == PlaceKind.HOTEL
-    url = reverse("contexts:entity", args=[place.pk])
+    url = reverse("contexts:entity", args=[place.public_id])
     coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
     client = Client()
     sign_in(client, coordinator)
@@ -301,7 +301,7 @@ def test_a_place_first_named_by_a_police_only_record_is_shown_by_its_postcode_an
     for role, agency_kind in ((Role.MACE_COORDINATOR, AgencyKind.COUNCIL), (Role.LEAD_PRACTITIONER, AgencyKind.HEALTH),
                               (Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE)):
         client = _client(make_user, role, agency_kind)
-        pages = [client.get(reverse("contexts:entity", args=[place.pk])),
+        pages = [client.get(reverse("contexts:entity", args=[place.public_id])),
                  client.get(reverse("contexts:person-json", args=[bella.pk])),
                  client.get(reverse("contexts:person-csv", args=[bella.pk])),
                  client.get(reverse("contexts:networks"))]
@@ -373,9 +373,9 @@ def test_work_the_police_open_on_a_police_only_vehicle_stays_theirs_when_another
     _submit(nurse, world.child_b, "rs19 xyz")
     for user in (nurse, make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)):
         client = sign_in(Client(), user)
-        assert client.get(reverse("contexts:entity", args=[car.pk])).status_code == 200  # the submitter's own link
+        assert client.get(reverse("contexts:entity", args=[car.public_id])).status_code == 200  # the submitter's own link
         seen = "\n".join(client.get(url).content.decode() for url in (
-            reverse("contexts:entity", args=[car.pk]), reverse("contexts:contexts"), reverse("contexts:networks")))
+            reverse("contexts:entity", args=[car.public_id]), reverse("contexts:contexts"), reverse("contexts:networks")))
         assert "POLICE-ASSESSMENT" not in seen and case.reference not in seen and "Covert" not in seen
         assert client.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 404
     # Work another agency opens on it is its own: the police's open work neither blocks it nor is told.
@@ -401,7 +401,7 @@ def test_an_entity_page_says_the_same_to_everyone_outside_the_police_whatever_th
     client = sign_in(Client(), worker)
     police = sign_in(Client(), make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE))
     for key in ("RS19XYZ", "KX70NEW", "YA19ABC"):
-        url = reverse("contexts:entity", args=[Entity.objects.get(key=key).pk])
+        url = reverse("contexts:entity", args=[Entity.objects.get(key=key).public_id])
         page = client.get(url).content.decode()
         assert page.count('id="withheld"') == 1 and _WHOM_TO_ASK in page, key
         assert 'id="withheld"' not in police.get(url).content.decode()
@@ -437,3 +437,49 @@ def test_no_reference_or_address_of_a_report_shows_others_how_many_reports_the_p
     police = _client(make_user, Role.INTELLIGENCE_OFFICER, AgencyKind.POLICE)
     assert police.get(reverse("contexts:intelligence-detail", args=[made[1]])).status_code == 200
     assert made[1:4] == [f"INT-{year}-C-0000{n}" for n in (1, 2, 3)]
+
+
+def test_an_entity_is_addressed_and_referenced_by_a_random_id_that_says_nothing_of_its_age(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    """Before, an entity's address and reference were its primary key (/networks/entities/7/,
+    E0000007): a worker outside the police who submitted a registration beside a made-up one read
+    that the real one's id was older, so records (police-only, to them) already named it."""
+    import re
+
+    from safeguarding.contexts.models import Link
+
+    services.links_build()
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    _submit(worker, world.child_b, "RS19 XYZ")  # the police's vehicle
+    _submit(worker, world.child_b, "KX70 NEW")  # made up
+    client = sign_in(Client(), worker)
+    police = sign_in(Client(), make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE))
+    for key in ("RS19XYZ", "KX70NEW"):
+        entity = Entity.objects.get(key=key)
+        # The address by key finds nothing, for anyone; the one the reader finds by searching has no key.
+        for reader in (client, police):
+            assert reader.get(f"/networks/entities/{entity.pk}/").status_code == 404
+            assert reader.get(f"/networks/entities/{entity.pk}/open-work/").status_code == 404
+        found = client.get(reverse("contexts:networks"), {"kind": "vehicle", "text": key}).content.decode()
+        address = re.search(r'id="found-entities"><li><a class="govuk-link" href="([^"]+)"', found).group(1)  # type: ignore[union-attr]
+        page = client.get(address).content.decode()
+        assert f"/{entity.pk}/" not in address and f"E{entity.pk:07d}" not in page
+        assert re.fullmatch(r"E-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", entity.reference) and entity.reference in page
+    # Made one after another, entities are not in the order of their addresses.
+    Entity.objects.bulk_create([Entity(kind=EntityKind.PHONE, key=f"+4477009001{n:02d}", label="phone") for n in range(40)])
+    made = list(Entity.objects.order_by("pk").values_list("public_id", flat=True))
+    assert made != sorted(made) and len(set(made)) == len(made)
+    # The chart names entities by their public ids, and numbers its links afresh: no link's key, whose
+    # gaps would count the police's links, reaches the reader.
+    chart = client.get(reverse("contexts:person-json", args=[world.child_b.pk])).json()
+    entity_nodes = {n["data"]["id"] for n in chart["nodes"] if n["data"]["kind"] == "vehicle"}
+    assert entity_nodes == {f"e{e.public_id}" for e in Entity.objects.filter(links__person=world.child_b).distinct()
+                            if e.kind == EntityKind.VEHICLE} | {f"e{Entity.objects.get(key='YA19ABC').public_id}"}
+    assert all(f"/networks/entities/{n['data']['id'][1:]}/" == n["data"]["href"] for n in chart["nodes"]
+               if n["data"]["kind"] == "vehicle")
+    edges = [e["data"]["id"] for e in chart["edges"]]
+    assert edges == [f"l{i}" for i in range(1, len(edges) + 1)]
+    assert Link.objects.filter(restricted=True).exists() and len(edges) > 2
+    page = client.get(reverse("contexts:person", args=[world.child_b.pk])).content.decode()
+    assert set(re.findall(r'data-edge="([^"]+)"', page)) == set(edges)

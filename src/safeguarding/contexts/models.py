@@ -12,6 +12,8 @@ through ``root``. Nothing is moved when persons merge.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 
@@ -40,13 +42,30 @@ class PlaceKind(models.TextChoices):
     OTHER = "other", "Other place"
 
 
+# Crockford's base32 in lower case: no i, l, o or u to misread when a reference is read out or copied.
+_PUBLIC_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+PUBLIC_ID_LENGTH = 12  # 60 random bits
+
+
+def entity_public_id() -> str:
+    """A new entity's address and reference: random, so nothing about it says when the entity was
+    made, or how many were made before it."""
+    return "".join(secrets.choice(_PUBLIC_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
 class Entity(models.Model):
     """A vehicle (normalised UK registration), place (postcode, or a named location), phone (E.164)
     or peer group. ``key`` is the normalised value: two agencies' records join on it and nothing else.
 
     ``placeholder`` marks a value so many unrelated people share (a switchboard number, a hospital's
-    postcode) that it says nothing about who knows whom: it is kept and shown, but never links people."""
+    postcode) that it says nothing about who knows whom: it is kept and shown, but never links people.
 
+    ``public_id`` is how pages, addresses, charts and e-mails name it, never the primary key: the key
+    counts entities in the order they were made, so an entity's key older than one just made from a
+    made-up registration said that records (police-only ones, to a reader outside the police) already
+    named it (docs/decisions.md, "Who sees which links")."""
+
+    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=entity_public_id, editable=False)
     kind = models.CharField(max_length=20, choices=EntityKind.choices)
     key = models.CharField(max_length=200)
     label = models.CharField(max_length=300, help_text="how the entity is shown: a spaced registration, a named place")
@@ -67,7 +86,9 @@ class Entity(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"E{self.pk:07d}"
+        """As people quote it: ``E-7K3M-Q9TX-2BHD``."""
+        code = self.public_id.upper()
+        return "E-" + "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 class LinkNature(models.TextChoices):

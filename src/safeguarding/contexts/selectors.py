@@ -151,9 +151,10 @@ def entities_visible_to(user: User) -> Q:
     return ~Q(pk__in=police_only)
 
 
-def entity_for_user_or_404(user: User, entity_id: int) -> Entity:
+def entity_for_user_or_404(user: User, public_id: str) -> Entity:
+    """By its public id (``Entity.public_id``): its primary key finds nothing, for anyone."""
     return one_or_404(
-        Entity.objects.filter(entities_visible_to(user), pk=entity_id),
+        Entity.objects.filter(entities_visible_to(user), public_id=public_id),
         user=user,
         allowed=has(user, Capability.VIEW_NETWORKS),
         event_type=AuditEventType.ENTITY_VIEWED,
@@ -244,7 +245,7 @@ def entity_page(*, user: User, entity: Entity) -> EntityPage:
     people = {line.person.pk: line.person for line in lines}
     children = sorted((p for p in people.values() if p.role == PersonRole.CHILD), key=lambda p: p.pk)
     adults = sorted((p for p in people.values() if p.role != PersonRole.CHILD), key=lambda p: p.pk)
-    persons_shown(user=user, page=f"entity {entity.pk}", person_ids=people)
+    persons_shown(user=user, page=f"entity {entity.reference}", person_ids=people)
     return EntityPage(
         entity=entity, lines=lines, children=children, adults=adults,
         agencies=sorted({line.link.agency.name for line in lines}), police_view=sees_police_only_links(user),
@@ -310,7 +311,7 @@ def _label(node: int, people: dict[int, Person], entities: dict[int, Entity]) ->
         person = people.get(node // 2)
         return f"{person.full_name or 'Unnamed'} ({person.reference})" if person else person_reference(node // 2)
     entity = entities.get(node // 2)
-    return str(entity) if entity else f"E{node // 2:07d}"
+    return str(entity) if entity else "A vehicle, phone or place"
 
 
 def networks_overview(
@@ -465,13 +466,17 @@ def chart_for_person(*, user: User, person: Person, window: Window) -> Chart:
                                    reverse("contexts:person", args=[p.pk]), *counts))
         elif node % 2 == 1 and node // 2 in entities:
             e = entities[node // 2]
-            nodes.append(ChartNode(f"e{e.pk}", e.label, e.kind, reverse("contexts:entity", args=[e.pk]), *counts))
-    edges = _chart_edges(link_ids)
+            nodes.append(ChartNode(f"e{e.public_id}", e.label, e.kind, reverse("contexts:entity", args=[e.public_id]),
+                                   *counts))
     labels = {n.id: n.label for n in nodes}
-    edges = [e for e in edges if e.source in labels and e.target in labels]
-    for edge in edges:
+    keyed = sorted(((e.date, pk, e) for pk, e in _chart_edges(link_ids, {pk: e.public_id for pk, e in entities.items()})
+                    if e.source in labels and e.target in labels), key=lambda row: row[:2])
+    edges = [edge for _, _, edge in keyed]
+    # Numbered in this chart's order, never by the links' keys: the gaps between keys would count the
+    # links recorded meanwhile that the reader does not see (the police's).
+    for number, edge in enumerate(edges, start=1):
+        edge.id = f"l{number}"
         edge.source_label, edge.target_label = labels[edge.source], labels[edge.target]
-    edges.sort(key=lambda e: (e.date, e.id))
     withheld = shared_only and Link.objects.filter(
         Q(source_record__person__root=person.root_id) | Q(person__root=person.root_id), restricted=True
     ).exists()
@@ -487,12 +492,14 @@ def chart_for_person(*, user: User, person: Person, window: Window) -> Chart:
 _NATURES = dict(LinkNature.choices)
 
 
-def _chart_edges(link_ids: list[int]) -> list[ChartEdge]:
+def _chart_edges(link_ids: list[int], public_ids: Mapping[int, str]) -> list[tuple[int, ChartEdge]]:
     """The chart's links, read as values (a chart of hundreds of links is drawn from one query, not
-    from hundreds of model instances), their source said as ``_source`` says it."""
+    from hundreds of model instances), their source said as ``_source`` says it. An entity is named by
+    its public id (``public_ids``, by key); a link to one not among them is left out. Each edge comes
+    with its link's key, and without an id: the chart numbers its links."""
     agencies = {pk: (name, dict(AgencyKind.choices).get(kind, kind)) for pk, name, kind in
                 Agency.objects.values_list("pk", "name", "kind")}
-    edges = []
+    edges: list[tuple[int, ChartEdge]] = []
     rows = Link.objects.filter(pk__in=link_ids).values_list(
         "pk", "source_record__person__root_id", "person__root_id", "entity_id", "other_record__person__root_id",
         "other_person__root_id", "nature", "start", "agency_id", "source_system__code", "event__event_id",
@@ -502,7 +509,7 @@ def _chart_edges(link_ids: list[int]) -> list[ChartEdge]:
     for (pk, record_root, person_root, entity, other_record_root, other_root, nature, start, agency, system, event,
          relationship, submission, recorded_by, intelligence, grade_1, grade_2, grade_3) in rows:
         other = other_record_root or other_root
-        target = f"e{entity}" if entity else f"p{other}" if other else None
+        target = (f"e{public_ids[entity]}" if entity in public_ids else None) if entity else f"p{other}" if other else None
         if target is None:
             continue
         if event is not None:
@@ -516,10 +523,10 @@ def _chart_edges(link_ids: list[int]) -> list[ChartEdge]:
         else:
             source = f"{system or ''} record"
         name, kind = agencies[agency]
-        edges.append(ChartEdge(
-            id=f"l{pk}", source=f"p{record_root or person_root}", target=target, nature=_NATURES.get(nature, nature),
+        edges.append((pk, ChartEdge(
+            id="", source=f"p{record_root or person_root}", target=target, nature=_NATURES.get(nature, nature),
             date=timezone.localtime(start).date(), agency=name, agency_kind=kind, origin=source,
-        ))
+        )))
     return edges
 
 

@@ -758,7 +758,7 @@ def _police_told_of_submission(submission: Submission, *, person: Person) -> int
                  f"{submission.observed_on:%-d %B %Y}) linking {person_reference(person.pk)} to {kind} "
                  f"{entity.reference}, which the police hold links to that are not shared. Open its page to "
                  "see the submission beside what the police hold, and deconflict if it touches police work.",
-            link=reverse("contexts:entity", args=[entity.pk]), keep_out=names_of(person), about=person.pk,
+            link=reverse("contexts:entity", args=[entity.public_id]), keep_out=names_of(person), about=person.pk,
             tell_keeper=False,  # police work: a keeper outside the police must not learn what the police hold
         )
     audit_record(
@@ -835,7 +835,7 @@ def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int
                 subject=f"A second child linked to the same {kind}",
                 body=f"Information recorded in the hub (seen on {seen_on:%-d %B %Y}) {body}. Open the {kind}'s page "
                      "to see the links, and whether the children's plans need to change.",
-                link=reverse("contexts:entity", args=[entity_id]),
+                link=reverse("contexts:entity", args=[entity.public_id]),
                 keep_out=[name for p in (*newly, *named) for name in names_of(people[p])],
                 about=[*newly, *named],
                 # The police's notice may rest on what they alone hold: it goes to no keeper outside them.

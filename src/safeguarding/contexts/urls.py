@@ -6,8 +6,9 @@ app_name = "contexts"
 
 urlpatterns = [
     path("", views.networks, name="networks"),
-    path("entities/<int:entity_id>/", views.entity_detail, name="entity"),
-    path("entities/<int:entity_id>/open-work/", views.context_open, name="context-open"),
+    # By a random public id, never the primary key: keys count entities in the order they were made.
+    path("entities/<str:public_id>/", views.entity_detail, name="entity"),
+    path("entities/<str:public_id>/open-work/", views.context_open, name="context-open"),
     path("people/<int:person_id>/", views.person_network, name="person"),
     path("people/<int:person_id>/chart.json", views.person_network_json, name="person-json"),
     path("people/<int:person_id>/links.csv", views.person_network_csv, name="person-csv"),

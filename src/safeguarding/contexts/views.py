@@ -57,9 +57,9 @@ def networks(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def entity_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
+def entity_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = current_user(request)
-    entity = selectors.entity_for_user_or_404(user, entity_id)
+    entity = selectors.entity_for_user_or_404(user, public_id)
     correcting = request.method == "POST" and "kind-place_kind" in request.POST
     kind_form = forms.PlaceKindForm(request.POST if correcting else None, prefix="kind",
                                     initial={"place_kind": entity.place_kind}) if (
@@ -78,7 +78,7 @@ def entity_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
                 add_service_error(kind_form, exc)
             else:
                 messages.success(request, f"{entity.label} is now recorded as: {changed.get_place_kind_display()}")
-                return redirect("contexts:entity", entity_id=entity.pk)
+                return redirect("contexts:entity", public_id=entity.public_id)
     elif request.method == "POST":
         if clear_form is None:
             raise Http404
@@ -89,7 +89,7 @@ def entity_detail(request: HttpRequest, entity_id: int) -> HttpResponse:
                 add_service_error(clear_form, exc)
             else:
                 messages.success(request, f"{entity.label} now links the people it names")
-                return redirect("contexts:entity", entity_id=entity.pk)
+                return redirect("contexts:entity", public_id=entity.public_id)
     page = selectors.entity_page(user=user, entity=entity)
     return render(request, "contexts/entity.html", {
         "page": page, "entity": entity, "can_open_child": has(user, Capability.VIEW_PERSON),
@@ -276,14 +276,14 @@ def peer_group_new(request: HttpRequest) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, f"Peer group {group.label} recorded")
-            return redirect("contexts:entity", entity_id=group.pk)
+            return redirect("contexts:entity", public_id=group.public_id)
     return render(request, "contexts/peer_group_form.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
-def context_open(request: HttpRequest, entity_id: int) -> HttpResponse:
+def context_open(request: HttpRequest, public_id: str) -> HttpResponse:
     user = current_user(request)
-    entity = selectors.entity_for_user_or_404(user, entity_id)
+    entity = selectors.entity_for_user_or_404(user, public_id)
     if not has(user, Capability.WORK_CONTEXTS):
         raise Http404
     form = forms.ContextOpenForm(request.POST or None, initial={"review_due_on": forms.default_review()})

@@ -1,0 +1,50 @@
+"""The contexts room's data migrations, run forward over rows written as the schema before them held
+them (historical models), on whichever database the run is given."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("contexts", "0004_work_opened_on_a_police_only_entity_stays_police_only")]
+AFTER = [("contexts", "0006_entity_public_id_unique")]
+
+
+def _migrate(targets: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] != "contexts"]
+    return executor.loader.project_state(others + targets).apps
+
+
+def test_existing_entities_get_a_random_public_id_and_the_hubs_notices_their_new_address() -> None:
+    """Before, entities were addressed by their primary key; the migration gives each existing one a
+    random public id, a batch at a time, and points the notices' links at the new address."""
+    user = UserFactory()
+    old = _migrate(BEFORE)
+    try:
+        Entity = old.get_model("contexts", "Entity")
+        Notification = old.get_model("notifications", "Notification")
+        made = [Entity.objects.create(kind="vehicle", key=f"YA19AB{n}", label=f"YA19 AB{n}") for n in range(5)]
+        notice = Notification.objects.create(recipient_id=user.pk, kind="second_child_linked", subject="s", body="b",
+                                             link=f"/networks/entities/{made[2].pk}/", created_at=timezone.now())
+        other = Notification.objects.create(recipient_id=user.pk, kind="second_child_linked", subject="s", body="b",
+                                            link="/panel/referrals/3/", created_at=timezone.now())
+    finally:
+        new = _migrate(AFTER)
+    Entity = new.get_model("contexts", "Entity")
+    Notification = new.get_model("notifications", "Notification")
+    ids = dict(Entity.objects.values_list("pk", "public_id"))
+    assert len(ids) == 5 and len(set(ids.values())) == 5
+    assert all(re.fullmatch(r"[0-9a-hjkmnp-tv-z]{12}", code) for code in ids.values())
+    assert Notification.objects.get(pk=notice.pk).link == f"/networks/entities/{ids[made[2].pk]}/"
+    assert Notification.objects.get(pk=other.pk).link == "/panel/referrals/3/"
