@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("contexts", "0004_work_opened_on_a_police_only_entity_stays_police_only")]
 AFTER = [("contexts", "0006_entity_public_id_unique")]
+LATEST = [("contexts", "0007_police_victim_relationships_stay_with_the_police")]
 
 
 def _migrate(targets: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
@@ -41,6 +42,7 @@ def test_existing_entities_get_a_random_public_id_and_the_hubs_notices_their_new
                                             link="/panel/referrals/3/", created_at=timezone.now())
     finally:
         new = _migrate(AFTER)
+        _migrate(LATEST)
     Entity = new.get_model("contexts", "Entity")
     Notification = new.get_model("notifications", "Notification")
     ids = dict(Entity.objects.values_list("pk", "public_id"))
@@ -48,3 +50,32 @@ def test_existing_entities_get_a_random_public_id_and_the_hubs_notices_their_new
     assert all(re.fullmatch(r"[0-9a-hjkmnp-tv-z]{12}", code) for code in ids.values())
     assert Notification.objects.get(pk=notice.pk).link == f"/networks/entities/{ids[made[2].pk]}/"
     assert Notification.objects.get(pk=other.pk).link == "/panel/referrals/3/"
+
+
+def test_links_built_before_from_a_police_victim_row_and_its_pair_become_police_only(agencies) -> None:  # type: ignore[no-untyped-def]
+    """Before, a police row naming a child an adult's victim, and the police's other rows about the pair,
+    were built into shared links; the migration holds them as it holds a suspect's. Another agency's
+    record of a victim stays shared."""
+    from safeguarding.accounts.models import AgencyKind
+    from safeguarding.contexts import services
+    from safeguarding.contexts.models import Link
+    from safeguarding.people.models import Relationship
+    from tests.factories import SourceRecordFactory, SourceSystemFactory
+
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    council = SourceSystemFactory(code="council-social-care", agency=agencies[AgencyKind.COUNCIL])
+    rows = {}
+    for system in (police, council):
+        child = SourceRecordFactory(source_system=system, record_id="R-1")
+        adult = SourceRecordFactory(source_system=system, record_id="R-2", role="adult")
+        for kind in ("associate", "victim"):
+            rows[(system.code, kind)] = Relationship.objects.create(source_system=system, from_record=child,
+                                                                    to_record=adult, relationship=kind)
+    services.links_build()
+    Link.objects.update(restricted=False)  # as links were built before
+    _migrate(AFTER)
+    _migrate(LATEST)
+    held = dict(Link.objects.values_list("relationship_id", "restricted"))
+    assert held == {rows[("police-records", "associate")].pk: True, rows[("police-records", "victim")].pk: True,
+                    rows[("council-social-care", "associate")].pk: False,
+                    rows[("council-social-care", "victim")].pk: False}

@@ -413,17 +413,19 @@ def _police_extract(folder: Path, relationship: str) -> Path:
     return folder
 
 
-@pytest.fixture
-def resent_as_suspect(partnership: Partnership, tmp_path: Path) -> tuple[Person, Person]:
+@pytest.fixture(params=["suspected_perpetrator", "victim"])
+def resent_as_suspect(request, partnership: Partnership, tmp_path: Path) -> tuple[Person, Person]:  # type: ignore[no-untyped-def]
     """The police first send Darren as Amber's associate (shared with the partnership, and built into the
-    networks); their next extract sends the same two people with Darren as her suspected perpetrator."""
+    networks); their next extract sends the same two people with Darren as her suspected perpetrator, or
+    with Amber as his victim: either names him as the one the police think offended against her. (Before,
+    a police "victim" row, its link and the pair's earlier "associate" row stayed shared.)"""
     from safeguarding.exchange.importer import import_extract
 
     import_extract(_police_extract(tmp_path / "associate", "associate"))
     services.links_build()
     child, adult = (Person.objects.get(source_records__record_id=r) for r in ("NICHE-1", "NICHE-2"))
     assert Link.objects.get(nature=LinkNature.ASSOCIATE, person=child).restricted is False  # shared until now
-    import_extract(_police_extract(tmp_path / "suspect", "suspected_perpetrator"))
+    import_extract(_police_extract(tmp_path / "suspect", request.param))
     return child, adult
 
 
@@ -684,3 +686,35 @@ def test_two_reports_recorded_at_once_never_take_the_same_reference(  # type: ig
     second = record()
     assert second.reference != first.reference and second.reference.endswith("-P-00002")
     assert IntelligenceReport.objects.count() == 2
+
+
+@pytest.mark.parametrize(("system", "police_only"), [("police", True), ("council", False)])
+def test_a_police_record_naming_a_child_the_victim_of_an_adult_stays_with_the_police(  # type: ignore[no-untyped-def]
+    make_user, partnership: Partnership, system: str, police_only: bool
+) -> None:
+    """Before, only a police "suspected perpetrator" row was police-only: a police row saying Amber is
+    Darren's victim was on her single view, in the networks and their CSV for every agency, naming whom
+    the police think offended. Now it is held as a suspect row is; another agency's own record is its
+    own to share, as for suspects."""
+    from safeguarding.contexts.exporters import network_rows
+    from safeguarding.contexts.selectors import links_visible_to
+    from safeguarding.people.models import Relationship, RelationshipType
+    from safeguarding.people.selectors import police_only_among
+
+    p = partnership
+    source = p.police if system == "police" else p.council
+    _, child_record = p.person(source, "R-1", given="Amber")
+    adult, adult_record = p.person(source, "R-2", role=PersonRole.ADULT, given="Darren")
+    victim = Relationship.objects.create(source_system=source, from_record=child_record, to_record=adult_record,
+                                         relationship=RelationshipType.VICTIM)
+    services.links_build()
+    link = Link.objects.get(relationship=victim)
+    assert link.restricted is police_only
+    assert (victim.pk in police_only_among([victim])) is police_only  # the single view and subject access
+    council = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    assert Link.objects.filter(links_visible_to(council), pk=link.pk).exists() is not police_only
+    assert Link.objects.filter(links_visible_to(officer), pk=link.pk).exists()
+    shared = {row[2] for row in network_rows(include_police_only=False)}
+    assert (adult.reference in shared) is not police_only
+    assert adult.reference in {row[2] for row in network_rows(include_police_only=True)}

@@ -281,8 +281,9 @@ def test_what_the_child_said_at_a_return_home_interview_and_the_casework_are_in_
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["suspected_perpetrator", "victim"])
 def test_the_police_associate_row_of_a_pair_they_now_hold_as_suspect_and_victim_is_withheld(  # type: ignore[no-untyped-def]
-    dpo, agencies
+    dpo, agencies, kind: str
 ) -> None:
     """The police first recorded Kyle Dean as Chloe's associate, then as her suspected perpetrator. The
     earlier row is theirs too, and would tell either of them what the police now suspect: it is withheld
@@ -296,8 +297,7 @@ def test_the_police_associate_row_of_a_pair_they_now_hold_as_suspect_and_victim_
     adult = SourceRecordFactory(source_system=police, record_id="NICHE-2", given_name="Kyle", family_name="Dean",
                                 role="adult", person=adult_person)
     Relationship.objects.create(source_system=police, from_record=child_record, to_record=adult, relationship="associate")
-    Relationship.objects.create(source_system=police, from_record=child_record, to_record=adult,
-                                relationship="suspected_perpetrator")
+    Relationship.objects.create(source_system=police, from_record=child_record, to_record=adult, relationship=kind)
     Relationship.objects.create(
         source_system=council, relationship="carer",
         from_record=SourceRecordFactory(source_system=council, record_id="CS-1", person=child),

@@ -14,7 +14,7 @@ from typing import Any
 from safeguarding.contexts import keys
 from safeguarding.contexts.keys import Named
 from safeguarding.contexts.models import LinkNature, LinkOrigin
-from safeguarding.people.models import is_restricted
+from safeguarding.people.models import NAMES_AN_OFFENDER, is_restricted
 
 POLICE = "police"
 
@@ -51,8 +51,9 @@ class RelationshipRow:
     relationship: str
     start: dt.datetime
     end: dt.datetime | None
-    # The police name one of the pair the other's suspected perpetrator (``people.models.police_only_relationships``):
-    # every row of theirs about the two stays with them, whatever its kind.
+    # The police name one of the pair the other's suspected perpetrator, or the other's victim
+    # (``people.models.police_only_relationships``): every row of theirs about the two stays with them,
+    # whatever its kind.
     police_only: bool = False
 
 
@@ -170,9 +171,9 @@ def links_from_events(rows: Iterable[EventRow], built: Built, record_person: dic
 
 
 def links_from_relationships(rows: Iterable[RelationshipRow], built: Built) -> None:
-    """Relationships that make a network. A police record naming a suspected perpetrator stays with
-    the police (docs/decisions.md, "Who sees which links"), and so does every other police row about
-    the same two people."""
+    """Relationships that make a network. A police record naming a suspected perpetrator, or a victim
+    (and so the one who offended against them), stays with the police (docs/decisions.md, "Who sees
+    which links"), and so does every other police row about the same two people."""
     for row in rows:
         nature = keys.NETWORK_RELATIONSHIPS.get(row.relationship)
         if nature is None:
@@ -192,7 +193,7 @@ def links_from_relationships(rows: Iterable[RelationshipRow], built: Built) -> N
             "source_system_id": row.system_pk,
             "event_id": None,
             "relationship_id": row.pk,
-            "restricted": row.police_only or (row.relationship == "suspected_perpetrator" and row.agency_kind == POLICE),
+            "restricted": row.police_only or (row.relationship in NAMES_AN_OFFENDER and row.agency_kind == POLICE),
             "joins_networks": True,
         })
 

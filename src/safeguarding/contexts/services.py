@@ -58,11 +58,11 @@ from safeguarding.earlywarning.sources import children_under_plan
 from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import names_of, notify
 from safeguarding.people.models import (
+    NAMES_AN_OFFENDER,
     Event,
     Person,
     PersonRole,
     Relationship,
-    RelationshipType,
     SourceRecord,
     is_restricted,
     person_reference,
@@ -264,10 +264,10 @@ def links_build(*, acting_user: User | None = None, raise_alerts: bool = True) -
         )
         events, last_event, events_read = _event_rows(run.last_event_id)
         relationships, last_relationship = _relationship_rows(run.last_relationship_id)
-        # A suspect row that came in other than by an import (which follows it at once) takes the pair's
-        # links built before with it.
+        # A suspect or victim row that came in other than by an import (which follows it at once) takes the
+        # pair's links built before with it.
         links_follow_police_suspects([(r.record_pk, r.other_record_pk) for r in relationships
-                                      if r.relationship == RelationshipType.SUSPECTED_PERPETRATOR])
+                                      if r.relationship in NAMES_AN_OFFENDER])
         records = _record_rows(previous.started_at if previous else None)
         record_person = {row.record_pk: row.person_pk for row in events}
         others = {o for row in events for o in row.others}
@@ -361,7 +361,7 @@ def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
 
 def links_follow_police_suspects(pairs: Sequence[tuple[int, int]]) -> int:
     """Links built from the police's relationships between two records (``pairs``, either way round) that
-    a police record now names as suspected perpetrator and victim become police-only
+    a police record now names as suspected perpetrator, or as victim, become police-only
     (``people.models.police_only_relationships``): an "associate" link sent before the suspect row would
     otherwise stay shared, and tell everyone outside the police whom they suspect. ``links_build`` reads
     only new relationships, so the import calls this in its own transaction (``exchange.hooks``), before

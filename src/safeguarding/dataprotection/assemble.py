@@ -25,11 +25,11 @@ from safeguarding.dataprotection.sources import (
 from safeguarding.exchange.format import EVENTS, PEOPLE, RELATIONSHIPS, FileFormat
 from safeguarding.people import identity
 from safeguarding.people.models import (
+    NAMES_AN_OFFENDER,
     Event,
     Person,
     PersonRole,
     Relationship,
-    RelationshipType,
     SourceRecord,
     person_reference,
 )
@@ -244,11 +244,12 @@ def _support(person: Person) -> list[Item]:
 
 
 def _named_suspect(person: Person) -> bool:
-    """Whether a police record names this adult as a suspected perpetrator."""
+    """Whether a police record names this adult as a suspected perpetrator, or as one of a pair with a
+    victim (``people.models.NAMES_AN_OFFENDER``)."""
     ids = identity.ids_of(person)
     return person.role != PersonRole.CHILD and Relationship.objects.filter(
         Q(from_record__person__in=ids) | Q(to_record__person__in=ids),
-        relationship=RelationshipType.SUSPECTED_PERPETRATOR, source_system__agency__kind=AgencyKind.POLICE,
+        relationship__in=sorted(NAMES_AN_OFFENDER), source_system__agency__kind=AgencyKind.POLICE,
     ).exists()
 
 

@@ -31,7 +31,7 @@ _suspects_hooks: dict[str, SuspectsHook] = {}
 
 def register_suspects_hook(name: str, hook: SuspectsHook) -> None:
     """``hook(pairs)`` hears of the pairs of source records (from, to) that an import's relationships.csv
-    names as suspected perpetrator and victim: what was derived from the agency's other rows about the
+    names as suspected perpetrator or victim: what was derived from the agency's other rows about the
     same two people must follow (``people.models.police_only_relationships``)."""
     _suspects_hooks[name] = hook
 

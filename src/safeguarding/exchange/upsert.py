@@ -21,7 +21,7 @@ from safeguarding.exchange.models import IssueSeverity
 from safeguarding.exchange.staging import StagedBatch
 from safeguarding.exchange.validate import Accepted
 from safeguarding.people import identity
-from safeguarding.people.models import Event, Relationship, RelationshipType, SourceRecord, is_restricted
+from safeguarding.people.models import NAMES_AN_OFFENDER, Event, Relationship, SourceRecord, is_restricted
 
 # SourceRecord fields an extract sets, in the order they are compared and updated.
 RECORD_FIELDS = (*PEOPLE.fields, "raw")
@@ -195,7 +195,7 @@ class Upsert:
         # Events a later extract gave another type or handling code: each kept, before and after, in
         # the import's audit row (records are never reclassified silently; DOMAIN.md).
         self.reclassified: list[dict[str, Any]] = []
-        # Pairs of records (from, to) a relationships.csv row names as suspected perpetrator and victim:
+        # Pairs of records (from, to) a relationships.csv row names as suspected perpetrator or victim:
         # the rooms above make the agency's other rows about the pair follow (``hooks.suspects_named``).
         self.suspects: list[tuple[int, int]] = []
 
@@ -333,7 +333,7 @@ class Upsert:
         changed: list[dict[str, Any]] = []
         for index, from_pk, to_pk in resolved:
             self._report_warnings(batch, index)
-            if kinds[index] == RelationshipType.SUSPECTED_PERPETRATOR:
+            if kinds[index] in NAMES_AN_OFFENDER:
                 self.suspects.append((from_pk, to_pk))
             relationship = stored.get((from_pk, to_pk, kinds[index]))
             if relationship is None:

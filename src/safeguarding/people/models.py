@@ -308,16 +308,24 @@ class Relationship(models.Model):
         )
 
 
+# The kinds of relationship that say whom the police think offended against whom: a suspected
+# perpetrator, and a victim (the child is the victim of the other, who is named just as much). A police
+# row of either kind, and every other police row about the same pair, stays with the police
+# (``police_only_relationships``; docs/decisions.md, "Who sees which links").
+NAMES_AN_OFFENDER: frozenset[str] = frozenset({RelationshipType.SUSPECTED_PERPETRATOR, RelationshipType.VICTIM})
+
+
 def police_only_relationships() -> models.Q:
     """Relationships that stay with the police, as a filter on Relationship: every row about a pair of
-    records (either way round) that the police's own system names as a suspected perpetrator and
-    another. The suspect row itself, and the police's other rows about the same two people: a police
+    records (either way round) that the police's own system names as suspected perpetrator or victim
+    (``NAMES_AN_OFFENDER``): either says whom they think offended. That row itself, and the police's other
+    rows about the same two people: a police
     extract that first sent an adult as a child's "associate" and later as her suspected perpetrator
     holds both rows (relationships.csv has no id of its own, so the later row is a row of its own), and
     the earlier one, shared, would go on telling everyone outside the police whom they suspect. Both
     records of a pair are in one source system, so the pair's other rows are the police's too; another
     agency's record of the same two people is its own and stays shared."""
-    suspects = Relationship.objects.filter(relationship=RelationshipType.SUSPECTED_PERPETRATOR,
+    suspects = Relationship.objects.filter(relationship__in=sorted(NAMES_AN_OFFENDER),
                                            source_system__agency__kind=AgencyKind.POLICE)
     same_way = suspects.filter(from_record=models.OuterRef("from_record"), to_record=models.OuterRef("to_record"))
     other_way = suspects.filter(from_record=models.OuterRef("to_record"), to_record=models.OuterRef("from_record"))

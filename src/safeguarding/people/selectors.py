@@ -369,8 +369,8 @@ class PersonRecords:
 
 def police_only_among(relationships: Collection[Relationship]) -> set[int]:
     """Which of these relationships stay with the police (``police_only_relationships``): a police record
-    naming a suspected perpetrator, and the police's every other row about the same two people.
-    Police-only everywhere, subject access too. One query."""
+    naming a suspected perpetrator or a victim, and the police's every other row about the same two
+    people. Police-only everywhere, subject access too. One query."""
     if not relationships:
         return set()
     return set(Relationship.objects.filter(police_only_relationships(), pk__in=[r.pk for r in relationships])
@@ -429,8 +429,8 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
         .exclude(Q(from_record__person__in=sealed_away) | Q(to_record__person__in=sealed_away))
         .select_related("from_record__person", "to_record__person", "source_system__agency")
     )
-    # A police record naming a suspected perpetrator is police-only, as in the networks
-    # (docs/decisions.md, "Who sees which links"): a named suspect shared beyond the police risks
+    # A police record naming a suspected perpetrator, or a victim (and so who offended), is police-only,
+    # as in the networks (docs/decisions.md, "Who sees which links"): a named suspect shared beyond the police risks
     # tipping them off. So is the police's every other row about the same two people (an "associate"
     # row sent before the suspect row). Others are told only that the police hold more.
     police = sees_restricted_intelligence(user)
