@@ -483,3 +483,31 @@ def test_an_entity_is_addressed_and_referenced_by_a_random_id_that_says_nothing_
     assert Link.objects.filter(restricted=True).exists() and len(edges) > 2
     page = client.get(reverse("contexts:person", args=[world.child_b.pk])).content.decode()
     assert set(re.findall(r'data-edge="([^"]+)"', page)) == set(edges)
+
+
+def test_a_placeholders_page_tells_no_one_outside_the_police_how_many_people_the_police_link_to_it(  # type: ignore[no-untyped-def]
+    make_user, partnership
+) -> None:
+    """Before, the mark's reason said "Linked to 28 different people", counted over every link: beside
+    the two people a council worker saw, it said the police held 26 more. Now the police are told the
+    count, from the links they see; everyone else reads the same words for every placeholder."""
+    from safeguarding.people.models import EventType, Handling
+
+    p = partnership
+    for n in range(services.PLACEHOLDER_PEOPLE + 1):  # police intelligence held with conditions
+        _, record = p.person(p.police, f"NICHE-{n}")
+        p.event(record, EventType.INTELLIGENCE, handling=Handling.CONDITIONS, phone="07700 900555", days=n + 1)
+    for n in range(2):  # the council's own
+        _, record = p.person(p.council, f"LCS-{n}")
+        p.event(record, EventType.FOUND_WITH_ADULT, phone="07700 900555", days=n + 1)
+    services.links_build()
+    phone = Entity.objects.get(kind=EntityKind.PHONE)
+    assert phone.placeholder
+    url = reverse("contexts:entity", args=[phone.public_id])
+    everyone = services.PLACEHOLDER_PEOPLE + 3
+    for agency_kind in (AgencyKind.COUNCIL, AgencyKind.HEALTH):
+        page = sign_in(Client(), make_user(role=Role.MACE_COORDINATOR, agency_kind=agency_kind)).get(url).content.decode()
+        assert f"{everyone} different" not in page and "different people" not in page
+        assert "Placeholder value: a value many records share" in page
+    police = sign_in(Client(), make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE))
+    assert f"linked to {everyone} different people" in police.get(url).content.decode()

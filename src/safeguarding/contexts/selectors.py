@@ -230,6 +230,9 @@ class EntityPage:
     agencies: list[str]
     police_view: bool  # everyone else is told, for every entity alike, whom to ask
     cases: list[ContextCase]
+    # How many different people a placeholder is linked to: for the police, who see every link. Others
+    # are told none: their count beside the mark would say how many more the police hold.
+    people_linked: int | None = None
 
 
 def entity_page(*, user: User, entity: Entity) -> EntityPage:
@@ -250,6 +253,7 @@ def entity_page(*, user: User, entity: Entity) -> EntityPage:
         entity=entity, lines=lines, children=children, adults=adults,
         agencies=sorted({line.link.agency.name for line in lines}), police_view=sees_police_only_links(user),
         cases=list(entity.cases.filter(contexts_visible_to(user)).order_by("-opened_at")),
+        people_linked=len(people) if entity.placeholder and sees_police_only_links(user) else None,
     )
 
 

@@ -74,6 +74,8 @@ from safeguarding.screening.selectors import children_screened_at_risk
 # switchboard number, an "unknown" plate typed as a real one, a hospital's postcode): it never links.
 PLACEHOLDER_PEOPLE = getattr(settings, "CONTEXTS_PLACEHOLDER_PEOPLE", 25)  # an intelligence officer can clear a mark
 _CHUNK = 5000
+PLACEHOLDER_REASON = ("a value many records share (a switchboard, an unknown plate, an institution's postcode), so it "
+                      "does not link them")
 
 
 def _as_datetime(day: dt.date | None) -> dt.datetime | None:
@@ -231,10 +233,9 @@ def _mark_placeholders(entity_ids: Iterable[int]) -> list[Entity]:
         over = {row["entity_id"]: row["people"] for row in roots}
         for entity in Entity.objects.filter(pk__in=over):
             entity.placeholder = True
-            entity.placeholder_reason = (
-                f"Linked to {over[entity.pk]} different people: a value many records share (a switchboard, an "
-                f"unknown plate, an institution's postcode), so it does not link them"
-            )
+            # No number: the count is of every link, the police's too, and the reason is read by everyone.
+            # The entity's page says how many people to the police alone (``selectors.entity_page``).
+            entity.placeholder_reason = PLACEHOLDER_REASON
             entity.save(update_fields=["placeholder", "placeholder_reason"])
             found.append(entity)
     return found
