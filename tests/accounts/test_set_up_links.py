@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from safeguarding.accounts import services
+from safeguarding.accounts import selectors, services
 from safeguarding.accounts.mfa import code_at
 from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.accounts.security.models import AccessChange, SetUpLink, TemporaryPassword
@@ -403,3 +403,187 @@ def test_the_link_is_sent_over_smtp_to_the_address_on_the_account(
     assert message["Subject"] == "Set up your Safeguarding Hub account"
     assert _choose(Client(), _path(_link_in(body))).status_code == 302
     assert SetUpLink.objects.get(user=user).sent_at is not None
+
+
+# --- the address a link goes to: no single administrator chooses it and sends the way in there ---------------
+
+
+def _edit(acting: User, user: User, **changes: Any) -> AccessChange | None:
+    """``user_update`` with the account's own values but for ``changes``."""
+    user.refresh_from_db()
+    values: dict[str, Any] = {"agency": user.agency, "role": user.role, "is_active": user.is_active,
+                              "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
+                              "job_title": user.job_title}
+    return services.user_update(acting_user=acting, user=user, **{**values, **changes})
+
+
+@pytest.fixture
+def third(make_user: Any) -> User:
+    return make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL, username="third.admin")
+
+
+def test_no_administrator_changes_a_pending_new_accounts_address_and_the_approval_goes_to_the_one_asked_with(
+    admins: tuple[User, User], agencies: Any
+) -> None:
+    """The review's first finding: the approver changed the waiting account's address to their own, then approved."""
+    first, second = admins
+    user = services.user_create(acting_user=first, username="new.worker", email="nia@example.org",
+                                agency=agencies[AgencyKind.POLICE], role=Role.INTELLIGENCE_OFFICER,
+                                first_name="Nia", last_name="Worker")
+    change = AccessChange.objects.get(subject=user)
+    for who in (second, first):  # neither the approver nor the one who asked
+        with pytest.raises(ServiceError, match="awaits approval"):
+            _edit(who, user, email=f"{who.username}@evil.example")
+    _edit(second, user, job_title="Analyst")  # anything but the address still changes
+    user.refresh_from_db()
+    change.refresh_from_db()
+    assert user.email == change.address == "nia@example.org" and user.email_changed_by is None
+    # However the address came to differ (here, not through the hub's services), the approval is refused.
+    User.objects.filter(pk=user.pk).update(email="second.admin@evil.example")
+    with pytest.raises(ServiceError, match="changed since this was asked for"):
+        services.access_change_approve(acting_user=second, change=change)
+    assert not mail.outbox and not SetUpLink.objects.exists()
+    User.objects.filter(pk=user.pk).update(email="nia@example.org")
+    services.access_change_approve(acting_user=second, change=change)
+    assert [m.to for m in mail.outbox] == [["nia@example.org"]]
+
+
+def test_an_approval_page_says_where_the_link_goes_and_the_approval_is_bound_to_it(
+    admins: tuple[User, User], agencies: Any, make_user: Any
+) -> None:
+    first, second = admins
+    page = sign_in(Client(), second)
+    user = services.user_create(acting_user=first, username="new.worker", email="nia@example.org",
+                                agency=agencies[AgencyKind.COUNCIL], role=Role.TRIAGE_WORKER)
+    change = AccessChange.objects.get(subject=user)
+    address = reverse("accounts:access-approval", args=[change.pk])
+    assert "Set-up link will be e-mailed to <strong>nia@example.org</strong>" in page.get(address).content.decode()
+    # A second-factor reset that sends a link says so too; one that sends none does not.
+    lost = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="lost@example.org")
+    authenticator_for(lost)
+    reset = services.second_factor_reset_request(acting_user=first, user=lost, reason="Lost phone")
+    reset_page = reverse("accounts:access-approval", args=[reset.pk])
+    assert "Set-up link will be e-mailed" not in page.get(reset_page).content.decode()
+    # The page was loaded saying no link goes anywhere; a temporary password set since makes the approval send one.
+    services.password_set_temporary(acting_user=first, user=lost, password="temporary-walrus-lamp-7")
+    stale = page.post(reset_page, {"decision": "approve", "set_up_link_to": ""})
+    assert stale.status_code == 200 and "has changed since the page was loaded" in stale.content.decode()
+    assert "Set-up link will be e-mailed to <strong>lost@example.org</strong>" in stale.content.decode()
+    assert not mail.outbox and AccessChange.objects.get(pk=reset.pk).status == "pending"
+    assert page.post(reset_page, {"decision": "approve", "set_up_link_to": "lost@example.org"}).status_code == 302
+    assert page.post(address, {"decision": "approve", "set_up_link_to": "nia@example.org"}).status_code == 302
+    assert sorted(m.to[0] for m in mail.outbox) == ["lost@example.org", "nia@example.org"]
+
+
+def test_a_second_factor_reset_sends_no_link_to_an_address_its_asker_set(
+    admins: tuple[User, User], make_user: Any, third: User
+) -> None:
+    """The review's second finding: an administrator changed the person's address to their own, set a temporary
+    password (allowed: the person had a second factor), asked for a reset; the approver saw only 'Removed'."""
+    first, second = admins
+    victim = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE, email="pc@police.example")
+    authenticator_for(victim)
+    _edit(first, victim, email="first.admin@evil.example")
+    services.password_set_temporary(acting_user=first, user=victim, password="tangerine-otter-violin-42")
+    change = services.second_factor_reset_request(acting_user=first, user=victim, reason="Lost phone")
+    approval = sign_in(Client(), second).get(reverse("accounts:access-approval", args=[change.pk])).content.decode()
+    assert "Set-up link will be e-mailed to <strong>first.admin@evil.example</strong>" in approval
+    assert "You cannot approve this" in approval and "first.admin changed" in approval
+    for approver in (second, third):
+        with pytest.raises(ServiceError, match=r"first\.admin changed .* e-mail address and asked for this change"):
+            services.access_change_approve(acting_user=approver, change=change)
+    victim.refresh_from_db()
+    assert selectors.has_second_factor(victim) and not mail.outbox and not SetUpLink.objects.exists()
+    # Nor does the asker change the address once asked: the approval is bound to the one asked with.
+    services.access_change_refuse(acting_user=second, change=change, reason="Not their address")
+    _edit(second, victim, email="pc@police.example")
+    change = services.second_factor_reset_request(acting_user=first, user=victim, reason="Lost phone")
+    with pytest.raises(ServiceError, match="awaits approval"):
+        _edit(first, victim, email="first.admin@evil.example")
+    # The address second.admin set: asked by first.admin, second.admin may not approve; third.admin may.
+    with pytest.raises(ServiceError, match="You changed"):
+        services.access_change_approve(acting_user=second, change=change)
+    services.access_change_approve(acting_user=third, change=change)
+    assert [m.to for m in mail.outbox] == [["pc@police.example"]]
+    assert SetUpLink.objects.get(user=victim).sent_by == third
+
+
+def test_a_reactivation_sends_no_link_to_an_address_its_asker_or_approver_set(
+    admins: tuple[User, User], make_user: Any, third: User
+) -> None:
+    first, second = admins
+    person = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE, email="pc@police.example")
+    person.set_unusable_password()
+    person.save()
+    _edit(first, person, is_active=False)  # lowering: applies at once
+    # The one who asks changes the address (in the same form, or before): no approval sends the link there.
+    change = _edit(first, person, is_active=True, email="first.admin@evil.example")
+    assert change is not None
+    for approver in (second, third):
+        with pytest.raises(ServiceError, match=r"first\.admin changed"):
+            services.access_change_approve(acting_user=approver, change=change)
+    services.access_change_refuse(acting_user=first, change=change, reason="Withdrawn")
+    # The approver changed it: they may not approve; another, who did neither, may.
+    change = _edit(first, person, is_active=True)
+    assert change is not None
+    services.access_change_refuse(acting_user=first, change=change, reason="The address first")
+    _edit(second, person, email="second.admin@evil.example")
+    change = _edit(first, person, is_active=True)
+    assert change is not None
+    with pytest.raises(ServiceError, match="You changed"):
+        services.access_change_approve(acting_user=second, change=change)
+    assert not mail.outbox
+    services.access_change_approve(acting_user=third, change=change)
+    assert [m.to for m in mail.outbox] == [["second.admin@evil.example"]]  # third.admin was shown it, and chose
+
+
+def test_an_approval_that_would_send_a_link_to_no_address_is_refused(
+    admins: tuple[User, User], make_user: Any
+) -> None:
+    first, second = admins
+    person = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="", is_active=False)
+    person.set_unusable_password()
+    person.save()
+    change = _edit(first, person, is_active=True)
+    assert change is not None
+    with pytest.raises(ServiceError, match="No e-mail address"):
+        services.access_change_approve(acting_user=second, change=change)
+    person.refresh_from_db()
+    assert not person.is_active and not SetUpLink.objects.exists()
+
+
+def test_changing_the_address_after_the_link_is_sent_withdraws_it_and_its_changer_cannot_send_another(
+    admins: tuple[User, User], agencies: Any
+) -> None:
+    first, second = admins
+    user = _new_account(first, second, agencies[AgencyKind.COUNCIL])
+    link = _last_link()
+    _edit(second, user, email="second.admin@evil.example")  # the approver, after approving
+    assert _choose(Client(), link).status_code == 410
+    with pytest.raises(ServiceError, match="You changed"):
+        services.set_up_link_send(acting_user=second, user=user)
+    assert len(mail.outbox) == 1
+    user.refresh_from_db()
+    assert user.email_changed_by == second
+    # first.admin, shown the address on the page that sends it, may.
+    assert services.set_up_link_send(acting_user=first, user=user).address == "second.admin@evil.example"
+
+
+def test_who_changed_an_address_before_the_hub_recorded_it_is_read_from_the_audit_trail(
+    admins: tuple[User, User], make_user: Any
+) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    first, second = admins
+    person = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="p@example.org")
+    _edit(first, person, email="first@example.org")
+    _edit(second, person, job_title="Analyst")  # not a change of address
+    other = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="o@example.org")
+    User.objects.update(email_changed_by=None, email_changed_at=None)
+    import_module("safeguarding.accounts.migrations.0005_email_changed_by").fill_from_the_audit_trail(apps, None)
+    person.refresh_from_db()
+    other.refresh_from_db()
+    assert person.email_changed_by == first and person.email_changed_at is not None
+    assert other.email_changed_by is None

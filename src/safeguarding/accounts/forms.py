@@ -170,6 +170,8 @@ class AccessDecisionForm(forms.Form):
         required=False,
         widget=forms.Textarea,
     )
+    # Where the page said approving it e-mails a set-up link ("" for nowhere): the approval is bound to it.
+    set_up_link_to = forms.CharField(required=False, widget=forms.HiddenInput, max_length=254)
 
 
 class UnlockForm(forms.Form):

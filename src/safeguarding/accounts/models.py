@@ -98,6 +98,12 @@ class User(AbstractUser):
     # Set when the person's sessions must end though their password has not changed (their second factor
     # reset: a session left open on a stolen laptop would set up its own). Part of the session's check.
     sessions_ended_at = models.DateTimeField(null=True, blank=True)
+    # Who last changed the e-mail address after the account was made, and when: a set-up link goes to
+    # that address, so neither that administrator nor a change they asked for may send one to it. None: the
+    # address is as the account was made (the administrator who made it asked for its approval, and the
+    # second saw the address), or made by the hub itself (single sign-on, the command line).
+    email_changed_by = models.ForeignKey("User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    email_changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

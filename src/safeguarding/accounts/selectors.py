@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from axes.models import AccessAttempt
@@ -118,6 +118,10 @@ class AccessChangeShown:
     change: AccessChange
     what: list[tuple[str, str, str]]  # (field, before, after) in words
     may_decide: bool  # the viewer may approve it (not the one who asked, not the person changed)
+    # Where approving it e-mails a set-up link ("" where it sends none), and why the viewer's approval
+    # would be refused for that link; worked out for the approval page only (None elsewhere).
+    set_up_link_to: str | None = None
+    set_up_link_barrier: str | None = None
 
 
 def _in_words(values: dict[str, Any], agencies: dict[int, str]) -> dict[str, str]:
@@ -143,10 +147,6 @@ def _shown(change: AccessChange, viewer: User, agencies: dict[int, str]) -> Acce
     else:
         before, after = _in_words(change.before, agencies), _in_words(change.after, agencies)
         what = [(k, before[k], after[k]) for k in before if before[k] != after[k]]
-        if change.after.get("is_active") and not change.before.get("is_active") \
-                and change.requested_by_id is not None and not change.subject.has_usable_password():
-            # The approver checks where the person's set-up link will go: it is how they will get in.
-            what.append(("Set-up link e-mailed to", "not sent", change.subject.email or "no e-mail address"))
         old_role, new_role = change.before.get("role", ""), change.after.get("role", "")
         if old_role != new_role:
             # What the approver grants, in words, not only a role's name (two roles may look alike).
@@ -167,8 +167,14 @@ def access_changes_pending(*, viewer: User) -> list[AccessChangeShown]:
 
 
 def access_change_or_404(*, change_id: int, viewer: User) -> AccessChangeShown:
+    """One change, for its approval page: with where approving it e-mails a set-up link (the approver
+    checks it, and the approval is bound to it: it is how the person, or someone else, will get in)."""
     change = get_object_or_404(AccessChange.objects.select_related("subject", "decided_by"), pk=change_id)
-    return _shown(change, viewer, dict(Agency.objects.values_list("pk", "name")))
+    shown = _shown(change, viewer, dict(Agency.objects.values_list("pk", "name")))
+    if not set_up_link_on_approval(change, change.subject):
+        return replace(shown, set_up_link_to="")
+    return replace(shown, set_up_link_to=change.address if change.address is not None else change.subject.email.strip(),
+                   set_up_link_barrier=set_up_link_barrier(user=change.subject, sent_by=viewer, change=change))
 
 
 def access_changes_of(*, user: User, viewer: User) -> list[AccessChangeShown]:
@@ -208,6 +214,46 @@ def may_take_set_up_link(user: User) -> bool:
     """An account that chooses its password through a set-up link: no second factor yet, no single
     sign-on (its provider keeps its password)."""
     return not signs_in_with_sso(user) and not has_second_factor(user)
+
+
+def set_up_link_on_approval(change: AccessChange, subject: User) -> bool:
+    """Whether approving the change (not yet applied) e-mails the person a set-up link: letting in an
+    account that has no password yet and takes a link (a new one, or one deactivated before choosing one),
+    or resetting the second factor of an account whose password an administrator set (voided then)."""
+    if change.status != AccessChangeStatus.PENDING:
+        return False
+    if change.kind == AccessChangeKind.SECOND_FACTOR_RESET:
+        return subject.is_active and TemporaryPassword.objects.filter(user=subject, set_by__isnull=False).exists()
+    let_in = not subject.is_active and bool((change.after or {}).get("is_active"))
+    return let_in and not subject.has_usable_password() and may_take_set_up_link(subject)
+
+
+def set_up_link_barrier(*, user: User, sent_by: User, change: AccessChange | None = None) -> str | None:
+    """Why a set-up link sent by ``sent_by`` (approving ``change``, if it is an approval that sends one)
+    may not go to the person's address, in words; None when it may. The address is the way into an
+    account with no second factor yet, so it must not be one that administrator chose: not an address they
+    changed themselves, nor one changed by whoever asked for the change that sends it, nor one changed
+    since the change was asked for (the approver was shown the address it was asked with)."""
+    address, changer = user.email.strip(), user.email_changed_by_id
+    if change is not None:
+        if change.address is None:
+            return ("This change was asked for before the hub recorded the address its set-up link goes to: "
+                    "refuse it, and ask again")
+        if change.address != address:
+            return (f"{user.username}'s e-mail address has changed since this was asked for (from {change.address or 'none'} "
+                    f"to {address or 'none'}): refuse it, and ask again")
+    if not address:
+        then = "refuse this, add it, and ask again" if change is not None else \
+            "add it, then ask another administrator to send the link"
+        return f"No e-mail address is recorded for {user.username}: {then}"
+    if changer is not None and changer == sent_by.pk:
+        then = "approve this (its set-up link goes there)" if change is not None else "send the link to it"
+        return f"You changed {user.username}'s e-mail address, so another administrator must {then}"
+    if change is not None and changer is not None and changer == change.requested_by_id:
+        return (f"{change.requested_by_label} changed {user.username}'s e-mail address and asked for this change, "
+                "so its set-up link may not go to that address: refuse it. An administrator who did not change the "
+                "address may ask for it again, for a third to approve")
+    return None
 
 
 def set_up_link_latest(user: User) -> SetUpLink | None:

@@ -41,7 +41,7 @@ from safeguarding.accounts.security.models import (
     SingleSignOnIdentity,
     TemporaryPassword,
 )
-from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.jobs import run_in_background
@@ -262,6 +262,7 @@ def _access_change_request(
         reason=reason[:2000],
         before=before,
         after=after,
+        address=subject.email.strip(),
     )
     audit_record(
         event_type=AuditEventType.ACCESS_CHANGE_REQUESTED,
@@ -270,7 +271,7 @@ def _access_change_request(
         target_kind="user",
         target_id=subject.pk,
         reason=reason,
-        detail={"change": change.pk, "kind": kind, "before": before, "after": after},
+        detail={"change": change.pk, "kind": kind, "before": before, "after": after, "address": change.address},
     )
     return change
 
@@ -383,28 +384,47 @@ def user_update(
 ) -> AccessChange | None:
     """Names and job title change at once. A change of access that lowers it (a role with fewer
     capabilities, deactivating) applies at once; one that raises it is recorded as pending and
-    returned, for a second administrator to approve. No one changes their own access."""
-    before_access = _access_of(user)
+    returned, for a second administrator to approve. No one changes their own access.
+
+    The e-mail address is where a set-up link goes, so it is the way into an account with no second
+    factor yet: it does not change while a change of the account's access awaits approval (the approval
+    is bound to the address it was asked with), and who changed it is recorded on the account, so that
+    neither they nor a change they ask for sends a link to it (``_set_up_link_issue``)."""
     after_access = {"role": role, "agency_id": agency.pk if agency else None, "is_active": is_active}
-    access_changed = before_access != after_access
-    if access_changed and user.pk == acting_user.pk:
-        raise ServiceError(
-            "You cannot change your own role, agency or whether you can sign in. Ask another administrator"
-        )
+    own_access = "You cannot change your own role, agency or whether you can sign in. Ask another administrator"
+    if _access_of(user) != after_access and user.pk == acting_user.pk:
+        raise ServiceError(own_access)
     if not has(acting_user, Capability.MANAGE_ACCOUNTS):
         raise ServiceError("Only an administrator can change users")
     with transaction.atomic():
+        # The row as it is now, locked (an approval locks it too): no change of access is approved between
+        # the check below and this change of address, nor applied to a copy read before it.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").get()
+        user.refresh_from_db()
+        before_access = _access_of(user)
+        access_changed = before_access != after_access
+        if access_changed and user.pk == acting_user.pk:
+            raise ServiceError(own_access)
         if role != user.role and not role_assignable(role, lock=True):
             raise ServiceError("Choose a role the hub offers", field="role")
         profile = ("first_name", "last_name", "email", "job_title")
         before_profile = {f: getattr(user, f) for f in profile}
+        email_changed = email != user.email
+        if email_changed and AccessChange.objects.filter(subject=user, status=AccessChangeStatus.PENDING).exists():
+            raise ServiceError(f"A change for {user.username} awaits approval, and a set-up link its approval sends "
+                               "goes to the address it was asked with: change the e-mail address once it is approved "
+                               "or refused", field="email")
         user.first_name, user.last_name, user.email, user.job_title = first_name, last_name, email, job_title
         after_profile = {f: getattr(user, f) for f in profile}
+        changed_fields = ["agency", "role", "is_active", *profile]
+        if email_changed:
+            user.email_changed_by, user.email_changed_at = acting_user, timezone.now()
+            changed_fields += ["email_changed_by", "email_changed_at"]
         raising = access_changed and raises_access(before=before_access, after=after_access)
         if access_changed and not raising:
             user.agency = agency
             user.role, user.is_active = role, is_active
-        user.save(update_fields=["agency", "role", "is_active", *profile])
+        user.save(update_fields=changed_fields)
         # A link sent to an address no longer theirs, or to an account that can no longer sign in, stops working.
         withdrawn = 0
         if not user.is_active and before_access["is_active"]:
@@ -460,13 +480,26 @@ def _pending_locked(change: AccessChange) -> AccessChange:
     return locked
 
 
-def access_change_approve(*, acting_user: User, change: AccessChange, reason: str = "") -> AccessChange:
+def access_change_approve(
+    *, acting_user: User, change: AccessChange, reason: str = "", set_up_link_to: str | None = None
+) -> AccessChange:
     """A second administrator approves: the change is applied now, if the account is still as it was
-    when the change was asked for."""
+    when the change was asked for, its e-mail address included (a set-up link the approval sends goes
+    there). ``set_up_link_to`` is where the approval page said a link would go ("" for nowhere): the
+    approval is refused if that is no longer so (None: not from a page)."""
     with transaction.atomic():
         change = _pending_locked(change)
         _second_administrator_check(acting_user=acting_user, change=change)
         subject = User.objects.select_for_update().get(pk=change.subject_id)
+        if change.address is not None and subject.email.strip() != change.address:
+            raise ServiceError(f"{subject.username}'s e-mail address has changed since this was asked for. "
+                               "Refuse it, and ask again")
+        sends_link = selectors.set_up_link_on_approval(change, subject)
+        if set_up_link_to is not None and set_up_link_to != ((change.address or "") if sends_link else ""):
+            raise ServiceError("Where this approval e-mails a set-up link has changed since the page was loaded. "
+                               "Look at it again")
+        if sends_link and (barrier := selectors.set_up_link_barrier(user=subject, sent_by=acting_user, change=change)):
+            raise ServiceError(barrier)
         if change.kind == AccessChangeKind.ACCESS:
             if _access_of(subject) != change.before:
                 raise ServiceError(
@@ -474,14 +507,13 @@ def access_change_approve(*, acting_user: User, change: AccessChange, reason: st
                 )
             if change.after["role"] != subject.role and not role_assignable(change.after["role"], lock=True):
                 raise ServiceError("The role asked for is no longer offered (it was retired). Refuse this, and ask again")
-            let_in = subject.is_active is False and change.after["is_active"] is True
             subject.role = change.after["role"]
             subject.agency_id = change.after["agency_id"]
             subject.is_active = change.after["is_active"]
             subject.save(update_fields=["role", "agency", "is_active"])
             # A new account has no password yet: its person is e-mailed a link to choose their own.
-            if let_in and not subject.has_usable_password() and selectors.may_take_set_up_link(subject):
-                _set_up_link_issue(user=subject, sent_by=acting_user)
+            if sends_link:
+                _set_up_link_issue(user=subject, sent_by=acting_user, change=change)
         else:
             removed = _second_factor_remove(subject)
             # Any session still open (a laptop lost with the phone) ends: else it would set up its own factor.
@@ -501,8 +533,8 @@ def access_change_approve(*, acting_user: User, change: AccessChange, reason: st
                 detail={"change": change.pk, "devices_removed": removed, "asked_by": change.requested_by_label,
                         **({"temporary_password_voided": True} if voided else {})},
             )
-            if voided and subject.is_active and subject.email.strip():
-                _set_up_link_issue(user=subject, sent_by=acting_user)
+            if sends_link:
+                _set_up_link_issue(user=subject, sent_by=acting_user, change=change)
         change.status = AccessChangeStatus.APPROVED
         change.decided_by, change.decided_at, change.decision_reason = acting_user, timezone.now(), reason[:2000]
         change.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
@@ -518,6 +550,7 @@ def access_change_approve(*, acting_user: User, change: AccessChange, reason: st
                 "before": change.before,
                 "after": change.after,
                 "asked_by": change.requested_by_label,
+                **({"set_up_link_to": change.address} if sends_link else {}),
             },
         )
     return change
@@ -635,26 +668,7 @@ def set_up_link_send(*, acting_user: User, user: User) -> SetUpLink:
         if not user.is_active:
             raise ServiceError(f"{user.username} cannot sign in (their account awaits approval or is "
                                "deactivated). The link is sent when another administrator lets them sign in")
-        if not user.email.strip():
-            raise ServiceError(f"No e-mail address is recorded for {user.username}. Add it, then ask another "
-                               "administrator to send the link")
-        if _address_last_set_by(user) == acting_user.pk:
-            raise ServiceError(f"You changed {user.username}'s e-mail address, so another administrator must "
-                               "send the link to it")
         return _set_up_link_issue(user=user, sent_by=acting_user)
-
-
-def _address_last_set_by(user: User) -> int | None:
-    """The administrator who last changed the person's e-mail address, from the audit trail (None when
-    it is still the address their account was approved with)."""
-    changes = AuditEvent.objects.filter(event_type=AuditEventType.USER_CHANGED, target_kind="user",
-                                        target_id=str(user.pk)).order_by("-sequence").values("actor_id", "detail")
-    for row in changes:
-        detail = row["detail"] or {}
-        if (detail.get("before") or {}).get("email") != (detail.get("after") or {}).get("email"):
-            actor_id: int | None = row["actor_id"]
-            return actor_id
-    return None
 
 
 def _set_up_links_withdraw(user: User, *, why: str) -> int:
@@ -665,10 +679,14 @@ def _set_up_links_withdraw(user: User, *, why: str) -> int:
     )
 
 
-def _set_up_link_issue(*, user: User, sent_by: User) -> SetUpLink:
-    """A new link for the person (inside the caller's transaction), e-mailed once it commits; earlier
-    ones are withdrawn. The link is made when the e-mail is, from this row's id and the hub's secret key:
-    neither the database nor the job queue ever holds it."""
+def _set_up_link_issue(*, user: User, sent_by: User, change: AccessChange | None = None) -> SetUpLink:
+    """A new link for the person (inside the caller's transaction, ``user`` locked), e-mailed once it
+    commits; earlier ones are withdrawn. Every way a link is sent comes here, so here it is refused where the
+    address is not one the sender (or, for an approval, ``change``'s asker) may send the way in to
+    (``selectors.set_up_link_barrier``), or is blank. The link is made when the e-mail is, from this row's
+    id and the hub's secret key: neither the database nor the job queue ever holds it."""
+    if barrier := selectors.set_up_link_barrier(user=user, sent_by=sent_by, change=change):
+        raise ServiceError(barrier)
     now = timezone.now()
     replaced = _set_up_links_withdraw(user, why="replaced by a newer link")
     link = SetUpLink.objects.create(user=user, sent_by=sent_by, created_at=now, address=user.email.strip(),

@@ -578,12 +578,15 @@ def access_approval(request: HttpRequest, change_id: int) -> HttpResponse:
     require(request.user, Capability.MANAGE_ACCOUNTS)
     acting = current_user(request)
     shown = selectors.access_change_or_404(change_id=change_id, viewer=acting)
-    form = AccessDecisionForm(request.POST or None)
+    form = AccessDecisionForm(request.POST or None, initial={"set_up_link_to": shown.set_up_link_to or ""})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if data["decision"] == "approve":
-                services.access_change_approve(acting_user=acting, change=shown.change, reason=data["reason"])
+                # Bound to where the page said a set-up link would go (when the page sent it: a script may not).
+                link_to = data["set_up_link_to"] if "set_up_link_to" in request.POST else None
+                services.access_change_approve(acting_user=acting, change=shown.change, reason=data["reason"],
+                                               set_up_link_to=link_to)
                 done = f"Change approved: {shown.change.subject.username}'s access is changed"
             else:
                 services.access_change_refuse(acting_user=acting, change=shown.change, reason=data["reason"])
@@ -593,6 +596,8 @@ def access_approval(request: HttpRequest, change_id: int) -> HttpResponse:
         else:
             messages.success(request, done)
             return redirect("accounts:access-approvals")
+        # Shown again as it is now: a decision sent again is bound to where a link goes now, not then.
+        form.data = {**request.POST.dict(), "set_up_link_to": shown.set_up_link_to or ""}
     return render(request, "accounts/access_approval.html", {"shown": shown, "form": form})
 
 

@@ -49,6 +49,10 @@ class AccessChange(models.Model):
     reason = models.TextField(max_length=2000, blank=True)
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
+    # The account's e-mail address when the change was asked for: a set-up link its approval sends goes
+    # there and nowhere else (approval is refused if the address differs by then). None: asked for before
+    # the hub recorded it (such a change that would send a link must be asked for again).
+    address = models.EmailField(null=True, blank=True)  # noqa: DJ001 - None (not recorded) differs from ""
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -103,6 +107,7 @@ class SetUpLink(models.Model):
     expires_at = models.DateTimeField()
     address = models.EmailField(help_text="where it was sent")
     sent_at = models.DateTimeField(null=True, blank=True)
+    send_failed_at = models.DateTimeField(null=True, blank=True, help_text="the last try to e-mail it failed")
     used_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_why = models.CharField(max_length=200, blank=True)
