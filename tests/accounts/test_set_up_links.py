@@ -49,6 +49,9 @@ def _choose(client: Client, link: str, password: str = NEW_PASSWORD) -> Any:
     opened = client.get(link)
     if opened.status_code != 302:
         return opened
+    if opened["Location"] != reverse("accounts:set-up-password"):  # refused: a page without the token
+        assert opened["Location"].startswith(reverse("accounts:set-up-refused")), opened["Location"]
+        return client.get(opened["Location"])
     return client.post(opened["Location"], {"new_password": password, "new_password_again": password})
 
 
@@ -587,3 +590,98 @@ def test_who_changed_an_address_before_the_hub_recorded_it_is_read_from_the_audi
     other.refresh_from_db()
     assert person.email_changed_by == first and person.email_changed_at is not None
     assert other.email_changed_by is None
+
+
+# --- a link withdrawn once a second factor is set up stays dead ----------------------------------------------
+
+
+def test_a_link_stops_working_once_a_second_factor_is_set_up_and_a_reset_does_not_revive_it(
+    admins: tuple[User, User], make_user: Any
+) -> None:
+    first, second = admins
+    person = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="p@example.org")
+    services.set_up_link_send(acting_user=first, user=person)  # a password, no second factor yet
+    link = _last_link()
+    device = services.authenticator_start(user=person)
+    services.authenticator_confirm(user=person, device=device, token=code_at(device))
+    assert SetUpLink.objects.get(user=person).withdrawn_why == "second factor set up"
+    change = services.second_factor_reset_request(acting_user=first, user=person, reason="Lost phone")
+    services.access_change_approve(acting_user=second, change=change)  # keeps the password they chose
+    assert len(mail.outbox) == 1
+    assert _choose(Client(), link).status_code == 410
+    person.refresh_from_db()
+    assert person.check_password(PASSWORD)
+
+
+# --- opening a link: what is written and logged --------------------------------------------------------------
+
+
+def test_a_token_not_of_the_hubs_is_counted_in_a_log_line_not_audited_and_no_token_is_logged(
+    admins: tuple[User, User], agencies: Any, caplog: Any
+) -> None:
+    _new_account(*admins, agencies[AgencyKind.COUNCIL])
+    link = _last_link()
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    if limiter := getattr(services, "_not_genuine_logged", None):
+        limiter._last = -1e9  # as if none were logged in the last minute
+    before = AuditEvent.objects.count()
+    with caplog.at_level("WARNING"):
+        for garbage in ("not-a-token-at-all", signing.dumps({"link": 999999}, salt=services.SET_UP_LINK_SALT),
+                        token[:-2] + "xx"):
+            refused = _choose(Client(), reverse("accounts:set-up", args=[garbage]))
+            assert refused.status_code == 410
+        assert AuditEvent.objects.count() == before
+        assert caplog.text.count("refused: not signed by the hub") == 1  # three refused, one line in the minute
+        assert _choose(Client(), link).status_code == 302
+        used = _choose(Client(), link)  # a genuine link refused: audited, and logged without its token
+    assert used.status_code == 410 and "already been used" in used.content.decode()
+    assert AuditEvent.objects.filter(event_type=AuditEventType.SET_UP_LINK_REFUSED).count() == 1
+    assert "Gone" in caplog.text and token not in caplog.text
+
+
+def test_the_session_keeps_the_links_id_not_its_token(admins: tuple[User, User], agencies: Any) -> None:
+    from django.contrib.sessions.models import Session
+
+    _new_account(*admins, agencies[AgencyKind.COUNCIL])
+    link = _last_link()
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    client = Client()
+    assert client.get(link)["Location"] == reverse("accounts:set-up-password")
+    assert client.get(reverse("accounts:set-up-password")).status_code == 200
+    stored = [str(s.get_decoded()) for s in Session.objects.all()]
+    assert stored and not any(token in text for text in stored)
+    assert client.session["hub_set_up_link"]["link"] == SetUpLink.objects.get().pk
+    # A session whose link id was not put there by opening a signed link sets nothing.
+    other = Client()
+    session = other.session
+    session["hub_set_up_link"] = {"link": SetUpLink.objects.get().pk}
+    session.save()
+    assert other.get(reverse("accounts:set-up-password")).status_code == 410
+
+
+def test_the_persons_page_says_when_the_link_was_e_mailed_or_that_sending_failed(
+    admins: tuple[User, User], make_user: Any, monkeypatch: Any
+) -> None:
+    first, second = admins
+    person = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="p@example.org")
+    page = sign_in(Client(), second)
+    services.set_up_link_send(acting_user=first, user=person)
+    link = SetUpLink.objects.get(user=person)
+    assert link.sent_at is not None
+    shown = page.get(reverse("accounts:user-edit", args=[person.pk])).content.decode()
+    assert f"e-mailed {timezone.localtime(link.sent_at):%-d %B %Y, %H:%M}" in shown
+
+    def fails(*args: Any, **kwargs: Any) -> int:
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", fails)
+    with pytest.raises(ConnectionRefusedError):
+        services.set_up_link_send(acting_user=first, user=person)
+    # Inline jobs fail with the sending; the worker runs the job after the link is made, as here.
+    failed = SetUpLink.objects.create(user=person, sent_by=first, created_at=timezone.now(), address="p@example.org",
+                                      expires_at=timezone.now() + dt.timedelta(hours=1))
+    with pytest.raises(ConnectionRefusedError):
+        services.set_up_link_email_send(failed.pk)
+    failed.refresh_from_db()
+    assert failed.sent_at is None and failed.send_failed_at is not None
+    assert "sending it failed" in page.get(reverse("accounts:user-edit", args=[person.pk])).content.decode()

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+import threading
+import time
 import unicodedata
 from typing import Any
 
@@ -45,6 +48,8 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.jobs import run_in_background
+
+logger = logging.getLogger(__name__)
 
 
 def sign_in_recorded(*, user: User) -> None:
@@ -524,6 +529,8 @@ def access_change_approve(
             if voided:
                 subject.set_unusable_password()
             subject.save(update_fields=["sessions_ended_at", "password"])
+            # A link withdrawn when the person set up the factor now removed must not work again.
+            withdrawn = _set_up_links_withdraw(subject, why="second factor reset")
             audit_record(
                 event_type=AuditEventType.SECOND_FACTOR_RESET,
                 actor=acting_user,
@@ -531,7 +538,8 @@ def access_change_approve(
                 target_id=subject.pk,
                 reason=change.reason,
                 detail={"change": change.pk, "devices_removed": removed, "asked_by": change.requested_by_label,
-                        **({"temporary_password_voided": True} if voided else {})},
+                        **({"temporary_password_voided": True} if voided else {}),
+                        **({"set_up_links_withdrawn": withdrawn} if withdrawn else {})},
             )
             if sends_link:
                 _set_up_link_issue(user=subject, sent_by=acting_user, change=change)
@@ -641,8 +649,26 @@ SET_UP_LINK_SALT = "safeguarding.accounts.set-up-link"
 SET_UP_LINK_HOURS = 72
 
 
+SET_UP_LINK_REFUSALS = {
+    "expired": "This link has expired. Ask your administrator to send you a new one",
+    "not-right": "This link is not right. Check you copied all of it from the e-mail, or ask your administrator "
+                 "to send you a new one",
+    "withdrawn": "This link no longer works. Ask your administrator to send you a new one",
+    "used": "This link has already been used. Sign in with the password chosen with it. If you did not use it "
+            "yourself, tell your administrator now",
+    "replaced": "A newer link has been sent to you: use the latest e-mail",
+    "account": "This link no longer works. Ask your administrator",
+    "not-opened": "Open the link in the e-mail the hub sent you",
+}
+
+
 class SetUpLinkRefused(ServiceError):
-    """A set-up link that does not work, with why in words for the person who opened it."""
+    """A set-up link that does not work: ``why`` is which way (a key of ``SET_UP_LINK_REFUSALS``, safe to
+    put in an address), the message why in words for the person who opened it."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(SET_UP_LINK_REFUSALS[why])
+        self.why = why
 
 
 def set_up_link_send(*, acting_user: User, user: User) -> SetUpLink:
@@ -728,14 +754,19 @@ def set_up_link_email_text(*, link: SetUpLink, url: str) -> tuple[str, str]:
 
 def set_up_link_email_send(link_id: int) -> int:
     """The background job that e-mails a set-up link (1 when sent; 0 when the link was sent already or no
-    longer works)."""
+    longer works). A failure to send is marked on the link (its person's page says so) and raised, so the
+    job is tried again and, failing still, kept as failed."""
     link = SetUpLink.objects.select_related("user").filter(pk=link_id).first()
     if link is None or link.sent_at is not None or link.used_at is not None or link.withdrawn_at is not None:
         return 0
     url = f"{settings.HUB_BASE_URL}{reverse('accounts:set-up', args=[set_up_link_token(link)])}"
     subject, body = set_up_link_email_text(link=link, url=url)
-    EmailMessage(subject=subject, body=body, to=[link.address], from_email=settings.DEFAULT_FROM_EMAIL).send()
-    SetUpLink.objects.filter(pk=link.pk).update(sent_at=timezone.now())
+    try:
+        EmailMessage(subject=subject, body=body, to=[link.address], from_email=settings.DEFAULT_FROM_EMAIL).send()
+    except Exception:
+        SetUpLink.objects.filter(pk=link.pk).update(send_failed_at=timezone.now())
+        raise
+    SetUpLink.objects.filter(pk=link.pk).update(sent_at=timezone.now(), send_failed_at=None)
     return 1
 
 
@@ -744,53 +775,89 @@ def set_up_link_check(*, token: str) -> SetUpLink:
     try:
         payload = signing.loads(token, salt=SET_UP_LINK_SALT, max_age=dt.timedelta(hours=SET_UP_LINK_HOURS))
     except signing.SignatureExpired:
-        raise SetUpLinkRefused("This link has expired. Ask your administrator to send you a new one") from None
+        raise SetUpLinkRefused("expired") from None
     except signing.BadSignature:
-        raise SetUpLinkRefused("This link is not right. Check you copied all of it from the e-mail, or ask "
-                               "your administrator to send you a new one") from None
+        raise SetUpLinkRefused("not-right") from None
     link_id = payload.get("link") if isinstance(payload, dict) else None
-    link = SetUpLink.objects.select_related("user").filter(pk=link_id).first() if isinstance(link_id, int) else None
+    if not isinstance(link_id, int):
+        raise SetUpLinkRefused("withdrawn")
+    return set_up_link_opened(link_id=link_id)
+
+
+def set_up_link_opened(*, link_id: int) -> SetUpLink:
+    """The link of that id, if it still works (its token's signature was checked when it was opened, and
+    only its id kept, in the session); else ``SetUpLinkRefused`` saying why."""
+    link = SetUpLink.objects.select_related("user").filter(pk=link_id).first()
     if link is None:
-        raise SetUpLinkRefused("This link no longer works. Ask your administrator to send you a new one")
+        raise SetUpLinkRefused("withdrawn")
     user = link.user
     if link.used_at is not None:
-        raise SetUpLinkRefused("This link has already been used. Sign in with the password chosen with it. If you "
-                               "did not use it yourself, tell your administrator now")
+        raise SetUpLinkRefused("used")
     if link.withdrawn_at is not None:
-        why = ("A newer link has been sent to you: use the latest e-mail" if "replaced" in link.withdrawn_why
-               else "This link no longer works. Ask your administrator to send you a new one")
-        raise SetUpLinkRefused(why)
+        raise SetUpLinkRefused("replaced" if "replaced" in link.withdrawn_why else "withdrawn")
     if link.expires_at <= timezone.now():
-        raise SetUpLinkRefused("This link has expired. Ask your administrator to send you a new one")
+        raise SetUpLinkRefused("expired")
     if (not user.is_active or SingleSignOnIdentity.objects.filter(user=user).exists()
             or selectors.has_second_factor(user)):
-        raise SetUpLinkRefused("This link no longer works. Ask your administrator")
+        raise SetUpLinkRefused("account")
     return link
 
 
-def set_up_link_refused_recorded(*, token: str, why: str) -> None:
-    link_id = None
-    with contextlib.suppress(signing.BadSignature):  # an expired link's id is still read
-        link_id = (signing.loads(token, salt=SET_UP_LINK_SALT) or {}).get("link")
+class _NotGenuineLog:
+    """Refused tokens that name no link of the hub's (anyone on the internet can send them): not audited
+    (each row would take the audit chain's lock), but counted in a log line at most once a minute per process."""
+
+    every_seconds = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = -self.every_seconds
+        self._count = 0
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._count += 1
+            if now - self._last < self.every_seconds:
+                return
+            count, self._count, self._last = self._count, 0, now
+        logger.warning("%d set-up link%s refused: not signed by the hub, or naming no link of its own",
+                       count, "" if count == 1 else "s")
+
+
+_not_genuine_logged = _NotGenuineLog()
+
+
+def set_up_link_refused_recorded(*, why: str, token: str = "", link_id: int | None = None) -> None:
+    """A refused link is audited when it is the hub's own (its token signed with the hub's key, expired or
+    not, for a link that exists; or a link opened earlier, whose id the session keeps); anything else only
+    counts towards a log line (``_NotGenuineLog``). Neither keeps the token."""
+    if link_id is None:
+        with contextlib.suppress(signing.BadSignature):  # an expired link's id is still read
+            payload = signing.loads(token, salt=SET_UP_LINK_SALT)
+            link_id = payload.get("link") if isinstance(payload, dict) else None
+    if not isinstance(link_id, int) or not SetUpLink.objects.filter(pk=link_id).exists():
+        _not_genuine_logged()
+        return
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.SET_UP_LINK_REFUSED,
             actor_label="unauthenticated (a set-up link)",
             target_kind="set_up_link",
-            target_id=str(link_id) if link_id else "not genuine",
+            target_id=str(link_id),
             detail={"why": why},
         )
 
 
-def set_up_link_use(*, token: str, new_password: str) -> User:
-    """The person chooses their own password through their link, which then stops working. Raises
-    ``SetUpLinkRefused`` for a link that does not work, and Django's ValidationError for a password the
-    validators refuse (the link still works then)."""
+def set_up_link_use(*, link_id: int, new_password: str) -> User:
+    """The person chooses their own password through their link (opened in this session), which then stops
+    working. Raises ``SetUpLinkRefused`` for a link that does not work, and Django's ValidationError for a
+    password the validators refuse (the link still works then)."""
     with transaction.atomic():
-        link = set_up_link_check(token=token)
+        link = set_up_link_opened(link_id=link_id)
         link = SetUpLink.objects.select_for_update().select_related("user").get(pk=link.pk)
         if link.used_at is not None or link.withdrawn_at is not None:  # used or withdrawn a moment ago
-            raise SetUpLinkRefused("This link no longer works. Ask your administrator to send you a new one")
+            raise SetUpLinkRefused("withdrawn")
         user = User.objects.select_for_update().get(pk=link.user_id)
         validate_password(new_password, user)
         user.set_password(new_password)
@@ -852,12 +919,14 @@ def authenticator_confirm(*, user: User, device: TOTPDevice, token: str) -> list
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _backup_codes_replace(user)
+        # A link not yet used is no longer needed, and must not work again should this factor be reset.
+        withdrawn = _set_up_links_withdraw(user, why="second factor set up")
         audit_record(
             event_type=AuditEventType.SECOND_FACTOR_ENROLLED,
             actor=user,
             target_kind="user",
             target_id=user.pk,
-            detail={"device": device.persistent_id},
+            detail={"device": device.persistent_id, **({"set_up_links_withdrawn": withdrawn} if withdrawn else {})},
         )
     return codes
 
@@ -957,12 +1026,14 @@ def demo_authenticator_create(*, user: User) -> TOTPDevice:
         device = TOTPDevice.objects.filter(user=user, name=mfa.DEMO_DEVICE_NAME).first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=mfa.DEMO_DEVICE_NAME, confirmed=True)
+            withdrawn = _set_up_links_withdraw(user, why="second factor set up")
             audit_record(
                 event_type=AuditEventType.SECOND_FACTOR_ENROLLED,
                 actor_label="demo",
                 target_kind="user",
                 target_id=user.pk,
-                detail={"device": device.persistent_id, "demo": True},
+                detail={"device": device.persistent_id, "demo": True,
+                        **({"set_up_links_withdrawn": withdrawn} if withdrawn else {})},
             )
     return device
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sign-in/set-up-authenticator/", views.second_factor_setup, name="second-factor-setup"),
     path("sign-in/backup-codes/", views.backup_codes, name="backup-codes"),
     path("sign-in/set-up/password/", views.set_up_password, name="set-up-password"),
+    path("sign-in/set-up/refused/", views.set_up_refused, name="set-up-refused"),
     path("sign-in/set-up/<str:token>/", views.set_up, name="set-up"),
     path("sign-in/sso/callback/", views.SingleSignOnCallback.as_view(), name="sso-callback"),
     path("sign-in/sso/<slug:provider>/", views.SingleSignOnStart.as_view(), name="sso-start"),

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -257,48 +257,70 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 # --- set-up links: the person chooses their own password --------------------------------------------
 
-_SET_UP_TOKEN_SESSION_KEY = "hub_set_up_token"  # noqa: S105 - the session key's name, not a secret
+# What the session keeps of an opened link: its id, and that its token's signature was checked then (never
+# the token itself, so the session table holds nothing that opens the link).
+_SET_UP_SESSION_KEY = "hub_set_up_link"
+
+
+def _set_up_refused(why: str) -> HttpResponse:
+    """Refusals leave the link's address at once, for a page without the token: Django logs every 4xx
+    response with its path (``django.request``'s "Gone: ..."), which must not hold a working token."""
+    return redirect(f"{reverse('accounts:set-up-refused')}?{urlencode({'why': why})}")
 
 
 @require_http_methods(["GET"])
 def set_up(request: HttpRequest, token: str) -> HttpResponse:
     """The link from the e-mail. Opening it changes nothing (a mail filter may open it first): the
-    token is kept in the session and the browser moves to an address without it, as Django's own
-    password reset does, so it is not left in the history or sent on in a Referer."""
+    link's id is kept in the session and the browser moves to an address without the token, as Django's
+    own password reset does, so it is not left in the history, the logs, or sent on in a Referer."""
     try:
-        services.set_up_link_check(token=token)
+        link = services.set_up_link_check(token=token)
     except services.SetUpLinkRefused as exc:
         services.set_up_link_refused_recorded(token=token, why=str(exc))
-        return render(request, "accounts/set_up_refused.html", {"reason": str(exc)}, status=410)
+        return _set_up_refused(exc.why)
     if request.user.is_authenticated:  # someone else's session on this browser: not theirs to continue
         logout(request)
-    request.session[_SET_UP_TOKEN_SESSION_KEY] = token
+    request.session[_SET_UP_SESSION_KEY] = {"link": link.pk, "signature_checked": True}
     return redirect("accounts:set-up-password")
+
+
+@require_http_methods(["GET"])
+def set_up_refused(request: HttpRequest) -> HttpResponse:
+    why = request.GET.get("why", "")
+    reason = services.SET_UP_LINK_REFUSALS.get(why, services.SET_UP_LINK_REFUSALS["withdrawn"])
+    return render(request, "accounts/set_up_refused.html", {"reason": reason}, status=410)
+
+
+def _link_opened(request: HttpRequest) -> int | None:
+    kept = request.session.get(_SET_UP_SESSION_KEY)
+    if isinstance(kept, dict) and kept.get("signature_checked") is True and isinstance(kept.get("link"), int):
+        return int(kept["link"])
+    return None
 
 
 @require_http_methods(["GET", "POST"])
 def set_up_password(request: HttpRequest) -> HttpResponse:
-    token = request.session.get(_SET_UP_TOKEN_SESSION_KEY, "")
+    link_id = _link_opened(request)
     try:
-        link = services.set_up_link_check(token=token)
+        if link_id is None:
+            raise services.SetUpLinkRefused("not-opened")
+        link = services.set_up_link_opened(link_id=link_id)
     except services.SetUpLinkRefused as exc:
-        if token:
-            services.set_up_link_refused_recorded(token=token, why=str(exc))
-        else:
-            exc = services.SetUpLinkRefused("Open the link in the e-mail the hub sent you")
+        if link_id is not None:
+            services.set_up_link_refused_recorded(link_id=link_id, why=str(exc))
         return render(request, "accounts/set_up_refused.html", {"reason": str(exc)}, status=410)
     form = SetUpPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.set_up_link_use(token=token, new_password=form.cleaned_data["new_password"])
+            user = services.set_up_link_use(link_id=link.pk, new_password=form.cleaned_data["new_password"])
         except ValidationError as exc:
             form.add_error("new_password", exc)
         except services.SetUpLinkRefused as exc:
-            services.set_up_link_refused_recorded(token=token, why=str(exc))
+            services.set_up_link_refused_recorded(link_id=link.pk, why=str(exc))
             return render(request, "accounts/set_up_refused.html", {"reason": str(exc)}, status=410)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session.pop(_SET_UP_TOKEN_SESSION_KEY, None)
+            request.session.pop(_SET_UP_SESSION_KEY, None)
             _signed_in(request)
             services.sign_in_recorded(user=user)
             messages.success(request, "Your password is set. Now set up your authenticator app")
