@@ -636,6 +636,11 @@ def test_a_token_not_of_the_hubs_is_counted_in_a_log_line_not_audited_and_no_tok
         used = _choose(Client(), link)  # a genuine link refused: audited, and logged without its token
     assert used.status_code == 410 and "already been used" in used.content.decode()
     assert AuditEvent.objects.filter(event_type=AuditEventType.SET_UP_LINK_REFUSED).count() == 1
+    # A mail filter's HEAD, or a POST (no form token), is answered alike: with a redirect, never a logged refusal.
+    with caplog.at_level("WARNING"):
+        for method in ("head", "post", "put"):
+            answer = getattr(Client(enforce_csrf_checks=True), method)(link)
+            assert answer.status_code == 302 and token not in answer["Location"]
     assert "Gone" in caplog.text and token not in caplog.text
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
@@ -268,11 +269,13 @@ def _set_up_refused(why: str) -> HttpResponse:
     return redirect(f"{reverse('accounts:set-up-refused')}?{urlencode({'why': why})}")
 
 
-@require_http_methods(["GET"])
+@csrf_exempt  # a refusal of any kind (405, 403) would be logged with the token in its path
 def set_up(request: HttpRequest, token: str) -> HttpResponse:
-    """The link from the e-mail. Opening it changes nothing (a mail filter may open it first): the
-    link's id is kept in the session and the browser moves to an address without the token, as Django's
-    own password reset does, so it is not left in the history, the logs, or sent on in a Referer."""
+    """The link from the e-mail. Opening it changes nothing (a mail filter may open it first, perhaps with
+    HEAD; every method is answered alike, and only with a redirect, so no response here is logged with the
+    token in its path): the link's id is kept in the session and the browser moves to an address without
+    the token, as Django's own password reset does, so it is not left in the history, the logs, or sent on
+    in a Referer."""
     try:
         link = services.set_up_link_check(token=token)
     except services.SetUpLinkRefused as exc:
