@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [("contexts", "0004_work_opened_on_a_police_only_entity_stays_police_only")]
 AFTER = [("contexts", "0006_entity_public_id_unique")]
 LATEST = [("contexts", "0007_police_victim_relationships_stay_with_the_police")]
+NEWEST = [("contexts", "0008_placeholder_reasons_count_no_one")]
 
 
 def _migrate(targets: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
@@ -79,3 +80,61 @@ def test_links_built_before_from_a_police_victim_row_and_its_pair_become_police_
     assert held == {rows[("police-records", "associate")].pk: True, rows[("police-records", "victim")].pk: True,
                     rows[("council-social-care", "associate")].pk: False,
                     rows[("council-social-care", "victim")].pk: False}
+
+
+def test_places_c_intelligence_labelled_before_and_the_alerts_quoting_them_lose_its_words(agencies) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0003 over historical models: a place first named by intelligence held with conditions,
+    and named by a submission since, was left wearing the intelligence's words (the intelligence link
+    keeps none, and the submission made the place shared); a new-link alert quoting them kept them too.
+    Both take the postcode alone; a place a submission named first keeps the submission's words."""
+    import datetime as dt
+
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.contexts import services
+    from safeguarding.contexts.models import Entity, EntityKind
+    from safeguarding.earlywarning.models import Alert
+    from safeguarding.people.models import EventType
+    from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
+
+    secret = "Op KESTREL safe house"
+    officer = UserFactory(role=Role.INTELLIGENCE_OFFICER, agency=agencies[AgencyKind.POLICE])
+    worker = UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.COUNCIL])
+    school = SourceSystemFactory(code="school-sims", agency=agencies[AgencyKind.EDUCATION])
+    children = []
+    for n, days in ((1, 20), (2, 10)):
+        child = PersonFactory(role="child", given_name=f"Child{n}", date_of_birth="2010-03-14")
+        record = SourceRecordFactory(source_system=school, record_id=f"S-{n}", person=child, role="child")
+        EventFactory(source_record=record, source_system=school, event_type=EventType.FOUND_WITH_ADULT,
+                     location_name="", location_postcode="S60 9ZZ",
+                     occurred_at=timezone.now() - dt.timedelta(days=days))
+        children.append(child)
+
+    def report(postcode: str) -> None:
+        services.intelligence_record(
+            acting_user=officer, observed_on=timezone.localdate() - dt.timedelta(days=30), source_evaluation="1",
+            assessment="A", handling="C", handling_conditions="Police only", sanitised_text="x",
+            source_description="CHIS 9", persons=[children[0]],
+            reported=[services.Reported(kind=EntityKind.PLACE, value=secret, postcode=postcode, nature="seen_at")])
+
+    def submit(postcode: str, name: str) -> None:
+        services.information_submit(acting_user=worker, person=children[0], observed_on=timezone.localdate(),
+                                    summary="Seen", reported=[services.Reported(kind=EntityKind.PLACE, value=name,
+                                                                                postcode=postcode, nature="seen_at")])
+
+    report("S60 9ZZ")
+    Entity.objects.filter(key="S60 9ZZ").update(label=f"{secret} (S60 9ZZ)", place_kind="house")  # as labelled before
+    services.links_build()  # the second child's alert quotes the label
+    submit("S60 9ZZ", "Corner shop")
+    submit("S60 8YY", "Bus station")
+    report("S60 8YY")
+    alert = Alert.objects.get(explanation__contains=secret)
+    old = _migrate([("contexts", "0002_suspects_named_in_intelligence_stay_with_the_police")])
+    try:
+        assert old.get_model("contexts", "Entity").objects.get(key="S60 9ZZ").label == f"{secret} (S60 9ZZ)"
+    finally:
+        _migrate(NEWEST)
+    assert dict(Entity.objects.filter(kind="place").values_list("key", "label")) == {
+        "S60 9ZZ": "S60 9ZZ", "S60 8YY": "Bus station (S60 8YY)"}
+    assert Entity.objects.get(key="S60 9ZZ").place_kind == ""
+    alert.refresh_from_db()
+    assert secret not in alert.explanation and "place: S60 9ZZ. The same place" in alert.explanation

@@ -147,6 +147,10 @@ class AuditEventType(models.IntegerChoices):
         "Told the police intelligence unit of information another agency submitted about a vehicle, phone or "
         "place the police hold police-only links to"
     )
+    PLACE_RELABELLED = 1120, (
+        "A place's label (and the kind guessed from it) changed: a shared record named a place held by its postcode "
+        "alone, or the words of a record now police-only were taken off it, and off the alerts that quoted them"
+    )
     OPERATION_OPENED = 1201, "Opened an investigation or operation"
     OPERATION_SUBJECT_ADDED = 1202, "Added an adult or child to an investigation or operation"
     DISRUPTION_RECORDED = 1203, "Recorded a disruption (a notice, an order, a licensing referral)"

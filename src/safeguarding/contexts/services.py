@@ -349,15 +349,29 @@ def links_follow_reclassified_events(event_pks: Sequence[int]) -> int:
         changed["restricted"] += from_events.filter(event_id__in=now_restricted, restricted=False).update(restricted=True)
         changed["shared"] += from_events.filter(event_id__in=chunk - now_restricted, restricted=True).update(
             restricted=False)
-    # A place a now police-only event named keeps none of its words (docs/decisions.md, "Who sees which links").
-    relabelled = relabel.relabel(entity_model=Entity, audit_model=AuditEvent, link_model=Link,
-                                 entity_ids=touched) if touched else 0
+    # A place a now police-only event named keeps none of its words (docs/decisions.md, "Who sees which links"),
+    # nor do the new-link alerts that quoted them.
+    relabelled = relabel.relabel(entity_model=Entity, audit_model=AuditEvent, link_model=Link, alert_model=Alert,
+                                 entity_ids=touched) if touched else []
+    for place in relabelled:
+        _place_relabelled_audit(place, why="an import marked police-only an event whose words labelled it")
     if changed["restricted"] or changed["shared"]:
         audit_record(event_type=AuditEventType.LINKS_REMARKED, actor=None, target_kind="link_build", target_id=None,
                      detail={"events": len(event_pks), "links_made_police_only": changed["restricted"],
                              "links_shared_again": changed["shared"],
-                             **({"places_relabelled": relabelled} if relabelled else {})})
+                             **({"places_relabelled": len(relabelled)} if relabelled else {})})
     return changed["restricted"] + changed["shared"]
+
+
+def _place_relabelled_audit(place: relabel.Relabelled, *, why: str) -> None:
+    """One audit row for a place relabelled because police-only words labelled it: the label it has now,
+    never the words taken off (the trail is read outside the police); the alerts whose words were given
+    the new label; and the concerns started from them, whose text a professional wrote and which is left
+    as written, for the data protection officer to look at."""
+    audit_record(event_type=AuditEventType.PLACE_RELABELLED, actor=None, target_kind="entity",
+                 target_id=place.entity_id, reason=why,
+                 detail={"label": place.label, "place_kind": place.place_kind, "alerts_reworded": place.alerts,
+                         "concerns_started_from_them": place.concerns})
 
 
 def links_follow_police_suspects(pairs: Sequence[tuple[int, int]]) -> int:
@@ -678,18 +692,23 @@ def _named(item: Reported) -> keys.Named:
     return named
 
 
-def _entity_for(named: keys.Named, *, restricted: bool) -> Entity:
-    """The entity a submission or graded intelligence names. Police-only intelligence names a place by
-    its postcode alone; a shared record's name replaces a label that is only the postcode."""
+def _entity_for(named: keys.Named, *, restricted: bool, acting_user: User) -> Entity:
+    """The entity a submission or graded intelligence names, inside the caller's transaction. Police-only
+    intelligence names a place by its postcode alone; a shared record's name replaces a label that is
+    only the postcode (audited, with the label and kind before and after)."""
     if restricted:
         named = keys.bare(named)
     entity, made = Entity.objects.get_or_create(
         kind=named.kind, key=named.key, defaults={"label": named.label[:300], "place_kind": named.place_kind}
     )
     if not made and named.kind == EntityKind.PLACE and entity.label == keys.bare_label(entity.key) != named.label:
+        before = {"label_before": entity.label, "place_kind_before": entity.place_kind}
         entity.label = named.label[:300]
         entity.place_kind = entity.place_kind or named.place_kind
         entity.save(update_fields=["label", "place_kind"])
+        audit_record(event_type=AuditEventType.PLACE_RELABELLED, actor=acting_user, target_kind="entity",
+                     target_id=entity.pk, reason="a shared record named a place held by its postcode alone",
+                     detail={**before, "label": entity.label, "place_kind": entity.place_kind})
     return entity
 
 
@@ -719,7 +738,7 @@ def information_submit(
             summary=summary.strip(),
         )
         for index, (item, name) in enumerate(named):
-            entity = _entity_for(name, restricted=False)
+            entity = _entity_for(name, restricted=False, acting_user=acting_user)
             Link.objects.create(
                 origin=LinkOrigin.SUBMISSION, origin_key=f"sub:{submission.pk}:{index}", nature=item.nature,
                 person=person, entity=entity, start=_day_start(observed_on), agency=acting_user.agency,
@@ -741,9 +760,11 @@ def _police_told_of_submission(submission: Submission, *, person: Person) -> int
     to: the police intelligence unit is told, by reference, so they can deconflict (the submitter may
     be about to stop the car an operation is following). The submitter is told nothing different:
     what they see would say whether the police hold it. Answers how many e-mails were recorded."""
+    # A placeholder (a hospital's postcode, a switchboard) links no one and is no one's operation: telling
+    # the unit each time someone names it would bury the notices that matter.
     entities = list(Entity.objects.filter(
         pk__in=Link.objects.filter(submission=submission).values("entity_id"),
-        links__restricted=True,
+        links__restricted=True, placeholder=False,
     ).distinct().order_by("pk"))
     if not entities:
         return 0
@@ -922,7 +943,8 @@ def intelligence_record(
             for item, name in named:
                 Link.objects.create(
                     origin=LinkOrigin.INTELLIGENCE, origin_key=f"int:{report.pk}:{index}", nature=item.nature,
-                    person=person, entity=_entity_for(name, restricted=restricted), start=start, agency=acting_user.agency,
+                    person=person, entity=_entity_for(name, restricted=restricted, acting_user=acting_user),
+                    start=start, agency=acting_user.agency,
                     intelligence=report, recorded_by=acting_user, recorded_at=now, restricted=restricted,
                 )
                 index += 1
