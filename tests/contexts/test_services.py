@@ -470,7 +470,7 @@ def test_a_police_associate_re_sent_as_a_suspected_perpetrator_leaves_no_shared_
             assert ("Darren" in page("contexts:person-json", child)) is sees
         services.links_build()
     if not sees:
-        assert "The police hold intelligence about this person that is not shared with your agency" in page(
+        assert "The police may hold intelligence about this person that is not shared with your agency" in page(
             "people:detail", child)
 
 

@@ -297,6 +297,34 @@ def test_the_summary_shows_the_risk_level_in_force_and_since_when(make_user, chi
     assert f"High risk since {timezone.localdate().day} " in level
 
 
+_WHOM = "not shared with your agency. If you need it, contact the police safeguarding team."
+
+
+def test_the_single_view_says_the_same_to_everyone_outside_the_police_whatever_the_police_hold(  # type: ignore[no-untyped-def]
+    make_user, child, systems
+) -> None:
+    """Before, "The police hold intelligence about this person" appeared only when they did: on an adult's
+    page, a tip-off. Now every person's page says the same sentence to every reader outside the police
+    (as the networks do); the police read none."""
+    suspect = PersonFactory(given_name="Tariq", family_name="Noon", role=PersonRole.ADULT, date_of_birth="1979-02-02")
+    suspect_record = SourceRecordFactory(source_system=systems["police"], person=suspect, record_id="NICHE-S")
+    Relationship.objects.create(source_system=systems["police"], from_record=suspect_record,
+                                to_record=_record(child, "police-niche"),
+                                relationship=RelationshipType.SUSPECTED_PERPETRATOR)
+    other = PersonFactory(given_name="Uma", family_name="Vale", role=PersonRole.ADULT, date_of_birth="1979-02-02")
+    SourceRecordFactory(source_system=systems["school"], person=other, record_id="SIMS-U")
+    council = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    police = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE)
+    sentences = set()
+    for person in (suspect, other):  # the police hold a suspect row about one, nothing about the other
+        page = _page(council, person)
+        assert page.count(_WHOM) == 1
+        start = page.rindex('<div class="govuk-inset-text"', 0, page.index(_WHOM))
+        sentences.add(page[page.index(">", start):page.index("</div>", start)])
+        assert _WHOM not in _page(police, person)
+    assert len(sentences) == 1
+
+
 def test_a_suspected_perpetrator_named_by_the_police_is_shown_only_to_police_casework_staff(  # type: ignore[no-untyped-def]
     make_user, child, systems
 ) -> None:
@@ -308,7 +336,7 @@ def test_a_suspected_perpetrator_named_by_the_police_is_shown_only_to_police_cas
     council = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     page = _page(council, child)
     assert "Tariq" not in page and "suspected perpetrator" not in page
-    assert "The police hold intelligence about this person that is not shared with your agency" in page
+    assert "The police may hold intelligence about this person that is not shared with your agency" in page
     # Nor does the suspect's own page name the child to others.
     assert "Chloe" not in _page(council, suspect)
     police = _page(make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE), child)

@@ -359,12 +359,14 @@ class PersonRecords:
     timeline: list[TimelineEntry]
     relationships: list[Relationship]
     # Entries the viewer may not see (police intelligence with conditions, a police record naming a
-    # suspected perpetrator). The page says only that the police hold more, so the viewer knows whom
-    # to ask, never what it is.
+    # suspected perpetrator). Never shown: the page tells every reader outside the police the same
+    # sentence (``police_may_hold``), whatever the police hold, so it says whom to ask and not whether
+    # the police hold anything (about an adult, a tip-off).
     hidden_restricted: int
     # People sealed away from this viewer whom agencies' relationships link to this person: an adult's
     # page names them only as a restricted record (``accounts.templatetags.sealed``).
     sealed_related: list[Person] = field(default_factory=list)
+    police_may_hold: bool = False  # the reader is outside the police: told whom to ask, on every person's page
 
 
 def police_only_among(relationships: Collection[Relationship]) -> set[int]:
@@ -456,7 +458,7 @@ def person_records(*, user: User, person: Person) -> PersonRecords:
                     sealed_related.append(other)
     return PersonRecords(
         person=person, records=records, timeline=timeline, relationships=relationships, hidden_restricted=hidden,
-        sealed_related=sealed_related,
+        sealed_related=sealed_related, police_may_hold=not police,
     )
 
 

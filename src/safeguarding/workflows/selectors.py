@@ -289,6 +289,10 @@ class ChildView:
     def hidden_restricted(self) -> int:
         return self.people.hidden_restricted
 
+    @property
+    def police_may_hold(self) -> bool:
+        return self.people.police_may_hold
+
 
 def child_view(*, user: User, person: Person, query: Mapping[str, Any] | None = None) -> ChildView:
     """The single view of ``person``, who must come from ``people.selectors.person_for_user_or_404``
