@@ -429,6 +429,27 @@ def resent_as_suspect(request, partnership: Partnership, tmp_path: Path) -> tupl
     return child, adult
 
 
+def test_an_unchanged_suspect_row_sent_again_hands_the_hook_no_pairs(partnership: Partnership, tmp_path: Path) -> None:
+    """Before, every suspect or victim row in a police file went to the hook on every import, unchanged ones
+    too, and the hook read the links by a column with no index: a scan of the links table per 2,000 pairs
+    inside the import's transaction. Now only rows the import inserts or changes go to it."""
+    from safeguarding.exchange import hooks
+    from safeguarding.exchange.importer import import_extract
+
+    heard: list[list[tuple[int, int]]] = []
+    hooks.register_suspects_hook("test-probe", lambda pairs: heard.append(list(pairs)))
+    try:
+        import_extract(_police_extract(tmp_path / "associate", "associate"))
+        services.links_build()
+        import_extract(_police_extract(tmp_path / "suspect", "suspected_perpetrator"))
+        import_extract(_police_extract(tmp_path / "again", "suspected_perpetrator"))
+    finally:
+        hooks._suspects_hooks.pop("test-probe")
+    child, adult = (SourceRecordFactory._meta.model.objects.get(record_id=r).pk for r in ("NICHE-1", "NICHE-2"))
+    assert heard == [[(child, adult)]]  # the suspect row once, when it came; nothing for the unchanged copy
+    assert Link.objects.get(nature=LinkNature.ASSOCIATE).restricted is True
+
+
 @pytest.mark.parametrize(("role", "agency_kind", "sees"), [
     (Role.TRIAGE_WORKER, AgencyKind.COUNCIL, False),
     (Role.MACE_COORDINATOR, AgencyKind.COUNCIL, False),

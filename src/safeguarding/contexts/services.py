@@ -390,7 +390,9 @@ def links_follow_police_suspects(pairs: Sequence[tuple[int, int]]) -> int:
         held = [pk for pk, one, other in Relationship.objects.filter(police_only_relationships(),
                                                                      from_record_id__in=records, to_record_id__in=records)
                 .values_list("pk", "from_record_id", "to_record_id") if frozenset((one, other)) in wanted]
-        changed += Link.objects.filter(origin=LinkOrigin.RELATIONSHIP, relationship_id__in=held,
+        # By origin key (unique, so indexed): the links' relationship column has no index, and reading by it
+        # scanned the links table once a chunk, inside the import's transaction.
+        changed += Link.objects.filter(origin_key__in=[f"rel:{pk}" for pk in held],
                                        restricted=False).update(restricted=True)
     if changed:
         audit_record(event_type=AuditEventType.LINKS_HELD_AS_SUSPECTS, actor=None, target_kind="link_build",

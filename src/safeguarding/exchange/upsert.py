@@ -197,6 +197,7 @@ class Upsert:
         self.reclassified: list[dict[str, Any]] = []
         # Pairs of records (from, to) a relationships.csv row names as suspected perpetrator or victim:
         # the rooms above make the agency's other rows about the pair follow (``hooks.suspects_named``).
+        # Only rows this import inserts or changes: an unchanged row was handed on when it came.
         self.suspects: list[tuple[int, int]] = []
 
     def start_file(self, file: str, counts: FileCounts) -> None:
@@ -333,15 +334,21 @@ class Upsert:
         changed: list[dict[str, Any]] = []
         for index, from_pk, to_pk in resolved:
             self._report_warnings(batch, index)
-            if kinds[index] in NAMES_AN_OFFENDER:
-                self.suspects.append((from_pk, to_pk))
+            names_an_offender = kinds[index] in NAMES_AN_OFFENDER
             relationship = stored.get((from_pk, to_pk, kinds[index]))
             if relationship is None:
                 new.append(index)
                 ends[0].append(from_pk)
                 ends[1].append(to_pk)
+                if names_an_offender:
+                    self.suspects.append((from_pk, to_pk))
                 continue
+            before = len(changed)
             self._bring_up_to_date(relationship, batch.row(index), changed)
+            # Only a row this import inserts or changes: an unchanged one was handed on when it came, and
+            # links built since follow it at each build, so re-reading its pair's links is wasted work.
+            if names_an_offender and len(changed) > before:
+                self.suspects.append((from_pk, to_pk))
         given = {"source_system_id": batch.take(systems, new), "from_record_id": ends[0], "to_record_id": ends[1],
                  "relationship": batch.take(kinds, new)}
         self._insert(_RELATIONSHIPS, batch, new, given, _RELATIONSHIP_DEFAULTS, timezone.now())
