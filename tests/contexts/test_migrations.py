@@ -138,3 +138,22 @@ def test_places_c_intelligence_labelled_before_and_the_alerts_quoting_them_lose_
     assert Entity.objects.get(key="S60 9ZZ").place_kind == ""
     alert.refresh_from_db()
     assert secret not in alert.explanation and "place: S60 9ZZ. The same place" in alert.explanation
+
+
+def test_existing_work_on_contexts_gets_a_random_public_id() -> None:
+    """Before, work on a context was addressed and referenced by its primary key (X00005); the migration
+    gives each existing piece of work a random public id, a batch at a time."""
+    user = UserFactory()
+    old = _migrate(NEWEST)
+    try:
+        Entity = old.get_model("contexts", "Entity")
+        ContextCase = old.get_model("contexts", "ContextCase")
+        place = Entity.objects.create(kind="place", key="S60 1AA", label="S60 1AA", public_id="a" * 12)
+        made = [ContextCase.objects.create(entity=place, opened_by_id=user.pk, opened_at=timezone.now(),
+                                           assessment="a", plan="p", review_due_on=timezone.localdate())
+                for _ in range(3)]
+    finally:
+        new = _migrate([("contexts", "0010_context_public_id_unique")])
+    ids = dict(new.get_model("contexts", "ContextCase").objects.values_list("pk", "public_id"))
+    assert set(ids) == {case.pk for case in made} and len(set(ids.values())) == 3
+    assert all(re.fullmatch(r"[0-9a-hjkmnp-tv-z]{12}", code) for code in ids.values())

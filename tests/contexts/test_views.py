@@ -78,7 +78,7 @@ def test_work_on_a_police_only_vehicle_is_police_only_too(make_user, world: Worl
                                  plan="Stop checks", review_due_on=soon)
     police = _client(make_user, Role.MACE_COORDINATOR, AgencyKind.POLICE)
     assert "RS19 XYZ" in police.get(reverse("contexts:contexts")).content.decode()
-    assert police.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 200
+    assert police.get(reverse("contexts:context-detail", args=[case.public_id])).status_code == 200
     later = soon + dt.timedelta(days=30)
     review = {"review": "1", "summary": "Seen again", "next_review_on_0": str(later.day),
               "next_review_on_1": str(later.month), "next_review_on_2": str(later.year)}
@@ -89,8 +89,8 @@ def test_work_on_a_police_only_vehicle_is_police_only_too(make_user, world: Worl
         sign_in(client, user)
         listing = client.get(reverse("contexts:contexts")).content.decode()
         assert not any(marker in listing for marker in MARKERS) and "ferry children" not in listing
-        assert client.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 404
-        assert client.post(reverse("contexts:context-detail", args=[case.pk]), review).status_code == 404
+        assert client.get(reverse("contexts:context-detail", args=[case.public_id])).status_code == 404
+        assert client.post(reverse("contexts:context-detail", args=[case.public_id]), review).status_code == 404
         assert contexts_due_for_panel(user=user) == []
     assert not ContextReview.objects.filter(case=case).exists()
     assert contexts_due_for_panel(user=officer) == [case]
@@ -237,7 +237,7 @@ def test_closing_the_work_on_a_context_asks_are_you_sure_first(make_user, world:
     hotel = Entity.objects.get(kind=EntityKind.PLACE, key="S60 1AA")
     case = services.context_open(acting_user=coordinator, entity=hotel, assessment="Girls taken there",
                                  plan="Engage", review_due_on=timezone.localdate() + dt.timedelta(days=7))
-    url = reverse("contexts:context-detail", args=[case.pk])
+    url = reverse("contexts:context-detail", args=[case.public_id])
     client = sign_in(Client(), coordinator)
     close = {"close": "1", "reason": "Hotel closed down"}
     asked = client.post(url, close).content.decode()
@@ -378,7 +378,7 @@ def test_work_the_police_open_on_a_police_only_vehicle_stays_theirs_when_another
         seen = "\n".join(client.get(url).content.decode() for url in (
             reverse("contexts:entity", args=[car.public_id]), reverse("contexts:contexts"), reverse("contexts:networks")))
         assert "POLICE-ASSESSMENT" not in seen and case.reference not in seen and "Covert" not in seen
-        assert client.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 404
+        assert client.get(reverse("contexts:context-detail", args=[case.public_id])).status_code == 404
     # Work another agency opens on it is its own: the police's open work neither blocks it nor is told.
     coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
     theirs = services.context_open(acting_user=coordinator, entity=car, assessment="Seen outside school",
@@ -387,7 +387,7 @@ def test_work_the_police_open_on_a_police_only_vehicle_stays_theirs_when_another
     police = sign_in(Client(), make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
     listing = police.get(reverse("contexts:contexts")).content.decode()
     assert case.reference in listing and theirs.reference in listing
-    assert police.get(reverse("contexts:context-detail", args=[case.pk])).status_code == 200
+    assert police.get(reverse("contexts:context-detail", args=[case.public_id])).status_code == 200
 
 
 def test_an_entity_page_says_the_same_to_everyone_outside_the_police_whatever_the_police_hold(  # type: ignore[no-untyped-def]
@@ -530,3 +530,39 @@ def test_a_placeholders_page_tells_no_one_outside_the_police_how_many_people_the
         assert "Placeholder value: a value many records share" in page
     police = sign_in(Client(), make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE))
     assert f"linked to {everyone} different people" in police.get(url).content.decode()
+
+
+def test_work_on_contexts_is_addressed_and_referenced_by_a_random_public_id(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    """Before, work was X{pk} at /networks/contexts/{pk}/: the gap between two pieces of work a council
+    coordinator opened counted the police-only work opened meanwhile. Now each has a random public id;
+    the address by primary key answers not found, for everyone, the police too."""
+    import re
+
+    from django.utils import timezone
+
+    services.links_build()
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    due = timezone.localdate() + dt.timedelta(days=7)
+
+    def open_work(user, key: str):  # type: ignore[no-untyped-def]
+        return services.context_open(acting_user=user, entity=Entity.objects.get(key=key), assessment="Seen",
+                                     plan="Engage", review_due_on=due)
+
+    first = open_work(coordinator, "S60 1AA")
+    police_only = open_work(officer, "RS19XYZ")
+    second = open_work(coordinator, "YA19ABC")
+    assert police_only.police_only and not second.police_only
+    council, police = sign_in(Client(), coordinator), sign_in(Client(), officer)
+    listing = council.get(reverse("contexts:contexts")).content.decode()
+    for case in (first, second):
+        assert re.fullmatch(r"X-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", case.reference)
+        assert case.reference in listing and f"/networks/contexts/{case.public_id}/" in listing
+    assert police_only.reference not in listing and police_only.public_id not in listing
+    assert not re.search(r"X\d{5}", listing)
+    for client, case in ((council, first), (police, first), (police, police_only)):
+        assert client.get(reverse("contexts:context-detail", args=[case.public_id])).status_code == 200
+        assert client.get(f"/networks/contexts/{case.pk}/").status_code == 404
+    assert council.get(reverse("contexts:context-detail", args=[police_only.public_id])).status_code == 404

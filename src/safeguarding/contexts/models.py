@@ -48,8 +48,8 @@ PUBLIC_ID_LENGTH = 12  # 60 random bits
 
 
 def entity_public_id() -> str:
-    """A new entity's address and reference: random, so nothing about it says when the entity was
-    made, or how many were made before it."""
+    """A new entity's (or work on a context's) address and reference: random, so nothing about it says
+    when it was made, or how many were made before it."""
     return "".join(secrets.choice(_PUBLIC_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
@@ -324,7 +324,13 @@ class ContextStatus(models.TextChoices):
 
 class ContextCase(models.Model):
     """A place or peer group the partnership works on as it works on a child: an assessment, a plan
-    (patrols, a licensing review of a taxi firm, engagement with a hotel) and reviews."""
+    (patrols, a licensing review of a taxi firm, engagement with a hotel) and reviews.
+
+    ``public_id`` is its address and reference (``X-7K3M-Q9TX-2BHD``), never the primary key: the gaps
+    between the keys of the work a reader outside the police sees would count the police-only work
+    opened meanwhile (docs/decisions.md, "Who sees which links")."""
+
+    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=entity_public_id, editable=False)
 
     entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="cases")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -348,7 +354,9 @@ class ContextCase(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"X{self.pk:05d}"
+        """As people quote it: ``X-7K3M-Q9TX-2BHD``."""
+        code = self.public_id.upper()
+        return "X-" + "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 class ContextReview(models.Model):

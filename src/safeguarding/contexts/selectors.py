@@ -613,9 +613,10 @@ def contexts_visible_to(user: User) -> Q:
     return visible if sees_police_only_links(user) else visible & Q(police_only=False)
 
 
-def context_for_user_or_404(user: User, case_id: int) -> ContextCase:
+def context_for_user_or_404(user: User, public_id: str) -> ContextCase:
+    """Work on a context by its public id (never its primary key: an address by key answers not found)."""
     return one_or_404(
-        ContextCase.objects.filter(contexts_visible_to(user), pk=case_id).select_related("entity", "opened_by"),
+        ContextCase.objects.filter(contexts_visible_to(user), public_id=public_id).select_related("entity", "opened_by"),
         user=user,
         allowed=has(user, Capability.VIEW_NETWORKS),
         event_type=AuditEventType.CONTEXT_VIEWED,

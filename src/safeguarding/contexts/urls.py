@@ -19,5 +19,5 @@ urlpatterns = [
     path("intelligence/<str:reference>/", views.intelligence_detail, name="intelligence-detail"),
     path("contexts/", views.context_list, name="contexts"),
     path("peer-groups/new/", views.peer_group_new, name="peer-group-new"),
-    path("contexts/<int:case_id>/", views.context_detail, name="context-detail"),
+    path("contexts/<str:public_id>/", views.context_detail, name="context-detail"),
 ]

@@ -294,14 +294,14 @@ def context_open(request: HttpRequest, public_id: str) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, f"Work on {entity.label} opened as {case.reference}")
-            return redirect("contexts:context-detail", case_id=case.pk)
+            return redirect("contexts:context-detail", public_id=case.public_id)
     return render(request, "contexts/context_open.html", {"form": form, "entity": entity})
 
 
 @require_http_methods(["GET", "POST"])
-def context_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def context_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = current_user(request)
-    case = selectors.context_for_user_or_404(user, case_id)
+    case = selectors.context_for_user_or_404(user, public_id)
     can_work = has(user, Capability.WORK_CONTEXTS) and case.status == "open"
     review_form = forms.ContextReviewForm(request.POST if "review" in request.POST else None,
                                           initial={"next_review_on": forms.default_review()}) if can_work else None
@@ -313,13 +313,13 @@ def context_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             if "review" in request.POST and review_form is not None and review_form.is_valid():
                 services.context_review(acting_user=user, case=case, **review_form.cleaned_data)
                 messages.success(request, "Review recorded")
-                return redirect("contexts:context-detail", case_id=case.pk)
+                return redirect("contexts:context-detail", public_id=case.public_id)
             if "close" in request.POST and close_form is not None and close_form.is_valid():
                 asked = confirm_first(request, Confirmation(
                     question="Are you sure you want to close the work on this context?",
                     caption=f"Work {case.reference}",
                     confirm_label="Yes, close the work",
-                    cancel_url=reverse("contexts:context-detail", args=[case.pk]),
+                    cancel_url=reverse("contexts:context-detail", args=[case.public_id]),
                     cancel_label="No, go back to the work",
                     answers=[("Why the work is being closed", close_form.cleaned_data["reason"])],
                     happens=["the work leaves the open contexts and its reviews stop falling due for the panel",
