@@ -460,7 +460,9 @@ def test_an_approval_page_says_where_the_link_goes_and_the_approval_is_bound_to_
                                 agency=agencies[AgencyKind.COUNCIL], role=Role.TRIAGE_WORKER)
     change = AccessChange.objects.get(subject=user)
     address = reverse("accounts:access-approval", args=[change.pk])
-    assert "Set-up link will be e-mailed to <strong>nia@example.org</strong>" in page.get(address).content.decode()
+    shown = page.get(address).content.decode()
+    assert "Set-up link will be e-mailed to <strong>nia@example.org</strong>" in shown
+    assert "The address is as the account was made." in shown  # and who changed it, when someone has
     # A second-factor reset that sends a link says so too; one that sends none does not.
     lost = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="lost@example.org")
     authenticator_for(lost)
@@ -690,3 +692,18 @@ def test_the_persons_page_says_when_the_link_was_e_mailed_or_that_sending_failed
     failed.refresh_from_db()
     assert failed.sent_at is None and failed.send_failed_at is not None
     assert "sending it failed" in page.get(reverse("accounts:user-edit", args=[person.pk])).content.decode()
+
+
+def test_an_approval_page_says_who_last_changed_the_address_a_link_would_go_to(
+    admins: tuple[User, User], make_user: Any
+) -> None:
+    """The second administrator is the guard on where a link goes: the page tells them who set it."""
+    first, second = admins
+    lost = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL, email="lost@example.org")
+    authenticator_for(lost)
+    _edit(first, lost, email="first.admin@evil.example")
+    services.password_set_temporary(acting_user=first, user=lost, password="temporary-walrus-lamp-7")
+    reset = services.second_factor_reset_request(acting_user=first, user=lost, reason="Lost phone")
+    shown = sign_in(Client(), second).get(reverse("accounts:access-approval", args=[reset.pk])).content.decode()
+    assert "Set-up link will be e-mailed to <strong>first.admin@evil.example</strong>" in shown
+    assert f"The address was last changed by {first.username} on" in shown

@@ -500,11 +500,13 @@ def access_change_approve(
             raise ServiceError(f"{subject.username}'s e-mail address has changed since this was asked for. "
                                "Refuse it, and ask again")
         sends_link = selectors.set_up_link_on_approval(change, subject)
+        # Why no link may go (a change asked for before the hub recorded its address, say) first: it is the
+        # reason the approver needs, where the page's address would otherwise only differ.
+        if sends_link and (barrier := selectors.set_up_link_barrier(user=subject, sent_by=acting_user, change=change)):
+            raise ServiceError(barrier)
         if set_up_link_to is not None and set_up_link_to != ((change.address or "") if sends_link else ""):
             raise ServiceError("Where this approval e-mails a set-up link has changed since the page was loaded. "
                                "Look at it again")
-        if sends_link and (barrier := selectors.set_up_link_barrier(user=subject, sent_by=acting_user, change=change)):
-            raise ServiceError(barrier)
         if change.kind == AccessChangeKind.ACCESS:
             if _access_of(subject) != change.before:
                 raise ServiceError(

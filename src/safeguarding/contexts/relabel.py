@@ -85,13 +85,20 @@ def police_named_places(
     return out
 
 
-def _alerts_reworded(alert_model: Any, change: Relabelled) -> Relabelled:
-    """The new-link alerts whose stored words quote the old label ("Seen at place: <label>. The same place
-    is linked to another child...") are given the new label in its place."""
-    quoted, new = f": {change.label_before}. ", f": {change.label}. "
-    alerts = list(alert_model.objects.filter(rule__kind=NEW_LINK, explanation__contains=quoted).order_by("pk"))
+def _alerts_reworded(alert_model: Any, link_model: Any, change: Relabelled) -> Relabelled:
+    """The new-link alerts raised on this place (their trigger is an event linked to it) whose stored
+    words quote the old label ("Seen at place: <label>. The same place is linked to another child...")
+    are given the new label in its place, once: a vehicle or another place of the same words keeps its
+    own alerts' words."""
+    quoted = f": {change.label_before}. The same place is linked"
+    new = f": {change.label}. The same place is linked"
+    alerts = list(alert_model.objects.filter(
+        rule__kind=NEW_LINK, explanation__contains=quoted,
+        trigger_event_id__in=link_model.objects.filter(entity_id=change.entity_id, event_id__isnull=False)
+        .values("event_id"),
+    ).order_by("pk"))
     for alert in alerts:
-        alert.explanation = alert.explanation.replace(quoted, new)
+        alert.explanation = alert.explanation.replace(quoted, new, 1)
     alert_model.objects.bulk_update(alerts, ["explanation"], batch_size=1000)
     return Relabelled(change.entity_id, change.label_before, change.kind_before, change.label, change.place_kind,
                       alerts=[a.pk for a in alerts], concerns=sorted({a.concern_id for a in alerts if a.concern_id}))
@@ -111,4 +118,4 @@ def relabel(
     for c in changes:
         entities[c.entity_id].label, entities[c.entity_id].place_kind = c.label, c.place_kind
     entity_model.objects.bulk_update(list(entities.values()), ["label", "place_kind"], batch_size=1000)
-    return [_alerts_reworded(alert_model, c) for c in changes]
+    return [_alerts_reworded(alert_model, link_model, c) for c in changes]
