@@ -79,29 +79,22 @@ class AuthenticatorConfirmForm(forms.Form):
     )
 
 
-class PasswordChangeForm(forms.Form):
-    current_password = forms.CharField(
+def _password_field(label: str, required: str, *, autocomplete: str = "new-password", help_text: str = "") -> forms.CharField:
+    return forms.CharField(
         strip=False,  # a password is kept exactly as typed, spaces at either end included
-        label="Current password",
+        label=label,
+        help_text=help_text,
         max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Enter your current password"},
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+        error_messages={"required": required},
     )
-    new_password = forms.CharField(
-        strip=False,  # a password is kept exactly as typed, spaces at either end included
-        label="New password",
-        help_text="At least 12 characters and hard to guess: 3 or more unrelated words work well",
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter a new password"},
-    )
-    new_password_again = forms.CharField(
-        strip=False,  # a password is kept exactly as typed, spaces at either end included
-        label="Confirm new password",
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter the new password again"},
-    )
+
+
+_STRONG_ENOUGH = "At least 12 characters and hard to guess: 3 or more unrelated words work well"
+
+
+class _NewPasswordForm(forms.Form):
+    """A new password, typed twice; the two must match (its strength is checked where it is saved)."""
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -110,41 +103,24 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-class SetUpPasswordForm(forms.Form):
+class PasswordChangeForm(_NewPasswordForm):
+    current_password = _password_field("Current password", "Enter your current password",
+                                       autocomplete="current-password")
+    new_password = _password_field("New password", "Enter a new password", help_text=_STRONG_ENOUGH)
+    new_password_again = _password_field("Confirm new password", "Enter the new password again")
+
+
+class SetUpPasswordForm(_NewPasswordForm):
     """A person chooses their own password through the set-up link e-mailed to them."""
 
-    new_password = forms.CharField(
-        strip=False,  # a password is kept exactly as typed, spaces at either end included
-        label="Password",
-        help_text="At least 12 characters and hard to guess: 3 or more unrelated words work well",
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter a password"},
-    )
-    new_password_again = forms.CharField(
-        strip=False,
-        label="Confirm password",
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter the password again"},
-    )
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        if data.get("new_password") and data.get("new_password_again") and data["new_password"] != data["new_password_again"]:
-            self.add_error("new_password_again", "The passwords do not match")
-        return data
+    new_password = _password_field("Password", "Enter a password", help_text=_STRONG_ENOUGH)
+    new_password_again = _password_field("Confirm password", "Enter the password again")
 
 
 class TemporaryPasswordForm(forms.Form):
-    password = forms.CharField(
-        strip=False,  # a password is kept exactly as typed, spaces at either end included
-        label="Temporary password",
-        help_text="They must change it when they next sign in. Give it to them by a separate, secure route.",
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter a temporary password"},
-    )
+    password = _password_field(
+        "Temporary password", "Enter a temporary password",
+        help_text="They must change it when they next sign in. Give it to them by a separate, secure route.")
 
 
 class ReasonForm(forms.Form):
