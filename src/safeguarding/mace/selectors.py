@@ -43,6 +43,7 @@ from safeguarding.mace.models import (
     Discussion,
     Escalation,
     MeetingStatus,
+    MinutesAddendum,
     MinutesVersion,
     PanelDecision,
     PanelMeeting,
@@ -209,6 +210,13 @@ def minutes_versions(*, user: User, meeting: PanelMeeting) -> list[MinutesVersio
             if version.withheld_at is not None:
                 version.text = version.withheld_reason = ""
     return versions
+
+
+def addenda(*, user: User, meeting: PanelMeeting) -> list[MinutesAddendum]:
+    """The addenda beside the locked minutes, oldest first: a police-only one, like the part it adds to,
+    only for those who read that part (``sees_police_minutes``)."""
+    rows = meeting.addenda.select_related("added_by")
+    return list(rows if sees_police_minutes(user, meeting) else rows.filter(police_only=False))
 
 
 def agenda_item_or_404(*, user: User, meeting: PanelMeeting, item_id: int) -> AgendaItem:

@@ -87,8 +87,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         if police and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED) else None,
         "meeting": meeting, "rows": rows, "can_run": can_run, "is_chair": is_chair,
         "attendance": list(meeting.attendance.select_related("agency")),
-        # A police-only addendum, like the part it adds to, is left off the page for anyone else.
-        "addenda": list(meeting.addenda.filter(**({} if police else {"police_only": False})).select_related("added_by")),
+        "addenda": selectors.addenda(user=user, meeting=meeting),
         "can_open_child": has(user, Capability.VIEW_PERSON),
         "minutes_form": f.MinutesForm(initial={"minutes": meeting.minutes})
         if (can_run or is_chair) and not withheld and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED)
