@@ -4,17 +4,13 @@ as first written would not run it again. Putting right what is already right cha
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
 
 from django.db import migrations
 
-
-def relabel_places_again(apps: Any, schema_editor: Any) -> None:
-    from safeguarding.contexts.relabel import relabel
-
-    relabel(entity_model=apps.get_model("contexts", "Entity"), audit_model=apps.get_model("audit", "AuditEvent"),
-            link_model=apps.get_model("contexts", "Link"), alert_model=apps.get_model("earlywarning", "Alert"),
-            first_record_labelled=True)
+# 0003's own step: the same rule over the same historical models.
+relabel_places_again = import_module(
+    "safeguarding.contexts.migrations.0003_places_labelled_only_from_shared_records").relabel_places
 
 
 class Migration(migrations.Migration):
