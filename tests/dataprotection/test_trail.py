@@ -85,3 +85,73 @@ def test_who_saw_a_child_includes_every_list_search_and_download_that_showed_the
     # A subject access bundle's "who has viewed or changed your record" lists the search too.
     items, _ = gather(user=dpo, person=child)
     assert any(i.kind == "audit" and "triage.one" in dict(i.fields)["By"] and "earch" in i.title for i in items)
+
+
+def test_the_trail_keeps_a_sealed_person_from_a_reader_the_seal_does_not_name(make_user) -> None:  # type: ignore[no-untyped-def]
+    """A partnership role that reads the trail without keeping the seals (an information governance
+    auditor) finds a sealed person nowhere in it: not by reference (answered as an unknown one), not in
+    the whole trail, not in its download. The data protection officer, who keeps the seals, sees all."""
+    from safeguarding.accounts.services import custom_role_create
+    from safeguarding.dataprotection.sealing import record_seal
+
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    practitioner = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    auditor = make_user(role=custom_role_create(acting_user=admin, name="Information governance auditor",
+                                                capabilities=["view_audit"]).code, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory(given_name="Keziah", family_name="Oduya")
+    other = PersonFactory(given_name="Amy", family_name="Smith")
+    for person in (child, other):
+        sign_in(Client(), practitioner).get(reverse("people:detail", args=[person.pk]))
+    record_seal(acting_user=dpo, person=child, reason="Witness in a forthcoming trial", named_users=[practitioner])
+
+    reader = sign_in(Client(), auditor)
+    about = reader.get(reverse("dataprotection:trail"), {"person": child.reference})
+    page = about.content.decode()
+    assert "No person has this hub reference" in page and "Oduya" not in page
+    assert about.context["events"].total == 0
+    everything = reader.get(reverse("dataprotection:trail"))
+    rows = everything.content.decode()
+    assert "Witness in a forthcoming trial" not in rows
+    assert all(e.person_id != child.pk for e in everything.context["events"].items)
+    assert any(e.person_id == other.pk for e in everything.context["events"].items)
+    download = reader.get(reverse("dataprotection:trail"), {"download": "csv"}).content.decode()
+    assert child.reference not in download and "Witness in a forthcoming trial" not in download
+    assert other.reference in download
+
+    keeper = sign_in(Client(), dpo).get(reverse("dataprotection:trail"), {"person": child.reference})
+    assert "Oduya" in keeper.content.decode() and keeper.context["events"].total > 0
+    assert "Witness in a forthcoming trial" in keeper.content.decode()
+
+
+def test_rows_of_police_work_stay_with_the_police_readers_of_the_trail(make_user) -> None:  # type: ignore[no-untyped-def]
+    """A row's title that says the police recorded intelligence about a person, or were told of a
+    submission, tells its reader what the police hold: the council's data protection officer reads
+    the trail without them (told so, in one fixed sentence), the police's own reads them."""
+    from django.db import transaction
+
+    from safeguarding.audit.services import audit_record
+
+    council_dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    police_dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.POLICE)
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
+    adult = PersonFactory(given_name="Darren", family_name="Cole")
+    with transaction.atomic():
+        audit_record(event_type=AuditEventType.INTELLIGENCE_RECORDED, actor=officer, target_kind="intelligence",
+                     target_id="C-0001", person_id=adult.pk)
+        audit_record(event_type=AuditEventType.PERSONS_LISTED, actor=officer, target_kind="page",
+                     target_id="network of P0000001", person_id=adult.pk)
+    sign_in(Client(), officer).get(reverse("people:detail", args=[adult.pk]))  # not police work: seen by both
+
+    council = sign_in(Client(), council_dpo).get(reverse("dataprotection:trail"), {"person": adult.reference})
+    kinds = {e.event_type for e in council.context["events"].items}
+    assert AuditEventType.INTELLIGENCE_RECORDED not in kinds and AuditEventType.PERSONS_LISTED not in kinds
+    assert AuditEventType.PERSON_VIEWED in kinds
+    assert "shown only to readers in the police" in council.content.decode()
+    download = sign_in(Client(), council_dpo).get(reverse("dataprotection:trail"), {"download": "csv"}).content.decode()
+    assert "intelligence" not in download.lower() and "network of" not in download
+
+    police = sign_in(Client(), police_dpo).get(reverse("dataprotection:trail"), {"person": adult.reference})
+    kinds = {e.event_type for e in police.context["events"].items}
+    assert {AuditEventType.INTELLIGENCE_RECORDED, AuditEventType.PERSONS_LISTED, AuditEventType.PERSON_VIEWED} <= kinds
+    assert "shown only to readers in the police" not in police.content.decode()

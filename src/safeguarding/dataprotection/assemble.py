@@ -74,6 +74,16 @@ POLICE_WORK_PAGES = ("operation ", "disruption and outcomes", "entity ", "networ
 NETWORK_OPENED = "opened the person's network"
 
 
+def police_work_rows() -> Q:
+    """The audit trail's rows of police work (``_police_work``), as a filter on AuditEvent."""
+    pages = Q()
+    for prefix in POLICE_WORK_PAGES:
+        pages |= Q(target_id__startswith=prefix)
+    return (Q(event_type__in=sorted(POLICE_WORK_AUDIT))
+            | (Q(event_type=AuditEventType.PERSONS_LISTED, target_kind="page") & pages)
+            | Q(event_type=AuditEventType.PERSON_VIEWED, reason=NETWORK_OPENED))
+
+
 def _police_work(kind: int, target_kind: str, target_id: str, reason: str = "") -> bool:
     return kind in POLICE_WORK_AUDIT or (
         kind == AuditEventType.PERSONS_LISTED and target_kind == "page" and target_id.startswith(POLICE_WORK_PAGES)

@@ -15,13 +15,14 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, one_or_404, require
-from safeguarding.accounts.models import User
+from safeguarding.accounts.access import Capability, has, one_or_404, persons_hidden_from, require
+from safeguarding.accounts.models import AgencyKind, User
 from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
 from safeguarding.audit.services import audit_record
 from safeguarding.core.lists import Column, Listing, Sort, listing, period
 from safeguarding.core.normalise import typed_reference
 from safeguarding.dataprotection import sources
+from safeguarding.dataprotection.assemble import police_work_rows
 from safeguarding.dataprotection.forms import SarFilters, TrailFilters
 from safeguarding.dataprotection.models import (
     BreakGlassAccess,
@@ -77,8 +78,17 @@ def trail_listing(*, user: User, query: Mapping[str, Any]) -> tuple[Listing[Audi
     require(user, Capability.VIEW_AUDIT)
     filters = TrailFilters(query or None)
     wanted = filters.values()
+    # A seal keeps its person out of the trail too, for a reader it does not name (as a person it hides
+    # is not found anywhere else); and the rows of police work stay with the police (trail_hides).
+    hidden = persons_hidden_from(user)
     person = person_for_audit(reference=wanted["person"]) if wanted.get("person") else None
+    if person is not None and person.pk in hidden:
+        person = None
     events = AuditEvent.objects.select_related("actor").order_by("-sequence")
+    if hidden:
+        events = events.exclude(person_id__in=sorted(hidden))
+    if trail_hides_police_work(user):
+        events = events.exclude(police_work_rows())
     if wanted.get("person"):
         if person is None:
             filters.add_error("person", "No person has this hub reference")
@@ -101,6 +111,15 @@ def trail_listing(*, user: User, query: Mapping[str, Any]) -> tuple[Listing[Audi
         )
     return listing(events, query=query, noun=("entry", "entries"), filters=filters, sorts=TRAIL_SORTS,
                    downloadable=True), person
+
+
+def trail_hides_police_work(user: User) -> bool:
+    """Whether the trail leaves out its rows of police work for this reader: everyone outside the police.
+    Intelligence recorded or read about a person, an operation or a disruption naming them, the police
+    told of a submission, the panel's police-only minutes: each row's title says what the police hold
+    or are doing (the same rows a subject access bundle withholds, ``assemble.POLICE_WORK_AUDIT``). The
+    police's own readers of the trail see them."""
+    return user.agency is None or user.agency.kind != AgencyKind.POLICE
 
 
 TRAIL_COLUMNS: list[Column[AuditEvent]] = [

@@ -34,7 +34,8 @@ def trail(request: HttpRequest) -> HttpResponse:
         return list_download(user=user, listing=events, columns=selectors.TRAIL_COLUMNS, page="audit trail",
                              filename="audit-trail", person_of=lambda e: e.person_id)
     flagged = list(selectors.flagged_searches(user=user)) if not events.selected_filters else []
-    return render(request, "dataprotection/trail.html", {"events": events, "person": person, "flagged": flagged})
+    return render(request, "dataprotection/trail.html", {"events": events, "person": person, "flagged": flagged,
+                                                         "hides_police_work": selectors.trail_hides_police_work(user)})
 
 
 def overview(request: HttpRequest) -> HttpResponse:
