@@ -61,12 +61,26 @@ def test_two_children_found_at_the_same_home_after_going_missing_raise_no_alert(
     assert [a.person_id for a in alerts] == [third.pk] and f"P{first.pk:07d}" in alerts[0].explanation
 
 
-def test_an_alert_from_police_intelligence_with_conditions_says_only_whom_to_ask(world: World) -> None:
+def test_an_alert_from_police_intelligence_with_conditions_says_only_whom_to_ask(world: World, make_user) -> None:  # type: ignore[no-untyped-def]
+    """Outside the police the alert says only whom to ask; the police's readers read what links the
+    children; and the child's subject access bundle withholds the alert whole, as it withholds the
+    intelligence: saying the police hold something would tell the child what they hold."""
+    from safeguarding.earlywarning.selectors import alert_explanation
+    from safeguarding.workflows.subject_access import alerts as alerts_for_bundle
+
     services.links_build()
     on_c = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_c.pk]
     assert len(on_c) == 1
     assert RESTRICTED_REG not in on_c[0].explanation and "RS19XYZ" not in on_c[0].explanation
     assert "Ask the police intelligence unit" in on_c[0].explanation
+    council = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    police = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE)
+    assert alert_explanation(user=council, alert=on_c[0]) == on_c[0].explanation
+    assert RESTRICTED_REG in alert_explanation(user=police, alert=on_c[0])
+    dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
+    bundle = alerts_for_bundle(dpo, world.child_c).items
+    assert [item.kind for item in bundle] == ["withheld_police"]
+    assert all("Ask the police" not in value for item in bundle for _, value in item.fields)
 
 
 def test_an_adult_linked_to_a_child_at_risk_now_with_another_child_raises_an_alert(world: World) -> None:

@@ -374,3 +374,23 @@ def test_evidence_already_held_is_marked_held_when_written_only_where_the_hub_is
     import_module("safeguarding.earlywarning.migrations.0011_evidence_police_only_when_written"
                   ).mark_evidence_held_when_written(apps, None)
     assert AlertEvidence.objects.get(alert=alert).police_only_when_written is marked
+
+
+def test_new_link_alerts_written_before_on_police_only_links_are_withheld_from_subject_access() -> None:
+    """Migration 0012: a new-link alert that says only whom to ask, written before the police's words
+    were kept beside it, is now withheld whole from a subject access bundle; others are untouched."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from safeguarding.contexts.services import _WITHHELD
+    from tests.factories import AlertFactory
+
+    module = import_module("safeguarding.earlywarning.migrations.0012_new_link_alerts_withheld_from_subject_access")
+    assert module.WITHHELD == _WITHHELD  # the words the hub wrote
+    withheld = AlertFactory(explanation=module.WITHHELD)
+    shared = AlertFactory(explanation="Seen in vehicle: YA19 ABC. The same vehicle is linked to another child")
+    module.forwards(apps, None)
+    withheld.refresh_from_db()
+    shared.refresh_from_db()
+    assert withheld.explanation_restricted == module.WITHHELD and shared.explanation_restricted == ""

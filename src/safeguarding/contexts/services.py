@@ -518,9 +518,17 @@ def _linked_before(candidates: list[tuple[Link, int]], child: int, link: Link) -
     return any(p == child and (c.start, c.pk) < (link.start, link.pk) for c, p in candidates)
 
 
-def _explain(kind: str, link: Link, other_link: Link, other_child: int, what: str) -> str:
+def _explain(kind: str, link: Link, other_link: Link, other_child: int, what: str) -> tuple[str, str]:
+    """The alert's words for every reader, and, where a link is police-only, the full words for the
+    police's readers (the shared words then say only whom to ask, as an alert resting on police
+    intelligence does: a subject access bundle withholds such an alert whole)."""
+    full = _explain_in_full(kind, link, other_link, other_child, what)
     if link.restricted or other_link.restricted:
-        return _WITHHELD
+        return _WITHHELD, full
+    return full, ""
+
+
+def _explain_in_full(kind: str, link: Link, other_link: Link, other_child: int, what: str) -> str:
     when = timezone.localtime(other_link.start).strftime("%-d %B %Y")
     agency = other_link.agency.name
     if kind == "entity":
@@ -562,12 +570,13 @@ def _second_child_alerts(entity_links: list[tuple[Link, int]]) -> list[Alert]:
             continue
         other_link, other_child = earlier
         assert link.event_id is not None and other_link.event_id is not None
+        shared, full = _explain("entity", link, other_link, other_child, link.entity.label)
         alert = earlywarning.alert_raise_for_link(
             rule=rule,
             person=people[child],
             trigger_event=events[link.event_id],
             evidence=[events[other_link.event_id]],
-            explanation=_explain("entity", link, other_link, other_child, link.entity.label),
+            explanation=shared, explanation_restricted=full,
         )
         if alert is not None:
             alerts.append(alert)
@@ -609,12 +618,13 @@ def _adult_alerts(adult_links: list[tuple[Link, int, int]]) -> list[Alert]:
             continue
         other_link, other_child = earlier
         assert link.event_id is not None and other_link.event_id is not None
+        shared, full = _explain("adult", link, other_link, other_child, person_reference(adult))
         alert = earlywarning.alert_raise_for_link(
             rule=rule,
             person=people[child],
             trigger_event=events[link.event_id],
             evidence=[events[other_link.event_id]],
-            explanation=_explain("adult", link, other_link, other_child, person_reference(adult)),
+            explanation=shared, explanation_restricted=full,
         )
         if alert is not None:
             alerts.append(alert)

@@ -348,11 +348,13 @@ def alert_raise_for_link(
     trigger_event: Event,
     evidence: list[Event],
     explanation: str,
+    explanation_restricted: str = "",
 ) -> Alert | None:
     """Raise an alert another room found (a new link), with its evidence, inside the caller's
     transaction. Nothing is raised twice for the same rule and trigger, nor for a rule switched
     off; the caller audits the run that raised it. ``explanation`` must hold nothing a viewer of
-    the alerts queue may not see (police intelligence with conditions is only counted)."""
+    the alerts queue may not see (police intelligence with conditions is only counted);
+    ``explanation_restricted``, the full words, is read only by those who may see that intelligence."""
     if not transaction.get_connection().in_atomic_block:
         raise ServiceError("Alerts are raised inside the caller's transaction")
     if not rule.enabled or rule.kind != RuleKind.NEW_LINK:
@@ -377,7 +379,8 @@ def alert_raise_for_link(
         return None
     alert = Alert.objects.create(
         rule=rule, rule_version=rule.version, person=person, level=rule.level, raised_at=trigger_event.occurred_at,
-        trigger_event=trigger_event, explanation=explanation, created_at=now, evidence_updated_at=now,
+        trigger_event=trigger_event, explanation=explanation, explanation_restricted=explanation_restricted,
+        created_at=now, evidence_updated_at=now,
         evidence_count=len({e.pk for e in [trigger_event, *evidence]}),
     )
     # The words were written by the caller with each event's marking now.
