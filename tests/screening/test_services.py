@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.http import Http404
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
@@ -24,7 +26,7 @@ from safeguarding.screening.models import (
     ScreeningToolVersion,
 )
 from safeguarding.screening.tool import YES, Part, ToolConfigError
-from tests.factories import PersonFactory, merge
+from tests.factories import PersonFactory, merge, sign_in
 from tests.screening.conftest import Child, answers_for, screen
 
 pytestmark = pytest.mark.django_db
@@ -190,10 +192,20 @@ def test_restricted_police_intelligence_is_never_offered_outside_the_police(admi
             child=child.person,
             answers=answers_for({"police_intelligence": [child.restricted_intel.pk]}),
         )
-    # A police officer may; a council reader of the screening is told only that the police hold more.
+    # A police officer may. A council reader of the screening is not shown it, nor told there is one: every
+    # screening tells readers outside the police, in the same words, that the police may hold more.
     done = screen(police, child.person, "at_risk", yes={"police_intelligence": [child.restricted_intel.pk]})
-    shown, hidden = selectors.supporting_events_visible(user=council, assessments=[done])
-    assert shown == {} and hidden == 1
+    assert selectors.supporting_events_visible(user=council, assessments=[done]) == {}
+    assert selectors.supporting_events_visible(user=police, assessments=[done]) != {}
+    plain = screen(police, child.person, "at_risk", yes={"police_intelligence": [child.shareable_intel.pk]})
+    council_client = sign_in(Client(), council)
+    pages = [council_client.get(reverse("screening:detail", args=[s.pk])).content.decode() for s in (done, plain)]
+    assert [p.split('id="police-may-hold">')[1].split("</p>")[0] for p in pages] == [
+        "The police may hold supporting records they do not share with your agency. Ask the practitioner who "
+        "completed the screening."] * 2
+    assert all("held by the police are" not in p and "is not shared" not in p for p in pages)
+    police_page = sign_in(Client(), police).get(reverse("screening:detail", args=[done.pk])).content.decode()
+    assert 'id="police-may-hold"' not in police_page
 
 
 def test_answers_need_every_indicator_evidence_for_yes_and_the_childs_own_events(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from safeguarding.accounts.access import Capability, has, not_hidden, require
+from safeguarding.accounts.access import Capability, has, not_hidden, require, sees_restricted_intelligence
 from safeguarding.accounts.models import User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.people import identity
@@ -184,9 +184,11 @@ def evidence_for_child(*, user: User, person: Person, tool: ToolConfig) -> dict[
 
 def supporting_events_visible(
     *, user: User, assessments: Iterable[ScreeningAssessment]
-) -> tuple[dict[int, list[Event]], int]:
-    """Each answer's supporting events that this user may see, keyed by answer id, and how many
-    are hidden from them (restricted intelligence another agency attached)."""
+) -> dict[int, list[Event]]:
+    """Each answer's supporting events that this user may see, keyed by answer id. Those hidden from them
+    (restricted intelligence the police attached, a record marked C since) are left out uncounted: a
+    count, or a sentence shown only when there are some, would tell a reader outside the police what
+    the police hold. Their pages say one fixed sentence instead (``police_may_hold``)."""
     from safeguarding.screening.models import ScreeningAnswer
 
     through = ScreeningAnswer.supporting_events.through
@@ -201,15 +203,18 @@ def supporting_events_visible(
         )
     }
     by_answer: dict[int, list[Event]] = {}
-    hidden = 0
     for answer_id, event_id in links:
         if event_id in visible:
             by_answer.setdefault(answer_id, []).append(visible[event_id])
-        else:
-            hidden += 1
     for events in by_answer.values():
         events.sort(key=lambda e: e.occurred_at, reverse=True)
-    return by_answer, hidden
+    return by_answer
+
+
+def police_may_hold(user: User) -> bool:
+    """Whether a screening's pages tell this reader, in one fixed sentence on every screening, that the
+    police may hold supporting records not shared with them: everyone outside the police."""
+    return not sees_restricted_intelligence(user)
 
 
 # --- screenings --------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def screening_check(request: HttpRequest, person_id: int) -> HttpResponse:
         return redirect("screening:start", person_id=person.pk)
     draft = progress.draft
     answers = {a.indicator: a for a in draft.answers.all()}
-    events, hidden = selectors.supporting_events_visible(user=user, assessments=[draft])
+    events = selectors.supporting_events_visible(user=user, assessments=[draft])
     sections = [
         (part, [(ind, answers[ind.code], events.get(answers[ind.code].pk, [])) for ind in part.indicators])
         for part in progress.sections
@@ -157,7 +157,8 @@ def screening_check(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "screening/check.html",
-        {"person": person, "progress": progress, "draft": draft, "sections": sections, "hidden_events": hidden},
+        {"person": person, "progress": progress, "draft": draft, "sections": sections,
+         "police_may_hold": selectors.police_may_hold(user)},
     )
 
 
@@ -256,7 +257,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
                 return redirect("screening:approvals")
     tool = assessment.tool_version.tool
     answers = {a.indicator: a for a in assessment.answers.all()}
-    events, hidden = selectors.supporting_events_visible(user=user, assessments=[assessment])
+    events = selectors.supporting_events_visible(user=user, assessments=[assessment])
     sections = [
         (
             kind.label,
@@ -276,7 +277,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
             "assessment": assessment,
             "tool": tool,
             "sections": sections,
-            "hidden_events": hidden,
+            "police_may_hold": selectors.police_may_hold(user),
             "form": form,
             "is_current_version": assessment.tool_version_id == selectors.tool_current().pk,
             "models": [models_labels.get(m, m) for m in assessment.models_of_exploitation],
