@@ -146,13 +146,10 @@ def test_the_chart_draws_under_the_hubs_content_security_policy(
     page = context.new_page()
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
-    _sign_in_without_axe(page)
+    _sign_in(page, "intel.officer")
     refused.clear()
     page.goto(f"/networks/people/{child.pk}/")
     expect(page.locator("#chart")).to_have_attribute("data-drawn", "true")
     assert refused == []
     context.close()
 
-
-def _sign_in_without_axe(page: Any) -> None:
-    _sign_in(page, "intel.officer", check_accessible=False)

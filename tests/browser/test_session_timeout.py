@@ -25,7 +25,7 @@ def test_the_timeout_warning_keeps_the_session_or_signs_out_with_the_reason(
     page: Any, agencies: dict[str, Any], settings: Any
 ) -> None:
     UserFactory(username="triage.council", role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.COUNCIL])
-    sign_in(page, "triage.council", check_accessible=False)
+    sign_in(page, "triage.council")
     settings.SESSION_COOKIE_AGE, settings.SESSION_TIMEOUT_WARNING_SECONDS = IDLE, WARN
     page.goto("/concerns/queue/")
     loaded = time.monotonic()

@@ -77,7 +77,7 @@ def test_a_new_user_chooses_a_password_and_sets_up_an_authenticator(page: Any, a
     sign_out(page)
 
     # Next time: the password, then the code from the app.
-    sign_in(page, "new.worker", "my-own-quiet-harbour-5")
+    sign_in(page, "new.worker", "my-own-quiet-harbour-5", check_accessible=True)
     page.goto("/account/")
     assert_accessible(page)
     assert "10 left" in page.content()

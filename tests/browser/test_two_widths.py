@@ -175,7 +175,7 @@ def test_key_pages_of_every_journey_pass_axe_at_1280_and_375_px_and_never_scroll
     walks = {username: pages for username, pages in _pages_for(demo).items() if _walked_here(username)}
     for username, pages in walks.items():
         page.set_viewport_size(DESKTOP)
-        sign_in(page, username, DEMO_PASSWORD, check_accessible=False)
+        sign_in(page, username, DEMO_PASSWORD)
         for _what, url in pages:
             for viewport in (DESKTOP, PHONE):
                 problems += _look(page, url, viewport)
@@ -191,7 +191,7 @@ def test_key_pages_of_every_journey_pass_axe_at_1280_and_375_px_and_never_scroll
     # fits or scrolls inside itself, and the page still never scrolls sideways and passes axe. (In
     # the same test, on the same demo: building it is most of the time.)
     page.route("**/*.{js,mjs}", lambda route: route.abort())
-    sign_in(page, "triage.council", DEMO_PASSWORD, check_accessible=False)
+    sign_in(page, "triage.council", DEMO_PASSWORD)
     for _what, url in _pages_for(demo)["triage.council"]:
         problems += _look(page, url, PHONE)
     assert page.evaluate("document.body.classList.contains('js-enabled')") is False
