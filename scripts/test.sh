@@ -62,8 +62,8 @@ run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
   -o "-p $port -k $pg_dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
 pg_url="postgres://postgres@/postgres?host=$pg_dir&port=$port"
 
-sqlite_tests() { SAFEGUARDING_DATA_DIR=$sqlite_data .venv/bin/python -m pytest --durations=15 "$@"; }
-pg_tests() { SAFEGUARDING_DATA_DIR=$pg_data DATABASE_URL=$pg_url .venv/bin/python -m pytest --durations=15 "$@"; }
+sqlite_tests() { SAFEGUARDING_DATA_DIR=$sqlite_data .venv/bin/python -m pytest --durations=30 "$@"; }
+pg_tests() { SAFEGUARDING_DATA_DIR=$pg_data DATABASE_URL=$pg_url .venv/bin/python -m pytest --durations=30 "$@"; }
 
 if [ "${HUB_TESTS_IN_SERIES:-}" = 1 ]; then
   echo "== pytest on SQLite"
