@@ -201,3 +201,57 @@ def test_adults_are_due_six_years_after_their_last_record_in_any_room(agencies) 
     undated = PersonFactory(role="adult")
     SourceRecordFactory(person=undated)
     assert undated.pk not in due_on(dt.date(2040, 1, 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_support_plan_opened_while_support_records_are_disposed_of_waits_and_is_kept(agencies, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two people at once: the data protection officer disposing of a survivor's old support records
+    (past their checks, deleting), and a worker opening a new plan for the survivor. The plan waits for
+    the disposal and is kept; before, it was saved in the gap and deleted with the old plans."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time, and its SELECT ... FOR UPDATE is a no-op")
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY])
+    survivor = PersonFactory(date_of_birth=normalise.add_years(timezone.localdate(), -75).isoformat(), role="adult")
+    old = support.support_plan_open(acting_user=worker, person=survivor, abused_as_child=True)
+    support.support_plan_close(acting_user=worker, plan=old, reason="No longer wants support")
+    deleting, release = threading.Event(), threading.Event()
+    dispose = retention.DISPOSERS[RecordKind.SURVIVOR_SUPPORT]
+
+    def held_open(person):  # type: ignore[no-untyped-def]
+        deleting.set()  # past the checks: no hold, no open plan
+        release.wait(10)
+        return dispose(person)
+
+    monkeypatch.setitem(retention.DISPOSERS, RecordKind.SURVIVOR_SUPPORT, held_open)
+    outcome: dict[str, object] = {}
+
+    def disposal() -> None:
+        try:
+            retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
+                                       note="checked")
+        finally:
+            connections.close_all()
+
+    def open_plan() -> None:
+        try:
+            outcome["plan"] = support.support_plan_open(acting_user=worker, person=survivor, abused_as_child=True).pk
+        finally:
+            connections.close_all()
+
+    disposer = threading.Thread(target=disposal)
+    disposer.start()
+    assert deleting.wait(10)
+    opener = threading.Thread(target=open_plan)
+    opener.start()
+    opener.join(1.0)
+    assert opener.is_alive()  # waiting for the disposal
+    release.set()
+    disposer.join(10)
+    opener.join(10)
+    assert not SupportPlan.objects.filter(pk=old.pk).exists()
+    assert SupportPlan.objects.filter(pk=outcome["plan"]).exists()

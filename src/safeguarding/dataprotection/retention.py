@@ -88,8 +88,9 @@ def legal_hold_place(*, acting_user: User, person: Person, reason: str) -> Legal
     if not reason.strip():
         raise ServiceError("Say which investigation or claim the hold is for", field="reason")
     with transaction.atomic():
-        hold = LegalHold.objects.create(person=identity.current(person), reason=reason.strip(), placed_by=acting_user,
-                                        placed_at=timezone.now())
+        # Locked as a disposal locks it: a disposal under way finishes first, or sees this hold.
+        hold = LegalHold.objects.create(person=identity.current_locked(person), reason=reason.strip(),
+                                        placed_by=acting_user, placed_at=timezone.now())
         audit_record(event_type=AuditEventType.LEGAL_HOLD_PLACED, actor=acting_user, target_kind="legal_hold",
                      target_id=hold.pk, person_id=hold.person_id, reason=hold.reason)
     return hold
@@ -227,6 +228,9 @@ def disposal_confirm(
     if until is None or today < until:
         raise ServiceError("These records are not yet due for disposal")
     with transaction.atomic():
+        # The person locked before the checks, as placing a hold and opening a support plan lock them:
+        # one placed or opened meanwhile is seen here, or waits for the disposal and is then told of it.
+        person = identity.current_locked(person)
         if under_hold(person):
             raise ServiceError("A legal hold stops the disposal of this person's records")
         if kind == RecordKind.SURVIVOR_SUPPORT and supported_now(person):

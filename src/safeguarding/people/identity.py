@@ -301,6 +301,15 @@ def current(person: Person | int) -> Person:
     return Person.objects.get(pk=root if root is not None else pk)
 
 
+def current_locked(person: Person | int) -> Person:
+    """The person this one is now (``current``), its row locked until the caller's transaction ends.
+    Services whose checks and writes about one person must not interleave lock it first: a disposal of
+    a survivor's support records, and a legal hold placed or a support plan opened meanwhile, which
+    its checks would not have seen."""
+    found = current(person)
+    return Person.objects.select_for_update().get(pk=found.pk)
+
+
 def roots_of(person_ids: Iterable[int]) -> dict[int, int]:
     """Each person id to the id of the person it is now, in one query per 5,000 ids."""
     ids = sorted(set(person_ids))

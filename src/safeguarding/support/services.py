@@ -164,6 +164,8 @@ def support_plan_open(
     stage = stage_for_age(person, care_leaver=care_leaver, on=timezone.localdate(now))
     try:
         with transaction.atomic():
+            # Locked as a disposal of support records locks them: one under way finishes first.
+            person = identity.current_locked(person)
             plan = SupportPlan.objects.create(
                 person=person,
                 agency=acting_user.agency,
