@@ -156,13 +156,21 @@ def break_glass_review(*, acting_user: User, use: BreakGlassAccess, justified: b
     if not justified and not note.strip():
         raise ServiceError("Say what was wrong and what happens next", field="note")
     with transaction.atomic():
-        if BreakGlassAccess.objects.filter(pk=use.pk, reviewed_at__isnull=False).exists():
-            raise ServiceError("This use has already been reviewed")
-        use.reviewed_by, use.reviewed_at, use.justified, use.review_note = acting_user, timezone.now(), justified, note.strip()
-        use.save(update_fields=["reviewed_by", "reviewed_at", "justified", "review_note"])
+        # Locked and read again: two officers reviewing at once are taken one after the other, and the
+        # second is refused rather than overwriting the first's finding.
+        locked = BreakGlassAccess.objects.select_for_update().get(pk=use.pk)
+        if locked.reviewed_at is not None:
+            finding = "justified" if locked.justified else "not justified"
+            by = locked.reviewed_by.username if locked.reviewed_by else "someone"
+            raise ServiceError(f"{by} has already reviewed this use and found it {finding}: their review stands")
+        locked.reviewed_by, locked.reviewed_at, locked.justified, locked.review_note = (
+            acting_user, timezone.now(), justified, note.strip())
+        locked.save(update_fields=["reviewed_by", "reviewed_at", "justified", "review_note"])
         audit_record(event_type=AuditEventType.BREAK_GLASS_REVIEWED, actor=acting_user, target_kind="break_glass",
-                     target_id=use.pk, person_id=use.seal.person_id, reason=note.strip(),
+                     target_id=locked.pk, person_id=use.seal.person_id, reason=note.strip(),
                      detail={"justified": justified})
+    use.reviewed_by, use.reviewed_at, use.justified, use.review_note = (
+        locked.reviewed_by, locked.reviewed_at, locked.justified, locked.review_note)
     return use
 
 

@@ -1,0 +1,103 @@
+"""Two data protection officers reviewing the same thing at once: the second is refused, told what the
+first decided, and the first decision stands (before, the second silently overwrote it)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test import Client
+from django.urls import reverse
+
+from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.audit.models import AuditEvent, AuditEventType
+from safeguarding.core.errors import ServiceError
+from safeguarding.dataprotection import sealing
+from safeguarding.dataprotection.models import BreakGlassAccess
+from tests.factories import PersonFactory, UserFactory, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):  # type: ignore[no-untyped-def]
+    client = Client()
+    sign_in(client, user)
+    return client
+
+
+def _sealed_and_opened(agencies):  # type: ignore[no-untyped-def]
+    """Two officers, a sealed record, and one break-glass use of it waiting for review."""
+    first = UserFactory(username="dpo.first", role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    second = UserFactory(username="dpo.second", role=Role.DATA_PROTECTION_OFFICER,
+                         agency=agencies[AgencyKind.COUNCIL])
+    named = UserFactory(role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL])
+    officer = UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.POLICE])
+    person = PersonFactory()
+    seal = sealing.record_seal(acting_user=first, person=person, reason="A member of staff", named_users=[named])
+    use = sealing.break_glass(acting_user=officer, person_id=person.pk, reason="Curious about a colleague's file")
+    assert use is not None
+    return first, second, seal, use
+
+
+def test_a_second_review_of_a_break_glass_use_is_refused_and_the_first_finding_stands(agencies) -> None:  # type: ignore[no-untyped-def]
+    first, second, _seal, use = _sealed_and_opened(agencies)
+    url = reverse("dataprotection:break-glass-review", args=[use.pk])
+    first_page, second_page = _client(first), _client(second)
+    assert first_page.get(url).status_code == 200 and second_page.get(url).status_code == 200  # both open it
+    done = first_page.post(url, {"justified": "no", "note": "No reason to open it: refer to professional standards"})
+    assert done.status_code == 302
+    refused = second_page.post(url, {"justified": "yes", "note": ""})
+    assert refused.status_code == 200
+    assert "dpo.first has already reviewed this use and found it not justified" in refused.content.decode()
+    use.refresh_from_db()
+    assert use.justified is False and use.reviewed_by == first
+    assert use.review_note == "No reason to open it: refer to professional standards"
+    assert AuditEvent.objects.filter(event_type=AuditEventType.BREAK_GLASS_REVIEWED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reviews_of_a_break_glass_use_at_the_same_moment_keep_the_first(agencies) -> None:  # type: ignore[no-untyped-def]
+    """The first review is still being saved when the second arrives: the second waits for it and is
+    refused. Before, it read "not reviewed yet", then overwrote "not justified" with "justified"."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time, and its SELECT ... FOR UPDATE is a no-op")
+    first, second, _seal, use = _sealed_and_opened(agencies)
+    stale = BreakGlassAccess.objects.get(pk=use.pk)  # what the second officer's page loaded
+    outcome: dict[str, object] = {}
+    reviewed = threading.Event()
+    release = threading.Event()
+
+    def review_first() -> None:  # the first review, held open just before it commits
+        try:
+            with transaction.atomic():
+                sealing.break_glass_review(acting_user=first, use=use, justified=False,
+                                           note="No reason to open it: refer to professional standards")
+                reviewed.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def review_second() -> None:
+        try:
+            sealing.break_glass_review(acting_user=second, use=stale, justified=True, note="")
+            outcome["saved"] = True
+        except ServiceError as exc:
+            outcome["refused"] = str(exc)
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=review_first)
+    one.start()
+    assert reviewed.wait(10)
+    two = threading.Thread(target=review_second)
+    two.start()
+    two.join(1.0)
+    release.set()
+    one.join(10)
+    two.join(10)
+    assert outcome == {"refused": "dpo.first has already reviewed this use and found it not justified: "
+                                  "their review stands"}
+    use.refresh_from_db()
+    assert use.justified is False and use.reviewed_by == first
+    assert AuditEvent.objects.filter(event_type=AuditEventType.BREAK_GLASS_REVIEWED).count() == 1
