@@ -14,7 +14,7 @@ from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from safeguarding.dataprotection import sealing
-from safeguarding.dataprotection.models import BreakGlassAccess
+from safeguarding.dataprotection.models import BreakGlassAccess, SealedRecord
 from tests.factories import PersonFactory, UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,30 @@ def test_two_reviews_of_a_break_glass_use_at_the_same_moment_keep_the_first(agen
     use.refresh_from_db()
     assert use.justified is False and use.reviewed_by == first
     assert AuditEvent.objects.filter(event_type=AuditEventType.BREAK_GLASS_REVIEWED).count() == 1
+
+
+def test_a_seal_lifted_on_a_page_opened_before_another_officer_kept_it_sealed_is_refused(agencies) -> None:  # type: ignore[no-untyped-def]
+    first, second, seal, _use = _sealed_and_opened(agencies)
+    url = reverse("dataprotection:seal", args=[seal.pk])
+    first_page, second_page = _client(first), _client(second)
+    assert first_page.get(url).status_code == 200
+    assert second_page.get(url).status_code == 200  # both open the review form, no reviews yet
+    kept = first_page.post(url, {"keep_sealed": "yes", "note": "Still working here", "based_on": "0"})
+    assert kept.status_code == 302
+    refused = second_page.post(url, {"keep_sealed": "no", "note": "Trial over", "based_on": "0"})
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "dpo.first reviewed this seal while you were deciding and kept it sealed" in page
+    assert SealedRecord.objects.get(pk=seal.pk).active  # still sealed
+    assert AuditEvent.objects.filter(event_type=AuditEventType.RECORD_UNSEALED).count() == 0
+    # Having read the other review, the second officer may still lift the seal: the page now carries it.
+    again = second_page.post(url, {"keep_sealed": "no", "note": "Trial over", "based_on": "1"})
+    assert again.status_code == 302
+    assert not SealedRecord.objects.get(pk=seal.pk).active
+
+
+def test_a_review_on_a_page_opened_before_the_seal_was_lifted_says_who_lifted_it(agencies) -> None:  # type: ignore[no-untyped-def]
+    first, second, seal, _use = _sealed_and_opened(agencies)
+    sealing.seal_review(acting_user=first, seal=seal, keep_sealed=False, note="Trial over", based_on=0)
+    with pytest.raises(ServiceError, match=r"This record is no longer sealed: dpo\.first unsealed it on "):
+        sealing.seal_review(acting_user=second, seal=seal, keep_sealed=True, note="Still needed", based_on=0)

@@ -81,5 +81,5 @@ def test_a_seal_is_reviewed_every_90_days_and_can_be_lifted(agencies) -> None:  
     person = PersonFactory()
     seal = sealing.record_seal(acting_user=dpo, person=person, reason="High-profile case", named_users=[named])
     assert (seal.review_due_on - seal.sealed_at.date()).days == 90
-    sealing.seal_review(acting_user=dpo, seal=seal, keep_sealed=False, note="Trial over")
+    sealing.seal_review(acting_user=dpo, seal=seal, keep_sealed=False, note="Trial over", based_on=0)
     assert _client(other).get(reverse("people:detail", args=[person.pk])).status_code == 200

@@ -102,6 +102,8 @@ class SealReviewForm(forms.Form):
                                     widget=forms.RadioSelect, error_messages={"required": "Choose a decision"})
     note = forms.CharField(label="What the review found", widget=forms.Textarea, max_length=4000,
                            error_messages={"required": "Say what the review found"})
+    # How many reviews the officer saw: a review recorded by someone else meanwhile refuses this one.
+    based_on = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
 class BreakGlassForm(forms.Form):

@@ -102,8 +102,10 @@ def seal_name(*, acting_user: User, seal: SealedRecord, named_users: Iterable[Us
     return locked
 
 
-def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, note: str) -> SealReview:
-    """The 90-day review: keep it sealed (the next review in 90 days) or unseal it."""
+def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, note: str, based_on: int) -> SealReview:
+    """The 90-day review: keep it sealed (the next review in 90 days) or unseal it. ``based_on`` is the
+    number of reviews the officer saw when deciding: if another officer reviewed the seal meanwhile (kept it
+    sealed, or lifted it), this decision was made without theirs and is refused, saying what they did."""
     _require(acting_user)
     if not note.strip():
         raise ServiceError("Say what the review found", field="note")
@@ -111,7 +113,21 @@ def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, not
     with transaction.atomic():
         locked = SealedRecord.objects.select_for_update().get(pk=seal.pk)
         if not locked.active:
-            raise ServiceError("This record is no longer sealed")
+            by = locked.unsealed_by.username if locked.unsealed_by else "someone"
+            at = timezone.localtime(locked.unsealed_at) if locked.unsealed_at else None
+            when = f"{at.day} {at:%B %Y at %H:%M}" if at else ""
+            raise ServiceError(f"This record is no longer sealed: {by} unsealed it{f' on {when}' if when else ''}")
+        reviews = locked.reviews.order_by("reviewed_at", "pk")
+        if reviews.count() != based_on:
+            latest = reviews.select_related("reviewed_by").last()
+            if latest is not None:
+                due = locked.review_due_on
+                what = (f"kept it sealed, the next review due {due.day} {due:%B %Y}" if latest.keep_sealed
+                        else "unsealed it")
+                raise ServiceError(
+                    f"{latest.reviewed_by.username} reviewed this seal while you were deciding and {what}: "
+                    "read their review, then record yours again if it still stands")
+            raise ServiceError("The seal's reviews have changed since you opened it: read them, then decide again")
         review = SealReview.objects.create(seal=locked, reviewed_by=acting_user, reviewed_at=now,
                                            keep_sealed=keep_sealed, note=note.strip())
         if keep_sealed:

@@ -221,7 +221,8 @@ def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
     naming = request.method == "POST" and request.POST.get("change") == "named"
     current = ", ".join(u.username for u in seal.named_users.order_by("username"))
     names_form = dp_forms.SealNamesForm(request.POST if naming else None, initial={"named": current})
-    form = dp_forms.SealReviewForm(_posted(request) if not naming else None)
+    reviews_seen = seal.reviews.count()
+    form = dp_forms.SealReviewForm(_posted(request) if not naming else None, initial={"based_on": reviews_seen})
     if naming and names_form.is_valid():
         named = _named_users(names_form)
         if named is not None:
@@ -236,9 +237,14 @@ def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
     if request.method == "POST" and not naming and form.is_valid():
         try:
             sealing.seal_review(acting_user=user, seal=seal, keep_sealed=form.cleaned_data["keep_sealed"] == "yes",
-                                note=form.cleaned_data["note"])
+                                note=form.cleaned_data["note"], based_on=form.cleaned_data["based_on"])
         except ServiceError as exc:
             add_service_error(form, exc)
+            # The page now shows the other review: recording this one again is a decision made with it.
+            seal.refresh_from_db()
+            seen = request.POST.copy()
+            seen["based_on"] = str(seal.reviews.count())
+            form.data = seen
         else:
             messages.success(request, "Review recorded")
             return redirect("dataprotection:sealed")
