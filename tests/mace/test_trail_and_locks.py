@@ -119,3 +119,52 @@ def test_an_action_added_while_the_plan_closes_waits_and_is_refused(panel: Panel
     adder.join(10)
     assert outcome == {"refused": "The plan is closed: reopen it first"}
     assert not PlanAction.objects.filter(plan=plan).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_child_allocated_by_two_people_at_once_has_one_worker_and_the_second_is_told(panel: Panel) -> None:
+    """Two allocations of the same child at the same moment: each ended the allocation before it (none)
+    and both stood, two workers each told the child was theirs. Now the second is refused and told who
+    has the child."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time")
+    from safeguarding.mace.models import Allocation
+
+    outcome: dict[str, object] = {}
+    allocated = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:  # the first allocation, held open just before it commits
+        try:
+            with transaction.atomic():
+                services.allocate(acting_user=panel.coordinator, worker=panel.practitioner, child=panel.child)
+                allocated.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            services.allocate(acting_user=panel.council_chair, worker=panel.officer, child=panel.child)
+            outcome["allocated"] = True
+        except ServiceError as exc:
+            outcome["refused"] = str(exc)
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert allocated.wait(10)
+    two = threading.Thread(target=second)
+    two.start()
+    two.join(1.0)
+    release.set()
+    one.join(10)
+    two.join(10)
+    assert outcome == {"refused": f"{panel.coordinator} allocated this child to {panel.practitioner} at the same "
+                                  "moment: allocate it again to change that"}
+    live = Allocation.objects.filter(child=panel.child, ended_at__isnull=True)
+    assert [a.worker for a in live] == [panel.practitioner]
+    # Allocating again, knowing, moves the child.
+    services.allocate(acting_user=panel.council_chair, worker=panel.officer, child=panel.child)
+    assert [a.worker for a in Allocation.objects.filter(child=panel.child, ended_at__isnull=True)] == [panel.officer]

@@ -452,6 +452,13 @@ class Allocation(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["worker", "ended_at"])]
+        # One live allocation of each concern, alert or child: two people allocating it at the same moment
+        # would otherwise each end the allocation before theirs (none) and leave two workers holding it.
+        constraints = [
+            models.UniqueConstraint(fields=[target], condition=models.Q(ended_at__isnull=True, **{f"{target}__isnull": False}),
+                                    name=f"one_live_allocation_per_{target}")
+            for target in ("concern", "alert", "child")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.worker_id}"

@@ -1228,16 +1228,33 @@ def allocate(
         raise ServiceError("This child's record is restricted, and its seal does not name that worker: ask the data "
                            "protection officer", field="worker")
     now = timezone.now()
+    target = {"concern": concern, "alert": alert, "child": identity.current(child) if child else None}
+    try:
+        allocation = _allocate_now(acting_user=acting_user, worker=worker, kind=kind, target=target,
+                                   target_id=given[0].pk, person=person, now=now)
+    except IntegrityError as exc:
+        # Someone else allocated it at the same moment (the database keeps one live allocation of each).
+        live = Allocation.objects.filter(ended_at__isnull=True, **target).select_related("worker", "allocated_by").first()
+        if live is None:
+            raise
+        raise ServiceError(f"{live.allocated_by} allocated this {AllocationKind(kind).label.lower()} to {live.worker} "
+                           "at the same moment: allocate it again to change that", field="worker") from exc
+    return allocation
+
+
+def _allocate_now(*, acting_user: User, worker: User, kind: AllocationKind, target: Mapping[str, Concern | Alert | Person | None],
+                  target_id: int, person: Person, now: dt.datetime) -> Allocation:
+    """End the live allocation of the target and allocate it to the worker, in one savepoint: the database's
+    one-live-allocation constraint refuses it (IntegrityError) if someone else allocated it meanwhile."""
+    concern, alert = target["concern"], target["alert"]
     with transaction.atomic():
-        current = Allocation.objects.filter(kind=kind, concern=concern, alert=alert,
-                                            child=identity.current(child) if child else None, ended_at__isnull=True)
+        current = Allocation.objects.filter(kind=kind, ended_at__isnull=True, **target)
         current.update(ended_at=now)
         allocation = Allocation.objects.create(
-            kind=kind, concern=concern, alert=alert, child=identity.current(child) if child else None,
-            worker=worker, allocated_by=acting_user, allocated_at=now,
+            kind=kind, **target, worker=worker, allocated_by=acting_user, allocated_at=now,
         )
         audit_record(event_type=AuditEventType.ALLOCATED, actor=acting_user, target_kind=kind,
-                     target_id=(concern or alert or child).pk, person_id=person.pk,  # type: ignore[union-attr]
+                     target_id=target_id, person_id=person.pk,
                      detail={"worker": worker.pk})
         what = {AllocationKind.CONCERN: f"concern {concern.reference}" if concern else "",
                 AllocationKind.ALERT: f"alert {alert.reference}" if alert else "",
