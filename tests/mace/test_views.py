@@ -358,3 +358,53 @@ def test_work_lists_page_each_list_on_its_own(panel: Panel, settings) -> None:
     assert len(second.actions.items) == 3 and set(second.actions.items).isdisjoint(work.actions.items)
     due_this_week = client.get(reverse("mace:my-work"), {"actions-due": "week"}).context["work"]
     assert due_this_week.actions.total == 0  # due in ten days
+
+
+# --- sent twice ---------------------------------------------------------------------------------
+
+
+def _once_token(page: str, form: str) -> str:
+    import re
+
+    match = re.search(rf'name="form" value="{form}">[^<]*<input type="hidden" name="once" value="([0-9a-f]+)"', page)
+    assert match, "the form carries its one-time token"
+    return match.group(1)
+
+
+def test_agree_the_action_clicked_twice_agrees_one_action_and_sends_one_e_mail(panel: Panel) -> None:
+    from django.core import mail
+
+    from safeguarding.mace.models import PlanAction
+
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    client = sign_in(Client(), panel.coordinator)
+    url = reverse("mace:plan", args=[plan.pk])
+    page = client.get(url).content.decode()
+    assert 'data-prevent-double-click="true">Agree the action' in page
+    due = timezone.localdate() + dt.timedelta(days=14)
+    sent = {"form": "action", "description": "Visit at home with the youth worker", "owner": panel.officer.pk,
+            "due_on_0": due.day, "due_on_1": due.month, "due_on_2": due.year, "once": _once_token(page, "action")}
+    mail.outbox.clear()
+    first, second = client.post(url, sent), client.post(url, sent)
+    assert first.status_code == second.status_code == 302 and second["Location"] == url
+    assert PlanAction.objects.filter(plan=plan).count() == 1
+    assert len([m for m in mail.outbox if "assigned to you" in m.subject]) == 1
+    shown = client.get(url).content.decode()
+    assert "The action was already agreed: this page was sent twice, and it was done once" in shown
+    # The page offers a new form: another action is agreed as before.
+    client.post(url, {**sent, "description": "Disruption visit to the address", "once": _once_token(shown, "action")})
+    assert PlanAction.objects.filter(plan=plan).count() == 2
+
+
+def test_a_goal_sent_twice_is_added_once_and_a_refused_send_can_be_sent_again(panel: Panel) -> None:
+    from safeguarding.mace.models import PlanGoal
+
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    client = sign_in(Client(), panel.coordinator)
+    url = reverse("mace:plan", args=[plan.pk])
+    token = _once_token(client.get(url).content.decode(), "goal")
+    empty = client.post(url, {"form": "goal", "text": "", "once": token})  # refused: nothing made, token unspent
+    assert empty.status_code == 200 and _once_token(empty.content.decode(), "goal") == token
+    sent = {"form": "goal", "text": "Chloe goes to school every day", "once": token}
+    assert client.post(url, sent).status_code == client.post(url, sent).status_code == 302
+    assert list(PlanGoal.objects.filter(plan=plan).values_list("text", flat=True)) == ["Chloe goes to school every day"]

@@ -15,6 +15,7 @@ from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.forms import GovukDateField, time_of
 from safeguarding.core.lists import ListFilters
 from safeguarding.core.normalise import typed_reference
+from safeguarding.core.once import once_field
 from safeguarding.mace.models import AttendanceStatus, MeetingStatus, PanelDecision, PlanOutcome
 
 
@@ -187,6 +188,7 @@ class ActionForm(forms.Form):
                        help_text="The named person who will do it")
     due_on = GovukDateField(label="Due by", required=False,
                             help_text="A weekend or bank holiday moves to the next working day")
+    once = once_field()
 
     def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -219,6 +221,7 @@ class ReopenForm(forms.Form):
 class GoalForm(forms.Form):
     text = forms.CharField(label="New goal", widget=forms.Textarea, max_length=4000,
                            error_messages={"required": "Describe the goal"})
+    once = once_field()
 
 
 class AllocateForm(forms.Form):

@@ -29,6 +29,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.models import CaseworkStep, ClockStatus, StatutoryClock
 from safeguarding.clocks.selectors import police_only_clocks, protection_plans_in_force
+from safeguarding.core import once
 from safeguarding.core.calendar import (
     ENGLAND,
     is_working_day,
@@ -716,12 +717,14 @@ def _plan_open_locked(plan: Plan) -> bool:
     return Plan.objects.select_for_update().filter(pk=plan.pk, status=PlanStatus.OPEN).exists()
 
 
-def plan_goal_add(*, acting_user: User, plan: Plan, text: str) -> PlanGoal:
+def plan_goal_add(*, acting_user: User, plan: Plan, text: str, form_token: str | None = None) -> PlanGoal:
+    """Add a goal to an open plan. ``form_token``: the goal form's (``core.once``): sent twice, one goal."""
     _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can change a plan's goals")
     text = _text(text, "Describe the goal", "text")
     with transaction.atomic():
         if not _plan_open_locked(plan):
             raise ServiceError("The plan is closed: reopen it first")
+        once.spend(form_token, made="The goal was already added")
         goal = PlanGoal.objects.create(plan=plan, text=text, added_by=acting_user, added_at=timezone.now())
         _history(plan, acting_user, "Goal added", text)
         audit_record(event_type=AuditEventType.PLAN_CHANGED, actor=acting_user, target_kind="plan",
@@ -806,9 +809,11 @@ def action_create(
     step: str = "",
     goal: PlanGoal | None = None,
     discussion: Discussion | None = None,
+    form_token: str | None = None,
 ) -> PlanAction:
     """Agree an action: owned by a named person and their agency, due on a working day (a weekend or
-    bank holiday moves to the next, and the action says so). The owner is told by e-mail."""
+    bank holiday moves to the next, and the action says so). The owner is told by e-mail.
+    ``form_token``: the action form's (``core.once``): sent twice, one action and one e-mail."""
     _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can agree actions on a plan")
     description = _text(description, "Describe the action", "description")
     if owner is None:
@@ -832,6 +837,7 @@ def action_create(
     with transaction.atomic():
         if not _plan_open_locked(plan):
             raise ServiceError("The plan is closed: reopen it first")
+        once.spend(form_token, made="The action was already agreed")
         action = PlanAction.objects.create(
             plan=plan, goal=goal, discussion=discussion, description=description, step=step,
             owner_agency=owner.agency, owner=owner, due_on=due, due_note=note,

@@ -20,6 +20,7 @@ from safeguarding.contexts.selectors import contexts_due_for_panel
 from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error, number_or_zero
+from safeguarding.core.once import AlreadySent
 from safeguarding.earlywarning.selectors import alert_for_user_or_404
 from safeguarding.frontdoor.selectors import concern_for_user_or_404
 from safeguarding.mace import forms as f
@@ -329,14 +330,16 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                 if form.is_valid():
                     d = form.cleaned_data
                     action = services.action_create(acting_user=user, plan=plan, description=d["description"],
-                                                    owner=d["owner"], due_on=d["due_on"], step=d["step"])
+                                                    owner=d["owner"], due_on=d["due_on"], step=d["step"],
+                                                    form_token=d["once"])
                     messages.success(request, f"Action {action.reference} agreed" + (
                         f". {action.due_note}" if action.due_note else ""))
                     return redirect("mace:plan", plan_id=plan.pk)
             elif what == "goal":
                 form = forms_["goal_form"] = f.GoalForm(request.POST)
                 if form.is_valid():
-                    services.plan_goal_add(acting_user=user, plan=plan, text=form.cleaned_data["text"])
+                    services.plan_goal_add(acting_user=user, plan=plan, text=form.cleaned_data["text"],
+                                           form_token=form.cleaned_data["once"])
                     return redirect("mace:plan", plan_id=plan.pk)
             elif what == "close":
                 form = forms_["close_form"] = f.CloseForm(request.POST)
@@ -353,6 +356,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                     return redirect("mace:plan", plan_id=plan.pk)
             else:
                 raise Http404
+        except AlreadySent as exc:  # a double click: the first send did it, and the page shows it
+            messages.info(request, str(exc))
+            return redirect("mace:plan", plan_id=plan.pk)
         except ServiceError as exc:
             add_service_error(form, exc)
     matrix = raci.parse(services.raci_current().matrix)
