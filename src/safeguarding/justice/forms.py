@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from safeguarding.core.forms import GovukDateField
+from safeguarding.core.once import once_field
 from safeguarding.justice.models import (
     DisruptionKind,
     DisruptionOutcomeKind,
@@ -47,6 +48,7 @@ class DisruptionForm(forms.Form):
                                        required=False, empty_label="None")
     detail = forms.CharField(label="What was served or sought, and by whom", widget=forms.Textarea, max_length=4000,
                              error_messages={"required": "Say what was served or sought, and by whom"})
+    once = once_field()
 
     def __init__(self, *args: Any, operations: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +60,7 @@ class DisruptionOutcomeForm(forms.Form):
     kind = forms.ChoiceField(label="Outcome", choices=DisruptionOutcomeKind.choices, widget=forms.RadioSelect)
     on = GovukDateField(label="Date")
     detail = forms.CharField(label="Detail", widget=forms.Textarea, max_length=4000, required=False)
+    once = once_field()
 
 
 class OutcomeForm(forms.Form):
@@ -67,3 +70,4 @@ class OutcomeForm(forms.Form):
     offence = forms.CharField(label="Offence", max_length=300)
     detail = forms.CharField(label="Detail (for a sentence, what it was)", widget=forms.Textarea, max_length=4000,
                              required=False)
+    once = once_field()

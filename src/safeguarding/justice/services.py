@@ -13,6 +13,7 @@ from safeguarding.accounts.access import Capability, has, roles_with
 from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
+from safeguarding.core import once
 from safeguarding.core.errors import ServiceError
 from safeguarding.justice.models import (
     Disruption,
@@ -88,9 +89,11 @@ def disruption_record(
     detail: str,
     expires_on: dt.date | None = None,
     operation: Operation | None = None,
+    form_token: str | None = None,
 ) -> Disruption:
     """A child abduction warning notice (always about a named child), a sexual risk or harm
-    prevention order, a referral to licensing, or another disruption."""
+    prevention order, a referral to licensing, or another disruption. ``form_token``: the form's
+    (``core.once``): sent twice, one disruption counted and licensing told once."""
     _allowed(acting_user)
     if kind not in DisruptionKind.values:
         raise ServiceError("Choose the kind of disruption")
@@ -107,6 +110,7 @@ def disruption_record(
         raise ServiceError("It must expire after it was served", field="expires_on")
     assert acting_user.agency is not None
     with transaction.atomic():
+        once.spend(form_token, made="The disruption was already recorded")
         disruption = Disruption.objects.create(
             kind=kind, adult=adult, child=child, operation=operation, served_on=served_on, expires_on=expires_on,
             detail=detail.strip(), agency=acting_user.agency, recorded_by=acting_user, recorded_at=timezone.now(),
@@ -144,9 +148,10 @@ def _tell_licensing(disruption: Disruption, by: User) -> None:
 
 
 def disruption_outcome_record(
-    *, acting_user: User, disruption: Disruption, kind: str, on: dt.date, detail: str = ""
+    *, acting_user: User, disruption: Disruption, kind: str, on: dt.date, detail: str = "", form_token: str | None = None
 ) -> DisruptionOutcome:
-    """A breach of a notice or order, or a licensing decision (suspension, revocation...)."""
+    """A breach of a notice or order, or a licensing decision (suspension, revocation...). ``form_token``:
+    the form's (``core.once``): sent twice, one outcome."""
     _allowed(acting_user)
     if kind not in DisruptionOutcomeKind.values:
         raise ServiceError("Choose the outcome")
@@ -156,6 +161,7 @@ def disruption_outcome_record(
         raise ServiceError("The outcome cannot be before the disruption was served")
     _not_future(on, "of the outcome")
     with transaction.atomic():
+        once.spend(form_token, made="The outcome was already recorded")
         outcome = DisruptionOutcome.objects.create(disruption=disruption, kind=kind, on=on, detail=detail.strip(),
                                                    recorded_by=acting_user, recorded_at=timezone.now())
         audit_record(event_type=AuditEventType.DISRUPTION_OUTCOME_RECORDED, actor=acting_user,
@@ -166,9 +172,10 @@ def disruption_outcome_record(
 
 def justice_outcome_record(
     *, acting_user: User, person: Person, kind: str, on: dt.date, offence: str, detail: str = "",
-    operation: Operation | None = None,
+    operation: Operation | None = None, form_token: str | None = None,
 ) -> JusticeOutcome:
-    """An arrest, charge, conviction or sentence. A sentence needs what it was."""
+    """An arrest, charge, conviction or sentence. A sentence needs what it was. ``form_token``: the form's
+    (``core.once``): sent twice, one arrest (or conviction) counted."""
     _allowed(acting_user)
     if kind not in OutcomeKind.values:
         raise ServiceError("Choose arrest, charge, conviction or sentence")
@@ -178,6 +185,7 @@ def justice_outcome_record(
         raise ServiceError("Say what the sentence was", field="detail")
     _not_future(on, "of the outcome")
     with transaction.atomic():
+        once.spend(form_token, made="The outcome was already recorded")
         outcome = JusticeOutcome.objects.create(person=person, operation=operation, kind=kind, on=on,
                                                 offence=offence.strip(), detail=detail.strip(),
                                                 recorded_by=acting_user, recorded_at=timezone.now())

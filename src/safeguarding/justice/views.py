@@ -13,6 +13,7 @@ from safeguarding.accounts.models import User
 from safeguarding.contexts.selectors import person_by_reference
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
+from safeguarding.core.once import AlreadySent
 from safeguarding.justice import forms, selectors, services
 from safeguarding.people.models import Person
 
@@ -78,9 +79,13 @@ def operation_detail(request: HttpRequest, operation_id: int) -> HttpResponse:
                 services.justice_outcome_record(
                     acting_user=user, person=_person(user, data["person_ref"], "person_ref"), kind=data["kind"],
                     on=data["on"], offence=data["offence"], detail=data["detail"], operation=operation,
+                    form_token=data["once"],
                 )
                 messages.success(request, "Outcome recorded")
                 return redirect("justice:operation", operation_id=operation.pk)
+        except AlreadySent as exc:  # a double click: the first send recorded it
+            messages.info(request, str(exc))
+            return redirect("justice:operation", operation_id=operation.pk)
         except ServiceError as exc:
             add_service_error(subject_form if "subject" in request.POST else outcome_form, exc)
     page = selectors.operation_page(user=user, operation=operation)
@@ -102,8 +107,11 @@ def disruption_new(request: HttpRequest) -> HttpResponse:
                 acting_user=user, kind=data["kind"], adult=_person(user, data["adult_ref"], "adult_ref"),
                 child=_person(user, data["child_ref"], "child_ref") if data["child_ref"] else None,
                 served_on=data["served_on"], expires_on=data["expires_on"], detail=data["detail"],
-                operation=data["operation"],
+                operation=data["operation"], form_token=data["once"],
             )
+        except AlreadySent as exc:  # a double click: the first send recorded it, and the list shows it
+            messages.info(request, str(exc))
+            return redirect("justice:operations")
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
@@ -119,7 +127,12 @@ def disruption_detail(request: HttpRequest, disruption_id: int) -> HttpResponse:
     form = forms.DisruptionOutcomeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.disruption_outcome_record(acting_user=user, disruption=disruption, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            services.disruption_outcome_record(acting_user=user, disruption=disruption, form_token=data.pop("once"),
+                                               **data)
+        except AlreadySent as exc:  # a double click: the first send recorded it
+            messages.info(request, str(exc))
+            return redirect("justice:disruption", disruption_id=disruption.pk)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
