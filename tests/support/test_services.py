@@ -98,6 +98,26 @@ def test_only_the_holding_agencys_support_workers_keep_a_plan(worker, agencies) 
     assert services.support_plan_open(acting_user=nhs_worker, person=plan.person).agency == nhs_worker.agency
 
 
+def test_two_workers_outcomes_of_one_referral_keep_both_notes(worker) -> None:  # type: ignore[no-untyped-def]
+    """Two workers record what came of a referral from pages opened before either: the second's save
+    keeps the first's note (before, it was built from the page's copy and dropped it)."""
+    today = timezone.localdate()
+    plan = services.support_plan_open(acting_user=worker, person=PersonFactory())
+    referral = services.provider_referral_record(
+        acting_user=worker, plan=plan, kind=ServiceKind.COUNSELLING, provider="Eastwood Counselling",
+        referred_on=today - dt.timedelta(days=10), note="Referred after the review",
+    )
+    first_page, second_page = (type(referral).objects.get(pk=referral.pk) for _ in range(2))
+    services.provider_referral_outcome(acting_user=worker, referral=first_page, outcome="accepted",
+                                       outcome_on=today - dt.timedelta(days=2), note="Assessment booked for Monday")
+    services.provider_referral_outcome(acting_user=worker, referral=second_page, outcome="completed",
+                                       outcome_on=today, note="Finished her six sessions")
+    referral.refresh_from_db()
+    assert referral.note.splitlines() == ["Referred after the review", "Assessment booked for Monday",
+                                          "Finished her six sessions"]
+    assert referral.outcome == "completed"
+
+
 def test_services_referrals_goals_and_feedback_are_kept(worker) -> None:  # type: ignore[no-untyped-def]
     today = timezone.localdate()
     plan = services.support_plan_open(acting_user=worker, person=PersonFactory())

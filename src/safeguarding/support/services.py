@@ -322,6 +322,9 @@ def provider_referral_outcome(
     if outcome_on < referral.referred_on:
         raise ServiceError("The outcome cannot come before the referral", field="outcome_on")
     with transaction.atomic():
+        # Read afresh and locked: the page's copy may predate another worker's outcome, whose note a
+        # save of the copy would drop.
+        referral = ProviderReferral.objects.select_for_update().select_related("plan").get(pk=referral.pk)
         referral.outcome = outcome
         referral.outcome_on = outcome_on
         if note.strip():
