@@ -120,3 +120,44 @@ def test_health_staff_list_and_download_the_children_subject_to_a_child_protecti
     assert "Poppy" in mine and "Skye" in mine
     referrer = sign_in(Client(), make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION))
     assert referrer.get(reverse("clocks:protection-plans")).status_code == 403
+
+
+def test_a_visit_or_an_interview_sent_twice_is_recorded_once(make_user) -> None:  # type: ignore[no-untyped-def]
+    """A double click, or the back button and send again: the same form's second send records nothing
+    more and lands on the child's page saying so. A new page's form records a new step."""
+    from django.utils import timezone
+
+    from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview
+    from safeguarding.people.models import EventType
+    from tests.factories import EventFactory, SourceRecordFactory
+
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child = PersonFactory()
+    client = sign_in(Client(), worker)
+    url = reverse("clocks:step", args=[child.pk])
+    token = client.get(url).context["form"]["once"].value()
+    visit = {"kind": StepKind.VISIT, "occurred_on_0": "1", "occurred_on_1": "12", "occurred_on_2": "2025",
+             "positive": "", "note": "Seen at home; she said little", "once": token}
+    assert client.post(url, visit).status_code == 302
+    again = client.post(url, visit, follow=True).content.decode()
+    assert CaseworkStep.objects.filter(child=child).count() == 1
+    assert "The step was already recorded: this page was sent twice, and it was done once" in again
+    fresh = client.get(url).context["form"]["once"].value()
+    assert fresh != token
+    assert client.post(url, {**visit, "once": fresh}).status_code == 302
+    assert CaseworkStep.objects.filter(child=child).count() == 2
+
+    ended = timezone.now() - dt.timedelta(hours=20)
+    episode = EventFactory(source_record=SourceRecordFactory(person=child), event_type=EventType.MISSING_EPISODE,
+                           occurred_at=ended - dt.timedelta(hours=10), ended_at=ended)
+    url = reverse("clocks:interview", args=[child.pk])
+    form = client.get(url).context["form"]
+    held = timezone.localdate()
+    interview = {"missing_episode": form.fields["missing_episode"].choices[-1][0], "outcome": "held",
+                 "held_on_0": held.day, "held_on_1": held.month, "held_on_2": held.year, "held_time": "00:01",
+                 "interviewer": "Jo Green",
+                 "once": form["once"].value()}
+    first = client.post(url, interview)
+    assert first.status_code == 302, first.content.decode()[:3000]
+    assert "was already recorded" in client.post(url, interview, follow=True).content.decode()
+    assert ReturnHomeInterview.objects.filter(child=child, missing_episode=episode).count() == 1

@@ -12,10 +12,12 @@ from django.utils import timezone
 from safeguarding.clocks.models import InterviewOutcome, StepKind
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.forms import GovukDateField, time_of
+from safeguarding.core.once import once_field
 from safeguarding.people.models import Event
 
 
 class InterviewForm(forms.Form):
+    once = once_field()
     missing_episode = forms.ChoiceField(label="After which missing episode", widget=forms.RadioSelect,
                                         error_messages={"required": "Choose the missing episode"})
     outcome = forms.ChoiceField(label="Was the interview held", choices=InterviewOutcome.choices,
@@ -49,6 +51,7 @@ class InterviewForm(forms.Form):
 
 
 class StepForm(forms.Form):
+    once = once_field()
     kind = forms.ChoiceField(label="What happened", choices=StepKind.choices, widget=forms.RadioSelect,
                              error_messages={"required": "Choose what happened"})
     occurred_on = GovukDateField(label="Date", error_messages={"required": "Enter the date"})

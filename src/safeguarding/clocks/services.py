@@ -41,6 +41,7 @@ from safeguarding.clocks.models import (
     StepKind,
 )
 from safeguarding.clocks.sources import responsible_agency
+from safeguarding.core import once
 from safeguarding.core.arrow import arrow_table, query_arrow
 from safeguarding.core.bulk import BulkTable, Same
 from safeguarding.core.calendar import end_of_day, local_date
@@ -273,6 +274,7 @@ def casework_step_record(
     occurred_at: dt.datetime,
     positive: bool | None = None,
     note: str = "",
+    form_token: str | None = None,
 ) -> CaseworkStep:
     """Record a visit to the child, a strategy discussion, a conference (and whether it made or kept a
     child protection plan), a core group, an assessment referral or completion, or an NRM step, and
@@ -325,6 +327,7 @@ def casework_step_record(
                 field="occurred_on",
             )
     with transaction.atomic():
+        once.spend(form_token, made="The step was already recorded")
         step = CaseworkStep.objects.create(
             child=child, kind=kind, occurred_at=occurred_at, positive=positive if kind.startswith("nrm_") or kind in CONFERENCE_STEPS else None,
             note=note.strip(), agency=acting_user.agency, recorded_by=acting_user, recorded_at=timezone.now(),
@@ -353,6 +356,7 @@ def return_home_interview_record(
     places_named: str = "",
     people_named: str = "",
     reason_not_held: str = "",
+    form_token: str | None = None,
 ) -> ReturnHomeInterview:
     """Record the return home interview after a missing episode (or why none was held), which
     meets the episode's clock; the child's clocks are worked out again in the same transaction."""
@@ -379,6 +383,7 @@ def return_home_interview_record(
     if outcome != InterviewOutcome.HELD and not reason_not_held.strip():
         raise ServiceError("Give the reason no interview was held", field="reason_not_held")
     with transaction.atomic():
+        once.spend(form_token, made="The interview was already recorded")
         interview = ReturnHomeInterview.objects.create(
             child=child, missing_episode=missing_episode, outcome=outcome, held_at=held_at,
             interviewer=interviewer.strip(), child_said=child_said.strip(), places_named=places_named.strip(),
