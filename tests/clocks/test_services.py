@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
+from safeguarding.clocks import engine
 from safeguarding.clocks.exporters import export_clocks
 from safeguarding.clocks.models import ClockChange, ClockKind, ClockStatus, StatutoryClock, StepKind
 from safeguarding.clocks.services import casework_step_record, clocks_refresh, return_home_interview_record
@@ -18,7 +19,10 @@ from safeguarding.core.calendar import ENGLAND
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Rule
 from safeguarding.exchange.exporters import export_persons
+from safeguarding.mace.models import Escalation
+from safeguarding.mace.services import escalations_run
 from safeguarding.people.models import EventType
+from safeguarding.workflows.scheduled import clocks_and_chasing
 from tests.factories import EventFactory, PersonFactory, SourceRecordFactory, SourceSystemFactory
 
 pytestmark = pytest.mark.django_db
@@ -509,3 +513,62 @@ def test_only_childrens_social_care_records_the_steps_of_child_protection(  # ty
     assert StepKind.VISIT in steps_recordable_by(user)
     form = sign_in(Client(), user).get(reverse("clocks:step", args=[child.pk])).content.decode()
     assert ('value="review_child_protection_conference"' in form) == may and 'value="visit"' in form
+
+
+# --- a practitioner records an interview while the scheduled refresh runs -------------------------
+
+
+def _episode_ended_hours_ago(systems, hours: int):  # type: ignore[no-untyped-def]
+    child, police, _ = child_with_records(systems)
+    ended = timezone.now() - dt.timedelta(hours=hours)
+    episode = EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE,
+                           occurred_at=ended - dt.timedelta(hours=10), ended_at=ended)
+    return child, episode
+
+
+def _interview_once_the_facts_are_read(monkeypatch, worker, child, episode) -> None:  # type: ignore[no-untyped-def]
+    """The scheduled refresh reads what the events say; before it writes, a practitioner records the
+    child's return home interview (its own refresh meets the clock and commits)."""
+    read = engine.all_facts
+    recorded: list[bool] = []
+
+    def then_interview(children=None):  # type: ignore[no-untyped-def]
+        facts = read(children)
+        if not recorded:
+            recorded.append(True)
+            return_home_interview_record(acting_user=worker, child=child, missing_episode=episode, outcome="held",
+                                         held_at=timezone.now(), interviewer="Jo Green")
+        return facts
+
+    monkeypatch.setattr(engine, "all_facts", then_interview)
+
+
+def _met_by_the_interview(child) -> None:  # type: ignore[no-untyped-def]
+    clock = clock_of(child)
+    assert clock.status == ClockStatus.MET_LATE and clock.met_at is not None
+    assert "recorded in the hub" in clock.met_by
+    assert not clock.changes.filter(note__contains="no longer counts").exists()
+    assert not Escalation.objects.filter(clock=clock).exists()
+
+
+def test_an_interview_recorded_while_the_refresh_reads_keeps_the_overdue_clock_met(  # type: ignore[no-untyped-def]
+    make_user, systems, monkeypatch
+) -> None:
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child, episode = _episode_ended_hours_ago(systems, 80)
+    clocks_refresh()
+    assert clock_of(child).status == ClockStatus.OVERDUE
+    _interview_once_the_facts_are_read(monkeypatch, worker, child, episode)
+    clocks_refresh()
+    escalations_run()
+    _met_by_the_interview(child)
+
+
+def test_an_interview_recorded_while_the_first_scheduled_run_reads_keeps_the_new_clock_met(  # type: ignore[no-untyped-def]
+    make_user, systems, monkeypatch
+) -> None:
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child, episode = _episode_ended_hours_ago(systems, 80)
+    _interview_once_the_facts_are_read(monkeypatch, worker, child, episode)
+    clocks_and_chasing()  # the first run works out every clock, then chases what is overdue
+    _met_by_the_interview(child)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -50,6 +51,7 @@ from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person
 
 BATCH = 2000
+LOCK_BATCH = 500  # children whose clocks are locked in one statement
 
 
 @dataclass
@@ -91,15 +93,15 @@ def _aware_column(table: pa.Table, name: str) -> list[Any]:
     return table[name].cast(pa.timestamp("us", tz="UTC")).to_pylist()
 
 
-def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) -> tuple[int, int]:
-    """Compare what the facts say with the clocks held, set-based in DuckDB: write the new clocks
-    (in bulk, a column at a time), update the changed ones and keep each change in the history (a
-    new clock's first state is its own row). Returns (created, changed)."""
+def _compare(facts: pa.Table, held: pa.Table, now: dt.datetime) -> pa.Table:
+    """What the facts say against the clocks held, set-based in DuckDB: a row for each clock that is
+    new or whose due time, met time, status (judged at ``now``) or meeting event differs, with its
+    state before."""
     con = duckdb.connect()
     try:
         con.register("facts", facts)
-        con.register("existing", _existing(children))
-        changes = arrow_table(con.sql(
+        con.register("existing", held)
+        return arrow_table(con.sql(
             """
             WITH f AS (
                 SELECT child_id, kind, start_key, started_at, due_at, met_at, left(coalesce(met_by, ''), 200) AS met_by,
@@ -113,8 +115,8 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
                        TRY_CAST(nullif(met_text, '') AS TIMESTAMP) AS met_at, status, met_event
                 FROM existing
             )
-            SELECT f.*, x.id AS clock_id, x.due_at AS due_before, x.met_at AS met_before, x.status AS status_before,
-                   x.met_event AS met_event_before
+            SELECT f.*, $now AS judged_at, x.id AS clock_id, x.due_at AS due_before, x.met_at AS met_before,
+                   x.status AS status_before, x.met_event AS met_event_before
             FROM f LEFT JOIN x USING (kind, start_key)
             WHERE x.id IS NULL OR x.due_at IS DISTINCT FROM f.due_at OR x.met_at IS DISTINCT FROM f.met_at
                OR x.status <> f.status OR x.met_event IS DISTINCT FROM f.met_event
@@ -123,6 +125,83 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
         ))
     finally:
         con.close()
+
+
+def _naive(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _lock_clocks(children: Collection[int], ids: Collection[int] = ()) -> list[tuple[Any, ...]]:
+    """Lock the clocks of these children (by who they are now) and those of these ids, in one ordered
+    statement as every refresh takes them (``select_for_update``: nothing else writes them until this
+    transaction ends). Their state as held now: (id, kind, start_key, due, met, status, meeting event,
+    child)."""
+    return list(StatutoryClock.objects.select_for_update().filter(
+        Q(pk__in=list(ids)) | Q(child_id__in=Person.objects.filter(root_id__in=list(children)).values("pk"))
+    ).order_by("pk").values_list("pk", "kind", "start_key", "due_at", "met_at", "status", "met_by_event_id", "child_id"))
+
+
+def _moved_since_read(changes: pa.Table) -> set[int]:
+    """The children whose clocks another transaction has written since they were read for these
+    changes (a return home interview recorded meanwhile met one): each changed clock held now
+    otherwise than it was read, or a new one held now. Every clock of the children with changes is
+    locked first. The answer names both the child the facts give and the child the clock is held
+    under, so that working them out again finds the clock."""
+    moved: set[int] = set()
+    owners: set[int] = set()
+    children = sorted(set(changes["child_id"].to_pylist()))
+    for start in range(0, len(children), LOCK_BATCH):
+        chunk = children[start:start + LOCK_BATCH]
+        rows = changes.filter(pc.is_in(changes["child_id"], pa.array(chunk, pa.int64()))).to_pylist()
+        held = {(kind, key): (pk, _naive(due), _naive(met), status, event, child)
+                for pk, kind, key, due, met, status, event, child in _lock_clocks(
+                    chunk, [r["clock_id"] for r in rows if r["clock_id"] is not None])}
+        for row in rows:
+            now_held = held.get((row["kind"], row["start_key"]))
+            read = None if row["clock_id"] is None else (
+                row["clock_id"], row["due_before"], row["met_before"], row["status_before"], row["met_event_before"])
+            if (now_held and now_held[:5]) != read:
+                moved.add(row["child_id"])
+                if now_held:
+                    owners.add(now_held[5])
+    # A clock new to the read that another transaction has just written under a child not among these
+    # (found by kind and start, as the one-clock-per-start index holds them).
+    new: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, key, child, clock in zip(changes["kind"].to_pylist(), changes["start_key"].to_pylist(),
+                                       changes["child_id"].to_pylist(), changes["clock_id"].to_pylist(), strict=True):
+        if clock is None and child not in moved:
+            new[kind][key] = child
+    for kind, keys in new.items():
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), BATCH):
+            for key, child in StatutoryClock.objects.filter(kind=kind, start_key__in=wanted[start:start + BATCH]) \
+                    .values_list("start_key", "child_id"):
+                moved.add(keys[key])
+                owners.add(child)
+    return (moved | engine.roots(owners)) if owners else moved
+
+
+def _apply(facts: pa.Table, held: pa.Table, now: dt.datetime) -> tuple[int, int]:
+    """Compare what the facts say with the clocks held (read before the facts), write the new clocks
+    (in bulk, a column at a time), update the changed ones and keep each change in the history (a
+    new clock's first state is its own row). Returns (created, changed).
+
+    The facts were read before this transaction, for speed: a child some of whose clocks another
+    transaction wrote since they were read (a return home interview recorded meanwhile, which met
+    one) has their clocks worked out again here, from the facts read now, with their clocks locked
+    (their own refresh is in the same transaction as the interview), so a clock met meanwhile stays
+    met."""
+    changes = _compare(facts, held, now)
+    moved = _moved_since_read(changes)
+    if moved:
+        again = engine.roots(moved)
+        ordered = sorted(again)
+        for start in range(0, len(ordered), LOCK_BATCH):
+            _lock_clocks(ordered[start:start + LOCK_BATCH])
+        kept = changes.filter(pc.invert(pc.is_in(changes["child_id"], pa.array(sorted(again | moved), pa.int64()))))
+        # Judged now: what met a clock meanwhile may be later than the moment this refresh began.
+        fresh = _compare(engine.all_facts(again), _existing(again), timezone.now())
+        changes = pa.concat_tables([kept, fresh.cast(kept.schema)])
     is_new = pc.is_null(changes["clock_id"])
     new = changes.filter(is_new)
     kinds = new["kind"].to_pylist()
@@ -136,22 +215,22 @@ def _apply(facts: pa.Table, now: dt.datetime, children: Collection[int] | None) 
         "met_at": _aware_column(new, "met_at"),
         "met_by": new["met_by"].to_pylist(),
         "status": new["status"].to_pylist(),
-        "status_at": Same(now),
+        "status_at": _aware_column(new, "judged_at") if moved else Same(now),  # one moment unless worked out again
         "agency_id": [given or responsible[kind] for given, kind in zip(new["agency_id"].to_pylist(), kinds,
                                                                         strict=True)],
         "met_by_event_id": new["met_event"].to_pylist(),
     }, new.num_rows, now)
     changed = changes.filter(pc.invert(is_new)).to_pylist()
     for row in changed:
-        for name in ("due_at", "met_at", "due_before", "met_before"):
+        for name in ("due_at", "met_at", "due_before", "met_before", "judged_at"):
             row[name] = _aware(row[name])
     BulkTable(StatutoryClock).update([
         {"id": c["clock_id"], "due_at": c["due_at"], "met_at": c["met_at"], "met_by": c["met_by"],
-         "met_by_event_id": c["met_event"], "status": c["status"], "status_at": now}
+         "met_by_event_id": c["met_event"], "status": c["status"], "status_at": c["judged_at"]}
         for c in changed
     ], ["due_at", "met_at", "met_by", "met_by_event_id", "status", "status_at"])
     BulkTable(ClockChange).insert([
-        {"clock_id": c["clock_id"], "at": now, "status_before": c["status_before"], "status_after": c["status"],
+        {"clock_id": c["clock_id"], "at": c["judged_at"], "status_before": c["status_before"], "status_after": c["status"],
          "due_before": c["due_before"], "due_after": c["due_at"], "met_before": c["met_before"],
          "met_after": c["met_at"], "note": _why(c), "event_id": _told_of(c)}
         for c in changed
@@ -215,11 +294,14 @@ def clocks_refresh(
             pk__gt=last, event_type__in=[EventType.MISSING_EPISODE, EventType.RETURN_HOME_INTERVIEW]
         ).values_list("source_record__person_id", flat=True).distinct()
         chosen = engine.roots(touched)
+    # The clocks held are read before the facts: one written after this read (a return home interview
+    # recorded meanwhile) is found so when the changes are written, and worked out again (``_apply``).
+    held = _existing(chosen)
     facts = engine.all_facts(chosen)
     with transaction.atomic():
         run = ClockRun.objects.create(started_at=now, incremental=chosen is not None,
                                       last_event_id=newest if children is None else last)
-        created, changed = _apply(facts, now, chosen)
+        created, changed = _apply(facts, held, now)
         overdue = _judge_by_time(now)
         run.finished_at = timezone.now()
         run.children = len(chosen) if chosen is not None else len(pc.unique(facts["child_id"]))
