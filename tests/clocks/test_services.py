@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
@@ -572,3 +573,35 @@ def test_an_interview_recorded_while_the_first_scheduled_run_reads_keeps_the_new
     _interview_once_the_facts_are_read(monkeypatch, worker, child, episode)
     clocks_and_chasing()  # the first run works out every clock, then chases what is overdue
     _met_by_the_interview(child)
+
+
+def test_a_clock_met_while_the_refresh_turns_clocks_overdue_stays_met(  # type: ignore[no-untyped-def]
+    make_user, systems, monkeypatch
+) -> None:
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    child, episode = _episode_ended_hours_ago(systems, 80)
+    with monkeypatch.context() as earlier:
+        earlier.setattr(timezone, "now", lambda: episode.ended_at + dt.timedelta(hours=10))
+        clocks_refresh()
+    assert clock_of(child).status == ClockStatus.OPEN
+    # The next run has nothing new of the child: their clock is only judged by time. Between reading
+    # the clocks whose time has passed and turning them overdue, the practitioner records the interview.
+    picked, recorded = [], []
+
+    def between(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if picked and not recorded:
+            recorded.append(True)
+            return_home_interview_record(acting_user=worker, child=child, missing_episode=episode, outcome="held",
+                                         held_at=timezone.now(), interviewer="Jo Green")
+        result = execute(sql, params, many, context)
+        if (not picked and sql.startswith("SELECT") and 'FROM "clocks_statutoryclock"' in sql
+                and '"met_at" IS NULL' in sql and '"due_at" <' in sql):
+            picked.append(True)
+        return result
+
+    with connection.execute_wrapper(between):
+        clocks_refresh(incremental=True)
+    assert recorded
+    clock = clock_of(child)
+    assert clock.status == ClockStatus.MET_LATE and "recorded in the hub" in clock.met_by
+    assert [(c.status_before, c.status_after) for c in clock.changes.all()] == [("open", "met_late")]

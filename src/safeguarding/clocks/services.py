@@ -262,18 +262,27 @@ def _told_of(change: dict[str, Any]) -> int | None:
 
 
 def _judge_by_time(now: dt.datetime) -> int:
-    """Clocks not met whose due time has passed since they were last judged turn overdue."""
-    due = list(StatutoryClock.objects.filter(status=ClockStatus.OPEN, met_at__isnull=True, due_at__lt=now))
-    for clock in due:
-        clock.status, clock.status_at = ClockStatus.OVERDUE, now
-    StatutoryClock.objects.bulk_update(due, ["status", "status_at"], batch_size=1000)
+    """Clocks not met whose due time has passed since they were last judged turn overdue. Written
+    only where a clock is still open and not met when written (one met since it was read, by a return
+    home interview recorded meanwhile, stays met, with no false turn in its history)."""
+    due = dict(StatutoryClock.objects.filter(status=ClockStatus.OPEN, met_at__isnull=True, due_at__lt=now)
+               .values_list("pk", "due_at"))
+    ids = sorted(due)
+    turned: list[int] = []
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        if StatutoryClock.objects.filter(pk__in=chunk, status=ClockStatus.OPEN, met_at__isnull=True, due_at__lt=now).update(
+            status=ClockStatus.OVERDUE, status_at=now
+        ):
+            turned += StatutoryClock.objects.filter(pk__in=chunk, status=ClockStatus.OVERDUE, status_at=now,
+                                                    met_at__isnull=True).values_list("pk", flat=True)
     ClockChange.objects.bulk_create(
-        [ClockChange(clock=c, at=now, status_before=ClockStatus.OPEN, status_after=ClockStatus.OVERDUE,
-                     due_before=c.due_at, due_after=c.due_at, note="Due time passed without it being met")
-         for c in due],
+        [ClockChange(clock_id=pk, at=now, status_before=ClockStatus.OPEN, status_after=ClockStatus.OVERDUE,
+                     due_before=due[pk], due_after=due[pk], note="Due time passed without it being met")
+         for pk in turned],
         batch_size=5000,
     )
-    return len(due)
+    return len(turned)
 
 
 def clocks_refresh(
