@@ -4,20 +4,23 @@ not just below it, names the events that caused it, and scanning is repeatable a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.earlywarning.exporters import ALERTS_COLUMNS, export_alerts
 from safeguarding.earlywarning.models import Alert, AlertEvidence, Rule
 from safeguarding.earlywarning.scan import scan_run
-from safeguarding.earlywarning.selectors import alerts_for_person
+from safeguarding.earlywarning.selectors import alert_queue, alerts_for_person
+from safeguarding.earlywarning.services import alert_dismiss
 from safeguarding.people import identity
-from safeguarding.people.models import Event, EventType, Person, PersonRole, SourceRecord
+from safeguarding.people.models import Event, EventType, Handling, Person, PersonRole, SourceRecord
 from tests.factories import (
     EventFactory,
     PersonFactory,
@@ -659,3 +662,74 @@ def test_a_scan_that_fails_part_way_changes_nothing(history: Callable[..., Histo
     assert not Alert.objects.exists() and not AlertEvidence.objects.exists() and not ScanRun.objects.exists()
     monkeypatch.undo()
     assert len(scan("repeat-missing")) == 1
+
+
+# --- a worker deals with an alert while a scan adds to it -----------------------------------------
+
+
+@contextmanager
+def once_the_scan_has_read_the_alert(then: Callable[[], Any]) -> Iterator[list[bool]]:
+    """Run ``then`` (a worker's decision, committed) after the scan reads the alerts it adds to and
+    before it writes them."""
+    read, done = [], []
+
+    def between(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if read and not done:
+            done.append(True)
+            then()
+        result = execute(sql, params, many, context)
+        if not read and sql.startswith("SELECT") and 'FROM "earlywarning_alert" WHERE "earlywarning_alert"."id" IN' in sql:
+            read.append(True)
+        return result
+
+    with connection.execute_wrapper(between):
+        yield done
+
+
+def test_an_alert_dismissed_while_a_scan_adds_to_it_comes_back_with_the_new_evidence(
+    history: Callable[..., History], make_user: Callable[..., Any]
+) -> None:
+    child = history()
+    for day in ("01-10", "02-01", "02-20"):
+        child.add(EventType.MISSING_EPISODE, at(day))
+    [alert] = scan("repeat-missing")
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    fourth = child.add(EventType.MISSING_EPISODE, at("03-01"))
+    with once_the_scan_has_read_the_alert(
+        lambda: alert_dismiss(alert=alert, acting_user=coordinator, reason="Known to the team, plan in place")
+    ) as dismissed:
+        scan("repeat-missing")
+    assert dismissed
+    alert.refresh_from_db()
+    assert alert.status == "dismissed" and fourth.pk in evidence_of(alert)
+    assert alert in alert_queue(user=coordinator)  # back in the queue, flagged as having new evidence
+    assert alert.new_evidence_since_action
+
+
+def test_an_alert_dealt_with_while_a_scan_rewrites_its_words_stays_out_of_the_queue(
+    history: Callable[..., History], make_user: Callable[..., Any]
+) -> None:
+    rules = [Rule.objects.get(code="repeat-missing")]
+    child = history()
+    episodes = [child.add(EventType.MISSING_EPISODE, at(day), handling=Handling.SHAREABLE)
+                for day in ("01-10", "02-01", "02-20")]
+    scan_run(rules=rules)
+    [alert] = Alert.objects.filter(person=child.person)
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    alert_dismiss(alert=alert, acting_user=coordinator, reason="Known to the team, plan in place")
+    child.add(EventType.MISSING_EPISODE, at("03-01"))
+    scan_run(rules=rules)
+    alert.refresh_from_db()
+    assert alert in alert_queue(user=coordinator)  # new evidence since it was dismissed
+    # The police mark an episode C: the next scan writes the alert's words again, adding nothing. Meanwhile
+    # the coordinator reads the new evidence and dismisses the alert again.
+    Event.objects.filter(pk=episodes[1].pk).update(handling=Handling.CONDITIONS)
+    with once_the_scan_has_read_the_alert(
+        lambda: alert_dismiss(alert=alert, acting_user=coordinator, reason="Still known: the March episode too")
+    ) as dismissed_again:
+        scan_run(rules=rules)
+    assert dismissed_again
+    alert.refresh_from_db()
+    assert alert.status_note == "Still known: the March episode too"
+    assert "10 February" not in alert.explanation  # the words were written again
+    assert alert not in alert_queue(user=coordinator)

@@ -35,6 +35,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import (
     LEVEL_RANK,
+    OPEN_STATUSES,
     RAISED_ELSEWHERE,
     Alert,
     AlertEvidence,
@@ -589,7 +590,10 @@ def _extend(
     rewrite: Collection[int] = (),
 ) -> list[tuple[int, int]]:
     """New evidence for existing alerts (given by id), as (alert, event) pairs; an alert already
-    dealt with is flagged as having some. An alert follows its child when record linkage has since
+    dealt with is flagged as having some (by the status it holds when written: the alerts are read
+    locked, and the flag is set only where the alert is closed then, never written back as read, so
+    an alert a worker dismisses or acts on while the scan runs is neither left out of the queue with
+    its new evidence nor put back in it with an old flag). An alert follows its child when record linkage has since
     joined the child to another person. An alert of a rule weighing signs keeps its strongest
     points, and rises to high when they reach the rule's high mark (never falls: a level once
     shown to a panel is not quietly lowered). The words of an alert in ``rewrite`` (one of its events
@@ -601,7 +605,9 @@ def _extend(
     alerts: dict[int, Alert] = {}
     have: dict[int, set[int]] = defaultdict(set)
     for chunk in _chunks(ids):
-        alerts.update(Alert.objects.in_bulk(list(chunk)))
+        # Locked (in the scan's transaction) until the new evidence and the words are written.
+        alerts.update((alert.pk, alert) for alert in Alert.objects.select_for_update().filter(pk__in=list(chunk))
+                      .order_by("pk"))
         for alert_id, event_id in AlertEvidence.objects.filter(alert_id__in=chunk).values_list("alert_id", "event_id"):
             have[alert_id].add(event_id)
     rows: list[tuple[int, int]] = []  # (alert, event) of the new evidence
@@ -629,8 +635,6 @@ def _extend(
         rows.extend((alert.pk, pk) for pk in fresh)
         changed[alert.pk] = (alert, spec, notes)
         grown.add(alert.pk)
-        if not alert.is_open:
-            alert.new_evidence_since_action = True
     explainer.load(pk for alert_id in changed for pk in have[alert_id])
     for alert, spec, notes in changed.values():
         alert.explanation, alert.explanation_restricted = explainer.texts(
@@ -641,10 +645,13 @@ def _extend(
         alert.evidence_count = len(have[alert.pk])
     Alert.objects.bulk_update(
         [alert for alert, *_ in changed.values()],
-        ["explanation", "explanation_restricted", "evidence_updated_at", "evidence_count", "new_evidence_since_action",
-         "person", "score", "level"],
+        ["explanation", "explanation_restricted", "evidence_updated_at", "evidence_count", "person", "score", "level"],
         batch_size=1000,
     )
+    # An alert already dealt with comes back to the queue with its new evidence: decided by its status
+    # as it is written, whoever changed it since it was read.
+    for chunk in _chunks(sorted({alert_id for alert_id, _ in rows})):
+        Alert.objects.filter(pk__in=chunk).exclude(status__in=OPEN_STATUSES).update(new_evidence_since_action=True)
     # The evidence already held of each alert whose words were written again says how it was marked then
     # (the new evidence is written so by the caller).
     restricted = explainer.restricted if changed else set()
