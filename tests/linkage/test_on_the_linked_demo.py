@@ -20,14 +20,17 @@ import pyarrow as pa
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from safeguarding.exchange.exporters import export_persons
+from safeguarding.frontdoor.selectors import concerns_for_person
+from safeguarding.frontdoor.services import concern_raise
 from safeguarding.linkage import sources
 from safeguarding.linkage.decisions import match_decide, match_decision_undo
-from safeguarding.linkage.models import LinkageRun, MatchDecision, MatchReview, ReviewPriority, ReviewStatus
+from safeguarding.linkage.models import LinkageRun, MatchDecision, MatchReview, ReviewPriority, ReviewStatus, RunStatus
 from safeguarding.linkage.review_queue import refresh_review_queue
 from safeguarding.linkage.services import linkage_run
 from safeguarding.people.models import ChangeKind, Person, PersonChange, SourceRecord
@@ -214,6 +217,50 @@ def test_only_reviewers_decide_and_a_pair_is_decided_once(linked_demo: Path, mak
     with pytest.raises(ServiceError, match="already"):
         match_decide(acting_user=reviewer, review=review, verdict="same")
     assert MatchDecision.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_same_person_decision_made_while_a_run_works_stands_and_the_run_says_run_again(  # type: ignore[no-untyped-def]
+    linked_demo: Path, make_user, monkeypatch
+) -> None:
+    """A reviewer merges two persons while a run is scoring: the run, which read them before the merge, is
+    not applied (it would have given the merged-away person back its id with none of its records, taking
+    its concern out of the child's history, and queued the decided pair again); the next run keeps the
+    merge."""
+    from safeguarding.linkage import services as linkage_services
+
+    reviewer = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    referrer = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    review = next(r for r in MatchReview.objects.filter(status=ReviewStatus.PENDING).order_by("pk")
+                  .select_related("record_l", "record_r") if r.record_l.person_id != r.record_r.person_id)
+    older, newer = sorted({review.record_l.person_id, review.record_r.person_id})
+    concern = concern_raise(raised_by=referrer, child=Person.objects.get(pk=newer), seen_on=timezone.localdate(),
+                            description="Seen getting into cars with older men")
+    scored = linkage_services.link
+
+    def a_reviewer_decides_while_the_run_scores(*args: Any, **kwargs: Any) -> Any:
+        result = scored(*args, **kwargs)
+        match_decide(acting_user=reviewer, review=review, verdict="same")
+        return result
+
+    monkeypatch.setattr(linkage_services, "link", a_reviewer_decides_while_the_run_scores)
+    with pytest.raises(ServiceError, match="a reviewer decided or undid a match while this run was working"):
+        linkage_run()
+
+    def the_merge_stands() -> None:
+        assert Person.objects.get(pk=newer).merged_into_id == older
+        assert {SourceRecord.objects.get(pk=r).person_id for r in (review.record_l_id, review.record_r_id)} == {older}
+        assert concerns_for_person(user=reviewer, person=Person.objects.get(pk=older)) == [concern]
+        assert not MatchReview.objects.filter(record_l=review.record_l_id, record_r=review.record_r_id,
+                                              status=ReviewStatus.PENDING).exists()
+
+    the_merge_stands()
+    refused = LinkageRun.objects.latest("pk")
+    assert refused.status == RunStatus.FAILED and "run it again" in refused.failure
+
+    monkeypatch.setattr(linkage_services, "link", scored)
+    assert linkage_run().run.status == RunStatus.COMPLETED
+    the_merge_stands()
 
 
 # --- The review queue sized for people ------------------------------------------------------

@@ -5,6 +5,7 @@ are undone."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -37,6 +38,17 @@ def active_decisions() -> tuple[list[Pair], list[Pair], set[Pair]]:
     return must, cannot, decided
 
 
+def decisions_mark() -> tuple[int, int, int]:
+    """Where people's decisions and persons' merges and splits stand: the latest change of persons (a
+    merge, split or undo, by a decision or a run), the latest decision, and how many decisions have
+    been undone. Each only grows, and every change of them holds ``identity.identity_lock``, so they
+    are committed in order: a mark read again under the lock that differs means someone decided, undid
+    or regrouped in between."""
+    changes = PersonChange.objects.aggregate(latest=Max("pk"))["latest"] or 0
+    decisions = MatchDecision.objects.aggregate(latest=Max("pk"), undone=Count("pk", filter=Q(revoked_at__isnull=False)))
+    return changes, decisions["latest"] or 0, decisions["undone"]
+
+
 def match_decide(
     *, acting_user: User, review: MatchReview, verdict: str, reason: str = ""
 ) -> MatchDecision:
@@ -50,6 +62,8 @@ def match_decide(
     if verdict == MatchVerdict.DIFFERENT and not reason.strip():
         raise ServiceError("Say why these are different people")
     with transaction.atomic():
+        # Before the review's row: a linkage run applying holds the identity lock, then writes the queue.
+        identity.identity_lock()
         locked = MatchReview.objects.select_for_update().get(pk=review.pk)
         if locked.status != ReviewStatus.PENDING:
             raise ServiceError("This pair has already been decided")
@@ -102,6 +116,7 @@ def match_decision_undo(*, acting_user: User, decision: MatchDecision) -> None:
     if not has(acting_user, Capability.REVIEW_MATCHES):
         raise ServiceError("You cannot undo match decisions")
     with transaction.atomic():
+        identity.identity_lock()  # a run applying finishes first; this waits for it
         locked = MatchDecision.objects.select_for_update().get(pk=decision.pk)
         if locked.revoked_at is not None:
             raise ServiceError("This decision has already been undone")

@@ -22,12 +22,13 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core.bulk import compiled_for_the_rest_of_this_transaction
 from safeguarding.core.errors import ServiceError
 from safeguarding.linkage.base import LinkageSettings, Progress
-from safeguarding.linkage.decisions import active_decisions
+from safeguarding.linkage.decisions import active_decisions, decisions_mark
 from safeguarding.linkage.load import load
 from safeguarding.linkage.models import LinkageModelVersion, LinkageRun, RunStatus
 from safeguarding.linkage.pipeline import conflicting_identifiers, definition_hash, link, model_from_json, model_to_json
 from safeguarding.linkage.review_queue import flagged_pairs, refresh_review_queue
 from safeguarding.linkage.writeback import write_back
+from safeguarding.people.identity import identity_lock
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ class RunResult:
 # there is nothing to compare or learn from, and a run says so instead of failing.
 MIN_RECORDS = 10
 NOTHING_TO_LINK = "Nothing to link: the hub holds too few records to compare (import the agencies' extracts first)."
+DECIDED_MEANWHILE = (
+    "a reviewer decided or undid a match while this run was working, so the run was not applied (it worked "
+    "from persons as they were before the decision): run it again"
+)
 
 
 def _model_for_run(*, retrain: bool) -> tuple[Any, LinkageModelVersion | None]:
@@ -107,6 +112,8 @@ def linkage_run(
     timings: dict[str, float] = {}
     try:
         started = time.perf_counter()
+        # Read before the records and decisions: whatever changes persons after it, the run sees.
+        mark = decisions_mark()
         loaded = load(progress=progress)
         records = loaded.records
         timings["load"] = time.perf_counter() - started
@@ -132,6 +139,10 @@ def linkage_run(
         started = time.perf_counter()
         model_text = model_to_json(result.model) if saved is None else ""
         with transaction.atomic():
+            # Decisions wait while the run applies; one made while it worked means its view is stale.
+            identity_lock()
+            if decisions_mark() != mark:
+                raise ServiceError(DECIDED_MEANWHILE)
             compiled_for_the_rest_of_this_transaction()
             if saved is None:  # a model trained for this run is kept only with what the run changed
                 saved = _save_model(result.model, model_text, engine=engine, records=records.num_rows)

@@ -35,6 +35,9 @@ from safeguarding.core.bulk import (
 from safeguarding.people.models import ChangeKind, Person, PersonChange, PersonRole, SourceRecord
 
 BATCH = 5000
+# Any fixed number: the key of the PostgreSQL advisory lock every change of who persons are holds
+# (the importer's lock is 7_243_101).
+_IDENTITY_LOCK_KEY = 7_243_102
 # Past this many persons changed at once (a linkage run), every root is worked out again over arrays
 # instead of following the few trees a decision touches.
 RECOMPUTE_ALL_FROM = 2000
@@ -334,6 +337,20 @@ def ids_of(person: Person | int) -> QuerySet[Person, int]:
 # --- merging, splitting, undoing ----------------------------------------------------------------
 
 
+def identity_lock() -> None:
+    """Hold, until the caller's transaction ends, the one lock every change of who persons are takes:
+    a merge, a split, an undo, a linkage run's write-back, a reviewer's decision. They queue instead of
+    interleaving, and whoever holds it reads persons and their records as the last of them left them
+    (a merge does not carry back a split made while it read). PostgreSQL: a transaction advisory lock
+    (taken again by the same transaction, it is already held). SQLite: every transaction begins
+    IMMEDIATE (settings), holding the database's one write lock already."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("identity_lock() is held for a transaction: call it inside transaction.atomic")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IDENTITY_LOCK_KEY])
+
+
 @dataclass(frozen=True)
 class Cause:
     """What changed persons: a linkage run or a person's match decision (both in the linkage room)."""
@@ -446,7 +463,9 @@ class Regrouping:
 def regroup(regrouping: Regrouping, *, cause: Cause, now: dt.datetime, progress: Any = None) -> None:
     """Apply a linkage run to persons, in bulk, inside the caller's transaction: records move,
     persons retire into the person they were found to be (or come home again), roots follow, the
-    history is kept and display fields are set again. Only what changes is written."""
+    history is kept and display fields are set again. Only what changes is written. The caller holds
+    ``identity_lock`` from before it read the persons it worked this out from."""
+    identity_lock()
     updates = regrouping.record_updates
     # A first run moves nearly half a partnership's records: their indexes are built again after,
     # all but those this transaction goes on to read by (on PostgreSQL an index built in it may not
