@@ -365,6 +365,36 @@ def test_every_pair_touching_a_child_worked_with_is_queued_even_past_the_limit(
 
 
 @pytest.mark.django_db
+def test_a_pair_decided_as_a_run_writes_the_queue_stays_decided(
+    linked_demo: Path, only_this_source: Callable[[set[int]], None]
+) -> None:
+    """A reviewer's decision committed after the run read the pending queue, before it wrote it: the pair
+    the run no longer wants is shown decided, not "no longer in the review band"."""
+    from django.db import connection
+
+    only_this_source(set())
+    records = _one_record_per_person(4)
+    decided_meanwhile = pending_review(records[0], records[1])
+    result, persons = _run_of([(records[2], records[3], 0.9)])
+    table = MatchReview._meta.db_table
+
+    def a_reviewer_decides_first(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("UPDATE") and table in sql and decided_meanwhile.status != ReviewStatus.DECIDED:
+            decided_meanwhile.status = ReviewStatus.DECIDED  # as another connection's decision commits
+            context["cursor"].execute(f"UPDATE {connection.ops.quote_name(table)} SET status = %s WHERE id = %s",  # noqa: S608
+                                      [ReviewStatus.DECIDED.value, decided_meanwhile.pk])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(a_reviewer_decides_first):
+        refresh_review_queue(run=LinkageRun.objects.latest("pk"), result=result, persons=persons, decided=set(),
+                             flagged={}, limit=10)
+
+    decided_meanwhile.refresh_from_db()
+    assert decided_meanwhile.status == ReviewStatus.DECIDED
+    assert MatchReview.objects.filter(record_l=records[2], record_r=records[3], status=ReviewStatus.PENDING).exists()
+
+
+@pytest.mark.django_db
 def test_the_page_shows_how_many_pairs_wait_and_why(linked_demo: Path, make_user,  # type: ignore[no-untyped-def]
                                                     only_this_source: Callable[[set[int]], None]) -> None:
     pairs = _three_pairs()

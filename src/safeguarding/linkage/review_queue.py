@@ -25,6 +25,8 @@ _REVIEWS = BulkTable(MatchReview)
 # At most this many shared-identifier pairs are explained and queued per run; the rest wait for the
 # next run (each needs its own small scoring query, and a flood would bury the ordinary queue).
 MAX_FLAGGED_PER_RUN = 200
+# Reviews no longer wanted are marked a batch of ids at a time (SQLite takes at most 32,766 values a query).
+SUPERSEDE_BATCH = 5000
 KEPT_APART = ("The model links these records, but they are kept apart: linking them would put records holding "
               "different NHS numbers, unique pupil numbers or PNC ids, or records people have said are different "
               "people, in one person")
@@ -127,7 +129,10 @@ def refresh_review_queue(
         )
     }
     stale = [pk for pair, pk in pending.items() if pair not in wanted]
-    _REVIEWS.update([{"id": pk, "status": ReviewStatus.SUPERSEDED.value} for pk in stale], ["status"])
+    # Only while still pending: a pair a reviewer decided since it was read stays decided.
+    for start in range(0, len(stale), SUPERSEDE_BATCH):
+        MatchReview.objects.filter(pk__in=stale[start : start + SUPERSEDE_BATCH], status=ReviewStatus.PENDING).update(
+            status=ReviewStatus.SUPERSEDED)
     to_update: list[dict[str, Any]] = []
     to_create: list[dict[str, Any]] = []
     for pair, row in wanted.items():
