@@ -5,6 +5,9 @@ the child's through one join on the root, and an undone merge gives each id its 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -162,6 +165,60 @@ def test_a_split_off_record_becomes_a_person_of_its_own(make_user) -> None:  # t
     assert (new.root_id, new.given_name, change.kind) == (new.pk, "Zoe", ChangeKind.SPLIT)
     assert PersonChange.objects.filter(match_decision_id=7).count() == 1
     assert dt.date.fromisoformat(new.date_of_birth) == dt.date(2010, 3, 14)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_split_off_while_a_merge_reads_stays_a_person_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two reviewers at once: one merges a person into another, the other says one of that person's
+    records is someone else. Whichever goes second sees what the first left: the split-off record is not
+    carried back into the merge (PostgreSQL: on SQLite one transaction writes at a time anyway)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: nothing interleaves")
+    keep, retire = PersonFactory(), PersonFactory()
+    SourceRecordFactory(person=keep)
+    stays = SourceRecordFactory(person=retire, given_name="Chloe")
+    someone_else = SourceRecordFactory(person=retire, given_name="Zoe", date_of_birth="2010-03-14")
+    merge_has_read, split_done = threading.Event(), threading.Event()
+    move = identity._move_records
+
+    def merge_pauses_after_reading(records: Any, to_person: int) -> Any:
+        if threading.current_thread().name == "merge":
+            merge_has_read.set()
+            split_done.wait(timeout=2)  # the split, if it can go now, commits meanwhile
+        return move(records, to_person)
+
+    monkeypatch.setattr(identity, "_move_records", merge_pauses_after_reading)
+    failures: list[BaseException] = []
+
+    def in_its_own_transaction(work: Callable[[], object], done: threading.Event | None = None) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                with transaction.atomic():
+                    work()
+            except BaseException as exc:
+                failures.append(exc)
+            finally:
+                if done is not None:
+                    done.set()
+                connection.close()
+        return run
+
+    merging = threading.Thread(name="merge", target=in_its_own_transaction(
+        lambda: identity.persons_merge(keep=keep.pk, retire=retire.pk, cause=identity.Cause())))
+    splitting = threading.Thread(name="split", target=in_its_own_transaction(
+        lambda: (merge_has_read.wait(timeout=10),
+                 identity.records_split_off(records=[someone_else.pk], cause=identity.Cause())), split_done))
+    merging.start()
+    splitting.start()
+    merging.join(timeout=30)
+    splitting.join(timeout=30)
+
+    assert not failures
+    stays.refresh_from_db()
+    someone_else.refresh_from_db()
+    assert stays.person_id == keep.pk
+    assert someone_else.person_id not in (keep.pk, retire.pk)
+    assert Person.objects.get(pk=someone_else.person_id).given_name == "Zoe"
 
 
 def test_a_regrouping_large_next_to_the_tables_gives_the_same_persons(monkeypatch: pytest.MonkeyPatch) -> None:

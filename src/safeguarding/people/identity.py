@@ -372,6 +372,7 @@ def _move_records(records: Iterable[int], to_person: int) -> list[dict[str, int]
 def persons_merge(*, keep: int, retire: int, cause: Cause, now: dt.datetime | None = None) -> PersonChange:
     """``retire`` is found to be ``keep``: its records move to ``keep``, it points to ``keep``, and
     every id that was ``retire`` is now ``keep``'s. Inside the caller's transaction."""
+    identity_lock()
     now = now or timezone.now()
     moved = list(SourceRecord.objects.filter(person_id=retire).values_list("pk", flat=True))
     moves = _move_records(moved, keep)
@@ -387,6 +388,7 @@ def persons_merge(*, keep: int, retire: int, cause: Cause, now: dt.datetime | No
 
 def records_split_off(*, records: Sequence[int], cause: Cause, now: dt.datetime | None = None) -> PersonChange:
     """These records are someone else: they move to a new person of their own."""
+    identity_lock()
     now = now or timezone.now()
     left_behind = set(SourceRecord.objects.filter(pk__in=list(records)).values_list("person_id", flat=True))
     (new_person,) = persons_create_empty(1, now=now)
@@ -403,6 +405,7 @@ def changes_undo(*, cause: Cause, now: dt.datetime | None = None) -> list[Person
     """Reverse what a decision did: records go back to the persons they came from, and a person
     merged away is its own again, with its own history. Only what is still where the change put it
     goes back; a later run or decision that moved it again wins."""
+    identity_lock()
     now = now or timezone.now()
     undone = []
     changes = PersonChange.objects.filter(undone_by__isnull=True)
