@@ -263,6 +263,35 @@ def test_a_same_person_decision_made_while_a_run_works_stands_and_the_run_says_r
     the_merge_stands()
 
 
+def test_safeguarding_link_runs_again_when_a_decision_overtakes_it(linked_demo: Path, make_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The command a partnership schedules: a run a reviewer's decision overtook is run again from
+    persons as they are now, and completes; the reviewer's merge stands."""
+    from django.core.management import call_command
+
+    from safeguarding.linkage import services as linkage_services
+
+    reviewer = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    review = next(r for r in MatchReview.objects.filter(status=ReviewStatus.PENDING).order_by("-pk")
+                  .select_related("record_l", "record_r") if r.record_l.person_id != r.record_r.person_id)
+    scored = linkage_services.link
+    calls: list[int] = []
+
+    def decided_during_the_first_run(*args: Any, **kwargs: Any) -> Any:
+        result = scored(*args, **kwargs)
+        if not calls:
+            match_decide(acting_user=reviewer, review=review, verdict="same")
+        calls.append(1)
+        return result
+
+    monkeypatch.setattr(linkage_services, "link", decided_during_the_first_run)
+    before = LinkageRun.objects.count()
+    call_command("link", quiet=True)
+    runs = list(LinkageRun.objects.order_by("pk")[before:])
+    assert [run.status for run in runs] == [RunStatus.FAILED, RunStatus.COMPLETED] and len(calls) == 2
+    assert SourceRecord.objects.get(pk=review.record_l_id).person_id == SourceRecord.objects.get(
+        pk=review.record_r_id).person_id
+
+
 # --- The review queue sized for people ------------------------------------------------------
 
 

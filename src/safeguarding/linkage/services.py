@@ -72,6 +72,11 @@ class RunResult:
 # there is nothing to compare or learn from, and a run says so instead of failing.
 MIN_RECORDS = 10
 NOTHING_TO_LINK = "Nothing to link: the hub holds too few records to compare (import the agencies' extracts first)."
+class DecidedMeanwhile(ServiceError):
+    """A run not applied because a reviewer decided or undid a match while it worked: running it
+    again (quick: the scored pairs are kept) works from persons as they are now."""
+
+
 DECIDED_MEANWHILE = (
     "a reviewer decided or undid a match while this run was working, so the run was not applied (it worked "
     "from persons as they were before the decision): run it again"
@@ -142,7 +147,7 @@ def linkage_run(
             # Decisions wait while the run applies; one made while it worked means its view is stale.
             identity_lock()
             if decisions_mark() != mark:
-                raise ServiceError(DECIDED_MEANWHILE)
+                raise DecidedMeanwhile(DECIDED_MEANWHILE)
             compiled_for_the_rest_of_this_transaction()
             if saved is None:  # a model trained for this run is kept only with what the run changed
                 saved = _save_model(result.model, model_text, engine=engine, records=records.num_rows)
@@ -178,7 +183,8 @@ def linkage_run(
         _failed(run, exc)
         if not isinstance(exc, Exception):
             raise
-        raise ServiceError(f"Linkage run {run.pk} failed, and nothing was changed: {exc}") from exc
+        failed = DecidedMeanwhile if isinstance(exc, DecidedMeanwhile) else ServiceError
+        raise failed(f"Linkage run {run.pk} failed, and nothing was changed: {exc}") from exc
     run.refresh_from_db()
     # In the order the stages ran (PostgreSQL's jsonb keeps its keys in an order of its own).
     return RunResult(run=run, counts=counts, timings={k: round(v, 3) for k, v in timings.items()})

@@ -10,7 +10,11 @@ from rich.table import Table
 
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.progress import stage_bars
-from safeguarding.linkage.services import linkage_run, linkage_settings
+from safeguarding.linkage.services import DecidedMeanwhile, linkage_run, linkage_settings
+
+# A run a reviewer's decision overtook is run again, from persons as they are now (quick: the pairs it
+# scored are kept), up to this many times in all before the command gives up and says so.
+ATTEMPTS = 3
 
 
 class Command(BaseCommand):
@@ -37,18 +41,25 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
         console = Console(quiet=options["quiet"])
-        with stage_bars(console, quiet=options["quiet"]) as report:
-            try:
-                result = linkage_run(
-                    engine=options["engine"],
-                    retrain=options["retrain"],
-                    lower_threshold=options["lower"],
-                    upper_threshold=options["upper"],
-                    full=options["full"],
-                    progress=report,
-                )
-            except ServiceError as exc:
-                raise CommandError(str(exc)) from exc
+        for attempt in range(1, ATTEMPTS + 1):
+            with stage_bars(console, quiet=options["quiet"]) as report:
+                try:
+                    result = linkage_run(
+                        engine=options["engine"],
+                        retrain=options["retrain"],
+                        lower_threshold=options["lower"],
+                        upper_threshold=options["upper"],
+                        full=options["full"],
+                        progress=report,
+                    )
+                except DecidedMeanwhile as exc:
+                    if attempt == ATTEMPTS:
+                        raise CommandError(f"{exc} ({ATTEMPTS} runs were overtaken by reviewers' decisions)") from exc
+                    console.print(f"{exc}. Running it again ({attempt + 1} of {ATTEMPTS}).")
+                    continue
+                except ServiceError as exc:
+                    raise CommandError(str(exc)) from exc
+            break
         if result.nothing_to_link:
             console.print(f"Linkage run {result.run.pk}: {result.run.note} Records held: {result.counts['records']:,}.")
             return
