@@ -3,10 +3,10 @@ first decided, and the first decision stands (before, the second silently overwr
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +15,7 @@ from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.errors import ServiceError
 from safeguarding.dataprotection import sealing
 from safeguarding.dataprotection.models import BreakGlassAccess, SealedRecord
+from tests.concurrently import postgresql_only, second_while_first_holds
 from tests.factories import PersonFactory, UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -60,44 +61,19 @@ def test_a_second_review_of_a_break_glass_use_is_refused_and_the_first_finding_s
 def test_two_reviews_of_a_break_glass_use_at_the_same_moment_keep_the_first(agencies) -> None:  # type: ignore[no-untyped-def]
     """The first review is still being saved when the second arrives: the second waits for it and is
     refused. Before, it read "not reviewed yet", then overwrote "not justified" with "justified"."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite takes one writer at a time, and its SELECT ... FOR UPDATE is a no-op")
+    postgresql_only()
     first, second, _seal, use = _sealed_and_opened(agencies)
     stale = BreakGlassAccess.objects.get(pk=use.pk)  # what the second officer's page loaded
-    outcome: dict[str, object] = {}
-    reviewed = threading.Event()
-    release = threading.Event()
 
-    def review_first() -> None:  # the first review, held open just before it commits
-        try:
-            with transaction.atomic():
-                sealing.break_glass_review(acting_user=first, use=use, justified=False,
-                                           note="No reason to open it: refer to professional standards")
-                reviewed.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
+    def review_first(held: Callable[[], None]) -> None:  # the first review, held open just before it commits
+        with transaction.atomic():
+            sealing.break_glass_review(acting_user=first, use=use, justified=False,
+                                       note="No reason to open it: refer to professional standards")
+            held()
 
-    def review_second() -> None:
-        try:
-            sealing.break_glass_review(acting_user=second, use=stale, justified=True, note="")
-            outcome["saved"] = True
-        except ServiceError as exc:
-            outcome["refused"] = str(exc)
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=review_first)
-    one.start()
-    assert reviewed.wait(10)
-    two = threading.Thread(target=review_second)
-    two.start()
-    two.join(1.0)
-    release.set()
-    one.join(10)
-    two.join(10)
-    assert outcome == {"refused": "dpo.first has already reviewed this use and found it not justified: "
-                                  "their review stands"}
+    later = second_while_first_holds(review_first, lambda: sealing.break_glass_review(
+        acting_user=second, use=stale, justified=True, note=""))
+    assert later.refused == "dpo.first has already reviewed this use and found it not justified: their review stands"
     use.refresh_from_db()
     assert use.justified is False and use.reviewed_by == first
     assert AuditEvent.objects.filter(event_type=AuditEventType.BREAK_GLASS_REVIEWED).count() == 1

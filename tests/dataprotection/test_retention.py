@@ -208,50 +208,27 @@ def test_a_support_plan_opened_while_support_records_are_disposed_of_waits_and_i
     """Two people at once: the data protection officer disposing of a survivor's old support records
     (past their checks, deleting), and a worker opening a new plan for the survivor. The plan waits for
     the disposal and is kept; before, it was saved in the gap and deleted with the old plans."""
-    import threading
+    from tests.concurrently import postgresql_only, second_while_first_holds
 
-    from django.db import connection, connections
-
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite takes one writer at a time, and its SELECT ... FOR UPDATE is a no-op")
+    postgresql_only()
     dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
     worker = UserFactory(role=Role.SUPPORT_WORKER, agency=agencies[AgencyKind.VOLUNTARY])
     survivor = PersonFactory(date_of_birth=normalise.add_years(timezone.localdate(), -75).isoformat(), role="adult")
     old = support.support_plan_open(acting_user=worker, person=survivor, abused_as_child=True)
     support.support_plan_close(acting_user=worker, plan=old, reason="No longer wants support")
-    deleting, release = threading.Event(), threading.Event()
     dispose = retention.DISPOSERS[RecordKind.SURVIVOR_SUPPORT]
 
-    def held_open(person):  # type: ignore[no-untyped-def]
-        deleting.set()  # past the checks: no hold, no open plan
-        release.wait(10)
-        return dispose(person)
+    def disposal(held):  # type: ignore[no-untyped-def]
+        def past_the_checks(person):  # type: ignore[no-untyped-def]  # no hold, no open plan: now deleting
+            held()
+            return dispose(person)
 
-    monkeypatch.setitem(retention.DISPOSERS, RecordKind.SURVIVOR_SUPPORT, held_open)
-    outcome: dict[str, object] = {}
+        monkeypatch.setitem(retention.DISPOSERS, RecordKind.SURVIVOR_SUPPORT, past_the_checks)
+        retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
+                                   note="checked")
 
-    def disposal() -> None:
-        try:
-            retention.disposal_confirm(acting_user=dpo, person_id=survivor.pk, kind=RecordKind.SURVIVOR_SUPPORT,
-                                       note="checked")
-        finally:
-            connections.close_all()
-
-    def open_plan() -> None:
-        try:
-            outcome["plan"] = support.support_plan_open(acting_user=worker, person=survivor, abused_as_child=True).pk
-        finally:
-            connections.close_all()
-
-    disposer = threading.Thread(target=disposal)
-    disposer.start()
-    assert deleting.wait(10)
-    opener = threading.Thread(target=open_plan)
-    opener.start()
-    opener.join(1.0)
-    assert opener.is_alive()  # waiting for the disposal
-    release.set()
-    disposer.join(10)
-    opener.join(10)
+    opening = second_while_first_holds(
+        disposal, lambda: support.support_plan_open(acting_user=worker, person=survivor, abused_as_child=True))
+    assert opening.waited  # for the disposal
     assert not SupportPlan.objects.filter(pk=old.pk).exists()
-    assert SupportPlan.objects.filter(pk=outcome["plan"]).exists()
+    assert SupportPlan.objects.filter(pk=opening.answer.pk).exists()

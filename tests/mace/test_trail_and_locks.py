@@ -4,20 +4,20 @@ responsibilities never writes them; a plan never closes with an action added whi
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
-from safeguarding.core.errors import ServiceError
 from safeguarding.mace import services
 from safeguarding.mace.defaults import DEFAULT_CHANGE_NOTE
 from safeguarding.mace.models import Plan, PlanAction, PlanOutcome, RaciVersion
 from safeguarding.people import identity
+from tests.concurrently import postgresql_only, second_while_first_holds
 from tests.factories import sign_in
 from tests.mace.conftest import Panel
 
@@ -80,44 +80,20 @@ def test_the_default_roles_and_responsibilities_are_installed_and_reading_them_w
 def test_an_action_added_while_the_plan_closes_waits_and_is_refused(panel: Panel) -> None:
     """Two coordinators at once: one closing the plan (its row locked), one agreeing an action. The
     action waits for the close and is then refused; before, it was saved on a plan closed without it."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite takes one writer at a time, and its SELECT ... FOR UPDATE is a no-op")
+    postgresql_only()
     plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
-    outcome: dict[str, object] = {}
-    locked = threading.Event()
-    release = threading.Event()
 
-    def close() -> None:  # the close, held open at the point where it has checked no action is open
-        try:
-            with transaction.atomic():
-                Plan.objects.select_for_update().get(pk=plan.pk)
-                locked.set()
-                release.wait(10)
-                Plan.objects.filter(pk=plan.pk).update(status="closed", outcome=PlanOutcome.values[0])
-        finally:
-            connections.close_all()
+    def close(held: Callable[[], None]) -> None:  # the close, held open where it has checked no action is open
+        with transaction.atomic():
+            Plan.objects.select_for_update().get(pk=plan.pk)
+            held()
+            Plan.objects.filter(pk=plan.pk).update(status="closed", outcome=PlanOutcome.values[0])
 
-    def add() -> None:
-        try:
-            services.action_create(acting_user=panel.coordinator, plan=plan, description="Visit at home",
-                                   owner=panel.officer, due_on=timezone.localdate() + dt.timedelta(days=7))
-            outcome["added"] = True
-        except ServiceError as exc:
-            outcome["refused"] = str(exc)
-        finally:
-            connections.close_all()
-
-    closer = threading.Thread(target=close)
-    closer.start()
-    assert locked.wait(10)
-    adder = threading.Thread(target=add)
-    adder.start()
-    adder.join(1.0)
-    assert adder.is_alive()  # waiting for the close
-    release.set()
-    closer.join(10)
-    adder.join(10)
-    assert outcome == {"refused": "The plan is closed: reopen it first"}
+    adding = second_while_first_holds(close, lambda: services.action_create(
+        acting_user=panel.coordinator, plan=plan, description="Visit at home", owner=panel.officer,
+        due_on=timezone.localdate() + dt.timedelta(days=7)))
+    assert adding.waited  # for the close
+    assert adding.refused == "The plan is closed: reopen it first"
     assert not PlanAction.objects.filter(plan=plan).exists()
 
 
@@ -126,43 +102,18 @@ def test_a_child_allocated_by_two_people_at_once_has_one_worker_and_the_second_i
     """Two allocations of the same child at the same moment: each ended the allocation before it (none)
     and both stood, two workers each told the child was theirs. Now the second is refused and told who
     has the child."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite takes one writer at a time")
+    postgresql_only()
     from safeguarding.mace.models import Allocation
 
-    outcome: dict[str, object] = {}
-    allocated = threading.Event()
-    release = threading.Event()
+    def first(held: Callable[[], None]) -> None:  # the first allocation, held open just before it commits
+        with transaction.atomic():
+            services.allocate(acting_user=panel.coordinator, worker=panel.practitioner, child=panel.child)
+            held()
 
-    def first() -> None:  # the first allocation, held open just before it commits
-        try:
-            with transaction.atomic():
-                services.allocate(acting_user=panel.coordinator, worker=panel.practitioner, child=panel.child)
-                allocated.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    def second() -> None:
-        try:
-            services.allocate(acting_user=panel.council_chair, worker=panel.officer, child=panel.child)
-            outcome["allocated"] = True
-        except ServiceError as exc:
-            outcome["refused"] = str(exc)
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=first)
-    one.start()
-    assert allocated.wait(10)
-    two = threading.Thread(target=second)
-    two.start()
-    two.join(1.0)
-    release.set()
-    one.join(10)
-    two.join(10)
-    assert outcome == {"refused": f"{panel.coordinator} allocated this child to {panel.practitioner} at the same "
-                                  "moment: allocate it again to change that"}
+    second = second_while_first_holds(first, lambda: services.allocate(
+        acting_user=panel.council_chair, worker=panel.officer, child=panel.child))
+    assert second.refused == (f"{panel.coordinator} allocated this child to {panel.practitioner} at the same "
+                              "moment: allocate it again to change that")
     live = Allocation.objects.filter(child=panel.child, ended_at__isnull=True)
     assert [a.worker for a in live] == [panel.practitioner]
     # Allocating again, knowing, moves the child.
