@@ -92,6 +92,14 @@ def test_expired_sessions_are_cleared_with_any_unsent_answers_and_live_ones_kept
         store["concern_answers"] = {"description": "Seen getting into a car"}
         store.create()
     Session.objects.filter(session_key=ran_out.session_key).update(expire_date=timezone.now() - dt.timedelta(minutes=1))
-    assert expired_sessions_clear() == {"sessions_deleted": 1}
+    from django.conf import settings
+
+    from safeguarding.core.models import SentForm
+
+    longest = dt.timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS)
+    SentForm.objects.create(token="a" * 32, sent_at=timezone.now() - longest - dt.timedelta(minutes=1))
+    SentForm.objects.create(token="b" * 32, sent_at=timezone.now() - longest + dt.timedelta(minutes=5))
+    assert expired_sessions_clear() == {"sessions_deleted": 1, "form_tokens_deleted": 1}
+    assert list(SentForm.objects.values_list("token", flat=True)) == ["b" * 32]
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
     assert "safeguarding.workflows.scheduled.expired_sessions_clear" in {s.func for s in SCHEDULES}

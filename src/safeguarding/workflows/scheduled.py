@@ -4,9 +4,11 @@ after an import. Each is safe to run at any time and does only what is due."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db.models import Max
 from django.utils import timezone
@@ -15,6 +17,7 @@ from safeguarding.audit.context import audit_context
 from safeguarding.audit.services import audit_anchor
 from safeguarding.clocks.models import ClockRun
 from safeguarding.clocks.services import clocks_refresh
+from safeguarding.core.models import SentForm
 from safeguarding.earlywarning.missed import refresh_missed_opportunities
 from safeguarding.earlywarning.models import ScanRun
 from safeguarding.earlywarning.scan import scan_run
@@ -43,7 +46,8 @@ SCHEDULES = [
               "Writes the audit trail's latest head outside the database (AUDIT_ANCHOR_FILE), so a rewrite of the "
               "trail is found by 'safeguarding audit verify'."),
     Scheduled("Expired sessions cleared", "safeguarding.workflows.scheduled.expired_sessions_clear", 60,
-              "Deletes sessions that have run out, with any answers to a concern that were never sent."),
+              "Deletes sessions that have run out, with any answers to a concern that were never sent, and "
+              "the one-time tokens of forms sent longer ago than a session can last."),
 ]
 
 
@@ -65,8 +69,14 @@ def audit_anchor_now() -> dict[str, int]:
 def expired_sessions_clear() -> dict[str, int]:
     """What ``django-admin clearsessions`` does, counted: a session that ran out keeps its row (and a
     concern's unsent answers) until it is deleted."""
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return {"sessions_deleted": deleted}
+    now = timezone.now()
+    deleted, _ = Session.objects.filter(expire_date__lt=now).delete()
+    # A form's token (core.once) guards against the same page being sent twice. A page shown in a session
+    # that has ended cannot be sent again (signing in anew changes the form's CSRF token), so a token
+    # spent longer ago than the longest session guards nothing.
+    spent, _ = SentForm.objects.filter(
+        sent_at__lt=now - dt.timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS)).delete()
+    return {"sessions_deleted": deleted, "form_tokens_deleted": spent}
 
 
 def scan_after_import() -> dict[str, int]:
