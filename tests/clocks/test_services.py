@@ -605,3 +605,47 @@ def test_a_clock_met_while_the_refresh_turns_clocks_overdue_stays_met(  # type: 
     clock = clock_of(child)
     assert clock.status == ClockStatus.MET_LATE and "recorded in the hub" in clock.met_by
     assert [(c.status_before, c.status_after) for c in clock.changes.all()] == [("open", "met_late")]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("whose", ["the child the refresh is changing", "another child"])
+def test_an_interview_recorded_while_the_scheduled_refresh_holds_clocks_is_saved_and_meets_its_clock(
+    make_user, systems, monkeypatch, whose  # type: ignore[no-untyped-def]
+) -> None:
+    """PostgreSQL: the scheduled refresh has locked the clocks it changes and is still working; a
+    practitioner records an interview. Both finish, and the interview's clock is met. Before, the two
+    took the clocks and the audit trail's head in opposite orders: the database found a deadlock and
+    the practitioner got an error page."""
+    from safeguarding.clocks import services as clock_services
+    from tests.concurrently import postgresql_only, second_while_first_holds
+
+    postgresql_only()
+    worker = make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL)
+    children = []
+    for _ in range(2):
+        child, police, _ = child_with_records(systems)
+        ended = timezone.now() - dt.timedelta(hours=80)
+        episode = EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE,
+                               occurred_at=ended - dt.timedelta(hours=10), ended_at=ended)
+        children.append((child, episode))
+    clocks_refresh()
+    StatutoryClock.objects.filter(child=children[0][0]).update(status=ClockStatus.OPEN)  # the next run changes it
+    child, episode = children[0] if whose == "the child the refresh is changing" else children[1]
+    locking = clock_services._lock_clocks
+
+    def scheduled_refresh(held):  # type: ignore[no-untyped-def]
+        def lock_then_hold(*args, **kwargs):  # type: ignore[no-untyped-def]
+            rows = locking(*args, **kwargs)
+            if not getattr(lock_then_hold, "held", False):
+                lock_then_hold.held = True  # type: ignore[attr-defined]
+                held()
+            return rows
+
+        monkeypatch.setattr(clock_services, "_lock_clocks", lock_then_hold)
+        return clocks_refresh()
+
+    interview = second_while_first_holds(scheduled_refresh, lambda: return_home_interview_record(
+        acting_user=worker, child=child, missing_episode=episode, outcome="held", held_at=timezone.now(),
+        interviewer="Jo Green"))
+    assert interview.refused is None and interview.answer is not None
+    assert clock_of(child).met_at is not None

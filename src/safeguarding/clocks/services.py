@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -131,14 +131,25 @@ def _naive(moment: dt.datetime | None) -> dt.datetime | None:
     return None if moment is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
+_HELD = ("pk", "kind", "start_key", "due_at", "met_at", "status", "met_by_event_id", "child_id")
+
+
 def _lock_clocks(children: Collection[int], ids: Collection[int] = ()) -> list[tuple[Any, ...]]:
-    """Lock the clocks of these children (by who they are now) and those of these ids, in one ordered
-    statement as every refresh takes them (``select_for_update``: nothing else writes them until this
-    transaction ends). Their state as held now: (id, kind, start_key, due, met, status, meeting event,
-    child)."""
-    return list(StatutoryClock.objects.select_for_update().filter(
-        Q(pk__in=list(ids)) | Q(child_id__in=Person.objects.filter(root_id__in=list(children)).values("pk"))
-    ).order_by("pk").values_list("pk", "kind", "start_key", "due_at", "met_at", "status", "met_by_event_id", "child_id"))
+    """Lock the clocks of these children (by who they are now), then those of these ids, each in an
+    ordered statement as every refresh takes them (``select_for_update``: nothing else writes them
+    until this transaction ends). Two statements, each using its index (one with OR would read the
+    whole table). Their state as held now: (id, kind, start_key, due, met, status, meeting event,
+    child). Every transaction that locks clocks and writes the audit trail locks the clocks first
+    (the trail's head is one row every audited write takes): in the other order, a refresh holding a
+    child's clocks and waiting for the trail's head would deadlock with an interview holding the head
+    and waiting for the clocks."""
+    found = {row[0]: row for row in StatutoryClock.objects.select_for_update().filter(
+        child_id__in=Person.objects.filter(root_id__in=list(children)).values("pk")).order_by("pk").values_list(*_HELD)}
+    more = sorted(set(ids) - set(found))
+    for start in range(0, len(more), BATCH):
+        found.update((row[0], row) for row in StatutoryClock.objects.select_for_update().filter(
+            pk__in=more[start:start + BATCH]).order_by("pk").values_list(*_HELD))
+    return list(found.values())
 
 
 def _moved_since_read(changes: pa.Table) -> set[int]:
@@ -149,10 +160,16 @@ def _moved_since_read(changes: pa.Table) -> set[int]:
     under, so that working them out again finds the clock."""
     moved: set[int] = set()
     owners: set[int] = set()
-    children = sorted(set(changes["child_id"].to_pylist()))
+    by_child: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in changes.select(["child_id", "kind", "start_key", "clock_id", "due_before", "met_before",
+                               "status_before", "met_event_before"]).to_pylist():
+        by_child[row["child_id"]].append(row)
+    # Only children with a clock held when read are locked and compared here: a clock new to the read
+    # is looked for below, by its kind and start (a first run's every clock is new: nothing to lock).
+    children = sorted(child for child, rows in by_child.items() if any(r["clock_id"] is not None for r in rows))
     for start in range(0, len(children), LOCK_BATCH):
         chunk = children[start:start + LOCK_BATCH]
-        rows = changes.filter(pc.is_in(changes["child_id"], pa.array(chunk, pa.int64()))).to_pylist()
+        rows = [row for child in chunk for row in by_child[child]]
         held = {(kind, key): (pk, _naive(due), _naive(met), status, event, child)
                 for pk, kind, key, due, met, status, event, child in _lock_clocks(
                     chunk, [r["clock_id"] for r in rows if r["clock_id"] is not None])}
@@ -261,12 +278,16 @@ def _told_of(change: dict[str, Any]) -> int | None:
     return change["met_event"] if change["met_at"] is not None else change["met_event_before"]
 
 
-def _judge_by_time(now: dt.datetime) -> int:
-    """Clocks not met whose due time has passed since they were last judged turn overdue. Written
-    only where a clock is still open and not met when written (one met since it was read, by a return
-    home interview recorded meanwhile, stays met, with no false turn in its history)."""
-    due = dict(StatutoryClock.objects.filter(status=ClockStatus.OPEN, met_at__isnull=True, due_at__lt=now)
-               .values_list("pk", "due_at"))
+def _judge_by_time(now: dt.datetime, children: Collection[int] | None = None) -> int:
+    """Clocks not met whose due time has passed since they were last judged turn overdue: every
+    child's, or only these children's (a refresh for one child, inside the transaction that recorded
+    their interview, touches no other child's clocks). Written only where a clock is still open and not
+    met when written (one met since it was read, by a return home interview recorded meanwhile, stays
+    met, with no false turn in its history)."""
+    past_due = StatutoryClock.objects.filter(status=ClockStatus.OPEN, met_at__isnull=True, due_at__lt=now)
+    if children is not None:
+        past_due = past_due.filter(child_id__in=Person.objects.filter(root_id__in=list(children)).values("pk"))
+    due = dict(past_due.values_list("pk", "due_at"))
     ids = sorted(due)
     turned: list[int] = []
     for start in range(0, len(ids), BATCH):
@@ -311,7 +332,7 @@ def clocks_refresh(
         run = ClockRun.objects.create(started_at=now, incremental=chosen is not None,
                                       last_event_id=newest if children is None else last)
         created, changed = _apply(facts, held, now)
-        overdue = _judge_by_time(now)
+        overdue = _judge_by_time(now, chosen if children is not None else None)
         run.finished_at = timezone.now()
         run.children = len(chosen) if chosen is not None else len(pc.unique(facts["child_id"]))
         run.clocks_created, run.clocks_changed = created, changed + overdue
@@ -418,6 +439,7 @@ def casework_step_record(
                 field="occurred_on",
             )
     with transaction.atomic():
+        _lock_clocks([child.pk])  # before the audit trail's head (``_lock_clocks``)
         once.spend(form_token, made="The step was already recorded")
         step = CaseworkStep.objects.create(
             child=child, kind=kind, occurred_at=occurred_at, positive=positive if kind.startswith("nrm_") or kind in CONFERENCE_STEPS else None,
@@ -474,6 +496,7 @@ def return_home_interview_record(
     if outcome != InterviewOutcome.HELD and not reason_not_held.strip():
         raise ServiceError("Give the reason no interview was held", field="reason_not_held")
     with transaction.atomic():
+        _lock_clocks([child.pk])  # before the audit trail's head (``_lock_clocks``)
         once.spend(form_token, made="The interview was already recorded")
         interview = ReturnHomeInterview.objects.create(
             child=child, missing_episode=missing_episode, outcome=outcome, held_at=held_at,
