@@ -77,6 +77,9 @@ def test_an_alert_from_police_intelligence_with_conditions_says_only_whom_to_ask
     police = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.POLICE)
     assert alert_explanation(user=council, alert=on_c[0]) == on_c[0].explanation
     assert RESTRICTED_REG in alert_explanation(user=police, alert=on_c[0])
+    # A police reader who may not see police-only links (no networks: an agency manager) reads the shared words.
+    manager = make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.POLICE)
+    assert alert_explanation(user=manager, alert=on_c[0]) == on_c[0].explanation
     dpo = make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL)
     bundle = alerts_for_bundle(dpo, world.child_c).items
     assert [item.kind for item in bundle] == ["withheld_police"]

@@ -201,8 +201,8 @@ def test_restricted_police_intelligence_is_never_offered_outside_the_police(admi
     council_client = sign_in(Client(), council)
     pages = [council_client.get(reverse("screening:detail", args=[s.pk])).content.decode() for s in (done, plain)]
     assert [p.split('id="police-may-hold">')[1].split("</p>")[0] for p in pages] == [
-        "The police may hold supporting records they do not share with your agency. Ask the practitioner who "
-        "completed the screening."] * 2
+        "The police may hold supporting records they do not share with your agency. If you need them, contact "
+        "the police safeguarding team."] * 2
     assert all("held by the police are" not in p and "is not shared" not in p for p in pages)
     police_page = sign_in(Client(), police).get(reverse("screening:detail", args=[done.pk])).content.decode()
     assert 'id="police-may-hold"' not in police_page

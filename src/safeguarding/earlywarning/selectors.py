@@ -36,6 +36,7 @@ from safeguarding.accounts.access import (
     persons_hidden_from,
     require,
     sees_alerts,
+    sees_police_only_links,
     sees_restricted_intelligence,
 )
 from safeguarding.accounts.models import User
@@ -57,6 +58,7 @@ from safeguarding.earlywarning.models import (
     AlertLevel,
     AlertStatus,
     Rule,
+    RuleKind,
     RulePrecision,
     RuleTest,
     evidence_remarked_since_written,
@@ -230,8 +232,10 @@ def shared_explanation(alert: Alert) -> str:
 
 def alert_explanation(*, user: User, alert: Alert) -> str:
     """Why the alert was raised, in the words this reader may see: the full text (describing police
-    intelligence that may not go beyond the police) only for those who may see that intelligence."""
-    if sees_restricted_intelligence(user):
+    intelligence that may not go beyond the police) only for those who may see that intelligence; a
+    new-link alert's, which names what a police-only link joins, only for those who may see such links."""
+    allowed = sees_police_only_links(user) if alert.rule.kind == RuleKind.NEW_LINK else sees_restricted_intelligence(user)
+    if allowed:
         return alert.explanation_restricted or alert.explanation
     return shared_explanation(alert)
 
