@@ -50,6 +50,11 @@ def test_an_arrest_sent_twice_is_counted_once(officer) -> None:  # type: ignore[
     assert client.post(url, sent).status_code == client.post(url, sent).status_code == 302
     assert selectors.outcome_figures(user=officer).by_kind["Arrest"] == 1
     assert SENT_TWICE in client.get(url).content.decode()
+    # Back to the page the browser kept (the same token), and a second man's arrest entered: it is another
+    # arrest, not the same page sent twice, and it is recorded.
+    second = PersonFactory(role=PersonRole.ADULT, date_of_birth="1979-02-02")
+    assert client.post(url, {**sent, "person_ref": second.reference}).status_code == 302
+    assert selectors.outcome_figures(user=officer).by_kind["Arrest"] == 2
 
 
 def test_a_referral_to_licensing_sent_twice_is_recorded_and_told_once(officer, make_user) -> None:  # type: ignore[no-untyped-def]

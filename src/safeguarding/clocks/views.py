@@ -12,6 +12,7 @@ from safeguarding.accounts.access import Capability, current_user, has, persons_
 from safeguarding.accounts.downloads import list_download
 from safeguarding.clocks import selectors, services
 from safeguarding.clocks.forms import InterviewForm, StepForm
+from safeguarding.core import once
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.core.once import AlreadySent
@@ -44,7 +45,7 @@ def interview_record(request: HttpRequest, person_id: int) -> HttpResponse:
                 acting_user=user, child=person, missing_episode=form.episodes[d["missing_episode"]],
                 outcome=d["outcome"], held_at=form.held_at(), interviewer=d["interviewer"], child_said=d["child_said"],
                 places_named=d["places_named"], people_named=d["people_named"], reason_not_held=d["reason_not_held"],
-                form_token=d["once"],
+                form_token=once.token_of(form),
             )
         except AlreadySent as exc:  # a double click: the first send recorded it
             messages.info(request, str(exc))
@@ -67,7 +68,7 @@ def step_record(request: HttpRequest, person_id: int) -> HttpResponse:
         try:
             services.casework_step_record(
                 acting_user=user, child=person, kind=form.cleaned_data["kind"], occurred_at=form.occurred_at(),
-                positive=form.positive_value(), note=form.cleaned_data["note"], form_token=form.cleaned_data["once"],
+                positive=form.positive_value(), note=form.cleaned_data["note"], form_token=once.token_of(form),
             )
         except AlreadySent as exc:  # a double click: the first send recorded it
             messages.info(request, str(exc))

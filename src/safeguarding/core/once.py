@@ -8,7 +8,9 @@ first to commit, then is refused; if the first fails, its token is unspent and t
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from typing import Any
 
 from django import forms
 from django.db import IntegrityError, transaction
@@ -32,6 +34,24 @@ def once_field() -> forms.CharField:
     """The hidden field a form that makes something carries: a new token each time the page is shown,
     the same one when the page is shown again with the errors of its send (nothing was made)."""
     return forms.CharField(widget=forms.HiddenInput, required=False, initial=new_token, max_length=TOKEN_MAX)
+
+
+def token_of(form: forms.Form) -> str:
+    """What a sent form spends: its token, with a digest of what it asks for. The same page sent twice
+    asks for the same thing and is refused; a page the browser restored (Back, then a different arrest
+    entered) asks for something else, and is made. Empty when the form carried no token."""
+    token = str(form.cleaned_data.get("once") or "")
+    if not token:
+        return ""
+    asked = sorted((name, _plain(value)) for name, value in form.cleaned_data.items() if name != "once")
+    return f"{token[:32]}:{hashlib.sha256(repr(asked).encode()).hexdigest()[:24]}"
+
+
+def _plain(value: Any) -> str:
+    """A value as the digest reads it: a record by its kind and id, anything else as text."""
+    if hasattr(value, "_meta") and hasattr(value, "pk"):
+        return f"{value._meta.label}:{value.pk}"
+    return repr(value)
 
 
 def spend(token: str | None, *, made: str) -> None:

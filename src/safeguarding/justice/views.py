@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from safeguarding.accounts.access import Capability, current_user, has, require
 from safeguarding.accounts.models import User
 from safeguarding.contexts.selectors import person_by_reference
+from safeguarding.core import once
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error
 from safeguarding.core.once import AlreadySent
@@ -79,7 +80,7 @@ def operation_detail(request: HttpRequest, operation_id: int) -> HttpResponse:
                 services.justice_outcome_record(
                     acting_user=user, person=_person(user, data["person_ref"], "person_ref"), kind=data["kind"],
                     on=data["on"], offence=data["offence"], detail=data["detail"], operation=operation,
-                    form_token=data["once"],
+                    form_token=once.token_of(outcome_form),
                 )
                 messages.success(request, "Outcome recorded")
                 return redirect("justice:operation", operation_id=operation.pk)
@@ -107,7 +108,7 @@ def disruption_new(request: HttpRequest) -> HttpResponse:
                 acting_user=user, kind=data["kind"], adult=_person(user, data["adult_ref"], "adult_ref"),
                 child=_person(user, data["child_ref"], "child_ref") if data["child_ref"] else None,
                 served_on=data["served_on"], expires_on=data["expires_on"], detail=data["detail"],
-                operation=data["operation"], form_token=data["once"],
+                operation=data["operation"], form_token=once.token_of(form),
             )
         except AlreadySent as exc:  # a double click: the first send recorded it, and the list shows it
             messages.info(request, str(exc))
@@ -128,7 +129,8 @@ def disruption_detail(request: HttpRequest, disruption_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             data = dict(form.cleaned_data)
-            services.disruption_outcome_record(acting_user=user, disruption=disruption, form_token=data.pop("once"),
+            data.pop("once")
+            services.disruption_outcome_record(acting_user=user, disruption=disruption, form_token=once.token_of(form),
                                                **data)
         except AlreadySent as exc:  # a double click: the first send recorded it
             messages.info(request, str(exc))

@@ -17,6 +17,7 @@ from safeguarding.accounts.access import Capability, current_user, has, persons_
 from safeguarding.accounts.downloads import list_download
 from safeguarding.accounts.models import Agency, AgencyKind
 from safeguarding.contexts.selectors import contexts_due_for_panel
+from safeguarding.core import once
 from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error, number_or_zero
@@ -331,7 +332,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                     d = form.cleaned_data
                     action = services.action_create(acting_user=user, plan=plan, description=d["description"],
                                                     owner=d["owner"], due_on=d["due_on"], step=d["step"],
-                                                    form_token=d["once"])
+                                                    form_token=once.token_of(form))
                     messages.success(request, f"Action {action.reference} agreed" + (
                         f". {action.due_note}" if action.due_note else ""))
                     return redirect("mace:plan", plan_id=plan.pk)
@@ -339,7 +340,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
                 form = forms_["goal_form"] = f.GoalForm(request.POST)
                 if form.is_valid():
                     services.plan_goal_add(acting_user=user, plan=plan, text=form.cleaned_data["text"],
-                                           form_token=form.cleaned_data["once"])
+                                           form_token=once.token_of(form))
                     return redirect("mace:plan", plan_id=plan.pk)
             elif what == "close":
                 form = forms_["close_form"] = f.CloseForm(request.POST)
