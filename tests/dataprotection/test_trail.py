@@ -142,11 +142,30 @@ def test_rows_of_police_work_stay_with_the_police_readers_of_the_trail(make_user
         audit_record(event_type=AuditEventType.PERSONS_LISTED, actor=officer, target_kind="page",
                      target_id="network of P0000001", person_id=adult.pk)
     sign_in(Client(), officer).get(reverse("people:detail", args=[adult.pk]))  # not police work: seen by both
+    # A man a police record names as a child's suspected perpetrator: the police opening his record is
+    # police work (it says they are looking at him); a council worker opening it is not.
+    from safeguarding.people.models import Relationship
+    from tests.factories import SourceRecordFactory, SourceSystemFactory
+
+    niche = SourceSystemFactory(code="niche", agency=officer.agency)
+    suspect = SourceRecordFactory(source_system=niche, person=PersonFactory(role="adult", family_name="Dean"))
+    Relationship.objects.create(source_system=niche, from_record=suspect, to_record=SourceRecordFactory(
+        source_system=niche), relationship="suspected_perpetrator")
+    worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    for reader in (officer, worker):
+        sign_in(Client(), reader).get(reverse("people:detail", args=[suspect.person_id]))
 
     council = sign_in(Client(), council_dpo).get(reverse("dataprotection:trail"), {"person": adult.reference})
     kinds = {e.event_type for e in council.context["events"].items}
     assert AuditEventType.INTELLIGENCE_RECORDED not in kinds and AuditEventType.PERSONS_LISTED not in kinds
     assert AuditEventType.PERSON_VIEWED in kinds
+    about_suspect = sign_in(Client(), council_dpo).get(reverse("dataprotection:trail"),
+                                                       {"person": suspect.person.reference})
+    viewers = {e.actor_id for e in about_suspect.context["events"].items if e.event_type == AuditEventType.PERSON_VIEWED}
+    assert viewers == {worker.pk}
+    as_police = sign_in(Client(), police_dpo).get(reverse("dataprotection:trail"), {"person": suspect.person.reference})
+    assert {e.actor_id for e in as_police.context["events"].items
+            if e.event_type == AuditEventType.PERSON_VIEWED} == {worker.pk, officer.pk}
     assert "shown only to readers in the police" in council.content.decode()
     download = sign_in(Client(), council_dpo).get(reverse("dataprotection:trail"), {"download": "csv"}).content.decode()
     assert "intelligence" not in download.lower() and "network of" not in download

@@ -75,13 +75,22 @@ NETWORK_OPENED = "opened the person's network"
 
 
 def police_work_rows() -> Q:
-    """The audit trail's rows of police work (``_police_work``), as a filter on AuditEvent."""
+    """The audit trail's rows of police work, as a filter on AuditEvent: the same rows a subject access
+    bundle withholds (``_police_work``, and any row of the police looking at an adult they name as a
+    suspect, ``_audit``)."""
     pages = Q()
     for prefix in POLICE_WORK_PAGES:
         pages |= Q(target_id__startswith=prefix)
+    naming = Relationship.objects.filter(relationship__in=sorted(NAMES_AN_OFFENDER),
+                                         source_system__agency__kind=AgencyKind.POLICE)
+    named = SourceRecord.objects.filter(Q(pk__in=naming.values("from_record")) | Q(pk__in=naming.values("to_record")))
+    suspects = Person.objects.filter(root_id__in=named.values("person__root_id"), root__role__in=[
+        role for role in PersonRole.values if role != PersonRole.CHILD])
+    police = Agency.objects.filter(kind=AgencyKind.POLICE).values("code")
     return (Q(event_type__in=sorted(POLICE_WORK_AUDIT))
             | (Q(event_type=AuditEventType.PERSONS_LISTED, target_kind="page") & pages)
-            | Q(event_type=AuditEventType.PERSON_VIEWED, reason=NETWORK_OPENED))
+            | Q(event_type=AuditEventType.PERSON_VIEWED, reason=NETWORK_OPENED)
+            | Q(actor_agency__in=police, person_id__in=suspects.values("pk")))
 
 
 def _police_work(kind: int, target_kind: str, target_id: str, reason: str = "") -> bool:
