@@ -169,7 +169,8 @@ def security_code(user: Any) -> str:
 def sign_in(page: Any, username: str, password: str | None = None, *, check_accessible: bool = False) -> None:
     """Sign in through the pages as a person would: username and password, then the code from their
     authenticator app (set up for them first if they have none), landing on the home page. The two
-    sign-in pages are checked with axe, at both widths, by the sign-in journey (``check_accessible``):
+    sign-in pages are checked with axe at a desktop's width and a phone's by the sign-in journey
+    (``check_accessible``, at the page's width):
     every journey signs in, often more than once, and checking the same two pages each time cost the
     suite about a minute a database."""
     from safeguarding.accounts.models import User
