@@ -309,8 +309,12 @@ def current_locked(person: Person | int) -> Person:
     Services whose checks and writes about one person must not interleave lock it first: a disposal of
     a survivor's support records, and a legal hold placed or a support plan opened meanwhile, which
     its checks would not have seen."""
-    found = current(person)
-    return Person.objects.select_for_update().get(pk=found.pk)
+    while True:
+        found = current(person)
+        locked = Person.objects.select_for_update().get(pk=found.pk)
+        if locked.root_id == locked.pk:  # still the person it is: not merged while this waited for it
+            return locked
+        person = locked.root_id
 
 
 def roots_of(person_ids: Iterable[int]) -> dict[int, int]:

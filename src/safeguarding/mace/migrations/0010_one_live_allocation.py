@@ -8,7 +8,8 @@ from django.db import migrations, models
 
 def end_all_but_the_latest(apps: Any, schema_editor: Any) -> None:
     """Before one live allocation per concern, alert or child can be kept, end the extra ones that two
-    allocations at the same moment left: the latest stands, each earlier one ends when it was made."""
+    allocations at the same moment left: the latest stands, and each earlier one ends at the moment the
+    latest was made (when the work passed to its worker)."""
     Allocation = apps.get_model("mace", "Allocation")
     for target in ("concern", "alert", "child"):
         latest: dict[int, Any] = {}
