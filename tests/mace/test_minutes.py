@@ -335,3 +335,29 @@ def test_the_police_withhold_an_earlier_draft_that_held_their_words(  # type: ig
     assert AuditEvent.objects.filter(event_type=AuditEventType.MINUTES_DRAFT_WITHHELD).count() == 1
     with pytest.raises(ServiceError, match="withheld already"):
         services.minutes_version_withhold(acting_user=panel.police_chair, version=version, reason="Again")
+
+
+def test_minutes_redrafted_after_the_co_chair_opened_the_page_are_not_approved_unread(panel: Panel) -> None:
+    """The council co-chair opens the meeting to approve the minutes; meanwhile the coordinator redrafts
+    them. Pressing approve on the page read before is refused, saying why; approved from the page read
+    again, the minutes lock. Before, the redraft was approved and locked unread."""
+    from safeguarding.mace.models import MeetingStatus
+
+    held(panel)
+    discuss(panel)
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Plan agreed for Chloe.")
+    chair = sign_in(Client(), panel.council_chair)
+    meeting_url = reverse("mace:meeting", args=[panel.meeting.pk])
+    read = chair.get(meeting_url).context["approve_based_on"]
+    assert read and f'name="based_on" value="{read}"' in chair.get(meeting_url).content.decode()
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting,
+                           text="Plan agreed for Chloe. Disruption of the takeaway to be discussed next time.")
+    approve = reverse("mace:approve", args=[panel.meeting.pk])
+    refused = chair.post(approve, {"based_on": read, "confirm": "yes"}, follow=True).content.decode()
+    assert "changed after you opened the page" in html.unescape(refused)
+    panel.meeting.refresh_from_db()
+    assert panel.meeting.status == MeetingStatus.MINUTES_DRAFTED
+    again = chair.get(meeting_url).context["approve_based_on"]
+    chair.post(approve, {"based_on": again, "confirm": "yes"})
+    panel.meeting.refresh_from_db()
+    assert panel.meeting.status == MeetingStatus.LOCKED and "Disruption of the takeaway" in panel.meeting.minutes

@@ -613,9 +613,11 @@ def record_hash(record: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def minutes_approve(*, acting_user: User, meeting: PanelMeeting) -> PanelMeeting:
+def minutes_approve(*, acting_user: User, meeting: PanelMeeting, based_on: str | None = None) -> PanelMeeting:
     """A co-chair who did not draft the minutes approves them: the meeting is locked, and the whole
-    record (attendance, discussions, decisions, actions, minutes) is kept with its hash."""
+    record (attendance, discussions, decisions, actions, minutes) is kept with its hash. ``based_on``
+    is the hash of the record as the page the co-chair read showed it: one redrafted or changed since
+    (the other co-chair, the coordinator or the police at the same time) is not approved unread."""
     _minutes_sealed_from(acting_user, meeting)
     with transaction.atomic():
         meeting = _lock_meeting(meeting)
@@ -626,6 +628,9 @@ def minutes_approve(*, acting_user: User, meeting: PanelMeeting) -> PanelMeeting
         if meeting.minutes_by_id == acting_user.pk:
             raise ServiceError("You drafted these minutes: the other co-chair must approve them")
         record = meeting_record(meeting)
+        if based_on is not None and based_on != record_hash(record):
+            raise ServiceError("The minutes or the meeting's record changed after you opened the page: read them "
+                               "again, then approve them")
         meeting.status = MeetingStatus.LOCKED
         meeting.approved_by, meeting.approved_at = acting_user, timezone.now()
         meeting.approved_record, meeting.approved_hash = record, record_hash(record)

@@ -80,6 +80,8 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     # else nothing of it (not even whether there is one) is put on the page.
     police = selectors.sees_police_minutes(user, meeting)
     police_parts = selectors.police_minutes(user=user, meeting=meeting) if police else []
+    can_approve = (is_chair and not withheld and meeting.status == MeetingStatus.MINUTES_DRAFTED
+                   and meeting.minutes_by_id != user.pk)
     context: dict[str, Any] = {
         "minutes_withheld": withheld,
         "minutes_versions": selectors.minutes_versions(user=user, meeting=meeting),
@@ -94,8 +96,9 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
         "minutes_form": f.MinutesForm(initial={"minutes": meeting.minutes})
         if (can_run or is_chair) and not withheld and meeting.status in (MeetingStatus.HELD, MeetingStatus.MINUTES_DRAFTED)
         else None,
-        "can_approve": is_chair and not withheld and meeting.status == MeetingStatus.MINUTES_DRAFTED
-        and meeting.minutes_by_id != user.pk,
+        "can_approve": can_approve,
+        # What the co-chair reads as they approve: a record changed before they press is not approved unread.
+        "approve_based_on": services.record_hash(services.meeting_record(meeting)) if can_approve else "",
         "addendum_form": f.AddendumForm(police=police)
         if (can_run or is_chair or police) and not withheld and meeting.is_locked else None,
         "add_form": f.AgendaAddForm() if can_run and meeting.status == MeetingStatus.SCHEDULED else None,
@@ -282,7 +285,7 @@ def approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if asked is not None:
         return asked
     try:
-        services.minutes_approve(acting_user=user, meeting=meeting)
+        services.minutes_approve(acting_user=user, meeting=meeting, based_on=request.POST.get("based_on"))
     except ServiceError as exc:
         return _back_to_meeting(request, meeting_id, exc, "")
     return _back_to_meeting(request, meeting_id, None, "Minutes approved and locked")
