@@ -14,7 +14,7 @@ from django.utils import timezone
 from safeguarding.accounts.models import AgencyKind, Role, User
 from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.core.calendar import ENGLAND
-from safeguarding.earlywarning.models import AlertStatus, RulePrecision
+from safeguarding.earlywarning.models import Alert, AlertStatus, RulePrecision
 from safeguarding.frontdoor.models import Concern, ConcernStatus
 from safeguarding.panel.models import PanelReferral
 from safeguarding.people.models import EventType, Handling
@@ -278,6 +278,33 @@ def test_dismiss_with_a_reason_is_audited_and_leaves_the_queue(mace) -> None:  #
     audit = AuditEvent.objects.get(event_type=AuditEventType.ALERT_ACTIONED)
     assert audit.reason == "Episodes were a recording error, checked with police" and audit.actor == mace
     assert alert not in response.context["alerts"]
+
+
+def test_evidence_a_scan_adds_while_the_page_is_open_is_not_dismissed_unseen(mace) -> None:  # type: ignore[no-untyped-def]
+    """The worker reads the alert and writes a reason; meanwhile a scan adds evidence to it. Confirming
+    the dismissal is refused, with the reason kept and the page showing the new evidence; confirming
+    again from it dismisses. Before, the new evidence was dismissed unseen."""
+    from django.db.models import F
+
+    alert = AlertFactory()
+    client = _client(mace)
+    page = client.get(reverse("earlywarning:detail", args=[alert.pk]))
+    seen = page.context["dismiss_form"]["evidence_seen"].value()
+    assert seen == alert.evidence_count
+    reason = {"dismiss-reason": "Checked with the school: a family holiday", "dismiss-evidence_seen": seen}
+    confirm = client.post(reverse("earlywarning:dismiss", args=[alert.pk]), reason).content.decode()
+    assert f'name="dismiss-evidence_seen" value="{seen}"' in confirm
+    Alert.objects.filter(pk=alert.pk).update(evidence_count=F("evidence_count") + 1)  # the scan's new evidence
+    refused = client.post(reverse("earlywarning:dismiss", args=[alert.pk]), {**reason, "confirm": "yes"})
+    body = refused.content.decode()
+    assert refused.status_code == 200 and "New evidence was added to this alert after you opened it" in body
+    assert "Checked with the school: a family holiday" in body
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN and _actions(alert.pk) == 0
+    again = {**reason, "dismiss-evidence_seen": alert.evidence_count, "confirm": "yes"}
+    client.post(reverse("earlywarning:dismiss", args=[alert.pk]), again)
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DISMISSED
 
 
 def test_an_alert_dealt_with_cannot_be_acted_on_again(mace, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -51,6 +51,8 @@ class DismissAlertForm(forms.Form):
         error_messages={"required": "Give the reason for dismissing the alert"},
         help_text="For example, what you checked and with whom. The reason is kept in the audit trail.",
     )
+    # How much evidence the page showed: a scan that adds to the alert meanwhile stops the dismissal.
+    evidence_seen = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
 
 # --- the alerts queue's filters (issue 16) ---------------------------------------------------------

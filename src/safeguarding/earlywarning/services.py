@@ -48,10 +48,13 @@ def alert_record_action(
     status: str,
     note: str = "",
     concern: Any = None,
+    evidence_seen: int | None = None,
 ) -> Alert:
     """Move an alert on: acknowledged, dismissed (a reason is required), turned into a concern or
     referred to the panel. An alert that has been dismissed or acted on is not changed again,
-    unless a scan has since added new evidence to it: then it is back in the queue to be seen."""
+    unless a scan has since added new evidence to it: then it is back in the queue to be seen.
+    ``evidence_seen`` is how much evidence the page the worker read showed: a scan that added to the
+    alert since stops the action (``EvidenceAddedMeanwhile``), so evidence no one saw is not dismissed."""
     if not has(acting_user, Capability.WORK_ALERTS):
         raise ServiceError("You cannot act on early-warning alerts")
     if status not in AlertStatus.values or status == AlertStatus.OPEN:
@@ -64,6 +67,8 @@ def alert_record_action(
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if not (locked.is_open or locked.new_evidence_since_action):
             raise ServiceError(f"This alert has already been {locked.get_status_display().lower()}")
+        if evidence_seen is not None and locked.evidence_count != evidence_seen:
+            raise EvidenceAddedMeanwhile(locked.evidence_count)
         now = timezone.now()
         locked.status = status
         locked.status_note = note.strip()
@@ -87,13 +92,22 @@ def alert_record_action(
     return locked
 
 
+class EvidenceAddedMeanwhile(ServiceError):
+    """A scan added evidence to the alert after the worker opened it."""
+
+    def __init__(self, evidence_count: int) -> None:
+        super().__init__("New evidence was added to this alert after you opened it: read it again before you "
+                         "dismiss it")
+        self.evidence_count = evidence_count
+
+
 def alert_acknowledge(*, alert: Alert, acting_user: User) -> Alert:
     return alert_record_action(alert=alert, acting_user=acting_user, status=AlertStatus.ACKNOWLEDGED)
 
 
-def alert_dismiss(*, alert: Alert, acting_user: User, reason: str) -> Alert:
+def alert_dismiss(*, alert: Alert, acting_user: User, reason: str, evidence_seen: int | None = None) -> Alert:
     return alert_record_action(
-        alert=alert, acting_user=acting_user, status=AlertStatus.DISMISSED, note=reason
+        alert=alert, acting_user=acting_user, status=AlertStatus.DISMISSED, note=reason, evidence_seen=evidence_seen
     )
 
 

@@ -85,7 +85,7 @@ def _render_detail(
             "acknowledge": AcknowledgeForm(),
             "concern": AlertToConcernForm(initial={"description": _concern_text(alert)}),
             "refer": ReferToPanelForm(),
-            "dismiss": DismissAlertForm(),
+            "dismiss": DismissAlertForm(initial={"evidence_seen": alert.evidence_count}),
         }
         if failed is not None:
             action_forms[str(failed.prefix)] = failed
@@ -188,10 +188,18 @@ def dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = DismissAlertForm(request.POST)
     if form.is_valid() and alert.needs_action and request.POST.get("confirm") != "yes":
         return render(request, "earlywarning/dismiss_confirm.html",
-                      {"alert": alert, "reason": form.cleaned_data["reason"]})
+                      {"alert": alert, "reason": form.cleaned_data["reason"],
+                       "evidence_seen": form.cleaned_data["evidence_seen"]})
     if form.is_valid():
         try:
-            services.alert_dismiss(alert=alert, acting_user=user, reason=form.cleaned_data["reason"])
+            services.alert_dismiss(alert=alert, acting_user=user, reason=form.cleaned_data["reason"],
+                                   evidence_seen=form.cleaned_data["evidence_seen"])
+        except services.EvidenceAddedMeanwhile as exc:
+            # The reason kept, the page now showing the new evidence: dismissing from it goes ahead.
+            form = DismissAlertForm({"dismiss-reason": form.cleaned_data["reason"],
+                                     "dismiss-evidence_seen": exc.evidence_count})
+            form.is_valid()
+            add_service_error(form, exc)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
