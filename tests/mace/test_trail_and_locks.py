@@ -119,3 +119,29 @@ def test_a_child_allocated_by_two_people_at_once_has_one_worker_and_the_second_i
     # Allocating again, knowing, moves the child.
     services.allocate(acting_user=panel.council_chair, worker=panel.officer, child=panel.child)
     assert [a.worker for a in Allocation.objects.filter(child=panel.child, ended_at__isnull=True)] == [panel.officer]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_discussion_continuing_a_plan_that_is_closing_waits_and_is_refused(panel: Panel) -> None:
+    """The coordinator closes the child's plan while the panel records its discussion continuing it:
+    the discussion waits for the close and is told there is no open plan to continue. Before, it
+    continued (and set a review date on) a plan closed a moment earlier."""
+    from safeguarding.mace.models import PanelDecision
+    from tests.mace.test_services import discuss, held
+
+    postgresql_only()
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    held(panel)
+
+    def close(held_open: Callable[[], None]) -> None:
+        with transaction.atomic():
+            services.plan_close(acting_user=panel.coordinator, plan=plan, outcome=PlanOutcome.values[0],
+                                reason="Risk reduced: settled at college, no missing episodes for six months")
+            held_open()
+
+    continuing = second_while_first_holds(close, lambda: discuss(
+        panel, decision=PanelDecision.CONTINUE_PLAN, goals=[], actions=[]))
+    assert continuing.waited  # for the close
+    assert continuing.refused is not None and "no open plan" in continuing.refused
+    plan.refresh_from_db()
+    assert plan.status == "closed"

@@ -381,7 +381,9 @@ def discussion_record(
             raise ServiceError("Record who attended first: the meeting has not been held yet")
         if Discussion.objects.filter(item=item).exists():
             raise ServiceError("The panel's discussion of this child has already been recorded: say more in the minutes")
-        plan = Plan.objects.filter(identity.same_person("child", person), status=PlanStatus.OPEN).first()
+        # Locked: a close under way finishes first, and the plan it closed is no longer open here.
+        plan = Plan.objects.select_for_update(of=("self",)).filter(
+            identity.same_person("child", person), status=PlanStatus.OPEN).order_by("pk").first()
         review_on = local_date(meeting.scheduled_for) + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)
         if decision == PanelDecision.OPEN_PLAN and plan is not None:
             raise ServiceError(f"The child already has an open plan ({plan.reference}): choose to continue it",
