@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has
@@ -134,6 +134,12 @@ def _naive(moment: dt.datetime | None) -> dt.datetime | None:
 _HELD = ("pk", "kind", "start_key", "due_at", "met_at", "status", "met_by_event_id", "child_id")
 
 
+def _of_children(children: Collection[int]) -> Q:
+    """The clocks of these children, under any id they have had: by a subquery of their ids, not a join,
+    so that a locking read locks the clocks alone, not the persons' rows."""
+    return Q(child_id__in=Person.objects.filter(root_id__in=list(children)).values("pk"))
+
+
 def _lock_clocks(children: Collection[int], ids: Collection[int] = ()) -> list[tuple[Any, ...]]:
     """Lock the clocks of these children (by who they are now), then those of these ids, each in an
     ordered statement as every refresh takes them (``select_for_update``: nothing else writes them
@@ -144,7 +150,7 @@ def _lock_clocks(children: Collection[int], ids: Collection[int] = ()) -> list[t
     child's clocks and waiting for the trail's head would deadlock with an interview holding the head
     and waiting for the clocks."""
     found = {row[0]: row for row in StatutoryClock.objects.select_for_update().filter(
-        child_id__in=Person.objects.filter(root_id__in=list(children)).values("pk")).order_by("pk").values_list(*_HELD)}
+        _of_children(children)).order_by("pk").values_list(*_HELD)}
     more = sorted(set(ids) - set(found))
     for start in range(0, len(more), BATCH):
         found.update((row[0], row) for row in StatutoryClock.objects.select_for_update().filter(
@@ -286,7 +292,7 @@ def _judge_by_time(now: dt.datetime, children: Collection[int] | None = None) ->
     met, with no false turn in its history)."""
     past_due = StatutoryClock.objects.filter(status=ClockStatus.OPEN, met_at__isnull=True, due_at__lt=now)
     if children is not None:
-        past_due = past_due.filter(child_id__in=Person.objects.filter(root_id__in=list(children)).values("pk"))
+        past_due = past_due.filter(_of_children(children))
     due = dict(past_due.values_list("pk", "due_at"))
     ids = sorted(due)
     turned: list[int] = []

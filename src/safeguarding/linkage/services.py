@@ -72,6 +72,8 @@ class RunResult:
 # there is nothing to compare or learn from, and a run says so instead of failing.
 MIN_RECORDS = 10
 NOTHING_TO_LINK = "Nothing to link: the hub holds too few records to compare (import the agencies' extracts first)."
+
+
 class DecidedMeanwhile(ServiceError):
     """A run not applied because a reviewer decided or undid a match while it worked: running it
     again (quick: the scored pairs are kept) works from persons as they are now."""
