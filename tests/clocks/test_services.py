@@ -354,6 +354,26 @@ def test_export_clocks_as_spec_says(systems, tmp_path: Path) -> None:  # type: i
     assert persons[police.record_id] == persons[council.record_id] == row["person_id"]
 
 
+def test_clocks_csv_is_not_judged_at_a_moment_only_the_police_hold(systems, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """clocks.csv judges each clock at the latest moment of the data; for a file read beyond the
+    police that is the latest moment of what may go beyond them. Intelligence the police hold, dated
+    after an interview fell due, would otherwise turn the clock overdue in the file, telling its
+    readers that the police hold something of that date."""
+    _, police, _ = child_with_records(systems)
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    clocks_refresh()
+    EventFactory(source_record=police, event_type=EventType.INTELLIGENCE, occurred_at=at("03-10"), handling="")
+    EventFactory(source_record=police, event_type=EventType.POLICE_STOP, occurred_at=at("03-11"), handling="C")
+    export_clocks(tmp_path / "clocks.csv")
+    with (tmp_path / "clocks.csv").open() as f:
+        [row] = list(csv.DictReader(f))
+    assert row["status"] == "open"
+    from safeguarding.audit.models import AuditEvent
+    judged = AuditEvent.objects.filter(target_kind="clocks.csv").latest("pk").detail["judged_at"]
+    assert judged == "2026-03-02T06:00:00+00:00"
+
+
 def test_the_same_episode_recorded_by_two_agencies_is_met_by_one_interview(systems) -> None:  # type: ignore[no-untyped-def]
     child, police, council = child_with_records(systems)
     # The police and the council both record the one time the child went missing, minutes apart.

@@ -19,18 +19,22 @@ from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview, Statut
 from safeguarding.clocks.selectors import met_by_police_only, police_only_clocks
 from safeguarding.core.csvfile import written_whole
 from safeguarding.exchange.format import CLOCK_KINDS
-from safeguarding.people.models import Event, person_reference
+from safeguarding.people.models import Event, person_reference, restricted_events
 
 COLUMNS = ["clock_id", "person_id", "clock", "started_at", "due_at", "met_at", "status"]
 
 
 def data_moment() -> dt.datetime | None:
-    """The latest moment the hub's data reaches: the newest event (its start or end) or casework."""
+    """The latest moment the hub's data reaches, as far as the file's readers may know it: the newest
+    event (its start or end) that may go beyond the police, or casework. Not a moment only the police
+    hold: judged at it, a clock would turn overdue in the file and tell its readers the police hold
+    something of that date."""
+    shown = StatutoryClock.objects.exclude(police_only_clocks()).exclude(met_by_police_only())
     moments = [
-        *Event.objects.aggregate(a=Max("occurred_at"), b=Max("ended_at")).values(),
+        *Event.objects.exclude(restricted_events()).aggregate(a=Max("occurred_at"), b=Max("ended_at")).values(),
         CaseworkStep.objects.aggregate(m=Max("occurred_at"))["m"],
         ReturnHomeInterview.objects.aggregate(m=Max("held_at"))["m"],
-        StatutoryClock.objects.aggregate(m=Max("met_at"))["m"],
+        shown.aggregate(m=Max("met_at"))["m"],
     ]
     known = [m for m in moments if m is not None]
     return max(known) if known else None
