@@ -217,3 +217,29 @@ def test_other_triage_decisions_make_no_referral_and_a_second_mace_decision_link
     referral = PanelReferral.objects.get()
     assert referral.source_concern == first and referral.reason == "pattern"
     assert set(referral.linked_concerns.all()) == {first, second}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_child_referred_while_linkage_merges_them_into_a_referred_person_has_one_referral(make_user) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: a reviewer's merge finds the child to be a person the panel already has a referral
+    for; a coordinator refers the child, by the old id, before the merge is committed. The referral
+    waits for the merge and is the person's open one, not a second referral under the merged-away id."""
+    from django.db import transaction
+
+    from safeguarding.people import identity
+    from tests.concurrently import postgresql_only, second_while_first_holds
+
+    postgresql_only()
+    mace = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    older, newer = PersonFactory(), PersonFactory()
+    first = panel_refer(child=older, referred_by=mace, reason="referred last month")
+
+    def merging(held):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            identity.persons_merge(keep=older.pk, retire=newer.pk, cause=identity.Cause())
+            held()
+
+    second = second_while_first_holds(merging, lambda: panel_refer(child=newer, referred_by=mace, reason="new alert"))
+    assert second.waited and second.refused is None
+    assert second.answer.pk == first.pk
+    assert list(PanelReferral.objects.values_list("child_id", flat=True)) == [older.pk]

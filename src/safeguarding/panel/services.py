@@ -44,14 +44,15 @@ def panel_refer(
         raise ServiceError("You cannot refer children to the panel")
     if not reason.strip():
         raise ServiceError("Give the reason for referring the child to the panel")
-    child = identity.current(child)
-    if alert is not None and identity.root_id(alert.person_id) != child.pk:
-        raise ServiceError("The alert is about another child")
-    if concern is not None and identity.root_id(concern.child_id) != child.pk:
-        raise ServiceError("The concern is about another child")
     with transaction.atomic():
-        # Lock the child, so two people referring the same child at once make one referral.
-        Person.objects.select_for_update().filter(pk=child.pk).exists()
+        # Lock the child as they are now, so two people referring the same child at once make one
+        # referral; a merge of the child made meanwhile is waited for, and the referral made for the
+        # person they turned out to be, where their open referral (if any) is found.
+        child = identity.current_locked(child)
+        if alert is not None and identity.root_id(alert.person_id) != child.pk:
+            raise ServiceError("The alert is about another child")
+        if concern is not None and identity.root_id(concern.child_id) != child.pk:
+            raise ServiceError("The concern is about another child")
         referral = (
             PanelReferral.objects.filter(identity.same_person("child", child), status=ReferralStatus.OPEN)
             .order_by("referred_at", "pk")
