@@ -1248,7 +1248,7 @@ def allocate(
     except IntegrityError as exc:
         # Someone else allocated it at the same moment (the database keeps one live allocation of each).
         live = Allocation.objects.filter(ended_at__isnull=True, **target).select_related("worker", "allocated_by").first()
-        if live is None:
+        if live is None or "one_live_allocation" not in str(exc):  # another clash: not someone else's allocation
             raise
         raise ServiceError(f"{live.allocated_by} allocated this {AllocationKind(kind).label.lower()} to {live.worker} "
                            "at the same moment: allocate it again to change that", field="worker") from exc
