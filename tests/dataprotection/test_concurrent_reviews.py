@@ -104,3 +104,57 @@ def test_a_review_on_a_page_opened_before_the_seal_was_lifted_says_who_lifted_it
     sealing.seal_review(acting_user=first, seal=seal, keep_sealed=False, note="Trial over", based_on=0)
     with pytest.raises(ServiceError, match=r"This record is no longer sealed: dpo\.first unsealed it on "):
         sealing.seal_review(acting_user=second, seal=seal, keep_sealed=True, note="Still needed", based_on=0)
+
+
+def _hidden(page: str, form_marker: str, name: str) -> str:
+    """The value of a hidden input in the form that holds ``form_marker``."""
+    import html
+    import re
+
+    start = page.index(form_marker)
+    form = page[page.rindex("<form", 0, start):page.index("</form>", start)]
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', form).group(1))  # type: ignore[union-attr]
+
+
+def test_a_change_of_who_a_seal_names_on_a_stale_page_does_not_undo_another_officers_change(agencies) -> None:  # type: ignore[no-untyped-def]
+    """Two officers open the seal. The first takes off a practitioner who has left the team; the second,
+    adding a coordinator on the page opened before, would name the practitioner again unseen. They are
+    refused and told who changed it; their change, sent again from the page that now shows it, stands."""
+    first, second, seal, _use = _sealed_and_opened(agencies)
+    leaving = seal.named_users.get()
+    staying = UserFactory(username="lp.staying", role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL])
+    UserFactory(username="mace.new", role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.COUNCIL])
+    sealing.seal_name(acting_user=first, seal=seal, named_users=[leaving, staying], reason="Joined the team")
+    url = reverse("dataprotection:seal", args=[seal.pk])
+    first_page, second_page = _client(first), _client(second)
+    seen = _hidden(second_page.get(url).content.decode(), 'value="named"', "named_before")
+    assert seen == ", ".join(sorted([leaving.username, "lp.staying"]))
+    done = first_page.post(url, {"change": "named", "named": "lp.staying", "reason": "Left the team",
+                                 "named_before": seen})
+    assert done.status_code == 302
+    stale = {"change": "named", "named": f"{leaving.username}, lp.staying, mace.new", "reason": "Coordinator added",
+             "named_before": seen}
+    refused = second_page.post(url, stale)
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "dpo.first changed who the seal names while you were editing: it now names lp.staying" in page
+    assert sealing.named_seen(SealedRecord.objects.get(pk=seal.pk)) == "lp.staying"
+    # Sent again from the page that now shows the change, as the officer means it.
+    again = second_page.post(url, {**stale, "named": "lp.staying, mace.new",
+                                   "named_before": _hidden(page, 'value="named"', "named_before")})
+    assert again.status_code == 302
+    assert sealing.named_seen(SealedRecord.objects.get(pk=seal.pk)) == "lp.staying, mace.new"
+
+
+def test_a_seal_review_on_a_page_showing_other_people_named_is_refused(agencies) -> None:  # type: ignore[no-untyped-def]
+    first, second, seal, _use = _sealed_and_opened(agencies)
+    url = reverse("dataprotection:seal", args=[seal.pk])
+    second_page = _client(second)
+    seen = _hidden(second_page.get(url).content.decode(), 'name="keep_sealed"', "named_before")
+    newcomer = UserFactory(username="lp.new", role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL])
+    sealing.seal_name(acting_user=first, seal=seal, named_users=[newcomer], reason="New social worker")
+    refused = second_page.post(url, {"keep_sealed": "no", "note": "No one works with it now", "based_on": "0",
+                                     "named_before": seen})
+    assert refused.status_code == 200
+    assert "dpo.first changed who the seal names while you were deciding: it now names lp.new" in refused.content.decode()
+    assert SealedRecord.objects.get(pk=seal.pk).active

@@ -95,6 +95,8 @@ class SealNamesForm(forms.Form):
                             error_messages={"required": "Name at least one person who works with the record"})
     reason = forms.CharField(label="Why are the people named changing?", widget=forms.Textarea, max_length=4000,
                              error_messages={"required": "Say why the people named are changing"})
+    # Who the page showed named: a change made by someone else meanwhile refuses this one.
+    named_before = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
 
 
 class SealReviewForm(forms.Form):
@@ -104,6 +106,7 @@ class SealReviewForm(forms.Form):
                            error_messages={"required": "Say what the review found"})
     # How many reviews the officer saw: a review recorded by someone else meanwhile refuses this one.
     based_on = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    named_before = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
 
 
 class BreakGlassForm(forms.Form):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from safeguarding.accounts.access import Capability, has, roles_with
 from safeguarding.accounts.models import User
-from safeguarding.audit.models import AuditEventType
+from safeguarding.audit.models import AuditEvent, AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.core.errors import ServiceError
 from safeguarding.dataprotection.models import (
@@ -42,6 +42,24 @@ def _able_to_open(named: list[User]) -> None:
         raise ServiceError(f"These people cannot open people's records: {', '.join(unable)}", field="named")
 
 
+def named_seen(seal: SealedRecord) -> str:
+    """Who the seal names, as its page shows them to the officer (usernames, sorted): the page's forms
+    carry it back, so a change made meanwhile by another officer is not undone or decided past unseen."""
+    return ", ".join(sorted(seal.named_users.values_list("username", flat=True)))
+
+
+def _named_meanwhile(locked: SealedRecord, seen: str | None, *, doing: str) -> None:
+    """Refuse a decision made on a page that showed other people named than the seal names now."""
+    now_named = named_seen(locked)
+    if seen is None or seen == now_named:
+        return
+    last = (AuditEvent.objects.filter(event_type=AuditEventType.SEAL_NAMES_CHANGED, target_kind="sealed_record",
+                                      target_id=str(locked.pk)).order_by("-sequence").first())
+    who = last.actor_label if last is not None and last.actor_label else "Another officer"
+    raise ServiceError(f"{who} changed who the seal names while you were {doing}: it now names {now_named}. "
+                       "Read who is named, then decide again", field="named" if doing == "editing" else None)
+
+
 def record_seal(*, acting_user: User, person: Person, reason: str, named_users: Iterable[User]) -> SealedRecord:
     """Restrict a person's record to the named users (a survivor now on the staff, a witness, a
     high-profile case). Everyone else is answered *not found* unless they break the glass."""
@@ -68,10 +86,13 @@ def record_seal(*, acting_user: User, person: Person, reason: str, named_users: 
     return seal
 
 
-def seal_name(*, acting_user: User, seal: SealedRecord, named_users: Iterable[User], reason: str) -> SealedRecord:
+def seal_name(*, acting_user: User, seal: SealedRecord, named_users: Iterable[User], reason: str,
+              named_before: str | None = None) -> SealedRecord:
     """Change who the seal names, as the people working with the record change (a new social worker, a
     coordinator taking over a plan). Everyone named must be able to open people's records; at least one
-    must be named; the reason and who was added and removed go to the audit trail."""
+    must be named; the reason and who was added and removed go to the audit trail. ``named_before``: who
+    the page showed named (``named_seen``); if another officer changed it meanwhile, this change would
+    undo theirs unseen (name again someone they removed) and is refused."""
     _require(acting_user)
     wanted = list({u.pk: u for u in named_users}.values())
     if not reason.strip():
@@ -83,12 +104,13 @@ def seal_name(*, acting_user: User, seal: SealedRecord, named_users: Iterable[Us
         locked = SealedRecord.objects.select_for_update().get(pk=seal.pk)
         if not locked.active:
             raise ServiceError("This record is no longer sealed")
-        named_before = list(locked.named_users.all())
-        before = {u.pk: u.username for u in named_before}
+        _named_meanwhile(locked, named_before, doing="editing")
+        named_now = list(locked.named_users.all())
+        before = {u.pk: u.username for u in named_now}
         after = {u.pk: u.username for u in wanted}
         if before.keys() == after.keys():
             raise ServiceError("The seal already names exactly these people", field="named")
-        leaving = [u for u in named_before if u.pk not in after]
+        leaving = [u for u in named_now if u.pk not in after]
         held = open_work_of(locked.person, leaving)
         if held:
             # Their work would lead them to a page that answers not found, and its reminders reach no one.
@@ -102,10 +124,13 @@ def seal_name(*, acting_user: User, seal: SealedRecord, named_users: Iterable[Us
     return locked
 
 
-def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, note: str, based_on: int) -> SealReview:
+def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, note: str, based_on: int,
+                named_before: str | None = None) -> SealReview:
     """The 90-day review: keep it sealed (the next review in 90 days) or unseal it. ``based_on`` is the
     number of reviews the officer saw when deciding: if another officer reviewed the seal meanwhile (kept it
-    sealed, or lifted it), this decision was made without theirs and is refused, saying what they did."""
+    sealed, or lifted it), this decision was made without theirs and is refused, saying what they did.
+    So is one made on a page that showed other people named than the seal names now (``named_before``):
+    whether a seal still serves depends on who works with the record."""
     _require(acting_user)
     if not note.strip():
         raise ServiceError("Say what the review found", field="note")
@@ -128,6 +153,7 @@ def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, not
                     f"{latest.reviewed_by.username} reviewed this seal while you were deciding and {what}: "
                     "read their review, then record yours again if it still stands")
             raise ServiceError("The seal's reviews have changed since you opened it: read them, then decide again")
+        _named_meanwhile(locked, named_before, doing="deciding")
         review = SealReview.objects.create(seal=locked, reviewed_by=acting_user, reviewed_at=now,
                                            keep_sealed=keep_sealed, note=note.strip())
         if keep_sealed:

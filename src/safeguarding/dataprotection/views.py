@@ -219,31 +219,41 @@ def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
     user = current_user(request)
     seal = selectors.seal_for_user_or_404(user, seal_id)
     naming = request.method == "POST" and request.POST.get("change") == "named"
-    current = ", ".join(u.username for u in seal.named_users.order_by("username"))
-    names_form = dp_forms.SealNamesForm(request.POST if naming else None, initial={"named": current})
+    current = sealing.named_seen(seal)
+    names_form = dp_forms.SealNamesForm(request.POST if naming else None,
+                                        initial={"named": current, "named_before": current})
     reviews_seen = seal.reviews.count()
-    form = dp_forms.SealReviewForm(_posted(request) if not naming else None, initial={"based_on": reviews_seen})
+    form = dp_forms.SealReviewForm(_posted(request) if not naming else None,
+                                   initial={"based_on": reviews_seen, "named_before": current})
     if naming and names_form.is_valid():
         named = _named_users(names_form)
         if named is not None:
             try:
                 sealing.seal_name(acting_user=user, seal=seal, named_users=named,
-                                  reason=names_form.cleaned_data["reason"])
+                                  reason=names_form.cleaned_data["reason"],
+                                  named_before=names_form.cleaned_data["named_before"] or None)
             except ServiceError as exc:
                 add_service_error(names_form, exc)
+                # The page now shows who is named: changing them again is a decision made with it.
+                seen = request.POST.copy()
+                seen["named_before"] = sealing.named_seen(seal)
+                names_form.data = seen
             else:
                 messages.success(request, "The people named on the seal are changed")
                 return redirect("dataprotection:seal", seal.pk)
     if request.method == "POST" and not naming and form.is_valid():
         try:
             sealing.seal_review(acting_user=user, seal=seal, keep_sealed=form.cleaned_data["keep_sealed"] == "yes",
-                                note=form.cleaned_data["note"], based_on=form.cleaned_data["based_on"])
+                                note=form.cleaned_data["note"], based_on=form.cleaned_data["based_on"],
+                                named_before=form.cleaned_data["named_before"] or None)
         except ServiceError as exc:
             add_service_error(form, exc)
-            # The page now shows the other review: recording this one again is a decision made with it.
+            # The page now shows the other review and who is named: recording this one again is a
+            # decision made with them.
             seal.refresh_from_db()
             seen = request.POST.copy()
             seen["based_on"] = str(seal.reviews.count())
+            seen["named_before"] = sealing.named_seen(seal)
             form.data = seen
         else:
             messages.success(request, "Review recorded")
