@@ -354,6 +354,23 @@ def test_export_clocks_as_spec_says(systems, tmp_path: Path) -> None:  # type: i
     assert persons[police.record_id] == persons[council.record_id] == row["person_id"]
 
 
+def test_clocks_csv_holds_what_an_import_since_the_last_refresh_brought(systems, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An analyst imports an extract and exports clocks.csv at once, before the scheduled refresh: the
+    file holds the clocks the extract starts and meets. Before, it held the clocks as last worked out
+    (nothing, or an interview the extract recorded still overdue)."""
+    _, police, council = child_with_records(systems)
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=at("03-02", 6))
+    EventFactory(source_record=police, event_type=EventType.POLICE_STOP, occurred_at=at("03-20"))
+    export_clocks(tmp_path / "clocks.csv")
+    with (tmp_path / "clocks.csv").open() as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["overdue"]
+    EventFactory(source_record=council, event_type=EventType.RETURN_HOME_INTERVIEW, occurred_at=at("03-04", 9))
+    export_clocks(tmp_path / "clocks.csv")
+    with (tmp_path / "clocks.csv").open() as f:
+        assert [(r["status"], r["met_at"]) for r in csv.DictReader(f)] == [("met", "2026-03-04T09:00:00+00:00")]
+
+
 def test_clocks_csv_is_not_judged_at_a_moment_only_the_police_hold(systems, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """clocks.csv judges each clock at the latest moment of the data; for a file read beyond the
     police that is the latest moment of what may go beyond them. Intelligence the police hold, dated

@@ -17,6 +17,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.clocks.engine import status_of
 from safeguarding.clocks.models import CaseworkStep, ReturnHomeInterview, StatutoryClock
 from safeguarding.clocks.selectors import met_by_police_only, police_only_clocks
+from safeguarding.clocks.services import clocks_refresh
 from safeguarding.core.csvfile import written_whole
 from safeguarding.exchange.format import CLOCK_KINDS
 from safeguarding.people.models import Event, person_reference, restricted_events
@@ -48,7 +49,11 @@ def _iso(moment: dt.datetime | None) -> str:
 def export_clocks(path: Path, *, leave_out: Collection[int] = ()) -> int:
     """Write clocks.csv; ``person_id`` is the child as the hub knows them now (their root), written as
     persons.csv and alerts.csv write it (P0000123), so that the files join. ``leave_out``: children (any id
-    they have had) whose clocks the file must not hold (the sealed, for a file that leaves the hub)."""
+    they have had) whose clocks the file must not hold (the sealed, for a file that leaves the hub).
+
+    The clocks are first worked out again for whatever the hub has learned since they last were (an
+    import's missing episodes and interviews): the file is not as stale as the last scheduled refresh."""
+    clocks_refresh(incremental=True)
     as_of = data_moment() or dt.datetime.now(dt.UTC)
     rows = 0
     with written_whole(path) as out:
