@@ -4,7 +4,8 @@ counts for the partnership's reports."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -41,7 +42,7 @@ def operations(request: HttpRequest) -> HttpResponse:
 def figures(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not (has(user, Capability.RECORD_DISRUPTION) or has(user, Capability.VIEW_AGGREGATES)):
-        raise Http404
+        raise PermissionDenied  # counts, naming no one: the page says the role may not use it
     return render(request, "justice/figures.html", {"figures": selectors.outcome_figures(user=user)})
 
 
