@@ -15,7 +15,8 @@ from safeguarding.earlywarning.models import ScanRun
 from safeguarding.mace.models import Allocation, Escalation
 from safeguarding.notifications.models import Notification, NotificationKind
 from safeguarding.people.models import EventType
-from safeguarding.workflows.scheduled import clocks_and_chasing, scan_after_import
+from safeguarding.workflows.scheduled import clocks_and_chasing, links_after_import, scan_after_import
+from tests.contexts.conftest import SHARED_REG, Partnership
 from tests.factories import AlertFactory, EventFactory, SourceRecordFactory, SourceSystemFactory, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,32 @@ def test_the_scan_after_an_import_runs_only_when_there_are_new_events(agencies) 
     assert scan_after_import()["events"] >= 1
     assert ScanRun.objects.count() == 1
     assert scan_after_import() == {"events": 0, "alerts": 0}
+
+
+def test_links_are_built_after_an_import_and_a_second_child_in_the_same_car_is_alerted(agencies) -> None:  # type: ignore[no-untyped-def]
+    """Before, links and their new-link alerts were built only when someone ran `safeguarding links`:
+    a second child seen in the car of a child at risk waited for that. The worker builds them when
+    something is new, and only then."""
+    from safeguarding.contexts.models import LinkBuild
+    from safeguarding.earlywarning.models import Alert
+    from safeguarding.exchange.models import ImportRun, ImportStatus
+
+    police = Partnership(police=SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE]),
+                         school=SourceSystemFactory(), council=SourceSystemFactory())
+    _, first = police.person(police.police, "NICHE-A", given="Amber")
+    second, seen = police.person(police.police, "NICHE-B", given="Bella")
+    police.event(first, vehicle_registration=SHARED_REG, days=40)
+    police.event(seen, vehicle_registration="ya19abc", days=5)
+    done = links_after_import()
+    assert done["links"] > 0 and done["alerts"] >= 1
+    assert Alert.objects.filter(rule__code="new-link-shared-entity", person=second).exists()
+    assert links_after_import() == {"links": 0, "alerts": 0}
+    assert LinkBuild.objects.count() == 1
+    # An import of people's records alone (their phones make links) is built too.
+    ImportRun.objects.create(started_at=timezone.now(), finished_at=timezone.now(), status=ImportStatus.COMPLETED)
+    links_after_import()
+    assert LinkBuild.objects.count() == 2
+    assert links_after_import() == {"links": 0, "alerts": 0}
 
 
 def test_an_alert_is_allocated_from_its_page_and_appears_in_the_workers_list(agencies, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """The hub's scheduled work, run by the background worker (``safeguarding worker``) on the schedules
-below: the clocks worked out again and chased (reminders, escalation), and the early-warning scan
-after an import. Each is safe to run at any time and does only what is due."""
+below: the clocks worked out again and chased (reminders, escalation), and the links and the
+early-warning scan after an import. Each is safe to run at any time and does only what is due."""
 
 from __future__ import annotations
 
@@ -17,12 +17,15 @@ from safeguarding.audit.context import audit_context
 from safeguarding.audit.services import audit_anchor
 from safeguarding.clocks.models import ClockRun
 from safeguarding.clocks.services import clocks_refresh
+from safeguarding.contexts.models import LinkBuild
+from safeguarding.contexts.services import links_build
 from safeguarding.core.models import SentForm
 from safeguarding.earlywarning.missed import refresh_missed_opportunities
 from safeguarding.earlywarning.models import ScanRun
 from safeguarding.earlywarning.scan import scan_run
+from safeguarding.exchange.models import ImportRun, ImportStatus
 from safeguarding.mace.services import escalations_run, health_notices_send, reminders_send
-from safeguarding.people.models import Event
+from safeguarding.people.models import Event, Relationship
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,10 @@ SCHEDULES = [
               "a new health record."),
     Scheduled("Scan after an import", "safeguarding.workflows.scheduled.scan_after_import", 10,
               "When an import has brought new events, scans them with the early-warning rules (incrementally)."),
+    Scheduled("Links after an import", "safeguarding.workflows.scheduled.links_after_import", 10,
+              "When an import (or a record made in the hub) has brought new events, relationships or records, "
+              "builds the links they make and raises the new-link alerts (a second child linked to the same "
+              "vehicle, phone or place; an adult of a child at risk linked to another child)."),
     Scheduled("Audit trail anchor", "safeguarding.workflows.scheduled.audit_anchor_now", 15,
               "Writes the audit trail's latest head outside the database (AUDIT_ANCHOR_FILE), so a rewrite of the "
               "trail is found by 'safeguarding audit verify'."),
@@ -89,3 +96,22 @@ def scan_after_import() -> dict[str, int]:
         result = scan_run(incremental=scanned > 0)
         refresh_missed_opportunities()  # so the report's page reads it ready-made
     return {"events": result.events, "alerts": result.alerts_raised}
+
+
+def links_after_import() -> dict[str, int]:
+    """Build the links of what is new since the last build, as ``safeguarding links`` does, when there
+    is anything new: an event or relationship newer than the build read, or an import finished since
+    it began (people's records alone bring phones). The new-link alerts are high: they wait for no one
+    to remember the command."""
+    last = LinkBuild.objects.order_by("-pk").first()
+    newest_event = Event.objects.aggregate(m=Max("pk"))["m"] or 0
+    newest_relationship = Relationship.objects.aggregate(m=Max("pk"))["m"] or 0
+    imports = ImportRun.objects.filter(status=ImportStatus.COMPLETED)
+    if last is not None:
+        imports = imports.filter(finished_at__gt=last.started_at)
+    if (newest_event <= (last.last_event_id if last else 0)
+            and newest_relationship <= (last.last_relationship_id if last else 0) and not imports.exists()):
+        return {"links": 0, "alerts": 0}
+    with audit_context(channel="worker"):
+        result = links_build()
+    return {"links": result.links_added, "alerts": len(result.alerts)}
