@@ -991,6 +991,44 @@ def test_a_moment_that_has_not_come_yet_is_impossible(systems: dict, tmp_path: P
 
 
 @pytest.mark.django_db
+def test_a_return_dated_the_day_an_episode_began_ends_it_and_starts_the_interview_clock(
+    systems: dict, tmp_path: Path
+) -> None:
+    """A date alone is some time that day: an episode that began at 22:15 and ended "2025-01-10" ended that
+    evening, at the earliest the moment it began, so the return home interview is due 72 hours from then.
+    A date on a day before the episode began is still an end before its start, and set aside."""
+    from safeguarding.clocks.models import ClockKind, StatutoryClock
+    from safeguarding.clocks.services import clocks_refresh
+
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row("P1", date_of_birth="2010-03-14", role="child"),
+                                  people_row("P2", date_of_birth="2011-05-02", role="child")),
+        "events.csv": EVENTS_HEADER + "\n"
+        "police-records,E1,P1,missing_episode,2025-01-10T22:15:00,2025-01-10,,,,,,\n"
+        "police-records,E2,P2,missing_episode,2025-01-10T22:15:00,2025-01-09,,,,,,\n"
+        "police-records,E3,P2,missing_episode,2025-06-10T09:00:00,2025-06-12,,,,,,\n",
+    })
+
+    result = import_extract(extract)
+
+    assert set(issues_at(result, "events.csv")) == {3}
+    (before,) = issues_at(result, "events.csv")[3]
+    assert (before.severity, before.column) == (IssueSeverity.WARNING, "ended_at")
+    assert before.reason == "ended_at '2025-01-09' is before occurred_at '2025-01-10T22:15:00'; set aside"
+    returned = dt.datetime(2025, 1, 10, 22, 15, tzinfo=UTC)  # January: GMT
+    assert Event.objects.get(event_id="E1").ended_at == returned
+    assert Event.objects.get(event_id="E2").ended_at is None
+    # A later day: its first moment in England (summer time).
+    assert Event.objects.get(event_id="E3").ended_at == dt.datetime(2025, 6, 11, 23, 0, tzinfo=UTC)
+
+    clocks_refresh()
+
+    person = SourceRecord.objects.get(record_id="P1").person
+    clock = StatutoryClock.objects.get(child=person, kind=ClockKind.RETURN_HOME_INTERVIEW)
+    assert (clock.started_at, clock.due_at) == (returned, returned + dt.timedelta(hours=72))
+
+
+@pytest.mark.django_db
 def test_the_rejected_rows_are_an_extract_to_mend_and_import_again(systems: dict, example: Path) -> None:
     """SPEC.md keeps rejections "so they can be fixed and re-imported": each file's rejected rows, under
     the header they came with, in a folder that is itself an extract."""

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import models
 
 from safeguarding.core import normalise
+from safeguarding.core.calendar import ENGLAND
 from safeguarding.people.models import (
     Event,
     EventType,
@@ -130,6 +131,32 @@ def _past_moment(text: str) -> tuple[dt.datetime, bool] | None:
     return None if found is None or found[0] > _latest_possible() else found
 
 
+def _not_earlier(value: Any, earlier: Any) -> Any:
+    """A value not before the earlier column's (or with none to be before), as it is; None for one before it."""
+    return None if earlier is not None and value < earlier else value
+
+
+def _episode_end(end: tuple[dt.datetime, bool], start: dt.datetime | None) -> dt.datetime | None:
+    """When an episode ended (``ended_at``, read with whether only a date was given), never before it began
+    (``occurred_at``); None for an end before the start.
+
+    A date alone means some time that day (in England): it is before the start only if the whole day is,
+    so ``2025-01-10`` ends an episode that began at 22:15 that evening. It is stored as the earliest
+    moment the end can have been: the day's start, or the episode's own start if that is later the same
+    day. A missing episode's end starts its return home interview clock (due 72 hours after the return):
+    a clock started no later than the child can have come back is never due later than the law requires,
+    and never starts before the child went missing.
+    """
+    at, date_only = end
+    if start is None:
+        return at
+    if not date_only:
+        return None if at < start else at
+    if at.astimezone(ENGLAND).date() < start.astimezone(ENGLAND).date():
+        return None
+    return max(at, start)
+
+
 def _limit(model: type[models.Model], name: str) -> int | None:
     """The most characters the model field holds (None for text without a limit)."""
     model_field = model._meta.get_field(name)
@@ -159,11 +186,25 @@ class Fallback:
 
 
 @dataclass(frozen=True)
+class NotBefore:
+    """A value that may not be before the value of an earlier column of the row (an end before its start).
+
+    ``settle`` takes the value as the column's normaliser read it and the earlier column's stored value
+    (None if unknown), and answers the value to store, or None for a value before it, set aside with
+    ``warning`` (a ``Column`` wording, with ``other``: the earlier column's text).
+    """
+
+    column: str
+    warning: str
+    settle: Callable[[Any, Any], Any] = _not_earlier
+
+
+@dataclass(frozen=True)
 class Column:
     """One column of an exchange file.
 
     Wordings are ``str.format`` templates with ``column``, ``value`` (the text as sent; ``{value!r}``
-    quotes it, shortened if long) and, for ``order_warning``, ``other`` (the earlier column's text).
+    quotes it, shortened if long) and, for a ``NotBefore`` warning, ``other`` (the earlier column's text).
     A value that an optional column cannot use is set aside and ``warning`` given; a required
     column's unusable value rejects the row, for ``rejection``.
     """
@@ -187,9 +228,8 @@ class Column:
     clears: tuple[str, ...] = ()  # fields emptied when a usable value arrives (superseded readings)
     # The normaliser answers a tuple, its parts stored in these fields (instead of ``field``).
     spread: tuple[str, ...] = ()
-    # A value earlier than the named column's (already read) value is set aside with ``order_warning``.
-    not_before: str = ""
-    order_warning: str = ""
+    # A value earlier than another column's (already read) value is set aside.
+    not_before: NotBefore | None = None
     in_spec: bool = True  # False: a column the hub reads beyond SPEC.md (as the format allows)
     # Further fields worked out from the stored value, each (field, function of the value): a name's keys
     # and sound, which *Find a person* looks up by index.
@@ -416,9 +456,10 @@ EVENTS = FileFormat(
             rejection="occurred_at {value!r} is not a real ISO 8601 date or date-time" + _LATER_THAN_TODAY,
         ),
         Column(
-            "ended_at", "for episodes (e.g. a missing episode's return)", field="ended_at", normalise=_instant,
+            "ended_at", "for episodes (e.g. a missing episode's return)", field="ended_at", normalise=_past_moment,
             warning="ended_at {value!r} is not a real ISO 8601 date or date-time" + _LATER_THAN_TODAY + _SET_ASIDE,
-            not_before="occurred_at", order_warning="ended_at {value!r} is before occurred_at {other!r}" + _SET_ASIDE,
+            not_before=NotBefore("occurred_at", "ended_at {value!r} is before occurred_at {other!r}" + _SET_ASIDE,
+                                 _episode_end),
         ),
         _text("location_name", Event, "free text"),
         Column(
@@ -471,7 +512,7 @@ RELATIONSHIPS = FileFormat(
                warning="start_date {value!r} is not a real date (YYYY-MM-DD)" + _SET_ASIDE),
         Column("end_date", "", field="end_date", normalise=normalise.iso_date,
                warning="end_date {value!r} is not a real date (YYYY-MM-DD)" + _SET_ASIDE,
-               not_before="start_date", order_warning="end_date {value!r} is before start_date" + _SET_ASIDE),
+               not_before=NotBefore("start_date", "end_date {value!r} is before start_date" + _SET_ASIDE)),
     ),
     rules=(
         Distinct("other_record_id", "record_id", after="relationship",

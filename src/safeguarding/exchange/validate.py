@@ -211,11 +211,12 @@ class RowValidator:
             else:
                 warnings.append((name, column.warning.format(column=name, value=Sent(text))))
             return
-        if column.not_before:
-            earlier = values.get(column.not_before)
-            if earlier is not None and value < earlier:
-                other = Sent(cells.get(column.not_before, "").strip())
-                warnings.append((name, column.order_warning.format(column=name, value=Sent(text), other=other)))
+        order = column.not_before
+        if order is not None:
+            value = order.settle(value, values.get(order.column))
+            if value is None:
+                other = Sent(cells.get(order.column, "").strip())
+                warnings.append((name, order.warning.format(column=name, value=Sent(text), other=other)))
                 return
         values[column.field] = value
         RowValidator._derive(column, values)
