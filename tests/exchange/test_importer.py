@@ -586,6 +586,75 @@ def test_a_rejected_row_does_not_take_its_event_id_from_the_corrected_row_after_
     assert Event.objects.get().event_type == "missing_episode"
 
 
+def rejected_rows(result: ImportResult, file: str) -> list[str]:
+    """The lines of ``file`` in the run's rejected extract (``run-N-rejected/``), without its header."""
+    found = result.rejects_path.parent / f"run-{result.run.pk}-rejected" / file if result.rejects_path else None
+    return found.read_text().splitlines()[1:] if found is not None and found.exists() else []
+
+
+@pytest.mark.django_db
+def test_an_event_refused_at_the_write_does_not_take_its_event_id_from_the_corrected_row_after_it(
+    systems: dict, tmp_path: Path
+) -> None:
+    # The first row names a record the hub does not hold: nothing of it is imported, so the corrected
+    # row after it is the event's first imported row. A repeat of that row is still refused.
+    rows = [
+        "police-records,D1,TYPO,missing_episode,2025-02-03,,,,,,,first\n",
+        "police-records,D1,Q1,missing_episode,2025-02-03,,,,,,,corrected\n",
+        "police-records,D1,Q1,missing_episode,2025-02-03,,,,,,,again\n",
+        "police-records,D1,TYPO,missing_episode,2025-02-03,,,,,,,again with the typo\n",
+    ]
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row("Q1")), "events.csv": EVENTS_HEADER + "\n" + "".join(rows),
+    })
+
+    result = import_extract(extract)
+
+    events = issues_at(result, "events.csv")
+    assert set(events) == {2, 4, 5}
+    assert [(i.column, i.reason) for i in events[2]] == [("record_id", upsert._not_held(["TYPO"], "police-records"))]
+    repeat = "event_id 'D1' appears more than once in events.csv for police-records; only its first row is imported"
+    assert [(i.column, i.reason) for i in events[4]] == [("event_id", repeat)]
+    (both,) = events[5]
+    assert both.column == "record_id, event_id"
+    assert both.reason == upsert._not_held(["TYPO"], "police-records") + "; " + repeat
+    assert all(i.severity == IssueSeverity.REJECTED for found in events.values() for i in found)
+    event = Event.objects.get()
+    assert (event.source_record.record_id, event.detail) == ("Q1", "corrected")
+    assert (result.counts["events.csv"].created, result.counts["events.csv"].rejected) == (1, 3)
+    # The row to mend is kept to import again; the repeats of the imported row are not.
+    assert rejected_rows(result, "events.csv") == [rows[0].strip()]
+
+
+@pytest.mark.django_db
+def test_a_relationship_refused_at_the_write_does_not_make_its_repeat_a_repeat_of_an_imported_row(
+    systems: dict, tmp_path: Path
+) -> None:
+    rows = [
+        "police-records,Q1,TYPO,associate,2024-01-01,\n",
+        "police-records,Q1,TYPO,associate,2024-02-01,\n",
+        "police-records,Q1,Q2,associate,2024-03-01,\n",
+        "police-records,Q1,Q2,associate,2024-04-01,\n",
+    ]
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row("Q1"), people_row("Q2")),
+        "relationships.csv": "source_system,record_id,other_record_id,relationship,start_date,end_date\n" + "".join(rows),
+    })
+
+    result = import_extract(extract)
+
+    found = issues_at(result, "relationships.csv")
+    assert set(found) == {2, 3, 5}
+    for line in (2, 3):
+        assert [(i.column, i.reason) for i in found[line]] == [
+            ("other_record_id", upsert._not_held(["TYPO"], "police-records"))]
+    assert [i.reason for i in found[5]] == [
+        "the associate relationship of 'Q1' to 'Q2' appears more than once in relationships.csv; "
+        "only its first row is imported"]
+    assert Relationship.objects.get().start_date == dt.date(2024, 3, 1)
+    assert rejected_rows(result, "relationships.csv") == [rows[0].strip(), rows[1].strip()]
+
+
 @pytest.mark.django_db
 def test_an_event_reclassified_by_a_later_extract_is_never_silent(systems: dict, tmp_path: Path) -> None:
     from safeguarding.audit.models import AuditEvent, AuditEventType

@@ -269,13 +269,17 @@ class Column:
 
 @dataclass(frozen=True)
 class Unique:
-    """No two rows of a file may share these values; rows after the first are rejected. Checked
-    after the column ``after``, only for a row with no reason to reject it so far."""
+    """No two rows of a file may share these values; rows after the first imported are rejected.
+
+    Checked after the column ``after``, only for a row with no reason to reject it so far; or, ``at_write``,
+    as the rows are written, for a file whose rows the write may yet refuse (an event for a record the hub
+    does not hold): the key is then the first imported row's, not that of a row refused before it."""
 
     columns: tuple[str, ...]
     after: str
     column: str  # the column the rejection names
     rejection: str  # with {file}, {system} (its code) and each column of the key by name
+    at_write: bool = False
 
 
 @dataclass(frozen=True)
@@ -326,7 +330,13 @@ class FileFormat:
         return self.names.index(name)
 
     def rules_after(self, column: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.after == column)
+        """The rules checked as a row is read, after ``column``."""
+        return tuple(r for r in self.rules if r.after == column and not (isinstance(r, Unique) and r.at_write))
+
+    @cached_property
+    def unique_at_write(self) -> tuple[Unique, ...]:
+        """The keys checked as the rows are written."""
+        return tuple(r for r in self.rules if isinstance(r, Unique) and r.at_write)
 
     @cached_property
     def ids(self) -> tuple[str, ...]:
@@ -491,7 +501,8 @@ EVENTS = FileFormat(
     ),
     rules=(
         Unique(("source_system", "event_id"), after="occurred_at", column="event_id",
-               rejection="event_id {event_id!r} appears more than once in {file} for {system}; " + ONLY_FIRST),
+               rejection="event_id {event_id!r} appears more than once in {file} for {system}; " + ONLY_FIRST,
+               at_write=True),
     ),
     model=Event,
 )
@@ -519,7 +530,7 @@ RELATIONSHIPS = FileFormat(
                  rejection="other_record_id is the same as record_id"),
         Unique(("source_system", "record_id", "other_record_id", "relationship"), after="relationship", column="record_id",
                rejection="the {relationship} relationship of {record_id!r} to {other_record_id!r} appears more than "
-                         "once in {file}; " + ONLY_FIRST),
+                         "once in {file}; " + ONLY_FIRST, at_write=True),
     ),
     model=Relationship,
 )

@@ -1,6 +1,7 @@
 """Writing an extract's validated rows, a batch at a time, inside the import's one transaction:
 new records, events and relationships inserted, changed ones updated, unchanged ones left alone,
-and rows that point at a record the hub does not hold rejected. Each batch does one lookup query
+and rows that point at a record the hub does not hold, or repeat the key of a row imported before
+them, rejected. Each batch does one lookup query
 per table, never one per row, and writes through ``core.bulk``."""
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from safeguarding.core.bulk import BulkTable
-from safeguarding.exchange.format import EVENTS, PEOPLE, RELATIONSHIPS
+from safeguarding.exchange.format import EVENTS, INCOMING_BY_NAME, PEOPLE, RELATIONSHIPS, Unique
 from safeguarding.exchange.issues import FileCounts, Issue, IssueLog
 from safeguarding.exchange.models import IssueSeverity
 from safeguarding.exchange.staging import StagedBatch
-from safeguarding.exchange.validate import Accepted
+from safeguarding.exchange.validate import Accepted, key_digest, repeated_key
 from safeguarding.people import identity
 from safeguarding.people.models import NAMES_AN_OFFENDER, Event, Relationship, SourceRecord, is_restricted
 
@@ -199,14 +200,20 @@ class Upsert:
         # the rooms above make the agency's other rows about the pair follow (``hooks.suspects_named``).
         # Only rows this import inserts or changes: an unchanged row was handed on when it came.
         self.suspects: list[tuple[int, int]] = []
+        # The keys checked as rows are written (``Unique.at_write``), and the digests of those the file's
+        # rows written so far hold: a key is the first imported row's, never a refused row's.
+        self._unique: tuple[Unique, ...] = ()
+        self._claimed: set[bytes] = set()
 
     def start_file(self, file: str, counts: FileCounts) -> None:
         self.file = file
         self.counts = counts
+        self._unique = INCOMING_BY_NAME[file].unique_at_write
+        self._claimed = set()
         # The systems with no row yet in the table this file writes (an agency's first extract,
-        # a partnership's first import). Each of their rows in the file is new: the file cannot
-        # hold its key twice (validation refused the repeats), so it is not looked up. A county's
-        # first import saves a lookup of 5,000 keys a batch, about 8 s at a million rows.
+        # a partnership's first import). Each of their rows in the file is new: no key of the file is
+        # written twice (its repeats are refused first), so it is not looked up. A county's first
+        # import saves a lookup of 5,000 keys a batch, about 8 s at a million rows.
         model = {PEOPLE.name: SourceRecord, EVENTS.name: Event}.get(file)
         self._systems_new_to_file = set() if model is None else {
             pk for pk in self.system_codes if not model._default_manager.filter(source_system_id=pk).exists()
@@ -217,9 +224,25 @@ class Upsert:
         new = self._systems_new_to_file
         return [key for key in zip(systems, ids, strict=True) if key[0] not in new]
 
-    def _reject(self, batch: StagedBatch, index: int, reason: str, column: str) -> None:
+    def _reject(self, batch: StagedBatch, index: int, reasons: list[tuple[str, str]]) -> None:
+        """Row ``index`` rejected, for each (column, reason)."""
         self.counts.rejected += 1
-        self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.REJECTED, reason, column, batch.raw(index)))
+        self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.REJECTED, "; ".join(r for _, r in reasons),
+                              ", ".join(dict.fromkeys(c for c, _ in reasons)), batch.raw(index)))
+
+    def _keys(self, batch: StagedBatch, index: int) -> tuple[list[bytes], list[tuple[str, str]]]:
+        """The keys row ``index`` holds, and a rejection (column, reason) for each a row imported before it
+        holds already. A row takes its keys (``_claimed``) only once nothing refuses it."""
+        digests: list[bytes] = []
+        repeats: list[tuple[str, str]] = []
+        system = batch.system_ids[index]
+        for rule in self._unique:
+            parts = [batch.ids[c][index] for c in rule.columns[1:]]
+            digest = key_digest(system, parts)
+            digests.append(digest)
+            if digest in self._claimed:
+                repeats.append((rule.column, repeated_key(rule, self.file, self.system_codes[system], parts)))
+        return digests, repeats
 
     def _report_warnings(self, batch: StagedBatch, index: int) -> None:
         warnings = batch.warnings[index]
@@ -317,10 +340,15 @@ class Upsert:
         resolved: list[tuple[int, int, int]] = []
         for index, (system, record_id, other_id) in enumerate(zip(systems, record_ids, other_ids, strict=True)):
             missing = [rid for rid in (record_id, other_id) if (system, rid) not in pks]
-            if missing:
-                column = "record_id" if record_id in missing else "other_record_id"
-                self._reject(batch, index, _not_held(missing, self.system_codes[system]), column)
+            keys, repeats = self._keys(batch, index)
+            if missing or repeats:
+                reasons = repeats
+                if missing:
+                    column = "record_id" if record_id in missing else "other_record_id"
+                    reasons = [(column, _not_held(missing, self.system_codes[system])), *repeats]
+                self._reject(batch, index, reasons)
                 continue
+            self._claimed.update(keys)
             resolved.append((index, pks[(system, record_id)], pks[(system, other_id)]))
         stored = {
             (r["from_record_id"], r["to_record_id"], r["relationship"]): r
@@ -371,9 +399,14 @@ class Upsert:
         changed: list[dict[str, Any]] = []
         for index, (system, event_id, record_id) in enumerate(zip(systems, event_ids, record_ids, strict=True)):
             record_pk = pks.get((system, record_id))
-            if record_pk is None:
-                self._reject(batch, index, _not_held([record_id], self.system_codes[system]), "record_id")
+            keys, repeats = self._keys(batch, index)
+            if record_pk is None or repeats:
+                reasons = repeats
+                if record_pk is None:
+                    reasons = [("record_id", _not_held([record_id], self.system_codes[system])), *repeats]
+                self._reject(batch, index, reasons)
                 continue
+            self._claimed.update(keys)
             self._report_warnings(batch, index)
             event = stored.get((system, event_id))
             if event is None:

@@ -46,6 +46,18 @@ class Accepted:
     raw: dict[str, str]
 
 
+def key_digest(system_pk: int, parts: list[str]) -> bytes:
+    """A row's key (its system and the values of a ``Unique`` rule's other columns) as it is remembered:
+    a 16-byte digest rather than the key keeps a 5-million-row file's keys to a few hundred MB."""
+    key = "\x1f".join([str(system_pk), *parts])
+    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+
+def repeated_key(rule: Unique, file: str, system_code: str, parts: list[str]) -> str:
+    """The rejection of a row repeating a key an earlier row of the file holds."""
+    return rule.rejection.format(file=file, system=system_code, **dict(zip(rule.columns[1:], parts, strict=True)))
+
+
 def _set_aside_note(value: str) -> str:
     return f"{SET_ASIDE_MARK}{len(value):,} characters, more than the {MAX_VALUE:,} the hub keeps in one value]"
 
@@ -60,15 +72,15 @@ def kept_raw(cells: dict[str, str]) -> dict[str, str]:
 
 class RowValidator:
     """Reads the rows of one file by its description, remembering the keys it has seen so that
-    a key repeated later in the file is refused."""
+    a key repeated later in the file is refused (those of rules checked as the rows are read: the
+    write checks the others, ``upsert.Upsert``)."""
 
     def __init__(self, fmt: FileFormat, systems: dict[str, SourceSystem]) -> None:
         self.fmt = fmt
         self.systems = systems
         self._required = [(column, fmt.rules_after(column.name)) for column in fmt.required]
         self._optional = [(column, column.limit) for column in fmt.optional]
-        # Digests of the keys seen so far in the file. A 16-byte digest rather than the key
-        # keeps a 5-million-row file to a few hundred MB.
+        # Digests of the keys seen so far in the file (``key_digest``).
         self._seen: set[bytes] = set()
 
     def __call__(self, row: Row) -> Accepted | Issue:
@@ -166,12 +178,9 @@ class RowValidator:
         if reasons or system is None:
             return
         parts = [ids[c] for c in rule.columns[1:]]
-        key = "\x1f".join([str(system.pk), *parts])
-        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        digest = key_digest(system.pk, parts)
         if digest in self._seen:
-            reasons.append((rule.column, rule.rejection.format(
-                file=self.fmt.name, system=system.code, **dict(zip(rule.columns[1:], parts, strict=True)),
-            )))
+            reasons.append((rule.column, repeated_key(rule, self.fmt.name, system.code, parts)))
         else:
             self._seen.add(digest)
 
