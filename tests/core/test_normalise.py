@@ -47,6 +47,21 @@ def test_postcode_any(raw: str, expected: str | None) -> None:
         ("+44 7700 900123", "+447700900123"),
         ("123", None),
         ("", None),
+        # Part of a UK number is not one: a UK number has ten digits after its 0 ...
+        ("0770", None),
+        ("07700", None),
+        ("07700 9001", None),
+        ("+44 7700 900", None),
+        ("01234 56789", None),
+        # ... but for the few shorter ones in use.
+        ("0800 1111", "+448001111"),
+        ("016977 2345", "+44169772345"),
+        ("(01709) 382121", "+441709382121"),
+        # International numbers in +CC form, each its country's length.
+        ("+33 1 23 45 67 89", "+33123456789"),
+        ("+1 202 555 0143", "+12025550143"),
+        ("+353 1 234 5678", "+35312345678"),
+        ("+33 1 23", None),
     ],
 )
 def test_phone(raw: str, expected: str | None) -> None:

@@ -242,6 +242,11 @@ def test_a_few_optional_values_are_invalid_so_import_warnings_show(partnership: 
     assert 0 < spoilt < len(partnership.people) * 0.02
     good_postcodes = [r["postcode"] for r in partnership.people if r["postcode"]]
     assert sum(1 for p in good_postcodes if normalise.postcode(p)) > 0.98 * len(good_postcodes)
+    # Every phone is a whole number but the one now and then spoilt (part of a mobile number).
+    phones = [p for r in partnership.people for p in r["phone"].split(";") if p] + \
+        [e["phone"] for e in partnership.events if e["phone"]]
+    assert len(phones) > 1000
+    assert {p for p in phones if normalise.phone(p) is None} == {"07700 9001"}
 
 
 # --- the truth -----------------------------------------------------------------------------------

@@ -467,6 +467,29 @@ def test_invalid_optional_values_are_set_aside_with_warnings(systems: dict, tmp_
 
 
 @pytest.mark.django_db
+def test_part_of_a_phone_number_is_set_aside_with_a_warning_and_the_whole_numbers_kept(
+    systems: dict, tmp_path: Path
+) -> None:
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row("P1", phone="0770;07700 900123;07700;+33 1 23 45 67 89")),
+        "events.csv": EVENTS_HEADER + "\n"
+        "police-records,E1,P1,concern,2025-01-10,,,,,07700,,\n"
+        "police-records,E2,P1,concern,2025-01-10,,,,,+44 7700 900124,,\n",
+    })
+
+    result = import_extract(extract)
+
+    assert SourceRecord.objects.get().phones == "+447700900123;+33123456789"
+    assert [(i.severity, i.column, i.reason) for i in issues_at(result, "people.csv")[2]] == [
+        (IssueSeverity.WARNING, "phone", "phone '0770' is not a phone number; set aside"),
+        (IssueSeverity.WARNING, "phone", "phone '07700' is not a phone number; set aside"),
+    ]
+    assert dict(Event.objects.values_list("event_id", "phone")) == {"E1": "", "E2": "+447700900124"}
+    assert [(i.line, i.column, i.reason) for i in result.issues if i.file == "events.csv"] == [
+        (2, "phone", "phone '07700' is not a phone number; set aside")]
+
+
+@pytest.mark.django_db
 def test_a_postcode_from_abroad_is_set_aside_with_a_warning_but_kept_for_record_linkage(
     systems: dict, tmp_path: Path
 ) -> None:

@@ -56,15 +56,30 @@ def postcode_district(value: str | None) -> str | None:
     return normalised.split(" ")[0] if normalised else None
 
 
+# A UK number's digits after the 0 (or +44): ten for every mobile, every geographic number but a few
+# old exchanges', and every non-geographic one but a few freephone numbers, which phonenumbers knows.
+_UK_DIGITS = 10
+
+
 def phone(value: str | None) -> str | None:
-    """A UK (or international, with +) number in E.164 form; None if it is not a valid number."""
+    """A UK (or international, with +) number in E.164 form; None if it cannot be a whole number.
+
+    A number of a length its country never dials in full is refused: ``0770`` or ``07700 9001`` is
+    part of a mobile number, not one (phonenumbers alone accepts them, as numbers dialled within an
+    area). A UK number has ten digits after its 0, or is one of the shorter ones phonenumbers knows
+    to be real (``0800 1111``, ``016977 2345``); a ten-digit number outside the ranges it knows, such
+    as Ofcom's ranges for drama (``07700 900123``), is kept.
+    """
     if not value or not value.strip():
         return None
     try:
         parsed = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
+    if parsed.country_code == 44 and len(phonenumbers.national_significant_number(parsed)) != _UK_DIGITS \
+            and not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
