@@ -39,6 +39,24 @@ def test_postcode_any(raw: str, expected: str | None) -> None:
     assert normalise.postcode_any(raw) == expected
 
 
+def test_a_unique_pupil_number_s_check_letter_agrees_with_the_twelve_characters_after_it() -> None:
+    # The DfE's rule: weights 2 to 13, digits by value, a temporary UPN's last letter by its place in
+    # A-H, J-N, P-R, T-Z; the sum modulo 23 as a letter of that list (B801200005001: 93, 93 % 23 = 1, B).
+    assert normalise.upn_check_letter("801200005001") == "B"
+    assert normalise.upn_check_letter("123456789012") == "A"  # 368 = 16 x 23
+    assert normalise.upn_check_letter("207000016049") == "P"  # 266 % 23 = 13
+    assert normalise.upn("B801200005001") == "B801200005001"
+    assert normalise.upn(" a123 4567 89012 ") == "A123456789012"
+    assert normalise.upn("A801200005001") is None  # a wrong check letter
+    assert normalise.upn("B123456789012") is None
+    # A temporary UPN ends in a letter, which counts its place in the list: T is 16, so 80120000500T sums to
+    # 80 + 16 x 13 = 288, and 288 % 23 = 12, N.
+    assert normalise.upn_check_letter("80120000500T") == "N" and normalise.upn("N80120000500T") == "N80120000500T"
+    assert normalise.upn_check_letter("80120000500I") is None  # I, O and S are not used
+    assert normalise.upn("I80120000500I") is None
+    assert normalise.upn("X80120000A001") is None and normalise.upn("12345") is None
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -490,6 +490,23 @@ def test_part_of_a_phone_number_is_set_aside_with_a_warning_and_the_whole_number
 
 
 @pytest.mark.django_db
+def test_a_unique_pupil_number_with_a_wrong_check_letter_is_set_aside_with_a_warning(
+    systems: dict, tmp_path: Path
+) -> None:
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        people_row("P1", upn="B123456789012"), people_row("P2", upn="b801 2000 05001"),
+    )})
+
+    result = import_extract(extract)
+
+    assert dict(SourceRecord.objects.values_list("record_id", "upn")) == {"P1": "", "P2": "B801200005001"}
+    assert [(i.line, i.severity, i.column, i.reason) for i in result.issues] == [
+        (2, IssueSeverity.WARNING, "upn", "upn 'B123456789012' is not a unique pupil number (13 characters: a check "
+                                          "letter, then 12 characters it agrees with); set aside"),
+    ]
+
+
+@pytest.mark.django_db
 def test_a_postcode_from_abroad_is_set_aside_with_a_warning_but_kept_for_record_linkage(
     systems: dict, tmp_path: Path
 ) -> None:

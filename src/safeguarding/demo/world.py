@@ -18,7 +18,6 @@ from safeguarding.core import normalise
 from safeguarding.demo import names as words
 
 POSTCODE_UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # letters allowed in the inward code
-_UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _PNC_CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
 _LA_CODE = "372"
 MINUTES_PER_DAY = 1440
@@ -26,9 +25,10 @@ YEAR = 365.2425
 
 
 def upn_check_letter(twelve_digits: str) -> str:
-    """The DfE check letter of a unique pupil number (weights 2..13 on positions 2..13, mod 23)."""
-    total = sum(int(d) * (i + 2) for i, d in enumerate(twelve_digits))
-    return _UPN_CHECK_LETTERS[total % 23]
+    """The DfE check letter of a unique pupil number (``normalise.upn_check_letter``)."""
+    letter = normalise.upn_check_letter(twelve_digits)
+    assert letter is not None, twelve_digits
+    return letter
 
 
 def e164(national: str) -> str:

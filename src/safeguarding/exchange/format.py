@@ -408,7 +408,8 @@ PEOPLE = FileFormat(
         ),
         Column(
             "upn", "unique pupil number (schools)", field="upn", normalise=normalise.upn,
-            warning="upn {value!r} is not a unique pupil number" + _SET_ASIDE,
+            warning="upn {value!r} is not a unique pupil number (13 characters: a check letter, then 12 characters "
+                    "it agrees with)" + _SET_ASIDE,
         ),
         _text("pnc_id", SourceRecord, "police national computer id"),
         _text("address", SourceRecord, "free text, one line"),
