@@ -423,10 +423,11 @@ def test_quoted_commas_and_line_breaks_keep_line_numbers_right(systems: dict, tm
 
     result = import_extract(extract)
 
-    assert SourceRecord.objects.get(record_id="P1").address == "Flat 2,\n14 Fern Road,\nEastwood"
+    assert SourceRecord.objects.get(record_id="P1").address == "Flat 2, 14 Fern Road, Eastwood"  # one line, SPEC.md
     assert SourceRecord.objects.get(record_id="P3").given_name == 'Chloe "Clo"'
     warnings = issues_at(result, "people.csv")
-    assert {line: [i.column for i in found] for line, found in warnings.items()} == {5: ["sex"], 7: ["postcode"]}
+    assert {line: [i.column for i in found] for line, found in warnings.items()} == {
+        2: ["address"], 5: ["sex"], 7: ["postcode"]}
     assert result.counts["people.csv"].rows == 4
 
 
@@ -504,6 +505,26 @@ def test_a_unique_pupil_number_with_a_wrong_check_letter_is_set_aside_with_a_war
         (2, IssueSeverity.WARNING, "upn", "upn 'B123456789012' is not a unique pupil number (13 characters: a check "
                                           "letter, then 12 characters it agrees with); set aside"),
     ]
+
+
+@pytest.mark.django_db
+def test_an_address_on_several_lines_is_kept_on_one_with_a_warning(systems: dict, tmp_path: Path) -> None:
+    # SPEC.md: an address is one line. Nothing of it is lost: each line break becomes ", ".
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        people_row("P1", address="14 Fern Road,\r\nEastwood\r\n\r\nRotherham"),
+        people_row("P2", address="2 Hill Street, Eastwood"),
+    )})
+
+    result = import_extract(extract)
+
+    assert dict(SourceRecord.objects.values_list("record_id", "address")) == {
+        "P1": "14 Fern Road, Eastwood, Rotherham", "P2": "2 Hill Street, Eastwood"}
+    assert SourceRecord.objects.get(record_id="P1").raw["address"] == "14 Fern Road,\r\nEastwood\r\n\r\nRotherham"
+    (warning,) = result.issues
+    assert (warning.line, warning.severity, warning.column) == (2, IssueSeverity.WARNING, "address")
+    assert warning.reason == ("address '14 Fern Road,\\r\\nEastwood\\r\\n\\r\\nRotherham' is on 4 lines, where the format "
+                              "has one; kept as one line, each line break written as ', '")
+    assert result.counts["people.csv"].created == 2
 
 
 @pytest.mark.django_db

@@ -82,6 +82,13 @@ def email(text: str) -> str | None:
     return text if _EMAIL.match(text) else None
 
 
+def one_line(text: str) -> str:
+    """Text on several lines as one, each line break written as ", " (a line's own comma, and empty
+    lines, not repeated): ``14 Fern Road,\nEastwood`` -> ``14 Fern Road, Eastwood``."""
+    lines = (line.strip().removesuffix(",").rstrip() for line in text.splitlines())
+    return ", ".join(line for line in lines if line)
+
+
 def split_list(text: str) -> list[str]:
     """A ``;``-separated cell as its non-empty parts, in order, without repeats."""
     return list(dict.fromkeys(part.strip() for part in text.split(";") if part.strip()))
@@ -231,6 +238,9 @@ class Column:
     # A value earlier than another column's (already read) value is set aside.
     not_before: NotBefore | None = None
     in_spec: bool = True  # False: a column the hub reads beyond SPEC.md (as the format allows)
+    # A wording given when a value on several lines (where SPEC.md has one) is kept as one (``one_line``),
+    # with ``lines``, how many it was on; empty: the value is kept as it is.
+    one_line: str = ""
     # Further fields worked out from the stored value, each (field, function of the value): a name's keys
     # and sound, which *Find a person* looks up by index.
     derived: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
@@ -412,7 +422,9 @@ PEOPLE = FileFormat(
                     "it agrees with)" + _SET_ASIDE,
         ),
         _text("pnc_id", SourceRecord, "police national computer id"),
-        _text("address", SourceRecord, "free text, one line"),
+        replace(_text("address", SourceRecord, "free text, one line"),
+                one_line="address {value!r} is on {lines} lines, where the format has one; kept as one line, "
+                         "each line break written as ', '"),
         Column(
             "postcode", "UK postcode, any spacing or case", field="postcode", normalise=normalise.postcode,
             warning="postcode {value!r} is not a UK postcode" + _SET_ASIDE,

@@ -21,6 +21,7 @@ from safeguarding.exchange.format import (
     FileFormat,
     Sent,
     Unique,
+    one_line,
     split_list,
 )
 from safeguarding.exchange.issues import Issue
@@ -110,6 +111,10 @@ class RowValidator:
         for column, limit in self._optional:
             sent = cells.get(column.name)
             if sent and (text := sent.strip()):
+                if column.one_line and len(lines := text.splitlines()) > 1:
+                    text = one_line(text)
+                    warnings.append((column.name, column.one_line.format(column=column.name, value=Sent(sent.strip()),
+                                                                         lines=len(lines))))
                 if len(text) > limit:
                     warnings.append((column.name, TOO_LONG.format(column=column.name, limit=limit) + "; set aside"))
                 else:
