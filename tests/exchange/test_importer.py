@@ -528,6 +528,39 @@ def test_an_address_on_several_lines_is_kept_on_one_with_a_warning(systems: dict
 
 
 @pytest.mark.django_db
+def test_a_child_whose_date_of_birth_makes_them_an_adult_is_kept_with_a_warning(systems: dict, tmp_path: Path) -> None:
+    """role child is under 18 at extract time (SPEC.md), which is no earlier than the record's updated_at;
+    without one, about when it is imported. Neither value is known to be the wrong one: both are kept."""
+    today = timezone.localdate()
+    eighteen_today = today.replace(year=today.year - 18) if (today.month, today.day) != (2, 29) else \
+        dt.date(today.year - 18, 3, 1)
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        people_row("P1", date_of_birth="1988", role="child"),
+        people_row("P2", date_of_birth="2006-05", role="child", updated_at="2024-06-01T09:00:00"),
+        people_row("P3", date_of_birth="2006-05", role="child", updated_at="2024-05-30T09:00:00"),
+        people_row("P4", date_of_birth="1988", role="adult"),
+        people_row("P5", date_of_birth=(eighteen_today + dt.timedelta(days=1)).isoformat(), role="child"),
+        people_row("P6", date_of_birth=eighteen_today.isoformat(), role="child"),
+    )})
+
+    result = import_extract(extract)
+
+    assert dict(SourceRecord.objects.values_list("record_id", "role")) == {f"P{n}": "adult" if n == 4 else "child"
+                                                                          for n in range(1, 7)}
+    assert SourceRecord.objects.get(record_id="P1").date_of_birth == "1988"
+    warned = {line: [(i.severity, i.column, i.reason) for i in found] for line, found in issues_at(result, "people.csv").items()}
+    assert warned == {
+        2: [(IssueSeverity.WARNING, "role", "role 'child' disagrees with date_of_birth '1988': 18 by 31 December 2006, and "
+                                            f"the row, with no updated_at, is imported on {today:%-d %B %Y}; both kept")],
+        3: [(IssueSeverity.WARNING, "role", "role 'child' disagrees with date_of_birth '2006-05': 18 by 31 May 2024, and the "
+                                            "record was last updated on 1 June 2024; both kept")],
+        7: [(IssueSeverity.WARNING, "role", f"role 'child' disagrees with date_of_birth '{eighteen_today.isoformat()}': 18 "
+                                            f"by {today:%-d %B %Y}, and the row, with no updated_at, is imported on "
+                                            f"{today:%-d %B %Y}; both kept")],
+    }
+
+
+@pytest.mark.django_db
 def test_a_postcode_from_abroad_is_set_aside_with_a_warning_but_kept_for_record_linkage(
     systems: dict, tmp_path: Path
 ) -> None:

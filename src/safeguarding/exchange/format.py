@@ -164,6 +164,27 @@ def _episode_end(end: tuple[dt.datetime, bool], start: dt.datetime | None) -> dt
     return max(at, start)
 
 
+def _child_of_age(values: dict[str, Any]) -> str | None:
+    """Why a row's role ``child`` (SPEC.md: under 18 at extract time) disagrees with its date of birth, or
+    None. The extract was made when its record was last updated (``updated_at``) or later; with no
+    ``updated_at``, at about the time it is imported. Only a certain disagreement is told: a partial date
+    of birth (``1988``) counts from the latest day it allows."""
+    born = values.get("date_of_birth")
+    if values.get("role") != "child" or not born:
+        return None
+    dob = normalise.partial_date(born)
+    if dob is None:
+        return None
+    of_age = normalise.nth_birthday(dob, 18, latest=True)
+    updated = values.get("updated_at")
+    on = (updated or dt.datetime.now(dt.UTC)).astimezone(ENGLAND).date()
+    if of_age > on:
+        return None
+    when = f"the record was last updated on {on:%-d %B %Y}" if updated \
+        else f"the row, with no updated_at, is imported on {on:%-d %B %Y}"
+    return f"role 'child' disagrees with date_of_birth {Sent(born)!r}: 18 by {of_age:%-d %B %Y}, and {when}; both kept"
+
+
 def _limit(model: type[models.Model], name: str) -> int | None:
     """The most characters the model field holds (None for text without a limit)."""
     model_field = model._meta.get_field(name)
@@ -306,11 +327,22 @@ Rule = Unique | Distinct
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """Values of one row that must agree (a child's date of birth and role). When they do not, both are
+    kept, as neither is known to be the wrong one, and a warning given on ``column``: ``disagreement``
+    takes the row's usable values and answers the warning's reason, or None when they agree."""
+
+    column: str
+    disagreement: Callable[[dict[str, Any]], str | None]
+
+
+@dataclass(frozen=True)
 class FileFormat:
     name: str
     purpose: str
     columns: tuple[Column, ...]
     rules: tuple[Rule, ...] = ()
+    agreements: tuple[Agreement, ...] = ()  # checked once the row's values are read
     model: type[models.Model] | None = None  # where an incoming file's rows are kept
     hands_back: bool = False  # written by the hub rather than sent to it
 
@@ -458,6 +490,7 @@ PEOPLE = FileFormat(
         Unique(("source_system", "record_id"), after="record_id", column="record_id",
                rejection="record_id {record_id!r} appears more than once in {file} for {system}; " + ONLY_FIRST),
     ),
+    agreements=(Agreement("role", _child_of_age),),
     model=SourceRecord,
 )
 

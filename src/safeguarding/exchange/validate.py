@@ -119,6 +119,9 @@ class RowValidator:
                     warnings.append((column.name, TOO_LONG.format(column=column.name, limit=limit) + "; set aside"))
                 else:
                     self._optional_value(column, text, cells, values, warnings)
+        for agreement in self.fmt.agreements:
+            if reason := agreement.disagreement(values):
+                warnings.append((agreement.column, reason))
         return Accepted(row.line, system.pk, ids, values, warnings, kept_raw(cells))
 
     def claims(self, row: Row) -> tuple[Accepted | Issue, list[bytes]]:
