@@ -437,7 +437,7 @@ def test_invalid_optional_values_are_set_aside_with_warnings(systems: dict, tmp_
         "people.csv": people_file(people_row(
             "P1", nhs_number="943 476 5918", phone="07700900123;12", email="a@example.org;nope", role="teenager",
             updated_at="yesterday", upn="12345", other_names=" Clo ; ;Chlo ",
-        )),
+        ), people_row("P2"), people_row("P3")),
         "events.csv": EVENTS_HEADER + "\n"
         "police-records,E1,P1,missing_episode,2025-01-10T22:00,2025-01-09,,S6O 1QY,??,123,P2 ;; P3,\n",
         "relationships.csv": """
@@ -448,7 +448,7 @@ def test_invalid_optional_values_are_set_aside_with_warnings(systems: dict, tmp_
 
     result = import_extract(extract)
 
-    record = SourceRecord.objects.get()
+    record = SourceRecord.objects.get(record_id="P1")
     assert (record.nhs_number, record.nhs_number_valid) == ("9434765918", False)
     assert record.person.nhs_number == ""  # a failed check digit is not shown as the person's number
     assert (record.phones, record.emails, record.role, record.updated_at, record.upn) == (
@@ -558,6 +558,46 @@ def test_a_child_whose_date_of_birth_makes_them_an_adult_is_kept_with_a_warning(
                                             f"by {today:%-d %B %Y}, and the row, with no updated_at, is imported on "
                                             f"{today:%-d %B %Y}; both kept")],
     }
+
+
+@pytest.mark.django_db
+def test_others_present_the_hub_does_not_hold_are_set_aside_with_a_warning_and_those_it_holds_kept(
+    systems: dict, tmp_path: Path
+) -> None:
+    """other_record_ids name records of the same system: held before, or in this extract's people.csv."""
+    import_extract(write_extract(tmp_path / "before", {"people.csv": people_file(people_row("OLD"))}))
+    header = EVENTS_HEADER + "\n"
+    extract = write_extract(tmp_path / "x", {
+        "people.csv": people_file(people_row("P1"), people_row("P2")),
+        "events.csv": header + "police-records,E1,P1,found_with_adult,2025-01-10,,,,,,P2;GHOST;OLD,\n"
+        "police-records,E2,P1,found_with_adult,2025-01-10,,,,,,GHOST;PHANTOM,\n"
+        "police-records,E3,P1,found_with_adult,2025-01-10,,,,,,NICHE-1,\n"
+        "police-records,E4,P1,found_with_adult,2025-01-10,,,,,,P2,\n",
+    })
+    # A record of the same id in another system is not the one named.
+    import_extract(write_extract(tmp_path / "other", {
+        "people.csv": "source_system,record_id\ncouncil-social-care,NICHE-1\n"}))
+
+    result = import_extract(extract)
+
+    assert dict(Event.objects.values_list("event_id", "other_record_ids")) == {
+        "E1": "P2;OLD", "E2": "", "E3": "", "E4": "P2"}
+    not_held = "it is neither in this extract's people.csv nor imported before"
+    assert [(i.line, i.severity, i.column, i.reason) for i in result.issues] == [
+        (2, IssueSeverity.WARNING, "other_record_ids",
+         f"the hub holds no police-records record 'GHOST': {not_held}; set aside from other_record_ids, the others kept"),
+        (3, IssueSeverity.WARNING, "other_record_ids",
+         f"the hub holds no police-records record 'GHOST' and 'PHANTOM': {not_held}; set aside from other_record_ids"),
+        (4, IssueSeverity.WARNING, "other_record_ids",
+         f"the hub holds no police-records record 'NICHE-1': {not_held}; set aside from other_record_ids"),
+    ]
+    assert Event.objects.get(event_id="E1").raw["other_record_ids"] == "P2;GHOST;OLD"  # as sent
+
+    # A later extract naming only records the hub does not hold erases nothing it knew.
+    again = write_extract(tmp_path / "again", {
+        "events.csv": header + "police-records,E1,P1,found_with_adult,2025-01-10,,,,,,GHOST,\n"})
+    import_extract(again)
+    assert Event.objects.get(event_id="E1").other_record_ids == "P2;OLD"
 
 
 @pytest.mark.django_db

@@ -214,6 +214,12 @@ class StagedBatch:
         loaded: dict[str, str] = json.loads(self.raw_json[index])
         return loaded
 
+    def values(self, name: str) -> list[Any]:
+        """The value of field ``name`` in each row (None where unknown)."""
+        if self._values is not None:
+            return self._values[name]
+        return _pylist(self._batch.column(f"value:{name}"))
+
     def row(self, index: int) -> Accepted:
         """Row ``index`` with its own values (known values only), to compare with a stored row."""
         if self._values is None:

@@ -386,7 +386,10 @@ class Upsert:
 
     def events(self, batch: StagedBatch) -> None:
         systems, event_ids, record_ids = batch.system_ids, batch.ids["event_id"], batch.ids["record_id"]
-        pks = _record_pks(set(zip(systems, record_ids, strict=True)))
+        others = batch.values("other_record_ids")
+        pks = _record_pks(set(zip(systems, record_ids, strict=True)) | {
+            (system, other) for system, named in zip(systems, others, strict=True) if named for other in named.split(";")
+        })
         maybe_stored = self._maybe_stored(systems, event_ids)
         stored = {
             (e["source_system_id"], e["event_id"]): e
@@ -396,6 +399,7 @@ class Upsert:
         } if maybe_stored else {}
         new: list[int] = []
         new_records: list[int] = []
+        new_others: list[str] = []
         changed: list[dict[str, Any]] = []
         for index, (system, event_id, record_id) in enumerate(zip(systems, event_ids, record_ids, strict=True)):
             record_pk = pks.get((system, record_id))
@@ -408,19 +412,39 @@ class Upsert:
                 continue
             self._claimed.update(keys)
             self._report_warnings(batch, index)
+            held_others = self._others_held(batch, index, others[index], pks)
             event = stored.get((system, event_id))
             if event is None:
                 new.append(index)
                 new_records.append(record_pk)
+                new_others.append(held_others)
                 continue
             row = batch.row(index)
             row.values["source_record_id"] = record_pk
+            if held_others:
+                row.values["other_record_ids"] = held_others
+            else:  # nothing usable: like an empty cell, it erases nothing
+                row.values.pop("other_record_ids", None)
             self._reclassifying(batch, index, event, row)
             self._bring_up_to_date(event, row, changed)
         given = {"source_system_id": batch.take(systems, new), "event_id": batch.take(event_ids, new),
-                 "source_record_id": new_records}
+                 "source_record_id": new_records, "other_record_ids": new_others}
         self._insert(_EVENTS, batch, new, given, _EVENT_DEFAULTS, timezone.now())
         self._update(_EVENTS, changed, EVENT_FIELDS)
+
+    def _others_held(self, batch: StagedBatch, index: int, named: str | None, pks: dict[tuple[int, str], int]) -> str:
+        """The records of other people row ``index`` names (``other_record_ids``) that the hub holds, in this
+        extract's people.csv or from before, ';'-separated; those it does not hold are set aside with a warning."""
+        if not named:
+            return ""
+        system = batch.system_ids[index]
+        names = named.split(";")
+        held = [name for name in names if (system, name) in pks]
+        if len(held) < len(names):
+            missing = [name for name in names if (system, name) not in pks]
+            self._warn(batch, index, "other_record_ids", f"{_not_held(missing, self.system_codes[system])}; set aside "
+                       f"from other_record_ids{', the others kept' if held else ''}")
+        return ";".join(held)
 
     def _reclassifying(self, batch: StagedBatch, index: int, stored: dict[str, Any], row: Accepted) -> None:
         """A held event whose type or handling code this row changes: kept (``reclassified``) and told
