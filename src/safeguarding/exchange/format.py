@@ -114,8 +114,13 @@ SET_ASIDE_MARK = "[set aside: "  # how a value too long to keep is written in it
 ONLY_FIRST = "only its first row is imported"
 
 
+def import_now() -> dt.datetime:
+    """The time of the import, as the rows are judged by it (a moment not yet come, a child of age)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def _latest_possible() -> dt.datetime:
-    return dt.datetime.now(dt.UTC) + _FUTURE_GRACE
+    return import_now() + _FUTURE_GRACE
 
 
 def _partial_date(text: str) -> str | None:
@@ -177,7 +182,7 @@ def _child_of_age(values: dict[str, Any]) -> str | None:
         return None
     of_age = normalise.nth_birthday(dob, 18, latest=True)
     updated = values.get("updated_at")
-    on = (updated or dt.datetime.now(dt.UTC)).astimezone(ENGLAND).date()
+    on = (updated or import_now()).astimezone(ENGLAND).date()
     if of_age > on:
         return None
     when = f"the record was last updated on {on:%-d %B %Y}" if updated \
