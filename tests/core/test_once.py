@@ -91,5 +91,6 @@ def test_two_sends_at_the_same_moment_make_one(first_ends: str) -> None:
         assert outcome.refused == "The outcome was already recorded: this page was sent twice, and it was done once"
         assert made == ["first"]
     else:
-        assert outcome.answer == "second" and made == ["first refused", token]
+        # The second goes ahead the moment the first rolls back: either may note it first.
+        assert outcome.answer == "second" and sorted(made) == sorted(["first refused", token])
     assert SentForm.objects.filter(token=token).count() == 1
