@@ -163,7 +163,7 @@ def _episode_end(end: tuple[dt.datetime, bool], start: dt.datetime | None) -> dt
     if start is None:
         return at
     if not date_only:
-        return None if at < start else at
+        return _not_earlier(at, start)
     if at.astimezone(ENGLAND).date() < start.astimezone(ENGLAND).date():
         return None
     return max(at, start)

@@ -230,19 +230,24 @@ class Upsert:
         self.issues.add(Issue(self.file, batch.lines[index], IssueSeverity.REJECTED, "; ".join(r for _, r in reasons),
                               ", ".join(dict.fromkeys(c for c, _ in reasons)), batch.raw(index)))
 
-    def _keys(self, batch: StagedBatch, index: int) -> tuple[list[bytes], list[tuple[str, str]]]:
-        """The keys row ``index`` holds, and a rejection (column, reason) for each a row imported before it
-        holds already. A row takes its keys (``_claimed``) only once nothing refuses it."""
+    def _refused(self, batch: StagedBatch, index: int, not_held: tuple[str, str] | None) -> bool:
+        """Reject row ``index`` if it names a record the hub does not hold (``not_held``: the column and the
+        reason) or repeats a key a row imported before it holds, for each reason; else the row takes its keys
+        (``_claimed``): a key is the first imported row's, never a refused row's."""
         digests: list[bytes] = []
-        repeats: list[tuple[str, str]] = []
+        reasons = [not_held] if not_held is not None else []
         system = batch.system_ids[index]
         for rule in self._unique:
             parts = [batch.ids[c][index] for c in rule.columns[1:]]
             digest = key_digest(system, parts)
             digests.append(digest)
             if digest in self._claimed:
-                repeats.append((rule.column, repeated_key(rule, self.file, self.system_codes[system], parts)))
-        return digests, repeats
+                reasons.append((rule.column, repeated_key(rule, self.file, self.system_codes[system], parts)))
+        if reasons:
+            self._reject(batch, index, reasons)
+            return True
+        self._claimed.update(digests)
+        return False
 
     def _report_warnings(self, batch: StagedBatch, index: int) -> None:
         warnings = batch.warnings[index]
@@ -340,15 +345,10 @@ class Upsert:
         resolved: list[tuple[int, int, int]] = []
         for index, (system, record_id, other_id) in enumerate(zip(systems, record_ids, other_ids, strict=True)):
             missing = [rid for rid in (record_id, other_id) if (system, rid) not in pks]
-            keys, repeats = self._keys(batch, index)
-            if missing or repeats:
-                reasons = repeats
-                if missing:
-                    column = "record_id" if record_id in missing else "other_record_id"
-                    reasons = [(column, _not_held(missing, self.system_codes[system])), *repeats]
-                self._reject(batch, index, reasons)
+            not_held = None if not missing else (
+                "record_id" if record_id in missing else "other_record_id", _not_held(missing, self.system_codes[system]))
+            if self._refused(batch, index, not_held):
                 continue
-            self._claimed.update(keys)
             resolved.append((index, pks[(system, record_id)], pks[(system, other_id)]))
         stored = {
             (r["from_record_id"], r["to_record_id"], r["relationship"]): r
@@ -403,14 +403,9 @@ class Upsert:
         changed: list[dict[str, Any]] = []
         for index, (system, event_id, record_id) in enumerate(zip(systems, event_ids, record_ids, strict=True)):
             record_pk = pks.get((system, record_id))
-            keys, repeats = self._keys(batch, index)
-            if record_pk is None or repeats:
-                reasons = repeats
-                if record_pk is None:
-                    reasons = [("record_id", _not_held([record_id], self.system_codes[system])), *repeats]
-                self._reject(batch, index, reasons)
+            not_held = None if record_pk is not None else ("record_id", _not_held([record_id], self.system_codes[system]))
+            if self._refused(batch, index, not_held) or record_pk is None:  # a row not held was refused
                 continue
-            self._claimed.update(keys)
             self._report_warnings(batch, index)
             held_others = self._others_held(batch, index, others[index], pks)
             event = stored.get((system, event_id))
