@@ -214,6 +214,15 @@ def _named_users(form: forms.Form) -> list[User] | None:
     return named
 
 
+def _as_shown_now(form: forms.Form, request: HttpRequest, **shown: str) -> None:
+    """A refused form, as sent but carrying what the page now shows (the other officer's review, who is
+    named): sending it again is a decision made with it."""
+    seen = request.POST.copy()
+    for name, value in shown.items():
+        seen[name] = value
+    form.data = seen
+
+
 @require_http_methods(["GET", "POST"])
 def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
     user = current_user(request)
@@ -234,10 +243,7 @@ def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
                                   named_before=names_form.cleaned_data["named_before"] or None)
             except ServiceError as exc:
                 add_service_error(names_form, exc)
-                # The page now shows who is named: changing them again is a decision made with it.
-                seen = request.POST.copy()
-                seen["named_before"] = sealing.named_seen(seal)
-                names_form.data = seen
+                _as_shown_now(names_form, request, named_before=sealing.named_seen(seal))
             else:
                 messages.success(request, "The people named on the seal are changed")
                 return redirect("dataprotection:seal", seal.pk)
@@ -248,13 +254,8 @@ def seal_detail(request: HttpRequest, seal_id: int) -> HttpResponse:
                                 named_before=form.cleaned_data["named_before"] or None)
         except ServiceError as exc:
             add_service_error(form, exc)
-            # The page now shows the other review and who is named: recording this one again is a
-            # decision made with them.
             seal.refresh_from_db()
-            seen = request.POST.copy()
-            seen["based_on"] = str(seal.reviews.count())
-            seen["named_before"] = sealing.named_seen(seal)
-            form.data = seen
+            _as_shown_now(form, request, based_on=str(seal.reviews.count()), named_before=sealing.named_seen(seal))
         else:
             messages.success(request, "Review recorded")
             return redirect("dataprotection:sealed")
