@@ -263,6 +263,30 @@ def test_a_same_person_decision_made_while_a_run_works_stands_and_the_run_says_r
     the_merge_stands()
 
 
+@pytest.mark.django_db
+def test_an_unsure_made_while_a_run_works_lets_the_run_apply_and_keeps_the_pair_out_of_the_queue(  # type: ignore[no-untyped-def]
+    linked_demo: Path, make_user, monkeypatch
+) -> None:
+    """'Unsure' changes no person, so a run is not thrown away for it (before: refused, "run it
+    again", as for a merge); the pair it decided is not queued again by the run."""
+    from safeguarding.linkage import services as linkage_services
+
+    reviewer = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    review = MatchReview.objects.filter(status=ReviewStatus.PENDING).order_by("pk").first()
+    assert review is not None
+    scored = linkage_services.link
+
+    def a_reviewer_is_unsure_while_the_run_scores(*args: Any, **kwargs: Any) -> Any:
+        result = scored(*args, **kwargs)
+        match_decide(acting_user=reviewer, review=review, verdict="unsure")
+        return result
+
+    monkeypatch.setattr(linkage_services, "link", a_reviewer_is_unsure_while_the_run_scores)
+    assert linkage_run().run.status == RunStatus.COMPLETED
+    assert not MatchReview.objects.filter(record_l=review.record_l_id, record_r=review.record_r_id,
+                                          status=ReviewStatus.PENDING).exists()
+
+
 def test_safeguarding_link_runs_again_when_a_decision_overtakes_it(linked_demo: Path, make_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The command a partnership schedules: a run a reviewer's decision overtook is run again from
     persons as they are now, and completes; the reviewer's merge stands."""

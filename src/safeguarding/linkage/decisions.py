@@ -40,12 +40,15 @@ def active_decisions() -> tuple[list[Pair], list[Pair], set[Pair]]:
 
 def decisions_mark() -> tuple[int, int, int]:
     """Where people's decisions and persons' merges and splits stand: the latest change of persons (a
-    merge, split or undo, by a decision or a run), the latest decision, and how many decisions have
-    been undone. Each only grows, and every change of them holds ``identity.identity_lock``, so they
-    are committed in order: a mark read again under the lock that differs means someone decided, undid
-    or regrouped in between."""
+    merge, split or undo, by a decision or a run), the latest 'same' or 'different' decision, and how
+    many of those have been undone. Each only grows, and every change of them holds
+    ``identity.identity_lock``, so they are committed in order: a mark read again under the lock that
+    differs means someone decided, undid or regrouped in between. An 'unsure' (made or undone) changes
+    no person and binds no run: it only keeps its pair out of the review queue, which a run reads again
+    under the lock (``active_decisions``)."""
     changes = PersonChange.objects.aggregate(latest=Max("pk"))["latest"] or 0
-    decisions = MatchDecision.objects.aggregate(latest=Max("pk"), undone=Count("pk", filter=Q(revoked_at__isnull=False)))
+    binding = MatchDecision.objects.filter(verdict__in=[MatchVerdict.SAME, MatchVerdict.DIFFERENT])
+    decisions = binding.aggregate(latest=Max("pk"), undone=Count("pk", filter=Q(revoked_at__isnull=False)))
     return changes, decisions["latest"] or 0, decisions["undone"]
 
 

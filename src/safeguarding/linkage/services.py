@@ -150,6 +150,8 @@ def linkage_run(
             identity_lock()
             if decisions_mark() != mark:
                 raise DecidedMeanwhile(DECIDED_MEANWHILE)
+            # An 'unsure' made meanwhile changed no person: its pair stays out of the queue.
+            decided = active_decisions()[2]
             compiled_for_the_rest_of_this_transaction()
             if saved is None:  # a model trained for this run is kept only with what the run changed
                 saved = _save_model(result.model, model_text, engine=engine, records=records.num_rows)
