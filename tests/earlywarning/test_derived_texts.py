@@ -89,7 +89,11 @@ def test_the_alert_page_explains_only_what_the_reader_may_see(role: str, agency_
     explanation = page.content.decode().split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
     police = agency_kind == AgencyKind.POLICE
     for fact in _restricted_facts(linked):
-        assert (fact in explanation) is police, (role, agency_kind, fact)
+        # The adult and the other child are the network picture: a survivor support worker, even in
+        # the police, does not see networks (the test below).
+        networks = fact in (linked.adult_reference, linked.other_child_reference)
+        shown = police and not (networks and role == Role.SUPPORT_WORKER)
+        assert (fact in explanation) is shown, (role, agency_kind, fact)
     assert "Linked to another child at risk" in explanation
     if not police:
         assert "not shared beyond the police" in explanation  # the reader knows whom to ask
@@ -394,3 +398,119 @@ def test_new_link_alerts_written_before_on_police_only_links_are_withheld_from_s
     withheld.refresh_from_db()
     shared.refresh_from_db()
     assert withheld.explanation_restricted == module.WITHHELD and shared.explanation_restricted == ""
+
+
+# --- Links to other children: network knowledge --------------------------------------------------
+
+
+@pytest.fixture
+def linked_openly(agencies: dict[str, Any]) -> Linked:
+    """Chloe and Amy, a child at risk, each found with the same adult, in police records any agency may
+    see: nothing police-only, but what links Chloe to Amy is the network picture."""
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    adult = SourceRecordFactory(source_system=police, record_id="ADULT-1",
+                                person=PersonFactory(given_name="Darren", role=PersonRole.ADULT,
+                                                     date_of_birth="1980-01-01"))
+    amy_person = PersonFactory(given_name="Amy", date_of_birth="2011-05-05")
+    amy = SourceRecordFactory(source_system=police, record_id="AMY-1", person=amy_person)
+    for day in ("02-01", "02-10", "02-20"):
+        EventFactory(source_record=amy, event_type=EventType.MISSING_EPISODE, occurred_at=at(day))
+    for day in ("03-01", "03-02"):  # two sightings: two pairs of events, one link in words
+        EventFactory(source_record=amy, event_type=EventType.FOUND_WITH_ADULT, occurred_at=at(day),
+                     other_record_ids="ADULT-1")
+    chloe_person = PersonFactory(given_name="Chloe", date_of_birth="2011-03-14")
+    chloe = SourceRecordFactory(source_system=police, record_id="CHLOE-1", person=chloe_person)
+    EventFactory(source_record=chloe, event_type=EventType.FOUND_WITH_ADULT, occurred_at=at("03-15"),
+                 other_record_ids="ADULT-1")
+    scan_run(as_of=NOW, rules=list(Rule.objects.filter(code__in=["repeat-missing", "linked-to-child-at-risk"])))
+    alert = Alert.objects.get(rule__code="linked-to-child-at-risk", person=chloe_person)
+    return Linked(alert=alert, adult_reference=adult.person.reference, other_child_reference=amy_person.reference,
+                  intel_moment="1 March 2026, 12:00", kind="")  # intel_moment: Amy's sighting, as written
+
+
+@pytest.mark.parametrize(("role", "sees_networks"), [
+    (Role.SUPPORT_WORKER, False), (Role.MACE_COORDINATOR, True), (Role.LEAD_PRACTITIONER, True),
+    (Role.TRIAGE_WORKER, True), (Role.INTELLIGENCE_OFFICER, True),
+])
+def test_who_does_not_see_networks_is_not_shown_the_other_child_or_the_adult_through_an_alert(
+    role: str, sees_networks: bool, linked_openly: Linked, agencies: dict[str, Any]
+) -> None:
+    """A survivor support worker does not see networks (docs/decisions.md, "Who sees which links"): the
+    alert page told them whom the child was seen with and which other child that adult was with, and
+    listed the other child's records. Now one sentence says the alert rests on such a link."""
+    agency = agencies[AgencyKind.POLICE if role == Role.INTELLIGENCE_OFFICER else AgencyKind.VOLUNTARY
+                      if role == Role.SUPPORT_WORKER else AgencyKind.COUNCIL]
+    client = Client()
+    sign_in(client, UserFactory(role=role, agency=agency))
+    page = client.get(reverse("earlywarning:detail", args=[linked_openly.alert.pk])).content.decode()
+    explanation = page.split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
+    for fact in (linked_openly.adult_reference, linked_openly.other_child_reference):
+        assert (fact in page) is sees_networks, (role, fact)
+    assert ("shown only to those who work on them" in explanation) is not sees_networks
+    if sees_networks:  # the same link, noted for two pairs of sightings, is said once
+        assert explanation.count("a child already alerted") == 1, explanation
+
+
+def test_a_concern_from_the_alert_and_the_childs_subject_access_bundle_leave_the_other_child_out(
+    linked_openly: Linked, agencies: dict[str, Any]
+) -> None:
+    """Every casework role reads a concern, support workers among them, and a subject access bundle goes to
+    the child: neither names the other child at risk nor the adult the two were seen with."""
+    import json
+
+    from safeguarding.dataprotection import services as sar_services
+
+    mace = UserFactory(role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.COUNCIL])
+    client = Client()
+    sign_in(client, mace)
+    page = client.get(reverse("earlywarning:detail", args=[linked_openly.alert.pk])).content.decode()
+    prefilled = page.split('name="concern-description"', 1)[1].split("</textarea>", 1)[0]
+    assert "shown only to those who work on them" in prefilled
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    today = timezone.localdate()
+    sar = sar_services.sar_log(acting_user=dpo, person=linked_openly.alert.person, requester_name="Chloe",
+                               requester_relationship="the person themselves", received_on=today)
+    sar = sar_services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=today, evidence="Passport")
+    sar = sar_services.sar_assemble(acting_user=dpo, sar=sar)
+    sar_services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
+    bundle = json.dumps(json.loads(bytes(sar_services.sar_bundle_produce(acting_user=dpo, sar=sar).data)))
+    assert "Linked to another child at risk" in bundle
+    for text in (prefilled, bundle):
+        assert linked_openly.other_child_reference not in text and linked_openly.adult_reference not in text
+
+
+@pytest.mark.parametrize(("role", "sees_networks"), [(Role.SUPPORT_WORKER, False), (Role.MACE_COORDINATOR, True)])
+def test_a_new_link_alert_is_told_without_the_link_to_who_does_not_see_networks(
+    role: str, sees_networks: bool, agencies: dict[str, Any]
+) -> None:
+    """A new-link alert is all link: the car two children were seen in, and the other child's sighting
+    among its evidence. A survivor support worker reads one sentence and the child's own events."""
+    from django.db import transaction
+
+    from safeguarding.earlywarning.services import alert_raise_for_link, new_link_rule
+
+    police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
+    amy = SourceRecordFactory(source_system=police, record_id="AMY-1",
+                              person=PersonFactory(given_name="Amy", date_of_birth="2011-05-05"))
+    chloe = SourceRecordFactory(source_system=police, record_id="CHLOE-1",
+                                person=PersonFactory(given_name="Chloe", date_of_birth="2011-03-14"))
+    theirs = EventFactory(source_record=amy, event_type=EventType.SEEN_IN_VEHICLE, occurred_at=at("03-01"),
+                          vehicle_registration="AB12CDE")
+    hers = EventFactory(source_record=chloe, event_type=EventType.SEEN_IN_VEHICLE, occurred_at=at("03-15"),
+                        vehicle_registration="AB12CDE")
+    with transaction.atomic():
+        alert = alert_raise_for_link(
+            rule=new_link_rule("second_child_entity"), person=chloe.person, trigger_event=hers, evidence=[theirs],
+            explanation=f"Seen in a vehicle: AB12CDE. The same vehicle is linked to another child "
+                        f"({amy.person.reference}) since 1 March 2026, recorded by Police agency.")
+    assert alert is not None
+    client = Client()
+    sign_in(client, UserFactory(role=role, agency=agencies[AgencyKind.VOLUNTARY if role == Role.SUPPORT_WORKER
+                                                           else AgencyKind.COUNCIL]))
+    page = client.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    explanation = page.split('id="alert-explanation">', 1)[1].split("</dd>", 1)[0]
+    for fact in (amy.person.reference, "1 March 2026"):  # the other child, and her sighting among the evidence
+        assert (fact in page) is sees_networks, (role, fact)
+    assert ("AB12CDE" in explanation) is sees_networks
+    assert "15 March 2026" in page  # her own sighting
+    assert ("shown only to those who work on them" in explanation) is not sees_networks

@@ -29,6 +29,10 @@ class RuleKind(models.TextChoices):
 # Kinds the scan does not evaluate: another room raises their alerts through ``services``.
 RAISED_ELSEWHERE = (RuleKind.NEW_LINK,)
 
+# How an explanation's line about a link to another child ends (``scan._Explainer._note``): the lines
+# a reader who does not see networks is not shown (``selectors.without_links``).
+LINK_NOTE_ENDING = ", a child already alerted."
+
 
 class AlertLevel(models.TextChoices):
     HIGH = "high", "High"

@@ -35,6 +35,7 @@ from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import (
     LEVEL_RANK,
+    LINK_NOTE_ENDING,
     OPEN_STATUSES,
     RAISED_ELSEWHERE,
     Alert,
@@ -295,16 +296,17 @@ class _Explainer:
                 f"{len(hidden)} more event{plural}: police intelligence not shared beyond the police. "
                 "Ask the police safeguarding team if you need it."
             )
-        for note in notes:
-            lines.append(self._note(note))
+        # A link is noted once per pair of events; the words name the adult or thing and the other
+        # child only, so several pairs read the same: each is said once.
+        lines.extend(dict.fromkeys(self._note(note) for note in notes))
         return "\n".join(lines)
 
     def _note(self, note: str) -> str:
         kind, key, other = _note_parts(note)
         child = person_reference(int(other)) if other.isdecimal() else "another child"
         if kind == "adult" and key.isdecimal():
-            return f"Seen with adult {person_reference(int(key))}, who was also with {child}, a child already alerted."
-        return f"Shares the {kind} {key} with {child}, a child already alerted."
+            return f"Seen with adult {person_reference(int(key))}, who was also with {child}{LINK_NOTE_ENDING}"
+        return f"Shares the {kind} {key} with {child}{LINK_NOTE_ENDING}"
 
 
 def _note_parts(note: str) -> tuple[str, str, str]:

@@ -52,6 +52,7 @@ from safeguarding.earlywarning.missed import (
     current_missed_opportunities,
 )
 from safeguarding.earlywarning.models import (
+    LINK_NOTE_ENDING,
     OPEN_STATUSES,
     Alert,
     AlertEvidence,
@@ -230,14 +231,34 @@ def shared_explanation(alert: Alert) -> str:
     return REMARKED_SINCE if alert.pk in remarked_since_written([alert.pk]) else alert.explanation
 
 
+LINKS_NOT_SHOWN = ("It also rests on what this child shares with another child already alerted (an adult, a "
+                   "vehicle, a place or a phone). The networks are shown only to those who work on them: ask the "
+                   "MACE coordinator if you need to know.")
+NEW_LINK_NOT_SHOWN = ("It rests on a new link between this child and an adult, a vehicle, a place or a phone already "
+                      "linked to another child. The networks are shown only to those who work on them: ask the MACE "
+                      "coordinator if you need to know.")
+
+
+def without_links(alert: Alert, text: str) -> str:
+    """An alert's words for a reader who does not see networks (a survivor support worker; a child's
+    subject access bundle; a concern raised from the alert, which every casework role reads): what the
+    child shares with another child already alerted, and the other child, are left out, and one
+    sentence says so. A new-link alert is all link: it is told in that sentence alone."""
+    if alert.rule.kind == RuleKind.NEW_LINK:
+        return NEW_LINK_NOT_SHOWN
+    lines = text.split("\n")
+    kept = [line for line in lines if not line.endswith(LINK_NOTE_ENDING)]
+    return "\n".join(kept if len(kept) == len(lines) else [*kept, LINKS_NOT_SHOWN])
+
+
 def alert_explanation(*, user: User, alert: Alert) -> str:
     """Why the alert was raised, in the words this reader may see: the full text (describing police
     intelligence that may not go beyond the police) only for those who may see that intelligence; a
-    new-link alert's, which names what a police-only link joins, only for those who may see such links."""
+    new-link alert's, which names what a police-only link joins, only for those who may see such links;
+    the links to other children only for those who see networks (``without_links``)."""
     allowed = sees_police_only_links(user) if alert.rule.kind == RuleKind.NEW_LINK else sees_restricted_intelligence(user)
-    if allowed:
-        return alert.explanation_restricted or alert.explanation
-    return shared_explanation(alert)
+    text = (alert.explanation_restricted or alert.explanation) if allowed else shared_explanation(alert)
+    return text if has(user, Capability.VIEW_NETWORKS) else without_links(alert, text)
 
 
 _PERSON_REFERENCE = re.compile(r"\bP(\d{7})\b")
@@ -293,8 +314,10 @@ def alert_evidence(*, user: User, alert: Alert) -> QuerySet[Event]:
     """The events behind an alert that this user may see, oldest first, with their agencies: not
     police-only intelligence for those outside the police, and not the events of another person
     sealed from the user (another child in the same car)."""
+    # Another child's events (the other child in the same car) are network knowledge.
+    theirs = Q() if has(user, Capability.VIEW_NETWORKS) else identity.same_person("source_record__person", alert.person)
     return (
-        Event.objects.filter(events_visible_to(user), not_hidden(user, "source_record__person"),
+        Event.objects.filter(theirs, events_visible_to(user), not_hidden(user, "source_record__person"),
                              pk__in=alert.evidence.values("event_id"))
         .select_related("source_system__agency")
         .order_by("occurred_at", "pk")

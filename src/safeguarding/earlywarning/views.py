@@ -50,9 +50,11 @@ def missed(request: HttpRequest) -> HttpResponse:
 
 def _concern_text(alert: Alert) -> str:
     """A concern is read by every casework role whatever the agency of whoever raised it, so it is
-    started from the alert's shared words, never from the text only the police may read, and names
+    started from the alert's shared words, never from the text only the police may read, without the
+    links to other children (network knowledge: the alert, which triage opens, has them), and names
     no one under a seal, whoever is raising it (another child in the same car: "a restricted record")."""
-    shared = selectors.explanation_in_words(selectors.shared_explanation(alert), hidden=sealed_person_ids())
+    shared = selectors.explanation_in_words(
+        selectors.without_links(alert, selectors.shared_explanation(alert)), hidden=sealed_person_ids())
     return f"Early-warning alert {alert.reference} ({alert.rule.name}): {shared}"
 
 

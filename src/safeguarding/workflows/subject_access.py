@@ -17,7 +17,7 @@ from safeguarding.dataprotection.sources import (
     Item,
     ThirdParty,
 )
-from safeguarding.earlywarning.selectors import alerts_for_subject_access, remarked_since_written
+from safeguarding.earlywarning.selectors import alerts_for_subject_access, remarked_since_written, without_links
 from safeguarding.frontdoor.selectors import concerns_for_subject_access
 from safeguarding.mace.selectors import panel_work_for_subject_access, police_minutes_for_subject_access
 from safeguarding.panel.selectors import referrals_for_subject_access
@@ -70,7 +70,8 @@ def concerns(user: User, person: Person) -> Gathered:
 
 
 def alerts(user: User, person: Person) -> Gathered:
-    """Each alert in its shared words. One that rests partly on police intelligence the hub never
+    """Each alert in its shared words, without what links the person to other children (``without_links``:
+    those are about the other children). One that rests partly on police intelligence the hub never
     discloses (its explanation has more for the police's readers) is withheld whole, as that intelligence
     is: even counted ("1 more event: police intelligence…") it would tell the person what the police hold."""
     held = alerts_for_subject_access(user=user, person=person)
@@ -82,7 +83,7 @@ def alerts(user: User, person: Person) -> Gathered:
         if a.explanation_restricted or a.pk in remarked else
         Item(section=SECTIONS[3], kind="alert", source=f"alert {a.reference}", title=f"Alert: {a.rule.name}",
              occurred_at=getattr(a, "raised_shown", a.raised_at),  # never the moment of police-only intelligence
-             fields=[("Level", a.get_level_display()), ("Why", a.explanation), ("What was done", a.get_status_display()),
+             fields=[("Level", a.get_level_display()), ("Why", without_links(a, a.explanation)), ("What was done", a.get_status_display()),
                      ("Note", a.status_note)])
         for a in held
     ])
