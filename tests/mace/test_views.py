@@ -408,3 +408,19 @@ def test_a_goal_sent_twice_is_added_once_and_a_refused_send_can_be_sent_again(pa
     sent = {"form": "goal", "text": "Chloe goes to school every day", "once": token}
     assert client.post(url, sent).status_code == client.post(url, sent).status_code == 302
     assert list(PlanGoal.objects.filter(plan=plan).values_list("text", flat=True)) == ["Chloe goes to school every day"]
+
+
+def test_a_plan_refused_closing_while_its_actions_are_open_says_why(panel: Panel) -> None:
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    services.action_create(acting_user=panel.coordinator, plan=plan, description="Visit at home",
+                           owner=panel.practitioner, due_on=timezone.localdate() + dt.timedelta(days=14))
+    client = sign_in(Client(), panel.coordinator)
+    url = reverse("mace:plan", args=[plan.pk])
+    refused = client.post(url, {"form": "close", "outcome": "risk_reduced", "reason": "Chloe is safe at home"})
+    page = refused.content.decode()
+    assert refused.status_code == 200
+    assert "There is a problem" in page and "1 action is still open" in page
+    assert '<details class="govuk-details" open><summary class="govuk-details__summary"><span class="govuk-details__summary-text">Close the plan' in page
+    empty_goal = client.post(url, {"form": "goal", "text": ""}).content.decode()
+    assert "There is a problem" in empty_goal and "Describe the goal" in empty_goal
+    assert AuditEvent.objects.filter(event_type=AuditEventType.PLAN_CLOSED).count() == 0

@@ -372,6 +372,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "history": list(plan.history.select_related("by")), "can_run": can_run,
         "raci_steps": [s for s in matrix if s.code in used or not s.action], "agency_kinds": AgencyKind.choices,
         "can_open_child": has(user, Capability.VIEW_PERSON), "today": timezone.localdate(), **forms_,
+        # The form sent and refused: its problems head the page, as on every page (the forms' own markup
+        # shows a field's error, not a refusal of the whole form such as a plan closing with open actions).
+        "form": next((shown for shown in forms_.values() if shown is not None and shown.errors), None),
     })
 
 
