@@ -93,6 +93,9 @@ def operation_detail(request: HttpRequest, operation_id: int) -> HttpResponse:
     page = selectors.operation_page(user=user, operation=operation)
     return render(request, "justice/operation_detail.html", {
         "page": page, "operation": operation, "subject_form": subject_form, "outcome_form": outcome_form,
+        # The form sent and refused: the error summary says why (a refusal of the whole form, such as a
+        # person already in it in that part, shows nowhere else).
+        "form": next((sent for sent in (subject_form, outcome_form) if sent.errors), None),
     })
 
 
