@@ -566,3 +566,26 @@ def test_work_on_contexts_is_addressed_and_referenced_by_a_random_public_id(  # 
         assert client.get(reverse("contexts:context-detail", args=[case.public_id])).status_code == 200
         assert client.get(f"/networks/contexts/{case.pk}/").status_code == 404
     assert council.get(reverse("contexts:context-detail", args=[police_only.public_id])).status_code == 404
+
+
+def test_a_review_of_the_work_on_a_context_refused_for_its_next_review_date_says_why(  # type: ignore[no-untyped-def]
+    make_user, world: World
+) -> None:
+    from django.utils import timezone
+
+    from safeguarding.contexts.models import ContextReview
+
+    services.links_build()
+    coordinator = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
+    hotel = Entity.objects.get(kind=EntityKind.PLACE, key="S60 1AA")
+    case = services.context_open(acting_user=coordinator, entity=hotel, assessment="Girls taken there",
+                                 plan="Engage", review_due_on=timezone.localdate() + dt.timedelta(days=7))
+    client = sign_in(Client(), coordinator)
+    today = timezone.localdate()
+    refused = client.post(reverse("contexts:context-detail", args=[case.public_id]), {
+        "review": "1", "summary": "Still used at night",
+        "next_review_on_0": today.day, "next_review_on_1": today.month, "next_review_on_2": today.year})
+    page = refused.content.decode()
+    assert refused.status_code == 200
+    assert "There is a problem" in page and "The next review must be due after today" in page
+    assert not ContextReview.objects.filter(case=case).exists()

@@ -337,6 +337,9 @@ def context_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "case": case, "children": selectors.children_of_context(user=user, case=case),
         "reviews": list(case.reviews.select_related("reviewed_by")), "review_form": review_form,
         "close_form": close_form, "today": dt.date.today(),
+        # The form sent and refused: the error summary says why (a refusal of the whole form, such as a
+        # next review not after today, shows nowhere else).
+        "form": next((sent for sent in (review_form, close_form) if sent is not None and sent.errors), None),
     })
 
 
