@@ -478,3 +478,11 @@ def test_partnership_manager_may_choose_a_second_factor_and_is_then_asked_for_it
     _post_sign_in(client, user.username, PASSWORD)
     response = client.get(reverse("frontdoor:figures"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:second-factor"))
+
+
+def test_an_unlock_for_an_address_that_is_no_address_is_refused_not_a_server_error(make_user) -> None:  # type: ignore[no-untyped-def]
+    admin = sign_in(Client(), make_user(role=Role.ADMINISTRATOR))
+    for value in ("ab", "10.0.0.999", "x" * 255):
+        assert admin.post(reverse("accounts:sign-in-unlock"), {"kind": "address", "value": value}).status_code == 403
+    assert not AuditEvent.objects.filter(event_type=AuditEventType.SIGN_IN_UNLOCKED).exists()
+    assert admin.post(reverse("accounts:sign-in-unlock"), {"kind": "address", "value": "2001:db8::1"}).status_code == 302

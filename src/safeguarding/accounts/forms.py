@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 
 from safeguarding.accounts.access import CAPABILITY_LABELS, NOT_FOR_OWN_ROLES, assignable_roles
 from safeguarding.accounts.models import Agency, AgencyKind
@@ -153,6 +155,17 @@ class AccessDecisionForm(forms.Form):
 class UnlockForm(forms.Form):
     kind = forms.ChoiceField(choices=[("username", "username"), ("address", "address")], widget=forms.HiddenInput)
     value = forms.CharField(max_length=255, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # The lockout list sends the address it shows; anything else is no address a lockout could hold
+        # (and PostgreSQL refuses to compare it with one).
+        if data.get("kind") == "address" and data.get("value"):
+            try:
+                validate_ipv46_address(data["value"])
+            except ValidationError:
+                self.add_error("value", "Enter an address like 192.0.2.10")
+        return data
 
 
 # --- administrators' lists: filters (issue 16) -----------------------------------------------------
