@@ -232,3 +232,25 @@ def test_a_support_plan_opened_while_support_records_are_disposed_of_waits_and_i
     assert opening.waited  # for the disposal
     assert not SupportPlan.objects.filter(pk=old.pk).exists()
     assert SupportPlan.objects.filter(pk=opening.answer.pk).exists()
+
+
+def test_a_legal_hold_sent_twice_is_placed_once(agencies) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.dataprotection.models import LegalHold
+    from tests.factories import sign_in
+
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    person = PersonFactory()
+    client = sign_in(Client(), dpo)
+    url = reverse("dataprotection:retention")
+    token = re.search(r'name="once" value="([0-9a-f]+)"', client.get(url).content.decode())
+    sent = {"action": "hold", "reference": person.reference, "reason": "Civil claim against the council",
+            "once": token.group(1) if token else ""}
+    assert client.post(url, sent).status_code == client.post(url, sent).status_code == 302
+    assert LegalHold.objects.filter(person=person).count() == 1
+    assert "The legal hold was already placed: this page was sent twice, and it was done once" in \
+        client.get(url).content.decode()

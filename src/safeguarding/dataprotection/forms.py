@@ -10,6 +10,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.core import normalise
 from safeguarding.core.forms import GovukDateField
 from safeguarding.core.lists import ListFilters
+from safeguarding.core.once import once_field
 from safeguarding.dataprotection.models import LawfulBasis, SarStatus
 
 
@@ -125,6 +126,7 @@ class HoldForm(forms.Form):
     reference = PersonReferenceField()
     reason = forms.CharField(label="The investigation or claim", widget=forms.Textarea, max_length=4000,
                              error_messages={"required": "Say which investigation or claim the hold is for"})
+    once = once_field()
 
 
 # --- the audit trail's filters (issue 16) ------------------------------------------------------------

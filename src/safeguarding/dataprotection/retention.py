@@ -21,7 +21,7 @@ from safeguarding.accounts.access import Capability, require
 from safeguarding.accounts.models import User
 from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
-from safeguarding.core import normalise
+from safeguarding.core import normalise, once
 from safeguarding.core.calendar import keep_latest, local_date
 from safeguarding.core.errors import ServiceError
 from safeguarding.dataprotection.models import Disposal, LegalHold, RecordKind, RetentionRule
@@ -83,11 +83,15 @@ def under_hold(person: Person | int) -> bool:
     return LegalHold.objects.filter(identity.same_person("person", person), released_at__isnull=True).exists()
 
 
-def legal_hold_place(*, acting_user: User, person: Person, reason: str) -> LegalHold:
+def legal_hold_place(*, acting_user: User, person: Person, reason: str, form_token: str | None = None) -> LegalHold:
+    """Keep a person's records from disposal for an investigation or claim. ``form_token``: the form's
+    (``core.once``), so the page sent twice places one hold, not two of which releasing one leaves the
+    other."""
     require(acting_user, Capability.RECORDS_MANAGEMENT)
     if not reason.strip():
         raise ServiceError("Say which investigation or claim the hold is for", field="reason")
     with transaction.atomic():
+        once.spend(form_token, made="The legal hold was already placed")
         # Locked as a disposal locks it: a disposal under way finishes first, or sees this hold.
         hold = LegalHold.objects.create(person=identity.current_locked(person), reason=reason.strip(),
                                         placed_by=acting_user, placed_at=timezone.now())

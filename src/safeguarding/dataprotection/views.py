@@ -18,6 +18,7 @@ from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
 from safeguarding.core.forms import add_service_error, number_or_zero
 from safeguarding.core.normalise import typed_reference
+from safeguarding.core.once import AlreadySent, token_of
 from safeguarding.dataprotection import forms as dp_forms
 from safeguarding.dataprotection import retention, sealing, selectors, services
 from safeguarding.dataprotection.models import BreakGlassAccess
@@ -319,7 +320,11 @@ def retention_page(request: HttpRequest) -> HttpResponse:
             form.add_error("reference", "No person has this hub reference")
         else:
             try:
-                retention.legal_hold_place(acting_user=user, person=person, reason=form.cleaned_data["reason"])
+                retention.legal_hold_place(acting_user=user, person=person, reason=form.cleaned_data["reason"],
+                                           form_token=token_of(form))
+            except AlreadySent as exc:  # a double click: the first send placed it, and the list shows it
+                messages.info(request, str(exc))
+                return redirect("dataprotection:retention")
             except ServiceError as exc:
                 add_service_error(form, exc)
             else:
