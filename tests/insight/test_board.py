@@ -133,6 +133,8 @@ def test_who_reads_the_board_report_and_takes_its_pdf(
     body = page.content.decode()
     assert page.status_code == 200 and "Board report: July to September 2026" in body
     assert "April to June 2026" in body and 'id="front-door-figures"' in body
+    # Alerts are counted by the day the hub raised them; the queue's "Raised" is the record's day: said.
+    assert "By the day the hub raised them" in body
     # Counts only: neither the child nor the adult is named.
     assert "Keeley" not in body and "Marsden" not in body and "Darren" not in body
     # A quarter not yet begun, or an address that names none, shows the last complete quarter.

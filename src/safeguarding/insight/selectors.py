@@ -158,7 +158,8 @@ _LAYOUT: list[tuple[str, str, list[tuple[str, str, str]]]] = [
          "concerns whose decision was due by then (or by now, in a quarter under way) and not made"),
     ]),
     ("early-warning", "Early warning", [
-        ("Alerts raised by the scans", "alerts", ""),
+        ("Alerts raised by the scans", "alerts",
+         "by the day the hub raised them; the alerts queue dates each by the record that tipped it, often earlier"),
         ("Alerts turned into a concern or a referral to the panel", "alerts_acted", ""),
         ("Alerts dismissed, with a reason", "alerts_dismissed", ""),
         ("Children referred to the panel", "referrals", ""),
