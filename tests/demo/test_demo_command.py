@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -49,6 +50,7 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
     assert held.held_at is not None and held.held_at < timezone.now() - dt.timedelta(days=20)  # three weeks ago
     assert PlanAction.objects.filter(plan__child_id__in=referred).count() == 6
     assert Escalation.objects.filter(action__isnull=False).exists()
+    assert_the_panel_story_agrees_with_itself(held, referred)
     assert {"met", "met_late", "overdue"} <= set(StatutoryClock.objects.values_list("status", flat=True))
     # A referred child's conference made a child protection plan: its core group and review are due.
     assert set(StatutoryClock.objects.filter(kind__in=["core_group", "review_child_protection_conference"])
@@ -147,3 +149,33 @@ def test_demo_refuses_a_bad_size_before_it_sets_anything_up(
     with pytest.raises(CommandError, match=f"^{reason}$"):
         call_command("demo", out=tmp_path, quiet=True, **options)
     assert not Agency.objects.exists() and not any(tmp_path.iterdir())
+
+
+def assert_the_panel_story_agrees_with_itself(held: Any, referred: set[int]) -> None:
+    """The meeting is told as if held three weeks ago: what led to it and came of it is dated with it.
+    Before, the referrals and levels were dated today, after the meeting (so building the next agenda
+    put the children discussed back on it as new referrals, and the levels on the day after the
+    meeting counted them not screened); plans' history said they opened today; and actions' due
+    notes named dates three weeks after their due dates."""
+    import re
+
+    from safeguarding.mace.models import AgendaReason, MeetingStatus, PanelMeeting, Plan, PlanAction
+    from safeguarding.mace.services import agenda_build
+    from safeguarding.screening.selectors import levels_on
+
+    mace = User.objects.get(username="mace.coordinator")
+    assert held.held_at is not None
+    assert all(r.referred_at < held.held_at for r in PanelReferral.objects.filter(child_id__in=referred))
+    for plan in Plan.objects.all():
+        opened = plan.history.order_by("at", "pk").first()
+        assert opened is not None and opened.at.date() == plan.opened_at.date() <= held.held_at.date()
+    for action in PlanAction.objects.all():
+        named = re.findall(r"to \w+ (\d{1,2} \w+ \d{4})", action.due_note)
+        assert named in ([], [f"{action.due_on.day} {action.due_on:%B %Y}"]), (action.due_note, action.due_on)
+        assert action.due_on.weekday() < 5
+    day_after = timezone.localtime(held.held_at).date() + dt.timedelta(days=1)
+    assert levels_on(user=User.objects.get(username="scrutineer"), on=day_after).screened == len(referred)
+    following = PanelMeeting.objects.filter(status=MeetingStatus.SCHEDULED).order_by("scheduled_for").first()
+    assert following is not None
+    items = agenda_build(acting_user=mace, meeting=following)
+    assert not [i for i in items if i.reason == AgendaReason.NEW_REFERRAL and i.person.root_id in referred]

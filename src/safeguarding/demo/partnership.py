@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, AgencyKind, Role, User
@@ -404,7 +406,7 @@ def demo_intervene() -> dict[str, int]:
     the services recorded it: the hub itself never backdates anything), so some actions are overdue
     and the scheduled escalation has escalated them."""
     from safeguarding.clocks.services import clocks_refresh
-    from safeguarding.mace.models import AttendanceStatus, PanelDecision, PanelMeeting, Plan, PlanAction
+    from safeguarding.mace.models import AttendanceStatus, PanelDecision, PanelMeeting
     from safeguarding.mace.services import (
         ActionInput,
         agenda_build,
@@ -460,17 +462,7 @@ def demo_intervene() -> dict[str, int]:
         "Next meeting in two weeks."))
     minutes_approve(acting_user=police_chair, meeting=meeting)
     # The story: that meeting was three weeks ago (read again: recording attendance set when it was held).
-    back = dt.timedelta(weeks=3)
-    meeting.refresh_from_db()
-    with transaction.atomic():
-        PanelMeeting.objects.filter(pk=meeting.pk).update(scheduled_for=meeting.scheduled_for - back,
-                                                          held_at=meeting.held_at - back if meeting.held_at else None)
-        for plan in Plan.objects.all():
-            Plan.objects.filter(pk=plan.pk).update(opened_at=plan.opened_at - back,
-                                                   review_due_on=plan.review_due_on - back)
-        for action in PlanAction.objects.all():
-            PlanAction.objects.filter(pk=action.pk).update(created_at=action.created_at - back,
-                                                           due_on=action.due_on - back)
+    _panel_story_moved_back(dt.timedelta(weeks=3))
     meetings_schedule(acting_user=mace, first_at=now + dt.timedelta(days=11),
                       place="Eastwood Town Hall, committee room 2", police_chair=police_chair,
                       council_chair=mace, count=3)
@@ -478,6 +470,54 @@ def demo_intervene() -> dict[str, int]:
     done["escalations"] = len(escalations_run())
     reminders_send()
     return done
+
+
+def _panel_story_moved_back(back: dt.timedelta) -> None:
+    """Everything the panel's story wrote, moved back together, so that its pages agree with each other:
+    the referrals and screenings before the meeting, the meeting, its discussions and minutes, the plans
+    with their history, goals and actions, and the levels in force. An action's due date is worked out
+    again from the day asked for, moved back, as the service would have (a bank holiday three weeks
+    later is not one three weeks earlier), with its note. The audit trail keeps when each was really
+    written: the hub never backdates anything, only this demo's story does."""
+    from safeguarding.mace.models import (
+        Discussion,
+        MinutesVersion,
+        PanelMeeting,
+        Plan,
+        PlanAction,
+        PlanGoal,
+        PlanHistory,
+    )
+    from safeguarding.mace.services import working_due_date
+    from safeguarding.panel.models import PanelReferral
+    from safeguarding.screening.models import RiskLevelChange, ScreeningAssessment
+
+    moved = {
+        PanelReferral: ["referred_at"],
+        ScreeningAssessment: ["started_at", "completed_at", "approval_at"],
+        RiskLevelChange: ["effective_at"],
+        PanelMeeting: ["scheduled_for", "created_at", "agenda_built_at", "held_at", "minutes_at", "approved_at"],
+        Discussion: ["recorded_at"],
+        MinutesVersion: ["written_at", "replaced_at", "withheld_at"],
+        Plan: ["opened_at", "review_due_on"],
+        PlanHistory: ["at"],
+        PlanGoal: ["added_at"],
+        PlanAction: ["created_at"],
+    }
+    with transaction.atomic():
+        for model, fields in moved.items():
+            model.objects.update(**{name: F(name) - back for name in fields})  # type: ignore[attr-defined]
+        for action in PlanAction.objects.all():
+            asked = _asked_for(action.due_on, action.due_note)
+            due, note = working_due_date(asked - back)
+            PlanAction.objects.filter(pk=action.pk).update(due_on=due, due_note=note)
+
+
+def _asked_for(due: dt.date, note: str) -> dt.date:
+    """The day an action was asked to be due on: its due date, unless its note says it was moved from
+    another ("Due date moved from Sunday 13 December 2026 to Monday 14 December 2026: ...")."""
+    found = re.match(r"Due date moved from \w+ (\d{1,2} \w+ \d{4}) to ", note)
+    return dt.datetime.strptime(found.group(1), "%d %B %Y").date() if found else due
 
 
 def demo_strategy_targets() -> int:
