@@ -183,7 +183,7 @@ def test_screening_judgement_downgrade_and_approval(
     expect(
         page.get_by_text(
             f"Screening {second.reference} completed. The lower level needs a second person's approval: "
-            "until then, Medium risk stays in force."
+            "until then, Medium risk is in force."
         )
     ).to_be_visible()
     expect(page.locator("#status")).to_have_text("Completed; lower level awaiting approval")

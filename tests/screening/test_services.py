@@ -285,7 +285,8 @@ def test_a_first_screening_judged_below_a_disclosures_high_level_waits_for_a_sec
 ) -> None:
     """A disclosure makes the computed level high at once (DOMAIN.md). Judging a child never screened
     before at no risk overrides that: it needs its reason and, as the England default says, a second
-    person, and until then no level is in force."""
+    person. Until then, and if it is refused, the tool's level holds: before, no level was in force, and a
+    refusal left the child "not screened" for good."""
     draft = services.screening_answers_save(acting_user=practitioner, child=child.person,
                                             answers=answers_for({"disclosure": "Told her teacher"}))
     assert draft.computed_level == "high"
@@ -296,11 +297,23 @@ def test_a_first_screening_judged_below_a_disclosures_high_level_waits_for_a_sec
                                        judgement_reasoning="She seems fine",
                                        downgrade_reason="The disclosure was about a film she had seen")
     assert done.is_downgrade and done.status == ScreeningStatus.AWAITING_APPROVAL and done.level_before is None
-    assert selectors.level_in_force(child.person) is None
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
     approver = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
     assert list(selectors.approvals_queue(user=approver)) == [done]
     services.downgrade_approve(acting_user=approver, assessment=done, reason="Checked with the school")
     assert selectors.level_in_force(child.person).level_code == "no_current_risk"  # type: ignore[union-attr]
+
+
+def test_a_lower_first_judgement_refused_leaves_the_tools_level_in_force(  # type: ignore[no-untyped-def]
+    make_user, practitioner, child: Child
+) -> None:
+    draft = services.screening_answers_save(acting_user=practitioner, child=child.person,
+                                            answers=answers_for({"disclosure": "Told her teacher"}))
+    done = services.screening_complete(acting_user=practitioner, assessment=draft, judgement_level="at_risk",
+                                       judgement_reasoning="Known to services", downgrade_reason="Family support")
+    approver = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE)
+    services.downgrade_refuse(acting_user=approver, assessment=done, reason="A disclosure: high until the panel")
+    assert selectors.level_in_force(child.person).level_code == "high"  # type: ignore[union-attr]
 
 
 def test_a_judgement_below_the_computed_level_but_not_below_the_level_in_force_needs_its_reason(  # type: ignore[no-untyped-def]

@@ -307,12 +307,12 @@ def test_a_first_screening_below_the_computed_level_asks_for_approval_on_its_pag
     done = client.post(reverse("screening:judgement", args=[draft.pk]),
                        {"judgement_level": "no_current_risk", "judgement_reasoning": "Seems fine",
                         "downgrade_reason": "The disclosure was about a film"}, follow=True).content.decode()
-    assert "until then, no level stays in force" in html.unescape(done)
+    assert "until then, High risk is in force" in html.unescape(done)  # the tool's level: not "no level"
     approver = _client(make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
     queue = html.unescape(approver.get(reverse("screening:approvals")).content.decode())
     assert draft.reference in queue and "Not screened (computed High risk)" in queue
     ask = html.unescape(approver.get(reverse("screening:detail", args=[draft.pk])).content.decode())
-    assert ("lower than the level the answers computed, High risk. Until you approve it, no level is in force."
+    assert ("lower than the level the answers computed, High risk. Until you approve it, High risk is in force."
             in " ".join(ask.split()))
 
 

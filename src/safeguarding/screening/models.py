@@ -126,6 +126,16 @@ class ScreeningAssessment(models.Model):
     def judgement_level_name(self) -> str:
         return self.level_name(self.judgement_level) if self.judgement_level else ""
 
+    @property
+    def level_held_name(self) -> str:
+        """While the lower level of this screening waits for a second person, the level in force: the
+        tool's, where this screening put it in force (above the level before), else the level before
+        ("no level" for a child not screened before)."""
+        first = self.level_changes.order_by("pk").first()
+        if first is not None:
+            return first.level_name
+        return self.level_before.level_name if self.level_before else "no level"
+
 
 class ScreeningAnswer(models.Model):
     """One indicator answered, with its evidence and the agencies' events that support it."""

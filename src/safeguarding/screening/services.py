@@ -527,6 +527,10 @@ def _lock_child(child_id: int) -> None:
     list(Person.objects.select_for_update().filter(pk=child_id).values_list("pk", flat=True))
 
 
+TOOL_LEVEL_HOLDS = ("The level the screening worked out, in force until a second person agrees to the lower level of "
+                    "the practitioner's judgement")
+
+
 def screening_complete(
     *,
     acting_user: User,
@@ -540,8 +544,8 @@ def screening_complete(
     force (it may differ from the computed level; the reasoning says why).
 
     A level lower than the child's level in force, or than the level the answers computed, needs a
-    written reason, and, where the tool says so, waits for a second person's approval: until then
-    the old level stays in force (no level, for a child not screened before)."""
+    written reason, and, where the tool says so, waits for a second person's approval: until then,
+    and if it is refused, the higher of the old level and the level the answers computed is in force."""
     if not has(acting_user, Capability.SCREEN):
         raise ServiceError("You cannot screen children")
     tool = assessment.tool_version.tool
@@ -597,6 +601,14 @@ def screening_complete(
         if is_downgrade and downgrade_needs_approval(locked.tool_version):
             locked.status = ScreeningStatus.AWAITING_APPROVAL
             locked.approval = ApprovalStatus.AWAITING
+            if below_computed and computed is not None and (
+                before is None or (tool.rank(computed.code) or 0) > _rank_of(tool, before)
+            ):
+                # Lower than the tool's level, not yet agreed: the tool's level holds meanwhile (and if
+                # refused), where it is above the level before. A child screened for the first time is
+                # not left "not screened" while a second person decides.
+                _level_change(locked, changed_by=acting_user, at=now, reason=TOOL_LEVEL_HOLDS,
+                              level_code=computed.code)
         else:
             locked.status = ScreeningStatus.COMPLETED
             locked.approval = ApprovalStatus.NOT_NEEDED
@@ -637,10 +649,12 @@ def screening_complete(
 
 
 def _level_change(
-    assessment: ScreeningAssessment, *, changed_by: User, at: Any, reason: str, approved_by: User | None = None
+    assessment: ScreeningAssessment, *, changed_by: User, at: Any, reason: str, approved_by: User | None = None,
+    level_code: str = "",
 ) -> RiskLevelChange:
+    """Put a level in force: the judgement's, or ``level_code``."""
     tool = assessment.tool_version.tool
-    level = tool.level(assessment.judgement_level)
+    level = tool.level(level_code or assessment.judgement_level)
     assert level is not None
     return RiskLevelChange.objects.create(
         child_id=assessment.child_id,
@@ -690,7 +704,8 @@ def downgrade_approve(
             .exclude(pk=locked.pk)
             .exists()
         )
-        if later or (current.pk if current else None) != locked.level_before_id:
+        held_meanwhile = current is not None and current.assessment_id == locked.pk  # the tool's level
+        if later or (not held_meanwhile and (current.pk if current else None) != locked.level_before_id):
             raise ServiceError(
                 "The child has been screened again since, so this lower level can no longer be approved. Refuse it, "
                 "giving that reason."
@@ -730,7 +745,8 @@ def downgrade_approve(
 def downgrade_refuse(
     *, acting_user: User, assessment: ScreeningAssessment, reason: str
 ) -> ScreeningAssessment:
-    """Refuse a lower level: the child's level in force does not change."""
+    """Refuse a lower level: the child's level in force does not change (the higher of the level before
+    and the tool's, ``screening_complete``)."""
     if not reason.strip():
         raise ServiceError("Give the reason for refusing")
     with transaction.atomic():

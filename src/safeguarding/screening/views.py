@@ -203,7 +203,7 @@ def screening_judgement(request: HttpRequest, assessment_id: int) -> HttpRespons
                 messages.info(
                     request,
                     f"Screening {done.reference} completed. The lower level needs a second person's approval: "
-                    f"until then, {current_name or 'no level'} stays in force.",
+                    f"until then, {done.level_held_name} is in force.",
                 )
             else:
                 messages.success(request, f"Screening {done.reference} completed")
