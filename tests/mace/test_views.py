@@ -424,3 +424,33 @@ def test_a_plan_refused_closing_while_its_actions_are_open_says_why(panel: Panel
     empty_goal = client.post(url, {"form": "goal", "text": ""}).content.decode()
     assert "There is a problem" in empty_goal and "Describe the goal" in empty_goal
     assert AuditEvent.objects.filter(event_type=AuditEventType.PLAN_CLOSED).count() == 0
+
+
+# --- what the work lists keep -------------------------------------------------------------------
+
+
+def test_clocks_long_overdue_stay_on_my_work_and_the_agencys_work_until_met(panel: Panel) -> None:
+    """A return home interview clock 60 days overdue is still a duty not met: it stays on the lead
+    practitioner's work and on their agency manager's, counted as listed, until it is met."""
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+
+    services.allocate(acting_user=panel.coordinator, worker=panel.practitioner, child=panel.child)
+    now = timezone.now()
+    made = {}
+    for key, days in (("long", 60), ("recent", 1)):
+        made[key] = StatutoryClock.objects.create(
+            child=panel.child, kind=ClockKind.RETURN_HOME_INTERVIEW, start_key=f"test:{key}",
+            started_at=now - dt.timedelta(days=days + 3), due_at=now - dt.timedelta(days=days),
+            status=ClockStatus.OVERDUE, status_at=now, agency=panel.practitioner.agency)
+    StatutoryClock.objects.create(child=panel.child, kind=ClockKind.RETURN_HOME_INTERVIEW, start_key="test:met",
+                                  started_at=now - dt.timedelta(days=90), due_at=now - dt.timedelta(days=87),
+                                  met_at=now - dt.timedelta(days=88), status=ClockStatus.MET, status_at=now,
+                                  agency=panel.practitioner.agency)
+    for reader, url in ((panel.practitioner, "mace:my-work"), (panel.council_manager, "mace:agency-work")):
+        response = sign_in(Client(), reader).get(reverse(url))
+        page = response.content.decode()
+        listed = page.split('id="work-clocks"', 1)[1].split("</table>", 1)[0]
+        for clock in made.values():
+            assert reverse("clocks:clock", args=[clock.pk]) in listed, (url, clock.start_key)
+        assert listed.count("Overdue</strong>") == 2
+        assert 'id="count-clocks">2<' in page

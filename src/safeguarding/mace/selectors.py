@@ -523,9 +523,10 @@ def _actions(filter_: Q, user: User, query: Mapping[str, Any]) -> tuple[Listing[
 
 
 def _clocks(filter_: Q, user: User, query: Mapping[str, Any]) -> Listing[StatutoryClock]:
-    chase_from = timezone.now() - dt.timedelta(days=settings.CLOCK_CHASE_DAYS)
-    base = StatutoryClock.objects.filter(filter_, not_hidden(user, "child"), clocks_visible_to(user), met_at__isnull=True,
-                                         due_at__gte=chase_from)
+    """Every clock not yet met, however long overdue: a duty stays on the work list until it is met
+    (or a reason is recorded that none was held), never dropped for age. ``CLOCK_CHASE_DAYS`` bounds
+    only the escalations sent about them."""
+    base = StatutoryClock.objects.filter(filter_, not_hidden(user, "child"), clocks_visible_to(user), met_at__isnull=True)
     return listing(base.select_related("child", "agency").order_by("due_at", "pk"), query=query,
                    noun=("clock", "clocks"), prefix="clocks")
 
@@ -601,7 +602,7 @@ def _escalations_seen_by(user: User) -> Q:
 
 def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
     """An agency safeguarding manager's view of their agency's work: every open action it owns,
-    every clock it must meet that is being chased, and what has been escalated to it."""
+    every clock it must meet and has not met (overdue ones first), and what has been escalated to it."""
     if not has(user, Capability.MANAGE_AGENCY_WORK) or user.agency_id is None:
         raise PermissionDenied
     query = query or {}
