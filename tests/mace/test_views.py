@@ -454,3 +454,30 @@ def test_clocks_long_overdue_stay_on_my_work_and_the_agencys_work_until_met(pane
             assert reverse("clocks:clock", args=[clock.pk]) in listed, (url, clock.start_key)
         assert listed.count("Overdue</strong>") == 2
         assert 'id="count-clocks">2<' in page
+
+
+def test_decisions_awaiting_you_are_listed_each_with_a_link_to_where_it_is_made(panel: Panel) -> None:
+    """A co-chair with minutes another drafted, and a lower level another practitioner judged, sees
+    both under "Decisions awaiting you", each linking to the page where it is decided; the count is
+    the rows listed."""
+    from tests.screening.conftest import screen
+
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    services.attendance_record(acting_user=panel.coordinator, meeting=panel.meeting,
+                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Plan agreed for Chloe.")
+    screen(panel.practitioner, panel.child, "high", yes={"disclosure": "Told her teacher"})
+    lower = screen(panel.practitioner, panel.child, "at_risk", reason="Settled in placement")
+
+    page = sign_in(Client(), panel.council_chair).get(reverse("mace:my-work")).content.decode()
+    assert 'id="count-approvals">2<' in page
+    listed = page.split('id="work-decisions"', 1)[1].split("</ul>", 1)[0]
+    assert f'href="{reverse("mace:meeting", args=[panel.meeting.pk])}#approve">{panel.meeting.reference}<' in listed
+    assert f'href="{reverse("screening:detail", args=[lower.pk])}">{lower.reference}<' in listed
+    assert "Chloe Barker" in listed and listed.count("<li>") == 2
+
+    # The one who drafted the minutes has no minutes awaiting them; the practitioner approves no level.
+    drafter = sign_in(Client(), panel.coordinator).get(reverse("mace:my-work")).content.decode()
+    assert 'id="count-approvals">1<' in drafter and panel.meeting.reference not in drafter.split(
+        'id="work-decisions"', 1)[1].split("</ul>", 1)[0]
+    assert 'id="count-approvals">0<' in sign_in(Client(), panel.practitioner).get(reverse("mace:my-work")).content.decode()

@@ -57,7 +57,7 @@ from safeguarding.mace.models import (
 from safeguarding.people import identity
 from safeguarding.people.models import Person
 from safeguarding.people.selectors import person_named
-from safeguarding.screening.models import RiskLevelChange
+from safeguarding.screening.models import RiskLevelChange, ScreeningAssessment, ScreeningStatus
 from safeguarding.screening.selectors import tool_current
 
 
@@ -469,6 +469,26 @@ LIST_LIMIT = 100  # short lists on a work page (escalations, reviews due); actio
 
 
 @dataclass
+class Decisions:
+    """Decisions awaiting the user, each to be listed with a way to where it is made: minutes they
+    co-chaired that another drafted (approved on the meeting's page), and lower risk levels another
+    practitioner judged (approved on the screening's page). Only the first ``LIST_LIMIT`` lower levels
+    are listed, the rest on the approvals page (``levels_total`` counts them all)."""
+
+    minutes: list[PanelMeeting] = field(default_factory=list)
+    levels: list[ScreeningAssessment] = field(default_factory=list)
+    levels_total: int = 0
+
+    @property
+    def more_levels(self) -> bool:
+        return self.levels_total > len(self.levels)
+
+    @property
+    def total(self) -> int:
+        return len(self.minutes) + self.levels_total
+
+
+@dataclass
 class WorkList:
     """A user's (or an agency's) work: what is theirs to do, overdue first. Actions, clocks and what
     is allocated are each paged (``actions-page=2``), with their true totals."""
@@ -480,7 +500,7 @@ class WorkList:
     meetings: list[PanelMeeting]
     allocations: Listing[Allocation]
     escalations: list[Escalation]
-    approvals: int
+    decisions: Decisions
     reviews_due: list[Plan] = field(default_factory=list)
 
     @property
@@ -494,7 +514,7 @@ class WorkList:
     @property
     def persons(self) -> list[int]:
         ids = [a.plan.child_id for a in self.actions.items] + [c.child_id for c in self.clocks.items]
-        ids += [p.child_id for p in self.reviews_due]
+        ids += [p.child_id for p in self.reviews_due] + [s.child_id for s in self.decisions.levels]
         for allocation in self.allocations.items:
             ids.append(allocation.child_id or (allocation.concern.child_id if allocation.concern else
                                                allocation.alert.person_id if allocation.alert else None) or 0)
@@ -567,27 +587,29 @@ def my_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkList:
     clocks = _clocks(Q(child__root_id__in=allocated_children), user, query)
     meetings = _meetings_for(user)
     reviews: list[Plan] = []
-    approvals = 0
+    levels: list[ScreeningAssessment] = []
+    levels_total = 0
     if has(user, Capability.RUN_PANEL):
         reviews = list(Plan.objects.filter(not_hidden(user, "child"), status=PlanStatus.OPEN,
                                            review_due_on__lte=timezone.localdate() + dt.timedelta(days=14))
                        .select_related("child").order_by("review_due_on")[:LIST_LIMIT])
-        from safeguarding.screening.models import ScreeningAssessment, ScreeningStatus
-
-        # As the approvals page counts them: not a child sealed from the user.
-        approvals = ScreeningAssessment.objects.filter(not_hidden(user, "child"),
-                                                       status=ScreeningStatus.AWAITING_APPROVAL).exclude(
-            Q(started_by=user) | Q(completed_by=user)).count()
-        approvals += PanelMeeting.objects.filter(status=MeetingStatus.MINUTES_DRAFTED).filter(
-            Q(police_chair=user) | Q(council_chair=user)).exclude(minutes_by=user).count()
-    elif user.pk:
-        approvals = PanelMeeting.objects.filter(status=MeetingStatus.MINUTES_DRAFTED).filter(
-            Q(police_chair=user) | Q(council_chair=user)).exclude(minutes_by=user).count()
+        # As the approvals page lists them: not a child sealed from the user, nor their own screening.
+        awaiting = ScreeningAssessment.objects.filter(not_hidden(user, "child"),
+                                                      status=ScreeningStatus.AWAITING_APPROVAL).exclude(
+            Q(started_by=user) | Q(completed_by=user))
+        levels = list(awaiting.select_related("child", "completed_by", "level_before", "tool_version")
+                      .order_by("completed_at", "pk")[:LIST_LIMIT + 1])
+        levels_total = len(levels) if len(levels) <= LIST_LIMIT else awaiting.count()
+    minutes = list(PanelMeeting.objects.filter(status=MeetingStatus.MINUTES_DRAFTED)
+                   .filter(Q(police_chair=user) | Q(council_chair=user)).exclude(minutes_by=user)
+                   .select_related("minutes_by").order_by("scheduled_for", "pk")) if user.pk else []
     escalations = list(
         Escalation.objects.filter(_escalations_seen_by(user), action__owner=user).select_related("action__plan", "clock")
         .order_by("-escalated_at")[:50]
     )
-    return WorkList("My work", actions, overdue, clocks, meetings, allocations, escalations, approvals, reviews)
+    return WorkList("My work", actions, overdue, clocks, meetings, allocations, escalations,
+                    Decisions(minutes=minutes, levels=levels[:LIST_LIMIT], levels_total=levels_total),
+                    reviews)
 
 
 def _escalations_seen_by(user: User) -> Q:
@@ -618,7 +640,7 @@ def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkLi
     )
     allocations = _allocations(Q(worker__agency_id=user.agency_id), query, user=user)
     return WorkList(f"{user.agency.name if user.agency else 'Agency'}: our work", actions, overdue, clocks,
-                    _meetings_for(user), allocations, escalations, 0)
+                    _meetings_for(user), allocations, escalations, Decisions())
 
 
 def _meetings_for(user: User) -> list[PanelMeeting]:
