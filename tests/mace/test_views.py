@@ -481,3 +481,23 @@ def test_decisions_awaiting_you_are_listed_each_with_a_link_to_where_it_is_made(
     assert 'id="count-approvals">1<' in drafter and panel.meeting.reference not in drafter.split(
         'id="work-decisions"', 1)[1].split("</ul>", 1)[0]
     assert 'id="count-approvals">0<' in sign_in(Client(), panel.practitioner).get(reverse("mace:my-work")).content.decode()
+
+
+def test_a_plans_actions_are_listed_open_first_the_overdue_at_the_top(panel: Panel) -> None:
+    """The plan's actions table says "open first": a completed action due earliest comes after the
+    open ones, and an overdue open action comes before one not yet due."""
+    from safeguarding.mace.models import PlanAction
+
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    today = timezone.localdate()
+    done, _later, overdue = (
+        services.action_create(acting_user=panel.coordinator, plan=plan, description=text, owner=panel.officer,
+                               due_on=today + dt.timedelta(days=14))
+        for text in ("Done-visit", "Later-visit", "Overdue-visit"))
+    PlanAction.objects.filter(pk=done.pk).update(due_on=today - dt.timedelta(days=30))
+    PlanAction.objects.filter(pk=overdue.pk).update(due_on=today - dt.timedelta(days=3))
+    services.action_complete(acting_user=panel.officer, action=PlanAction.objects.get(pk=done.pk), outcome="Seen")
+    page = sign_in(Client(), panel.coordinator).get(reverse("mace:plan", args=[plan.pk])).content.decode()
+    table = page.split('id="plan-actions"', 1)[1].split("</table>", 1)[0]
+    order = sorted(("Done-visit", "Later-visit", "Overdue-visit"), key=table.index)
+    assert order == ["Overdue-visit", "Later-visit", "Done-visit"]

@@ -442,10 +442,13 @@ def plan_for_user_or_404(user: User, plan_id: int) -> Plan:
 
 
 def plan_actions(*, plan: Plan) -> list[PlanAction]:
+    """The plan's actions, open ones first (the overdue among them first, by due day), then those
+    completed. Ordered by meaning, not by the status's stored text ("completed" sorts before "open")."""
+    open_first = Case(When(status=ActionStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
     return list(
         plan.actions.select_related("owner", "owner_agency", "goal", "completed_by")
         .prefetch_related("escalations")
-        .order_by("status", "due_on", "pk")
+        .order_by(open_first, "due_on", "pk")
     )
 
 
