@@ -501,3 +501,20 @@ def test_a_plans_actions_are_listed_open_first_the_overdue_at_the_top(panel: Pan
     table = page.split('id="plan-actions"', 1)[1].split("</table>", 1)[0]
     order = sorted(("Done-visit", "Later-visit", "Overdue-visit"), key=table.index)
     assert order == ["Overdue-visit", "Later-visit", "Done-visit"]
+
+
+def test_a_meeting_already_held_is_not_listed_as_coming_up(panel: Panel) -> None:
+    """A meeting held this morning and its minutes locked is not among "Panel meetings coming up";
+    the next meeting, still to be held, is."""
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    services.attendance_record(acting_user=panel.coordinator, meeting=panel.meeting,
+                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    services.minutes_draft(acting_user=panel.coordinator, meeting=panel.meeting, text="Plan agreed for Chloe.")
+    services.minutes_approve(acting_user=panel.council_chair, meeting=panel.meeting)
+    type(panel.meeting).objects.filter(pk=panel.meeting.pk).update(scheduled_for=timezone.now() - dt.timedelta(hours=3))
+    [later] = services.meetings_schedule(acting_user=panel.coordinator, first_at=timezone.now() + dt.timedelta(days=14),
+                                         place="Room 3", police_chair=panel.police_chair,
+                                         council_chair=panel.council_chair)
+    page = sign_in(Client(), panel.practitioner).get(reverse("mace:my-work")).content.decode()
+    coming = page.split("Panel meetings coming up", 1)[1]
+    assert later.reference in coming and panel.meeting.reference not in coming

@@ -647,11 +647,13 @@ def agency_work(*, user: User, query: Mapping[str, Any] | None = None) -> WorkLi
 
 
 def _meetings_for(user: User) -> list[PanelMeeting]:
+    """The panel's next meetings: still to be held (one due earlier today and not yet opened is still
+    coming up; one held, its minutes drafted or locked, or cancelled, is not)."""
     if not has(user, Capability.VIEW_MEETINGS):
         return []
     return list(
-        PanelMeeting.objects.filter(scheduled_for__gte=timezone.now() - dt.timedelta(hours=12))
-        .exclude(status=MeetingStatus.CANCELLED)
+        PanelMeeting.objects.filter(scheduled_for__gte=timezone.now() - dt.timedelta(hours=12),
+                                    status=MeetingStatus.SCHEDULED)
         .select_related("police_chair", "council_chair").order_by("scheduled_for")[:5]
     )
 
