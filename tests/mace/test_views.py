@@ -518,3 +518,19 @@ def test_a_meeting_already_held_is_not_listed_as_coming_up(panel: Panel) -> None
     page = sign_in(Client(), panel.practitioner).get(reverse("mace:my-work")).content.decode()
     coming = page.split("Panel meetings coming up", 1)[1]
     assert later.reference in coming and panel.meeting.reference not in coming
+
+
+def test_the_discussion_page_names_each_kind_of_action_in_words(panel: Panel, agencies) -> None:  # type: ignore[no-untyped-def]
+    """The roles and responsibilities' suggestions on the discussion page name each kind of action as
+    the partnership's matrix does ("Return home interview after a missing episode"), not its code run
+    together ("Returnhomeinterview")."""
+    from safeguarding.accounts.models import AgencyKind
+
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    item = panel.meeting.items.get()
+    page = sign_in(Client(), panel.coordinator).get(
+        reverse("mace:discuss", args=[panel.meeting.pk, item.pk])).content.decode()
+    suggested = page.split("suggest who leads each kind:", 1)[1].split("</ul>", 1)[0]
+    voluntary = agencies[AgencyKind.VOLUNTARY].name
+    assert f"<li>Return home interview after a missing episode: {voluntary}</li>" in suggested
+    assert "Returnhomeinterview" not in suggested and "Safetyplan" not in suggested

@@ -215,7 +215,8 @@ def discuss(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse
     plan = selectors.plan_for_person(user=user, person=person)
     return render(request, "mace/discuss.html", {
         "meeting": meeting, "item": item, "person": person, "form": form, "plan": plan,
-        "suggestions": {code: getattr(services.suggested_agency(code), "name", "") for code, _ in steps},
+        # each kind of action by its name in the partnership's roles and responsibilities, with the agency they suggest
+        "suggestions": [(name, getattr(services.suggested_agency(code), "name", "")) for code, name in steps],
     })
 
 
