@@ -4,6 +4,7 @@ whatever their length; police-only intelligence never reaches a non-police reade
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from django.test import Client
@@ -534,3 +535,34 @@ def test_the_discussion_page_names_each_kind_of_action_in_words(panel: Panel, ag
     voluntary = agencies[AgencyKind.VOLUNTARY].name
     assert f"<li>Return home interview after a missing episode: {voluntary}</li>" in suggested
     assert "Returnhomeinterview" not in suggested and "Safetyplan" not in suggested
+
+
+def test_the_action_forms_say_who_may_own_an_action_and_name_the_agencies_with_no_one_who_may(  # type: ignore[no-untyped-def]
+    panel: Panel, agencies, make_user
+) -> None:
+    """Health has only a referrer: the plan's action form and the discussion page say an owner is
+    someone whose role sees plans and name Health as an agency with no one such; once Health has a
+    safeguarding manager, they are offered as an owner and Health is no longer named."""
+    from safeguarding.accounts.models import AgencyKind, Role
+
+    health = agencies[AgencyKind.HEALTH].name
+    make_user(role=Role.REFERRER, agency_kind=AgencyKind.HEALTH, first_name="Nina", last_name="Nurse")
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    services.agenda_build(acting_user=panel.coordinator, meeting=panel.meeting)
+    item = panel.meeting.items.get()
+    client = sign_in(Client(), panel.coordinator)
+
+    def pages() -> tuple[str, str]:
+        plan_page = html.unescape(client.get(reverse("mace:plan", args=[plan.pk])).content.decode())
+        discuss = html.unescape(client.get(reverse("mace:discuss", args=[panel.meeting.pk, item.pk])).content.decode())
+        return plan_page, discuss.split('id="owners-note">', 1)[1].split("</p>", 1)[0]
+
+    plan_page, note = pages()
+    for shown in (plan_page, note):
+        assert "owned by a named person whose role lets them see children's plans" in shown
+        assert health in shown.split("No one in ", 1)[1].split(" has such a role", 1)[0]
+    assert "Nina Nurse" not in plan_page
+
+    make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.HEALTH, first_name="Hana", last_name="Lead")
+    plan_page, note = pages()
+    assert "Hana Lead" in plan_page and health not in note

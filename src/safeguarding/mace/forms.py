@@ -26,8 +26,24 @@ class UserChoice(forms.ModelChoiceField):
 
 
 def owners() -> list[User]:
+    """Who may own an action: an active user whose role lets them see the child's plan (an owner must
+    read what they are to do; who may see plans is not widened for it)."""
     return [u for u in User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
             .order_by("agency__name", "last_name", "first_name") if has(u, Capability.VIEW_PLANS)]
+
+
+def owners_note(people: Sequence[User]) -> str:
+    """What the form says under its list of owners: who is on it, and which of the partnership's agencies
+    have no one on it, so that the coordinator knows whom to ask rather than wonder why the agency the
+    roles and responsibilities suggest cannot be chosen."""
+    note = "An action is owned by a named person whose role lets them see children's plans."
+    held = {u.agency_id for u in people}
+    missing = [a.name for a in Agency.objects.filter(is_active=True).exclude(pk__in=held).order_by("name")]
+    if missing:
+        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        note += (f" No one in {names} has such a role yet: ask an administrator to give someone there one (an agency "
+                 "safeguarding manager, say) for the agency to own actions.")
+    return note
 
 
 class ScheduleForm(forms.Form):
@@ -99,6 +115,7 @@ class DiscussionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["confirmed_level"].choices = [("", "Not confirmed at this meeting"), *levels]  # type: ignore[attr-defined]
         people = owners()
+        self.owners_note = owners_note(people)  # shown once, above the action rows
         for n in range(1, ACTION_ROWS + 1):
             self.fields[f"action_{n}"] = forms.CharField(label=f"Action {n}", required=False, max_length=4000)
             self.fields[f"step_{n}"] = forms.ChoiceField(label=f"Kind of action {n}", required=False,
@@ -193,8 +210,10 @@ class ActionForm(forms.Form):
     def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["step"].choices = [("", "Choose a kind"), *steps]  # type: ignore[attr-defined]
+        people = owners()
         self.fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            pk__in=[u.pk for u in owners()]).select_related("agency").order_by("agency__name", "last_name")
+            pk__in=[u.pk for u in people]).select_related("agency").order_by("agency__name", "last_name")
+        self.fields["owner"].help_text = f"The named person who will do it. {owners_note(people)}"
 
 
 class NoteForm(forms.Form):
