@@ -48,7 +48,10 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
 
     [held] = PanelMeeting.objects.filter(status=MeetingStatus.LOCKED)
     assert held.held_at is not None and held.held_at < timezone.now() - dt.timedelta(days=20)  # three weeks ago
-    assert PlanAction.objects.filter(plan__child_id__in=referred).count() == 6
+    assert PlanAction.objects.filter(plan__child_id__in=referred).count() == 10
+    # Owned across the partnership: health and the schools own actions through their safeguarding leads.
+    assert set(PlanAction.objects.filter(plan__child_id__in=referred).values_list("owner_agency__code", flat=True)) == {
+        "eastshire-police", "eastwood-council", "eastwood-youth-project", "eastwood-health", "eastwood-schools"}
     assert Escalation.objects.filter(action__isnull=False).exists()
     assert_the_panel_story_agrees_with_itself(held, referred)
     assert {"met", "met_late", "overdue"} <= set(StatutoryClock.objects.values_list("status", flat=True))

@@ -97,6 +97,12 @@ DEMO_USERS: list[DemoUser] = [
              "Detective inspector, safeguarding (agency safeguarding manager)"),
     DemoUser("council.manager", "Ruth", "Blake", "eastwood-council", Role.AGENCY_MANAGER,
              "Service manager, exploitation team (agency safeguarding manager)"),
+    # Health's and the schools' safeguarding leads see plans, so those agencies can own the panel's
+    # actions (their referrers cannot: who sees plans is not widened for it).
+    DemoUser("health.safeguarding", "Grace", "Okafor", "eastwood-health", Role.AGENCY_MANAGER,
+             "Named nurse for safeguarding children (agency safeguarding manager)"),
+    DemoUser("schools.safeguarding", "Daniel", "Moore", "eastwood-schools", Role.AGENCY_MANAGER,
+             "Education safeguarding lead (agency safeguarding manager)"),
 ]
 
 
@@ -432,7 +438,8 @@ def demo_intervene() -> dict[str, int]:
     agenda_build(acting_user=mace, meeting=meeting)
     attendance_record(acting_user=mace, meeting=meeting, entries={
         a.pk: (AttendanceStatus.ATTENDED if a.kind != AgencyKind.LICENSING else AttendanceStatus.APOLOGIES,
-               {"eastwood-council": "Helen Ward, Amir Hussain", "eastshire-police": "Claire Booth"}.get(a.code, ""))
+               {"eastwood-council": "Helen Ward, Amir Hussain", "eastshire-police": "Claire Booth",
+                "eastwood-health": "Grace Okafor", "eastwood-schools": "Daniel Moore"}.get(a.code, ""))
         for a in Agency.objects.all()
     })
     today = timezone.localdate()
@@ -442,7 +449,11 @@ def demo_intervene() -> dict[str, int]:
                   (users["lead.practitioner"], "direct_work", "Weekly direct work with the child; safety plan "
                    "agreed with the child and carer"),
                   (users["support.worker"], "return_home_interview", "Independent return home interviews after "
-                   "each missing episode, within 72 hours")]
+                   "each missing episode, within 72 hours"),
+                  (users["schools.safeguarding"], "education", "A trusted adult at school; attendance checked "
+                   "daily and absences told to the lead practitioner the same day"),
+                  (users["health.safeguarding"], "health", "Sexual health and emotional wellbeing appointment "
+                   "offered, with a flag on the child's health records while the plan is open")]
         discussion_record(
             acting_user=mace, item=item,
             summary="Agencies shared what they hold: repeat missing episodes, sightings with older adults, "
