@@ -202,6 +202,15 @@ def test_a_new_agency_its_columns_cannot_take_is_refused(code: str, name: str, r
 
 
 @pytest.mark.django_db
+def test_an_agencys_code_is_lower_case_and_one_differing_only_by_case_is_the_same() -> None:
+    made = services.agency_create(acting_user=None, code="East-Council", name="Council", kind=AgencyKind.COUNCIL)
+    assert made.code == "east-council"
+    with pytest.raises(ServiceError, match="already exists"):  # before: a second agency, "EAST-COUNCIL"
+        services.agency_create(acting_user=None, code="EAST-COUNCIL", name="Council", kind=AgencyKind.COUNCIL)
+    assert Agency.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_resetting_a_second_factor_waits_for_a_second_administrator(make_user) -> None:  # type: ignore[no-untyped-def]
     first, second = make_user(role=R.ADMINISTRATOR), make_user(role=R.ADMINISTRATOR)
     subject = make_user(role=R.INTELLIGENCE_OFFICER)

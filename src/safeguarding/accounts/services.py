@@ -104,7 +104,9 @@ def _fields_checked(model: type[models.Model], values: dict[str, tuple[str, obje
 
 def agency_check(*, code: str, name: str, kind: str) -> None:
     """What ``agency_create`` refuses, checked before anything is written (the command line asks it
-    first, so that nothing is made before a later check fails)."""
+    first, so that nothing is made before a later check fails). Codes are lower case: one differing only
+    by case is the same code."""
+    code = code.lower()
     _fields_checked(Agency, {"code": ("The agency's code", code), "name": ("The agency's name", name),
                              "kind": ("The kind of agency", kind)})
     if Agency.objects.filter(code=code).exists():
@@ -114,6 +116,7 @@ def agency_check(*, code: str, name: str, kind: str) -> None:
 def agency_create(
     *, acting_user: User | None, code: str, name: str, kind: str
 ) -> Agency:
+    code = code.lower()
     agency_check(code=code, name=name, kind=kind)
     with transaction.atomic():
         if Agency.objects.filter(code=code).exists():
