@@ -47,21 +47,28 @@ class Linked:
     kind: str  # the restricted event's type, as the explanation would name it
 
 
+def _amy_at_risk_seen_with_darren(police: Any, sightings: tuple[str, ...] = ("03-01",)) -> tuple[Any, Any]:
+    """Darren, an adult, and Amy, at risk (three missing episodes), seen with him in ordinary police
+    records (one sighting a day given): (Darren's record, Amy)."""
+    adult = SourceRecordFactory(source_system=police, record_id="ADULT-1",
+                                person=PersonFactory(given_name="Darren", role=PersonRole.ADULT,
+                                                     date_of_birth="1980-01-01"))
+    amy_person = PersonFactory(given_name="Amy", date_of_birth="2011-05-05")
+    amy = SourceRecordFactory(source_system=police, record_id="AMY-1", person=amy_person)
+    for day in ("02-01", "02-10", "02-20"):
+        EventFactory(source_record=amy, event_type=EventType.MISSING_EPISODE, occurred_at=at(day))
+    for day in sightings:
+        EventFactory(source_record=amy, event_type=EventType.FOUND_WITH_ADULT, occurred_at=at(day),
+                     other_record_ids="ADULT-1")
+    return adult, amy_person
+
+
 @pytest.fixture
 def linked(agencies: dict[str, Any], request: pytest.FixtureRequest) -> Linked:
     kind = getattr(request, "param", EventType.INTELLIGENCE)  # the police's restricted record of Chloe
     police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
     council = SourceSystemFactory(code="council-care", agency=agencies[AgencyKind.COUNCIL])
-    adult = SourceRecordFactory(source_system=police, record_id="ADULT-1",
-                                person=PersonFactory(given_name="Darren", role=PersonRole.ADULT,
-                                                     date_of_birth="1980-01-01"))
-    # Amy: at risk (three missing episodes), seen with the adult in ordinary police records.
-    amy_person = PersonFactory(given_name="Amy", date_of_birth="2011-05-05")
-    amy = SourceRecordFactory(source_system=police, record_id="AMY-1", person=amy_person)
-    for day in ("02-01", "02-10", "02-20"):
-        EventFactory(source_record=amy, event_type=EventType.MISSING_EPISODE, occurred_at=at(day))
-    EventFactory(source_record=amy, event_type=EventType.FOUND_WITH_ADULT, occurred_at=at("03-01"),
-                 other_record_ids="ADULT-1")
+    adult, amy_person = _amy_at_risk_seen_with_darren(police)
     # Chloe: her only link to the adult is police intelligence with handling code C.
     chloe_person = PersonFactory(given_name="Chloe", date_of_birth="2011-03-14")
     chloe = SourceRecordFactory(source_system=police, record_id="CHLOE-1", person=chloe_person)
@@ -408,16 +415,8 @@ def linked_openly(agencies: dict[str, Any]) -> Linked:
     """Chloe and Amy, a child at risk, each found with the same adult, in police records any agency may
     see: nothing police-only, but what links Chloe to Amy is the network picture."""
     police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
-    adult = SourceRecordFactory(source_system=police, record_id="ADULT-1",
-                                person=PersonFactory(given_name="Darren", role=PersonRole.ADULT,
-                                                     date_of_birth="1980-01-01"))
-    amy_person = PersonFactory(given_name="Amy", date_of_birth="2011-05-05")
-    amy = SourceRecordFactory(source_system=police, record_id="AMY-1", person=amy_person)
-    for day in ("02-01", "02-10", "02-20"):
-        EventFactory(source_record=amy, event_type=EventType.MISSING_EPISODE, occurred_at=at(day))
-    for day in ("03-01", "03-02"):  # two sightings: two pairs of events, one link in words
-        EventFactory(source_record=amy, event_type=EventType.FOUND_WITH_ADULT, occurred_at=at(day),
-                     other_record_ids="ADULT-1")
+    # two sightings: two pairs of events, one link in words
+    adult, amy_person = _amy_at_risk_seen_with_darren(police, sightings=("03-01", "03-02"))
     chloe_person = PersonFactory(given_name="Chloe", date_of_birth="2011-03-14")
     chloe = SourceRecordFactory(source_system=police, record_id="CHLOE-1", person=chloe_person)
     EventFactory(source_record=chloe, event_type=EventType.FOUND_WITH_ADULT, occurred_at=at("03-15"),

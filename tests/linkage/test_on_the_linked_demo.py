@@ -219,6 +219,22 @@ def test_only_reviewers_decide_and_a_pair_is_decided_once(linked_demo: Path, mak
     assert MatchDecision.objects.count() == 1
 
 
+def _decided_while_scoring(monkeypatch: Any, reviewer: Any, review: MatchReview, verdict: str) -> Any:
+    """Every linkage run from now on has a reviewer decide the pair while it scores (after its pairs are
+    scored, before it applies). Returns the run's own scoring, to put back."""
+    from safeguarding.linkage import services as linkage_services
+
+    scored = linkage_services.link
+
+    def a_reviewer_decides_while_the_run_scores(*args: Any, **kwargs: Any) -> Any:
+        result = scored(*args, **kwargs)
+        match_decide(acting_user=reviewer, review=review, verdict=verdict)
+        return result
+
+    monkeypatch.setattr(linkage_services, "link", a_reviewer_decides_while_the_run_scores)
+    return scored
+
+
 @pytest.mark.django_db
 def test_a_same_person_decision_made_while_a_run_works_stands_and_the_run_says_run_again(  # type: ignore[no-untyped-def]
     linked_demo: Path, make_user, monkeypatch
@@ -236,14 +252,7 @@ def test_a_same_person_decision_made_while_a_run_works_stands_and_the_run_says_r
     older, newer = sorted({review.record_l.person_id, review.record_r.person_id})
     concern = concern_raise(raised_by=referrer, child=Person.objects.get(pk=newer), seen_on=timezone.localdate(),
                             description="Seen getting into cars with older men")
-    scored = linkage_services.link
-
-    def a_reviewer_decides_while_the_run_scores(*args: Any, **kwargs: Any) -> Any:
-        result = scored(*args, **kwargs)
-        match_decide(acting_user=reviewer, review=review, verdict="same")
-        return result
-
-    monkeypatch.setattr(linkage_services, "link", a_reviewer_decides_while_the_run_scores)
+    scored = _decided_while_scoring(monkeypatch, reviewer, review, "same")
     with pytest.raises(ServiceError, match="a reviewer decided or undid a match while this run was working"):
         linkage_run()
 
@@ -269,19 +278,11 @@ def test_an_unsure_made_while_a_run_works_lets_the_run_apply_and_keeps_the_pair_
 ) -> None:
     """'Unsure' changes no person, so a run is not thrown away for it (before: refused, "run it
     again", as for a merge); the pair it decided is not queued again by the run."""
-    from safeguarding.linkage import services as linkage_services
 
     reviewer = make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.COUNCIL)
     review = MatchReview.objects.filter(status=ReviewStatus.PENDING).order_by("pk").first()
     assert review is not None
-    scored = linkage_services.link
-
-    def a_reviewer_is_unsure_while_the_run_scores(*args: Any, **kwargs: Any) -> Any:
-        result = scored(*args, **kwargs)
-        match_decide(acting_user=reviewer, review=review, verdict="unsure")
-        return result
-
-    monkeypatch.setattr(linkage_services, "link", a_reviewer_is_unsure_while_the_run_scores)
+    _decided_while_scoring(monkeypatch, reviewer, review, "unsure")
     assert linkage_run().run.status == RunStatus.COMPLETED
     assert not MatchReview.objects.filter(record_l=review.record_l_id, record_r=review.record_r_id,
                                           status=ReviewStatus.PENDING).exists()
