@@ -11,7 +11,8 @@ The partnership is generated, imported, linked and grown to --events events exac
 1. the first working out of every clock (reads the missing episodes and return home interviews
    among all the events, writes every clock and its first history row);
 2. a second full run (nothing new: every clock compared, none written);
-3. an incremental run after a new extract of about --new-share of the events (only the children
+3. an incremental run with nothing new (what the worker does every 15 minutes on a quiet day);
+4. an incremental run after a new extract of about --new-share of the events (only the children
    with new episodes or interviews are worked out again).
 """
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"events              {total:,} ({episodes:,} missing episodes and return home interviews)")
     timed("first: every clock from every event")
     timed("second: nothing new")
+    timed("incremental: nothing new", incremental=True)
     new = int(total * args.new_share)
     last = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with connection.cursor() as cursor:

@@ -686,3 +686,25 @@ def test_an_interview_recorded_while_the_scheduled_refresh_holds_clocks_is_saved
         interviewer="Jo Green"))
     assert interview.refused is None and interview.answer is not None
     assert clock_of(child).met_at is not None
+
+
+def test_the_scheduled_run_starts_the_clocks_of_decisions_and_casework_made_since_it_last_ran(  # type: ignore[no-untyped-def]
+    make_user,
+) -> None:
+    """A front-door decision of assessment made by any path (here the front door's own service, which
+    works out no clock) starts its clock at the worker's next run, though no event came in; a run with
+    nothing new after that changes nothing."""
+    from safeguarding.frontdoor.models import DecisionOutcome
+    from safeguarding.frontdoor.services import concern_raise, triage_decide
+
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    concern = concern_raise(raised_by=school, child=PersonFactory(), seen_on=timezone.localdate(), description="x")
+    clocks_and_chasing()  # the first run: every clock
+    triage_decide(acting_user=triage, concern=concern, outcome=DecisionOutcome.ASSESSMENT)
+    assert not StatutoryClock.objects.filter(kind=ClockKind.ASSESSMENT).exists()
+    assert clocks_and_chasing()["clocks_created"] == 1
+    clock = StatutoryClock.objects.get(child=concern.child, kind=ClockKind.ASSESSMENT)
+    assert clock.status == ClockStatus.OPEN
+    again = clocks_refresh(incremental=True)
+    assert (again.created, again.changed) == (0, 0)

@@ -317,3 +317,26 @@ def test_the_figures_show_concerns_month_by_month_with_no_one_named(make_user) -
     assert page.context["figures"].by_month == [(dt.date(2026, 1, 1), 1, 0, 0), (dt.date(2026, 3, 1), 2, 1, 1)]
     body = page.content.decode()
     assert "March 2026" in body and "Chloe" not in body
+
+
+def test_a_decision_of_assessment_shows_its_45_working_day_clock_on_the_single_view_at_once(  # type: ignore[no-untyped-def]
+    make_user,
+) -> None:
+    """README: an assessment within 45 working days of referral (a front-door decision of assessment is
+    the referral). The triage worker decides, opens the child: the clock is there, not after the
+    worker's next run (nor never, as an incremental run once left it)."""
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+    from safeguarding.clocks.services import clocks_refresh
+
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    concern = concern_raise(raised_by=school, child=PersonFactory(), seen_on=timezone.localdate(), description="x")
+    clocks_refresh()  # the worker has run before
+    client = sign_in(Client(), triage)
+    decided = client.post(reverse("frontdoor:detail", args=[concern.pk]),
+                          {"outcome": DecisionOutcome.ASSESSMENT, "reason": ""})
+    assert decided.status_code == 302
+    page = client.get(reverse("people:detail", args=[concern.child_id])).content.decode()
+    assert "Assessment completed within 45 working days" in page
+    clock = StatutoryClock.objects.get(child=concern.child, kind=ClockKind.ASSESSMENT)
+    assert clock.status == ClockStatus.OPEN and clock.started_at == concern.raised_at

@@ -274,6 +274,26 @@ def test_a_reopened_plan_has_its_review_clock_and_an_earlier_clock_keeps_its_fir
     assert discussed.met_at == first_closure  # met when the plan first closed, not moved to the second closure
 
 
+def test_the_scheduled_run_starts_and_meets_panel_review_clocks_of_meetings_since_it_last_ran(panel: Panel) -> None:
+    """A discussion that keeps a plan open starts a review clock at the worker's next run (no agency's
+    event needed), and the plan's closure meets it at the run after."""
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+    from safeguarding.mace.models import PanelMeeting
+    from safeguarding.workflows.scheduled import clocks_and_chasing
+
+    clocks_and_chasing()  # the first run, before the meeting
+    held(panel)
+    plan = discuss(panel, actions=[]).plan
+    PanelMeeting.objects.filter(pk=panel.meeting.pk).update(scheduled_for=timezone.now() - dt.timedelta(days=3))
+    clocks_and_chasing()
+    review = StatutoryClock.objects.get(child=panel.child, kind=ClockKind.PANEL_REVIEW)
+    assert review.status == ClockStatus.OPEN
+    services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="No episodes")
+    clocks_and_chasing()
+    review.refresh_from_db()
+    assert review.status == ClockStatus.MET and "closed" in review.met_by
+
+
 def test_a_childs_subject_access_bundle_holds_the_panels_work_but_not_the_polices_actions(
     panel: Panel, make_user
 ) -> None:  # type: ignore[no-untyped-def]

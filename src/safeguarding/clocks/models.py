@@ -192,6 +192,12 @@ class ClockRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     incremental = models.BooleanField(default=False)
+    # Whether this run looked for decisions, casework and panel reviews written since the last such
+    # run (an incremental run), or worked out every child: the next incremental run looks from the
+    # start of the last that did. A run for the children a write named (casework recorded, a
+    # front-door decision) did not, nor did runs before they were looked for (so the first run after
+    # looks at every one, and starts the clocks those runs missed).
+    looked_beyond_events = models.BooleanField(default=False)
     last_event_id = models.PositiveBigIntegerField(default=0)
     children = models.PositiveIntegerField(default=0)
     clocks_created = models.PositiveIntegerField(default=0)

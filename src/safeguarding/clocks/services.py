@@ -41,12 +41,13 @@ from safeguarding.clocks.models import (
     StatutoryClock,
     StepKind,
 )
-from safeguarding.clocks.sources import responsible_agency
+from safeguarding.clocks.sources import children_changed_since, responsible_agency
 from safeguarding.core import once
 from safeguarding.core.arrow import arrow_table, query_arrow
 from safeguarding.core.bulk import BulkTable, Same
 from safeguarding.core.calendar import end_of_day, local_date
 from safeguarding.core.errors import ServiceError
+from safeguarding.frontdoor.models import DecisionOutcome, TriageDecision
 from safeguarding.people import identity
 from safeguarding.people.models import Event, EventType, Person
 
@@ -156,6 +157,13 @@ def _lock_clocks(children: Collection[int], ids: Collection[int] = ()) -> list[t
         found.update((row[0], row) for row in StatutoryClock.objects.select_for_update().filter(
             pk__in=more[start:start + BATCH]).order_by("pk").values_list(*_HELD))
     return list(found.values())
+
+
+def clocks_lock(children: Collection[int]) -> None:
+    """Lock these children's clocks (any id they have had) for the rest of the caller's transaction,
+    before it writes the audit trail (``_lock_clocks`` says why): a write in a room above that starts a
+    clock and then works out the child's clocks again in the same transaction calls this first."""
+    _lock_clocks(engine.roots(children))
 
 
 def _moved_since_read(changes: pa.Table) -> set[int]:
@@ -312,23 +320,49 @@ def _judge_by_time(now: dt.datetime, children: Collection[int] | None = None) ->
     return len(turned)
 
 
+# How far before the last run began an incremental run looks for decisions and casework: what was
+# written just before that run began but committed after it read may not have been seen by it.
+LOOK_BACK = dt.timedelta(minutes=10)
+
+
+def _decided_since(since: dt.datetime | None) -> set[int]:
+    """The children (any id they have had) with something besides an agency's event that starts, meets
+    or moves a clock, written since ``since`` (ever, when None): a front-door decision of assessment,
+    casework or an interview recorded in the hub, and what the rooms above register (the panel's
+    discussions and plans, ``sources.register_changed_since``)."""
+    decisions = TriageDecision.objects.filter(outcome=DecisionOutcome.ASSESSMENT)
+    steps = CaseworkStep.objects.all()
+    interviews = ReturnHomeInterview.objects.all()
+    if since is not None:
+        decisions = decisions.filter(decided_at__gte=since)
+        steps = steps.filter(recorded_at__gte=since)
+        interviews = interviews.filter(recorded_at__gte=since)
+    children = {*decisions.values_list("concern__child_id", flat=True), *steps.values_list("child_id", flat=True),
+                *interviews.values_list("child_id", flat=True)}
+    return children | children_changed_since(since or dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
 def clocks_refresh(
     *, incremental: bool = False, children: Collection[int] | None = None, acting_user: User | None = None
 ) -> RefreshResult:
     """Work out the clocks again: every child's, or (``incremental``) only those of children with
-    events newer than the last run, or the ``children`` given. Then turn overdue every clock whose
+    events newer than the last run or a decision, casework or panel review written since it began
+    (``_decided_since``), or the ``children`` given. Then turn overdue every clock whose
     time has passed. One audited transaction."""
     started = time.perf_counter()
     now = timezone.now()
-    last = ClockRun.objects.filter(finished_at__isnull=False).aggregate(last=Max("last_event_id"))["last"] or 0
+    finished = ClockRun.objects.filter(finished_at__isnull=False)
+    last = finished.aggregate(last=Max("last_event_id"))["last"] or 0
     newest = Event.objects.aggregate(last=Max("pk"))["last"] or 0
     chosen: set[int] | None = None
     if children is not None:
         chosen = engine.roots(children)
     elif incremental:
-        touched = Event.objects.filter(
+        touched = set(Event.objects.filter(
             pk__gt=last, event_type__in=[EventType.MISSING_EPISODE, EventType.RETURN_HOME_INTERVIEW]
-        ).values_list("source_record__person_id", flat=True).distinct()
+        ).values_list("source_record__person_id", flat=True).distinct())
+        since = finished.filter(looked_beyond_events=True).aggregate(since=Max("started_at"))["since"]
+        touched |= _decided_since(since - LOOK_BACK if since else None)
         chosen = engine.roots(touched)
     # The clocks held are read before the facts: one written after this read (a return home interview
     # recorded meanwhile) is found so when the changes are written, and worked out again (``_apply``).
@@ -336,6 +370,7 @@ def clocks_refresh(
     facts = engine.all_facts(chosen)
     with transaction.atomic():
         run = ClockRun.objects.create(started_at=now, incremental=chosen is not None,
+                                      looked_beyond_events=children is None,
                                       last_event_id=newest if children is None else last)
         created, changed = _apply(facts, held, now)
         overdue = _judge_by_time(now, chosen if children is not None else None)

@@ -705,6 +705,18 @@ def police_minutes_for_subject_access(*, user: User, person: Person) -> list[Pol
 # --- the panel's review clocks (registered with the clocks room) --------------------------------
 
 
+def children_reviewed_since(since: dt.datetime) -> set[int]:
+    """The children (any id they have had) whose panel review clocks may have started, been met or
+    moved since ``since``: a discussion recorded, a meeting held (its discussions count from then), a
+    plan closed or reopened. For the incremental refresh of the clocks (``clocks.sources``)."""
+    discussed = Discussion.objects.filter(
+        Q(recorded_at__gte=since) | Q(item__meeting__held_at__gte=since)
+    ).values_list("item__person_id", flat=True)
+    planned = PlanHistory.objects.filter(at__gte=since).values_list("plan__child_id", flat=True)
+    closed = Plan.objects.filter(closed_at__gte=since).values_list("child_id", flat=True)
+    return {*discussed, *planned, *closed}
+
+
 def panel_review_facts(children: Collection[int] | None = None) -> list[ClockFact]:
     """A review clock for each child the panel kept open at a held meeting: due 12 weeks later (the
     partnership's setting), met by the child's next discussion at a held meeting, or by the plan

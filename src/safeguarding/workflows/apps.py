@@ -58,9 +58,9 @@ class WorkflowsConfig(AppConfig):
 
         # The clocks ask the panel's meetings for review clocks, and the roles and responsibilities
         # matrix which agency answers for each kind of clock; early warning asks the plans too.
-        from safeguarding.clocks.sources import register_clock_source, register_responsibility
+        from safeguarding.clocks.sources import register_changed_since, register_clock_source, register_responsibility
         from safeguarding.mace.raci import CLOCK_STEPS
-        from safeguarding.mace.selectors import children_with_open_plan, panel_review_facts
+        from safeguarding.mace.selectors import children_reviewed_since, children_with_open_plan, panel_review_facts
         from safeguarding.mace.services import responsible_agency_for
 
         def clock_agency(kind: str) -> int | None:
@@ -68,6 +68,7 @@ class WorkflowsConfig(AppConfig):
             return agency.pk if agency is not None else None
 
         register_clock_source("panel_review", panel_review_facts)
+        register_changed_since("panel_review", children_reviewed_since)
         register_responsibility(clock_agency)
         register_plan_source("mace", children_with_open_plan)
 

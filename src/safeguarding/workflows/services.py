@@ -2,7 +2,8 @@
 and every room they compose stands below this one.
 
 - a concern about a child the hub does not hold yet (a new person, then the concern);
-- a front-door decision that refers the child to the exploitation panel;
+- a front-door decision that refers the child to the exploitation panel, or starts an assessment
+  (and its clock);
 - an early-warning alert turned into a concern, or referred to the panel.
 """
 
@@ -15,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from safeguarding.accounts.models import User
+from safeguarding.clocks.services import clocks_lock, clocks_refresh
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import OPEN_STATUSES, Alert, AlertStatus
 from safeguarding.earlywarning.selectors import alert_raised_shown
@@ -74,9 +76,15 @@ def concern_raise_for_new_child(
 
 def triage_decide_and_refer(*, acting_user: User, concern: Concern, outcome: str, reason: str = "") -> TriageDecision:
     """The front door's decision on a concern; a decision to refer to the exploitation panel
-    refers the child to it (``panel.services.panel_refer``) in the same transaction."""
+    refers the child to it (``panel.services.panel_refer``) in the same transaction, and a decision
+    of assessment starts the child's assessment clock in it (their clocks worked out again), so the
+    single view shows the clock at once, not after the worker's next run."""
     with transaction.atomic():
+        if outcome == DecisionOutcome.ASSESSMENT:
+            clocks_lock([concern.child_id])  # before the audit trail's head, as every clock write
         decision = triage_decide(acting_user=acting_user, concern=concern, outcome=outcome, reason=reason)
+        if outcome == DecisionOutcome.ASSESSMENT:
+            clocks_refresh(children=[concern.child_id], acting_user=acting_user)
         if outcome == DecisionOutcome.MACE_REFERRAL:
             panel_refer(
                 child=concern.child,
