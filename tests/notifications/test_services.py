@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from safeguarding.accounts.models import AgencyKind, Role
 from safeguarding.notifications.models import Notification, NotificationKind
@@ -78,3 +79,37 @@ def test_a_notice_about_a_child_under_no_seal_reads_the_seals_once_whoever_it_go
 
     assert queries(1) == queries(6) == 1
     assert Notification.objects.count() == 7
+
+
+def test_a_referral_to_licensing_is_read_whole_on_messages_sent_to_me_as_the_email_carries_it(  # type: ignore[no-untyped-def]
+    smtp: Inbox, make_user
+) -> None:
+    """A referral to licensing has no page the licensing officer may open (the police's disruption
+    record is not theirs): what it says, and whom to contact, is in its text, which the officer reads
+    on *Messages sent to me* even when no e-mail could be sent; the text is the e-mail's, word for word.
+    Another user's messages are not on the page."""
+    import datetime as dt
+
+    from safeguarding.justice.services import disruption_record
+    from safeguarding.people.models import PersonRole
+
+    officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE, email="intel@example.org")
+    no_address = make_user(role=Role.REFERRER, agency_kind=AgencyKind.LICENSING, email="", username="taxi.licensing")
+    with_address = make_user(role=Role.REFERRER, agency_kind=AgencyKind.LICENSING, email="lic@example.org")
+    notify(recipients=[officer], kind=NotificationKind.ALLOCATED, subject="Work for the officer",
+           body="Only the officer's to read", link="/mace/work/")
+    adult = PersonFactory(role=PersonRole.ADULT, date_of_birth="1975-05-05")
+    referral = disruption_record(acting_user=officer, kind="licensing_referral", adult=adult, child=None,
+                                 served_on=dt.date(2025, 6, 1), detail="Drives for Star Cars")
+    [message] = [m for to, m in smtp.messages if to == [with_address.email]]
+    emailed = message.get_payload(decode=True).decode().replace("\r\n", "\n")
+    assert f"{officer.display_name} (" in emailed and "contact them" in emailed
+
+    page = sign_in(Client(), no_address).get(reverse("notifications:mine")).content.decode()
+    assert f"Referral to licensing {referral.reference}" in page and "Not sent" in page
+    told = Notification.objects.get(recipient=no_address)
+    assert told.body.strip() == emailed.strip()  # the same words as the e-mail
+    for line in told.body.strip().splitlines():
+        assert escape(line) in page
+    assert "Only the officer" not in page and "Star Cars" not in page
+    assert "Open the link" not in emailed  # there is none: the text says all it has to say

@@ -26,6 +26,11 @@ FOOTER = (
     "\n\nOpen the link to see the details in the Safeguarding Hub. This e-mail does not name the child "
     "on purpose: the hub shows them only to people who may see them.\n"
 )
+# A notice with no page to open (a referral to licensing, a safeguard taken out of the screening
+# tool) says all it has to say, and is shown whole on *Messages sent to me*.
+FOOTER_NO_LINK = (
+    "\n\nThis e-mail names no one on purpose. It is also under Messages sent to me in the Safeguarding Hub.\n"
+)
 
 
 class NamedChildError(ValueError):
@@ -102,7 +107,7 @@ def notify(
                 recipient=user,
                 kind=kind,
                 subject=subject[:200],
-                body=f"{body.rstrip()}\n\n{url}{FOOTER}" if url else f"{body.rstrip()}{FOOTER}",
+                body=f"{body.rstrip()}\n\n{url}{FOOTER}" if url else f"{body.rstrip()}{FOOTER_NO_LINK}",
                 link=link,
                 created_at=now,
             )
