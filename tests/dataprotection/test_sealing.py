@@ -67,11 +67,31 @@ def test_breaking_the_glass_opens_the_record_and_tells_the_dpo(agencies) -> None
     assert client.get(reverse("people:detail", args=[person.pk])).status_code == 200
     awaiting = selectors.break_glass_uses(user=dpo, unreviewed_only=True)
     assert [u.user for u in awaiting] == [officer]
-    assert AuditEvent.objects.filter(event_type=AuditEventType.BREAK_GLASS, actor=officer).count() == 2
+    assert AuditEvent.objects.filter(event_type=AuditEventType.BREAK_GLASS, actor=officer).count() == 1
     overview = _client(dpo).get(reverse("dataprotection:overview")).content.decode()
     assert "Missing tonight; need her known addresses" in overview
     sealing.break_glass_review(acting_user=dpo, use=awaiting[0], justified=True, note="")
     assert not selectors.break_glass_uses(user=dpo, unreviewed_only=True)
+
+
+def test_breaking_the_glass_on_a_record_not_sealed_is_recorded_as_opening_nothing(agencies) -> None:  # type: ignore[no-untyped-def]
+    """The user's page answers the same whether or not the record is sealed; the trail the data
+    protection officer reads says nothing was opened, not that a seal was broken, where none kept the
+    record from the user (no seal, or one naming them), and there is nothing to review."""
+    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
+    named = UserFactory(role=Role.LEAD_PRACTITIONER, agency=agencies[AgencyKind.COUNCIL])
+    officer = UserFactory(role=Role.TRIAGE_WORKER, agency=agencies[AgencyKind.POLICE])
+    plain, sealed = PersonFactory(), PersonFactory()
+    sealing.record_seal(acting_user=dpo, person=sealed, reason="A member of staff", named_users=[named])
+    for user, target in ((officer, plain), (named, sealed)):
+        answer = _client(user).post(reverse("dataprotection:break-glass"),
+                                    {"reference": target.reference, "reason": "Missing tonight; need her known addresses"})
+        assert answer.status_code == 302 and answer["Location"] == reverse("people:detail", args=[target.pk])
+        page = _client(dpo).get(reverse("dataprotection:trail"), {"person": target.reference}).content.decode()
+        trail = page.split('id="trail"', 1)[1].split("</table>", 1)[0]
+        assert "not sealed from them: nothing opened" in trail
+        assert "Broke the glass to open a sealed record" not in trail
+    assert not selectors.break_glass_uses(user=dpo)
 
 
 def test_a_seal_is_reviewed_every_90_days_and_can_be_lifted(agencies) -> None:  # type: ignore[no-untyped-def]

@@ -90,6 +90,8 @@ class AuditEventType(models.IntegerChoices):
     BREAK_GLASS = 1343, "Broke the glass to open a sealed record"
     BREAK_GLASS_REVIEWED = 1344, "Reviewed a use of break-glass access"
     SEAL_NAMES_CHANGED = 1345, "Changed who a seal names"
+    # The page answers the same (so it never tells whether a record is sealed); the trail says what happened.
+    BREAK_GLASS_NOTHING_OPENED = 1346, "Asked to break the glass on a record not sealed from them: nothing opened"
     RETENTION_RULE_CHANGED = 1360, "Changed a retention rule"
     LEGAL_HOLD_PLACED = 1361, "Placed a legal hold"
     LEGAL_HOLD_RELEASED = 1362, "Released a legal hold"

@@ -171,9 +171,10 @@ def seal_review(*, acting_user: User, seal: SealedRecord, keep_sealed: bool, not
 
 def break_glass(*, acting_user: User, person_id: int, reason: str) -> BreakGlassAccess | None:
     """Emergency access to a sealed record, with a reason: open for ``BREAK_GLASS_HOURS``, audited, and
-    shown to the data protection officer until reviewed. Asked of a record that is not sealed (or does
-    not exist), it records the request and grants nothing, answering exactly as it would otherwise, so
-    the page never tells anyone whether a record is sealed."""
+    shown to the data protection officer until reviewed. Asked of a record that is not sealed from the
+    user (or does not exist), it grants nothing and answers exactly as it would otherwise, so the page
+    never tells anyone whether a record is sealed; the trail records the request as what it was
+    (``BREAK_GLASS_NOTHING_OPENED``), with nothing to review."""
     if not has(acting_user, Capability.VIEW_PERSON):
         raise ServiceError("You cannot open people's records")
     if len(reason.strip()) < 10:
@@ -187,8 +188,12 @@ def break_glass(*, acting_user: User, person_id: int, reason: str) -> BreakGlass
                 seal=seal, user=acting_user, reason=reason.strip(), at=now,
                 expires_at=now + dt.timedelta(hours=BREAK_GLASS_HOURS),
             )
-        audit_record(event_type=AuditEventType.BREAK_GLASS, actor=acting_user, target_kind="person",
-                     target_id=person_id, person_id=person_id if Person.objects.filter(pk=person_id).exists() else None,
+        # The trail tells the data protection officer what happened: a record sealed from the user
+        # opened (and its use awaits review), or nothing opened (no seal, or one that names the user):
+        # never a break of a seal that was not there.
+        audit_record(event_type=AuditEventType.BREAK_GLASS if use is not None else AuditEventType.BREAK_GLASS_NOTHING_OPENED,
+                     actor=acting_user, target_kind="person", target_id=person_id,
+                     person_id=person_id if Person.objects.filter(pk=person_id).exists() else None,
                      reason=reason.strip(), detail={"granted": use is not None})
     return use
 
