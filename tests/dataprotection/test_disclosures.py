@@ -57,3 +57,8 @@ def test_police_intelligence_shared_with_another_agency_is_on_the_officers_recor
     shared = page.split('id="shared"', 1)[1].split("</table>", 1)[0]
     assert report.reference in shared and "Safety planning for the child" in shared and "Jo Smith" in shared
     assert "SANITISED-WORDS" not in page and "CHIS" not in page
+    # The overview's latest disclosures are the list's: the sharing is there too, by whom it went to.
+    overview = sign_in(Client(), dpo).get(reverse("dataprotection:overview")).content.decode()
+    latest = overview.split("Latest disclosures", 1)[1].split("</ul>", 1)[0]
+    assert "None." not in latest and "Jo Smith" in latest
+    assert "SANITISED-WORDS" not in overview and "CHIS" not in overview

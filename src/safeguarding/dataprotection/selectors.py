@@ -334,6 +334,27 @@ def shared_elsewhere(*, user: User) -> list[sources.Shared]:
     return sources.shared_elsewhere()
 
 
+@dataclass(frozen=True)
+class DisclosureLine:
+    """One line of the overview's latest disclosures: a disclosure recorded here, or a sharing another
+    room recorded (police intelligence shared with another agency), as *Disclosures* lists them."""
+
+    on: dt.date
+    to: str
+    what: str
+    lawful_basis: str
+
+
+def latest_disclosures(*, user: User, limit: int = 20) -> list[DisclosureLine]:
+    """What *Disclosures* lists (``disclosures`` and ``shared_elsewhere``, under the same access rule),
+    newest first: the overview and the list agree."""
+    lines = [DisclosureLine(d.disclosed_on, d.recipient, d.what, d.get_lawful_basis_display())
+             for d in disclosures(user=user, limit=limit)]
+    lines += [DisclosureLine(timezone.localtime(s.at).date(), s.to, s.what, s.lawful_basis)
+              for s in shared_elsewhere(user=user)[:limit]]
+    return sorted(lines, key=lambda line: line.on, reverse=True)[:limit]
+
+
 # --- the overview -----------------------------------------------------------------------------------
 
 
@@ -341,7 +362,7 @@ def shared_elsewhere(*, user: User) -> list[sources.Shared]:
 class Overview:
     requests: list[SubjectAccessRequest]  # open ones, the nearest deadline first
     today: dt.date
-    disclosures: list[Disclosure]
+    disclosures: list[DisclosureLine]
     holds: list[LegalHold]
     seals: list[SealedRecord]
     break_glass: list[BreakGlassAccess]  # not yet reviewed
@@ -361,7 +382,7 @@ def overview(*, user: User) -> Overview:
     return Overview(
         requests=open_requests,
         today=timezone.localdate(),
-        disclosures=disclosures(user=user, limit=20),
+        disclosures=latest_disclosures(user=user, limit=20),
         holds=list(LegalHold.objects.filter(released_at__isnull=True).select_related("person", "placed_by")),
         seals=sealed_records(user=user),
         break_glass=break_glass_uses(user=user, unreviewed_only=True),
