@@ -5,7 +5,7 @@ starts (``workflows.apps``). A room built later (meetings, plans) adds a source 
 from __future__ import annotations
 
 from safeguarding.accounts.access import Capability, capabilities_of
-from safeguarding.accounts.models import AgencyKind, User
+from safeguarding.accounts.models import User
 from safeguarding.clocks.selectors import casework_for_subject_access, return_shown
 from safeguarding.dataprotection.assemble import POLICE_INTELLIGENCE_WITHHELD, POLICE_WORK_WITHHELD
 from safeguarding.dataprotection.sources import (
@@ -151,9 +151,10 @@ def casework(user: User, person: Person) -> Gathered:
 
 def panel_work(user: User, person: Person) -> Gathered:
     """The panel's discussions of the person and their multi-agency plans: goals, and each agency's
-    actions with what was done. An action the police own (disruption, an investigation's step), and the
-    police-only minutes of the person's discussion, are the police's work and are withheld whole, as
-    police work is elsewhere in a bundle."""
+    actions with what was done, the police's among them: an action agreed at the panel is on the plan
+    every agency on it reads, so it is the person's as the plan is (DOMAIN.md: disclose all that is
+    theirs). The police-only minutes of the person's discussion are the police's own work and are
+    withheld whole, as their intelligence and operations are elsewhere in a bundle."""
     discussions, plans = panel_work_for_subject_access(user=user, person=person)
     items = []
     for d in discussions:
@@ -170,7 +171,7 @@ def panel_work(user: User, person: Person) -> Gathered:
                               occurred_at=meeting.scheduled_for, fields=[("What you want", d.child_views)],
                               own_words=True))
     for part in police_minutes_for_subject_access(user=user, person=person):
-        # What the police told the panel about the person: theirs to disclose, as their actions are.
+        # What the police told the panel about the person, apart from every other agency: theirs to disclose.
         items.append(Item(section=PANEL_SECTION, kind="withheld_police",
                           source=f"panel meeting {part.meeting.reference} police-only minutes",
                           title="What the police told the panel (withheld)", occurred_at=part.meeting.scheduled_for,
@@ -185,11 +186,6 @@ def panel_work(user: User, person: Person) -> Gathered:
                     ("Why it closed", plan.closure_reason)],
         ))
         for action in plan.actions.all():
-            if action.owner_agency.kind == AgencyKind.POLICE:
-                items.append(Item(section=PANEL_SECTION, kind="withheld_police", source=f"{source} {action.reference}",
-                                  title="An action the police own (withheld)", occurred_at=action.created_at,
-                                  withheld_reason=POLICE_WORK_WITHHELD))
-                continue
             items.append(Item(
                 section=PANEL_SECTION, kind="plan_action", source=f"{source} {action.reference}",
                 title=f"Action for {action.owner_agency.name}", occurred_at=action.created_at,
