@@ -708,3 +708,24 @@ def test_the_scheduled_run_starts_the_clocks_of_decisions_and_casework_made_sinc
     assert clock.status == ClockStatus.OPEN
     again = clocks_refresh(incremental=True)
     assert (again.created, again.changed) == (0, 0)
+
+
+def test_an_incremental_run_that_finds_nothing_new_reads_no_events(systems, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The worker's run every 15 minutes on a quiet day reads neither the clocks nor the agencies'
+    events (each read through Arrow costs most of a second on SQLite), yet still turns late clocks overdue."""
+    from safeguarding.clocks import services
+
+    child, police, _ = child_with_records(systems)
+    EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                 ended_at=timezone.now() - dt.timedelta(hours=1))
+    clocks_refresh()
+    StatutoryClock.objects.filter(child=child).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read the events though nothing was new")
+
+    monkeypatch.setattr(services, "query_arrow", refuse)
+    monkeypatch.setattr(engine, "query_arrow", refuse)
+    result = clocks_refresh(incremental=True)
+    assert (result.created, result.changed, result.turned_overdue) == (0, 0, 1)
+    assert clock_of(child).status == ClockStatus.OVERDUE

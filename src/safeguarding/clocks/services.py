@@ -366,8 +366,13 @@ def clocks_refresh(
         chosen = engine.roots(touched)
     # The clocks held are read before the facts: one written after this read (a return home interview
     # recorded meanwhile) is found so when the changes are written, and worked out again (``_apply``).
-    held = _existing(chosen)
-    facts = engine.all_facts(chosen)
+    if chosen is not None and not chosen:
+        # Nothing new: no need to read the clocks or the agencies' events (each read through Arrow has a
+        # cost of its own, most of an incremental run that finds nothing).
+        held, facts = _EXISTING_SCHEMA.empty_table(), engine.FACT_SCHEMA.empty_table()
+    else:
+        held = _existing(chosen)
+        facts = engine.all_facts(chosen)
     with transaction.atomic():
         run = ClockRun.objects.create(started_at=now, incremental=chosen is not None,
                                       looked_beyond_events=children is None,
