@@ -176,6 +176,10 @@ def assert_the_panel_story_agrees_with_itself(held: Any, referred: set[int]) -> 
         named = re.findall(r"to \w+ (\d{1,2} \w+ \d{4})", action.due_note)
         assert named in ([], [f"{action.due_on.day} {action.due_on:%B %Y}"]), (action.due_note, action.due_on)
         assert action.due_on.weekday() < 5
+    from safeguarding.clocks.models import ClockKind, StatutoryClock
+
+    for review in StatutoryClock.objects.filter(kind=ClockKind.PANEL_REVIEW):  # started by the meeting
+        assert review.started_at <= held.held_at, (review.started_at, held.held_at)
     day_after = timezone.localtime(held.held_at).date() + dt.timedelta(days=1)
     assert levels_on(user=User.objects.get(username="scrutineer"), on=day_after).screened == len(referred)
     following = PanelMeeting.objects.filter(status=MeetingStatus.SCHEDULED).order_by("scheduled_for").first()

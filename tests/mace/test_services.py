@@ -251,8 +251,9 @@ def test_a_reopened_plan_has_its_review_clock_and_an_earlier_clock_keeps_its_fir
     from safeguarding.mace.models import PanelMeeting
 
     held(panel)
-    plan = discuss(panel, actions=[]).plan
+    # Held three days ago: the discussion's review clock starts from the meeting's date.
     PanelMeeting.objects.filter(pk=panel.meeting.pk).update(scheduled_for=timezone.now() - dt.timedelta(days=3))
+    plan = discuss(panel, actions=[]).plan
     services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="No episodes")
     first_closure = plan.history.get(what__startswith="Closed").at
     services.plan_reopen(acting_user=panel.coordinator, plan=plan, reason="Missing again")
@@ -290,6 +291,22 @@ def test_the_scheduled_run_starts_and_meets_panel_review_clocks_of_meetings_sinc
     assert review.status == ClockStatus.OPEN
     services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="No episodes")
     clocks_and_chasing()
+    review.refresh_from_db()
+    assert review.status == ClockStatus.MET and "closed" in review.met_by
+
+
+def test_a_discussion_starts_the_panel_review_clock_at_once_and_closing_the_plan_meets_it(panel: Panel) -> None:
+    """No worker run between: the single view shows the review clock as soon as the panel keeps the
+    plan open, and met as soon as the plan closes (before, both waited for the worker's next run)."""
+    from safeguarding.clocks.models import ClockKind, ClockStatus, StatutoryClock
+    from safeguarding.mace.models import PanelMeeting
+
+    held(panel)
+    PanelMeeting.objects.filter(pk=panel.meeting.pk).update(scheduled_for=timezone.now() - dt.timedelta(days=3))
+    plan = discuss(panel, actions=[]).plan
+    review = StatutoryClock.objects.get(child=panel.child, kind=ClockKind.PANEL_REVIEW)
+    assert review.status == ClockStatus.OPEN
+    services.plan_close(acting_user=panel.coordinator, plan=plan, outcome="risk_reduced", reason="No episodes")
     review.refresh_from_db()
     assert review.status == ClockStatus.MET and "closed" in review.met_by
 

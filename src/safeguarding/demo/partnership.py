@@ -490,6 +490,7 @@ def _panel_story_moved_back(back: dt.timedelta) -> None:
     again from the day asked for, moved back, as the service would have (a bank holiday three weeks
     later is not one three weeks earlier), with its note. The audit trail keeps when each was really
     written: the hub never backdates anything, only this demo's story does."""
+    from safeguarding.clocks.models import ClockKind, StatutoryClock
     from safeguarding.mace.models import (
         Discussion,
         MinutesVersion,
@@ -518,6 +519,8 @@ def _panel_story_moved_back(back: dt.timedelta) -> None:
     with transaction.atomic():
         for model, fields in moved.items():
             model.objects.update(**{name: F(name) - back for name in fields})  # type: ignore[attr-defined]
+        # The review clocks the discussions started (the next refresh works their due dates out again).
+        StatutoryClock.objects.filter(kind=ClockKind.PANEL_REVIEW).update(started_at=F("started_at") - back)
         for action in PlanAction.objects.all():
             asked = _asked_for(action.due_on, action.due_note)
             due, note = working_due_date(asked - back)

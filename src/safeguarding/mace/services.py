@@ -29,6 +29,7 @@ from safeguarding.audit.models import AuditEventType
 from safeguarding.audit.services import audit_record
 from safeguarding.clocks.models import CaseworkStep, ClockStatus, StatutoryClock
 from safeguarding.clocks.selectors import police_only_clocks, protection_plans_in_force
+from safeguarding.clocks.services import clocks_lock, clocks_refresh
 from safeguarding.core import once
 from safeguarding.core.calendar import (
     ENGLAND,
@@ -377,6 +378,7 @@ def discussion_record(
         raise ServiceError("Actions and goals belong to a plan: choose to open or continue the plan", field="decision")
     with transaction.atomic():
         meeting = _lock_meeting(item.meeting)
+        clocks_lock([person.pk])  # before the plan and the audit trail's head, as every clock write
         if meeting.status == MeetingStatus.SCHEDULED:
             raise ServiceError("Record who attended first: the meeting has not been held yet")
         if Discussion.objects.filter(item=item).exists():
@@ -431,7 +433,15 @@ def discussion_record(
             detail={"item": item.pk, "decision": decision, "confirmed_level": confirmed_level,
                     "actions": len(actions), "plan": plan.pk if plan else None},
         )
+        _review_clocks_now(person.pk, acting_user)
     return discussion
+
+
+def _review_clocks_now(child: int, acting_user: User) -> None:
+    """The child's clocks worked out again in the caller's transaction (which locked them first,
+    ``clocks_lock``): a discussion starts or meets the panel's review clock, a plan closed or reopened
+    moves it, and the single view shows it at once, not after the worker's next run."""
+    clocks_refresh(children=[child], acting_user=acting_user)
 
 
 def _minutes_sealed_from(user: User, meeting: PanelMeeting) -> None:
@@ -746,6 +756,7 @@ def plan_close(*, acting_user: User, plan: Plan, outcome: str, reason: str) -> P
         raise ServiceError("Choose the plan's outcome: why it is closing", field="outcome")
     reason = _text(reason, "Say why the plan is closing", "reason")
     with transaction.atomic():
+        clocks_lock([plan.child_id])
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if not locked.is_open:
             raise ServiceError(f"Plan {locked.reference} is already closed")
@@ -761,6 +772,7 @@ def plan_close(*, acting_user: User, plan: Plan, outcome: str, reason: str) -> P
         _history(locked, acting_user, f"{PLAN_CLOSED}{PlanOutcome(outcome).label}", reason)
         audit_record(event_type=AuditEventType.PLAN_CLOSED, actor=acting_user, target_kind="plan",
                      target_id=locked.pk, person_id=locked.child_id, reason=reason, detail={"outcome": outcome})
+        _review_clocks_now(locked.child_id, acting_user)
     return locked
 
 
@@ -769,6 +781,7 @@ def plan_reopen(*, acting_user: User, plan: Plan, reason: str) -> Plan:
     _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can reopen a plan")
     reason = _text(reason, "Say why the plan is being reopened", "reason")
     with transaction.atomic():
+        clocks_lock([plan.child_id])
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if locked.is_open:
             raise ServiceError("The plan is already open")
@@ -780,6 +793,7 @@ def plan_reopen(*, acting_user: User, plan: Plan, reason: str) -> Plan:
         _history(locked, acting_user, PLAN_REOPENED, reason)
         audit_record(event_type=AuditEventType.PLAN_REOPENED, actor=acting_user, target_kind="plan",
                      target_id=locked.pk, person_id=locked.child_id, reason=reason)
+        _review_clocks_now(locked.child_id, acting_user)
     return locked
 
 
