@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -57,8 +57,9 @@ def review(request: HttpRequest, review_id: int) -> HttpResponse:
     pair = selectors.review_for_user_or_404(user=user, review_id=review_id)
     form = MatchDecisionForm(request.POST or None) if pair.status == ReviewStatus.PENDING else None
     if request.method == "POST":
-        if form is None:
-            raise Http404
+        if form is None:  # decided meanwhile, by someone else or in another tab: say so, not "not found"
+            messages.error(request, "This pair has already been decided, so your decision was not recorded")
+            return redirect("linkage:review", review_id=pair.pk)
         if form.is_valid():
             try:
                 decisions.match_decide(
