@@ -566,3 +566,33 @@ def test_the_action_forms_say_who_may_own_an_action_and_name_the_agencies_with_n
     make_user(role=Role.AGENCY_MANAGER, agency_kind=AgencyKind.HEALTH, first_name="Hana", last_name="Lead")
     plan_page, note = pages()
     assert "Hana Lead" in plan_page and health not in note
+
+
+def test_the_roles_and_responsibilities_without_a_change_note_say_so_beside_the_note_and_keep_the_change(make_user) -> None:  # type: ignore[no-untyped-def]
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.mace import raci
+    from safeguarding.mace.models import RaciVersion
+
+    admin = make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL)
+    client = sign_in(Client(), admin)
+    current = services.raci_current()
+    sent = {"based_on": str(current.number)}
+    for step in raci.parse(current.matrix):
+        sent.update({f"{step.code}__{kind}": letter for kind, letter in step.roles.items()})
+    sent["triage__health"] = "I" if sent["triage__health"] != "I" else "C"
+    versions = RaciVersion.objects.count()
+
+    page = client.post(reverse("mace:raci"), {**sent, "change_note": "   "})
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert '<a href="#change_note">Say what you changed and why</a>' in body  # the summary links to the note
+    beside = body.split('for="change_note"')[1].split("</textarea>")[0]
+    assert "govuk-error-message" in beside and "Say what you changed and why" in beside
+    cell = body.split('name="triage__health">')[1].split("</select>")[0]
+    assert f'value="{sent["triage__health"]}" selected' in cell  # the change is still there to save
+    assert RaciVersion.objects.count() == versions
+
+    saved = client.post(reverse("mace:raci"), {**sent, "change_note": "Health told, not consulted"})
+    assert saved.status_code == 302
+    assert AuditEvent.objects.filter(event_type=AuditEventType.RACI_CHANGED).count() == 1

@@ -469,6 +469,7 @@ def raci_matrix(request: HttpRequest) -> HttpResponse:
     steps = raci.parse(current.matrix)
     can_edit = has(user, Capability.CONFIGURE_TOOLS)
     problems: list[str] = []
+    note_error = ""  # beside the change note, as GOV.UK shows a field's error, and linked from the summary
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
@@ -482,12 +483,16 @@ def raci_matrix(request: HttpRequest) -> HttpResponse:
         except raci.RaciError as exc:
             problems = exc.problems
         except ServiceError as exc:
-            problems = [str(exc)]
+            if exc.field == "change_note":
+                note_error = str(exc)
+            else:
+                problems = [str(exc)]
         else:
             messages.success(request, f"Roles and responsibilities saved as version {version.number}")
             return redirect("mace:raci")
     return render(request, "mace/raci.html", {
         "version": current, "steps": steps, "kinds": AgencyKind.choices, "can_edit": can_edit, "problems": problems,
+        "note_error": note_error,
         "letters": raci.LETTERS, "change_note": request.POST.get("change_note", ""),
     })
 
