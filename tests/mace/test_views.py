@@ -596,3 +596,35 @@ def test_the_roles_and_responsibilities_without_a_change_note_say_so_beside_the_
     saved = client.post(reverse("mace:raci"), {**sent, "change_note": "Health told, not consulted"})
     assert saved.status_code == 302
     assert AuditEvent.objects.filter(event_type=AuditEventType.RACI_CHANGED).count() == 1
+
+
+def test_two_administrators_saving_the_roles_and_responsibilities_at_once_are_told_not_shown_an_error(  # type: ignore[no-untyped-def]
+        make_user, monkeypatch) -> None:
+    from safeguarding.accounts.models import AgencyKind, Role
+    from safeguarding.mace import raci
+    from safeguarding.mace.models import RaciVersion
+
+    client = sign_in(Client(), make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+    current = services.raci_current()
+    sent = {"based_on": str(current.number), "change_note": "Health told, not consulted"}
+    for step in raci.parse(current.matrix):
+        sent.update({f"{step.code}__{kind}": letter for kind, letter in step.roles.items()})
+    sent["triage__health"] = "I" if sent["triage__health"] != "I" else "C"
+    read, calls = services.raci_current, []
+
+    def other_saves_after_this_save_read(*args, **kwargs):  # type: ignore[no-untyped-def]
+        version = read(*args, **kwargs)
+        calls.append(version)
+        if len(calls) == 2:  # the save's own read (the page read first): the other's version lands now
+            # (in this save's transaction here, so rolled back with it: only the refusal is asserted)
+            RaciVersion.objects.create(number=version.number + 1, matrix=version.matrix, created_at=timezone.now(),
+                                       change_note="The other administrator's")
+        return version
+
+    monkeypatch.setattr(services, "raci_current", other_saves_after_this_save_read)
+    page = client.post(reverse("mace:raci"), sent)
+
+    assert page.status_code == 200
+    assert "Someone else saved a new version" in page.content.decode()
+    assert not RaciVersion.objects.filter(change_note="Health told, not consulted").exists()
+    assert not AuditEvent.objects.filter(event_type=AuditEventType.RACI_CHANGED).exists()

@@ -1178,6 +1178,9 @@ def health_notices_send(*, now: dt.datetime | None = None) -> int:
 # --- roles and responsibilities ------------------------------------------------------------------
 
 
+RACI_STALE = "Someone else saved a new version meanwhile: look at it and make your change again"
+
+
 def raci_current() -> RaciVersion:
     """The current matrix. Version 1 is installed at setup (``mace.defaults``); were it missing, the
     default is read, unsaved: reading the matrix never writes it (``raci_change`` saves it, audited)."""
@@ -1196,14 +1199,18 @@ def raci_change(*, acting_user: User, based_on: int, matrix: dict[str, object], 
     with transaction.atomic():
         current = raci_current()
         if current.number != based_on:
-            raise ServiceError("Someone else saved a new version meanwhile: look at it and make your change again")
+            raise ServiceError(RACI_STALE)
         data = raci.as_json(steps)
         if data == raci.as_json(raci.parse(current.matrix)):
             raise ServiceError("Nothing has changed, so no new version was saved")
-        if current.pk is None:  # the default, read but never installed: kept as the version it changes
-            current.save(force_insert=True)
-        version = RaciVersion.objects.create(number=current.number + 1, matrix=data, created_by=acting_user,
-                                             created_at=timezone.now(), change_note=change_note)
+        try:
+            with transaction.atomic():
+                if current.pk is None:  # the default, read but never installed: kept as the version it changes
+                    current.save(force_insert=True)
+                version = RaciVersion.objects.create(number=current.number + 1, matrix=data, created_by=acting_user,
+                                                     created_at=timezone.now(), change_note=change_note)
+        except IntegrityError as exc:  # another save committed after this one read the current version
+            raise ServiceError(RACI_STALE) from exc
         audit_record(event_type=AuditEventType.RACI_CHANGED, actor=acting_user, target_kind="raci_version",
                      target_id=version.number, reason=change_note, detail={"from_version": current.number})
     return version
