@@ -38,3 +38,20 @@ def test_a_pair_decided_while_a_second_reviewer_had_it_open_says_so_and_keeps_th
     assert "This pair has already been decided, so your decision was not recorded" in body
     assert "This pair is no longer awaiting review" in body
     assert list(MatchDecision.objects.values_list("verdict", flat=True)) == ["same"]
+
+
+def test_an_undone_decision_shows_in_each_childs_audit_trail_beside_the_decision(make_user) -> None:  # type: ignore[no-untyped-def]
+    reviewer = sign_in(Client(), make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE))
+    officer = sign_in(Client(), make_user(role=Role.DATA_PROTECTION_OFFICER, agency_kind=AgencyKind.COUNCIL))
+    pair = _pending_pair()
+    children = [pair.record_l.person, pair.record_r.person]
+    assert reviewer.post(reverse("linkage:review", args=[pair.pk]), {"verdict": "same"}).status_code == 302
+    decision = MatchDecision.objects.get()
+    undone = reviewer.post(reverse("linkage:undo", args=[decision.pk]), follow=True)
+    assert "Decision undone" in undone.content.decode()
+
+    for child in children:
+        page = officer.get(reverse("dataprotection:trail"), {"person": child.reference}).content.decode()
+        trail = page.split("<tbody")[1].split("</tbody>")[0]  # the rows, not the filter's list of actions
+        assert "Decided whether two records are the same person" in trail, child.reference
+        assert "Undid a match decision" in trail, child.reference

@@ -141,10 +141,17 @@ def match_decision_undo(*, acting_user: User, decision: MatchDecision) -> None:
                 priority=review.priority,
                 worked_with=review.worked_with,
             )
-        audit_record(
-            event_type=AuditEventType.MATCH_DECISION_UNDONE,
-            actor=acting_user,
-            target_kind="match_decision",
-            target_id=locked.pk,
-            detail={"verdict": locked.verdict, "records": [locked.record_l_id, locked.record_r_id]},
-        )
+        # As for the decision: each person the two records now belong to is named (one row each), so
+        # each child's trail shows the undo beside the decision it reverses.
+        persons_after = sorted(set(SourceRecord.objects.filter(
+            pk__in=[locked.record_l_id, locked.record_r_id]).values_list("person_id", flat=True)))
+        for person_id in persons_after:
+            audit_record(
+                event_type=AuditEventType.MATCH_DECISION_UNDONE,
+                actor=acting_user,
+                target_kind="match_decision",
+                target_id=locked.pk,
+                person_id=person_id,
+                detail={"verdict": locked.verdict, "records": [locked.record_l_id, locked.record_r_id],
+                        "persons": persons_after},
+            )
