@@ -340,3 +340,20 @@ def test_a_decision_of_assessment_shows_its_45_working_day_clock_on_the_single_v
     assert "Assessment completed within 45 working days" in page
     clock = StatutoryClock.objects.get(child=concern.child, kind=ClockKind.ASSESSMENT)
     assert clock.status == ClockStatus.OPEN and clock.started_at == concern.raised_at
+
+
+def test_an_indicator_sent_twice_is_recorded_and_shown_once(make_user) -> None:  # type: ignore[no-untyped-def]
+    school = make_user(role=Role.REFERRER, agency_kind=AgencyKind.EDUCATION)
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    client = sign_in(Client(), school)
+    checking = client.post(_raise_url(school, PersonFactory()), {
+        **_date("seen_on", timezone.localdate()), **FULL, "indicators": ["missing", "missing"],
+    })
+    assert client.post(checking["Location"]).status_code == 302
+
+    from safeguarding.frontdoor.models import Concern
+
+    concern = Concern.objects.get()
+    body = sign_in(Client(), triage).get(reverse("frontdoor:detail", args=[concern.pk])).content.decode()
+    assert body.count("Going missing, or repeat missing episodes") == 1
+    assert concern.indicators == ["missing"]

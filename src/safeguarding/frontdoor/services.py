@@ -184,10 +184,9 @@ def concern_raise(
     if seen_on > timezone.localdate(now):
         raise ServiceError("The date must be today or in the past", field="seen_on")
     about = (context or ConcernContext()).checked()
-    valid = set(Indicator.values)
-    chosen = [code for code in (indicators or []) if code in valid]
-    if len(chosen) != len(indicators or []):
+    if any(code not in Indicator.values for code in indicators or []):
         raise ServiceError("Choose indicators from the list")
+    chosen = list(dict.fromkeys(indicators or []))  # each once, though sent twice
     # Record linkage may since have found the child to be an older person: the concern is theirs.
     child = identity.current(child)
     with transaction.atomic():
