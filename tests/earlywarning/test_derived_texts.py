@@ -204,24 +204,30 @@ def test_an_alert_resting_only_on_shareable_events_says_the_same_to_everyone(age
     assert alert.explanation_restricted == "" and "3 events" in alert.explanation
 
 
-def test_a_subject_access_bundle_withholds_an_alert_resting_on_police_intelligence(
-    linked: Linked, agencies: dict[str, Any]
-) -> None:
-    """Chloe's alert rests on intelligence the hub never discloses: even counted, or dated, it would tell
-    her what the police hold. It is withheld whole, and the data protection officer told why, so the
-    police can be asked."""
+def _bundle_for(person: Any, agencies: dict[str, Any]) -> tuple[Any, str]:
+    """A subject access request by the person themselves, taken by the council's data protection officer
+    through to its bundle, every proposed redaction accepted: (the request, the bundle as JSON text)."""
     import json
 
     from safeguarding.dataprotection import services as sar_services
 
     dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
     today = timezone.localdate()
-    sar = sar_services.sar_log(acting_user=dpo, person=linked.alert.person, requester_name="Chloe",
+    sar = sar_services.sar_log(acting_user=dpo, person=person, requester_name="Chloe",
                                requester_relationship="the person themselves", received_on=today)
     sar = sar_services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=today, evidence="Passport")
     sar = sar_services.sar_assemble(acting_user=dpo, sar=sar)
     sar_services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
-    bundle = json.dumps(json.loads(bytes(sar_services.sar_bundle_produce(acting_user=dpo, sar=sar).data)))
+    return sar, json.dumps(json.loads(bytes(sar_services.sar_bundle_produce(acting_user=dpo, sar=sar).data)))
+
+
+def test_a_subject_access_bundle_withholds_an_alert_resting_on_police_intelligence(
+    linked: Linked, agencies: dict[str, Any]
+) -> None:
+    """Chloe's alert rests on intelligence the hub never discloses: even counted, or dated, it would tell
+    her what the police hold. It is withheld whole, and the data protection officer told why, so the
+    police can be asked."""
+    sar, bundle = _bundle_for(linked.alert.person, agencies)
 
     (withheld,) = [item for item in sar.items.all() if item.source == f"alert {linked.alert.reference}"]
     assert withheld.title == "An early-warning alert resting on police information (withheld)"
@@ -455,24 +461,13 @@ def test_a_concern_from_the_alert_and_the_childs_subject_access_bundle_leave_the
 ) -> None:
     """Every casework role reads a concern, support workers among them, and a subject access bundle goes to
     the child: neither names the other child at risk nor the adult the two were seen with."""
-    import json
-
-    from safeguarding.dataprotection import services as sar_services
-
     mace = UserFactory(role=Role.MACE_COORDINATOR, agency=agencies[AgencyKind.COUNCIL])
     client = Client()
     sign_in(client, mace)
     page = client.get(reverse("earlywarning:detail", args=[linked_openly.alert.pk])).content.decode()
     prefilled = page.split('name="concern-description"', 1)[1].split("</textarea>", 1)[0]
     assert "shown only to those who work on them" in prefilled
-    dpo = UserFactory(role=Role.DATA_PROTECTION_OFFICER, agency=agencies[AgencyKind.COUNCIL])
-    today = timezone.localdate()
-    sar = sar_services.sar_log(acting_user=dpo, person=linked_openly.alert.person, requester_name="Chloe",
-                               requester_relationship="the person themselves", received_on=today)
-    sar = sar_services.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=today, evidence="Passport")
-    sar = sar_services.sar_assemble(acting_user=dpo, sar=sar)
-    sar_services.sar_redactions_accept_all(acting_user=dpo, sar=sar)
-    bundle = json.dumps(json.loads(bytes(sar_services.sar_bundle_produce(acting_user=dpo, sar=sar).data)))
+    _, bundle = _bundle_for(linked_openly.alert.person, agencies)
     assert "Linked to another child at risk" in bundle
     for text in (prefilled, bundle):
         assert linked_openly.other_child_reference not in text and linked_openly.adult_reference not in text

@@ -243,9 +243,10 @@ def without_links(alert: Alert, text: str) -> str:
     """An alert's words for a reader who does not see networks (a survivor support worker; a child's
     subject access bundle; a concern raised from the alert, which every casework role reads): what the
     child shares with another child already alerted, and the other child, are left out, and one
-    sentence says so. A new-link alert is all link: it is told in that sentence alone."""
+    sentence says so. A new-link alert is all link: it is told in that sentence alone, unless its link is
+    police-only (or marked so since), whose shared words already say only whom to ask: the police."""
     if alert.rule.kind == RuleKind.NEW_LINK:
-        return NEW_LINK_NOT_SHOWN
+        return text if alert.explanation_restricted or text == REMARKED_SINCE else NEW_LINK_NOT_SHOWN
     lines = text.split("\n")
     kept = [line for line in lines if not line.endswith(LINK_NOTE_ENDING)]
     return "\n".join(kept if len(kept) == len(lines) else [*kept, LINKS_NOT_SHOWN])
