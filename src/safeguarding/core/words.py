@@ -46,3 +46,10 @@ def sex_in_words(code: str) -> str:
     if not code:
         return ""
     return SEX_WORDS.get(code.upper(), code)
+
+
+def in_a_list(items: list[str]) -> str:
+    """"a, b and c": items as a sentence lists them ("" for none)."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from safeguarding.core.words import in_a_list
+
 PersonSource = Callable[[], Iterable[int]]
 _sources: dict[str, tuple[str, PersonSource]] = {}
 
@@ -33,5 +35,4 @@ def worked_with_in_words(ways: Iterable[str]) -> str:
     ways = list(dict.fromkeys(ways))
     if not ways:
         return ""
-    joined = ways[0] if len(ways) == 1 else f"{', '.join(ways[:-1])} and {ways[-1]}"
-    return f"a child with {joined}"
+    return f"a child with {in_a_list(ways)}"

@@ -16,6 +16,7 @@ from safeguarding.core.forms import GovukDateField, time_of
 from safeguarding.core.lists import ListFilters
 from safeguarding.core.normalise import typed_reference
 from safeguarding.core.once import once_field
+from safeguarding.core.words import in_a_list
 from safeguarding.mace.models import AttendanceStatus, MeetingStatus, PanelDecision, PlanOutcome
 
 
@@ -40,8 +41,7 @@ def owners_note(people: Sequence[User]) -> str:
     held = {u.agency_id for u in people}
     missing = [a.name for a in Agency.objects.filter(is_active=True).exclude(pk__in=held).order_by("name")]
     if missing:
-        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
-        note += (f" No one in {names} has such a role yet: ask an administrator to give someone there one (an agency "
+        note += (f" No one in {in_a_list(missing)} has such a role yet: ask an administrator to give someone there one (an agency "
                  "safeguarding manager, say) for the agency to own actions.")
     return note
 
