@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -500,7 +499,7 @@ def _panel_story_moved_back(back: dt.timedelta) -> None:
         PlanGoal,
         PlanHistory,
     )
-    from safeguarding.mace.services import working_due_date
+    from safeguarding.mace.services import due_date_asked, working_due_date
     from safeguarding.panel.models import PanelReferral
     from safeguarding.screening.models import RiskLevelChange, ScreeningAssessment
 
@@ -522,16 +521,9 @@ def _panel_story_moved_back(back: dt.timedelta) -> None:
         # The review clocks the discussions started (the next refresh works their due dates out again).
         StatutoryClock.objects.filter(kind=ClockKind.PANEL_REVIEW).update(started_at=F("started_at") - back)
         for action in PlanAction.objects.all():
-            asked = _asked_for(action.due_on, action.due_note)
+            asked = due_date_asked(action.due_on, action.due_note)
             due, note = working_due_date(asked - back)
             PlanAction.objects.filter(pk=action.pk).update(due_on=due, due_note=note)
-
-
-def _asked_for(due: dt.date, note: str) -> dt.date:
-    """The day an action was asked to be due on: its due date, unless its note says it was moved from
-    another ("Due date moved from Sunday 13 December 2026 to Monday 14 December 2026: ...")."""
-    found = re.match(r"Due date moved from \w+ (\d{1,2} \w+ \d{4}) to ", note)
-    return dt.datetime.strptime(found.group(1), "%d %B %Y").date() if found else due
 
 
 def demo_strategy_targets() -> int:

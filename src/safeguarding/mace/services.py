@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -800,13 +801,23 @@ def plan_reopen(*, acting_user: User, plan: Plan, reason: str) -> Plan:
 # --- actions ------------------------------------------------------------------------------------
 
 
+_MOVED_FROM = "Due date moved from "
+
+
 def working_due_date(day: dt.date) -> tuple[dt.date, str]:
     """A due date on a working day: a weekend or bank holiday moves to the next working day, and says so."""
     if is_working_day(day):
         return day, ""
     moved = next_working_day(day)
     why = "a weekend" if day.weekday() >= 5 else "a bank holiday"
-    return moved, f"Due date moved from {_date(day)} to {_date(moved)}: {why} is not a working day"
+    return moved, f"{_MOVED_FROM}{_date(day)} to {_date(moved)}: {why} is not a working day"
+
+
+def due_date_asked(due_on: dt.date, due_note: str) -> dt.date:
+    """The day an action was asked to be due on: its due date, unless its note (``working_due_date``'s)
+    says it was moved from another."""
+    found = re.match(rf"{_MOVED_FROM}\w+ (\d{{1,2}} \w+ \d{{4}}) to ", due_note)
+    return dt.datetime.strptime(found.group(1), "%d %B %Y").date() if found else due_on
 
 
 def can_update_action(user: User, action: PlanAction) -> bool:
