@@ -26,7 +26,7 @@ from safeguarding.contexts.models import EntityKind, LinkNature
 from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.csvfile import spreadsheet_safe_writer
 from safeguarding.core.errors import ServiceError
-from safeguarding.core.forms import add_service_error
+from safeguarding.core.forms import add_service_error, refused
 from safeguarding.dataprotection.assemble import NETWORK_OPENED
 from safeguarding.people.selectors import person_for_user_or_404
 
@@ -339,7 +339,7 @@ def context_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "close_form": close_form, "today": dt.date.today(),
         # The form sent and refused: the error summary says why (a refusal of the whole form, such as a
         # next review not after today, shows nowhere else).
-        "form": next((sent for sent in (review_form, close_form) if sent is not None and sent.errors), None),
+        "form": refused(review_form, close_form),
     })
 
 

@@ -118,6 +118,12 @@ def years_ago(years: int) -> Callable[[], dt.date]:
     return day
 
 
+def refused(*sent: forms.Form | None) -> forms.Form | None:
+    """Of a page's forms, the one sent and refused (for the error summary at the top of the page, where a
+    refusal of the whole form, not of one field, shows), or None."""
+    return next((form for form in sent if form is not None and form.errors), None)
+
+
 def add_service_error(form: forms.Form, error: ServiceError) -> None:
     """Show a service's refusal on the form: beside the field it is about when it names one the
     form has (so the error summary links to it), else at the top of the form."""

@@ -14,7 +14,7 @@ from safeguarding.accounts.models import User
 from safeguarding.contexts.selectors import person_by_reference
 from safeguarding.core import once
 from safeguarding.core.errors import ServiceError
-from safeguarding.core.forms import add_service_error
+from safeguarding.core.forms import add_service_error, refused
 from safeguarding.core.once import AlreadySent
 from safeguarding.justice import forms, selectors, services
 from safeguarding.people.models import Person
@@ -95,7 +95,7 @@ def operation_detail(request: HttpRequest, operation_id: int) -> HttpResponse:
         "page": page, "operation": operation, "subject_form": subject_form, "outcome_form": outcome_form,
         # The form sent and refused: the error summary says why (a refusal of the whole form, such as a
         # person already in it in that part, shows nowhere else).
-        "form": next((sent for sent in (subject_form, outcome_form) if sent.errors), None),
+        "form": refused(subject_form, outcome_form),
     })
 
 

@@ -20,7 +20,7 @@ from safeguarding.contexts.selectors import contexts_due_for_panel
 from safeguarding.core import once
 from safeguarding.core.confirm import Confirmation, confirm_first
 from safeguarding.core.errors import ServiceError
-from safeguarding.core.forms import add_service_error, number_or_zero
+from safeguarding.core.forms import add_service_error, number_or_zero, refused
 from safeguarding.core.once import AlreadySent
 from safeguarding.earlywarning.selectors import alert_for_user_or_404
 from safeguarding.frontdoor.selectors import concern_for_user_or_404
@@ -375,7 +375,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "can_open_child": has(user, Capability.VIEW_PERSON), "today": timezone.localdate(), **forms_,
         # The form sent and refused: its problems head the page, as on every page (the forms' own markup
         # shows a field's error, not a refusal of the whole form such as a plan closing with open actions).
-        "form": next((shown for shown in forms_.values() if shown is not None and shown.errors), None),
+        "form": refused(*forms_.values()),
     })
 
 
