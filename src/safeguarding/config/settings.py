@@ -114,7 +114,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # After the user is known: its not-found page is the hub's own.
-    "safeguarding.core.middleware.NulCharactersMiddleware",
+    "safeguarding.core.middleware.ControlCharactersMiddleware",
     "safeguarding.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

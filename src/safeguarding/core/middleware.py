@@ -29,24 +29,34 @@ class SecurityHeadersMiddleware:
 
 
 NUL = "\x00"
+# Control characters mean nothing in any text the hub keeps; tab, line feed and carriage return do.
+_CONTROL = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_NO_CONTROL = str.maketrans("", "", _CONTROL)
 
 
-def _without_nul(values: QueryDict) -> QueryDict:
-    """The same values with every NUL character taken out (keys too); the same object when none holds one."""
-    if not any(NUL in key or any(NUL in v for v in items) for key, items in values.lists()):
+def _has_control(text: str) -> bool:
+    return any(c in _CONTROL for c in text)
+
+
+def _without_control(values: QueryDict) -> QueryDict:
+    """The same values with every control character but tab and line ends taken out (keys too); the same
+    object when none holds one."""
+    if not any(_has_control(key) or any(_has_control(v) for v in items) for key, items in values.lists()):
         return values
     cleaned = QueryDict(mutable=True, encoding=values.encoding)
     for key, items in values.lists():
-        cleaned.setlist(key.replace(NUL, ""), [v.replace(NUL, "") for v in items])
+        cleaned.setlist(key.translate(_NO_CONTROL), [v.translate(_NO_CONTROL) for v in items])
     cleaned._mutable = False
     return cleaned
 
 
-class NulCharactersMiddleware:
-    """A NUL character (``\\x00``, pasted from a binary file or sent by a tool) means nothing in any text
-    the hub keeps, and PostgreSQL refuses it in text: a reason read straight from a page, or an address
-    naming a record, would end in a server error. Taken out of every value a page sends; an address that
-    holds one names nothing (not found), as on SQLite. Forms that check their fields refused it already."""
+class ControlCharactersMiddleware:
+    """A control character (a NUL, ``\\x01``, an escape: pasted from a binary file or sent by a tool) means
+    nothing in any text the hub keeps. PostgreSQL refuses NUL in text: a reason read straight from a page,
+    or an address naming a record, would end in a server error. And a reason made only of other control
+    characters was taken as filled in, though it says nothing a reader could see. So every one but tab, line
+    feed and carriage return is taken out of every value a page sends, and a required field left with
+    nothing is refused as empty. An address that holds a NUL names nothing (not found), as on SQLite."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -54,8 +64,8 @@ class NulCharactersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if NUL in request.path:
             raise Http404
-        request.GET = _without_nul(request.GET)  # type: ignore[assignment]
+        request.GET = _without_control(request.GET)  # type: ignore[assignment]
         if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
                                                                  "multipart/form-data"):
-            request.POST = _without_nul(request.POST)  # type: ignore[assignment]
+            request.POST = _without_control(request.POST)  # type: ignore[assignment]
         return self.get_response(request)
