@@ -116,6 +116,23 @@ def test_a_late_import_corrects_an_overdue_clock_and_keeps_both_states(systems) 
     assert history == [(ClockStatus.OVERDUE, ClockStatus.MET)]  # it was overdue; now it is met
 
 
+def test_a_corrected_return_time_moves_the_clocks_start_with_its_due_time(systems) -> None:  # type: ignore[no-untyped-def]
+    """The police correct when a child came home: the due time moved, the start stayed, so the child's
+    page read "started 2 March 06:00, due 6 March 18:00" (not 72 hours)."""
+    child, police, _ = child_with_records(systems)
+    episode = EventFactory(source_record=police, event_type=EventType.MISSING_EPISODE, occurred_at=at("03-01", 20),
+                           ended_at=at("03-02", 6))
+    clocks_refresh()
+    episode.ended_at = at("03-03", 18)
+    episode.save(update_fields=["ended_at"])
+    assert clocks_refresh().changed == 1
+    clock = clock_of(child)
+    assert (clock.started_at, clock.due_at) == (at("03-03", 18), at("03-06", 18))
+    change = ClockChange.objects.get(clock=clock, due_before=at("03-05", 6))
+    assert change.due_after == at("03-06", 18) and change.note == "Start and due date worked out again"
+    assert clocks_refresh().changed == 0  # and it stays where it is
+
+
 def test_a_missing_episode_the_police_marked_c_starts_no_clock_and_stays_with_the_police(  # type: ignore[no-untyped-def]
     make_user, systems, tmp_path: Path
 ) -> None:

@@ -54,6 +54,13 @@ def test_demo_builds_a_partnership_and_running_it_again_changes_nothing(tmp_path
         "eastshire-police", "eastwood-council", "eastwood-youth-project", "eastwood-health", "eastwood-schools"}
     assert Escalation.objects.filter(action__isnull=False).exists()
     assert_the_panel_story_agrees_with_itself(held, referred)
+    # A survivor's support plan is opened no later than the first thing it records.
+    from safeguarding.support.models import SupportPlan
+
+    for plan in SupportPlan.objects.all():
+        recorded = [*plan.words.values_list("said_on", flat=True), *plan.goals.values_list("set_on", flat=True),
+                    *plan.services.values_list("offered_on", flat=True)]
+        assert recorded and timezone.localtime(plan.opened_at).date() <= min(recorded), plan
     assert {"met", "met_late", "overdue"} <= set(StatutoryClock.objects.values_list("status", flat=True))
     # A referred child's conference made a child protection plan: its core group and review are due.
     assert set(StatutoryClock.objects.filter(kind__in=["core_group", "review_child_protection_conference"])

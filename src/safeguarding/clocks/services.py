@@ -67,7 +67,7 @@ class RefreshResult:
 
 _EXISTING_SCHEMA = pa.schema([
     ("id", pa.int64()), ("kind", pa.string()), ("start_key", pa.string()), ("due_text", pa.string()),
-    ("met_text", pa.string()), ("status", pa.string()), ("met_event", pa.int64()),
+    ("met_text", pa.string()), ("status", pa.string()), ("met_event", pa.int64()), ("start_text", pa.string()),
 ])
 
 
@@ -79,7 +79,8 @@ def _existing(children: Collection[int] | None) -> pa.Table:
         where = f"WHERE c.child_id IN (SELECT id FROM people_person WHERE {engine.ids_clause('root_id', children)})"  # noqa: S608
     return query_arrow(
         f"SELECT c.id, c.kind, c.start_key, {engine._text_time('c.due_at', full=True)}, "  # noqa: S608
-        f"{engine._text_time('c.met_at', full=True)}, c.status, c.met_by_event_id "
+        f"{engine._text_time('c.met_at', full=True)}, c.status, c.met_by_event_id, "
+        f"{engine._text_time('c.started_at', full=True)} "
         f"FROM clocks_statutoryclock c {where}",
         _EXISTING_SCHEMA,
     )
@@ -96,8 +97,8 @@ def _aware_column(table: pa.Table, name: str) -> list[Any]:
 
 def _compare(facts: pa.Table, held: pa.Table, now: dt.datetime) -> pa.Table:
     """What the facts say against the clocks held, set-based in DuckDB: a row for each clock that is
-    new or whose due time, met time, status (judged at ``now``) or meeting event differs, with its
-    state before."""
+    new or whose start, due time, met time, status (judged at ``now``) or meeting event differs, with its
+    state before (a start moves when the record under it is corrected: an episode's return time)."""
     con = duckdb.connect()
     try:
         con.register("facts", facts)
@@ -113,14 +114,16 @@ def _compare(facts: pa.Table, held: pa.Table, now: dt.datetime) -> pa.Table:
                 FROM facts
             ), x AS (
                 SELECT id, kind, start_key, TRY_CAST(nullif(due_text, '') AS TIMESTAMP) AS due_at,
-                       TRY_CAST(nullif(met_text, '') AS TIMESTAMP) AS met_at, status, met_event
+                       TRY_CAST(nullif(met_text, '') AS TIMESTAMP) AS met_at, status, met_event,
+                       TRY_CAST(nullif(start_text, '') AS TIMESTAMP) AS started_at
                 FROM existing
             )
             SELECT f.*, $now AS judged_at, x.id AS clock_id, x.due_at AS due_before, x.met_at AS met_before,
-                   x.status AS status_before, x.met_event AS met_event_before
+                   x.status AS status_before, x.met_event AS met_event_before, x.started_at AS started_before
             FROM f LEFT JOIN x USING (kind, start_key)
             WHERE x.id IS NULL OR x.due_at IS DISTINCT FROM f.due_at OR x.met_at IS DISTINCT FROM f.met_at
                OR x.status <> f.status OR x.met_event IS DISTINCT FROM f.met_event
+               OR x.started_at IS DISTINCT FROM f.started_at
             """,
             params={"now": now.astimezone(dt.UTC).replace(tzinfo=None)},
         ))
@@ -253,13 +256,13 @@ def _apply(facts: pa.Table, held: pa.Table, now: dt.datetime) -> tuple[int, int]
     }, new.num_rows, now)
     changed = changes.filter(pc.invert(is_new)).to_pylist()
     for row in changed:
-        for name in ("due_at", "met_at", "due_before", "met_before", "judged_at"):
+        for name in ("started_at", "started_before", "due_at", "met_at", "due_before", "met_before", "judged_at"):
             row[name] = _aware(row[name])
     BulkTable(StatutoryClock).update([
-        {"id": c["clock_id"], "due_at": c["due_at"], "met_at": c["met_at"], "met_by": c["met_by"],
-         "met_by_event_id": c["met_event"], "status": c["status"], "status_at": c["judged_at"]}
+        {"id": c["clock_id"], "started_at": c["started_at"], "due_at": c["due_at"], "met_at": c["met_at"],
+         "met_by": c["met_by"], "met_by_event_id": c["met_event"], "status": c["status"], "status_at": c["judged_at"]}
         for c in changed
-    ], ["due_at", "met_at", "met_by", "met_by_event_id", "status", "status_at"])
+    ], ["started_at", "due_at", "met_at", "met_by", "met_by_event_id", "status", "status_at"])
     BulkTable(ClockChange).insert([
         {"clock_id": c["clock_id"], "at": c["judged_at"], "status_before": c["status_before"], "status_after": c["status"],
          "due_before": c["due_before"], "due_after": c["due_at"], "met_before": c["met_before"],
@@ -279,6 +282,10 @@ def _why(change: dict[str, Any]) -> str:
         return f"Met earlier than the hub knew: {change['met_by']}"[:200]
     if change["met_event"] != change["met_event_before"] and change["met_by"]:
         return f"Met by another record: {change['met_by']}"[:200]
+    if change["started_before"] is not None and change["started_before"] != change["started_at"]:
+        # The record under it was corrected (an episode's return time, a meeting's date).
+        return "Start and due date worked out again" if change["due_before"] != change["due_at"] \
+            else "Start worked out again"
     if change["due_before"] != change["due_at"]:
         return "Due date worked out again"
     if change["status"] == ClockStatus.OVERDUE:

@@ -319,6 +319,13 @@ def demo_support_and_data_protection() -> dict[str, int]:
                 "believed. Getting the records was as hard as telling.",
     )
     done["plans"] += 1
+    # The story: each plan was opened when the worker first met the survivor, the day of the first words
+    # it records (a plan opened today beside words heard three weeks ago contradicted itself). The audit
+    # trail keeps when it was really written.
+    for opened in (plan, adult_plan):
+        first = min(opened.words.values_list("said_on", flat=True))
+        SupportPlan.objects.filter(pk=opened.pk).update(
+            opened_at=timezone.make_aware(dt.datetime.combine(first, dt.time(10))))
     sar = dp.sar_log(acting_user=dpo, person=child, requester_name=child.full_name or "The young person",
                      requester_relationship="the person themselves", received_on=today - dt.timedelta(days=9))
     dp.sar_verify_identity(acting_user=dpo, sar=sar, verified_on=today - dt.timedelta(days=8),
@@ -488,8 +495,8 @@ def _panel_story_moved_back(back: dt.timedelta) -> None:
     with their history, goals and actions, and the levels in force. An action's due date is worked out
     again from the day asked for, moved back, as the service would have (a bank holiday three weeks
     later is not one three weeks earlier), with its note. The audit trail keeps when each was really
-    written: the hub never backdates anything, only this demo's story does."""
-    from safeguarding.clocks.models import ClockKind, StatutoryClock
+    written: the hub never backdates anything, only this demo's story does. The review clocks the
+    discussions started follow at the next refresh, start and due date, as they follow any corrected record."""
     from safeguarding.mace.models import (
         Discussion,
         MinutesVersion,
@@ -518,8 +525,6 @@ def _panel_story_moved_back(back: dt.timedelta) -> None:
     with transaction.atomic():
         for model, fields in moved.items():
             model.objects.update(**{name: F(name) - back for name in fields})  # type: ignore[attr-defined]
-        # The review clocks the discussions started (the next refresh works their due dates out again).
-        StatutoryClock.objects.filter(kind=ClockKind.PANEL_REVIEW).update(started_at=F("started_at") - back)
         for action in PlanAction.objects.all():
             asked = due_date_asked(action.due_on, action.due_note)
             due, note = working_due_date(asked - back)
