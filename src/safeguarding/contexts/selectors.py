@@ -754,3 +754,12 @@ def last_links_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
         for row in rows:
             keep_latest(latest, row[f"{side}__root_id"], row["a"], row["b"], row["c"])
     return latest
+
+
+def police_suspects_here() -> QuerySet[Any]:
+    """For the audit trail and subject access (``dataprotection.sources.register_suspect_source``): the
+    people a police-only link names, on either side (a suspect named in graded intelligence, intelligence
+    without handling code P, a police record of a suspected perpetrator), as person ids."""
+    restricted = Link.objects.filter(restricted=True)
+    return Person.objects.filter(Q(pk__in=restricted.values("person")) | Q(pk__in=restricted.values("other_person"))
+                                 ).values("pk")

@@ -5,10 +5,13 @@ own values that the redaction proposals work from."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any
+
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Concat, LPad
 
 from safeguarding.accounts.models import Agency, AgencyKind, User
-from safeguarding.audit.models import AuditEvent, AuditEventType, about_person
+from safeguarding.audit.models import AuditEvent, AuditEventType, AuditPersonShown, about_person
 from safeguarding.dataprotection import redaction
 from safeguarding.dataprotection.sources import (
     AUDIT_SECTION,
@@ -21,6 +24,7 @@ from safeguarding.dataprotection.sources import (
     Lexicon,
     ThirdParty,
     registered_sources,
+    suspects_elsewhere,
 )
 from safeguarding.exchange.format import EVENTS, PEOPLE, RELATIONSHIPS, FileFormat
 from safeguarding.people import identity
@@ -32,6 +36,7 @@ from safeguarding.people.models import (
     Relationship,
     SourceRecord,
     person_reference,
+    restricted_events,
 )
 from safeguarding.people.selectors import police_only_among, records_named, subject_access_records
 from safeguarding.support.selectors import contact_wishes_for_subject_access, plans_for_subject_access
@@ -74,23 +79,52 @@ POLICE_WORK_PAGES = ("operation ", "disruption and outcomes", "entity ", "networ
 NETWORK_OPENED = "opened the person's network"
 
 
-def police_work_rows() -> Q:
-    """The audit trail's rows of police work, as a filter on AuditEvent: the same rows a subject access
-    bundle withholds (``_police_work``, and any row of the police looking at an adult they name as a
-    suspect, ``_audit``)."""
-    pages = Q()
-    for prefix in POLICE_WORK_PAGES:
-        pages |= Q(target_id__startswith=prefix)
+def police_suspects() -> QuerySet[Person]:
+    """Every id of each adult the police hold suspicion or police work about: a police relationship
+    naming him an offender (``people.models.NAMES_AN_OFFENDER``), police intelligence on his own records
+    that may not go beyond the police (``people.models.restricted_events``), and what the rooms above
+    registered (``sources.register_suspect_source``: a suspect named in graded intelligence, an
+    operation's subject, an adult disrupted). That the police looked at such a person, his record or a
+    page listing him, tells him or anyone outside the police what the police are doing."""
     naming = Relationship.objects.filter(relationship__in=sorted(NAMES_AN_OFFENDER),
                                          source_system__agency__kind=AgencyKind.POLICE)
     named = SourceRecord.objects.filter(Q(pk__in=naming.values("from_record")) | Q(pk__in=naming.values("to_record")))
-    suspects = Person.objects.filter(root_id__in=named.values("person__root_id"), root__role__in=[
-        role for role in PersonRole.values if role != PersonRole.CHILD])
+    held = Event.objects.filter(restricted_events()).values("source_record__person__root_id")
+    roots = Q(root_id__in=named.values("person__root_id")) | Q(root_id__in=held)
+    for elsewhere in suspects_elsewhere():
+        roots |= Q(root_id__in=Person.objects.filter(pk__in=elsewhere).values("root_id"))
+    return Person.objects.filter(roots, root__role__in=[role for role in PersonRole.values if role != PersonRole.CHILD])
+
+
+def _single_views_of(people: QuerySet[Person]) -> QuerySet[Any]:
+    """The audit trail's name of each person's single view (``single view of P0000123``, as the page
+    writes it with ``person_reference``), worked out in the database."""
+    digits = Cast("pk", CharField())
+    return people.annotate(page=Concat(Value("single view of P"), Case(
+        When(pk__lt=10_000_000, then=LPad(digits, 7, Value("0"))), default=digits, output_field=CharField()),
+        output_field=CharField())).values("page")
+
+
+def police_work_rows() -> Q:
+    """The audit trail's rows of police work, as a filter on AuditEvent: the same rows a subject access
+    bundle withholds (``_police_work``, and any row of the police looking at an adult they suspect,
+    ``_audit``: about him, a page, search or download that listed him, or his own page listing the
+    children around him), and a police-only addendum
+    to a panel's minutes (for everyone else nothing of it shows, not even that there is one)."""
+    pages = Q()
+    for prefix in POLICE_WORK_PAGES:
+        pages |= Q(target_id__startswith=prefix)
+    suspects = police_suspects().values("pk")
     police = Agency.objects.filter(kind=AgencyKind.POLICE).values("code")
     return (Q(event_type__in=sorted(POLICE_WORK_AUDIT))
             | (Q(event_type=AuditEventType.PERSONS_LISTED, target_kind="page") & pages)
             | Q(event_type=AuditEventType.PERSON_VIEWED, reason=NETWORK_OPENED)
-            | Q(actor_agency__in=police, person_id__in=suspects.values("pk")))
+            | Q(event_type=AuditEventType.MINUTES_ADDENDUM, detail__police_only=True)
+            | Q(actor_agency__in=police, person_id__in=suspects)
+            | Q(actor_agency__in=police, sequence__in=AuditPersonShown.objects.filter(person_id__in=suspects)
+                .values("sequence"))
+            | Q(actor_agency__in=police, event_type=AuditEventType.PERSONS_LISTED, target_kind="page",
+                target_id__in=_single_views_of(police_suspects())))
 
 
 def _police_work(kind: int, target_kind: str, target_id: str, reason: str = "") -> bool:
@@ -263,13 +297,8 @@ def _support(person: Person) -> list[Item]:
 
 
 def _named_suspect(person: Person) -> bool:
-    """Whether a police record names this adult as a suspected perpetrator, or as one of a pair with a
-    victim (``people.models.NAMES_AN_OFFENDER``)."""
-    ids = identity.ids_of(person)
-    return person.role != PersonRole.CHILD and Relationship.objects.filter(
-        Q(from_record__person__in=ids) | Q(to_record__person__in=ids),
-        relationship__in=sorted(NAMES_AN_OFFENDER), source_system__agency__kind=AgencyKind.POLICE,
-    ).exists()
+    """Whether the police hold suspicion or police work about this adult (``police_suspects``)."""
+    return person.role != PersonRole.CHILD and police_suspects().filter(pk__in=identity.ids_of(person)).exists()
 
 
 def _audit(person: Person) -> list[Item]:

@@ -41,10 +41,28 @@ from safeguarding.people import identity
 from safeguarding.people.models import Person, person_reference
 
 
+def _trail_for(user: User) -> QuerySet[AuditEvent]:
+    """The audit trail as this reader may read it. A seal keeps its person out of the trail too, for a
+    reader it does not name (as a person it hides is not found anywhere else): their own rows, and the
+    rows whose record names them (``single view of P0000064``: a page about them, and the people it
+    listed, their parents, would be listed with it). The rows of police work stay with the police
+    (``trail_hides_police_work``)."""
+    events = AuditEvent.objects.select_related("actor")
+    hidden = persons_hidden_from(user)
+    if hidden:
+        naming = Q(person_id__in=sorted(hidden)) | Q(target_kind="person", target_id__in=[str(pk) for pk in hidden])
+        for reference in sorted({person_reference(pk) for pk in hidden}):
+            naming |= Q(target_id__contains=reference)
+        events = events.exclude(naming)
+    if trail_hides_police_work(user):
+        events = events.exclude(police_work_rows())
+    return events
+
+
 def audit_events_for_person(*, user: User, person_id: int) -> QuerySet[AuditEvent]:
     """Every audited action touching one person, under any id they have had (a view logged against
-    a person record linkage later merged into the child is the child's), newest first. Reading it is
-    itself audited."""
+    a person record linkage later merged into the child is the child's), newest first, as this reader
+    may read the trail. Reading it is itself audited."""
     require(user, Capability.VIEW_AUDIT)
     with transaction.atomic():
         audit_record(
@@ -54,18 +72,14 @@ def audit_events_for_person(*, user: User, person_id: int) -> QuerySet[AuditEven
             target_id=person_id,
             person_id=person_id,
         )
-    return (
-        AuditEvent.objects.filter(about_person(identity.ids_of(person_id)))
-        .select_related("actor")
-        .order_by("-sequence")
-    )
+    return _trail_for(user).filter(about_person(identity.ids_of(person_id))).order_by("-sequence")
 
 
 def recent_audit_events(*, user: User, limit: int = 100) -> QuerySet[AuditEvent]:
     require(user, Capability.VIEW_AUDIT)
     with transaction.atomic():
         audit_record(event_type=AuditEventType.AUDIT_TRAIL_VIEWED, actor=user, target_kind="trail")
-    return AuditEvent.objects.select_related("actor").order_by("-sequence")[:limit]
+    return _trail_for(user).order_by("-sequence")[:limit]
 
 
 TRAIL_SORTS = [Sort("when", ("sequence",)), Sort("who", ("actor_label",))]
@@ -78,17 +92,10 @@ def trail_listing(*, user: User, query: Mapping[str, Any]) -> tuple[Listing[Audi
     require(user, Capability.VIEW_AUDIT)
     filters = TrailFilters(query or None)
     wanted = filters.values()
-    # A seal keeps its person out of the trail too, for a reader it does not name (as a person it hides
-    # is not found anywhere else); and the rows of police work stay with the police (trail_hides).
-    hidden = persons_hidden_from(user)
     person = person_for_audit(reference=wanted["person"]) if wanted.get("person") else None
-    if person is not None and person.pk in hidden:
+    if person is not None and person.pk in persons_hidden_from(user):
         person = None
-    events = AuditEvent.objects.select_related("actor").order_by("-sequence")
-    if hidden:
-        events = events.exclude(person_id__in=sorted(hidden))
-    if trail_hides_police_work(user):
-        events = events.exclude(police_work_rows())
+    events = _trail_for(user).order_by("-sequence")
     if wanted.get("person"):
         if person is None:
             filters.add_error("person", "No person has this hub reference")

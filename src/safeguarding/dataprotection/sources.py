@@ -204,3 +204,21 @@ def open_work_of(person: Any, users: Collection[Any]) -> dict[int, list[str]]:
         for user_id, work in source(person, users).items():
             found.setdefault(user_id, []).extend(work)
     return found
+
+
+# --- adults the rooms above hold police work about ------------------------------------------------
+
+# () -> a query of the person ids (any id each has had) of adults the police suspect or work against in
+# a room above: a suspect named in graded intelligence, an operation's subject, an adult disrupted.
+SuspectSource = Callable[[], Any]
+_suspects: dict[str, SuspectSource] = {}
+
+
+def register_suspect_source(name: str, source: SuspectSource) -> None:
+    """``source()`` answers a query (``values("pk")``-like, one column of person ids) of the adults a
+    room above holds police work about: that the police looked at such a person is police work too."""
+    _suspects[name] = source
+
+
+def suspects_elsewhere() -> list[Any]:
+    return [source() for source in _suspects.values()]

@@ -200,3 +200,12 @@ def last_records_about(person_ids: Collection[int]) -> dict[int, dt.datetime]:
         # An operation still running keeps its subjects' records: their last record is today's.
         keep_latest(latest, row["person__root_id"], row["a"], now if row["running"] else None)
     return latest
+
+
+def police_suspects_here() -> QuerySet[Any]:
+    """For the audit trail and subject access (``dataprotection.sources.register_suspect_source``): the
+    people the police's justice work names (an operation's subjects, an adult disrupted, a justice
+    outcome), as person ids."""
+    return Person.objects.filter(Q(pk__in=OperationSubject.objects.values("person"))
+                                 | Q(pk__in=Disruption.objects.values("adult"))
+                                 | Q(pk__in=JusticeOutcome.objects.values("person"))).values("pk")

@@ -41,6 +41,13 @@ class WorkflowsConfig(AppConfig):
 
         register_last_record_source("contexts", last_links_about)
         register_last_record_source("justice", last_records_about)
+        # The audit trail and subject access keep the police's looking at the adults they suspect with the police.
+        from safeguarding.contexts.selectors import police_suspects_here as suspects_in_links
+        from safeguarding.dataprotection.sources import register_suspect_source
+        from safeguarding.justice.selectors import police_suspects_here as suspects_in_justice
+
+        register_suspect_source("contexts", suspects_in_links)
+        register_suspect_source("justice", suspects_in_justice)
         # Sealed records: every read through the access policy leaves out who is sealed from whom.
         register_hidden_persons("dataprotection", persons_hidden_by_seals, sealed_person_ids)
         # A notice a seal keeps from everyone who had to hear it goes to the seal's keeper instead.
