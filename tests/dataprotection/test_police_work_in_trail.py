@@ -114,7 +114,8 @@ def test_an_adults_bundle_does_not_say_the_police_looked_at_him_when_they_hold_i
     agencies: Any, make_user: Any,
 ) -> None:
     """His four items of intelligence marked C were withheld, and his bundle listed "Viewed a person's
-    record, by intel.officer (eastshire-police)" beside them: the police's interest, told anyway."""
+    record, by intel.officer (eastshire-police)" beside them: the police's interest, told anyway. And the
+    intelligence marked P about him was disclosed to him word for word."""
     from safeguarding.dataprotection import services
 
     niche = SourceSystemFactory(code="niche", agency=agencies[AgencyKind.POLICE])
@@ -122,6 +123,10 @@ def test_an_adults_bundle_does_not_say_the_police_looked_at_him_when_they_hold_i
                                  person=PersonFactory(given_name="Ryan", family_name="Fisher", role="adult"))
     EventFactory(source_record=fisher, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
                  detail="Supplies cannabis to girls at the park")
+    # Intelligence marked P may go to the police's partners, not to the man it is about.
+    EventFactory(source_record=fisher, event_type=EventType.INTELLIGENCE, handling=Handling.SHAREABLE,
+                 detail="Believed to be buying alcohol for girls")
+    EventFactory(source_record=fisher, event_type=EventType.POLICE_STOP, detail="Stopped in his car, nothing found")
     officer = make_user(role=Role.INTELLIGENCE_OFFICER, agency_kind=AgencyKind.POLICE)
     worker = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     for reader in (officer, worker):
@@ -135,6 +140,10 @@ def test_an_adults_bundle_does_not_say_the_police_looked_at_him_when_they_hold_i
     bundle = json.dumps(json.loads(bytes(services.sar_bundle_produce(acting_user=dpo, sar=sar).data)),
                         ensure_ascii=False)
     assert "Supplies cannabis" not in bundle
+    assert "buying alcohol" not in bundle
+    assert "Stopped in his car" in bundle  # his own record is his
+    # Withheld whole, and listed for the officer, to refer to the police.
+    assert [r.title for r in sar.items.all() if r.withheld_reason].count("Police intelligence (withheld)") == 2
     assert f"{officer.username} (" not in bundle  # no row names the officer
     assert f"{worker.username} (" in bundle  # the council looking at him is his to know
 

@@ -31,6 +31,7 @@ from safeguarding.people import identity
 from safeguarding.people.models import (
     NAMES_AN_OFFENDER,
     Event,
+    EventType,
     Person,
     PersonRole,
     Relationship,
@@ -185,7 +186,16 @@ def _people(user: User, person: Person) -> Gathered:
     others_by_key = {(o.source_system_id, o.record_id): o for o in held.others}
     others_by_pk = {o.pk: o for o in held.others}
     section = SECTIONS[1]
+    # Intelligence the police hold about a man they suspect is their intelligence work, whatever its
+    # handling code: P lets the police share it with partners, not tell him; they decide on that.
+    suspect = _named_suspect(person)
     for e in [*held.events, *held.naming]:
+        if suspect and e.event_type == EventType.INTELLIGENCE:
+            items.append(Item(
+                section=section, kind="withheld_police", source=f"{e.source_system.code} {e.event_id}",
+                title="Police intelligence (withheld)", occurred_at=e.occurred_at, withheld_reason=POLICE_WORK_WITHHELD,
+            ))
+            continue
         named = [others_by_key.get((e.source_system_id, rid)) for rid in e.other_record_ids.split(";") if rid]
         fields = [("What", e.get_event_type_display()), ("Details", e.detail),
                   ("Where", ", ".join(p for p in (e.location_name, e.location_postcode) if p)),
