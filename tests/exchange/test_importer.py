@@ -973,9 +973,13 @@ def test_a_failure_mid_import_leaves_nothing_half_written(
 
 @pytest.mark.django_db
 def test_import_command_reports_counts_lines_and_reasons(systems: dict, example: Path) -> None:
+    """And fails once the rest is imported: an extract whose rows were rejected ended "completed",
+    status 0, so a scheduled import that lost every row to an unknown system code was not noticed."""
     out = io.StringIO()
 
-    call_command("import_extract", str(example), "--quiet", stdout=out)
+    with pytest.raises(CommandError, match=r"^2 of 14 rows were rejected and not imported \(the rest were\)"):
+        call_command("import_extract", str(example), "--quiet", stdout=out)
+    assert SourceRecord.objects.count() == 6 and Event.objects.count() == 5  # all but the two rejected
 
     text = out.getvalue()
     assert "events.csv line 7 [source_system]: rejected - unknown source_system 'bad-system'" in text
@@ -1113,7 +1117,8 @@ def test_a_single_file_may_be_imported_on_its_own(systems: dict, example: Path) 
 def test_import_command_with_progress_bars(systems: dict, example: Path) -> None:
     out = io.StringIO()
 
-    call_command("import_extract", str(example), stdout=out)
+    with pytest.raises(CommandError, match="rows were rejected"):
+        call_command("import_extract", str(example), stdout=out)
 
     assert "people.csv" in out.getvalue()
     assert SourceRecord.objects.count() == 6
@@ -1241,7 +1246,8 @@ def test_the_rejected_rows_are_an_extract_to_mend_and_import_again(systems: dict
     """SPEC.md keeps rejections "so they can be fixed and re-imported": each file's rejected rows, under
     the header they came with, in a folder that is itself an extract."""
     out = io.StringIO()
-    call_command("import_extract", str(example), "--quiet", stdout=out)
+    with pytest.raises(CommandError, match="rows were rejected"):
+        call_command("import_extract", str(example), "--quiet", stdout=out)
     run = ImportRun.objects.get()
     folder = Path(out.getvalue().split("as an extract to mend and import again: ")[1].split()[0])
 

@@ -45,6 +45,12 @@ class Command(BaseCommand):
             # The rest of the extract is imported, but a scheduled import must not pass a whole file by.
             raise CommandError(f"{' and '.join(refused)} {'was' if len(refused) == 1 else 'were'} not imported "
                                "at all: see the reason above, mend the file and import it again")
+        if result.rejected:
+            # Nor rows: an extract whose every row named a system the hub does not know ended "completed",
+            # status 0, and a nightly job saw nothing wrong. The rest is imported; the command says so and fails.
+            rows = sum(counts.rows for counts in result.counts.values())
+            raise CommandError(f"{result.rejected:,} of {rows:,} rows were rejected and not imported (the rest "
+                               "were): see the reasons above, mend them and import them again")
 
     def _import_with_progress(self, path: Path | str) -> ImportResult:
         bars = Progress(
