@@ -274,12 +274,21 @@ def test_the_report_on_the_demo_agrees_with_a_count_from_the_extract(demo_once: 
         if root in referred:
             first[root] = min(first.get(root, moment), moment)
     rows = []
+    holder_of_record = {(system, record): root for system, record, root in SourceRecord.objects.values_list(
+        "source_system__code", "record_id", "person__root_id")}
     with (demo_once / "extract" / "events.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
+            when = dt.datetime.fromisoformat(row["occurred_at"]).replace(tzinfo=london)
             child = child_of_record.get((row["source_system"], row["record_id"]))
+            if row["event_type"] == "intelligence":
+                # Intelligence on another person's record (an adult's) counts for each referred child it names.
+                holder = holder_of_record.get((row["source_system"], row["record_id"]))
+                for named in {child_of_record.get((row["source_system"], rid.strip()))
+                              for rid in row["other_record_ids"].split(";") if rid.strip()}:
+                    if named is not None and named != holder:
+                        rows.append((named, row["source_system"], row["event_type"], when))
             if child is None:
                 continue
-            when = dt.datetime.fromisoformat(row["occurred_at"]).replace(tzinfo=london)
             rows.append((child, row["source_system"], row["event_type"], when))
             if row["event_type"] == "concern":
                 first[child] = min(first.get(child, when), when)
@@ -369,3 +378,20 @@ def test_the_scan_command_stores_the_report_for_the_page(children: dict[str, His
     referred = {c["person_id"] for c in stored.payload["children"]}
     assert {children[n].person.pk for n in ("caught", "missed", "nothing")} <= referred
     assert children["never"].person.pk not in referred
+
+
+def test_a_demo_alert_rests_on_intelligence_on_an_adults_record_that_names_the_child(demo_once: Any, db: None) -> None:
+    """The demo's police record intelligence on the adults exploiting a child, naming the child: an alert
+    of the demo counts it for the child, and its words say so to the police's readers."""
+    from safeguarding.earlywarning.models import NAMED_NOTE_ENDING, Alert
+    from safeguarding.people.models import Event
+
+    told = [a for a in Alert.objects.filter(rule__code="exploitation-evidence").select_related("person")
+            if NAMED_NOTE_ENDING in (a.explanation_restricted or a.explanation)]
+    holders = set()
+    for alert in told:
+        held = Event.objects.filter(pk__in=alert.evidence.values("event_id"), event_type="intelligence").exclude(
+            source_record__person__root_id=alert.person.root_id)
+        assert held.exists()
+        holders |= {e.source_record.person.role for e in held}
+    assert "adult" in holders  # (the demo's intelligence on one child also names others of the network)

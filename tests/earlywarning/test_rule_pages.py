@@ -182,7 +182,8 @@ def test_an_administrator_adds_tests_and_changes_a_rule_that_weighs_signs(
     assert admin_client.post(url, {**form, "action": "save"}).status_code == 302
     rule = Rule.objects.get(code="missing-and-money")
     assert rule.params == {"weights": {"gifts_or_money": 4, "missing_episode": 3}, "threshold": 6, "high_threshold": 9,
-                           "window_days": 90, "repeats": 2, "adult_points": 0, "vehicle_points": 0}
+                           "window_days": 90, "repeats": 2, "adult_points": 0, "vehicle_points": 0,
+                           "for_named_children": []}
     listed = admin_client.get(reverse("rules:list")).content.decode()
     assert "signs adding up to 6 points or more within 90 days, high at 9" in listed
     edit = admin_client.get(reverse("rules:edit", args=[rule.code])).content.decode()

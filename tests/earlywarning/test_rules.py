@@ -15,6 +15,7 @@ def test_points_typed_as_text_are_read_and_the_optional_settings_filled_in() -> 
     assert clean == {
         "weights": {"found_with_adult": 2, "gifts_or_money": 3, "missing_episode": 1},
         "threshold": 5, "window_days": 180, "repeats": 1, "adult_points": 0, "vehicle_points": 0,
+        "for_named_children": [],
     }
     # Saved as a mapping, read back the same; a kind given 0 points is left out.
     again = clean_params("score", {**clean, "weights": {**clean["weights"], "self_harm": 0}})
@@ -56,3 +57,18 @@ def test_the_rule_in_words_names_every_sign_with_its_points() -> None:
         "signs adding up to 5 points or more within 180 days, high at 6 (points: gifts or money 3; found with adult 2; "
         "missing episode 1; an adult named as present +4; each kind of event counted once)"
     )
+
+
+def test_an_event_type_counted_for_the_children_it_names_needs_points_and_is_said_in_words() -> None:
+    with pytest.raises(RuleError) as refused:
+        clean_params("score", {**GOOD, "for_named_children": "intelligence"})
+    assert refused.value.field == "for_named_children"
+    assert "'intelligence' is to count for the children it names but has no points" in refused.value.message
+    with pytest.raises(RuleError) as mistyped:
+        clean_params("score", {**GOOD, "for_named_children": "inteligence"})
+    assert "'inteligence' in event types on another person's record" in mistyped.value.message
+    spec = clean_rule(code="signs", name="Signs", kind="score", level="medium",
+                      params={**GOOD, "weights": f"{GOOD['weights']}, intelligence: 3",
+                              "for_named_children": "intelligence"})
+    assert spec.params["for_named_children"] == ["intelligence"]
+    assert "intelligence on another person's record counted for each child it names" in describe(spec)

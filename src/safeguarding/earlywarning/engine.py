@@ -11,6 +11,10 @@ Input tables (``loader.py`` fills them from the hub's database; tests may build 
   (a partial date of birth counts as its last day, so "under 16" never misses a child), ``role``
   as the hub holds it.
 
+An event counts for the person whose record holds it; a rule weighing signs may also count events of
+some types for each child they name (``for_named_children``: police intelligence on an adult's record
+that names the child), from ``prepare``'s ``nev``.
+
 ``triggers`` returns every moment each rule's condition held, as of a moment in the data, with the
 event that tipped it over and the events that make up the pattern (and, for a score rule, the
 points they add up to). ``episodes`` groups the triggers of one rule for one child into episodes:
@@ -53,11 +57,16 @@ def _in(values: Sequence[str]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-def prepare(con: duckdb.DuckDBPyConnection, as_of: dt.datetime) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, as_of: dt.datetime, named_types: Sequence[str] = ()) -> None:
     """The events as they stood at ``as_of``, limited to those of children: later events are not
     yet known, and an episode that had not ended by then is still going on. A child is under 18 on
     the day of the event (by the date of birth; by the hub's role only when that is unknown, since
-    a young person who is 18 now was a child when the events happened)."""
+    a young person who is 18 now was a child when the events happened).
+
+    ``nev`` holds the events of ``named_types`` held on another person's record (police intelligence
+    on an adult) once for each child they name: ``person_id`` is the child named (a child on the
+    event's day, by the same test), ``holder_id`` whose record holds it, and ``others`` the other
+    people it names. Only the rules that ask for them read them (``for_named_children``)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE cev AS
@@ -71,6 +80,27 @@ def prepare(con: duckdb.DuckDBPyConnection, as_of: dt.datetime) -> None:
         """,
         {"as_of": as_of},
     )
+    types = _in(sorted(set(named_types))) if named_types else "(NULL)"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE nev AS
+        SELECT e.event_pk, e.other AS person_id, e.person_id AS holder_id, e.agency_id, e.event_type, e.ts,
+               CASE WHEN e.ended <= $as_of THEN e.ended END AS ended,
+               e.vehicle, e.phone, e.place, list_filter(e.others, lambda x: x <> e.other) AS others
+        FROM (SELECT *, unnest(others) AS other FROM ev
+              WHERE ts <= $as_of AND event_type IN {types} AND len(others) > 0) e
+        JOIN person p ON p.person_id = e.other
+        WHERE e.other <> e.person_id
+          AND CASE WHEN p.dob IS NOT NULL THEN e.ts < p.dob + INTERVAL 18 YEAR
+                   ELSE coalesce(p.role, '') <> 'adult' END
+        """,
+        {"as_of": as_of},
+    )
+
+
+def named_types_of(specs: Sequence[RuleSpec]) -> list[str]:
+    """The event types any of these rules counts for the children they name (``prepare``'s ``nev``)."""
+    return sorted({t for spec in specs if spec.kind == RuleKind.SCORE for t in spec.params.get("for_named_children") or ()})
 
 
 def _window(days: int) -> str:
@@ -157,6 +187,17 @@ def _score_sql(spec: RuleSpec) -> str:
     adult, vehicle = int(p.get("adult_points", 0)), int(p.get("vehicle_points", 0))
     repeats = int(p["repeats"])
     days = int(p["window_days"])
+    # The child's own events, and (``named``) those on another person's record that name the child, of the
+    # types the rule counts so. A named event may tip the rule (the alert is raised at its moment), but only
+    # beside a sign of the child's own in the window, and the alert is keyed by the latest of those (``own``):
+    # an alert is one per rule and tipping event, and the adult's intelligence may name several children.
+    # That event is part of the evidence.
+    named_types = list(p.get("for_named_children") or ())
+    source = "(SELECT event_pk, person_id, event_type, ts, vehicle, others, FALSE AS named FROM cev"
+    if named_types:
+        source += (" UNION ALL SELECT event_pk, person_id, event_type, ts, vehicle, others, TRUE FROM nev "
+                   f"WHERE event_type IN {_in(named_types)}")
+    source += ")"
 
     def best(kind: str) -> str:
         only = f"FILTER (WHERE event_type = '{kind}')"
@@ -165,6 +206,9 @@ def _score_sql(spec: RuleSpec) -> str:
         return f"coalesce(list_sum(list_slice(list_reverse_sort(list(pts) {only} OVER win), 1, {repeats})), 0)"
 
     score = " + ".join(best(kind) for kind in kinds)
+    # the latest of the child's own signs in the window (for a named event that tips the rule: the alert's key)
+    own = ("arg_max(event_pk, struct_pack(t := ts, k := event_pk)) FILTER (WHERE NOT named) OVER win"
+           if named_types else "CAST(NULL AS BIGINT)")
     if repeats == 1:
         # Each kind counts once: the window pass also names each kind's strongest event (the same
         # order as below: most points, then latest), which is the evidence, with no second pass.
@@ -174,43 +218,49 @@ def _score_sql(spec: RuleSpec) -> str:
         )
         evidence = f"""
         scored AS (
-            SELECT person_id, event_pk, ts, CAST({score} AS INTEGER) AS score, [{strongest}] AS counted
+            SELECT person_id, event_pk, ts, named, CAST({score} AS INTEGER) AS score, [{strongest}] AS counted,
+                   {own} AS own
             FROM candidates WINDOW win AS {_window(days)}
         )
-        SELECT '{code}', person_id, event_pk, ts, list_sort(list_filter(counted, lambda pk: pk IS NOT NULL)), '', score
-        FROM scored WHERE score >= {int(p['threshold'])}"""
+        SELECT '{code}', person_id, CASE WHEN named THEN own ELSE event_pk END, ts,
+               list_sort(list_distinct(list_filter(CASE WHEN named THEN list_append(counted, own) ELSE counted END,
+                                                   lambda pk: pk IS NOT NULL))), '', score
+        FROM scored WHERE score >= {int(p['threshold'])} AND (NOT named OR own IS NOT NULL)"""
     else:
         evidence = f"""
         scored AS (
-            SELECT person_id, event_pk, ts, CAST({score} AS INTEGER) AS score
+            SELECT person_id, event_pk, ts, named, CAST({score} AS INTEGER) AS score, {own} AS own
             FROM candidates WINDOW win AS {_window(days)}
         ),
-        held AS (SELECT * FROM scored WHERE score >= {int(p['threshold'])}),
+        held AS (SELECT * FROM scored WHERE score >= {int(p['threshold'])} AND (NOT named OR own IS NOT NULL)),
         counted AS (
-            SELECT h.person_id, h.event_pk AS trig, h.ts AS trig_ts, h.score, y.event_pk,
-                   row_number() OVER (PARTITION BY h.event_pk, y.event_type
+            SELECT h.person_id, CASE WHEN h.named THEN h.own ELSE h.event_pk END AS trig, h.named, h.ts AS trig_ts,
+                   h.score, y.event_pk,
+                   row_number() OVER (PARTITION BY h.person_id, h.event_pk, y.event_type
                                       ORDER BY y.pts DESC, y.ts DESC, y.event_pk DESC) AS nth
             FROM held h JOIN candidates y ON y.person_id = h.person_id
              AND y.ts <= h.ts AND y.ts >= h.ts - INTERVAL {days} DAYS
         )
-        SELECT '{code}', person_id, trig, trig_ts, list(event_pk ORDER BY event_pk), '', score
+        SELECT '{code}', person_id, trig, trig_ts,
+               list_sort(CASE WHEN named THEN list_distinct(list_append(list(event_pk), trig)) ELSE list(event_pk) END),
+               '', score
         FROM counted WHERE nth <= {repeats}
-        GROUP BY person_id, trig, trig_ts, score"""
+        GROUP BY person_id, trig, named, trig_ts, score"""
     return f"""
         WITH w AS ({weights}),
         -- events naming an adult as present: a person held as an adult, or 18 by the event's day
         named_adult AS (
             SELECT DISTINCT o.event_pk
-            FROM (SELECT event_pk, ts, unnest(others) AS other FROM cev
+            FROM (SELECT event_pk, ts, unnest(others) AS other FROM {source}
                   WHERE {adult} > 0 AND len(others) > 0 AND event_type IN {_in(kinds)}) o
             JOIN person a ON a.person_id = o.other
             WHERE a.role = 'adult' OR (a.dob IS NOT NULL AND o.ts >= a.dob + INTERVAL 18 YEAR)
         ),
         s AS (
-            SELECT c.person_id, c.event_pk, c.ts, c.event_type,
+            SELECT c.person_id, c.event_pk, c.ts, c.event_type, c.named,
                    w.points + CASE WHEN n.event_pk IS NOT NULL THEN {adult} ELSE 0 END
                    + CASE WHEN c.vehicle <> '' THEN {vehicle} ELSE 0 END AS pts
-            FROM cev c JOIN w USING (event_type) LEFT JOIN named_adult n USING (event_pk)
+            FROM {source} c JOIN w USING (event_type) LEFT JOIN named_adult n USING (event_pk)
         ),
         -- Only children whose signs could ever add up to the threshold (each kind at its best over
         -- all their history) are scored: most children's events are absences and the like alone.

@@ -17,6 +17,7 @@ from safeguarding.earlywarning.selectors import (
     explanation_in_words,
     raised_shown,
     remarked_since_written,
+    without_named,
 )
 from safeguarding.people.models import person_reference
 
@@ -26,7 +27,8 @@ ALERTS_COLUMNS = ["alert_id", "person_id", "rule", "level", "raised_at", "explan
 def export_alerts(out: Path, *, exported_by: str = "command line", leave_out: Collection[int] = ()) -> int:
     """One row per alert, oldest first. The explanation is the shared one: an export leaves the hub
     for readers the hub cannot check, so police intelligence that may not go beyond the police is
-    counted in it, never described. ``raised_at`` is the moment in the data the rule fired
+    counted in it, never described, and events held on another person's record that name the child are left
+    out with a sentence saying whom to ask (``selectors.without_named``). ``raised_at`` is the moment in the data the rule fired
     (ISO 8601, local time in England with its offset), as a reader outside the police may know it: where
     the event that tipped the rule stays with the police, the moment of the latest event of its evidence
     they may see (``selectors.raised_shown``); person_id follows merges to the person the child is now.
@@ -45,7 +47,9 @@ def export_alerts(out: Path, *, exported_by: str = "command line", leave_out: Co
         writer = spreadsheet_safe_writer(handle)
         writer.writerow(ALERTS_COLUMNS)
         for pk, pid, rule, level, raised_at, explanation in rows:
-            explanation = REMARKED_SINCE if pk in remarked else explanation
+            # Events held on another person's record that name the child (police intelligence on an adult's)
+            # are for readers who see networks: a file that leaves the hub has none, only whom to ask.
+            explanation = REMARKED_SINCE if pk in remarked else without_named(explanation)
             writer.writerow([
                 f"A{pk:06d}",
                 person_reference(int(pid)),  # the person the child is now, whatever id the alert was raised on

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency
 from safeguarding.core import normalise
 from safeguarding.earlywarning import engine, loader, sources
-from safeguarding.earlywarning.models import Alert, Rule, StoredMissedOpportunities
+from safeguarding.earlywarning.models import Alert, Rule, RuleKind, StoredMissedOpportunities
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, rule_spec
 from safeguarding.earlywarning.scan import evaluate, known_at_risk
 from safeguarding.exchange.models import ImportRun, ImportStatus
@@ -228,9 +228,13 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
             "SELECT person_id, event_pk, ts FROM cev JOIN referred_children USING (person_id) "
             "WHERE event_type = 'concern'"
         ).fetchall()
+        # The child's own events, and those on another person's record that the rules count for the children
+        # they name (police intelligence on an adult's record: ``nev``), with which is which.
         rows = con.execute(
-            "SELECT c.event_pk, c.person_id, c.agency_id, c.event_type, c.ts FROM cev c "
-            "JOIN referred_children USING (person_id) ORDER BY c.person_id, c.ts, c.event_pk"
+            "SELECT event_pk, person_id, agency_id, event_type, ts, named FROM ("
+            "SELECT event_pk, person_id, agency_id, event_type, ts, FALSE AS named FROM cev "
+            "UNION ALL SELECT event_pk, person_id, agency_id, event_type, ts, TRUE FROM nev) "
+            "JOIN referred_children USING (person_id) ORDER BY person_id, ts, event_pk"
         ).fetchall()
         con.unregister("referred_children")
     finally:
@@ -262,20 +266,29 @@ def missed_opportunities(*, as_of: dt.datetime | None = None) -> MissedOpportuni
             rules_of_event[int(pk)].add(names[code])
 
     signs_of: dict[int, list[tuple[int, int, str, dt.datetime]]] = defaultdict(list)
-    for pk, person_id, agency_id, event_type, ts in rows:
+    named: set[int] = set()
+    for pk, person_id, agency_id, event_type, ts, on_another_record in rows:
         moment_at = _aware(ts)
         if event_type in NOT_SIGNS or moment_at >= first[int(person_id)]:
             continue
         signs_of[int(person_id)].append((int(pk), int(agency_id), event_type, moment_at))
+        if on_another_record:
+            named.add(int(pk))
     sign_pks = [pk for signs in signs_of.values() for pk, *_ in signs]
-    restricted = _restricted([*sign_pks, *(pk for pks in would_evidence.values() for pk in pks)])
+    # Police intelligence on another person's record that names the child is held as police-only, whatever
+    # its marking: that someone's record names the child, and whose, is the police's (and the networks').
+    restricted = _restricted([*sign_pks, *(pk for pks in would_evidence.values() for pk in pks)]) | named
     agencies = dict(Agency.objects.values_list("pk", "name"))
 
     did: dict[int, list[Firing]] = defaultdict(list)
     raised = list(Alert.objects.filter(person__root_id__in=ids).order_by("raised_at", "pk")
                   .values_list("pk", "person__root_id", "rule__name", "raised_at", "trigger_event_id"))
-    # An alert tipped by an event that stays with the police is dated by that event: kept from others.
+    # An alert tipped by an event that stays with the police is dated by that event: kept from others. So is
+    # one a rule weighing signs raised at the moment of intelligence on another person's record that names
+    # the child (keyed by the child's own sign before it: ``engine._score_sql``).
     police_tipped = _restricted(trigger for *_, trigger in raised)
+    police_tipped |= set(Alert.objects.filter(person__root_id__in=ids, rule__kind=RuleKind.SCORE)
+                         .exclude(raised_at=F("trigger_event__occurred_at")).values_list("trigger_event_id", flat=True))
     for alert_pk, person_id, rule_name, raised_at, trigger in raised:
         if raised_at < first[person_id]:
             did[person_id].append(Firing(rule_name, raised_at, f"A{alert_pk:06d}", restricted=trigger in police_tipped))

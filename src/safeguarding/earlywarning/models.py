@@ -32,6 +32,12 @@ RAISED_ELSEWHERE = (RuleKind.NEW_LINK,)
 # How an explanation's line about a link to another child ends (``scan._Explainer._note``): the lines
 # a reader who does not see networks is not shown (``selectors.without_links``).
 LINK_NOTE_ENDING = ", a child already alerted."
+# How an explanation's line about an event held on another person's record that names the child ends (police
+# intelligence on an adult's record: ``scan._Explainer``): it says that someone else's record names the child,
+# so it too is for readers who see networks only (``selectors.without_links``: a concern raised from the alert and
+# the child's subject access bundle are told only that it rests on police intelligence and whom to ask), and never
+# in a file that leaves the hub.
+NAMED_NOTE_ENDING = ", held on another person's record that names this child."
 
 
 class AlertLevel(models.TextChoices):

@@ -10,7 +10,8 @@ from safeguarding.earlywarning.models import RAISED_ELSEWHERE, AlertLevel, Rule,
 from safeguarding.earlywarning.rules import CONTACT_KINDS, PARAM_LABELS, params_for
 from safeguarding.people.models import EventType
 
-_LIST_PARAMS = {"event_types", "with_event_types", "exclude_event_types", "follow_up_types", "place_event_types"}
+_LIST_PARAMS = {"event_types", "with_event_types", "exclude_event_types", "follow_up_types", "place_event_types",
+                "for_named_children"}
 _HINTS = {
     "window_days": "A number of days, from 1 to 3650",
     "count": "A whole number, 2 or more",
@@ -31,6 +32,10 @@ _HINTS = {
     "repeats": "Optional, 1 if blank: how many events of one kind count, so a run of one event cannot add up alone",
     "adult_points": "Optional, 0 if blank: added to an event that names an adult as present (who the child is with)",
     "vehicle_points": "Optional, 0 if blank: added to an event that names a vehicle",
+    "for_named_children": (
+        "Optional, none if blank: events of these types held on another person's record (police intelligence on an "
+        "adult, like intelligence) count for each child they name, as if on the child's own record. Each needs points"
+    ),
 }
 EVENT_TYPE_HINT = "Separate with commas. Event types: " + ", ".join(EventType.values)
 

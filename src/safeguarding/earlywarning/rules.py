@@ -57,7 +57,7 @@ _PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     RuleKind.NO_FOLLOW_UP: (("event_types", "follow_up_types", "within_hours"), ()),
     RuleKind.SCORE: (
         ("weights", "threshold", "window_days"),
-        ("high_threshold", "repeats", "adult_points", "vehicle_points"),
+        ("high_threshold", "repeats", "adult_points", "vehicle_points", "for_named_children"),
     ),
     RuleKind.NEW_LINK: (("pattern",), ()),
 }
@@ -92,6 +92,7 @@ PARAM_LABELS = {
     "repeats": "How many events of one kind count",
     "adult_points": "Extra points for an event that names an adult present",
     "vehicle_points": "Extra points for an event that names a vehicle",
+    "for_named_children": "Event types on another person's record that count for each child they name",
 }
 
 
@@ -256,6 +257,16 @@ def clean_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
                     f"The points that make an alert high ({clean['high_threshold']}) must be more than the points "
                     f"that raise it ({clean['threshold']})",
                 )
+        # Police intelligence on an adult's record often names the children seen with them: such an event
+        # counts for each child it names, as if on the child's own record (engine.prepare's ``nev``).
+        clean["for_named_children"] = _types(params, "for_named_children", required=False)
+        unweighted = [t for t in clean["for_named_children"] if t not in clean["weights"]]
+        if unweighted:
+            raise RuleError(
+                "for_named_children",
+                f"'{unweighted[0]}' is to count for the children it names but has no points: give it points, "
+                "or leave it out",
+            )
         ceiling = most_points(clean)
         if clean["threshold"] > ceiling:
             raise RuleError(
@@ -327,6 +338,10 @@ def describe_score(p: dict[str, Any]) -> str:
     )
     extras = [f"an adult named as present +{p['adult_points']}"] if p.get("adult_points") else []
     extras += [f"a vehicle named +{p['vehicle_points']}"] if p.get("vehicle_points") else []
+    named = p.get("for_named_children") or []
+    if named:
+        extras.append(f"{', '.join(t.replace('_', ' ') for t in named)} on another person's record counted for "
+                      "each child it names")
     high = f", high at {p['high_threshold']}" if p.get("high_threshold") else ""
     times = "once" if p["repeats"] == 1 else f"at most {p['repeats']} times"
     return (

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, User
@@ -36,6 +36,7 @@ from safeguarding.earlywarning import engine, loader
 from safeguarding.earlywarning.models import (
     LEVEL_RANK,
     LINK_NOTE_ENDING,
+    NAMED_NOTE_ENDING,
     OPEN_STATUSES,
     RAISED_ELSEWHERE,
     Alert,
@@ -49,7 +50,7 @@ from safeguarding.earlywarning.models import (
 )
 from safeguarding.earlywarning.rules import RuleError, RuleSpec, alert_level, describe, rule_spec
 from safeguarding.earlywarning.sources import children_under_plan
-from safeguarding.people.models import Event, EventType, person_reference, restricted_event_parts
+from safeguarding.people.models import Event, EventType, SourceRecord, person_reference, restricted_event_parts
 
 Stage = Callable[[str, int | None], Callable[[int], None]]
 SHOWN_IN_EXPLANATION = 12
@@ -91,7 +92,7 @@ def evaluate(
     ``dismissed``: see ``set_aside_by_dismissal``)."""
     naive = _utc_naive(as_of)
     specs = [spec for spec in specs if spec.kind not in RAISED_ELSEWHERE]
-    engine.prepare(con, naive)
+    engine.prepare(con, naive, engine.named_types_of(specs))
     whole = None if complete is None else pa.table({"person_id": pa.array(list(complete), type=pa.int64())})
     engine.triggers(con, specs, naive, known_at_risk, whole, dismissed)
     return engine.episodes(con, specs)
@@ -158,6 +159,23 @@ def set_aside_by_dismissal(rules: Sequence[Rule]) -> pa.Table:
                      "until": pa.array([_utc_naive(m) for m in until.values()], type=pa.timestamp("us"))})
 
 
+def persons_named(events: QuerySet[Event], event_types: Sequence[str]) -> set[int]:
+    """The persons named among the other people of these events of these types (``other_record_ids``: the
+    ids of records of the same system, as the loader reads them)."""
+    if not event_types:
+        return set()
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for system_id, others in (events.filter(event_type__in=list(event_types)).exclude(other_record_ids="")
+                              .values_list("source_system_id", "other_record_ids").iterator(chunk_size=10_000)):
+        wanted[system_id].update(part.strip() for part in others.split(";") if part.strip())
+    named: set[int] = set()
+    for system_id, record_ids in wanted.items():
+        for chunk in _chunks(sorted(record_ids)):
+            named.update(SourceRecord.objects.filter(source_system_id=system_id, record_id__in=chunk)
+                         .values_list("person_id", flat=True))
+    return named
+
+
 def _children_under_active_plan() -> set[int]:
     """Asked of the rooms that hold plans (``earlywarning.sources``): they stand above this one."""
     return children_under_plan()
@@ -182,6 +200,7 @@ class _Explainer:
         self.agencies = dict(Agency.objects.values_list("pk", "name"))
         self.labels = dict(EventType.choices)
         self.details: dict[int, tuple[dt.datetime, str, str]] = {}  # event -> (moment, agency, line)
+        self.holder: dict[int, int] = {}  # event -> the person whose record holds it
         # event -> (type, names a vehicle, names an adult as present): what a rule weighing signs adds up
         self.signs: dict[int, tuple[str, bool, bool]] = {}
         self.described: dict[str, str] = {}
@@ -197,7 +216,7 @@ class _Explainer:
             # one in Python it was a fifth of a large first scan.
             found = arrow_table(self.con.sql(
                 """
-                SELECT e.event_pk, e.event_type, e.ts, e.agency_id,
+                SELECT e.event_pk, e.event_type, e.ts, e.agency_id, e.person_id,
                        strftime(timezone($zone, timezone('UTC', e.ts)), '%-d %B %Y, %H:%M') AS moment,
                        e.vehicle <> '' AS vehicle, a.event_pk IS NOT NULL AS adult
                 FROM ev e JOIN wanted_events USING (event_pk)
@@ -215,12 +234,13 @@ class _Explainer:
         finally:
             self.con.unregister("wanted_events")
         columns = [found[name].to_pylist()
-                   for name in ("event_pk", "event_type", "ts", "agency_id", "moment", "vehicle", "adult")]
+                   for name in ("event_pk", "event_type", "ts", "agency_id", "person_id", "moment", "vehicle", "adult")]
         labels, agencies = self.labels, self.agencies
-        for pk, event_type, ts, agency, when, vehicle, adult in zip(*columns, strict=True):
+        for pk, event_type, ts, agency, holder, when, vehicle, adult in zip(*columns, strict=True):
             name = agencies.get(agency, "an agency")
             line = f"- {when}: {labels.get(event_type, event_type)} ({agencies.get(agency, '')})"
             self.details[pk] = (ts, name, line)
+            self.holder[pk] = int(holder)
             self.signs[pk] = (event_type, bool(vehicle), bool(adult))
 
     @property
@@ -236,14 +256,18 @@ class _Explainer:
         return self._restricted
 
     def texts(
-        self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str], score: int | None = None
+        self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str], score: int | None = None,
+        person_id: int | None = None,
     ) -> tuple[str, str]:
-        """(shared text, full text or "" when it says nothing more)."""
-        full = self._text(spec, pks, notes, score=score)
+        """(shared text, full text or "" when it says nothing more). ``person_id``: the child the alert is
+        about (as the scan read them), so that an event held on another person's record that names the
+        child (police intelligence on an adult) is told as such."""
+        named = {pk for pk in pks if person_id is not None and self.holder.get(pk, person_id) != person_id}
+        full = self._text(spec, pks, notes, score=score, named=named)
         visible = [pk for pk in pks if pk not in self.restricted]
         hidden = [pk for pk in pks if pk in self.restricted]
         shared_notes = [n for n in notes if not (set(_note_events(n)) & self.restricted)]
-        shared = self._text(spec, visible, shared_notes, hidden=hidden, score=score)
+        shared = self._text(spec, visible, shared_notes, hidden=hidden, score=score, named=named)
         return shared, (full if full != shared else "")
 
     def points(self, spec: RuleSpec, pk: int) -> tuple[int, str]:
@@ -263,10 +287,13 @@ class _Explainer:
 
     def _text(
         self, spec: RuleSpec, pks: Sequence[int], notes: Sequence[str], hidden: Sequence[int] = (),
-        score: int | None = None,
+        score: int | None = None, named: Collection[int] = (),
     ) -> str:
         details = self.details
-        rows = sorted((details[pk][0], pk) for pk in pks if pk in details)
+        # Events held on another person's record that name the child are told apart, after the child's own,
+        # each line ending so that it can be left out for readers who do not see networks (``without_links``).
+        others = sorted((details[pk][0], pk) for pk in pks if pk in details and pk in named)
+        rows = sorted((details[pk][0], pk) for pk in pks if pk in details and pk not in named)
         agencies = sorted({details[pk][1] for _, pk in rows})
         if spec.code not in self.described:
             self.described[spec.code] = f"{spec.name}: {describe(spec)}."
@@ -290,6 +317,12 @@ class _Explainer:
             lines.append(line)
         if len(rows) > SHOWN_IN_EXPLANATION:
             lines.append(f"- and {len(rows) - SHOWN_IN_EXPLANATION} more")
+        for _, pk in others:
+            line = details[pk][2]
+            if weighs:
+                worth, why = self.points(spec, pk)
+                line += f": {worth} point{'s' if worth != 1 else ''}" + (f" ({why})" if why else "")
+            lines.append(line + NAMED_NOTE_ENDING)
         if hidden:
             plural = "s" if len(hidden) != 1 else ""
             lines.append(
@@ -372,6 +405,9 @@ def scan_run(
         touched = set(
             Event.objects.filter(pk__gt=last_scan).values_list("source_record__person_id", flat=True).distinct()
         )
+        # and the children named by new events that a rule counts for the children they name (police
+        # intelligence on an adult's record): their signs have changed too.
+        touched |= persons_named(Event.objects.filter(pk__gt=last_scan), engine.named_types_of(specs))
         person_ids = sorted(touched)
         known = known_at_risk(chosen)
     con = engine.connect()
@@ -483,8 +519,9 @@ def _apply(
         to_create: list[tuple[dict[str, Any], list[int], RuleSpec, list[str]]] = []
         # (alert, evidence, rule, notes, the person the alert is about now if it must follow its
         # evidence to another person (None when it stays: alerts are never moved on a merge, they are
-        # read through the child's identity), and the points a rule weighing signs found)
-        to_extend: list[tuple[int, list[int], RuleSpec, list[str], int | None, int | None]] = []
+        # read through the child's identity), the points a rule weighing signs found, and the child as this
+        # scan read them)
+        to_extend: list[tuple[int, list[int], RuleSpec, list[str], int | None, int | None, int]] = []
         progress = stage("Raising alerts", len(rows)) if stage else None
         for row, key in zip(rows, keys, strict=True):
             spec = spec_by_code[row["rule_code"]]
@@ -501,9 +538,9 @@ def _apply(
                 follow = person_id if person_before != person_id else None
                 stronger = score is not None and (score_before is None or score > score_before)
                 if len(evidence) > count or follow is not None or stronger or alert_pk in remarked:
-                    to_extend.append((alert_pk, evidence, spec, notes, follow, score))
+                    to_extend.append((alert_pk, evidence, spec, notes, follow, score, person_id))
             elif person_id in under_plan and (person_id, rule.pk) in latest_for_plan:
-                to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, None, score))
+                to_extend.append((latest_for_plan[(person_id, rule.pk)], evidence, spec, notes, None, score, person_id))
             else:
                 to_create.append((
                     {
@@ -528,7 +565,7 @@ def _apply(
         explainer.load(pk for _, evidence, _, _ in to_create for pk in evidence)
         for alert_row, evidence, spec, notes in to_create:
             alert_row["explanation"], alert_row["explanation_restricted"] = explainer.texts(
-                spec, evidence, notes, alert_row["score"]
+                spec, evidence, notes, alert_row["score"], alert_row["person_id"]
             )
 
         # Bulk writes (COPY on PostgreSQL): a first scan of a large area raises alerts by the
@@ -585,7 +622,7 @@ def _apply(
 
 
 def _extend(
-    items: list[tuple[int, list[int], RuleSpec, list[str], int | None, int | None]],
+    items: list[tuple[int, list[int], RuleSpec, list[str], int | None, int | None, int]],
     explainer: _Explainer,
     now: dt.datetime,
     *,
@@ -613,34 +650,34 @@ def _extend(
         for alert_id, event_id in AlertEvidence.objects.filter(alert_id__in=chunk).values_list("alert_id", "event_id"):
             have[alert_id].add(event_id)
     rows: list[tuple[int, int]] = []  # (alert, event) of the new evidence
-    changed: dict[int, tuple[Alert, RuleSpec, list[str]]] = {}
+    changed: dict[int, tuple[Alert, RuleSpec, list[str], int]] = {}
     grown: set[int] = set()  # changed by more than the words: new evidence, another child, stronger points
-    for alert_pk, evidence, spec, notes, follow, score in items:
+    for alert_pk, evidence, spec, notes, follow, score, person_id in items:
         alert = alerts[alert_pk]
         if alert_pk in rewrite:
-            changed[alert.pk] = (alert, spec, notes)
+            changed[alert.pk] = (alert, spec, notes, person_id)
         if follow is not None and alert.person_id != follow:
             alert.person_id = follow
-            changed[alert.pk] = (alert, spec, notes)
+            changed[alert.pk] = (alert, spec, notes, person_id)
             grown.add(alert.pk)
         if score is not None and (alert.score is None or score > alert.score):
             alert.score = score
             level = alert_level(spec, score)
             if LEVEL_RANK[AlertLevel(level)] > LEVEL_RANK.get(AlertLevel(alert.level), 0):
                 alert.level = level
-            changed[alert.pk] = (alert, spec, notes)
+            changed[alert.pk] = (alert, spec, notes, person_id)
             grown.add(alert.pk)
         fresh = [pk for pk in evidence if pk not in have[alert.pk]]
         if not fresh:
             continue
         have[alert.pk].update(fresh)
         rows.extend((alert.pk, pk) for pk in fresh)
-        changed[alert.pk] = (alert, spec, notes)
+        changed[alert.pk] = (alert, spec, notes, person_id)
         grown.add(alert.pk)
     explainer.load(pk for alert_id in changed for pk in have[alert_id])
-    for alert, spec, notes in changed.values():
+    for alert, spec, notes, person_id in changed.values():
         alert.explanation, alert.explanation_restricted = explainer.texts(
-            spec, sorted(have[alert.pk]), notes, alert.score
+            spec, sorted(have[alert.pk]), notes, alert.score, person_id
         )
         if alert.pk in grown:  # words written again alone add no evidence to the alert's history
             alert.evidence_updated_at = now

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateTimeField,
@@ -53,6 +54,7 @@ from safeguarding.earlywarning.missed import (
 )
 from safeguarding.earlywarning.models import (
     LINK_NOTE_ENDING,
+    NAMED_NOTE_ENDING,
     OPEN_STATUSES,
     Alert,
     AlertEvidence,
@@ -105,7 +107,9 @@ def raised_shown(user: User | None) -> Case | F:
     the event that tipped the pattern; when that event stays with the police (``is_restricted``, as the
     event is marked now), its moment would say when the police learnt something. Others are given the
     moment of the latest event of the alert's evidence they may see, up to then, or, if there is none,
-    when the hub raised the alert."""
+    when the hub raised the alert. So too when an event on another person's record that names the child
+    tipped a rule weighing signs (police intelligence on an adult's: the alert is keyed by the child's own
+    sign before it, so its moment is not the key's, ``engine._score_sql``)."""
     if user is not None and sees_restricted_intelligence(user):
         return F("raised_at")
     # Judged on the evidence's own event (joined), not NOT IN over every restricted event (handling is
@@ -113,7 +117,8 @@ def raised_shown(user: User | None) -> Case | F:
     seen = (AlertEvidence.objects.filter(alert=OuterRef("pk"), event__occurred_at__lte=OuterRef("raised_at"))
             .exclude(restricted_events("event__")).order_by("-event__occurred_at").values("event__occurred_at")[:1])
     return Case(
-        When(Exists(Event.objects.filter(restricted_events(), pk=OuterRef("trigger_event_id"))),
+        When(Exists(Event.objects.filter(restricted_events(), pk=OuterRef("trigger_event_id")))
+             | (Q(rule__kind=RuleKind.SCORE) & ~Q(raised_at=F("trigger_event__occurred_at"))),
              then=Coalesce(Subquery(seen, output_field=DateTimeField()), F("created_at"))),
         default=F("raised_at"), output_field=DateTimeField(),
     )
@@ -239,15 +244,29 @@ NEW_LINK_NOT_SHOWN = ("It rests on a new link between this child and an adult, a
                       "coordinator if you need to know.")
 
 
+NAMED_NOT_SHOWN = ("It also rests on police intelligence you may not see here. Ask the police safeguarding team if "
+                   "you need to know.")
+
+
+def without_named(text: str) -> str:
+    """An alert's words without the events held on another person's record that name the child (police
+    intelligence on an adult's record), with one sentence saying it rests on police intelligence and whom to
+    ask: that someone's record names the child is network knowledge, and which adult is the police's."""
+    lines = text.split("\n")
+    kept = [line for line in lines if not line.endswith(NAMED_NOTE_ENDING)]
+    return "\n".join(kept if len(kept) == len(lines) else [*kept, NAMED_NOT_SHOWN])
+
+
 def without_links(alert: Alert, text: str) -> str:
     """An alert's words for a reader who does not see networks (a survivor support worker; a child's
     subject access bundle; a concern raised from the alert, which every casework role reads): what the
     child shares with another child already alerted, and the other child, are left out, and one
-    sentence says so. A new-link alert is all link: it is told in that sentence alone, unless its link is
+    sentence says so; so are the events held on another person's record that name the child
+    (``without_named``). A new-link alert is all link: it is told in that sentence alone, unless its link is
     police-only (or marked so since), whose shared words already say only whom to ask: the police."""
     if alert.rule.kind == RuleKind.NEW_LINK:
         return text if alert.explanation_restricted or text == REMARKED_SINCE else NEW_LINK_NOT_SHOWN
-    lines = text.split("\n")
+    lines = without_named(text).split("\n")
     kept = [line for line in lines if not line.endswith(LINK_NOTE_ENDING)]
     return "\n".join(kept if len(kept) == len(lines) else [*kept, LINKS_NOT_SHOWN])
 
@@ -315,12 +334,16 @@ def alert_evidence(*, user: User, alert: Alert) -> QuerySet[Event]:
     """The events behind an alert that this user may see, oldest first, with their agencies: not
     police-only intelligence for those outside the police, and not the events of another person
     sealed from the user (another child in the same car)."""
-    # Another child's events (the other child in the same car) are network knowledge.
-    theirs = Q() if has(user, Capability.VIEW_NETWORKS) else identity.same_person("source_record__person", alert.person)
+    # Another child's events (the other child in the same car), and police intelligence on an adult's record
+    # that names the child, are network knowledge.
+    own = identity.same_person("source_record__person", alert.person)
+    theirs = Q() if has(user, Capability.VIEW_NETWORKS) else own
     return (
         Event.objects.filter(theirs, events_visible_to(user), not_hidden(user, "source_record__person"),
                              pk__in=alert.evidence.values("event_id"))
         .select_related("source_system__agency")
+        # for the page: an event on another person's record is said to be so
+        .annotate(on_another_record=Case(When(own, then=Value(False)), default=Value(True), output_field=BooleanField()))
         .order_by("occurred_at", "pk")
     )
 
