@@ -16,7 +16,9 @@ per variant and seed, with the worst case of each measure.
 
 Rule sets: ``before`` is the default set as it shipped before issue 15
 (``bench/rule_sets/before-issue-15.json``), ``shipped`` is ``default_rules.json`` now, ``shipped@N``
-the same with the weighing rule's threshold at N points (to see the trade-off); any other name is
+the same with the weighing rule's threshold at N points (to see the trade-off), ``shipped-own-records``
+the same with each event counted only for the person whose record holds it (police intelligence on an
+adult's record naming a child not counted for the child, as before 6 December 2026); any other name is
 read as a path to a file of the same shape. The rule "Return home interview not held within
 72 hours" is left out of every set: it is becoming a statutory clock, not an alert.
 """
@@ -43,12 +45,16 @@ def rule_set(name: str) -> list[Any]:
     """The switched-on rules of a named set, as the scanner reads them (the RHI rule left out)."""
     from safeguarding.earlywarning.rules import clean_rule, default_rules
 
-    if name == "shipped" or name.startswith("shipped@"):
+    if name in ("shipped", "shipped-own-records") or name.startswith("shipped@"):
         items = default_rules()
         if "@" in name:  # the shipped set with its weighing rule's threshold changed: the trade-off
             for item in items:
                 if item["kind"] == "score":
                     item["params"] = {**item["params"], "threshold": int(name.split("@")[1])}
+        if name == "shipped-own-records":  # intelligence on an adult's record counts for no child it names
+            for item in items:
+                if item["kind"] == "score":
+                    item["params"] = {k: v for k, v in item["params"].items() if k != "for_named_children"}
     else:
         path = HERE / "rule_sets" / "before-issue-15.json" if name == "before" else Path(name)
         items = json.loads(path.read_text(encoding="utf-8"))["rules"]
