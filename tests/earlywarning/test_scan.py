@@ -322,6 +322,24 @@ def test_the_alert_is_high_from_the_high_mark_and_rises_as_signs_add_up(history:
         (child.person, "high"), (disclosed.person, "high")}
 
 
+def test_an_alerts_list_of_signs_says_why_it_comes_to_more_than_the_total(history: Callable[..., History]) -> None:
+    """The audit as an analyst: "Unexplained gifts or money: 3 points" twice and the list summing to 16
+    beside "The signs add up to 9 points at their strongest": each kind counts once, every sign is listed."""
+    child = history()
+    child.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)
+    child.add(EventType.MULTIPLE_PHONES, at("01-20"), AgencyKind.EDUCATION)
+    child.add(EventType.GIFTS_OR_MONEY, at("01-25"), AgencyKind.EDUCATION)
+    [alert] = scan("exploitation-evidence")
+    assert alert.score == 6
+    assert alert.explanation.count(": 3 points") == 3
+    assert "Each kind of sign counts once, at its strongest, within 180 days; every sign seen is listed" in alert.explanation
+    once = history(name="Amy")
+    once.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)
+    once.add(EventType.MULTIPLE_PHONES, at("01-20"), AgencyKind.EDUCATION)
+    [single] = [a for a in scan("exploitation-evidence") if a.person == once.person]
+    assert "Each kind of sign counts" not in single.explanation  # nothing listed twice: nothing to say
+
+
 def test_points_from_police_only_intelligence_are_counted_never_described(history: Callable[..., History]) -> None:
     child = history()
     child.add(EventType.GIFTS_OR_MONEY, at("01-10"), AgencyKind.EDUCATION)

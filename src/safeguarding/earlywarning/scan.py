@@ -304,6 +304,13 @@ class _Explainer:
             secret = sum(self.points(spec, pk)[0] for pk in hidden)
             from_hidden = f", {secret} of them from police intelligence not shared beyond the police" if secret else ""
             lines.append(f"The signs add up to {score} points at their strongest{from_hidden}.")
+            kinds = [self.signs.get(pk, ("",))[0] for _, pk in rows]
+            if len(set(kinds)) < len(kinds):
+                # The list below is every sign of the episode: read as a sum, it came to more than the total.
+                repeats = int(spec.params.get("repeats", 1))
+                counted = "once" if repeats == 1 else f"up to {repeats} times"
+                lines.append(f"Each kind of sign counts {counted}, at its strongest, within {int(spec.params['window_days'])} "
+                             "days; every sign seen is listed, so a kind seen more often is listed more often.")
         if rows and len(agencies) > 1:
             lines.append(f"{len(rows)} events recorded by {len(agencies)} agencies ({', '.join(agencies)}):")
         elif rows:
