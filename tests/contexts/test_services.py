@@ -41,6 +41,30 @@ def test_a_second_child_seen_in_a_vehicle_raises_an_alert_with_both_records_as_e
     assert AuditEvent.objects.filter(event_type=AuditEventType.LINKS_BUILT).count() == 1
 
 
+def test_a_new_link_alert_says_its_rule_is_not_back_tested_not_that_it_flagged_no_one(world: World, make_user) -> None:  # type: ignore[no-untyped-def]
+    """The audit as an analyst: the back-test replays the agencies' events, which raise no new-link alert,
+    so it stored 0 flagged for these rules; the alert said "Of the children this rule flagged ... there
+    were none" (itself one), the queue "not back-tested yet", and the rule's test "would flag 0"."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from safeguarding.earlywarning.models import RulePrecision
+    from safeguarding.earlywarning.services import rule_precision_refresh
+
+    services.links_build()
+    [alert] = [a for a in _new_link_alerts("new-link-shared-entity") if a.person_id == world.child_b.pk]
+    rule_precision_refresh()
+    assert not RulePrecision.objects.filter(rule=alert.rule).exists()
+    coordinator = sign_in(Client(), make_user(role=Role.MACE_COORDINATOR, agency_kind=AgencyKind.POLICE))
+    page = coordinator.get(reverse("earlywarning:detail", args=[alert.pk])).content.decode()
+    assert "Not back-tested: this rule is raised when links are built" in page and "there were none" not in page
+    queue = coordinator.get(reverse("earlywarning:queue")).content.decode()
+    assert "not back-tested: raised as links are built" in queue
+    admin = sign_in(Client(), make_user(role=Role.ADMINISTRATOR, agency_kind=AgencyKind.COUNCIL))
+    rule_page = admin.get(reverse("rules:edit", args=[alert.rule.code])).content.decode()
+    assert 'value="test"' not in rule_page and "cannot rebuild the links" in rule_page
+
+
 def test_two_children_found_at_the_same_home_after_going_missing_raise_no_alert(partnership: Partnership) -> None:
     """Missing episodes alone are not a sign of exploitation (DOMAIN.md): two children who run from
     the same children's home and are found there are not linked by it. A third child seen at that

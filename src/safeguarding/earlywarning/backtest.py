@@ -23,7 +23,7 @@ import duckdb
 from django.utils import timezone
 
 from safeguarding.earlywarning import engine, loader, sources
-from safeguarding.earlywarning.models import PRECISION_YEARS, AlertLevel, Rule, RuleKind
+from safeguarding.earlywarning.models import PRECISION_YEARS, RAISED_ELSEWHERE, AlertLevel, Rule, RuleKind
 from safeguarding.earlywarning.rules import RuleSpec, rule_spec
 from safeguarding.earlywarning.scan import evaluate
 
@@ -159,6 +159,8 @@ def rules_precision(
         con.close()
     results: list[LevelPrecision] = []
     for spec in specs:
+        if spec.kind in RAISED_ELSEWHERE:
+            continue  # raised as links are built, not by the events replayed here: no figure rather than 0
         marks = [(spec.level, "first_at")]
         if spec.kind == RuleKind.SCORE and spec.params.get("high_threshold") and spec.level != AlertLevel.HIGH:
             marks.append((str(AlertLevel.HIGH), "high_at"))
