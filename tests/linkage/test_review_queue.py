@@ -35,6 +35,20 @@ def test_a_run_over_an_empty_hub_says_there_is_nothing_to_link(capsys: pytest.Ca
 
 
 @pytest.mark.django_db
+def test_a_run_over_a_small_extract_says_how_many_it_needs_not_to_import_the_extracts() -> None:
+    """The audit as a records manager: six records just imported, and the run said "import the agencies'
+    extracts first"."""
+    from tests.factories import SourceRecordFactory
+
+    for _ in range(6):
+        SourceRecordFactory()
+    result = linkage_run()
+    assert result.nothing_to_link and result.counts["records"] == 6
+    assert result.run.note == ("Nothing linked: the model learns from the records it compares and needs at least 10; "
+                               "the hub holds 6. Import the other agencies' extracts and run it again.")
+
+
+@pytest.mark.django_db
 def test_the_rooms_above_say_which_children_the_partnership_works_with(make_user) -> None:  # type: ignore[no-untyped-def]
     alerted = AlertFactory().person
     concerned, merged_away, nobody = PersonFactory(), PersonFactory(), PersonFactory()

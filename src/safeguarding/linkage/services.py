@@ -71,7 +71,16 @@ class RunResult:
 # Linkage compares records two by two and trains its model on the pairs: with fewer records than this
 # there is nothing to compare or learn from, and a run says so instead of failing.
 MIN_RECORDS = 10
-NOTHING_TO_LINK = "Nothing to link: the hub holds too few records to compare (import the agencies' extracts first)."
+NOTHING_TO_LINK = "Nothing to link: the hub holds no records yet (import the agencies' extracts first)."
+
+
+def too_few_to_link(records: int) -> str:
+    """What a run over fewer than ``MIN_RECORDS`` records says: a hub just given a small extract holds
+    records, and "import the extracts first" would be false."""
+    if not records:
+        return NOTHING_TO_LINK
+    return (f"Nothing linked: the model learns from the records it compares and needs at least {MIN_RECORDS}; the "
+            f"hub holds {records}. Import the other agencies' extracts and run it again.")
 
 
 class DecidedMeanwhile(ServiceError):
@@ -212,14 +221,14 @@ def _nothing_to_link(run: LinkageRun, *, records: int, initiated_by: str, timing
         run.status = RunStatus.COMPLETED
         run.finished_at = timezone.now()
         run.counts, run.timings = counts, {k: round(v, 3) for k, v in timings.items()}
-        run.note = NOTHING_TO_LINK
+        run.note = too_few_to_link(records)
         run.save(update_fields=["status", "finished_at", "counts", "timings", "note"])
         audit_record(
             event_type=AuditEventType.LINKAGE_RUN,
             actor_label=initiated_by,
             target_kind="linkage_run",
             target_id=run.pk,
-            detail={"counts": counts, "model": None, "engine": run.engine, "note": NOTHING_TO_LINK},
+            detail={"counts": counts, "model": None, "engine": run.engine, "note": run.note},
         )
     return RunResult(run=run, counts=counts, timings=run.timings, nothing_to_link=True)
 

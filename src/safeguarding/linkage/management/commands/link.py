@@ -61,7 +61,7 @@ class Command(BaseCommand):
                     raise CommandError(str(exc)) from exc
             break
         if result.nothing_to_link:
-            console.print(f"Linkage run {result.run.pk}: {result.run.note} Records held: {result.counts['records']:,}.")
+            console.print(f"Linkage run {result.run.pk}: {result.run.note}")
             return
         table = Table(title=f"Linkage run {result.run.pk} ({result.run.engine}, model {result.run.model})")
         table.add_column("")
