@@ -64,3 +64,32 @@ def test_the_rooms_above_say_which_children_the_partnership_works_with(make_user
     assert worked_with[nobody.pk] == ["a concern"] and merged_away.pk not in worked_with
     assert sources.worked_with_in_words(["an alert", "a concern", "a panel referral"]) == \
         "a child with an alert, a concern and a panel referral"
+
+
+@pytest.mark.django_db
+def test_a_concern_raised_after_the_run_puts_its_childs_pairs_first_at_the_next_schedule(make_user) -> None:  # type: ignore[no-untyped-def]
+    """The audit as a reviewer: a concern about Dan Johnson, in a pending pair, left the pair among the
+    uncertain and "Involves a child the partnership is working with: 0" until someone ran the linkage again."""
+    from django.utils import timezone
+
+    from safeguarding.linkage.models import MatchReview, ReviewPriority
+    from safeguarding.workflows.scheduled import match_review_order
+    from tests.factories import SourceRecordFactory
+
+    run = LinkageRun.objects.create(started_at=timezone.now(), engine="duckdb", initiated_by="test")
+    dan, dainel, other_l, other_r = (SourceRecordFactory() for _ in range(4))
+
+    def pair(left, right, flag=""):  # type: ignore[no-untyped-def]
+        return MatchReview.objects.create(record_l=left, record_r=right, match_probability=0.6, match_weight=0.5,
+                                          run=run, flag=flag)
+
+    his, theirs = pair(dan, dainel), pair(other_l, other_r, flag="One NHS number held by two persons")
+    assert match_review_order() == {"pairs_moved": 1}  # the flagged pair: an identifier problem, as a run says
+    concern_raise(raised_by=make_user(Role.REFERRER, AgencyKind.EDUCATION), child=dan.person,
+                  seen_on=dt.date.today(), description="Seen with older men")
+    assert match_review_order() == {"pairs_moved": 1}
+    his.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (his.priority, his.worked_with) == (ReviewPriority.WORKED_WITH, "a child with a concern")
+    assert theirs.priority == ReviewPriority.SHARED_IDENTIFIER
+    assert match_review_order() == {"pairs_moved": 0}  # nothing new: nothing moves

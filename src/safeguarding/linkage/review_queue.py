@@ -157,3 +157,28 @@ def refresh_review_queue(
     return QueueCounts(queued=len(wanted), worked_with=by_priority[ReviewPriority.WORKED_WITH],
                        shared_identifier=by_priority[ReviewPriority.SHARED_IDENTIFIER],
                        uncertain=by_priority[ReviewPriority.UNCERTAIN], left_to_model=left_to_model)
+
+
+def review_priorities_refresh() -> int:
+    """The pairs waiting for review ordered again by whom the partnership works with now: a run sets each
+    pair's order when it queues it, and a concern, alert, plan or referral about one of its children since
+    left the pair among the uncertain until the next run (the demo links before it scans: no pair came
+    first). Run on a schedule (``workflows.scheduled``) and after the demo's casework. Returns how many
+    pairs moved."""
+    pending = list(MatchReview.objects.filter(status=ReviewStatus.PENDING).values_list(
+        "pk", "record_l__person__root_id", "record_r__person__root_id", "flag", "priority", "worked_with"))
+    if not pending:
+        return 0
+    worked_with = persons_worked_with()
+    moved: list[tuple[int, int, str]] = []
+    for pk, left, right, flag, priority, words in pending:
+        ways = [*worked_with.get(left, []), *(worked_with.get(right, []) if right != left else [])]
+        order = (ReviewPriority.WORKED_WITH if ways else
+                 ReviewPriority.SHARED_IDENTIFIER if flag else ReviewPriority.UNCERTAIN)
+        said = worked_with_in_words(ways)
+        if (int(order), said) != (priority, words):
+            moved.append((pk, int(order), said))
+    # Only pairs still pending when written: one decided meanwhile keeps its decision's state.
+    for pk, rank, said in moved:
+        MatchReview.objects.filter(pk=pk, status=ReviewStatus.PENDING).update(priority=rank, worked_with=said)
+    return len(moved)

@@ -49,6 +49,9 @@ SCHEDULES = [
               "When an import (or a record made in the hub) has brought new events, relationships or records, "
               "builds the links they make and raises the new-link alerts (a second child linked to the same "
               "vehicle, phone or place; an adult of a child at risk linked to another child)."),
+    Scheduled("Match review order", "safeguarding.workflows.scheduled.match_review_order", 15,
+              "Puts first in the match review queue the pairs touching a child the partnership has begun working "
+              "with since the last linkage run (a concern, an alert, a plan or a panel referral)."),
     Scheduled("Audit trail anchor", "safeguarding.workflows.scheduled.audit_anchor_now", 15,
               "Writes the audit trail's latest head outside the database (AUDIT_ANCHOR_FILE), so a rewrite of the "
               "trail is found by 'safeguarding audit verify'."),
@@ -66,6 +69,12 @@ def clocks_and_chasing() -> dict[str, int]:
         health = health_notices_send()
     return {"clocks_created": refreshed.created, "clocks_changed": refreshed.changed + refreshed.turned_overdue,
             "reminders": reminded, "escalations": len(escalated), "health_notices": health}
+
+
+def match_review_order() -> dict[str, int]:
+    from safeguarding.linkage.review_queue import review_priorities_refresh
+
+    return {"pairs_moved": review_priorities_refresh()}
 
 
 def audit_anchor_now() -> dict[str, int]:

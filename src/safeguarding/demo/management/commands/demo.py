@@ -35,6 +35,7 @@ from safeguarding.demo.partnership import (
     demo_support_and_data_protection,
 )
 from safeguarding.earlywarning.services import rule_precision_refresh
+from safeguarding.linkage.review_queue import review_priorities_refresh
 
 
 class Command(BaseCommand):
@@ -121,6 +122,8 @@ class Command(BaseCommand):
                 f"{intervened['plans']} plans with {intervened['actions']} actions; escalated "
                 f"{intervened['escalations']} overdue actions and clocks."
             )
+            # The pairs waiting for review touching the children just alerted, referred and planned for come first.
+            review_priorities_refresh()
             precise = rule_precision_refresh()
             console.print(
                 f"Back-tested {len({row.rule_id for row in precise})} switched-on early-warning rules over the "
