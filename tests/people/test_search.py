@@ -194,3 +194,24 @@ def test_find_a_person_by_hub_reference_part_of_a_postcode_or_a_phone(make_user)
     response = client.get(reverse("people:search"), {"reference": "239", "phone": "not a phone"})
     page = response.content.decode()
     assert "Enter a hub reference like P0000239" in page and "Enter a phone number" in page
+
+
+def test_find_a_person_finds_a_name_by_its_short_or_formal_form_and_lists_the_name_typed_first(make_user) -> None:  # type: ignore[no-untyped-def]
+    """The audit as the front door: "Daniel Johnson" found Dainel but not Dan Johnson; and asked for Demi,
+    the list began with Tommy Bell, Booth, Burgin, Clarke and Ferguson (the same sound), by family name."""
+    made = {}
+    for given, family in [("Dan", "Johnson"), ("Dainel", "Johnson"), ("Daniel", "Jones"), ("Tommy", "Bell"),
+                          ("Tommy", "Booth"), ("Demi", "Walsh")]:
+        person = PersonFactory(given_name=given, family_name=family)
+        SourceRecordFactory(person=person, given_name=given, family_name=family)
+        made[f"{given} {family}"] = person.pk
+    client = sign_in(Client(), make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    found, _, _ = _find(client, given_name="Daniel", family_name="Johnson")
+    assert {made["Dan Johnson"], made["Dainel Johnson"]} <= set(found)
+    short, _, _ = _find(client, given_name="Dan")
+    assert made["Daniel Jones"] in short and short[0] == made["Dan Johnson"]
+    demi, _, _ = _find(client, given_name="Demi")
+    assert demi[0] == made["Demi Walsh"] and made["Tommy Bell"] in demi
+    listed = people_search(user=make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL),
+                           criteria=SearchCriteria(given_name="Demi"))
+    assert listed[0].pk == made["Demi Walsh"]

@@ -9,11 +9,11 @@ import operator
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BooleanField, F, Func, Q
+from django.db.models import BooleanField, Case, F, Func, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from safeguarding.accounts.access import (
@@ -158,6 +158,25 @@ def _name_found_by(name: str, *, key_field: str, sound_field: str, last_field: s
     return ways
 
 
+@lru_cache(maxsize=1)
+def _namer() -> Any:
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+def _given_name_forms(name: str) -> list[str]:
+    """The keys of the other forms of a given name, from the nicknames list record linkage uses: the formal
+    names it is short for and its short forms (Dan: Daniel; Daniel: Dan, Danny), so Find a person finds Dan
+    Johnson when asked for Daniel. Names the list does not know have none."""
+    key = normalise.name_key(name)
+    if not key or " " in key:
+        return []
+    namer = _namer()
+    forms = {*namer.canonicals_of(key), *namer.nicknames_of(key)}
+    return sorted({k for k in (normalise.name_key(f) for f in forms) if k and k != key})
+
+
 def _records_matching(criteria: SearchCriteria) -> list[Q]:
     """Casework staff's search, as alternatives each answered by an index: names match by their start,
     their sound, a word of a name of several, or among the record's other names (Find a person answers
@@ -168,6 +187,8 @@ def _records_matching(criteria: SearchCriteria) -> list[Q]:
                             last_field="family_last") if criteria.family_name.strip() else []
     given = _name_found_by(criteria.given_name, key_field="given_key", sound_field="given_sound") \
         if criteria.given_name.strip() else []
+    if given and (forms := _given_name_forms(criteria.given_name)):
+        given.append(Q(given_key__in=forms))
     if (criteria.family_name.strip() and not family) or (criteria.given_name.strip() and not given):
         return [Q(pk__in=[])]  # a name with no letters in it finds no one
     if family:
@@ -319,11 +340,18 @@ def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
         return []
     # Records linkage has merged lead to the person they are now.
     roots = set(Person.objects.filter(pk__in=person_ids).values_list("root_id", flat=True))
-    people = list(
-        Person.objects.filter(scope, not_hidden(user, "pk"), pk__in=roots).order_by("family_name", "given_name", "pk")[
-            :limit
-        ]
-    )
+    # The names typed as typed first (a search for Demi listed thirteen Tommys, by family name, before her),
+    # then those found by their start, sound or another form, each by family and given name.
+    candidates = Person.objects.filter(scope, not_hidden(user, "pk"), pk__in=roots).order_by(
+        "family_name", "given_name", "pk")
+    wanted = (normalise.name_key(criteria.given_name), normalise.name_key(criteria.family_name))
+
+    def as_typed(person: Person) -> int:
+        given, family = wanted
+        return -((bool(given) and normalise.name_key(person.given_name) == given)
+                 + (bool(family) and normalise.name_key(person.family_name) == family))
+
+    people = sorted(candidates[: SEARCH_RESULT_LIMIT * 4], key=as_typed)[:limit]
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.PERSON_SEARCHED,
@@ -587,7 +615,15 @@ def people_listing(*, user: User, criteria: SearchCriteria, query: Mapping[str, 
     require(user, Capability.SEARCH_PEOPLE)
     ways = [SourceRecord.objects.filter(way).values("person__root_id") for way in _records_matching(criteria)]
     records = ways[0].union(*ways[1:]) if len(ways) > 1 else ways[0]
-    people = Person.objects.filter(not_hidden(user, "pk"), pk__in=records).order_by("family_name", "given_name", "pk")
+    # The names as typed first (asked for Demi, the list showed thirteen Tommys before her, by family
+    # name), then those found by their start, sound or another form; each by family and given name.
+    typed = [When(**{f"{field}__iexact": text.strip()}, then=Value(1))
+             for field, text in (("given_name", criteria.given_name), ("family_name", criteria.family_name))
+             if text.strip()]
+    as_typed = sum((Case(when, default=Value(0), output_field=IntegerField()) for when in typed),
+                   Value(0, output_field=IntegerField()))
+    people = Person.objects.filter(not_hidden(user, "pk"), pk__in=records).annotate(as_typed=as_typed).order_by(
+        "-as_typed", "family_name", "given_name", "pk")
     found = listing(people, query=query, noun=("person", "people"), sorts=PEOPLE_SORTS)
     with transaction.atomic():
         audit_record(
