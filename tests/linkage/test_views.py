@@ -55,3 +55,17 @@ def test_an_undone_decision_shows_in_each_childs_audit_trail_beside_the_decision
         trail = page.split("<tbody")[1].split("</tbody>")[0]  # the rows, not the filter's list of actions
         assert "Decided whether two records are the same person" in trail, child.reference
         assert "Undid a match decision" in trail, child.reference
+
+
+def test_side_by_side_reads_an_address_as_the_model_does() -> None:
+    """The audit as a reviewer: "6 KING GARDENS" and "6 King Gdns" were marked "Differ" beside the model's
+    reason "same home"."""
+    from safeguarding.linkage.selectors import side_by_side
+    from tests.factories import SourceRecordFactory
+
+    left = SourceRecordFactory.build(address="6 KING GARDENS", given_name="Amy")
+    right = SourceRecordFactory.build(address="6 King Gdns.", given_name="AMY ")
+    other = SourceRecordFactory.build(address="6 Queen Gardens", given_name="Amy")
+    status = {row.label: row.status for row in side_by_side(left, right)}
+    assert status["Address"] == "agree" and status["First name"] == "agree"
+    assert {row.label: row.status for row in side_by_side(left, other)}["Address"] == "differ"

@@ -32,7 +32,7 @@ PREPARED_COLUMNS: tuple[str, ...] = (
 _STRING_INPUTS = tuple(c for c in INPUT_COLUMNS if c not in ("unique_id", "nhs_number_valid"))
 
 # Abbreviations agencies use in street lines, expanded so "14 Oak Rd" and "14 Oak Road" agree.
-_ADDRESS_WORDS: dict[str, str] = {
+ADDRESS_WORDS: dict[str, str] = {
     "rd": "road", "st": "street", "str": "street", "ln": "lane", "ave": "avenue", "av": "avenue",
     "cl": "close", "dr": "drive", "cres": "crescent", "cresc": "crescent", "gr": "grove", "gro": "grove",
     "ct": "court", "crt": "court", "gdns": "gardens", "gdn": "gardens", "terr": "terrace", "ter": "terrace",
@@ -120,7 +120,7 @@ def _clean_sql(column: str) -> str:
     )
 
 
-_ADDRESS_MAP_SQL = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in _ADDRESS_WORDS.items()) + "}"
+_ADDRESS_MAP_SQL = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in ADDRESS_WORDS.items()) + "}"
 _STREET = "([0-9]+[a-z]?) ([a-z][a-z ]*[a-z])"  # house number, then the street's words up to a comma
 # A UK postcode inside lower-cased text, standing as words of its own: (before)(outward) (inward)(after).
 _UK_POSTCODE = r"(^|[^a-z0-9])([a-pr-uwyz][a-hk-y]?[0-9][0-9a-z]?) *([0-9][abd-hjlnp-uw-z]{2})($|[^a-z0-9])"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from safeguarding.audit.services import audit_record
 from safeguarding.core.lists import Listing, Sort, listing
 from safeguarding.linkage.forms import MatchReviewFilters
 from safeguarding.linkage.models import LinkageRun, MatchDecision, MatchReview, ReviewPriority, ReviewStatus, RunStatus
+from safeguarding.linkage.prepare import ADDRESS_WORDS
 from safeguarding.people.models import SourceRecord
 
 
@@ -89,13 +91,23 @@ class FieldRow:
     status: str  # "agree", "differ", "missing"
 
 
+def _written_alike(name: str, text: str) -> str:
+    """A value as the comparison reads it: any case; an address with its street words written out, as the
+    model reads it (6 King Gdns is 6 KING GARDENS)."""
+    text = text.strip().lower()
+    if name == "address":
+        words = re.findall(r"[a-z0-9]+", text)
+        text = " ".join(ADDRESS_WORDS.get(word, word) for word in words)
+    return text
+
+
 def side_by_side(left: SourceRecord, right: SourceRecord) -> list[FieldRow]:
     rows = []
     for name, label in COMPARED_FIELDS:
         a, b = (str(getattr(r, name) or (r.postcode_other if name == "postcode" else "")) for r in (left, right))
         if not a or not b:
             status = "missing"
-        elif a.strip().lower() == b.strip().lower():
+        elif _written_alike(name, a) == _written_alike(name, b):
             status = "agree"
         else:
             status = "differ"
