@@ -286,10 +286,12 @@ WHITENOISE_ROOT = _GOVUK_DIST if _GOVUK_DIST.exists() else None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_in_one_line": {"()": "safeguarding.core.logs.ClientErrorsInOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # django-axes warns of every failed sign-in; the audit trail already records each one.
-    "loggers": {"axes": {"level": "ERROR"}},
+    # A page refused (403) or not found (404) is one line, not a traceback (core.logs).
+    "loggers": {"axes": {"level": "ERROR"}, "django.request": {"filters": ["client_errors_in_one_line"]}},
 }
 
 # Record linkage: pairs at or above the upper threshold link automatically; pairs from the lower
