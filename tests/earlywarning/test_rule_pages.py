@@ -177,6 +177,8 @@ def test_an_administrator_adds_tests_and_changes_a_rule_that_weighs_signs(
     tested = admin_client.post(url, {**form, "action": "test"})
     body = admin_client.get(tested["Location"]).content.decode()
     assert 'id="bt-flagged">1<' in body and 'id="bt-days">40<' in body  # two missing episodes: 6 points
+    # The share alerts show as the rule's precision, said as they say it (an analyst could not reconcile the two).
+    assert 'id="bt-percent">100%<' in body and "the measure alerts show as their rule's precision" in body
     assert "missing_episode: 3, gifts_or_money: 4</textarea>" in body
 
     assert admin_client.post(url, {**form, "action": "save"}).status_code == 302

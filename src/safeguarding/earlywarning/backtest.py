@@ -48,6 +48,13 @@ class Backtest:
         return cls(**data)
 
     @property
+    def percent(self) -> int | None:
+        """Of the children flagged who had not been referred yet, the share referred later, as alerts show
+        their rule's precision (``RulePrecision.percent``)."""
+        judged = self.referred_later + self.never_referred
+        return round(100 * self.referred_later / judged) if judged else None
+
+    @property
     def median_days_before_referral(self) -> float | None:
         return statistics.median(self.days_before_referral) if self.days_before_referral else None
 
