@@ -90,7 +90,8 @@ def test_queue_puts_the_strongest_evidence_first(mace) -> None:  # type: ignore[
     # Each row says how precise its rule has been, at the alert's level.
     rows = re.findall(r'(A\d{6})<span.*?</td>.*?</td>.*?</td>\s*<td[^>]*>(.*?)</td>', body, flags=re.S)
     shown = {ref: re.sub(r"<[^>]+>", " ", cell).split() for ref, cell in rows}
-    assert shown[strong.reference] == ["100%", "9", "of", "9"]
+    # Fewer than ten children to judge by are said to be too few (the audit read "1 of 4" as 25%).
+    assert shown[strong.reference] == ["100%", "9", "of", "9:", "too", "few", "to", "go", "by"]
     assert shown[old_precise.reference] == ["80%", "8", "of", "10"]
     assert shown[weak_less.reference] == ["30%", "3", "of", "10"]
     assert shown[new_untested.reference] == ["not", "back-tested", "yet"]
