@@ -8,7 +8,8 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -90,13 +91,75 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+# The fixture a test asks for to be given a hub's database migrated once for the run (``migrated_hub``).
+MIGRATED_HUB = "migrated_hub"
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
+def django_db_setup(django_db_setup: None, django_db_blocker: Any, request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Drop the audit trail's append-only triggers in the throwaway test database only, so that tests
     which reset the database between them (browser tests) may empty the audit table. Tests of the
-    append-only rule put the triggers back inside their own transaction (``append_only``)."""
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+    append-only rule put the triggers back inside their own transaction (``append_only``).
+
+    Before that, when a test of the run asks for ``migrated_hub``, the test database as the migrations
+    left it (triggers and all, before any test ran) is copied for it: a hub's database that processes of
+    their own can open, without migrating another (which takes as long as the test database's own)."""
+    kept: MigratedHub | None = None
+    with django_db_blocker.unblock():
+        if any(MIGRATED_HUB in getattr(item, "fixturenames", ()) for item in request.session.items):
+            kept = _migrated_hub_keep(tmp_path_factory.mktemp("migrated-hub") / "hub.sqlite3")
         triggers.run(connection, triggers.REMOVE)
+    request.config.stash[_MIGRATED_HUB_KEPT] = kept
+    yield
+    if kept is not None and kept.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{kept.location}" WITH (FORCE)')
+
+
+class MigratedHub(NamedTuple):
+    """A hub's database migrated once for the run (``migrated_hub``)."""
+
+    vendor: str  # "sqlite" or "postgresql", as Django's connection.vendor
+    location: str  # the SQLite file to copy; or the PostgreSQL database (on the run's server) to copy
+
+
+_MIGRATED_HUB_KEPT = pytest.StashKey[MigratedHub | None]()
+
+
+def _migrated_hub_keep(sqlite_file: Path) -> MigratedHub:
+    """A copy of the test database as it is now: on SQLite a file (``sqlite_file``, written with
+    SQLite's backup of the in-memory test database), on PostgreSQL a database beside the test
+    database on its server, to copy with CREATE DATABASE ... TEMPLATE."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        target = sqlite3.connect(sqlite_file)
+        try:
+            connection.connection.backup(target)
+        finally:
+            target.close()
+        return MigratedHub("sqlite", str(sqlite_file))
+    name = f"{connection.settings_dict['NAME']}_migrated"
+    test_database = connection.settings_dict["NAME"]
+    connection.close()  # PostgreSQL copies a database only while no one is connected to it
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{test_database}"')
+    return MigratedHub("postgresql", name)
+
+
+@pytest.fixture(scope="session")
+def migrated_hub(request: pytest.FixtureRequest) -> MigratedHub | None:
+    """A hub's database migrated once for the run, to copy for processes of their own (a worker, an
+    import killed part way): the test database as the migrations left it, before any test ran, so what
+    ``safeguarding migrate`` makes of an empty database, on the run's kind of database. None when this
+    run sets up no test database (it runs no test that reaches one): the test then migrates its own."""
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    if not _get_databases_for_setup(request.session.items)[0]:
+        return None
+    request.getfixturevalue("django_db_setup")
+    return request.config.stash.get(_MIGRATED_HUB_KEPT, None)
 
 
 class QuickArgon2PasswordHasher(Argon2PasswordHasher):

@@ -7,9 +7,11 @@ sign-in on another connection while an import reads.
 Run from the project folder. DATA_DIR holds the hub's data (and its SQLite file). With
 PROBE_SERVER_URL set (a PostgreSQL server, as DATABASE_URL names one), the hub's database is a
 scratch database on that server named after DATA_DIR, created by ``setup`` (or ``clone``) and
-dropped by ``drop``. ``clone OTHER_DATA_DIR`` makes the hub a copy of one already set up: its data
-folder and its database (migrating takes seconds; a copy, a fraction of one). Each step prints one
-line of JSON.
+dropped by ``drop``. ``setup MIGRATED`` starts from a copy of a database already migrated (the run's
+``migrated_hub``: an SQLite file, or a database on the PostgreSQL server), which ``migrate`` then
+finds up to date; ``clone OTHER_DATA_DIR`` makes the hub a copy of one already set up: its data
+folder and its database (migrating takes tens of seconds; a copy, a fraction of one). Each step
+prints one line of JSON.
 """
 
 from __future__ import annotations
@@ -54,13 +56,16 @@ def main() -> None:
     if scratch:
         name, os.environ["DATABASE_URL"] = scratch
         if step == "setup":
-            _server_command(f'CREATE DATABASE "{name}"')
+            _server_command(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{args[0]}"' if args else ""))
         if step == "drop":
             _server_command(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             print(json.dumps({"dropped": name}))
             return
     else:
         os.environ.pop("DATABASE_URL", None)
+        if step == "setup" and args:
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(args[0], Path(data_dir) / "safeguarding.sqlite3")  # the settings' file in DATA_DIR
     if step == "clone":
         (other,) = args
         shutil.copytree(other, data_dir, dirs_exist_ok=True)
@@ -73,7 +78,7 @@ def main() -> None:
     import django
 
     django.setup()
-    result = STEPS[step](*args)
+    result = STEPS[step](*([] if step == "setup" else args))
     print(json.dumps(result, default=str), flush=True)
 
 

@@ -28,6 +28,7 @@ from safeguarding.exchange.importer import import_extract
 from safeguarding.exchange.models import ImportRun, ImportStatus
 from safeguarding.exchange.runs import import_lock, import_runs_mark_interrupted
 from safeguarding.people.models import SourceRecord, SourceSystem
+from tests.conftest import MigratedHub
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -83,10 +84,12 @@ class Hub:
 
 
 @pytest.fixture(scope="module")
-def set_up_hub(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A hub set up once (migrated, a police user): each test's hub is a copy of it."""
+def set_up_hub(tmp_path_factory: pytest.TempPathFactory, migrated_hub: MigratedHub | None) -> Any:
+    """A hub set up once (migrated, a police user): each test's hub is a copy of it. Its database starts
+    as a copy of the run's database migrated once (tests/conftest.py), which migrating then finds up to date."""
     made = Hub(tmp_path_factory.mktemp("hub-set-up") / "hub")
-    made.step("setup")
+    vendor = "postgresql" if "PROBE_SERVER_URL" in made.env else "sqlite"
+    made.step("setup", *([migrated_hub.location] if migrated_hub and migrated_hub.vendor == vendor else []))
     yield made
     if "PROBE_SERVER_URL" in made.env:
         made.step("drop")
