@@ -200,6 +200,41 @@ def passwords_hashed_quickly() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def static_files_read_once() -> Iterator[None]:
+    """Django's test client loads the hub's middleware afresh for each client, and WhiteNoise, loaded,
+    reads every static file it serves and works out its headers (the GOV.UK Frontend's 900 files: about
+    60 ms, for each test that makes a request), which the hub's server does once when it starts. The
+    same folder holding the same files (each one's path, size and time), read by WhiteNoise set up
+    alike (its settings and Django's static ones), gives the same answers: they are worked out the
+    first time and kept for the run. A file added, removed or changed is read afresh."""
+    from django.conf import settings
+    from whitenoise.base import WhiteNoise, scantree
+
+    read = WhiteNoise.update_files_dictionary
+    kept: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def update_files_dictionary(self: Any, root: str, prefix: str) -> None:
+        files = tuple(sorted((path, stat.st_size, stat.st_mtime_ns) for path, stat in scantree(root)))
+        setup = tuple(sorted((name, repr(getattr(settings, name))) for name in dir(settings)
+                             if name.startswith("WHITENOISE_") or name in ("STATIC_URL", "STORAGES", "FORCE_SCRIPT_NAME")))
+        key = (type(self), root, prefix, setup, files, repr(vars(self).get("immutable_file_test")),
+               *(repr(getattr(self, a, None)) for a in ("max_age", "allow_all_origins", "charset", "index_file",
+                                                         "add_headers_function", "static_prefix")))
+        if key not in kept:
+            theirs, self.files = self.files, {}
+            try:
+                read(self, root, prefix)
+                kept[key] = self.files
+            finally:
+                self.files = theirs
+        self.files.update(kept[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WhiteNoise, "update_files_dictionary", update_files_dictionary)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def background_jobs_inline(request: pytest.FixtureRequest) -> Iterator[None]:
     """Work a page starts in the background runs inside the request, so a test can check what it
