@@ -95,22 +95,20 @@ def match_decide(
         elif verdict == MatchVerdict.DIFFERENT and left.person_id == right.person_id:
             change = identity.records_split_off(records=[right.pk], cause=cause, now=now)
             SourceRecord.objects.filter(pk=right.pk).update(link_method=LinkMethod.OWN, link_probability=None)
-        # Both persons the reviewer decided about are named in the trail (one row each), so each
-        # child's trail shows the decision.
-        for person_id in persons_before:
-            audit_record(
-                event_type=AuditEventType.MATCH_DECIDED,
-                actor=acting_user,
-                target_kind="match_review",
-                target_id=locked.pk,
-                person_id=person_id,
-                reason=reason.strip(),
-                detail={
-                    "verdict": verdict, "records": [left.pk, right.pk], "persons": persons_before,
-                    "change": change.pk if change else None,
-                },
-            )
+        # Both persons the reviewer decided about are named in the trail, so each child's trail shows it.
+        _audit_each_person(AuditEventType.MATCH_DECIDED, acting_user, ("match_review", locked.pk), persons_before,
+                           reason=reason.strip(), detail={"verdict": verdict, "records": [left.pk, right.pk],
+                                                          "change": change.pk if change else None})
     return decision
+
+
+def _audit_each_person(event_type: AuditEventType, acting_user: User, target: tuple[str, int], persons: list[int],
+                       *, reason: str = "", detail: dict[str, object]) -> None:
+    """One audit row for each person a match decision (or its undo) touches, each naming every one of them
+    (``persons`` in the detail): a child's trail shows what was decided about them."""
+    for person_id in persons:
+        audit_record(event_type=event_type, actor=acting_user, target_kind=target[0], target_id=target[1],
+                     person_id=person_id, reason=reason, detail={**detail, "persons": persons})
 
 
 def match_decision_undo(*, acting_user: User, decision: MatchDecision) -> None:
@@ -145,13 +143,6 @@ def match_decision_undo(*, acting_user: User, decision: MatchDecision) -> None:
         # each child's trail shows the undo beside the decision it reverses.
         persons_after = sorted(set(SourceRecord.objects.filter(
             pk__in=[locked.record_l_id, locked.record_r_id]).values_list("person_id", flat=True)))
-        for person_id in persons_after:
-            audit_record(
-                event_type=AuditEventType.MATCH_DECISION_UNDONE,
-                actor=acting_user,
-                target_kind="match_decision",
-                target_id=locked.pk,
-                person_id=person_id,
-                detail={"verdict": locked.verdict, "records": [locked.record_l_id, locked.record_r_id],
-                        "persons": persons_after},
-            )
+        _audit_each_person(AuditEventType.MATCH_DECISION_UNDONE, acting_user, ("match_decision", locked.pk),
+                           persons_after, detail={"verdict": locked.verdict,
+                                                  "records": [locked.record_l_id, locked.record_r_id]})
