@@ -33,6 +33,14 @@ KEPT_APART = ("The model links these records, but they are kept apart: linking t
 IDENTIFIER_WORDS = {"nhs_number": "NHS number", "upn": "unique pupil number", "pnc_id": "PNC id"}
 
 
+def _priority(worked_with: list[str], flag: str | None) -> ReviewPriority:
+    """A pair's place in the queue: touching a child the partnership works with, then an identifier
+    problem, then the rest."""
+    if worked_with:
+        return ReviewPriority.WORKED_WITH
+    return ReviewPriority.SHARED_IDENTIFIER if flag else ReviewPriority.UNCERTAIN
+
+
 def flagged_pairs(conflicts: pa.Table, records: pa.Table, result: Any) -> dict[Pair, dict[str, Any]]:
     """Pairs of different persons sharing an NHS number, UPN or PNC id: a data-quality problem
     for review, never a reason to merge blindly. Each gets the model's explanation."""
@@ -114,8 +122,7 @@ def refresh_review_queue(
     for pair, row in wanted.items():
         ways = [w for r in pair for w in worked_with.get(person_of_record.get(r, -1), [])]
         row["worked_with"] = worked_with_in_words(ways)
-        row["priority"] = (ReviewPriority.WORKED_WITH if ways else
-                           ReviewPriority.SHARED_IDENTIFIER if row.get("flag") else ReviewPriority.UNCERTAIN)
+        row["priority"] = _priority(ways, row.get("flag"))
     ranked = sorted(wanted, key=lambda pair: (wanted[pair]["priority"], -wanted[pair]["match_probability"], pair))
     must_see = sum(1 for pair in ranked if wanted[pair]["priority"] == ReviewPriority.WORKED_WITH)
     kept = ranked[:max(limit, must_see)]
@@ -173,9 +180,7 @@ def review_priorities_refresh() -> int:
     moved: list[tuple[int, int, str]] = []
     for pk, left, right, flag, priority, words in pending:
         ways = [*worked_with.get(left, []), *(worked_with.get(right, []) if right != left else [])]
-        order = (ReviewPriority.WORKED_WITH if ways else
-                 ReviewPriority.SHARED_IDENTIFIER if flag else ReviewPriority.UNCERTAIN)
-        said = worked_with_in_words(ways)
+        order, said = _priority(ways, flag), worked_with_in_words(ways)
         if (int(order), said) != (priority, words):
             moved.append((pk, int(order), said))
     # Only pairs still pending when written: one decided meanwhile keeps its decision's state.
