@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -409,3 +410,12 @@ def reference_of(pk: int) -> str:
     """The hub reference of a person id (``P0000239``): the one writing of it, which ``person_reference``
     reads back."""
     return f"P{pk:07d}"
+
+
+@lru_cache(maxsize=1)
+def nicknamer() -> Any:
+    """The nicknames list (the ``nicknames`` package: Dan and Daniel, Chris and Christopher), loaded once,
+    for record linkage's given names and Find a person's."""
+    from nicknames import NickNamer
+
+    return NickNamer()

@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safeguarding.core import normalise
 from safeguarding.core.arrow import arrow_table
 from safeguarding.linkage.base import INPUT_COLUMNS, MIN_COUNT_KEPT, Frequencies, LinkageSettings
 
@@ -57,19 +58,12 @@ def _sounds_lookup(names: pa.ChunkedArray) -> pa.Table:
                      "sound": pa.array([name_sound(n) for n in distinct], pa.string())})
 
 
-@lru_cache(maxsize=1)
-def _namer() -> object:
-    from nicknames import NickNamer
-
-    return NickNamer()
-
-
 def name_forms(name: str) -> list[str]:
     """The name and the formal names it can be short for (chris -> christopher, christine, ...), so two
     records agree on a given name when their forms overlap, whichever of them holds the nickname."""
-    namer = _namer()
+    namer = normalise.nicknamer()
     forms = {name}
-    forms.update(namer.canonicals_of(name))  # type: ignore[attr-defined]
+    forms.update(namer.canonicals_of(name))
     return sorted(f for f in forms if f)
 
 

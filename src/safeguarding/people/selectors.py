@@ -9,7 +9,7 @@ import operator
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache, reduce
+from functools import reduce
 from typing import Any
 
 from django.db import transaction
@@ -158,13 +158,6 @@ def _name_found_by(name: str, *, key_field: str, sound_field: str, last_field: s
     return ways
 
 
-@lru_cache(maxsize=1)
-def _namer() -> Any:
-    from nicknames import NickNamer
-
-    return NickNamer()
-
-
 def _given_name_forms(name: str) -> list[str]:
     """The keys of the other forms of a given name, from the nicknames list record linkage uses: the formal
     names it is short for and its short forms (Dan: Daniel; Daniel: Dan, Danny), so Find a person finds Dan
@@ -172,7 +165,7 @@ def _given_name_forms(name: str) -> list[str]:
     key = normalise.name_key(name)
     if not key or " " in key:
         return []
-    namer = _namer()
+    namer = normalise.nicknamer()
     forms = {*namer.canonicals_of(key), *namer.nicknames_of(key)}
     return sorted({k for k in (normalise.name_key(f) for f in forms) if k and k != key})
 
