@@ -13,7 +13,7 @@ from functools import reduce
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BooleanField, Case, F, Func, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, F, Func, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from safeguarding.accounts.access import (
@@ -308,6 +308,17 @@ def _referrer_limits(user: User, criteria: SearchCriteria) -> None:
             )
 
 
+def _as_typed_first(people: QuerySet[Person], criteria: SearchCriteria) -> QuerySet[Person]:
+    """People found, the names as typed first (asked for Demi, the list showed thirteen Tommys before her,
+    by family name), then those found by their start, sound or another form; each by family and given name."""
+    typed = [When(**{f"{field}__iexact": text.strip()}, then=Value(1))
+             for field, text in (("given_name", criteria.given_name), ("family_name", criteria.family_name))
+             if text.strip()]
+    as_typed = sum((Case(when, default=Value(0), output_field=IntegerField()) for when in typed),
+                   Value(0, output_field=IntegerField()))
+    return people.annotate(as_typed=as_typed).order_by("-as_typed", "family_name", "given_name", "pk")
+
+
 def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
     """People whose records (in any agency's system) match; audited.
 
@@ -333,18 +344,7 @@ def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
         return []
     # Records linkage has merged lead to the person they are now.
     roots = set(Person.objects.filter(pk__in=person_ids).values_list("root_id", flat=True))
-    # The names typed as typed first (a search for Demi listed thirteen Tommys, by family name, before her),
-    # then those found by their start, sound or another form, each by family and given name.
-    candidates = Person.objects.filter(scope, not_hidden(user, "pk"), pk__in=roots).order_by(
-        "family_name", "given_name", "pk")
-    wanted = (normalise.name_key(criteria.given_name), normalise.name_key(criteria.family_name))
-
-    def as_typed(person: Person) -> int:
-        given, family = wanted
-        return -((bool(given) and normalise.name_key(person.given_name) == given)
-                 + (bool(family) and normalise.name_key(person.family_name) == family))
-
-    people = sorted(candidates[: SEARCH_RESULT_LIMIT * 4], key=as_typed)[:limit]
+    people = list(_as_typed_first(Person.objects.filter(scope, not_hidden(user, "pk"), pk__in=roots), criteria)[:limit])
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.PERSON_SEARCHED,
@@ -608,15 +608,7 @@ def people_listing(*, user: User, criteria: SearchCriteria, query: Mapping[str, 
     require(user, Capability.SEARCH_PEOPLE)
     ways = [SourceRecord.objects.filter(way).values("person__root_id") for way in _records_matching(criteria)]
     records = ways[0].union(*ways[1:]) if len(ways) > 1 else ways[0]
-    # The names as typed first (asked for Demi, the list showed thirteen Tommys before her, by family
-    # name), then those found by their start, sound or another form; each by family and given name.
-    typed = [When(**{f"{field}__iexact": text.strip()}, then=Value(1))
-             for field, text in (("given_name", criteria.given_name), ("family_name", criteria.family_name))
-             if text.strip()]
-    as_typed = sum((Case(when, default=Value(0), output_field=IntegerField()) for when in typed),
-                   Value(0, output_field=IntegerField()))
-    people = Person.objects.filter(not_hidden(user, "pk"), pk__in=records).annotate(as_typed=as_typed).order_by(
-        "-as_typed", "family_name", "given_name", "pk")
+    people = _as_typed_first(Person.objects.filter(not_hidden(user, "pk"), pk__in=records), criteria)
     found = listing(people, query=query, noun=("person", "people"), sorts=PEOPLE_SORTS)
     with transaction.atomic():
         audit_record(
