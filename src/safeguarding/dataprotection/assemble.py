@@ -115,7 +115,8 @@ def police_work_rows() -> Q:
     pages = Q()
     for prefix in POLICE_WORK_PAGES:
         pages |= Q(target_id__startswith=prefix)
-    suspects = police_suspects().values("pk")
+    named = police_suspects()  # built once: each registered room is asked once
+    suspects = named.values("pk")
     police = Agency.objects.filter(kind=AgencyKind.POLICE).values("code")
     return (Q(event_type__in=sorted(POLICE_WORK_AUDIT))
             | (Q(event_type=AuditEventType.PERSONS_LISTED, target_kind="page") & pages)
@@ -125,7 +126,7 @@ def police_work_rows() -> Q:
             | Q(actor_agency__in=police, sequence__in=AuditPersonShown.objects.filter(person_id__in=suspects)
                 .values("sequence"))
             | Q(actor_agency__in=police, event_type=AuditEventType.PERSONS_LISTED, target_kind="page",
-                target_id__in=_single_views_of(police_suspects())))
+                target_id__in=_single_views_of(named)))
 
 
 def _police_work(kind: int, target_kind: str, target_id: str, reason: str = "") -> bool:

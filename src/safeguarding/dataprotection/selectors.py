@@ -41,14 +41,14 @@ from safeguarding.people import identity
 from safeguarding.people.models import Person, person_reference
 
 
-def _trail_for(user: User) -> QuerySet[AuditEvent]:
+def _trail_for(user: User, hidden: frozenset[int] | None = None) -> QuerySet[AuditEvent]:
     """The audit trail as this reader may read it. A seal keeps its person out of the trail too, for a
     reader it does not name (as a person it hides is not found anywhere else): their own rows, and the
     rows whose record names them (``single view of P0000064``: a page about them, and the people it
     listed, their parents, would be listed with it). The rows of police work stay with the police
     (``trail_hides_police_work``)."""
     events = AuditEvent.objects.select_related("actor")
-    hidden = persons_hidden_from(user)
+    hidden = persons_hidden_from(user) if hidden is None else hidden
     if hidden:
         naming = Q(person_id__in=sorted(hidden)) | Q(target_kind="person", target_id__in=[str(pk) for pk in hidden])
         for reference in sorted({person_reference(pk) for pk in hidden}):
@@ -92,10 +92,11 @@ def trail_listing(*, user: User, query: Mapping[str, Any]) -> tuple[Listing[Audi
     require(user, Capability.VIEW_AUDIT)
     filters = TrailFilters(query or None)
     wanted = filters.values()
+    hidden = persons_hidden_from(user)
     person = person_for_audit(reference=wanted["person"]) if wanted.get("person") else None
-    if person is not None and person.pk in persons_hidden_from(user):
+    if person is not None and person.pk in hidden:
         person = None
-    events = _trail_for(user).order_by("-sequence")
+    events = _trail_for(user, hidden).order_by("-sequence")
     if wanted.get("person"):
         if person is None:
             filters.add_error("person", "No person has this hub reference")
