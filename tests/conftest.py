@@ -75,17 +75,39 @@ def reaches_a_database(item: pytest.Item) -> bool:
     return False
 
 
+def a_browser_journey(item: pytest.Item) -> bool:
+    """A test that drives Chromium through a journey (marked ``browser``), but for one that divides its own
+    work between the two databases when side by side (marked ``halves_itself``)."""
+    return item.get_closest_marker("browser") is not None and item.get_closest_marker("halves_itself") is None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """When `make test` runs the suite on SQLite and on PostgreSQL side by side (HUB_TESTS_SIDE_BY_SIDE=1),
-    a test that reaches no database (pure functions, linkage's engines over Arrow tables, the generator,
-    a worker on a database of its own) would do exactly the same twice: it runs on the SQLite side only.
-    Every test that reaches a database runs on both. Run alone, or one after the other, each runs all."""
-    if os.environ.get("HUB_TESTS_SIDE_BY_SIDE") != "1" or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    the two runs share two kinds of work that would be the same on both, as two cores cannot do it twice
+    within the suite's 20 minutes (docs/decisions.md, "The suite on two cores"):
+
+    - a test that reaches no database (pure functions, linkage's engines over Arrow tables, the generator,
+      a worker on a database of its own) runs on the SQLite side only;
+    - the browser journeys are dealt out between the two, alternately in the order of their names, each
+      run on one database: what a browser adds to a page (its scripts, focus, layout, axe's checks) does
+      not depend on the database, and every page a journey opens is also opened on both databases by
+      the crawls and the access matrix (tests/accounts), which run every query the pages make.
+
+    Every other test reaches a database and runs on both. Run alone, or one after the other
+    (HUB_TESTS_IN_SERIES=1), each run runs everything."""
+    if os.environ.get("HUB_TESTS_SIDE_BY_SIDE") != "1":
         return
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    journeys = sorted(item.nodeid for item in items if a_browser_journey(item))
+    on_postgres_only = set(journeys[1::2])
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        (kept if reaches_a_database(item) else dropped).append(item)
+        if a_browser_journey(item):
+            keep = (item.nodeid in on_postgres_only) == on_postgres
+        else:
+            keep = reaches_a_database(item) or not on_postgres
+        (kept if keep else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

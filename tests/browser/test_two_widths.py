@@ -165,6 +165,7 @@ def _walked_here(username: str) -> bool:
     return (username == "triage.council") == (connection.vendor == "sqlite")
 
 
+@pytest.mark.halves_itself
 def test_key_pages_of_every_journey_pass_axe_at_1280_and_375_px_and_never_scroll_sideways_on_a_phone(
     page: Any, tmp_path: Path
 ) -> None:

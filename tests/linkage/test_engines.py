@@ -36,7 +36,7 @@ def test_a_spark_standalone_cluster_gives_the_same_persons_pairs_and_probabiliti
     the driver: it is not started again here, as each Spark start-up costs a minute of the suite."""
     import pyspark
 
-    from tests.linkage.spark_cluster import standalone_cluster
+    from tests.linkage.spark_cluster import QUICK_JVM, standalone_cluster
 
     records, _ = SyntheticPartnership(80, seed=9).records()
     active = pyspark.sql.SparkSession.getActiveSession()
@@ -49,7 +49,10 @@ def test_a_spark_standalone_cluster_gives_the_same_persons_pairs_and_probabiliti
         # What a partnership puts in spark-defaults.conf: how the executors reach the hub, what the run may take.
         on_cluster = replace(chosen, spark_conf={
             "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
-            "spark.executor.memory": "768m", "spark.cores.max": "1"})
+            "spark.executor.memory": "768m", "spark.cores.max": "1",
+            # (the test's JVMs compile quickly: tests/linkage/spark_cluster.py)
+            "spark.driver.extraJavaOptions": f"-Dlog4j2.level=warn {QUICK_JVM}",
+            "spark.executor.extraJavaOptions": QUICK_JVM})
         try:
             on_spark = link(records, settings=on_cluster, model=model, engine="spark")
             spark = pyspark.sql.SparkSession.getActiveSession()
