@@ -357,6 +357,12 @@ def test_minutes_redrafted_after_the_co_chair_opened_the_page_are_not_approved_u
     assert "changed after you opened the page" in html.unescape(refused)
     panel.meeting.refresh_from_db()
     assert panel.meeting.status == MeetingStatus.MINUTES_DRAFTED
+    # A request without the page's fingerprint (made by hand) approves nothing unread either.
+    for without in ({"confirm": "yes"}, {"based_on": "", "confirm": "yes"}):
+        refused = chair.post(approve, without, follow=True).content.decode()
+        assert "changed after you opened the page" in html.unescape(refused)
+        panel.meeting.refresh_from_db()
+        assert panel.meeting.status == MeetingStatus.MINUTES_DRAFTED
     again = chair.get(meeting_url).context["approve_based_on"]
     chair.post(approve, {"based_on": again, "confirm": "yes"})
     panel.meeting.refresh_from_db()

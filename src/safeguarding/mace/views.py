@@ -286,7 +286,9 @@ def approve(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if asked is not None:
         return asked
     try:
-        services.minutes_approve(acting_user=user, meeting=meeting, based_on=request.POST.get("based_on"))
+        # The page always sends the fingerprint of the record it showed: a request without one (made by
+        # hand) approves nothing unread either.
+        services.minutes_approve(acting_user=user, meeting=meeting, based_on=request.POST.get("based_on", ""))
     except ServiceError as exc:
         return _back_to_meeting(request, meeting_id, exc, "")
     return _back_to_meeting(request, meeting_id, None, "Minutes approved and locked")
