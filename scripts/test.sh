@@ -55,8 +55,8 @@ cleanup() {
     run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
   fi
   rm -rf "$sqlite_data" "$pg_data" ${pg_dir:+"$pg_dir"}
-  kill "$mypy_job" 2>/dev/null || true  # (stopped early: mypy not waited for)
-  rm -f "$mypy_log"
+  [ -z "${mypy_job:-}" ] || kill "$mypy_job" 2>/dev/null || true  # (stopped early: mypy not waited for)
+  rm -f "${mypy_log:-}"
 }
 trap cleanup EXIT
 

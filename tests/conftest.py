@@ -84,7 +84,7 @@ def a_browser_journey(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """When `make test` runs the suite on SQLite and on PostgreSQL side by side (HUB_TESTS_SIDE_BY_SIDE=1),
     the two runs share two kinds of work that would be the same on both, as two cores cannot do it twice
-    within the suite's 20 minutes (docs/decisions.md, "The suite on two cores"):
+    within the suite's 20 minutes (docs/decisions.md, "The test suite within 20 minutes"):
 
     - a test that reaches no database (pure functions, linkage's engines over Arrow tables, the generator,
       a worker on a database of its own) runs on the SQLite side only;
