@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 
 from safeguarding.linkage.base import LinkageSettings
-from safeguarding.linkage.engines import database
+from safeguarding.linkage.engines import DRIVER_JAVA_OPTIONS, database
 from safeguarding.linkage.model import TrainedModel
 from safeguarding.linkage.pipeline import link
 from safeguarding.linkage.services import linkage_settings
@@ -51,7 +51,7 @@ def test_a_spark_standalone_cluster_gives_the_same_persons_pairs_and_probabiliti
             "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
             "spark.executor.memory": "768m", "spark.cores.max": "1",
             # (the test's JVMs compile quickly: tests/linkage/spark_cluster.py)
-            "spark.driver.extraJavaOptions": f"-Dlog4j2.level=warn {QUICK_JVM}",
+            "spark.driver.extraJavaOptions": f"{DRIVER_JAVA_OPTIONS} {QUICK_JVM}",
             "spark.executor.extraJavaOptions": QUICK_JVM})
         try:
             on_spark = link(records, settings=on_cluster, model=model, engine="spark")

@@ -31,6 +31,10 @@ def _quote(text: str) -> str:
 
 
 _spark_checkpoints: tempfile.TemporaryDirectory[str] | None = None
+# The driver's Java options the hub sets: Spark's own log at warnings and above. A partnership's
+# ``spark.driver.extraJavaOptions`` (``LinkageSettings.spark_conf``) replaces them: one that adds its
+# own restates these.
+DRIVER_JAVA_OPTIONS = "-Dlog4j2.level=warn"
 
 
 def spark_session(settings: LinkageSettings) -> Any:
@@ -53,7 +57,7 @@ def spark_session(settings: LinkageSettings) -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=warn")
+        .config("spark.driver.extraJavaOptions", DRIVER_JAVA_OPTIONS)
     )
     for key, value in settings.spark_conf.items():
         builder = builder.config(key, value)
