@@ -16,7 +16,7 @@ from safeguarding.contexts import services
 from safeguarding.contexts.models import Entity, EntityKind, Link, LinkNature
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning.models import Alert
-from safeguarding.people.models import Event, EventType, Person, PersonRole
+from safeguarding.people.models import Event, EventType, Person, PersonRole, SourceRecord
 from tests.contexts.conftest import RESTRICTED_REG, Partnership, World
 from tests.factories import AlertFactory, RuleFactory, SourceRecordFactory, merge, sign_in
 
@@ -116,6 +116,26 @@ def test_an_adult_linked_to_a_child_at_risk_now_with_another_child_raises_an_ale
     alerts = _new_link_alerts("new-link-adult")
     assert [a.person_id for a in alerts] == [world.child_b.pk]
     assert f"P{world.adult.pk:07d}" in alerts[0].explanation
+
+
+@pytest.mark.parametrize(("born", "alerted"), [("2010-03-14", True), ("2010", True), ("2000-01-01", False), ("", False)])
+def test_agencies_that_send_no_role_have_their_children_told_from_adults_by_date_of_birth(
+    world: World, born: str, alerted: bool
+) -> None:
+    """The exchange format's role is optional: a child (or the adult beside them) an agency sends without
+    one is a child on the day of the link when their date of birth says so, as the early-warning rules
+    count them; without a date of birth either, neither is known and no alert says "child"."""
+    everyone = [world.child_a, world.child_b, world.child_c, world.adult]
+    Person.objects.filter(pk__in=[p.pk for p in everyone]).update(role="")
+    SourceRecord.objects.filter(person__in=everyone).update(role="")
+    Person.objects.filter(pk=world.child_b.pk).update(date_of_birth=born)
+    AlertFactory(person=world.child_a)  # child A is at risk
+
+    services.links_build()
+
+    on_b = {a.rule.code for a in Alert.objects.filter(person=world.child_b)}
+    assert on_b == ({"new-link-shared-entity", "new-link-adult"} if alerted else set())
+    assert Person.objects.get(pk=world.adult.pk).child_or_adult() == PersonRole.ADULT
 
 
 @pytest.mark.parametrize("why", ["interview not held", "rule switched off", "dismissed"])

@@ -566,6 +566,48 @@ def test_a_child_whose_date_of_birth_makes_them_an_adult_is_kept_with_a_warning(
 
 
 @pytest.mark.django_db
+def test_an_adult_whose_date_of_birth_makes_them_a_child_is_read_as_a_child_with_a_warning(
+    systems: dict, tmp_path: Path
+) -> None:
+    """A 16-year-old a police system holds as an adult (arrested, or named as a suspect) is a child the
+    partnership must be able to screen, alert on and plan for: the record is read as a child's, the row
+    as sent keeps "adult", and the import says so. Only a certain disagreement counts: a partial date of
+    birth from the earliest day it allows."""
+    today = timezone.localdate()
+    eighteen_today = today.replace(year=today.year - 18) if (today.month, today.day) != (2, 29) else \
+        dt.date(today.year - 18, 3, 1)
+    extract = write_extract(tmp_path / "x", {"people.csv": people_file(
+        people_row("P1", date_of_birth="2012-03-04", role="adult"),
+        people_row("P2", date_of_birth="2008-05", role="adult", updated_at="2026-04-30T09:00:00"),
+        people_row("P3", date_of_birth="2008-05", role="adult", updated_at="2026-05-01T09:00:00"),
+        people_row("P4", date_of_birth=(eighteen_today + dt.timedelta(days=1)).isoformat(), role="adult"),
+        people_row("P5", date_of_birth=eighteen_today.isoformat(), role="adult"),
+        people_row("P6", date_of_birth=str(today.year - 18), role="adult"),
+        people_row("P7", date_of_birth="2012-03-04"),
+    )})
+
+    result = import_extract(extract)
+
+    assert dict(SourceRecord.objects.values_list("record_id", "role")) == {
+        "P1": "child", "P2": "child", "P3": "adult", "P4": "child", "P5": "adult", "P6": "adult", "P7": ""}
+    one = SourceRecord.objects.get(record_id="P1")
+    assert (one.raw["role"], one.date_of_birth, one.person.role) == ("adult", "2012-03-04", "child")
+    warned = {line: [(i.severity, i.column, i.reason) for i in found] for line, found in issues_at(result, "people.csv").items()}
+    read = "read as a child's record (the row as sent, kept, says adult)"
+    assert warned == {
+        2: [(IssueSeverity.WARNING, "role", "role 'adult' disagrees with date_of_birth '2012-03-04': under 18 until "
+                                            f"4 March 2030, and the row, with no updated_at, is imported on {today:%-d %B %Y}; {read}")],
+        3: [(IssueSeverity.WARNING, "role", "role 'adult' disagrees with date_of_birth '2008-05': under 18 until 1 May 2026, "
+                                            f"and the record was last updated on 30 April 2026; {read}")],
+        5: [(IssueSeverity.WARNING, "role", f"role 'adult' disagrees with date_of_birth "
+                                            f"'{(eighteen_today + dt.timedelta(days=1)).isoformat()}': under 18 until "
+                                            f"{today + dt.timedelta(days=1):%-d %B %Y}, and the row, with no updated_at, is "
+                                            f"imported on {today:%-d %B %Y}; {read}")],
+    }
+    assert import_extract(extract).counts["people.csv"].updated == 0  # the same extract again changes nothing
+
+
+@pytest.mark.django_db
 def test_others_present_the_hub_does_not_hold_are_set_aside_with_a_warning_and_those_it_holds_kept(
     systems: dict, tmp_path: Path
 ) -> None:

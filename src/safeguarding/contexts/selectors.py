@@ -48,7 +48,7 @@ from safeguarding.core.arrow import query_arrow
 from safeguarding.core.calendar import keep_latest
 from safeguarding.core.lists import Listing, listing
 from safeguarding.dataprotection.sources import Shared
-from safeguarding.people.models import Person, PersonRole, SourceRecord, person_reference
+from safeguarding.people.models import Person, PersonRole, SourceRecord, child_or_adult, person_reference
 
 # A child's network larger than this is drawn as the child's world: everything within three steps.
 CHART_LIMIT = 600
@@ -120,8 +120,11 @@ def link_table(*, shared_only: bool) -> LinkTable:
     table = query_arrow(sql, _LINK_SCHEMA)
     starts = pc.strptime(table["start"], format="%Y-%m-%d %H:%M:%S", unit="s")
     seconds = pc.cast(starts, pa.int64()).to_numpy(zero_copy_only=False)
+    today = timezone.localdate()
     children = np.asarray(
-        sorted(Person.objects.filter(merged_into__isnull=True, role=PersonRole.CHILD).values_list("pk", flat=True)),
+        sorted(pk for pk, role, dob in Person.objects.filter(
+            Q(role=PersonRole.CHILD) | Q(role=PersonRole.UNKNOWN, date_of_birth__gt=""), merged_into__isnull=True,
+        ).values_list("pk", "role", "date_of_birth") if child_or_adult(role, dob, today) == PersonRole.CHILD),
         dtype=np.int64,
     )
     column = lambda name: table[name].to_numpy(zero_copy_only=False).astype(np.int64)  # noqa: E731
@@ -246,8 +249,8 @@ def entity_page(*, user: User, entity: Entity) -> EntityPage:
     )
     lines = _lines(unsealed.filter(links_visible_to(user)), user)
     people = {line.person.pk: line.person for line in lines}
-    children = sorted((p for p in people.values() if p.role == PersonRole.CHILD), key=lambda p: p.pk)
-    adults = sorted((p for p in people.values() if p.role != PersonRole.CHILD), key=lambda p: p.pk)
+    children = sorted((p for p in people.values() if p.child_or_adult() == PersonRole.CHILD), key=lambda p: p.pk)
+    adults = sorted((p for p in people.values() if p.child_or_adult() != PersonRole.CHILD), key=lambda p: p.pk)
     persons_shown(user=user, page=f"entity {entity.reference}", person_ids=people)
     return EntityPage(
         entity=entity, lines=lines, children=children, adults=adults,
@@ -417,7 +420,7 @@ class Chart:
 
 
 def _node_kind(person: Person) -> str:
-    return "child" if person.role == PersonRole.CHILD else "adult" if person.role == PersonRole.ADULT else "person"
+    return person.child_or_adult() or "person"
 
 
 def chart_for_person(*, user: User, person: Person, window: Window) -> Chart:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,7 @@ from safeguarding.people.models import (
     PersonRole,
     Relationship,
     SourceRecord,
+    child_or_adult,
     is_restricted,
     person_reference,
     police_only_relationships,
@@ -468,23 +469,18 @@ def new_link_alerts(*, first_link_id: int) -> list[Alert]:
     )
     if not new:
         return []
-    roles = dict(
-        Person.objects.filter(pk__in={p for _, p, _ in new} | {o for _, _, o in new if o}).values_list("pk", "role")
-    )
-
-    def is_child(pk: int | None) -> bool:
-        return pk is not None and roles.get(pk) == PersonRole.CHILD
-
+    kind = _kinds(Person.objects.filter(pk__in={p for _, p, _ in new} | {o for _, _, o in new if o}))
     entity_links = [
-        (link, p) for link, p, _ in new if link.entity is not None and not link.entity.placeholder and is_child(p)
+        (link, p) for link, p, _ in new
+        if link.entity is not None and not link.entity.placeholder and kind(p, link) == PersonRole.CHILD
     ]
     adult_links: list[tuple[Link, int, int]] = []  # (link, child, adult)
     for link, p, o in new:
         if o is None:
             continue
-        if is_child(p) and roles.get(o) == PersonRole.ADULT:
+        if kind(p, link) == PersonRole.CHILD and kind(o, link) == PersonRole.ADULT:
             adult_links.append((link, p, o))
-        elif is_child(o) and roles.get(p) == PersonRole.ADULT:
+        elif kind(o, link) == PersonRole.CHILD and kind(p, link) == PersonRole.ADULT:
             adult_links.append((link, o, p))
     alerts: list[Alert] = []
     if entity_links:
@@ -492,6 +488,19 @@ def new_link_alerts(*, first_link_id: int) -> list[Alert]:
     if adult_links:
         alerts += _adult_alerts(adult_links)
     return alerts
+
+
+def _kinds(persons: QuerySet[Person]) -> Callable[[int | None, Link], str]:
+    """For these persons, whether each was a child or an adult when a link began (``child_or_adult``:
+    by the records' role, else the date of birth; "" for a person not among them or not known)."""
+    known = {pk: (role, dob) for pk, role, dob in persons.values_list("pk", "role", "date_of_birth")}
+
+    def kind(pk: int | None, link: Link) -> str:
+        if pk is None or pk not in known:
+            return ""
+        return child_or_adult(*known[pk], timezone.localtime(link.start).date())
+
+    return kind
 
 
 def _earliest_other_child(
@@ -552,12 +561,12 @@ def _second_child_alerts(entity_links: list[tuple[Link, int]]) -> list[Alert]:
     ):
         assert link.entity_id is not None
         on_entity[link.entity_id].append((link, person))
-    roles = dict(Person.objects.filter(pk__in={p for ls in on_entity.values() for _, p in ls}).values_list("pk", "role"))
+    kind = _kinds(Person.objects.filter(pk__in={p for ls in on_entity.values() for _, p in ls}))
     people, events = _people_and_events(on_entity.values())
     alerts = []
     for link, child in sorted(entity_links, key=lambda lp: (lp[0].start, lp[0].pk)):
         assert link.entity is not None and link.entity_id is not None
-        candidates = [(c, p) for c, p in on_entity[link.entity_id] if roles.get(p) == PersonRole.CHILD]
+        candidates = [(c, p) for c, p in on_entity[link.entity_id] if kind(p, c) == PersonRole.CHILD]
         if _linked_before(candidates, child, link):
             continue  # not a new link: the child was linked to it already
         # Two children each found at a place after going missing are not linked by it: children who
@@ -827,7 +836,8 @@ def _second_child_notices(new_links: QuerySet[Link], *, seen_on: dt.date) -> int
         assert link.entity_id is not None
         before[link.entity_id].append((link, person))
     everyone = {p for links in (*fresh.values(), *before.values()) for _, p in links}
-    people = {pk: p for pk, p in Person.objects.in_bulk(list(everyone)).items() if p.role == PersonRole.CHILD}
+    people = {pk: p for pk, p in Person.objects.in_bulk(list(everyone)).items()
+              if p.child_or_adult() == PersonRole.CHILD}
     workers = list(User.objects.filter(role__in=roles_with(Capability.WORK_CONTEXTS), is_active=True)
                    .select_related("agency"))
     police_workers = [user for user in workers if sees_restricted_intelligence(user)]

@@ -169,11 +169,20 @@ def _episode_end(end: tuple[dt.datetime, bool], start: dt.datetime | None) -> dt
     return max(at, start)
 
 
+def _extract_day(values: dict[str, Any]) -> tuple[dt.date, str]:
+    """The day a row's extract was made, no earlier than its record was last updated (``updated_at``);
+    with no ``updated_at``, about when it is imported: the day, and how a warning says it."""
+    updated = values.get("updated_at")
+    on = (updated or import_now()).astimezone(ENGLAND).date()
+    when = f"the record was last updated on {on:%-d %B %Y}" if updated \
+        else f"the row, with no updated_at, is imported on {on:%-d %B %Y}"
+    return on, when
+
+
 def _child_of_age(values: dict[str, Any]) -> str | None:
     """Why a row's role ``child`` (SPEC.md: under 18 at extract time) disagrees with its date of birth, or
-    None. The extract was made when its record was last updated (``updated_at``) or later; with no
-    ``updated_at``, at about the time it is imported. Only a certain disagreement is told: a partial date
-    of birth (``1988``) counts from the latest day it allows."""
+    None. Only a certain disagreement is told: a partial date of birth (``1988``) counts from the latest
+    day it allows."""
     born = values.get("date_of_birth")
     if values.get("role") != "child" or not born:
         return None
@@ -181,13 +190,31 @@ def _child_of_age(values: dict[str, Any]) -> str | None:
     if dob is None:
         return None
     of_age = normalise.nth_birthday(dob, 18, latest=True)
-    updated = values.get("updated_at")
-    on = (updated or import_now()).astimezone(ENGLAND).date()
+    on, when = _extract_day(values)
     if of_age > on:
         return None
-    when = f"the record was last updated on {on:%-d %B %Y}" if updated \
-        else f"the row, with no updated_at, is imported on {on:%-d %B %Y}"
     return f"role 'child' disagrees with date_of_birth {Sent(born)!r}: 18 by {of_age:%-d %B %Y}, and {when}; both kept"
+
+
+def _adult_under_age(values: dict[str, Any]) -> str | None:
+    """Why a row's role ``adult`` disagrees with a date of birth that makes them certainly under 18 at
+    extract time (a partial date of birth counts from the earliest day it allows), or None. Which of the
+    two is wrong is not known; a child recorded as an adult (a young person arrested or named as a
+    suspect, say) is the error that leaves a child unprotected, so the record is read as a child's:
+    alerts, screening and a plan are then open to them. The row as sent keeps ``adult``."""
+    born = values.get("date_of_birth")
+    if values.get("role") != "adult" or not born:
+        return None
+    dob = normalise.partial_date(born)
+    if dob is None:
+        return None
+    of_age = normalise.nth_birthday(dob, 18)
+    on, when = _extract_day(values)
+    if of_age <= on:
+        return None
+    values["role"] = "child"
+    return (f"role 'adult' disagrees with date_of_birth {Sent(born)!r}: under 18 until {of_age:%-d %B %Y}, and {when}; "
+            "read as a child's record (the row as sent, kept, says adult)")
 
 
 def _limit(model: type[models.Model], name: str) -> int | None:
@@ -333,9 +360,10 @@ Rule = Unique | Distinct
 
 @dataclass(frozen=True)
 class Agreement:
-    """Values of one row that must agree (a child's date of birth and role). When they do not, both are
-    kept, as neither is known to be the wrong one, and a warning given on ``column``: ``disagreement``
-    takes the row's usable values and answers the warning's reason, or None when they agree."""
+    """Values of one row that must agree (a date of birth and the role). When they do not, a warning is
+    given on ``column``: ``disagreement`` takes the row's usable values and answers the warning's
+    reason, or None when they agree. It may settle the disagreement in the values (the reason says how);
+    otherwise both are kept, as neither is known to be the wrong one."""
 
     column: str
     disagreement: Callable[[dict[str, Any]], str | None]
@@ -495,7 +523,7 @@ PEOPLE = FileFormat(
         Unique(("source_system", "record_id"), after="record_id", column="record_id",
                rejection="record_id {record_id!r} appears more than once in {file} for {system}; " + ONLY_FIRST),
     ),
-    agreements=(Agreement("role", _child_of_age),),
+    agreements=(Agreement("role", _child_of_age), Agreement("role", _adult_under_age)),
     model=SourceRecord,
 )
 

@@ -8,10 +8,13 @@ system (and so the agency) that recorded it.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
+from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, AgencyKind
-from safeguarding.core.normalise import reference_of
+from safeguarding.core.normalise import nth_birthday, partial_date, reference_of
 
 
 class SourceSystem(models.Model):
@@ -34,6 +37,19 @@ class PersonRole(models.TextChoices):
     CHILD = "child", "Child"
     ADULT = "adult", "Adult"
     UNKNOWN = "", "Not known"
+
+
+def child_or_adult(role: str, date_of_birth: str, on: dt.date) -> str:
+    """Whether a person is a child or an adult on a day: as the agencies' records say (a person's role,
+    ``people.identity``); where none says, by the date of birth (a partial date counts to the latest day
+    it allows, as the early-warning rules count it); "" when neither is known. An agency that sends no
+    role (the exchange format's role is optional) still has its children counted as children."""
+    if role in (PersonRole.CHILD, PersonRole.ADULT):
+        return str(role)
+    dob = partial_date(date_of_birth) if date_of_birth else None
+    if dob is None:
+        return ""
+    return PersonRole.CHILD.value if on < nth_birthday(dob, 18, latest=True) else PersonRole.ADULT.value
 
 
 def person_reference(pk: int) -> str:
@@ -86,6 +102,10 @@ class Person(models.Model):
     @property
     def reference(self) -> str:
         return person_reference(self.pk)
+
+    def child_or_adult(self, on: dt.date | None = None) -> str:
+        """``child_or_adult`` of this person on a day (today when not given)."""
+        return child_or_adult(self.role, self.date_of_birth, on or timezone.localdate())
 
     @property
     def postcode_district(self) -> str:

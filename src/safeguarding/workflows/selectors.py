@@ -236,9 +236,9 @@ def at_a_glance(*, user: User, person: Person, people: PersonRecords, timeline: 
     return AtAGlance(
         agencies=sorted(agencies),
         open_alerts=sum(1 for a in alerts if a.is_open),
-        key_adults=sorted((p for p in by_root.values() if p.role == PersonRole.ADULT), key=name_order),
-        linked_children=sorted((p for p in by_root.values() if p.role == PersonRole.CHILD), key=name_order),
-        sealed_children=[p for p in people.sealed_related if p.role != PersonRole.ADULT],
+        key_adults=sorted((p for p in by_root.values() if p.child_or_adult() == PersonRole.ADULT), key=name_order),
+        linked_children=sorted((p for p in by_root.values() if p.child_or_adult() == PersonRole.CHILD), key=name_order),
+        sealed_children=[p for p in people.sealed_related if p.child_or_adult() != PersonRole.ADULT],
         vehicles=[e for e in links.entities if e.kind == EntityKind.VEHICLE],
         places=[e for e in links.entities if e.kind == EntityKind.PLACE],
         sees_networks=has(user, Capability.VIEW_NETWORKS),
