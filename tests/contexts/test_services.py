@@ -138,6 +138,20 @@ def test_agencies_that_send_no_role_have_their_children_told_from_adults_by_date
     assert Person.objects.get(pk=world.adult.pk).child_or_adult() == PersonRole.ADULT
 
 
+def test_a_child_sent_as_an_adult_after_their_birthday_was_a_child_when_linked(world: World) -> None:
+    """The police extract is made after Bella's 18th birthday, so it says "adult"; she was 17 when she
+    was seen in the car, and the alerts say so, as the early-warning rules count her."""
+    today = timezone.localdate()
+    born = (today - dt.timedelta(days=2)).replace(year=today.year - 18)
+    Person.objects.filter(pk=world.child_b.pk).update(role=PersonRole.ADULT, date_of_birth=born.isoformat())
+    AlertFactory(person=world.child_a)
+
+    services.links_build()
+
+    assert {a.rule.code for a in Alert.objects.filter(person=world.child_b)} == {"new-link-shared-entity",
+                                                                                "new-link-adult"}
+
+
 @pytest.mark.parametrize("why", ["interview not held", "rule switched off", "dismissed"])
 def test_an_alert_that_says_nothing_about_the_child_does_not_make_them_at_risk(world: World, why: str) -> None:
     """A duty the agencies did not meet is not evidence about the child (DOMAIN.md); nor is an alert

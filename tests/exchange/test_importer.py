@@ -578,8 +578,9 @@ def test_an_adult_whose_date_of_birth_makes_them_a_child_is_read_as_a_child_with
         dt.date(today.year - 18, 3, 1)
     extract = write_extract(tmp_path / "x", {"people.csv": people_file(
         people_row("P1", date_of_birth="2012-03-04", role="adult"),
-        people_row("P2", date_of_birth="2008-05", role="adult", updated_at="2026-04-30T09:00:00"),
-        people_row("P3", date_of_birth="2008-05", role="adult", updated_at="2026-05-01T09:00:00"),
+        people_row("P2", date_of_birth=f"{today.year - 17}-{today.month:02d}", role="adult"),
+        # Under 18 when the record was last updated, and 18 by the time it is sent: an adult.
+        people_row("P3", date_of_birth=f"{today.year - 19}-12-31", role="adult", updated_at=f"{today.year - 2}-01-01T09:00:00"),
         people_row("P4", date_of_birth=(eighteen_today + dt.timedelta(days=1)).isoformat(), role="adult"),
         people_row("P5", date_of_birth=eighteen_today.isoformat(), role="adult"),
         people_row("P6", date_of_birth=str(today.year - 18), role="adult"),
@@ -593,16 +594,16 @@ def test_an_adult_whose_date_of_birth_makes_them_a_child_is_read_as_a_child_with
     one = SourceRecord.objects.get(record_id="P1")
     assert (one.raw["role"], one.date_of_birth, one.person.role) == ("adult", "2012-03-04", "child")
     warned = {line: [(i.severity, i.column, i.reason) for i in found] for line, found in issues_at(result, "people.csv").items()}
-    read = "read as a child's record (the row as sent, kept, says adult)"
+    read = f"after this extract, imported on {today:%-d %B %Y}; read as a child's record (the row as sent, kept, says adult)"
+    month = dt.date(today.year + 1, today.month, 1)
     assert warned == {
-        2: [(IssueSeverity.WARNING, "role", "role 'adult' disagrees with date_of_birth '2012-03-04': under 18 until "
-                                            f"4 March 2030, and the row, with no updated_at, is imported on {today:%-d %B %Y}; {read}")],
-        3: [(IssueSeverity.WARNING, "role", "role 'adult' disagrees with date_of_birth '2008-05': under 18 until 1 May 2026, "
-                                            f"and the record was last updated on 30 April 2026; {read}")],
+        2: [(IssueSeverity.WARNING, "role", f"role 'adult' disagrees with date_of_birth '2012-03-04': under 18 until "
+                                            f"4 March 2030, {read}")],
+        3: [(IssueSeverity.WARNING, "role", f"role 'adult' disagrees with date_of_birth '{today.year - 17}-{today.month:02d}': "
+                                            f"under 18 until {month:%-d %B %Y}, {read}")],
         5: [(IssueSeverity.WARNING, "role", f"role 'adult' disagrees with date_of_birth "
                                             f"'{(eighteen_today + dt.timedelta(days=1)).isoformat()}': under 18 until "
-                                            f"{today + dt.timedelta(days=1):%-d %B %Y}, and the row, with no updated_at, is "
-                                            f"imported on {today:%-d %B %Y}; {read}")],
+                                            f"{today + dt.timedelta(days=1):%-d %B %Y}, {read}")],
     }
     assert import_extract(extract).counts["people.csv"].updated == 0  # the same extract again changes nothing
 

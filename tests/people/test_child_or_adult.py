@@ -1,4 +1,4 @@
-"""Whether a person is a child or an adult on a day: the records' role first, else the date of birth."""
+"""Whether a person was a child or an adult on a day: the date of birth first, else the records' role."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ DAY = dt.date(2026, 12, 7)
 
 
 @pytest.mark.parametrize(("role", "born", "expected"), [
-    ("child", "1990-01-01", "child"),  # an agency says so: both kept, as the import keeps them
+    ("child", "1990-01-01", "adult"),  # a child when an agency last sent the record, an adult on the day
+    ("adult", "2010-01-01", "child"),
     ("adult", "", "adult"),
+    ("child", "", "child"),
     ("", "2008-12-08", "child"),  # 18 tomorrow
     ("", "2008-12-07", "adult"),  # 18 today
     ("", "2008", "child"),  # could be born on 31 December 2008, as the early-warning rules count it
@@ -21,5 +23,27 @@ DAY = dt.date(2026, 12, 7)
     ("", "2008-13-01", ""),  # not a date
     ("", "", ""),
 ])
-def test_the_role_an_agency_sends_decides_and_without_one_the_date_of_birth(role: str, born: str, expected: str) -> None:
+def test_the_date_of_birth_decides_and_without_one_the_role_an_agency_sends(role: str, born: str, expected: str) -> None:
     assert child_or_adult(role, born, DAY) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", [dt.date(2026, 12, 7), dt.date(2026, 11, 30), dt.date(2026, 12, 31),
+                                 dt.date(2026, 2, 28), dt.date(2026, 3, 1), dt.date(2027, 1, 1)])
+def test_the_database_finds_the_children_the_rule_finds(day: dt.date) -> None:
+    """``children_on`` (the network analysis's children, asked of the database) agrees with ``child_or_adult``
+    for every date of birth either side of the day 18 years before, whole or partial."""
+    from safeguarding.people.models import Person, children_on
+    from tests.factories import PersonFactory
+
+    around = [day.replace(year=day.year - 18) if (day.month, day.day) != (2, 29) else dt.date(day.year - 18, 2, 28)]
+    around += [around[0] + dt.timedelta(days=d) for d in (-40, -1, 1, 2, 40)]
+    births = {""} | {b.isoformat() for b in around} | {b.isoformat()[:7] for b in around} | {str(b.year) for b in around}
+    births |= {"2008-02-29", "2008-02", "2009-03-01", "1990", "2020-06"}
+    people = [PersonFactory(date_of_birth=born, role=role) for born in sorted(births) for role in ("child", "adult", "")]
+
+    found = set(Person.objects.filter(children_on(day), pk__in=[p.pk for p in people]).values_list("pk", flat=True))
+
+    expected = {p.pk for p in people if child_or_adult(p.role, p.date_of_birth, day) == "child"}
+    assert found == expected
+    assert len(expected) > 10 and len(people) - len(expected) > 10

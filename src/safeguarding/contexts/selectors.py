@@ -48,7 +48,7 @@ from safeguarding.core.arrow import query_arrow
 from safeguarding.core.calendar import keep_latest
 from safeguarding.core.lists import Listing, listing
 from safeguarding.dataprotection.sources import Shared
-from safeguarding.people.models import Person, PersonRole, SourceRecord, child_or_adult, person_reference
+from safeguarding.people.models import Person, PersonRole, SourceRecord, children_on, person_reference
 
 # A child's network larger than this is drawn as the child's world: everything within three steps.
 CHART_LIMIT = 600
@@ -120,11 +120,9 @@ def link_table(*, shared_only: bool) -> LinkTable:
     table = query_arrow(sql, _LINK_SCHEMA)
     starts = pc.strptime(table["start"], format="%Y-%m-%d %H:%M:%S", unit="s")
     seconds = pc.cast(starts, pa.int64()).to_numpy(zero_copy_only=False)
-    today = timezone.localdate()
     children = np.asarray(
-        sorted(pk for pk, role, dob in Person.objects.filter(
-            Q(role=PersonRole.CHILD) | Q(role=PersonRole.UNKNOWN, date_of_birth__gt=""), merged_into__isnull=True,
-        ).values_list("pk", "role", "date_of_birth") if child_or_adult(role, dob, today) == PersonRole.CHILD),
+        sorted(Person.objects.filter(children_on(timezone.localdate()), merged_into__isnull=True)
+               .values_list("pk", flat=True)),
         dtype=np.int64,
     )
     column = lambda name: table[name].to_numpy(zero_copy_only=False).astype(np.int64)  # noqa: E731

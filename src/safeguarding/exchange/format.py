@@ -169,52 +169,51 @@ def _episode_end(end: tuple[dt.datetime, bool], start: dt.datetime | None) -> dt
     return max(at, start)
 
 
-def _extract_day(values: dict[str, Any]) -> tuple[dt.date, str]:
-    """The day a row's extract was made, no earlier than its record was last updated (``updated_at``);
-    with no ``updated_at``, about when it is imported: the day, and how a warning says it."""
-    updated = values.get("updated_at")
-    on = (updated or import_now()).astimezone(ENGLAND).date()
-    when = f"the record was last updated on {on:%-d %B %Y}" if updated \
-        else f"the row, with no updated_at, is imported on {on:%-d %B %Y}"
-    return on, when
+def _birth_of(values: dict[str, Any], role: str) -> tuple[str, normalise.PartialDate] | None:
+    """A row's date of birth, as sent and read, when its role is ``role`` and the date can be read."""
+    born = values.get("date_of_birth")
+    if values.get("role") != role or not born:
+        return None
+    dob = normalise.partial_date(born)
+    return (born, dob) if dob is not None else None
 
 
 def _child_of_age(values: dict[str, Any]) -> str | None:
     """Why a row's role ``child`` (SPEC.md: under 18 at extract time) disagrees with its date of birth, or
-    None. Only a certain disagreement is told: a partial date of birth (``1988``) counts from the latest
-    day it allows."""
-    born = values.get("date_of_birth")
-    if values.get("role") != "child" or not born:
+    None. The extract was made when its record was last updated (``updated_at``) or later; with no
+    ``updated_at``, at about the time it is imported. Only a certain disagreement is told: a partial date
+    of birth (``1988``) counts from the latest day it allows."""
+    if (birth := _birth_of(values, "child")) is None:
         return None
-    dob = normalise.partial_date(born)
-    if dob is None:
-        return None
+    born, dob = birth
     of_age = normalise.nth_birthday(dob, 18, latest=True)
-    on, when = _extract_day(values)
+    updated = values.get("updated_at")
+    on = (updated or import_now()).astimezone(ENGLAND).date()
     if of_age > on:
         return None
+    when = f"the record was last updated on {on:%-d %B %Y}" if updated \
+        else f"the row, with no updated_at, is imported on {on:%-d %B %Y}"
     return f"role 'child' disagrees with date_of_birth {Sent(born)!r}: 18 by {of_age:%-d %B %Y}, and {when}; both kept"
 
 
 def _adult_under_age(values: dict[str, Any]) -> str | None:
     """Why a row's role ``adult`` disagrees with a date of birth that makes them certainly under 18 at
-    extract time (a partial date of birth counts from the earliest day it allows), or None. Which of the
-    two is wrong is not known; a child recorded as an adult (a young person arrested or named as a
-    suspect, say) is the error that leaves a child unprotected, so the record is read as a child's:
-    alerts, screening and a plan are then open to them. The row as sent keeps ``adult``."""
-    born = values.get("date_of_birth")
-    if values.get("role") != "adult" or not born:
+    extract time, or None: under 18 on the day it is imported, which is no earlier than the extract (a
+    record last updated at 17 may be sent once its person is 18), a partial date of birth counting from
+    the earliest day it allows. Which of the two is wrong is not known; a child recorded as an adult (a
+    young person arrested or named as a suspect, say) is the error that leaves a child unprotected, so
+    the record is read as a child's: alerts, screening and a plan are then open to them. The row as sent
+    keeps ``adult``."""
+    if (birth := _birth_of(values, "adult")) is None:
         return None
-    dob = normalise.partial_date(born)
-    if dob is None:
-        return None
+    born, dob = birth
     of_age = normalise.nth_birthday(dob, 18)
-    on, when = _extract_day(values)
+    on = import_now().astimezone(ENGLAND).date()  # the extract was made no later than it is imported
     if of_age <= on:
         return None
     values["role"] = "child"
-    return (f"role 'adult' disagrees with date_of_birth {Sent(born)!r}: under 18 until {of_age:%-d %B %Y}, and {when}; "
-            "read as a child's record (the row as sent, kept, says adult)")
+    return (f"role 'adult' disagrees with date_of_birth {Sent(born)!r}: under 18 until {of_age:%-d %B %Y}, after "
+            f"this extract, imported on {on:%-d %B %Y}; read as a child's record (the row as sent, kept, says adult)")
 
 
 def _limit(model: type[models.Model], name: str) -> int | None:

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, AgencyKind
-from safeguarding.core.normalise import nth_birthday, partial_date, reference_of
+from safeguarding.core.normalise import add_years, nth_birthday, partial_date, reference_of
 
 
 class SourceSystem(models.Model):
@@ -40,16 +40,36 @@ class PersonRole(models.TextChoices):
 
 
 def child_or_adult(role: str, date_of_birth: str, on: dt.date) -> str:
-    """Whether a person is a child or an adult on a day: as the agencies' records say (a person's role,
-    ``people.identity``); where none says, by the date of birth (a partial date counts to the latest day
-    it allows, as the early-warning rules count it); "" when neither is known. An agency that sends no
-    role (the exchange format's role is optional) still has its children counted as children."""
-    if role in (PersonRole.CHILD, PersonRole.ADULT):
-        return str(role)
+    """Whether a person was a child or an adult on a day, as the early-warning rules count it: by the
+    date of birth (a partial date counting to the latest day it allows); without one, as the agencies'
+    records say (a person's role, ``people.identity``: a child if any says so); "" when neither is known.
+    A role is true of the day an agency sent it: a child of 17 at the extract was a child at a link made
+    at 16, and is an adult a year later; and the format's role is optional, so an agency that sends none
+    still has its children counted as children."""
     dob = partial_date(date_of_birth) if date_of_birth else None
-    if dob is None:
-        return ""
-    return PersonRole.CHILD.value if on < nth_birthday(dob, 18, latest=True) else PersonRole.ADULT.value
+    if dob is not None:
+        return PersonRole.CHILD.value if on < nth_birthday(dob, 18, latest=True) else PersonRole.ADULT.value
+    return str(role) if role in (PersonRole.CHILD, PersonRole.ADULT) else ""
+
+
+def children_on(on: dt.date) -> models.Q:
+    """``child_or_adult(...) == "child"`` on a day as a condition on persons, for the database to answer
+    over many (a million at a county): a date of birth whose latest day is less than 18 years before, or
+    none and a child's role. Dates of birth compare as text: ``YYYY-MM-DD`` as their dates do, and a
+    partial date (``YYYY-MM``, ``YYYY``) sorts just before the days it allows, so it is later than the
+    cut-off day when all of them are, and holds a later day when it is the cut-off's own month or year
+    (unless the cut-off is that month's or year's last day). The hyphens stand at the same places in
+    every form, so a collation that passes over them orders them the same."""
+    cut = add_years(on, -18)
+    month_end = (cut + dt.timedelta(days=1)).day == 1
+    year_end = (cut.month, cut.day) == (12, 31)
+    text = cut.isoformat()
+    child = models.Q(date_of_birth__gt=text) | models.Q(date_of_birth="", role=PersonRole.CHILD)
+    if not month_end:
+        child |= models.Q(date_of_birth=text[:7])
+    if not year_end:
+        child |= models.Q(date_of_birth=text[:4])
+    return child
 
 
 def person_reference(pk: int) -> str:
