@@ -492,7 +492,7 @@ def new_link_alerts(*, first_link_id: int) -> list[Alert]:
 
 def _kinds(persons: QuerySet[Person]) -> Callable[[int | None, Link], str]:
     """For these persons, whether each was a child or an adult when a link began (``child_or_adult``:
-    by the records' role, else the date of birth; "" for a person not among them or not known)."""
+    by the date of birth, else the records' role; "" for a person not among them or not known)."""
     known = {pk: (role, dob) for pk, role, dob in persons.values_list("pk", "role", "date_of_birth")}
 
     def kind(pk: int | None, link: Link) -> str:
