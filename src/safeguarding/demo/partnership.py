@@ -367,10 +367,14 @@ def demo_justice() -> dict[str, int]:
         return done
     child = network.anchor_child
     chart = contexts_selectors.chart_for_person(user=intel, person=child, window=contexts_selectors.Window())
-    adults = [Person.objects.get(pk=int(n.id[1:])) for n in chart.nodes if n.kind == "adult"][:4]
-    children = [Person.objects.get(pk=int(n.id[1:])) for n in chart.nodes if n.kind == "child"][:6]
-    vehicle = next((n for n in chart.nodes if n.kind == EntityKind.VEHICLE), None)
     today = timezone.localdate()
+    # The chart tells child from adult today; the operation began 60 days ago, and a child victim is
+    # one no record calls an adult (justice's own checks).
+    adults = [p for p in (Person.objects.get(pk=int(n.id[1:])) for n in chart.nodes if n.kind == "adult")
+              if p.child_or_adult(today - dt.timedelta(days=60)) == PersonRole.ADULT][:4]
+    children = [p for p in (Person.objects.get(pk=int(n.id[1:])) for n in chart.nodes if n.kind == "child")
+                if p.role != PersonRole.ADULT][:6]
+    vehicle = next((n for n in chart.nodes if n.kind == EntityKind.VEHICLE), None)
     for handling, text in (("P", "A child from the area has been seen getting into a private hire car late at night."),
                            ("C", "Information that girls are being taken from the town centre to a flat by car.")):
         contexts.intelligence_record(

@@ -99,9 +99,10 @@ def disruption_record(
         raise ServiceError("Choose the kind of disruption")
     if kind == DisruptionKind.CAWN and child is None:
         raise ServiceError("A child abduction warning notice names the child it protects", field="child_ref")
-    if child is not None and child.role == PersonRole.ADULT:
+    # Child or adult on the day it was served, as the network chart it is recorded from shows them.
+    if child is not None and child.child_or_adult(served_on) == PersonRole.ADULT:
         raise ServiceError("The person named as the child is recorded as an adult", field="child_ref")
-    if adult.role == PersonRole.CHILD:
+    if adult.child_or_adult(served_on) == PersonRole.CHILD:
         raise ServiceError("The person the disruption is against is recorded as a child", field="adult_ref")
     if not detail.strip():
         raise ServiceError("Say what was served or sought, and by whom", field="detail")
