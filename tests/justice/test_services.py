@@ -27,6 +27,19 @@ def _adult():  # type: ignore[no-untyped-def]
     return PersonFactory(role=PersonRole.ADULT, date_of_birth="1975-05-05", given_name="Xavier")
 
 
+def test_a_notice_judges_its_child_and_adult_on_the_day_it_was_served(officer) -> None:  # type: ignore[no-untyped-def]
+    """As the network chart it is recorded from: by the date of birth on the day. He was sent by the police at
+    17 ("child") and was 18 when the notice was served; she was sent as an adult and was 15."""
+    grown = PersonFactory(role=PersonRole.CHILD, date_of_birth="2007-01-01", given_name="Kyle")
+    girl = PersonFactory(role=PersonRole.ADULT, date_of_birth="2010-02-02", given_name="Bella")
+    with pytest.raises(ServiceError, match="against is recorded as a child"):
+        services.disruption_record(acting_user=officer, kind="cawn", adult=grown, child=girl,
+                                   served_on=dt.date(2024, 12, 31), detail="Served at home")
+    notice = services.disruption_record(acting_user=officer, kind="cawn", adult=grown, child=girl, served_on=TODAY,
+                                        detail="Served at home")
+    assert (notice.adult_id, notice.child_id) == (grown.pk, girl.pk)
+
+
 def test_a_child_abduction_warning_notice_names_the_child_and_records_its_breaches(officer) -> None:  # type: ignore[no-untyped-def]
     adult, child = _adult(), PersonFactory()
     with pytest.raises(ServiceError, match="names the child"):
