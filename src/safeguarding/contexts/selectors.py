@@ -247,8 +247,10 @@ def entity_page(*, user: User, entity: Entity) -> EntityPage:
     )
     lines = _lines(unsealed.filter(links_visible_to(user)), user)
     people = {line.person.pk: line.person for line in lines}
-    children = sorted((p for p in people.values() if p.child_or_adult() == PersonRole.CHILD), key=lambda p: p.pk)
-    adults = sorted((p for p in people.values() if p.child_or_adult() != PersonRole.CHILD), key=lambda p: p.pk)
+    today = timezone.localdate()
+    is_child = {pk: p.child_or_adult(today) == PersonRole.CHILD for pk, p in people.items()}
+    children = sorted((p for p in people.values() if is_child[p.pk]), key=lambda p: p.pk)
+    adults = sorted((p for p in people.values() if not is_child[p.pk]), key=lambda p: p.pk)
     persons_shown(user=user, page=f"entity {entity.reference}", person_ids=people)
     return EntityPage(
         entity=entity, lines=lines, children=children, adults=adults,

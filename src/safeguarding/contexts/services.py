@@ -64,8 +64,9 @@ from safeguarding.people.models import (
     PersonRole,
     Relationship,
     SourceRecord,
-    child_or_adult,
+    child_or_adult_of_age,
     is_restricted,
+    of_age,
     person_reference,
     police_only_relationships,
 )
@@ -470,17 +471,19 @@ def new_link_alerts(*, first_link_id: int) -> list[Alert]:
     if not new:
         return []
     kind = _kinds(Person.objects.filter(pk__in={p for _, p, _ in new} | {o for _, _, o in new if o}))
-    entity_links = [
-        (link, p) for link, p, _ in new
-        if link.entity is not None and not link.entity.placeholder and kind(p, link) == PersonRole.CHILD
-    ]
+    entity_links: list[tuple[Link, int]] = []
     adult_links: list[tuple[Link, int, int]] = []  # (link, child, adult)
     for link, p, o in new:
+        day = _day_of(link)
+        of_p = kind(p, day)
+        if link.entity is not None and not link.entity.placeholder and of_p == PersonRole.CHILD:
+            entity_links.append((link, p))
         if o is None:
             continue
-        if kind(p, link) == PersonRole.CHILD and kind(o, link) == PersonRole.ADULT:
+        of_o = kind(o, day)
+        if of_p == PersonRole.CHILD and of_o == PersonRole.ADULT:
             adult_links.append((link, p, o))
-        elif kind(o, link) == PersonRole.CHILD and kind(p, link) == PersonRole.ADULT:
+        elif of_o == PersonRole.CHILD and of_p == PersonRole.ADULT:
             adult_links.append((link, o, p))
     alerts: list[Alert] = []
     if entity_links:
@@ -490,17 +493,22 @@ def new_link_alerts(*, first_link_id: int) -> list[Alert]:
     return alerts
 
 
-def _kinds(persons: QuerySet[Person]) -> Callable[[int | None, Link], str]:
-    """For these persons, whether each was a child or an adult when a link began (``child_or_adult``:
-    by the date of birth, else the records' role; "" for a person not among them or not known)."""
-    known = {pk: (role, dob) for pk, role, dob in persons.values_list("pk", "role", "date_of_birth")}
+def _kinds(persons: QuerySet[Person]) -> Callable[[int | None, dt.date], str]:
+    """For these persons, whether each was a child or an adult on a day (``child_or_adult``: by the date
+    of birth, read once a person, else the records' role; "" for a person not among them or not known)."""
+    known = {pk: (role, of_age(dob)) for pk, role, dob in persons.values_list("pk", "role", "date_of_birth")}
 
-    def kind(pk: int | None, link: Link) -> str:
+    def kind(pk: int | None, day: dt.date) -> str:
         if pk is None or pk not in known:
             return ""
-        return child_or_adult(*known[pk], timezone.localtime(link.start).date())
+        return child_or_adult_of_age(*known[pk], day)
 
     return kind
+
+
+def _day_of(link: Link) -> dt.date:
+    """The day in England a link began: the day a person is judged child or adult for it."""
+    return timezone.localtime(link.start).date()
 
 
 def _earliest_other_child(
@@ -562,11 +570,14 @@ def _second_child_alerts(entity_links: list[tuple[Link, int]]) -> list[Alert]:
         assert link.entity_id is not None
         on_entity[link.entity_id].append((link, person))
     kind = _kinds(Person.objects.filter(pk__in={p for ls in on_entity.values() for _, p in ls}))
+    # Each entity's links to a child (a child on the day of the link), read once for all its new links.
+    child_links = {entity: [(c, p) for c, p in links if kind(p, _day_of(c)) == PersonRole.CHILD]
+                   for entity, links in on_entity.items()}
     people, events = _people_and_events(on_entity.values())
     alerts = []
     for link, child in sorted(entity_links, key=lambda lp: (lp[0].start, lp[0].pk)):
         assert link.entity is not None and link.entity_id is not None
-        candidates = [(c, p) for c, p in on_entity[link.entity_id] if kind(p, c) == PersonRole.CHILD]
+        candidates = child_links[link.entity_id]
         if _linked_before(candidates, child, link):
             continue  # not a new link: the child was linked to it already
         # Two children each found at a place after going missing are not linked by it: children who

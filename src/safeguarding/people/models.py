@@ -46,9 +46,20 @@ def child_or_adult(role: str, date_of_birth: str, on: dt.date) -> str:
     A role is true of the day an agency sent it: a child of 17 at the extract was a child at a link made
     at 16, and is an adult a year later; and the format's role is optional, so an agency that sends none
     still has its children counted as children."""
+    return child_or_adult_of_age(role, of_age(date_of_birth), on)
+
+
+def of_age(date_of_birth: str) -> dt.date | None:
+    """The day a person is 18 by a date of birth as the hub holds it (a partial date to the latest day it
+    allows), or None without one: read once for a person judged on many days (``child_or_adult_of_age``)."""
     dob = partial_date(date_of_birth) if date_of_birth else None
-    if dob is not None:
-        return PersonRole.CHILD.value if on < nth_birthday(dob, 18, latest=True) else PersonRole.ADULT.value
+    return nth_birthday(dob, 18, latest=True) if dob is not None else None
+
+
+def child_or_adult_of_age(role: str, eighteen: dt.date | None, on: dt.date) -> str:
+    """``child_or_adult`` with the date of birth already read (``of_age``)."""
+    if eighteen is not None:
+        return PersonRole.CHILD.value if on < eighteen else PersonRole.ADULT.value
     return str(role) if role in (PersonRole.CHILD, PersonRole.ADULT) else ""
 
 

@@ -233,11 +233,12 @@ def at_a_glance(*, user: User, person: Person, people: PersonRecords, timeline: 
         by_root.setdefault(other.root_id, other)
     def name_order(p: Person) -> tuple[str, str, int]:
         return (p.family_name, p.given_name, p.pk)
+    kinds = [(p, p.child_or_adult()) for p in by_root.values()]
     return AtAGlance(
         agencies=sorted(agencies),
         open_alerts=sum(1 for a in alerts if a.is_open),
-        key_adults=sorted((p for p in by_root.values() if p.child_or_adult() == PersonRole.ADULT), key=name_order),
-        linked_children=sorted((p for p in by_root.values() if p.child_or_adult() == PersonRole.CHILD), key=name_order),
+        key_adults=sorted((p for p, kind in kinds if kind == PersonRole.ADULT), key=name_order),
+        linked_children=sorted((p for p, kind in kinds if kind == PersonRole.CHILD), key=name_order),
         sealed_children=[p for p in people.sealed_related if p.child_or_adult() != PersonRole.ADULT],
         vehicles=[e for e in links.entities if e.kind == EntityKind.VEHICLE],
         places=[e for e in links.entities if e.kind == EntityKind.PLACE],
