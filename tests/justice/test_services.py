@@ -40,6 +40,24 @@ def test_a_notice_judges_its_child_and_adult_on_the_day_it_was_served(officer) -
     assert (notice.adult_id, notice.child_id) == (grown.pk, girl.pk)
 
 
+def test_a_child_victim_may_be_an_adult_now_and_a_child_at_risk_is_a_child_today(officer) -> None:  # type: ignore[no-untyped-def]
+    """A non-recent investigation's survivors were abused as children and are adults now: they are its child
+    victims. A child at risk is a child today, judged by the date of birth before the records' role."""
+    operation = services.operation_open(acting_user=officer, name="Operation Stovewood", kind="investigation",
+                                        summary="Non-recent group-based CSE, 1997-2013", opened_on=dt.date(2014, 12, 1))
+    survivor = PersonFactory(role=PersonRole.ADULT, date_of_birth="1986-04-04", given_name="Jessica")
+    held_as_adult = PersonFactory(role=PersonRole.ADULT, date_of_birth="2011-09-09", given_name="Tyler")
+    grown = PersonFactory(role=PersonRole.CHILD, date_of_birth="2001-01-01", given_name="Ryan")
+    services.operation_add_subject(acting_user=officer, operation=operation, person=survivor, role="child_victim")
+    services.operation_add_subject(acting_user=officer, operation=operation, person=held_as_adult, role="child_at_risk")
+    with pytest.raises(ServiceError, match="adult today"):
+        services.operation_add_subject(acting_user=officer, operation=operation, person=grown, role="child_at_risk")
+    child = PersonFactory()
+    services.operation_add_subject(acting_user=officer, operation=operation, person=child, role="child_victim")
+    page = selectors.operation_page(user=officer, operation=operation)
+    assert {s.person_id for s in page.subjects if s.pk in page.victims_adult_now} == {survivor.pk}
+
+
 def test_a_child_abduction_warning_notice_names_the_child_and_records_its_breaches(officer) -> None:  # type: ignore[no-untyped-def]
     adult, child = _adult(), PersonFactory()
     with pytest.raises(ServiceError, match="names the child"):
@@ -102,8 +120,8 @@ def test_outcomes_count_per_operation_and_per_month(officer) -> None:  # type: i
     for adult in adults:
         services.operation_add_subject(acting_user=officer, operation=operation, person=adult, role="suspect")
     services.operation_add_subject(acting_user=officer, operation=operation, person=child, role="child_victim")
-    with pytest.raises(ServiceError, match="adult"):
-        services.operation_add_subject(acting_user=officer, operation=operation, person=adults[0], role="child_victim")
+    with pytest.raises(ServiceError, match="adult today"):
+        services.operation_add_subject(acting_user=officer, operation=operation, person=adults[0], role="child_at_risk")
     for adult in adults:
         services.justice_outcome_record(acting_user=officer, person=adult, kind="arrest", on=dt.date(2025, 3, 3),
                                         offence="Rape of a child under 13", operation=operation)

@@ -30,7 +30,9 @@ class OperationForm(forms.Form):
 
 class SubjectForm(forms.Form):
     person_ref = forms.CharField(label="Person", help_text=_REF_HELP, max_length=20)
-    role = forms.ChoiceField(label="Their part in it", choices=SubjectRole.choices, widget=forms.RadioSelect)
+    role = forms.ChoiceField(label="Their part in it", choices=SubjectRole.choices, widget=forms.RadioSelect,
+                             help_text="A child victim was a child when abused and may be an adult now (a non-recent "
+                                       "investigation); a child at risk is a child today")
 
 
 class DisruptionForm(forms.Form):

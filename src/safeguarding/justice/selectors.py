@@ -27,9 +27,10 @@ from safeguarding.justice.models import (
     OperationStatus,
     OperationSubject,
     OutcomeKind,
+    SubjectRole,
 )
 from safeguarding.people import identity
-from safeguarding.people.models import Person
+from safeguarding.people.models import Person, PersonRole
 
 
 def _sees(user: User) -> bool:
@@ -72,6 +73,8 @@ class OperationPage:
     disruptions: list[Disruption]
     outcomes: list[JusticeOutcome]
     counts: dict[str, int]
+    # Child victims who are adults today (a non-recent investigation's survivors): the page says so.
+    victims_adult_now: set[int]
 
 
 def _disruptions_seen_by(user: User) -> Q:
@@ -95,7 +98,9 @@ def operation_page(*, user: User, operation: Operation) -> OperationPage:
                   person_ids=[s.person.root_id for s in subjects] + [o.person.root_id for o in outcomes]
                   + _disruption_persons(disruptions))
     return OperationPage(operation, subjects, disruptions, outcomes,
-                         {k.label: counts.get(k.value, 0) for k in OutcomeKind})
+                         {k.label: counts.get(k.value, 0) for k in OutcomeKind},
+                         {s.pk for s in subjects if s.role == SubjectRole.CHILD_VICTIM
+                          and s.person.root.child_or_adult() == PersonRole.ADULT})
 
 
 def _disruption_persons(disruptions: list[Disruption]) -> list[int]:

@@ -65,8 +65,11 @@ def operation_add_subject(*, acting_user: User, operation: Operation, person: Pe
     _allowed(acting_user)
     if role not in SubjectRole.values:
         raise ServiceError("Choose the person's part in it")
-    if role in (SubjectRole.CHILD_VICTIM, SubjectRole.CHILD_AT_RISK) and person.role == PersonRole.ADULT:
-        raise ServiceError("That person is recorded as an adult: choose suspect or witness")
+    # A child at risk is a child today. A child victim was a child when abused, which may be years ago (a
+    # non-recent investigation's survivors are adults now): the operation's page says so beside them.
+    if role == SubjectRole.CHILD_AT_RISK and person.child_or_adult() == PersonRole.ADULT:
+        raise ServiceError("That person is an adult today: choose child victim (abused as a child), suspect or "
+                           "witness")
     with transaction.atomic():
         subject, created = OperationSubject.objects.get_or_create(
             operation=operation, person=person, role=role,
