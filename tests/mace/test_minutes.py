@@ -271,10 +271,12 @@ def test_after_approval_the_police_add_to_their_part_in_a_police_only_addendum( 
     else:
         with pytest.raises(ServiceError, match="Only the police co-chair or a police member"):
             services.minutes_addendum_add(acting_user=reader, meeting=panel.meeting, text="x", police_only=True)
-        # A form posted with the box anyway, by someone not offered it, adds nothing police-only.
-        sign_in(Client(), reader).post(reverse("mace:addendum", args=[panel.meeting.pk]),
-                                       {"text": "Posted anyway", "police_only": "on"})
-        assert not MinutesAddendum.objects.filter(text="Posted anyway", police_only=True).exists()
+        # A form posted with the box anyway, by someone not offered it, is refused: nothing is added, neither
+        # police-only nor (what its writer did not mean) to the minutes every member reads.
+        refused = sign_in(Client(), reader).post(reverse("mace:addendum", args=[panel.meeting.pk]),
+                                                 {"text": "Posted anyway", "police_only": "on"}, follow=True)
+        assert not MinutesAddendum.objects.filter(text="Posted anyway").exists()
+        assert "Only the police co-chair or a police member" in refused.content.decode()
 
 
 def test_a_police_only_addendum_is_kept_from_a_police_member_a_seal_keeps_out(panel: Panel, make_user) -> None:  # type: ignore[no-untyped-def]

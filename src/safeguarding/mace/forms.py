@@ -4,7 +4,7 @@ part), plans, actions."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -182,6 +182,13 @@ class AddendumForm(forms.Form):
             self.fields["police_only"] = forms.BooleanField(
                 label="Police only: add to the police-only minutes, read only by the police's members of the panel",
                 required=False)
+
+    @staticmethod
+    def asks_police_only(data: Mapping[str, Any]) -> bool:
+        """Whether the box was sent ticked, offered or not: one asked for by someone it is not offered to (a
+        form made by hand) goes to the service, which refuses it, rather than into the minutes every member
+        reads as the writer did not mean."""
+        return bool(forms.BooleanField(required=False).clean(data.get("police_only")))
 
 
 class AgendaAddForm(forms.Form):

@@ -305,7 +305,7 @@ def addendum(request: HttpRequest, meeting_id: int) -> HttpResponse:
     else:
         try:
             services.minutes_addendum_add(acting_user=user, meeting=meeting, text=form.cleaned_data["text"],
-                                          police_only=bool(form.cleaned_data.get("police_only")))
+                                          police_only=f.AddendumForm.asks_police_only(request.POST))
         except ServiceError as exc:
             error = exc
     return _back_to_meeting(request, meeting_id, error, "Addendum added beside the locked minutes")
