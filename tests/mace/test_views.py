@@ -628,3 +628,25 @@ def test_two_administrators_saving_the_roles_and_responsibilities_at_once_are_to
     assert "Someone else saved a new version" in page.content.decode()
     assert not RaciVersion.objects.filter(change_note="Health told, not consulted").exists()
     assert not AuditEvent.objects.filter(event_type=AuditEventType.RACI_CHANGED).exists()
+
+
+def test_a_plan_is_for_a_child_today_and_stays_on_the_page_after_18(panel: Panel) -> None:
+    """Judged by the date of birth before the records' role: no plan for a man whose records still say
+    "child"; a plan for a girl of 16 the police hold as an adult; and a child's plan, with its section of
+    the single view, does not leave the page on the 18th birthday."""
+    from safeguarding.people.models import PersonRole
+
+    grown = PersonFactory(given_name="Ryan", role=PersonRole.CHILD, date_of_birth="2001-01-01")
+    with pytest.raises(ServiceError, match="Plans are for children"):
+        services.plan_open(acting_user=panel.coordinator, child=grown)
+    held = PersonFactory(given_name="Bella", role=PersonRole.ADULT, date_of_birth="2010-02-02")
+    assert services.plan_open(acting_user=panel.coordinator, child=held).child_id == held.pk
+
+    plan = services.plan_open(acting_user=panel.coordinator, child=panel.child)
+    type(panel.child).objects.filter(pk=panel.child.pk).update(date_of_birth="2007-01-01")  # 18 since January
+    client = sign_in(Client(), panel.coordinator)
+    page = client.get(reverse("people:detail", args=[panel.child.pk])).content.decode()
+    assert "Multi-agency plan" in page and f"Plan <a class=\"govuk-link\" href=\"{reverse('mace:plan', args=[plan.pk])}\"" in page
+    assert 'id="glance-plan"' in page
+    other = client.get(reverse("people:detail", args=[grown.pk])).content.decode()
+    assert "Multi-agency plan" not in other and 'id="glance-plan"' not in other

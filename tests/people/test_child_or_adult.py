@@ -33,7 +33,7 @@ def test_the_date_of_birth_decides_and_without_one_the_role_an_agency_sends(role
 def test_the_database_finds_the_children_the_rule_finds(day: dt.date) -> None:
     """``children_on`` (the network analysis's children, asked of the database) agrees with ``child_or_adult``
     for every date of birth either side of the day 18 years before, whole or partial."""
-    from safeguarding.people.models import Person, children_on
+    from safeguarding.people.models import Person, adults_on, children_on
     from tests.factories import PersonFactory
 
     around = [day.replace(year=day.year - 18) if (day.month, day.day) != (2, 29) else dt.date(day.year - 18, 2, 28)]
@@ -42,8 +42,12 @@ def test_the_database_finds_the_children_the_rule_finds(day: dt.date) -> None:
     births |= {"2008-02-29", "2008-02", "2009-03-01", "1990", "2020-06"}
     people = [PersonFactory(date_of_birth=born, role=role) for born in sorted(births) for role in ("child", "adult", "")]
 
-    found = set(Person.objects.filter(children_on(day), pk__in=[p.pk for p in people]).values_list("pk", flat=True))
+    ours = Person.objects.filter(pk__in=[p.pk for p in people])
+    found = set(ours.filter(children_on(day)).values_list("pk", flat=True))
+    adults = set(ours.filter(adults_on(day)).values_list("pk", flat=True))
 
     expected = {p.pk for p in people if child_or_adult(p.role, p.date_of_birth, day) == "child"}
     assert found == expected
     assert len(expected) > 10 and len(people) - len(expected) > 10
+    assert adults == {p.pk for p in people if child_or_adult(p.role, p.date_of_birth, day) == "adult"}
+    assert len(people) - len(found) - len(adults) == 1  # no date of birth, no role: neither

@@ -208,6 +208,19 @@ def test_restricted_police_intelligence_is_never_offered_outside_the_police(admi
     assert 'id="police-may-hold"' not in police_page
 
 
+def test_the_tool_screens_a_child_today_by_the_date_of_birth_before_the_records_role(practitioner) -> None:  # type: ignore[no-untyped-def]
+    """A girl of 16 a police system holds as an adult is screened; a man whose records still say "child" is not."""
+    from safeguarding.people.models import PersonRole
+
+    held = PersonFactory(role=PersonRole.ADULT, date_of_birth="2010-02-02")
+    assert services.screening_answers_save(acting_user=practitioner, child=held, answers=answers_for()).child_id == held.pk
+    grown = PersonFactory(role=PersonRole.CHILD, date_of_birth="2001-01-01")
+    with pytest.raises(ServiceError, match="for children"):
+        services.screening_answers_save(acting_user=practitioner, child=grown, answers=answers_for())
+    with pytest.raises(ServiceError, match="for children"):
+        services.screening_section_save(acting_user=practitioner, child=grown, section="behaviour", answers={}, finished=False)
+
+
 def test_answers_need_every_indicator_evidence_for_yes_and_the_childs_own_events(practitioner, child: Child) -> None:  # type: ignore[no-untyped-def]
     answers = answers_for()
     del answers["weapons"]
@@ -467,6 +480,27 @@ def test_levels_are_counted_once_for_a_child_whose_records_were_merged(
     report = selectors.levels_on(user=scrutineer, on=timezone.localdate())
     assert {lv.code: lv.children for lv in report.levels if lv.children} == {"high": 1}
     assert len(selectors.screenings_for_child(user=practitioner, person=child.person)) == 2
+
+
+def test_levels_count_the_children_of_the_day_by_date_of_birth(make_user, practitioner) -> None:  # type: ignore[no-untyped-def]
+    """A day's counts are of the children of that day: screened at 17, counted then and not after the 18th
+    birthday; a girl of 16 a police system holds as an adult is counted (not screened)."""
+    from safeguarding.people.models import PersonRole
+
+    scrutineer = make_user(role=Role.PARTNERSHIP_MANAGER, agency_kind=AgencyKind.COUNCIL)
+    today = timezone.localdate()
+    seventeen = PersonFactory(date_of_birth=(today.replace(year=today.year - 18) + dt.timedelta(days=30)).isoformat())
+    screen(practitioner, seventeen, "medium", yes={"weapons": "Knife"})
+    held = PersonFactory(role=PersonRole.ADULT, date_of_birth=(today.replace(year=today.year - 16)).isoformat())
+    PersonFactory(role=PersonRole.ADULT, date_of_birth="1980-01-01")
+
+    def counts(on: dt.date) -> tuple[int, int]:
+        report = selectors.levels_on(user=scrutineer, on=on)
+        return next(lv.children for lv in report.levels if lv.code == "medium"), report.not_screened
+
+    assert counts(today) == (1, 1)
+    assert counts(today + dt.timedelta(days=31)) == (0, 1)
+    assert held.child_or_adult() == PersonRole.CHILD
 
 
 def test_levels_on_needs_the_aggregates_capability(practitioner) -> None:  # type: ignore[no-untyped-def]

@@ -730,13 +730,19 @@ def test_an_adults_single_view_offers_no_risk_of_exploitation(make_user) -> None
     from safeguarding.people.models import PersonRole
     from tests.factories import PersonFactory
 
-    adult = PersonFactory(given_name="Tariq", family_name="Suspect", role=PersonRole.ADULT)
-    child = PersonFactory(given_name="Amy", family_name="Child", role=PersonRole.CHILD)
+    adult = PersonFactory(given_name="Tariq", family_name="Suspect", role=PersonRole.ADULT, date_of_birth="1980-01-01")
+    # By the date of birth before the records' role: an adult whose records still say "child", a girl of 16
+    # a police system holds as an adult (arrested, or named a suspect), one with no date of birth.
+    grown = PersonFactory(given_name="Ryan", family_name="Grown", role=PersonRole.CHILD, date_of_birth="2001-01-01")
+    held = PersonFactory(given_name="Bella", family_name="Held", role=PersonRole.ADULT, date_of_birth="2010-02-02")
+    child = PersonFactory(given_name="Amy", family_name="Child", role=PersonRole.CHILD, date_of_birth="")
     client = sign_in(Client(), make_user(role=Role.LEAD_PRACTITIONER, agency_kind=AgencyKind.COUNCIL))
-    adult_page = client.get(reverse("people:detail", args=[adult.pk])).content.decode()
-    assert "Risk of exploitation" not in adult_page and "Screen this child" not in adult_page
-    child_page = client.get(reverse("people:detail", args=[child.pk])).content.decode()
-    assert "Risk of exploitation" in child_page and "Not screened" in child_page
+    for person in (adult, grown):
+        adult_page = client.get(reverse("people:detail", args=[person.pk])).content.decode()
+        assert "Risk of exploitation" not in adult_page and "Screen this child" not in adult_page
+    for person in (held, child):
+        child_page = client.get(reverse("people:detail", args=[person.pk])).content.decode()
+        assert "Risk of exploitation" in child_page and "Not screened" in child_page
 
 
 def test_a_sealed_childs_screening_pages_are_not_found_outside_the_seal(make_user, child: Child) -> None:  # type: ignore[no-untyped-def]

@@ -80,7 +80,7 @@ from safeguarding.notifications.models import NotificationKind
 from safeguarding.notifications.services import names_of, notify
 from safeguarding.panel.models import PanelReferral, ReferralStatus
 from safeguarding.people import identity
-from safeguarding.people.models import Event, EventType, Person, person_reference, restricted_events
+from safeguarding.people.models import Event, EventType, Person, PersonRole, person_reference, restricted_events
 from safeguarding.screening.services import level_confirm
 
 TEXT_LIMIT = 10_000
@@ -700,7 +700,7 @@ def plan_open(
 ) -> Plan:
     _require(acting_user, Capability.RUN_PANEL, "Only a MACE coordinator can open a plan")
     child = identity.current(child)
-    if child.role == "adult":
+    if child.child_or_adult() == PersonRole.ADULT:
         raise ServiceError("Plans are for children")
     today = timezone.localdate()
     review = review_due_on or today + dt.timedelta(weeks=settings.PANEL_REVIEW_WEEKS)

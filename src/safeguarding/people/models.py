@@ -83,6 +83,13 @@ def children_on(on: dt.date) -> models.Q:
     return child
 
 
+def adults_on(on: dt.date) -> models.Q:
+    """``child_or_adult(...) == "adult"`` on a day as a condition on persons (``children_on``'s other side):
+    a date of birth 18 years or more before, or none and an adult's role. Neither is the person of whom
+    neither is known."""
+    return (~models.Q(date_of_birth="") & ~children_on(on)) | models.Q(date_of_birth="", role=PersonRole.ADULT)
+
+
 def person_reference(pk: int) -> str:
     """The hub's stable id of a person as users, explanations and every export show it (P0000123):
     persons.csv, alerts.csv, clocks.csv and networks.csv all write it, so that they join."""

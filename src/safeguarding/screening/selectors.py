@@ -15,7 +15,7 @@ from safeguarding.accounts.access import Capability, has, not_hidden, require, s
 from safeguarding.accounts.models import User
 from safeguarding.core.calendar import ENGLAND
 from safeguarding.people import identity
-from safeguarding.people.models import Event, Person, PersonRole
+from safeguarding.people.models import Event, Person, PersonRole, adults_on
 from safeguarding.people.selectors import events_visible_to, person_for_user_or_404
 from safeguarding.screening.models import (
     ApprovalStatus,
@@ -130,7 +130,7 @@ def screening_summary(*, user: User, person: Person) -> ScreeningSummary:
         return ScreeningSummary(show=False)
     current = level_in_force(person)
     screenings = screenings_for_child(user=user, person=person)
-    adult = person.role == PersonRole.ADULT
+    adult = person.child_or_adult() == PersonRole.ADULT
     return ScreeningSummary(
         # An adult's page (a suspect, a parent) has no "risk of exploitation" unless they were screened as a child.
         show=not adult or current is not None or bool(screenings),
@@ -343,13 +343,14 @@ def _end_of_day(on: dt.date) -> dt.datetime:
 def levels_on(*, user: User, on: dt.date) -> LevelsOn:
     """How many children were at each level at the end of ``on``, from the level history as it was
     then: a later screening, approval or change to the tool cannot alter a past day's counts.
-    Children are people not recorded as adults, counted once each as record linkage now knows
-    them; those with no level by then are "not screened". Counts only, no identities."""
+    Children are people who were not adults that day (by date of birth, else the records' role:
+    ``people.models.adults_on``), counted once each as record linkage now knows them; those with no
+    level by then are "not screened". Counts only, no identities."""
     require(user, Capability.VIEW_AGGREGATES)
     cutoff = _end_of_day(on)
     by_root = _latest_levels(cutoff)
 
-    eligible = Person.objects.filter(merged_into__isnull=True, created_at__lt=cutoff).exclude(role=PersonRole.ADULT)
+    eligible = Person.objects.filter(merged_into__isnull=True, created_at__lt=cutoff).exclude(adults_on(on))
     root_ids = list(by_root)
     counted = {}
     for start in range(0, len(root_ids), 5000):
@@ -361,7 +362,9 @@ def levels_on(*, user: User, on: dt.date) -> LevelsOn:
     tool = tool_current().tool
     counts: dict[str, int] = {}
     names: dict[str, tuple[int, str]] = {}
-    for _, code, name, rank in by_root.values():
+    for root, (_, code, name, rank) in by_root.items():
+        if root not in counted:  # an adult that day (screened as a child, since 18)
+            continue
         counts[code] = counts.get(code, 0) + 1
         names.setdefault(code, (rank, name))
     levels = [LevelCount(lv.code, lv.name, counts.pop(lv.code, 0)) for lv in tool.levels]

@@ -288,7 +288,7 @@ def screening_answers_save(
     Supporting events must be the child's and ones this user may see."""
     if not has(acting_user, Capability.SCREEN) or not has(acting_user, Capability.VIEW_PERSON):
         raise ServiceError("You cannot screen children")
-    if child.role == PersonRole.ADULT:
+    if child.child_or_adult() == PersonRole.ADULT:
         raise ServiceError("The screening tool is for children")
     version = tool_current()
     tool = version.tool
@@ -427,7 +427,7 @@ def screening_section_save(
     to the current one, dropping answers to questions it no longer asks."""
     if not has(acting_user, Capability.SCREEN) or not has(acting_user, Capability.VIEW_PERSON):
         raise ServiceError("You cannot screen children")
-    if child.role == PersonRole.ADULT:
+    if child.child_or_adult() == PersonRole.ADULT:
         raise ServiceError("The screening tool is for children")
     version = tool_current()
     tool = version.tool

@@ -276,7 +276,17 @@ class ChildView:
 
     @property
     def is_adult(self) -> bool:
-        return self.person.role == PersonRole.ADULT
+        """An adult today: by the date of birth, else the records' role (``people.models.child_or_adult``)."""
+        return self.person.child_or_adult() == PersonRole.ADULT
+
+    @property
+    def shows_child_work(self) -> bool:
+        """The sections of a child's work (risk of exploitation, the panel, the plan and clocks): for a child
+        today, and for an adult with a child's work on record (screened, referred, a plan, a clock), so that
+        none of it leaves the page on their 18th birthday."""
+        return (not self.is_adult or self.plan is not None or self.open_referral is not None or bool(self.clocks)
+                or self.protection_plan is not None or self.screening.current is not None
+                or bool(self.screening.screenings))
 
     @property
     def records(self) -> list[SourceRecord]:
@@ -322,7 +332,7 @@ def child_view(*, user: User, person: Person, query: Mapping[str, Any] | None = 
         )
     timeline.sort(key=lambda entry: entry.when, reverse=True)
     raise_url = ""
-    if has(user, Capability.RAISE_CONCERN) and person.role != PersonRole.ADULT:
+    if has(user, Capability.RAISE_CONCERN) and person.child_or_adult() != PersonRole.ADULT:
         raise_url = f"{reverse('frontdoor:raise')}?{urlencode({'child': raise_token(user=user, person=person)})}"
     sees_panel_referral = sees_panel(user)
     plan = plan_for_person(user=user, person=person)
