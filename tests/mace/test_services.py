@@ -215,6 +215,30 @@ def test_a_lower_level_at_the_panel_waits_for_a_second_person(panel: Panel) -> N
     assert RiskLevelChange.objects.filter(child=panel.child).count() == 1  # still high until approved
 
 
+def test_the_panel_opens_a_plan_for_a_child_and_continues_it_past_18(panel: Panel) -> None:
+    """By the date of birth before the records' role: no plan opened for a man whose records still say "child";
+    a plan opened at 17 is continued at 18 until the panel closes it (a move to adult services is planned)."""
+    held(panel)
+    Person = type(panel.child)
+    Person.objects.filter(pk=panel.child.pk).update(role="child", date_of_birth="2001-01-01")
+    with pytest.raises(ServiceError, match="Plans are for children"):
+        discuss(panel, confirmed_level="", level_reasons="")
+    Person.objects.filter(pk=panel.child.pk).update(date_of_birth="2010-01-01")
+    plan = discuss(panel, confirmed_level="", level_reasons="").plan
+    [later] = services.meetings_schedule(
+        acting_user=panel.coordinator, first_at=hours_on(2), place="Town hall",
+        police_chair=panel.police_chair, council_chair=panel.council_chair,
+    )
+    services.agenda_item_add(acting_user=panel.coordinator, meeting=later, person=panel.child, note="At 18")
+    services.attendance_record(acting_user=panel.coordinator, meeting=later,
+                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    # 18 since January, and an agency's records now say "adult".
+    Person.objects.filter(pk=panel.child.pk).update(date_of_birth="2007-01-01", role="adult")
+    continued = services.discussion_record(acting_user=panel.coordinator, item=later.items.get(), summary="Turned 18",
+                                           decision=PanelDecision.CONTINUE_PLAN)
+    assert continued.plan == plan
+
+
 def test_an_officer_completes_their_action_and_others_cannot(panel: Panel) -> None:
     held(panel)
     action = discuss(panel).plan.actions.get()

@@ -369,8 +369,9 @@ def discussion_record(
     if decision not in PanelDecision.values:
         raise ServiceError("Choose the panel's decision", field="decision")
     person = identity.current(item.person)
-    is_child = person.role != "adult"
-    if decision in (PanelDecision.OPEN_PLAN, PanelDecision.CONTINUE_PLAN) and not is_child:
+    # A plan is opened for a child today; one opened before the 18th birthday may be continued until the panel
+    # closes it (a young adult's move to adult services is planned, not cut off on the day).
+    if decision == PanelDecision.OPEN_PLAN and person.child_or_adult() == PersonRole.ADULT:
         raise ServiceError("Plans are for children: for an adult the panel follows, record the discussion only",
                            field="decision")
     if confirmed_level and not level_reasons.strip():
