@@ -71,10 +71,16 @@ def test_a_request_from_logging_to_the_bundle_sent(dpo, agencies) -> None:  # ty
                                        family_name="Barker", phones="+447700900123")
     child = child_record.person
     adult = SourceRecordFactory(source_system=police, record_id="NICHE-2", given_name="Kyle", family_name="Dean",
-                                role="adult", person=PersonFactory(given_name="Kyle", family_name="Dean", role="adult"))
+                                role="adult", person=PersonFactory(given_name="Kyle", family_name="Dean", role="adult",
+                                                                   date_of_birth="1990-06-06"))
+    # Sent as an adult's record, of a girl of 15 by her date of birth: another child, as the hub counts her.
+    SourceRecordFactory(source_system=police, record_id="NICHE-3", given_name="Jade", family_name="Morris",
+                        role="adult", person=PersonFactory(given_name="Jade", family_name="Morris", role="adult",
+                                                           date_of_birth="2011-05-05"))
     Relationship.objects.create(source_system=police, from_record=adult, to_record=child_record,
                                 relationship="suspected_perpetrator")
-    EventFactory(source_record=child_record, event_type=EventType.MISSING_EPISODE, detail="Found with Kyle Dean")
+    EventFactory(source_record=child_record, event_type=EventType.MISSING_EPISODE,
+                 detail="Found with Kyle Dean and Jade Morris")
     EventFactory(source_record=child_record, event_type=EventType.INTELLIGENCE, handling=Handling.CONDITIONS,
                  detail="SECRET-SOURCE-TEXT")
     EventFactory(source_record=adult, event_type=EventType.INTELLIGENCE, handling=Handling.SHAREABLE,
@@ -117,7 +123,7 @@ def test_a_request_from_logging_to_the_bundle_sent(dpo, agencies) -> None:  # ty
     for copy in (text, pdf_text):
         assert "SECRET-SOURCE-TEXT" not in copy
         assert "Kyle Dean told me nobody would believe me" in copy  # their words, as said
-        assert "Found with [redacted: another adult]" in copy
+        assert "Found with [redacted: another adult] and [redacted: another child]" in copy
         assert "Adult seen with a girl" in copy  # on someone else's record, about them
     assert "Contents" in pdf_text
     assert "Police intelligence" not in text  # not even that it exists: the officer is told, not the bundle
@@ -190,7 +196,12 @@ def test_an_adult_suspects_bundle_does_not_tell_him_what_the_police_suspect_or_d
     police = SourceSystemFactory(code="police-records", agency=agencies[AgencyKind.POLICE])
     child = SourceRecordFactory(source_system=police, record_id="NICHE-1", given_name="Chloe", family_name="Barker")
     adult = SourceRecordFactory(source_system=police, record_id="NICHE-2", given_name="Kyle", family_name="Dean",
-                                role="adult", person=PersonFactory(given_name="Kyle", family_name="Dean", role="adult"))
+                                role="adult", person=PersonFactory(given_name="Kyle", family_name="Dean", role="adult",
+                                                                   date_of_birth="1990-06-06"))
+    # Sent as an adult's record, of a girl of 15 by her date of birth: another child, as the hub counts her.
+    SourceRecordFactory(source_system=police, record_id="NICHE-3", given_name="Jade", family_name="Morris",
+                        role="adult", person=PersonFactory(given_name="Jade", family_name="Morris", role="adult",
+                                                           date_of_birth="2011-05-05"))
     Relationship.objects.create(source_system=police, from_record=adult, to_record=child,
                                 relationship="suspected_perpetrator")
     EventFactory(source_record=adult, event_type=EventType.POLICE_STOP, detail="Stopped in his car, nothing found")

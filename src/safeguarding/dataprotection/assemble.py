@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat, LPad
+from django.utils import timezone
 
 from safeguarding.accounts.models import Agency, AgencyKind, User
 from safeguarding.audit.models import AuditEvent, AuditEventType, AuditPersonShown, about_person
@@ -36,6 +37,7 @@ from safeguarding.people.models import (
     PersonRole,
     Relationship,
     SourceRecord,
+    child_or_adult,
     person_reference,
     restricted_events,
 )
@@ -160,6 +162,13 @@ def _record_values(record: SourceRecord) -> list[str]:
     return [v for v in names + identifiers if v]
 
 
+def _whose(record: SourceRecord) -> str:
+    """Another child's or another adult's: by the date of birth today, else the record's role (``people.models
+    .child_or_adult``; a record sent as an adult's of a girl of 16 is another child's)."""
+    child = child_or_adult(record.role, record.date_of_birth, timezone.localdate()) == PersonRole.CHILD
+    return Category.OTHER_CHILD if child else Category.ADULT
+
+
 def _people(user: User, person: Person) -> Gathered:
     held = subject_access_records(user=user, person=person)
     lexicon = Lexicon()
@@ -167,7 +176,7 @@ def _people(user: User, person: Person) -> Gathered:
         for value in (*_record_values(record), record.given_name, record.family_name, record.postcode):
             lexicon.add_own(value)
     for other in held.others:
-        category = Category.OTHER_CHILD if other.role == PersonRole.CHILD else Category.ADULT
+        category = _whose(other)
         for value in _record_values(other):
             lexicon.add_third_party(value, category)
     items: list[Item] = []
@@ -205,12 +214,10 @@ def _people(user: User, person: Person) -> Gathered:
         if e.source_record_id in others_by_pk:
             holder = others_by_pk[e.source_record_id]
             fields.append(("Recorded on the record of", holder.full_name or holder.record_id))
-            third.append(ThirdParty(len(fields) - 1, Category.OTHER_CHILD if holder.role == PersonRole.CHILD
-                                    else Category.ADULT))
+            third.append(ThirdParty(len(fields) - 1, _whose(holder)))
         for other in (n for n in named if n is not None):
             fields.append(("With", other.full_name or other.record_id))
-            third.append(ThirdParty(len(fields) - 1, Category.OTHER_CHILD if other.role == PersonRole.CHILD
-                                    else Category.ADULT))
+            third.append(ThirdParty(len(fields) - 1, _whose(other)))
         if e.ended_at:
             fields.insert(1, ("Until", f"{e.ended_at:%-d %B %Y, %H:%M}"))
             third = [ThirdParty(tp.field + 1, tp.category) for tp in third]
@@ -243,7 +250,7 @@ def _people(user: User, person: Person) -> Gathered:
             fields=[("Relationship", rel.get_relationship_display()), ("With", other.full_name or other.record_id),
                     ("From", f"{rel.start_date:%-d %B %Y}" if rel.start_date else ""),
                     ("To", f"{rel.end_date:%-d %B %Y}" if rel.end_date else ""), *_as_sent(rel, RELATIONSHIPS)],
-            third_parties=[ThirdParty(1, Category.OTHER_CHILD if other.role == PersonRole.CHILD else Category.ADULT)],
+            third_parties=[ThirdParty(1, _whose(other))],
         ))
     return Gathered(items, lexicon)
 
@@ -357,7 +364,7 @@ def gather(*, user: User, person: Person) -> tuple[list[Item], Lexicon]:
     for record in records_named(pairs):
         if record.person_id and identity.root_id(record.person_id) == identity.root_id(person):
             continue
-        category = Category.OTHER_CHILD if record.role == PersonRole.CHILD else Category.ADULT
+        category = _whose(record)
         lexicon.add_third_party(f"{record.given_name} {record.family_name}", category)
     order = {name: i for i, name in enumerate(SECTIONS)}
     # Sections in the bundle's order; within a section, each source's own order (stable sort).
