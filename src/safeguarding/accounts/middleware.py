@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from safeguarding.accounts import selectors, services
-from safeguarding.accounts.access import needs_second_factor
+from safeguarding.accounts.access import needs_second_factor, persons_hidden_remembered
 from safeguarding.accounts.models import User
 from safeguarding.accounts.single_sign_on import MFA_SESSION_KEY
 
@@ -74,3 +74,18 @@ class SignInRequiredMiddleware:
                 if request.path != step_path and not request.path.startswith("/sign-in/"):
                     return redirect(f"{step_path}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class PersonsHiddenOncePerRequestMiddleware:
+    """A GET (or HEAD) request works out who is sealed away from its reader once
+    (``access.persons_hidden_remembered``): nothing it does seals, unseals, breaks the glass, merges or
+    splits anyone. Any other request reads the seals afresh at every list."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        with persons_hidden_remembered():
+            return self.get_response(request)
