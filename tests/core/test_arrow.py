@@ -103,3 +103,24 @@ def test_postgresql_reads_through_adbc_what_copy_reads_inside_a_transaction(monk
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE arrow_probe")
+
+
+def test_a_small_sqlite_database_is_read_through_the_cursor_and_a_large_one_through_adbc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADBC's process takes about a second to start: a database holding fewer rows (the demo's, 5 MB) is
+    read sooner through Django's cursor. Its write-ahead log counts with it."""
+    from django.db import connection
+
+    from safeguarding.core import arrow
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite readers")
+    path = tmp_path / "hub.sqlite3"
+    path.write_bytes(b"\0" * 4096)
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(path))
+    assert arrow.ADBC_SQLITE_FROM_BYTES == 16 * 2**20 and arrow._sqlite_file() is None
+    monkeypatch.setattr(arrow, "ADBC_SQLITE_FROM_BYTES", 8192)
+    assert arrow._sqlite_file() is None
+    Path(f"{path}-wal").write_bytes(b"\0" * 4096)
+    assert arrow._sqlite_file() == str(path)

@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 BATCH = 200_000
 Progress = Callable[[int], None]
+# A SQLite database smaller than this (its file and write-ahead log) is read through the Django cursor:
+# ADBC's process takes about a second to start (Arrow's import), more than the cursor takes over all the
+# rows so small a database holds (measured, docs/benchmarks.md: 300,000 rows in 25 MB, 1.7 s either way).
+ADBC_SQLITE_FROM_BYTES = 16 * 2**20
 
 
 def arrow_table(relation: Any) -> pa.Table:
@@ -40,11 +44,12 @@ def query_arrow(sql: str, schema: pa.Schema, progress: Progress | None = None) -
       rows cost more than the database's own work.
     - PostgreSQL inside a transaction: COPY ... TO STDOUT as CSV on Django's connection, parsed by
       Arrow's CSV reader.
-    - SQLite, a database file and no transaction open: the ADBC SQLite driver, which hands over
-      whole columns from C. Python's sqlite3 driver makes a Python object of every value: 13 s of
-      a 5-million-event scan went on that alone.
+    - SQLite, a database file of 16 MB or more and no transaction open: the ADBC SQLite driver,
+      which hands over whole columns from C. Python's sqlite3 driver makes a Python object of every
+      value: 13 s of a 5-million-event scan went on that alone.
     - Otherwise (a transaction open, whose own rows another connection could not see; an
-      in-memory database, as in the tests): the Django cursor, a batch of rows at a time.
+      in-memory database, as in the tests; a database too small for ADBC's process to pay): the
+      Django cursor, a batch of rows at a time.
 
     A query must not read a temporary table of Django's connection: ADBC's own connection (and,
     on SQLite, its process) would not see it.
@@ -87,12 +92,14 @@ def queries_arrow(queries: Sequence[Query]) -> list[pa.Table]:
 
 
 def _sqlite_file() -> str | None:
+    """The SQLite database file, when it is one large enough for ADBC to pay (``ADBC_SQLITE_FROM_BYTES``)."""
     if connection.vendor != "sqlite":
         return None
     name = str(connection.settings_dict["NAME"])
     if name == ":memory:" or "mode=memory" in name or name.startswith("file:") or not Path(name).is_file():
         return None
-    return name
+    held = sum(f.stat().st_size for f in (Path(name), Path(f"{name}-wal")) if f.is_file())
+    return name if held >= ADBC_SQLITE_FROM_BYTES else None
 
 
 def read_cursor(cursor: Any, sql: str, schema: pa.Schema, progress: Progress | None = None) -> pa.Table:
