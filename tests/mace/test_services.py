@@ -49,6 +49,18 @@ def held(panel: Panel) -> None:
     })
 
 
+def held_later(panel: Panel, note: str):  # type: ignore[no-untyped-def]
+    """A later meeting, held, with the panel's child on its agenda: that item."""
+    [later] = services.meetings_schedule(
+        acting_user=panel.coordinator, first_at=hours_on(2), place="Town hall",
+        police_chair=panel.police_chair, council_chair=panel.council_chair,
+    )
+    services.agenda_item_add(acting_user=panel.coordinator, meeting=later, person=panel.child, note=note)
+    services.attendance_record(acting_user=panel.coordinator, meeting=later,
+                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    return later.items.get()
+
+
 def discuss(panel: Panel, **kwargs):  # type: ignore[no-untyped-def]
     item = panel.meeting.items.get()
     defaults = dict(
@@ -195,14 +207,7 @@ def test_a_lower_level_at_the_panel_waits_for_a_second_person(panel: Panel) -> N
     held(panel)
     discuss(panel)
     # A later panel lowers the level: the screening rules apply, so it waits for approval.
-    [later] = services.meetings_schedule(
-        acting_user=panel.coordinator, first_at=hours_on(2), place="Town hall",
-        police_chair=panel.police_chair, council_chair=panel.council_chair,
-    )
-    services.agenda_item_add(acting_user=panel.coordinator, meeting=later, person=panel.child, note="Early review")
-    services.attendance_record(acting_user=panel.coordinator, meeting=later,
-                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
-    item = later.items.get()
+    item = held_later(panel, "Early review")
     with pytest.raises(ServiceError, match="Give the reason for lowering the level"):
         services.discussion_record(acting_user=panel.coordinator, item=item, summary="Doing better",
                                    decision=PanelDecision.CONTINUE_PLAN, confirmed_level="medium",
@@ -225,16 +230,10 @@ def test_the_panel_opens_a_plan_for_a_child_and_continues_it_past_18(panel: Pane
         discuss(panel, confirmed_level="", level_reasons="")
     Person.objects.filter(pk=panel.child.pk).update(date_of_birth="2010-01-01")
     plan = discuss(panel, confirmed_level="", level_reasons="").plan
-    [later] = services.meetings_schedule(
-        acting_user=panel.coordinator, first_at=hours_on(2), place="Town hall",
-        police_chair=panel.police_chair, council_chair=panel.council_chair,
-    )
-    services.agenda_item_add(acting_user=panel.coordinator, meeting=later, person=panel.child, note="At 18")
-    services.attendance_record(acting_user=panel.coordinator, meeting=later,
-                               entries={panel.coordinator.agency_id: (AttendanceStatus.ATTENDED, "")})
+    item = held_later(panel, "At 18")
     # 18 since January, and an agency's records now say "adult".
     Person.objects.filter(pk=panel.child.pk).update(date_of_birth="2007-01-01", role="adult")
-    continued = services.discussion_record(acting_user=panel.coordinator, item=later.items.get(), summary="Turned 18",
+    continued = services.discussion_record(acting_user=panel.coordinator, item=item, summary="Turned 18",
                                            decision=PanelDecision.CONTINUE_PLAN)
     assert continued.plan == plan
 
