@@ -352,18 +352,19 @@ def levels_on(*, user: User, on: dt.date) -> LevelsOn:
 
     eligible = Person.objects.filter(merged_into__isnull=True, created_at__lt=cutoff).exclude(adults_on(on))
     root_ids = list(by_root)
-    counted = {}
+    counted: dict[int, None] = {}
+    grown: set[int] = set()
     for start in range(0, len(root_ids), 5000):
-        counted.update(
-            dict.fromkeys(eligible.filter(pk__in=root_ids[start : start + 5000]).values_list("pk", flat=True))
-        )
+        chunk = root_ids[start : start + 5000]
+        counted.update(dict.fromkeys(eligible.filter(pk__in=chunk).values_list("pk", flat=True)))
+        grown.update(Person.objects.filter(adults_on(on), pk__in=chunk).values_list("pk", flat=True))
     not_screened = eligible.count() - len(counted)
 
     tool = tool_current().tool
     counts: dict[str, int] = {}
     names: dict[str, tuple[int, str]] = {}
     for root, (_, code, name, rank) in by_root.items():
-        if root not in counted:  # an adult that day (screened as a child, since 18)
+        if root in grown:  # an adult that day (screened as a child, since 18)
             continue
         counts[code] = counts.get(code, 0) + 1
         names.setdefault(code, (rank, name))
