@@ -99,6 +99,26 @@ def test_a_childs_record_phone_is_a_contact_number_and_links_nothing() -> None:
     assert [link["entity"] for link in built.links] == [(EntityKind.PHONE, "+447700900002")]
 
 
+def test_without_a_role_a_record_is_a_childs_by_its_date_of_birth_on_the_day_it_was_seen() -> None:
+    """An extract without roles (the column is optional): two children of a children's home, each record
+    holding the home's number, are not linked to it (nor so to each other); an adult's number is; a record
+    still saying "child" of a man of 20 on the day it was seen is an adult's."""
+    built = build.Built()
+    home = "01709 336000"
+    build.links_from_records([
+        build.RecordRow(pk=1, person_pk=1, system_pk=1, agency_pk=1, phones=home, seen=MOMENT, role="",
+                        date_of_birth="2011-04-04"),
+        build.RecordRow(pk=2, person_pk=2, system_pk=1, agency_pk=1, phones=home, seen=MOMENT, role="",
+                        date_of_birth="2012"),
+        build.RecordRow(pk=3, person_pk=3, system_pk=1, agency_pk=1, phones="07700 900003", seen=MOMENT, role="",
+                        date_of_birth="1980-01-01"),
+        build.RecordRow(pk=4, person_pk=4, system_pk=1, agency_pk=1, phones="07700 900004", seen=MOMENT,
+                        role="child", date_of_birth=f"{MOMENT.year - 20}-01-01"),
+        build.RecordRow(pk=5, person_pk=5, system_pk=1, agency_pk=1, phones="07700 900005", seen=MOMENT, role=""),
+    ], built)
+    assert [link["person_id"] for link in built.links] == [3, 4, 5]
+
+
 def test_place_kind_from_its_name() -> None:
     assert keys.place_kind("Car park behind shops") == PlaceKind.CAR_PARK
     assert keys.place_kind("Kebab house, Main Street") == PlaceKind.TAKEAWAY

@@ -14,7 +14,8 @@ from typing import Any
 from safeguarding.contexts import keys
 from safeguarding.contexts.keys import Named
 from safeguarding.contexts.models import LinkNature, LinkOrigin
-from safeguarding.people.models import NAMES_AN_OFFENDER, is_restricted
+from safeguarding.core.calendar import ENGLAND
+from safeguarding.people.models import NAMES_AN_OFFENDER, PersonRole, child_or_adult_of_age, is_restricted, of_age
 
 POLICE = "police"
 
@@ -66,6 +67,7 @@ class RecordRow:
     phones: str
     seen: dt.datetime
     role: str
+    date_of_birth: str = ""
 
 
 @dataclass
@@ -198,12 +200,23 @@ def links_from_relationships(rows: Iterable[RelationshipRow], built: Built) -> N
         })
 
 
+CHILD = PersonRole.CHILD.value
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    """The day in England of a moment (an aware one; a naive one as it is)."""
+    return moment.astimezone(ENGLAND).date() if moment.tzinfo else moment.date()
+
+
 def links_from_records(rows: Iterable[RecordRow], built: Built) -> None:
     """The phones each agency holds for an adult (people.csv). A child's record holds how to reach
     the child: a parent's, a carer's or a children's home's number, which says nothing about whom
-    the child is with, so children's records make no links (a phone on an event still does)."""
+    the child is with, so children's records make no links (a phone on an event still does). A child
+    as the hub counts one (``people.models.child_or_adult``) on the day the record was last seen: by
+    the date of birth, so that an extract without roles does not link every child of a children's home
+    to its number (and so to each other), and by the role without one."""
     for row in rows:
-        if row.role == "child":
+        if not row.phones or child_or_adult_of_age(row.role, of_age(row.date_of_birth), _day(row.seen)) == CHILD:
             continue
         for raw in filter(None, (part.strip() for part in row.phones.split(";"))):
             named = built.name(keys.phone(raw), "phone", raw)

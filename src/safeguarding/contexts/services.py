@@ -172,10 +172,10 @@ def _record_rows(since: dt.datetime | None) -> list[build.RecordRow]:
         records = records.filter(changed_at__gte=since)
     return [
         build.RecordRow(pk=r[0], person_pk=r[1], system_pk=r[2], agency_pk=r[3], phones=r[4], seen=r[5] or r[6],
-                        role=r[7])
+                        role=r[7], date_of_birth=r[8])
         for r in records.values_list(
             "pk", "person_id", "source_system_id", "source_system__agency_id", "phones", "updated_at", "imported_at",
-            "role",
+            "role", "date_of_birth",
         ).iterator(chunk_size=_CHUNK)
     ]
 

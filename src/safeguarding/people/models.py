@@ -9,6 +9,7 @@ system (and so the agency) that recorded it.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from django.db import models
 from django.utils import timezone
@@ -49,6 +50,7 @@ def child_or_adult(role: str, date_of_birth: str, on: dt.date) -> str:
     return child_or_adult_of_age(role, of_age(date_of_birth), on)
 
 
+@lru_cache(maxsize=1 << 16)
 def of_age(date_of_birth: str) -> dt.date | None:
     """The day a person is 18 by a date of birth as the hub holds it (a partial date to the latest day it
     allows), or None without one: read once for a person judged on many days (``child_or_adult_of_age``)."""
