@@ -172,8 +172,11 @@ def test_a_peer_group_is_an_entity_its_members_are_linked_to(make_user, world: W
     })
     group = Entity.objects.get(kind=EntityKind.PEER_GROUP)
     assert response.status_code == 302 and group.label == "Clifton Park group"
+    # A girl of 16 the records now call an adult is a child on the page, by her date of birth.
+    type(world.child_b).objects.filter(pk=world.child_b.pk).update(role="adult")
     page = client.get(reverse("contexts:entity", args=[group.public_id])).content.decode()
     assert "Amber" in page and "Bella" in page
+    assert f"({world.child_b.reference}, child)" in page and f"({world.child_a.reference}, child)" in page
     support = _client(make_user, Role.SUPPORT_WORKER, AgencyKind.VOLUNTARY)
     assert support.get(reverse("contexts:peer-group-new")).status_code == 403
 

@@ -215,3 +215,20 @@ def test_find_a_person_finds_a_name_by_its_short_or_formal_form_and_lists_the_na
     listed = people_search(user=make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL),
                            criteria=SearchCriteria(given_name="Demi"))
     assert listed[0].pk == made["Demi Walsh"]
+
+
+def test_find_a_person_tags_an_adult_by_the_date_of_birth_before_the_records_role(make_user) -> None:  # type: ignore[no-untyped-def]
+    """A girl of 16 a police system holds as an adult is no "Adult" in the results, nor on her page; a man whose
+    records still say "child" is one."""
+    held = PersonFactory(given_name="Bella", family_name="Quarrie", role="adult", date_of_birth="2010-02-02")
+    grown = PersonFactory(given_name="Ryan", family_name="Quarrie", role="child", date_of_birth="2001-01-01")
+    for person in (held, grown):
+        SourceRecordFactory(person=person, given_name=person.given_name, family_name="Quarrie")
+    client = sign_in(Client(), make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
+    _, total, page = _find(client, family_name="Quarrie")
+    adult_tag = '</a> <strong class="govuk-tag govuk-tag--grey">Adult</strong>'
+    assert total == 2 and page.count(adult_tag) == 1
+    assert f'?from=search">Ryan Quarrie{adult_tag}' in page and '?from=search">Bella Quarrie</a></td>' in page
+    for person, kind in ((held, "Child"), (grown, "Adult")):
+        single_view = client.get(reverse("people:detail", args=[person.pk])).content.decode()
+        assert f'<span class="govuk-caption-l">{person.reference} · {kind}</span>' in single_view

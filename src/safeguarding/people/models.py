@@ -147,6 +147,11 @@ class Person(models.Model):
         """``child_or_adult`` of this person on a day (today when not given)."""
         return child_or_adult(self.role, self.date_of_birth, on or timezone.localdate())
 
+    def child_or_adult_label(self) -> str:
+        """"Child" or "Adult" today, as pages say it beside a person; "" when neither is known."""
+        kind = self.child_or_adult()
+        return str(PersonRole(kind).label) if kind else ""
+
     @property
     def postcode_district(self) -> str:
         """The outward code only (``S65``): enough to tell two children apart, not to find a home."""
