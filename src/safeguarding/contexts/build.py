@@ -14,8 +14,8 @@ from typing import Any
 from safeguarding.contexts import keys
 from safeguarding.contexts.keys import Named
 from safeguarding.contexts.models import LinkNature, LinkOrigin
-from safeguarding.core.calendar import ENGLAND
-from safeguarding.people.models import NAMES_AN_OFFENDER, PersonRole, child_or_adult_of_age, is_restricted, of_age
+from safeguarding.core.calendar import local_date
+from safeguarding.people.models import NAMES_AN_OFFENDER, PersonRole, child_or_adult, is_restricted
 
 POLICE = "police"
 
@@ -200,14 +200,6 @@ def links_from_relationships(rows: Iterable[RelationshipRow], built: Built) -> N
         })
 
 
-CHILD = PersonRole.CHILD.value
-
-
-def _day(moment: dt.datetime) -> dt.date:
-    """The day in England of a moment (an aware one; a naive one as it is)."""
-    return moment.astimezone(ENGLAND).date() if moment.tzinfo else moment.date()
-
-
 def links_from_records(rows: Iterable[RecordRow], built: Built) -> None:
     """The phones each agency holds for an adult (people.csv). A child's record holds how to reach
     the child: a parent's, a carer's or a children's home's number, which says nothing about whom
@@ -216,7 +208,7 @@ def links_from_records(rows: Iterable[RecordRow], built: Built) -> None:
     the date of birth, so that an extract without roles does not link every child of a children's home
     to its number (and so to each other), and by the role without one."""
     for row in rows:
-        if not row.phones or child_or_adult_of_age(row.role, of_age(row.date_of_birth), _day(row.seen)) == CHILD:
+        if not row.phones or child_or_adult(row.role, row.date_of_birth, local_date(row.seen)) == PersonRole.CHILD:
             continue
         for raw in filter(None, (part.strip() for part in row.phones.split(";"))):
             named = built.name(keys.phone(raw), "phone", raw)

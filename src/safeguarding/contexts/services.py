@@ -51,6 +51,7 @@ from safeguarding.contexts.models import (
     Submission,
 )
 from safeguarding.core.bulk import BulkTable
+from safeguarding.core.calendar import local_date
 from safeguarding.core.errors import ServiceError
 from safeguarding.earlywarning import services as earlywarning
 from safeguarding.earlywarning.models import Alert, AlertStatus, RuleKind
@@ -508,7 +509,7 @@ def _kinds(persons: QuerySet[Person]) -> Callable[[int | None, dt.date], str]:
 
 def _day_of(link: Link) -> dt.date:
     """The day in England a link began: the day a person is judged child or adult for it."""
-    return timezone.localtime(link.start).date()
+    return local_date(link.start)
 
 
 def _earliest_other_child(
