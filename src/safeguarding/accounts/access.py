@@ -430,12 +430,10 @@ def persons_hidden_from(user: Any) -> frozenset[int]:
     remembered = _remembered.get()
     if remembered is not None and user.pk in remembered:
         return remembered[user.pk]
-    hidden: set[int] = set()
-    for source in _hidden_sources.values():
-        hidden.update(source(user))
+    hidden = frozenset(pk for source in _hidden_sources.values() for pk in source(user))
     if remembered is not None:
-        remembered[user.pk] = frozenset(hidden)
-    return frozenset(hidden)
+        remembered[user.pk] = hidden
+    return hidden
 
 
 def not_hidden(user: Any, field: str = "person") -> Q:
