@@ -28,6 +28,17 @@ def test_names_are_folded_split_and_gathered() -> None:
     assert clean_name("  D'Arcy-Ünal ") == "darcy unal"
 
 
+def test_a_letter_unicode_cannot_fold_is_compared_as_its_latin_letter() -> None:
+    """Łukasz and Lukasz are the same spelling to the model, as to Find a person (one clean_name for both)."""
+    rows = prepared(record(1, given_name="Łukasz", family_name="Wróbel", other_names="Michał;Paweł Søren"),
+                    record(2, given_name="Lukasz", family_name="Wrobel"))
+
+    assert rows[1]["given_std"] == rows[2]["given_std"] == "lukasz"
+    assert rows[1]["family_std"] == rows[2]["family_std"] == "wrobel"
+    assert rows[1]["given_sound"] == rows[2]["given_sound"]
+    assert {"michal", "pawel", "soren", "pawelsoren"} <= set(rows[1]["all_names"])
+
+
 def test_nicknames_and_formal_names_share_a_form() -> None:
     assert set(name_forms("chris")) & set(name_forms("christopher"))
     assert "christopher" in name_forms("chris")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+from anyascii import anyascii
 
 from safeguarding.core.calendar import ENGLAND
 
@@ -195,8 +195,10 @@ def age_on(dob: PartialDate, on: dt.date) -> int:
 
 
 def clean_name(value: str | None) -> str:
-    """Lower case ASCII letters and single spaces: accents folded, apostrophes dropped, hyphens split
-    (the same steps record linkage takes in SQL, ``linkage.prepare``)."""
+    """Lower case ASCII letters and single spaces: every letter written in Latin letters (accents folded,
+    and the letters that have no accent to fold, Łukasz, Michał, Søren, Straße, Đorđević, as
+    Lukasz, Michal, Soren, Strasse, Dordevic), apostrophes dropped, hyphens split. Record linkage cleans names with
+    this too (``linkage.prepare``)."""
     return _clean_name(value) if value else ""
 
 
@@ -209,7 +211,9 @@ _NOT_LETTERS = re.compile(r"[^a-z]+")
 
 @lru_cache(maxsize=_NAMES_KEPT)
 def _clean_name(value: str) -> str:
-    folded = value if value.isascii() else unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    # Unicode's decomposition folds only accents (é, ü, ş): a letter of its own (ł, ø, ß, đ, þ, the dotless i) was dropped,
+    # so Łukasz was "ukasz" and never met Lukasz. anyascii writes every character in ASCII.
+    folded = value if value.isascii() else anyascii(value)
     folded = folded.lower().replace("'", "").replace("`", "")
     return " ".join(_NOT_LETTERS.sub(" ", folded).split())
 

@@ -106,11 +106,22 @@ def conform(records: pa.Table) -> pa.Table:
     return table.select(list(CONFORMED_COLUMNS))
 
 
-# Text cleaning in SQL: the same steps as clean_name, run by DuckDB over a million rows at once.
-def _clean_sql(column: str) -> str:
+def _cleaned_names(records: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Each distinct name cleaned by ``clean_name`` (v -> clean), and each distinct list of other names
+    (v -> the names cleaned): thousands of spellings, not a million rows, so the one definition of a clean
+    name runs in Python once per spelling."""
+    def distinct(*columns: str) -> list[str]:
+        values = pa.chunked_array([pc.unique(records.column(c).fill_null("")) for c in columns], pa.string())
+        return pc.unique(values).to_pylist()
+
+    names = distinct("given_name", "middle_names", "family_name")
+    others = distinct("other_names")
     return (
-        f"nullif(trim(regexp_replace(regexp_replace(lower(strip_accents(coalesce({column}, ''))), "
-        f"'[''`]', '', 'g'), '[^a-z]+', ' ', 'g')), '')"
+        pa.table({"v": pa.array(names, pa.string()),
+                  "clean": pa.array([normalise.clean_name(v) or None for v in names], pa.string())}),
+        pa.table({"v": pa.array(others, pa.string()),
+                  "other_clean": pa.array([[c for c in map(normalise.clean_name, v.split(";")) if c] for v in others],
+                                          pa.list_(pa.string()))}),
     )
 
 
@@ -126,25 +137,19 @@ _UK_POSTCODE = r"(^|[^a-z0-9])([a-pr-uwyz][a-hk-y]?[0-9][0-9a-z]?) *([0-9][abd-h
 _LOOKUPS: dict[str, str] = {
     # Names: the cleaned text, its words of two letters or more, and the words run together
     # ("Smith-Jones" -> smith, jones, smithjones), for the list of every name a record holds.
-    "lk_name": f"""
+    "lk_name": """
         select v, clean, words, compact,
             case when compact is null or list_contains(words, compact) then words
                  else list_append(words, compact) end as family_words
         from (select v, clean,
             list_filter(string_split(coalesce(clean, ''), ' '), lambda x: length(x) >= 2) as words,
             case when length(replace(clean, ' ', '')) >= 2 then replace(clean, ' ', '') end as compact
-        from (select v, {_clean_sql('v')} as clean from (
-            select distinct coalesce(given_name, '') as v from records union
-            select distinct coalesce(middle_names, '') from records union
-            select distinct coalesce(family_name, '') from records)))""",  # noqa: S608
-    "lk_other": f"""
+        from name_clean)""",
+    "lk_other": """
         select v, list_distinct(list_filter(flatten([flatten(list_transform(other_clean,
                 lambda x: string_split(x, ' '))), list_transform(other_clean, lambda x: replace(x, ' ', ''))]),
             lambda x: length(x) >= 2)) as other_words
-        from (
-            select v, list_filter(list_transform(string_split(v, ';'), lambda x: {_clean_sql('x')}),
-                                  lambda x: x is not null) as other_clean
-            from (select distinct coalesce(other_names, '') as v from records))""",  # noqa: S608
+        from other_clean""",
     # Dates: YYYY, YYYY-MM or YYYY-MM-DD; anything else, or an impossible date, is unusable. An impossible
     # day (2010-03-41) keeps the year and month it does give.
     "lk_dob": """
@@ -340,6 +345,9 @@ def prepare_in(
     frequencies; None counts them over these records (to train a model on them)."""
     table = conform(records)
     con.register("records", table)
+    name_clean, other_clean = _cleaned_names(table)
+    con.register("name_clean", name_clean)
+    con.register("other_clean", other_clean)
     for name, sql in _LOOKUPS.items():
         con.execute(f"create or replace temp table {name} as {sql}")
     con.execute(f"create or replace temp table stage as {_PREPARE_SQL}")
@@ -350,7 +358,8 @@ def prepare_in(
     for name in _LOOKUPS:
         if name != "lk_addr":
             con.execute(f"drop table {name}")
-    con.unregister("records")
+    for name in ("records", "name_clean", "other_clean"):
+        con.unregister(name)
     identifiers = None
     if keep_identifiers:
         identifiers = arrow_table(con.sql(f"select unique_id, {', '.join(IDENTIFIER_COLUMNS)} from stage"))  # noqa: S608

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -170,6 +170,40 @@ def _given_name_forms(name: str) -> list[str]:
     return sorted({k for k in (normalise.name_key(f) for f in forms) if k and k != key})
 
 
+# A transliteration that Metaphone hears differently (Ayesha: Aisha; Nadiya: Nadia; Kahn: Khan; Kovalski:
+# Kowalski) is still a close spelling. Jaro-Winkler similarity from which a name counts as a close spelling
+# of the one typed: a given name among the records of the family name typed (few names, so a looser mark),
+# and a family name among those that begin with its letter (every family in the hub, so a stricter one).
+# Measured on the demo's 263 pairs of transliterations: docs/benchmarks.md.
+GIVEN_SPELLING_SIMILAR = 0.8
+FAMILY_SPELLING_SIMILAR = 0.85
+_SPELLING_FROM = 3  # letters typed before close spellings are looked for (a name begun is found by its start)
+
+
+def _close_spellings(key: str, keys: Iterable[str], at_least: float) -> list[str]:
+    import jellyfish  # only where names are read
+
+    return sorted({k for k in keys if k and k != key and jellyfish.jaro_winkler_similarity(key, k) >= at_least})
+
+
+def _close_family_spellings(key: str) -> list[str]:
+    """The family names in the hub spelled close to the one typed, among those beginning with its letter
+    (a range of the family-and-given-name index, read without the table)."""
+    if len(key) < _SPELLING_FROM:
+        return []
+    held = SourceRecord.objects.filter(_starts_with("family_key", key[0])).values_list("family_key", flat=True)
+    return _close_spellings(key, held.distinct(), FAMILY_SPELLING_SIMILAR)
+
+
+def _close_given_spellings(key: str, family_keys: list[str]) -> list[str]:
+    """The given names spelled close to the one typed among the records of the family name typed and its
+    close spellings (the index again)."""
+    if len(key) < _SPELLING_FROM or not family_keys:
+        return []
+    held = SourceRecord.objects.filter(family_key__in=family_keys).values_list("given_key", flat=True)
+    return _close_spellings(key, held.distinct(), GIVEN_SPELLING_SIMILAR)
+
+
 def _records_matching(criteria: SearchCriteria) -> list[Q]:
     """Casework staff's search, as alternatives each answered by an index: names match by their start,
     their sound, a word of a name of several, or among the record's other names (Find a person answers
@@ -185,8 +219,15 @@ def _records_matching(criteria: SearchCriteria) -> list[Q]:
     if (criteria.family_name.strip() and not family) or (criteria.given_name.strip() and not given):
         return [Q(pk__in=[])]  # a name with no letters in it finds no one
     if family:
+        family_keys = [normalise.name_key(criteria.family_name)]
+        if spellings := _close_family_spellings(family_keys[0]):
+            family.append(Q(family_key__in=spellings))
+            family_keys += spellings
         given_any = reduce(operator.or_, given) if given else Q()
-        return [way & given_any & exact for way in family]
+        ways = [way & given_any & exact for way in family]
+        if given and (spellings := _close_given_spellings(normalise.name_key(criteria.given_name), family_keys)):
+            ways.append(Q(family_key__in=family_keys, given_key__in=spellings) & exact)
+        return ways
     if given:
         return [way & exact for way in given]
     return [exact]
