@@ -79,7 +79,7 @@ def _search(args: argparse.Namespace, engine: str) -> None:
     top = SourceRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     sample_ids = rng.sample(range(1, top + 1), min(top, args.searches * 3))
     sample = [r for r in SourceRecord.objects.filter(pk__in=sample_ids).values(
-        "given_name", "family_name", "date_of_birth") if r["given_name"] and r["family_name"]]
+        "given_name", "family_name", "date_of_birth", "person__root_id") if r["given_name"] and r["family_name"]]
     rng.shuffle(sample)
     sample = sample[: args.searches]
 
@@ -87,15 +87,23 @@ def _search(args: argparse.Namespace, engine: str) -> None:
     triage = User.objects.create(username="bench-triage", role=Role.TRIAGE_WORKER, agency=agency)
     casework: list[float] = []
     found = 0
+    # Of each kind of search (the names whole, begun, the given name misspelt), how often the person whose
+    # record was sampled is among the results (a list is at most SEARCH_RESULT_LIMIT people).
+    kinds = ("whole", "begun", "misspelt")
+    asked, hit = dict.fromkeys(kinds, 0), dict.fromkeys(kinds, 0)
     for n, row in enumerate(sample):
         given, family = row["given_name"], row["family_name"]
-        if n % 3 == 1:
+        kind = kinds[n % 3]
+        if kind == "begun":
             given, family = given[:4], family[:4]
-        elif n % 3 == 2:
+        elif kind == "misspelt":
             given = _misspelt(given, rng)
         started = time.perf_counter()
-        found += bool(people_search(user=triage, criteria=SearchCriteria(given_name=given, family_name=family)))
+        people = people_search(user=triage, criteria=SearchCriteria(given_name=given, family_name=family))
         casework.append(time.perf_counter() - started)
+        found += bool(people)
+        asked[kind] += 1
+        hit[kind] += row["person__root_id"] in {p.pk for p in people}
 
     referrals: list[float] = []
     referrer = triage
@@ -110,7 +118,8 @@ def _search(args: argparse.Namespace, engine: str) -> None:
     print(f"*Find a person* over {SourceRecord.objects.count():,} source records, {engine}, "
           f"load average {os.getloadavg()[0]:.1f}")
     _report("casework: given and family name", casework)
-    print(f"{'':<44} {found} of {len(casework)} found someone")
+    print(f"{'':<44} {found} of {len(casework)} found someone; the person sought: "
+          + ", ".join(f"{kind} {hit[kind]} of {asked[kind]}" for kind in kinds))
     if referrals:
         _report("referrer: family name and date of birth", referrals)
 

@@ -223,13 +223,30 @@ def test_casework_staff_find_a_transliteration_the_sound_misses_as_a_close_spell
         assert made["Ayesha Barker"] not in found  # a close given name counts only within the family typed
 
 
-def test_a_close_spelling_is_listed_after_the_name_as_typed(make_user) -> None:  # type: ignore[no-untyped-def]
-    for first in ("Aisha", "Ayesha"):
+def test_a_close_spelling_is_listed_after_the_names_found_by_their_start_or_sound(make_user) -> None:  # type: ignore[no-untyped-def]
+    for first in ("Aisha", "Ayeshah", "Ayesha"):
         person = PersonFactory(given_name=first, family_name="Khan")
         SourceRecordFactory(person=person, given_name=first, family_name="Khan")
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
-    found = people_search(user=triage, criteria=SearchCriteria(given_name="Ayesha", family_name="Khan"))
-    assert [p.given_name for p in found] == ["Ayesha", "Aisha"]
+    criteria = SearchCriteria(given_name="Ayesha", family_name="Khan")
+    assert [p.given_name for p in people_search(user=triage, criteria=criteria)] == ["Ayesha", "Ayeshah", "Aisha"]
+    client = Client()
+    sign_in(client, triage)
+    response = client.get(reverse("people:search"), {"given_name": "Ayesha", "family_name": "Khan"})
+    assert [p.given_name for p in response.context["results"].items] == ["Ayesha", "Ayeshah", "Aisha"]
+
+
+def test_raising_a_concern_lists_the_nearest_fifty_of_many_found_not_any_fifty(make_user) -> None:  # type: ignore[no-untyped-def]
+    """The raise-a-concern search cut what it found to 200 people in no order before it put the name as typed
+    first: among 205 Smithers, Zara Smith, imported last, was not listed."""
+    for n in range(205):
+        person = PersonFactory(given_name="Zara", family_name=f"Smithers{string.ascii_lowercase[n % 26]}")
+        SourceRecordFactory(person=person, given_name="Zara", family_name=person.family_name)
+    sought = PersonFactory(given_name="Zara", family_name="Smith")
+    SourceRecordFactory(person=sought, given_name="Zara", family_name="Smith")
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    found = people_search(user=triage, criteria=SearchCriteria(given_name="Zara", family_name="Smith"))
+    assert found[0].pk == sought.pk and len(found) == 50
 
 
 def test_casework_search_keeps_names_apart_that_neither_start_nor_sound_alike(  # type: ignore[no-untyped-def]

@@ -204,11 +204,20 @@ def _close_given_spellings(key: str, family_keys: list[str]) -> list[str]:
     return _close_spellings(key, held.distinct(), GIVEN_SPELLING_SIMILAR)
 
 
-def _records_matching(criteria: SearchCriteria) -> list[Q]:
+@dataclass(frozen=True)
+class _Matching:
+    """The records a casework search finds: by a name's start, sound, other forms or other names (``ways``),
+    and only by a close spelling (``close``, listed after them)."""
+
+    ways: list[Q]
+    close: list[Q] = field(default_factory=list)
+
+
+def _records_matching(criteria: SearchCriteria) -> _Matching:
     """Casework staff's search, as alternatives each answered by an index: names match by their start,
-    their sound, a word of a name of several, or among the record's other names (Find a person answers
-    in well under a second at a million records: docs/benchmarks.md). Several alternatives are asked as
-    one query of UNIONs, so that each is planned on its own index."""
+    their sound, a word of a name of several, or among the record's other names, and by a close spelling
+    (Find a person answers in well under a second at a million records: docs/benchmarks.md). Several
+    alternatives are asked as one query of UNIONs, so that each is planned on its own index."""
     exact = _exact_matching(criteria) & _reference_and_phone(criteria)
     family = _name_found_by(criteria.family_name, key_field="family_key", sound_field="family_sound",
                             last_field="family_last") if criteria.family_name.strip() else []
@@ -217,20 +226,45 @@ def _records_matching(criteria: SearchCriteria) -> list[Q]:
     if given and (forms := _given_name_forms(criteria.given_name)):
         given.append(Q(given_key__in=forms))
     if (criteria.family_name.strip() and not family) or (criteria.given_name.strip() and not given):
-        return [Q(pk__in=[])]  # a name with no letters in it finds no one
+        return _Matching([Q(pk__in=[])])  # a name with no letters in it finds no one
     if family:
+        given_any = reduce(operator.or_, given) if given else Q()
+        found = _Matching([way & given_any & exact for way in family])
         family_keys = [normalise.name_key(criteria.family_name)]
         if spellings := _close_family_spellings(family_keys[0]):
-            family.append(Q(family_key__in=spellings))
+            found.close.append(Q(family_key__in=spellings) & given_any & exact)
             family_keys += spellings
-        given_any = reduce(operator.or_, given) if given else Q()
-        ways = [way & given_any & exact for way in family]
         if given and (spellings := _close_given_spellings(normalise.name_key(criteria.given_name), family_keys)):
-            ways.append(Q(family_key__in=family_keys, given_key__in=spellings) & exact)
-        return ways
+            found.close.append(Q(family_key__in=family_keys, given_key__in=spellings) & exact)
+        return found
     if given:
-        return [way & exact for way in given]
-    return [exact]
+        return _Matching([way & exact for way in given])
+    return _Matching([exact])
+
+
+def _roots_of_records(ways: list[Q]) -> QuerySet[SourceRecord, Any]:
+    """The people (as they are now: merged records lead to their root) whose records any way finds."""
+    found = [SourceRecord.objects.filter(way).values("person__root_id") for way in ways]
+    return found[0].union(*found[1:]) if len(found) > 1 else found[0]
+
+
+def _people_found(user: User, criteria: SearchCriteria) -> QuerySet[Person]:
+    """Casework staff's search: the people found that the user may see, the names as typed first, then
+    those found by a name's start, sound or other forms, then those found only by a close spelling."""
+    matching = _records_matching(criteria)
+    found = _roots_of_records(matching.ways)
+    people = Person.objects.filter(not_hidden(user, "pk"))
+    # The people found only by a close spelling are few (a rarer spelling, within a family): they are read
+    # first, and those with a record that the other ways find too are taken out, so that the list's query
+    # asks the other ways once, not twice (measured: docs/benchmarks.md).
+    close = {row["person__root_id"] for row in _roots_of_records(matching.close)} if matching.close else set()
+    if close:
+        close -= set(SourceRecord.objects.filter(reduce(operator.or_, matching.ways), person__root_id__in=close)
+                     .values_list("person__root_id", flat=True))
+    if not close:
+        return _as_typed_first(people.filter(pk__in=found), criteria)
+    nearer = Case(When(pk__in=close, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return _as_typed_first(people.filter(Q(pk__in=found) | Q(pk__in=close)), criteria, nearer=nearer)
 
 
 def _exact_matching(criteria: SearchCriteria) -> Q:
@@ -349,15 +383,21 @@ def _referrer_limits(user: User, criteria: SearchCriteria) -> None:
             )
 
 
-def _as_typed_first(people: QuerySet[Person], criteria: SearchCriteria) -> QuerySet[Person]:
+def _as_typed_first(
+    people: QuerySet[Person], criteria: SearchCriteria, *, nearer: Case | Value | None = None
+) -> QuerySet[Person]:
     """People found, the names as typed first (asked for Demi, the list showed thirteen Tommys before her,
-    by family name), then those found by their start, sound or another form; each by family and given name."""
+    by family name), then those found by their start, sound or another form (``nearer`` 1), then by a close
+    spelling (``nearer`` 0); each by family and given name."""
     typed = [When(**{f"{field}__iexact": text.strip()}, then=Value(1))
              for field, text in (("given_name", criteria.given_name), ("family_name", criteria.family_name))
              if text.strip()]
     as_typed = sum((Case(when, default=Value(0), output_field=IntegerField()) for when in typed),
                    Value(0, output_field=IntegerField()))
-    return people.annotate(as_typed=as_typed).order_by("-as_typed", "family_name", "given_name", "pk")
+    ordered = people.annotate(as_typed=as_typed)
+    if nearer is None:
+        return ordered.order_by("-as_typed", "family_name", "given_name", "pk")
+    return ordered.annotate(nearer=nearer).order_by("-as_typed", "-nearer", "family_name", "given_name", "pk")
 
 
 def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
@@ -370,22 +410,19 @@ def people_search(*, user: User, criteria: SearchCriteria) -> list[Person]:
     if criteria.is_empty:
         return []
     if has(user, Capability.SEARCH_PEOPLE):
-        ways = [SourceRecord.objects.filter(way).values_list("person_id", flat=True)
-                for way in _records_matching(criteria)]
-        found = ways[0].union(*ways[1:]) if len(ways) > 1 else ways[0].distinct()
-        person_ids = list(found[: SEARCH_RESULT_LIMIT * 4])
-        limit, scope = SEARCH_RESULT_LIMIT, Q()
+        # Ordered before it is cut to a page: the 50 shown are the nearest, not any 50 found.
+        people = list(_people_found(user, criteria)[:SEARCH_RESULT_LIMIT])
     elif has(user, Capability.RAISE_CONCERN):
         if not criteria.specific_enough_for_referrer():
             return []
         _referrer_limits(user, criteria)
         person_ids = _referrer_records(criteria)
-        limit, scope = REFERRER_RESULT_LIMIT, ~Q(role=PersonRole.ADULT)
+        # Records linkage has merged lead to the person they are now.
+        roots = set(Person.objects.filter(pk__in=person_ids).values_list("root_id", flat=True))
+        children = Person.objects.filter(~Q(role=PersonRole.ADULT), not_hidden(user, "pk"), pk__in=roots)
+        people = list(_as_typed_first(children, criteria)[:REFERRER_RESULT_LIMIT])
     else:
         return []
-    # Records linkage has merged lead to the person they are now.
-    roots = set(Person.objects.filter(pk__in=person_ids).values_list("root_id", flat=True))
-    people = list(_as_typed_first(Person.objects.filter(scope, not_hidden(user, "pk"), pk__in=roots), criteria)[:limit])
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.PERSON_SEARCHED,
@@ -647,10 +684,7 @@ def people_listing(*, user: User, criteria: SearchCriteria, query: Mapping[str, 
     """Casework staff's search as a list: everyone whose records (in any agency's system) match, as
     they are now, with the true count, a page at a time; each page's results audited."""
     require(user, Capability.SEARCH_PEOPLE)
-    ways = [SourceRecord.objects.filter(way).values("person__root_id") for way in _records_matching(criteria)]
-    records = ways[0].union(*ways[1:]) if len(ways) > 1 else ways[0]
-    people = _as_typed_first(Person.objects.filter(not_hidden(user, "pk"), pk__in=records), criteria)
-    found = listing(people, query=query, noun=("person", "people"), sorts=PEOPLE_SORTS)
+    found = listing(_people_found(user, criteria), query=query, noun=("person", "people"), sorts=PEOPLE_SORTS)
     with transaction.atomic():
         audit_record(
             event_type=AuditEventType.PERSON_SEARCHED,
