@@ -61,6 +61,23 @@ def test_a_referrer_finds_a_child_by_the_whole_name_as_agencies_spell_it(  # typ
     assert [p.family_name for p in people] == [expected]  # never the adult of the same name
 
 
+@pytest.mark.parametrize("given, family, found", [
+    ("", "Kahn", True), ("Ayesha", "Khan", True), ("Aishah", "Kahn", True),
+    ("", "Kha", False), ("", "Khanum", False), ("Ay", "Khan", False), ("Oliver", "Khan", False),
+])
+def test_a_referrer_finds_a_child_whose_name_another_agency_writes_a_letter_differently(  # type: ignore[no-untyped-def]
+    make_user, given: str, family: str, found: bool
+) -> None:
+    """A teacher types the name as the school writes it; the police wrote Aisha Khan. A close spelling of the
+    whole name counts (the date of birth already narrows it to a day's children), a name begun or cut never."""
+    person = PersonFactory(given_name="Aisha", family_name="Khan", date_of_birth=BORN.isoformat())
+    SourceRecordFactory(person=person, given_name="Aisha", family_name="Khan", date_of_birth=BORN.isoformat())
+    referrer = make_user(role=Role.REFERRER)
+    people = people_search(user=referrer, criteria=SearchCriteria(given_name=given, family_name=family,
+                                                                  date_of_birth=BORN))
+    assert ([p.pk for p in people] == [person.pk]) is found
+
+
 def test_a_referrer_needs_the_full_date_of_birth_or_an_identifier(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
     referrer = make_user(role=Role.REFERRER)
     assert people_search(user=referrer, criteria=SearchCriteria(family_name="Barker")) == []

@@ -301,9 +301,10 @@ def _postcode_matching(text: str) -> Q:
     return Q(postcode=compact)
 
 
-def _name_agrees(wanted: str, name: str, other_names: str) -> bool:
-    """A referrer's family name against a record: the whole name, as record linkage counts spellings
-    (accents, apostrophes, hyphens and double-barrelled parts), never a prefix."""
+def _name_agrees(wanted: str, name: str, other_names: str, *, family: bool) -> bool:
+    """A referrer's name against a record: the whole name, as record linkage counts spellings (accents,
+    apostrophes, hyphens and double-barrelled parts), or a close spelling of it as casework search takes one
+    (Kahn for Khan, Ayesha for Aisha) no more than a letter longer or shorter, never a name begun."""
     want = normalise.clean_name(wanted)
     if not want:
         return True
@@ -311,7 +312,13 @@ def _name_agrees(wanted: str, name: str, other_names: str) -> bool:
     spellings = normalise.name_words(name)
     for other in other_names.split(";"):
         spellings |= normalise.name_words(other)
-    return want in spellings or compact in spellings
+    if want in spellings or compact in spellings:
+        return True
+    if len(compact) < _SPELLING_FROM:
+        return False
+    close = [s for s in spellings if abs(len(s) - len(compact)) <= 1 and not s.startswith(compact)
+             and (not family or s[0] == compact[0])]
+    return bool(_close_spellings(compact, close, FAMILY_SPELLING_SIMILAR if family else GIVEN_SPELLING_SIMILAR))
 
 
 def _referrer_records(criteria: SearchCriteria) -> list[int]:
@@ -325,9 +332,9 @@ def _referrer_records(criteria: SearchCriteria) -> list[int]:
     given = normalise.clean_name(criteria.given_name)
     found = []
     for person_id, family, first, others in rows:
-        if criteria.family_name and not _name_agrees(criteria.family_name, family, others):
+        if criteria.family_name and not _name_agrees(criteria.family_name, family, others, family=True):
             continue
-        if given and not (_name_agrees(criteria.given_name, first, others)):
+        if given and not (_name_agrees(criteria.given_name, first, others, family=False)):
             continue
         found.append(person_id)
     return found
