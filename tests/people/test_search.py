@@ -28,6 +28,16 @@ pytestmark = pytest.mark.django_db
 BORN = dt.date(2012, 7, 11)
 
 
+def _named(*names: tuple[str, str], **fields: str) -> dict[str, int]:
+    """A person with one record for each (given, family) name: their ids by "given family"."""
+    made = {}
+    for given, family in names:
+        person = PersonFactory(given_name=given, family_name=family, **fields)
+        SourceRecordFactory(person=person, given_name=given, family_name=family, **fields)
+        made[f"{given} {family}"] = person.pk
+    return made
+
+
 @pytest.fixture
 def born_that_day() -> list[str]:
     """Five children born the same day, one of them double-barrelled, one with an accent."""
@@ -70,12 +80,11 @@ def test_a_referrer_finds_a_child_whose_name_another_agency_writes_a_letter_diff
 ) -> None:
     """A teacher types the name as the school writes it; the police wrote Aisha Khan. A close spelling of the
     whole name counts (the date of birth already narrows it to a day's children), a name begun or cut never."""
-    person = PersonFactory(given_name="Aisha", family_name="Khan", date_of_birth=BORN.isoformat())
-    SourceRecordFactory(person=person, given_name="Aisha", family_name="Khan", date_of_birth=BORN.isoformat())
+    child = _named(("Aisha", "Khan"), date_of_birth=BORN.isoformat())["Aisha Khan"]
     referrer = make_user(role=Role.REFERRER)
     people = people_search(user=referrer, criteria=SearchCriteria(given_name=given, family_name=family,
                                                                   date_of_birth=BORN))
-    assert ([p.pk for p in people] == [person.pk]) is found
+    assert ([p.pk for p in people] == [child]) is found
 
 
 def test_a_referrer_needs_the_full_date_of_birth_or_an_identifier(make_user, born_that_day) -> None:  # type: ignore[no-untyped-def]
@@ -164,12 +173,8 @@ def test_casework_staff_find_a_name_with_a_letter_unicode_cannot_fold_typed_eith
 ) -> None:
     """Ł, ł, ø, đ have no accent to fold: Łukasz was indexed as "ukasz", and Lukasz typed on an English keyboard
     never found him (nor Łukasz typed as written, by his key's start, once a record said Lukasz)."""
-    made = {}
-    for first, last in [("Łukasz", "Wróblewski"), ("Lukasz", "Wroblewski"), ("Michał", "Đorđević"),
-                        ("Paweł", "Søndergård")]:
-        person = PersonFactory(given_name=first, family_name=last)
-        SourceRecordFactory(person=person, given_name=first, family_name=last)
-        made[first] = person.pk
+    made = {name.split()[0]: pk for name, pk in _named(("Łukasz", "Wróblewski"), ("Lukasz", "Wroblewski"),
+                                                         ("Michał", "Đorđević"), ("Paweł", "Søndergård")).items()}
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     found = {p.pk for p in people_search(user=triage, criteria=SearchCriteria(given_name=given, family_name=family))}
     expected = {made["Łukasz"], made["Lukasz"]} if given.upper().replace("Ł", "L") == "LUKASZ" else (
@@ -178,12 +183,11 @@ def test_casework_staff_find_a_name_with_a_letter_unicode_cannot_fold_typed_eith
 
 
 def test_a_referrer_finds_a_child_whose_name_has_such_a_letter_by_the_whole_name_typed_plainly(make_user) -> None:  # type: ignore[no-untyped-def]
-    person = PersonFactory(given_name="Michał", family_name="Wróbel", date_of_birth=BORN.isoformat())
-    SourceRecordFactory(person=person, given_name="Michał", family_name="Wróbel", date_of_birth=BORN.isoformat())
+    child = _named(("Michał", "Wróbel"), date_of_birth=BORN.isoformat())["Michał Wróbel"]
     referrer = make_user(role=Role.REFERRER)
     found = people_search(user=referrer, criteria=SearchCriteria(given_name="Michal", family_name="Wrobel",
                                                                   date_of_birth=BORN))
-    assert [p.pk for p in found] == [person.pk]
+    assert [p.pk for p in found] == [child]
 
 
 def test_the_keys_of_records_indexed_before_are_worked_out_again_by_the_migration(make_user) -> None:  # type: ignore[no-untyped-def]
@@ -226,12 +230,8 @@ def test_the_keys_of_records_indexed_before_are_worked_out_again_by_the_migratio
 def test_casework_staff_find_a_transliteration_the_sound_misses_as_a_close_spelling(  # type: ignore[no-untyped-def]
     make_user, given: str, family: str, expected: str
 ) -> None:
-    made = {}
-    for first, last in [("Aisha", "Khan"), ("Nadia", "Khan"), ("Wiktoria", "Kowalski"), ("Jawed", "Akhtar"),
-                        ("Ayesha", "Barker"), ("Oliver", "Khan")]:
-        person = PersonFactory(given_name=first, family_name=last)
-        SourceRecordFactory(person=person, given_name=first, family_name=last)
-        made[f"{first} {last}"] = person.pk
+    made = _named(("Aisha", "Khan"), ("Nadia", "Khan"), ("Wiktoria", "Kowalski"), ("Jawed", "Akhtar"),
+                  ("Ayesha", "Barker"), ("Oliver", "Khan"))
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     found = {p.pk for p in people_search(user=triage, criteria=SearchCriteria(given_name=given, family_name=family))}
     assert made[expected] in found
@@ -241,9 +241,7 @@ def test_casework_staff_find_a_transliteration_the_sound_misses_as_a_close_spell
 
 
 def test_a_close_spelling_is_listed_after_the_names_found_by_their_start_or_sound(make_user) -> None:  # type: ignore[no-untyped-def]
-    for first in ("Aisha", "Ayeshah", "Ayesha"):
-        person = PersonFactory(given_name=first, family_name="Khan")
-        SourceRecordFactory(person=person, given_name=first, family_name="Khan")
+    _named(("Aisha", "Khan"), ("Ayeshah", "Khan"), ("Ayesha", "Khan"))
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     criteria = SearchCriteria(given_name="Ayesha", family_name="Khan")
     assert [p.given_name for p in people_search(user=triage, criteria=criteria)] == ["Ayesha", "Ayeshah", "Aisha"]
@@ -257,13 +255,11 @@ def test_raising_a_concern_lists_the_nearest_fifty_of_many_found_not_any_fifty(m
     """The raise-a-concern search cut what it found to 200 people in no order before it put the name as typed
     first: among 205 Smithers, Zara Smith, imported last, was not listed."""
     for n in range(205):
-        person = PersonFactory(given_name="Zara", family_name=f"Smithers{string.ascii_lowercase[n % 26]}")
-        SourceRecordFactory(person=person, given_name="Zara", family_name=person.family_name)
-    sought = PersonFactory(given_name="Zara", family_name="Smith")
-    SourceRecordFactory(person=sought, given_name="Zara", family_name="Smith")
+        _named(("Zara", f"Smithers{string.ascii_lowercase[n % 26]}"))
+    sought = _named(("Zara", "Smith"))["Zara Smith"]
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
     found = people_search(user=triage, criteria=SearchCriteria(given_name="Zara", family_name="Smith"))
-    assert found[0].pk == sought.pk and len(found) == 50
+    assert found[0].pk == sought and len(found) == 50
 
 
 def test_casework_search_keeps_names_apart_that_neither_start_nor_sound_alike(  # type: ignore[no-untyped-def]
@@ -325,12 +321,8 @@ def test_find_a_person_by_hub_reference_part_of_a_postcode_or_a_phone(make_user)
 def test_find_a_person_finds_a_name_by_its_short_or_formal_form_and_lists_the_name_typed_first(make_user) -> None:  # type: ignore[no-untyped-def]
     """The audit as the front door: "Daniel Johnson" found Dainel but not Dan Johnson; and asked for Demi,
     the list began with Tommy Bell, Booth, Burgin, Clarke and Ferguson (the same sound), by family name."""
-    made = {}
-    for given, family in [("Dan", "Johnson"), ("Dainel", "Johnson"), ("Daniel", "Jones"), ("Tommy", "Bell"),
-                          ("Tommy", "Booth"), ("Demi", "Walsh")]:
-        person = PersonFactory(given_name=given, family_name=family)
-        SourceRecordFactory(person=person, given_name=given, family_name=family)
-        made[f"{given} {family}"] = person.pk
+    made = _named(("Dan", "Johnson"), ("Dainel", "Johnson"), ("Daniel", "Jones"), ("Tommy", "Bell"),
+                  ("Tommy", "Booth"), ("Demi", "Walsh"))
     client = sign_in(Client(), make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL))
     found, _, _ = _find(client, given_name="Daniel", family_name="Johnson")
     assert {made["Dan Johnson"], made["Dainel Johnson"]} <= set(found)
