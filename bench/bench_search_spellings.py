@@ -7,7 +7,8 @@ names of the project's lists (given names, family names) a search now also finds
 
 The rule is the selector's (people.selectors): a given name is a close spelling within the family name
 typed (Jaro-Winkler >= GIVEN_SPELLING_SIMILAR), a family name among the families that begin with its
-letter (>= FAMILY_SPELLING_SIMILAR). The groups are the generator's own, so the figures are indicative.
+letter (>= FAMILY_SPELLING_SIMILAR), each no more than SPELLING_EDITS letters changed, added, dropped or
+swapped. The groups are the generator's own, so the figures are indicative.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def close(typed: str, held: str, *, family: bool) -> bool:
     if family and held[:1] != typed[:1]:
         return False
     mark = selectors.FAMILY_SPELLING_SIMILAR if family else selectors.GIVEN_SPELLING_SIMILAR
-    return jellyfish.jaro_winkler_similarity(typed, held) >= mark
+    return (jellyfish.jaro_winkler_similarity(typed, held) >= mark
+            and jellyfish.damerau_levenshtein_distance(typed, held) <= selectors.SPELLING_EDITS)
 
 
 def main() -> None:

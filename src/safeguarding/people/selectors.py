@@ -177,13 +177,18 @@ def _given_name_forms(name: str) -> list[str]:
 # Measured on the demo's 263 pairs of transliterations: docs/benchmarks.md.
 GIVEN_SPELLING_SIMILAR = 0.8
 FAMILY_SPELLING_SIMILAR = 0.85
+# At most this many letters changed, added, dropped or swapped (Damerau-Levenshtein): Jaro-Winkler alone counts
+# a shared start for much, and took Carl, Char and Charles for Charlotte. A transliteration changes one or two
+# letters (Ayesha, Aisha; Kovalski, Kowalski), a typo one.
+SPELLING_EDITS = 2
 _SPELLING_FROM = 3  # letters typed before close spellings are looked for (a name begun is found by its start)
 
 
 def _close_spellings(key: str, keys: Iterable[str], at_least: float) -> list[str]:
     import jellyfish  # only where names are read
 
-    return sorted({k for k in keys if k and k != key and jellyfish.jaro_winkler_similarity(key, k) >= at_least})
+    return sorted({k for k in keys if k and k != key and jellyfish.jaro_winkler_similarity(key, k) >= at_least
+                   and jellyfish.damerau_levenshtein_distance(key, k) <= SPELLING_EDITS})
 
 
 def _close_family_spellings(key: str) -> list[str]:
@@ -252,19 +257,20 @@ def _people_found(user: User, criteria: SearchCriteria) -> QuerySet[Person]:
     """Casework staff's search: the people found that the user may see, the names as typed first, then
     those found by a name's start, sound or other forms, then those found only by a close spelling."""
     matching = _records_matching(criteria)
-    found = _roots_of_records(matching.ways)
     people = Person.objects.filter(not_hidden(user, "pk"))
     # The people found only by a close spelling are few (a rarer spelling, within a family): they are read
-    # first, and those with a record that the other ways find too are taken out, so that the list's query
-    # asks the other ways once, not twice (measured: docs/benchmarks.md).
+    # first, and those with a record that the other ways find too are taken out. The list's query asks the
+    # other ways once, with those people as one more branch of its union: "in the union or in a list" made
+    # PostgreSQL read every person (measured: docs/benchmarks.md).
     close = {row["person__root_id"] for row in _roots_of_records(matching.close)} if matching.close else set()
     if close:
         close -= set(SourceRecord.objects.filter(reduce(operator.or_, matching.ways), person__root_id__in=close)
                      .values_list("person__root_id", flat=True))
     if not close:
-        return _as_typed_first(people.filter(pk__in=found), criteria)
+        return _as_typed_first(people.filter(pk__in=_roots_of_records(matching.ways)), criteria)
+    found = _roots_of_records([*matching.ways, Q(person__root_id__in=close)])
     nearer = Case(When(pk__in=close, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return _as_typed_first(people.filter(Q(pk__in=found) | Q(pk__in=close)), criteria, nearer=nearer)
+    return _as_typed_first(people.filter(pk__in=found), criteria, nearer=nearer)
 
 
 def _exact_matching(criteria: SearchCriteria) -> Q:
