@@ -240,6 +240,15 @@ def test_casework_staff_find_a_transliteration_the_sound_misses_as_a_close_spell
         assert made["Ayesha Barker"] not in found  # a close given name counts only within the family typed
 
 
+def test_a_shared_start_is_not_a_close_spelling(make_user) -> None:  # type: ignore[no-untyped-def]
+    """Jaro-Winkler counts a shared start for much: alone, it took Carl and Charles for Charlotte (Char,
+    a short form of her name in the nicknames list, is found as one)."""
+    made = _named(("Charlotte", "White"), ("Carl", "White"), ("Charles", "White"), ("Charlote", "Whiet"))
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    found = people_search(user=triage, criteria=SearchCriteria(given_name="Charlotte", family_name="White"))
+    assert [p.pk for p in found] == [made["Charlotte White"], made["Charlote Whiet"]]  # a typo in each name
+
+
 def test_a_close_spelling_is_listed_after_the_names_found_by_their_start_or_sound(make_user) -> None:  # type: ignore[no-untyped-def]
     _named(("Aisha", "Khan"), ("Ayeshah", "Khan"), ("Ayesha", "Khan"))
     triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
