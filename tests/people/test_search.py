@@ -258,6 +258,8 @@ def test_a_close_spelling_is_listed_after_the_names_found_by_their_start_or_soun
     sign_in(client, triage)
     response = client.get(reverse("people:search"), {"given_name": "Ayesha", "family_name": "Khan"})
     assert [p.given_name for p in response.context["results"].items] == ["Ayesha", "Ayeshah", "Aisha"]
+    rows = response.content.decode().split('<tr class="govuk-table__row">')[2:]
+    assert ["Close spelling" in row for row in rows] == [False, False, True]  # the page says why Aisha is listed
 
 
 def test_raising_a_concern_lists_the_nearest_fifty_of_many_found_not_any_fifty(make_user) -> None:  # type: ignore[no-untyped-def]
