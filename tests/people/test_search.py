@@ -240,6 +240,15 @@ def test_casework_staff_find_a_transliteration_the_sound_misses_as_a_close_spell
         assert made["Ayesha Barker"] not in found  # a close given name counts only within the family typed
 
 
+def test_a_given_name_with_a_date_of_birth_finds_its_close_spellings_born_that_day(make_user) -> None:  # type: ignore[no-untyped-def]
+    made = _named(("Aisha", "Khan"), ("Nadia", "Begum"), date_of_birth=BORN.isoformat())
+    made |= _named(("Aisha", "Hussain"), date_of_birth="2011-01-01")
+    triage = make_user(role=Role.TRIAGE_WORKER, agency_kind=AgencyKind.COUNCIL)
+    born = {p.pk for p in people_search(user=triage, criteria=SearchCriteria(given_name="Ayesha", date_of_birth=BORN))}
+    assert born == {made["Aisha Khan"]}
+    assert people_search(user=triage, criteria=SearchCriteria(given_name="Ayesha")) == []  # alone: no spellings read
+
+
 def test_a_shared_start_is_not_a_close_spelling(make_user) -> None:  # type: ignore[no-untyped-def]
     """Jaro-Winkler counts a shared start for much: alone, it took Carl and Charles for Charlotte (Char,
     a short form of her name in the nicknames list, is found as one)."""

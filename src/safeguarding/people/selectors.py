@@ -200,13 +200,17 @@ def _close_family_spellings(key: str) -> list[str]:
     return _close_spellings(key, held.distinct(), FAMILY_SPELLING_SIMILAR)
 
 
-def _close_given_spellings(key: str, family_keys: list[str]) -> list[str]:
-    """The given names spelled close to the one typed among the records of the family name typed and its
-    close spellings (the index again)."""
-    if len(key) < _SPELLING_FROM or not family_keys:
+_GIVEN_NAMES_READ = 5000  # given names read from the records an identifier or a date narrows a search to
+
+
+def _close_given_spellings(key: str, among: Q) -> list[str]:
+    """The given names spelled close to the one typed among some records: those of the family name typed and
+    its close spellings (the family-and-given-name index again), or those a date of birth, a postcode or an
+    identifier finds."""
+    if len(key) < _SPELLING_FROM:
         return []
-    held = SourceRecord.objects.filter(family_key__in=family_keys).values_list("given_key", flat=True)
-    return _close_spellings(key, held.distinct(), GIVEN_SPELLING_SIMILAR)
+    held = SourceRecord.objects.filter(among).values_list("given_key", flat=True).distinct()
+    return _close_spellings(key, held[:_GIVEN_NAMES_READ], GIVEN_SPELLING_SIMILAR)
 
 
 @dataclass(frozen=True)
@@ -239,11 +243,19 @@ def _records_matching(criteria: SearchCriteria) -> _Matching:
         if spellings := _close_family_spellings(family_keys[0]):
             found.close.append(Q(family_key__in=spellings) & given_any & exact)
             family_keys += spellings
-        if given and (spellings := _close_given_spellings(normalise.name_key(criteria.given_name), family_keys)):
+        if given and (spellings := _close_given_spellings(normalise.name_key(criteria.given_name),
+                                                          Q(family_key__in=family_keys))):
             found.close.append(Q(family_key__in=family_keys, given_key__in=spellings) & exact)
         return found
     if given:
-        return _Matching([way & exact for way in given])
+        found = _Matching([way & exact for way in given])
+        # A given name with a date of birth, a postcode or an identifier: its close spellings among the few
+        # records those find on their indexes (a given name alone would be every spelling in the hub, and
+        # part of an address is read from every record).
+        indexed = criteria.date_of_birth or criteria.nhs_number or criteria.upn or criteria.postcode
+        if indexed and (spellings := _close_given_spellings(normalise.name_key(criteria.given_name), exact)):
+            found.close.append(Q(given_key__in=spellings) & exact)
+        return found
     return _Matching([exact])
 
 
