@@ -174,7 +174,7 @@ def _given_name_forms(name: str) -> list[str]:
 # Kowalski) is still a close spelling. Jaro-Winkler similarity from which a name counts as a close spelling
 # of the one typed: a given name among the records of the family name typed (few names, so a looser mark),
 # and a family name among those that begin with its letter (every family in the hub, so a stricter one).
-# Measured on the demo's 263 pairs of transliterations: docs/benchmarks.md.
+# Measured on the demo generator's transliterations and on FEBRL4: docs/benchmarks.md.
 GIVEN_SPELLING_SIMILAR = 0.8
 FAMILY_SPELLING_SIMILAR = 0.85
 # At most this many letters changed, added, dropped or swapped (Damerau-Levenshtein): Jaro-Winkler alone counts
