@@ -236,11 +236,16 @@ def _records_matching(criteria: SearchCriteria) -> _Matching:
         given.append(Q(given_key__in=forms))
     if (criteria.family_name.strip() and not family) or (criteria.given_name.strip() and not given):
         return _Matching([Q(pk__in=[])])  # a name with no letters in it finds no one
+    # A date of birth, a postcode or an identifier: found on their own indexes, they narrow the close
+    # spellings a name finds (part of an address is read from every record, so it does not).
+    indexed = criteria.date_of_birth or criteria.nhs_number or criteria.upn or criteria.postcode
     if family:
         given_any = reduce(operator.or_, given) if given else Q()
         found = _Matching([way & given_any & exact for way in family])
         family_keys = [normalise.name_key(criteria.family_name)]
-        if spellings := _close_family_spellings(family_keys[0]):
+        # A family name's close spellings beside a given name or such a detail: alone, a typo of a common
+        # name (Smiht) would list every Smith in the hub after the few it names.
+        if (given or indexed) and (spellings := _close_family_spellings(family_keys[0])):
             found.close.append(Q(family_key__in=spellings) & given_any & exact)
             family_keys += spellings
         if given and (spellings := _close_given_spellings(normalise.name_key(criteria.given_name),
@@ -249,14 +254,15 @@ def _records_matching(criteria: SearchCriteria) -> _Matching:
         return found
     if given:
         found = _Matching([way & exact for way in given])
-        # A given name with a date of birth, a postcode or an identifier: its close spellings among the few
-        # records those find on their indexes (a given name alone would be every spelling in the hub, and
-        # part of an address is read from every record).
-        indexed = criteria.date_of_birth or criteria.nhs_number or criteria.upn or criteria.postcode
+        # A given name without a family name: its close spellings among the few records such a detail finds
+        # (alone, they would be every spelling in the hub).
         if indexed and (spellings := _close_given_spellings(normalise.name_key(criteria.given_name), exact)):
             found.close.append(Q(given_key__in=spellings) & exact)
         return found
     return _Matching([exact])
+
+
+_CLOSE_READ = 2000  # people found only by a close spelling, read into the server before the list is asked
 
 
 def _roots_of_records(ways: list[Q]) -> QuerySet[SourceRecord, Any]:
@@ -273,8 +279,15 @@ def _people_found(user: User, criteria: SearchCriteria) -> QuerySet[Person]:
     # The people found only by a close spelling are few (a rarer spelling, within a family): they are read
     # first, and those with a record that the other ways find too are taken out. The list's query asks the
     # other ways once, with those people as one more branch of its union: "in the union or in a list" made
-    # PostgreSQL read every person (measured: docs/benchmarks.md).
-    close = {row["person__root_id"] for row in _roots_of_records(matching.close)} if matching.close else set()
+    # PostgreSQL read every person (measured: docs/benchmarks.md). Should they be many, the database
+    # tells them apart itself (slower, but no list of thousands of ids is sent to it).
+    close = {row["person__root_id"] for row in _roots_of_records(matching.close)[:_CLOSE_READ + 1]} \
+        if matching.close else set()
+    if len(close) > _CLOSE_READ:
+        nearer_ways = _roots_of_records(matching.ways)
+        everyone = _roots_of_records([*matching.ways, *matching.close])
+        nearer = Case(When(pk__in=nearer_ways, then=Value(1)), default=Value(0), output_field=IntegerField())
+        return _as_typed_first(people.filter(pk__in=everyone), criteria, nearer=nearer)
     if close:
         close -= set(SourceRecord.objects.filter(reduce(operator.or_, matching.ways), person__root_id__in=close)
                      .values_list("person__root_id", flat=True))
