@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_linkage_febrl4 import _dob, _text  # the same field mapping as the bare bench
@@ -67,11 +68,10 @@ def score(persons_csv: Path) -> tuple[float, float, float]:
     return precision, recall, 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="hub-febrl4-"))
+def fresh_hub(prefix: str, systems: tuple[str, ...]) -> tuple[Path, Any]:
+    """A fresh SQLite hub in a temporary folder, migrated, with one agency holding the given source systems:
+    the folder and the agency."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["SAFEGUARDING_DATA_DIR"] = str(work / "data")
     os.environ.pop("DATABASE_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "safeguarding.config.settings"
@@ -82,15 +82,24 @@ def main() -> None:
 
     from safeguarding.accounts.models import AgencyKind
     from safeguarding.accounts.services import agency_create
-    from safeguarding.exchange.exporters import export_persons
-    from safeguarding.exchange.importer import import_extract
     from safeguarding.exchange.services import source_system_register
-    from safeguarding.linkage.services import linkage_run
 
     call_command("migrate", verbosity=0)
     agency = agency_create(acting_user=None, code="febrl", name="FEBRL", kind=AgencyKind.COUNCIL)
-    for code in ("febrl-a", "febrl-b"):
+    for code in systems:
         source_system_register(code=code, name=code, agency=agency)
+    return work, agency
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    args = parser.parse_args()
+    work, _ = fresh_hub("hub-febrl4-", ("febrl-a", "febrl-b"))
+    from safeguarding.exchange.exporters import export_persons
+    from safeguarding.exchange.importer import import_extract
+    from safeguarding.linkage.services import linkage_run
+
     write_extract(work / "extract")
     started = time.perf_counter()
     imported = import_extract(work / "extract")

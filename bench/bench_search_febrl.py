@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_hub_febrl4 import write_extract  # the same mapping of FEBRL's fields
+from bench_hub_febrl4 import fresh_hub, write_extract  # the same mapping of FEBRL's fields
 
 
 def main() -> None:
@@ -31,25 +29,12 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="search-febrl-"))
-    os.environ["SAFEGUARDING_DATA_DIR"] = str(work / "data")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "safeguarding.config.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from safeguarding.accounts.models import AgencyKind, Role, User
-    from safeguarding.accounts.services import agency_create
+    work, agency = fresh_hub("search-febrl-", ("febrl-a",))
+    from safeguarding.accounts.models import Role, User
     from safeguarding.exchange.importer import import_extract
-    from safeguarding.exchange.services import source_system_register
     from safeguarding.people.models import SourceRecord
     from safeguarding.people.selectors import SearchCriteria, people_search
 
-    call_command("migrate", verbosity=0)
-    agency = agency_create(acting_user=None, code="febrl", name="FEBRL", kind=AgencyKind.COUNCIL)
-    source_system_register(code="febrl-a", name="febrl-a", agency=agency)
     write_extract(work / "both")
     with (work / "both" / "people.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
