@@ -93,6 +93,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
       not depend on the database, and every page a journey opens is also opened on both databases by
       the crawls and the access matrix (tests/accounts), which run every query the pages make.
 
+    - a case marked ``side_by_side_on(vendor)`` runs on that database only: the access matrix deals out the
+      agencies whose staff the rules treat alike (tests/accounts/test_access_matrix.py).
+
     Every other test reaches a database and runs on both. Run alone, or one after the other
     (HUB_TESTS_IN_SERIES=1), each run runs everything."""
     if os.environ.get("HUB_TESTS_SIDE_BY_SIDE") != "1":
@@ -103,7 +106,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        if a_browser_journey(item):
+        one_database = item.get_closest_marker("side_by_side_on")
+        if one_database is not None:
+            keep = (one_database.args[0] == "postgresql") == on_postgres
+        elif a_browser_journey(item):
             keep = (item.nodeid in on_postgres_only) == on_postgres
         else:
             keep = reaches_a_database(item) or not on_postgres
