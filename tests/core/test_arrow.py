@@ -105,6 +105,42 @@ def test_postgresql_reads_through_adbc_what_copy_reads_inside_a_transaction(monk
             cursor.execute("DROP TABLE arrow_probe")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_reads_read_the_servers_types_once_and_again_after_a_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ADBC's database (which reads the server's catalogue of types, about 95 ms of CPU on the hub's
+    schema) is made once for many reads, holding no session of its own between them; after a read
+    that failed it is made again, and the read falls back to COPY."""
+    import adbc_driver_postgresql
+    from django.db import connection
+
+    from safeguarding.core import arrow
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL readers")
+    made: list[str] = []
+    real_connect = adbc_driver_postgresql.connect
+    monkeypatch.setattr(adbc_driver_postgresql, "connect", lambda uri, **kw: made.append(uri) or real_connect(uri, **kw))
+    monkeypatch.setattr(arrow, "_ADBC_DATABASES", {})
+    schema = pa.schema([("n", pa.int64())])
+    query = arrow.Query("SELECT n FROM generate_series(1, 3) n", schema)
+    for _ in range(3):
+        (table,) = arrow.queries_arrow([query])
+        assert table["n"].to_pylist() == [1, 2, 3]
+    assert len(made) == 1
+    with connection.cursor() as cursor:  # no session of ADBC's is left open between reads
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
+
+    wrong = arrow.Query("SELECT n::text FROM generate_series(1, 3) n", pa.schema([("n", pa.date32())]))
+    with pytest.raises(pa.ArrowInvalid):  # ADBC's read fails (the cast), then COPY's (the same cast): the error shows
+        arrow.queries_arrow([wrong])
+    assert arrow._ADBC_DATABASES == {}  # forgotten after the failure
+    arrow.queries_arrow([query])
+    assert len(made) == 2
+
+
 def test_a_small_sqlite_database_is_read_through_the_cursor_and_a_large_one_through_adbc(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

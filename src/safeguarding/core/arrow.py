@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +71,11 @@ def queries_arrow(queries: Sequence[Query]) -> list[pa.Table]:
     by side, a process each, and on PostgreSQL one after the other on one connection."""
     if connection.vendor == "postgresql":
         if not connection.in_atomic_block:
+            conninfo = postgresql_conninfo()
             try:
-                return read_postgresql(postgresql_conninfo(), queries)
+                return read_postgresql(conninfo, queries)
             except Exception as exc:  # the driver missing, or refused by the server
+                _forget_adbc_database(conninfo)
                 # Read the slower way rather than not at all (a query that is wrong fails there too).
                 logger.warning("reading through ADBC failed (%s); reading through COPY as CSV", exc)
         with connection.cursor() as cursor:
@@ -194,22 +198,62 @@ def postgresql_conninfo() -> str:
     )
 
 
+# ADBC's PostgreSQL databases, one per process and connection string (``_adbc_database``).
+_ADBC_DATABASES: dict[tuple[int, str], Any] = {}
+_ADBC_LOCK = threading.Lock()
+
+
+def _adbc_database(conninfo: str) -> Any:
+    """The ADBC PostgreSQL driver's database for a connection string, made once a process. Making one
+    reads the server's catalogue of types (every table of the hub is a type): about 95 ms of this
+    process's CPU each time, which every page that read through ADBC paid (a child's network page
+    took 263 to 307 ms where 300 is the budget). It holds no session of its own: each read opens a
+    connection from it (about 2 ms) and closes it."""
+    import adbc_driver_postgresql
+
+    key = (os.getpid(), conninfo)  # a forked worker makes its own
+    with _ADBC_LOCK:
+        database = _ADBC_DATABASES.get(key)
+        if database is None:
+            database = _ADBC_DATABASES[key] = adbc_driver_postgresql.connect(conninfo)
+    return database
+
+
+def _forget_adbc_database(conninfo: str) -> None:
+    """After a failed read: the next one makes the database again (the server's types may have changed)."""
+    with _ADBC_LOCK:
+        database = _ADBC_DATABASES.pop((os.getpid(), conninfo), None)
+    if database is not None:
+        try:
+            database.close()
+        except Exception:  # a connection of it still open in another thread: left to the collector
+            logger.debug("ADBC database not closed", exc_info=True)
+
+
 def read_postgresql(conninfo: str, queries: Sequence[Query]) -> list[pa.Table]:
-    """Rows of queries through the ADBC PostgreSQL driver, on a connection of its own, each cast
-    to its schema (columns by position). What it reads is what is committed."""
-    import adbc_driver_postgresql.dbapi as adbc_postgresql
+    """Rows of queries through the ADBC PostgreSQL driver, on a connection of its own (autocommit, ADBC's
+    default), each cast to its schema (columns by position). What it reads is what is committed."""
+    import adbc_driver_manager
 
     tables = []
-    with adbc_postgresql.connect(conninfo, autocommit=True) as conn, conn.cursor() as cursor:
+    conn = adbc_driver_manager.AdbcConnection(_adbc_database(conninfo))
+    try:
         for query in queries:
-            cursor.execute(query.sql)
-            batches = []
-            for batch in cursor.fetch_record_batch():
-                batch = pa.record_batch(batch.columns, names=query.schema.names).cast(query.schema)
-                batches.append(batch)
-                if query.progress:
-                    query.progress(batch.num_rows)
+            statement = adbc_driver_manager.AdbcStatement(conn)
+            try:
+                statement.set_sql_query(query.sql)
+                stream, _ = statement.execute_query()
+                batches = []
+                for batch in pa.RecordBatchReader._import_from_c(stream.address):
+                    batch = pa.record_batch(batch.columns, names=query.schema.names).cast(query.schema)
+                    batches.append(batch)
+                    if query.progress:
+                        query.progress(batch.num_rows)
+            finally:
+                statement.close()
             tables.append(pa.Table.from_batches(batches, schema=query.schema))
+    finally:
+        conn.close()
     return tables
 
 
