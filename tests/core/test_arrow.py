@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -128,6 +129,11 @@ def test_postgresql_reads_read_the_servers_types_once_and_again_after_a_failure(
     for _ in range(3):
         (table,) = arrow.queries_arrow([query])
         assert table["n"].to_pylist() == [1, 2, 3]
+    # Threads of a server reading at once share it (read_postgresql: each its own connection).
+    conninfo = arrow.postgresql_conninfo()
+    with ThreadPoolExecutor(4) as pool:
+        read = list(pool.map(lambda _: arrow.read_postgresql(conninfo, [query])[0]["n"].to_pylist(), range(8)))
+    assert read == [[1, 2, 3]] * 8
     assert len(made) == 1
     with connection.cursor() as cursor:  # no session of ADBC's is left open between reads
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")

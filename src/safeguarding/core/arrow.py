@@ -198,17 +198,20 @@ def postgresql_conninfo() -> str:
     )
 
 
-# ADBC's PostgreSQL databases, one per process and connection string (``_adbc_database``).
+# ADBC's PostgreSQL databases, one per process and connection string (``_adbc_connection``).
 _ADBC_DATABASES: dict[tuple[int, str], Any] = {}
 _ADBC_LOCK = threading.Lock()
 
 
-def _adbc_database(conninfo: str) -> Any:
-    """The ADBC PostgreSQL driver's database for a connection string, made once a process. Making one
-    reads the server's catalogue of types (every table of the hub is a type): about 95 ms of this
-    process's CPU each time, which every page that read through ADBC paid (a child's network page
-    took 263 to 307 ms where 300 is the budget). It holds no session of its own: each read opens a
-    connection from it (about 2 ms) and closes it."""
+def _adbc_connection(conninfo: str) -> Any:
+    """A new ADBC connection, from the PostgreSQL driver's database for the connection string, made
+    once a process. Making a database reads the server's catalogue of types (every table of the hub is
+    a type): about 95 ms of this process's CPU each time, which every page that read through ADBC paid
+    (a child's network page took 263 to 307 ms where 300 is the budget). The database holds no session
+    of its own: each read opens a connection from it (about 2 ms) and closes it. ADBC's objects allow
+    one thread at a time (its concurrency rules), so the database is only touched under the lock; each
+    connection then belongs to the thread that asked for it."""
+    import adbc_driver_manager
     import adbc_driver_postgresql
 
     key = (os.getpid(), conninfo)  # a forked worker makes its own
@@ -216,18 +219,18 @@ def _adbc_database(conninfo: str) -> Any:
         database = _ADBC_DATABASES.get(key)
         if database is None:
             database = _ADBC_DATABASES[key] = adbc_driver_postgresql.connect(conninfo)
-    return database
+        return adbc_driver_manager.AdbcConnection(database)
 
 
 def _forget_adbc_database(conninfo: str) -> None:
     """After a failed read: the next one makes the database again (the server's types may have changed)."""
     with _ADBC_LOCK:
         database = _ADBC_DATABASES.pop((os.getpid(), conninfo), None)
-    if database is not None:
-        try:
-            database.close()
-        except Exception:  # a connection of it still open in another thread: left to the collector
-            logger.debug("ADBC database not closed", exc_info=True)
+        if database is not None:
+            try:
+                database.close()
+            except Exception:  # a connection of it still open in another thread: left to the collector
+                logger.debug("ADBC database not closed", exc_info=True)
 
 
 def read_postgresql(conninfo: str, queries: Sequence[Query]) -> list[pa.Table]:
@@ -236,7 +239,7 @@ def read_postgresql(conninfo: str, queries: Sequence[Query]) -> list[pa.Table]:
     import adbc_driver_manager
 
     tables = []
-    conn = adbc_driver_manager.AdbcConnection(_adbc_database(conninfo))
+    conn = _adbc_connection(conninfo)
     try:
         for query in queries:
             statement = adbc_driver_manager.AdbcStatement(conn)
