@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from safeguarding.core.arrow import BATCH, Query, read_cursor, read_sqlite_file
 
+NAME = "hub-test-adbc-reads"
 SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string()), ("score", pa.float64()), ("valid", pa.bool_())])
 
 
@@ -115,6 +117,7 @@ def test_postgresql_reads_read_the_servers_types_once_and_again_after_a_failure(
     that failed it is made again, and the read falls back to COPY."""
     import adbc_driver_postgresql
     from django.db import connection
+    from psycopg.conninfo import make_conninfo
 
     from safeguarding.core import arrow
 
@@ -124,13 +127,12 @@ def test_postgresql_reads_read_the_servers_types_once_and_again_after_a_failure(
     real_connect = adbc_driver_postgresql.connect
     monkeypatch.setattr(adbc_driver_postgresql, "connect", lambda uri, **kw: made.append(uri) or real_connect(uri, **kw))
     monkeypatch.setattr(arrow, "_ADBC_DATABASES", {})
+    # ADBC's sessions named, so that only they are counted (the suite holds other sessions, which
+    # come and go while this test runs).
+    named = arrow.postgresql_conninfo
+    monkeypatch.setattr(arrow, "postgresql_conninfo", lambda: make_conninfo(named(), application_name=NAME))
     schema = pa.schema([("n", pa.int64())])
     query = arrow.Query("SELECT n FROM generate_series(1, 3) n", schema)
-    sessions = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()")
-    with connection.cursor() as cursor:  # (other tests' sessions may be open in the suite)
-        cursor.execute(sessions)
-        open_before = cursor.fetchone()[0]
     for _ in range(3):
         (table,) = arrow.queries_arrow([query])
         assert table["n"].to_pylist() == [1, 2, 3]
@@ -140,9 +142,11 @@ def test_postgresql_reads_read_the_servers_types_once_and_again_after_a_failure(
         read = list(pool.map(lambda _: arrow.read_postgresql(conninfo, [query])[0]["n"].to_pylist(), range(8)))
     assert read == [[1, 2, 3]] * 8
     assert len(made) == 1
-    with connection.cursor() as cursor:  # no session of ADBC's is left open between reads
-        cursor.execute(sessions)
-        assert cursor.fetchone()[0] == open_before
+    # No session of ADBC's is left open between reads (and the count sees one while it is).
+    held = arrow._adbc_connection(conninfo)
+    assert _sessions_named(NAME, until=1) == 1
+    held.close()
+    assert _sessions_named(NAME, until=0) == 0
 
     wrong = arrow.Query("SELECT n::text FROM generate_series(1, 3) n", pa.schema([("n", pa.date32())]))
     with pytest.raises(pa.ArrowInvalid):  # ADBC's read fails (the cast), then COPY's (the same cast): the error shows
@@ -150,6 +154,21 @@ def test_postgresql_reads_read_the_servers_types_once_and_again_after_a_failure(
     assert arrow._ADBC_DATABASES == {}  # forgotten after the failure
     arrow.queries_arrow([query])
     assert len(made) == 2
+
+
+def _sessions_named(name: str, until: int) -> int:
+    """The sessions of an application name, read until there are ``until`` of them, for a few seconds: a
+    server process joins pg_stat_activity, and leaves it, a moment after its client."""
+    from django.db import connection
+
+    deadline = time.monotonic() + 5
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [name])
+            count = cursor.fetchone()[0]
+            if count == until or time.monotonic() > deadline:
+                return count
+            time.sleep(0.05)
 
 
 def test_a_small_sqlite_database_is_read_through_the_cursor_and_a_large_one_through_adbc(
