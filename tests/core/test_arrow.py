@@ -190,3 +190,37 @@ def test_a_small_sqlite_database_is_read_through_the_cursor_and_a_large_one_thro
     assert arrow._sqlite_file() is None
     Path(f"{path}-wal").write_bytes(b"\0" * 4096)
     assert arrow._sqlite_file() == str(path)
+
+
+def test_duckdb_connections_share_one_database_a_process_and_see_only_their_own_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Making a DuckDB database takes tens of milliseconds, which each casework write paid twice (the
+    child's clocks): the process makes one, and each use has a connection of its own to it, whose
+    registered tables no other connection sees (here, four threads registering the same name at
+    once), closed after it."""
+    import duckdb
+
+    from safeguarding.core import arrow
+
+    made: list[object] = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **kw: made.append(a) or real_connect(*a, **kw))
+    monkeypatch.setattr(arrow, "_DUCKDB_DATABASES", {})
+
+    def total(n: int) -> int:
+        with arrow.duckdb_connection() as con:
+            con.register("numbers", pa.table({"n": list(range(n))}))
+            time.sleep(0.001)  # another thread registers its own "numbers" meanwhile
+            return int(con.sql("SELECT sum(n) FROM numbers").fetchall()[0][0])
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(total, [10, 100, 1000, 10_000] * 5)) == [45, 4950, 499500, 49995000] * 5
+    assert len(made) == 1
+    with arrow.duckdb_connection() as con:
+        con.register("numbers", pa.table({"n": [1]}))
+        with arrow.duckdb_connection() as other, pytest.raises(duckdb.CatalogException):
+            other.sql("SELECT * FROM numbers")
+    with pytest.raises(duckdb.ConnectionException):  # closed after use
+        con.sql("SELECT 1")
+    assert len(made) == 1

@@ -21,7 +21,6 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 
-import duckdb
 import pyarrow as pa
 from django.conf import settings
 from django.db import connection
@@ -29,7 +28,7 @@ from django.db import connection
 from safeguarding.accounts.models import Agency
 from safeguarding.clocks.models import CONFERENCE_STEPS, CaseworkStep, ClockKind, ReturnHomeInterview, StepKind
 from safeguarding.clocks.sources import ClockFact, facts_from_sources
-from safeguarding.core.arrow import arrow_table, query_arrow
+from safeguarding.core.arrow import arrow_table, duckdb_connection, query_arrow
 from safeguarding.core.calendar import deadline_months, deadline_working_days, end_of_day, local_date
 from safeguarding.frontdoor.models import DecisionOutcome, TriageDecision
 from safeguarding.people import identity
@@ -127,8 +126,7 @@ def return_home_interview_facts(children: Collection[int] | None = None) -> pa.T
     names = list(Agency.objects.values_list("pk", "name"))
     agencies = pa.table({"agency_id": pa.array([pk for pk, _ in names], pa.int64()),
                          "agency_name": pa.array([name for _, name in names], pa.string())})
-    con = duckdb.connect()
-    try:
+    with duckdb_connection() as con:
         con.register("raw_events", events)
         con.register("recorded", recorded)
         con.register("agencies", agencies)
@@ -176,8 +174,6 @@ def return_home_interview_facts(children: Collection[int] | None = None) -> pa.T
             WHERE m.ended IS NOT NULL
             """
         )).cast(FACT_SCHEMA)
-    finally:
-        con.close()
 
 
 def _recorded_interviews(children: Collection[int] | None) -> pa.Table:

@@ -17,7 +17,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import transaction
@@ -43,7 +42,7 @@ from safeguarding.clocks.models import (
 )
 from safeguarding.clocks.sources import children_changed_since, responsible_agency
 from safeguarding.core import once
-from safeguarding.core.arrow import arrow_table, query_arrow
+from safeguarding.core.arrow import arrow_table, duckdb_connection, query_arrow
 from safeguarding.core.bulk import BulkTable, Same
 from safeguarding.core.calendar import end_of_day, local_date
 from safeguarding.core.errors import ServiceError
@@ -99,8 +98,7 @@ def _compare(facts: pa.Table, held: pa.Table, now: dt.datetime) -> pa.Table:
     """What the facts say against the clocks held, set-based in DuckDB: a row for each clock that is
     new or whose start, due time, met time, status (judged at ``now``) or meeting event differs, with its
     state before (a start moves when the record under it is corrected: an episode's return time)."""
-    con = duckdb.connect()
-    try:
+    with duckdb_connection() as con:
         con.register("facts", facts)
         con.register("existing", held)
         return arrow_table(con.sql(
@@ -127,8 +125,6 @@ def _compare(facts: pa.Table, held: pa.Table, now: dt.datetime) -> pa.Table:
             """,
             params={"now": now.astimezone(dt.UTC).replace(tzinfo=None)},
         ))
-    finally:
-        con.close()
 
 
 def _naive(moment: dt.datetime | None) -> dt.datetime | None:
