@@ -106,7 +106,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "safeguarding.core.middleware.StaticFilesMiddleware",  # WhiteNoise, and MoJ Frontend's images at /assets/
     "safeguarding.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -283,6 +283,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 # GOV.UK Frontend's stylesheet asks for its fonts and images at /assets/.
 _GOVUK_DIST = FRONTEND_DIR / "govuk-frontend" / "dist" / "govuk"
 WHITENOISE_ROOT = _GOVUK_DIST if _GOVUK_DIST.exists() else None
+# MoJ Frontend's stylesheet asks for its images at /assets/images/ too (core.middleware.StaticFilesMiddleware).
+_MOJ_IMAGES = FRONTEND_DIR / "@ministryofjustice" / "frontend" / "moj" / "assets" / "images"
+HUB_ROOT_ASSETS = [(_MOJ_IMAGES, "assets/images")] if _MOJ_IMAGES.exists() else []
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,14 @@
-"""Security headers Django does not set by itself."""
+"""Security headers Django does not set by itself; static files with MoJ Frontend's images where its
+stylesheet asks for them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 # Every script and style is served by the hub itself; nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = (
@@ -27,6 +30,21 @@ class SecurityHeadersMiddleware:
             # Pages about children must not be kept by shared browsers or proxies.
             response.setdefault("Cache-Control", "no-store")
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, which serves GOV.UK Frontend's fonts and images at /assets/ (WHITENOISE_ROOT), serving
+    beside them each folder of ``HUB_ROOT_ASSETS`` (folder, address): MoJ Frontend's stylesheet asks for
+    its images at /assets/images/ too (the filter's remove-tag crosses, the progress tick), which
+    answered 404. A name GOV.UK Frontend already serves there stays GOV.UK Frontend's (read first when
+    files are looked for at each request, as in development)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse] | None = None) -> None:
+        super().__init__(get_response)
+        for folder, prefix in getattr(settings, "HUB_ROOT_ASSETS", ()):
+            kept = dict(self.files)
+            self.add_files(str(folder), prefix=prefix)
+            self.files.update(kept)
 
 
 NUL = "\x00"
