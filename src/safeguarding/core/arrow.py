@@ -39,8 +39,18 @@ def arrow_table(relation: Any) -> pa.Table:
     return result
 
 
-# The process's in-memory DuckDB database, by process (``duckdb_connection``).
-_DUCKDB_DATABASES: dict[int, Any] = {}
+def _made_once_a_process(kept: dict[tuple[int, str], Any], key: str, make: Callable[[], Any]) -> Any:
+    """The object ``kept`` holds for this process and key, made by ``make`` the first time; a forked
+    worker makes its own (what its parent made is not safe to use in it). Called under ``kept``'s lock."""
+    at = (os.getpid(), key)
+    found = kept.get(at)
+    if found is None:
+        found = kept[at] = make()
+    return found
+
+
+# The process's in-memory DuckDB database (``duckdb_connection``).
+_DUCKDB_DATABASES: dict[tuple[int, str], Any] = {}
 _DUCKDB_LOCK = threading.Lock()
 
 
@@ -56,10 +66,7 @@ def duckdb_connection() -> Iterator[Any]:
     import duckdb
 
     with _DUCKDB_LOCK:
-        database = _DUCKDB_DATABASES.get(os.getpid())
-        if database is None:
-            database = _DUCKDB_DATABASES[os.getpid()] = duckdb.connect()
-        con = database.cursor()
+        con = _made_once_a_process(_DUCKDB_DATABASES, "", duckdb.connect).cursor()
     try:
         yield con
     finally:
@@ -242,11 +249,8 @@ def _adbc_connection(conninfo: str) -> Any:
     import adbc_driver_manager
     import adbc_driver_postgresql
 
-    key = (os.getpid(), conninfo)  # a forked worker makes its own
     with _ADBC_LOCK:
-        database = _ADBC_DATABASES.get(key)
-        if database is None:
-            database = _ADBC_DATABASES[key] = adbc_driver_postgresql.connect(conninfo)
+        database = _made_once_a_process(_ADBC_DATABASES, conninfo, lambda: adbc_driver_postgresql.connect(conninfo))
         return adbc_driver_manager.AdbcConnection(database)
 
 
