@@ -144,8 +144,10 @@ def test_postgresql_reads_read_the_servers_types_once_and_again_after_a_failure(
     assert len(made) == 1
     # No session of ADBC's is left open between reads (and the count sees one while it is).
     held = arrow._adbc_connection(conninfo)
-    assert _sessions_named(NAME, until=1) == 1
-    held.close()
+    try:
+        assert _sessions_named(NAME, until=1) == 1
+    finally:
+        held.close()
     assert _sessions_named(NAME, until=0) == 0
 
     wrong = arrow.Query("SELECT n::text FROM generate_series(1, 3) n", pa.schema([("n", pa.date32())]))
