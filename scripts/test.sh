@@ -49,12 +49,15 @@ report_mypy() {
 # database's run has a data folder of its own.
 sqlite_data=$(mktemp -d)
 pg_data=$(mktemp -d)
+sqlite_log=$(mktemp)
+pg_log=$(mktemp)
 pg_dir=""
 cleanup() {
   if [ -n "$pg_dir" ] && [ -f "$pg_dir/data/postmaster.pid" ]; then
     run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
   fi
   rm -rf "$sqlite_data" "$pg_data" ${pg_dir:+"$pg_dir"}
+  rm -f "$sqlite_log" "$pg_log"
   [ -z "${mypy_job:-}" ] || kill "$mypy_job" 2>/dev/null || true  # (stopped early: mypy not waited for)
   rm -f "${mypy_log:-}"
 }
@@ -93,12 +96,22 @@ fi
 echo "== pytest on SQLite and on PostgreSQL, side by side"
 # A check that reads only the pages' markup walks half its pages on each (tests/browser/test_two_widths.py).
 export HUB_TESTS_SIDE_BY_SIDE=1
-sqlite_tests "$@" 2>&1 | sed -u 's/^/[SQLite] /' &
+sqlite_tests "$@" 2>&1 | sed -u 's/^/[SQLite] /' | tee "$sqlite_log" &
 sqlite_job=$!
-pg_tests "$@" 2>&1 | sed -u 's/^/[PostgreSQL] /' &
+pg_tests "$@" 2>&1 | sed -u 's/^/[PostgreSQL] /' | tee "$pg_log" &
 pg_job=$!
+# The two runs' lines interleave, and a log's reader may see only its end: a run that failed has
+# its failures (pytest's summary lines, and its last line) repeated there.
+failures() {
+  echo "== pytest on $1 failed:"
+  grep -E '^\[[A-Za-z]+\] (FAILED|ERROR) |^\[[A-Za-z]+\] =+ .*(passed|failed|error).* in [0-9.]+s' "$2" || tail -n 20 "$2"
+}
 status=0
-wait "$sqlite_job" || { status=1; echo "== pytest on SQLite failed"; }
-wait "$pg_job" || { status=1; echo "== pytest on PostgreSQL failed"; }
+sqlite_status=0
+pg_status=0
+wait "$sqlite_job" || { status=1; sqlite_status=1; }
+wait "$pg_job" || { status=1; pg_status=1; }
 report_mypy || status=1
+[ "$sqlite_status" = 0 ] || failures SQLite "$sqlite_log"
+[ "$pg_status" = 0 ] || failures PostgreSQL "$pg_log"
 exit "$status"
