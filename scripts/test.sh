@@ -57,7 +57,7 @@ cleanup() {
     run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
   fi
   rm -rf "$sqlite_data" "$pg_data" ${pg_dir:+"$pg_dir"}
-  rm -f "$sqlite_log" "$pg_log"
+  rm -f "$sqlite_log" "$pg_log" "$sqlite_log.code" "$pg_log.code"
   [ -z "${mypy_job:-}" ] || kill "$mypy_job" 2>/dev/null || true  # (stopped early: mypy not waited for)
   rm -f "${mypy_log:-}"
 }
@@ -96,14 +96,31 @@ fi
 echo "== pytest on SQLite and on PostgreSQL, side by side"
 # A check that reads only the pages' markup walks half its pages on each (tests/browser/test_two_widths.py).
 export HUB_TESTS_SIDE_BY_SIDE=1
-sqlite_tests "$@" 2>&1 | sed -u 's/^/[SQLite] /' | tee "$sqlite_log" &
+# Each run's lines go to the terminal and to its log, with pytest's own exit code kept beside: a
+# run whose tests all passed can still fail, if its process dies on the way out.
+side() {
+  local name=$1 log=$2 run=$3
+  shift 3
+  { "$run" "$@" 2>&1 && echo 0 >"$log.code" || echo $? >"$log.code"; } | sed -u "s/^/[$name] /" | tee "$log"
+  return "$(cat "$log.code")"
+}
+side SQLite "$sqlite_log" sqlite_tests "$@" &
 sqlite_job=$!
-pg_tests "$@" 2>&1 | sed -u 's/^/[PostgreSQL] /' | tee "$pg_log" &
+side PostgreSQL "$pg_log" pg_tests "$@" &
 pg_job=$!
 # The two runs' lines interleave, and a log's reader may see only its end: a run that failed has
-# its failures (pytest's summary lines, and its last line) repeated there.
+# its failures (pytest's summary lines, and its last line) and its exit code repeated there.
 failures() {
-  echo "== pytest on $1 failed:"
+  local code how
+  code=$(cat "$2.code" 2>/dev/null || echo unknown)
+  how="exit code $code"
+  case $code in
+    129 | 1[3-9][0-9] | 2[0-9][0-9])  # a signal: what the process wrote last (Python's faulthandler, its threads)
+      echo "== pytest on $1 was killed by signal $((code - 128)); the end of its log:"
+      tail -n 40 "$2"
+      how="$how: killed by signal $((code - 128))" ;;
+  esac
+  echo "== pytest on $1 failed ($how):"
   grep -E '^\[[A-Za-z]+\] (FAILED|ERROR) |^\[[A-Za-z]+\] =+ .*(passed|failed|error).* in [0-9.]+s' "$2" || tail -n 20 "$2"
 }
 status=0
