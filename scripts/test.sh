@@ -31,6 +31,11 @@ echo "== ruff"
 .venv/bin/ruff check src tests bench
 echo "== import-linter (the rooms' layers, docs/architecture.md)"
 .venv/bin/lint-imports --no-cache
+# Compiled modules are kept (in __pycache__, which git ignores) even where the environment asks Python
+# not to write them (PYTHONDONTWRITEBYTECODE): otherwise every pytest process compiles the hub's modules
+# and rewrites the tests' asserts again (12 s of a run's 17 s collection here), and so does every process
+# a test starts (a worker, an import's pool, `safeguarding serve`).
+unset PYTHONDONTWRITEBYTECODE
 # mypy (most of a minute on one core, on a fresh clone) checks beside the tests' start, which leaves the
 # second core idle while it migrates; its report is printed, and its failure fails the run, at the end.
 mypy_log=$(mktemp)
@@ -94,6 +99,9 @@ fi
 # The two runs side by side (most tests use one core; the machine has two), each line marked with
 # its database. HUB_TESTS_IN_SERIES=1 runs one after the other instead.
 echo "== pytest on SQLite and on PostgreSQL, side by side"
+# One collection first compiles the modules and rewrites the tests' asserts for both runs (they would
+# each do it at the same moment); beside mypy, on the core the runs would have shared with it.
+SAFEGUARDING_DATA_DIR=$sqlite_data .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null 2>&1 || true
 # A check that reads only the pages' markup walks half its pages on each (tests/browser/test_two_widths.py).
 export HUB_TESTS_SIDE_BY_SIDE=1
 # Each run's lines go to the terminal and to its log, with pytest's own exit code kept beside: a
