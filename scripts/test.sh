@@ -101,7 +101,7 @@ fi
 echo "== pytest on SQLite and on PostgreSQL, side by side"
 # One collection first compiles the modules and rewrites the tests' asserts for both runs (they would
 # each do it at the same moment); beside mypy, on the core the runs would have shared with it.
-SAFEGUARDING_DATA_DIR=$sqlite_data .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null 2>&1 || true
+SAFEGUARDING_DATA_DIR=$sqlite_data .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider "$@" >/dev/null 2>&1 || true
 # A check that reads only the pages' markup walks half its pages on each (tests/browser/test_two_widths.py).
 export HUB_TESTS_SIDE_BY_SIDE=1
 # Each run's lines go to the terminal and to its log, with pytest's own exit code kept beside: a
